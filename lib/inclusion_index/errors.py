@@ -1,0 +1,54 @@
+"""Errors that tell a user which file, column and year went wrong, and what was expected."""
+
+from __future__ import annotations
+
+
+class InclusionIndexError(Exception):
+    """Base class for every error the project raises on purpose."""
+
+
+class SourceError(InclusionIndexError):
+    """A problem with one source file. The message always names the file."""
+
+    def __init__(
+        self,
+        file: str,
+        problem: str,
+        *,
+        column: str | None = None,
+        year: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.file = file
+        self.column = column
+        self.year = year
+        self.problem = problem
+        self.expected = expected
+        parts = [f"{file}: {problem}"]
+        if column is not None:
+            parts.append(f"column {column!r}")
+        if year is not None:
+            parts.append(f"year {year}")
+        if expected is not None:
+            parts.append(f"expected {expected}")
+        super().__init__("; ".join(parts))
+
+
+class MissingSourceError(SourceError):
+    """A registered file is not in the data folder."""
+
+
+class ChecksumError(SourceError):
+    """A file's sha256 differs from the registry."""
+
+
+class SchemaError(SourceError):
+    """A file does not have the shape its loader declares (columns, types, ranges, keys)."""
+
+
+class UnknownLACodeError(SchemaError):
+    """A file names an LA code that the LA reference does not know."""
+
+
+class ConfigError(InclusionIndexError):
+    """A registry or settings file is malformed."""

@@ -1,0 +1,218 @@
+"""LA codes, names, regions and boundary changes.
+
+The stable key is DfE's 3-digit LA code (``old_la_code``). The reference is built from
+DfE's LA list (dates of operation and termination, ONS codes), LAIT's list (region groups
+with London split into Inner and Outer) and the project's own boundary-change table
+(data/registry/boundary_changes.csv), which says how old LAs' values reach new ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import SchemaError
+from .paths import REGISTRY_DIR
+from .sources import load_registry, resolve
+
+NATIONAL_CODE = "E92000001"
+
+# Tiny LAs the method keeps out of the ranking on purpose (METHOD.md "Unit"): both have
+# cohorts of a handful of pupils, so their rates are mostly noise.
+EXCLUDED_FROM_RANKING = {"201": "City of London", "420": "Isles of Scilly"}
+
+
+@dataclass(frozen=True)
+class LAReference:
+    """One row per (la_code, ONS code) spell, with its dates and region."""
+
+    table: pd.DataFrame  # la_code, ons_code, la_name, region_code, region, region_group, start, end
+    changes: pd.DataFrame  # predecessor, successor, effective, kind, use_for_values, note
+
+    def known_codes(self) -> set[str]:
+        return set(self.table["la_code"])
+
+    def live_at(self, when: date) -> pd.DataFrame:
+        """LAs in operation on a date, one row each (the spell live on that date)."""
+        t = self.table
+        ts = pd.Timestamp(when)
+        live = t[(t["start"] <= ts) & (t["end"].isna() | (t["end"] >= ts))]
+        return live.drop_duplicates("la_code", keep="last").reset_index(drop=True)
+
+    def geography_for_year(self, year: str, *, include_excluded: bool = False) -> pd.DataFrame:
+        """The LAs of an academic year's January census (e.g. '201819' -> January 2019)."""
+        las = self.live_at(january_of(year))
+        if not include_excluded:
+            las = las[~las["la_code"].isin(EXCLUDED_FROM_RANKING)]
+        return las.sort_values("la_code").reset_index(drop=True)
+
+    def names(self) -> dict[str, str]:
+        return dict(zip(self.table["la_code"], self.table["la_name"], strict=False))
+
+
+def january_of(year: str) -> date:
+    """Academic year key '201819' -> 1 January 2019 (the census date that names it)."""
+    check_year_key(year)
+    return date(int(year[:4]) + 1, 1, 15)
+
+
+def check_year_key(year: str) -> str:
+    if not (isinstance(year, str) and len(year) == 6 and year.isdigit()
+            and int(year[4:]) == (int(year[:4]) + 1) % 100):
+        raise ValueError(f"academic year key must look like '201819', got {year!r}")
+    return year
+
+
+def year_key(start_calendar_year: int) -> str:
+    """2018 -> '201819'."""
+    return f"{start_calendar_year}{(start_calendar_year + 1) % 100:02d}"
+
+
+def shift_year(year: str, by: int) -> str:
+    return year_key(int(check_year_key(year)[:4]) + by)
+
+
+def load_la_reference(data_dir: Path) -> LAReference:
+    return _load_la_reference(str(data_dir))
+
+
+@lru_cache(maxsize=4)
+def _load_la_reference(data_dir_s: str) -> LAReference:
+    data_dir = Path(data_dir_s)
+    reg = load_registry()
+    las_src = reg["la_list_dfe"]
+    las = pd.read_csv(resolve(las_src, data_dir), dtype=str)
+    needed = {"new_la_code", "la_name", "date_of_operation", "date_of_termination",
+              "parent_geography_code", "old_la_code"}
+    missing = needed - set(las.columns)
+    if missing:
+        raise SchemaError(las_src.path, "LA list lacks columns", column=", ".join(sorted(missing)),
+                          expected="DfE las.csv layout")
+    # Combined rows ("314 / 318") describe shared services, not LAs; 'x' rows are pre-2009.
+    las = las[las["old_la_code"].str.fullmatch(r"\d{3}", na=False)].copy()
+    table = pd.DataFrame({
+        "la_code": las["old_la_code"],
+        "ons_code": las["new_la_code"],
+        "la_name": las["la_name"].str.strip(),
+        "region_code": las["parent_geography_code"],
+        "start": pd.to_datetime(las["date_of_operation"], format="%d/%m/%Y"),
+        "end": pd.to_datetime(las["date_of_termination"], format="%d/%m/%Y"),
+    })
+    # Northamptonshire and Cumbria (and others) may be missing from the live list after they end
+    # but are in DfE's own list with dates; anything still absent is added from the change table.
+    lait_src = reg["la_list_lait"]
+    lait = pd.read_excel(resolve(lait_src, data_dir), dtype={"LA Number": str})
+    lait = lait.rename(columns={"LA Number": "la_code", "Region": "region_group", "LA Name": "lait_name"})
+    lait["la_code"] = lait["la_code"].str.strip().str.zfill(3)
+    table = table.merge(lait[["la_code", "region_group"]].drop_duplicates("la_code"), on="la_code", how="left")
+    regions = pd.read_csv(REGISTRY_DIR / "regions.csv", dtype=str)
+    region_name = dict(zip(regions["region_code"], regions["region"], strict=False))
+    table["region"] = table["region_code"].map(region_name)
+    table["region_group"] = table["region_group"].fillna(table["region"])
+    unknown_groups = set(table["region_group"].dropna()) - set(regions["region_group"])
+    if unknown_groups:
+        raise SchemaError(lait_src.path, "unknown region names", column="Region",
+                          expected=f"one of {sorted(regions['region_group'])}, got {sorted(unknown_groups)}")
+    changes = pd.read_csv(REGISTRY_DIR / "boundary_changes.csv", dtype=str)
+    changes["effective"] = pd.to_datetime(changes["effective"])
+    changes["use_for_values"] = changes["use_for_values"].str.lower().eq("true")
+    table = table.sort_values(["la_code", "start"]).reset_index(drop=True)
+    return LAReference(table=table, changes=changes)
+
+
+def region_order() -> list[str]:
+    regions = pd.read_csv(REGISTRY_DIR / "regions.csv", dtype=str)
+    return list(regions.sort_values("order", key=lambda s: s.astype(int))["region_group"])
+
+
+def map_to_geography(
+    values: pd.DataFrame,
+    target_codes: list[str] | set[str],
+    ref: LAReference,
+) -> pd.DataFrame:
+    """Move LA rows onto a target geography through the boundary-change table.
+
+    ``values`` has la_code, value and optionally numerator/denominator plus any key columns.
+    Rows whose code is in the target pass unchanged. A predecessor's row goes to every
+    successor in the target (a split copies it, flagged). Several predecessors of one
+    successor (a merge) are combined: summed counts where both numerator and denominator
+    exist, otherwise a denominator-weighted mean, otherwise an unweighted mean, flagged.
+    Adds ``boundary_note`` (empty where nothing was done).
+    """
+    target = set(target_codes)
+    out = values.copy()
+    out["boundary_note"] = ""
+    inside = out[out["la_code"].isin(target)]
+    outside = out[~out["la_code"].isin(target)]
+    if outside.empty:
+        return out
+    ch = ref.changes[ref.changes["use_for_values"]]
+    succ = _successors_in(target, ch)
+    moved = []
+    for pred, rows in outside.groupby("la_code", sort=False):
+        for s in succ.get(pred, []):
+            r = rows.copy()
+            r["la_code"] = s
+            r["boundary_note"] = f"from predecessor {pred}"
+            moved.append(r)
+    if not moved:
+        return inside
+    moved_df = pd.concat(moved, ignore_index=True)
+    keys = [c for c in moved_df.columns
+            if c not in ("value", "numerator", "denominator", "boundary_note", "la_code_pred")
+            and not c.startswith("_")]
+    # a successor that already reports its own value keeps it
+    have = inside[keys].drop_duplicates() if not inside.empty else None
+    combined = _combine(moved_df, keys)
+    if have is not None and len(have):
+        combined = combined.merge(have.assign(_own=True), on=keys, how="left")
+        combined = combined[combined["_own"].isna()].drop(columns="_own")
+    return pd.concat([inside, combined], ignore_index=True)
+
+
+def _successors_in(target: set[str], changes: pd.DataFrame) -> dict[str, list[str]]:
+    """For each predecessor, its successors that are in the target (following chains)."""
+    direct: dict[str, list[str]] = {}
+    for p, s in zip(changes["predecessor"], changes["successor"], strict=False):
+        direct.setdefault(p, []).append(s)
+    result: dict[str, list[str]] = {}
+    for p in direct:
+        seen, frontier, found = set(), [p], []
+        while frontier:
+            c = frontier.pop()
+            for s in direct.get(c, []):
+                if s in seen:
+                    continue
+                seen.add(s)
+                (found if s in target else frontier).append(s)
+        result[p] = sorted(set(found))
+    return result
+
+
+def _combine(moved: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    rows = []
+    for _, g in moved.groupby(keys, sort=False, dropna=False):
+        first = g.iloc[0].copy()
+        if len(g) == 1:
+            rows.append(first)
+            continue
+        preds = ", ".join(sorted(n.removeprefix("from predecessor ") for n in g["boundary_note"]))
+        num = g.get("numerator")
+        den = g.get("denominator")
+        vals = g["value"]
+        if den is not None and den.notna().all() and den.sum() > 0:
+            # a denominator-weighted mean of rates equals the rate of the summed counts
+            first["value"] = (vals * den).sum() / den.sum()
+            first["denominator"] = den.sum()
+            if num is not None:
+                first["numerator"] = num.sum() if num.notna().all() else float("nan")
+            first["boundary_note"] = f"combined from predecessors {preds} (weighted by denominator)"
+        else:
+            first["value"] = vals.mean() if vals.notna().all() else float("nan")
+            first["boundary_note"] = f"unweighted mean of predecessors {preds}"
+        rows.append(first)
+    return pd.DataFrame(rows).reset_index(drop=True)

@@ -1,0 +1,259 @@
+"""One validated long table of every input, LA × academic year × measure.
+
+Each loader's output is cached as Parquet under data/cache, keyed by the sha256 of the raw
+files it reads and the source code that parses them, so an unchanged file is parsed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from . import parsing
+from .errors import SchemaError, UnknownLACodeError
+from .geography import NATIONAL_CODE, LAReference, load_la_reference
+from .loaders import base
+from .paths import CACHE_DIR, REGISTRY_DIR
+from .sources import Registry, load_registry, sha256_of
+
+# Order matters only for the coverage report. Add a module here and its measures file in
+# data/registry/measures/ to bring in a new source family.
+LOADER_MODULES = ["lait"]
+
+_LONG_SCHEMA = pa.DataFrameSchema(
+    {
+        "level": pa.Column("string", pa.Check.isin(["national", "regional", "la"])),
+        "la_code": pa.Column("string", nullable=False),
+        "la_name": pa.Column("string", nullable=True),
+        "year": pa.Column("string", pa.Check.str_matches(r"^\d{6}$")),
+        "measure": pa.Column("string"),
+        "value": pa.Column("float64", nullable=True),
+        "numerator": pa.Column("float64", nullable=True),
+        "denominator": pa.Column("float64", nullable=True),
+        "missing_reason": pa.Column("string", nullable=True),
+        "source": pa.Column("string"),
+    },
+    strict=True,
+    coerce=False,
+)
+
+
+@dataclass
+class LoadReport:
+    seconds: dict[str, float] = field(default_factory=dict)
+    cached: dict[str, bool] = field(default_factory=dict)
+
+
+def measures_table() -> pd.DataFrame:
+    """All declared measures (data/registry/measures/*.csv)."""
+    frames = []
+    for p in sorted((REGISTRY_DIR / "measures").glob("*.csv")):
+        m = pd.read_csv(p, dtype=str, keep_default_na=False)
+        m["loader"] = p.stem
+        frames.append(m)
+    out = pd.concat(frames, ignore_index=True)
+    dup = out["measure"][out["measure"].duplicated()]
+    if len(dup):
+        raise SchemaError("data/registry/measures", "measure declared twice", column="measure",
+                          expected=f"unique codes, got {sorted(set(dup))}")
+    for c in ("min", "max"):
+        out[c] = pd.to_numeric(out[c].replace("", None))
+    return out
+
+
+def _code_fingerprint(module) -> str:
+    h = hashlib.sha256()
+    for m in (module, base, parsing):
+        h.update(inspect.getsource(m).encode())
+    mfile = REGISTRY_DIR / "measures" / f"{module.__name__.rsplit('.', 1)[-1]}.csv"
+    if mfile.exists():
+        h.update(mfile.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cache_key(module, ctx: base.LoadContext) -> str:
+    h = hashlib.sha256(_code_fingerprint(module).encode())
+    for sid in module.SOURCES:
+        h.update(sid.encode())
+        h.update(_file_digest(ctx.path(sid)).encode())
+    return h.hexdigest()[:20]
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    """sha256 of a file, remembered per (path, size, mtime) within a process."""
+    st = path.stat()
+    k = (str(path), st.st_size, st.st_mtime_ns)
+    if k not in _DIGESTS:
+        _DIGESTS[k] = sha256_of(path)
+    return _DIGESTS[k]
+
+
+def _write_atomic(df: pd.DataFrame, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".parquet.part")
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, dest)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = True,
+                       cache_dir: Path | None = None) -> tuple[pd.DataFrame, bool]:
+    module = importlib.import_module(f"inclusion_index.loaders.{name}")
+    cache_dir = cache_dir or CACHE_DIR
+    key = _cache_key(module, ctx)
+    path = cache_dir / "harmonised" / f"{name}-{key}.parquet"
+    if use_cache and path.exists():
+        return pd.read_parquet(path), True
+    df = module.load(ctx)
+    if use_cache:
+        _write_atomic(df, path)
+    return df, False
+
+
+def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) -> pd.DataFrame:
+    """Schema, known LA codes, declared measures, ranges, unique keys, England consistency."""
+    try:
+        _LONG_SCHEMA.validate(df, lazy=False)
+    except pa.errors.SchemaError as e:
+        src = df["source"].iloc[0] if len(df) else "?"
+        raise SchemaError(src, f"long table fails its schema: {e}") from e
+    la = df[df["level"] == "la"]
+    unknown = la[~la["la_code"].isin(ref.known_codes())]
+    if len(unknown):
+        r = unknown.iloc[0]
+        raise UnknownLACodeError(
+            _file_of(r["source"]), f"unknown LA code {r['la_code']!r} ({r['la_name']})",
+            column="la_code", year=r["year"],
+            expected="a 3-digit DfE LA code in la_lookup/las.csv; add boundary changes to "
+            "data/registry/boundary_changes.csv",
+        )
+    declared = measures.set_index("measure")
+    undeclared = sorted(set(df["measure"]) - set(declared.index))
+    if undeclared:
+        r = df[df["measure"].isin(undeclared)].iloc[0]
+        raise SchemaError(_file_of(r["source"]), f"measure {r['measure']!r} is not declared",
+                          column="measure", expected="an entry in data/registry/measures/")
+    lo = df["measure"].map(declared["min"])
+    hi = df["measure"].map(declared["max"])
+    bad = (df["value"] < lo) | (df["value"] > hi)
+    if bad.any():
+        r = df[bad].iloc[0]
+        raise SchemaError(
+            _file_of(r["source"]),
+            f"value {r['value']:g} out of range for {r['measure']} ({r['la_name']})",
+            column=declared.loc[r["measure"], "source_column"] or r["measure"], year=r["year"],
+            expected=f"{declared.loc[r['measure'], 'min']:g} to {declared.loc[r['measure'], 'max']:g}",
+        )
+    dups = df.duplicated(["level", "la_code", "year", "measure"], keep=False)
+    if dups.any():
+        r = df[dups].iloc[0]
+        raise SchemaError(
+            _file_of(r["source"]), f"duplicate rows for LA {r['la_code']} ({r['la_name']}), {r['measure']}",
+            column="la_code", year=r["year"], expected="one row per LA, year and measure",
+        )
+    _check_england_totals(df, declared)
+    return df
+
+
+def _file_of(source_id: str) -> str:
+    try:
+        return load_registry()[source_id].path
+    except KeyError:
+        return source_id
+
+
+def _check_england_totals(df: pd.DataFrame, declared: pd.DataFrame, tolerance: float = 0.02) -> None:
+    """For additive counts, the LAs must add up to England (within rounding and suppression)."""
+    additive = declared.index[declared["additive"].str.lower() == "true"]
+    sub = df[df["measure"].isin(additive)]
+    if sub.empty:
+        return
+    nat = sub[sub["level"] == "national"].set_index(["measure", "year"])["value"]
+    las = sub[sub["level"] == "la"].groupby(["measure", "year"])["value"].sum(min_count=1)
+    both = pd.concat({"england": nat, "las": las}, axis=1).dropna()
+    off = both[(both["las"] - both["england"]).abs() > tolerance * both["england"].abs()]
+    if len(off):
+        (m, y), r = next(iter(off.iterrows()))
+        src = sub[(sub["measure"] == m)]["source"].iloc[0]
+        raise SchemaError(
+            _file_of(src), f"LA values for {m} add up to {r['las']:,.0f}, England says {r['england']:,.0f}",
+            column=declared.loc[m, "source_column"] or m, year=y,
+            expected=f"LA total within {tolerance:.0%} of England",
+        )
+
+
+def load_inputs(
+    data_dir: Path,
+    *,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+    families: list[str] | None = None,
+    registry: Registry | None = None,
+    report: LoadReport | None = None,
+    log: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """The harmonised long table with LA ONS code and region attached, validated."""
+    registry = registry or load_registry()
+    ctx = base.LoadContext(data_dir=Path(data_dir), registry=registry)
+    ref = load_la_reference(Path(data_dir))
+    measures = measures_table()
+    frames = []
+    for name in families or LOADER_MODULES:
+        t0 = time.perf_counter()
+        df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir)
+        if report is not None:
+            report.seconds[name] = time.perf_counter() - t0
+            report.cached[name] = hit
+        if log:
+            log(f"{name:18s} {len(df):8,d} rows  {'cache' if hit else 'parsed'}")
+        frames.append(df)
+    long = pd.concat(frames, ignore_index=True)
+    validate_long(long, ref, measures)
+    return attach_geography(long, ref)
+
+
+def attach_geography(long: pd.DataFrame, ref: LAReference) -> pd.DataFrame:
+    spells = ref.table.drop_duplicates("la_code", keep="last").set_index("la_code")
+    out = long.copy()
+    is_la = out["level"] == "la"
+    out["ons_code"] = out["la_code"].map(spells["ons_code"]).where(is_la, out["la_code"])
+    out.loc[out["level"] == "national", "ons_code"] = NATIONAL_CODE
+    out["region"] = out["la_code"].map(spells["region_group"]).where(is_la)
+    names = out["la_code"].map(spells["la_name"])
+    out["la_name"] = names.where(is_la & names.notna(), out["la_name"]).astype("string")
+    return out
+
+
+def coverage(long: pd.DataFrame) -> pd.DataFrame:
+    """measure × year × number of LAs with a value (and without, with the commonest reason)."""
+    la = long[long["level"] == "la"]
+    g = la.groupby(["measure", "year"])
+    out = pd.DataFrame({
+        "las_with_value": g["value"].count(),
+        "las_missing": g["value"].apply(lambda s: int(s.isna().sum())),
+        "top_missing_reason": g["missing_reason"].agg(
+            lambda s: s.dropna().mode().iloc[0] if s.notna().any() else ""),
+        "source": g["source"].agg(lambda s: ", ".join(sorted(set(s)))),
+    }).reset_index()
+    return out
+
+
+def coverage_matrix(long: pd.DataFrame) -> pd.DataFrame:
+    cov = coverage(long)
+    return cov.pivot(index="measure", columns="year", values="las_with_value").fillna(0).astype(int)

@@ -1,0 +1,84 @@
+"""Turn DfE cells into numbers, keeping the reason whenever a cell is not a number.
+
+DfE and its derived tables mark missing cells with several codes; none of them is a zero.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+# Code -> reason shown to readers. Matching is case-insensitive, after stripping spaces.
+SUPPRESSION_MARKERS: dict[str, str] = {
+    "c": "suppressed (confidential, c)",
+    "x": "not available (x)",
+    "z": "not applicable (z)",
+    ":": "not available (:)",
+    "-": "not published (-)",
+    "..": "not available (..)",
+    "~": "fewer than 0.5 (~)",
+    "low": "suppressed (low)",
+    "supp": "suppressed (SUPP)",
+    "na": "not available (NA)",
+    "n/a": "not available (n/a)",
+    "nan": "blank",
+    "": "blank",
+    "u": "unreliable (u)",
+    "*": "suppressed (*)",
+}
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_number(cell: object) -> tuple[float, str | None]:
+    """Parse one cell: (value, None) for a number, (nan, reason) for a marker.
+
+    Raises ValueError for text that is neither a number nor a known marker, so an
+    unexpected code is reported instead of being silently treated as missing.
+    """
+    if cell is None:
+        return np.nan, "blank"
+    if isinstance(cell, bool):
+        raise ValueError(f"unexpected boolean {cell!r}")
+    if isinstance(cell, (int, float, np.integer, np.floating)):
+        f = float(cell)
+        return (f, None) if np.isfinite(f) else (np.nan, "blank")
+    text = str(cell).strip()
+    cleaned = text.replace(",", "").replace("%", "").strip()
+    if _NUMBER.match(cleaned):
+        return float(cleaned), None
+    key = text.lower()
+    if key in SUPPRESSION_MARKERS:
+        return np.nan, SUPPRESSION_MARKERS[key]
+    raise ValueError(f"neither a number nor a known suppression marker: {text!r}")
+
+
+def parse_numeric_column(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Vectorised parse of a column. Returns (float values, reason or <NA>).
+
+    Raises ValueError naming the first unparseable cell and how many there are.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        out = values.astype("float64")
+        reason = pd.Series(pd.NA, index=values.index, dtype="string")
+        reason[out.isna()] = "blank"
+        return out, reason
+    text = values.astype("string").str.strip()
+    cleaned = text.str.replace(",", "", regex=False).str.replace("%", "", regex=False)
+    is_num = cleaned.str.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
+    out = pd.Series(np.nan, index=values.index, dtype="float64")
+    out[is_num] = cleaned[is_num].astype("float64")
+    lowered = text.str.lower().fillna("")
+    known = lowered.isin(list(SUPPRESSION_MARKERS))
+    bad = ~is_num & ~known
+    if bad.any():
+        first = text[bad].iloc[0]
+        raise ValueError(
+            f"{int(bad.sum())} cell(s) are neither numbers nor known suppression markers "
+            f"(first: {first!r})"
+        )
+    reason = pd.Series(pd.NA, index=values.index, dtype="string")
+    reason[~is_num] = lowered[~is_num].map(SUPPRESSION_MARKERS)
+    return out, reason

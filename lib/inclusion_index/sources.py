@@ -1,0 +1,163 @@
+"""The source registry (data/registry/sources.yml): what each raw file is, and fetching it."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .errors import ChecksumError, ConfigError, MissingSourceError
+from .paths import REGISTRY_DIR
+
+REQUIRED_FIELDS = ("id", "path", "dataset", "publication", "release", "years", "licence", "sha256")
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    path: str
+    dataset: str
+    publication: str
+    release: str
+    years: str
+    licence: str
+    sha256: str
+    url: str | None = None
+    derived: bool = False
+    bytes: int | None = None
+
+    def citation(self) -> str:
+        """Short human citation for reports and findings."""
+        derived = " (derived table)" if self.derived else ""
+        return f"{self.publication}, {self.release}: {self.dataset}{derived} [{self.path}]"
+
+
+@dataclass(frozen=True)
+class Registry:
+    sources: tuple[Source, ...]
+
+    def __getitem__(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise KeyError(f"source {source_id!r} is not in the registry")
+
+    def ids(self) -> list[str]:
+        return [s.id for s in self.sources]
+
+
+def load_registry(path: Path | None = None) -> Registry:
+    path = path or REGISTRY_DIR / "sources.yml"
+    return _load_registry_cached(str(path))
+
+
+@lru_cache(maxsize=8)
+def _load_registry_cached(path: str) -> Registry:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    entries = raw.get("sources") if isinstance(raw, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected a mapping with a 'sources' list")
+    out = []
+    seen: set[str] = set()
+    for i, e in enumerate(entries):
+        missing = [f for f in REQUIRED_FIELDS if not e.get(f)]
+        if missing:
+            raise ConfigError(f"{path}: entry {i} ({e.get('id', '?')}) lacks {missing}")
+        if e["id"] in seen:
+            raise ConfigError(f"{path}: duplicate source id {e['id']!r}")
+        seen.add(e["id"])
+        out.append(Source(**{k: e.get(k) for k in Source.__dataclass_fields__}))
+    return Registry(tuple(out))
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def resolve(source: Source, data_dir: Path, *, verify: bool = False) -> Path:
+    """Path of a source in the data folder, failing clearly when it is absent or altered."""
+    p = data_dir / source.path
+    if not p.is_file():
+        raise MissingSourceError(
+            source.path,
+            f"file missing from data folder {data_dir}",
+            expected=f"the {source.publication} file ({source.release}); run "
+            "`inclusion-index fetch --mirror DIR` or set INCLUSION_DATA_DIR",
+        )
+    if verify:
+        verify_checksum(source, p)
+    return p
+
+
+def verify_checksum(source: Source, path: Path) -> None:
+    got = sha256_of(path)
+    if got != source.sha256:
+        raise ChecksumError(
+            source.path,
+            f"checksum mismatch (sha256 {got[:12]}…)",
+            expected=f"sha256 {source.sha256[:12]}… as registered; the file has changed: "
+            "if this is a new DfE release, register it as a new source",
+        )
+
+
+def _copy_atomic(src_open, dest: Path, source: Source) -> None:
+    """Write to a temporary file beside dest, check it, then move it into place."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".fetch-", suffix=".part")
+    tmp_path = Path(tmp)
+    try:
+        with src_open() as fin, open(fd, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+        verify_checksum(source, tmp_path)
+        tmp_path.replace(dest)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def fetch(
+    data_dir: Path,
+    *,
+    mirror: Path | None = None,
+    base_url: str | None = None,
+    registry: Registry | None = None,
+    only: list[str] | None = None,
+    log=print,
+) -> list[Path]:
+    """Fill data_dir from a local mirror folder or by HTTP, verifying every checksum.
+
+    Files already present with the right checksum are kept; a present file with the
+    wrong checksum is replaced from the mirror (and refused if the mirror's is wrong too).
+    """
+    if (mirror is None) == (base_url is None):
+        raise ValueError("give exactly one of mirror or base_url")
+    registry = registry or load_registry()
+    done = []
+    for s in registry.sources:
+        if only and s.id not in only:
+            continue
+        dest = data_dir / s.path
+        if dest.is_file() and sha256_of(dest) == s.sha256:
+            log(f"ok       {s.path}")
+            done.append(dest)
+            continue
+        if mirror is not None:
+            src = Path(mirror) / s.path
+            if not src.is_file():
+                raise MissingSourceError(s.path, f"not found in mirror {mirror}")
+            _copy_atomic(lambda src=src: src.open("rb"), dest, s)
+        else:
+            url = f"{base_url.rstrip('/')}/{s.path}"
+            _copy_atomic(lambda url=url: urllib.request.urlopen(url, timeout=60), dest, s)
+        log(f"fetched  {s.path}")
+        done.append(dest)
+    return done

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real data folder (../shared/data/raw or $INCLUSION_DATA_DIR)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def real_data_dir() -> Path:
+    env = os.environ.get("INCLUSION_DATA_DIR")
+    return Path(env) if env else (REPO.parent / "shared" / "data" / "raw").resolve()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    d = real_data_dir()
+    if not d.is_dir():
+        pytest.fail(f"real data folder not found at {d}; set INCLUSION_DATA_DIR")
+    return d
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+def mirror_with(real: Path, dest: Path, replace: dict[str, bytes | None]) -> Path:
+    """A data folder whose files link to the real ones, except registry paths in `replace`
+    (new content, or None to leave the file out). For bad-input tests on real files."""
+    from inclusion_index.sources import load_registry
+
+    for s in load_registry().sources:
+        target = dest / s.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if s.path in replace:
+            content = replace[s.path]
+            if content is not None:
+                target.write_bytes(content)
+        else:
+            target.symlink_to(real / s.path)
+    return dest
