@@ -7,5 +7,5 @@ cd "$ROOT"
 bash tools/setup.sh
 export INCLUSION_DATA_DIR="${INCLUSION_DATA_DIR:-$ROOT/../shared/data/raw}"
 export MPLBACKEND=Agg
-.venv/bin/ruff check lib tests notebooks benchmarks tools
+.venv/bin/ruff check .
 .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
