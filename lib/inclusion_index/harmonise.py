@@ -28,7 +28,7 @@ from .sources import Registry, load_registry, sha256_of
 
 # Order matters only for the coverage report. Add a module here and its measures file in
 # data/registry/measures/ to bring in a new source family.
-LOADER_MODULES = ["lait"]
+LOADER_MODULES = ["lait", "sen2"]
 
 _LONG_SCHEMA = pa.DataFrameSchema(
     {
@@ -54,11 +54,15 @@ class LoadReport:
     cached: dict[str, bool] = field(default_factory=dict)
 
 
-def measures_table() -> pd.DataFrame:
-    """All declared measures (data/registry/measures/*.csv)."""
+def measures_table(families: list[str] | None = None) -> pd.DataFrame:
+    """Declared measures (data/registry/measures/<family>.csv) of the given loader families."""
     frames = []
-    for p in sorted((REGISTRY_DIR / "measures").glob("*.csv")):
-        m = pd.read_csv(p, dtype=str, keep_default_na=False)
+    for name in families or LOADER_MODULES:
+        p = REGISTRY_DIR / "measures" / f"{name}.csv"
+        try:
+            m = pd.read_csv(p, dtype=str, keep_default_na=False)
+        except (FileNotFoundError, pd.errors.ParserError) as e:
+            raise SchemaError(f"data/registry/measures/{name}.csv", f"cannot read measure declarations ({e})") from e
         m["loader"] = p.stem
         frames.append(m)
     out = pd.concat(frames, ignore_index=True)
@@ -212,9 +216,10 @@ def load_inputs(
     registry = registry or load_registry()
     ctx = base.LoadContext(data_dir=Path(data_dir), registry=registry)
     ref = load_la_reference(Path(data_dir))
-    measures = measures_table()
+    families = families or LOADER_MODULES
+    measures = measures_table(families)
     frames = []
-    for name in families or LOADER_MODULES:
+    for name in families:
         t0 = time.perf_counter()
         df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir)
         if report is not None:

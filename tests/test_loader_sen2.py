@@ -1,0 +1,218 @@
+"""SEN2 (EHC plans) loader: real DfE values, LA coverage, release overlap and broken files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from inclusion_index.errors import SchemaError
+from inclusion_index.geography import year_key
+from inclusion_index.loaders import sen2
+from inclusion_index.loaders.base import LONG_COLUMNS, LoadContext
+from inclusion_index.sources import load_registry
+
+# LAs DfE published each January (PROVENANCE.md, la_lookup/derived_la_codes_*): mergers in
+# 2019 (BCP, Dorset) and 2021 (Northamptonshire split from Jan 2022), Cumbria split 2023.
+EXPECTED_LAS = {
+    **{year_key(y - 1): 152 for y in range(2010, 2020)},
+    "201920": 151, "202021": 151, "202122": 152, "202223": 152, "202324": 153, "202425": 153,
+}
+COUNTS = ["sen2_ehcp_total", "sen2_ehcp_state_special", "sen2_ehcp_indep_nmss"]
+
+
+@pytest.fixture(scope="module")
+def ctx(data_dir: Path) -> LoadContext:
+    return LoadContext(data_dir=data_dir, registry=load_registry())
+
+
+@pytest.fixture(scope="module")
+def long(ctx: LoadContext) -> pd.DataFrame:
+    return sen2.load(ctx)
+
+
+@pytest.fixture(scope="module")
+def overlap(ctx: LoadContext) -> pd.DataFrame:
+    return sen2.compare_releases(ctx)
+
+
+def _value(long: pd.DataFrame, code: str, year: str, measure: str) -> pd.Series:
+    row = long[(long["la_code"] == code) & (long["year"] == year) & (long["measure"] == measure)]
+    assert len(row) == 1, (code, year, measure, len(row))
+    return row.iloc[0]
+
+
+def test_layout_and_unique_keys(long: pd.DataFrame) -> None:
+    assert list(long.columns) == LONG_COLUMNS
+    assert not long.duplicated(["level", "la_code", "year", "measure"]).any()
+    assert set(long["year"]) == set(EXPECTED_LAS)
+    assert long["year"].str.fullmatch(r"\d{6}").all()
+
+
+def test_england_totals(long: pd.DataFrame) -> None:
+    jan2019 = _value(long, "E92000001", "201819", "sen2_ehcp_total")
+    assert jan2019["value"] == 353_995
+    assert jan2019["source"] == "sen2_caseload_2025"  # later release preferred on the overlap
+    assert _value(long, "E92000001", "202425", "sen2_ehcp_total")["value"] == 638_745
+    jan2010 = _value(long, "E92000001", "200910", "sen2_ehcp_total")
+    assert jan2010["value"] == 228_221
+    assert jan2010["source"] == "sen2_caseload_2022"
+
+
+def test_la_count_per_year(long: pd.DataFrame) -> None:
+    la = long[long["level"] == "la"]
+    for measure in ["sen2_ehcp_total", "sen2_ehcp_state_special_pct", "sen2_ehcp_indep_nmss_pct"]:
+        got = la[la["measure"] == measure].groupby("year")["la_code"].nunique().to_dict()
+        assert got == EXPECTED_LAS, measure
+    semh = la[la["measure"] == "sen2_semh_pct_ehcp"]
+    assert set(semh["year"]) == {"202425"} and semh["value"].notna().sum() == 153
+
+
+def test_la_sums_equal_england(long: pd.DataFrame) -> None:
+    sub = long[long["measure"].isin(COUNTS)]
+    nat = sub[sub["level"] == "national"].set_index(["measure", "year"])["value"]
+    las = sub[sub["level"] == "la"].groupby(["measure", "year"])["value"].sum()
+    diff = (las - nat).dropna()
+    # Totals add up exactly in every year of both releases.
+    assert (diff.loc["sen2_ehcp_total"] == 0).all()
+    # Placement counts add up exactly except where DfE withheld an LA's split (x):
+    # Peterborough and Hackney Jan 2024, North East Lincolnshire and Cambridgeshire Jan 2025.
+    placement = diff.drop("sen2_ehcp_total", level="measure")
+    assert (placement.drop(["202324", "202425"], level="year") == 0).all()
+    assert (placement.abs() <= 0.005 * nat.reindex(placement.index)).all()
+
+
+def test_known_la_values(long: pd.DataFrame) -> None:
+    # Kent, January 2019 (2025 release): 4,108 of 11,763 plans in state-funded special schools.
+    kent = _value(long, "886", "201819", "sen2_ehcp_state_special_pct")
+    assert (kent["numerator"], kent["denominator"]) == (4108, 11763)
+    assert kent["value"] == pytest.approx(100 * 4108 / 11763)
+    # Kent, January 2017 (2022 release): special LA maintained + academy/free + hospital.
+    kent17 = _value(long, "886", "201617", "sen2_ehcp_state_special_pct")
+    assert (kent17["numerator"], kent17["denominator"]) == (3128, 8199)
+    assert _value(long, "886", "201617", "sen2_ehcp_indep_nmss")["value"] == 565
+    # England January 2025: 159,852 plans in state special, 41,202 NMSS/independent.
+    assert _value(long, "E92000001", "202425", "sen2_ehcp_state_special")["value"] == 85_920 + 73_932
+    assert _value(long, "E92000001", "202425", "sen2_ehcp_indep_nmss")["value"] == 29_647 + 4_381 + 7_174
+
+
+def test_percentages_consistent_with_counts(long: pd.DataFrame) -> None:
+    pct = long[long["measure"].str.endswith("_pct") & long["value"].notna()]
+    assert np.allclose(pct["value"], 100 * pct["numerator"] / pct["denominator"])
+    assert pct["value"].between(0, 100).all()
+    counts = long[long["measure"].isin(COUNTS)].set_index(["level", "la_code", "year", "measure"])["value"]
+    sp = long[long["measure"] == "sen2_ehcp_state_special_pct"].set_index(["level", "la_code", "year"])
+    tot = counts.xs("sen2_ehcp_total", level="measure")
+    assert (sp["denominator"].dropna() == tot.reindex(sp["denominator"].dropna().index)).all()
+
+
+def test_withheld_placement_is_nan_with_reason(long: pd.DataFrame) -> None:
+    for code, year, total in [("874", "202324", 2625), ("204", "202324", 3525),
+                              ("812", "202425", 1983), ("873", "202425", 8007)]:
+        assert _value(long, code, year, "sen2_ehcp_total")["value"] == total
+        for m in ["sen2_ehcp_state_special", "sen2_ehcp_state_special_pct", "sen2_ehcp_indep_nmss_pct",
+                  "sen2_ehcp_mainstream_pct"]:
+            r = _value(long, code, year, m)
+            assert np.isnan(r["value"])
+            assert "(x)" in r["missing_reason"]
+    missing = long[long["value"].isna()]
+    assert missing["missing_reason"].notna().all()
+    assert len(missing) == 20  # 4 LA-years × 5 placement measures, nothing else
+
+
+def test_northamptonshire_2021_mainstream_from_total(long: pd.DataFrame) -> None:
+    # 2025 release blanks two tiny free-school columns (x) but gives mainstream_total 1,475,
+    # of which 20 independent: the state mainstream share must still be there.
+    r = _value(long, "928", "202021", "sen2_ehcp_mainstream_pct")
+    assert (r["numerator"], r["denominator"]) == (1455, 4847)
+
+
+def test_release_overlap(overlap: pd.DataFrame, long: pd.DataFrame) -> None:
+    """January 2019–2022 in both releases: how many LA-year values differ, and by how much."""
+    # The 2022 release labels January 2019 as calendar "2019": it must land on 201819.
+    eng = overlap[(overlap["la_code"] == "E92000001") & (overlap["measure"] == "sen2_ehcp_total")]
+    assert eng.set_index("year")["value_2022"].to_dict() == {
+        "201819": 353_995, "201920": 390_109, "202021": 430_697, "202122": 473_255}
+    la = overlap[overlap["level"] == "la"]
+    assert sorted(la["year"].unique()) == ["201819", "201920", "202021", "202122"]
+    assert la[["value_2022", "value_2025"]].notna().all().all()  # same LAs in both
+    differs = la["diff"].abs() > 1e-9
+    summary = la.assign(differs=differs, abs_diff=la["diff"].abs()).groupby("measure").agg(
+        values=("diff", "size"), differ=("differs", "sum"), max_abs_diff=("abs_diff", "max"))
+    print("\nSEN2 2022 vs 2025 release, Jan 2019–2022 (LA level):\n", summary.to_string())
+    # 6 measures × (152+151+151+152) LA-years; DfE's 2025 release reproduces the 2022 figures
+    # exactly once hospital schools are counted with state special (as the 2025 file does).
+    assert len(la) == 6 * 606
+    assert differs.sum() == 0
+    # Which is why the output takes 2019–2022 from the 2025 release only.
+    assert set(long.loc[long["year"].isin(la["year"]), "source"]) == {"sen2_caseload_2025"}
+
+
+def test_hospital_schools_sit_in_2025_special_la_maintained(ctx: LoadContext) -> None:
+    raw = pd.read_csv(ctx.path("sen2_caseload_2022"), dtype=str, keep_default_na=False)
+    nat = raw[(raw["geographic_level"] == "National") & (raw["time_period"] == "2019")]
+    by_type = nat.set_index("establishment_type")["Total_all"].astype(int)
+    assert by_type["Special - LA maintained"] + by_type["Hospital School"] == 84_033  # 2025 file
+
+
+def test_semh_share(long: pd.DataFrame, ctx: LoadContext) -> None:
+    eng = _value(long, "E92000001", "202425", "sen2_semh_pct_ehcp")
+    assert (eng["numerator"], eng["denominator"]) == (132_217, 638_745)
+    assert eng["value"] == pytest.approx(20.7, abs=0.05)
+    raw = pd.read_csv(ctx.path("sen2_needs_2025"), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    raw = raw[(raw["breakdown_topic"] == "All EHC plans") & (raw["geographic_level"] == "Local authority")]
+    dfe = raw.set_index("old_la_code")["semh_pc"].astype(float)
+    ours = long[(long["measure"] == "sen2_semh_pct_ehcp") & (long["level"] == "la")].set_index("la_code")
+    assert (ours["value"] - dfe.reindex(ours.index)).abs().max() <= 0.05 + 1e-9  # DfE rounds to 1 dp
+    # The needs file counts the same plans as the caseload file.
+    tot = long[(long["measure"] == "sen2_ehcp_total") & (long["year"] == "202425")
+               & (long["level"] == "la")].set_index("la_code")["value"]
+    assert (ours["denominator"] == tot.reindex(ours.index)).all()
+
+
+# --------------------------------------------------------------------------- broken copies
+
+def _broken_ctx(ctx: LoadContext, tmp_path: Path, source_id: str, edit) -> LoadContext:
+    rel = ctx.source(source_id).path
+    df = pd.read_csv(ctx.path(source_id), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df = edit(df)
+    dest = tmp_path / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(dest, index=False, compression="gzip")
+    return LoadContext(data_dir=tmp_path, registry=ctx.registry)
+
+
+def test_renamed_column_names_file_column_years(ctx: LoadContext, tmp_path: Path) -> None:
+    bad = _broken_ctx(ctx, tmp_path, "sen2_caseload_2022", lambda d: d.rename(columns={"Total_all": "total"}))
+    with pytest.raises(SchemaError) as e:
+        sen2.load_caseload_2022(bad)
+    msg = str(e.value)
+    assert "ehcp_sen2/ees_2022_release/sen2_estab_caseload.csv.gz" in msg
+    assert "'Total_all'" in msg and "year 2010-2022" in msg
+
+
+def test_bad_cell_names_file_column_year(ctx: LoadContext, tmp_path: Path) -> None:
+    def edit(d: pd.DataFrame) -> pd.DataFrame:
+        hit = (d["time_period"] == "202324") & (d["old_la_code"] == "886")
+        d.loc[hit, "special_independent"] = "n.a."
+        return d
+    bad = _broken_ctx(ctx, tmp_path, "sen2_caseload_2025", edit)
+    with pytest.raises(SchemaError) as e:
+        sen2.load_caseload_2025(bad)
+    msg = str(e.value)
+    assert "ehcp_sen2/ees_2025_release/caseload.csv.gz" in msg
+    assert "'special_independent'" in msg and "year 202324" in msg
+
+
+def test_unclassified_establishment_type_is_refused(ctx: LoadContext, tmp_path: Path) -> None:
+    def edit(d: pd.DataFrame) -> pd.DataFrame:
+        hit = (d["time_period"] == "2021") & (d["establishment_type"] == "Special - Non-maintained")
+        d.loc[hit, "establishment_type"] = "Special - Other"
+        return d
+    bad = _broken_ctx(ctx, tmp_path, "sen2_caseload_2022", edit)
+    with pytest.raises(SchemaError) as e:
+        sen2.load_caseload_2022(bad)
+    msg = str(e.value)
+    assert "sen2_estab_caseload.csv.gz" in msg and "'establishment_type'" in msg and "year 2021" in msg
+    assert "Special - Other" in msg
