@@ -18,7 +18,7 @@ if [ -z "${INCLUSION_DATA_DIR:-}" ]; then
 fi
 echo "== loading and validating every source"
 "$CLI" load --coverage "$ROOT/reports/coverage.csv"
-if "$CLI" render --help >/dev/null 2>&1; then
+if compgen -G "$ROOT/notebooks/*.ipynb" >/dev/null; then
   echo "== rendering the series"
   "$CLI" render "$@"
 fi

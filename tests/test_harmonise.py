@@ -2,6 +2,7 @@ import io
 
 import pandas as pd
 import pytest
+
 from inclusion_index.errors import MissingSourceError, SchemaError, UnknownLACodeError
 from inclusion_index.harmonise import LoadReport, coverage, coverage_matrix, load_inputs
 from inclusion_index.loaders.lait import academic_year_from_label

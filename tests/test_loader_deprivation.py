@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+
 from inclusion_index.errors import SchemaError, UnknownLACodeError
 from inclusion_index.geography import load_la_reference
 from inclusion_index.harmonise import measures_table, validate_long

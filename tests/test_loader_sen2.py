@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from inclusion_index.errors import SchemaError
 from inclusion_index.geography import year_key
 from inclusion_index.loaders import sen2

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from inclusion_index.parsing import SUPPRESSION_MARKERS, parse_number, parse_numeric_column
 
 

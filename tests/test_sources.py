@@ -4,6 +4,7 @@ import shutil
 import threading
 
 import pytest
+
 from inclusion_index.cli import main
 from inclusion_index.errors import ChecksumError, MissingSourceError
 from inclusion_index.sources import Registry, fetch, load_registry, resolve, sha256_of

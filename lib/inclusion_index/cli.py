@@ -73,6 +73,65 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    from .editions import build_edition, edition_defaults, write_score_table
+    dest = resolve_data_dir(args.data_dir)
+    t0 = time.perf_counter()
+    ed = build_edition(args.edition, years=args.years, method=args.method, data_dir=dest)
+    out = Path(args.out or f"reports/{args.edition}/scores_{args.edition}.csv")
+    written = write_score_table(ed, out)
+    head = ed.headline().scores
+    print(f"edition {ed.final_year} ({edition_defaults(ed.final_year).get('title', ed.method.name)}): "
+          f"index years {', '.join(ed.years)}; {int(head['scored'].sum())} of {len(head)} LAs scored "
+          f"in {time.perf_counter() - t0:.2f}s")
+    for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .editions import build_edition, edition_defaults, rendered_editions, write_score_table
+    from .paths import REPORTS_DIR
+    from .render import RenderError, render_edition, write_index
+    from .sources import load_registry
+
+    dest = resolve_data_dir(args.data_dir)
+    editions = args.edition or rendered_editions()
+    reports = Path(args.reports_dir) if args.reports_dir else REPORTS_DIR
+    renders, failures = [], []
+    t_all = time.perf_counter()
+    for e in editions:
+        print(f"== edition {e}")
+
+        def extra(staging: Path, e: str = e) -> None:
+            ed = build_edition(e, years=args.years, data_dir=dest)
+            write_score_table(ed, staging / f"scores_{e}.csv")
+            try:
+                from .series import findings_markdown
+            except ImportError:
+                return
+            (staging / "findings.md").write_text(findings_markdown(ed), encoding="utf-8")
+
+        try:
+            renders.append(render_edition(e, years=args.years, data_dir=dest if args.data_dir else None,
+                                          reports_dir=reports, highlight_la=args.highlight_la or "",
+                                          parts=args.parts, workers=args.workers, extra=extra))
+        except RenderError as err:
+            failures.append(str(err))
+            print(f"error: {err}", file=sys.stderr)
+    if renders:
+        titles = {e: edition_defaults(e).get("title", e) for e in editions}
+        sources = [vars(s) for s in load_registry().sources]
+        index = write_index(reports, renders, sources, titles)
+        print(f"wrote {index}")
+    total = time.perf_counter() - t_all
+    print(f"rendered {len(renders)} of {len(editions)} edition(s) in {total:.1f}s")
+    for r in renders:
+        for p in r.parts:
+            print(f"  {r.edition} {p.part:18s} {p.seconds_execute + p.seconds_html:6.1f}s")
+    return 1 if failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="inclusion-index", description=__doc__)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -101,6 +160,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(c)
     c.add_argument("--out", metavar="FILE")
     c.set_defaults(func=cmd_coverage)
+    sc = sub.add_parser("score", help="score an edition and write its table (CSV + Parquet + dictionary)")
+    _add_data_dir(sc)
+    sc.add_argument("--edition", required=True, metavar="YYYYYY",
+                    help="final index year as an academic-year key, e.g. 201819")
+    sc.add_argument("--years", type=int, default=None, help="number of index years (default 3)")
+    sc.add_argument("--method", default=None, help="method in data/registry/methods/ (default per edition)")
+    sc.add_argument("--out", metavar="FILE.csv", help="output CSV (Parquet and dictionary are written beside it)")
+    sc.set_defaults(func=cmd_score)
+    r = sub.add_parser("render", help="execute the series notebooks and render HTML into reports/")
+    _add_data_dir(r)
+    r.add_argument("--edition", nargs="*", metavar="YYYYYY", help="editions (default: editions.yml render list)")
+    r.add_argument("--years", type=int, default=None)
+    r.add_argument("--highlight-la", metavar="CODE", help="3-digit LA code to mark in every chart")
+    r.add_argument("--parts", nargs="*", metavar="PART", help="notebook names, e.g. 02_exclusions (default: all)")
+    r.add_argument("--workers", type=int, default=2, help="notebooks run side by side (default 2)")
+    r.add_argument("--reports-dir", metavar="DIR", help="output folder (default reports/)")
+    r.set_defaults(func=cmd_render)
     return p
 
 

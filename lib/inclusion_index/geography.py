@@ -136,7 +136,7 @@ def map_to_geography(
 ) -> pd.DataFrame:
     """Move LA rows onto a target geography through the boundary-change table.
 
-    ``values`` has la_code, value and optionally numerator/denominator plus any key columns.
+    ``values`` holds one measure and year: la_code, value and optionally numerator/denominator.
     Rows whose code is in the target pass unchanged. A predecessor's row goes to every
     successor in the target (a split copies it, flagged). Several predecessors of one
     successor (a merge) are combined: summed counts where both numerator and denominator
@@ -147,30 +147,28 @@ def map_to_geography(
     out = values.copy()
     out["boundary_note"] = ""
     inside = out[out["la_code"].isin(target)]
-    outside = out[~out["la_code"].isin(target)]
+    # rows of LAs outside the target carry information only where they have a value (LAIT,
+    # for instance, lists terminated LAs with blanks for the years after they ended)
+    outside = out[~out["la_code"].isin(target) & out["value"].notna()]
     if outside.empty:
-        return out
+        return inside
     ch = ref.changes[ref.changes["use_for_values"]]
     succ = _successors_in(target, ch)
+    # a successor that reports its own value keeps it
+    own = set(inside.loc[inside["value"].notna(), "la_code"])
     moved = []
     for pred, rows in outside.groupby("la_code", sort=False):
         for s in succ.get(pred, []):
+            if s in own:
+                continue
             r = rows.copy()
             r["la_code"] = s
             r["boundary_note"] = f"from predecessor {pred}"
             moved.append(r)
     if not moved:
         return inside
-    moved_df = pd.concat(moved, ignore_index=True)
-    keys = [c for c in moved_df.columns
-            if c not in ("value", "numerator", "denominator", "boundary_note", "la_code_pred")
-            and not c.startswith("_")]
-    # a successor that already reports its own value keeps it
-    have = inside[keys].drop_duplicates() if not inside.empty else None
-    combined = _combine(moved_df, keys)
-    if have is not None and len(have):
-        combined = combined.merge(have.assign(_own=True), on=keys, how="left")
-        combined = combined[combined["_own"].isna()].drop(columns="_own")
+    combined = _combine(pd.concat(moved, ignore_index=True))
+    inside = inside[~inside["la_code"].isin(set(combined["la_code"]))]
     return pd.concat([inside, combined], ignore_index=True)
 
 
@@ -193,9 +191,10 @@ def _successors_in(target: set[str], changes: pd.DataFrame) -> dict[str, list[st
     return result
 
 
-def _combine(moved: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _combine(moved: pd.DataFrame) -> pd.DataFrame:
+    """One row per successor; several predecessors are combined (see map_to_geography)."""
     rows = []
-    for _, g in moved.groupby(keys, sort=False, dropna=False):
+    for _, g in moved.groupby("la_code", sort=False):
         first = g.iloc[0].copy()
         if len(g) == 1:
             rows.append(first)

@@ -1,0 +1,274 @@
+"""Editions: a final index year plus a run of index years, scored with one method.
+
+``build_edition("201819")`` is the whole index for an edition as data; ``score_table`` is
+the tidy per-LA table the CLI writes and the notebooks show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .geography import LAReference, check_year_key, load_la_reference, shift_year
+from .harmonise import load_inputs
+from .indicators import AREAS, Method, add_derived_measures, indicator_table, indicator_values, load_method
+from .paths import REGISTRY_DIR
+from .paths import data_dir as default_data_dir
+from .scoring import ScoredYear, ScoringSettings, most_improved, regional_summary, score_year
+
+
+@lru_cache(maxsize=1)
+def editions_config() -> dict:
+    return yaml.safe_load((REGISTRY_DIR / "editions.yml").read_text(encoding="utf-8"))
+
+
+def edition_defaults(final_year: str) -> dict:
+    cfg = editions_config()
+    return {**cfg["default"], **(cfg.get("editions") or {}).get(final_year, {})}
+
+
+def rendered_editions() -> list[str]:
+    return [str(e) for e in editions_config().get("render", [])]
+
+
+def latest_supported_year(long: pd.DataFrame, method: Method) -> str:
+    """The latest January census year for which the method's census-based indicators exist."""
+    lag0 = indicator_table(method)
+    measures = {m for ms, lag in zip(lag0["measure_list"], lag0["lag_years"], strict=True) if lag == 0 for m in ms}
+    years = long.loc[long["measure"].isin(measures) & long["value"].notna(), "year"]
+    return str(years.max())
+
+
+def settings_from(method: Method) -> ScoringSettings:
+    allowed = {f.name for f in dataclasses.fields(ScoringSettings)}
+    return ScoringSettings(**{k: v for k, v in method.scoring.items() if k in allowed})
+
+
+@dataclass
+class Edition:
+    final_year: str
+    years: list[str]
+    method: Method
+    settings: ScoringSettings
+    geography: pd.DataFrame
+    indicators: pd.DataFrame
+    values: pd.DataFrame
+    england: pd.DataFrame
+    scored: dict[str, ScoredYear]
+    improvement: pd.DataFrame
+    long: pd.DataFrame
+
+    @property
+    def first_year(self) -> str:
+        return self.years[0]
+
+    def headline(self) -> ScoredYear:
+        return self.scored[self.final_year]
+
+    def regions(self) -> pd.Series:
+        return self.geography.set_index("la_code")["region"]
+
+    def regional(self, year: str | None = None) -> pd.DataFrame:
+        return regional_summary(self.scored[year or self.final_year].scores, self.regions())
+
+    def substitutions(self) -> pd.DataFrame:
+        """Edition-wide gaps and substitutions: which measure and data year fed each cell."""
+        v = self.values
+        g = v.groupby(["index_year", "indicator"], sort=False)
+        out = g.agg(measure=("measure", "first"), data_year=("data_year", "first"),
+                    las_with_value=("value", "count"), las=("la_code", "size"),
+                    source=("source", lambda s: ", ".join(sorted({x for x in s if x}))))
+        common = g["flag"].agg(lambda s: _common_flag(s))
+        out["edition_note"] = common
+        return out.reset_index()
+
+    def score_table(self) -> pd.DataFrame:
+        return score_table(self)
+
+
+def _common_flag(flags: pd.Series) -> str:
+    firsts = {f.split(";")[0] for f in flags}
+    if len(firsts) == 1:
+        f = next(iter(firsts))
+        if f.startswith(("carried forward", "not published")):
+            return f
+    return ""
+
+
+def build_edition(
+    final_year: str,
+    *,
+    years: int | None = None,
+    method: str | Method | None = None,
+    data_dir: Path | None = None,
+    long: pd.DataFrame | None = None,
+    ref: LAReference | None = None,
+) -> Edition:
+    """Score every index year of an edition and compare its first and last year."""
+    check_year_key(final_year)
+    defaults = edition_defaults(final_year)
+    n_years = int(years or defaults["years"])
+    if n_years < 1:
+        raise ValueError("an edition needs at least one index year")
+    m = method if isinstance(method, Method) else load_method(method or defaults["method"])
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    if long is None:
+        long = load_inputs(data_dir)
+    if "assess_ehcp_share_send" not in set(long["measure"].unique()):
+        long = add_derived_measures(long)
+    ref = ref or load_la_reference(data_dir)
+    target = ref.geography_for_year(final_year)[["la_code", "la_name", "ons_code", "region_group"]]
+    target = target.rename(columns={"region_group": "region"}).reset_index(drop=True)
+    index_years = [shift_year(final_year, -k) for k in range(n_years - 1, -1, -1)]
+    settings = settings_from(m)
+    ind = indicator_table(m)
+    values, england, scored = [], [], {}
+    for y in index_years:
+        v, e = indicator_values(long, m, y, target, ref)
+        values.append(v)
+        england.append(e)
+        scored[y] = score_year(v[["la_code", "indicator", "value"]], ind, settings,
+                               la_codes=list(target["la_code"]))
+    all_values = pd.concat(values, ignore_index=True)
+    improvement = pd.DataFrame()
+    if len(index_years) > 1:
+        early = all_values[all_values["index_year"] == index_years[0]]
+        late = all_values[all_values["index_year"] == index_years[-1]]
+        improvement = most_improved(early[["la_code", "indicator", "value"]],
+                                    late[["la_code", "indicator", "value"]], ind, settings,
+                                    la_codes=list(target["la_code"]))
+    return Edition(final_year=final_year, years=index_years, method=m, settings=settings,
+                   geography=target, indicators=ind, values=all_values,
+                   england=pd.concat(england, ignore_index=True), scored=scored,
+                   improvement=improvement, long=long)
+
+
+def score_table(ed: Edition) -> pd.DataFrame:
+    """One row per LA: identity, headline scores and ranks, indicators, history, flags."""
+    head = ed.headline().scores
+    geo = ed.geography.set_index("la_code")
+    t = geo.join(head, how="left")
+    if ed.method.headline == "mean" and len(ed.years) > 1:
+        t["overall_score"] = pd.concat([ed.scored[y].scores["overall_score"] for y in ed.years], axis=1).mean(
+            axis=1, skipna=False)
+        from .scoring import rank_desc
+        t["overall_rank"] = rank_desc(t["overall_score"], ed.settings.tie_method)
+    t.insert(0, "edition", ed.final_year)
+    t.insert(1, "index_year", ed.final_year)
+    t.insert(2, "method", ed.method.key)
+    for y in ed.years[:-1]:
+        prev = ed.scored[y].scores
+        t[f"overall_score_{y}"] = prev["overall_score"]
+        t[f"overall_rank_{y}"] = prev["overall_rank"]
+    if not ed.improvement.empty:
+        imp = ed.improvement
+        t["improvement_from"] = ed.years[0]
+        t["overall_change"] = imp["change"]
+        t["overall_rank_change"] = imp["rank_change"]
+        t["improvement_rank"] = imp["improvement_rank"]
+    la_flags = _la_value_flags(ed)
+    t["flags"] = [
+        "; ".join(x for x in (a, b) if isinstance(x, str) and x)
+        for a, b in zip(t["flags"].reindex(t.index), la_flags.reindex(t.index), strict=True)
+    ]
+    t = t.reset_index()
+    front = ["edition", "index_year", "method", "la_code", "la_name", "ons_code", "region",
+             "overall_score", "overall_rank"]
+    for a in AREAS:
+        front += [f"{a}_score", f"{a}_rank"]
+    rest = [c for c in t.columns if c not in front]
+    out = t[front + rest]
+    for c in [c for c in out.columns if c.endswith("_rank") or c.startswith("overall_rank")]:
+        out[c] = out[c].astype("Int64")
+    return out
+
+
+def _la_value_flags(ed: Edition) -> pd.Series:
+    """Per-LA notes on the headline year's cells (missing, boundary moves), not edition-wide ones."""
+    v = ed.values[ed.values["index_year"] == ed.final_year]
+    common = ed.substitutions().set_index(["index_year", "indicator"])["edition_note"]
+    notes = []
+    for r in v.itertuples():
+        f = r.flag
+        edition_note = common.get((r.index_year, r.indicator), "")
+        if edition_note and f.startswith(edition_note):
+            f = f[len(edition_note):].strip("; ")
+        if f:
+            notes.append((r.la_code, f"{r.indicator}: {f}"))
+    if not notes:
+        return pd.Series(dtype="object")
+    s = pd.DataFrame(notes, columns=["la_code", "note"]).groupby("la_code")["note"].agg("; ".join)
+    return s
+
+
+def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
+    """Description of every column of the score table."""
+    ind = ed.indicators.set_index("indicator")
+    fixed = {
+        "edition": "Edition: its final index year (academic year key, e.g. 201819 = 2018/19)",
+        "index_year": "Index year the headline scores refer to (named by its January census)",
+        "method": "Method file in data/registry/methods/ used",
+        "la_code": "3-digit DfE local authority code",
+        "la_name": "Local authority name",
+        "ons_code": "ONS code of the LA (current spell)",
+        "region": "Region (London split into Inner and Outer London)",
+        "overall_score": "Overall score: weighted mean of available indicator scores (0-100, higher = more inclusive)",
+        "overall_rank": "Rank of overall_score, 1 = most inclusive; ties share the best rank",
+        "n_indicators": "Number of indicators the LA has among those published that year",
+        "n_indicators_available": "Number of indicators published for the index year",
+        "scored": "Whether the LA met the missing-data rule and received an overall score",
+        "flags": "Why a score is missing, and cells that were missing or moved across a boundary change",
+        "improvement_from": "First index year of the most-improved comparison",
+        "overall_change": "Change in overall score from improvement_from to the headline year, over indicators present in both",
+        "overall_rank_change": "Places moved up (positive) between those years",
+        "improvement_rank": "1 = largest rise in overall score",
+    }
+    rows = []
+    for c in table.columns:
+        desc = fixed.get(c)
+        if desc is None:
+            desc = _describe_column(c, ind, ed)
+        rows.append({"column": c, "description": desc, "dtype": str(table[c].dtype)})
+    return pd.DataFrame(rows)
+
+
+def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
+    for a in AREAS:
+        if c == f"{a}_score":
+            return f"{a.title()} area score: mean of its indicator scores (0-100)"
+        if c == f"{a}_rank":
+            return f"Rank of the {a} area score, 1 = most inclusive"
+        if c == f"{a}_n_indicators":
+            return f"Number of {a} indicators the LA has"
+    for i in ind.index:
+        if c == f"{i}_value":
+            r = ind.loc[i]
+            return f"{r['name']} ({r['unit']}); raw value, {'lower' if r['polarity'] < 0 else 'higher'} is more inclusive"
+        if c == f"{i}_score":
+            return f"{ind.loc[i, 'name']}: percentile score oriented so higher = more inclusive (0-100)"
+    if c.startswith("overall_score_"):
+        return f"Overall score in index year {c.rsplit('_', 1)[1]}"
+    if c.startswith("overall_rank_"):
+        return f"Overall rank in index year {c.rsplit('_', 1)[1]}"
+    return ""
+
+
+def write_score_table(ed: Edition, out: Path) -> list[Path]:
+    """CSV at `out`, Parquet beside it, and the data dictionary as <stem>.dictionary.csv."""
+    table = score_table(ed)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    pq = out.with_suffix(".parquet")
+    table.to_parquet(pq, index=False)
+    dic = out.with_name(out.stem + ".dictionary.csv")
+    data_dictionary(table, ed).to_csv(dic, index=False)
+    return [out, pq, dic]
+
+
+__all__ = ["Edition", "build_edition", "data_dictionary", "score_table", "write_score_table"]

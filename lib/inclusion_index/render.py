@@ -1,0 +1,280 @@
+"""Execute the series notebooks with papermill and render them to HTML with nbconvert.
+
+A run builds each edition in a staging folder and swaps it into reports/<edition>/ only when
+every part succeeded, so a failed notebook never replaces the last good report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import __version__
+from .errors import InclusionIndexError
+from .paths import NOTEBOOKS_DIR, REPORTS_DIR
+
+PARTS: list[tuple[str, str]] = [
+    ("01_introduction", "1. Introduction: the index and the headline ranking"),
+    ("02_exclusions", "2. Exclusions"),
+    ("03_assessment", "3. Assessment"),
+    ("04_placement", "4. Placement"),
+    ("05_attainment", "5. Attainment and NEET"),
+    ("06_conclusions", "6. Conclusions"),
+]
+KERNEL = "python3"
+
+
+class RenderError(InclusionIndexError):
+    """One or more notebooks failed; the message names each notebook and cell."""
+
+
+@dataclass
+class PartResult:
+    part: str
+    title: str
+    seconds_execute: float = 0.0
+    seconds_html: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class EditionRender:
+    edition: str
+    parameters: dict
+    parts: list[PartResult] = field(default_factory=list)
+    extra_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(p.ok for p in self.parts)
+
+
+def describe_failure(nb_name: str, exc: BaseException) -> str:
+    """'02_exclusions, cell 7: KeyError: ...' from a papermill error, or the exception text."""
+    cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    where = f"cell {cell}" if cell is not None else "before execution"
+    return f"{nb_name}, {where}: {ename}: {str(evalue).strip().splitlines()[0] if evalue else ''}"
+
+
+def execute_part(part: str, parameters: dict, out_dir: Path) -> Path:
+    """Run one notebook with typed parameters (the Python API keeps '201819' a string)."""
+    import papermill as pm
+
+    src = NOTEBOOKS_DIR / f"{part}.ipynb"
+    nb_dir = out_dir / "notebooks"
+    nb_dir.mkdir(parents=True, exist_ok=True)
+    out = nb_dir / f"{part}.ipynb"
+    pm.execute_notebook(
+        str(src), str(out), parameters=parameters, kernel_name=KERNEL, language="python",
+        cwd=str(out_dir), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+    )
+    return out
+
+
+def notebook_errors(nb: nbformat.NotebookNode) -> list[str]:
+    """Error outputs left in an executed notebook (there should be none)."""
+    errs = []
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                errs.append(f"cell {i}: {o.get('ename')}: {o.get('evalue')}")
+    return errs
+
+
+def to_html(nb_path: Path, html_path: Path, title: str, nav: str) -> None:
+    """HTML with code hidden; stderr streams (warnings) dropped from the page."""
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(nb_path, as_version=4)
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"]
+                               if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = _insert_after_body(body, nav)
+    html_path.write_text(body, encoding="utf-8")
+
+
+def _insert_after_body(doc: str, snippet: str) -> str:
+    i = doc.find("<body")
+    if i < 0:
+        return snippet + doc
+    j = doc.find(">", i)
+    return doc[: j + 1] + snippet + doc[j + 1:]
+
+
+_NAV_CSS = (
+    "<style>.ii-nav{font:14px system-ui,sans-serif;padding:8px 16px;background:#f3f4f6;"
+    "border-bottom:1px solid #d1d5db}.ii-nav a{margin-right:14px;color:#1d4ed8}</style>"
+)
+
+
+def nav_html(edition: str, current: str | None = None) -> str:
+    links = ['<a href="../index.html">All reports</a>']
+    for part, title in PARTS:
+        label = html.escape(title.split(":")[0])
+        if part == current:
+            links.append(f"<strong>{label}</strong>")
+        else:
+            links.append(f'<a href="{part}.html">{label}</a>')
+    links.append('<a href="findings.md">Findings (text)</a>')
+    return (f'{_NAV_CSS}<nav class="ii-nav" aria-label="series">'
+            f"<span>Edition {html.escape(edition_label(edition))}:</span> " + " ".join(links) + "</nav>")
+
+
+def edition_label(year: str) -> str:
+    return f"{year[:4]}/{year[4:]}" if len(year) == 6 and year.isdigit() else year
+
+
+def render_edition(
+    edition: str,
+    *,
+    years: int | None = None,
+    data_dir: Path | None = None,
+    reports_dir: Path = REPORTS_DIR,
+    highlight_la: str = "",
+    parts: list[str] | None = None,
+    workers: int = 2,
+    extra: Callable[[Path], None] | None = None,
+    log: Callable[[str], None] = print,
+) -> EditionRender:
+    """Render one edition into reports_dir/<edition>/, all parts or none.
+
+    ``extra(staging_dir)`` writes other outputs (scores, findings) into the same staging folder.
+    """
+    from .editions import edition_defaults
+
+    n_years = int(years or edition_defaults(edition)["years"])
+    params = {"final_year": str(edition), "n_years": n_years,
+              "data_dir": str(data_dir) if data_dir else "", "output_dir": ".",
+              "highlight_la": str(highlight_la or "")}
+    chosen = [(p, t) for p, t in PARTS if not parts or p in parts]
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    staging = reports_dir / f".staging-{edition}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    result = EditionRender(edition=edition, parameters=params)
+
+    def run(pt: tuple[str, str]) -> PartResult:
+        part, title = pt
+        r = PartResult(part, title)
+        t0 = time.perf_counter()
+        try:
+            nb_path = execute_part(part, params, staging)
+            r.seconds_execute = time.perf_counter() - t0
+            errs = notebook_errors(nbformat.read(nb_path, as_version=4))
+            if errs:
+                raise RenderError(f"{part}, {errs[0]}")
+            t1 = time.perf_counter()
+            to_html(nb_path, staging / f"{part}.html", f"{title} ({edition_label(edition)})",
+                    nav_html(edition, part))
+            r.seconds_html = time.perf_counter() - t1
+        except Exception as e:  # report every failure with its notebook and cell
+            r.seconds_execute = r.seconds_execute or time.perf_counter() - t0
+            r.error = describe_failure(part, e)
+        log(f"  {'ok  ' if r.ok else 'FAIL'} {edition} {part:18s} run {r.seconds_execute:5.1f}s "
+            f"html {r.seconds_html:4.1f}s" + ("" if r.ok else f"  {r.error}"))
+        return r
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        result.parts = list(pool.map(run, chosen))
+    if result.ok and extra is not None:
+        t0 = time.perf_counter()
+        try:
+            extra(staging)
+        except Exception as e:
+            result.parts.append(PartResult("extra outputs", "scores and findings", error=describe_failure("extra", e)))
+        result.extra_seconds = time.perf_counter() - t0
+    if not result.ok:
+        failed = reports_dir / f".failed-{edition}"
+        shutil.rmtree(failed, ignore_errors=True)
+        staging.rename(failed)
+        msgs = "; ".join(p.error for p in result.parts if p.error)
+        raise RenderError(f"edition {edition}: {msgs} (previous report kept; failed run in {failed})")
+    _swap_into_place(staging, reports_dir / edition, parts_only=bool(parts))
+    return result
+
+
+def _swap_into_place(staging: Path, final: Path, *, parts_only: bool) -> None:
+    """Replace final with staging in two renames; a partial run only replaces its own files."""
+    if parts_only and final.exists():
+        for p in staging.rglob("*"):
+            if p.is_file():
+                dest = final / p.relative_to(staging)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(p, dest)
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    old = final.with_name(f".old-{final.name}")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[dict],
+                titles: dict[str, str], extra_sections: str = "") -> Path:
+    """reports/index.html: every edition and part, the run's parameters, sources and version."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    esc = html.escape
+    eds = []
+    for r in renders:
+        items = "".join(f'<li><a href="{esc(r.edition)}/{esc(p)}.html">{esc(t)}</a></li>' for p, t in PARTS)
+        files = "".join(
+            f'<li><a href="{esc(r.edition)}/{esc(f)}">{esc(label)}</a></li>'
+            for f, label in [(f"scores_{r.edition}.csv", "Scores for every LA (CSV)"),
+                             (f"scores_{r.edition}.dictionary.csv", "Data dictionary of the scores table"),
+                             ("findings.md", "Headline findings as quotable sentences"),
+                             ("figures/", "Figures (PNG, SVG) and their data (CSV)")])
+        params = ", ".join(f"{esc(k)} = {esc(repr(v))}" for k, v in r.parameters.items())
+        eds.append(f"<section><h2>{esc(titles.get(r.edition, edition_label(r.edition)))}</h2>"
+                   f"<p class='params'>Parameters: {params}</p><ol>{items}</ol><ul>{files}</ul></section>")
+    src_rows = "".join(
+        f"<tr><td>{esc(s['publication'])}</td><td>{esc(s['release'])}</td><td>{esc(s['years'])}</td>"
+        f"<td><code>{esc(s['path'])}</code></td><td>{esc(s['licence'])}</td>"
+        f"<td>{('<a href=' + chr(34) + esc(s['url']) + chr(34) + '>link</a>') if s.get('url') else ''}</td></tr>"
+        for s in sources)
+    doc = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>SEND Inclusion Index: reports</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#111}}
+h1{{font-size:1.8em}}section{{border-top:1px solid #ddd;margin-top:1.5em}}.params{{color:#555;font-size:.9em}}
+table{{border-collapse:collapse;font-size:.85em}}td,th{{border:1px solid #ddd;padding:4px 6px;text-align:left}}
+code{{font-size:.9em}}</style></head><body>
+<h1>SEND Inclusion Index</h1>
+<p>An open, reproducible index of how inclusive England's local authorities are for pupils with
+special educational needs and disabilities, from public Department for Education statistics.
+Each edition is a six-part series. Ranks are shown with the uncertainty the data allow; read the
+"data and caveats" section of each part before quoting a rank.</p>
+{''.join(eds)}
+{extra_sections}
+<section><h2>Data sources</h2><table><thead><tr><th>Publication</th><th>Release</th><th>Years</th>
+<th>File</th><th>Licence</th><th>URL</th></tr></thead><tbody>{src_rows}</tbody></table></section>
+<footer><p>inclusion-index {esc(__version__)}; generated {esc(now)}.</p></footer>
+</body></html>
+"""
+    out = reports_dir / "index.html"
+    tmp = out.with_suffix(".html.part")
+    tmp.write_text(doc, encoding="utf-8")
+    os.replace(tmp, out)
+    return out

@@ -1,0 +1,115 @@
+"""The real editions, end to end, and an independent hand computation of three LAs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import rankdata
+
+from inclusion_index.cli import main
+from inclusion_index.editions import build_edition, score_table
+from inclusion_index.harmonise import load_inputs
+from inclusion_index.indicators import AREAS
+
+
+@pytest.fixture(scope="module")
+def long(data_dir, tmp_path_factory):
+    return load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def ed2019(long, data_dir):
+    return build_edition("201819", long=long, data_dir=data_dir)
+
+
+@pytest.fixture(scope="module")
+def ed_latest(long, data_dir):
+    return build_edition("202425", long=long, data_dir=data_dir)
+
+
+@pytest.mark.parametrize("which,n_las", [("ed2019", 150), ("ed_latest", 151)])
+def test_edition_scores_every_la_once(request, which, n_las):
+    ed = request.getfixturevalue(which)
+    t = score_table(ed)
+    assert len(t) == n_las and t["la_code"].is_unique
+    assert not t["la_code"].isin(["201", "420"]).any()
+    scored = t[t["scored"]]
+    assert len(scored) >= n_las - 5
+    # every score finite or flagged
+    assert np.isfinite(scored["overall_score"]).all()
+    assert (t.loc[~t["scored"], "flags"].str.len() > 0).all()
+    # ranks a permutation (ties share the best rank, so sorted ranks never exceed position)
+    ranks = scored["overall_rank"].astype(int).sort_values().to_numpy()
+    assert ranks[0] == 1 and (ranks <= np.arange(1, len(ranks) + 1)).all()
+    if scored["overall_score"].round(9).is_unique:
+        assert sorted(ranks) == list(range(1, len(ranks) + 1))
+    for a in AREAS:
+        assert f"{a}_score" in t.columns and f"{a}_rank" in t.columns
+    assert scored["overall_score"].between(0, 100).all()
+
+
+def test_edition_years_and_lags(ed2019, ed_latest):
+    assert ed2019.years == ["201617", "201718", "201819"]
+    assert ed_latest.years == ["202223", "202324", "202425"]
+    sub = ed2019.substitutions().set_index(["index_year", "indicator"])
+    assert sub.loc[("201819", "att_ks4_a8_ehcp"), "data_year"] == "201718"  # KS4 lags a year
+    assert sub.loc[("201819", "place_state_special"), "data_year"] == "201819"
+    assert sub.loc[("201819", "att_neet_1617"), "measure"] == "lait_neet_all_pct"
+    assert ed_latest.substitutions().set_index(["index_year", "indicator"]).loc[
+        ("202425", "att_neet_1617"), "measure"] == "neet_nk_ehcp_pct"
+
+
+def test_improvement_has_every_la_and_the_years(ed2019):
+    t = score_table(ed2019)
+    assert (t["improvement_from"] == "201617").all()
+    both = t.dropna(subset=["overall_change"])
+    assert len(both) >= 140
+    top = both.sort_values("improvement_rank").iloc[0]
+    assert top["overall_change"] == both["overall_change"].max()
+
+
+def test_regional_summary_covers_ten_regions(ed2019):
+    reg = ed2019.regional()
+    assert len(reg) == 10 and reg["n_las"].sum() == 150
+    assert reg["overall_score"].between(20, 80).all()
+
+
+def _hand_overall(ed, code):
+    """Independent route: scipy average ranks, (r-1)/(n-1), mean of available indicators x 100."""
+    v = ed.values[ed.values["index_year"] == ed.final_year]
+    pol = ed.indicators.set_index("indicator")["polarity"]
+    scores = []
+    for ind, g in v.groupby("indicator"):
+        g = g.dropna(subset=["value"])
+        if len(g) < 0.5 * ed.geography.shape[0]:
+            continue  # not published that year
+        oriented = g["value"].to_numpy() * pol[ind]
+        r = rankdata(oriented, method="average")
+        p = (r - 1) / (len(r) - 1)
+        mine = g["la_code"].to_numpy() == code
+        if mine.any():
+            scores.append(p[mine][0])
+    return 100 * float(np.mean(scores)), len(scores)
+
+
+@pytest.mark.parametrize("code", ["302", "886", "213"])  # Barnet, Kent, Westminster
+def test_hand_computed_overall_scores_2018_19(ed2019, code):
+    t = score_table(ed2019).set_index("la_code")
+    expected, n = _hand_overall(ed2019, code)
+    assert t.loc[code, "overall_score"] == pytest.approx(expected, abs=1e-9)
+    assert t.loc[code, "n_indicators"] == n
+
+
+def test_cli_score_writes_csv_parquet_and_dictionary(tmp_path, data_dir, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["score", "--edition", "201819", "--years", "2", "--data-dir", str(data_dir),
+                 "--out", str(out)]) == 0
+    t = pd.read_csv(out, dtype={"la_code": str})
+    for c in ["la_code", "la_name", "region", "overall_score", "overall_rank"] + [
+            f"{a}_{k}" for a in AREAS for k in ("score", "rank")]:
+        assert c in t.columns
+    assert t["la_code"].str.fullmatch(r"\d{3}").all()
+    pq = pd.read_parquet(tmp_path / "s.parquet")
+    assert len(pq) == len(t) == 150
+    d = pd.read_csv(tmp_path / "s.dictionary.csv")
+    assert set(d["column"]) == set(t.columns) and d["description"].notna().all()
+    assert "index years 201718, 201819" in capsys.readouterr().out
