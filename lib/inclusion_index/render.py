@@ -71,11 +71,11 @@ def describe_failure(nb_name: str, exc: BaseException) -> str:
     return f"{nb_name}, {where}: {ename}: {str(evalue).strip().splitlines()[0] if evalue else ''}"
 
 
-def execute_part(part: str, parameters: dict, out_dir: Path) -> Path:
+def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
     """Run one notebook with typed parameters (the Python API keeps '201819' a string)."""
     import papermill as pm
 
-    src = NOTEBOOKS_DIR / f"{part}.ipynb"
+    src = notebooks_dir / f"{part}.ipynb"
     nb_dir = out_dir / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     out = nb_dir / f"{part}.ipynb"
@@ -155,6 +155,7 @@ def render_edition(
     parts: list[str] | None = None,
     workers: int = 2,
     extra: Callable[[Path], None] | None = None,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
     log: Callable[[str], None] = print,
 ) -> EditionRender:
     """Render one edition into reports_dir/<edition>/, all parts or none.
@@ -179,7 +180,7 @@ def render_edition(
         r = PartResult(part, title)
         t0 = time.perf_counter()
         try:
-            nb_path = execute_part(part, params, staging)
+            nb_path = execute_part(part, params, staging, notebooks_dir)
             r.seconds_execute = time.perf_counter() - t0
             errs = notebook_errors(nbformat.read(nb_path, as_version=4))
             if errs:

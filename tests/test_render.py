@@ -1,0 +1,71 @@
+"""Rendering mechanics on tiny notebooks: typed parameters, hidden code, failures that keep
+the last good report and name the notebook and cell."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from inclusion_index import render
+from inclusion_index.render import RenderError, describe_failure, render_edition, write_index
+
+
+def _nb(path: Path, body: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(
+        'final_year = "000000"\nn_years = 1\ndata_dir = ""\noutput_dir = "."\nhighlight_la = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Test part"), params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture()
+def two_parts(monkeypatch, tmp_path):
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    monkeypatch.setattr(render, "PARTS", [("a", "Part A"), ("b", "Part B")])
+    ok = ('assert isinstance(final_year, str) and final_year == "201819", repr(final_year)\n'
+          'assert highlight_la == "001"\n'
+          'print("typed parameters survived:", final_year, highlight_la)')
+    _nb(nbdir / "a.ipynb", ok)
+    _nb(nbdir / "b.ipynb", ok)
+    return nbdir
+
+
+def test_render_keeps_strings_hides_code_and_writes_html(two_parts, tmp_path):
+    res = render_edition("201819", years=1, reports_dir=tmp_path / "r", highlight_la="001",
+                         notebooks_dir=two_parts, log=lambda s: None)
+    assert res.ok
+    page = (tmp_path / "r" / "201819" / "a.html").read_text()
+    assert "typed parameters survived: 201819 001" in page
+    assert "assert isinstance" not in page  # code hidden
+    assert 'href="b.html"' in page and 'href="../index.html"' in page
+    assert not (tmp_path / "r" / ".staging-201819").exists()
+
+
+def test_failed_notebook_keeps_previous_report_and_names_cell(two_parts, tmp_path):
+    reports = tmp_path / "r"
+    render_edition("201819", years=1, reports_dir=reports, highlight_la="001",
+                   notebooks_dir=two_parts, log=lambda s: None)
+    good = (reports / "201819" / "b.html").read_text()
+    _nb(two_parts / "b.ipynb", "x = 1\nraise ValueError('boom in part b')")
+    with pytest.raises(RenderError, match=r"b, cell \d+: ValueError: boom in part b"):
+        render_edition("201819", years=1, reports_dir=reports, highlight_la="001",
+                       notebooks_dir=two_parts, log=lambda s: None)
+    assert (reports / "201819" / "b.html").read_text() == good
+    assert (reports / ".failed-201819" / "notebooks" / "b.ipynb").exists()
+
+
+def test_describe_failure_without_papermill_details():
+    assert describe_failure("x", KeyError("k")) == "x, before execution: KeyError: 'k'"
+
+
+def test_index_escapes_untrusted_text(tmp_path):
+    r = render.EditionRender("201819", {"highlight_la": "<script>alert(1)</script>"})
+    out = write_index(tmp_path, [r], [{"publication": "A & B <i>", "release": "r", "years": "y",
+                                       "path": "p.csv", "licence": "OGL", "url": "https://x/?a=1&b=2"}],
+                      {"201819": "<b>title</b>"})
+    page = out.read_text()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert "&lt;b&gt;title&lt;/b&gt;" in page and "A &amp; B &lt;i&gt;" in page
