@@ -90,7 +90,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .editions import build_edition, edition_defaults, rendered_editions, write_score_table
+    from .editions import edition_defaults, load_edition, rendered_editions, write_score_table
     from .paths import REPORTS_DIR
     from .render import RenderError, render_edition, write_index
     from .sources import load_registry
@@ -104,7 +104,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"== edition {e}")
 
         def extra(staging: Path, e: str = e) -> None:
-            ed = build_edition(e, years=args.years, data_dir=dest)
+            ed = load_edition(e, years=args.years, data_dir=dest)
             write_score_table(ed, staging / f"scores_{e}.csv")
             try:
                 from .series import findings_markdown
@@ -119,10 +119,30 @@ def cmd_render(args: argparse.Namespace) -> int:
         except RenderError as err:
             failures.append(str(err))
             print(f"error: {err}", file=sys.stderr)
+    profiled: dict[str, list[tuple[str, str]]] = {}
+    if not args.no_profiles:
+        from .editions import load_edition
+        from .profiles import ProfileError, render_profiles
+        for r in renders:
+            ed = load_edition(r.edition, years=args.years, data_dir=dest)
+            las = list(zip(ed.geography["la_code"], ed.geography["la_name"], strict=True))
+            if args.profiles_limit:
+                las = las[: args.profiles_limit]
+            print(f"== LA profiles {r.edition}")
+            try:
+                render_profiles(r.edition, las, years=len(ed.years),
+                                data_dir=dest if args.data_dir else None,
+                                out_dir=reports / r.edition / "la", workers=args.workers)
+                profiled[r.edition] = las
+            except ProfileError as err:
+                failures.append(str(err))
+                print(f"error: {err}", file=sys.stderr)
     if renders:
+        from .profiles import search_box_html
         titles = {e: edition_defaults(e).get("title", e) for e in editions}
         sources = [vars(s) for s in load_registry().sources]
-        index = write_index(reports, renders, sources, titles)
+        index = write_index(reports, renders, sources, titles,
+                            extra_sections=search_box_html(profiled) if profiled else "")
         print(f"wrote {index}")
     total = time.perf_counter() - t_all
     print(f"rendered {len(renders)} of {len(editions)} edition(s) in {total:.1f}s")
@@ -176,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--parts", nargs="*", metavar="PART", help="notebook names, e.g. 02_exclusions (default: all)")
     r.add_argument("--workers", type=int, default=2, help="notebooks run side by side (default 2)")
     r.add_argument("--reports-dir", metavar="DIR", help="output folder (default reports/)")
+    r.add_argument("--no-profiles", action="store_true", help="skip the LA profile pages")
+    r.add_argument("--profiles-limit", type=int, default=0, metavar="N",
+                   help="render only the first N LA profiles (quick checks)")
     r.set_defaults(func=cmd_render)
     return p
 

@@ -7,7 +7,11 @@ the tidy per-LA table the CLI writes and the notebooks show.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,7 +21,7 @@ import yaml
 from .geography import LAReference, check_year_key, load_la_reference, shift_year
 from .harmonise import load_inputs
 from .indicators import AREAS, Method, add_derived_measures, indicator_table, indicator_values, load_method
-from .paths import REGISTRY_DIR
+from .paths import CACHE_DIR, REGISTRY_DIR
 from .paths import data_dir as default_data_dir
 from .scoring import ScoredYear, ScoringSettings, most_improved, regional_summary, score_year
 
@@ -62,6 +66,13 @@ class Edition:
     scored: dict[str, ScoredYear]
     improvement: pd.DataFrame
     long: pd.DataFrame
+    cache: dict = field(default_factory=dict, repr=False)
+
+    def score_table_cached(self) -> pd.DataFrame:
+        """score_table, computed once per Edition object."""
+        if "score_table" not in self.cache:
+            self.cache["score_table"] = score_table(self)
+        return self.cache["score_table"]
 
     @property
     def first_year(self) -> str:
@@ -146,6 +157,55 @@ def build_edition(
                    geography=target, indicators=ind, values=all_values,
                    england=pd.concat(england, ignore_index=True), scored=scored,
                    improvement=improvement, long=long)
+
+
+def _fingerprint(data_dir: Path) -> str:
+    """Changes whenever the code, the registry or any registered raw file changes."""
+    from .harmonise import _file_digest
+    from .sources import load_registry
+
+    h = hashlib.sha256()
+    pkg = Path(__file__).parent
+    for p in sorted([*pkg.rglob("*.py"), *REGISTRY_DIR.rglob("*")]):
+        if p.is_file():
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    for s in load_registry().sources:
+        p = data_dir / s.path
+        h.update(_file_digest(p).encode() if p.exists() else b"missing")
+    return h.hexdigest()[:20]
+
+
+def load_edition(
+    final_year: str,
+    *,
+    years: int | None = None,
+    method: str | None = None,
+    data_dir: Path | str | None = None,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+) -> Edition:
+    """build_edition, cached on disk (keyed by code, registry and raw-file checksums), so the
+    six notebooks and ~150 profiles build each edition once."""
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    if not use_cache:
+        return build_edition(final_year, years=years, method=method, data_dir=data_dir)
+    key = hashlib.sha256(f"{final_year}|{years}|{method}|{_fingerprint(data_dir)}".encode()).hexdigest()[:20]
+    path = (cache_dir or CACHE_DIR) / "editions" / f"{final_year}-{key}.pkl"
+    if path.exists():
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    ed = build_edition(final_year, years=years, method=method, data_dir=data_dir)
+    ed.score_table_cached()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(ed, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return ed
 
 
 def score_table(ed: Edition) -> pd.DataFrame:
@@ -271,4 +331,4 @@ def write_score_table(ed: Edition, out: Path) -> list[Path]:
     return [out, pq, dic]
 
 
-__all__ = ["Edition", "build_edition", "data_dictionary", "score_table", "write_score_table"]
+__all__ = ["Edition", "build_edition", "data_dictionary", "load_edition", "score_table", "write_score_table"]

@@ -1,0 +1,222 @@
+"""A profile page for every LA, rendered fast.
+
+Running papermill once per LA starts a cold kernel, imports pandas and matplotlib and builds
+the edition again for each of ~150 pages. Here each worker process starts one kernel, runs the
+notebook's `setup` cells once (imports, the edition), then for each LA sets `la_code` and runs
+only the per-LA cells, and exports the page with nbconvert's light "basic" template.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .errors import InclusionIndexError
+from .paths import NOTEBOOKS_DIR, REPORTS_DIR
+
+PROFILE_NOTEBOOK = "la_profile"
+KERNEL = "python3"
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:0 1em;color:#111}}
+nav{{padding:8px 0;border-bottom:1px solid #ddd;font-size:14px}}nav a{{margin-right:12px;color:#1d4ed8}}
+table{{border-collapse:collapse;font-size:13px;margin:.5em 0}}td,th{{border:1px solid #ddd;padding:3px 6px}}
+th{{background:#f3f4f6}}img{{max-width:100%;height:auto}}.jp-OutputPrompt,.jp-InputPrompt{{display:none}}
+pre{{white-space:pre-wrap}}</style></head><body>
+<nav><a href="../../index.html">All reports</a><a href="../01_introduction.html">Series</a>
+<a href="index.html">All LA profiles</a></nav>
+{body}
+</body></html>
+"""
+
+
+class ProfileError(InclusionIndexError):
+    """Some profiles failed; the message names the LA and the cell."""
+
+
+@dataclass
+class ProfileRender:
+    edition: str
+    pages: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+    per_worker_setup: list[float] = field(default_factory=list)
+
+    @property
+    def seconds_per_page(self) -> float:
+        return self.seconds / self.pages if self.pages else float("nan")
+
+
+def _tags(cell) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def _strip_stderr(nb) -> None:
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"]
+                               if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+
+
+def _page(nb, exporter, title: str) -> str:
+    _strip_stderr(nb)
+    body, _ = exporter.from_notebook_node(nb)
+    return _PAGE.format(title=html.escape(title), body=body)
+
+
+def _worker(args: tuple) -> tuple[list[tuple[str, str]], list[str], float]:
+    """Render a chunk of LAs in one kernel. Returns (written, failures, setup seconds)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from nbconvert import HTMLExporter
+
+    template_path, params, codes, out_dir, names = args
+    template = nbformat.read(template_path, as_version=4)
+    exporter = HTMLExporter(template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    assign = "\n".join(f"{k} = {v!r}" for k, v in params.items())
+    setup_nb = copy.deepcopy(template)
+    client = NotebookClient(setup_nb, kernel_name=KERNEL, timeout=600, allow_errors=False,
+                            resources={"metadata": {"path": str(out_dir)}})
+    written, failures = [], []
+    t0 = time.perf_counter()
+    with client.setup_kernel():
+        client.execute_cell(nbformat.v4.new_code_cell(assign), 0)
+        for i, cell in enumerate(setup_nb.cells):
+            if cell.cell_type == "code" and "setup" in _tags(cell):
+                client.execute_cell(cell, i)
+        setup_s = time.perf_counter() - t0
+        for code in codes:
+            nb = copy.deepcopy(template)
+            client.nb = nb
+            try:
+                client.execute_cell(nbformat.v4.new_code_cell(f"la_code = {code!r}"), 0)
+                for i, cell in enumerate(nb.cells):
+                    if cell.cell_type != "code" or _tags(cell) & {"setup", "parameters"}:
+                        if cell.cell_type == "code":
+                            cell.outputs = []
+                        continue
+                    client.execute_cell(cell, i)
+            except CellExecutionError as e:
+                first = str(e).strip().splitlines()
+                failures.append(f"LA {code}, cell {i}: {first[-1] if first else e}")
+                continue
+            page = _page(nb, exporter, f"{names.get(code, code)}: SEND inclusion profile")
+            dest = Path(out_dir) / f"{code}.html"
+            dest.write_text(page, encoding="utf-8")
+            written.append((code, str(dest)))
+    return written, failures, setup_s
+
+
+def render_profiles(
+    edition: str,
+    la_table: list[tuple[str, str]],
+    *,
+    years: int,
+    data_dir: Path | None = None,
+    out_dir: Path | None = None,
+    workers: int = 2,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+    log: Callable[[str], None] = print,
+) -> ProfileRender:
+    """Render reports/<edition>/la/<la_code>.html for every (code, name) in la_table.
+
+    Pages are written to a staging folder and moved into place only if every LA succeeded.
+    """
+    final = Path(out_dir) if out_dir else REPORTS_DIR / edition / "la"
+    staging = final.with_name(f".staging-la-{edition}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    params = {"final_year": str(edition), "n_years": int(years),
+              "data_dir": str(data_dir) if data_dir else "", "output_dir": str(staging)}
+    names = dict(la_table)
+    codes = [c for c, _ in la_table]
+    workers = max(1, min(workers, len(codes)))
+    chunks = [codes[i::workers] for i in range(workers)]
+    template = notebooks_dir / f"{PROFILE_NOTEBOOK}.ipynb"
+    res = ProfileRender(edition)
+    t0 = time.perf_counter()
+    jobs = [(str(template), params, ch, str(staging), names) for ch in chunks if ch]
+    if len(jobs) == 1:
+        outs = [_worker(jobs[0])]
+    else:
+        with ProcessPoolExecutor(max_workers=len(jobs)) as pool:
+            outs = list(pool.map(_worker, jobs))
+    for written, failures, setup_s in outs:
+        res.pages += len(written)
+        res.failures += failures
+        res.per_worker_setup.append(setup_s)
+    res.seconds = time.perf_counter() - t0
+    (staging / "index.html").write_text(profile_index(edition, la_table), encoding="utf-8")
+    if res.failures:
+        raise ProfileError(f"edition {edition}: {len(res.failures)} profile(s) failed, e.g. {res.failures[0]} "
+                           "(previous profiles kept)")
+    old = final.with_name(f".old-la-{edition}")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    log(f"  {res.pages} profiles for {edition} in {res.seconds:.1f}s "
+        f"({res.seconds_per_page:.2f}s per page, {workers} worker(s))")
+    return res
+
+
+def profile_index(edition: str, la_table: list[tuple[str, str]]) -> str:
+    items = "".join(f'<li><a href="{html.escape(c)}.html">{html.escape(n)}</a> ({html.escape(c)})</li>'
+                    for c, n in sorted(la_table, key=lambda x: x[1]))
+    body = f"<h1>LA profiles, edition {html.escape(edition)}</h1><ul>{items}</ul>"
+    return _PAGE.format(title=f"LA profiles {html.escape(edition)}", body=body)
+
+
+def search_box_html(editions: dict[str, list[tuple[str, str]]]) -> str:
+    """A section for reports/index.html: every LA's profile, filtered by name as you type."""
+    rows = []
+    for ed, las in editions.items():
+        for code, name in sorted(las, key=lambda x: x[1]):
+            rows.append(f'<li data-name="{html.escape(name.lower())}"><a href="{html.escape(ed)}/la/'
+                        f'{html.escape(code)}.html">{html.escape(name)}</a> '
+                        f"<small>({html.escape(code)}, edition {html.escape(ed)})</small></li>")
+    return ("<section><h2>Profile of every local authority</h2>"
+            '<label for="la-search">Find a local authority: </label>'
+            '<input id="la-search" type="search" placeholder="e.g. Kent" autocomplete="off">'
+            f'<ul id="la-list" style="columns:2;font-size:.9em">{"".join(rows)}</ul>'
+            "<script>document.getElementById('la-search').addEventListener('input',function(e){"
+            "var q=e.target.value.toLowerCase();document.querySelectorAll('#la-list li').forEach("
+            "function(li){li.style.display=li.dataset.name.indexOf(q)>=0?'':'none';});});</script>"
+            "</section>")
+
+
+def naive_seconds_per_profile(edition: str, la_code: str, *, years: int, data_dir: Path | None,
+                              notebooks_dir: Path = NOTEBOOKS_DIR) -> float:
+    """Baseline for benchmarks: papermill + nbconvert for one LA from a cold kernel."""
+    import tempfile
+
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        out = Path(tmp) / "p.ipynb"
+        pm.execute_notebook(str(notebooks_dir / f"{PROFILE_NOTEBOOK}.ipynb"), str(out), kernel_name=KERNEL,
+                            parameters={"final_year": edition, "n_years": years, "la_code": la_code,
+                                        "data_dir": str(data_dir) if data_dir else "", "output_dir": tmp},
+                            progress_bar=False, cwd=tmp)
+        HTMLExporter().from_filename(str(out))
+        return time.perf_counter() - t0
+
+
+__all__ = ["ProfileError", "ProfileRender", "naive_seconds_per_profile", "profile_index",
+           "render_profiles", "search_box_html"]
