@@ -28,7 +28,7 @@ from .sources import Registry, load_registry, sha256_of
 
 # Order matters only for the coverage report. Add a module here and its measures file in
 # data/registry/measures/ to bring in a new source family.
-LOADER_MODULES = ["lait", "sen2", "ks4", "deprivation", "context"]
+LOADER_MODULES = ["lait", "sen2", "exclusions", "ks4", "neet", "deprivation", "context"]
 
 _LONG_SCHEMA = pa.DataFrameSchema(
     {

@@ -43,6 +43,10 @@ class Method:
     deprivation_year: str = "201920"
 
     @property
+    def impute_small_counts(self) -> dict:
+        return dict(self.substitution.get("suppressed_small_counts") or {})
+
+    @property
     def carry_forward_years(self) -> int:
         return int(self.substitution.get("carry_forward_years", 0))
 
@@ -156,6 +160,25 @@ def _measure_rows(long: pd.DataFrame, measure: str, year: str, level: str = "la"
     return long.loc[m]
 
 
+def impute_small_counts(rows: pd.DataFrame, rule: dict) -> pd.DataFrame:
+    """Cells suppressed because the count was tiny (e.g. DfE's 'x' = 1 or 2 exclusions) are
+    not unknown: the rate lies between 1/denominator and 2/denominator. Leaving them out would
+    drop the LAs with the fewest exclusions from the exclusions area, so the method can set
+    them to the midpoint count over the published denominator. Returns the rows with an
+    ``imputed`` note (empty where nothing was done)."""
+    out = rows.copy()
+    out["imputed"] = ""
+    prefix = rule.get("reason_prefix")
+    if not rule.get("enabled") or not prefix:
+        return out
+    m = (out["value"].isna() & out["denominator"].gt(0)
+         & out["missing_reason"].fillna("").str.startswith(prefix))
+    count = float(rule.get("midpoint", 1.5))
+    out.loc[m, "value"] = count / out.loc[m, "denominator"] * float(rule.get("per", 100.0))
+    out.loc[m, "imputed"] = f"imputed: {count:g} for a suppressed count ({rule.get('label', prefix)})"
+    return out
+
+
 def indicator_values(
     long: pd.DataFrame,
     method: Method,
@@ -181,8 +204,9 @@ def indicator_values(
                 sub = _measure_rows(long, m, y)
                 if sub["value"].notna().sum() == 0:
                     continue
+                sub = impute_small_counts(sub, method.impute_small_counts)
                 mapped = map_to_geography(
-                    sub[["la_code", "value", "numerator", "denominator", "missing_reason", "source"]],
+                    sub[["la_code", "value", "numerator", "denominator", "missing_reason", "source", "imputed"]],
                     codes, ref)
                 if mapped["value"].notna().sum() >= min_n:
                     chosen = (m, y, back, mapped)
@@ -210,12 +234,14 @@ def indicator_values(
             flag[:] = f"carried forward from {y} ({data_year} not published)"
         note = got["boundary_note"].fillna("")
         flag = flag.str.cat(note.where(note == "", "boundary: " + note), sep="; ").str.strip("; ")
+        flag = flag.str.cat(got["imputed"].fillna(""), sep="; ").str.strip("; ")
         reason = got["missing_reason"].fillna("not in source")
         miss = got["value"].isna()
         flag[miss] = (flag[miss] + "; missing: " + reason[miss]).str.strip("; ")
         got["flag"] = flag
         got["source"] = got["source"].fillna("")
-        rows.append(got.drop(columns=["boundary_note", "missing_reason"]))
+        got.loc[got["imputed"].fillna("") != "", "source"] += " (imputed)"
+        rows.append(got.drop(columns=["boundary_note", "missing_reason", "imputed"]))
         nat = _measure_rows(long, m, y, level="national")
         eng.append({"indicator": ind.indicator, "index_year": index_year, "data_year": y, "measure": m,
                     "value": nat["value"].iloc[0] if len(nat) else np.nan})
