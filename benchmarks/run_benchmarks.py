@@ -1,0 +1,158 @@
+"""Benchmark the pipeline on this machine and write benchmarks/results/latest.{csv,md}.
+
+Measures: load of all sources (first read vs cached), one edition built, each notebook's
+execution and HTML time, all LA profiles, cold and warm `./run_all.sh`, and in the same run a
+naive baseline (papermill then nbconvert, one fresh kernel per notebook and per LA profile,
+no caches) so the ratio is reported. Peak memory is the largest resident set of any process.
+
+    .venv/bin/python benchmarks/run_benchmarks.py [--quick]
+
+--quick samples 5 LA profiles for the naive baseline instead of 20 (the per-LA figure is
+multiplied by the number of LAs either way; say so when quoting it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "lib"))
+
+from inclusion_index.editions import build_edition, load_edition, rendered_editions  # noqa: E402
+from inclusion_index.harmonise import load_inputs  # noqa: E402
+from inclusion_index.profiles import naive_seconds_per_profile  # noqa: E402
+from inclusion_index.render import PARTS  # noqa: E402
+
+ROWS: list[dict] = []
+
+
+def record(stage: str, seconds: float, note: str = "") -> None:
+    ROWS.append({"stage": stage, "seconds": round(seconds, 2), "note": note})
+    print(f"{stage:55s} {seconds:8.2f}s  {note}", flush=True)
+
+
+def timed_run(cmd: list[str], env: dict) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def naive_notebook(part: str, edition: str, data_dir: Path, env: dict) -> float:
+    """papermill in a fresh kernel with an empty cache, then nbconvert in a fresh process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        e = {**env, "INCLUSION_CACHE_DIR": str(Path(tmp) / "cache")}
+        out = Path(tmp) / f"{part}.ipynb"
+        t0 = time.perf_counter()
+        subprocess.run([str(ROOT / ".venv/bin/papermill"), str(ROOT / "notebooks" / f"{part}.ipynb"), str(out),
+                        "-k", "python3", "-r", "final_year", edition, "-r", "data_dir", str(data_dir),
+                        "-r", "output_dir", tmp, "--cwd", tmp, "--no-progress-bar"],
+                       env=e, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([str(ROOT / ".venv/bin/jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)],
+                       env=e, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--data-dir", default=os.environ.get("INCLUSION_DATA_DIR", str(ROOT.parent / "shared/data/raw")))
+    args = ap.parse_args()
+    data_dir = Path(args.data_dir).resolve()
+    env = {**os.environ, "INCLUSION_DATA_DIR": str(data_dir), "MPLBACKEND": "Agg"}
+    editions = rendered_editions()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp)
+        t0 = time.perf_counter()
+        long = load_inputs(data_dir, cache_dir=cache)
+        record("load all sources, first read (parse + validate)", time.perf_counter() - t0,
+               f"{len(long):,d} rows, {long['measure'].nunique()} measures")
+        t0 = time.perf_counter()
+        load_inputs(data_dir, cache_dir=cache)
+        record("load all sources, cached", time.perf_counter() - t0)
+    for e in editions:
+        t0 = time.perf_counter()
+        build_edition(e, long=long, data_dir=data_dir)
+        record(f"build edition {e} (inputs in memory)", time.perf_counter() - t0)
+
+    # cold and warm full run: cold = no cache, no reports
+    shutil.rmtree(ROOT / "data" / "cache", ignore_errors=True)
+    shutil.rmtree(ROOT / "reports", ignore_errors=True)
+    cold = timed_run(["./run_all.sh"], env)
+    record("./run_all.sh cold (empty cache, no reports)", cold, f"editions {', '.join(editions)} + profiles")
+    warm = timed_run(["./run_all.sh"], env)
+    record("./run_all.sh warm", warm)
+
+    # per-notebook and profile timings from a warm render
+    from inclusion_index.render import render_edition
+    bench_reports = Path(tempfile.mkdtemp())
+    for e in editions:
+        r = render_edition(e, reports_dir=bench_reports, workers=1, log=lambda s: None)
+        for p in r.parts:
+            record(f"notebook {e} {p.part}: execute / html", p.seconds_execute + p.seconds_html,
+                   f"execute {p.seconds_execute:.2f}s, html {p.seconds_html:.2f}s (one worker)")
+    from inclusion_index.profiles import render_profiles
+    n_profiles, prof_total = 0, 0.0
+    for e in editions:
+        ed = load_edition(e, data_dir=data_dir)
+        las = list(zip(ed.geography["la_code"], ed.geography["la_name"], strict=True))
+        pr = render_profiles(e, las, years=len(ed.years), out_dir=bench_reports / e / "la", log=lambda s: None)
+        record(f"LA profiles {e}", pr.seconds, f"{pr.pages} pages, {pr.seconds_per_page:.2f}s per page, 2 workers")
+        n_profiles += pr.pages
+        prof_total += pr.seconds
+    shutil.rmtree(bench_reports, ignore_errors=True)
+
+    # naive baseline: one fresh kernel per notebook, no caches; papermill per LA profile
+    naive_series = 0.0
+    for e in editions:
+        for part, _ in PARTS:
+            naive_series += naive_notebook(part, e, data_dir, env)
+    record("naive: 12 notebooks, fresh kernel each, no cache", naive_series)
+    sample = 5 if args.quick else 20
+    per = []
+    for e in editions:
+        ed = load_edition(e, data_dir=data_dir)
+        for code in list(ed.geography["la_code"])[:sample]:
+            with tempfile.TemporaryDirectory() as tmp:
+                os.environ["INCLUSION_CACHE_DIR"] = str(Path(tmp) / "cache")
+                per.append(naive_seconds_per_profile(e, code, years=len(ed.years), data_dir=data_dir))
+    os.environ.pop("INCLUSION_CACHE_DIR", None)
+    per_profile = sum(per) / len(per)
+    naive_profiles = per_profile * n_profiles
+    record("naive: LA profiles, papermill per LA from a cold kernel", naive_profiles,
+           f"{per_profile:.2f}s per page measured on {len(per)} LAs x {n_profiles} pages")
+    naive_total = naive_series + naive_profiles
+    record("naive: full run (series + profiles)", naive_total)
+    record("ratio naive / warm ./run_all.sh", naive_total / warm, "x (higher is better)")
+    record("ratio naive profiles / fast profiles", naive_profiles / prof_total, "x")
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    record("peak memory, largest process (MiB)", max(peak_self, peak_children),
+           f"this process {peak_self:.0f} MiB, largest child {peak_children:.0f} MiB")
+
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    df = pd.DataFrame(ROWS)
+    df.to_csv(out / "latest.csv", index=False)
+    machine = f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    lines = [f"Machine: {machine}; run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
+             "| stage | seconds | note |", "|---|---:|---|"]
+    lines += [f"| {r['stage']} | {r['seconds']} | {r['note']} |" for r in ROWS]
+    (out / "latest.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {out / 'latest.csv'} and {out / 'latest.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
