@@ -131,7 +131,8 @@ def add_derived_measures(long: pd.DataFrame) -> pd.DataFrame:
         sub = long[long["measure"].isin(parts)]
         if sub.empty:
             continue
-        wide = sub.pivot_table(index=keys, columns="measure", values="value", aggfunc="first", dropna=False)
+        # unstack keeps only (level, LA, year) combinations that exist; a missing input is NaN
+        wide = sub.drop_duplicates([*keys, "measure"]).set_index([*keys, "measure"])["value"].unstack("measure")
         meta = sub.drop_duplicates(keys).set_index(keys)
         if not set(parts) <= set(wide.columns):
             continue

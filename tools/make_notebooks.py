@@ -1,0 +1,366 @@
+"""Write the six series notebooks (notebooks/0*_*.ipynb) from the cell lists below.
+
+This script is the notebooks' source of truth: the cells are plain Python strings here, so
+reviews read ordinary code, and the written notebooks are always stripped (no outputs, no
+execution counts, fixed cell ids, kernel ``python3``) with the papermill ``parameters`` cell
+in place. Edit the cells here, then run:
+
+    .venv/bin/python tools/make_notebooks.py          # write notebooks/
+    .venv/bin/python tools/make_notebooks.py --check  # exit 1 if notebooks/ differs
+
+The notebooks stay thin: every number, sentence and table comes from
+``inclusion_index.series`` and every chart from ``inclusion_index.plotting``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+PARAMETERS = '''final_year = "201819"
+n_years = 3
+data_dir = ""
+output_dir = "."
+highlight_la = ""'''
+
+
+def setup(part_fn: str) -> str:
+    return f'''from pathlib import Path
+
+from IPython.display import Markdown, display
+
+from inclusion_index import plotting, series
+from inclusion_index.editions import load_edition
+
+ed = load_edition(str(final_year), years=int(n_years), data_dir=data_dir or None)
+figures = Path(output_dir) / "figures"
+part = series.{part_fn}(ed, highlight=highlight_la)
+hl = series.check_highlight(ed, highlight_la)[0]
+display(Markdown(series.edition_header(ed)))
+display(Markdown(part.markdown("highlight")))'''
+
+
+CAVEATS = [
+    ("md", "## Data and caveats"),
+    ("code", '''cav = series.data_caveats(ed, part.measures)
+display(Markdown(series.md(cav["text"] + part.notes, bullets=True)))
+for key, caption in series.CAVEAT_TABLES.items():
+    if len(cav[key]):
+        display(series.style_table(cav[key], caption=caption))'''),
+]
+
+INTRO = [
+    ("md", """# Part 1 of 6: the SEND inclusion index
+
+How inclusive is education for pupils with special educational needs and disabilities (SEND) in each
+of England's local authorities? This series rebuilds the index published in November 2019 from
+public Department for Education statistics and follows it in six parts: this introduction,
+exclusions, assessment, placement, attainment and conclusions. Every figure below is computed from
+the data when the notebook runs."""),
+    ("params",),
+    ("code", setup("introduction")),
+    ("md", "## What the index is"),
+    ("code", '''display(Markdown(part.markdown("what")))
+series.style_table(part.tables["indicators"], caption="The indicators, their data years and sources")'''),
+    ("md", "## The headline ranking"),
+    ("code", '''display(Markdown(part.markdown("headline")))
+display(series.style_table(part.tables["top10"], caption="The 10 highest-scoring LAs"))
+series.style_table(part.tables["bottom10"], caption="The 10 lowest-scoring LAs")'''),
+    ("code", '''fig = plotting.dot_chart(part.data, "overall_score", title=f"Overall inclusion score, {series.year_label(ed.final_year)}",
+                         value_label=part.labels["overall_score"], highlight=hl, higher_is_better=True)
+plotting.save_figure(fig, part.data[["la_code", "la_name", "region", "overall_rank", "overall_score"]], figures,
+                     "01_overall_score_by_la")'''),
+    ("md", "## How scores are spread"),
+    ("code", '''cols = ["overall_score"] + [f"{a}_score" for a in series.AREAS]
+panels = [dict(y=c, title=part.labels[c], ylabel="Score (0-100)") for c in cols]
+fig = plotting.small_multiples(part.data, panels, kind="hist", highlight=hl,
+                               title=f"Overall and area scores across LAs, {series.year_label(ed.final_year)}")
+plotting.save_figure(fig, part.data[["la_code", "la_name", "region", *cols]], figures, "01_score_distributions")'''),
+    *CAVEATS,
+]
+
+EXCLUSIONS = [
+    ("md", """# Part 2 of 6: Exclusions
+
+How often are pupils with an education, health and care (EHC) plan excluded, and how much does this
+vary between local authorities and regions? The part then asks whether exclusion rates follow the
+share of pupils with social, emotional and mental health (SEMH) needs, and child deprivation (IDACI).
+Lower exclusion rates score as more inclusive."""),
+    ("params",),
+    ("code", setup("exclusions")),
+    ("md", "## How exclusion rates vary across LAs"),
+    ("code", '''display(Markdown(part.markdown("summary")))
+series.style_table(part.tables["summary"], caption="Exclusion rates per 100 pupils with an EHC plan")'''),
+    ("code", '''main = part.numbers.get("main_indicator")
+if main:
+    col = f"{main}_value"
+    fig = plotting.dot_chart(part.data, col, title=series.chart_title(ed, main), value_label=part.labels[col],
+                             england=series.england(ed, main), highlight=hl, higher_is_better=False)
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col]], figures,
+                                 "02_exclusion_rate_by_la"))
+    display(series.style_table(part.tables["highest"], caption="Highest rates"))
+    display(series.style_table(part.tables["lowest"], caption="Lowest rates"))'''),
+    ("md", "## Within and across regions"),
+    ("code", '''display(Markdown(part.markdown("regions")))
+if main:
+    fig = plotting.region_chart(part.data, col, title=f"{series.chart_title(ed, main)}, by region",
+                                value_label=part.labels[col], england=series.england(ed, main), highlight=hl)
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col]], figures,
+                                 "02_exclusion_rate_by_region"))
+    display(series.style_table(part.tables["regions"], caption="Exclusion rate by region (LAs unweighted)"))'''),
+    ("md", "## Exclusions, SEMH needs and deprivation"),
+    ("code", '''display(Markdown(part.markdown("context")))
+for key, x, name in [("idaci", "idaci", "02_exclusions_vs_deprivation"), ("semh", "semh_pct", "02_exclusions_vs_semh")]:
+    if key in part.models:
+        fig = plotting.scatter_fit(part.data, x, col, title=f"{part.labels[col]} and {part.labels[x]}",
+                                   xlabel=part.labels[x], ylabel=part.labels[col], highlight=hl)
+        display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", x, col]], figures, name))
+if len(part.tables.get("models", [])):
+    display(series.style_table(part.tables["models"], caption="Ordinary least squares across LAs"))'''),
+    *CAVEATS,
+]
+
+ASSESSMENT = [
+    ("md", """# Part 3 of 6: Assessment
+
+What share of pupils with special educational needs have an EHC plan, and how much does it vary? The
+original series scored a high share as less inclusive, as a counterweight: LAs that issue more plans
+tend to show better outcomes for a wider, abler EHC plan cohort. This part looks at that relation,
+and at deprivation."""),
+    ("params",),
+    ("code", setup("assessment")),
+    ("md", "## How the EHC plan share varies"),
+    ("code", '''display(Markdown(part.markdown("summary")))
+a = "assess_ehcp_share"
+col = f"{a}_value"
+if col in part.labels:
+    fig = plotting.dot_chart(part.data, col, title=series.chart_title(ed, a), value_label=part.labels[col],
+                             england=series.england(ed, a), highlight=hl, higher_is_better=False)
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col, "ehcp_pct_pupils"]], figures,
+                                 "03_ehcp_share_by_la"))
+    display(series.style_table(part.tables["highest"], caption="Highest shares"))
+    display(series.style_table(part.tables["lowest"], caption="Lowest shares"))'''),
+    ("md", "## Regions"),
+    ("code", '''display(Markdown(part.markdown("regions")))
+if col in part.labels:
+    fig = plotting.region_chart(part.data, col, title=f"{series.chart_title(ed, a)}, by region",
+                                value_label=part.labels[col], england=series.england(ed, a), highlight=hl)
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col]], figures,
+                                 "03_ehcp_share_by_region"))'''),
+    ("md", "## The EHC plan share and deprivation"),
+    ("code", '''display(Markdown(part.markdown("deprivation")))
+if "deprivation" in part.models:
+    fig = plotting.scatter_fit(part.data, "idaci", col, title=f"{part.labels[col]} and deprivation",
+                               xlabel=part.labels["idaci"], ylabel=part.labels[col], highlight=hl)
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", "idaci", col]], figures,
+                                 "03_ehcp_share_vs_deprivation"))'''),
+    ("md", "## The EHC plan share and outcomes for pupils with plans"),
+    ("code", '''display(Markdown(part.markdown("outcomes")))
+outcomes = [k.removeprefix("outcome_") for k in part.models if k.startswith("outcome_") and not k.endswith("_idaci")]
+panels = [dict(x=col, y=f"{o}_value", title=part.labels[f"{o}_value"], xlabel=part.labels[col],
+               ylabel=part.labels[f"{o}_value"]) for o in outcomes]
+if panels:
+    fig = plotting.small_multiples(part.data, panels, highlight=hl,
+                                   title=f"Outcomes of pupils with an EHC plan against the EHC plan share, "
+                                         f"{series.year_label(ed.final_year)}")
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col, *[p["y"] for p in panels]]],
+                                 figures, "03_outcomes_vs_ehcp_share"))
+    display(series.style_table(part.tables["outcomes"], caption="Ordinary least squares across LAs"))'''),
+    *CAVEATS,
+]
+
+PLACEMENT = [
+    ("md", """# Part 4 of 6: Placement
+
+Where are pupils with EHC plans educated? The index counts placements in state-funded special schools,
+and in independent or non-maintained schools, as less inclusive than mainstream schooling. This part
+asks how placement relates to the number of special schools in an LA and to deprivation, and whether
+decisions are consistent across regions."""),
+    ("params",),
+    ("code", setup("placement")),
+    ("md", "## Where pupils with EHC plans are placed"),
+    ("code", '''display(Markdown(part.markdown("summary")))
+display(series.style_table(part.tables["summary"], caption="Placement of EHC plans (% of the LA's plans)"))
+placed = [i for i in series.area_indicators(ed, "placement") if f"highest_{i}" in part.tables]
+for i in placed:
+    c = f"{i}_value"
+    fig = plotting.dot_chart(part.data, c, title=series.chart_title(ed, i), value_label=part.labels[c],
+                             england=series.england(ed, i), highlight=hl, higher_is_better=False)
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", c]], figures, f"04_{i}_by_la"))'''),
+    ("md", "## Special-school supply"),
+    ("code", '''display(Markdown(part.markdown("supply")))
+for i in placed:
+    if f"{i}_supply" in part.models:
+        c = f"{i}_value"
+        fig = plotting.scatter_fit(part.data, "schools_per_1000_plans", c, highlight=hl,
+                                   title=f"{part.labels[c]} and special-school supply",
+                                   xlabel=part.labels["schools_per_1000_plans"], ylabel=part.labels[c])
+        display(plotting.save_figure(
+            fig, part.data[["la_code", "la_name", "region", "special_schools", "ehc_plans", "schools_per_1000_plans", c]],
+            figures, f"04_{i}_vs_supply"))'''),
+    ("md", "## Placement and deprivation"),
+    ("code", '''display(Markdown(part.markdown("deprivation")))
+panels = [dict(x="idaci", y=f"{i}_value", title=part.labels[f"{i}_value"], xlabel=part.labels["idaci"],
+               ylabel="% of EHC plans") for i in placed if f"{i}_idaci" in part.models]
+if panels:
+    fig = plotting.small_multiples(part.data, panels, ncols=2, highlight=hl,
+                                   title=f"Placement and deprivation, {series.year_label(ed.final_year)}")
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", "idaci", *[p["y"] for p in panels]]],
+                                 figures, "04_placement_vs_deprivation"))
+if len(part.tables["models"]):
+    display(series.style_table(part.tables["models"], caption="Ordinary least squares across LAs"))'''),
+    ("md", "## Consistency across regions"),
+    ("code", '''display(Markdown(part.markdown("regions")))
+for i in placed:
+    c = f"{i}_value"
+    fig = plotting.region_chart(part.data, c, title=f"{series.chart_title(ed, i)}, by region",
+                                value_label=part.labels[c], england=series.england(ed, i), highlight=hl)
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", c]], figures, f"04_{i}_by_region"))
+series.style_table(part.tables["consistency"], caption="Variation between and within regions (one-way ANOVA)")'''),
+    *CAVEATS,
+]
+
+ATTAINMENT = [
+    ("md", """# Part 5 of 6: Attainment
+
+How well do pupils with EHC plans do at the end of primary school (KS2) and secondary school (KS4),
+and how many young people are not in education, employment or training (NEET)? This part asks how
+results and progress relate to the size of the EHC plan cohort and to deprivation."""),
+    ("params",),
+    ("code", setup("attainment")),
+    ("md", "## Results of pupils with EHC plans"),
+    ("code", '''display(Markdown(part.markdown("summary")))
+display(series.style_table(part.tables["summary"], caption="Attainment indicators across LAs"))
+ks = [i for i in series.area_indicators(ed, "attainment") if i.startswith(("att_ks2", "att_ks4")) and i in part.models]
+if ks:
+    panels = [dict(y=f"{i}_value", title=part.labels[f"{i}_value"], ylabel=part.labels[f"{i}_value"],
+                   reference=series.england(ed, i)) for i in ks]
+    fig = plotting.small_multiples(part.data, panels, kind="hist", highlight=hl,
+                                   title="KS2 and KS4 results of pupils with an EHC plan across LAs (dashed: England)")
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", *[p["y"] for p in panels]]],
+                                 figures, "05_attainment_distributions"))'''),
+    ("md", "## Cohort size and deprivation"),
+    ("code", '''display(Markdown(part.markdown("cohort")))
+display(Markdown(part.markdown("models")))
+for x, name in [("ehcp_pct_pupils", "05_attainment_vs_cohort"), ("idaci", "05_attainment_vs_deprivation")]:
+    panels = [dict(x=x, y=f"{i}_value", title=part.labels[f"{i}_value"], xlabel=part.labels[x],
+                   ylabel=part.labels[f"{i}_value"]) for i in ks]
+    if panels and part.data[x].notna().any():
+        fig = plotting.small_multiples(part.data, panels, highlight=hl,
+                                       title=f"KS2 and KS4 results against {part.labels[x].lower()}")
+        display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", x, *[p["y"] for p in panels]]],
+                                     figures, name))
+if len(part.tables["models"]):
+    display(series.style_table(part.tables["models"], caption="Ordinary least squares across LAs"))'''),
+    ("md", "## Young people not in education, employment or training"),
+    ("code", '''display(Markdown(part.markdown("neet")))
+for i in [i for i in series.area_indicators(ed, "attainment") if "neet" in i and i in part.models]:
+    c = f"{i}_value"
+    fig = plotting.scatter_fit(part.data, "idaci", c, title=f"{part.labels[c]} and deprivation",
+                               xlabel=part.labels["idaci"], ylabel=part.labels[c], highlight=hl)
+    display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", "idaci", c]], figures,
+                                 "05_neet_vs_deprivation"))'''),
+    *CAVEATS,
+]
+
+CONCLUSIONS = [
+    ("md", """# Part 6 of 6: Conclusions
+
+The overall ranking, the regional pattern, the most improved local authorities, and what the index
+cannot see."""),
+    ("params",),
+    ("code", setup("conclusions")),
+    ("md", "## The overall ranking"),
+    ("code", '''display(Markdown(part.markdown("ranking")))
+fig = plotting.dot_chart(part.data, "overall_score", title=f"Overall inclusion score, {series.year_label(ed.final_year)}",
+                         value_label=part.labels["overall_score"], highlight=hl, higher_is_better=True)
+display(plotting.save_figure(fig, part.tables["ranking"], figures, "06_overall_ranking"))
+series.style_table(part.tables["ranking"], caption="Every scored LA, with its 90% rank range")'''),
+    ("md", "## Regions"),
+    ("code", '''display(Markdown(part.markdown("regions")))
+fig = plotting.region_chart(part.data, "overall_score", title=f"Overall score by region, {series.year_label(ed.final_year)}",
+                            value_label=part.labels["overall_score"], highlight=hl)
+display(plotting.save_figure(fig, part.tables["regions"], figures, "06_overall_by_region"))
+series.style_table(part.tables["regions"], caption="Regional averages (unweighted mean of LA scores)")'''),
+    ("md", "## Most improved"),
+    ("code", '''display(Markdown(part.markdown("improved")))
+if "improvement" in part.frames:
+    fig = plotting.slope_chart(part.frames["improvement"], early_label=series.year_label(ed.first_year),
+                               late_label=series.year_label(ed.final_year), highlight=hl,
+                               title=f"Most improved LAs, {series.year_label(ed.first_year)} to "
+                                     f"{series.year_label(ed.final_year)}")
+    display(plotting.save_figure(fig, part.frames["improvement"], figures, "06_most_improved"))
+    display(series.style_table(part.tables["improved"], caption="The 10 most improved LAs"))
+    display(series.style_table(part.tables["declined"], caption="The 10 LAs whose scores fell most"))'''),
+    ("md", "## Headline findings"),
+    ("code", '''series.style_table(series.findings_table(ed), caption="Quotable findings, each with its years and source")'''),
+    ("md", "## What the index cannot see"),
+    ("code", '''display(Markdown(part.markdown("limits", bullets=True)))'''),
+    *CAVEATS,
+]
+
+NOTEBOOK_CELLS = {
+    "01_introduction": INTRO,
+    "02_exclusions": EXCLUSIONS,
+    "03_assessment": ASSESSMENT,
+    "04_placement": PLACEMENT,
+    "05_attainment": ATTAINMENT,
+    "06_conclusions": CONCLUSIONS,
+}
+
+
+def build(stem: str, cells: list[tuple]) -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    for k, spec in enumerate(cells):
+        kind = spec[0]
+        cid = f"{stem.split('_')[0]}-{k:02d}"  # fixed ids: rewriting never changes an unchanged notebook
+        if kind == "md":
+            cell = new_markdown_cell(spec[1], id=cid)
+        elif kind == "params":
+            cell = new_code_cell(PARAMETERS, id=cid, metadata={"tags": ["parameters"]})
+        else:
+            cell = new_code_cell(spec[1], id=cid)
+        nb.cells.append(cell)
+    nbformat.validate(nb)
+    return nb
+
+
+def render(stem: str) -> str:
+    return nbformat.writes(build(stem, NOTEBOOK_CELLS[stem])) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="exit 1 if a notebook differs from this script")
+    ap.add_argument("--out", type=Path, default=NOTEBOOKS, help="folder to write (default notebooks/)")
+    args = ap.parse_args(argv)
+    stale = []
+    for stem in NOTEBOOK_CELLS:
+        text = render(stem)
+        path = args.out / f"{stem}.ipynb"
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path.name)
+            continue
+        args.out.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    if stale:
+        print("notebooks out of date with tools/make_notebooks.py: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
