@@ -85,7 +85,12 @@ def _load_la_reference(data_dir_s: str) -> LAReference:
     data_dir = Path(data_dir_s)
     reg = load_registry()
     las_src = reg["la_list_dfe"]
-    las = pd.read_csv(resolve(las_src, data_dir), dtype=str)
+    try:
+        las = pd.read_csv(resolve(las_src, data_dir), dtype=str, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError) as e:
+        # every loader and the validator depend on this list: name it, not a pandas internal
+        raise SchemaError(las_src.path, f"cannot read the LA list ({type(e).__name__}: {e})",
+                          expected="DfE las.csv layout, UTF-8") from e
     needed = {"new_la_code", "la_name", "date_of_operation", "date_of_termination",
               "parent_geography_code", "old_la_code"}
     missing = needed - set(las.columns)
@@ -105,7 +110,11 @@ def _load_la_reference(data_dir_s: str) -> LAReference:
     # Northamptonshire and Cumbria (and others) may be missing from the live list after they end
     # but are in DfE's own list with dates; anything still absent is added from the change table.
     lait_src = reg["la_list_lait"]
-    lait = pd.read_excel(resolve(lait_src, data_dir), dtype={"LA Number": str})
+    try:
+        lait = pd.read_excel(resolve(lait_src, data_dir), dtype={"LA Number": str})
+    except Exception as e:  # openpyxl and zipfile raise several types for a broken workbook
+        raise SchemaError(lait_src.path, f"cannot read the LAIT LA list ({type(e).__name__}: {e})",
+                          expected="an .xlsx workbook") from e
     lait = lait.rename(columns={"LA Number": "la_code", "Region": "region_group", "LA Name": "lait_name"})
     lait["la_code"] = lait["la_code"].str.strip().str.zfill(3)
     table = table.merge(lait[["la_code", "region_group"]].drop_duplicates("la_code"), on="la_code", how="left")

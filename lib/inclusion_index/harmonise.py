@@ -116,16 +116,22 @@ def _write_atomic(df: pd.DataFrame, dest: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = True,
-                       cache_dir: Path | None = None) -> tuple[pd.DataFrame, bool]:
+def cache_path(name: str, ctx: base.LoadContext, cache_dir: Path | None = None) -> Path:
     module = importlib.import_module(f"inclusion_index.loaders.{name}")
-    cache_dir = cache_dir or CACHE_DIR
-    key = _cache_key(module, ctx)
-    path = cache_dir / "harmonised" / f"{name}-{key}.parquet"
+    return (cache_dir or CACHE_DIR) / "harmonised" / f"{name}-{_cache_key(module, ctx)}.parquet"
+
+
+def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = True,
+                       cache_dir: Path | None = None, write_cache: bool = True) -> tuple[pd.DataFrame, bool]:
+    module = importlib.import_module(f"inclusion_index.loaders.{name}")
+    path = cache_path(name, ctx, cache_dir)
     if use_cache and path.exists():
-        return pd.read_parquet(path), True
+        try:
+            return pd.read_parquet(path), True
+        except Exception:  # a damaged cache entry is a miss: the raw files are the truth
+            pass
     df = module.load(ctx)
-    if use_cache:
+    if use_cache and write_cache:
         _write_atomic(df, path)
     return df, False
 
@@ -218,18 +224,23 @@ def load_inputs(
     ref = load_la_reference(Path(data_dir))
     families = families or LOADER_MODULES
     measures = measures_table(families)
-    frames = []
+    frames, to_cache = [], []
     for name in families:
         t0 = time.perf_counter()
-        df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir)
+        df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir, write_cache=False)
         if report is not None:
             report.seconds[name] = time.perf_counter() - t0
             report.cached[name] = hit
         if log:
             log(f"{name:18s} {len(df):8,d} rows  {'cache' if hit else 'parsed'}")
         frames.append(df)
+        if use_cache and not hit:
+            to_cache.append((df, cache_path(name, ctx, cache_dir)))
     long = pd.concat(frames, ignore_index=True)
     validate_long(long, ref, measures)
+    # cached only once validated: a file that fails validation leaves no cache entry behind
+    for df, path in to_cache:
+        _write_atomic(df, path)
     return attach_geography(long, ref)
 
 

@@ -3,6 +3,11 @@ the file, column and year when something is wrong."""
 
 from __future__ import annotations
 
+import csv
+import difflib
+import gzip
+import io
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,14 +43,24 @@ def read_csv(ctx: LoadContext, source_id: str, **kwargs) -> pd.DataFrame:
     """Read a registered CSV (optionally gzipped) as text, tolerating a UTF-8 BOM.
 
     Everything is read as text so that suppression markers survive to be parsed with reasons.
+    The bytes are decompressed and decoded here rather than by pandas so that a cut .gz, a
+    non-UTF-8 file or a row cut short is reported with the file's name, not as a pandas error.
     """
     src = ctx.source(source_id)
-    path = ctx.path(source_id)
+    data = ctx.path(source_id).read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError, zlib.error) as e:
+            raise SchemaError(src.path, f"cannot decompress ({type(e).__name__}: {e})",
+                              expected="a complete gzip file; re-fetch it") from e
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", **kwargs)
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise SchemaError(src.path, f"not valid UTF-8 text ({e.reason} at byte {e.start})",
                           expected="a UTF-8 CSV as published by DfE") from e
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **kwargs)
     except pd.errors.EmptyDataError as e:
         raise SchemaError(src.path, "file is empty", expected="a CSV with a header row") from e
     except pd.errors.ParserError as e:
@@ -53,15 +68,38 @@ def read_csv(ctx: LoadContext, source_id: str, **kwargs) -> pd.DataFrame:
     df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
         raise SchemaError(src.path, "file has a header but no rows", expected="data rows")
+    check_complete_rows(text, src.path)
     return df
 
 
+def check_complete_rows(text: str, file: str) -> None:
+    """Refuse a row with fewer fields than the header.
+
+    pandas pads a short row with empty cells instead of failing, so a file cut mid-row would
+    otherwise load with its last LA's cells read as blanks (or a number cut short).
+    """
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    for row in reader:
+        if row and len(row) < len(header):
+            raise SchemaError(
+                file, f"line {reader.line_num} has {len(row)} of {len(header)} fields "
+                "(file truncated or a row cut short)", column=header[len(row)].strip(),
+                expected="every row as long as the header; re-fetch the file",
+            )
+
+
 def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: str | None = None) -> None:
+    columns = list(columns)
     missing = [c for c in columns if c not in df.columns]
     if missing:
+        # a renamed column usually looks like the old name: say which, so the fix is obvious
+        spare = [str(c) for c in df.columns if c not in columns]
+        similar = {m: difflib.get_close_matches(m, spare, n=1, cutoff=0.8) for m in missing}
+        hint = "; ".join(f"found {s[0]!r}, renamed?" for s in similar.values() if s)
         raise SchemaError(
-            file, "required column missing", column=", ".join(missing), year=year,
-            expected=f"columns {list(columns)} (found {list(df.columns)[:12]}…)",
+            file, "required column missing" + (f" ({hint})" if hint else ""), column=", ".join(missing),
+            year=year, expected=f"columns {columns} (found {list(df.columns)[:12]}…)",
         )
 
 

@@ -66,9 +66,9 @@ def load_edition(ctx: LoadContext, source_id: str) -> pd.DataFrame:
                           expected=f"one DfE code per ONS code, got {list(ambiguous[ambiguous > 1].index)}")
     try:
         sheets = pd.read_excel(ctx.path(source_id), sheet_name=["IDACI", "IMD"], dtype=object)
-    except ValueError as e:  # raised for a missing sheet
-        raise SchemaError(file, f"cannot read sheets IDACI and IMD ({e})", year=year,
-                          expected="sheets named 'IDACI' and 'IMD'") from e
+    except Exception as e:  # ValueError for a missing sheet; zipfile/openpyxl errors for a broken workbook
+        raise SchemaError(file, f"cannot read sheets IDACI and IMD ({type(e).__name__}: {e})", year=year,
+                          expected="an .xlsx workbook with sheets named 'IDACI' and 'IMD'") from e
     frames = []
     for sheet, df in sheets.items():
         df = df.rename(columns=normalise_header)

@@ -15,6 +15,7 @@ Fixed-period exclusions were renamed "suspensions" by DfE from 2021/22; the meas
 from __future__ import annotations
 
 import zipfile
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,10 @@ _ZIP_LEVELS = {"local authority": "la", "national": "national"}
 _ZIP_X_REASON = "suppressed (x: 1 or 2 exclusions or pupils)"
 
 
+# what reading a damaged zip member can raise (bad CRC, cut stream, bytes that are not UTF-8)
+_UNREADABLE = (zipfile.BadZipFile, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError)
+
+
 def _read_zip_csv(ctx: LoadContext) -> pd.DataFrame:
     src = ctx.source("excl_la_char_zip")
     path = ctx.path("excl_la_char_zip")
@@ -69,15 +74,24 @@ def _read_zip_csv(ctx: LoadContext) -> pd.DataFrame:
     with zf:
         if _ZIP_MEMBER not in zf.namelist():
             raise SchemaError(src.path, f"zip lacks {_ZIP_MEMBER}", expected=f"members {zf.namelist()} to include it")
-        with zf.open(_ZIP_MEMBER) as fh:
-            header = pd.read_csv(fh, nrows=0, encoding="utf-8-sig")
+        try:
+            with zf.open(_ZIP_MEMBER) as fh:
+                header = pd.read_csv(fh, nrows=0, encoding="utf-8-sig")
+        except (*_UNREADABLE, pd.errors.EmptyDataError) as e:
+            raise SchemaError(f"{src.path}!{_ZIP_MEMBER}", f"cannot read ({type(e).__name__}: {e})",
+                              expected="a complete zip holding a UTF-8 CSV with a header row") from e
         header.columns = [str(c).strip() for c in header.columns]
         # year: the whole span, since a header problem affects every year in the file
         require_columns(header, _ZIP_KEYS + _ZIP_VALUES, f"{src.path}!{_ZIP_MEMBER}", year=src.years)
-        with zf.open(_ZIP_MEMBER) as fh:
-            # The file is 34 MB and ~199k rows; only 14 of its columns matter here.
-            return pd.read_csv(fh, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                               usecols=lambda c: c.strip() in _ZIP_KEYS + _ZIP_VALUES)
+        try:
+            with zf.open(_ZIP_MEMBER) as fh:
+                # The file is 34 MB and ~199k rows; only 14 of its columns matter here.
+                df = pd.read_csv(fh, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                 usecols=lambda c: c.strip() in _ZIP_KEYS + _ZIP_VALUES)
+        except _UNREADABLE as e:
+            raise SchemaError(f"{src.path}!{_ZIP_MEMBER}", f"cannot read ({type(e).__name__}: {e})",
+                              expected="a complete zip holding a UTF-8 CSV; re-fetch it") from e
+    return df
 
 
 def _load_zip(ctx: LoadContext) -> pd.DataFrame:

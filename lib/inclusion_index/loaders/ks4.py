@@ -129,13 +129,15 @@ def load_201718(ctx: LoadContext) -> pd.DataFrame:
         raise SchemaError(file, "no disadvantage breakdown rows", column="breakdown", year=year,
                           expected="'Disadvantage' rows to build the all-pupils totals")
     parts = dis.groupby(["level", "la_code", "la_name"], sort=False)
-    allp = parts[_TOTALS].sum(min_count=1).reset_index()
+    # min_count=2: with one group suppressed the other alone is not the total
+    allp = parts[_TOTALS].sum(min_count=2).reset_index()
     n_parts = parts.size().reset_index(name="n")["n"]
+    why = parts[[c + "_why" for c in _TOTALS]].first().reset_index(drop=True)
     allp["group"] = "all"
     incomplete = (n_parts != 2).to_numpy()
     allp.loc[incomplete, _TOTALS] = np.nan
     for c in _TOTALS:
-        allp[c + "_why"] = pd.Series(pd.NA, index=allp.index, dtype="string")
+        allp[c + "_why"] = why[c + "_why"].astype("string").where(allp[c].isna())
         allp.loc[incomplete, c + "_why"] = "incomplete disadvantage breakdown"
     both = pd.concat([sen, allp], ignore_index=True)
     both["avg_att8"] = _ratio(both["t_att8"], both["t_pupils"])
