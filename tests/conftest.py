@@ -9,6 +9,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Tests check the Monte Carlo's mechanics, not its precision: 50 draws keep each score table
+# a second or two (the reports use data/registry/uncertainty.yml's 500). Kernels inherit this.
+os.environ.setdefault("INCLUSION_UNCERTAINTY_DRAWS", "50")
+
 
 def real_data_dir() -> Path:
     env = os.environ.get("INCLUSION_DATA_DIR")

@@ -208,8 +208,10 @@ def load_edition(
     return ed
 
 
-def score_table(ed: Edition) -> pd.DataFrame:
-    """One row per LA: identity, headline scores and ranks, indicators, history, flags."""
+def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
+    """One row per LA: identity, headline scores and ranks, indicators, history, flags; then
+    (``extended``) context-adjusted scores, Monte Carlo rank intervals and improvement
+    significance from extended.enrich_score_table (cached on the Edition)."""
     head = ed.headline().scores
     geo = ed.geography.set_index("la_code")
     t = geo.join(head, how="left")
@@ -245,6 +247,9 @@ def score_table(ed: Edition) -> pd.DataFrame:
     out = t[front + rest]
     for c in [c for c in out.columns if c.endswith("_rank") or c.startswith("overall_rank")]:
         out[c] = out[c].astype("Int64")
+    if extended:
+        from .extended import enrich_score_table
+        out = enrich_score_table(out, ed)
     return out
 
 
@@ -298,6 +303,10 @@ def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
 
 
 def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
+    from .extended import describe_column
+    extra = describe_column(c)
+    if extra:
+        return extra
     for a in AREAS:
         if c == f"{a}_score":
             return f"{a.title()} area score: mean of its indicator scores (0-100)"

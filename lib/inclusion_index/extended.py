@@ -1,0 +1,125 @@
+"""Columns beyond the original index, added to the score table: context-adjusted scores
+(adjustment.py) and Monte Carlo rank intervals and improvement beyond uncertainty
+(uncertainty.py). Both results are cached on the Edition, so notebooks reuse them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .adjustment import AdjustmentResult, AdjustmentSettings, adjust_scores, load_adjustment_settings
+from .scoring import AREAS
+from .uncertainty import MonteCarloResult, UncertaintySettings, load_uncertainty_settings, monte_carlo
+
+TARGETS: tuple[str, ...] = ("overall", *AREAS)
+
+
+@dataclass(frozen=True)
+class ExtendedSettings:
+    uncertainty: UncertaintySettings = field(default_factory=load_uncertainty_settings)
+    adjustment: AdjustmentSettings = field(default_factory=load_adjustment_settings)
+
+
+def extended_columns() -> list[str]:
+    """The columns enrich_score_table adds, in order."""
+    cols = []
+    for t in TARGETS:
+        cols += [f"{t}_adjusted_score", f"{t}_adjusted_rank"]
+    cols.append("adjustment_flag")
+    for t in TARGETS:
+        cols += [f"{t}_rank_median", f"{t}_rank_lo", f"{t}_rank_hi"]
+    cols += ["overall_change_lo", "overall_change_hi", "improvement_significant"]
+    return cols
+
+
+def adjustment_for(edition: Any, table: pd.DataFrame | None = None,
+                   settings: AdjustmentSettings | None = None) -> AdjustmentResult:
+    """adjust_scores, cached on ``edition.cache`` per settings."""
+    settings = settings or load_adjustment_settings()
+    cache = getattr(edition, "cache", None)
+    key = ("adjustment", settings, table is None)
+    if isinstance(cache, dict) and key in cache:
+        return cache[key]
+    res = adjust_scores(edition, table, settings)
+    if isinstance(cache, dict):
+        cache[key] = res
+    return res
+
+
+def enrich_score_table(table: pd.DataFrame, edition: Any, settings: ExtendedSettings | None = None) -> pd.DataFrame:
+    """Add adjusted scores and ranks, Monte Carlo rank intervals and improvement significance.
+
+    Existing columns and their order are kept; the new ones (:func:`extended_columns`) follow.
+    Rank intervals are shown only where the LA has the nominal rank (an LA the index leaves
+    unscored gets none, even if some draws score it). With the Monte Carlo switched off in
+    uncertainty.yml the columns are present and blank.
+    """
+    settings = settings or ExtendedSettings()
+    out = table.copy()
+    la = out["la_code"].astype(str)
+    adj = adjustment_for(edition, table, settings.adjustment).scores.reindex(la)
+    for t in TARGETS:
+        out[f"{t}_adjusted_score"] = adj[f"{t}_adjusted_score"].to_numpy() if f"{t}_adjusted_score" in adj \
+            else np.nan
+        rank = adj[f"{t}_adjusted_rank"] if f"{t}_adjusted_rank" in adj else pd.Series(pd.NA, index=adj.index)
+        out[f"{t}_adjusted_rank"] = pd.array(rank.to_numpy(), dtype="Int64")
+    out["adjustment_flag"] = adj["adjustment_flag"].fillna("").to_numpy()
+    mc: MonteCarloResult | None = monte_carlo(edition, settings.uncertainty) if settings.uncertainty.enabled else None
+    summ = mc.summary().reindex(la) if mc is not None else None
+    for t in TARGETS:
+        nominal = out[f"{t}_rank"] if f"{t}_rank" in out else pd.Series(pd.NA, index=out.index)
+        has = pd.Series(nominal).notna().to_numpy()
+        for part in ("median", "lo", "hi"):
+            c = f"{t}_rank_{part}"
+            vals = pd.array(summ[c].to_numpy(), dtype="Int64") if summ is not None else pd.array(
+                [pd.NA] * len(out), dtype="Int64")
+            vals[~has] = pd.NA
+            out[c] = vals
+    for c in ("overall_change_lo", "overall_change_hi"):
+        out[c] = summ[c].to_numpy() if summ is not None else np.nan
+    sig = pd.array(summ["improvement_significant"].to_numpy(), dtype="boolean") if summ is not None else \
+        pd.array([pd.NA] * len(out), dtype="boolean")
+    out["improvement_significant"] = sig
+    return out
+
+
+def describe_column(c: str) -> str | None:
+    """Data-dictionary text for a column added here (None for any other column)."""
+    if c not in extended_columns():
+        return None
+    level = load_uncertainty_settings().interval
+    pct = f"{level:.0%}"
+    lo_q, hi_q = f"{(1 - level) / 2:.0%}", f"{1 - (1 - level) / 2:.0%}"
+    for t in TARGETS:
+        what = "overall score" if t == "overall" else f"{t} area score"
+        if c == f"{t}_adjusted_score":
+            return (f"Context-adjusted {what}: observed minus expected from an OLS across LAs on child "
+                    "deprivation (IDACI) and log EHC plans (data/registry/adjustment.yml); 0 = as expected, "
+                    "positive = more inclusive than LAs in a similar position. Shown beside, not instead of, "
+                    "the score")
+        if c == f"{t}_adjusted_rank":
+            return f"Rank of {t}_adjusted_score, 1 = most inclusive given its context"
+        if c == f"{t}_rank_median":
+            return (f"Median {what} rank over the Monte Carlo draws (weights, normalisation, years, "
+                    "missing-data rule and sampling noise perturbed; data/registry/uncertainty.yml)")
+        if c == f"{t}_rank_lo":
+            return f"Best end of the {pct} Monte Carlo interval of the {what} rank ({lo_q} quantile of the draws)"
+        if c == f"{t}_rank_hi":
+            return f"Worst end of the {pct} Monte Carlo interval of the {what} rank ({hi_q} quantile of the draws)"
+    fixed = {
+        "adjustment_flag": "Why an LA has no adjusted score, or where its context values came from "
+                           "(boundary changes)",
+        "overall_change_lo": f"{lo_q} quantile of the Monte Carlo overall score change (same draws applied "
+                             "to both years; percentile points)",
+        "overall_change_hi": f"{hi_q} quantile of the Monte Carlo overall score change",
+        "improvement_significant": f"True if the score rose beyond uncertainty: the {pct} Monte Carlo interval "
+                                   "of the change lies above 0",
+    }
+    return fixed.get(c)
+
+
+__all__ = ["ExtendedSettings", "adjustment_for", "describe_column", "enrich_score_table", "extended_columns"]

@@ -1,0 +1,112 @@
+"""Context-adjusted scores: a known slope on synthetic data, residuals that sum to 0, and the
+real editions (IDACI from IoD2015 / IoD2019, EHC plans from SEN2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inclusion_index.adjustment import (
+    AdjustmentError,
+    adjust_scores,
+    context_table,
+    fit_adjustment,
+    load_adjustment_settings,
+)
+from inclusion_index.editions import build_edition
+from inclusion_index.errors import ConfigError
+from inclusion_index.harmonise import load_inputs
+
+
+def synthetic(n: int = 150, seed: int = 3) -> tuple[pd.Series, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    idx = pd.Index([f"{i:03d}" for i in range(n)], name="la_code")
+    ctx = pd.DataFrame({"idaci": rng.uniform(0.08, 0.35, n), "log_ehcp_total": rng.normal(7.5, 0.6, n)},
+                       index=idx)
+    y = 60 - 40 * ctx["idaci"] + 3 * ctx["log_ehcp_total"] + rng.normal(0, 2, n)
+    return y, ctx
+
+
+def test_regression_recovers_known_slopes():
+    y, ctx = synthetic()
+    fit = fit_adjustment(y, ctx, ["idaci", "log_ehcp_total"], target="overall")
+    c = fit.coefficients.set_index("term")
+    assert c.loc["idaci", "coef"] == pytest.approx(-40, abs=6)
+    assert c.loc["idaci", "ci_lower"] < -40 < c.loc["idaci", "ci_upper"]
+    assert c.loc["log_ehcp_total", "ci_lower"] < 3 < c.loc["log_ehcp_total", "ci_upper"]
+    assert fit.n == 150 and 0 < fit.r2 < 1
+    assert fit.adjusted.sum() == pytest.approx(0, abs=1e-8 * fit.n)
+    np.testing.assert_allclose(fit.expected + fit.adjusted, y)
+    assert 0 <= fit.bp_pvalue <= 1 and fit.cooks.iloc[0] == fit.cooks.max()
+
+
+def test_exact_line_has_zero_residuals():
+    idx = pd.Index(list("abcdefghij"), name="la_code")
+    ctx = pd.DataFrame({"idaci": np.linspace(0.1, 0.4, 10)}, index=idx)
+    y = 50 + 100 * ctx["idaci"]
+    fit = fit_adjustment(y, ctx, ["idaci"])
+    assert fit.coefficients.set_index("term").loc["idaci", "coef"] == pytest.approx(100)
+    assert np.abs(fit.adjusted).max() < 1e-9
+
+
+def test_missing_context_stays_missing_and_too_few_raises():
+    y, ctx = synthetic(40)
+    ctx.iloc[:3, 0] = np.nan
+    y.iloc[5] = np.nan
+    fit = fit_adjustment(y, ctx, ["idaci", "log_ehcp_total"])
+    assert fit.adjusted.iloc[:3].isna().all() and np.isnan(fit.adjusted.iloc[5])
+    assert fit.n == 36
+    with pytest.raises(AdjustmentError, match="only"):
+        fit_adjustment(y.iloc[:10], ctx, ["idaci"], min_n=30)
+
+
+def test_settings():
+    s = load_adjustment_settings()
+    assert s.covariates == ["idaci", "log_ehcp_total"] and "hide" in s.caveat
+    assert load_adjustment_settings(log_ehcp_total=False).covariates == ["idaci"]
+    with pytest.raises(ConfigError):
+        load_adjustment_settings(deprivation=False, log_ehcp_total=False)
+
+
+@pytest.fixture(scope="module")
+def long(data_dir):
+    return load_inputs(data_dir)
+
+
+@pytest.fixture(scope="module")
+def editions(long, data_dir):
+    return {y: build_edition(y, long=long, data_dir=data_dir) for y in ("201819", "202425")}
+
+
+@pytest.mark.parametrize("year", ["201819", "202425"])
+def test_real_editions_adjusted_scores(editions, year):
+    ed = editions[year]
+    res = adjust_scores(ed)
+    s = res.scores
+    assert len(s) == len(ed.geography)
+    models = res.models.set_index("target")
+    for t in ("overall", "placement", "attainment"):
+        adj = s[f"{t}_adjusted_score"].dropna()
+        assert len(adj) == models.loc[t, "n"] >= 140
+        assert abs(adj.sum()) < 1e-8 * len(adj)
+        assert s.loc[adj.idxmax(), f"{t}_adjusted_rank"] == 1
+        assert 0 <= models.loc[t, "r2"] < 1 and 0 <= models.loc[t, "bp_pvalue"] <= 1
+        assert models.loc[t, "top_cooks"]
+    c = res.coefficients
+    assert ((c["ci_lower"] <= c["coef"]) & (c["coef"] <= c["ci_upper"])).all()
+    assert set(c["term"]) == {"const", "idaci", "log_ehcp_total"}
+    # IDACI is a 0-1 share; the LA range is roughly 0.05-0.45
+    assert s["idaci"].between(0.02, 0.6).all()
+
+
+def test_context_through_boundary_changes(editions):
+    ed = editions["202425"]
+    ctx = context_table(ed)
+    # IoD2019 predates the Cumbria split: both successors take the county's IDACI, flagged
+    assert ctx.loc["942", "idaci"] == ctx.loc["943", "idaci"]
+    assert "predecessor 909" in ctx.loc["942", "context_note"]
+    unmapped = adjust_scores(ed, settings=load_adjustment_settings(map_boundary_changes=False))
+    flagged = unmapped.scores.loc[["942", "943"]]
+    assert flagged["overall_adjusted_score"].isna().all()
+    assert flagged["adjustment_flag"].str.contains("not adjusted: no context").all()
