@@ -1,0 +1,179 @@
+"""Hex maps: every LA of both editions gets a hex (or is reported), the figure renders with its
+attribution, and the GeoPackage/hexjson readers fail clearly on broken files."""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from inclusion_index.editions import Edition, build_edition, score_table
+from inclusion_index.errors import SchemaError
+from inclusion_index.harmonise import load_inputs
+from inclusion_index.hexmap import (
+    _centroid,
+    best_hexmap,
+    hex_layout,
+    hexmap_for,
+    layout_for,
+    load_hexes,
+    parse_gpkg_geometry,
+    plot_edition_hexmaps,
+    plot_hexmap,
+)
+
+from .conftest import mirror_with
+
+OPL = "Contains Parliamentary information licensed under the Open Parliament Licence v3.0"
+HOCL = "geography/hocl_LocalAuthorities-uppertier-2023.gpkg"
+ODI = "geography/odileeds_uk-upper-tier-local-authorities.hexjson"
+
+
+@pytest.fixture(scope="module")
+def long(data_dir: Path, tmp_path_factory) -> pd.DataFrame:
+    return load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def editions(long: pd.DataFrame, data_dir: Path) -> dict[str, Edition]:
+    return {y: build_edition(y, long=long, data_dir=data_dir) for y in ("201819", "202425")}
+
+
+def test_layout_choice() -> None:
+    assert hexmap_for("201819") == "hex_odileeds"
+    assert hexmap_for("202021") == "hex_odileeds"
+    assert hexmap_for("202122") == "hex_hocl"
+    assert hexmap_for("202425") == "hex_hocl"
+
+
+def test_real_files(data_dir: Path) -> None:
+    hocl = load_hexes("hex_hocl", data_dir)
+    odi = load_hexes("hex_odileeds", data_dir)
+    # England only: 153 upper-tier LAs on April 2023 codes; ODI Leeds 151 on 2019-20 codes
+    assert len(hocl.shapes) == 153 and all(c.startswith("E") for c in hocl.shapes)
+    assert len(odi.shapes) == 151
+    assert {"E06000060", "E06000063", "E06000064", "E06000065", "E06000066"} <= set(hocl.shapes)
+    assert {"E10000002", "E10000021", "E10000006", "E06000058", "E06000059"} <= set(odi.shapes)
+    # British National Grid metres: Hampshire's hexes sit in southern England
+    x, y = _centroid(hocl.shapes["E10000014"])
+    assert 0 < x < 700_000 and 0 < y < 700_000
+
+
+@pytest.mark.parametrize("year,source,n_las", [("201819", "hex_odileeds", 150), ("202425", "hex_hocl", 151)])
+def test_every_la_has_a_hex(editions, data_dir: Path, year: str, source: str, n_las: int) -> None:
+    ed = editions[year]
+    t = hex_layout(ed, data_dir=data_dir)
+    assert len(ed.geography) == n_las
+    assert set(ed.geography["la_code"]) <= set(t["la_code"].dropna())
+    assert not t["match"].eq("missing").any()
+    assert not t["match"].eq("unused").any()
+    drawn = t[t["x"].notna()]
+    assert set(drawn["la_code"]) == set(ed.geography["la_code"]) | {"201", "420"}
+    # City of London and Isles of Scilly are drawn, not ranked
+    assert not t.loc[t["la_code"].isin(["201", "420"]), "in_index"].any()
+    assert t.loc[t["la_code"].isin(ed.geography["la_code"]), "in_index"].all()
+    assert best_hexmap(ed.geography, data_dir) == source
+
+
+def test_2019_substitutions(editions, data_dir: Path) -> None:
+    t = hex_layout(editions["201819"], data_dir=data_dir).set_index(["la_code", "part"])
+    # Poole and Bournemouth (until March 2019) share the BCP hex, Poole in the west strip
+    assert t.loc[("836", 1), "hex_code"] == t.loc[("837", 2), "hex_code"] == "E06000058"
+    assert t.loc[("836", 1), "x"] < t.loc[("837", 2), "x"]
+    assert t.loc[("835", 1), "hex_code"] == "E06000059" and t.loc[("835", 1), "match"] == "successor"
+
+
+@pytest.mark.parametrize("year,source", [("201819", "hex_hocl"), ("202425", "hex_odileeds")])
+def test_cross_vintage_layouts_lose_no_la(editions, data_dir: Path, year: str, source: str) -> None:
+    ed = editions[year]
+    lay = layout_for(ed.geography, source, year=year, data_dir=data_dir)
+    t = lay.tidy()
+    assert lay.missing().empty and lay.unused().empty
+    assert set(ed.geography["la_code"]) <= set(t["la_code"].dropna())
+    by = t.drop_duplicates("la_code").set_index("la_code")
+    if source == "hex_hocl":  # 2019 LAs on 2023 codes
+        assert by.loc["825", "match"] == "ons_other_spell"  # Buckinghamshire E10000002 -> E06000060
+        assert set(t.loc[t["la_code"] == "909", "hex_code"]) == {"E06000063", "E06000064"}  # Cumbria
+        assert set(t.loc[t["la_code"] == "928", "hex_code"]) == {"E06000061", "E06000062"}
+    else:  # 2025 LAs on 2019 codes
+        assert by.loc["815", "match"] == "ons_other_spell"  # North Yorkshire E06000065 -> E10000023
+        nn = t[t["hex_code"] == "E10000021"].sort_values("part")
+        assert nn["la_code"].tolist() == ["941", "940"] and (nn["n_parts"] == 2).all()  # West, then North
+
+
+def test_missing_la_is_reported(editions, data_dir: Path) -> None:
+    ed = editions["202425"]
+    geo = pd.concat([ed.geography, pd.DataFrame([{"la_code": "999", "la_name": "Nowhere",
+                                                  "ons_code": "E99999999", "region": "London"}])],
+                    ignore_index=True)
+    lay = layout_for(geo, "hex_hocl", year="202425", data_dir=data_dir)
+    assert lay.missing()["la_code"].tolist() == ["999"]
+    values = pd.Series(50.0, index=geo["la_code"])
+    with pytest.warns(UserWarning, match="999"):
+        fig = plot_hexmap(values, geo, "t", "l", layout=lay)
+    text = "\n".join(t.get_text() for t in fig.texts)
+    assert "not drawn: Nowhere (999)" in text
+
+
+def test_figure_renders_with_attribution(editions, data_dir: Path) -> None:
+    ed = editions["202425"]
+    s = score_table(ed).set_index("la_code")["overall_score"].copy()
+    s.iloc[:3] = np.nan
+    fig = plot_hexmap(s, ed, "Overall score, 2024/25", "Overall score", highlight_la="370",
+                      data_dir=data_dir)
+    assert isinstance(fig, Figure)
+    texts = [t.get_text() for t in fig.texts]
+    assert any(OPL in t for t in texts)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "No score" in legend and any("Not ranked" in x for x in legend)
+    assert any("Barnsley" in t.get_text() for t in fig.axes[0].texts)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=50)
+    assert buf.getvalue()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="999"):
+        plot_hexmap(pd.Series({"999": 1.0}), ed, "t", "l", data_dir=data_dir)
+
+
+def test_edition_maps_2019(editions, data_dir: Path) -> None:
+    figs = plot_edition_hexmaps(editions["201819"], data_dir=data_dir)
+    assert "overall" in figs and "placement" in figs
+    text = "\n".join(t.get_text() for t in figs["overall"].texts)
+    assert "ODI Leeds" in text and "MIT licence" in text
+    assert "Poole (836), Bournemouth (837)" in text
+
+
+def _gp_polygon(ring: list[tuple[float, float]], envelope: bool = True) -> bytes:
+    flags = 0b00000011 if envelope else 0b00000001
+    head = b"GP" + bytes([0, flags]) + struct.pack("<i", 27700)
+    if envelope:
+        xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+        head += struct.pack("<4d", min(xs), max(xs), min(ys), max(ys))
+    wkb = struct.pack("<BII", 1, 3, 1) + struct.pack("<I", len(ring))
+    wkb += b"".join(struct.pack("<2d", *p) for p in ring)
+    multi = struct.pack("<BII", 1, 6, 1) + wkb
+    return head + multi
+
+
+def test_gpkg_geometry_parser() -> None:
+    ring = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0), (0.0, 0.0)]
+    for env in (True, False):
+        polys = parse_gpkg_geometry(_gp_polygon(ring, env))
+        assert len(polys) == 1 and np.allclose(polys[0][0], ring)
+    assert _centroid(parse_gpkg_geometry(_gp_polygon(ring))) == pytest.approx((1.0, 1.0))
+    with pytest.raises(ValueError, match="GP"):
+        parse_gpkg_geometry(b"XX" + bytes(30))
+
+
+def test_broken_files_name_the_file(data_dir: Path, tmp_path: Path) -> None:
+    mirror = mirror_with(data_dir, tmp_path / "a", {HOCL: b"not a database at all" * 100})
+    with pytest.raises(SchemaError, match=r"hocl_LocalAuthorities-uppertier-2023\.gpkg"):
+        load_hexes("hex_hocl", mirror)
+    doc = (data_dir / ODI).read_text(encoding="utf-8").replace('"q"', '"col"', 1)
+    mirror = mirror_with(data_dir, tmp_path / "b", {ODI: doc.encode()})
+    with pytest.raises(SchemaError, match=r"odileeds_uk-upper-tier-local-authorities\.hexjson.*q"):
+        load_hexes("hex_odileeds", mirror)
