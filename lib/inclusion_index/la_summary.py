@@ -156,3 +156,46 @@ def plot_trend(ed: Edition, code: str):
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def context_text(ed: Edition, code: str) -> str:
+    """The adjusted score beside the raw one, with the caveat (never instead of it)."""
+    r = _row(ed, code)
+    adj, rank = r.get("overall_adjusted_score"), r.get("overall_adjusted_rank")
+    if adj is None or pd.isna(adj):
+        why = r.get("adjustment_flag") or "context data missing"
+        return f"No context-adjusted score: {html.escape(str(why))}."
+    side = "above" if adj > 0 else "below"
+    return (f"Allowing for child deprivation (IDACI) and the size of its EHC plan caseload, the overall score "
+            f"is **{abs(adj):.1f} points {side}** what LAs in a similar position score on average "
+            f"(adjusted rank {int(rank)}; raw rank {int(r['overall_rank'])}). Adjustment shows what context "
+            "explains statistically; it can also hide real differences in provision, so read it beside the "
+            "raw score, not instead of it.")
+
+
+def neighbour_table(ed: Edition, code: str, neighbours) -> pd.DataFrame:
+    """The LA and its ten DfE statistical neighbours, with scores and ranks."""
+    from .neighbours import neighbour_comparison
+
+    t = neighbour_comparison(ed, code, neighbours=neighbours)
+    cols = {"la_name": "Local authority", "closeness": "Closeness", "overall_score": "Overall score",
+            "overall_rank": "Overall rank", **{f"{a}_score": f"{AREA_NAMES[a]} score" for a in AREAS},
+            "flag": "Note"}
+    out = t[list(cols)].rename(columns=cols)
+    out["Overall rank"] = out["Overall rank"].astype("object").where(out["Overall rank"].notna(), "")
+    return out.set_index("Local authority").round(1)
+
+
+def neighbour_text(ed: Edition, code: str, neighbours) -> str:
+    from .neighbours import neighbour_comparison
+
+    t = neighbour_comparison(ed, code, neighbours=neighbours)
+    me = t[t["role"] == "la"].iloc[0]
+    mean = t[t["role"] == "neighbour mean"].iloc[0]
+    n = int(t["overall_score"].notna().sum()) - 1  # less the mean row
+    if pd.isna(me["overall_score"]):
+        return "This LA has no overall score to compare with its statistical neighbours."
+    return (f"Among itself and its statistical neighbours (LAs DfE judges most similar), "
+            f"{html.escape(str(me['la_name']))} places **{int(me['overall_group_position'])} of {n}** on the overall "
+            f"score: {me['overall_score']:.1f} against the neighbours' mean of {mean['overall_score']:.1f}. "
+            f"Neighbour model: `{html.escape(str(t.attrs.get('neighbour_source', '')))}`.")
