@@ -181,23 +181,44 @@ def map_to_geography(
     return pd.concat([inside, combined], ignore_index=True)
 
 
+def boundary_edges(changes: pd.DataFrame, direction: str = "successor") -> dict[str, list[str]]:
+    """predecessor -> successors (or successor -> predecessors) over the value-carrying changes."""
+    ch = changes[changes["use_for_values"]]
+    a, b = ("predecessor", "successor") if direction == "successor" else ("successor", "predecessor")
+    out: dict[str, list[str]] = {}
+    for x, y in zip(ch[a], ch[b], strict=True):
+        out.setdefault(x, []).append(y)
+    return out
+
+
+def reachable(code: str, edges: dict[str, list[str]]) -> list[str]:
+    """Every LA reached from code along the edges, nearest first."""
+    seen, frontier, out = {code}, [code], []
+    while frontier:
+        for n in edges.get(frontier.pop(), []):
+            if n not in seen:
+                seen.add(n)
+                out.append(n)
+                frontier.append(n)
+    return out
+
+
+def related_in(code: str, target: set[str], edges: dict[str, list[str]]) -> list[str]:
+    """LAs in the target reached from code, following chains through LAs outside it."""
+    seen, frontier, found = {code}, [code], []
+    while frontier:
+        for n in edges.get(frontier.pop(), []):
+            if n in seen:
+                continue
+            seen.add(n)
+            (found if n in target else frontier).append(n)
+    return sorted(set(found))
+
+
 def _successors_in(target: set[str], changes: pd.DataFrame) -> dict[str, list[str]]:
     """For each predecessor, its successors that are in the target (following chains)."""
-    direct: dict[str, list[str]] = {}
-    for p, s in zip(changes["predecessor"], changes["successor"], strict=False):
-        direct.setdefault(p, []).append(s)
-    result: dict[str, list[str]] = {}
-    for p in direct:
-        seen, frontier, found = set(), [p], []
-        while frontier:
-            c = frontier.pop()
-            for s in direct.get(c, []):
-                if s in seen:
-                    continue
-                seen.add(s)
-                (found if s in target else frontier).append(s)
-        result[p] = sorted(set(found))
-    return result
+    edges = boundary_edges(changes)
+    return {p: related_in(p, target, edges) for p in edges}
 
 
 def _combine(moved: pd.DataFrame) -> pd.DataFrame:

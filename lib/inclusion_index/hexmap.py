@@ -37,7 +37,15 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
 from .errors import ConfigError, SchemaError
-from .geography import EXCLUDED_FROM_RANKING, LAReference, check_year_key, january_of, load_la_reference
+from .geography import (
+    EXCLUDED_FROM_RANKING,
+    LAReference,
+    boundary_edges,
+    check_year_key,
+    january_of,
+    load_la_reference,
+    reachable,
+)
 from .indicators import AREAS
 from .loaders.base import LoadContext
 from .paths import REGISTRY_DIR
@@ -312,26 +320,6 @@ def _read_wkb(buf: memoryview, off: int) -> tuple[list[Polygon], int]:
 # placing a geography on a cartogram
 
 
-def _edges(changes: pd.DataFrame, direction: str) -> dict[str, list[str]]:
-    ch = changes[changes["use_for_values"]]
-    a, b = ("predecessor", "successor") if direction == "successor" else ("successor", "predecessor")
-    out: dict[str, list[str]] = {}
-    for x, y in zip(ch[a], ch[b], strict=True):
-        out.setdefault(x, []).append(y)
-    return out
-
-
-def _chain(code: str, edges: dict[str, list[str]]) -> list[str]:
-    seen, frontier, out = {code}, [code], []
-    while frontier:
-        for n in edges.get(frontier.pop(), []):
-            if n not in seen:
-                seen.add(n)
-                out.append(n)
-                frontier.append(n)
-    return out
-
-
 def _with_unranked(geography: pd.DataFrame, ref: LAReference, year: str | None) -> pd.DataFrame:
     """The geography plus City of London and Isles of Scilly, drawn grey as 'not ranked'."""
     geo = geography[["la_code", "la_name", "ons_code"]].copy()
@@ -374,13 +362,13 @@ def layout_for(
                                              f"joined on {h}, another ONS code DfE lists for LA {r.la_code} "
                                              f"(the geography gives {r.ons_code})"))
     taken = set(own.values())
-    succ, pred = _edges(ref.changes, "successor"), _edges(ref.changes, "predecessor")
+    succ, pred = boundary_edges(ref.changes, "successor"), boundary_edges(ref.changes, "predecessor")
     for r in geo.itertuples(index=False):
         if r.la_code in own:
             continue
         placed = False
         for edges, how in ((succ, "successor"), (pred, "predecessor")):
-            found = [(c, h) for c in _chain(r.la_code, edges) for h in ons_by_la.get(c, [])
+            found = [(c, h) for c in reachable(r.la_code, edges) for h in ons_by_la.get(c, [])
                      if h in hex_codes and h not in taken]
             if found:
                 for c, h in dict.fromkeys(found):

@@ -24,7 +24,7 @@ import yaml
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import ConfigError, SchemaError, UnknownLACodeError
-from .geography import LAReference, check_year_key, load_la_reference
+from .geography import LAReference, boundary_edges, check_year_key, load_la_reference, related_in
 from .indicators import AREAS
 from .loaders.base import LoadContext
 from .paths import REGISTRY_DIR
@@ -214,28 +214,6 @@ def model_for(final_year: str) -> str:
     return hits[0]
 
 
-def _edges(changes: pd.DataFrame, direction: str) -> dict[str, list[str]]:
-    ch = changes[changes["use_for_values"]]
-    a, b = ("predecessor", "successor") if direction == "successor" else ("successor", "predecessor")
-    out: dict[str, list[str]] = {}
-    for x, y in zip(ch[a], ch[b], strict=True):
-        out.setdefault(x, []).append(y)
-    return out
-
-
-def _related_in(code: str, target: set[str], edges: dict[str, list[str]]) -> list[str]:
-    """LAs in the target reached from code along the edges, following chains through LAs outside it."""
-    seen, frontier, found = {code}, [code], []
-    while frontier:
-        c = frontier.pop()
-        for n in edges.get(c, []):
-            if n in seen:
-                continue
-            seen.add(n)
-            (found if n in target else frontier).append(n)
-    return sorted(set(found))
-
-
 def statistical_neighbours(
     final_year: str,
     la_codes: list[str] | None = None,
@@ -263,7 +241,7 @@ def statistical_neighbours(
     if la_codes is None:
         la_codes = list(ref.geography_for_year(final_year)["la_code"])
     names = ref.names()
-    succ, pred = _edges(ref.changes, "successor"), _edges(ref.changes, "predecessor")
+    succ, pred = boundary_edges(ref.changes, "successor"), boundary_edges(ref.changes, "predecessor")
     with_rows = sn.listed[sn.listed["has_neighbours"]]
     by_la = {k: g for k, g in sn.neighbours.groupby(["la_code", "section"], sort=False)}
     sections = with_rows.groupby("la_code")["section"].agg(set).to_dict()
@@ -286,10 +264,10 @@ def statistical_neighbours(
             if n in target:
                 stand_in, how = [n], ""
             else:
-                stand_in = _related_in(n, target, succ)
+                stand_in = related_in(n, target, succ)
                 how = "successor"
                 if not stand_in:
-                    stand_in, how = _related_in(n, target, pred), "predecessor"
+                    stand_in, how = related_in(n, target, pred), "predecessor"
             if not stand_in:
                 issues.append({"la_code": la, "issue": f"neighbour {r.neighbour_rank} {nm(n)} is not an LA in "
                                f"{final_year} and has no successor or predecessor that is; dropped"})
