@@ -112,6 +112,11 @@ def cmd_render(args: argparse.Namespace) -> int:
                 return
             (staging / "findings.md").write_text(findings_markdown(ed), encoding="utf-8")
 
+        # build (or load) the edition once here so the notebooks' kernels all hit the disk cache
+        # instead of racing to build it side by side
+        t0 = time.perf_counter()
+        load_edition(e, years=args.years, data_dir=dest)
+        print(f"  edition {e} ready in {time.perf_counter() - t0:.1f}s")
         try:
             renders.append(render_edition(e, years=args.years, data_dir=dest if args.data_dir else None,
                                           reports_dir=reports, highlight_la=args.highlight_la or "",
