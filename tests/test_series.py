@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from inclusion_index import plotting, series
+from inclusion_index import uncertainty as U
 from inclusion_index.editions import build_edition
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,15 +96,150 @@ def test_region_variation_is_eta_squared(ed):
     assert rv["n_regions"] == 10 and rv["table"]["n"].sum() == len(d)
 
 
-def test_rank_intervals_bracket_plausibly(ed):
-    ri = series.rank_intervals(ed, n_boot=200)
-    n = int(ed.headline().scores["scored"].sum())
-    assert len(ri) == n
-    assert (ri["rank_low"] <= ri["rank_high"]).all()
-    assert ri["rank_low"].min() >= 1 and ri["rank_high"].max() <= n
-    # the observed rank lies inside its interval for the great majority of LAs
-    inside = (ri["rank_low"] <= ri["rank"].astype(int)) & (ri["rank"].astype(int) <= ri["rank_high"])
-    assert inside.mean() > 0.8
+def test_rank_text_helpers():
+    assert series.rank_cell(3, 1, 12) == "3 (1–12)" and series.rank_cell(3, pd.NA, pd.NA) == "3"
+    assert series.rank_words(3, 1, 12, 150) == "3rd of 150, plausibly anywhere from 1st to 12th (90% range)"
+    assert series.rank_words(1, 1, 1) == "1st (90% range: 1st only)"
+    assert series.rank_words(5, None, None) == "5th"
+    assert series.change_range(-1.66, 21.2) == "-1.7 to +21.2"
+    assert not hasattr(series, "rank_intervals")  # the bootstrap stand-in is gone
+
+
+def test_ranking_tables_show_the_monte_carlo_ranges(ed, parts):
+    st = ed.score_table_cached().set_index("la_code")
+    scored = st[st["overall_rank"].notna()]
+    c = parts["conclusions"]
+    f = c.frames["ranking"].set_index("la_code")
+    assert len(f) == len(scored) == 150
+    for col in ("overall_rank", "overall_rank_lo", "overall_rank_median", "overall_rank_hi", "overall_adjusted_rank"):
+        assert (f[col] == scored.loc[f.index, col]).all(), col
+    lo, med, hi, rank = (f[c_].astype("float64") for c_ in ("overall_rank_lo", "overall_rank_median",
+                                                              "overall_rank_hi", "overall_rank"))
+    assert ((lo <= med) & (med <= hi)).all() and lo.min() >= 1 and hi.max() <= 150
+    # the nominal rank lies in its range for (nearly) every LA; at the reports' 500 draws, every one
+    assert ((lo <= rank) & (rank <= hi)).mean() > 0.9
+    table = c.tables["ranking"]
+    col = series.rank_column()
+    assert col == "Rank (90% range)" and {"Adjusted score", "Adjusted rank"} <= set(table.columns)
+    expected = [f"{int(r)} ({int(a)}–{int(b)})" for r, a, b in zip(rank, lo, hi, strict=True)]
+    assert list(table[col]) == expected
+    intro = parts["introduction"]
+    assert list(intro.tables["top10"][col]) == expected[:10]
+    # the adjusted tables show the raw rank with its range beside the adjusted one
+    adj = parts["exclusions"].tables["adjusted_top"]
+    assert {col, "Adjusted score", "Adjusted rank", "Exclusions score"} <= set(adj.columns)
+    assert adj["Adjusted rank"].tolist() == sorted(adj["Adjusted rank"].tolist())
+
+
+def test_text_never_gives_a_bare_rank(ed, parts):
+    st = ed.score_table_cached()
+    top = st.sort_values("overall_rank").iloc[0]
+    rng = f"plausibly anywhere from {series.ordinal(top['overall_rank_lo'])} to " \
+          f"{series.ordinal(top['overall_rank_hi'])}" if top["overall_rank_lo"] != top["overall_rank_hi"] else \
+          f"(90% range: {series.ordinal(top['overall_rank_lo'])} only)"
+    assert rng in " ".join(parts["introduction"].sections["headline"])
+    assert rng in " ".join(parts["conclusions"].sections["ranking"])
+    hl = " ".join(parts["exclusions"].sections["highlight"])
+    r = st.set_index("la_code").loc["873"]
+    assert f"ranks {series.ordinal(r['overall_rank'])} of 150, plausibly anywhere from " \
+           f"{series.ordinal(r['overall_rank_lo'])} to {series.ordinal(r['overall_rank_hi'])}" in hl
+    # no "ranks first/last" without its range anywhere in the series
+    for p in parts.values():
+        for sent in p.text:
+            assert "ranks first" not in sent and "ranks last" not in sent, sent
+
+
+def test_how_certain_are_the_ranks(ed, parts):
+    p = parts["introduction"]
+    st = ed.score_table_cached()
+    s = st[st["overall_rank"].notna()]
+    width = (s["overall_rank_hi"] - s["overall_rank_lo"]).astype("float64")
+    assert math.isclose(p.numbers["rank_interval_median_width"], width.median())
+    assert p.numbers["overlap_top10"] == int((s["overall_rank_lo"] <= 10).sum())
+    text = " ".join(p.sections["certainty"])
+    assert f"{p.numbers['overlap_top10']} LAs' ranges overlap the top 10" in text
+    assert f"is {series.fmt(width.median(), 0)} places wide" in text
+    sens = p.tables["sensitivity"]
+    assert len(sens) == len(U.CHOICES) + 1 and sens["Average move (places)"].ge(0).all()
+    most = p.numbers["sensitivity_most"]
+    one = p.frames["sensitivity"].set_index("choice").drop(index="all")
+    assert most == one["mean_abs_shift"].idxmax()
+    assert series.fmt(one.loc[most, "mean_abs_shift"]) in " ".join(p.sections["sensitivity"])
+
+
+@pytest.mark.parametrize("name", ["exclusions", "placement", "attainment"])
+def test_funnel_sentences_count_what_funnel_data_flags(ed, parts, name):
+    p = parts[name]
+    frames = series.funnel_frames(p)
+    assert frames
+    text = " ".join(p.sections["funnels"])
+    for i, f in frames.items():
+        ref = U.funnel_data(ed, i)
+        assert len(f) == len(ref)
+        outside = int((ref["flag_998"] != "within").sum())
+        assert p.numbers[f"{i}_funnel_outside"] == outside
+        assert f"{outside} of the {len(ref)} LAs lie outside the 99.8% limits" in text
+        if ref.attrs["tau2"] > 0:  # overdispersed: the caveat and the count allowing for it
+            od = int((ref["od_flag_998"] != "within").sum())
+            assert p.numbers[f"{i}_funnel_od_outside"] == od
+            assert f"{series.fmt(ref.attrs['phi'], 1)} times as much as chance" in text
+            assert f"{od} LA(s) stand out" in text
+
+
+def test_assessment_says_why_it_has_no_funnel(parts):
+    p = parts["assessment"]
+    assert not series.funnel_frames(p)
+    assert any("No funnel plot" in s and "one decimal place" in s for s in p.sections["funnels"])
+
+
+@pytest.mark.parametrize("area", ["exclusions", "assessment", "placement", "attainment"])
+def test_adjusted_score_beside_the_raw_one(ed, parts, area):
+    from inclusion_index.extended import adjustment_for
+
+    p = parts[area]
+    res = adjustment_for(ed, ed.score_table_cached())
+    fit = res.fits[area]
+    m = p.tables["adjusted_model"]
+    assert list(m.columns) == series.ADJUSTED_COLUMNS and len(m) == len(fit.covariates)
+    assert (m["R²"] == fit.r2).all() and (m["LAs"] == fit.n).all() and (m["Breusch–Pagan p"] == fit.bp_pvalue).all()
+    idaci = fit.coefficients.set_index("term").loc["idaci"]
+    row = m[m["Predictor"].str.startswith("IDACI")].iloc[0]
+    step = float(row["Step"].lstrip("+"))
+    assert math.isclose(row["Effect of one step"], idaci["coef"] * step)
+    assert math.isclose(row["95% CI low"], idaci["ci_lower"] * step)
+    text = " ".join(p.sections["adjusted"])
+    assert res.caveat in text and "beside the index, not instead of it" in text
+    top = p.tables["adjusted_top"].iloc[0]
+    raw = f"{AREA_NAME[area]} score"
+    assert raw in p.tables["adjusted_top"].columns  # the raw score stays beside the adjusted one
+    st = ed.score_table_cached().set_index("la_name")
+    assert math.isclose(top["Adjusted score"], st[f"{area}_adjusted_score"].max())
+    assert math.isclose(top[raw], st.loc[top["Local authority"], f"{area}_score"])
+
+
+AREA_NAME = {"exclusions": "Exclusions", "assessment": "Assessment", "placement": "Placement",
+             "attainment": "Attainment"}
+
+
+def test_improvement_marks_only_changes_beyond_uncertainty(ed, parts):
+    p = parts["conclusions"]
+    st = ed.score_table_cached().set_index("la_code")
+    sig = st["improvement_significant"].fillna(False).astype(bool)
+    k = int(sig.sum())
+    assert p.numbers["n_improved_significant"] == k
+    text = " ".join(p.sections["improved"])
+    assert f"{k} of the {p.numbers['n_changed']} LAs compared improved beyond uncertainty" in text
+    imp = p.frames["improvement"].set_index("la_code")
+    assert (imp["significant"] == sig.reindex(imp.index)).all()
+    assert (imp.loc[imp["significant"], "change_lo"] > 0).all()
+    t = p.tables["improved"]
+    marked = t["Improved beyond uncertainty"] == "yes"
+    names = set(st.loc[sig[sig].index, "la_name"])
+    assert set(t.loc[marked, "Local authority"]) <= names
+    assert not set(t.loc[~marked, "Local authority"]) & names
+    first = imp.iloc[0]
+    assert t["Change (90% range)"].iloc[0] == series.change_range(first["change_lo"], first["change_hi"])
+    assert set(p.tables["significant"]["Local authority"]) == names
 
 
 # --------------------------------------------------------------------------- parts on the real edition
@@ -123,7 +259,8 @@ def test_introduction_numbers_match_the_scores(ed, parts):
     assert p.numbers["n_scored"] == len(scored) == 150
     assert math.isclose(p.numbers["score_max"], scored["overall_score"].max())
     top = p.tables["top10"].iloc[0]
-    assert top["Rank"] == 1 and math.isclose(top["Overall score"], scored["overall_score"].max())
+    assert top[series.rank_column()].startswith("1 (") and math.isclose(top["Overall score"],
+                                                                         scored["overall_score"].max())
     assert len(p.tables["indicators"]) == 12
 
 
@@ -182,6 +319,25 @@ def test_findings_numbers_match_the_edition(ed):
     improved = [f for f in found if "most improved" in f["text"]]
     assert improved and math.isclose(improved[0]["number"], ed.improvement["change"].max())
     assert improved[0]["years"] == "2016/17 to 2018/19"
+    st = ed.score_table_cached()
+    # rank uncertainty: the median width of the 90% rank range
+    s = st[st["overall_rank"].notna()]
+    width = float((s["overall_rank_hi"] - s["overall_rank_lo"]).astype("float64").median())
+    ranks = [f for f in found if "Ranks on the index are uncertain" in f["text"]]
+    assert ranks and math.isclose(ranks[0]["number"], width) and f"spans {series.fmt(width, 0)} places" in ranks[0]["text"]
+    assert "Monte Carlo" in ranks[0]["source"]
+    # the significant improvers: the score table's count, with years and source
+    k = int(st["improvement_significant"].fillna(False).sum())
+    sig = [f for f in found if "improved beyond uncertainty" in f["text"] and "most improved" not in f["text"]]
+    assert sig and sig[0]["number"] == k and sig[0]["text"].startswith(f"{k} of the ")
+    assert sig[0]["years"] == "2016/17 to 2018/19"
+    # deprivation: the IDACI coefficient of the overall score's context model, with its CI
+    from inclusion_index.extended import adjustment_for
+    fit = adjustment_for(ed, st).fits["overall"]
+    c = fit.coefficients.set_index("term").loc["idaci"]
+    dep = [f for f in found if "overall inclusion score" in f["text"] and "IDACI" in f["text"]]
+    assert dep and "95% CI" in dep[0]["text"] and "indices of deprivation" in dep[0]["source"].lower()
+    assert math.isclose(dep[0]["number"] / c["coef"], 0.05)  # one step of 0.05 in the IDACI score
     md = series.findings_markdown(ed, found)
     assert md.count("\n- ") == len(found)
 
@@ -230,6 +386,20 @@ def test_every_chart_handles_data_and_no_data(parts):
     imp = parts["conclusions"].frames["improvement"]
     fig = plotting.slope_chart(imp, early_label="2016/17", late_label="2018/19", title="t", highlight="873")
     assert fig.axes
+    fig = plotting.slope_chart(imp, early_label="2016/17", late_label="2018/19", title="t", significant="significant")
+    green = [ln for ln in fig.axes[0].lines if ln.get_color() == plotting.COLORS["up"]]
+    assert len(green) == int(imp["significant"].sum())
+    ri = parts["introduction"].frames["rank_intervals"]
+    for frame in (ri, ri.assign(overall_rank_lo=pd.NA, overall_rank_hi=pd.NA), ri.iloc[0:0]):
+        fig = plotting.rank_interval_chart(frame, rank="overall_rank", lo="overall_rank_lo", hi="overall_rank_hi",
+                                           median="overall_rank_median", title="t", highlight="873")
+        assert fig.axes
+    f = series.funnel_frames(parts["placement"])["place_state_special"]
+    fig = plotting.funnel_plot(f, highlight="873")
+    assert fig.axes[0].get_xscale() == "log"
+    empty_f = f.iloc[0:0].copy()
+    empty_f.attrs = {}
+    assert plotting.funnel_plot(empty_f).axes
 
 
 # --------------------------------------------------------------------------- notebooks

@@ -169,12 +169,13 @@ def test_funnel_data_other_kinds(ed, small):
         U.funnel_data(ed, "assess_ehcp_share", settings=small)
 
 
-def test_plot_funnel_draws(ed, small):
-    import matplotlib
+def test_funnel_plot_draws(ed, small):
+    from inclusion_index.plotting import funnel_plot
 
-    matplotlib.use("Agg")
-    ax = U.plot_funnel(U.funnel_data(ed, "place_indep_nmss", settings=small))
-    assert ax.get_xscale() == "log" and len(ax.lines) >= 5
+    f = U.funnel_data(ed, "place_indep_nmss", settings=small)
+    ax = funnel_plot(f, highlight=f["la_code"].iloc[0]).axes[0]
+    # exact and overdispersed limits at two levels, upper and lower: 8 curves
+    assert ax.get_xscale() == "log" and len(ax.lines) >= 8
 
 
 def test_monte_carlo_reproducible_and_seed_dependent(ed, small):

@@ -31,12 +31,12 @@ output_dir = "."
 highlight_la = ""'''
 
 
-def setup(part_fn: str) -> str:
+def setup(part_fn: str, modules: str = "hexmap, plotting, series") -> str:
     return f'''from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from inclusion_index import plotting, series
+from inclusion_index import {modules}
 from inclusion_index.editions import load_edition
 
 ed = load_edition(str(final_year), years=int(n_years), data_dir=data_dir or None)
@@ -56,6 +56,45 @@ for key, caption in series.CAVEAT_TABLES.items():
         display(series.style_table(cav[key], caption=caption))'''),
 ]
 
+def hex_map(prefix: str, target: str) -> list[tuple]:
+    """The target's score on a hex map of England (inclusion_index.hexmap; scores from the score table)."""
+    name = "Overall" if target == "overall" else f"{{series.AREA_NAMES['{target}']}}"
+    label = f"{'' if target == 'overall' else 'f'}\"{name} score (0-100, higher = more inclusive)\""
+    return [
+        ("md", "## Where in England" if target == "overall" else f"## The {target} score across England"),
+        ("code", f'''col = "{target}_score"
+fig = hexmap.plot_hexmap(part.data.set_index("la_code")[col], ed, f"{name} score, {{series.year_label(ed.final_year)}}",
+                         {label}, highlight_la=hl, data_dir=data_dir or None,
+                         vmin=0, vmax=100)
+plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col]], figures, "{prefix}_{target}_score_hexmap")'''),
+    ]
+
+
+def funnels(prefix: str) -> list[tuple]:
+    """Funnel plots for a part's indicators that have counts (inclusion_index.uncertainty.funnel_data)."""
+    return [
+        ("md", "## Which LAs stand out beyond chance?"),
+        ("code", f'''display(Markdown(part.markdown("funnels")))
+for i, f in series.funnel_frames(part).items():
+    fig = plotting.funnel_plot(f, title=f"{{series.chart_title(ed, i)}}: funnel plot",
+                               value_label=part.labels[f"funnel_{{i}}"], highlight=hl)
+    display(plotting.save_figure(fig, f, figures, f"{prefix}_funnel_{{i}}"))'''),
+    ]
+
+
+def adjusted(what: str) -> list[tuple]:
+    """The part's context-adjusted score, beside the raw one (inclusion_index.adjustment)."""
+    return [
+        ("md", "## Adjusted for context, beside the raw score"),
+        ("code", f'''display(Markdown(part.markdown("adjusted")))
+if "adjusted_model" in part.tables:
+    display(series.style_table(part.tables["adjusted_model"],
+                               caption="Context model: OLS across LAs of the {what} score on deprivation and EHC plans"))
+    display(series.style_table(part.tables["adjusted_top"], caption="Furthest above expectation given context"))
+    display(series.style_table(part.tables["adjusted_bottom"], caption="Furthest below expectation given context"))'''),
+    ]
+
+
 INTRO = [
     ("md", """# Part 1 of 6: the SEND inclusion index
 
@@ -74,9 +113,21 @@ series.style_table(part.tables["indicators"], caption="The indicators, their dat
 display(series.style_table(part.tables["top10"], caption="The 10 highest-scoring LAs"))
 series.style_table(part.tables["bottom10"], caption="The 10 lowest-scoring LAs")'''),
     ("code", '''fig = plotting.dot_chart(part.data, "overall_score", title=f"Overall inclusion score, {series.year_label(ed.final_year)}",
-                         value_label=part.labels["overall_score"], highlight=hl, higher_is_better=True)
-plotting.save_figure(fig, part.data[["la_code", "la_name", "region", "overall_rank", "overall_score"]], figures,
-                     "01_overall_score_by_la")'''),
+                         value_label=part.labels["overall_score"], highlight=hl, higher_is_better=True,
+                         interval=("overall_rank_lo", "overall_rank_hi"), range_label=series.range_label())
+plotting.save_figure(fig, part.frames["rank_intervals"], figures, "01_overall_score_by_la")'''),
+    *hex_map("01", "overall"),
+    ("md", "## How certain are these ranks?"),
+    ("code", '''display(Markdown(part.markdown("certainty")))
+ri = part.frames["rank_intervals"]
+fig = plotting.rank_interval_chart(ri, rank="overall_rank", lo="overall_rank_lo", hi="overall_rank_hi",
+                                   median="overall_rank_median", highlight=hl, range_label=series.range_label(),
+                                   title=f"Overall rank and its {series.range_label()}, {series.year_label(ed.final_year)}")
+display(plotting.save_figure(fig, ri, figures, "01_rank_intervals"))
+display(Markdown(part.markdown("sensitivity")))
+if "sensitivity" in part.tables:
+    display(series.style_table(part.tables["sensitivity"],
+                               caption="How far ranks move when one choice is varied at a time (places)"))'''),
     ("md", "## How scores are spread"),
     ("code", '''cols = ["overall_score"] + [f"{a}_score" for a in series.AREAS]
 panels = [dict(y=c, title=part.labels[c], ylabel="Score (0-100)") for c in cols]
@@ -124,6 +175,9 @@ for key, x, name in [("idaci", "idaci", "02_exclusions_vs_deprivation"), ("semh"
         display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", x, col]], figures, name))
 if len(part.tables.get("models", [])):
     display(series.style_table(part.tables["models"], caption="Ordinary least squares across LAs"))'''),
+    *hex_map("02", "exclusions"),
+    *funnels("02"),
+    *adjusted("exclusions"),
     *CAVEATS,
 ]
 
@@ -173,6 +227,9 @@ if panels:
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col, *[p["y"] for p in panels]]],
                                  figures, "03_outcomes_vs_ehcp_share"))
     display(series.style_table(part.tables["outcomes"], caption="Ordinary least squares across LAs"))'''),
+    *hex_map("03", "assessment"),
+    *funnels("03"),
+    *adjusted("assessment"),
     *CAVEATS,
 ]
 
@@ -224,6 +281,9 @@ for i in placed:
                                 value_label=part.labels[c], england=series.england(ed, i), highlight=hl)
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", c]], figures, f"04_{i}_by_region"))
 series.style_table(part.tables["consistency"], caption="Variation between and within regions (one-way ANOVA)")'''),
+    *hex_map("04", "placement"),
+    *funnels("04"),
+    *adjusted("placement"),
     *CAVEATS,
 ]
 
@@ -267,6 +327,9 @@ for i in [i for i in series.area_indicators(ed, "attainment") if "neet" in i and
                                xlabel=part.labels["idaci"], ylabel=part.labels[c], highlight=hl)
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", "idaci", c]], figures,
                                  "05_neet_vs_deprivation"))'''),
+    *hex_map("05", "attainment"),
+    *funnels("05"),
+    *adjusted("attainment"),
     *CAVEATS,
 ]
 
@@ -276,13 +339,16 @@ CONCLUSIONS = [
 The overall ranking, the regional pattern, the most improved local authorities, and what the index
 cannot see."""),
     ("params",),
-    ("code", setup("conclusions")),
+    ("code", setup("conclusions", "plotting, series")),
     ("md", "## The overall ranking"),
     ("code", '''display(Markdown(part.markdown("ranking")))
 fig = plotting.dot_chart(part.data, "overall_score", title=f"Overall inclusion score, {series.year_label(ed.final_year)}",
-                         value_label=part.labels["overall_score"], highlight=hl, higher_is_better=True)
-display(plotting.save_figure(fig, part.tables["ranking"], figures, "06_overall_ranking"))
-series.style_table(part.tables["ranking"], caption="Every scored LA, with its 90% rank range")'''),
+                         value_label=part.labels["overall_score"], highlight=hl, higher_is_better=True,
+                         interval=("overall_rank_lo", "overall_rank_hi"), range_label=series.range_label())
+display(plotting.save_figure(fig, part.frames["ranking"], figures, "06_overall_ranking"))
+series.style_table(part.tables["ranking"], caption=f"Every scored LA: rank with its {series.range_label()}, scores, "
+                   "and the context-adjusted score and rank beside them")'''),
+    *adjusted("overall"),
     ("md", "## Regions"),
     ("code", '''display(Markdown(part.markdown("regions")))
 fig = plotting.region_chart(part.data, "overall_score", title=f"Overall score by region, {series.year_label(ed.final_year)}",
@@ -293,12 +359,14 @@ series.style_table(part.tables["regions"], caption="Regional averages (unweighte
     ("code", '''display(Markdown(part.markdown("improved")))
 if "improvement" in part.frames:
     fig = plotting.slope_chart(part.frames["improvement"], early_label=series.year_label(ed.first_year),
-                               late_label=series.year_label(ed.final_year), highlight=hl,
-                               title=f"Most improved LAs, {series.year_label(ed.first_year)} to "
-                                     f"{series.year_label(ed.final_year)}")
+                               late_label=series.year_label(ed.final_year), highlight=hl, significant="significant",
+                               title=f"Overall score, {series.year_label(ed.first_year)} to "
+                                     f"{series.year_label(ed.final_year)}: LAs that improved beyond uncertainty")
     display(plotting.save_figure(fig, part.frames["improvement"], figures, "06_most_improved"))
-    display(series.style_table(part.tables["improved"], caption="The 10 most improved LAs"))
-    display(series.style_table(part.tables["declined"], caption="The 10 LAs whose scores fell most"))'''),
+    display(series.style_table(part.tables["improved"], caption="The 10 largest rises, with the change's range"))
+    display(series.style_table(part.tables["declined"], caption="The 10 largest falls, with the change's range"))
+    if len(part.tables["significant"]):
+        display(series.style_table(part.tables["significant"], caption="Every LA that improved beyond uncertainty"))'''),
     ("md", "## Headline findings"),
     ("code", '''series.style_table(series.findings_table(ed), caption="Quotable findings, each with its years and source")'''),
     ("md", "## What the index cannot see"),

@@ -188,9 +188,20 @@ def load_edition(
     """build_edition, cached on disk (keyed by code, registry and raw-file checksums), so the
     six notebooks and ~150 profiles build each edition once."""
     data_dir = Path(data_dir) if data_dir else default_data_dir()
+    # resolve defaults first, so load_edition("201819") and load_edition("201819", years=3)
+    # share one cache entry
+    defaults = edition_defaults(final_year)
+    years = int(years or defaults["years"])
+    method = method or defaults["method"]
     if not use_cache:
         return build_edition(final_year, years=years, method=method, data_dir=data_dir)
-    key = hashlib.sha256(f"{final_year}|{years}|{method}|{_fingerprint(data_dir)}".encode()).hexdigest()[:20]
+    from .uncertainty import load_uncertainty_settings
+
+    # the pickle holds the Monte Carlo score table: INCLUSION_UNCERTAINTY_DRAWS (tests use 50)
+    # must not hand a 50-draw table to a 500-draw report, or the reverse
+    draws = load_uncertainty_settings().n_draws
+    key = hashlib.sha256(
+        f"{final_year}|{years}|{method}|draws={draws}|{_fingerprint(data_dir)}".encode()).hexdigest()[:20]
     path = (cache_dir or CACHE_DIR) / "editions" / f"{final_year}-{key}.pkl"
     if path.exists():
         with path.open("rb") as fh:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +39,8 @@ COLORS = {
 }
 FONT = {"title": 12, "label": 10, "tick": 8.5, "note": 8}
 
-__all__ = ["COLORS", "SavedFigure", "dot_chart", "region_chart", "save_figure", "scatter_fit", "slope_chart",
-           "small_multiples"]
+__all__ = ["COLORS", "SavedFigure", "dot_chart", "funnel_plot", "rank_interval_chart", "region_chart", "save_figure",
+           "scatter_fit", "slope_chart", "small_multiples"]
 
 
 def _figure(height: float, width: float = WIDTH, **kw) -> Figure:
@@ -112,16 +113,21 @@ def dot_chart(
     code: str = "la_code",
     n_label: int = 3,
     higher_is_better: bool | None = None,
+    interval: tuple[str, str] | None = None,
+    range_label: str = "90% range",
     note: str | None = None,
 ) -> Figure:
     """LAs sorted by ``value`` (rank on x, value on y) with England and regional reference lines.
 
     The highest and lowest ``n_label`` LAs are named; a highlighted LA (by ``code``) is marked in
     red and named, with a dotted line at its region's average (unweighted mean of its LAs).
+    ``interval`` names the columns of the highlighted LA's rank range (e.g. the Monte Carlo
+    ``overall_rank_lo``, ``overall_rank_hi``), added to its label so its place is never bare.
     """
     fig = _figure(4.2)
     ax = fig.add_subplot()
-    d = data[[code, label, region, value]].dropna(subset=[value]).sort_values(value, ascending=False)
+    extra = [c for c in (interval or ()) if c in data.columns]
+    d = data[[code, label, region, value, *extra]].dropna(subset=[value]).sort_values(value, ascending=False)
     d = d.reset_index(drop=True)
     if d.empty:
         return _empty(fig, ax, f"No LA has a value for {value_label}.")
@@ -144,7 +150,10 @@ def dot_chart(
         # the areas above the (falling) line on the right and below it on the left are empty:
         # a top-half LA is named in the upper right, a bottom-half LA in the lower left
         top_half = r["pos"] <= len(d) / 2
-        ax.annotate(f"{r[label]} ({_fmt(r[value])}, {int(r['pos'])} of {len(d)})", (r["pos"], r[value]),
+        place = f"{int(r['pos'])} of {len(d)}"
+        if len(extra) == 2 and pd.notna(r[extra[0]]) and pd.notna(r[extra[1]]):
+            place += f", {range_label} {int(r[extra[0]])}–{int(r[extra[1]])}"
+        ax.annotate(f"{r[label]} ({_fmt(r[value])}, {place})", (r["pos"], r[value]),
                     xytext=(0.98, 0.97) if top_half else (0.02, 0.04), textcoords="axes fraction",
                     ha="right" if top_half else "left", va="top" if top_half else "bottom",
                     fontsize=FONT["label"], color=COLORS["highlight"], fontweight="bold",
@@ -322,11 +331,16 @@ def slope_chart(
     early: str = "score_early",
     late: str = "score_late",
     top: int = 10,
+    significant: str | None = None,
     highlight: str | None = None,
     value_label: str = "Overall score (0-100)",
     note: str | None = None,
 ) -> Figure:
-    """Early → late score for every LA (faint) with the ``top`` most improved drawn and named."""
+    """Early → late score for every LA (faint) with the ``top`` most improved drawn and named.
+
+    With ``significant`` (a boolean column), only the LAs whose rise exceeds its uncertainty
+    are drawn in green (the ``top`` largest of them named), whatever their place by change.
+    """
     fig = _figure(5.6)
     ax = fig.add_subplot()
     d = improvement.dropna(subset=[early, late]).copy()
@@ -334,11 +348,15 @@ def slope_chart(
         return _empty(fig, ax, "No LA has a score in both years.")
     d["change"] = d[late] - d[early]
     d = d.sort_values("change", ascending=False).reset_index(drop=True)
-    for _, r in d.iloc[top:].iterrows():
+    if significant is not None:
+        marked = d[significant].fillna(False).astype(bool).to_numpy()
+    else:
+        marked = np.arange(len(d)) < top
+    for _, r in d[~marked].iterrows():
         ax.plot([0, 1], [r[early], r[late]], color=COLORS["la_light"], linewidth=0.6, alpha=0.7, zorder=1)
-    best = d.iloc[:top]
-    for _, r in best.iterrows():
+    for _, r in d[marked].iterrows():
         ax.plot([0, 1], [r[early], r[late]], color=COLORS["up"], linewidth=1.6, zorder=3, marker="o", markersize=3.5)
+    best = d[marked].iloc[:top]
     pos = _spread_positions(best[late].to_numpy(), 0.035 * (d[[early, late]].max().max() - d[[early, late]].min().min()))
     for (_, r), yp in zip(best.iterrows(), pos, strict=True):
         ax.annotate(f"{r[label]} (+{r['change']:.1f})", (1, r[late]), xytext=(1.04, yp), textcoords="data",
@@ -358,7 +376,156 @@ def slope_chart(
     _style(ax, title, None, value_label)
     ax.spines["bottom"].set_visible(False)
     ax.tick_params(axis="x", length=0)
-    _note(fig, note or f"Green: the {top} most improved LAs; grey: all other LAs.")
+    if significant is not None:
+        k = int(marked.sum())
+        default = (f"Green: the {k} LAs whose rise exceeds its uncertainty (90% range of the change above 0)"
+                   + (f", the {top} largest named" if k > top else "") + "; grey: all other LAs." if k else
+                   "No LA's rise exceeds its uncertainty; grey: every LA.")
+    else:
+        default = f"Green: the {top} most improved LAs; grey: all other LAs."
+    _note(fig, note or default)
+    return fig
+
+
+def rank_interval_chart(
+    data: pd.DataFrame,
+    *,
+    rank: str,
+    lo: str,
+    hi: str,
+    title: str,
+    median: str | None = None,
+    label: str = "la_name",
+    code: str = "la_code",
+    highlight: str | None = None,
+    top: int = 10,
+    rank_label: str = "Rank (1 = most inclusive)",
+    range_label: str = "90% range",
+    note: str | None = None,
+) -> Figure:
+    """Every ranked LA, best first, with its rank as a dot and its uncertainty interval as a
+    horizontal bar; a dotted line marks the top ``top`` places. Every LA is named so readers
+    can find their own; a highlighted LA is drawn in red."""
+    cols = [c for c in (code, label, rank, lo, hi, median) if c]
+    d = data[cols].dropna(subset=[rank]).sort_values([rank, label]).reset_index(drop=True)
+    fig = _figure(0.085 * max(len(d), 20) + 1.4)
+    ax = fig.add_subplot()
+    if d.empty:
+        return _empty(fig, ax, "No LA is ranked.")
+    y = np.arange(len(d))
+
+    def num(c: str) -> np.ndarray:  # Int64 with <NA>, or an all-NA object column
+        return pd.to_numeric(d[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+    lo_v, hi_v, rank_v = num(lo), num(hi), num(rank)
+    has = np.isfinite(lo_v) & np.isfinite(hi_v)
+    ax.hlines(y[has], lo_v[has], hi_v[has], color=COLORS["la"], linewidth=1.6, zorder=2)
+    ax.scatter(rank_v, y, s=9, color=COLORS["england"], zorder=3, linewidths=0, label="Rank")
+    if median and np.isfinite(num(median)).any():
+        ax.scatter(num(median), y, s=16, marker="|", color=COLORS["fit"], zorder=3, label="Median over the draws")
+    ax.axvline(top + 0.5, color=COLORS["region"], linestyle=":", linewidth=1, zorder=1)
+    ax.annotate(f"top {top}", (top + 0.5, 0), xytext=(3, 0), textcoords="offset points", fontsize=FONT["note"],
+                color=COLORS["region"], va="top")
+    tick_colors = [COLORS["highlight"] if highlight and c == highlight else "#333333" for c in d[code]]
+    ax.set_yticks(y, [str(v) for v in d[label]], fontsize=5.5)
+    for t, c in zip(ax.get_yticklabels(), tick_colors, strict=True):
+        t.set_color(c)
+    if highlight:
+        hl = d.index[d[code] == highlight]
+        if len(hl):
+            k = int(hl[0])
+            if has[k]:
+                ax.hlines([k], [lo_v[k]], [hi_v[k]], color=COLORS["highlight"], linewidth=2.6, zorder=4)
+            ax.scatter([rank_v[k]], [k], s=30, color=COLORS["highlight"], zorder=5)
+    ax.set_ylim(len(d) - 0.5, -0.5)
+    ax.set_xlim(0, len(d) + 1)
+    _style(ax, title, rank_label, "")
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
+    ax.xaxis.set_ticks_position("both")
+    ax.tick_params(axis="x", labeltop=True)
+    ax.legend(fontsize=FONT["note"], frameon=False, loc="upper right")
+    _note(fig, note or f"Bars: the {range_label} of each LA's rank over the Monte Carlo draws; dots: its rank.")
+    return fig
+
+
+def funnel_plot(
+    data: pd.DataFrame,
+    *,
+    title: str | None = None,
+    value_label: str | None = None,
+    denominator_label: str = "Pupils behind the value (log scale)",
+    label: str = "la_name",
+    code: str = "la_code",
+    highlight: str | None = None,
+    overdispersed: bool = True,
+    n_label: int = 6,
+    note: str | None = None,
+) -> Figure:
+    """A funnel plot from :func:`inclusion_index.uncertainty.funnel_data`: each LA's value
+    against its denominator (log scale), the pooled England value, exact control limits (solid)
+    and, when the LAs vary beyond chance, limits allowing for that (dashed). LAs outside the
+    widest limits are coloured by direction (green more, orange less inclusive than England)
+    and the ``n_label`` furthest out are named."""
+    from .uncertainty import funnel_limits
+
+    fig = _figure(5.3)
+    ax = fig.add_subplot()
+    a = data.attrs
+    d = data.dropna(subset=["denominator", "value"])
+    if d.empty or not a:
+        return _empty(fig, ax, "No LA has both a value and a denominator.")
+    levels = sorted(a.get("levels", []))
+    lab = f"{max(levels) * 100:g}".replace(".", "") if levels else ""
+    use_od = overdispersed and a.get("tau2", 0) > 0 and f"od_flag_{lab}" in d
+    flag = f"od_flag_{lab}" if use_od else f"flag_{lab}"
+    direction = f"od_direction_{lab}" if use_od else f"direction_{lab}"
+    n = d["denominator"].to_numpy(dtype="float64")
+    grid = np.geomspace(max(1.0, float(np.nanmin(n)) * 0.8), float(np.nanmax(n)) * 1.15, 200)
+    widths = [0.9, 1.4, 1.8]
+    for level, lw in zip(levels, widths, strict=False):
+        lo, hi = funnel_limits(a["target_per_pupil"], grid, a["model"], level, scale=a["scale"], pupil_sd=a["pupil_sd"])
+        ax.plot(grid, lo, color="#6b7785", lw=lw, zorder=1, label=f"{level:.1%} limits, chance alone")
+        ax.plot(grid, hi, color="#6b7785", lw=lw, zorder=1)
+        if use_od:
+            ph = a["phi"] if a.get("overdispersion") == "multiplicative" else 1.0
+            t2 = a["tau2"] if a.get("overdispersion") == "additive" else 0.0
+            lo, hi = funnel_limits(a["target_per_pupil"], grid, a["model"], level, scale=a["scale"],
+                                   pupil_sd=a["pupil_sd"], phi=ph, tau2=t2)
+            ax.plot(grid, lo, color=COLORS["region"], lw=lw, ls="--", zorder=1,
+                    label=f"{level:.1%} limits, allowing for LA-to-LA variation")
+            ax.plot(grid, hi, color=COLORS["region"], lw=lw, ls="--", zorder=1)
+    inside = d[flag] == "within" if flag in d else pd.Series(True, index=d.index)
+    ax.scatter(d.loc[inside, "denominator"], d.loc[inside, "value"], s=13, color=COLORS["la"], linewidths=0, zorder=2)
+    for what, colour in (("more inclusive", COLORS["up"]), ("less inclusive", COLORS["down"])):
+        m = ~inside & (d[direction] == what) if direction in d else ~inside
+        if m.any():
+            ax.scatter(d.loc[m, "denominator"], d.loc[m, "value"], s=18, color=colour, linewidths=0, zorder=3,
+                       label=f"Outside the {levels[-1]:.1%} limits: {what}" if levels else what)
+    ax.axhline(a["target"], color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
+    ax.annotate(f"England (pooled) {_fmt(a['target'])}", (grid[-1], a["target"]), xytext=(0, 3),
+                textcoords="offset points", ha="right", va="bottom", fontsize=FONT["note"], color=COLORS["england"])
+    out = d[~inside].assign(_z=d["z"].abs()).sort_values("_z", ascending=False).head(n_label)
+    for _, r in out.iterrows():
+        if highlight and r[code] == highlight:
+            continue
+        ax.annotate(str(r[label]), (r["denominator"], r["value"]), xytext=(4, 3), textcoords="offset points",
+                    fontsize=FONT["note"] - 0.5, color="#444444")
+    if highlight:
+        hl = d[d[code] == highlight]
+        if len(hl):
+            r = hl.iloc[0]
+            ax.scatter([r["denominator"]], [r["value"]], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
+            ax.annotate(str(r[label]), (r["denominator"], r["value"]), xytext=(6, 6), textcoords="offset points",
+                        fontsize=FONT["label"] - 1, color=COLORS["highlight"], fontweight="bold")
+    ax.set_xscale("log")
+    _style(ax, textwrap.fill(title or f"{a.get('name', '')}: funnel plot", 80), denominator_label,
+           value_label or a.get("name", ""))
+    fig.legend(fontsize=FONT["note"] - 0.5, frameon=False, loc="outside upper right", ncols=2)
+    _note(fig, note or ("Each dot is an LA. Solid lines: where 95% and 99.8% of LAs would lie if they differed "
+                        "only by chance; dashed: the same allowing for ordinary variation between LAs."
+                        if use_od else "Each dot is an LA. Lines: where 95% and 99.8% of LAs would lie if they "
+                        "differed only by chance."))
     return fig
 
 

@@ -12,6 +12,10 @@ the part says so in its text and notes; context values are never imputed.
 
 Associations are ordinary least squares across LAs (statsmodels) with conventional standard
 errors: they describe how LA figures move together, not what causes what.
+
+Ranks are never shown bare: every rank comes with its Monte Carlo 90% range from the score
+table (``<target>_rank_lo`` / ``_hi``, docs/UNCERTAINTY.md), context-adjusted scores sit beside
+the raw ones, and funnel plots show which LAs stand out beyond chance.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from __future__ import annotations
 import html
 import math
 import re
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,10 +30,19 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from .extended import adjustment_for
 from .geography import LAReference, map_to_geography, region_order, shift_year
 from .indicators import AREA_NAMES, AREAS
 from .paths import REGISTRY_DIR
 from .sources import load_registry
+from .uncertainty import (
+    CHOICES,
+    UncertaintyError,
+    UncertaintySettings,
+    funnel_data,
+    load_uncertainty_settings,
+    sensitivity_table,
+)
 
 NA = "n/a"
 
@@ -202,7 +214,7 @@ def md(sentences: str | Iterable[str], *, bullets: bool = False, heading: str | 
 
 
 # Decimals by column name where the default would mislead (p-values, R², effects).
-_COLUMN_DP = {"p-value": 3, "p_value": 3, "R²": 2, "r2": 2, "F": 1}
+_COLUMN_DP = {"p-value": 3, "p_value": 3, "R²": 2, "r2": 2, "F": 1, "Breusch–Pagan p": 3}
 
 
 def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | None = None,
@@ -243,13 +255,83 @@ def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | N
 # --------------------------------------------------------------------------- edition helpers
 
 
+_EXTENDED_SUFFIXES = ("_rank_lo", "_rank_median", "_rank_hi", "_adjusted_score", "_adjusted_rank")
+_EXTENDED_COLUMNS = ("overall_change_lo", "overall_change_hi", "improvement_significant", "adjustment_flag")
+
+
 def la_table(ed, year: str | None = None) -> pd.DataFrame:
-    """One row per LA of the edition for an index year: identity, scores, indicator values."""
+    """One row per LA of the edition for an index year: identity, scores, indicator values.
+
+    For the headline year, the score table's Monte Carlo rank ranges (``<target>_rank_lo``,
+    ``_median``, ``_hi``), change ranges, ``improvement_significant`` and context-adjusted
+    scores and ranks are joined on.
+    """
     y = year or ed.final_year
     s = ed.scored[y].scores
     t = ed.geography.set_index("la_code")[["la_name", "region"]].join(s, how="left")
+    if y == ed.final_year:
+        ext = ed.score_table_cached().set_index("la_code")
+        cols = [c for c in ext.columns if c.endswith(_EXTENDED_SUFFIXES) or c in _EXTENDED_COLUMNS]
+        t = t.join(ext[cols], how="left")
     t.index.name = "la_code"
     return t.reset_index()
+
+
+# --------------------------------------------------------------------------- rank ranges
+
+
+def uncertainty_settings() -> UncertaintySettings:
+    """The Monte Carlo settings the score table was built with (uncertainty.yml + environment)."""
+    return load_uncertainty_settings()
+
+
+def range_label() -> str:
+    """'90% range' (the interval of uncertainty.yml)."""
+    return f"{uncertainty_settings().interval:.0%} range"
+
+
+def rank_column() -> str:
+    """Header of the rank column of every rank table: 'Rank (90% range)'."""
+    return f"Rank ({range_label()})"
+
+
+def _isna(x: object) -> bool:
+    return x is None or bool(pd.isna(x))
+
+
+def rank_cell(rank: object, lo: object, hi: object) -> str:
+    """'3 (1–12)': a rank and its range for a table cell ('3' when there is no range).
+
+    >>> rank_cell(3, 1, 12), rank_cell(3, None, None), rank_cell(None, 1, 2)
+    ('3 (1–12)', '3', 'n/a')
+    """
+    if _isna(rank):
+        return NA
+    r = str(int(rank))  # type: ignore[call-overload]
+    return r if _isna(lo) or _isna(hi) else f"{r} ({int(lo)}–{int(hi)})"  # type: ignore[call-overload]
+
+
+def rank_words(rank: object, lo: object, hi: object, n: int | None = None) -> str:
+    """A rank with its range: '3rd of 150, plausibly anywhere from 1st to 12th (90% range)'.
+
+    Without a range (Monte Carlo switched off) only the rank is given.
+    """
+    if _isna(rank):
+        return "not ranked"
+    head = ordinal(int(rank)) + (f" of {n}" if n else "")  # type: ignore[call-overload]
+    if _isna(lo) or _isna(hi):
+        return head
+    lo_, hi_ = int(lo), int(hi)  # type: ignore[call-overload]
+    if lo_ == hi_:
+        return f"{head} ({range_label()}: {ordinal(lo_)} only)"
+    return f"{head}, plausibly anywhere from {ordinal(lo_)} to {ordinal(hi_)} ({range_label()})"
+
+
+def change_range(lo: object, hi: object) -> str:
+    """'-1.7 to +21.2' for a score change's range (n/a without one)."""
+    if _isna(lo) or _isna(hi):
+        return NA
+    return f"{fmt(lo, sign=True)} to {fmt(hi, sign=True)}"
 
 
 def indicator_meta(ed) -> pd.DataFrame:
@@ -582,26 +664,15 @@ class OLSResult:
         term = term or self.x[0]
         r = self.term(term)
         eff, lo, hi = float(r["per_step"]), float(r["per_step_low"]), float(r["per_step_high"])
-        ydp = 2 if max(abs(lo), abs(hi), abs(eff)) < 1 else 1
         yu = unit_diff(self.units.get(self.y, ""))
         others = [self.labels[t] for t in self.x if t != term]
         held = f" (taking {' and '.join(others)} into account)" if others else ""
-
-        def word(v: float) -> str:
-            return f"{fmt(abs(v), ydp)}{yu} {'higher' if v >= 0 else 'lower'}"
-
-        if lo < 0 < hi:
-            ci = f"95% CI from {word(lo)} to {word(hi)}: no clear difference"
-        elif hi <= 0:
-            ci = f"95% CI {fmt(abs(hi), ydp)} to {fmt(abs(lo), ydp)}{yu} lower"
-        else:
-            ci = f"95% CI {fmt(lo, ydp)} to {fmt(hi, ydp)}{yu} higher"
         step_unit = unit_diff(self.units.get(term, ""))
         if r["step"] == 1:
             step_unit = step_unit.replace("points", "point")
         step = f"{fmt(r['step'], _dp_for(r['step']))}{step_unit}"
         return (f"Across {self.n} LAs, where {self.labels[term]} is {step} higher{held}, {self.labels[self.y]} "
-                f"is on average {word(eff)} ({ci}); the model explains {fmt(self.r2 * 100, 0)}% of the "
+                f"is on average {effect_text(eff, lo, hi, yu)}; the model explains {fmt(self.r2 * 100, 0)}% of the "
                 f"variation between LAs (R² {fmt(self.r2, 2)}).")
 
     def table(self) -> pd.DataFrame:
@@ -619,6 +690,25 @@ class OLSResult:
             "LAs": self.n,
         })
         return out.reset_index(drop=True)
+
+
+def effect_text(eff: float, lo: float, hi: float, unit: str = "") -> str:
+    """'1.2 points higher (95% CI 0.4 to 2.0 points higher)', saying when the CI spans 0.
+
+    ``unit`` is a difference suffix (:func:`unit_diff`).
+    """
+    dp = 2 if max(abs(lo), abs(hi), abs(eff)) < 1 else 1
+
+    def word(v: float) -> str:
+        return f"{fmt(abs(v), dp)}{unit} {'higher' if v >= 0 else 'lower'}"
+
+    if lo < 0 < hi:
+        ci = f"95% CI from {word(lo)} to {word(hi)}: no clear difference"
+    elif hi <= 0:
+        ci = f"95% CI {fmt(abs(hi), dp)} to {fmt(abs(lo), dp)}{unit} lower"
+    else:
+        ci = f"95% CI {fmt(lo, dp)} to {fmt(hi, dp)}{unit} higher"
+    return f"{word(eff)} ({ci})"
 
 
 MODEL_COLUMNS = ["Outcome", "Predictor", "Step", "Effect of one step", "95% CI low", "95% CI high", "p-value",
@@ -742,38 +832,6 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
     return d
 
 
-def rank_intervals(ed, year: str | None = None, *, n_boot: int = 1000, level: float = 0.9,
-                   seed: int = 20191101) -> pd.DataFrame:
-    """Rank uncertainty from the choice of indicators: resample indicators with replacement.
-
-    Each replicate averages the LA's available indicator scores over a bootstrap sample of
-    the year's available indicators and re-ranks the scored LAs. Returns per scored LA:
-    ``rank``, ``rank_low``, ``rank_high`` (central ``level`` interval).
-    """
-    sy = ed.scored[year or ed.final_year]
-    s = sy.scores[sy.scores["scored"]]
-    cols = [f"{i}_score" for i in sy.available]
-    mat = s[cols].to_numpy(dtype="float64")
-    rng = np.random.default_rng(seed)
-    k = mat.shape[1]
-    ranks = np.empty((n_boot, mat.shape[0]))
-    for b in range(n_boot):
-        sub = mat[:, rng.integers(0, k, size=k)]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # an LA with no sampled indicator
-            m = np.nanmean(sub, axis=1)
-        ranks[b] = pd.Series(np.where(np.isnan(m), -np.inf, m)).rank(ascending=False, method="min").to_numpy()
-    a = (1 - level) / 2
-    out = pd.DataFrame({
-        "la_code": s.index,
-        "rank": s["overall_rank"].astype("Int64").to_numpy(),
-        "rank_low": np.quantile(ranks, a, axis=0).round().astype(int),
-        "rank_high": np.quantile(ranks, 1 - a, axis=0).round().astype(int),
-    })
-    out.attrs.update(n_boot=n_boot, level=level, indicators=list(sy.available))
-    return out
-
-
 # --------------------------------------------------------------------------- parts
 
 
@@ -869,8 +927,9 @@ def _highlight_sentences(ed, code: str | None, t: pd.DataFrame, ind: _Ind, indic
     r = t.set_index("la_code").loc[code]
     n = int(t["overall_rank"].notna().sum())
     if pd.notna(r.get("overall_rank")):
-        head = (f"{r['la_name']} ({r['region']}) ranks {ordinal(r['overall_rank'])} of {n} LAs with an overall "
-                f"score of {fmt(r['overall_score'])}")
+        head = (f"{r['la_name']} ({r['region']}) ranks "
+                f"{rank_words(r['overall_rank'], r.get('overall_rank_lo'), r.get('overall_rank_hi'), n)}, with "
+                f"an overall score of {fmt(r['overall_score'])}")
     else:
         head = f"{r['la_name']} ({r['region']}) has no overall score this year ({label_years(r.get('flags', ''))})"
     out = [head + "."]
@@ -891,15 +950,342 @@ def _highlight(p: Part, ed, highlight: str | int | None, t: pd.DataFrame, ind: _
     return code
 
 
-def _ranking_table(t: pd.DataFrame, ri: pd.DataFrame) -> pd.DataFrame:
-    scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
-    cols = {"overall_rank": "Rank", "la_name": "Local authority", "region": "Region",
-            "overall_score": "Overall score"} | {f"{a}_score": AREA_NAMES[a] for a in AREAS}
-    out = scored[list(cols)].rename(columns=cols)
-    lo = scored["la_code"].map(ri.set_index("la_code")["rank_low"])
-    hi = scored["la_code"].map(ri.set_index("la_code")["rank_high"])
-    out["Rank range (90%)"] = [f"{a}–{b}" for a, b in zip(lo, hi, strict=True)]
+RANKING_FRAME_COLUMNS = ["la_code", "la_name", "region", "overall_rank", "overall_rank_lo", "overall_rank_median",
+                         "overall_rank_hi", "overall_score", "overall_adjusted_score", "overall_adjusted_rank"]
+
+
+def ranking_frame(t: pd.DataFrame) -> pd.DataFrame:
+    """The scored LAs, best first, with the numbers behind a ranking table (for charts and CSVs)."""
+    scored = t[t["scored"].fillna(False).astype(bool)].sort_values(["overall_rank", "la_name"])
+    cols = [c for c in RANKING_FRAME_COLUMNS if c in scored.columns]
+    return scored[cols + [f"{a}_score" for a in AREAS if f"{a}_score" in scored]].reset_index(drop=True)
+
+
+def _rank_cells(d: pd.DataFrame, target: str) -> list[str]:
+    lo, hi = d.get(f"{target}_rank_lo"), d.get(f"{target}_rank_hi")
+    return [rank_cell(r, a, b) for r, a, b in zip(
+        d[f"{target}_rank"], lo if lo is not None else [None] * len(d), hi if hi is not None else [None] * len(d),
+        strict=True)]
+
+
+def _ranking_table(t: pd.DataFrame, *, adjusted: bool = False) -> pd.DataFrame:
+    """Display table: rank with its range, LA, region, overall and area scores (and the
+    context-adjusted score and rank beside them)."""
+    f = ranking_frame(t)
+    out = pd.DataFrame({rank_column(): _rank_cells(f, "overall"), "Local authority": f["la_name"],
+                        "Region": f["region"], "Overall score": f["overall_score"]})
+    for a in AREAS:
+        if f"{a}_score" in f:
+            out[AREA_NAMES[a]] = f[f"{a}_score"]
+    if adjusted and "overall_adjusted_score" in f:
+        out["Adjusted score"] = f["overall_adjusted_score"]
+        out["Adjusted rank"] = f["overall_adjusted_rank"]
     return out.dropna(axis=1, how="all").reset_index(drop=True)
+
+
+def _choice_phrases(settings: UncertaintySettings) -> dict[str, str]:
+    """Plain words for each Monte Carlo choice, with its options from the settings."""
+    w = settings.weights_half_width
+    miss = settings.max_missing_indicators
+    return {
+        "weights": f"the weight of each indicator (multiplied by a random factor from {fmt(1 - w, 2)} to "
+                   f"{fmt(1 + w, 2)})",
+        "normalisation": "how values become scores (" + ", ".join(
+            {"percentile": "percentile ranks", "zscore": "z-scores", "minmax": "min-max scaling"}.get(o, o)
+            for o in settings.normalisations) + ")",
+        "years": "which years make the headline (the final index year, or the mean of the edition's years)",
+        "missing": "how many indicators an LA may miss and still be scored (" + ", ".join(
+            str(m) for m in miss[:-1]) + (" or " if len(miss) > 1 else "") + str(miss[-1]) + ")",
+        "sampling": "chance in the data (each value redrawn given the number of pupils behind it)",
+        "all": "all of these together",
+    }
+
+
+def _places(x: float) -> str:
+    return f"{fmt(x, 0)} place{'' if round(float(x)) == 1 else 's'}"
+
+
+def _rank_certainty(p: Part, ed, t: pd.DataFrame) -> None:
+    """Part 1's "How certain are these ranks?": rank ranges, their overlap with the top and
+    bottom 10, and which method choice moves ranks most (uncertainty.sensitivity_table)."""
+    settings = uncertainty_settings()
+    s = t[t["scored"].fillna(False).astype(bool)]
+    n = len(s)
+    p.frames["rank_intervals"] = ranking_frame(t)
+    if "overall_rank_lo" not in s or s["overall_rank_lo"].isna().all():
+        p.say("certainty", "The Monte Carlo of rank uncertainty is switched off in data/registry/uncertainty.yml, "
+              "so no rank ranges are shown: read every rank as uncertain.")
+        return
+    lo = s["overall_rank_lo"].astype("float64")
+    hi = s["overall_rank_hi"].astype("float64")
+    width = hi - lo
+    names = s["la_name"]
+    k = 10
+    overlap_top = int((lo <= k).sum())
+    overlap_bottom = int((hi > n - k).sum())
+    sure_top = int((hi <= k).sum())
+    p.numbers.update(rank_interval_median_width=float(width.median()), rank_interval_min_width=float(width.min()),
+                     rank_interval_max_width=float(width.max()), overlap_top10=overlap_top,
+                     overlap_bottom10=overlap_bottom, always_top10=sure_top, n_draws=settings.n_draws)
+    narrow, wide = width.idxmin(), width.idxmax()
+    best = s.sort_values(["overall_rank", "la_name"]).iloc[0]
+    worst = s.sort_values(["overall_rank", "la_name"]).iloc[-1]
+    p.say("certainty",
+          f"A rank depends on choices made in building the index and on chance: each LA's figures rest on a "
+          f"limited number of pupils. To see how much that matters, the index was recomputed {settings.n_draws} "
+          "times, each time varying at random " + "; ".join(
+              ("and " if k == len(CHOICES) - 1 else "") + _choice_phrases(settings)[c] for k, c in enumerate(CHOICES))
+          + " (docs/UNCERTAINTY.md). An LA's " + range_label() + " is where its rank fell in the middle "
+          f"{settings.interval:.0%} of those runs.",
+          f"The typical LA's {range_label()} is {_places(width.median())} wide (median over {n} LAs); the "
+          f"narrowest is {_places(width[narrow])} ({names[narrow]}), the widest {_places(width[wide])} "
+          f"({names[wide]}).",
+          f"{best['la_name']} ranks {rank_words(best['overall_rank'], best['overall_rank_lo'], best['overall_rank_hi'])}; "
+          f"{worst['la_name']} ranks {rank_words(worst['overall_rank'], worst['overall_rank_lo'], worst['overall_rank_hi'])}.",
+          f"{overlap_top} LAs' ranges overlap the top {k}, and {overlap_bottom} overlap the bottom {k}; "
+          f"{sure_top} LA(s) stay in the top {k} across their whole range. LAs a few places apart should not be "
+          "read as different.")
+    sens = sensitivity_table(ed, settings)
+    phrases = _choice_phrases(settings)
+    p.tables["sensitivity"] = pd.DataFrame({
+        "Choice varied": [_sent(phrases[c]) for c in sens["choice"]],
+        "Runs": sens["runs"],
+        "Average move (places)": sens["mean_abs_shift"],
+        "Median move": sens["median_abs_shift"],
+        "90th percentile move": sens["p90_abs_shift"],
+        "Largest move": sens["max_abs_shift"],
+        "Moves of 10+ places (% of LA-runs)": sens["share_moved_10plus"] * 100,
+    })
+    p.frames["sensitivity"] = sens
+    one = sens[sens["choice"] != "all"].set_index("choice")
+    most, least = one["mean_abs_shift"].idxmax(), one["mean_abs_shift"].idxmin()
+    p.numbers.update(sensitivity_most=most, sensitivity_most_mean=float(one.loc[most, "mean_abs_shift"]))  # type: ignore[dict-item]
+    least_text = (f"{phrases[least]} moves no LA in this edition" if one.loc[least, "mean_abs_shift"] == 0 else
+                  f"{phrases[least]} moves them least ({fmt(one.loc[least, 'mean_abs_shift'])} places on average)")
+    text = [f"Which choice moves ranks most? Varied on its own, {phrases[most]} moves an LA "
+            f"{fmt(one.loc[most, 'mean_abs_shift'])} places on average, and in a typical run "
+            f"{fmt(one.loc[most, 'share_moved_10plus'] * 100, 0)}% of LAs move 10 places or more; {least_text}."]
+    if "all" in set(sens["choice"]):
+        a = sens.set_index("choice").loc["all"]
+        text.append(f"With everything varied together the average move is {fmt(a['mean_abs_shift'])} places, and "
+                    f"{fmt(a['share_moved_10plus'] * 100, 0)}% of LA-runs move 10 places or more.")
+    if len(ed.years) == 1:
+        text.append("This edition has a single index year, so the choice of headline years changes nothing.")
+    p.say("sensitivity", *text)
+
+
+# --------------------------------------------------------------------------- funnels and adjustment
+
+
+# How a cohort measure standing in for a missing denominator reads in a sentence (labels only).
+COHORT_PHRASES: dict[str, str] = {
+    "ks2dash_rwm_exp_ehcp": "pupils with an EHC plan at the end of KS2",
+    "ks4raw_pupils_ehcp": "pupils with an EHC plan at the end of KS4",
+    "ks4raw_p8_ehcp": "pupils with an EHC plan with a Progress 8 score",
+    "ks4raw_pupils_all": "pupils at the end of KS4 (all pupils)",
+    "sen2_ehcp_total": "EHC plans maintained by the LA",
+}
+_COHORT_SOURCE = re.compile(r"^cohort (\S+) (\d{6})")
+
+
+def _level_key(level: float) -> str:
+    return f"{level * 100:g}".replace(".", "")
+
+
+def funnel_frames(p: Part) -> dict[str, pd.DataFrame]:
+    """A part's funnel tables (uncertainty.funnel_data), by indicator."""
+    return {k.removeprefix("funnel_"): f for k, f in p.frames.items() if k.startswith("funnel_")}
+
+
+def _denominator_sentence(f: pd.DataFrame, spec) -> str:
+    src = f["denominator_source"].astype(str)
+    if src.eq("denominator in source").all():
+        return "Denominators are the source's own counts."
+    found = [m.groups() for m in (_COHORT_SOURCE.match(x) for x in src) if m]
+    if not found:
+        return "Denominators come from the source where given, otherwise from the settings' default cohort."
+    measure = found[0][0]
+    what = COHORT_PHRASES.get(measure, measure)
+    if spec.cohort_multiplier != 1:
+        what += f" × {spec.cohort_multiplier:g} (an assumed ratio, data/registry/uncertainty.yml)"
+    data_year = str(f["data_year"].iloc[0])
+    other = sorted({y for _, y in found if y != data_year})
+    n_other = sum(1 for _, y in found if y != data_year)
+    own = int(src.eq("denominator in source").sum())
+    head = (f"No count is published with {'every' if own else 'the'} value, so the limits use cohort sizes"
+            + (f" where it is missing ({len(f) - own} LAs)" if own else "") + f": {what}")
+    others = ", ".join(year_label(y) for y in other)
+    if not other:
+        return f"{head}, {year_label(data_year)}."
+    if n_other == len(found):
+        return f"{head}, {others} (the nearest published year to {year_label(data_year)})."
+    return f"{head}, {year_label(data_year)} (for {n_other} LAs the nearest published year, {others})."
+
+
+def _funnel_sentences(f: pd.DataFrame, ind: _Ind, i: str, code: str | None, names: pd.Series) -> tuple[list[str], dict]:
+    a = f.attrs
+    levels = sorted(a["levels"])
+    top = levels[-1]
+    key = _level_key(top)
+    n = len(f)
+    dp = dp_for(f["value"])
+    u = unit_level(ind.unit(i))
+    outside = f[f[f"flag_{key}"] != "within"]
+    more = int((outside[f"direction_{key}"] == "more inclusive").sum())
+    less = int((outside[f"direction_{key}"] == "less inclusive").sum())
+    expected = n * (1 - top)
+    chance = "fewer than one" if expected < 1 else f"about {fmt(expected, 0)}"
+    nums = {"n": n, "outside": len(outside), "more": more, "less": less, "phi": float(a["phi"]),
+            "tau2": float(a["tau2"]), "od_outside": np.nan}
+    out = [f"{_sent(ind.phrase(i))} ({year_label(f['data_year'].iloc[0])}): {len(outside)} of the {n} LAs lie "
+           f"outside the {top:.1%} limits around England's figure pooled over these LAs "
+           f"({fmt(a['target'], max(dp, dp_for(a['target'])))}{u}); {more} more and {less} less inclusive than "
+           "England. Chance alone "
+           f"would put {chance} there."]
+    od_col = f"od_flag_{key}"
+    if a["tau2"] > 0 and od_col in f:
+        od = f[f[od_col] != "within"]
+        nums["od_outside"] = len(od)
+        listed = ""
+        if 0 < len(od) <= 6:
+            listed = ": " + "; ".join(f"{r.la_name} ({getattr(r, f'od_direction_{key}')})" for r in od.itertuples())
+        out.append(f"But LAs vary {fmt(a['phi'], 1)} times as much as chance alone would make them (the "
+                   "overdispersion φ; 1 = chance alone), so a point outside the solid limits is not by itself "
+                   f"unusual. Allowing for that ordinary variation between LAs (dashed limits), {len(od)} LA(s) "
+                   f"stand out{listed}.")
+    else:
+        out.append(f"The LAs vary about as much as chance alone would make them (overdispersion φ "
+                   f"{fmt(a['phi'], 2)}, not more than chance allows), so the limits need no widening.")
+    spec = uncertainty_settings().spec(i)
+    out.append(_denominator_sentence(f, spec))
+    if a["model"] == "normal":
+        out.append(f"For a mean score the limits assume a pupil-level standard deviation of {fmt(a['pupil_sd'], 1)} "
+                   "points, a national all-pupil figure (no figure is published for pupils with an EHC plan by "
+                   "LA), so they are approximate.")
+    if code:
+        r = f[f["la_code"] == code]
+        if len(r):
+            r = r.iloc[0]
+            where = r[f"flag_{key}"]
+            state = (f"within the {top:.1%} limits" if where == "within" else
+                     f"{where} the {top:.1%} limits ({r[f'direction_{key}']} than England)")
+            od_state = ""
+            if od_col in f and a["tau2"] > 0:
+                w2 = r[od_col]
+                od_state = ("; within the limits allowing for LA-to-LA variation" if w2 == "within" else
+                            f"; {w2} even the limits allowing for LA-to-LA variation")
+            out.append(f"{names.get(code, code)}: {fmt(r['value'], dp)}{u}, {state}{od_state}.")
+    return out, nums
+
+
+def _no_funnel_sentence(ind: _Ind, i: str) -> str:
+    model = uncertainty_settings().spec(i).model
+    if model == "rounding":
+        why = ("it is derived from two percentages published to one decimal place, with no counts to set limits "
+               "from")
+    elif model == "none":
+        why = "no count or cohort size is available for it"
+    else:
+        why = f"no LA has both a value and a denominator for {year_label(ind.year(i))}"
+    return f"No funnel plot for {ind.phrase(i)}: {why}."
+
+
+def _funnels(p: Part, ed, ind: _Ind, indicators: Sequence[str], code: str | None) -> None:
+    """Funnel tables and sentences for the part's indicators (uncertainty.funnel_data)."""
+    names = ed.geography.set_index("la_code")["la_name"]
+    settings = uncertainty_settings()
+    for i in indicators:
+        try:
+            f = funnel_data(ed, i, settings=settings)
+        except UncertaintyError:
+            p.say("funnels", _no_funnel_sentence(ind, i))
+            continue
+        p.frames[f"funnel_{i}"] = f
+        p.labels[f"funnel_{i}"] = ind.axis(i)
+        text, nums = _funnel_sentences(f, ind, i, code, names)
+        p.say("funnels", *text)
+        p.numbers.update({f"{i}_funnel_{k}": v for k, v in nums.items()})
+    if any(k.startswith("funnel_") for k in p.frames):
+        p.say("funnels", "A funnel plot sets each LA's figure against the number of pupils behind it: small LAs "
+              "scatter more by chance, so the limits narrow as LAs get bigger. An LA outside them differs from "
+              "England by more than chance; it does not say why.")
+
+
+ADJUSTED_COLUMNS = ["Score", "Predictor", "Step", "Effect of one step", "95% CI low", "95% CI high", "p-value", "R²",
+                    "LAs", "Breusch–Pagan p"]
+
+
+def _adjusted(p: Part, ed, t: pd.DataFrame, target: str) -> None:
+    """The target's context-adjusted score beside the raw one: model summary, top and bottom
+    LAs by adjusted score, how far the two rankings agree, and the caveat."""
+    res = adjustment_for(ed, ed.score_table_cached())
+    what = "overall score" if target == "overall" else f"{AREA_NAMES[target].lower()} score"
+    models = res.models.set_index("target")
+    if target not in res.fits:
+        why = models.loc[target, "note"] if target in models.index else "no model was fitted"
+        p.say("adjusted", f"No context-adjusted {what}: {why}.")
+        return
+    fit = res.fits[target]
+    ctx = res.scores
+    labels = {"idaci": f"the IDACI average score ({iod_label(ed.method.deprivation_year)})",
+              "log_ehcp_total": f"the number of EHC plans the LA maintains ({year_label(ed.final_year)})"}
+    its = {"idaci": f"its IDACI average score ({iod_label(ed.method.deprivation_year)}, child deprivation)",
+           "log_ehcp_total": f"the number of EHC plans it maintains ({year_label(ed.final_year)})"}
+    coefs = fit.coefficients.set_index("term")
+    rows, effects = [], []
+    for term in fit.covariates:
+        c = coefs.loc[term]
+        if term == "log_ehcp_total":
+            step, step_text = math.log(2), "doubling"
+            lead = "where an LA maintains twice as many EHC plans"
+        else:
+            step = nice_step(float(ctx.loc[fit.expected.notna(), term].std()))
+            step_text = f"+{fmt(step, _dp_for(step))}"
+            lead = f"where {labels.get(term, term)} is {fmt(step, _dp_for(step))} higher"
+        eff, lo, hi = c["coef"] * step, c["ci_lower"] * step, c["ci_upper"] * step
+        effects.append(f"{lead}, the {what} is on average {effect_text(eff, lo, hi, ' points')}")
+        rows.append({"Score": _sent(what), "Predictor": _sent(labels.get(term, term).removeprefix("the ")),
+                     "Step": step_text, "Effect of one step": eff, "95% CI low": lo, "95% CI high": hi,
+                     "p-value": c["p_value"], "R²": fit.r2, "LAs": fit.n, "Breusch–Pagan p": fit.bp_pvalue})
+        p.numbers[f"{target}_adjustment_{term}_effect"] = float(eff)
+    p.tables["adjusted_model"] = pd.DataFrame(rows, columns=ADJUSTED_COLUMNS)
+    bp = fit.bp_pvalue
+    bp_text = ("" if not np.isfinite(bp) else
+               f" The Breusch–Pagan test gives p = {fmt(bp, 3)}: " + (
+                   "the spread around the line changes with context, so the confidence intervals are approximate."
+                   if bp < 0.05 else "no sign that the spread around the line changes with context."))
+    held = " and ".join(its.get(c, c) for c in fit.covariates)
+    sc, rk, adj, adj_rk = f"{target}_score", f"{target}_rank", f"{target}_adjusted_score", f"{target}_adjusted_rank"
+    d = t[t[adj].notna()].copy()
+    rho = float(d[sc].corr(d[adj], method="spearman")) if len(d) > 2 else float("nan")
+    moved = int(((d[rk].astype("float64") - d[adj_rk].astype("float64")).abs() >= 20).sum())
+    p.numbers.update({f"{target}_adjustment_r2": fit.r2, f"{target}_adjustment_n": fit.n,
+                      f"{target}_adjustment_bp_p": bp, f"{target}_adjustment_spearman": rho,
+                      f"{target}_adjustment_moved20": moved})
+    d = d.sort_values([adj, "la_name"], ascending=[False, True])
+    best, worst = d.iloc[0], d.iloc[-1]
+    p.say("adjusted",
+          f"Adjusted for context, each LA's {what} is compared with the score a straight line fitted across "
+          f"{fit.n} LAs predicts from {held}. The adjusted score is the difference: 0 = as expected, positive = "
+          "more inclusive than LAs in a similar position.",
+          f"Across {fit.n} LAs, " + "; ".join(effects) + f". The model explains {fmt(fit.r2 * 100, 0)}% of "
+          f"the variation in the {what} between LAs (R² {fmt(fit.r2, 2)}).{bp_text}",
+          f"Adjusted for context, {best['la_name']} is furthest above expectation, {fmt(best[adj], sign=True)} "
+          f"points; its unadjusted {what} ranks {rank_words(best[rk], best.get(f'{rk}_lo'), best.get(f'{rk}_hi'))}. "
+          f"{worst['la_name']} is furthest below, {fmt(worst[adj], sign=True)} points.",
+          f"Raw and adjusted {what}s rank LAs {'very similarly' if rho >= 0.9 else 'similarly' if rho >= 0.7 else 'differently'} "
+          f"(rank correlation {fmt(rho, 2)}); {moved} LA(s) move 20 or more places. Adjusted ranks have no "
+          "range of their own here: they are at least as uncertain as the raw ranks.",
+          res.caveat)
+    cols = {"la_name": "Local authority", "region": "Region", sc: _sent(what)}
+    table = d[list(cols)].rename(columns=cols)
+    table.insert(3, rank_column(), _rank_cells(d, target))
+    table["Adjusted score"] = d[adj].to_numpy()
+    table["Adjusted rank"] = d[adj_rk].to_numpy()
+    p.tables["adjusted_top"] = table.head(10).reset_index(drop=True)
+    p.tables["adjusted_bottom"] = table.tail(10).iloc[::-1].reset_index(drop=True)
+    p.frames["adjusted"] = d[["la_code", "la_name", "region", sc, rk, f"{rk}_lo", f"{rk}_hi", adj, adj_rk]].reset_index(
+        drop=True)
 
 
 def introduction(ed, highlight: str | int | None = None) -> Part:
@@ -939,26 +1325,26 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
         "England": iy["england"],
         "Source": [short_citation(ids) or "not published" for ids in iy["source_ids"]],
     })
-    ri = rank_intervals(ed)
-    ranking = _ranking_table(t, ri)
+    ranking = _ranking_table(t)
     p.tables["top10"] = ranking.head(10)
     p.tables["bottom10"] = ranking.tail(10).reset_index(drop=True)
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
     sc = scored["overall_score"]
-    width = float((ri["rank_high"] - ri["rank_low"]).median())
     p.numbers.update(n_las=len(t), n_scored=n_scored, score_min=float(sc.min()), score_max=float(sc.max()),
                      score_median=float(sc.median()), score_q1=float(sc.quantile(0.25)),
                      score_q3=float(sc.quantile(0.75)), n_indicators=len(iy),
-                     n_indicators_available=int((iy["las_with_value"] > 0).sum()),
-                     rank_interval_median_width=width)
+                     n_indicators_available=int((iy["las_with_value"] > 0).sum()))
     top, bottom = scored.iloc[0], scored.iloc[-1]
     p.say("headline",
-          f"{top['la_name']} ({top['region']}) ranks first with an overall score of {fmt(top['overall_score'])}; "
-          f"{bottom['la_name']} ({bottom['region']}) ranks last of {n_scored} with {fmt(bottom['overall_score'])}.",
+          f"{top['la_name']} ({top['region']}) has the highest overall score, {fmt(top['overall_score'])}, and ranks "
+          f"{rank_words(top['overall_rank'], top.get('overall_rank_lo'), top.get('overall_rank_hi'))}; "
+          f"{bottom['la_name']} ({bottom['region']}) has the lowest of {n_scored}, {fmt(bottom['overall_score'])}, "
+          f"and ranks {rank_words(bottom['overall_rank'], bottom.get('overall_rank_lo'), bottom.get('overall_rank_hi'))}.",
           f"Overall scores run from {fmt(sc.min())} to {fmt(sc.max())}; half of the LAs score between "
           f"{fmt(p.numbers['score_q1'])} and {fmt(p.numbers['score_q3'])} (median {fmt(sc.median())}).",
-          f"Ranks are uncertain: resampling the indicators at random gives the typical LA a 90% rank range "
-          f"{fmt(width, 0)} places wide, so LAs a few places apart should not be read as different.")
+          f"Every rank below comes with its {range_label()}: how far it moves when the method's choices and "
+          "chance are varied (see \"How certain are these ranks?\").")
+    _rank_certainty(p, ed, t)
     unscored = t[~t["scored"]]
     if len(unscored):
         p.say("headline", f"{len(unscored)} LA(s) have too few indicators to be scored: " + "; ".join(
@@ -1050,6 +1436,8 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
         p.say("context", "So the relation between exclusions and the share of pupils with SEMH needs cannot be "
               "examined for this edition.")
     p.tables["models"] = models_table(p.models.values())
+    _funnels(p, ed, ind, avail, check_highlight(ed, highlight)[0])
+    _adjusted(p, ed, t, "exclusions")
     _highlight(p, ed, highlight, t, ind, inds)
     return p
 
@@ -1124,6 +1512,8 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
         p.say("outcomes", "The outcomes are those the index uses for this index year (KS2, KS4 and exclusions "
               "from the previous academic year); in the table, rows with two predictors take deprivation into "
               "account.")
+    _funnels(p, ed, ind, inds, check_highlight(ed, highlight)[0])
+    _adjusted(p, ed, t, "assessment")
     _highlight(p, ed, highlight, t, ind, inds)
     return p
 
@@ -1211,6 +1601,8 @@ def placement(ed, highlight: str | int | None = None) -> Part:
               "lies between LAs of the same region: placement decisions differ more from LA to LA than from "
               "region to region." if min(within) > 50 else "A large part of the variation in placement follows "
               "regional lines.")
+    _funnels(p, ed, ind, inds, check_highlight(ed, highlight)[0])
+    _adjusted(p, ed, t, "placement")
     _highlight(p, ed, highlight, t, ind, all_inds)
     return p
 
@@ -1290,20 +1682,45 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
                 p.models[i] = m
                 p.say("neet", m.sentence())
     p.tables["models"] = models_table(p.models.values())
+    _funnels(p, ed, ind, avail, check_highlight(ed, highlight)[0])
+    _adjusted(p, ed, t, "attainment")
     _highlight(p, ed, highlight, t, ind, inds)
     return p
 
 
+def improvement_frame(ed, t: pd.DataFrame | None = None) -> pd.DataFrame:
+    """ed.improvement per LA with its name, region, the change's Monte Carlo range
+    (``change_lo``, ``change_hi``) and ``significant`` (a rise beyond uncertainty), ordered by
+    change; empty for a single-year edition."""
+    imp = ed.improvement
+    if imp is None or imp.empty:
+        return pd.DataFrame()
+    t = la_table(ed) if t is None else t
+    ext = t.set_index("la_code")
+    i = imp.reset_index().merge(ed.geography[["la_code", "la_name", "region"]], on="la_code", how="left")
+    i = i.dropna(subset=["change"]).sort_values(["improvement_rank", "score_late"], ascending=[True, False])
+    for col, src in (("change_lo", "overall_change_lo"), ("change_hi", "overall_change_hi")):
+        i[col] = i["la_code"].map(ext[src]).astype("float64") if src in ext else np.nan
+    if "improvement_significant" in ext:
+        i["significant"] = i["la_code"].map(ext["improvement_significant"]).astype("boolean").fillna(False).astype(bool)
+    else:
+        i["significant"] = False
+    i["declined_significant"] = i["change_hi"] < 0
+    i.attrs.update(imp.attrs)
+    return i.reset_index(drop=True)
+
+
 def conclusions(ed, highlight: str | int | None = None) -> Part:
-    """Part 6: overall ranking, regional summary, most improved (with years compared), limits."""
+    """Part 6: overall ranking with rank ranges and adjusted ranks, regional summary, most
+    improved with the change's range and which rises exceed their uncertainty, limits."""
     p = Part("conclusions", "Conclusions")
     t = la_table(ed)
     ind = _Ind(ed)
-    ri = rank_intervals(ed)
-    t = t.merge(ri[["la_code", "rank_low", "rank_high"]], on="la_code", how="left")
+    settings = uncertainty_settings()
     p.data = t
     p.labels = {"overall_score": "Overall score (0-100, higher = more inclusive)"}
-    p.tables["ranking"] = _ranking_table(t, ri)
+    p.tables["ranking"] = _ranking_table(t, adjusted=True)
+    p.frames["ranking"] = ranking_frame(t)
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
     reg = ed.regional().reset_index().sort_values("overall_score", ascending=False).reset_index(drop=True)
     p.tables["regions"] = reg
@@ -1311,41 +1728,69 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
     p.numbers.update(region_top_score=float(top["overall_score"]), region_bottom_score=float(bot["overall_score"]),
                      top_score=float(scored["overall_score"].iloc[0]),
                      bottom_score=float(scored["overall_score"].iloc[-1]))
-    p.say("ranking", f"{scored.iloc[0]['la_name']} is the most inclusive of {len(scored)} LAs in "
-          f"{year_label(ed.final_year)} with a score of {fmt(scored.iloc[0]['overall_score'])}; "
-          f"{scored.iloc[-1]['la_name']} is the least inclusive with {fmt(scored.iloc[-1]['overall_score'])}.",
-          f"Ranks carry uncertainty: the table gives each LA's 90% rank range when the indicators are resampled "
-          f"(median width {fmt((ri['rank_high'] - ri['rank_low']).median(), 0)} places).")
+    first, last = scored.iloc[0], scored.iloc[-1]
+    n = len(scored)
+    p.say("ranking", f"{first['la_name']} has the highest score of {n} LAs in {year_label(ed.final_year)}, "
+          f"{fmt(first['overall_score'])}, and ranks {rank_words(1, first.get('overall_rank_lo'), first.get('overall_rank_hi'))}; "
+          f"{last['la_name']} has the lowest, {fmt(last['overall_score'])}, and ranks "
+          f"{rank_words(last['overall_rank'], last.get('overall_rank_lo'), last.get('overall_rank_hi'))}.")
+    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
+        width = (scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64")
+        p.numbers["rank_interval_median_width"] = float(width.median())
+        p.say("ranking", f"Ranks carry uncertainty: the table gives each LA's {range_label()} over "
+              f"{settings.n_draws} runs that vary the method's choices and redraw the data (median width "
+              f"{fmt(width.median(), 0)} places), and, beside the index, its score and rank adjusted for "
+              "deprivation and the number of EHC plans (0 = as expected for its context).")
+    _adjusted(p, ed, t, "overall")
     p.say("regions", f"By region (the unweighted mean of its LAs' scores), {top['region']} scores highest "
           f"({fmt(top['overall_score'])}) and {bot['region']} lowest ({fmt(bot['overall_score'])}).")
     rv = region_variation(t, "overall_score", label="the overall score")
     p.numbers["between_region_share"] = rv["between_share"]
     p.say("regions", rv["sentence"])
-    imp = ed.improvement
-    if imp is None or imp.empty:
+    i = improvement_frame(ed, t)
+    if i.empty:
         p.say("improved", f"This edition has a single index year ({year_label(ed.final_year)}), so there is no "
               "most-improved comparison.")
     else:
-        compared = list(imp.attrs.get("indicators_compared", []))
-        i = imp.reset_index().merge(ed.geography[["la_code", "la_name", "region"]], on="la_code", how="left")
-        i = i.dropna(subset=["change"]).sort_values(["improvement_rank", "score_late"], ascending=[True, False])
-        p.frames["improvement"] = i.reset_index(drop=True)
+        compared = list(i.attrs.get("indicators_compared", []))
+        p.frames["improvement"] = i
         e, f = year_label(ed.first_year), year_label(ed.final_year)
-        tab = i.rename(columns={"improvement_rank": "Rank", "la_name": "Local authority", "region": "Region",
-                                "score_early": f"Score {e}", "score_late": f"Score {f}", "change": "Change",
-                                "rank_change": "Places moved"})
-        keep = ["Rank", "Local authority", "Region", f"Score {e}", f"Score {f}", "Change", "Places moved"]
-        p.tables["improved"] = tab[keep].head(10).reset_index(drop=True)
-        p.tables["declined"] = tab[keep].tail(10).iloc[::-1].reset_index(drop=True)
-        first = i.iloc[0]
-        p.numbers.update(improved_change=float(first["change"]), n_compared=len(compared))
+        rl = range_label()
+        tab = pd.DataFrame({
+            "Local authority": i["la_name"], "Region": i["region"], f"Score {e}": i["score_early"],
+            f"Score {f}": i["score_late"], "Change": i["change"],
+            f"Change ({rl})": [change_range(a, b) for a, b in zip(i["change_lo"], i["change_hi"], strict=True)],
+            "Improved beyond uncertainty": np.where(i["significant"], "yes", ""),
+            "Fell beyond uncertainty": np.where(i["declined_significant"], "yes", ""),
+            "Places moved": i["rank_change"],
+        })
+        p.tables["improved"] = tab.drop(columns="Fell beyond uncertainty").head(10).reset_index(drop=True)
+        p.tables["declined"] = tab.drop(columns="Improved beyond uncertainty").tail(10).iloc[::-1].reset_index(drop=True)
+        sig = i[i["significant"]]
+        p.tables["significant"] = tab.loc[i["significant"].to_numpy()].drop(
+            columns=["Improved beyond uncertainty", "Fell beyond uncertainty"]).reset_index(drop=True)
+        top_i = i.iloc[0]
+        k, m = int(i["significant"].sum()), int(i["declined_significant"].sum())
+        p.numbers.update(improved_change=float(top_i["change"]), n_compared=len(compared), n_changed=len(i),
+                         n_improved_significant=k, n_declined_significant=m)
+        beyond = (f"; the whole {rl} is above zero, so the rise exceeds its uncertainty" if top_i["significant"]
+                  else f"; the {rl} includes no change, so the rise is within its uncertainty")
         p.say("improved",
               f"Most improved compares {e} with {f} over the {len(compared)} indicators published in both years "
               f"({', '.join(ind.short(c) for c in compared)}), re-scoring both years on those indicators only.",
-              f"{first['la_name']} improved most, from {fmt(first['score_early'])} to {fmt(first['score_late'])} "
-              f"({fmt(first['change'], sign=True)} points, {fmt(first['rank_change'], 0, sign=True)} places).",
-              "Because scores are percentile ranks, a rise means overtaking other LAs on these indicators, not "
-              "necessarily better outcomes in absolute terms.")
+              f"{top_i['la_name']} rose most, from {fmt(top_i['score_early'])} to {fmt(top_i['score_late'])} "
+              f"({fmt(top_i['change'], sign=True)} points, {rl} {change_range(top_i['change_lo'], top_i['change_hi'])}"
+              f"){beyond if pd.notna(top_i['change_lo']) else ''}.",
+              f"{k} of the {len(i)} LAs compared improved beyond uncertainty: the {rl} of their change, over "
+              f"{settings.n_draws} runs that vary the method's choices and redraw the data (the same run applied to "
+              f"both years), lies above zero. {m} fell beyond uncertainty; for the other {len(i) - k - m} the change "
+              "is within its uncertainty.")
+        if k and not top_i["significant"]:
+            b = sig.iloc[0]
+            p.say("improved", f"Of the LAs that improved beyond uncertainty, {b['la_name']} rose most "
+                  f"({fmt(b['change'], sign=True)} points, {rl} {change_range(b['change_lo'], b['change_hi'])}).")
+        p.say("improved", "Because scores are percentile ranks, a rise means overtaking other LAs on these "
+              "indicators, not necessarily better outcomes in absolute terms.")
         left_out = [c for c in ind.t.index if c not in compared]
         if left_out:
             p.say("improved", "Left out of the comparison because they are missing in one of the two years: "
@@ -1359,11 +1804,13 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
     for y in ed.years:
         p.notes.extend(f"{year_label(y)}: {n}" for n in ed.scored[y].notes)
     code = _highlight(p, ed, highlight, t, ind, [])
-    if code and imp is not None and not imp.empty and code in imp.index and pd.notna(imp.loc[code, "change"]):
-        r = imp.loc[code]
+    if code and not i.empty and code in set(i["la_code"]):
+        r = i.set_index("la_code").loc[code]
+        verdict = ("a rise beyond uncertainty" if r["significant"] else "a fall beyond uncertainty"
+                   if r["declined_significant"] else "within its uncertainty")
         p.say("highlight", f"{la_name(ed, code)} moved {fmt(r['change'], sign=True)} points between "
-              f"{year_label(ed.first_year)} and {year_label(ed.final_year)} ({ordinal(r['improvement_rank'])} "
-              "most improved).")
+              f"{year_label(ed.first_year)} and {year_label(ed.final_year)} ({range_label()} "
+              f"{change_range(r['change_lo'], r['change_hi'])}: {verdict}).")
     return p
 
 
@@ -1495,22 +1942,37 @@ def findings(ed) -> list[dict]:
         out.append({"text": text, "number": float(number), "years": years, "source": source})
 
     top, bot = scored.iloc[0], scored.iloc[-1]
-    add(f"{top['la_name']} ranks first of {len(scored)} LAs on the SEND inclusion index in {yl}, with an overall "
-        f"score of {fmt(top['overall_score'])} out of 100.", top["overall_score"], yl, index_src)
-    add(f"{bot['la_name']} ranks last of {len(scored)} LAs in {yl}, with an overall score of "
-        f"{fmt(bot['overall_score'])}.", bot["overall_score"], yl, index_src)
+    settings = uncertainty_settings()
+    rl = range_label()
+    mc_src = f"{index_src}; rank ranges from {settings.n_draws} Monte Carlo runs (docs/UNCERTAINTY.md)"
+    add(f"{top['la_name']} has the highest overall score of {len(scored)} LAs on the SEND inclusion index in {yl}, "
+        f"{fmt(top['overall_score'])} out of 100, and ranks "
+        f"{rank_words(top['overall_rank'], top.get('overall_rank_lo'), top.get('overall_rank_hi'))}.",
+        top["overall_score"], yl, mc_src)
+    add(f"{bot['la_name']} has the lowest overall score of {len(scored)} LAs in {yl}, {fmt(bot['overall_score'])}, "
+        f"and ranks {rank_words(bot['overall_rank'], bot.get('overall_rank_lo'), bot.get('overall_rank_hi'))}.",
+        bot["overall_score"], yl, mc_src)
+    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
+        width = (scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64")
+        overlap = int((scored["overall_rank_lo"] <= 10).sum())
+        add(f"Ranks on the index are uncertain: the typical LA's {rl} spans {fmt(width.median(), 0)} places when "
+            f"the method's choices and chance are varied ({settings.n_draws} runs, {yl}), and {overlap} LAs' ranges "
+            "overlap the top 10.", width.median(), yl, mc_src)
     reg = ed.regional().sort_values("overall_score", ascending=False)
     add(f"{reg.index[0]} has the highest average overall score of the {len(reg)} regions in {yl} "
         f"({fmt(reg['overall_score'].iloc[0])}); {reg.index[-1]} has the lowest ({fmt(reg['overall_score'].iloc[-1])}).",
         reg["overall_score"].iloc[0], yl, index_src)
-    if ed.improvement is not None and not ed.improvement.empty:
-        imp = ed.improvement.dropna(subset=["change"])
-        if len(imp):
-            r = imp.iloc[0]
-            yrs = f"{year_label(ed.first_year)} to {yl}"
-            add(f"{la_name(ed, imp.index[0])} is the most improved LA from {yrs}, up {fmt(r['change'])} points "
-                f"(over the {int(r['indicators_compared'])} indicators published in both years).", r["change"], yrs,
-                index_src)
+    imp = improvement_frame(ed, t)
+    if len(imp):
+        r = imp.iloc[0]
+        yrs = f"{year_label(ed.first_year)} to {yl}"
+        verdict = ("beyond uncertainty" if r["significant"] else "though within uncertainty")
+        add(f"{r['la_name']} is the most improved LA from {yrs}, up {fmt(r['change'])} points over the "
+            f"{int(r['indicators_compared'])} indicators published in both years ({rl} "
+            f"{change_range(r['change_lo'], r['change_hi'])}, {verdict}).", r["change"], yrs, mc_src)
+        k = int(imp["significant"].sum())
+        add(f"{k} of the {len(imp)} LAs compared improved beyond uncertainty from {yrs}: the {rl} of their change "
+            f"in overall score, over {settings.n_draws} Monte Carlo runs, lies above zero.", k, yrs, mc_src)
     for i in ("excl_fixed_ehcp", "assess_ehcp_share", "place_indep_nmss", "att_ks4_a8_ehcp"):
         if i not in ind.t.index or not _available(t, i):
             continue
@@ -1533,6 +1995,19 @@ def findings(ed) -> list[dict]:
         add(f"Regions account for {fmt(share * 100, 0)}% of the variation between LAs in the share of EHC plans in "
             f"state-funded special schools ({yl}); the rest lies between LAs of the same region.", share * 100, yl,
             short_citation(ind.t.loc["place_state_special", "source_ids"]))
+    res = adjustment_for(ed, ed.score_table_cached())
+    fit = res.fits.get("overall")
+    if fit is not None and "idaci" in fit.covariates:
+        c = fit.coefficients.set_index("term").loc["idaci"]
+        step = nice_step(float(res.scores.loc[fit.expected.notna(), "idaci"].std()))
+        eff, lo, hi = (float(c[k]) * step for k in ("coef", "ci_lower", "ci_upper"))
+        dep_ids = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
+        plans = context_measure(ed, "sen2_ehcp_total", year=ed.final_year).source_ids
+        held = " (taking the number of EHC plans into account)" if "log_ehcp_total" in fit.covariates else ""
+        add(f"Across {fit.n} LAs in {yl}, where child deprivation (the IDACI average score, "
+            f"{iod_label(ed.method.deprivation_year)}) is {fmt(step, _dp_for(step))} higher{held}, "
+            f"the overall inclusion score is on average {effect_text(eff, lo, hi, ' points')}.", eff, yl,
+            short_citation([*all_ids, *dep_ids, *plans]))
     ex = exclusions(ed)
     if "idaci" in ex.models:
         m = ex.models["idaci"]
@@ -1560,7 +2035,9 @@ def findings_markdown(ed, items: list[dict] | None = None) -> str:
 
 
 __all__ = [
+    "ADJUSTED_COLUMNS",
     "CAVEAT_TABLES",
+    "COHORT_PHRASES",
     "CONTEXT_LABELS",
     "LIMITS",
     "MODEL_COLUMNS",
@@ -1572,6 +2049,7 @@ __all__ = [
     "assessment",
     "attainment",
     "axis_label",
+    "change_range",
     "chart_title",
     "check_highlight",
     "citation",
@@ -1580,13 +2058,18 @@ __all__ = [
     "data_caveats",
     "deprivation",
     "edition_header",
+    "effect_text",
     "england",
-    "esc", "esc_md",
+    "esc",
+    "esc_md",
     "exclusions",
     "findings",
-    "findings_markdown", "findings_table",
+    "findings_markdown",
+    "findings_table",
     "fmt",
     "fmt_int",
+    "funnel_frames",
+    "improvement_frame",
     "indicator_source_ids",
     "indicator_years",
     "introduction",
@@ -1596,11 +2079,16 @@ __all__ = [
     "ols",
     "ordinal",
     "placement",
-    "rank_intervals",
+    "range_label",
+    "rank_cell",
+    "rank_column",
+    "rank_words",
+    "ranking_frame",
     "ratio_measure",
     "region_variation",
     "spread",
     "style_table",
+    "uncertainty_settings",
     "year_label",
     "years_label",
 ]

@@ -598,45 +598,6 @@ def funnel_data(
     return out
 
 
-def plot_funnel(data: pd.DataFrame, ax: Any = None, *, label_outside: bool = True, overdispersed: bool = True):
-    """Draw a funnel plot from :func:`funnel_data`: LAs as points, control limits as curves
-    (solid exact, dashed overdispersed), the England target as a line. Returns the Axes."""
-    import matplotlib.pyplot as plt
-
-    a = data.attrs
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 5.5))
-    n = data["denominator"].to_numpy()
-    grid = np.geomspace(max(1.0, np.nanmin(n) * 0.8), np.nanmax(n) * 1.1, 200)
-    ax.scatter(n, data["value"], s=14, color="#1f4e79", alpha=0.8, zorder=3)
-    ax.axhline(a["target"], color="black", lw=1, label=f"England (pooled) {a['target']:.3g}")
-    colours = ["#d98c00", "#b22222", "#6a3d9a"]
-    for level, colour in zip(a["levels"], colours, strict=False):
-        lo, hi = funnel_limits(a["target_per_pupil"], grid, a["model"], level, scale=a["scale"],
-                               pupil_sd=a["pupil_sd"])
-        ax.plot(grid, lo, color=colour, lw=1, label=f"{level:.1%} limits")
-        ax.plot(grid, hi, color=colour, lw=1)
-        if overdispersed and a["overdispersion"] != "none":
-            ph = a["phi"] if a["overdispersion"] == "multiplicative" and a["tau2"] > 0 else 1.0
-            t2 = a["tau2"] if a["overdispersion"] == "additive" else 0.0
-            lo, hi = funnel_limits(a["target_per_pupil"], grid, a["model"], level, scale=a["scale"],
-                                   pupil_sd=a["pupil_sd"], phi=ph, tau2=t2)
-            ax.plot(grid, lo, color=colour, lw=1, ls="--")
-            ax.plot(grid, hi, color=colour, lw=1, ls="--")
-    if label_outside and a["levels"]:
-        lab = _level_label(max(a["levels"]))
-        col = f"od_flag_{lab}" if overdispersed and f"od_flag_{lab}" in data else f"flag_{lab}"
-        for r in data[data[col] != "within"].itertuples():
-            ax.annotate(r.la_name, (r.denominator, r.value), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set_xlabel("Denominator (pupils)")
-    ax.set_ylabel(a["name"])
-    ax.set_title(f"{a['name']}, {a['index_year'][:4]}/{a['index_year'][4:]}")
-    ax.legend(fontsize=8, loc="best")
-    return ax
-
-
 # --------------------------------------------------------------------------- Monte Carlo
 
 
@@ -1205,6 +1166,6 @@ def sensitivity_table(edition: Any, settings: UncertaintySettings | None = None,
 __all__ = [
     "CHOICES", "TARGETS", "MonteCarloResult", "SamplingSpec", "UncertaintyError", "UncertaintySettings",
     "binomial_ci", "boundary_reference", "cohort_sizes", "funnel_data", "funnel_limits",
-    "load_uncertainty_settings", "measure_on_geography", "monte_carlo", "normal_mean_ci", "plot_funnel",
+    "load_uncertainty_settings", "measure_on_geography", "monte_carlo", "normal_mean_ci",
     "poisson_rate_ci", "sensitivity_table",
 ]
