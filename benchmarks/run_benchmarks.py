@@ -37,9 +37,9 @@ from inclusion_index.render import PARTS  # noqa: E402
 ROWS: list[dict] = []
 
 
-def record(stage: str, seconds: float, note: str = "") -> None:
-    ROWS.append({"stage": stage, "seconds": round(seconds, 2), "note": note})
-    print(f"{stage:55s} {seconds:8.2f}s  {note}", flush=True)
+def record(stage: str, value: float, note: str = "", unit: str = "s") -> None:
+    ROWS.append({"stage": stage, "value": round(value, 2), "unit": unit, "note": note})
+    print(f"{stage:55s} {value:8.2f} {unit}  {note}", flush=True)
 
 
 def timed_run(cmd: list[str], env: dict) -> float:
@@ -134,12 +134,12 @@ def main() -> int:
            f"{per_profile:.2f}s per page measured on {len(per)} LAs x {n_profiles} pages")
     naive_total = naive_series + naive_profiles
     record("naive: full run (series + profiles)", naive_total)
-    record("ratio naive / warm ./run_all.sh", naive_total / warm, "x (higher is better)")
-    record("ratio naive profiles / fast profiles", naive_profiles / prof_total, "x")
+    record("ratio naive / warm ./run_all.sh", naive_total / warm, "higher is better", unit="x")
+    record("ratio naive profiles / fast profiles", naive_profiles / prof_total, "", unit="x")
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    record("peak memory, largest process (MiB)", max(peak_self, peak_children),
-           f"this process {peak_self:.0f} MiB, largest child {peak_children:.0f} MiB")
+    record("peak memory, largest process", max(peak_self, peak_children),
+           f"this process {peak_self:.0f} MiB, largest child {peak_children:.0f} MiB", unit="MiB")
 
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
@@ -147,8 +147,8 @@ def main() -> int:
     df.to_csv(out / "latest.csv", index=False)
     machine = f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [f"Machine: {machine}; run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
-             "| stage | seconds | note |", "|---|---:|---|"]
-    lines += [f"| {r['stage']} | {r['seconds']} | {r['note']} |" for r in ROWS]
+             "| stage | value | unit | note |", "|---|---:|---|---|"]
+    lines += [f"| {r['stage']} | {r['value']} | {r['unit']} | {r['note']} |" for r in ROWS]
     (out / "latest.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {out / 'latest.csv'} and {out / 'latest.md'}")
     return 0
