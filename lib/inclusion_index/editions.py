@@ -340,7 +340,7 @@ def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
 
 def write_score_table(ed: Edition, out: Path) -> list[Path]:
     """CSV at `out`, Parquet beside it, and the data dictionary as <stem>.dictionary.csv."""
-    table = score_table(ed)
+    table = ed.score_table_cached()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)

@@ -17,8 +17,7 @@ def _year(y: str) -> str:
 
 
 def _row(ed: Edition, code: str) -> pd.Series:
-    t = ed.score_table_cached() if hasattr(ed, "score_table_cached") else ed.score_table()
-    t = t.set_index("la_code")
+    t = ed.score_table_cached().set_index("la_code")
     if code not in t.index:
         raise KeyError(f"LA {code!r} is not in edition {ed.final_year} "
                        f"(it has {len(t)} LAs; City of London and Isles of Scilly are not ranked)")

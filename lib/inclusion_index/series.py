@@ -907,6 +907,16 @@ def _unpublished_sentence(ind: _Ind, i: str, year: str) -> str:
             "figures.")
 
 
+def _published(p: Part, ed, t: pd.DataFrame, ind: _Ind, area: str) -> tuple[list[str], list[str]]:
+    """(all the area's indicators, those with LA values this year); says which are left out."""
+    inds = area_indicators(ed, area)
+    avail = [i for i in inds if _available(t, i)]
+    for i in inds:
+        if i not in avail:
+            p.say("summary", _unpublished_sentence(ind, i, ed.final_year))
+    return inds, avail
+
+
 def _context_frame(t: pd.DataFrame, contexts: dict[str, ContextMeasure]) -> pd.DataFrame:
     d = t.copy()
     for col, c in contexts.items():
@@ -1362,11 +1372,7 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
     p = Part("exclusions", "Exclusions")
     t = la_table(ed)
     ind = _Ind(ed)
-    inds = area_indicators(ed, "exclusions")
-    avail = [i for i in inds if _available(t, i)]
-    for i in inds:
-        if i not in avail:
-            p.say("summary", _unpublished_sentence(ind, i, ed.final_year))
+    inds, avail = _published(p, ed, t, ind, "exclusions")
     dep = deprivation(ed)
     semh = context_measure(ed, "sen2_semh_pct_ehcp")
     p.measures = [dep.measure, semh.measure]
@@ -1523,11 +1529,7 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     p = Part("placement", "Placement")
     t = la_table(ed)
     ind = _Ind(ed)
-    all_inds = area_indicators(ed, "placement")
-    inds = [i for i in all_inds if _available(t, i)]
-    for i in all_inds:
-        if i not in inds:
-            p.say("summary", _unpublished_sentence(ind, i, ed.final_year))
+    all_inds, inds = _published(p, ed, t, ind, "placement")
     dep = deprivation(ed)
     schools = context_measure(ed, "ofsted_state_special_schools")
     plans = context_measure(ed, "sen2_ehcp_total", year=schools.year if schools.available else ed.final_year)
@@ -1612,11 +1614,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
     p = Part("attainment", "Attainment")
     t = la_table(ed)
     ind = _Ind(ed)
-    inds = area_indicators(ed, "attainment")
-    avail = [i for i in inds if _available(t, i)]
-    for i in inds:
-        if i not in avail:
-            p.say("summary", _unpublished_sentence(ind, i, ed.final_year))
+    inds, avail = _published(p, ed, t, ind, "attainment")
     dep = deprivation(ed)
     ks = [i for i in avail if i.startswith(("att_ks2", "att_ks4"))]
     data_year = ind.year(ks[0]) if ks else ed.final_year
