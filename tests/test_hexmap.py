@@ -12,9 +12,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from inclusion_index.editions import Edition, build_edition, score_table
+from inclusion_index.editions import score_table
 from inclusion_index.errors import SchemaError
-from inclusion_index.harmonise import load_inputs
 from inclusion_index.hexmap import (
     _centroid,
     best_hexmap,
@@ -32,20 +31,6 @@ from .conftest import mirror_with
 OPL = "Contains Parliamentary information licensed under the Open Parliament Licence v3.0"
 HOCL = "geography/hocl_LocalAuthorities-uppertier-2023.gpkg"
 ODI = "geography/odileeds_uk-upper-tier-local-authorities.hexjson"
-
-
-@pytest.fixture(scope="module")
-def long(data_dir: Path, tmp_path_factory) -> pd.DataFrame:
-    return load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
-
-
-@pytest.fixture(scope="module")
-def editions(long: pd.DataFrame, data_dir: Path) -> dict[str, Edition]:
-    eds = {y: build_edition(y, long=long, data_dir=data_dir) for y in ("201819", "202425")}
-    for ed in eds.values():
-        # headline and area scores are all these tests use: skip the Monte Carlo enrichment
-        ed.cache["score_table"] = score_table(ed, extended=False)
-    return eds
 
 
 def test_layout_choice() -> None:

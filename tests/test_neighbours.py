@@ -8,12 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 
-from inclusion_index.editions import Edition, build_edition, score_table
+from inclusion_index.editions import score_table
 from inclusion_index.errors import SchemaError
-from inclusion_index.harmonise import load_inputs
 from inclusion_index.loaders.base import LoadContext
 from inclusion_index.neighbours import (
     model_for,
@@ -27,20 +25,6 @@ from inclusion_index.sources import load_registry
 from .conftest import mirror_with
 
 SN_2025 = "statistical_neighbours/sn_may_2025.xlsx"
-
-
-@pytest.fixture(scope="module")
-def long(data_dir: Path, tmp_path_factory) -> pd.DataFrame:
-    return load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
-
-
-@pytest.fixture(scope="module")
-def editions(long: pd.DataFrame, data_dir: Path) -> dict[str, Edition]:
-    eds = {y: build_edition(y, long=long, data_dir=data_dir) for y in ("201819", "202425")}
-    for ed in eds.values():
-        # headline and area scores are all these tests use: skip the Monte Carlo enrichment
-        ed.cache["score_table"] = score_table(ed, extended=False)
-    return eds
 
 
 @pytest.fixture(scope="module")
