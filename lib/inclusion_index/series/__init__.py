@@ -1,0 +1,138 @@
+"""Analyses behind the six-part series (METHOD.md "What each part of the series examined").
+
+Every function takes an :class:`~inclusion_index.editions.Edition` and returns plain
+results: DataFrames, dicts of numbers and short plain-English sentences built from those
+numbers (no figure is ever typed into a sentence). The notebooks only call these functions
+and :mod:`inclusion_index.plotting`, so the same numbers feed the reports, the figures' CSVs
+and ``findings.md``.
+
+Context measures (deprivation, SEMH share, special-school counts, EHC plan totals, KS4
+cohorts) come from ``edition.long``. Where a measure does not exist for the edition's years
+the part says so in its text and notes; context values are never imputed.
+
+Associations are ordinary least squares across LAs (statsmodels) with conventional standard
+errors: they describe how LA figures move together, not what causes what.
+
+Ranks are never shown bare: every rank comes with its Monte Carlo 90% range from the score
+table (``<target>_rank_lo`` / ``_hi``, docs/UNCERTAINTY.md), context-adjusted scores sit beside
+the raw ones, and funnel plots show which LAs stand out beyond chance.
+
+Modules: ``text``, ``edition_facts``, ``context``, ``models``, ``part``, ``funnels``, ``adjusted``, ``part_introduction``, ``part_exclusions``, ``part_assessment``, ``part_placement``, ``part_attainment``, ``part_conclusions``, ``caveats``, ``findings``.
+"""
+
+from __future__ import annotations
+
+from ..indicators import AREA_NAMES, AREAS
+from .adjusted import ADJUSTED_COLUMNS
+from .caveats import CAVEAT_TABLES, data_caveats
+from .context import CONTEXT_LABELS, ContextMeasure, context_measure, deprivation, ratio_measure
+from .edition_facts import (
+    PHRASES,
+    area_indicators,
+    axis_label,
+    change_range,
+    chart_title,
+    check_highlight,
+    citation,
+    edition_header,
+    england,
+    indicator_source_ids,
+    indicator_years,
+    la_table,
+    range_label,
+    rank_cell,
+    rank_column,
+    rank_words,
+    uncertainty_settings,
+)
+from .findings import findings, findings_markdown, findings_table
+from .funnels import COHORT_PHRASES, funnel_frames
+from .models import MODEL_COLUMNS, OLSResult, effect_text, models_table, ols, region_variation, spread
+from .part import Part, ranking_frame
+from .part_assessment import assessment
+from .part_attainment import attainment
+from .part_conclusions import conclusions, improvement_frame
+from .part_exclusions import exclusions
+from .part_introduction import LIMITS, introduction
+from .part_placement import placement
+from .text import (
+    NA,
+    esc,
+    esc_md,
+    fmt,
+    fmt_int,
+    label_years,
+    md,
+    ordinal,
+    style_table,
+    year_label,
+    years_label,
+)
+
+PARTS = {"introduction": introduction, "exclusions": exclusions, "assessment": assessment,
+    "placement": placement, "attainment": attainment, "conclusions": conclusions}
+
+
+__all__ = [
+    "ADJUSTED_COLUMNS",
+    "AREAS",
+    "AREA_NAMES",
+    "CAVEAT_TABLES",
+    "COHORT_PHRASES",
+    "CONTEXT_LABELS",
+    "LIMITS",
+    "MODEL_COLUMNS",
+    "NA",
+    "PARTS",
+    "PHRASES",
+    "ContextMeasure",
+    "OLSResult",
+    "Part",
+    "area_indicators",
+    "assessment",
+    "attainment",
+    "axis_label",
+    "change_range",
+    "chart_title",
+    "check_highlight",
+    "citation",
+    "conclusions",
+    "context_measure",
+    "data_caveats",
+    "deprivation",
+    "edition_header",
+    "effect_text",
+    "england",
+    "esc",
+    "esc_md",
+    "exclusions",
+    "findings",
+    "findings_markdown",
+    "findings_table",
+    "fmt",
+    "fmt_int",
+    "funnel_frames",
+    "improvement_frame",
+    "indicator_source_ids",
+    "indicator_years",
+    "introduction",
+    "la_table",
+    "label_years",
+    "md",
+    "models_table",
+    "ols",
+    "ordinal",
+    "placement",
+    "range_label",
+    "rank_cell",
+    "rank_column",
+    "rank_words",
+    "ranking_frame",
+    "ratio_measure",
+    "region_variation",
+    "spread",
+    "style_table",
+    "uncertainty_settings",
+    "year_label",
+    "years_label",
+]

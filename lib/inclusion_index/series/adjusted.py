@@ -1,0 +1,91 @@
+"""Context-adjusted score sections: observed minus expected given deprivation, beside the raw score."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..extended import adjustment_for
+from ..indicators import AREA_NAMES
+from .edition_facts import rank_column, rank_words
+from .models import effect_text
+from .part import Part, rank_cells
+from .text import dp_for_step, fmt, iod_label, nice_step, sentence_case, year_label
+
+ADJUSTED_COLUMNS = ["Score", "Predictor", "Step", "Effect of one step", "95% CI low", "95% CI high", "p-value", "R²",
+                    "LAs", "Breusch–Pagan p"]
+
+
+def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
+    """The target's context-adjusted score beside the raw one: model summary, top and bottom
+    LAs by adjusted score, how far the two rankings agree, and the caveat."""
+    res = adjustment_for(ed, ed.score_table_cached())
+    what = "overall score" if target == "overall" else f"{AREA_NAMES[target].lower()} score"
+    models = res.models.set_index("target")
+    if target not in res.fits:
+        why = models.loc[target, "note"] if target in models.index else "no model was fitted"
+        p.say("adjusted", f"No context-adjusted {what}: {why}.")
+        return
+    fit = res.fits[target]
+    ctx = res.scores
+    labels = {"idaci": f"the IDACI average score ({iod_label(ed.method.deprivation_year)})",
+              "log_ehcp_total": f"the number of EHC plans the LA maintains ({year_label(ed.final_year)})"}
+    its = {"idaci": f"its IDACI average score ({iod_label(ed.method.deprivation_year)}, child deprivation)",
+           "log_ehcp_total": f"the number of EHC plans it maintains ({year_label(ed.final_year)})"}
+    coefs = fit.coefficients.set_index("term")
+    rows, effects = [], []
+    for term in fit.covariates:
+        c = coefs.loc[term]
+        if term == "log_ehcp_total":
+            step, step_text = math.log(2), "doubling"
+            lead = "where an LA maintains twice as many EHC plans"
+        else:
+            step = nice_step(float(ctx.loc[fit.expected.notna(), term].std()))
+            step_text = f"+{fmt(step, dp_for_step(step))}"
+            lead = f"where {labels.get(term, term)} is {fmt(step, dp_for_step(step))} higher"
+        eff, lo, hi = c["coef"] * step, c["ci_lower"] * step, c["ci_upper"] * step
+        effects.append(f"{lead}, the {what} is on average {effect_text(eff, lo, hi, ' points')}")
+        rows.append({"Score": sentence_case(what), "Predictor": sentence_case(labels.get(term, term).removeprefix("the ")),
+                     "Step": step_text, "Effect of one step": eff, "95% CI low": lo, "95% CI high": hi,
+                     "p-value": c["p_value"], "R²": fit.r2, "LAs": fit.n, "Breusch–Pagan p": fit.bp_pvalue})
+        p.numbers[f"{target}_adjustment_{term}_effect"] = float(eff)
+    p.tables["adjusted_model"] = pd.DataFrame(rows, columns=ADJUSTED_COLUMNS)
+    bp = fit.bp_pvalue
+    bp_text = ("" if not np.isfinite(bp) else
+               f" The Breusch–Pagan test gives p = {fmt(bp, 3)}: " + (
+                   "the spread around the line changes with context, so the confidence intervals are approximate."
+                   if bp < 0.05 else "no sign that the spread around the line changes with context."))
+    held = " and ".join(its.get(c, c) for c in fit.covariates)
+    sc, rk, adj, adj_rk = f"{target}_score", f"{target}_rank", f"{target}_adjusted_score", f"{target}_adjusted_rank"
+    d = t[t[adj].notna()].copy()
+    rho = float(d[sc].corr(d[adj], method="spearman")) if len(d) > 2 else float("nan")
+    moved = int(((d[rk].astype("float64") - d[adj_rk].astype("float64")).abs() >= 20).sum())
+    p.numbers.update({f"{target}_adjustment_r2": fit.r2, f"{target}_adjustment_n": fit.n,
+                      f"{target}_adjustment_bp_p": bp, f"{target}_adjustment_spearman": rho,
+                      f"{target}_adjustment_moved20": moved})
+    d = d.sort_values([adj, "la_name"], ascending=[False, True])
+    best, worst = d.iloc[0], d.iloc[-1]
+    p.say("adjusted",
+          f"Adjusted for context, each LA's {what} is compared with the score a straight line fitted across "
+          f"{fit.n} LAs predicts from {held}. The adjusted score is the difference: 0 = as expected, positive = "
+          "more inclusive than LAs in a similar position.",
+          f"Across {fit.n} LAs, " + "; ".join(effects) + f". The model explains {fmt(fit.r2 * 100, 0)}% of "
+          f"the variation in the {what} between LAs (R² {fmt(fit.r2, 2)}).{bp_text}",
+          f"Adjusted for context, {best['la_name']} is furthest above expectation, {fmt(best[adj], sign=True)} "
+          f"points; its unadjusted {what} ranks {rank_words(best[rk], best.get(f'{rk}_lo'), best.get(f'{rk}_hi'))}. "
+          f"{worst['la_name']} is furthest below, {fmt(worst[adj], sign=True)} points.",
+          f"Raw and adjusted {what}s rank LAs {'very similarly' if rho >= 0.9 else 'similarly' if rho >= 0.7 else 'differently'} "
+          f"(rank correlation {fmt(rho, 2)}); {moved} LA(s) move 20 or more places. Adjusted ranks have no "
+          "range of their own here: they are at least as uncertain as the raw ranks.",
+          res.caveat)
+    cols = {"la_name": "Local authority", "region": "Region", sc: sentence_case(what)}
+    table = d[list(cols)].rename(columns=cols)
+    table.insert(3, rank_column(), rank_cells(d, target))
+    table["Adjusted score"] = d[adj].to_numpy()
+    table["Adjusted rank"] = d[adj_rk].to_numpy()
+    p.tables["adjusted_top"] = table.head(10).reset_index(drop=True)
+    p.tables["adjusted_bottom"] = table.tail(10).iloc[::-1].reset_index(drop=True)
+    p.frames["adjusted"] = d[["la_code", "la_name", "region", sc, rk, f"{rk}_lo", f"{rk}_hi", adj, adj_rk]].reset_index(
+        drop=True)

@@ -1,0 +1,129 @@
+"""Quotable headline findings for article drafting (findings.md), from the same computations as the notebooks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..extended import adjustment_for
+from .context import context_measure
+from .edition_facts import (
+    change_range,
+    la_table,
+    range_label,
+    rank_words,
+    short_citation,
+    uncertainty_settings,
+)
+from .models import effect_text, spread
+from .part import IndicatorFacts, has_values
+from .part_conclusions import improvement_frame
+from .part_exclusions import exclusions
+from .part_placement import placement
+from .text import dp_for_step, fmt, iod_label, nice_step, unit_level, year_label, years_label
+
+
+def findings(ed) -> list[dict]:
+    """Short quotable sentences for findings.md: dicts of text, number, years and source."""
+    out: list[dict] = []
+    t = la_table(ed)
+    ind = IndicatorFacts(ed)
+    scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
+    all_ids = sorted({sid for ids in ind.t["source_ids"] for sid in ids})
+    index_src = f"SEND inclusion index ({ed.method.name}) from {short_citation(all_ids)}"
+    yl = year_label(ed.final_year)
+
+    def add(text: str, number: float, years: str, source: str) -> None:
+        out.append({"text": text, "number": float(number), "years": years, "source": source})
+
+    top, bot = scored.iloc[0], scored.iloc[-1]
+    settings = uncertainty_settings()
+    rl = range_label()
+    mc_src = f"{index_src}; rank ranges from {settings.n_draws} Monte Carlo runs (docs/UNCERTAINTY.md)"
+    add(f"{top['la_name']} has the highest overall score of {len(scored)} LAs on the SEND inclusion index in {yl}, "
+        f"{fmt(top['overall_score'])} out of 100, and ranks "
+        f"{rank_words(top['overall_rank'], top.get('overall_rank_lo'), top.get('overall_rank_hi'))}.",
+        top["overall_score"], yl, mc_src)
+    add(f"{bot['la_name']} has the lowest overall score of {len(scored)} LAs in {yl}, {fmt(bot['overall_score'])}, "
+        f"and ranks {rank_words(bot['overall_rank'], bot.get('overall_rank_lo'), bot.get('overall_rank_hi'))}.",
+        bot["overall_score"], yl, mc_src)
+    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
+        width = (scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64")
+        overlap = int((scored["overall_rank_lo"] <= 10).sum())
+        add(f"Ranks on the index are uncertain: the typical LA's {rl} spans {fmt(width.median(), 0)} places when "
+            f"the method's choices and chance are varied ({settings.n_draws} runs, {yl}), and {overlap} LAs' ranges "
+            "overlap the top 10.", width.median(), yl, mc_src)
+    reg = ed.regional().sort_values("overall_score", ascending=False)
+    add(f"{reg.index[0]} has the highest average overall score of the {len(reg)} regions in {yl} "
+        f"({fmt(reg['overall_score'].iloc[0])}); {reg.index[-1]} has the lowest ({fmt(reg['overall_score'].iloc[-1])}).",
+        reg["overall_score"].iloc[0], yl, index_src)
+    imp = improvement_frame(ed, t)
+    if len(imp):
+        r = imp.iloc[0]
+        yrs = f"{year_label(ed.first_year)} to {yl}"
+        verdict = ("beyond uncertainty" if r["significant"] else "though within uncertainty")
+        add(f"{r['la_name']} is the most improved LA from {yrs}, up {fmt(r['change'])} points over the "
+            f"{int(r['indicators_compared'])} indicators published in both years ({rl} "
+            f"{change_range(r['change_lo'], r['change_hi'])}, {verdict}).", r["change"], yrs, mc_src)
+        k = int(imp["significant"].sum())
+        add(f"{k} of the {len(imp)} LAs compared improved beyond uncertainty from {yrs}: the {rl} of their change "
+            f"in overall score, over {settings.n_draws} Monte Carlo runs, lies above zero.", k, yrs, mc_src)
+    for i in ("excl_fixed_ehcp", "assess_ehcp_share", "place_indep_nmss", "att_ks4_a8_ehcp"):
+        if i not in ind.t.index or not has_values(t, i):
+            continue
+        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i))
+        eng = ind.england(i)
+        e = f"; {ind.england_text(i, s['dp'])}" if np.isfinite(eng) else ""
+        add(f"Across LAs, {ind.phrase(i)} ranges from {fmt(s['min'], s['dp'])}{unit_level(ind.unit(i))} in "
+            f"{s['lowest']} to {fmt(s['max'], s['dp'])}{unit_level(ind.unit(i))} in {s['highest']} "
+            f"({year_label(ind.year(i))}{e}).", s["max"], year_label(ind.year(i)),
+            short_citation(ind.t.loc[i, "source_ids"]))
+    pl = placement(ed)
+    for key in ("place_state_special_supply", "place_state_special_idaci"):
+        m = pl.models.get(key)
+        if m:
+            ctx = [sid for c in pl.measures for sid in context_measure(ed, c).source_ids]
+            add(m.sentence(), m.term(m.x[0])["per_step"], yl,
+                short_citation([*ind.t.loc["place_state_special", "source_ids"], *ctx]))
+    share = pl.numbers.get("place_state_special_between_region_share")
+    if share is not None and np.isfinite(share):
+        add(f"Regions account for {fmt(share * 100, 0)}% of the variation between LAs in the share of EHC plans in "
+            f"state-funded special schools ({yl}); the rest lies between LAs of the same region.", share * 100, yl,
+            short_citation(ind.t.loc["place_state_special", "source_ids"]))
+    res = adjustment_for(ed, ed.score_table_cached())
+    fit = res.fits.get("overall")
+    if fit is not None and "idaci" in fit.covariates:
+        c = fit.coefficients.set_index("term").loc["idaci"]
+        step = nice_step(float(res.scores.loc[fit.expected.notna(), "idaci"].std()))
+        eff, lo, hi = (float(c[k]) * step for k in ("coef", "ci_lower", "ci_upper"))
+        dep_ids = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
+        plans = context_measure(ed, "sen2_ehcp_total", year=ed.final_year).source_ids
+        held = " (taking the number of EHC plans into account)" if "log_ehcp_total" in fit.covariates else ""
+        add(f"Across {fit.n} LAs in {yl}, where child deprivation (the IDACI average score, "
+            f"{iod_label(ed.method.deprivation_year)}) is {fmt(step, dp_for_step(step))} higher{held}, "
+            f"the overall inclusion score is on average {effect_text(eff, lo, hi, ' points')}.", eff, yl,
+            short_citation([*all_ids, *dep_ids, *plans]))
+    ex = exclusions(ed)
+    if "idaci" in ex.models:
+        m = ex.models["idaci"]
+        i = m.y.removesuffix("_value")
+        ctx = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
+        add(m.sentence(), m.term("idaci")["per_step"], year_label(ind.year(i)),
+            short_citation([*ind.t.loc[i, "source_ids"], *ctx]))
+    return out
+
+
+def findings_table(ed, items: list[dict] | None = None) -> pd.DataFrame:
+    """The findings as a display table (Finding, Number, Years, Source)."""
+    items = items if items is not None else findings(ed)
+    return pd.DataFrame(items, columns=["text", "number", "years", "source"]).rename(
+        columns={"text": "Finding", "number": "Number", "years": "Years", "source": "Source"})
+
+
+def findings_markdown(ed, items: list[dict] | None = None) -> str:
+    """findings.md text: one bullet per finding with its years and source."""
+    items = items if items is not None else findings(ed)
+    lines = [f"# Findings: SEND inclusion index, {year_label(ed.final_year)} edition", "",
+             f"Method: {ed.method.name}. Index years {years_label(ed.years)}.", ""]
+    lines += [f"- {f['text']} (Years: {f['years']}. Source: {f['source']}.)" for f in items]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,207 @@
+"""Associations across LAs: ordinary least squares fits, regional variation and spreads, as sentences and tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..geography import region_order
+from .text import dp_for, dp_for_step, fmt, nice_step, sentence_case, unit_diff, unit_level
+
+
+@dataclass
+class OLSResult:
+    """An OLS fit across LAs: y on one or more x."""
+
+    y: str
+    x: list[str]
+    labels: dict[str, str]
+    units: dict[str, str]
+    n: int
+    r2: float
+    adj_r2: float
+    coefs: pd.DataFrame  # term, label, coef, ci_low, ci_high, p_value, step, per_step, per_step_low, per_step_high
+    data: pd.DataFrame
+    model: object = field(repr=False, default=None)
+
+    def term(self, name: str) -> pd.Series:
+        return self.coefs.set_index("term").loc[name]
+
+    def predict_band(self, grid: np.ndarray, term: str | None = None) -> pd.DataFrame:
+        """Fitted mean and its 95% CI over ``grid`` for one x (others at their mean)."""
+        term = term or self.x[0]
+        exog = pd.DataFrame({t: (grid if t == term else np.full(len(grid), self.data[t].mean())) for t in self.x})
+        exog.insert(0, "const", 1.0)
+        pr = self.model.get_prediction(exog).summary_frame(alpha=0.05)
+        return pd.DataFrame({"x": grid, "fit": pr["mean"].to_numpy(), "lo": pr["mean_ci_lower"].to_numpy(),
+                             "hi": pr["mean_ci_upper"].to_numpy()})
+
+    def sentence(self, term: str | None = None) -> str:
+        """'Across 148 LAs, where X is 0.05 higher, Y is on average 1.2 points higher (95% CI ...); R² ...'."""
+        term = term or self.x[0]
+        r = self.term(term)
+        eff, lo, hi = float(r["per_step"]), float(r["per_step_low"]), float(r["per_step_high"])
+        yu = unit_diff(self.units.get(self.y, ""))
+        others = [self.labels[t] for t in self.x if t != term]
+        held = f" (taking {' and '.join(others)} into account)" if others else ""
+        step_unit = unit_diff(self.units.get(term, ""))
+        if r["step"] == 1:
+            step_unit = step_unit.replace("points", "point")
+        step = f"{fmt(r['step'], dp_for_step(r['step']))}{step_unit}"
+        return (f"Across {self.n} LAs, where {self.labels[term]} is {step} higher{held}, {self.labels[self.y]} "
+                f"is on average {effect_text(eff, lo, hi, yu)}; the model explains {fmt(self.r2 * 100, 0)}% of the "
+                f"variation between LAs (R² {fmt(self.r2, 2)}).")
+
+    def table(self) -> pd.DataFrame:
+        """Quotable coefficient table: per-step effects with 95% CIs, R² and n."""
+        t = self.coefs[self.coefs["term"] != "const"].copy()
+        out = pd.DataFrame({
+            "Outcome": _cap(self.labels[self.y]),
+            "Predictor": t["label"].map(_cap),
+            "Step": t["step"],
+            "Effect of one step": t["per_step"],
+            "95% CI low": t["per_step_low"],
+            "95% CI high": t["per_step_high"],
+            "p-value": t["p_value"],
+            "R²": self.r2,
+            "LAs": self.n,
+        })
+        return out.reset_index(drop=True)
+
+
+def effect_text(eff: float, lo: float, hi: float, unit: str = "") -> str:
+    """'1.2 points higher (95% CI 0.4 to 2.0 points higher)', saying when the CI spans 0.
+
+    ``unit`` is a difference suffix (:func:`unit_diff`).
+    """
+    dp = 2 if max(abs(lo), abs(hi), abs(eff)) < 1 else 1
+
+    def word(v: float) -> str:
+        return f"{fmt(abs(v), dp)}{unit} {'higher' if v >= 0 else 'lower'}"
+
+    if lo < 0 < hi:
+        ci = f"95% CI from {word(lo)} to {word(hi)}: no clear difference"
+    elif hi <= 0:
+        ci = f"95% CI {fmt(abs(hi), dp)} to {fmt(abs(lo), dp)}{unit} lower"
+    else:
+        ci = f"95% CI {fmt(lo, dp)} to {fmt(hi, dp)}{unit} higher"
+    return f"{word(eff)} ({ci})"
+
+
+MODEL_COLUMNS = ["Outcome", "Predictor", "Step", "Effect of one step", "95% CI low", "95% CI high", "p-value",
+                 "R²", "LAs"]
+
+
+def _cap(phrase: str) -> str:
+    p = str(phrase).removeprefix("the ")
+    return p[:1].upper() + p[1:]
+
+
+def ols(data: pd.DataFrame, y: str, x: str | Sequence[str], *, labels: dict[str, str] | None = None,
+        units: dict[str, str] | None = None, min_n: int = 10) -> OLSResult | None:
+    """OLS of ``y`` on ``x`` over the rows with every variable present; None if too few rows."""
+    import statsmodels.api as sm
+
+    xs = [x] if isinstance(x, str) else list(x)
+    cols = [y, *xs]
+    keep = [c for c in ("la_code", "la_name", "region") if c in data.columns]
+    d = data[keep + cols].copy()
+    for c in cols:
+        d[c] = pd.to_numeric(d[c], errors="coerce").astype("float64")
+    d = d.dropna(subset=cols)
+    if len(d) < max(min_n, len(xs) + 3):
+        return None
+    if any(d[c].std() == 0 for c in xs):
+        return None
+    exog = sm.add_constant(d[xs], has_constant="add")
+    res = sm.OLS(d[y], exog).fit()
+    ci = res.conf_int(alpha=0.05)
+    labels = {c: c for c in cols} | (labels or {})
+    units = units or {}
+    rows = []
+    for t in ["const", *xs]:
+        step = 1.0 if t == "const" else nice_step(float(d[t].std()))
+        rows.append({
+            "term": t, "label": labels.get(t, t), "coef": float(res.params[t]),
+            "ci_low": float(ci.loc[t, 0]), "ci_high": float(ci.loc[t, 1]), "p_value": float(res.pvalues[t]),
+            "step": step, "per_step": float(res.params[t]) * step,
+            "per_step_low": float(ci.loc[t, 0]) * step, "per_step_high": float(ci.loc[t, 1]) * step,
+        })
+    return OLSResult(y=y, x=xs, labels=labels, units=units, n=int(res.nobs), r2=float(res.rsquared),
+                     adj_r2=float(res.rsquared_adj), coefs=pd.DataFrame(rows), data=d.reset_index(drop=True),
+                     model=res)
+
+
+def models_table(models: Iterable[OLSResult | None]) -> pd.DataFrame:
+    frames = [m.table() for m in models if m is not None]
+    if not frames:
+        return pd.DataFrame(columns=MODEL_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", label: str | None = None,
+                     unit: str = "") -> dict:
+    """How much of the variation between LAs lies between regions (one-way ANOVA).
+
+    Returns numbers (``between_share`` = R² of value ~ region, i.e. eta squared;
+    ``within_share``; F test ``f`` and ``p_value``; ``n``; ``n_regions``; SDs), a per-region
+    ``table`` (n, mean, median, min, max, sd, in region order) and a ``sentence``.
+    """
+    import statsmodels.formula.api as smf
+
+    d = data[[region, value]].dropna(subset=[value]).rename(columns={value: "v", region: "g"})
+    lab = label or value
+    u = unit_level(unit)
+    out: dict = {"label": lab, "n": len(d), "n_regions": int(d["g"].nunique())}
+    per = d.groupby("g")["v"].agg(n="count", mean="mean", median="median", min="min", max="max", sd="std")
+    order = [r for r in region_order() if r in per.index] + [r for r in per.index if r not in region_order()]
+    per = per.reindex(order)
+    per.index.name = "region"
+    out["table"] = per.reset_index()
+    if len(d) < 10 or out["n_regions"] < 2:
+        out.update(between_share=np.nan, within_share=np.nan, f=np.nan, p_value=np.nan,
+                   sentence=f"Too few LAs have a value of {lab} to compare regions.")
+        return out
+    res = smf.ols("v ~ C(g)", data=d).fit()
+    dp = dp_for(d["v"])
+    out.update(between_share=float(res.rsquared), within_share=1 - float(res.rsquared), f=float(res.fvalue),
+               p_value=float(res.f_pvalue), sd_all=float(d["v"].std()), sd_within_mean=float(per["sd"].mean()),
+               region_mean_min=float(per["mean"].min()), region_mean_max=float(per["mean"].max()),
+               region_min=str(per["mean"].idxmin()), region_max=str(per["mean"].idxmax()))
+    widest = (per["max"] - per["min"]).idxmax()
+    out["widest_region"] = str(widest)
+    out["widest_range"] = float(per.loc[widest, "max"] - per.loc[widest, "min"])
+    out["sentence"] = (
+        f"Regions account for {fmt(out['between_share'] * 100, 0)}% of the variation in {lab} between the "
+        f"{out['n']} LAs; the other {fmt(out['within_share'] * 100, 0)}% lies between LAs in the same region. "
+        f"Regional averages run from {fmt(out['region_mean_min'], dp)}{u} ({out['region_min']}) to "
+        f"{fmt(out['region_mean_max'], dp)}{u} ({out['region_max']}); the widest spread inside one region is "
+        f"{fmt(out['widest_range'], dp)}{unit_diff(unit)} in {out['widest_region']}.")
+    return out
+
+
+def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: int | None = None, *,
+           ratio: bool = True) -> dict:
+    """Range across LAs with the highest and lowest LA, quartiles and a sentence.
+
+    ``label`` is a noun phrase ("the share of ..."), ``unit`` as in :func:`unit_level`.
+    """
+    v = pd.Series(values.to_numpy(dtype="float64"), index=names.to_numpy()).dropna()
+    if v.empty:
+        return {"n": 0, "sentence": f"No LA has a value of {label}."}
+    dp = dp_for(v) if dp is None else dp
+    u = unit_level(unit)
+    hi, lo = v.idxmax(), v.idxmin()
+    d = {"n": len(v), "min": float(v.min()), "max": float(v.max()), "median": float(v.median()),
+         "q1": float(v.quantile(0.25)), "q3": float(v.quantile(0.75)), "highest": str(hi), "lowest": str(lo),
+         "dp": dp}
+    d["ratio"] = d["max"] / d["min"] if d["min"] > 0 else np.nan
+    times = (f", {fmt(d['ratio'])} times the lowest" if ratio and np.isfinite(d["ratio"]) and d["ratio"] >= 1.5
+             and d["min"] >= 10 ** -dp else "")
+    d["sentence"] = (f"{sentence_case(label)} ranges from {fmt(d['min'], dp)}{u} in {lo} to {fmt(d['max'], dp)}{u} in "
+                     f"{hi}{times}; the middle half of the {d['n']} LAs lie between {fmt(d['q1'], dp)}{u} and "
+                     f"{fmt(d['q3'], dp)}{u} (median {fmt(d['median'], dp)}{u}).")
+    return d

@@ -1,0 +1,278 @@
+"""The Part container and the sections every part of the series shares (published indicators, highlight, ranking, rank certainty)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..indicators import AREA_NAMES, AREAS
+from ..uncertainty import (
+    CHOICES,
+    UncertaintySettings,
+    sensitivity_table,
+)
+from .context import ContextMeasure
+from .edition_facts import (
+    area_indicators,
+    check_highlight,
+    indicator_years,
+    range_label,
+    rank_cell,
+    rank_column,
+    rank_words,
+    uncertainty_settings,
+)
+from .models import OLSResult
+from .text import dp_for, fmt, label_years, md, sentence_case, unit_level, year_label
+
+
+@dataclass
+class Part:
+    """What one part of the series found: sentences by section, tables, numbers, models, chart data.
+
+    ``data`` has one row per LA with the values the part's charts use; ``frames`` holds
+    other chart data; ``measures`` lists the context measures used (for ``data_caveats``).
+    """
+
+    key: str
+    title: str
+    text: list[str] = field(default_factory=list)
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    numbers: dict[str, float] = field(default_factory=dict)
+    models: dict[str, OLSResult] = field(default_factory=dict)
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    measures: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def say(self, section: str, *sentences: str) -> None:
+        ss = [s for s in sentences if s]
+        self.sections.setdefault(section, []).extend(ss)
+        self.text.extend(ss)
+
+    def markdown(self, section: str | None = None, *, bullets: bool = False) -> str:
+        """The sentences of a section (or all), HTML-escaped, as Markdown."""
+        return md(self.sections.get(section, []) if section else self.text, bullets=bullets)
+
+
+class IndicatorFacts:
+    """Indicator facts for one index year, looked up once per part."""
+
+    def __init__(self, ed, year: str | None = None) -> None:
+        self.t = indicator_years(ed, year).set_index("indicator")
+
+    def phrase(self, i: str) -> str:
+        return str(self.t.loc[i, "phrase"])
+
+    def unit(self, i: str) -> str:
+        return str(self.t.loc[i, "phrase_unit"])
+
+    def short(self, i: str) -> str:
+        return str(self.t.loc[i, "short_name"])
+
+    def year(self, i: str) -> str:
+        return str(self.t.loc[i, "data_year"])
+
+    def england(self, i: str) -> float:
+        return float(self.t.loc[i, "england"])
+
+    def england_text(self, i: str, dp: int) -> str:
+        e = self.england(i)
+        return f"England {fmt(e, dp)}{unit_level(self.unit(i))}" if np.isfinite(e) else "no England figure"
+
+    def axis(self, i: str) -> str:
+        u = self.unit(i)
+        return f"{self.short(i)} ({'%' if u == '%' else u})"
+
+
+def has_values(t: pd.DataFrame, indicator: str) -> bool:
+    col = f"{indicator}_value"
+    return col in t.columns and bool(t[col].notna().any())
+
+
+def unpublished_sentence(ind: IndicatorFacts, i: str, year: str) -> str:
+    note = ind.t.loc[i, "note"] or "no LA values"
+    return (f"{sentence_case(ind.phrase(i))}: {note} (index year {year_label(year)}), so it is left out of this year's "
+            "figures.")
+
+
+def published_indicators(p: Part, ed, t: pd.DataFrame, ind: IndicatorFacts, area: str) -> tuple[list[str], list[str]]:
+    """(all the area's indicators, those with LA values this year); says which are left out."""
+    inds = area_indicators(ed, area)
+    avail = [i for i in inds if has_values(t, i)]
+    for i in inds:
+        if i not in avail:
+            p.say("summary", unpublished_sentence(ind, i, ed.final_year))
+    return inds, avail
+
+
+def context_frame(t: pd.DataFrame, contexts: dict[str, ContextMeasure]) -> pd.DataFrame:
+    d = t.copy()
+    for col, c in contexts.items():
+        d[col] = d["la_code"].map(c.values)
+    return d
+
+
+def la_list(t: pd.DataFrame, col: str, label: str, *, ascending: bool, n: int = 10,
+             extra: dict[str, str] | None = None) -> pd.DataFrame:
+    cols = {"la_name": "Local authority", "region": "Region", col: label} | (extra or {})
+    d = t.dropna(subset=[col]).sort_values([col, "la_name"], ascending=[ascending, True])
+    return d[list(cols)].rename(columns=cols).head(n).reset_index(drop=True)
+
+
+def _highlight_sentences(ed, code: str | None, t: pd.DataFrame, ind: IndicatorFacts, indicators: Sequence[str]) -> list[str]:
+    if not code:
+        return []
+    r = t.set_index("la_code").loc[code]
+    n = int(t["overall_rank"].notna().sum())
+    if pd.notna(r.get("overall_rank")):
+        head = (f"{r['la_name']} ({r['region']}) ranks "
+                f"{rank_words(r['overall_rank'], r.get('overall_rank_lo'), r.get('overall_rank_hi'), n)}, with "
+                f"an overall score of {fmt(r['overall_score'])}")
+    else:
+        head = f"{r['la_name']} ({r['region']}) has no overall score this year ({label_years(r.get('flags', ''))})"
+    out = [head + "."]
+    for i in indicators:
+        v = r.get(f"{i}_value", np.nan)
+        if pd.isna(v):
+            out.append(f"{r['la_name']}: {ind.phrase(i)} is not available for {year_label(ind.year(i))}.")
+            continue
+        dp = dp_for(t[f"{i}_value"])
+        out.append(f"{r['la_name']}: {ind.phrase(i)} is {fmt(v, dp)}{unit_level(ind.unit(i))} in "
+                   f"{year_label(ind.year(i))} ({ind.england_text(i, dp)}).")
+    return out
+
+
+def highlight_section(p: Part, ed, highlight: str | int | None, t: pd.DataFrame, ind: IndicatorFacts, indicators: Sequence[str]) -> str | None:
+    code, warn = check_highlight(ed, highlight)
+    p.say("highlight", warn, *_highlight_sentences(ed, code, t, ind, indicators))
+    return code
+
+
+RANKING_FRAME_COLUMNS = ["la_code", "la_name", "region", "overall_rank", "overall_rank_lo", "overall_rank_median",
+                         "overall_rank_hi", "overall_score", "overall_adjusted_score", "overall_adjusted_rank"]
+
+
+def ranking_frame(t: pd.DataFrame) -> pd.DataFrame:
+    """The scored LAs, best first, with the numbers behind a ranking table (for charts and CSVs)."""
+    scored = t[t["scored"].fillna(False).astype(bool)].sort_values(["overall_rank", "la_name"])
+    cols = [c for c in RANKING_FRAME_COLUMNS if c in scored.columns]
+    return scored[cols + [f"{a}_score" for a in AREAS if f"{a}_score" in scored]].reset_index(drop=True)
+
+
+def rank_cells(d: pd.DataFrame, target: str) -> list[str]:
+    lo, hi = d.get(f"{target}_rank_lo"), d.get(f"{target}_rank_hi")
+    return [rank_cell(r, a, b) for r, a, b in zip(
+        d[f"{target}_rank"], lo if lo is not None else [None] * len(d), hi if hi is not None else [None] * len(d),
+        strict=True)]
+
+
+def ranking_table(t: pd.DataFrame, *, adjusted: bool = False) -> pd.DataFrame:
+    """Display table: rank with its range, LA, region, overall and area scores (and the
+    context-adjusted score and rank beside them)."""
+    f = ranking_frame(t)
+    out = pd.DataFrame({rank_column(): rank_cells(f, "overall"), "Local authority": f["la_name"],
+                        "Region": f["region"], "Overall score": f["overall_score"]})
+    for a in AREAS:
+        if f"{a}_score" in f:
+            out[AREA_NAMES[a]] = f[f"{a}_score"]
+    if adjusted and "overall_adjusted_score" in f:
+        out["Adjusted score"] = f["overall_adjusted_score"]
+        out["Adjusted rank"] = f["overall_adjusted_rank"]
+    return out.dropna(axis=1, how="all").reset_index(drop=True)
+
+
+def _choice_phrases(settings: UncertaintySettings) -> dict[str, str]:
+    """Plain words for each Monte Carlo choice, with its options from the settings."""
+    w = settings.weights_half_width
+    miss = settings.max_missing_indicators
+    return {
+        "weights": f"the weight of each indicator (multiplied by a random factor from {fmt(1 - w, 2)} to "
+                   f"{fmt(1 + w, 2)})",
+        "normalisation": "how values become scores (" + ", ".join(
+            {"percentile": "percentile ranks", "zscore": "z-scores", "minmax": "min-max scaling"}.get(o, o)
+            for o in settings.normalisations) + ")",
+        "years": "which years make the headline (the final index year, or the mean of the edition's years)",
+        "missing": "how many indicators an LA may miss and still be scored (" + ", ".join(
+            str(m) for m in miss[:-1]) + (" or " if len(miss) > 1 else "") + str(miss[-1]) + ")",
+        "sampling": "chance in the data (each value redrawn given the number of pupils behind it)",
+        "all": "all of these together",
+    }
+
+
+def _places(x: float) -> str:
+    return f"{fmt(x, 0)} place{'' if round(float(x)) == 1 else 's'}"
+
+
+def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
+    """Part 1's "How certain are these ranks?": rank ranges, their overlap with the top and
+    bottom 10, and which method choice moves ranks most (uncertainty.sensitivity_table)."""
+    settings = uncertainty_settings()
+    s = t[t["scored"].fillna(False).astype(bool)]
+    n = len(s)
+    p.frames["rank_intervals"] = ranking_frame(t)
+    if "overall_rank_lo" not in s or s["overall_rank_lo"].isna().all():
+        p.say("certainty", "The Monte Carlo of rank uncertainty is switched off in data/registry/uncertainty.yml, "
+              "so no rank ranges are shown: read every rank as uncertain.")
+        return
+    lo = s["overall_rank_lo"].astype("float64")
+    hi = s["overall_rank_hi"].astype("float64")
+    width = hi - lo
+    names = s["la_name"]
+    k = 10
+    overlap_top = int((lo <= k).sum())
+    overlap_bottom = int((hi > n - k).sum())
+    sure_top = int((hi <= k).sum())
+    p.numbers.update(rank_interval_median_width=float(width.median()), rank_interval_min_width=float(width.min()),
+                     rank_interval_max_width=float(width.max()), overlap_top10=overlap_top,
+                     overlap_bottom10=overlap_bottom, always_top10=sure_top, n_draws=settings.n_draws)
+    narrow, wide = width.idxmin(), width.idxmax()
+    best = s.sort_values(["overall_rank", "la_name"]).iloc[0]
+    worst = s.sort_values(["overall_rank", "la_name"]).iloc[-1]
+    p.say("certainty",
+          f"A rank depends on choices made in building the index and on chance: each LA's figures rest on a "
+          f"limited number of pupils. To see how much that matters, the index was recomputed {settings.n_draws} "
+          "times, each time varying at random " + "; ".join(
+              ("and " if k == len(CHOICES) - 1 else "") + _choice_phrases(settings)[c] for k, c in enumerate(CHOICES))
+          + " (docs/UNCERTAINTY.md). An LA's " + range_label() + " is where its rank fell in the middle "
+          f"{settings.interval:.0%} of those runs.",
+          f"The typical LA's {range_label()} is {_places(width.median())} wide (median over {n} LAs); the "
+          f"narrowest is {_places(width[narrow])} ({names[narrow]}), the widest {_places(width[wide])} "
+          f"({names[wide]}).",
+          f"{best['la_name']} ranks {rank_words(best['overall_rank'], best['overall_rank_lo'], best['overall_rank_hi'])}; "
+          f"{worst['la_name']} ranks {rank_words(worst['overall_rank'], worst['overall_rank_lo'], worst['overall_rank_hi'])}.",
+          f"{overlap_top} LAs' ranges overlap the top {k}, and {overlap_bottom} overlap the bottom {k}; "
+          f"{sure_top} LA(s) stay in the top {k} across their whole range. LAs a few places apart should not be "
+          "read as different.")
+    sens = sensitivity_table(ed, settings)
+    phrases = _choice_phrases(settings)
+    p.tables["sensitivity"] = pd.DataFrame({
+        "Choice varied": [sentence_case(phrases[c]) for c in sens["choice"]],
+        "Runs": sens["runs"],
+        "Average move (places)": sens["mean_abs_shift"],
+        "Median move": sens["median_abs_shift"],
+        "90th percentile move": sens["p90_abs_shift"],
+        "Largest move": sens["max_abs_shift"],
+        "Moves of 10+ places (% of LA-runs)": sens["share_moved_10plus"] * 100,
+    })
+    p.frames["sensitivity"] = sens
+    one = sens[sens["choice"] != "all"].set_index("choice")
+    most, least = one["mean_abs_shift"].idxmax(), one["mean_abs_shift"].idxmin()
+    p.numbers.update(sensitivity_most=most, sensitivity_most_mean=float(one.loc[most, "mean_abs_shift"]))  # type: ignore[dict-item]
+    least_text = (f"{phrases[least]} moves no LA in this edition" if one.loc[least, "mean_abs_shift"] == 0 else
+                  f"{phrases[least]} moves them least ({fmt(one.loc[least, 'mean_abs_shift'])} places on average)")
+    text = [f"Which choice moves ranks most? Varied on its own, {phrases[most]} moves an LA "
+            f"{fmt(one.loc[most, 'mean_abs_shift'])} places on average, and in a typical run "
+            f"{fmt(one.loc[most, 'share_moved_10plus'] * 100, 0)}% of LAs move 10 places or more; {least_text}."]
+    if "all" in set(sens["choice"]):
+        a = sens.set_index("choice").loc["all"]
+        text.append(f"With everything varied together the average move is {fmt(a['mean_abs_shift'])} places, and "
+                    f"{fmt(a['share_moved_10plus'] * 100, 0)}% of LA-runs move 10 places or more.")
+    if len(ed.years) == 1:
+        text.append("This edition has a single index year, so the choice of headline years changes nothing.")
+    p.say("sensitivity", *text)

@@ -1,0 +1,94 @@
+"""Part 2: exclusions of pupils with an EHC plan, against SEMH need and deprivation."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .adjusted import adjusted_section
+from .context import context_measure, deprivation
+from .edition_facts import check_highlight, la_table
+from .funnels import funnel_section
+from .models import models_table, ols, region_variation, spread
+from .part import IndicatorFacts, Part, context_frame, highlight_section, la_list, published_indicators
+from .text import iod_label, year_label
+
+
+def exclusions(ed, highlight: str | int | None = None) -> Part:
+    """Part 2: exclusion rates of pupils with an EHC plan; regions; SEMH share and deprivation."""
+    p = Part("exclusions", "Exclusions")
+    t = la_table(ed)
+    ind = IndicatorFacts(ed)
+    inds, avail = published_indicators(p, ed, t, ind, "exclusions")
+    dep = deprivation(ed)
+    semh = context_measure(ed, "sen2_semh_pct_ehcp")
+    p.measures = [dep.measure, semh.measure]
+    d = context_frame(t, {"idaci": dep, "semh_pct": semh})
+    p.data = d
+    p.labels = {f"{i}_value": ind.axis(i) for i in inds} | {"idaci": dep.label,
+                                                            "semh_pct": "EHC plans with SEMH as primary need (%)"}
+    rows = []
+    for i in avail:
+        # no "x times the lowest": the lowest rates are often imputed small counts
+        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i), ratio=False)
+        p.say("summary", f"{s['sentence']} Data year {year_label(ind.year(i))}; {ind.england_text(i, s['dp'])}.")
+        rows.append({"Indicator": ind.short(i), "Data year": year_label(ind.year(i)), "England": ind.england(i),
+                     "Lowest LA": s["lowest"], "Lowest": s["min"], "Median": s["median"],
+                     "Highest LA": s["highest"], "Highest": s["max"], "LAs": s["n"]})
+        p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
+        if ind.t.loc[i, "note"]:
+            p.say("summary", f"{ind.short(i)}: {ind.t.loc[i, 'note']}.")
+    imputed = ed.values[(ed.values["index_year"] == ed.final_year) & ed.values["indicator"].isin(avail)
+                        & ed.values["flag"].str.contains("imputed", regex=False)]
+    if len(imputed):
+        p.say("summary", f"{len(imputed)} LA values are small suppressed counts set to the midpoint of their "
+              "possible range (flagged in the scores table), so the LAs with the fewest exclusions stay in.")
+    p.tables["summary"] = pd.DataFrame(rows)
+    p.say("context", dep.note, semh.note)
+    if not avail:
+        p.notes.append("No exclusion indicator is published for this index year.")
+        p.say("summary", "With no exclusion rates for pupils with an EHC plan this year, the regional and context "
+              "analyses of this part cannot be made.")
+        highlight_section(p, ed, highlight, t, ind, inds)
+        return p
+    main = avail[0]
+    col = f"{main}_value"
+    p.numbers["main_indicator"] = main  # type: ignore[assignment]
+    p.tables["highest"] = la_list(t, col, ind.axis(main), ascending=False)
+    p.tables["lowest"] = la_list(t, col, ind.axis(main), ascending=True)
+    rv = region_variation(t, col, label=ind.phrase(main), unit=ind.unit(main))
+    p.tables["regions"] = rv["table"]
+    p.numbers["between_region_share"] = rv["between_share"]
+    p.say("regions", rv["sentence"])
+    labels = {col: ind.phrase(main), "idaci": "the " + dep.label,
+              "semh_pct": "the share of EHC plans for social, emotional and mental health (SEMH) needs"}
+    units = {col: ind.unit(main), "semh_pct": "%"}
+    if dep.available:
+        m = ols(d, col, "idaci", labels=labels, units=units)
+        if m:
+            p.models["idaci"] = m
+            p.say("context", m.sentence())
+            if dep.year != ind.year(main):
+                p.say("context", f"Deprivation is from {iod_label(dep.year)}; the exclusion rates are for "
+                      f"{year_label(ind.year(main))}.")
+    if semh.available:
+        m = ols(d, col, "semh_pct", labels=labels, units=units)
+        if m:
+            p.models["semh"] = m
+            p.say("context", m.sentence())
+            if semh.year != ind.year(main):
+                p.say("context", f"The SEMH share is for {year_label(semh.year)}, the exclusion rates for "
+                      f"{year_label(ind.year(main))}.")
+        if dep.available:
+            m2 = ols(d, col, ["semh_pct", "idaci"], labels=labels, units=units)
+            if m2:
+                p.models["semh_idaci"] = m2
+                p.say("context", m2.sentence("semh_pct"))
+    else:
+        p.notes.append(semh.note)
+        p.say("context", "So the relation between exclusions and the share of pupils with SEMH needs cannot be "
+              "examined for this edition.")
+    p.tables["models"] = models_table(p.models.values())
+    funnel_section(p, ed, ind, avail, check_highlight(ed, highlight)[0])
+    adjusted_section(p, ed, t, "exclusions")
+    highlight_section(p, ed, highlight, t, ind, inds)
+    return p

@@ -1,0 +1,188 @@
+"""Number formatting, labels and Markdown/HTML helpers for the series' sentences and tables."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+NA = "n/a"
+
+
+def fmt(x: object, dp: int = 1, *, pct: bool = False, sign: bool = False, na: str = NA) -> str:
+    """A number for text and tables: thousands separators, ``dp`` decimals, optional % and sign.
+
+    >>> fmt(12345.678), fmt(0.5, pct=True), fmt(2, 0, sign=True), fmt(float("nan"))
+    ('12,345.7', '0.5%', '+2', 'n/a')
+    """
+    if x is None or isinstance(x, str):
+        return na if x is None else x
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return na
+    if not math.isfinite(v):
+        return na
+    if round(v, dp) == 0:
+        v = 0.0  # no "-0.0"
+    s = f"{v:{'+' if sign else ''},.{dp}f}"
+    return s + ("%" if pct else "")
+
+
+def fmt_int(x: object, na: str = NA) -> str:
+    return fmt(x, 0, na=na)
+
+
+def unit_level(unit: str) -> str:
+    """Suffix for a level: '%' sticks to the number, scores take none, rates read in words."""
+    u = (unit or "").strip()
+    if u == "%" or u.startswith("% of"):
+        return "%"
+    if u in ("", "score", "points", "score 0-1", "index", "rank"):
+        return ""
+    return f" {u}"
+
+
+def unit_diff(unit: str) -> str:
+    """Suffix for a difference: percentages become percentage points."""
+    u = (unit or "").strip()
+    if u == "%" or u.startswith("% of"):
+        return " percentage points"
+    if u in ("score", "points"):
+        return " points"
+    if u in ("", "score 0-1", "index", "rank"):
+        return ""
+    return f" {u}"
+
+
+def dp_for(values: Iterable[float] | float) -> int:
+    """Decimals for a set of figures: 0 for whole numbers, 2 when typically below 1, else 1."""
+    arr = np.atleast_1d(np.asarray(values, dtype="float64"))
+    arr = arr[np.isfinite(arr)]
+    if not arr.size:
+        return 1
+    if np.allclose(arr, arr.round(0)):
+        return 0
+    return 2 if np.median(np.abs(arr)) < 1 else 1
+
+
+_YEAR_KEY = re.compile(r"\b(20\d{2})(\d{2})\b")
+
+
+def label_years(text: str) -> str:
+    """Academic-year keys inside free text become labels ('from 201617' -> 'from 2016/17')."""
+    def sub(m: re.Match) -> str:
+        a, b = m.group(1), m.group(2)
+        return f"{a}/{b}" if (int(a) + 1) % 100 == int(b) else m.group(0)
+    return _YEAR_KEY.sub(sub, str(text))
+
+
+def ordinal(n: int) -> str:
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def year_label(year: str) -> str:
+    """'201819' -> '2018/19'."""
+    y = str(year)
+    return f"{y[:4]}/{y[4:]}" if len(y) == 6 and y.isdigit() else y
+
+
+def years_label(years: Sequence[str]) -> str:
+    ys = sorted({str(y) for y in years if y})
+    if not ys:
+        return NA
+    if len(ys) == 1:
+        return year_label(ys[0])
+    return f"{year_label(ys[0])} to {year_label(ys[-1])}"
+
+
+def iod_label(year: str) -> str:
+    """Deprivation year key -> the release name ('201516' -> 'IoD2015')."""
+    return f"IoD{str(year)[:4]}"
+
+
+def esc(text: object) -> str:
+    """HTML-escape untrusted text (LA names) for HTML output."""
+    return html.escape(str(text), quote=True)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
+
+
+def esc_md(text: object) -> str:
+    """Escape text for Markdown: HTML-escaped, and Markdown's emphasis/link characters backslashed."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def md(sentences: str | Iterable[str], *, bullets: bool = False, heading: str | None = None) -> str:
+    """Markdown from plain sentences, every sentence escaped (LA names are data, not markup)."""
+    items = [sentences] if isinstance(sentences, str) else [s for s in sentences if s]
+    body = "\n".join(f"- {esc_md(s)}" for s in items) if bullets else "\n\n".join(esc_md(s) for s in items)
+    return (f"**{esc_md(heading)}**\n\n" if heading else "") + body
+
+
+# Decimals by column name where the default would mislead (p-values, R², effects).
+_COLUMN_DP = {"p-value": 3, "p_value": 3, "R²": 2, "r2": 2, "F": 1, "Breusch–Pagan p": 3}
+
+
+def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | None = None,
+                hide_index: bool = True):
+    """A rounded, HTML-escaped pandas Styler for display (separators, NaN as n/a).
+
+    Whole-number columns show no decimals; p-values three, R² two; other figures ``dp``
+    decimals, or two when below 1 in size (so 0.16 does not print as 0.2). Columns named in
+    a ``dp`` dict get exactly that many.
+    """
+    fmts = {}
+    for c in df.columns:
+        col = df[c]
+        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        vals = pd.to_numeric(col, errors="coerce").astype("float64")
+        finite = vals[np.isfinite(vals)]
+        if isinstance(dp, dict) and c in dp:
+            fmts[c] = lambda v, d=dp[c]: fmt(v, d)
+        elif c in _COLUMN_DP:
+            fmts[c] = lambda v, d=_COLUMN_DP[c]: fmt(v, d)
+        elif c in AUTO_DP_COLUMNS:
+            fmts[c] = lambda v: fmt(v, dp_for_step(abs(v)) if np.isfinite(v) and v != 0 else 1)
+        elif pd.api.types.is_integer_dtype(col) or (len(finite) and np.allclose(finite, finite.round(0))):
+            fmts[c] = lambda v: fmt(v, 0)
+        else:
+            base = dp if isinstance(dp, int) else 1
+            fmts[c] = lambda v, d=base: fmt(v, max(d, 2) if np.isfinite(v) and 0 < abs(v) < 1 else d)
+    st = df.style.format(fmts, na_rep=NA, escape="html")
+    st = st.format_index(escape="html", axis=1)
+    if hide_index:
+        st = st.hide(axis="index")
+    if caption:
+        st = st.set_caption(esc(caption))
+    return st
+
+
+def nice_step(sd: float) -> float:
+    """A round step (1, 2 or 5 x 10^k) near one standard deviation, for readable slopes."""
+    if not np.isfinite(sd) or sd <= 0:
+        return 1.0
+    k = math.floor(math.log10(sd))
+    for m in (1, 2, 5, 10):
+        if m * 10**k >= sd * 0.7:
+            return float(m * 10**k)
+    return float(10 ** (k + 1))
+
+
+def dp_for_step(step: float) -> int:
+    return max(0, -math.floor(math.log10(step))) if step > 0 else 1
+
+
+AUTO_DP_COLUMNS = {"Step"}
+
+
+def sentence_case(phrase: str) -> str:
+    return phrase[:1].upper() + phrase[1:]
