@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .csv_export import write_csv
 from .errors import InclusionIndexError
 from .paths import data_dir as resolve_data_dir
 
@@ -50,12 +51,12 @@ def cmd_load(args: argparse.Namespace) -> int:
         if out.suffix == ".parquet":
             long.to_parquet(out, index=False)
         else:
-            long.to_csv(out, index=False)
+            write_csv(long, out)
         print(f"wrote {out}")
     if args.coverage:
         cov = coverage(long)
         Path(args.coverage).parent.mkdir(parents=True, exist_ok=True)
-        cov.to_csv(args.coverage, index=False)
+        write_csv(cov, args.coverage)
         print(f"wrote {args.coverage}")
     return 0
 
@@ -66,7 +67,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     mat = coverage_matrix(long)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        mat.to_csv(args.out)
+        write_csv(mat, args.out, index=True)
         print(f"wrote {args.out}")
     else:
         print(mat.to_string())

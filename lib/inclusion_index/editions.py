@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from .csv_export import write_csv
 from .geography import LAReference, check_year_key, load_la_reference, shift_year
 from .harmonise import load_inputs
 from .indicators import AREAS, Method, add_derived_measures, indicator_table, indicator_values, load_method
@@ -343,11 +344,11 @@ def write_score_table(ed: Edition, out: Path) -> list[Path]:
     table = ed.score_table_cached()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False)
+    write_csv(table, out)
     pq = out.with_suffix(".parquet")
     table.to_parquet(pq, index=False)
     dic = out.with_name(out.stem + ".dictionary.csv")
-    data_dictionary(table, ed).to_csv(dic, index=False)
+    write_csv(data_dictionary(table, ed), dic)
     return [out, pq, dic]
 
 

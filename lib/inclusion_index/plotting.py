@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .csv_export import write_csv
 from .geography import region_order
 
 WIDTH = 8.0  # inches; 1200 px at 150 dpi
@@ -634,7 +635,7 @@ def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str]
         fig.savefig(tmp["png"], format="png", dpi=DPI, metadata={**meta, "Software": "inclusion-index"})
         fig.savefig(tmp["svg"], format="svg", metadata={**meta, "Date": None})
         frame = data.reset_index() if data.index.name or isinstance(data.index, pd.MultiIndex) else data
-        frame.to_csv(tmp["csv"], index=False)
+        write_csv(frame, tmp["csv"])
         for k in targets:
             os.replace(tmp[k], targets[k])
     finally:
