@@ -110,3 +110,63 @@ def test_context_through_boundary_changes(editions):
     flagged = unmapped.scores.loc[["942", "943"]]
     assert flagged["overall_adjusted_score"].isna().all()
     assert flagged["adjustment_flag"].str.contains("not adjusted: no context").all()
+
+
+# --------------------------------------------------------------------------- adjusted rank intervals
+
+
+def _mc_with_scores(codes: list[str], scores: np.ndarray):
+    """A MonteCarloResult carrying only what adjusted_rank_intervals reads (draws x LAs x targets)."""
+    from inclusion_index.uncertainty import MonteCarloResult, load_uncertainty_settings
+
+    n_d, n_la = scores.shape[:2]
+    return MonteCarloResult(la_codes=codes, ranks=np.full((n_d, n_la, 5), np.nan), change=np.zeros((n_d, n_la)),
+                            choices=pd.DataFrame(), nominal_ranks=np.zeros((n_la, 5)),
+                            nominal_change=np.zeros(n_la), settings=load_uncertainty_settings(), enabled=(),
+                            engine="fast", seconds=0.0, scores=scores)
+
+
+def _adjustment_of(y: pd.Series, ctx: pd.DataFrame):
+    from inclusion_index.adjustment import AdjustmentResult
+
+    fit = fit_adjustment(y, ctx, ["idaci", "log_ehcp_total"], target="overall")
+    return AdjustmentResult(scores=pd.DataFrame(index=ctx.index), coefficients=pd.DataFrame(),
+                            models=pd.DataFrame(), caveat="", settings=load_adjustment_settings(),
+                            fits={"overall": fit}), fit
+
+
+def test_adjusted_rank_intervals_collapse_without_noise_and_ignore_each_draws_scale():
+    from inclusion_index.extended import adjusted_rank_intervals
+    from inclusion_index.scoring import rank_desc
+
+    y, ctx = synthetic(60)
+    adj, fit = _adjustment_of(y, ctx)
+    nominal = rank_desc(fit.adjusted).astype("float64")
+    draws = np.full((6, 60, 5), np.nan)
+    # every draw is the nominal score under a different positive affine rescaling (as a z-score
+    # or min-max draw would be): OLS residual ranks do not change, so the interval is one rank
+    for d, (a, b) in enumerate([(1, 0), (0.03, -1.5), (2, 10), (0.5, 0), (1, -50), (7, 3)]):
+        draws[d, :, 0] = a * y.to_numpy() + b
+    out = adjusted_rank_intervals(_mc_with_scores(list(ctx.index), draws), adj)
+    np.testing.assert_array_equal(out["overall_adjusted_rank_lo"].astype("float64"), nominal)
+    np.testing.assert_array_equal(out["overall_adjusted_rank_hi"].astype("float64"), nominal)
+    assert out["exclusions_adjusted_rank_lo"].isna().all()  # no model for that target: no interval
+
+
+def test_adjusted_rank_intervals_cover_the_nominal_rank_under_noise():
+    from inclusion_index.extended import adjusted_rank_intervals
+    from inclusion_index.scoring import rank_desc
+
+    y, ctx = synthetic(80, seed=5)
+    adj, fit = _adjustment_of(y, ctx)
+    rng = np.random.default_rng(0)
+    draws = np.full((400, 80, 5), np.nan)
+    draws[:, :, 0] = y.to_numpy() + rng.normal(0, 1.0, (400, 80))
+    draws[:7, 3, 0] = np.nan  # an LA unscored in some draws takes no rank in them
+    out = adjusted_rank_intervals(_mc_with_scores(list(ctx.index), draws), adj)
+    lo, hi = out["overall_adjusted_rank_lo"].astype("float64"), out["overall_adjusted_rank_hi"].astype("float64")
+    nominal = rank_desc(fit.adjusted).astype("float64")
+    assert (lo <= hi).all() and lo.min() >= 1 and hi.max() <= 80
+    assert ((lo <= nominal) & (nominal <= hi)).mean() >= 0.95
+    # noise of SD 1 against residual SD 2 moves ranks: intervals have width
+    assert (hi - lo).median() >= 3

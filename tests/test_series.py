@@ -127,8 +127,18 @@ def test_ranking_tables_show_the_monte_carlo_ranges(ed, parts):
     assert list(intro.tables["top10"][col]) == expected[:10]
     # the adjusted tables show the raw rank with its range beside the adjusted one
     adj = parts["exclusions"].tables["adjusted_top"]
-    assert {col, "Adjusted score", "Adjusted rank", "Exclusions score"} <= set(adj.columns)
-    assert adj["Adjusted rank"].tolist() == sorted(adj["Adjusted rank"].tolist())
+    adj_col = "Adjusted rank (90% range)"
+    assert {col, "Adjusted score", adj_col, "Exclusions score"} <= set(adj.columns)
+    adj_ranks = [int(c.split(" ")[0]) for c in adj[adj_col]]
+    assert adj_ranks == sorted(adj_ranks)
+    # every adjusted rank comes with its own Monte Carlo range
+    for cell in adj[adj_col]:
+        _r, lo, hi = (int(x) for x in cell.replace("(", "").replace(")", "").replace("–", " ").split())
+        assert lo <= hi and lo >= 1 and hi <= 150
+    fr = parts["exclusions"].frames["adjusted"]
+    inside = (fr["exclusions_adjusted_rank_lo"] <= fr["exclusions_adjusted_rank"]) & (
+        fr["exclusions_adjusted_rank"] <= fr["exclusions_adjusted_rank_hi"])
+    assert inside.mean() > 0.9
 
 
 def test_text_never_gives_a_bare_rank(ed, parts):

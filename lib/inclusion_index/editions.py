@@ -68,6 +68,9 @@ class Edition:
     improvement: pd.DataFrame
     long: pd.DataFrame
     cache: dict = field(default_factory=dict, repr=False)
+    # where the edition's data came from, so later steps (neighbours, profiles) read the same files
+    data_dir: Path | None = field(default=None, repr=False)
+    ref: LAReference | None = field(default=None, repr=False)
 
     def score_table_cached(self) -> pd.DataFrame:
         """score_table, computed once per Edition object."""
@@ -157,7 +160,7 @@ def build_edition(
     return Edition(final_year=final_year, years=index_years, method=m, settings=settings,
                    geography=target, indicators=ind, values=all_values,
                    england=pd.concat(england, ignore_index=True), scored=scored,
-                   improvement=improvement, long=long)
+                   improvement=improvement, long=long, data_dir=data_dir, ref=ref)
 
 
 def _fingerprint(data_dir: Path) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .adjustment import AdjustmentResult, AdjustmentSettings, adjust_scores, load_adjustment_settings
 from .scoring import AREAS
@@ -28,7 +29,7 @@ def extended_columns() -> list[str]:
     """The columns enrich_score_table adds, in order."""
     cols = []
     for t in TARGETS:
-        cols += [f"{t}_adjusted_score", f"{t}_adjusted_rank"]
+        cols += [f"{t}_adjusted_score", f"{t}_adjusted_rank", f"{t}_adjusted_rank_lo", f"{t}_adjusted_rank_hi"]
     cols.append("adjustment_flag")
     for t in TARGETS:
         cols += [f"{t}_rank_median", f"{t}_rank_lo", f"{t}_rank_hi"]
@@ -50,6 +51,47 @@ def adjustment_for(edition: Any, table: pd.DataFrame | None = None,
     return res
 
 
+def adjusted_rank_intervals(mc: MonteCarloResult, adj: AdjustmentResult) -> pd.DataFrame:
+    """Monte Carlo intervals for the context-adjusted ranks.
+
+    An adjusted rank inherits every uncertainty of the score it adjusts, plus the model's:
+    so the adjustment model is refitted (same covariates, same LAs) to each draw's scores and
+    the residuals ranked. Residual ranks do not depend on a draw's normalisation scale (OLS
+    residuals scale with y), so percentile, z-score and min-max draws mix. Returns, per LA
+    (index la_code), ``<target>_adjusted_rank_lo`` / ``_hi``: the interval quantiles of the
+    draws' adjusted ranks (an LA unscored in a draw takes no rank in it).
+    """
+    codes = pd.Index(mc.la_codes, name="la_code")
+    out = pd.DataFrame(index=codes)
+    a = (1 - mc.settings.interval) / 2
+    for t in TARGETS:
+        out[f"{t}_adjusted_rank_lo"] = pd.array([pd.NA] * len(codes), dtype="Int64")
+        out[f"{t}_adjusted_rank_hi"] = pd.array([pd.NA] * len(codes), dtype="Int64")
+        fit = adj.fits.get(t)
+        if mc.scores is None or fit is None or fit.result is None:
+            continue
+        rows = pd.Index([str(r) for r in fit.result.model.data.row_labels])
+        pos = codes.get_indexer(rows)
+        keep = pos >= 0
+        X, pos = fit.result.model.exog[keep], pos[keep]
+        y_all = mc.scores[:, pos, TARGETS.index(t)]
+        ranks = np.full(y_all.shape, np.nan)
+        for d, y in enumerate(y_all):
+            ok = np.isfinite(y)
+            if ok.sum() < X.shape[1] + 2:
+                continue
+            beta, *_ = np.linalg.lstsq(X[ok], y[ok], rcond=None)
+            ranks[d, ok] = stats.rankdata(-(y[ok] - X[ok] @ beta), method="min")
+        lo, hi = [], []
+        for col in ranks.T:
+            col = col[np.isfinite(col)]
+            lo.append(np.quantile(col, a, method="inverted_cdf") if len(col) else np.nan)
+            hi.append(np.quantile(col, 1 - a, method="inverted_cdf") if len(col) else np.nan)
+        out.loc[rows[keep], f"{t}_adjusted_rank_lo"] = pd.array(lo, dtype="Float64").round().astype("Int64")
+        out.loc[rows[keep], f"{t}_adjusted_rank_hi"] = pd.array(hi, dtype="Float64").round().astype("Int64")
+    return out
+
+
 def enrich_score_table(table: pd.DataFrame, edition: Any, settings: ExtendedSettings | None = None) -> pd.DataFrame:
     """Add adjusted scores and ranks, Monte Carlo rank intervals and improvement significance.
 
@@ -67,8 +109,18 @@ def enrich_score_table(table: pd.DataFrame, edition: Any, settings: ExtendedSett
             else np.nan
         rank = adj[f"{t}_adjusted_rank"] if f"{t}_adjusted_rank" in adj else pd.Series(pd.NA, index=adj.index)
         out[f"{t}_adjusted_rank"] = pd.array(rank.to_numpy(), dtype="Int64")
-    out["adjustment_flag"] = adj["adjustment_flag"].fillna("").to_numpy()
     mc: MonteCarloResult | None = monte_carlo(edition, settings.uncertainty) if settings.uncertainty.enabled else None
+    adj_iv = adjusted_rank_intervals(mc, adjustment_for(edition, table, settings.adjustment)).reindex(la) \
+        if mc is not None else None
+    for t in TARGETS:
+        has = out[f"{t}_adjusted_rank"].notna().to_numpy()
+        for part in ("lo", "hi"):
+            c = f"{t}_adjusted_rank_{part}"
+            vals = pd.array(adj_iv[c].to_numpy(), dtype="Int64") if adj_iv is not None else pd.array(
+                [pd.NA] * len(out), dtype="Int64")
+            vals[~has] = pd.NA
+            out[c] = vals
+    out["adjustment_flag"] = adj["adjustment_flag"].fillna("").to_numpy()
     summ = mc.summary().reindex(la) if mc is not None else None
     for t in TARGETS:
         nominal = out[f"{t}_rank"] if f"{t}_rank" in out else pd.Series(pd.NA, index=out.index)
@@ -84,7 +136,8 @@ def enrich_score_table(table: pd.DataFrame, edition: Any, settings: ExtendedSett
     sig = pd.array(summ["improvement_significant"].to_numpy(), dtype="boolean") if summ is not None else \
         pd.array([pd.NA] * len(out), dtype="boolean")
     out["improvement_significant"] = sig
-    return out
+    ext = extended_columns()
+    return out[[*(c for c in table.columns if c not in ext), *ext]]
 
 
 def describe_column(c: str) -> str | None:
@@ -103,6 +156,11 @@ def describe_column(c: str) -> str | None:
                     "the score")
         if c == f"{t}_adjusted_rank":
             return f"Rank of {t}_adjusted_score, 1 = most inclusive given its context"
+        if c in (f"{t}_adjusted_rank_lo", f"{t}_adjusted_rank_hi"):
+            end = "Best" if c.endswith("_lo") else "Worst"
+            q = lo_q if c.endswith("_lo") else hi_q
+            return (f"{end} end of the {pct} Monte Carlo interval of the adjusted {what} rank ({q} quantile): "
+                    "the adjustment model refitted to every draw's scores")
         if c == f"{t}_rank_median":
             return (f"Median {what} rank over the Monte Carlo draws (weights, normalisation, years, "
                     "missing-data rule and sampling noise perturbed; data/registry/uncertainty.yml)")
@@ -122,4 +180,4 @@ def describe_column(c: str) -> str | None:
     return fixed.get(c)
 
 
-__all__ = ["ExtendedSettings", "adjustment_for", "describe_column", "enrich_score_table", "extended_columns"]
+__all__ = ["ExtendedSettings", "adjusted_rank_intervals", "adjustment_for", "describe_column", "enrich_score_table", "extended_columns"]

@@ -126,11 +126,23 @@ def _load_la_reference(data_dir_s: str) -> LAReference:
     if unknown_groups:
         raise SchemaError(lait_src.path, "unknown region names", column="Region",
                           expected=f"one of {sorted(regions['region_group'])}, got {sorted(unknown_groups)}")
+    table = table.sort_values(["la_code", "start"]).reset_index(drop=True)
+    return LAReference(table=table, changes=boundary_changes())
+
+
+def boundary_changes() -> pd.DataFrame:
+    """The registry's boundary-change table (data/registry/boundary_changes.csv), parsed."""
     changes = pd.read_csv(REGISTRY_DIR / "boundary_changes.csv", dtype=str)
     changes["effective"] = pd.to_datetime(changes["effective"])
     changes["use_for_values"] = changes["use_for_values"].str.lower().eq("true")
-    table = table.sort_values(["la_code", "start"]).reset_index(drop=True)
-    return LAReference(table=table, changes=changes)
+    return changes
+
+
+@lru_cache(maxsize=1)
+def boundary_reference() -> LAReference:
+    """Just the boundary-change table (all map_to_geography needs), without the raw LA lists:
+    for code that moves values onto an edition's LAs but has no data folder at hand."""
+    return LAReference(table=pd.DataFrame(columns=["la_code"]), changes=boundary_changes())
 
 
 def region_order() -> list[str]:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .editions import Edition
 from .indicators import AREA_NAMES, AREAS
+from .uncertainty import load_uncertainty_settings
 
 
 def _year(y: str) -> str:
@@ -22,6 +23,10 @@ def _row(ed: Edition, code: str) -> pd.Series:
         raise KeyError(f"LA {code!r} is not in edition {ed.final_year} "
                        f"(it has {len(t)} LAs; City of London and Isles of Scilly are not ranked)")
     return t.loc[code]
+
+
+def _rank_cols(r: pd.Series, target: str) -> tuple:
+    return r.get(f"{target}_rank"), r.get(f"{target}_rank_lo"), r.get(f"{target}_rank_hi")
 
 
 def _rank_text(rank, lo=None, hi=None, n: int = 150) -> str:
@@ -50,8 +55,15 @@ def headline(ed: Edition, code: str) -> str:
               "where 1 is the most inclusive."]
     if "overall_change" in r and pd.notna(r["overall_change"]):
         direction = "up" if r["overall_change"] > 0 else "down"
+        lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
+        verdict = ""
+        if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
+            beyond = "a rise beyond" if lo > 0 else ("a fall beyond" if hi < 0 else "within")
+            verdict = (f"; {load_uncertainty_settings().interval:.0%} range of the change {lo:+.1f} to {hi:+.1f}, "
+                       f"{beyond} uncertainty")
         lines.append(f"Since {_year(ed.years[0])} its score has gone {direction} by "
-                     f"{abs(r['overall_change']):.1f} points (rank change {int(r['overall_rank_change']):+d}).")
+                     f"{abs(r['overall_change']):.1f} points (rank change {int(r['overall_rank_change']):+d}"
+                     f"{verdict}).")
     return "\n".join(lines)
 
 
@@ -63,7 +75,7 @@ def area_table(ed: Edition, code: str) -> pd.DataFrame:
             "Area": AREA_NAMES[a],
             "Score (0-100)": round(r[f"{a}_score"], 1) if pd.notna(r[f"{a}_score"]) else None,
             "Rank": r[f"{a}_rank"],
-            "Rank range (90%)": (f"{int(r[f'{a}_rank_lo'])}–{int(r[f'{a}_rank_hi'])}"
+            f"Rank range ({load_uncertainty_settings().interval:.0%})": (f"{int(r[f'{a}_rank_lo'])}–{int(r[f'{a}_rank_hi'])}"
                                  if f"{a}_rank_lo" in r and pd.notna(r[f"{a}_rank_lo"]) else ""),
         })
     return pd.DataFrame(rows).set_index("Area")
@@ -160,14 +172,16 @@ def plot_trend(ed: Edition, code: str):
 def context_text(ed: Edition, code: str) -> str:
     """The adjusted score beside the raw one, with the caveat (never instead of it)."""
     r = _row(ed, code)
-    adj, rank = r.get("overall_adjusted_score"), r.get("overall_adjusted_rank")
+    adj = r.get("overall_adjusted_score")
+    n = int(ed.headline().scores["scored"].sum())
     if adj is None or pd.isna(adj):
         why = r.get("adjustment_flag") or "context data missing"
         return f"No context-adjusted score: {html.escape(str(why))}."
     side = "above" if adj > 0 else "below"
     return (f"Allowing for child deprivation (IDACI) and the size of its EHC plan caseload, the overall score "
             f"is **{abs(adj):.1f} points {side}** what LAs in a similar position score on average "
-            f"(adjusted rank {int(rank)}; raw rank {int(r['overall_rank'])}). Adjustment shows what context "
+            f"(adjusted rank {_rank_text(*_rank_cols(r, 'overall_adjusted'), n)}; raw rank "
+            f"{_rank_text(*_rank_cols(r, 'overall'), n)}). Adjustment shows what context "
             "explains statistically; it can also hide real differences in provision, so read it beside the "
             "raw score, not instead of it.")
 

@@ -324,7 +324,8 @@ def _edition_neighbours(edition: Edition, data_dir: Path | None, neighbours: Nei
     if neighbours is not None:
         return neighbours
     return statistical_neighbours(edition.final_year, la_codes=list(edition.geography["la_code"]),
-                                  data_dir=data_dir)
+                                  data_dir=data_dir or edition.data_dir,
+                                  ref=None if data_dir else edition.ref)
 
 
 def neighbour_comparison(
@@ -344,7 +345,9 @@ def neighbour_comparison(
     scores = _scores(edition)
     if la_code not in scores.index:
         raise ValueError(f"LA {la_code!r} is not in the {edition.final_year} edition")
-    names = load_la_reference(Path(data_dir) if data_dir else default_data_dir()).names()
+    ref = edition.ref if data_dir is None and edition.ref is not None else load_la_reference(
+        Path(data_dir or edition.data_dir or default_data_dir()))
+    names = ref.names()
     nb = ns.table[ns.table["la_code"] == la_code]
     grouped = []
     for code, g in nb.groupby("neighbour_code", sort=False):

@@ -37,7 +37,7 @@ import yaml
 from scipy import stats
 
 from .errors import ConfigError, InclusionIndexError
-from .geography import LAReference, _successors_in, map_to_geography
+from .geography import LAReference, _successors_in, boundary_reference, map_to_geography
 from .indicators import DERIVED_MEASURES
 from .paths import REGISTRY_DIR
 from .scoring import AREAS, ScoringSettings, common_indicators, score_year
@@ -294,15 +294,6 @@ def load_uncertainty_settings(path: Path | None = None, **overrides: Any) -> Unc
 
 
 # --------------------------------------------------------------------------- denominators
-
-
-def boundary_reference() -> LAReference:
-    """Just the boundary-change table (all map_to_geography needs), read from the registry,
-    so context measures reach an edition's geography without the raw LA lists."""
-    changes = pd.read_csv(REGISTRY_DIR / "boundary_changes.csv", dtype=str)
-    changes["effective"] = pd.to_datetime(changes["effective"])
-    changes["use_for_values"] = changes["use_for_values"].str.lower().eq("true")
-    return LAReference(table=pd.DataFrame(), changes=changes)
 
 
 def measure_on_geography(
@@ -858,9 +849,9 @@ def _year_scores(plan: _Plan, x: np.ndarray, ind: pd.DataFrame, settings: Scorin
 
 
 def _score_variant(plan: _Plan, var: _Variant, *, with_change: bool = True,
-                   engine: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Ranks (LAs x targets) and overall score change (LAs) for one set of choices; a None
-    choice keeps the edition's own setting."""
+                   engine: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ranks (LAs x targets), overall score change (LAs) and scores (LAs x targets) for one
+    set of choices; a None choice keeps the edition's own setting."""
     engine = engine or plan.engine
     ind = plan.ind.copy()
     if var.weights is not None:
@@ -889,7 +880,7 @@ def _score_variant(plan: _Plan, var: _Variant, *, with_change: bool = True,
         change = late - early
         if settings.normalisation == "zscore":
             change = change * plan.unc.z_to_percentile_scale
-    return ranks, change
+    return ranks, change, scores
 
 
 def _random_variant(plan: _Plan, d: int, enabled: Iterable[str]) -> tuple[_Variant, dict]:
@@ -941,8 +932,8 @@ def _run_serial(plan: _Plan, draws: Sequence[int], enabled: Iterable[str], with_
     out = []
     for d in draws:
         var, choice = _random_variant(plan, d, enabled)
-        ranks, change = _score_variant(plan, var, with_change=with_change)
-        out.append((ranks, change, choice))
+        ranks, change, scores = _score_variant(plan, var, with_change=with_change)
+        out.append((ranks, change, choice, scores))
     return out
 
 
@@ -981,8 +972,8 @@ def _choose_engine(plan: _Plan, enabled: Iterable[str]) -> str:
     checks += [_Variant(missing=o) for o in plan.unc.max_missing_indicators
                if o != plan.scoring.max_missing_indicators]
     for var in checks:
-        r_fast, c_fast = _score_variant(plan, var, engine="fast")
-        r_ref, c_ref = _score_variant(plan, var, engine="score_year")
+        r_fast, c_fast, _ = _score_variant(plan, var, engine="fast")
+        r_ref, c_ref, _ = _score_variant(plan, var, engine="score_year")
         if not (_same(r_fast, r_ref) and _same(c_fast, c_ref, atol=1e-9)):
             warnings.warn("uncertainty: the fast engine differs from scoring.score_year on a check draw; "
                           "every draw is re-scored with score_year instead (slower)", RuntimeWarning,
@@ -1033,6 +1024,8 @@ class MonteCarloResult:
         settings: the settings used; ``enabled``: the choices perturbed; ``engine``: fast
             (verified against score_year) or score_year; ``seconds``: run time.
         no_noise: cells whose value could not be redrawn (no denominator or cohort size).
+        scores: draws x LAs x targets: each draw's scores (on its own normalisation's scale),
+            from which context-adjusted ranks get their intervals (extended.py).
     """
 
     la_codes: list[str]
@@ -1046,6 +1039,7 @@ class MonteCarloResult:
     engine: str
     seconds: float
     no_noise: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scores: np.ndarray | None = None
 
     def summary(self) -> pd.DataFrame:
         """Per LA (index la_code): ``<target>_rank_median``, ``_rank_lo``, ``_rank_hi`` (the
@@ -1089,13 +1083,14 @@ def monte_carlo(edition: Any, settings: UncertaintySettings | None = None, *, us
     t0 = time.perf_counter()
     plan = _build_plan(edition, settings)
     plan.engine = _engine_for(edition, plan, en)
-    nominal_ranks, nominal_change = _score_variant(plan, _Variant())
+    nominal_ranks, nominal_change, _ = _score_variant(plan, _Variant())
     res = _run_draws(plan, list(range(settings.n_draws)), en, True)
     result = MonteCarloResult(
         la_codes=plan.la_codes,
         ranks=np.stack([r[0] for r in res]),
         change=np.stack([r[1] for r in res]),
         choices=pd.DataFrame([r[2] for r in res]),
+        scores=np.stack([r[3] for r in res]),
         nominal_ranks=nominal_ranks, nominal_change=nominal_change,
         settings=settings, enabled=en, engine=plan.engine, seconds=time.perf_counter() - t0,
         no_noise=plan.no_noise,
@@ -1122,7 +1117,7 @@ def sensitivity_table(edition: Any, settings: UncertaintySettings | None = None,
     j = TARGETS.index(target)
     plan = _build_plan(edition, settings)
     plan.engine = _engine_for(edition, plan, _enabled(settings))
-    nominal, _ = _score_variant(plan, _Variant(), with_change=False)
+    nominal = _score_variant(plan, _Variant(), with_change=False)[0]
     nom = nominal[:, j]
 
     def shifts(ranks: list[np.ndarray]) -> np.ndarray:

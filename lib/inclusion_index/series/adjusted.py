@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..extended import adjustment_for
 from ..indicators import AREA_NAMES
-from .edition_facts import rank_column, rank_words
+from .edition_facts import range_label, rank_column, rank_words
 from .models import effect_text
 from .part import Part, rank_cells
 from .text import dp_for_step, fmt, iod_label, nice_step, sentence_case, year_label
@@ -62,9 +62,14 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
     d = t[t[adj].notna()].copy()
     rho = float(d[sc].corr(d[adj], method="spearman")) if len(d) > 2 else float("nan")
     moved = int(((d[rk].astype("float64") - d[adj_rk].astype("float64")).abs() >= 20).sum())
+    width = (d[f"{adj_rk}_hi"].astype("float64") - d[f"{adj_rk}_lo"].astype("float64")) if f"{adj_rk}_lo" in d \
+        else pd.Series(dtype="float64")
+    raw_width = (d[f"{rk}_hi"].astype("float64") - d[f"{rk}_lo"].astype("float64")) if f"{rk}_lo" in d \
+        else pd.Series(dtype="float64")
     p.numbers.update({f"{target}_adjustment_r2": fit.r2, f"{target}_adjustment_n": fit.n,
                       f"{target}_adjustment_bp_p": bp, f"{target}_adjustment_spearman": rho,
-                      f"{target}_adjustment_moved20": moved})
+                      f"{target}_adjustment_moved20": moved,
+                      f"{target}_adjusted_rank_width_median": float(width.median()) if width.notna().any() else np.nan})
     d = d.sort_values([adj, "la_name"], ascending=[False, True])
     best, worst = d.iloc[0], d.iloc[-1]
     p.say("adjusted",
@@ -75,17 +80,21 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
           f"the variation in the {what} between LAs (R² {fmt(fit.r2, 2)}).{bp_text}",
           f"Adjusted for context, {best['la_name']} is furthest above expectation, {fmt(best[adj], sign=True)} "
           f"points; its unadjusted {what} ranks {rank_words(best[rk], best.get(f'{rk}_lo'), best.get(f'{rk}_hi'))}. "
-          f"{worst['la_name']} is furthest below, {fmt(worst[adj], sign=True)} points.",
+          f"{worst['la_name']} is furthest below, {fmt(worst[adj], sign=True)} points; its adjusted rank is "
+          f"{rank_words(worst[adj_rk], worst.get(f'{adj_rk}_lo'), worst.get(f'{adj_rk}_hi'))}.",
           f"Raw and adjusted {what}s rank LAs {'very similarly' if rho >= 0.9 else 'similarly' if rho >= 0.7 else 'differently'} "
-          f"(rank correlation {fmt(rho, 2)}); {moved} LA(s) move 20 or more places. Adjusted ranks have no "
-          "range of their own here: they are at least as uncertain as the raw ranks.",
+          f"(rank correlation {fmt(rho, 2)}); {moved} LA(s) move 20 or more places.",
+          (f"Adjusted ranks are at least as uncertain as raw ones: refitting the model to every Monte Carlo "
+           f"draw, the median LA's adjusted rank could plausibly lie anywhere in a span of "
+           f"{fmt(width.median(), 0)} places ({range_label()}), against {fmt(raw_width.median(), 0)} for the "
+           "raw rank." if width.notna().any() else ""),
           res.caveat)
     cols = {"la_name": "Local authority", "region": "Region", sc: sentence_case(what)}
     table = d[list(cols)].rename(columns=cols)
     table.insert(3, rank_column(), rank_cells(d, target))
     table["Adjusted score"] = d[adj].to_numpy()
-    table["Adjusted rank"] = d[adj_rk].to_numpy()
+    table[f"Adjusted rank ({range_label()})"] = rank_cells(d, f"{target}_adjusted")
     p.tables["adjusted_top"] = table.head(10).reset_index(drop=True)
     p.tables["adjusted_bottom"] = table.tail(10).iloc[::-1].reset_index(drop=True)
-    p.frames["adjusted"] = d[["la_code", "la_name", "region", sc, rk, f"{rk}_lo", f"{rk}_hi", adj, adj_rk]].reset_index(
+    p.frames["adjusted"] = d[["la_code", "la_name", "region", sc, rk, f"{rk}_lo", f"{rk}_hi", adj, adj_rk, f"{adj_rk}_lo", f"{adj_rk}_hi"]].reset_index(
         drop=True)

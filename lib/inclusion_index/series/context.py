@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from ..geography import LAReference, map_to_geography, shift_year
-from ..paths import REGISTRY_DIR
+from ..geography import boundary_reference, map_to_geography, shift_year
 from .text import iod_label, year_label, years_label
 
 # Short labels and units of the context measures the series uses. Labels only: every
@@ -47,16 +45,6 @@ class ContextMeasure:
     @property
     def n(self) -> int:
         return int(self.values.notna().sum())
-
-
-@lru_cache(maxsize=1)
-def _boundary_ref() -> LAReference:
-    # map_to_geography only needs the boundary-change table; the Edition does not keep its
-    # LAReference (or data folder), so build the change part here from the registry file.
-    changes = pd.read_csv(REGISTRY_DIR / "boundary_changes.csv", dtype=str)
-    changes["effective"] = pd.to_datetime(changes["effective"])
-    changes["use_for_values"] = changes["use_for_values"].str.lower().eq("true")
-    return LAReference(table=pd.DataFrame(columns=["la_code"]), changes=changes)
 
 
 def measure_years(ed, measure: str) -> list[str]:
@@ -98,7 +86,7 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
     lg = ed.long
     sub = lg[(lg["measure"] == measure) & (lg["year"] == year) & (lg["level"] == "la")]
     cols = [c for c in ("la_code", "value", "numerator", "denominator", "missing_reason", "source") if c in sub]
-    mapped = map_to_geography(sub[cols], codes, _boundary_ref())
+    mapped = map_to_geography(sub[cols], codes, boundary_reference())
     vals = mapped.drop_duplicates("la_code").set_index("la_code")["value"].astype("float64").reindex(codes)
     vals.index.name = "la_code"
     moved = mapped.loc[mapped["boundary_note"].astype(str) != "", "la_code"].tolist()

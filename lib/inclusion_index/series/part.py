@@ -155,7 +155,8 @@ def highlight_section(p: Part, ed, highlight: str | int | None, t: pd.DataFrame,
 
 
 RANKING_FRAME_COLUMNS = ["la_code", "la_name", "region", "overall_rank", "overall_rank_lo", "overall_rank_median",
-                         "overall_rank_hi", "overall_score", "overall_adjusted_score", "overall_adjusted_rank"]
+                         "overall_rank_hi", "overall_score", "overall_adjusted_score", "overall_adjusted_rank",
+                         "overall_adjusted_rank_lo", "overall_adjusted_rank_hi"]
 
 
 def ranking_frame(t: pd.DataFrame) -> pd.DataFrame:
@@ -183,7 +184,7 @@ def ranking_table(t: pd.DataFrame, *, adjusted: bool = False) -> pd.DataFrame:
             out[AREA_NAMES[a]] = f[f"{a}_score"]
     if adjusted and "overall_adjusted_score" in f:
         out["Adjusted score"] = f["overall_adjusted_score"]
-        out["Adjusted rank"] = f["overall_adjusted_rank"]
+        out["Adjusted rank"] = rank_cells(f, "overall_adjusted")
     return out.dropna(axis=1, how="all").reset_index(drop=True)
 
 
