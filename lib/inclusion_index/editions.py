@@ -248,6 +248,15 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
         t["overall_change"] = imp["change"]
         t["overall_rank_change"] = imp["rank_change"]
         t["improvement_rank"] = imp["improvement_rank"]
+        # the change re-scores both years on the indicators present in both, so its start and end
+        # scores differ from the headline ones; publish them so the two are never confused
+        t["overall_change_score_from"] = imp["score_early"]
+        t["overall_change_score_to"] = imp["score_late"]
+        t["change_indicators_compared"] = imp["indicators_compared"]
+        t["change_note"] = _change_notes(ed).reindex(t.index).fillna("")
+    final = ed.values[ed.values["index_year"] == ed.final_year]
+    for ind_code, g in final.groupby("indicator", sort=False):
+        t[f"{ind_code}_data_year"] = g.set_index("la_code")["data_year"].reindex(t.index)
     la_flags = _la_value_flags(ed)
     t["flags"] = [
         "; ".join(x for x in (a, b) if isinstance(x, str) and x)
@@ -266,6 +275,23 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
         from .extended import enrich_score_table
         out = enrich_score_table(out, ed)
     return out
+
+
+def _change_notes(ed: Edition) -> pd.Series:
+    """Per LA: where the change's starting values belong to a predecessor LA (a boundary
+    change), so "change since" compares the new LA with the old one's figures."""
+    first = ed.values[(ed.values["index_year"] == ed.years[0]) & ed.values["flag"].str.contains(
+        "from predecessor", na=False)]
+    names = ed.ref.names() if ed.ref is not None else {}
+    notes = {}
+    for la, g in first.groupby("la_code"):
+        preds = sorted({c for f in g["flag"] for c in f.split("from predecessor", 1)[1].replace(",", " ").split()
+                        if c.isdigit()})
+        who = ", ".join(f"{names.get(c, c)} ({c})" for c in preds) or "a predecessor LA"
+        y = ed.years[0]
+        notes[la] = (f"{len(g)} of its {y[:4]}/{y[4:]} starting values are those of {who} (boundary change): "
+                     "the change compares this LA with its predecessor's figures")
+    return pd.Series(notes, dtype="object")
 
 
 def _la_value_flags(ed: Edition) -> pd.Series:
@@ -307,6 +333,12 @@ def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
         "overall_change": "Change in overall score from improvement_from to the headline year, over indicators present in both",
         "overall_rank_change": "Places moved up (positive) between those years",
         "improvement_rank": "1 = largest rise in overall score",
+        "overall_change_score_from": "Overall score in improvement_from re-scored on only the indicators present in "
+                                     "both years (the start of overall_change; differs from overall_score_<year>)",
+        "overall_change_score_to": "Overall score in the headline year re-scored on the same indicators (the end "
+                                   "of overall_change; differs from overall_score)",
+        "change_indicators_compared": "Number of indicators present in both years that overall_change uses",
+        "change_note": "Where the change's starting values are a predecessor LA's (boundary change)",
     }
     rows = []
     for c in table.columns:
@@ -335,6 +367,9 @@ def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
             return f"{r['name']} ({r['unit']}); raw value, {'lower' if r['polarity'] < 0 else 'higher'} is more inclusive"
         if c == f"{i}_score":
             return f"{ind.loc[i, 'name']}: percentile score oriented so higher = more inclusive (0-100)"
+        if c == f"{i}_data_year":
+            return (f"{ind.loc[i, 'name']}: academic year of the data behind {i}_value (it can lag the index year, "
+                    "or be carried forward from an earlier year; see docs/METHOD.md)")
     if c.startswith("overall_score_"):
         return f"Overall score in index year {c.rsplit('_', 1)[1]}"
     if c.startswith("overall_rank_"):

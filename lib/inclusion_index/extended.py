@@ -92,6 +92,33 @@ def adjusted_rank_intervals(mc: MonteCarloResult, adj: AdjustmentResult) -> pd.D
     return out
 
 
+def _add_interval(out: pd.DataFrame, rank_col: str, source: pd.DataFrame | None, parts: tuple[str, ...]) -> None:
+    """Add ``<rank_col>_<part>`` columns from ``source`` (aligned to ``out``), blank where the
+    LA has no nominal rank.
+
+    The published rank is kept inside its own interval (lo = min(lo, rank), hi = max(hi,
+    rank)): a handful of LAs rank differently under the edition's own settings from almost
+    every perturbed draw (e.g. when the draws average the edition's years), and a table
+    reading "150 (138-149)" would contradict itself. docs/UNCERTAINTY.md records this.
+    """
+    rank = pd.array(out[rank_col].to_numpy(), dtype="Float64") if rank_col in out else pd.array(
+        [pd.NA] * len(out), dtype="Float64")
+    has = ~pd.isna(rank)
+    for part in parts:
+        c = f"{rank_col}_{part}"
+        vals = pd.array(source[c].to_numpy(), dtype="Float64") if source is not None and c in source else \
+            pd.array([pd.NA] * len(out), dtype="Float64")
+        if part == "lo":
+            vals = pd.array(np.fmin(vals.to_numpy(dtype="float64", na_value=np.nan),
+                                    rank.to_numpy(dtype="float64", na_value=np.nan)), dtype="Float64")
+        elif part == "hi":
+            vals = pd.array(np.fmax(vals.to_numpy(dtype="float64", na_value=np.nan),
+                                    rank.to_numpy(dtype="float64", na_value=np.nan)), dtype="Float64")
+        vals = vals.round().astype("Int64")
+        vals[~has] = pd.NA
+        out[c] = vals
+
+
 def enrich_score_table(table: pd.DataFrame, edition: Any, settings: ExtendedSettings | None = None) -> pd.DataFrame:
     """Add adjusted scores and ranks, Monte Carlo rank intervals and improvement significance.
 
@@ -112,25 +139,11 @@ def enrich_score_table(table: pd.DataFrame, edition: Any, settings: ExtendedSett
     mc: MonteCarloResult | None = monte_carlo(edition, settings.uncertainty) if settings.uncertainty.enabled else None
     adj_iv = adjusted_rank_intervals(mc, adjustment_for(edition, table, settings.adjustment)).reindex(la) \
         if mc is not None else None
-    for t in TARGETS:
-        has = out[f"{t}_adjusted_rank"].notna().to_numpy()
-        for part in ("lo", "hi"):
-            c = f"{t}_adjusted_rank_{part}"
-            vals = pd.array(adj_iv[c].to_numpy(), dtype="Int64") if adj_iv is not None else pd.array(
-                [pd.NA] * len(out), dtype="Int64")
-            vals[~has] = pd.NA
-            out[c] = vals
     out["adjustment_flag"] = adj["adjustment_flag"].fillna("").to_numpy()
     summ = mc.summary().reindex(la) if mc is not None else None
     for t in TARGETS:
-        nominal = out[f"{t}_rank"] if f"{t}_rank" in out else pd.Series(pd.NA, index=out.index)
-        has = pd.Series(nominal).notna().to_numpy()
-        for part in ("median", "lo", "hi"):
-            c = f"{t}_rank_{part}"
-            vals = pd.array(summ[c].to_numpy(), dtype="Int64") if summ is not None else pd.array(
-                [pd.NA] * len(out), dtype="Int64")
-            vals[~has] = pd.NA
-            out[c] = vals
+        _add_interval(out, f"{t}_rank", summ, ("median", "lo", "hi"))
+        _add_interval(out, f"{t}_adjusted_rank", adj_iv, ("lo", "hi"))
     for c in ("overall_change_lo", "overall_change_hi"):
         out[c] = summ[c].to_numpy() if summ is not None else np.nan
     sig = pd.array(summ["improvement_significant"].to_numpy(), dtype="boolean") if summ is not None else \
