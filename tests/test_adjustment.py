@@ -63,10 +63,21 @@ def test_missing_context_stays_missing_and_too_few_raises():
 
 def test_settings():
     s = load_adjustment_settings()
-    assert s.covariates == ["idaci", "log_ehcp_total"] and "hide" in s.caveat
-    assert load_adjustment_settings(log_ehcp_total=False).covariates == ["idaci"]
+    assert s.covariates == ["idaci", "ehcp_pct_pupils"] and "hide" in s.caveat
+    assert s.cov_type == "HC3"
+    # the assessment indicator contains the EHC plan share: its model leaves that covariate out
+    assert s.covariates_for("assessment") == ["idaci"] and s.covariates_for("overall") == s.covariates
+    assert load_adjustment_settings(ehcp_rate=False).covariates == ["idaci"]
+    assert load_adjustment_settings(log_ehcp_total=True).covariates == ["idaci", "ehcp_pct_pupils", "log_ehcp_total"]
     with pytest.raises(ConfigError):
-        load_adjustment_settings(deprivation=False, log_ehcp_total=False)
+        load_adjustment_settings(deprivation=False, ehcp_rate=False)
+
+
+def test_unknown_leave_out_covariate_is_refused(tmp_path):
+    bad = tmp_path / "adjustment.yml"
+    bad.write_text("leave_out:\n  assessment: [ehcp_share_typo]\n")
+    with pytest.raises(ConfigError, match="ehcp_share_typo"):
+        load_adjustment_settings(bad)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +106,10 @@ def test_real_editions_adjusted_scores(editions, year):
         assert models.loc[t, "top_cooks"]
     c = res.coefficients
     assert ((c["ci_lower"] <= c["coef"]) & (c["coef"] <= c["ci_upper"])).all()
-    assert set(c["term"]) == {"const", "idaci", "log_ehcp_total"}
+    assert set(c["term"]) == {"const", "idaci", "ehcp_pct_pupils"}
+    assert set(c.loc[c["target"] == "assessment", "term"]) == {"const", "idaci"}
+    # % of pupils with an EHC plan: LAs range from under 1% (Newham, 2018/19) to about 6%
+    assert s["ehcp_pct_pupils"].between(0.5, 10).all() and s["ehcp_pct_pupils"].median() > 2
     # IDACI is a 0-1 share; the LA range is roughly 0.05-0.45
     assert s["idaci"].between(0.02, 0.6).all()
 

@@ -30,9 +30,10 @@ from .scoring import AREAS, rank_desc
 
 SETTINGS_FILE = REGISTRY_DIR / "adjustment.yml"
 TARGETS: tuple[str, ...] = ("overall", *AREAS)
-COVARIATE_COLUMNS = {"deprivation": "idaci", "log_ehcp_total": "log_ehcp_total"}
+COVARIATE_COLUMNS = {"deprivation": "idaci", "ehcp_rate": "ehcp_pct_pupils", "log_ehcp_total": "log_ehcp_total"}
 COVARIATE_LABELS = {
     "idaci": "IDACI average score (share of children 0-15 in income-deprived families, 0-1)",
+    "ehcp_pct_pupils": "% of the LA's pupils with an EHC plan (final index year)",
     "log_ehcp_total": "log of EHC plans maintained by the LA (final index year)",
 }
 
@@ -44,27 +45,36 @@ class AdjustmentError(InclusionIndexError, ValueError):
 @dataclass(frozen=True)
 class AdjustmentSettings:
     deprivation: bool = True
-    log_ehcp_total: bool = True
+    ehcp_rate: bool = True
+    log_ehcp_total: bool = False
     ehcp_measure: str = "sen2_ehcp_total"
+    ehcp_rate_measure: str = "lait_ehcp_pct_pupils"
     targets: tuple[str, ...] = TARGETS
     map_boundary_changes: bool = True
-    cov_type: str = "nonrobust"
+    cov_type: str = "HC3"
     min_n: int = 30
     cooks_top: int = 5
     caveat: str = ""
+    # per target, covariate switches (keys of COVARIATE_COLUMNS) left out of that target's model
+    leave_out: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         bad = set(self.targets) - set(TARGETS)
         if bad:
             raise ConfigError(f"adjustment settings: unknown target(s) {sorted(bad)}; expected {list(TARGETS)}")
-        if not (self.deprivation or self.log_ehcp_total):
+        if not (self.deprivation or self.ehcp_rate or self.log_ehcp_total):
             raise ConfigError("adjustment settings: at least one covariate must be switched on")
         if self.min_n < 3:
             raise ConfigError("adjustment settings: min_n must be >= 3")
 
     @property
     def covariates(self) -> list[str]:
-        return [COVARIATE_COLUMNS[k] for k in ("deprivation", "log_ehcp_total") if getattr(self, k)]
+        return [col for k, col in COVARIATE_COLUMNS.items() if getattr(self, k)]
+
+    def covariates_for(self, target: str) -> list[str]:
+        """The target's covariates: those switched on, less any the target leaves out."""
+        out = set(dict(self.leave_out).get(target, ()))
+        return [col for k, col in COVARIATE_COLUMNS.items() if getattr(self, k) and k not in out]
 
     def replace(self, **changes: Any) -> AdjustmentSettings:
         return dataclasses.replace(self, **changes)
@@ -82,15 +92,22 @@ def load_adjustment_settings(path: Path | None = None, **overrides: Any) -> Adju
         raise ConfigError(f"{path}: unknown covariate(s) {sorted(unknown)}; expected {list(COVARIATE_COLUMNS)}")
     kw: dict[str, Any] = {
         "deprivation": bool(cov.get("deprivation", True)),
-        "log_ehcp_total": bool(cov.get("log_ehcp_total", True)),
+        "ehcp_rate": bool(cov.get("ehcp_rate", True)),
+        "log_ehcp_total": bool(cov.get("log_ehcp_total", False)),
         "ehcp_measure": str(raw.get("ehcp_measure", "sen2_ehcp_total")),
+        "ehcp_rate_measure": str(raw.get("ehcp_rate_measure", "lait_ehcp_pct_pupils")),
         "targets": tuple(raw.get("targets", TARGETS)),
         "map_boundary_changes": bool(raw.get("map_boundary_changes", True)),
-        "cov_type": str(raw.get("cov_type", "nonrobust")),
+        "cov_type": str(raw.get("cov_type", "HC3")),
         "min_n": int(raw.get("min_n", 30)),
         "cooks_top": int(raw.get("cooks_top", 5)),
         "caveat": " ".join(str(raw.get("caveat", "")).split()),
+        "leave_out": tuple((str(k), tuple(str(c) for c in (v or ()))) for k, v in (raw.get("leave_out") or {}).items()),
     }
+    bad = {c for _, cs in kw["leave_out"] for c in cs} - set(COVARIATE_COLUMNS)
+    if bad:
+        raise ConfigError(f"{path}: leave_out names unknown covariate(s) {sorted(bad)}; expected "
+                          f"{list(COVARIATE_COLUMNS)}")
     kw.update(overrides)
     return AdjustmentSettings(**kw)
 
@@ -168,8 +185,9 @@ def fit_adjustment(
 
 def context_table(edition: Any, settings: AdjustmentSettings | None = None) -> pd.DataFrame:
     """Per LA of the edition (index la_code): ``idaci`` (method's deprivation measure and year),
-    ``ehcp_total`` (EHC plans, final index year), ``log_ehcp_total``, ``context_note`` (value
-    moved across a boundary change, or missing)."""
+    ``ehcp_pct_pupils`` (% of pupils with an EHC plan, final index year), ``ehcp_total`` (EHC
+    plans, final index year), ``log_ehcp_total``, ``context_note`` (value moved across a
+    boundary change, or missing)."""
     from .uncertainty import measure_on_geography
 
     settings = settings or load_adjustment_settings()
@@ -184,12 +202,15 @@ def context_table(edition: Any, settings: AdjustmentSettings | None = None) -> p
             return s, pd.Series("", index=s.index, dtype="object")
         idaci, n1 = direct(edition.method.deprivation_measure, edition.method.deprivation_year)
         ehcp, n2 = direct(settings.ehcp_measure, edition.final_year)
+        rate, n3 = direct(settings.ehcp_rate_measure, edition.final_year)
     else:
         idaci, n1 = measure_on_geography(long, edition.method.deprivation_measure,
                                          edition.method.deprivation_year, codes)
         ehcp, n2 = measure_on_geography(long, settings.ehcp_measure, edition.final_year, codes, count=True)
+        rate, n3 = measure_on_geography(long, settings.ehcp_rate_measure, edition.final_year, codes)
     out = pd.DataFrame(index=pd.Index(codes, name="la_code"))
     out["idaci"] = idaci
+    out["ehcp_pct_pupils"] = rate
     out["ehcp_total"] = ehcp
     with np.errstate(divide="ignore", invalid="ignore"):
         out["log_ehcp_total"] = np.log(ehcp.where(ehcp > 0))
@@ -200,8 +221,12 @@ def context_table(edition: Any, settings: AdjustmentSettings | None = None) -> p
             parts.append(f"IDACI {n1[la]}")
         if n2[la]:
             parts.append(f"EHC plans {n2[la]}")
+        if n3[la]:
+            parts.append(f"EHC plan rate {n3[la]}")
         if settings.deprivation and pd.isna(out.at[la, "idaci"]):
             parts.append(f"no {edition.method.deprivation_measure} for {edition.method.deprivation_year}")
+        if settings.ehcp_rate and pd.isna(out.at[la, "ehcp_pct_pupils"]):
+            parts.append(f"no {settings.ehcp_rate_measure} for {edition.final_year}")
         if settings.log_ehcp_total and pd.isna(out.at[la, "log_ehcp_total"]):
             parts.append(f"no {settings.ehcp_measure} for {edition.final_year}")
         notes.append("; ".join(parts))
@@ -254,7 +279,8 @@ def adjust_scores(edition: Any, table: pd.DataFrame | None = None,
         y = (scores[col] if col in scores.columns else pd.Series(np.nan, index=scores.index)).reindex(ctx.index)
         y = pd.to_numeric(y, errors="coerce").astype("float64")
         try:
-            fit = fit_adjustment(y, ctx, covs, cov_type=settings.cov_type, target=t, min_n=settings.min_n)
+            fit = fit_adjustment(y, ctx, settings.covariates_for(t), cov_type=settings.cov_type, target=t,
+                                 min_n=settings.min_n)
         except AdjustmentError as e:
             out[f"{t}_expected"] = np.nan
             out[f"{t}_adjusted_score"] = np.nan
@@ -275,7 +301,7 @@ def adjust_scores(edition: Any, table: pd.DataFrame | None = None,
             "top_cooks": "; ".join(f"{names.get(la, la)} ({d:.2f})" for la, d in top.items()),
             "note": "",
         })
-    for c in ("idaci", "ehcp_total", "log_ehcp_total"):
+    for c in ("idaci", "ehcp_pct_pupils", "ehcp_total", "log_ehcp_total"):
         out[c] = ctx[c]
     flags = []
     for la in ctx.index:

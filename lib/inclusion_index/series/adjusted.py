@@ -31,8 +31,10 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
     fit = res.fits[target]
     ctx = res.scores
     labels = {"idaci": f"the IDACI average score ({iod_label(ed.method.deprivation_year)})",
+              "ehcp_pct_pupils": f"the share of pupils with an EHC plan ({year_label(ed.final_year)})",
               "log_ehcp_total": f"the number of EHC plans the LA maintains ({year_label(ed.final_year)})"}
     its = {"idaci": f"its IDACI average score ({iod_label(ed.method.deprivation_year)}, child deprivation)",
+           "ehcp_pct_pupils": f"the share of its pupils with an EHC plan ({year_label(ed.final_year)})",
            "log_ehcp_total": f"the number of EHC plans it maintains ({year_label(ed.final_year)})"}
     coefs = fit.coefficients.set_index("term")
     rows, effects = [], []

@@ -97,8 +97,13 @@ def findings(ed) -> list[dict]:
         step = nice_step(float(res.scores.loc[fit.expected.notna(), "idaci"].std()))
         eff, lo, hi = (float(c[k]) * step for k in ("coef", "ci_lower", "ci_upper"))
         dep_ids = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
-        plans = context_measure(ed, "sen2_ehcp_total", year=ed.final_year).source_ids
-        held = " (taking the number of EHC plans into account)" if "log_ehcp_total" in fit.covariates else ""
+        held, plans = "", []
+        if "ehcp_pct_pupils" in fit.covariates:
+            held = " (taking the share of pupils with an EHC plan into account)"
+            plans = context_measure(ed, res.settings.ehcp_rate_measure, year=ed.final_year).source_ids
+        elif "log_ehcp_total" in fit.covariates:
+            held = " (taking the number of EHC plans into account)"
+            plans = context_measure(ed, res.settings.ehcp_measure, year=ed.final_year).source_ids
         add(f"Across {fit.n} LAs in {yl}, where child deprivation (the IDACI average score, "
             f"{iod_label(ed.method.deprivation_year)}) is {fmt(step, dp_for_step(step))} higher{held}, "
             f"the overall inclusion score is on average {effect_text(eff, lo, hi, ' points')}.", eff, yl,
