@@ -12,6 +12,16 @@ from .conftest import mirror_with
 LAIT = "lait_la_indicators/bds_long_0.parquet"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def parsers_see_broken_copies():
+    """The failure tests here feed altered copies of real files to the parsers and validators;
+    the load-time checksum check would refuse them first (tests/test_input_integrity.py)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("INCLUSION_VERIFY_CHECKSUMS", "0")
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="module")
 def lait_long(data_dir, tmp_path_factory):
     return load_inputs(data_dir, families=["lait"], cache_dir=tmp_path_factory.mktemp("c"))

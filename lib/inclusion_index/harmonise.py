@@ -20,11 +20,11 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import parsing
-from .errors import SchemaError, UnknownLACodeError
-from .geography import NATIONAL_CODE, LAReference, load_la_reference
+from .errors import ChecksumError, SchemaError, UnknownLACodeError
+from .geography import NATIONAL_CODE, LAReference, boundary_edges, load_la_reference, reachable
 from .loaders import base
 from .paths import CACHE_DIR, REGISTRY_DIR
-from .sources import Registry, load_registry, sha256_of
+from .sources import Registry, load_registry, sha256_of, verify_enabled
 
 # Order matters only for the coverage report. Add a module here and its measures file in
 # data/registry/measures/ to bring in a new source family.
@@ -124,6 +124,17 @@ def cache_path(name: str, ctx: base.LoadContext, cache_dir: Path | None = None) 
 def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = True,
                        cache_dir: Path | None = None, write_cache: bool = True) -> tuple[pd.DataFrame, bool]:
     module = importlib.import_module(f"inclusion_index.loaders.{name}")
+    if verify_enabled():
+        # the cache key hashes every file anyway, so checking it against the registry is free:
+        # a file edited in place must not feed reports that cite the registered one
+        for sid in module.SOURCES:
+            src = ctx.registry[sid]
+            got = _file_digest(ctx.path(sid))
+            if got != src.sha256:
+                raise ChecksumError(src.path, f"checksum mismatch (sha256 {got[:12]}…)",
+                                    expected=f"sha256 {src.sha256[:12]}… as registered; a new DfE release "
+                                    "needs its own registry entry (docs/NEW_YEAR.md); set "
+                                    "INCLUSION_VERIFY_CHECKSUMS=0 only to try a file before registering it")
     path = cache_path(name, ctx, cache_dir)
     if use_cache and path.exists():
         try:
@@ -153,6 +164,7 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
             expected="a 3-digit DfE LA code in la_lookup/las.csv; add boundary changes to "
             "data/registry/boundary_changes.csv",
         )
+    _check_la_coverage(la, ref)
     declared = measures.set_index("measure")
     undeclared = sorted(set(df["measure"]) - set(declared.index))
     if undeclared:
@@ -170,6 +182,18 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
             column=declared.loc[r["measure"], "source_column"] or r["measure"], year=r["year"],
             expected=f"{declared.loc[r['measure'], 'min']:g} to {declared.loc[r['measure'], 'max']:g}",
         )
+    # denominators are pupil counts; numerators are counts except for mean scores, whose
+    # numerator is a total of scores that can be negative (Progress 8)
+    counted = df["measure"].map(declared["unit"]).isin(["percent", "rate", "count"])
+    for part in ("numerator", "denominator"):
+        neg = (df[part] < 0) & (counted if part == "numerator" else True)
+        if neg.any():
+            r = df[neg].iloc[0]
+            raise SchemaError(
+                _file_of(r["source"]), f"negative {part} {r[part]:g} for {r['measure']} ({r['la_name']})",
+                column=f"{part} of {r['measure']} (from {declared.loc[r['measure'], 'source_column'] or r['measure']})",
+                year=r["year"], expected="a count of 0 or more",
+            )
     dups = df.duplicated(["level", "la_code", "year", "measure"], keep=False)
     if dups.any():
         r = df[dups].iloc[0]
@@ -179,6 +203,37 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
         )
     _check_england_totals(df, declared)
     return df
+
+
+def _check_la_coverage(la: pd.DataFrame, ref: LAReference) -> None:
+    """Every LA of a year's geography must appear in each (source, year, measure) the source
+    publishes, so that a file cut on a row boundary or an LA's deleted rows cannot pass as
+    "not in source". An LA counts as present when a boundary relative of it is (a source may
+    use the geography of the year it was published: Bournemouth, Christchurch and Poole for
+    Bournemouth + Poole + Dorset). City of London and the Isles of Scilly, which the index
+    does not rank, may be absent (several sources leave them out).
+    """
+    succ, pred = boundary_edges(ref.changes, "successor"), boundary_edges(ref.changes, "predecessor")
+    expected_by_year = {y: set(ref.geography_for_year(y)["la_code"]) for y in la["year"].unique()}
+    relatives: dict[str, set[str]] = {}
+    for (src, y, m), codes in la.groupby(["source", "year", "measure"], sort=True)["la_code"]:
+        have = set(codes)
+        lost = []
+        for c in sorted(expected_by_year[y] - have):
+            if c not in relatives:
+                relatives[c] = set(reachable(c, succ)) | set(reachable(c, pred))
+            if not relatives[c] & have:
+                lost.append(c)
+        if lost:
+            names = ref.names()
+            shown = ", ".join(f"{c} {names.get(c, '')}".strip() for c in lost[:8])
+            raise SchemaError(
+                _file_of(src), f"{len(lost)} {'LAs have' if len(lost) > 1 else 'LA has'} no rows for {m}: "
+                f"{shown}{' …' if len(lost) > 8 else ''}",
+                column="LA code", year=y,
+                expected=f"a row for every LA in the January {int(y[:4]) + 1} geography (the file may be cut "
+                "short or rows deleted; re-fetch it)",
+            )
 
 
 def _file_of(source_id: str) -> str:
@@ -200,7 +255,7 @@ def _check_england_totals(df: pd.DataFrame, declared: pd.DataFrame, tolerance: f
     off = both[(both["las"] - both["england"]).abs() > tolerance * both["england"].abs()]
     if len(off):
         (m, y), r = next(iter(off.iterrows()))
-        src = sub[(sub["measure"] == m)]["source"].iloc[0]
+        src = sub[(sub["measure"] == m) & (sub["year"] == y)]["source"].iloc[0]
         raise SchemaError(
             _file_of(src), f"LA values for {m} add up to {r['las']:,.0f}, England says {r['england']:,.0f}",
             column=declared.loc[m, "source_column"] or m, year=y,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sqlite3
 import struct
 import textwrap
@@ -62,7 +63,8 @@ EDGE_COLOUR = "#ffffff"
 
 Polygon = list[np.ndarray]  # outer ring then holes, each an (n, 2) array
 LAYOUT_COLUMNS = ["la_code", "la_name", "ons_code", "in_index", "hex_code", "hex_name", "match",
-                  "part", "n_parts", "x", "y", "note"]
+                  "part", "n_parts", "x", "y", "note", "label"]
+LABEL_COLUMNS = ["label_x", "label_y", "label_room"]  # where a piece's label goes, and its room
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,14 @@ class HexLayout:
 
     ``match``: ons (own ONS code), ons_other_spell (another ONS code DfE lists for the same LA),
     successor / predecessor (drawn on the hex of an LA it became or came from), missing (no hex:
-    not drawn), unused (a hex no LA of the geography claims).
+    not drawn), unused (a hex no LA of the geography claims). ``label`` is the LA's short label
+    (:func:`la_labels`); ``label_x``, ``label_y`` a point well inside the piece and
+    ``label_room`` its distance to the piece's nearest edge, in the layout's units.
     """
 
     source_id: str
     attribution: str
-    table: pd.DataFrame  # LAYOUT_COLUMNS + polygons (object)
+    table: pd.DataFrame  # LAYOUT_COLUMNS + LABEL_COLUMNS + polygons (object)
 
     def tidy(self) -> pd.DataFrame:
         return self.table[LAYOUT_COLUMNS].copy()
@@ -148,6 +152,69 @@ def hexmaps_config() -> list[dict]:
 def _strip_order() -> dict[str, tuple[int, int]]:
     raw = yaml.safe_load((REGISTRY_DIR / "hexmaps.yml").read_text(encoding="utf-8")).get("strip_order") or []
     return {str(code): (i, j) for i, group in enumerate(raw) for j, code in enumerate(group)}
+
+
+@lru_cache(maxsize=1)
+def label_config() -> dict:
+    """hexmaps.yml's ``labels`` section: how LA labels are made from names."""
+    path = REGISTRY_DIR / "hexmaps.yml"
+    raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("labels") or {}
+    length = raw.get("length", 3)
+    if not isinstance(length, int) or length < 2:
+        raise ConfigError(f"{path}: labels.length must be an integer of at least 2")
+    overrides = raw.get("overrides") or {}
+    if not isinstance(overrides, dict) or not all(isinstance(v, str) and v.strip() for v in overrides.values()):
+        raise ConfigError(f"{path}: labels.overrides must map LA codes to non-empty labels")
+    return {"length": length,
+            "drop_suffixes": [str(x) for x in raw.get("drop_suffixes") or []],
+            "skip_words": {str(x).lower() for x in raw.get("skip_words") or []},
+            "overrides": {str(k).zfill(3): str(v).strip() for k, v in overrides.items()}}
+
+
+def _label_candidates(name: str, cfg: dict) -> list[str]:
+    """Possible labels for one name, best first (see hexmaps.yml ``labels``)."""
+    n = cfg["length"]
+    for suffix in cfg["drop_suffixes"]:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    words = [re.sub(r"[^A-Za-z]", "", w) for w in re.split(r"[\s\-,.]+", name)]
+    words = [w for w in words if w]
+    sig = [w for w in words if w.lower() not in cfg["skip_words"]] or words
+    if not sig:
+        return []
+    first: list[str] = []
+    if len(sig) >= n:
+        first.append("".join(w[0] for w in sig[:n]))
+    elif len(sig) > 1:
+        # the first word's initial, then as many letters of the later words as fill the label
+        head = "".join(w[0] for w in sig[:-1])
+        first.append(head + sig[-1][: n - len(head)])
+        first.append(sig[0][: n - len(sig) + 1] + "".join(w[0] for w in sig[1:]))
+    joined = "".join(sig)
+    first.append(joined[:n])
+    consonants = [c for c in joined[1:] if c.lower() not in "aeiou"]
+    first.append(joined[0] + "".join(consonants[: n - 1]))
+    rest = ["".join(joined[i] for i in (0, *idx)) for idx in itertools.combinations(range(1, len(joined)), n - 1)]
+    out = [c.upper() for c in first + rest if len(c) == n]
+    return list(dict.fromkeys(out))
+
+
+def la_labels(names: dict[str, str], cfg: dict | None = None) -> dict[str, str]:
+    """A short label per LA code, unique among ``names`` (LA code -> name).
+
+    Overrides from hexmaps.yml are taken first; then LAs in code order each take their first
+    candidate not yet used, so an LA's label does not depend on LAs with higher codes.
+    """
+    cfg = cfg or label_config()
+    out = {c: cfg["overrides"][c] for c in names if c in cfg["overrides"]}
+    used = set(out.values())
+    for code in sorted(names):
+        if code in out:
+            continue
+        label = next((c for c in _label_candidates(str(names[code]), cfg) if c not in used), code)
+        out[code] = label
+        used.add(label)
+    return out
 
 
 def _config(source_id: str) -> dict:
@@ -404,7 +471,11 @@ def layout_for(
         rows.append({"la_code": pd.NA, "la_name": pd.NA, "ons_code": pd.NA, "in_index": False, "hex_code": h,
                      "hex_name": hexes.names[h], "match": "unused", "part": 1, "n_parts": 1, "x": x, "y": y,
                      "note": "no LA of this geography claims the hex", "polygons": hexes.shapes[h]})
-    table = pd.DataFrame(rows, columns=[*LAYOUT_COLUMNS, "polygons"])
+    for r in rows:
+        r["label_x"], r["label_y"], r["label_room"] = _label_spot(r["polygons"]) if r["polygons"] else (np.nan,) * 3
+    labels = la_labels(dict(zip(info.index, info["la_name"], strict=True)))
+    table = pd.DataFrame(rows, columns=[*LAYOUT_COLUMNS, *LABEL_COLUMNS, "polygons"])
+    table["label"] = table["la_code"].map(labels).astype("string")
     table = table.sort_values(["la_code", "part"], na_position="last").reset_index(drop=True)
     return HexLayout(source_id=source_id, attribution=" ".join(_config(source_id)["attribution"].split()),
                      table=table)
@@ -458,6 +529,38 @@ def _centroid(polys: list[Polygon]) -> tuple[float, float]:
     if area == 0:
         return float("nan"), float("nan")
     return cx / area, cy / area
+
+
+def _label_spot(polys: list[Polygon], steps: int = 24) -> tuple[float, float, float]:
+    """A point well inside a shape (the centroid when it is, else the point of a grid over the
+    shape furthest from every edge) and its distance to the nearest edge.
+
+    The House of Commons Library's LAs are clusters of small hexes, some ring-shaped around a
+    city, so a centroid can fall outside the LA or on a neighbour.
+    """
+    path = _path(polys)
+    rings = [ring for p in polys for ring in p]
+    a = np.vstack([r for r in rings])
+    b = np.vstack([np.roll(r, -1, axis=0) for r in rings])
+
+    def room(pts: np.ndarray) -> np.ndarray:
+        ab = b - a
+        t = np.clip(((pts[:, None, :] - a) * ab).sum(-1) / np.maximum((ab ** 2).sum(-1), 1e-12), 0, 1)
+        near = a + t[..., None] * ab
+        return np.sqrt(((pts[:, None, :] - near) ** 2).sum(-1)).min(axis=1)
+
+    cx, cy = _centroid(polys)
+    lo, hi = a.min(axis=0), a.max(axis=0)
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], steps + 2)[1:-1], np.linspace(lo[1], hi[1], steps + 2)[1:-1])
+    pts = np.column_stack([[cx, *gx.ravel()], [cy, *gy.ravel()]])
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    pts = pts[path.contains_points(pts)]
+    if not len(pts):
+        return cx, cy, 0.0
+    r = room(pts)
+    # the centroid (first) wins unless a grid point has clearly more room
+    k = 0 if np.isclose(pts[0], (cx, cy)).all() and r[0] >= 0.9 * r.max() else int(np.argmax(r))
+    return float(pts[k, 0]), float(pts[k, 1]), float(r[k])
 
 
 def best_hexmap(geography: pd.DataFrame, data_dir: Path | None = None) -> str:

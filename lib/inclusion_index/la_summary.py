@@ -1,24 +1,105 @@
-"""What one LA's profile says: scores, ranks, trend, strengths and weaknesses, in plain words."""
+"""What one LA's profile says: scores, ranks, trend, strengths and weaknesses, in plain words.
+
+Tables come twice: ``*_table`` returns the numbers as a DataFrame (missing = NaN, for tests
+and reuse) and ``*_view`` the same table styled for readers (a pandas Styler: "–" for a missing
+value, "not ranked" for a missing rank, every rank with its Monte Carlo range, scores to 1 dp,
+counts as integers, no index-name row, LA names escaped). Sentences never show a raw NaN.
+
+Ranks come with their uncertainty or not at all: the score table holds Monte Carlo ranges
+(``<target>_rank_lo`` / ``_hi``) for the edition's final index year only, so earlier years'
+ranks are left out of the trend table rather than shown bare.
+"""
 
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from .editions import Edition
 from .indicators import AREA_NAMES, AREAS
+from .plotting import COLORS
+from .series.text import dp_for, label_years, ordinal
 from .uncertainty import load_uncertainty_settings
+
+if TYPE_CHECKING:
+    from .neighbours import NeighbourSet
+
+MISSING = "–"
+NOT_RANKED = "not ranked"
+NOT_IN_DATA = "not in this project's data"
+AREA_COLOURS = {"Exclusions": "#b91c1c", "Assessment": "#7c3aed", "Placement": "#0369a1", "Attainment": "#15803d"}
+
+
+@dataclass(frozen=True)
+class MiddleBands:
+    """How a profile describes an indicator score against the middle LA.
+
+    Indicator scores are percentile ranks x 100, so on every indicator the middle LA scores
+    ``middle`` (50) and a score s reads "more inclusive than about s% of LAs". A score of
+    ``above`` or more is described as above the middle, ``below`` or less as below it, and
+    anything between as near the middle. The defaults (60 and 40) make "near the middle" the
+    middle fifth of LAs. The profile states these thresholds in words next to the table.
+    """
+
+    middle: float = 50.0
+    above: float = 60.0
+    below: float = 40.0
+
+    def label(self, score: float | None) -> str:
+        if score is None or pd.isna(score):
+            return MISSING
+        if score >= self.above:
+            return "above the middle"
+        if score <= self.below:
+            return "below the middle"
+        return "near the middle"
+
+    def explanation(self) -> str:
+        return (f"\"Against the middle LA\" compares each indicator score with {self.middle:g}, the middle LA's: "
+                f"above the middle means {self.above:g} or more (more inclusive than about {self.above:g}% of "
+                f"LAs on that indicator), below the middle {self.below:g} or less, near the middle anything "
+                "between.")
+
+
+MIDDLE_BANDS = MiddleBands()
+
+
+@lru_cache(maxsize=1)
+def _interval() -> float:
+    return load_uncertainty_settings().interval
 
 
 def _year(y: str) -> str:
     return f"{y[:4]}/{y[4:]}"
 
 
+def _cached(ed: Edition, key: tuple, build):
+    """Per-Edition memo: a profile asks for the same scores and neighbours several times."""
+    k = ("la_summary", *key)
+    if k not in ed.cache:
+        ed.cache[k] = build()
+    return ed.cache[k]
+
+
+def _scores(ed: Edition) -> pd.DataFrame:
+    return _cached(ed, ("scores",), lambda: ed.score_table_cached().set_index("la_code"))
+
+
+def _n_ranked(ed: Edition) -> int:
+    return _cached(ed, ("n",), lambda: int(ed.headline().scores["scored"].sum()))
+
+
 def _row(ed: Edition, code: str) -> pd.Series:
-    t = ed.score_table_cached().set_index("la_code")
+    t = _scores(ed)
     if code not in t.index:
         raise KeyError(f"LA {code!r} is not in edition {ed.final_year} "
                        f"(it has {len(t)} LAs; City of London and Isles of Scilly are not ranked)")
@@ -30,69 +111,235 @@ def _rank_cols(r: pd.Series, target: str) -> tuple:
 
 
 def _rank_text(rank, lo=None, hi=None, n: int = 150) -> str:
-    if pd.isna(rank):
-        return "not ranked"
+    if rank is None or pd.isna(rank):
+        return NOT_RANKED
     s = f"{int(rank)} of {n}"
     if lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
         s += f" (plausible range {int(lo)}–{int(hi)})"
     return s
 
 
+def rank_with_range(rank, lo=None, hi=None) -> str:
+    """'12 (5–30)' for a table cell; 'not ranked' when there is no rank."""
+    if rank is None or pd.isna(rank):
+        return NOT_RANKED
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return f"{int(rank)}"
+    return f"{int(rank)} ({int(lo)}–{int(hi)})"
+
+
+_NOT_PUBLISHED_PAREN = re.compile(r"\((\d{4}/\d{2}) not published\)")
+_NOT_PUBLISHED_FOR = re.compile(r"\bnot published for (\d{4}/\d{2})")
+
+
+def reader_note(flag: object) -> str:
+    """A value's flag as a reader's note: year keys as '2022/23', and a year the project's data
+    lack is said to be missing here (indicators.py writes "not published", which is wrong where
+    DfE published the file but this project does not read it)."""
+    if flag is None or (not isinstance(flag, str) and pd.isna(flag)):
+        return ""
+    s = label_years(str(flag))
+    s = _NOT_PUBLISHED_PAREN.sub(rf"(\1 {NOT_IN_DATA})", s)
+    s = _NOT_PUBLISHED_FOR.sub(rf"{NOT_IN_DATA} for \1", s)
+    return s[:1].upper() + s[1:]
+
+
+def _styled(df: pd.DataFrame, *, caption: str = "", right: Sequence[str] = (), bold: Sequence[str] = (),
+            uid: str = "") -> Styler:
+    """A reader's table: index hidden (the first column names the rows), '–' for anything
+    missing, floats to 1 dp, cells escaped as HTML, numbers right-aligned."""
+    sty = Styler(df.reset_index(), cell_ids=False, uuid=uid or None)
+    sty = sty.format(na_rep=MISSING, precision=1, escape="html").format_index(escape="html", axis=1)
+    sty = sty.hide(axis="index")
+    styles = {c: [{"selector": "td", "props": "text-align: right; white-space: nowrap"}] for c in right}
+    styles |= {c: [{"selector": "td", "props": "font-weight: 600"}] for c in bold if c not in styles}
+    sty = sty.set_table_styles(styles, overwrite=False)
+    if caption:
+        sty = sty.set_caption(caption).set_table_styles(
+            [{"selector": "caption", "props": "caption-side: bottom; text-align: left; font-size: 12px; color: #444"}],
+            overwrite=False)
+    return sty
+
+
+# ---------------------------------------------------------------- headline and change
+
+
 def headline(ed: Edition, code: str) -> str:
-    """Markdown: the LA's name, region, overall score and rank, and what limits them."""
+    """Markdown: the LA's name, region, overall score and rank, and its like-for-like change."""
     r = _row(ed, code)
-    n = int(ed.headline().scores["scored"].sum())
+    n = _n_ranked(ed)
     name = html.escape(str(r["la_name"]))
     lines = [f"# {name}", "",
              f"**Region:** {html.escape(str(r['region']))}. **Edition:** {_year(ed.final_year)} "
              f"(index years {', '.join(_year(y) for y in ed.years)}; {html.escape(ed.method.name)})."]
     if not bool(r.get("scored", False)):
-        lines += ["", f"{name} has no overall score in {_year(ed.final_year)}: {html.escape(str(r['flags']))}."]
+        why = html.escape(reader_note(r.get("flags")) or "too few indicators with a value")
+        lines += ["", f"{name} has no overall score in {_year(ed.final_year)}: {why}."]
         return "\n".join(lines)
     lines += ["",
               f"Overall inclusion score **{r['overall_score']:.1f}** out of 100 (England's LAs average 50), "
               f"rank **{_rank_text(r['overall_rank'], r.get('overall_rank_lo'), r.get('overall_rank_hi'), n)}**, "
               "where 1 is the most inclusive."]
-    if "overall_change" in r and pd.notna(r["overall_change"]):
-        direction = "up" if r["overall_change"] > 0 else "down"
-        lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
-        verdict = ""
-        if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
-            beyond = "a rise beyond" if lo > 0 else ("a fall beyond" if hi < 0 else "within")
-            verdict = (f"; {load_uncertainty_settings().interval:.0%} range of the change {lo:+.1f} to {hi:+.1f}, "
-                       f"{beyond} uncertainty")
-        lines.append(f"Since {_year(ed.years[0])} its score has gone {direction} by "
-                     f"{abs(r['overall_change']):.1f} points (rank change {int(r['overall_rank_change']):+d}"
-                     f"{verdict}).")
+    change = change_text(ed, code)
+    if change:
+        lines += ["", change]
     return "\n".join(lines)
 
 
+def change_text(ed: Edition, code: str) -> str:
+    """The like-for-like change since the edition's first index year, with its basis in words.
+
+    It is the score table's ``overall_change``: both years re-scored on only the indicators
+    available in both (scoring.most_improved), so it can differ from the trend table, which
+    scores each year on everything available that year. Empty for a one-year edition.
+    """
+    imp = ed.improvement
+    if imp.empty or code not in imp.index or pd.isna(imp.at[code, "change"]):
+        return ""
+    r, i = _row(ed, code), imp.loc[code]
+    first, last = _year(ed.years[0]), _year(ed.final_year)
+    common = [str(x) for x in imp.attrs.get("indicators_compared") or []]
+    n_common = len(common) or int(i["indicators_compared"])
+    has = ""
+    if common:
+        counts = _indicators_with_value(ed, code, common)
+        if min(counts) < n_common:
+            has = f"this LA has a value for {counts[0]} of them in {first} and {counts[1]} in {last}"
+    direction = "up" if i["change"] > 0 else "down"
+    moved = ""
+    if pd.notna(i["rank_early"]) and pd.notna(i["rank_late"]):
+        places = int(i["rank_change"])
+        how = (f"moved up {places} places" if places > 0 else f"moved down {-places} places" if places < 0
+               else "kept its place")
+        moved = f", and it {how}, from {ordinal(int(i['rank_early']))} to {ordinal(int(i['rank_late']))}"
+    went = (f"its score went {direction} by {abs(i['change']):.1f} points, from {i['score_early']:.1f} to "
+            f"{i['score_late']:.1f}{moved}")
+    if _same_indicators(ed):
+        text = (f"**Change since {first}:** {went[:1].upper()}{went[1:]}, with both years scored on the same "
+                f"{n_common} indicators{f' ({has})' if has else ''}.")
+        why_differs = "This matches the trend table below (up to rounding)."
+    else:
+        early_av, late_av = list(ed.scored[ed.years[0]].available), list(ed.headline().available)
+        short = ed.indicators.set_index("indicator")["short_name"]
+        left_out = [str(short.get(x, x)) for x in dict.fromkeys(early_av + late_av) if x not in common]
+        aside = "; ".join(x for x in (f"leaving out {html.escape(', '.join(left_out))}" if left_out else "", has)
+                          if x)
+        text = (f"**Change since {first}, like for like:** re-scoring {first} and {last} on only the {n_common} "
+                f"indicators available in both years{f' ({aside})' if aside else ''}, {went}.")
+        why_differs = ("The trend table below scores each year on every indicator available that year, so its "
+                       "scores, and the difference between them, are not the same as these.")
+    lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
+    if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
+        verdict = ("a rise beyond the uncertainty" if lo > 0 else "a fall beyond the uncertainty" if hi < 0
+                   else "the change is within the uncertainty")
+        text += f" The {_interval():.0%} range of the change is {lo:+.1f} to {hi:+.1f} points: {verdict}."
+    return f"{text} {why_differs}"
+
+
+def _same_indicators(ed: Edition) -> bool:
+    """Whether the like-for-like comparison uses every indicator of both its years."""
+    common = set(ed.improvement.attrs.get("indicators_compared") or [])
+    return bool(common) and common == set(ed.scored[ed.years[0]].available) == set(ed.headline().available)
+
+
+def _indicators_with_value(ed: Edition, code: str, indicators: Sequence[str]) -> tuple[int, int]:
+    v = ed.values
+    v = v[(v["la_code"] == code) & v["indicator"].isin(list(indicators)) & v["value"].notna()]
+    return (int((v["index_year"] == ed.years[0]).sum()), int((v["index_year"] == ed.final_year).sum()))
+
+
+# ---------------------------------------------------------------- national picture
+
+
+def plot_national(ed: Edition, code: str):
+    """Every LA's overall score, sorted, with this LA highlighted and its rank range shaded."""
+    t = _scores(ed)
+    s = t["overall_score"].dropna().sort_values(ascending=False, kind="mergesort")
+    n = len(s)
+    x = np.arange(1, n + 1)
+    fig, ax = plt.subplots(figsize=(7.5, 2.6), layout="constrained")
+    ax.vlines(x, 0, s.to_numpy(), color=COLORS["la_light"], lw=2.2)
+    name = str(t.at[code, "la_name"]).replace("$", r"\$")
+    if code in s.index:
+        pos = int(np.flatnonzero(s.index == code)[0]) + 1
+        score = float(s.iloc[pos - 1])
+        lo, hi = t.at[code, "overall_rank_lo"], t.at[code, "overall_rank_hi"]
+        label = f"{name}: {score:.1f}, rank {int(t.at[code, 'overall_rank'])}"
+        if pd.notna(lo) and pd.notna(hi):
+            ax.axvspan(int(lo) - 0.5, int(hi) + 0.5, color=COLORS["highlight"], alpha=0.12, lw=0)
+            label += f" ({_interval():.0%} range {int(lo)}–{int(hi)}, shaded)"
+        ax.vlines([pos], 0, [score], color=COLORS["highlight"], lw=3)
+        ax.annotate(label, (pos, score), xytext=(0, 6), textcoords="offset points", fontsize=8.5,
+                    color=COLORS["highlight"], ha="left" if pos < n * 0.6 else "right")
+    else:
+        ax.text(0.5, 0.92, f"{name} has no overall score in {_year(ed.final_year)}", transform=ax.transAxes,
+                ha="center", fontsize=9, color=COLORS["highlight"])
+    ax.axhline(50, color="#555", lw=0.8, ls="--")
+    ax.set_xlim(0.5, n + 0.5)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(f"Rank among the {n} LAs with an overall score (1 = most inclusive)", fontsize=9)
+    ax.set_ylabel("Overall score (0–100)", fontsize=9)
+    ax.set_title(f"Overall score of every LA in England, {_year(ed.final_year)}", fontsize=11, loc="left")
+    ax.tick_params(labelsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+# ---------------------------------------------------------------- areas
+
+
 def area_table(ed: Edition, code: str) -> pd.DataFrame:
+    """Each area's score, rank and Monte Carlo rank range, and how many indicators it rests on."""
     r = _row(ed, code)
     rows = []
     for a in AREAS:
         rows.append({
             "Area": AREA_NAMES[a],
-            "Score (0-100)": round(r[f"{a}_score"], 1) if pd.notna(r[f"{a}_score"]) else None,
+            "Score (0-100)": r[f"{a}_score"],
             "Rank": r[f"{a}_rank"],
-            f"Rank range ({load_uncertainty_settings().interval:.0%})": (f"{int(r[f'{a}_rank_lo'])}–{int(r[f'{a}_rank_hi'])}"
-                                 if f"{a}_rank_lo" in r and pd.notna(r[f"{a}_rank_lo"]) else ""),
+            "Rank low": r.get(f"{a}_rank_lo"),
+            "Rank high": r.get(f"{a}_rank_hi"),
+            "Indicators with a value": r.get(f"{a}_n_indicators"),
         })
     return pd.DataFrame(rows).set_index("Area")
 
 
-def indicator_table(ed: Edition, code: str) -> pd.DataFrame:
-    """Each indicator: the LA's value, England's, its score, and whether it lifts or drags."""
+def area_view(ed: Edition, code: str) -> Styler:
+    t = area_table(ed, code)
+    rank = f"Rank ({_interval():.0%} range)"
+    out = pd.DataFrame({
+        "Score (0-100)": t["Score (0-100)"].astype("float64"),
+        rank: [rank_with_range(*x) for x in zip(t["Rank"], t["Rank low"], t["Rank high"], strict=True)],
+        "Indicators with a value": t["Indicators with a value"].astype("Int64"),
+    }, index=t.index)
+    missing = [a for a, s in t["Score (0-100)"].items() if pd.isna(s)]
+    caption = ""
+    if missing:
+        caption = (f"{', '.join(missing)}: no score or rank, because none of the area's indicators has a value "
+                   "for this LA (see the notes in the indicator table).")
+    return _styled(out, caption=html.escape(caption), right=list(out.columns), bold=["Area"], uid=f"area{code}")
+
+
+# ---------------------------------------------------------------- indicators
+
+
+def _value_decimals(ed: Edition) -> dict[str, int]:
+    """Decimals per indicator from all LAs' values (whole numbers stay whole, rates below 1 get 2)."""
+    def build() -> dict[str, int]:
+        v = ed.values[ed.values["index_year"] == ed.final_year]
+        return {str(k): dp_for(g["value"]) for k, g in v.groupby("indicator", sort=False)}
+    return _cached(ed, ("dp",), build)
+
+
+def indicator_table(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -> pd.DataFrame:
+    """Each indicator: the LA's value, England's, its score, and where that score sits against
+    the middle LA (``bands``)."""
     r = _row(ed, code)
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
-    overall = r["overall_score"]
     rows = []
     for ind in ed.indicators.itertuples():
         score = r.get(f"{ind.indicator}_score")
-        effect = ""
-        if pd.notna(score) and pd.notna(overall):
-            effect = "lifts" if score > overall + 10 else "drags" if score < overall - 10 else "neutral"
         rows.append({
             "Indicator": ind.short_name,
             "Area": AREA_NAMES[ind.area],
@@ -101,47 +348,86 @@ def indicator_table(ed: Edition, code: str) -> pd.DataFrame:
             "Unit": ind.unit,
             "Better if": "lower" if ind.polarity < 0 else "higher",
             "Score (0-100)": score,
-            "Effect on overall": effect,
+            "Against the middle LA": bands.label(score),
             "Data year": _year(v.loc[ind.indicator, "data_year"]) if ind.indicator in v.index else "",
-            "Note": v.loc[ind.indicator, "flag"] if ind.indicator in v.index else "",
+            "Note": reader_note(v.loc[ind.indicator, "flag"]) if ind.indicator in v.index else "",
         })
-    return pd.DataFrame(rows).set_index("Indicator").round(2)
+    return pd.DataFrame(rows).set_index("Indicator")
+
+
+def _number(x: object, dp: int) -> str:
+    if x is None or pd.isna(x):
+        return MISSING
+    v = round(float(x), dp)
+    return f"{0.0 if v == 0 else v:,.{dp}f}"
+
+
+def indicator_view(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -> Styler:
+    t = indicator_table(ed, code, bands)
+    dps = _value_decimals(ed)
+    ids = list(ed.indicators["indicator"])
+    out = t.copy()
+    out["Value"] = [_number(x, dps.get(i, 2)) for x, i in zip(t["Value"], ids, strict=True)]
+    out["England"] = [_number(x, dps.get(i, 2)) for x, i in zip(t["England"], ids, strict=True)]
+    out["Score (0-100)"] = t["Score (0-100)"].astype("float64")
+    no_england = [str(i) for i, e in t["England"].items() if pd.isna(e)]
+    caption = bands.explanation()
+    if no_england:
+        caption += f" England: {MISSING} where England's figure is {NOT_IN_DATA} ({', '.join(no_england)})."
+    if out["Value"].eq(MISSING).any():
+        caption += f" Value {MISSING}: no value for this LA (the note says why)."
+    return _styled(out, caption=html.escape(caption), right=["Value", "England", "Score (0-100)"],
+                   bold=["Indicator"], uid=f"ind{code}")
+
+
+def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[bool, float]:
+    """Whether the overall score is the (weighted) mean of the indicator scores shown."""
+    if ed.method.headline != "latest" or ed.settings.overall_from != "indicators" or pd.isna(r["overall_score"]):
+        return False, float("nan")
+    w = ed.indicators.set_index("short_name")["weight"].reindex(t.index).astype("float64")
+    s = t["Score (0-100)"].astype("float64")
+    ok = s.notna()
+    mean = float((s[ok] * w[ok]).sum() / w[ok].sum())
+    return abs(mean - float(r["overall_score"])) < 0.05, mean
 
 
 def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
+    """The highest and lowest indicator scores; where the overall score is their average, which
+    of them pull it up (above the LA's own average) and which pull it down."""
+    r = _row(ed, code)
     t = indicator_table(ed, code).dropna(subset=["Score (0-100)"])
     if t.empty:
         return "No indicator has a value for this LA."
-    top = t.sort_values("Score (0-100)", ascending=False).head(k)
-    low = t.sort_values("Score (0-100)").head(k)
-    fmt = lambda d: ", ".join(f"{html.escape(i)} ({s:.0f})" for i, s in d["Score (0-100)"].items())  # noqa: E731
-    return (f"**Strengths** (highest indicator scores): {fmt(top)}.  \n"
-            f"**Weaknesses** (lowest): {fmt(low)}.")
 
+    def fmt(d: pd.DataFrame) -> str:
+        return ", ".join(f"{html.escape(str(i))} ({s:.0f})" for i, s in d["Score (0-100)"].items())
 
-def trend_table(ed: Edition, code: str) -> pd.DataFrame:
-    rows = []
-    for y in ed.years:
-        s = ed.scored[y].scores
-        if code not in s.index:
-            continue
-        r = s.loc[code]
-        rows.append({"Index year": _year(y), "Overall score": r["overall_score"], "Overall rank": r["overall_rank"],
-                     **{f"{AREA_NAMES[a]} score": r[f"{a}_score"] for a in AREAS},
-                     "Indicators": r["n_indicators"]})
-    return pd.DataFrame(rows).set_index("Index year").round(1)
+    is_mean, mean = _average_is_overall(ed, r, t)
+    if not is_mean:
+        top = t.sort_values("Score (0-100)", ascending=False).head(k)
+        low = t.sort_values("Score (0-100)").head(k)
+        return (f"**Strengths** (highest indicator scores): {fmt(top)}.  \n"
+                f"**Weaknesses** (lowest): {fmt(low)}.")
+    weighted = "weighted " if ed.indicators["weight"].nunique() > 1 else ""
+    up = t[t["Score (0-100)"] > mean].sort_values("Score (0-100)", ascending=False).head(k)
+    down = t[t["Score (0-100)"] < mean].sort_values("Score (0-100)").head(k)
+    text = (f"The overall score ({mean:.1f}) is the {weighted}average of this LA's {len(t)} indicator scores, "
+            "so an indicator scoring above it pulls the overall score up and one below it pulls it down.")
+    if len(up):
+        text += f"  \n**Pulling up most** (highest scores): {fmt(up)}."
+    if len(down):
+        text += f"  \n**Pulling down most** (lowest scores): {fmt(down)}."
+    return text
 
 
 def plot_indicator_scores(ed: Edition, code: str):
-    t = indicator_table(ed, code)
-    t = t.iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.2))
-    colours = {"Exclusions": "#b91c1c", "Assessment": "#7c3aed", "Placement": "#0369a1", "Attainment": "#15803d"}
+    t = indicator_table(ed, code).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.2), layout="constrained")
     y = np.arange(len(t))
-    ax.barh(y, t["Score (0-100)"].fillna(0), color=[colours[a] for a in t["Area"]], alpha=0.85)
-    for i, (s, lab) in enumerate(zip(t["Score (0-100)"], t.index, strict=True)):
-        ax.text(1, i, "no data" if pd.isna(s) else "", va="center", fontsize=8, color="#555")
-        del lab
+    ax.barh(y, t["Score (0-100)"].fillna(0), color=[AREA_COLOURS[a] for a in t["Area"]], alpha=0.85)
+    for i, s in enumerate(t["Score (0-100)"]):
+        if pd.isna(s):
+            ax.text(1, i, "no data", va="center", fontsize=8, color="#555")
     ax.axvline(50, color="#555", lw=1, ls="--")
     ax.text(50, len(t) - 0.4, " middle LA", fontsize=8, color="#555")
     ax.set_yticks(y, t.index, fontsize=9)
@@ -149,34 +435,75 @@ def plot_indicator_scores(ed: Edition, code: str):
     ax.set_xlabel("Indicator score (percentile among LAs, 100 = most inclusive)")
     ax.set_title("Indicator scores, coloured by area", fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- trend
+
+
+def trend_table(ed: Edition, code: str) -> pd.DataFrame:
+    """Scores in each index year, each on every indicator available that year. No ranks: only
+    the final year's rank has a Monte Carlo range (it is in the headline)."""
+    rows = []
+    for y in ed.years:
+        s = ed.scored[y].scores
+        if code not in s.index:
+            continue
+        r = s.loc[code]
+        rows.append({"Index year": _year(y), "Overall score": r["overall_score"],
+                     **{f"{AREA_NAMES[a]} score": r[f"{a}_score"] for a in AREAS},
+                     "Indicators with a value": r["n_indicators"]})
+    return pd.DataFrame(rows).set_index("Index year")
+
+
+def trend_text(ed: Edition, code: str) -> str:
+    t = trend_table(ed, code)
+    if t.empty:
+        return "No index year has a score for this LA."
+    text = ("Each year is scored on every indicator available that year; the last column counts those this LA "
+            f"has a value for. Ranks are given only for {_year(ed.final_year)}, at the top of the page, because "
+            "only the final index year has a Monte Carlo rank range.")
+    if change_text(ed, code) and not _same_indicators(ed):
+        n_common = len(ed.improvement.attrs.get("indicators_compared") or [])
+        text += (f" The change at the top compares the first and last years on only the {n_common} indicators "
+                 "available in both, so it is not the difference between these rows.")
+    return text
+
+
+def trend_view(ed: Edition, code: str) -> Styler:
+    t = trend_table(ed, code)
+    out = t.astype({c: "float64" for c in t.columns if c.endswith("score")})
+    out["Indicators with a value"] = t["Indicators with a value"].astype("Int64")
+    return _styled(out, right=list(out.columns), bold=["Index year"], uid=f"trend{code}")
 
 
 def plot_trend(ed: Edition, code: str):
     t = trend_table(ed, code)
-    fig, ax = plt.subplots(figsize=(6, 3))
+    fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
     ax.plot(t.index, t["Overall score"], marker="o", color="#111", label="Overall")
-    for a, c in zip(AREAS, ["#b91c1c", "#7c3aed", "#0369a1", "#15803d"], strict=True):
-        ax.plot(t.index, t[f"{AREA_NAMES[a]} score"], marker=".", lw=1, color=c, alpha=0.8, label=AREA_NAMES[a])
+    for a in AREAS:
+        ax.plot(t.index, t[f"{AREA_NAMES[a]} score"], marker=".", lw=1, color=AREA_COLOURS[AREA_NAMES[a]],
+                alpha=0.8, label=AREA_NAMES[a])
     ax.set_ylim(0, 100)
     ax.set_ylabel("Score (0-100)")
     ax.set_xlabel("Index year")
     ax.legend(fontsize=7, ncol=3, frameon=False, loc="lower left")
     ax.set_title("Scores over the edition's years", fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- context and neighbours
 
 
 def context_text(ed: Edition, code: str) -> str:
     """The adjusted score beside the raw one, with the caveat (never instead of it)."""
     r = _row(ed, code)
     adj = r.get("overall_adjusted_score")
-    n = int(ed.headline().scores["scored"].sum())
+    n = _n_ranked(ed)
     if adj is None or pd.isna(adj):
-        why = r.get("adjustment_flag") or "context data missing"
-        return f"No context-adjusted score: {html.escape(str(why))}."
+        why = reader_note(r.get("adjustment_flag")) or "context data missing"
+        return f"No context-adjusted score: {html.escape(why)}."
     side = "above" if adj > 0 else "below"
     return (f"Allowing for child deprivation (IDACI) and the size of its EHC plan caseload, the overall score "
             f"is **{abs(adj):.1f} points {side}** what LAs in a similar position score on average "
@@ -186,29 +513,72 @@ def context_text(ed: Edition, code: str) -> str:
             "raw score, not instead of it.")
 
 
-def neighbour_table(ed: Edition, code: str, neighbours) -> pd.DataFrame:
-    """The LA and its ten DfE statistical neighbours, with scores and ranks."""
+def _comparison(ed: Edition, code: str, neighbours: NeighbourSet) -> pd.DataFrame:
     from .neighbours import neighbour_comparison
 
-    t = neighbour_comparison(ed, code, neighbours=neighbours)
+    return _cached(ed, ("neighbours", code, neighbours.source_id, neighbours.final_year),
+                   lambda: neighbour_comparison(ed, code, neighbours=neighbours))
+
+
+def neighbour_table(ed: Edition, code: str, neighbours: NeighbourSet) -> pd.DataFrame:
+    """The LA, its ten DfE statistical neighbours and their mean: scores, ranks, rank ranges."""
+    t = _comparison(ed, code, neighbours)
+    ranges = _scores(ed)[["overall_rank_lo", "overall_rank_hi"]] if "overall_rank_lo" in _scores(ed) else None
     cols = {"la_name": "Local authority", "closeness": "Closeness", "overall_score": "Overall score",
             "overall_rank": "Overall rank", **{f"{a}_score": f"{AREA_NAMES[a]} score" for a in AREAS},
             "flag": "Note"}
     out = t[list(cols)].rename(columns=cols)
-    out["Overall rank"] = out["Overall rank"].astype("object").where(out["Overall rank"].notna(), "")
-    return out.set_index("Local authority").round(1)
+    lo = t["la_code"].map(ranges["overall_rank_lo"]) if ranges is not None else pd.Series(pd.NA, index=t.index)
+    hi = t["la_code"].map(ranges["overall_rank_hi"]) if ranges is not None else pd.Series(pd.NA, index=t.index)
+    out.insert(out.columns.get_loc("Overall rank") + 1, "Rank low", lo.astype("Int64"))
+    out.insert(out.columns.get_loc("Rank low") + 1, "Rank high", hi.astype("Int64"))
+    out.attrs["mean_row"] = list(t["role"] == "neighbour mean")
+    return out.set_index("Local authority")
 
 
-def neighbour_text(ed: Edition, code: str, neighbours) -> str:
-    from .neighbours import neighbour_comparison
+def neighbour_view(ed: Edition, code: str, neighbours: NeighbourSet) -> Styler:
+    t = neighbour_table(ed, code, neighbours)
+    is_mean = t.attrs.get("mean_row", [False] * len(t))
+    rank = f"Overall rank ({_interval():.0%} range)"
+    out = pd.DataFrame(index=t.index)
+    out["Closeness"] = t["Closeness"].fillna("")
+    for c in [c for c in t.columns if c.endswith("score")]:
+        out[c] = t[c].astype("float64")
+        if c == "Overall score":
+            out[rank] = [MISSING if m else rank_with_range(*x)
+                         for m, x in zip(is_mean, zip(t["Overall rank"], t["Rank low"], t["Rank high"],
+                                                      strict=True), strict=True)]
+    notes = t["Note"].fillna("").map(reader_note)
+    caption = ""
+    shared = notes[[not m for m in is_mean]].iloc[1:]
+    if len(shared) and shared.nunique() == 1 and shared.iloc[0]:
+        caption = f"Note for every neighbour: {shared.iloc[0]}."
+        notes = notes.where([i == 0 or m for i, m in enumerate(is_mean)], "")
+    out["Note"] = notes.to_numpy()
+    return _styled(out, caption=html.escape(caption), right=[c for c in out.columns if "score" in c or "rank" in c],
+                   bold=["Local authority"], uid=f"nb{code}")
 
-    t = neighbour_comparison(ed, code, neighbours=neighbours)
+
+def _model_name(source_id: str) -> str:
+    from .sources import load_registry
+
+    try:
+        release = f", {load_registry()[source_id].release} release"
+    except KeyError:
+        release = ""
+    return f"DfE's children's services statistical neighbour model{release}"
+
+
+def neighbour_text(ed: Edition, code: str, neighbours: NeighbourSet) -> str:
+    t = _comparison(ed, code, neighbours)
     me = t[t["role"] == "la"].iloc[0]
     mean = t[t["role"] == "neighbour mean"].iloc[0]
     n = int(t["overall_score"].notna().sum()) - 1  # less the mean row
+    model = html.escape(_model_name(str(t.attrs.get("neighbour_source", ""))), quote=False)
     if pd.isna(me["overall_score"]):
-        return "This LA has no overall score to compare with its statistical neighbours."
+        return (f"This LA has no overall score to compare with its statistical neighbours. "
+                f"The neighbours are those named by {model}.")
     return (f"Among itself and its statistical neighbours (LAs DfE judges most similar), "
             f"{html.escape(str(me['la_name']))} places **{int(me['overall_group_position'])} of {n}** on the overall "
             f"score: {me['overall_score']:.1f} against the neighbours' mean of {mean['overall_score']:.1f}. "
-            f"Neighbour model: `{html.escape(str(t.attrs.get('neighbour_source', '')))}`.")
+            f"The neighbours are those named by {model}.")

@@ -20,7 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.text import Text
 
 from .csv_export import write_csv
 from .geography import region_order
@@ -46,6 +51,7 @@ __all__ = ["COLORS", "SavedFigure", "dot_chart", "funnel_plot", "rank_interval_c
 
 def _figure(height: float, width: float = WIDTH, **kw) -> Figure:
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained", **kw)
+    FigureCanvasAgg(fig)  # a renderer to measure text with while the chart is laid out
     return fig
 
 
@@ -63,10 +69,140 @@ def _style(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> Non
     ax.set_axisbelow(True)
 
 
-def _note(fig: Figure, text: str | None) -> None:
-    if text:
-        fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
-        fig.text(0.01, 0.005, text, fontsize=FONT["note"], color="#555555", ha="left", va="bottom", wrap=True)
+# --------------------------------------------------------------------------- layout
+
+PAD = 0.08  # inches kept clear at the figure's edges and between neighbouring titles
+NOTE_GAP = 0.08  # inches between the lowest axis label and a footnote
+
+
+def renderer_of(fig: Figure) -> RendererBase:
+    """A renderer for measuring text on ``fig`` (attaching an Agg canvas if it has none)."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
+
+
+def wrap_to_width(text: str, width_px: float, fontproperties: FontProperties, renderer: RendererBase) -> str:
+    """``text`` re-broken at spaces so that no line is wider than ``width_px`` when drawn.
+
+    Lines are measured with the renderer rather than counted in characters, so the result fits
+    whatever the font and letters; existing line breaks are kept, and a single word wider than
+    the room is left whole rather than cut.
+    """
+    def width(s: str) -> float:
+        return renderer.get_text_width_height_descent(s, fontproperties, ismath=False)[0]
+
+    out = []
+    for para in text.split("\n"):
+        words = para.split(" ")
+        line = words[0]
+        for w in words[1:]:
+            if width(f"{line} {w}") <= width_px:
+                line = f"{line} {w}"
+            else:
+                out.append(line)
+                line = w
+        out.append(line)
+    return "\n".join(out)
+
+
+def _fit(t: Text | None, width_px: float, renderer: RendererBase) -> bool:
+    """Wrap a text artist to ``width_px``; True if its text changed."""
+    if t is None or not t.get_visible() or not t.get_text() or width_px <= 0:
+        return False
+    old = t.get_text()
+    new = wrap_to_width(old, width_px, t.get_fontproperties(), renderer)
+    t.set_text(new)
+    return new != old
+
+
+def fit_titles(fig: Figure, renderer: RendererBase | None = None) -> None:
+    """Wrap the suptitle, every axes title and every axis label to the room it has once laid out.
+
+    A left-aligned axes title may run on to the figure's right edge or to where the next axes'
+    title in the same row starts, whichever is nearer; a centred one keeps to its axes. Axis
+    labels keep (nearly) to their axes, the shared x label of small multiples to the figure.
+    """
+    renderer = renderer or renderer_of(fig)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    pad = PAD * fig.dpi
+    right = fig.bbox.x1 - pad
+    changed = False
+    for t in (fig._suptitle, fig._supxlabel):  # no public getter for the Text artists
+        if t is not None and t.get_text():
+            left = t.get_window_extent(renderer).x0 if t.get_ha() == "left" else pad
+            changed |= _fit(t, right - max(left, pad), renderer)
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    boxes = {ax: ax.get_position().transformed(fig.transFigure) for ax in axes}
+    for ax, box in boxes.items():
+        limit = right
+        for other, ob in boxes.items():
+            if other is not ax and ob.y1 > box.y0 and ob.y0 < box.y1 and ob.x0 > box.x0:
+                limit = min(limit, ob.x0 - pad)  # the next title in the row starts there
+        changed |= _fit(ax._left_title, limit - box.x0, renderer)  # no public getter either
+        changed |= _fit(ax.title, box.width, renderer)
+        # an axis label may overhang its axes a little before it needs a second line
+        changed |= _fit(ax.xaxis.label, 1.1 * box.width, renderer)
+        changed |= _fit(ax.yaxis.label, 1.2 * box.height, renderer)
+    if changed and engine is not None:
+        engine.execute(fig)  # wrapped titles are taller: lay out again
+
+
+def _finish(fig: Figure, note: str | None) -> Figure:
+    """Lay a chart out for saving: the footnote below everything else, titles and labels
+    wrapped to fit, fitted-line statistics moved to the emptiest corner of their axes."""
+    renderer = renderer_of(fig)
+    if note:
+        w, h = fig.get_size_inches()
+        t = fig.text(PAD / w, 0, note, fontsize=FONT["note"], color="#555555", ha="left", va="bottom",
+                     gid="footnote")
+        t.set_text(wrap_to_width(note, (w - 2 * PAD) * fig.dpi, t.get_fontproperties(), renderer))
+        # the figure grows by the note's band, so the chart keeps its size, and the layout
+        # engine keeps every axis label above that band
+        band = t.get_window_extent(renderer).height / fig.dpi + NOTE_GAP + PAD
+        fig.set_figheight(h + band)
+        t.set_y(PAD / (h + band))
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            engine.set(rect=(0, band / (h + band), 1, 1 - band / (h + band)))
+    fit_titles(fig, renderer)
+    for ax in fig.axes:
+        for t in ax.texts:
+            if t.get_gid() == STATS_GID:
+                _place_in_emptiest_corner(ax, t, renderer)
+    return fig
+
+
+STATS_GID = "fit-stats"
+_CORNERS = (("left", "top"), ("right", "top"), ("right", "bottom"), ("left", "bottom"))  # preference order
+
+
+def _place_in_emptiest_corner(ax, box: Text, renderer: RendererBase) -> None:
+    """Move a statistics box to the axes corner where it hides the fewest points, point labels
+    and stretches of fitted line (upper left first on a tie)."""
+    pts = [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
+    pts = ax.transData.transform(np.vstack(pts)) if pts else np.empty((0, 2))
+    line = [ax.transData.transform(ln.get_xydata()) for ln in ax.lines if len(ln.get_xydata()) > 2]
+    line_pts = np.vstack(line) if line else np.empty((0, 2))
+    labels = [t.get_window_extent(renderer) for t in ax.texts if t is not box and t.get_text()]
+    best, best_score = _CORNERS[0], np.inf
+    for ha, va in _CORNERS:
+        box.set_position((0.02 if ha == "left" else 0.98, 0.98 if va == "top" else 0.02))
+        box.set_ha(ha)
+        box.set_va(va)
+        bb = box.get_window_extent(renderer).expanded(1.1, 1.2)
+        inside = ((pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) & (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1)).sum()
+        on_line = ((line_pts[:, 0] >= bb.x0) & (line_pts[:, 0] <= bb.x1) & (line_pts[:, 1] >= bb.y0)
+                   & (line_pts[:, 1] <= bb.y1)).sum()
+        score = 3 * inside + 5 * sum(bb.overlaps(lb) for lb in labels) + 0.2 * on_line
+        if score < best_score:
+            best, best_score = (ha, va), score
+    ha, va = best
+    box.set_position((0.02 if ha == "left" else 0.98, 0.98 if va == "top" else 0.02))
+    box.set_ha(ha)
+    box.set_va(va)
 
 
 def _fmt(v: float, dp: int | None = None) -> str:
@@ -181,8 +317,7 @@ def dot_chart(
         xl += "; " + ("higher is more inclusive" if higher_is_better else "lower is more inclusive")
     _style(ax, title, xl, value_label)
     ax.set_xticks([1, *range(25, len(d) + 1, 25)])
-    _note(fig, note)
-    return fig
+    return _finish(fig, note)
 
 
 def region_chart(
@@ -237,9 +372,8 @@ def region_chart(
     ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
     ax.grid(axis="y", visible=False)
     fig.legend(fontsize=FONT["note"], frameon=False, loc="outside upper right", ncols=2)
-    _note(fig, note or "Region labels show the number of LAs with a value. Boxes span the middle half of each "
+    return _finish(fig, note or "Region labels show the number of LAs with a value. Boxes span the middle half of each "
           "region's LAs; whiskers the full range.")
-    return fig
 
 
 def _fit_band(x: pd.Series, y: pd.Series, model=None) -> tuple[pd.DataFrame, object]:
@@ -255,8 +389,21 @@ def _fit_band(x: pd.Series, y: pd.Series, model=None) -> tuple[pd.DataFrame, obj
                          "hi": pr["mean_ci_upper"].to_numpy()}), model
 
 
+def _slope_text(out: dict, n: int, per: float | None, unit: str | None) -> str:
+    """'slope … (95% CI …)' per ``per`` units of x (1 when not given), then R² and n."""
+    k = 1.0 if per is None else float(per)
+
+    def f(v: float) -> str:
+        return _fmt(v * k, 3 if abs(v * k) < 0.1 else 2)
+
+    step = "" if per is None else f" per {per:g}{' ' + unit if unit else ''}"
+    return (f"slope {f(out['slope'])}{step} (95% CI {f(out['lo'])} to {f(out['hi'])})\n"
+            f"R² {out['r2']:.2f}, n = {n}")
+
+
 def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str, highlight: str | None,
-                   fit: bool = True, annotate: str = "full", n_label: int = 0, point_size: float = 16) -> dict:
+                   fit: bool = True, annotate: str = "full", n_label: int = 0, point_size: float = 16,
+                   slope_per: float | None = None, slope_unit: str | None = None) -> dict:
     d = d.dropna(subset=[x, y])
     out: dict = {"n": len(d)}
     ax.scatter(d[x], d[y], s=point_size, color=COLORS["la"], alpha=0.85, linewidths=0, zorder=2)
@@ -266,15 +413,14 @@ def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str
         ax.plot(band["x"], band["fit"], color=COLORS["fit"], linewidth=1.6, zorder=3)
         ci = model.conf_int(alpha=0.05)[1]
         out.update(slope=float(model.params[1]), lo=float(ci[0]), hi=float(ci[1]), r2=float(model.rsquared))
+        # the box starts in the upper left; _finish moves it to the corner it hides least in
         if annotate == "short":
             ax.text(0.02, 0.98, f"R² {out['r2']:.2f}, n = {len(d)}", transform=ax.transAxes, va="top", ha="left",
-                    fontsize=FONT["note"] - 0.5, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8,
-                                                      "pad": 1.0})
+                    fontsize=FONT["note"] - 0.5, gid=STATS_GID, zorder=6,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0})
         elif annotate:
-            ax.text(0.02, 0.98, f"slope {_fmt(out['slope'], 3 if abs(out['slope']) < 0.1 else 2)} "
-                    f"(95% CI {_fmt(out['lo'], 3 if abs(out['lo']) < 0.1 else 2)} to "
-                    f"{_fmt(out['hi'], 3 if abs(out['hi']) < 0.1 else 2)})\nR² {out['r2']:.2f}, n = {len(d)}",
-                    transform=ax.transAxes, va="top", ha="left", fontsize=FONT["note"],
+            ax.text(0.02, 0.98, _slope_text(out, len(d), slope_per, slope_unit), transform=ax.transAxes,
+                    va="top", ha="left", fontsize=FONT["note"], gid=STATS_GID, zorder=6,
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
     if n_label:
         # name the LAs furthest from the line (or from the centre) so outliers can be found
@@ -307,18 +453,26 @@ def scatter_fit(
     highlight: str | None = None,
     n_label: int = 4,
     note: str | None = None,
+    slope_per: float | None = None,
+    slope_unit: str | None = None,
+    annotate: str = "full",
 ) -> Figure:
-    """One dot per LA with the OLS line and its 95% confidence band; slope, R² and n in a corner."""
+    """One dot per LA with the OLS line and its 95% confidence band; slope, R² and n in a corner.
+
+    The slope is per 1 unit of ``x`` unless ``slope_per`` gives the step the text uses (e.g.
+    0.05 for IDACI), with ``slope_unit`` naming its unit. ``annotate="short"`` prints R² and n
+    only, ``""`` nothing. The box goes to the corner of the plot that hides the fewest LAs.
+    """
     fig = _figure(4.8)
     ax = fig.add_subplot()
     d = data.dropna(subset=[x, y])
     if len(d) < 3:
         return _empty(fig, ax, f"Too few LAs have both {xlabel} and {ylabel}.")
-    _scatter_panel(ax, d, x, y, label=label, code=code, highlight=highlight, n_label=n_label)
+    _scatter_panel(ax, d, x, y, label=label, code=code, highlight=highlight, n_label=n_label, annotate=annotate,
+                   slope_per=slope_per, slope_unit=slope_unit)
     _style(ax, title, xlabel, ylabel)
-    _note(fig, note or "Line: ordinary least squares fit with 95% confidence band. An association across LAs, "
-          "not a cause.")
-    return fig
+    return _finish(fig, note or "Line: ordinary least squares fit with 95% confidence band. An association across "
+                   "LAs, not a cause.")
 
 
 def slope_chart(
@@ -334,35 +488,51 @@ def slope_chart(
     top: int = 10,
     significant: str | None = None,
     highlight: str | None = None,
-    value_label: str = "Overall score (0-100)",
+    value_label: str | None = None,
     note: str | None = None,
+    range_label: str = "90% range",
 ) -> Figure:
     """Early → late score for every LA (faint) with the ``top`` most improved drawn and named.
 
     With ``significant`` (a boolean column), only the LAs whose rise exceeds its uncertainty
-    are drawn in green (the ``top`` largest of them named), whatever their place by change.
+    are drawn in green (the ``top`` largest of them named, with thicker lines), whatever their
+    place by change. Names sit right of the late year, spread so they never overlap, each tied
+    to its line's end by a leader line. Without ``value_label`` the y axis says "Overall score
+    (0-100)", or, when ``improvement.attrs["indicators_compared"]`` lists the indicators both
+    years were re-scored on (``scoring.most_improved``), that the scores are those re-scores.
     """
     fig = _figure(5.6)
     ax = fig.add_subplot()
     d = improvement.dropna(subset=[early, late]).copy()
     if d.empty:
         return _empty(fig, ax, "No LA has a score in both years.")
+    if value_label is None:
+        compared = improvement.attrs.get("indicators_compared") or []
+        value_label = (f"Overall score re-scored on the {len(compared)} indicators in both years (0-100)"
+                       if len(compared) else "Overall score (0-100)")
     d["change"] = d[late] - d[early]
     d = d.sort_values("change", ascending=False).reset_index(drop=True)
     if significant is not None:
         marked = d[significant].fillna(False).astype(bool).to_numpy()
     else:
         marked = np.arange(len(d)) < top
+    named = np.zeros(len(d), dtype=bool)
+    named[np.flatnonzero(marked)[:top]] = True
     for _, r in d[~marked].iterrows():
         ax.plot([0, 1], [r[early], r[late]], color=COLORS["la_light"], linewidth=0.6, alpha=0.7, zorder=1)
-    for _, r in d[marked].iterrows():
-        ax.plot([0, 1], [r[early], r[late]], color=COLORS["up"], linewidth=1.6, zorder=3, marker="o", markersize=3.5)
-    best = d[marked].iloc[:top]
-    pos = _spread_positions(best[late].to_numpy(), 0.035 * (d[[early, late]].max().max() - d[[early, late]].min().min()))
+    for k, r in d[marked].iterrows():
+        # the named lines are drawn thicker, so an unnamed green line is never taken for a named one
+        ax.plot([0, 1], [r[early], r[late]], color=COLORS["up"], linewidth=1.9 if named[k] else 0.9,
+                alpha=1.0 if named[k] else 0.55, zorder=3 if named[k] else 2, marker="o",
+                markersize=3.5 if named[k] else 2.2)
+    best = d[named]
+    span = float(d[[early, late]].max().max() - d[[early, late]].min().min()) or 1.0
+    pos = _spread_positions(best[late].to_numpy(), 0.04 * span)
     for (_, r), yp in zip(best.iterrows(), pos, strict=True):
-        ax.annotate(f"{r[label]} (+{r['change']:.1f})", (1, r[late]), xytext=(1.04, yp), textcoords="data",
-                    va="center", fontsize=FONT["note"], color=COLORS["up"],
-                    arrowprops={"arrowstyle": "-", "color": COLORS["la_light"], "lw": 0.5})
+        ax.annotate(f"{r[label]} ({r['change']:+.1f})", (1, r[late]), xytext=(1.12, yp), textcoords="data",
+                    ha="left", va="center", fontsize=FONT["note"], color=COLORS["up"], annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": COLORS["up"], "lw": 0.7, "alpha": 0.8,
+                                "relpos": (0, 0.5), "shrinkA": 1.5, "shrinkB": 2.5})
     if highlight:
         hl = d[d[code] == highlight]
         if len(hl):
@@ -372,20 +542,22 @@ def slope_chart(
             ax.annotate(f"{r[label]} ({r['change']:+.1f})", (0, r[early]), xytext=(-0.04, r[early]),
                         textcoords="data", ha="right", va="center", fontsize=FONT["note"] + 0.5,
                         color=COLORS["highlight"], fontweight="bold")
-    ax.set_xlim(-0.75 if highlight else -0.3, 1.6)
+    lo_y = min(float(d[[early, late]].min().min()), float(pos.min()) if len(pos) else np.inf)
+    hi_y = max(float(d[[early, late]].max().max()), float(pos.max()) if len(pos) else -np.inf)
+    ax.set_ylim(lo_y - 0.04 * span, hi_y + 0.04 * span)  # spread names stay inside the axes
+    ax.set_xlim(-0.75 if highlight else -0.3, 1.75)
     ax.set_xticks([0, 1], [early_label, late_label], fontsize=FONT["label"])
     _style(ax, title, None, value_label)
     ax.spines["bottom"].set_visible(False)
     ax.tick_params(axis="x", length=0)
     if significant is not None:
         k = int(marked.sum())
-        default = (f"Green: the {k} LAs whose rise exceeds its uncertainty (90% range of the change above 0)"
-                   + (f", the {top} largest named" if k > top else "") + "; grey: all other LAs." if k else
-                   "No LA's rise exceeds its uncertainty; grey: every LA.")
+        default = (f"Green: the {k} LAs whose rise exceeds its uncertainty ({range_label} of the change above 0)"
+                   + (f"; the {top} largest named, drawn thicker" if k > top else "") + "; grey: all other LAs."
+                   if k else "No LA's rise exceeds its uncertainty; grey: every LA.")
     else:
         default = f"Green: the {top} most improved LAs; grey: all other LAs."
-    _note(fig, note or default)
-    return fig
+    return _finish(fig, note or default)
 
 
 def rank_interval_chart(
@@ -403,13 +575,19 @@ def rank_interval_chart(
     rank_label: str = "Rank (1 = most inclusive)",
     range_label: str = "90% range",
     note: str | None = None,
+    row_height: float = 0.16,
+    name_size: float = 7.0,
 ) -> Figure:
     """Every ranked LA, best first, with its rank as a dot and its uncertainty interval as a
     horizontal bar; a dotted line marks the top ``top`` places. Every LA is named so readers
-    can find their own; a highlighted LA is drawn in red."""
+    can find their own; a highlighted LA is drawn in red.
+
+    Each LA gets ``row_height`` inches, about 1.6 times the ``name_size``-point names, so that
+    neighbouring names never touch.
+    """
     cols = [c for c in (code, label, rank, lo, hi, median) if c]
     d = data[cols].dropna(subset=[rank]).sort_values([rank, label]).reset_index(drop=True)
-    fig = _figure(0.085 * max(len(d), 20) + 1.4)
+    fig = _figure(row_height * max(len(d), 20) + 1.5)
     ax = fig.add_subplot()
     if d.empty:
         return _empty(fig, ax, "No LA is ranked.")
@@ -428,7 +606,7 @@ def rank_interval_chart(
     ax.annotate(f"top {top}", (top + 0.5, 0), xytext=(3, 0), textcoords="offset points", fontsize=FONT["note"],
                 color=COLORS["region"], va="top")
     tick_colors = [COLORS["highlight"] if highlight and c == highlight else "#333333" for c in d[code]]
-    ax.set_yticks(y, [str(v) for v in d[label]], fontsize=5.5)
+    ax.set_yticks(y, [str(v) for v in d[label]], fontsize=name_size)
     for t, c in zip(ax.get_yticklabels(), tick_colors, strict=True):
         t.set_color(c)
     if highlight:
@@ -446,8 +624,7 @@ def rank_interval_chart(
     ax.xaxis.set_ticks_position("both")
     ax.tick_params(axis="x", labeltop=True)
     ax.legend(fontsize=FONT["note"], frameon=False, loc="upper right")
-    _note(fig, note or f"Bars: the {range_label} of each LA's rank over the Monte Carlo draws; dots: its rank.")
-    return fig
+    return _finish(fig, note or f"Bars: the {range_label} of each LA's rank over the Monte Carlo draws; dots: its rank.")
 
 
 def funnel_plot(
@@ -523,11 +700,10 @@ def funnel_plot(
     _style(ax, textwrap.fill(title or f"{a.get('name', '')}: funnel plot", 80), denominator_label,
            value_label or a.get("name", ""))
     fig.legend(fontsize=FONT["note"] - 0.5, frameon=False, loc="outside upper right", ncols=2)
-    _note(fig, note or ("Each dot is an LA. Solid lines: where 95% and 99.8% of LAs would lie if they differed "
+    return _finish(fig, note or ("Each dot is an LA. Solid lines: where 95% and 99.8% of LAs would lie if they differed "
                         "only by chance; dashed: the same allowing for ordinary variation between LAs."
                         if use_od else "Each dot is an LA. Lines: where 95% and 99.8% of LAs would lie if they "
                         "differed only by chance."))
-    return fig
 
 
 @dataclass
@@ -593,8 +769,7 @@ def small_multiples(
         for ax in axes.flat:
             ax.set_xlabel("")
         fig.supxlabel(next(iter(xlabels)), fontsize=FONT["label"])
-    _note(fig, note)
-    return fig
+    return _finish(fig, note)
 
 
 # --------------------------------------------------------------------------- saving

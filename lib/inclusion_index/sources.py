@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
@@ -84,6 +86,15 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def verify_enabled() -> bool:
+    """Whether loading checks every file's sha256 against the registry (default yes).
+
+    INCLUSION_VERIFY_CHECKSUMS=0 switches it off, e.g. to try a new DfE file before writing
+    its registry entry; it is an environment variable so notebook kernels inherit it.
+    """
+    return os.environ.get("INCLUSION_VERIFY_CHECKSUMS", "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
 def resolve(source: Source, data_dir: Path, *, verify: bool = False) -> Path:
     """Path of a source in the data folder, failing clearly when it is absent or altered."""
     p = data_dir / source.path
@@ -157,7 +168,13 @@ def fetch(
             _copy_atomic(lambda src=src: src.open("rb"), dest, s)
         else:
             url = f"{base_url.rstrip('/')}/{s.path}"
-            _copy_atomic(lambda url=url: urllib.request.urlopen(url, timeout=60), dest, s)
+            try:
+                _copy_atomic(lambda url=url: urllib.request.urlopen(url, timeout=60), dest, s)
+            except (urllib.error.URLError, OSError) as e:
+                # HTTPError (404, 500) is a URLError; a refused or timed-out connection an OSError
+                raise MissingSourceError(s.path, f"download from {url} failed ({e})",
+                                         expected="a web mirror holding the registered path; "
+                                         "or use --mirror DIR") from e
         log(f"fetched  {s.path}")
         done.append(dest)
     return done

@@ -103,11 +103,15 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: s
         )
 
 
-def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | None = None
-                 ) -> tuple[pd.Series, pd.Series]:
-    """Parse one numeric column; on a bad cell, name file, column and the year of that row."""
+def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | None = None, *,
+                 count: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Parse one numeric column; on a bad cell, name file, column and the year of that row.
+
+    ``count``: the column holds head counts (pupils, plans, exclusions, schools), so a negative
+    number is an error, not a value: a sum of components would otherwise hide it.
+    """
     try:
-        return parse_numeric_column(df[column])
+        values, reasons = parse_numeric_column(df[column])
     except ValueError as e:
         year = None
         if year_column is not None and year_column in df.columns:
@@ -119,6 +123,14 @@ def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | No
                     break
         raise SchemaError(file, str(e), column=column, year=year,
                           expected="a number or a DfE suppression marker (c, x, z, :, -, low, …)") from e
+    if count and (values < 0).any():
+        i = int(np.flatnonzero((values < 0).to_numpy())[0])
+        row = df.iloc[i]
+        year = str(row[year_column]) if year_column is not None and year_column in df.columns else None
+        where = next((str(row[c]) for c in ("la_name", "LA Name", "new_la_code", "old_la_code") if c in df.columns), "")
+        raise SchemaError(file, f"negative count {values.iloc[i]:g}" + (f" ({where})" if where else ""),
+                          column=column, year=year, expected="a count of 0 or more")
+    return values, reasons
 
 
 def la_code3(codes: pd.Series) -> pd.Series:

@@ -115,7 +115,7 @@ def load_special_schools(ctx: LoadContext) -> pd.DataFrame:
         raise SchemaError(file, f"unknown geographic levels {sorted(set(geo))}", column="geographic_level",
                           expected="National, Regional or Local authority")
     df = df[geo != "Regional"].copy()
-    df["count"], df["count_why"] = parse_values(df, "grand_total_schools", file, year_column="year")
+    df["count"], df["count_why"] = parse_values(df, "grand_total_schools", file, year_column="year", count=True)
     df["by_grade"], _ = parse_values(df, "Value", file, year_column="year")
 
     keys = ["year", "school_type", "geographic_level", "la_name"]
@@ -192,8 +192,8 @@ def load_ks2_dashboard(ctx: LoadContext) -> pd.DataFrame:
         raise SchemaError(file, f"unknown geographic levels {sorted(set(geo))}", column="geographic_level",
                           expected="National, Regional or Local authority")
     df = raw[geo != "Regional"].copy()  # regions mix 'London' with Inner/Outer London
-    num, num_why = parse_values(df, "t_rwm_met_expected_standard", file, year_column="time_period")
-    den, den_why = parse_values(df, "t_rwm_eligible_pupils", file, year_column="time_period")
+    num, num_why = parse_values(df, "t_rwm_met_expected_standard", file, year_column="time_period", count=True)
+    den, den_why = parse_values(df, "t_rwm_eligible_pupils", file, year_column="time_period", count=True)
     df["num"], df["den"] = num, den
     df["why"] = num_why.fillna(den_why)
     df.loc[df["why"].isna() & (df["den"] == 0), "why"] = ZERO_DENOMINATOR

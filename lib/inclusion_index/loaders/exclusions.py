@@ -129,7 +129,8 @@ def _load_zip(ctx: LoadContext) -> pd.DataFrame:
                           column="old_la_code", year=r["time_period"], expected="a DfE LA number")
     group = sel["characteristic"].map(_ZIP_GROUPS)
 
-    parsed = {c: parse_values(sel, c, file, year_column="time_period") for c in _ZIP_VALUES}
+    parsed = {c: parse_values(sel, c, file, year_column="time_period", count=not c.endswith("_rate"))
+              for c in _ZIP_VALUES}
     headcount = parsed["headcount"][0]
     frames = []
     for prefix, col, num_col in _ZIP_MEASURES:

@@ -34,6 +34,8 @@ _SEN_201718 = {"SenStateEhc": "ehcp", "Sen_Supp": "sen_support", "No_Sen": "no_s
 _SEN_201819 = {"SEN State EHC": "ehcp", "SEN Supp": "sen_support", "No SEN": "no_sen"}
 
 _TOTALS = ["t_pupils", "t_att8", "t_inp8calc", "t_p8score"]
+# never negative: pupils and total Attainment 8 points (a Progress 8 total can be)
+_COUNTS = {"t_pupils", "t_att8", "t_inp8calc"}
 
 _ID_201718 = ["time_period", "geographic_level", "old_la_code", "la_name", "version", "school_characteristic",
               "breakdown"]
@@ -110,7 +112,7 @@ def load_201718(ctx: LoadContext) -> pd.DataFrame:
     _check_single(raw, "school_characteristic", "State-funded schools (LA)", file, year)
     df = _area_columns(raw, file, year)
     for c in _TOTALS:
-        df[c], df[c + "_why"] = parse_values(df, c, file, year_column="time_period")
+        df[c], df[c + "_why"] = parse_values(df, c, file, year_column="time_period", count=c in _COUNTS)
 
     sen = df[(df["breakdown"].str.strip() == "SEN_status")
              & _totals_only_filter(df, _CHAR_201718, "characteristic_sen_status")].copy()
@@ -193,7 +195,7 @@ def load_201819(ctx: LoadContext) -> pd.DataFrame:
     _check_single(raw, "school_characteristic", "State-funded schools (LA)", file, year)
     df = _area_columns(raw, file, year)
     for c in _TOTALS + _AVG_201819:
-        df[c], df[c + "_why"] = parse_values(df, c, file, year_column="time_period")
+        df[c], df[c + "_why"] = parse_values(df, c, file, year_column="time_period", count=c in _COUNTS)
 
     sen = df[(df["breakdown"] == "SEN status") & _totals_only_filter(df, _CHAR_201819, "sen_status")].copy()
     sen["group"] = sen["sen_status"].map(_SEN_201819)

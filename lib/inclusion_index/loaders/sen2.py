@@ -227,7 +227,7 @@ def load_caseload_2022(ctx: LoadContext) -> pd.DataFrame:
         raise SchemaError(file, "no Total/Total rows", column="establishment_type",
                           expected="establishment_group == establishment_type == 'Total' per area")
 
-    values, reasons = parse_values(df, "Total_all", file, year_column="time_period")
+    values, reasons = parse_values(df, "Total_all", file, year_column="time_period", count=True)
     df = _with_keys(df, file)
     df["value"], df["reason"] = values, reasons
     df["pair"] = df["group"] + "|" + df["type"]
@@ -319,7 +319,7 @@ def load_caseload_2025(ctx: LoadContext) -> pd.DataFrame:
     for c in [*placement, "mainstream_total"]:
         # x here means DfE could not publish the placement split for that LA-year (e.g.
         # Peterborough and Hackney Jan 2024); the total is still given.
-        vals[c], why[c] = parse_values(df, c, file, year_column="year")
+        vals[c], why[c] = parse_values(df, c, file, year_column="year", count=True)
     vals, why = pd.DataFrame(vals), pd.DataFrame(why).astype("string")
     split = [c for c in why.columns if c not in _TOTAL_2025]
     why[split] = why[split].replace("not available (x)", PLACEMENT_X)
@@ -359,8 +359,8 @@ def load_needs_2025(ctx: LoadContext) -> pd.DataFrame:
     df["year"] = _academic_years(df, file)
     df = _with_keys(df, file).reset_index(drop=True)
     _check_unique(df, file)
-    num, num_r = parse_values(df, "number_semh", file, year_column="year")
-    den, den_r = parse_values(df, "ehc_plans", file, year_column="year")
+    num, num_r = parse_values(df, "number_semh", file, year_column="year", count=True)
+    den, den_r = parse_values(df, "ehc_plans", file, year_column="year", count=True)
     # Computed from the counts: DfE's semh_pc is rounded to one decimal place.
     pct, pct_r = _percent(num, num_r, den, den_r)
     return long_frame(
