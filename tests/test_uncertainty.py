@@ -226,6 +226,30 @@ def test_switching_off_choices(ed, small):
     assert only_w.choices.filter(like="w_").ne(1.0).any().any()
 
 
+def test_imputation_choice_reimputes_only_the_suppressed_small_counts(ed, small):
+    plan = U._build_plan(ed, small)
+    # 2018/19 edition: 58 + 56 + 56 exclusion cells DfE suppressed as "1 or 2", imputed as 1.5
+    assert {y: len(c[0]) for y, c in plan.imputed.items()} == {"201617": 58, "201718": 56, "201819": 56}
+    rows, cols, den, per = plan.imputed["201819"]
+    base = plan.base["201819"]
+    np.testing.assert_allclose(base[rows, cols], 1.5 / den * per)
+    two = U._values_for(plan, "201819", None, 2.0)
+    np.testing.assert_allclose(two[rows, cols], 2.0 / den * per)
+    gone = U._values_for(plan, "201819", None, float("nan"))
+    assert np.isnan(gone[rows, cols]).all()
+    # every other cell is untouched
+    mask = np.ones(base.shape, dtype=bool)
+    mask[rows, cols] = False
+    np.testing.assert_array_equal(np.nan_to_num(two[mask], nan=-1), np.nan_to_num(base[mask], nan=-1))
+    # adding the choice left the other choices' random draws as they were (it is drawn last)
+    a = U.monte_carlo(ed, small.replace(n_draws=8, verify_draws=0), use_cache=False,
+                      enabled=("weights", "normalisation", "years", "missing", "sampling"))
+    b = U.monte_carlo(ed, small.replace(n_draws=8, verify_draws=0), use_cache=False)
+    cols_ab = [c for c in a.choices.columns if c != "imputed_count"]
+    pd.testing.assert_frame_equal(a.choices[cols_ab], b.choices[cols_ab])
+    assert set(b.choices["imputed_count"]) <= {1.0, 1.5, 2.0, "missing"}
+
+
 def test_sensitivity_table(ed, small):
     t = U.sensitivity_table(ed, small)
     assert list(t["choice"]) == [*U.CHOICES, "all"]

@@ -176,7 +176,7 @@ def describe_column(c: str) -> str | None:
                     "the adjustment model refitted to every draw's scores")
         if c == f"{t}_rank_median":
             return (f"Median {what} rank over the Monte Carlo draws (weights, normalisation, years, "
-                    "missing-data rule and sampling noise perturbed; data/registry/uncertainty.yml)")
+                    "missing-data rule, sampling noise and imputed small counts perturbed; data/registry/uncertainty.yml)")
         if c == f"{t}_rank_lo":
             return f"Best end of the {pct} Monte Carlo interval of the {what} rank ({lo_q} quantile of the draws)"
         if c == f"{t}_rank_hi":

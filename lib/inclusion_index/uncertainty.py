@@ -44,14 +44,15 @@ from .scoring import AREAS, ScoringSettings, common_indicators, score_year
 
 SETTINGS_FILE = REGISTRY_DIR / "uncertainty.yml"
 TARGETS: tuple[str, ...] = ("overall", *AREAS)
-CHOICES: tuple[str, ...] = ("weights", "normalisation", "years", "missing", "sampling")
+CHOICES: tuple[str, ...] = ("weights", "normalisation", "years", "missing", "sampling", "imputation")
 CHOICE_LABELS = {
     "weights": "(a) indicator weights x U(1-w, 1+w)",
     "normalisation": "(b) normalisation: percentile / z-score / min-max",
     "years": "(c) headline: final year / mean of the edition's years",
     "missing": "(d) missing-data rule: max missing indicators",
     "sampling": "(e) sampling noise in each value given its denominator",
-    "all": "(a)-(e) together (the Monte Carlo of the score table)",
+    "imputation": "(f) suppressed small counts: imputed as 1, 1.5 or 2, or left missing",
+    "all": "(a)-(f) together (the Monte Carlo of the score table)",
 }
 _MODELS = ("binomial", "poisson", "normal", "rounding", "none")
 
@@ -180,6 +181,8 @@ class UncertaintySettings:
     normalisations: tuple[str, ...] = ("percentile", "zscore", "minmax")
     years: tuple[str, ...] = ("latest", "mean")
     max_missing_indicators: tuple[int, ...] = (1, 2, 3)
+    # (f) the count given to a cell suppressed as "1 or 2"; None leaves the cell missing
+    imputed_counts: tuple[float | None, ...] = (1.0, 1.5, 2.0, None)
     z_to_percentile_scale: float = 100.0 / math.sqrt(12.0)
     sensitivity_draws: int = 200
     engine: str = "auto"
@@ -209,6 +212,8 @@ class UncertaintySettings:
             problems.append("years must be a non-empty subset of [latest, mean]")
         if not self.max_missing_indicators or min(self.max_missing_indicators) < 0:
             problems.append("max_missing_indicators must be non-negative integers")
+        if not self.imputed_counts or any(c is not None and c <= 0 for c in self.imputed_counts):
+            problems.append("imputed_counts must be positive counts or null (leave missing)")
         if self.engine not in ("auto", "score_year"):
             problems.append("engine must be auto or score_year")
         if self.verify_draws < 0:
@@ -274,6 +279,8 @@ def load_uncertainty_settings(path: Path | None = None, **overrides: Any) -> Unc
         "normalisations": tuple(mc.get("normalisations", ("percentile", "zscore", "minmax"))),
         "years": tuple(mc.get("years", ("latest", "mean"))),
         "max_missing_indicators": tuple(int(x) for x in mc.get("max_missing_indicators", (1, 2, 3))),
+        "imputed_counts": tuple(None if x is None else float(x)
+                                for x in mc.get("imputed_counts", (1.0, 1.5, 2.0, None))),
         "z_to_percentile_scale": float(mc.get("z_to_percentile_scale", 100.0 / math.sqrt(12.0))),
         "sensitivity_draws": int(mc.get("sensitivity_draws", 200)),
         "engine": str(mc.get("engine", "auto")),
@@ -624,6 +631,9 @@ class _Plan:
     unc: UncertaintySettings
     no_noise: pd.DataFrame  # cells left unperturbed, and why
     engine: str = "score_year"
+    # year -> (LA rows, indicator columns, denominators, per) of cells imputed from a suppressed
+    # small count, which choice (f) re-imputes
+    imputed: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = field(default_factory=dict)
 
 
 def _build_plan(edition: Any, unc: UncertaintySettings) -> _Plan:
@@ -669,7 +679,21 @@ def _build_plan(edition: Any, unc: UncertaintySettings) -> _Plan:
     return _Plan(la_codes=codes, years=list(edition.years), final_year=edition.final_year, ind=ind,
                  scoring=edition.settings, headline=edition.method.headline, base=base,
                  samplers=samplers, n_keys=max(1, len(keys)), common=common, unc=unc,
-                 no_noise=pd.DataFrame(skipped, columns=["index_year", "indicator", "la_code", "reason"]))
+                 no_noise=pd.DataFrame(skipped, columns=["index_year", "indicator", "la_code", "reason"]),
+                 imputed=_imputed_cells(edition, codes, names))
+
+
+def _imputed_cells(edition: Any, codes: list[str], names: list[str]
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+    rule = getattr(edition.method, "impute_small_counts", {}) or {}
+    per = float(rule.get("per", 100.0))
+    pos, col = {c: i for i, c in enumerate(codes)}, {n: j for j, n in enumerate(names)}
+    v = edition.values
+    v = v[v["flag"].fillna("").str.contains("imputed:", regex=False) & v["denominator"].gt(0)
+          & v["la_code"].isin(pos) & v["indicator"].isin(col)]
+    return {str(y): (g["la_code"].map(pos).to_numpy(dtype=int), g["indicator"].map(col).to_numpy(dtype=int),
+                     g["denominator"].to_numpy(dtype="float64"), per)
+            for y, g in v.groupby("index_year")}
 
 
 def _long_values(codes: list[str], names: list[str], x: np.ndarray) -> pd.DataFrame:
@@ -735,15 +759,22 @@ class _Variant:
     years: str | None = None
     missing: int | None = None
     u: np.ndarray | None = None  # n_keys x n_la x 2 uniforms for sampling noise
+    impute: float | None = None  # count for imputed cells; NaN = leave them missing
 
 
-def _values_for(plan: _Plan, year: str, u: np.ndarray | None) -> np.ndarray:
+def _values_for(plan: _Plan, year: str, u: np.ndarray | None, impute: float | None = None) -> np.ndarray:
     x = plan.base[year]
-    if u is None or not plan.samplers[year]:
+    cells = plan.imputed.get(year) if impute is not None else None
+    if (u is None or not plan.samplers[year]) and cells is None:
         return x
     x = x.copy()
-    for s in plan.samplers[year]:
-        x[s.la_pos, s.ind_pos] = _noisy(s, u[s.key, s.la_pos, :], plan.unc.sampling_draw)
+    if u is not None:
+        for s in plan.samplers[year]:
+            x[s.la_pos, s.ind_pos] = _noisy(s, u[s.key, s.la_pos, :], plan.unc.sampling_draw)
+    if cells is not None:
+        # after the noise: a re-imputed cell is a choice about an unknown count, not a measurement
+        rows, cols, den, per = cells
+        x[rows, cols] = impute / den * per if np.isfinite(impute) else np.nan
     return x
 
 
@@ -863,7 +894,7 @@ def _score_variant(plan: _Plan, var: _Variant, *, with_change: bool = True,
         changes["max_missing_indicators"] = int(var.missing)
     settings = dataclasses.replace(plan.scoring, **changes)
     years_rule = var.years or plan.headline
-    values = {y: _values_for(plan, y, var.u) for y in plan.years}
+    values = {y: _values_for(plan, y, var.u, var.impute) for y in plan.years}
     if years_rule == "mean" and len(plan.years) > 1:
         scores = sum(_year_scores(plan, values[y], ind, settings, engine) for y in plan.years) / len(plan.years)
     else:
@@ -894,6 +925,7 @@ def _random_variant(plan: _Plan, d: int, enabled: Iterable[str]) -> tuple[_Varia
     i_years = int(rng.integers(len(unc.years)))
     i_miss = int(rng.integers(len(unc.max_missing_indicators)))
     u = rng.random((plan.n_keys, len(plan.la_codes), 2))
+    i_imp = int(rng.integers(len(unc.imputed_counts)))  # drawn last: earlier draws stay as they were
     en = set(enabled)
     var = _Variant(
         weights=mult if "weights" in en else None,
@@ -901,6 +933,7 @@ def _random_variant(plan: _Plan, d: int, enabled: Iterable[str]) -> tuple[_Varia
         years=unc.years[i_years] if "years" in en and len(plan.years) > 1 else None,
         missing=unc.max_missing_indicators[i_miss] if "missing" in en else None,
         u=u if "sampling" in en else None,
+        impute=_impute_value(unc.imputed_counts[i_imp]) if "imputation" in en else None,
     )
     choice: dict[str, Any] = {
         "draw": d,
@@ -908,10 +941,16 @@ def _random_variant(plan: _Plan, d: int, enabled: Iterable[str]) -> tuple[_Varia
         "years": var.years or plan.headline,
         "max_missing_indicators": var.missing if var.missing is not None else plan.scoring.max_missing_indicators,
         "sampling": "sampling" in en,
+        "imputed_count": (("missing" if unc.imputed_counts[i_imp] is None else unc.imputed_counts[i_imp])
+                          if "imputation" in en else "nominal"),
     }
     for name, m in zip(plan.ind["indicator"], mult, strict=True):
         choice[f"w_{name}"] = float(m) if "weights" in en else 1.0
     return var, choice
+
+
+def _impute_value(count: float | None) -> float:
+    return float("nan") if count is None else float(count)
 
 
 _WORKER_PLAN: _Plan | None = None
@@ -971,6 +1010,7 @@ def _choose_engine(plan: _Plan, enabled: Iterable[str]) -> str:
     checks += [_Variant(normalisation=o) for o in plan.unc.normalisations if o != plan.scoring.normalisation]
     checks += [_Variant(missing=o) for o in plan.unc.max_missing_indicators
                if o != plan.scoring.max_missing_indicators]
+    checks += [_Variant(impute=_impute_value(o)) for o in plan.unc.imputed_counts]
     for var in checks:
         r_fast, c_fast, _ = _score_variant(plan, var, engine="fast")
         r_ref, c_ref, _ = _score_variant(plan, var, engine="score_year")
@@ -1070,7 +1110,7 @@ def monte_carlo(edition: Any, settings: UncertaintySettings | None = None, *, us
     """Rank uncertainty by Monte Carlo: ``settings.n_draws`` re-scorings of the edition, each
     with its own seeded choices (see module docstring). Cached on ``edition.cache``.
 
-    ``enabled`` restricts which of the choices (a)-(e) are perturbed (default: settings.perturb).
+    ``enabled`` restricts which of the choices (a)-(f) are perturbed (default: settings.perturb).
     Each draw has its own random stream (``SeedSequence(seed, spawn_key=(d,))``), so results do
     not depend on the engine, on ``n_jobs`` or on which other draws are run.
     """
@@ -1102,7 +1142,7 @@ def monte_carlo(edition: Any, settings: UncertaintySettings | None = None, *, us
 
 def sensitivity_table(edition: Any, settings: UncertaintySettings | None = None, *, target: str = "overall",
                       include_all: bool = True) -> pd.DataFrame:
-    """How far each choice (a)-(e), perturbed alone, moves ranks from the nominal ranking.
+    """How far each choice (a)-(f), perturbed alone, moves ranks from the nominal ranking.
 
     Discrete choices are enumerated (each option once, the nominal one included, so the mean
     equals the expectation under the Monte Carlo's uniform choice); weights and sampling noise
@@ -1137,9 +1177,11 @@ def sensitivity_table(edition: Any, settings: UncertaintySettings | None = None,
         "normalisation": [_Variant(normalisation=o) for o in settings.normalisations],
         "years": [_Variant(years=o) for o in settings.years] if len(plan.years) > 1 else [_Variant()],
         "missing": [_Variant(missing=o) for o in settings.max_missing_indicators],
+        "imputation": [_Variant(impute=_impute_value(o)) for o in settings.imputed_counts],
     }
     labels = {"normalisation": settings.normalisations, "years": settings.years,
-              "missing": [str(x) for x in settings.max_missing_indicators]}
+              "missing": [str(x) for x in settings.max_missing_indicators],
+              "imputation": ["left missing" if o is None else f"{o:g}" for o in settings.imputed_counts]}
     for choice in CHOICES:
         if choice in discrete:
             ranks = [_score_variant(plan, v, with_change=False)[0] for v in discrete[choice]]
