@@ -11,7 +11,10 @@ import pandas as pd
 from ..indicators import AREA_NAMES, AREAS
 from ..uncertainty import (
     CHOICES,
+    UncertaintyError,
     UncertaintySettings,
+    funnel_data,
+    monte_carlo,
     sensitivity_table,
 )
 from .context import ContextMeasure
@@ -19,6 +22,7 @@ from .edition_facts import (
     area_indicators,
     check_highlight,
     indicator_years,
+    plain_codes,
     range_label,
     rank_cell,
     rank_column,
@@ -26,7 +30,7 @@ from .edition_facts import (
     uncertainty_settings,
 )
 from .models import OLSResult
-from .text import dp_for, fmt, label_years, md, sentence_case, unit_level, year_label
+from .text import agree, and_join, dp_for, fmt, md, plural, sentence_case, unit_level, year_label
 
 
 @dataclass
@@ -65,6 +69,9 @@ class IndicatorFacts:
 
     def __init__(self, ed, year: str | None = None) -> None:
         self.t = indicator_years(ed, year).set_index("indicator")
+        self._ed = ed
+        self._year = year or ed.final_year
+        self._pooled: dict[str, float] = {}
 
     def phrase(self, i: str) -> str:
         return str(self.t.loc[i, "phrase"])
@@ -79,11 +86,34 @@ class IndicatorFacts:
         return str(self.t.loc[i, "data_year"])
 
     def england(self, i: str) -> float:
+        """The published England figure (NaN when none is in the data)."""
         return float(self.t.loc[i, "england"])
 
-    def england_text(self, i: str, dp: int) -> str:
+    def england_pooled(self, i: str) -> float:
+        """England pooled from the LA figures, as the funnel plot's centre line (NaN without counts)."""
+        if i not in self._pooled:
+            try:
+                f = funnel_data(self._ed, i, self._year, settings=uncertainty_settings())
+                self._pooled[i] = float(f.attrs["target"])
+            except UncertaintyError:
+                self._pooled[i] = float("nan")
+        return self._pooled[i]
+
+    def england_best(self, i: str) -> tuple[float, str]:
+        """(England figure, 'published' | 'pooled from LA figures' | ''): the published one, else the pooled one."""
         e = self.england(i)
-        return f"England {fmt(e, dp)}{unit_level(self.unit(i))}" if np.isfinite(e) else "no England figure"
+        if np.isfinite(e):
+            return e, "published"
+        p = self.england_pooled(i)
+        return (p, "pooled from LA figures") if np.isfinite(p) else (float("nan"), "")
+
+    def england_text(self, i: str, dp: int) -> str:
+        e, kind = self.england_best(i)
+        if not kind:
+            return "no England figure in the data"
+        text = f"England {fmt(e, max(dp, dp_for(e)))}{unit_level(self.unit(i))}"
+        return text if kind == "published" else (text + " pooled from the LA figures (no published England "
+                                                         "figure in this project's data)")
 
     def axis(self, i: str) -> str:
         u = self.unit(i)
@@ -93,6 +123,16 @@ class IndicatorFacts:
 def has_values(t: pd.DataFrame, indicator: str) -> bool:
     col = f"{indicator}_value"
     return col in t.columns and bool(t[col].notna().any())
+
+
+def estimated(ed, t: pd.DataFrame, indicator: str, year: str | None = None) -> pd.Series:
+    """Per row of ``t``: True where the indicator's value is an estimate set for a suppressed
+    small count (the values table's 'imputed' flag)."""
+    v = ed.values
+    y = year or ed.final_year
+    sub = v[(v["index_year"] == y) & (v["indicator"] == indicator)]
+    codes = set(sub.loc[sub["flag"].str.contains("imputed", regex=False), "la_code"])
+    return t["la_code"].isin(codes).set_axis(t.index)
 
 
 def unpublished_sentence(ind: IndicatorFacts, i: str, year: str) -> str:
@@ -119,10 +159,21 @@ def context_frame(t: pd.DataFrame, contexts: dict[str, ContextMeasure]) -> pd.Da
 
 
 def la_list(t: pd.DataFrame, col: str, label: str, *, ascending: bool, n: int = 10,
-             extra: dict[str, str] | None = None) -> pd.DataFrame:
+             extra: dict[str, str] | None = None, estimate: pd.Series | None = None,
+             estimate_note: str = "") -> pd.DataFrame:
+    """The ``n`` highest or lowest LAs on ``col``. With ``estimate`` (a mask of estimated
+    values) the estimates are left out, and the table's attrs say how many were."""
     cols = {"la_name": "Local authority", "region": "Region", col: label} | (extra or {})
-    d = t.dropna(subset=[col]).sort_values([col, "la_name"], ascending=[ascending, True])
-    return d[list(cols)].rename(columns=cols).head(n).reset_index(drop=True)
+    d = t.dropna(subset=[col])
+    skipped = 0
+    if estimate is not None:
+        mask = estimate.reindex(d.index).fillna(False).astype(bool)
+        skipped = int(mask.sum())
+        d = d[~mask]
+    d = d.sort_values([col, "la_name"], ascending=[ascending, True])
+    out = d[list(cols)].rename(columns=cols).head(n).reset_index(drop=True)
+    out.attrs["estimates_left_out"] = skipped
+    return out
 
 
 def _highlight_sentences(ed, code: str | None, t: pd.DataFrame, ind: IndicatorFacts, indicators: Sequence[str]) -> list[str]:
@@ -135,7 +186,7 @@ def _highlight_sentences(ed, code: str | None, t: pd.DataFrame, ind: IndicatorFa
                 f"{rank_words(r['overall_rank'], r.get('overall_rank_lo'), r.get('overall_rank_hi'), n)}, with "
                 f"an overall score of {fmt(r['overall_score'])}")
     else:
-        head = f"{r['la_name']} ({r['region']}) has no overall score this year ({label_years(r.get('flags', ''))})"
+        head = f"{r['la_name']} ({r['region']}) has no overall score this year ({plain_codes(ed, r.get('flags', ''))})"
     out = [head + "."]
     for i in indicators:
         v = r.get(f"{i}_value", np.nan)
@@ -202,12 +253,59 @@ def _choice_phrases(settings: UncertaintySettings) -> dict[str, str]:
         "missing": "how many indicators an LA may miss and still be scored (" + ", ".join(
             str(m) for m in miss[:-1]) + (" or " if len(miss) > 1 else "") + str(miss[-1]) + ")",
         "sampling": "chance in the data (each value redrawn given the number of pupils behind it)",
+        "imputation": "the count given to exclusions DfE suppressed as 1 or 2 (" + ", ".join(
+            "left missing" if c is None else fmt(c, 1 if c % 1 else 0) for c in settings.imputed_counts) + ")",
         "all": "all of these together",
     }
 
 
 def _places(x: float) -> str:
     return f"{fmt(x, 0)} place{'' if round(float(x)) == 1 else 's'}"
+
+
+def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[str]:
+    """Which values the Monte Carlo could not redraw (no denominator or cohort size), by
+    indicator and index year, and which indicators it never redraws (sampling model 'none')."""
+    if "sampling" not in settings.perturb:
+        return ["Chance in the data is not varied in this run (uncertainty.yml), so the ranges leave it out."]
+    nn = monte_carlo(ed, settings).no_noise
+    short = ed.indicators.set_index("indicator")["short_name"]
+    out = []
+    p.numbers["cells_not_redrawn"] = len(nn)
+    p.numbers["cells_not_redrawn_final_year"] = int((nn["index_year"] == ed.final_year).sum()) if len(nn) else 0
+    if len(nn):
+        parts = []
+        for y, g in nn.groupby("index_year", sort=True):
+            per = g.groupby("indicator", sort=False)["la_code"].nunique()
+            parts.append(f"in {year_label(str(y))}, " + ", ".join(
+                f"{short.get(i, i)} ({plural(n, 'LA')})" for i, n in per.items()))
+        out.append(f"The chance in the data could not be redrawn for {plural(len(nn), 'value')}, which have no "
+                   "published count of pupils or cohort size to redraw them from: " + "; ".join(parts) + ". They "
+                   "keep their published value in every run, so the ranges of the LAs concerned leave out the "
+                   "chance in those values.")
+    else:
+        out.append("Every value with LA figures had a count of pupils or a cohort size to redraw it from, so no "
+                   "value was left out of the chance in the data.")
+    never = [i for i in ed.indicators["indicator"] if settings.spec(i).model == "none"]
+    if never:
+        out.append(f"{and_join([str(short.get(i, i)) for i in never])} {agree(len(never), 'is', 'are')} never "
+                   "redrawn: no count or cohort size exists for "
+                   f"{agree(len(never), 'it', 'them')} (uncertainty.yml).")
+    return out
+
+
+def _missing_rule_sentence(sens: pd.DataFrame, settings: UncertaintySettings) -> str:
+    """Whether varying the missing-data rule moved any LA (the sensitivity table says)."""
+    s = sens.set_index("choice")
+    if "missing" not in s.index:
+        return ""
+    r = s.loc["missing"]
+    rules = ", ".join(str(m) for m in settings.max_missing_indicators)
+    if float(r["max_abs_shift"]) == 0:
+        return (f"Varying how many indicators an LA may miss ({rules}) moved no LA in this edition: no LA misses "
+                "enough indicators for the rule to matter, so that choice adds nothing to the ranges.")
+    return (f"Varying how many indicators an LA may miss ({rules}) moves an LA {fmt(r['mean_abs_shift'], 2)} "
+            f"places on average, at most {_places(r['max_abs_shift'])}.")
 
 
 def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
@@ -247,10 +345,11 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
           f"({names[wide]}).",
           f"{best['la_name']} ranks {rank_words(best['overall_rank'], best['overall_rank_lo'], best['overall_rank_hi'])}; "
           f"{worst['la_name']} ranks {rank_words(worst['overall_rank'], worst['overall_rank_lo'], worst['overall_rank_hi'])}.",
-          f"{overlap_top} LAs' ranges overlap the top {k}, and {overlap_bottom} overlap the bottom {k}; "
-          f"{sure_top} LA(s) stay in the top {k} across their whole range. LAs a few places apart should not be "
-          "read as different.")
+          f"{plural(overlap_top, 'LA')}' ranges overlap the top {k}, and {overlap_bottom} overlap the bottom {k}; "
+          f"{plural(sure_top, 'LA')} {agree(sure_top, 'stays', 'stay')} in the top {k} across "
+          f"{agree(sure_top, 'its', 'their')} whole range. LAs a few places apart should not be read as different.")
     sens = sensitivity_table(ed, settings)
+    p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(sens, settings))
     phrases = _choice_phrases(settings)
     p.tables["sensitivity"] = pd.DataFrame({
         "Choice varied": [sentence_case(phrases[c]) for c in sens["choice"]],
@@ -263,10 +362,15 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     })
     p.frames["sensitivity"] = sens
     one = sens[sens["choice"] != "all"].set_index("choice")
-    most, least = one["mean_abs_shift"].idxmax(), one["mean_abs_shift"].idxmin()
+    most = one["mean_abs_shift"].idxmax()
+    # the missing-data rule has its own sentence in "certainty"; name the least of the others here
+    others = one.drop(index=[c for c in ("missing", most) if c in one.index])
+    least = others["mean_abs_shift"].idxmin() if len(others) else one["mean_abs_shift"].idxmin()
     p.numbers.update(sensitivity_most=most, sensitivity_most_mean=float(one.loc[most, "mean_abs_shift"]))  # type: ignore[dict-item]
+    lowest = least == one["mean_abs_shift"].idxmin()
     least_text = (f"{phrases[least]} moves no LA in this edition" if one.loc[least, "mean_abs_shift"] == 0 else
-                  f"{phrases[least]} moves them least ({fmt(one.loc[least, 'mean_abs_shift'])} places on average)")
+                  f"{'' if lowest else 'apart from the missing-data rule (above), '}{phrases[least]} moves them "
+                  f"least ({fmt(one.loc[least, 'mean_abs_shift'])} places on average)")
     text = [f"Which choice moves ranks most? Varied on its own, {phrases[most]} moves an LA "
             f"{fmt(one.loc[most, 'mean_abs_shift'])} places on average, and in a typical run "
             f"{fmt(one.loc[most, 'share_moved_10plus'] * 100, 0)}% of LAs move 10 places or more; {least_text}."]
