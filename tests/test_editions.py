@@ -99,6 +99,34 @@ def test_hand_computed_overall_scores_2018_19(ed2019, code):
     assert t.loc[code, "n_indicators"] == n
 
 
+# Overall scores of the 2018/19 edition by the hand route (rank each indicator across the 150
+# LAs with ties averaged, (r-1)/(n-1), mean of the 12 indicator scores x 100: _hand_overall),
+# reproduced to 1e-12 by a reviewer's separate script from the score CSV's raw values. Pinned as
+# literals so that a change in data, method or code that moves them cannot pass unnoticed.
+PINNED_2018_19 = {"213": 85.0671, "302": 78.1879, "202": 64.2897, "873": 57.6063, "919": 53.1320, "886": 44.4631}
+
+
+def test_pinned_overall_scores_2018_19(ed2019):
+    t = score_table(ed2019).set_index("la_code")
+    for code, expected in PINNED_2018_19.items():
+        assert t.loc[code, "overall_score"] == pytest.approx(expected, abs=5e-5), code
+        assert t.loc[code, "n_indicators"] == 12
+
+
+def test_westminster_inputs_trace_to_the_dfe_counts(ed2019):
+    """The values behind Westminster's pinned score, as a reader would find them in the files:
+    2016/17 exclusions 90 fixed-period exclusions over 696 pupils with an EHC plan (SFR exclusions
+    by characteristics), January 2019 SEN2 placements 280 and 75 of 1,084 plans."""
+    v = ed2019.values
+    w = v[(v["index_year"] == "201819") & (v["la_code"] == "213")].set_index("indicator")
+    assert (w.loc["excl_fixed_ehcp", ["numerator", "denominator", "data_year"]].tolist()
+            == [90.0, 696.0, "201617"])
+    assert w.loc["excl_fixed_ehcp", "value"] == pytest.approx(12.93, abs=0.005)
+    assert w.loc["place_state_special", "value"] == pytest.approx(100 * 280 / 1084)
+    assert w.loc["place_indep_nmss", "value"] == pytest.approx(100 * 75 / 1084)
+    assert w.loc["att_ks4_a8_ehcp", "value"] == 25.2 and w.loc["att_ks4_a8_ehcp", "data_year"] == "201718"
+
+
 def test_cli_score_writes_csv_parquet_and_dictionary(tmp_path, data_dir, capsys):
     out = tmp_path / "s.csv"
     assert main(["score", "--edition", "201819", "--years", "2", "--data-dir", str(data_dir),
