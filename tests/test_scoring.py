@@ -259,7 +259,8 @@ def test_missing_rules_relaxed() -> None:
     s = score_year(MISSING_VALUES, MISSING_IND, ScoringSettings(min_indicators_per_area=0)).scores
     assert s.loc["E", "overall_score"] == pytest.approx(50.0)
     assert pd.isna(s.loc["E", "exclusions_score"])
-    assert s.loc["E", "flags"] == ""
+    # scored, but the empty area is still flagged (METHOD.md: "the area is blank and flagged")
+    assert s.loc["E", "flags"] == "area missing: exclusions (overall score kept)"
     assert s["overall_rank"].tolist() == [1, 4, 3, pd.NA, 2]
     # Allowing 3 missing also scores D: (t1 75 + t2 25)/2 = 50, tying E (min ranks 2, 2, 4).
     s3 = score_year(

@@ -380,6 +380,9 @@ def score_year(
         area_n[area] = n_in_area
         area_scores[area] = _weighted_mean(norm[members], weights)
         short = n_in_area < settings.min_indicators_per_area
+        # an empty area is flagged even when the rule lets the LA keep its overall score
+        for la in index[(n_in_area == 0) & ~short]:
+            flags[la].append(f"area missing: {area} (overall score kept)")
         for la in index[short]:
             if n_in_area[la] == 0:
                 flags[la].append(f"area missing: {area}")
