@@ -69,3 +69,34 @@ def test_index_escapes_untrusted_text(tmp_path):
     page = out.read_text()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert "&lt;b&gt;title&lt;/b&gt;" in page and "A &amp; B &lt;i&gt;" in page
+
+
+def test_index_states_parameters_in_words_version_and_keeps_a_failed_editions_last_report(tmp_path):
+    good = render.EditionRender("202425", {"final_year": "202425", "n_years": 3, "data_dir": "",
+                                           "output_dir": ".", "highlight_la": ""})
+    old = tmp_path / "201819"
+    (old / "figures").mkdir(parents=True)
+    (old / "01_introduction.html").write_text("old report")
+    for ext in ("png", "svg", "csv"):
+        (old / "figures" / f"01_<x>_chart.{ext}").write_text("x")
+    out = write_index(tmp_path, [good], [], {}, run_settings={"Monte Carlo": "500 draws, seed 1"},
+                      kept={"201819": "edition 201819: 03_assessment, cell 4: ValueError: <boom>"})
+    page = out.read_text()
+    assert "final index year 2024/25; 3 index years; data folder the project's default" in page
+    assert "highlighted LA none; Monte Carlo 500 draws, seed 1" in page
+    # the failed edition's last good report stays linked, marked, with the error escaped
+    assert '<a href="201819/01_introduction.html">' in page
+    assert "Not updated in this run" in page and "ValueError: &lt;boom&gt;" in page
+    # figures are browsable without directory listings, names escaped
+    fig = (old / "figures" / "index.html").read_text()
+    assert "01 &lt;x&gt; chart" in fig and 'href="01_&lt;x&gt;_chart.svg"' in fig
+    assert '<a href="201819/figures/index.html">' in page
+    # the version names the code's commit in a git checkout
+    assert "inclusion-index " + render.code_version() in page
+
+
+def test_code_version_names_the_commit():
+    v = render.code_version()
+    assert v.startswith(render.__version__)
+    if (render.PROJECT_DIR / ".git").exists():
+        assert "(commit " in v

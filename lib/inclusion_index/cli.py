@@ -100,6 +100,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     editions = args.edition or rendered_editions()
     reports = Path(args.reports_dir) if args.reports_dir else REPORTS_DIR
     renders, failures = [], []
+    kept: dict[str, str] = {}
     t_all = time.perf_counter()
     for e in editions:
         print(f"== edition {e}")
@@ -124,6 +125,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                                           parts=args.parts, workers=args.workers, extra=extra))
         except RenderError as err:
             failures.append(str(err))
+            kept[e] = str(err)
             print(f"error: {err}", file=sys.stderr)
     profiled: dict[str, list[tuple[str, str]]] = {}
     if not args.no_profiles:
@@ -147,8 +149,13 @@ def cmd_render(args: argparse.Namespace) -> int:
         from .profiles import search_box_html
         titles = {e: edition_defaults(e).get("title", e) for e in editions}
         sources = [vars(s) for s in load_registry().sources]
+        from .uncertainty import load_uncertainty_settings
+        unc = load_uncertainty_settings()
+        run_settings = {"Monte Carlo": (f"{unc.n_draws} draws, seed {unc.seed}, {unc.interval:.0%} intervals"
+                                        if unc.enabled else "off")}
         index = write_index(reports, renders, sources, titles,
-                            extra_sections=search_box_html(profiled) if profiled else "")
+                            extra_sections=search_box_html(profiled) if profiled else "",
+                            run_settings=run_settings, kept=kept)
         print(f"wrote {index}")
     total = time.perf_counter() - t_all
     print(f"rendered {len(renders)} of {len(editions)} edition(s) in {total:.1f}s")

@@ -10,6 +10,7 @@ import datetime as dt
 import html
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ import nbformat
 
 from . import __version__
 from .errors import InclusionIndexError
-from .paths import NOTEBOOKS_DIR, REPORTS_DIR
+from .paths import NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR
 
 PARTS: list[tuple[str, str]] = [
     ("01_introduction", "1. Introduction: the index and the headline ranking"),
@@ -233,23 +234,78 @@ def _swap_into_place(staging: Path, final: Path, *, parts_only: bool) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def code_version() -> str:
+    """The package version and, in a git checkout, the commit (marked when files differ from it)."""
+    try:
+        commit = subprocess.run(["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(PROJECT_DIR), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__} (commit {commit}{', with local changes' if dirty else ''})"
+
+
+def describe_parameters(params: dict, run_settings: dict | None = None) -> str:
+    """The run's parameters in words (escaped HTML), e.g. for reports/index.html."""
+    esc = html.escape
+    out = [f"final index year {esc(edition_label(str(params.get('final_year', ''))))}",
+           f"{esc(str(params.get('n_years', '')))} index years",
+           "data folder " + (f"<code>{esc(str(params['data_dir']))}</code>" if params.get("data_dir")
+                             else "the project's default (<code>data/raw</code>, or $INCLUSION_DATA_DIR)"),
+           "highlighted LA " + (esc(str(params["highlight_la"])) if params.get("highlight_la") else "none")]
+    out += [f"{esc(k)} {esc(str(v))}" for k, v in (run_settings or {}).items()]
+    return "; ".join(out)
+
+
+def write_figure_index(folder: Path, title: str) -> Path | None:
+    """figures/index.html listing every chart with its PNG, SVG and data, so the folder can be
+    browsed on static hosting (which lists no directories)."""
+    if not folder.is_dir():
+        return None
+    esc = html.escape
+    rows = []
+    for png in sorted(folder.glob("*.png")):
+        links = " ".join(f'<a href="{esc(png.with_suffix(s).name)}">{s[1:].upper()}</a>'
+                         for s in (".png", ".svg", ".csv") if png.with_suffix(s).exists())
+        rows.append(f"<li>{esc(png.stem.replace('_', ' '))}: {links}</li>")
+    doc = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+           '<style>body{font:16px/1.5 system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em}'
+           f'</style></head><body><h1>{esc(title)}</h1><p><a href="../../index.html">All reports</a></p>'
+           f'<p>Every chart as PNG and SVG, with the data it plots as CSV.</p><ul>{"".join(rows)}</ul></body></html>')
+    out = folder / "index.html"
+    out.write_text(doc, encoding="utf-8")
+    return out
+
+
 def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[dict],
-                titles: dict[str, str], extra_sections: str = "") -> Path:
-    """reports/index.html: every edition and part, the run's parameters, sources and version."""
+                titles: dict[str, str], extra_sections: str = "", *, run_settings: dict | None = None,
+                kept: dict[str, str] | None = None) -> Path:
+    """reports/index.html: every edition and part, the run's parameters, sources and version.
+
+    ``kept``: editions whose render failed in this run (edition -> error); the last good report
+    on disk is still linked, marked as not updated, so one failure does not hide it.
+    """
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     esc = html.escape
     eds = []
-    for r in renders:
-        items = "".join(f'<li><a href="{esc(r.edition)}/{esc(p)}.html">{esc(t)}</a></li>' for p, t in PARTS)
+    listed = [(r.edition, r.parameters, "") for r in renders]
+    listed += [(e, {}, err) for e, err in (kept or {}).items()
+               if e not in {r.edition for r in renders} and (reports_dir / e / "01_introduction.html").exists()]
+    for edition, parameters, failed in listed:
+        write_figure_index(reports_dir / edition / "figures", f"Figures, edition {edition_label(edition)}")
+        items = "".join(f'<li><a href="{esc(edition)}/{esc(p)}.html">{esc(t)}</a></li>' for p, t in PARTS)
         files = "".join(
-            f'<li><a href="{esc(r.edition)}/{esc(f)}">{esc(label)}</a></li>'
-            for f, label in [(f"scores_{r.edition}.csv", "Scores for every LA (CSV)"),
-                             (f"scores_{r.edition}.dictionary.csv", "Data dictionary of the scores table"),
+            f'<li><a href="{esc(edition)}/{esc(f)}">{esc(label)}</a></li>'
+            for f, label in [(f"scores_{edition}.csv", "Scores for every LA (CSV)"),
+                             (f"scores_{edition}.dictionary.csv", "Data dictionary of the scores table"),
                              ("findings.md", "Headline findings as quotable sentences"),
-                             ("figures/", "Figures (PNG, SVG) and their data (CSV)")])
-        params = ", ".join(f"{esc(k)} = {esc(repr(v))}" for k, v in r.parameters.items())
-        eds.append(f"<section><h2>{esc(titles.get(r.edition, edition_label(r.edition)))}</h2>"
-                   f"<p class='params'>Parameters: {params}</p><ol>{items}</ol><ul>{files}</ul></section>")
+                             ("figures/index.html", "Figures (PNG, SVG) and their data (CSV)")])
+        about = (f"<p class='params'>Parameters: {describe_parameters(parameters, run_settings)}</p>" if not failed
+                 else f"<p class='failed'><strong>Not updated in this run</strong> (the last good report is "
+                      f"shown): {esc(failed)}</p>")
+        eds.append(f"<section><h2>{esc(titles.get(edition, edition_label(edition)))}</h2>"
+                   f"{about}<ol>{items}</ol><ul>{files}</ul></section>")
     src_rows = "".join(
         f"<tr><td>{esc(s['publication'])}</td><td>{esc(s['release'])}</td><td>{esc(s['years'])}</td>"
         f"<td><code>{esc(s['path'])}</code></td><td>{esc(s['licence'])}</td>"
@@ -261,7 +317,7 @@ def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[d
 <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#111}}
 h1{{font-size:1.8em}}section{{border-top:1px solid #ddd;margin-top:1.5em}}.params{{color:#555;font-size:.9em}}
 table{{border-collapse:collapse;font-size:.85em}}td,th{{border:1px solid #ddd;padding:4px 6px;text-align:left}}
-code{{font-size:.9em}}</style></head><body>
+code{{font-size:.9em}}.failed{{color:#8a1c00}}</style></head><body>
 <h1>SEND Inclusion Index</h1>
 <p>An open, reproducible index of how inclusive England's local authorities are for pupils with
 special educational needs and disabilities, from public Department for Education statistics.
@@ -271,7 +327,7 @@ Each edition is a six-part series. Ranks are shown with the uncertainty the data
 {extra_sections}
 <section><h2>Data sources</h2><table><thead><tr><th>Publication</th><th>Release</th><th>Years</th>
 <th>File</th><th>Licence</th><th>URL</th></tr></thead><tbody>{src_rows}</tbody></table></section>
-<footer><p>inclusion-index {esc(__version__)}; generated {esc(now)}.</p></footer>
+<footer><p>inclusion-index {esc(code_version())}; generated {esc(now)}.</p></footer>
 </body></html>
 """
     out = reports_dir / "index.html"
