@@ -396,7 +396,7 @@ def test_markers_everywhere_make_the_indicator_unpublished_not_scored(sen2_all_m
     place = sub[sub["indicator"].isin(["place_state_special", "place_indep_nmss"])]
     assert len(place) == 6
     assert (place["las_with_value"] == 0).all()
-    assert (place["edition_note"] == "not published for " + place["index_year"]).all()
+    assert (place["edition_note"] == "no LA values for " + place["index_year"] + " in this project's data").all()
     head = ed.headline().scores
     assert head["place_state_special_score"].isna().all() and head["placement_score"].isna().all()
     assert (head["n_indicators_available"] == len(ed.indicators) - 2).all()
@@ -448,11 +448,11 @@ def test_missing_year_is_carried_forward_or_unpublished_never_invented(data_dir,
     sub = ed.substitutions().set_index(["index_year", "indicator"])
     # census-year indicator from LAIT (index year 2017/18 = its data year)
     r = sub.loc[("201718", "assess_ehcp_share")]
-    assert r["data_year"] == "201617" and r["edition_note"] == "carried forward from 201617 (201718 not published)"
+    assert r["data_year"] == "201617" and r["edition_note"] == "carried forward from 201617 (no 201718 data in this project)"
     # exam indicators lag a year: index year 2018/19 reads 2017/18
     for ind in ["att_ks2_rwm_ehcp", "att_ks2_read_prog_ehcp", "att_ks2_write_prog_ehcp", "att_ks2_maths_prog_ehcp"]:
         r = sub.loc[("201819", ind)]
-        assert r["data_year"] == "201617" and r["edition_note"] == "carried forward from 201617 (201718 not published)"
+        assert r["data_year"] == "201617" and r["edition_note"] == "carried forward from 201617 (no 201718 data in this project)"
     # KS4 has a second source for 2017/18 (the raw DfE file), which is used as it is, unflagged
     assert sub.loc[("201819", "att_ks4_a8_ehcp"), "measure"] == "ks4raw_a8_ehcp"
     # nothing invented: every value used exists in the input for that measure and data year

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 
 from inclusion_index import harmonise
-from inclusion_index.errors import SchemaError
+from inclusion_index.errors import ConfigError, SchemaError
 from inclusion_index.geography import load_la_reference
 from inclusion_index.loaders import neet
 from inclusion_index.loaders.base import LONG_COLUMNS, LoadContext
@@ -35,8 +36,17 @@ def _one(frame: pd.DataFrame, la_code: str, year: str, measure: str) -> pd.Serie
 
 
 def test_year_labels() -> None:
-    assert neet.file_label("neet_2022") == "2022"
+    reg = load_registry()
+    assert neet.file_label(reg["neet_2022"]) == "2022"  # the entry's release
     assert neet.academic_year("2022") == "202122"  # Dec 2021-Feb 2022 average
+    with pytest.raises(ConfigError, match=r"'neet_2022'.*4-digit year.*'June 2022'"):
+        neet.file_label(dataclasses.replace(reg["neet_2022"], release="June 2022"))
+
+
+def test_reads_every_nccis_dashboard_in_the_registry() -> None:
+    reg = load_registry()
+    assert tuple(s.id for s in reg.sources if s.format == "nccis_dashboard") == neet.SOURCES
+    assert len(neet.SOURCES) == 5
 
 
 def test_layout_and_validation(frame: pd.DataFrame, data_dir: Path) -> None:

@@ -1,12 +1,18 @@
+import datetime
 import functools
 import http.server
+import importlib
 import shutil
 import threading
 
 import pytest
+import yaml
 
 from inclusion_index.cli import main
-from inclusion_index.errors import ChecksumError, MissingSourceError
+from inclusion_index.errors import ChecksumError, ConfigError, MissingSourceError
+from inclusion_index.harmonise import load_inputs
+from inclusion_index.loaders import check_registry, loader_names
+from inclusion_index.paths import REGISTRY_DIR
 from inclusion_index.sources import Registry, fetch, load_registry, resolve, sha256_of
 
 SMALL = ["la_list_dfe", "neet_2022"]
@@ -90,3 +96,81 @@ def test_cli_fetch_and_verify(tmp_path, data_dir, capsys):
     err = capsys.readouterr().err
     assert "file missing from data folder" in err
     shutil.rmtree(dest)
+
+
+# ------------------------------------------------------------------ loader and format
+
+LOADERS = ["context", "deprivation", "exclusions", "ks4", "lait", "neet", "sen2"]
+
+
+def _registry_file(tmp_path, edit) -> str:
+    """A copy of the project registry with one entry edited, as a path for load_registry."""
+    raw = yaml.safe_load((REGISTRY_DIR / "sources.yml").read_text(encoding="utf-8"))
+    edit({e["id"]: e for e in raw["sources"]})
+    p = tmp_path / "sources.yml"
+    p.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return p
+
+
+def test_every_loader_reads_its_files_from_the_registry():
+    reg = load_registry()
+    assert loader_names() == LOADERS
+    check_registry(reg)
+    for name in LOADERS:
+        module = importlib.import_module(f"inclusion_index.loaders.{name}")
+        mine = [s.id for s in reg.sources if s.loader == name]
+        assert mine, name
+        assert all(reg[i].format in module.FORMATS for i in mine)
+        # the LA list is read by name wherever the LA reference maps codes or names
+        extra = ("la_list_dfe",) if name in {"context", "deprivation", "exclusions"} else ()
+        assert module.SOURCES == (*mine, *extra) == module.sources(reg)
+    # files no loader reads are LA lists, statistical neighbours and hex maps, read by name
+    others = [s.id for s in reg.sources if s.loader is None]
+    assert {"la_list_dfe", "la_list_lait", "sn_2025", "hex_hocl"} <= set(others)
+    assert all(i.startswith(("la_", "sn_", "hex_")) for i in others), others
+
+
+def test_the_latest_sen2_release_is_dated():
+    reg = load_registry()
+    assert reg["sen2_caseload_2025"].published > reg["sen2_caseload_2022"].published
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda e: e["neet_2025"].update(loader="neat"),
+     r"entry 'neet_2025' names loader 'neat', which is not a module of lib/inclusion_index/loaders/ "
+     r"\(known: context, deprivation"),
+    (lambda e: e["neet_2025"].pop("format"), r"entry 'neet_2025' must give both `loader` and `format`"),
+    (lambda e: e["la_list_dfe"].update(loader="base", format="x"), r"entry 'la_list_dfe' names loader 'base'"),
+    (lambda e: e["sen2_caseload_2025"].update(published="June 2025"),
+     r"entry 'sen2_caseload_2025' has published 'June 2025'; expected YYYY-MM"),
+    (lambda e: e["neet_2025"].update(fromat="nccis_dashboard"), r"entry 'neet_2025' has unknown field\(s\) \['fromat'\]"),
+])
+def test_a_malformed_loader_entry_is_refused_naming_it(tmp_path, edit, message):
+    with pytest.raises(ConfigError, match=message):
+        load_registry(_registry_file(tmp_path, edit))
+
+
+def test_an_unknown_format_is_refused_naming_the_entry(tmp_path, data_dir):
+    reg = load_registry(_registry_file(tmp_path, lambda e: e["neet_2024"].update(format="nccis_dashbord")))
+    expected = (r"entry 'neet_2024' \(neet_la/nccis_la_dashboard/UD_NEETNK_LA_dashboard_2024_final.csv\) has "
+                r"format 'nccis_dashbord', which loaders/neet.py does not read \(its formats: nccis_dashboard\)")
+    with pytest.raises(ConfigError, match=expected):
+        check_registry(reg)
+    with pytest.raises(ConfigError, match=expected):
+        load_inputs(data_dir, registry=reg, families=["neet"], use_cache=False)
+
+
+def test_a_published_date_may_be_a_yaml_date(tmp_path):
+    reg = load_registry(_registry_file(tmp_path, lambda e: e["sen2_caseload_2025"].update(
+        published=datetime.date(2025, 6, 26))))
+    assert reg["sen2_caseload_2025"].published == "2025-06-26"
+
+
+def test_a_loader_with_no_entry_is_refused(tmp_path, data_dir):
+    def drop_ks4(e):
+        for s in e.values():
+            if s.get("loader") == "ks4":
+                s.pop("loader"), s.pop("format")
+    reg = load_registry(_registry_file(tmp_path, drop_ks4))
+    with pytest.raises(ConfigError, match=r"no entry has `loader: ks4`"):
+        load_inputs(data_dir, registry=reg, families=["ks4"], use_cache=False)

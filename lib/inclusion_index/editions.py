@@ -110,7 +110,7 @@ def _common_flag(flags: pd.Series) -> str:
     firsts = {f.split(";")[0] for f in flags}
     if len(firsts) == 1:
         f = next(iter(firsts))
-        if f.startswith(("carried forward", "not published")):
+        if f.startswith(("carried forward", "no LA values for")):
             return f
     return ""
 

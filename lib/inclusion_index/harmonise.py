@@ -87,8 +87,10 @@ def _code_fingerprint(module) -> str:
 
 def _cache_key(module, ctx: base.LoadContext) -> str:
     h = hashlib.sha256(_code_fingerprint(module).encode())
-    for sid in module.SOURCES:
-        h.update(sid.encode())
+    for sid in module.sources(ctx.registry):
+        src = ctx.registry[sid]
+        # how a file is read (format, release date) is part of the parse, like its bytes
+        h.update(f"{sid}|{src.format}|{src.published}|{src.release}|{src.years}".encode())
         h.update(_file_digest(ctx.path(sid)).encode())
     return h.hexdigest()[:20]
 
@@ -127,7 +129,7 @@ def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = Tr
     if verify_enabled():
         # the cache key hashes every file anyway, so checking it against the registry is free:
         # a file edited in place must not feed reports that cite the registered one
-        for sid in module.SOURCES:
+        for sid in module.sources(ctx.registry):
             src = ctx.registry[sid]
             got = _file_digest(ctx.path(sid))
             if got != src.sha256:

@@ -223,7 +223,8 @@ def indicator_values(
             base["data_year"] = data_year
             base["measure"] = ind.measure_list[0]
             base["source"] = ""
-            base["flag"] = f"not published for {data_year}"
+            # "not in this project's data": DfE may publish it in a file the registry lacks
+            base["flag"] = f"no LA values for {data_year} in this project's data"
             rows.append(base)
             continue
         m, y, back, mapped = chosen
@@ -232,7 +233,7 @@ def indicator_values(
         got["measure"] = m
         flag = pd.Series("", index=got.index, dtype="object")
         if back:
-            flag[:] = f"carried forward from {y} ({data_year} not published)"
+            flag[:] = f"carried forward from {y} (no {data_year} data in this project)"
         note = got["boundary_note"].fillna("")
         flag = flag.str.cat(note.where(note == "", "boundary: " + note), sep="; ").str.strip("; ")
         flag = flag.str.cat(got["imputed"].fillna(""), sep="; ").str.strip("; ")

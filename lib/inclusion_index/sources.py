@@ -1,9 +1,18 @@
-"""The source registry (data/registry/sources.yml): what each raw file is, and fetching it."""
+"""The source registry (data/registry/sources.yml): what each raw file is, and fetching it.
+
+An entry a loader reads names that loader (``loader``: a module of ``inclusion_index.loaders``)
+and which of its readers parses the file (``format``), so the loaders find their files here
+and a new year of an existing format is a registry entry, not a code change. ``published``
+(``YYYY-MM`` or ``YYYY-MM-DD``) orders releases that cover the same years: the latest wins
+(:func:`inclusion_index.loaders.base.latest_release_wins`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import urllib.error
@@ -33,6 +42,9 @@ class Source:
     url: str | None = None
     derived: bool = False
     bytes: int | None = None
+    loader: str | None = None
+    format: str | None = None
+    published: str | None = None
 
     def citation(self) -> str:
         """Short human citation for reports and findings."""
@@ -43,6 +55,7 @@ class Source:
 @dataclass(frozen=True)
 class Registry:
     sources: tuple[Source, ...]
+    origin: str = "data/registry/sources.yml"
 
     def __getitem__(self, source_id: str) -> Source:
         for s in self.sources:
@@ -52,6 +65,10 @@ class Registry:
 
     def ids(self) -> list[str]:
         return [s.id for s in self.sources]
+
+    def for_loader(self, loader: str) -> tuple[Source, ...]:
+        """Entries one loader reads, in registry order."""
+        return tuple(s for s in self.sources if s.loader == loader)
 
 
 def load_registry(path: Path | None = None) -> Registry:
@@ -74,8 +91,48 @@ def _load_registry_cached(path: str) -> Registry:
         if e["id"] in seen:
             raise ConfigError(f"{path}: duplicate source id {e['id']!r}")
         seen.add(e["id"])
-        out.append(Source(**{k: e.get(k) for k in Source.__dataclass_fields__}))
-    return Registry(tuple(out))
+        unknown = sorted(set(e) - set(Source.__dataclass_fields__))
+        if unknown:
+            raise ConfigError(f"{path}: entry {e['id']!r} has unknown field(s) {unknown}")
+        fields = {k: e.get(k) for k in Source.__dataclass_fields__}
+        fields["published"] = _published(fields["published"], path, e["id"])
+        out.append(Source(**fields))
+        _check_loader(out[-1], path)
+    return Registry(tuple(out), origin=path)
+
+
+_PUBLISHED = re.compile(r"\d{4}-\d{2}(-\d{2})?")
+
+
+def _published(value: object, path: str, source_id: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):  # YAML reads an unquoted 2025-06-26 as a date
+        value = value.isoformat()
+    if not (isinstance(value, str) and _PUBLISHED.fullmatch(value)):
+        raise ConfigError(f"{path}: entry {source_id!r} has published {value!r}; expected YYYY-MM or "
+                          "YYYY-MM-DD (it orders releases covering the same years)")
+    return value
+
+
+def _check_loader(s: Source, path: str) -> None:
+    """loader and format come together, and loader names a loader module.
+
+    Whether ``format`` is one the loader reads is checked by the loader itself
+    (:func:`inclusion_index.loaders.base.entries`): importing every loader here would be
+    circular, since each loader reads this registry when it is imported.
+    """
+    if s.loader is None and s.format is None:
+        return
+    if not (isinstance(s.loader, str) and s.loader and isinstance(s.format, str) and s.format):
+        raise ConfigError(f"{path}: entry {s.id!r} must give both `loader` and `format` as names "
+                          f"(got loader={s.loader!r}, format={s.format!r})")
+    from .loaders import loader_names  # the package's __init__ only; no loader is imported
+
+    known = loader_names()
+    if s.loader not in known:
+        raise ConfigError(f"{path}: entry {s.id!r} names loader {s.loader!r}, which is not a module of "
+                          f"lib/inclusion_index/loaders/ (known: {', '.join(known)})")
 
 
 def sha256_of(path: Path) -> str:

@@ -1,5 +1,5 @@
-"""What every loader shares: the long layout, column checks and number parsing that name
-the file, column and year when something is wrong."""
+"""What every loader shares: finding its files in the registry, the long layout, column
+checks and number parsing that name the file, column and year when something is wrong."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ import csv
 import difflib
 import gzip
 import io
+import itertools
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import SchemaError
+from ..errors import ConfigError, SchemaError
 from ..parsing import parse_numeric_column
-from ..sources import Registry, Source, resolve
+from ..sources import Registry, Source, load_registry, resolve
 
 # level: "national" | "regional" | "la"; la_code: 3-digit DfE code for LAs, E92000001 for
 # England, the ONS region code for regions; year: academic-year key such as "201819".
@@ -38,6 +39,78 @@ class LoadContext:
     def path(self, source_id: str) -> Path:
         return resolve(self.registry[source_id], self.data_dir)
 
+
+# --------------------------------------------------------------------------- the registry
+
+def entries(registry: Registry, loader: str, formats: Mapping[str, object], *,
+            required: bool = True) -> tuple[Source, ...]:
+    """The registry entries one loader reads, in registry order, each with a format it knows.
+
+    ``required``: a loader with no entry at all is a registry mistake (a family would vanish
+    from the index without a word), so it is an error unless asked otherwise.
+    """
+    found = registry.for_loader(loader)
+    for s in found:
+        if s.format not in formats:
+            raise ConfigError(
+                f"{registry.origin}: entry {s.id!r} ({s.path}) has format {s.format!r}, which "
+                f"loaders/{loader}.py does not read (its formats: {', '.join(sorted(formats))}); "
+                "a genuinely new file layout needs a reader there (docs/NEW_YEAR.md)")
+    if required and not found:
+        raise ConfigError(f"{registry.origin}: no entry has `loader: {loader}`; its measures would be "
+                          "missing from the index")
+    return found
+
+
+def source_ids(loader: str, registry: Registry | None = None, *, also: Sequence[str] = ()) -> tuple[str, ...]:
+    """Ids of the entries a loader reads (plus ``also``: files it reads by name, such as the LA
+    list behind the LA reference), for harmonise's cache key and checksum check."""
+    reg = registry or load_registry()
+    return tuple(dict.fromkeys([*(s.id for s in reg.for_loader(loader)), *also]))
+
+
+def latest_release_wins(parts: Sequence[tuple[Source, pd.DataFrame]],
+                        keys: Sequence[str] = ("year", "measure")) -> list[pd.DataFrame]:
+    """Where several releases hold the same ``keys`` (by default a measure in a year), keep
+    only the rows of the latest, by the registry's ``published``.
+
+    DfE's time series republish earlier years with revisions (the SEN2 2025 release covers
+    January 2019-2025, the 2022 one 2010-2022), so the later vintage is the one to cite for
+    every year it covers, and an earlier release still supplies the years only it has. Two
+    overlapping entries without distinct ``published`` dates cannot be ordered: that is an
+    error naming both. Frames come back in the order given, emptied of what a later release
+    replaces.
+    """
+    def covered(df: pd.DataFrame) -> set[tuple]:
+        return set(df[list(keys)].drop_duplicates().itertuples(index=False, name=None))
+
+    cover = [covered(df) for _, df in parts]
+    for (i, (a, _)), (j, (b, _)) in itertools.combinations(enumerate(parts), 2):
+        shared = cover[i] & cover[j]
+        if shared and (not a.published or not b.published or a.published == b.published):
+            example = ", ".join(map(str, sorted(shared)[0]))
+            raise ConfigError(
+                f"registry entries {a.id!r} and {b.id!r} both hold {len(shared)} "
+                f"{'/'.join(keys)} combination(s) (e.g. {example}) but cannot be ordered "
+                f"(published: {a.published!r}, {b.published!r}); give each a distinct `published` "
+                "date (the later release wins) or remove the superseded entry")
+    out: list[pd.DataFrame] = [df for _, df in parts]
+    taken: set[tuple] = set()
+    for i in sorted(range(len(parts)), key=lambda k: parts[k][0].published or "", reverse=True):
+        df = parts[i][1]
+        if taken & cover[i]:
+            kept = ~pd.MultiIndex.from_frame(df[list(keys)]).isin(list(taken))
+            out[i] = df[kept]
+        taken |= cover[i]
+    return out
+
+
+def combine(parts: Sequence[tuple[Source, pd.DataFrame]]) -> pd.DataFrame:
+    """One loader's frames, later releases replacing earlier ones (:func:`latest_release_wins`)."""
+    return pd.concat(latest_release_wins(parts), ignore_index=True)
+
+
+# --------------------------------------------------------------------------- reading files
 
 def read_csv(ctx: LoadContext, source_id: str, **kwargs) -> pd.DataFrame:
     """Read a registered CSV (optionally gzipped) as text, tolerating a UTF-8 BOM.

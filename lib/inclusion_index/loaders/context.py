@@ -1,6 +1,10 @@
 """Context tables derived by DfE's SEND & AP dashboard, which name LAs but carry no LA codes.
 
-- ``special_schools_ofsted``: state-funded schools with an Ofsted overall-effectiveness grade
+Registry entries with ``loader: context``, read by their ``format`` (``dashboard_ofsted``,
+``dashboard_ks2``); years come from the tables themselves, so a refreshed table covering more
+years is a new registry entry (the later-published wins where two hold the same year).
+
+- ``special_schools_ofsted`` (``dashboard_ofsted``): state-funded schools with an Ofsted overall-effectiveness grade
   at 31 August of ``Year``, by school type and LA. 31 August 2019 closes academic year
   2018/19, so Year 2019 -> "201819". The count is ``grand_total_schools`` (one value per
   Year × type × LA, repeated on every grade row); the loader checks that it equals the sum
@@ -8,7 +12,7 @@
   none of: an LA listed that Year (for any school type) but absent for a type gets 0; the
   LA sums then equal the England row exactly. Schools never inspected (e.g. new free
   schools) are not counted, so this is a lower bound on the number of schools.
-- ``ks2_sen_dashboard``: KS2 % reaching the expected standard in reading, writing and maths
+- ``ks2_sen_dashboard`` (``dashboard_ks2``): KS2 % reaching the expected standard in reading, writing and maths
   by SEN group, rebuilt from the counts (t_rwm_met_expected_standard / t_rwm_eligible_pupils).
 
 LA names are matched to the DfE LA reference after normalising case, '&'/'and', full stops,
@@ -28,9 +32,17 @@ import pandas as pd
 
 from ..errors import SchemaError, UnknownLACodeError
 from ..geography import NATIONAL_CODE, LAReference, check_year_key, load_la_reference, year_key
-from .base import LoadContext, long_frame, parse_values, read_csv, require_columns
-
-SOURCES = ("special_schools_ofsted", "ks2_sen_dashboard")
+from ..sources import Registry
+from .base import (
+    LoadContext,
+    combine,
+    entries,
+    long_frame,
+    parse_values,
+    read_csv,
+    require_columns,
+    source_ids,
+)
 
 NO_ROW = "no row in source for this group"
 ZERO_DENOMINATOR = "no eligible pupils (denominator 0)"
@@ -77,7 +89,7 @@ def match_la_names(names: pd.Series, when: date, ref: LAReference, *, file: str,
 
 
 def load(ctx: LoadContext) -> pd.DataFrame:
-    return pd.concat([load_special_schools(ctx), load_ks2_dashboard(ctx)], ignore_index=True)
+    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "context", FORMATS)])
 
 
 # --- special schools (Ofsted) -------------------------------------------------------------
@@ -91,8 +103,7 @@ _OFSTED_TYPES = {
 _COUNT_MEASURE = "Overall effectiveness (number of schools)"
 
 
-def load_special_schools(ctx: LoadContext) -> pd.DataFrame:
-    sid = "special_schools_ofsted"
+def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") -> pd.DataFrame:
     file = ctx.source(sid).path
     raw = read_csv(ctx, sid)
     require_columns(raw, _OFSTED_COLUMNS, file, _years_in(raw, "Year", calendar=True))
@@ -169,8 +180,7 @@ _KS2_COLUMNS = ["time_period", "geographic_level", "la_name", "characteristic",
 _KS2_GROUPS = {"EHC plan": "ehcp", "SEN support": "sen_support", "No SEN": "no_sen", "All SEN": "all_send"}
 
 
-def load_ks2_dashboard(ctx: LoadContext) -> pd.DataFrame:
-    sid = "ks2_sen_dashboard"
+def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.DataFrame:
     file = ctx.source(sid).path
     raw = read_csv(ctx, sid)
     require_columns(raw, _KS2_COLUMNS, file, _years_in(raw, "time_period"))
@@ -250,3 +260,14 @@ def _check_unique(out: pd.DataFrame, file: str) -> None:
         r = out[dup].iloc[0]
         raise SchemaError(file, f"two rows map to LA {r['la_code']} ({r['la_name']}) for {r['measure']}",
                           column="la_name", year=r["year"], expected="one row per LA, year and measure")
+
+
+FORMATS = {"dashboard_ofsted": load_special_schools, "dashboard_ks2": load_ks2_dashboard}
+
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    # LA names are matched through the LA list, so a new one must invalidate the cache
+    return source_ids("context", registry, also=("la_list_dfe",))
+
+
+SOURCES = sources()

@@ -7,8 +7,11 @@ the LA reference, so old and new Dorset areas keep their own DfE codes (835/836/
 838/839). City of London and Isles of Scilly have their own rows in both editions (they are
 not merged with Hackney or Cornwall in these summaries).
 
-Year keys are publication years: IoD2015 (September 2015) -> "201516", IoD2019
-(September 2019) -> "201920". Ranks are 1 = most deprived. There is no England row.
+Each edition is a registry entry with ``loader: deprivation`` and ``format: iod_utla``, whose
+``years`` is the publication year: IoD2015 (September 2015) -> "201516", IoD2019 (September
+2019) -> "201920", so a new edition in the same layout is a registry entry. The year of the
+ONS codes is read from the file's header ("... code (2019)"). Ranks are 1 = most deprived.
+There is no England row.
 """
 
 from __future__ import annotations
@@ -17,16 +20,12 @@ import re
 
 import pandas as pd
 
-from ..errors import SchemaError, UnknownLACodeError
-from ..geography import load_la_reference
-from .base import LoadContext, long_frame, parse_values
+from ..errors import ConfigError, SchemaError, UnknownLACodeError
+from ..geography import load_la_reference, year_key
+from ..sources import Registry, Source
+from .base import LoadContext, combine, entries, long_frame, parse_values, source_ids
 
-SOURCES = ("iod2015_utla", "iod2019_utla")
-
-_EDITIONS = {
-    "iod2015_utla": ("201516", "2013"),
-    "iod2019_utla": ("201920", "2019"),
-}
+_CODE_COLUMN = re.compile(r"Upper Tier Local Authority District code \((\d{4})\)")
 
 # (sheet, column after normalisation, measure)
 _MEASURES = (
@@ -50,14 +49,33 @@ def normalise_header(text: object) -> str:
 
 
 def load(ctx: LoadContext) -> pd.DataFrame:
-    return pd.concat([load_edition(ctx, sid) for sid in SOURCES], ignore_index=True)
+    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "deprivation", FORMATS)])
+
+
+def edition_year(source: Source) -> str:
+    """The registry's ``years`` (publication year, '2019') -> the academic year it falls in
+    ('201920': the indices are published in the autumn)."""
+    y = str(source.years).strip()
+    if not (len(y) == 4 and y.isdigit()):
+        raise ConfigError(f"registry entry {source.id!r} ({source.path}): an IoD entry's years must be "
+                          f"its 4-digit publication year, got {source.years!r}")
+    return year_key(int(y))
+
+
+def _code_year(columns: list[str], file: str, sheet: str, year: str) -> str:
+    """The year of the ONS codes a sheet uses, from its code column's header."""
+    found = sorted({m.group(1) for c in columns if (m := _CODE_COLUMN.fullmatch(c))})
+    if len(found) != 1:
+        problem = (f"required column missing in sheet {sheet!r}" if not found else
+                   f"area code columns for several years {found} in sheet {sheet!r}")
+        raise SchemaError(file, problem, column="Upper Tier Local Authority District code (YYYY)", year=year,
+                          expected=f"one such column (found {columns[:6]}…)")
+    return found[0]
 
 
 def load_edition(ctx: LoadContext, source_id: str) -> pd.DataFrame:
-    year, code_year = _EDITIONS[source_id]
+    year = edition_year(ctx.source(source_id))
     file = ctx.source(source_id).path
-    code_col = f"Upper Tier Local Authority District code ({code_year})"
-    name_col = f"Upper Tier Local Authority District name ({code_year})"
     ref = load_la_reference(ctx.data_dir).table
     ons_to_dfe = ref.drop_duplicates("ons_code").set_index("ons_code")["la_code"]
     ambiguous = ref.groupby("ons_code")["la_code"].nunique()
@@ -72,6 +90,9 @@ def load_edition(ctx: LoadContext, source_id: str) -> pd.DataFrame:
     frames = []
     for sheet, df in sheets.items():
         df = df.rename(columns=normalise_header)
+        code_year = _code_year([str(c) for c in df.columns], file, sheet, year)
+        code_col = f"Upper Tier Local Authority District code ({code_year})"
+        name_col = f"Upper Tier Local Authority District name ({code_year})"
         wanted = [c for s, c, _ in _MEASURES if s == sheet]
         missing = [c for c in [code_col, name_col, *wanted] if c not in df.columns]
         if missing:
@@ -100,3 +121,14 @@ def load_edition(ctx: LoadContext, source_id: str) -> pd.DataFrame:
                 value=value, missing_reason=why, source=source_id,
             ))
     return pd.concat(frames, ignore_index=True)
+
+
+FORMATS = {"iod_utla": load_edition}
+
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    # the LA list maps ONS codes to DfE codes here, so a new one must invalidate the cache
+    return source_ids("deprivation", registry, also=("la_list_dfe",))
+
+
+SOURCES = sources()

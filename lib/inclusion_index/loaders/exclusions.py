@@ -1,11 +1,16 @@
 """Exclusions of pupils by SEN provision, by LA: two sources for two periods.
 
-* ``excl_la_char_zip`` (2011/12-2016/17): DfE's LA × pupil characteristic file, with counts
-  (exclusions, pupils with one or more fixed-period exclusions) and the January census
-  headcount, so every rate has its numerator and denominator.
-* ``excl_termly_sen`` (2019/20-2024/25): termly RATES only, derived by Data to Insight from
-  DfE's termly EES release. No counts, no England row. Annual rates are rebuilt as the sum of
-  the three termly rates (see the note above ``_load_termly``).
+Registry entries with ``loader: exclusions``, read by their ``format``:
+
+* ``la_char_zip``: ``excl_la_char_zip`` (2011/12-2016/17), DfE's LA × pupil characteristic
+  file, with counts (exclusions, pupils with one or more fixed-period exclusions) and the
+  January census headcount, so every rate has its numerator and denominator.
+* ``termly_sen_d2i``: ``excl_termly_sen`` (2019/20-2024/25), termly RATES only, derived by
+  Data to Insight from DfE's termly EES release. No counts, no England row. Annual rates are
+  rebuilt as the sum of the three termly rates (see the note above ``_load_termly``).
+
+Years come from each file's ``time_period``; where two entries hold the same year and
+measure, the later-published wins (:func:`.base.latest_release_wins`).
 
 Nothing covers 2017/18 and 2018/19 by SEN provision and LA: that gap is real, not a bug.
 Fixed-period exclusions were renamed "suspensions" by DfE from 2021/22; the measure codes keep
@@ -22,11 +27,18 @@ import pandas as pd
 
 from ..errors import SchemaError, UnknownLACodeError
 from ..geography import NATIONAL_CODE, check_year_key, load_la_reference
-from .base import LoadContext, la_code3, long_frame, parse_values, read_csv, require_columns
-
-# la_list_dfe is read (through the LA reference) to turn the termly file's ONS codes into
-# DfE's 3-digit codes, so a change to it must invalidate the cache as well.
-SOURCES = ("excl_la_char_zip", "excl_termly_sen", "la_list_dfe")
+from ..sources import Registry
+from .base import (
+    LoadContext,
+    combine,
+    entries,
+    la_code3,
+    long_frame,
+    parse_values,
+    read_csv,
+    require_columns,
+    source_ids,
+)
 
 # ---------------------------------------------------------------- 2011/12-2016/17 (counts)
 
@@ -64,9 +76,9 @@ _ZIP_X_REASON = "suppressed (x: 1 or 2 exclusions or pupils)"
 _UNREADABLE = (zipfile.BadZipFile, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError)
 
 
-def _read_zip_csv(ctx: LoadContext) -> pd.DataFrame:
-    src = ctx.source("excl_la_char_zip")
-    path = ctx.path("excl_la_char_zip")
+def _read_zip_csv(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
+    src = ctx.source(sid)
+    path = ctx.path(sid)
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as e:
@@ -94,10 +106,10 @@ def _read_zip_csv(ctx: LoadContext) -> pd.DataFrame:
     return df
 
 
-def _load_zip(ctx: LoadContext) -> pd.DataFrame:
-    src = ctx.source("excl_la_char_zip")
+def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
+    src = ctx.source(sid)
     file = f"{src.path}!{_ZIP_MEMBER}"
-    raw = _read_zip_csv(ctx)
+    raw = _read_zip_csv(ctx, sid)
     raw.columns = [c.strip() for c in raw.columns]
     sel = raw[raw["characteristic and group"].isin(["SEN provision", "Total"])
               & raw["school_type"].eq("Total")
@@ -142,7 +154,7 @@ def _load_zip(ctx: LoadContext) -> pd.DataFrame:
             missing_reason=reason,
             numerator=parsed[num_col][0] if num_col else None,
             denominator=headcount if num_col else None,
-            source="excl_la_char_zip",
+            source=sid,
         ))
     return pd.concat(frames, ignore_index=True)
 
@@ -173,9 +185,9 @@ _TERMLY_METRICS = {"susp_rate": "excl_fixed_rate_termsum", "perm_excl_rate": "ex
 # per term). With a term missing the sum would understate the year, so it is not formed.
 
 
-def _load_termly(ctx: LoadContext) -> pd.DataFrame:
-    src = ctx.source("excl_termly_sen")
-    raw = read_csv(ctx, "excl_termly_sen")
+def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame:
+    src = ctx.source(sid)
+    raw = read_csv(ctx, sid)
     require_columns(raw, _TERMLY_COLUMNS, src.path, year=src.years)
     d = raw[raw["education_phase"].str.strip().eq("Total")
             & raw["metric"].isin(list(_TERMLY_METRICS))].copy()
@@ -237,9 +249,21 @@ def _load_termly(ctx: LoadContext) -> pd.DataFrame:
     return long_frame(
         level="la", la_code=out["la_code"], la_name=out["la_name"], year=out["time_period"],
         measure=out["metric"].map(_TERMLY_METRICS) + "_" + out["send_category"].map(_TERMLY_GROUPS),
-        value=value, missing_reason=reason, source="excl_termly_sen",
+        value=value, missing_reason=reason, source=sid,
     )
 
 
+FORMATS = {"la_char_zip": _load_zip, "termly_sen_d2i": _load_termly}
+
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    # la_list_dfe is read (through the LA reference) to turn the termly file's ONS codes into
+    # DfE's 3-digit codes, so a change to it must invalidate the cache as well.
+    return source_ids("exclusions", registry, also=("la_list_dfe",))
+
+
+SOURCES = sources()
+
+
 def load(ctx: LoadContext) -> pd.DataFrame:
-    return pd.concat([_load_zip(ctx), _load_termly(ctx)], ignore_index=True)
+    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "exclusions", FORMATS)])

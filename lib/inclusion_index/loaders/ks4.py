@@ -3,12 +3,17 @@
 These are the files LAIT's KS4-by-SEN figures come from; they add the pupil counts and score
 totals LAIT lacks, so averages can be re-weighted (e.g. across boundary changes).
 
-- 2017/18 (``ks4_la_char_201718``, EES test-data copy of the revised release): totals only.
+Files are registry entries with ``loader: ks4``, one academic year each (``years``, e.g.
+``2018/19``, which the file's ``time_period`` must match), read by their ``format``:
+
+- ``char_totals_csv``, first seen in 2017/18 (``ks4_la_char_201718``, EES test-data copy of
+  the revised release): totals only.
   Averages are rebuilt as A8 = t_att8 / t_pupils and P8 = t_p8score / t_inp8calc (not
   rounded). There is no national row and no "all pupils" row: all pupils are the sum of the
   two disadvantage groups (disadvantaged + all other), which partition the cohort (checked
   on 2018/19, where the sum equals the published total exactly in every area).
-- 2018/19 (``ks4_la_char_201819``, revised release, Sheet1): published averages avg_att8
+- ``char_xlsx``, first seen in 2018/19 (``ks4_la_char_201819``, revised release, Sheet1):
+  published averages avg_att8
   (1 dp) and avg_p8score (2 dp) with the same totals; "all pupils" is breakdown "Total".
 
 Both files are state-funded schools (LA) only, with no suppression: small cohorts are
@@ -22,11 +27,20 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from ..errors import SchemaError
+from ..errors import ConfigError, SchemaError
 from ..geography import NATIONAL_CODE
-from .base import LoadContext, la_code3, long_frame, parse_values, read_csv, require_columns
-
-SOURCES = ("ks4_la_char_201718", "ks4_la_char_201819")
+from ..sources import Registry, Source
+from .base import (
+    LoadContext,
+    combine,
+    entries,
+    la_code3,
+    long_frame,
+    parse_values,
+    read_csv,
+    require_columns,
+    source_ids,
+)
 
 GROUPS = ("ehcp", "sen_support", "no_sen", "all")
 
@@ -54,7 +68,17 @@ ZERO_DENOMINATOR = "no pupils in the measure (denominator 0)"
 
 
 def load(ctx: LoadContext) -> pd.DataFrame:
-    return pd.concat([load_201718(ctx), load_201819(ctx)], ignore_index=True)
+    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "ks4", FORMATS)])
+
+
+def academic_year(source: Source) -> str:
+    """The registry's ``years`` '2018/19' -> '201819' (one academic year per KS4 file)."""
+    y = str(source.years).strip()
+    if not (len(y) == 7 and y[4] == "/" and y[:4].isdigit() and y[5:].isdigit()
+            and int(y[5:]) == (int(y[:4]) + 1) % 100):
+        raise ConfigError(f"registry entry {source.id!r} ({source.path}): a KS4 entry's years must be "
+                          f"one academic year like '2018/19', got {source.years!r}")
+    return y[:4] + y[5:]
 
 
 def _check_single(df: pd.DataFrame, column: str, expected: str, file: str, year: str) -> None:
@@ -101,10 +125,10 @@ def _totals_only_filter(df: pd.DataFrame, columns: list[str], keep: str) -> pd.S
     return mask
 
 
-def load_201718(ctx: LoadContext) -> pd.DataFrame:
-    sid = "ks4_la_char_201718"
+def load_201718(ctx: LoadContext, sid: str = "ks4_la_char_201718") -> pd.DataFrame:
+    """Format ``char_totals_csv``: the EES CSV with totals only."""
     file = ctx.source(sid).path
-    year = "201718"
+    year = academic_year(ctx.source(sid))
     raw = read_csv(ctx, sid)
     require_columns(raw, _ID_201718 + _CHAR_201718 + _TOTALS, file, year)
     _check_year(raw, file, year)
@@ -181,10 +205,10 @@ def _read_xlsx_columns(path, sheet: str, columns: list[str], file: str, year: st
     return df
 
 
-def load_201819(ctx: LoadContext) -> pd.DataFrame:
-    sid = "ks4_la_char_201819"
+def load_201819(ctx: LoadContext, sid: str = "ks4_la_char_201819") -> pd.DataFrame:
+    """Format ``char_xlsx``: the revised workbook's Sheet1, with published averages."""
     file = ctx.source(sid).path
-    year = "201819"
+    year = academic_year(ctx.source(sid))
     raw = _read_xlsx_columns(ctx.path(sid), "Sheet1", _ID_201819 + _CHAR_201819 + _TOTALS + _AVG_201819,
                              file, year)
     for c in _ID_201819 + _CHAR_201819:
@@ -245,3 +269,13 @@ def _to_long(df: pd.DataFrame, year: str, source: str, file: str) -> pd.DataFram
             denominator=full[den_col] if den_col else None, source=source,
         ))
     return pd.concat(frames, ignore_index=True)
+
+
+FORMATS = {"char_totals_csv": load_201718, "char_xlsx": load_201819}
+
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    return source_ids("ks4", registry)
+
+
+SOURCES = sources()

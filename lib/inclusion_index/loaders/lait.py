@@ -2,7 +2,9 @@
 
 LAIT keeps its latest vintage only: revised figures, today's LA list and a 3-digit LA
 number (no ONS code). Which LAIT measure feeds which project measure is data, in
-data/registry/measures/lait.csv (`source_column` = LAIT `Short Desc`).
+data/registry/measures/lait.csv (`source_column` = LAIT `Short Desc`). The file is the
+registry entry with ``loader: lait``, ``format: lait_bds_long``; a refreshed snapshot replaces
+it (new sha256), or, registered beside it, wins by its later ``published`` date.
 """
 
 from __future__ import annotations
@@ -11,9 +13,17 @@ import pandas as pd
 
 from ..errors import SchemaError
 from ..paths import REGISTRY_DIR
-from .base import LoadContext, la_code3, long_frame, parse_values, require_columns
-
-SOURCES = ("lait_bds",)
+from ..sources import Registry
+from .base import (
+    LoadContext,
+    combine,
+    entries,
+    la_code3,
+    long_frame,
+    parse_values,
+    require_columns,
+    source_ids,
+)
 
 _COLUMNS = ["Short Desc", "Years", "LA and Regions", "Values", "LA Number"]
 
@@ -45,9 +55,14 @@ def academic_year_from_label(label: str) -> str | None:
 
 
 def load(ctx: LoadContext) -> pd.DataFrame:
-    src = ctx.source("lait_bds")
+    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "lait", FORMATS)])
+
+
+def load_bds(ctx: LoadContext, sid: str = "lait_bds") -> pd.DataFrame:
+    """Format ``lait_bds_long``: LAIT's big data set, one row per measure × area × year."""
+    src = ctx.source(sid)
     try:
-        raw = pd.read_parquet(ctx.path("lait_bds"), columns=_COLUMNS)
+        raw = pd.read_parquet(ctx.path(sid), columns=_COLUMNS)
     except Exception as e:  # pyarrow raises several types for a broken or renamed file
         raise SchemaError(src.path, f"cannot read LAIT parquet ({e})",
                           expected=f"a parquet file with columns {_COLUMNS}") from e
@@ -72,5 +87,15 @@ def load(ctx: LoadContext) -> pd.DataFrame:
     return long_frame(
         level=df["level"], la_code=df["la_code"], la_name=df["LA and Regions"].str.strip(),
         year=df["year"], measure=df["Short Desc"].map(wanted), value=values,
-        missing_reason=reason, source="lait_bds",
+        missing_reason=reason, source=sid,
     )
+
+
+FORMATS = {"lait_bds_long": load_bds}
+
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    return source_ids("lait", registry)
+
+
+SOURCES = sources()

@@ -1,7 +1,9 @@
 """16-17-year-olds NEET or activity not known, by LA and SEND (DfE NCCIS LA dashboard files).
 
-One file per year. The file named "2022" is the December 2021-February 2022 average, which
-falls in academic year 2021/22, so it gets the key "202122". SEND splits are "NEET **or not
+One file per year, each a registry entry with ``loader: neet``, ``format: nccis_dashboard``
+and ``release`` the year DfE names the file by: a new year is a new entry. The file named
+"2022" is the December 2021-February 2022 average, which falls in academic year 2021/22, so
+it gets the key "202122"; its ``time_period`` must say 2022. SEND splits are "NEET **or not
 known**" as a % of each group's 16-17 cohort; only the all-young-people figures split NEET from
 not known. LAs' SEND columns are blank in the 2021 file (DfE published them for LAs from 2022).
 
@@ -20,11 +22,20 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from ..errors import SchemaError
+from ..errors import ConfigError, SchemaError
 from ..geography import NATIONAL_CODE, year_key
-from .base import LoadContext, la_code3, long_frame, parse_values, read_csv, require_columns
-
-SOURCES = ("neet_2021", "neet_2022", "neet_2023", "neet_2024", "neet_2025")
+from ..sources import Registry, Source
+from .base import (
+    LoadContext,
+    entries,
+    la_code3,
+    latest_release_wins,
+    long_frame,
+    parse_values,
+    read_csv,
+    require_columns,
+    source_ids,
+)
 
 _COHORT = "Cohort_DJFavg"
 # (measure, value column, cohort-share column giving the denominator; None = whole cohort)
@@ -45,11 +56,12 @@ _REQUIRED = ["time_period", "geographic_level", "old_la_code", "la_name", _COHOR
 _LEVELS = {"national": "national", "local authority": "la", "regional": None}
 
 
-def file_label(source_id: str) -> str:
-    """'neet_2022' -> '2022', the year DfE names the file by (its January-February)."""
-    label = source_id.rsplit("_", 1)[-1]
+def file_label(source: Source) -> str:
+    """The registry's ``release`` ('2022'): the year DfE names the file by (its January-February)."""
+    label = str(source.release).strip()
     if not (len(label) == 4 and label.isdigit()):
-        raise ValueError(f"NEET source id must end in a 4-digit year, got {source_id!r}")
+        raise ConfigError(f"registry entry {source.id!r} ({source.path}): an nccis_dashboard entry's "
+                          f"release must be the 4-digit year DfE names the file by, got {source.release!r}")
     return label
 
 
@@ -60,7 +72,7 @@ def academic_year(label: str) -> str:
 
 def _read_one(ctx: LoadContext, source_id: str) -> pd.DataFrame:
     src = ctx.source(source_id)
-    label = file_label(source_id)
+    label = file_label(src)
     key = academic_year(label)
     raw = read_csv(ctx, source_id)
     require_columns(raw, _REQUIRED, src.path, year=key)
@@ -105,22 +117,37 @@ def _national_send(df: pd.DataFrame) -> tuple[str, ...] | None:
     return tuple(str(nat[c].iloc[0]).strip() for c in _SEND_COLUMNS)
 
 
+FORMATS = {"nccis_dashboard": _read_one}
+
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    return source_ids("neet", registry)
+
+
+SOURCES = sources()
+
+
 def load(ctx: LoadContext) -> pd.DataFrame:
-    files = {sid: _read_one(ctx, sid) for sid in SOURCES}
+    found = entries(ctx.registry, "neet", FORMATS)
+    read = [(s, FORMATS[s.format](ctx, s.id)) for s in found]
+    # two files for one year (a re-issued dashboard) keep the later-published one
+    kept = latest_release_wins(read, keys=("year",))
+    files = {s.id: df for (s, _), df in zip(read, kept, strict=True) if len(df)}
+    labels = {sid: file_label(ctx.source(sid)) for sid in files}
     # The 2021 file's England SEND figures are the 2022 file's, digit for digit in all six
     # columns (4.4, 8.6, 8.4, 4.2, 7.9, 87.7): a copy, not a 2021 estimate. Any year whose
     # England SEND row repeats the next year's exactly is treated as not published.
     copied: dict[str, str] = {}
-    ordered = sorted(SOURCES, key=file_label)
+    ordered = sorted(files, key=labels.__getitem__)
     for this, nxt in itertools.pairwise(ordered):
         a, b = _national_send(files[this]), _national_send(files[nxt])
         if a is not None and a == b and any(a):
-            copied[this] = file_label(nxt)
+            copied[this] = labels[nxt]
 
     frames = []
     for sid, df in files.items():
         file = ctx.source(sid).path
-        label, key = file_label(sid), df["year"].iloc[0]
+        label, key = labels[sid], df["year"].iloc[0]
         is_la = df["level"].eq("la")
         cohort, _ = _parse(df, _COHORT, file, key)
         parsed = {c: _parse(df, c, file, key) for c in _VALUE_COLUMNS}

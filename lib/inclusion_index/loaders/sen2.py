@@ -1,18 +1,23 @@
 """EHC plans (SEN2 return): where plans are held (placement) and SEMH primary need.
 
-Three DfE files, all "Education, health and care plans" on Explore Education Statistics:
+DfE's "Education, health and care plans" files on Explore Education Statistics, found in
+the registry by ``loader: sen2`` and read according to their ``format``:
 
-* ``sen2_caseload_2022`` (2022 release): plans at January 2010–2022 by establishment type,
-  one row per area × year × (establishment_group, establishment_type). ``time_period`` is
-  the calendar year of the January count (2019 = January 2019 = academic year 2018/19).
-* ``sen2_caseload_2025`` (2025 release): plans at January 2019–2025, one row per area ×
-  year × breakdown, one column per placement. ``time_period`` is already academic (201819).
-* ``sen2_needs_2025`` (2025 release): primary need of every plan, January 2025 only.
+* ``caseload_ees2022`` (``sen2_caseload_2022``, 2022 release): plans at January 2010–2022 by
+  establishment type, one row per area × year × (establishment_group, establishment_type).
+  ``time_period`` is the calendar year of the January count (2019 = January 2019 = 2018/19).
+* ``caseload_ees2025`` (``sen2_caseload_2025``, 2025 release): plans at January 2019–2025,
+  one row per area × year × breakdown, one column per placement. ``time_period`` is already
+  academic (201819).
+* ``needs_ees2025`` (``sen2_needs_2025``, 2025 release): primary need of every plan, January
+  2025 only.
 
-The releases overlap for January 2019–2022. The 2025 release is preferred for every year it
-covers: it is DfE's later vintage (revisions included) and the only one that reaches 2023–25,
-so taking it for 2019 onward keeps one definition across the years the index uses most.
-:func:`compare_releases` shows how far the two vintages differ on the overlap.
+Each release is a time series, so releases overlap (2022 and 2025 for January 2019–2022).
+The latest release (by the registry's ``published``) wins for every year and measure it
+covers, whatever its format: it is DfE's later vintage (revisions included), and taking the
+2025 release for 2019 onward keeps one definition across the years the index uses most;
+an earlier release still supplies the years only it has. A 2026 release in the 2025 layout
+is therefore one registry entry. :func:`compare_releases` shows how far two vintages differ.
 
 Denominator of every percentage is all EHC plans (incl. statements before 2018) held by the
 LA, ages 0–25, whatever the placement, as DfE's own ``*_pc`` columns do.
@@ -25,9 +30,18 @@ import pandas as pd
 
 from ..errors import SchemaError
 from ..geography import NATIONAL_CODE, check_year_key, year_key
-from .base import LoadContext, la_code3, long_frame, parse_values, read_csv, require_columns
-
-SOURCES = ("sen2_caseload_2022", "sen2_caseload_2025", "sen2_needs_2025")
+from ..sources import Registry
+from .base import (
+    LoadContext,
+    combine,
+    entries,
+    la_code3,
+    long_frame,
+    parse_values,
+    read_csv,
+    require_columns,
+    source_ids,
+)
 
 _LEVELS = {"National": "national", "Regional": "regional", "Local authority": "la"}
 _KEYS = ["level", "la_code", "la_name", "year"]
@@ -195,9 +209,9 @@ def _placement_measures(keys: pd.DataFrame, values: pd.DataFrame, reasons: pd.Da
 
 # --------------------------------------------------------------------------- 2022 release
 
-def load_caseload_2022(ctx: LoadContext) -> pd.DataFrame:
-    """All measures from the 2022 release, January 2010–2022 (every year it has)."""
-    sid = "sen2_caseload_2022"
+def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.DataFrame:
+    """All measures from a release in the 2022 layout (format ``caseload_ees2022``), every
+    year it has (January 2010–2022 in the 2022 release)."""
     file = ctx.source(sid).path
     df = read_csv(ctx, sid)
     require_columns(df, [*_GEO_COLUMNS, "region_name", "establishment_group", "establishment_type",
@@ -304,9 +318,9 @@ def _check_unique(df: pd.DataFrame, file: str) -> None:
                           column="old_la_code", year=r["year"], expected="one row per area and year")
 
 
-def load_caseload_2025(ctx: LoadContext) -> pd.DataFrame:
-    """All measures from the 2025 release, January 2019–2025."""
-    sid = "sen2_caseload_2025"
+def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.DataFrame:
+    """All measures from a release in the 2025 layout (format ``caseload_ees2025``), every
+    year it has (January 2019–2025 in the 2025 release)."""
     file = ctx.source(sid).path
     df = read_csv(ctx, sid)
     placement = [*_TOTAL_2025, *_STATE_SPECIAL_2025, *_INDEP_NMSS_2025, *_STATE_MAINSTREAM_2025]
@@ -349,9 +363,9 @@ def load_caseload_2025(ctx: LoadContext) -> pd.DataFrame:
     return _placement_measures(df[_KEYS], vals, why, families, sid)
 
 
-def load_needs_2025(ctx: LoadContext) -> pd.DataFrame:
-    """% of EHC plans whose primary need is SEMH, January 2025 (the only LA-level SEMH data)."""
-    sid = "sen2_needs_2025"
+def load_needs_2025(ctx: LoadContext, sid: str = "sen2_needs_2025") -> pd.DataFrame:
+    """% of EHC plans whose primary need is SEMH (format ``needs_ees2025``; January 2025 in
+    the 2025 release, the only LA-level SEMH data)."""
     file = ctx.source(sid).path
     df = read_csv(ctx, sid)
     require_columns(df, [*_GEO_COLUMNS, "region_name", "ehc_plans", "number_semh"], file, _span(df))
@@ -372,13 +386,29 @@ def load_needs_2025(ctx: LoadContext) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- entry points
 
-def compare_releases(ctx: LoadContext) -> pd.DataFrame:
-    """Both vintages side by side for the years they share (January 2019–2022).
+FORMATS = {
+    "caseload_ees2022": load_caseload_2022,
+    "caseload_ees2025": load_caseload_2025,
+    "needs_ees2025": load_needs_2025,
+}
 
-    One row per (level, la_code, year, measure) with ``value_2022``, ``value_2025`` and
-    ``diff`` = 2025 − 2022.
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    return source_ids("sen2", registry)
+
+
+SOURCES = sources()
+
+
+def compare_releases(ctx: LoadContext, old_id: str = "sen2_caseload_2022",
+                     new_id: str = "sen2_caseload_2025") -> pd.DataFrame:
+    """Two caseload vintages side by side for the years they share (January 2019–2022 for
+    the 2022 and 2025 releases).
+
+    One row per (level, la_code, year, measure) with ``value_2022``, ``value_2025`` (the
+    older and newer release) and ``diff`` = newer − older.
     """
-    old, new = load_caseload_2022(ctx), load_caseload_2025(ctx)
+    old, new = (FORMATS[ctx.source(i).format](ctx, i) for i in (old_id, new_id))
     shared = sorted(set(old["year"]) & set(new["year"]))
     on = ["level", "la_code", "year", "measure"]
     a = old[old["year"].isin(shared)].set_index(on)["value"].rename("value_2022")
@@ -389,8 +419,5 @@ def compare_releases(ctx: LoadContext) -> pd.DataFrame:
 
 
 def load(ctx: LoadContext) -> pd.DataFrame:
-    new = load_caseload_2025(ctx)
-    old = load_caseload_2022(ctx)
-    # The later release wins wherever both cover a January (see module docstring).
-    old = old[~old["year"].isin(set(new["year"]))]
-    return pd.concat([old, new, load_needs_2025(ctx)], ignore_index=True)
+    # The later release wins wherever two cover a January (see module docstring).
+    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "sen2", FORMATS)])
