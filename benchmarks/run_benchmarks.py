@@ -64,9 +64,15 @@ def naive_notebook(part: str, edition: str, data_dir: Path, env: dict) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--data-dir", default=os.environ.get("INCLUSION_DATA_DIR", str(ROOT.parent / "shared/data/raw")))
+    ap = argparse.ArgumentParser(
+        description="Time the pipeline on this machine (load, editions, ./run_all.sh cold and warm, each "
+                    "notebook, LA profiles) against a naive papermill baseline; writes "
+                    "benchmarks/results/latest.csv and .md. Uses temporary caches and report folders: the "
+                    "project's data/cache and reports/ are left as they are.")
+    ap.add_argument("--quick", action="store_true",
+                    help="time the naive per-LA profile baseline on 5 LAs per edition instead of 20")
+    ap.add_argument("--data-dir", default=os.environ.get("INCLUSION_DATA_DIR", str(ROOT.parent / "shared/data/raw")),
+                    help="raw data folder (default: $INCLUSION_DATA_DIR or ../shared/data/raw)")
     args = ap.parse_args()
     data_dir = Path(args.data_dir).resolve()
     env = {**os.environ, "INCLUSION_DATA_DIR": str(data_dir), "MPLBACKEND": "Agg"}
@@ -86,15 +92,16 @@ def main() -> int:
         build_edition(e, long=long, data_dir=data_dir)
         record(f"build edition {e} (inputs in memory)", time.perf_counter() - t0)
 
-    # cold and warm full run: cold = no cache, no reports
-    shutil.rmtree(ROOT / "data" / "cache", ignore_errors=True)
-    for p in (ROOT / "reports").iterdir():
-        if p.name != ".gitkeep":  # the folder itself is part of the repository
-            shutil.rmtree(p) if p.is_dir() else p.unlink()
-    cold = timed_run(["./run_all.sh"], env)
+    # cold and warm full run: cold = an empty cache and no reports, in temporary folders so the
+    # project's own cache and reports are untouched
+    run_tmp = Path(tempfile.mkdtemp(prefix="inclusion-bench-"))
+    run_env = {**env, "INCLUSION_CACHE_DIR": str(run_tmp / "cache")}
+    run_cmd = ["./run_all.sh", "--reports-dir", str(run_tmp / "reports")]
+    cold = timed_run(run_cmd, run_env)
     record("./run_all.sh cold (empty cache, no reports)", cold, f"editions {', '.join(editions)} + profiles")
-    warm = timed_run(["./run_all.sh"], env)
+    warm = timed_run(run_cmd, run_env)
     record("./run_all.sh warm", warm)
+    shutil.rmtree(run_tmp, ignore_errors=True)
 
     # per-notebook and profile timings from a warm render
     from inclusion_index.render import render_edition
