@@ -59,3 +59,15 @@ def test_property_scalar_and_column_agree(x):
     v1, _ = parse_number(repr(x))
     v2, _ = parse_numeric_column(pd.Series([repr(x)]))
     assert v1 == pytest.approx(v2.iloc[0])
+
+
+def test_commas_only_as_thousands_separators():
+    assert parse_number("1,234") == (1234.0, None)
+    assert parse_number("-12,345.5") == (-12345.5, None)
+    for bad in ("1,5", "12,34", "1,2345"):
+        with pytest.raises(ValueError, match="neither a number"):
+            parse_number(bad)
+    values, _ = parse_numeric_column(pd.Series(["1,234", "x", "3.5"]))
+    assert values.tolist()[0] == 1234.0 and values.tolist()[2] == 3.5
+    with pytest.raises(ValueError, match="'1,5'"):
+        parse_numeric_column(pd.Series(["2", "1,5"]))

@@ -30,6 +30,7 @@ SUPPRESSION_MARKERS: dict[str, str] = {
 }
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*%?$")
 
 
 def parse_number(cell: object) -> tuple[float, str | None]:
@@ -46,7 +47,8 @@ def parse_number(cell: object) -> tuple[float, str | None]:
         f = float(cell)
         return (f, None) if np.isfinite(f) else (np.nan, "blank")
     text = str(cell).strip()
-    cleaned = text.replace(",", "").replace("%", "").strip()
+    # a comma is a thousands separator only in groups of three ("1,234"); "1,5" is not 15
+    cleaned = (text.replace(",", "") if "," not in text or _THOUSANDS.match(text) else text).replace("%", "").strip()
     if _NUMBER.match(cleaned):
         return float(cleaned), None
     key = text.lower()
@@ -66,7 +68,8 @@ def parse_numeric_column(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         reason[out.isna()] = "blank"
         return out, reason
     text = values.astype("string").str.strip()
-    cleaned = text.str.replace(",", "", regex=False).str.replace("%", "", regex=False)
+    grouped = text.str.fullmatch(_THOUSANDS.pattern).fillna(False).astype(bool)
+    cleaned = text.where(~grouped, text.str.replace(",", "", regex=False)).str.replace("%", "", regex=False)
     is_num = cleaned.str.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
     out = pd.Series(np.nan, index=values.index, dtype="float64")
     out[is_num] = cleaned[is_num].astype("float64")
