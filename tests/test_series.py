@@ -29,6 +29,12 @@ def parts(ed):
     return {name: getattr(series, name)(ed, highlight="873") for name in PARTS}
 
 
+@pytest.fixture(scope="module")
+def ed25(data_dir):
+    """The 2024/25 edition: termly exclusion rates, boundary changes (Cumbria's successors)."""
+    return build_edition("202425", data_dir=data_dir)
+
+
 # --------------------------------------------------------------------------- formatting
 
 
@@ -44,6 +50,20 @@ def test_fmt_and_labels():
         "carried forward from 2016/17 (2017/18 not published)"
     assert [series.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 112)] == \
         ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "112th"]
+
+
+def test_plain_words_helpers():
+    assert series.lower_first("IDACI average score (IoD2015)") == "IDACI average score (IoD2015)"
+    assert series.lower_first("Pupils with an EHC plan") == "pupils with an EHC plan"
+    assert series.lower_first("KS2 reading progress") == "KS2 reading progress"
+    assert (series.plural(1, "LA"), series.plural(5, "LA")) == ("1 LA", "5 LAs")
+    assert (series.level_label(0.95), series.level_label(0.998)) == ("95%", "99.8%")
+    assert series.and_join(["Cumberland", "Westmorland and Furness"]) == "Cumberland, and Westmorland and Furness"
+    assert series.chance_count((1 - 0.9) / 2, 150) == round(0.05 * 150) == 8
+    # a figure that rounds to zero gets more places, never "0.00 points lower"
+    text = series.effect_text(-0.43, -0.85, 0.0012, " percentage points")
+    assert "0.00 percentage points" not in text and "0.001 percentage points higher" in text
+    assert series.effect_text(0.0, -0.04, 0.04, " points").startswith("no different")
 
 
 def test_markdown_and_tables_escape_la_names():
@@ -93,7 +113,9 @@ def test_region_variation_is_eta_squared(ed):
     total = ((d["overall_score"] - grand) ** 2).sum()
     assert math.isclose(rv["between_share"], between / total, rel_tol=1e-9)
     assert math.isclose(rv["between_share"] + rv["within_share"], 1)
-    assert rv["n_regions"] == 10 and rv["table"]["n"].sum() == len(d)
+    assert rv["n_regions"] == 10 and rv["table"]["LAs"].sum() == len(d)
+    # reader-facing headers, never code-style ones
+    assert list(rv["table"].columns) == ["Region", "LAs", "Mean", "Median", "Lowest", "Highest", "Standard deviation"]
 
 
 def test_rank_text_helpers():
@@ -193,7 +215,7 @@ def test_funnel_sentences_count_what_funnel_data_flags(ed, parts, name):
             od = int((ref["od_flag_998"] != "within").sum())
             assert p.numbers[f"{i}_funnel_od_outside"] == od
             assert f"{series.fmt(ref.attrs['phi'], 1)} times as much as chance" in text
-            assert f"{od} LA(s) stand out" in text
+            assert f"{series.plural(od, 'LA')} {'stands' if od == 1 else 'stand'} out" in text
 
 
 def test_assessment_says_why_it_has_no_funnel(parts):
@@ -243,13 +265,22 @@ def test_improvement_marks_only_changes_beyond_uncertainty(ed, parts):
     assert (imp["significant"] == sig.reindex(imp.index)).all()
     assert (imp.loc[imp["significant"], "change_lo"] > 0).all()
     t = p.tables["improved"]
-    marked = t["Improved beyond uncertainty"] == "yes"
+    marked = t["Beyond uncertainty?"] == "yes, a rise"
     names = set(st.loc[sig[sig].index, "la_name"])
     assert set(t.loc[marked, "Local authority"]) <= names
     assert not set(t.loc[~marked, "Local authority"]) & names
     first = imp.iloc[0]
     assert t["Change (90% range)"].iloc[0] == series.change_range(first["change_lo"], first["change_hi"])
     assert set(p.tables["significant"]["Local authority"]) == names
+    # every row says yes or no: never a blank cell, and the rank change is never shown bare
+    for key in ("improved", "declined"):
+        col = p.tables[key]["Beyond uncertainty?"]
+        assert col.isin(["yes, a rise", "yes, a fall", "no"]).all(), key
+        assert "Places moved" not in p.tables[key].columns
+    falls = p.tables["declined"]
+    fell = set(imp.index[imp["declined_significant"]])
+    assert set(falls.loc[falls["Beyond uncertainty?"] == "yes, a fall", "Local authority"]) == \
+        set(st.loc[list(fell), "la_name"]) & set(falls["Local authority"])
 
 
 # --------------------------------------------------------------------------- parts on the real edition
@@ -363,6 +394,158 @@ def test_data_caveats(ed, parts):
     assert {"sources", "substitutions", "suppression", "small_cohorts"} == set(series.CAVEAT_TABLES)
 
 
+# --------------------------------------------------------------------------- reviewers' defects
+
+
+def test_introduction_names_the_las_too_small_to_score(ed, parts):
+    every = ed.ref.geography_for_year(ed.final_year, include_excluded=True)
+    gone = every[~every["la_code"].isin(ed.geography["la_code"])]
+    assert set(gone["la_name"]) == {"City of London", "Isles of Scilly"} and len(every) == 152
+    what = " ".join(parts["introduction"].sections["what"])
+    assert f"ranks 150 of England's {len(every)} local authorities" in what
+    assert "City of London and Isles of Scilly are too small to score" in what
+    lg = ed.long
+    plans = lg[(lg["measure"] == "sen2_ehcp_total") & (lg["year"] == ed.final_year) & lg["la_code"].isin(gone["la_code"])]
+    for v in plans["value"]:
+        assert f"{series.fmt(v, 0)}" in what
+    assert any("City of London" in t and "Isles of Scilly" in t for t in series.data_caveats(ed)["text"])
+    assert "150 of England's 152 local authorities" in series.edition_header(ed)
+
+
+def test_rank_certainty_discloses_values_not_redrawn_and_the_missing_rule(ed, parts):
+    p = parts["introduction"]
+    text = " ".join(p.sections["certainty"])
+    nn = U.monte_carlo(ed).no_noise
+    assert len(nn) and p.numbers["cells_not_redrawn"] == len(nn)
+    assert f"could not be redrawn for {len(nn)} values" in text
+    short = ed.indicators.set_index("indicator")["short_name"]
+    for i, g in nn[nn["index_year"] == ed.final_year].groupby("indicator"):
+        assert f"{short[i]} ({series.plural(g['la_code'].nunique(), 'LA')})" in text
+    sens = p.frames["sensitivity"].set_index("choice")
+    assert sens.loc["missing", "max_abs_shift"] == 0
+    assert "how many indicators an LA may miss (1, 2, 3) moved no LA in this edition" in text
+
+
+def test_counts_beyond_uncertainty_say_what_chance_alone_gives(ed, parts):
+    assert U.load_uncertainty_settings().interval == 0.9
+    p = parts["conclusions"]
+    n = p.numbers["n_changed"]
+    expected = round(0.05 * n)
+    assert p.numbers["n_expected_by_chance"] == expected
+    k, m = p.numbers["n_improved_significant"], p.numbers["n_declined_significant"]
+    chance = f"about {expected} of these {n} rising and {expected} falling, against {k} rises and {m} falls here"
+    assert chance in " ".join(p.sections["improved"])
+    counts = [f for f in series.findings(ed) if "improved beyond uncertainty" in f["text"]
+              and "most improved" not in f["text"]]
+    assert counts and chance in counts[0]["text"]
+
+
+def test_most_improved_explains_like_for_like_scores(ed, parts):
+    p = parts["conclusions"]
+    st = ed.score_table_cached().set_index("la_code")
+    n = int(st["change_indicators_compared"].dropna().iloc[0])
+    text = " ".join(p.sections["improved"])
+    assert f"both years are scored on only the {n} indicators published in both" in text
+    assert "differ from each year's headline score" in text
+    # the data years behind the comparison: exclusions 2015/16 (index year 2016/17) against 2016/17
+    assert "fixed-period exclusions and permanent exclusions, 2015/16 against 2016/17" in text
+    top = p.frames["improvement"].iloc[0]
+    r = st.loc[top["la_code"]]
+    assert f"from {series.fmt(r['overall_change_score_from'])} to {series.fmt(r['overall_change_score_to'])}" in text
+    assert f"{series.fmt(r['overall_score'])} in 2018/19" in text  # its headline score, named as such
+    found = next(f for f in series.findings(ed) if "most improved" in f["text"])
+    assert f"only the {n} indicators published in both" in found["text"]
+    assert f"{series.fmt(r['overall_score'])} in 2018/19" in found["text"]
+    # the 2016/17 placement data come from the 2022 SEN2 release, which the sentence's source cites
+    assert "reporting year 2022" in found["source"]
+
+
+def test_findings_cite_the_inputs_of_each_model(ed, ed25):
+    found = series.findings(ed)
+    supply = next(f for f in found if "special schools per 1,000 EHC plans" in f["text"])
+    assert "Ofsted" in supply["source"] and "indices of deprivation" not in supply["source"].lower()
+    idaci = next(f for f in found if "IDACI" in f["text"] and "state-funded special schools is" in f["text"])
+    assert "indices of deprivation 2015" in idaci["source"].lower() and "Ofsted" not in idaci["source"]
+    idaci25 = next(f for f in series.findings(ed25) if "IDACI" in f["text"] and "state-funded special schools is"
+               in f["text"])
+    assert "indices of deprivation 2019" in idaci25["source"].lower() and "Ofsted" not in idaci25["source"]
+    # a count shows no decimals in the findings table
+    table = series.findings_table(ed, found).set_index("Finding")
+    counts = [f for f in found if "improved beyond uncertainty" in f["text"] and "most improved" not in f["text"]]
+    assert table.loc[counts[0]["text"], "Number"] == str(int(counts[0]["number"]))
+
+
+def test_extremes_never_name_an_estimated_value(ed, parts):
+    v = ed.values
+    names = ed.geography.set_index("la_code")["la_name"]
+    p = parts["exclusions"]
+    for i in ("excl_fixed_ehcp", "excl_perm_ehcp"):
+        sub = v[(v["index_year"] == ed.final_year) & (v["indicator"] == i)]
+        est = set(names[sub.loc[sub["flag"].str.contains("imputed", regex=False), "la_code"]])
+        assert est, i
+        row = p.tables["summary"].set_index("Indicator").loc[ed.indicators.set_index("indicator").loc[i, "short_name"]]
+        assert row["Lowest LA"] not in est and row["Highest LA"] not in est
+        assert row["Estimates (not named)"] == len(est)
+        if i == p.numbers["main_indicator"]:  # the tables of highest and lowest LAs are for the main indicator
+            assert not (set(p.tables["lowest"]["Local authority"]) | set(p.tables["highest"]["Local authority"])) & est
+    fixed = next(f for f in series.findings(ed) if "fixed-period exclusion rate" in f["text"] and "ranges" in f["text"])
+    sub = v[(v["index_year"] == ed.final_year) & (v["indicator"] == "excl_fixed_ehcp")]
+    est = names[sub.loc[sub["flag"].str.contains("imputed", regex=False), "la_code"]]
+    assert not any(f" in {n} " in fixed["text"] for n in est)
+    assert "only an estimate from a suppressed count" in fixed["text"]
+
+
+def test_reader_tables_and_text_have_no_codes(ed, parts):
+    import re
+
+    key = re.compile(r"\b20\d{4}\b")
+    for name, p in parts.items():
+        for s in p.text:
+            assert "LA(s)" not in s and not key.search(s) and "95.0%" not in s, (name, s)
+            assert not re.search(r"\b0\.00 (percentage )?points", s), (name, s)
+        for tname, tb in p.tables.items():
+            for c in tb.columns:
+                assert "_" not in str(c), (name, tname, c)
+            for col in tb.columns:
+                if tb[col].dtype == object or pd.api.types.is_string_dtype(tb[col]):
+                    assert not tb[col].astype(str).str.contains(key).any(), (name, tname, col)
+    assert "Taking into account" in parts["exclusions"].tables["models"].columns
+    assert list(parts["conclusions"].tables["regions"].columns[:3]) == ["Region", "LAs", "LAs scored"]
+    cav = series.data_caveats(ed, parts["placement"].measures)
+    assert not cav["substitutions"]["Measure"].str.contains("_").any()
+    assert all("LA(s)" not in s for s in cav["text"])
+
+
+def test_sources_list_only_what_the_part_used(ed, ed25, parts):
+    src = series.data_caveats(ed, parts["exclusions"].measures)["sources"]
+    # 2018/19 uses IoD2015 only, and the SEMH share (2024/25 only) is not available to it
+    assert src["Source"].str.contains("indices of deprivation 2015", case=False).any()
+    assert not src["Source"].str.contains("indices of deprivation 2019", case=False).any()
+    assert not src["Used for"].str.contains("SEMH").any()
+    ex25 = series.exclusions(ed25)
+    src25 = series.data_caveats(ed25, ex25.measures)["sources"]
+    assert not src25["Source"].str.contains("indices of deprivation 2015", case=False).any()
+    assert src25["Source"].str.contains("indices of deprivation 2019", case=False).any()
+
+
+def test_termly_exclusion_rates_are_explained_and_england_is_pooled(ed25):
+    p = series.exclusions(ed25)
+    text = " ".join(p.sections["summary"])
+    assert "sum of three termly rates" in text and "not directly comparable" in text
+    assert "no England figure" not in text
+    pooled = U.funnel_data(ed25, "excl_fixed_ehcp").attrs["target"]
+    assert f"England {series.fmt(pooled)} per 100 pupils pooled from the LA figures" in text
+    row = p.tables["summary"].iloc[0]
+    assert math.isclose(row["England"], pooled) and row["England figure"] == "pooled from LA figures"
+    assert any("sum of three termly rates" in s for s in series.data_caveats(ed25)["text"])
+    quoted = next(f["text"] for f in series.findings(ed25) if "fixed-period exclusion rate" in f["text"]
+                  and "ranges" in f["text"])
+    assert "pooled from the LA figures" in quoted and "sum of three termly rates" in quoted
+    c = series.conclusions(ed25)
+    imp = " ".join(c.sections["improved"])
+    assert "Cumberland" in imp and "Cumbria" in imp and "before a boundary change" in imp
+
+
 # --------------------------------------------------------------------------- charts
 
 
@@ -377,7 +560,8 @@ def test_save_figure_writes_png_svg_csv(tmp_path, parts):
     back = pd.read_csv(saved.csv, dtype={"la_code": str})
     assert len(back) == len(data) and list(back.columns) == list(data.columns)
     assert saved.png.parent == tmp_path / "figures" and "/" not in saved.png.name
-    assert saved.alt == "Test chart" and saved._repr_png_()[:4] == b"\x89PNG"
+    png, meta = saved._repr_png_()
+    assert saved.alt == "Test chart" and png[:4] == b"\x89PNG" and meta == {"alt": "Test chart"}
     assert not list((tmp_path / "figures").glob(".*part"))
 
 

@@ -9,13 +9,26 @@ import pandas as pd
 
 from ..extended import adjustment_for
 from ..indicators import AREA_NAMES
+from .context import context_measure, deprivation
 from .edition_facts import range_label, rank_column, rank_words
 from .models import effect_text
 from .part import Part, rank_cells
-from .text import dp_for_step, fmt, iod_label, nice_step, sentence_case, year_label
+from .text import agree, dp_for_step, fmt, iod_label, nice_step, plural, sentence_case, year_label
 
 ADJUSTED_COLUMNS = ["Score", "Predictor", "Step", "Effect of one step", "95% CI low", "95% CI high", "p-value", "R²",
                     "LAs", "Breusch–Pagan p"]
+
+
+# What each covariate of the context model stands for, inside a sentence (labels only).
+COVARIATE_WORDS = {"idaci": "child deprivation", "ehcp_pct_pupils": "the share of pupils with an EHC plan",
+                   "log_ehcp_total": "the number of EHC plans the LA maintains"}
+
+
+def adjusted_for_words(ed, target: str = "overall") -> str:
+    """'child deprivation and the share of pupils with an EHC plan': what the target's context
+    model adjusts for ('' when it has no model)."""
+    fit = adjustment_for(ed, ed.score_table_cached()).fits.get(target)
+    return " and ".join(COVARIATE_WORDS.get(c, c) for c in fit.covariates) if fit is not None else ""
 
 
 def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
@@ -30,6 +43,13 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
         return
     fit = res.fits[target]
     ctx = res.scores
+    # the part's context inputs, listed in its sources table with the year each used
+    dep = deprivation(ed)
+    rate = context_measure(ed, res.settings.ehcp_rate_measure, year=ed.final_year)
+    plans = context_measure(ed, res.settings.ehcp_measure, year=ed.final_year)
+    p.measures.extend(c for term, c in (("idaci", dep), ("ehcp_pct_pupils", rate), ("log_ehcp_total", plans))
+                      if term in fit.covariates)
+    units = {"ehcp_pct_pupils": " percentage points"}
     labels = {"idaci": f"the IDACI average score ({iod_label(ed.method.deprivation_year)})",
               "ehcp_pct_pupils": f"the share of pupils with an EHC plan ({year_label(ed.final_year)})",
               "log_ehcp_total": f"the number of EHC plans the LA maintains ({year_label(ed.final_year)})"}
@@ -45,8 +65,11 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
             lead = "where an LA maintains twice as many EHC plans"
         else:
             step = nice_step(float(ctx.loc[fit.expected.notna(), term].std()))
-            step_text = f"+{fmt(step, dp_for_step(step))}"
-            lead = f"where {labels.get(term, term)} is {fmt(step, dp_for_step(step))} higher"
+            u = units.get(term, "")
+            if step == 1:
+                u = u.replace("points", "point")
+            step_text = f"+{fmt(step, dp_for_step(step))}{u}"
+            lead = f"where {labels.get(term, term)} is {fmt(step, dp_for_step(step))}{u} higher"
         eff, lo, hi = c["coef"] * step, c["ci_lower"] * step, c["ci_upper"] * step
         effects.append(f"{lead}, the {what} is on average {effect_text(eff, lo, hi, ' points')}")
         rows.append({"Score": sentence_case(what), "Predictor": sentence_case(labels.get(term, term).removeprefix("the ")),
@@ -85,7 +108,8 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
           f"{worst['la_name']} is furthest below, {fmt(worst[adj], sign=True)} points; its adjusted rank is "
           f"{rank_words(worst[adj_rk], worst.get(f'{adj_rk}_lo'), worst.get(f'{adj_rk}_hi'))}.",
           f"Raw and adjusted {what}s rank LAs {'very similarly' if rho >= 0.9 else 'similarly' if rho >= 0.7 else 'differently'} "
-          f"(rank correlation {fmt(rho, 2)}); {moved} LA(s) move 20 or more places.",
+          f"(rank correlation {fmt(rho, 2)}); {plural(moved, 'LA')} {agree(moved, 'moves', 'move')} 20 or more "
+          "places.",
           (f"Adjusted ranks are at least as uncertain as raw ones: refitting the model to every Monte Carlo "
            f"draw, the median LA's adjusted rank could plausibly lie anywhere in a span of "
            f"{fmt(width.median(), 0)} places ({range_label()}), against {fmt(raw_width.median(), 0)} for the "

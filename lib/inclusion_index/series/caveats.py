@@ -7,23 +7,26 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..sources import load_registry
-from .context import CONTEXT_LABELS, context_measure
-from .edition_facts import indicator_source_ids, source_id
+from .context import ContextMeasure, context_measure
+from .edition_facts import indicator_source_ids, la_coverage, measure_caveats, measure_name, source_id
 from .part import IndicatorFacts
-from .text import label_years, year_label
+from .text import agree, label_years, plural, year_label
 
 CAVEAT_TABLES = {
     "sources": "Sources and the years used",
     "substitutions": "Gaps and substitutions by index year",
-    "suppression": "Values missing in the source (suppressed or not published)",
+    "suppression": "Values missing in the source (suppressed or not published by DfE)",
     "small_cohorts": "Small cohorts",
 }
 
 
-def data_caveats(ed, measures: Sequence[str] = (), *, small_cohort: int = 30) -> dict:
+def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int = 30) -> dict:
     """Sources with years, substitutions and gaps, suppression counts and small-cohort LAs.
 
-    ``measures`` adds context measures (a part's ``measures``) to the source list. Returns a
+    ``measures`` adds context measures (a part's ``measures``: ContextMeasure objects, listed
+    with the year and files each used, or measure codes, taken for the year
+    :func:`context_measure` picks) to the source list; measures the edition has no year of
+    add nothing. Returns a
     dict of DataFrames (``sources``, ``substitutions``, ``suppression``, ``small_cohorts``)
     and ``text`` (sentences).
     """
@@ -38,12 +41,15 @@ def data_caveats(ed, measures: Sequence[str] = (), *, small_cohort: int = 30) ->
             for sid in indicator_source_ids(ed, i, y):
                 used.setdefault(sid, set()).add(ind.short(i))
                 years.setdefault(sid, set()).update(dy.dropna())
-    lg = ed.long
-    for m in dict.fromkeys(measures):
-        sub = lg[(lg["measure"] == m) & (lg["level"] == "la")]
-        for sid, g in sub.groupby("source"):
-            used.setdefault(source_id(sid), set()).add(CONTEXT_LABELS.get(m, (m, ""))[0] + " (context)")
-            years.setdefault(source_id(sid), set()).update(g["year"])
+    seen: set[tuple[str, str | None]] = set()
+    for m in measures:
+        c = m if isinstance(m, ContextMeasure) else context_measure(ed, m)
+        if not c.available or (c.measure, c.year) in seen:
+            continue
+        seen.add((c.measure, c.year))
+        for sid in c.source_ids:
+            used.setdefault(source_id(sid), set()).add(c.label + " (context)")
+            years.setdefault(source_id(sid), set()).add(str(c.year))
     rows = []
     for sid in sorted(used):
         row = {"Source": sid, "Release": "", "Dataset": "", "Years used": ", ".join(
@@ -63,7 +69,7 @@ def data_caveats(ed, measures: Sequence[str] = (), *, small_cohort: int = 30) ->
         "Index year": gaps["index_year"].map(year_label),
         "Indicator": gaps["indicator"].map(ind.short),
         "Data year": gaps["data_year"].map(year_label),
-        "Measure": gaps["measure"],
+        "Measure": gaps["measure"].map(measure_name),
         "LAs without a value": gaps["las"] - gaps["las_with_value"],
         "Note": gaps["edition_note"].map(label_years),
     }).reset_index(drop=True)
@@ -74,12 +80,16 @@ def data_caveats(ed, measures: Sequence[str] = (), *, small_cohort: int = 30) ->
                          "Reason": supp["reason"], "LAs": supp["LAs"]})
     imp = v[v["flag"].str.contains("imputed", regex=False)]
     small = _small_cohorts(ed, ind, small_cohort)
+    cov = la_coverage(ed)
     text = [
         f"Sources: {len(sources)} files, listed below with the years used.",
-        f"{len(gaps)} indicator-year cells have a gap or substitution (an indicator not published for its data "
-        "year, carried forward from an earlier year, or missing for some LAs).",
+        (f"LAs: {len(ed.geography)} of England's {cov['n_england']}; {cov['excluded_sentence']}."
+         if cov["excluded_sentence"] else ""),
+        f"{len(gaps)} indicator-year cells have a gap or substitution (an indicator with no LA values for its "
+        "data year in this project's data, carried forward from an earlier year, or missing for some LAs).",
         f"{int(supp['LAs'].sum()) if len(supp) else 0} LA values across the edition's years are missing because "
         "the source suppresses or does not publish them; they are never treated as zero.",
+        *measure_caveats(ed),
     ]
     if len(imp):
         text.append(f"{len(imp)} LA values across the edition's years are small suppressed counts set to the "
@@ -87,8 +97,9 @@ def data_caveats(ed, measures: Sequence[str] = (), *, small_cohort: int = 30) ->
     text.append(small.attrs.get("sentence", ""))
     moved = v[(v["index_year"] == ed.final_year) & v["flag"].str.contains("predecessor", regex=False)]
     if len(moved):
-        text.append(f"{moved['la_code'].nunique()} LA(s) take values from predecessor authorities across a boundary "
-                    "change in some indicators (flagged in the scores table).")
+        k = moved["la_code"].nunique()
+        text.append(f"{plural(k, 'LA')} {agree(k, 'takes', 'take')} values from predecessor authorities across a "
+                    "boundary change in some indicators (flagged in the scores table).")
     return {"sources": sources, "substitutions": gaps, "suppression": supp, "small_cohorts": small,
             "text": [s for s in text if s]}
 
@@ -103,7 +114,7 @@ def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
         out = pd.DataFrame({"Local authority": names.reindex(small.index).to_numpy(),
                             "KS4 pupils with an EHC plan": small.to_numpy()})
         out.attrs["sentence"] = (
-            f"{len(out)} LA(s) had fewer than {threshold} pupils with an EHC plan at the end of KS4 in "
+            f"{plural(len(out), 'LA')} had fewer than {threshold} pupils with an EHC plan at the end of KS4 in "
             f"{year_label(c.year)}; their KS4 averages move a lot with a few pupils.")
         return out
     plans = context_measure(ed, "sen2_ehcp_total", year=ed.final_year)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..geography import boundary_reference, map_to_geography, shift_year
-from .text import iod_label, year_label, years_label
+from .text import agree, iod_label, plural, year_label, years_label
 
 # Short labels and units of the context measures the series uses. Labels only: every
 # number comes from the data.
@@ -76,12 +76,12 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
         if not inside:
             return ContextMeasure(
                 measure, lab, unit, empty, None, [],
-                f"{lab}: published by LA only for {', '.join(year_label(y) for y in have)}, "
+                f"{lab}: in this project's data by LA only for {', '.join(year_label(y) for y in have)}, "
                 f"so not available for this edition ({years_label([lo, hi])}).")
         year = inside[-1]
     elif year not in have:
         return ContextMeasure(measure, lab, unit, empty, None, [],
-                              f"{lab}: not published for {year_label(year)} "
+                              f"{lab}: not in this project's data for {year_label(year)} "
                               f"(available: {', '.join(year_label(y) for y in have)}).")
     lg = ed.long
     sub = lg[(lg["measure"] == measure) & (lg["year"] == year) & (lg["level"] == "la")]
@@ -95,7 +95,8 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
     if missing:
         note += f" ({missing} without a value)"
     if moved:
-        note += f"; {len(moved)} LA(s) take a predecessor's value across a boundary change"
+        note += (f"; {plural(len(moved), 'LA')} {agree(len(moved), 'takes', 'take')} a predecessor's value across a "
+                 "boundary change")
     ids = sorted({str(s) for s in sub["source"].dropna().unique()})
     return ContextMeasure(measure, lab, unit, vals, year, ids, note + ".", moved=sorted(set(moved)))
 
@@ -130,7 +131,7 @@ def ratio_measure(num: ContextMeasure, den: ContextMeasure, scale: float, label:
     v[v.index.isin(mixed)] = np.nan
     note = f"{label}: {year_label(num.year)}, {int(v.notna().sum())} LAs"
     if mixed:
-        note += (f"; left out for {len(mixed)} LA(s) where only one of the two counts is a predecessor "
+        note += (f"; left out for {plural(len(mixed), 'LA')} where only one of the two counts is a predecessor "
                  f"authority's ({', '.join((names or {}).get(c, c) for c in mixed)})")
     return ContextMeasure(name, label, unit, v, num.year, sorted(set(num.source_ids) | set(den.source_ids)),
                           note + ".", moved=sorted(set(num.moved) & set(den.moved)))

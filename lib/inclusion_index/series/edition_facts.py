@@ -8,12 +8,23 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ..geography import EXCLUDED_FROM_RANKING
 from ..sources import load_registry
 from ..uncertainty import (
     UncertaintySettings,
     load_uncertainty_settings,
 )
-from .text import NA, fmt, label_years, md, ordinal, year_label, years_label
+from .text import (
+    NA,
+    and_join,
+    fmt,
+    label_years,
+    md,
+    ordinal,
+    unit_level,
+    year_label,
+    years_label,
+)
 
 # How each indicator reads inside a sentence, and its unit (labels only, no figures).
 PHRASES: dict[str, tuple[str, str]] = {
@@ -41,10 +52,28 @@ MEASURE_PHRASES: dict[str, str] = {
 }
 
 
-_EXTENDED_SUFFIXES = ("_rank_lo", "_rank_median", "_rank_hi", "_adjusted_score", "_adjusted_rank")
+# Measures that change what an indicator means from some year on (labels only, no figures):
+# what the measure is, and the measure it replaces, whose last England figure the caveat quotes.
+MEASURE_NOTES: dict[str, tuple[str, str]] = {
+    m: ("the sum of three termly rates (autumn, spring and summer, each over the January census "
+        "headcount) that Data to Insight derived from DfE's termly data, not an annual rate published by DfE",
+        m.replace("_termsum", ""))
+    for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
+              "excl_perm_rate_termsum_sen_support")
+}
 
 
-_EXTENDED_COLUMNS = ("overall_change_lo", "overall_change_hi", "improvement_significant", "adjustment_flag")
+# The same in a few words, for a table cell or a quoted finding.
+MEASURE_SHORT_NOTES: dict[str, str] = {m: "sum of three termly rates" for m in MEASURE_NOTES}
+
+
+_EXTENDED_SUFFIXES = ("_rank_lo", "_rank_median", "_rank_hi", "_adjusted_score", "_adjusted_rank",
+                      "_adjusted_rank_lo", "_adjusted_rank_hi", "_data_year")
+
+
+_EXTENDED_COLUMNS = ("overall_change_lo", "overall_change_hi", "improvement_significant", "adjustment_flag",
+                     "overall_change_score_from", "overall_change_score_to", "change_indicators_compared",
+                     "change_note")
 
 
 def la_table(ed, year: str | None = None) -> pd.DataFrame:
@@ -59,7 +88,8 @@ def la_table(ed, year: str | None = None) -> pd.DataFrame:
     t = ed.geography.set_index("la_code")[["la_name", "region"]].join(s, how="left")
     if y == ed.final_year:
         ext = ed.score_table_cached().set_index("la_code")
-        cols = [c for c in ext.columns if c.endswith(_EXTENDED_SUFFIXES) or c in _EXTENDED_COLUMNS]
+        cols = [c for c in ext.columns if (c.endswith(_EXTENDED_SUFFIXES) or c in _EXTENDED_COLUMNS)
+                and c not in t.columns]
         t = t.join(ext[cols], how="left")
     t.index.name = "la_code"
     return t.reset_index()
@@ -251,9 +281,137 @@ def axis_label(ed, indicator: str) -> str:
 
 
 def edition_header(ed) -> str:
-    """One Markdown line naming the edition, its index years and method."""
+    """One Markdown line naming the edition, its index years, method and LAs (and those left out)."""
+    cov = la_coverage(ed)
+    left = f" ({cov['excluded_short']})" if len(cov["excluded"]) else ""
     return md(f"Edition {year_label(ed.final_year)}: index years {years_label(ed.years)}; method: {ed.method.name}; "
-              f"{len(ed.geography)} local authorities.")
+              f"{len(ed.geography)} of England's {cov['n_england']} local authorities{left}.")
+
+
+def la_coverage(ed) -> dict:
+    """England's LAs in the final index year and the ones the edition leaves out.
+
+    ``n_england``: LAs in operation at the final year's January census, City of London and
+    Isles of Scilly included; ``excluded``: rows (la_code, la_name, ehc_plans, plans_year) for
+    the LAs the method keeps out of the ranking (geography.EXCLUDED_FROM_RANKING) with their
+    latest count of EHC plans up to that year; ``excluded_sentence``: why, in words;
+    ``excluded_short`` the same without the counts; ``unscored``: the edition's LAs without an overall score (la_code, la_name, flags).
+    """
+    if ed.ref is not None:
+        every = ed.ref.geography_for_year(ed.final_year, include_excluded=True)
+        gone = every[~every["la_code"].isin(ed.geography["la_code"])]
+        n_all = len(every)
+    else:  # an edition built without its LA reference: only the known exclusions can be named
+        gone = pd.DataFrame({"la_code": list(EXCLUDED_FROM_RANKING), "la_name": list(EXCLUDED_FROM_RANKING.values())})
+        n_all = len(ed.geography) + len(gone)
+    lg = ed.long
+    plans = lg[(lg["measure"] == "sen2_ehcp_total") & (lg["level"] == "la") & lg["la_code"].isin(gone["la_code"])
+               & (lg["year"] <= ed.final_year) & lg["value"].notna()].sort_values("year")
+    latest = plans.drop_duplicates("la_code", keep="last").set_index("la_code")
+    rows = [{"la_code": c, "la_name": n, "ehc_plans": float(latest["value"].get(c, np.nan)),
+             "plans_year": str(latest["year"].get(c, ""))} for c, n in zip(gone["la_code"], gone["la_name"], strict=True)]
+    excluded = pd.DataFrame(rows, columns=["la_code", "la_name", "ehc_plans", "plans_year"])
+    sentence = short = ""
+    if len(excluded):
+        names = and_join(list(excluded["la_name"]))
+        known = excluded["ehc_plans"].notna()
+        counts = ""
+        if known.all():
+            years = sorted(set(excluded["plans_year"]))
+            counts = (f": {and_join([fmt(v, 0) for v in excluded['ehc_plans']])} EHC plans respectively in "
+                      f"{years_label(years)}" if len(excluded) > 1 else
+                      f": {fmt(excluded['ehc_plans'].iloc[0], 0)} EHC plans in {year_label(years[0])}")
+        short = f"{names} {'are' if len(excluded) > 1 else 'is'} too small to score"
+        sentence = (f"{short}{counts}, too few pupils for rates that mean anything, so the method leaves "
+                    f"{'them' if len(excluded) > 1 else 'it'} out (docs/METHOD.md)")
+    t = ed.headline().scores
+    geo = ed.geography.set_index("la_code")
+    uns = t.index[~t["scored"].fillna(False).astype(bool)] if "scored" in t else pd.Index([])
+    unscored = pd.DataFrame({"la_code": list(uns), "la_name": [geo["la_name"].get(c, c) for c in uns],
+                             "flags": [plain_codes(ed, t["flags"].get(c, "")) if "flags" in t else "" for c in uns]})
+    return {"n_england": n_all, "n_edition": len(ed.geography), "excluded": excluded,
+            "excluded_sentence": sentence, "excluded_short": short, "unscored": unscored}
+
+
+def plain_codes(ed, text: object) -> str:
+    """Free text (flags, scoring notes) for readers: indicator codes become their short names and
+    year keys become '2016/17'."""
+    out = label_years(str(text if text is not None and not (isinstance(text, float) and np.isnan(text)) else ""))
+    names = indicator_meta(ed)["short_name"].to_dict()
+    for code in sorted(names, key=len, reverse=True):
+        out = re.sub(rf"\b{re.escape(code)}\b", str(names[code]), out)
+    return out
+
+
+def measure_name(measure: str) -> str:
+    """A measure's plain name from data/registry/measures (its description's first clause)."""
+    from ..harmonise import measures_table
+
+    try:
+        desc = measures_table().set_index("measure")["description"].to_dict()
+    except Exception:  # a broken registry is reported by the loaders; a caveat table just shows the code
+        desc = {}
+    d = _first_clause(str(desc.get(measure, "")))
+    d = re.sub(r"\s*\((?:numerator|denominator)[^)]*\)\s*$", "", d)
+    if not d:
+        return measure
+    return d + (f", {MEASURE_SHORT_NOTES[measure]}" if measure in MEASURE_SHORT_NOTES else "")
+
+
+def _first_clause(text: str) -> str:
+    """Text up to the first ';' outside parentheses."""
+    depth = 0
+    for k, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == ";" and depth == 0:
+            return text[:k].strip()
+    return text.strip()
+
+
+def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | None = None) -> list[str]:
+    """Sentences for the indicators whose measure this year is in MEASURE_NOTES: what the
+    measure is and that it does not compare with the measure it replaced (with that measure's
+    last England figures). Indicators sharing a note share a sentence."""
+    lg = ed.long
+    keep = set(indicators) if indicators is not None else None
+    groups: dict[tuple[str, str, str], list] = {}
+    for r in indicator_years(ed, year).itertuples():
+        if r.measure not in MEASURE_NOTES or r.las_with_value == 0 or (keep is not None and r.indicator not in keep):
+            continue
+        what, old = MEASURE_NOTES[r.measure]
+        nat = lg[(lg["measure"] == old) & (lg["level"] == "national") & lg["value"].notna()
+                 & (lg["year"] <= str(r.data_year))].sort_values("year")
+        last = (str(nat["year"].iloc[-1]), float(nat["value"].iloc[-1])) if len(nat) else None
+        groups.setdefault((what, str(r.data_year), last[0] if last else ""), []).append((r, last))
+    out = []
+    for (what, data_year, last_year), rows in groups.items():
+        one = len(rows) == 1
+        names = and_join([r.phrase for r, _ in rows])
+        head = f"{names[:1].upper()}{names[1:]} ({year_label(data_year)}) {'is' if one else 'are each'} {what}"
+        if not last_year:
+            out.append(head + ".")
+            continue
+        figures = and_join([f"{fmt(v, 2 if abs(v) < 1 else 1)}" for _, (_, v) in rows])
+        out.append(f"{head}, so {'it is' if one else 'they are'} not directly comparable with the annual rates in "
+                   f"this project's data, which end in {year_label(last_year)} (England {figures}"
+                   f"{unit_level(rows[0][0].phrase_unit)} that year): a difference between the two mixes the "
+                   "change of measure with any real change.")
+    return out
+
+
+def data_years_compared(ed, indicators: Iterable[str]) -> list[tuple[list[str], str, str]]:
+    """For the edition's first and final index years: ([short names], first data year, final
+    data year) for the given indicators, grouped by their pair of data years."""
+    v = ed.values
+    meta = indicator_meta(ed)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for i in indicators:
+        dy = []
+        for y in (ed.first_year, ed.final_year):
+            d = v.loc[(v["indicator"] == i) & (v["index_year"] == y), "data_year"].dropna()
+            dy.append(str(d.iloc[0]) if len(d) else "")
+        groups.setdefault((dy[0], dy[1]), []).append(str(meta.loc[i, "short_name"]))
+    return [(names, a, b) for (a, b), names in groups.items()]
 
 
 def la_name(ed, code: str) -> str:

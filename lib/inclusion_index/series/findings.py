@@ -8,7 +8,10 @@ import pandas as pd
 from ..extended import adjustment_for
 from .context import context_measure
 from .edition_facts import (
+    MEASURE_SHORT_NOTES,
     change_range,
+    indicator_source_ids,
+    la_coverage,
     la_table,
     range_label,
     rank_words,
@@ -16,11 +19,11 @@ from .edition_facts import (
     uncertainty_settings,
 )
 from .models import effect_text, spread
-from .part import IndicatorFacts, has_values
-from .part_conclusions import improvement_frame
+from .part import IndicatorFacts, estimate_note, estimated, has_values
+from .part_conclusions import chance_sentence, headline_same, improvement_frame
 from .part_exclusions import exclusions
 from .part_placement import placement
-from .text import dp_for_step, fmt, iod_label, nice_step, unit_level, year_label, years_label
+from .text import agree, dp_for, dp_for_step, fmt, iod_label, nice_step, unit_level, year_label, years_label
 
 
 def findings(ed) -> list[dict]:
@@ -39,13 +42,17 @@ def findings(ed) -> list[dict]:
     top, bot = scored.iloc[0], scored.iloc[-1]
     settings = uncertainty_settings()
     rl = range_label()
+    cov = la_coverage(ed)
+    of = f"the {len(scored)} LAs ranked" + (f" (of England's {cov['n_england']}: {cov['excluded_short']})"
+                                            if cov["excluded_short"] else "")
     mc_src = f"{index_src}; rank ranges from {settings.n_draws} Monte Carlo runs (docs/UNCERTAINTY.md)"
-    add(f"{top['la_name']} has the highest overall score of {len(scored)} LAs on the SEND inclusion index in {yl}, "
+    add(f"{top['la_name']} has the highest overall score of {of} on the SEND inclusion index in {yl}, "
         f"{fmt(top['overall_score'])} out of 100, and ranks "
         f"{rank_words(top['overall_rank'], top.get('overall_rank_lo'), top.get('overall_rank_hi'))}.",
         top["overall_score"], yl, mc_src)
-    add(f"{bot['la_name']} has the lowest overall score of {len(scored)} LAs in {yl}, {fmt(bot['overall_score'])}, "
-        f"and ranks {rank_words(bot['overall_rank'], bot.get('overall_rank_lo'), bot.get('overall_rank_hi'))}.",
+    add(f"{bot['la_name']} has the lowest overall score of the {len(scored)} LAs ranked in {yl}, "
+        f"{fmt(bot['overall_score'])}, and ranks "
+        f"{rank_words(bot['overall_rank'], bot.get('overall_rank_lo'), bot.get('overall_rank_hi'))}.",
         bot["overall_score"], yl, mc_src)
     if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
         width = (scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64")
@@ -62,29 +69,48 @@ def findings(ed) -> list[dict]:
         r = imp.iloc[0]
         yrs = f"{year_label(ed.first_year)} to {yl}"
         verdict = ("beyond uncertainty" if r["significant"] else "though within uncertainty")
-        add(f"{r['la_name']} is the most improved LA from {yrs}, up {fmt(r['change'])} points over the "
-            f"{int(r['indicators_compared'])} indicators published in both years ({rl} "
-            f"{change_range(r['change_lo'], r['change_hi'])}, {verdict}).", r["change"], yrs, mc_src)
-        k = int(imp["significant"].sum())
-        add(f"{k} of the {len(imp)} LAs compared improved beyond uncertainty from {yrs}: the {rl} of their change "
-            f"in overall score, over {settings.n_draws} Monte Carlo runs, lies above zero.", k, yrs, mc_src)
+        n_ind = int(r["indicators_compared"])
+        compared = list(imp.attrs.get("indicators_compared", []))
+        imp_ids = sorted({sid for y in (ed.first_year, ed.final_year) for i in compared
+                          for sid in indicator_source_ids(ed, i, y)})
+        imp_src = (f"SEND inclusion index ({ed.method.name}) re-scored on the indicators of both years, from "
+                   f"{short_citation(imp_ids)}; change ranges from {settings.n_draws} Monte Carlo runs "
+                   "(docs/UNCERTAINTY.md)")
+        same = headline_same(imp)
+        add(f"{r['la_name']} is the most improved LA from {yrs}, up {fmt(r['change'])} points when both years are "
+            f"scored on only the {n_ind} indicators published in both (from {fmt(r['score_early'])} to "
+            f"{fmt(r['score_late'])}; {rl} {change_range(r['change_lo'], r['change_hi'])}, {verdict})"
+            + ("." if same else f"; these like-for-like scores differ from its headline scores "
+               f"({fmt(r['headline_early'])} in {year_label(ed.first_year)}, {fmt(r['headline_late'])} in {yl})."),
+            r["change"], yrs, imp_src)
+        k, m = int(imp["significant"].sum()), int(imp["declined_significant"].sum())
+        chance, _ = chance_sentence(len(imp), k, m, settings)
+        add(f"{k} of the {len(imp)} LAs compared improved beyond uncertainty from {yrs}, and {m} fell beyond "
+            f"uncertainty: the {rl} of their change in overall score, over {settings.n_draws} Monte Carlo runs, lies "
+            f"wholly above (or below) zero. {chance}", k, yrs, imp_src)
     for i in ("excl_fixed_ehcp", "assess_ehcp_share", "place_indep_nmss", "att_ks4_a8_ehcp"):
         if i not in ind.t.index or not has_values(t, i):
             continue
-        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i))
-        eng = ind.england(i)
-        e = f"; {ind.england_text(i, s['dp'])}" if np.isfinite(eng) else ""
-        add(f"Across LAs, {ind.phrase(i)} ranges from {fmt(s['min'], s['dp'])}{unit_level(ind.unit(i))} in "
-            f"{s['lowest']} to {fmt(s['max'], s['dp'])}{unit_level(ind.unit(i))} in {s['highest']} "
-            f"({year_label(ind.year(i))}{e}).", s["max"], year_label(ind.year(i)),
+        # an estimate set for a suppressed small count is never named as the lowest or highest
+        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i), estimated=estimated(ed, t, i),
+                   estimate_note=estimate_note(ed, i))
+        u = unit_level(ind.unit(i))
+        k = s["n_estimated"]
+        among = (f" among the {s['n_published']} LAs with a published figure ({k} more "
+                 f"{agree(k, 'has', 'have')} only an estimate from a suppressed count)" if k else "")
+        measure = str(ind.t.loc[i, "measure"])
+        kind = (f" The rate is a {MEASURE_SHORT_NOTES[measure]}, not directly comparable with the annual rates of "
+                "earlier editions." if measure in MEASURE_SHORT_NOTES else "")
+        add(f"Across LAs, {ind.phrase(i)} ranges from {fmt(s['min'], s['dp'])}{u} in {s['lowest']} to "
+            f"{fmt(s['max'], s['dp'])}{u} in {s['highest']}{among} ({year_label(ind.year(i))}; "
+            f"{ind.england_text(i, s['dp'])}).{kind}", s["max"], year_label(ind.year(i)),
             short_citation(ind.t.loc[i, "source_ids"]))
     pl = placement(ed)
     for key in ("place_state_special_supply", "place_state_special_idaci"):
         m = pl.models.get(key)
         if m:
-            ctx = [sid for c in pl.measures for sid in context_measure(ed, c).source_ids]
-            add(m.sentence(), m.term(m.x[0])["per_step"], yl,
-                short_citation([*ind.t.loc["place_state_special", "source_ids"], *ctx]))
+            # cite the data this model uses: the indicator and its own predictors only
+            add(m.sentence(), m.term(m.x[0])["per_step"], yl, short_citation(m.source_ids))
     share = pl.numbers.get("place_state_special_between_region_share")
     if share is not None and np.isfinite(share):
         add(f"Regions account for {fmt(share * 100, 0)}% of the variation between LAs in the share of EHC plans in "
@@ -112,17 +138,26 @@ def findings(ed) -> list[dict]:
     if "idaci" in ex.models:
         m = ex.models["idaci"]
         i = m.y.removesuffix("_value")
-        ctx = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
-        add(m.sentence(), m.term("idaci")["per_step"], year_label(ind.year(i)),
-            short_citation([*ind.t.loc[i, "source_ids"], *ctx]))
+        add(m.sentence(), m.term("idaci")["per_step"], year_label(ind.year(i)), short_citation(m.source_ids))
     return out
 
 
+def number_text(x: float) -> str:
+    """A finding's number as text: counts without decimals, other figures to sensible places."""
+    x = float(x)
+    if np.isfinite(x) and x == round(x):
+        return fmt(x, 0)
+    return fmt(x, max(1, dp_for(x)))
+
+
 def findings_table(ed, items: list[dict] | None = None) -> pd.DataFrame:
-    """The findings as a display table (Finding, Number, Years, Source)."""
+    """The findings as a display table (Finding, Number, Years, Source); numbers as text, so a
+    count never shows decimals."""
     items = items if items is not None else findings(ed)
-    return pd.DataFrame(items, columns=["text", "number", "years", "source"]).rename(
+    out = pd.DataFrame(items, columns=["text", "number", "years", "source"]).rename(
         columns={"text": "Finding", "number": "Number", "years": "Years", "source": "Source"})
+    out["Number"] = out["Number"].map(number_text)
+    return out
 
 
 def findings_markdown(ed, items: list[dict] | None = None) -> str:

@@ -14,7 +14,7 @@ from ..uncertainty import (
 )
 from .edition_facts import uncertainty_settings
 from .part import IndicatorFacts, Part
-from .text import dp_for, fmt, sentence_case, unit_level, year_label
+from .text import agree, dp_for, fmt, level_label, plural, sentence_case, unit_level, year_label
 
 # How a cohort measure standing in for a missing denominator reads in a sentence (labels only).
 COHORT_PHRASES: dict[str, str] = {
@@ -78,8 +78,8 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
     chance = "fewer than one" if expected < 1 else f"about {fmt(expected, 0)}"
     nums = {"n": n, "outside": len(outside), "more": more, "less": less, "phi": float(a["phi"]),
             "tau2": float(a["tau2"]), "od_outside": np.nan}
-    out = [f"{sentence_case(ind.phrase(i))} ({year_label(f['data_year'].iloc[0])}): {len(outside)} of the {n} LAs lie "
-           f"outside the {top:.1%} limits around England's figure pooled over these LAs "
+    out = [f"{sentence_case(ind.phrase(i))} ({year_label(f['data_year'].iloc[0])}): {len(outside)} of the {n} LAs "
+           f"{agree(len(outside), 'lies', 'lie')} outside the {level_label(top)} limits around England's figure pooled over these LAs "
            f"({fmt(a['target'], max(dp, dp_for(a['target'])))}{u}); {more} more and {less} less inclusive than "
            "England. Chance alone "
            f"would put {chance} there."]
@@ -92,8 +92,8 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
             listed = ": " + "; ".join(f"{r.la_name} ({getattr(r, f'od_direction_{key}')})" for r in od.itertuples())
         out.append(f"But LAs vary {fmt(a['phi'], 1)} times as much as chance alone would make them (the "
                    "overdispersion φ; 1 = chance alone), so a point outside the solid limits is not by itself "
-                   f"unusual. Allowing for that ordinary variation between LAs (dashed limits), {len(od)} LA(s) "
-                   f"stand out{listed}.")
+                   f"unusual. Allowing for that ordinary variation between LAs (dashed limits), "
+                   f"{plural(len(od), 'LA')} {agree(len(od), 'stands', 'stand')} out{listed}.")
     else:
         out.append(f"The LAs vary about as much as chance alone would make them (overdispersion φ "
                    f"{fmt(a['phi'], 2)}, not more than chance allows), so the limits need no widening.")
@@ -108,8 +108,8 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
         if len(r):
             r = r.iloc[0]
             where = r[f"flag_{key}"]
-            state = (f"within the {top:.1%} limits" if where == "within" else
-                     f"{where} the {top:.1%} limits ({r[f'direction_{key}']} than England)")
+            state = (f"within the {level_label(top)} limits" if where == "within" else
+                     f"{where} the {level_label(top)} limits ({r[f'direction_{key}']} than England)")
             od_state = ""
             if od_col in f and a["tau2"] > 0:
                 w2 = r[od_col]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..geography import region_order
-from .text import dp_for, dp_for_step, fmt, nice_step, sentence_case, unit_diff, unit_level
+from .text import agree, dp_for, dp_for_step, fmt, nice_step, plural, sentence_case, unit_diff, unit_level
 
 
 @dataclass
@@ -26,6 +26,8 @@ class OLSResult:
     coefs: pd.DataFrame  # term, label, coef, ci_low, ci_high, p_value, step, per_step, per_step_low, per_step_high
     data: pd.DataFrame
     model: object = field(repr=False, default=None)
+    # registry ids of the data behind y and every x, set by the part that fits it (findings cite them)
+    source_ids: list[str] = field(default_factory=list)
 
     def term(self, name: str) -> pd.Series:
         return self.coefs.set_index("term").loc[name]
@@ -61,6 +63,8 @@ class OLSResult:
         out = pd.DataFrame({
             "Outcome": _cap(self.labels[self.y]),
             "Predictor": t["label"].map(_cap),
+            "Taking into account": [_cap(_and([self.labels[o] for o in self.x if o != term]))
+                                    or "Nothing else (one predictor)" for term in t["term"]],
             "Step": t["step"],
             "Effect of one step": t["per_step"],
             "95% CI low": t["per_step_low"],
@@ -72,27 +76,41 @@ class OLSResult:
         return out.reset_index(drop=True)
 
 
+def _magnitude(v: float, dp: int) -> str | None:
+    """|v| with ``dp`` decimals, or up to two more when it would round to 0; None when it is 0."""
+    for d in (dp, dp + 1, dp + 2):
+        if round(abs(v), d) != 0:
+            return fmt(abs(v), d)
+    return None
+
+
 def effect_text(eff: float, lo: float, hi: float, unit: str = "") -> str:
     """'1.2 points higher (95% CI 0.4 to 2.0 points higher)', saying when the CI spans 0.
 
-    ``unit`` is a difference suffix (:func:`unit_diff`).
+    ``unit`` is a difference suffix (:func:`unit_diff`). A figure that rounds to zero gets more
+    decimals, never '0.00 points lower'.
     """
     dp = 2 if max(abs(lo), abs(hi), abs(eff)) < 1 else 1
 
     def word(v: float) -> str:
-        return f"{fmt(abs(v), dp)}{unit} {'higher' if v >= 0 else 'lower'}"
+        m = _magnitude(v, dp)
+        return f"{m}{unit} {'higher' if v >= 0 else 'lower'}" if m else "no different"
 
     if lo < 0 < hi:
         ci = f"95% CI from {word(lo)} to {word(hi)}: no clear difference"
     elif hi <= 0:
-        ci = f"95% CI {fmt(abs(hi), dp)} to {fmt(abs(lo), dp)}{unit} lower"
+        ci = f"95% CI {_magnitude(hi, dp) or '0'} to {_magnitude(lo, dp) or '0'}{unit} lower"
     else:
-        ci = f"95% CI {fmt(lo, dp)} to {fmt(hi, dp)}{unit} higher"
+        ci = f"95% CI {_magnitude(lo, dp) or '0'} to {_magnitude(hi, dp) or '0'}{unit} higher"
     return f"{word(eff)} ({ci})"
 
 
-MODEL_COLUMNS = ["Outcome", "Predictor", "Step", "Effect of one step", "95% CI low", "95% CI high", "p-value",
+MODEL_COLUMNS = ["Outcome", "Predictor", "Taking into account", "Step", "Effect of one step", "95% CI low", "95% CI high", "p-value",
                  "R²", "LAs"]
+
+
+def _and(labels: list[str]) -> str:
+    return " and ".join(str(x).removeprefix("the ") for x in labels)
 
 
 def _cap(phrase: str) -> str:
@@ -142,13 +160,18 @@ def models_table(models: Iterable[OLSResult | None]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+REGION_TABLE_COLUMNS = {"region": "Region", "n": "LAs", "mean": "Mean", "median": "Median", "min": "Lowest",
+                        "max": "Highest", "sd": "Standard deviation"}
+
+
 def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", label: str | None = None,
                      unit: str = "") -> dict:
     """How much of the variation between LAs lies between regions (one-way ANOVA).
 
     Returns numbers (``between_share`` = R² of value ~ region, i.e. eta squared;
     ``within_share``; F test ``f`` and ``p_value``; ``n``; ``n_regions``; SDs), a per-region
-    ``table`` (n, mean, median, min, max, sd, in region order) and a ``sentence``.
+    display ``table`` (Region, LAs, Mean, Median, Lowest, Highest, Standard deviation, in region
+    order) and a ``sentence``.
     """
     import statsmodels.formula.api as smf
 
@@ -160,7 +183,7 @@ def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", 
     order = [r for r in region_order() if r in per.index] + [r for r in per.index if r not in region_order()]
     per = per.reindex(order)
     per.index.name = "region"
-    out["table"] = per.reset_index()
+    out["table"] = per.reset_index().rename(columns=REGION_TABLE_COLUMNS)
     if len(d) < 10 or out["n_regions"] < 2:
         out.update(between_share=np.nan, within_share=np.nan, f=np.nan, p_value=np.nan,
                    sentence=f"Too few LAs have a value of {lab} to compare regions.")
@@ -183,25 +206,44 @@ def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", 
     return out
 
 
+def _range_text(v: pd.Series, dp: int, u: str) -> str:
+    lo, hi = float(v.min()), float(v.max())
+    return f"{fmt(lo, dp)}{u}" if fmt(lo, dp) == fmt(hi, dp) else f"{fmt(lo, dp)}{u} to {fmt(hi, dp)}{u}"
+
+
 def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: int | None = None, *,
-           ratio: bool = True) -> dict:
+           ratio: bool = True, estimated: pd.Series | None = None, estimate_note: str = "") -> dict:
     """Range across LAs with the highest and lowest LA, quartiles and a sentence.
 
-    ``label`` is a noun phrase ("the share of ..."), ``unit`` as in :func:`unit_level`.
+    ``label`` is a noun phrase ("the share of ..."), ``unit`` as in :func:`unit_level`. With
+    ``estimated`` (a mask aligned to ``values``), LAs whose value is only an estimate (a
+    suppressed small count set to its midpoint) are never named as the highest or lowest: the
+    range is over the published values, the quartiles over all, and the sentence says so.
     """
-    v = pd.Series(values.to_numpy(dtype="float64"), index=names.to_numpy()).dropna()
+    est = (pd.Series(estimated.to_numpy(dtype=bool), index=names.to_numpy()) if estimated is not None
+           else pd.Series(False, index=names.to_numpy()))
+    v_all = pd.Series(values.to_numpy(dtype="float64"), index=names.to_numpy())
+    keep = v_all.notna()
+    v_all, est = v_all[keep], est[keep.to_numpy()]
+    v = v_all[~est.to_numpy()]
     if v.empty:
         return {"n": 0, "sentence": f"No LA has a value of {label}."}
-    dp = dp_for(v) if dp is None else dp
+    dp = dp_for(v_all) if dp is None else dp
     u = unit_level(unit)
     hi, lo = v.idxmax(), v.idxmin()
-    d = {"n": len(v), "min": float(v.min()), "max": float(v.max()), "median": float(v.median()),
-         "q1": float(v.quantile(0.25)), "q3": float(v.quantile(0.75)), "highest": str(hi), "lowest": str(lo),
-         "dp": dp}
+    d = {"n": len(v_all), "n_published": len(v), "n_estimated": int(est.sum()), "min": float(v.min()),
+         "max": float(v.max()), "median": float(v_all.median()), "q1": float(v_all.quantile(0.25)),
+         "q3": float(v_all.quantile(0.75)), "highest": str(hi), "lowest": str(lo), "dp": dp}
     d["ratio"] = d["max"] / d["min"] if d["min"] > 0 else np.nan
     times = (f", {fmt(d['ratio'])} times the lowest" if ratio and np.isfinite(d["ratio"]) and d["ratio"] >= 1.5
              and d["min"] >= 10 ** -dp else "")
+    among = ""
+    if d["n_estimated"]:
+        among = (f" among the {d['n_published']} LAs with a published figure ({plural(d['n_estimated'], 'LA')} "
+                 f"{agree(d['n_estimated'], 'has', 'have')} only an estimate"
+                 + (f" from {estimate_note}" if estimate_note else " from a suppressed count") + ": "
+                 + _range_text(v_all[est.to_numpy()], dp, u) + ")")
     d["sentence"] = (f"{sentence_case(label)} ranges from {fmt(d['min'], dp)}{u} in {lo} to {fmt(d['max'], dp)}{u} in "
-                     f"{hi}{times}; the middle half of the {d['n']} LAs lie between {fmt(d['q1'], dp)}{u} and "
-                     f"{fmt(d['q3'], dp)}{u} (median {fmt(d['median'], dp)}{u}).")
+                     f"{hi}{times}{among}; the middle half of {'all ' if among else 'the '}{d['n']} LAs lie between "
+                     f"{fmt(d['q1'], dp)}{u} and {fmt(d['q3'], dp)}{u} (median {fmt(d['median'], dp)}{u}).")
     return d

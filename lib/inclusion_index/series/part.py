@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -38,7 +39,8 @@ class Part:
     """What one part of the series found: sentences by section, tables, numbers, models, chart data.
 
     ``data`` has one row per LA with the values the part's charts use; ``frames`` holds
-    other chart data; ``measures`` lists the context measures used (for ``data_caveats``).
+    other chart data; ``measures`` lists the context measures used, as ContextMeasure objects
+    (with the year each used) or measure codes (for ``data_caveats``).
     """
 
     key: str
@@ -51,7 +53,7 @@ class Part:
     data: pd.DataFrame = field(default_factory=pd.DataFrame)
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    measures: list[str] = field(default_factory=list)
+    measures: list[ContextMeasure | str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
 
     def say(self, section: str, *sentences: str) -> None:
@@ -112,8 +114,8 @@ class IndicatorFacts:
         if not kind:
             return "no England figure in the data"
         text = f"England {fmt(e, max(dp, dp_for(e)))}{unit_level(self.unit(i))}"
-        return text if kind == "published" else (text + " pooled from the LA figures (no published England "
-                                                         "figure in this project's data)")
+        return text if kind == "published" else (text + " pooled from the LA figures, for want of a published "
+                                                         "England figure in this project's data")
 
     def axis(self, i: str) -> str:
         u = self.unit(i)
@@ -133,6 +135,18 @@ def estimated(ed, t: pd.DataFrame, indicator: str, year: str | None = None) -> p
     sub = v[(v["index_year"] == y) & (v["indicator"] == indicator)]
     codes = set(sub.loc[sub["flag"].str.contains("imputed", regex=False), "la_code"])
     return t["la_code"].isin(codes).set_axis(t.index)
+
+
+def estimate_note(ed, indicator: str, year: str | None = None) -> str:
+    """'a suppressed count of 1 or 2 exclusions' from the values' imputed flags ('' if none)."""
+    v = ed.values
+    y = year or ed.final_year
+    flags = v.loc[(v["index_year"] == y) & (v["indicator"] == indicator), "flag"]
+    for f in flags[flags.str.contains("imputed", regex=False)]:
+        m = re.search(r"suppressed count \(([^)]+)\)", f)
+        if m:
+            return f"a suppressed count of {m.group(1)}"
+    return ""
 
 
 def unpublished_sentence(ind: IndicatorFacts, i: str, year: str) -> str:
@@ -194,8 +208,10 @@ def _highlight_sentences(ed, code: str | None, t: pd.DataFrame, ind: IndicatorFa
             out.append(f"{r['la_name']}: {ind.phrase(i)} is not available for {year_label(ind.year(i))}.")
             continue
         dp = dp_for(t[f"{i}_value"])
+        est = bool(estimated(ed, t[t["la_code"] == code], i).any())
         out.append(f"{r['la_name']}: {ind.phrase(i)} is {fmt(v, dp)}{unit_level(ind.unit(i))} in "
-                   f"{year_label(ind.year(i))} ({ind.england_text(i, dp)}).")
+                   f"{year_label(ind.year(i))}" + (f", an estimate from {estimate_note(ed, i) or 'a suppressed count'}"
+                                                   if est else "") + f" ({ind.england_text(i, dp)}).")
     return out
 
 

@@ -26,7 +26,7 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
     ind = IndicatorFacts(ed)
     dep = deprivation(ed)
     ehcp_pct = context_measure(ed, "lait_ehcp_pct_pupils", year=ed.final_year)
-    p.measures = [dep.measure, ehcp_pct.measure]
+    p.measures = [dep, ehcp_pct]
     d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": ehcp_pct})
     p.data = d
     inds = area_indicators(ed, "assessment")
@@ -60,6 +60,7 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
     if dep.available:
         m = ols(d, col, "idaci", labels=labels, units=units)
         if m:
+            m.source_ids = [*ind.t.loc[a, "source_ids"], *dep.source_ids]
             p.models["deprivation"] = m
             p.say("deprivation", m.sentence())
     outcomes = [i for i in ("att_ks2_rwm_ehcp", "att_ks4_a8_ehcp", "att_ks4_p8_ehcp", "excl_fixed_ehcp",
@@ -74,6 +75,7 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
         m = ols(d, f"{o}_value", col, labels=lab, units=u)
         if m is None:
             continue
+        m.source_ids = [*ind.t.loc[o, "source_ids"], *ind.t.loc[a, "source_ids"]]
         p.models[f"outcome_{o}"] = m
         p.say("outcomes", m.sentence())
         rows.append(m)
@@ -81,14 +83,15 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
         if dep.available:
             m2 = ols(d, f"{o}_value", [col, "idaci"], labels=lab, units=u)
             if m2:
+                m2.source_ids = [*m.source_ids, *dep.source_ids]
                 p.models[f"outcome_{o}_idaci"] = m2
                 rows.append(m2)
     p.tables["outcomes"] = models_table(rows)
     p.tables["models"] = models_table(p.models.values())
     if rows:
         p.say("outcomes", "The outcomes are those the index uses for this index year (KS2, KS4 and exclusions "
-              "from the previous academic year); in the table, rows with two predictors take deprivation into "
-              "account.")
+              "from the previous academic year); in the table, the column \"Taking into account\" says which rows "
+              "come from models that also take deprivation into account.")
     funnel_section(p, ed, ind, inds, check_highlight(ed, highlight)[0])
     adjusted_section(p, ed, t, "assessment")
     highlight_section(p, ed, highlight, t, ind, inds)

@@ -28,7 +28,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
     ks4_all = context_measure(ed, "ks4raw_pupils_all", year=ks4_year)
     ks4_share = ratio_measure(ks4_e, ks4_all, 100.0, "Pupils with an EHC plan as % of the KS4 cohort", "%",
                               names=dict(zip(t["la_code"], t["la_name"], strict=True)))
-    p.measures = [dep.measure, cohort.measure, ks4_e.measure, ks4_all.measure]
+    p.measures = [dep, cohort, ks4_e, ks4_all]
     d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": cohort, "ks4_ehcp_pupils": ks4_e,
                            "ks4_ehcp_share": ks4_share})
     p.data = d
@@ -63,12 +63,15 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
             break
         m = ols(d, f"{i}_value", xs, labels=labels, units=units)
         if m:
+            m.source_ids = [*ind.t.loc[i, "source_ids"], *cohort.source_ids, *dep.source_ids]
             p.models[i] = m
             p.say("models", *(m.sentence(x) for x in xs))
         if i.startswith("att_ks4") and ks4_share.available:
             xs4 = ["ks4_ehcp_share"] + (["idaci"] if dep.available else [])
             m4 = ols(d, f"{i}_value", xs4, labels=labels, units=units)
             if m4:
+                m4.source_ids = [*ind.t.loc[i, "source_ids"], *ks4_share.source_ids,
+                                 *(dep.source_ids if dep.available else [])]
                 p.models[f"{i}_ks4share"] = m4
                 p.say("models", m4.sentence("ks4_ehcp_share"))
     for i in [i for i in avail if "neet" in i]:
@@ -81,6 +84,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         if dep.available:
             m = ols(d, f"{i}_value", "idaci", labels=labels, units=units)
             if m:
+                m.source_ids = [*ind.t.loc[i, "source_ids"], *dep.source_ids]
                 p.models[i] = m
                 p.say("neet", m.sentence())
     p.tables["models"] = models_table(p.models.values())

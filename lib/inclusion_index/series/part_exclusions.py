@@ -6,11 +6,20 @@ import pandas as pd
 
 from .adjusted import adjusted_section
 from .context import context_measure, deprivation
-from .edition_facts import check_highlight, la_table
+from .edition_facts import check_highlight, la_table, measure_caveats
 from .funnels import funnel_section
 from .models import models_table, ols, region_variation, spread
-from .part import IndicatorFacts, Part, context_frame, highlight_section, la_list, published_indicators
-from .text import iod_label, year_label
+from .part import (
+    IndicatorFacts,
+    Part,
+    context_frame,
+    estimate_note,
+    estimated,
+    highlight_section,
+    la_list,
+    published_indicators,
+)
+from .text import carried_forward, iod_label, year_label
 
 
 def exclusions(ed, highlight: str | int | None = None) -> Part:
@@ -21,27 +30,36 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
     inds, avail = published_indicators(p, ed, t, ind, "exclusions")
     dep = deprivation(ed)
     semh = context_measure(ed, "sen2_semh_pct_ehcp")
-    p.measures = [dep.measure, semh.measure]
+    p.measures = [dep, semh]
     d = context_frame(t, {"idaci": dep, "semh_pct": semh})
     p.data = d
     p.labels = {f"{i}_value": ind.axis(i) for i in inds} | {"idaci": dep.label,
                                                             "semh_pct": "EHC plans with SEMH as primary need (%)"}
     rows = []
     for i in avail:
+        est = estimated(ed, t, i)
         # no "x times the lowest": the lowest rates are often imputed small counts
-        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i), ratio=False)
+        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i), ratio=False, estimated=est,
+                   estimate_note=estimate_note(ed, i))
         p.say("summary", f"{s['sentence']} Data year {year_label(ind.year(i))}; {ind.england_text(i, s['dp'])}.")
-        rows.append({"Indicator": ind.short(i), "Data year": year_label(ind.year(i)), "England": ind.england(i),
+        eng, kind = ind.england_best(i)
+        rows.append({"Indicator": ind.short(i), "Data year": year_label(ind.year(i)), "England": eng,
+                     "England figure": kind or "none in the data",
                      "Lowest LA": s["lowest"], "Lowest": s["min"], "Median": s["median"],
-                     "Highest LA": s["highest"], "Highest": s["max"], "LAs": s["n"]})
-        p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
-        if ind.t.loc[i, "note"]:
-            p.say("summary", f"{ind.short(i)}: {ind.t.loc[i, 'note']}.")
+                     "Highest LA": s["highest"], "Highest": s["max"], "LAs": s["n"],
+                     "Estimates (not named)": s["n_estimated"]})
+        p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"],
+                          f"{i}_n_estimated": s["n_estimated"]})
+        c = carried_forward(ind.t.loc[i, "note"])
+        if c:
+            p.say("summary", f"{ind.short(i)}: the {c[0]} figures are used, carried forward ({c[1]}).")
+    p.say("summary", *measure_caveats(ed, indicators=avail))
     imputed = ed.values[(ed.values["index_year"] == ed.final_year) & ed.values["indicator"].isin(avail)
                         & ed.values["flag"].str.contains("imputed", regex=False)]
     if len(imputed):
         p.say("summary", f"{len(imputed)} LA values are small suppressed counts set to the midpoint of their "
-              "possible range (flagged in the scores table), so the LAs with the fewest exclusions stay in.")
+              "possible range (flagged in the scores table), so the LAs with the fewest exclusions stay in the "
+              "index; they are never named as the lowest or highest.")
     p.tables["summary"] = pd.DataFrame(rows)
     p.say("context", dep.note, semh.note)
     if not avail:
@@ -53,8 +71,9 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
     main = avail[0]
     col = f"{main}_value"
     p.numbers["main_indicator"] = main  # type: ignore[assignment]
-    p.tables["highest"] = la_list(t, col, ind.axis(main), ascending=False)
-    p.tables["lowest"] = la_list(t, col, ind.axis(main), ascending=True)
+    est = estimated(ed, t, main)
+    p.tables["highest"] = la_list(t, col, ind.axis(main), ascending=False, estimate=est)
+    p.tables["lowest"] = la_list(t, col, ind.axis(main), ascending=True, estimate=est)
     rv = region_variation(t, col, label=ind.phrase(main), unit=ind.unit(main))
     p.tables["regions"] = rv["table"]
     p.numbers["between_region_share"] = rv["between_share"]
@@ -65,6 +84,7 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
     if dep.available:
         m = ols(d, col, "idaci", labels=labels, units=units)
         if m:
+            m.source_ids = [*ind.t.loc[main, "source_ids"], *dep.source_ids]
             p.models["idaci"] = m
             p.say("context", m.sentence())
             if dep.year != ind.year(main):
@@ -73,6 +93,7 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
     if semh.available:
         m = ols(d, col, "semh_pct", labels=labels, units=units)
         if m:
+            m.source_ids = [*ind.t.loc[main, "source_ids"], *semh.source_ids]
             p.models["semh"] = m
             p.say("context", m.sentence())
             if semh.year != ind.year(main):
@@ -81,6 +102,7 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
         if dep.available:
             m2 = ols(d, col, ["semh_pct", "idaci"], labels=labels, units=units)
             if m2:
+                m2.source_ids = [*ind.t.loc[main, "source_ids"], *semh.source_ids, *dep.source_ids]
                 p.models["semh_idaci"] = m2
                 p.say("context", m2.sentence("semh_pct"))
     else:

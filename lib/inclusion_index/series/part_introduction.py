@@ -6,9 +6,19 @@ import numpy as np
 import pandas as pd
 
 from ..indicators import AREA_NAMES, AREAS
-from .edition_facts import la_table, range_label, rank_words, short_citation
+from .edition_facts import la_coverage, la_table, range_label, rank_words, short_citation
 from .part import IndicatorFacts, Part, highlight_section, rank_certainty_section, ranking_table
-from .text import fmt, label_years, year_label, years_label
+from .text import (
+    agree,
+    and_join,
+    carried_forward,
+    fmt,
+    label_years,
+    lower_first,
+    plural,
+    year_label,
+    years_label,
+)
 
 LIMITS = [
     "The index uses public data only; it cannot see what happens inside schools or families.",
@@ -30,11 +40,14 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
     ind = IndicatorFacts(ed)
     iy = ind.t.reset_index()
     n_scored = int(t["scored"].sum())
+    cov = la_coverage(ed)
     areas_n = iy.groupby("area").size().reindex(AREAS).fillna(0).astype(int)
     p.say("what", (
-        f"The index ranks {n_scored} of England's {len(t)} local authorities (LAs) on how inclusive education is "
-        f"for pupils with special educational needs and disabilities (SEND), using {len(iy)} indicators in "
-        f"{len(AREAS)} areas: " + ", ".join(f"{AREA_NAMES[a].lower()} ({areas_n[a]})" for a in AREAS) + "."),
+        f"The index ranks {n_scored} of England's {cov['n_england']} local authorities (LAs) on how inclusive "
+        f"education is for pupils with special educational needs and disabilities (SEND), using {len(iy)} "
+        f"indicators in {len(AREAS)} areas: " + ", ".join(f"{AREA_NAMES[a].lower()} ({areas_n[a]})" for a in AREAS)
+        + "."),
+        cov["excluded_sentence"] + "." if cov["excluded_sentence"] else "",
         (f"Each indicator becomes a percentile rank across LAs (0 = least, 100 = most inclusive), and an LA's "
          f"overall score is the mean of its available indicator scores, so each indicator counts equally. "
          f"Method: {ed.method.name}. Index years: {years_label(ed.years)}; the headline ranking is for "
@@ -43,13 +56,17 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
          "previous academic year, the latest published by the autumn of the index year."))
     missing = iy[iy["las_with_value"] == 0]
     if len(missing):
-        p.say("what", f"Not published for {year_label(ed.final_year)}, and so left out of every score that "
-              "year: " + "; ".join(f"{r.short_name} ({r.note or 'no LA values'})" for r in missing.itertuples())
-              + ".")
+        p.say("what", f"No LA values for {year_label(ed.final_year)} in this project's data, so left out of every "
+              "score that year: " + "; ".join(f"{r.short_name} ({r.note or 'no LA values'})"
+                                              for r in missing.itertuples()) + ".")
     carried = iy[iy["note"].str.startswith("carried forward") & (iy["las_with_value"] > 0)]
     if len(carried):
-        p.say("what", "Carried forward from an earlier year because the data year is not published: " + "; ".join(
-            f"{r.short_name}: {r.note}" for r in carried.itertuples()) + ".")
+        groups: dict[tuple[str, str], list[str]] = {}
+        for r in carried.itertuples():
+            c = carried_forward(r.note) or (year_label(r.data_year), label_years(r.note))
+            groups.setdefault(c, []).append(lower_first(str(r.short_name)))
+        p.say("what", "Some indicators repeat an earlier data year because the expected one is missing: " + "; ".join(
+            f"the {y} figures for {and_join(names)} ({why})" for (y, why), names in groups.items()) + ".")
     p.tables["indicators"] = pd.DataFrame({
         "Area": iy["area"].map(AREA_NAMES),
         "Indicator": iy["short_name"],
@@ -57,8 +74,9 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
         "More inclusive when": np.where(iy["polarity"] < 0, "lower", "higher"),
         "Data year": iy["data_year"].map(year_label),
         "LAs with a value": iy["las_with_value"],
-        "England": iy["england"],
-        "Source": [short_citation(ids) or "not published" for ids in iy["source_ids"]],
+        "England": [ind.england_best(i)[0] for i in iy["indicator"]],
+        "England figure": [ind.england_best(i)[1] or "none in the data" for i in iy["indicator"]],
+        "Source": [short_citation(ids) or "no LA values in this project's data" for ids in iy["source_ids"]],
     })
     ranking = ranking_table(t)
     p.tables["top10"] = ranking.head(10)
@@ -80,10 +98,11 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
           f"Every rank below comes with its {range_label()}: how far it moves when the method's choices and "
           "chance are varied (see \"How certain are these ranks?\").")
     rank_certainty_section(p, ed, t)
-    unscored = t[~t["scored"]]
+    unscored = cov["unscored"]
     if len(unscored):
-        p.say("headline", f"{len(unscored)} LA(s) have too few indicators to be scored: " + "; ".join(
-            f"{r.la_name} ({label_years(r.flags)})" for r in unscored.itertuples()) + ".")
+        p.say("headline", f"{plural(len(unscored), 'LA')} of the edition {agree(len(unscored), 'has', 'have')} too "
+              "few indicators to be scored: " + "; ".join(
+                  f"{r.la_name} ({r.flags})" for r in unscored.itertuples()) + ".")
     for a in AREAS:
         p.labels[f"{a}_score"] = f"{AREA_NAMES[a]} score (0-100)"
     p.labels["overall_score"] = "Overall score (0-100, higher = more inclusive)"

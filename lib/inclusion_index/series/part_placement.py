@@ -24,7 +24,7 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     plans = context_measure(ed, "sen2_ehcp_total", year=schools.year if schools.available else ed.final_year)
     supply = ratio_measure(schools, plans, 1000.0, "State-funded special schools per 1,000 EHC plans",
                            "per 1,000 plans", names=dict(zip(t["la_code"], t["la_name"], strict=True)))
-    p.measures = [dep.measure, schools.measure, plans.measure]
+    p.measures = [dep, schools, plans]
     d = context_frame(t, {"idaci": dep, "special_schools": schools, "ehc_plans": plans,
                            "schools_per_1000_plans": supply})
     p.data = d
@@ -63,16 +63,19 @@ def placement(ed, highlight: str | int | None = None) -> Part:
         if supply.available:
             m = ols(d, y, "schools_per_1000_plans", labels=labels, units=units)
             if m:
+                m.source_ids = [*ind.t.loc[i, "source_ids"], *supply.source_ids]
                 p.models[f"{i}_supply"] = m
                 p.say("supply", m.sentence())
         if dep.available:
             m = ols(d, y, "idaci", labels=labels, units=units)
             if m:
+                m.source_ids = [*ind.t.loc[i, "source_ids"], *dep.source_ids]
                 p.models[f"{i}_idaci"] = m
                 p.say("deprivation", m.sentence())
         if supply.available and dep.available:
             m = ols(d, y, ["schools_per_1000_plans", "idaci"], labels=labels, units=units)
             if m:
+                m.source_ids = [*ind.t.loc[i, "source_ids"], *supply.source_ids, *dep.source_ids]
                 p.models[f"{i}_supply_idaci"] = m
     p.tables["models"] = models_table(p.models.values())
     reg_rows = []

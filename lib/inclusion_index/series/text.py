@@ -81,6 +81,19 @@ def label_years(text: str) -> str:
     return _YEAR_KEY.sub(sub, str(text))
 
 
+_CARRIED = re.compile(r"carried forward from (\S+) \((.+?)\)")
+
+
+def carried_forward(note: str) -> tuple[str, str] | None:
+    """('2016/17', '2017/18 not in this project's data') from a carried-forward flag, else None.
+
+    >>> carried_forward("carried forward from 201617 (201718 not published)")
+    ('2016/17', '2017/18 not published')
+    """
+    m = _CARRIED.search(label_years(str(note)))
+    return (m.group(1), m.group(2)) if m else None
+
+
 def ordinal(n: int) -> str:
     n = int(n)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
@@ -185,4 +198,62 @@ AUTO_DP_COLUMNS = {"Step"}
 
 
 def sentence_case(phrase: str) -> str:
+    """First letter upper-cased; the rest (acronyms such as IDACI, EHC, IoD2019) untouched."""
     return phrase[:1].upper() + phrase[1:]
+
+
+def _is_acronym(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return sum(c.isupper() for c in letters) > 1 or (len(letters) == 1 and letters[0].isupper()
+                                                     and any(c.isdigit() for c in word))
+
+
+def lower_first(label: str) -> str:
+    """A label for use inside a sentence: its first word lower-cased unless it is an acronym.
+
+    >>> lower_first("IDACI average score (IoD2015)"), lower_first("Pupils with an EHC plan")
+    ('IDACI average score (IoD2015)', 'pupils with an EHC plan')
+    """
+    first, _, rest = str(label).partition(" ")
+    if _is_acronym(first):
+        return str(label)
+    return first[:1].lower() + first[1:] + (" " + rest if rest else "")
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """'1 LA', '5 LAs', '0 LAs' (``nouns`` for irregular plurals).
+
+    >>> plural(1, "LA"), plural(3, "LA"), plural(2, "place")
+    ('1 LA', '3 LAs', '2 places')
+    """
+    n = int(n)
+    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
+
+
+def agree(n: int, singular: str, plural_form: str) -> str:
+    """The verb form that agrees with a count: agree(1, 'stands', 'stand') -> 'stands'."""
+    return singular if int(n) == 1 else plural_form
+
+
+def level_label(level: float) -> str:
+    """A confidence or control level as readers write it: 0.95 -> '95%', 0.998 -> '99.8%'."""
+    return f"{round(level * 100, 6):g}%"
+
+
+def and_join(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'; a comma before the last 'and' when an item has its own
+    ('Cumberland, and Westmorland and Furness')."""
+    items = [str(x) for x in items]
+    if len(items) <= 1:
+        return "".join(items)
+    last = ", and " if any(" and " in x for x in items) else " and "
+    return ", ".join(items[:-1]) + last + items[-1]
+
+
+def chance_count(share: float, n: int) -> int:
+    """How many of ``n`` LAs a ``share`` would give by chance alone, rounded as printed.
+
+    The share is rounded first, so 0.05 from ``(1 - 0.9) / 2`` (0.04999...) gives 8 of 150
+    as round(0.05 * 150) does, not 7.
+    """
+    return round(round(share, 9) * n)
