@@ -12,13 +12,16 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from inclusion_index import hexmap as H
 from inclusion_index.editions import score_table
-from inclusion_index.errors import SchemaError
+from inclusion_index.errors import ConfigError, SchemaError
 from inclusion_index.hexmap import (
     _centroid,
+    _path,
     best_hexmap,
     hex_layout,
     hexmap_for,
+    la_labels,
     layout_for,
     load_hexes,
     parse_gpkg_geometry,
@@ -120,7 +123,8 @@ def test_figure_renders_with_attribution(editions, data_dir: Path) -> None:
     assert any(OPL in t for t in texts)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert "No score" in legend and any("Not ranked" in x for x in legend)
-    assert any("Barnsley" in t.get_text() for t in fig.axes[0].texts)
+    # the highlighted LA is outlined and named in the legend with its label
+    assert "Barnsley (BRN), outlined" in legend
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=50)
     assert buf.getvalue()[:4] == b"\x89PNG"
@@ -134,6 +138,102 @@ def test_edition_maps_2019(editions, data_dir: Path) -> None:
     text = "\n".join(t.get_text() for t in figs["overall"].texts)
     assert "ODI Leeds" in text and "MIT licence" in text
     assert "Poole (836), Bournemouth (837)" in text
+
+
+def test_la_labels_rule_overrides_and_uniqueness() -> None:
+    names = {"302": "Barnet", "370": "Barnsley", "808": "Stockton-on-Tees", "810": "Kingston upon Hull, City of",
+             "301": "Barking and Dagenham", "889": "Blackburn with Darwen", "800": "Bath and North East Somerset",
+             "342": "St. Helens", "373": "Sheffield", "392": "North Tyneside"}
+    lab = la_labels(names)
+    assert lab["302"] == "BAR" and lab["370"] == "BRN"  # the lower code keeps the first candidate
+    assert lab["808"] == "STE"  # "on" is skipped (quoted in hexmaps.yml: bare on is YAML for true)
+    assert lab["810"] == "KHU" and lab["301"] == "BDA" and lab["800"] == "BNE"
+    assert lab["342"] == "SHE" and lab["373"] == "SHF"
+    assert lab["889"] == "BWD" and lab["392"] == "NTY"  # overrides from hexmaps.yml
+    assert len(set(lab.values())) == len(lab) and all(len(v) == 3 and v.isupper() for v in lab.values())
+    # an LA's label does not depend on LAs with higher codes
+    assert la_labels({"302": "Barnet"})["302"] == la_labels({"302": "Barnet", "370": "Barnsley"})["302"]
+
+
+def test_label_config_refuses_yaml_booleans(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "hexmaps.yml").write_text("labels:\n  skip_words: [and, on]\n", encoding="utf-8")
+    monkeypatch.setattr(H, "REGISTRY_DIR", tmp_path)
+    H.label_config.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="skip_words"):
+            H.label_config()
+    finally:
+        H.label_config.cache_clear()
+
+
+@pytest.mark.parametrize("year,source", [("201819", "hex_odileeds"), ("202425", "hex_hocl")])
+def test_every_la_is_labelled_inside_its_shape_with_contrast(editions, data_dir: Path, year: str,
+                                                             source: str) -> None:
+    ed = editions[year]
+    s = score_table(ed, extended=False).set_index("la_code")["overall_score"]
+    fig = plot_hexmap(s, ed, "t", "l", highlight_la="370", data_dir=data_dir, vmin=0, vmax=100)
+    assert fig.get_layout_engine() is None  # fixed axes: the labels' positions are final
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    lay = layout_for(ed.geography, source, year=year, data_dir=data_dir)
+    t = lay.table[lay.table["la_code"].notna()]
+    texts = [x for x in ax.texts if x.get_gid() == "hex-label"]
+    by_label = {x.get_text(): x for x in texts}
+    assert len(by_label) == len(texts)  # one label per LA, never repeated
+    assert set(by_label) <= set(t["label"])
+    # ODI Leeds: one whole hex (or strip) per LA, every LA labelled; the House of Commons
+    # Library's clusters of small hexes leave a few tiny or broken shapes without a label
+    share = len(by_label) / t["la_code"].nunique()
+    assert share == 1.0 if source == "hex_odileeds" else share >= 0.95
+    for _, row in t.iterrows():
+        x = by_label.get(row["label"])
+        if x is None:
+            continue
+        assert H.MIN_LABEL_SIZE <= x.get_fontsize() <= H.LABEL_SIZE
+        shape = _path(row["polygons"]).transformed(ax.transData)
+        box = x.get_window_extent(r)
+        cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+        assert shape.contains_point((cx, cy)), row["la_name"]
+        if x.get_rotation() == 0:
+            # the capitals (not the line's full height) lie inside the LA's own shape
+            half_h = H.CAP_HEIGHT * x.get_fontsize() * fig.dpi / 72 / 2
+            corners = [(box.x0 + 1, cy - half_h), (box.x1 - 1, cy - half_h), (box.x0 + 1, cy + half_h),
+                       (box.x1 - 1, cy + half_h)]
+            assert shape.contains_points(corners).all(), row["la_name"]
+        face = _face_of(ax, row["polygons"])
+        assert _contrast(x.get_color(), face) >= 4.0, (row["la_name"], x.get_color(), face)
+    # the legend (naming the outlined LA) sits where it covers no LA's shape
+    leg = ax.get_legend().get_window_extent(r)
+    assert "Barnsley (BRN), outlined" in [x.get_text() for x in ax.get_legend().get_texts()]
+    gx, gy = np.meshgrid(np.linspace(leg.x0, leg.x1, 25), np.linspace(leg.y0, leg.y1, 8))
+    probe = np.column_stack([gx.ravel(), gy.ravel()])
+    for patch in ax.patches:
+        assert not patch.get_path().transformed(patch.get_transform()).contains_points(probe).any()
+    # white on the dark end of the scale, near-black on the light end
+    assert H._text_colour((0.267, 0.005, 0.329)) == "#ffffff"
+    assert H._text_colour((0.993, 0.906, 0.144)) == H.DARK_TEXT
+
+
+def _face_of(ax, polys) -> tuple:
+    target = _path(polys).vertices
+    for p in ax.patches:
+        if p.get_facecolor()[3] > 0 and len(p.get_path().vertices) == len(target) and \
+                np.allclose(p.get_path().vertices, target):
+            return p.get_facecolor()
+    raise AssertionError("no patch for the shape")
+
+
+def _contrast(a, b) -> float:
+    from matplotlib.colors import to_rgb
+
+    def lum(c) -> float:
+        rgb = np.asarray(to_rgb(c))
+        lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        return float(lin @ [0.2126, 0.7152, 0.0722])
+
+    hi, lo = sorted([lum(a), lum(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def _gp_polygon(ring: list[tuple[float, float]], envelope: bool = True) -> bytes:

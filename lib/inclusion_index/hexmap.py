@@ -20,7 +20,6 @@ import json
 import re
 import sqlite3
 import struct
-import textwrap
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,8 +31,9 @@ import numpy as np
 import pandas as pd
 import yaml
 from matplotlib.cm import ScalarMappable
-from matplotlib.colors import Normalize
+from matplotlib.colors import Normalize, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
@@ -51,11 +51,18 @@ from .indicators import AREAS
 from .loaders.base import LoadContext
 from .paths import REGISTRY_DIR
 from .paths import data_dir as default_data_dir
+from .plotting import renderer_of, wrap_to_width
 from .sources import Registry, load_registry
 
 if TYPE_CHECKING:
     from .editions import Edition
 
+LABEL_SIZE = 6.0  # points: the largest LA label
+MIN_LABEL_SIZE = 3.5  # points: below this a label is unreadable, so a smaller shape goes without
+CAP_HEIGHT = 0.73  # DejaVu Sans capitals, as a fraction of the font size
+TURN_BELOW = 0.75  # a label that fits only below this share of LABEL_SIZE level may be turned...
+TURNS = (90, 60, -60)  # ...by one of these angles (degrees), along a hex grid's directions
+DARK_TEXT = "#1a1a1a"
 NO_SCORE_COLOUR = "#b3b3b3"
 NOT_RANKED_COLOUR = "#e3e3e3"
 UNUSED_COLOUR = "#ffffff"
@@ -64,7 +71,6 @@ EDGE_COLOUR = "#ffffff"
 Polygon = list[np.ndarray]  # outer ring then holes, each an (n, 2) array
 LAYOUT_COLUMNS = ["la_code", "la_name", "ons_code", "in_index", "hex_code", "hex_name", "match",
                   "part", "n_parts", "x", "y", "note", "label"]
-LABEL_COLUMNS = ["label_x", "label_y", "label_room"]  # where a piece's label goes, and its room
 
 
 @dataclass(frozen=True)
@@ -84,13 +90,12 @@ class HexLayout:
     ``match``: ons (own ONS code), ons_other_spell (another ONS code DfE lists for the same LA),
     successor / predecessor (drawn on the hex of an LA it became or came from), missing (no hex:
     not drawn), unused (a hex no LA of the geography claims). ``label`` is the LA's short label
-    (:func:`la_labels`); ``label_x``, ``label_y`` a point well inside the piece and
-    ``label_room`` its distance to the piece's nearest edge, in the layout's units.
+    (:func:`la_labels`), printed in its piece(s) by :func:`plot_hexmap`.
     """
 
     source_id: str
     attribution: str
-    table: pd.DataFrame  # LAYOUT_COLUMNS + LABEL_COLUMNS + polygons (object)
+    table: pd.DataFrame  # LAYOUT_COLUMNS + polygons (object)
 
     def tidy(self) -> pd.DataFrame:
         return self.table[LAYOUT_COLUMNS].copy()
@@ -165,9 +170,15 @@ def label_config() -> dict:
     overrides = raw.get("overrides") or {}
     if not isinstance(overrides, dict) or not all(isinstance(v, str) and v.strip() for v in overrides.values()):
         raise ConfigError(f"{path}: labels.overrides must map LA codes to non-empty labels")
+    words = raw.get("skip_words") or []
+    if not all(isinstance(w, str) for w in words):
+        # YAML reads a bare on / off / yes / no as a boolean, which would never match a word
+        raise ConfigError(f"{path}: labels.skip_words must all be strings (quote on, off, yes, no): {words}")
+    if len(set(overrides.values())) < len(overrides):
+        raise ConfigError(f"{path}: labels.overrides gives two LAs the same label")
     return {"length": length,
             "drop_suffixes": [str(x) for x in raw.get("drop_suffixes") or []],
-            "skip_words": {str(x).lower() for x in raw.get("skip_words") or []},
+            "skip_words": {w.lower() for w in words},
             "overrides": {str(k).zfill(3): str(v).strip() for k, v in overrides.items()}}
 
 
@@ -471,10 +482,8 @@ def layout_for(
         rows.append({"la_code": pd.NA, "la_name": pd.NA, "ons_code": pd.NA, "in_index": False, "hex_code": h,
                      "hex_name": hexes.names[h], "match": "unused", "part": 1, "n_parts": 1, "x": x, "y": y,
                      "note": "no LA of this geography claims the hex", "polygons": hexes.shapes[h]})
-    for r in rows:
-        r["label_x"], r["label_y"], r["label_room"] = _label_spot(r["polygons"]) if r["polygons"] else (np.nan,) * 3
     labels = la_labels(dict(zip(info.index, info["la_name"], strict=True)))
-    table = pd.DataFrame(rows, columns=[*LAYOUT_COLUMNS, *LABEL_COLUMNS, "polygons"])
+    table = pd.DataFrame(rows, columns=[*LAYOUT_COLUMNS, "polygons"])
     table["label"] = table["la_code"].map(labels).astype("string")
     table = table.sort_values(["la_code", "part"], na_position="last").reset_index(drop=True)
     return HexLayout(source_id=source_id, attribution=" ".join(_config(source_id)["attribution"].split()),
@@ -531,36 +540,53 @@ def _centroid(polys: list[Polygon]) -> tuple[float, float]:
     return cx / area, cy / area
 
 
-def _label_spot(polys: list[Polygon], steps: int = 24) -> tuple[float, float, float]:
-    """A point well inside a shape (the centroid when it is, else the point of a grid over the
-    shape furthest from every edge) and its distance to the nearest edge.
+def _label_spot(polys: list[Polygon], aspect: float, steps: int = 20) -> tuple[float, float, float]:
+    """Where a label fits best in a shape: a point and the largest half-height ``h`` such that
+    the box of half-width ``aspect * h`` and half-height ``h`` around it lies inside the shape.
 
-    The House of Commons Library's LAs are clusters of small hexes, some ring-shaped around a
-    city, so a centroid can fall outside the LA or on a neighbour.
+    The centroid wins unless a point of a grid over the shape (refined around the best) has
+    clearly more room: the House of Commons Library's LAs are clusters of small hexes, some
+    long and thin, some ring-shaped around a city, so the centroid may have no room at all.
     """
     path = _path(polys)
     rings = [ring for p in polys for ring in p]
-    a = np.vstack([r for r in rings])
-    b = np.vstack([np.roll(r, -1, axis=0) for r in rings])
+    lo = np.min([r.min(axis=0) for r in rings], axis=0)
+    hi = np.max([r.max(axis=0) for r in rings], axis=0)
+    step = float(max(hi - lo)) / 80
+    edge = np.vstack([_densify(r, step) for r in rings])
 
     def room(pts: np.ndarray) -> np.ndarray:
-        ab = b - a
-        t = np.clip(((pts[:, None, :] - a) * ab).sum(-1) / np.maximum((ab ** 2).sum(-1), 1e-12), 0, 1)
-        near = a + t[..., None] * ab
-        return np.sqrt(((pts[:, None, :] - near) ** 2).sum(-1)).min(axis=1)
+        # the box may grow until its edge meets the nearest boundary point (L-infinity distance in
+        # box units), less half the spacing of those points
+        d = np.maximum(np.abs(pts[:, None, 0] - edge[:, 0]) / aspect, np.abs(pts[:, None, 1] - edge[:, 1]))
+        r = d.min(axis=1) - step / 2
+        return np.where(path.contains_points(pts), np.maximum(r, 0.0), -1.0)
 
-    cx, cy = _centroid(polys)
-    lo, hi = a.min(axis=0), a.max(axis=0)
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], steps + 2)[1:-1], np.linspace(lo[1], hi[1], steps + 2)[1:-1])
-    pts = np.column_stack([[cx, *gx.ravel()], [cy, *gy.ravel()]])
-    pts = pts[np.isfinite(pts).all(axis=1)]
-    pts = pts[path.contains_points(pts)]
-    if not len(pts):
-        return cx, cy, 0.0
+    def grid(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+        gx, gy = np.meshgrid(np.linspace(a[0], b[0], n), np.linspace(a[1], b[1], n))
+        return np.column_stack([gx.ravel(), gy.ravel()])
+
+    centre = np.array(_centroid(polys))
+    pts = grid(lo, hi, steps)
     r = room(pts)
-    # the centroid (first) wins unless a grid point has clearly more room
-    k = 0 if np.isclose(pts[0], (cx, cy)).all() and r[0] >= 0.9 * r.max() else int(np.argmax(r))
-    return float(pts[k, 0]), float(pts[k, 1]), float(r[k])
+    k = int(np.argmax(r))
+    cell = (hi - lo) / (steps - 1)
+    fine = grid(pts[k] - cell, pts[k] + cell, 9)
+    fr = room(fine)
+    best, best_r = (fine[int(np.argmax(fr))], float(fr.max())) if fr.max() > r[k] else (pts[k], float(r[k]))
+    if np.isfinite(centre).all():
+        cr = float(room(centre[None, :])[0])
+        if cr >= 0.9 * best_r:
+            return float(centre[0]), float(centre[1]), cr
+    return float(best[0]), float(best[1]), max(best_r, 0.0)
+
+
+def _densify(ring: np.ndarray, step: float) -> np.ndarray:
+    """Points along a ring's edges no further apart than ``step``."""
+    a, b = ring, np.roll(ring, -1, axis=0)
+    n = np.maximum(np.ceil(np.hypot(*(b - a).T) / step).astype(int), 1)
+    return np.vstack([a[i] + np.linspace(0, 1, n[i], endpoint=False)[:, None] * (b[i] - a[i])
+                      for i in range(len(a))])
 
 
 def best_hexmap(geography: pd.DataFrame, data_dir: Path | None = None) -> str:
@@ -604,6 +630,8 @@ def plot_hexmap(
     vmin: float | None = None,
     vmax: float | None = None,
     figsize: tuple[float, float] = (7.0, 8.8),
+    labels: bool = True,
+    label_size: float = LABEL_SIZE,
 ) -> Figure:
     """A hex map of ``values`` (indexed by 3-digit LA code) with a colour bar and attribution.
 
@@ -612,6 +640,11 @@ def plot_hexmap(
     that holds most of the geography's ONS codes. LAs without a value are grey ("no score"),
     City of London and Isles of Scilly lighter grey ("not ranked"). Values for LAs outside the
     geography are an error, not ignored.
+
+    With ``labels`` every LA is labelled with its short label (``layout.table["label"]``) at
+    up to ``label_size`` points, smaller where its shape is small, in white or near-black,
+    whichever contrasts more with its fill; a shape too small for even a
+    ``MIN_LABEL_SIZE``-point label is left unlabelled.
     """
     if hasattr(geography, "final_year") and hasattr(geography, "geography"):
         year = year or geography.final_year
@@ -636,12 +669,14 @@ def plot_hexmap(
     colormap = plt.get_cmap(cmap)
 
     fig = Figure(figsize=figsize)
+    renderer = renderer_of(fig)
     ax = fig.add_axes((0.02, 0.2, 0.96, 0.72))
     ax.set_axis_off()
     ax.set_aspect("equal")
     t = layout.table
     has_no_score = has_not_ranked = False
-    for r in t.itertuples(index=False):
+    faces: dict[int, object] = {}
+    for i, r in zip(t.index, t.itertuples(index=False), strict=True):
         if not r.polygons:
             continue
         if r.match == "unused":
@@ -657,7 +692,9 @@ def plot_hexmap(
                 face = NO_SCORE_COLOUR
                 has_no_score = True
             edge = EDGE_COLOUR
+        faces[i] = face
         ax.add_patch(PathPatch(_path(r.polygons), facecolor=face, edgecolor=edge, linewidth=0.6))
+    drawn = t.iloc[0:0]
     if highlight_la is not None:
         hl = t[t["la_code"].eq(highlight_la)]
         if hl.empty:
@@ -667,29 +704,85 @@ def plot_hexmap(
                 ax.add_patch(PathPatch(_path(r.polygons), facecolor="none", edgecolor="black", linewidth=2.2,
                                        zorder=5))
         drawn = hl[hl["x"].notna()]
-        if not drawn.empty:
-            ax.annotate(str(drawn["la_name"].iloc[0]), (drawn["x"].mean(), drawn["y"].mean()),
-                        xytext=(14, 14), textcoords="offset points", fontsize=9, fontweight="bold",
-                        arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.8}, zorder=6,
-                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
     ax.autoscale_view()
-    ax.set_title(title, fontsize=12, loc="left")
+    if labels:
+        _draw_labels(ax, t, faces, label_size, renderer)
+    head = ax.set_title(title, fontsize=12, loc="left")
+    head.set_text(wrap_to_width(title, ax.bbox.width, head.get_fontproperties(), renderer))
     cax = fig.add_axes((0.12, 0.15, 0.76, 0.02))
     cb = fig.colorbar(ScalarMappable(norm=norm, cmap=colormap), cax=cax, orientation="horizontal")
     cb.set_label(label, fontsize=9)
     cb.ax.tick_params(labelsize=8)
     handles = []
+    if not drawn.empty:
+        # named in the legend, not on the map, where a name would hide its neighbours' labels
+        first = drawn.iloc[0]
+        handles.append(Patch(facecolor="none", edgecolor="black", linewidth=2.2,
+                             label=f"{first['la_name']} ({first['label']}), outlined"))
     if has_no_score:
         handles.append(Patch(facecolor=NO_SCORE_COLOUR, edgecolor="none", label="No score"))
     if has_not_ranked:
         handles.append(Patch(facecolor=NOT_RANKED_COLOUR, edgecolor="none",
                              label="Not ranked (City of London, Isles of Scilly)"))
     if handles:
-        ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8)
-    foot = [*layout.notes(), layout.attribution]
-    text = "\n".join(textwrap.fill(s, 125) for s in foot)
-    fig.text(0.02, 0.01, text, fontsize=6.5, ha="left", va="bottom", color="#444444")
+        # the lower right corner is below the south-east of both layouts: the legend hides no LA
+        ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
+    foot = fig.text(0.02, 0.01, "\n".join([*layout.notes(), layout.attribution]), fontsize=6.5, ha="left",
+                    va="bottom", color="#444444", gid="footnote")
+    foot.set_text(wrap_to_width(foot.get_text(), 0.96 * fig.bbox.width, foot.get_fontproperties(), renderer))
     return fig
+
+
+def _draw_labels(ax, t: pd.DataFrame, faces: dict[int, object], size: float, renderer) -> None:
+    """Each LA's short label in its piece(s), as large as the piece has room for (up to ``size``)."""
+    ax.apply_aspect()  # the equal aspect fixes the data-to-points scale only once applied
+    fig = ax.get_figure()
+    origin, unit = ax.transData.transform([(0.0, 0.0), (1.0, 0.0)])
+    pt_per_unit = abs(unit[0] - origin[0]) * 72 / fig.dpi
+    prop = FontProperties(size=10)
+    half_h = CAP_HEIGHT / 2  # per point of font size
+    for i, r in t.loc[list(faces)].iterrows():
+        if pd.isna(r["label"]):
+            continue
+        text = str(r["label"])
+        half_w = renderer.get_text_width_height_descent(text, prop, ismath=False)[0] * 72 / fig.dpi / 20
+        aspect = half_w / half_h
+        h, x, y, rotation = _turned_spot(r["polygons"], aspect, 0)
+        if h * pt_per_unit / half_h < TURN_BELOW * size:
+            # a long thin shape (a strip of a shared hex, a diagonal chain of small hexes) may
+            # take a label along its length; level text is kept unless turning clearly helps
+            turned = max(_turned_spot(r["polygons"], aspect, a) for a in TURNS)
+            if turned[0] > 1.25 * h:
+                h, x, y, rotation = turned
+        fit = 0.95 * h * pt_per_unit / half_h
+        fontsize = min(size, fit)
+        if fontsize < MIN_LABEL_SIZE:
+            continue
+        ax.text(x, y, text, fontsize=fontsize, ha="center", va="center", rotation=rotation,
+                rotation_mode="anchor", color=_text_colour(faces[i]), zorder=6, gid="hex-label")
+
+
+def _turned_spot(polys: list[Polygon], aspect: float, rotation: float) -> tuple[float, float, float, float]:
+    """:func:`_label_spot` for a label turned by ``rotation`` degrees: (room, x, y, rotation)."""
+    c, s = np.cos(np.deg2rad(rotation)), np.sin(np.deg2rad(rotation))
+    turn = np.array([[c, s], [-s, c]])
+    # find the spot in the shape turned the other way, where the label lies level, then turn back
+    x, y, h = _label_spot([[ring @ turn.T for ring in p] for p in polys], aspect)
+    x, y = np.array([x, y]) @ turn
+    return h, float(x), float(y), rotation
+
+
+def _text_colour(face) -> str:
+    """White or near-black, whichever has the higher WCAG contrast ratio against ``face``."""
+    def luminance(c) -> float:
+        rgb = np.asarray(to_rgb(c))
+        lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        return float(lin @ [0.2126, 0.7152, 0.0722])
+
+    bg = luminance(face)
+    on_white = 1.05 / (bg + 0.05)
+    on_dark = (bg + 0.05) / (luminance(DARK_TEXT) + 0.05)
+    return "#ffffff" if on_white >= on_dark else DARK_TEXT
 
 
 def _path(polys: list[Polygon]) -> MplPath:
@@ -743,6 +836,8 @@ __all__ = [
     "edition_layout",
     "hex_layout",
     "hexmap_for",
+    "la_labels",
+    "label_config",
     "layout_for",
     "load_hexes",
     "parse_gpkg_geometry",

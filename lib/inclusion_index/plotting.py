@@ -7,6 +7,11 @@ it returns displays as the PNG in a notebook.
 
 One palette throughout: LAs in grey, the highlighted LA in red, England in black (dashed),
 the highlighted LA's region in blue (dotted), fitted lines in blue with a light band.
+
+Every chart is finished the same way (:func:`_finish`): the footnote gets its own band below
+the lowest axis label, titles and axis labels are wrapped to the room they have once laid out
+(measured, never cut, never re-cased), named points' labels are kept apart, and a fitted line's
+statistics box goes to the corner of the plot where it hides the fewest LAs.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 
 from .csv_export import write_csv
@@ -49,8 +55,23 @@ __all__ = ["COLORS", "SavedFigure", "dot_chart", "funnel_plot", "rank_interval_c
            "scatter_fit", "slope_chart", "small_multiples"]
 
 
+class _ChartLayout(ConstrainedLayoutEngine):
+    """Constrained layout that leaves the footnote band below ``rect`` clear.
+
+    Constrained layout keeps axes, titles and axis labels inside ``rect`` but pins a figure's
+    shared x label (``supxlabel``) to the figure's bottom edge, where the footnote goes, while
+    reserving its room at the bottom of ``rect``: move it up into that room.
+    """
+
+    def execute(self, fig: Figure) -> None:
+        super().execute(fig)
+        lab = fig._supxlabel  # no public getter for the Text artist
+        if lab is not None and lab._autopos and lab.get_in_layout():
+            lab.set_y(self._params["rect"][1] + self._params["h_pad"] / fig.get_figheight())
+
+
 def _figure(height: float, width: float = WIDTH, **kw) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained", **kw)
+    fig = Figure(figsize=(width, height), dpi=DPI, layout=_ChartLayout(), **kw)
     FigureCanvasAgg(fig)  # a renderer to measure text with while the chart is laid out
     return fig
 
@@ -169,6 +190,7 @@ def _finish(fig: Figure, note: str | None) -> Figure:
             engine.set(rect=(0, band / (h + band), 1, 1 - band / (h + band)))
     fit_titles(fig, renderer)
     for ax in fig.axes:
+        _separate_point_labels(ax, renderer)
         for t in ax.texts:
             if t.get_gid() == STATS_GID:
                 _place_in_emptiest_corner(ax, t, renderer)
@@ -176,6 +198,32 @@ def _finish(fig: Figure, note: str | None) -> Figure:
 
 
 STATS_GID = "fit-stats"
+POINT_LABEL_GID = "point-label"
+# where a point's name may go, in points from the point, first choice first: right and up, right
+# and down, left and up, left and down, then further up or down
+_LABEL_SPOTS = ((4, 3, "left"), (4, -10, "left"), (-4, 3, "right"), (-4, -10, "right"), (4, 12, "left"),
+                (4, -19, "left"))
+
+
+def _separate_point_labels(ax, renderer: RendererBase) -> None:
+    """Move named points' labels (outermost first) to the first nearby spot where they overlap
+    no label already placed; a label with no free spot keeps its first choice."""
+    labels = [t for t in ax.texts if t.get_gid() == POINT_LABEL_GID]
+    placed = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() != POINT_LABEL_GID and t.get_text()
+              and t.get_gid() != STATS_GID]
+    for t in labels:
+        for dx, dy, ha in _LABEL_SPOTS:
+            t.xyann = (dx, dy)
+            t.set_ha(ha)
+            bb = t.get_window_extent(renderer)
+            if not any(bb.overlaps(o) for o in placed):
+                break
+        else:
+            dx, dy, ha = _LABEL_SPOTS[0]
+            t.xyann = (dx, dy)
+            t.set_ha(ha)
+            bb = t.get_window_extent(renderer)
+        placed.append(bb)
 _CORNERS = (("left", "top"), ("right", "top"), ("right", "bottom"), ("left", "bottom"))  # preference order
 
 
@@ -429,7 +477,7 @@ def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str
             if highlight and r[code] == highlight:
                 continue
             ax.annotate(str(r[label]), (r[x], r[y]), xytext=(4, 3), textcoords="offset points",
-                        fontsize=FONT["note"] - 0.5, color="#444444")
+                        fontsize=FONT["note"] - 0.5, color="#444444", gid=POINT_LABEL_GID)
     if highlight:
         hl = d[d[code] == highlight]
         if len(hl):
@@ -606,7 +654,7 @@ def rank_interval_chart(
     ax.annotate(f"top {top}", (top + 0.5, 0), xytext=(3, 0), textcoords="offset points", fontsize=FONT["note"],
                 color=COLORS["region"], va="top")
     tick_colors = [COLORS["highlight"] if highlight and c == highlight else "#333333" for c in d[code]]
-    ax.set_yticks(y, [str(v) for v in d[label]], fontsize=name_size)
+    ax.set_yticks(y, [str(v) for v in d[label]])
     for t, c in zip(ax.get_yticklabels(), tick_colors, strict=True):
         t.set_color(c)
     if highlight:
@@ -619,6 +667,7 @@ def rank_interval_chart(
     ax.set_ylim(len(d) - 0.5, -0.5)
     ax.set_xlim(0, len(d) + 1)
     _style(ax, title, rank_label, "")
+    ax.tick_params(axis="y", labelsize=name_size)  # _style sets every tick label's size
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
     ax.xaxis.set_ticks_position("both")
@@ -688,7 +737,7 @@ def funnel_plot(
         if highlight and r[code] == highlight:
             continue
         ax.annotate(str(r[label]), (r["denominator"], r["value"]), xytext=(4, 3), textcoords="offset points",
-                    fontsize=FONT["note"] - 0.5, color="#444444")
+                    fontsize=FONT["note"] - 0.5, color="#444444", gid=POINT_LABEL_GID)
     if highlight:
         hl = d[d[code] == highlight]
         if len(hl):
@@ -784,8 +833,10 @@ class SavedFigure:
     csv: Path
     alt: str = ""
 
-    def _repr_png_(self) -> bytes:
-        return self.png.read_bytes()
+    def _repr_png_(self) -> tuple[bytes, dict[str, str]]:
+        # IPython keeps the metadata with the output and nbconvert writes it as the <img> alt
+        # text, so screen readers get the chart's title instead of "No description ..."
+        return self.png.read_bytes(), {"alt": self.alt or f"Chart: {self.png.stem.replace('_', ' ')}"}
 
     def paths(self) -> list[Path]:
         return [self.png, self.svg, self.csv]
@@ -820,10 +871,11 @@ def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str]
 
 
 def _title_of(fig: Figure) -> str:
+    # titles are wrapped to the figure by replacing spaces with line breaks: undo that for alt text
     if fig.get_suptitle():
-        return fig.get_suptitle()
+        return " ".join(fig.get_suptitle().split())
     for ax in fig.axes:
         t = ax.get_title(loc="left") or ax.get_title()
         if t:
-            return t
+            return " ".join(t.split())
     return ""
