@@ -100,3 +100,31 @@ def test_code_version_names_the_commit():
     assert v.startswith(render.__version__)
     if (render.PROJECT_DIR / ".git").exists():
         assert "(commit " in v
+
+
+def test_figure_alt_text_reaches_the_html(tmp_path):
+    import base64
+
+    import nbformat
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("fig")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": png},
+                               metadata={"image/png": {"alt": 'Score "by" <LA>, 2024/25'}}),
+        nbformat.v4.new_output("display_data", data={"image/png": png}),
+    ]
+    nb.cells = [cell]
+    src = tmp_path / "a.ipynb"
+    nbformat.write(nb, src)
+    out = tmp_path / "a.html"
+    render.to_html(src, out, "T", "")
+    page = out.read_text()
+    # nbconvert re-serialises the page, so the attribute may use either quote; the text is escaped
+    assert ("alt='Score \"by\" &lt;LA&gt;, 2024/25'" in page
+            or 'alt="Score &quot;by&quot; &lt;LA&gt;, 2024/25"' in page)
+    assert "<LA>" not in page
+    assert page.count(f"data:image/png;base64,{png}") == 2
+    # an image without alt metadata keeps nbconvert's default
+    assert page.count("No description has been provided for this image") == 1

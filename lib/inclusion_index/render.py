@@ -104,7 +104,7 @@ def to_html(nb_path: Path, html_path: Path, title: str, nav: str) -> None:
     nb = nbformat.read(nb_path, as_version=4)
     for cell in nb.cells:
         if "outputs" in cell:
-            cell["outputs"] = [o for o in cell["outputs"]
+            cell["outputs"] = [_with_alt_text(o) for o in cell["outputs"]
                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = True
@@ -113,6 +113,23 @@ def to_html(nb_path: Path, html_path: Path, title: str, nav: str) -> None:
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = _insert_after_body(body, nav)
     html_path.write_text(body, encoding="utf-8")
+
+
+def _with_alt_text(output: dict) -> dict:
+    """A PNG output that carries alt text in its metadata (plotting.SavedFigure) becomes an HTML
+    <img> with that alt text: nbconvert's lab template ignores the metadata and would write
+    "No description has been provided for this image" for screen readers."""
+    data = output.get("data") or {}
+    alt = ((output.get("metadata") or {}).get("image/png") or {}).get("alt") or \
+        (output.get("metadata") or {}).get("alt")
+    if "image/png" not in data or not alt or "text/html" in data:
+        return output
+    png = data["image/png"]
+    png = "".join(png) if isinstance(png, list) else png
+    out = dict(output)
+    out["data"] = {"text/html": f'<img src="data:image/png;base64,{png.strip()}" alt="{html.escape(str(alt))}" '
+                                'style="max-width:100%;height:auto">'}
+    return out
 
 
 def _insert_after_body(doc: str, snippet: str) -> str:
