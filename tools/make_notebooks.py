@@ -171,7 +171,8 @@ if main:
 for key, x, name in [("idaci", "idaci", "02_exclusions_vs_deprivation"), ("semh", "semh_pct", "02_exclusions_vs_semh")]:
     if key in part.models:
         fig = plotting.scatter_fit(part.data, x, col, title=f"{part.labels[col]} and {part.labels[x]}",
-                                   xlabel=part.labels[x], ylabel=part.labels[col], highlight=hl)
+                                   xlabel=part.labels[x], ylabel=part.labels[col], highlight=hl,
+                                   slope_per=part.models[key].step_of(x))
         display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", x, col]], figures, name))
 if len(part.tables.get("models", [])):
     display(series.style_table(part.tables["models"], caption="Ordinary least squares across LAs"))'''),
@@ -212,7 +213,8 @@ if col in part.labels:
     ("code", '''display(Markdown(part.markdown("deprivation")))
 if "deprivation" in part.models:
     fig = plotting.scatter_fit(part.data, "idaci", col, title=f"{part.labels[col]} and deprivation",
-                               xlabel=part.labels["idaci"], ylabel=part.labels[col], highlight=hl)
+                               xlabel=part.labels["idaci"], ylabel=part.labels[col], highlight=hl,
+                               slope_per=part.models["deprivation"].step_of("idaci"))
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", "idaci", col]], figures,
                                  "03_ehcp_share_vs_deprivation"))'''),
     ("md", "## The EHC plan share and outcomes for pupils with plans"),
@@ -258,7 +260,8 @@ for i in placed:
         c = f"{i}_value"
         fig = plotting.scatter_fit(part.data, "schools_per_1000_plans", c, highlight=hl,
                                    title=f"{part.labels[c]} and special-school supply",
-                                   xlabel=part.labels["schools_per_1000_plans"], ylabel=part.labels[c])
+                                   xlabel=part.labels["schools_per_1000_plans"], ylabel=part.labels[c],
+                                   slope_per=part.models[f"{i}_supply"].step_of("schools_per_1000_plans"))
         display(plotting.save_figure(
             fig, part.data[["la_code", "la_name", "region", "special_schools", "ehc_plans", "schools_per_1000_plans", c]],
             figures, f"04_{i}_vs_supply"))'''),
@@ -314,7 +317,7 @@ for x, name in [("ehcp_pct_pupils", "05_attainment_vs_cohort"), ("idaci", "05_at
                    ylabel=part.labels[f"{i}_value"]) for i in ks]
     if panels and part.data[x].notna().any():
         fig = plotting.small_multiples(part.data, panels, highlight=hl,
-                                       title=f"KS2 and KS4 results against {part.labels[x].lower()}")
+                                       title=f"KS2 and KS4 results against {series.lower_first(part.labels[x])}")
         display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", x, *[p["y"] for p in panels]]],
                                      figures, name))
 if len(part.tables["models"]):
@@ -324,7 +327,8 @@ if len(part.tables["models"]):
 for i in [i for i in series.area_indicators(ed, "attainment") if "neet" in i and i in part.models]:
     c = f"{i}_value"
     fig = plotting.scatter_fit(part.data, "idaci", c, title=f"{part.labels[c]} and deprivation",
-                               xlabel=part.labels["idaci"], ylabel=part.labels[c], highlight=hl)
+                               xlabel=part.labels["idaci"], ylabel=part.labels[c], highlight=hl,
+                               slope_per=part.models[i].step_of("idaci"))
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", "idaci", c]], figures,
                                  "05_neet_vs_deprivation"))'''),
     *hex_map("05", "attainment"),
@@ -360,7 +364,7 @@ series.style_table(part.tables["regions"], caption="Regional averages (unweighte
 if "improvement" in part.frames:
     fig = plotting.slope_chart(part.frames["improvement"], early_label=series.year_label(ed.first_year),
                                late_label=series.year_label(ed.final_year), highlight=hl, significant="significant",
-                               title=f"Overall score, {series.year_label(ed.first_year)} to "
+                               title=f"Overall score like for like, {series.year_label(ed.first_year)} to "
                                      f"{series.year_label(ed.final_year)}: LAs that improved beyond uncertainty")
     display(plotting.save_figure(fig, part.frames["improvement"], figures, "06_most_improved"))
     display(series.style_table(part.tables["improved"], caption="The 10 largest rises, with the change's range"))

@@ -32,6 +32,11 @@ class OLSResult:
     def term(self, name: str) -> pd.Series:
         return self.coefs.set_index("term").loc[name]
 
+    def step_of(self, name: str) -> float | None:
+        """The step the text reports ``name``'s effect per (e.g. 0.05 of IDACI), for the chart
+        annotation to use the same one; None if ``name`` is not in the model."""
+        return float(self.term(name)["step"]) if name in set(self.coefs["term"]) else None
+
     def predict_band(self, grid: np.ndarray, term: str | None = None) -> pd.DataFrame:
         """Fitted mean and its 95% CI over ``grid`` for one x (others at their mean)."""
         term = term or self.x[0]
