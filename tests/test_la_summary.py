@@ -1,13 +1,44 @@
+import dataclasses
+import html
+import re
+
+import numpy as np
+import pandas as pd
 import pytest
 
 from inclusion_index import la_summary as S
 from inclusion_index.editions import load_edition
 from inclusion_index.neighbours import statistical_neighbours
 
+# LAs the reader review named (missing England figures, a missing placement split, City of
+# London as a neighbour, a change on a different basis from the trend) and a few ordinary ones
+SAMPLE = {"201819": ["207", "837", "302", "886", "213"], "202425": ["812", "873", "940", "942", "213"]}
+RAW_MISSING = re.compile(r"\b[Nn][Aa][Nn]\b|<NA>|&lt;NA&gt;|\bNone\b|\bNaT\b")
+
 
 @pytest.fixture(scope="module")
-def ed(data_dir, tmp_path_factory):
-    return load_edition("201819", data_dir=data_dir, cache_dir=tmp_path_factory.mktemp("c"))
+def ed(data_dir, cache_dir):
+    return load_edition("201819", data_dir=data_dir, cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="module")
+def ed25(data_dir, cache_dir):
+    return load_edition("202425", data_dir=data_dir, cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="module")
+def editions(ed, ed25):
+    return {"201819": ed, "202425": ed25}
+
+
+def _neighbours(ed, data_dir):
+    return statistical_neighbours(ed.final_year, la_codes=list(ed.geography["la_code"]), data_dir=data_dir)
+
+
+def _visible(html_text: str) -> str:
+    """What a reader sees of an HTML fragment: no styles, no tags, entities decoded."""
+    t = re.sub(r"<style.*?</style>", " ", html_text, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", t))
 
 
 def test_headline_states_score_rank_and_its_range(ed):
@@ -22,17 +53,177 @@ def test_headline_states_score_rank_and_its_range(ed):
 def test_indicator_table_and_strengths(ed):
     t = S.indicator_table(ed, "302")
     assert len(t) == 12 and set(t["Area"]) == {"Exclusions", "Assessment", "Placement", "Attainment"}
-    assert t.loc["Fixed-period exclusions", "Note"].startswith("carried forward from 201617")
+    # year keys become labels, and a year missing here is not called unpublished (indicators.py's
+    # wording is rewritten if it still says so)
+    note = t.loc["Fixed-period exclusions", "Note"]
+    assert note.startswith("Carried forward from 2016/17 (") and "2017/18" in note
+    assert "this project" in note and "not published" not in note
     best = t["Score (0-100)"].idxmax()
-    assert best in S.strengths_and_weaknesses(ed, "302").split("**Weaknesses**")[0]
+    assert best in S.strengths_and_weaknesses(ed, "302").split("**Pulling down most**")[0]
 
 
-def test_neighbours_and_context(ed, data_dir):
-    ns = statistical_neighbours("201819", la_codes=list(ed.geography["la_code"]), data_dir=data_dir)
-    t = S.neighbour_table(ed, "302", ns)
-    assert len(t) == 12  # Barnet, ten neighbours, their mean
-    assert "of 11" in S.neighbour_text(ed, "302", ns)
+def test_reader_note_labels_years_and_says_what_the_project_lacks():
+    assert S.reader_note("carried forward from 202223 (202324 not published)") == \
+        "Carried forward from 2022/23 (2023/24 not in this project's data)"
+    assert S.reader_note("not published for 201718") == "Not in this project's data for 2017/18"
+    # DfE's own suppression marker keeps its meaning
+    assert S.reader_note("missing: placement split not published for this LA and year (x); total plans given") == \
+        "Missing: placement split not published for this LA and year (x); total plans given"
+    assert S.reader_note(np.nan) == "" and S.reader_note(None) == ""
+
+
+def test_effect_labels_compare_with_the_middle_la_not_the_las_own_score():
+    bands = S.MiddleBands()
+    scores = [100, 60, 59.9, 50.3, 40.1, 40, 0, np.nan]
+    assert [bands.label(s) for s in scores] == [
+        "above the middle", "above the middle", "near the middle", "near the middle", "near the middle",
+        "below the middle", "below the middle", S.MISSING]
+    strict = S.MiddleBands(above=75, below=25)
+    assert [strict.label(s) for s in (74, 75, 25, 26)] == [
+        "near the middle", "above the middle", "below the middle", "near the middle"]
+    words = bands.explanation()
+    assert "60 or more" in words and "40 or less" in words and "50" in words
+
+
+def test_effect_column_follows_the_bands_whatever_the_overall_score(ed25):
+    # North East Lincolnshire: KS4 Attainment 8 equals England's, score about 50, overall about 60;
+    # the old rule (own overall ±10) called it a drag
+    t = S.indicator_table(ed25, "812")
+    assert t.loc["KS4 Attainment 8", "Against the middle LA"] == "near the middle"
+    for _, row in t.iterrows():
+        assert row["Against the middle LA"] == S.MIDDLE_BANDS.label(row["Score (0-100)"])
+    strict = S.indicator_table(ed25, "812", S.MiddleBands(above=95, below=5))
+    assert (strict["Against the middle LA"] == "above the middle").sum() < (
+        t["Against the middle LA"] == "above the middle").sum()
+
+
+def test_pull_up_and_down_are_relative_to_the_las_own_average(ed25):
+    t = S.indicator_table(ed25, "940").dropna(subset=["Score (0-100)"])
+    overall = ed25.score_table_cached().set_index("la_code").at["940", "overall_score"]
+    text = S.strengths_and_weaknesses(ed25, "940")
+    assert f"({overall:.1f}) is the average of this LA's {len(t)} indicator scores" in text
+    up, down = text.split("**Pulling down most**")
+    for name, score in t["Score (0-100)"].items():
+        if f"{name} ({score:.0f})" in up:
+            assert score > overall
+        if f"{name} ({score:.0f})" in down:
+            assert score < overall
+
+
+def test_change_sentence_states_its_basis_and_uncertainty(ed):
+    # Bournemouth 2018/19: the like-for-like change uses fewer indicators than the trend table
+    text = S.change_text(ed, "837")
+    common = ed.improvement.attrs["indicators_compared"]
+    row = ed.score_table_cached().set_index("la_code").loc["837"]
+    assert len(common) < len(ed.headline().available)
+    assert f"on only the {len(common)} indicators available in both years" in text
+    assert "2016/17 and 2018/19" in text
+    assert f"from {row['overall_change_score_from']:.1f} to {row['overall_change_score_to']:.1f}" in text
+    assert f"{S._signed(row['overall_change_lo'])} to {S._signed(row['overall_change_hi'])} points" in text
+    assert "trend table below" in text
+    assert text in S.headline(ed, "837")
+    assert f"on only the {len(common)} indicators available in both" in S.trend_text(ed, "837")
+
+
+def test_change_bounds_never_read_minus_zero():
+    assert [S._signed(x) for x in (-8.64, -0.04, -0.004, 0.004, 0.0, -0.0, 0.3)] == [
+        "-8.6", "-0.04", "just below 0", "just above 0", "0.0", "0.0", "+0.3"]
+
+
+def test_change_sentence_on_the_same_indicators_says_it_matches_the_trend(ed25):
+    text = S.change_text(ed25, "812")
+    n = len(ed25.improvement.attrs["indicators_compared"])
+    assert f"same {n} indicators" in text and "matches the trend table" in text
+    assert "2022/23" in text
+    assert "10 in 2024/25" in text  # the placement split is missing for this LA in the final year
+
+
+def test_ranks_always_carry_their_range_or_are_left_out(ed, data_dir):
+    ns = _neighbours(ed, data_dir)
+    t = S.neighbour_table(ed, "207", ns)
+    assert len(t) == 12  # the LA, ten neighbours, their mean
+    view = S.neighbour_view(ed, "207", ns).data
+    ranks = view["Overall rank (90% range)"]
+    assert ranks.str.fullmatch(r"\d+ \(\d+–\d+\)|not ranked|–").all()
+    assert ranks[view["Local authority"] == "City of London"].tolist() == ["not ranked"]
+    assert ranks.iloc[-1] == S.MISSING  # the neighbours' mean has no rank
+    row = ed.score_table_cached().set_index("la_code").loc["207"]
+    assert ranks.iloc[0] == f"{int(row['overall_rank'])} ({int(row['overall_rank_lo'])}–{int(row['overall_rank_hi'])})"
+    assert not any("rank" in c.lower() for c in S.trend_table(ed, "207").columns)
+    assert "Ranks are given only for 2018/19" in S.trend_text(ed, "207")
+
+
+def test_neighbour_text_names_the_dfe_model_in_words(ed, data_dir):
+    ns = _neighbours(ed, data_dir)
+    text = S.neighbour_text(ed, "302", ns)
+    assert "of 11" in text
+    assert "statistical neighbour model, April 2021 release" in text and "sn_2021" not in text
     assert "beside the raw score" in S.context_text(ed, "302")
+
+
+@pytest.mark.parametrize("edition", ["201819", "202425"])
+def test_no_raw_missing_values_anywhere_in_a_profile(editions, edition, data_dir):
+    ed = editions[edition]
+    ns = _neighbours(ed, data_dir)
+    for code in SAMPLE[edition]:
+        parts = [S.headline(ed, code), S.context_text(ed, code), S.neighbour_text(ed, code, ns),
+                 S.strengths_and_weaknesses(ed, code), S.trend_text(ed, code), S.plot_national(ed, code).alt]
+        for view in (S.area_view(ed, code), S.neighbour_view(ed, code, ns), S.indicator_view(ed, code),
+                     S.trend_view(ed, code)):
+            parts.append(_visible(view.to_html()))
+        text = "\n".join(parts)
+        assert not RAW_MISSING.search(text), (code, RAW_MISSING.search(text))
+        assert not re.search(r"\b20\d\d(\d\d)\b", text), (code, "raw year key")
+
+
+def test_missing_england_figure_and_placement_are_explained(ed25):
+    view = S.indicator_view(ed25, "812")
+    data = view.data.set_index("Indicator")
+    assert data.loc["Fixed-period exclusions", "England"] == S.MISSING
+    assert "not in this project's data (Fixed-period exclusions, Permanent exclusions)" in view.caption
+    area = S.area_view(ed25, "812")
+    placement = area.data.set_index("Area").loc["Placement"]
+    assert placement["Rank (90% range)"] == S.NOT_RANKED and pd.isna(placement["Score (0-100)"])
+    assert "Placement: no score or rank" in area.caption
+    assert ">–<" in area.to_html()  # the missing score shows as a dash
+
+
+def test_tables_escape_names_and_hide_the_index_name_row(ed):
+    sty = S._styled(pd.DataFrame({"Local authority": ["<script>x</script>"], "Score": [1.0]}).set_index(
+        "Local authority"), uid="t")
+    out = sty.to_html()
+    assert "<script>x" not in out and "&lt;script&gt;x" in out
+    assert out.count("<tr>") == 2  # one header row (no index-name row), one data row
+    trend = S.trend_view(ed, "302").to_html()
+    assert re.search(r">\s*12\s*<", trend) and not re.search(r">\s*12\.0\s*<", trend)  # counts as integers
+
+
+def test_national_chart_marks_the_la_and_its_rank_range(ed25):
+    row = ed25.score_table_cached().set_index("la_code").loc["940"]
+    chart = S.plot_national(ed25, "940")
+    assert chart.data.startswith(b"\x89PNG")
+    assert f"ranks {int(row['overall_rank'])}" in chart.alt
+    assert f"from {int(row['overall_rank_lo'])} to {int(row['overall_rank_hi'])}" in chart.alt
+    assert 'alt="Bar chart' in chart._repr_html_()
+    # each LA draws over the same base: another LA's chart differs, the same LA's is identical
+    assert S.plot_national(ed25, "812").data != chart.data
+    assert S.plot_national(ed25, "940").data == chart.data
+
+
+def test_an_unscored_la_reads_in_words(ed):
+    # no LA is unscored in the rendered editions, so make one: Barnet without scores
+    t = ed.score_table_cached().set_index("la_code").copy()
+    t.loc["302", ["scored", "overall_score", "overall_rank", "overall_rank_lo", "overall_rank_hi"]] = [
+        False, np.nan, pd.NA, pd.NA, pd.NA]
+    t.loc["302", "flags"] = "too few indicators (8 of 11); place_state_special: missing: not in source"
+    fake = dataclasses.replace(ed, cache={("la_summary", "scores"): t})
+    text = S.headline(fake, "302")
+    assert "Barnet has no overall score in 2018/19: Too few indicators (8 of 11); State-funded special schools" \
+        in text
+    chart = S.plot_national(fake, "302")
+    assert "Barnet has no overall score in 2018/19" in chart.alt and f"all {int(t['overall_score'].notna().sum())} " \
+        in chart.alt
+    assert not RAW_MISSING.search(text + chart.alt)
 
 
 def test_unknown_la_is_a_clear_error(ed):

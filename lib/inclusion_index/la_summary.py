@@ -12,16 +12,21 @@ ranks are left out of the trend table rather than shown bare.
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import matplotlib.image
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from .editions import Edition
@@ -53,6 +58,11 @@ class MiddleBands:
     middle: float = 50.0
     above: float = 60.0
     below: float = 40.0
+
+    def __post_init__(self) -> None:
+        if not self.below < self.middle < self.above:
+            raise ValueError(f"MiddleBands needs below < middle < above, got {self.below}, {self.middle}, "
+                             f"{self.above}")
 
     def label(self, score: float | None) -> str:
         if score is None or pd.isna(score):
@@ -124,7 +134,7 @@ def rank_with_range(rank, lo=None, hi=None) -> str:
     if rank is None or pd.isna(rank):
         return NOT_RANKED
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
-        return f"{int(rank)}"
+        return f"{int(rank)} (no range)"
     return f"{int(rank)} ({int(lo)}–{int(hi)})"
 
 
@@ -144,10 +154,17 @@ def reader_note(flag: object) -> str:
     return s[:1].upper() + s[1:]
 
 
+def _named(ed: Edition, text: str) -> str:
+    """Indicator codes inside a note (from the score table's flags) as their short names."""
+    for code, name in zip(ed.indicators["indicator"], ed.indicators["short_name"], strict=True):
+        text = re.sub(rf"\b{re.escape(str(code))}\b", str(name), text)
+    return text
+
+
 def _styled(df: pd.DataFrame, *, caption: str = "", right: Sequence[str] = (), bold: Sequence[str] = (),
             uid: str = "") -> Styler:
     """A reader's table: index hidden (the first column names the rows), '–' for anything
-    missing, floats to 1 dp, cells escaped as HTML, numbers right-aligned."""
+    missing, floats to 1 dp, cells and caption (plain text) escaped as HTML, numbers right-aligned."""
     sty = Styler(df.reset_index(), cell_ids=False, uuid=uid or None)
     sty = sty.format(na_rep=MISSING, precision=1, escape="html").format_index(escape="html", axis=1)
     sty = sty.hide(axis="index")
@@ -155,7 +172,7 @@ def _styled(df: pd.DataFrame, *, caption: str = "", right: Sequence[str] = (), b
     styles |= {c: [{"selector": "td", "props": "font-weight: 600"}] for c in bold if c not in styles}
     sty = sty.set_table_styles(styles, overwrite=False)
     if caption:
-        sty = sty.set_caption(caption).set_table_styles(
+        sty = sty.set_caption(html.escape(caption, quote=False)).set_table_styles(
             [{"selector": "caption", "props": "caption-side: bottom; text-align: left; font-size: 12px; color: #444"}],
             overwrite=False)
     return sty
@@ -173,7 +190,7 @@ def headline(ed: Edition, code: str) -> str:
              f"**Region:** {html.escape(str(r['region']))}. **Edition:** {_year(ed.final_year)} "
              f"(index years {', '.join(_year(y) for y in ed.years)}; {html.escape(ed.method.name)})."]
     if not bool(r.get("scored", False)):
-        why = html.escape(reader_note(r.get("flags")) or "too few indicators with a value")
+        why = html.escape(_named(ed, reader_note(r.get("flags"))) or "too few indicators with a value", quote=False)
         lines += ["", f"{name} has no overall score in {_year(ed.final_year)}: {why}."]
         return "\n".join(lines)
     lines += ["",
@@ -199,7 +216,9 @@ def change_text(ed: Edition, code: str) -> str:
     r, i = _row(ed, code), imp.loc[code]
     first, last = _year(ed.years[0]), _year(ed.final_year)
     common = [str(x) for x in imp.attrs.get("indicators_compared") or []]
-    n_common = len(common) or int(i["indicators_compared"])
+    n_common = len(common) or int(r.get("change_indicators_compared", i["indicators_compared"]))
+    start = r.get("overall_change_score_from", i["score_early"])
+    end = r.get("overall_change_score_to", i["score_late"])
     has = ""
     if common:
         counts = _indicators_with_value(ed, code, common)
@@ -209,11 +228,11 @@ def change_text(ed: Edition, code: str) -> str:
     moved = ""
     if pd.notna(i["rank_early"]) and pd.notna(i["rank_late"]):
         places = int(i["rank_change"])
-        how = (f"moved up {places} places" if places > 0 else f"moved down {-places} places" if places < 0
+        n_places = f"{abs(places)} place{'s' if abs(places) != 1 else ''}"
+        how = (f"moved up {n_places}" if places > 0 else f"moved down {n_places}" if places < 0
                else "kept its place")
         moved = f", and it {how}, from {ordinal(int(i['rank_early']))} to {ordinal(int(i['rank_late']))}"
-    went = (f"its score went {direction} by {abs(i['change']):.1f} points, from {i['score_early']:.1f} to "
-            f"{i['score_late']:.1f}{moved}")
+    went = f"its score went {direction} by {abs(i['change']):.1f} points, from {start:.1f} to {end:.1f}{moved}"
     if _same_indicators(ed):
         text = (f"**Change since {first}:** {went[:1].upper()}{went[1:]}, with both years scored on the same "
                 f"{n_common} indicators{f' ({has})' if has else ''}.")
@@ -232,8 +251,22 @@ def change_text(ed: Edition, code: str) -> str:
     if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
         verdict = ("a rise beyond the uncertainty" if lo > 0 else "a fall beyond the uncertainty" if hi < 0
                    else "the change is within the uncertainty")
-        text += f" The {_interval():.0%} range of the change is {lo:+.1f} to {hi:+.1f} points: {verdict}."
+        text += f" The {_interval():.0%} range of the change is {_signed(lo)} to {_signed(hi)} points: {verdict}."
+    note = r.get("change_note")
+    if isinstance(note, str) and note:
+        text += f" Note: {html.escape(reader_note(note), quote=False)}."
     return f"{text} {why_differs}"
+
+
+def _signed(x: float) -> str:
+    """'+1.2' / '-0.4'; a bound that rounds to zero keeps its side ('-0.03', not '-0.0')."""
+    if x == 0:
+        return "0.0"
+    for dp in (1, 2):
+        s = f"{x:+.{dp}f}"
+        if s.strip("+-0.") != "":
+            return s
+    return "just below 0" if x < 0 else "just above 0"
 
 
 def _same_indicators(ed: Edition) -> bool:
@@ -251,38 +284,110 @@ def _indicators_with_value(ed: Edition, code: str, indicators: Sequence[str]) ->
 # ---------------------------------------------------------------- national picture
 
 
-def plot_national(ed: Edition, code: str):
-    """Every LA's overall score, sorted, with this LA highlighted and its rank range shaded."""
-    t = _scores(ed)
-    s = t["overall_score"].dropna().sort_values(ascending=False, kind="mergesort")
+@dataclass
+class PNGChart:
+    """A rendered chart: displays in a notebook as an <img> with alt text (and as PNG elsewhere)."""
+
+    data: bytes
+    alt: str
+
+    def _repr_png_(self) -> bytes:
+        return self.data
+
+    def _repr_html_(self) -> str:
+        b64 = base64.b64encode(self.data).decode("ascii")
+        return f'<img src="data:image/png;base64,{b64}" alt="{html.escape(self.alt, quote=True)}">'
+
+
+@dataclass
+class _NationalBase:
+    """The part of the national chart that is the same for every LA, drawn once per edition."""
+
+    ed: Edition
+    fig: Figure
+    ax: object
+    canvas: FigureCanvasAgg
+    background: object
+    scores: pd.Series
+
+
+_NATIONAL: dict[str, _NationalBase] = {}
+NATIONAL_SIZE = (7.5, 2.6)  # inches, at 100 dpi like the notebook's other charts
+
+
+def _national_base(ed: Edition) -> _NationalBase:
+    # keyed by edition and checked by identity: an Edition is unhashable (a dataclass with eq)
+    base = _NATIONAL.get(ed.final_year)
+    if base is not None and base.ed is ed:
+        return base
+    s = _scores(ed)["overall_score"].dropna().sort_values(ascending=False, kind="mergesort")
     n = len(s)
-    x = np.arange(1, n + 1)
-    fig, ax = plt.subplots(figsize=(7.5, 2.6), layout="constrained")
-    ax.vlines(x, 0, s.to_numpy(), color=COLORS["la_light"], lw=2.2)
-    name = str(t.at[code, "la_name"]).replace("$", r"\$")
-    if code in s.index:
-        pos = int(np.flatnonzero(s.index == code)[0]) + 1
-        score = float(s.iloc[pos - 1])
-        lo, hi = t.at[code, "overall_rank_lo"], t.at[code, "overall_rank_hi"]
-        label = f"{name}: {score:.1f}, rank {int(t.at[code, 'overall_rank'])}"
-        if pd.notna(lo) and pd.notna(hi):
-            ax.axvspan(int(lo) - 0.5, int(hi) + 0.5, color=COLORS["highlight"], alpha=0.12, lw=0)
-            label += f" ({_interval():.0%} range {int(lo)}–{int(hi)}, shaded)"
-        ax.vlines([pos], 0, [score], color=COLORS["highlight"], lw=3)
-        ax.annotate(label, (pos, score), xytext=(0, 6), textcoords="offset points", fontsize=8.5,
-                    color=COLORS["highlight"], ha="left" if pos < n * 0.6 else "right")
-    else:
-        ax.text(0.5, 0.92, f"{name} has no overall score in {_year(ed.final_year)}", transform=ax.transAxes,
-                ha="center", fontsize=9, color=COLORS["highlight"])
+    fig = Figure(figsize=NATIONAL_SIZE, dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.085, right=0.985, bottom=0.19, top=0.87)
+    ax = fig.add_subplot()
+    ax.vlines(np.arange(1, n + 1), 0, s.to_numpy(), color=COLORS["la_light"], lw=2.2)
     ax.axhline(50, color="#555", lw=0.8, ls="--")
+    ax.text(n + 0.5, 51, "50 = average LA", ha="right", va="bottom", fontsize=7.5, color="#555")
     ax.set_xlim(0.5, n + 0.5)
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 115)
+    ax.set_yticks([0, 20, 40, 60, 80, 100])
     ax.set_xlabel(f"Rank among the {n} LAs with an overall score (1 = most inclusive)", fontsize=9)
     ax.set_ylabel("Overall score (0–100)", fontsize=9)
     ax.set_title(f"Overall score of every LA in England, {_year(ed.final_year)}", fontsize=11, loc="left")
     ax.tick_params(labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)
-    return fig
+    canvas.draw()
+    base = _NationalBase(ed, fig, ax, canvas, canvas.copy_from_bbox(fig.bbox), s)
+    _NATIONAL.clear()
+    _NATIONAL[ed.final_year] = base
+    return base
+
+
+def plot_national(ed: Edition, code: str) -> PNGChart:
+    """Every LA's overall score, sorted, with this LA highlighted and its rank range shaded.
+
+    The bars of all LAs are drawn once per edition; each page only draws this LA's bar, band and
+    label over a copy of them, which keeps the chart to a few milliseconds per profile.
+    """
+    b = _national_base(ed)
+    t, s, ax = _scores(ed), b.scores, b.ax
+    n = len(s)
+    name = str(_row(ed, code)["la_name"]).replace("$", r"\$")
+    artists = []
+    if code in s.index:
+        pos = int(np.flatnonzero(s.index == code)[0]) + 1
+        score = float(s.iloc[pos - 1])
+        lo, hi = t.at[code, "overall_rank_lo"], t.at[code, "overall_rank_hi"]
+        rank = int(t.at[code, "overall_rank"])
+        label = f"{name}: {score:.1f}, rank {rank}"
+        alt = (f"Bar chart of the overall scores of all {n} LAs with one, highest first; {name} scores "
+               f"{score:.1f} and ranks {rank}")
+        if pd.notna(lo) and pd.notna(hi):
+            artists.append(ax.axvspan(int(lo) - 0.5, int(hi) + 0.5, color=COLORS["highlight"], alpha=0.12, lw=0))
+            label += f" ({_interval():.0%} range {int(lo)}–{int(hi)}, shaded)"
+            alt += f", plausibly anywhere from {int(lo)} to {int(hi)}"
+        artists.append(ax.vlines([pos], 0, [score], color=COLORS["highlight"], lw=3))
+        # the label sits above every bar (scores stay below 100), with a line down to this LA's
+        left = pos < n * 0.6
+        artists.append(ax.annotate(label, (pos, score), xytext=(pos, 106), fontsize=8.5, color=COLORS["highlight"],
+                                   ha="left" if left else "right", va="bottom",
+                                   arrowprops={"arrowstyle": "-", "color": COLORS["highlight"], "lw": 0.8,
+                                               "shrinkA": 0, "relpos": (0, 0) if left else (1, 0)}))
+    else:
+        msg = f"{name} has no overall score in {_year(ed.final_year)}"
+        artists.append(ax.text(0.5, 0.92, msg, transform=ax.transAxes, ha="center", fontsize=9,
+                               color=COLORS["highlight"]))
+        alt = f"Bar chart of the overall scores of all {n} LAs with one, highest first; {msg}"
+    b.canvas.restore_region(b.background)
+    for a in artists:
+        ax.draw_artist(a)
+    buf = io.BytesIO()
+    # imsave encodes the canvas as it stands; print_png would redraw every bar
+    matplotlib.image.imsave(buf, np.asarray(b.canvas.buffer_rgba()), format="png")
+    for a in artists:
+        a.remove()
+    return PNGChart(buf.getvalue(), alt.replace(r"\$", "$") + ".")
 
 
 # ---------------------------------------------------------------- areas
@@ -317,7 +422,7 @@ def area_view(ed: Edition, code: str) -> Styler:
     if missing:
         caption = (f"{', '.join(missing)}: no score or rank, because none of the area's indicators has a value "
                    "for this LA (see the notes in the indicator table).")
-    return _styled(out, caption=html.escape(caption), right=list(out.columns), bold=["Area"], uid=f"area{code}")
+    return _styled(out, caption=caption, right=list(out.columns), bold=["Area"], uid=f"area{code}")
 
 
 # ---------------------------------------------------------------- indicators
@@ -376,8 +481,10 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) ->
         caption += f" England: {MISSING} where England's figure is {NOT_IN_DATA} ({', '.join(no_england)})."
     if out["Value"].eq(MISSING).any():
         caption += f" Value {MISSING}: no value for this LA (the note says why)."
-    return _styled(out, caption=html.escape(caption), right=["Value", "England", "Score (0-100)"],
-                   bold=["Indicator"], uid=f"ind{code}")
+    sty = _styled(out, caption=caption, right=["Value", "England", "Score (0-100)"],
+                  bold=["Indicator"], uid=f"ind{code}")
+    return sty.set_table_styles({"Against the middle LA": [{"selector": "td", "props": "white-space: nowrap"}]},
+                                overwrite=False)
 
 
 def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[bool, float]:
@@ -422,7 +529,7 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
 
 def plot_indicator_scores(ed: Edition, code: str):
     t = indicator_table(ed, code).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.2))
     y = np.arange(len(t))
     ax.barh(y, t["Score (0-100)"].fillna(0), color=[AREA_COLOURS[a] for a in t["Area"]], alpha=0.85)
     for i, s in enumerate(t["Score (0-100)"]):
@@ -479,7 +586,7 @@ def trend_view(ed: Edition, code: str) -> Styler:
 
 def plot_trend(ed: Edition, code: str):
     t = trend_table(ed, code)
-    fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6, 3))
     ax.plot(t.index, t["Overall score"], marker="o", color="#111", label="Overall")
     for a in AREAS:
         ax.plot(t.index, t[f"{AREA_NAMES[a]} score"], marker=".", lw=1, color=AREA_COLOURS[AREA_NAMES[a]],
@@ -487,7 +594,8 @@ def plot_trend(ed: Edition, code: str):
     ax.set_ylim(0, 100)
     ax.set_ylabel("Score (0-100)")
     ax.set_xlabel("Index year")
-    ax.legend(fontsize=7, ncol=3, frameon=False, loc="lower left")
+    # beside the plot, so it never covers a line that runs low
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title("Scores over the edition's years", fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -523,15 +631,15 @@ def _comparison(ed: Edition, code: str, neighbours: NeighbourSet) -> pd.DataFram
 def neighbour_table(ed: Edition, code: str, neighbours: NeighbourSet) -> pd.DataFrame:
     """The LA, its ten DfE statistical neighbours and their mean: scores, ranks, rank ranges."""
     t = _comparison(ed, code, neighbours)
-    ranges = _scores(ed)[["overall_rank_lo", "overall_rank_hi"]] if "overall_rank_lo" in _scores(ed) else None
+    scores = _scores(ed)
     cols = {"la_name": "Local authority", "closeness": "Closeness", "overall_score": "Overall score",
             "overall_rank": "Overall rank", **{f"{a}_score": f"{AREA_NAMES[a]} score" for a in AREAS},
             "flag": "Note"}
     out = t[list(cols)].rename(columns=cols)
-    lo = t["la_code"].map(ranges["overall_rank_lo"]) if ranges is not None else pd.Series(pd.NA, index=t.index)
-    hi = t["la_code"].map(ranges["overall_rank_hi"]) if ranges is not None else pd.Series(pd.NA, index=t.index)
-    out.insert(out.columns.get_loc("Overall rank") + 1, "Rank low", lo.astype("Int64"))
-    out.insert(out.columns.get_loc("Rank low") + 1, "Rank high", hi.astype("Int64"))
+    # the comparison carries ranks only; their Monte Carlo ranges are in the score table
+    for col, src in (("Rank low", "overall_rank_lo"), ("Rank high", "overall_rank_hi")):
+        vals = t["la_code"].map(scores[src]) if src in scores else pd.Series(pd.NA, index=t.index)
+        out.insert(out.columns.get_loc("Overall rank") + (1 if col == "Rank low" else 2), col, vals.astype("Int64"))
     out.attrs["mean_row"] = list(t["role"] == "neighbour mean")
     return out.set_index("Local authority")
 
@@ -554,8 +662,9 @@ def neighbour_view(ed: Edition, code: str, neighbours: NeighbourSet) -> Styler:
     if len(shared) and shared.nunique() == 1 and shared.iloc[0]:
         caption = f"Note for every neighbour: {shared.iloc[0]}."
         notes = notes.where([i == 0 or m for i, m in enumerate(is_mean)], "")
-    out["Note"] = notes.to_numpy()
-    return _styled(out, caption=html.escape(caption), right=[c for c in out.columns if "score" in c or "rank" in c],
+    if notes.ne("").any():
+        out["Note"] = notes.to_numpy()
+    return _styled(out, caption=caption, right=[c for c in out.columns if "score" in c or "rank" in c],
                    bold=["Local authority"], uid=f"nb{code}")
 
 

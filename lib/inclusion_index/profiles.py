@@ -32,7 +32,7 @@ _PAGE = """<!doctype html>
 nav{{padding:8px 0;border-bottom:1px solid #ddd;font-size:14px}}nav a{{margin-right:12px;color:#1d4ed8}}
 table{{border-collapse:collapse;font-size:13px;margin:.5em 0}}td,th{{border:1px solid #ddd;padding:3px 6px}}
 th{{background:#f3f4f6}}img{{max-width:100%;height:auto}}.jp-OutputPrompt,.jp-InputPrompt{{display:none}}
-pre{{white-space:pre-wrap}}.anchor-link{{display:none}}</style></head><body>
+pre{{white-space:pre-wrap}}.anchor-link{{display:none}}.output_html{{overflow-x:auto}}</style></head><body>
 <nav><a href="../../index.html">All reports</a><a href="../01_introduction.html">Series</a>
 <a href="index.html">All LA profiles</a></nav>
 {body}

@@ -1,0 +1,78 @@
+"""LA profile pages rendered through notebooks/la_profile.ipynb, read as a reader would: no raw
+missing values, no internal codes, every rank with its range, and the national chart present."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from inclusion_index.editions import load_edition
+from inclusion_index.profiles import render_profiles
+
+# the LAs the reader review named, per edition
+LAS = {"201819": ["207", "837"], "202425": ["812", "873", "940"]}
+
+
+def _text(page: str) -> str:
+    """The page's visible text; inline tags join their neighbours, block tags separate them."""
+    t = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
+    t = re.sub(r"</?(strong|em|code|a|span)\b[^>]*>", "", t)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", t)))
+
+
+@pytest.fixture(scope="module")
+def pages(data_dir, cache_dir, tmp_path_factory) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("INCLUSION_CACHE_DIR", str(cache_dir))  # the kernels find the editions built here
+        for edition, codes in LAS.items():
+            ed = load_edition(edition, data_dir=data_dir, cache_dir=cache_dir)
+            names = dict(zip(ed.geography["la_code"], ed.geography["la_name"], strict=True))
+            dest = tmp_path_factory.mktemp(f"la{edition}")
+            res = render_profiles(edition, [(c, names[c]) for c in codes], years=len(ed.years), data_dir=data_dir,
+                                  out_dir=dest, workers=1, log=lambda s: None)
+            assert res.pages == len(codes) and not res.failures
+            for c in codes:
+                out[(edition, c)] = (Path(dest) / f"{c}.html").read_text(encoding="utf-8")
+    return out
+
+
+def test_no_raw_missing_value_or_code_on_any_page(pages):
+    for (edition, code), page in pages.items():
+        text = _text(page)
+        for bad in (r"\bNaN\b", r"\bnan\b", r"<NA>", r"\bNone\b", r"sn_20\d\d", r"\b20\d\d\d\d\b", r"\.\.\.$"):
+            assert not re.search(bad, text), (edition, code, bad, re.search(bad, text))
+        assert "Traceback" not in page and " ," not in text
+
+
+def test_every_rank_on_the_page_carries_its_range(pages):
+    for (edition, code), page in pages.items():
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+        ranks = [c.strip() for c in cells if re.fullmatch(r"\s*\d+ \(\d+–\d+\)\s*", c)]
+        unranked = page.count(">not ranked<")
+        assert len(ranks) + unranked == 4 + 11, (edition, code)  # four areas, the LA and its ten neighbours
+        assert "Overall rank (90% range)" in page and "Rank (90% range)" in page
+
+
+def test_pages_explain_what_is_missing_and_how_the_change_was_made(pages):
+    nel = _text(pages[("202425", "812")])
+    assert "not ranked" in nel and "Placement: no score or rank" in nel
+    assert "England's figure is not in this project's data" in nel
+    assert "same 12 indicators" in nel
+    bournemouth = _text(pages[("201819", "837")])
+    assert "like for like" in bournemouth and "2016/17 and 2018/19" in bournemouth
+    assert "the trend table below scores each year" in bournemouth.lower()
+    assert "DfE's children's services statistical neighbour model" in bournemouth
+    kc = _text(pages[("201819", "207")])
+    assert re.search(r"City of London Not close – not ranked", kc)
+
+
+def test_national_chart_is_on_every_page_with_alt_text(pages):
+    for (edition, code), page in pages.items():
+        tag = re.search(r'<img [^>]*alt="Bar chart of the overall scores[^>]*>', page)
+        assert tag and 'src="data:image/png;base64,' in tag.group(0), (edition, code)
+        alt = html.unescape(re.search(r'alt="([^"]*)"', tag.group(0)).group(1))
+        assert re.search(r"ranks \d+, plausibly anywhere from \d+ to \d+\.$", alt), alt
