@@ -19,18 +19,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib.image
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import yaml
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from .editions import Edition
 from .indicators import AREA_NAMES, AREAS
+from .paths import REGISTRY_DIR
 from .plotting import COLORS
 from .series.text import dp_for, label_years, ordinal
 from .uncertainty import load_uncertainty_settings
@@ -80,7 +83,14 @@ class MiddleBands:
                 "between.")
 
 
-MIDDLE_BANDS = MiddleBands()
+def load_middle_bands(path: Path | None = None) -> MiddleBands:
+    """The bands from data/registry/profiles.yml (the defaults above if the file has none)."""
+    path = path or REGISTRY_DIR / "profiles.yml"
+    raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+    return MiddleBands(**{k: float(v) for k, v in (raw.get("middle_bands") or {}).items()})
+
+
+MIDDLE_BANDS = load_middle_bands()
 
 
 @lru_cache(maxsize=1)
