@@ -229,3 +229,14 @@ def test_an_unscored_la_reads_in_words(ed):
 def test_unknown_la_is_a_clear_error(ed):
     with pytest.raises(KeyError, match="not in edition 201819"):
         S.headline(ed, "201")
+
+
+def test_search_keys_ignore_punctuation_and_include_the_code():
+    from inclusion_index.profiles import search_box_html, search_key
+
+    assert search_key("St. Helens", "342") == "st helens 342"
+    assert search_key("Brighton & Hove", "846") == "brighton and hove 846"
+    box = search_box_html({"201819": [("342", "St. Helens"), ("999", "<b>Evil</b>")]})
+    assert 'data-key="st helens 342"' in box and "edition 2018/19" in box
+    assert "<b>Evil</b>" not in box and "&lt;b&gt;Evil&lt;/b&gt;" in box
+    assert 'id="la-none"' in box

@@ -131,10 +131,20 @@ def test_browser_opens_index_follows_links_and_sees_every_image(reports, tmp_pat
         assert len(local) >= 12 + 6
         # the search box filters the LA list
         box = d.find_element("id", "la-search")
+        count = ("return Array.from(document.querySelectorAll('#la-list li'))"
+                 ".filter(li => li.style.display !== 'none').length")
         box.send_keys("zzzz-no-such-la")
-        visible = d.execute_script(
-            "return Array.from(document.querySelectorAll('#la-list li')).filter(li => li.style.display !== 'none').length")
-        assert visible == 0
+        assert d.execute_script(count) == 0
+        assert d.find_element("id", "la-none").is_displayed()  # says so, rather than an empty list
+        # a 3-digit code, and a name typed without its punctuation, both find the LA
+        first = d.execute_script("return document.querySelector('#la-list li').dataset.key")
+        code = first.rsplit(" ", 1)[1]
+        box.clear()
+        box.send_keys(code)
+        assert d.execute_script(count) >= 1 and not d.find_element("id", "la-none").is_displayed()
+        box.clear()
+        box.send_keys(first.rsplit(" ", 1)[0].upper() + ".")
+        assert d.execute_script(count) >= 1
         d.get(next(h for h in local if h.endswith("201819/01_introduction.html")))
         _check_page(d)
         assert len(d.find_elements("tag name", "img")) >= 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import html
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -181,21 +182,34 @@ def profile_index(edition: str, la_table: list[tuple[str, str]]) -> str:
     return _PAGE.format(title=f"LA profiles {html.escape(edition)}", body=body)
 
 
+def search_key(name: str, code: str) -> str:
+    """What the index page's search matches: the name without punctuation ("St. Helens" is
+    found by "st helens", "&" by "and") and the 3-digit code. The page's script normalises the
+    query the same way."""
+    s = re.sub(r"[^a-z0-9 ]", "", name.lower().replace("&", " and "))
+    return " ".join(s.split()) + f" {code}"
+
+
 def search_box_html(editions: dict[str, list[tuple[str, str]]]) -> str:
-    """A section for reports/index.html: every LA's profile, filtered by name as you type."""
+    """A section for reports/index.html: every LA's profile, filtered by name or code as you type."""
     rows = []
     for ed, las in editions.items():
+        label = f"{ed[:4]}/{ed[4:]}" if len(ed) == 6 and ed.isdigit() else ed
         for code, name in sorted(las, key=lambda x: x[1]):
-            rows.append(f'<li data-name="{html.escape(name.lower())}"><a href="{html.escape(ed)}/la/'
+            rows.append(f'<li data-key="{html.escape(search_key(name, code))}"><a href="{html.escape(ed)}/la/'
                         f'{html.escape(code)}.html">{html.escape(name)}</a> '
-                        f"<small>({html.escape(code)}, edition {html.escape(ed)})</small></li>")
+                        f"<small>({html.escape(code)}, edition {html.escape(label)})</small></li>")
     return ("<section><h2>Profile of every local authority</h2>"
-            '<label for="la-search">Find a local authority: </label>'
-            '<input id="la-search" type="search" placeholder="e.g. Kent" autocomplete="off">'
+            '<label for="la-search">Find a local authority by name or 3-digit code: </label>'
+            '<input id="la-search" type="search" placeholder="e.g. Kent or 886" autocomplete="off">'
+            '<p id="la-none" role="status" hidden>No local authority matches that search.</p>'
             f'<ul id="la-list" style="columns:2;font-size:.9em">{"".join(rows)}</ul>'
             "<script>document.getElementById('la-search').addEventListener('input',function(e){"
-            "var q=e.target.value.toLowerCase();document.querySelectorAll('#la-list li').forEach("
-            "function(li){li.style.display=li.dataset.name.indexOf(q)>=0?'':'none';});});</script>"
+            "var q=e.target.value.toLowerCase().replace(/&/g,' and ').replace(/[^a-z0-9 ]/g,'')"
+            ".replace(/\\s+/g,' ').trim();var n=0;"
+            "document.querySelectorAll('#la-list li').forEach(function(li){"
+            "var hit=li.dataset.key.indexOf(q)>=0;li.style.display=hit?'':'none';if(hit){n++;}});"
+            "document.getElementById('la-none').hidden=n>0;});</script>"
             "</section>")
 
 
@@ -219,4 +233,4 @@ def naive_seconds_per_profile(edition: str, la_code: str, *, years: int, data_di
 
 
 __all__ = ["ProfileError", "ProfileRender", "naive_seconds_per_profile", "profile_index",
-           "render_profiles", "search_box_html"]
+           "render_profiles", "search_box_html", "search_key"]
