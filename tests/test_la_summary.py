@@ -240,3 +240,22 @@ def test_search_keys_ignore_punctuation_and_include_the_code():
     assert 'data-key="st helens 342"' in box and "edition 2018/19" in box
     assert "<b>Evil</b>" not in box and "&lt;b&gt;Evil&lt;/b&gt;" in box
     assert 'id="la-none"' in box
+
+
+def test_indicator_values_carry_their_exact_interval_and_pupils(ed2019_for_ci):
+    ed = ed2019_for_ci
+    t = S.indicator_table(ed, "857")  # Rutland: 6 KS2 pupils with an EHC plan
+    ks2 = t.loc["KS2 expected standard (RWM)"]
+    assert ks2["Value"] == 0 and ks2["Pupils"] == 6 and bool(ks2["Pupils estimated"])
+    # Clopper-Pearson 95% upper limit for 0 of 6 is 1 - 0.025 ** (1 / 6) = 45.9%
+    assert ks2["95% interval high"] == pytest.approx(100 * (1 - 0.025 ** (1 / 6)), rel=1e-6)
+    have = t.dropna(subset=["95% interval low"])
+    assert ((have["95% interval low"] <= have["Value"]) & (have["Value"] <= have["95% interval high"])).all()
+    assert pd.isna(t.loc["EHC plan share of SEN pupils", "95% interval low"])  # no pupil count: no interval
+    html_ = S.indicator_view(ed, "857").to_html()
+    assert "0 to 46" in html_ and "≈6" in html_ and "Pupils ≈" in html_  # KS2 shares are published as whole %
+
+
+@pytest.fixture(scope="module")
+def ed2019_for_ci(data_dir):
+    return load_edition("201819", data_dir=data_dir)

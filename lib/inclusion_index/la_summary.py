@@ -446,10 +446,31 @@ def _value_decimals(ed: Edition) -> dict[str, int]:
     return _cached(ed, ("dp",), build)
 
 
+def _exact_intervals(ed: Edition) -> pd.DataFrame:
+    """Per (indicator, LA) of the headline year: pupils behind the value and its exact 95%
+    interval (Clopper-Pearson, Garwood or normal; uncertainty.funnel_data), once per edition."""
+    key = ("profile_exact_intervals", ed.final_year)
+    if key not in ed.cache:
+        from .uncertainty import UncertaintyError, funnel_data
+
+        frames = []
+        for ind in ed.indicators["indicator"]:
+            try:
+                f = funnel_data(ed, ind)
+            except UncertaintyError:  # no counts or cohort for this indicator: no interval
+                continue
+            f = f.assign(estimated=f["denominator_source"].astype(str) != "denominator in source")
+            frames.append(f[["indicator", "la_code", "denominator", "estimated", "value_lower_95", "value_upper_95"]])
+        ed.cache[key] = (pd.concat(frames, ignore_index=True).set_index(["indicator", "la_code"]) if frames
+                         else pd.DataFrame(columns=["denominator", "estimated", "value_lower_95", "value_upper_95"]))
+    return ed.cache[key]
+
+
 def indicator_table(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -> pd.DataFrame:
-    """Each indicator: the LA's value, England's, its score, and where that score sits against
-    the middle LA (``bands``)."""
+    """Each indicator: the LA's value with its exact 95% interval and the pupils behind it,
+    England's, its score, and where that score sits against the middle LA (``bands``)."""
     r = _row(ed, code)
+    ci = _exact_intervals(ed)
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
     rows = []
@@ -459,6 +480,10 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -
             "Indicator": ind.short_name,
             "Area": AREA_NAMES[ind.area],
             "Value": r.get(f"{ind.indicator}_value"),
+            "95% interval low": ci["value_lower_95"].get((ind.indicator, code), np.nan),
+            "95% interval high": ci["value_upper_95"].get((ind.indicator, code), np.nan),
+            "Pupils": ci["denominator"].get((ind.indicator, code), np.nan),
+            "Pupils estimated": bool(ci["estimated"].get((ind.indicator, code), False)),
             "England": eng.get(ind.indicator, np.nan),
             "Unit": ind.unit,
             "Better if": "lower" if ind.polarity < 0 else "higher",
@@ -483,6 +508,13 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) ->
     ids = list(ed.indicators["indicator"])
     out = t.copy()
     out["Value"] = [_number(x, dps.get(i, 2)) for x, i in zip(t["Value"], ids, strict=True)]
+    # the value's chance range given the pupils behind it: wide for small cohorts
+    out.insert(out.columns.get_loc("Value") + 1, "95% interval", [
+        MISSING if pd.isna(lo) or pd.isna(hi) else f"{_number(lo, dps.get(i, 2))} to {_number(hi, dps.get(i, 2))}"
+        for lo, hi, i in zip(t["95% interval low"], t["95% interval high"], ids, strict=True)])
+    out["Pupils"] = [MISSING if pd.isna(n) else f"{'≈' if est else ''}{float(n):,.0f}"
+                     for n, est in zip(t["Pupils"], t["Pupils estimated"], strict=True)]
+    out = out.drop(columns=["95% interval low", "95% interval high", "Pupils estimated"])
     out["England"] = [_number(x, dps.get(i, 2)) for x, i in zip(t["England"], ids, strict=True)]
     out["Score (0-100)"] = t["Score (0-100)"].astype("float64")
     no_england = [str(i) for i, e in t["England"].items() if pd.isna(e)]
@@ -491,7 +523,11 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) ->
         caption += f" England: {MISSING} where England's figure is {NOT_IN_DATA} ({', '.join(no_england)})."
     if out["Value"].eq(MISSING).any():
         caption += f" Value {MISSING}: no value for this LA (the note says why)."
-    sty = _styled(out, caption=caption, right=["Value", "England", "Score (0-100)"],
+    caption += (" 95% interval: the range the value could plausibly take by chance, given the pupils behind it "
+                f"(exact binomial or Poisson; {MISSING} where no pupil count is published). Pupils ≈: not "
+                "published with the value, so taken from a related count (the cohort in the nearest year, or EHC "
+                "plans for the termly exclusion rates), which makes the interval approximate.")
+    sty = _styled(out, caption=caption, right=["Value", "95% interval", "Pupils", "England", "Score (0-100)"],
                   bold=["Indicator"], uid=f"ind{code}")
     return sty.set_table_styles({"Against the middle LA": [{"selector": "td", "props": "white-space: nowrap"}]},
                                 overwrite=False)
