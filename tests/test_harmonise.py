@@ -46,6 +46,49 @@ def test_lait_real_values(lait_long):
     assert _value(lait_long, "lait_ks4_a8_ehcp", "201819", "839") == 13.1  # BCP reports 2019 results
 
 
+# LAIT Short Desc, year label, England and Barnet (302) as printed in bds_long_0.parquet
+_LAIT_CHECKED = [
+    ("lait_ehcp_pct_pupils_primary", "PrimStatements", "2019", 1.6, 2.1),
+    ("lait_ehcp_pct_pupils_secondary", "SecStatements", "2019", 1.66, 2.31),
+    ("lait_sen_support_pct_pupils_primary", "PrimNoStatements", "2019", 12.6, 11.8),
+    ("lait_sen_support_pct_pupils_secondary", "SecNoStatements", "2019", 10.8, 8.7),
+    ("lait_ks4_dest_sustained_ehcp", "SusEdOverall_SEN_Stat_incSpec", "2023", 87.0, 87.1),
+    ("lait_ks4_dest_sustained_sen_support", "SusEdOverall_SEN_NoStat_incSpec", "2023", 84.5, 87.7),
+    ("lait_ks4_dest_sustained_no_sen", "SusEdOverall_NoSEN_incSpec", "2023", 92.9, 95.8),
+    ("lait_ks4_dest_sustained_all_send", "KS4_SEN_Des_incSpec", "2023", 85.2, 87.5),
+    ("lait_ks2_read_progress_no_sen", "KS2_NonSEN_Reading_Progress", "2019", 0.35, 2.03),
+    ("lait_ks2_write_progress_no_sen", "KS2_NonSEN_Writing_Progress", "2019", 0.52, 1.01),
+    ("lait_ks2_maths_progress_no_sen", "KS2_NonSEN_Maths_Progress", "2019", 0.37, 2.31),
+    ("lait_send_1617_in_et_pct", "16-17YroldSEN_ET", "2019", 88.6, 99.3),
+    ("lait_excl_perm_rate_all", "TotPermEx", "2018/19", 0.09651, 0.05259),
+    ("lait_excl_fixed_rate_all", "TotFixedEx", "2018/19", 5.3581, 3.38293),
+    ("lait_excl_one_plus_fixed_rate_all", "Total_ Pup_FixedEx", "2018/19", 2.44227, 2.09524),
+]
+
+
+@pytest.mark.parametrize(("measure", "short_desc", "label", "england", "barnet"), _LAIT_CHECKED)
+def test_lait_phase_destination_and_all_pupil_measures(lait_long, measure, short_desc, label, england, barnet):
+    from inclusion_index.harmonise import measures_table
+
+    assert measures_table(["lait"]).set_index("measure").loc[measure, "source_column"] == short_desc
+    year = academic_year_from_label(label)
+    assert _value(lait_long, measure, year, "E92000001") == pytest.approx(england)
+    assert _value(lait_long, measure, year, "302") == pytest.approx(barnet)
+
+
+def test_lait_new_measures_cover_every_la(lait_long):
+    """Which years and how many LAs (City of London and Isles of Scilly may be absent)."""
+    la = lait_long[lait_long["level"] == "la"]
+    n = la[la["value"].notna()].groupby(["measure", "year"])["la_code"].nunique().unstack()
+    phase = n.loc["lait_ehcp_pct_pupils_secondary"].dropna()
+    assert list(phase.index) == [f"{y}{(y + 1) % 100:02d}" for y in range(2015, 2025)]
+    assert phase["201819"] == 151 and phase["202425"] == 152  # no Isles of Scilly row
+    dest = n.loc["lait_ks4_dest_sustained_sen_support"].dropna()
+    assert list(dest.index) == [f"{y}{(y + 1) % 100:02d}" for y in range(2016, 2023)] and dest["202223"] == 152
+    ks2 = n.loc["lait_ks2_read_progress_no_sen"].dropna()
+    assert list(ks2.index) == ["201617", "201718", "201819", "202122", "202223"]  # no tests 2020, 2021
+
+
 def test_lait_las_have_region_and_ons_code(lait_long):
     la = lait_long[lait_long["level"] == "la"]
     assert la["region"].notna().all()

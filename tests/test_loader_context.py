@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from inclusion_index.errors import SchemaError, UnknownLACodeError
+from inclusion_index.errors import ConfigError, SchemaError, UnknownLACodeError
 from inclusion_index.geography import load_la_reference
 from inclusion_index.harmonise import measures_table, validate_long
 from inclusion_index.loaders import context
@@ -66,6 +66,112 @@ def test_absent_type_is_zero_and_totals_add_up(long: pd.DataFrame) -> None:
     assert (sums["la"] == sums["national"]).all()
     assert row(long, "201", "201819", "ofsted_state_special_schools")["value"] == 0  # City of London
     assert (s.loc[(s["measure"] == "ofsted_nmss_schools") & (s["year"] == "201819"), "value"] == 0).sum() == 110
+
+
+# --- special schools in the January 2024 school census
+
+
+def test_census_special_school_counts(long: pd.DataFrame) -> None:
+    # State-funded special schools with a row in the January 2024 census file (SCHOOLTYPE
+    # "State-funded special school"): 1,041 in England, Kent 24, Barnet 7, City of London 0.
+    m = "census_state_special_schools"
+    assert row(long, "E92000001", "202324", m)["value"] == 1041
+    assert row(long, "886", "202324", m)["value"] == 24
+    assert row(long, "302", "202324", m)["value"] == 7
+    assert row(long, "201", "202324", m)["value"] == 0
+    assert row(long, "E92000001", "202324", "census_nmss_schools")["value"] == 52
+    assert row(long, "886", "202324", "census_nmss_schools")["value"] == 2
+    c = long[long["measure"].str.startswith("census_")]
+    assert set(c["year"]) == {"202324"} and c["source"].eq("school_census_202324").all()
+    assert c["value"].notna().all()
+    la = c[c["level"] == "la"]
+    assert la.groupby("measure")["la_code"].nunique().eq(153).all()  # January 2024 geography
+    assert {"942", "943"} <= set(la["la_code"]) and not {"909", "928"} & set(la["la_code"])
+    sums = c.groupby(["measure", "level"])["value"].sum().unstack()
+    assert (sums["la"] == sums["national"]).all()
+
+
+def test_census_matches_the_school_list(ctx: LoadContext, long: pd.DataFrame) -> None:
+    """Counted independently with pandas from the raw workbook, summary rows (URN 'NAT') dropped."""
+    raw = pd.read_excel(ctx.path("school_census_202324"), sheet_name="england", dtype=str)
+    schools = raw[raw["URN"].str.fullmatch(r"\d+", na=False)]
+    want = schools[schools["SCHOOLTYPE"] == "State-funded special school"].groupby("LA").size()
+    ours = long[(long["measure"] == "census_state_special_schools") & (long["level"] == "la")].set_index("la_code")
+    assert (ours["value"][ours["value"] > 0] == want.reindex(ours.index[ours["value"] > 0])).all()
+    assert ours["value"].sum() == want.sum()
+
+
+def test_census_and_ofsted_counts_differ_by_definition(long: pd.DataFrame) -> None:
+    """The census counts every special school with pupils in January (never-inspected ones too),
+    Ofsted only graded ones at 31 August, hospital schools included: two measures, not one."""
+    ofsted = long[(long["measure"] == "ofsted_state_special_schools") & (long["year"] == "202223")]
+    census = long[long["measure"] == "census_state_special_schools"]
+    both = pd.concat({"ofsted": ofsted.set_index(["level", "la_code"])["value"],
+                      "census": census.set_index(["level", "la_code"])["value"]}, axis=1)
+    assert both.loc[("national", "E92000001")].tolist() == [989, 1041]
+    la = both.loc["la"]
+    assert la.loc[["886", "302", "926", "202", "942"]].to_dict("index") == {
+        "886": {"ofsted": 24, "census": 24},  # Kent
+        "302": {"ofsted": 6, "census": 7},  # Barnet
+        "926": {"ofsted": 13, "census": 16},  # Norfolk: new schools not yet graded
+        "202": {"ofsted": 5, "census": 3},  # Camden: its two hospital schools are not in the census file
+        "942": {"ofsted": 2, "census": 3},  # Cumberland
+    }
+    diff = la["census"] - la["ofsted"]
+    assert diff.eq(0).sum() == 104 and diff.gt(0).sum() == 43 and diff.lt(0).sum() == 6
+
+
+def _census_copy(tmp_path: Path, ctx: LoadContext, rows: list[list],
+                 header: tuple[str, ...] = ("URN", "LA", "Estab", "SCHOOLTYPE", "NOR")) -> LoadContext:
+    import openpyxl
+
+    broken, dest = _copy(tmp_path, ctx, "special_schools_ofsted")  # for the LA reference links
+    dest = tmp_path / ctx.source("school_census_202324").path
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "england"
+    ws.append(list(header))
+    for r in rows:
+        ws.append(r)
+    wb.save(dest)
+    return broken
+
+
+def test_census_unknown_school_type_is_refused(tmp_path: Path, ctx: LoadContext) -> None:
+    broken = _census_copy(tmp_path, ctx, [[100000, 201, 3614, "State-funded primary", 244],
+                                          [100001, 302, 7001, "Special school (state-funded)", 80]])
+    with pytest.raises(SchemaError) as e:
+        context.load_census_special_schools(broken)
+    msg = str(e.value)
+    assert "school_level_census_2023_24/england_census.xlsx" in msg
+    assert "'Special school (state-funded)'" in msg and "'SCHOOLTYPE'" in msg and "202324" in msg
+
+
+def test_census_renamed_column_and_odd_rows_are_refused(tmp_path: Path, ctx: LoadContext) -> None:
+    broken = _census_copy(tmp_path, ctx, [[100000, 201, 3614, "State-funded primary", 244],
+                                          ["TOTAL", None, "SPE", "Special school", 160420]])
+    with pytest.raises(SchemaError, match=r"URN 'TOTAL' is neither a school nor a summary row.*'URN'.*202324"):
+        context.load_census_special_schools(broken)
+    broken = _census_copy(tmp_path / "b", ctx, [[100000, 201, 3614, "State-funded primary", 244],
+                                                [100000, 201, 3614, "State-funded primary", 244]])
+    with pytest.raises(SchemaError, match=r"URN 100000 appears more than once"):
+        context.load_census_special_schools(broken)
+    broken = _census_copy(tmp_path / "c", ctx, [[100000, 201, 3614, "State-funded primary", 244]],
+                          header=("URN", "LA", "Estab", "SCHOOL_TYPE", "NOR"))
+    with pytest.raises(SchemaError) as e:
+        context.load_census_special_schools(broken)
+    assert "found 'SCHOOL_TYPE', renamed?" in str(e.value) and "'SCHOOLTYPE'" in str(e.value)
+    assert "england_census.xlsx" in str(e.value) and "202324" in str(e.value)
+
+
+def test_census_year_comes_from_the_registry(ctx: LoadContext) -> None:
+    import dataclasses
+
+    src = ctx.source("school_census_202324")
+    assert context.census_year(src) == "202324"
+    with pytest.raises(ConfigError, match="one academic year like '2023/24', got '2024'"):
+        context.census_year(dataclasses.replace(src, years="2024"))
 
 
 # --- KS2 dashboard

@@ -20,7 +20,11 @@ EXPECTED_LAS = {
     **{year_key(y - 1): 152 for y in range(2010, 2020)},
     "201920": 151, "202021": 151, "202122": 152, "202223": 152, "202324": 153, "202425": 153,
 }
-COUNTS = ["sen2_ehcp_total", "sen2_ehcp_state_special", "sen2_ehcp_indep_nmss"]
+COUNTS = ["sen2_ehcp_total", "sen2_ehcp_state_special", "sen2_ehcp_indep_nmss", "sen2_ehcp_ap_pru",
+          "sen2_ehcp_no_school_place"]
+PLACEMENT = ["sen2_ehcp_state_special", "sen2_ehcp_indep_nmss", "sen2_ehcp_ap_pru", "sen2_ehcp_no_school_place",
+             "sen2_ehcp_state_special_pct", "sen2_ehcp_indep_nmss_pct", "sen2_ehcp_mainstream_pct",
+             "sen2_ehcp_ap_pru_pct", "sen2_ehcp_no_school_place_pct"]
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +67,8 @@ def test_england_totals(long: pd.DataFrame) -> None:
 
 def test_la_count_per_year(long: pd.DataFrame) -> None:
     la = long[long["level"] == "la"]
-    for measure in ["sen2_ehcp_total", "sen2_ehcp_state_special_pct", "sen2_ehcp_indep_nmss_pct"]:
+    for measure in ["sen2_ehcp_total", "sen2_ehcp_state_special_pct", "sen2_ehcp_indep_nmss_pct",
+                    "sen2_ehcp_ap_pru_pct", "sen2_ehcp_no_school_place_pct"]:
         got = la[la["measure"] == measure].groupby("year")["la_code"].nunique().to_dict()
         assert got == EXPECTED_LAS, measure
     semh = la[la["measure"] == "sen2_semh_pct_ehcp"]
@@ -81,7 +86,13 @@ def test_la_sums_equal_england(long: pd.DataFrame) -> None:
     # Peterborough and Hackney Jan 2024, North East Lincolnshire and Cambridgeshire Jan 2025.
     placement = diff.drop("sen2_ehcp_total", level="measure")
     assert (placement.drop(["202324", "202425"], level="year") == 0).all()
-    assert (placement.abs() <= 0.005 * nat.reindex(placement.index)).all()
+    # There, England counts some of those LAs' plans: never more than the plans withheld.
+    withheld = long[(long["level"] == "la") & (long["measure"] == "sen2_ehcp_state_special") & long["value"].isna()]
+    plans = long[long["measure"] == "sen2_ehcp_total"].set_index(["la_code", "year"])["value"]
+    cap = plans.reindex(pd.MultiIndex.from_frame(withheld[["la_code", "year"]])).groupby(level="year").sum()
+    assert cap.to_dict() == {"202324": 2625 + 3525, "202425": 1983 + 8007}
+    gap = placement.abs().groupby(level="year").max()
+    assert (gap.reindex(cap.index) <= cap).all() and gap.reindex(cap.index).gt(0).all()
 
 
 def test_known_la_values(long: pd.DataFrame) -> None:
@@ -112,14 +123,13 @@ def test_withheld_placement_is_nan_with_reason(long: pd.DataFrame) -> None:
     for code, year, total in [("874", "202324", 2625), ("204", "202324", 3525),
                               ("812", "202425", 1983), ("873", "202425", 8007)]:
         assert _value(long, code, year, "sen2_ehcp_total")["value"] == total
-        for m in ["sen2_ehcp_state_special", "sen2_ehcp_state_special_pct", "sen2_ehcp_indep_nmss_pct",
-                  "sen2_ehcp_mainstream_pct"]:
+        for m in PLACEMENT:
             r = _value(long, code, year, m)
             assert np.isnan(r["value"])
             assert "(x)" in r["missing_reason"]
     missing = long[long["value"].isna()]
     assert missing["missing_reason"].notna().all()
-    assert len(missing) == 20  # 4 LA-years × 5 placement measures, nothing else
+    assert len(missing) == 4 * len(PLACEMENT)  # 4 LA-years × the placement measures, nothing else
 
 
 def test_northamptonshire_2021_mainstream_from_total(long: pd.DataFrame) -> None:
@@ -142,9 +152,10 @@ def test_release_overlap(overlap: pd.DataFrame, long: pd.DataFrame) -> None:
     summary = la.assign(differs=differs, abs_diff=la["diff"].abs()).groupby("measure").agg(
         values=("diff", "size"), differ=("differs", "sum"), max_abs_diff=("abs_diff", "max"))
     print("\nSEN2 2022 vs 2025 release, Jan 2019–2022 (LA level):\n", summary.to_string())
-    # 6 measures × (152+151+151+152) LA-years; DfE's 2025 release reproduces the 2022 figures
-    # exactly once hospital schools are counted with state special (as the 2025 file does).
-    assert len(la) == 6 * 606
+    # 10 measures × (152+151+151+152) LA-years; DfE's 2025 release reproduces the 2022 figures
+    # exactly once hospital schools are counted with state special (as the 2025 file does), and
+    # AP and "no school place" column for column (await_prov_2022 = the six awaiting types).
+    assert len(la) == 10 * 606
     assert differs.sum() == 0
     # Which is why the output takes 2019–2022 from the 2025 release only.
     assert set(long.loc[long["year"].isin(la["year"]), "source"]) == {"sen2_caseload_2025"}
@@ -170,6 +181,66 @@ def test_semh_share(long: pd.DataFrame, ctx: LoadContext) -> None:
     tot = long[(long["measure"] == "sen2_ehcp_total") & (long["year"] == "202425")
                & (long["level"] == "la")].set_index("la_code")["value"]
     assert (ours["denominator"] == tot.reindex(ours.index)).all()
+
+
+def test_ap_pru_values(long: pd.DataFrame) -> None:
+    # England: ap_pru_total, January 2019 and 2025 (2025 release); January 2010 (2022 release
+    # "Alternative provision/Pupil referral unit" group total).
+    for year, n, total in [("201819", 2_731, 353_995), ("202425", 4_858, 638_745), ("200910", 1_707, 228_221)]:
+        r = _value(long, "E92000001", year, "sen2_ehcp_ap_pru_pct")
+        assert (r["numerator"], r["denominator"]) == (n, total)
+        assert r["value"] == pytest.approx(100 * n / total)
+        assert _value(long, "E92000001", year, "sen2_ehcp_ap_pru")["value"] == n
+    # Kent: 3 PRU + 16 AP academy + 0 free school in January 2025; 5 (all PRU) in January 2018.
+    assert _value(long, "886", "202425", "sen2_ehcp_ap_pru")["value"] == 19
+    kent18 = _value(long, "886", "201718", "sen2_ehcp_ap_pru_pct")
+    assert (kent18["numerator"], kent18["denominator"]) == (5, 8957)
+    assert kent18["source"] == "sen2_caseload_2022"
+
+
+def test_no_school_place_values(long: pd.DataFrame) -> None:
+    # England January 2019 = the 2022 release's Educated elsewhere 9,327 + NEET 5,876 + Other
+    # 1,902, which the 2025 release reproduces from its columns (elective home education not
+    # collected that year, x on every row, so 0).
+    assert _value(long, "E92000001", "201819", "sen2_ehcp_no_school_place")["value"] == 9_327 + 5_876 + 1_902
+    # January 2018: Educated elsewhere only (NEET and Other not yet collected).
+    assert _value(long, "E92000001", "201718", "sen2_ehcp_no_school_place")["value"] == 6_892
+    # January 2025: DfE's ed_elsewhere 49,750 less Welsh schools 402 and other schools 175.
+    eng = _value(long, "E92000001", "202425", "sen2_ehcp_no_school_place_pct")
+    assert (eng["numerator"], eng["denominator"]) == (49_750 - 402 - 175, 638_745)
+    # Kent January 2025: EHE 355 + other arrangements LA 399 + parents 59 + online 0 + other
+    # placements 416 + NEET 221 + not in education or training 0 + 80 + 249.
+    assert _value(long, "886", "202425", "sen2_ehcp_no_school_place")["value"] == 1_779
+    # Kent January 2019: DfE's ed_elsewhere says 295, but awaiting provision alone is 591.
+    assert _value(long, "886", "201819", "sen2_ehcp_no_school_place")["value"] == 134 + 96 + 15 + 591 + 6 + 65
+
+
+def test_placement_families_partition_the_plans(ctx: LoadContext, long: pd.DataFrame) -> None:
+    """With further education, early years, Welsh/other schools and "not recorded", the five
+    families add up to every LA's plans in every year of the 2025 release: nothing counted
+    twice or left out."""
+    raw = pd.read_csv(ctx.path("sen2_caseload_2025"), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    raw = raw[(raw["breakdown_topic"] == "All EHC plans") & (raw["breakdown"] == "All EHC plans")
+              & (raw["geographic_level"] == "Local authority")]
+    rest = ["fe_total", "nm_early_years", "w_settings", "other_schools", "placement_unknown"]
+    other = raw[rest].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1)
+    other.index = pd.MultiIndex.from_arrays([raw["old_la_code"], raw["time_period"]])
+    la = long[(long["level"] == "la") & (long["source"] == "sen2_caseload_2025")]
+    wide = la.pivot(index=["la_code", "year"], columns="measure", values="value").dropna()
+    fam = ["sen2_ehcp_state_special", "sen2_ehcp_indep_nmss", "sen2_ehcp_ap_pru", "sen2_ehcp_no_school_place"]
+    main = (wide["sen2_ehcp_mainstream_pct"] * wide["sen2_ehcp_total"] / 100).round()
+    parts = wide[fam].sum(axis=1) + main + other.reindex(wide.index)
+    assert len(wide) == sum(EXPECTED_LAS[y] for y in ["201819", "201920", "202021", "202122", "202223"]) \
+        + 2 * 151  # all LA-years with a split
+    assert (parts - wide["sen2_ehcp_total"]).abs().max() < 1e-6
+
+
+def test_new_measures_pass_the_load_time_checks(long: pd.DataFrame, ctx: LoadContext) -> None:
+    """Known LA codes, every LA of each year's geography, ranges, England = sum of LAs."""
+    from inclusion_index.geography import load_la_reference
+    from inclusion_index.harmonise import measures_table, validate_long
+
+    validate_long(long, load_la_reference(ctx.data_dir), measures_table(["sen2"]))
 
 
 # --------------------------------------------------------------------------- broken copies
@@ -217,3 +288,39 @@ def test_unclassified_establishment_type_is_refused(ctx: LoadContext, tmp_path: 
     msg = str(e.value)
     assert "sen2_estab_caseload.csv.gz" in msg and "'establishment_type'" in msg and "year 2021" in msg
     assert "Special - Other" in msg
+
+
+def test_one_withheld_no_school_place_column_is_unknown_not_zero(ctx: LoadContext, tmp_path: Path) -> None:
+    """x for one LA (not the whole year) is a withheld value: the family is unknown, with the
+    reason, while a column x on every row of a year (not collected) counts 0."""
+    def edit(d: pd.DataFrame) -> pd.DataFrame:
+        hit = (d["time_period"] == "202324") & (d["old_la_code"] == "886") & (d["breakdown"] == "All EHC plans")
+        assert hit.sum() == 1
+        d.loc[hit, "neet"] = "x"
+        return d
+    out = sen2.load_caseload_2025(_broken_ctx(ctx, tmp_path, "sen2_caseload_2025", edit))
+    r = _value(out, "886", "202324", "sen2_ehcp_no_school_place_pct")
+    assert np.isnan(r["value"]) and r["missing_reason"] == sen2.PLACEMENT_X
+    assert _value(out, "886", "202324", "sen2_ehcp_ap_pru")["value"] == 9  # the rest still there
+    assert _value(out, "886", "202425", "sen2_ehcp_no_school_place")["value"] == 1_779
+
+
+def test_ap_total_disagreeing_with_its_parts_is_refused(ctx: LoadContext, tmp_path: Path) -> None:
+    def edit(d: pd.DataFrame) -> pd.DataFrame:
+        hit = (d["time_period"] == "202223") & (d["old_la_code"] == "302") & (d["breakdown"] == "All EHC plans")
+        d.loc[hit, "ap_pru_academy"] = "500"
+        return d
+    with pytest.raises(SchemaError) as e:
+        sen2.load_caseload_2025(_broken_ctx(ctx, tmp_path, "sen2_caseload_2025", edit))
+    msg = str(e.value)
+    assert "caseload.csv.gz" in msg and "'ap_pru_total'" in msg and "year 202223" in msg and "Barnet" in msg
+
+
+def test_unclassified_educated_elsewhere_type_is_refused(ctx: LoadContext, tmp_path: Path) -> None:
+    def edit(d: pd.DataFrame) -> pd.DataFrame:
+        hit = (d["time_period"] == "2020") & (d["establishment_type"] == "Elective home education")
+        d.loc[hit, "establishment_type"] = "Flexi-schooling"
+        return d
+    with pytest.raises(SchemaError) as e:
+        sen2.load_caseload_2022(_broken_ctx(ctx, tmp_path, "sen2_caseload_2022", edit))
+    assert "'Flexi-schooling'" in str(e.value) and "year 2020" in str(e.value)

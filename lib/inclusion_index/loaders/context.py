@@ -1,8 +1,11 @@
-"""Context tables derived by DfE's SEND & AP dashboard, which name LAs but carry no LA codes.
+"""Context tables: special schools per LA and KS2 by SEN from DfE's SEND & AP dashboard
+(which name LAs but carry no LA codes), and special schools counted in a school-level census file.
 
 Registry entries with ``loader: context``, read by their ``format`` (``dashboard_ofsted``,
-``dashboard_ks2``); years come from the tables themselves, so a refreshed table covering more
-years is a new registry entry (the later-published wins where two hold the same year).
+``dashboard_ks2``, ``census_school_xlsx``); the dashboard tables' years come from the tables
+themselves, so a refreshed table covering more years is a new registry entry (the
+later-published wins where two hold the same year); a census file's year is its entry's
+``years`` (one academic year, '2023/24' = the January 2024 census).
 
 - ``special_schools_ofsted`` (``dashboard_ofsted``): state-funded schools with an Ofsted overall-effectiveness grade
   at 31 August of ``Year``, by school type and LA. 31 August 2019 closes academic year
@@ -14,6 +17,13 @@ years is a new registry entry (the later-published wins where two hold the same 
   schools) are not counted, so this is a lower bound on the number of schools.
 - ``ks2_sen_dashboard`` (``dashboard_ks2``): KS2 % reaching the expected standard in reading, writing and maths
   by SEN group, rebuilt from the counts (t_rwm_met_expected_standard / t_rwm_eligible_pupils).
+- ``school_census_202324`` (``census_school_xlsx``): DfE's school-level census file from the
+  "Compare school and college performance" download (January 2024): one row per school with
+  its 3-digit LA code and ``SCHOOLTYPE``. The number of state-funded and of non-maintained
+  special schools per LA is the number of such rows (every school with pupils in the census,
+  inspected or not). Not the same definition as the Ofsted counts above, so separate
+  measures: January rather than 31 August, never-inspected schools included, and hospital
+  schools (not in this file) excluded.
 
 LA names are matched to the DfE LA reference after normalising case, '&'/'and', full stops,
 hyphens, ', City of' / ', County of' and spaces, choosing the LA in operation on the
@@ -28,15 +38,17 @@ import re
 from datetime import date
 
 import numpy as np
+import openpyxl
 import pandas as pd
 
-from ..errors import SchemaError, UnknownLACodeError
+from ..errors import ConfigError, SchemaError, UnknownLACodeError
 from ..geography import NATIONAL_CODE, LAReference, check_year_key, load_la_reference, year_key
-from ..sources import Registry
+from ..sources import Registry, Source
 from .base import (
     LoadContext,
     combine,
     entries,
+    la_code3,
     long_frame,
     parse_values,
     read_csv,
@@ -243,6 +255,106 @@ def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.D
     return out
 
 
+# --- special schools counted in the school-level census ------------------------------------
+
+_CENSUS_SHEET = "england"
+_CENSUS_COLUMNS = ["URN", "LA", "SCHOOLTYPE"]
+_CENSUS_TYPES = {
+    "State-funded special school": "census_state_special_schools",
+    "Non-maintained special school": "census_nmss_schools",
+}
+# Every other type in the file; a type not listed anywhere is an error rather than schools
+# silently left out of (or a renamed special type missing from) the counts.
+_CENSUS_OTHER_TYPES = {"State-funded primary", "State-funded secondary", "State-funded nursery",
+                       "State-funded AP school", "Independent school"}
+# Summary rows (pupil totals by phase, URN "NAT"), not schools.
+_CENSUS_SUMMARY_URNS = {"NAT"}
+
+
+def census_year(source: Source) -> str:
+    """The registry's ``years`` '2023/24' -> '202324' (one January census per file)."""
+    y = str(source.years).strip()
+    try:
+        if len(y) == 7 and y[4] == "/":
+            return check_year_key(y[:4] + y[5:])
+    except ValueError:
+        pass
+    raise ConfigError(f"registry entry {source.id!r} ({source.path}): a school census entry's years "
+                      f"must be one academic year like '2023/24', got {source.years!r}")
+
+
+def _read_sheet_columns(path, file: str, year: str) -> pd.DataFrame:
+    """Only the columns needed, streamed (the sheet has ~24k rows × 23 columns)."""
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises several types for a broken workbook
+        raise SchemaError(file, f"cannot open workbook ({e})", year=year, expected="an .xlsx workbook") from e
+    try:
+        if _CENSUS_SHEET not in wb.sheetnames:
+            raise SchemaError(file, f"sheet {_CENSUS_SHEET!r} not found (sheets: {wb.sheetnames})", year=year,
+                              expected=f"a sheet named {_CENSUS_SHEET!r}")
+        rows = wb[_CENSUS_SHEET].iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+        raw = pd.DataFrame(columns=header)
+        require_columns(raw, _CENSUS_COLUMNS, file, year)
+        idx = [header.index(c) for c in _CENSUS_COLUMNS]
+        data = [["" if i >= len(r) or r[i] is None else str(r[i]).strip() for i in idx]
+                for r in rows if any(v is not None for v in r)]
+    finally:
+        wb.close()
+    if not data:
+        raise SchemaError(file, f"sheet {_CENSUS_SHEET!r} has a header but no rows", year=year,
+                          expected="one row per school")
+    return pd.DataFrame(data, columns=_CENSUS_COLUMNS, dtype="string")
+
+
+def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_202324") -> pd.DataFrame:
+    """Format ``census_school_xlsx``: state-funded and non-maintained special schools per LA."""
+    src = ctx.source(sid)
+    file, year = src.path, census_year(src)
+    raw = _read_sheet_columns(ctx.path(sid), file, year)
+    urn = raw["URN"].str.replace(r"\.0$", "", regex=True)
+    school = urn.str.fullmatch(r"\d+")
+    odd = ~school & ~urn.isin(list(_CENSUS_SUMMARY_URNS))
+    if odd.any():
+        raise SchemaError(file, f"row with URN {urn[odd].iloc[0]!r} is neither a school nor a summary row",
+                          column="URN", year=year,
+                          expected=f"a numeric URN, or one of {sorted(_CENSUS_SUMMARY_URNS)}")
+    df = raw[school].assign(URN=urn[school])
+    dup = df["URN"].duplicated()
+    if dup.any():
+        raise SchemaError(file, f"URN {df.loc[dup, 'URN'].iloc[0]} appears more than once", column="URN",
+                          year=year, expected="one row per school")
+    unknown = ~df["SCHOOLTYPE"].isin([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES])
+    if unknown.any():
+        raise SchemaError(file, f"unknown school type {df.loc[unknown, 'SCHOOLTYPE'].iloc[0]!r}",
+                          column="SCHOOLTYPE", year=year,
+                          expected=f"one of {sorted([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES])}; "
+                          "classify a new type in loaders/context.py")
+    df["la_code"] = la_code3(df["LA"])
+    bad = ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
+    if bad.any():
+        r = df[bad].iloc[0]
+        raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
+                          expected="a 3-digit DfE LA code on every school row")
+    # Every LA with a school of any type is listed; one with no special school counts 0, so
+    # the LA rows add up to England exactly.
+    las = sorted(set(df["la_code"]))
+    counts = (df[df["SCHOOLTYPE"].isin(list(_CENSUS_TYPES))].groupby(["la_code", "SCHOOLTYPE"]).size()
+              .unstack(fill_value=0).reindex(index=las, columns=list(_CENSUS_TYPES), fill_value=0))
+    names = load_la_reference(ctx.data_dir).names()
+    frames = []
+    for school_type, measure in _CENSUS_TYPES.items():
+        la = counts[school_type].astype("float64")
+        frames.append(long_frame(
+            level=pd.Series(["national", *["la"] * len(las)]),
+            la_code=pd.Series([NATIONAL_CODE, *las]),
+            la_name=pd.Series(["England", *[names.get(c, "") for c in las]]),
+            year=year, measure=measure, value=pd.Series([la.sum(), *la.to_numpy()]), source=sid,
+        ))
+    return pd.concat(frames, ignore_index=True)
+
+
 def _years_in(raw: pd.DataFrame, column: str, *, calendar: bool = False) -> str | None:
     """The academic years a file covers, for errors about the whole file (e.g. a lost column)."""
     if column not in raw.columns:
@@ -262,7 +374,8 @@ def _check_unique(out: pd.DataFrame, file: str) -> None:
                           column="la_name", year=r["year"], expected="one row per LA, year and measure")
 
 
-FORMATS = {"dashboard_ofsted": load_special_schools, "dashboard_ks2": load_ks2_dashboard}
+FORMATS = {"dashboard_ofsted": load_special_schools, "dashboard_ks2": load_ks2_dashboard,
+           "census_school_xlsx": load_census_special_schools}
 
 
 def sources(registry: Registry | None = None) -> tuple[str, ...]:

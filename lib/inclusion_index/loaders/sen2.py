@@ -21,6 +21,14 @@ is therefore one registry entry. :func:`compare_releases` shows how far two vint
 
 Denominator of every percentage is all EHC plans (incl. statements before 2018) held by the
 LA, ages 0–25, whatever the placement, as DfE's own ``*_pc`` columns do.
+
+Placement families (the columns each sums, per release, are listed beside their constants
+below and in data/registry/measures/sen2.csv): state-funded special, independent /
+non-maintained, state mainstream, alternative provision / PRU, and "no school place"
+(educated elsewhere, awaiting provision, NEET, other arrangements). In both releases the
+placement columns partition every LA's plans (with further education, early years and, from
+2023, "not recorded"), and for January 2019–2022 every column the families use is identical
+in the two releases (``compare_releases``).
 """
 
 from __future__ import annotations
@@ -89,10 +97,41 @@ _STATE_MAINSTREAM_2022 = [
     ("Mainstream school", "Mainstream - Free school - Resourced provision"),
     ("Mainstream school", "Mainstream - Free school - SEN unit"),
 ]
+_AP_GROUP = "Alternative provision/Pupil referral unit"
+_AP_PRU_2022 = [
+    (_AP_GROUP, "AP/PRU - LA maintained"),
+    (_AP_GROUP, "AP/PRU - Academy"),
+    (_AP_GROUP, "AP/PRU - Free school"),
+]
+# No school place = the "Educated elsewhere" group (awaiting provision, elective home
+# education, other arrangements made by the LA or by parents, permanently excluded) plus the
+# NEET and Other groups, i.e. every plan not in a school, college or early-years setting.
+# NEET and Other are groups from January 2019 only (the file has no such rows before), so the
+# series steps up at 2018/19. Elective home
+# education is a type from January 2020 (earlier inside "Other arrangements by parents").
+# "Awaiting provision" is one type to January 2018 and six (by age, in/not in education) from
+# January 2019. Further education, early years and the 2015-16 "Unknown" work-based
+# placements are not counted.
+_EDUCATED_ELSEWHERE = "Educated elsewhere"
+_NO_SCHOOL_PLACE_2022 = [
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - total"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - above compulsory school age and in education"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - above compulsory school age and not in education"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - below compulsory school age and in education"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - below compulsory school age and not in education"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - compulsory school age and in education"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - compulsory school age and not in education"),
+    (_EDUCATED_ELSEWHERE, "Elective home education"),
+    (_EDUCATED_ELSEWHERE, "Other arrangements by local authority"),
+    (_EDUCATED_ELSEWHERE, "Other arrangements by parents"),
+    (_EDUCATED_ELSEWHERE, "Permanently excluded"),
+    ("NEET", "NEET"),
+    ("Other", "Other"),
+]
 _TOTAL_2022 = [("Total", "Total")]
-# Types in the two groups we split must all be classified: a type DfE adds later would
+# Types in the groups we split must all be classified: a type DfE adds later would
 # otherwise fall silently out of (or into) a placement share.
-_CLASSIFIED_GROUPS = {"Special school", "Mainstream school"}
+_CLASSIFIED_GROUPS = {"Special school", "Mainstream school", _AP_GROUP, _EDUCATED_ELSEWHERE, "NEET", "Other"}
 _GROUP_SUBTOTAL = "Total"
 
 # 2025 release: one column per placement; same families as above (hospital schools are
@@ -105,6 +144,23 @@ _STATE_MAINSTREAM_2025 = [
     "mainstream_academy_resourced_provision", "mainstream_academy_senunit",
     "mainstream_free_school", "mainstream_free_school_resourced_provision",
     "mainstream_free_school_senunit",
+]
+_AP_PRU_2025 = ["ap_pru_la_maintained", "ap_pru_academy", "ap_pru_free_school"]
+# The same "no school place" as the 2022 release: for January 2019-2022 these columns equal
+# the 2022 release's types one for one (await_prov_2022 = the six "Awaiting provision" types,
+# neet = NEET, other_placement_settings = Other). From January 2023 (person-level SEN2) NEET
+# is split into neet plus three "not in education or training" columns that do not overlap
+# it, and online providers are a placement from January 2025. Left out: w_settings (Welsh
+# schools) and other_schools (service children's, secure, overseas schools), which are school
+# places although DfE files them under "educated elsewhere", and placement_unknown (not
+# recorded). DfE's own ed_elsewhere total is not used: it is not the sum of its parts (from
+# January 2024 it also holds neet, which the file lists as a placement of its own, so the
+# placement totals overshoot ehcplans; for 2019-2023 it is off its parts by -882 to +679
+# plans in an LA with no listed column to account for it).
+_NO_SCHOOL_PLACE_2025 = [
+    "elective_home_education", "other_arrangements_la", "other_arrangements_parents",
+    "online_provider", "other_placement_settings", "await_prov_2022", "perm_ex_2022",
+    "neet", "neet_ntci", "neet_other", "neet_other_csa",
 ]
 _TOTAL_2025 = ["ehcplans"]
 
@@ -185,6 +241,8 @@ def _placement_measures(keys: pd.DataFrame, values: pd.DataFrame, reasons: pd.Da
     special, special_r = _sum_components(values, reasons, families["state_special"])
     indep, indep_r = _sum_components(values, reasons, families["indep_nmss"])
     main, main_r = _sum_components(values, reasons, families["state_mainstream"])
+    ap, ap_r = _sum_components(values, reasons, families["ap_pru"])
+    none, none_r = _sum_components(values, reasons, families["no_school_place"])
     frames = []
 
     def add(measure: str, value, reason, num=None, den=None) -> None:
@@ -197,10 +255,14 @@ def _placement_measures(keys: pd.DataFrame, values: pd.DataFrame, reasons: pd.Da
     add("sen2_ehcp_total", total, total_r)
     add("sen2_ehcp_state_special", special, special_r)
     add("sen2_ehcp_indep_nmss", indep, indep_r)
+    add("sen2_ehcp_ap_pru", ap, ap_r)
+    add("sen2_ehcp_no_school_place", none, none_r)
     for measure, num, num_r in [
         ("sen2_ehcp_state_special_pct", special, special_r),
         ("sen2_ehcp_indep_nmss_pct", indep, indep_r),
         ("sen2_ehcp_mainstream_pct", main, main_r),
+        ("sen2_ehcp_ap_pru_pct", ap, ap_r),
+        ("sen2_ehcp_no_school_place_pct", none, none_r),
     ]:
         pct, pct_r = _percent(num, num_r, total, total_r)
         add(measure, pct, pct_r, num=num, den=total)
@@ -227,7 +289,8 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
     df["group"] = df["establishment_group"].str.strip()
     df["type"] = df["establishment_type"].str.strip()
 
-    known = {t for fam in (_STATE_SPECIAL_2022, _INDEP_NMSS_2022, _STATE_MAINSTREAM_2022)
+    known = {t for fam in (_STATE_SPECIAL_2022, _INDEP_NMSS_2022, _STATE_MAINSTREAM_2022, _AP_PRU_2022,
+                           _NO_SCHOOL_PLACE_2022)
              for t in fam} | {(g, _GROUP_SUBTOTAL) for g in _CLASSIFIED_GROUPS}
     pairs = set(zip(df["group"], df["type"], strict=True))
     unclassified = sorted(p for p in pairs if p[0] in _CLASSIFIED_GROUPS and p not in known)
@@ -236,7 +299,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
         yr = df.loc[(df["group"] == g) & (df["type"] == t), "time_period"].iloc[0]
         raise SchemaError(file, f"establishment type {t!r} in group {g!r} is not classified",
                           column="establishment_type", year=str(yr),
-                          expected="a known special/mainstream type; classify it in loaders/sen2.py")
+                          expected="a known placement type; classify it in loaders/sen2.py")
     if _TOTAL_2022[0] not in pairs:
         raise SchemaError(file, "no Total/Total rows", column="establishment_type",
                           expected="establishment_group == establishment_type == 'Total' per area")
@@ -279,6 +342,8 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
         "state_special": cols(_STATE_SPECIAL_2022),
         "indep_nmss": cols(_INDEP_NMSS_2022),
         "state_mainstream": cols(_STATE_MAINSTREAM_2022),
+        "ap_pru": cols(_AP_PRU_2022),
+        "no_school_place": cols(_NO_SCHOOL_PLACE_2022),
     }
     names = df.drop_duplicates(["level", "la_code", "year"]).set_index(["level", "la_code", "year"])["la_name"]
     keys = vals.index.to_frame(index=False)
@@ -318,23 +383,44 @@ def _check_unique(df: pd.DataFrame, file: str) -> None:
                           column="old_la_code", year=r["year"], expected="one row per area and year")
 
 
+def _uncollected(df: pd.DataFrame, columns: list[str]) -> dict[str, set[str]]:
+    """Per column, the years in which DfE did not collect it: ``x`` on every row of that year
+    (England, regions, LAs, every breakdown), e.g. ``await_prov_2022`` from 2022/23 or
+    ``online_provider`` before 2024/25. Such a column adds 0 to a family that year. An ``x``
+    on only some rows is a withheld value and stays unknown."""
+    tp = df["time_period"].str.strip()
+    out: dict[str, set[str]] = {}
+    for c in columns:
+        is_x = df[c].str.strip().eq("x")
+        years = {str(y) for y, all_x in is_x.groupby(tp).all().items() if all_x}
+        if years:
+            out[c] = years
+    return out
+
+
 def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.DataFrame:
     """All measures from a release in the 2025 layout (format ``caseload_ees2025``), every
     year it has (January 2019–2025 in the 2025 release)."""
     file = ctx.source(sid).path
     df = read_csv(ctx, sid)
-    placement = [*_TOTAL_2025, *_STATE_SPECIAL_2025, *_INDEP_NMSS_2025, *_STATE_MAINSTREAM_2025]
-    require_columns(df, [*_GEO_COLUMNS, "region_name", *placement, "mainstream_total"], file, _span(df))
+    placement = [*_TOTAL_2025, *_STATE_SPECIAL_2025, *_INDEP_NMSS_2025, *_STATE_MAINSTREAM_2025,
+                 *_AP_PRU_2025, *_NO_SCHOOL_PLACE_2025]
+    require_columns(df, [*_GEO_COLUMNS, "region_name", *placement, "mainstream_total", "ap_pru_total"],
+                    file, _span(df))
+    uncollected = _uncollected(df, _NO_SCHOOL_PLACE_2025)
     df = _all_plans_rows(df, file)
     df["year"] = _academic_years(df, file)
     df = _with_keys(df, file).reset_index(drop=True)
     _check_unique(df, file)
     vals, why = {}, {}
-    for c in [*placement, "mainstream_total"]:
+    for c in [*placement, "mainstream_total", "ap_pru_total"]:
         # x here means DfE could not publish the placement split for that LA-year (e.g.
         # Peterborough and Hackney Jan 2024); the total is still given.
         vals[c], why[c] = parse_values(df, c, file, year_column="year", count=True)
     vals, why = pd.DataFrame(vals), pd.DataFrame(why).astype("string")
+    for c, years in uncollected.items():
+        off = df["year"].isin(years)
+        vals.loc[off, c], why.loc[off, c] = 0.0, pd.NA
     split = [c for c in why.columns if c not in _TOTAL_2025]
     why[split] = why[split].replace("not available (x)", PLACEMENT_X)
     # State mainstream = mainstream_total − mainstream_independent rather than the sum of its
@@ -354,11 +440,21 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
                           expected="mainstream_total = the nine state mainstream columns + independent")
     vals["state_mainstream"] = state_main.fillna(parts)
     why["state_mainstream"] = state_main_r.where(vals["state_mainstream"].isna())
+    # AP is summed from its three columns; ap_pru_total must agree wherever both are published.
+    ap, _ = _sum_components(vals, why, _AP_PRU_2025)
+    off = ap.notna() & vals["ap_pru_total"].notna() & (ap - vals["ap_pru_total"]).abs().gt(0.5)
+    if off.any():
+        r = df[off].iloc[0]
+        raise SchemaError(file, f"AP/PRU columns add up to {ap[off].iloc[0]:g} but ap_pru_total is "
+                          f"{vals.loc[off, 'ap_pru_total'].iloc[0]:g} ({r['la_name']})", column="ap_pru_total",
+                          year=r["year"], expected="ap_pru_total = " + " + ".join(_AP_PRU_2025))
     families = {
         "total": _TOTAL_2025,
         "state_special": _STATE_SPECIAL_2025,
         "indep_nmss": _INDEP_NMSS_2025,
         "state_mainstream": ["state_mainstream"],
+        "ap_pru": _AP_PRU_2025,
+        "no_school_place": _NO_SCHOOL_PLACE_2025,
     }
     return _placement_measures(df[_KEYS], vals, why, families, sid)
 
