@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +30,7 @@ from .edition_facts import (
     rank_words,
     uncertainty_settings,
 )
-from .models import OLSResult
+from .models import OLSResult, ols
 from .text import agree, and_join, dp_for, fmt, md, plural, sentence_case, unit_level, year_label
 
 
@@ -60,6 +60,21 @@ class Part:
         ss = [s for s in sentences if s]
         self.sections.setdefault(section, []).extend(ss)
         self.text.extend(ss)
+
+    def fit(self, key: str, data: pd.DataFrame, y: str, x: str | Sequence[str], *, sources: Iterable[str],
+            labels: dict[str, str] | None = None, units: dict[str, str] | None = None,
+            say: str | None = None, terms: Sequence[str] | None = None) -> OLSResult | None:
+        """Fit an OLS across LAs, keep it as ``models[key]`` with the registry ids of its inputs
+        (findings cite them), and add its sentence (one per term in ``terms``) to section ``say``.
+        None when too few LAs have every variable."""
+        m = ols(data, y, x, labels=labels, units=units)
+        if m is None:
+            return None
+        m.source_ids = list(dict.fromkeys(sources))
+        self.models[key] = m
+        if say:
+            self.say(say, *([m.sentence(t) for t in terms] if terms else [m.sentence()]))
+        return m
 
     def markdown(self, section: str | None = None, *, bullets: bool = False) -> str:
         """The sentences of a section (or all), HTML-escaped, as Markdown."""

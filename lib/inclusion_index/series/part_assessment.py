@@ -6,7 +6,7 @@ from .adjusted import adjusted_section
 from .context import context_measure, deprivation
 from .edition_facts import area_indicators, check_highlight, la_table
 from .funnels import funnel_section
-from .models import models_table, ols, region_variation, spread
+from .models import models_table, region_variation, spread
 from .part import (
     IndicatorFacts,
     Part,
@@ -58,11 +58,8 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
     units = {col: "%"}
     p.say("deprivation", dep.note)
     if dep.available:
-        m = ols(d, col, "idaci", labels=labels, units=units)
-        if m:
-            m.source_ids = [*ind.t.loc[a, "source_ids"], *dep.source_ids]
-            p.models["deprivation"] = m
-            p.say("deprivation", m.sentence())
+        p.fit("deprivation", d, col, "idaci", sources=[*ind.t.loc[a, "source_ids"], *dep.source_ids],
+              labels=labels, units=units, say="deprivation")
     outcomes = [i for i in ("att_ks2_rwm_ehcp", "att_ks4_a8_ehcp", "att_ks4_p8_ehcp", "excl_fixed_ehcp",
                             "excl_perm_ehcp") if i in ind.t.index]
     rows = []
@@ -72,19 +69,16 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
             continue
         lab = {f"{o}_value": ind.phrase(o), **labels}
         u = {f"{o}_value": ind.unit(o), **units}
-        m = ols(d, f"{o}_value", col, labels=lab, units=u)
+        m = p.fit(f"outcome_{o}", d, f"{o}_value", col, sources=[*ind.t.loc[o, "source_ids"],
+                  *ind.t.loc[a, "source_ids"]], labels=lab, units=u, say="outcomes")
         if m is None:
             continue
-        m.source_ids = [*ind.t.loc[o, "source_ids"], *ind.t.loc[a, "source_ids"]]
-        p.models[f"outcome_{o}"] = m
-        p.say("outcomes", m.sentence())
         rows.append(m)
         p.labels[f"{o}_value"] = ind.axis(o)
         if dep.available:
-            m2 = ols(d, f"{o}_value", [col, "idaci"], labels=lab, units=u)
+            m2 = p.fit(f"outcome_{o}_idaci", d, f"{o}_value", [col, "idaci"],
+                       sources=[*m.source_ids, *dep.source_ids], labels=lab, units=u)
             if m2:
-                m2.source_ids = [*m.source_ids, *dep.source_ids]
-                p.models[f"outcome_{o}_idaci"] = m2
                 rows.append(m2)
     p.tables["outcomes"] = models_table(rows)
     p.tables["models"] = models_table(p.models.values())

@@ -8,7 +8,7 @@ from .adjusted import adjusted_section
 from .context import context_measure, deprivation, ratio_measure
 from .edition_facts import check_highlight, la_table
 from .funnels import funnel_section
-from .models import models_table, ols, spread
+from .models import models_table, spread
 from .part import IndicatorFacts, Part, context_frame, highlight_section, published_indicators
 from .text import year_label
 
@@ -61,19 +61,15 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
     for i in ks:
         if not xs:
             break
-        m = ols(d, f"{i}_value", xs, labels=labels, units=units)
-        if m:
-            m.source_ids = [*ind.t.loc[i, "source_ids"], *cohort.source_ids, *dep.source_ids]
-            p.models[i] = m
-            p.say("models", *(m.sentence(x) for x in xs))
+        used = [c for c, ctx in (("ehcp_pct_pupils", cohort), ("idaci", dep)) if c in xs]
+        p.fit(i, d, f"{i}_value", xs, sources=[*ind.t.loc[i, "source_ids"], *(s for c in used for s in (
+              cohort if c == "ehcp_pct_pupils" else dep).source_ids)], labels=labels, units=units, say="models",
+              terms=xs)
         if i.startswith("att_ks4") and ks4_share.available:
             xs4 = ["ks4_ehcp_share"] + (["idaci"] if dep.available else [])
-            m4 = ols(d, f"{i}_value", xs4, labels=labels, units=units)
-            if m4:
-                m4.source_ids = [*ind.t.loc[i, "source_ids"], *ks4_share.source_ids,
-                                 *(dep.source_ids if dep.available else [])]
-                p.models[f"{i}_ks4share"] = m4
-                p.say("models", m4.sentence("ks4_ehcp_share"))
+            p.fit(f"{i}_ks4share", d, f"{i}_value", xs4, sources=[*ind.t.loc[i, "source_ids"],
+                  *ks4_share.source_ids, *(dep.source_ids if dep.available else [])], labels=labels, units=units,
+                  say="models", terms=["ks4_ehcp_share"])
     for i in [i for i in avail if "neet" in i]:
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), "%", 1)
         p.say("neet", f"{s['sentence']} {ind.england_text(i, 1)} ({year_label(ind.year(i))}).")
@@ -82,11 +78,8 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
                   "figure by LA is published only from 2022.")
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"]})
         if dep.available:
-            m = ols(d, f"{i}_value", "idaci", labels=labels, units=units)
-            if m:
-                m.source_ids = [*ind.t.loc[i, "source_ids"], *dep.source_ids]
-                p.models[i] = m
-                p.say("neet", m.sentence())
+            p.fit(i, d, f"{i}_value", "idaci", sources=[*ind.t.loc[i, "source_ids"], *dep.source_ids],
+                  labels=labels, units=units, say="neet")
     p.tables["models"] = models_table(p.models.values())
     funnel_section(p, ed, ind, avail, check_highlight(ed, highlight)[0])
     adjusted_section(p, ed, t, "attainment")

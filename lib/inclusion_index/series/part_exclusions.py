@@ -8,7 +8,7 @@ from .adjusted import adjusted_section
 from .context import context_measure, deprivation
 from .edition_facts import check_highlight, la_table, measure_caveats
 from .funnels import funnel_section
-from .models import models_table, ols, region_variation, spread
+from .models import models_table, region_variation, spread
 from .part import (
     IndicatorFacts,
     Part,
@@ -82,29 +82,21 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
               "semh_pct": "the share of EHC plans for social, emotional and mental health (SEMH) needs"}
     units = {col: ind.unit(main), "semh_pct": "%"}
     if dep.available:
-        m = ols(d, col, "idaci", labels=labels, units=units)
-        if m:
-            m.source_ids = [*ind.t.loc[main, "source_ids"], *dep.source_ids]
-            p.models["idaci"] = m
-            p.say("context", m.sentence())
-            if dep.year != ind.year(main):
-                p.say("context", f"Deprivation is from {iod_label(dep.year)}; the exclusion rates are for "
-                      f"{year_label(ind.year(main))}.")
+        m = p.fit("idaci", d, col, "idaci", sources=[*ind.t.loc[main, "source_ids"], *dep.source_ids],
+                  labels=labels, units=units, say="context")
+        if m and dep.year != ind.year(main):
+            p.say("context", f"Deprivation is from {iod_label(dep.year)}; the exclusion rates are for "
+                  f"{year_label(ind.year(main))}.")
     if semh.available:
-        m = ols(d, col, "semh_pct", labels=labels, units=units)
-        if m:
-            m.source_ids = [*ind.t.loc[main, "source_ids"], *semh.source_ids]
-            p.models["semh"] = m
-            p.say("context", m.sentence())
-            if semh.year != ind.year(main):
-                p.say("context", f"The SEMH share is for {year_label(semh.year)}, the exclusion rates for "
-                      f"{year_label(ind.year(main))}.")
+        m = p.fit("semh", d, col, "semh_pct", sources=[*ind.t.loc[main, "source_ids"], *semh.source_ids],
+                  labels=labels, units=units, say="context")
+        if m and semh.year != ind.year(main):
+            p.say("context", f"The SEMH share is for {year_label(semh.year)}, the exclusion rates for "
+                  f"{year_label(ind.year(main))}.")
         if dep.available:
-            m2 = ols(d, col, ["semh_pct", "idaci"], labels=labels, units=units)
-            if m2:
-                m2.source_ids = [*ind.t.loc[main, "source_ids"], *semh.source_ids, *dep.source_ids]
-                p.models["semh_idaci"] = m2
-                p.say("context", m2.sentence("semh_pct"))
+            p.fit("semh_idaci", d, col, ["semh_pct", "idaci"],
+                  sources=[*ind.t.loc[main, "source_ids"], *semh.source_ids, *dep.source_ids],
+                  labels=labels, units=units, say="context", terms=["semh_pct"])
     else:
         p.notes.append(semh.note)
         p.say("context", "So the relation between exclusions and the share of pupils with SEMH needs cannot be "

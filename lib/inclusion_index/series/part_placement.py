@@ -8,7 +8,7 @@ from .adjusted import adjusted_section
 from .context import context_measure, deprivation, ratio_measure
 from .edition_facts import check_highlight, la_table
 from .funnels import funnel_section
-from .models import models_table, ols, region_variation, spread
+from .models import models_table, region_variation, spread
 from .part import IndicatorFacts, Part, context_frame, highlight_section, la_list, published_indicators
 from .text import fmt, year_label
 
@@ -61,22 +61,15 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     for i in inds:
         y = f"{i}_value"
         if supply.available:
-            m = ols(d, y, "schools_per_1000_plans", labels=labels, units=units)
-            if m:
-                m.source_ids = [*ind.t.loc[i, "source_ids"], *supply.source_ids]
-                p.models[f"{i}_supply"] = m
-                p.say("supply", m.sentence())
+            p.fit(f"{i}_supply", d, y, "schools_per_1000_plans", sources=[*ind.t.loc[i, "source_ids"],
+                  *supply.source_ids], labels=labels, units=units, say="supply")
         if dep.available:
-            m = ols(d, y, "idaci", labels=labels, units=units)
-            if m:
-                m.source_ids = [*ind.t.loc[i, "source_ids"], *dep.source_ids]
-                p.models[f"{i}_idaci"] = m
-                p.say("deprivation", m.sentence())
+            p.fit(f"{i}_idaci", d, y, "idaci", sources=[*ind.t.loc[i, "source_ids"], *dep.source_ids],
+                  labels=labels, units=units, say="deprivation")
         if supply.available and dep.available:
-            m = ols(d, y, ["schools_per_1000_plans", "idaci"], labels=labels, units=units)
-            if m:
-                m.source_ids = [*ind.t.loc[i, "source_ids"], *supply.source_ids, *dep.source_ids]
-                p.models[f"{i}_supply_idaci"] = m
+            p.fit(f"{i}_supply_idaci", d, y, ["schools_per_1000_plans", "idaci"],
+                  sources=[*ind.t.loc[i, "source_ids"], *supply.source_ids, *dep.source_ids],
+                  labels=labels, units=units)
     p.tables["models"] = models_table(p.models.values())
     reg_rows = []
     for i in inds:
