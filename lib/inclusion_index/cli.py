@@ -90,6 +90,21 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .comparison import compare_editions, comparison_summary
+    from .editions import load_edition
+    dest = resolve_data_dir(args.data_dir)
+    table = compare_editions(load_edition(args.from_edition, data_dir=dest), load_edition(args.to_edition, data_dir=dest))
+    out = Path(args.out or f"reports/compare_{args.from_edition}_{args.to_edition}.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(table, out)
+    s = comparison_summary(table)
+    print(f"{s['las_compared']} LAs compared; {s['up_beyond_uncertainty']} moved up and {s['down_beyond_uncertainty']} "
+          f"down beyond uncertainty (90% rank ranges apart); median |score change| {s['median_abs_score_change']:.1f}")
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from .editions import edition_defaults, load_edition, rendered_editions, write_score_table
     from .paths import REPORTS_DIR
@@ -153,8 +168,16 @@ def cmd_render(args: argparse.Namespace) -> int:
         unc = load_uncertainty_settings()
         run_settings = {"Monte Carlo": (f"{unc.n_draws} draws, seed {unc.seed}, {unc.interval:.0%} intervals"
                                         if unc.enabled else "off")}
-        index = write_index(reports, renders, sources, titles,
-                            extra_sections=search_box_html(profiled) if profiled else "",
+        extra_sections = search_box_html(profiled) if profiled else ""
+        done = sorted(r.edition for r in renders)
+        if len(done) >= 2:
+            from .comparison import compare_editions
+            from .render import comparison_html
+            first, last = done[0], done[-1]
+            table = compare_editions(load_edition(first, data_dir=dest), load_edition(last, data_dir=dest))
+            write_csv(table, reports / f"compare_{first}_{last}.csv")
+            extra_sections = comparison_html(table, f"compare_{first}_{last}.csv") + extra_sections
+        index = write_index(reports, renders, sources, titles, extra_sections=extra_sections,
                             run_settings=run_settings, kept=kept)
         print(f"wrote {index}")
     total = time.perf_counter() - t_all
@@ -201,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--method", default=None, help="method in data/registry/methods/ (default per edition)")
     sc.add_argument("--out", metavar="FILE.csv", help="output CSV (Parquet and dictionary are written beside it)")
     sc.set_defaults(func=cmd_score)
+    cp = sub.add_parser("compare", help="each LA's scores and ranks in one edition against another")
+    _add_data_dir(cp)
+    cp.add_argument("--from", dest="from_edition", required=True, metavar="YYYYYY", help="earlier edition, e.g. 201819")
+    cp.add_argument("--to", dest="to_edition", required=True, metavar="YYYYYY", help="later edition, e.g. 202425")
+    cp.add_argument("--out", metavar="FILE.csv", help="output CSV (default reports/compare_<from>_<to>.csv)")
+    cp.set_defaults(func=cmd_compare)
     r = sub.add_parser("render", help="execute the series notebooks and render HTML into reports/")
     _add_data_dir(r)
     r.add_argument("--edition", nargs="*", metavar="YYYYYY", help="editions (default: editions.yml render list)")

@@ -295,6 +295,24 @@ def write_figure_index(folder: Path, title: str) -> Path | None:
     return out
 
 
+def comparison_html(table, csv_name: str) -> str:
+    """A section for reports/index.html: how LAs moved between the first and last edition."""
+    from .comparison import comparison_summary
+
+    esc = html.escape
+    s = comparison_summary(table)
+    a, b = edition_label(str(table["edition_from"].iloc[0])), edition_label(str(table["edition_to"].iloc[0]))
+    ma, mb = str(table["method_from"].iloc[0]), str(table["method_to"].iloc[0])
+    method = (f" The two editions use different methods ({esc(ma)} and {esc(mb)}), so part of a change can "
+              "come from the method rather than the LA." if ma != mb else "")
+    return (f"<section><h2>Between the {esc(a)} and {esc(b)} editions</h2><p>{s['las_compared']} local "
+            f"authorities compared. {s['up_beyond_uncertainty']} moved up and {s['down_beyond_uncertainty']} moved "
+            f"down by more than the uncertainty allows (their 90% rank ranges do not overlap); for the rest the "
+            f"change is within it. The typical LA's overall score changed by {s['median_abs_score_change']:.1f} "
+            f"points. LAs created by boundary changes are compared with their predecessors' figures.{method}</p>"
+            f'<ul><li><a href="{esc(csv_name)}">Every LA, both editions (CSV)</a></li></ul></section>')
+
+
 def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[dict],
                 titles: dict[str, str], extra_sections: str = "", *, run_settings: dict | None = None,
                 kept: dict[str, str] | None = None) -> Path:

@@ -1,0 +1,70 @@
+"""Two editions compared LA by LA, through boundary changes, with uncertainty."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from inclusion_index.cli import main
+from inclusion_index.comparison import compare_editions, comparison_summary
+from inclusion_index.render import comparison_html
+
+
+@pytest.fixture(scope="module")
+def table(editions):
+    # the shared fixture's editions carry no Monte Carlo ranges: add stand-ins of known width
+    for ed in editions.values():
+        st = ed.cache["score_table"]
+        if "overall_rank_lo" not in st:
+            st["overall_rank_lo"] = (st["overall_rank"] - 5).clip(lower=1)
+            st["overall_rank_hi"] = st["overall_rank"] + 5
+    return compare_editions(editions["201819"], editions["202425"])
+
+
+def test_every_later_la_once_with_both_scores(table, editions):
+    assert len(table) == 151 and table["la_code"].is_unique
+    a = editions["201819"].cache["score_table"].set_index("la_code")
+    b = editions["202425"].cache["score_table"].set_index("la_code")
+    t = table.set_index("la_code")
+    # an LA in both editions: its own scores and ranks, change = later - earlier, moved up = positive
+    for code in ("213", "302", "886"):
+        assert t.loc[code, "overall_score_from"] == pytest.approx(a.loc[code, "overall_score"])
+        assert t.loc[code, "overall_score_to"] == pytest.approx(b.loc[code, "overall_score"])
+        assert t.loc[code, "overall_rank_change"] == a.loc[code, "overall_rank"] - b.loc[code, "overall_rank"]
+    assert t["overall_score_from"].notna().all() and t["overall_score_to"].notna().all()
+
+
+def test_boundary_changes_are_followed_and_said(table, editions):
+    a = editions["201819"].cache["score_table"].set_index("la_code")
+    t = table.set_index("la_code")
+    # North and West Northamptonshire (2021) both start from Northamptonshire, with its rank
+    for code in ("940", "941"):
+        assert t.loc[code, "overall_score_from"] == pytest.approx(a.loc["928", "overall_score"])
+        assert t.loc[code, "overall_rank_from"] == a.loc["928", "overall_rank"]
+        assert "Northamptonshire's (928" in t.loc[code, "note"]
+    # BCP (2019) merges Bournemouth and Poole: the mean of their scores, and no earlier rank
+    assert t.loc["839", "overall_score_from"] == pytest.approx(a.loc[["836", "837"], "overall_score"].mean())
+    assert pd.isna(t.loc["839", "overall_rank_from"]) and t.loc["839", "note"].startswith("merged")
+    assert t.loc["213", "note"] == ""
+
+
+def test_beyond_uncertainty_only_when_ranges_do_not_overlap(table):
+    s = comparison_summary(table)
+    moved = table.dropna(subset=["overall_rank_change"])
+    apart = moved[moved["ranges_overlap"].eq(False)]
+    # stand-in ranges are rank +-5: apart exactly when the rank moved more than 10 places
+    assert (apart["overall_rank_change"].abs() > 10).all()
+    assert s["up_beyond_uncertainty"] == int((apart["overall_rank_change"] > 0).sum())
+    assert s["down_beyond_uncertainty"] == int((apart["overall_rank_change"] < 0).sum())
+    assert s["las_compared"] == 151
+    page = comparison_html(table, "compare.csv")
+    assert "2018/19 and 2024/25 editions" in page and "different methods" in page
+
+
+def test_cli_compare_writes_the_csv(tmp_path, data_dir, capsys, monkeypatch):
+    monkeypatch.setenv("INCLUSION_UNCERTAINTY_DRAWS", "20")
+    out = tmp_path / "c.csv"
+    assert main(["compare", "--from", "201819", "--to", "202425", "--data-dir", str(data_dir), "--out", str(out)]) == 0
+    t = pd.read_csv(out, dtype={"la_code": str})
+    assert len(t) == 151 and {"overall_score_change", "overall_rank_change", "ranges_overlap", "note"} <= set(t.columns)
+    assert "151 LAs compared" in capsys.readouterr().out
