@@ -14,6 +14,7 @@ import pytest
 from inclusion_index import plotting, series
 from inclusion_index import uncertainty as U
 from inclusion_index.editions import build_edition
+from inclusion_index.series.text import dp_for
 
 REPO = Path(__file__).resolve().parents[1]
 PARTS = ["introduction", "exclusions", "assessment", "placement", "attainment", "conclusions"]
@@ -622,3 +623,130 @@ def test_notebooks_match_their_source_and_are_stripped():
                 assert c["outputs"] == [] and c["execution_count"] is None
                 assert "def " not in c["source"]
         assert any(c["cell_type"] == "markdown" and c["source"] == "## Data and caveats" for c in nb["cells"])
+
+
+# --------------------------------------------------------------------------- placement beyond the index
+
+
+@pytest.fixture(scope="module")
+def placement25(ed25):
+    return series.placement(ed25, highlight="873")
+
+
+def _la_values(ed, measure: str, year: str) -> pd.Series:
+    """A measure's LA values for a year straight from ed.long, on the edition's LAs."""
+    lg = ed.long
+    sub = lg[(lg["measure"] == measure) & (lg["year"] == year) & (lg["level"] == "la")
+             & lg["la_code"].isin(ed.geography["la_code"])]
+    return sub.set_index("la_code")["value"].astype("float64")
+
+
+def _england_value(ed, measure: str, year: str) -> pd.Series:
+    lg = ed.long
+    return lg[(lg["measure"] == measure) & (lg["year"] == year) & (lg["level"] == "national")].iloc[0]
+
+
+def _pct_text(x: float, dp: int) -> str:
+    return f"{series.fmt(x, 0 if x == 0 else dp)}%"
+
+
+@pytest.mark.parametrize("which", ["201819", "202425"])
+def test_ap_pru_and_no_school_place_sentences_match_ed_long(ed, ed25, parts, placement25, which):
+    e, p = (ed, parts["placement"]) if which == "201819" else (ed25, placement25)
+    text = " ".join(p.sections["beyond"])
+    assert "context, not index indicators" in text and "enter no score" in text
+    names = e.geography.set_index("la_code")["la_name"]
+    y = e.final_year
+    for key, measure, phrase in [("ap_pru", "sen2_ehcp_ap_pru_pct", "alternative provision or pupil referral"),
+                                 ("no_school_place", "sen2_ehcp_no_school_place_pct", "with no school place")]:
+        v = _la_values(e, measure, y).dropna()
+        dp = dp_for(v)
+        sentence = next(s for s in p.sections["beyond"] if phrase in s and "ranges from" in s)
+        lo, hi = v.min(), v.max()
+        at_lo = v[v == lo].index
+        lo_where = names[at_lo[0]] if len(at_lo) == 1 else f"{len(at_lo)} LAs"
+        assert f"ranges from {_pct_text(lo, dp)} in {lo_where} to {_pct_text(hi, dp)} in {names[v.idxmax()]}" \
+            in sentence, sentence
+        assert f"middle half of the {len(v)} LAs lie between {_pct_text(v.quantile(0.25), dp)} and " \
+               f"{_pct_text(v.quantile(0.75), dp)} (median {_pct_text(v.median(), dp)})" in sentence
+        eng = _england_value(e, measure, y)
+        assert f"England {_pct_text(eng['value'], dp)} in {series.year_label(y)} " \
+               f"({series.fmt_int(eng['numerator'])} of {series.fmt_int(eng['denominator'])} plans)" in sentence
+        assert math.isclose(p.numbers[f"{key}_england"], eng["value"])
+        assert math.isclose(p.numbers[f"{key}_median"], v.median())
+        # the regional table pools the LAs' plans: counts over plans from ed.long
+        counts = _la_values(e, measure.removesuffix("_pct"), y)
+        plans = _la_values(e, "sen2_ehcp_total", y)
+        reg = e.geography.set_index("la_code")["region"]
+        sw = [c for c in v.index if reg[c] == "South West"]
+        row = p.tables["beyond_regions"].set_index("Region").loc["South West"]
+        short = "AP/PRU" if key == "ap_pru" else "No school place"
+        assert math.isclose(row[f"{short} (% of the region's plans)"], counts[sw].sum() / plans[sw].sum() * 100)
+        # England over the edition's years, from the published national rows
+        first = _england_value(e, measure, e.first_year)
+        change = next(s for s in p.sections["beyond_england"] if phrase in s)
+        assert _pct_text(first["value"], dp) in change and series.year_label(e.first_year) in change
+        assert _pct_text(eng["value"], dp) in change and series.fmt_int(eng["numerator"]) in change
+    nsp = next(s for s in p.sections["beyond_england"] if "no school place" in s)
+    if which == "201819":  # January 2019, inside this edition, starts the new definition
+        assert "not comparable across 2018/19" in nsp and "NEET" in nsp
+    else:
+        assert "not comparable" not in nsp
+    assert len(p.tables["beyond_england"]) == len(e.years)
+
+
+def test_no_school_place_highlight_and_missing_las(parts, placement25):
+    p = parts["placement"]
+    b = p.frames["beyond"].set_index("la_code")
+    hl = next(s for s in p.sections["beyond"] if s.startswith("Cambridgeshire:"))
+    assert f"{series.fmt(b.loc['873', 'no_school_place_pct'], 1)}% of its EHC plans with no school place" in hl
+    # 2024/25: Cambridgeshire and North East Lincolnshire have no placement split, said once, and on the chart
+    text = " ".join(placement25.sections["beyond"])
+    assert text.count("North East Lincolnshire") == 1 and "left out of both shares" in text
+    assert "Cambridgeshire (highlighted)" in placement25.labels["no_school_place_note"]
+
+
+def test_supply_uses_the_count_nearest_the_final_year(ed, ed25, parts, placement25):
+    old, new = parts["placement"], placement25
+    # 2018/19: the Ofsted count of that year; the census count (2023/24) is after the edition
+    m = old.models["place_state_special_supply"]
+    assert "special_schools_ofsted" in m.source_ids and "school_census_202324" not in m.source_ids
+    used = {(c.measure, c.year) for c in old.measures if isinstance(c, series.ContextMeasure)}
+    assert ("ofsted_state_special_schools", "201819") in used
+    assert not any(c[0] == "census_state_special_schools" for c in used)
+    # 2024/25: the January 2024 census (2023/24) is nearer than the last Ofsted count (2022/23)
+    m = new.models["place_state_special_supply"]
+    assert "school_census_202324" in m.source_ids and "special_schools_ofsted" not in m.source_ids
+    used = {(c.measure, c.year) for c in new.measures if isinstance(c, series.ContextMeasure)}
+    assert ("census_state_special_schools", "202324") in used and ("sen2_ehcp_total", "202324") in used
+    assert not any(c[0] == "ofsted_state_special_schools" for c in used)
+    census = _la_values(ed25, "census_state_special_schools", "202324")
+    plans = _la_values(ed25, "sen2_ehcp_total", "202324")
+    d = new.data.set_index("la_code")
+    assert np.allclose(d["special_schools"].reindex(census.index), census, equal_nan=True)
+    r = d.loc["873"]
+    assert math.isclose(r["schools_per_1000_plans"], census["873"] / plans["873"] * 1000)
+    text = " ".join(new.sections["supply"])
+    assert "January school census) for 2023/24" in text and "inspected or not" in text
+    assert "Ofsted-graded) are in the data up to 2022/23" in text and "only one count is used" in text
+    assert "(January school census, 2023/24)" in new.labels["schools_per_1000_plans"]
+    assert "Ofsted-graded) for 2018/19" in " ".join(old.sections["supply"])
+    src = series.data_caveats(ed25, new.measures)["sources"]
+    assert src["Used for"].str.contains("January school census").any()
+    assert src["Used for"].str.contains("no school place").any()
+    assert not src["Used for"].str.contains("Ofsted-graded").any()
+
+
+def test_no_school_place_chart_csv_in_the_render(tmp_path, data_dir, placement25):
+    from inclusion_index.render import render_edition
+
+    render_edition("202425", data_dir=data_dir, reports_dir=tmp_path, highlight_la="873", parts=["04_placement"],
+                   workers=1, log=lambda s: None)
+    fig = tmp_path / "202425" / "figures"
+    assert (fig / "04_no_school_place_by_la.png").stat().st_size > 0
+    csv = pd.read_csv(fig / "04_no_school_place_by_la.csv", dtype={"la_code": str}).set_index("la_code")
+    b = placement25.frames["beyond"].set_index("la_code")
+    assert {"no_school_place_pct", "ap_pru_pct", "ehc_plans"} <= set(csv.columns)
+    assert np.allclose(csv["no_school_place_pct"], b["no_school_place_pct"].reindex(csv.index), equal_nan=True)
+    page = (tmp_path / "202425" / "04_placement.html").read_text()
+    assert "Beyond the index" in page and "January school census" in page

@@ -253,6 +253,24 @@ for i in placed:
     fig = plotting.dot_chart(part.data, c, title=series.chart_title(ed, i), value_label=part.labels[c],
                              england=series.england(ed, i), highlight=hl, higher_is_better=False)
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", c]], figures, f"04_{i}_by_la"))'''),
+    ("md", "## Beyond the index: alternative provision and no school place"),
+    ("code", '''display(Markdown(part.markdown("beyond")))
+b = part.frames.get("beyond")
+if b is not None:
+    display(series.style_table(part.tables["beyond_summary"],
+                               caption="Placements beside the index (% of the LA's EHC plans): context, not scored"))
+    if "no_school_place_pct" in b:
+        fig = plotting.dot_chart(b, "no_school_place_pct", value_label=part.labels["no_school_place_pct"],
+                                 title=f"EHC plans with no school place, {series.year_label(ed.final_year)} "
+                                       "(context, not an index indicator)",
+                                 england=part.numbers["no_school_place_england"], highlight=hl,
+                                 note=part.labels["no_school_place_note"] or None)
+        display(plotting.save_figure(fig, b, figures, "04_no_school_place_by_la"))
+    display(Markdown(part.markdown("beyond_regions")))
+    display(series.style_table(part.tables["beyond_regions"],
+                               caption="By region (each region's LAs' plans pooled) and England (DfE's published figure)"))
+    display(Markdown(part.markdown("beyond_england")))
+    display(series.style_table(part.tables["beyond_england"], caption="England over this edition's years"))'''),
     ("md", "## Special-school supply"),
     ("code", '''display(Markdown(part.markdown("supply")))
 for i in placed:

@@ -20,6 +20,11 @@ CONTEXT_LABELS: dict[str, tuple[str, str]] = {
     "lait_ehcp_pct_pupils": ("Pupils with an EHC plan", "% of pupils"),
     "lait_sen_support_pct_pupils": ("Pupils on SEN support", "% of pupils"),
     "ofsted_state_special_schools": ("State-funded special schools (Ofsted-graded)", "schools"),
+    "census_state_special_schools": ("State-funded special schools (January school census)", "schools"),
+    "sen2_ehcp_ap_pru": ("EHC plans in alternative provision or pupil referral units", "plans"),
+    "sen2_ehcp_ap_pru_pct": ("EHC plans in alternative provision or pupil referral units", "% of the LA's plans"),
+    "sen2_ehcp_no_school_place": ("EHC plans with no school place", "plans"),
+    "sen2_ehcp_no_school_place_pct": ("EHC plans with no school place", "% of the LA's plans"),
     "ks4raw_pupils_ehcp": ("Pupils with an EHC plan at the end of KS4", "pupils"),
     "ks4raw_pupils_all": ("Pupils at the end of KS4", "pupils"),
 }
