@@ -22,9 +22,10 @@ import nbformat
 
 from .errors import InclusionIndexError
 from .paths import NOTEBOOKS_DIR, REPORTS_DIR
+from .render import KERNEL, kernel_manager_class
 
 PROFILE_NOTEBOOK = "la_profile"
-KERNEL = "python3"
+
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -90,7 +91,8 @@ def _worker(args: tuple) -> tuple[list[tuple[str, str]], list[str], float]:
     assign = "\n".join(f"{k} = {v!r}" for k, v in params.items())
     setup_nb = copy.deepcopy(template)
     client = NotebookClient(setup_nb, kernel_name=KERNEL, timeout=600, allow_errors=False,
-                            resources={"metadata": {"path": str(out_dir)}})
+                            resources={"metadata": {"path": str(out_dir)}},
+                            kernel_manager_class=kernel_manager_class())
     written, failures = [], []
     t0 = time.perf_counter()
     with client.setup_kernel():

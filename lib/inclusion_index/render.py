@@ -6,11 +6,13 @@ every part succeeded, so a failed notebook never replaces the last good report.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import html
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +34,24 @@ PARTS: list[tuple[str, str]] = [
     ("06_conclusions", "6. Conclusions"),
 ]
 KERNEL = "python3"
+
+
+def kernel_manager_class() -> type:
+    """Kernels talk over local IPC sockets, not TCP: nothing listens on the network, and the
+    kernel does not print its "running over TCP without encryption" warning into every run."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, *args, **kwargs) -> None:
+            kwargs.setdefault("transport", "ipc")
+            # each kernel's socket files in a folder of its own under the system temp dir, so
+            # parallel kernels cannot collide and nothing is written into the working directory
+            folder = tempfile.mkdtemp(prefix="inclusion-kernel-")
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            kwargs.setdefault("ip", os.path.join(folder, "kernel"))
+            super().__init__(*args, **kwargs)
+
+    return IPCKernelManager
 
 
 class RenderError(InclusionIndexError):
@@ -83,6 +103,7 @@ def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path
     pm.execute_notebook(
         str(src), str(out), parameters=parameters, kernel_name=KERNEL, language="python",
         cwd=str(out_dir), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+        kernel_manager_class=kernel_manager_class(),
     )
     return out
 
