@@ -51,6 +51,13 @@ def kernel_manager_class() -> type:
             kwargs.setdefault("ip", os.path.join(folder, "kernel"))
             super().__init__(*args, **kwargs)
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts before every shutdown; our kernels are idle by then, and
+            # the interrupt only makes ipykernel log "KeyboardInterrupt caught in kernel"
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
     return IPCKernelManager
 
 
