@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from inclusion_index.cli import main
-from inclusion_index.comparison import compare_editions, comparison_summary
+from inclusion_index.comparison import compare_editions, comparison_summary, definition_changes
 from inclusion_index.render import comparison_html
 
 
@@ -48,17 +48,28 @@ def test_boundary_changes_are_followed_and_said(table, editions):
     assert t.loc["213", "note"] == ""
 
 
-def test_beyond_uncertainty_only_when_ranges_do_not_overlap(table):
+def test_large_moves_only_when_ranges_do_not_overlap_and_only_las_in_both(table, editions):
     s = comparison_summary(table)
     moved = table.dropna(subset=["overall_rank_change"])
     apart = moved[moved["ranges_overlap"].eq(False)]
     # stand-in ranges are rank +-5: apart exactly when the rank moved more than 10 places
     assert (apart["overall_rank_change"].abs() > 10).all()
-    assert s["up_beyond_uncertainty"] == int((apart["overall_rank_change"] > 0).sum())
-    assert s["down_beyond_uncertainty"] == int((apart["overall_rank_change"] < 0).sum())
-    assert s["las_compared"] == 151
-    page = comparison_html(table, "compare.csv")
-    assert "2018/19 and 2024/25 editions" in page and "different methods" in page
+    # LAs compared with a predecessor's figures are listed but never counted
+    both = apart[apart["note"].eq("")]
+    assert s["up_beyond_uncertainty"] == int((both["overall_rank_change"] > 0).sum())
+    assert s["down_beyond_uncertainty"] == int((both["overall_rank_change"] < 0).sum())
+    in_both = set(editions["201819"].geography["la_code"]) & set(editions["202425"].geography["la_code"])
+    assert s["las_compared"] == len(in_both) and s["las_compared"] + s["las_via_predecessor"] == 151
+    changes = definition_changes(editions["201819"], editions["202425"])
+    # NEET: all young people (LAIT) in 2018/19, NEET or not known with an EHC plan (NCCIS) in 2024/25
+    neet = next(c for c in changes if c["indicator"] == "att_neet_1617")
+    assert (neet["from"], neet["to"]) == ("lait_neet_all_pct", "neet_nk_ehcp_pct")
+    assert neet["from_label"] == "% of 16-17 year olds NEET (all young people; December-February average)"
+    assert neet["to_label"].startswith("% of 16-17-year-olds with an EHC plan who are NEET or whose activity")
+    assert any(c["indicator"] == "excl_fixed_ehcp" and "termsum" in c["to"] for c in changes)
+    page = comparison_html(table, "compare.csv", changes, ("original", "current"))
+    assert "2018/19 and 2024/25 editions" in page and "measured differently" in page
+    assert "not proven ones" in page and "compare.dictionary.csv" in page
 
 
 def test_cli_compare_writes_the_csv(tmp_path, data_dir, capsys, monkeypatch):
@@ -67,4 +78,7 @@ def test_cli_compare_writes_the_csv(tmp_path, data_dir, capsys, monkeypatch):
     assert main(["compare", "--from", "201819", "--to", "202425", "--data-dir", str(data_dir), "--out", str(out)]) == 0
     t = pd.read_csv(out, dtype={"la_code": str})
     assert len(t) == 151 and {"overall_score_change", "overall_rank_change", "ranges_overlap", "note"} <= set(t.columns)
-    assert "151 LAs compared" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "LAs in both editions" in printed and "measured differently: 16-17 NEET" in printed
+    d = pd.read_csv(tmp_path / "c.dictionary.csv")
+    assert set(d["column"]) == set(t.columns) and d["description"].notna().all()

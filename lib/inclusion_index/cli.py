@@ -91,16 +91,18 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .comparison import compare_editions, comparison_summary
+    from .comparison import comparison_summary, definition_changes, write_comparison
     from .editions import load_edition
     dest = resolve_data_dir(args.data_dir)
-    table = compare_editions(load_edition(args.from_edition, data_dir=dest), load_edition(args.to_edition, data_dir=dest))
+    a, b = load_edition(args.from_edition, data_dir=dest), load_edition(args.to_edition, data_dir=dest)
     out = Path(args.out or f"reports/compare_{args.from_edition}_{args.to_edition}.csv")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_csv(table, out)
+    table = write_comparison(a, b, out)
     s = comparison_summary(table)
-    print(f"{s['las_compared']} LAs compared; {s['up_beyond_uncertainty']} moved up and {s['down_beyond_uncertainty']} "
-          f"down beyond uncertainty (90% rank ranges apart); median |score change| {s['median_abs_score_change']:.1f}")
+    print(f"{s['las_compared']} LAs in both editions: {s['up_beyond_uncertainty']} moved up and "
+          f"{s['down_beyond_uncertainty']} down with 90% rank ranges apart; median |score change| "
+          f"{s['median_abs_score_change']:.1f}; {s['las_via_predecessor']} more compared with a predecessor")
+    for c in definition_changes(a, b):
+        print(f"  measured differently: {c['name']} ({c['from']} -> {c['to']})")
     print(f"wrote {out}")
     return 0
 
@@ -171,12 +173,13 @@ def cmd_render(args: argparse.Namespace) -> int:
         extra_sections = search_box_html(profiled) if profiled else ""
         done = sorted(r.edition for r in renders)
         if len(done) >= 2:
-            from .comparison import compare_editions
+            from .comparison import definition_changes, write_comparison
             from .render import comparison_html
             first, last = done[0], done[-1]
-            table = compare_editions(load_edition(first, data_dir=dest), load_edition(last, data_dir=dest))
-            write_csv(table, reports / f"compare_{first}_{last}.csv")
-            extra_sections = comparison_html(table, f"compare_{first}_{last}.csv") + extra_sections
+            a, b = load_edition(first, data_dir=dest), load_edition(last, data_dir=dest)
+            table = write_comparison(a, b, reports / f"compare_{first}_{last}.csv")
+            extra_sections = comparison_html(table, f"compare_{first}_{last}.csv", definition_changes(a, b),
+                                             (a.method.name, b.method.name)) + extra_sections
         index = write_index(reports, renders, sources, titles, extra_sections=extra_sections,
                             run_settings=run_settings, kept=kept)
         print(f"wrote {index}")

@@ -323,22 +323,35 @@ def write_figure_index(folder: Path, title: str) -> Path | None:
     return out
 
 
-def comparison_html(table, csv_name: str) -> str:
-    """A section for reports/index.html: how LAs moved between the first and last edition."""
+def comparison_html(table, csv_name: str, changes: list[dict[str, str]] | None = None,
+                    method_names: tuple[str, str] | None = None) -> str:
+    """A section for reports/index.html: how LAs moved between the first and last edition, with
+    what changed in the index itself between them."""
     from .comparison import comparison_summary
 
     esc = html.escape
     s = comparison_summary(table)
     a, b = edition_label(str(table["edition_from"].iloc[0])), edition_label(str(table["edition_to"].iloc[0]))
-    ma, mb = str(table["method_from"].iloc[0]), str(table["method_to"].iloc[0])
-    method = (f" The two editions use different methods ({esc(ma)} and {esc(mb)}), so part of a change can "
-              "come from the method rather than the LA." if ma != mb else "")
+    ma, mb = method_names or (str(table["method_from"].iloc[0]), str(table["method_to"].iloc[0]))
+    what = ""
+    if changes:
+        what = (" Some indicators are measured differently in the two editions, so part of a move comes from "
+                "the change of measure, not the LA: " + "; ".join(
+                    f"{esc(c['name'])}: {esc(c['from_label'])} in {esc(a)}, {esc(c['to_label'])} in {esc(b)}"
+                    for c in changes)
+                + ".")
+    if ma != mb:
+        what += f" The editions use different methods ({esc(ma)}; {esc(mb)})."
+    via = (f" {s['las_via_predecessor']} LAs created or changed by boundary changes are listed against their "
+           "predecessors' figures but not counted here." if s["las_via_predecessor"] else "")
     return (f"<section><h2>Between the {esc(a)} and {esc(b)} editions</h2><p>{s['las_compared']} local "
-            f"authorities compared. {s['up_beyond_uncertainty']} moved up and {s['down_beyond_uncertainty']} moved "
-            f"down by more than the uncertainty allows (their 90% rank ranges do not overlap); for the rest the "
-            f"change is within it. The typical LA's overall score changed by {s['median_abs_score_change']:.1f} "
-            f"points. LAs created by boundary changes are compared with their predecessors' figures.{method}</p>"
-            f'<ul><li><a href="{esc(csv_name)}">Every LA, both editions (CSV)</a></li></ul></section>')
+            f"authorities are in both editions. {s['up_beyond_uncertainty']} moved up and "
+            f"{s['down_beyond_uncertainty']} moved down by more than either edition's own 90% rank range allows "
+            f"(the ranges do not overlap); those ranges cover each edition's method choices and chance, not the "
+            f"changes below, so read these as large moves, not proven ones. The typical LA's overall score "
+            f"changed by {s['median_abs_score_change']:.1f} points (scores are relative to other LAs).{via}{what}</p>"
+            f'<ul><li><a href="{esc(csv_name)}">Every LA, both editions (CSV)</a> and its '
+            f'<a href="{esc(csv_name.removesuffix(".csv"))}.dictionary.csv">data dictionary</a></li></ul></section>')
 
 
 def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[dict],
