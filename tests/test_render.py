@@ -82,8 +82,8 @@ def test_index_states_parameters_in_words_version_and_keeps_a_failed_editions_la
     out = write_index(tmp_path, [good], [], {}, run_settings={"Monte Carlo": "500 draws, seed 1"},
                       kept={"201819": "edition 201819: 03_assessment, cell 4: ValueError: <boom>"})
     page = out.read_text()
-    assert "final index year 2024/25; 3 index years; data folder the project's default" in page
-    assert "highlighted LA none; Monte Carlo 500 draws, seed 1" in page
+    assert "final index year 2024/25; 3 index years; data: the registered DfE files listed below" in page
+    assert "checksum; Monte Carlo: 500 draws, seed 1" in page and "highlighted LA" not in page
     # the failed edition's last good report stays linked, marked, with the error escaped
     assert '<a href="201819/01_introduction.html">' in page
     assert "Not updated in this run" in page and "ValueError: &lt;boom&gt;" in page

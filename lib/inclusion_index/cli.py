@@ -168,8 +168,9 @@ def cmd_render(args: argparse.Namespace) -> int:
         sources = [vars(s) for s in load_registry().sources]
         from .uncertainty import load_uncertainty_settings
         unc = load_uncertainty_settings()
-        run_settings = {"Monte Carlo": (f"{unc.n_draws} draws, seed {unc.seed}, {unc.interval:.0%} intervals"
-                                        if unc.enabled else "off")}
+        run_settings = {"rank ranges": (f"{unc.interval:.0%} ranges from {unc.n_draws} Monte Carlo runs "
+                                        f"(seed {unc.seed}, so anyone re-running gets the same)"
+                                        if unc.enabled else "not computed")}
         extra_sections = search_box_html(profiled) if profiled else ""
         done = sorted(r.edition for r in renders)
         if len(done) >= 2:

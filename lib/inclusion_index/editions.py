@@ -370,10 +370,12 @@ def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
         if c == f"{i}_data_year":
             return (f"{ind.loc[i, 'name']}: academic year of the data behind {i}_value (it can lag the index year, "
                     "or be carried forward from an earlier year; see docs/METHOD.md)")
+    y = c.rsplit("_", 1)[1]
+    label = f"{y[:4]}/{y[4:]}" if len(y) == 6 and y.isdigit() else y
     if c.startswith("overall_score_"):
-        return f"Overall score in index year {c.rsplit('_', 1)[1]}"
+        return f"Overall score in index year {label} (every indicator of that year; no rank range)"
     if c.startswith("overall_rank_"):
-        return f"Overall rank in index year {c.rsplit('_', 1)[1]}"
+        return f"Overall rank in index year {label} (no Monte Carlo range: only the headline year has one)"
     return ""
 
 

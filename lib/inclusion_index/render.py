@@ -296,10 +296,11 @@ def describe_parameters(params: dict, run_settings: dict | None = None) -> str:
     esc = html.escape
     out = [f"final index year {esc(edition_label(str(params.get('final_year', ''))))}",
            f"{esc(str(params.get('n_years', '')))} index years",
-           "data folder " + (f"<code>{esc(str(params['data_dir']))}</code>" if params.get("data_dir")
-                             else "the project's default (<code>data/raw</code>, or $INCLUSION_DATA_DIR)"),
-           "highlighted LA " + (esc(str(params["highlight_la"])) if params.get("highlight_la") else "none")]
-    out += [f"{esc(k)} {esc(str(v))}" for k, v in (run_settings or {}).items()]
+           "data: " + (f"<code>{esc(str(params['data_dir']))}</code>" if params.get("data_dir")
+                       else "the registered DfE files listed below, each checked against its checksum")]
+    if params.get("highlight_la"):
+        out.append(f"highlighted LA {esc(str(params['highlight_la']))}")
+    out += [f"{esc(k)}: {esc(str(v))}" for k, v in (run_settings or {}).items()]
     return "; ".join(out)
 
 
