@@ -9,6 +9,7 @@ import pytest
 from inclusion_index import la_summary as S
 from inclusion_index.editions import load_edition
 from inclusion_index.neighbours import statistical_neighbours
+from inclusion_index.series.text import ordinal
 
 # LAs the reader review named (missing England figures, a missing placement split, City of
 # London as a neighbour, a change on a different basis from the trend) and a few ordinary ones
@@ -70,6 +71,8 @@ def test_reader_note_labels_years_and_says_what_the_project_lacks():
     assert S.reader_note("missing: placement split not published for this LA and year (x); total plans given") == \
         "Missing: placement split not published for this LA and year (x); total plans given"
     assert S.reader_note(np.nan) == "" and S.reader_note(None) == ""
+    assert S.reader_note("carried forward from 201617 (x); imputed: 1.5 for a suppressed count (1 or 2 exclusions)") \
+        == 'Carried forward from 2016/17 (x); imputed as 1.5 (DfE published the count only as "1 or 2 exclusions")'
 
 
 def test_effect_labels_compare_with_the_middle_la_not_the_las_own_score():
@@ -121,6 +124,14 @@ def test_change_sentence_states_its_basis_and_uncertainty(ed):
     assert f"from {row['overall_change_score_from']:.1f} to {row['overall_change_score_to']:.1f}" in text
     assert f"{S._signed(row['overall_change_lo'])} to {S._signed(row['overall_change_hi'])} points" in text
     assert "trend table below" in text
+    # Bournemouth lacks the KS2 expected standard in 2016/17: not like for like for this LA
+    lacks = S._lacking(ed, "837", common, ed.years[0])
+    assert lacks == ["KS2 expected standard (RWM)"] and not S._lacking(ed, "837", common, ed.final_year)
+    assert "like for like" not in text and "on the same indicators for every LA" in text
+    assert f"no value for 1 of them in 2016/17 ({lacks[0]})" in text
+    assert f"{len(common) - 1} in 2016/17 and {len(common)} in 2018/19, of {len(common)}" in text
+    assert "less certain" in text
+    assert "like for like" in S.change_text(ed, "207")  # Kensington has every common indicator in both years
     assert text in S.headline(ed, "837")
     assert f"on only the {len(common)} indicators available in both" in S.trend_text(ed, "837")
 
@@ -133,9 +144,14 @@ def test_change_bounds_never_read_minus_zero():
 def test_change_sentence_on_the_same_indicators_says_it_matches_the_trend(ed25):
     text = S.change_text(ed25, "812")
     n = len(ed25.improvement.attrs["indicators_compared"])
-    assert f"same {n} indicators" in text and "matches the trend table" in text
+    assert f"same {n} indicators for every LA" in text and "matches the trend table" in text
     assert "2022/23" in text
-    assert "10 in 2024/25" in text  # the placement split is missing for this LA in the final year
+    # the placement split is missing for this LA in the final year: said plainly, with what it means
+    lacks = S._lacking(ed25, "812", ed25.improvement.attrs["indicators_compared"], ed25.final_year)
+    assert lacks == ["State-funded special schools", "Independent and non-maintained schools"]
+    assert f"no value for 2 of them in 2024/25 ({', '.join(lacks)})" in text
+    assert f"({n} in 2022/23 and {n - 2} in 2024/25, of {n})" in text and "less certain" in text
+    assert "own values differ" not in S.change_text(ed25, "940")  # a value for every indicator in both years
 
 
 def test_ranks_always_carry_their_range_or_are_left_out(ed, data_dir):
@@ -161,6 +177,19 @@ def test_neighbour_text_names_the_dfe_model_in_words(ed, data_dir):
     assert "beside the raw score" in S.context_text(ed, "302")
 
 
+def test_context_sentence_names_the_fitted_models_covariates(ed25):
+    from inclusion_index.extended import adjustment_for
+    from inclusion_index.series.adjusted import COVARIATE_WORDS
+
+    fit = adjustment_for(ed25, ed25.score_table_cached()).fits["overall"]
+    assert fit.covariates == ["idaci", "ehcp_pct_pupils"]  # data/registry/adjustment.yml
+    text = S.context_text(ed25, "812")
+    assert text.startswith(f"Allowing for {' and '.join(COVARIATE_WORDS[c] for c in fit.covariates)}, ")
+    assert "caseload" not in text
+    adj = ed25.score_table_cached().set_index("la_code").at["812", "overall_adjusted_score"]
+    assert f"**{abs(adj):.1f} points {'above' if adj > 0 else 'below'}**" in text
+
+
 @pytest.mark.parametrize("edition", ["201819", "202425"])
 def test_no_raw_missing_values_anywhere_in_a_profile(editions, edition, data_dir):
     ed = editions[edition]
@@ -179,8 +208,19 @@ def test_no_raw_missing_values_anywhere_in_a_profile(editions, edition, data_dir
 def test_missing_england_figure_and_placement_are_explained(ed25):
     view = S.indicator_view(ed25, "812")
     data = view.data.set_index("Indicator")
-    assert data.loc["Fixed-period exclusions", "England"] == S.MISSING
-    assert "not in this project's data (Fixed-period exclusions, Permanent exclusions)" in view.caption
+    # no published England exclusion figure: the pooled one, as in the series parts
+    from inclusion_index.uncertainty import funnel_data
+
+    for name, code in (("Fixed-period exclusions", "excl_fixed_ehcp"), ("Permanent exclusions", "excl_perm_ehcp")):
+        f = funnel_data(ed25, code)
+        assert np.isnan(f.attrs["england_published"])
+        dp = 1 if code == "excl_fixed_ehcp" else 2
+        assert data.loc[name, "England"] == f"{f.attrs['target']:.{dp}f} (pooled from LA figures)"
+    assert data.loc["Fixed-period exclusions", "England"] == "26.0 (pooled from LA figures)"  # what the parts say
+    assert "England pooled from LA figures (Fixed-period exclusions, Permanent exclusions)" in view.caption
+    assert "published figure is not in this project's data" in view.caption
+    table = S.indicator_table(ed25, "812")
+    assert table.loc["EHC plan share of SEN pupils", "England basis"] == "published"
     area = S.area_view(ed25, "812")
     placement = area.data.set_index("Area").loc["Placement"]
     assert placement["Rank (90% range)"] == S.NOT_RANKED and pd.isna(placement["Score (0-100)"])
@@ -202,9 +242,12 @@ def test_national_chart_marks_the_la_and_its_rank_range(ed25):
     row = ed25.score_table_cached().set_index("la_code").loc["940"]
     chart = S.plot_national(ed25, "940")
     assert chart.data.startswith(b"\x89PNG")
-    assert f"ranks {int(row['overall_rank'])}" in chart.alt
-    assert f"from {int(row['overall_rank_lo'])} to {int(row['overall_rank_hi'])}" in chart.alt
-    assert 'alt="Bar chart' in chart._repr_html_()
+    n = int(ed25.score_table_cached()["overall_score"].notna().sum())
+    assert chart.alt == (f"Overall scores of all {n} ranked LAs in 2024/25, highest first, with North "
+                         f"Northamptonshire highlighted: {row['overall_score']:.1f}, "
+                         f"{ordinal(int(row['overall_rank']))} ({S._interval():.0%} range {ordinal(int(row['overall_rank_lo']))} "
+                         f"to {ordinal(int(row['overall_rank_hi']))}).")
+    assert 'alt="Overall scores of all' in chart._repr_html_()
     # each LA draws over the same base: another LA's chart differs, the same LA's is identical
     assert S.plot_national(ed25, "812").data != chart.data
     assert S.plot_national(ed25, "940").data == chart.data
@@ -259,3 +302,51 @@ def test_indicator_values_carry_their_exact_interval_and_pupils(ed2019_for_ci):
 @pytest.fixture(scope="module")
 def ed2019_for_ci(data_dir):
     return load_edition("201819", data_dir=data_dir)
+
+
+def test_indicator_and_trend_charts_carry_alt_text_from_their_data(ed25):
+    t = S.indicator_table(ed25, "812")
+    chart = S.plot_indicator_scores(ed25, "812")
+    assert chart.data.startswith(b"\x89PNG") and 'alt="Bar chart of North East Lincolnshire' in chart._repr_html_()
+    for name, score in t["Score (0-100)"].items():
+        assert f"{name} {'no score' if pd.isna(score) else f'{score:.0f}'}" in chart.alt
+    assert "Placement: State-funded special schools no score" in chart.alt
+    trend = S.trend_table(ed25, "812")
+    alt = S.plot_trend(ed25, "812").alt
+    assert alt.startswith("Line chart of North East Lincolnshire's overall and area scores (0 to 100) in "
+                          "2022/23, 2023/24, 2024/25: ")
+    assert "Overall " + ", ".join(f"{x:.1f}" for x in trend["Overall score"]) in alt
+    assert alt.count("no score") == int(trend["Placement score"].isna().sum()) == 1
+
+
+def test_notes_say_what_is_filled_in_and_name_this_las_imputed_values(ed, ed25):
+    v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == "207")]
+    assert v.loc[v["flag"].fillna("").str.contains("imputed:"), "indicator"].tolist() == ["excl_perm_ehcp"]
+    notes = S.notes_text(ed, "207")
+    assert "never filled in" not in notes
+    assert 'a count DfE published only as "1 or 2 exclusions" is imputed as 1.5' in notes
+    assert "This LA has 1 imputed value in 2018/19: Permanent exclusions." in notes
+    assert "This LA has no imputed value in 2018/19." in S.notes_text(ed, "837")
+    assert "No LA's 2024/25 value needed imputing." in S.notes_text(ed25, "812")
+    view = S.indicator_view(ed, "207")
+    note = view.data.set_index("Indicator").loc["Permanent exclusions", "Note"]
+    assert note.endswith('imputed as 1.5 (DfE published the count only as "1 or 2 exclusions")')
+    assert 'Imputed (Permanent exclusions): DfE published this LA\'s count only as "1 or 2 exclusions"' in view.caption
+    assert "Imputed (" not in S.indicator_view(ed, "837").caption
+
+
+def test_neighbours_average_is_labelled_plainly_and_weights_explained_only_when_uneven(ed, ed25, data_dir):
+    ns25 = _neighbours(ed25, data_dir)
+    view = S.neighbour_view(ed25, "812", ns25)
+    assert view.data["Local authority"].iloc[-1] == "Neighbours' average" and not view.caption
+    assert "neighbours' average of" in S.neighbour_text(ed25, "812", ns25)
+    ns = _neighbours(ed, data_dir)
+    # Bedford: Northamptonshire stands in for both its successors, so it fills two slots
+    weights = ns.table[ns.table["la_code"] == "822"].groupby("neighbour_code")["weight"].sum()
+    assert weights["928"] == 2 and (weights.drop("928") == 1).all()
+    cap = S.neighbour_view(ed, "822", ns).caption
+    assert "1 for all but Northamptonshire 2" in cap
+    # Bournemouth's neighbours come from the old councils' list: said without the file's jargon
+    bournemouth = S.neighbour_view(ed, "837", ns)
+    assert "before the 2019 boundary change" in bournemouth.caption
+    assert "Old SNs" not in bournemouth.to_html() and "the file" not in bournemouth.to_html()

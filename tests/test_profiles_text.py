@@ -60,19 +60,42 @@ def test_every_rank_on_the_page_carries_its_range(pages):
 def test_pages_explain_what_is_missing_and_how_the_change_was_made(pages):
     nel = _text(pages[("202425", "812")])
     assert "not ranked" in nel and "Placement: no score or rank" in nel
-    assert "England's figure is not in this project's data" in nel
-    assert "same 12 indicators" in nel
+    assert "England's published figure is not in this project's data" in nel
+    assert re.search(r"Fixed-period exclusions Exclusions [\d.]+ [\d.]+ to [\d.]+ ≈[\d,]+ 26\.0 \(pooled from LA "
+                     r"figures\)", nel)
+    assert "same 12 indicators for every LA" in nel and "less certain" in nel
     bournemouth = _text(pages[("201819", "837")])
-    assert "like for like" in bournemouth and "2016/17 and 2018/19" in bournemouth
+    assert "like for like" not in bournemouth and "2016/17 and 2018/19" in bournemouth
+    assert "own values differ between the two years" in bournemouth
     assert "the trend table below scores each year" in bournemouth.lower()
     assert "DfE's children's services statistical neighbour model" in bournemouth
+    assert "DfE's list of neighbours for the councils before the 2019 boundary change" in bournemouth
+    assert "Old SNs" not in bournemouth and "weighted by slot" not in bournemouth
+    assert "Neighbours' average" in bournemouth
+    assert "Allowing for child deprivation and the share of pupils with an EHC plan," in bournemouth
+    assert "caseload" not in bournemouth
     kc = _text(pages[("201819", "207")])
     assert re.search(r"City of London Not close – not ranked", kc)
 
 
-def test_national_chart_is_on_every_page_with_alt_text(pages):
+def test_every_chart_on_every_page_has_alt_text_from_its_data(pages):
     for (edition, code), page in pages.items():
-        tag = re.search(r'<img [^>]*alt="Bar chart of the overall scores[^>]*>', page)
-        assert tag and 'src="data:image/png;base64,' in tag.group(0), (edition, code)
-        alt = html.unescape(re.search(r'alt="([^"]*)"', tag.group(0)).group(1))
-        assert re.search(r"ranks \d+, plausibly anywhere from \d+ to \d+\.$", alt), alt
+        assert "No description has been provided" not in page, (edition, code)
+        imgs = re.findall(r"<img [^>]*>", page)
+        alts = [html.unescape(re.search(r'alt="([^"]*)"', t).group(1)) for t in imgs]
+        assert len(imgs) == 3 and all('src="data:image/png;base64,' in t for t in imgs), (edition, code)
+        national, indicators, trend = alts
+        assert re.fullmatch(r"Overall scores of all \d+ ranked LAs in \d{4}/\d{2}, highest first, with .+ "
+                            r"highlighted: \d+\.\d, \d+(st|nd|rd|th) \(\d+% range \d+(st|nd|rd|th) to "
+                            r"\d+(st|nd|rd|th)\)\.", national), national
+        assert indicators.startswith("Bar chart of ") and "12 indicator scores" in indicators
+        assert trend.startswith("Line chart of ") and re.search(r"Overall \d+\.\d, \d+\.\d, \d+\.\d;", trend)
+
+
+def test_notes_say_what_is_imputed(pages):
+    for (edition, code), page in pages.items():
+        text = _text(page)
+        assert "never filled in" not in text and "imputed as 1.5" in text, (edition, code)
+    kc = _text(pages[("201819", "207")])
+    assert "This LA has 1 imputed value in 2018/19: Permanent exclusions." in kc
+    assert 'imputed as 1.5 (DfE published the count only as "1 or 2 exclusions")' in kc

@@ -228,6 +228,7 @@ def test_assessment_says_why_it_has_no_funnel(parts):
 @pytest.mark.parametrize("area", ["exclusions", "assessment", "placement", "attainment"])
 def test_adjusted_score_beside_the_raw_one(ed, parts, area):
     from inclusion_index.extended import adjustment_for
+    from inclusion_index.series.adjusted import caveat_for
 
     p = parts[area]
     res = adjustment_for(ed, ed.score_table_cached())
@@ -238,10 +239,10 @@ def test_adjusted_score_beside_the_raw_one(ed, parts, area):
     idaci = fit.coefficients.set_index("term").loc["idaci"]
     row = m[m["Predictor"].str.startswith("IDACI")].iloc[0]
     step = float(row["Step"].lstrip("+"))
-    assert math.isclose(row["Effect of one step"], idaci["coef"] * step)
+    assert math.isclose(row["Difference per step"], idaci["coef"] * step)
     assert math.isclose(row["95% CI low"], idaci["ci_lower"] * step)
     text = " ".join(p.sections["adjusted"])
-    assert res.caveat in text and "beside the index, not instead of it" in text
+    assert caveat_for(res.caveat, list(fit.covariates)) in text and "beside the index, not instead of it" in text
     top = p.tables["adjusted_top"].iloc[0]
     raw = f"{AREA_NAME[area]} score"
     assert raw in p.tables["adjusted_top"].columns  # the raw score stays beside the adjusted one
@@ -424,7 +425,8 @@ def test_rank_certainty_discloses_values_not_redrawn_and_the_missing_rule(ed, pa
         assert f"{short[i]} ({series.plural(g['la_code'].nunique(), 'LA')})" in text
     sens = p.frames["sensitivity"].set_index("choice")
     assert sens.loc["missing", "max_abs_shift"] == 0
-    assert "how many indicators an LA may miss (1, 2, 3) moved no LA in this edition" in text
+    assert "Varying that maximum (1, 2, 3) moved no LA in this edition" in text
+    assert "no LA misses any published indicator in 2018/19 (at most 2 in the edition's earlier index years)" in text
 
 
 def test_counts_beyond_uncertainty_say_what_chance_alone_gives(ed, parts):
@@ -689,7 +691,7 @@ def test_ap_pru_and_no_school_place_sentences_match_ed_long(ed, ed25, parts, pla
         assert _pct_text(eng["value"], dp) in change and series.fmt_int(eng["numerator"]) in change
     nsp = next(s for s in p.sections["beyond_england"] if "no school place" in s)
     if which == "201819":  # January 2019, inside this edition, starts the new definition
-        assert "not comparable across 2018/19" in nsp and "NEET" in nsp
+        assert "not comparable before and after January 2019" in nsp and "NEET" in nsp
     else:
         assert "not comparable" not in nsp
     assert len(p.tables["beyond_england"]) == len(e.years)
@@ -750,3 +752,115 @@ def test_no_school_place_chart_csv_in_the_render(tmp_path, data_dir, placement25
     assert np.allclose(csv["no_school_place_pct"], b["no_school_place_pct"].reindex(csv.index), equal_nan=True)
     page = (tmp_path / "202425" / "04_placement.html").read_text()
     assert "Beyond the index" in page and "January school census" in page
+
+
+# --------------------------------------------------------------------------- final reader review
+
+
+def test_adjusted_rank_width_verdict_follows_its_numbers(parts):
+    import re
+
+    for name in ("exclusions", "assessment", "placement", "attainment", "conclusions"):
+        s = next(x for x in parts[name].sections["adjusted"] if x.startswith("Refitting"))
+        adj, raw = (int(x) for x in re.search(r"span of (\d+) places .*against (\d+) for the raw", s).groups())
+        verdict = s.rsplit("adjusted ranks are ", 1)[1]
+        expect = "more uncertain" if adj > raw else "as uncertain as" if adj == raw else "less uncertain"
+        assert verdict.startswith(expect) or (adj < raw and expect in verdict), (name, s)
+        assert "at least as uncertain" not in s
+
+
+def test_adjustment_caveat_and_caption_name_each_models_own_covariates(ed, parts):
+    from inclusion_index.extended import adjustment_for
+
+    fits = adjustment_for(ed, ed.score_table_cached()).fits
+    assert fits["assessment"].covariates == ["idaci"]
+    text = " ".join(parts["assessment"].sections["adjusted"])
+    assert "LAs of similar child deprivation." in text and "a similar share of pupils" not in text
+    assert "EHC" not in parts["assessment"].labels["adjusted_model_caption"]
+    assert "a similar share of pupils with an EHC plan" in " ".join(parts["exclusions"].sections["adjusted"])
+    assert "share of pupils with an EHC plan" in parts["exclusions"].labels["adjusted_model_caption"]
+
+
+def test_spread_counts_ties_at_the_precision_shown_and_flags_small_cohorts():
+    names = pd.Series(["Ayr", "Bute", "Cork", "Dee", "Eden", "Fife"])
+    s = series.spread(pd.Series([0.001, 0.0, 0.004, 0.0, 0.5, 0.9]), names, "the rate", "per 100 pupils", 2)
+    assert "0.00 per 100 pupils in 4 LAs (including Ayr)" in s["sentence"] and s["lowest"] == "4 LAs, including Ayr"
+    s = series.spread(pd.Series([2.2, 2.4, 5.0, 9.0, 9.0, 7.0]), names, "the share", "%", 0,
+                      cohort=pd.Series([6, 300, 300, 11, 300, 300]), small=30)
+    # 2.2 and 2.4 both print as 2%; 9% is shared by Dee (11 pupils) and Eden
+    assert "from 2% in 2 LAs (Ayr, from only 6 pupils; Bute)" in s["sentence"], s["sentence"]
+    assert "9% in 2 LAs (Dee, from only 11 pupils; Eden)" in s["sentence"] and s["highest"] == "Dee and Eden"
+    s = series.spread(pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), names, "the score", "points", 1,
+                      cohort=pd.Series([6, 300, 300, 300, 300, 300]), small=30)
+    assert "1.0 in Ayr (from only 6 pupils) to 6.0 in Fife," in s["sentence"]
+
+
+def test_small_cohorts_named_as_extremes_say_so_and_ks2_is_in_the_caveat(ed, parts):
+    from inclusion_index.series.edition_facts import indicator_cohorts, small_cohort_threshold
+
+    k = small_cohort_threshold()
+    t = series.la_table(ed)
+    rut = t.set_index("la_name").loc["Rutland", "la_code"]
+    ks2 = indicator_cohorts(ed, "att_ks2_rwm_ehcp")
+    assert ks2[rut] < k
+    rwm = next(x for x in parts["attainment"].sections["summary"] if "KS2 expected standard" in x)
+    assert f"in Rutland (from only {series.fmt(ks2[rut], 0)} pupils)" in rwm
+    a8 = next(f["text"] for f in series.findings(ed) if "Attainment 8" in f["text"] and "ranges" in f["text"])
+    ks4 = indicator_cohorts(ed, "att_ks4_a8_ehcp")
+    assert f"Rutland, from only {series.fmt(ks4[rut], 0)} pupils" in a8
+    small = series.data_caveats(ed)["small_cohorts"]
+    assert {"KS2 pupils with an EHC plan", "KS4 pupils with an EHC plan"} <= set(small.columns)
+    assert "Rutland" in set(small["Local authority"])
+    assert set(small["Local authority"]) == set(t.set_index("la_code").loc[
+        sorted(set(ks2.index[ks2 < k]) | set(ks4.index[ks4 < k])), "la_name"])
+
+
+def test_adjusted_extremes_never_rest_on_an_estimate(ed, parts):
+    from inclusion_index.series.adjusted import estimate_las
+
+    names = ed.geography.set_index("la_code")["la_name"]
+    est = {names[c] for c in estimate_las(ed, "exclusions")}
+    assert "Halton" in est
+    p = parts["exclusions"]
+    top = p.tables["adjusted_top"].set_index("Local authority")
+    assert top.loc["Halton", "Uses an estimate"].startswith("yes")
+    s = next(x for x in p.sections["adjusted"] if "furthest above expectation" in x)
+    best = s.split("Adjusted for context, ", 1)[1].split(" is furthest above")[0]
+    worst = s.split(". ", 1)[1].split(" is furthest below")[0]
+    assert best not in est and worst not in est
+
+
+def test_ks2_progress_gap_is_dfes_and_the_values_feed_two_index_years(ed25):
+    p = series.introduction(ed25)
+    what = " ".join(p.sections["what"])
+    assert "DfE published no KS2 progress scores for 2023/24" in what and "KS1 baseline" in what
+    assert "the same 2022/23 values also feed index year 2023/24" in what
+    assert "no 2023/24 data in this project" not in what
+    notes = series.data_caveats(ed25)["substitutions"]
+    ks2 = notes[notes["Indicator"].str.contains("KS2") & notes["Note"].str.startswith("carried forward")]
+    assert len(ks2) == 3 and ks2["Note"].str.contains("KS1 baseline").all()
+
+
+def test_two_england_figures_are_told_apart(parts):
+    p = parts["exclusions"]
+    perm = next(s for s in p.sections["funnels"] if s.startswith("The permanent exclusion rate"))
+    assert "pooled from these LAs' counts (0.17 per 100 pupils; DfE's published England figure" in perm
+    assert "0.16 per 100 pupils" in perm
+
+
+def test_reader_text_has_no_file_paths_or_nested_brackets(ed, parts):
+    import re
+
+    texts = [s for p in parts.values() for s in p.text] + [f["text"] + f["source"] for f in series.findings(ed)]
+    texts += series.data_caveats(ed)["text"]
+    for s in texts:
+        assert not re.search(r"docs/|\.md\b|\.yml\b|registry/", s), s
+        assert "reporting year 2025 (June 2025)" not in s
+        assert "0 LAs move" not in s and "is 0 places" not in s
+    assert "SEN2 return (DfE's annual count of EHC plans" in " ".join(parts["placement"].sections["beyond"])
+
+
+def test_missing_rule_is_stated_as_applied(parts):
+    text = " ".join(parts["introduction"].sections["certainty"])
+    assert "counted against those published, not all 12 (8 of 12 in 2016/17)" in text
+    assert "no LA misses enough indicators" not in text

@@ -86,10 +86,10 @@ def adjusted(what: str) -> list[tuple]:
     """The part's context-adjusted score, beside the raw one (inclusion_index.adjustment)."""
     return [
         ("md", "## Adjusted for context, beside the raw score"),
-        ("code", f'''display(Markdown(part.markdown("adjusted")))
+        ("code", '''display(Markdown(part.markdown("adjusted")))
 if "adjusted_model" in part.tables:
     display(series.style_table(part.tables["adjusted_model"],
-                               caption="Context model: OLS across LAs of the {what} score on deprivation and EHC plans"))
+                               caption=part.labels.get("adjusted_model_caption", "Context model: OLS across LAs")))
     display(series.style_table(part.tables["adjusted_top"], caption="Furthest above expectation given context"))
     display(series.style_table(part.tables["adjusted_bottom"], caption="Furthest below expectation given context"))'''),
     ]
@@ -102,7 +102,7 @@ How inclusive is education for pupils with special educational needs and disabil
 of England's local authorities? This series rebuilds the index published in November 2019 from
 public Department for Education statistics and follows it in six parts: this introduction,
 exclusions, assessment, placement, attainment and conclusions. Every figure below is computed from
-the data when the notebook runs."""),
+the published data each time the report is produced; none is typed in."""),
     ("params",),
     ("code", setup("introduction")),
     ("md", "## What the index is"),

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib.image
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import yaml
@@ -35,6 +34,7 @@ from .editions import Edition
 from .indicators import AREA_NAMES, AREAS
 from .paths import REGISTRY_DIR
 from .plotting import COLORS
+from .series.adjusted import adjusted_for_words
 from .series.text import dp_for, label_years, ordinal
 from .uncertainty import load_uncertainty_settings
 
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 MISSING = "–"
 NOT_RANKED = "not ranked"
 NOT_IN_DATA = "not in this project's data"
+ENGLAND_POOLED = "pooled from LA figures"
 AREA_COLOURS = {"Exclusions": "#b91c1c", "Assessment": "#7c3aed", "Placement": "#0369a1", "Attainment": "#15803d"}
 
 
@@ -150,6 +151,8 @@ def rank_with_range(rank, lo=None, hi=None) -> str:
 
 _NOT_PUBLISHED_PAREN = re.compile(r"\((\d{4}/\d{2}) not published\)")
 _NOT_PUBLISHED_FOR = re.compile(r"\bnot published for (\d{4}/\d{2})")
+# indicators.impute_small_counts: "imputed: 1.5 for a suppressed count (1 or 2 exclusions)"
+_IMPUTED = re.compile(r"\bimputed: ([\d.]+) for a suppressed count \(([^)]*)\)")
 
 
 def reader_note(flag: object) -> str:
@@ -161,6 +164,7 @@ def reader_note(flag: object) -> str:
     s = label_years(str(flag))
     s = _NOT_PUBLISHED_PAREN.sub(rf"(\1 {NOT_IN_DATA})", s)
     s = _NOT_PUBLISHED_FOR.sub(rf"{NOT_IN_DATA} for \1", s)
+    s = _IMPUTED.sub(r'imputed as \1 (DfE published the count only as "\2")', s)
     return s[:1].upper() + s[1:]
 
 
@@ -229,11 +233,7 @@ def change_text(ed: Edition, code: str) -> str:
     n_common = len(common) or int(r.get("change_indicators_compared", i["indicators_compared"]))
     start = r.get("overall_change_score_from", i["score_early"])
     end = r.get("overall_change_score_to", i["score_late"])
-    has = ""
-    if common:
-        counts = _indicators_with_value(ed, code, common)
-        if min(counts) < n_common:
-            has = f"this LA has a value for {counts[0]} of them in {first} and {counts[1]} in {last}"
+    own = _own_values_differ(ed, code, common) if common else ""
     direction = "up" if i["change"] > 0 else "down"
     moved = ""
     if pd.notna(i["rank_early"]) and pd.notna(i["rank_late"]):
@@ -245,16 +245,16 @@ def change_text(ed: Edition, code: str) -> str:
     went = f"its score went {direction} by {abs(i['change']):.1f} points, from {start:.1f} to {end:.1f}{moved}"
     if _same_indicators(ed):
         text = (f"**Change since {first}:** {went[:1].upper()}{went[1:]}, with both years scored on the same "
-                f"{n_common} indicators{f' ({has})' if has else ''}.")
+                f"{n_common} indicators for every LA.{f' {own}' if own else ''}")
         why_differs = "This matches the trend table below (up to rounding)."
     else:
         early_av, late_av = list(ed.scored[ed.years[0]].available), list(ed.headline().available)
         short = ed.indicators.set_index("indicator")["short_name"]
         left_out = [str(short.get(x, x)) for x in dict.fromkeys(early_av + late_av) if x not in common]
-        aside = "; ".join(x for x in (f"leaving out {html.escape(', '.join(left_out))}" if left_out else "", has)
-                          if x)
-        text = (f"**Change since {first}, like for like:** re-scoring {first} and {last} on only the {n_common} "
-                f"indicators available in both years{f' ({aside})' if aside else ''}, {went}.")
+        aside = f" (leaving out {html.escape(', '.join(left_out), quote=False)})" if left_out else ""
+        label = "like for like" if not own else "on the same indicators for every LA"
+        text = (f"**Change since {first}, {label}:** re-scoring {first} and {last} on only the {n_common} "
+                f"indicators available in both years{aside}, {went}.{f' {own}' if own else ''}")
         why_differs = ("The trend table below scores each year on every indicator available that year, so its "
                        "scores, and the difference between them, are not the same as these.")
     lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
@@ -285,10 +285,29 @@ def _same_indicators(ed: Edition) -> bool:
     return bool(common) and common == set(ed.scored[ed.years[0]].available) == set(ed.headline().available)
 
 
-def _indicators_with_value(ed: Edition, code: str, indicators: Sequence[str]) -> tuple[int, int]:
+def _lacking(ed: Edition, code: str, indicators: Sequence[str], year: str) -> list[str]:
+    """Short names of ``indicators`` this LA has no value for in ``year``, in method order."""
     v = ed.values
-    v = v[(v["la_code"] == code) & v["indicator"].isin(list(indicators)) & v["value"].notna()]
-    return (int((v["index_year"] == ed.years[0]).sum()), int((v["index_year"] == ed.final_year).sum()))
+    have = set(v.loc[(v["la_code"] == code) & (v["index_year"] == year) & v["value"].notna(), "indicator"])
+    short = ed.indicators.set_index("indicator")["short_name"]
+    return [str(short.get(i, i)) for i in indicators if i not in have]
+
+
+def _own_values_differ(ed: Edition, code: str, common: Sequence[str]) -> str:
+    """The comparison scores both years on the same indicators for every LA, but an LA missing
+    some of them in one year has its score rest on fewer then: say which, and what it means."""
+    years = (ed.years[0], ed.final_year)
+    lacks = {y: _lacking(ed, code, common, y) for y in years}
+    if not any(lacks.values()):
+        return ""
+    n = len(common)
+    parts = [f"{len(miss)} of them in {_year(y)} ({html.escape(', '.join(miss), quote=False)})"
+             for y, miss in lacks.items() if miss]
+    rests = " and ".join(f"{n - len(miss)} in {_year(y)}" for y, miss in lacks.items())
+    when = "in that year" if len(parts) == 1 else "in each year"
+    return (f"This LA's own values differ between the two years, though: it has no value for "
+            f"{' and '.join(parts)}, so its score rests on fewer indicators {when} ({rests}, of {n}). "
+            "That makes its change less certain than if it had values for the same indicators in both years.")
 
 
 # ---------------------------------------------------------------- national picture
@@ -322,7 +341,8 @@ class _NationalBase:
 
 
 _NATIONAL: dict[str, _NationalBase] = {}
-NATIONAL_SIZE = (7.5, 2.6)  # inches, at 100 dpi like the notebook's other charts
+NATIONAL_SIZE = (7.5, 2.6)  # inches, at CHART_DPI like the page's other charts
+CHART_DPI = 100
 
 
 def _national_base(ed: Edition) -> _NationalBase:
@@ -332,7 +352,7 @@ def _national_base(ed: Edition) -> _NationalBase:
         return base
     s = _scores(ed)["overall_score"].dropna().sort_values(ascending=False, kind="mergesort")
     n = len(s)
-    fig = Figure(figsize=NATIONAL_SIZE, dpi=100)
+    fig = Figure(figsize=NATIONAL_SIZE, dpi=CHART_DPI)
     canvas = FigureCanvasAgg(fig)
     fig.subplots_adjust(left=0.085, right=0.985, bottom=0.19, top=0.87)
     ax = fig.add_subplot()
@@ -364,6 +384,7 @@ def plot_national(ed: Edition, code: str) -> PNGChart:
     t, s, ax = _scores(ed), b.scores, b.ax
     n = len(s)
     name = str(_row(ed, code)["la_name"]).replace("$", r"\$")
+    everyone = f"Overall scores of all {n} ranked LAs in {_year(ed.final_year)}, highest first,"
     artists = []
     if code in s.index:
         pos = int(np.flatnonzero(s.index == code)[0]) + 1
@@ -371,12 +392,11 @@ def plot_national(ed: Edition, code: str) -> PNGChart:
         lo, hi = t.at[code, "overall_rank_lo"], t.at[code, "overall_rank_hi"]
         rank = int(t.at[code, "overall_rank"])
         label = f"{name}: {score:.1f}, rank {rank}"
-        alt = (f"Bar chart of the overall scores of all {n} LAs with one, highest first; {name} scores "
-               f"{score:.1f} and ranks {rank}")
+        alt = f"{everyone} with {name} highlighted: {score:.1f}, {ordinal(rank)}"
         if pd.notna(lo) and pd.notna(hi):
             artists.append(ax.axvspan(int(lo) - 0.5, int(hi) + 0.5, color=COLORS["highlight"], alpha=0.12, lw=0))
             label += f" ({_interval():.0%} range {int(lo)}–{int(hi)}, shaded)"
-            alt += f", plausibly anywhere from {int(lo)} to {int(hi)}"
+            alt += f" ({_interval():.0%} range {ordinal(int(lo))} to {ordinal(int(hi))})"
         artists.append(ax.vlines([pos], 0, [score], color=COLORS["highlight"], lw=3))
         # the label sits above every bar (scores stay below 100), with a line down to this LA's
         left = pos < n * 0.6
@@ -388,7 +408,7 @@ def plot_national(ed: Edition, code: str) -> PNGChart:
         msg = f"{name} has no overall score in {_year(ed.final_year)}"
         artists.append(ax.text(0.5, 0.92, msg, transform=ax.transAxes, ha="center", fontsize=9,
                                color=COLORS["highlight"]))
-        alt = f"Bar chart of the overall scores of all {n} LAs with one, highest first; {msg}"
+        alt = f"{everyone[:-1]}; {msg}"
     b.canvas.restore_region(b.background)
     for a in artists:
         ax.draw_artist(a)
@@ -453,29 +473,46 @@ def _exact_intervals(ed: Edition) -> pd.DataFrame:
     if key not in ed.cache:
         from .uncertainty import UncertaintyError, funnel_data
 
-        frames = []
+        frames, pooled = [], {}
         for ind in ed.indicators["indicator"]:
             try:
                 f = funnel_data(ed, ind)
             except UncertaintyError:  # no counts or cohort for this indicator: no interval
                 continue
+            pooled[str(ind)] = float(f.attrs["target"])
             f = f.assign(estimated=f["denominator_source"].astype(str) != "denominator in source")
             frames.append(f[["indicator", "la_code", "denominator", "estimated", "value_lower_95", "value_upper_95"]])
         ed.cache[key] = (pd.concat(frames, ignore_index=True).set_index(["indicator", "la_code"]) if frames
                          else pd.DataFrame(columns=["denominator", "estimated", "value_lower_95", "value_upper_95"]))
+        ed.cache[("profile_pooled_england", ed.final_year)] = pooled
     return ed.cache[key]
+
+
+def _pooled_england(ed: Edition) -> dict[str, float]:
+    """England pooled from the LA figures per indicator (the funnel plots' centre line, which the
+    series parts show where DfE's England figure is not in the data)."""
+    _exact_intervals(ed)
+    return ed.cache[("profile_pooled_england", ed.final_year)]
 
 
 def indicator_table(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -> pd.DataFrame:
     """Each indicator: the LA's value with its exact 95% interval and the pupils behind it,
-    England's, its score, and where that score sits against the middle LA (``bands``)."""
+    England's, its score, and where that score sits against the middle LA (``bands``).
+
+    England is DfE's published figure, else (``England basis`` = ENGLAND_POOLED) the LA figures
+    pooled as in the series parts, else NaN."""
     r = _row(ed, code)
     ci = _exact_intervals(ed)
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
+    pooled = _pooled_england(ed)
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
     rows = []
     for ind in ed.indicators.itertuples():
         score = r.get(f"{ind.indicator}_score")
+        england, basis = eng.get(ind.indicator, np.nan), "published"
+        if pd.isna(england):
+            england = pooled.get(ind.indicator, np.nan)
+            basis = ENGLAND_POOLED if pd.notna(england) else ""
         rows.append({
             "Indicator": ind.short_name,
             "Area": AREA_NAMES[ind.area],
@@ -484,7 +521,8 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -
             "95% interval high": ci["value_upper_95"].get((ind.indicator, code), np.nan),
             "Pupils": ci["denominator"].get((ind.indicator, code), np.nan),
             "Pupils estimated": bool(ci["estimated"].get((ind.indicator, code), False)),
-            "England": eng.get(ind.indicator, np.nan),
+            "England": england,
+            "England basis": basis,
             "Unit": ind.unit,
             "Better if": "lower" if ind.polarity < 0 else "higher",
             "Score (0-100)": score,
@@ -514,22 +552,36 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) ->
         for lo, hi, i in zip(t["95% interval low"], t["95% interval high"], ids, strict=True)])
     out["Pupils"] = [MISSING if pd.isna(n) else f"{'≈' if est else ''}{float(n):,.0f}"
                      for n, est in zip(t["Pupils"], t["Pupils estimated"], strict=True)]
-    out = out.drop(columns=["95% interval low", "95% interval high", "Pupils estimated"])
-    out["England"] = [_number(x, dps.get(i, 2)) for x, i in zip(t["England"], ids, strict=True)]
+    out = out.drop(columns=["95% interval low", "95% interval high", "Pupils estimated", "England basis"])
+    out["England"] = [_number(x, dps.get(i, 2)) + (f" ({ENGLAND_POOLED})" if b == ENGLAND_POOLED else "")
+                      for x, i, b in zip(t["England"], ids, t["England basis"], strict=True)]
     out["Score (0-100)"] = t["Score (0-100)"].astype("float64")
     no_england = [str(i) for i, e in t["England"].items() if pd.isna(e)]
+    pooled = [str(i) for i, b in t["England basis"].items() if b == ENGLAND_POOLED]
     caption = bands.explanation()
+    if pooled:
+        caption += (f" England {ENGLAND_POOLED} ({', '.join(pooled)}): England's published figure is {NOT_IN_DATA}, "
+                    "so it is pooled from the LAs' own figures (their counts added up over their pupils, or a "
+                    "pupil-weighted mean of average scores), as in the series' funnel plots.")
     if no_england:
         caption += f" England: {MISSING} where England's figure is {NOT_IN_DATA} ({', '.join(no_england)})."
     if out["Value"].eq(MISSING).any():
         caption += f" Value {MISSING}: no value for this LA (the note says why)."
+    imputed = [str(i) for i, note in t["Note"].items() if "imputed as" in note]
+    rule = ed.method.impute_small_counts
+    if imputed:
+        caption += (f" Imputed ({', '.join(imputed)}): DfE published this LA's count only as "
+                    f"\"{rule.get('label', 'suppressed')}\", so the value takes {float(rule.get('midpoint', 1.5)):g} "
+                    "over the published pupils rather than leave the LA out.")
     caption += (" 95% interval: the range the value could plausibly take by chance, given the pupils behind it "
                 f"(exact binomial or Poisson; {MISSING} where no pupil count is published). Pupils ≈: not "
                 "published with the value, so taken from a related count (the cohort in the nearest year, or EHC "
                 "plans for the termly exclusion rates), which makes the interval approximate.")
     sty = _styled(out, caption=caption, right=["Value", "95% interval", "Pupils", "England", "Score (0-100)"],
                   bold=["Indicator"], uid=f"ind{code}")
-    return sty.set_table_styles({"Against the middle LA": [{"selector": "td", "props": "white-space: nowrap"}]},
+    # a pooled England figure carries its label, so that column may wrap
+    return sty.set_table_styles({"Against the middle LA": [{"selector": "td", "props": "white-space: nowrap"}],
+                                 "England": [{"selector": "td", "props": "text-align: right; white-space: normal"}]},
                                 overwrite=False)
 
 
@@ -573,9 +625,23 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
     return text
 
 
-def plot_indicator_scores(ed: Edition, code: str):
+def _chart(fig: Figure, alt: str) -> PNGChart:
+    """A drawn figure as a PNG with alt text; nbconvert would otherwise describe a matplotlib
+    figure to screen readers as "No description has been provided for this image"."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return PNGChart(buf.getvalue(), alt)
+
+
+def _score_words(x: object) -> str:
+    return "no score" if x is None or pd.isna(x) else f"{float(x):.0f}"
+
+
+def plot_indicator_scores(ed: Edition, code: str) -> PNGChart:
+    """Each indicator's score as a bar coloured by area, with the middle LA's 50 marked."""
     t = indicator_table(ed, code).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.2))
+    fig = Figure(figsize=(7.5, 0.32 * len(t) + 1.2), dpi=CHART_DPI)
+    ax = fig.add_subplot()
     y = np.arange(len(t))
     ax.barh(y, t["Score (0-100)"].fillna(0), color=[AREA_COLOURS[a] for a in t["Area"]], alpha=0.85)
     for i, s in enumerate(t["Score (0-100)"]):
@@ -588,7 +654,13 @@ def plot_indicator_scores(ed: Edition, code: str):
     ax.set_xlabel("Indicator score (percentile among LAs, 100 = most inclusive)")
     ax.set_title("Indicator scores, coloured by area", fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
-    return fig
+    name = str(_row(ed, code)["la_name"])
+    by_area = "; ".join(
+        f"{area}: " + ", ".join(f"{i} {_score_words(s)}" for i, s in g["Score (0-100)"].items())
+        for area, g in t.iloc[::-1].groupby("Area", sort=False))
+    alt = (f"Bar chart of {name}'s {len(t)} indicator scores in {_year(ed.final_year)} (0 to 100, the middle "
+           f"LA scores 50), by area. {by_area}.")
+    return _chart(fig, alt)
 
 
 # ---------------------------------------------------------------- trend
@@ -630,9 +702,11 @@ def trend_view(ed: Edition, code: str) -> Styler:
     return _styled(out, right=list(out.columns), bold=["Index year"], uid=f"trend{code}")
 
 
-def plot_trend(ed: Edition, code: str):
+def plot_trend(ed: Edition, code: str) -> PNGChart:
+    """The overall and area scores in each index year, as lines."""
     t = trend_table(ed, code)
-    fig, ax = plt.subplots(figsize=(6, 3))
+    fig = Figure(figsize=(6, 3), dpi=CHART_DPI)
+    ax = fig.add_subplot()
     ax.plot(t.index, t["Overall score"], marker="o", color="#111", label="Overall")
     for a in AREAS:
         ax.plot(t.index, t[f"{AREA_NAMES[a]} score"], marker=".", lw=1, color=AREA_COLOURS[AREA_NAMES[a]],
@@ -644,7 +718,14 @@ def plot_trend(ed: Edition, code: str):
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title("Scores over the edition's years", fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
-    return fig
+    name = str(_row(ed, code)["la_name"])
+    if t.empty:
+        return _chart(fig, f"Line chart of {name}'s scores by index year: no year has a score.")
+    lines = "; ".join(f"{col.removesuffix(' score')} " + ", ".join(
+        f"{s:.1f}" if pd.notna(s) else "no score" for s in t[col])
+        for col in ["Overall score", *(f"{AREA_NAMES[a]} score" for a in AREAS)])
+    alt = (f"Line chart of {name}'s overall and area scores (0 to 100) in {', '.join(t.index)}: {lines}.")
+    return _chart(fig, alt)
 
 
 # ---------------------------------------------------------------- context and neighbours
@@ -659,7 +740,9 @@ def context_text(ed: Edition, code: str) -> str:
         why = reader_note(r.get("adjustment_flag")) or "context data missing"
         return f"No context-adjusted score: {html.escape(why)}."
     side = "above" if adj > 0 else "below"
-    return (f"Allowing for child deprivation (IDACI) and the size of its EHC plan caseload, the overall score "
+    # the fitted model's covariates, so the sentence follows data/registry/adjustment.yml
+    allowing = adjusted_for_words(ed, "overall") or "the context model's covariates"
+    return (f"Allowing for {allowing}, the overall score "
             f"is **{abs(adj):.1f} points {side}** what LAs in a similar position score on average "
             f"(adjusted rank {_rank_text(*_rank_cols(r, 'overall_adjusted'), n)}; raw rank "
             f"{_rank_text(*_rank_cols(r, 'overall'), n)}). Adjustment shows what context "
@@ -686,7 +769,11 @@ def neighbour_table(ed: Edition, code: str, neighbours: NeighbourSet) -> pd.Data
     for col, src in (("Rank low", "overall_rank_lo"), ("Rank high", "overall_rank_hi")):
         vals = t["la_code"].map(scores[src]) if src in scores else pd.Series(pd.NA, index=t.index)
         out.insert(out.columns.get_loc("Overall rank") + (1 if col == "Rank low" else 2), col, vals.astype("Int64"))
-    out.attrs["mean_row"] = list(t["role"] == "neighbour mean")
+    is_mean = t["role"] == "neighbour mean"
+    out.loc[is_mean, "Local authority"] = NEIGHBOURS_AVERAGE
+    out.attrs["mean_row"] = list(is_mean)
+    out.attrs["weights"] = dict(zip(t.loc[t["role"] == "neighbour", "la_name"],
+                                    t.loc[t["role"] == "neighbour", "weight"].astype("float64"), strict=True))
     return out.set_index("Local authority")
 
 
@@ -702,16 +789,46 @@ def neighbour_view(ed: Edition, code: str, neighbours: NeighbourSet) -> Styler:
             out[rank] = [MISSING if m else rank_with_range(*x)
                          for m, x in zip(is_mean, zip(t["Overall rank"], t["Rank low"], t["Rank high"],
                                                       strict=True), strict=True)]
-    notes = t["Note"].fillna("").map(reader_note)
-    caption = ""
+    notes = t["Note"].fillna("").map(lambda x: _neighbour_note(ed, code, x))
+    caption = _weights_caption(t.attrs.get("weights", {}))
     shared = notes[[not m for m in is_mean]].iloc[1:]
     if len(shared) and shared.nunique() == 1 and shared.iloc[0]:
-        caption = f"Note for every neighbour: {shared.iloc[0]}."
+        caption = f"{caption} Note for every neighbour: {shared.iloc[0]}.".strip()
         notes = notes.where([i == 0 or m for i, m in enumerate(is_mean)], "")
     if notes.ne("").any():
         out["Note"] = notes.to_numpy()
     return _styled(out, caption=caption, right=[c for c in out.columns if "score" in c or "rank" in c],
                    bold=["Local authority"], uid=f"nb{code}")
+
+
+NEIGHBOURS_AVERAGE = "Neighbours' average"
+# neighbours.py's notes name the file's layout; a reader needs what the rows are
+_OLD_SNS = re.compile(r"LA's neighbours from the file's 'Old SNs' rows \(pre-reorganisation model\)")
+_NO_ROW = re.compile(r"\bthe file gives no neighbours for\b")
+
+
+def _neighbour_note(ed: Edition, code: str, note: str) -> str:
+    note = reader_note(note)
+    if _OLD_SNS.search(note):
+        from .geography import boundary_changes
+
+        bc = boundary_changes()
+        years = sorted({str(d)[:4] for d in bc.loc[bc["predecessor"].astype(str) == code, "effective"]})
+        when = f"the {' and '.join(years)} boundary change" if years else "a boundary change"
+        note = _OLD_SNS.sub(f"From DfE's list of neighbours for the councils before {when}", note)
+    return _NO_ROW.sub("DfE's model lists no neighbours for", note)
+
+
+def _weights_caption(weights: dict[str, float]) -> str:
+    """Explain the average's weights only where one differs from 1 (a neighbour filling two of
+    the ten slots, or successors sharing one after a boundary change; neighbours.py)."""
+    odd = {n: w for n, w in weights.items() if not np.isclose(w, 1.0)}
+    if not odd:
+        return ""
+    each = ", ".join(f"{n} {w:g}" for n, w in odd.items())  # plain text: _styled escapes the caption
+    return (f"{NEIGHBOURS_AVERAGE}: each neighbour counts by its share of DfE's ten neighbour slots, 1 for all "
+            f"but {each} (a neighbour that fills two slots counts 2; councils that share a slot after a "
+            "boundary change count a share each).")
 
 
 def _model_name(source_id: str) -> str:
@@ -735,5 +852,45 @@ def neighbour_text(ed: Edition, code: str, neighbours: NeighbourSet) -> str:
                 f"The neighbours are those named by {model}.")
     return (f"Among itself and its statistical neighbours (LAs DfE judges most similar), "
             f"{html.escape(str(me['la_name']))} places **{int(me['overall_group_position'])} of {n}** on the overall "
-            f"score: {me['overall_score']:.1f} against the neighbours' mean of {mean['overall_score']:.1f}. "
+            f"score: {me['overall_score']:.1f} against the neighbours' average of {mean['overall_score']:.1f}. "
             f"The neighbours are those named by {model}.")
+
+
+# ---------------------------------------------------------------- notes
+
+
+def notes_text(ed: Edition, code: str) -> str:
+    """How to read the page: relative scores, and exactly what the method fills in where DfE's
+    data have a gap (carried-forward years, boundary changes, imputed small counts), with this
+    LA's imputed values named."""
+    text = ("Scores are relative: 50 is the middle LA, not a standard to reach. An indicator score compares this "
+            f"LA's value with every other LA's in the same year. \"{MISSING}\" marks a value that is missing, and "
+            "the notes column says why.")
+    fills = []
+    carry = ed.method.carry_forward_years
+    if carry:
+        back = "the year before" if carry == 1 else f"up to {carry} years before"
+        fills.append(f"a value missing for a year is carried forward from {back}")
+    fills.append("a council created by a boundary change takes its predecessor councils' values")
+    rule = ed.method.impute_small_counts
+    if rule.get("enabled"):
+        fills.append(f"a count DfE published only as \"{rule.get('label', 'suppressed')}\" is imputed as "
+                     f"{float(rule.get('midpoint', 1.5)):g}")
+    listed = fills[0] if len(fills) == 1 else f"{'; '.join(fills[:-1])}; and {fills[-1]}"
+    n = len(fills)
+    text += (f" Otherwise gaps are left as gaps, with {n} exception{'s' if n != 1 else ''}, each named in the "
+             f"notes column where it applies: {listed}.")
+    if rule.get("enabled"):
+        v = ed.values[ed.values["index_year"] == ed.final_year]
+        flagged = v["flag"].fillna("").str.contains("imputed:", regex=False)
+        short = ed.indicators.set_index("indicator")["short_name"]
+        mine = [str(short.get(i, i)) for i in v.loc[flagged & (v["la_code"] == code), "indicator"]]
+        year = _year(ed.final_year)
+        if mine:
+            text += (f" This LA has {len(mine)} imputed value{'s' if len(mine) != 1 else ''} in {year}: "
+                     f"{html.escape(', '.join(mine), quote=False)}.")
+        elif flagged.any():
+            text += f" This LA has no imputed value in {year}."
+        else:
+            text += f" No LA's {year} value needed imputing."
+    return text

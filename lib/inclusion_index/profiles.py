@@ -22,7 +22,7 @@ import nbformat
 
 from .errors import InclusionIndexError
 from .paths import NOTEBOOKS_DIR, REPORTS_DIR
-from .render import KERNEL, kernel_manager_class
+from .render import KERNEL, _with_alt_text, kernel_manager_class
 
 PROFILE_NOTEBOOK = "la_profile"
 
@@ -64,9 +64,12 @@ def _tags(cell) -> set[str]:
 
 
 def _strip_stderr(nb) -> None:
+    """Drop stderr and give every PNG that carries alt text in its metadata an <img alt>, as
+    render.to_html does: the basic template, like the lab one, would otherwise describe it as
+    "No description has been provided for this image"."""
     for cell in nb.cells:
         if "outputs" in cell:
-            cell["outputs"] = [o for o in cell["outputs"]
+            cell["outputs"] = [_with_alt_text(o) for o in cell["outputs"]
                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
 
 

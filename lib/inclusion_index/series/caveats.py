@@ -8,9 +8,18 @@ import pandas as pd
 
 from ..sources import load_registry
 from .context import ContextMeasure, context_measure
-from .edition_facts import indicator_source_ids, la_coverage, measure_caveats, measure_name, source_id
+from .edition_facts import (
+    carried_note,
+    indicator_cohorts,
+    indicator_source_ids,
+    la_coverage,
+    measure_caveats,
+    measure_name,
+    small_cohort_threshold,
+    source_id,
+)
 from .part import IndicatorFacts
-from .text import agree, label_years, plural, year_label
+from .text import agree, and_join, iod_label, label_years, plural, year_label
 
 CAVEAT_TABLES = {
     "sources": "Sources and the years used",
@@ -20,7 +29,7 @@ CAVEAT_TABLES = {
 }
 
 
-def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int = 30) -> dict:
+def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int | None = None) -> dict:
     """Sources with years, substitutions and gaps, suppression counts and small-cohort LAs.
 
     ``measures`` adds context measures (a part's ``measures``: ContextMeasure objects, listed
@@ -28,8 +37,10 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     :func:`context_measure` picks) to the source list; measures the edition has no year of
     add nothing. Returns a
     dict of DataFrames (``sources``, ``substitutions``, ``suppression``, ``small_cohorts``)
-    and ``text`` (sentences).
+    and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
+    ``reporting.small_cohort``.
     """
+    small_cohort = small_cohort_threshold() if small_cohort is None else small_cohort
     reg = load_registry()
     ind = IndicatorFacts(ed)
     used: dict[str, set[str]] = {}
@@ -52,8 +63,10 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
             years.setdefault(source_id(sid), set()).add(str(c.year))
     rows = []
     for sid in sorted(used):
+        # the indices of deprivation are named by release (IoD2015), not by an academic year
+        label = iod_label if sid.startswith("iod") else year_label
         row = {"Source": sid, "Release": "", "Dataset": "", "Years used": ", ".join(
-            year_label(y) for y in sorted(years[sid])), "Used for": "; ".join(sorted(used[sid])), "File": "",
+            label(y) for y in sorted(years[sid])), "Used for": "; ".join(sorted(used[sid])), "File": "",
             "Licence": "", "Derived table": ""}
         try:
             s = reg[sid]
@@ -71,7 +84,8 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
         "Data year": gaps["data_year"].map(year_label),
         "Measure": gaps["measure"].map(measure_name),
         "LAs without a value": gaps["las"] - gaps["las_with_value"],
-        "Note": gaps["edition_note"].map(label_years),
+        "Note": [_gap_note(ed, i, y, n) for i, y, n in zip(gaps["indicator"], gaps["index_year"],
+                                                         gaps["edition_note"], strict=True)],
     }).reset_index(drop=True)
     miss = v[v["value"].isna() & v["flag"].str.contains("missing: ", regex=False)].copy()
     miss["reason"] = miss["flag"].str.extract(r"missing: ([^;]+)")[0].str.strip()
@@ -104,18 +118,46 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
             "text": [s for s in text if s]}
 
 
+def _gap_note(ed, indicator: str, year: str, note: str) -> str:
+    """A substitution's note for readers: a carried-forward value says why (known gaps)."""
+    c = carried_note(ed, indicator, year)
+    return f"carried forward from {c[0]} ({c[1]})" if c else label_years(note)
+
+
+# Cohorts checked for small numbers: (indicators whose funnel denominators give the cohort, first
+# with values wins; column heading; words for the sentence).
+SMALL_COHORT_CHECKS = (
+    (("att_ks2_rwm_ehcp", "att_ks2_read_prog_ehcp", "att_ks2_write_prog_ehcp", "att_ks2_maths_prog_ehcp"),
+     "KS2 pupils with an EHC plan", "at the end of KS2"),
+    (("att_ks4_a8_ehcp", "att_ks4_p8_ehcp"), "KS4 pupils with an EHC plan", "at the end of KS4"),
+)
+
+
 def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
-    """LAs whose KS4 EHC plan cohort is under ``threshold`` pupils, or (no KS4 counts) the fewest plans."""
-    ks4_year = ind.year("att_ks4_a8_ehcp") if "att_ks4_a8_ehcp" in ind.t.index else ed.final_year
-    c = context_measure(ed, "ks4raw_pupils_ehcp", year=ks4_year)
+    """LAs whose KS2 or KS4 EHC plan cohort (the pupils behind the attainment figures) is under
+    ``threshold`` pupils, or (no cohort counts) the fewest plans."""
     names = ed.geography.set_index("la_code")["la_name"]
-    if c.available:
-        small = c.values[c.values < threshold].sort_values()
+    cols: dict[str, pd.Series] = {}
+    said = []
+    for inds, heading, where in SMALL_COHORT_CHECKS:
+        for i in inds:
+            if i not in ind.t.index or int(ind.t.loc[i, "las_with_value"]) == 0:
+                continue
+            c = indicator_cohorts(ed, i)
+            if c.notna().any():
+                cols[heading] = c
+                k = int((c < threshold).sum())
+                said.append(f"{plural(k, 'LA')} {where} ({year_label(ind.year(i))})")
+                break
+    if cols:
+        frame = pd.DataFrame(cols)
+        small = frame[(frame < threshold).any(axis=1)]
+        small = small.loc[small.min(axis=1).sort_values(kind="stable").index]
         out = pd.DataFrame({"Local authority": names.reindex(small.index).to_numpy(),
-                            "KS4 pupils with an EHC plan": small.to_numpy()})
+                            **{h: small[h].to_numpy() for h in cols}})
         out.attrs["sentence"] = (
-            f"{plural(len(out), 'LA')} had fewer than {threshold} pupils with an EHC plan at the end of KS4 in "
-            f"{year_label(c.year)}; their KS4 averages move a lot with a few pupils.")
+            f"Fewer than {threshold} pupils with an EHC plan: {and_join(said)}. Their attainment figures move a lot "
+            "with a few pupils, and the text says so wherever it names one of them as the lowest or highest.")
         return out
     plans = context_measure(ed, "sen2_ehcp_total", year=ed.final_year)
     if not plans.available:
@@ -125,6 +167,6 @@ def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
     few = plans.values.dropna().sort_values().head(10)
     out = pd.DataFrame({"Local authority": names.reindex(few.index).to_numpy(), "EHC plans": few.to_numpy()})
     out.attrs["sentence"] = (
-        f"KS4 cohort counts by SEN are not in the data for {year_label(ks4_year)}; the table lists the 10 LAs with the "
-        f"fewest EHC plans in {year_label(ed.final_year)}, whose rates and averages rest on the fewest pupils.")
+        f"KS2 and KS4 cohort counts by SEN are not in the data for this edition; the table lists the 10 LAs with "
+        f"the fewest EHC plans in {year_label(ed.final_year)}, whose rates and averages rest on the fewest pupils.")
     return out

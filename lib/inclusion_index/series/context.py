@@ -96,7 +96,9 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
     vals.index.name = "la_code"
     moved = mapped.loc[mapped["boundary_note"].astype(str) != "", "la_code"].tolist()
     missing = len(codes) - int(vals.notna().sum())
-    note = f"{lab}: {year_label(year)}, {int(vals.notna().sum())} of {len(codes)} LAs"
+    # deprivation is named by its release (IoD2015), not by the academic year it is keyed to
+    when = iod_label(year) if measure.startswith("iod_") else year_label(year)
+    note = f"{lab}: {when}, {int(vals.notna().sum())} of {len(codes)} LAs"
     if missing:
         note += f" ({missing} without a value)"
     if moved:
@@ -112,6 +114,9 @@ def deprivation(ed) -> ContextMeasure:
     c = context_measure(ed, m.deprivation_measure, year=m.deprivation_year)
     c.label = f"IDACI average score ({iod_label(m.deprivation_year)})" if m.deprivation_measure == \
         "iod_idaci_avg_score" else c.label
+    if c.available:
+        c.note += (f" The indices of deprivation describe conditions some years before their release, so "
+                   f"{iod_label(str(c.year))} is dated against the index years ({years_label(ed.years)}).")
     return c
 
 

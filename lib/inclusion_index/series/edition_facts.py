@@ -7,11 +7,16 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from ..geography import EXCLUDED_FROM_RANKING
+from ..paths import REGISTRY_DIR
 from ..sources import load_registry
 from ..uncertainty import (
+    SETTINGS_FILE,
+    UncertaintyError,
     UncertaintySettings,
+    funnel_data,
     load_uncertainty_settings,
 )
 from .text import (
@@ -99,6 +104,65 @@ def uncertainty_settings() -> UncertaintySettings:
     """The Monte Carlo settings the score table was built with (uncertainty.yml + environment)."""
     return load_uncertainty_settings()
 
+
+def small_cohort_threshold() -> int:
+    """Pupils below which a figure counts as resting on a small cohort (uncertainty.yml
+    ``reporting.small_cohort``; 30 when unset)."""
+    raw = yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8")) or {}
+    return int((raw.get("reporting") or {}).get("small_cohort", 30))
+
+
+def indicator_cohorts(ed, indicator: str, year: str | None = None) -> pd.Series:
+    """Pupils (or plans) behind each LA's value of an indicator, by la_code: the funnel plot's
+    denominators (the source's count, or the cohort size uncertainty.yml names); empty when the
+    indicator has none."""
+    try:
+        f = funnel_data(ed, indicator, year or ed.final_year, settings=uncertainty_settings())
+    except UncertaintyError:
+        return pd.Series(dtype="float64")
+    return f.set_index("la_code")["denominator"].astype("float64")
+
+
+def _known_gaps() -> list[dict]:
+    path = REGISTRY_DIR / "known_gaps.yml"
+    if not path.exists():
+        return []
+    return list((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("gaps") or [])
+
+
+def known_gap(measure: str, year: str) -> str:
+    """Why DfE published no ``measure`` for ``year`` (data/registry/known_gaps.yml), '' if no
+    gap is recorded."""
+    for g in _known_gaps():
+        if measure in g.get("measures", []) and str(year) in {str(y) for y in g.get("years", [])}:
+            return " ".join(str(g.get("why", "")).split()).format(year=year_label(year))
+    return ""
+
+
+def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str] | None:
+    """(data year used, why) for an indicator carried forward in an index year, else None.
+
+    The why is the registry's known gap when DfE published nothing for the expected year
+    (known_gaps.yml), else that the year is not in this project's data; either way it adds
+    the other index years of the edition that use the same data year.
+    """
+    y = year or ed.final_year
+    sub = ed.substitutions()
+    r = sub[(sub["index_year"] == y) & (sub["indicator"] == indicator)]
+    if r.empty or not str(r["edition_note"].iloc[0]).startswith("carried forward"):
+        return None
+    used = str(r["data_year"].iloc[0])
+    note = str(r["edition_note"].iloc[0])
+    # the note names the year used and the year expected ("carried forward from 202223 (no 202324 ...)")
+    expected = next((k for k in re.findall(r"\b\d{6}\b", note) if k != used), "")
+    why = (known_gap(str(r["measure"].iloc[0]), expected) if expected else "") or (
+        f"{year_label(expected)} is not in this project's data" if expected else label_years(note))
+    same = sorted(set(sub.loc[(sub["indicator"] == indicator) & (sub["data_year"] == used)
+                              & (sub["index_year"] != y), "index_year"]))
+    if same:
+        why += (f"; the same {year_label(used)} values also feed index year "
+                f"{and_join([year_label(x) for x in same])}")
+    return year_label(used), why
 
 def range_label() -> str:
     """'90% range' (the interval of uncertainty.yml)."""
@@ -257,7 +321,8 @@ def short_citation(source_ids: Iterable[str]) -> str:
     for sid in sorted(set(source_ids)):
         try:
             s = reg[sid]
-            out.append(f"{s.publication} ({s.release})")
+            # a release with its own brackets ("reporting year 2025 (June 2025)") is not nested
+            out.append(f"{s.publication} ({s.release.replace(' (', ', ').replace(')', '')})")
         except KeyError:
             out.append(sid)
     return "; ".join(dict.fromkeys(out))
@@ -323,7 +388,7 @@ def la_coverage(ed) -> dict:
                       f": {fmt(excluded['ehc_plans'].iloc[0], 0)} EHC plans in {year_label(years[0])}")
         short = f"{names} {'are' if len(excluded) > 1 else 'is'} too small to score"
         sentence = (f"{short}{counts}, too few pupils for rates that mean anything, so the method leaves "
-                    f"{'them' if len(excluded) > 1 else 'it'} out (docs/METHOD.md)")
+                    f"{'them' if len(excluded) > 1 else 'it'} out (see the method notes)")
     t = ed.headline().scores
     geo = ed.geography.set_index("la_code")
     uns = t.index[~t["scored"].fillna(False).astype(bool)] if "scored" in t else pd.Index([])

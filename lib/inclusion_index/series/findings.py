@@ -10,12 +10,14 @@ from .context import context_measure
 from .edition_facts import (
     MEASURE_SHORT_NOTES,
     change_range,
+    indicator_cohorts,
     indicator_source_ids,
     la_coverage,
     la_table,
     range_label,
     rank_words,
     short_citation,
+    small_cohort_threshold,
     uncertainty_settings,
 )
 from .models import effect_text, spread
@@ -45,7 +47,7 @@ def findings(ed) -> list[dict]:
     cov = la_coverage(ed)
     of = f"the {len(scored)} LAs ranked" + (f" (of England's {cov['n_england']}: {cov['excluded_short']})"
                                             if cov["excluded_short"] else "")
-    mc_src = f"{index_src}; rank ranges from {settings.n_draws} Monte Carlo runs (docs/UNCERTAINTY.md)"
+    mc_src = f"{index_src}; rank ranges from {settings.n_draws} Monte Carlo runs"
     add(f"{top['la_name']} has the highest overall score of {of} on the SEND inclusion index in {yl}, "
         f"{fmt(top['overall_score'])} out of 100, and ranks "
         f"{rank_words(top['overall_rank'], top.get('overall_rank_lo'), top.get('overall_rank_hi'))}.",
@@ -74,8 +76,7 @@ def findings(ed) -> list[dict]:
         imp_ids = sorted({sid for y in (ed.first_year, ed.final_year) for i in compared
                           for sid in indicator_source_ids(ed, i, y)})
         imp_src = (f"SEND inclusion index ({ed.method.name}) re-scored on the indicators of both years, from "
-                   f"{short_citation(imp_ids)}; change ranges from {settings.n_draws} Monte Carlo runs "
-                   "(docs/UNCERTAINTY.md)")
+                   f"{short_citation(imp_ids)}; change ranges from {settings.n_draws} Monte Carlo runs")
         same = headline_same(imp)
         add(f"{r['la_name']} is the most improved LA from {yrs}, up {fmt(r['change'])} points when both years are "
             f"scored on only the {n_ind} indicators published in both (from {fmt(r['score_early'])} to "
@@ -93,7 +94,8 @@ def findings(ed) -> list[dict]:
             continue
         # an estimate set for a suppressed small count is never named as the lowest or highest
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i), estimated=estimated(ed, t, i),
-                   estimate_note=estimate_note(ed, i))
+                   estimate_note=estimate_note(ed, i), cohort=t["la_code"].map(indicator_cohorts(ed, i)),
+                   small=small_cohort_threshold())
         u = unit_level(ind.unit(i))
         k = s["n_estimated"]
         among = (f" among the {s['n_published']} LAs with a published figure ({k} more "
@@ -101,8 +103,8 @@ def findings(ed) -> list[dict]:
         measure = str(ind.t.loc[i, "measure"])
         kind = (f" The rate is a {MEASURE_SHORT_NOTES[measure]}, not directly comparable with the annual rates of "
                 "earlier editions." if measure in MEASURE_SHORT_NOTES else "")
-        add(f"Across LAs, {ind.phrase(i)} ranges from {fmt(s['min'], s['dp'])}{u} in {s['lowest']} to "
-            f"{fmt(s['max'], s['dp'])}{u} in {s['highest']}{among} ({year_label(ind.year(i))}; "
+        add(f"Across LAs, {ind.phrase(i)} ranges from {fmt(s['min'], s['dp'])}{u} {s['lowest_text']} to "
+            f"{fmt(s['max'], s['dp'])}{u} {s['highest_text']}{among} ({year_label(ind.year(i))}; "
             f"{ind.england_text(i, s['dp'])}).{kind}", s["max"], year_label(ind.year(i)),
             short_citation(ind.t.loc[i, "source_ids"]))
     pl = placement(ed)

@@ -48,7 +48,7 @@ def _denominator_sentence(f: pd.DataFrame, spec) -> str:
     measure = found[0][0]
     what = COHORT_PHRASES.get(measure, measure)
     if spec.cohort_multiplier != 1:
-        what += f" × {spec.cohort_multiplier:g} (an assumed ratio, data/registry/uncertainty.yml)"
+        what += f" × {spec.cohort_multiplier:g} (an assumed ratio, set in the method's settings)"
     data_year = str(f["data_year"].iloc[0])
     other = sorted({y for _, y in found if y != data_year})
     n_other = sum(1 for _, y in found if y != data_year)
@@ -78,11 +78,15 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
     chance = "fewer than one" if expected < 1 else f"about {fmt(expected, 0)}"
     nums = {"n": n, "outside": len(outside), "more": more, "less": less, "phi": float(a["phi"]),
             "tau2": float(a["tau2"]), "od_outside": np.nan}
+    edp = max(dp, dp_for(a["target"]))
+    published = ind.england(i)
+    # two England figures on one page: say which is which when they print differently
+    other = (f"; DfE's published England figure, quoted above, is {fmt(published, edp)}{u}"
+             if np.isfinite(published) and fmt(published, edp) != fmt(a["target"], edp) else "")
     out = [f"{sentence_case(ind.phrase(i))} ({year_label(f['data_year'].iloc[0])}): {len(outside)} of the {n} LAs "
-           f"{agree(len(outside), 'lies', 'lie')} outside the {level_label(top)} limits around England's figure pooled over these LAs "
-           f"({fmt(a['target'], max(dp, dp_for(a['target'])))}{u}); {more} more and {less} less inclusive than "
-           "England. Chance alone "
-           f"would put {chance} there."]
+           f"{agree(len(outside), 'lies', 'lie')} outside the {level_label(top)} limits around England's figure "
+           f"pooled from these LAs' counts ({fmt(a['target'], edp)}{u}{other}); {more} more and {less} less "
+           f"inclusive than England. Chance alone would put {chance} there."]
     od_col = f"od_flag_{key}"
     if a["tau2"] > 0 and od_col in f:
         od = f[f[od_col] != "within"]

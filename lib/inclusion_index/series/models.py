@@ -9,7 +9,18 @@ import numpy as np
 import pandas as pd
 
 from ..geography import region_order
-from .text import agree, dp_for, dp_for_step, fmt, nice_step, plural, sentence_case, unit_diff, unit_level
+from .text import (
+    agree,
+    and_join,
+    dp_for,
+    dp_for_step,
+    fmt,
+    nice_step,
+    plural,
+    sentence_case,
+    unit_diff,
+    unit_level,
+)
 
 
 @dataclass
@@ -71,7 +82,7 @@ class OLSResult:
             "Taking into account": [_cap(_and([self.labels[o] for o in self.x if o != term]))
                                     or "Nothing else (one predictor)" for term in t["term"]],
             "Step": t["step"],
-            "Effect of one step": t["per_step"],
+            "Difference per step": t["per_step"],
             "95% CI low": t["per_step_low"],
             "95% CI high": t["per_step_high"],
             "p-value": t["p_value"],
@@ -110,7 +121,7 @@ def effect_text(eff: float, lo: float, hi: float, unit: str = "") -> str:
     return f"{word(eff)} ({ci})"
 
 
-MODEL_COLUMNS = ["Outcome", "Predictor", "Taking into account", "Step", "Effect of one step", "95% CI low", "95% CI high", "p-value",
+MODEL_COLUMNS = ["Outcome", "Predictor", "Taking into account", "Step", "Difference per step", "95% CI low", "95% CI high", "p-value",
                  "R²", "LAs"]
 
 
@@ -216,17 +227,48 @@ def _range_text(v: pd.Series, dp: int, u: str) -> str:
     return f"{fmt(lo, dp)}{u}" if fmt(lo, dp) == fmt(hi, dp) else f"{fmt(lo, dp)}{u} to {fmt(hi, dp)}{u}"
 
 
+def _who(v: pd.Series, x: float, dp: int, cohort: pd.Series | None, small: int | None,
+         cohort_noun: str) -> tuple[str, str]:
+    """(table cell, words after the figure) for the LAs at the extreme ``x``: every LA whose value
+    prints the same is tied ('Hartlepool and Nottingham', '51 LAs, including Greenwich'); a named
+    LA whose figure rests on fewer than ``small`` pupils says so ('Rutland (from only 6 pupils)')."""
+    shown = fmt(x, dp)
+    at = sorted({str(n) for n, val in v.items() if fmt(val, dp) == shown})
+
+    def few(n: str) -> str:
+        c = cohort.get(n, np.nan) if cohort is not None else np.nan
+        return f"from only {fmt(c, 0)} {cohort_noun}" if small is not None and np.isfinite(c) and c < small else ""
+
+    if len(at) == 1:
+        note = few(at[0])
+        return at[0], f"in {at[0]}" + (f" ({note})" if note else "")
+    if len(at) <= 3:
+        notes = [few(n) for n in at]
+        listed = "; ".join(f"{n}, {k}" if k else n for n, k in zip(at, notes, strict=True)) if any(notes) \
+            else and_join(at)
+        return and_join(at), f"in {len(at)} LAs ({listed})"
+    return f"{len(at)} LAs, including {at[0]}", f"in {len(at)} LAs (including {at[0]})"
+
+
 def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: int | None = None, *,
-           ratio: bool = True, estimated: pd.Series | None = None, estimate_note: str = "") -> dict:
+           ratio: bool = True, estimated: pd.Series | None = None, estimate_note: str = "",
+           cohort: pd.Series | None = None, small: int | None = None, cohort_noun: str = "pupils") -> dict:
     """Range across LAs with the highest and lowest LA, quartiles and a sentence.
 
     ``label`` is a noun phrase ("the share of ..."), ``unit`` as in :func:`unit_level`. With
     ``estimated`` (a mask aligned to ``values``), LAs whose value is only an estimate (a
     suppressed small count set to its midpoint) are never named as the highest or lowest: the
     range is over the published values, the quartiles over all, and the sentence says so.
+    LAs tied at an end at the precision shown are all counted, and named when 2 or 3
+    ('in 2 LAs (Darlington and Richmond upon Thames)', 'in 51 LAs (including Barnet)'; ``lowest`` / ``highest`` hold
+    the table cell, ``lowest_text`` / ``highest_text`` the words after the figure). With
+    ``cohort`` (pupils behind each value, aligned to ``values``) and ``small``, a named LA whose
+    figure rests on fewer than ``small`` pupils is said to.
     """
     est = (pd.Series(estimated.to_numpy(dtype=bool), index=names.to_numpy()) if estimated is not None
            else pd.Series(False, index=names.to_numpy()))
+    coh = (pd.Series(pd.to_numeric(cohort, errors="coerce").to_numpy(dtype="float64"), index=names.to_numpy())
+           if cohort is not None else None)
     v_all = pd.Series(values.to_numpy(dtype="float64"), index=names.to_numpy())
     keep = v_all.notna()
     v_all, est = v_all[keep], est[keep.to_numpy()]
@@ -235,10 +277,12 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
         return {"n": 0, "sentence": f"No LA has a value of {label}."}
     dp = dp_for(v_all) if dp is None else dp
     u = unit_level(unit)
-    hi, lo = v.idxmax(), v.idxmin()
+    lo_cell, lo_text = _who(v, float(v.min()), dp, coh, small, cohort_noun)
+    hi_cell, hi_text = _who(v, float(v.max()), dp, coh, small, cohort_noun)
     d = {"n": len(v_all), "n_published": len(v), "n_estimated": int(est.sum()), "min": float(v.min()),
          "max": float(v.max()), "median": float(v_all.median()), "q1": float(v_all.quantile(0.25)),
-         "q3": float(v_all.quantile(0.75)), "highest": str(hi), "lowest": str(lo), "dp": dp}
+         "q3": float(v_all.quantile(0.75)), "highest": hi_cell, "lowest": lo_cell, "highest_text": hi_text,
+         "lowest_text": lo_text, "dp": dp}
     d["ratio"] = d["max"] / d["min"] if d["min"] > 0 else np.nan
     times = (f", {fmt(d['ratio'])} times the lowest" if ratio and np.isfinite(d["ratio"]) and d["ratio"] >= 1.5
              and d["min"] >= 10 ** -dp else "")
@@ -248,7 +292,7 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
                  f"{agree(d['n_estimated'], 'has', 'have')} only an estimate"
                  + (f" from {estimate_note}" if estimate_note else " from a suppressed count") + ": "
                  + _range_text(v_all[est.to_numpy()], dp, u) + ")")
-    d["sentence"] = (f"{sentence_case(label)} ranges from {fmt(d['min'], dp)}{u} in {lo} to {fmt(d['max'], dp)}{u} in "
-                     f"{hi}{times}{among}; the middle half of {'all ' if among else 'the '}{d['n']} LAs lie between "
-                     f"{fmt(d['q1'], dp)}{u} and {fmt(d['q3'], dp)}{u} (median {fmt(d['median'], dp)}{u}).")
+    d["sentence"] = (f"{sentence_case(label)} ranges from {fmt(d['min'], dp)}{u} {lo_text} to {fmt(d['max'], dp)}{u} "
+                     f"{hi_text}{times}{among}; the middle half of {'all ' if among else 'the '}{d['n']} LAs lie "
+                     f"between {fmt(d['q1'], dp)}{u} and {fmt(d['q3'], dp)}{u} (median {fmt(d['median'], dp)}{u}).")
     return d

@@ -291,6 +291,8 @@ def _choice_phrases(settings: UncertaintySettings) -> dict[str, str]:
 
 
 def _places(x: float) -> str:
+    if round(float(x)) == 0:  # a range from a rank to itself
+        return "a single place"
     return f"{fmt(x, 0)} place{'' if round(float(x)) == 1 else 's'}"
 
 
@@ -298,7 +300,7 @@ def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[s
     """Which values the Monte Carlo could not redraw (no denominator or cohort size), by
     indicator and index year, and which indicators it never redraws (sampling model 'none')."""
     if "sampling" not in settings.perturb:
-        return ["Chance in the data is not varied in this run (uncertainty.yml), so the ranges leave it out."]
+        return ["Chance in the data is not varied in this run's settings, so the ranges leave it out."]
     nn = monte_carlo(ed, settings).no_noise
     short = ed.indicators.set_index("indicator")["short_name"]
     out = []
@@ -321,21 +323,51 @@ def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[s
     if never:
         out.append(f"{and_join([str(short.get(i, i)) for i in never])} {agree(len(never), 'is', 'are')} never "
                    "redrawn: no count or cohort size exists for "
-                   f"{agree(len(never), 'it', 'them')} (uncertainty.yml).")
+                   f"{agree(len(never), 'it', 'them')}.")
     return out
 
 
-def _missing_rule_sentence(sens: pd.DataFrame, settings: UncertaintySettings) -> str:
-    """Whether varying the missing-data rule moved any LA (the sensitivity table says)."""
+def missing_rule_facts(ed) -> dict:
+    """The missing-data rule as applied: missing indicators are counted against those published
+    (with any LA value) that index year, not all the method's indicators. Returns ``rule`` (the
+    method's maximum), ``n`` (the method's indicators), ``published`` {index year: count} and
+    ``most_missing`` {index year: the most published indicators any LA misses}."""
+    v = ed.values[ed.values["la_code"].isin(ed.geography["la_code"])]
+    published: dict[str, int] = {}
+    most: dict[str, int] = {}
+    for y, g in v.groupby("index_year", sort=True):
+        have = g.groupby("indicator")["value"].apply(lambda x: bool(x.notna().any()))
+        pub = list(have[have].index)
+        published[str(y)] = len(pub)
+        per_la = g[g["indicator"].isin(pub)].groupby("la_code")["value"].apply(lambda x: int(x.isna().sum()))
+        most[str(y)] = int(per_la.max()) if len(per_la) else 0
+    return {"rule": int(ed.method.scoring.get("max_missing_indicators", 2)), "n": len(ed.indicators),
+            "published": published, "most_missing": most}
+
+
+def _missing_rule_sentence(ed, sens: pd.DataFrame, settings: UncertaintySettings) -> str:
+    """The missing-data rule as applied, and whether varying it moved any LA (the sensitivity
+    table says)."""
     s = sens.set_index("choice")
     if "missing" not in s.index:
         return ""
+    f = missing_rule_facts(ed)
+    fewer = {y: k for y, k in f["published"].items() if k < f["n"]}
+    counted = (f"An LA is scored when it misses at most {f['rule']} of the indicators published that year, counted "
+               "against those published, not all " + str(f["n"]) + (
+                   " (" + "; ".join(f"{k} of {f['n']} in {year_label(y)}" for y, k in fewer.items()) + ")"
+                   if fewer else "") + ".")
     r = s.loc["missing"]
     rules = ", ".join(str(m) for m in settings.max_missing_indicators)
     if float(r["max_abs_shift"]) == 0:
-        return (f"Varying how many indicators an LA may miss ({rules}) moved no LA in this edition: no LA misses "
-                "enough indicators for the rule to matter, so that choice adds nothing to the ranges.")
-    return (f"Varying how many indicators an LA may miss ({rules}) moves an LA {fmt(r['mean_abs_shift'], 2)} "
+        most = f["most_missing"]
+        final = most.get(ed.final_year, 0)
+        head = (f"no LA misses any published indicator in {year_label(ed.final_year)}" if final == 0 else
+                f"no LA misses more than {plural(final, 'published indicator')} in {year_label(ed.final_year)}")
+        earlier = [m for y, m in most.items() if y != ed.final_year]
+        tail = f" (at most {max(earlier)} in the edition's earlier index years)" if earlier else ""
+        return f"{counted} Varying that maximum ({rules}) moved no LA in this edition: {head}{tail}."
+    return (f"{counted} Varying that maximum ({rules}) moves an LA {fmt(r['mean_abs_shift'], 2)} "
             f"places on average, at most {_places(r['max_abs_shift'])}.")
 
 
@@ -347,7 +379,7 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     n = len(s)
     p.frames["rank_intervals"] = ranking_frame(t)
     if "overall_rank_lo" not in s or s["overall_rank_lo"].isna().all():
-        p.say("certainty", "The Monte Carlo of rank uncertainty is switched off in data/registry/uncertainty.yml, "
+        p.say("certainty", "The Monte Carlo of rank uncertainty is switched off in this run's settings, "
               "so no rank ranges are shown: read every rank as uncertain.")
         return
     lo = s["overall_rank_lo"].astype("float64")
@@ -369,7 +401,7 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
           f"limited number of pupils. To see how much that matters, the index was recomputed {settings.n_draws} "
           "times, each time varying at random " + "; ".join(
               ("and " if k == len(CHOICES) - 1 else "") + _choice_phrases(settings)[c] for k, c in enumerate(CHOICES))
-          + " (docs/UNCERTAINTY.md). An LA's " + range_label() + " is where its rank fell in the middle "
+          + " (see the method notes). An LA's " + range_label() + " is where its rank fell in the middle "
           f"{settings.interval:.0%} of those runs.",
           f"The typical LA's {range_label()} is {_places(width.median())} wide (median over {n} LAs); the "
           f"narrowest is {_places(width[narrow])} ({names[narrow]}), the widest {_places(width[wide])} "
@@ -380,7 +412,7 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
           f"{plural(sure_top, 'LA')} {agree(sure_top, 'stays', 'stay')} in the top {k} across "
           f"{agree(sure_top, 'its', 'their')} whole range. LAs a few places apart should not be read as different.")
     sens = sensitivity_table(ed, settings)
-    p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(sens, settings))
+    p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(ed, sens, settings))
     phrases = _choice_phrases(settings)
     p.tables["sensitivity"] = pd.DataFrame({
         "Choice varied": [sentence_case(phrases[c]) for c in sens["choice"]],

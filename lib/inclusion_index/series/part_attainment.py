@@ -6,7 +6,7 @@ import pandas as pd
 
 from .adjusted import adjusted_section
 from .context import context_measure, deprivation, ratio_measure
-from .edition_facts import check_highlight, la_table
+from .edition_facts import carried_note, check_highlight, indicator_cohorts, la_table, small_cohort_threshold
 from .funnels import funnel_section
 from .models import models_table, spread
 from .part import IndicatorFacts, Part, context_frame, highlight_section, published_indicators
@@ -40,10 +40,11 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         v = t[f"{i}_value"]
         rows.append({"Indicator": ind.short(i), "Unit": ind.unit(i), "Data year": year_label(ind.year(i)),
                      "England": ind.england(i), "Lowest": v.min(), "Median": v.median(), "Highest": v.max(),
-                     "LAs": int(v.notna().sum()), "Note": ind.t.loc[i, "note"]})
+                     "LAs": int(v.notna().sum()), "Note": _note(ed, ind, i)})
     p.tables["summary"] = pd.DataFrame(rows)
     for i in ks:
-        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i))
+        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i),
+                   cohort=t["la_code"].map(indicator_cohorts(ed, i)), small=small_cohort_threshold())
         p.say("summary", f"{s['sentence']} {ind.england_text(i, s['dp'])} ({year_label(ind.year(i))}).")
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
     p.say("cohort", f"EHC plan cohort size is measured as the share of pupils with an EHC plan in the January census "
@@ -85,3 +86,9 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
     adjusted_section(p, ed, t, "attainment")
     highlight_section(p, ed, highlight, t, ind, inds)
     return p
+
+
+def _note(ed, ind: IndicatorFacts, i: str) -> str:
+    """The summary table's note: why a carried-forward indicator repeats an earlier year."""
+    c = carried_note(ed, i)
+    return f"carried forward from {c[0]} ({c[1]})" if c else str(ind.t.loc[i, "note"])

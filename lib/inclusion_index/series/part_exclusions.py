@@ -6,7 +6,14 @@ import pandas as pd
 
 from .adjusted import adjusted_section
 from .context import context_measure, deprivation
-from .edition_facts import check_highlight, la_table, measure_caveats
+from .edition_facts import (
+    carried_note,
+    check_highlight,
+    indicator_cohorts,
+    la_table,
+    measure_caveats,
+    small_cohort_threshold,
+)
 from .funnels import funnel_section
 from .models import models_table, region_variation, spread
 from .part import (
@@ -19,7 +26,7 @@ from .part import (
     la_list,
     published_indicators,
 )
-from .text import carried_forward, iod_label, year_label
+from .text import iod_label, year_label
 
 
 def exclusions(ed, highlight: str | int | None = None) -> Part:
@@ -40,7 +47,8 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
         est = estimated(ed, t, i)
         # no "x times the lowest": the lowest rates are often imputed small counts
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i), ratio=False, estimated=est,
-                   estimate_note=estimate_note(ed, i))
+                   estimate_note=estimate_note(ed, i), cohort=t["la_code"].map(indicator_cohorts(ed, i)),
+                   small=small_cohort_threshold())
         p.say("summary", f"{s['sentence']} Data year {year_label(ind.year(i))}; {ind.england_text(i, s['dp'])}.")
         eng, kind = ind.england_best(i)
         rows.append({"Indicator": ind.short(i), "Data year": year_label(ind.year(i)), "England": eng,
@@ -50,7 +58,7 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
                      "Estimates (not named)": s["n_estimated"]})
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"],
                           f"{i}_n_estimated": s["n_estimated"]})
-        c = carried_forward(ind.t.loc[i, "note"])
+        c = carried_note(ed, i)
         if c:
             p.say("summary", f"{ind.short(i)}: the {c[0]} figures are used, carried forward ({c[1]}).")
     p.say("summary", *measure_caveats(ed, indicators=avail))
@@ -61,7 +69,9 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
               "possible range (flagged in the scores table), so the LAs with the fewest exclusions stay in the "
               "index; they are never named as the lowest or highest.")
     p.tables["summary"] = pd.DataFrame(rows)
-    p.say("context", dep.note, semh.note)
+    p.say("context", dep.note, semh.note, "" if semh.available else (
+        "So the relation between exclusions and the share of pupils with SEMH needs cannot be examined for this "
+        "edition."))
     if not avail:
         p.notes.append("No exclusion indicator is published for this index year.")
         p.say("summary", "With no exclusion rates for pupils with an EHC plan this year, the regional and context "
@@ -99,8 +109,6 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
                   labels=labels, units=units, say="context", terms=["semh_pct"])
     else:
         p.notes.append(semh.note)
-        p.say("context", "So the relation between exclusions and the share of pupils with SEMH needs cannot be "
-              "examined for this edition.")
     p.tables["models"] = models_table(p.models.values())
     funnel_section(p, ed, ind, avail, check_highlight(ed, highlight)[0])
     adjusted_section(p, ed, t, "exclusions")

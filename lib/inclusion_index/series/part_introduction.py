@@ -6,12 +6,11 @@ import numpy as np
 import pandas as pd
 
 from ..indicators import AREA_NAMES, AREAS
-from .edition_facts import la_coverage, la_table, range_label, rank_words, short_citation
+from .edition_facts import carried_note, la_coverage, la_table, range_label, rank_words, short_citation
 from .part import IndicatorFacts, Part, highlight_section, rank_certainty_section, ranking_table
 from .text import (
     agree,
     and_join,
-    carried_forward,
     fmt,
     label_years,
     lower_first,
@@ -63,7 +62,7 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
     if len(carried):
         groups: dict[tuple[str, str], list[str]] = {}
         for r in carried.itertuples():
-            c = carried_forward(r.note) or (year_label(r.data_year), label_years(r.note))
+            c = carried_note(ed, r.indicator) or (year_label(r.data_year), label_years(r.note))
             groups.setdefault(c, []).append(lower_first(str(r.short_name)))
         p.say("what", "Some indicators repeat an earlier data year because the expected one is missing: " + "; ".join(
             f"the {y} figures for {and_join(names)} ({why})" for (y, why), names in groups.items()) + ".")

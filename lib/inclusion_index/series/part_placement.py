@@ -147,8 +147,8 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     if reg_rows:
         within = [r["Within regions (%)"] for r in reg_rows]
         p.say("regions", f"Between {fmt(min(within), 0)}% and {fmt(max(within), 0)}% of the variation in placement "
-              "lies between LAs of the same region: placement decisions differ more from LA to LA than from "
-              "region to region." if min(within) > 50 else "A large part of the variation in placement follows "
+              "lies between LAs of the same region: the placement shares vary more between LAs of one region than "
+              "between regions." if min(within) > 50 else "A large part of the variation in placement follows "
               "regional lines.")
     funnel_section(p, ed, ind, inds, check_highlight(ed, highlight)[0])
     adjusted_section(p, ed, t, "placement")
@@ -259,8 +259,9 @@ def _england_change_sentence(ed, key: str, e: pd.DataFrame, dp: int) -> str:
             else:
                 parts.append(f"on the {which} definition it was {_pct(e.loc[seg[0], 'value'], dp)} in "
                              f"{year_label(seg[0])} ({fmt_int(e.loc[seg[0], 'numerator'])} plans)")
-        return (f"In England, {b.phrase} is not comparable across {year_label(brk[0])}: {brk[1]}, so the series "
-                f"breaks there. {sentence_case('; '.join(parts))}.")
+        # year key 201819 is the January 2019 census
+        return (f"In England, {b.phrase} is not comparable before and after January {_start(brk[0]) + 1}: "
+                f"{brk[1]}, so the series breaks there. {sentence_case('; '.join(parts))}.")
     if len(years) == 1:
         return (f"In England, {b.phrase} was {_pct(e.loc[years[0], 'value'], dp)} in {year_label(years[0])}, the "
                 "only year of this edition with a figure.")
@@ -280,7 +281,8 @@ def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
     if not any(c.available for c in shares.values()):
         p.say("beyond", *(c.note for c in shares.values()))
         return
-    p.say("beyond", "Beyond the two placement indicators, SEN2 records the plans in alternative provision or pupil "
+    p.say("beyond", "Beyond the two placement indicators, the SEN2 return (DfE's annual count of EHC plans from "
+          "each LA, published as 'Education, health and care plans') records the plans in alternative provision or pupil "
           "referral units (AP/PRU) and the plans of children and young people with no school place: awaiting "
           "provision, electively home educated, in other arrangements made by the LA or parents, permanently "
           "excluded, not in education, employment or training (NEET), or in other placements. These two shares "
