@@ -82,7 +82,7 @@ for i, f in series.funnel_frames(part).items():
     ]
 
 
-def adjusted(what: str) -> list[tuple]:
+def adjusted() -> list[tuple]:
     """The part's context-adjusted score, beside the raw one (inclusion_index.adjustment)."""
     return [
         ("md", "## Adjusted for context, beside the raw score"),
@@ -178,7 +178,7 @@ if len(part.tables.get("models", [])):
     display(series.style_table(part.tables["models"], caption="Ordinary least squares across LAs"))'''),
     *hex_map("02", "exclusions"),
     *funnels("02"),
-    *adjusted("exclusions"),
+    *adjusted(),
     *CAVEATS,
 ]
 
@@ -231,7 +231,7 @@ if panels:
     display(series.style_table(part.tables["outcomes"], caption="Ordinary least squares across LAs"))'''),
     *hex_map("03", "assessment"),
     *funnels("03"),
-    *adjusted("assessment"),
+    *adjusted(),
     *CAVEATS,
 ]
 
@@ -304,7 +304,7 @@ for i in placed:
 series.style_table(part.tables["consistency"], caption="Variation between and within regions (one-way ANOVA)")'''),
     *hex_map("04", "placement"),
     *funnels("04"),
-    *adjusted("placement"),
+    *adjusted(),
     *CAVEATS,
 ]
 
@@ -351,7 +351,7 @@ for i in [i for i in series.area_indicators(ed, "attainment") if "neet" in i and
                                  "05_neet_vs_deprivation"))'''),
     *hex_map("05", "attainment"),
     *funnels("05"),
-    *adjusted("attainment"),
+    *adjusted(),
     *CAVEATS,
 ]
 
@@ -370,7 +370,7 @@ fig = plotting.dot_chart(part.data, "overall_score", title=f"Overall inclusion s
 display(plotting.save_figure(fig, part.frames["ranking"], figures, "06_overall_ranking"))
 series.style_table(part.tables["ranking"], caption=f"Every scored LA: rank with its {series.range_label()}, scores, "
                    "and the context-adjusted score and rank beside them")'''),
-    *adjusted("overall"),
+    *adjusted(),
     ("md", "## Regions"),
     ("code", '''display(Markdown(part.markdown("regions")))
 fig = plotting.region_chart(part.data, "overall_score", title=f"Overall score by region, {series.year_label(ed.final_year)}",
