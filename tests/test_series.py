@@ -864,3 +864,18 @@ def test_missing_rule_is_stated_as_applied(parts):
     text = " ".join(parts["introduction"].sections["certainty"])
     assert "counted against those published, not all 12 (8 of 12 in 2016/17)" in text
     assert "no LA misses enough indicators" not in text
+
+
+def test_chart_england_line_is_published_else_pooled_and_says_which(ed, ed25):
+    # 2018/19: DfE's published England rate; 2024/25 termly rates have none, so the LAs' pooled figure
+    line = series.england_line(ed, "excl_fixed_ehcp")
+    assert line == {"england": pytest.approx(15.93), "england_label": "England"}
+    pooled = series.england_line(ed25, "excl_fixed_ehcp")
+    from inclusion_index.uncertainty import funnel_data
+    assert pooled["england"] == pytest.approx(funnel_data(ed25, "excl_fixed_ehcp").attrs["target"])
+    assert pooled["england_label"] == "England (pooled from LAs)"
+    from inclusion_index import plotting
+    t = series.la_table(ed25)
+    fig = plotting.dot_chart(t, "excl_fixed_ehcp_value", title="x", value_label="per 100", **pooled)
+    texts = [a.get_text() for a in fig.axes[0].texts]
+    assert any(s.startswith("England (pooled from LAs) 26.0") for s in texts)

@@ -153,7 +153,7 @@ series.style_table(part.tables["summary"], caption="Exclusion rates per 100 pupi
 if main:
     col = f"{main}_value"
     fig = plotting.dot_chart(part.data, col, title=series.chart_title(ed, main), value_label=part.labels[col],
-                             england=series.england(ed, main), highlight=hl, higher_is_better=False)
+                             **series.england_line(ed, main), highlight=hl, higher_is_better=False)
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col]], figures,
                                  "02_exclusion_rate_by_la"))
     display(series.style_table(part.tables["highest"], caption="Highest rates"))
@@ -162,7 +162,7 @@ if main:
     ("code", '''display(Markdown(part.markdown("regions")))
 if main:
     fig = plotting.region_chart(part.data, col, title=f"{series.chart_title(ed, main)}, by region",
-                                value_label=part.labels[col], england=series.england(ed, main), highlight=hl)
+                                value_label=part.labels[col], **series.england_line(ed, main), highlight=hl)
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col]], figures,
                                  "02_exclusion_rate_by_region"))
     display(series.style_table(part.tables["regions"], caption="Exclusion rate by region (LAs unweighted)"))'''),
@@ -197,7 +197,7 @@ a = "assess_ehcp_share"
 col = f"{a}_value"
 if col in part.labels:
     fig = plotting.dot_chart(part.data, col, title=series.chart_title(ed, a), value_label=part.labels[col],
-                             england=series.england(ed, a), highlight=hl, higher_is_better=False)
+                             **series.england_line(ed, a), highlight=hl, higher_is_better=False)
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col, "ehcp_pct_pupils"]], figures,
                                  "03_ehcp_share_by_la"))
     display(series.style_table(part.tables["highest"], caption="Highest shares"))
@@ -206,7 +206,7 @@ if col in part.labels:
     ("code", '''display(Markdown(part.markdown("regions")))
 if col in part.labels:
     fig = plotting.region_chart(part.data, col, title=f"{series.chart_title(ed, a)}, by region",
-                                value_label=part.labels[col], england=series.england(ed, a), highlight=hl)
+                                value_label=part.labels[col], **series.england_line(ed, a), highlight=hl)
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col]], figures,
                                  "03_ehcp_share_by_region"))'''),
     ("md", "## The EHC plan share and deprivation"),
@@ -251,7 +251,7 @@ placed = [i for i in series.area_indicators(ed, "placement") if f"highest_{i}" i
 for i in placed:
     c = f"{i}_value"
     fig = plotting.dot_chart(part.data, c, title=series.chart_title(ed, i), value_label=part.labels[c],
-                             england=series.england(ed, i), highlight=hl, higher_is_better=False)
+                             **series.england_line(ed, i), highlight=hl, higher_is_better=False)
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", c]], figures, f"04_{i}_by_la"))'''),
     ("md", "## Beyond the index: alternative provision and no school place"),
     ("code", '''display(Markdown(part.markdown("beyond")))
@@ -299,7 +299,7 @@ if len(part.tables["models"]):
 for i in placed:
     c = f"{i}_value"
     fig = plotting.region_chart(part.data, c, title=f"{series.chart_title(ed, i)}, by region",
-                                value_label=part.labels[c], england=series.england(ed, i), highlight=hl)
+                                value_label=part.labels[c], **series.england_line(ed, i), highlight=hl)
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", c]], figures, f"04_{i}_by_region"))
 series.style_table(part.tables["consistency"], caption="Variation between and within regions (one-way ANOVA)")'''),
     *hex_map("04", "placement"),

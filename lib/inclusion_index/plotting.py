@@ -294,6 +294,7 @@ def dot_chart(
     label: str = "la_name",
     region: str = "region",
     england: float | None = None,
+    england_label: str = "England",
     highlight: str | None = None,
     code: str = "la_code",
     n_label: int = 3,
@@ -321,7 +322,7 @@ def dot_chart(
     yr = float(d[value].max() - d[value].min()) or 1.0
     if england is not None and np.isfinite(england):
         ax.axhline(england, color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
-        ax.annotate(f"England {_fmt(england)}", (len(d), england), xytext=(0, 3), textcoords="offset points",
+        ax.annotate(f"{england_label} {_fmt(england)}", (len(d), england), xytext=(0, 3), textcoords="offset points",
                     ha="right", va="bottom", fontsize=FONT["note"], color=COLORS["england"])
     hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
     if len(hl):
@@ -378,6 +379,7 @@ def region_chart(
     label: str = "la_name",
     code: str = "la_code",
     england: float | None = None,
+    england_label: str = "England",
     highlight: str | None = None,
     order: Sequence[str] | None = None,
     note: str | None = None,
@@ -403,7 +405,8 @@ def region_chart(
     ax.scatter(means.to_numpy(), np.arange(len(regions)), marker="|", s=160, color=COLORS["region"], zorder=4,
                label="Regional average (mean of LAs)")
     if england is not None and np.isfinite(england):
-        ax.axvline(england, color=COLORS["england"], linestyle="--", linewidth=1, label=f"England {_fmt(england)}")
+        ax.axvline(england, color=COLORS["england"], linestyle="--", linewidth=1,
+                   label=f"{england_label} {_fmt(england)}")
     if highlight:
         hl = d[d[code] == highlight]
         if len(hl):

@@ -498,3 +498,13 @@ def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
         return None, (f"LA code {code} is not one of the {len(ed.geography)} LAs of this edition, "
                       "so nothing is highlighted.")
     return code, ""
+
+
+def england_line(ed, indicator: str, year: str | None = None) -> dict[str, object]:
+    """Keyword arguments for a chart's England line: DfE's published figure, else the figure
+    pooled from the LAs' counts (as the funnel plots and the text use), labelled as such."""
+    from .part import IndicatorFacts
+
+    value, kind = IndicatorFacts(ed, year).england_best(indicator)
+    return {"england": value if kind else None,
+            "england_label": "England" if kind == "published" else "England (pooled from LAs)"}
