@@ -24,6 +24,7 @@ import yaml
 from statsmodels.stats.diagnostic import het_breuschpagan
 from statsmodels.stats.outliers_influence import OLSInfluence
 
+from .config_files import read_yaml
 from .errors import ConfigError, InclusionIndexError
 from .paths import REGISTRY_DIR
 from .scoring import AREAS, rank_desc
@@ -83,7 +84,7 @@ class AdjustmentSettings:
 def load_adjustment_settings(path: Path | None = None, **overrides: Any) -> AdjustmentSettings:
     path = Path(path) if path else SETTINGS_FILE
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"{path}: cannot read adjustment settings ({e})") from e
     cov = raw.get("covariates") or {}

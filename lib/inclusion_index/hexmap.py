@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import yaml
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize, to_rgb
 from matplotlib.figure import Figure
@@ -37,6 +36,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
+from .config_files import read_yaml
 from .errors import ConfigError, SchemaError
 from .geography import (
     EXCLUDED_FROM_RANKING,
@@ -136,7 +136,7 @@ class HexLayout:
 @lru_cache(maxsize=1)
 def hexmaps_config() -> list[dict]:
     path = REGISTRY_DIR / "hexmaps.yml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     maps = raw.get("hexmaps") if isinstance(raw, dict) else None
     if not isinstance(maps, list) or not maps:
         raise ConfigError(f"{path}: expected a mapping with a non-empty 'hexmaps' list")
@@ -155,7 +155,7 @@ def hexmaps_config() -> list[dict]:
 
 
 def _strip_order() -> dict[str, tuple[int, int]]:
-    raw = yaml.safe_load((REGISTRY_DIR / "hexmaps.yml").read_text(encoding="utf-8")).get("strip_order") or []
+    raw = read_yaml(REGISTRY_DIR / "hexmaps.yml").get("strip_order") or []
     return {str(code): (i, j) for i, group in enumerate(raw) for j, code in enumerate(group)}
 
 
@@ -163,7 +163,7 @@ def _strip_order() -> dict[str, tuple[int, int]]:
 def label_config() -> dict:
     """hexmaps.yml's ``labels`` section: how LA labels are made from names."""
     path = REGISTRY_DIR / "hexmaps.yml"
-    raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("labels") or {}
+    raw = (read_yaml(path) or {}).get("labels") or {}
     length = raw.get("length", 3)
     if not isinstance(length, int) or length < 2:
         raise ConfigError(f"{path}: labels.length must be an integer of at least 2")

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 import matplotlib.image
 import numpy as np
 import pandas as pd
-import yaml
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
+from .config_files import read_yaml
 from .editions import Edition
 from .indicators import AREA_NAMES, AREAS
 from .paths import REGISTRY_DIR
@@ -87,7 +87,7 @@ class MiddleBands:
 def load_middle_bands(path: Path | None = None) -> MiddleBands:
     """The bands from data/registry/profiles.yml (the defaults above if the file has none)."""
     path = path or REGISTRY_DIR / "profiles.yml"
-    raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+    raw = (read_yaml(path) or {}) if path.exists() else {}
     return MiddleBands(**{k: float(v) for k, v in (raw.get("middle_bands") or {}).items()})
 
 

@@ -36,6 +36,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from .config_files import read_yaml
 from .errors import ConfigError, InclusionIndexError
 from .geography import LAReference, _successors_in, boundary_reference, map_to_geography
 from .indicators import DERIVED_MEASURES
@@ -247,7 +248,7 @@ def load_uncertainty_settings(path: Path | None = None, **overrides: Any) -> Unc
     INCLUSION_UNCERTAINTY_JOBS override the draws and worker count; keyword overrides win."""
     path = Path(path) if path else SETTINGS_FILE
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"{path}: cannot read uncertainty settings ({e})") from e
     mc = raw.get("monte_carlo") or {}

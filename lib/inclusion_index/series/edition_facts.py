@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from ..config_files import read_yaml
 from ..geography import EXCLUDED_FROM_RANKING
 from ..paths import REGISTRY_DIR
 from ..sources import load_registry
@@ -108,7 +108,7 @@ def uncertainty_settings() -> UncertaintySettings:
 def small_cohort_threshold() -> int:
     """Pupils below which a figure counts as resting on a small cohort (uncertainty.yml
     ``reporting.small_cohort``; 30 when unset)."""
-    raw = yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(SETTINGS_FILE) or {}
     return int((raw.get("reporting") or {}).get("small_cohort", 30))
 
 
@@ -127,7 +127,7 @@ def _known_gaps() -> list[dict]:
     path = REGISTRY_DIR / "known_gaps.yml"
     if not path.exists():
         return []
-    return list((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("gaps") or [])
+    return list((read_yaml(path) or {}).get("gaps") or [])
 
 
 def known_gap(measure: str, year: str) -> str:

@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from ..config_files import read_yaml
 from ..geography import region_order
 from ..paths import REGISTRY_DIR
 from .adjusted import adjusted_section
@@ -38,7 +38,7 @@ from .text import (
 def _settings() -> dict:
     """data/registry/placement.yml: the special-school counts the supply measure can use (and the
     rule for choosing one), and breaks in a measure's series."""
-    return yaml.safe_load((REGISTRY_DIR / "placement.yml").read_text(encoding="utf-8")) or {}
+    return read_yaml(REGISTRY_DIR / "placement.yml") or {}
 
 
 # measure: (short tag for chart labels, what it counts), preferred first on a tie
