@@ -295,3 +295,17 @@ def test_score_table_gains_the_extended_columns(ed, small, monkeypatch):
     d = data_dictionary(t, ed).set_index("column")["description"]
     assert all(d[c] for c in extended_columns())
     assert "90%" in d["overall_rank_lo"] and "5%" in d["overall_rank_lo"]
+
+
+def test_funnel_data_is_computed_once_per_edition_and_handed_out_as_copies(ed, small, monkeypatch):
+    calls = []
+    real = U._funnel_table
+    monkeypatch.setattr(U, "_funnel_table", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    ed.cache = {k: v for k, v in ed.cache.items() if not (isinstance(k, tuple) and k[0] == "funnel")}
+    a = U.funnel_data(ed, "place_state_special", settings=small)
+    a.loc[:, "value"] = -1.0  # a caller changing its copy changes nobody else's
+    b = U.funnel_data(ed, "place_state_special", settings=small)
+    assert calls == ["place_state_special"]
+    assert (b["value"] >= 0).all() and b.attrs["target"] == a.attrs["target"]
+    U.funnel_data(ed, "place_state_special", settings=small.replace(funnel_levels=(0.95,)))
+    assert len(calls) == 2  # other settings, another table

@@ -493,6 +493,25 @@ def funnel_data(
     edition: Any, indicator: str, index_year: str | None = None,
     settings: UncertaintySettings | None = None,
 ) -> pd.DataFrame:
+    """:func:`_funnel_table`, cached on ``edition.cache`` per indicator, index year and settings:
+    the parts, findings and profiles ask for the same dozen tables over thirty times per edition.
+    Each call returns its own copy (with ``attrs``)."""
+    settings = settings or load_uncertainty_settings()
+    year = str(index_year or edition.final_year)
+    cache = getattr(edition, "cache", None)
+    key = ("funnel", indicator, year, settings)
+    if isinstance(cache, dict) and key in cache:
+        return cache[key].copy()
+    out = _funnel_table(edition, indicator, year, settings)
+    if isinstance(cache, dict):
+        cache[key] = out
+    return out.copy()
+
+
+def _funnel_table(
+    edition: Any, indicator: str, index_year: str | None = None,
+    settings: UncertaintySettings | None = None,
+) -> pd.DataFrame:
     """Tidy funnel-plot table for one indicator and index year (default: the headline year).
 
     One row per LA with a value and a denominator: ``numerator``, ``denominator`` (and where it
