@@ -20,11 +20,11 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import parsing
-from .errors import ChecksumError, SchemaError, UnknownLACodeError
+from .errors import SchemaError, UnknownLACodeError
 from .geography import NATIONAL_CODE, LAReference, boundary_edges, load_la_reference, reachable
 from .loaders import base
 from .paths import CACHE_DIR, REGISTRY_DIR
-from .sources import Registry, load_registry, sha256_of, verify_enabled
+from .sources import Registry, load_registry, sha256_of, verify_checksum, verify_enabled
 
 # Order matters only for the coverage report. Add a module here and its measures file in
 # data/registry/measures/ to bring in a new source family.
@@ -130,13 +130,8 @@ def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = Tr
         # the cache key hashes every file anyway, so checking it against the registry is free:
         # a file edited in place must not feed reports that cite the registered one
         for sid in module.sources(ctx.registry):
-            src = ctx.registry[sid]
-            got = _file_digest(ctx.path(sid))
-            if got != src.sha256:
-                raise ChecksumError(src.path, f"checksum mismatch (sha256 {got[:12]}…)",
-                                    expected=f"sha256 {src.sha256[:12]}… as registered; a new DfE release "
-                                    "needs its own registry entry (docs/NEW_YEAR.md); set "
-                                    "INCLUSION_VERIFY_CHECKSUMS=0 only to try a file before registering it")
+            path = ctx.path(sid)
+            verify_checksum(ctx.registry[sid], path, digest=_file_digest(path))
     path = cache_path(name, ctx, cache_dir)
     if use_cache and path.exists():
         try:

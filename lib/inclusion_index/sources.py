@@ -167,14 +167,16 @@ def resolve(source: Source, data_dir: Path, *, verify: bool = False) -> Path:
     return p
 
 
-def verify_checksum(source: Source, path: Path) -> None:
-    got = sha256_of(path)
+def verify_checksum(source: Source, path: Path, *, digest: str | None = None) -> None:
+    """Refuse a file whose sha256 (``digest`` if already computed) differs from the registry."""
+    got = digest or sha256_of(path)
     if got != source.sha256:
         raise ChecksumError(
             source.path,
             f"checksum mismatch (sha256 {got[:12]}…)",
-            expected=f"sha256 {source.sha256[:12]}… as registered; the file has changed: "
-            "if this is a new DfE release, register it as a new source",
+            expected=f"sha256 {source.sha256[:12]}… as registered; the file has changed: if this is a new "
+            "DfE release, register it as a new source (docs/NEW_YEAR.md); to load it once before "
+            "registering it, set INCLUSION_VERIFY_CHECKSUMS=0",
         )
 
 
