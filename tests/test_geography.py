@@ -61,3 +61,10 @@ def test_successor_with_its_own_value_keeps_it(ref):
     v = pd.DataFrame({"la_code": ["909", "942"], "value": [5.0, 9.0]})
     out = map_to_geography(v, ["942", "943"], ref).set_index("la_code")
     assert out.loc["942", "value"] == 9.0 and out.loc["943", "value"] == 5.0
+
+
+def test_year_label_is_for_readers_and_leaves_other_text_alone():
+    from inclusion_index.geography import year_label
+
+    assert year_label("201819") == "2018/19" and year_label(202425) == "2024/25"
+    assert year_label("IoD2019") == "IoD2019" and year_label("") == ""

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from .csv_export import write_csv
-from .geography import LAReference, check_year_key, load_la_reference, shift_year
+from .geography import LAReference, check_year_key, load_la_reference, shift_year, year_label
 from .harmonise import load_inputs
 from .indicators import AREAS, Method, add_derived_measures, indicator_table, indicator_values, load_method
 from .paths import CACHE_DIR, REGISTRY_DIR
@@ -289,7 +289,7 @@ def _change_notes(ed: Edition) -> pd.Series:
                         if c.isdigit()})
         who = ", ".join(f"{names.get(c, c)} ({c})" for c in preds) or "a predecessor LA"
         y = ed.years[0]
-        notes[la] = (f"{len(g)} of its {y[:4]}/{y[4:]} starting values are those of {who} (boundary change): "
+        notes[la] = (f"{len(g)} of its {year_label(y)} starting values are those of {who} (boundary change): "
                      "the change compares this LA with its predecessor's figures")
     return pd.Series(notes, dtype="object")
 
@@ -371,7 +371,7 @@ def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
             return (f"{ind.loc[i, 'name']}: academic year of the data behind {i}_value (it can lag the index year, "
                     "or be carried forward from an earlier year; see docs/METHOD.md)")
     y = c.rsplit("_", 1)[1]
-    label = f"{y[:4]}/{y[4:]}" if len(y) == 6 and y.isdigit() else y
+    label = year_label(y)
     if c.startswith("overall_score_"):
         return f"Overall score in index year {label} (every indicator of that year; no rank range)"
     if c.startswith("overall_rank_"):

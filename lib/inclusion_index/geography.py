@@ -67,6 +67,12 @@ def check_year_key(year: str) -> str:
     return year
 
 
+def year_label(year: str) -> str:
+    """'201819' -> '2018/19' for readers; anything that is not a year key is returned as it is."""
+    y = str(year)
+    return f"{y[:4]}/{y[4:]}" if len(y) == 6 and y.isdigit() else y
+
+
 def year_key(start_calendar_year: int) -> str:
     """2018 -> '201819'."""
     return f"{start_calendar_year}{(start_calendar_year + 1) % 100:02d}"

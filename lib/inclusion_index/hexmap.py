@@ -46,6 +46,7 @@ from .geography import (
     january_of,
     load_la_reference,
     reachable,
+    year_label,
 )
 from .indicators import AREAS
 from .loaders.base import LoadContext
@@ -819,14 +820,12 @@ def plot_edition_hexmaps(
         if col not in t.columns or t[col].notna().sum() == 0:
             continue
         name = "Overall score" if key == "overall" else f"{key.title()} area score"
-        figs[key] = plot_hexmap(t[col], edition, f"{name}, {_edition_label(edition.final_year)}",
+        figs[key] = plot_hexmap(t[col], edition, f"{name}, {year_label(edition.final_year)}",
                                 f"{name} (0-100, higher = more inclusive)", highlight_la=highlight_la,
                                 cmap=cmap, layout=layout, vmin=0, vmax=100)
     return figs
 
 
-def _edition_label(year: str) -> str:
-    return f"{year[:4]}/{year[4:]}"
 
 
 __all__ = [

@@ -31,6 +31,7 @@ from pandas.io.formats.style import Styler
 
 from .config_files import read_yaml
 from .editions import Edition
+from .geography import year_label
 from .indicators import AREA_NAMES, AREAS
 from .paths import REGISTRY_DIR
 from .plotting import COLORS
@@ -97,10 +98,6 @@ MIDDLE_BANDS = load_middle_bands()
 @lru_cache(maxsize=1)
 def _interval() -> float:
     return load_uncertainty_settings().interval
-
-
-def _year(y: str) -> str:
-    return f"{y[:4]}/{y[4:]}"
 
 
 def _cached(ed: Edition, key: tuple, build):
@@ -201,11 +198,11 @@ def headline(ed: Edition, code: str) -> str:
     n = _n_ranked(ed)
     name = html.escape(str(r["la_name"]))
     lines = [f"# {name}", "",
-             f"**Region:** {html.escape(str(r['region']))}. **Edition:** {_year(ed.final_year)} "
-             f"(index years {', '.join(_year(y) for y in ed.years)}; {html.escape(ed.method.name)})."]
+             f"**Region:** {html.escape(str(r['region']))}. **Edition:** {year_label(ed.final_year)} "
+             f"(index years {', '.join(year_label(y) for y in ed.years)}; {html.escape(ed.method.name)})."]
     if not bool(r.get("scored", False)):
         why = html.escape(_named(ed, reader_note(r.get("flags"))) or "too few indicators with a value", quote=False)
-        lines += ["", f"{name} has no overall score in {_year(ed.final_year)}: {why}."]
+        lines += ["", f"{name} has no overall score in {year_label(ed.final_year)}: {why}."]
         return "\n".join(lines)
     lines += ["",
               f"Overall inclusion score **{r['overall_score']:.1f}** out of 100 (England's LAs average 50), "
@@ -228,7 +225,7 @@ def change_text(ed: Edition, code: str) -> str:
     if imp.empty or code not in imp.index or pd.isna(imp.at[code, "change"]):
         return ""
     r, i = _row(ed, code), imp.loc[code]
-    first, last = _year(ed.years[0]), _year(ed.final_year)
+    first, last = year_label(ed.years[0]), year_label(ed.final_year)
     common = [str(x) for x in imp.attrs.get("indicators_compared") or []]
     n_common = len(common) or int(r.get("change_indicators_compared", i["indicators_compared"]))
     start = r.get("overall_change_score_from", i["score_early"])
@@ -301,9 +298,9 @@ def _own_values_differ(ed: Edition, code: str, common: Sequence[str]) -> str:
     if not any(lacks.values()):
         return ""
     n = len(common)
-    parts = [f"{len(miss)} of them in {_year(y)} ({html.escape(', '.join(miss), quote=False)})"
+    parts = [f"{len(miss)} of them in {year_label(y)} ({html.escape(', '.join(miss), quote=False)})"
              for y, miss in lacks.items() if miss]
-    rests = " and ".join(f"{n - len(miss)} in {_year(y)}" for y, miss in lacks.items())
+    rests = " and ".join(f"{n - len(miss)} in {year_label(y)}" for y, miss in lacks.items())
     when = "in that year" if len(parts) == 1 else "in each year"
     return (f"This LA's own values differ between the two years, though: it has no value for "
             f"{' and '.join(parts)}, so its score rests on fewer indicators {when} ({rests}, of {n}). "
@@ -364,7 +361,7 @@ def _national_base(ed: Edition) -> _NationalBase:
     ax.set_yticks([0, 20, 40, 60, 80, 100])
     ax.set_xlabel(f"Rank among the {n} LAs with an overall score (1 = most inclusive)", fontsize=9)
     ax.set_ylabel("Overall score (0–100)", fontsize=9)
-    ax.set_title(f"Overall score of every LA in England, {_year(ed.final_year)}", fontsize=11, loc="left")
+    ax.set_title(f"Overall score of every LA in England, {year_label(ed.final_year)}", fontsize=11, loc="left")
     ax.tick_params(labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     canvas.draw()
@@ -384,7 +381,7 @@ def plot_national(ed: Edition, code: str) -> PNGChart:
     t, s, ax = _scores(ed), b.scores, b.ax
     n = len(s)
     name = str(_row(ed, code)["la_name"]).replace("$", r"\$")
-    everyone = f"Overall scores of all {n} ranked LAs in {_year(ed.final_year)}, highest first,"
+    everyone = f"Overall scores of all {n} ranked LAs in {year_label(ed.final_year)}, highest first,"
     artists = []
     if code in s.index:
         pos = int(np.flatnonzero(s.index == code)[0]) + 1
@@ -405,7 +402,7 @@ def plot_national(ed: Edition, code: str) -> PNGChart:
                                    arrowprops={"arrowstyle": "-", "color": COLORS["highlight"], "lw": 0.8,
                                                "shrinkA": 0, "relpos": (0, 0) if left else (1, 0)}))
     else:
-        msg = f"{name} has no overall score in {_year(ed.final_year)}"
+        msg = f"{name} has no overall score in {year_label(ed.final_year)}"
         artists.append(ax.text(0.5, 0.92, msg, transform=ax.transAxes, ha="center", fontsize=9,
                                color=COLORS["highlight"]))
         alt = f"{everyone[:-1]}; {msg}"
@@ -527,7 +524,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -
             "Better if": "lower" if ind.polarity < 0 else "higher",
             "Score (0-100)": score,
             "Against the middle LA": bands.label(score),
-            "Data year": _year(v.loc[ind.indicator, "data_year"]) if ind.indicator in v.index else "",
+            "Data year": year_label(v.loc[ind.indicator, "data_year"]) if ind.indicator in v.index else "",
             "Note": reader_note(v.loc[ind.indicator, "flag"]) if ind.indicator in v.index else "",
         })
     return pd.DataFrame(rows).set_index("Indicator")
@@ -658,7 +655,7 @@ def plot_indicator_scores(ed: Edition, code: str) -> PNGChart:
     by_area = "; ".join(
         f"{area}: " + ", ".join(f"{i} {_score_words(s)}" for i, s in g["Score (0-100)"].items())
         for area, g in t.iloc[::-1].groupby("Area", sort=False))
-    alt = (f"Bar chart of {name}'s {len(t)} indicator scores in {_year(ed.final_year)} (0 to 100, the middle "
+    alt = (f"Bar chart of {name}'s {len(t)} indicator scores in {year_label(ed.final_year)} (0 to 100, the middle "
            f"LA scores 50), by area. {by_area}.")
     return _chart(fig, alt)
 
@@ -675,7 +672,7 @@ def trend_table(ed: Edition, code: str) -> pd.DataFrame:
         if code not in s.index:
             continue
         r = s.loc[code]
-        rows.append({"Index year": _year(y), "Overall score": r["overall_score"],
+        rows.append({"Index year": year_label(y), "Overall score": r["overall_score"],
                      **{f"{AREA_NAMES[a]} score": r[f"{a}_score"] for a in AREAS},
                      "Indicators with a value": r["n_indicators"]})
     return pd.DataFrame(rows).set_index("Index year")
@@ -686,7 +683,7 @@ def trend_text(ed: Edition, code: str) -> str:
     if t.empty:
         return "No index year has a score for this LA."
     text = ("Each year is scored on every indicator available that year; the last column counts those this LA "
-            f"has a value for. Ranks are given only for {_year(ed.final_year)}, at the top of the page, because "
+            f"has a value for. Ranks are given only for {year_label(ed.final_year)}, at the top of the page, because "
             "only the final index year has a Monte Carlo rank range.")
     if change_text(ed, code) and not _same_indicators(ed):
         n_common = len(ed.improvement.attrs.get("indicators_compared") or [])
@@ -885,7 +882,7 @@ def notes_text(ed: Edition, code: str) -> str:
         flagged = v["flag"].fillna("").str.contains("imputed:", regex=False)
         short = ed.indicators.set_index("indicator")["short_name"]
         mine = [str(short.get(i, i)) for i in v.loc[flagged & (v["la_code"] == code), "indicator"]]
-        year = _year(ed.final_year)
+        year = year_label(ed.final_year)
         if mine:
             text += (f" This LA has {len(mine)} imputed value{'s' if len(mine) != 1 else ''} in {year}: "
                      f"{html.escape(', '.join(mine), quote=False)}.")

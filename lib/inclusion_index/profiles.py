@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 
 from .errors import InclusionIndexError
+from .geography import year_label
 from .paths import NOTEBOOKS_DIR, REPORTS_DIR
 from .render import KERNEL, _with_alt_text, kernel_manager_class
 
@@ -199,7 +200,7 @@ def search_box_html(editions: dict[str, list[tuple[str, str]]]) -> str:
     """A section for reports/index.html: every LA's profile, filtered by name or code as you type."""
     rows = []
     for ed, las in editions.items():
-        label = f"{ed[:4]}/{ed[4:]}" if len(ed) == 6 and ed.isdigit() else ed
+        label = year_label(ed)
         for code, name in sorted(las, key=lambda x: x[1]):
             rows.append(f'<li data-key="{html.escape(search_key(name, code))}"><a href="{html.escape(ed)}/la/'
                         f'{html.escape(code)}.html">{html.escape(name)}</a> '

@@ -23,6 +23,7 @@ import nbformat
 
 from . import __version__
 from .errors import InclusionIndexError
+from .geography import year_label
 from .paths import NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR
 
 PARTS: list[tuple[str, str]] = [
@@ -184,11 +185,7 @@ def nav_html(edition: str, current: str | None = None) -> str:
             links.append(f'<a href="{part}.html">{label}</a>')
     links.append('<a href="findings.md">Findings (text)</a>')
     return (f'{_NAV_CSS}<nav class="ii-nav" aria-label="series">'
-            f"<span>Edition {html.escape(edition_label(edition))}:</span> " + " ".join(links) + "</nav>")
-
-
-def edition_label(year: str) -> str:
-    return f"{year[:4]}/{year[4:]}" if len(year) == 6 and year.isdigit() else year
+            f"<span>Edition {html.escape(year_label(edition))}:</span> " + " ".join(links) + "</nav>")
 
 
 def render_edition(
@@ -232,7 +229,7 @@ def render_edition(
             if errs:
                 raise RenderError(f"{part}, {errs[0]}")
             t1 = time.perf_counter()
-            to_html(nb_path, staging / f"{part}.html", f"{title} ({edition_label(edition)})",
+            to_html(nb_path, staging / f"{part}.html", f"{title} ({year_label(edition)})",
                     nav_html(edition, part))
             r.seconds_html = time.perf_counter() - t1
         except Exception as e:  # report every failure with its notebook and cell
@@ -294,7 +291,7 @@ def code_version() -> str:
 def describe_parameters(params: dict, run_settings: dict | None = None) -> str:
     """The run's parameters in words (escaped HTML), e.g. for reports/index.html."""
     esc = html.escape
-    out = [f"final index year {esc(edition_label(str(params.get('final_year', ''))))}",
+    out = [f"final index year {esc(year_label(str(params.get('final_year', ''))))}",
            f"{esc(str(params.get('n_years', '')))} index years",
            "data: " + (f"<code>{esc(str(params['data_dir']))}</code>" if params.get("data_dir")
                        else "the registered DfE files listed below, each checked against its checksum")]
@@ -332,7 +329,7 @@ def comparison_html(table, csv_name: str, changes: list[dict[str, str]] | None =
 
     esc = html.escape
     s = comparison_summary(table)
-    a, b = edition_label(str(table["edition_from"].iloc[0])), edition_label(str(table["edition_to"].iloc[0]))
+    a, b = year_label(str(table["edition_from"].iloc[0])), year_label(str(table["edition_to"].iloc[0]))
     ma, mb = method_names or (str(table["method_from"].iloc[0]), str(table["method_to"].iloc[0]))
     what = ""
     if changes:
@@ -370,7 +367,7 @@ def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[d
     listed += [(e, {}, err) for e, err in (kept or {}).items()
                if e not in {r.edition for r in renders} and (reports_dir / e / "01_introduction.html").exists()]
     for edition, parameters, failed in listed:
-        write_figure_index(reports_dir / edition / "figures", f"Figures, edition {edition_label(edition)}")
+        write_figure_index(reports_dir / edition / "figures", f"Figures, edition {year_label(edition)}")
         items = "".join(f'<li><a href="{esc(edition)}/{esc(p)}.html">{esc(t)}</a></li>' for p, t in PARTS)
         files = "".join(
             f'<li><a href="{esc(edition)}/{esc(f)}">{esc(label)}</a></li>'
@@ -381,7 +378,7 @@ def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[d
         about = (f"<p class='params'>Parameters: {describe_parameters(parameters, run_settings)}</p>" if not failed
                  else f"<p class='failed'><strong>Not updated in this run</strong> (the last good report is "
                       f"shown): {esc(failed)}</p>")
-        eds.append(f"<section><h2>{esc(titles.get(edition, edition_label(edition)))}</h2>"
+        eds.append(f"<section><h2>{esc(titles.get(edition, year_label(edition)))}</h2>"
                    f"{about}<ol>{items}</ol><ul>{files}</ul></section>")
     src_rows = "".join(
         f"<tr><td>{esc(s['publication'])}</td><td>{esc(s['release'])}</td><td>{esc(s['years'])}</td>"

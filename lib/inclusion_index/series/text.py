@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..geography import year_label
+
 NA = "n/a"
 
 
@@ -98,12 +100,6 @@ def ordinal(n: int) -> str:
     n = int(n)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def year_label(year: str) -> str:
-    """'201819' -> '2018/19'."""
-    y = str(year)
-    return f"{y[:4]}/{y[4:]}" if len(y) == 6 and y.isdigit() else y
 
 
 def years_label(years: Sequence[str]) -> str:
