@@ -1,0 +1,44 @@
+"""Backtests: a fresh build of both editions against the frozen ground truth (the NHS RAP pattern).
+
+Every output a reader or tool sees is compared: score tables, each cell's value and note,
+each part's numbers and sentences, and findings.md. A restructure must leave them all
+unchanged; an intended change regenerates ``ground_truth/`` (``python -m tests.backtests.outputs``)
+in its own commit that says why.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from .outputs import GROUND_TRUTH, outputs, read_frame, write
+
+
+@pytest.fixture(scope="module")
+def fresh(data_dir, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("backtest")
+    write(outputs(data_dir, tmp_path_factory.mktemp("cache")), folder)
+    return folder
+
+
+FRAMES = sorted(p.name for p in GROUND_TRUTH.glob("*.csv"))
+TEXTS = sorted(p.name for p in GROUND_TRUTH.glob("*.md"))
+
+
+def test_ground_truth_is_complete():
+    for e in ("201819", "202425"):
+        for stem in ("scores", "values", "part_numbers", "part_sentences"):
+            assert f"{stem}_{e}.csv" in FRAMES
+        assert f"findings_{e}.md" in TEXTS
+
+
+@pytest.mark.parametrize("name", FRAMES)
+def test_frame_unchanged(fresh, name):
+    expected, got = read_frame(GROUND_TRUTH / name), read_frame(fresh / name)
+    assert list(got.columns) == list(expected.columns), f"{name}: columns changed"
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, atol=1e-12, obj=name)
+
+
+@pytest.mark.parametrize("name", TEXTS)
+def test_text_unchanged(fresh, name):
+    assert (fresh / name).read_text(encoding="utf-8") == (GROUND_TRUTH / name).read_text(encoding="utf-8")
