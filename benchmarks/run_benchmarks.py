@@ -29,7 +29,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
-from inclusion_index.editions import build_edition, load_edition, rendered_editions  # noqa: E402
+from inclusion_index.build import build_edition, load_edition  # noqa: E402
+from inclusion_index.editions import rendered_editions  # noqa: E402
 from inclusion_index.harmonise import load_inputs  # noqa: E402
 from inclusion_index.profiles import naive_seconds_per_profile  # noqa: E402
 from inclusion_index.render import PARTS  # noqa: E402

@@ -51,13 +51,10 @@ def mirror_with(real: Path, dest: Path, replace: dict[str, bytes | None]) -> Pat
 
 @pytest.fixture(scope="module")
 def editions(data_dir, tmp_path_factory):
-    """Both rendered editions without the Monte Carlo enrichment, for tests that use only the
-    headline and area scores."""
-    from inclusion_index.editions import build_edition, score_table
+    """Both rendered editions built through the core steps only (no Monte Carlo, adjustment,
+    funnels or neighbours), for tests that use only the headline and area scores."""
+    from inclusion_index.build import CORE_STEPS, build_edition
     from inclusion_index.harmonise import load_inputs
 
     long = load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
-    eds = {y: build_edition(y, long=long, data_dir=data_dir) for y in ("201819", "202425")}
-    for ed in eds.values():
-        ed.cache["score_table"] = score_table(ed, extended=False)
-    return eds
+    return {y: build_edition(y, long=long, data_dir=data_dir, steps=CORE_STEPS) for y in ("201819", "202425")}

@@ -14,7 +14,7 @@ from inclusion_index.adjustment import (
     fit_adjustment,
     load_adjustment_settings,
 )
-from inclusion_index.editions import build_edition
+from inclusion_index.build import build_edition
 from inclusion_index.errors import ConfigError
 from inclusion_index.harmonise import load_inputs
 
@@ -93,7 +93,7 @@ def editions(long, data_dir):
 @pytest.mark.parametrize("year", ["201819", "202425"])
 def test_real_editions_adjusted_scores(editions, year):
     ed = editions[year]
-    res = adjust_scores(ed)
+    res = adjust_scores(ed, ed.score_table)
     s = res.scores
     assert len(s) == len(ed.geography)
     models = res.models.set_index("target")
@@ -120,7 +120,7 @@ def test_context_through_boundary_changes(editions):
     # IoD2019 predates the Cumbria split: both successors take the county's IDACI, flagged
     assert ctx.loc["942", "idaci"] == ctx.loc["943", "idaci"]
     assert "predecessor 909" in ctx.loc["942", "context_note"]
-    unmapped = adjust_scores(ed, settings=load_adjustment_settings(map_boundary_changes=False))
+    unmapped = adjust_scores(ed, ed.score_table, settings=load_adjustment_settings(map_boundary_changes=False))
     flagged = unmapped.scores.loc[["942", "943"]]
     assert flagged["overall_adjusted_score"].isna().all()
     assert flagged["adjustment_flag"].str.contains("not adjusted: no context").all()

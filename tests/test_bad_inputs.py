@@ -28,9 +28,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inclusion_index import editions, harmonise, render
+from inclusion_index import build, harmonise, render
+from inclusion_index.build import build_edition, load_edition
 from inclusion_index.cli import main
-from inclusion_index.editions import build_edition, load_edition, write_score_table
+from inclusion_index.editions import write_score_table
 from inclusion_index.errors import ChecksumError, SchemaError, UnknownLACodeError
 from inclusion_index.geography import load_la_reference
 from inclusion_index.harmonise import LoadReport, load_inputs
@@ -118,7 +119,7 @@ def cache_in_use(warm, monkeypatch) -> Path:
     so the CLI and reports never touch the project's own data/cache."""
     cache = warm[0]
     monkeypatch.setattr(harmonise, "CACHE_DIR", cache)
-    monkeypatch.setattr(editions, "CACHE_DIR", cache)
+    monkeypatch.setattr(build, "CACHE_DIR", cache)
     monkeypatch.setenv("INCLUSION_CACHE_DIR", str(cache))
     return cache
 
@@ -599,7 +600,7 @@ def script_edition(data_dir, warm, tmp_path_factory):
 
 def test_script_in_la_name_is_kept_as_data_in_the_score_table(script_edition, tmp_path):
     _, _, ed = script_edition
-    t = ed.score_table_cached()
+    t = ed.score_table
     assert t.loc[t["la_code"] == "302", "la_name"].tolist() == [SCRIPT]
     out = tmp_path / "scores.csv"
     write_score_table(ed, out)

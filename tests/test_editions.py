@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
+from inclusion_index.build import build_edition
 from inclusion_index.cli import main
-from inclusion_index.editions import build_edition, score_table
+from inclusion_index.editions import score_table
 from inclusion_index.harmonise import load_inputs
 from inclusion_index.indicators import AREAS
 

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from inclusion_index import la_summary as S
-from inclusion_index.editions import load_edition
-from inclusion_index.neighbours import statistical_neighbours
+from inclusion_index.build import load_edition
 from inclusion_index.series.text import ordinal
 
 # LAs the reader review named (missing England figures, a missing placement split, City of
@@ -32,10 +31,6 @@ def editions(ed, ed25):
     return {"201819": ed, "202425": ed25}
 
 
-def _neighbours(ed, data_dir):
-    return statistical_neighbours(ed.final_year, la_codes=list(ed.geography["la_code"]), data_dir=data_dir)
-
-
 def _visible(html_text: str) -> str:
     """What a reader sees of an HTML fragment: no styles, no tags, entities decoded."""
     t = re.sub(r"<style.*?</style>", " ", html_text, flags=re.S)
@@ -43,7 +38,7 @@ def _visible(html_text: str) -> str:
 
 
 def test_headline_states_score_rank_and_its_range(ed):
-    row = ed.score_table_cached().set_index("la_code").loc["886"]
+    row = ed.score_table.set_index("la_code").loc["886"]
     text = S.headline(ed, "886")
     assert text.startswith("# Kent")
     assert f"{row['overall_score']:.1f}" in text
@@ -102,7 +97,7 @@ def test_effect_column_follows_the_bands_whatever_the_overall_score(ed25):
 
 def test_pull_up_and_down_are_relative_to_the_las_own_average(ed25):
     t = S.indicator_table(ed25, "940").dropna(subset=["Score (0-100)"])
-    overall = ed25.score_table_cached().set_index("la_code").at["940", "overall_score"]
+    overall = ed25.score_table.set_index("la_code").at["940", "overall_score"]
     text = S.strengths_and_weaknesses(ed25, "940")
     assert f"({overall:.1f}) is the average of this LA's {len(t)} indicator scores" in text
     up, down = text.split("**Pulling down most**")
@@ -117,7 +112,7 @@ def test_change_sentence_states_its_basis_and_uncertainty(ed):
     # Bournemouth 2018/19: the like-for-like change uses fewer indicators than the trend table
     text = S.change_text(ed, "837")
     common = ed.improvement.attrs["indicators_compared"]
-    row = ed.score_table_cached().set_index("la_code").loc["837"]
+    row = ed.score_table.set_index("la_code").loc["837"]
     assert len(common) < len(ed.headline().available)
     assert f"on only the {len(common)} indicators available in both years" in text
     assert "2016/17 and 2018/19" in text
@@ -155,49 +150,45 @@ def test_change_sentence_on_the_same_indicators_says_it_matches_the_trend(ed25):
 
 
 def test_ranks_always_carry_their_range_or_are_left_out(ed, data_dir):
-    ns = _neighbours(ed, data_dir)
-    t = S.neighbour_table(ed, "207", ns)
+    t = S.neighbour_table(ed, "207")
     assert len(t) == 12  # the LA, ten neighbours, their mean
-    view = S.neighbour_view(ed, "207", ns).data
+    view = S.neighbour_view(ed, "207").data
     ranks = view["Overall rank (90% range)"]
     assert ranks.str.fullmatch(r"\d+ \(\d+–\d+\)|not ranked|–").all()
     assert ranks[view["Local authority"] == "City of London"].tolist() == ["not ranked"]
     assert ranks.iloc[-1] == S.MISSING  # the neighbours' mean has no rank
-    row = ed.score_table_cached().set_index("la_code").loc["207"]
+    row = ed.score_table.set_index("la_code").loc["207"]
     assert ranks.iloc[0] == f"{int(row['overall_rank'])} ({int(row['overall_rank_lo'])}–{int(row['overall_rank_hi'])})"
     assert not any("rank" in c.lower() for c in S.trend_table(ed, "207").columns)
     assert "Ranks are given only for 2018/19" in S.trend_text(ed, "207")
 
 
 def test_neighbour_text_names_the_dfe_model_in_words(ed, data_dir):
-    ns = _neighbours(ed, data_dir)
-    text = S.neighbour_text(ed, "302", ns)
+    text = S.neighbour_text(ed, "302")
     assert "of 11" in text
     assert "statistical neighbour model, April 2021 release" in text and "sn_2021" not in text
     assert "beside the raw score" in S.context_text(ed, "302")
 
 
 def test_context_sentence_names_the_fitted_models_covariates(ed25):
-    from inclusion_index.extended import adjustment_for
     from inclusion_index.series.adjusted import COVARIATE_WORDS
 
-    fit = adjustment_for(ed25, ed25.score_table_cached()).fits["overall"]
+    fit = ed25.adjustment.fits["overall"]
     assert fit.covariates == ["idaci", "ehcp_pct_pupils"]  # data/registry/adjustment.yml
     text = S.context_text(ed25, "812")
     assert text.startswith(f"Allowing for {' and '.join(COVARIATE_WORDS[c] for c in fit.covariates)}, ")
     assert "caseload" not in text
-    adj = ed25.score_table_cached().set_index("la_code").at["812", "overall_adjusted_score"]
+    adj = ed25.score_table.set_index("la_code").at["812", "overall_adjusted_score"]
     assert f"**{abs(adj):.1f} points {'above' if adj > 0 else 'below'}**" in text
 
 
 @pytest.mark.parametrize("edition", ["201819", "202425"])
 def test_no_raw_missing_values_anywhere_in_a_profile(editions, edition, data_dir):
     ed = editions[edition]
-    ns = _neighbours(ed, data_dir)
     for code in SAMPLE[edition]:
-        parts = [S.headline(ed, code), S.context_text(ed, code), S.neighbour_text(ed, code, ns),
+        parts = [S.headline(ed, code), S.context_text(ed, code), S.neighbour_text(ed, code),
                  S.strengths_and_weaknesses(ed, code), S.trend_text(ed, code), S.plot_national(ed, code).alt]
-        for view in (S.area_view(ed, code), S.neighbour_view(ed, code, ns), S.indicator_view(ed, code),
+        for view in (S.area_view(ed, code), S.neighbour_view(ed, code), S.indicator_view(ed, code),
                      S.trend_view(ed, code)):
             parts.append(_visible(view.to_html()))
         text = "\n".join(parts)
@@ -209,10 +200,9 @@ def test_missing_england_figure_and_placement_are_explained(ed25):
     view = S.indicator_view(ed25, "812")
     data = view.data.set_index("Indicator")
     # no published England exclusion figure: the pooled one, as in the series parts
-    from inclusion_index.uncertainty import funnel_data
 
     for name, code in (("Fixed-period exclusions", "excl_fixed_ehcp"), ("Permanent exclusions", "excl_perm_ehcp")):
-        f = funnel_data(ed25, code)
+        f = ed25.funnel(code)
         assert np.isnan(f.attrs["england_published"])
         dp = 1 if code == "excl_fixed_ehcp" else 2
         assert data.loc[name, "England"] == f"{f.attrs['target']:.{dp}f} (pooled from LA figures)"
@@ -239,10 +229,10 @@ def test_tables_escape_names_and_hide_the_index_name_row(ed):
 
 
 def test_national_chart_marks_the_la_and_its_rank_range(ed25):
-    row = ed25.score_table_cached().set_index("la_code").loc["940"]
+    row = ed25.score_table.set_index("la_code").loc["940"]
     chart = S.plot_national(ed25, "940")
     assert chart.data.startswith(b"\x89PNG")
-    n = int(ed25.score_table_cached()["overall_score"].notna().sum())
+    n = int(ed25.score_table["overall_score"].notna().sum())
     assert chart.alt == (f"Overall scores of all {n} ranked LAs in 2024/25, highest first, with North "
                          f"Northamptonshire highlighted: {row['overall_score']:.1f}, "
                          f"{ordinal(int(row['overall_rank']))} ({S._interval():.0%} range {ordinal(int(row['overall_rank_lo']))} "
@@ -255,7 +245,7 @@ def test_national_chart_marks_the_la_and_its_rank_range(ed25):
 
 def test_an_unscored_la_reads_in_words(ed):
     # no LA is unscored in the rendered editions, so make one: Barnet without scores
-    t = ed.score_table_cached().set_index("la_code").copy()
+    t = ed.score_table.set_index("la_code").copy()
     t.loc["302", ["scored", "overall_score", "overall_rank", "overall_rank_lo", "overall_rank_hi"]] = [
         False, np.nan, pd.NA, pd.NA, pd.NA]
     t.loc["302", "flags"] = "too few indicators (8 of 11); place_state_special: missing: not in source"
@@ -336,17 +326,15 @@ def test_notes_say_what_is_filled_in_and_name_this_las_imputed_values(ed, ed25):
 
 
 def test_neighbours_average_is_labelled_plainly_and_weights_explained_only_when_uneven(ed, ed25, data_dir):
-    ns25 = _neighbours(ed25, data_dir)
-    view = S.neighbour_view(ed25, "812", ns25)
+    view = S.neighbour_view(ed25, "812")
     assert view.data["Local authority"].iloc[-1] == "Neighbours' average" and not view.caption
-    assert "neighbours' average of" in S.neighbour_text(ed25, "812", ns25)
-    ns = _neighbours(ed, data_dir)
+    assert "neighbours' average of" in S.neighbour_text(ed25, "812")
     # Bedford: Northamptonshire stands in for both its successors, so it fills two slots
-    weights = ns.table[ns.table["la_code"] == "822"].groupby("neighbour_code")["weight"].sum()
+    weights = ed.neighbours.table[ed.neighbours.table["la_code"] == "822"].groupby("neighbour_code")["weight"].sum()
     assert weights["928"] == 2 and (weights.drop("928") == 1).all()
-    cap = S.neighbour_view(ed, "822", ns).caption
+    cap = S.neighbour_view(ed, "822").caption
     assert "1 for all but Northamptonshire 2" in cap
     # Bournemouth's neighbours come from the old councils' list: said without the file's jargon
-    bournemouth = S.neighbour_view(ed, "837", ns)
+    bournemouth = S.neighbour_view(ed, "837")
     assert "before the 2019 boundary change" in bournemouth.caption
     assert "Old SNs" not in bournemouth.to_html() and "the file" not in bournemouth.to_html()

@@ -111,9 +111,17 @@ def test_2019_geography_mapping(data_dir: Path) -> None:
     assert t.loc[(t["la_code"] == "837") & (t["neighbour_rank"] == 1), "neighbour_code"].item() == "882"
 
 
+def _ns(ed, data_dir: Path):
+    return statistical_neighbours(ed.final_year, la_codes=list(ed.geography["la_code"]), data_dir=data_dir)
+
+
+def _compare(ed, code: str, data_dir: Path):
+    return neighbour_comparison(ed.score_table, code, _ns(ed, data_dir), ed.ref.names())
+
+
 def test_comparison(editions, data_dir: Path) -> None:
     ed = editions["202425"]
-    c = neighbour_comparison(ed, "370", data_dir=data_dir)  # Barnsley
+    c = _compare(ed, "370", data_dir)  # Barnsley
     assert list(c["role"]) == ["la"] + ["neighbour"] * 10 + ["neighbour mean"]
     assert c["neighbour_rank"].iloc[1:11].tolist() == list(range(1, 11))
     assert c["la_code"].iloc[1] == "372"
@@ -126,11 +134,11 @@ def test_comparison(editions, data_dir: Path) -> None:
         pos = c.loc[0, f"{a}_group_position"]
         assert pos == 1 + (scores.iloc[1:] > scores.iloc[0]).sum()
     with pytest.raises(ValueError, match="999"):
-        neighbour_comparison(ed, "999", data_dir=data_dir)
+        _compare(ed, "999", data_dir)
 
 
 def test_comparison_shared_slots(editions, data_dir: Path) -> None:
-    c = neighbour_comparison(editions["201819"], "866", data_dir=data_dir)  # Swindon
+    c = _compare(editions["201819"], "866", data_dir)  # Swindon
     nb = c[c["role"] == "neighbour"]
     assert nb["weight"].sum() == pytest.approx(10)
     assert nb.loc[nb["la_code"] == "928", "weight"].item() == 2
@@ -141,12 +149,12 @@ def test_comparison_shared_slots(editions, data_dir: Path) -> None:
 @pytest.mark.parametrize("year", ["201819", "202425"])
 def test_summary(editions, data_dir: Path, year: str) -> None:
     ed = editions[year]
-    s = neighbour_summary(ed, data_dir=data_dir)
+    s = neighbour_summary(ed.score_table, _ns(ed, data_dir))
     assert len(s) == len(ed.geography) and s["la_code"].is_unique
     assert s["overall_neighbours_mean"].notna().all()
     assert np.allclose(s["overall_difference"], s["overall_score"] - s["overall_neighbours_mean"])
     row = s.set_index("la_code").loc["370"]
-    c = neighbour_comparison(ed, "370", data_dir=data_dir)
+    c = _compare(ed, "370", data_dir)
     assert row["overall_neighbours_mean"] == pytest.approx(c["overall_score"].iloc[-1])
     assert row["overall_group_position"] == c.loc[0, "overall_group_position"]
     if year == "201819":

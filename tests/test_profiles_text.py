@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inclusion_index.editions import load_edition
+from inclusion_index.build import load_edition
 from inclusion_index.profiles import render_profiles
 
 # the LAs the reader review named, per edition

@@ -13,7 +13,7 @@ import pytest
 
 from inclusion_index import plotting, series
 from inclusion_index import uncertainty as U
-from inclusion_index.editions import build_edition
+from inclusion_index.build import build_edition
 from inclusion_index.series.text import dp_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -129,7 +129,7 @@ def test_rank_text_helpers():
 
 
 def test_ranking_tables_show_the_monte_carlo_ranges(ed, parts):
-    st = ed.score_table_cached().set_index("la_code")
+    st = ed.score_table.set_index("la_code")
     scored = st[st["overall_rank"].notna()]
     c = parts["conclusions"]
     f = c.frames["ranking"].set_index("la_code")
@@ -165,7 +165,7 @@ def test_ranking_tables_show_the_monte_carlo_ranges(ed, parts):
 
 
 def test_text_never_gives_a_bare_rank(ed, parts):
-    st = ed.score_table_cached()
+    st = ed.score_table
     top = st.sort_values("overall_rank").iloc[0]
     rng = f"plausibly anywhere from {series.ordinal(top['overall_rank_lo'])} to " \
           f"{series.ordinal(top['overall_rank_hi'])}" if top["overall_rank_lo"] != top["overall_rank_hi"] else \
@@ -184,7 +184,7 @@ def test_text_never_gives_a_bare_rank(ed, parts):
 
 def test_how_certain_are_the_ranks(ed, parts):
     p = parts["introduction"]
-    st = ed.score_table_cached()
+    st = ed.score_table
     s = st[st["overall_rank"].notna()]
     width = (s["overall_rank_hi"] - s["overall_rank_lo"]).astype("float64")
     assert math.isclose(p.numbers["rank_interval_median_width"], width.median())
@@ -207,7 +207,7 @@ def test_funnel_sentences_count_what_funnel_data_flags(ed, parts, name):
     assert frames
     text = " ".join(p.sections["funnels"])
     for i, f in frames.items():
-        ref = U.funnel_data(ed, i)
+        ref = ed.funnel(i)
         assert len(f) == len(ref)
         outside = int((ref["flag_998"] != "within").sum())
         assert p.numbers[f"{i}_funnel_outside"] == outside
@@ -227,11 +227,10 @@ def test_assessment_says_why_it_has_no_funnel(parts):
 
 @pytest.mark.parametrize("area", ["exclusions", "assessment", "placement", "attainment"])
 def test_adjusted_score_beside_the_raw_one(ed, parts, area):
-    from inclusion_index.extended import adjustment_for
     from inclusion_index.series.adjusted import caveat_for
 
     p = parts[area]
-    res = adjustment_for(ed, ed.score_table_cached())
+    res = ed.adjustment
     fit = res.fits[area]
     m = p.tables["adjusted_model"]
     assert list(m.columns) == series.ADJUSTED_COLUMNS and len(m) == len(fit.covariates)
@@ -246,7 +245,7 @@ def test_adjusted_score_beside_the_raw_one(ed, parts, area):
     top = p.tables["adjusted_top"].iloc[0]
     raw = f"{AREA_NAME[area]} score"
     assert raw in p.tables["adjusted_top"].columns  # the raw score stays beside the adjusted one
-    st = ed.score_table_cached().set_index("la_name")
+    st = ed.score_table.set_index("la_name")
     assert math.isclose(top["Adjusted score"], st[f"{area}_adjusted_score"].max())
     assert math.isclose(top[raw], st.loc[top["Local authority"], f"{area}_score"])
 
@@ -257,7 +256,7 @@ AREA_NAME = {"exclusions": "Exclusions", "assessment": "Assessment", "placement"
 
 def test_improvement_marks_only_changes_beyond_uncertainty(ed, parts):
     p = parts["conclusions"]
-    st = ed.score_table_cached().set_index("la_code")
+    st = ed.score_table.set_index("la_code")
     sig = st["improvement_significant"].fillna(False).astype(bool)
     k = int(sig.sum())
     assert p.numbers["n_improved_significant"] == k
@@ -362,7 +361,7 @@ def test_findings_numbers_match_the_edition(ed):
     improved = [f for f in found if "most improved" in f["text"]]
     assert improved and math.isclose(improved[0]["number"], ed.improvement["change"].max())
     assert improved[0]["years"] == "2016/17 to 2018/19"
-    st = ed.score_table_cached()
+    st = ed.score_table
     # rank uncertainty: the median width of the 90% rank range
     s = st[st["overall_rank"].notna()]
     width = float((s["overall_rank_hi"] - s["overall_rank_lo"]).astype("float64").median())
@@ -375,8 +374,7 @@ def test_findings_numbers_match_the_edition(ed):
     assert sig and sig[0]["number"] == k and sig[0]["text"].startswith(f"{k} of the ")
     assert sig[0]["years"] == "2016/17 to 2018/19"
     # deprivation: the IDACI coefficient of the overall score's context model, with its CI
-    from inclusion_index.extended import adjustment_for
-    fit = adjustment_for(ed, st).fits["overall"]
+    fit = ed.adjustment.fits["overall"]
     c = fit.coefficients.set_index("term").loc["idaci"]
     dep = [f for f in found if "overall inclusion score" in f["text"] and "IDACI" in f["text"]]
     assert dep and "95% CI" in dep[0]["text"] and "indices of deprivation" in dep[0]["source"].lower()
@@ -417,7 +415,7 @@ def test_introduction_names_the_las_too_small_to_score(ed, parts):
 def test_rank_certainty_discloses_values_not_redrawn_and_the_missing_rule(ed, parts):
     p = parts["introduction"]
     text = " ".join(p.sections["certainty"])
-    nn = U.monte_carlo(ed).no_noise
+    nn = ed.monte_carlo.no_noise
     assert len(nn) and p.numbers["cells_not_redrawn"] == len(nn)
     assert f"could not be redrawn for {len(nn)} values" in text
     short = ed.indicators.set_index("indicator")["short_name"]
@@ -445,7 +443,7 @@ def test_counts_beyond_uncertainty_say_what_chance_alone_gives(ed, parts):
 
 def test_most_improved_explains_like_for_like_scores(ed, parts):
     p = parts["conclusions"]
-    st = ed.score_table_cached().set_index("la_code")
+    st = ed.score_table.set_index("la_code")
     n = int(st["change_indicators_compared"].dropna().iloc[0])
     text = " ".join(p.sections["improved"])
     assert f"both years are scored on only the {n} indicators published in both" in text
@@ -536,7 +534,7 @@ def test_termly_exclusion_rates_are_explained_and_england_is_pooled(ed25):
     text = " ".join(p.sections["summary"])
     assert "sum of three termly rates" in text and "not directly comparable" in text
     assert "no England figure" not in text
-    pooled = U.funnel_data(ed25, "excl_fixed_ehcp").attrs["target"]
+    pooled = ed25.funnel("excl_fixed_ehcp").attrs["target"]
     assert f"England {series.fmt(pooled)} per 100 pupils pooled from the LA figures" in text
     row = p.tables["summary"].iloc[0]
     assert math.isclose(row["England"], pooled) and row["England figure"] == "pooled from LA figures"
@@ -770,9 +768,8 @@ def test_adjusted_rank_width_verdict_follows_its_numbers(parts):
 
 
 def test_adjustment_caveat_and_caption_name_each_models_own_covariates(ed, parts):
-    from inclusion_index.extended import adjustment_for
 
-    fits = adjustment_for(ed, ed.score_table_cached()).fits
+    fits = ed.adjustment.fits
     assert fits["assessment"].covariates == ["idaci"]
     text = " ".join(parts["assessment"].sections["adjusted"])
     assert "LAs of similar child deprivation." in text and "a similar share of pupils" not in text
@@ -871,8 +868,7 @@ def test_chart_england_line_is_published_else_pooled_and_says_which(ed, ed25):
     line = series.england_line(ed, "excl_fixed_ehcp")
     assert line == {"england": pytest.approx(15.93), "england_label": "England"}
     pooled = series.england_line(ed25, "excl_fixed_ehcp")
-    from inclusion_index.uncertainty import funnel_data
-    assert pooled["england"] == pytest.approx(funnel_data(ed25, "excl_fixed_ehcp").attrs["target"])
+    assert pooled["england"] == pytest.approx(ed25.funnel("excl_fixed_ehcp").attrs["target"])
     assert pooled["england_label"] == "England (pooled from LAs)"
     from inclusion_index import plotting
     t = series.la_table(ed25)

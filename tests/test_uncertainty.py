@@ -9,7 +9,8 @@ import pytest
 from scipy import stats
 
 from inclusion_index import uncertainty as U
-from inclusion_index.editions import build_edition, data_dictionary, score_table
+from inclusion_index.build import STEPS, build_edition
+from inclusion_index.editions import data_dictionary, score_table
 from inclusion_index.errors import ConfigError
 from inclusion_index.extended import extended_columns
 
@@ -139,7 +140,7 @@ def test_settings_file_loads_and_validates(monkeypatch):
 
 
 def test_funnel_data_placement(ed, small):
-    f = U.funnel_data(ed, "place_state_special", settings=small)
+    f = U.funnel_table(ed, "place_state_special", settings=small)
     assert len(f) == 150 and f["la_code"].is_unique
     # England target pooled over the LAs, and close to DfE's own England figure
     assert f.attrs["target"] == pytest.approx(f["numerator"].sum() / f["denominator"].sum() * 100)
@@ -160,38 +161,38 @@ def test_funnel_data_placement(ed, small):
 
 
 def test_funnel_data_other_kinds(ed, small):
-    ex = U.funnel_data(ed, "excl_fixed_ehcp", "201718", settings=small)
+    ex = U.funnel_table(ed, "excl_fixed_ehcp", "201718", settings=small)
     assert ex.attrs["model"] == "poisson" and (ex["data_year"] == "201617").all()
-    p8 = U.funnel_data(ed, "att_ks4_p8_ehcp", settings=small)
+    p8 = U.funnel_table(ed, "att_ks4_p8_ehcp", settings=small)
     assert p8.attrs["model"] == "normal"
     assert p8["denominator_source"].str.startswith("cohort ks4raw_p8_ehcp").all()
     with pytest.raises(U.UncertaintyError, match="no funnel"):
-        U.funnel_data(ed, "assess_ehcp_share", settings=small)
+        U.funnel_table(ed, "assess_ehcp_share", settings=small)
 
 
 def test_funnel_plot_draws(ed, small):
     from inclusion_index.plotting import funnel_plot
 
-    f = U.funnel_data(ed, "place_indep_nmss", settings=small)
+    f = U.funnel_table(ed, "place_indep_nmss", settings=small)
     ax = funnel_plot(f, highlight=f["la_code"].iloc[0]).axes[0]
     # exact and overdispersed limits at two levels, upper and lower: 8 curves
     assert ax.get_xscale() == "log" and len(ax.lines) >= 8
 
 
 def test_monte_carlo_reproducible_and_seed_dependent(ed, small):
-    a = U.monte_carlo(ed, small, use_cache=False)
-    b = U.monte_carlo(ed, small, use_cache=False)
+    a = U.monte_carlo(ed, small)
+    b = U.monte_carlo(ed, small)
     np.testing.assert_array_equal(a.ranks, b.ranks)
     np.testing.assert_array_equal(a.change, b.change)
-    c = U.monte_carlo(ed, small.replace(seed=7), use_cache=False)
+    c = U.monte_carlo(ed, small.replace(seed=7))
     assert not np.array_equal(np.nan_to_num(a.ranks), np.nan_to_num(c.ranks))
     assert a.ranks.shape == (40, 150, len(U.TARGETS))
 
 
 def test_fast_engine_equals_score_year(ed, small):
     s = small.replace(n_draws=3)
-    fast = U.monte_carlo(ed, s, use_cache=False)
-    ref = U.monte_carlo(ed, s.replace(engine="score_year"), use_cache=False)
+    fast = U.monte_carlo(ed, s)
+    ref = U.monte_carlo(ed, s.replace(engine="score_year"))
     assert fast.engine == "fast" and ref.engine == "score_year"
     np.testing.assert_array_equal(fast.ranks, ref.ranks)
     np.testing.assert_allclose(fast.change, ref.change, atol=1e-9)
@@ -219,9 +220,9 @@ def test_monte_carlo_nominal_is_the_index_and_intervals_are_sane(ed, small):
 
 def test_switching_off_choices(ed, small):
     quick = small.replace(n_draws=5, verify_draws=0)
-    none = U.monte_carlo(ed, quick, enabled=(), use_cache=False)
+    none = U.monte_carlo(ed, quick, enabled=())
     assert (none.ranks == none.nominal_ranks[None]).sum() == np.isfinite(none.nominal_ranks).sum() * 5
-    only_w = U.monte_carlo(ed, quick, enabled=("weights",), use_cache=False)
+    only_w = U.monte_carlo(ed, quick, enabled=("weights",))
     assert set(only_w.choices["normalisation"]) == {"percentile"}
     assert only_w.choices.filter(like="w_").ne(1.0).any().any()
 
@@ -242,17 +243,18 @@ def test_imputation_choice_reimputes_only_the_suppressed_small_counts(ed, small)
     mask[rows, cols] = False
     np.testing.assert_array_equal(np.nan_to_num(two[mask], nan=-1), np.nan_to_num(base[mask], nan=-1))
     # adding the choice left the other choices' random draws as they were (it is drawn last)
-    a = U.monte_carlo(ed, small.replace(n_draws=8, verify_draws=0), use_cache=False,
+    a = U.monte_carlo(ed, small.replace(n_draws=8, verify_draws=0),
                       enabled=("weights", "normalisation", "years", "missing", "sampling"))
-    b = U.monte_carlo(ed, small.replace(n_draws=8, verify_draws=0), use_cache=False)
+    b = U.monte_carlo(ed, small.replace(n_draws=8, verify_draws=0))
     cols_ab = [c for c in a.choices.columns if c != "imputed_count"]
     pd.testing.assert_frame_equal(a.choices[cols_ab], b.choices[cols_ab])
     assert set(b.choices["imputed_count"]) <= {1.0, 1.5, 2.0, "missing"}
 
 
 def test_sensitivity_table(ed, small):
-    t = U.sensitivity_table(ed, small)
+    t = U.sensitivity_table(ed, small, mc=U.monte_carlo(ed, small))
     assert list(t["choice"]) == [*U.CHOICES, "all"]
+    assert list(U.sensitivity_table(ed, small)["choice"]) == list(U.CHOICES)  # no Monte Carlo, no "all" row
     assert (t["mean_abs_shift"] >= 0).all() and (t["max_abs_shift"] >= t["mean_abs_shift"]).all()
     by = t.attrs["by_option"]
     nominal = by[(by["choice"] == "normalisation") & (by["option"] == "percentile")]
@@ -277,9 +279,7 @@ def test_cohort_and_geography_helpers():
     assert n["201"] == 10 and "nearest to 202324" in src["201"]
 
 
-def test_score_table_gains_the_extended_columns(ed, small, monkeypatch):
-    monkeypatch.setenv("INCLUSION_UNCERTAINTY_DRAWS", "40")
-    monkeypatch.setenv("INCLUSION_UNCERTAINTY_JOBS", "1")
+def test_score_table_gains_the_extended_columns(ed):
     base = score_table(ed, extended=False)
     t = score_table(ed)
     assert list(t.columns[: base.shape[1]]) == list(base.columns)
@@ -287,25 +287,21 @@ def test_score_table_gains_the_extended_columns(ed, small, monkeypatch):
     pd.testing.assert_frame_equal(t[base.columns], base)
     assert str(t["overall_rank_lo"].dtype) == "Int64" and str(t["improvement_significant"].dtype) == "boolean"
     assert t.loc[t["overall_rank"].isna(), "overall_rank_lo"].isna().all()
-    # the Monte Carlo is cached on the edition: a second table reuses it
-    keys = [k for k in ed.cache if isinstance(k, tuple) and k[0] == "monte_carlo"]
-    first = ed.cache[keys[0]]
-    score_table(ed)
-    assert ed.cache[keys[0]] is first
+    # the table is the build's own: the score_table step wrote it from the same results
+    pd.testing.assert_frame_equal(t, ed.score_table)
+    assert [r.step for r in ed.log] == [s.name for s in STEPS] and all(r.seconds >= 0 for r in ed.log)
     d = data_dictionary(t, ed).set_index("column")["description"]
     assert all(d[c] for c in extended_columns())
     assert "90%" in d["overall_rank_lo"] and "5%" in d["overall_rank_lo"]
 
 
-def test_funnel_data_is_computed_once_per_edition_and_handed_out_as_copies(ed, small, monkeypatch):
-    calls = []
-    real = U._funnel_table
-    monkeypatch.setattr(U, "_funnel_table", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    ed.cache = {k: v for k, v in ed.cache.items() if not (isinstance(k, tuple) and k[0] == "funnel")}
-    a = U.funnel_data(ed, "place_state_special", settings=small)
+def test_funnels_are_a_build_step_handed_out_as_copies(ed):
+    """Every indicator's funnel of every index year is built once, by the funnels step; readers
+    get copies, and an indicator without counts keeps the reason instead of a table."""
+    assert set(ed.funnels) == {(i, y) for i in ed.indicators["indicator"] for y in ed.years}
+    a = ed.funnel("place_state_special")
     a.loc[:, "value"] = -1.0  # a caller changing its copy changes nobody else's
-    b = U.funnel_data(ed, "place_state_special", settings=small)
-    assert calls == ["place_state_special"]
+    b = ed.funnel("place_state_special")
     assert (b["value"] >= 0).all() and b.attrs["target"] == a.attrs["target"]
-    U.funnel_data(ed, "place_state_special", settings=small.replace(funnel_levels=(0.95,)))
-    assert len(calls) == 2  # other settings, another table
+    with pytest.raises(U.UncertaintyError):
+        ed.funnel("assess_ehcp_share")

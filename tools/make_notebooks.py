@@ -37,7 +37,7 @@ def setup(part_fn: str, modules: str = "hexmap, plotting, series") -> str:
 from IPython.display import Markdown, display
 
 from inclusion_index import {modules}
-from inclusion_index.editions import load_edition
+from inclusion_index.build import load_edition
 
 ed = load_edition(str(final_year), years=int(n_years), data_dir=data_dir or None)
 figures = Path(output_dir) / "figures"

@@ -26,8 +26,10 @@ from statsmodels.stats.outliers_influence import OLSInfluence
 
 from .config_files import read_yaml
 from .errors import ConfigError, InclusionIndexError
+from .index_inputs import IndexInputs
 from .paths import REGISTRY_DIR
 from .scoring import AREAS, rank_desc
+from .uncertainty import measure_on_geography
 
 SETTINGS_FILE = REGISTRY_DIR / "adjustment.yml"
 TARGETS: tuple[str, ...] = ("overall", *AREAS)
@@ -184,13 +186,11 @@ def fit_adjustment(
 # --------------------------------------------------------------------------- editions
 
 
-def context_table(edition: Any, settings: AdjustmentSettings | None = None) -> pd.DataFrame:
+def context_table(edition: IndexInputs, settings: AdjustmentSettings | None = None) -> pd.DataFrame:
     """Per LA of the edition (index la_code): ``idaci`` (method's deprivation measure and year),
     ``ehcp_pct_pupils`` (% of pupils with an EHC plan, final index year), ``ehcp_total`` (EHC
     plans, final index year), ``log_ehcp_total``, ``context_note`` (value moved across a
     boundary change, or missing)."""
-    from .uncertainty import measure_on_geography
-
     settings = settings or load_adjustment_settings()
     codes = [str(c) for c in edition.geography["la_code"]]
     long = edition.long
@@ -257,19 +257,15 @@ class AdjustmentResult:
     fits: dict[str, FittedAdjustment] = field(default_factory=dict, repr=False)
 
 
-def adjust_scores(edition: Any, table: pd.DataFrame | None = None,
+def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
                   settings: AdjustmentSettings | None = None) -> AdjustmentResult:
     """Context-adjusted overall and area scores of an edition's headline table.
 
-    ``table`` is the score table (``la_code``, ``<target>_score``); default: the headline
-    year's scores. LAs without a score keep NaN; LAs with a score but no context keep NaN and
+    ``table`` is the score table (``la_code``, ``<target>_score``). LAs without a score keep NaN; LAs with a score but no context keep NaN and
     a flag. Targets with too few LAs (e.g. an area nobody has) get no model, noted.
     """
     settings = settings or load_adjustment_settings()
-    if table is None:
-        scores = edition.headline().scores
-    else:
-        scores = table.set_index("la_code") if "la_code" in table.columns else table
+    scores = table.set_index("la_code") if "la_code" in table.columns else table
     ctx = context_table(edition, settings)
     names = edition.geography.set_index("la_code")["la_name"]
     covs = settings.covariates

@@ -75,7 +75,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from .editions import build_edition, edition_defaults, write_score_table
+    from .build import build_edition
+    from .editions import edition_defaults, write_score_table
     dest = resolve_data_dir(args.data_dir)
     t0 = time.perf_counter()
     ed = build_edition(args.edition, years=args.years, method=args.method, data_dir=dest)
@@ -91,8 +92,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from .build import load_edition
     from .comparison import comparison_summary, definition_changes, write_comparison
-    from .editions import load_edition
     dest = resolve_data_dir(args.data_dir)
     a, b = load_edition(args.from_edition, data_dir=dest), load_edition(args.to_edition, data_dir=dest)
     out = Path(args.out or f"reports/compare_{args.from_edition}_{args.to_edition}.csv")
@@ -108,7 +109,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .editions import edition_defaults, load_edition, rendered_editions, write_score_table
+    from .build import load_edition
+    from .editions import edition_defaults, rendered_editions, write_score_table
     from .paths import REPORTS_DIR
     from .render import RenderError, render_edition, write_index
     from .sources import load_registry
@@ -146,7 +148,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"error: {err}", file=sys.stderr)
     profiled: dict[str, list[tuple[str, str]]] = {}
     if not args.no_profiles:
-        from .editions import load_edition
+        from .build import load_edition
         from .profiles import ProfileError, render_profiles
         for r in renders:
             ed = load_edition(r.edition, years=args.years, data_dir=dest)

@@ -16,24 +16,24 @@ figures is in the table, flagged, but not counted.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .editions import Edition
 from .geography import boundary_edges, boundary_reference, map_to_geography, related_in
 from .indicators import AREAS
 
 TARGETS: tuple[str, ...] = ("overall", *AREAS)
 
 
-def compare_editions(earlier: Any, later: Any) -> pd.DataFrame:
+def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
     """One row per LA of ``later``: ``<target>_score_from``/``_to``, ``<target>_score_change``,
     ``overall_rank_from``/``_to`` (with their 90% ranges), ``overall_rank_change`` (positive =
     moved up), ``ranges_overlap`` and ``note`` (boundary mapping); plus the editions' years
     and methods."""
-    a = earlier.score_table_cached().set_index("la_code")
-    b = later.score_table_cached().set_index("la_code")
+    a = earlier.score_table.set_index("la_code")
+    b = later.score_table.set_index("la_code")
     codes = [str(c) for c in later.geography["la_code"]]
     ref = later.ref if later.ref is not None else boundary_reference()
     out = pd.DataFrame(index=pd.Index(codes, name="la_code"))
@@ -116,7 +116,7 @@ def comparison_dictionary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_comparison(earlier: Any, later: Any, out: Path) -> pd.DataFrame:
+def write_comparison(earlier: Edition, later: Edition, out: Path) -> pd.DataFrame:
     """The comparison as CSV at ``out`` with its data dictionary beside it; returns the table."""
     from .csv_export import write_csv
 
@@ -139,10 +139,10 @@ def _first_clause(text: str) -> str:
     return text.strip()
 
 
-def definition_changes(earlier: Any, later: Any) -> list[dict[str, str]]:
+def definition_changes(earlier: Edition, later: Edition) -> list[dict[str, str]]:
     """Indicators whose source measure differs between the two editions' final index years
     (e.g. NEET of all young people against NEET-or-not-known of those with an EHC plan)."""
-    def measures(ed: Any) -> dict[str, str]:
+    def measures(ed: Edition) -> dict[str, str]:
         v = ed.values[ed.values["index_year"] == ed.final_year]
         return v.groupby("indicator")["measure"].first().to_dict()
 

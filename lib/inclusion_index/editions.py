@@ -1,16 +1,12 @@
 """Editions: a final index year plus a run of index years, scored with one method.
 
-``build_edition("201819")`` is the whole index for an edition as data; ``score_table`` is
-the tidy per-LA table the CLI writes and the notebooks show.
+:class:`Edition` is the finished, typed build product (build.build_edition fills it step by
+step); ``score_table`` is the tidy per-LA table the CLI writes and the notebooks show.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import os
-import pickle
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,13 +14,16 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from .adjustment import AdjustmentResult
 from .csv_export import write_csv
-from .geography import LAReference, check_year_key, load_la_reference, shift_year, year_label
-from .harmonise import load_inputs
-from .indicators import AREAS, Method, add_derived_measures, indicator_table, indicator_values, load_method
-from .paths import CACHE_DIR, REGISTRY_DIR
-from .paths import data_dir as default_data_dir
-from .scoring import ScoredYear, ScoringSettings, most_improved, regional_summary, score_year
+from .extended import describe_column, enrich_score_table
+from .geography import year_label
+from .index_inputs import IndexInputs
+from .indicators import AREAS, Method, indicator_table
+from .neighbours import NeighbourSet
+from .paths import REGISTRY_DIR
+from .scoring import ScoredYear, ScoringSettings, rank_desc, regional_summary
+from .uncertainty import MonteCarloResult, UncertaintyError
 
 
 @lru_cache(maxsize=1)
@@ -54,42 +53,51 @@ def settings_from(method: Method) -> ScoringSettings:
     return ScoringSettings(**{k: v for k, v in method.scoring.items() if k in allowed})
 
 
-@dataclass
-class Edition:
-    final_year: str
-    years: list[str]
-    method: Method
-    settings: ScoringSettings
-    geography: pd.DataFrame
-    indicators: pd.DataFrame
-    values: pd.DataFrame
-    england: pd.DataFrame
-    scored: dict[str, ScoredYear]
-    improvement: pd.DataFrame
-    long: pd.DataFrame
-    cache: dict = field(default_factory=dict, repr=False)
-    # where the edition's data came from, so later steps (neighbours, profiles) read the same files
-    data_dir: Path | None = field(default=None, repr=False)
-    ref: LAReference | None = field(default=None, repr=False)
+@dataclass(frozen=True)
+class StepRecord:
+    """One build step's log line (COINr's ``.$Log``): what ran, on which settings, how long, how big."""
 
-    def score_table_cached(self) -> pd.DataFrame:
-        """score_table, computed once per Edition object."""
-        if "score_table" not in self.cache:
-            self.cache["score_table"] = score_table(self)
-        return self.cache["score_table"]
+    step: str
+    settings_digest: str
+    seconds: float
+    rows: int
 
-    @property
-    def first_year(self) -> str:
-        return self.years[0]
+
+@dataclass(frozen=True, eq=False)
+class Edition(IndexInputs):
+    """A finished edition: its inputs plus one typed field per build step (build.STEPS), and
+    the log of the steps that filled them. Readers (parts, profiles, writers) only read it."""
+
+    scored: dict[str, ScoredYear] = field(default_factory=dict)
+    improvement: pd.DataFrame = field(default_factory=pd.DataFrame)
+    monte_carlo: MonteCarloResult | None = None
+    sensitivity: pd.DataFrame | None = None
+    adjustment: AdjustmentResult | None = None
+    # (indicator, index year) -> funnel table, or the reason there is none (no counts or cohort)
+    funnels: dict[tuple[str, str], pd.DataFrame | str] = field(default_factory=dict, repr=False)
+    score_table: pd.DataFrame | None = None
+    # per (indicator, LA) of the headline year: pupils behind the value and its exact 95% interval
+    profile_intervals: pd.DataFrame | None = None
+    # England pooled from the LA figures per indicator (the funnels' centre line, headline year)
+    pooled_england: dict[str, float] = field(default_factory=dict)
+    neighbours: NeighbourSet | None = None
+    # per LA: itself, its statistical neighbours and their mean, with scores and ranks
+    neighbour_comparisons: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    log: tuple[StepRecord, ...] = ()
 
     def headline(self) -> ScoredYear:
         return self.scored[self.final_year]
 
-    def regions(self) -> pd.Series:
-        return self.geography.set_index("la_code")["region"]
-
     def regional(self, year: str | None = None) -> pd.DataFrame:
         return regional_summary(self.scored[year or self.final_year].scores, self.regions())
+
+    def funnel(self, indicator: str, index_year: str | None = None) -> pd.DataFrame:
+        """The funnel table of one indicator and index year (a copy, with ``attrs``); raises
+        UncertaintyError where the indicator has no counts or cohort to build one from."""
+        f = self.funnels[(indicator, str(index_year or self.final_year))]
+        if isinstance(f, str):
+            raise UncertaintyError(f)
+        return f.copy()
 
     def substitutions(self) -> pd.DataFrame:
         """Edition-wide gaps and substitutions: which measure and data year fed each cell."""
@@ -102,9 +110,6 @@ class Edition:
         out["edition_note"] = common
         return out.reset_index()
 
-    def score_table(self) -> pd.DataFrame:
-        return score_table(self)
-
 
 def _common_flag(flags: pd.Series) -> str:
     firsts = {f.split(";")[0] for f in flags}
@@ -115,125 +120,17 @@ def _common_flag(flags: pd.Series) -> str:
     return ""
 
 
-def build_edition(
-    final_year: str,
-    *,
-    years: int | None = None,
-    method: str | Method | None = None,
-    data_dir: Path | None = None,
-    long: pd.DataFrame | None = None,
-    ref: LAReference | None = None,
-) -> Edition:
-    """Score every index year of an edition and compare its first and last year."""
-    check_year_key(final_year)
-    defaults = edition_defaults(final_year)
-    n_years = int(years or defaults["years"])
-    if n_years < 1:
-        raise ValueError("an edition needs at least one index year")
-    m = method if isinstance(method, Method) else load_method(method or defaults["method"])
-    data_dir = Path(data_dir) if data_dir else default_data_dir()
-    if long is None:
-        long = load_inputs(data_dir)
-    if "assess_ehcp_share_send" not in set(long["measure"].unique()):
-        long = add_derived_measures(long)
-    ref = ref or load_la_reference(data_dir)
-    target = ref.geography_for_year(final_year)[["la_code", "la_name", "ons_code", "region_group"]]
-    target = target.rename(columns={"region_group": "region"}).reset_index(drop=True)
-    index_years = [shift_year(final_year, -k) for k in range(n_years - 1, -1, -1)]
-    settings = settings_from(m)
-    ind = indicator_table(m)
-    values, england, scored = [], [], {}
-    for y in index_years:
-        v, e = indicator_values(long, m, y, target, ref)
-        values.append(v)
-        england.append(e)
-        scored[y] = score_year(v[["la_code", "indicator", "value"]], ind, settings,
-                               la_codes=list(target["la_code"]))
-    all_values = pd.concat(values, ignore_index=True)
-    improvement = pd.DataFrame()
-    if len(index_years) > 1:
-        early = all_values[all_values["index_year"] == index_years[0]]
-        late = all_values[all_values["index_year"] == index_years[-1]]
-        improvement = most_improved(early[["la_code", "indicator", "value"]],
-                                    late[["la_code", "indicator", "value"]], ind, settings,
-                                    la_codes=list(target["la_code"]))
-    return Edition(final_year=final_year, years=index_years, method=m, settings=settings,
-                   geography=target, indicators=ind, values=all_values,
-                   england=pd.concat(england, ignore_index=True), scored=scored,
-                   improvement=improvement, long=long, data_dir=data_dir, ref=ref)
-
-
-def _fingerprint(data_dir: Path) -> str:
-    """Changes whenever the code, the registry or any registered raw file changes."""
-    from .harmonise import _file_digest
-    from .sources import load_registry
-
-    h = hashlib.sha256()
-    pkg = Path(__file__).parent
-    for p in sorted([*pkg.rglob("*.py"), *REGISTRY_DIR.rglob("*")]):
-        if p.is_file():
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-    for s in load_registry().sources:
-        p = data_dir / s.path
-        h.update(_file_digest(p).encode() if p.exists() else b"missing")
-    return h.hexdigest()[:20]
-
-
-def load_edition(
-    final_year: str,
-    *,
-    years: int | None = None,
-    method: str | None = None,
-    data_dir: Path | str | None = None,
-    use_cache: bool = True,
-    cache_dir: Path | None = None,
-) -> Edition:
-    """build_edition, cached on disk (keyed by code, registry and raw-file checksums), so the
-    six notebooks and ~150 profiles build each edition once."""
-    data_dir = Path(data_dir) if data_dir else default_data_dir()
-    # resolve defaults first, so load_edition("201819") and load_edition("201819", years=3)
-    # share one cache entry
-    defaults = edition_defaults(final_year)
-    years = int(years or defaults["years"])
-    method = method or defaults["method"]
-    if not use_cache:
-        return build_edition(final_year, years=years, method=method, data_dir=data_dir)
-    from .uncertainty import load_uncertainty_settings
-
-    # the pickle holds the Monte Carlo score table: INCLUSION_UNCERTAINTY_DRAWS (tests use 50)
-    # must not hand a 50-draw table to a 500-draw report, or the reverse
-    draws = load_uncertainty_settings().n_draws
-    key = hashlib.sha256(
-        f"{final_year}|{years}|{method}|draws={draws}|{_fingerprint(data_dir)}".encode()).hexdigest()[:20]
-    path = (cache_dir or CACHE_DIR) / "editions" / f"{final_year}-{key}.pkl"
-    if path.exists():
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    ed = build_edition(final_year, years=years, method=method, data_dir=data_dir)
-    ed.score_table_cached()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(ed, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return ed
-
-
 def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
     """One row per LA: identity, headline scores and ranks, indicators, history, flags; then
     (``extended``) context-adjusted scores, Monte Carlo rank intervals and improvement
-    significance from extended.enrich_score_table (cached on the Edition)."""
+    significance from extended.enrich_score_table, out of the edition's Monte Carlo and
+    adjustment steps."""
     head = ed.headline().scores
     geo = ed.geography.set_index("la_code")
     t = geo.join(head, how="left")
     if ed.method.headline == "mean" and len(ed.years) > 1:
         t["overall_score"] = pd.concat([ed.scored[y].scores["overall_score"] for y in ed.years], axis=1).mean(
             axis=1, skipna=False)
-        from .scoring import rank_desc
         t["overall_rank"] = rank_desc(t["overall_score"], ed.settings.tie_method)
     t.insert(0, "edition", ed.final_year)
     t.insert(1, "index_year", ed.final_year)
@@ -272,8 +169,7 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
     for c in [c for c in out.columns if c.endswith("_rank") or c.startswith("overall_rank")]:
         out[c] = out[c].astype("Int64")
     if extended:
-        from .extended import enrich_score_table
-        out = enrich_score_table(out, ed)
+        out = enrich_score_table(out, ed.monte_carlo, ed.adjustment)
     return out
 
 
@@ -350,7 +246,6 @@ def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
 
 
 def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
-    from .extended import describe_column
     extra = describe_column(c)
     if extra:
         return extra
@@ -381,7 +276,7 @@ def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
 
 def write_score_table(ed: Edition, out: Path) -> list[Path]:
     """CSV at `out`, Parquet beside it, and the data dictionary as <stem>.dictionary.csv."""
-    table = ed.score_table_cached()
+    table = ed.score_table
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_csv(table, out)
@@ -392,4 +287,4 @@ def write_score_table(ed: Edition, out: Path) -> list[Path]:
     return [out, pq, dic]
 
 
-__all__ = ["Edition", "build_edition", "data_dictionary", "load_edition", "score_table", "write_score_table"]
+__all__ = ["Edition", "StepRecord", "data_dictionary", "score_table", "write_score_table"]

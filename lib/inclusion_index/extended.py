@@ -1,28 +1,19 @@
 """Columns beyond the original index, added to the score table: context-adjusted scores
 (adjustment.py) and Monte Carlo rank intervals and improvement beyond uncertainty
-(uncertainty.py). Both results are cached on the Edition, so notebooks reuse them.
+(uncertainty.py), from the results the edition's build steps hold.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .adjustment import AdjustmentResult, AdjustmentSettings, adjust_scores, load_adjustment_settings
+from .adjustment import AdjustmentResult
 from .scoring import AREAS
-from .uncertainty import MonteCarloResult, UncertaintySettings, load_uncertainty_settings, monte_carlo
+from .uncertainty import MonteCarloResult, load_uncertainty_settings
 
 TARGETS: tuple[str, ...] = ("overall", *AREAS)
-
-
-@dataclass(frozen=True)
-class ExtendedSettings:
-    uncertainty: UncertaintySettings = field(default_factory=load_uncertainty_settings)
-    adjustment: AdjustmentSettings = field(default_factory=load_adjustment_settings)
 
 
 def extended_columns() -> list[str]:
@@ -35,20 +26,6 @@ def extended_columns() -> list[str]:
         cols += [f"{t}_rank_median", f"{t}_rank_lo", f"{t}_rank_hi"]
     cols += ["overall_change_lo", "overall_change_hi", "improvement_significant"]
     return cols
-
-
-def adjustment_for(edition: Any, table: pd.DataFrame | None = None,
-                   settings: AdjustmentSettings | None = None) -> AdjustmentResult:
-    """adjust_scores, cached on ``edition.cache`` per settings."""
-    settings = settings or load_adjustment_settings()
-    cache = getattr(edition, "cache", None)
-    key = ("adjustment", settings, table is None)
-    if isinstance(cache, dict) and key in cache:
-        return cache[key]
-    res = adjust_scores(edition, table, settings)
-    if isinstance(cache, dict):
-        cache[key] = res
-    return res
 
 
 def adjusted_rank_intervals(mc: MonteCarloResult, adj: AdjustmentResult) -> pd.DataFrame:
@@ -119,27 +96,26 @@ def _add_interval(out: pd.DataFrame, rank_col: str, source: pd.DataFrame | None,
         out[c] = vals
 
 
-def enrich_score_table(table: pd.DataFrame, edition: Any, settings: ExtendedSettings | None = None) -> pd.DataFrame:
+def enrich_score_table(table: pd.DataFrame, mc: MonteCarloResult | None, adjustment: AdjustmentResult | None
+                       ) -> pd.DataFrame:
     """Add adjusted scores and ranks, Monte Carlo rank intervals and improvement significance.
 
     Existing columns and their order are kept; the new ones (:func:`extended_columns`) follow.
     Rank intervals are shown only where the LA has the nominal rank (an LA the index leaves
     unscored gets none, even if some draws score it). With the Monte Carlo switched off in
-    uncertainty.yml the columns are present and blank.
+    uncertainty.yml (``mc`` None) the columns are present and blank.
     """
-    settings = settings or ExtendedSettings()
     out = table.copy()
     la = out["la_code"].astype(str)
-    adj = adjustment_for(edition, table, settings.adjustment).scores.reindex(la)
+    adj = adjustment.scores.reindex(la) if adjustment is not None else pd.DataFrame(index=la)
     for t in TARGETS:
         out[f"{t}_adjusted_score"] = adj[f"{t}_adjusted_score"].to_numpy() if f"{t}_adjusted_score" in adj \
             else np.nan
         rank = adj[f"{t}_adjusted_rank"] if f"{t}_adjusted_rank" in adj else pd.Series(pd.NA, index=adj.index)
         out[f"{t}_adjusted_rank"] = pd.array(rank.to_numpy(), dtype="Int64")
-    mc: MonteCarloResult | None = monte_carlo(edition, settings.uncertainty) if settings.uncertainty.enabled else None
-    adj_iv = adjusted_rank_intervals(mc, adjustment_for(edition, table, settings.adjustment)).reindex(la) \
-        if mc is not None else None
-    out["adjustment_flag"] = adj["adjustment_flag"].fillna("").to_numpy()
+    adj_iv = adjusted_rank_intervals(mc, adjustment).reindex(la) if mc is not None and adjustment is not None \
+        else None
+    out["adjustment_flag"] = adj["adjustment_flag"].fillna("").to_numpy() if "adjustment_flag" in adj else ""
     summ = mc.summary().reindex(la) if mc is not None else None
     for t in TARGETS:
         _add_interval(out, f"{t}_rank", summ, ("median", "lo", "hi"))
@@ -193,4 +169,4 @@ def describe_column(c: str) -> str | None:
     return fixed.get(c)
 
 
-__all__ = ["ExtendedSettings", "adjusted_rank_intervals", "adjustment_for", "describe_column", "enrich_score_table", "extended_columns"]
+__all__ = ["adjusted_rank_intervals", "describe_column", "enrich_score_table", "extended_columns"]

@@ -812,7 +812,7 @@ def plot_edition_hexmaps(
     cmap: str = "viridis",
 ) -> dict[str, Figure]:
     """Hex maps of the overall score and of each area score that has at least one value."""
-    t = edition.score_table_cached().set_index("la_code")
+    t = edition.score_table.set_index("la_code")
     layout = edition_layout(edition, data_dir=data_dir)
     figs = {}
     for key in ["overall", *AREAS]:

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import matplotlib.image
 import numpy as np
@@ -38,9 +37,6 @@ from .plotting import COLORS
 from .series.adjusted import adjusted_for_words
 from .series.text import dp_for, label_years, ordinal
 from .uncertainty import load_uncertainty_settings
-
-if TYPE_CHECKING:
-    from .neighbours import NeighbourSet
 
 MISSING = "–"
 NOT_RANKED = "not ranked"
@@ -100,20 +96,12 @@ def _interval() -> float:
     return load_uncertainty_settings().interval
 
 
-def _cached(ed: Edition, key: tuple, build):
-    """Per-Edition memo: a profile asks for the same scores and neighbours several times."""
-    k = ("la_summary", *key)
-    if k not in ed.cache:
-        ed.cache[k] = build()
-    return ed.cache[k]
-
-
 def _scores(ed: Edition) -> pd.DataFrame:
-    return _cached(ed, ("scores",), lambda: ed.score_table_cached().set_index("la_code"))
+    return ed.score_table.set_index("la_code")
 
 
 def _n_ranked(ed: Edition) -> int:
-    return _cached(ed, ("n",), lambda: int(ed.headline().scores["scored"].sum()))
+    return int(ed.headline().scores["scored"].sum())
 
 
 def _row(ed: Edition, code: str) -> pd.Series:
@@ -457,39 +445,8 @@ def area_view(ed: Edition, code: str) -> Styler:
 
 def _value_decimals(ed: Edition) -> dict[str, int]:
     """Decimals per indicator from all LAs' values (whole numbers stay whole, rates below 1 get 2)."""
-    def build() -> dict[str, int]:
-        v = ed.values[ed.values["index_year"] == ed.final_year]
-        return {str(k): dp_for(g["value"]) for k, g in v.groupby("indicator", sort=False)}
-    return _cached(ed, ("dp",), build)
-
-
-def _exact_intervals(ed: Edition) -> pd.DataFrame:
-    """Per (indicator, LA) of the headline year: pupils behind the value and its exact 95%
-    interval (Clopper-Pearson, Garwood or normal; uncertainty.funnel_data), once per edition."""
-    key = ("profile_exact_intervals", ed.final_year)
-    if key not in ed.cache:
-        from .uncertainty import UncertaintyError, funnel_data
-
-        frames, pooled = [], {}
-        for ind in ed.indicators["indicator"]:
-            try:
-                f = funnel_data(ed, ind)
-            except UncertaintyError:  # no counts or cohort for this indicator: no interval
-                continue
-            pooled[str(ind)] = float(f.attrs["target"])
-            f = f.assign(estimated=f["denominator_source"].astype(str) != "denominator in source")
-            frames.append(f[["indicator", "la_code", "denominator", "estimated", "value_lower_95", "value_upper_95"]])
-        ed.cache[key] = (pd.concat(frames, ignore_index=True).set_index(["indicator", "la_code"]) if frames
-                         else pd.DataFrame(columns=["denominator", "estimated", "value_lower_95", "value_upper_95"]))
-        ed.cache[("profile_pooled_england", ed.final_year)] = pooled
-    return ed.cache[key]
-
-
-def _pooled_england(ed: Edition) -> dict[str, float]:
-    """England pooled from the LA figures per indicator (the funnel plots' centre line, which the
-    series parts show where DfE's England figure is not in the data)."""
-    _exact_intervals(ed)
-    return ed.cache[("profile_pooled_england", ed.final_year)]
+    v = ed.values[ed.values["index_year"] == ed.final_year]
+    return {str(k): dp_for(g["value"]) for k, g in v.groupby("indicator", sort=False)}
 
 
 def indicator_table(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -> pd.DataFrame:
@@ -499,9 +456,9 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -
     England is DfE's published figure, else (``England basis`` = ENGLAND_POOLED) the LA figures
     pooled as in the series parts, else NaN."""
     r = _row(ed, code)
-    ci = _exact_intervals(ed)
+    ci = ed.profile_intervals
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
-    pooled = _pooled_england(ed)
+    pooled = ed.pooled_england
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
     rows = []
     for ind in ed.indicators.itertuples():
@@ -747,16 +704,15 @@ def context_text(ed: Edition, code: str) -> str:
             "raw score, not instead of it.")
 
 
-def _comparison(ed: Edition, code: str, neighbours: NeighbourSet) -> pd.DataFrame:
-    from .neighbours import neighbour_comparison
+def _comparison(ed: Edition, code: str) -> pd.DataFrame:
+    if code not in ed.neighbour_comparisons:
+        raise ValueError(f"LA {code!r} is not in the {ed.final_year} edition")
+    return ed.neighbour_comparisons[code]
 
-    return _cached(ed, ("neighbours", code, neighbours.source_id, neighbours.final_year),
-                   lambda: neighbour_comparison(ed, code, neighbours=neighbours))
 
-
-def neighbour_table(ed: Edition, code: str, neighbours: NeighbourSet) -> pd.DataFrame:
+def neighbour_table(ed: Edition, code: str) -> pd.DataFrame:
     """The LA, its ten DfE statistical neighbours and their mean: scores, ranks, rank ranges."""
-    t = _comparison(ed, code, neighbours)
+    t = _comparison(ed, code)
     scores = _scores(ed)
     cols = {"la_name": "Local authority", "closeness": "Closeness", "overall_score": "Overall score",
             "overall_rank": "Overall rank", **{f"{a}_score": f"{AREA_NAMES[a]} score" for a in AREAS},
@@ -774,8 +730,8 @@ def neighbour_table(ed: Edition, code: str, neighbours: NeighbourSet) -> pd.Data
     return out.set_index("Local authority")
 
 
-def neighbour_view(ed: Edition, code: str, neighbours: NeighbourSet) -> Styler:
-    t = neighbour_table(ed, code, neighbours)
+def neighbour_view(ed: Edition, code: str) -> Styler:
+    t = neighbour_table(ed, code)
     is_mean = t.attrs.get("mean_row", [False] * len(t))
     rank = f"Overall rank ({_interval():.0%} range)"
     out = pd.DataFrame(index=t.index)
@@ -838,8 +794,8 @@ def _model_name(source_id: str) -> str:
     return f"DfE's children's services statistical neighbour model{release}"
 
 
-def neighbour_text(ed: Edition, code: str, neighbours: NeighbourSet) -> str:
-    t = _comparison(ed, code, neighbours)
+def neighbour_text(ed: Edition, code: str) -> str:
+    t = _comparison(ed, code)
     me = t[t["role"] == "la"].iloc[0]
     mean = t[t["role"] == "neighbour mean"].iloc[0]
     n = int(t["overall_score"].notna().sum()) - 1  # less the mean row

@@ -16,7 +16,6 @@ import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,9 +29,6 @@ from .loaders.base import LoadContext
 from .paths import REGISTRY_DIR
 from .paths import data_dir as default_data_dir
 from .sources import Registry, load_registry
-
-if TYPE_CHECKING:
-    from .editions import Edition
 
 SHEET = "LA SN Groups"
 N_NEIGHBOURS = 10
@@ -314,40 +310,22 @@ def _own_rows(la: str, sections: dict, by_la: dict, succ: dict, pred: dict, nm) 
 # comparisons with scores
 
 
-def _scores(edition: Edition) -> pd.DataFrame:
-    t = edition.score_table_cached().set_index("la_code")
+def _scores(table: pd.DataFrame) -> pd.DataFrame:
+    t = table.set_index("la_code")
     cols = ["la_name", "region"] + [f"{a}_{k}" for a in SCORE_COLUMNS for k in ("score", "rank")]
     return t[cols]
 
 
-def _edition_neighbours(edition: Edition, data_dir: Path | None, neighbours: NeighbourSet | None) -> NeighbourSet:
-    if neighbours is not None:
-        return neighbours
-    return statistical_neighbours(edition.final_year, la_codes=list(edition.geography["la_code"]),
-                                  data_dir=data_dir or edition.data_dir,
-                                  ref=None if data_dir else edition.ref)
-
-
-def neighbour_comparison(
-    edition: Edition,
-    la_code: str,
-    *,
-    data_dir: Path | None = None,
-    neighbours: NeighbourSet | None = None,
-) -> pd.DataFrame:
+def neighbour_comparison(table: pd.DataFrame, la_code: str, ns: NeighbourSet, names: dict[str, str]) -> pd.DataFrame:
     """The LA, its neighbours (one row each) and the neighbours' mean, with scores and ranks.
 
     ``weight`` is the share of the ten slots a neighbour fills (2 where two slots map to one LA,
     0.5 where two LAs share a slot); the group mean weights by it over neighbours with a score.
     ``*_group_position`` is the place within the LA and its neighbours, 1 = highest score.
     """
-    ns = _edition_neighbours(edition, data_dir, neighbours)
-    scores = _scores(edition)
+    scores = _scores(table)
     if la_code not in scores.index:
-        raise ValueError(f"LA {la_code!r} is not in the {edition.final_year} edition")
-    ref = edition.ref if data_dir is None and edition.ref is not None else load_la_reference(
-        Path(data_dir or edition.data_dir or default_data_dir()))
-    names = ref.names()
+        raise ValueError(f"LA {la_code!r} is not in the {ns.final_year} edition")
     nb = ns.table[ns.table["la_code"] == la_code]
     grouped = []
     for code, g in nb.groupby("neighbour_code", sort=False):
@@ -391,20 +369,14 @@ def _wmean(values: pd.Series, weights: pd.Series) -> float:
     return float((values[ok] * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
 
 
-def neighbour_summary(
-    edition: Edition,
-    *,
-    data_dir: Path | None = None,
-    neighbours: NeighbourSet | None = None,
-) -> pd.DataFrame:
+def neighbour_summary(table: pd.DataFrame, ns: NeighbourSet) -> pd.DataFrame:
     """For every LA: its neighbours' mean score (overall and per area) and its difference from it.
 
     The mean weights each neighbour by its share of the ten slots and skips neighbours without
     a score; ``neighbour_slots_scored`` says how many slots it rests on. ``overall_group_position``
     is the LA's place among itself and its scored neighbours (1 = highest overall score).
     """
-    ns = _edition_neighbours(edition, data_dir, neighbours)
-    scores = _scores(edition)
+    scores = _scores(table)
     nb = ns.table.join(scores[[f"{a}_score" for a in SCORE_COLUMNS]], on="neighbour_code")
     out = scores[["la_name", "region", "overall_score", "overall_rank"]].copy()
     out.insert(0, "neighbour_source", ns.source_id)

@@ -5,7 +5,7 @@ Settings live in ``data/registry/uncertainty.yml`` (see :func:`load_uncertainty_
 
 * :func:`binomial_ci` (Clopper–Pearson) and :func:`poisson_rate_ci` (exact, chi-square) give
   exact intervals for a proportion or a rate per 100.
-* :func:`funnel_data` lays out a funnel plot (Spiegelhalter 2005, *Statistics in Medicine*
+* :func:`funnel_table` lays out a funnel plot (Spiegelhalter 2005, *Statistics in Medicine*
   24:1185): each LA's rate against its denominator, with exact 95% and 99.8% control limits
   around the pooled England rate, and each LA flagged above, below or within them.
 * :func:`monte_carlo` re-scores the index many times with :func:`scoring.score_year`, each draw
@@ -39,6 +39,7 @@ from scipy import stats
 from .config_files import read_yaml
 from .errors import ConfigError, InclusionIndexError
 from .geography import LAReference, _successors_in, boundary_reference, map_to_geography
+from .index_inputs import IndexInputs
 from .indicators import DERIVED_MEASURES
 from .paths import REGISTRY_DIR
 from .scoring import AREAS, ScoringSettings, common_indicators, score_year
@@ -169,7 +170,7 @@ class SamplingSpec:
 
 @dataclass(frozen=True)
 class UncertaintySettings:
-    """Everything uncertainty.yml sets. Frozen and hashable, so it keys the edition's cache."""
+    """Everything uncertainty.yml sets. Frozen and hashable, so a build step can digest it."""
 
     enabled: bool = True
     n_draws: int = 500
@@ -489,27 +490,8 @@ def _indicator_counts(
     return out
 
 
-def funnel_data(
-    edition: Any, indicator: str, index_year: str | None = None,
-    settings: UncertaintySettings | None = None,
-) -> pd.DataFrame:
-    """:func:`_funnel_table`, cached on ``edition.cache`` per indicator, index year and settings:
-    the parts, findings and profiles ask for the same dozen tables over thirty times per edition.
-    Each call returns its own copy (with ``attrs``)."""
-    settings = settings or load_uncertainty_settings()
-    year = str(index_year or edition.final_year)
-    cache = getattr(edition, "cache", None)
-    key = ("funnel", indicator, year, settings)
-    if isinstance(cache, dict) and key in cache:
-        return cache[key].copy()
-    out = _funnel_table(edition, indicator, year, settings)
-    if isinstance(cache, dict):
-        cache[key] = out
-    return out.copy()
-
-
-def _funnel_table(
-    edition: Any, indicator: str, index_year: str | None = None,
+def funnel_table(
+    edition: IndexInputs, indicator: str, index_year: str | None = None,
     settings: UncertaintySettings | None = None,
 ) -> pd.DataFrame:
     """Tidy funnel-plot table for one indicator and index year (default: the headline year).
@@ -656,7 +638,7 @@ class _Plan:
     imputed: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = field(default_factory=dict)
 
 
-def _build_plan(edition: Any, unc: UncertaintySettings) -> _Plan:
+def _build_plan(edition: IndexInputs, unc: UncertaintySettings) -> _Plan:
     codes = [str(c) for c in edition.geography["la_code"]]
     pos = {c: i for i, c in enumerate(codes)}
     ind = edition.indicators[["indicator", "area", "polarity", "weight"]].reset_index(drop=True)
@@ -703,7 +685,7 @@ def _build_plan(edition: Any, unc: UncertaintySettings) -> _Plan:
                  imputed=_imputed_cells(edition, codes, names))
 
 
-def _imputed_cells(edition: Any, codes: list[str], names: list[str]
+def _imputed_cells(edition: IndexInputs, codes: list[str], names: list[str]
                    ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
     rule = getattr(edition.method, "impute_small_counts", {}) or {}
     per = float(rule.get("per", 100.0))
@@ -722,7 +704,7 @@ def _long_values(codes: list[str], names: list[str], x: np.ndarray) -> pd.DataFr
                          "value": x.ravel()})
 
 
-def _rounding_sampler(edition: Any, sub: pd.DataFrame, j: int, pos: dict, key: int,
+def _rounding_sampler(edition: IndexInputs, sub: pd.DataFrame, j: int, pos: dict, key: int,
                       spec: SamplingSpec) -> _Sampler | None:
     measure = str(sub["measure"].iloc[0])
     derived = DERIVED_MEASURES.get(measure)
@@ -1042,18 +1024,6 @@ def _choose_engine(plan: _Plan, enabled: Iterable[str]) -> str:
     return "fast"
 
 
-def _engine_for(edition: Any, plan: _Plan, enabled: tuple[str, ...]) -> str:
-    """_choose_engine, remembered on the edition (the check does not depend on n_draws)."""
-    cache = getattr(edition, "cache", None)
-    key = ("mc_engine", plan.unc.replace(n_draws=1, sensitivity_draws=1), tuple(enabled))
-    if isinstance(cache, dict) and key in cache:
-        return cache[key]
-    engine = _choose_engine(plan, enabled)
-    if isinstance(cache, dict):
-        cache[key] = engine
-    return engine
-
-
 def _quantiles(a: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     """Quantiles over axis 0 ignoring NaN, by inverted CDF (so a rank quantile is a rank that
     occurred); all-NaN columns give NaN."""
@@ -1125,10 +1095,10 @@ def _enabled(settings: UncertaintySettings) -> tuple[str, ...]:
     return tuple(c for c in CHOICES if c in settings.perturb)
 
 
-def monte_carlo(edition: Any, settings: UncertaintySettings | None = None, *, use_cache: bool = True,
+def monte_carlo(edition: IndexInputs, settings: UncertaintySettings | None = None, *,
                 enabled: Iterable[str] | None = None) -> MonteCarloResult:
     """Rank uncertainty by Monte Carlo: ``settings.n_draws`` re-scorings of the edition, each
-    with its own seeded choices (see module docstring). Cached on ``edition.cache``.
+    with its own seeded choices (see module docstring).
 
     ``enabled`` restricts which of the choices (a)-(f) are perturbed (default: settings.perturb).
     Each draw has its own random stream (``SeedSequence(seed, spawn_key=(d,))``), so results do
@@ -1136,13 +1106,9 @@ def monte_carlo(edition: Any, settings: UncertaintySettings | None = None, *, us
     """
     settings = settings or load_uncertainty_settings()
     en = tuple(c for c in CHOICES if c in set(enabled if enabled is not None else _enabled(settings)))
-    cache = getattr(edition, "cache", None)
-    key = ("monte_carlo", settings, en)
-    if use_cache and isinstance(cache, dict) and key in cache:
-        return cache[key]
     t0 = time.perf_counter()
     plan = _build_plan(edition, settings)
-    plan.engine = _engine_for(edition, plan, en)
+    plan.engine = _choose_engine(plan, en)
     nominal_ranks, nominal_change, _ = _score_variant(plan, _Variant())
     res = _run_draws(plan, list(range(settings.n_draws)), en, True)
     result = MonteCarloResult(
@@ -1155,13 +1121,11 @@ def monte_carlo(edition: Any, settings: UncertaintySettings | None = None, *, us
         settings=settings, enabled=en, engine=plan.engine, seconds=time.perf_counter() - t0,
         no_noise=plan.no_noise,
     )
-    if isinstance(cache, dict):
-        cache[key] = result
     return result
 
 
-def sensitivity_table(edition: Any, settings: UncertaintySettings | None = None, *, target: str = "overall",
-                      include_all: bool = True) -> pd.DataFrame:
+def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None = None, *,
+                      target: str = "overall", mc: MonteCarloResult | None = None) -> pd.DataFrame:
     """How far each choice (a)-(f), perturbed alone, moves ranks from the nominal ranking.
 
     Discrete choices are enumerated (each option once, the nominal one included, so the mean
@@ -1169,14 +1133,15 @@ def sensitivity_table(edition: Any, settings: UncertaintySettings | None = None,
     use ``settings.sensitivity_draws`` seeded draws. Shifts are |rank - nominal rank| over the
     LAs ranked in both. Rows: choice, label, runs, mean / median / 90th percentile / max
     absolute shift, share of LA-runs moving 10+ places. ``attrs["by_option"]``: the same per
-    option of the discrete choices. With ``include_all``, a last row for the full Monte Carlo.
+    option of the discrete choices. With ``mc`` (the full Monte Carlo on the same settings), a last
+    row for it, and its engine is reused (no second check of the fast engine).
     """
     settings = settings or load_uncertainty_settings()
     if target not in TARGETS:
         raise UncertaintyError(f"target must be one of {TARGETS}")
     j = TARGETS.index(target)
     plan = _build_plan(edition, settings)
-    plan.engine = _engine_for(edition, plan, _enabled(settings))
+    plan.engine = mc.engine if mc is not None else _choose_engine(plan, _enabled(settings))
     nominal = _score_variant(plan, _Variant(), with_change=False)[0]
     nom = nominal[:, j]
 
@@ -1211,8 +1176,7 @@ def sensitivity_table(edition: Any, settings: UncertaintySettings | None = None,
         else:
             res = _run_draws(plan, list(range(settings.sensitivity_draws)), (choice,), False)
             rows.append(row(choice, shifts([r[0] for r in res]), len(res)))
-    if include_all:
-        mc = monte_carlo(edition, settings)
+    if mc is not None:
         rows.append(row("all", shifts(list(mc.ranks)), mc.ranks.shape[0]))
     out = pd.DataFrame(rows)
     out.attrs["by_option"] = pd.DataFrame(by_option)
@@ -1222,7 +1186,7 @@ def sensitivity_table(edition: Any, settings: UncertaintySettings | None = None,
 
 __all__ = [
     "CHOICES", "TARGETS", "MonteCarloResult", "SamplingSpec", "UncertaintyError", "UncertaintySettings",
-    "binomial_ci", "boundary_reference", "cohort_sizes", "funnel_data", "funnel_limits",
+    "binomial_ci", "boundary_reference", "cohort_sizes", "funnel_limits", "funnel_table",
     "load_uncertainty_settings", "measure_on_geography", "monte_carlo", "normal_mean_ci",
     "poisson_rate_ci", "sensitivity_table",
 ]

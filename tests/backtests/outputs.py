@@ -22,7 +22,7 @@ PARTS = ("introduction", "exclusions", "assessment", "placement", "attainment", 
 
 def outputs(data_dir: Path, cache_dir: Path) -> dict[str, pd.DataFrame | str]:
     """Every frozen output by file name: score tables, cell values, part numbers and sentences, findings."""
-    from inclusion_index.editions import build_edition
+    from inclusion_index.build import build_edition
     from inclusion_index.harmonise import load_inputs
     from inclusion_index.series import PARTS as PART_FUNCS
     from inclusion_index.series import findings_markdown
@@ -31,7 +31,7 @@ def outputs(data_dir: Path, cache_dir: Path) -> dict[str, pd.DataFrame | str]:
     out: dict[str, pd.DataFrame | str] = {}
     for e in EDITIONS:
         ed = build_edition(e, long=long, data_dir=data_dir)
-        out[f"scores_{e}.csv"] = ed.score_table_cached()
+        out[f"scores_{e}.csv"] = ed.score_table
         out[f"values_{e}.csv"] = ed.values.copy()
         numbers, sentences = [], []
         for key in PARTS:

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..extended import adjustment_for
 from ..indicators import AREA_NAMES
 from .context import context_measure, deprivation
 from .edition_facts import range_label, rank_column, rank_words
@@ -55,14 +54,14 @@ def estimate_las(ed, target: str, year: str | None = None) -> set[str]:
 def adjusted_for_words(ed, target: str = "overall") -> str:
     """'child deprivation and the share of pupils with an EHC plan': what the target's context
     model adjusts for ('' when it has no model)."""
-    fit = adjustment_for(ed, ed.score_table_cached()).fits.get(target)
+    fit = ed.adjustment.fits.get(target)
     return " and ".join(COVARIATE_WORDS.get(c, c) for c in fit.covariates) if fit is not None else ""
 
 
 def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
     """The target's context-adjusted score beside the raw one: model summary, top and bottom
     LAs by adjusted score, how far the two rankings agree, and the caveat."""
-    res = adjustment_for(ed, ed.score_table_cached())
+    res = ed.adjustment
     what = "overall score" if target == "overall" else f"{AREA_NAMES[target].lower()} score"
     models = res.models.set_index("target")
     if target not in res.fits:

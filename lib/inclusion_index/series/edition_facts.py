@@ -16,7 +16,6 @@ from ..uncertainty import (
     SETTINGS_FILE,
     UncertaintyError,
     UncertaintySettings,
-    funnel_data,
     load_uncertainty_settings,
 )
 from .text import (
@@ -92,7 +91,7 @@ def la_table(ed, year: str | None = None) -> pd.DataFrame:
     s = ed.scored[y].scores
     t = ed.geography.set_index("la_code")[["la_name", "region"]].join(s, how="left")
     if y == ed.final_year:
-        ext = ed.score_table_cached().set_index("la_code")
+        ext = ed.score_table.set_index("la_code")
         cols = [c for c in ext.columns if (c.endswith(_EXTENDED_SUFFIXES) or c in _EXTENDED_COLUMNS)
                 and c not in t.columns]
         t = t.join(ext[cols], how="left")
@@ -117,7 +116,7 @@ def indicator_cohorts(ed, indicator: str, year: str | None = None) -> pd.Series:
     denominators (the source's count, or the cohort size uncertainty.yml names); empty when the
     indicator has none."""
     try:
-        f = funnel_data(ed, indicator, year or ed.final_year, settings=uncertainty_settings())
+        f = ed.funnel(indicator, year)
     except UncertaintyError:
         return pd.Series(dtype="float64")
     return f.set_index("la_code")["denominator"].astype("float64")

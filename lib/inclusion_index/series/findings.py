@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..extended import adjustment_for
 from .context import context_measure
 from .edition_facts import (
     MEASURE_SHORT_NOTES,
@@ -118,7 +117,7 @@ def findings(ed) -> list[dict]:
         add(f"Regions account for {fmt(share * 100, 0)}% of the variation between LAs in the share of EHC plans in "
             f"state-funded special schools ({yl}); the rest lies between LAs of the same region.", share * 100, yl,
             short_citation(ind.t.loc["place_state_special", "source_ids"]))
-    res = adjustment_for(ed, ed.score_table_cached())
+    res = ed.adjustment
     fit = res.fits.get("overall")
     if fit is not None and "idaci" in fit.covariates:
         c = fit.coefficients.set_index("term").loc["idaci"]

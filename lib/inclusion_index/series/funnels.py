@@ -8,10 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..uncertainty import (
-    UncertaintyError,
-    funnel_data,
-)
+from ..uncertainty import UncertaintyError
 from .edition_facts import uncertainty_settings
 from .part import IndicatorFacts, Part
 from .text import agree, dp_for, fmt, level_label, plural, sentence_case, unit_level, year_label
@@ -138,10 +135,9 @@ def _no_funnel_sentence(ind: IndicatorFacts, i: str) -> str:
 def funnel_section(p: Part, ed, ind: IndicatorFacts, indicators: Sequence[str], code: str | None) -> None:
     """Funnel tables and sentences for the part's indicators (uncertainty.funnel_data)."""
     names = ed.geography.set_index("la_code")["la_name"]
-    settings = uncertainty_settings()
     for i in indicators:
         try:
-            f = funnel_data(ed, i, settings=settings)
+            f = ed.funnel(i)
         except UncertaintyError:
             p.say("funnels", _no_funnel_sentence(ind, i))
             continue

@@ -14,9 +14,6 @@ from ..uncertainty import (
     CHOICES,
     UncertaintyError,
     UncertaintySettings,
-    funnel_data,
-    monte_carlo,
-    sensitivity_table,
 )
 from .context import ContextMeasure
 from .edition_facts import (
@@ -110,7 +107,7 @@ class IndicatorFacts:
         """England pooled from the LA figures, as the funnel plot's centre line (NaN without counts)."""
         if i not in self._pooled:
             try:
-                f = funnel_data(self._ed, i, self._year, settings=uncertainty_settings())
+                f = self._ed.funnel(i, self._year)
                 self._pooled[i] = float(f.attrs["target"])
             except UncertaintyError:
                 self._pooled[i] = float("nan")
@@ -301,7 +298,7 @@ def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[s
     indicator and index year, and which indicators it never redraws (sampling model 'none')."""
     if "sampling" not in settings.perturb:
         return ["Chance in the data is not varied in this run's settings, so the ranges leave it out."]
-    nn = monte_carlo(ed, settings).no_noise
+    nn = ed.monte_carlo.no_noise
     short = ed.indicators.set_index("indicator")["short_name"]
     out = []
     p.numbers["cells_not_redrawn"] = len(nn)
@@ -411,7 +408,7 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
           f"{plural(overlap_top, 'LA')}' ranges overlap the top {k}, and {overlap_bottom} overlap the bottom {k}; "
           f"{plural(sure_top, 'LA')} {agree(sure_top, 'stays', 'stay')} in the top {k} across "
           f"{agree(sure_top, 'its', 'their')} whole range. LAs a few places apart should not be read as different.")
-    sens = sensitivity_table(ed, settings)
+    sens = ed.sensitivity
     p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(ed, sens, settings))
     phrases = _choice_phrases(settings)
     p.tables["sensitivity"] = pd.DataFrame({
