@@ -2,9 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from inclusion_index.derived import add_derived_measures, derived_measures
 from inclusion_index.errors import ConfigError
+from inclusion_index.harmonise import measures_table
 from inclusion_index.indicators import (
-    add_derived_measures,
     impute_small_counts,
     indicator_registry,
     indicator_table,
@@ -58,3 +59,10 @@ def test_assessment_share_is_derived_from_census_percentages():
     share = out[out["measure"] == "assess_ehcp_share_send"].set_index("la_code")
     assert share.loc["302", "value"] == pytest.approx(20.0)
     assert np.isnan(share.loc["303", "value"]) and share.loc["303", "missing_reason"] == "an input is missing"
+
+
+def test_every_derived_measure_is_declared_with_its_inputs():
+    # declared in data/registry/measures/, so validation range-checks the derived values too
+    declared = set(measures_table()["measure"])
+    for d in derived_measures().values():
+        assert d.measure in declared and set(d.inputs) <= declared

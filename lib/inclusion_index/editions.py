@@ -21,7 +21,7 @@ import yaml
 from .csv_export import write_csv
 from .geography import LAReference, check_year_key, load_la_reference, shift_year, year_label
 from .harmonise import load_inputs
-from .indicators import AREAS, Method, add_derived_measures, indicator_table, indicator_values, load_method
+from .indicators import AREAS, Method, indicator_table, indicator_values, load_method
 from .paths import CACHE_DIR, REGISTRY_DIR
 from .paths import data_dir as default_data_dir
 from .scoring import ScoredYear, ScoringSettings, most_improved, regional_summary, score_year
@@ -134,8 +134,6 @@ def build_edition(
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     if long is None:
         long = load_inputs(data_dir)
-    if "assess_ehcp_share_send" not in set(long["measure"].unique()):
-        long = add_derived_measures(long)
     ref = ref or load_la_reference(data_dir)
     target = ref.geography_for_year(final_year)[["la_code", "la_name", "ons_code", "region_group"]]
     target = target.rename(columns={"region_group": "region"}).reset_index(drop=True)

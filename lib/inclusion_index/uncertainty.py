@@ -37,9 +37,9 @@ import yaml
 from scipy import stats
 
 from .config_files import read_yaml
+from .derived import derived_measures
 from .errors import ConfigError, InclusionIndexError
 from .geography import LAReference, _successors_in, boundary_reference, map_to_geography
-from .indicators import DERIVED_MEASURES
 from .paths import REGISTRY_DIR
 from .scoring import AREAS, ScoringSettings, common_indicators, score_year
 
@@ -725,22 +725,21 @@ def _long_values(codes: list[str], names: list[str], x: np.ndarray) -> pd.DataFr
 def _rounding_sampler(edition: Any, sub: pd.DataFrame, j: int, pos: dict, key: int,
                       spec: SamplingSpec) -> _Sampler | None:
     measure = str(sub["measure"].iloc[0])
-    derived = DERIVED_MEASURES.get(measure)
+    derived = derived_measures().get(measure)
     if derived is None:
         return None
     year = str(sub["data_year"].iloc[0])
     las = [str(x) for x in sub["la_code"]]
-    parts = [derived["numerator"], *derived["denominator"]]
-    # the numerator is also the first denominator part: keep it once, then the others
-    others = [m for m in derived["denominator"] if m != derived["numerator"]]
-    cols = [measure_on_geography(edition.long, m, year, las)[0].to_numpy() for m in [parts[0], *others]]
+    # the numerator is also a denominator part: keep it once, first, then the others
+    others = [m for m in derived.denominator if m != derived.numerator]
+    cols = [measure_on_geography(edition.long, m, year, las)[0].to_numpy() for m in [derived.numerator, *others]]
     inputs = np.vstack(cols)
     ok = np.isfinite(inputs).all(axis=0) & sub["value"].notna().to_numpy()
     if not ok.any():
         return None
     return _Sampler(la_pos=np.array([pos[c] for c in np.array(las)[ok]]), ind_pos=j, key=key,
                     model="rounding", value=sub["value"].to_numpy()[ok], n=np.full(ok.sum(), np.nan),
-                    k=np.full(ok.sum(), np.nan), scale=float(derived["scale"]), half_unit=spec.half_unit,
+                    k=np.full(ok.sum(), np.nan), scale=derived.scale, half_unit=spec.half_unit,
                     inputs=inputs[:, ok])
 
 
