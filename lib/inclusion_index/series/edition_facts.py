@@ -22,6 +22,7 @@ from ..uncertainty import (
 from .text import (
     NA,
     and_join,
+    dp_for,
     fmt,
     label_years,
     md,
@@ -500,11 +501,65 @@ def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
     return code, ""
 
 
+class IndicatorFacts:
+    """Indicator facts for one index year, looked up once per part."""
+
+    def __init__(self, ed, year: str | None = None) -> None:
+        self.t = indicator_years(ed, year).set_index("indicator")
+        self._ed = ed
+        self._year = year or ed.final_year
+        self._pooled: dict[str, float] = {}
+
+    def phrase(self, i: str) -> str:
+        return str(self.t.loc[i, "phrase"])
+
+    def unit(self, i: str) -> str:
+        return str(self.t.loc[i, "phrase_unit"])
+
+    def short(self, i: str) -> str:
+        return str(self.t.loc[i, "short_name"])
+
+    def year(self, i: str) -> str:
+        return str(self.t.loc[i, "data_year"])
+
+    def england(self, i: str) -> float:
+        """The published England figure (NaN when none is in the data)."""
+        return float(self.t.loc[i, "england"])
+
+    def england_pooled(self, i: str) -> float:
+        """England pooled from the LA figures, as the funnel plot's centre line (NaN without counts)."""
+        if i not in self._pooled:
+            try:
+                f = funnel_data(self._ed, i, self._year, settings=uncertainty_settings())
+                self._pooled[i] = float(f.attrs["target"])
+            except UncertaintyError:
+                self._pooled[i] = float("nan")
+        return self._pooled[i]
+
+    def england_best(self, i: str) -> tuple[float, str]:
+        """(England figure, 'published' | 'pooled from LA figures' | ''): the published one, else the pooled one."""
+        e = self.england(i)
+        if np.isfinite(e):
+            return e, "published"
+        p = self.england_pooled(i)
+        return (p, "pooled from LA figures") if np.isfinite(p) else (float("nan"), "")
+
+    def england_text(self, i: str, dp: int) -> str:
+        e, kind = self.england_best(i)
+        if not kind:
+            return "no England figure in the data"
+        text = f"England {fmt(e, max(dp, dp_for(e)))}{unit_level(self.unit(i))}"
+        return text if kind == "published" else (text + " pooled from the LA figures, for want of a published "
+                                                         "England figure in this project's data")
+
+    def axis(self, i: str) -> str:
+        u = self.unit(i)
+        return f"{self.short(i)} ({'%' if u == '%' else u})"
+
+
 def england_line(ed, indicator: str, year: str | None = None) -> dict[str, object]:
     """Keyword arguments for a chart's England line: DfE's published figure, else the figure
     pooled from the LAs' counts (as the funnel plots and the text use), labelled as such."""
-    from .part import IndicatorFacts
-
     value, kind = IndicatorFacts(ed, year).england_best(indicator)
     return {"england": value if kind else None,
             "england_label": "England" if kind == "published" else "England (pooled from LAs)"}

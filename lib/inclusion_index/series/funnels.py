@@ -12,8 +12,8 @@ from ..uncertainty import (
     UncertaintyError,
     funnel_data,
 )
-from .edition_facts import uncertainty_settings
-from .part import IndicatorFacts, Part
+from .edition_facts import IndicatorFacts, uncertainty_settings
+from .part import Part
 from .text import agree, dp_for, fmt, level_label, plural, sentence_case, unit_level, year_label
 
 # How a cohort measure standing in for a missing denominator reads in a sentence (labels only).
