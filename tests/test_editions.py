@@ -8,7 +8,7 @@ from scipy.stats import rankdata
 from inclusion_index.cli import main
 from inclusion_index.editions import build_edition, score_table
 from inclusion_index.harmonise import load_inputs
-from inclusion_index.indicators import AREAS
+from inclusion_index.scoring import AREAS
 
 
 @pytest.fixture(scope="module")

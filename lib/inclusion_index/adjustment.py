@@ -27,10 +27,9 @@ from statsmodels.stats.outliers_influence import OLSInfluence
 from .config_files import read_yaml
 from .errors import ConfigError, InclusionIndexError
 from .paths import REGISTRY_DIR
-from .scoring import AREAS, rank_desc
+from .scoring import TARGETS, rank_desc
 
 SETTINGS_FILE = REGISTRY_DIR / "adjustment.yml"
-TARGETS: tuple[str, ...] = ("overall", *AREAS)
 COVARIATE_COLUMNS = {"deprivation": "idaci", "ehcp_rate": "ehcp_pct_pupils", "log_ehcp_total": "log_ehcp_total"}
 COVARIATE_LABELS = {
     "idaci": "IDACI average score (share of children 0-15 in income-deprived families, 0-1)",

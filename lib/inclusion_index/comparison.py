@@ -22,9 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .geography import boundary_edges, boundary_reference, map_to_geography, related_in
-from .indicators import AREAS
-
-TARGETS: tuple[str, ...] = ("overall", *AREAS)
+from .scoring import TARGETS
 
 
 def compare_editions(earlier: Any, later: Any) -> pd.DataFrame:

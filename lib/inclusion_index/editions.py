@@ -21,10 +21,10 @@ import yaml
 from .csv_export import write_csv
 from .geography import LAReference, check_year_key, load_la_reference, shift_year, year_label
 from .harmonise import load_inputs
-from .indicators import AREAS, Method, indicator_table, indicator_values, load_method
+from .indicators import Method, indicator_table, indicator_values, load_method
 from .paths import CACHE_DIR, REGISTRY_DIR
 from .paths import data_dir as default_data_dir
-from .scoring import ScoredYear, ScoringSettings, most_improved, regional_summary, score_year
+from .scoring import AREAS, ScoredYear, ScoringSettings, most_improved, regional_summary, score_year
 
 
 @lru_cache(maxsize=1)

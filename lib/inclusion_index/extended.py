@@ -13,10 +13,8 @@ import pandas as pd
 from scipy import stats
 
 from .adjustment import AdjustmentResult, AdjustmentSettings, adjust_scores, load_adjustment_settings
-from .scoring import AREAS
+from .scoring import TARGETS
 from .uncertainty import MonteCarloResult, UncertaintySettings, load_uncertainty_settings, monte_carlo
-
-TARGETS: tuple[str, ...] = ("overall", *AREAS)
 
 
 @dataclass(frozen=True)

@@ -49,11 +49,11 @@ from .geography import (
     reachable,
     year_label,
 )
-from .indicators import AREAS
 from .loaders.base import LoadContext
 from .paths import REGISTRY_DIR
 from .paths import data_dir as default_data_dir
 from .plotting import renderer_of, wrap_to_width
+from .scoring import AREAS
 from .sources import Registry, load_registry
 
 if TYPE_CHECKING:

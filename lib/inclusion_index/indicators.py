@@ -18,14 +18,7 @@ import yaml
 from .errors import ConfigError
 from .geography import LAReference, map_to_geography, shift_year
 from .paths import REGISTRY_DIR
-
-AREAS = ["exclusions", "assessment", "placement", "attainment"]
-AREA_NAMES = {
-    "exclusions": "Exclusions",
-    "assessment": "Assessment",
-    "placement": "Placement",
-    "attainment": "Attainment",
-}
+from .scoring import AREAS
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import ConfigError, SchemaError, UnknownLACodeError
 from .geography import LAReference, boundary_edges, check_year_key, covers_year, load_la_reference, related_in
-from .indicators import AREAS
 from .loaders.base import LoadContext
 from .paths import REGISTRY_DIR
 from .paths import data_dir as default_data_dir
+from .scoring import AREAS
 from .sources import Registry, load_registry
 
 if TYPE_CHECKING:

@@ -41,10 +41,9 @@ from .derived import derived_measures
 from .errors import ConfigError, InclusionIndexError
 from .geography import LAReference, _successors_in, boundary_reference, map_to_geography
 from .paths import REGISTRY_DIR
-from .scoring import AREAS, ScoringSettings, common_indicators, score_year
+from .scoring import AREAS, TARGETS, ScoringSettings, common_indicators, score_year
 
 SETTINGS_FILE = REGISTRY_DIR / "uncertainty.yml"
-TARGETS: tuple[str, ...] = ("overall", *AREAS)
 CHOICES: tuple[str, ...] = ("weights", "normalisation", "years", "missing", "sampling", "imputation")
 CHOICE_LABELS = {
     "weights": "(a) indicator weights x U(1-w, 1+w)",
@@ -1220,7 +1219,7 @@ def sensitivity_table(edition: Any, settings: UncertaintySettings | None = None,
 
 
 __all__ = [
-    "CHOICES", "TARGETS", "MonteCarloResult", "SamplingSpec", "UncertaintyError", "UncertaintySettings",
+    "CHOICES", "MonteCarloResult", "SamplingSpec", "UncertaintyError", "UncertaintySettings",
     "binomial_ci", "boundary_reference", "cohort_sizes", "funnel_data", "funnel_limits",
     "load_uncertainty_settings", "measure_on_geography", "monte_carlo", "normal_mean_ci",
     "poisson_rate_ci", "sensitivity_table",

@@ -22,7 +22,7 @@ Modules: ``text``, ``edition_facts``, ``context``, ``models``, ``part``, ``funne
 
 from __future__ import annotations
 
-from ..indicators import AREA_NAMES, AREAS
+from ..scoring import AREA_NAMES, AREAS
 from .adjusted import ADJUSTED_COLUMNS
 from .caveats import CAVEAT_TABLES, data_caveats
 from .context import CONTEXT_LABELS, ContextMeasure, context_measure, deprivation, ratio_measure

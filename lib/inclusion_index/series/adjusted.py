@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..extended import adjustment_for
-from ..indicators import AREA_NAMES
+from ..scoring import AREA_NAMES
 from .context import context_measure, deprivation
 from .edition_facts import range_label, rank_column, rank_words
 from .models import effect_text

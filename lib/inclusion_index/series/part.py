@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..indicators import AREA_NAMES, AREAS
+from ..scoring import AREA_NAMES, AREAS
 from ..uncertainty import (
     CHOICES,
     UncertaintySettings,

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..indicators import AREA_NAMES, AREAS
+from ..scoring import AREA_NAMES, AREAS
 from .adjusted import adjusted_for_words, adjusted_section
 from .edition_facts import (
     IndicatorFacts,
