@@ -9,6 +9,7 @@ from inclusion_index.indicators import (
     impute_small_counts,
     indicator_registry,
     indicator_table,
+    labels_for,
     load_method,
 )
 
@@ -66,3 +67,10 @@ def test_every_derived_measure_is_declared_with_its_inputs():
     declared = set(measures_table()["measure"])
     for d in derived_measures().values():
         assert d.measure in declared and set(d.inputs) <= declared
+
+
+def test_every_indicator_reads_in_a_sentence_and_context_labels_have_units():
+    reg = indicator_registry()
+    assert (reg["phrase"] != "").all() and (reg["phrase_unit"] != "").all()
+    assert set(labels_for("context")) == set(labels_for("context", "unit"))
+    assert set(labels_for("covariate")) == set(labels_for("covariate_similar"))

@@ -31,11 +31,6 @@ from .scoring import TARGETS, rank_desc
 
 SETTINGS_FILE = REGISTRY_DIR / "adjustment.yml"
 COVARIATE_COLUMNS = {"deprivation": "idaci", "ehcp_rate": "ehcp_pct_pupils", "log_ehcp_total": "log_ehcp_total"}
-COVARIATE_LABELS = {
-    "idaci": "IDACI average score (share of children 0-15 in income-deprived families, 0-1)",
-    "ehcp_pct_pupils": "% of the LA's pupils with an EHC plan (final index year)",
-    "log_ehcp_total": "log of EHC plans maintained by the LA (final index year)",
-}
 
 
 class AdjustmentError(InclusionIndexError, ValueError):

@@ -105,6 +105,21 @@ def indicator_table(method: Method) -> pd.DataFrame:
     return t
 
 
+@lru_cache(maxsize=1)
+def _label_table() -> pd.DataFrame:
+    return pd.read_csv(REGISTRY_DIR / "labels.csv", dtype=str, keep_default_na=False)
+
+
+def labels_for(use: str, column: str = "label") -> dict[str, str]:
+    """Reader labels by key from data/registry/labels.csv (an indicator's own are columns of
+    indicators.csv). ``use``: context (a context measure's label; ``column="unit"`` its unit),
+    covariate / covariate_similar (a context-model term in a sentence / after "LAs of"),
+    measure_phrase (an indicator's phrase while it uses that measure), cohort_phrase."""
+    t = _label_table()
+    t = t[t["use"] == use]
+    return dict(zip(t["key"], t[column], strict=True))
+
+
 def _measure_rows(long: pd.DataFrame, measure: str, year: str, level: str = "la") -> pd.DataFrame:
     m = (long["measure"] == measure) & (long["year"] == year) & (long["level"] == level)
     return long.loc[m]
