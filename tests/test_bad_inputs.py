@@ -35,7 +35,7 @@ from inclusion_index.editions import write_score_table
 from inclusion_index.errors import ChecksumError, SchemaError, UnknownLACodeError
 from inclusion_index.geography import load_la_reference
 from inclusion_index.harmonise import LoadReport, load_inputs
-from inclusion_index.loaders import ks4, neet, sen2
+from inclusion_index.loaders import ks4, loader_names, neet, sen2
 from inclusion_index.loaders.base import LoadContext, parse_values
 from inclusion_index.parsing import SUPPRESSION_MARKERS, parse_number
 from inclusion_index.profiles import profile_index, render_profiles, search_box_html
@@ -498,7 +498,7 @@ def test_failed_parse_leaves_the_cache_untouched(data_dir, warm, tmp_path):
     assert snapshot(cache) == before
     rep = LoadReport()
     load_inputs(data_dir, cache_dir=cache, report=rep)
-    assert all(rep.cached.values()) and set(rep.cached) == set(harmonise.LOADER_MODULES)
+    assert all(rep.cached.values()) and set(rep.cached) == set(loader_names())
 
 
 def test_failed_validation_writes_no_cache_entry(data_dir, warm, tmp_path):

@@ -9,7 +9,7 @@ from inclusion_index.build import build_edition
 from inclusion_index.cli import main
 from inclusion_index.editions import score_table
 from inclusion_index.harmonise import load_inputs
-from inclusion_index.indicators import AREAS
+from inclusion_index.scoring import AREAS
 
 
 @pytest.fixture(scope="module")

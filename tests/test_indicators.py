@@ -2,12 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from inclusion_index.derived import add_derived_measures, derived_measures
 from inclusion_index.errors import ConfigError
+from inclusion_index.harmonise import measures_table
 from inclusion_index.indicators import (
-    add_derived_measures,
     impute_small_counts,
     indicator_registry,
     indicator_table,
+    labels_for,
     load_method,
 )
 
@@ -58,3 +60,17 @@ def test_assessment_share_is_derived_from_census_percentages():
     share = out[out["measure"] == "assess_ehcp_share_send"].set_index("la_code")
     assert share.loc["302", "value"] == pytest.approx(20.0)
     assert np.isnan(share.loc["303", "value"]) and share.loc["303", "missing_reason"] == "an input is missing"
+
+
+def test_every_derived_measure_is_declared_with_its_inputs():
+    # declared in data/registry/measures/, so validation range-checks the derived values too
+    declared = set(measures_table()["measure"])
+    for d in derived_measures().values():
+        assert d.measure in declared and set(d.inputs) <= declared
+
+
+def test_every_indicator_reads_in_a_sentence_and_context_labels_have_units():
+    reg = indicator_registry()
+    assert (reg["phrase"] != "").all() and (reg["phrase_unit"] != "").all()
+    assert set(labels_for("context")) == set(labels_for("context", "unit"))
+    assert set(labels_for("covariate")) == set(labels_for("covariate_similar"))

@@ -171,12 +171,12 @@ def test_neighbour_text_names_the_dfe_model_in_words(ed, data_dir):
 
 
 def test_context_sentence_names_the_fitted_models_covariates(ed25):
-    from inclusion_index.series.adjusted import COVARIATE_WORDS
+    from inclusion_index.indicators import labels_for
 
     fit = ed25.adjustment.fits["overall"]
     assert fit.covariates == ["idaci", "ehcp_pct_pupils"]  # data/registry/adjustment.yml
     text = S.context_text(ed25, "812")
-    assert text.startswith(f"Allowing for {' and '.join(COVARIATE_WORDS[c] for c in fit.covariates)}, ")
+    assert text.startswith(f"Allowing for {' and '.join(labels_for('covariate')[c] for c in fit.covariates)}, ")
     assert "caseload" not in text
     adj = ed25.score_table.set_index("la_code").at["812", "overall_adjusted_score"]
     assert f"**{abs(adj):.1f} points {'above' if adj > 0 else 'below'}**" in text

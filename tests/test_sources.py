@@ -147,7 +147,7 @@ def test_the_latest_sen2_release_is_dated():
 ])
 def test_a_malformed_loader_entry_is_refused_naming_it(tmp_path, edit, message):
     with pytest.raises(ConfigError, match=message):
-        load_registry(_registry_file(tmp_path, edit))
+        check_registry(load_registry(_registry_file(tmp_path, edit)))
 
 
 def test_an_unknown_format_is_refused_naming_the_entry(tmp_path, data_dir):

@@ -13,6 +13,7 @@ from inclusion_index.build import STEPS, build_edition
 from inclusion_index.editions import data_dictionary, score_table
 from inclusion_index.errors import ConfigError
 from inclusion_index.extended import extended_columns
+from inclusion_index.scoring import TARGETS
 
 # ----------------------------------------------------------------------------- exact intervals
 
@@ -186,7 +187,7 @@ def test_monte_carlo_reproducible_and_seed_dependent(ed, small):
     np.testing.assert_array_equal(a.change, b.change)
     c = U.monte_carlo(ed, small.replace(seed=7))
     assert not np.array_equal(np.nan_to_num(a.ranks), np.nan_to_num(c.ranks))
-    assert a.ranks.shape == (40, 150, len(U.TARGETS))
+    assert a.ranks.shape == (40, 150, len(TARGETS))
 
 
 def test_fast_engine_equals_score_year(ed, small):
@@ -201,7 +202,7 @@ def test_fast_engine_equals_score_year(ed, small):
 def test_monte_carlo_nominal_is_the_index_and_intervals_are_sane(ed, small):
     mc = U.monte_carlo(ed, small)
     t = score_table(ed, extended=False).set_index("la_code").reindex(mc.la_codes)
-    for j, target in enumerate(U.TARGETS):
+    for j, target in enumerate(TARGETS):
         nominal = t[f"{target}_rank"].astype("float64").to_numpy()
         np.testing.assert_array_equal(np.isnan(mc.nominal_ranks[:, j]), np.isnan(nominal))
         ok = ~np.isnan(nominal)

@@ -28,17 +28,11 @@ from .config_files import read_yaml
 from .errors import ConfigError, InclusionIndexError
 from .index_inputs import IndexInputs
 from .paths import REGISTRY_DIR
-from .scoring import AREAS, rank_desc
+from .scoring import TARGETS, rank_desc
 from .uncertainty import measure_on_geography
 
 SETTINGS_FILE = REGISTRY_DIR / "adjustment.yml"
-TARGETS: tuple[str, ...] = ("overall", *AREAS)
 COVARIATE_COLUMNS = {"deprivation": "idaci", "ehcp_rate": "ehcp_pct_pupils", "log_ehcp_total": "log_ehcp_total"}
-COVARIATE_LABELS = {
-    "idaci": "IDACI average score (share of children 0-15 in income-deprived families, 0-1)",
-    "ehcp_pct_pupils": "% of the LA's pupils with an EHC plan (final index year)",
-    "log_ehcp_total": "log of EHC plans maintained by the LA (final index year)",
-}
 
 
 class AdjustmentError(InclusionIndexError, ValueError):

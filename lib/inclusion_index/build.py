@@ -28,7 +28,7 @@ from .editions import Edition, StepRecord, edition_defaults, score_table, settin
 from .extended import enrich_score_table
 from .geography import LAReference, check_year_key, load_la_reference, shift_year
 from .harmonise import _file_digest, load_inputs
-from .indicators import Method, add_derived_measures, indicator_table, indicator_values, load_method
+from .indicators import Method, indicator_table, indicator_values, load_method
 from .neighbours import neighbour_comparison, statistical_neighbours
 from .paths import CACHE_DIR, REGISTRY_DIR
 from .paths import data_dir as default_data_dir
@@ -201,8 +201,6 @@ def assemble(final_year: str, *, years: int | None = None, method: str | Method 
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     if long is None:
         long = load_inputs(data_dir)
-    if "assess_ehcp_share_send" not in set(long["measure"].unique()):
-        long = add_derived_measures(long)
     ref = ref or load_la_reference(data_dir)
     target = ref.geography_for_year(final_year)[["la_code", "la_name", "ons_code", "region_group"]]
     target = target.rename(columns={"region_group": "region"}).reset_index(drop=True)

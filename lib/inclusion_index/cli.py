@@ -28,9 +28,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from .loaders import check_registry
     from .sources import load_registry, resolve
     dest = resolve_data_dir(args.data_dir)
     reg = load_registry()
+    check_registry(reg)
     for s in reg.sources:
         resolve(s, dest, verify=True)
         print(f"ok  {s.path}")

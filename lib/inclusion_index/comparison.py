@@ -22,9 +22,7 @@ import pandas as pd
 
 from .editions import Edition
 from .geography import boundary_edges, boundary_reference, map_to_geography, related_in
-from .indicators import AREAS
-
-TARGETS: tuple[str, ...] = ("overall", *AREAS)
+from .scoring import TARGETS
 
 
 def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:

@@ -19,10 +19,10 @@ from .csv_export import write_csv
 from .extended import describe_column, enrich_score_table
 from .geography import year_label
 from .index_inputs import IndexInputs
-from .indicators import AREAS, Method, indicator_table
+from .indicators import Method, indicator_table
 from .neighbours import NeighbourSet
 from .paths import REGISTRY_DIR
-from .scoring import ScoredYear, ScoringSettings, rank_desc, regional_summary
+from .scoring import AREAS, ScoredYear, ScoringSettings, rank_desc, regional_summary
 from .uncertainty import MonteCarloResult, UncertaintyError
 
 

@@ -10,10 +10,8 @@ import pandas as pd
 from scipy import stats
 
 from .adjustment import AdjustmentResult
-from .scoring import AREAS
+from .scoring import TARGETS
 from .uncertainty import MonteCarloResult, load_uncertainty_settings
-
-TARGETS: tuple[str, ...] = ("overall", *AREAS)
 
 
 def extended_columns() -> list[str]:

@@ -8,6 +8,7 @@ with London split into Inner and Outer) and the project's own boundary-change ta
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import SchemaError
+from .errors import ConfigError, SchemaError
 from .paths import REGISTRY_DIR
 from .sources import load_registry, resolve, verify_enabled
 
@@ -80,6 +81,17 @@ def year_key(start_calendar_year: int) -> str:
 
 def shift_year(year: str, by: int) -> str:
     return year_key(int(check_year_key(year)[:4]) + by)
+
+
+def covers_year(entries: Iterable[Mapping], final_year: str, *, file: str, what: str) -> str:
+    """The ``source`` of the one entry (of hexmaps.yml, neighbours.yml) whose first_final_year to
+    last_final_year (either may be open) covers an edition's final year."""
+    check_year_key(final_year)
+    hits = [m["source"] for m in entries
+            if str(m.get("first_final_year") or "000000") <= final_year <= str(m.get("last_final_year") or "999999")]
+    if len(hits) != 1:
+        raise ConfigError(f"{file}: {len(hits)} {what} cover final year {final_year} ({hits}); exactly one must")
+    return hits[0]
 
 
 def load_la_reference(data_dir: Path) -> LAReference:

@@ -20,15 +20,12 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import parsing
+from .derived import add_derived_measures
 from .errors import SchemaError, UnknownLACodeError
 from .geography import NATIONAL_CODE, LAReference, boundary_edges, load_la_reference, reachable
-from .loaders import base
+from .loaders import base, check_registry, loader_names
 from .paths import CACHE_DIR, REGISTRY_DIR
 from .sources import Registry, load_registry, sha256_of, verify_checksum, verify_enabled
-
-# Order matters only for the coverage report. Add a module here and its measures file in
-# data/registry/measures/ to bring in a new source family.
-LOADER_MODULES = ["lait", "sen2", "exclusions", "ks4", "neet", "deprivation", "context"]
 
 _LONG_SCHEMA = pa.DataFrameSchema(
     {
@@ -55,9 +52,10 @@ class LoadReport:
 
 
 def measures_table(families: list[str] | None = None) -> pd.DataFrame:
-    """Declared measures (data/registry/measures/<family>.csv) of the given loader families."""
+    """Declared measures (data/registry/measures/<family>.csv) of the given loader families, and
+    the derived measures (measures/derived.csv)."""
     frames = []
-    for name in families or LOADER_MODULES:
+    for name in [*(families or loader_names()), "derived"]:
         p = REGISTRY_DIR / "measures" / f"{name}.csv"
         try:
             m = pd.read_csv(p, dtype=str, keep_default_na=False)
@@ -272,9 +270,10 @@ def load_inputs(
 ) -> pd.DataFrame:
     """The harmonised long table with LA ONS code and region attached, validated."""
     registry = registry or load_registry()
+    check_registry(registry)
     ctx = base.LoadContext(data_dir=Path(data_dir), registry=registry)
     ref = load_la_reference(Path(data_dir))
-    families = families or LOADER_MODULES
+    families = families or loader_names()
     measures = measures_table(families)
     frames, to_cache = [], []
     for name in families:
@@ -288,7 +287,8 @@ def load_inputs(
         frames.append(df)
         if use_cache and not hit:
             to_cache.append((df, cache_path(name, ctx, cache_dir)))
-    long = pd.concat(frames, ignore_index=True)
+    # derived before validation, so their declared ranges are checked like every other measure's
+    long = add_derived_measures(pd.concat(frames, ignore_index=True))
     validate_long(long, ref, measures)
     # cached only once validated: a file that fails validation leaves no cache entry behind
     for df, path in to_cache:

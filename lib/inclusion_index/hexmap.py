@@ -43,16 +43,17 @@ from .geography import (
     LAReference,
     boundary_edges,
     check_year_key,
+    covers_year,
     january_of,
     load_la_reference,
     reachable,
     year_label,
 )
-from .indicators import AREAS
 from .loaders.base import LoadContext
 from .paths import REGISTRY_DIR
 from .paths import data_dir as default_data_dir
 from .plotting import renderer_of, wrap_to_width
+from .scoring import AREAS
 from .sources import Registry, load_registry
 
 if TYPE_CHECKING:
@@ -238,13 +239,7 @@ def _config(source_id: str) -> dict:
 
 def hexmap_for(final_year: str) -> str:
     """The hexmap source id hexmaps.yml assigns to an edition's final year."""
-    check_year_key(final_year)
-    hits = [m["source"] for m in hexmaps_config()
-            if str(m.get("first_final_year") or "000000") <= final_year <= str(m.get("last_final_year") or "999999")]
-    if len(hits) != 1:
-        raise ConfigError(f"data/registry/hexmaps.yml: {len(hits)} hexmaps cover final year {final_year} "
-                          f"({hits}); exactly one must")
-    return hits[0]
+    return covers_year(hexmaps_config(), final_year, file="data/registry/hexmaps.yml", what="hexmaps")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,14 +18,7 @@ import yaml
 from .errors import ConfigError
 from .geography import LAReference, map_to_geography, shift_year
 from .paths import REGISTRY_DIR
-
-AREAS = ["exclusions", "assessment", "placement", "attainment"]
-AREA_NAMES = {
-    "exclusions": "Exclusions",
-    "assessment": "Assessment",
-    "placement": "Placement",
-    "attainment": "Attainment",
-}
+from .scoring import AREAS
 
 
 @dataclass(frozen=True)
@@ -112,48 +105,19 @@ def indicator_table(method: Method) -> pd.DataFrame:
     return t
 
 
-# Derived measures: ratio = numerator / sum(denominator parts) * scale, per LA and year.
-DERIVED_MEASURES = {
-    "assess_ehcp_share_send": {
-        "numerator": "lait_ehcp_pct_pupils",
-        "denominator": ["lait_ehcp_pct_pupils", "lait_sen_support_pct_pupils"],
-        "scale": 100.0,
-    },
-}
+@lru_cache(maxsize=1)
+def _label_table() -> pd.DataFrame:
+    return pd.read_csv(REGISTRY_DIR / "labels.csv", dtype=str, keep_default_na=False)
 
 
-def add_derived_measures(long: pd.DataFrame) -> pd.DataFrame:
-    """Append derived measures (rows marked source 'derived:<inputs>')."""
-    out = [long]
-    keys = ["level", "la_code", "year"]
-    for name, spec in DERIVED_MEASURES.items():
-        parts = sorted({spec["numerator"], *spec["denominator"]})
-        sub = long[long["measure"].isin(parts)]
-        if sub.empty:
-            continue
-        # unstack keeps only (level, LA, year) combinations that exist; a missing input is NaN
-        wide = sub.drop_duplicates([*keys, "measure"]).set_index([*keys, "measure"])["value"].unstack("measure")
-        meta = sub.drop_duplicates(keys).set_index(keys)
-        if not set(parts) <= set(wide.columns):
-            continue
-        den = wide[spec["denominator"]].sum(axis=1, min_count=len(spec["denominator"]))
-        val = wide[spec["numerator"]] / den.replace(0, np.nan) * spec["scale"]
-        d = val.rename("value").reset_index()
-        d["measure"] = name
-        d["numerator"] = np.nan
-        d["denominator"] = np.nan
-        d["missing_reason"] = pd.Series(pd.NA, index=d.index, dtype="string")
-        d.loc[d["value"].isna(), "missing_reason"] = "an input is missing"
-        d["source"] = "derived: " + " / ".join(parts)
-        for c in ("la_name", "ons_code", "region"):
-            if c in meta.columns:
-                d[c] = meta[c].reindex(pd.MultiIndex.from_frame(d[keys])).to_numpy()
-        out.append(d[long.columns.intersection(d.columns)])
-    res = pd.concat(out, ignore_index=True)
-    for c in ("level", "la_code", "year", "measure", "missing_reason", "source", "la_name"):
-        if c in res.columns:
-            res[c] = res[c].astype("string")
-    return res
+def labels_for(use: str, column: str = "label") -> dict[str, str]:
+    """Reader labels by key from data/registry/labels.csv (an indicator's own are columns of
+    indicators.csv). ``use``: context (a context measure's label; ``column="unit"`` its unit),
+    covariate / covariate_similar (a context-model term in a sentence / after "LAs of"),
+    measure_phrase (an indicator's phrase while it uses that measure), cohort_phrase."""
+    t = _label_table()
+    t = t[t["use"] == use]
+    return dict(zip(t["key"], t[column], strict=True))
 
 
 def _measure_rows(long: pd.DataFrame, measure: str, year: str, level: str = "la") -> pd.DataFrame:

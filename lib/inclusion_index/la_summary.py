@@ -31,9 +31,9 @@ from pandas.io.formats.style import Styler
 from .config_files import read_yaml
 from .editions import Edition
 from .geography import year_label
-from .indicators import AREA_NAMES, AREAS
 from .paths import REGISTRY_DIR
 from .plotting import COLORS
+from .scoring import AREA_NAMES, AREAS
 from .series.adjusted import adjusted_for_words
 from .series.text import dp_for, label_years, ordinal
 from .uncertainty import load_uncertainty_settings

@@ -23,11 +23,11 @@ import yaml
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import ConfigError, SchemaError, UnknownLACodeError
-from .geography import LAReference, boundary_edges, check_year_key, load_la_reference, related_in
-from .indicators import AREAS
+from .geography import LAReference, boundary_edges, check_year_key, covers_year, load_la_reference, related_in
 from .loaders.base import LoadContext
 from .paths import REGISTRY_DIR
 from .paths import data_dir as default_data_dir
+from .scoring import AREAS
 from .sources import Registry, load_registry
 
 SHEET = "LA SN Groups"
@@ -201,13 +201,7 @@ def neighbours_config() -> list[dict]:
 
 def model_for(final_year: str) -> str:
     """The neighbour source id neighbours.yml assigns to an edition's final year."""
-    check_year_key(final_year)
-    hits = [m["source"] for m in neighbours_config()
-            if str(m.get("first_final_year") or "000000") <= final_year <= str(m.get("last_final_year") or "999999")]
-    if len(hits) != 1:
-        raise ConfigError(f"data/registry/neighbours.yml: {len(hits)} models cover final year {final_year} "
-                          f"({hits}); exactly one must")
-    return hits[0]
+    return covers_year(neighbours_config(), final_year, file="data/registry/neighbours.yml", what="models")
 
 
 def statistical_neighbours(

@@ -692,7 +692,7 @@ def funnel_plot(
     n_label: int = 6,
     note: str | None = None,
 ) -> Figure:
-    """A funnel plot from :func:`inclusion_index.uncertainty.funnel_data`: each LA's value
+    """A funnel plot from :func:`inclusion_index.uncertainty.funnel_table`: each LA's value
     against its denominator (log scale), the pooled England value, exact control limits (solid)
     and, when the LAs vary beyond chance, limits allowing for that (dashed). LAs outside the
     widest limits are coloured by direction (green more, orange less inclusive than England)

@@ -41,6 +41,8 @@ import pandas as pd
 from .errors import InclusionIndexError
 
 AREAS: tuple[str, ...] = ("exclusions", "assessment", "placement", "attainment")
+AREA_NAMES = {a: a.capitalize() for a in AREAS}
+TARGETS: tuple[str, ...] = ("overall", *AREAS)  # what gets a score and a rank: overall, then each area
 
 Normalisation = Literal["percentile", "zscore", "minmax"]
 PercentileFormula = Literal["inclusive", "rank_over_n", "hazen"]

@@ -37,15 +37,14 @@ import yaml
 from scipy import stats
 
 from .config_files import read_yaml
+from .derived import derived_measures
 from .errors import ConfigError, InclusionIndexError
 from .geography import LAReference, _successors_in, boundary_reference, map_to_geography
 from .index_inputs import IndexInputs
-from .indicators import DERIVED_MEASURES
 from .paths import REGISTRY_DIR
-from .scoring import AREAS, ScoringSettings, common_indicators, score_year
+from .scoring import AREAS, TARGETS, ScoringSettings, common_indicators, score_year
 
 SETTINGS_FILE = REGISTRY_DIR / "uncertainty.yml"
-TARGETS: tuple[str, ...] = ("overall", *AREAS)
 CHOICES: tuple[str, ...] = ("weights", "normalisation", "years", "missing", "sampling", "imputation")
 CHOICE_LABELS = {
     "weights": "(a) indicator weights x U(1-w, 1+w)",
@@ -707,22 +706,21 @@ def _long_values(codes: list[str], names: list[str], x: np.ndarray) -> pd.DataFr
 def _rounding_sampler(edition: IndexInputs, sub: pd.DataFrame, j: int, pos: dict, key: int,
                       spec: SamplingSpec) -> _Sampler | None:
     measure = str(sub["measure"].iloc[0])
-    derived = DERIVED_MEASURES.get(measure)
+    derived = derived_measures().get(measure)
     if derived is None:
         return None
     year = str(sub["data_year"].iloc[0])
     las = [str(x) for x in sub["la_code"]]
-    parts = [derived["numerator"], *derived["denominator"]]
-    # the numerator is also the first denominator part: keep it once, then the others
-    others = [m for m in derived["denominator"] if m != derived["numerator"]]
-    cols = [measure_on_geography(edition.long, m, year, las)[0].to_numpy() for m in [parts[0], *others]]
+    # the numerator is also a denominator part: keep it once, first, then the others
+    others = [m for m in derived.denominator if m != derived.numerator]
+    cols = [measure_on_geography(edition.long, m, year, las)[0].to_numpy() for m in [derived.numerator, *others]]
     inputs = np.vstack(cols)
     ok = np.isfinite(inputs).all(axis=0) & sub["value"].notna().to_numpy()
     if not ok.any():
         return None
     return _Sampler(la_pos=np.array([pos[c] for c in np.array(las)[ok]]), ind_pos=j, key=key,
                     model="rounding", value=sub["value"].to_numpy()[ok], n=np.full(ok.sum(), np.nan),
-                    k=np.full(ok.sum(), np.nan), scale=float(derived["scale"]), half_unit=spec.half_unit,
+                    k=np.full(ok.sum(), np.nan), scale=derived.scale, half_unit=spec.half_unit,
                     inputs=inputs[:, ok])
 
 
@@ -1185,7 +1183,7 @@ def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None
 
 
 __all__ = [
-    "CHOICES", "TARGETS", "MonteCarloResult", "SamplingSpec", "UncertaintyError", "UncertaintySettings",
+    "CHOICES", "MonteCarloResult", "SamplingSpec", "UncertaintyError", "UncertaintySettings",
     "binomial_ci", "boundary_reference", "cohort_sizes", "funnel_limits", "funnel_table",
     "load_uncertainty_settings", "measure_on_geography", "monte_carlo", "normal_mean_ci",
     "poisson_rate_ci", "sensitivity_table",

@@ -11,17 +11,18 @@ Each loader module exposes:
 
 Measures each loader emits are declared in ``data/registry/measures/<module>.csv``.
 
-This file must not import the loader modules: the registry (``sources.py``) asks
-:func:`loader_names` while a loader is being imported.
+The registry (``sources.py``) does not import this package; :func:`check_registry` checks its
+``loader`` and ``format`` names against the loaders here.
 """
 
 from __future__ import annotations
 
+import importlib
 import pkgutil
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ..sources import Registry
+from ..errors import ConfigError
+from ..sources import Registry
+from .base import entries
 
 # modules of this package that are helpers, not loaders
 _HELPERS = frozenset({"base"})
@@ -34,12 +35,13 @@ def loader_names() -> list[str]:
 
 
 def check_registry(registry: Registry) -> None:
-    """Every entry's loader and format exist (the whole registry at once, e.g. for a test or
-    ``verify``; each loader also checks its own entries whenever it loads)."""
-    import importlib
-
-    from .base import entries
-
-    for name in loader_names():
+    """Every entry's loader and format exist (the whole registry at once: harmonise's
+    ``load_inputs`` and ``verify`` call it; each loader also checks its own entries whenever it loads)."""
+    known = loader_names()
+    for s in registry.sources:
+        if s.loader is not None and s.loader not in known:
+            raise ConfigError(f"{registry.origin}: entry {s.id!r} names loader {s.loader!r}, which is not a "
+                              f"module of lib/inclusion_index/loaders/ (known: {', '.join(known)})")
+    for name in known:
         module = importlib.import_module(f"{__name__}.{name}")
         entries(registry, name, module.FORMATS, required=False)

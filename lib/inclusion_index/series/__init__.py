@@ -22,12 +22,11 @@ Modules: ``text``, ``edition_facts``, ``context``, ``models``, ``part``, ``funne
 
 from __future__ import annotations
 
-from ..indicators import AREA_NAMES, AREAS
+from ..scoring import AREA_NAMES, AREAS
 from .adjusted import ADJUSTED_COLUMNS
 from .caveats import CAVEAT_TABLES, data_caveats
-from .context import CONTEXT_LABELS, ContextMeasure, context_measure, deprivation, ratio_measure
+from .context import ContextMeasure, context_measure, deprivation, ratio_measure
 from .edition_facts import (
-    PHRASES,
     area_indicators,
     axis_label,
     change_range,
@@ -49,7 +48,7 @@ from .edition_facts import (
     uncertainty_settings,
 )
 from .findings import findings, findings_markdown, findings_table
-from .funnels import COHORT_PHRASES, funnel_frames
+from .funnels import funnel_frames
 from .models import MODEL_COLUMNS, OLSResult, effect_text, models_table, ols, region_variation, spread
 from .part import Part, ranking_frame
 from .part_assessment import assessment
@@ -87,13 +86,10 @@ __all__ = [
     "AREAS",
     "AREA_NAMES",
     "CAVEAT_TABLES",
-    "COHORT_PHRASES",
-    "CONTEXT_LABELS",
     "LIMITS",
     "MODEL_COLUMNS",
     "NA",
     "PARTS",
-    "PHRASES",
     "ContextMeasure",
     "OLSResult",
     "Part",

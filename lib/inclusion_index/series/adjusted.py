@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..indicators import AREA_NAMES
+from ..indicators import labels_for
+from ..scoring import AREA_NAMES
 from .context import context_measure, deprivation
 from .edition_facts import range_label, rank_column, rank_words
 from .models import effect_text
@@ -17,14 +18,6 @@ from .text import agree, and_join, dp_for_step, fmt, iod_label, nice_step, plura
 ADJUSTED_COLUMNS = ["Score", "Predictor", "Step", "Difference per step", "95% CI low", "95% CI high", "p-value", "R²",
                     "LAs", "Breusch–Pagan p"]
 
-
-# What each covariate of the context model stands for, inside a sentence (labels only).
-COVARIATE_WORDS = {"idaci": "child deprivation", "ehcp_pct_pupils": "the share of pupils with an EHC plan",
-                   "log_ehcp_total": "the number of EHC plans the LA maintains"}
-
-# The same after "LAs of" in the caveat: "LAs of similar child deprivation and a similar share ...".
-SIMILAR_WORDS = {"idaci": "similar child deprivation", "ehcp_pct_pupils": "a similar share of pupils with an EHC plan",
-                 "log_ehcp_total": "a similar number of EHC plans"}
 
 # adjustment.yml's caveat opens with what the model compares; each target's own covariates say it here
 _CAVEAT_LEAD = "Adjusted scores compare each LA with LAs of"
@@ -36,7 +29,7 @@ def caveat_for(caveat: str, covariates: list[str]) -> str:
     text = " ".join(str(caveat).split())
     if text.startswith(_CAVEAT_LEAD):
         text = text.split(". ", 1)[1] if ". " in text else ""
-    lead = f"{_CAVEAT_LEAD} {' and '.join(SIMILAR_WORDS.get(c, c) for c in covariates)}."
+    lead = f"{_CAVEAT_LEAD} {' and '.join(labels_for('covariate_similar').get(c, c) for c in covariates)}."
     return f"{lead} {text}".strip()
 
 
@@ -55,7 +48,7 @@ def adjusted_for_words(ed, target: str = "overall") -> str:
     """'child deprivation and the share of pupils with an EHC plan': what the target's context
     model adjusts for ('' when it has no model)."""
     fit = ed.adjustment.fits.get(target)
-    return " and ".join(COVARIATE_WORDS.get(c, c) for c in fit.covariates) if fit is not None else ""
+    return " and ".join(labels_for("covariate").get(c, c) for c in fit.covariates) if fit is not None else ""
 
 
 def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
@@ -106,7 +99,7 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
     p.tables["adjusted_model"] = pd.DataFrame(rows, columns=ADJUSTED_COLUMNS)
     # the model table's caption, from the target's own covariates (the notebook's caption is generic)
     p.labels["adjusted_model_caption"] = (f"Context model: OLS across LAs of the {what} on "
-                                          f"{' and '.join(COVARIATE_WORDS.get(c, c) for c in fit.covariates)}")
+                                          f"{' and '.join(labels_for('covariate').get(c, c) for c in fit.covariates)}")
     bp = fit.bp_pvalue
     bp_text = ("" if not np.isfinite(bp) else
                f" The Breusch–Pagan test gives p = {fmt(bp, 3)}: " + (

@@ -9,6 +9,7 @@ import pandas as pd
 from ..sources import load_registry
 from .context import ContextMeasure, context_measure
 from .edition_facts import (
+    IndicatorFacts,
     carried_note,
     indicator_cohorts,
     indicator_source_ids,
@@ -18,7 +19,6 @@ from .edition_facts import (
     small_cohort_threshold,
     source_id,
 )
-from .part import IndicatorFacts
 from .text import agree, and_join, iod_label, label_years, plural, year_label
 
 CAVEAT_TABLES = {

@@ -8,26 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..geography import boundary_reference, map_to_geography, shift_year
+from ..indicators import labels_for
 from .text import agree, iod_label, plural, year_label, years_label
-
-# Short labels and units of the context measures the series uses. Labels only: every
-# number comes from the data.
-CONTEXT_LABELS: dict[str, tuple[str, str]] = {
-    "iod_idaci_avg_score": ("IDACI average score (share of children in income-deprived families)", "score 0-1"),
-    "iod_imd_avg_score": ("IMD average score", "score"),
-    "sen2_semh_pct_ehcp": ("EHC plans with SEMH as primary need", "%"),
-    "sen2_ehcp_total": ("EHC plans maintained by the LA", "plans"),
-    "lait_ehcp_pct_pupils": ("Pupils with an EHC plan", "% of pupils"),
-    "lait_sen_support_pct_pupils": ("Pupils on SEN support", "% of pupils"),
-    "ofsted_state_special_schools": ("State-funded special schools (Ofsted-graded)", "schools"),
-    "census_state_special_schools": ("State-funded special schools (January school census)", "schools"),
-    "sen2_ehcp_ap_pru": ("EHC plans in alternative provision or pupil referral units", "plans"),
-    "sen2_ehcp_ap_pru_pct": ("EHC plans in alternative provision or pupil referral units", "% of the LA's plans"),
-    "sen2_ehcp_no_school_place": ("EHC plans with no school place", "plans"),
-    "sen2_ehcp_no_school_place_pct": ("EHC plans with no school place", "% of the LA's plans"),
-    "ks4raw_pupils_ehcp": ("Pupils with an EHC plan at the end of KS4", "pupils"),
-    "ks4raw_pupils_all": ("Pupils at the end of KS4", "pupils"),
-}
 
 
 @dataclass
@@ -67,7 +49,7 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
     year). Outside that window the measure is reported as unavailable, with the years it
     does exist for. Values move across boundary changes as the indicators do.
     """
-    lab, unit = CONTEXT_LABELS.get(measure, (measure, ""))
+    lab, unit = labels_for("context").get(measure, measure), labels_for("context", "unit").get(measure, "")
     lab = label or lab
     codes = list(ed.geography["la_code"])
     empty = pd.Series(np.nan, index=pd.Index(codes, name="la_code"), dtype="float64")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..config_files import read_yaml
 from ..geography import EXCLUDED_FROM_RANKING
+from ..indicators import labels_for
 from ..paths import REGISTRY_DIR
 from ..sources import load_registry
 from ..uncertainty import (
@@ -21,6 +22,7 @@ from ..uncertainty import (
 from .text import (
     NA,
     and_join,
+    dp_for,
     fmt,
     label_years,
     md,
@@ -29,32 +31,6 @@ from .text import (
     year_label,
     years_label,
 )
-
-# How each indicator reads inside a sentence, and its unit (labels only, no figures).
-PHRASES: dict[str, tuple[str, str]] = {
-    "excl_fixed_ehcp": ("the fixed-period exclusion rate of pupils with an EHC plan", "per 100 pupils"),
-    "excl_perm_ehcp": ("the permanent exclusion rate of pupils with an EHC plan", "per 100 pupils"),
-    "excl_fixed_sen_support": ("the fixed-period exclusion rate of pupils on SEN support", "per 100 pupils"),
-    "excl_perm_sen_support": ("the permanent exclusion rate of pupils on SEN support", "per 100 pupils"),
-    "assess_ehcp_share": ("the EHC plan share of pupils with SEN", "%"),
-    "place_state_special": ("the share of EHC plans in state-funded special schools", "%"),
-    "place_indep_nmss": ("the share of EHC plans in independent or non-maintained schools", "%"),
-    "att_ks2_rwm_ehcp": ("the share of pupils with an EHC plan reaching the KS2 expected standard in reading, "
-                         "writing and maths", "%"),
-    "att_ks2_read_prog_ehcp": ("the KS2 reading progress score of pupils with an EHC plan", "points"),
-    "att_ks2_write_prog_ehcp": ("the KS2 writing progress score of pupils with an EHC plan", "points"),
-    "att_ks2_maths_prog_ehcp": ("the KS2 maths progress score of pupils with an EHC plan", "points"),
-    "att_ks4_a8_ehcp": ("the average Attainment 8 score of pupils with an EHC plan", "points"),
-    "att_ks4_p8_ehcp": ("the average Progress 8 score of pupils with an EHC plan", "points"),
-    "att_neet_1617": ("the share of 16-17-year-olds not in education, employment or training", "%"),
-}
-
-
-MEASURE_PHRASES: dict[str, str] = {
-    "neet_nk_ehcp_pct": "the share of 16-17-year-olds with an EHC plan who are NEET or whose activity is not known",
-    "neet_nk_all_pct": "the share of 16-17-year-olds who are NEET or whose activity is not known",
-}
-
 
 # Measures that change what an indicator means from some year on (labels only, no figures):
 # what the measure is, and the measure it replaces, whose last England figure the caveat quotes.
@@ -231,6 +207,7 @@ def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
     sub = sub[sub["index_year"] == y].set_index("indicator")
     eng = ed.england[ed.england["index_year"] == y].set_index("indicator")["value"]
     meta = indicator_meta(ed)
+    measure_phrases = labels_for("measure_phrase")
     rows = []
     for i in meta.index:
         r = sub.loc[i] if i in sub.index else None
@@ -239,8 +216,8 @@ def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
         e = float(eng.get(i, np.nan))
         if not np.isfinite(e) and r is not None and int(r["las_with_value"]) > 0:
             e = england_value(ed, measure, data_year)
-        phrase, unit = PHRASES.get(i, (str(meta.loc[i, "name"]), str(meta.loc[i, "unit"])))
-        phrase = MEASURE_PHRASES.get(measure, phrase)
+        phrase = measure_phrases.get(measure) or meta.loc[i, "phrase"] or str(meta.loc[i, "name"])
+        unit = meta.loc[i, "phrase_unit"] or str(meta.loc[i, "unit"])
         rows.append({
             "indicator": i,
             "short_name": meta.loc[i, "short_name"],
@@ -499,11 +476,65 @@ def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
     return code, ""
 
 
+class IndicatorFacts:
+    """Indicator facts for one index year, looked up once per part."""
+
+    def __init__(self, ed, year: str | None = None) -> None:
+        self.t = indicator_years(ed, year).set_index("indicator")
+        self._ed = ed
+        self._year = year or ed.final_year
+        self._pooled: dict[str, float] = {}
+
+    def phrase(self, i: str) -> str:
+        return str(self.t.loc[i, "phrase"])
+
+    def unit(self, i: str) -> str:
+        return str(self.t.loc[i, "phrase_unit"])
+
+    def short(self, i: str) -> str:
+        return str(self.t.loc[i, "short_name"])
+
+    def year(self, i: str) -> str:
+        return str(self.t.loc[i, "data_year"])
+
+    def england(self, i: str) -> float:
+        """The published England figure (NaN when none is in the data)."""
+        return float(self.t.loc[i, "england"])
+
+    def england_pooled(self, i: str) -> float:
+        """England pooled from the LA figures, as the funnel plot's centre line (NaN without counts)."""
+        if i not in self._pooled:
+            try:
+                f = self._ed.funnel(i, self._year)
+                self._pooled[i] = float(f.attrs["target"])
+            except UncertaintyError:
+                self._pooled[i] = float("nan")
+        return self._pooled[i]
+
+    def england_best(self, i: str) -> tuple[float, str]:
+        """(England figure, 'published' | 'pooled from LA figures' | ''): the published one, else the pooled one."""
+        e = self.england(i)
+        if np.isfinite(e):
+            return e, "published"
+        p = self.england_pooled(i)
+        return (p, "pooled from LA figures") if np.isfinite(p) else (float("nan"), "")
+
+    def england_text(self, i: str, dp: int) -> str:
+        e, kind = self.england_best(i)
+        if not kind:
+            return "no England figure in the data"
+        text = f"England {fmt(e, max(dp, dp_for(e)))}{unit_level(self.unit(i))}"
+        return text if kind == "published" else (text + " pooled from the LA figures, for want of a published "
+                                                         "England figure in this project's data")
+
+    def axis(self, i: str) -> str:
+        u = self.unit(i)
+        return f"{self.short(i)} ({'%' if u == '%' else u})"
+
+
 def england_line(ed, indicator: str, year: str | None = None) -> dict[str, object]:
     """Keyword arguments for a chart's England line: DfE's published figure, else the figure
     pooled from the LAs' counts (as the funnel plots and the text use), labelled as such."""
-    from .part import IndicatorFacts
-
     value, kind = IndicatorFacts(ed, year).england_best(indicator)
     return {"england": value if kind else None,
             "england_label": "England" if kind == "published" else "England (pooled from LAs)"}

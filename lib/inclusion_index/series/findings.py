@@ -8,6 +8,7 @@ import pandas as pd
 from .context import context_measure
 from .edition_facts import (
     MEASURE_SHORT_NOTES,
+    IndicatorFacts,
     change_range,
     indicator_cohorts,
     indicator_source_ids,
@@ -20,7 +21,7 @@ from .edition_facts import (
     uncertainty_settings,
 )
 from .models import effect_text, spread
-from .part import IndicatorFacts, estimate_note, estimated, has_values
+from .part import estimate_note, estimated, has_values
 from .part_conclusions import chance_sentence, headline_same, improvement_frame
 from .part_exclusions import exclusions
 from .part_placement import placement

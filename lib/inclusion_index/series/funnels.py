@@ -8,20 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..indicators import labels_for
 from ..uncertainty import UncertaintyError
-from .edition_facts import uncertainty_settings
-from .part import IndicatorFacts, Part
+from .edition_facts import IndicatorFacts, uncertainty_settings
+from .part import Part
 from .text import agree, dp_for, fmt, level_label, plural, sentence_case, unit_level, year_label
-
-# How a cohort measure standing in for a missing denominator reads in a sentence (labels only).
-COHORT_PHRASES: dict[str, str] = {
-    "ks2dash_rwm_exp_ehcp": "pupils with an EHC plan at the end of KS2",
-    "ks4raw_pupils_ehcp": "pupils with an EHC plan at the end of KS4",
-    "ks4raw_p8_ehcp": "pupils with an EHC plan with a Progress 8 score",
-    "ks4raw_pupils_all": "pupils at the end of KS4 (all pupils)",
-    "sen2_ehcp_total": "EHC plans maintained by the LA",
-}
-
 
 _COHORT_SOURCE = re.compile(r"^cohort (\S+) (\d{6})")
 
@@ -31,7 +22,7 @@ def _level_key(level: float) -> str:
 
 
 def funnel_frames(p: Part) -> dict[str, pd.DataFrame]:
-    """A part's funnel tables (uncertainty.funnel_data), by indicator."""
+    """A part's funnel tables (the edition's funnels step), by indicator."""
     return {k.removeprefix("funnel_"): f for k, f in p.frames.items() if k.startswith("funnel_")}
 
 
@@ -43,7 +34,7 @@ def _denominator_sentence(f: pd.DataFrame, spec) -> str:
     if not found:
         return "Denominators come from the source where given, otherwise from the settings' default cohort."
     measure = found[0][0]
-    what = COHORT_PHRASES.get(measure, measure)
+    what = labels_for("cohort_phrase").get(measure, measure)
     if spec.cohort_multiplier != 1:
         what += f" × {spec.cohort_multiplier:g} (an assumed ratio, set in the method's settings)"
     data_year = str(f["data_year"].iloc[0])
@@ -133,7 +124,7 @@ def _no_funnel_sentence(ind: IndicatorFacts, i: str) -> str:
 
 
 def funnel_section(p: Part, ed, ind: IndicatorFacts, indicators: Sequence[str], code: str | None) -> None:
-    """Funnel tables and sentences for the part's indicators (uncertainty.funnel_data)."""
+    """Funnel tables and sentences for the part's indicators (the edition's funnels step)."""
     names = ed.geography.set_index("la_code")["la_name"]
     for i in indicators:
         try:

@@ -9,17 +9,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..indicators import AREA_NAMES, AREAS
+from ..scoring import AREA_NAMES, AREAS
 from ..uncertainty import (
     CHOICES,
-    UncertaintyError,
     UncertaintySettings,
 )
 from .context import ContextMeasure
 from .edition_facts import (
+    IndicatorFacts,
     area_indicators,
     check_highlight,
-    indicator_years,
     plain_codes,
     range_label,
     rank_cell,
@@ -76,62 +75,6 @@ class Part:
     def markdown(self, section: str | None = None, *, bullets: bool = False) -> str:
         """The sentences of a section (or all), HTML-escaped, as Markdown."""
         return md(self.sections.get(section, []) if section else self.text, bullets=bullets)
-
-
-class IndicatorFacts:
-    """Indicator facts for one index year, looked up once per part."""
-
-    def __init__(self, ed, year: str | None = None) -> None:
-        self.t = indicator_years(ed, year).set_index("indicator")
-        self._ed = ed
-        self._year = year or ed.final_year
-        self._pooled: dict[str, float] = {}
-
-    def phrase(self, i: str) -> str:
-        return str(self.t.loc[i, "phrase"])
-
-    def unit(self, i: str) -> str:
-        return str(self.t.loc[i, "phrase_unit"])
-
-    def short(self, i: str) -> str:
-        return str(self.t.loc[i, "short_name"])
-
-    def year(self, i: str) -> str:
-        return str(self.t.loc[i, "data_year"])
-
-    def england(self, i: str) -> float:
-        """The published England figure (NaN when none is in the data)."""
-        return float(self.t.loc[i, "england"])
-
-    def england_pooled(self, i: str) -> float:
-        """England pooled from the LA figures, as the funnel plot's centre line (NaN without counts)."""
-        if i not in self._pooled:
-            try:
-                f = self._ed.funnel(i, self._year)
-                self._pooled[i] = float(f.attrs["target"])
-            except UncertaintyError:
-                self._pooled[i] = float("nan")
-        return self._pooled[i]
-
-    def england_best(self, i: str) -> tuple[float, str]:
-        """(England figure, 'published' | 'pooled from LA figures' | ''): the published one, else the pooled one."""
-        e = self.england(i)
-        if np.isfinite(e):
-            return e, "published"
-        p = self.england_pooled(i)
-        return (p, "pooled from LA figures") if np.isfinite(p) else (float("nan"), "")
-
-    def england_text(self, i: str, dp: int) -> str:
-        e, kind = self.england_best(i)
-        if not kind:
-            return "no England figure in the data"
-        text = f"England {fmt(e, max(dp, dp_for(e)))}{unit_level(self.unit(i))}"
-        return text if kind == "published" else (text + " pooled from the LA figures, for want of a published "
-                                                         "England figure in this project's data")
-
-    def axis(self, i: str) -> str:
-        u = self.unit(i)
-        return f"{self.short(i)} ({'%' if u == '%' else u})"
 
 
 def has_values(t: pd.DataFrame, indicator: str) -> bool:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from .adjusted import adjusted_section
 from .context import context_measure, deprivation
-from .edition_facts import area_indicators, check_highlight, la_table
+from .edition_facts import IndicatorFacts, area_indicators, check_highlight, la_table
 from .funnels import funnel_section
 from .models import models_table, region_variation, spread
 from .part import (
-    IndicatorFacts,
     Part,
     context_frame,
     has_values,

@@ -6,10 +6,17 @@ import pandas as pd
 
 from .adjusted import adjusted_section
 from .context import context_measure, deprivation, ratio_measure
-from .edition_facts import carried_note, check_highlight, indicator_cohorts, la_table, small_cohort_threshold
+from .edition_facts import (
+    IndicatorFacts,
+    carried_note,
+    check_highlight,
+    indicator_cohorts,
+    la_table,
+    small_cohort_threshold,
+)
 from .funnels import funnel_section
 from .models import models_table, spread
-from .part import IndicatorFacts, Part, context_frame, highlight_section, published_indicators
+from .part import Part, context_frame, highlight_section, published_indicators
 from .text import year_label
 
 

@@ -7,9 +7,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..indicators import AREA_NAMES, AREAS
+from ..scoring import AREA_NAMES, AREAS
 from .adjusted import adjusted_for_words, adjusted_section
 from .edition_facts import (
+    IndicatorFacts,
     change_range,
     data_years_compared,
     la_name,
@@ -20,7 +21,7 @@ from .edition_facts import (
     uncertainty_settings,
 )
 from .models import region_variation
-from .part import IndicatorFacts, Part, highlight_section, ranking_frame, ranking_table
+from .part import Part, highlight_section, ranking_frame, ranking_table
 from .part_introduction import LIMITS
 from .text import NA, agree, and_join, chance_count, fmt, level_label, lower_first, plural, year_label
 

@@ -7,6 +7,7 @@ import pandas as pd
 from .adjusted import adjusted_section
 from .context import context_measure, deprivation
 from .edition_facts import (
+    IndicatorFacts,
     carried_note,
     check_highlight,
     indicator_cohorts,
@@ -17,7 +18,6 @@ from .edition_facts import (
 from .funnels import funnel_section
 from .models import models_table, region_variation, spread
 from .part import (
-    IndicatorFacts,
     Part,
     context_frame,
     estimate_note,

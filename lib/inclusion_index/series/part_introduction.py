@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..indicators import AREA_NAMES, AREAS
-from .edition_facts import carried_note, la_coverage, la_table, range_label, rank_words, short_citation
-from .part import IndicatorFacts, Part, highlight_section, rank_certainty_section, ranking_table
+from ..scoring import AREA_NAMES, AREAS
+from .edition_facts import (
+    IndicatorFacts,
+    carried_note,
+    la_coverage,
+    la_table,
+    range_label,
+    rank_words,
+    short_citation,
+)
+from .part import Part, highlight_section, rank_certainty_section, ranking_table
 from .text import (
     agree,
     and_join,

@@ -17,10 +17,10 @@ from ..geography import region_order
 from ..paths import REGISTRY_DIR
 from .adjusted import adjusted_section
 from .context import ContextMeasure, context_measure, deprivation, measure_years, ratio_measure
-from .edition_facts import check_highlight, la_table
+from .edition_facts import IndicatorFacts, check_highlight, la_table
 from .funnels import funnel_section
 from .models import models_table, region_variation, spread
-from .part import IndicatorFacts, Part, context_frame, highlight_section, la_list, published_indicators
+from .part import Part, context_frame, highlight_section, la_list, published_indicators
 from .text import (
     agree,
     and_join,
