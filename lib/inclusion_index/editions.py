@@ -12,33 +12,18 @@ import os
 import pickle
 import tempfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from .config import Method, RunSettings, run_settings
 from .csv_export import write_csv
 from .geography import LAReference, check_year_key, load_la_reference, shift_year, year_label
 from .harmonise import load_inputs
-from .indicators import AREAS, Method, add_derived_measures, indicator_table, indicator_values, load_method
+from .indicators import AREAS, add_derived_measures, indicator_table, indicator_values, load_method
 from .paths import CACHE_DIR, REGISTRY_DIR
 from .paths import data_dir as default_data_dir
 from .scoring import ScoredYear, ScoringSettings, most_improved, regional_summary, score_year
-
-
-@lru_cache(maxsize=1)
-def editions_config() -> dict:
-    return yaml.safe_load((REGISTRY_DIR / "editions.yml").read_text(encoding="utf-8"))
-
-
-def edition_defaults(final_year: str) -> dict:
-    cfg = editions_config()
-    return {**cfg["default"], **(cfg.get("editions") or {}).get(final_year, {})}
-
-
-def rendered_editions() -> list[str]:
-    return [str(e) for e in editions_config().get("render", [])]
 
 
 def latest_supported_year(long: pd.DataFrame, method: Method) -> str:
@@ -71,6 +56,8 @@ class Edition:
     # where the edition's data came from, so later steps (neighbours, profiles) read the same files
     data_dir: Path | None = field(default=None, repr=False)
     ref: LAReference | None = field(default=None, repr=False)
+    # the settings files the edition was built with (config.py); reports read them from here
+    run: RunSettings = field(default_factory=run_settings, repr=False)
 
     def score_table_cached(self) -> pd.DataFrame:
         """score_table, computed once per Edition object."""
@@ -123,14 +110,16 @@ def build_edition(
     data_dir: Path | None = None,
     long: pd.DataFrame | None = None,
     ref: LAReference | None = None,
+    run: RunSettings | None = None,
 ) -> Edition:
     """Score every index year of an edition and compare its first and last year."""
     check_year_key(final_year)
-    defaults = edition_defaults(final_year)
-    n_years = int(years or defaults["years"])
+    run = run or run_settings()
+    defaults = run.editions.spec(final_year)
+    n_years = int(years or defaults.years)
     if n_years < 1:
         raise ValueError("an edition needs at least one index year")
-    m = method if isinstance(method, Method) else load_method(method or defaults["method"])
+    m = method if isinstance(method, Method) else load_method(method or defaults.method, run)
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     if long is None:
         long = load_inputs(data_dir)
@@ -160,7 +149,7 @@ def build_edition(
     return Edition(final_year=final_year, years=index_years, method=m, settings=settings,
                    geography=target, indicators=ind, values=all_values,
                    england=pd.concat(england, ignore_index=True), scored=scored,
-                   improvement=improvement, long=long, data_dir=data_dir, ref=ref)
+                   improvement=improvement, long=long, data_dir=data_dir, ref=ref, run=run)
 
 
 def _fingerprint(data_dir: Path) -> str:
@@ -194,16 +183,14 @@ def load_edition(
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     # resolve defaults first, so load_edition("201819") and load_edition("201819", years=3)
     # share one cache entry
-    defaults = edition_defaults(final_year)
-    years = int(years or defaults["years"])
-    method = method or defaults["method"]
+    defaults = run_settings().editions.spec(final_year)
+    years = int(years or defaults.years)
+    method = method or defaults.method
     if not use_cache:
         return build_edition(final_year, years=years, method=method, data_dir=data_dir)
-    from .uncertainty import load_uncertainty_settings
-
     # the pickle holds the Monte Carlo score table: INCLUSION_UNCERTAINTY_DRAWS (tests use 50)
     # must not hand a 50-draw table to a 500-draw report, or the reverse
-    draws = load_uncertainty_settings().n_draws
+    draws = run_settings().uncertainty.n_draws
     key = hashlib.sha256(
         f"{final_year}|{years}|{method}|draws={draws}|{_fingerprint(data_dir)}".encode()).hexdigest()[:20]
     path = (cache_dir or CACHE_DIR) / "editions" / f"{final_year}-{key}.pkl"
@@ -350,8 +337,8 @@ def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
 
 
 def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
-    from .extended import describe_column
-    extra = describe_column(c)
+    from .extended import describe_column, monte_carlo_settings
+    extra = describe_column(c, monte_carlo_settings(ed).interval)
     if extra:
         return extra
     for a in AREAS:

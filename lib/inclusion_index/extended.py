@@ -5,24 +5,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .adjustment import AdjustmentResult, AdjustmentSettings, adjust_scores, load_adjustment_settings
+from .adjustment import AdjustmentResult, adjust_scores
+from .config import AdjustmentSettings, RunSettings, UncertaintySettings, run_settings
 from .scoring import AREAS
-from .uncertainty import MonteCarloResult, UncertaintySettings, load_uncertainty_settings, monte_carlo
+from .uncertainty import MonteCarloResult, monte_carlo
 
 TARGETS: tuple[str, ...] = ("overall", *AREAS)
-
-
-@dataclass(frozen=True)
-class ExtendedSettings:
-    uncertainty: UncertaintySettings = field(default_factory=load_uncertainty_settings)
-    adjustment: AdjustmentSettings = field(default_factory=load_adjustment_settings)
 
 
 def extended_columns() -> list[str]:
@@ -40,7 +34,7 @@ def extended_columns() -> list[str]:
 def adjustment_for(edition: Any, table: pd.DataFrame | None = None,
                    settings: AdjustmentSettings | None = None) -> AdjustmentResult:
     """adjust_scores, cached on ``edition.cache`` per settings."""
-    settings = settings or load_adjustment_settings()
+    settings = settings or run_settings().adjustment
     cache = getattr(edition, "cache", None)
     key = ("adjustment", settings, table is None)
     if isinstance(cache, dict) and key in cache:
@@ -49,6 +43,13 @@ def adjustment_for(edition: Any, table: pd.DataFrame | None = None,
     if isinstance(cache, dict):
         cache[key] = res
     return res
+
+
+def monte_carlo_settings(edition: Any) -> UncertaintySettings:
+    """The settings of the Monte Carlo behind the edition's score table (read off its cached
+    result; the edition's own when it is switched off), for text that describes that result."""
+    unc = edition.run.uncertainty
+    return monte_carlo(edition, unc).settings if unc.enabled else unc
 
 
 def adjusted_rank_intervals(mc: MonteCarloResult, adj: AdjustmentResult) -> pd.DataFrame:
@@ -119,15 +120,15 @@ def _add_interval(out: pd.DataFrame, rank_col: str, source: pd.DataFrame | None,
         out[c] = vals
 
 
-def enrich_score_table(table: pd.DataFrame, edition: Any, settings: ExtendedSettings | None = None) -> pd.DataFrame:
+def enrich_score_table(table: pd.DataFrame, edition: Any, run: RunSettings | None = None) -> pd.DataFrame:
     """Add adjusted scores and ranks, Monte Carlo rank intervals and improvement significance.
 
     Existing columns and their order are kept; the new ones (:func:`extended_columns`) follow.
     Rank intervals are shown only where the LA has the nominal rank (an LA the index leaves
     unscored gets none, even if some draws score it). With the Monte Carlo switched off in
-    uncertainty.yml the columns are present and blank.
+    uncertainty.yml the columns are present and blank. Settings: ``run``, else the edition's.
     """
-    settings = settings or ExtendedSettings()
+    settings = run or edition.run
     out = table.copy()
     la = out["la_code"].astype(str)
     adj = adjustment_for(edition, table, settings.adjustment).scores.reindex(la)
@@ -153,11 +154,11 @@ def enrich_score_table(table: pd.DataFrame, edition: Any, settings: ExtendedSett
     return out[[*(c for c in table.columns if c not in ext), *ext]]
 
 
-def describe_column(c: str) -> str | None:
-    """Data-dictionary text for a column added here (None for any other column)."""
+def describe_column(c: str, level: float) -> str | None:
+    """Data-dictionary text for a column added here (None for any other column); ``level``: the
+    interval of the Monte Carlo behind the table."""
     if c not in extended_columns():
         return None
-    level = load_uncertainty_settings().interval
     pct = f"{level:.0%}"
     lo_q, hi_q = f"{(1 - level) / 2:.0%}", f"{1 - (1 - level) / 2:.0%}"
     for t in TARGETS:
@@ -193,4 +194,5 @@ def describe_column(c: str) -> str | None:
     return fixed.get(c)
 
 
-__all__ = ["ExtendedSettings", "adjusted_rank_intervals", "adjustment_for", "describe_column", "enrich_score_table", "extended_columns"]
+__all__ = ["adjusted_rank_intervals", "adjustment_for", "describe_column", "enrich_score_table", "extended_columns",
+           "monte_carlo_settings"]

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from .config import verify_checksums
 from .errors import SchemaError
 from .paths import REGISTRY_DIR
-from .sources import load_registry, resolve, verify_enabled
+from .sources import load_registry, resolve
 
 NATIONAL_CODE = "E92000001"
 
@@ -92,7 +93,7 @@ def _load_la_reference(data_dir_s: str) -> LAReference:
     reg = load_registry()
     las_src = reg["la_list_dfe"]
     try:
-        las = pd.read_csv(resolve(las_src, data_dir, verify=verify_enabled()), dtype=str, encoding="utf-8-sig")
+        las = pd.read_csv(resolve(las_src, data_dir, verify=verify_checksums()), dtype=str, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError) as e:
         # every loader and the validator depend on this list: name it, not a pandas internal
         raise SchemaError(las_src.path, f"cannot read the LA list ({type(e).__name__}: {e})",
@@ -117,7 +118,7 @@ def _load_la_reference(data_dir_s: str) -> LAReference:
     # but are in DfE's own list with dates; anything still absent is added from the change table.
     lait_src = reg["la_list_lait"]
     try:
-        lait = pd.read_excel(resolve(lait_src, data_dir, verify=verify_enabled()), dtype={"LA Number": str})
+        lait = pd.read_excel(resolve(lait_src, data_dir, verify=verify_checksums()), dtype={"LA Number": str})
     except Exception as e:  # openpyxl and zipfile raise several types for a broken workbook
         raise SchemaError(lait_src.path, f"cannot read the LAIT LA list ({type(e).__name__}: {e})",
                           expected="an .xlsx workbook") from e

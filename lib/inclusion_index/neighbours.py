@@ -14,20 +14,18 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import yaml
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .errors import ConfigError, SchemaError, UnknownLACodeError
+from .config import covering, run_settings
+from .errors import SchemaError, UnknownLACodeError
 from .geography import LAReference, boundary_edges, check_year_key, load_la_reference, related_in
 from .indicators import AREAS
 from .loaders.base import LoadContext
-from .paths import REGISTRY_DIR
 from .paths import data_dir as default_data_dir
 from .sources import Registry, load_registry
 
@@ -187,31 +185,9 @@ def _closeness(band: object) -> str | None:
 # model choice and geography
 
 
-@lru_cache(maxsize=1)
-def neighbours_config() -> list[dict]:
-    path = REGISTRY_DIR / "neighbours.yml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    models = raw.get("models") if isinstance(raw, dict) else None
-    if not isinstance(models, list) or not models:
-        raise ConfigError(f"{path}: expected a mapping with a non-empty 'models' list")
-    for m in models:
-        if not m.get("source"):
-            raise ConfigError(f"{path}: every model needs a 'source' id")
-        for k in ("first_final_year", "last_final_year"):
-            if m.get(k) is not None:
-                check_year_key(str(m[k]))
-    return models
-
-
 def model_for(final_year: str) -> str:
     """The neighbour source id neighbours.yml assigns to an edition's final year."""
-    check_year_key(final_year)
-    hits = [m["source"] for m in neighbours_config()
-            if str(m.get("first_final_year") or "000000") <= final_year <= str(m.get("last_final_year") or "999999")]
-    if len(hits) != 1:
-        raise ConfigError(f"data/registry/neighbours.yml: {len(hits)} models cover final year {final_year} "
-                          f"({hits}); exactly one must")
-    return hits[0]
+    return covering(run_settings().neighbours, check_year_key(final_year), "neighbours.yml", "models")
 
 
 def statistical_neighbours(

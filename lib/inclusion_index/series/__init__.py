@@ -46,7 +46,6 @@ from .edition_facts import (
     rank_cell,
     rank_column,
     rank_words,
-    uncertainty_settings,
 )
 from .findings import findings, findings_markdown, findings_table
 from .funnels import COHORT_PHRASES, funnel_frames
@@ -151,7 +150,6 @@ __all__ = [
     "region_variation",
     "spread",
     "style_table",
-    "uncertainty_settings",
     "year_label",
     "years_label",
 ]

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..config import CHOICES, UncertaintySettings
+from ..extended import monte_carlo_settings
 from ..indicators import AREA_NAMES, AREAS
 from ..uncertainty import (
-    CHOICES,
     UncertaintyError,
-    UncertaintySettings,
     funnel_data,
     monte_carlo,
     sensitivity_table,
@@ -28,7 +28,6 @@ from .edition_facts import (
     rank_cell,
     rank_column,
     rank_words,
-    uncertainty_settings,
 )
 from .models import OLSResult, ols
 from .text import agree, and_join, dp_for, fmt, md, plural, sentence_case, unit_level, year_label
@@ -110,7 +109,7 @@ class IndicatorFacts:
         """England pooled from the LA figures, as the funnel plot's centre line (NaN without counts)."""
         if i not in self._pooled:
             try:
-                f = funnel_data(self._ed, i, self._year, settings=uncertainty_settings())
+                f = funnel_data(self._ed, i, self._year, settings=self._ed.run.uncertainty)
                 self._pooled[i] = float(f.attrs["target"])
             except UncertaintyError:
                 self._pooled[i] = float("nan")
@@ -374,7 +373,7 @@ def _missing_rule_sentence(ed, sens: pd.DataFrame, settings: UncertaintySettings
 def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     """Part 1's "How certain are these ranks?": rank ranges, their overlap with the top and
     bottom 10, and which method choice moves ranks most (uncertainty.sensitivity_table)."""
-    settings = uncertainty_settings()
+    settings = monte_carlo_settings(ed)
     s = t[t["scored"].fillna(False).astype(bool)]
     n = len(s)
     p.frames["rank_intervals"] = ranking_frame(t)

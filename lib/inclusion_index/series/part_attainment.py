@@ -6,7 +6,7 @@ import pandas as pd
 
 from .adjusted import adjusted_section
 from .context import context_measure, deprivation, ratio_measure
-from .edition_facts import carried_note, check_highlight, indicator_cohorts, la_table, small_cohort_threshold
+from .edition_facts import carried_note, check_highlight, indicator_cohorts, la_table
 from .funnels import funnel_section
 from .models import models_table, spread
 from .part import IndicatorFacts, Part, context_frame, highlight_section, published_indicators
@@ -44,7 +44,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
     p.tables["summary"] = pd.DataFrame(rows)
     for i in ks:
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i),
-                   cohort=t["la_code"].map(indicator_cohorts(ed, i)), small=small_cohort_threshold())
+                   cohort=t["la_code"].map(indicator_cohorts(ed, i)), small=ed.run.uncertainty.small_cohort)
         p.say("summary", f"{s['sentence']} {ind.england_text(i, s['dp'])} ({year_label(ind.year(i))}).")
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
     p.say("cohort", f"EHC plan cohort size is measured as the share of pupils with an EHC plan in the January census "

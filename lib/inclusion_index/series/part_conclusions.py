@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..extended import monte_carlo_settings
 from ..indicators import AREA_NAMES, AREAS
 from .adjusted import adjusted_for_words, adjusted_section
 from .edition_facts import (
@@ -17,7 +18,6 @@ from .edition_facts import (
     plain_codes,
     range_label,
     rank_words,
-    uncertainty_settings,
 )
 from .models import region_variation
 from .part import IndicatorFacts, Part, highlight_section, ranking_frame, ranking_table
@@ -178,7 +178,7 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
     p = Part("conclusions", "Conclusions")
     t = la_table(ed)
     ind = IndicatorFacts(ed)
-    settings = uncertainty_settings()
+    settings = monte_carlo_settings(ed)
     p.data = t
     p.labels = {"overall_score": "Overall score (0-100, higher = more inclusive)"}
     p.tables["ranking"] = ranking_table(t, adjusted=True)
