@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
 from inclusion_index.build import build_edition, load_edition  # noqa: E402
-from inclusion_index.editions import rendered_editions  # noqa: E402
+from inclusion_index.config import run_settings  # noqa: E402
 from inclusion_index.harmonise import load_inputs  # noqa: E402
 from inclusion_index.profiles import naive_seconds_per_profile  # noqa: E402
 from inclusion_index.render import PARTS  # noqa: E402
@@ -77,7 +77,7 @@ def main() -> int:
     args = ap.parse_args()
     data_dir = Path(args.data_dir).resolve()
     env = {**os.environ, "INCLUSION_DATA_DIR": str(data_dir), "MPLBACKEND": "Agg"}
-    editions = rendered_editions()
+    editions = list(run_settings().editions.render)
 
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)

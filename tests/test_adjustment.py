@@ -12,9 +12,9 @@ from inclusion_index.adjustment import (
     adjust_scores,
     context_table,
     fit_adjustment,
-    load_adjustment_settings,
 )
 from inclusion_index.build import build_edition
+from inclusion_index.config import parse_adjustment, run_settings
 from inclusion_index.errors import ConfigError
 from inclusion_index.harmonise import load_inputs
 
@@ -62,22 +62,22 @@ def test_missing_context_stays_missing_and_too_few_raises():
 
 
 def test_settings():
-    s = load_adjustment_settings()
+    s = run_settings().adjustment
     assert s.covariates == ["idaci", "ehcp_pct_pupils"] and "hide" in s.caveat
     assert s.cov_type == "HC3"
     # the assessment indicator contains the EHC plan share: its model leaves that covariate out
     assert s.covariates_for("assessment") == ["idaci"] and s.covariates_for("overall") == s.covariates
-    assert load_adjustment_settings(ehcp_rate=False).covariates == ["idaci"]
-    assert load_adjustment_settings(log_ehcp_total=True).covariates == ["idaci", "ehcp_pct_pupils", "log_ehcp_total"]
+    assert s.replace(ehcp_rate=False).covariates == ["idaci"]
+    assert s.replace(log_ehcp_total=True).covariates == ["idaci", "ehcp_pct_pupils", "log_ehcp_total"]
     with pytest.raises(ConfigError):
-        load_adjustment_settings(deprivation=False, ehcp_rate=False)
+        s.replace(deprivation=False, ehcp_rate=False)
 
 
 def test_unknown_leave_out_covariate_is_refused(tmp_path):
     bad = tmp_path / "adjustment.yml"
     bad.write_text("leave_out:\n  assessment: [ehcp_share_typo]\n")
     with pytest.raises(ConfigError, match="ehcp_share_typo"):
-        load_adjustment_settings(bad)
+        parse_adjustment(bad)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_context_through_boundary_changes(editions):
     # IoD2019 predates the Cumbria split: both successors take the county's IDACI, flagged
     assert ctx.loc["942", "idaci"] == ctx.loc["943", "idaci"]
     assert "predecessor 909" in ctx.loc["942", "context_note"]
-    unmapped = adjust_scores(ed, ed.score_table, settings=load_adjustment_settings(map_boundary_changes=False))
+    unmapped = adjust_scores(ed, ed.score_table, settings=run_settings().adjustment.replace(map_boundary_changes=False))
     flagged = unmapped.scores.loc[["942", "943"]]
     assert flagged["overall_adjusted_score"].isna().all()
     assert flagged["adjustment_flag"].str.contains("not adjusted: no context").all()
@@ -131,12 +131,12 @@ def test_context_through_boundary_changes(editions):
 
 def _mc_with_scores(codes: list[str], scores: np.ndarray):
     """A MonteCarloResult carrying only what adjusted_rank_intervals reads (draws x LAs x targets)."""
-    from inclusion_index.uncertainty import MonteCarloResult, load_uncertainty_settings
+    from inclusion_index.uncertainty import MonteCarloResult
 
     n_d, n_la = scores.shape[:2]
     return MonteCarloResult(la_codes=codes, ranks=np.full((n_d, n_la, 5), np.nan), change=np.zeros((n_d, n_la)),
                             choices=pd.DataFrame(), nominal_ranks=np.zeros((n_la, 5)),
-                            nominal_change=np.zeros(n_la), settings=load_uncertainty_settings(), enabled=(),
+                            nominal_change=np.zeros(n_la), settings=run_settings().uncertainty, enabled=(),
                             engine="fast", seconds=0.0, scores=scores)
 
 
@@ -145,7 +145,7 @@ def _adjustment_of(y: pd.Series, ctx: pd.DataFrame):
 
     fit = fit_adjustment(y, ctx, ["idaci", "log_ehcp_total"], target="overall")
     return AdjustmentResult(scores=pd.DataFrame(index=ctx.index), coefficients=pd.DataFrame(),
-                            models=pd.DataFrame(), caveat="", settings=load_adjustment_settings(),
+                            models=pd.DataFrame(), caveat="", settings=run_settings().adjustment,
                             fits={"overall": fit}), fit
 
 

@@ -2,9 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inclusion_index.errors import ConfigError
 from inclusion_index.geography import (
-    covers_year,
     january_of,
     load_la_reference,
     map_to_geography,
@@ -72,9 +70,3 @@ def test_year_label_is_for_readers_and_leaves_other_text_alone():
     assert year_label("IoD2019") == "IoD2019" and year_label("") == ""
 
 
-def test_covers_year_picks_the_one_entry_whose_final_years_cover_the_edition():
-    entries = [{"source": "old", "last_final_year": "201920"}, {"source": "new", "first_final_year": "202021"}]
-    assert covers_year(entries, "201819", file="x.yml", what="maps") == "old"
-    assert covers_year(entries, "202425", file="x.yml", what="maps") == "new"
-    with pytest.raises(ConfigError, match=r"x\.yml: 2 maps cover final year 201920"):
-        covers_year([*entries, {"source": "all"}], "201920", file="x.yml", what="maps")

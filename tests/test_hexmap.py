@@ -13,6 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from inclusion_index import hexmap as H
+from inclusion_index.config import parse_hexmaps
 from inclusion_index.editions import score_table
 from inclusion_index.errors import ConfigError, SchemaError
 from inclusion_index.hexmap import (
@@ -28,6 +29,7 @@ from inclusion_index.hexmap import (
     plot_edition_hexmaps,
     plot_hexmap,
 )
+from inclusion_index.paths import REGISTRY_DIR
 
 from .conftest import mirror_with
 
@@ -155,15 +157,14 @@ def test_la_labels_rule_overrides_and_uniqueness() -> None:
     assert la_labels({"302": "Barnet"})["302"] == la_labels({"302": "Barnet", "370": "Barnsley"})["302"]
 
 
-def test_label_config_refuses_yaml_booleans(tmp_path: Path, monkeypatch) -> None:
-    (tmp_path / "hexmaps.yml").write_text("labels:\n  skip_words: [and, on]\n", encoding="utf-8")
-    monkeypatch.setattr(H, "REGISTRY_DIR", tmp_path)
-    H.label_config.cache_clear()
-    try:
-        with pytest.raises(ConfigError, match="skip_words"):
-            H.label_config()
-    finally:
-        H.label_config.cache_clear()
+def test_label_config_refuses_yaml_booleans(tmp_path: Path) -> None:
+    text = (REGISTRY_DIR / "hexmaps.yml").read_text(encoding="utf-8")
+    bad = tmp_path / "hexmaps.yml"
+    bad.write_text(text.replace('skip_words: ["and", "of", "upon", "on",', 'skip_words: ["and", "of", "upon", on,'),
+                   encoding="utf-8")
+    assert bad.read_text(encoding="utf-8") != text
+    with pytest.raises(ConfigError, match="skip_words"):
+        parse_hexmaps(bad)
 
 
 @pytest.mark.parametrize("year,source", [("201819", "hex_odileeds"), ("202425", "hex_hocl")])

@@ -8,6 +8,7 @@ import pytest
 
 from inclusion_index import la_summary as S
 from inclusion_index.build import load_edition
+from inclusion_index.config import MiddleBands
 from inclusion_index.series.text import ordinal
 
 # LAs the reader review named (missing England figures, a missing placement split, City of
@@ -71,12 +72,12 @@ def test_reader_note_labels_years_and_says_what_the_project_lacks():
 
 
 def test_effect_labels_compare_with_the_middle_la_not_the_las_own_score():
-    bands = S.MiddleBands()
+    bands = MiddleBands()
     scores = [100, 60, 59.9, 50.3, 40.1, 40, 0, np.nan]
     assert [bands.label(s) for s in scores] == [
         "above the middle", "above the middle", "near the middle", "near the middle", "near the middle",
         "below the middle", "below the middle", S.MISSING]
-    strict = S.MiddleBands(above=75, below=25)
+    strict = MiddleBands(above=75, below=25)
     assert [strict.label(s) for s in (74, 75, 25, 26)] == [
         "near the middle", "above the middle", "below the middle", "near the middle"]
     words = bands.explanation()
@@ -89,8 +90,8 @@ def test_effect_column_follows_the_bands_whatever_the_overall_score(ed25):
     t = S.indicator_table(ed25, "812")
     assert t.loc["KS4 Attainment 8", "Against the middle LA"] == "near the middle"
     for _, row in t.iterrows():
-        assert row["Against the middle LA"] == S.MIDDLE_BANDS.label(row["Score (0-100)"])
-    strict = S.indicator_table(ed25, "812", S.MiddleBands(above=95, below=5))
+        assert row["Against the middle LA"] == ed25.run.middle_bands.label(row["Score (0-100)"])
+    strict = S.indicator_table(ed25, "812", MiddleBands(above=95, below=5))
     assert (strict["Against the middle LA"] == "above the middle").sum() < (
         t["Against the middle LA"] == "above the middle").sum()
 
@@ -235,7 +236,7 @@ def test_national_chart_marks_the_la_and_its_rank_range(ed25):
     n = int(ed25.score_table["overall_score"].notna().sum())
     assert chart.alt == (f"Overall scores of all {n} ranked LAs in 2024/25, highest first, with North "
                          f"Northamptonshire highlighted: {row['overall_score']:.1f}, "
-                         f"{ordinal(int(row['overall_rank']))} ({S._interval():.0%} range {ordinal(int(row['overall_rank_lo']))} "
+                         f"{ordinal(int(row['overall_rank']))} ({ed25.monte_carlo_settings().interval:.0%} range {ordinal(int(row['overall_rank_lo']))} "
                          f"to {ordinal(int(row['overall_rank_hi']))}).")
     assert 'alt="Overall scores of all' in chart._repr_html_()
     # each LA draws over the same base: another LA's chart differs, the same LA's is identical

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from inclusion_index import plotting, series
-from inclusion_index import uncertainty as U
 from inclusion_index.build import build_edition
+from inclusion_index.config import CHOICES
 from inclusion_index.series.text import dp_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -193,7 +193,7 @@ def test_how_certain_are_the_ranks(ed, parts):
     assert f"{p.numbers['overlap_top10']} LAs' ranges overlap the top 10" in text
     assert f"is {series.fmt(width.median(), 0)} places wide" in text
     sens = p.tables["sensitivity"]
-    assert len(sens) == len(U.CHOICES) + 1 and sens["Average move (places)"].ge(0).all()
+    assert len(sens) == len(CHOICES) + 1 and sens["Average move (places)"].ge(0).all()
     most = p.numbers["sensitivity_most"]
     one = p.frames["sensitivity"].set_index("choice").drop(index="all")
     assert most == one["mean_abs_shift"].idxmax()
@@ -428,7 +428,7 @@ def test_rank_certainty_discloses_values_not_redrawn_and_the_missing_rule(ed, pa
 
 
 def test_counts_beyond_uncertainty_say_what_chance_alone_gives(ed, parts):
-    assert U.load_uncertainty_settings().interval == 0.9
+    assert ed.run.uncertainty.interval == 0.9
     p = parts["conclusions"]
     n = p.numbers["n_changed"]
     expected = round(0.05 * n)
@@ -793,9 +793,9 @@ def test_spread_counts_ties_at_the_precision_shown_and_flags_small_cohorts():
 
 
 def test_small_cohorts_named_as_extremes_say_so_and_ks2_is_in_the_caveat(ed, parts):
-    from inclusion_index.series.edition_facts import indicator_cohorts, small_cohort_threshold
+    from inclusion_index.series.edition_facts import indicator_cohorts
 
-    k = small_cohort_threshold()
+    k = ed.run.uncertainty.small_cohort
     t = series.la_table(ed)
     rut = t.set_index("la_name").loc["Rutland", "la_code"]
     ks2 = indicator_cohorts(ed, "att_ks2_rwm_ehcp")

@@ -10,6 +10,7 @@ from scipy import stats
 
 from inclusion_index import uncertainty as U
 from inclusion_index.build import STEPS, build_edition
+from inclusion_index.config import CHOICES, SamplingSpec, load_run_settings, run_settings
 from inclusion_index.editions import data_dictionary, score_table
 from inclusion_index.errors import ConfigError
 from inclusion_index.extended import extended_columns
@@ -126,18 +127,18 @@ def ed(data_dir):
 
 @pytest.fixture(scope="module")
 def small():
-    return U.load_uncertainty_settings(n_draws=40, verify_draws=2, sensitivity_draws=20, n_jobs=1)
+    return run_settings().uncertainty.replace(n_draws=40, verify_draws=2, sensitivity_draws=20, n_jobs=1)
 
 
 def test_settings_file_loads_and_validates(monkeypatch):
-    s = U.load_uncertainty_settings()
+    s = run_settings().uncertainty
     assert s.seed == 20191125 and s.interval == pytest.approx(0.9)
     assert s.spec("place_state_special").model == "binomial"
     assert s.spec("att_ks4_p8_ehcp").pupil_sd > 0
     monkeypatch.setenv("INCLUSION_UNCERTAINTY_DRAWS", "7")
-    assert U.load_uncertainty_settings().n_draws == 7
+    assert load_run_settings().uncertainty.n_draws == 7
     with pytest.raises(ConfigError, match="normalisations"):
-        U.load_uncertainty_settings(normalisations=("rank",))
+        s.replace(normalisations=("rank",))
 
 
 def test_funnel_data_placement(ed, small):
@@ -254,8 +255,8 @@ def test_imputation_choice_reimputes_only_the_suppressed_small_counts(ed, small)
 
 def test_sensitivity_table(ed, small):
     t = U.sensitivity_table(ed, small, mc=U.monte_carlo(ed, small))
-    assert list(t["choice"]) == [*U.CHOICES, "all"]
-    assert list(U.sensitivity_table(ed, small)["choice"]) == list(U.CHOICES)  # no Monte Carlo, no "all" row
+    assert list(t["choice"]) == [*CHOICES, "all"]
+    assert list(U.sensitivity_table(ed, small)["choice"]) == list(CHOICES)  # no Monte Carlo, no "all" row
     assert (t["mean_abs_shift"] >= 0).all() and (t["max_abs_shift"] >= t["mean_abs_shift"]).all()
     by = t.attrs["by_option"]
     nominal = by[(by["choice"] == "normalisation") & (by["option"] == "percentile")]
@@ -274,7 +275,7 @@ def test_cohort_and_geography_helpers():
     assert x["942"] == 50 and x["943"] == 50  # a split county's count is shared
     assert x["839"] == 50  # Bournemouth + Poole summed
     assert np.isnan(x["999"]) and "predecessor 909" in note["942"]
-    spec = U.SamplingSpec("i", model="normal", pupil_sd=1, cohort_measure="m", cohort_field="value",
+    spec = SamplingSpec("i", model="normal", pupil_sd=1, cohort_measure="m", cohort_field="value",
                           cohort_multiplier=2)
     n, src = U.cohort_sizes(long, spec, ["201"], "202324")
     assert n["201"] == 10 and "nearest to 202324" in src["201"]

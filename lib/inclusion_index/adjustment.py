@@ -12,101 +12,26 @@ out); :func:`adjust_scores` applies it to an edition.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-import yaml
 from statsmodels.stats.diagnostic import het_breuschpagan
 from statsmodels.stats.outliers_influence import OLSInfluence
 
-from .config_files import read_yaml
-from .errors import ConfigError, InclusionIndexError
+from .config import AdjustmentSettings, run_settings
+from .errors import InclusionIndexError
 from .index_inputs import IndexInputs
-from .paths import REGISTRY_DIR
-from .scoring import TARGETS, rank_desc
+from .scoring import rank_desc
 from .uncertainty import measure_on_geography
 
-SETTINGS_FILE = REGISTRY_DIR / "adjustment.yml"
 COVARIATE_COLUMNS = {"deprivation": "idaci", "ehcp_rate": "ehcp_pct_pupils", "log_ehcp_total": "log_ehcp_total"}
 
 
 class AdjustmentError(InclusionIndexError, ValueError):
     """The adjustment cannot be fitted as asked."""
-
-
-@dataclass(frozen=True)
-class AdjustmentSettings:
-    deprivation: bool = True
-    ehcp_rate: bool = True
-    log_ehcp_total: bool = False
-    ehcp_measure: str = "sen2_ehcp_total"
-    ehcp_rate_measure: str = "lait_ehcp_pct_pupils"
-    targets: tuple[str, ...] = TARGETS
-    map_boundary_changes: bool = True
-    cov_type: str = "HC3"
-    min_n: int = 30
-    cooks_top: int = 5
-    caveat: str = ""
-    # per target, covariate switches (keys of COVARIATE_COLUMNS) left out of that target's model
-    leave_out: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def __post_init__(self) -> None:
-        bad = set(self.targets) - set(TARGETS)
-        if bad:
-            raise ConfigError(f"adjustment settings: unknown target(s) {sorted(bad)}; expected {list(TARGETS)}")
-        if not (self.deprivation or self.ehcp_rate or self.log_ehcp_total):
-            raise ConfigError("adjustment settings: at least one covariate must be switched on")
-        if self.min_n < 3:
-            raise ConfigError("adjustment settings: min_n must be >= 3")
-
-    @property
-    def covariates(self) -> list[str]:
-        return [col for k, col in COVARIATE_COLUMNS.items() if getattr(self, k)]
-
-    def covariates_for(self, target: str) -> list[str]:
-        """The target's covariates: those switched on, less any the target leaves out."""
-        out = set(dict(self.leave_out).get(target, ()))
-        return [col for k, col in COVARIATE_COLUMNS.items() if getattr(self, k) and k not in out]
-
-    def replace(self, **changes: Any) -> AdjustmentSettings:
-        return dataclasses.replace(self, **changes)
-
-
-def load_adjustment_settings(path: Path | None = None, **overrides: Any) -> AdjustmentSettings:
-    path = Path(path) if path else SETTINGS_FILE
-    try:
-        raw = read_yaml(path) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: cannot read adjustment settings ({e})") from e
-    cov = raw.get("covariates") or {}
-    unknown = set(cov) - set(COVARIATE_COLUMNS)
-    if unknown:
-        raise ConfigError(f"{path}: unknown covariate(s) {sorted(unknown)}; expected {list(COVARIATE_COLUMNS)}")
-    kw: dict[str, Any] = {
-        "deprivation": bool(cov.get("deprivation", True)),
-        "ehcp_rate": bool(cov.get("ehcp_rate", True)),
-        "log_ehcp_total": bool(cov.get("log_ehcp_total", False)),
-        "ehcp_measure": str(raw.get("ehcp_measure", "sen2_ehcp_total")),
-        "ehcp_rate_measure": str(raw.get("ehcp_rate_measure", "lait_ehcp_pct_pupils")),
-        "targets": tuple(raw.get("targets", TARGETS)),
-        "map_boundary_changes": bool(raw.get("map_boundary_changes", True)),
-        "cov_type": str(raw.get("cov_type", "HC3")),
-        "min_n": int(raw.get("min_n", 30)),
-        "cooks_top": int(raw.get("cooks_top", 5)),
-        "caveat": " ".join(str(raw.get("caveat", "")).split()),
-        "leave_out": tuple((str(k), tuple(str(c) for c in (v or ()))) for k, v in (raw.get("leave_out") or {}).items()),
-    }
-    bad = {c for _, cs in kw["leave_out"] for c in cs} - set(COVARIATE_COLUMNS)
-    if bad:
-        raise ConfigError(f"{path}: leave_out names unknown covariate(s) {sorted(bad)}; expected "
-                          f"{list(COVARIATE_COLUMNS)}")
-    kw.update(overrides)
-    return AdjustmentSettings(**kw)
 
 
 # --------------------------------------------------------------------------- the model
@@ -185,7 +110,7 @@ def context_table(edition: IndexInputs, settings: AdjustmentSettings | None = No
     ``ehcp_pct_pupils`` (% of pupils with an EHC plan, final index year), ``ehcp_total`` (EHC
     plans, final index year), ``log_ehcp_total``, ``context_note`` (value moved across a
     boundary change, or missing)."""
-    settings = settings or load_adjustment_settings()
+    settings = settings or run_settings().adjustment
     codes = [str(c) for c in edition.geography["la_code"]]
     long = edition.long
     if not settings.map_boundary_changes:
@@ -258,7 +183,7 @@ def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
     ``table`` is the score table (``la_code``, ``<target>_score``). LAs without a score keep NaN; LAs with a score but no context keep NaN and
     a flag. Targets with too few LAs (e.g. an area nobody has) get no model, noted.
     """
-    settings = settings or load_adjustment_settings()
+    settings = settings or run_settings().adjustment
     scores = table.set_index("la_code") if "la_code" in table.columns else table
     ctx = context_table(edition, settings)
     names = edition.geography.set_index("la_code")["la_name"]
@@ -312,5 +237,5 @@ def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
                             caveat=settings.caveat, settings=settings, fits=fits)
 
 
-__all__ = ["AdjustmentError", "AdjustmentResult", "AdjustmentSettings", "FittedAdjustment",
-           "adjust_scores", "context_table", "fit_adjustment", "load_adjustment_settings"]
+__all__ = ["AdjustmentError", "AdjustmentResult", "FittedAdjustment", "adjust_scores", "context_table",
+           "fit_adjustment"]

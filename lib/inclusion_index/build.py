@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .adjustment import AdjustmentSettings, adjust_scores, load_adjustment_settings
-from .editions import Edition, StepRecord, edition_defaults, score_table, settings_from
+from .adjustment import adjust_scores
+from .config import RunSettings, run_settings
+from .editions import Edition, StepRecord, score_table, settings_from
 from .extended import enrich_score_table
 from .geography import LAReference, check_year_key, load_la_reference, shift_year
 from .harmonise import _file_digest, load_inputs
@@ -34,23 +35,7 @@ from .paths import CACHE_DIR, REGISTRY_DIR
 from .paths import data_dir as default_data_dir
 from .scoring import most_improved, score_year
 from .sources import load_registry
-from .uncertainty import (
-    UncertaintyError,
-    UncertaintySettings,
-    funnel_table,
-    load_uncertainty_settings,
-    monte_carlo,
-    sensitivity_table,
-)
-
-
-@dataclass(frozen=True)
-class BuildSettings:
-    """The settings the enrichment steps use, read once per build."""
-
-    uncertainty: UncertaintySettings
-    adjustment: AdjustmentSettings
-
+from .uncertainty import UncertaintyError, funnel_table, monte_carlo, sensitivity_table
 
 Fields = dict[str, object]
 
@@ -58,12 +43,12 @@ Fields = dict[str, object]
 @dataclass(frozen=True)
 class Step:
     name: str
-    run: Callable[[Edition, BuildSettings], Fields]
+    run: Callable[[Edition], Fields]
     # the settings the step depends on, digested into its log record
-    uses: Callable[[Edition, BuildSettings], object]
+    uses: Callable[[Edition], object]
 
 
-def _indicator_values(ed: Edition, s: BuildSettings) -> Fields:
+def _indicator_values(ed: Edition) -> Fields:
     values, england = [], []
     for y in ed.years:
         v, e = indicator_values(ed.long, ed.method, y, ed.geography, ed.ref)
@@ -72,13 +57,13 @@ def _indicator_values(ed: Edition, s: BuildSettings) -> Fields:
     return {"values": pd.concat(values, ignore_index=True), "england": pd.concat(england, ignore_index=True)}
 
 
-def _scoring(ed: Edition, s: BuildSettings) -> Fields:
+def _scoring(ed: Edition) -> Fields:
     codes = list(ed.geography["la_code"])
     return {"scored": {y: score_year(ed.values.loc[ed.values["index_year"] == y, ["la_code", "indicator", "value"]],
                                      ed.indicators, ed.settings, la_codes=codes) for y in ed.years}}
 
 
-def _improvement(ed: Edition, s: BuildSettings) -> Fields:
+def _improvement(ed: Edition) -> Fields:
     if len(ed.years) < 2:
         return {"improvement": pd.DataFrame()}
     cols = ["la_code", "indicator", "value"]
@@ -88,38 +73,38 @@ def _improvement(ed: Edition, s: BuildSettings) -> Fields:
                                          la_codes=list(ed.geography["la_code"]))}
 
 
-def _headline_table(ed: Edition, s: BuildSettings) -> Fields:
+def _headline_table(ed: Edition) -> Fields:
     return {"score_table": score_table(ed, extended=False)}
 
 
-def _monte_carlo(ed: Edition, s: BuildSettings) -> Fields:
-    return {"monte_carlo": monte_carlo(ed, s.uncertainty) if s.uncertainty.enabled else None}
+def _monte_carlo(ed: Edition) -> Fields:
+    return {"monte_carlo": monte_carlo(ed, ed.run.uncertainty) if ed.run.uncertainty.enabled else None}
 
 
-def _sensitivity(ed: Edition, s: BuildSettings) -> Fields:
-    return {"sensitivity": sensitivity_table(ed, s.uncertainty, mc=ed.monte_carlo)}
+def _sensitivity(ed: Edition) -> Fields:
+    return {"sensitivity": sensitivity_table(ed, ed.run.uncertainty, mc=ed.monte_carlo)}
 
 
-def _adjustment(ed: Edition, s: BuildSettings) -> Fields:
-    return {"adjustment": adjust_scores(ed, ed.score_table, s.adjustment)}
+def _adjustment(ed: Edition) -> Fields:
+    return {"adjustment": adjust_scores(ed, ed.score_table, ed.run.adjustment)}
 
 
-def _enrich(ed: Edition, s: BuildSettings) -> Fields:
+def _enrich(ed: Edition) -> Fields:
     return {"score_table": enrich_score_table(ed.score_table, ed.monte_carlo, ed.adjustment)}
 
 
-def _funnels(ed: Edition, s: BuildSettings) -> Fields:
+def _funnels(ed: Edition) -> Fields:
     out: dict[tuple[str, str], pd.DataFrame | str] = {}
     for y in ed.years:
         for i in ed.indicators["indicator"]:
             try:
-                out[(str(i), y)] = funnel_table(ed, str(i), y, s.uncertainty)
+                out[(str(i), y)] = funnel_table(ed, str(i), y, ed.run.uncertainty)
             except UncertaintyError as e:  # no counts or cohort: the reason is kept for readers
                 out[(str(i), y)] = str(e)
     return {"funnels": out}
 
 
-def _profile_intervals(ed: Edition, s: BuildSettings) -> Fields:
+def _profile_intervals(ed: Edition) -> Fields:
     """Per (indicator, LA) of the headline year: pupils behind the value and its exact 95%
     interval; and England pooled from the LA figures (the funnels' centre line)."""
     frames, pooled = [], {}
@@ -135,7 +120,7 @@ def _profile_intervals(ed: Edition, s: BuildSettings) -> Fields:
     return {"profile_intervals": table, "pooled_england": pooled}
 
 
-def _neighbours(ed: Edition, s: BuildSettings) -> Fields:
+def _neighbours(ed: Edition) -> Fields:
     ns = statistical_neighbours(ed.final_year, la_codes=list(ed.geography["la_code"]), data_dir=ed.data_dir,
                                 ref=ed.ref)
     names = ed.ref.names() if ed.ref is not None else {}
@@ -143,25 +128,25 @@ def _neighbours(ed: Edition, s: BuildSettings) -> Fields:
         str(c): neighbour_comparison(ed.score_table, str(c), ns, names) for c in ed.score_table["la_code"]}}
 
 
-def _scoring_settings(ed: Edition, s: BuildSettings) -> object:
+def _scoring_settings(ed: Edition) -> object:
     return (ed.method.key, ed.settings)
 
 
 CORE_STEPS: tuple[Step, ...] = (
-    Step("indicator_values", _indicator_values, lambda ed, s: (ed.method.key, ed.years)),
+    Step("indicator_values", _indicator_values, lambda ed: (ed.method.key, ed.years)),
     Step("scoring", _scoring, _scoring_settings),
     Step("improvement", _improvement, _scoring_settings),
     Step("headline_table", _headline_table, _scoring_settings),
 )
 STEPS: tuple[Step, ...] = (
     *CORE_STEPS,
-    Step("monte_carlo", _monte_carlo, lambda ed, s: s.uncertainty),
-    Step("sensitivity", _sensitivity, lambda ed, s: s.uncertainty),
-    Step("adjustment", _adjustment, lambda ed, s: s.adjustment),
-    Step("score_table", _enrich, lambda ed, s: (s.uncertainty, s.adjustment)),
-    Step("funnels", _funnels, lambda ed, s: s.uncertainty),
-    Step("profile_intervals", _profile_intervals, lambda ed, s: s.uncertainty),
-    Step("neighbours", _neighbours, lambda ed, s: ed.final_year),
+    Step("monte_carlo", _monte_carlo, lambda ed: ed.run.uncertainty),
+    Step("sensitivity", _sensitivity, lambda ed: ed.run.uncertainty),
+    Step("adjustment", _adjustment, lambda ed: ed.run.adjustment),
+    Step("score_table", _enrich, lambda ed: (ed.run.uncertainty, ed.run.adjustment)),
+    Step("funnels", _funnels, lambda ed: ed.run.uncertainty),
+    Step("profile_intervals", _profile_intervals, lambda ed: ed.run.uncertainty),
+    Step("neighbours", _neighbours, lambda ed: ed.final_year),
 )
 
 
@@ -180,24 +165,25 @@ def _rows(fields: Fields) -> int:
     return n
 
 
-def run_step(step: Step, ed: Edition, settings: BuildSettings) -> Edition:
+def run_step(step: Step, ed: Edition) -> Edition:
     t0 = time.perf_counter()
-    fields = step.run(ed, settings)
-    record = StepRecord(step.name, _digest(step.uses(ed, settings)), round(time.perf_counter() - t0, 3),
+    fields = step.run(ed)
+    record = StepRecord(step.name, _digest(step.uses(ed)), round(time.perf_counter() - t0, 3),
                         _rows(fields))
     return dataclasses.replace(ed, **fields, log=(*ed.log, record))
 
 
 def assemble(final_year: str, *, years: int | None = None, method: str | Method | None = None,
              data_dir: Path | None = None, long: pd.DataFrame | None = None,
-             ref: LAReference | None = None) -> Edition:
-    """The edition before any step: its years, method, LAs and the long table."""
+             ref: LAReference | None = None, run: RunSettings | None = None) -> Edition:
+    """The edition before any step: its years, method, LAs, settings and the long table."""
     check_year_key(final_year)
-    defaults = edition_defaults(final_year)
-    n_years = int(years or defaults["years"])
+    run = run or run_settings()
+    defaults = run.editions.spec(final_year)
+    n_years = int(years or defaults.years)
     if n_years < 1:
         raise ValueError("an edition needs at least one index year")
-    m = method if isinstance(method, Method) else load_method(method or defaults["method"])
+    m = method if isinstance(method, Method) else load_method(method or defaults.method, run)
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     if long is None:
         long = load_inputs(data_dir)
@@ -207,7 +193,7 @@ def assemble(final_year: str, *, years: int | None = None, method: str | Method 
     index_years = [shift_year(final_year, -k) for k in range(n_years - 1, -1, -1)]
     return Edition(final_year=final_year, years=index_years, method=m, settings=settings_from(m),
                    geography=target, indicators=indicator_table(m), values=pd.DataFrame(),
-                   england=pd.DataFrame(), long=long, data_dir=data_dir, ref=ref)
+                   england=pd.DataFrame(), long=long, data_dir=data_dir, ref=ref, run=run)
 
 
 def build_edition(
@@ -219,13 +205,12 @@ def build_edition(
     long: pd.DataFrame | None = None,
     ref: LAReference | None = None,
     steps: Sequence[Step] = STEPS,
-    settings: BuildSettings | None = None,
+    run: RunSettings | None = None,
 ) -> Edition:
     """Assemble the edition and run ``steps`` in order (default: every step)."""
-    ed = assemble(final_year, years=years, method=method, data_dir=data_dir, long=long, ref=ref)
-    settings = settings or BuildSettings(load_uncertainty_settings(), load_adjustment_settings())
+    ed = assemble(final_year, years=years, method=method, data_dir=data_dir, long=long, ref=ref, run=run)
     for step in steps:
-        ed = run_step(step, ed, settings)
+        ed = run_step(step, ed)
     return ed
 
 
@@ -257,21 +242,22 @@ def load_edition(
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     # resolve defaults first, so load_edition("201819") and load_edition("201819", years=3)
     # share one cache entry
-    defaults = edition_defaults(final_year)
-    years = int(years or defaults["years"])
-    method = method or defaults["method"]
-    settings = BuildSettings(load_uncertainty_settings(), load_adjustment_settings())
+    run = run_settings()
+    defaults = run.editions.spec(final_year)
+    years = int(years or defaults.years)
+    method = method or defaults.method
     if not use_cache:
-        return build_edition(final_year, years=years, method=method, data_dir=data_dir, settings=settings)
+        return build_edition(final_year, years=years, method=method, data_dir=data_dir, run=run)
     # the settings are in the key: INCLUSION_UNCERTAINTY_DRAWS (tests use 50) must not hand a
     # 50-draw build to a 500-draw report, or the reverse
     key = hashlib.sha256(
-        f"{final_year}|{years}|{method}|{settings!r}|{_fingerprint(data_dir)}".encode()).hexdigest()[:20]
+        f"{final_year}|{years}|{method}|{run.uncertainty!r}|{run.adjustment!r}|{_fingerprint(data_dir)}".encode()
+    ).hexdigest()[:20]
     path = (cache_dir or CACHE_DIR) / "editions" / f"{final_year}-{key}.pkl"
     if path.exists():
         with path.open("rb") as fh:
             return pickle.load(fh)
-    ed = build_edition(final_year, years=years, method=method, data_dir=data_dir, settings=settings)
+    ed = build_edition(final_year, years=years, method=method, data_dir=data_dir, run=run)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
     try:
@@ -283,4 +269,4 @@ def load_edition(
     return ed
 
 
-__all__ = ["CORE_STEPS", "STEPS", "BuildSettings", "Step", "assemble", "build_edition", "load_edition", "run_step"]
+__all__ = ["CORE_STEPS", "STEPS", "Step", "assemble", "build_edition", "load_edition", "run_step"]

@@ -78,14 +78,14 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from .build import build_edition
-    from .editions import edition_defaults, write_score_table
+    from .editions import write_score_table
     dest = resolve_data_dir(args.data_dir)
     t0 = time.perf_counter()
     ed = build_edition(args.edition, years=args.years, method=args.method, data_dir=dest)
     out = Path(args.out or f"reports/{args.edition}/scores_{args.edition}.csv")
     written = write_score_table(ed, out)
     head = ed.headline().scores
-    print(f"edition {ed.final_year} ({edition_defaults(ed.final_year).get('title', ed.method.name)}): "
+    print(f"edition {ed.final_year} ({ed.run.editions.spec(ed.final_year).title or ed.method.name}): "
           f"index years {', '.join(ed.years)}; {int(head['scored'].sum())} of {len(head)} LAs scored "
           f"in {time.perf_counter() - t0:.2f}s")
     for p in written:
@@ -112,13 +112,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from .build import load_edition
-    from .editions import edition_defaults, rendered_editions, write_score_table
+    from .config import run_settings
+    from .editions import write_score_table
     from .paths import REPORTS_DIR
     from .render import RenderError, render_edition, write_index
     from .sources import load_registry
 
     dest = resolve_data_dir(args.data_dir)
-    editions = args.edition or rendered_editions()
+    editions = args.edition or list(run_settings().editions.render)
     reports = Path(args.reports_dir) if args.reports_dir else REPORTS_DIR
     renders, failures = [], []
     kept: dict[str, str] = {}
@@ -168,11 +169,10 @@ def cmd_render(args: argparse.Namespace) -> int:
                 print(f"error: {err}", file=sys.stderr)
     if renders:
         from .profiles import search_box_html
-        titles = {e: edition_defaults(e).get("title", e) for e in editions}
+        titles = {e: run_settings().editions.spec(e).title or e for e in editions}
         sources = [vars(s) for s in load_registry().sources]
-        from .uncertainty import load_uncertainty_settings
-        unc = load_uncertainty_settings()
-        run_settings = {"rank ranges": (f"{unc.interval:.0%} ranges from {unc.n_draws} Monte Carlo runs "
+        unc = run_settings().uncertainty
+        settings_text = {"rank ranges": (f"{unc.interval:.0%} ranges from {unc.n_draws} Monte Carlo runs "
                                         f"(seed {unc.seed}, so anyone re-running gets the same)"
                                         if unc.enabled else "not computed")}
         extra_sections = search_box_html(profiled) if profiled else ""
@@ -186,7 +186,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             extra_sections = comparison_html(table, f"compare_{first}_{last}.csv", definition_changes(a, b),
                                              (a.method.name, b.method.name)) + extra_sections
         index = write_index(reports, renders, sources, titles, extra_sections=extra_sections,
-                            run_settings=run_settings, kept=kept)
+                            run_settings=settings_text, kept=kept)
         print(f"wrote {index}")
     total = time.perf_counter() - t_all
     print(f"rendered {len(renders)} of {len(editions)} edition(s) in {total:.1f}s")

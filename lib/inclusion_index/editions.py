@@ -8,36 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from .adjustment import AdjustmentResult
+from .config import Method, UncertaintySettings
 from .csv_export import write_csv
 from .extended import describe_column, enrich_score_table
 from .geography import year_label
 from .index_inputs import IndexInputs
-from .indicators import Method, indicator_table
+from .indicators import indicator_table
 from .neighbours import NeighbourSet
-from .paths import REGISTRY_DIR
 from .scoring import AREAS, ScoredYear, ScoringSettings, rank_desc, regional_summary
 from .uncertainty import MonteCarloResult, UncertaintyError
-
-
-@lru_cache(maxsize=1)
-def editions_config() -> dict:
-    return yaml.safe_load((REGISTRY_DIR / "editions.yml").read_text(encoding="utf-8"))
-
-
-def edition_defaults(final_year: str) -> dict:
-    cfg = editions_config()
-    return {**cfg["default"], **(cfg.get("editions") or {}).get(final_year, {})}
-
-
-def rendered_editions() -> list[str]:
-    return [str(e) for e in editions_config().get("render", [])]
 
 
 def latest_supported_year(long: pd.DataFrame, method: Method) -> str:
@@ -84,6 +68,11 @@ class Edition(IndexInputs):
     # per LA: itself, its statistical neighbours and their mean, with scores and ranks
     neighbour_comparisons: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     log: tuple[StepRecord, ...] = ()
+
+    def monte_carlo_settings(self) -> UncertaintySettings:
+        """The settings of the Monte Carlo behind the score table (the run's own when it is
+        switched off), for text that describes that result."""
+        return self.monte_carlo.settings if self.monte_carlo is not None else self.run.uncertainty
 
     def headline(self) -> ScoredYear:
         return self.scored[self.final_year]
@@ -246,7 +235,7 @@ def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
 
 
 def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
-    extra = describe_column(c)
+    extra = describe_column(c, ed.monte_carlo_settings().interval)
     if extra:
         return extra
     for a in AREAS:

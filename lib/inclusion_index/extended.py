@@ -11,7 +11,7 @@ from scipy import stats
 
 from .adjustment import AdjustmentResult
 from .scoring import TARGETS
-from .uncertainty import MonteCarloResult, load_uncertainty_settings
+from .uncertainty import MonteCarloResult
 
 
 def extended_columns() -> list[str]:
@@ -127,11 +127,11 @@ def enrich_score_table(table: pd.DataFrame, mc: MonteCarloResult | None, adjustm
     return out[[*(c for c in table.columns if c not in ext), *ext]]
 
 
-def describe_column(c: str) -> str | None:
-    """Data-dictionary text for a column added here (None for any other column)."""
+def describe_column(c: str, level: float) -> str | None:
+    """Data-dictionary text for a column added here (None for any other column); ``level``: the
+    interval of the Monte Carlo behind the table."""
     if c not in extended_columns():
         return None
-    level = load_uncertainty_settings().interval
     pct = f"{level:.0%}"
     lo_q, hi_q = f"{(1 - level) / 2:.0%}", f"{1 - (1 - level) / 2:.0%}"
     for t in TARGETS:

@@ -8,7 +8,6 @@ with London split into Inner and Outer) and the project's own boundary-change ta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -16,9 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ConfigError, SchemaError
+from .config import verify_checksums
+from .errors import SchemaError
 from .paths import REGISTRY_DIR
-from .sources import load_registry, resolve, verify_enabled
+from .sources import load_registry, resolve
 
 NATIONAL_CODE = "E92000001"
 
@@ -83,17 +83,6 @@ def shift_year(year: str, by: int) -> str:
     return year_key(int(check_year_key(year)[:4]) + by)
 
 
-def covers_year(entries: Iterable[Mapping], final_year: str, *, file: str, what: str) -> str:
-    """The ``source`` of the one entry (of hexmaps.yml, neighbours.yml) whose first_final_year to
-    last_final_year (either may be open) covers an edition's final year."""
-    check_year_key(final_year)
-    hits = [m["source"] for m in entries
-            if str(m.get("first_final_year") or "000000") <= final_year <= str(m.get("last_final_year") or "999999")]
-    if len(hits) != 1:
-        raise ConfigError(f"{file}: {len(hits)} {what} cover final year {final_year} ({hits}); exactly one must")
-    return hits[0]
-
-
 def load_la_reference(data_dir: Path) -> LAReference:
     return _load_la_reference(str(data_dir))
 
@@ -104,7 +93,7 @@ def _load_la_reference(data_dir_s: str) -> LAReference:
     reg = load_registry()
     las_src = reg["la_list_dfe"]
     try:
-        las = pd.read_csv(resolve(las_src, data_dir, verify=verify_enabled()), dtype=str, encoding="utf-8-sig")
+        las = pd.read_csv(resolve(las_src, data_dir, verify=verify_checksums()), dtype=str, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError) as e:
         # every loader and the validator depend on this list: name it, not a pandas internal
         raise SchemaError(las_src.path, f"cannot read the LA list ({type(e).__name__}: {e})",
@@ -129,7 +118,7 @@ def _load_la_reference(data_dir_s: str) -> LAReference:
     # but are in DfE's own list with dates; anything still absent is added from the change table.
     lait_src = reg["la_list_lait"]
     try:
-        lait = pd.read_excel(resolve(lait_src, data_dir, verify=verify_enabled()), dtype={"LA Number": str})
+        lait = pd.read_excel(resolve(lait_src, data_dir, verify=verify_checksums()), dtype={"LA Number": str})
     except Exception as e:  # openpyxl and zipfile raise several types for a broken workbook
         raise SchemaError(lait_src.path, f"cannot read the LAIT LA list ({type(e).__name__}: {e})",
                           expected="an .xlsx workbook") from e

@@ -20,12 +20,13 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import parsing
+from .config import verify_checksums
 from .derived import add_derived_measures
 from .errors import SchemaError, UnknownLACodeError
 from .geography import NATIONAL_CODE, LAReference, boundary_edges, load_la_reference, reachable
 from .loaders import base, check_registry, loader_names
 from .paths import CACHE_DIR, REGISTRY_DIR
-from .sources import Registry, load_registry, sha256_of, verify_checksum, verify_enabled
+from .sources import Registry, load_registry, sha256_of, verify_checksum
 
 _LONG_SCHEMA = pa.DataFrameSchema(
     {
@@ -124,7 +125,7 @@ def cache_path(name: str, ctx: base.LoadContext, cache_dir: Path | None = None) 
 def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = True,
                        cache_dir: Path | None = None, write_cache: bool = True) -> tuple[pd.DataFrame, bool]:
     module = importlib.import_module(f"inclusion_index.loaders.{name}")
-    if verify_enabled():
+    if verify_checksums():
         # the cache key hashes every file anyway, so checking it against the registry is free:
         # a file edited in place must not feed reports that cite the registered one
         for sid in module.sources(ctx.registry):

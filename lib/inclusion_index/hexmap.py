@@ -22,7 +22,6 @@ import sqlite3
 import struct
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,21 +35,19 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
-from .config_files import read_yaml
-from .errors import ConfigError, SchemaError
+from .config import LabelRules, covering, run_settings
+from .errors import SchemaError
 from .geography import (
     EXCLUDED_FROM_RANKING,
     LAReference,
     boundary_edges,
     check_year_key,
-    covers_year,
     january_of,
     load_la_reference,
     reachable,
     year_label,
 )
 from .loaders.base import LoadContext
-from .paths import REGISTRY_DIR
 from .paths import data_dir as default_data_dir
 from .plotting import renderer_of, wrap_to_width
 from .scoring import AREAS
@@ -135,64 +132,15 @@ class HexLayout:
 # configuration
 
 
-@lru_cache(maxsize=1)
-def hexmaps_config() -> list[dict]:
-    path = REGISTRY_DIR / "hexmaps.yml"
-    raw = read_yaml(path)
-    maps = raw.get("hexmaps") if isinstance(raw, dict) else None
-    if not isinstance(maps, list) or not maps:
-        raise ConfigError(f"{path}: expected a mapping with a non-empty 'hexmaps' list")
-    for m in maps:
-        for k in ("source", "format", "attribution"):
-            if not m.get(k):
-                raise ConfigError(f"{path}: hexmap {m.get('source', '?')} lacks {k!r}")
-        if m["format"] not in ("hexjson", "gpkg"):
-            raise ConfigError(f"{path}: hexmap {m['source']}: format must be hexjson or gpkg")
-        if m["format"] == "gpkg" and not all(m.get(k) for k in ("layer", "code_field", "name_field")):
-            raise ConfigError(f"{path}: gpkg hexmap {m['source']} needs layer, code_field and name_field")
-        for k in ("first_final_year", "last_final_year"):
-            if m.get(k) is not None:
-                check_year_key(str(m[k]))
-    return maps
-
-
-def _strip_order() -> dict[str, tuple[int, int]]:
-    raw = read_yaml(REGISTRY_DIR / "hexmaps.yml").get("strip_order") or []
-    return {str(code): (i, j) for i, group in enumerate(raw) for j, code in enumerate(group)}
-
-
-@lru_cache(maxsize=1)
-def label_config() -> dict:
-    """hexmaps.yml's ``labels`` section: how LA labels are made from names."""
-    path = REGISTRY_DIR / "hexmaps.yml"
-    raw = (read_yaml(path) or {}).get("labels") or {}
-    length = raw.get("length", 3)
-    if not isinstance(length, int) or length < 2:
-        raise ConfigError(f"{path}: labels.length must be an integer of at least 2")
-    overrides = raw.get("overrides") or {}
-    if not isinstance(overrides, dict) or not all(isinstance(v, str) and v.strip() for v in overrides.values()):
-        raise ConfigError(f"{path}: labels.overrides must map LA codes to non-empty labels")
-    words = raw.get("skip_words") or []
-    if not all(isinstance(w, str) for w in words):
-        # YAML reads a bare on / off / yes / no as a boolean, which would never match a word
-        raise ConfigError(f"{path}: labels.skip_words must all be strings (quote on, off, yes, no): {words}")
-    if len(set(overrides.values())) < len(overrides):
-        raise ConfigError(f"{path}: labels.overrides gives two LAs the same label")
-    return {"length": length,
-            "drop_suffixes": [str(x) for x in raw.get("drop_suffixes") or []],
-            "skip_words": {w.lower() for w in words},
-            "overrides": {str(k).zfill(3): str(v).strip() for k, v in overrides.items()}}
-
-
-def _label_candidates(name: str, cfg: dict) -> list[str]:
+def _label_candidates(name: str, cfg: LabelRules) -> list[str]:
     """Possible labels for one name, best first (see hexmaps.yml ``labels``)."""
-    n = cfg["length"]
-    for suffix in cfg["drop_suffixes"]:
+    n = cfg.length
+    for suffix in cfg.drop_suffixes:
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     words = [re.sub(r"[^A-Za-z]", "", w) for w in re.split(r"[\s\-,.]+", name)]
     words = [w for w in words if w]
-    sig = [w for w in words if w.lower() not in cfg["skip_words"]] or words
+    sig = [w for w in words if w.lower() not in cfg.skip_words] or words
     if not sig:
         return []
     first: list[str] = []
@@ -212,14 +160,14 @@ def _label_candidates(name: str, cfg: dict) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def la_labels(names: dict[str, str], cfg: dict | None = None) -> dict[str, str]:
+def la_labels(names: dict[str, str], cfg: LabelRules | None = None) -> dict[str, str]:
     """A short label per LA code, unique among ``names`` (LA code -> name).
 
     Overrides from hexmaps.yml are taken first; then LAs in code order each take their first
     candidate not yet used, so an LA's label does not depend on LAs with higher codes.
     """
-    cfg = cfg or label_config()
-    out = {c: cfg["overrides"][c] for c in names if c in cfg["overrides"]}
+    cfg = cfg or run_settings().hexmaps.labels
+    out = {c: cfg.overrides[c] for c in names if c in cfg.overrides}
     used = set(out.values())
     for code in sorted(names):
         if code in out:
@@ -230,16 +178,9 @@ def la_labels(names: dict[str, str], cfg: dict | None = None) -> dict[str, str]:
     return out
 
 
-def _config(source_id: str) -> dict:
-    for m in hexmaps_config():
-        if m["source"] == source_id:
-            return m
-    raise ConfigError(f"data/registry/hexmaps.yml has no hexmap {source_id!r}")
-
-
 def hexmap_for(final_year: str) -> str:
     """The hexmap source id hexmaps.yml assigns to an edition's final year."""
-    return covers_year(hexmaps_config(), final_year, file="data/registry/hexmaps.yml", what="hexmaps")
+    return covering(run_settings().hexmaps.maps, check_year_key(final_year), "hexmaps.yml", "hexmaps")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,14 +195,13 @@ def load_hexes(source_id: str, data_dir: Path | None = None, registry: Registry 
 
 
 def _load_hexes(ctx: LoadContext, source_id: str) -> HexShapes:
-    cfg = _config(source_id)
+    cfg = run_settings().hexmaps.get(source_id)
     src = ctx.source(source_id)
     path = ctx.path(source_id)
-    if cfg["format"] == "hexjson":
+    if cfg.format == "hexjson":
         shapes, names = _read_hexjson(path, src.path)
     else:
-        shapes, names = _read_gpkg(path, src.path, cfg["layer"], cfg["code_field"], cfg["name_field"],
-                                   cfg.get("code_prefix") or "")
+        shapes, names = _read_gpkg(path, src.path, cfg.layer, cfg.code_field, cfg.name_field, cfg.code_prefix)
     if not shapes:
         raise SchemaError(src.path, "no areas in the cartogram", expected="one shape per upper-tier LA")
     return HexShapes(source_id=source_id, path=src.path, shapes=shapes, names=names)
@@ -454,7 +394,7 @@ def layout_for(
             missing.append(r)
     rows = []
     info = geo.set_index("la_code")
-    order = _strip_order()
+    order = run_settings().hexmaps.strip_order
     for h, cl in claims.items():
         cl = sorted(cl, key=lambda c: (order.get(c[0], (len(order), 0)), c[0]))
         polys = hexes.shapes[h]
@@ -482,7 +422,7 @@ def layout_for(
     table = pd.DataFrame(rows, columns=[*LAYOUT_COLUMNS, "polygons"])
     table["label"] = table["la_code"].map(labels).astype("string")
     table = table.sort_values(["la_code", "part"], na_position="last").reset_index(drop=True)
-    return HexLayout(source_id=source_id, attribution=" ".join(_config(source_id)["attribution"].split()),
+    return HexLayout(source_id=source_id, attribution=" ".join(run_settings().hexmaps.get(source_id).attribution.split()),
                      table=table)
 
 
@@ -588,8 +528,8 @@ def _densify(ring: np.ndarray, step: float) -> np.ndarray:
 def best_hexmap(geography: pd.DataFrame, data_dir: Path | None = None) -> str:
     """The registered layout holding the most of the geography's ONS codes (first wins ties)."""
     codes = set(geography["ons_code"])
-    scores = [(len(codes & set(load_hexes(m["source"], data_dir).shapes)), -i, m["source"])
-              for i, m in enumerate(hexmaps_config())]
+    scores = [(len(codes & set(load_hexes(m.source, data_dir).shapes)), -i, m.source)
+              for i, m in enumerate(run_settings().hexmaps.maps)]
     return max(scores)[2]
 
 
@@ -831,7 +771,6 @@ __all__ = [
     "hex_layout",
     "hexmap_for",
     "la_labels",
-    "label_config",
     "layout_for",
     "load_hexes",
     "parse_gpkg_geometry",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .config import RunSettings
 from .geography import LAReference
 from .indicators import Method
 from .scoring import ScoringSettings
@@ -35,6 +36,8 @@ class IndexInputs:
     # where the data came from, so neighbour and hex-map files are read from the same folder
     data_dir: Path | None
     ref: LAReference | None
+    # every registry settings file, parsed once (config.py); steps and reports read them from here
+    run: RunSettings
 
     @property
     def first_year(self) -> str:

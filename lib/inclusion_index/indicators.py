@@ -8,72 +8,26 @@ for that data year the method may carry the latest earlier year forward, flagged
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from .config import Method, RunSettings, run_settings
 from .errors import ConfigError
 from .geography import LAReference, map_to_geography, shift_year
 from .paths import REGISTRY_DIR
 from .scoring import AREAS
 
 
-@dataclass(frozen=True)
-class Method:
-    key: str
-    name: str
-    description: str
-    indicators: tuple[str, ...]
-    weights: dict[str, float] = field(default_factory=dict)
-    measures: dict[str, list[str]] = field(default_factory=dict)
-    scoring: dict = field(default_factory=dict)
-    substitution: dict = field(default_factory=dict)
-    headline: str = "latest"
-    deprivation_measure: str = "iod_idaci_avg_score"
-    deprivation_year: str = "201920"
-
-    @property
-    def impute_small_counts(self) -> dict:
-        return dict(self.substitution.get("suppressed_small_counts") or {})
-
-    @property
-    def carry_forward_years(self) -> int:
-        return int(self.substitution.get("carry_forward_years", 0))
-
-    @property
-    def min_indicator_coverage(self) -> float:
-        return float(self.scoring.get("min_indicator_coverage", 0.5))
-
-
-def list_methods() -> list[str]:
-    return sorted(p.stem for p in (REGISTRY_DIR / "methods").glob("*.yml"))
-
-
-@lru_cache(maxsize=16)
-def load_method(key: str) -> Method:
-    path = REGISTRY_DIR / "methods" / f"{key}.yml"
-    if not path.exists():
-        raise ConfigError(f"method {key!r} not found: expected {path} (have {list_methods()})")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    try:
-        m = Method(
-            key=key,
-            name=raw["name"],
-            description=str(raw.get("description", "")).strip(),
-            indicators=tuple(raw["indicators"]),
-            weights={k: float(v) for k, v in (raw.get("weights") or {}).items()},
-            measures={k: list(v) for k, v in (raw.get("measures") or {}).items()},
-            scoring=dict(raw.get("scoring") or {}),
-            substitution=dict(raw.get("substitution") or {}),
-            headline=raw.get("headline", "latest"),
-            deprivation_measure=raw.get("deprivation_measure", "iod_idaci_avg_score"),
-            deprivation_year=str(raw.get("deprivation_year", "201920")),
-        )
-    except KeyError as e:
-        raise ConfigError(f"{path}: missing key {e}") from e
+def load_method(key: str, run: RunSettings | None = None) -> Method:
+    """A method of the run settings (data/registry/methods/<key>.yml), its indicators checked
+    against indicators.csv."""
+    run = run or run_settings()
+    path = run.registry_dir / "methods" / f"{key}.yml"
+    if key not in run.methods:
+        raise ConfigError(f"method {key!r} not found: expected {path} (have {sorted(run.methods)})")
+    m = run.methods[key]
     known = set(indicator_registry()["indicator"])
     unknown = [i for i in m.indicators if i not in known]
     if unknown:

@@ -18,8 +18,6 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import matplotlib.image
 import numpy as np
@@ -28,15 +26,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from .config_files import read_yaml
+from .config import MiddleBands
 from .editions import Edition
 from .geography import year_label
-from .paths import REGISTRY_DIR
 from .plotting import COLORS
 from .scoring import AREA_NAMES, AREAS
 from .series.adjusted import adjusted_for_words
 from .series.text import dp_for, label_years, ordinal
-from .uncertainty import load_uncertainty_settings
 
 MISSING = "–"
 NOT_RANKED = "not ranked"
@@ -45,55 +41,6 @@ ENGLAND_POOLED = "pooled from LA figures"
 AREA_COLOURS = {"Exclusions": "#b91c1c", "Assessment": "#7c3aed", "Placement": "#0369a1", "Attainment": "#15803d"}
 
 
-@dataclass(frozen=True)
-class MiddleBands:
-    """How a profile describes an indicator score against the middle LA.
-
-    Indicator scores are percentile ranks x 100, so on every indicator the middle LA scores
-    ``middle`` (50) and a score s reads "more inclusive than about s% of LAs". A score of
-    ``above`` or more is described as above the middle, ``below`` or less as below it, and
-    anything between as near the middle. The defaults (60 and 40) make "near the middle" the
-    middle fifth of LAs. The profile states these thresholds in words next to the table.
-    """
-
-    middle: float = 50.0
-    above: float = 60.0
-    below: float = 40.0
-
-    def __post_init__(self) -> None:
-        if not self.below < self.middle < self.above:
-            raise ValueError(f"MiddleBands needs below < middle < above, got {self.below}, {self.middle}, "
-                             f"{self.above}")
-
-    def label(self, score: float | None) -> str:
-        if score is None or pd.isna(score):
-            return MISSING
-        if score >= self.above:
-            return "above the middle"
-        if score <= self.below:
-            return "below the middle"
-        return "near the middle"
-
-    def explanation(self) -> str:
-        return (f"\"Against the middle LA\" compares each indicator score with {self.middle:g}, the middle LA's: "
-                f"above the middle means {self.above:g} or more (more inclusive than about {self.above:g}% of "
-                f"LAs on that indicator), below the middle {self.below:g} or less, near the middle anything "
-                "between.")
-
-
-def load_middle_bands(path: Path | None = None) -> MiddleBands:
-    """The bands from data/registry/profiles.yml (the defaults above if the file has none)."""
-    path = path or REGISTRY_DIR / "profiles.yml"
-    raw = (read_yaml(path) or {}) if path.exists() else {}
-    return MiddleBands(**{k: float(v) for k, v in (raw.get("middle_bands") or {}).items()})
-
-
-MIDDLE_BANDS = load_middle_bands()
-
-
-@lru_cache(maxsize=1)
-def _interval() -> float:
-    return load_uncertainty_settings().interval
 
 
 def _scores(ed: Edition) -> pd.DataFrame:
@@ -246,7 +193,7 @@ def change_text(ed: Edition, code: str) -> str:
     if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
         verdict = ("a rise beyond the uncertainty" if lo > 0 else "a fall beyond the uncertainty" if hi < 0
                    else "the change is within the uncertainty")
-        text += f" The {_interval():.0%} range of the change is {_signed(lo)} to {_signed(hi)} points: {verdict}."
+        text += f" The {ed.monte_carlo_settings().interval:.0%} range of the change is {_signed(lo)} to {_signed(hi)} points: {verdict}."
     note = r.get("change_note")
     if isinstance(note, str) and note:
         text += f" Note: {html.escape(reader_note(note), quote=False)}."
@@ -380,8 +327,8 @@ def plot_national(ed: Edition, code: str) -> PNGChart:
         alt = f"{everyone} with {name} highlighted: {score:.1f}, {ordinal(rank)}"
         if pd.notna(lo) and pd.notna(hi):
             artists.append(ax.axvspan(int(lo) - 0.5, int(hi) + 0.5, color=COLORS["highlight"], alpha=0.12, lw=0))
-            label += f" ({_interval():.0%} range {int(lo)}–{int(hi)}, shaded)"
-            alt += f" ({_interval():.0%} range {ordinal(int(lo))} to {ordinal(int(hi))})"
+            label += f" ({ed.monte_carlo_settings().interval:.0%} range {int(lo)}–{int(hi)}, shaded)"
+            alt += f" ({ed.monte_carlo_settings().interval:.0%} range {ordinal(int(lo))} to {ordinal(int(hi))})"
         artists.append(ax.vlines([pos], 0, [score], color=COLORS["highlight"], lw=3))
         # the label sits above every bar (scores stay below 100), with a line down to this LA's
         left = pos < n * 0.6
@@ -426,7 +373,7 @@ def area_table(ed: Edition, code: str) -> pd.DataFrame:
 
 def area_view(ed: Edition, code: str) -> Styler:
     t = area_table(ed, code)
-    rank = f"Rank ({_interval():.0%} range)"
+    rank = f"Rank ({ed.monte_carlo_settings().interval:.0%} range)"
     out = pd.DataFrame({
         "Score (0-100)": t["Score (0-100)"].astype("float64"),
         rank: [rank_with_range(*x) for x in zip(t["Rank"], t["Rank low"], t["Rank high"], strict=True)],
@@ -449,12 +396,13 @@ def _value_decimals(ed: Edition) -> dict[str, int]:
     return {str(k): dp_for(g["value"]) for k, g in v.groupby("indicator", sort=False)}
 
 
-def indicator_table(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -> pd.DataFrame:
+def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) -> pd.DataFrame:
     """Each indicator: the LA's value with its exact 95% interval and the pupils behind it,
     England's, its score, and where that score sits against the middle LA (``bands``).
 
     England is DfE's published figure, else (``England basis`` = ENGLAND_POOLED) the LA figures
     pooled as in the series parts, else NaN."""
+    bands = bands or ed.run.middle_bands
     r = _row(ed, code)
     ci = ed.profile_intervals
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
@@ -494,7 +442,8 @@ def _number(x: object, dp: int) -> str:
     return f"{0.0 if v == 0 else v:,.{dp}f}"
 
 
-def indicator_view(ed: Edition, code: str, bands: MiddleBands = MIDDLE_BANDS) -> Styler:
+def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> Styler:
+    bands = bands or ed.run.middle_bands
     t = indicator_table(ed, code, bands)
     dps = _value_decimals(ed)
     ids = list(ed.indicators["indicator"])
@@ -733,7 +682,7 @@ def neighbour_table(ed: Edition, code: str) -> pd.DataFrame:
 def neighbour_view(ed: Edition, code: str) -> Styler:
     t = neighbour_table(ed, code)
     is_mean = t.attrs.get("mean_row", [False] * len(t))
-    rank = f"Overall rank ({_interval():.0%} range)"
+    rank = f"Overall rank ({ed.monte_carlo_settings().interval:.0%} range)"
     out = pd.DataFrame(index=t.index)
     out["Closeness"] = t["Closeness"].fillna("")
     for c in [c for c in t.columns if c.endswith("score")]:

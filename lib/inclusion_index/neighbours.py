@@ -14,18 +14,16 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .errors import ConfigError, SchemaError, UnknownLACodeError
-from .geography import LAReference, boundary_edges, check_year_key, covers_year, load_la_reference, related_in
+from .config import covering, run_settings
+from .errors import SchemaError, UnknownLACodeError
+from .geography import LAReference, boundary_edges, check_year_key, load_la_reference, related_in
 from .loaders.base import LoadContext
-from .paths import REGISTRY_DIR
 from .paths import data_dir as default_data_dir
 from .scoring import AREAS
 from .sources import Registry, load_registry
@@ -183,25 +181,9 @@ def _closeness(band: object) -> str | None:
 # model choice and geography
 
 
-@lru_cache(maxsize=1)
-def neighbours_config() -> list[dict]:
-    path = REGISTRY_DIR / "neighbours.yml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    models = raw.get("models") if isinstance(raw, dict) else None
-    if not isinstance(models, list) or not models:
-        raise ConfigError(f"{path}: expected a mapping with a non-empty 'models' list")
-    for m in models:
-        if not m.get("source"):
-            raise ConfigError(f"{path}: every model needs a 'source' id")
-        for k in ("first_final_year", "last_final_year"):
-            if m.get(k) is not None:
-                check_year_key(str(m[k]))
-    return models
-
-
 def model_for(final_year: str) -> str:
     """The neighbour source id neighbours.yml assigns to an edition's final year."""
-    return covers_year(neighbours_config(), final_year, file="data/registry/neighbours.yml", what="models")
+    return covering(run_settings().neighbours, check_year_key(final_year), "neighbours.yml", "models")
 
 
 def statistical_neighbours(

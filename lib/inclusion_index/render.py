@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from . import __version__
+from .config import run_settings
 from .errors import InclusionIndexError
 from .geography import year_label
 from .paths import NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR
@@ -205,9 +206,7 @@ def render_edition(
 
     ``extra(staging_dir)`` writes other outputs (scores, findings) into the same staging folder.
     """
-    from .editions import edition_defaults
-
-    n_years = int(years or edition_defaults(edition)["years"])
+    n_years = int(years or run_settings().editions.spec(edition).years)
     params = {"final_year": str(edition), "n_years": n_years,
               "data_dir": str(data_dir) if data_dir else "", "output_dir": ".",
               "highlight_la": str(highlight_la or "")}

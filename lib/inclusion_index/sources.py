@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import shutil
 import tempfile
@@ -21,8 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from .config import read_yaml_file
 from .errors import ChecksumError, ConfigError, MissingSourceError
 from .paths import REGISTRY_DIR
 
@@ -78,7 +76,7 @@ def load_registry(path: Path | None = None) -> Registry:
 
 @lru_cache(maxsize=8)
 def _load_registry_cached(path: str) -> Registry:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = read_yaml_file(Path(path), "source registry")
     entries = raw.get("sources") if isinstance(raw, dict) else None
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected a mapping with a 'sources' list")
@@ -135,15 +133,6 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def verify_enabled() -> bool:
-    """Whether loading checks every file's sha256 against the registry (default yes).
-
-    INCLUSION_VERIFY_CHECKSUMS=0 switches it off, e.g. to try a new DfE file before writing
-    its registry entry; it is an environment variable so notebook kernels inherit it.
-    """
-    return os.environ.get("INCLUSION_VERIFY_CHECKSUMS", "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
 def resolve(source: Source, data_dir: Path, *, verify: bool = False) -> Path:

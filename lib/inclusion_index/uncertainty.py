@@ -1,7 +1,7 @@
 """How sure can we be of an LA's place? Exact intervals, funnel plots, Monte Carlo rank
 intervals, sensitivity of ranks to each method choice, and improvement beyond uncertainty.
 
-Settings live in ``data/registry/uncertainty.yml`` (see :func:`load_uncertainty_settings`).
+Settings live in ``data/registry/uncertainty.yml`` (parsed by :mod:`inclusion_index.config`).
 
 * :func:`binomial_ci` (Clopper–Pearson) and :func:`poisson_rate_ci` (exact, chi-square) give
   exact intervals for a proportion or a rate per 100.
@@ -20,32 +20,25 @@ Settings live in ``data/registry/uncertainty.yml`` (see :func:`load_uncertainty_
 from __future__ import annotations
 
 import dataclasses
-import math
-import os
 import time
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import stats
 
-from .config_files import read_yaml
+from .config import CHOICES, SamplingSpec, UncertaintySettings, run_settings
 from .derived import derived_measures
-from .errors import ConfigError, InclusionIndexError
+from .errors import InclusionIndexError
 from .geography import LAReference, _successors_in, boundary_reference, map_to_geography
 from .index_inputs import IndexInputs
-from .paths import REGISTRY_DIR
 from .scoring import AREAS, TARGETS, ScoringSettings, common_indicators, score_year
 
-SETTINGS_FILE = REGISTRY_DIR / "uncertainty.yml"
-CHOICES: tuple[str, ...] = ("weights", "normalisation", "years", "missing", "sampling", "imputation")
 CHOICE_LABELS = {
     "weights": "(a) indicator weights x U(1-w, 1+w)",
     "normalisation": "(b) normalisation: percentile / z-score / min-max",
@@ -55,7 +48,6 @@ CHOICE_LABELS = {
     "imputation": "(f) suppressed small counts: imputed as 1, 1.5 or 2, or left missing",
     "all": "(a)-(f) together (the Monte Carlo of the score table)",
 }
-_MODELS = ("binomial", "poisson", "normal", "rounding", "none")
 
 
 class UncertaintyError(InclusionIndexError, ValueError):
@@ -148,157 +140,6 @@ def normal_mean_ci(mean: Any, sd: float, n: Any, level: float = 0.95) -> pd.Data
     with np.errstate(invalid="ignore", divide="ignore"):
         half = np.where(nn > 0, z * float(sd) / np.sqrt(nn), np.nan)
     return pd.DataFrame({"estimate": mm, "lower": mm - half, "upper": mm + half}, index=idx)
-
-
-# --------------------------------------------------------------------------- settings
-
-
-@dataclass(frozen=True)
-class SamplingSpec:
-    """How one indicator's value is redrawn (see uncertainty.yml ``sampling``)."""
-
-    indicator: str
-    model: str = "none"
-    scale: float = 100.0
-    pupil_sd: float | None = None
-    half_unit: float = 0.05
-    cohort_measure: str | None = None
-    cohort_field: str = "denominator"
-    cohort_multiplier: float = 1.0
-
-
-@dataclass(frozen=True)
-class UncertaintySettings:
-    """Everything uncertainty.yml sets. Frozen and hashable, so a build step can digest it."""
-
-    enabled: bool = True
-    n_draws: int = 500
-    seed: int = 20191125
-    n_jobs: int = 1
-    mp_context: str = "fork"
-    interval: float = 0.90
-    perturb: tuple[str, ...] = CHOICES
-    weights_half_width: float = 0.25
-    normalisations: tuple[str, ...] = ("percentile", "zscore", "minmax")
-    years: tuple[str, ...] = ("latest", "mean")
-    max_missing_indicators: tuple[int, ...] = (1, 2, 3)
-    # (f) the count given to a cell suppressed as "1 or 2"; None leaves the cell missing
-    imputed_counts: tuple[float | None, ...] = (1.0, 1.5, 2.0, None)
-    z_to_percentile_scale: float = 100.0 / math.sqrt(12.0)
-    sensitivity_draws: int = 200
-    engine: str = "auto"
-    verify_draws: int = 10
-    sampling_draw: str = "jeffreys"
-    default_cohort: float | None = None
-    sampling: tuple[SamplingSpec, ...] = ()
-    funnel_levels: tuple[float, ...] = (0.95, 0.998)
-    funnel_overdispersion: str = "additive"
-    funnel_winsorise: float = 0.10
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.n_draws < 1:
-            problems.append("n_draws must be >= 1")
-        if not 0 < self.interval < 1:
-            problems.append("interval must be in (0, 1)")
-        if not 0 <= self.weights_half_width < 1:
-            problems.append("weights_half_width must be in [0, 1)")
-        bad = set(self.perturb) - set(CHOICES)
-        if bad:
-            problems.append(f"perturb: unknown choice(s) {sorted(bad)}; expected {list(CHOICES)}")
-        bad = set(self.normalisations) - {"percentile", "zscore", "minmax"}
-        if bad or not self.normalisations:
-            problems.append(f"normalisations: unknown {sorted(bad)}")
-        if set(self.years) - {"latest", "mean"} or not self.years:
-            problems.append("years must be a non-empty subset of [latest, mean]")
-        if not self.max_missing_indicators or min(self.max_missing_indicators) < 0:
-            problems.append("max_missing_indicators must be non-negative integers")
-        if not self.imputed_counts or any(c is not None and c <= 0 for c in self.imputed_counts):
-            problems.append("imputed_counts must be positive counts or null (leave missing)")
-        if self.engine not in ("auto", "score_year"):
-            problems.append("engine must be auto or score_year")
-        if self.verify_draws < 0:
-            problems.append("verify_draws must be >= 0")
-        if self.sampling_draw not in ("jeffreys", "bootstrap"):
-            problems.append("sampling.draw must be jeffreys or bootstrap")
-        if self.funnel_overdispersion not in ("none", "multiplicative", "additive"):
-            problems.append("funnel.overdispersion must be none, multiplicative or additive")
-        for s in self.sampling:
-            if s.model not in _MODELS:
-                problems.append(f"sampling {s.indicator}: model must be one of {_MODELS}")
-            if s.model == "normal" and not (s.pupil_sd and s.pupil_sd > 0):
-                problems.append(f"sampling {s.indicator}: a normal model needs pupil_sd > 0")
-            if s.cohort_field not in ("value", "denominator"):
-                problems.append(f"sampling {s.indicator}: cohort field must be value or denominator")
-        if problems:
-            raise ConfigError("uncertainty settings: " + "; ".join(problems))
-
-    def spec(self, indicator: str) -> SamplingSpec:
-        for s in self.sampling:
-            if s.indicator == indicator:
-                return s
-        return SamplingSpec(indicator=indicator)
-
-    def replace(self, **changes: Any) -> UncertaintySettings:
-        return dataclasses.replace(self, **changes)
-
-
-def load_uncertainty_settings(path: Path | None = None, **overrides: Any) -> UncertaintySettings:
-    """Read uncertainty.yml; environment variables INCLUSION_UNCERTAINTY_DRAWS and
-    INCLUSION_UNCERTAINTY_JOBS override the draws and worker count; keyword overrides win."""
-    path = Path(path) if path else SETTINGS_FILE
-    try:
-        raw = read_yaml(path) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: cannot read uncertainty settings ({e})") from e
-    mc = raw.get("monte_carlo") or {}
-    sm = raw.get("sampling") or {}
-    fn = raw.get("funnel") or {}
-    specs = []
-    for ind, s in (sm.get("indicators") or {}).items():
-        s = dict(s or {})
-        cohort = dict(s.pop("cohort", None) or {})
-        unknown = set(s) - {"model", "scale", "pupil_sd", "half_unit"}
-        if unknown:
-            raise ConfigError(f"{path}: sampling.indicators.{ind}: unknown key(s) {sorted(unknown)}")
-        specs.append(SamplingSpec(
-            indicator=str(ind), model=str(s.get("model", "none")), scale=float(s.get("scale", 100.0)),
-            pupil_sd=float(s["pupil_sd"]) if s.get("pupil_sd") is not None else None,
-            half_unit=float(s.get("half_unit", 0.05)),
-            cohort_measure=cohort.get("measure"), cohort_field=str(cohort.get("field", "denominator")),
-            cohort_multiplier=float(cohort.get("multiplier", 1.0)),
-        ))
-    kw: dict[str, Any] = {
-        "enabled": bool(mc.get("enabled", True)),
-        "n_draws": int(mc.get("n_draws", 500)),
-        "seed": int(mc.get("seed", 20191125)),
-        "n_jobs": int(mc.get("n_jobs", 1)),
-        "mp_context": str(mc.get("mp_context", "fork")),
-        "interval": float(mc.get("interval", 0.90)),
-        "perturb": tuple(mc.get("perturb", CHOICES)),
-        "weights_half_width": float(mc.get("weights_half_width", 0.25)),
-        "normalisations": tuple(mc.get("normalisations", ("percentile", "zscore", "minmax"))),
-        "years": tuple(mc.get("years", ("latest", "mean"))),
-        "max_missing_indicators": tuple(int(x) for x in mc.get("max_missing_indicators", (1, 2, 3))),
-        "imputed_counts": tuple(None if x is None else float(x)
-                                for x in mc.get("imputed_counts", (1.0, 1.5, 2.0, None))),
-        "z_to_percentile_scale": float(mc.get("z_to_percentile_scale", 100.0 / math.sqrt(12.0))),
-        "sensitivity_draws": int(mc.get("sensitivity_draws", 200)),
-        "engine": str(mc.get("engine", "auto")),
-        "verify_draws": int(mc.get("verify_draws", 10)),
-        "sampling_draw": str(sm.get("draw", "jeffreys")),
-        "default_cohort": float(sm["default_cohort"]) if sm.get("default_cohort") is not None else None,
-        "sampling": tuple(specs),
-        "funnel_levels": tuple(float(x) for x in fn.get("levels", (0.95, 0.998))),
-        "funnel_overdispersion": str(fn.get("overdispersion", "additive")),
-        "funnel_winsorise": float(fn.get("winsorise", 0.10)),
-    }
-    if os.environ.get("INCLUSION_UNCERTAINTY_DRAWS"):
-        kw["n_draws"] = int(os.environ["INCLUSION_UNCERTAINTY_DRAWS"])
-    if os.environ.get("INCLUSION_UNCERTAINTY_JOBS"):
-        kw["n_jobs"] = int(os.environ["INCLUSION_UNCERTAINTY_JOBS"])
-    kw.update(overrides)
-    return UncertaintySettings(**kw)
 
 
 # --------------------------------------------------------------------------- denominators
@@ -506,7 +347,7 @@ def funnel_table(
     the cohort-weighted mean score), so the plot is self-consistent;
     ``attrs["england_published"]`` holds DfE's England figure for comparison.
     """
-    settings = settings or load_uncertainty_settings()
+    settings = settings or run_settings().uncertainty
     year = str(index_year or edition.final_year)
     if year not in edition.years:
         raise UncertaintyError(f"index year {year} is not in edition {edition.final_year} ({edition.years})")
@@ -1102,7 +943,7 @@ def monte_carlo(edition: IndexInputs, settings: UncertaintySettings | None = Non
     Each draw has its own random stream (``SeedSequence(seed, spawn_key=(d,))``), so results do
     not depend on the engine, on ``n_jobs`` or on which other draws are run.
     """
-    settings = settings or load_uncertainty_settings()
+    settings = settings or run_settings().uncertainty
     en = tuple(c for c in CHOICES if c in set(enabled if enabled is not None else _enabled(settings)))
     t0 = time.perf_counter()
     plan = _build_plan(edition, settings)
@@ -1134,7 +975,7 @@ def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None
     option of the discrete choices. With ``mc`` (the full Monte Carlo on the same settings), a last
     row for it, and its engine is reused (no second check of the fast engine).
     """
-    settings = settings or load_uncertainty_settings()
+    settings = settings or run_settings().uncertainty
     if target not in TARGETS:
         raise UncertaintyError(f"target must be one of {TARGETS}")
     j = TARGETS.index(target)
@@ -1183,8 +1024,7 @@ def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None
 
 
 __all__ = [
-    "CHOICES", "MonteCarloResult", "SamplingSpec", "UncertaintyError", "UncertaintySettings",
-    "binomial_ci", "boundary_reference", "cohort_sizes", "funnel_limits", "funnel_table",
-    "load_uncertainty_settings", "measure_on_geography", "monte_carlo", "normal_mean_ci",
+    "MonteCarloResult", "UncertaintyError",
+    "binomial_ci", "boundary_reference", "cohort_sizes", "funnel_limits", "funnel_table", "measure_on_geography", "monte_carlo", "normal_mean_ci",
     "poisson_rate_ci", "sensitivity_table",
 ]

@@ -45,7 +45,6 @@ from .edition_facts import (
     rank_cell,
     rank_column,
     rank_words,
-    uncertainty_settings,
 )
 from .findings import findings, findings_markdown, findings_table
 from .funnels import funnel_frames
@@ -147,7 +146,6 @@ __all__ = [
     "region_variation",
     "spread",
     "style_table",
-    "uncertainty_settings",
     "year_label",
     "years_label",
 ]

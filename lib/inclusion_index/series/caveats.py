@@ -16,7 +16,6 @@ from .edition_facts import (
     la_coverage,
     measure_caveats,
     measure_name,
-    small_cohort_threshold,
     source_id,
 )
 from .text import agree, and_join, iod_label, label_years, plural, year_label
@@ -40,7 +39,7 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
     ``reporting.small_cohort``.
     """
-    small_cohort = small_cohort_threshold() if small_cohort is None else small_cohort
+    small_cohort = ed.run.uncertainty.small_cohort if small_cohort is None else small_cohort
     reg = load_registry()
     ind = IndicatorFacts(ed)
     used: dict[str, set[str]] = {}

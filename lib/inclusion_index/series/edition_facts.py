@@ -8,17 +8,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ..config_files import read_yaml
+from ..config import run_settings
 from ..geography import EXCLUDED_FROM_RANKING
 from ..indicators import labels_for
-from ..paths import REGISTRY_DIR
 from ..sources import load_registry
-from ..uncertainty import (
-    SETTINGS_FILE,
-    UncertaintyError,
-    UncertaintySettings,
-    load_uncertainty_settings,
-)
+from ..uncertainty import UncertaintyError
 from .text import (
     NA,
     and_join,
@@ -75,18 +69,6 @@ def la_table(ed, year: str | None = None) -> pd.DataFrame:
     return t.reset_index()
 
 
-def uncertainty_settings() -> UncertaintySettings:
-    """The Monte Carlo settings the score table was built with (uncertainty.yml + environment)."""
-    return load_uncertainty_settings()
-
-
-def small_cohort_threshold() -> int:
-    """Pupils below which a figure counts as resting on a small cohort (uncertainty.yml
-    ``reporting.small_cohort``; 30 when unset)."""
-    raw = read_yaml(SETTINGS_FILE) or {}
-    return int((raw.get("reporting") or {}).get("small_cohort", 30))
-
-
 def indicator_cohorts(ed, indicator: str, year: str | None = None) -> pd.Series:
     """Pupils (or plans) behind each LA's value of an indicator, by la_code: the funnel plot's
     denominators (the source's count, or the cohort size uncertainty.yml names); empty when the
@@ -98,19 +80,12 @@ def indicator_cohorts(ed, indicator: str, year: str | None = None) -> pd.Series:
     return f.set_index("la_code")["denominator"].astype("float64")
 
 
-def _known_gaps() -> list[dict]:
-    path = REGISTRY_DIR / "known_gaps.yml"
-    if not path.exists():
-        return []
-    return list((read_yaml(path) or {}).get("gaps") or [])
-
-
-def known_gap(measure: str, year: str) -> str:
+def known_gap(ed, measure: str, year: str) -> str:
     """Why DfE published no ``measure`` for ``year`` (data/registry/known_gaps.yml), '' if no
     gap is recorded."""
-    for g in _known_gaps():
-        if measure in g.get("measures", []) and str(year) in {str(y) for y in g.get("years", [])}:
-            return " ".join(str(g.get("why", "")).split()).format(year=year_label(year))
+    for g in ed.run.known_gaps:
+        if measure in g.measures and str(year) in g.years:
+            return g.why.format(year=year_label(year))
     return ""
 
 
@@ -130,7 +105,7 @@ def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str]
     note = str(r["edition_note"].iloc[0])
     # the note names the year used and the year expected ("carried forward from 202223 (no 202324 ...)")
     expected = next((k for k in re.findall(r"\b\d{6}\b", note) if k != used), "")
-    why = (known_gap(str(r["measure"].iloc[0]), expected) if expected else "") or (
+    why = (known_gap(ed, str(r["measure"].iloc[0]), expected) if expected else "") or (
         f"{year_label(expected)} is not in this project's data" if expected else label_years(note))
     same = sorted(set(sub.loc[(sub["indicator"] == indicator) & (sub["data_year"] == used)
                               & (sub["index_year"] != y), "index_year"]))
@@ -140,8 +115,8 @@ def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str]
     return year_label(used), why
 
 def range_label() -> str:
-    """'90% range' (the interval of uncertainty.yml)."""
-    return f"{uncertainty_settings().interval:.0%} range"
+    """'90% range' (the interval of this run's uncertainty settings)."""
+    return f"{run_settings().uncertainty.interval:.0%} range"
 
 
 def rank_column() -> str:

@@ -17,8 +17,6 @@ from .edition_facts import (
     range_label,
     rank_words,
     short_citation,
-    small_cohort_threshold,
-    uncertainty_settings,
 )
 from .models import effect_text, spread
 from .part import estimate_note, estimated, has_values
@@ -42,7 +40,7 @@ def findings(ed) -> list[dict]:
         out.append({"text": text, "number": float(number), "years": years, "source": source})
 
     top, bot = scored.iloc[0], scored.iloc[-1]
-    settings = uncertainty_settings()
+    settings = ed.monte_carlo_settings()
     rl = range_label()
     cov = la_coverage(ed)
     of = f"the {len(scored)} LAs ranked" + (f" (of England's {cov['n_england']}: {cov['excluded_short']})"
@@ -95,7 +93,7 @@ def findings(ed) -> list[dict]:
         # an estimate set for a suppressed small count is never named as the lowest or highest
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i), estimated=estimated(ed, t, i),
                    estimate_note=estimate_note(ed, i), cohort=t["la_code"].map(indicator_cohorts(ed, i)),
-                   small=small_cohort_threshold())
+                   small=ed.run.uncertainty.small_cohort)
         u = unit_level(ind.unit(i))
         k = s["n_estimated"]
         among = (f" among the {s['n_published']} LAs with a published figure ({k} more "

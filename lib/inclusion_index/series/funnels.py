@@ -8,9 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..config import SamplingSpec
 from ..indicators import labels_for
 from ..uncertainty import UncertaintyError
-from .edition_facts import IndicatorFacts, uncertainty_settings
+from .edition_facts import IndicatorFacts
 from .part import Part
 from .text import agree, dp_for, fmt, level_label, plural, sentence_case, unit_level, year_label
 
@@ -51,7 +52,8 @@ def _denominator_sentence(f: pd.DataFrame, spec) -> str:
     return f"{head}, {year_label(data_year)} (for {n_other} LAs the nearest published year, {others})."
 
 
-def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | None, names: pd.Series) -> tuple[list[str], dict]:
+def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | None, names: pd.Series,
+                      spec: SamplingSpec) -> tuple[list[str], dict]:
     a = f.attrs
     levels = sorted(a["levels"])
     top = levels[-1]
@@ -89,7 +91,6 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
     else:
         out.append(f"The LAs vary about as much as chance alone would make them (overdispersion φ "
                    f"{fmt(a['phi'], 2)}, not more than chance allows), so the limits need no widening.")
-    spec = uncertainty_settings().spec(i)
     out.append(_denominator_sentence(f, spec))
     if a["model"] == "normal":
         out.append(f"For a mean score the limits assume a pupil-level standard deviation of {fmt(a['pupil_sd'], 1)} "
@@ -111,8 +112,7 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
     return out, nums
 
 
-def _no_funnel_sentence(ind: IndicatorFacts, i: str) -> str:
-    model = uncertainty_settings().spec(i).model
+def _no_funnel_sentence(ind: IndicatorFacts, i: str, model: str) -> str:
     if model == "rounding":
         why = ("it is derived from two percentages published to one decimal place, with no counts to set limits "
                "from")
@@ -126,15 +126,16 @@ def _no_funnel_sentence(ind: IndicatorFacts, i: str) -> str:
 def funnel_section(p: Part, ed, ind: IndicatorFacts, indicators: Sequence[str], code: str | None) -> None:
     """Funnel tables and sentences for the part's indicators (the edition's funnels step)."""
     names = ed.geography.set_index("la_code")["la_name"]
+    settings = ed.run.uncertainty
     for i in indicators:
         try:
             f = ed.funnel(i)
         except UncertaintyError:
-            p.say("funnels", _no_funnel_sentence(ind, i))
+            p.say("funnels", _no_funnel_sentence(ind, i, settings.spec(i).model))
             continue
         p.frames[f"funnel_{i}"] = f
         p.labels[f"funnel_{i}"] = ind.axis(i)
-        text, nums = _funnel_sentences(f, ind, i, code, names)
+        text, nums = _funnel_sentences(f, ind, i, code, names, settings.spec(i))
         p.say("funnels", *text)
         p.numbers.update({f"{i}_funnel_{k}": v for k, v in nums.items()})
     if any(k.startswith("funnel_") for k in p.frames):

@@ -9,11 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..config import CHOICES, UncertaintySettings
 from ..scoring import AREA_NAMES, AREAS
-from ..uncertainty import (
-    CHOICES,
-    UncertaintySettings,
-)
 from .context import ContextMeasure
 from .edition_facts import (
     IndicatorFacts,
@@ -24,7 +21,6 @@ from .edition_facts import (
     rank_cell,
     rank_column,
     rank_words,
-    uncertainty_settings,
 )
 from .models import OLSResult, ols
 from .text import agree, and_join, dp_for, fmt, md, plural, sentence_case, unit_level, year_label
@@ -314,7 +310,7 @@ def _missing_rule_sentence(ed, sens: pd.DataFrame, settings: UncertaintySettings
 def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     """Part 1's "How certain are these ranks?": rank ranges, their overlap with the top and
     bottom 10, and which method choice moves ranks most (uncertainty.sensitivity_table)."""
-    settings = uncertainty_settings()
+    settings = ed.monte_carlo_settings()
     s = t[t["scored"].fillna(False).astype(bool)]
     n = len(s)
     p.frames["rank_intervals"] = ranking_frame(t)

@@ -12,7 +12,6 @@ from .edition_facts import (
     check_highlight,
     indicator_cohorts,
     la_table,
-    small_cohort_threshold,
 )
 from .funnels import funnel_section
 from .models import models_table, spread
@@ -51,7 +50,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
     p.tables["summary"] = pd.DataFrame(rows)
     for i in ks:
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i),
-                   cohort=t["la_code"].map(indicator_cohorts(ed, i)), small=small_cohort_threshold())
+                   cohort=t["la_code"].map(indicator_cohorts(ed, i)), small=ed.run.uncertainty.small_cohort)
         p.say("summary", f"{s['sentence']} {ind.england_text(i, s['dp'])} ({year_label(ind.year(i))}).")
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
     p.say("cohort", f"EHC plan cohort size is measured as the share of pupils with an EHC plan in the January census "

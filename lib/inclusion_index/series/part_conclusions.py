@@ -18,7 +18,6 @@ from .edition_facts import (
     plain_codes,
     range_label,
     rank_words,
-    uncertainty_settings,
 )
 from .models import region_variation
 from .part import Part, highlight_section, ranking_frame, ranking_table
@@ -179,7 +178,7 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
     p = Part("conclusions", "Conclusions")
     t = la_table(ed)
     ind = IndicatorFacts(ed)
-    settings = uncertainty_settings()
+    settings = ed.monte_carlo_settings()
     p.data = t
     p.labels = {"overall_score": "Overall score (0-100, higher = more inclusive)"}
     p.tables["ranking"] = ranking_table(t, adjusted=True)

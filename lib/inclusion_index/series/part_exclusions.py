@@ -13,7 +13,6 @@ from .edition_facts import (
     indicator_cohorts,
     la_table,
     measure_caveats,
-    small_cohort_threshold,
 )
 from .funnels import funnel_section
 from .models import models_table, region_variation, spread
@@ -48,7 +47,7 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
         # no "x times the lowest": the lowest rates are often imputed small counts
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i), ratio=False, estimated=est,
                    estimate_note=estimate_note(ed, i), cohort=t["la_code"].map(indicator_cohorts(ed, i)),
-                   small=small_cohort_threshold())
+                   small=ed.run.uncertainty.small_cohort)
         p.say("summary", f"{s['sentence']} Data year {year_label(ind.year(i))}; {ind.england_text(i, s['dp'])}.")
         eng, kind = ind.england_best(i)
         rows.append({"Indicator": ind.short(i), "Data year": year_label(ind.year(i)), "England": eng,

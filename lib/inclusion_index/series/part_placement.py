@@ -12,9 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..config_files import read_yaml
 from ..geography import region_order
-from ..paths import REGISTRY_DIR
 from .adjusted import adjusted_section
 from .context import ContextMeasure, context_measure, deprivation, measure_years, ratio_measure
 from .edition_facts import IndicatorFacts, check_highlight, la_table
@@ -33,17 +31,6 @@ from .text import (
     year_label,
     years_label,
 )
-
-
-def _settings() -> dict:
-    """data/registry/placement.yml: the special-school counts the supply measure can use (and the
-    rule for choosing one), and breaks in a measure's series."""
-    return read_yaml(REGISTRY_DIR / "placement.yml") or {}
-
-
-# measure: (short tag for chart labels, what it counts), preferred first on a tie
-SUPPLY_COUNTS: dict[str, tuple[str, str]] = {
-    c["measure"]: (c["tag"], " ".join(c["counts"].split())) for c in _settings()["special_school_counts"]}
 
 
 class Beyond(NamedTuple):
@@ -66,11 +53,6 @@ BEYOND: dict[str, Beyond] = {
                               "with no school place"),
 }
 
-# measure: (first year key on the new definition, what changed)
-SERIES_BREAKS: dict[str, tuple[str, str]] = {
-    m: (str(b["year"]), " ".join(b["change"].split())) for m, b in (_settings().get("series_breaks") or {}).items()}
-
-
 def placement(ed, highlight: str | int | None = None) -> Part:
     """Part 4: special and independent placement; AP/PRU and no school place (context); special-school
     supply; deprivation; regions."""
@@ -89,7 +71,7 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     p.data = d
     p.labels = {f"{i}_value": ind.axis(i) for i in all_inds} | {
         "idaci": dep.label, "schools_per_1000_plans": "State-funded special schools per 1,000 EHC plans" + (
-            f" ({SUPPLY_COUNTS[schools.measure][0]}, {year_label(str(schools.year))})" if supply.available else "")}
+            f" ({ed.run.placement.supply_counts[schools.measure][0]}, {year_label(str(schools.year))})" if supply.available else "")}
     rows = []
     for i in inds:
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), "%", 1)
@@ -165,14 +147,14 @@ def _start(year: str) -> int:
 
 def supply_count(ed) -> tuple[ContextMeasure, list[ContextMeasure]]:
     """(the special-school count the supply measure uses, every candidate count) by the
-    SUPPLY_COUNTS rule; when none has a year in the edition's window, the first candidate,
+    placement.yml rule; when none has a year in the edition's window, the first candidate,
     unavailable, with its note."""
-    cands = [context_measure(ed, m) for m in SUPPLY_COUNTS]
+    cands = [context_measure(ed, m) for m in ed.run.placement.supply_counts]
     have = [c for c in cands if c.available]
     if not have:
         return cands[0], cands
     final = _start(ed.final_year)
-    order = {m: k for k, m in enumerate(SUPPLY_COUNTS)}
+    order = {m: k for k, m in enumerate(ed.run.placement.supply_counts)}
     return min(have, key=lambda c: (abs(final - _start(str(c.year))), order[c.measure])), cands
 
 
@@ -180,18 +162,19 @@ def _supply_choice_sentence(ed, chosen: ContextMeasure, cands: Sequence[ContextM
     """Which count the supply measure uses, for which year, what it counts, and why not the others."""
     if not chosen.available:
         return " ".join(c.note for c in cands)
+    counts = ed.run.placement.supply_counts
     out = (f"Special-school supply uses {lower_first(chosen.label)} for {year_label(str(chosen.year))}, the count "
-           f"nearest to {year_label(ed.final_year)} in this project's data: {SUPPLY_COUNTS[chosen.measure][1]}. "
+           f"nearest to {year_label(ed.final_year)} in this project's data: {counts[chosen.measure][1]}. "
            f"{chosen.note}")
     for c in cands:
         if c.measure == chosen.measure:
             continue
         if c.available:
             out += (f" {sentence_case(c.label)} are in the data up to {year_label(str(c.year))} within this edition "
-                    f"and count {SUPPLY_COUNTS[c.measure][1]}; the two definitions differ, so only one count is used.")
+                    f"and count {counts[c.measure][1]}; the two definitions differ, so only one count is used.")
         else:
             yrs = measure_years(ed, c.measure)
-            out += (f" {sentence_case(c.label)}, which count {SUPPLY_COUNTS[c.measure][1]}, are in this project's data "
+            out += (f" {sentence_case(c.label)}, which count {counts[c.measure][1]}, are in this project's data "
                     f"only for {', '.join(year_label(y) for y in yrs)}, outside this edition." if yrs else "")
     return out
 
@@ -248,7 +231,7 @@ def _england_change_sentence(ed, key: str, e: pd.DataFrame, dp: int) -> str:
     years = [y for y in ed.years if np.isfinite(e.loc[y, "value"])]
     if not years:
         return f"No England figure of {b.phrase} is in the data for {years_label(ed.years)}."
-    brk = SERIES_BREAKS.get(b.pct)
+    brk = ed.run.placement.series_breaks.get(b.pct)
     if brk and years[0] < brk[0] <= years[-1]:
         before = [y for y in years if y < brk[0]]
         after = [y for y in years if y >= brk[0]]
