@@ -36,6 +36,7 @@ from inclusion_index.geography import load_la_reference
 from inclusion_index.harmonise import LoadReport, load_inputs
 from inclusion_index.loaders import ks4, neet, sen2
 from inclusion_index.loaders.base import LoadContext, parse_values
+from inclusion_index.notes import score_table_text
 from inclusion_index.parsing import SUPPRESSION_MARKERS, parse_number
 from inclusion_index.profiles import profile_index, render_profiles, search_box_html
 from inclusion_index.render import RenderError, render_edition, write_index
@@ -602,7 +603,7 @@ def test_script_in_la_name_is_kept_as_data_in_the_score_table(script_edition, tm
     t = ed.score_table_cached()
     assert t.loc[t["la_code"] == "302", "la_name"].tolist() == [SCRIPT]
     out = tmp_path / "scores.csv"
-    write_score_table(ed, out)
+    write_score_table(ed, out, score_table_text(ed))
     # CSV is data, not markup: the name round-trips exactly (escaping it would corrupt it)
     with out.open(encoding="utf-8", newline="") as fh:
         names = {r["la_code"]: r["la_name"] for r in csv.DictReader(fh)}

@@ -76,11 +76,12 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from .editions import build_edition, edition_defaults, write_score_table
+    from .notes import score_table_text
     dest = resolve_data_dir(args.data_dir)
     t0 = time.perf_counter()
     ed = build_edition(args.edition, years=args.years, method=args.method, data_dir=dest)
     out = Path(args.out or f"reports/{args.edition}/scores_{args.edition}.csv")
-    written = write_score_table(ed, out)
+    written = write_score_table(ed, out, score_table_text(ed))
     head = ed.headline().scores
     print(f"edition {ed.final_year} ({edition_defaults(ed.final_year).get('title', ed.method.name)}): "
           f"index years {', '.join(ed.years)}; {int(head['scored'].sum())} of {len(head)} LAs scored "
@@ -109,6 +110,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from .editions import edition_defaults, load_edition, rendered_editions, write_score_table
+    from .notes import score_table_text
     from .paths import REPORTS_DIR
     from .render import RenderError, render_edition, write_index
     from .sources import load_registry
@@ -124,7 +126,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
         def extra(staging: Path, e: str = e) -> None:
             ed = load_edition(e, years=args.years, data_dir=dest)
-            write_score_table(ed, staging / f"scores_{e}.csv")
+            write_score_table(ed, staging / f"scores_{e}.csv", score_table_text(ed))
             try:
                 from .series import findings_markdown
             except ImportError:
