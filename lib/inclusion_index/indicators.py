@@ -182,10 +182,8 @@ def impute_small_counts(rows: pd.DataFrame, rule: dict) -> pd.DataFrame:
     return out
 
 
-# A cell's story as data (notes.py turns it into words): the data year carried forward from and
-# the one expected, predecessor LAs across a boundary change and how several were combined,
-# the count imputed for a suppressed cell, and why a value is missing (a code, plus the source's
-# own marker meaning such as 'not published (-)').
+# A cell's story as data, worded by notes.py: year carried from and year expected, predecessor LAs
+# and how several were combined, count imputed, why missing (a code, and the source's marker meaning).
 NOTE_COLUMNS = ["carried_from", "expected_year", "predecessors", "combined", "imputed_count", "imputed_range",
                 "missing_reason", "missing_marker"]
 
@@ -253,9 +251,7 @@ def indicator_values(
         eng.append({"indicator": ind.indicator, "index_year": index_year, "data_year": y, "measure": m,
                     "value": nat["value"].iloc[0] if len(nat) else np.nan})
     values = pd.concat(rows, ignore_index=True)
-    for c in NOTE_COLUMNS:
-        if c not in ("carried_from", "imputed_count"):
-            values[c] = values[c].fillna("").astype(str)
-    values["carried_from"] = values["carried_from"].astype("string")
-    values["imputed_count"] = values["imputed_count"].astype("float64")
+    text = [c for c in NOTE_COLUMNS if c not in ("carried_from", "imputed_count")]
+    values[text] = values[text].fillna("").astype(str)
+    values = values.astype({"carried_from": "string", "imputed_count": "float64"})
     return values, pd.DataFrame(eng)

@@ -150,9 +150,7 @@ def rank_with_range(rank, lo=None, hi=None) -> str:
 def reader_note(note: object) -> str:
     """A note (already in a reader's words, e.g. from notes.py) with year keys as '2022/23',
     in sentence case; '' for none."""
-    if note is None or (not isinstance(note, str) and pd.isna(note)):
-        return ""
-    s = label_years(str(note))
+    s = label_years(note) if isinstance(note, str) else ""
     return s[:1].upper() + s[1:]
 
 

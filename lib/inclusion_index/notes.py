@@ -1,11 +1,7 @@
-"""The one place a cell's story becomes words.
-
-indicators.indicator_values records each cell's story as columns (indicators.NOTE_COLUMNS:
-``carried_from``, ``expected_year``, ``predecessors``, ``combined``, ``imputed_count``,
-``imputed_range``, ``missing_reason``, ``missing_marker``); code tests those columns, and
-readers get sentences from here: the values CSV's ``flag``, the score table's ``flags`` and
-``change_note``, the profile's notes and the edition-wide note per indicator and year.
-Computing modules never import this (it moves to report/ when the package is cut).
+"""The one place a cell's story becomes words: indicator_values records it as columns
+(indicators.NOTE_COLUMNS), code tests those, and readers get sentences from here (the values
+CSV's ``flag``, the score table's ``flags`` and ``change_note``, the profile's notes, the
+edition-wide note). Computing modules never import this; it moves to report/ in the package cut.
 """
 
 from __future__ import annotations
@@ -103,7 +99,3 @@ def la_flags(ed: Edition, code: str, *, reader: bool = False) -> str:
     scoring = label_years(scoring) if reader and isinstance(scoring, str) else scoring
     cells = la_cell_notes(ed, reader=reader).get(code, "")
     return "; ".join(x for x in (scoring, cells) if isinstance(x, str) and x)
-
-
-__all__ = ["cell_flag", "change_notes", "edition_note", "la_cell_notes", "la_flags", "score_table_text",
-           "values_csv"]
