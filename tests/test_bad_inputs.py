@@ -37,6 +37,7 @@ from inclusion_index.geography import load_la_reference
 from inclusion_index.harmonise import LoadReport, load_inputs
 from inclusion_index.loaders import ks4, loader_names, neet, sen2
 from inclusion_index.loaders.base import LoadContext, parse_values
+from inclusion_index.notes import edition_note, score_table_text
 from inclusion_index.parsing import SUPPRESSION_MARKERS, parse_number
 from inclusion_index.profiles import profile_index, render_profiles, search_box_html
 from inclusion_index.render import RenderError, render_edition, write_index
@@ -397,7 +398,9 @@ def test_markers_everywhere_make_the_indicator_unpublished_not_scored(sen2_all_m
     place = sub[sub["indicator"].isin(["place_state_special", "place_indep_nmss"])]
     assert len(place) == 6
     assert (place["las_with_value"] == 0).all()
-    assert (place["edition_note"] == "no LA values for " + place["index_year"] + " in this project's data").all()
+    assert (place["missing_reason"] == "no_la_values").all() and (place["expected_year"] == place["index_year"]).all()
+    assert [edition_note(r) for r in place.to_dict("records")] == [
+        f"no LA values for {y} in this project's data" for y in place["index_year"]]
     head = ed.headline().scores
     assert head["place_state_special_score"].isna().all() and head["placement_score"].isna().all()
     assert (head["n_indicators_available"] == len(ed.indicators) - 2).all()
@@ -449,11 +452,12 @@ def test_missing_year_is_carried_forward_or_unpublished_never_invented(data_dir,
     sub = ed.substitutions().set_index(["index_year", "indicator"])
     # census-year indicator from LAIT (index year 2017/18 = its data year)
     r = sub.loc[("201718", "assess_ehcp_share")]
-    assert r["data_year"] == "201617" and r["edition_note"] == "carried forward from 201617 (no 201718 data in this project)"
+    assert (r["data_year"], r["carried_from"], r["expected_year"]) == ("201617", "201617", "201718")
+    assert edition_note(r) == "carried forward from 201617 (no 201718 data in this project)"
     # exam indicators lag a year: index year 2018/19 reads 2017/18
     for ind in ["att_ks2_rwm_ehcp", "att_ks2_read_prog_ehcp", "att_ks2_write_prog_ehcp", "att_ks2_maths_prog_ehcp"]:
         r = sub.loc[("201819", ind)]
-        assert r["data_year"] == "201617" and r["edition_note"] == "carried forward from 201617 (no 201718 data in this project)"
+        assert (r["data_year"], r["carried_from"], r["expected_year"]) == ("201617", "201617", "201718")
     # KS4 has a second source for 2017/18 (the raw DfE file), which is used as it is, unflagged
     assert sub.loc[("201819", "att_ks4_a8_ehcp"), "measure"] == "ks4raw_a8_ehcp"
     # nothing invented: every value used exists in the input for that measure and data year
@@ -603,7 +607,7 @@ def test_script_in_la_name_is_kept_as_data_in_the_score_table(script_edition, tm
     t = ed.score_table
     assert t.loc[t["la_code"] == "302", "la_name"].tolist() == [SCRIPT]
     out = tmp_path / "scores.csv"
-    write_score_table(ed, out)
+    write_score_table(ed, out, score_table_text(ed))
     # CSV is data, not markup: the name round-trips exactly (escaping it would corrupt it)
     with out.open(encoding="utf-8", newline="") as fh:
         names = {r["la_code"]: r["la_name"] for r in csv.DictReader(fh)}

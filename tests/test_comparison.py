@@ -14,7 +14,7 @@ from inclusion_index.render import comparison_html
 def table(editions):
     # the shared fixture's editions carry no Monte Carlo ranges: add stand-ins of known width
     for ed in editions.values():
-        st = ed.cache["score_table"]
+        st = ed.score_table
         if "overall_rank_lo" not in st:
             st["overall_rank_lo"] = (st["overall_rank"] - 5).clip(lower=1)
             st["overall_rank_hi"] = st["overall_rank"] + 5
@@ -23,8 +23,8 @@ def table(editions):
 
 def test_every_later_la_once_with_both_scores(table, editions):
     assert len(table) == 151 and table["la_code"].is_unique
-    a = editions["201819"].cache["score_table"].set_index("la_code")
-    b = editions["202425"].cache["score_table"].set_index("la_code")
+    a = editions["201819"].score_table.set_index("la_code")
+    b = editions["202425"].score_table.set_index("la_code")
     t = table.set_index("la_code")
     # an LA in both editions: its own scores and ranks, change = later - earlier, moved up = positive
     for code in ("213", "302", "886"):
@@ -35,7 +35,7 @@ def test_every_later_la_once_with_both_scores(table, editions):
 
 
 def test_boundary_changes_are_followed_and_said(table, editions):
-    a = editions["201819"].cache["score_table"].set_index("la_code")
+    a = editions["201819"].score_table.set_index("la_code")
     t = table.set_index("la_code")
     # North and West Northamptonshire (2021) both start from Northamptonshire, with its rank
     for code in ("940", "941"):

@@ -39,14 +39,14 @@ def test_neutralised_text_never_starts_with_a_formula_prefix(s):
 
 
 def test_score_table_of_a_real_edition_neutralises_a_formula_name(editions, tmp_path):
-    import copy
+    import dataclasses
 
     from inclusion_index.editions import write_score_table
-    ed = copy.copy(editions["201819"])
-    table = ed.cache["score_table"].copy()
+    from inclusion_index.notes import score_table_text
+    table = editions["201819"].score_table.copy()
     table.loc[table["la_code"] == "202", "la_name"] = '=HYPERLINK("http://x","Camden")'
-    ed.cache = {**ed.cache, "score_table": table}
-    csv, pq, _dic = write_score_table(ed, tmp_path / "scores.csv")
+    ed = dataclasses.replace(editions["201819"], score_table=table)
+    csv, pq, _dic = write_score_table(ed, tmp_path / "scores.csv", score_table_text(ed))
     t = pd.read_csv(csv, dtype=str, keep_default_na=False).set_index("la_code")
     assert t.loc["202", "la_name"] == "'=HYPERLINK(\"http://x\",\"Camden\")"
     assert not t["la_name"].str.startswith(FORMULA_PREFIXES).any()

@@ -42,8 +42,8 @@ def test_split_copies_county_value_to_each_successor_flagged(ref):
                       "numerator": [np.nan, np.nan], "denominator": [np.nan, np.nan]})
     out = map_to_geography(v, ["942", "943", "302"], ref).set_index("la_code")
     assert out.loc["942", "value"] == 5.0 and out.loc["943", "value"] == 5.0
-    assert out.loc["942", "boundary_note"] == "from predecessor 909"
-    assert out.loc["302", "boundary_note"] == ""
+    assert out.loc["942", "predecessors"] == "909" and out.loc["942", "combined"] == ""
+    assert out.loc["302", "predecessors"] == ""
 
 
 def test_merge_weights_by_denominator_and_leaves_out_christchurch(ref):
@@ -53,7 +53,7 @@ def test_merge_weights_by_denominator_and_leaves_out_christchurch(ref):
     out = map_to_geography(v, ["839", "838"], ref).set_index("la_code")
     assert out.loc["839", "value"] == pytest.approx(17.5)
     assert out.loc["839", "numerator"] == 70 and out.loc["839", "denominator"] == 400
-    assert "836, 837" in out.loc["839", "boundary_note"]
+    assert (out.loc["839", "predecessors"], out.loc["839", "combined"]) == ("836,837", "weighted")
     assert out.loc["838", "value"] == 30.0
 
 

@@ -40,9 +40,9 @@ def test_small_suppressed_counts_become_midpoint_rates_flagged():
                            "suppressed (x: 1 or 2 exclusions or pupils)", "not published (-)"],
     })
     out = impute_small_counts(rows, RULE).set_index("la_code")
-    assert out.loc["a", "value"] == 0.5 and out.loc["a", "imputed"] == ""
+    assert out.loc["a", "value"] == 0.5 and np.isnan(out.loc["a", "imputed_count"])
     assert out.loc["b", "value"] == pytest.approx(0.5)  # 1.5 / 300 * 100
-    assert "imputed: 1.5" in out.loc["b", "imputed"]
+    assert out.loc["b", "imputed_count"] == 1.5 and out.loc["b", "imputed_range"] == RULE["label"]
     assert np.isnan(out.loc["c", "value"])  # no denominator: cannot impute
     assert np.isnan(out.loc["d", "value"])  # other reasons are never filled
     off = impute_small_counts(rows, {**RULE, "enabled": False})

@@ -59,16 +59,9 @@ def test_indicator_table_and_strengths(ed):
     assert best in S.strengths_and_weaknesses(ed, "302").split("**Pulling down most**")[0]
 
 
-def test_reader_note_labels_years_and_says_what_the_project_lacks():
-    assert S.reader_note("carried forward from 202223 (202324 not published)") == \
-        "Carried forward from 2022/23 (2023/24 not in this project's data)"
-    assert S.reader_note("not published for 201718") == "Not in this project's data for 2017/18"
-    # DfE's own suppression marker keeps its meaning
-    assert S.reader_note("missing: placement split not published for this LA and year (x); total plans given") == \
-        "Missing: placement split not published for this LA and year (x); total plans given"
+def test_reader_note_labels_years_in_sentence_case():
+    assert S.reader_note("change from 202223") == "Change from 2022/23"
     assert S.reader_note(np.nan) == "" and S.reader_note(None) == ""
-    assert S.reader_note("carried forward from 201617 (x); imputed: 1.5 for a suppressed count (1 or 2 exclusions)") \
-        == 'Carried forward from 2016/17 (x); imputed as 1.5 (DfE published the count only as "1 or 2 exclusions")'
 
 
 def test_effect_labels_compare_with_the_middle_la_not_the_las_own_score():
@@ -249,8 +242,14 @@ def test_an_unscored_la_reads_in_words(ed):
     t = ed.score_table.set_index("la_code").copy()
     t.loc["302", ["scored", "overall_score", "overall_rank", "overall_rank_lo", "overall_rank_hi"]] = [
         False, np.nan, pd.NA, pd.NA, pd.NA]
-    t.loc["302", "flags"] = "too few indicators (8 of 11); place_state_special: missing: not in source"
-    fake = dataclasses.replace(ed, cache={("la_summary", "scores"): t})
+    # the reasons come from the scoring's flags and the cell's note columns, as in a real build
+    scores = ed.headline().scores.copy()
+    scores.loc["302", "flags"] = "too few indicators (8 of 11)"
+    v = ed.values.copy()
+    cell = (v["index_year"] == ed.final_year) & (v["la_code"] == "302") & (v["indicator"] == "place_state_special")
+    v.loc[cell, ["value", "missing_reason"]] = [np.nan, "not_in_source"]
+    fake = dataclasses.replace(ed, cache={("la_summary", "scores"): t}, values=v, scored={
+        **ed.scored, ed.final_year: dataclasses.replace(ed.headline(), scores=scores)})
     text = S.headline(fake, "302")
     assert "Barnet has no overall score in 2018/19: Too few indicators (8 of 11); State-funded special schools" \
         in text
@@ -312,7 +311,7 @@ def test_indicator_and_trend_charts_carry_alt_text_from_their_data(ed25):
 
 def test_notes_say_what_is_filled_in_and_name_this_las_imputed_values(ed, ed25):
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == "207")]
-    assert v.loc[v["flag"].fillna("").str.contains("imputed:"), "indicator"].tolist() == ["excl_perm_ehcp"]
+    assert v.loc[v["imputed_count"].notna(), "indicator"].tolist() == ["excl_perm_ehcp"]
     notes = S.notes_text(ed, "207")
     assert "never filled in" not in notes
     assert 'a count DfE published only as "1 or 2 exclusions" is imputed as 1.5' in notes

@@ -14,6 +14,7 @@ import pytest
 from inclusion_index import plotting, series
 from inclusion_index.build import build_edition
 from inclusion_index.config import CHOICES
+from inclusion_index.geography import label_years
 from inclusion_index.series.text import dp_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +48,7 @@ def test_fmt_and_labels():
     assert series.fmt(float("nan")) == "n/a" and series.fmt(None) == "n/a"
     assert series.year_label("201819") == "2018/19"
     assert series.years_label(["201819", "201617"]) == "2016/17 to 2018/19"
-    assert series.label_years("carried forward from 201617 (201718 not published)") == \
+    assert label_years("carried forward from 201617 (201718 not published)") == \
         "carried forward from 2016/17 (2017/18 not published)"
     assert [series.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 112)] == \
         ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "112th"]
@@ -482,7 +483,7 @@ def test_extremes_never_name_an_estimated_value(ed, parts):
     p = parts["exclusions"]
     for i in ("excl_fixed_ehcp", "excl_perm_ehcp"):
         sub = v[(v["index_year"] == ed.final_year) & (v["indicator"] == i)]
-        est = set(names[sub.loc[sub["flag"].str.contains("imputed", regex=False), "la_code"]])
+        est = set(names[sub.loc[sub["imputed_count"].notna(), "la_code"]])
         assert est, i
         row = p.tables["summary"].set_index("Indicator").loc[ed.indicators.set_index("indicator").loc[i, "short_name"]]
         assert row["Lowest LA"] not in est and row["Highest LA"] not in est
@@ -491,7 +492,7 @@ def test_extremes_never_name_an_estimated_value(ed, parts):
             assert not (set(p.tables["lowest"]["Local authority"]) | set(p.tables["highest"]["Local authority"])) & est
     fixed = next(f for f in series.findings(ed) if "fixed-period exclusion rate" in f["text"] and "ranges" in f["text"])
     sub = v[(v["index_year"] == ed.final_year) & (v["indicator"] == "excl_fixed_ehcp")]
-    est = names[sub.loc[sub["flag"].str.contains("imputed", regex=False), "la_code"]]
+    est = names[sub.loc[sub["imputed_count"].notna(), "la_code"]]
     assert not any(f" in {n} " in fixed["text"] for n in est)
     assert "only an estimate from a suppressed count" in fixed["text"]
 

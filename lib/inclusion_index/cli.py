@@ -79,11 +79,12 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from .build import build_edition
     from .editions import write_score_table
+    from .notes import score_table_text
     dest = resolve_data_dir(args.data_dir)
     t0 = time.perf_counter()
     ed = build_edition(args.edition, years=args.years, method=args.method, data_dir=dest)
     out = Path(args.out or f"reports/{args.edition}/scores_{args.edition}.csv")
-    written = write_score_table(ed, out)
+    written = write_score_table(ed, out, score_table_text(ed))
     head = ed.headline().scores
     print(f"edition {ed.final_year} ({ed.run.editions.spec(ed.final_year).title or ed.method.name}): "
           f"index years {', '.join(ed.years)}; {int(head['scored'].sum())} of {len(head)} LAs scored "
@@ -114,6 +115,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .build import load_edition
     from .config import run_settings
     from .editions import write_score_table
+    from .notes import score_table_text
     from .paths import REPORTS_DIR
     from .render import RenderError, render_edition, write_index
     from .sources import load_registry
@@ -129,7 +131,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
         def extra(staging: Path, e: str = e) -> None:
             ed = load_edition(e, years=args.years, data_dir=dest)
-            write_score_table(ed, staging / f"scores_{e}.csv")
+            write_score_table(ed, staging / f"scores_{e}.csv", score_table_text(ed))
             try:
                 from .series import findings_markdown
             except ImportError:

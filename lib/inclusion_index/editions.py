@@ -89,24 +89,19 @@ class Edition(IndexInputs):
         return f.copy()
 
     def substitutions(self) -> pd.DataFrame:
-        """Edition-wide gaps and substitutions: which measure and data year fed each cell."""
+        """Edition-wide gaps and substitutions: which measure and data year fed each cell, the
+        year carried forward from (``carried_from``) instead of ``expected_year``, and
+        ``missing_reason`` 'no_la_values' where no LA has a value (notes.edition_note words them)."""
         v = self.values
         g = v.groupby(["index_year", "indicator"], sort=False)
         out = g.agg(measure=("measure", "first"), data_year=("data_year", "first"),
                     las_with_value=("value", "count"), las=("la_code", "size"),
-                    source=("source", lambda s: ", ".join(sorted({x for x in s if x}))))
-        common = g["flag"].agg(lambda s: _common_flag(s))
-        out["edition_note"] = common
+                    source=("source", lambda s: ", ".join(sorted({x for x in s if x}))),
+                    carried_from=("carried_from", "first"), expected_year=("expected_year", "first"),
+                    missing_reason=("missing_reason", lambda s: "no_la_values" if s.eq("no_la_values").all() else ""))
         return out.reset_index()
 
 
-def _common_flag(flags: pd.Series) -> str:
-    firsts = {f.split(";")[0] for f in flags}
-    if len(firsts) == 1:
-        f = next(iter(firsts))
-        if f.startswith(("carried forward", "no LA values for")):
-            return f
-    return ""
 
 
 def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
@@ -139,15 +134,9 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
         t["overall_change_score_from"] = imp["score_early"]
         t["overall_change_score_to"] = imp["score_late"]
         t["change_indicators_compared"] = imp["indicators_compared"]
-        t["change_note"] = _change_notes(ed).reindex(t.index).fillna("")
     final = ed.values[ed.values["index_year"] == ed.final_year]
     for ind_code, g in final.groupby("indicator", sort=False):
         t[f"{ind_code}_data_year"] = g.set_index("la_code")["data_year"].reindex(t.index)
-    la_flags = _la_value_flags(ed)
-    t["flags"] = [
-        "; ".join(x for x in (a, b) if isinstance(x, str) and x)
-        for a, b in zip(t["flags"].reindex(t.index), la_flags.reindex(t.index), strict=True)
-    ]
     t = t.reset_index()
     front = ["edition", "index_year", "method", "la_code", "la_name", "ons_code", "region",
              "overall_score", "overall_rank"]
@@ -160,41 +149,6 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
     if extended:
         out = enrich_score_table(out, ed.monte_carlo, ed.adjustment)
     return out
-
-
-def _change_notes(ed: Edition) -> pd.Series:
-    """Per LA: where the change's starting values belong to a predecessor LA (a boundary
-    change), so "change since" compares the new LA with the old one's figures."""
-    first = ed.values[(ed.values["index_year"] == ed.years[0]) & ed.values["flag"].str.contains(
-        "from predecessor", na=False)]
-    names = ed.ref.names() if ed.ref is not None else {}
-    notes = {}
-    for la, g in first.groupby("la_code"):
-        preds = sorted({c for f in g["flag"] for c in f.split("from predecessor", 1)[1].replace(",", " ").split()
-                        if c.isdigit()})
-        who = ", ".join(f"{names.get(c, c)} ({c})" for c in preds) or "a predecessor LA"
-        y = ed.years[0]
-        notes[la] = (f"{len(g)} of its {year_label(y)} starting values are those of {who} (boundary change): "
-                     "the change compares this LA with its predecessor's figures")
-    return pd.Series(notes, dtype="object")
-
-
-def _la_value_flags(ed: Edition) -> pd.Series:
-    """Per-LA notes on the headline year's cells (missing, boundary moves), not edition-wide ones."""
-    v = ed.values[ed.values["index_year"] == ed.final_year]
-    common = ed.substitutions().set_index(["index_year", "indicator"])["edition_note"]
-    notes = []
-    for r in v.itertuples():
-        f = r.flag
-        edition_note = common.get((r.index_year, r.indicator), "")
-        if edition_note and f.startswith(edition_note):
-            f = f[len(edition_note):].strip("; ")
-        if f:
-            notes.append((r.la_code, f"{r.indicator}: {f}"))
-    if not notes:
-        return pd.Series(dtype="object")
-    s = pd.DataFrame(notes, columns=["la_code", "note"]).groupby("la_code")["note"].agg("; ".join)
-    return s
 
 
 def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
@@ -263,9 +217,9 @@ def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
     return ""
 
 
-def write_score_table(ed: Edition, out: Path) -> list[Path]:
-    """CSV at `out`, Parquet beside it, and the data dictionary as <stem>.dictionary.csv."""
-    table = ed.score_table
+def write_score_table(ed: Edition, out: Path, table: pd.DataFrame) -> list[Path]:
+    """``table`` (notes.score_table_text(ed): the score table with its notes in words) as CSV at
+    `out`, Parquet beside it, and the data dictionary as <stem>.dictionary.csv."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_csv(table, out)

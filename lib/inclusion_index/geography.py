@@ -8,6 +8,7 @@ with London split into Inner and Outer) and the project's own boundary-change ta
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -72,6 +73,17 @@ def year_label(year: str) -> str:
     """'201819' -> '2018/19' for readers; anything that is not a year key is returned as it is."""
     y = str(year)
     return f"{y[:4]}/{y[4:]}" if len(y) == 6 and y.isdigit() else y
+
+
+_YEAR_KEY = re.compile(r"\b(20\d{2})(\d{2})\b")
+
+
+def label_years(text: str) -> str:
+    """Academic-year keys inside free text become labels ('from 201617' -> 'from 2016/17')."""
+    def sub(m: re.Match) -> str:
+        a, b = m.group(1), m.group(2)
+        return f"{a}/{b}" if (int(a) + 1) % 100 == int(b) else m.group(0)
+    return _YEAR_KEY.sub(sub, str(text))
 
 
 def year_key(start_calendar_year: int) -> str:
@@ -169,11 +181,12 @@ def map_to_geography(
     successor in the target (a split copies it, flagged). Several predecessors of one
     successor (a merge) are combined: summed counts where both numerator and denominator
     exist, otherwise a denominator-weighted mean, otherwise an unweighted mean, flagged.
-    Adds ``boundary_note`` (empty where nothing was done).
+    Adds ``predecessors`` (the codes a moved row came from, comma-separated; empty where nothing
+    was done) and ``combined`` ('weighted' or 'unweighted' where several were combined, else '').
     """
     target = set(target_codes)
     out = values.copy()
-    out["boundary_note"] = ""
+    out["predecessors"], out["combined"] = "", ""
     inside = out[out["la_code"].isin(target)]
     # rows of LAs outside the target carry information only where they have a value (LAIT,
     # for instance, lists terminated LAs with blanks for the years after they ended)
@@ -191,7 +204,7 @@ def map_to_geography(
                 continue
             r = rows.copy()
             r["la_code"] = s
-            r["boundary_note"] = f"from predecessor {pred}"
+            r["predecessors"] = pred
             moved.append(r)
     if not moved:
         return inside
@@ -234,6 +247,15 @@ def related_in(code: str, target: set[str], edges: dict[str, list[str]]) -> list
     return sorted(set(found))
 
 
+def boundary_words(predecessors: str, combined: str) -> str:
+    """Where a moved value came from, in words (map_to_geography's ``predecessors``/``combined``).
+    Here, not in notes.py, because the context model's notes (adjustment) use them too."""
+    codes = predecessors.replace(",", ", ")
+    if combined == "weighted":
+        return f"combined from predecessors {codes} (weighted by denominator)"
+    return f"unweighted mean of predecessors {codes}" if combined else f"from predecessor {codes}"
+
+
 def _successors_in(target: set[str], changes: pd.DataFrame) -> dict[str, list[str]]:
     """For each predecessor, its successors that are in the target (following chains)."""
     edges = boundary_edges(changes)
@@ -248,7 +270,7 @@ def _combine(moved: pd.DataFrame) -> pd.DataFrame:
         if len(g) == 1:
             rows.append(first)
             continue
-        preds = ", ".join(sorted(n.removeprefix("from predecessor ") for n in g["boundary_note"]))
+        first["predecessors"] = ",".join(sorted(g["predecessors"]))
         num = g.get("numerator")
         den = g.get("denominator")
         vals = g["value"]
@@ -258,9 +280,9 @@ def _combine(moved: pd.DataFrame) -> pd.DataFrame:
             first["denominator"] = den.sum()
             if num is not None:
                 first["numerator"] = num.sum() if num.notna().all() else float("nan")
-            first["boundary_note"] = f"combined from predecessors {preds} (weighted by denominator)"
+            first["combined"] = "weighted"
         else:
             first["value"] = vals.mean() if vals.notna().all() else float("nan")
-            first["boundary_note"] = f"unweighted mean of predecessors {preds}"
+            first["combined"] = "unweighted"
         rows.append(first)
     return pd.DataFrame(rows).reset_index(drop=True)

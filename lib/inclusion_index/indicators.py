@@ -83,10 +83,11 @@ def impute_small_counts(rows: pd.DataFrame, rule: dict) -> pd.DataFrame:
     """Cells suppressed because the count was tiny (e.g. DfE's 'x' = 1 or 2 exclusions) are
     not unknown: the rate lies between 1/denominator and 2/denominator. Leaving them out would
     drop the LAs with the fewest exclusions from the exclusions area, so the method can set
-    them to the midpoint count over the published denominator. Returns the rows with an
-    ``imputed`` note (empty where nothing was done)."""
+    them to the midpoint count over the published denominator. Returns the rows with
+    ``imputed_count`` (the count used, NaN where nothing was done) and ``imputed_range`` (the
+    marker's meaning, e.g. '1 or 2 exclusions')."""
     out = rows.copy()
-    out["imputed"] = ""
+    out["imputed_count"], out["imputed_range"] = np.nan, ""
     prefix = rule.get("reason_prefix")
     if not rule.get("enabled") or not prefix:
         return out
@@ -94,8 +95,15 @@ def impute_small_counts(rows: pd.DataFrame, rule: dict) -> pd.DataFrame:
          & out["missing_reason"].fillna("").str.startswith(prefix))
     count = float(rule.get("midpoint", 1.5))
     out.loc[m, "value"] = count / out.loc[m, "denominator"] * float(rule.get("per", 100.0))
-    out.loc[m, "imputed"] = f"imputed: {count:g} for a suppressed count ({rule.get('label', prefix)})"
+    out.loc[m, "imputed_count"] = count
+    out.loc[m, "imputed_range"] = str(rule.get("label", prefix))
     return out
+
+
+# A cell's story as data, worded by notes.py: year carried from and year expected, predecessor LAs
+# and how several were combined, count imputed, why missing (a code, and the source's marker meaning).
+NOTE_COLUMNS = ["carried_from", "expected_year", "predecessors", "combined", "imputed_count", "imputed_range",
+                "missing_reason", "missing_marker"]
 
 
 def indicator_values(
@@ -108,8 +116,9 @@ def indicator_values(
     """Every indicator's value for every target LA in one index year.
 
     Returns (values, england): values has one row per LA × indicator with value, numerator,
-    denominator, data_year, measure, source, flag (why a value is missing, carried forward
-    or moved across a boundary change); england has the national value per indicator.
+    denominator, data_year, measure, source and the NOTE_COLUMNS (why a value is missing,
+    carried forward, imputed or moved across a boundary change); england has the national
+    value per indicator.
     """
     codes = list(target["la_code"])
     min_n = method.min_indicator_coverage * len(codes)
@@ -124,9 +133,8 @@ def indicator_values(
                 if sub["value"].notna().sum() == 0:
                     continue
                 sub = impute_small_counts(sub, method.impute_small_counts)
-                mapped = map_to_geography(
-                    sub[["la_code", "value", "numerator", "denominator", "missing_reason", "source", "imputed"]],
-                    codes, ref)
+                mapped = map_to_geography(sub[["la_code", "value", "numerator", "denominator", "missing_reason",
+                                               "source", "imputed_count", "imputed_range"]], codes, ref)
                 if mapped["value"].notna().sum() >= min_n:
                     chosen = (m, y, back, mapped)
                     break
@@ -135,6 +143,7 @@ def indicator_values(
         base = pd.DataFrame({"la_code": codes})
         base["indicator"] = ind.indicator
         base["index_year"] = index_year
+        base["expected_year"] = data_year
         if chosen is None:
             base["value"] = np.nan
             base[["numerator", "denominator"]] = np.nan
@@ -142,29 +151,25 @@ def indicator_values(
             base["measure"] = ind.measure_list[0]
             base["source"] = ""
             # "not in this project's data": DfE may publish it in a file the registry lacks
-            base["flag"] = f"no LA values for {data_year} in this project's data"
-            rows.append(base)
+            rows.append(base.assign(missing_reason="no_la_values"))
             continue
         m, y, back, mapped = chosen
-        got = base.merge(mapped, on="la_code", how="left")
+        got = base.merge(mapped.rename(columns={"missing_reason": "missing_marker"}), on="la_code", how="left")
         got["data_year"] = y
         got["measure"] = m
-        flag = pd.Series("", index=got.index, dtype="object")
-        if back:
-            flag[:] = f"carried forward from {y} (no {data_year} data in this project)"
-        note = got["boundary_note"].fillna("")
-        flag = flag.str.cat(note.where(note == "", "boundary: " + note), sep="; ").str.strip("; ")
-        flag = flag.str.cat(got["imputed"].fillna(""), sep="; ").str.strip("; ")
-        reason = got["missing_reason"].fillna("not in source")
+        got["carried_from"] = y if back else pd.NA
         miss = got["value"].isna()
-        flag[miss] = (flag[miss] + "; missing: " + reason[miss]).str.strip("; ")
-        got["flag"] = flag
+        got["missing_reason"] = np.where(miss, np.where(got["missing_marker"].isna(), "not_in_source",
+                                                         "source_marker"), "")
+        got["missing_marker"] = got["missing_marker"].where(miss, "")
         got["source"] = got["source"].fillna("")
-        got.loc[got["imputed"].fillna("") != "", "source"] += " (imputed)"
-        rows.append(got.drop(columns=["boundary_note", "missing_reason", "imputed"]))
+        got.loc[got["imputed_count"].notna(), "source"] += " (imputed)"
+        rows.append(got)
         nat = _measure_rows(long, m, y, level="national")
         eng.append({"indicator": ind.indicator, "index_year": index_year, "data_year": y, "measure": m,
                     "value": nat["value"].iloc[0] if len(nat) else np.nan})
     values = pd.concat(rows, ignore_index=True)
-    values["flag"] = values["flag"].fillna("").astype(str)
+    text = [c for c in NOTE_COLUMNS if c not in ("carried_from", "imputed_count")]
+    values[text] = values[text].fillna("").astype(str)
+    values = values.astype({"carried_from": "string", "imputed_count": "float64"})
     return values, pd.DataFrame(eng)

@@ -28,11 +28,12 @@ from pandas.io.formats.style import Styler
 
 from .config import MiddleBands
 from .editions import Edition
-from .geography import year_label
+from .geography import label_years, year_label
+from .notes import cell_flag, change_notes, la_flags
 from .plotting import COLORS
 from .scoring import AREA_NAMES, AREAS
 from .series.adjusted import adjusted_for_words
-from .series.text import dp_for, label_years, ordinal
+from .series.text import dp_for, ordinal
 
 MISSING = "–"
 NOT_RANKED = "not ranked"
@@ -81,22 +82,10 @@ def rank_with_range(rank, lo=None, hi=None) -> str:
     return f"{int(rank)} ({int(lo)}–{int(hi)})"
 
 
-_NOT_PUBLISHED_PAREN = re.compile(r"\((\d{4}/\d{2}) not published\)")
-_NOT_PUBLISHED_FOR = re.compile(r"\bnot published for (\d{4}/\d{2})")
-# indicators.impute_small_counts: "imputed: 1.5 for a suppressed count (1 or 2 exclusions)"
-_IMPUTED = re.compile(r"\bimputed: ([\d.]+) for a suppressed count \(([^)]*)\)")
-
-
-def reader_note(flag: object) -> str:
-    """A value's flag as a reader's note: year keys as '2022/23', and a year the project's data
-    lack is said to be missing here (indicators.py writes "not published", which is wrong where
-    DfE published the file but this project does not read it)."""
-    if flag is None or (not isinstance(flag, str) and pd.isna(flag)):
-        return ""
-    s = label_years(str(flag))
-    s = _NOT_PUBLISHED_PAREN.sub(rf"(\1 {NOT_IN_DATA})", s)
-    s = _NOT_PUBLISHED_FOR.sub(rf"{NOT_IN_DATA} for \1", s)
-    s = _IMPUTED.sub(r'imputed as \1 (DfE published the count only as "\2")', s)
+def reader_note(note: object) -> str:
+    """A note (already in a reader's words, e.g. from notes.py) with year keys as '2022/23',
+    in sentence case; '' for none."""
+    s = label_years(note) if isinstance(note, str) else ""
     return s[:1].upper() + s[1:]
 
 
@@ -136,7 +125,8 @@ def headline(ed: Edition, code: str) -> str:
              f"**Region:** {html.escape(str(r['region']))}. **Edition:** {year_label(ed.final_year)} "
              f"(index years {', '.join(year_label(y) for y in ed.years)}; {html.escape(ed.method.name)})."]
     if not bool(r.get("scored", False)):
-        why = html.escape(_named(ed, reader_note(r.get("flags"))) or "too few indicators with a value", quote=False)
+        why = html.escape(_named(ed, reader_note(la_flags(ed, code, reader=True))) or "too few indicators with a value",
+                          quote=False)
         lines += ["", f"{name} has no overall score in {year_label(ed.final_year)}: {why}."]
         return "\n".join(lines)
     lines += ["",
@@ -194,7 +184,7 @@ def change_text(ed: Edition, code: str) -> str:
         verdict = ("a rise beyond the uncertainty" if lo > 0 else "a fall beyond the uncertainty" if hi < 0
                    else "the change is within the uncertainty")
         text += f" The {ed.monte_carlo_settings().interval:.0%} range of the change is {_signed(lo)} to {_signed(hi)} points: {verdict}."
-    note = r.get("change_note")
+    note = change_notes(ed).get(code)
     if isinstance(note, str) and note:
         text += f" Note: {html.escape(reader_note(note), quote=False)}."
     return f"{text} {why_differs}"
@@ -430,9 +420,13 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
             "Score (0-100)": score,
             "Against the middle LA": bands.label(score),
             "Data year": year_label(v.loc[ind.indicator, "data_year"]) if ind.indicator in v.index else "",
-            "Note": reader_note(v.loc[ind.indicator, "flag"]) if ind.indicator in v.index else "",
+            "Note": reader_note(cell_flag(v.loc[ind.indicator], reader=True)) if ind.indicator in v.index else "",
         })
-    return pd.DataFrame(rows).set_index("Indicator")
+    out = pd.DataFrame(rows).set_index("Indicator")
+    # which values are imputed, for the caption (a column test, not a search of the notes' words)
+    out.attrs["imputed"] = [i.short_name for i in ed.indicators.itertuples()
+                            if i.indicator in v.index and pd.notna(v.loc[i.indicator, "imputed_count"])]
+    return out
 
 
 def _number(x: object, dp: int) -> str:
@@ -470,7 +464,7 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> 
         caption += f" England: {MISSING} where England's figure is {NOT_IN_DATA} ({', '.join(no_england)})."
     if out["Value"].eq(MISSING).any():
         caption += f" Value {MISSING}: no value for this LA (the note says why)."
-    imputed = [str(i) for i, note in t["Note"].items() if "imputed as" in note]
+    imputed = [str(i) for i in t.attrs.get("imputed", [])]
     rule = ed.method.impute_small_counts
     if imputed:
         caption += (f" Imputed ({', '.join(imputed)}): DfE published this LA's count only as "
@@ -784,7 +778,7 @@ def notes_text(ed: Edition, code: str) -> str:
              f"notes column where it applies: {listed}.")
     if rule.get("enabled"):
         v = ed.values[ed.values["index_year"] == ed.final_year]
-        flagged = v["flag"].fillna("").str.contains("imputed:", regex=False)
+        flagged = v["imputed_count"].notna()
         short = ed.indicators.set_index("indicator")["short_name"]
         mine = [str(short.get(i, i)) for i in v.loc[flagged & (v["la_code"] == code), "indicator"]]
         year = year_label(ed.final_year)

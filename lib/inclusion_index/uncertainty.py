@@ -35,7 +35,7 @@ from scipy import stats
 from .config import CHOICES, SamplingSpec, UncertaintySettings, run_settings
 from .derived import derived_measures
 from .errors import InclusionIndexError
-from .geography import LAReference, _successors_in, boundary_reference, map_to_geography
+from .geography import LAReference, _successors_in, boundary_reference, boundary_words, map_to_geography
 from .index_inputs import IndexInputs
 from .scoring import AREAS, TARGETS, ScoringSettings, common_indicators, score_year
 
@@ -172,12 +172,13 @@ def measure_on_geography(
         frame["denominator"] = frame["value"]
     mapped = map_to_geography(frame, codes, ref).set_index("la_code")
     x = (mapped["denominator"] if count else mapped["value"]).astype("float64")
-    note = mapped["boundary_note"].fillna("").astype(str)
+    preds, how = mapped["predecessors"].fillna("").astype(str), mapped["combined"].fillna("").astype(str)
+    note = pd.Series([boundary_words(p, c) if p else "" for p, c in zip(preds, how, strict=True)],
+                     index=mapped.index, dtype="object")
     if count:
         succ = _successors_in(set(codes), ref.changes[ref.changes["use_for_values"]])
-        for la, n in note.items():
-            if n.startswith("from predecessor "):
-                pred = n.removeprefix("from predecessor ")
+        for la, pred, c, n in zip(preds.index, preds, how, note, strict=True):
+            if pred and not c:  # one predecessor's count, copied to each of its successors: share it
                 k = max(1, len(succ.get(pred, [])))
                 x[la] = x[la] / k
                 note[la] = f"{n} (count shared among {k} successors)" if k > 1 else n
@@ -531,7 +532,7 @@ def _imputed_cells(edition: IndexInputs, codes: list[str], names: list[str]
     per = float(rule.get("per", 100.0))
     pos, col = {c: i for i, c in enumerate(codes)}, {n: j for j, n in enumerate(names)}
     v = edition.values
-    v = v[v["flag"].fillna("").str.contains("imputed:", regex=False) & v["denominator"].gt(0)
+    v = v[v["imputed_count"].notna() & v["denominator"].gt(0)
           & v["la_code"].isin(pos) & v["indicator"].isin(col)]
     return {str(y): (g["la_code"].map(pos).to_numpy(dtype=int), g["indicator"].map(col).to_numpy(dtype=int),
                      g["denominator"].to_numpy(dtype="float64"), per)

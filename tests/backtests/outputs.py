@@ -24,6 +24,7 @@ def outputs(data_dir: Path, cache_dir: Path) -> dict[str, pd.DataFrame | str]:
     """Every frozen output by file name: score tables, cell values, part numbers and sentences, findings."""
     from inclusion_index.build import build_edition
     from inclusion_index.harmonise import load_inputs
+    from inclusion_index.notes import score_table_text, values_csv
     from inclusion_index.series import PARTS as PART_FUNCS
     from inclusion_index.series import findings_markdown
 
@@ -31,8 +32,8 @@ def outputs(data_dir: Path, cache_dir: Path) -> dict[str, pd.DataFrame | str]:
     out: dict[str, pd.DataFrame | str] = {}
     for e in EDITIONS:
         ed = build_edition(e, long=long, data_dir=data_dir)
-        out[f"scores_{e}.csv"] = ed.score_table
-        out[f"values_{e}.csv"] = ed.values.copy()
+        out[f"scores_{e}.csv"] = score_table_text(ed)  # what write_score_table writes
+        out[f"values_{e}.csv"] = values_csv(ed.values)
         numbers, sentences = [], []
         for key in PARTS:
             part = PART_FUNCS[key](ed)

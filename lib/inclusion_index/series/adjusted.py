@@ -35,13 +35,13 @@ def caveat_for(caveat: str, covariates: list[str]) -> str:
 
 def estimate_las(ed, target: str, year: str | None = None) -> set[str]:
     """LAs whose ``target`` score (an area, or overall) uses a value estimated for a suppressed
-    small count (the values table's 'imputed' flag) in the index year."""
+    small count (the values table's ``imputed_count``) in the index year."""
     v = ed.values
     y = year or ed.final_year
     inds = set(ed.indicators["indicator"]) if target == "overall" else set(
         ed.indicators.loc[ed.indicators["area"] == target, "indicator"])
     sub = v[(v["index_year"] == y) & v["indicator"].isin(inds) & v["value"].notna()]
-    return set(sub.loc[sub["flag"].str.contains("imputed", regex=False), "la_code"])
+    return set(sub.loc[sub["imputed_count"].notna(), "la_code"])
 
 
 def adjusted_for_words(ed, target: str = "overall") -> str:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..geography import label_years
+from ..notes import edition_note
 from ..sources import load_registry
 from .context import ContextMeasure, context_measure
 from .edition_facts import (
@@ -18,7 +20,7 @@ from .edition_facts import (
     measure_name,
     source_id,
 )
-from .text import agree, and_join, iod_label, label_years, plural, year_label
+from .text import agree, and_join, iod_label, plural, year_label
 
 CAVEAT_TABLES = {
     "sources": "Sources and the years used",
@@ -76,7 +78,8 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
         rows.append(row)
     sources = pd.DataFrame(rows)
     sub = ed.substitutions()
-    gaps = sub[(sub["edition_note"] != "") | (sub["las_with_value"] < sub["las"])].copy()
+    sub["note"] = [edition_note(r) for r in sub.to_dict("records")]
+    gaps = sub[(sub["note"] != "") | (sub["las_with_value"] < sub["las"])].copy()
     gaps = pd.DataFrame({
         "Index year": gaps["index_year"].map(year_label),
         "Indicator": gaps["indicator"].map(ind.short),
@@ -84,14 +87,14 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
         "Measure": gaps["measure"].map(measure_name),
         "LAs without a value": gaps["las"] - gaps["las_with_value"],
         "Note": [_gap_note(ed, i, y, n) for i, y, n in zip(gaps["indicator"], gaps["index_year"],
-                                                         gaps["edition_note"], strict=True)],
+                                                         gaps["note"], strict=True)],
     }).reset_index(drop=True)
-    miss = v[v["value"].isna() & v["flag"].str.contains("missing: ", regex=False)].copy()
-    miss["reason"] = miss["flag"].str.extract(r"missing: ([^;]+)")[0].str.strip()
+    miss = v[v["missing_reason"].isin(["not_in_source", "source_marker"])].copy()
+    miss["reason"] = miss["missing_marker"].where(miss["missing_reason"] == "source_marker", "not in source")
     supp = miss.groupby(["index_year", "indicator", "reason"]).size().rename("LAs").reset_index()
     supp = pd.DataFrame({"Index year": supp["index_year"].map(year_label), "Indicator": supp["indicator"].map(ind.short),
                          "Reason": supp["reason"], "LAs": supp["LAs"]})
-    imp = v[v["flag"].str.contains("imputed", regex=False)]
+    imp = v[v["imputed_count"].notna()]
     small = _small_cohorts(ed, ind, small_cohort)
     cov = la_coverage(ed)
     text = [
@@ -108,7 +111,7 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
         text.append(f"{len(imp)} LA values across the edition's years are small suppressed counts set to the "
                     "midpoint of their possible range (flagged 'imputed').")
     text.append(small.attrs.get("sentence", ""))
-    moved = v[(v["index_year"] == ed.final_year) & v["flag"].str.contains("predecessor", regex=False)]
+    moved = v[(v["index_year"] == ed.final_year) & (v["predecessors"] != "")]
     if len(moved):
         k = moved["la_code"].nunique()
         text.append(f"{plural(k, 'LA')} {agree(k, 'takes', 'take')} values from predecessor authorities across a "

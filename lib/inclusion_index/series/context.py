@@ -76,7 +76,7 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
     mapped = map_to_geography(sub[cols], codes, boundary_reference())
     vals = mapped.drop_duplicates("la_code").set_index("la_code")["value"].astype("float64").reindex(codes)
     vals.index.name = "la_code"
-    moved = mapped.loc[mapped["boundary_note"].astype(str) != "", "la_code"].tolist()
+    moved = mapped.loc[mapped["predecessors"] != "", "la_code"].tolist()
     missing = len(codes) - int(vals.notna().sum())
     # deprivation is named by its release (IoD2015), not by the academic year it is keyed to
     when = iod_label(year) if measure.startswith("iod_") else year_label(year)

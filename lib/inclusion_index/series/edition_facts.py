@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import run_settings
-from ..geography import EXCLUDED_FROM_RANKING
+from ..geography import EXCLUDED_FROM_RANKING, label_years
 from ..indicators import labels_for
+from ..notes import edition_note, score_table_text
 from ..sources import load_registry
 from ..uncertainty import UncertaintyError
 from .text import (
@@ -18,7 +19,6 @@ from .text import (
     and_join,
     dp_for,
     fmt,
-    label_years,
     md,
     ordinal,
     unit_level,
@@ -61,7 +61,7 @@ def la_table(ed, year: str | None = None) -> pd.DataFrame:
     s = ed.scored[y].scores
     t = ed.geography.set_index("la_code")[["la_name", "region"]].join(s, how="left")
     if y == ed.final_year:
-        ext = ed.score_table.set_index("la_code")
+        ext = score_table_text(ed).set_index("la_code")  # with change_note
         cols = [c for c in ext.columns if (c.endswith(_EXTENDED_SUFFIXES) or c in _EXTENDED_COLUMNS)
                 and c not in t.columns]
         t = t.join(ext[cols], how="left")
@@ -99,14 +99,10 @@ def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str]
     y = year or ed.final_year
     sub = ed.substitutions()
     r = sub[(sub["index_year"] == y) & (sub["indicator"] == indicator)]
-    if r.empty or not str(r["edition_note"].iloc[0]).startswith("carried forward"):
+    if r.empty or pd.isna(r["carried_from"].iloc[0]):
         return None
-    used = str(r["data_year"].iloc[0])
-    note = str(r["edition_note"].iloc[0])
-    # the note names the year used and the year expected ("carried forward from 202223 (no 202324 ...)")
-    expected = next((k for k in re.findall(r"\b\d{6}\b", note) if k != used), "")
-    why = (known_gap(ed, str(r["measure"].iloc[0]), expected) if expected else "") or (
-        f"{year_label(expected)} is not in this project's data" if expected else label_years(note))
+    used, expected = str(r["data_year"].iloc[0]), str(r["expected_year"].iloc[0])
+    why = known_gap(ed, str(r["measure"].iloc[0]), expected) or f"{year_label(expected)} is not in this project's data"
     same = sorted(set(sub.loc[(sub["indicator"] == indicator) & (sub["data_year"] == used)
                               & (sub["index_year"] != y), "index_year"]))
     if same:
@@ -205,7 +201,8 @@ def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
             "las": int(r["las"]) if r is not None else len(ed.geography),
             "england": e,
             "source_ids": indicator_source_ids(ed, i, y),
-            "note": label_years(r["edition_note"]) if r is not None else "",
+            "note": label_years(edition_note(r)) if r is not None else "",
+            "carried": r is not None and pd.notna(r["carried_from"]),
             "phrase": phrase,
             "phrase_unit": unit,
         })

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -80,24 +79,20 @@ def has_values(t: pd.DataFrame, indicator: str) -> bool:
 
 def estimated(ed, t: pd.DataFrame, indicator: str, year: str | None = None) -> pd.Series:
     """Per row of ``t``: True where the indicator's value is an estimate set for a suppressed
-    small count (the values table's 'imputed' flag)."""
+    small count (the values table's ``imputed_count``)."""
     v = ed.values
     y = year or ed.final_year
     sub = v[(v["index_year"] == y) & (v["indicator"] == indicator)]
-    codes = set(sub.loc[sub["flag"].str.contains("imputed", regex=False), "la_code"])
+    codes = set(sub.loc[sub["imputed_count"].notna(), "la_code"])
     return t["la_code"].isin(codes).set_axis(t.index)
 
 
 def estimate_note(ed, indicator: str, year: str | None = None) -> str:
-    """'a suppressed count of 1 or 2 exclusions' from the values' imputed flags ('' if none)."""
+    """'a suppressed count of 1 or 2 exclusions' from the values' ``imputed_range`` ('' if none)."""
     v = ed.values
     y = year or ed.final_year
-    flags = v.loc[(v["index_year"] == y) & (v["indicator"] == indicator), "flag"]
-    for f in flags[flags.str.contains("imputed", regex=False)]:
-        m = re.search(r"suppressed count \(([^)]+)\)", f)
-        if m:
-            return f"a suppressed count of {m.group(1)}"
-    return ""
+    ranges = v.loc[(v["index_year"] == y) & (v["indicator"] == indicator) & v["imputed_count"].notna(), "imputed_range"]
+    return f"a suppressed count of {ranges.iloc[0]}" if len(ranges) else ""
 
 
 def unpublished_sentence(ind: IndicatorFacts, i: str, year: str) -> str:

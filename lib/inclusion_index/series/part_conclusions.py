@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
@@ -83,10 +81,7 @@ def _predecessor_sentence(ed, i: pd.DataFrame) -> str:
     if noted.empty:
         return ""
     first = ed.values[(ed.values["index_year"] == ed.first_year) & ed.values["la_code"].isin(noted["la_code"])]
-    codes = set()
-    for flag in first["flag"]:
-        for listed in re.findall(r"predecessor ([\d ,]+)", flag):
-            codes |= set(re.findall(r"\d{3}", listed))
+    codes = {c for p in first["predecessors"] if p for c in p.split(",")}
     names = ed.ref.names() if ed.ref is not None else {}
     who = and_join(sorted(names.get(c, c) for c in codes)) or "a predecessor LA"
     whose = "its" if len(noted) == 1 else "each one's"

@@ -62,7 +62,7 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
             p.say("summary", f"{ind.short(i)}: the {c[0]} figures are used, carried forward ({c[1]}).")
     p.say("summary", *measure_caveats(ed, indicators=avail))
     imputed = ed.values[(ed.values["index_year"] == ed.final_year) & ed.values["indicator"].isin(avail)
-                        & ed.values["flag"].str.contains("imputed", regex=False)]
+                        & ed.values["imputed_count"].notna()]
     if len(imputed):
         p.say("summary", f"{len(imputed)} LA values are small suppressed counts set to the midpoint of their "
               "possible range (flagged in the scores table), so the LAs with the fewest exclusions stay in the "

@@ -20,7 +20,6 @@ from .text import (
     agree,
     and_join,
     fmt,
-    label_years,
     lower_first,
     plural,
     year_label,
@@ -66,11 +65,11 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
         p.say("what", f"No LA values for {year_label(ed.final_year)} in this project's data, so left out of every "
               "score that year: " + "; ".join(f"{r.short_name} ({r.note or 'no LA values'})"
                                               for r in missing.itertuples()) + ".")
-    carried = iy[iy["note"].str.startswith("carried forward") & (iy["las_with_value"] > 0)]
+    carried = iy[iy["carried"] & (iy["las_with_value"] > 0)]
     if len(carried):
         groups: dict[tuple[str, str], list[str]] = {}
         for r in carried.itertuples():
-            c = carried_note(ed, r.indicator) or (year_label(r.data_year), label_years(r.note))
+            c = carried_note(ed, r.indicator) or (year_label(r.data_year), r.note)
             groups.setdefault(c, []).append(lower_first(str(r.short_name)))
         p.say("what", "Some indicators repeat an earlier data year because the expected one is missing: " + "; ".join(
             f"the {y} figures for {and_join(names)} ({why})" for (y, why), names in groups.items()) + ".")

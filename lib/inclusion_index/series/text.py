@@ -72,30 +72,6 @@ def dp_for(values: Iterable[float] | float) -> int:
     return 2 if np.median(np.abs(arr)) < 1 else 1
 
 
-_YEAR_KEY = re.compile(r"\b(20\d{2})(\d{2})\b")
-
-
-def label_years(text: str) -> str:
-    """Academic-year keys inside free text become labels ('from 201617' -> 'from 2016/17')."""
-    def sub(m: re.Match) -> str:
-        a, b = m.group(1), m.group(2)
-        return f"{a}/{b}" if (int(a) + 1) % 100 == int(b) else m.group(0)
-    return _YEAR_KEY.sub(sub, str(text))
-
-
-_CARRIED = re.compile(r"carried forward from (\S+) \((.+?)\)")
-
-
-def carried_forward(note: str) -> tuple[str, str] | None:
-    """('2016/17', '2017/18 not in this project's data') from a carried-forward flag, else None.
-
-    >>> carried_forward("carried forward from 201617 (201718 not published)")
-    ('2016/17', '2017/18 not published')
-    """
-    m = _CARRIED.search(label_years(str(note)))
-    return (m.group(1), m.group(2)) if m else None
-
-
 def ordinal(n: int) -> str:
     n = int(n)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
