@@ -37,6 +37,7 @@ from .paths import REGISTRY_DIR
 from .plotting import COLORS
 from .series.adjusted import adjusted_for_words
 from .series.text import dp_for, label_years, ordinal
+from .templates import render_template
 from .uncertainty import load_uncertainty_settings
 
 if TYPE_CHECKING:
@@ -322,7 +323,7 @@ class PNGChart:
 
     def _repr_html_(self) -> str:
         b64 = base64.b64encode(self.data).decode("ascii")
-        return f'<img src="data:image/png;base64,{b64}" alt="{html.escape(self.alt, quote=True)}">'
+        return str(render_template("img.html", png=b64, alt=self.alt))
 
 
 @dataclass
