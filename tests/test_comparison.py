@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from inclusion_index import pipeline, render
 from inclusion_index.cli import main
 from inclusion_index.comparison import compare_editions, comparison_summary, definition_changes
 from inclusion_index.render import comparison_html
@@ -82,3 +83,28 @@ def test_cli_compare_writes_the_csv(tmp_path, data_dir, capsys, monkeypatch):
     assert "LAs in both editions" in printed and "measured differently: 16-17 NEET" in printed
     d = pd.read_csv(tmp_path / "c.dictionary.csv")
     assert set(d["column"]) == set(t.columns) and d["description"].notna().all()
+
+
+def test_render_loads_each_edition_once_and_compares_them_on_the_index(table, editions, tmp_path, monkeypatch):
+    loads, extras, profiled = [], [], []
+
+    def fake_render(e, *, extra, reports_dir, **kw):
+        extras.append(extra)  # the edition's score table and findings, written by the pipeline
+        (reports_dir / e).mkdir(parents=True, exist_ok=True)
+        if e == "209900":
+            raise render.RenderError(f"edition {e}: 02_exclusions, cell 3: <boom>")
+        return render.EditionRender(e, {"final_year": e, "n_years": 3})
+
+    monkeypatch.setattr(pipeline, "load_edition",
+                        lambda e, **kw: loads.append(e) or editions.get(e, editions["201819"]))
+    monkeypatch.setattr(pipeline, "render_edition", fake_render)
+    monkeypatch.setattr(pipeline, "render_profiles", lambda e, las, **kw: profiled.append((e, len(las))))
+    rc = pipeline.render(["201819", "202425", "209900"], years=None, data_dir=None, reports_dir=str(tmp_path),
+                         highlight_la="", parts=None, workers=1, profiles=True, profiles_limit=2)
+    assert rc == 1  # one edition failed
+    assert loads == ["201819", "202425", "209900"]  # once each: the comparison reuses them
+    assert len(extras) == 3 and profiled == [("201819", 2), ("202425", 2)]
+    page = (tmp_path / "index.html").read_text()
+    assert "Between the 2018/19 and 2024/25 editions" in page and 'href="compare_201819_202425.csv"' in page
+    assert 'id="la-search"' in page and "&lt;boom&gt;" not in page  # no last good report of 209900 to keep
+    assert (tmp_path / "compare_201819_202425.csv").exists()

@@ -34,6 +34,7 @@ from .plotting import COLORS
 from .scoring import AREA_NAMES, AREAS
 from .series.adjusted import adjusted_for_words
 from .series.text import dp_for, ordinal
+from .templates import render_template
 
 MISSING = "–"
 NOT_RANKED = "not ranked"
@@ -247,7 +248,7 @@ class PNGChart:
 
     def _repr_html_(self) -> str:
         b64 = base64.b64encode(self.data).decode("ascii")
-        return f'<img src="data:image/png;base64,{b64}" alt="{html.escape(self.alt, quote=True)}">'
+        return str(render_template("img.html", png=b64, alt=self.alt))
 
 
 @dataclass

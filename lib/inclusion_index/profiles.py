@@ -9,7 +9,6 @@ only the per-LA cells, and exports the page with nbconvert's light "basic" templ
 from __future__ import annotations
 
 import copy
-import html
 import re
 import shutil
 import time
@@ -19,28 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from markupsafe import Markup
 
 from .errors import InclusionIndexError
 from .geography import year_label
 from .paths import NOTEBOOKS_DIR, REPORTS_DIR
 from .render import KERNEL, _with_alt_text, kernel_manager_class
+from .templates import render_template
 
 PROFILE_NOTEBOOK = "la_profile"
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:0 1em;color:#111}}
-nav{{padding:8px 0;border-bottom:1px solid #ddd;font-size:14px}}nav a{{margin-right:12px;color:#1d4ed8}}
-table{{border-collapse:collapse;font-size:13px;margin:.5em 0}}td,th{{border:1px solid #ddd;padding:3px 6px}}
-th{{background:#f3f4f6}}img{{max-width:100%;height:auto}}.jp-OutputPrompt,.jp-InputPrompt{{display:none}}
-pre{{white-space:pre-wrap}}.anchor-link{{display:none}}.output_html{{overflow-x:auto}}</style></head><body>
-<nav><a href="../../index.html">All reports</a><a href="../01_introduction.html">Series</a>
-<a href="index.html">All LA profiles</a></nav>
-{body}
-</body></html>
-"""
 
 
 class ProfileError(InclusionIndexError):
@@ -77,7 +63,7 @@ def _strip_stderr(nb) -> None:
 def _page(nb, exporter, title: str) -> str:
     _strip_stderr(nb)
     body, _ = exporter.from_notebook_node(nb)
-    return _PAGE.format(title=html.escape(title), body=body)
+    return render_template("profile.html", title=title, body=Markup(body))  # nbconvert's HTML, kept as is
 
 
 def _worker(args: tuple) -> tuple[list[tuple[str, str]], list[str], float]:
@@ -181,11 +167,9 @@ def render_profiles(
     return res
 
 
-def profile_index(edition: str, la_table: list[tuple[str, str]]) -> str:
-    items = "".join(f'<li><a href="{html.escape(c)}.html">{html.escape(n)}</a> ({html.escape(c)})</li>'
-                    for c, n in sorted(la_table, key=lambda x: x[1]))
-    body = f"<h1>LA profiles, edition {html.escape(edition)}</h1><ul>{items}</ul>"
-    return _PAGE.format(title=f"LA profiles {html.escape(edition)}", body=body)
+def profile_index(edition: str, la_table: list[tuple[str, str]]) -> Markup:
+    return render_template("profile_index.html", title=f"LA profiles {edition}", edition=edition,
+                           las=sorted(la_table, key=lambda x: x[1]))
 
 
 def search_key(name: str, code: str) -> str:
@@ -196,27 +180,12 @@ def search_key(name: str, code: str) -> str:
     return " ".join(s.split()) + f" {code}"
 
 
-def search_box_html(editions: dict[str, list[tuple[str, str]]]) -> str:
-    """A section for reports/index.html: every LA's profile, filtered by name or code as you type."""
-    rows = []
-    for ed, las in editions.items():
-        label = year_label(ed)
-        for code, name in sorted(las, key=lambda x: x[1]):
-            rows.append(f'<li data-key="{html.escape(search_key(name, code))}"><a href="{html.escape(ed)}/la/'
-                        f'{html.escape(code)}.html">{html.escape(name)}</a> '
-                        f"<small>({html.escape(code)}, edition {html.escape(label)})</small></li>")
-    return ("<section><h2>Profile of every local authority</h2>"
-            '<label for="la-search">Find a local authority by name or 3-digit code: </label>'
-            '<input id="la-search" type="search" placeholder="e.g. Kent or 886" autocomplete="off">'
-            '<p id="la-none" role="status" hidden>No local authority matches that search.</p>'
-            f'<ul id="la-list" style="columns:2;font-size:.9em">{"".join(rows)}</ul>'
-            "<script>document.getElementById('la-search').addEventListener('input',function(e){"
-            "var q=e.target.value.toLowerCase().replace(/&/g,' and ').replace(/[^a-z0-9 ]/g,'')"
-            ".replace(/\\s+/g,' ').trim();var n=0;"
-            "document.querySelectorAll('#la-list li').forEach(function(li){"
-            "var hit=li.dataset.key.indexOf(q)>=0;li.style.display=hit?'':'none';if(hit){n++;}});"
-            "document.getElementById('la-none').hidden=n>0;});</script>"
-            "</section>")
+def search_box_html(editions: dict[str, list[tuple[str, str]]]) -> Markup:
+    """A section for reports/index.html: every LA's profile, filtered by name or code as you type
+    (templates/search.js, inlined so the page stays self-contained)."""
+    las = [{"key": search_key(name, code), "edition": ed, "code": code, "name": name, "label": year_label(ed)}
+           for ed, table in editions.items() for code, name in sorted(table, key=lambda x: x[1])]
+    return render_template("search.html", las=las)
 
 
 def naive_seconds_per_profile(edition: str, la_code: str, *, years: int, data_dir: Path | None,

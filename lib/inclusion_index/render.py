@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
-import html
 import os
 import shutil
 import subprocess
@@ -20,12 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from markupsafe import Markup
 
 from . import __version__
 from .config import run_settings
 from .errors import InclusionIndexError
 from .geography import year_label
 from .paths import NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR
+from .templates import render_template
 
 PARTS: list[tuple[str, str]] = [
     ("01_introduction", "1. Introduction: the index and the headline ranking"),
@@ -127,7 +128,7 @@ def notebook_errors(nb: nbformat.NotebookNode) -> list[str]:
     return errs
 
 
-def to_html(nb_path: Path, html_path: Path, title: str, nav: str) -> None:
+def to_html(nb_path: Path, html_path: Path, title: str, nav: Markup) -> None:
     """HTML with code hidden; stderr streams (warnings) dropped from the page."""
     from nbconvert import HTMLExporter
 
@@ -141,7 +142,7 @@ def to_html(nb_path: Path, html_path: Path, title: str, nav: str) -> None:
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    body = _insert_after_body(body, nav)
+    body = _insert_after_body(body, str(nav))
     html_path.write_text(body, encoding="utf-8")
 
 
@@ -157,8 +158,7 @@ def _with_alt_text(output: dict) -> dict:
     png = data["image/png"]
     png = "".join(png) if isinstance(png, list) else png
     out = dict(output)
-    out["data"] = {"text/html": f'<img src="data:image/png;base64,{png.strip()}" alt="{html.escape(str(alt))}" '
-                                'style="max-width:100%;height:auto">'}
+    out["data"] = {"text/html": str(render_template("img.html", png=png.strip(), alt=str(alt)))}
     return out
 
 
@@ -170,23 +170,10 @@ def _insert_after_body(doc: str, snippet: str) -> str:
     return doc[: j + 1] + snippet + doc[j + 1:]
 
 
-_NAV_CSS = (
-    "<style>.ii-nav{font:14px system-ui,sans-serif;padding:8px 16px;background:#f3f4f6;"
-    "border-bottom:1px solid #d1d5db}.ii-nav a{margin-right:14px;color:#1d4ed8}</style>"
-)
-
-
-def nav_html(edition: str, current: str | None = None) -> str:
-    links = ['<a href="../index.html">All reports</a>']
-    for part, title in PARTS:
-        label = html.escape(title.split(":")[0])
-        if part == current:
-            links.append(f"<strong>{label}</strong>")
-        else:
-            links.append(f'<a href="{part}.html">{label}</a>')
-    links.append('<a href="findings.md">Findings (text)</a>')
-    return (f'{_NAV_CSS}<nav class="ii-nav" aria-label="series">'
-            f"<span>Edition {html.escape(year_label(edition))}:</span> " + " ".join(links) + "</nav>")
+def nav_html(edition: str, current: str | None = None) -> Markup:
+    """The series bar at the top of each part's page: every part, the current one not a link."""
+    return render_template("nav.html", edition_label=year_label(edition), current=current,
+                           parts=[(part, title.split(":")[0]) for part, title in PARTS])
 
 
 def render_edition(
@@ -287,122 +274,51 @@ def code_version() -> str:
     return f"{__version__} (commit {commit}{', with local changes' if dirty else ''})"
 
 
-def describe_parameters(params: dict, run_settings: dict | None = None) -> str:
-    """The run's parameters in words (escaped HTML), e.g. for reports/index.html."""
-    esc = html.escape
-    out = [f"final index year {esc(year_label(str(params.get('final_year', ''))))}",
-           f"{esc(str(params.get('n_years', '')))} index years",
-           "data: " + (f"<code>{esc(str(params['data_dir']))}</code>" if params.get("data_dir")
-                       else "the registered DfE files listed below, each checked against its checksum")]
-    if params.get("highlight_la"):
-        out.append(f"highlighted LA {esc(str(params['highlight_la']))}")
-    out += [f"{esc(k)}: {esc(str(v))}" for k, v in (run_settings or {}).items()]
-    return "; ".join(out)
-
-
 def write_figure_index(folder: Path, title: str) -> Path | None:
     """figures/index.html listing every chart with its PNG, SVG and data, so the folder can be
     browsed on static hosting (which lists no directories)."""
     if not folder.is_dir():
         return None
-    esc = html.escape
-    rows = []
-    for png in sorted(folder.glob("*.png")):
-        links = " ".join(f'<a href="{esc(png.with_suffix(s).name)}">{s[1:].upper()}</a>'
-                         for s in (".png", ".svg", ".csv") if png.with_suffix(s).exists())
-        rows.append(f"<li>{esc(png.stem.replace('_', ' '))}: {links}</li>")
-    doc = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-           '<style>body{font:16px/1.5 system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em}'
-           f'</style></head><body><h1>{esc(title)}</h1><p><a href="../../index.html">All reports</a></p>'
-           f'<p>Every chart as PNG and SVG, with the data it plots as CSV.</p><ul>{"".join(rows)}</ul></body></html>')
+    charts = [(png.stem.replace("_", " "), [png.with_suffix(s).name for s in (".png", ".svg", ".csv")
+                                            if png.with_suffix(s).exists()])
+              for png in sorted(folder.glob("*.png"))]
     out = folder / "index.html"
-    out.write_text(doc, encoding="utf-8")
+    out.write_text(render_template("figures.html", title=title, charts=charts), encoding="utf-8")
     return out
 
 
 def comparison_html(table, csv_name: str, changes: list[dict[str, str]] | None = None,
-                    method_names: tuple[str, str] | None = None) -> str:
+                    method_names: tuple[str, str] | None = None) -> Markup:
     """A section for reports/index.html: how LAs moved between the first and last edition, with
     what changed in the index itself between them."""
     from .comparison import comparison_summary
 
-    esc = html.escape
-    s = comparison_summary(table)
-    a, b = year_label(str(table["edition_from"].iloc[0])), year_label(str(table["edition_to"].iloc[0]))
-    ma, mb = method_names or (str(table["method_from"].iloc[0]), str(table["method_to"].iloc[0]))
-    what = ""
-    if changes:
-        what = (" Some indicators are measured differently in the two editions, so part of a move comes from "
-                "the change of measure, not the LA: " + "; ".join(
-                    f"{esc(c['name'])}: {esc(c['from_label'])} in {esc(a)}, {esc(c['to_label'])} in {esc(b)}"
-                    for c in changes)
-                + ".")
-    if ma != mb:
-        what += f" The editions use different methods ({esc(ma)}; {esc(mb)})."
-    via = (f" {s['las_via_predecessor']} LAs created or changed by boundary changes are listed against their "
-           "predecessors' figures but not counted here." if s["las_via_predecessor"] else "")
-    return (f"<section><h2>Between the {esc(a)} and {esc(b)} editions</h2><p>{s['las_compared']} local "
-            f"authorities are in both editions. {s['up_beyond_uncertainty']} moved up and "
-            f"{s['down_beyond_uncertainty']} moved down by more than either edition's own 90% rank range allows "
-            f"(the ranges do not overlap); those ranges cover each edition's method choices and chance, not the "
-            f"changes below, so read these as large moves, not proven ones. The typical LA's overall score "
-            f"changed by {s['median_abs_score_change']:.1f} points (scores are relative to other LAs).{via}{what}</p>"
-            f'<ul><li><a href="{esc(csv_name)}">Every LA, both editions (CSV)</a> and its '
-            f'<a href="{esc(csv_name.removesuffix(".csv"))}.dictionary.csv">data dictionary</a></li></ul></section>')
+    return render_template(
+        "comparison.html", s=comparison_summary(table), changes=changes or [], csv_name=csv_name,
+        a=year_label(str(table["edition_from"].iloc[0])), b=year_label(str(table["edition_to"].iloc[0])),
+        methods=method_names or (str(table["method_from"].iloc[0]), str(table["method_to"].iloc[0])))
 
 
 def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[dict],
-                titles: dict[str, str], extra_sections: str = "", *, run_settings: dict | None = None,
+                titles: dict[str, str], extra_sections: Markup | str = "", *, run_settings: dict | None = None,
                 kept: dict[str, str] | None = None) -> Path:
     """reports/index.html: every edition and part, the run's parameters, sources and version.
 
+    ``extra_sections``: rendered sections (Markup) put after the editions; a plain str is escaped.
     ``kept``: editions whose render failed in this run (edition -> error); the last good report
     on disk is still linked, marked as not updated, so one failure does not hide it.
     """
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    esc = html.escape
-    eds = []
     listed = [(r.edition, r.parameters, "") for r in renders]
     listed += [(e, {}, err) for e, err in (kept or {}).items()
                if e not in {r.edition for r in renders} and (reports_dir / e / "01_introduction.html").exists()]
+    eds = []
     for edition, parameters, failed in listed:
         write_figure_index(reports_dir / edition / "figures", f"Figures, edition {year_label(edition)}")
-        items = "".join(f'<li><a href="{esc(edition)}/{esc(p)}.html">{esc(t)}</a></li>' for p, t in PARTS)
-        files = "".join(
-            f'<li><a href="{esc(edition)}/{esc(f)}">{esc(label)}</a></li>'
-            for f, label in [(f"scores_{edition}.csv", "Scores for every LA (CSV)"),
-                             (f"scores_{edition}.dictionary.csv", "Data dictionary of the scores table"),
-                             ("findings.md", "Headline findings as quotable sentences"),
-                             ("figures/index.html", "Figures (PNG, SVG) and their data (CSV)")])
-        about = (f"<p class='params'>Parameters: {describe_parameters(parameters, run_settings)}</p>" if not failed
-                 else f"<p class='failed'><strong>Not updated in this run</strong> (the last good report is "
-                      f"shown): {esc(failed)}</p>")
-        eds.append(f"<section><h2>{esc(titles.get(edition, year_label(edition)))}</h2>"
-                   f"{about}<ol>{items}</ol><ul>{files}</ul></section>")
-    src_rows = "".join(
-        f"<tr><td>{esc(s['publication'])}</td><td>{esc(s['release'])}</td><td>{esc(s['years'])}</td>"
-        f"<td><code>{esc(s['path'])}</code></td><td>{esc(s['licence'])}</td>"
-        f"<td>{('<a href=' + chr(34) + esc(s['url']) + chr(34) + '>link</a>') if s.get('url') else ''}</td></tr>"
-        for s in sources)
-    doc = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>SEND Inclusion Index: reports</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#111}}
-h1{{font-size:1.8em}}section{{border-top:1px solid #ddd;margin-top:1.5em}}.params{{color:#555;font-size:.9em}}
-table{{border-collapse:collapse;font-size:.85em}}td,th{{border:1px solid #ddd;padding:4px 6px;text-align:left}}
-code{{font-size:.9em}}.failed{{color:#8a1c00}}</style></head><body>
-<h1>SEND Inclusion Index</h1>
-<p>An open, reproducible index of how inclusive England's local authorities are for pupils with
-special educational needs and disabilities, from public Department for Education statistics.
-Each edition is a six-part series. Ranks are shown with the uncertainty the data allow; read the
-"data and caveats" section of each part before quoting a rank.</p>
-{''.join(eds)}
-{extra_sections}
-<section><h2>Data sources</h2><table><thead><tr><th>Publication</th><th>Release</th><th>Years</th>
-<th>File</th><th>Licence</th><th>URL</th></tr></thead><tbody>{src_rows}</tbody></table></section>
-<footer><p>inclusion-index {esc(code_version())}; generated {esc(now)}.</p></footer>
-</body></html>
-"""
+        eds.append({"edition": edition, "title": titles.get(edition, year_label(edition)), "failed": failed,
+                    "parameters": parameters, "year": year_label(str(parameters.get("final_year", "")))})
+    doc = render_template("index.html", title="SEND Inclusion Index: reports", editions=eds, parts=PARTS,
+                          extra_sections=extra_sections, sources=sources, run_settings=run_settings or {},
+                          version=code_version(), now=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
     out = reports_dir / "index.html"
     tmp = out.with_suffix(".html.part")
     tmp.write_text(doc, encoding="utf-8")

@@ -1,0 +1,216 @@
+"""What each command does: fetch → load → build → write → render, one function per stage.
+
+cli.py parses the arguments and calls one function here. Each prints its progress and returns
+the command's exit code; errors the reader can act on are raised as InclusionIndexError.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from markupsafe import Markup
+
+from . import harmonise, sources
+from .build import build_edition, load_edition
+from .comparison import comparison_summary, definition_changes, write_comparison
+from .config import run_settings
+from .csv_export import write_csv
+from .editions import Edition, write_score_table
+from .notes import score_table_text
+from .paths import REPORTS_DIR
+from .paths import data_dir as resolve_data_dir
+from .profiles import ProfileError, render_profiles, search_box_html
+from .render import EditionRender, RenderError, comparison_html, render_edition, write_index
+from .series import findings_markdown
+
+
+def fetch(data_dir: str | None, *, mirror: Path | None, base_url: str | None, only: list[str] | None) -> int:
+    dest = resolve_data_dir(data_dir)
+    files = sources.fetch(dest, mirror=mirror, base_url=base_url, only=only)
+    print(f"{len(files)} file(s) present and verified in {dest}")
+    return 0
+
+
+def verify(data_dir: str | None) -> int:
+    dest = resolve_data_dir(data_dir)
+    reg = sources.load_registry()
+    for s in reg.sources:
+        sources.resolve(s, dest, verify=True)
+        print(f"ok  {s.path}")
+    print(f"{len(reg.sources)} file(s) match the registry")
+    return 0
+
+
+def load(data_dir: str | None, *, out: str | None, coverage: str | None, use_cache: bool) -> int:
+    """The harmonised long table, optionally written (.csv or .parquet) with its coverage report."""
+    rep = harmonise.LoadReport()
+    t0 = time.perf_counter()
+    long = harmonise.load_inputs(resolve_data_dir(data_dir), use_cache=use_cache, report=rep, log=print)
+    print(f"{len(long):,d} rows, {long['measure'].nunique()} measures in {time.perf_counter() - t0:.2f}s")
+    if out:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".parquet":
+            long.to_parquet(path, index=False)
+        else:
+            write_csv(long, path)
+        print(f"wrote {path}")
+    if coverage:
+        Path(coverage).parent.mkdir(parents=True, exist_ok=True)
+        write_csv(harmonise.coverage(long), coverage)
+        print(f"wrote {coverage}")
+    return 0
+
+
+def coverage(data_dir: str | None, *, out: str | None) -> int:
+    mat = harmonise.coverage_matrix(harmonise.load_inputs(resolve_data_dir(data_dir)))
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        write_csv(mat, out, index=True)
+        print(f"wrote {out}")
+    else:
+        print(mat.to_string())
+    return 0
+
+
+def score(edition: str, *, years: int | None, method: str | None, data_dir: str | None, out: str | None) -> int:
+    """Build one edition from scratch (no edition cache) and write its score table."""
+    t0 = time.perf_counter()
+    ed = build_edition(edition, years=years, method=method, data_dir=resolve_data_dir(data_dir))
+    written = write_score_table(ed, Path(out or f"reports/{edition}/scores_{edition}.csv"), score_table_text(ed))
+    head = ed.headline().scores
+    print(f"edition {ed.final_year} ({ed.run.editions.spec(ed.final_year).title or ed.method.name}): "
+          f"index years {', '.join(ed.years)}; {int(head['scored'].sum())} of {len(head)} LAs scored "
+          f"in {time.perf_counter() - t0:.2f}s")
+    for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
+def compare(from_edition: str, to_edition: str, *, data_dir: str | None, out: str | None) -> int:
+    dest = resolve_data_dir(data_dir)
+    a, b = load_edition(from_edition, data_dir=dest), load_edition(to_edition, data_dir=dest)
+    path = Path(out or f"reports/compare_{from_edition}_{to_edition}.csv")
+    s = comparison_summary(write_comparison(a, b, path))
+    print(f"{s['las_compared']} LAs in both editions: {s['up_beyond_uncertainty']} moved up and "
+          f"{s['down_beyond_uncertainty']} down with 90% rank ranges apart; median |score change| "
+          f"{s['median_abs_score_change']:.1f}; {s['las_via_predecessor']} more compared with a predecessor")
+    for c in definition_changes(a, b):
+        print(f"  measured differently: {c['name']} ({c['from']} -> {c['to']})")
+    print(f"wrote {path}")
+    return 0
+
+
+def render(editions: list[str] | None, *, years: int | None, data_dir: str | None, reports_dir: str | None,
+           highlight_la: str, parts: list[str] | None, workers: int, profiles: bool,
+           profiles_limit: int) -> int:
+    """Every edition's series (notebooks, scores, findings), its LA profiles and reports/index.html.
+
+    Each edition is loaded once here and the same object feeds its score table, findings,
+    profile list and the comparison. A failed edition keeps its last good report; the run then
+    ends with exit code 1.
+    """
+    dest = resolve_data_dir(data_dir)
+    kernel_data_dir = dest if data_dir else None  # the kernels resolve the default themselves
+    editions = editions or list(run_settings().editions.render)
+    reports = Path(reports_dir) if reports_dir else REPORTS_DIR
+    built: dict[str, Edition] = {}
+    renders: list[EditionRender] = []
+    failures: list[str] = []
+    kept: dict[str, str] = {}
+    t_all = time.perf_counter()
+    for e in editions:
+        print(f"== edition {e}")
+        built[e] = _build(e, years, dest)
+        try:
+            renders.append(render_edition(e, years=years, data_dir=kernel_data_dir, reports_dir=reports,
+                                          highlight_la=highlight_la, parts=parts, workers=workers,
+                                          extra=lambda staging, ed=built[e]: write_outputs(ed, staging)))
+        except RenderError as err:
+            failures.append(str(err))
+            kept[e] = str(err)
+            print(f"error: {err}", file=sys.stderr)
+    profiled = _render_profiles(renders, built, kernel_data_dir, reports, workers, profiles_limit,
+                                failures) if profiles else {}
+    if renders:
+        index = _index_page(editions, renders, built, profiled, kept, reports, dest)
+        print(f"wrote {index}")
+    _print_timings(renders, editions, time.perf_counter() - t_all)
+    return 1 if failures else 0
+
+
+def _build(edition: str, years: int | None, data_dir: Path) -> Edition:
+    """Build (or load) the edition once here, so the notebooks' kernels all hit the disk cache
+    instead of racing to build it side by side."""
+    t0 = time.perf_counter()
+    ed = load_edition(edition, years=years, data_dir=data_dir)
+    print(f"  edition {edition} ready in {time.perf_counter() - t0:.1f}s")
+    return ed
+
+
+def write_outputs(ed: Edition, folder: Path) -> None:
+    """The edition's score table (CSV, Parquet, dictionary) and findings.md beside its notebooks."""
+    write_score_table(ed, folder / f"scores_{ed.final_year}.csv", score_table_text(ed))
+    (folder / "findings.md").write_text(findings_markdown(ed), encoding="utf-8")
+
+
+def _render_profiles(renders: list[EditionRender], built: dict[str, Edition], kernel_data_dir: Path | None,
+                     reports: Path, workers: int, limit: int,
+                     failures: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Each rendered edition's LA profile pages; returns the LAs profiled per edition and adds
+    any failure to ``failures`` (the edition's previous profiles are kept)."""
+    profiled: dict[str, list[tuple[str, str]]] = {}
+    for r in renders:
+        ed = built[r.edition]
+        las = list(zip(ed.geography["la_code"], ed.geography["la_name"], strict=True))
+        if limit:
+            las = las[:limit]
+        print(f"== LA profiles {r.edition}")
+        try:
+            render_profiles(r.edition, las, years=len(ed.years), data_dir=kernel_data_dir,
+                            out_dir=reports / r.edition / "la", workers=workers)
+            profiled[r.edition] = las
+        except ProfileError as err:
+            failures.append(str(err))
+            print(f"error: {err}", file=sys.stderr)
+    return profiled
+
+
+def _index_page(editions: list[str], renders: list[EditionRender], built: dict[str, Edition],
+                profiled: dict[str, list[tuple[str, str]]], kept: dict[str, str], reports: Path,
+                data_dir: Path) -> Path:
+    """reports/index.html, with the first and last rendered editions compared when there are two."""
+    extra: Markup = search_box_html(profiled) if profiled else Markup("")
+    done = sorted(r.edition for r in renders)
+    if len(done) >= 2:
+        a, b = (_as_published(built[e], data_dir) for e in (done[0], done[-1]))
+        name = f"compare_{done[0]}_{done[-1]}.csv"
+        table = write_comparison(a, b, reports / name)
+        extra = comparison_html(table, name, definition_changes(a, b), (a.method.name, b.method.name)) + extra
+    titles = {e: run_settings().editions.spec(e).title or e for e in editions}
+    return write_index(reports, renders, [vars(s) for s in sources.load_registry().sources], titles,
+                       extra_sections=extra, run_settings=_run_settings(), kept=kept)
+
+
+def _as_published(ed: Edition, data_dir: Path) -> Edition:
+    """The index page compares editions as published (their default number of index years),
+    whatever --years this run rendered them with."""
+    if len(ed.years) == int(ed.run.editions.spec(ed.final_year).years):
+        return ed
+    return load_edition(ed.final_year, data_dir=data_dir)
+
+
+def _run_settings() -> dict[str, str]:
+    unc = run_settings().uncertainty
+    return {"rank ranges": (f"{unc.interval:.0%} ranges from {unc.n_draws} Monte Carlo runs "
+                            f"(seed {unc.seed}, so anyone re-running gets the same)"
+                            if unc.enabled else "not computed")}
+
+
+def _print_timings(renders: list[EditionRender], editions: list[str], seconds: float) -> None:
+    print(f"rendered {len(renders)} of {len(editions)} edition(s) in {seconds:.1f}s")
+    for r in renders:
+        for p in r.parts:
+            print(f"  {r.edition} {p.part:18s} {p.seconds_execute + p.seconds_html:6.1f}s")

@@ -1,0 +1,23 @@
+"""HTML pages from the Jinja2 templates in this folder.
+
+Autoescaping is on for every template, so text from data (LA names, error messages, registry
+fields) is escaped wherever it lands; HTML made here or by nbconvert is passed in as Markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+_ENV = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True, trim_blocks=True,
+                   lstrip_blocks=True, undefined=StrictUndefined)
+
+
+def render_template(name: str, **context: object) -> Markup:
+    """Template ``name`` filled in; Markup, so a section nests in a page without being escaped again."""
+    return Markup(_ENV.get_template(name).render(**context))
+
+
+__all__ = ["render_template"]

@@ -1,0 +1,60 @@
+"""Every HTML template, filled with hostile text, escapes it; pages load nothing from outside."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+from markupsafe import Markup
+
+from inclusion_index import render, templates
+from inclusion_index.profiles import profile_index, search_box_html
+from inclusion_index.templates import render_template
+
+EVIL = '<script>alert("x")</script>'
+ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+TEMPLATES = Path(templates.__file__).parent
+
+
+def _safe(name: str, page: str) -> None:
+    assert EVIL not in page and ESCAPED in page, name
+    # self-contained: no outside scripts, styles or fonts
+    assert not re.search(r"<(script|img)[^>]+src=\"(https?:)?//|<link\b|@import|url\(", page), name
+
+
+def _comparison_table() -> pd.DataFrame:
+    return pd.DataFrame({"edition_from": ["201819"], "edition_to": ["202425"], "method_from": [EVIL],
+                         "method_to": ["m"], "note": [""], "overall_score_change": [1.0],
+                         "ranges_overlap": [True], "overall_rank_change": [0]})
+
+
+def test_every_template_escapes_hostile_text(tmp_path):
+    pages = {
+        "nav.html": render.nav_html(EVIL),
+        "img.html": render_template("img.html", png="AAAA", alt=EVIL),
+        "profile.html": render_template("profile.html", title=EVIL, body=Markup(f"<p>{ESCAPED}</p>")),
+        "profile_index.html": profile_index("201819", [("302", EVIL)]),
+        "search.html": search_box_html({"201819": [("302", EVIL)]}),
+        "comparison.html": render.comparison_html(_comparison_table(), "c.csv",
+                                                  [{"name": EVIL, "from_label": "a", "to_label": "b"}]),
+    }
+    figures = tmp_path / "r" / "201819" / "figures"
+    figures.mkdir(parents=True)
+    (figures / f"{EVIL.replace('/', '_')}.png").write_bytes(b"x")
+    pages["figures.html"] = render.write_figure_index(figures, EVIL).read_text()
+    # the index page nests two rendered sections (Markup, kept) and a plain string (escaped)
+    ed = render.EditionRender("201819", {"final_year": "201819", "n_years": 3, "data_dir": EVIL,
+                                         "highlight_la": EVIL})
+    source = {k: EVIL for k in ("publication", "release", "years", "path", "licence", "url")}
+    index = render.write_index(tmp_path / "r", [ed], [source], {"201819": EVIL},
+                               extra_sections=pages["search.html"], run_settings={EVIL: EVIL}).read_text()
+    pages["index.html"] = pages["base.html"] = index
+    assert 'id="la-search"' in index and "addEventListener" in index  # the section and its script, inlined
+    assert ESCAPED in render.write_index(tmp_path, [], [], {}, extra_sections=EVIL).read_text()
+    assert {p.name for p in TEMPLATES.glob("*.html")} == set(pages)  # a new template needs a case here
+    for name, page in pages.items():
+        if name == "figures.html":  # file names keep no "/", so the closing tag reads <_script>
+            assert "<script" not in page and "&lt;script&gt;" in page
+            continue
+        _safe(name, page)
