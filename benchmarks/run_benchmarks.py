@@ -29,11 +29,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
-from inclusion_index.build import build_edition, load_edition  # noqa: E402
 from inclusion_index.config import run_settings  # noqa: E402
-from inclusion_index.harmonise import load_inputs  # noqa: E402
-from inclusion_index.profiles import naive_seconds_per_profile  # noqa: E402
-from inclusion_index.render import PARTS  # noqa: E402
+from inclusion_index.index.build import build_edition, load_edition  # noqa: E402
+from inclusion_index.report.profiles import naive_seconds_per_profile  # noqa: E402
+from inclusion_index.report.render import PARTS  # noqa: E402
+from inclusion_index.sources.harmonise import load_inputs  # noqa: E402
 
 ROWS: list[dict] = []
 
@@ -105,14 +105,14 @@ def main() -> int:
     shutil.rmtree(run_tmp, ignore_errors=True)
 
     # per-notebook and profile timings from a warm render
-    from inclusion_index.render import render_edition
+    from inclusion_index.report.render import render_edition
     bench_reports = Path(tempfile.mkdtemp())
     for e in editions:
         r = render_edition(e, reports_dir=bench_reports, workers=1, log=lambda s: None)
         for p in r.parts:
             record(f"notebook {e} {p.part}: execute / html", p.seconds_execute + p.seconds_html,
                    f"execute {p.seconds_execute:.2f}s, html {p.seconds_html:.2f}s (one worker)")
-    from inclusion_index.profiles import render_profiles
+    from inclusion_index.report.profiles import render_profiles
     n_profiles, prof_total = 0, 0.0
     for e in editions:
         ed = load_edition(e, data_dir=data_dir)

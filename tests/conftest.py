@@ -35,7 +35,7 @@ def cache_dir(tmp_path_factory) -> Path:
 def mirror_with(real: Path, dest: Path, replace: dict[str, bytes | None]) -> Path:
     """A data folder whose files link to the real ones, except registry paths in `replace`
     (new content, or None to leave the file out). For bad-input tests on real files."""
-    from inclusion_index.sources import load_registry
+    from inclusion_index.sources.registry import load_registry
 
     for s in load_registry().sources:
         target = dest / s.path
@@ -53,8 +53,8 @@ def mirror_with(real: Path, dest: Path, replace: dict[str, bytes | None]) -> Pat
 def editions(data_dir, tmp_path_factory):
     """Both rendered editions built through the core steps only (no Monte Carlo, adjustment,
     funnels or neighbours), for tests that use only the headline and area scores."""
-    from inclusion_index.build import CORE_STEPS, build_edition
-    from inclusion_index.harmonise import load_inputs
+    from inclusion_index.index.build import CORE_STEPS, build_edition
+    from inclusion_index.sources.harmonise import load_inputs
 
     long = load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
     return {y: build_edition(y, long=long, data_dir=data_dir, steps=CORE_STEPS) for y in ("201819", "202425")}

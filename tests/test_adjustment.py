@@ -7,16 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inclusion_index.adjustment import (
+from inclusion_index.config import parse_adjustment, run_settings
+from inclusion_index.errors import ConfigError
+from inclusion_index.index.adjustment import (
     AdjustmentError,
     adjust_scores,
     context_table,
     fit_adjustment,
 )
-from inclusion_index.build import build_edition
-from inclusion_index.config import parse_adjustment, run_settings
-from inclusion_index.errors import ConfigError
-from inclusion_index.harmonise import load_inputs
+from inclusion_index.index.build import build_edition
+from inclusion_index.sources.harmonise import load_inputs
 
 
 def synthetic(n: int = 150, seed: int = 3) -> tuple[pd.Series, pd.DataFrame]:
@@ -131,7 +131,7 @@ def test_context_through_boundary_changes(editions):
 
 def _mc_with_scores(codes: list[str], scores: np.ndarray):
     """A MonteCarloResult carrying only what adjusted_rank_intervals reads (draws x LAs x targets)."""
-    from inclusion_index.uncertainty import MonteCarloResult
+    from inclusion_index.index.uncertainty import MonteCarloResult
 
     n_d, n_la = scores.shape[:2]
     return MonteCarloResult(la_codes=codes, ranks=np.full((n_d, n_la, 5), np.nan), change=np.zeros((n_d, n_la)),
@@ -141,7 +141,7 @@ def _mc_with_scores(codes: list[str], scores: np.ndarray):
 
 
 def _adjustment_of(y: pd.Series, ctx: pd.DataFrame):
-    from inclusion_index.adjustment import AdjustmentResult
+    from inclusion_index.index.adjustment import AdjustmentResult
 
     fit = fit_adjustment(y, ctx, ["idaci", "log_ehcp_total"], target="overall")
     return AdjustmentResult(scores=pd.DataFrame(index=ctx.index), coefficients=pd.DataFrame(),
@@ -150,8 +150,8 @@ def _adjustment_of(y: pd.Series, ctx: pd.DataFrame):
 
 
 def test_adjusted_rank_intervals_collapse_without_noise_and_ignore_each_draws_scale():
-    from inclusion_index.extended import adjusted_rank_intervals
-    from inclusion_index.scoring import rank_desc
+    from inclusion_index.index.scoring import rank_desc
+    from inclusion_index.index.tables import adjusted_rank_intervals
 
     y, ctx = synthetic(60)
     adj, fit = _adjustment_of(y, ctx)
@@ -168,8 +168,8 @@ def test_adjusted_rank_intervals_collapse_without_noise_and_ignore_each_draws_sc
 
 
 def test_adjusted_rank_intervals_cover_the_nominal_rank_under_noise():
-    from inclusion_index.extended import adjusted_rank_intervals
-    from inclusion_index.scoring import rank_desc
+    from inclusion_index.index.scoring import rank_desc
+    from inclusion_index.index.tables import adjusted_rank_intervals
 
     y, ctx = synthetic(80, seed=5)
     adj, fit = _adjustment_of(y, ctx)

@@ -1,5 +1,6 @@
-"""The import graph of lib/inclusion_index has no cycle, counting every import: module level and
-inside functions (a deferred import hides an edge; it does not remove it)."""
+"""The import graph of lib/inclusion_index: no cycle, counting every import (module level and
+inside functions: a deferred import hides an edge, it does not remove it), and the stages
+sources -> index -> report only import downwards."""
 
 from __future__ import annotations
 
@@ -7,10 +8,6 @@ import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "lib" / "inclusion_index"
-
-# Known cycles another branch removes; the lead deletes these once both are merged.
-KNOWN_EDGES: set[tuple[str, str]] = set()
-
 
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PKG.parent).with_suffix("").parts
@@ -70,12 +67,54 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str]:
 
 def test_the_import_graph_sees_deferred_imports():
     g = import_graph()
-    assert "inclusion_index.harmonise" in g["inclusion_index.cli"]  # imported inside cmd_load
-    assert "inclusion_index.derived" in g["inclusion_index.harmonise"]
+    assert "inclusion_index.sources.harmonise" in g["inclusion_index.cli"]  # imported inside cmd_load
+    assert "inclusion_index.sources.derived" in g["inclusion_index.sources.harmonise"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 
 def test_no_import_cycles_among_lib_modules():
-    g = {m: {n for n in deps if (m, n) not in KNOWN_EDGES} for m, deps in import_graph().items()}
-    cycle = find_cycle(g)
+    cycle = find_cycle(import_graph())
     assert not cycle, "import cycle: " + " -> ".join(cycle)
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in ("sources", "index", "report") else "root"
+
+
+# what report/ may read of sources/: source metadata for citations and LA / year labels, never
+# the loaders, the long table's harmonisation or the suppression parser
+REPORT_MAY_IMPORT = {"inclusion_index.sources", "inclusion_index.sources.registry", "inclusion_index.sources.geography"}
+GROUND_FLOOR = {"inclusion_index", "inclusion_index.config", "inclusion_index.paths", "inclusion_index.errors",
+                "inclusion_index.csv_export"}
+
+
+def test_stages_import_only_downwards():
+    bad = []
+    for m, deps in import_graph().items():
+        for n in deps:
+            a, b = _stage(m), _stage(n)
+            if (a == "sources" and b in ("index", "report")) or (a == "index" and b == "report"):
+                bad.append(f"{m} -> {n}")
+            elif a == "report" and b == "sources" and n not in REPORT_MAY_IMPORT:
+                bad.append(f"{m} -> {n} (a sources internal)")
+            elif a != "root" and b == "root" and n not in GROUND_FLOOR:
+                bad.append(f"{m} -> {n} (the pipeline and cli sit on top)")
+    assert not bad, "imports against the stages: " + "; ".join(sorted(bad))
+
+
+def test_the_three_stage_packages_exist():
+    assert {p.name for p in PKG.iterdir() if (p / "__init__.py").exists()} >= {"sources", "index", "report"}
+
+
+def test_only_sources_opens_raw_files():
+    readers = ("read_excel", "sqlite3", "ZipFile", "zipfile", "load_workbook")
+    bad = [f"{p.relative_to(PKG)}: {w}" for p in PKG.rglob("*.py") if "sources" not in p.relative_to(PKG).parts
+           and p.name != "config.py" for w in readers if w in p.read_text(encoding="utf-8")]
+    assert not bad, "raw files opened outside sources/: " + ", ".join(bad)
+
+
+def test_the_edition_has_no_cache():
+    text = (PKG / "index" / "edition.py").read_text(encoding="utf-8") + (PKG / "index" / "inputs.py").read_text(
+        encoding="utf-8")
+    assert "cache" not in text.replace("lru_cache", "")

@@ -28,20 +28,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inclusion_index import build, harmonise, render
-from inclusion_index.build import build_edition, load_edition
 from inclusion_index.cli import main
-from inclusion_index.editions import write_score_table
 from inclusion_index.errors import ChecksumError, SchemaError, UnknownLACodeError
-from inclusion_index.geography import load_la_reference
-from inclusion_index.harmonise import LoadReport, load_inputs
-from inclusion_index.loaders import ks4, loader_names, neet, sen2
-from inclusion_index.loaders.base import LoadContext, parse_values
-from inclusion_index.notes import edition_note, score_table_text
-from inclusion_index.parsing import SUPPRESSION_MARKERS, parse_number
-from inclusion_index.profiles import profile_index, render_profiles, search_box_html
-from inclusion_index.render import RenderError, render_edition, write_index
-from inclusion_index.sources import Registry, fetch, load_registry
+from inclusion_index.index import build
+from inclusion_index.index.build import build_edition, load_edition
+from inclusion_index.index.edition import write_score_table
+from inclusion_index.report import render
+from inclusion_index.report.notes import edition_note, score_table_text
+from inclusion_index.report.profiles import profile_index, render_profiles, search_box_html
+from inclusion_index.report.render import RenderError, render_edition, write_index
+from inclusion_index.sources import harmonise
+from inclusion_index.sources.geography import load_la_reference
+from inclusion_index.sources.harmonise import LoadReport, load_inputs
+from inclusion_index.sources.loaders import ks4, loader_names, neet, sen2
+from inclusion_index.sources.loaders.base import LoadContext, parse_values
+from inclusion_index.sources.parsing import SUPPRESSION_MARKERS, parse_number
+from inclusion_index.sources.registry import Registry, fetch, load_registry
 
 from .conftest import mirror_with
 
@@ -553,7 +555,7 @@ def _report_notebook(nbdir: Path) -> None:
     params = nbformat.v4.new_code_cell(
         'final_year = "000000"\nn_years = 1\ndata_dir = ""\noutput_dir = "."\nhighlight_la = ""')
     params.metadata["tags"] = ["parameters"]
-    body = ("from inclusion_index.harmonise import load_inputs\n"
+    body = ("from inclusion_index.sources.harmonise import load_inputs\n"
             "long = load_inputs(data_dir)\n"
             "print('measures:', long['measure'].nunique())")
     nb.cells = [params, nbformat.v4.new_code_cell(body)]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from inclusion_index import pipeline, render
+from inclusion_index import pipeline
 from inclusion_index.cli import main
-from inclusion_index.comparison import compare_editions, comparison_summary, definition_changes
-from inclusion_index.render import comparison_html
+from inclusion_index.index.comparison import compare_editions, comparison_summary, definition_changes
+from inclusion_index.report import render
+from inclusion_index.report.render import comparison_html
 
 
 @pytest.fixture(scope="module")

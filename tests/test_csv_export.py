@@ -41,8 +41,8 @@ def test_neutralised_text_never_starts_with_a_formula_prefix(s):
 def test_score_table_of_a_real_edition_neutralises_a_formula_name(editions, tmp_path):
     import dataclasses
 
-    from inclusion_index.editions import write_score_table
-    from inclusion_index.notes import score_table_text
+    from inclusion_index.index.edition import write_score_table
+    from inclusion_index.report.notes import score_table_text
     table = editions["201819"].score_table.copy()
     table.loc[table["la_code"] == "202", "la_name"] = '=HYPERLINK("http://x","Camden")'
     ed = dataclasses.replace(editions["201819"], score_table=table)

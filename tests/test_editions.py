@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
-from inclusion_index.build import build_edition
 from inclusion_index.cli import main
-from inclusion_index.editions import score_table
-from inclusion_index.harmonise import load_inputs
-from inclusion_index.scoring import AREAS
+from inclusion_index.index.build import build_edition
+from inclusion_index.index.edition import score_table
+from inclusion_index.index.scoring import AREAS
+from inclusion_index.sources.harmonise import load_inputs
 
 
 @pytest.fixture(scope="module")

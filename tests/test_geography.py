@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inclusion_index.geography import (
+from inclusion_index.sources.geography import (
     january_of,
     load_la_reference,
     map_to_geography,
@@ -64,7 +64,7 @@ def test_successor_with_its_own_value_keeps_it(ref):
 
 
 def test_year_label_is_for_readers_and_leaves_other_text_alone():
-    from inclusion_index.geography import year_label
+    from inclusion_index.sources.geography import year_label
 
     assert year_label("201819") == "2018/19" and year_label(202425) == "2024/25"
     assert year_label("IoD2019") == "IoD2019" and year_label("") == ""

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from inclusion_index.errors import MissingSourceError, SchemaError, UnknownLACodeError
-from inclusion_index.harmonise import LoadReport, coverage, coverage_matrix, load_inputs
-from inclusion_index.loaders.lait import academic_year_from_label
+from inclusion_index.sources.harmonise import LoadReport, coverage, coverage_matrix, load_inputs
+from inclusion_index.sources.loaders.lait import academic_year_from_label
 
 from .conftest import mirror_with
 
@@ -68,7 +68,7 @@ _LAIT_CHECKED = [
 
 @pytest.mark.parametrize(("measure", "short_desc", "label", "england", "barnet"), _LAIT_CHECKED)
 def test_lait_phase_destination_and_all_pupil_measures(lait_long, measure, short_desc, label, england, barnet):
-    from inclusion_index.harmonise import measures_table
+    from inclusion_index.sources.harmonise import measures_table
 
     assert measures_table(["lait"]).set_index("measure").loc[measure, "source_column"] == short_desc
     year = academic_year_from_label(label)

@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from inclusion_index import hexmap as H
 from inclusion_index.config import parse_hexmaps
-from inclusion_index.editions import score_table
 from inclusion_index.errors import ConfigError, SchemaError
-from inclusion_index.hexmap import (
+from inclusion_index.index.edition import score_table
+from inclusion_index.paths import REGISTRY_DIR
+from inclusion_index.report import hexmap as H
+from inclusion_index.report.hexmap import (
     _centroid,
     _path,
     best_hexmap,
@@ -29,7 +30,6 @@ from inclusion_index.hexmap import (
     plot_edition_hexmaps,
     plot_hexmap,
 )
-from inclusion_index.paths import REGISTRY_DIR
 
 from .conftest import mirror_with
 

@@ -2,16 +2,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inclusion_index.derived import add_derived_measures, derived_measures
 from inclusion_index.errors import ConfigError
-from inclusion_index.harmonise import measures_table
-from inclusion_index.indicators import (
+from inclusion_index.index.indicators import (
     impute_small_counts,
     indicator_registry,
     indicator_table,
     labels_for,
     load_method,
 )
+from inclusion_index.sources.derived import add_derived_measures, derived_measures
+from inclusion_index.sources.harmonise import measures_table
 
 RULE = {"enabled": True, "reason_prefix": "suppressed (x: 1 or 2", "midpoint": 1.5, "per": 100,
         "label": "1 or 2 exclusions"}

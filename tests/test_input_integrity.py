@@ -13,7 +13,7 @@ import pytest
 
 from inclusion_index.cli import main
 from inclusion_index.errors import ChecksumError, SchemaError
-from inclusion_index.harmonise import load_inputs
+from inclusion_index.sources.harmonise import load_inputs
 
 from .test_bad_inputs import P, broken, csv_bytes, gz, real_text, rows_of
 

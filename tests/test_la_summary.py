@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inclusion_index import la_summary as S
-from inclusion_index.build import load_edition
 from inclusion_index.config import MiddleBands
-from inclusion_index.series.text import ordinal
+from inclusion_index.index.build import load_edition
+from inclusion_index.report import profile as S
+from inclusion_index.report.series.text import ordinal
 
 # LAs the reader review named (missing England figures, a missing placement split, City of
 # London as a neighbour, a change on a different basis from the trend) and a few ordinary ones
@@ -165,7 +165,7 @@ def test_neighbour_text_names_the_dfe_model_in_words(ed, data_dir):
 
 
 def test_context_sentence_names_the_fitted_models_covariates(ed25):
-    from inclusion_index.indicators import labels_for
+    from inclusion_index.index.indicators import labels_for
 
     fit = ed25.adjustment.fits["overall"]
     assert fit.covariates == ["idaci", "ehcp_pct_pupils"]  # data/registry/adjustment.yml
@@ -265,7 +265,7 @@ def test_unknown_la_is_a_clear_error(ed):
 
 
 def test_search_keys_ignore_punctuation_and_include_the_code():
-    from inclusion_index.profiles import search_box_html, search_key
+    from inclusion_index.report.profiles import search_box_html, search_key
 
     assert search_key("St. Helens", "342") == "st helens 342"
     assert search_key("Brighton & Hove", "846") == "brighton and hove 846"

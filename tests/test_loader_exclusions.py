@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from inclusion_index import harmonise
 from inclusion_index.errors import MissingSourceError, SchemaError, UnknownLACodeError
-from inclusion_index.geography import load_la_reference
-from inclusion_index.loaders import exclusions
-from inclusion_index.loaders.base import LONG_COLUMNS, LoadContext
-from inclusion_index.sources import load_registry
+from inclusion_index.sources import harmonise
+from inclusion_index.sources.geography import load_la_reference
+from inclusion_index.sources.loaders import exclusions
+from inclusion_index.sources.loaders.base import LONG_COLUMNS, LoadContext
+from inclusion_index.sources.registry import load_registry
 
 ZIP_YEARS = ["201112", "201213", "201314", "201415", "201516", "201617"]
 GROUPS = ["ehcp", "sen_support", "no_sen", "all"]

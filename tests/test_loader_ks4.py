@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from inclusion_index.errors import SchemaError
-from inclusion_index.geography import load_la_reference
-from inclusion_index.harmonise import measures_table, validate_long
-from inclusion_index.loaders import ks4
-from inclusion_index.loaders.base import LoadContext
-from inclusion_index.sources import load_registry
+from inclusion_index.sources.geography import load_la_reference
+from inclusion_index.sources.harmonise import measures_table, validate_long
+from inclusion_index.sources.loaders import ks4
+from inclusion_index.sources.loaders.base import LoadContext
+from inclusion_index.sources.registry import load_registry
 
 
 @pytest.fixture(scope="module")

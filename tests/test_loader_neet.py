@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from inclusion_index import harmonise
 from inclusion_index.errors import ConfigError, SchemaError
-from inclusion_index.geography import load_la_reference
-from inclusion_index.loaders import neet
-from inclusion_index.loaders.base import LONG_COLUMNS, LoadContext
-from inclusion_index.sources import load_registry
+from inclusion_index.sources import harmonise
+from inclusion_index.sources.geography import load_la_reference
+from inclusion_index.sources.loaders import neet
+from inclusion_index.sources.loaders.base import LONG_COLUMNS, LoadContext
+from inclusion_index.sources.registry import load_registry
 
 SEND = ["neet_nk_ehcp_pct", "neet_nk_sen_support_pct", "neet_nk_no_sen_pct", "neet_cohort_ehcp_pct"]
 

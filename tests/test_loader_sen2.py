@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from inclusion_index.errors import SchemaError
-from inclusion_index.geography import year_key
-from inclusion_index.loaders import sen2
-from inclusion_index.loaders.base import LONG_COLUMNS, LoadContext
-from inclusion_index.sources import load_registry
+from inclusion_index.sources.geography import year_key
+from inclusion_index.sources.loaders import sen2
+from inclusion_index.sources.loaders.base import LONG_COLUMNS, LoadContext
+from inclusion_index.sources.registry import load_registry
 
 # LAs DfE published each January (PROVENANCE.md, la_lookup/derived_la_codes_*): mergers in
 # 2019 (BCP, Dorset) and 2021 (Northamptonshire split from Jan 2022), Cumbria split 2023.
@@ -237,8 +237,8 @@ def test_placement_families_partition_the_plans(ctx: LoadContext, long: pd.DataF
 
 def test_new_measures_pass_the_load_time_checks(long: pd.DataFrame, ctx: LoadContext) -> None:
     """Known LA codes, every LA of each year's geography, ranges, England = sum of LAs."""
-    from inclusion_index.geography import load_la_reference
-    from inclusion_index.harmonise import measures_table, validate_long
+    from inclusion_index.sources.geography import load_la_reference
+    from inclusion_index.sources.harmonise import measures_table, validate_long
 
     validate_long(long, load_la_reference(ctx.data_dir), measures_table(["sen2"]))
 

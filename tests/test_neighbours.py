@@ -10,17 +10,17 @@ import numpy as np
 import openpyxl
 import pytest
 
-from inclusion_index.editions import score_table
 from inclusion_index.errors import SchemaError
-from inclusion_index.loaders.base import LoadContext
-from inclusion_index.neighbours import (
+from inclusion_index.index.edition import score_table
+from inclusion_index.index.neighbours import (
     model_for,
     neighbour_comparison,
     neighbour_summary,
     read_sn_file,
     statistical_neighbours,
 )
-from inclusion_index.sources import load_registry
+from inclusion_index.sources.loaders.base import LoadContext
+from inclusion_index.sources.registry import load_registry
 
 from .conftest import mirror_with
 

@@ -19,10 +19,10 @@ import pytest
 import yaml
 
 from inclusion_index.errors import ConfigError, SchemaError
-from inclusion_index.harmonise import load_inputs
-from inclusion_index.loaders import base, neet
 from inclusion_index.paths import REGISTRY_DIR
-from inclusion_index.sources import Registry, Source, load_registry, sha256_of
+from inclusion_index.sources.harmonise import load_inputs
+from inclusion_index.sources.loaders import base, neet
+from inclusion_index.sources.registry import Registry, Source, load_registry, sha256_of
 
 from .conftest import mirror_with
 

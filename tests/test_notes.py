@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inclusion_index import notes
-from inclusion_index.indicators import NOTE_COLUMNS
+from inclusion_index.index.indicators import NOTE_COLUMNS
+from inclusion_index.report import notes
 
 LIB = Path(notes.__file__).parent
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inclusion_index.parsing import SUPPRESSION_MARKERS, parse_number, parse_numeric_column
+from inclusion_index.sources.parsing import SUPPRESSION_MARKERS, parse_number, parse_numeric_column
 
 
 @pytest.mark.parametrize("marker", ["c", "x", "z", ":", "-", "low", "SUPP", "NA", "", " x ", "C", "Low"])

@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import Bbox
 
-from inclusion_index import plotting
-from inclusion_index.geography import region_order
+from inclusion_index.report import plotting
+from inclusion_index.sources.geography import region_order
 
 N = 150
 NAMES = ["Kingston upon Hull, City of", "Bournemouth, Christchurch and Poole", "Richmond upon Thames",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from inclusion_index.build import load_edition
-from inclusion_index.profiles import render_profiles
+from inclusion_index.index.build import load_edition
+from inclusion_index.report.profiles import render_profiles
 
 # the LAs the reader review named, per edition
 LAS = {"201819": ["207", "837"], "202425": ["812", "873", "940"]}

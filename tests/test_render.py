@@ -6,8 +6,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from inclusion_index import render
-from inclusion_index.render import RenderError, describe_failure, render_edition, write_index
+from inclusion_index.report import render
+from inclusion_index.report.render import RenderError, describe_failure, render_edition, write_index
 
 
 def _nb(path: Path, body: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inclusion_index.scoring import (
+from inclusion_index.index.scoring import (
     AREAS,
     ScoringInputError,
     ScoringSettings,

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inclusion_index import plotting, series
-from inclusion_index.build import build_edition
 from inclusion_index.config import CHOICES
-from inclusion_index.geography import label_years
-from inclusion_index.series.text import dp_for
+from inclusion_index.index.build import build_edition
+from inclusion_index.report import plotting, series
+from inclusion_index.report.series.text import dp_for
+from inclusion_index.sources.geography import label_years
 
 REPO = Path(__file__).resolve().parents[1]
 PARTS = ["introduction", "exclusions", "assessment", "placement", "attainment", "conclusions"]
@@ -228,7 +228,7 @@ def test_assessment_says_why_it_has_no_funnel(parts):
 
 @pytest.mark.parametrize("area", ["exclusions", "assessment", "placement", "attainment"])
 def test_adjusted_score_beside_the_raw_one(ed, parts, area):
-    from inclusion_index.series.adjusted import caveat_for
+    from inclusion_index.report.series.adjusted import caveat_for
 
     p = parts[area]
     res = ed.adjustment
@@ -739,7 +739,7 @@ def test_supply_uses_the_count_nearest_the_final_year(ed, ed25, parts, placement
 
 
 def test_no_school_place_chart_csv_in_the_render(tmp_path, data_dir, placement25):
-    from inclusion_index.render import render_edition
+    from inclusion_index.report.render import render_edition
 
     render_edition("202425", data_dir=data_dir, reports_dir=tmp_path, highlight_la="873", parts=["04_placement"],
                    workers=1, log=lambda s: None)
@@ -794,7 +794,7 @@ def test_spread_counts_ties_at_the_precision_shown_and_flags_small_cohorts():
 
 
 def test_small_cohorts_named_as_extremes_say_so_and_ks2_is_in_the_caveat(ed, parts):
-    from inclusion_index.series.edition_facts import indicator_cohorts
+    from inclusion_index.report.series.edition_facts import indicator_cohorts
 
     k = ed.run.uncertainty.small_cohort
     t = series.la_table(ed)
@@ -814,7 +814,7 @@ def test_small_cohorts_named_as_extremes_say_so_and_ks2_is_in_the_caveat(ed, par
 
 
 def test_adjusted_extremes_never_rest_on_an_estimate(ed, parts):
-    from inclusion_index.series.adjusted import estimate_las
+    from inclusion_index.report.series.adjusted import estimate_las
 
     names = ed.geography.set_index("la_code")["la_name"]
     est = {names[c] for c in estimate_las(ed, "exclusions")}
@@ -871,7 +871,7 @@ def test_chart_england_line_is_published_else_pooled_and_says_which(ed, ed25):
     pooled = series.england_line(ed25, "excl_fixed_ehcp")
     assert pooled["england"] == pytest.approx(ed25.funnel("excl_fixed_ehcp").attrs["target"])
     assert pooled["england_label"] == "England (pooled from LAs)"
-    from inclusion_index import plotting
+    from inclusion_index.report import plotting
     t = series.la_table(ed25)
     fig = plotting.dot_chart(t, "excl_fixed_ehcp_value", title="x", value_label="per 100", **pooled)
     texts = [a.get_text() for a in fig.axes[0].texts]

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from inclusion_index.cli import main
-from inclusion_index.render import PARTS
+from inclusion_index.report.render import PARTS
 
 EDITIONS = ["201819", "202425"]
 

@@ -10,10 +10,10 @@ import yaml
 
 from inclusion_index.cli import main
 from inclusion_index.errors import ChecksumError, ConfigError, MissingSourceError
-from inclusion_index.harmonise import load_inputs
-from inclusion_index.loaders import check_registry, loader_names
 from inclusion_index.paths import REGISTRY_DIR
-from inclusion_index.sources import Registry, fetch, load_registry, resolve, sha256_of
+from inclusion_index.sources.harmonise import load_inputs
+from inclusion_index.sources.loaders import check_registry, loader_names
+from inclusion_index.sources.registry import Registry, fetch, load_registry, resolve, sha256_of
 
 SMALL = ["la_list_dfe", "neet_2022"]
 
@@ -117,7 +117,7 @@ def test_every_loader_reads_its_files_from_the_registry():
     assert loader_names() == LOADERS
     check_registry(reg)
     for name in LOADERS:
-        module = importlib.import_module(f"inclusion_index.loaders.{name}")
+        module = importlib.import_module(f"inclusion_index.sources.loaders.{name}")
         mine = [s.id for s in reg.sources if s.loader == name]
         assert mine, name
         assert all(reg[i].format in module.FORMATS for i in mine)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
-from inclusion_index import render, templates
-from inclusion_index.profiles import profile_index, search_box_html
-from inclusion_index.templates import render_template
+from inclusion_index.report import render, templates
+from inclusion_index.report.profiles import profile_index, search_box_html
+from inclusion_index.report.templates import render_template
 
 EVIL = '<script>alert("x")</script>'
 ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"

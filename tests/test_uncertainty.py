@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from inclusion_index import uncertainty as U
-from inclusion_index.build import STEPS, build_edition
 from inclusion_index.config import CHOICES, SamplingSpec, load_run_settings, run_settings
-from inclusion_index.editions import data_dictionary, score_table
 from inclusion_index.errors import ConfigError
-from inclusion_index.extended import extended_columns
-from inclusion_index.scoring import TARGETS
+from inclusion_index.index import uncertainty as U
+from inclusion_index.index.build import STEPS, build_edition
+from inclusion_index.index.edition import data_dictionary, score_table
+from inclusion_index.index.scoring import TARGETS
+from inclusion_index.index.tables import extended_columns
 
 # ----------------------------------------------------------------------------- exact intervals
 
@@ -173,7 +173,7 @@ def test_funnel_data_other_kinds(ed, small):
 
 
 def test_funnel_plot_draws(ed, small):
-    from inclusion_index.plotting import funnel_plot
+    from inclusion_index.report.plotting import funnel_plot
 
     f = U.funnel_table(ed, "place_indep_nmss", settings=small)
     ax = funnel_plot(f, highlight=f["la_code"].iloc[0]).axes[0]

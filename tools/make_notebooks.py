@@ -9,7 +9,7 @@ in place. Edit the cells here, then run:
     .venv/bin/python tools/make_notebooks.py --check  # exit 1 if notebooks/ differs
 
 The notebooks stay thin: every number, sentence and table comes from
-``inclusion_index.series`` and every chart from ``inclusion_index.plotting``.
+``inclusion_index.report.series`` and every chart from ``inclusion_index.report.plotting``.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def setup(part_fn: str, modules: str = "hexmap, plotting, series") -> str:
 
 from IPython.display import Markdown, display
 
-from inclusion_index import {modules}
-from inclusion_index.build import load_edition
+from inclusion_index.report import {modules}
+from inclusion_index.index.build import load_edition
 
 ed = load_edition(str(final_year), years=int(n_years), data_dir=data_dir or None)
 figures = Path(output_dir) / "figures"
@@ -57,7 +57,7 @@ for key, caption in series.CAVEAT_TABLES.items():
 ]
 
 def hex_map(prefix: str, target: str) -> list[tuple]:
-    """The target's score on a hex map of England (inclusion_index.hexmap; scores from the score table)."""
+    """The target's score on a hex map of England (inclusion_index.report.hexmap; scores from the score table)."""
     name = "Overall" if target == "overall" else f"{{series.AREA_NAMES['{target}']}}"
     label = f"{'' if target == 'overall' else 'f'}\"{name} score (0-100, higher = more inclusive)\""
     return [
@@ -71,7 +71,7 @@ plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col]], figu
 
 
 def funnels(prefix: str) -> list[tuple]:
-    """Funnel plots for a part's indicators that have counts (inclusion_index.uncertainty.funnel_data)."""
+    """Funnel plots for a part's indicators that have counts (inclusion_index.index.uncertainty.funnel_data)."""
     return [
         ("md", "## Which LAs stand out beyond chance?"),
         ("code", f'''display(Markdown(part.markdown("funnels")))
@@ -83,7 +83,7 @@ for i, f in series.funnel_frames(part).items():
 
 
 def adjusted() -> list[tuple]:
-    """The part's context-adjusted score, beside the raw one (inclusion_index.adjustment)."""
+    """The part's context-adjusted score, beside the raw one (inclusion_index.index.adjustment)."""
     return [
         ("md", "## Adjusted for context, beside the raw score"),
         ("code", '''display(Markdown(part.markdown("adjusted")))

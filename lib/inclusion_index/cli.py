@@ -8,8 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__, pipeline
-from .errors import InclusionIndexError
+from inclusion_index import __version__, pipeline
+from inclusion_index.errors import InclusionIndexError
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:

@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .errors import ConfigError
-from .paths import REGISTRY_DIR
-from .scoring import AREAS
+from inclusion_index.errors import ConfigError
+from inclusion_index.index.scoring import AREAS
+from inclusion_index.paths import REGISTRY_DIR
 
 
 def read_yaml_file(path: Path, what: str) -> Any:

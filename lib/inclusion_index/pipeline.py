@@ -12,18 +12,25 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from . import harmonise, sources
-from .build import build_edition, load_edition
-from .comparison import comparison_summary, definition_changes, write_comparison
-from .config import run_settings
-from .csv_export import write_csv
-from .editions import Edition, write_score_table
-from .notes import score_table_text
-from .paths import REPORTS_DIR
-from .paths import data_dir as resolve_data_dir
-from .profiles import ProfileError, render_profiles, search_box_html
-from .render import EditionRender, RenderError, comparison_html, render_edition, write_index
-from .series import findings_markdown
+from inclusion_index.config import run_settings
+from inclusion_index.csv_export import write_csv
+from inclusion_index.index.build import build_edition, load_edition
+from inclusion_index.index.comparison import comparison_summary, definition_changes, write_comparison
+from inclusion_index.index.edition import Edition, write_score_table
+from inclusion_index.paths import REPORTS_DIR
+from inclusion_index.paths import data_dir as resolve_data_dir
+from inclusion_index.report.notes import score_table_text
+from inclusion_index.report.profiles import ProfileError, render_profiles, search_box_html
+from inclusion_index.report.render import (
+    EditionRender,
+    RenderError,
+    comparison_html,
+    render_edition,
+    write_index,
+)
+from inclusion_index.report.series import findings_markdown
+from inclusion_index.sources import harmonise
+from inclusion_index.sources import registry as sources
 
 
 def fetch(data_dir: str | None, *, mirror: Path | None, base_url: str | None, only: list[str] | None) -> int:

@@ -22,11 +22,11 @@ PARTS = ("introduction", "exclusions", "assessment", "placement", "attainment", 
 
 def outputs(data_dir: Path, cache_dir: Path) -> dict[str, pd.DataFrame | str]:
     """Every frozen output by file name: score tables, cell values, part numbers and sentences, findings."""
-    from inclusion_index.build import build_edition
-    from inclusion_index.harmonise import load_inputs
-    from inclusion_index.notes import score_table_text, values_csv
-    from inclusion_index.series import PARTS as PART_FUNCS
-    from inclusion_index.series import findings_markdown
+    from inclusion_index.index.build import build_edition
+    from inclusion_index.report.notes import score_table_text, values_csv
+    from inclusion_index.report.series import PARTS as PART_FUNCS
+    from inclusion_index.report.series import findings_markdown
+    from inclusion_index.sources.harmonise import load_inputs
 
     long = load_inputs(data_dir, cache_dir=cache_dir)
     out: dict[str, pd.DataFrame | str] = {}

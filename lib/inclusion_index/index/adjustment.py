@@ -1,0 +1,241 @@
+"""Context-adjusted scores: how inclusive is an LA compared with LAs in a similar position?
+
+For the overall score and each area score, an OLS across LAs of the score on the LA's child
+deprivation (IDACI average score) and, by default, the log of its number of EHC plans
+(statsmodels). The adjusted score is the residual, observed minus expected, so it averages
+0 by construction; its rank (1 = most inclusive given context) is reported beside the
+index, never instead of it (see the caveat in data/registry/adjustment.yml).
+
+:func:`fit_adjustment` is the pure part (a score and a context table in, a fitted model
+out); :func:`adjust_scores` applies it to an edition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from statsmodels.stats.diagnostic import het_breuschpagan
+from statsmodels.stats.outliers_influence import OLSInfluence
+
+from inclusion_index.config import AdjustmentSettings, run_settings
+from inclusion_index.errors import InclusionIndexError
+from inclusion_index.index.inputs import IndexInputs
+from inclusion_index.index.scoring import rank_desc
+from inclusion_index.index.uncertainty import measure_on_geography
+
+COVARIATE_COLUMNS = {"deprivation": "idaci", "ehcp_rate": "ehcp_pct_pupils", "log_ehcp_total": "log_ehcp_total"}
+
+
+class AdjustmentError(InclusionIndexError, ValueError):
+    """The adjustment cannot be fitted as asked."""
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class FittedAdjustment:
+    """One target's model. ``expected`` and ``adjusted`` are indexed like the input score
+    (NaN where the score or any covariate is missing)."""
+
+    target: str
+    covariates: list[str]
+    n: int
+    expected: pd.Series
+    adjusted: pd.Series
+    coefficients: pd.DataFrame
+    r2: float
+    adj_r2: float
+    bp_pvalue: float
+    cooks: pd.Series
+    result: Any = field(repr=False, default=None)
+
+
+def fit_adjustment(
+    score: pd.Series, context: pd.DataFrame, covariates: list[str], *, cov_type: str = "nonrobust",
+    target: str = "score", min_n: int = 3,
+) -> FittedAdjustment:
+    """OLS of ``score`` on ``context[covariates]`` (plus an intercept) over the rows with all
+    values; residual = observed - expected. Raises AdjustmentError with fewer than ``min_n``
+    complete rows or a covariate with no variation."""
+    missing = [c for c in covariates if c not in context.columns]
+    if missing:
+        raise AdjustmentError(f"context lacks covariate column(s) {missing}")
+    y = pd.to_numeric(score, errors="coerce").astype("float64")
+    x = context.reindex(y.index)[covariates].astype("float64")
+    ok = y.notna() & x.notna().all(axis=1)
+    n = int(ok.sum())
+    if n < max(min_n, len(covariates) + 2):
+        raise AdjustmentError(f"{target}: only {n} LAs have a score and every covariate (need {min_n})")
+    flat = [c for c in covariates if x.loc[ok, c].nunique() < 2]
+    if flat:
+        raise AdjustmentError(f"{target}: covariate(s) {flat} do not vary")
+    exog = sm.add_constant(x[ok], has_constant="add")
+    res = sm.OLS(y[ok], exog).fit(cov_type=cov_type)
+    expected = pd.Series(np.nan, index=y.index, dtype="float64")
+    expected[ok] = res.fittedvalues
+    adjusted = (y - expected).where(ok)
+    ci = res.conf_int(alpha=0.05)
+    sd = x[ok].std(ddof=1)
+    coefs = pd.DataFrame({
+        "target": target,
+        "term": list(exog.columns),
+        "coef": res.params.to_numpy(),
+        "std_err": res.bse.to_numpy(),
+        "ci_lower": ci[0].to_numpy(),
+        "ci_upper": ci[1].to_numpy(),
+        "p_value": res.pvalues.to_numpy(),
+        # change in score for one SD of the covariate: comparable across covariates
+        "coef_per_sd": [np.nan if t == "const" else res.params[t] * sd[t] for t in exog.columns],
+    })
+    try:
+        bp = float(het_breuschpagan(res.resid, exog)[1])
+    except (ValueError, np.linalg.LinAlgError):
+        bp = float("nan")
+    cooks = pd.Series(OLSInfluence(res).cooks_distance[0], index=y.index[ok]).sort_values(ascending=False)
+    return FittedAdjustment(target=target, covariates=list(covariates), n=n, expected=expected,
+                            adjusted=adjusted, coefficients=coefs, r2=float(res.rsquared),
+                            adj_r2=float(res.rsquared_adj), bp_pvalue=bp, cooks=cooks, result=res)
+
+
+# --------------------------------------------------------------------------- editions
+
+
+def context_table(edition: IndexInputs, settings: AdjustmentSettings | None = None) -> pd.DataFrame:
+    """Per LA of the edition (index la_code): ``idaci`` (method's deprivation measure and year),
+    ``ehcp_pct_pupils`` (% of pupils with an EHC plan, final index year), ``ehcp_total`` (EHC
+    plans, final index year), ``log_ehcp_total``, ``context_note`` (value moved across a
+    boundary change, or missing)."""
+    settings = settings or run_settings().adjustment
+    codes = [str(c) for c in edition.geography["la_code"]]
+    long = edition.long
+    if not settings.map_boundary_changes:
+        def direct(measure: str, year: str) -> tuple[pd.Series, pd.Series]:
+            m = (long["measure"] == measure) & (long["year"] == year) & (long["level"] == "la")
+            s = long.loc[m].drop_duplicates("la_code").set_index("la_code")["value"].astype("float64")
+            s = s.reindex(codes)
+            s.index.name = "la_code"
+            return s, pd.Series("", index=s.index, dtype="object")
+        idaci, n1 = direct(edition.method.deprivation_measure, edition.method.deprivation_year)
+        ehcp, n2 = direct(settings.ehcp_measure, edition.final_year)
+        rate, n3 = direct(settings.ehcp_rate_measure, edition.final_year)
+    else:
+        idaci, n1 = measure_on_geography(long, edition.method.deprivation_measure,
+                                         edition.method.deprivation_year, codes)
+        ehcp, n2 = measure_on_geography(long, settings.ehcp_measure, edition.final_year, codes, count=True)
+        rate, n3 = measure_on_geography(long, settings.ehcp_rate_measure, edition.final_year, codes)
+    out = pd.DataFrame(index=pd.Index(codes, name="la_code"))
+    out["idaci"] = idaci
+    out["ehcp_pct_pupils"] = rate
+    out["ehcp_total"] = ehcp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["log_ehcp_total"] = np.log(ehcp.where(ehcp > 0))
+    notes = []
+    for la in codes:
+        parts = []
+        if n1[la]:
+            parts.append(f"IDACI {n1[la]}")
+        if n2[la]:
+            parts.append(f"EHC plans {n2[la]}")
+        if n3[la]:
+            parts.append(f"EHC plan rate {n3[la]}")
+        if settings.deprivation and pd.isna(out.at[la, "idaci"]):
+            parts.append(f"no {edition.method.deprivation_measure} for {edition.method.deprivation_year}")
+        if settings.ehcp_rate and pd.isna(out.at[la, "ehcp_pct_pupils"]):
+            parts.append(f"no {settings.ehcp_rate_measure} for {edition.final_year}")
+        if settings.log_ehcp_total and pd.isna(out.at[la, "log_ehcp_total"]):
+            parts.append(f"no {settings.ehcp_measure} for {edition.final_year}")
+        notes.append("; ".join(parts))
+    out["context_note"] = notes
+    return out
+
+
+@dataclass
+class AdjustmentResult:
+    """Adjusted scores for an edition.
+
+    Attributes:
+        scores: per LA (index la_code): ``<target>_expected``, ``<target>_adjusted_score``,
+            ``<target>_adjusted_rank`` for each target, the context columns, and
+            ``adjustment_flag`` (why an LA is unadjusted, or where its context came from).
+        coefficients: target, term, coef, std_err, ci_lower, ci_upper (95%), p_value, coef_per_sd.
+        models: per target: n, r2, adj_r2, bp_pvalue (Breusch–Pagan), max_cooks,
+            top_cooks ("LA name (D)" for the largest Cook's distances), note.
+        caveat: what adjustment can hide.
+    """
+
+    scores: pd.DataFrame
+    coefficients: pd.DataFrame
+    models: pd.DataFrame
+    caveat: str
+    settings: AdjustmentSettings
+    fits: dict[str, FittedAdjustment] = field(default_factory=dict, repr=False)
+
+
+def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
+                  settings: AdjustmentSettings | None = None) -> AdjustmentResult:
+    """Context-adjusted overall and area scores of an edition's headline table.
+
+    ``table`` is the score table (``la_code``, ``<target>_score``). LAs without a score keep NaN; LAs with a score but no context keep NaN and
+    a flag. Targets with too few LAs (e.g. an area nobody has) get no model, noted.
+    """
+    settings = settings or run_settings().adjustment
+    scores = table.set_index("la_code") if "la_code" in table.columns else table
+    ctx = context_table(edition, settings)
+    names = edition.geography.set_index("la_code")["la_name"]
+    covs = settings.covariates
+    out = pd.DataFrame(index=ctx.index)
+    coef_rows, model_rows, fits = [], [], {}
+    for t in settings.targets:
+        col = f"{t}_score"
+        y = (scores[col] if col in scores.columns else pd.Series(np.nan, index=scores.index)).reindex(ctx.index)
+        y = pd.to_numeric(y, errors="coerce").astype("float64")
+        try:
+            fit = fit_adjustment(y, ctx, settings.covariates_for(t), cov_type=settings.cov_type, target=t,
+                                 min_n=settings.min_n)
+        except AdjustmentError as e:
+            out[f"{t}_expected"] = np.nan
+            out[f"{t}_adjusted_score"] = np.nan
+            out[f"{t}_adjusted_rank"] = pd.array([pd.NA] * len(out), dtype="Int64")
+            model_rows.append({"target": t, "n": int(y.notna().sum()), "r2": np.nan, "adj_r2": np.nan,
+                               "bp_pvalue": np.nan, "max_cooks": np.nan, "top_cooks": "", "note": str(e)})
+            continue
+        fits[t] = fit
+        out[f"{t}_expected"] = fit.expected
+        out[f"{t}_adjusted_score"] = fit.adjusted
+        tie = getattr(edition.settings, "tie_method", "min")
+        out[f"{t}_adjusted_rank"] = rank_desc(fit.adjusted, tie).astype("Int64")
+        coef_rows.append(fit.coefficients)
+        top = fit.cooks.head(settings.cooks_top)
+        model_rows.append({
+            "target": t, "n": fit.n, "r2": fit.r2, "adj_r2": fit.adj_r2, "bp_pvalue": fit.bp_pvalue,
+            "max_cooks": float(top.iloc[0]) if len(top) else np.nan,
+            "top_cooks": "; ".join(f"{names.get(la, la)} ({d:.2f})" for la, d in top.items()),
+            "note": "",
+        })
+    for c in ("idaci", "ehcp_pct_pupils", "ehcp_total", "log_ehcp_total"):
+        out[c] = ctx[c]
+    flags = []
+    for la in ctx.index:
+        parts = []
+        has_score = any(pd.notna(scores[f"{t}_score"].get(la, np.nan)) for t in settings.targets
+                        if f"{t}_score" in scores.columns)
+        lacks = [c for c in covs if pd.isna(ctx.at[la, c])]
+        if has_score and lacks:
+            parts.append("not adjusted: no context (" + ", ".join(lacks) + ")")
+        if ctx.at[la, "context_note"]:
+            parts.append("context: " + ctx.at[la, "context_note"])
+        flags.append("; ".join(parts))
+    out["adjustment_flag"] = flags
+    coefficients = pd.concat(coef_rows, ignore_index=True) if coef_rows else pd.DataFrame(
+        columns=["target", "term", "coef", "std_err", "ci_lower", "ci_upper", "p_value", "coef_per_sd"])
+    return AdjustmentResult(scores=out, coefficients=coefficients, models=pd.DataFrame(model_rows),
+                            caveat=settings.caveat, settings=settings, fits=fits)
+
+
+__all__ = ["AdjustmentError", "AdjustmentResult", "FittedAdjustment", "adjust_scores", "context_table",
+           "fit_adjustment"]

@@ -1,0 +1,273 @@
+"""Build an edition: assemble its inputs, then run a named list of steps (COINr's coin and
+``Regen``; NHS RAP's one call per stage).
+
+Each step reads the edition built so far and the settings it declares, and fills one or more
+typed fields of :class:`~inclusion_index.index.edition.Edition`; :func:`build_edition` records a
+:class:`~inclusion_index.index.edition.StepRecord` per step (step, settings digest, seconds, rows).
+Nothing is computed later on demand: parts, profiles and writers read the finished object, and
+:func:`load_edition` caches it on disk so every notebook kernel and profile worker reads the
+same build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from inclusion_index.config import RunSettings, run_settings
+from inclusion_index.index.adjustment import adjust_scores
+from inclusion_index.index.edition import Edition, StepRecord, score_table, settings_from
+from inclusion_index.index.indicators import Method, indicator_table, indicator_values, load_method
+from inclusion_index.index.neighbours import neighbour_comparison, statistical_neighbours
+from inclusion_index.index.scoring import most_improved, score_year
+from inclusion_index.index.tables import enrich_score_table
+from inclusion_index.index.uncertainty import UncertaintyError, funnel_table, monte_carlo, sensitivity_table
+from inclusion_index.paths import CACHE_DIR, REGISTRY_DIR
+from inclusion_index.paths import data_dir as default_data_dir
+from inclusion_index.sources.geography import LAReference, check_year_key, load_la_reference, shift_year
+from inclusion_index.sources.harmonise import _file_digest, load_inputs, measures_table
+from inclusion_index.sources.registry import load_registry
+
+Fields = dict[str, object]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[Edition], Fields]
+    # the settings the step depends on, digested into its log record
+    uses: Callable[[Edition], object]
+
+
+def _indicator_values(ed: Edition) -> Fields:
+    values, england = [], []
+    for y in ed.years:
+        v, e = indicator_values(ed.long, ed.method, y, ed.geography, ed.ref)
+        values.append(v)
+        england.append(e)
+    return {"values": pd.concat(values, ignore_index=True), "england": pd.concat(england, ignore_index=True)}
+
+
+def _scoring(ed: Edition) -> Fields:
+    codes = list(ed.geography["la_code"])
+    return {"scored": {y: score_year(ed.values.loc[ed.values["index_year"] == y, ["la_code", "indicator", "value"]],
+                                     ed.indicators, ed.settings, la_codes=codes) for y in ed.years}}
+
+
+def _improvement(ed: Edition) -> Fields:
+    if len(ed.years) < 2:
+        return {"improvement": pd.DataFrame()}
+    cols = ["la_code", "indicator", "value"]
+    early = ed.values.loc[ed.values["index_year"] == ed.years[0], cols]
+    late = ed.values.loc[ed.values["index_year"] == ed.years[-1], cols]
+    return {"improvement": most_improved(early, late, ed.indicators, ed.settings,
+                                         la_codes=list(ed.geography["la_code"]))}
+
+
+def _headline_table(ed: Edition) -> Fields:
+    return {"score_table": score_table(ed, extended=False)}
+
+
+def _monte_carlo(ed: Edition) -> Fields:
+    return {"monte_carlo": monte_carlo(ed, ed.run.uncertainty) if ed.run.uncertainty.enabled else None}
+
+
+def _sensitivity(ed: Edition) -> Fields:
+    return {"sensitivity": sensitivity_table(ed, ed.run.uncertainty, mc=ed.monte_carlo)}
+
+
+def _adjustment(ed: Edition) -> Fields:
+    return {"adjustment": adjust_scores(ed, ed.score_table, ed.run.adjustment)}
+
+
+def _enrich(ed: Edition) -> Fields:
+    return {"score_table": enrich_score_table(ed.score_table, ed.monte_carlo, ed.adjustment)}
+
+
+def _funnels(ed: Edition) -> Fields:
+    out: dict[tuple[str, str], pd.DataFrame | str] = {}
+    for y in ed.years:
+        for i in ed.indicators["indicator"]:
+            try:
+                out[(str(i), y)] = funnel_table(ed, str(i), y, ed.run.uncertainty)
+            except UncertaintyError as e:  # no counts or cohort: the reason is kept for readers
+                out[(str(i), y)] = str(e)
+    return {"funnels": out}
+
+
+def _profile_intervals(ed: Edition) -> Fields:
+    """Per (indicator, LA) of the headline year: pupils behind the value and its exact 95%
+    interval; and England pooled from the LA figures (the funnels' centre line)."""
+    frames, pooled = [], {}
+    for i in ed.indicators["indicator"]:
+        f = ed.funnels.get((str(i), ed.final_year))
+        if not isinstance(f, pd.DataFrame):
+            continue
+        pooled[str(i)] = float(f.attrs["target"])
+        f = f.assign(estimated=f["denominator_source"].astype(str) != "denominator in source")
+        frames.append(f[["indicator", "la_code", "denominator", "estimated", "value_lower_95", "value_upper_95"]])
+    table = (pd.concat(frames, ignore_index=True).set_index(["indicator", "la_code"]) if frames
+             else pd.DataFrame(columns=["denominator", "estimated", "value_lower_95", "value_upper_95"]))
+    return {"profile_intervals": table, "pooled_england": pooled}
+
+
+def _neighbours(ed: Edition) -> Fields:
+    ns = statistical_neighbours(ed.final_year, la_codes=list(ed.geography["la_code"]), data_dir=ed.data_dir,
+                                ref=ed.ref)
+    names = ed.ref.names() if ed.ref is not None else {}
+    return {"neighbours": ns, "neighbour_comparisons": {
+        str(c): neighbour_comparison(ed.score_table, str(c), ns, names) for c in ed.score_table["la_code"]}}
+
+
+def _scoring_settings(ed: Edition) -> object:
+    return (ed.method.key, ed.settings)
+
+
+CORE_STEPS: tuple[Step, ...] = (
+    Step("indicator_values", _indicator_values, lambda ed: (ed.method.key, ed.years)),
+    Step("scoring", _scoring, _scoring_settings),
+    Step("improvement", _improvement, _scoring_settings),
+    Step("headline_table", _headline_table, _scoring_settings),
+)
+STEPS: tuple[Step, ...] = (
+    *CORE_STEPS,
+    Step("monte_carlo", _monte_carlo, lambda ed: ed.run.uncertainty),
+    Step("sensitivity", _sensitivity, lambda ed: ed.run.uncertainty),
+    Step("adjustment", _adjustment, lambda ed: ed.run.adjustment),
+    Step("score_table", _enrich, lambda ed: (ed.run.uncertainty, ed.run.adjustment)),
+    Step("funnels", _funnels, lambda ed: ed.run.uncertainty),
+    Step("profile_intervals", _profile_intervals, lambda ed: ed.run.uncertainty),
+    Step("neighbours", _neighbours, lambda ed: ed.final_year),
+)
+
+
+def _digest(obj: object) -> str:
+    return hashlib.sha256(repr(obj).encode()).hexdigest()[:12]
+
+
+def _rows(fields: Fields) -> int:
+    """A size for the log: rows of the tables a step filled (draws for the Monte Carlo)."""
+    n = 0
+    for v in fields.values():
+        if isinstance(v, pd.DataFrame | dict):
+            n += len(v)
+        elif v is not None and hasattr(v, "ranks"):
+            n += int(v.ranks.shape[0])
+    return n
+
+
+def run_step(step: Step, ed: Edition) -> Edition:
+    t0 = time.perf_counter()
+    fields = step.run(ed)
+    record = StepRecord(step.name, _digest(step.uses(ed)), round(time.perf_counter() - t0, 3),
+                        _rows(fields))
+    return dataclasses.replace(ed, **fields, log=(*ed.log, record))
+
+
+def assemble(final_year: str, *, years: int | None = None, method: str | Method | None = None,
+             data_dir: Path | None = None, long: pd.DataFrame | None = None,
+             ref: LAReference | None = None, run: RunSettings | None = None) -> Edition:
+    """The edition before any step: its years, method, LAs, settings and the long table."""
+    check_year_key(final_year)
+    run = run or run_settings()
+    defaults = run.editions.spec(final_year)
+    n_years = int(years or defaults.years)
+    if n_years < 1:
+        raise ValueError("an edition needs at least one index year")
+    m = method if isinstance(method, Method) else load_method(method or defaults.method, run)
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    if long is None:
+        long = load_inputs(data_dir)
+    ref = ref or load_la_reference(data_dir)
+    target = ref.geography_for_year(final_year)[["la_code", "la_name", "ons_code", "region_group"]]
+    target = target.rename(columns={"region_group": "region"}).reset_index(drop=True)
+    index_years = [shift_year(final_year, -k) for k in range(n_years - 1, -1, -1)]
+    return Edition(final_year=final_year, years=index_years, method=m, settings=settings_from(m),
+                   geography=target, indicators=indicator_table(m), values=pd.DataFrame(),
+                   england=pd.DataFrame(), long=long, data_dir=data_dir, ref=ref, run=run,
+                   measures=measures_table())
+
+
+def build_edition(
+    final_year: str,
+    *,
+    years: int | None = None,
+    method: str | Method | None = None,
+    data_dir: Path | None = None,
+    long: pd.DataFrame | None = None,
+    ref: LAReference | None = None,
+    steps: Sequence[Step] = STEPS,
+    run: RunSettings | None = None,
+) -> Edition:
+    """Assemble the edition and run ``steps`` in order (default: every step)."""
+    ed = assemble(final_year, years=years, method=method, data_dir=data_dir, long=long, ref=ref, run=run)
+    for step in steps:
+        ed = run_step(step, ed)
+    return ed
+
+
+def _fingerprint(data_dir: Path) -> str:
+    """Changes whenever the code, the registry or any registered raw file changes."""
+    h = hashlib.sha256()
+    pkg = Path(__file__).resolve().parents[1]  # the whole package, not just index/
+    for p in sorted([*pkg.rglob("*.py"), *REGISTRY_DIR.rglob("*")]):
+        if p.is_file():
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    for s in load_registry().sources:
+        p = data_dir / s.path
+        h.update(_file_digest(p).encode() if p.exists() else b"missing")
+    return h.hexdigest()[:20]
+
+
+def load_edition(
+    final_year: str,
+    *,
+    years: int | None = None,
+    method: str | None = None,
+    data_dir: Path | str | None = None,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+) -> Edition:
+    """build_edition, the finished object cached on disk (keyed by code, registry, raw-file
+    checksums and settings), so the six notebooks and ~150 profiles read one build."""
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    # resolve defaults first, so load_edition("201819") and load_edition("201819", years=3)
+    # share one cache entry
+    run = run_settings()
+    defaults = run.editions.spec(final_year)
+    years = int(years or defaults.years)
+    method = method or defaults.method
+    if not use_cache:
+        return build_edition(final_year, years=years, method=method, data_dir=data_dir, run=run)
+    # the settings are in the key: INCLUSION_UNCERTAINTY_DRAWS (tests use 50) must not hand a
+    # 50-draw build to a 500-draw report, or the reverse
+    key = hashlib.sha256(
+        f"{final_year}|{years}|{method}|{run.uncertainty!r}|{run.adjustment!r}|{_fingerprint(data_dir)}".encode()
+    ).hexdigest()[:20]
+    path = (cache_dir or CACHE_DIR) / "editions" / f"{final_year}-{key}.pkl"
+    if path.exists():
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    ed = build_edition(final_year, years=years, method=method, data_dir=data_dir, run=run)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(ed, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return ed
+
+
+__all__ = ["CORE_STEPS", "STEPS", "Step", "assemble", "build_edition", "load_edition", "run_step"]

@@ -1,0 +1,174 @@
+"""Two editions compared: each LA's overall and area scores and ranks in an earlier edition
+against a later one (e.g. 2018/19 against 2024/25).
+
+The earlier edition's scores are moved onto the later edition's LAs through the boundary-change
+table (geography.map_to_geography): a split LA takes its predecessor's score, a merged LA the
+unweighted mean of its predecessors', both flagged, and a merged LA has no earlier rank. Scores
+are percentile-based, so a change means moving past other LAs; the two editions may use
+different methods and definitions (data/registry/editions.yml), which the output names
+(`definition_changes`). The two 90% Monte Carlo rank ranges are compared (``ranges_overlap``),
+but those ranges cover each edition's own choices and chance, not a change of definition, so a
+move with ranges apart is "larger than each edition's own uncertainty", not proof of change.
+Summary counts use only LAs present in both editions: an LA compared with a predecessor's
+figures is in the table, flagged, but not counted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.index.edition import Edition
+from inclusion_index.index.scoring import TARGETS
+from inclusion_index.sources.geography import boundary_edges, boundary_reference, map_to_geography, related_in
+
+
+def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
+    """One row per LA of ``later``: ``<target>_score_from``/``_to``, ``<target>_score_change``,
+    ``overall_rank_from``/``_to`` (with their 90% ranges), ``overall_rank_change`` (positive =
+    moved up), ``ranges_overlap`` and ``note`` (boundary mapping); plus the editions' years
+    and methods."""
+    a = earlier.score_table.set_index("la_code")
+    b = later.score_table.set_index("la_code")
+    codes = [str(c) for c in later.geography["la_code"]]
+    ref = later.ref if later.ref is not None else boundary_reference()
+    out = pd.DataFrame(index=pd.Index(codes, name="la_code"))
+    out["la_name"] = b["la_name"].reindex(codes)
+    out["region"] = b["region"].reindex(codes)
+    out["edition_from"], out["edition_to"] = earlier.final_year, later.final_year
+    out["method_from"], out["method_to"] = earlier.method.key, later.method.key
+    for t in TARGETS:
+        col = f"{t}_score"
+        src = a[[col]].rename(columns={col: "value"}).reset_index()
+        src = src[src["value"].notna()]
+        moved = map_to_geography(src, codes, ref).drop_duplicates("la_code").set_index("la_code")
+        out[f"{t}_score_from"] = moved["value"].reindex(codes).astype("float64")
+        out[f"{t}_score_to"] = pd.to_numeric(b[col].reindex(codes), errors="coerce").astype("float64")
+        out[f"{t}_score_change"] = out[f"{t}_score_to"] - out[f"{t}_score_from"]
+    # where each later LA's earlier figures come from: itself, one predecessor (a split or a
+    # recode: its rank carries over, flagged) or several (a merge: no earlier rank)
+    pred = boundary_edges(ref.changes, "predecessor")
+    names = {**a["la_name"].astype(str).to_dict()}
+    origin = {c: [c] if c in a.index else related_in(c, set(a.index), pred) for c in codes}
+    single = pd.Series({c: o[0] if len(o) == 1 else None for c, o in origin.items()})
+    for part in ("", "_lo", "_hi"):
+        col = f"overall_rank{part}"
+        ra = pd.to_numeric(a[col], errors="coerce") if col in a else pd.Series(np.nan, index=a.index)
+        rb = pd.to_numeric(b[col], errors="coerce") if col in b else pd.Series(np.nan, index=b.index)
+        out[f"overall_rank_from{part}"] = pd.array(
+            [ra.get(s, np.nan) if s is not None else np.nan for s in single.reindex(codes)],
+            dtype="Float64").round().astype("Int64")
+        out[f"overall_rank_to{part}"] = pd.array(rb.reindex(codes).to_numpy(dtype="float64", na_value=np.nan),
+                                                 dtype="Float64").round().astype("Int64")
+    out["overall_rank_change"] = out["overall_rank_from"] - out["overall_rank_to"]
+    lo_a, hi_a = out["overall_rank_from_lo"].astype("Float64"), out["overall_rank_from_hi"].astype("Float64")
+    lo_b, hi_b = out["overall_rank_to_lo"].astype("Float64"), out["overall_rank_to_hi"].astype("Float64")
+    out["ranges_overlap"] = ((lo_a <= hi_b) & (lo_b <= hi_a)).astype("boolean")
+    note = []
+    for c in codes:
+        o = origin[c]
+        if o == [c]:
+            note.append("")
+        elif len(o) == 1:
+            note.append(f"earlier figures are {names.get(o[0], o[0])}'s ({o[0]}; boundary change)")
+        elif o:
+            note.append("merged: earlier score is the unweighted mean of " +
+                        ", ".join(f"{names.get(x, x)} ({x})" for x in o) + "; no earlier rank")
+        else:
+            note.append("not in the earlier edition")
+    out["note"] = note
+    return out.reset_index()
+
+
+def comparison_dictionary(table: pd.DataFrame) -> pd.DataFrame:
+    """What each column of the comparison table means."""
+    fixed = {
+        "la_code": "3-digit DfE local authority code (the later edition's LAs)",
+        "la_name": "Local authority name", "region": "Region (London split into Inner and Outer London)",
+        "edition_from": "Earlier edition (its final index year, e.g. 201819 = 2018/19)",
+        "edition_to": "Later edition", "method_from": "Method of the earlier edition (data/registry/methods/)",
+        "method_to": "Method of the later edition",
+        "overall_rank_change": "Places moved up (positive) from the earlier to the later overall rank",
+        "ranges_overlap": "False if the two 90% Monte Carlo rank ranges do not overlap (a large move; the ranges "
+                          "do not cover changes of method or definition between editions)",
+        "note": "Where the earlier figures come from a predecessor LA (boundary change); empty if the LA is in both",
+    }
+    rows = []
+    for c in table.columns:
+        d = fixed.get(c, "")
+        for t in TARGETS:
+            what = "overall score" if t == "overall" else f"{t} area score"
+            d = d or {f"{t}_score_from": f"Earlier edition's {what} (0-100; a merged LA's is the mean of its "
+                                         "predecessors')",
+                      f"{t}_score_to": f"Later edition's {what} (0-100)",
+                      f"{t}_score_change": f"Later minus earlier {what} (percentile points: relative to other LAs)",
+                      }.get(c, "")
+        for part, words in (("", "rank"), ("_lo", "best end of the 90% rank range"),
+                            ("_hi", "worst end of the 90% rank range")):
+            d = d or {f"overall_rank_from{part}": f"Earlier edition's overall {words} (a split LA takes its "
+                                                  "predecessor's; a merged LA has none)",
+                      f"overall_rank_to{part}": f"Later edition's overall {words}"}.get(c, "")
+        rows.append({"column": c, "description": d})
+    return pd.DataFrame(rows)
+
+
+def write_comparison(earlier: Edition, later: Edition, out: Path) -> pd.DataFrame:
+    """The comparison as CSV at ``out`` with its data dictionary beside it; returns the table."""
+    from inclusion_index.csv_export import write_csv
+
+    table = compare_editions(earlier, later)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(table, out)
+    write_csv(comparison_dictionary(table), out.with_name(out.stem + ".dictionary.csv"))
+    return table
+
+
+def _first_clause(text: str) -> str:
+    """A measure's description up to its first ";" outside brackets: what a reader needs to tell
+    two measures apart, without the technical detail that follows."""
+    depth = 0
+    for k, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ";" and depth == 0:
+            return text[:k].strip()
+    return text.strip()
+
+
+def definition_changes(earlier: Edition, later: Edition) -> list[dict[str, str]]:
+    """Indicators whose source measure differs between the two editions' final index years
+    (e.g. NEET of all young people against NEET-or-not-known of those with an EHC plan)."""
+    def measures(ed: Edition) -> dict[str, str]:
+        v = ed.values[ed.values["index_year"] == ed.final_year]
+        return v.groupby("indicator")["measure"].first().to_dict()
+
+    from inclusion_index.sources.harmonise import measures_table
+
+    a, b = measures(earlier), measures(later)
+    names = later.indicators.set_index("indicator")["short_name"].to_dict()
+    desc = {m: _first_clause(d) for m, d in measures_table().set_index("measure")["description"].items()}
+    return [{"indicator": i, "name": str(names.get(i, i)), "from": a[i], "to": b[i],
+             "from_label": desc.get(a[i], a[i]), "to_label": desc.get(b[i], b[i])}
+            for i in later.indicators["indicator"] if i in a and i in b and a[i] != b[i]]
+
+
+def comparison_summary(table: pd.DataFrame) -> dict[str, float]:
+    """Counts a reader can quote, over the LAs present in both editions: compared, moved up /
+    down with 90% rank ranges apart, median absolute change in overall score."""
+    both = table["note"].fillna("").eq("")
+    ch = table.loc[both, "overall_score_change"]
+    apart = table["ranges_overlap"].eq(False).fillna(False).astype(bool) & both
+    beyond = apart
+    return {
+        "las_compared": int(ch.notna().sum()),
+        "las_via_predecessor": int((~both).sum()),
+        "up_beyond_uncertainty": int((beyond & (table["overall_rank_change"] > 0).fillna(False)).sum()),
+        "down_beyond_uncertainty": int((beyond & (table["overall_rank_change"] < 0).fillna(False)).sum()),
+        "median_abs_score_change": float(ch.abs().median()) if ch.notna().any() else float("nan"),
+    }
+
+
+__all__ = ["compare_editions", "comparison_dictionary", "comparison_summary", "definition_changes",
+           "write_comparison"]

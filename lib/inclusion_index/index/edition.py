@@ -1,0 +1,233 @@
+"""Editions: a final index year plus a run of index years, scored with one method.
+
+:class:`Edition` is the finished, typed build product (build.build_edition fills it step by
+step); ``score_table`` is the tidy per-LA table the CLI writes and the notebooks show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from inclusion_index.config import Method, UncertaintySettings
+from inclusion_index.csv_export import write_csv
+from inclusion_index.index.adjustment import AdjustmentResult
+from inclusion_index.index.indicators import indicator_table
+from inclusion_index.index.inputs import IndexInputs
+from inclusion_index.index.neighbours import NeighbourSet
+from inclusion_index.index.scoring import AREAS, ScoredYear, ScoringSettings, rank_desc, regional_summary
+from inclusion_index.index.tables import describe_column, enrich_score_table
+from inclusion_index.index.uncertainty import MonteCarloResult, UncertaintyError
+from inclusion_index.sources.geography import year_label
+
+
+def latest_supported_year(long: pd.DataFrame, method: Method) -> str:
+    """The latest January census year for which the method's census-based indicators exist."""
+    lag0 = indicator_table(method)
+    measures = {m for ms, lag in zip(lag0["measure_list"], lag0["lag_years"], strict=True) if lag == 0 for m in ms}
+    years = long.loc[long["measure"].isin(measures) & long["value"].notna(), "year"]
+    return str(years.max())
+
+
+def settings_from(method: Method) -> ScoringSettings:
+    allowed = {f.name for f in dataclasses.fields(ScoringSettings)}
+    return ScoringSettings(**{k: v for k, v in method.scoring.items() if k in allowed})
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One build step's log line (COINr's ``.$Log``): what ran, on which settings, how long, how big."""
+
+    step: str
+    settings_digest: str
+    seconds: float
+    rows: int
+
+
+@dataclass(frozen=True, eq=False)
+class Edition(IndexInputs):
+    """A finished edition: its inputs plus one typed field per build step (build.STEPS), and
+    the log of the steps that filled them. Readers (parts, profiles, writers) only read it."""
+
+    scored: dict[str, ScoredYear] = field(default_factory=dict)
+    improvement: pd.DataFrame = field(default_factory=pd.DataFrame)
+    monte_carlo: MonteCarloResult | None = None
+    sensitivity: pd.DataFrame | None = None
+    adjustment: AdjustmentResult | None = None
+    # (indicator, index year) -> funnel table, or the reason there is none (no counts or cohort)
+    funnels: dict[tuple[str, str], pd.DataFrame | str] = field(default_factory=dict, repr=False)
+    score_table: pd.DataFrame | None = None
+    # per (indicator, LA) of the headline year: pupils behind the value and its exact 95% interval
+    profile_intervals: pd.DataFrame | None = None
+    # England pooled from the LA figures per indicator (the funnels' centre line, headline year)
+    pooled_england: dict[str, float] = field(default_factory=dict)
+    neighbours: NeighbourSet | None = None
+    # per LA: itself, its statistical neighbours and their mean, with scores and ranks
+    neighbour_comparisons: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    log: tuple[StepRecord, ...] = ()
+
+    def monte_carlo_settings(self) -> UncertaintySettings:
+        """The settings of the Monte Carlo behind the score table (the run's own when it is
+        switched off), for text that describes that result."""
+        return self.monte_carlo.settings if self.monte_carlo is not None else self.run.uncertainty
+
+    def headline(self) -> ScoredYear:
+        return self.scored[self.final_year]
+
+    def regional(self, year: str | None = None) -> pd.DataFrame:
+        return regional_summary(self.scored[year or self.final_year].scores, self.regions())
+
+    def funnel(self, indicator: str, index_year: str | None = None) -> pd.DataFrame:
+        """The funnel table of one indicator and index year (a copy, with ``attrs``); raises
+        UncertaintyError where the indicator has no counts or cohort to build one from."""
+        f = self.funnels[(indicator, str(index_year or self.final_year))]
+        if isinstance(f, str):
+            raise UncertaintyError(f)
+        return f.copy()
+
+    def substitutions(self) -> pd.DataFrame:
+        """Edition-wide gaps and substitutions: which measure and data year fed each cell, the
+        year carried forward from (``carried_from``) instead of ``expected_year``, and
+        ``missing_reason`` 'no_la_values' where no LA has a value (notes.edition_note words them)."""
+        v = self.values
+        g = v.groupby(["index_year", "indicator"], sort=False)
+        out = g.agg(measure=("measure", "first"), data_year=("data_year", "first"),
+                    las_with_value=("value", "count"), las=("la_code", "size"),
+                    source=("source", lambda s: ", ".join(sorted({x for x in s if x}))),
+                    carried_from=("carried_from", "first"), expected_year=("expected_year", "first"),
+                    missing_reason=("missing_reason", lambda s: "no_la_values" if s.eq("no_la_values").all() else ""))
+        return out.reset_index()
+
+
+
+
+def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
+    """One row per LA: identity, headline scores and ranks, indicators, history, flags; then
+    (``extended``) context-adjusted scores, Monte Carlo rank intervals and improvement
+    significance from extended.enrich_score_table, out of the edition's Monte Carlo and
+    adjustment steps."""
+    head = ed.headline().scores
+    geo = ed.geography.set_index("la_code")
+    t = geo.join(head, how="left")
+    if ed.method.headline == "mean" and len(ed.years) > 1:
+        t["overall_score"] = pd.concat([ed.scored[y].scores["overall_score"] for y in ed.years], axis=1).mean(
+            axis=1, skipna=False)
+        t["overall_rank"] = rank_desc(t["overall_score"], ed.settings.tie_method)
+    t.insert(0, "edition", ed.final_year)
+    t.insert(1, "index_year", ed.final_year)
+    t.insert(2, "method", ed.method.key)
+    for y in ed.years[:-1]:
+        prev = ed.scored[y].scores
+        t[f"overall_score_{y}"] = prev["overall_score"]
+        t[f"overall_rank_{y}"] = prev["overall_rank"]
+    if not ed.improvement.empty:
+        imp = ed.improvement
+        t["improvement_from"] = ed.years[0]
+        t["overall_change"] = imp["change"]
+        t["overall_rank_change"] = imp["rank_change"]
+        t["improvement_rank"] = imp["improvement_rank"]
+        # the change re-scores both years on the indicators present in both, so its start and end
+        # scores differ from the headline ones; publish them so the two are never confused
+        t["overall_change_score_from"] = imp["score_early"]
+        t["overall_change_score_to"] = imp["score_late"]
+        t["change_indicators_compared"] = imp["indicators_compared"]
+    final = ed.values[ed.values["index_year"] == ed.final_year]
+    for ind_code, g in final.groupby("indicator", sort=False):
+        t[f"{ind_code}_data_year"] = g.set_index("la_code")["data_year"].reindex(t.index)
+    t = t.reset_index()
+    front = ["edition", "index_year", "method", "la_code", "la_name", "ons_code", "region",
+             "overall_score", "overall_rank"]
+    for a in AREAS:
+        front += [f"{a}_score", f"{a}_rank"]
+    rest = [c for c in t.columns if c not in front]
+    out = t[front + rest]
+    for c in [c for c in out.columns if c.endswith("_rank") or c.startswith("overall_rank")]:
+        out[c] = out[c].astype("Int64")
+    if extended:
+        out = enrich_score_table(out, ed.monte_carlo, ed.adjustment)
+    return out
+
+
+def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
+    """Description of every column of the score table."""
+    ind = ed.indicators.set_index("indicator")
+    fixed = {
+        "edition": "Edition: its final index year (academic year key, e.g. 201819 = 2018/19)",
+        "index_year": "Index year the headline scores refer to (named by its January census)",
+        "method": "Method file in data/registry/methods/ used",
+        "la_code": "3-digit DfE local authority code",
+        "la_name": "Local authority name",
+        "ons_code": "ONS code of the LA (current spell)",
+        "region": "Region (London split into Inner and Outer London)",
+        "overall_score": "Overall score: weighted mean of available indicator scores (0-100, higher = more inclusive)",
+        "overall_rank": "Rank of overall_score, 1 = most inclusive; ties share the best rank",
+        "n_indicators": "Number of indicators the LA has among those published that year",
+        "n_indicators_available": "Number of indicators published for the index year",
+        "scored": "Whether the LA met the missing-data rule and received an overall score",
+        "flags": "Why a score is missing, and cells that were missing or moved across a boundary change",
+        "improvement_from": "First index year of the most-improved comparison",
+        "overall_change": "Change in overall score from improvement_from to the headline year, over indicators present in both",
+        "overall_rank_change": "Places moved up (positive) between those years",
+        "improvement_rank": "1 = largest rise in overall score",
+        "overall_change_score_from": "Overall score in improvement_from re-scored on only the indicators present in "
+                                     "both years (the start of overall_change; differs from overall_score_<year>)",
+        "overall_change_score_to": "Overall score in the headline year re-scored on the same indicators (the end "
+                                   "of overall_change; differs from overall_score)",
+        "change_indicators_compared": "Number of indicators present in both years that overall_change uses",
+        "change_note": "Where the change's starting values are a predecessor LA's (boundary change)",
+    }
+    rows = []
+    for c in table.columns:
+        desc = fixed.get(c)
+        if desc is None:
+            desc = _describe_column(c, ind, ed)
+        rows.append({"column": c, "description": desc, "dtype": str(table[c].dtype)})
+    return pd.DataFrame(rows)
+
+
+def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
+    extra = describe_column(c, ed.monte_carlo_settings().interval)
+    if extra:
+        return extra
+    for a in AREAS:
+        if c == f"{a}_score":
+            return f"{a.title()} area score: mean of its indicator scores (0-100)"
+        if c == f"{a}_rank":
+            return f"Rank of the {a} area score, 1 = most inclusive"
+        if c == f"{a}_n_indicators":
+            return f"Number of {a} indicators the LA has"
+    for i in ind.index:
+        if c == f"{i}_value":
+            r = ind.loc[i]
+            return f"{r['name']} ({r['unit']}); raw value, {'lower' if r['polarity'] < 0 else 'higher'} is more inclusive"
+        if c == f"{i}_score":
+            return f"{ind.loc[i, 'name']}: percentile score oriented so higher = more inclusive (0-100)"
+        if c == f"{i}_data_year":
+            return (f"{ind.loc[i, 'name']}: academic year of the data behind {i}_value (it can lag the index year, "
+                    "or be carried forward from an earlier year; see docs/METHOD.md)")
+    y = c.rsplit("_", 1)[1]
+    label = year_label(y)
+    if c.startswith("overall_score_"):
+        return f"Overall score in index year {label} (every indicator of that year; no rank range)"
+    if c.startswith("overall_rank_"):
+        return f"Overall rank in index year {label} (no Monte Carlo range: only the headline year has one)"
+    return ""
+
+
+def write_score_table(ed: Edition, out: Path, table: pd.DataFrame) -> list[Path]:
+    """``table`` (notes.score_table_text(ed): the score table with its notes in words) as CSV at
+    `out`, Parquet beside it, and the data dictionary as <stem>.dictionary.csv."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(table, out)
+    pq = out.with_suffix(".parquet")
+    table.to_parquet(pq, index=False)
+    dic = out.with_name(out.stem + ".dictionary.csv")
+    write_csv(data_dictionary(table, ed), dic)
+    return [out, pq, dic]
+
+
+__all__ = ["Edition", "StepRecord", "data_dictionary", "score_table", "write_score_table"]

@@ -1,0 +1,175 @@
+"""The indicator registry (data/registry/indicators.csv), methods (data/registry/methods/*.yml)
+and the values each indicator takes for an index year.
+
+Which data year feeds an index year is data: ``lag_years`` per indicator (KS2, KS4 and
+exclusions lag the January census by one academic year). When a measure is unpublished
+for that data year the method may carry the latest earlier year forward, flagged.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.config import Method, RunSettings, run_settings
+from inclusion_index.errors import ConfigError
+from inclusion_index.index.scoring import AREAS
+from inclusion_index.paths import REGISTRY_DIR
+from inclusion_index.sources.geography import LAReference, map_to_geography, shift_year
+
+
+def load_method(key: str, run: RunSettings | None = None) -> Method:
+    """A method of the run settings (data/registry/methods/<key>.yml), its indicators checked
+    against indicators.csv."""
+    run = run or run_settings()
+    path = run.registry_dir / "methods" / f"{key}.yml"
+    if key not in run.methods:
+        raise ConfigError(f"method {key!r} not found: expected {path} (have {sorted(run.methods)})")
+    m = run.methods[key]
+    known = set(indicator_registry()["indicator"])
+    unknown = [i for i in m.indicators if i not in known]
+    if unknown:
+        raise ConfigError(f"{path}: unknown indicators {unknown}; see data/registry/indicators.csv")
+    return m
+
+
+@lru_cache(maxsize=1)
+def indicator_registry() -> pd.DataFrame:
+    t = pd.read_csv(REGISTRY_DIR / "indicators.csv", dtype=str, keep_default_na=False)
+    t["polarity"] = t["polarity"].astype(int)
+    t["lag_years"] = t["lag_years"].astype(int)
+    bad = set(t["area"]) - set(AREAS)
+    if bad:
+        raise ConfigError(f"indicators.csv: unknown areas {sorted(bad)}")
+    if not t["polarity"].isin([-1, 1]).all():
+        raise ConfigError("indicators.csv: polarity must be 1 or -1")
+    return t
+
+
+def indicator_table(method: Method) -> pd.DataFrame:
+    """The method's indicators with weights and measure lists, in the method's order."""
+    reg = indicator_registry().set_index("indicator")
+    t = reg.loc[list(method.indicators)].reset_index()
+    t["weight"] = [method.weights.get(i, 1.0) for i in t["indicator"]]
+    t["measure_list"] = [
+        method.measures.get(i, m.split("|")) for i, m in zip(t["indicator"], t["measures"], strict=True)
+    ]
+    return t
+
+
+@lru_cache(maxsize=1)
+def _label_table() -> pd.DataFrame:
+    return pd.read_csv(REGISTRY_DIR / "labels.csv", dtype=str, keep_default_na=False)
+
+
+def labels_for(use: str, column: str = "label") -> dict[str, str]:
+    """Reader labels by key from data/registry/labels.csv (an indicator's own are columns of
+    indicators.csv). ``use``: context (a context measure's label; ``column="unit"`` its unit),
+    covariate / covariate_similar (a context-model term in a sentence / after "LAs of"),
+    measure_phrase (an indicator's phrase while it uses that measure), cohort_phrase."""
+    t = _label_table()
+    t = t[t["use"] == use]
+    return dict(zip(t["key"], t[column], strict=True))
+
+
+def _measure_rows(long: pd.DataFrame, measure: str, year: str, level: str = "la") -> pd.DataFrame:
+    m = (long["measure"] == measure) & (long["year"] == year) & (long["level"] == level)
+    return long.loc[m]
+
+
+def impute_small_counts(rows: pd.DataFrame, rule: dict) -> pd.DataFrame:
+    """Cells suppressed because the count was tiny (e.g. DfE's 'x' = 1 or 2 exclusions) are
+    not unknown: the rate lies between 1/denominator and 2/denominator. Leaving them out would
+    drop the LAs with the fewest exclusions from the exclusions area, so the method can set
+    them to the midpoint count over the published denominator. Returns the rows with
+    ``imputed_count`` (the count used, NaN where nothing was done) and ``imputed_range`` (the
+    marker's meaning, e.g. '1 or 2 exclusions')."""
+    out = rows.copy()
+    out["imputed_count"], out["imputed_range"] = np.nan, ""
+    prefix = rule.get("reason_prefix")
+    if not rule.get("enabled") or not prefix:
+        return out
+    m = (out["value"].isna() & out["denominator"].gt(0)
+         & out["missing_reason"].fillna("").str.startswith(prefix))
+    count = float(rule.get("midpoint", 1.5))
+    out.loc[m, "value"] = count / out.loc[m, "denominator"] * float(rule.get("per", 100.0))
+    out.loc[m, "imputed_count"] = count
+    out.loc[m, "imputed_range"] = str(rule.get("label", prefix))
+    return out
+
+
+# A cell's story as data, worded by notes.py: year carried from and year expected, predecessor LAs
+# and how several were combined, count imputed, why missing (a code, and the source's marker meaning).
+NOTE_COLUMNS = ["carried_from", "expected_year", "predecessors", "combined", "imputed_count", "imputed_range",
+                "missing_reason", "missing_marker"]
+
+
+def indicator_values(
+    long: pd.DataFrame,
+    method: Method,
+    index_year: str,
+    target: pd.DataFrame,
+    ref: LAReference,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every indicator's value for every target LA in one index year.
+
+    Returns (values, england): values has one row per LA × indicator with value, numerator,
+    denominator, data_year, measure, source and the NOTE_COLUMNS (why a value is missing,
+    carried forward, imputed or moved across a boundary change); england has the national
+    value per indicator.
+    """
+    codes = list(target["la_code"])
+    min_n = method.min_indicator_coverage * len(codes)
+    rows, eng = [], []
+    for ind in indicator_table(method).itertuples():
+        data_year = shift_year(index_year, -ind.lag_years)
+        chosen = None
+        for back in range(method.carry_forward_years + 1):
+            y = shift_year(data_year, -back)
+            for m in ind.measure_list:
+                sub = _measure_rows(long, m, y)
+                if sub["value"].notna().sum() == 0:
+                    continue
+                sub = impute_small_counts(sub, method.impute_small_counts)
+                mapped = map_to_geography(sub[["la_code", "value", "numerator", "denominator", "missing_reason",
+                                               "source", "imputed_count", "imputed_range"]], codes, ref)
+                if mapped["value"].notna().sum() >= min_n:
+                    chosen = (m, y, back, mapped)
+                    break
+            if chosen:
+                break
+        base = pd.DataFrame({"la_code": codes})
+        base["indicator"] = ind.indicator
+        base["index_year"] = index_year
+        base["expected_year"] = data_year
+        if chosen is None:
+            base["value"] = np.nan
+            base[["numerator", "denominator"]] = np.nan
+            base["data_year"] = data_year
+            base["measure"] = ind.measure_list[0]
+            base["source"] = ""
+            # "not in this project's data": DfE may publish it in a file the registry lacks
+            rows.append(base.assign(missing_reason="no_la_values"))
+            continue
+        m, y, back, mapped = chosen
+        got = base.merge(mapped.rename(columns={"missing_reason": "missing_marker"}), on="la_code", how="left")
+        got["data_year"] = y
+        got["measure"] = m
+        got["carried_from"] = y if back else pd.NA
+        miss = got["value"].isna()
+        got["missing_reason"] = np.where(miss, np.where(got["missing_marker"].isna(), "not_in_source",
+                                                         "source_marker"), "")
+        got["missing_marker"] = got["missing_marker"].where(miss, "")
+        got["source"] = got["source"].fillna("")
+        got.loc[got["imputed_count"].notna(), "source"] += " (imputed)"
+        rows.append(got)
+        nat = _measure_rows(long, m, y, level="national")
+        eng.append({"indicator": ind.indicator, "index_year": index_year, "data_year": y, "measure": m,
+                    "value": nat["value"].iloc[0] if len(nat) else np.nan})
+    values = pd.concat(rows, ignore_index=True)
+    text = [c for c in NOTE_COLUMNS if c not in ("carried_from", "imputed_count")]
+    values[text] = values[text].fillna("").astype(str)
+    values = values.astype({"carried_from": "string", "imputed_count": "float64"})
+    return values, pd.DataFrame(eng)

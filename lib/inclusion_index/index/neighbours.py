@@ -1,0 +1,404 @@
+"""DfE statistical neighbours: each LA's ten most similar LAs, on an edition's geography.
+
+DfE's children's services statistical-neighbour model (the one LAIT uses) names, for every
+LA, ten LAs ranked by similarity with a closeness band. ``statistical_neighbours`` reads the
+model that data/registry/neighbours.yml assigns to an edition and moves it onto the edition's
+geography: a neighbour that is no longer (or not yet) an LA in the edition's January census is
+replaced by its successor or predecessor through the boundary-change table, flagged, and when
+several LAs stand in for one neighbour each takes an equal share of its slot (``weight``).
+``neighbour_comparison`` and ``neighbour_summary`` set an LA's scores beside its neighbours'.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
+
+from inclusion_index.config import covering, run_settings
+from inclusion_index.errors import SchemaError, UnknownLACodeError
+from inclusion_index.index.scoring import AREAS
+from inclusion_index.paths import data_dir as default_data_dir
+from inclusion_index.sources.geography import (
+    LAReference,
+    boundary_edges,
+    check_year_key,
+    load_la_reference,
+    related_in,
+)
+from inclusion_index.sources.loaders.base import LoadContext
+from inclusion_index.sources.registry import Registry, load_registry
+
+SHEET = "LA SN Groups"
+N_NEIGHBOURS = 10
+ID_HEADERS = ("LA num", "LA Name", "LA number", "GOInd", "GOReg")
+HEADERS = ID_HEADERS + tuple(h for k in range(1, N_NEIGHBOURS + 1) for h in (f"SN{k}", "SNP"))
+# DfE writes the bands in two capitalisations ("Very Close" in 2021, "Very close" in 2025)
+CLOSENESS = ("Extremely close", "Very close", "Close", "Somewhat close", "Not close")
+NO_NEIGHBOURS = "-"  # placeholder DfE puts in every SN cell of an LA the model does not cover
+HEADER_SEARCH_ROWS = 10
+
+NEIGHBOUR_COLUMNS = ["la_code", "neighbour_rank", "neighbour_code", "closeness", "weight", "file_code", "flag"]
+SCORE_COLUMNS = ["overall", *AREAS]
+
+
+@dataclass(frozen=True)
+class SNFile:
+    """One statistical-neighbour workbook as read, before any geography is applied."""
+
+    source_id: str
+    path: str
+    listed: pd.DataFrame  # la_code, la_name, region, section ("current"|"old"), has_neighbours
+    neighbours: pd.DataFrame  # la_code, section, neighbour_rank, neighbour_code, closeness
+
+
+@dataclass(frozen=True)
+class NeighbourSet:
+    """Neighbours of every LA of a geography, in the model assigned to its final year."""
+
+    final_year: str
+    source_id: str
+    table: pd.DataFrame  # NEIGHBOUR_COLUMNS; ranks 1-10, several rows per rank where shared
+    issues: pd.DataFrame  # la_code, issue: everything dropped, missing or incomplete
+
+    def slots(self) -> pd.Series:
+        """Neighbour slots filled per LA (10 when nothing was dropped)."""
+        return self.table.groupby("la_code")["weight"].sum()
+
+    def ranks_covered(self) -> pd.Series:
+        return self.table.groupby("la_code")["neighbour_rank"].nunique()
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the workbook
+
+
+def read_sn_file(ctx: LoadContext, source_id: str, known_codes: set[str] | None = None) -> SNFile:
+    """Parse sheet 'LA SN Groups': find the header row, check it, read LA rows in both sections.
+
+    The sheet has two lines of column letters/numbers above the real header, blank rows, and
+    below an 'Old SNs:' line the rows of LAs that no longer exist (section 'old').
+    """
+    src = ctx.source(source_id)
+    path = ctx.path(source_id)
+    year = src.years
+    try:
+        raw = pd.read_excel(path, sheet_name=SHEET, header=None, dtype=str)
+    except (ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as e:
+        raise SchemaError(src.path, f"cannot read sheet {SHEET!r} ({e})", year=year,
+                          expected=f"an .xlsx workbook with a sheet {SHEET!r}") from e
+    raw = raw.map(lambda x: x.strip() if isinstance(x, str) else x)
+    header_row = _find_header(raw, src.path, year)
+    body = raw.iloc[header_row + 1:]
+    listed, rows = [], []
+    section = "current"
+    for i, r in body.iterrows():
+        excel_row = int(i) + 1
+        cells = [r.iloc[j] if j < len(r) else np.nan for j in range(len(HEADERS))]
+        if all(pd.isna(c) or c == "" for c in cells):
+            continue
+        la = cells[0]
+        if pd.isna(la):
+            if isinstance(cells[1], str) and cells[1].lower().startswith("old sns"):
+                section = "old"
+                continue
+            raise SchemaError(src.path, f"row {excel_row} has no LA number", column="LA num",
+                              year=year, expected="a 3-digit LA number in every non-blank row")
+        if not re.fullmatch(r"\d{3}", la):
+            raise SchemaError(src.path, f"row {excel_row}: {la!r} is not a 3-digit LA number",
+                              column="LA num", year=year, expected="DfE 3-digit LA codes")
+        codes = cells[5::2]
+        bands = cells[6::2]
+        has = not all(pd.isna(c) or c == NO_NEIGHBOURS for c in codes)
+        listed.append({"la_code": la, "la_name": cells[1], "region": cells[4], "section": section,
+                       "has_neighbours": has, "row": excel_row})
+        if not has:
+            continue
+        for k, (code, band) in enumerate(zip(codes, bands, strict=True), start=1):
+            if pd.isna(code) or not re.fullmatch(r"\d{3}", code):
+                raise SchemaError(src.path, f"row {excel_row} (LA {la}): neighbour {code!r} is not a 3-digit LA number",
+                                  column=f"SN{k}", year=year, expected="ten neighbour LA numbers per LA")
+            band_norm = _closeness(band)
+            if band_norm is None:
+                raise SchemaError(src.path, f"row {excel_row} (LA {la}): closeness {band!r} is not a known band",
+                                  column=f"SNP (after SN{k})", year=year, expected=f"one of {list(CLOSENESS)}")
+            rows.append({"la_code": la, "section": section, "neighbour_rank": k,
+                         "neighbour_code": code, "closeness": band_norm})
+    listed_df = pd.DataFrame(listed, columns=["la_code", "la_name", "region", "section", "has_neighbours", "row"])
+    if listed_df.empty:
+        raise SchemaError(src.path, "no LA rows under the header", column="LA num", year=year,
+                          expected="one row per LA")
+    dup = listed_df[listed_df.duplicated(["la_code", "section"], keep=False)]
+    if not dup.empty:
+        raise SchemaError(src.path, f"LA listed twice in one section (rows {list(dup['row'])})",
+                          column="LA num", year=year, expected="one row per LA")
+    nb = pd.DataFrame(rows, columns=["la_code", "section", "neighbour_rank", "neighbour_code", "closeness"])
+    if known_codes is not None:
+        unknown = sorted((set(listed_df["la_code"]) | set(nb["neighbour_code"])) - known_codes)
+        if unknown:
+            raise UnknownLACodeError(src.path, f"LA numbers not in DfE's LA list: {unknown}",
+                                     column="LA num / SN1-SN10", year=year,
+                                     expected="codes from la_lookup/las.csv")
+    return SNFile(source_id=source_id, path=src.path, listed=listed_df.drop(columns="row"), neighbours=nb)
+
+
+def _find_header(raw: pd.DataFrame, file: str, year: str) -> int:
+    first = raw.iloc[:HEADER_SEARCH_ROWS, 0] if raw.shape[1] else pd.Series(dtype=object)
+    hits = [i for i, v in first.items() if isinstance(v, str) and v.lower() == HEADERS[0].lower()]
+    if not hits:
+        raise SchemaError(file, f"no header row starting {HEADERS[0]!r} in the first {HEADER_SEARCH_ROWS} rows "
+                          f"of sheet {SHEET!r}", column=HEADERS[0], year=year,
+                          expected="header " + ", ".join(HEADERS[:7]) + ", …, SN10, SNP")
+    h = int(hits[0])
+    got = [raw.iat[h, j] if j < raw.shape[1] else None for j in range(len(HEADERS))]
+    for j, (want, have) in enumerate(zip(HEADERS, got, strict=True)):
+        if not (isinstance(have, str) and have.lower() == want.lower()):
+            raise SchemaError(file, f"header row {h + 1} has {have!r} in spreadsheet column {_letter(j)} of "
+                              f"sheet {SHEET!r}", column=want, year=year,
+                              expected="header " + ", ".join(HEADERS[:7]) + ", …, SN10, SNP")
+    return h
+
+
+def _letter(j: int) -> str:
+    s = ""
+    j += 1
+    while j:
+        j, rem = divmod(j - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def _closeness(band: object) -> str | None:
+    if not isinstance(band, str):
+        return None
+    b = " ".join(band.split()).lower()
+    for c in CLOSENESS:
+        if b == c.lower():
+            return c
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# model choice and geography
+
+
+def model_for(final_year: str) -> str:
+    """The neighbour source id neighbours.yml assigns to an edition's final year."""
+    return covering(run_settings().neighbours, check_year_key(final_year), "neighbours.yml", "models")
+
+
+def statistical_neighbours(
+    final_year: str,
+    la_codes: list[str] | None = None,
+    *,
+    data_dir: Path | None = None,
+    source_id: str | None = None,
+    ref: LAReference | None = None,
+    registry: Registry | None = None,
+) -> NeighbourSet:
+    """Ten neighbours per LA of the final year's geography (``la_codes``, default: the ranked LAs).
+
+    A neighbour outside the geography is replaced by its successors (an old county the model
+    still names) or predecessors (a new unitary in a geography before it existed) that are in it,
+    each with an equal share of the slot; with neither it is dropped. Every replacement or drop is
+    flagged in ``table.flag`` and every drop or shortfall is listed in ``issues``.
+    """
+    check_year_key(final_year)
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    ref = ref or load_la_reference(data_dir)
+    registry = registry or load_registry()
+    source_id = source_id or model_for(final_year)
+    sn = read_sn_file(LoadContext(data_dir=data_dir, registry=registry), source_id, ref.known_codes())
+    geo = ref.geography_for_year(final_year, include_excluded=True)
+    target = set(geo["la_code"])
+    if la_codes is None:
+        la_codes = list(ref.geography_for_year(final_year)["la_code"])
+    names = ref.names()
+    succ, pred = boundary_edges(ref.changes, "successor"), boundary_edges(ref.changes, "predecessor")
+    with_rows = sn.listed[sn.listed["has_neighbours"]]
+    by_la = {k: g for k, g in sn.neighbours.groupby(["la_code", "section"], sort=False)}
+    sections = with_rows.groupby("la_code")["section"].agg(set).to_dict()
+
+    out: list[dict] = []
+    issues: list[dict] = []
+
+    def nm(c: str) -> str:
+        return f"{c} ({names.get(c, '?')})"
+
+    for la in la_codes:
+        rows, base_flag = _own_rows(la, sections, by_la, succ, pred, nm)
+        if rows is None:
+            issues.append({"la_code": la, "issue": f"{sn.path} gives no neighbours for {nm(la)} "
+                           "(nor for a single predecessor or successor)"})
+            continue
+        for r in rows.itertuples(index=False):
+            n = r.neighbour_code
+            flags = [base_flag] if base_flag else []
+            if n in target:
+                stand_in, how = [n], ""
+            else:
+                stand_in = related_in(n, target, succ)
+                how = "successor"
+                if not stand_in:
+                    stand_in, how = related_in(n, target, pred), "predecessor"
+            if not stand_in:
+                issues.append({"la_code": la, "issue": f"neighbour {r.neighbour_rank} {nm(n)} is not an LA in "
+                               f"{final_year} and has no successor or predecessor that is; dropped"})
+                continue
+            if how:
+                share = " with an equal share of the slot" if len(stand_in) > 1 else ""
+                flags.append(f"neighbour {nm(n)} is not an LA in {final_year}; its {how}"
+                             f"{'s' if len(stand_in) > 1 else ''} {', '.join(nm(s) for s in stand_in)} "
+                             f"stand{'' if len(stand_in) > 1 else 's'} in{share}")
+            for s in stand_in:
+                if s == la:
+                    issues.append({"la_code": la, "issue": f"neighbour {r.neighbour_rank} {nm(n)} maps onto the "
+                                   "LA itself; that share of the slot is dropped"})
+                    continue
+                out.append({"la_code": la, "neighbour_rank": int(r.neighbour_rank), "neighbour_code": s,
+                            "closeness": r.closeness, "weight": 1.0 / len(stand_in), "file_code": n,
+                            "flag": "; ".join(flags)})
+    table = pd.DataFrame(out, columns=NEIGHBOUR_COLUMNS)
+    slots = table.groupby("la_code")["weight"].sum()
+    for la in la_codes:
+        got = float(slots.get(la, 0.0))
+        if la in slots.index and not np.isclose(got, N_NEIGHBOURS):
+            issues.append({"la_code": la, "issue": f"only {got:g} of {N_NEIGHBOURS} neighbour slots filled"})
+    return NeighbourSet(final_year=final_year, source_id=source_id, table=table,
+                        issues=pd.DataFrame(issues, columns=["la_code", "issue"]))
+
+
+def _own_rows(la: str, sections: dict, by_la: dict, succ: dict, pred: dict, nm) -> tuple[pd.DataFrame | None, str]:
+    """The LA's own neighbour row (current section first), else a single predecessor's or successor's."""
+    have = sections.get(la, set())
+    if "current" in have:
+        return by_la[(la, "current")], ""
+    if "old" in have:
+        return by_la[(la, "old")], "LA's neighbours from the file's 'Old SNs' rows (pre-reorganisation model)"
+    for edges, how in ((pred, "predecessor"), (succ, "successor")):
+        rel = [c for c in edges.get(la, []) if c in sections]
+        if len(rel) == 1:
+            sec = "current" if "current" in sections[rel[0]] else "old"
+            return by_la[(rel[0], sec)], f"the file gives no neighbours for {nm(la)}; those of its {how} {nm(rel[0])}"
+    return None, ""
+
+
+# ---------------------------------------------------------------------------------------------
+# comparisons with scores
+
+
+def _scores(table: pd.DataFrame) -> pd.DataFrame:
+    t = table.set_index("la_code")
+    cols = ["la_name", "region"] + [f"{a}_{k}" for a in SCORE_COLUMNS for k in ("score", "rank")]
+    return t[cols]
+
+
+def neighbour_comparison(table: pd.DataFrame, la_code: str, ns: NeighbourSet, names: dict[str, str]) -> pd.DataFrame:
+    """The LA, its neighbours (one row each) and the neighbours' mean, with scores and ranks.
+
+    ``weight`` is the share of the ten slots a neighbour fills (2 where two slots map to one LA,
+    0.5 where two LAs share a slot); the group mean weights by it over neighbours with a score.
+    ``*_group_position`` is the place within the LA and its neighbours, 1 = highest score.
+    """
+    scores = _scores(table)
+    if la_code not in scores.index:
+        raise ValueError(f"LA {la_code!r} is not in the {ns.final_year} edition")
+    nb = ns.table[ns.table["la_code"] == la_code]
+    grouped = []
+    for code, g in nb.groupby("neighbour_code", sort=False):
+        g = g.sort_values("neighbour_rank")
+        flags = [f for f in dict.fromkeys(g["flag"]) if f]
+        if g["neighbour_rank"].nunique() > 1:
+            flags.append(f"fills neighbour slots {', '.join(str(k) for k in g['neighbour_rank'])}")
+        if code not in scores.index or pd.isna(scores.at[code, "overall_score"]):
+            flags.append("no overall score in this edition")
+        grouped.append({"role": "neighbour", "la_code": code, "neighbour_rank": int(g["neighbour_rank"].iloc[0]),
+                        "closeness": g["closeness"].iloc[0], "weight": float(g["weight"].sum()),
+                        "flag": "; ".join(flags)})
+    la_row = {"role": "la", "la_code": la_code, "neighbour_rank": 0, "closeness": "", "weight": np.nan,
+              "flag": "; ".join(ns.issues.loc[ns.issues["la_code"] == la_code, "issue"])}
+    t = pd.DataFrame([la_row, *sorted(grouped, key=lambda r: (r["neighbour_rank"], r["la_code"]))])
+    t["la_name"] = [scores["la_name"].get(c, names.get(c, "")) for c in t["la_code"]]
+    t = t.join(scores.drop(columns=["la_name"]), on="la_code")
+    for a in SCORE_COLUMNS:
+        s = t[f"{a}_score"]
+        t[f"{a}_group_position"] = s.rank(ascending=False, method="min").astype("Int64")
+    is_nb = t["role"].eq("neighbour")
+    mean = {"role": "neighbour mean", "la_code": "", "la_name": "Neighbours' mean (weighted by slot)",
+            "neighbour_rank": pd.NA, "closeness": "", "weight": float(t.loc[is_nb, "weight"].sum()), "flag": "",
+            "region": ""}
+    for a in SCORE_COLUMNS:
+        mean[f"{a}_score"] = _wmean(t.loc[is_nb, f"{a}_score"], t.loc[is_nb, "weight"])
+    t = pd.concat([t, pd.DataFrame([mean])], ignore_index=True)
+    front = ["role", "la_code", "la_name", "region", "neighbour_rank", "closeness", "weight"]
+    cols = front + [f"{a}_{k}" for a in SCORE_COLUMNS for k in ("score", "rank", "group_position")] + ["flag"]
+    t = t[cols]
+    t["neighbour_rank"] = t["neighbour_rank"].astype("Int64")
+    for c in [c for c in cols if c.endswith(("_rank", "_group_position"))]:
+        t[c] = t[c].astype("Int64")
+    t.attrs["neighbour_source"] = ns.source_id
+    return t
+
+
+def _wmean(values: pd.Series, weights: pd.Series) -> float:
+    ok = values.notna()
+    w = weights[ok]
+    return float((values[ok] * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
+
+
+def neighbour_summary(table: pd.DataFrame, ns: NeighbourSet) -> pd.DataFrame:
+    """For every LA: its neighbours' mean score (overall and per area) and its difference from it.
+
+    The mean weights each neighbour by its share of the ten slots and skips neighbours without
+    a score; ``neighbour_slots_scored`` says how many slots it rests on. ``overall_group_position``
+    is the LA's place among itself and its scored neighbours (1 = highest overall score).
+    """
+    scores = _scores(table)
+    nb = ns.table.join(scores[[f"{a}_score" for a in SCORE_COLUMNS]], on="neighbour_code")
+    out = scores[["la_name", "region", "overall_score", "overall_rank"]].copy()
+    out.insert(0, "neighbour_source", ns.source_id)
+    codes = nb.groupby("la_code")["neighbour_code"].agg(lambda s: ", ".join(dict.fromkeys(s)))
+    out["neighbours"] = codes.reindex(out.index).fillna("")
+    scored = nb[nb["overall_score"].notna()]
+    out["neighbour_slots_scored"] = scored.groupby("la_code")["weight"].sum().reindex(out.index).fillna(0.0)
+    for a in SCORE_COLUMNS:
+        col = f"{a}_score"
+        ok = nb[nb[col].notna()]
+        wsum = ok.groupby("la_code")["weight"].sum()
+        mean = (ok[col] * ok["weight"]).groupby(ok["la_code"]).sum() / wsum
+        if a != "overall":
+            out[col] = scores[col]
+        out[f"{a}_neighbours_mean"] = mean.reindex(out.index)
+        out[f"{a}_difference"] = out[col] - out[f"{a}_neighbours_mean"]
+    distinct = scored.drop_duplicates(["la_code", "neighbour_code"])
+    higher = distinct["overall_score"].to_numpy() > out["overall_score"].reindex(distinct["la_code"]).to_numpy()
+    n_higher = pd.Series(higher, index=distinct["la_code"].to_numpy()).groupby(level=0).sum()
+    out["overall_group_position"] = (1 + n_higher.reindex(out.index).fillna(0)).astype("Int64")
+    out.loc[out["overall_score"].isna(), "overall_group_position"] = pd.NA
+    out["group_size"] = (1 + distinct.groupby("la_code").size().reindex(out.index).fillna(0)).astype("Int64")
+    notes = []
+    flag_by_la = ns.table[ns.table["flag"] != ""].groupby("la_code")["flag"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+    unscored = nb[nb["overall_score"].isna()].groupby("la_code")["neighbour_code"].agg(
+        lambda s: "neighbours without an overall score: " + ", ".join(dict.fromkeys(s)))
+    issues = ns.issues.groupby("la_code")["issue"].agg("; ".join)
+    for la in out.index:
+        parts = [x for x in (issues.get(la), flag_by_la.get(la), unscored.get(la)) if isinstance(x, str) and x]
+        notes.append("; ".join(parts))
+    out["flags"] = notes
+    return out.reset_index()
+
+
+__all__ = [
+    "NeighbourSet",
+    "SNFile",
+    "model_for",
+    "neighbour_comparison",
+    "neighbour_summary",
+    "read_sn_file",
+    "statistical_neighbours",
+]

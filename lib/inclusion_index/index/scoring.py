@@ -1,0 +1,547 @@
+"""Turn one index year's indicator values into the inclusion index (METHOD.md "Scoring").
+
+Everything here is pure: tidy tables in, tables out, no file I/O. The defaults of
+:class:`ScoringSettings` reproduce the reconstructed "2019 method":
+
+1. Each indicator is oriented so that higher = more inclusive (``polarity`` -1 flips it).
+2. Each indicator is normalised across the LAs present in the year by its **percentile
+   rank**, ``(r - 1) / (n - 1)`` where ``r`` is the ascending rank with ties given the
+   average of the ranks they span and ``n`` the number of LAs with a value. This is the
+   reading of "percentile rank 0–1, ties averaged" whose range really is 0–1: the lowest
+   LA gets 0, the highest 1, and the mean over LAs is exactly 0.5 (for distinct values it
+   equals Excel's ``PERCENTRANK.INC``). ``r / n`` (pandas' ``rank(pct=True)``) and the Hazen
+   ``(r - 0.5) / n`` are available through ``percentile_formula``.
+3. The overall score is the weighted mean of the LA's available indicator scores x 100
+   (weights default to 1, so each indicator counts equally and attainment, with most
+   indicators, weighs most). ``overall_from="areas"`` instead averages the area scores.
+4. Area scores are the weighted mean of the area's indicator scores; they are reported
+   alongside the overall score, not fed into it (unless ``overall_from="areas"``).
+5. An LA is scored only if it misses at most ``max_missing_indicators`` of the indicators
+   *available* that year, and has at least ``min_indicators_per_area`` indicator(s) in
+   every area that has an available indicator. An indicator is available when at least
+   ``min_indicator_coverage`` of the LAs have it, so an indicator DfE did not publish that
+   year penalises nobody. LAs that fail keep their row, with NaN scores and ranks and a
+   text flag saying why: nobody is dropped.
+
+Percentile ranks depend only on order, so they are unchanged by any increasing
+transformation of an indicator; min–max and z-scores are unchanged only by positive affine
+ones. With ``normalisation="zscore"`` the indicator scores are plain z-scores (not
+multiplied by ``scale``), and area and overall scores are (weighted) means of z-scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.errors import InclusionIndexError
+
+AREAS: tuple[str, ...] = ("exclusions", "assessment", "placement", "attainment")
+AREA_NAMES = {a: a.capitalize() for a in AREAS}
+TARGETS: tuple[str, ...] = ("overall", *AREAS)  # what gets a score and a rank: overall, then each area
+
+Normalisation = Literal["percentile", "zscore", "minmax"]
+PercentileFormula = Literal["inclusive", "rank_over_n", "hazen"]
+OverallFrom = Literal["indicators", "areas"]
+TieMethod = Literal["min", "max", "average", "first", "dense"]
+
+_NORMALISATIONS = ("percentile", "zscore", "minmax")
+_PERCENTILE_FORMULAS = ("inclusive", "rank_over_n", "hazen")
+_OVERALL_FROM = ("indicators", "areas")
+_TIE_METHODS = ("min", "max", "average", "first", "dense")
+_RESERVED_NAMES = frozenset(AREAS) | {"overall"}
+
+
+class ScoringInputError(InclusionIndexError, ValueError):
+    """The values, indicator table or settings handed to the scorer are malformed."""
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """Every choice the reconstruction had to make; defaults = the "2019 method".
+
+    Attributes:
+        normalisation: "percentile" (default), "zscore" or "minmax".
+        percentile_formula: how an average rank ``r`` among ``n`` LAs becomes 0–1:
+            "inclusive" ``(r-1)/(n-1)`` (default; 0 for the lowest, 1 for the highest),
+            "rank_over_n" ``r/n`` (pandas ``rank(pct=True)``), "hazen" ``(r-0.5)/n``.
+        zscore_ddof: degrees of freedom for the z-score standard deviation (1 = sample SD,
+            as R's ``sd()`` and COINr use).
+        overall_from: "indicators" (weighted mean of indicator scores, default) or "areas"
+            (unweighted mean of the available area scores, i.e. equal weight per area).
+        max_missing_indicators: an LA may miss at most this many available indicators.
+        min_indicator_coverage: share of LAs that must have an indicator for it to count
+            as available that year (an indicator nobody has is never available).
+        min_indicators_per_area: an LA needs at least this many indicators in every area
+            that has an available indicator; 0 switches the area rule off.
+        scale: multiplier for percentile and min–max scores (100 = percentages). Not
+            applied to z-scores.
+        tie_method: how tied scores are ranked ("min" gives 1, 2, 2, 4).
+        rank_decimals: scores are rounded to this many decimals before ranking, so that
+            means that are equal in exact arithmetic but differ in the last floating-point
+            bit tie as they should. ``None`` ranks the raw floats.
+        area_scores_for_unscored: keep area scores (and area ranks) for LAs that fail the
+            overall missing-data rule. Off by default: an unscored LA shows NaN throughout.
+    """
+
+    normalisation: Normalisation = "percentile"
+    percentile_formula: PercentileFormula = "inclusive"
+    zscore_ddof: int = 1
+    overall_from: OverallFrom = "indicators"
+    max_missing_indicators: int = 2
+    min_indicator_coverage: float = 0.5
+    min_indicators_per_area: int = 1
+    scale: float = 100.0
+    tie_method: TieMethod = "min"
+    rank_decimals: int | None = 9
+    area_scores_for_unscored: bool = False
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.normalisation in _NORMALISATIONS, f"normalisation must be one of {_NORMALISATIONS}"),
+            (
+                self.percentile_formula in _PERCENTILE_FORMULAS,
+                f"percentile_formula must be one of {_PERCENTILE_FORMULAS}",
+            ),
+            (self.overall_from in _OVERALL_FROM, f"overall_from must be one of {_OVERALL_FROM}"),
+            (self.tie_method in _TIE_METHODS, f"tie_method must be one of {_TIE_METHODS}"),
+            (self.max_missing_indicators >= 0, "max_missing_indicators must be >= 0"),
+            (0.0 <= self.min_indicator_coverage <= 1.0, "min_indicator_coverage must be in [0, 1]"),
+            (self.min_indicators_per_area >= 0, "min_indicators_per_area must be >= 0"),
+            (self.scale > 0, "scale must be > 0"),
+            (self.zscore_ddof >= 0, "zscore_ddof must be >= 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ScoringInputError(f"ScoringSettings: {message}")
+
+    @property
+    def score_scale(self) -> float:
+        """Multiplier actually applied to normalised values (1 for z-scores)."""
+        return 1.0 if self.normalisation == "zscore" else float(self.scale)
+
+
+DEFAULT_SETTINGS = ScoringSettings()
+
+
+@dataclass(frozen=True)
+class ScoredYear:
+    """The index for one year.
+
+    Attributes:
+        scores: one row per LA (index ``la_code``): ``overall_score``, ``overall_rank``,
+            ``scored``, ``n_indicators`` (available indicators the LA has),
+            ``n_indicators_available`` (available that year), ``flags`` ("; "-joined, empty
+            when none: "too few indicators (8 of 11)", "area missing: exclusions",
+            "too few indicators in area attainment (1 of 7, need 2)", "no indicator
+            values"; read it as ``scores["flags"]``, since ``.flags`` is a pandas
+            attribute); per area
+            ``<area>_score``, ``<area>_rank``, ``<area>_n_indicators``; per indicator
+            ``<indicator>_value`` (raw) and ``<indicator>_score`` (normalised, oriented).
+        long: tidy normalised values, one row per (LA, indicator): ``la_code``,
+            ``indicator``, ``area``, ``polarity``, ``weight``, ``value``, ``score``,
+            ``available`` (indicator available that year), ``used`` (counted for the LA).
+        settings: the settings used.
+        coverage: share of LAs with a value, per indicator.
+        available: indicators available that year, in indicator-table order.
+        notes: year-level remarks (indicators or areas not available that year).
+    """
+
+    scores: pd.DataFrame
+    long: pd.DataFrame
+    settings: ScoringSettings
+    coverage: pd.Series
+    available: tuple[str, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def rank_desc(series: pd.Series, tie_method: str = "min", *, decimals: int | None = 9) -> pd.Series:
+    """Rank so that the highest value is 1; NaN stays missing and takes no rank.
+
+    ``tie_method`` follows pandas: "min" (1, 2, 2, 4, the usual league-table ranking),
+    "max", "average", "first", "dense". Values are rounded to ``decimals`` first so that
+    floating-point noise does not break real ties. Returns nullable ``Int64`` for every
+    method except "average", which can give halves and returns ``float64``.
+    """
+    if tie_method not in _TIE_METHODS:
+        raise ScoringInputError(f"tie_method must be one of {_TIE_METHODS}, got {tie_method!r}")
+    s = pd.to_numeric(series, errors="raise").astype("float64")
+    if decimals is not None:
+        s = s.round(decimals)
+    ranks = s.rank(ascending=False, method=tie_method, na_option="keep")
+    if tie_method == "average":
+        return ranks
+    return ranks.astype("Int64")
+
+
+def percentile_rank(series: pd.Series, formula: str = "inclusive") -> pd.Series:
+    """Percentile rank in 0–1 among the non-missing values, ties averaged (higher value = higher rank).
+
+    With ``r`` the ascending average rank and ``n`` the number of non-missing values:
+    "inclusive" ``(r-1)/(n-1)`` (a single value gets 0.5), "rank_over_n" ``r/n``,
+    "hazen" ``(r-0.5)/n``. Missing values stay missing.
+    """
+    if formula not in _PERCENTILE_FORMULAS:
+        raise ScoringInputError(f"percentile_formula must be one of {_PERCENTILE_FORMULAS}, got {formula!r}")
+    s = series.astype("float64")
+    r = s.rank(method="average", ascending=True, na_option="keep")
+    n = int(s.notna().sum())
+    if formula == "inclusive":
+        if n == 1:
+            return r.where(r.isna(), 0.5)
+        return (r - 1.0) / (n - 1) if n > 1 else r
+    if formula == "rank_over_n":
+        return r / n if n else r
+    return (r - 0.5) / n if n else r
+
+
+def normalise(series: pd.Series, polarity: int, settings: ScoringSettings = DEFAULT_SETTINGS) -> pd.Series:
+    """Normalise one indicator across LAs, oriented so that higher = more inclusive.
+
+    * percentile: :func:`percentile_rank` of ``polarity * x``, times ``scale``.
+    * minmax: ``(x - min) / (max - min)`` (or ``(max - x) / (max - min)`` when lower is
+      more inclusive), times ``scale``; if every LA has the same value all get the middle.
+    * zscore: ``polarity * (x - mean) / sd`` with ``sd`` using ``zscore_ddof``; not scaled;
+      all 0 if the SD is 0 or undefined.
+    """
+    if polarity not in (1, -1):
+        raise ScoringInputError(f"polarity must be +1 or -1, got {polarity!r}")
+    x = polarity * series.astype("float64")
+    valid = x.dropna()
+    if settings.normalisation == "percentile":
+        return percentile_rank(x, settings.percentile_formula) * settings.scale
+    if settings.normalisation == "minmax":
+        if valid.empty:
+            return x
+        lo, hi = valid.min(), valid.max()
+        if hi == lo:
+            return x.where(x.isna(), 0.5 * settings.scale)
+        return (x - lo) / (hi - lo) * settings.scale
+    # zscore
+    if len(valid) <= settings.zscore_ddof:
+        return x.where(x.isna(), 0.0)
+    sd = float(valid.std(ddof=settings.zscore_ddof))
+    if not np.isfinite(sd) or sd == 0.0:
+        return x.where(x.isna(), 0.0)
+    return (x - valid.mean()) / sd
+
+
+def _weighted_mean(scores: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """Row-wise weighted mean over the non-missing cells; NaN where a row has none."""
+    if scores.shape[1] == 0:
+        return pd.Series(np.nan, index=scores.index, dtype="float64")
+    w = weights.reindex(scores.columns).astype("float64")
+    present = scores.notna()
+    num = scores.fillna(0.0).mul(w, axis=1).sum(axis=1)
+    den = present.astype("float64").mul(w, axis=1).sum(axis=1)
+    return (num / den).where(den > 0)
+
+
+def _check_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("indicator", "area", "polarity") if c not in indicators.columns]
+    if missing:
+        raise ScoringInputError(f"indicator table lacks column(s) {missing}")
+    ind = indicators.copy()
+    if "weight" not in ind.columns:
+        ind["weight"] = 1.0
+    ind = ind[["indicator", "area", "polarity", "weight"]].reset_index(drop=True)
+    ind["indicator"] = ind["indicator"].astype(str)
+    ind["area"] = ind["area"].astype(str)
+    ind["weight"] = pd.to_numeric(ind["weight"]).astype("float64").fillna(1.0)
+    problems: list[str] = []
+    dup = ind["indicator"][ind["indicator"].duplicated()].tolist()
+    if dup:
+        problems.append(f"duplicated indicator(s) {dup}")
+    bad_area = sorted(set(ind["area"]) - set(AREAS))
+    if bad_area:
+        problems.append(f"unknown area(s) {bad_area}; expected one of {list(AREAS)}")
+    bad_pol = ind.loc[~ind["polarity"].isin([1, -1]), "indicator"].tolist()
+    if bad_pol:
+        problems.append(f"polarity must be +1 or -1 for {bad_pol}")
+    bad_w = ind.loc[~(ind["weight"] > 0), "indicator"].tolist()
+    if bad_w:
+        problems.append(f"weight must be > 0 for {bad_w}")
+    reserved = sorted(set(ind["indicator"]) & _RESERVED_NAMES)
+    if reserved:
+        problems.append(f"indicator name(s) {reserved} clash with area/overall column names")
+    if problems:
+        raise ScoringInputError("indicator table: " + "; ".join(problems))
+    ind["polarity"] = ind["polarity"].astype(int)
+    return ind
+
+
+def _check_values(values: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
+    missing = [c for c in ("la_code", "indicator", "value") if c not in values.columns]
+    if missing:
+        raise ScoringInputError(f"values table lacks column(s) {missing}")
+    v = values[["la_code", "indicator", "value"]].copy()
+    v["la_code"] = v["la_code"].astype(str)
+    v["indicator"] = v["indicator"].astype(str)
+    v["value"] = pd.to_numeric(v["value"], errors="raise").astype("float64")
+    unknown = sorted(set(v["indicator"]) - set(known))
+    if unknown:
+        raise ScoringInputError(f"values table has indicator(s) not in the indicator table: {unknown}")
+    dup = v[v.duplicated(["la_code", "indicator"], keep=False)]
+    if not dup.empty:
+        pairs = dup[["la_code", "indicator"]].drop_duplicates().head(5).to_numpy().tolist()
+        raise ScoringInputError(f"values table has duplicated (la_code, indicator) pairs, e.g. {pairs}")
+    return v
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score_year(
+    values: pd.DataFrame,
+    indicators: pd.DataFrame,
+    settings: ScoringSettings = DEFAULT_SETTINGS,
+    *,
+    la_codes: Iterable[str] | None = None,
+) -> ScoredYear:
+    """Score every LA for one index year.
+
+    Args:
+        values: tidy ``la_code``, ``indicator``, ``value`` (NaN = missing) for one year.
+            Pass only the LAs to be ranked (e.g. the 150): normalisation is across the LAs
+            present, and coverage is the share of them with a value.
+        indicators: ``indicator``, ``area`` (one of :data:`AREAS`), ``polarity`` (+1 higher
+            is more inclusive, -1 lower is), optional ``weight`` (default 1).
+        settings: see :class:`ScoringSettings`.
+        la_codes: LAs that must appear even if ``values`` has no row for them (they get a
+            row, flagged, and count in the coverage denominator).
+
+    Returns:
+        A :class:`ScoredYear`. Rows of LAs that fail the missing-data rule are kept with
+        NaN scores and ranks and a reason in ``flags``.
+    """
+    ind = _check_indicators(indicators)
+    vals = _check_values(values, ind["indicator"])
+    universe = sorted(set(vals["la_code"]) | {str(c) for c in (la_codes or [])})
+    if not universe:
+        raise ScoringInputError("values table has no LAs")
+    names = ind["indicator"].tolist()
+    index = pd.Index(universe, name="la_code", dtype="str")
+
+    wide = (
+        vals.pivot(index="la_code", columns="indicator", values="value")
+        .reindex(index=index, columns=names)
+        .astype("float64")
+    )
+    wide.columns.name = None
+    coverage = wide.notna().mean(axis=0)
+    coverage.index.name = "indicator"
+    is_available = (coverage >= settings.min_indicator_coverage) & (coverage > 0)
+    available = [i for i in names if is_available[i]]
+    polarity = dict(zip(ind["indicator"], ind["polarity"], strict=True))
+    weights = pd.Series(ind["weight"].to_numpy(), index=ind["indicator"])
+    area_of = dict(zip(ind["indicator"], ind["area"], strict=True))
+
+    norm = pd.DataFrame(np.nan, index=index, columns=names, dtype="float64")
+    for name in available:
+        norm[name] = normalise(wide[name], polarity[name], settings)
+
+    notes: list[str] = [
+        f"indicator not available: {i} (coverage {coverage[i]:.0%})" for i in names if not is_available[i]
+    ]
+    has = wide[available].notna()
+    n_used = has.sum(axis=1).astype(int)
+    n_avail = len(available)
+    flags: dict[str, list[str]] = {la: [] for la in universe}
+    if n_avail == 0:
+        notes.append("no indicator available this year")
+    too_few = (n_avail - n_used) > settings.max_missing_indicators
+    for la in index[too_few]:
+        flags[la].append(f"too few indicators ({n_used[la]} of {n_avail})")
+    # With a lax rule (few indicators, generous max_missing) an LA could pass with
+    # nothing at all; a score needs at least one value.
+    empty = (n_used == 0) & ~too_few
+    for la in index[empty]:
+        flags[la].append("no indicator values" if n_avail else "no indicator available this year")
+    ok = ~too_few & ~empty
+
+    area_scores: dict[str, pd.Series] = {}
+    area_n: dict[str, pd.Series] = {}
+    for area in AREAS:
+        members = [i for i in available if area_of[i] == area]
+        if not members:
+            if any(area_of[i] == area for i in names):
+                notes.append(f"area not available: {area}")
+            else:
+                notes.append(f"area has no indicators: {area}")
+            area_scores[area] = pd.Series(np.nan, index=index, dtype="float64")
+            area_n[area] = pd.Series(0, index=index, dtype=int)
+            continue
+        n_in_area = has[members].sum(axis=1).astype(int)
+        area_n[area] = n_in_area
+        area_scores[area] = _weighted_mean(norm[members], weights)
+        short = n_in_area < settings.min_indicators_per_area
+        # an empty area is flagged even when the rule lets the LA keep its overall score
+        for la in index[(n_in_area == 0) & ~short]:
+            flags[la].append(f"area missing: {area} (overall score kept)")
+        for la in index[short]:
+            if n_in_area[la] == 0:
+                flags[la].append(f"area missing: {area}")
+            else:
+                flags[la].append(
+                    f"too few indicators in area {area} ({n_in_area[la]} of {len(members)}, "
+                    f"need {settings.min_indicators_per_area})"
+                )
+        ok &= ~short
+
+    if settings.overall_from == "indicators":
+        overall = _weighted_mean(norm[available], weights)
+    else:
+        overall = pd.DataFrame(area_scores).mean(axis=1, skipna=True)
+    overall = overall.where(ok)
+
+    out = pd.DataFrame(index=index)
+    out["overall_score"] = overall
+    out["overall_rank"] = rank_desc(overall, settings.tie_method, decimals=settings.rank_decimals)
+    out["scored"] = ok.astype(bool)
+    out["n_indicators"] = n_used
+    out["n_indicators_available"] = n_avail
+    out["flags"] = pd.Series({la: "; ".join(f) for la, f in flags.items()}, dtype="str").reindex(index)
+    for area in AREAS:
+        a = area_scores[area]
+        if not settings.area_scores_for_unscored:
+            a = a.where(ok)
+        out[f"{area}_score"] = a
+        out[f"{area}_rank"] = rank_desc(a, settings.tie_method, decimals=settings.rank_decimals)
+        out[f"{area}_n_indicators"] = area_n[area]
+    for name in names:
+        out[f"{name}_value"] = wide[name]
+        out[f"{name}_score"] = norm[name]
+
+    long = _long_table(wide, norm, ind, is_available)
+    return ScoredYear(
+        scores=out,
+        long=long,
+        settings=settings,
+        coverage=coverage,
+        available=tuple(available),
+        notes=tuple(notes),
+    )
+
+
+def _long_table(
+    wide: pd.DataFrame, norm: pd.DataFrame, ind: pd.DataFrame, is_available: pd.Series
+) -> pd.DataFrame:
+    value = wide.melt(ignore_index=False, var_name="indicator", value_name="value").reset_index()
+    score = norm.melt(ignore_index=False, var_name="indicator", value_name="score").reset_index()
+    long = value.merge(score, on=["la_code", "indicator"], how="left", validate="one_to_one")
+    long = long.merge(ind, on="indicator", how="left", validate="many_to_one")
+    long["available"] = long["indicator"].map(is_available).astype(bool)
+    long["used"] = long["available"] & long["value"].notna()
+    cols = ["la_code", "indicator", "area", "polarity", "weight", "value", "score", "available", "used"]
+    return long[cols].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def regional_summary(scores: pd.DataFrame, regions: pd.Series | Mapping[str, str]) -> pd.DataFrame:
+    """Unweighted mean of LA scores per region (METHOD.md step 7).
+
+    Each LA counts once whatever its size: the region figure describes its LAs' decisions,
+    not its pupils. Unscored LAs (NaN) are left out of the means but counted in ``n_las``.
+
+    Args:
+        scores: ``ScoredYear.scores`` (index ``la_code``), or any frame with ``la_code``
+            index and ``<area>_score`` / ``overall_score`` columns.
+        regions: ``la_code -> region``; every LA in ``scores`` must have one.
+
+    Returns:
+        One row per region (index ``region``, sorted): ``n_las``, ``n_scored``,
+        ``<area>_score`` for each area, ``overall_score``.
+    """
+    reg = pd.Series(regions, dtype="object") if isinstance(regions, Mapping) else regions
+    reg = reg.copy()
+    reg.index = reg.index.astype(str)
+    la = scores.index.astype(str)
+    region_of = reg.reindex(la)
+    lacking = sorted(la[region_of.isna().to_numpy()])
+    if lacking:
+        raise ScoringInputError(f"no region for LA(s) {lacking[:10]}{' ...' if len(lacking) > 10 else ''}")
+    cols = [f"{a}_score" for a in AREAS if f"{a}_score" in scores.columns] + ["overall_score"]
+    if "overall_score" not in scores.columns:
+        raise ScoringInputError("scores table lacks overall_score")
+    frame = scores[cols].astype("float64").copy()
+    frame["region"] = region_of.astype(str).to_numpy()
+    grouped = frame.groupby("region", sort=True)
+    out = grouped[cols].mean()
+    out.insert(0, "n_scored", grouped["overall_score"].count().astype(int))
+    out.insert(0, "n_las", grouped.size().astype(int))
+    out.index.name = "region"
+    return out
+
+
+def common_indicators(
+    values_early: pd.DataFrame,
+    values_late: pd.DataFrame,
+    indicators: pd.DataFrame,
+    settings: ScoringSettings = DEFAULT_SETTINGS,
+) -> tuple[str, ...]:
+    """Indicators available (by the coverage rule) in both years, in indicator-table order."""
+    early = score_year(values_early, indicators, settings).available
+    late = set(score_year(values_late, indicators, settings).available)
+    return tuple(i for i in early if i in late)
+
+
+def most_improved(
+    values_early: pd.DataFrame,
+    values_late: pd.DataFrame,
+    indicators: pd.DataFrame,
+    settings: ScoringSettings = DEFAULT_SETTINGS,
+    *,
+    la_codes: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Change in overall score and rank between two index years, like for like.
+
+    METHOD.md step 6 compares the years "over indicators present in both years": both years
+    are re-scored with the indicator table restricted to the indicators available in both
+    (so a new or discontinued indicator cannot move anyone), with the same settings. Note
+    that percentile scores are relative: a change means moving past other LAs, not
+    necessarily improving in absolute terms.
+
+    Returns:
+        One row per LA seen in either year (index ``la_code``): ``score_early``,
+        ``score_late``, ``change`` (late - early), ``rank_early``, ``rank_late``,
+        ``rank_change`` (early - late, positive = moved up), ``improvement_rank`` (1 = largest
+        rise in score), ``indicators_compared`` (number of common indicators), sorted by
+        ``improvement_rank``. ``attrs["indicators_compared"]`` lists them.
+    """
+    ind = _check_indicators(indicators)
+    common = common_indicators(values_early, values_late, ind, settings)
+    if not common:
+        raise ScoringInputError("no indicator is available in both years; nothing to compare")
+    ind_c = ind[ind["indicator"].isin(common)]
+    wanted = {str(c) for c in (la_codes or [])}
+    seen = set(values_early["la_code"].astype(str)) | set(values_late["la_code"].astype(str))
+    index = pd.Index(sorted(seen | wanted), name="la_code", dtype="str")
+
+    def restricted(values: pd.DataFrame) -> pd.DataFrame:
+        # Each year is normalised over its own LAs (as in the full scoring); an LA that
+        # exists in one year only simply has no score in the other.
+        v = values[values["indicator"].astype(str).isin(common)]
+        return score_year(v, ind_c, settings, la_codes=wanted).scores.reindex(index)
+
+    early, late = restricted(values_early), restricted(values_late)
+    out = pd.DataFrame(index=index)
+    out["score_early"] = early["overall_score"]
+    out["score_late"] = late["overall_score"]
+    out["change"] = out["score_late"] - out["score_early"]
+    out["rank_early"] = early["overall_rank"]
+    out["rank_late"] = late["overall_rank"]
+    out["rank_change"] = out["rank_early"] - out["rank_late"]
+    out["improvement_rank"] = rank_desc(out["change"], settings.tie_method, decimals=settings.rank_decimals)
+    out["indicators_compared"] = len(common)
+    out = out.sort_values(["improvement_rank", "score_late"], ascending=[True, False], na_position="last")
+    out.attrs["indicators_compared"] = list(common)
+    return out

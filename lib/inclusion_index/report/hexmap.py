@@ -1,0 +1,779 @@
+"""Hex maps of England's local authorities.
+
+Two cartograms are registered (data/registry/hexmaps.yml): ODI Leeds' hexjson of the 2019-20
+upper-tier LAs and the House of Commons Library's GeoPackage of April 2023 upper-tier LAs. The
+GeoPackage is read with the standard library's sqlite3 and its geometry blobs (GeoPackage header
++ WKB polygons) are parsed here, so no GIS dependency is needed.
+
+LAs are joined to hexes on ONS codes (``ed.geography.ons_code``). Where that fails the layout
+tries, in order, the other ONS codes DfE lists for the same LA (Buckinghamshire, North
+Yorkshire and Somerset changed code when they became unitary), then the hexes of the LA's
+successors or predecessors in the boundary-change table; several LAs on one hex share it in
+vertical strips. Every step is recorded in ``hex_layout`` and noted on the figure, and an LA left
+without a hex is reported (table, warning and figure note), never dropped silently.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import sqlite3
+import struct
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path as MplPath
+
+from inclusion_index.config import LabelRules, covering, run_settings
+from inclusion_index.errors import SchemaError
+from inclusion_index.index.scoring import AREAS
+from inclusion_index.paths import data_dir as default_data_dir
+from inclusion_index.report.plotting import renderer_of, wrap_to_width
+from inclusion_index.sources.geography import (
+    EXCLUDED_FROM_RANKING,
+    LAReference,
+    boundary_edges,
+    check_year_key,
+    january_of,
+    load_la_reference,
+    reachable,
+    year_label,
+)
+from inclusion_index.sources.loaders.base import LoadContext
+from inclusion_index.sources.registry import Registry, load_registry
+
+if TYPE_CHECKING:
+    from inclusion_index.index.edition import Edition
+
+LABEL_SIZE = 6.0  # points: the largest LA label
+MIN_LABEL_SIZE = 3.5  # points: below this a label is unreadable, so a smaller shape goes without
+CAP_HEIGHT = 0.73  # DejaVu Sans capitals, as a fraction of the font size
+TURN_BELOW = 0.75  # a label that fits only below this share of LABEL_SIZE level may be turned...
+TURNS = (90, 60, -60)  # ...by one of these angles (degrees), along a hex grid's directions
+DARK_TEXT = "#1a1a1a"
+NO_SCORE_COLOUR = "#b3b3b3"
+NOT_RANKED_COLOUR = "#e3e3e3"
+UNUSED_COLOUR = "#ffffff"
+EDGE_COLOUR = "#ffffff"
+
+Polygon = list[np.ndarray]  # outer ring then holes, each an (n, 2) array
+LAYOUT_COLUMNS = ["la_code", "la_name", "ons_code", "in_index", "hex_code", "hex_name", "match",
+                  "part", "n_parts", "x", "y", "note", "label"]
+
+
+@dataclass(frozen=True)
+class HexShapes:
+    """The shapes of one cartogram file: polygons per area code, in the file's own units."""
+
+    source_id: str
+    path: str
+    shapes: dict[str, list[Polygon]]
+    names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class HexLayout:
+    """A geography placed on a cartogram: one row per drawn piece, plus missing and unused rows.
+
+    ``match``: ons (own ONS code), ons_other_spell (another ONS code DfE lists for the same LA),
+    successor / predecessor (drawn on the hex of an LA it became or came from), missing (no hex:
+    not drawn), unused (a hex no LA of the geography claims). ``label`` is the LA's short label
+    (:func:`la_labels`), printed in its piece(s) by :func:`plot_hexmap`.
+    """
+
+    source_id: str
+    attribution: str
+    table: pd.DataFrame  # LAYOUT_COLUMNS + polygons (object)
+
+    def tidy(self) -> pd.DataFrame:
+        return self.table[LAYOUT_COLUMNS].copy()
+
+    def missing(self) -> pd.DataFrame:
+        return self.tidy()[self.table["match"].eq("missing")]
+
+    def unused(self) -> pd.DataFrame:
+        return self.tidy()[self.table["match"].eq("unused")]
+
+    def notes(self) -> list[str]:
+        """Substitutions and gaps worth printing under the map (ONS code changes are not)."""
+        t = self.table
+        out = []
+        moved = t[t["match"].isin(["successor", "predecessor"])]
+        for hex_code, g in moved.groupby("hex_code", sort=False):
+            g = g.sort_values("part")
+            las = ", ".join(dict.fromkeys(f"{n} ({c})" for n, c in zip(g["la_name"], g["la_code"], strict=True)))
+            how = "strips (west to east) of" if g["n_parts"].iloc[0] > 1 else "the hex of"
+            whose = "their" if g["la_code"].nunique() > 1 else "its"
+            out.append(f"{las} drawn in {how} {g['hex_name'].iloc[0]} ({hex_code}), {whose} {g['match'].iloc[0]}.")
+        miss = t[t["match"].eq("missing")]
+        if not miss.empty:
+            out.append("No hex in this layout, not drawn: "
+                       + ", ".join(f"{n} ({c})" for n, c in zip(miss["la_name"], miss["la_code"], strict=True)) + ".")
+        unused = t[t["match"].eq("unused")]
+        if not unused.empty:
+            out.append("Hexes with no LA in this geography (blank): "
+                       + ", ".join(f"{n} ({c})" for n, c in zip(unused["hex_name"], unused["hex_code"], strict=True))
+                       + ".")
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# configuration
+
+
+def _label_candidates(name: str, cfg: LabelRules) -> list[str]:
+    """Possible labels for one name, best first (see hexmaps.yml ``labels``)."""
+    n = cfg.length
+    for suffix in cfg.drop_suffixes:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    words = [re.sub(r"[^A-Za-z]", "", w) for w in re.split(r"[\s\-,.]+", name)]
+    words = [w for w in words if w]
+    sig = [w for w in words if w.lower() not in cfg.skip_words] or words
+    if not sig:
+        return []
+    first: list[str] = []
+    if len(sig) >= n:
+        first.append("".join(w[0] for w in sig[:n]))
+    elif len(sig) > 1:
+        # the first word's initial, then as many letters of the later words as fill the label
+        head = "".join(w[0] for w in sig[:-1])
+        first.append(head + sig[-1][: n - len(head)])
+        first.append(sig[0][: n - len(sig) + 1] + "".join(w[0] for w in sig[1:]))
+    joined = "".join(sig)
+    first.append(joined[:n])
+    consonants = [c for c in joined[1:] if c.lower() not in "aeiou"]
+    first.append(joined[0] + "".join(consonants[: n - 1]))
+    rest = ["".join(joined[i] for i in (0, *idx)) for idx in itertools.combinations(range(1, len(joined)), n - 1)]
+    out = [c.upper() for c in first + rest if len(c) == n]
+    return list(dict.fromkeys(out))
+
+
+def la_labels(names: dict[str, str], cfg: LabelRules | None = None) -> dict[str, str]:
+    """A short label per LA code, unique among ``names`` (LA code -> name).
+
+    Overrides from hexmaps.yml are taken first; then LAs in code order each take their first
+    candidate not yet used, so an LA's label does not depend on LAs with higher codes.
+    """
+    cfg = cfg or run_settings().hexmaps.labels
+    out = {c: cfg.overrides[c] for c in names if c in cfg.overrides}
+    used = set(out.values())
+    for code in sorted(names):
+        if code in out:
+            continue
+        label = next((c for c in _label_candidates(str(names[code]), cfg) if c not in used), code)
+        out[code] = label
+        used.add(label)
+    return out
+
+
+def hexmap_for(final_year: str) -> str:
+    """The hexmap source id hexmaps.yml assigns to an edition's final year."""
+    return covering(run_settings().hexmaps.maps, check_year_key(final_year), "hexmaps.yml", "hexmaps")
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the files
+
+
+def load_hexes(source_id: str, data_dir: Path | None = None, registry: Registry | None = None) -> HexShapes:
+    """Polygons per area code of a registered cartogram (hexjson or GeoPackage)."""
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    ctx = LoadContext(data_dir=data_dir, registry=registry or load_registry())
+    return _load_hexes(ctx, source_id)
+
+
+def _load_hexes(ctx: LoadContext, source_id: str) -> HexShapes:
+    cfg = run_settings().hexmaps.get(source_id)
+    src = ctx.source(source_id)
+    path = ctx.path(source_id)
+    if cfg.format == "hexjson":
+        shapes, names = _read_hexjson(path, src.path)
+    else:
+        shapes, names = _read_gpkg(path, src.path, cfg.layer, cfg.code_field, cfg.name_field, cfg.code_prefix)
+    if not shapes:
+        raise SchemaError(src.path, "no areas in the cartogram", expected="one shape per upper-tier LA")
+    return HexShapes(source_id=source_id, path=src.path, shapes=shapes, names=names)
+
+
+def _read_hexjson(path: Path, file: str) -> tuple[dict[str, list[Polygon]], dict[str, str]]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SchemaError(file, f"not valid JSON ({e})", expected="a hexjson document") from e
+    layout = doc.get("layout") if isinstance(doc, dict) else None
+    hexes = doc.get("hexes") if isinstance(doc, dict) else None
+    if layout not in ("odd-r", "even-r", "odd-q", "even-q"):
+        raise SchemaError(file, f"unknown hexjson layout {layout!r}", column="layout",
+                          expected="odd-r, even-r, odd-q or even-q")
+    if not isinstance(hexes, dict) or not hexes:
+        raise SchemaError(file, "no 'hexes' mapping", column="hexes", expected="{code: {q, r, n}}")
+    shapes, names = {}, {}
+    for code, h in hexes.items():
+        try:
+            q, r = int(h["q"]), int(h["r"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise SchemaError(file, f"hex {code!r} lacks integer q/r coordinates", column="q, r",
+                              expected="integer column q and row r for every hex") from e
+        shapes[code] = [[_hex_ring(q, r, layout)]]
+        names[code] = str(h.get("n") or h.get("name") or code)
+    return shapes, names
+
+
+def _hex_ring(q: int, r: int, layout: str) -> np.ndarray:
+    """Corners of one hex, centre-to-centre distance 1; rows count northwards as in the file."""
+    if layout.endswith("-r"):  # pointy-topped, alternate rows shifted half a hex to the right
+        shifted = (r % 2 == 1) if layout == "odd-r" else (r % 2 == 0)
+        cx, cy = q + (0.5 if shifted else 0.0), r * np.sqrt(3) / 2
+        angles = np.deg2rad(np.arange(6) * 60 + 30)
+    else:  # flat-topped, alternate columns shifted half a hex up
+        shifted = (q % 2 == 1) if layout == "odd-q" else (q % 2 == 0)
+        cx, cy = q * np.sqrt(3) / 2, r + (0.5 if shifted else 0.0)
+        angles = np.deg2rad(np.arange(6) * 60)
+    s = 1 / np.sqrt(3)
+    return np.column_stack([cx + s * np.cos(angles), cy + s * np.sin(angles)])
+
+
+def _read_gpkg(path: Path, file: str, layer: str, code_field: str, name_field: str,
+               prefix: str) -> tuple[dict[str, list[Polygon]], dict[str, str]]:
+    # immutable: the data folder is read-only and nothing else writes to it while we read
+    uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+    try:
+        con = sqlite3.connect(uri, uri=True)
+        try:
+            layers = [r[0] for r in con.execute("SELECT table_name FROM gpkg_geometry_columns")]
+            row = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
+                              (layer,)).fetchone()
+            if row is None:
+                raise SchemaError(file, f"no feature layer {layer!r}", expected=f"one of {layers}")
+            geom_col = row[0]
+            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{layer}")')]
+            for c in (code_field, name_field):
+                if c not in cols:
+                    raise SchemaError(file, f"layer {layer!r} lacks a field", column=c,
+                                      expected=f"fields {code_field!r} and {name_field!r} (found {cols})")
+            rows = con.execute(f'SELECT "{code_field}", "{name_field}", "{geom_col}" FROM "{layer}"').fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:
+        raise SchemaError(file, f"not a readable GeoPackage ({e})", expected="an SQLite GeoPackage") from e
+    shapes: dict[str, list[Polygon]] = {}
+    names: dict[str, str] = {}
+    for code, name, blob in rows:
+        if not isinstance(code, str) or not code.startswith(prefix):
+            continue
+        try:
+            polys = parse_gpkg_geometry(blob)
+        except (ValueError, struct.error) as e:
+            raise SchemaError(file, f"geometry of {code} cannot be read ({e})", column=geom_col,
+                              expected="GeoPackage binary polygons") from e
+        shapes.setdefault(code, []).extend(polys)
+        names[code] = str(name)
+    return shapes, names
+
+
+def parse_gpkg_geometry(blob: bytes) -> list[Polygon]:
+    """Polygons of a GeoPackage geometry blob: 'GP' header, optional envelope, then WKB."""
+    if not isinstance(blob, bytes | bytearray | memoryview) or bytes(blob[:2]) != b"GP":
+        raise ValueError("no GeoPackage 'GP' header")
+    flags = blob[3]
+    envelope = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get((flags >> 1) & 0b111)
+    if envelope is None:
+        raise ValueError(f"invalid envelope code in flags {flags:#04x}")
+    if flags & 0b10000:  # empty geometry
+        return []
+    polys, _ = _read_wkb(memoryview(blob), 8 + envelope)
+    return polys
+
+
+def _read_wkb(buf: memoryview, off: int) -> tuple[list[Polygon], int]:
+    order = "<" if buf[off] == 1 else ">"
+    (gtype,) = struct.unpack_from(order + "I", buf, off + 1)
+    off += 5
+    # ISO WKB adds 1000/2000/3000 for Z/M/ZM; EWKB sets high bits instead (and may add an SRID)
+    has_z = bool(gtype & 0x80000000) or (gtype % 10000) // 1000 in (1, 3)
+    has_m = bool(gtype & 0x40000000) or (gtype % 10000) // 1000 in (2, 3)
+    if gtype & 0x20000000:
+        off += 4
+    base = (gtype & 0x0FFFFFFF) % 1000
+    dims = 2 + int(has_z) + int(has_m)
+    if base == 3:
+        (nrings,) = struct.unpack_from(order + "I", buf, off)
+        off += 4
+        rings = []
+        for _ in range(nrings):
+            (npts,) = struct.unpack_from(order + "I", buf, off)
+            off += 4
+            pts = np.frombuffer(buf, dtype=order + "f8", count=npts * dims, offset=off).reshape(npts, dims)
+            off += 8 * npts * dims
+            rings.append(np.array(pts[:, :2], dtype=float))
+        return [rings], off
+    if base in (6, 7):  # multipolygon, geometry collection
+        (n,) = struct.unpack_from(order + "I", buf, off)
+        off += 4
+        polys: list[Polygon] = []
+        for _ in range(n):
+            sub, off = _read_wkb(buf, off)
+            polys.extend(sub)
+        return polys, off
+    raise ValueError(f"WKB geometry type {gtype} is not a polygon")
+
+
+# ---------------------------------------------------------------------------------------------
+# placing a geography on a cartogram
+
+
+def _with_unranked(geography: pd.DataFrame, ref: LAReference, year: str | None) -> pd.DataFrame:
+    """The geography plus City of London and Isles of Scilly, drawn grey as 'not ranked'."""
+    geo = geography[["la_code", "la_name", "ons_code"]].copy()
+    geo["in_index"] = ~geo["la_code"].isin(EXCLUDED_FROM_RANKING)
+    t = ref.live_at(january_of(year)) if year else ref.table.drop_duplicates("la_code", keep="last")
+    extra = t[t["la_code"].isin(EXCLUDED_FROM_RANKING) & ~t["la_code"].isin(geo["la_code"])]
+    extra = extra[["la_code", "la_name", "ons_code"]].assign(in_index=False)
+    return pd.concat([geo, extra], ignore_index=True)
+
+
+def layout_for(
+    geography: pd.DataFrame,
+    source_id: str,
+    *,
+    year: str | None = None,
+    data_dir: Path | None = None,
+    ref: LAReference | None = None,
+    registry: Registry | None = None,
+) -> HexLayout:
+    """Place every LA of ``geography`` (la_code, la_name, ons_code) on a cartogram."""
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    ref = ref or load_la_reference(data_dir)
+    hexes = load_hexes(source_id, data_dir, registry)
+    geo = _with_unranked(geography, ref, year)
+    hex_codes = set(hexes.shapes)
+    ons_by_la = ref.table.groupby("la_code")["ons_code"].agg(lambda s: list(dict.fromkeys(s.dropna())))
+    claims: dict[str, list[tuple[str, str, str]]] = {}  # hex -> [(la_code, match, note)]
+    missing = []
+    own: dict[str, str] = {}
+    for r in geo.itertuples(index=False):
+        if r.ons_code in hex_codes:
+            own[r.la_code] = r.ons_code
+            claims.setdefault(r.ons_code, []).append((r.la_code, "ons", ""))
+            continue
+        others = [o for o in ons_by_la.get(r.la_code, []) if o in hex_codes]
+        if others:
+            h = others[-1]
+            own[r.la_code] = h
+            claims.setdefault(h, []).append((r.la_code, "ons_other_spell",
+                                             f"joined on {h}, another ONS code DfE lists for LA {r.la_code} "
+                                             f"(the geography gives {r.ons_code})"))
+    taken = set(own.values())
+    succ, pred = boundary_edges(ref.changes, "successor"), boundary_edges(ref.changes, "predecessor")
+    for r in geo.itertuples(index=False):
+        if r.la_code in own:
+            continue
+        placed = False
+        for edges, how in ((succ, "successor"), (pred, "predecessor")):
+            found = [(c, h) for c in reachable(r.la_code, edges) for h in ons_by_la.get(c, [])
+                     if h in hex_codes and h not in taken]
+            if found:
+                for c, h in dict.fromkeys(found):
+                    claims.setdefault(h, []).append((r.la_code, how, f"no hex of its own; drawn on the hex of its "
+                                                     f"{how} {c} ({h})"))
+                placed = True
+                break
+        if not placed:
+            missing.append(r)
+    rows = []
+    info = geo.set_index("la_code")
+    order = run_settings().hexmaps.strip_order
+    for h, cl in claims.items():
+        cl = sorted(cl, key=lambda c: (order.get(c[0], (len(order), 0)), c[0]))
+        polys = hexes.shapes[h]
+        strips = _strips(polys, len(cl)) if len(cl) > 1 else [polys]
+        for part, ((la, match, note), piece) in enumerate(zip(cl, strips, strict=True), start=1):
+            x, y = _centroid(piece)
+            if len(cl) > 1:
+                note = "; ".join(x for x in (note, f"shares the hex with {len(cl) - 1} other LA(s), strip {part} of "
+                                             f"{len(cl)} from the west") if x)
+            rows.append({"la_code": la, "la_name": info.at[la, "la_name"], "ons_code": info.at[la, "ons_code"],
+                         "in_index": bool(info.at[la, "in_index"]), "hex_code": h, "hex_name": hexes.names[h],
+                         "match": match, "part": part, "n_parts": len(cl), "x": x, "y": y, "note": note,
+                         "polygons": piece})
+    for r in missing:
+        rows.append({"la_code": r.la_code, "la_name": r.la_name, "ons_code": r.ons_code, "in_index": r.in_index,
+                     "hex_code": pd.NA, "hex_name": pd.NA, "match": "missing", "part": 0, "n_parts": 0,
+                     "x": np.nan, "y": np.nan, "note": f"no hex for ONS code {r.ons_code}, any other ONS code of "
+                     f"LA {r.la_code}, or its successors or predecessors", "polygons": []})
+    for h in sorted(hex_codes - set(claims)):
+        x, y = _centroid(hexes.shapes[h])
+        rows.append({"la_code": pd.NA, "la_name": pd.NA, "ons_code": pd.NA, "in_index": False, "hex_code": h,
+                     "hex_name": hexes.names[h], "match": "unused", "part": 1, "n_parts": 1, "x": x, "y": y,
+                     "note": "no LA of this geography claims the hex", "polygons": hexes.shapes[h]})
+    labels = la_labels(dict(zip(info.index, info["la_name"], strict=True)))
+    table = pd.DataFrame(rows, columns=[*LAYOUT_COLUMNS, "polygons"])
+    table["label"] = table["la_code"].map(labels).astype("string")
+    table = table.sort_values(["la_code", "part"], na_position="last").reset_index(drop=True)
+    return HexLayout(source_id=source_id, attribution=" ".join(run_settings().hexmaps.get(source_id).attribution.split()),
+                     table=table)
+
+
+def _strips(polys: list[Polygon], k: int) -> list[list[Polygon]]:
+    """Cut a shape into k vertical strips of equal width, west to east."""
+    xs = np.concatenate([ring[:, 0] for p in polys for ring in p])
+    lo, hi = float(xs.min()), float(xs.max())
+    edges = np.linspace(lo, hi, k + 1)
+    out = []
+    for a, b in itertools.pairwise(edges):
+        piece = []
+        for p in polys:
+            rings = [_clip(_clip(ring, a, +1), b, -1) for ring in p]
+            if len(rings[0]) >= 3:
+                piece.append([r for r in rings if len(r) >= 3])
+        out.append(piece)
+    return out
+
+
+def _clip(ring: np.ndarray, c: float, sign: int) -> np.ndarray:
+    """Sutherland-Hodgman clip of a ring to the half-plane sign*(x - c) >= 0."""
+    pts = ring[:-1] if len(ring) > 1 and np.allclose(ring[0], ring[-1]) else ring
+    out = []
+    for i in range(len(pts)):
+        p, q = pts[i - 1], pts[i]
+        p_in, q_in = sign * (p[0] - c) >= 0, sign * (q[0] - c) >= 0
+        if q_in != p_in:
+            t = (c - p[0]) / (q[0] - p[0])
+            out.append((c, p[1] + t * (q[1] - p[1])))
+        if q_in:
+            out.append((q[0], q[1]))
+    return np.array(out, dtype=float).reshape(-1, 2)
+
+
+def _centroid(polys: list[Polygon]) -> tuple[float, float]:
+    area = cx = cy = 0.0
+    for p in polys:
+        x, y = p[0][:, 0], p[0][:, 1]
+        x1, y1 = np.roll(x, -1), np.roll(y, -1)
+        cross = x * y1 - x1 * y
+        a = cross.sum() / 2
+        if a == 0:
+            continue
+        # rings may run either way round; each polygon counts with positive area
+        sign = 1.0 if a > 0 else -1.0
+        area += sign * a
+        cx += sign * ((x + x1) * cross).sum() / 6
+        cy += sign * ((y + y1) * cross).sum() / 6
+    if area == 0:
+        return float("nan"), float("nan")
+    return cx / area, cy / area
+
+
+def _label_spot(polys: list[Polygon], aspect: float, steps: int = 20) -> tuple[float, float, float]:
+    """Where a label fits best in a shape: a point and the largest half-height ``h`` such that
+    the box of half-width ``aspect * h`` and half-height ``h`` around it lies inside the shape.
+
+    The centroid wins unless a point of a grid over the shape (refined around the best) has
+    clearly more room: the House of Commons Library's LAs are clusters of small hexes, some
+    long and thin, some ring-shaped around a city, so the centroid may have no room at all.
+    """
+    path = _path(polys)
+    rings = [ring for p in polys for ring in p]
+    lo = np.min([r.min(axis=0) for r in rings], axis=0)
+    hi = np.max([r.max(axis=0) for r in rings], axis=0)
+    step = float(max(hi - lo)) / 80
+    edge = np.vstack([_densify(r, step) for r in rings])
+
+    def room(pts: np.ndarray) -> np.ndarray:
+        # the box may grow until its edge meets the nearest boundary point (L-infinity distance in
+        # box units), less half the spacing of those points
+        d = np.maximum(np.abs(pts[:, None, 0] - edge[:, 0]) / aspect, np.abs(pts[:, None, 1] - edge[:, 1]))
+        r = d.min(axis=1) - step / 2
+        return np.where(path.contains_points(pts), np.maximum(r, 0.0), -1.0)
+
+    def grid(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+        gx, gy = np.meshgrid(np.linspace(a[0], b[0], n), np.linspace(a[1], b[1], n))
+        return np.column_stack([gx.ravel(), gy.ravel()])
+
+    centre = np.array(_centroid(polys))
+    pts = grid(lo, hi, steps)
+    r = room(pts)
+    k = int(np.argmax(r))
+    cell = (hi - lo) / (steps - 1)
+    fine = grid(pts[k] - cell, pts[k] + cell, 9)
+    fr = room(fine)
+    best, best_r = (fine[int(np.argmax(fr))], float(fr.max())) if fr.max() > r[k] else (pts[k], float(r[k]))
+    if np.isfinite(centre).all():
+        cr = float(room(centre[None, :])[0])
+        if cr >= 0.9 * best_r:
+            return float(centre[0]), float(centre[1]), cr
+    return float(best[0]), float(best[1]), max(best_r, 0.0)
+
+
+def _densify(ring: np.ndarray, step: float) -> np.ndarray:
+    """Points along a ring's edges no further apart than ``step``."""
+    a, b = ring, np.roll(ring, -1, axis=0)
+    n = np.maximum(np.ceil(np.hypot(*(b - a).T) / step).astype(int), 1)
+    return np.vstack([a[i] + np.linspace(0, 1, n[i], endpoint=False)[:, None] * (b[i] - a[i])
+                      for i in range(len(a))])
+
+
+def best_hexmap(geography: pd.DataFrame, data_dir: Path | None = None) -> str:
+    """The registered layout holding the most of the geography's ONS codes (first wins ties)."""
+    codes = set(geography["ons_code"])
+    scores = [(len(codes & set(load_hexes(m.source, data_dir).shapes)), -i, m.source)
+              for i, m in enumerate(run_settings().hexmaps.maps)]
+    return max(scores)[2]
+
+
+def hex_layout(edition: Edition, *, data_dir: Path | None = None, source_id: str | None = None) -> pd.DataFrame:
+    """Tidy placement of an edition's LAs (plus City of London and Isles of Scilly, not ranked).
+
+    One row per drawn piece (x, y = its centroid in the layout's units), a ``missing`` row for
+    an LA without a hex and an ``unused`` row for a hex without an LA: nothing is left out.
+    """
+    return edition_layout(edition, data_dir=data_dir, source_id=source_id).tidy()
+
+
+def edition_layout(edition: Edition, *, data_dir: Path | None = None, source_id: str | None = None) -> HexLayout:
+    source_id = source_id or hexmap_for(edition.final_year)
+    return layout_for(edition.geography, source_id, year=edition.final_year, data_dir=data_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# drawing
+
+
+def plot_hexmap(
+    values: pd.Series,
+    geography: pd.DataFrame | Edition,
+    title: str,
+    label: str,
+    highlight_la: str | None = None,
+    cmap: str = "viridis",
+    *,
+    year: str | None = None,
+    hexmap: str | None = None,
+    layout: HexLayout | None = None,
+    data_dir: Path | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    figsize: tuple[float, float] = (7.0, 8.8),
+    labels: bool = True,
+    label_size: float = LABEL_SIZE,
+) -> Figure:
+    """A hex map of ``values`` (indexed by 3-digit LA code) with a colour bar and attribution.
+
+    ``geography`` is an Edition or a table with la_code, la_name, ons_code. The layout is the
+    one hexmaps.yml gives the edition's (or ``year``'s) final year, else the registered layout
+    that holds most of the geography's ONS codes. LAs without a value are grey ("no score"),
+    City of London and Isles of Scilly lighter grey ("not ranked"). Values for LAs outside the
+    geography are an error, not ignored.
+
+    With ``labels`` every LA is labelled with its short label (``layout.table["label"]``) at
+    up to ``label_size`` points, smaller where its shape is small, in white or near-black,
+    whichever contrasts more with its fill; a shape too small for even a
+    ``MIN_LABEL_SIZE``-point label is left unlabelled.
+    """
+    if hasattr(geography, "final_year") and hasattr(geography, "geography"):
+        year = year or geography.final_year
+        geography = geography.geography
+    if layout is None:
+        source_id = hexmap or (hexmap_for(year) if year else best_hexmap(geography, data_dir))
+        layout = layout_for(geography, source_id, year=year, data_dir=data_dir)
+    values = pd.Series(values, dtype=float)
+    values.index = values.index.astype(str)
+    known = set(layout.table["la_code"].dropna())
+    stray = sorted(set(values.index) - known)
+    if stray:
+        raise ValueError(f"values for LA codes not in the geography: {stray}")
+    if not layout.missing().empty:
+        warnings.warn("LAs without a hex, not drawn: " + ", ".join(layout.missing()["la_code"]), stacklevel=2)
+    finite = values[np.isfinite(values)]
+    lo = vmin if vmin is not None else (float(finite.min()) if len(finite) else 0.0)
+    hi = vmax if vmax is not None else (float(finite.max()) if len(finite) else 1.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    norm = Normalize(lo, hi)
+    colormap = plt.get_cmap(cmap)
+
+    fig = Figure(figsize=figsize)
+    renderer = renderer_of(fig)
+    ax = fig.add_axes((0.02, 0.2, 0.96, 0.72))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    t = layout.table
+    has_no_score = has_not_ranked = False
+    faces: dict[int, object] = {}
+    for i, r in zip(t.index, t.itertuples(index=False), strict=True):
+        if not r.polygons:
+            continue
+        if r.match == "unused":
+            face, edge = UNUSED_COLOUR, NO_SCORE_COLOUR
+        elif not r.in_index:
+            face, edge = NOT_RANKED_COLOUR, EDGE_COLOUR
+            has_not_ranked = True
+        else:
+            v = values.get(r.la_code, np.nan)
+            if np.isfinite(v):
+                face = colormap(norm(v))
+            else:
+                face = NO_SCORE_COLOUR
+                has_no_score = True
+            edge = EDGE_COLOUR
+        faces[i] = face
+        ax.add_patch(PathPatch(_path(r.polygons), facecolor=face, edgecolor=edge, linewidth=0.6))
+    drawn = t.iloc[0:0]
+    if highlight_la is not None:
+        hl = t[t["la_code"].eq(highlight_la)]
+        if hl.empty:
+            raise ValueError(f"highlight_la {highlight_la!r} is not in the geography")
+        for r in hl.itertuples(index=False):
+            if r.polygons:
+                ax.add_patch(PathPatch(_path(r.polygons), facecolor="none", edgecolor="black", linewidth=2.2,
+                                       zorder=5))
+        drawn = hl[hl["x"].notna()]
+    ax.autoscale_view()
+    if labels:
+        _draw_labels(ax, t, faces, label_size, renderer)
+    head = ax.set_title(title, fontsize=12, loc="left")
+    head.set_text(wrap_to_width(title, ax.bbox.width, head.get_fontproperties(), renderer))
+    cax = fig.add_axes((0.12, 0.15, 0.76, 0.02))
+    cb = fig.colorbar(ScalarMappable(norm=norm, cmap=colormap), cax=cax, orientation="horizontal")
+    cb.set_label(label, fontsize=9)
+    cb.ax.tick_params(labelsize=8)
+    handles = []
+    if not drawn.empty:
+        # named in the legend, not on the map, where a name would hide its neighbours' labels
+        first = drawn.iloc[0]
+        handles.append(Patch(facecolor="none", edgecolor="black", linewidth=2.2,
+                             label=f"{first['la_name']} ({first['label']}), outlined"))
+    if has_no_score:
+        handles.append(Patch(facecolor=NO_SCORE_COLOUR, edgecolor="none", label="No score"))
+    if has_not_ranked:
+        handles.append(Patch(facecolor=NOT_RANKED_COLOUR, edgecolor="none",
+                             label="Not ranked (City of London, Isles of Scilly)"))
+    if handles:
+        # the lower right corner is below the south-east of both layouts: the legend hides no LA
+        ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
+    foot = fig.text(0.02, 0.01, "\n".join([*layout.notes(), layout.attribution]), fontsize=6.5, ha="left",
+                    va="bottom", color="#444444", gid="footnote")
+    foot.set_text(wrap_to_width(foot.get_text(), 0.96 * fig.bbox.width, foot.get_fontproperties(), renderer))
+    return fig
+
+
+def _draw_labels(ax, t: pd.DataFrame, faces: dict[int, object], size: float, renderer) -> None:
+    """Each LA's short label in its piece(s), as large as the piece has room for (up to ``size``)."""
+    ax.apply_aspect()  # the equal aspect fixes the data-to-points scale only once applied
+    fig = ax.get_figure()
+    origin, unit = ax.transData.transform([(0.0, 0.0), (1.0, 0.0)])
+    pt_per_unit = abs(unit[0] - origin[0]) * 72 / fig.dpi
+    prop = FontProperties(size=10)
+    half_h = CAP_HEIGHT / 2  # per point of font size
+    for i, r in t.loc[list(faces)].iterrows():
+        if pd.isna(r["label"]):
+            continue
+        text = str(r["label"])
+        half_w = renderer.get_text_width_height_descent(text, prop, ismath=False)[0] * 72 / fig.dpi / 20
+        aspect = half_w / half_h
+        h, x, y, rotation = _turned_spot(r["polygons"], aspect, 0)
+        if h * pt_per_unit / half_h < TURN_BELOW * size:
+            # a long thin shape (a strip of a shared hex, a diagonal chain of small hexes) may
+            # take a label along its length; level text is kept unless turning clearly helps
+            turned = max(_turned_spot(r["polygons"], aspect, a) for a in TURNS)
+            if turned[0] > 1.25 * h:
+                h, x, y, rotation = turned
+        fit = 0.95 * h * pt_per_unit / half_h
+        fontsize = min(size, fit)
+        if fontsize < MIN_LABEL_SIZE:
+            continue
+        ax.text(x, y, text, fontsize=fontsize, ha="center", va="center", rotation=rotation,
+                rotation_mode="anchor", color=_text_colour(faces[i]), zorder=6, gid="hex-label")
+
+
+def _turned_spot(polys: list[Polygon], aspect: float, rotation: float) -> tuple[float, float, float, float]:
+    """:func:`_label_spot` for a label turned by ``rotation`` degrees: (room, x, y, rotation)."""
+    c, s = np.cos(np.deg2rad(rotation)), np.sin(np.deg2rad(rotation))
+    turn = np.array([[c, s], [-s, c]])
+    # find the spot in the shape turned the other way, where the label lies level, then turn back
+    x, y, h = _label_spot([[ring @ turn.T for ring in p] for p in polys], aspect)
+    x, y = np.array([x, y]) @ turn
+    return h, float(x), float(y), rotation
+
+
+def _text_colour(face) -> str:
+    """White or near-black, whichever has the higher WCAG contrast ratio against ``face``."""
+    def luminance(c) -> float:
+        rgb = np.asarray(to_rgb(c))
+        lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        return float(lin @ [0.2126, 0.7152, 0.0722])
+
+    bg = luminance(face)
+    on_white = 1.05 / (bg + 0.05)
+    on_dark = (bg + 0.05) / (luminance(DARK_TEXT) + 0.05)
+    return "#ffffff" if on_white >= on_dark else DARK_TEXT
+
+
+def _path(polys: list[Polygon]) -> MplPath:
+    verts, codes = [], []
+    for p in polys:
+        for i, ring in enumerate(p):
+            # exterior anticlockwise, holes clockwise, so the non-zero fill rule leaves holes open
+            if (_signed_area(ring) > 0) != (i == 0):
+                ring = ring[::-1]
+            verts.extend(ring.tolist())
+            verts.append(ring[0].tolist())
+            codes.extend([MplPath.MOVETO] + [MplPath.LINETO] * (len(ring) - 1) + [MplPath.CLOSEPOLY])
+    return MplPath(np.asarray(verts), codes)
+
+
+def _signed_area(ring: np.ndarray) -> float:
+    x, y = ring[:, 0], ring[:, 1]
+    return float((x * np.roll(y, -1) - np.roll(x, -1) * y).sum() / 2)
+
+
+def plot_edition_hexmaps(
+    edition: Edition,
+    *,
+    data_dir: Path | None = None,
+    highlight_la: str | None = None,
+    cmap: str = "viridis",
+) -> dict[str, Figure]:
+    """Hex maps of the overall score and of each area score that has at least one value."""
+    t = edition.score_table.set_index("la_code")
+    layout = edition_layout(edition, data_dir=data_dir)
+    figs = {}
+    for key in ["overall", *AREAS]:
+        col = f"{key}_score"
+        if col not in t.columns or t[col].notna().sum() == 0:
+            continue
+        name = "Overall score" if key == "overall" else f"{key.title()} area score"
+        figs[key] = plot_hexmap(t[col], edition, f"{name}, {year_label(edition.final_year)}",
+                                f"{name} (0-100, higher = more inclusive)", highlight_la=highlight_la,
+                                cmap=cmap, layout=layout, vmin=0, vmax=100)
+    return figs
+
+
+
+
+__all__ = [
+    "HexLayout",
+    "HexShapes",
+    "best_hexmap",
+    "edition_layout",
+    "hex_layout",
+    "hexmap_for",
+    "la_labels",
+    "layout_for",
+    "load_hexes",
+    "parse_gpkg_geometry",
+    "plot_edition_hexmaps",
+    "plot_hexmap",
+]

@@ -1,0 +1,884 @@
+"""Charts for the series: matplotlib/seaborn Figures readable at page width for ~150 LAs.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot's global
+state (so nothing is shown or leaked by accident) and takes a tidy frame with one row per LA.
+:func:`save_figure` writes PNG, SVG and the chart's data as CSV for article writers; the object
+it returns displays as the PNG in a notebook.
+
+One palette throughout: LAs in grey, the highlighted LA in red, England in black (dashed),
+the highlighted LA's region in blue (dotted), fitted lines in blue with a light band.
+
+Every chart is finished the same way (:func:`_finish`): the footnote gets its own band below
+the lowest axis label, titles and axis labels are wrapped to the room they have once laid out
+(measured, never cut, never re-cased), named points' labels are kept apart, and a fitted line's
+statistics box goes to the corner of the plot where it hides the fewest LAs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.text import Text
+
+from inclusion_index.csv_export import write_csv
+from inclusion_index.sources.geography import region_order
+
+WIDTH = 8.0  # inches; 1200 px at 150 dpi
+DPI = 150
+COLORS = {
+    "la": "#8c96a3",
+    "la_light": "#c9ced6",
+    "highlight": "#c8102e",
+    "england": "#1a1a1a",
+    "region": "#1f5fa8",
+    "fit": "#1f5fa8",
+    "up": "#1b7f5a",
+    "down": "#b35806",
+    "box": "#e8ebf0",
+}
+FONT = {"title": 12, "label": 10, "tick": 8.5, "note": 8}
+
+__all__ = ["COLORS", "SavedFigure", "dot_chart", "funnel_plot", "rank_interval_chart", "region_chart", "save_figure",
+           "scatter_fit", "slope_chart", "small_multiples"]
+
+
+class _ChartLayout(ConstrainedLayoutEngine):
+    """Constrained layout that leaves the footnote band below ``rect`` clear.
+
+    Constrained layout keeps axes, titles and axis labels inside ``rect`` but pins a figure's
+    shared x label (``supxlabel``) to the figure's bottom edge, where the footnote goes, while
+    reserving its room at the bottom of ``rect``: move it up into that room.
+    """
+
+    def execute(self, fig: Figure) -> None:
+        super().execute(fig)
+        lab = fig._supxlabel  # no public getter for the Text artist
+        if lab is not None and lab._autopos and lab.get_in_layout():
+            lab.set_y(self._params["rect"][1] + self._params["h_pad"] / fig.get_figheight())
+
+
+def _figure(height: float, width: float = WIDTH, **kw) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout=_ChartLayout(), **kw)
+    FigureCanvasAgg(fig)  # a renderer to measure text with while the chart is laid out
+    return fig
+
+
+def _style(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
+    if title:
+        ax.set_title(title, fontsize=FONT["title"], loc="left")
+    if xlabel is not None:
+        ax.set_xlabel(xlabel, fontsize=FONT["label"])
+    if ylabel is not None:
+        ax.set_ylabel(ylabel, fontsize=FONT["label"])
+    ax.tick_params(labelsize=FONT["tick"])
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="y", color="#eeeeee", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+# --------------------------------------------------------------------------- layout
+
+PAD = 0.08  # inches kept clear at the figure's edges and between neighbouring titles
+NOTE_GAP = 0.08  # inches between the lowest axis label and a footnote
+
+
+def renderer_of(fig: Figure) -> RendererBase:
+    """A renderer for measuring text on ``fig`` (attaching an Agg canvas if it has none)."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
+
+
+def wrap_to_width(text: str, width_px: float, fontproperties: FontProperties, renderer: RendererBase) -> str:
+    """``text`` re-broken at spaces so that no line is wider than ``width_px`` when drawn.
+
+    Lines are measured with the renderer rather than counted in characters, so the result fits
+    whatever the font and letters; existing line breaks are kept, and a single word wider than
+    the room is left whole rather than cut.
+    """
+    def width(s: str) -> float:
+        return renderer.get_text_width_height_descent(s, fontproperties, ismath=False)[0]
+
+    out = []
+    for para in text.split("\n"):
+        words = para.split(" ")
+        line = words[0]
+        for w in words[1:]:
+            if width(f"{line} {w}") <= width_px:
+                line = f"{line} {w}"
+            else:
+                out.append(line)
+                line = w
+        out.append(line)
+    return "\n".join(out)
+
+
+def _fit(t: Text | None, width_px: float, renderer: RendererBase) -> bool:
+    """Wrap a text artist to ``width_px``; True if its text changed."""
+    if t is None or not t.get_visible() or not t.get_text() or width_px <= 0:
+        return False
+    old = t.get_text()
+    new = wrap_to_width(old, width_px, t.get_fontproperties(), renderer)
+    t.set_text(new)
+    return new != old
+
+
+def fit_titles(fig: Figure, renderer: RendererBase | None = None) -> None:
+    """Wrap the suptitle, every axes title and every axis label to the room it has once laid out.
+
+    A left-aligned axes title may run on to the figure's right edge or to where the next axes'
+    title in the same row starts, whichever is nearer; a centred one keeps to its axes. Axis
+    labels keep (nearly) to their axes, the shared x label of small multiples to the figure.
+    """
+    renderer = renderer or renderer_of(fig)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    pad = PAD * fig.dpi
+    right = fig.bbox.x1 - pad
+    changed = False
+    for t in (fig._suptitle, fig._supxlabel):  # no public getter for the Text artists
+        if t is not None and t.get_text():
+            left = t.get_window_extent(renderer).x0 if t.get_ha() == "left" else pad
+            changed |= _fit(t, right - max(left, pad), renderer)
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    boxes = {ax: ax.get_position().transformed(fig.transFigure) for ax in axes}
+    for ax, box in boxes.items():
+        limit = right
+        for other, ob in boxes.items():
+            if other is not ax and ob.y1 > box.y0 and ob.y0 < box.y1 and ob.x0 > box.x0:
+                limit = min(limit, ob.x0 - pad)  # the next title in the row starts there
+        changed |= _fit(ax._left_title, limit - box.x0, renderer)  # no public getter either
+        changed |= _fit(ax.title, box.width, renderer)
+        # an axis label may overhang its axes a little before it needs a second line
+        changed |= _fit(ax.xaxis.label, 1.1 * box.width, renderer)
+        changed |= _fit(ax.yaxis.label, 1.2 * box.height, renderer)
+    if changed and engine is not None:
+        engine.execute(fig)  # wrapped titles are taller: lay out again
+
+
+def _finish(fig: Figure, note: str | None) -> Figure:
+    """Lay a chart out for saving: the footnote below everything else, titles and labels
+    wrapped to fit, fitted-line statistics moved to the emptiest corner of their axes."""
+    renderer = renderer_of(fig)
+    if note:
+        w, h = fig.get_size_inches()
+        t = fig.text(PAD / w, 0, note, fontsize=FONT["note"], color="#555555", ha="left", va="bottom",
+                     gid="footnote")
+        t.set_text(wrap_to_width(note, (w - 2 * PAD) * fig.dpi, t.get_fontproperties(), renderer))
+        # the figure grows by the note's band, so the chart keeps its size, and the layout
+        # engine keeps every axis label above that band
+        band = t.get_window_extent(renderer).height / fig.dpi + NOTE_GAP + PAD
+        fig.set_figheight(h + band)
+        t.set_y(PAD / (h + band))
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            engine.set(rect=(0, band / (h + band), 1, 1 - band / (h + band)))
+    fit_titles(fig, renderer)
+    for ax in fig.axes:
+        _separate_point_labels(ax, renderer)
+        for t in ax.texts:
+            if t.get_gid() == STATS_GID:
+                _place_in_emptiest_corner(ax, t, renderer)
+    return fig
+
+
+STATS_GID = "fit-stats"
+POINT_LABEL_GID = "point-label"
+# where a point's name may go, in points from the point, first choice first: right and up, right
+# and down, left and up, left and down, then further up or down
+_LABEL_SPOTS = ((4, 3, "left"), (4, -10, "left"), (-4, 3, "right"), (-4, -10, "right"), (4, 12, "left"),
+                (4, -19, "left"))
+
+
+def _separate_point_labels(ax, renderer: RendererBase) -> None:
+    """Move named points' labels (outermost first) to the first nearby spot where they overlap
+    no label already placed; a label with no free spot keeps its first choice."""
+    labels = [t for t in ax.texts if t.get_gid() == POINT_LABEL_GID]
+    placed = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() != POINT_LABEL_GID and t.get_text()
+              and t.get_gid() != STATS_GID]
+    for t in labels:
+        for dx, dy, ha in _LABEL_SPOTS:
+            t.xyann = (dx, dy)
+            t.set_ha(ha)
+            bb = t.get_window_extent(renderer)
+            if not any(bb.overlaps(o) for o in placed):
+                break
+        else:
+            dx, dy, ha = _LABEL_SPOTS[0]
+            t.xyann = (dx, dy)
+            t.set_ha(ha)
+            bb = t.get_window_extent(renderer)
+        placed.append(bb)
+_CORNERS = (("left", "top"), ("right", "top"), ("right", "bottom"), ("left", "bottom"))  # preference order
+
+
+def _place_in_emptiest_corner(ax, box: Text, renderer: RendererBase) -> None:
+    """Move a statistics box to the axes corner where it hides the fewest points, point labels
+    and stretches of fitted line (upper left first on a tie)."""
+    pts = [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
+    pts = ax.transData.transform(np.vstack(pts)) if pts else np.empty((0, 2))
+    line = [ax.transData.transform(ln.get_xydata()) for ln in ax.lines if len(ln.get_xydata()) > 2]
+    line_pts = np.vstack(line) if line else np.empty((0, 2))
+    labels = [t.get_window_extent(renderer) for t in ax.texts if t is not box and t.get_text()]
+    best, best_score = _CORNERS[0], np.inf
+    for ha, va in _CORNERS:
+        box.set_position((0.02 if ha == "left" else 0.98, 0.98 if va == "top" else 0.02))
+        box.set_ha(ha)
+        box.set_va(va)
+        bb = box.get_window_extent(renderer).expanded(1.1, 1.2)
+        inside = ((pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) & (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1)).sum()
+        on_line = ((line_pts[:, 0] >= bb.x0) & (line_pts[:, 0] <= bb.x1) & (line_pts[:, 1] >= bb.y0)
+                   & (line_pts[:, 1] <= bb.y1)).sum()
+        score = 3 * inside + 5 * sum(bb.overlaps(lb) for lb in labels) + 0.2 * on_line
+        if score < best_score:
+            best, best_score = (ha, va), score
+    ha, va = best
+    box.set_position((0.02 if ha == "left" else 0.98, 0.98 if va == "top" else 0.02))
+    box.set_ha(ha)
+    box.set_va(va)
+
+
+def _fmt(v: float, dp: int | None = None) -> str:
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    if dp is None:
+        dp = 2 if abs(v) < 1 else 1
+    return f"{v:,.{dp}f}"
+
+
+def _empty(fig: Figure, ax, message: str) -> Figure:
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=FONT["label"], wrap=True, transform=ax.transAxes)
+    return fig
+
+
+def _spread_positions(y: Sequence[float], min_gap: float) -> np.ndarray:
+    """Nudge label positions apart so that no two are closer than ``min_gap`` (order kept)."""
+    y = np.asarray(y, dtype="float64")
+    order = np.argsort(y)
+    pos = y[order].copy()
+    for k in range(1, len(pos)):
+        pos[k] = max(pos[k], pos[k - 1] + min_gap)
+    # centre the shift so labels do not all drift upwards
+    shift = (pos - y[order]).mean()
+    pos -= shift / 2
+    out = np.empty_like(pos)
+    out[order] = pos
+    return out
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def dot_chart(
+    data: pd.DataFrame,
+    value: str,
+    *,
+    title: str,
+    value_label: str,
+    label: str = "la_name",
+    region: str = "region",
+    england: float | None = None,
+    england_label: str = "England",
+    highlight: str | None = None,
+    code: str = "la_code",
+    n_label: int = 3,
+    higher_is_better: bool | None = None,
+    interval: tuple[str, str] | None = None,
+    range_label: str = "90% range",
+    note: str | None = None,
+) -> Figure:
+    """LAs sorted by ``value`` (rank on x, value on y) with England and regional reference lines.
+
+    The highest and lowest ``n_label`` LAs are named; a highlighted LA (by ``code``) is marked in
+    red and named, with a dotted line at its region's average (unweighted mean of its LAs).
+    ``interval`` names the columns of the highlighted LA's rank range (e.g. the Monte Carlo
+    ``overall_rank_lo``, ``overall_rank_hi``), added to its label so its place is never bare.
+    """
+    fig = _figure(4.2)
+    ax = fig.add_subplot()
+    extra = [c for c in (interval or ()) if c in data.columns]
+    d = data[[code, label, region, value, *extra]].dropna(subset=[value]).sort_values(value, ascending=False)
+    d = d.reset_index(drop=True)
+    if d.empty:
+        return _empty(fig, ax, f"No LA has a value for {value_label}.")
+    d["pos"] = np.arange(1, len(d) + 1)
+    ax.scatter(d["pos"], d[value], s=14, color=COLORS["la"], zorder=2, linewidths=0)
+    yr = float(d[value].max() - d[value].min()) or 1.0
+    if england is not None and np.isfinite(england):
+        ax.axhline(england, color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
+        ax.annotate(f"{england_label} {_fmt(england)}", (len(d), england), xytext=(0, 3), textcoords="offset points",
+                    ha="right", va="bottom", fontsize=FONT["note"], color=COLORS["england"])
+    hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
+    if len(hl):
+        r = hl.iloc[0]
+        reg_mean = float(d.loc[d[region] == r[region], value].mean())
+        ax.axhline(reg_mean, color=COLORS["region"], linestyle=":", linewidth=1.2, zorder=1)
+        ax.annotate(f"{r[region]} average {_fmt(reg_mean)}", (1, reg_mean), xytext=(0, 3),
+                    textcoords="offset points", ha="left", va="bottom", fontsize=FONT["note"],
+                    color=COLORS["region"])
+        ax.scatter([r["pos"]], [r[value]], s=60, color=COLORS["highlight"], zorder=4, edgecolor="white")
+        # the areas above the (falling) line on the right and below it on the left are empty:
+        # a top-half LA is named in the upper right, a bottom-half LA in the lower left
+        top_half = r["pos"] <= len(d) / 2
+        place = f"{int(r['pos'])} of {len(d)}"
+        if len(extra) == 2 and pd.notna(r[extra[0]]) and pd.notna(r[extra[1]]):
+            place += f", {range_label} {int(r[extra[0]])}–{int(r[extra[1]])}"
+        ax.annotate(f"{r[label]} ({_fmt(r[value])}, {place})", (r["pos"], r[value]),
+                    xytext=(0.98, 0.97) if top_half else (0.02, 0.04), textcoords="axes fraction",
+                    ha="right" if top_half else "left", va="top" if top_half else "bottom",
+                    fontsize=FONT["label"], color=COLORS["highlight"], fontweight="bold",
+                    arrowprops={"arrowstyle": "-", "color": COLORS["highlight"], "lw": 0.8})
+    # name the extremes in the empty corners: top LAs to the upper right, bottom LAs to the lower left
+    n = min(n_label, len(d) // 2)
+    for k in range(n):
+        top = d.iloc[k]
+        bot = d.iloc[len(d) - 1 - k]
+        if highlight and highlight in (top[code], bot[code]):
+            continue  # already named in red
+        ax.annotate(f"{top[label]} {_fmt(top[value])}", (top["pos"], top[value]),
+                    xytext=(0.22 * len(d), d[value].max() - (k + 0.2) * 0.075 * yr), textcoords="data",
+                    fontsize=FONT["note"], ha="left", va="center",
+                    arrowprops={"arrowstyle": "-", "color": COLORS["la_light"], "lw": 0.6})
+        ax.annotate(f"{bot[label]} {_fmt(bot[value])}", (bot["pos"], bot[value]),
+                    xytext=(0.78 * len(d), d[value].min() + (k + 0.2) * 0.075 * yr), textcoords="data",
+                    fontsize=FONT["note"], ha="right", va="center",
+                    arrowprops={"arrowstyle": "-", "color": COLORS["la_light"], "lw": 0.6})
+    ax.set_xlim(-2, len(d) + 3)
+    ax.set_ylim(d[value].min() - 0.08 * yr, d[value].max() + 0.08 * yr)
+    xl = f"LAs ranked from highest to lowest ({len(d)} LAs)"
+    if higher_is_better is not None:
+        xl += "; " + ("higher is more inclusive" if higher_is_better else "lower is more inclusive")
+    _style(ax, title, xl, value_label)
+    ax.set_xticks([1, *range(25, len(d) + 1, 25)])
+    return _finish(fig, note)
+
+
+def region_chart(
+    data: pd.DataFrame,
+    value: str,
+    *,
+    title: str,
+    value_label: str,
+    region: str = "region",
+    label: str = "la_name",
+    code: str = "la_code",
+    england: float | None = None,
+    england_label: str = "England",
+    highlight: str | None = None,
+    order: Sequence[str] | None = None,
+    note: str | None = None,
+) -> Figure:
+    """One row per region: a light box (quartiles) with every LA as a dot; England as a dashed line."""
+    d = data[[code, label, region, value]].dropna(subset=[value])
+    regions = list(order) if order else [r for r in region_order() if r in set(d[region])]
+    regions += [r for r in sorted(set(d[region])) if r not in regions]
+    fig = _figure(0.42 * max(len(regions), 3) + 1.3)
+    ax = fig.add_subplot()
+    if d.empty:
+        return _empty(fig, ax, f"No LA has a value for {value_label}.")
+    groups = [d.loc[d[region] == r, value].to_numpy(dtype="float64") for r in regions]
+    ax.boxplot(groups, positions=np.arange(len(regions)), orientation="horizontal", widths=0.6,
+               showfliers=False, patch_artist=True, whis=(0, 100),
+               boxprops={"facecolor": COLORS["box"], "edgecolor": "#9aa3ad", "linewidth": 0.8},
+               medianprops={"color": "#555555"}, whiskerprops={"color": "#9aa3ad"}, capprops={"color": "#9aa3ad"})
+    rng = np.random.default_rng(1)  # fixed jitter: the same data give the same picture
+    for k, g in enumerate(groups):
+        ax.scatter(g, k + rng.uniform(-0.18, 0.18, len(g)), s=12, color=COLORS["la"], alpha=0.9, linewidths=0,
+                   zorder=3)
+    means = d.groupby(region)[value].mean().reindex(regions)
+    ax.scatter(means.to_numpy(), np.arange(len(regions)), marker="|", s=160, color=COLORS["region"], zorder=4,
+               label="Regional average (mean of LAs)")
+    if england is not None and np.isfinite(england):
+        ax.axvline(england, color=COLORS["england"], linestyle="--", linewidth=1,
+                   label=f"{england_label} {_fmt(england)}")
+    if highlight:
+        hl = d[d[code] == highlight]
+        if len(hl):
+            r = hl.iloc[0]
+            ypos = regions.index(r[region])
+            ax.scatter([r[value]], [ypos], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
+            ax.annotate(f"{r[label]} {_fmt(r[value])}", (r[value], ypos), xytext=(6, -12),
+                        textcoords="offset points", fontsize=FONT["note"], color=COLORS["highlight"],
+                        fontweight="bold")
+    counts = d.groupby(region).size().reindex(regions).fillna(0).astype(int)
+    ax.set_yticks(range(len(regions)), [f"{r} ({counts[r]})" for r in regions])
+    ax.set_ylim(len(regions) - 0.5, -0.5)  # first region at the top
+    _style(ax, title, value_label, "")
+    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
+    ax.grid(axis="y", visible=False)
+    fig.legend(fontsize=FONT["note"], frameon=False, loc="outside upper right", ncols=2)
+    return _finish(fig, note or "Region labels show the number of LAs with a value. Boxes span the middle half of each "
+          "region's LAs; whiskers the full range.")
+
+
+def _fit_band(x: pd.Series, y: pd.Series, model=None) -> tuple[pd.DataFrame, object]:
+    """Fitted line and 95% CI band (for the mean) over the range of x, from statsmodels OLS."""
+    import statsmodels.api as sm
+
+    if model is None:
+        exog = sm.add_constant(x.to_numpy(dtype="float64"), has_constant="add")
+        model = sm.OLS(y.to_numpy(dtype="float64"), exog).fit()
+    grid = np.linspace(float(x.min()), float(x.max()), 60)
+    pr = model.get_prediction(sm.add_constant(grid, has_constant="add")).summary_frame(alpha=0.05)
+    return pd.DataFrame({"x": grid, "fit": pr["mean"].to_numpy(), "lo": pr["mean_ci_lower"].to_numpy(),
+                         "hi": pr["mean_ci_upper"].to_numpy()}), model
+
+
+def _slope_text(out: dict, n: int, per: float | None, unit: str | None) -> str:
+    """'slope … (95% CI …)' per ``per`` units of x (1 when not given), then R² and n."""
+    k = 1.0 if per is None else float(per)
+
+    def f(v: float) -> str:
+        return _fmt(v * k, 3 if abs(v * k) < 0.1 else 2)
+
+    step = "" if per is None else f" per {per:g}{' ' + unit if unit else ''}"
+    return (f"slope {f(out['slope'])}{step} (95% CI {f(out['lo'])} to {f(out['hi'])})\n"
+            f"R² {out['r2']:.2f}, n = {n}")
+
+
+def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str, highlight: str | None,
+                   fit: bool = True, annotate: str = "full", n_label: int = 0, point_size: float = 16,
+                   slope_per: float | None = None, slope_unit: str | None = None) -> dict:
+    d = d.dropna(subset=[x, y])
+    out: dict = {"n": len(d)}
+    ax.scatter(d[x], d[y], s=point_size, color=COLORS["la"], alpha=0.85, linewidths=0, zorder=2)
+    if fit and len(d) >= 10 and d[x].std() > 0:
+        band, model = _fit_band(d[x], d[y])
+        ax.fill_between(band["x"], band["lo"], band["hi"], color=COLORS["fit"], alpha=0.15, linewidth=0, zorder=1)
+        ax.plot(band["x"], band["fit"], color=COLORS["fit"], linewidth=1.6, zorder=3)
+        ci = model.conf_int(alpha=0.05)[1]
+        out.update(slope=float(model.params[1]), lo=float(ci[0]), hi=float(ci[1]), r2=float(model.rsquared))
+        # the box starts in the upper left; _finish moves it to the corner it hides least in
+        if annotate == "short":
+            ax.text(0.02, 0.98, f"R² {out['r2']:.2f}, n = {len(d)}", transform=ax.transAxes, va="top", ha="left",
+                    fontsize=FONT["note"] - 0.5, gid=STATS_GID, zorder=6,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0})
+        elif annotate:
+            ax.text(0.02, 0.98, _slope_text(out, len(d), slope_per, slope_unit), transform=ax.transAxes,
+                    va="top", ha="left", fontsize=FONT["note"], gid=STATS_GID, zorder=6,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
+    if n_label:
+        # name the LAs furthest from the line (or from the centre) so outliers can be found
+        resid = d[y] - (np.poly1d(np.polyfit(d[x], d[y], 1))(d[x]) if len(d) > 2 else d[y].mean())
+        for _, r in d.loc[resid.abs().sort_values(ascending=False).index[:n_label]].iterrows():
+            if highlight and r[code] == highlight:
+                continue
+            ax.annotate(str(r[label]), (r[x], r[y]), xytext=(4, 3), textcoords="offset points",
+                        fontsize=FONT["note"] - 0.5, color="#444444", gid=POINT_LABEL_GID)
+    if highlight:
+        hl = d[d[code] == highlight]
+        if len(hl):
+            r = hl.iloc[0]
+            ax.scatter([r[x]], [r[y]], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
+            ax.annotate(str(r[label]), (r[x], r[y]), xytext=(6, 6), textcoords="offset points",
+                        fontsize=FONT["label"] - 1, color=COLORS["highlight"], fontweight="bold")
+    return out
+
+
+def scatter_fit(
+    data: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    label: str = "la_name",
+    code: str = "la_code",
+    highlight: str | None = None,
+    n_label: int = 4,
+    note: str | None = None,
+    slope_per: float | None = None,
+    slope_unit: str | None = None,
+    annotate: str = "full",
+) -> Figure:
+    """One dot per LA with the OLS line and its 95% confidence band; slope, R² and n in a corner.
+
+    The slope is per 1 unit of ``x`` unless ``slope_per`` gives the step the text uses (e.g.
+    0.05 for IDACI), with ``slope_unit`` naming its unit. ``annotate="short"`` prints R² and n
+    only, ``""`` nothing. The box goes to the corner of the plot that hides the fewest LAs.
+    """
+    fig = _figure(4.8)
+    ax = fig.add_subplot()
+    d = data.dropna(subset=[x, y])
+    if len(d) < 3:
+        return _empty(fig, ax, f"Too few LAs have both {xlabel} and {ylabel}.")
+    _scatter_panel(ax, d, x, y, label=label, code=code, highlight=highlight, n_label=n_label, annotate=annotate,
+                   slope_per=slope_per, slope_unit=slope_unit)
+    _style(ax, title, xlabel, ylabel)
+    return _finish(fig, note or "Line: ordinary least squares fit with 95% confidence band. An association across "
+                   "LAs, not a cause.")
+
+
+def slope_chart(
+    improvement: pd.DataFrame,
+    *,
+    early_label: str,
+    late_label: str,
+    title: str,
+    label: str = "la_name",
+    code: str = "la_code",
+    early: str = "score_early",
+    late: str = "score_late",
+    top: int = 10,
+    significant: str | None = None,
+    highlight: str | None = None,
+    value_label: str | None = None,
+    note: str | None = None,
+    range_label: str = "90% range",
+) -> Figure:
+    """Early → late score for every LA (faint) with the ``top`` most improved drawn and named.
+
+    With ``significant`` (a boolean column), only the LAs whose rise exceeds its uncertainty
+    are drawn in green (the ``top`` largest of them named, with thicker lines), whatever their
+    place by change. Names sit right of the late year, spread so they never overlap, each tied
+    to its line's end by a leader line. Without ``value_label`` the y axis says "Overall score
+    (0-100)", or, when ``improvement.attrs["indicators_compared"]`` lists the indicators both
+    years were re-scored on (``scoring.most_improved``), that the scores are those re-scores.
+    """
+    fig = _figure(5.6)
+    ax = fig.add_subplot()
+    d = improvement.dropna(subset=[early, late]).copy()
+    if d.empty:
+        return _empty(fig, ax, "No LA has a score in both years.")
+    if value_label is None:
+        compared = improvement.attrs.get("indicators_compared") or []
+        value_label = (f"Overall score re-scored on the {len(compared)} indicators in both years (0-100)"
+                       if len(compared) else "Overall score (0-100)")
+    d["change"] = d[late] - d[early]
+    d = d.sort_values("change", ascending=False).reset_index(drop=True)
+    if significant is not None:
+        marked = d[significant].fillna(False).astype(bool).to_numpy()
+    else:
+        marked = np.arange(len(d)) < top
+    named = np.zeros(len(d), dtype=bool)
+    named[np.flatnonzero(marked)[:top]] = True
+    for _, r in d[~marked].iterrows():
+        ax.plot([0, 1], [r[early], r[late]], color=COLORS["la_light"], linewidth=0.6, alpha=0.7, zorder=1)
+    for k, r in d[marked].iterrows():
+        # the named lines are drawn thicker, so an unnamed green line is never taken for a named one
+        ax.plot([0, 1], [r[early], r[late]], color=COLORS["up"], linewidth=1.9 if named[k] else 0.9,
+                alpha=1.0 if named[k] else 0.55, zorder=3 if named[k] else 2, marker="o",
+                markersize=3.5 if named[k] else 2.2)
+    best = d[named]
+    span = float(d[[early, late]].max().max() - d[[early, late]].min().min()) or 1.0
+    pos = _spread_positions(best[late].to_numpy(), 0.04 * span)
+    for (_, r), yp in zip(best.iterrows(), pos, strict=True):
+        ax.annotate(f"{r[label]} ({r['change']:+.1f})", (1, r[late]), xytext=(1.12, yp), textcoords="data",
+                    ha="left", va="center", fontsize=FONT["note"], color=COLORS["up"], annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": COLORS["up"], "lw": 0.7, "alpha": 0.8,
+                                "relpos": (0, 0.5), "shrinkA": 1.5, "shrinkB": 2.5})
+    if highlight:
+        hl = d[d[code] == highlight]
+        if len(hl):
+            r = hl.iloc[0]
+            ax.plot([0, 1], [r[early], r[late]], color=COLORS["highlight"], linewidth=2.2, zorder=4, marker="o",
+                    markersize=4.5)
+            ax.annotate(f"{r[label]} ({r['change']:+.1f})", (0, r[early]), xytext=(-0.04, r[early]),
+                        textcoords="data", ha="right", va="center", fontsize=FONT["note"] + 0.5,
+                        color=COLORS["highlight"], fontweight="bold")
+    lo_y = min(float(d[[early, late]].min().min()), float(pos.min()) if len(pos) else np.inf)
+    hi_y = max(float(d[[early, late]].max().max()), float(pos.max()) if len(pos) else -np.inf)
+    ax.set_ylim(lo_y - 0.04 * span, hi_y + 0.04 * span)  # spread names stay inside the axes
+    ax.set_xlim(-0.75 if highlight else -0.3, 1.75)
+    ax.set_xticks([0, 1], [early_label, late_label], fontsize=FONT["label"])
+    _style(ax, title, None, value_label)
+    ax.spines["bottom"].set_visible(False)
+    ax.tick_params(axis="x", length=0)
+    if significant is not None:
+        k = int(marked.sum())
+        default = (f"Green: the {k} LAs whose rise exceeds its uncertainty ({range_label} of the change above 0)"
+                   + (f"; the {top} largest named, drawn thicker" if k > top else "") + "; grey: all other LAs."
+                   if k else "No LA's rise exceeds its uncertainty; grey: every LA.")
+    else:
+        default = f"Green: the {top} most improved LAs; grey: all other LAs."
+    return _finish(fig, note or default)
+
+
+def rank_interval_chart(
+    data: pd.DataFrame,
+    *,
+    rank: str,
+    lo: str,
+    hi: str,
+    title: str,
+    median: str | None = None,
+    label: str = "la_name",
+    code: str = "la_code",
+    highlight: str | None = None,
+    top: int = 10,
+    rank_label: str = "Rank (1 = most inclusive)",
+    range_label: str = "90% range",
+    note: str | None = None,
+    row_height: float = 0.16,
+    name_size: float = 7.0,
+) -> Figure:
+    """Every ranked LA, best first, with its rank as a dot and its uncertainty interval as a
+    horizontal bar; a dotted line marks the top ``top`` places. Every LA is named so readers
+    can find their own; a highlighted LA is drawn in red.
+
+    Each LA gets ``row_height`` inches, about 1.6 times the ``name_size``-point names, so that
+    neighbouring names never touch.
+    """
+    cols = [c for c in (code, label, rank, lo, hi, median) if c]
+    d = data[cols].dropna(subset=[rank]).sort_values([rank, label]).reset_index(drop=True)
+    fig = _figure(row_height * max(len(d), 20) + 1.5)
+    ax = fig.add_subplot()
+    if d.empty:
+        return _empty(fig, ax, "No LA is ranked.")
+    y = np.arange(len(d))
+
+    def num(c: str) -> np.ndarray:  # Int64 with <NA>, or an all-NA object column
+        return pd.to_numeric(d[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+    lo_v, hi_v, rank_v = num(lo), num(hi), num(rank)
+    has = np.isfinite(lo_v) & np.isfinite(hi_v)
+    ax.hlines(y[has], lo_v[has], hi_v[has], color=COLORS["la"], linewidth=1.6, zorder=2)
+    ax.scatter(rank_v, y, s=9, color=COLORS["england"], zorder=3, linewidths=0, label="Rank")
+    if median and np.isfinite(num(median)).any():
+        ax.scatter(num(median), y, s=16, marker="|", color=COLORS["fit"], zorder=3, label="Median over the draws")
+    ax.axvline(top + 0.5, color=COLORS["region"], linestyle=":", linewidth=1, zorder=1)
+    ax.annotate(f"top {top}", (top + 0.5, 0), xytext=(3, 0), textcoords="offset points", fontsize=FONT["note"],
+                color=COLORS["region"], va="top")
+    tick_colors = [COLORS["highlight"] if highlight and c == highlight else "#333333" for c in d[code]]
+    ax.set_yticks(y, [str(v) for v in d[label]])
+    for t, c in zip(ax.get_yticklabels(), tick_colors, strict=True):
+        t.set_color(c)
+    if highlight:
+        hl = d.index[d[code] == highlight]
+        if len(hl):
+            k = int(hl[0])
+            if has[k]:
+                ax.hlines([k], [lo_v[k]], [hi_v[k]], color=COLORS["highlight"], linewidth=2.6, zorder=4)
+            ax.scatter([rank_v[k]], [k], s=30, color=COLORS["highlight"], zorder=5)
+    ax.set_ylim(len(d) - 0.5, -0.5)
+    ax.set_xlim(0, len(d) + 1)
+    _style(ax, title, rank_label, "")
+    ax.tick_params(axis="y", labelsize=name_size)  # _style sets every tick label's size
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
+    ax.xaxis.set_ticks_position("both")
+    ax.tick_params(axis="x", labeltop=True)
+    ax.legend(fontsize=FONT["note"], frameon=False, loc="upper right")
+    return _finish(fig, note or f"Bars: the {range_label} of each LA's rank over the Monte Carlo draws; dots: its rank.")
+
+
+def funnel_plot(
+    data: pd.DataFrame,
+    *,
+    title: str | None = None,
+    value_label: str | None = None,
+    denominator_label: str = "Pupils behind the value (log scale)",
+    label: str = "la_name",
+    code: str = "la_code",
+    highlight: str | None = None,
+    overdispersed: bool = True,
+    n_label: int = 6,
+    note: str | None = None,
+) -> Figure:
+    """A funnel plot from :func:`inclusion_index.index.uncertainty.funnel_table`: each LA's value
+    against its denominator (log scale), the pooled England value, exact control limits (solid)
+    and, when the LAs vary beyond chance, limits allowing for that (dashed). LAs outside the
+    widest limits are coloured by direction (green more, orange less inclusive than England)
+    and the ``n_label`` furthest out are named."""
+    from inclusion_index.index.uncertainty import funnel_limits
+
+    fig = _figure(5.3)
+    ax = fig.add_subplot()
+    a = data.attrs
+    d = data.dropna(subset=["denominator", "value"])
+    if d.empty or not a:
+        return _empty(fig, ax, "No LA has both a value and a denominator.")
+    levels = sorted(a.get("levels", []))
+    lab = f"{max(levels) * 100:g}".replace(".", "") if levels else ""
+    use_od = overdispersed and a.get("tau2", 0) > 0 and f"od_flag_{lab}" in d
+    flag = f"od_flag_{lab}" if use_od else f"flag_{lab}"
+    direction = f"od_direction_{lab}" if use_od else f"direction_{lab}"
+    n = d["denominator"].to_numpy(dtype="float64")
+    grid = np.geomspace(max(1.0, float(np.nanmin(n)) * 0.8), float(np.nanmax(n)) * 1.15, 200)
+    widths = [0.9, 1.4, 1.8]
+    for level, lw in zip(levels, widths, strict=False):
+        lo, hi = funnel_limits(a["target_per_pupil"], grid, a["model"], level, scale=a["scale"], pupil_sd=a["pupil_sd"])
+        ax.plot(grid, lo, color="#6b7785", lw=lw, zorder=1, label=f"{level:.1%} limits, chance alone")
+        ax.plot(grid, hi, color="#6b7785", lw=lw, zorder=1)
+        if use_od:
+            ph = a["phi"] if a.get("overdispersion") == "multiplicative" else 1.0
+            t2 = a["tau2"] if a.get("overdispersion") == "additive" else 0.0
+            lo, hi = funnel_limits(a["target_per_pupil"], grid, a["model"], level, scale=a["scale"],
+                                   pupil_sd=a["pupil_sd"], phi=ph, tau2=t2)
+            ax.plot(grid, lo, color=COLORS["region"], lw=lw, ls="--", zorder=1,
+                    label=f"{level:.1%} limits, allowing for LA-to-LA variation")
+            ax.plot(grid, hi, color=COLORS["region"], lw=lw, ls="--", zorder=1)
+    inside = d[flag] == "within" if flag in d else pd.Series(True, index=d.index)
+    ax.scatter(d.loc[inside, "denominator"], d.loc[inside, "value"], s=13, color=COLORS["la"], linewidths=0, zorder=2)
+    for what, colour in (("more inclusive", COLORS["up"]), ("less inclusive", COLORS["down"])):
+        m = ~inside & (d[direction] == what) if direction in d else ~inside
+        if m.any():
+            ax.scatter(d.loc[m, "denominator"], d.loc[m, "value"], s=18, color=colour, linewidths=0, zorder=3,
+                       label=f"Outside the {levels[-1]:.1%} limits: {what}" if levels else what)
+    ax.axhline(a["target"], color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
+    ax.annotate(f"England (pooled) {_fmt(a['target'])}", (grid[-1], a["target"]), xytext=(0, 3),
+                textcoords="offset points", ha="right", va="bottom", fontsize=FONT["note"], color=COLORS["england"])
+    out = d[~inside].assign(_z=d["z"].abs()).sort_values("_z", ascending=False).head(n_label)
+    for _, r in out.iterrows():
+        if highlight and r[code] == highlight:
+            continue
+        ax.annotate(str(r[label]), (r["denominator"], r["value"]), xytext=(4, 3), textcoords="offset points",
+                    fontsize=FONT["note"] - 0.5, color="#444444", gid=POINT_LABEL_GID)
+    if highlight:
+        hl = d[d[code] == highlight]
+        if len(hl):
+            r = hl.iloc[0]
+            ax.scatter([r["denominator"]], [r["value"]], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
+            ax.annotate(str(r[label]), (r["denominator"], r["value"]), xytext=(6, 6), textcoords="offset points",
+                        fontsize=FONT["label"] - 1, color=COLORS["highlight"], fontweight="bold")
+    ax.set_xscale("log")
+    _style(ax, textwrap.fill(title or f"{a.get('name', '')}: funnel plot", 80), denominator_label,
+           value_label or a.get("name", ""))
+    fig.legend(fontsize=FONT["note"] - 0.5, frameon=False, loc="outside upper right", ncols=2)
+    return _finish(fig, note or ("Each dot is an LA. Solid lines: where 95% and 99.8% of LAs would lie if they differed "
+                        "only by chance; dashed: the same allowing for ordinary variation between LAs."
+                        if use_od else "Each dot is an LA. Lines: where 95% and 99.8% of LAs would lie if they "
+                        "differed only by chance."))
+
+
+@dataclass
+class Panel:
+    """One panel of :func:`small_multiples`: ``y`` against ``x`` (scatter) or ``y`` alone (hist)."""
+
+    y: str
+    title: str
+    ylabel: str = ""
+    x: str | None = None
+    xlabel: str = ""
+    reference: float | None = None  # e.g. England, drawn as a dashed line
+
+
+def small_multiples(
+    data: pd.DataFrame,
+    panels: Sequence[Panel | dict],
+    *,
+    title: str,
+    kind: str = "scatter",
+    ncols: int = 3,
+    label: str = "la_name",
+    code: str = "la_code",
+    highlight: str | None = None,
+    note: str | None = None,
+) -> Figure:
+    """A grid of small charts sharing a style: scatters with OLS fits, or histograms of LA values."""
+    ps = [p if isinstance(p, Panel) else Panel(**p) for p in panels]
+    ncols = max(1, min(ncols, len(ps) or 1))
+    nrows = max(1, int(np.ceil(len(ps) / ncols)))
+    fig = _figure(2.55 * nrows + 0.7)
+    fig.suptitle(title, fontsize=FONT["title"], x=0.01, ha="left")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax, p in zip(axes.flat, ps, strict=False):
+        d = data.dropna(subset=[c for c in (p.x, p.y) if c])
+        if d.empty:
+            _empty(fig, ax, f"{p.title}: no data")
+            continue
+        if kind == "hist":
+            vals = d[p.y].astype("float64")
+            ax.hist(vals, bins=min(20, max(5, len(vals) // 6)), color=COLORS["la"], edgecolor="white", linewidth=0.5)
+            if p.reference is not None and np.isfinite(p.reference):
+                ax.axvline(p.reference, color=COLORS["england"], linestyle="--", linewidth=1)
+            if highlight:
+                hl = d[d[code] == highlight]
+                if len(hl):
+                    ax.axvline(float(hl.iloc[0][p.y]), color=COLORS["highlight"], linewidth=1.8)
+            _style(ax, None, p.ylabel, "LAs")
+        else:
+            _scatter_panel(ax, d, p.x, p.y, label=label, code=code, highlight=highlight, point_size=9,
+                           annotate="short")
+            if p.reference is not None and np.isfinite(p.reference):
+                ax.axhline(p.reference, color=COLORS["england"], linestyle="--", linewidth=0.8)
+            _style(ax, None, p.xlabel, p.ylabel)
+        ax.set_title(p.title, fontsize=FONT["label"], loc="left")
+        ax.xaxis.label.set_size(FONT["note"] + 0.5)
+        ax.yaxis.label.set_size(FONT["note"] + 0.5)
+    for ax in list(axes.flat)[len(ps):]:
+        ax.axis("off")
+    xlabels = {p.xlabel if kind != "hist" else p.ylabel for p in ps}
+    if len(ps) > 1 and len(xlabels) == 1 and next(iter(xlabels)):
+        # one shared x label instead of a repeated (and overlapping) one under every panel
+        for ax in axes.flat:
+            ax.set_xlabel("")
+        fig.supxlabel(next(iter(xlabels)), fontsize=FONT["label"])
+    return _finish(fig, note)
+
+
+# --------------------------------------------------------------------------- saving
+
+
+@dataclass
+class SavedFigure:
+    """Paths of a saved chart; displays as its PNG in a notebook."""
+
+    png: Path
+    svg: Path
+    csv: Path
+    alt: str = ""
+
+    def _repr_png_(self) -> tuple[bytes, dict[str, str]]:
+        # IPython keeps the metadata with the output and nbconvert writes it as the <img> alt
+        # text, so screen readers get the chart's title instead of "No description ..."
+        return self.png.read_bytes(), {"alt": self.alt or f"Chart: {self.png.stem.replace('_', ' ')}"}
+
+    def paths(self) -> list[Path]:
+        return [self.png, self.svg, self.csv]
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str], name: str) -> SavedFigure:
+    """Write ``name``.png, ``name``.svg and the chart's data as ``name``.csv into ``out_dir``.
+
+    Files are written to temporary names and moved into place, so a failure never leaves a
+    half-written chart. The figure's title becomes the returned object's alt text.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = _SAFE.sub("_", name).strip("_") or "figure"
+    targets = {"png": out / f"{stem}.png", "svg": out / f"{stem}.svg", "csv": out / f"{stem}.csv"}
+    tmp = {k: p.with_name(f".{p.name}.part") for k, p in targets.items()}
+    meta = {"Title": _title_of(fig)}
+    try:
+        fig.savefig(tmp["png"], format="png", dpi=DPI, metadata={**meta, "Software": "inclusion-index"})
+        fig.savefig(tmp["svg"], format="svg", metadata={**meta, "Date": None})
+        frame = data.reset_index() if data.index.name or isinstance(data.index, pd.MultiIndex) else data
+        write_csv(frame, tmp["csv"])
+        for k in targets:
+            os.replace(tmp[k], targets[k])
+    finally:
+        for p in tmp.values():
+            p.unlink(missing_ok=True)
+    return SavedFigure(png=targets["png"], svg=targets["svg"], csv=targets["csv"], alt=meta["Title"])
+
+
+def _title_of(fig: Figure) -> str:
+    # titles are wrapped to the figure by replacing spaces with line breaks: undo that for alt text
+    if fig.get_suptitle():
+        return " ".join(fig.get_suptitle().split())
+    for ax in fig.axes:
+        t = ax.get_title(loc="left") or ax.get_title()
+        if t:
+            return " ".join(t.split())
+    return ""

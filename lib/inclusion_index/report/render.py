@@ -1,0 +1,326 @@
+"""Execute the series notebooks with papermill and render them to HTML with nbconvert.
+
+A run builds each edition in a staging folder and swaps it into reports/<edition>/ only when
+every part succeeded, so a failed notebook never replaces the last good report.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from markupsafe import Markup
+
+from inclusion_index import __version__
+from inclusion_index.config import run_settings
+from inclusion_index.errors import InclusionIndexError
+from inclusion_index.paths import NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR
+from inclusion_index.report.templates import render_template
+from inclusion_index.sources.geography import year_label
+
+PARTS: list[tuple[str, str]] = [
+    ("01_introduction", "1. Introduction: the index and the headline ranking"),
+    ("02_exclusions", "2. Exclusions"),
+    ("03_assessment", "3. Assessment"),
+    ("04_placement", "4. Placement"),
+    ("05_attainment", "5. Attainment and NEET"),
+    ("06_conclusions", "6. Conclusions"),
+]
+KERNEL = "python3"
+
+
+def kernel_manager_class() -> type:
+    """Kernels talk over local IPC sockets, not TCP: nothing listens on the network, and the
+    kernel does not print its "running over TCP without encryption" warning into every run."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, *args, **kwargs) -> None:
+            kwargs.setdefault("transport", "ipc")
+            # each kernel's socket files in a folder of its own under the system temp dir, so
+            # parallel kernels cannot collide and nothing is written into the working directory
+            folder = tempfile.mkdtemp(prefix="inclusion-kernel-")
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            kwargs.setdefault("ip", os.path.join(folder, "kernel"))
+            super().__init__(*args, **kwargs)
+
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts before every shutdown; our kernels are idle by then, and
+            # the interrupt only makes ipykernel log "KeyboardInterrupt caught in kernel"
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return IPCKernelManager
+
+
+class RenderError(InclusionIndexError):
+    """One or more notebooks failed; the message names each notebook and cell."""
+
+
+@dataclass
+class PartResult:
+    part: str
+    title: str
+    seconds_execute: float = 0.0
+    seconds_html: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class EditionRender:
+    edition: str
+    parameters: dict
+    parts: list[PartResult] = field(default_factory=list)
+    extra_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(p.ok for p in self.parts)
+
+
+def describe_failure(nb_name: str, exc: BaseException) -> str:
+    """'02_exclusions, cell 7: KeyError: ...' from a papermill error, or the exception text."""
+    cell = getattr(exc, "exec_count", None) or getattr(exc, "cell_index", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    where = f"cell {cell}" if cell is not None else "before execution"
+    return f"{nb_name}, {where}: {ename}: {str(evalue).strip().splitlines()[0] if evalue else ''}"
+
+
+def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
+    """Run one notebook with typed parameters (the Python API keeps '201819' a string)."""
+    import papermill as pm
+
+    src = notebooks_dir / f"{part}.ipynb"
+    nb_dir = out_dir / "notebooks"
+    nb_dir.mkdir(parents=True, exist_ok=True)
+    out = nb_dir / f"{part}.ipynb"
+    pm.execute_notebook(
+        str(src), str(out), parameters=parameters, kernel_name=KERNEL, language="python",
+        cwd=str(out_dir), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+        kernel_manager_class=kernel_manager_class(),
+    )
+    return out
+
+
+def notebook_errors(nb: nbformat.NotebookNode) -> list[str]:
+    """Error outputs left in an executed notebook (there should be none)."""
+    errs = []
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                errs.append(f"cell {i}: {o.get('ename')}: {o.get('evalue')}")
+    return errs
+
+
+def to_html(nb_path: Path, html_path: Path, title: str, nav: Markup) -> None:
+    """HTML with code hidden; stderr streams (warnings) dropped from the page."""
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(nb_path, as_version=4)
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell["outputs"] = [_with_alt_text(o) for o in cell["outputs"]
+                               if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = _insert_after_body(body, str(nav))
+    html_path.write_text(body, encoding="utf-8")
+
+
+def _with_alt_text(output: dict) -> dict:
+    """A PNG output that carries alt text in its metadata (plotting.SavedFigure) becomes an HTML
+    <img> with that alt text: nbconvert's lab template ignores the metadata and would write
+    "No description has been provided for this image" for screen readers."""
+    data = output.get("data") or {}
+    alt = ((output.get("metadata") or {}).get("image/png") or {}).get("alt") or \
+        (output.get("metadata") or {}).get("alt")
+    if "image/png" not in data or not alt or "text/html" in data:
+        return output
+    png = data["image/png"]
+    png = "".join(png) if isinstance(png, list) else png
+    out = dict(output)
+    out["data"] = {"text/html": str(render_template("img.html", png=png.strip(), alt=str(alt)))}
+    return out
+
+
+def _insert_after_body(doc: str, snippet: str) -> str:
+    i = doc.find("<body")
+    if i < 0:
+        return snippet + doc
+    j = doc.find(">", i)
+    return doc[: j + 1] + snippet + doc[j + 1:]
+
+
+def nav_html(edition: str, current: str | None = None) -> Markup:
+    """The series bar at the top of each part's page: every part, the current one not a link."""
+    return render_template("nav.html", edition_label=year_label(edition), current=current,
+                           parts=[(part, title.split(":")[0]) for part, title in PARTS])
+
+
+def render_edition(
+    edition: str,
+    *,
+    years: int | None = None,
+    data_dir: Path | None = None,
+    reports_dir: Path = REPORTS_DIR,
+    highlight_la: str = "",
+    parts: list[str] | None = None,
+    workers: int = 2,
+    extra: Callable[[Path], None] | None = None,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+    log: Callable[[str], None] = print,
+) -> EditionRender:
+    """Render one edition into reports_dir/<edition>/, all parts or none.
+
+    ``extra(staging_dir)`` writes other outputs (scores, findings) into the same staging folder.
+    """
+    n_years = int(years or run_settings().editions.spec(edition).years)
+    params = {"final_year": str(edition), "n_years": n_years,
+              "data_dir": str(data_dir) if data_dir else "", "output_dir": ".",
+              "highlight_la": str(highlight_la or "")}
+    chosen = [(p, t) for p, t in PARTS if not parts or p in parts]
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    staging = reports_dir / f".staging-{edition}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    result = EditionRender(edition=edition, parameters=params)
+
+    def run(pt: tuple[str, str]) -> PartResult:
+        part, title = pt
+        r = PartResult(part, title)
+        t0 = time.perf_counter()
+        try:
+            nb_path = execute_part(part, params, staging, notebooks_dir)
+            r.seconds_execute = time.perf_counter() - t0
+            errs = notebook_errors(nbformat.read(nb_path, as_version=4))
+            if errs:
+                raise RenderError(f"{part}, {errs[0]}")
+            t1 = time.perf_counter()
+            to_html(nb_path, staging / f"{part}.html", f"{title} ({year_label(edition)})",
+                    nav_html(edition, part))
+            r.seconds_html = time.perf_counter() - t1
+        except Exception as e:  # report every failure with its notebook and cell
+            r.seconds_execute = r.seconds_execute or time.perf_counter() - t0
+            r.error = describe_failure(part, e)
+        log(f"  {'ok  ' if r.ok else 'FAIL'} {edition} {part:18s} run {r.seconds_execute:5.1f}s "
+            f"html {r.seconds_html:4.1f}s" + ("" if r.ok else f"  {r.error}"))
+        return r
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        result.parts = list(pool.map(run, chosen))
+    if result.ok and extra is not None:
+        t0 = time.perf_counter()
+        try:
+            extra(staging)
+        except Exception as e:
+            result.parts.append(PartResult("extra outputs", "scores and findings", error=describe_failure("extra", e)))
+        result.extra_seconds = time.perf_counter() - t0
+    if not result.ok:
+        failed = reports_dir / f".failed-{edition}"
+        shutil.rmtree(failed, ignore_errors=True)
+        staging.rename(failed)
+        msgs = "; ".join(p.error for p in result.parts if p.error)
+        raise RenderError(f"edition {edition}: {msgs} (previous report kept; failed run in {failed})")
+    _swap_into_place(staging, reports_dir / edition, parts_only=bool(parts))
+    return result
+
+
+def _swap_into_place(staging: Path, final: Path, *, parts_only: bool) -> None:
+    """Replace final with staging in two renames; a partial run only replaces its own files."""
+    if parts_only and final.exists():
+        for p in staging.rglob("*"):
+            if p.is_file():
+                dest = final / p.relative_to(staging)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(p, dest)
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    old = final.with_name(f".old-{final.name}")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def code_version() -> str:
+    """The package version and, in a git checkout, the commit (marked when files differ from it)."""
+    try:
+        commit = subprocess.run(["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(PROJECT_DIR), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__} (commit {commit}{', with local changes' if dirty else ''})"
+
+
+def write_figure_index(folder: Path, title: str) -> Path | None:
+    """figures/index.html listing every chart with its PNG, SVG and data, so the folder can be
+    browsed on static hosting (which lists no directories)."""
+    if not folder.is_dir():
+        return None
+    charts = [(png.stem.replace("_", " "), [png.with_suffix(s).name for s in (".png", ".svg", ".csv")
+                                            if png.with_suffix(s).exists()])
+              for png in sorted(folder.glob("*.png"))]
+    out = folder / "index.html"
+    out.write_text(render_template("figures.html", title=title, charts=charts), encoding="utf-8")
+    return out
+
+
+def comparison_html(table, csv_name: str, changes: list[dict[str, str]] | None = None,
+                    method_names: tuple[str, str] | None = None) -> Markup:
+    """A section for reports/index.html: how LAs moved between the first and last edition, with
+    what changed in the index itself between them."""
+    from inclusion_index.index.comparison import comparison_summary
+
+    return render_template(
+        "comparison.html", s=comparison_summary(table), changes=changes or [], csv_name=csv_name,
+        a=year_label(str(table["edition_from"].iloc[0])), b=year_label(str(table["edition_to"].iloc[0])),
+        methods=method_names or (str(table["method_from"].iloc[0]), str(table["method_to"].iloc[0])))
+
+
+def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[dict],
+                titles: dict[str, str], extra_sections: Markup | str = "", *, run_settings: dict | None = None,
+                kept: dict[str, str] | None = None) -> Path:
+    """reports/index.html: every edition and part, the run's parameters, sources and version.
+
+    ``extra_sections``: rendered sections (Markup) put after the editions; a plain str is escaped.
+    ``kept``: editions whose render failed in this run (edition -> error); the last good report
+    on disk is still linked, marked as not updated, so one failure does not hide it.
+    """
+    listed = [(r.edition, r.parameters, "") for r in renders]
+    listed += [(e, {}, err) for e, err in (kept or {}).items()
+               if e not in {r.edition for r in renders} and (reports_dir / e / "01_introduction.html").exists()]
+    eds = []
+    for edition, parameters, failed in listed:
+        write_figure_index(reports_dir / edition / "figures", f"Figures, edition {year_label(edition)}")
+        eds.append({"edition": edition, "title": titles.get(edition, year_label(edition)), "failed": failed,
+                    "parameters": parameters, "year": year_label(str(parameters.get("final_year", "")))})
+    doc = render_template("index.html", title="SEND Inclusion Index: reports", editions=eds, parts=PARTS,
+                          extra_sections=extra_sections, sources=sources, run_settings=run_settings or {},
+                          version=code_version(), now=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    out = reports_dir / "index.html"
+    tmp = out.with_suffix(".html.part")
+    tmp.write_text(doc, encoding="utf-8")
+    os.replace(tmp, out)
+    return out

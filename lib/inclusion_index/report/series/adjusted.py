@@ -1,0 +1,183 @@
+"""Context-adjusted score sections: observed minus expected given deprivation, beside the raw score."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.index.indicators import labels_for
+from inclusion_index.index.scoring import AREA_NAMES
+from inclusion_index.report.series.context import context_measure, deprivation
+from inclusion_index.report.series.edition_facts import range_label, rank_column, rank_words
+from inclusion_index.report.series.models import effect_text
+from inclusion_index.report.series.part import Part, rank_cells
+from inclusion_index.report.series.text import (
+    agree,
+    and_join,
+    dp_for_step,
+    fmt,
+    iod_label,
+    nice_step,
+    plural,
+    sentence_case,
+    year_label,
+)
+
+ADJUSTED_COLUMNS = ["Score", "Predictor", "Step", "Difference per step", "95% CI low", "95% CI high", "p-value", "R²",
+                    "LAs", "Breusch–Pagan p"]
+
+
+# adjustment.yml's caveat opens with what the model compares; each target's own covariates say it here
+_CAVEAT_LEAD = "Adjusted scores compare each LA with LAs of"
+
+
+def caveat_for(caveat: str, covariates: list[str]) -> str:
+    """The adjustment caveat with its first sentence naming the target's own covariates (the
+    assessment model has deprivation only)."""
+    text = " ".join(str(caveat).split())
+    if text.startswith(_CAVEAT_LEAD):
+        text = text.split(". ", 1)[1] if ". " in text else ""
+    lead = f"{_CAVEAT_LEAD} {' and '.join(labels_for('covariate_similar').get(c, c) for c in covariates)}."
+    return f"{lead} {text}".strip()
+
+
+def estimate_las(ed, target: str, year: str | None = None) -> set[str]:
+    """LAs whose ``target`` score (an area, or overall) uses a value estimated for a suppressed
+    small count (the values table's ``imputed_count``) in the index year."""
+    v = ed.values
+    y = year or ed.final_year
+    inds = set(ed.indicators["indicator"]) if target == "overall" else set(
+        ed.indicators.loc[ed.indicators["area"] == target, "indicator"])
+    sub = v[(v["index_year"] == y) & v["indicator"].isin(inds) & v["value"].notna()]
+    return set(sub.loc[sub["imputed_count"].notna(), "la_code"])
+
+
+def adjusted_for_words(ed, target: str = "overall") -> str:
+    """'child deprivation and the share of pupils with an EHC plan': what the target's context
+    model adjusts for ('' when it has no model)."""
+    fit = ed.adjustment.fits.get(target)
+    return " and ".join(labels_for("covariate").get(c, c) for c in fit.covariates) if fit is not None else ""
+
+
+def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
+    """The target's context-adjusted score beside the raw one: model summary, top and bottom
+    LAs by adjusted score, how far the two rankings agree, and the caveat."""
+    res = ed.adjustment
+    what = "overall score" if target == "overall" else f"{AREA_NAMES[target].lower()} score"
+    models = res.models.set_index("target")
+    if target not in res.fits:
+        why = models.loc[target, "note"] if target in models.index else "no model was fitted"
+        p.say("adjusted", f"No context-adjusted {what}: {why}.")
+        return
+    fit = res.fits[target]
+    ctx = res.scores
+    # the part's context inputs, listed in its sources table with the year each used
+    dep = deprivation(ed)
+    rate = context_measure(ed, res.settings.ehcp_rate_measure, year=ed.final_year)
+    plans = context_measure(ed, res.settings.ehcp_measure, year=ed.final_year)
+    p.measures.extend(c for term, c in (("idaci", dep), ("ehcp_pct_pupils", rate), ("log_ehcp_total", plans))
+                      if term in fit.covariates)
+    units = {"ehcp_pct_pupils": " percentage points"}
+    labels = {"idaci": f"the IDACI average score ({iod_label(ed.method.deprivation_year)})",
+              "ehcp_pct_pupils": f"the share of pupils with an EHC plan ({year_label(ed.final_year)})",
+              "log_ehcp_total": f"the number of EHC plans the LA maintains ({year_label(ed.final_year)})"}
+    its = {"idaci": f"its IDACI average score ({iod_label(ed.method.deprivation_year)}, child deprivation)",
+           "ehcp_pct_pupils": f"the share of its pupils with an EHC plan ({year_label(ed.final_year)})",
+           "log_ehcp_total": f"the number of EHC plans it maintains ({year_label(ed.final_year)})"}
+    coefs = fit.coefficients.set_index("term")
+    rows, effects = [], []
+    for term in fit.covariates:
+        c = coefs.loc[term]
+        if term == "log_ehcp_total":
+            step, step_text = math.log(2), "doubling"
+            lead = "where an LA maintains twice as many EHC plans"
+        else:
+            step = nice_step(float(ctx.loc[fit.expected.notna(), term].std()))
+            u = units.get(term, "")
+            if step == 1:
+                u = u.replace("points", "point")
+            step_text = f"+{fmt(step, dp_for_step(step))}{u}"
+            lead = f"where {labels.get(term, term)} is {fmt(step, dp_for_step(step))}{u} higher"
+        eff, lo, hi = c["coef"] * step, c["ci_lower"] * step, c["ci_upper"] * step
+        effects.append(f"{lead}, the {what} is on average {effect_text(eff, lo, hi, ' points')}")
+        rows.append({"Score": sentence_case(what), "Predictor": sentence_case(labels.get(term, term).removeprefix("the ")),
+                     "Step": step_text, "Difference per step": eff, "95% CI low": lo, "95% CI high": hi,
+                     "p-value": c["p_value"], "R²": fit.r2, "LAs": fit.n, "Breusch–Pagan p": fit.bp_pvalue})
+        p.numbers[f"{target}_adjustment_{term}_effect"] = float(eff)
+    p.tables["adjusted_model"] = pd.DataFrame(rows, columns=ADJUSTED_COLUMNS)
+    # the model table's caption, from the target's own covariates (the notebook's caption is generic)
+    p.labels["adjusted_model_caption"] = (f"Context model: OLS across LAs of the {what} on "
+                                          f"{' and '.join(labels_for('covariate').get(c, c) for c in fit.covariates)}")
+    bp = fit.bp_pvalue
+    bp_text = ("" if not np.isfinite(bp) else
+               f" The Breusch–Pagan test gives p = {fmt(bp, 3)}: " + (
+                   "the spread around the line changes with context, so the confidence intervals are approximate."
+                   if bp < 0.05 else "no sign that the spread around the line changes with context."))
+    held = " and ".join(its.get(c, c) for c in fit.covariates)
+    sc, rk, adj, adj_rk = f"{target}_score", f"{target}_rank", f"{target}_adjusted_score", f"{target}_adjusted_rank"
+    d = t[t[adj].notna()].copy()
+    rho = float(d[sc].corr(d[adj], method="spearman")) if len(d) > 2 else float("nan")
+    moved = int(((d[rk].astype("float64") - d[adj_rk].astype("float64")).abs() >= 20).sum())
+    width = (d[f"{adj_rk}_hi"].astype("float64") - d[f"{adj_rk}_lo"].astype("float64")) if f"{adj_rk}_lo" in d \
+        else pd.Series(dtype="float64")
+    raw_width = (d[f"{rk}_hi"].astype("float64") - d[f"{rk}_lo"].astype("float64")) if f"{rk}_lo" in d \
+        else pd.Series(dtype="float64")
+    p.numbers.update({f"{target}_adjustment_r2": fit.r2, f"{target}_adjustment_n": fit.n,
+                      f"{target}_adjustment_bp_p": bp, f"{target}_adjustment_spearman": rho,
+                      f"{target}_adjustment_moved20": moved,
+                      f"{target}_adjusted_rank_width_median": float(width.median()) if width.notna().any() else np.nan})
+    d = d.sort_values([adj, "la_name"], ascending=[False, True])
+    # an LA whose score uses an estimate for a suppressed count is never named as an extreme
+    est = d["la_code"].isin(estimate_las(ed, target))
+    sure = d[~est] if (~est).any() else d
+    best, worst = sure.iloc[0], sure.iloc[-1]
+    above = int(est.iloc[:d.index.get_loc(best.name)].sum()) if len(d) else 0
+    below = int(est.iloc[d.index.get_loc(worst.name) + 1:].sum()) if len(d) else 0
+    skipped = and_join([x for x in (
+        f"{plural(above, 'LA')} further above" if above else "",
+        f"{plural(below, 'LA')} further below" if below else "") if x])
+    skipped_text = (f" ({skipped} {agree(above + below, 'is', 'are')} not named: {agree(above + below, 'its', 'their')} "
+                    f"{what} uses an estimate for a suppressed small count, marked in the tables)" if skipped else "")
+    p.numbers[f"{target}_adjusted_estimates"] = int(est.sum())
+    aw, rw = float(width.median()) if width.notna().any() else np.nan, float(raw_width.median()) \
+        if raw_width.notna().any() else np.nan
+    if np.isfinite(aw) and np.isfinite(rw):
+        # the verdict from the figures as printed, so the sentence never contradicts its numbers
+        a0, r0 = round(aw), round(rw)
+        verdict = ("more uncertain than raw ones" if a0 > r0 else "as uncertain as raw ones" if a0 == r0 else
+                   "slightly less uncertain than raw ones here" if r0 - a0 <= max(2, 0.1 * r0) else
+                   "less uncertain than raw ones here")
+        width_text = (f"Refitting the model to every Monte Carlo draw, the median LA's adjusted rank could plausibly "
+                      f"lie anywhere in a span of {fmt(aw, 0)} places ({range_label()}), against {fmt(rw, 0)} for "
+                      f"the raw rank: adjusted ranks are {verdict}.")
+    else:
+        width_text = ""
+    p.say("adjusted",
+          f"Adjusted for context, each LA's {what} is compared with the score a straight line fitted across "
+          f"{fit.n} LAs predicts from {held}. The adjusted score is the difference: 0 = as expected, positive = "
+          "more inclusive than LAs in a similar position.",
+          f"Across {fit.n} LAs, " + "; ".join(effects) + f". The model explains {fmt(fit.r2 * 100, 0)}% of "
+          f"the variation in the {what} between LAs (R² {fmt(fit.r2, 2)}).{bp_text}",
+          f"Adjusted for context, {best['la_name']} is furthest above expectation, {fmt(best[adj], sign=True)} "
+          f"points; its unadjusted {what} ranks {rank_words(best[rk], best.get(f'{rk}_lo'), best.get(f'{rk}_hi'))}. "
+          f"{worst['la_name']} is furthest below, {fmt(worst[adj], sign=True)} points; its adjusted rank is "
+          f"{rank_words(worst[adj_rk], worst.get(f'{adj_rk}_lo'), worst.get(f'{adj_rk}_hi'))}{skipped_text}.",
+          f"Raw and adjusted {what}s rank LAs {'very similarly' if rho >= 0.9 else 'similarly' if rho >= 0.7 else 'differently'} "
+          f"(rank correlation {fmt(rho, 2)}); " + (
+              f"{plural(moved, 'LA')} {agree(moved, 'moves', 'move')} 20 or more places." if moved else
+              "no LA moves 20 or more places."),
+          width_text,
+          caveat_for(res.caveat, list(fit.covariates)))
+    cols = {"la_name": "Local authority", "region": "Region", sc: sentence_case(what)}
+    table = d[list(cols)].rename(columns=cols)
+    table.insert(3, rank_column(), rank_cells(d, target))
+    table["Adjusted score"] = d[adj].to_numpy()
+    table[f"Adjusted rank ({range_label()})"] = rank_cells(d, f"{target}_adjusted")
+    if est.any():
+        table["Uses an estimate"] = np.where(est.to_numpy(), "yes: a suppressed small count", "")
+    p.tables["adjusted_top"] = table.head(10).reset_index(drop=True)
+    p.tables["adjusted_bottom"] = table.tail(10).iloc[::-1].reset_index(drop=True)
+    p.frames["adjusted"] = d[["la_code", "la_name", "region", sc, rk, f"{rk}_lo", f"{rk}_hi", adj, adj_rk, f"{adj_rk}_lo", f"{adj_rk}_hi"]].reset_index(
+        drop=True)

@@ -1,0 +1,174 @@
+"""The 'data and caveats' tables: sources and years, substitutions, suppression, small cohorts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from inclusion_index.report.notes import edition_note
+from inclusion_index.report.series.context import ContextMeasure, context_measure
+from inclusion_index.report.series.edition_facts import (
+    IndicatorFacts,
+    carried_note,
+    indicator_cohorts,
+    indicator_source_ids,
+    la_coverage,
+    measure_caveats,
+    measure_name,
+    source_id,
+)
+from inclusion_index.report.series.text import agree, and_join, iod_label, plural, year_label
+from inclusion_index.sources.geography import label_years
+from inclusion_index.sources.registry import load_registry
+
+CAVEAT_TABLES = {
+    "sources": "Sources and the years used",
+    "substitutions": "Gaps and substitutions by index year",
+    "suppression": "Values missing in the source (suppressed or not published by DfE)",
+    "small_cohorts": "Small cohorts",
+}
+
+
+def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int | None = None) -> dict:
+    """Sources with years, substitutions and gaps, suppression counts and small-cohort LAs.
+
+    ``measures`` adds context measures (a part's ``measures``: ContextMeasure objects, listed
+    with the year and files each used, or measure codes, taken for the year
+    :func:`context_measure` picks) to the source list; measures the edition has no year of
+    add nothing. Returns a
+    dict of DataFrames (``sources``, ``substitutions``, ``suppression``, ``small_cohorts``)
+    and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
+    ``reporting.small_cohort``.
+    """
+    small_cohort = ed.run.uncertainty.small_cohort if small_cohort is None else small_cohort
+    reg = load_registry()
+    ind = IndicatorFacts(ed)
+    used: dict[str, set[str]] = {}
+    years: dict[str, set[str]] = {}
+    v = ed.values
+    for y in ed.years:
+        for i in ind.t.index:
+            dy = v.loc[(v["indicator"] == i) & (v["index_year"] == y), "data_year"]
+            for sid in indicator_source_ids(ed, i, y):
+                used.setdefault(sid, set()).add(ind.short(i))
+                years.setdefault(sid, set()).update(dy.dropna())
+    seen: set[tuple[str, str | None]] = set()
+    for m in measures:
+        c = m if isinstance(m, ContextMeasure) else context_measure(ed, m)
+        if not c.available or (c.measure, c.year) in seen:
+            continue
+        seen.add((c.measure, c.year))
+        for sid in c.source_ids:
+            used.setdefault(source_id(sid), set()).add(c.label + " (context)")
+            years.setdefault(source_id(sid), set()).add(str(c.year))
+    rows = []
+    for sid in sorted(used):
+        # the indices of deprivation are named by release (IoD2015), not by an academic year
+        label = iod_label if sid.startswith("iod") else year_label
+        row = {"Source": sid, "Release": "", "Dataset": "", "Years used": ", ".join(
+            label(y) for y in sorted(years[sid])), "Used for": "; ".join(sorted(used[sid])), "File": "",
+            "Licence": "", "Derived table": ""}
+        try:
+            s = reg[sid]
+            row.update({"Source": s.publication, "Release": s.release, "Dataset": s.dataset, "File": s.path,
+                        "Licence": s.licence, "Derived table": "yes" if s.derived else "no"})
+        except KeyError:
+            pass
+        rows.append(row)
+    sources = pd.DataFrame(rows)
+    sub = ed.substitutions()
+    sub["note"] = [edition_note(r) for r in sub.to_dict("records")]
+    gaps = sub[(sub["note"] != "") | (sub["las_with_value"] < sub["las"])].copy()
+    gaps = pd.DataFrame({
+        "Index year": gaps["index_year"].map(year_label),
+        "Indicator": gaps["indicator"].map(ind.short),
+        "Data year": gaps["data_year"].map(year_label),
+        "Measure": gaps["measure"].map(lambda m: measure_name(ed, m)),
+        "LAs without a value": gaps["las"] - gaps["las_with_value"],
+        "Note": [_gap_note(ed, i, y, n) for i, y, n in zip(gaps["indicator"], gaps["index_year"],
+                                                         gaps["note"], strict=True)],
+    }).reset_index(drop=True)
+    miss = v[v["missing_reason"].isin(["not_in_source", "source_marker"])].copy()
+    miss["reason"] = miss["missing_marker"].where(miss["missing_reason"] == "source_marker", "not in source")
+    supp = miss.groupby(["index_year", "indicator", "reason"]).size().rename("LAs").reset_index()
+    supp = pd.DataFrame({"Index year": supp["index_year"].map(year_label), "Indicator": supp["indicator"].map(ind.short),
+                         "Reason": supp["reason"], "LAs": supp["LAs"]})
+    imp = v[v["imputed_count"].notna()]
+    small = _small_cohorts(ed, ind, small_cohort)
+    cov = la_coverage(ed)
+    text = [
+        f"Sources: {len(sources)} files, listed below with the years used.",
+        (f"LAs: {len(ed.geography)} of England's {cov['n_england']}; {cov['excluded_sentence']}."
+         if cov["excluded_sentence"] else ""),
+        f"{len(gaps)} indicator-year cells have a gap or substitution (an indicator with no LA values for its "
+        "data year in this project's data, carried forward from an earlier year, or missing for some LAs).",
+        f"{int(supp['LAs'].sum()) if len(supp) else 0} LA values across the edition's years are missing because "
+        "the source suppresses or does not publish them; they are never treated as zero.",
+        *measure_caveats(ed),
+    ]
+    if len(imp):
+        text.append(f"{len(imp)} LA values across the edition's years are small suppressed counts set to the "
+                    "midpoint of their possible range (flagged 'imputed').")
+    text.append(small.attrs.get("sentence", ""))
+    moved = v[(v["index_year"] == ed.final_year) & (v["predecessors"] != "")]
+    if len(moved):
+        k = moved["la_code"].nunique()
+        text.append(f"{plural(k, 'LA')} {agree(k, 'takes', 'take')} values from predecessor authorities across a "
+                    "boundary change in some indicators (flagged in the scores table).")
+    return {"sources": sources, "substitutions": gaps, "suppression": supp, "small_cohorts": small,
+            "text": [s for s in text if s]}
+
+
+def _gap_note(ed, indicator: str, year: str, note: str) -> str:
+    """A substitution's note for readers: a carried-forward value says why (known gaps)."""
+    c = carried_note(ed, indicator, year)
+    return f"carried forward from {c[0]} ({c[1]})" if c else label_years(note)
+
+
+# Cohorts checked for small numbers: (indicators whose funnel denominators give the cohort, first
+# with values wins; column heading; words for the sentence).
+SMALL_COHORT_CHECKS = (
+    (("att_ks2_rwm_ehcp", "att_ks2_read_prog_ehcp", "att_ks2_write_prog_ehcp", "att_ks2_maths_prog_ehcp"),
+     "KS2 pupils with an EHC plan", "at the end of KS2"),
+    (("att_ks4_a8_ehcp", "att_ks4_p8_ehcp"), "KS4 pupils with an EHC plan", "at the end of KS4"),
+)
+
+
+def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
+    """LAs whose KS2 or KS4 EHC plan cohort (the pupils behind the attainment figures) is under
+    ``threshold`` pupils, or (no cohort counts) the fewest plans."""
+    names = ed.geography.set_index("la_code")["la_name"]
+    cols: dict[str, pd.Series] = {}
+    said = []
+    for inds, heading, where in SMALL_COHORT_CHECKS:
+        for i in inds:
+            if i not in ind.t.index or int(ind.t.loc[i, "las_with_value"]) == 0:
+                continue
+            c = indicator_cohorts(ed, i)
+            if c.notna().any():
+                cols[heading] = c
+                k = int((c < threshold).sum())
+                said.append(f"{plural(k, 'LA')} {where} ({year_label(ind.year(i))})")
+                break
+    if cols:
+        frame = pd.DataFrame(cols)
+        small = frame[(frame < threshold).any(axis=1)]
+        small = small.loc[small.min(axis=1).sort_values(kind="stable").index]
+        out = pd.DataFrame({"Local authority": names.reindex(small.index).to_numpy(),
+                            **{h: small[h].to_numpy() for h in cols}})
+        out.attrs["sentence"] = (
+            f"Fewer than {threshold} pupils with an EHC plan: {and_join(said)}. Their attainment figures move a lot "
+            "with a few pupils, and the text says so wherever it names one of them as the lowest or highest.")
+        return out
+    plans = context_measure(ed, "sen2_ehcp_total", year=ed.final_year)
+    if not plans.available:
+        out = pd.DataFrame(columns=["Local authority"])
+        out.attrs["sentence"] = "No cohort counts are in the data for this edition's years."
+        return out
+    few = plans.values.dropna().sort_values().head(10)
+    out = pd.DataFrame({"Local authority": names.reindex(few.index).to_numpy(), "EHC plans": few.to_numpy()})
+    out.attrs["sentence"] = (
+        f"KS2 and KS4 cohort counts by SEN are not in the data for this edition; the table lists the 10 LAs with "
+        f"the fewest EHC plans in {year_label(ed.final_year)}, whose rates and averages rest on the fewest pupils.")
+    return out

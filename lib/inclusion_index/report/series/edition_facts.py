@@ -1,0 +1,508 @@
+"""Facts about an edition the parts share: its score table, indicator years, England values, sources and rank ranges."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.config import run_settings
+from inclusion_index.index.edition import Edition
+from inclusion_index.index.indicators import labels_for
+from inclusion_index.index.uncertainty import UncertaintyError
+from inclusion_index.report.notes import edition_note, score_table_text
+from inclusion_index.report.series.text import (
+    NA,
+    and_join,
+    dp_for,
+    fmt,
+    md,
+    ordinal,
+    unit_level,
+    year_label,
+    years_label,
+)
+from inclusion_index.sources.geography import EXCLUDED_FROM_RANKING, label_years
+from inclusion_index.sources.registry import load_registry
+
+# Measures that change what an indicator means from some year on (labels only, no figures):
+# what the measure is, and the measure it replaces, whose last England figure the caveat quotes.
+MEASURE_NOTES: dict[str, tuple[str, str]] = {
+    m: ("the sum of three termly rates (autumn, spring and summer, each over the January census "
+        "headcount) that Data to Insight derived from DfE's termly data, not an annual rate published by DfE",
+        m.replace("_termsum", ""))
+    for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
+              "excl_perm_rate_termsum_sen_support")
+}
+
+
+# The same in a few words, for a table cell or a quoted finding.
+MEASURE_SHORT_NOTES: dict[str, str] = {m: "sum of three termly rates" for m in MEASURE_NOTES}
+
+
+_EXTENDED_SUFFIXES = ("_rank_lo", "_rank_median", "_rank_hi", "_adjusted_score", "_adjusted_rank",
+                      "_adjusted_rank_lo", "_adjusted_rank_hi", "_data_year")
+
+
+_EXTENDED_COLUMNS = ("overall_change_lo", "overall_change_hi", "improvement_significant", "adjustment_flag",
+                     "overall_change_score_from", "overall_change_score_to", "change_indicators_compared",
+                     "change_note")
+
+
+def la_table(ed, year: str | None = None) -> pd.DataFrame:
+    """One row per LA of the edition for an index year: identity, scores, indicator values.
+
+    For the headline year, the score table's Monte Carlo rank ranges (``<target>_rank_lo``,
+    ``_median``, ``_hi``), change ranges, ``improvement_significant`` and context-adjusted
+    scores and ranks are joined on.
+    """
+    y = year or ed.final_year
+    s = ed.scored[y].scores
+    t = ed.geography.set_index("la_code")[["la_name", "region"]].join(s, how="left")
+    if y == ed.final_year:
+        ext = score_table_text(ed).set_index("la_code")  # with change_note
+        cols = [c for c in ext.columns if (c.endswith(_EXTENDED_SUFFIXES) or c in _EXTENDED_COLUMNS)
+                and c not in t.columns]
+        t = t.join(ext[cols], how="left")
+    t.index.name = "la_code"
+    return t.reset_index()
+
+
+def indicator_cohorts(ed, indicator: str, year: str | None = None) -> pd.Series:
+    """Pupils (or plans) behind each LA's value of an indicator, by la_code: the funnel plot's
+    denominators (the source's count, or the cohort size uncertainty.yml names); empty when the
+    indicator has none."""
+    try:
+        f = ed.funnel(indicator, year)
+    except UncertaintyError:
+        return pd.Series(dtype="float64")
+    return f.set_index("la_code")["denominator"].astype("float64")
+
+
+def known_gap(ed, measure: str, year: str) -> str:
+    """Why DfE published no ``measure`` for ``year`` (data/registry/known_gaps.yml), '' if no
+    gap is recorded."""
+    for g in ed.run.known_gaps:
+        if measure in g.measures and str(year) in g.years:
+            return g.why.format(year=year_label(year))
+    return ""
+
+
+def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str] | None:
+    """(data year used, why) for an indicator carried forward in an index year, else None.
+
+    The why is the registry's known gap when DfE published nothing for the expected year
+    (known_gaps.yml), else that the year is not in this project's data; either way it adds
+    the other index years of the edition that use the same data year.
+    """
+    y = year or ed.final_year
+    sub = ed.substitutions()
+    r = sub[(sub["index_year"] == y) & (sub["indicator"] == indicator)]
+    if r.empty or pd.isna(r["carried_from"].iloc[0]):
+        return None
+    used, expected = str(r["data_year"].iloc[0]), str(r["expected_year"].iloc[0])
+    why = known_gap(ed, str(r["measure"].iloc[0]), expected) or f"{year_label(expected)} is not in this project's data"
+    same = sorted(set(sub.loc[(sub["indicator"] == indicator) & (sub["data_year"] == used)
+                              & (sub["index_year"] != y), "index_year"]))
+    if same:
+        why += (f"; the same {year_label(used)} values also feed index year "
+                f"{and_join([year_label(x) for x in same])}")
+    return year_label(used), why
+
+def range_label() -> str:
+    """'90% range' (the interval of this run's uncertainty settings)."""
+    return f"{run_settings().uncertainty.interval:.0%} range"
+
+
+def rank_column() -> str:
+    """Header of the rank column of every rank table: 'Rank (90% range)'."""
+    return f"Rank ({range_label()})"
+
+
+def _isna(x: object) -> bool:
+    return x is None or bool(pd.isna(x))
+
+
+def rank_cell(rank: object, lo: object, hi: object) -> str:
+    """'3 (1–12)': a rank and its range for a table cell ('3' when there is no range).
+
+    >>> rank_cell(3, 1, 12), rank_cell(3, None, None), rank_cell(None, 1, 2)
+    ('3 (1–12)', '3', 'n/a')
+    """
+    if _isna(rank):
+        return NA
+    r = str(int(rank))  # type: ignore[call-overload]
+    return r if _isna(lo) or _isna(hi) else f"{r} ({int(lo)}–{int(hi)})"  # type: ignore[call-overload]
+
+
+def rank_words(rank: object, lo: object, hi: object, n: int | None = None) -> str:
+    """A rank with its range: '3rd of 150, plausibly anywhere from 1st to 12th (90% range)'.
+
+    Without a range (Monte Carlo switched off) only the rank is given.
+    """
+    if _isna(rank):
+        return "not ranked"
+    head = ordinal(int(rank)) + (f" of {n}" if n else "")  # type: ignore[call-overload]
+    if _isna(lo) or _isna(hi):
+        return head
+    lo_, hi_ = int(lo), int(hi)  # type: ignore[call-overload]
+    if lo_ == hi_:
+        return f"{head} ({range_label()}: {ordinal(lo_)} only)"
+    return f"{head}, plausibly anywhere from {ordinal(lo_)} to {ordinal(hi_)} ({range_label()})"
+
+
+def change_range(lo: object, hi: object) -> str:
+    """'-1.7 to +21.2' for a score change's range (n/a without one)."""
+    if _isna(lo) or _isna(hi):
+        return NA
+    return f"{fmt(lo, sign=True)} to {fmt(hi, sign=True)}"
+
+
+def indicator_meta(ed) -> pd.DataFrame:
+    return ed.indicators.set_index("indicator")
+
+
+def area_indicators(ed, area: str) -> list[str]:
+    ind = ed.indicators
+    return list(ind.loc[ind["area"] == area, "indicator"])
+
+
+def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
+    """Per indicator for an index year: data year, measure, sources, coverage, England value, note.
+
+    ``phrase`` and ``unit`` say how the indicator reads in a sentence.
+    """
+    y = year or ed.final_year
+    sub = ed.substitutions()
+    sub = sub[sub["index_year"] == y].set_index("indicator")
+    eng = ed.england[ed.england["index_year"] == y].set_index("indicator")["value"]
+    meta = indicator_meta(ed)
+    measure_phrases = labels_for("measure_phrase")
+    rows = []
+    for i in meta.index:
+        r = sub.loc[i] if i in sub.index else None
+        measure = str(r["measure"]) if r is not None else ""
+        data_year = str(r["data_year"]) if r is not None else ""
+        e = float(eng.get(i, np.nan))
+        if not np.isfinite(e) and r is not None and int(r["las_with_value"]) > 0:
+            e = england_value(ed, measure, data_year)
+        phrase = measure_phrases.get(measure) or meta.loc[i, "phrase"] or str(meta.loc[i, "name"])
+        unit = meta.loc[i, "phrase_unit"] or str(meta.loc[i, "unit"])
+        rows.append({
+            "indicator": i,
+            "short_name": meta.loc[i, "short_name"],
+            "area": meta.loc[i, "area"],
+            "unit": meta.loc[i, "unit"],
+            "polarity": int(meta.loc[i, "polarity"]),
+            "data_year": data_year,
+            "measure": measure,
+            "las_with_value": int(r["las_with_value"]) if r is not None else 0,
+            "las": int(r["las"]) if r is not None else len(ed.geography),
+            "england": e,
+            "source_ids": indicator_source_ids(ed, i, y),
+            "note": label_years(edition_note(r)) if r is not None else "",
+            "carried": r is not None and pd.notna(r["carried_from"]),
+            "phrase": phrase,
+            "phrase_unit": unit,
+        })
+    return pd.DataFrame(rows)
+
+
+def england_value(ed, measure: str, year: str) -> float:
+    """The first non-missing England row of a measure and year in the long table (NaN if none)."""
+    lg = ed.long
+    m = (lg["measure"] == measure) & (lg["year"] == year) & (lg["level"] == "national") & lg["value"].notna()
+    v = lg.loc[m, "value"]
+    return float(v.iloc[0]) if len(v) else float("nan")
+
+
+_DERIVED = re.compile(r"^derived:\s*(.+)$")
+
+
+_SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
+
+
+def source_id(text: str) -> str:
+    """Registry id from a values ``source`` cell ('excl_la_char_zip (imputed)' -> 'excl_la_char_zip')."""
+    return _SUFFIX.sub("", str(text)).strip()
+
+
+def indicator_source_ids(ed, indicator: str, year: str | None = None) -> list[str]:
+    """Registry ids behind an indicator's values (derived measures resolved to their inputs)."""
+    y = year or ed.final_year
+    v = ed.values[(ed.values["indicator"] == indicator) & (ed.values["index_year"] == y)]
+    ids: set[str] = set()
+    data_years = set(v["data_year"])
+    for s in set(v["source"].dropna()):
+        for part in str(s).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            m = _DERIVED.match(part)
+            if m:
+                inputs = [x.strip() for x in m.group(1).split("/")]
+                lg = ed.long
+                src = lg.loc[lg["measure"].isin(inputs) & lg["year"].isin(data_years), "source"]
+                ids |= {source_id(x) for x in src.dropna().unique()}
+            else:
+                ids.add(source_id(part))
+    return sorted(ids)
+
+
+def citation(source_ids: Iterable[str]) -> str:
+    """'; '-joined registry citations for source ids (unknown ids are shown as they are)."""
+    reg = load_registry()
+    out = []
+    for sid in sorted(set(source_ids)):
+        try:
+            out.append(reg[sid].citation())
+        except KeyError:
+            out.append(sid)
+    return "; ".join(out)
+
+
+def short_citation(source_ids: Iterable[str]) -> str:
+    """Publication and release only, for table cells."""
+    reg = load_registry()
+    out = []
+    for sid in sorted(set(source_ids)):
+        try:
+            s = reg[sid]
+            # a release with its own brackets ("reporting year 2025 (June 2025)") is not nested
+            out.append(f"{s.publication} ({s.release.replace(' (', ', ').replace(')', '')})")
+        except KeyError:
+            out.append(sid)
+    return "; ".join(dict.fromkeys(out))
+
+
+def england(ed, indicator: str, year: str | None = None) -> float:
+    """England's value of an indicator in an index year (NaN when not published)."""
+    return float(indicator_years(ed, year).set_index("indicator").loc[indicator, "england"])
+
+
+def chart_title(ed, indicator: str, year: str | None = None) -> str:
+    """'<indicator name>, <data year>' for a chart title."""
+    iy = indicator_years(ed, year).set_index("indicator").loc[indicator]
+    return f"{indicator_meta(ed).loc[indicator, 'name']}, {year_label(iy['data_year'])}"
+
+
+def axis_label(ed, indicator: str) -> str:
+    """'<short name> (<unit>)' for an axis."""
+    meta = indicator_meta(ed).loc[indicator]
+    return f"{meta['short_name']} ({meta['unit']})"
+
+
+def edition_header(ed) -> str:
+    """One Markdown line naming the edition, its index years, method and LAs (and those left out)."""
+    cov = la_coverage(ed)
+    left = f" ({cov['excluded_short']})" if len(cov["excluded"]) else ""
+    return md(f"Edition {year_label(ed.final_year)}: index years {years_label(ed.years)}; method: {ed.method.name}; "
+              f"{len(ed.geography)} of England's {cov['n_england']} local authorities{left}.")
+
+
+def la_coverage(ed) -> dict:
+    """England's LAs in the final index year and the ones the edition leaves out.
+
+    ``n_england``: LAs in operation at the final year's January census, City of London and
+    Isles of Scilly included; ``excluded``: rows (la_code, la_name, ehc_plans, plans_year) for
+    the LAs the method keeps out of the ranking (geography.EXCLUDED_FROM_RANKING) with their
+    latest count of EHC plans up to that year; ``excluded_sentence``: why, in words;
+    ``excluded_short`` the same without the counts; ``unscored``: the edition's LAs without an overall score (la_code, la_name, flags).
+    """
+    if ed.ref is not None:
+        every = ed.ref.geography_for_year(ed.final_year, include_excluded=True)
+        gone = every[~every["la_code"].isin(ed.geography["la_code"])]
+        n_all = len(every)
+    else:  # an edition built without its LA reference: only the known exclusions can be named
+        gone = pd.DataFrame({"la_code": list(EXCLUDED_FROM_RANKING), "la_name": list(EXCLUDED_FROM_RANKING.values())})
+        n_all = len(ed.geography) + len(gone)
+    lg = ed.long
+    plans = lg[(lg["measure"] == "sen2_ehcp_total") & (lg["level"] == "la") & lg["la_code"].isin(gone["la_code"])
+               & (lg["year"] <= ed.final_year) & lg["value"].notna()].sort_values("year")
+    latest = plans.drop_duplicates("la_code", keep="last").set_index("la_code")
+    rows = [{"la_code": c, "la_name": n, "ehc_plans": float(latest["value"].get(c, np.nan)),
+             "plans_year": str(latest["year"].get(c, ""))} for c, n in zip(gone["la_code"], gone["la_name"], strict=True)]
+    excluded = pd.DataFrame(rows, columns=["la_code", "la_name", "ehc_plans", "plans_year"])
+    sentence = short = ""
+    if len(excluded):
+        names = and_join(list(excluded["la_name"]))
+        known = excluded["ehc_plans"].notna()
+        counts = ""
+        if known.all():
+            years = sorted(set(excluded["plans_year"]))
+            counts = (f": {and_join([fmt(v, 0) for v in excluded['ehc_plans']])} EHC plans respectively in "
+                      f"{years_label(years)}" if len(excluded) > 1 else
+                      f": {fmt(excluded['ehc_plans'].iloc[0], 0)} EHC plans in {year_label(years[0])}")
+        short = f"{names} {'are' if len(excluded) > 1 else 'is'} too small to score"
+        sentence = (f"{short}{counts}, too few pupils for rates that mean anything, so the method leaves "
+                    f"{'them' if len(excluded) > 1 else 'it'} out (see the method notes)")
+    t = ed.headline().scores
+    geo = ed.geography.set_index("la_code")
+    uns = t.index[~t["scored"].fillna(False).astype(bool)] if "scored" in t else pd.Index([])
+    unscored = pd.DataFrame({"la_code": list(uns), "la_name": [geo["la_name"].get(c, c) for c in uns],
+                             "flags": [plain_codes(ed, t["flags"].get(c, "")) if "flags" in t else "" for c in uns]})
+    return {"n_england": n_all, "n_edition": len(ed.geography), "excluded": excluded,
+            "excluded_sentence": sentence, "excluded_short": short, "unscored": unscored}
+
+
+def plain_codes(ed, text: object) -> str:
+    """Free text (flags, scoring notes) for readers: indicator codes become their short names and
+    year keys become '2016/17'."""
+    out = label_years(str(text if text is not None and not (isinstance(text, float) and np.isnan(text)) else ""))
+    names = indicator_meta(ed)["short_name"].to_dict()
+    for code in sorted(names, key=len, reverse=True):
+        out = re.sub(rf"\b{re.escape(code)}\b", str(names[code]), out)
+    return out
+
+
+def measure_name(ed: Edition, measure: str) -> str:
+    """A measure's plain name from data/registry/measures (its description's first clause)."""
+    desc = ed.measures.set_index("measure")["description"].to_dict()
+    d = _first_clause(str(desc.get(measure, "")))
+    d = re.sub(r"\s*\((?:numerator|denominator)[^)]*\)\s*$", "", d)
+    if not d:
+        return measure
+    return d + (f", {MEASURE_SHORT_NOTES[measure]}" if measure in MEASURE_SHORT_NOTES else "")
+
+
+def _first_clause(text: str) -> str:
+    """Text up to the first ';' outside parentheses."""
+    depth = 0
+    for k, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == ";" and depth == 0:
+            return text[:k].strip()
+    return text.strip()
+
+
+def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | None = None) -> list[str]:
+    """Sentences for the indicators whose measure this year is in MEASURE_NOTES: what the
+    measure is and that it does not compare with the measure it replaced (with that measure's
+    last England figures). Indicators sharing a note share a sentence."""
+    lg = ed.long
+    keep = set(indicators) if indicators is not None else None
+    groups: dict[tuple[str, str, str], list] = {}
+    for r in indicator_years(ed, year).itertuples():
+        if r.measure not in MEASURE_NOTES or r.las_with_value == 0 or (keep is not None and r.indicator not in keep):
+            continue
+        what, old = MEASURE_NOTES[r.measure]
+        nat = lg[(lg["measure"] == old) & (lg["level"] == "national") & lg["value"].notna()
+                 & (lg["year"] <= str(r.data_year))].sort_values("year")
+        last = (str(nat["year"].iloc[-1]), float(nat["value"].iloc[-1])) if len(nat) else None
+        groups.setdefault((what, str(r.data_year), last[0] if last else ""), []).append((r, last))
+    out = []
+    for (what, data_year, last_year), rows in groups.items():
+        one = len(rows) == 1
+        names = and_join([r.phrase for r, _ in rows])
+        head = f"{names[:1].upper()}{names[1:]} ({year_label(data_year)}) {'is' if one else 'are each'} {what}"
+        if not last_year:
+            out.append(head + ".")
+            continue
+        figures = and_join([f"{fmt(v, 2 if abs(v) < 1 else 1)}" for _, (_, v) in rows])
+        out.append(f"{head}, so {'it is' if one else 'they are'} not directly comparable with the annual rates in "
+                   f"this project's data, which end in {year_label(last_year)} (England {figures}"
+                   f"{unit_level(rows[0][0].phrase_unit)} that year): a difference between the two mixes the "
+                   "change of measure with any real change.")
+    return out
+
+
+def data_years_compared(ed, indicators: Iterable[str]) -> list[tuple[list[str], str, str]]:
+    """For the edition's first and final index years: ([short names], first data year, final
+    data year) for the given indicators, grouped by their pair of data years."""
+    v = ed.values
+    meta = indicator_meta(ed)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for i in indicators:
+        dy = []
+        for y in (ed.first_year, ed.final_year):
+            d = v.loc[(v["indicator"] == i) & (v["index_year"] == y), "data_year"].dropna()
+            dy.append(str(d.iloc[0]) if len(d) else "")
+        groups.setdefault((dy[0], dy[1]), []).append(str(meta.loc[i, "short_name"]))
+    return [(names, a, b) for (a, b), names in groups.items()]
+
+
+def la_name(ed, code: str) -> str:
+    g = ed.geography.set_index("la_code")["la_name"]
+    return str(g.get(code, code))
+
+
+def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
+    """(code or None, sentence). An unknown code is reported, never an error.
+
+    Accepts an int too (papermill's ``-p highlight_la 873`` arrives as one).
+    """
+    code = str(la_code if la_code is not None else "").strip()
+    if not code:
+        return None, ""
+    if code.isdigit() and len(code) < 3:
+        code = code.zfill(3)
+    if code not in set(ed.geography["la_code"]):
+        return None, (f"LA code {code} is not one of the {len(ed.geography)} LAs of this edition, "
+                      "so nothing is highlighted.")
+    return code, ""
+
+
+class IndicatorFacts:
+    """Indicator facts for one index year, looked up once per part."""
+
+    def __init__(self, ed, year: str | None = None) -> None:
+        self.t = indicator_years(ed, year).set_index("indicator")
+        self._ed = ed
+        self._year = year or ed.final_year
+        self._pooled: dict[str, float] = {}
+
+    def phrase(self, i: str) -> str:
+        return str(self.t.loc[i, "phrase"])
+
+    def unit(self, i: str) -> str:
+        return str(self.t.loc[i, "phrase_unit"])
+
+    def short(self, i: str) -> str:
+        return str(self.t.loc[i, "short_name"])
+
+    def year(self, i: str) -> str:
+        return str(self.t.loc[i, "data_year"])
+
+    def england(self, i: str) -> float:
+        """The published England figure (NaN when none is in the data)."""
+        return float(self.t.loc[i, "england"])
+
+    def england_pooled(self, i: str) -> float:
+        """England pooled from the LA figures, as the funnel plot's centre line (NaN without counts)."""
+        if i not in self._pooled:
+            try:
+                f = self._ed.funnel(i, self._year)
+                self._pooled[i] = float(f.attrs["target"])
+            except UncertaintyError:
+                self._pooled[i] = float("nan")
+        return self._pooled[i]
+
+    def england_best(self, i: str) -> tuple[float, str]:
+        """(England figure, 'published' | 'pooled from LA figures' | ''): the published one, else the pooled one."""
+        e = self.england(i)
+        if np.isfinite(e):
+            return e, "published"
+        p = self.england_pooled(i)
+        return (p, "pooled from LA figures") if np.isfinite(p) else (float("nan"), "")
+
+    def england_text(self, i: str, dp: int) -> str:
+        e, kind = self.england_best(i)
+        if not kind:
+            return "no England figure in the data"
+        text = f"England {fmt(e, max(dp, dp_for(e)))}{unit_level(self.unit(i))}"
+        return text if kind == "published" else (text + " pooled from the LA figures, for want of a published "
+                                                         "England figure in this project's data")
+
+    def axis(self, i: str) -> str:
+        u = self.unit(i)
+        return f"{self.short(i)} ({'%' if u == '%' else u})"
+
+
+def england_line(ed, indicator: str, year: str | None = None) -> dict[str, object]:
+    """Keyword arguments for a chart's England line: DfE's published figure, else the figure
+    pooled from the LAs' counts (as the funnel plots and the text use), labelled as such."""
+    value, kind = IndicatorFacts(ed, year).england_best(indicator)
+    return {"england": value if kind else None,
+            "england_label": "England" if kind == "published" else "England (pooled from LAs)"}

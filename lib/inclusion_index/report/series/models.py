@@ -1,0 +1,298 @@
+"""Associations across LAs: ordinary least squares fits, regional variation and spreads, as sentences and tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.report.series.text import (
+    agree,
+    and_join,
+    dp_for,
+    dp_for_step,
+    fmt,
+    nice_step,
+    plural,
+    sentence_case,
+    unit_diff,
+    unit_level,
+)
+from inclusion_index.sources.geography import region_order
+
+
+@dataclass
+class OLSResult:
+    """An OLS fit across LAs: y on one or more x."""
+
+    y: str
+    x: list[str]
+    labels: dict[str, str]
+    units: dict[str, str]
+    n: int
+    r2: float
+    adj_r2: float
+    coefs: pd.DataFrame  # term, label, coef, ci_low, ci_high, p_value, step, per_step, per_step_low, per_step_high
+    data: pd.DataFrame
+    model: object = field(repr=False, default=None)
+    # registry ids of the data behind y and every x, set by the part that fits it (findings cite them)
+    source_ids: list[str] = field(default_factory=list)
+
+    def term(self, name: str) -> pd.Series:
+        return self.coefs.set_index("term").loc[name]
+
+    def step_of(self, name: str) -> float | None:
+        """The step the text reports ``name``'s effect per (e.g. 0.05 of IDACI), for the chart
+        annotation to use the same one; None if ``name`` is not in the model."""
+        return float(self.term(name)["step"]) if name in set(self.coefs["term"]) else None
+
+    def predict_band(self, grid: np.ndarray, term: str | None = None) -> pd.DataFrame:
+        """Fitted mean and its 95% CI over ``grid`` for one x (others at their mean)."""
+        term = term or self.x[0]
+        exog = pd.DataFrame({t: (grid if t == term else np.full(len(grid), self.data[t].mean())) for t in self.x})
+        exog.insert(0, "const", 1.0)
+        pr = self.model.get_prediction(exog).summary_frame(alpha=0.05)
+        return pd.DataFrame({"x": grid, "fit": pr["mean"].to_numpy(), "lo": pr["mean_ci_lower"].to_numpy(),
+                             "hi": pr["mean_ci_upper"].to_numpy()})
+
+    def sentence(self, term: str | None = None) -> str:
+        """'Across 148 LAs, where X is 0.05 higher, Y is on average 1.2 points higher (95% CI ...); R² ...'."""
+        term = term or self.x[0]
+        r = self.term(term)
+        eff, lo, hi = float(r["per_step"]), float(r["per_step_low"]), float(r["per_step_high"])
+        yu = unit_diff(self.units.get(self.y, ""))
+        others = [self.labels[t] for t in self.x if t != term]
+        held = f" (taking {' and '.join(others)} into account)" if others else ""
+        step_unit = unit_diff(self.units.get(term, ""))
+        if r["step"] == 1:
+            step_unit = step_unit.replace("points", "point")
+        step = f"{fmt(r['step'], dp_for_step(r['step']))}{step_unit}"
+        return (f"Across {self.n} LAs, where {self.labels[term]} is {step} higher{held}, {self.labels[self.y]} "
+                f"is on average {effect_text(eff, lo, hi, yu)}; the model explains {fmt(self.r2 * 100, 0)}% of the "
+                f"variation between LAs (R² {fmt(self.r2, 2)}).")
+
+    def table(self) -> pd.DataFrame:
+        """Quotable coefficient table: per-step effects with 95% CIs, R² and n."""
+        t = self.coefs[self.coefs["term"] != "const"].copy()
+        out = pd.DataFrame({
+            "Outcome": _cap(self.labels[self.y]),
+            "Predictor": t["label"].map(_cap),
+            "Taking into account": [_cap(_and([self.labels[o] for o in self.x if o != term]))
+                                    or "Nothing else (one predictor)" for term in t["term"]],
+            "Step": t["step"],
+            "Difference per step": t["per_step"],
+            "95% CI low": t["per_step_low"],
+            "95% CI high": t["per_step_high"],
+            "p-value": t["p_value"],
+            "R²": self.r2,
+            "LAs": self.n,
+        })
+        return out.reset_index(drop=True)
+
+
+def _magnitude(v: float, dp: int) -> str | None:
+    """|v| with ``dp`` decimals, or up to two more when it would round to 0; None when it is 0."""
+    for d in (dp, dp + 1, dp + 2):
+        if round(abs(v), d) != 0:
+            return fmt(abs(v), d)
+    return None
+
+
+def effect_text(eff: float, lo: float, hi: float, unit: str = "") -> str:
+    """'1.2 points higher (95% CI 0.4 to 2.0 points higher)', saying when the CI spans 0.
+
+    ``unit`` is a difference suffix (:func:`unit_diff`). A figure that rounds to zero gets more
+    decimals, never '0.00 points lower'.
+    """
+    dp = 2 if max(abs(lo), abs(hi), abs(eff)) < 1 else 1
+
+    def word(v: float) -> str:
+        m = _magnitude(v, dp)
+        return f"{m}{unit} {'higher' if v >= 0 else 'lower'}" if m else "no different"
+
+    if lo < 0 < hi:
+        ci = f"95% CI from {word(lo)} to {word(hi)}: no clear difference"
+    elif hi <= 0:
+        ci = f"95% CI {_magnitude(hi, dp) or '0'} to {_magnitude(lo, dp) or '0'}{unit} lower"
+    else:
+        ci = f"95% CI {_magnitude(lo, dp) or '0'} to {_magnitude(hi, dp) or '0'}{unit} higher"
+    return f"{word(eff)} ({ci})"
+
+
+MODEL_COLUMNS = ["Outcome", "Predictor", "Taking into account", "Step", "Difference per step", "95% CI low", "95% CI high", "p-value",
+                 "R²", "LAs"]
+
+
+def _and(labels: list[str]) -> str:
+    return " and ".join(str(x).removeprefix("the ") for x in labels)
+
+
+def _cap(phrase: str) -> str:
+    p = str(phrase).removeprefix("the ")
+    return p[:1].upper() + p[1:]
+
+
+def ols(data: pd.DataFrame, y: str, x: str | Sequence[str], *, labels: dict[str, str] | None = None,
+        units: dict[str, str] | None = None, min_n: int = 10) -> OLSResult | None:
+    """OLS of ``y`` on ``x`` over the rows with every variable present; None if too few rows."""
+    import statsmodels.api as sm
+
+    xs = [x] if isinstance(x, str) else list(x)
+    cols = [y, *xs]
+    keep = [c for c in ("la_code", "la_name", "region") if c in data.columns]
+    d = data[keep + cols].copy()
+    for c in cols:
+        d[c] = pd.to_numeric(d[c], errors="coerce").astype("float64")
+    d = d.dropna(subset=cols)
+    if len(d) < max(min_n, len(xs) + 3):
+        return None
+    if any(d[c].std() == 0 for c in xs):
+        return None
+    exog = sm.add_constant(d[xs], has_constant="add")
+    res = sm.OLS(d[y], exog).fit()
+    ci = res.conf_int(alpha=0.05)
+    labels = {c: c for c in cols} | (labels or {})
+    units = units or {}
+    rows = []
+    for t in ["const", *xs]:
+        step = 1.0 if t == "const" else nice_step(float(d[t].std()))
+        rows.append({
+            "term": t, "label": labels.get(t, t), "coef": float(res.params[t]),
+            "ci_low": float(ci.loc[t, 0]), "ci_high": float(ci.loc[t, 1]), "p_value": float(res.pvalues[t]),
+            "step": step, "per_step": float(res.params[t]) * step,
+            "per_step_low": float(ci.loc[t, 0]) * step, "per_step_high": float(ci.loc[t, 1]) * step,
+        })
+    return OLSResult(y=y, x=xs, labels=labels, units=units, n=int(res.nobs), r2=float(res.rsquared),
+                     adj_r2=float(res.rsquared_adj), coefs=pd.DataFrame(rows), data=d.reset_index(drop=True),
+                     model=res)
+
+
+def models_table(models: Iterable[OLSResult | None]) -> pd.DataFrame:
+    frames = [m.table() for m in models if m is not None]
+    if not frames:
+        return pd.DataFrame(columns=MODEL_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+REGION_TABLE_COLUMNS = {"region": "Region", "n": "LAs", "mean": "Mean", "median": "Median", "min": "Lowest",
+                        "max": "Highest", "sd": "Standard deviation"}
+
+
+def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", label: str | None = None,
+                     unit: str = "") -> dict:
+    """How much of the variation between LAs lies between regions (one-way ANOVA).
+
+    Returns numbers (``between_share`` = R² of value ~ region, i.e. eta squared;
+    ``within_share``; F test ``f`` and ``p_value``; ``n``; ``n_regions``; SDs), a per-region
+    display ``table`` (Region, LAs, Mean, Median, Lowest, Highest, Standard deviation, in region
+    order) and a ``sentence``.
+    """
+    import statsmodels.formula.api as smf
+
+    d = data[[region, value]].dropna(subset=[value]).rename(columns={value: "v", region: "g"})
+    lab = label or value
+    u = unit_level(unit)
+    out: dict = {"label": lab, "n": len(d), "n_regions": int(d["g"].nunique())}
+    per = d.groupby("g")["v"].agg(n="count", mean="mean", median="median", min="min", max="max", sd="std")
+    order = [r for r in region_order() if r in per.index] + [r for r in per.index if r not in region_order()]
+    per = per.reindex(order)
+    per.index.name = "region"
+    out["table"] = per.reset_index().rename(columns=REGION_TABLE_COLUMNS)
+    if len(d) < 10 or out["n_regions"] < 2:
+        out.update(between_share=np.nan, within_share=np.nan, f=np.nan, p_value=np.nan,
+                   sentence=f"Too few LAs have a value of {lab} to compare regions.")
+        return out
+    res = smf.ols("v ~ C(g)", data=d).fit()
+    dp = dp_for(d["v"])
+    out.update(between_share=float(res.rsquared), within_share=1 - float(res.rsquared), f=float(res.fvalue),
+               p_value=float(res.f_pvalue), sd_all=float(d["v"].std()), sd_within_mean=float(per["sd"].mean()),
+               region_mean_min=float(per["mean"].min()), region_mean_max=float(per["mean"].max()),
+               region_min=str(per["mean"].idxmin()), region_max=str(per["mean"].idxmax()))
+    widest = (per["max"] - per["min"]).idxmax()
+    out["widest_region"] = str(widest)
+    out["widest_range"] = float(per.loc[widest, "max"] - per.loc[widest, "min"])
+    out["sentence"] = (
+        f"Regions account for {fmt(out['between_share'] * 100, 0)}% of the variation in {lab} between the "
+        f"{out['n']} LAs; the other {fmt(out['within_share'] * 100, 0)}% lies between LAs in the same region. "
+        f"Regional averages run from {fmt(out['region_mean_min'], dp)}{u} ({out['region_min']}) to "
+        f"{fmt(out['region_mean_max'], dp)}{u} ({out['region_max']}); the widest spread inside one region is "
+        f"{fmt(out['widest_range'], dp)}{unit_diff(unit)} in {out['widest_region']}.")
+    return out
+
+
+def _range_text(v: pd.Series, dp: int, u: str) -> str:
+    lo, hi = float(v.min()), float(v.max())
+    return f"{fmt(lo, dp)}{u}" if fmt(lo, dp) == fmt(hi, dp) else f"{fmt(lo, dp)}{u} to {fmt(hi, dp)}{u}"
+
+
+def _who(v: pd.Series, x: float, dp: int, cohort: pd.Series | None, small: int | None,
+         cohort_noun: str) -> tuple[str, str]:
+    """(table cell, words after the figure) for the LAs at the extreme ``x``: every LA whose value
+    prints the same is tied ('Hartlepool and Nottingham', '51 LAs, including Greenwich'); a named
+    LA whose figure rests on fewer than ``small`` pupils says so ('Rutland (from only 6 pupils)')."""
+    shown = fmt(x, dp)
+    at = sorted({str(n) for n, val in v.items() if fmt(val, dp) == shown})
+
+    def few(n: str) -> str:
+        c = cohort.get(n, np.nan) if cohort is not None else np.nan
+        return f"from only {fmt(c, 0)} {cohort_noun}" if small is not None and np.isfinite(c) and c < small else ""
+
+    if len(at) == 1:
+        note = few(at[0])
+        return at[0], f"in {at[0]}" + (f" ({note})" if note else "")
+    if len(at) <= 3:
+        notes = [few(n) for n in at]
+        listed = "; ".join(f"{n}, {k}" if k else n for n, k in zip(at, notes, strict=True)) if any(notes) \
+            else and_join(at)
+        return and_join(at), f"in {len(at)} LAs ({listed})"
+    return f"{len(at)} LAs, including {at[0]}", f"in {len(at)} LAs (including {at[0]})"
+
+
+def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: int | None = None, *,
+           ratio: bool = True, estimated: pd.Series | None = None, estimate_note: str = "",
+           cohort: pd.Series | None = None, small: int | None = None, cohort_noun: str = "pupils") -> dict:
+    """Range across LAs with the highest and lowest LA, quartiles and a sentence.
+
+    ``label`` is a noun phrase ("the share of ..."), ``unit`` as in :func:`unit_level`. With
+    ``estimated`` (a mask aligned to ``values``), LAs whose value is only an estimate (a
+    suppressed small count set to its midpoint) are never named as the highest or lowest: the
+    range is over the published values, the quartiles over all, and the sentence says so.
+    LAs tied at an end at the precision shown are all counted, and named when 2 or 3
+    ('in 2 LAs (Darlington and Richmond upon Thames)', 'in 51 LAs (including Barnet)'; ``lowest`` / ``highest`` hold
+    the table cell, ``lowest_text`` / ``highest_text`` the words after the figure). With
+    ``cohort`` (pupils behind each value, aligned to ``values``) and ``small``, a named LA whose
+    figure rests on fewer than ``small`` pupils is said to.
+    """
+    est = (pd.Series(estimated.to_numpy(dtype=bool), index=names.to_numpy()) if estimated is not None
+           else pd.Series(False, index=names.to_numpy()))
+    coh = (pd.Series(pd.to_numeric(cohort, errors="coerce").to_numpy(dtype="float64"), index=names.to_numpy())
+           if cohort is not None else None)
+    v_all = pd.Series(values.to_numpy(dtype="float64"), index=names.to_numpy())
+    keep = v_all.notna()
+    v_all, est = v_all[keep], est[keep.to_numpy()]
+    v = v_all[~est.to_numpy()]
+    if v.empty:
+        return {"n": 0, "sentence": f"No LA has a value of {label}."}
+    dp = dp_for(v_all) if dp is None else dp
+    u = unit_level(unit)
+    lo_cell, lo_text = _who(v, float(v.min()), dp, coh, small, cohort_noun)
+    hi_cell, hi_text = _who(v, float(v.max()), dp, coh, small, cohort_noun)
+    d = {"n": len(v_all), "n_published": len(v), "n_estimated": int(est.sum()), "min": float(v.min()),
+         "max": float(v.max()), "median": float(v_all.median()), "q1": float(v_all.quantile(0.25)),
+         "q3": float(v_all.quantile(0.75)), "highest": hi_cell, "lowest": lo_cell, "highest_text": hi_text,
+         "lowest_text": lo_text, "dp": dp}
+    d["ratio"] = d["max"] / d["min"] if d["min"] > 0 else np.nan
+    times = (f", {fmt(d['ratio'])} times the lowest" if ratio and np.isfinite(d["ratio"]) and d["ratio"] >= 1.5
+             and d["min"] >= 10 ** -dp else "")
+    among = ""
+    if d["n_estimated"]:
+        among = (f" among the {d['n_published']} LAs with a published figure ({plural(d['n_estimated'], 'LA')} "
+                 f"{agree(d['n_estimated'], 'has', 'have')} only an estimate"
+                 + (f" from {estimate_note}" if estimate_note else " from a suppressed count") + ": "
+                 + _range_text(v_all[est.to_numpy()], dp, u) + ")")
+    d["sentence"] = (f"{sentence_case(label)} ranges from {fmt(d['min'], dp)}{u} {lo_text} to {fmt(d['max'], dp)}{u} "
+                     f"{hi_text}{times}{among}; the middle half of {'all ' if among else 'the '}{d['n']} LAs lie "
+                     f"between {fmt(d['q1'], dp)}{u} and {fmt(d['q3'], dp)}{u} (median {fmt(d['median'], dp)}{u}).")
+    return d

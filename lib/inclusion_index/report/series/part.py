@@ -1,0 +1,387 @@
+"""The Part container and the sections every part of the series shares (published indicators, highlight, ranking, rank certainty)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.config import CHOICES, UncertaintySettings
+from inclusion_index.index.scoring import AREA_NAMES, AREAS
+from inclusion_index.report.series.context import ContextMeasure
+from inclusion_index.report.series.edition_facts import (
+    IndicatorFacts,
+    area_indicators,
+    check_highlight,
+    plain_codes,
+    range_label,
+    rank_cell,
+    rank_column,
+    rank_words,
+)
+from inclusion_index.report.series.models import OLSResult, ols
+from inclusion_index.report.series.text import (
+    agree,
+    and_join,
+    dp_for,
+    fmt,
+    md,
+    plural,
+    sentence_case,
+    unit_level,
+    year_label,
+)
+
+
+@dataclass
+class Part:
+    """What one part of the series found: sentences by section, tables, numbers, models, chart data.
+
+    ``data`` has one row per LA with the values the part's charts use; ``frames`` holds
+    other chart data; ``measures`` lists the context measures used, as ContextMeasure objects
+    (with the year each used) or measure codes (for ``data_caveats``).
+    """
+
+    key: str
+    title: str
+    text: list[str] = field(default_factory=list)
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    numbers: dict[str, float] = field(default_factory=dict)
+    models: dict[str, OLSResult] = field(default_factory=dict)
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    measures: list[ContextMeasure | str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def say(self, section: str, *sentences: str) -> None:
+        ss = [s for s in sentences if s]
+        self.sections.setdefault(section, []).extend(ss)
+        self.text.extend(ss)
+
+    def fit(self, key: str, data: pd.DataFrame, y: str, x: str | Sequence[str], *, sources: Iterable[str],
+            labels: dict[str, str] | None = None, units: dict[str, str] | None = None,
+            say: str | None = None, terms: Sequence[str] | None = None) -> OLSResult | None:
+        """Fit an OLS across LAs, keep it as ``models[key]`` with the registry ids of its inputs
+        (findings cite them), and add its sentence (one per term in ``terms``) to section ``say``.
+        None when too few LAs have every variable."""
+        m = ols(data, y, x, labels=labels, units=units)
+        if m is None:
+            return None
+        m.source_ids = list(dict.fromkeys(sources))
+        self.models[key] = m
+        if say:
+            self.say(say, *([m.sentence(t) for t in terms] if terms else [m.sentence()]))
+        return m
+
+    def markdown(self, section: str | None = None, *, bullets: bool = False) -> str:
+        """The sentences of a section (or all), HTML-escaped, as Markdown."""
+        return md(self.sections.get(section, []) if section else self.text, bullets=bullets)
+
+
+def has_values(t: pd.DataFrame, indicator: str) -> bool:
+    col = f"{indicator}_value"
+    return col in t.columns and bool(t[col].notna().any())
+
+
+def estimated(ed, t: pd.DataFrame, indicator: str, year: str | None = None) -> pd.Series:
+    """Per row of ``t``: True where the indicator's value is an estimate set for a suppressed
+    small count (the values table's ``imputed_count``)."""
+    v = ed.values
+    y = year or ed.final_year
+    sub = v[(v["index_year"] == y) & (v["indicator"] == indicator)]
+    codes = set(sub.loc[sub["imputed_count"].notna(), "la_code"])
+    return t["la_code"].isin(codes).set_axis(t.index)
+
+
+def estimate_note(ed, indicator: str, year: str | None = None) -> str:
+    """'a suppressed count of 1 or 2 exclusions' from the values' ``imputed_range`` ('' if none)."""
+    v = ed.values
+    y = year or ed.final_year
+    ranges = v.loc[(v["index_year"] == y) & (v["indicator"] == indicator) & v["imputed_count"].notna(), "imputed_range"]
+    return f"a suppressed count of {ranges.iloc[0]}" if len(ranges) else ""
+
+
+def unpublished_sentence(ind: IndicatorFacts, i: str, year: str) -> str:
+    note = ind.t.loc[i, "note"] or "no LA values"
+    return (f"{sentence_case(ind.phrase(i))}: {note} (index year {year_label(year)}), so it is left out of this year's "
+            "figures.")
+
+
+def published_indicators(p: Part, ed, t: pd.DataFrame, ind: IndicatorFacts, area: str) -> tuple[list[str], list[str]]:
+    """(all the area's indicators, those with LA values this year); says which are left out."""
+    inds = area_indicators(ed, area)
+    avail = [i for i in inds if has_values(t, i)]
+    for i in inds:
+        if i not in avail:
+            p.say("summary", unpublished_sentence(ind, i, ed.final_year))
+    return inds, avail
+
+
+def context_frame(t: pd.DataFrame, contexts: dict[str, ContextMeasure]) -> pd.DataFrame:
+    d = t.copy()
+    for col, c in contexts.items():
+        d[col] = d["la_code"].map(c.values)
+    return d
+
+
+def la_list(t: pd.DataFrame, col: str, label: str, *, ascending: bool, n: int = 10,
+             extra: dict[str, str] | None = None, estimate: pd.Series | None = None,
+             estimate_note: str = "") -> pd.DataFrame:
+    """The ``n`` highest or lowest LAs on ``col``. With ``estimate`` (a mask of estimated
+    values) the estimates are left out, and the table's attrs say how many were."""
+    cols = {"la_name": "Local authority", "region": "Region", col: label} | (extra or {})
+    d = t.dropna(subset=[col])
+    skipped = 0
+    if estimate is not None:
+        mask = estimate.reindex(d.index).fillna(False).astype(bool)
+        skipped = int(mask.sum())
+        d = d[~mask]
+    d = d.sort_values([col, "la_name"], ascending=[ascending, True])
+    out = d[list(cols)].rename(columns=cols).head(n).reset_index(drop=True)
+    out.attrs["estimates_left_out"] = skipped
+    return out
+
+
+def _highlight_sentences(ed, code: str | None, t: pd.DataFrame, ind: IndicatorFacts, indicators: Sequence[str]) -> list[str]:
+    if not code:
+        return []
+    r = t.set_index("la_code").loc[code]
+    n = int(t["overall_rank"].notna().sum())
+    if pd.notna(r.get("overall_rank")):
+        head = (f"{r['la_name']} ({r['region']}) ranks "
+                f"{rank_words(r['overall_rank'], r.get('overall_rank_lo'), r.get('overall_rank_hi'), n)}, with "
+                f"an overall score of {fmt(r['overall_score'])}")
+    else:
+        head = f"{r['la_name']} ({r['region']}) has no overall score this year ({plain_codes(ed, r.get('flags', ''))})"
+    out = [head + "."]
+    for i in indicators:
+        v = r.get(f"{i}_value", np.nan)
+        if pd.isna(v):
+            out.append(f"{r['la_name']}: {ind.phrase(i)} is not available for {year_label(ind.year(i))}.")
+            continue
+        dp = dp_for(t[f"{i}_value"])
+        est = bool(estimated(ed, t[t["la_code"] == code], i).any())
+        out.append(f"{r['la_name']}: {ind.phrase(i)} is {fmt(v, dp)}{unit_level(ind.unit(i))} in "
+                   f"{year_label(ind.year(i))}" + (f", an estimate from {estimate_note(ed, i) or 'a suppressed count'}"
+                                                   if est else "") + f" ({ind.england_text(i, dp)}).")
+    return out
+
+
+def highlight_section(p: Part, ed, highlight: str | int | None, t: pd.DataFrame, ind: IndicatorFacts, indicators: Sequence[str]) -> str | None:
+    code, warn = check_highlight(ed, highlight)
+    p.say("highlight", warn, *_highlight_sentences(ed, code, t, ind, indicators))
+    return code
+
+
+RANKING_FRAME_COLUMNS = ["la_code", "la_name", "region", "overall_rank", "overall_rank_lo", "overall_rank_median",
+                         "overall_rank_hi", "overall_score", "overall_adjusted_score", "overall_adjusted_rank",
+                         "overall_adjusted_rank_lo", "overall_adjusted_rank_hi"]
+
+
+def ranking_frame(t: pd.DataFrame) -> pd.DataFrame:
+    """The scored LAs, best first, with the numbers behind a ranking table (for charts and CSVs)."""
+    scored = t[t["scored"].fillna(False).astype(bool)].sort_values(["overall_rank", "la_name"])
+    cols = [c for c in RANKING_FRAME_COLUMNS if c in scored.columns]
+    return scored[cols + [f"{a}_score" for a in AREAS if f"{a}_score" in scored]].reset_index(drop=True)
+
+
+def rank_cells(d: pd.DataFrame, target: str) -> list[str]:
+    lo, hi = d.get(f"{target}_rank_lo"), d.get(f"{target}_rank_hi")
+    return [rank_cell(r, a, b) for r, a, b in zip(
+        d[f"{target}_rank"], lo if lo is not None else [None] * len(d), hi if hi is not None else [None] * len(d),
+        strict=True)]
+
+
+def ranking_table(t: pd.DataFrame, *, adjusted: bool = False) -> pd.DataFrame:
+    """Display table: rank with its range, LA, region, overall and area scores (and the
+    context-adjusted score and rank beside them)."""
+    f = ranking_frame(t)
+    out = pd.DataFrame({rank_column(): rank_cells(f, "overall"), "Local authority": f["la_name"],
+                        "Region": f["region"], "Overall score": f["overall_score"]})
+    for a in AREAS:
+        if f"{a}_score" in f:
+            out[AREA_NAMES[a]] = f[f"{a}_score"]
+    if adjusted and "overall_adjusted_score" in f:
+        out["Adjusted score"] = f["overall_adjusted_score"]
+        out["Adjusted rank"] = rank_cells(f, "overall_adjusted")
+    return out.dropna(axis=1, how="all").reset_index(drop=True)
+
+
+def _choice_phrases(settings: UncertaintySettings) -> dict[str, str]:
+    """Plain words for each Monte Carlo choice, with its options from the settings."""
+    w = settings.weights_half_width
+    miss = settings.max_missing_indicators
+    return {
+        "weights": f"the weight of each indicator (multiplied by a random factor from {fmt(1 - w, 2)} to "
+                   f"{fmt(1 + w, 2)})",
+        "normalisation": "how values become scores (" + ", ".join(
+            {"percentile": "percentile ranks", "zscore": "z-scores", "minmax": "min-max scaling"}.get(o, o)
+            for o in settings.normalisations) + ")",
+        "years": "which years make the headline (the final index year, or the mean of the edition's years)",
+        "missing": "how many indicators an LA may miss and still be scored (" + ", ".join(
+            str(m) for m in miss[:-1]) + (" or " if len(miss) > 1 else "") + str(miss[-1]) + ")",
+        "sampling": "chance in the data (each value redrawn given the number of pupils behind it)",
+        "imputation": "the count given to exclusions DfE suppressed as 1 or 2 (" + ", ".join(
+            "left missing" if c is None else fmt(c, 1 if c % 1 else 0) for c in settings.imputed_counts) + ")",
+        "all": "all of these together",
+    }
+
+
+def _places(x: float) -> str:
+    if round(float(x)) == 0:  # a range from a rank to itself
+        return "a single place"
+    return f"{fmt(x, 0)} place{'' if round(float(x)) == 1 else 's'}"
+
+
+def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[str]:
+    """Which values the Monte Carlo could not redraw (no denominator or cohort size), by
+    indicator and index year, and which indicators it never redraws (sampling model 'none')."""
+    if "sampling" not in settings.perturb:
+        return ["Chance in the data is not varied in this run's settings, so the ranges leave it out."]
+    nn = ed.monte_carlo.no_noise
+    short = ed.indicators.set_index("indicator")["short_name"]
+    out = []
+    p.numbers["cells_not_redrawn"] = len(nn)
+    p.numbers["cells_not_redrawn_final_year"] = int((nn["index_year"] == ed.final_year).sum()) if len(nn) else 0
+    if len(nn):
+        parts = []
+        for y, g in nn.groupby("index_year", sort=True):
+            per = g.groupby("indicator", sort=False)["la_code"].nunique()
+            parts.append(f"in {year_label(str(y))}, " + ", ".join(
+                f"{short.get(i, i)} ({plural(n, 'LA')})" for i, n in per.items()))
+        out.append(f"The chance in the data could not be redrawn for {plural(len(nn), 'value')}, which have no "
+                   "published count of pupils or cohort size to redraw them from: " + "; ".join(parts) + ". They "
+                   "keep their published value in every run, so the ranges of the LAs concerned leave out the "
+                   "chance in those values.")
+    else:
+        out.append("Every value with LA figures had a count of pupils or a cohort size to redraw it from, so no "
+                   "value was left out of the chance in the data.")
+    never = [i for i in ed.indicators["indicator"] if settings.spec(i).model == "none"]
+    if never:
+        out.append(f"{and_join([str(short.get(i, i)) for i in never])} {agree(len(never), 'is', 'are')} never "
+                   "redrawn: no count or cohort size exists for "
+                   f"{agree(len(never), 'it', 'them')}.")
+    return out
+
+
+def missing_rule_facts(ed) -> dict:
+    """The missing-data rule as applied: missing indicators are counted against those published
+    (with any LA value) that index year, not all the method's indicators. Returns ``rule`` (the
+    method's maximum), ``n`` (the method's indicators), ``published`` {index year: count} and
+    ``most_missing`` {index year: the most published indicators any LA misses}."""
+    v = ed.values[ed.values["la_code"].isin(ed.geography["la_code"])]
+    published: dict[str, int] = {}
+    most: dict[str, int] = {}
+    for y, g in v.groupby("index_year", sort=True):
+        have = g.groupby("indicator")["value"].apply(lambda x: bool(x.notna().any()))
+        pub = list(have[have].index)
+        published[str(y)] = len(pub)
+        per_la = g[g["indicator"].isin(pub)].groupby("la_code")["value"].apply(lambda x: int(x.isna().sum()))
+        most[str(y)] = int(per_la.max()) if len(per_la) else 0
+    return {"rule": int(ed.method.scoring.get("max_missing_indicators", 2)), "n": len(ed.indicators),
+            "published": published, "most_missing": most}
+
+
+def _missing_rule_sentence(ed, sens: pd.DataFrame, settings: UncertaintySettings) -> str:
+    """The missing-data rule as applied, and whether varying it moved any LA (the sensitivity
+    table says)."""
+    s = sens.set_index("choice")
+    if "missing" not in s.index:
+        return ""
+    f = missing_rule_facts(ed)
+    fewer = {y: k for y, k in f["published"].items() if k < f["n"]}
+    counted = (f"An LA is scored when it misses at most {f['rule']} of the indicators published that year, counted "
+               "against those published, not all " + str(f["n"]) + (
+                   " (" + "; ".join(f"{k} of {f['n']} in {year_label(y)}" for y, k in fewer.items()) + ")"
+                   if fewer else "") + ".")
+    r = s.loc["missing"]
+    rules = ", ".join(str(m) for m in settings.max_missing_indicators)
+    if float(r["max_abs_shift"]) == 0:
+        most = f["most_missing"]
+        final = most.get(ed.final_year, 0)
+        head = (f"no LA misses any published indicator in {year_label(ed.final_year)}" if final == 0 else
+                f"no LA misses more than {plural(final, 'published indicator')} in {year_label(ed.final_year)}")
+        earlier = [m for y, m in most.items() if y != ed.final_year]
+        tail = f" (at most {max(earlier)} in the edition's earlier index years)" if earlier else ""
+        return f"{counted} Varying that maximum ({rules}) moved no LA in this edition: {head}{tail}."
+    return (f"{counted} Varying that maximum ({rules}) moves an LA {fmt(r['mean_abs_shift'], 2)} "
+            f"places on average, at most {_places(r['max_abs_shift'])}.")
+
+
+def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
+    """Part 1's "How certain are these ranks?": rank ranges, their overlap with the top and
+    bottom 10, and which method choice moves ranks most (uncertainty.sensitivity_table)."""
+    settings = ed.monte_carlo_settings()
+    s = t[t["scored"].fillna(False).astype(bool)]
+    n = len(s)
+    p.frames["rank_intervals"] = ranking_frame(t)
+    if "overall_rank_lo" not in s or s["overall_rank_lo"].isna().all():
+        p.say("certainty", "The Monte Carlo of rank uncertainty is switched off in this run's settings, "
+              "so no rank ranges are shown: read every rank as uncertain.")
+        return
+    lo = s["overall_rank_lo"].astype("float64")
+    hi = s["overall_rank_hi"].astype("float64")
+    width = hi - lo
+    names = s["la_name"]
+    k = 10
+    overlap_top = int((lo <= k).sum())
+    overlap_bottom = int((hi > n - k).sum())
+    sure_top = int((hi <= k).sum())
+    p.numbers.update(rank_interval_median_width=float(width.median()), rank_interval_min_width=float(width.min()),
+                     rank_interval_max_width=float(width.max()), overlap_top10=overlap_top,
+                     overlap_bottom10=overlap_bottom, always_top10=sure_top, n_draws=settings.n_draws)
+    narrow, wide = width.idxmin(), width.idxmax()
+    best = s.sort_values(["overall_rank", "la_name"]).iloc[0]
+    worst = s.sort_values(["overall_rank", "la_name"]).iloc[-1]
+    p.say("certainty",
+          f"A rank depends on choices made in building the index and on chance: each LA's figures rest on a "
+          f"limited number of pupils. To see how much that matters, the index was recomputed {settings.n_draws} "
+          "times, each time varying at random " + "; ".join(
+              ("and " if k == len(CHOICES) - 1 else "") + _choice_phrases(settings)[c] for k, c in enumerate(CHOICES))
+          + " (see the method notes). An LA's " + range_label() + " is where its rank fell in the middle "
+          f"{settings.interval:.0%} of those runs.",
+          f"The typical LA's {range_label()} is {_places(width.median())} wide (median over {n} LAs); the "
+          f"narrowest is {_places(width[narrow])} ({names[narrow]}), the widest {_places(width[wide])} "
+          f"({names[wide]}).",
+          f"{best['la_name']} ranks {rank_words(best['overall_rank'], best['overall_rank_lo'], best['overall_rank_hi'])}; "
+          f"{worst['la_name']} ranks {rank_words(worst['overall_rank'], worst['overall_rank_lo'], worst['overall_rank_hi'])}.",
+          f"{plural(overlap_top, 'LA')}' ranges overlap the top {k}, and {overlap_bottom} overlap the bottom {k}; "
+          f"{plural(sure_top, 'LA')} {agree(sure_top, 'stays', 'stay')} in the top {k} across "
+          f"{agree(sure_top, 'its', 'their')} whole range. LAs a few places apart should not be read as different.")
+    sens = ed.sensitivity
+    p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(ed, sens, settings))
+    phrases = _choice_phrases(settings)
+    p.tables["sensitivity"] = pd.DataFrame({
+        "Choice varied": [sentence_case(phrases[c]) for c in sens["choice"]],
+        "Runs": sens["runs"],
+        "Average move (places)": sens["mean_abs_shift"],
+        "Median move": sens["median_abs_shift"],
+        "90th percentile move": sens["p90_abs_shift"],
+        "Largest move": sens["max_abs_shift"],
+        "Moves of 10+ places (% of LA-runs)": sens["share_moved_10plus"] * 100,
+    })
+    p.frames["sensitivity"] = sens
+    one = sens[sens["choice"] != "all"].set_index("choice")
+    most = one["mean_abs_shift"].idxmax()
+    # the missing-data rule has its own sentence in "certainty"; name the least of the others here
+    others = one.drop(index=[c for c in ("missing", most) if c in one.index])
+    least = others["mean_abs_shift"].idxmin() if len(others) else one["mean_abs_shift"].idxmin()
+    p.numbers.update(sensitivity_most=most, sensitivity_most_mean=float(one.loc[most, "mean_abs_shift"]))  # type: ignore[dict-item]
+    lowest = least == one["mean_abs_shift"].idxmin()
+    least_text = (f"{phrases[least]} moves no LA in this edition" if one.loc[least, "mean_abs_shift"] == 0 else
+                  f"{'' if lowest else 'apart from the missing-data rule (above), '}{phrases[least]} moves them "
+                  f"least ({fmt(one.loc[least, 'mean_abs_shift'])} places on average)")
+    text = [f"Which choice moves ranks most? Varied on its own, {phrases[most]} moves an LA "
+            f"{fmt(one.loc[most, 'mean_abs_shift'])} places on average, and in a typical run "
+            f"{fmt(one.loc[most, 'share_moved_10plus'] * 100, 0)}% of LAs move 10 places or more; {least_text}."]
+    if "all" in set(sens["choice"]):
+        a = sens.set_index("choice").loc["all"]
+        text.append(f"With everything varied together the average move is {fmt(a['mean_abs_shift'])} places, and "
+                    f"{fmt(a['share_moved_10plus'] * 100, 0)}% of LA-runs move 10 places or more.")
+    if len(ed.years) == 1:
+        text.append("This edition has a single index year, so the choice of headline years changes nothing.")
+    p.say("sensitivity", *text)

@@ -1,0 +1,100 @@
+"""Part 5: attainment and progress of EHC plan pupils and NEET, against cohort size and deprivation."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from inclusion_index.report.series.adjusted import adjusted_section
+from inclusion_index.report.series.context import context_measure, deprivation, ratio_measure
+from inclusion_index.report.series.edition_facts import (
+    IndicatorFacts,
+    carried_note,
+    check_highlight,
+    indicator_cohorts,
+    la_table,
+)
+from inclusion_index.report.series.funnels import funnel_section
+from inclusion_index.report.series.models import models_table, spread
+from inclusion_index.report.series.part import Part, context_frame, highlight_section, published_indicators
+from inclusion_index.report.series.text import year_label
+
+
+def attainment(ed, highlight: str | int | None = None) -> Part:
+    """Part 5: KS2/KS4 attainment and progress vs EHC plan cohort size and deprivation; NEET."""
+    p = Part("attainment", "Attainment")
+    t = la_table(ed)
+    ind = IndicatorFacts(ed)
+    inds, avail = published_indicators(p, ed, t, ind, "attainment")
+    dep = deprivation(ed)
+    ks = [i for i in avail if i.startswith(("att_ks2", "att_ks4"))]
+    data_year = ind.year(ks[0]) if ks else ed.final_year
+    cohort = context_measure(ed, "lait_ehcp_pct_pupils", year=data_year)
+    ks4_year = ind.year("att_ks4_a8_ehcp") if "att_ks4_a8_ehcp" in ind.t.index else data_year
+    ks4_e = context_measure(ed, "ks4raw_pupils_ehcp", year=ks4_year)
+    ks4_all = context_measure(ed, "ks4raw_pupils_all", year=ks4_year)
+    ks4_share = ratio_measure(ks4_e, ks4_all, 100.0, "Pupils with an EHC plan as % of the KS4 cohort", "%",
+                              names=dict(zip(t["la_code"], t["la_name"], strict=True)))
+    p.measures = [dep, cohort, ks4_e, ks4_all]
+    d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": cohort, "ks4_ehcp_pupils": ks4_e,
+                           "ks4_ehcp_share": ks4_share})
+    p.data = d
+    p.labels = {f"{i}_value": ind.axis(i) for i in inds} | {
+        "idaci": dep.label, "ehcp_pct_pupils": f"Pupils with an EHC plan, % of all pupils ({year_label(data_year)})",
+        "ks4_ehcp_share": "Pupils with an EHC plan, % of the KS4 cohort"}
+    rows = []
+    for i in avail:
+        v = t[f"{i}_value"]
+        rows.append({"Indicator": ind.short(i), "Unit": ind.unit(i), "Data year": year_label(ind.year(i)),
+                     "England": ind.england(i), "Lowest": v.min(), "Median": v.median(), "Highest": v.max(),
+                     "LAs": int(v.notna().sum()), "Note": _note(ed, ind, i)})
+    p.tables["summary"] = pd.DataFrame(rows)
+    for i in ks:
+        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i),
+                   cohort=t["la_code"].map(indicator_cohorts(ed, i)), small=ed.run.uncertainty.small_cohort)
+        p.say("summary", f"{s['sentence']} {ind.england_text(i, s['dp'])} ({year_label(ind.year(i))}).")
+        p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
+    p.say("cohort", f"EHC plan cohort size is measured as the share of pupils with an EHC plan in the January census "
+          f"of the exam year ({year_label(data_year)}); deprivation as the {dep.label}.", cohort.note, dep.note)
+    if ks4_share.available:
+        p.say("cohort", ks4_share.note)
+    else:
+        p.say("cohort", f"KS4 cohort counts by SEN are not in the data for {year_label(ks4_year)}, so the KS4 models "
+              "use the census share only.")
+    labels = {f"{i}_value": ind.phrase(i) for i in avail} | {
+        "ehcp_pct_pupils": "the share of pupils with an EHC plan", "idaci": "the " + dep.label,
+        "ks4_ehcp_share": "the EHC plan share of the KS4 cohort"}
+    units = {f"{i}_value": ind.unit(i) for i in avail} | {"ehcp_pct_pupils": "%", "ks4_ehcp_share": "%"}
+    xs = [c for c, ctx in (("ehcp_pct_pupils", cohort), ("idaci", dep)) if ctx.available]
+    for i in ks:
+        if not xs:
+            break
+        used = [c for c, ctx in (("ehcp_pct_pupils", cohort), ("idaci", dep)) if c in xs]
+        p.fit(i, d, f"{i}_value", xs, sources=[*ind.t.loc[i, "source_ids"], *(s for c in used for s in (
+              cohort if c == "ehcp_pct_pupils" else dep).source_ids)], labels=labels, units=units, say="models",
+              terms=xs)
+        if i.startswith("att_ks4") and ks4_share.available:
+            xs4 = ["ks4_ehcp_share"] + (["idaci"] if dep.available else [])
+            p.fit(f"{i}_ks4share", d, f"{i}_value", xs4, sources=[*ind.t.loc[i, "source_ids"],
+                  *ks4_share.source_ids, *(dep.source_ids if dep.available else [])], labels=labels, units=units,
+                  say="models", terms=["ks4_ehcp_share"])
+    for i in [i for i in avail if "neet" in i]:
+        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), "%", 1)
+        p.say("neet", f"{s['sentence']} {ind.england_text(i, 1)} ({year_label(ind.year(i))}).")
+        if ind.t.loc[i, "measure"] == "lait_neet_all_pct":
+            p.say("neet", "This NEET measure covers all young people, not only those with SEND: a SEND-specific "
+                  "figure by LA is published only from 2022.")
+        p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"]})
+        if dep.available:
+            p.fit(i, d, f"{i}_value", "idaci", sources=[*ind.t.loc[i, "source_ids"], *dep.source_ids],
+                  labels=labels, units=units, say="neet")
+    p.tables["models"] = models_table(p.models.values())
+    funnel_section(p, ed, ind, avail, check_highlight(ed, highlight)[0])
+    adjusted_section(p, ed, t, "attainment")
+    highlight_section(p, ed, highlight, t, ind, inds)
+    return p
+
+
+def _note(ed, ind: IndicatorFacts, i: str) -> str:
+    """The summary table's note: why a carried-forward indicator repeats an earlier year."""
+    c = carried_note(ed, i)
+    return f"carried forward from {c[0]} ({c[1]})" if c else str(ind.t.loc[i, "note"])

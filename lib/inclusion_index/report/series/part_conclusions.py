@@ -1,0 +1,237 @@
+"""Part 6: the overall ranking, regional summary and most improved LAs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.index.scoring import AREA_NAMES, AREAS
+from inclusion_index.report.series.adjusted import adjusted_for_words, adjusted_section
+from inclusion_index.report.series.edition_facts import (
+    IndicatorFacts,
+    change_range,
+    data_years_compared,
+    la_name,
+    la_table,
+    plain_codes,
+    range_label,
+    rank_words,
+)
+from inclusion_index.report.series.models import region_variation
+from inclusion_index.report.series.part import Part, highlight_section, ranking_frame, ranking_table
+from inclusion_index.report.series.part_introduction import LIMITS
+from inclusion_index.report.series.text import (
+    NA,
+    agree,
+    and_join,
+    chance_count,
+    fmt,
+    level_label,
+    lower_first,
+    plural,
+    year_label,
+)
+
+
+def improvement_frame(ed, t: pd.DataFrame | None = None) -> pd.DataFrame:
+    """ed.improvement per LA with its name, region, the change's Monte Carlo range
+    (``change_lo``, ``change_hi``), ``significant`` (a rise beyond uncertainty),
+    ``declined_significant``, ``beyond`` ('yes, a rise' / 'yes, a fall' / 'no' / 'no range'),
+    the headline scores of both years (``headline_early``, ``headline_late``) and
+    ``change_note`` (starting values from a predecessor LA), ordered by change; empty for a
+    single-year edition."""
+    imp = ed.improvement
+    if imp is None or imp.empty:
+        return pd.DataFrame()
+    t = la_table(ed) if t is None else t
+    ext = t.set_index("la_code")
+    i = imp.reset_index().merge(ed.geography[["la_code", "la_name", "region"]], on="la_code", how="left")
+    i = i.dropna(subset=["change"]).sort_values(["improvement_rank", "score_late"], ascending=[True, False])
+    for col, src in (("change_lo", "overall_change_lo"), ("change_hi", "overall_change_hi")):
+        i[col] = i["la_code"].map(ext[src]).astype("float64") if src in ext else np.nan
+    if "improvement_significant" in ext:
+        i["significant"] = i["la_code"].map(ext["improvement_significant"]).astype("boolean").fillna(False).astype(bool)
+    else:
+        i["significant"] = False
+    i["declined_significant"] = i["change_hi"] < 0
+    i["beyond"] = np.select([i["significant"], i["declined_significant"], i["change_lo"].isna()],
+                            ["yes, a rise", "yes, a fall", "no range"], "no")
+    i["headline_early"] = i["la_code"].map(ed.scored[ed.first_year].scores["overall_score"]).astype("float64")
+    i["headline_late"] = i["la_code"].map(ed.scored[ed.final_year].scores["overall_score"]).astype("float64")
+    i["change_note"] = i["la_code"].map(ext["change_note"]).fillna("") if "change_note" in ext else ""
+    i.attrs.update(imp.attrs)
+    return i.reset_index(drop=True)
+
+
+def headline_same(i: pd.DataFrame) -> bool:
+    """True when the like-for-like scores are the headline scores (every indicator in both years)."""
+    a = i[["score_early", "headline_early", "score_late", "headline_late"]].astype("float64").dropna()
+    return bool(len(a)) and bool(np.allclose(a["score_early"], a["headline_early"])
+                                 and np.allclose(a["score_late"], a["headline_late"]))
+
+
+def chance_sentence(n: int, rises: int, falls: int, settings) -> tuple[str, int]:
+    """What chance alone would give: with a 90% range, about 5% of the ``n`` LAs beyond
+    uncertainty in each direction even if none had really changed. Returns (sentence, count
+    expected each way)."""
+    tail = (1 - settings.interval) / 2
+    k = chance_count(tail, n)
+    return (f"A {level_label(settings.interval)} range is not a test: even if no LA had really changed, chance "
+            f"alone would put about {level_label(round(tail, 9))} of LAs beyond uncertainty in each direction, "
+            f"about {k} of these {n} rising and {k} falling, against {rises} rises and {falls} falls here.", k)
+
+
+def _rank_move(a: object, b: object) -> str:
+    return f"{int(a)} → {int(b)}" if pd.notna(a) and pd.notna(b) else NA
+
+
+def _predecessor_sentence(ed, i: pd.DataFrame) -> str:
+    """LAs whose starting values are a predecessor's (boundary change), with that predecessor."""
+    noted = i[i["change_note"].astype(str) != ""]
+    if noted.empty:
+        return ""
+    first = ed.values[(ed.values["index_year"] == ed.first_year) & ed.values["la_code"].isin(noted["la_code"])]
+    codes = {c for p in first["predecessors"] if p for c in p.split(",")}
+    names = ed.ref.names() if ed.ref is not None else {}
+    who = and_join(sorted(names.get(c, c) for c in codes)) or "a predecessor LA"
+    whose = "its" if len(noted) == 1 else "each one's"
+    return (f"For {and_join(list(noted['la_name']))}, the {year_label(ed.first_year)} starting values are those of "
+            f"{who}, before a boundary change: {whose} change compares the new LA with {who}'s figures.")
+
+
+def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, settings) -> None:
+    i = improvement_frame(ed, t)
+    if i.empty:
+        p.say("improved", f"This edition has a single index year ({year_label(ed.final_year)}), so there is no "
+              "most-improved comparison.")
+        return
+    compared = list(i.attrs.get("indicators_compared", []))
+    n_ind = (int(t["change_indicators_compared"].dropna().iloc[0]) if "change_indicators_compared" in t
+             and t["change_indicators_compared"].notna().any() else len(compared))
+    p.frames["improvement"] = i
+    e, f = year_label(ed.first_year), year_label(ed.final_year)
+    rl = range_label()
+    rank_col = f"Rank on these indicators, {e} → {f}"
+    tab = pd.DataFrame({
+        "Local authority": i["la_name"], "Region": i["region"], f"Like-for-like score {e}": i["score_early"],
+        f"Like-for-like score {f}": i["score_late"], "Change": i["change"],
+        f"Change ({rl})": [change_range(a, b) for a, b in zip(i["change_lo"], i["change_hi"], strict=True)],
+        "Beyond uncertainty?": i["beyond"],
+        rank_col: [_rank_move(a, b) for a, b in zip(i["rank_early"], i["rank_late"], strict=True)],
+        f"Headline score {f}": i["headline_late"],
+    })
+    if headline_same(i):  # the like-for-like scores are the headline ones: no need to show both
+        tab = tab.drop(columns=f"Headline score {f}")
+    p.tables["improved"] = tab.head(10).reset_index(drop=True)
+    p.tables["declined"] = tab.tail(10).iloc[::-1].reset_index(drop=True)
+    sig = i[i["significant"]]
+    p.tables["significant"] = tab.loc[i["significant"].to_numpy()].drop(columns=["Beyond uncertainty?"]).reset_index(
+        drop=True)
+    top_i = i.iloc[0]
+    k, m = int(i["significant"].sum()), int(i["declined_significant"].sum())
+    chance, expected = chance_sentence(len(i), k, m, settings)
+    p.numbers.update(improved_change=float(top_i["change"]), n_compared=n_ind, n_changed=len(i),
+                     n_improved_significant=k, n_declined_significant=m, n_expected_by_chance=expected)
+    years = "; ".join(f"{and_join([lower_first(x) for x in names])}, {year_label(a)} against {year_label(b)}"
+                      for names, a, b in data_years_compared(ed, compared))
+    same = headline_same(i)
+    p.say("improved",
+          f"Most improved compares {e} with {f} like for like: both years are scored on only the {n_ind} "
+          f"indicators published in both ({', '.join(ind.short(c) for c in compared)})" + (
+              ", which here are all the index's indicators, so these scores are each year's headline scores."
+              if same else ", so these start and end scores differ from each year's headline score, which uses "
+              "every indicator of its year."),
+          f"The data years compared are: {years}.")
+    beyond = (f"; the whole {rl} is above zero, so the rise exceeds its uncertainty" if top_i["significant"]
+              else f"; the {rl} includes no change, so the rise is within its uncertainty")
+    headline = ("" if same else f" Its headline scores, on every indicator of each year, are "
+                f"{fmt(top_i['headline_early'])} in {e} and {fmt(top_i['headline_late'])} in {f}.")
+    p.say("improved",
+          f"{top_i['la_name']} rose most on these indicators, from {fmt(top_i['score_early'])} to "
+          f"{fmt(top_i['score_late'])} ({fmt(top_i['change'], sign=True)} points, {rl} "
+          f"{change_range(top_i['change_lo'], top_i['change_hi'])}){beyond if pd.notna(top_i['change_lo']) else ''}."
+          + headline,
+          f"{k} of the {len(i)} LAs compared improved beyond uncertainty: the {rl} of their change, over "
+          f"{settings.n_draws} runs that vary the method's choices and redraw the data (the same run applied to "
+          f"both years), lies above zero. {m} fell beyond uncertainty; for the other {len(i) - k - m} the change "
+          "is within its uncertainty.",
+          chance)
+    if k and not top_i["significant"]:
+        b = sig.iloc[0]
+        p.say("improved", f"Of the LAs that improved beyond uncertainty, {b['la_name']} rose most "
+              f"({fmt(b['change'], sign=True)} points, {rl} {change_range(b['change_lo'], b['change_hi'])}).")
+    p.say("improved",
+          _predecessor_sentence(ed, i),
+          f"The chart draws in colour the {plural(k, 'LA')} whose rise exceeds its uncertainty and names the largest "
+          "of them; the table of the 10 largest rises says for each whether its rise is beyond uncertainty, and the "
+          "last table lists every LA whose rise is. Ranks in the tables are on the indicators of both years.",
+          "Because scores are percentile ranks, a rise means overtaking other LAs on these indicators, not "
+          "necessarily better outcomes in absolute terms.")
+    left_out = [c for c in ind.t.index if c not in compared]
+    if left_out:
+        p.say("improved", "Left out of the comparison because they are missing in one of the two years: "
+              + ", ".join(ind.short(c) for c in left_out) + ".")
+
+
+REGION_COLUMNS = {"region": "Region", "n_las": "LAs", "n_scored": "LAs scored", "overall_score": "Overall score"} | {
+    f"{a}_score": f"{AREA_NAMES[a]} score" for a in AREAS}
+
+
+def conclusions(ed, highlight: str | int | None = None) -> Part:
+    """Part 6: overall ranking with rank ranges and adjusted ranks, regional summary, most
+    improved with the change's range and which rises exceed their uncertainty, limits."""
+    p = Part("conclusions", "Conclusions")
+    t = la_table(ed)
+    ind = IndicatorFacts(ed)
+    settings = ed.monte_carlo_settings()
+    p.data = t
+    p.labels = {"overall_score": "Overall score (0-100, higher = more inclusive)"}
+    p.tables["ranking"] = ranking_table(t, adjusted=True)
+    p.frames["ranking"] = ranking_frame(t)
+    scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
+    reg = ed.regional().reset_index().sort_values("overall_score", ascending=False).reset_index(drop=True)
+    p.tables["regions"] = reg.rename(columns=REGION_COLUMNS)
+    top, bot = reg.iloc[0], reg.iloc[-1]
+    p.numbers.update(region_top_score=float(top["overall_score"]), region_bottom_score=float(bot["overall_score"]),
+                     top_score=float(scored["overall_score"].iloc[0]),
+                     bottom_score=float(scored["overall_score"].iloc[-1]))
+    first, last = scored.iloc[0], scored.iloc[-1]
+    n = len(scored)
+    p.say("ranking", f"{first['la_name']} has the highest score of {n} LAs in {year_label(ed.final_year)}, "
+          f"{fmt(first['overall_score'])}, and ranks {rank_words(1, first.get('overall_rank_lo'), first.get('overall_rank_hi'))}; "
+          f"{last['la_name']} has the lowest, {fmt(last['overall_score'])}, and ranks "
+          f"{rank_words(last['overall_rank'], last.get('overall_rank_lo'), last.get('overall_rank_hi'))}.")
+    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
+        width = (scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64")
+        p.numbers["rank_interval_median_width"] = float(width.median())
+        context = adjusted_for_words(ed, "overall")
+        p.say("ranking", f"Ranks carry uncertainty: the table gives each LA's {range_label()} over "
+              f"{settings.n_draws} runs that vary the method's choices and redraw the data (median width "
+              f"{fmt(width.median(), 0)} places)" + (
+                  f", and, beside the index, its score and rank adjusted for {context} (0 = as expected for its "
+                  "context)." if context else "."))
+    adjusted_section(p, ed, t, "overall")
+    p.say("regions", f"By region (the unweighted mean of its LAs' scores), {top['region']} scores highest "
+          f"({fmt(top['overall_score'])}) and {bot['region']} lowest ({fmt(bot['overall_score'])}).")
+    rv = region_variation(t, "overall_score", label="the overall score")
+    p.numbers["between_region_share"] = rv["between_share"]
+    p.say("regions", rv["sentence"])
+    _improved_section(p, ed, ind, t, settings)
+    i = p.frames.get("improvement", pd.DataFrame())
+    p.say("limits", *LIMITS)
+    unpub = ind.t[ind.t["las_with_value"] == 0]
+    if len(unpub):
+        p.say("limits", f"In {year_label(ed.final_year)} the index rests on {len(ind.t) - len(unpub)} of its "
+              f"{len(ind.t)} indicators: {', '.join(unpub['short_name'])} "
+              f"{agree(len(unpub), 'has', 'have')} no LA values for the data year in this project's data.")
+    for y in ed.years:
+        p.notes.extend(f"{year_label(y)}: {plain_codes(ed, n)}" for n in ed.scored[y].notes)
+    code = highlight_section(p, ed, highlight, t, ind, [])
+    if code and not i.empty and code in set(i["la_code"]):
+        r = i.set_index("la_code").loc[code]
+        verdict = ("a rise beyond uncertainty" if r["significant"] else "a fall beyond uncertainty"
+                   if r["declined_significant"] else "within its uncertainty")
+        p.say("highlight", f"{la_name(ed, code)} moved {fmt(r['change'], sign=True)} points between "
+              f"{year_label(ed.first_year)} and {year_label(ed.final_year)} on the indicators published in both "
+              f"years ({range_label()} {change_range(r['change_lo'], r['change_hi'])}: {verdict}).")
+    return p

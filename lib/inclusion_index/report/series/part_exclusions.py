@@ -1,0 +1,115 @@
+"""Part 2: exclusions of pupils with an EHC plan, against SEMH need and deprivation."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from inclusion_index.report.series.adjusted import adjusted_section
+from inclusion_index.report.series.context import context_measure, deprivation
+from inclusion_index.report.series.edition_facts import (
+    IndicatorFacts,
+    carried_note,
+    check_highlight,
+    indicator_cohorts,
+    la_table,
+    measure_caveats,
+)
+from inclusion_index.report.series.funnels import funnel_section
+from inclusion_index.report.series.models import models_table, region_variation, spread
+from inclusion_index.report.series.part import (
+    Part,
+    context_frame,
+    estimate_note,
+    estimated,
+    highlight_section,
+    la_list,
+    published_indicators,
+)
+from inclusion_index.report.series.text import iod_label, year_label
+
+
+def exclusions(ed, highlight: str | int | None = None) -> Part:
+    """Part 2: exclusion rates of pupils with an EHC plan; regions; SEMH share and deprivation."""
+    p = Part("exclusions", "Exclusions")
+    t = la_table(ed)
+    ind = IndicatorFacts(ed)
+    inds, avail = published_indicators(p, ed, t, ind, "exclusions")
+    dep = deprivation(ed)
+    semh = context_measure(ed, "sen2_semh_pct_ehcp")
+    p.measures = [dep, semh]
+    d = context_frame(t, {"idaci": dep, "semh_pct": semh})
+    p.data = d
+    p.labels = {f"{i}_value": ind.axis(i) for i in inds} | {"idaci": dep.label,
+                                                            "semh_pct": "EHC plans with SEMH as primary need (%)"}
+    rows = []
+    for i in avail:
+        est = estimated(ed, t, i)
+        # no "x times the lowest": the lowest rates are often imputed small counts
+        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i), ratio=False, estimated=est,
+                   estimate_note=estimate_note(ed, i), cohort=t["la_code"].map(indicator_cohorts(ed, i)),
+                   small=ed.run.uncertainty.small_cohort)
+        p.say("summary", f"{s['sentence']} Data year {year_label(ind.year(i))}; {ind.england_text(i, s['dp'])}.")
+        eng, kind = ind.england_best(i)
+        rows.append({"Indicator": ind.short(i), "Data year": year_label(ind.year(i)), "England": eng,
+                     "England figure": kind or "none in the data",
+                     "Lowest LA": s["lowest"], "Lowest": s["min"], "Median": s["median"],
+                     "Highest LA": s["highest"], "Highest": s["max"], "LAs": s["n"],
+                     "Estimates (not named)": s["n_estimated"]})
+        p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"],
+                          f"{i}_n_estimated": s["n_estimated"]})
+        c = carried_note(ed, i)
+        if c:
+            p.say("summary", f"{ind.short(i)}: the {c[0]} figures are used, carried forward ({c[1]}).")
+    p.say("summary", *measure_caveats(ed, indicators=avail))
+    imputed = ed.values[(ed.values["index_year"] == ed.final_year) & ed.values["indicator"].isin(avail)
+                        & ed.values["imputed_count"].notna()]
+    if len(imputed):
+        p.say("summary", f"{len(imputed)} LA values are small suppressed counts set to the midpoint of their "
+              "possible range (flagged in the scores table), so the LAs with the fewest exclusions stay in the "
+              "index; they are never named as the lowest or highest.")
+    p.tables["summary"] = pd.DataFrame(rows)
+    p.say("context", dep.note, semh.note, "" if semh.available else (
+        "So the relation between exclusions and the share of pupils with SEMH needs cannot be examined for this "
+        "edition."))
+    if not avail:
+        p.notes.append("No exclusion indicator is published for this index year.")
+        p.say("summary", "With no exclusion rates for pupils with an EHC plan this year, the regional and context "
+              "analyses of this part cannot be made.")
+        highlight_section(p, ed, highlight, t, ind, inds)
+        return p
+    main = avail[0]
+    col = f"{main}_value"
+    p.numbers["main_indicator"] = main  # type: ignore[assignment]
+    est = estimated(ed, t, main)
+    p.tables["highest"] = la_list(t, col, ind.axis(main), ascending=False, estimate=est)
+    p.tables["lowest"] = la_list(t, col, ind.axis(main), ascending=True, estimate=est)
+    rv = region_variation(t, col, label=ind.phrase(main), unit=ind.unit(main))
+    p.tables["regions"] = rv["table"]
+    p.numbers["between_region_share"] = rv["between_share"]
+    p.say("regions", rv["sentence"])
+    labels = {col: ind.phrase(main), "idaci": "the " + dep.label,
+              "semh_pct": "the share of EHC plans for social, emotional and mental health (SEMH) needs"}
+    units = {col: ind.unit(main), "semh_pct": "%"}
+    if dep.available:
+        m = p.fit("idaci", d, col, "idaci", sources=[*ind.t.loc[main, "source_ids"], *dep.source_ids],
+                  labels=labels, units=units, say="context")
+        if m and dep.year != ind.year(main):
+            p.say("context", f"Deprivation is from {iod_label(dep.year)}; the exclusion rates are for "
+                  f"{year_label(ind.year(main))}.")
+    if semh.available:
+        m = p.fit("semh", d, col, "semh_pct", sources=[*ind.t.loc[main, "source_ids"], *semh.source_ids],
+                  labels=labels, units=units, say="context")
+        if m and semh.year != ind.year(main):
+            p.say("context", f"The SEMH share is for {year_label(semh.year)}, the exclusion rates for "
+                  f"{year_label(ind.year(main))}.")
+        if dep.available:
+            p.fit("semh_idaci", d, col, ["semh_pct", "idaci"],
+                  sources=[*ind.t.loc[main, "source_ids"], *semh.source_ids, *dep.source_ids],
+                  labels=labels, units=units, say="context", terms=["semh_pct"])
+    else:
+        p.notes.append(semh.note)
+    p.tables["models"] = models_table(p.models.values())
+    funnel_section(p, ed, ind, avail, check_highlight(ed, highlight)[0])
+    adjusted_section(p, ed, t, "exclusions")
+    highlight_section(p, ed, highlight, t, ind, inds)
+    return p

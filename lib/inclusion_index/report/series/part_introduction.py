@@ -1,0 +1,117 @@
+"""Part 1: the index, how it is built and the headline ranking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.index.scoring import AREA_NAMES, AREAS
+from inclusion_index.report.series.edition_facts import (
+    IndicatorFacts,
+    carried_note,
+    la_coverage,
+    la_table,
+    range_label,
+    rank_words,
+    short_citation,
+)
+from inclusion_index.report.series.part import Part, highlight_section, rank_certainty_section, ranking_table
+from inclusion_index.report.series.text import (
+    agree,
+    and_join,
+    fmt,
+    lower_first,
+    plural,
+    year_label,
+    years_label,
+)
+
+LIMITS = [
+    "The index uses public data only; it cannot see what happens inside schools or families.",
+    "It has no measure of social and emotional outcomes or wellbeing.",
+    "Off-rolling (pupils removed from a school's roll without a formal exclusion) is not measured; "
+    "it is invisible in public data.",
+    "It is an EHC-plan view: pupils on SEN support appear only through the assessment indicator.",
+    "Its starting assumption is that education in a mainstream setting is the inclusive default; "
+    "it is not a judgement that mainstream suits every child.",
+    "Scores are percentile ranks: a change in score means moving past other LAs, not necessarily "
+    "a change in absolute terms.",
+]
+
+
+def introduction(ed, highlight: str | int | None = None) -> Part:
+    """Part 1: what the index is, its indicators with sources and data years, the headline ranking."""
+    p = Part("introduction", "The SEND inclusion index")
+    t = la_table(ed)
+    ind = IndicatorFacts(ed)
+    iy = ind.t.reset_index()
+    n_scored = int(t["scored"].sum())
+    cov = la_coverage(ed)
+    areas_n = iy.groupby("area").size().reindex(AREAS).fillna(0).astype(int)
+    p.say("what", (
+        f"The index ranks {n_scored} of England's {cov['n_england']} local authorities (LAs) on how inclusive "
+        f"education is for pupils with special educational needs and disabilities (SEND), using {len(iy)} "
+        f"indicators in {len(AREAS)} areas: " + ", ".join(f"{AREA_NAMES[a].lower()} ({areas_n[a]})" for a in AREAS)
+        + "."),
+        cov["excluded_sentence"] + "." if cov["excluded_sentence"] else "",
+        (f"Each indicator becomes a percentile rank across LAs (0 = least, 100 = most inclusive), and an LA's "
+         f"overall score is the mean of its available indicator scores, so each indicator counts equally. "
+         f"Method: {ed.method.name}. Index years: {years_label(ed.years)}; the headline ranking is for "
+         f"{year_label(ed.final_year)}."),
+        ("An index year is named by its January school census; exclusions, KS2 and KS4 results come from the "
+         "previous academic year, the latest published by the autumn of the index year."))
+    missing = iy[iy["las_with_value"] == 0]
+    if len(missing):
+        p.say("what", f"No LA values for {year_label(ed.final_year)} in this project's data, so left out of every "
+              "score that year: " + "; ".join(f"{r.short_name} ({r.note or 'no LA values'})"
+                                              for r in missing.itertuples()) + ".")
+    carried = iy[iy["carried"] & (iy["las_with_value"] > 0)]
+    if len(carried):
+        groups: dict[tuple[str, str], list[str]] = {}
+        for r in carried.itertuples():
+            c = carried_note(ed, r.indicator) or (year_label(r.data_year), r.note)
+            groups.setdefault(c, []).append(lower_first(str(r.short_name)))
+        p.say("what", "Some indicators repeat an earlier data year because the expected one is missing: " + "; ".join(
+            f"the {y} figures for {and_join(names)} ({why})" for (y, why), names in groups.items()) + ".")
+    p.tables["indicators"] = pd.DataFrame({
+        "Area": iy["area"].map(AREA_NAMES),
+        "Indicator": iy["short_name"],
+        "Unit": iy["unit"],
+        "More inclusive when": np.where(iy["polarity"] < 0, "lower", "higher"),
+        "Data year": iy["data_year"].map(year_label),
+        "LAs with a value": iy["las_with_value"],
+        "England": [ind.england_best(i)[0] for i in iy["indicator"]],
+        "England figure": [ind.england_best(i)[1] or "none in the data" for i in iy["indicator"]],
+        "Source": [short_citation(ids) or "no LA values in this project's data" for ids in iy["source_ids"]],
+    })
+    ranking = ranking_table(t)
+    p.tables["top10"] = ranking.head(10)
+    p.tables["bottom10"] = ranking.tail(10).reset_index(drop=True)
+    scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
+    sc = scored["overall_score"]
+    p.numbers.update(n_las=len(t), n_scored=n_scored, score_min=float(sc.min()), score_max=float(sc.max()),
+                     score_median=float(sc.median()), score_q1=float(sc.quantile(0.25)),
+                     score_q3=float(sc.quantile(0.75)), n_indicators=len(iy),
+                     n_indicators_available=int((iy["las_with_value"] > 0).sum()))
+    top, bottom = scored.iloc[0], scored.iloc[-1]
+    p.say("headline",
+          f"{top['la_name']} ({top['region']}) has the highest overall score, {fmt(top['overall_score'])}, and ranks "
+          f"{rank_words(top['overall_rank'], top.get('overall_rank_lo'), top.get('overall_rank_hi'))}; "
+          f"{bottom['la_name']} ({bottom['region']}) has the lowest of {n_scored}, {fmt(bottom['overall_score'])}, "
+          f"and ranks {rank_words(bottom['overall_rank'], bottom.get('overall_rank_lo'), bottom.get('overall_rank_hi'))}.",
+          f"Overall scores run from {fmt(sc.min())} to {fmt(sc.max())}; half of the LAs score between "
+          f"{fmt(p.numbers['score_q1'])} and {fmt(p.numbers['score_q3'])} (median {fmt(sc.median())}).",
+          f"Every rank below comes with its {range_label()}: how far it moves when the method's choices and "
+          "chance are varied (see \"How certain are these ranks?\").")
+    rank_certainty_section(p, ed, t)
+    unscored = cov["unscored"]
+    if len(unscored):
+        p.say("headline", f"{plural(len(unscored), 'LA')} of the edition {agree(len(unscored), 'has', 'have')} too "
+              "few indicators to be scored: " + "; ".join(
+                  f"{r.la_name} ({r.flags})" for r in unscored.itertuples()) + ".")
+    for a in AREAS:
+        p.labels[f"{a}_score"] = f"{AREA_NAMES[a]} score (0-100)"
+    p.labels["overall_score"] = "Overall score (0-100, higher = more inclusive)"
+    highlight_section(p, ed, highlight, t, ind, [])
+    p.data = t
+    return p

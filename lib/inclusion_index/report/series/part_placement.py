@@ -1,0 +1,381 @@
+"""Part 4: placement of EHC plan pupils in special and independent schools, against special-school supply and deprivation.
+
+Beside the two index indicators it describes, as context that is never scored, the plans in
+alternative provision or pupil referral units and those with no school place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.report.series.adjusted import adjusted_section
+from inclusion_index.report.series.context import (
+    ContextMeasure,
+    context_measure,
+    deprivation,
+    measure_years,
+    ratio_measure,
+)
+from inclusion_index.report.series.edition_facts import IndicatorFacts, check_highlight, la_table
+from inclusion_index.report.series.funnels import funnel_section
+from inclusion_index.report.series.models import models_table, region_variation, spread
+from inclusion_index.report.series.part import (
+    Part,
+    context_frame,
+    highlight_section,
+    la_list,
+    published_indicators,
+)
+from inclusion_index.report.series.text import (
+    agree,
+    and_join,
+    dp_for,
+    fmt,
+    fmt_int,
+    lower_first,
+    plural,
+    sentence_case,
+    year_label,
+    years_label,
+)
+from inclusion_index.sources.geography import region_order
+
+
+class Beyond(NamedTuple):
+    """A placement described beside the index indicators, never scored."""
+
+    pct: str  # share of the LA's plans (SEN2 measure)
+    count: str  # the plans behind it
+    phrase: str  # noun phrase for sentences
+    short: str  # table heading
+    where: str  # after a share: "4.2% in AP/PRU"
+
+
+# Keys are the column stems of frames["beyond"] (``<key>_pct``, ``<key>``).
+BEYOND: dict[str, Beyond] = {
+    "ap_pru": Beyond("sen2_ehcp_ap_pru_pct", "sen2_ehcp_ap_pru",
+                     "the share of EHC plans in alternative provision or pupil referral units (AP/PRU)", "AP/PRU",
+                     "in AP/PRU"),
+    "no_school_place": Beyond("sen2_ehcp_no_school_place_pct", "sen2_ehcp_no_school_place",
+                              "the share of EHC plans with no school place", "No school place",
+                              "with no school place"),
+}
+
+def placement(ed, highlight: str | int | None = None) -> Part:
+    """Part 4: special and independent placement; AP/PRU and no school place (context); special-school
+    supply; deprivation; regions."""
+    p = Part("placement", "Placement")
+    t = la_table(ed)
+    ind = IndicatorFacts(ed)
+    all_inds, inds = published_indicators(p, ed, t, ind, "placement")
+    dep = deprivation(ed)
+    schools, candidates = supply_count(ed)
+    plans = context_measure(ed, "sen2_ehcp_total", year=schools.year if schools.available else ed.final_year)
+    supply = ratio_measure(schools, plans, 1000.0, "State-funded special schools per 1,000 EHC plans",
+                           "per 1,000 plans", names=dict(zip(t["la_code"], t["la_name"], strict=True)))
+    p.measures = [dep, schools, plans]
+    d = context_frame(t, {"idaci": dep, "special_schools": schools, "ehc_plans": plans,
+                           "schools_per_1000_plans": supply})
+    p.data = d
+    p.labels = {f"{i}_value": ind.axis(i) for i in all_inds} | {
+        "idaci": dep.label, "schools_per_1000_plans": "State-funded special schools per 1,000 EHC plans" + (
+            f" ({ed.run.placement.supply_counts[schools.measure][0]}, {year_label(str(schools.year))})" if supply.available else "")}
+    rows = []
+    for i in inds:
+        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), "%", 1)
+        p.say("summary", f"{s['sentence']} {ind.england_text(i, 1)} ({year_label(ind.year(i))}).")
+        rows.append({"Indicator": ind.short(i), "Data year": year_label(ind.year(i)), "England": ind.england(i),
+                     "Lowest LA": s["lowest"], "Lowest": s["min"], "Median": s["median"],
+                     "Highest LA": s["highest"], "Highest": s["max"], "LAs": s["n"]})
+        p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
+        p.tables[f"highest_{i}"] = la_list(t, f"{i}_value", ind.axis(i), ascending=False)
+    p.tables["summary"] = pd.DataFrame(rows)
+    beyond_section(p, ed, t, check_highlight(ed, highlight)[0])
+    labels = {f"{i}_value": ind.phrase(i) for i in inds} | {
+        "idaci": "the " + dep.label,
+        "schools_per_1000_plans": "the number of state-funded special schools per 1,000 EHC plans"}
+    units = {f"{i}_value": "%" for i in inds}
+    p.say("supply", _supply_choice_sentence(ed, schools, candidates), plans.note,
+          supply.note if supply.available else "")
+    if supply.available:
+        s = spread(d["schools_per_1000_plans"], d["la_name"], "special-school supply", "per 1,000 EHC plans", 1)
+        p.say("supply", s["sentence"])
+        p.numbers.update(supply_min=s["min"], supply_max=s["max"], supply_median=s["median"])
+        gap = _start(ed.final_year) - _start(str(schools.year))
+        if gap:
+            p.say("supply", f"The placement shares are for {year_label(ed.final_year)}, {plural(gap, 'year')} after "
+                  "the special-school count.")
+    else:
+        p.notes.append(supply.note)
+        p.say("supply", "The relation between placement and the supply of special schools cannot be examined "
+              "for this edition.")
+    p.say("deprivation", dep.note)
+    for i in inds:
+        y = f"{i}_value"
+        if supply.available:
+            p.fit(f"{i}_supply", d, y, "schools_per_1000_plans", sources=[*ind.t.loc[i, "source_ids"],
+                  *supply.source_ids], labels=labels, units=units, say="supply")
+        if dep.available:
+            p.fit(f"{i}_idaci", d, y, "idaci", sources=[*ind.t.loc[i, "source_ids"], *dep.source_ids],
+                  labels=labels, units=units, say="deprivation")
+        if supply.available and dep.available:
+            p.fit(f"{i}_supply_idaci", d, y, ["schools_per_1000_plans", "idaci"],
+                  sources=[*ind.t.loc[i, "source_ids"], *supply.source_ids, *dep.source_ids],
+                  labels=labels, units=units)
+    p.tables["models"] = models_table(p.models.values())
+    reg_rows = []
+    for i in inds:
+        rv = region_variation(t, f"{i}_value", label=ind.phrase(i), unit="%")
+        p.tables[f"regions_{i}"] = rv["table"]
+        p.say("regions", rv["sentence"])
+        p.numbers[f"{i}_between_region_share"] = rv["between_share"]
+        reg_rows.append({"Indicator": ind.short(i), "Between regions (%)": rv["between_share"] * 100,
+                         "Within regions (%)": rv["within_share"] * 100, "F": rv["f"], "p-value": rv["p_value"],
+                         "Lowest regional mean (%)": rv.get("region_mean_min"),
+                         "Highest regional mean (%)": rv.get("region_mean_max"), "LAs": rv["n"]})
+    p.tables["consistency"] = pd.DataFrame(reg_rows)
+    if reg_rows:
+        within = [r["Within regions (%)"] for r in reg_rows]
+        p.say("regions", f"Between {fmt(min(within), 0)}% and {fmt(max(within), 0)}% of the variation in placement "
+              "lies between LAs of the same region: the placement shares vary more between LAs of one region than "
+              "between regions." if min(within) > 50 else "A large part of the variation in placement follows "
+              "regional lines.")
+    funnel_section(p, ed, ind, inds, check_highlight(ed, highlight)[0])
+    adjusted_section(p, ed, t, "placement")
+    highlight_section(p, ed, highlight, t, ind, all_inds)
+    return p
+
+
+# --------------------------------------------------------------------------- special-school supply
+
+
+def _start(year: str) -> int:
+    return int(str(year)[:4])
+
+
+def supply_count(ed) -> tuple[ContextMeasure, list[ContextMeasure]]:
+    """(the special-school count the supply measure uses, every candidate count) by the
+    placement.yml rule; when none has a year in the edition's window, the first candidate,
+    unavailable, with its note."""
+    cands = [context_measure(ed, m) for m in ed.run.placement.supply_counts]
+    have = [c for c in cands if c.available]
+    if not have:
+        return cands[0], cands
+    final = _start(ed.final_year)
+    order = {m: k for k, m in enumerate(ed.run.placement.supply_counts)}
+    return min(have, key=lambda c: (abs(final - _start(str(c.year))), order[c.measure])), cands
+
+
+def _supply_choice_sentence(ed, chosen: ContextMeasure, cands: Sequence[ContextMeasure]) -> str:
+    """Which count the supply measure uses, for which year, what it counts, and why not the others."""
+    if not chosen.available:
+        return " ".join(c.note for c in cands)
+    counts = ed.run.placement.supply_counts
+    out = (f"Special-school supply uses {lower_first(chosen.label)} for {year_label(str(chosen.year))}, the count "
+           f"nearest to {year_label(ed.final_year)} in this project's data: {counts[chosen.measure][1]}. "
+           f"{chosen.note}")
+    for c in cands:
+        if c.measure == chosen.measure:
+            continue
+        if c.available:
+            out += (f" {sentence_case(c.label)} are in the data up to {year_label(str(c.year))} within this edition "
+                    f"and count {counts[c.measure][1]}; the two definitions differ, so only one count is used.")
+        else:
+            yrs = measure_years(ed, c.measure)
+            out += (f" {sentence_case(c.label)}, which count {counts[c.measure][1]}, are in this project's data "
+                    f"only for {', '.join(year_label(y) for y in yrs)}, outside this edition." if yrs else "")
+    return out
+
+
+# --------------------------------------------------------------------------- AP/PRU and no school place
+
+
+def _england(ed, measure: str, years: Sequence[str]) -> pd.DataFrame:
+    """DfE's published England figure of a measure by year: value, numerator, denominator."""
+    lg = ed.long
+    n = lg[(lg["measure"] == measure) & (lg["level"] == "national") & lg["year"].isin(list(years))]
+    cols = ["value", "numerator", "denominator"]
+    out = n.drop_duplicates("year").set_index("year")[cols].astype("float64").reindex(list(years))
+    out.index.name = "year"
+    return out
+
+
+def _pct(x: float, dp: int) -> str:
+    return f"{fmt(x, 0 if x == 0 else dp)}%"
+
+
+def _where(v: pd.Series, names: pd.Series, x: float) -> str:
+    """'in Newham', 'in Barnet and Brent', or 'in 13 LAs' for every LA at value ``x``."""
+    at = sorted(names[v == x].astype(str))
+    return f"in {and_join(at)}" if len(at) <= 3 else f"in {plural(len(at), 'LA')}"
+
+
+def _spread_sentence(v: pd.Series, names: pd.Series, phrase: str, dp: int) -> tuple[str, dict]:
+    """The range across LAs, naming every LA tied at an end (many LAs have no AP/PRU plans)."""
+    s = spread(v, names, phrase, "%", dp)
+    ok = v.notna()
+    lo, hi = float(v[ok].min()), float(v[ok].max())
+    text = (f"{sentence_case(phrase)} ranges from {_pct(lo, dp)} {_where(v[ok], names[ok], lo)} to {_pct(hi, dp)} "
+            f"{_where(v[ok], names[ok], hi)}; the middle half of the {s['n']} LAs lie between {_pct(s['q1'], dp)} "
+            f"and {_pct(s['q3'], dp)} (median {_pct(s['median'], dp)}).")
+    return text, s
+
+
+def _change(e: pd.DataFrame, years: Sequence[str], dp: int) -> str:
+    """'rose from 2.1% in 2022/23 to 2.5% in 2024/25 (9,000 to 12,000 plans)' over ``years``."""
+    a, b = e.loc[years[0]], e.loc[years[-1]]
+    ya, yb = year_label(years[0]), year_label(years[-1])
+    if fmt(a["value"], dp) == fmt(b["value"], dp):
+        head = f"stayed at {_pct(b['value'], dp)} from {ya} to {yb}"
+    else:
+        head = (f"{'rose' if b['value'] > a['value'] else 'fell'} from {_pct(a['value'], dp)} in {ya} to "
+                f"{_pct(b['value'], dp)} in {yb}")
+    return f"{head} ({fmt_int(a['numerator'])} to {fmt_int(b['numerator'])} plans)"
+
+
+def _england_change_sentence(ed, key: str, e: pd.DataFrame, dp: int) -> str:
+    """England's change over the edition's years, split at a series break inside them."""
+    b = BEYOND[key]
+    years = [y for y in ed.years if np.isfinite(e.loc[y, "value"])]
+    if not years:
+        return f"No England figure of {b.phrase} is in the data for {years_label(ed.years)}."
+    brk = ed.run.placement.series_breaks.get(b.pct)
+    if brk and years[0] < brk[0] <= years[-1]:
+        before = [y for y in years if y < brk[0]]
+        after = [y for y in years if y >= brk[0]]
+        parts = []
+        for seg, which in ((before, "earlier"), (after, "new")):
+            if len(seg) > 1:
+                parts.append(f"on the {which} definition it {_change(e, seg, dp)}")
+            else:
+                parts.append(f"on the {which} definition it was {_pct(e.loc[seg[0], 'value'], dp)} in "
+                             f"{year_label(seg[0])} ({fmt_int(e.loc[seg[0], 'numerator'])} plans)")
+        # year key 201819 is the January 2019 census
+        return (f"In England, {b.phrase} is not comparable before and after January {_start(brk[0]) + 1}: "
+                f"{brk[1]}, so the series breaks there. {sentence_case('; '.join(parts))}.")
+    if len(years) == 1:
+        return (f"In England, {b.phrase} was {_pct(e.loc[years[0], 'value'], dp)} in {year_label(years[0])}, the "
+                "only year of this edition with a figure.")
+    return f"In England, {b.phrase} {_change(e, years, dp)}."
+
+
+def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
+    """Section "beyond": plans in AP/PRU and with no school place in the final index year, as
+    context beside the two placement indicators (never scored): spread across LAs with England,
+    a regional table, England over the edition's years and the highlighted LA."""
+    final = ed.final_year
+    names = t["la_name"].reset_index(drop=True)
+    frame = t[["la_code", "la_name", "region"]].reset_index(drop=True)
+    plans = context_measure(ed, "sen2_ehcp_total", year=final)
+    frame["ehc_plans"] = frame["la_code"].map(plans.values)
+    shares = {k: context_measure(ed, b.pct, year=final) for k, b in BEYOND.items()}
+    if not any(c.available for c in shares.values()):
+        p.say("beyond", *(c.note for c in shares.values()))
+        return
+    p.say("beyond", "Beyond the two placement indicators, the SEN2 return (DfE's annual count of EHC plans from "
+          "each LA, published as 'Education, health and care plans') records the plans in alternative provision or pupil "
+          "referral units (AP/PRU) and the plans of children and young people with no school place: awaiting "
+          "provision, electively home educated, in other arrangements made by the LA or parents, permanently "
+          "excluded, not in education, employment or training (NEET), or in other placements. These two shares "
+          "are context, not index indicators: they enter no score.")
+    eng = pd.DataFrame({"Year": [year_label(y) for y in ed.years]})
+    summary = []
+    dps: dict[str, int] = {}
+    missing: dict[str, list[str]] = {}
+    for k, b in BEYOND.items():
+        c = shares[k]
+        # the pct measures' own years, so the sources table lists every year the England change reads
+        p.measures.extend(context_measure(ed, b.pct, year=y) for y in ed.years)
+        if not c.available:
+            p.say("beyond", c.note)
+            continue
+        v = frame["la_code"].map(c.values).astype("float64")
+        frame[f"{k}_pct"] = v
+        frame[k] = frame["la_code"].map(context_measure(ed, b.count, year=final).values)
+        dp = dps[k] = dp_for(v.dropna())
+        text, s = _spread_sentence(v, names, b.phrase, dp)
+        e = _england(ed, b.pct, ed.years)
+        ef = e.loc[final]
+        england = (f" England {_pct(ef['value'], dp)} in {year_label(final)} ({fmt_int(ef['numerator'])} of "
+                   f"{fmt_int(ef['denominator'])} plans)." if np.isfinite(ef["value"])
+                   else f" No England figure for {year_label(final)} is in the data.")
+        missing[k] = sorted(names[v.isna()].astype(str))
+        p.say("beyond", text + england)
+        p.numbers.update({f"{k}_min": s["min"], f"{k}_max": s["max"], f"{k}_median": s["median"],
+                          f"{k}_england": float(ef["value"])})
+        summary.append({"Placement": b.short, "Year": year_label(final), "England (%)": float(ef["value"]),
+                        "Lowest (%)": s["min"], "Median (%)": s["median"], "Highest (%)": s["max"], "LAs": s["n"]})
+        eng[f"{b.short} (%)"] = e["value"].to_numpy()
+        eng[f"{b.short} (plans)"] = e["numerator"].to_numpy()
+        eng["All EHC plans"] = e["denominator"].to_numpy()
+        p.say("beyond_england", _england_change_sentence(ed, k, e, dp))
+    if not summary:
+        return
+    p.say("beyond", *_missing_sentences(missing, final))
+    marked = frame.set_index("la_code")["la_name"].get(highlight) if highlight else None
+    left_out = [f"{n} (highlighted)" if n == marked else n for n in missing.get("no_school_place", [])]
+    p.labels["no_school_place_note"] = (f"Not shown, no figure in the source: {and_join(left_out)}."
+                                        if left_out else "")
+    p.tables["beyond_summary"] = pd.DataFrame(summary)
+    p.tables["beyond_regions"] = _region_table(frame, dps, p)
+    p.tables["beyond_england"] = eng
+    p.frames["beyond"] = frame
+    p.labels |= {f"{k}_pct": f"{BEYOND[k].short} (% of the LA's EHC plans)" for k in dps}
+    p.say("beyond", *_highlight_beyond(frame, highlight, dps, final))
+
+
+def _missing_sentences(missing: dict[str, list[str]], year: str) -> list[str]:
+    """The LAs left out of each share (one sentence when the same LAs miss both)."""
+    lists = [m for m in missing.values() if m]
+    if not lists:
+        return []
+    if len(lists) == len(missing) and all(m == lists[0] for m in lists):
+        n = len(lists[0])
+        return [f"{and_join(lists[0])} {agree(n, 'has', 'have')} no placement figures for {year_label(year)} in the "
+                f"source and {agree(n, 'is', 'are')} left out of both shares."]
+    return [f"{and_join(m)} {agree(len(m), 'has', 'have')} no figure for {BEYOND[k].phrase} in {year_label(year)} and "
+            f"{agree(len(m), 'is', 'are')} left out of it." for k, m in missing.items() if m]
+
+
+def _region_table(frame: pd.DataFrame, dps: dict[str, int], p: Part) -> pd.DataFrame:
+    """Per region (and England, DfE's published figure): the LAs' plans pooled, and the LA median."""
+    present = set(frame["region"].dropna())
+    regions = [r for r in region_order() if r in present] + sorted(present - set(region_order()))
+    rows = []
+    for r in regions:
+        g = frame[frame["region"] == r]
+        row: dict[str, object] = {"Region": r, "LAs": int(g[[f"{k}_pct" for k in dps]].notna().any(axis=1).sum())}
+        for k in dps:
+            ok = g[f"{k}_pct"].notna() & g["ehc_plans"].gt(0) & g[k].notna()
+            row[f"{BEYOND[k].short} (% of the region's plans)"] = (
+                float(g.loc[ok, k].sum() / g.loc[ok, "ehc_plans"].sum() * 100) if ok.any() else np.nan)
+            row[f"{BEYOND[k].short}: LA median (%)"] = float(g[f"{k}_pct"].median())
+        rows.append(row)
+    row = {"Region": "England (published)", "LAs": int(frame[[f"{k}_pct" for k in dps]].notna().any(axis=1).sum())}
+    for k in dps:
+        row[f"{BEYOND[k].short} (% of the region's plans)"] = p.numbers[f"{k}_england"]
+        row[f"{BEYOND[k].short}: LA median (%)"] = p.numbers[f"{k}_median"]
+    out = pd.DataFrame([*rows, row])
+    for k, dp in dps.items():
+        col = f"{BEYOND[k].short} (% of the region's plans)"
+        reg = out.iloc[:-1].dropna(subset=[col])
+        if len(reg) > 1:
+            lo, hi = reg.loc[reg[col].idxmin()], reg.loc[reg[col].idxmax()]
+            p.say("beyond_regions", f"By region, {BEYOND[k].phrase} runs from {_pct(lo[col], dp)} of plans in "
+                  f"{lo['Region']} to {_pct(hi[col], dp)} in {hi['Region']} (each region's LAs' plans pooled).")
+    return out
+
+
+def _highlight_beyond(frame: pd.DataFrame, code: str | None, dps: dict[str, int], year: str) -> list[str]:
+    if not code:
+        return []
+    r = frame.set_index("la_code").loc[code]
+    if all(pd.isna(r[f"{k}_pct"]) for k in dps):
+        return [f"{r['la_name']} has no figure for these placements in {year_label(year)} in the source."]
+    vals = [f"{_pct(r[f'{k}_pct'], dp)} of its EHC plans {BEYOND[k].where}" if pd.notna(r[f"{k}_pct"]) else
+            f"no figure for its EHC plans {BEYOND[k].where}" for k, dp in dps.items()]
+    return [f"{r['la_name']}: {and_join(vals)} ({year_label(year)})."]

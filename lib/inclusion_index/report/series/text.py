@@ -1,0 +1,231 @@
+"""Number formatting, labels and Markdown/HTML helpers for the series' sentences and tables."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.sources.geography import year_label
+
+NA = "n/a"
+
+
+def fmt(x: object, dp: int = 1, *, pct: bool = False, sign: bool = False, na: str = NA) -> str:
+    """A number for text and tables: thousands separators, ``dp`` decimals, optional % and sign.
+
+    >>> fmt(12345.678), fmt(0.5, pct=True), fmt(2, 0, sign=True), fmt(float("nan"))
+    ('12,345.7', '0.5%', '+2', 'n/a')
+    """
+    if x is None or isinstance(x, str):
+        return na if x is None else x
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return na
+    if not math.isfinite(v):
+        return na
+    if round(v, dp) == 0:
+        v = 0.0  # no "-0.0"
+    s = f"{v:{'+' if sign else ''},.{dp}f}"
+    return s + ("%" if pct else "")
+
+
+def fmt_int(x: object, na: str = NA) -> str:
+    return fmt(x, 0, na=na)
+
+
+def unit_level(unit: str) -> str:
+    """Suffix for a level: '%' sticks to the number, scores take none, rates read in words."""
+    u = (unit or "").strip()
+    if u == "%" or u.startswith("% of"):
+        return "%"
+    if u in ("", "score", "points", "score 0-1", "index", "rank"):
+        return ""
+    return f" {u}"
+
+
+def unit_diff(unit: str) -> str:
+    """Suffix for a difference: percentages become percentage points."""
+    u = (unit or "").strip()
+    if u == "%" or u.startswith("% of"):
+        return " percentage points"
+    if u in ("score", "points"):
+        return " points"
+    if u in ("", "score 0-1", "index", "rank"):
+        return ""
+    return f" {u}"
+
+
+def dp_for(values: Iterable[float] | float) -> int:
+    """Decimals for a set of figures: 0 for whole numbers, 2 when typically below 1, else 1."""
+    arr = np.atleast_1d(np.asarray(values, dtype="float64"))
+    arr = arr[np.isfinite(arr)]
+    if not arr.size:
+        return 1
+    if np.allclose(arr, arr.round(0)):
+        return 0
+    return 2 if np.median(np.abs(arr)) < 1 else 1
+
+
+def ordinal(n: int) -> str:
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def years_label(years: Sequence[str]) -> str:
+    ys = sorted({str(y) for y in years if y})
+    if not ys:
+        return NA
+    if len(ys) == 1:
+        return year_label(ys[0])
+    return f"{year_label(ys[0])} to {year_label(ys[-1])}"
+
+
+def iod_label(year: str) -> str:
+    """Deprivation year key -> the release name ('201516' -> 'IoD2015')."""
+    return f"IoD{str(year)[:4]}"
+
+
+def esc(text: object) -> str:
+    """HTML-escape untrusted text (LA names) for HTML output."""
+    return html.escape(str(text), quote=True)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
+
+
+def esc_md(text: object) -> str:
+    """Escape text for Markdown: HTML-escaped, and Markdown's emphasis/link characters backslashed."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def md(sentences: str | Iterable[str], *, bullets: bool = False, heading: str | None = None) -> str:
+    """Markdown from plain sentences, every sentence escaped (LA names are data, not markup)."""
+    items = [sentences] if isinstance(sentences, str) else [s for s in sentences if s]
+    body = "\n".join(f"- {esc_md(s)}" for s in items) if bullets else "\n\n".join(esc_md(s) for s in items)
+    return (f"**{esc_md(heading)}**\n\n" if heading else "") + body
+
+
+# Decimals by column name where the default would mislead (p-values, R², effects).
+_COLUMN_DP = {"p-value": 3, "p_value": 3, "R²": 2, "r2": 2, "F": 1, "Breusch–Pagan p": 3}
+
+
+def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | None = None,
+                hide_index: bool = True):
+    """A rounded, HTML-escaped pandas Styler for display (separators, NaN as n/a).
+
+    Whole-number columns show no decimals; p-values three, R² two; other figures ``dp``
+    decimals, or two when below 1 in size (so 0.16 does not print as 0.2). Columns named in
+    a ``dp`` dict get exactly that many.
+    """
+    fmts = {}
+    for c in df.columns:
+        col = df[c]
+        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        vals = pd.to_numeric(col, errors="coerce").astype("float64")
+        finite = vals[np.isfinite(vals)]
+        if isinstance(dp, dict) and c in dp:
+            fmts[c] = lambda v, d=dp[c]: fmt(v, d)
+        elif c in _COLUMN_DP:
+            fmts[c] = lambda v, d=_COLUMN_DP[c]: fmt(v, d)
+        elif c in AUTO_DP_COLUMNS:
+            fmts[c] = lambda v: fmt(v, dp_for_step(abs(v)) if np.isfinite(v) and v != 0 else 1)
+        elif pd.api.types.is_integer_dtype(col) or (len(finite) and np.allclose(finite, finite.round(0))):
+            fmts[c] = lambda v: fmt(v, 0)
+        else:
+            base = dp if isinstance(dp, int) else 1
+            fmts[c] = lambda v, d=base: fmt(v, max(d, 2) if np.isfinite(v) and 0 < abs(v) < 1 else d)
+    st = df.style.format(fmts, na_rep=NA, escape="html")
+    st = st.format_index(escape="html", axis=1)
+    if hide_index:
+        st = st.hide(axis="index")
+    if caption:
+        st = st.set_caption(esc(caption))
+    return st
+
+
+def nice_step(sd: float) -> float:
+    """A round step (1, 2 or 5 x 10^k) near one standard deviation, for readable slopes."""
+    if not np.isfinite(sd) or sd <= 0:
+        return 1.0
+    k = math.floor(math.log10(sd))
+    for m in (1, 2, 5, 10):
+        if m * 10**k >= sd * 0.7:
+            return float(m * 10**k)
+    return float(10 ** (k + 1))
+
+
+def dp_for_step(step: float) -> int:
+    return max(0, -math.floor(math.log10(step))) if step > 0 else 1
+
+
+AUTO_DP_COLUMNS = {"Step"}
+
+
+def sentence_case(phrase: str) -> str:
+    """First letter upper-cased; the rest (acronyms such as IDACI, EHC, IoD2019) untouched."""
+    return phrase[:1].upper() + phrase[1:]
+
+
+def _is_acronym(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return sum(c.isupper() for c in letters) > 1 or (len(letters) == 1 and letters[0].isupper()
+                                                     and any(c.isdigit() for c in word))
+
+
+def lower_first(label: str) -> str:
+    """A label for use inside a sentence: its first word lower-cased unless it is an acronym.
+
+    >>> lower_first("IDACI average score (IoD2015)"), lower_first("Pupils with an EHC plan")
+    ('IDACI average score (IoD2015)', 'pupils with an EHC plan')
+    """
+    first, _, rest = str(label).partition(" ")
+    if _is_acronym(first):
+        return str(label)
+    return first[:1].lower() + first[1:] + (" " + rest if rest else "")
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """'1 LA', '5 LAs', '0 LAs' (``nouns`` for irregular plurals).
+
+    >>> plural(1, "LA"), plural(3, "LA"), plural(2, "place")
+    ('1 LA', '3 LAs', '2 places')
+    """
+    n = int(n)
+    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
+
+
+def agree(n: int, singular: str, plural_form: str) -> str:
+    """The verb form that agrees with a count: agree(1, 'stands', 'stand') -> 'stands'."""
+    return singular if int(n) == 1 else plural_form
+
+
+def level_label(level: float) -> str:
+    """A confidence or control level as readers write it: 0.95 -> '95%', 0.998 -> '99.8%'."""
+    return f"{round(level * 100, 6):g}%"
+
+
+def and_join(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'; a comma before the last 'and' when an item has its own
+    ('Cumberland, and Westmorland and Furness')."""
+    items = [str(x) for x in items]
+    if len(items) <= 1:
+        return "".join(items)
+    last = ", and " if any(" and " in x for x in items) else " and "
+    return ", ".join(items[:-1]) + last + items[-1]
+
+
+def chance_count(share: float, n: int) -> int:
+    """How many of ``n`` LAs a ``share`` would give by chance alone, rounded as printed.
+
+    The share is rounded first, so 0.05 from ``(1 - 0.9) / 2`` (0.04999...) gives 8 of 150
+    as round(0.05 * 150) does, not 7.
+    """
+    return round(round(share, 9) * n)

@@ -1,0 +1,47 @@
+"""One module per source family, in the long layout of :data:`inclusion_index.sources.loaders.base.LONG_COLUMNS`.
+
+Each loader module exposes:
+
+* ``FORMATS``: format name -> reader ``(ctx, source_id) -> DataFrame``. The registry entries
+  with ``loader: <module>`` are dispatched by their ``format``; a format is code, a new year
+  of it is only a registry entry.
+* ``SOURCES``: the registry ids it reads (from the project registry; harmonise hashes them for
+  its cache key and checks their checksums), and ``sources(registry)`` for another registry.
+* ``load(ctx) -> DataFrame``: every registered file of the loader, combined.
+
+Measures each loader emits are declared in ``data/registry/measures/<module>.csv``.
+
+The registry (``sources.py``) does not import this package; :func:`check_registry` checks its
+``loader`` and ``format`` names against the loaders here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from inclusion_index.errors import ConfigError
+from inclusion_index.sources.loaders.base import entries
+from inclusion_index.sources.registry import Registry
+
+# modules of this package that are helpers, not loaders
+_HELPERS = frozenset({"base"})
+
+
+def loader_names() -> list[str]:
+    """Names a registry entry's ``loader`` may take: the loader modules of this package."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _HELPERS
+                  and not m.name.startswith("_"))
+
+
+def check_registry(registry: Registry) -> None:
+    """Every entry's loader and format exist (the whole registry at once: harmonise's
+    ``load_inputs`` and ``verify`` call it; each loader also checks its own entries whenever it loads)."""
+    known = loader_names()
+    for s in registry.sources:
+        if s.loader is not None and s.loader not in known:
+            raise ConfigError(f"{registry.origin}: entry {s.id!r} names loader {s.loader!r}, which is not a "
+                              f"module of lib/inclusion_index/loaders/ (known: {', '.join(known)})")
+    for name in known:
+        module = importlib.import_module(f"{__name__}.{name}")
+        entries(registry, name, module.FORMATS, required=False)

@@ -1,0 +1,249 @@
+"""What every loader shares: finding its files in the registry, the long layout, column
+checks and number parsing that name the file, column and year when something is wrong."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import io
+import itertools
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.errors import ConfigError, SchemaError
+from inclusion_index.sources.parsing import parse_numeric_column
+from inclusion_index.sources.registry import Registry, Source, load_registry, resolve
+
+# level: "national" | "regional" | "la"; la_code: 3-digit DfE code for LAs, E92000001 for
+# England, the ONS region code for regions; year: academic-year key such as "201819".
+LONG_COLUMNS = [
+    "level", "la_code", "la_name", "year", "measure",
+    "value", "numerator", "denominator", "missing_reason", "source",
+]
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    data_dir: Path
+    registry: Registry
+
+    def source(self, source_id: str) -> Source:
+        return self.registry[source_id]
+
+    def path(self, source_id: str) -> Path:
+        return resolve(self.registry[source_id], self.data_dir)
+
+
+# --------------------------------------------------------------------------- the registry
+
+def entries(registry: Registry, loader: str, formats: Mapping[str, object], *,
+            required: bool = True) -> tuple[Source, ...]:
+    """The registry entries one loader reads, in registry order, each with a format it knows.
+
+    ``required``: a loader with no entry at all is a registry mistake (a family would vanish
+    from the index without a word), so it is an error unless asked otherwise.
+    """
+    found = registry.for_loader(loader)
+    for s in found:
+        if s.format not in formats:
+            raise ConfigError(
+                f"{registry.origin}: entry {s.id!r} ({s.path}) has format {s.format!r}, which "
+                f"loaders/{loader}.py does not read (its formats: {', '.join(sorted(formats))}); "
+                "a genuinely new file layout needs a reader there (docs/NEW_YEAR.md)")
+    if required and not found:
+        raise ConfigError(f"{registry.origin}: no entry has `loader: {loader}`; its measures would be "
+                          "missing from the index")
+    return found
+
+
+def source_ids(loader: str, registry: Registry | None = None, *, also: Sequence[str] = ()) -> tuple[str, ...]:
+    """Ids of the entries a loader reads (plus ``also``: files it reads by name, such as the LA
+    list behind the LA reference), for harmonise's cache key and checksum check."""
+    reg = registry or load_registry()
+    return tuple(dict.fromkeys([*(s.id for s in reg.for_loader(loader)), *also]))
+
+
+def latest_release_wins(parts: Sequence[tuple[Source, pd.DataFrame]],
+                        keys: Sequence[str] = ("year", "measure")) -> list[pd.DataFrame]:
+    """Where several releases hold the same ``keys`` (by default a measure in a year), keep
+    only the rows of the latest, by the registry's ``published``.
+
+    DfE's time series republish earlier years with revisions (the SEN2 2025 release covers
+    January 2019-2025, the 2022 one 2010-2022), so the later vintage is the one to cite for
+    every year it covers, and an earlier release still supplies the years only it has. Two
+    overlapping entries without distinct ``published`` dates cannot be ordered: that is an
+    error naming both. Frames come back in the order given, emptied of what a later release
+    replaces.
+    """
+    def covered(df: pd.DataFrame) -> set[tuple]:
+        return set(df[list(keys)].drop_duplicates().itertuples(index=False, name=None))
+
+    cover = [covered(df) for _, df in parts]
+    for (i, (a, _)), (j, (b, _)) in itertools.combinations(enumerate(parts), 2):
+        shared = cover[i] & cover[j]
+        if shared and (not a.published or not b.published or a.published == b.published):
+            example = ", ".join(map(str, sorted(shared)[0]))
+            raise ConfigError(
+                f"registry entries {a.id!r} and {b.id!r} both hold {len(shared)} "
+                f"{'/'.join(keys)} combination(s) (e.g. {example}) but cannot be ordered "
+                f"(published: {a.published!r}, {b.published!r}); give each a distinct `published` "
+                "date (the later release wins) or remove the superseded entry")
+    out: list[pd.DataFrame] = [df for _, df in parts]
+    taken: set[tuple] = set()
+    for i in sorted(range(len(parts)), key=lambda k: parts[k][0].published or "", reverse=True):
+        df = parts[i][1]
+        if taken & cover[i]:
+            kept = ~pd.MultiIndex.from_frame(df[list(keys)]).isin(list(taken))
+            out[i] = df[kept]
+        taken |= cover[i]
+    return out
+
+
+def combine(parts: Sequence[tuple[Source, pd.DataFrame]]) -> pd.DataFrame:
+    """One loader's frames, later releases replacing earlier ones (:func:`latest_release_wins`)."""
+    return pd.concat(latest_release_wins(parts), ignore_index=True)
+
+
+# --------------------------------------------------------------------------- reading files
+
+def read_csv(ctx: LoadContext, source_id: str, **kwargs) -> pd.DataFrame:
+    """Read a registered CSV (optionally gzipped) as text, tolerating a UTF-8 BOM.
+
+    Everything is read as text so that suppression markers survive to be parsed with reasons.
+    The bytes are decompressed and decoded here rather than by pandas so that a cut .gz, a
+    non-UTF-8 file or a row cut short is reported with the file's name, not as a pandas error.
+    """
+    src = ctx.source(source_id)
+    data = ctx.path(source_id).read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError, zlib.error) as e:
+            raise SchemaError(src.path, f"cannot decompress ({type(e).__name__}: {e})",
+                              expected="a complete gzip file; re-fetch it") from e
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise SchemaError(src.path, f"not valid UTF-8 text ({e.reason} at byte {e.start})",
+                          expected="a UTF-8 CSV as published by DfE") from e
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **kwargs)
+    except pd.errors.EmptyDataError as e:
+        raise SchemaError(src.path, "file is empty", expected="a CSV with a header row") from e
+    except pd.errors.ParserError as e:
+        raise SchemaError(src.path, f"malformed CSV ({e})", expected="a well-formed CSV") from e
+    df.columns = [str(c).strip() for c in df.columns]
+    if df.empty:
+        raise SchemaError(src.path, "file has a header but no rows", expected="data rows")
+    check_complete_rows(text, src.path)
+    return df
+
+
+def check_complete_rows(text: str, file: str) -> None:
+    """Refuse a row with fewer fields than the header.
+
+    pandas pads a short row with empty cells instead of failing, so a file cut mid-row would
+    otherwise load with its last LA's cells read as blanks (or a number cut short).
+    """
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    for row in reader:
+        if row and len(row) < len(header):
+            raise SchemaError(
+                file, f"line {reader.line_num} has {len(row)} of {len(header)} fields "
+                "(file truncated or a row cut short)", column=header[len(row)].strip(),
+                expected="every row as long as the header; re-fetch the file",
+            )
+
+
+def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: str | None = None) -> None:
+    columns = list(columns)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        # a renamed column usually looks like the old name: say which, so the fix is obvious
+        spare = [str(c) for c in df.columns if c not in columns]
+        similar = {m: difflib.get_close_matches(m, spare, n=1, cutoff=0.8) for m in missing}
+        hint = "; ".join(f"found {s[0]!r}, renamed?" for s in similar.values() if s)
+        raise SchemaError(
+            file, "required column missing" + (f" ({hint})" if hint else ""), column=", ".join(missing),
+            year=year, expected=f"columns {columns} (found {list(df.columns)[:12]}…)",
+        )
+
+
+def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | None = None, *,
+                 count: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Parse one numeric column; on a bad cell, name file, column and the year of that row.
+
+    ``count``: the column holds head counts (pupils, plans, exclusions, schools), so a negative
+    number is an error, not a value: a sum of components would otherwise hide it.
+    """
+    try:
+        values, reasons = parse_numeric_column(df[column])
+    except ValueError as e:
+        year = None
+        if year_column is not None and year_column in df.columns:
+            for y, part in df.groupby(year_column, sort=True):
+                try:
+                    parse_numeric_column(part[column])
+                except ValueError:
+                    year = str(y)
+                    break
+        raise SchemaError(file, str(e), column=column, year=year,
+                          expected="a number or a DfE suppression marker (c, x, z, :, -, low, …)") from e
+    if count and (values < 0).any():
+        i = int(np.flatnonzero((values < 0).to_numpy())[0])
+        row = df.iloc[i]
+        year = str(row[year_column]) if year_column is not None and year_column in df.columns else None
+        where = next((str(row[c]) for c in ("la_name", "LA Name", "new_la_code", "old_la_code") if c in df.columns), "")
+        raise SchemaError(file, f"negative count {values.iloc[i]:g}" + (f" ({where})" if where else ""),
+                          column=column, year=year, expected="a count of 0 or more")
+    return values, reasons
+
+
+def la_code3(codes: pd.Series) -> pd.Series:
+    """'302', 302, 302.0 -> '302'; anything else is kept as text for the unknown-code check."""
+    s = codes.astype("string").str.strip()
+    s = s.str.replace(r"\.0$", "", regex=True)
+    return s.where(~s.str.fullmatch(r"\d{1,3}", na=False), s.str.zfill(3))
+
+
+def long_frame(
+    *,
+    level: pd.Series | str,
+    la_code: pd.Series,
+    la_name: pd.Series,
+    year: pd.Series | str,
+    measure: pd.Series | str,
+    value: pd.Series,
+    source: str,
+    missing_reason: pd.Series | None = None,
+    numerator: pd.Series | None = None,
+    denominator: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Assemble rows in the long layout with the right dtypes."""
+    idx = value.index
+    def col(v, dtype):
+        if isinstance(v, pd.Series):
+            return v.astype(dtype)
+        return pd.Series(v if v is not None else (np.nan if dtype == "float64" else pd.NA),
+                         index=idx, dtype=dtype)
+    out = pd.DataFrame({
+        "level": col(level, "string"),
+        "la_code": col(la_code, "string"),
+        "la_name": col(la_name, "string"),
+        "year": col(year, "string"),
+        "measure": col(measure, "string"),
+        "value": col(value, "float64"),
+        "numerator": col(numerator, "float64"),
+        "denominator": col(denominator, "float64"),
+        "missing_reason": col(missing_reason, "string"),
+        "source": col(source, "string"),
+    })
+    out.loc[out["value"].isna() & out["missing_reason"].isna(), "missing_reason"] = "blank"
+    return out.reset_index(drop=True)

@@ -1,0 +1,392 @@
+"""Context tables: special schools per LA and KS2 by SEN from DfE's SEND & AP dashboard
+(which name LAs but carry no LA codes), and special schools counted in a school-level census file.
+
+Registry entries with ``loader: context``, read by their ``format`` (``dashboard_ofsted``,
+``dashboard_ks2``, ``census_school_xlsx``); the dashboard tables' years come from the tables
+themselves, so a refreshed table covering more years is a new registry entry (the
+later-published wins where two hold the same year); a census file's year is its entry's
+``years`` (one academic year, '2023/24' = the January 2024 census).
+
+- ``special_schools_ofsted`` (``dashboard_ofsted``): state-funded schools with an Ofsted overall-effectiveness grade
+  at 31 August of ``Year``, by school type and LA. 31 August 2019 closes academic year
+  2018/19, so Year 2019 -> "201819". The count is ``grand_total_schools`` (one value per
+  Year × type × LA, repeated on every grade row); the loader checks that it equals the sum
+  of the "number of schools" rows over grades. The table has no rows for a type an LA has
+  none of: an LA listed that Year (for any school type) but absent for a type gets 0; the
+  LA sums then equal the England row exactly. Schools never inspected (e.g. new free
+  schools) are not counted, so this is a lower bound on the number of schools.
+- ``ks2_sen_dashboard`` (``dashboard_ks2``): KS2 % reaching the expected standard in reading, writing and maths
+  by SEN group, rebuilt from the counts (t_rwm_met_expected_standard / t_rwm_eligible_pupils).
+- ``school_census_202324`` (``census_school_xlsx``): DfE's school-level census file from the
+  "Compare school and college performance" download (January 2024): one row per school with
+  its 3-digit LA code and ``SCHOOLTYPE``. The number of state-funded and of non-maintained
+  special schools per LA is the number of such rows (every school with pupils in the census,
+  inspected or not). Not the same definition as the Ofsted counts above, so separate
+  measures: January rather than 31 August, never-inspected schools included, and hospital
+  schools (not in this file) excluded.
+
+LA names are matched to the DfE LA reference after normalising case, '&'/'and', full stops,
+hyphens, ', City of' / ', County of' and spaces, choosing the LA in operation on the
+table's reference date (so "Dorset" is 835 before April 2019 and 838 after). A name that
+matches no LA raises an error naming the file, the la_name column and the year; it is never
+dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import numpy as np
+import openpyxl
+import pandas as pd
+
+from inclusion_index.errors import ConfigError, SchemaError, UnknownLACodeError
+from inclusion_index.sources.geography import (
+    NATIONAL_CODE,
+    LAReference,
+    check_year_key,
+    load_la_reference,
+    year_key,
+)
+from inclusion_index.sources.loaders.base import (
+    LoadContext,
+    combine,
+    entries,
+    la_code3,
+    long_frame,
+    parse_values,
+    read_csv,
+    require_columns,
+    source_ids,
+)
+from inclusion_index.sources.registry import Registry, Source
+
+NO_ROW = "no row in source for this group"
+ZERO_DENOMINATOR = "no eligible pupils (denominator 0)"
+
+
+def normalise_la_name(name: str) -> str:
+    """A matching key for LA names as written by different DfE tables."""
+    s = str(name).lower().replace("&", " and ")
+    s = re.sub(r"[.'’]", "", s)
+    s = s.replace("-", " ")
+    s = re.sub(r",\s*(city|county) of\s*$", "", s)  # "Bristol, City of" -> "bristol"
+    s = re.sub(r"^(city|county) of (?!london)", "", s)  # "City of Bristol" -> "bristol"
+    s = s.replace(",", " ")
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def match_la_names(names: pd.Series, when: date, ref: LAReference, *, file: str, column: str,
+                   year: str) -> pd.Series:
+    """3-digit DfE codes for LA names, choosing the LA in operation on ``when``.
+
+    Raises UnknownLACodeError naming file, column and year for a name that matches no LA,
+    or matches several LAs none (or more than one) of which was in operation on ``when``.
+    """
+    t = ref.table.copy()
+    t["key"] = t["la_name"].map(normalise_la_name)
+    ts = pd.Timestamp(when)
+    t["live"] = (t["start"] <= ts) & (t["end"].isna() | (t["end"] >= ts))
+    out: dict[str, str] = {}
+    for name in pd.unique(names.astype("string")):
+        cands = t[t["key"] == normalise_la_name(name)]
+        codes = sorted(set(cands["la_code"]))
+        live_codes = sorted(set(cands.loc[cands["live"], "la_code"]))
+        if len(live_codes) == 1:
+            out[name] = live_codes[0]
+        elif not live_codes and len(codes) == 1:
+            out[name] = codes[0]  # an LA reported just after it ended keeps its own code
+        else:
+            problem = (f"LA name {name!r} matches no LA in the LA reference" if not codes else
+                       f"LA name {name!r} matches several LAs {codes}, not one in operation on {when}")
+            raise UnknownLACodeError(file, problem, column=column, year=year,
+                                     expected="a name in la_lookup/las.csv (case, '&', 'St.' and "
+                                     "', City of' are normalised)")
+    return names.astype("string").map(out)
+
+
+def load(ctx: LoadContext) -> pd.DataFrame:
+    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "context", FORMATS)])
+
+
+# --- special schools (Ofsted) -------------------------------------------------------------
+
+_OFSTED_COLUMNS = ["Year", "school_type", "Overall effectiveness", "grand_total_schools",
+                   "geographic_level", "la_name", "Measure", "Value"]
+_OFSTED_TYPES = {
+    "State-funded special school": "ofsted_state_special_schools",
+    "Non-maintained special school": "ofsted_nmss_schools",
+}
+_COUNT_MEASURE = "Overall effectiveness (number of schools)"
+
+
+def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") -> pd.DataFrame:
+    file = ctx.source(sid).path
+    raw = read_csv(ctx, sid)
+    require_columns(raw, _OFSTED_COLUMNS, file, _years_in(raw, "Year", calendar=True))
+    for c in _OFSTED_COLUMNS:
+        raw[c] = raw[c].str.strip()
+    bad_year = ~raw["Year"].str.fullmatch(r"20\d\d")
+    if bad_year.any():
+        raise SchemaError(file, f"unrecognised Year {raw.loc[bad_year, 'Year'].iloc[0]!r}", column="Year",
+                          expected="a calendar year YYYY (inspections as at 31 August)")
+    # 31 August of Year is the last day of the academic year that started the year before.
+    raw["year"] = raw["Year"].astype(int).map(lambda y: year_key(y - 1))
+    df = raw[(raw["Measure"] == _COUNT_MEASURE) & raw["school_type"].isin(list(_OFSTED_TYPES))].copy()
+    for y, part in raw.groupby("year"):
+        found = set(part.loc[part["Measure"] == _COUNT_MEASURE, "school_type"])
+        if not set(_OFSTED_TYPES) <= found:
+            raise SchemaError(file, f"no {_COUNT_MEASURE!r} rows for {sorted(set(_OFSTED_TYPES) - found)}",
+                              column="school_type", year=str(y), expected=f"rows for {sorted(_OFSTED_TYPES)}")
+    geo = df["geographic_level"]
+    if not geo.isin(["National", "Regional", "Local authority"]).all():
+        raise SchemaError(file, f"unknown geographic levels {sorted(set(geo))}", column="geographic_level",
+                          expected="National, Regional or Local authority")
+    df = df[geo != "Regional"].copy()
+    df["count"], df["count_why"] = parse_values(df, "grand_total_schools", file, year_column="year", count=True)
+    df["by_grade"], _ = parse_values(df, "Value", file, year_column="year")
+
+    keys = ["year", "school_type", "geographic_level", "la_name"]
+    g = df.groupby(keys, sort=False)
+    per = g.agg(count=("count", "first"), n_counts=("count", "nunique"),
+                by_grade=("by_grade", "sum"), count_why=("count_why", "first")).reset_index()
+    clash = per["n_counts"] > 1
+    if clash.any():
+        r = per[clash].iloc[0]
+        raise SchemaError(file, f"grand_total_schools differs between grade rows for {r['la_name'] or 'England'}",
+                          column="grand_total_schools", year=r["year"], expected="one total per LA and type")
+    off = per["count"].notna() & (per["count"] != per["by_grade"])
+    if off.any():
+        r = per[off].iloc[0]
+        raise SchemaError(file, f"grand_total_schools {r['count']:g} but grades add up to {r['by_grade']:g} "
+                          f"for {r['la_name'] or 'England'}, {r['school_type']}",
+                          column="grand_total_schools", year=r["year"], expected="the sum over grades")
+
+    ref = load_la_reference(ctx.data_dir)
+    frames = []
+    for y, part in raw.groupby("year", sort=True):
+        la_names = sorted(set(part.loc[part["geographic_level"] == "Local authority", "la_name"]))
+        when = date(int(y[:4]) + 1, 8, 31)
+        codes = match_la_names(pd.Series(la_names, dtype="string"), when, ref, file=file, column="la_name",
+                               year=str(y))
+        areas = pd.DataFrame({"geographic_level": "Local authority", "la_name": la_names,
+                              "la_code": codes.to_numpy()})
+        nat = pd.DataFrame({"geographic_level": ["National"], "la_name": [""], "la_code": [NATIONAL_CODE]})
+        areas = pd.concat([nat, areas], ignore_index=True)
+        grid = areas.merge(pd.DataFrame({"school_type": list(_OFSTED_TYPES)}), how="cross")
+        grid["year"] = y
+        full = grid.merge(per, on=["year", "school_type", "geographic_level", "la_name"], how="left")
+        absent = full["count"].isna() & full["count_why"].isna()
+        full.loc[absent, "count"] = 0.0  # no row = no graded school of that type in the LA
+        is_nat = full["geographic_level"] == "National"
+        frames.append(long_frame(
+            level=pd.Series(np.where(is_nat, "national", "la"), index=full.index),
+            la_code=full["la_code"], la_name=full["la_name"].where(~is_nat, "England"),
+            year=full["year"], measure=full["school_type"].map(_OFSTED_TYPES), value=full["count"],
+            missing_reason=full["count_why"].astype("string"), source=sid,
+        ))
+    out = pd.concat(frames, ignore_index=True)
+    _check_unique(out, file)
+    return out
+
+
+# --- KS2 by SEN (dashboard) ---------------------------------------------------------------
+
+_KS2_COLUMNS = ["time_period", "geographic_level", "la_name", "characteristic",
+                "t_rwm_met_expected_standard", "t_rwm_eligible_pupils"]
+_KS2_GROUPS = {"EHC plan": "ehcp", "SEN support": "sen_support", "No SEN": "no_sen", "All SEN": "all_send"}
+
+
+def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.DataFrame:
+    file = ctx.source(sid).path
+    raw = read_csv(ctx, sid)
+    require_columns(raw, _KS2_COLUMNS, file, _years_in(raw, "time_period"))
+    for c in ["time_period", "geographic_level", "la_name", "characteristic"]:
+        raw[c] = raw[c].str.strip()
+    for y in raw["time_period"].unique():
+        try:
+            check_year_key(str(y))
+        except ValueError as e:
+            raise SchemaError(file, str(e), column="time_period", year=str(y),
+                              expected="an academic-year key such as 201819") from e
+    unknown = ~raw["characteristic"].isin(list(_KS2_GROUPS))
+    if unknown.any():
+        r = raw[unknown].iloc[0]
+        raise SchemaError(file, f"unknown characteristic {r['characteristic']!r}", column="characteristic",
+                          year=r["time_period"], expected=f"one of {sorted(_KS2_GROUPS)}")
+    geo = raw["geographic_level"]
+    if not geo.isin(["National", "Regional", "Local authority"]).all():
+        raise SchemaError(file, f"unknown geographic levels {sorted(set(geo))}", column="geographic_level",
+                          expected="National, Regional or Local authority")
+    df = raw[geo != "Regional"].copy()  # regions mix 'London' with Inner/Outer London
+    num, num_why = parse_values(df, "t_rwm_met_expected_standard", file, year_column="time_period", count=True)
+    den, den_why = parse_values(df, "t_rwm_eligible_pupils", file, year_column="time_period", count=True)
+    df["num"], df["den"] = num, den
+    df["why"] = num_why.fillna(den_why)
+    df.loc[df["why"].isna() & (df["den"] == 0), "why"] = ZERO_DENOMINATOR
+    df["value"] = 100 * df["num"] / df["den"].where(df["den"] != 0)
+    df["group"] = df["characteristic"].map(_KS2_GROUPS)
+
+    ref = load_la_reference(ctx.data_dir)
+    frames = []
+    for y, part in df.groupby("time_period", sort=True):
+        part = part.copy()
+        is_la = part["geographic_level"] == "Local authority"
+        # the revised KS2 release uses the LAs in operation at the end of the academic year
+        when = date(int(y[:4]) + 1, 8, 31)
+        part["la_code"] = NATIONAL_CODE
+        part.loc[is_la, "la_code"] = match_la_names(part.loc[is_la, "la_name"], when, ref, file=file,
+                                                    column="la_name", year=str(y)).to_numpy()
+        part["level"] = np.where(is_la, "la", "national")
+        part.loc[~is_la, "la_name"] = "England"
+        dup = part.duplicated(["level", "la_code", "group"], keep=False)
+        if dup.any():
+            r = part[dup].iloc[0]
+            raise SchemaError(file, f"several rows for {r['la_name']}, {r['characteristic']}", column="la_name",
+                              year=str(y), expected="one row per LA and SEN group")
+        areas = part[["level", "la_code", "la_name"]].drop_duplicates(["level", "la_code"])
+        grid = areas.merge(pd.DataFrame({"group": list(_KS2_GROUPS.values())}), how="cross")
+        full = grid.merge(part.drop(columns=["la_name", "level"]), on=["la_code", "group"], how="left",
+                          indicator=True)
+        why = full["why"].astype("string").where(full["_merge"] == "both", NO_ROW)
+        frames.append(long_frame(
+            level=full["level"], la_code=full["la_code"], la_name=full["la_name"], year=str(y),
+            measure="ks2dash_rwm_exp_" + full["group"], value=full["value"],
+            numerator=full["num"], denominator=full["den"], missing_reason=why.where(full["value"].isna()),
+            source=sid,
+        ))
+    out = pd.concat(frames, ignore_index=True)
+    _check_unique(out, file)
+    return out
+
+
+# --- special schools counted in the school-level census ------------------------------------
+
+_CENSUS_SHEET = "england"
+_CENSUS_COLUMNS = ["URN", "LA", "SCHOOLTYPE"]
+_CENSUS_TYPES = {
+    "State-funded special school": "census_state_special_schools",
+    "Non-maintained special school": "census_nmss_schools",
+}
+# Every other type in the file; a type not listed anywhere is an error rather than schools
+# silently left out of (or a renamed special type missing from) the counts.
+_CENSUS_OTHER_TYPES = {"State-funded primary", "State-funded secondary", "State-funded nursery",
+                       "State-funded AP school", "Independent school"}
+# Summary rows (pupil totals by phase, URN "NAT"), not schools.
+_CENSUS_SUMMARY_URNS = {"NAT"}
+
+
+def census_year(source: Source) -> str:
+    """The registry's ``years`` '2023/24' -> '202324' (one January census per file)."""
+    y = str(source.years).strip()
+    try:
+        if len(y) == 7 and y[4] == "/":
+            return check_year_key(y[:4] + y[5:])
+    except ValueError:
+        pass
+    raise ConfigError(f"registry entry {source.id!r} ({source.path}): a school census entry's years "
+                      f"must be one academic year like '2023/24', got {source.years!r}")
+
+
+def _read_sheet_columns(path, file: str, year: str) -> pd.DataFrame:
+    """Only the columns needed, streamed (the sheet has ~24k rows × 23 columns)."""
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises several types for a broken workbook
+        raise SchemaError(file, f"cannot open workbook ({e})", year=year, expected="an .xlsx workbook") from e
+    try:
+        if _CENSUS_SHEET not in wb.sheetnames:
+            raise SchemaError(file, f"sheet {_CENSUS_SHEET!r} not found (sheets: {wb.sheetnames})", year=year,
+                              expected=f"a sheet named {_CENSUS_SHEET!r}")
+        rows = wb[_CENSUS_SHEET].iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+        raw = pd.DataFrame(columns=header)
+        require_columns(raw, _CENSUS_COLUMNS, file, year)
+        idx = [header.index(c) for c in _CENSUS_COLUMNS]
+        data = [["" if i >= len(r) or r[i] is None else str(r[i]).strip() for i in idx]
+                for r in rows if any(v is not None for v in r)]
+    finally:
+        wb.close()
+    if not data:
+        raise SchemaError(file, f"sheet {_CENSUS_SHEET!r} has a header but no rows", year=year,
+                          expected="one row per school")
+    return pd.DataFrame(data, columns=_CENSUS_COLUMNS, dtype="string")
+
+
+def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_202324") -> pd.DataFrame:
+    """Format ``census_school_xlsx``: state-funded and non-maintained special schools per LA."""
+    src = ctx.source(sid)
+    file, year = src.path, census_year(src)
+    raw = _read_sheet_columns(ctx.path(sid), file, year)
+    urn = raw["URN"].str.replace(r"\.0$", "", regex=True)
+    school = urn.str.fullmatch(r"\d+")
+    odd = ~school & ~urn.isin(list(_CENSUS_SUMMARY_URNS))
+    if odd.any():
+        raise SchemaError(file, f"row with URN {urn[odd].iloc[0]!r} is neither a school nor a summary row",
+                          column="URN", year=year,
+                          expected=f"a numeric URN, or one of {sorted(_CENSUS_SUMMARY_URNS)}")
+    df = raw[school].assign(URN=urn[school])
+    dup = df["URN"].duplicated()
+    if dup.any():
+        raise SchemaError(file, f"URN {df.loc[dup, 'URN'].iloc[0]} appears more than once", column="URN",
+                          year=year, expected="one row per school")
+    unknown = ~df["SCHOOLTYPE"].isin([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES])
+    if unknown.any():
+        raise SchemaError(file, f"unknown school type {df.loc[unknown, 'SCHOOLTYPE'].iloc[0]!r}",
+                          column="SCHOOLTYPE", year=year,
+                          expected=f"one of {sorted([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES])}; "
+                          "classify a new type in loaders/context.py")
+    df["la_code"] = la_code3(df["LA"])
+    bad = ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
+    if bad.any():
+        r = df[bad].iloc[0]
+        raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
+                          expected="a 3-digit DfE LA code on every school row")
+    # Every LA with a school of any type is listed; one with no special school counts 0, so
+    # the LA rows add up to England exactly.
+    las = sorted(set(df["la_code"]))
+    counts = (df[df["SCHOOLTYPE"].isin(list(_CENSUS_TYPES))].groupby(["la_code", "SCHOOLTYPE"]).size()
+              .unstack(fill_value=0).reindex(index=las, columns=list(_CENSUS_TYPES), fill_value=0))
+    names = load_la_reference(ctx.data_dir).names()
+    frames = []
+    for school_type, measure in _CENSUS_TYPES.items():
+        la = counts[school_type].astype("float64")
+        frames.append(long_frame(
+            level=pd.Series(["national", *["la"] * len(las)]),
+            la_code=pd.Series([NATIONAL_CODE, *las]),
+            la_name=pd.Series(["England", *[names.get(c, "") for c in las]]),
+            year=year, measure=measure, value=pd.Series([la.sum(), *la.to_numpy()]), source=sid,
+        ))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _years_in(raw: pd.DataFrame, column: str, *, calendar: bool = False) -> str | None:
+    """The academic years a file covers, for errors about the whole file (e.g. a lost column)."""
+    if column not in raw.columns:
+        return None
+    vals = sorted(set(raw[column].str.strip()))
+    if calendar:
+        vals = [year_key(int(v) - 1) if v.isdigit() else v for v in vals]
+    return ", ".join(vals)
+
+
+def _check_unique(out: pd.DataFrame, file: str) -> None:
+    """Two names that normalise to the same LA would otherwise give duplicate rows."""
+    dup = out.duplicated(["level", "la_code", "year", "measure"], keep=False)
+    if dup.any():
+        r = out[dup].iloc[0]
+        raise SchemaError(file, f"two rows map to LA {r['la_code']} ({r['la_name']}) for {r['measure']}",
+                          column="la_name", year=r["year"], expected="one row per LA, year and measure")
+
+
+FORMATS = {"dashboard_ofsted": load_special_schools, "dashboard_ks2": load_ks2_dashboard,
+           "census_school_xlsx": load_census_special_schools}
+
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    # LA names are matched through the LA list, so a new one must invalidate the cache
+    return source_ids("context", registry, also=("la_list_dfe",))
+
+
+SOURCES = sources()

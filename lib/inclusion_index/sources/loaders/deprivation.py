@@ -1,0 +1,141 @@
+"""English Indices of Deprivation, upper-tier LA summaries: IoD2015 and IoD2019.
+
+Both files key areas by ONS code: IoD2015 uses 2013 codes (Dorset county E10000009,
+Bournemouth E06000028, Poole E06000029), IoD2019 uses 2019 codes (Bournemouth, Christchurch
+and Poole E06000058, Dorset E06000059). Each ONS code maps to exactly one 3-digit DfE code in
+the LA reference, so old and new Dorset areas keep their own DfE codes (835/836/837 vs
+838/839). City of London and Isles of Scilly have their own rows in both editions (they are
+not merged with Hackney or Cornwall in these summaries).
+
+Each edition is a registry entry with ``loader: deprivation`` and ``format: iod_utla``, whose
+``years`` is the publication year: IoD2015 (September 2015) -> "201516", IoD2019 (September
+2019) -> "201920", so a new edition in the same layout is a registry entry. The year of the
+ONS codes is read from the file's header ("... code (2019)"). Ranks are 1 = most deprived.
+There is no England row.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from inclusion_index.errors import ConfigError, SchemaError, UnknownLACodeError
+from inclusion_index.sources.geography import load_la_reference, year_key
+from inclusion_index.sources.loaders.base import (
+    LoadContext,
+    combine,
+    entries,
+    long_frame,
+    parse_values,
+    source_ids,
+)
+from inclusion_index.sources.registry import Registry, Source
+
+_CODE_COLUMN = re.compile(r"Upper Tier Local Authority District code \((\d{4})\)")
+
+# (sheet, column after normalisation, measure)
+_MEASURES = (
+    ("IDACI", "IDACI - Average score", "iod_idaci_avg_score"),
+    ("IDACI", "IDACI - Rank of average score", "iod_idaci_rank_avg_score"),
+    ("IDACI", "IDACI - Proportion of LSOAs in most deprived 10% nationally", "iod_idaci_prop_lsoa_10pct"),
+    ("IMD", "IMD - Average score", "iod_imd_avg_score"),
+    ("IMD", "IMD - Rank of average score", "iod_imd_rank_avg_score"),
+)
+
+_IDACI_LONG = "Income Deprivation Affecting Children Index (IDACI)"
+
+
+def normalise_header(text: object) -> str:
+    """Collapse runs of spaces, strip, and use the short 'IDACI' label IoD2019 uses.
+
+    IoD2019 headers carry trailing and doubled spaces; IoD2015 spells IDACI out in full.
+    """
+    s = re.sub(r"\s+", " ", str(text)).strip()
+    return s.replace(_IDACI_LONG, "IDACI")
+
+
+def load(ctx: LoadContext) -> pd.DataFrame:
+    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "deprivation", FORMATS)])
+
+
+def edition_year(source: Source) -> str:
+    """The registry's ``years`` (publication year, '2019') -> the academic year it falls in
+    ('201920': the indices are published in the autumn)."""
+    y = str(source.years).strip()
+    if not (len(y) == 4 and y.isdigit()):
+        raise ConfigError(f"registry entry {source.id!r} ({source.path}): an IoD entry's years must be "
+                          f"its 4-digit publication year, got {source.years!r}")
+    return year_key(int(y))
+
+
+def _code_year(columns: list[str], file: str, sheet: str, year: str) -> str:
+    """The year of the ONS codes a sheet uses, from its code column's header."""
+    found = sorted({m.group(1) for c in columns if (m := _CODE_COLUMN.fullmatch(c))})
+    if len(found) != 1:
+        problem = (f"required column missing in sheet {sheet!r}" if not found else
+                   f"area code columns for several years {found} in sheet {sheet!r}")
+        raise SchemaError(file, problem, column="Upper Tier Local Authority District code (YYYY)", year=year,
+                          expected=f"one such column (found {columns[:6]}…)")
+    return found[0]
+
+
+def load_edition(ctx: LoadContext, source_id: str) -> pd.DataFrame:
+    year = edition_year(ctx.source(source_id))
+    file = ctx.source(source_id).path
+    ref = load_la_reference(ctx.data_dir).table
+    ons_to_dfe = ref.drop_duplicates("ons_code").set_index("ons_code")["la_code"]
+    ambiguous = ref.groupby("ons_code")["la_code"].nunique()
+    if (ambiguous > 1).any():
+        raise SchemaError("la_lookup/las.csv", "ONS code maps to several DfE codes", column="new_la_code",
+                          expected=f"one DfE code per ONS code, got {list(ambiguous[ambiguous > 1].index)}")
+    try:
+        sheets = pd.read_excel(ctx.path(source_id), sheet_name=["IDACI", "IMD"], dtype=object)
+    except Exception as e:  # ValueError for a missing sheet; zipfile/openpyxl errors for a broken workbook
+        raise SchemaError(file, f"cannot read sheets IDACI and IMD ({type(e).__name__}: {e})", year=year,
+                          expected="an .xlsx workbook with sheets named 'IDACI' and 'IMD'") from e
+    frames = []
+    for sheet, df in sheets.items():
+        df = df.rename(columns=normalise_header)
+        code_year = _code_year([str(c) for c in df.columns], file, sheet, year)
+        code_col = f"Upper Tier Local Authority District code ({code_year})"
+        name_col = f"Upper Tier Local Authority District name ({code_year})"
+        wanted = [c for s, c, _ in _MEASURES if s == sheet]
+        missing = [c for c in [code_col, name_col, *wanted] if c not in df.columns]
+        if missing:
+            raise SchemaError(file, f"required column missing in sheet {sheet!r}", column=", ".join(missing),
+                              year=year, expected=f"columns {[code_col, name_col, *wanted]} "
+                              f"(found {list(df.columns)})")
+        df = df[df[code_col].notna()].copy()
+        ons = df[code_col].astype("string").str.strip()
+        if ons.duplicated().any():
+            raise SchemaError(file, f"duplicate area code {ons[ons.duplicated()].iloc[0]} in sheet {sheet!r}",
+                              column=code_col, year=year, expected="one row per upper-tier LA")
+        la_code = ons.map(ons_to_dfe)
+        unknown = la_code.isna()
+        if unknown.any():
+            raise UnknownLACodeError(
+                file, f"ONS code(s) {sorted(ons[unknown])} not in the LA reference (sheet {sheet!r})",
+                column=code_col, year=year, expected="an upper-tier ONS code listed in la_lookup/las.csv")
+        names = df[name_col].astype("string").str.strip()
+        df["_year"] = year  # so a bad cell's error names the edition's year
+        for s, col, measure in _MEASURES:
+            if s != sheet:
+                continue
+            value, why = parse_values(df, col, file, year_column="_year")
+            frames.append(long_frame(
+                level="la", la_code=la_code, la_name=names, year=year, measure=measure,
+                value=value, missing_reason=why, source=source_id,
+            ))
+    return pd.concat(frames, ignore_index=True)
+
+
+FORMATS = {"iod_utla": load_edition}
+
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    # the LA list maps ONS codes to DfE codes here, so a new one must invalidate the cache
+    return source_ids("deprivation", registry, also=("la_list_dfe",))
+
+
+SOURCES = sources()

@@ -1,0 +1,519 @@
+"""EHC plans (SEN2 return): where plans are held (placement) and SEMH primary need.
+
+DfE's "Education, health and care plans" files on Explore Education Statistics, found in
+the registry by ``loader: sen2`` and read according to their ``format``:
+
+* ``caseload_ees2022`` (``sen2_caseload_2022``, 2022 release): plans at January 2010–2022 by
+  establishment type, one row per area × year × (establishment_group, establishment_type).
+  ``time_period`` is the calendar year of the January count (2019 = January 2019 = 2018/19).
+* ``caseload_ees2025`` (``sen2_caseload_2025``, 2025 release): plans at January 2019–2025,
+  one row per area × year × breakdown, one column per placement. ``time_period`` is already
+  academic (201819).
+* ``needs_ees2025`` (``sen2_needs_2025``, 2025 release): primary need of every plan, January
+  2025 only.
+
+Each release is a time series, so releases overlap (2022 and 2025 for January 2019–2022).
+The latest release (by the registry's ``published``) wins for every year and measure it
+covers, whatever its format: it is DfE's later vintage (revisions included), and taking the
+2025 release for 2019 onward keeps one definition across the years the index uses most;
+an earlier release still supplies the years only it has. A 2026 release in the 2025 layout
+is therefore one registry entry. :func:`compare_releases` shows how far two vintages differ.
+
+Denominator of every percentage is all EHC plans (incl. statements before 2018) held by the
+LA, ages 0–25, whatever the placement, as DfE's own ``*_pc`` columns do.
+
+Placement families (the columns each sums, per release, are listed beside their constants
+below and in data/registry/measures/sen2.csv): state-funded special, independent /
+non-maintained, state mainstream, alternative provision / PRU, and "no school place"
+(educated elsewhere, awaiting provision, NEET, other arrangements). In both releases the
+placement columns partition every LA's plans (with further education, early years and, from
+2023, "not recorded"), and for January 2019–2022 every column the families use is identical
+in the two releases (``compare_releases``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.errors import SchemaError
+from inclusion_index.sources.geography import NATIONAL_CODE, check_year_key, year_key
+from inclusion_index.sources.loaders.base import (
+    LoadContext,
+    combine,
+    entries,
+    la_code3,
+    long_frame,
+    parse_values,
+    read_csv,
+    require_columns,
+    source_ids,
+)
+from inclusion_index.sources.registry import Registry
+
+_LEVELS = {"National": "national", "Regional": "regional", "Local authority": "la"}
+_KEYS = ["level", "la_code", "la_name", "year"]
+_ALL_PLANS = "All EHC plans"
+ZERO_DENOMINATOR = "no EHC plans (zero denominator)"
+PLACEMENT_X = "placement split not published for this LA and year (x); total plans given"
+ROW_MISSING = "no row in source for this establishment type"
+
+# ---------------------------------------------------------------------------------------
+# 2022 release: (establishment_group, establishment_type) -> placement families.
+#
+# State-funded special = LA maintained special, special academies and special free schools
+# (published separately 2012–2016, as "Special - Academy/free" from 2017) and hospital
+# schools. Hospital schools are counted because the 2025 release folds them into its
+# `special_la_maintained` column (Jan 2019: 83,934 LA maintained + 99 hospital = 84,033 in
+# the 2025 file), so including them keeps the two vintages on one definition; they are
+# state-funded and only ~100–180 plans nationally.
+# Independent / non-maintained = non-maintained special, independent special and mainstream
+# independent schools: the original index counted independent mainstream too, because it
+# shows families finding alternatives to state provision. Post-16 "Independent specialist
+# providers" / "Specialist post-16 institutions" are FE colleges, not schools, so they are
+# left out (as the 2025 release keeps them under FE).
+# State mainstream = LA maintained, academy and free schools including their resourced
+# provision and SEN units (units are part of a mainstream school), but not independent.
+_STATE_SPECIAL_2022 = [
+    ("Special school", "Special - LA maintained"),
+    ("Special school", "Special - Academy"),
+    ("Special school", "Special - Free school"),
+    ("Special school", "Special - Academy/free"),
+    ("Special school", "Hospital School"),
+]
+_INDEP_NMSS_2022 = [
+    ("Special school", "Special - Non-maintained"),
+    ("Special school", "Special - Independent"),
+    ("Mainstream school", "Mainstream - Independent"),
+]
+_STATE_MAINSTREAM_2022 = [
+    ("Mainstream school", "Mainstream - LA maintained"),
+    ("Mainstream school", "Mainstream - LA maintained - Resourced provision"),
+    ("Mainstream school", "Mainstream - LA maintained - SEN unit"),
+    ("Mainstream school", "Mainstream - Academy"),
+    ("Mainstream school", "Mainstream - Academy - Resourced Provision"),
+    ("Mainstream school", "Mainstream - Academy - SEN unit"),
+    ("Mainstream school", "Mainstream - Free school"),
+    ("Mainstream school", "Mainstream - Free school - Resourced provision"),
+    ("Mainstream school", "Mainstream - Free school - SEN unit"),
+]
+_AP_GROUP = "Alternative provision/Pupil referral unit"
+_AP_PRU_2022 = [
+    (_AP_GROUP, "AP/PRU - LA maintained"),
+    (_AP_GROUP, "AP/PRU - Academy"),
+    (_AP_GROUP, "AP/PRU - Free school"),
+]
+# No school place = the "Educated elsewhere" group (awaiting provision, elective home
+# education, other arrangements made by the LA or by parents, permanently excluded) plus the
+# NEET and Other groups, i.e. every plan not in a school, college or early-years setting.
+# NEET and Other are groups from January 2019 only (the file has no such rows before), so the
+# series steps up at 2018/19. Elective home
+# education is a type from January 2020 (earlier inside "Other arrangements by parents").
+# "Awaiting provision" is one type to January 2018 and six (by age, in/not in education) from
+# January 2019. Further education, early years and the 2015-16 "Unknown" work-based
+# placements are not counted.
+_EDUCATED_ELSEWHERE = "Educated elsewhere"
+_NO_SCHOOL_PLACE_2022 = [
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - total"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - above compulsory school age and in education"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - above compulsory school age and not in education"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - below compulsory school age and in education"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - below compulsory school age and not in education"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - compulsory school age and in education"),
+    (_EDUCATED_ELSEWHERE, "Awaiting provision - compulsory school age and not in education"),
+    (_EDUCATED_ELSEWHERE, "Elective home education"),
+    (_EDUCATED_ELSEWHERE, "Other arrangements by local authority"),
+    (_EDUCATED_ELSEWHERE, "Other arrangements by parents"),
+    (_EDUCATED_ELSEWHERE, "Permanently excluded"),
+    ("NEET", "NEET"),
+    ("Other", "Other"),
+]
+_TOTAL_2022 = [("Total", "Total")]
+# Types in the groups we split must all be classified: a type DfE adds later would
+# otherwise fall silently out of (or into) a placement share.
+_CLASSIFIED_GROUPS = {"Special school", "Mainstream school", _AP_GROUP, _EDUCATED_ELSEWHERE, "NEET", "Other"}
+_GROUP_SUBTOTAL = "Total"
+
+# 2025 release: one column per placement; same families as above (hospital schools are
+# inside special_la_maintained there).
+_STATE_SPECIAL_2025 = ["special_la_maintained", "special_academy_free"]
+_INDEP_NMSS_2025 = ["special_non_maintained", "special_independent", "mainstream_independent"]
+_STATE_MAINSTREAM_2025 = [
+    "mainstream_la_maintained", "mainstream_la_maintained_resourced_provision",
+    "mainstream_la_maintained_senunit", "mainstream_academy",
+    "mainstream_academy_resourced_provision", "mainstream_academy_senunit",
+    "mainstream_free_school", "mainstream_free_school_resourced_provision",
+    "mainstream_free_school_senunit",
+]
+_AP_PRU_2025 = ["ap_pru_la_maintained", "ap_pru_academy", "ap_pru_free_school"]
+# The same "no school place" as the 2022 release: for January 2019-2022 these columns equal
+# the 2022 release's types one for one (await_prov_2022 = the six "Awaiting provision" types,
+# neet = NEET, other_placement_settings = Other). From January 2023 (person-level SEN2) NEET
+# is split into neet plus three "not in education or training" columns that do not overlap
+# it, and online providers are a placement from January 2025. Left out: w_settings (Welsh
+# schools) and other_schools (service children's, secure, overseas schools), which are school
+# places although DfE files them under "educated elsewhere", and placement_unknown (not
+# recorded). DfE's own ed_elsewhere total is not used: it is not the sum of its parts (from
+# January 2024 it also holds neet, which the file lists as a placement of its own, so the
+# placement totals overshoot ehcplans; for 2019-2023 it is off its parts by -882 to +679
+# plans in an LA with no listed column to account for it).
+_NO_SCHOOL_PLACE_2025 = [
+    "elective_home_education", "other_arrangements_la", "other_arrangements_parents",
+    "online_provider", "other_placement_settings", "await_prov_2022", "perm_ex_2022",
+    "neet", "neet_ntci", "neet_other", "neet_other_csa",
+]
+_TOTAL_2025 = ["ehcplans"]
+
+_GEO_COLUMNS = ["time_period", "time_identifier", "geographic_level", "region_code", "old_la_code",
+                "la_name"]
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+def _area_keys(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    """level / la_code / la_name for EES rows (England, region, LA)."""
+    level = df["geographic_level"].str.strip().map(_LEVELS)
+    if level.isna().any():
+        bad = df.loc[level.isna(), "geographic_level"].iloc[0]
+        raise SchemaError(file, f"unknown geographic_level {bad!r}", column="geographic_level",
+                          year=str(df.loc[level.isna(), "time_period"].iloc[0]),
+                          expected=f"one of {list(_LEVELS)}")
+    code = la_code3(df["old_la_code"])
+    code = code.where(level != "regional", df["region_code"].str.strip())
+    code = code.where(level != "national", NATIONAL_CODE)
+    name = df["la_name"].str.strip()
+    name = name.where(level != "regional", df["region_name"].str.strip() if "region_name" in df else name)
+    name = name.where(level != "national", "England")
+    out = pd.DataFrame({"level": level, "la_code": code, "la_name": name}, index=df.index)
+    empty = out["level"].eq("la") & ~out["la_code"].str.fullmatch(r"\d{3}", na=False)
+    if empty.any():
+        r = df[empty].iloc[0]
+        raise SchemaError(file, f"LA row without a 3-digit old_la_code ({r['la_name']!r})",
+                          column="old_la_code", year=str(r["time_period"]),
+                          expected="a 3-digit DfE LA code on every Local authority row")
+    return out
+
+
+def _span(df: pd.DataFrame) -> str | None:
+    """Years a file covers, for messages about a column missing from all of them."""
+    if "time_period" not in df.columns:
+        return None
+    tp = sorted(df["time_period"].str.strip().unique())
+    return tp[0] if len(tp) == 1 else f"{tp[0]}-{tp[-1]}"
+
+
+def _with_keys(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    keys = _area_keys(df, file)
+    return pd.concat([df.drop(columns=["la_name"]), keys], axis=1)
+
+
+def _check_time(df: pd.DataFrame, file: str, identifier: str) -> None:
+    ident = df["time_identifier"].str.strip()
+    if not ident.eq(identifier).all():
+        r = df[~ident.eq(identifier)].iloc[0]
+        raise SchemaError(file, f"unexpected time_identifier {r['time_identifier']!r}",
+                          column="time_identifier", year=str(r["time_period"]),
+                          expected=f"{identifier!r} on every row")
+
+
+def _sum_components(values: pd.DataFrame, reasons: pd.DataFrame, cols: list[str]
+                    ) -> tuple[pd.Series, pd.Series]:
+    """Sum placement columns; unknown if any part is unknown (with that part's reason)."""
+    v = values[cols].sum(axis=1, min_count=len(cols))
+    v = v.where(values[cols].notna().all(axis=1))
+    r = reasons[cols].bfill(axis=1).iloc[:, 0].astype("string")
+    return v, r.where(v.isna())
+
+
+def _percent(num: pd.Series, num_reason: pd.Series, den: pd.Series, den_reason: pd.Series
+             ) -> tuple[pd.Series, pd.Series]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = (100.0 * num / den).where(den > 0)
+    reason = num_reason.fillna(den_reason).astype("string")
+    reason = reason.mask(reason.isna() & den.eq(0), ZERO_DENOMINATOR)
+    return pct, reason.where(pct.isna())
+
+
+def _placement_measures(keys: pd.DataFrame, values: pd.DataFrame, reasons: pd.DataFrame,
+                        families: dict[str, list[str]], source: str) -> pd.DataFrame:
+    """Counts and shares for one release, from placement columns grouped into families."""
+    total, total_r = _sum_components(values, reasons, families["total"])
+    special, special_r = _sum_components(values, reasons, families["state_special"])
+    indep, indep_r = _sum_components(values, reasons, families["indep_nmss"])
+    main, main_r = _sum_components(values, reasons, families["state_mainstream"])
+    ap, ap_r = _sum_components(values, reasons, families["ap_pru"])
+    none, none_r = _sum_components(values, reasons, families["no_school_place"])
+    frames = []
+
+    def add(measure: str, value, reason, num=None, den=None) -> None:
+        frames.append(long_frame(
+            level=keys["level"], la_code=keys["la_code"], la_name=keys["la_name"], year=keys["year"],
+            measure=measure, value=value, missing_reason=reason, numerator=num, denominator=den,
+            source=source,
+        ))
+
+    add("sen2_ehcp_total", total, total_r)
+    add("sen2_ehcp_state_special", special, special_r)
+    add("sen2_ehcp_indep_nmss", indep, indep_r)
+    add("sen2_ehcp_ap_pru", ap, ap_r)
+    add("sen2_ehcp_no_school_place", none, none_r)
+    for measure, num, num_r in [
+        ("sen2_ehcp_state_special_pct", special, special_r),
+        ("sen2_ehcp_indep_nmss_pct", indep, indep_r),
+        ("sen2_ehcp_mainstream_pct", main, main_r),
+        ("sen2_ehcp_ap_pru_pct", ap, ap_r),
+        ("sen2_ehcp_no_school_place_pct", none, none_r),
+    ]:
+        pct, pct_r = _percent(num, num_r, total, total_r)
+        add(measure, pct, pct_r, num=num, den=total)
+    return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- 2022 release
+
+def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.DataFrame:
+    """All measures from a release in the 2022 layout (format ``caseload_ees2022``), every
+    year it has (January 2010–2022 in the 2022 release)."""
+    file = ctx.source(sid).path
+    df = read_csv(ctx, sid)
+    require_columns(df, [*_GEO_COLUMNS, "region_name", "establishment_group", "establishment_type",
+                         "Total_all"], file, _span(df))
+    _check_time(df, file, "Calendar year")
+    tp = df["time_period"].str.strip()
+    if not tp.str.fullmatch(r"\d{4}").all():
+        bad = tp[~tp.str.fullmatch(r"\d{4}")].iloc[0]
+        raise SchemaError(file, f"unexpected time_period {bad!r}", column="time_period", year=bad,
+                          expected="a 4-digit calendar year naming the January count (e.g. 2019)")
+    # January 2019 belongs to academic year 2018/19.
+    df["year"] = tp.astype(int).sub(1).map(year_key)
+    df["group"] = df["establishment_group"].str.strip()
+    df["type"] = df["establishment_type"].str.strip()
+
+    known = {t for fam in (_STATE_SPECIAL_2022, _INDEP_NMSS_2022, _STATE_MAINSTREAM_2022, _AP_PRU_2022,
+                           _NO_SCHOOL_PLACE_2022)
+             for t in fam} | {(g, _GROUP_SUBTOTAL) for g in _CLASSIFIED_GROUPS}
+    pairs = set(zip(df["group"], df["type"], strict=True))
+    unclassified = sorted(p for p in pairs if p[0] in _CLASSIFIED_GROUPS and p not in known)
+    if unclassified:
+        g, t = unclassified[0]
+        yr = df.loc[(df["group"] == g) & (df["type"] == t), "time_period"].iloc[0]
+        raise SchemaError(file, f"establishment type {t!r} in group {g!r} is not classified",
+                          column="establishment_type", year=str(yr),
+                          expected="a known placement type; classify it in loaders/sen2.py")
+    if _TOTAL_2022[0] not in pairs:
+        raise SchemaError(file, "no Total/Total rows", column="establishment_type",
+                          expected="establishment_group == establishment_type == 'Total' per area")
+
+    values, reasons = parse_values(df, "Total_all", file, year_column="time_period", count=True)
+    df = _with_keys(df, file)
+    df["value"], df["reason"] = values, reasons
+    df["pair"] = df["group"] + "|" + df["type"]
+    dup = df.duplicated([*_KEYS[:2], "year", "pair"], keep=False)
+    if dup.any():
+        r = df[dup].iloc[0]
+        raise SchemaError(file, f"{r['la_name']} has more than one {r['pair']!r} row",
+                          column="establishment_type", year=str(r["time_period"]),
+                          expected="one row per area, year and establishment type")
+
+    def wide(col: str) -> pd.DataFrame:
+        return df.pivot(index=["level", "la_code", "year"], columns="pair", values=col)
+
+    vals, why = wide("value"), wide("reason").astype("string")
+    # A type absent for every area of a year was not collected separately that year (e.g.
+    # "Special - Academy/free" before 2017): its plans sit under other types, so it adds 0.
+    # A type present for some areas but not others would be a gap: left unknown, with a reason.
+    present = df.groupby("year")["pair"].agg(set)
+    years = vals.index.get_level_values("year")
+    for pair in vals.columns:
+        collected = years.map(lambda y, p=pair: p in present[y])
+        absent = vals[pair].isna() & why[pair].isna()
+        vals.loc[absent & ~collected, pair] = 0.0
+        why.loc[absent & collected, pair] = ROW_MISSING
+
+    def cols(fam: list[tuple[str, str]]) -> list[str]:
+        out = [f"{g}|{t}" for g, t in fam]
+        for c in out:
+            if c not in vals.columns:
+                vals[c], why[c] = 0.0, pd.NA
+        return out
+
+    families = {
+        "total": cols(_TOTAL_2022),
+        "state_special": cols(_STATE_SPECIAL_2022),
+        "indep_nmss": cols(_INDEP_NMSS_2022),
+        "state_mainstream": cols(_STATE_MAINSTREAM_2022),
+        "ap_pru": cols(_AP_PRU_2022),
+        "no_school_place": cols(_NO_SCHOOL_PLACE_2022),
+    }
+    names = df.drop_duplicates(["level", "la_code", "year"]).set_index(["level", "la_code", "year"])["la_name"]
+    keys = vals.index.to_frame(index=False)
+    keys["la_name"] = names.reindex(vals.index).to_numpy()
+    vals, why = vals.reset_index(drop=True), why.reset_index(drop=True)
+    return _placement_measures(keys, vals, why, families, sid)
+
+
+# --------------------------------------------------------------------------- 2025 release
+
+def _all_plans_rows(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    require_columns(df, ["breakdown_topic", "breakdown"], file, _span(df))
+    rows = df[df["breakdown_topic"].str.strip().eq(_ALL_PLANS) & df["breakdown"].str.strip().eq(_ALL_PLANS)]
+    if rows.empty:
+        raise SchemaError(file, f"no {_ALL_PLANS!r} rows", column="breakdown_topic",
+                          expected=f"breakdown_topic == breakdown == {_ALL_PLANS!r} for totals")
+    return rows.copy()
+
+
+def _academic_years(df: pd.DataFrame, file: str) -> pd.Series:
+    _check_time(df, file, "Academic year")
+    tp = df["time_period"].str.strip()
+    for y in tp.unique():
+        try:
+            check_year_key(y)
+        except ValueError as e:
+            raise SchemaError(file, f"unexpected time_period {y!r}", column="time_period", year=y,
+                              expected="an academic-year key like 201819") from e
+    return tp
+
+
+def _check_unique(df: pd.DataFrame, file: str) -> None:
+    dup = df.duplicated(["level", "la_code", "year"], keep=False)
+    if dup.any():
+        r = df[dup].iloc[0]
+        raise SchemaError(file, f"more than one {_ALL_PLANS!r} row for {r['la_name']}",
+                          column="old_la_code", year=r["year"], expected="one row per area and year")
+
+
+def _uncollected(df: pd.DataFrame, columns: list[str]) -> dict[str, set[str]]:
+    """Per column, the years in which DfE did not collect it: ``x`` on every row of that year
+    (England, regions, LAs, every breakdown), e.g. ``await_prov_2022`` from 2022/23 or
+    ``online_provider`` before 2024/25. Such a column adds 0 to a family that year. An ``x``
+    on only some rows is a withheld value and stays unknown."""
+    tp = df["time_period"].str.strip()
+    out: dict[str, set[str]] = {}
+    for c in columns:
+        is_x = df[c].str.strip().eq("x")
+        years = {str(y) for y, all_x in is_x.groupby(tp).all().items() if all_x}
+        if years:
+            out[c] = years
+    return out
+
+
+def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.DataFrame:
+    """All measures from a release in the 2025 layout (format ``caseload_ees2025``), every
+    year it has (January 2019–2025 in the 2025 release)."""
+    file = ctx.source(sid).path
+    df = read_csv(ctx, sid)
+    placement = [*_TOTAL_2025, *_STATE_SPECIAL_2025, *_INDEP_NMSS_2025, *_STATE_MAINSTREAM_2025,
+                 *_AP_PRU_2025, *_NO_SCHOOL_PLACE_2025]
+    require_columns(df, [*_GEO_COLUMNS, "region_name", *placement, "mainstream_total", "ap_pru_total"],
+                    file, _span(df))
+    uncollected = _uncollected(df, _NO_SCHOOL_PLACE_2025)
+    df = _all_plans_rows(df, file)
+    df["year"] = _academic_years(df, file)
+    df = _with_keys(df, file).reset_index(drop=True)
+    _check_unique(df, file)
+    vals, why = {}, {}
+    for c in [*placement, "mainstream_total", "ap_pru_total"]:
+        # x here means DfE could not publish the placement split for that LA-year (e.g.
+        # Peterborough and Hackney Jan 2024); the total is still given.
+        vals[c], why[c] = parse_values(df, c, file, year_column="year", count=True)
+    vals, why = pd.DataFrame(vals), pd.DataFrame(why).astype("string")
+    for c, years in uncollected.items():
+        off = df["year"].isin(years)
+        vals.loc[off, c], why.loc[off, c] = 0.0, pd.NA
+    split = [c for c in why.columns if c not in _TOTAL_2025]
+    why[split] = why[split].replace("not available (x)", PLACEMENT_X)
+    # State mainstream = mainstream_total − mainstream_independent rather than the sum of its
+    # nine parts: DfE blanks tiny parts with x while still publishing the total (Northamptonshire
+    # Jan 2021: free-school units x, total 1,475), and where every part is published the two
+    # agree exactly, which is checked here so a change of meaning cannot pass unnoticed.
+    parts, _ = _sum_components(vals, why, _STATE_MAINSTREAM_2025)
+    state_main, state_main_r = _sum_components(
+        vals.assign(neg_indep=-vals["mainstream_independent"]),
+        why.assign(neg_indep=why["mainstream_independent"]), ["mainstream_total", "neg_indep"])
+    off = parts.notna() & state_main.notna() & (parts - state_main).abs().gt(0.5)
+    if off.any():
+        r = df[off].iloc[0]
+        raise SchemaError(file, f"state mainstream parts add up to {parts[off].iloc[0]:g} but "
+                          f"mainstream_total − mainstream_independent = {state_main[off].iloc[0]:g} "
+                          f"({r['la_name']})", column="mainstream_total", year=r["year"],
+                          expected="mainstream_total = the nine state mainstream columns + independent")
+    vals["state_mainstream"] = state_main.fillna(parts)
+    why["state_mainstream"] = state_main_r.where(vals["state_mainstream"].isna())
+    # AP is summed from its three columns; ap_pru_total must agree wherever both are published.
+    ap, _ = _sum_components(vals, why, _AP_PRU_2025)
+    off = ap.notna() & vals["ap_pru_total"].notna() & (ap - vals["ap_pru_total"]).abs().gt(0.5)
+    if off.any():
+        r = df[off].iloc[0]
+        raise SchemaError(file, f"AP/PRU columns add up to {ap[off].iloc[0]:g} but ap_pru_total is "
+                          f"{vals.loc[off, 'ap_pru_total'].iloc[0]:g} ({r['la_name']})", column="ap_pru_total",
+                          year=r["year"], expected="ap_pru_total = " + " + ".join(_AP_PRU_2025))
+    families = {
+        "total": _TOTAL_2025,
+        "state_special": _STATE_SPECIAL_2025,
+        "indep_nmss": _INDEP_NMSS_2025,
+        "state_mainstream": ["state_mainstream"],
+        "ap_pru": _AP_PRU_2025,
+        "no_school_place": _NO_SCHOOL_PLACE_2025,
+    }
+    return _placement_measures(df[_KEYS], vals, why, families, sid)
+
+
+def load_needs_2025(ctx: LoadContext, sid: str = "sen2_needs_2025") -> pd.DataFrame:
+    """% of EHC plans whose primary need is SEMH (format ``needs_ees2025``; January 2025 in
+    the 2025 release, the only LA-level SEMH data)."""
+    file = ctx.source(sid).path
+    df = read_csv(ctx, sid)
+    require_columns(df, [*_GEO_COLUMNS, "region_name", "ehc_plans", "number_semh"], file, _span(df))
+    df = _all_plans_rows(df, file)
+    df["year"] = _academic_years(df, file)
+    df = _with_keys(df, file).reset_index(drop=True)
+    _check_unique(df, file)
+    num, num_r = parse_values(df, "number_semh", file, year_column="year", count=True)
+    den, den_r = parse_values(df, "ehc_plans", file, year_column="year", count=True)
+    # Computed from the counts: DfE's semh_pc is rounded to one decimal place.
+    pct, pct_r = _percent(num, num_r, den, den_r)
+    return long_frame(
+        level=df["level"], la_code=df["la_code"], la_name=df["la_name"], year=df["year"],
+        measure="sen2_semh_pct_ehcp", value=pct, missing_reason=pct_r, numerator=num,
+        denominator=den, source=sid,
+    )
+
+
+# --------------------------------------------------------------------------- entry points
+
+FORMATS = {
+    "caseload_ees2022": load_caseload_2022,
+    "caseload_ees2025": load_caseload_2025,
+    "needs_ees2025": load_needs_2025,
+}
+
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    return source_ids("sen2", registry)
+
+
+SOURCES = sources()
+
+
+def compare_releases(ctx: LoadContext, old_id: str = "sen2_caseload_2022",
+                     new_id: str = "sen2_caseload_2025") -> pd.DataFrame:
+    """Two caseload vintages side by side for the years they share (January 2019–2022 for
+    the 2022 and 2025 releases).
+
+    One row per (level, la_code, year, measure) with ``value_2022``, ``value_2025`` (the
+    older and newer release) and ``diff`` = newer − older.
+    """
+    old, new = (FORMATS[ctx.source(i).format](ctx, i) for i in (old_id, new_id))
+    shared = sorted(set(old["year"]) & set(new["year"]))
+    on = ["level", "la_code", "year", "measure"]
+    a = old[old["year"].isin(shared)].set_index(on)["value"].rename("value_2022")
+    b = new[new["year"].isin(shared)].set_index(on)["value"].rename("value_2025")
+    out = pd.concat([a, b], axis=1).reset_index()
+    out["diff"] = out["value_2025"] - out["value_2022"]
+    return out
+
+
+def load(ctx: LoadContext) -> pd.DataFrame:
+    # The later release wins wherever two cover a January (see module docstring).
+    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "sen2", FORMATS)])
