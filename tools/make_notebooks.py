@@ -27,6 +27,7 @@ NOTEBOOKS = ROOT / "notebooks"
 PARAMETERS = '''final_year = "201819"
 n_years = 3
 data_dir = ""
+edition_file = ""  # the render passes the edition it built; empty: look it up or build it
 output_dir = "."
 highlight_la = ""'''
 
@@ -37,9 +38,10 @@ def setup(part_fn: str, modules: str = "hexmap, plotting, series") -> str:
 from IPython.display import Markdown, display
 
 from inclusion_index.report import {modules}
-from inclusion_index.index.build import load_edition
+from inclusion_index.index.build import load_edition, read_edition
 
-ed = load_edition(str(final_year), years=int(n_years), data_dir=data_dir or None)
+ed = read_edition(edition_file) if edition_file else load_edition(str(final_year), years=int(n_years),
+                                                                   data_dir=data_dir or None)
 figures = Path(output_dir) / "figures"
 part = series.{part_fn}(ed, highlight=highlight_la)
 hl = series.check_highlight(ed, highlight_la)[0]

@@ -42,6 +42,3 @@ def write_csv(df: pd.DataFrame, path: str | Path, *, index: bool = False) -> Pat
     path = Path(path)
     spreadsheet_safe(df).to_csv(path, index=index)
     return path
-
-
-__all__ = ["FORMULA_PREFIXES", "neutralise", "spreadsheet_safe", "write_csv"]

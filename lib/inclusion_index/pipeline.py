@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from inclusion_index.config import run_settings
 from inclusion_index.csv_export import write_csv
-from inclusion_index.index.build import build_edition, load_edition
+from inclusion_index.index.build import build_edition, edition_file, load_edition, read_edition
 from inclusion_index.index.comparison import comparison_summary, definition_changes, write_comparison
 from inclusion_index.index.edition import Edition, write_score_table
 from inclusion_index.paths import REPORTS_DIR
@@ -124,22 +124,24 @@ def render(editions: list[str] | None, *, years: int | None, data_dir: str | Non
     editions = editions or list(run_settings().editions.render)
     reports = Path(reports_dir) if reports_dir else REPORTS_DIR
     built: dict[str, Edition] = {}
+    files: dict[str, Path] = {}
     renders: list[EditionRender] = []
     failures: list[str] = []
     kept: dict[str, str] = {}
     t_all = time.perf_counter()
     for e in editions:
         print(f"== edition {e}")
-        built[e] = _build(e, years, dest)
+        files[e], built[e] = _build(e, years, dest)
         try:
             renders.append(render_edition(e, years=years, data_dir=kernel_data_dir, reports_dir=reports,
                                           highlight_la=highlight_la, parts=parts, workers=workers,
-                                          extra=lambda staging, ed=built[e]: write_outputs(ed, staging)))
+                                          extra=lambda staging, ed=built[e]: write_outputs(ed, staging),
+                                          edition_file=files[e]))
         except RenderError as err:
             failures.append(str(err))
             kept[e] = str(err)
             print(f"error: {err}", file=sys.stderr)
-    profiled = _render_profiles(renders, built, kernel_data_dir, reports, workers, profiles_limit,
+    profiled = _render_profiles(renders, built, files, kernel_data_dir, reports, workers, profiles_limit,
                                 failures) if profiles else {}
     if renders:
         index = _index_page(editions, renders, built, profiled, kept, reports, dest)
@@ -148,13 +150,14 @@ def render(editions: list[str] | None, *, years: int | None, data_dir: str | Non
     return 1 if failures else 0
 
 
-def _build(edition: str, years: int | None, data_dir: Path) -> Edition:
-    """Build (or load) the edition once here, so the notebooks' kernels all hit the disk cache
-    instead of racing to build it side by side."""
+def _build(edition: str, years: int | None, data_dir: Path) -> tuple[Path, Edition]:
+    """Build the edition once, here (or find it in the cache): every notebook kernel and profile
+    worker is handed its file and only reads it."""
     t0 = time.perf_counter()
-    ed = load_edition(edition, years=years, data_dir=data_dir)
+    path = edition_file(edition, years=years, data_dir=data_dir)
+    ed = read_edition(path)
     print(f"  edition {edition} ready in {time.perf_counter() - t0:.1f}s")
-    return ed
+    return path, ed
 
 
 def write_outputs(ed: Edition, folder: Path) -> None:
@@ -163,8 +166,8 @@ def write_outputs(ed: Edition, folder: Path) -> None:
     (folder / "findings.md").write_text(findings_markdown(ed), encoding="utf-8")
 
 
-def _render_profiles(renders: list[EditionRender], built: dict[str, Edition], kernel_data_dir: Path | None,
-                     reports: Path, workers: int, limit: int,
+def _render_profiles(renders: list[EditionRender], built: dict[str, Edition], files: dict[str, Path],
+                     kernel_data_dir: Path | None, reports: Path, workers: int, limit: int,
                      failures: list[str]) -> dict[str, list[tuple[str, str]]]:
     """Each rendered edition's LA profile pages; returns the LAs profiled per edition and adds
     any failure to ``failures`` (the edition's previous profiles are kept)."""
@@ -177,7 +180,7 @@ def _render_profiles(renders: list[EditionRender], built: dict[str, Edition], ke
         print(f"== LA profiles {r.edition}")
         try:
             render_profiles(r.edition, las, years=len(ed.years), data_dir=kernel_data_dir,
-                            out_dir=reports / r.edition / "la", workers=workers)
+                            out_dir=reports / r.edition / "la", workers=workers, edition_file=files[r.edition])
             profiled[r.edition] = las
         except ProfileError as err:
             failures.append(str(err))

@@ -235,7 +235,3 @@ def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
         columns=["target", "term", "coef", "std_err", "ci_lower", "ci_upper", "p_value", "coef_per_sd"])
     return AdjustmentResult(scores=out, coefficients=coefficients, models=pd.DataFrame(model_rows),
                             caveat=settings.caveat, settings=settings, fits=fits)
-
-
-__all__ = ["AdjustmentError", "AdjustmentResult", "FittedAdjustment", "adjust_scores", "context_table",
-           "fit_adjustment"]

@@ -229,26 +229,23 @@ def _fingerprint(data_dir: Path) -> str:
     return h.hexdigest()[:20]
 
 
-def load_edition(
+def edition_file(
     final_year: str,
     *,
     years: int | None = None,
     method: str | None = None,
     data_dir: Path | str | None = None,
-    use_cache: bool = True,
     cache_dir: Path | None = None,
-) -> Edition:
-    """build_edition, the finished object cached on disk (keyed by code, registry, raw-file
-    checksums and settings), so the six notebooks and ~150 profiles read one build."""
+) -> Path:
+    """The finished edition's file in the cache (keyed by code, registry, raw-file checksums and
+    settings), built first if it is not there. The render hands this file to every notebook
+    kernel and profile worker, which only read it (:func:`read_edition`)."""
     data_dir = Path(data_dir) if data_dir else default_data_dir()
-    # resolve defaults first, so load_edition("201819") and load_edition("201819", years=3)
-    # share one cache entry
+    # resolve defaults first, so ("201819") and ("201819", years=3) share one cache entry
     run = run_settings()
     defaults = run.editions.spec(final_year)
     years = int(years or defaults.years)
     method = method or defaults.method
-    if not use_cache:
-        return build_edition(final_year, years=years, method=method, data_dir=data_dir, run=run)
     # the settings are in the key: INCLUSION_UNCERTAINTY_DRAWS (tests use 50) must not hand a
     # 50-draw build to a 500-draw report, or the reverse
     key = hashlib.sha256(
@@ -256,8 +253,7 @@ def load_edition(
     ).hexdigest()[:20]
     path = (cache_dir or CACHE_DIR) / "editions" / f"{final_year}-{key}.pkl"
     if path.exists():
-        with path.open("rb") as fh:
-            return pickle.load(fh)
+        return path
     ed = build_edition(final_year, years=years, method=method, data_dir=data_dir, run=run)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
@@ -267,7 +263,29 @@ def load_edition(
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def read_edition(path: Path | str) -> Edition:
+    """A finished edition from :func:`edition_file`'s file (a pickle this project wrote)."""
+    with Path(path).open("rb") as fh:
+        ed = pickle.load(fh)
+    if not isinstance(ed, Edition):
+        raise TypeError(f"{path}: not an edition file")
     return ed
 
 
-__all__ = ["CORE_STEPS", "STEPS", "Step", "assemble", "build_edition", "load_edition", "run_step"]
+def load_edition(
+    final_year: str,
+    *,
+    years: int | None = None,
+    method: str | None = None,
+    data_dir: Path | str | None = None,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+) -> Edition:
+    """The finished edition: from the cache (:func:`edition_file`), or built afresh."""
+    if not use_cache:
+        return build_edition(final_year, years=years, method=method, data_dir=Path(data_dir) if data_dir else None)
+    return read_edition(edition_file(final_year, years=years, method=method, data_dir=data_dir,
+                                     cache_dir=cache_dir))

@@ -168,7 +168,3 @@ def comparison_summary(table: pd.DataFrame) -> dict[str, float]:
         "down_beyond_uncertainty": int((beyond & (table["overall_rank_change"] < 0).fillna(False)).sum()),
         "median_abs_score_change": float(ch.abs().median()) if ch.notna().any() else float("nan"),
     }
-
-
-__all__ = ["compare_editions", "comparison_dictionary", "comparison_summary", "definition_changes",
-           "write_comparison"]

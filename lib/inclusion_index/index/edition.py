@@ -15,21 +15,12 @@ import pandas as pd
 from inclusion_index.config import Method, UncertaintySettings
 from inclusion_index.csv_export import write_csv
 from inclusion_index.index.adjustment import AdjustmentResult
-from inclusion_index.index.indicators import indicator_table
 from inclusion_index.index.inputs import IndexInputs
 from inclusion_index.index.neighbours import NeighbourSet
 from inclusion_index.index.scoring import AREAS, ScoredYear, ScoringSettings, rank_desc, regional_summary
 from inclusion_index.index.tables import describe_column, enrich_score_table
 from inclusion_index.index.uncertainty import MonteCarloResult, UncertaintyError
 from inclusion_index.sources.geography import year_label
-
-
-def latest_supported_year(long: pd.DataFrame, method: Method) -> str:
-    """The latest January census year for which the method's census-based indicators exist."""
-    lag0 = indicator_table(method)
-    measures = {m for ms, lag in zip(lag0["measure_list"], lag0["lag_years"], strict=True) if lag == 0 for m in ms}
-    years = long.loc[long["measure"].isin(measures) & long["value"].notna(), "year"]
-    return str(years.max())
 
 
 def settings_from(method: Method) -> ScoringSettings:
@@ -228,6 +219,3 @@ def write_score_table(ed: Edition, out: Path, table: pd.DataFrame) -> list[Path]
     dic = out.with_name(out.stem + ".dictionary.csv")
     write_csv(data_dictionary(table, ed), dic)
     return [out, pq, dic]
-
-
-__all__ = ["Edition", "StepRecord", "data_dictionary", "score_table", "write_score_table"]

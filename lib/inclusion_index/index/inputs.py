@@ -47,6 +47,3 @@ class IndexInputs:
 
     def regions(self) -> pd.Series:
         return self.geography.set_index("la_code")["region"]
-
-
-__all__ = ["IndexInputs"]

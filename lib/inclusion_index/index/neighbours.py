@@ -391,14 +391,3 @@ def neighbour_summary(table: pd.DataFrame, ns: NeighbourSet) -> pd.DataFrame:
         notes.append("; ".join(parts))
     out["flags"] = notes
     return out.reset_index()
-
-
-__all__ = [
-    "NeighbourSet",
-    "SNFile",
-    "model_for",
-    "neighbour_comparison",
-    "neighbour_summary",
-    "read_sn_file",
-    "statistical_neighbours",
-]

@@ -119,12 +119,6 @@ class ScoringSettings:
             if not ok:
                 raise ScoringInputError(f"ScoringSettings: {message}")
 
-    @property
-    def score_scale(self) -> float:
-        """Multiplier actually applied to normalised values (1 for z-scores)."""
-        return 1.0 if self.normalisation == "zscore" else float(self.scale)
-
-
 DEFAULT_SETTINGS = ScoringSettings()
 
 

@@ -165,6 +165,3 @@ def describe_column(c: str, level: float) -> str | None:
                                    "of the change lies above 0",
     }
     return fixed.get(c)
-
-
-__all__ = ["adjusted_rank_intervals", "describe_column", "enrich_score_table", "extended_columns"]

@@ -1028,10 +1028,3 @@ def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None
     out.attrs["by_option"] = pd.DataFrame(by_option)
     out.attrs["target"] = target
     return out
-
-
-__all__ = [
-    "MonteCarloResult", "UncertaintyError",
-    "binomial_ci", "boundary_reference", "cohort_sizes", "funnel_limits", "funnel_table", "measure_on_geography", "monte_carlo", "normal_mean_ci",
-    "poisson_rate_ci", "sensitivity_table",
-]

@@ -759,21 +759,3 @@ def plot_edition_hexmaps(
                                 f"{name} (0-100, higher = more inclusive)", highlight_la=highlight_la,
                                 cmap=cmap, layout=layout, vmin=0, vmax=100)
     return figs
-
-
-
-
-__all__ = [
-    "HexLayout",
-    "HexShapes",
-    "best_hexmap",
-    "edition_layout",
-    "hex_layout",
-    "hexmap_for",
-    "la_labels",
-    "layout_for",
-    "load_hexes",
-    "parse_gpkg_geometry",
-    "plot_edition_hexmaps",
-    "plot_hexmap",
-]

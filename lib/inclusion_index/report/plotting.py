@@ -51,8 +51,6 @@ COLORS = {
 }
 FONT = {"title": 12, "label": 10, "tick": 8.5, "note": 8}
 
-__all__ = ["COLORS", "SavedFigure", "dot_chart", "funnel_plot", "rank_interval_chart", "region_chart", "save_figure",
-           "scatter_fit", "slope_chart", "small_multiples"]
 
 
 class _ChartLayout(ConstrainedLayoutEngine):

@@ -123,6 +123,7 @@ def render_profiles(
     workers: int = 2,
     notebooks_dir: Path = NOTEBOOKS_DIR,
     log: Callable[[str], None] = print,
+    edition_file: Path | None = None,
 ) -> ProfileRender:
     """Render reports/<edition>/la/<la_code>.html for every (code, name) in la_table.
 
@@ -133,7 +134,8 @@ def render_profiles(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     params = {"final_year": str(edition), "n_years": int(years),
-              "data_dir": str(data_dir) if data_dir else "", "output_dir": str(staging)}
+              "data_dir": str(data_dir) if data_dir else "", "output_dir": str(staging),
+              "edition_file": str(edition_file or "")}
     names = dict(la_table)
     codes = [c for c, _ in la_table]
     workers = max(1, min(workers, len(codes)))
@@ -205,7 +207,3 @@ def naive_seconds_per_profile(edition: str, la_code: str, *, years: int, data_di
                             progress_bar=False, cwd=tmp)
         HTMLExporter().from_filename(str(out))
         return time.perf_counter() - t0
-
-
-__all__ = ["ProfileError", "ProfileRender", "naive_seconds_per_profile", "profile_index",
-           "render_profiles", "search_box_html", "search_key"]

@@ -188,10 +188,13 @@ def render_edition(
     extra: Callable[[Path], None] | None = None,
     notebooks_dir: Path = NOTEBOOKS_DIR,
     log: Callable[[str], None] = print,
+    edition_file: Path | None = None,
 ) -> EditionRender:
     """Render one edition into reports_dir/<edition>/, all parts or none.
 
     ``extra(staging_dir)`` writes other outputs (scores, findings) into the same staging folder.
+    ``edition_file``: the finished edition (index.build.edition_file), which every kernel reads
+    instead of building or looking it up itself.
     """
     n_years = int(years or run_settings().editions.spec(edition).years)
     params = {"final_year": str(edition), "n_years": n_years,
@@ -209,7 +212,8 @@ def render_edition(
         r = PartResult(part, title)
         t0 = time.perf_counter()
         try:
-            nb_path = execute_part(part, params, staging, notebooks_dir)
+            nb_path = execute_part(part, {**params, "edition_file": str(edition_file or "")}, staging,
+                                   notebooks_dir)
             r.seconds_execute = time.perf_counter() - t0
             errs = notebook_errors(nbformat.read(nb_path, as_version=4))
             if errs:

@@ -25,22 +25,16 @@ from __future__ import annotations
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.series.adjusted import ADJUSTED_COLUMNS
 from inclusion_index.report.series.caveats import CAVEAT_TABLES, data_caveats
-from inclusion_index.report.series.context import ContextMeasure, context_measure, deprivation, ratio_measure
+from inclusion_index.report.series.context import ContextMeasure, context_measure, deprivation
 from inclusion_index.report.series.edition_facts import (
     area_indicators,
-    axis_label,
     change_range,
     chart_title,
     check_highlight,
-    citation,
     edition_header,
     england,
     england_line,
-    indicator_source_ids,
-    indicator_years,
-    la_coverage,
     la_table,
-    measure_caveats,
     range_label,
     rank_cell,
     rank_column,
@@ -48,29 +42,16 @@ from inclusion_index.report.series.edition_facts import (
 )
 from inclusion_index.report.series.findings import findings, findings_markdown, findings_table
 from inclusion_index.report.series.funnels import funnel_frames
-from inclusion_index.report.series.models import (
-    MODEL_COLUMNS,
-    OLSResult,
-    effect_text,
-    models_table,
-    ols,
-    region_variation,
-    spread,
-)
-from inclusion_index.report.series.part import Part, ranking_frame
+from inclusion_index.report.series.models import MODEL_COLUMNS, effect_text, ols, region_variation, spread
 from inclusion_index.report.series.part_assessment import assessment
 from inclusion_index.report.series.part_attainment import attainment
-from inclusion_index.report.series.part_conclusions import chance_sentence, conclusions, improvement_frame
+from inclusion_index.report.series.part_conclusions import conclusions
 from inclusion_index.report.series.part_exclusions import exclusions
-from inclusion_index.report.series.part_introduction import LIMITS, introduction
+from inclusion_index.report.series.part_introduction import introduction
 from inclusion_index.report.series.part_placement import placement
 from inclusion_index.report.series.text import (
-    NA,
-    agree,
     and_join,
     chance_count,
-    esc,
-    esc_md,
     fmt,
     fmt_int,
     level_label,
@@ -85,73 +66,3 @@ from inclusion_index.report.series.text import (
 
 PARTS = {"introduction": introduction, "exclusions": exclusions, "assessment": assessment,
     "placement": placement, "attainment": attainment, "conclusions": conclusions}
-
-
-__all__ = [
-    "ADJUSTED_COLUMNS",
-    "AREAS",
-    "AREA_NAMES",
-    "CAVEAT_TABLES",
-    "LIMITS",
-    "MODEL_COLUMNS",
-    "NA",
-    "PARTS",
-    "ContextMeasure",
-    "OLSResult",
-    "Part",
-    "agree",
-    "and_join",
-    "area_indicators",
-    "assessment",
-    "attainment",
-    "axis_label",
-    "chance_count",
-    "chance_sentence",
-    "change_range",
-    "chart_title",
-    "check_highlight",
-    "citation",
-    "conclusions",
-    "context_measure",
-    "data_caveats",
-    "deprivation",
-    "edition_header",
-    "effect_text",
-    "england",
-    "england_line",
-    "esc",
-    "esc_md",
-    "exclusions",
-    "findings",
-    "findings_markdown",
-    "findings_table",
-    "fmt",
-    "fmt_int",
-    "funnel_frames",
-    "improvement_frame",
-    "indicator_source_ids",
-    "indicator_years",
-    "introduction",
-    "la_coverage",
-    "la_table",
-    "level_label",
-    "lower_first",
-    "md",
-    "measure_caveats",
-    "models_table",
-    "ols",
-    "ordinal",
-    "placement",
-    "plural",
-    "range_label",
-    "rank_cell",
-    "rank_column",
-    "rank_words",
-    "ranking_frame",
-    "ratio_measure",
-    "region_variation",
-    "spread",
-    "style_table",
-    "year_label",
-    "years_label",
-]

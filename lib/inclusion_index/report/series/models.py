@@ -48,15 +48,6 @@ class OLSResult:
         annotation to use the same one; None if ``name`` is not in the model."""
         return float(self.term(name)["step"]) if name in set(self.coefs["term"]) else None
 
-    def predict_band(self, grid: np.ndarray, term: str | None = None) -> pd.DataFrame:
-        """Fitted mean and its 95% CI over ``grid`` for one x (others at their mean)."""
-        term = term or self.x[0]
-        exog = pd.DataFrame({t: (grid if t == term else np.full(len(grid), self.data[t].mean())) for t in self.x})
-        exog.insert(0, "const", 1.0)
-        pr = self.model.get_prediction(exog).summary_frame(alpha=0.05)
-        return pd.DataFrame({"x": grid, "fit": pr["mean"].to_numpy(), "lo": pr["mean_ci_lower"].to_numpy(),
-                             "hi": pr["mean_ci_upper"].to_numpy()})
-
     def sentence(self, term: str | None = None) -> str:
         """'Across 148 LAs, where X is 0.05 higher, Y is on average 1.2 points higher (95% CI ...); R² ...'."""
         term = term or self.x[0]

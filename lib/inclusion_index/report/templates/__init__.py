@@ -18,6 +18,3 @@ _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=Tr
 def render_template(name: str, **context: object) -> Markup:
     """Template ``name`` filled in; Markup, so a section nests in a page without being escaped again."""
     return Markup(_ENV.get_template(name).render(**context))
-
-
-__all__ = ["render_template"]
