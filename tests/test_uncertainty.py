@@ -15,6 +15,8 @@ from inclusion_index.index.build import STEPS, build_edition
 from inclusion_index.index.edition import data_dictionary, score_table
 from inclusion_index.index.scoring import TARGETS
 from inclusion_index.index.tables import extended_columns
+from inclusion_index.index.uncertainty.funnels import _overdispersion
+from inclusion_index.index.uncertainty.plan import _build_plan, _values_for
 
 # ----------------------------------------------------------------------------- exact intervals
 
@@ -107,13 +109,13 @@ def test_overdispersion_none_when_data_are_binomial():
     p0 = k.sum() / n.sum()
     s2 = p0 * (1 - p0) / n
     z = (k / n - p0) / np.sqrt(s2)
-    phi, tau2 = U._overdispersion(z, s2, 0.1)
+    phi, tau2 = _overdispersion(z, s2, 0.1)
     assert phi < 1.3 and tau2 == 0.0
     # add real between-LA variation: detected
     p = np.clip(rng.normal(0.1, 0.03, size=150), 0.01, 0.5)
     k2 = rng.binomial(n.astype(int), p)
     z2 = (k2 / n - p0) / np.sqrt(s2)
-    phi2, tau2b = U._overdispersion(z2, s2, 0.1)
+    phi2, tau2b = _overdispersion(z2, s2, 0.1)
     assert phi2 > 3 and tau2b > 0
 
 
@@ -230,15 +232,15 @@ def test_switching_off_choices(ed, small):
 
 
 def test_imputation_choice_reimputes_only_the_suppressed_small_counts(ed, small):
-    plan = U._build_plan(ed, small)
+    plan = _build_plan(ed, small)
     # 2018/19 edition: 58 + 56 + 56 exclusion cells DfE suppressed as "1 or 2", imputed as 1.5
     assert {y: len(c[0]) for y, c in plan.imputed.items()} == {"201617": 58, "201718": 56, "201819": 56}
     rows, cols, den, per = plan.imputed["201819"]
     base = plan.base["201819"]
     np.testing.assert_allclose(base[rows, cols], 1.5 / den * per)
-    two = U._values_for(plan, "201819", None, 2.0)
+    two = _values_for(plan, "201819", None, 2.0)
     np.testing.assert_allclose(two[rows, cols], 2.0 / den * per)
-    gone = U._values_for(plan, "201819", None, float("nan"))
+    gone = _values_for(plan, "201819", None, float("nan"))
     assert np.isnan(gone[rows, cols]).all()
     # every other cell is untouched
     mask = np.ones(base.shape, dtype=bool)
