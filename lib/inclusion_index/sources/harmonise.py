@@ -59,10 +59,10 @@ class LoadReport:
 
 
 def measures_table(families: list[str] | None = None) -> pd.DataFrame:
-    """Declared measures (data/registry/measures/<family>.csv) of the given loader families, and
-    the derived measures (measures/derived.csv)."""
+    """Declared measures (data/registry/measures/<name>.csv) of the given loader families; by
+    default of every family and of the derived measures (measures/derived.csv)."""
     frames = []
-    for name in [*(families or loader_names()), "derived"]:
+    for name in families or [*loader_names(), "derived"]:
         p = REGISTRY_DIR / "measures" / f"{name}.csv"
         try:
             m = pd.read_csv(p, dtype=str, keep_default_na=False)
@@ -281,7 +281,7 @@ def load_inputs(
     ctx = base.LoadContext(data_dir=Path(data_dir), registry=registry)
     ref = load_la_reference(Path(data_dir))
     families = families or loader_names()
-    measures = measures_table(families)
+    measures = measures_table([*families, "derived"])
     frames, to_cache = [], []
     for name in families:
         t0 = time.perf_counter()
