@@ -111,11 +111,11 @@ def test_change_sentence_states_its_basis_and_uncertainty(ed):
     assert f"on only the {len(common)} indicators available in both years" in text
     assert "2016/17 and 2018/19" in text
     assert f"from {row['overall_change_score_from']:.1f} to {row['overall_change_score_to']:.1f}" in text
-    assert f"{S._signed(row['overall_change_lo'])} to {S._signed(row['overall_change_hi'])} points" in text
+    assert f"{S.words._signed(row['overall_change_lo'])} to {S.words._signed(row['overall_change_hi'])} points" in text
     assert "trend table below" in text
     # Bournemouth lacks the KS2 expected standard in 2016/17: not like for like for this LA
-    lacks = S._lacking(ed, "837", common, ed.years[0])
-    assert lacks == ["KS2 expected standard (RWM)"] and not S._lacking(ed, "837", common, ed.final_year)
+    lacks = S.words._lacking(ed, "837", common, ed.years[0])
+    assert lacks == ["KS2 expected standard (RWM)"] and not S.words._lacking(ed, "837", common, ed.final_year)
     assert "like for like" not in text and "on the same indicators for every LA" in text
     assert f"no value for 1 of them in 2016/17 ({lacks[0]})" in text
     assert f"{len(common) - 1} in 2016/17 and {len(common)} in 2018/19, of {len(common)}" in text
@@ -126,7 +126,7 @@ def test_change_sentence_states_its_basis_and_uncertainty(ed):
 
 
 def test_change_bounds_never_read_minus_zero():
-    assert [S._signed(x) for x in (-8.64, -0.04, -0.004, 0.004, 0.0, -0.0, 0.3)] == [
+    assert [S.words._signed(x) for x in (-8.64, -0.04, -0.004, 0.004, 0.0, -0.0, 0.3)] == [
         "-8.6", "-0.04", "just below 0", "just above 0", "0.0", "0.0", "+0.3"]
 
 
@@ -136,7 +136,7 @@ def test_change_sentence_on_the_same_indicators_says_it_matches_the_trend(ed25):
     assert f"same {n} indicators for every LA" in text and "matches the trend table" in text
     assert "2022/23" in text
     # the placement split is missing for this LA in the final year: said plainly, with what it means
-    lacks = S._lacking(ed25, "812", ed25.improvement.attrs["indicators_compared"], ed25.final_year)
+    lacks = S.words._lacking(ed25, "812", ed25.improvement.attrs["indicators_compared"], ed25.final_year)
     assert lacks == ["State-funded special schools", "Independent and non-maintained schools"]
     assert f"no value for 2 of them in 2024/25 ({', '.join(lacks)})" in text
     assert f"({n} in 2022/23 and {n - 2} in 2024/25, of {n})" in text and "less certain" in text
@@ -213,7 +213,7 @@ def test_missing_england_figure_and_placement_are_explained(ed25):
 
 
 def test_tables_escape_names_and_hide_the_index_name_row(ed):
-    sty = S._styled(pd.DataFrame({"Local authority": ["<script>x</script>"], "Score": [1.0]}).set_index(
+    sty = S.tables._styled(pd.DataFrame({"Local authority": ["<script>x</script>"], "Score": [1.0]}).set_index(
         "Local authority"), uid="t")
     out = sty.to_html()
     assert "<script>x" not in out and "&lt;script&gt;x" in out

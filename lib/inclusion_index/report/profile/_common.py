@@ -1,0 +1,31 @@
+"""What every part of an LA's profile shares: its row of the score table and the marks for a
+missing value or rank."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from inclusion_index.index.edition import Edition
+from inclusion_index.sources.geography import label_years
+
+MISSING = "–"
+NOT_RANKED = "not ranked"
+
+
+def _scores(ed: Edition) -> pd.DataFrame:
+    return ed.score_table.set_index("la_code")
+
+
+def _row(ed: Edition, code: str) -> pd.Series:
+    t = _scores(ed)
+    if code not in t.index:
+        raise KeyError(f"LA {code!r} is not in edition {ed.final_year} "
+                       f"(it has {len(t)} LAs; City of London and Isles of Scilly are not ranked)")
+    return t.loc[code]
+
+
+def reader_note(note: object) -> str:
+    """A note (already in a reader's words, e.g. from notes.py) with year keys as '2022/23',
+    in sentence case; '' for none."""
+    s = label_years(note) if isinstance(note, str) else ""
+    return s[:1].upper() + s[1:]

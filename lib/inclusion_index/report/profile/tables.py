@@ -1,0 +1,296 @@
+"""The profile's tables: ``*_table`` returns the numbers as a DataFrame (missing = NaN, for tests
+and reuse) and ``*_view`` the same table styled for readers (a pandas Styler), with the number
+formatting they share."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from inclusion_index.config import MiddleBands
+from inclusion_index.index.edition import Edition
+from inclusion_index.index.scoring import AREA_NAMES, AREAS
+from inclusion_index.report.notes import cell_flag
+from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note
+from inclusion_index.report.series.text import dp_for
+from inclusion_index.sources.geography import boundary_changes, year_label
+
+NOT_IN_DATA = "not in this project's data"
+ENGLAND_POOLED = "pooled from LA figures"
+
+
+def rank_with_range(rank, lo=None, hi=None) -> str:
+    """'12 (5–30)' for a table cell; 'not ranked' when there is no rank."""
+    if rank is None or pd.isna(rank):
+        return NOT_RANKED
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return f"{int(rank)} (no range)"
+    return f"{int(rank)} ({int(lo)}–{int(hi)})"
+
+
+def _styled(df: pd.DataFrame, *, caption: str = "", right: Sequence[str] = (), bold: Sequence[str] = (),
+            uid: str = "") -> Styler:
+    """A reader's table: index hidden (the first column names the rows), '–' for anything
+    missing, floats to 1 dp, cells and caption (plain text) escaped as HTML, numbers right-aligned."""
+    sty = Styler(df.reset_index(), cell_ids=False, uuid=uid or None)
+    sty = sty.format(na_rep=MISSING, precision=1, escape="html").format_index(escape="html", axis=1)
+    sty = sty.hide(axis="index")
+    styles = {c: [{"selector": "td", "props": "text-align: right; white-space: nowrap"}] for c in right}
+    styles |= {c: [{"selector": "td", "props": "font-weight: 600"}] for c in bold if c not in styles}
+    sty = sty.set_table_styles(styles, overwrite=False)
+    if caption:
+        sty = sty.set_caption(html.escape(caption, quote=False)).set_table_styles(
+            [{"selector": "caption", "props": "caption-side: bottom; text-align: left; font-size: 12px; color: #444"}],
+            overwrite=False)
+    return sty
+
+
+# ---------------------------------------------------------------- areas
+
+
+def area_table(ed: Edition, code: str) -> pd.DataFrame:
+    """Each area's score, rank and Monte Carlo rank range, and how many indicators it rests on."""
+    r = _row(ed, code)
+    rows = []
+    for a in AREAS:
+        rows.append({
+            "Area": AREA_NAMES[a],
+            "Score (0-100)": r[f"{a}_score"],
+            "Rank": r[f"{a}_rank"],
+            "Rank low": r.get(f"{a}_rank_lo"),
+            "Rank high": r.get(f"{a}_rank_hi"),
+            "Indicators with a value": r.get(f"{a}_n_indicators"),
+        })
+    return pd.DataFrame(rows).set_index("Area")
+
+
+def area_view(ed: Edition, code: str) -> Styler:
+    t = area_table(ed, code)
+    rank = f"Rank ({ed.monte_carlo_settings().interval:.0%} range)"
+    out = pd.DataFrame({
+        "Score (0-100)": t["Score (0-100)"].astype("float64"),
+        rank: [rank_with_range(*x) for x in zip(t["Rank"], t["Rank low"], t["Rank high"], strict=True)],
+        "Indicators with a value": t["Indicators with a value"].astype("Int64"),
+    }, index=t.index)
+    missing = [a for a, s in t["Score (0-100)"].items() if pd.isna(s)]
+    caption = ""
+    if missing:
+        caption = (f"{', '.join(missing)}: no score or rank, because none of the area's indicators has a value "
+                   "for this LA (see the notes in the indicator table).")
+    return _styled(out, caption=caption, right=list(out.columns), bold=["Area"], uid=f"area{code}")
+
+
+# ---------------------------------------------------------------- indicators
+
+
+def _value_decimals(ed: Edition) -> dict[str, int]:
+    """Decimals per indicator from all LAs' values (whole numbers stay whole, rates below 1 get 2)."""
+    v = ed.values[ed.values["index_year"] == ed.final_year]
+    return {str(k): dp_for(g["value"]) for k, g in v.groupby("indicator", sort=False)}
+
+
+def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) -> pd.DataFrame:
+    """Each indicator: the LA's value with its exact 95% interval and the pupils behind it,
+    England's, its score, and where that score sits against the middle LA (``bands``).
+
+    England is DfE's published figure, else (``England basis`` = ENGLAND_POOLED) the LA figures
+    pooled as in the series parts, else NaN."""
+    bands = bands or ed.run.middle_bands
+    r = _row(ed, code)
+    ci = ed.profile_intervals
+    eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
+    pooled = ed.pooled_england
+    v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
+    rows = []
+    for ind in ed.indicators.itertuples():
+        score = r.get(f"{ind.indicator}_score")
+        england, basis = eng.get(ind.indicator, np.nan), "published"
+        if pd.isna(england):
+            england = pooled.get(ind.indicator, np.nan)
+            basis = ENGLAND_POOLED if pd.notna(england) else ""
+        rows.append({
+            "Indicator": ind.short_name,
+            "Area": AREA_NAMES[ind.area],
+            "Value": r.get(f"{ind.indicator}_value"),
+            "95% interval low": ci["value_lower_95"].get((ind.indicator, code), np.nan),
+            "95% interval high": ci["value_upper_95"].get((ind.indicator, code), np.nan),
+            "Pupils": ci["denominator"].get((ind.indicator, code), np.nan),
+            "Pupils estimated": bool(ci["estimated"].get((ind.indicator, code), False)),
+            "England": england,
+            "England basis": basis,
+            "Unit": ind.unit,
+            "Better if": "lower" if ind.polarity < 0 else "higher",
+            "Score (0-100)": score,
+            "Against the middle LA": bands.label(score),
+            "Data year": year_label(v.loc[ind.indicator, "data_year"]) if ind.indicator in v.index else "",
+            "Note": reader_note(cell_flag(v.loc[ind.indicator], reader=True)) if ind.indicator in v.index else "",
+        })
+    out = pd.DataFrame(rows).set_index("Indicator")
+    # which values are imputed, for the caption (a column test, not a search of the notes' words)
+    out.attrs["imputed"] = [i.short_name for i in ed.indicators.itertuples()
+                            if i.indicator in v.index and pd.notna(v.loc[i.indicator, "imputed_count"])]
+    return out
+
+
+def _number(x: object, dp: int) -> str:
+    if x is None or pd.isna(x):
+        return MISSING
+    v = round(float(x), dp)
+    return f"{0.0 if v == 0 else v:,.{dp}f}"
+
+
+def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> Styler:
+    bands = bands or ed.run.middle_bands
+    t = indicator_table(ed, code, bands)
+    dps = _value_decimals(ed)
+    ids = list(ed.indicators["indicator"])
+    out = t.copy()
+    out["Value"] = [_number(x, dps.get(i, 2)) for x, i in zip(t["Value"], ids, strict=True)]
+    # the value's chance range given the pupils behind it: wide for small cohorts
+    out.insert(out.columns.get_loc("Value") + 1, "95% interval", [
+        MISSING if pd.isna(lo) or pd.isna(hi) else f"{_number(lo, dps.get(i, 2))} to {_number(hi, dps.get(i, 2))}"
+        for lo, hi, i in zip(t["95% interval low"], t["95% interval high"], ids, strict=True)])
+    out["Pupils"] = [MISSING if pd.isna(n) else f"{'≈' if est else ''}{float(n):,.0f}"
+                     for n, est in zip(t["Pupils"], t["Pupils estimated"], strict=True)]
+    out = out.drop(columns=["95% interval low", "95% interval high", "Pupils estimated", "England basis"])
+    out["England"] = [_number(x, dps.get(i, 2)) + (f" ({ENGLAND_POOLED})" if b == ENGLAND_POOLED else "")
+                      for x, i, b in zip(t["England"], ids, t["England basis"], strict=True)]
+    out["Score (0-100)"] = t["Score (0-100)"].astype("float64")
+    no_england = [str(i) for i, e in t["England"].items() if pd.isna(e)]
+    pooled = [str(i) for i, b in t["England basis"].items() if b == ENGLAND_POOLED]
+    caption = bands.explanation()
+    if pooled:
+        caption += (f" England {ENGLAND_POOLED} ({', '.join(pooled)}): England's published figure is {NOT_IN_DATA}, "
+                    "so it is pooled from the LAs' own figures (their counts added up over their pupils, or a "
+                    "pupil-weighted mean of average scores), as in the series' funnel plots.")
+    if no_england:
+        caption += f" England: {MISSING} where England's figure is {NOT_IN_DATA} ({', '.join(no_england)})."
+    if out["Value"].eq(MISSING).any():
+        caption += f" Value {MISSING}: no value for this LA (the note says why)."
+    imputed = [str(i) for i in t.attrs.get("imputed", [])]
+    rule = ed.method.impute_small_counts
+    if imputed:
+        caption += (f" Imputed ({', '.join(imputed)}): DfE published this LA's count only as "
+                    f"\"{rule.get('label', 'suppressed')}\", so the value takes {float(rule.get('midpoint', 1.5)):g} "
+                    "over the published pupils rather than leave the LA out.")
+    caption += (" 95% interval: the range the value could plausibly take by chance, given the pupils behind it "
+                f"(exact binomial or Poisson; {MISSING} where no pupil count is published). Pupils ≈: not "
+                "published with the value, so taken from a related count (the cohort in the nearest year, or EHC "
+                "plans for the termly exclusion rates), which makes the interval approximate.")
+    sty = _styled(out, caption=caption, right=["Value", "95% interval", "Pupils", "England", "Score (0-100)"],
+                  bold=["Indicator"], uid=f"ind{code}")
+    # a pooled England figure carries its label, so that column may wrap
+    return sty.set_table_styles({"Against the middle LA": [{"selector": "td", "props": "white-space: nowrap"}],
+                                 "England": [{"selector": "td", "props": "text-align: right; white-space: normal"}]},
+                                overwrite=False)
+
+
+# ---------------------------------------------------------------- trend
+
+
+def trend_table(ed: Edition, code: str) -> pd.DataFrame:
+    """Scores in each index year, each on every indicator available that year. No ranks: only
+    the final year's rank has a Monte Carlo range (it is in the headline)."""
+    rows = []
+    for y in ed.years:
+        s = ed.scored[y].scores
+        if code not in s.index:
+            continue
+        r = s.loc[code]
+        rows.append({"Index year": year_label(y), "Overall score": r["overall_score"],
+                     **{f"{AREA_NAMES[a]} score": r[f"{a}_score"] for a in AREAS},
+                     "Indicators with a value": r["n_indicators"]})
+    return pd.DataFrame(rows).set_index("Index year")
+
+
+def trend_view(ed: Edition, code: str) -> Styler:
+    t = trend_table(ed, code)
+    out = t.astype({c: "float64" for c in t.columns if c.endswith("score")})
+    out["Indicators with a value"] = t["Indicators with a value"].astype("Int64")
+    return _styled(out, right=list(out.columns), bold=["Index year"], uid=f"trend{code}")
+
+
+# ---------------------------------------------------------------- neighbours
+
+
+def _comparison(ed: Edition, code: str) -> pd.DataFrame:
+    if code not in ed.neighbour_comparisons:
+        raise ValueError(f"LA {code!r} is not in the {ed.final_year} edition")
+    return ed.neighbour_comparisons[code]
+
+
+def neighbour_table(ed: Edition, code: str) -> pd.DataFrame:
+    """The LA, its ten DfE statistical neighbours and their mean: scores, ranks, rank ranges."""
+    t = _comparison(ed, code)
+    scores = _scores(ed)
+    cols = {"la_name": "Local authority", "closeness": "Closeness", "overall_score": "Overall score",
+            "overall_rank": "Overall rank", **{f"{a}_score": f"{AREA_NAMES[a]} score" for a in AREAS},
+            "flag": "Note"}
+    out = t[list(cols)].rename(columns=cols)
+    # the comparison carries ranks only; their Monte Carlo ranges are in the score table
+    for col, src in (("Rank low", "overall_rank_lo"), ("Rank high", "overall_rank_hi")):
+        vals = t["la_code"].map(scores[src]) if src in scores else pd.Series(pd.NA, index=t.index)
+        out.insert(out.columns.get_loc("Overall rank") + (1 if col == "Rank low" else 2), col, vals.astype("Int64"))
+    is_mean = t["role"] == "neighbour mean"
+    out.loc[is_mean, "Local authority"] = NEIGHBOURS_AVERAGE
+    out.attrs["mean_row"] = list(is_mean)
+    out.attrs["weights"] = dict(zip(t.loc[t["role"] == "neighbour", "la_name"],
+                                    t.loc[t["role"] == "neighbour", "weight"].astype("float64"), strict=True))
+    return out.set_index("Local authority")
+
+
+def neighbour_view(ed: Edition, code: str) -> Styler:
+    t = neighbour_table(ed, code)
+    is_mean = t.attrs.get("mean_row", [False] * len(t))
+    rank = f"Overall rank ({ed.monte_carlo_settings().interval:.0%} range)"
+    out = pd.DataFrame(index=t.index)
+    out["Closeness"] = t["Closeness"].fillna("")
+    for c in [c for c in t.columns if c.endswith("score")]:
+        out[c] = t[c].astype("float64")
+        if c == "Overall score":
+            out[rank] = [MISSING if m else rank_with_range(*x)
+                         for m, x in zip(is_mean, zip(t["Overall rank"], t["Rank low"], t["Rank high"],
+                                                      strict=True), strict=True)]
+    notes = t["Note"].fillna("").map(lambda x: _neighbour_note(ed, code, x))
+    caption = _weights_caption(t.attrs.get("weights", {}))
+    shared = notes[[not m for m in is_mean]].iloc[1:]
+    if len(shared) and shared.nunique() == 1 and shared.iloc[0]:
+        caption = f"{caption} Note for every neighbour: {shared.iloc[0]}.".strip()
+        notes = notes.where([i == 0 or m for i, m in enumerate(is_mean)], "")
+    if notes.ne("").any():
+        out["Note"] = notes.to_numpy()
+    return _styled(out, caption=caption, right=[c for c in out.columns if "score" in c or "rank" in c],
+                   bold=["Local authority"], uid=f"nb{code}")
+
+
+NEIGHBOURS_AVERAGE = "Neighbours' average"
+# neighbours.py's notes name the file's layout; a reader needs what the rows are
+_OLD_SNS = re.compile(r"LA's neighbours from the file's 'Old SNs' rows \(pre-reorganisation model\)")
+_NO_ROW = re.compile(r"\bthe file gives no neighbours for\b")
+
+
+def _neighbour_note(ed: Edition, code: str, note: str) -> str:
+    note = reader_note(note)
+    if _OLD_SNS.search(note):
+        bc = boundary_changes()
+        years = sorted({str(d)[:4] for d in bc.loc[bc["predecessor"].astype(str) == code, "effective"]})
+        when = f"the {' and '.join(years)} boundary change" if years else "a boundary change"
+        note = _OLD_SNS.sub(f"From DfE's list of neighbours for the councils before {when}", note)
+    return _NO_ROW.sub("DfE's model lists no neighbours for", note)
+
+
+def _weights_caption(weights: dict[str, float]) -> str:
+    """Explain the average's weights only where one differs from 1 (a neighbour filling two of
+    the ten slots, or successors sharing one after a boundary change; neighbours.py)."""
+    odd = {n: w for n, w in weights.items() if not np.isclose(w, 1.0)}
+    if not odd:
+        return ""
+    each = ", ".join(f"{n} {w:g}" for n, w in odd.items())  # plain text: _styled escapes the caption
+    return (f"{NEIGHBOURS_AVERAGE}: each neighbour counts by its share of DfE's ten neighbour slots, 1 for all "
+            f"but {each} (a neighbour that fills two slots counts 2; councils that share a slot after a "
+            "boundary change count a share each).")

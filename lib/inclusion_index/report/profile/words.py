@@ -1,0 +1,307 @@
+"""The profile's sentences (Markdown): headline, change, strengths and weaknesses, context,
+trend, neighbours and how to read the page, with the rank wording they share."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+import pandas as pd
+
+from inclusion_index.index.edition import Edition
+from inclusion_index.report.notes import change_notes, la_flags
+from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, reader_note
+from inclusion_index.report.profile.tables import _comparison, indicator_table, trend_table
+from inclusion_index.report.series.adjusted import adjusted_for_words
+from inclusion_index.report.series.text import ordinal
+from inclusion_index.sources.geography import year_label
+from inclusion_index.sources.registry import load_registry
+
+
+def _n_ranked(ed: Edition) -> int:
+    return int(ed.headline().scores["scored"].sum())
+
+
+def _rank_cols(r: pd.Series, target: str) -> tuple:
+    return r.get(f"{target}_rank"), r.get(f"{target}_rank_lo"), r.get(f"{target}_rank_hi")
+
+
+def _rank_text(rank, lo=None, hi=None, n: int = 150) -> str:
+    if rank is None or pd.isna(rank):
+        return NOT_RANKED
+    s = f"{int(rank)} of {n}"
+    if lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
+        s += f" (plausible range {int(lo)}–{int(hi)})"
+    return s
+
+
+def _named(ed: Edition, text: str) -> str:
+    """Indicator codes inside a note (from the score table's flags) as their short names."""
+    for code, name in zip(ed.indicators["indicator"], ed.indicators["short_name"], strict=True):
+        text = re.sub(rf"\b{re.escape(str(code))}\b", str(name), text)
+    return text
+
+
+# ---------------------------------------------------------------- headline and change
+
+
+def headline(ed: Edition, code: str) -> str:
+    """Markdown: the LA's name, region, overall score and rank, and its like-for-like change."""
+    r = _row(ed, code)
+    n = _n_ranked(ed)
+    name = html.escape(str(r["la_name"]))
+    lines = [f"# {name}", "",
+             f"**Region:** {html.escape(str(r['region']))}. **Edition:** {year_label(ed.final_year)} "
+             f"(index years {', '.join(year_label(y) for y in ed.years)}; {html.escape(ed.method.name)})."]
+    if not bool(r.get("scored", False)):
+        why = html.escape(_named(ed, reader_note(la_flags(ed, code, reader=True))) or "too few indicators with a value",
+                          quote=False)
+        lines += ["", f"{name} has no overall score in {year_label(ed.final_year)}: {why}."]
+        return "\n".join(lines)
+    lines += ["",
+              f"Overall inclusion score **{r['overall_score']:.1f}** out of 100 (England's LAs average 50), "
+              f"rank **{_rank_text(r['overall_rank'], r.get('overall_rank_lo'), r.get('overall_rank_hi'), n)}**, "
+              "where 1 is the most inclusive."]
+    change = change_text(ed, code)
+    if change:
+        lines += ["", change]
+    return "\n".join(lines)
+
+
+def change_text(ed: Edition, code: str) -> str:
+    """The like-for-like change since the edition's first index year, with its basis in words.
+
+    It is the score table's ``overall_change``: both years re-scored on only the indicators
+    available in both (scoring.most_improved), so it can differ from the trend table, which
+    scores each year on everything available that year. Empty for a one-year edition.
+    """
+    imp = ed.improvement
+    if imp.empty or code not in imp.index or pd.isna(imp.at[code, "change"]):
+        return ""
+    r, i = _row(ed, code), imp.loc[code]
+    first, last = year_label(ed.years[0]), year_label(ed.final_year)
+    common = [str(x) for x in imp.attrs.get("indicators_compared") or []]
+    n_common = len(common) or int(r.get("change_indicators_compared", i["indicators_compared"]))
+    start = r.get("overall_change_score_from", i["score_early"])
+    end = r.get("overall_change_score_to", i["score_late"])
+    own = _own_values_differ(ed, code, common) if common else ""
+    direction = "up" if i["change"] > 0 else "down"
+    moved = ""
+    if pd.notna(i["rank_early"]) and pd.notna(i["rank_late"]):
+        places = int(i["rank_change"])
+        n_places = f"{abs(places)} place{'s' if abs(places) != 1 else ''}"
+        how = (f"moved up {n_places}" if places > 0 else f"moved down {n_places}" if places < 0
+               else "kept its place")
+        moved = f", and it {how}, from {ordinal(int(i['rank_early']))} to {ordinal(int(i['rank_late']))}"
+    went = f"its score went {direction} by {abs(i['change']):.1f} points, from {start:.1f} to {end:.1f}{moved}"
+    if _same_indicators(ed):
+        text = (f"**Change since {first}:** {went[:1].upper()}{went[1:]}, with both years scored on the same "
+                f"{n_common} indicators for every LA.{f' {own}' if own else ''}")
+        why_differs = "This matches the trend table below (up to rounding)."
+    else:
+        early_av, late_av = list(ed.scored[ed.years[0]].available), list(ed.headline().available)
+        short = ed.indicators.set_index("indicator")["short_name"]
+        left_out = [str(short.get(x, x)) for x in dict.fromkeys(early_av + late_av) if x not in common]
+        aside = f" (leaving out {html.escape(', '.join(left_out), quote=False)})" if left_out else ""
+        label = "like for like" if not own else "on the same indicators for every LA"
+        text = (f"**Change since {first}, {label}:** re-scoring {first} and {last} on only the {n_common} "
+                f"indicators available in both years{aside}, {went}.{f' {own}' if own else ''}")
+        why_differs = ("The trend table below scores each year on every indicator available that year, so its "
+                       "scores, and the difference between them, are not the same as these.")
+    lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
+    if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
+        verdict = ("a rise beyond the uncertainty" if lo > 0 else "a fall beyond the uncertainty" if hi < 0
+                   else "the change is within the uncertainty")
+        text += f" The {ed.monte_carlo_settings().interval:.0%} range of the change is {_signed(lo)} to {_signed(hi)} points: {verdict}."
+    note = change_notes(ed).get(code)
+    if isinstance(note, str) and note:
+        text += f" Note: {html.escape(reader_note(note), quote=False)}."
+    return f"{text} {why_differs}"
+
+
+def _signed(x: float) -> str:
+    """'+1.2' / '-0.4'; a bound that rounds to zero keeps its side ('-0.03', not '-0.0')."""
+    if x == 0:
+        return "0.0"
+    for dp in (1, 2):
+        s = f"{x:+.{dp}f}"
+        if s.strip("+-0.") != "":
+            return s
+    return "just below 0" if x < 0 else "just above 0"
+
+
+def _same_indicators(ed: Edition) -> bool:
+    """Whether the like-for-like comparison uses every indicator of both its years."""
+    common = set(ed.improvement.attrs.get("indicators_compared") or [])
+    return bool(common) and common == set(ed.scored[ed.years[0]].available) == set(ed.headline().available)
+
+
+def _lacking(ed: Edition, code: str, indicators: Sequence[str], year: str) -> list[str]:
+    """Short names of ``indicators`` this LA has no value for in ``year``, in method order."""
+    v = ed.values
+    have = set(v.loc[(v["la_code"] == code) & (v["index_year"] == year) & v["value"].notna(), "indicator"])
+    short = ed.indicators.set_index("indicator")["short_name"]
+    return [str(short.get(i, i)) for i in indicators if i not in have]
+
+
+def _own_values_differ(ed: Edition, code: str, common: Sequence[str]) -> str:
+    """The comparison scores both years on the same indicators for every LA, but an LA missing
+    some of them in one year has its score rest on fewer then: say which, and what it means."""
+    years = (ed.years[0], ed.final_year)
+    lacks = {y: _lacking(ed, code, common, y) for y in years}
+    if not any(lacks.values()):
+        return ""
+    n = len(common)
+    parts = [f"{len(miss)} of them in {year_label(y)} ({html.escape(', '.join(miss), quote=False)})"
+             for y, miss in lacks.items() if miss]
+    rests = " and ".join(f"{n - len(miss)} in {year_label(y)}" for y, miss in lacks.items())
+    when = "in that year" if len(parts) == 1 else "in each year"
+    return (f"This LA's own values differ between the two years, though: it has no value for "
+            f"{' and '.join(parts)}, so its score rests on fewer indicators {when} ({rests}, of {n}). "
+            "That makes its change less certain than if it had values for the same indicators in both years.")
+
+
+# ---------------------------------------------------------------- indicators
+
+
+def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[bool, float]:
+    """Whether the overall score is the (weighted) mean of the indicator scores shown."""
+    if ed.method.headline != "latest" or ed.settings.overall_from != "indicators" or pd.isna(r["overall_score"]):
+        return False, float("nan")
+    w = ed.indicators.set_index("short_name")["weight"].reindex(t.index).astype("float64")
+    s = t["Score (0-100)"].astype("float64")
+    ok = s.notna()
+    mean = float((s[ok] * w[ok]).sum() / w[ok].sum())
+    return abs(mean - float(r["overall_score"])) < 0.05, mean
+
+
+def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
+    """The highest and lowest indicator scores; where the overall score is their average, which
+    of them pull it up (above the LA's own average) and which pull it down."""
+    r = _row(ed, code)
+    t = indicator_table(ed, code).dropna(subset=["Score (0-100)"])
+    if t.empty:
+        return "No indicator has a value for this LA."
+
+    def fmt(d: pd.DataFrame) -> str:
+        return ", ".join(f"{html.escape(str(i))} ({s:.0f})" for i, s in d["Score (0-100)"].items())
+
+    is_mean, mean = _average_is_overall(ed, r, t)
+    if not is_mean:
+        top = t.sort_values("Score (0-100)", ascending=False).head(k)
+        low = t.sort_values("Score (0-100)").head(k)
+        return (f"**Strengths** (highest indicator scores): {fmt(top)}.  \n"
+                f"**Weaknesses** (lowest): {fmt(low)}.")
+    weighted = "weighted " if ed.indicators["weight"].nunique() > 1 else ""
+    up = t[t["Score (0-100)"] > mean].sort_values("Score (0-100)", ascending=False).head(k)
+    down = t[t["Score (0-100)"] < mean].sort_values("Score (0-100)").head(k)
+    text = (f"The overall score ({mean:.1f}) is the {weighted}average of this LA's {len(t)} indicator scores, "
+            "so an indicator scoring above it pulls the overall score up and one below it pulls it down.")
+    if len(up):
+        text += f"  \n**Pulling up most** (highest scores): {fmt(up)}."
+    if len(down):
+        text += f"  \n**Pulling down most** (lowest scores): {fmt(down)}."
+    return text
+
+
+# ---------------------------------------------------------------- trend
+
+
+def trend_text(ed: Edition, code: str) -> str:
+    t = trend_table(ed, code)
+    if t.empty:
+        return "No index year has a score for this LA."
+    text = ("Each year is scored on every indicator available that year; the last column counts those this LA "
+            f"has a value for. Ranks are given only for {year_label(ed.final_year)}, at the top of the page, because "
+            "only the final index year has a Monte Carlo rank range.")
+    if change_text(ed, code) and not _same_indicators(ed):
+        n_common = len(ed.improvement.attrs.get("indicators_compared") or [])
+        text += (f" The change at the top compares the first and last years on only the {n_common} indicators "
+                 "available in both, so it is not the difference between these rows.")
+    return text
+
+
+# ---------------------------------------------------------------- context and neighbours
+
+
+def context_text(ed: Edition, code: str) -> str:
+    """The adjusted score beside the raw one, with the caveat (never instead of it)."""
+    r = _row(ed, code)
+    adj = r.get("overall_adjusted_score")
+    n = _n_ranked(ed)
+    if adj is None or pd.isna(adj):
+        why = reader_note(r.get("adjustment_flag")) or "context data missing"
+        return f"No context-adjusted score: {html.escape(why)}."
+    side = "above" if adj > 0 else "below"
+    # the fitted model's covariates, so the sentence follows data/registry/adjustment.yml
+    allowing = adjusted_for_words(ed, "overall") or "the context model's covariates"
+    return (f"Allowing for {allowing}, the overall score "
+            f"is **{abs(adj):.1f} points {side}** what LAs in a similar position score on average "
+            f"(adjusted rank {_rank_text(*_rank_cols(r, 'overall_adjusted'), n)}; raw rank "
+            f"{_rank_text(*_rank_cols(r, 'overall'), n)}). Adjustment shows what context "
+            "explains statistically; it can also hide real differences in provision, so read it beside the "
+            "raw score, not instead of it.")
+
+
+def _model_name(source_id: str) -> str:
+    try:
+        release = f", {load_registry()[source_id].release} release"
+    except KeyError:
+        release = ""
+    return f"DfE's children's services statistical neighbour model{release}"
+
+
+def neighbour_text(ed: Edition, code: str) -> str:
+    t = _comparison(ed, code)
+    me = t[t["role"] == "la"].iloc[0]
+    mean = t[t["role"] == "neighbour mean"].iloc[0]
+    n = int(t["overall_score"].notna().sum()) - 1  # less the mean row
+    model = html.escape(_model_name(str(t.attrs.get("neighbour_source", ""))), quote=False)
+    if pd.isna(me["overall_score"]):
+        return (f"This LA has no overall score to compare with its statistical neighbours. "
+                f"The neighbours are those named by {model}.")
+    return (f"Among itself and its statistical neighbours (LAs DfE judges most similar), "
+            f"{html.escape(str(me['la_name']))} places **{int(me['overall_group_position'])} of {n}** on the overall "
+            f"score: {me['overall_score']:.1f} against the neighbours' average of {mean['overall_score']:.1f}. "
+            f"The neighbours are those named by {model}.")
+
+
+# ---------------------------------------------------------------- notes
+
+
+def notes_text(ed: Edition, code: str) -> str:
+    """How to read the page: relative scores, and exactly what the method fills in where DfE's
+    data have a gap (carried-forward years, boundary changes, imputed small counts), with this
+    LA's imputed values named."""
+    text = ("Scores are relative: 50 is the middle LA, not a standard to reach. An indicator score compares this "
+            f"LA's value with every other LA's in the same year. \"{MISSING}\" marks a value that is missing, and "
+            "the notes column says why.")
+    fills = []
+    carry = ed.method.carry_forward_years
+    if carry:
+        back = "the year before" if carry == 1 else f"up to {carry} years before"
+        fills.append(f"a value missing for a year is carried forward from {back}")
+    fills.append("a council created by a boundary change takes its predecessor councils' values")
+    rule = ed.method.impute_small_counts
+    if rule.get("enabled"):
+        fills.append(f"a count DfE published only as \"{rule.get('label', 'suppressed')}\" is imputed as "
+                     f"{float(rule.get('midpoint', 1.5)):g}")
+    listed = fills[0] if len(fills) == 1 else f"{'; '.join(fills[:-1])}; and {fills[-1]}"
+    n = len(fills)
+    text += (f" Otherwise gaps are left as gaps, with {n} exception{'s' if n != 1 else ''}, each named in the "
+             f"notes column where it applies: {listed}.")
+    if rule.get("enabled"):
+        v = ed.values[ed.values["index_year"] == ed.final_year]
+        flagged = v["imputed_count"].notna()
+        short = ed.indicators.set_index("indicator")["short_name"]
+        mine = [str(short.get(i, i)) for i in v.loc[flagged & (v["la_code"] == code), "indicator"]]
+        year = year_label(ed.final_year)
+        if mine:
+            text += (f" This LA has {len(mine)} imputed value{'s' if len(mine) != 1 else ''} in {year}: "
+                     f"{html.escape(', '.join(mine), quote=False)}.")
+        elif flagged.any():
+            text += f" This LA has no imputed value in {year}."
+        else:
+            text += f" No LA's {year} value needed imputing."
+    return text
