@@ -37,8 +37,8 @@ def setup(part_fn: str, modules: str = "hexmap, plotting, series") -> str:
 
 from IPython.display import Markdown, display
 
-from inclusion_index.report import {modules}
 from inclusion_index.index.build import load_edition, read_edition
+from inclusion_index.report import {modules}
 
 ed = read_edition(edition_file) if edition_file else load_edition(str(final_year), years=int(n_years),
                                                                    data_dir=data_dir or None)
