@@ -83,8 +83,10 @@ def _stage(module: str) -> str:
 
 
 # what report/ may read of sources/: source metadata for citations and LA / year labels, never
-# the loaders, the long table's harmonisation or the suppression parser
-REPORT_MAY_IMPORT = {"inclusion_index.sources", "inclusion_index.sources.registry", "inclusion_index.sources.geography"}
+# the loaders, the long table's harmonisation or the suppression parser; and the hex-map file
+# reader, whose shapes the hex map draws (for any geography and layout, not only an edition's)
+REPORT_MAY_IMPORT = {"inclusion_index.sources", "inclusion_index.sources.registry", "inclusion_index.sources.geography",
+                     "inclusion_index.sources.hexes"}
 GROUND_FLOOR = {"inclusion_index", "inclusion_index.config", "inclusion_index.paths", "inclusion_index.errors",
                 "inclusion_index.csv_export"}
 
