@@ -22,14 +22,12 @@ from inclusion_index.report.hexmap import (
     _path,
     best_hexmap,
     hex_layout,
-    hexmap_for,
     la_labels,
     layout_for,
-    load_hexes,
-    parse_gpkg_geometry,
     plot_edition_hexmaps,
     plot_hexmap,
 )
+from inclusion_index.sources.hexes import hexmap_for, load_hexes, parse_gpkg_geometry
 
 from .conftest import mirror_with
 

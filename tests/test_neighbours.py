@@ -12,14 +12,9 @@ import pytest
 
 from inclusion_index.errors import SchemaError
 from inclusion_index.index.edition import score_table
-from inclusion_index.index.neighbours import (
-    model_for,
-    neighbour_comparison,
-    neighbour_summary,
-    read_sn_file,
-    statistical_neighbours,
-)
+from inclusion_index.index.neighbours import neighbour_comparison, neighbour_summary, statistical_neighbours
 from inclusion_index.sources.loaders.base import LoadContext
+from inclusion_index.sources.neighbour_files import model_for, read_sn_file
 from inclusion_index.sources.registry import load_registry
 
 from .conftest import mirror_with
@@ -107,7 +102,8 @@ def test_2019_geography_mapping(data_dir: Path) -> None:
     assert set(t.loc[t["file_code"] == "838", "neighbour_code"]) == {"835"}
     # LAs gone by 2021 take their rows from the file's Old SNs section
     old = t[t["la_code"].isin(["835", "836", "837", "928"])]
-    assert old["flag"].str.contains("Old SNs").all()
+    assert old["from_old_model"].all() and not t.loc[~t.index.isin(old.index), "from_old_model"].any()
+    assert (t["borrowed_from"] == "").all()
     assert t.loc[(t["la_code"] == "837") & (t["neighbour_rank"] == 1), "neighbour_code"].item() == "882"
 
 

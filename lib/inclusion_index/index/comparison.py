@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from inclusion_index.csv_export import write_csv
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.scoring import TARGETS
 from inclusion_index.sources.geography import boundary_edges, boundary_reference, map_to_geography, related_in
@@ -116,7 +117,6 @@ def comparison_dictionary(table: pd.DataFrame) -> pd.DataFrame:
 
 def write_comparison(earlier: Edition, later: Edition, out: Path) -> pd.DataFrame:
     """The comparison as CSV at ``out`` with its data dictionary beside it; returns the table."""
-    from inclusion_index.csv_export import write_csv
 
     table = compare_editions(earlier, later)
     out = Path(out)
@@ -144,11 +144,9 @@ def definition_changes(earlier: Edition, later: Edition) -> list[dict[str, str]]
         v = ed.values[ed.values["index_year"] == ed.final_year]
         return v.groupby("indicator")["measure"].first().to_dict()
 
-    from inclusion_index.sources.harmonise import measures_table
-
     a, b = measures(earlier), measures(later)
     names = later.indicators.set_index("indicator")["short_name"].to_dict()
-    desc = {m: _first_clause(d) for m, d in measures_table().set_index("measure")["description"].items()}
+    desc = {m: _first_clause(d) for m, d in later.measures.set_index("measure")["description"].items()}
     return [{"indicator": i, "name": str(names.get(i, i)), "from": a[i], "to": b[i],
              "from_label": desc.get(a[i], a[i]), "to_label": desc.get(b[i], b[i])}
             for i in later.indicators["indicator"] if i in a and i in b and a[i] != b[i]]

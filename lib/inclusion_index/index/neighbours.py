@@ -1,9 +1,9 @@
 """DfE statistical neighbours: each LA's ten most similar LAs, on an edition's geography.
 
 DfE's children's services statistical-neighbour model (the one LAIT uses) names, for every
-LA, ten LAs ranked by similarity with a closeness band. ``statistical_neighbours`` reads the
-model that data/registry/neighbours.yml assigns to an edition and moves it onto the edition's
-geography: a neighbour that is no longer (or not yet) an LA in the edition's January census is
+LA, ten LAs ranked by similarity with a closeness band. ``statistical_neighbours`` takes the
+model that data/registry/neighbours.yml assigns to an edition (read by
+sources/neighbour_files.py) and moves it onto the edition's geography: a neighbour that is no longer (or not yet) an LA in the edition's January census is
 replaced by its successor or predecessor through the boundary-change table, flagged, and when
 several LAs stand in for one neighbour each takes an equal share of its slot (``weight``).
 ``neighbour_comparison`` and ``neighbour_summary`` set an LA's scores beside its neighbours'.
@@ -11,17 +11,12 @@ several LAs stand in for one neighbour each takes an equal share of its slot (``
 
 from __future__ import annotations
 
-import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils.exceptions import InvalidFileException
 
-from inclusion_index.config import covering, run_settings
-from inclusion_index.errors import SchemaError, UnknownLACodeError
 from inclusion_index.index.scoring import AREAS
 from inclusion_index.paths import data_dir as default_data_dir
 from inclusion_index.sources.geography import (
@@ -32,29 +27,14 @@ from inclusion_index.sources.geography import (
     related_in,
 )
 from inclusion_index.sources.loaders.base import LoadContext
+from inclusion_index.sources.neighbour_files import N_NEIGHBOURS, model_for, read_sn_file
 from inclusion_index.sources.registry import Registry, load_registry
 
-SHEET = "LA SN Groups"
-N_NEIGHBOURS = 10
-ID_HEADERS = ("LA num", "LA Name", "LA number", "GOInd", "GOReg")
-HEADERS = ID_HEADERS + tuple(h for k in range(1, N_NEIGHBOURS + 1) for h in (f"SN{k}", "SNP"))
-# DfE writes the bands in two capitalisations ("Very Close" in 2021, "Very close" in 2025)
-CLOSENESS = ("Extremely close", "Very close", "Close", "Somewhat close", "Not close")
-NO_NEIGHBOURS = "-"  # placeholder DfE puts in every SN cell of an LA the model does not cover
-HEADER_SEARCH_ROWS = 10
-
-NEIGHBOUR_COLUMNS = ["la_code", "neighbour_rank", "neighbour_code", "closeness", "weight", "file_code", "flag"]
+# where the LA's rows come from when not its own current ones (notes.neighbour_note words them):
+# the file's 'Old SNs' rows, or those of its one predecessor or successor (borrowed_how) the file has
+NEIGHBOUR_COLUMNS = ["la_code", "neighbour_rank", "neighbour_code", "closeness", "weight", "file_code",
+                     "from_old_model", "borrowed_from", "borrowed_how", "flag"]
 SCORE_COLUMNS = ["overall", *AREAS]
-
-
-@dataclass(frozen=True)
-class SNFile:
-    """One statistical-neighbour workbook as read, before any geography is applied."""
-
-    source_id: str
-    path: str
-    listed: pd.DataFrame  # la_code, la_name, region, section ("current"|"old"), has_neighbours
-    neighbours: pd.DataFrame  # la_code, section, neighbour_rank, neighbour_code, closeness
 
 
 @dataclass(frozen=True)
@@ -75,121 +55,7 @@ class NeighbourSet:
 
 
 # ---------------------------------------------------------------------------------------------
-# reading the workbook
-
-
-def read_sn_file(ctx: LoadContext, source_id: str, known_codes: set[str] | None = None) -> SNFile:
-    """Parse sheet 'LA SN Groups': find the header row, check it, read LA rows in both sections.
-
-    The sheet has two lines of column letters/numbers above the real header, blank rows, and
-    below an 'Old SNs:' line the rows of LAs that no longer exist (section 'old').
-    """
-    src = ctx.source(source_id)
-    path = ctx.path(source_id)
-    year = src.years
-    try:
-        raw = pd.read_excel(path, sheet_name=SHEET, header=None, dtype=str)
-    except (ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as e:
-        raise SchemaError(src.path, f"cannot read sheet {SHEET!r} ({e})", year=year,
-                          expected=f"an .xlsx workbook with a sheet {SHEET!r}") from e
-    raw = raw.map(lambda x: x.strip() if isinstance(x, str) else x)
-    header_row = _find_header(raw, src.path, year)
-    body = raw.iloc[header_row + 1:]
-    listed, rows = [], []
-    section = "current"
-    for i, r in body.iterrows():
-        excel_row = int(i) + 1
-        cells = [r.iloc[j] if j < len(r) else np.nan for j in range(len(HEADERS))]
-        if all(pd.isna(c) or c == "" for c in cells):
-            continue
-        la = cells[0]
-        if pd.isna(la):
-            if isinstance(cells[1], str) and cells[1].lower().startswith("old sns"):
-                section = "old"
-                continue
-            raise SchemaError(src.path, f"row {excel_row} has no LA number", column="LA num",
-                              year=year, expected="a 3-digit LA number in every non-blank row")
-        if not re.fullmatch(r"\d{3}", la):
-            raise SchemaError(src.path, f"row {excel_row}: {la!r} is not a 3-digit LA number",
-                              column="LA num", year=year, expected="DfE 3-digit LA codes")
-        codes = cells[5::2]
-        bands = cells[6::2]
-        has = not all(pd.isna(c) or c == NO_NEIGHBOURS for c in codes)
-        listed.append({"la_code": la, "la_name": cells[1], "region": cells[4], "section": section,
-                       "has_neighbours": has, "row": excel_row})
-        if not has:
-            continue
-        for k, (code, band) in enumerate(zip(codes, bands, strict=True), start=1):
-            if pd.isna(code) or not re.fullmatch(r"\d{3}", code):
-                raise SchemaError(src.path, f"row {excel_row} (LA {la}): neighbour {code!r} is not a 3-digit LA number",
-                                  column=f"SN{k}", year=year, expected="ten neighbour LA numbers per LA")
-            band_norm = _closeness(band)
-            if band_norm is None:
-                raise SchemaError(src.path, f"row {excel_row} (LA {la}): closeness {band!r} is not a known band",
-                                  column=f"SNP (after SN{k})", year=year, expected=f"one of {list(CLOSENESS)}")
-            rows.append({"la_code": la, "section": section, "neighbour_rank": k,
-                         "neighbour_code": code, "closeness": band_norm})
-    listed_df = pd.DataFrame(listed, columns=["la_code", "la_name", "region", "section", "has_neighbours", "row"])
-    if listed_df.empty:
-        raise SchemaError(src.path, "no LA rows under the header", column="LA num", year=year,
-                          expected="one row per LA")
-    dup = listed_df[listed_df.duplicated(["la_code", "section"], keep=False)]
-    if not dup.empty:
-        raise SchemaError(src.path, f"LA listed twice in one section (rows {list(dup['row'])})",
-                          column="LA num", year=year, expected="one row per LA")
-    nb = pd.DataFrame(rows, columns=["la_code", "section", "neighbour_rank", "neighbour_code", "closeness"])
-    if known_codes is not None:
-        unknown = sorted((set(listed_df["la_code"]) | set(nb["neighbour_code"])) - known_codes)
-        if unknown:
-            raise UnknownLACodeError(src.path, f"LA numbers not in DfE's LA list: {unknown}",
-                                     column="LA num / SN1-SN10", year=year,
-                                     expected="codes from la_lookup/las.csv")
-    return SNFile(source_id=source_id, path=src.path, listed=listed_df.drop(columns="row"), neighbours=nb)
-
-
-def _find_header(raw: pd.DataFrame, file: str, year: str) -> int:
-    first = raw.iloc[:HEADER_SEARCH_ROWS, 0] if raw.shape[1] else pd.Series(dtype=object)
-    hits = [i for i, v in first.items() if isinstance(v, str) and v.lower() == HEADERS[0].lower()]
-    if not hits:
-        raise SchemaError(file, f"no header row starting {HEADERS[0]!r} in the first {HEADER_SEARCH_ROWS} rows "
-                          f"of sheet {SHEET!r}", column=HEADERS[0], year=year,
-                          expected="header " + ", ".join(HEADERS[:7]) + ", …, SN10, SNP")
-    h = int(hits[0])
-    got = [raw.iat[h, j] if j < raw.shape[1] else None for j in range(len(HEADERS))]
-    for j, (want, have) in enumerate(zip(HEADERS, got, strict=True)):
-        if not (isinstance(have, str) and have.lower() == want.lower()):
-            raise SchemaError(file, f"header row {h + 1} has {have!r} in spreadsheet column {_letter(j)} of "
-                              f"sheet {SHEET!r}", column=want, year=year,
-                              expected="header " + ", ".join(HEADERS[:7]) + ", …, SN10, SNP")
-    return h
-
-
-def _letter(j: int) -> str:
-    s = ""
-    j += 1
-    while j:
-        j, rem = divmod(j - 1, 26)
-        s = chr(65 + rem) + s
-    return s
-
-
-def _closeness(band: object) -> str | None:
-    if not isinstance(band, str):
-        return None
-    b = " ".join(band.split()).lower()
-    for c in CLOSENESS:
-        if b == c.lower():
-            return c
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# model choice and geography
-
-
-def model_for(final_year: str) -> str:
-    """The neighbour source id neighbours.yml assigns to an edition's final year."""
-    return covering(run_settings().neighbours, check_year_key(final_year), "neighbours.yml", "models")
+# the model on an edition's geography
 
 
 def statistical_neighbours(
@@ -206,7 +72,8 @@ def statistical_neighbours(
     A neighbour outside the geography is replaced by its successors (an old county the model
     still names) or predecessors (a new unitary in a geography before it existed) that are in it,
     each with an equal share of the slot; with neither it is dropped. Every replacement or drop is
-    flagged in ``table.flag`` and every drop or shortfall is listed in ``issues``.
+    flagged in ``table.flag``, rows not the LA's own current ones in ``from_old_model`` and
+    ``borrowed_from``, and every drop or shortfall is listed in ``issues``.
     """
     check_year_key(final_year)
     data_dir = Path(data_dir) if data_dir else default_data_dir()
@@ -231,14 +98,14 @@ def statistical_neighbours(
         return f"{c} ({names.get(c, '?')})"
 
     for la in la_codes:
-        rows, base_flag = _own_rows(la, sections, by_la, succ, pred, nm)
+        rows, old, borrowed, how_borrowed = _own_rows(la, sections, by_la, succ, pred)
         if rows is None:
             issues.append({"la_code": la, "issue": f"{sn.path} gives no neighbours for {nm(la)} "
                            "(nor for a single predecessor or successor)"})
             continue
         for r in rows.itertuples(index=False):
             n = r.neighbour_code
-            flags = [base_flag] if base_flag else []
+            flags = []
             if n in target:
                 stand_in, how = [n], ""
             else:
@@ -262,6 +129,7 @@ def statistical_neighbours(
                     continue
                 out.append({"la_code": la, "neighbour_rank": int(r.neighbour_rank), "neighbour_code": s,
                             "closeness": r.closeness, "weight": 1.0 / len(stand_in), "file_code": n,
+                            "from_old_model": old, "borrowed_from": borrowed, "borrowed_how": how_borrowed,
                             "flag": "; ".join(flags)})
     table = pd.DataFrame(out, columns=NEIGHBOUR_COLUMNS)
     slots = table.groupby("la_code")["weight"].sum()
@@ -273,19 +141,21 @@ def statistical_neighbours(
                         issues=pd.DataFrame(issues, columns=["la_code", "issue"]))
 
 
-def _own_rows(la: str, sections: dict, by_la: dict, succ: dict, pred: dict, nm) -> tuple[pd.DataFrame | None, str]:
-    """The LA's own neighbour row (current section first), else a single predecessor's or successor's."""
+def _own_rows(la: str, sections: dict, by_la: dict, succ: dict,
+              pred: dict) -> tuple[pd.DataFrame | None, bool, str, str]:
+    """The LA's own neighbour row (current section first), else a single predecessor's or
+    successor's: (rows, from the 'Old SNs' section, whose rows they are if not the LA's, how related)."""
     have = sections.get(la, set())
     if "current" in have:
-        return by_la[(la, "current")], ""
+        return by_la[(la, "current")], False, "", ""
     if "old" in have:
-        return by_la[(la, "old")], "LA's neighbours from the file's 'Old SNs' rows (pre-reorganisation model)"
+        return by_la[(la, "old")], True, "", ""
     for edges, how in ((pred, "predecessor"), (succ, "successor")):
         rel = [c for c in edges.get(la, []) if c in sections]
         if len(rel) == 1:
             sec = "current" if "current" in sections[rel[0]] else "old"
-            return by_la[(rel[0], sec)], f"the file gives no neighbours for {nm(la)}; those of its {how} {nm(rel[0])}"
-    return None, ""
+            return by_la[(rel[0], sec)], sec == "old", rel[0], how
+    return None, False, "", ""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,21 +1,18 @@
 """The one place a cell's story becomes words: indicator_values records it as columns
 (indicators.NOTE_COLUMNS), code tests those, and readers get sentences from here (the values
 CSV's ``flag``, the score table's ``flags`` and ``change_note``, the profile's notes, the
-edition-wide note). Computing modules never import this; it moves to report/ in the package cut.
+edition-wide note, where an LA's statistical neighbours come from). Computing modules never import this; it moves to report/ in the package cut.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from inclusion_index.index.edition import Edition
 from inclusion_index.index.indicators import NOTE_COLUMNS
-from inclusion_index.sources.geography import boundary_words, label_years, year_label
-
-if TYPE_CHECKING:
-    from inclusion_index.index.edition import Edition
+from inclusion_index.sources.geography import boundary_changes, boundary_words, label_years, year_label
 
 
 def edition_note(r: Mapping) -> str:
@@ -45,6 +42,27 @@ def cell_flag(r: Mapping, *, reader: bool = False, shared: bool = True) -> str:
                                     else str(r["missing_marker"])))
     s = "; ".join(p for p in parts if p)
     return label_years(s) if reader else s
+
+
+def neighbour_note(r: Mapping, names: Mapping[str, str], *, reader: bool = False) -> str:
+    """Where an LA's neighbours come from when not its own current row of DfE's file (a row of
+    the neighbour table: ``from_old_model``, ``borrowed_from``, ``borrowed_how``); '' otherwise.
+    ``reader`` gives the profile's wording: what the rows are, not the file's layout."""
+    def nm(c: str) -> str:
+        return f"{c} ({names.get(c, '?')})"
+
+    la = r["la_code"]
+    if r["borrowed_from"]:
+        head = "DfE's model lists no neighbours for" if reader else "the file gives no neighbours for"
+        return f"{head} {nm(la)}; those of its {r['borrowed_how']} {nm(r['borrowed_from'])}"
+    if not r["from_old_model"]:
+        return ""
+    if not reader:
+        return "LA's neighbours from the file's 'Old SNs' rows (pre-reorganisation model)"
+    bc = boundary_changes()
+    years = sorted({str(d)[:4] for d in bc.loc[bc["predecessor"].astype(str) == la, "effective"]})
+    when = f"the {' and '.join(years)} boundary change" if years else "a boundary change"
+    return f"From DfE's list of neighbours for the councils before {when}"
 
 
 def values_csv(values: pd.DataFrame) -> pd.DataFrame:

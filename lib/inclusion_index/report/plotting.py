@@ -34,6 +34,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 
 from inclusion_index.csv_export import write_csv
+from inclusion_index.index.uncertainty import funnel_limits
 from inclusion_index.sources.geography import region_order
 
 WIDTH = 8.0  # inches; 1200 px at 150 dpi
@@ -695,7 +696,6 @@ def funnel_plot(
     and, when the LAs vary beyond chance, limits allowing for that (dashed). LAs outside the
     widest limits are coloured by direction (green more, orange less inclusive than England)
     and the ``n_label`` furthest out are named."""
-    from inclusion_index.index.uncertainty import funnel_limits
 
     fig = _figure(5.3)
     ax = fig.add_subplot()

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from inclusion_index import __version__
 from inclusion_index.config import run_settings
 from inclusion_index.errors import InclusionIndexError
+from inclusion_index.index.comparison import comparison_summary
 from inclusion_index.paths import NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR
 from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import year_label
@@ -295,7 +296,6 @@ def comparison_html(table, csv_name: str, changes: list[dict[str, str]] | None =
                     method_names: tuple[str, str] | None = None) -> Markup:
     """A section for reports/index.html: how LAs moved between the first and last edition, with
     what changed in the index itself between them."""
-    from inclusion_index.index.comparison import comparison_summary
 
     return render_template(
         "comparison.html", s=comparison_summary(table), changes=changes or [], csv_name=csv_name,

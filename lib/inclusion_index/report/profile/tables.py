@@ -5,7 +5,6 @@ formatting they share."""
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,10 +14,10 @@ from pandas.io.formats.style import Styler
 from inclusion_index.config import MiddleBands
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
-from inclusion_index.report.notes import cell_flag
+from inclusion_index.report.notes import cell_flag, neighbour_note
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note
 from inclusion_index.report.series.text import dp_for
-from inclusion_index.sources.geography import boundary_changes, year_label
+from inclusion_index.sources.geography import year_label
 
 NOT_IN_DATA = "not in this project's data"
 ENGLAND_POOLED = "pooled from LA figures"
@@ -256,7 +255,9 @@ def neighbour_view(ed: Edition, code: str) -> Styler:
             out[rank] = [MISSING if m else rank_with_range(*x)
                          for m, x in zip(is_mean, zip(t["Overall rank"], t["Rank low"], t["Rank high"],
                                                       strict=True), strict=True)]
-    notes = t["Note"].fillna("").map(lambda x: _neighbour_note(ed, code, x))
+    roles = _comparison(ed, code)["role"].to_numpy()
+    notes = pd.Series([_neighbour_note(ed, code, x, role == "neighbour")
+                       for x, role in zip(t["Note"].fillna(""), roles, strict=True)], index=t.index)
     caption = _weights_caption(t.attrs.get("weights", {}))
     shared = notes[[not m for m in is_mean]].iloc[1:]
     if len(shared) and shared.nunique() == 1 and shared.iloc[0]:
@@ -269,19 +270,13 @@ def neighbour_view(ed: Edition, code: str) -> Styler:
 
 
 NEIGHBOURS_AVERAGE = "Neighbours' average"
-# neighbours.py's notes name the file's layout; a reader needs what the rows are
-_OLD_SNS = re.compile(r"LA's neighbours from the file's 'Old SNs' rows \(pre-reorganisation model\)")
-_NO_ROW = re.compile(r"\bthe file gives no neighbours for\b")
 
 
-def _neighbour_note(ed: Edition, code: str, note: str) -> str:
-    note = reader_note(note)
-    if _OLD_SNS.search(note):
-        bc = boundary_changes()
-        years = sorted({str(d)[:4] for d in bc.loc[bc["predecessor"].astype(str) == code, "effective"]})
-        when = f"the {' and '.join(years)} boundary change" if years else "a boundary change"
-        note = _OLD_SNS.sub(f"From DfE's list of neighbours for the councils before {when}", note)
-    return _NO_ROW.sub("DfE's model lists no neighbours for", note)
+def _neighbour_note(ed: Edition, code: str, note: str, neighbour: bool) -> str:
+    """A row's note; a neighbour's first says where the LA's neighbours come from (notes.py)."""
+    own = ed.neighbours.table[ed.neighbours.table["la_code"] == code] if neighbour else pd.DataFrame()
+    where = neighbour_note(own.iloc[0], ed.ref.names(), reader=True) if len(own) else ""
+    return reader_note("; ".join(x for x in (where, note) if x))
 
 
 def _weights_caption(weights: dict[str, float]) -> str:
