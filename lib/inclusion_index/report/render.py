@@ -176,20 +176,11 @@ def nav_html(edition: str, current: str | None = None) -> Markup:
                            parts=[(part, title.split(":")[0]) for part, title in PARTS])
 
 
-def render_edition(
-    edition: str,
-    *,
-    years: int | None = None,
-    data_dir: Path | None = None,
-    reports_dir: Path = REPORTS_DIR,
-    highlight_la: str = "",
-    parts: list[str] | None = None,
-    workers: int = 2,
-    extra: Callable[[Path], None] | None = None,
-    notebooks_dir: Path = NOTEBOOKS_DIR,
-    log: Callable[[str], None] = print,
-    edition_file: Path | None = None,
-) -> EditionRender:
+def render_edition(edition: str, *, years: int | None = None, data_dir: Path | None = None,
+                   reports_dir: Path = REPORTS_DIR, highlight_la: str = "", parts: list[str] | None = None,
+                   workers: int = 2, extra: Callable[[Path], None] | None = None,
+                   notebooks_dir: Path = NOTEBOOKS_DIR, log: Callable[[str], None] = print,
+                   edition_file: Path | None = None) -> EditionRender:
     """Render one edition into reports_dir/<edition>/, all parts or none.
 
     ``extra(staging_dir)`` writes other outputs (scores, findings) into the same staging folder.

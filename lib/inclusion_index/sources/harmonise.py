@@ -265,16 +265,9 @@ def _check_england_totals(df: pd.DataFrame, declared: pd.DataFrame, tolerance: f
         )
 
 
-def load_inputs(
-    data_dir: Path,
-    *,
-    use_cache: bool = True,
-    cache_dir: Path | None = None,
-    families: list[str] | None = None,
-    registry: Registry | None = None,
-    report: LoadReport | None = None,
-    log: Callable[[str], None] | None = None,
-) -> pd.DataFrame:
+def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | None = None,
+                families: list[str] | None = None, registry: Registry | None = None,
+                report: LoadReport | None = None, log: Callable[[str], None] | None = None) -> pd.DataFrame:
     """The harmonised long table with LA ONS code and region attached, validated."""
     registry = registry or load_registry()
     check_registry(registry)

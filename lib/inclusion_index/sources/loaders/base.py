@@ -213,19 +213,10 @@ def la_code3(codes: pd.Series) -> pd.Series:
     return s.where(~s.str.fullmatch(r"\d{1,3}", na=False), s.str.zfill(3))
 
 
-def long_frame(
-    *,
-    level: pd.Series | str,
-    la_code: pd.Series,
-    la_name: pd.Series,
-    year: pd.Series | str,
-    measure: pd.Series | str,
-    value: pd.Series,
-    source: str,
-    missing_reason: pd.Series | None = None,
-    numerator: pd.Series | None = None,
-    denominator: pd.Series | None = None,
-) -> pd.DataFrame:
+def long_frame(*, level: pd.Series | str, la_code: pd.Series, la_name: pd.Series, year: pd.Series | str,
+               measure: pd.Series | str, value: pd.Series, source: str,
+               missing_reason: pd.Series | None = None, numerator: pd.Series | None = None,
+               denominator: pd.Series | None = None) -> pd.DataFrame:
     """Assemble rows in the long layout with the right dtypes."""
     idx = value.index
     def col(v, dtype):
