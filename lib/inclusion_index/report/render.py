@@ -113,8 +113,7 @@ def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path
     pm.execute_notebook(
         str(src), str(out), parameters=parameters, kernel_name=KERNEL, language="python",
         cwd=str(out_dir), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        kernel_manager_class=kernel_manager_class(),
-    )
+        kernel_manager_class=kernel_manager_class())
     return out
 
 

@@ -172,8 +172,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: s
         hint = "; ".join(f"found {s[0]!r}, renamed?" for s in similar.values() if s)
         raise SchemaError(
             file, "required column missing" + (f" ({hint})" if hint else ""), column=", ".join(missing),
-            year=year, expected=f"columns {columns} (found {list(df.columns)[:12]}…)",
-        )
+            year=year, expected=f"columns {columns} (found {list(df.columns)[:12]}…)")
 
 
 def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | None = None, *,
