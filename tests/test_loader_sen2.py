@@ -39,7 +39,25 @@ def long(ctx: LoadContext) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def overlap(ctx: LoadContext) -> pd.DataFrame:
-    return sen2.compare_releases(ctx)
+    return compare_releases(ctx)
+
+
+def compare_releases(ctx: LoadContext, old_id: str = "sen2_caseload_2022",
+                     new_id: str = "sen2_caseload_2025") -> pd.DataFrame:
+    """Two caseload vintages side by side for the years they share (January 2019–2022 for
+    the 2022 and 2025 releases).
+
+    One row per (level, la_code, year, measure) with ``value_2022``, ``value_2025`` (the
+    older and newer release) and ``diff`` = newer − older.
+    """
+    old, new = (sen2.FORMATS[ctx.source(i).format](ctx, i) for i in (old_id, new_id))
+    shared = sorted(set(old["year"]) & set(new["year"]))
+    on = ["level", "la_code", "year", "measure"]
+    a = old[old["year"].isin(shared)].set_index(on)["value"].rename("value_2022")
+    b = new[new["year"].isin(shared)].set_index(on)["value"].rename("value_2025")
+    out = pd.concat([a, b], axis=1).reset_index()
+    out["diff"] = out["value_2025"] - out["value_2022"]
+    return out
 
 
 def _value(long: pd.DataFrame, code: str, year: str, measure: str) -> pd.Series:

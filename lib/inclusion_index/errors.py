@@ -10,15 +10,8 @@ class InclusionIndexError(Exception):
 class SourceError(InclusionIndexError):
     """A problem with one source file. The message always names the file."""
 
-    def __init__(
-        self,
-        file: str,
-        problem: str,
-        *,
-        column: str | None = None,
-        year: str | None = None,
-        expected: str | None = None,
-    ) -> None:
+    def __init__(self, file: str, problem: str, *, column: str | None = None, year: str | None = None,
+                 expected: str | None = None) -> None:
         self.file = file
         self.column = column
         self.year = year

@@ -106,13 +106,8 @@ NOTE_COLUMNS = ["carried_from", "expected_year", "predecessors", "combined", "im
                 "missing_reason", "missing_marker"]
 
 
-def indicator_values(
-    long: pd.DataFrame,
-    method: Method,
-    index_year: str,
-    target: pd.DataFrame,
-    ref: LAReference,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target: pd.DataFrame,
+                     ref: LAReference) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every indicator's value for every target LA in one index year.
 
     Returns (values, england): values has one row per LA × indicator with value, numerator,

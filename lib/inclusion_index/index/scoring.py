@@ -103,10 +103,8 @@ class ScoringSettings:
     def __post_init__(self) -> None:
         checks = [
             (self.normalisation in _NORMALISATIONS, f"normalisation must be one of {_NORMALISATIONS}"),
-            (
-                self.percentile_formula in _PERCENTILE_FORMULAS,
-                f"percentile_formula must be one of {_PERCENTILE_FORMULAS}",
-            ),
+            (self.percentile_formula in _PERCENTILE_FORMULAS,
+             f"percentile_formula must be one of {_PERCENTILE_FORMULAS}"),
             (self.overall_from in _OVERALL_FROM, f"overall_from must be one of {_OVERALL_FROM}"),
             (self.tie_method in _TIE_METHODS, f"tie_method must be one of {_TIE_METHODS}"),
             (self.max_missing_indicators >= 0, "max_missing_indicators must be >= 0"),
@@ -292,13 +290,8 @@ def _check_values(values: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- scoring
 
 
-def score_year(
-    values: pd.DataFrame,
-    indicators: pd.DataFrame,
-    settings: ScoringSettings = DEFAULT_SETTINGS,
-    *,
-    la_codes: Iterable[str] | None = None,
-) -> ScoredYear:
+def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: ScoringSettings = DEFAULT_SETTINGS,
+               *, la_codes: Iterable[str] | None = None) -> ScoredYear:
     """Score every LA for one index year.
 
     Args:
@@ -414,14 +407,8 @@ def score_year(
         out[f"{name}_score"] = norm[name]
 
     long = _long_table(wide, norm, ind, is_available)
-    return ScoredYear(
-        scores=out,
-        long=long,
-        settings=settings,
-        coverage=coverage,
-        available=tuple(available),
-        notes=tuple(notes),
-    )
+    return ScoredYear(scores=out, long=long, settings=settings, coverage=coverage, available=tuple(available),
+                      notes=tuple(notes))
 
 
 def _long_table(
@@ -476,26 +463,17 @@ def regional_summary(scores: pd.DataFrame, regions: pd.Series | Mapping[str, str
     return out
 
 
-def common_indicators(
-    values_early: pd.DataFrame,
-    values_late: pd.DataFrame,
-    indicators: pd.DataFrame,
-    settings: ScoringSettings = DEFAULT_SETTINGS,
-) -> tuple[str, ...]:
+def common_indicators(values_early: pd.DataFrame, values_late: pd.DataFrame, indicators: pd.DataFrame,
+                      settings: ScoringSettings = DEFAULT_SETTINGS) -> tuple[str, ...]:
     """Indicators available (by the coverage rule) in both years, in indicator-table order."""
     early = score_year(values_early, indicators, settings).available
     late = set(score_year(values_late, indicators, settings).available)
     return tuple(i for i in early if i in late)
 
 
-def most_improved(
-    values_early: pd.DataFrame,
-    values_late: pd.DataFrame,
-    indicators: pd.DataFrame,
-    settings: ScoringSettings = DEFAULT_SETTINGS,
-    *,
-    la_codes: Iterable[str] | None = None,
-) -> pd.DataFrame:
+def most_improved(values_early: pd.DataFrame, values_late: pd.DataFrame, indicators: pd.DataFrame,
+                  settings: ScoringSettings = DEFAULT_SETTINGS, *,
+                  la_codes: Iterable[str] | None = None) -> pd.DataFrame:
     """Change in overall score and rank between two index years, like for like.
 
     METHOD.md step 6 compares the years "over indicators present in both years": both years

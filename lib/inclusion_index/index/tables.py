@@ -83,12 +83,10 @@ def _add_interval(out: pd.DataFrame, rank_col: str, source: pd.DataFrame | None,
         c = f"{rank_col}_{part}"
         vals = pd.array(source[c].to_numpy(), dtype="Float64") if source is not None and c in source else \
             pd.array([pd.NA] * len(out), dtype="Float64")
-        if part == "lo":
-            vals = pd.array(np.fmin(vals.to_numpy(dtype="float64", na_value=np.nan),
-                                    rank.to_numpy(dtype="float64", na_value=np.nan)), dtype="Float64")
-        elif part == "hi":
-            vals = pd.array(np.fmax(vals.to_numpy(dtype="float64", na_value=np.nan),
-                                    rank.to_numpy(dtype="float64", na_value=np.nan)), dtype="Float64")
+        if part in ("lo", "hi"):
+            bound = np.fmin if part == "lo" else np.fmax
+            vals = pd.array(bound(vals.to_numpy(dtype="float64", na_value=np.nan),
+                                  rank.to_numpy(dtype="float64", na_value=np.nan)), dtype="Float64")
         vals = vals.round().astype("Int64")
         vals[~has] = pd.NA
         out[c] = vals

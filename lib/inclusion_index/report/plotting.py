@@ -53,7 +53,6 @@ COLORS = {
 FONT = {"title": 12, "label": 10, "tick": 8.5, "note": 8}
 
 
-
 class _ChartLayout(ConstrainedLayoutEngine):
     """Constrained layout that leaves the footnote band below ``rect`` clear.
 
@@ -211,18 +210,15 @@ def _separate_point_labels(ax, renderer: RendererBase) -> None:
     placed = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() != POINT_LABEL_GID and t.get_text()
               and t.get_gid() != STATS_GID]
     for t in labels:
-        for dx, dy, ha in _LABEL_SPOTS:
+        for dx, dy, ha in (*_LABEL_SPOTS, _LABEL_SPOTS[0]):  # no free spot: back to the first
             t.xyann = (dx, dy)
             t.set_ha(ha)
             bb = t.get_window_extent(renderer)
             if not any(bb.overlaps(o) for o in placed):
                 break
-        else:
-            dx, dy, ha = _LABEL_SPOTS[0]
-            t.xyann = (dx, dy)
-            t.set_ha(ha)
-            bb = t.get_window_extent(renderer)
         placed.append(bb)
+
+
 _CORNERS = (("left", "top"), ("right", "top"), ("right", "bottom"), ("left", "bottom"))  # preference order
 
 
@@ -234,11 +230,15 @@ def _place_in_emptiest_corner(ax, box: Text, renderer: RendererBase) -> None:
     line = [ax.transData.transform(ln.get_xydata()) for ln in ax.lines if len(ln.get_xydata()) > 2]
     line_pts = np.vstack(line) if line else np.empty((0, 2))
     labels = [t.get_window_extent(renderer) for t in ax.texts if t is not box and t.get_text()]
-    best, best_score = _CORNERS[0], np.inf
-    for ha, va in _CORNERS:
+
+    def put(ha: str, va: str) -> None:
         box.set_position((0.02 if ha == "left" else 0.98, 0.98 if va == "top" else 0.02))
         box.set_ha(ha)
         box.set_va(va)
+
+    best, best_score = _CORNERS[0], np.inf
+    for ha, va in _CORNERS:
+        put(ha, va)
         bb = box.get_window_extent(renderer).expanded(1.1, 1.2)
         inside = ((pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) & (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1)).sum()
         on_line = ((line_pts[:, 0] >= bb.x0) & (line_pts[:, 0] <= bb.x1) & (line_pts[:, 1] >= bb.y0)
@@ -246,10 +246,7 @@ def _place_in_emptiest_corner(ax, box: Text, renderer: RendererBase) -> None:
         score = 3 * inside + 5 * sum(bb.overlaps(lb) for lb in labels) + 0.2 * on_line
         if score < best_score:
             best, best_score = (ha, va), score
-    ha, va = best
-    box.set_position((0.02 if ha == "left" else 0.98, 0.98 if va == "top" else 0.02))
-    box.set_ha(ha)
-    box.set_va(va)
+    put(*best)
 
 
 def _fmt(v: float, dp: int | None = None) -> str:
@@ -284,24 +281,11 @@ def _spread_positions(y: Sequence[float], min_gap: float) -> np.ndarray:
 # --------------------------------------------------------------------------- charts
 
 
-def dot_chart(
-    data: pd.DataFrame,
-    value: str,
-    *,
-    title: str,
-    value_label: str,
-    label: str = "la_name",
-    region: str = "region",
-    england: float | None = None,
-    england_label: str = "England",
-    highlight: str | None = None,
-    code: str = "la_code",
-    n_label: int = 3,
-    higher_is_better: bool | None = None,
-    interval: tuple[str, str] | None = None,
-    range_label: str = "90% range",
-    note: str | None = None,
-) -> Figure:
+def dot_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str, label: str = "la_name",
+              region: str = "region", england: float | None = None, england_label: str = "England",
+              highlight: str | None = None, code: str = "la_code", n_label: int = 3,
+              higher_is_better: bool | None = None, interval: tuple[str, str] | None = None,
+              range_label: str = "90% range", note: str | None = None) -> Figure:
     """LAs sorted by ``value`` (rank on x, value on y) with England and regional reference lines.
 
     The highest and lowest ``n_label`` LAs are named; a highlighted LA (by ``code``) is marked in
@@ -368,21 +352,10 @@ def dot_chart(
     return _finish(fig, note)
 
 
-def region_chart(
-    data: pd.DataFrame,
-    value: str,
-    *,
-    title: str,
-    value_label: str,
-    region: str = "region",
-    label: str = "la_name",
-    code: str = "la_code",
-    england: float | None = None,
-    england_label: str = "England",
-    highlight: str | None = None,
-    order: Sequence[str] | None = None,
-    note: str | None = None,
-) -> Figure:
+def region_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str, region: str = "region",
+                 label: str = "la_name", code: str = "la_code", england: float | None = None,
+                 england_label: str = "England", highlight: str | None = None,
+                 order: Sequence[str] | None = None, note: str | None = None) -> Figure:
     """One row per region: a light box (quartiles) with every LA as a dot; England as a dashed line."""
     d = data[[code, label, region, value]].dropna(subset=[value])
     regions = list(order) if order else [r for r in region_order() if r in set(d[region])]
@@ -475,38 +448,33 @@ def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str
     if n_label:
         # name the LAs furthest from the line (or from the centre) so outliers can be found
         resid = d[y] - (np.poly1d(np.polyfit(d[x], d[y], 1))(d[x]) if len(d) > 2 else d[y].mean())
-        for _, r in d.loc[resid.abs().sort_values(ascending=False).index[:n_label]].iterrows():
-            if highlight and r[code] == highlight:
-                continue
-            ax.annotate(str(r[label]), (r[x], r[y]), xytext=(4, 3), textcoords="offset points",
-                        fontsize=FONT["note"] - 0.5, color="#444444", gid=POINT_LABEL_GID)
-    if highlight:
-        hl = d[d[code] == highlight]
-        if len(hl):
-            r = hl.iloc[0]
-            ax.scatter([r[x]], [r[y]], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
-            ax.annotate(str(r[label]), (r[x], r[y]), xytext=(6, 6), textcoords="offset points",
-                        fontsize=FONT["label"] - 1, color=COLORS["highlight"], fontweight="bold")
+        named = d.loc[resid.abs().sort_values(ascending=False).index[:n_label]]
+    else:
+        named = d.iloc[0:0]
+    _name_points(ax, d, named, x, y, label=label, code=code, highlight=highlight)
     return out
 
 
-def scatter_fit(
-    data: pd.DataFrame,
-    x: str,
-    y: str,
-    *,
-    title: str,
-    xlabel: str,
-    ylabel: str,
-    label: str = "la_name",
-    code: str = "la_code",
-    highlight: str | None = None,
-    n_label: int = 4,
-    note: str | None = None,
-    slope_per: float | None = None,
-    slope_unit: str | None = None,
-    annotate: str = "full",
-) -> Figure:
+def _name_points(ax, d: pd.DataFrame, named: pd.DataFrame, x: str, y: str, *, label: str, code: str,
+                 highlight: str | None) -> None:
+    """Name the ``named`` points in grey, then mark and name the highlighted LA of ``d`` in red."""
+    for _, r in named.iterrows():
+        if highlight and r[code] == highlight:
+            continue
+        ax.annotate(str(r[label]), (r[x], r[y]), xytext=(4, 3), textcoords="offset points",
+                    fontsize=FONT["note"] - 0.5, color="#444444", gid=POINT_LABEL_GID)
+    hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
+    if len(hl):
+        r = hl.iloc[0]
+        ax.scatter([r[x]], [r[y]], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
+        ax.annotate(str(r[label]), (r[x], r[y]), xytext=(6, 6), textcoords="offset points",
+                    fontsize=FONT["label"] - 1, color=COLORS["highlight"], fontweight="bold")
+
+
+def scatter_fit(data: pd.DataFrame, x: str, y: str, *, title: str, xlabel: str, ylabel: str,
+                label: str = "la_name", code: str = "la_code", highlight: str | None = None, n_label: int = 4,
+                note: str | None = None, slope_per: float | None = None, slope_unit: str | None = None,
+                annotate: str = "full") -> Figure:
     """One dot per LA with the OLS line and its 95% confidence band; slope, R² and n in a corner.
 
     The slope is per 1 unit of ``x`` unless ``slope_per`` gives the step the text uses (e.g.
@@ -525,23 +493,11 @@ def scatter_fit(
                    "LAs, not a cause.")
 
 
-def slope_chart(
-    improvement: pd.DataFrame,
-    *,
-    early_label: str,
-    late_label: str,
-    title: str,
-    label: str = "la_name",
-    code: str = "la_code",
-    early: str = "score_early",
-    late: str = "score_late",
-    top: int = 10,
-    significant: str | None = None,
-    highlight: str | None = None,
-    value_label: str | None = None,
-    note: str | None = None,
-    range_label: str = "90% range",
-) -> Figure:
+def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str, title: str,
+                label: str = "la_name", code: str = "la_code", early: str = "score_early",
+                late: str = "score_late", top: int = 10, significant: str | None = None,
+                highlight: str | None = None, value_label: str | None = None, note: str | None = None,
+                range_label: str = "90% range") -> Figure:
     """Early → late score for every LA (faint) with the ``top`` most improved drawn and named.
 
     With ``significant`` (a boolean column), only the LAs whose rise exceeds its uncertainty
@@ -610,24 +566,11 @@ def slope_chart(
     return _finish(fig, note or default)
 
 
-def rank_interval_chart(
-    data: pd.DataFrame,
-    *,
-    rank: str,
-    lo: str,
-    hi: str,
-    title: str,
-    median: str | None = None,
-    label: str = "la_name",
-    code: str = "la_code",
-    highlight: str | None = None,
-    top: int = 10,
-    rank_label: str = "Rank (1 = most inclusive)",
-    range_label: str = "90% range",
-    note: str | None = None,
-    row_height: float = 0.16,
-    name_size: float = 7.0,
-) -> Figure:
+def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, title: str,
+                        median: str | None = None, label: str = "la_name", code: str = "la_code",
+                        highlight: str | None = None, top: int = 10,
+                        rank_label: str = "Rank (1 = most inclusive)", range_label: str = "90% range",
+                        note: str | None = None, row_height: float = 0.16, name_size: float = 7.0) -> Figure:
     """Every ranked LA, best first, with its rank as a dot and its uncertainty interval as a
     horizontal bar; a dotted line marks the top ``top`` places. Every LA is named so readers
     can find their own; a highlighted LA is drawn in red.
@@ -678,19 +621,10 @@ def rank_interval_chart(
     return _finish(fig, note or f"Bars: the {range_label} of each LA's rank over the Monte Carlo draws; dots: its rank.")
 
 
-def funnel_plot(
-    data: pd.DataFrame,
-    *,
-    title: str | None = None,
-    value_label: str | None = None,
-    denominator_label: str = "Pupils behind the value (log scale)",
-    label: str = "la_name",
-    code: str = "la_code",
-    highlight: str | None = None,
-    overdispersed: bool = True,
-    n_label: int = 6,
-    note: str | None = None,
-) -> Figure:
+def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: str | None = None,
+                denominator_label: str = "Pupils behind the value (log scale)", label: str = "la_name",
+                code: str = "la_code", highlight: str | None = None, overdispersed: bool = True,
+                n_label: int = 6, note: str | None = None) -> Figure:
     """A funnel plot from :func:`inclusion_index.index.uncertainty.funnel_table`: each LA's value
     against its denominator (log scale), the pooled England value, exact control limits (solid)
     and, when the LAs vary beyond chance, limits allowing for that (dashed). LAs outside the
@@ -734,18 +668,7 @@ def funnel_plot(
     ax.annotate(f"England (pooled) {_fmt(a['target'])}", (grid[-1], a["target"]), xytext=(0, 3),
                 textcoords="offset points", ha="right", va="bottom", fontsize=FONT["note"], color=COLORS["england"])
     out = d[~inside].assign(_z=d["z"].abs()).sort_values("_z", ascending=False).head(n_label)
-    for _, r in out.iterrows():
-        if highlight and r[code] == highlight:
-            continue
-        ax.annotate(str(r[label]), (r["denominator"], r["value"]), xytext=(4, 3), textcoords="offset points",
-                    fontsize=FONT["note"] - 0.5, color="#444444", gid=POINT_LABEL_GID)
-    if highlight:
-        hl = d[d[code] == highlight]
-        if len(hl):
-            r = hl.iloc[0]
-            ax.scatter([r["denominator"]], [r["value"]], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
-            ax.annotate(str(r[label]), (r["denominator"], r["value"]), xytext=(6, 6), textcoords="offset points",
-                        fontsize=FONT["label"] - 1, color=COLORS["highlight"], fontweight="bold")
+    _name_points(ax, d, out, "denominator", "value", label=label, code=code, highlight=highlight)
     ax.set_xscale("log")
     _style(ax, textwrap.fill(title or f"{a.get('name', '')}: funnel plot", 80), denominator_label,
            value_label or a.get("name", ""))
@@ -768,18 +691,9 @@ class Panel:
     reference: float | None = None  # e.g. England, drawn as a dashed line
 
 
-def small_multiples(
-    data: pd.DataFrame,
-    panels: Sequence[Panel | dict],
-    *,
-    title: str,
-    kind: str = "scatter",
-    ncols: int = 3,
-    label: str = "la_name",
-    code: str = "la_code",
-    highlight: str | None = None,
-    note: str | None = None,
-) -> Figure:
+def small_multiples(data: pd.DataFrame, panels: Sequence[Panel | dict], *, title: str, kind: str = "scatter",
+                    ncols: int = 3, label: str = "la_name", code: str = "la_code",
+                    highlight: str | None = None, note: str | None = None) -> Figure:
     """A grid of small charts sharing a style: scatters with OLS fits, or histograms of LA values."""
     ps = [p if isinstance(p, Panel) else Panel(**p) for p in panels]
     ncols = max(1, min(ncols, len(ps) or 1))

@@ -113,18 +113,10 @@ def _worker(args: tuple) -> tuple[list[tuple[str, str]], list[str], float]:
     return written, failures, setup_s
 
 
-def render_profiles(
-    edition: str,
-    la_table: list[tuple[str, str]],
-    *,
-    years: int,
-    data_dir: Path | None = None,
-    out_dir: Path | None = None,
-    workers: int = 2,
-    notebooks_dir: Path = NOTEBOOKS_DIR,
-    log: Callable[[str], None] = print,
-    edition_file: Path | None = None,
-) -> ProfileRender:
+def render_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int,
+                    data_dir: Path | None = None, out_dir: Path | None = None, workers: int = 2,
+                    notebooks_dir: Path = NOTEBOOKS_DIR, log: Callable[[str], None] = print,
+                    edition_file: Path | None = None) -> ProfileRender:
     """Render reports/<edition>/la/<la_code>.html for every (code, name) in la_table.
 
     Pages are written to a staging folder and moved into place only if every LA succeeded.

@@ -114,8 +114,7 @@ def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path
     pm.execute_notebook(
         str(src), str(out), parameters=parameters, kernel_name=KERNEL, language="python",
         cwd=str(out_dir), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        kernel_manager_class=kernel_manager_class(),
-    )
+        kernel_manager_class=kernel_manager_class())
     return out
 
 
@@ -177,20 +176,11 @@ def nav_html(edition: str, current: str | None = None) -> Markup:
                            parts=[(part, title.split(":")[0]) for part, title in PARTS])
 
 
-def render_edition(
-    edition: str,
-    *,
-    years: int | None = None,
-    data_dir: Path | None = None,
-    reports_dir: Path = REPORTS_DIR,
-    highlight_la: str = "",
-    parts: list[str] | None = None,
-    workers: int = 2,
-    extra: Callable[[Path], None] | None = None,
-    notebooks_dir: Path = NOTEBOOKS_DIR,
-    log: Callable[[str], None] = print,
-    edition_file: Path | None = None,
-) -> EditionRender:
+def render_edition(edition: str, *, years: int | None = None, data_dir: Path | None = None,
+                   reports_dir: Path = REPORTS_DIR, highlight_la: str = "", parts: list[str] | None = None,
+                   workers: int = 2, extra: Callable[[Path], None] | None = None,
+                   notebooks_dir: Path = NOTEBOOKS_DIR, log: Callable[[str], None] = print,
+                   edition_file: Path | None = None) -> EditionRender:
     """Render one edition into reports_dir/<edition>/, all parts or none.
 
     ``extra(staging_dir)`` writes other outputs (scores, findings) into the same staging folder.

@@ -169,11 +169,8 @@ def region_order() -> list[str]:
     return list(regions.sort_values("order", key=lambda s: s.astype(int))["region_group"])
 
 
-def map_to_geography(
-    values: pd.DataFrame,
-    target_codes: list[str] | set[str],
-    ref: LAReference,
-) -> pd.DataFrame:
+def map_to_geography(values: pd.DataFrame, target_codes: list[str] | set[str],
+                     ref: LAReference) -> pd.DataFrame:
     """Move LA rows onto a target geography through the boundary-change table.
 
     ``values`` holds one measure and year: la_code, value and optionally numerator/denominator.

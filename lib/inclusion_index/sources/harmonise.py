@@ -179,11 +179,9 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
     if bad.any():
         r = df[bad].iloc[0]
         raise SchemaError(
-            _file_of(r["source"]),
-            f"value {r['value']:g} out of range for {r['measure']} ({r['la_name']})",
+            _file_of(r["source"]), f"value {r['value']:g} out of range for {r['measure']} ({r['la_name']})",
             column=declared.loc[r["measure"], "source_column"] or r["measure"], year=r["year"],
-            expected=f"{declared.loc[r['measure'], 'min']:g} to {declared.loc[r['measure'], 'max']:g}",
-        )
+            expected=f"{declared.loc[r['measure'], 'min']:g} to {declared.loc[r['measure'], 'max']:g}")
     # denominators are pupil counts; numerators are counts except for mean scores, whose
     # numerator is a total of scores that can be negative (Progress 8)
     counted = df["measure"].map(declared["unit"]).isin(["percent", "rate", "count"])
@@ -201,8 +199,7 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
         r = df[dups].iloc[0]
         raise SchemaError(
             _file_of(r["source"]), f"duplicate rows for LA {r['la_code']} ({r['la_name']}), {r['measure']}",
-            column="la_code", year=r["year"], expected="one row per LA, year and measure",
-        )
+            column="la_code", year=r["year"], expected="one row per LA, year and measure")
     _check_england_totals(df, declared)
     return df
 
@@ -261,20 +258,12 @@ def _check_england_totals(df: pd.DataFrame, declared: pd.DataFrame, tolerance: f
         raise SchemaError(
             _file_of(src), f"LA values for {m} add up to {r['las']:,.0f}, England says {r['england']:,.0f}",
             column=declared.loc[m, "source_column"] or m, year=y,
-            expected=f"LA total within {tolerance:.0%} of England",
-        )
+            expected=f"LA total within {tolerance:.0%} of England")
 
 
-def load_inputs(
-    data_dir: Path,
-    *,
-    use_cache: bool = True,
-    cache_dir: Path | None = None,
-    families: list[str] | None = None,
-    registry: Registry | None = None,
-    report: LoadReport | None = None,
-    log: Callable[[str], None] | None = None,
-) -> pd.DataFrame:
+def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | None = None,
+                families: list[str] | None = None, registry: Registry | None = None,
+                report: LoadReport | None = None, log: Callable[[str], None] | None = None) -> pd.DataFrame:
     """The harmonised long table with LA ONS code and region attached, validated."""
     registry = registry or load_registry()
     check_registry(registry)

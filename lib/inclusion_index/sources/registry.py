@@ -177,15 +177,8 @@ def _copy_atomic(src_open, dest: Path, source: Source) -> None:
         tmp_path.unlink(missing_ok=True)
 
 
-def fetch(
-    data_dir: Path,
-    *,
-    mirror: Path | None = None,
-    base_url: str | None = None,
-    registry: Registry | None = None,
-    only: list[str] | None = None,
-    log=print,
-) -> list[Path]:
+def fetch(data_dir: Path, *, mirror: Path | None = None, base_url: str | None = None,
+          registry: Registry | None = None, only: list[str] | None = None, log=print) -> list[Path]:
     """Fill data_dir from a local mirror folder or by HTTP, verifying every checksum.
 
     Files already present with the right checksum are kept; a present file with the

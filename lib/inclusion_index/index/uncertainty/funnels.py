@@ -79,10 +79,8 @@ def measure_on_geography(
     return x, note
 
 
-def cohort_sizes(
-    long: pd.DataFrame, spec: SamplingSpec, codes: Sequence[str], data_year: str,
-    *, ref: LAReference | None = None,
-) -> tuple[pd.Series, pd.Series]:
+def cohort_sizes(long: pd.DataFrame, spec: SamplingSpec, codes: Sequence[str], data_year: str,
+                 *, ref: LAReference | None = None) -> tuple[pd.Series, pd.Series]:
     """Cohort size per LA for an indicator without its own denominator (spec.cohort_*).
 
     The measure for the data year; else, per LA, its nearest published year (later year on a
@@ -190,10 +188,8 @@ def _overdispersion(z: np.ndarray, s2: np.ndarray, winsorise: float) -> tuple[fl
     return phi, float(tau2)
 
 
-def _indicator_counts(
-    v: pd.DataFrame, long: pd.DataFrame, spec: SamplingSpec, codes: Sequence[str],
-    default_cohort: float | None = None,
-) -> pd.DataFrame:
+def _indicator_counts(v: pd.DataFrame, long: pd.DataFrame, spec: SamplingSpec, codes: Sequence[str],
+                      default_cohort: float | None = None) -> pd.DataFrame:
     """Per LA (index la_code): value, n (denominator or cohort), k (events/successes where the
     model has them), n_source. ``v`` = one year's rows of Edition.values for one indicator."""
     v = v.set_index("la_code").reindex(list(codes))
@@ -222,10 +218,8 @@ def _indicator_counts(
     return out
 
 
-def funnel_table(
-    edition: IndexInputs, indicator: str, index_year: str | None = None,
-    settings: UncertaintySettings | None = None,
-) -> pd.DataFrame:
+def funnel_table(edition: IndexInputs, indicator: str, index_year: str | None = None,
+                 settings: UncertaintySettings | None = None) -> pd.DataFrame:
     """Tidy funnel-plot table for one indicator and index year (default: the headline year).
 
     One row per LA with a value and a denominator: ``numerator``, ``denominator`` (and where it

@@ -288,12 +288,6 @@ def chart_title(ed, indicator: str, year: str | None = None) -> str:
     return f"{indicator_meta(ed).loc[indicator, 'name']}, {year_label(iy['data_year'])}"
 
 
-def axis_label(ed, indicator: str) -> str:
-    """'<short name> (<unit>)' for an axis."""
-    meta = indicator_meta(ed).loc[indicator]
-    return f"{meta['short_name']} ({meta['unit']})"
-
-
 def edition_header(ed) -> str:
     """One Markdown line naming the edition, its index years, method and LAs (and those left out)."""
     cov = la_coverage(ed)

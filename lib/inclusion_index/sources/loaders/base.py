@@ -172,8 +172,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: s
         hint = "; ".join(f"found {s[0]!r}, renamed?" for s in similar.values() if s)
         raise SchemaError(
             file, "required column missing" + (f" ({hint})" if hint else ""), column=", ".join(missing),
-            year=year, expected=f"columns {columns} (found {list(df.columns)[:12]}…)",
-        )
+            year=year, expected=f"columns {columns} (found {list(df.columns)[:12]}…)")
 
 
 def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | None = None, *,
@@ -213,19 +212,10 @@ def la_code3(codes: pd.Series) -> pd.Series:
     return s.where(~s.str.fullmatch(r"\d{1,3}", na=False), s.str.zfill(3))
 
 
-def long_frame(
-    *,
-    level: pd.Series | str,
-    la_code: pd.Series,
-    la_name: pd.Series,
-    year: pd.Series | str,
-    measure: pd.Series | str,
-    value: pd.Series,
-    source: str,
-    missing_reason: pd.Series | None = None,
-    numerator: pd.Series | None = None,
-    denominator: pd.Series | None = None,
-) -> pd.DataFrame:
+def long_frame(*, level: pd.Series | str, la_code: pd.Series, la_name: pd.Series, year: pd.Series | str,
+               measure: pd.Series | str, value: pd.Series, source: str,
+               missing_reason: pd.Series | None = None, numerator: pd.Series | None = None,
+               denominator: pd.Series | None = None) -> pd.DataFrame:
     """Assemble rows in the long layout with the right dtypes."""
     idx = value.index
     def col(v, dtype):

@@ -232,12 +232,9 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
 
     g = d.groupby(keys, sort=True)
     out = g.agg(
-        la_name=("la_name", "last"),
-        n_terms=("time_identifier", "nunique"),
-        n_values=("v", "count"),
+        la_name=("la_name", "last"), n_terms=("time_identifier", "nunique"), n_values=("v", "count"),
         total=("v", "sum"),
-        first_reason=("why", lambda s: s.dropna().iloc[0] if s.notna().any() else pd.NA),
-    ).reset_index()
+        first_reason=("why", lambda s: s.dropna().iloc[0] if s.notna().any() else pd.NA)).reset_index()
     complete = out["n_terms"].eq(3) & out["n_values"].eq(3)
     value = out["total"].where(complete, np.nan)
     reason = pd.Series(pd.NA, index=out.index, dtype="string")
@@ -249,8 +246,7 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
     return long_frame(
         level="la", la_code=out["la_code"], la_name=out["la_name"], year=out["time_period"],
         measure=out["metric"].map(_TERMLY_METRICS) + "_" + out["send_category"].map(_TERMLY_GROUPS),
-        value=value, missing_reason=reason, source=sid,
-    )
+        value=value, missing_reason=reason, source=sid)
 
 
 FORMATS = {"la_char_zip": _load_zip, "termly_sen_d2i": _load_termly}

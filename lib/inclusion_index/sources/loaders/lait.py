@@ -84,11 +84,9 @@ def load_bds(ctx: LoadContext, sid: str = "lait_bds") -> pd.DataFrame:
     df["level"] = df["code"].map(lambda c: _LAIT_AREAS.get(c, ("la", c))[0])
     df["la_code"] = df["code"].map(lambda c: _LAIT_AREAS.get(c, ("la", c))[1])
     values, reason = parse_values(df, "Values", src.path, year_column="year")
-    return long_frame(
-        level=df["level"], la_code=df["la_code"], la_name=df["LA and Regions"].str.strip(),
-        year=df["year"], measure=df["Short Desc"].map(wanted), value=values,
-        missing_reason=reason, source=sid,
-    )
+    return long_frame(level=df["level"], la_code=df["la_code"], la_name=df["LA and Regions"].str.strip(),
+                      year=df["year"], measure=df["Short Desc"].map(wanted), value=values,
+                      missing_reason=reason, source=sid)
 
 
 FORMATS = {"lait_bds_long": load_bds}

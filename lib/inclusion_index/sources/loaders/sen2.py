@@ -17,7 +17,7 @@ The latest release (by the registry's ``published``) wins for every year and mea
 covers, whatever its format: it is DfE's later vintage (revisions included), and taking the
 2025 release for 2019 onward keeps one definition across the years the index uses most;
 an earlier release still supplies the years only it has. A 2026 release in the 2025 layout
-is therefore one registry entry. :func:`compare_releases` shows how far two vintages differ.
+is therefore one registry entry (tests/test_loader_sen2.py compares two vintages).
 
 Denominator of every percentage is all EHC plans (incl. statements before 2018) held by the
 LA, ages 0–25, whatever the placement, as DfE's own ``*_pc`` columns do.
@@ -28,7 +28,7 @@ non-maintained, state mainstream, alternative provision / PRU, and "no school pl
 (educated elsewhere, awaiting provision, NEET, other arrangements). In both releases the
 placement columns partition every LA's plans (with further education, early years and, from
 2023, "not recorded"), and for January 2019–2022 every column the families use is identical
-in the two releases (``compare_releases``).
+in the two releases.
 """
 
 from __future__ import annotations
@@ -473,11 +473,9 @@ def load_needs_2025(ctx: LoadContext, sid: str = "sen2_needs_2025") -> pd.DataFr
     den, den_r = parse_values(df, "ehc_plans", file, year_column="year", count=True)
     # Computed from the counts: DfE's semh_pc is rounded to one decimal place.
     pct, pct_r = _percent(num, num_r, den, den_r)
-    return long_frame(
-        level=df["level"], la_code=df["la_code"], la_name=df["la_name"], year=df["year"],
-        measure="sen2_semh_pct_ehcp", value=pct, missing_reason=pct_r, numerator=num,
-        denominator=den, source=sid,
-    )
+    return long_frame(level=df["level"], la_code=df["la_code"], la_name=df["la_name"], year=df["year"],
+                      measure="sen2_semh_pct_ehcp", value=pct, missing_reason=pct_r, numerator=num,
+                      denominator=den, source=sid)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -494,24 +492,6 @@ def sources(registry: Registry | None = None) -> tuple[str, ...]:
 
 
 SOURCES = sources()
-
-
-def compare_releases(ctx: LoadContext, old_id: str = "sen2_caseload_2022",
-                     new_id: str = "sen2_caseload_2025") -> pd.DataFrame:
-    """Two caseload vintages side by side for the years they share (January 2019–2022 for
-    the 2022 and 2025 releases).
-
-    One row per (level, la_code, year, measure) with ``value_2022``, ``value_2025`` (the
-    older and newer release) and ``diff`` = newer − older.
-    """
-    old, new = (FORMATS[ctx.source(i).format](ctx, i) for i in (old_id, new_id))
-    shared = sorted(set(old["year"]) & set(new["year"]))
-    on = ["level", "la_code", "year", "measure"]
-    a = old[old["year"].isin(shared)].set_index(on)["value"].rename("value_2022")
-    b = new[new["year"].isin(shared)].set_index(on)["value"].rename("value_2025")
-    out = pd.concat([a, b], axis=1).reset_index()
-    out["diff"] = out["value_2025"] - out["value_2022"]
-    return out
 
 
 def load(ctx: LoadContext) -> pd.DataFrame:
