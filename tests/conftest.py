@@ -14,6 +14,17 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("INCLUSION_UNCERTAINTY_DRAWS", "50")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_run_settings():
+    """Tests change INCLUSION_UNCERTAINTY_DRAWS with monkeypatch; the settings cached from one
+    test must not leak its draw count into the next (the backtests need the 50 set above)."""
+    from inclusion_index.config import run_settings
+
+    run_settings.cache_clear()
+    yield
+    run_settings.cache_clear()
+
+
 def real_data_dir() -> Path:
     env = os.environ.get("INCLUSION_DATA_DIR")
     return Path(env) if env else (REPO.parent / "shared" / "data" / "raw").resolve()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -96,8 +98,8 @@ def test_render_loads_each_edition_once_and_compares_them_on_the_index(table, ed
             raise render.RenderError(f"edition {e}: 02_exclusions, cell 3: <boom>")
         return render.EditionRender(e, {"final_year": e, "n_years": 3})
 
-    monkeypatch.setattr(pipeline, "load_edition",
-                        lambda e, **kw: loads.append(e) or editions.get(e, editions["201819"]))
+    monkeypatch.setattr(pipeline, "edition_file", lambda e, **kw: loads.append(e) or Path(e))
+    monkeypatch.setattr(pipeline, "read_edition", lambda p: editions.get(str(p), editions["201819"]))
     monkeypatch.setattr(pipeline, "render_edition", fake_render)
     monkeypatch.setattr(pipeline, "render_profiles", lambda e, las, **kw: profiled.append((e, len(las))))
     rc = pipeline.render(["201819", "202425", "209900"], years=None, data_dir=None, reports_dir=str(tmp_path),

@@ -617,8 +617,9 @@ def test_notebooks_match_their_source_and_are_stripped():
         assert nb["cells"][0]["cell_type"] == "markdown" and nb["cells"][0]["source"].startswith("# ")
         params = nb["cells"][1]
         assert params["metadata"]["tags"] == ["parameters"]
-        assert params["source"] == ('final_year = "201819"\nn_years = 3\ndata_dir = ""\noutput_dir = "."\n'
-                                    'highlight_la = ""')
+        assert params["source"] == ('final_year = "201819"\nn_years = 3\ndata_dir = ""\nedition_file = ""  # the '
+                                    'render passes the edition it built; empty: look it up or build it\n'
+                                    'output_dir = "."\nhighlight_la = ""')
         for c in nb["cells"]:
             if c["cell_type"] == "code":
                 assert c["outputs"] == [] and c["execution_count"] is None
