@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inclusion_index.index.build import load_edition
+from inclusion_index.index.build import edition_file, read_edition
 from inclusion_index.report.profiles import render_profiles
 
 # the LAs the reader review named, per edition
@@ -29,12 +29,17 @@ def pages(data_dir, cache_dir, tmp_path_factory) -> dict[tuple[str, str], str]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("INCLUSION_CACHE_DIR", str(cache_dir))  # the kernels find the editions built here
         for edition, codes in LAS.items():
-            ed = load_edition(edition, data_dir=data_dir, cache_dir=cache_dir)
+            file = edition_file(edition, data_dir=data_dir, cache_dir=cache_dir)  # as the pipeline hands it over
+            ed = read_edition(file)
             names = dict(zip(ed.geography["la_code"], ed.geography["la_name"], strict=True))
             dest = tmp_path_factory.mktemp(f"la{edition}")
-            res = render_profiles(edition, [(c, names[c]) for c in codes], years=len(ed.years), data_dir=data_dir,
-                                  out_dir=dest, workers=1, log=lambda s: None)
-            assert res.pages == len(codes) and not res.failures
+            las = [(c, names[c]) for c in codes]
+            res = render_profiles(edition, las, years=len(ed.years), data_dir=data_dir, out_dir=dest, workers=1,
+                                  log=lambda s: None, edition_file=file)
+            assert res.pages == len(codes) and not res.failures and not res.kept
+            again = render_profiles(edition, las, years=len(ed.years), data_dir=data_dir, out_dir=dest, workers=1,
+                                    log=lambda s: None, edition_file=file)
+            assert again.kept and again.pages == len(codes)  # nothing changed: the pages are kept
             for c in codes:
                 out[(edition, c)] = (Path(dest) / f"{c}.html").read_text(encoding="utf-8")
     return out

@@ -57,6 +57,31 @@ def test_failed_notebook_keeps_previous_report_and_names_cell(two_parts, tmp_pat
     assert (reports / ".failed-201819" / "notebooks" / "b.ipynb").exists()
 
 
+def test_unchanged_inputs_keep_pages_and_any_change_or_rerun_executes_again(two_parts, tmp_path):
+    edition_file = tmp_path / "201819-abc.pkl"  # the notebooks here do not read it; its name is the key
+    edition_file.write_bytes(b"edition")
+    reports = tmp_path / "r"
+
+    def run(**kw):
+        return render_edition("201819", years=1, reports_dir=reports, highlight_la="001", notebooks_dir=two_parts,
+                              log=lambda s: None, edition_file=edition_file, **kw)
+
+    assert not any(p.kept for p in run().parts)
+    key = (reports / "201819" / render.KEY_FILE).read_text()
+    assert key == render.render_key(edition_file, run().parameters, [two_parts / "a.ipynb", two_parts / "b.ipynb"])
+    assert all(p.kept for p in run().parts)
+    assert not any(p.kept for p in run(rerun=True).parts)
+    _nb(two_parts / "b.ipynb", 'print("b changed")')
+    assert not any(p.kept for p in run().parts)
+    assert "b changed" in (reports / "201819" / "b.html").read_text()
+    # a partial run with other inputs leaves pages of two renders: the next full run executes all
+    _nb(two_parts / "a.ipynb", 'print("a changed")')
+    run(parts=["a"])
+    assert not (reports / "201819" / render.KEY_FILE).exists()
+    assert not any(p.kept for p in run().parts)
+    assert render.render_key(None, {}, []) is None
+
+
 def test_describe_failure_without_papermill_details():
     assert describe_failure("x", KeyError("k")) == "x, before execution: KeyError: 'k'"
 

@@ -47,7 +47,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     return pipeline.render(args.edition, years=args.years, data_dir=args.data_dir,
                            reports_dir=args.reports_dir, highlight_la=args.highlight_la or "",
                            parts=args.parts, workers=args.workers, profiles=not args.no_profiles,
-                           profiles_limit=args.profiles_limit)
+                           profiles_limit=args.profiles_limit, rerun=args.rerun)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +115,9 @@ def _add_render_command(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--no-profiles", action="store_true", help="skip the LA profile pages")
     r.add_argument("--profiles-limit", type=int, default=0, metavar="N",
                    help="render only the first N LA profiles (quick checks)")
+    r.add_argument("--rerun", action="store_true",
+                   help="execute every notebook and profile again, even those whose edition, notebook, "
+                        "code and parameters are unchanged since the last render (which are kept by default)")
     r.set_defaults(func=cmd_render)
 
 

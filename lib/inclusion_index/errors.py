@@ -26,6 +26,15 @@ class SourceError(InclusionIndexError):
             parts.append(f"expected {expected}")
         super().__init__("; ".join(parts))
 
+    def __reduce__(self) -> tuple:
+        # rebuilt from its fields when it crosses from a worker process to the parent
+        return _rebuild, (type(self), self.file, self.problem, self.column, self.year, self.expected)
+
+
+def _rebuild(cls: type[SourceError], file: str, problem: str, column: str | None, year: str | None,
+             expected: str | None) -> SourceError:
+    return cls(file, problem, column=column, year=year, expected=expected)
+
 
 class MissingSourceError(SourceError):
     """A registered file is not in the data folder."""

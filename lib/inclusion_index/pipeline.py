@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from markupsafe import Markup
@@ -112,37 +113,38 @@ def compare(from_edition: str, to_edition: str, *, data_dir: str | None, out: st
 
 def render(editions: list[str] | None, *, years: int | None, data_dir: str | None, reports_dir: str | None,
            highlight_la: str, parts: list[str] | None, workers: int, profiles: bool,
-           profiles_limit: int) -> int:
+           profiles_limit: int, rerun: bool = False) -> int:
     """Every edition's series (notebooks, scores, findings), its LA profiles and reports/index.html.
 
     Each edition is loaded once here and the same object feeds its score table, findings,
-    profile list and the comparison. A failed edition keeps its last good report; the run then
-    ends with exit code 1.
+    profile list and the comparison. Pages whose inputs are unchanged since the last render are
+    kept unless ``rerun``. A failed edition keeps its last good report; the run then ends with
+    exit code 1.
     """
     dest = resolve_data_dir(data_dir)
     kernel_data_dir = dest if data_dir else None  # the kernels resolve the default themselves
     editions = editions or list(run_settings().editions.render)
     reports = Path(reports_dir) if reports_dir else REPORTS_DIR
     built: dict[str, Edition] = {}
-    files: dict[str, Path] = {}
     renders: list[EditionRender] = []
     failures: list[str] = []
     kept: dict[str, str] = {}
     t_all = time.perf_counter()
+    files = _build(editions, years, dest, workers)
     for e in editions:
         print(f"== edition {e}")
-        files[e], built[e] = _build(e, years, dest)
+        built[e] = read_edition(files[e])
         try:
             renders.append(render_edition(e, years=years, data_dir=kernel_data_dir, reports_dir=reports,
                                           highlight_la=highlight_la, parts=parts, workers=workers,
                                           extra=lambda staging, ed=built[e]: write_outputs(ed, staging),
-                                          edition_file=files[e]))
+                                          edition_file=files[e], rerun=rerun))
         except RenderError as err:
             failures.append(str(err))
             kept[e] = str(err)
             print(f"error: {err}", file=sys.stderr)
     profiled = _render_profiles(renders, built, files, kernel_data_dir, reports, workers, profiles_limit,
-                                failures) if profiles else {}
+                                failures, rerun) if profiles else {}
     if renders:
         index = _index_page(editions, renders, built, profiled, kept, reports, dest)
         print(f"wrote {index}")
@@ -150,14 +152,19 @@ def render(editions: list[str] | None, *, years: int | None, data_dir: str | Non
     return 1 if failures else 0
 
 
-def _build(edition: str, years: int | None, data_dir: Path) -> tuple[Path, Edition]:
-    """Build the edition once, here (or find it in the cache): every notebook kernel and profile
-    worker is handed its file and only reads it."""
+def _build(editions: list[str], years: int | None, data_dir: Path, workers: int) -> dict[str, Path]:
+    """Build each edition once, here, side by side (or find it in the cache): every notebook
+    kernel and profile worker is handed its file and only reads it."""
     t0 = time.perf_counter()
-    path = edition_file(edition, years=years, data_dir=data_dir)
-    ed = read_edition(path)
-    print(f"  edition {edition} ready in {time.perf_counter() - t0:.1f}s")
-    return path, ed
+    harmonise.load_inputs(data_dir)  # parsed and validated once, here, so errors name their file
+    if workers < 2 or len(editions) < 2:
+        files = {e: edition_file(e, years=years, data_dir=data_dir) for e in editions}
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(editions))) as pool:
+            futures = {e: pool.submit(edition_file, e, years=years, data_dir=data_dir) for e in editions}
+            files = {e: f.result() for e, f in futures.items()}
+    print(f"== {len(editions)} edition(s) ready in {time.perf_counter() - t0:.1f}s")
+    return files
 
 
 def write_outputs(ed: Edition, folder: Path) -> None:
@@ -168,7 +175,7 @@ def write_outputs(ed: Edition, folder: Path) -> None:
 
 def _render_profiles(renders: list[EditionRender], built: dict[str, Edition], files: dict[str, Path],
                      kernel_data_dir: Path | None, reports: Path, workers: int, limit: int,
-                     failures: list[str]) -> dict[str, list[tuple[str, str]]]:
+                     failures: list[str], rerun: bool) -> dict[str, list[tuple[str, str]]]:
     """Each rendered edition's LA profile pages; returns the LAs profiled per edition and adds
     any failure to ``failures`` (the edition's previous profiles are kept)."""
     profiled: dict[str, list[tuple[str, str]]] = {}
@@ -180,7 +187,8 @@ def _render_profiles(renders: list[EditionRender], built: dict[str, Edition], fi
         print(f"== LA profiles {r.edition}")
         try:
             render_profiles(r.edition, las, years=len(ed.years), data_dir=kernel_data_dir,
-                            out_dir=reports / r.edition / "la", workers=workers, edition_file=files[r.edition])
+                            out_dir=reports / r.edition / "la", workers=workers, edition_file=files[r.edition],
+                            rerun=rerun)
             profiled[r.edition] = las
         except ProfileError as err:
             failures.append(str(err))
@@ -223,4 +231,4 @@ def _print_timings(renders: list[EditionRender], editions: list[str], seconds: f
     print(f"rendered {len(renders)} of {len(editions)} edition(s) in {seconds:.1f}s")
     for r in renders:
         for p in r.parts:
-            print(f"  {r.edition} {p.part:18s} {p.seconds_execute + p.seconds_html:6.1f}s")
+            print(f"  {r.edition} {p.part:18s} " + ("  kept" if p.kept else f"{p.seconds_execute + p.seconds_html:6.1f}s"))

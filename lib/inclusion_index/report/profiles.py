@@ -22,7 +22,14 @@ from markupsafe import Markup
 
 from inclusion_index.errors import InclusionIndexError
 from inclusion_index.paths import NOTEBOOKS_DIR, REPORTS_DIR
-from inclusion_index.report.render import KERNEL, _with_alt_text, kernel_manager_class
+from inclusion_index.report.render import (
+    KERNEL,
+    KEY_FILE,
+    _with_alt_text,
+    kept_render,
+    kernel_manager_class,
+    render_key,
+)
 from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import year_label
 
@@ -40,6 +47,7 @@ class ProfileRender:
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
     per_worker_setup: list[float] = field(default_factory=list)
+    kept: bool = False  # unchanged inputs: the last render's pages were kept
 
     @property
     def seconds_per_page(self) -> float:
@@ -116,12 +124,20 @@ def _worker(args: tuple) -> tuple[list[tuple[str, str]], list[str], float]:
 def render_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int,
                     data_dir: Path | None = None, out_dir: Path | None = None, workers: int = 2,
                     notebooks_dir: Path = NOTEBOOKS_DIR, log: Callable[[str], None] = print,
-                    edition_file: Path | None = None) -> ProfileRender:
+                    edition_file: Path | None = None, rerun: bool = False) -> ProfileRender:
     """Render reports/<edition>/la/<la_code>.html for every (code, name) in la_table.
 
-    Pages are written to a staging folder and moved into place only if every LA succeeded.
+    Pages are written to a staging folder and moved into place only if every LA succeeded. When
+    the render key (the edition, notebook, code, parameters and LAs) matches the last render's,
+    its pages are kept unless ``rerun``.
     """
     final = Path(out_dir) if out_dir else REPORTS_DIR / edition / "la"
+    template = notebooks_dir / f"{PROFILE_NOTEBOOK}.ipynb"
+    key = render_key(edition_file, {"edition": edition, "years": years, "data_dir": str(data_dir or ""),
+                                    "las": la_table}, [template])
+    if not rerun and kept_render(final, key, [f"{c}.html" for c, _ in la_table]):
+        log(f"  {len(la_table)} profiles for {edition} unchanged since the last render: kept")
+        return ProfileRender(edition, pages=len(la_table), kept=True)
     staging = final.with_name(f".staging-la-{edition}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -132,7 +148,6 @@ def render_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int
     codes = [c for c, _ in la_table]
     workers = max(1, min(workers, len(codes)))
     chunks = [codes[i::workers] for i in range(workers)]
-    template = notebooks_dir / f"{PROFILE_NOTEBOOK}.ipynb"
     res = ProfileRender(edition)
     t0 = time.perf_counter()
     jobs = [(str(template), params, ch, str(staging), names) for ch in chunks if ch]
@@ -147,6 +162,8 @@ def render_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int
         res.per_worker_setup.append(setup_s)
     res.seconds = time.perf_counter() - t0
     (staging / "index.html").write_text(profile_index(edition, la_table), encoding="utf-8")
+    if key:
+        (staging / KEY_FILE).write_text(key)
     if res.failures:
         raise ProfileError(f"edition {edition}: {len(res.failures)} profile(s) failed, e.g. {res.failures[0]} "
                            "(previous profiles kept)")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import hashlib
+import importlib.metadata
+import json
 import os
 import shutil
 import subprocess
@@ -38,6 +41,7 @@ PARTS: list[tuple[str, str]] = [
     ("06_conclusions", "6. Conclusions"),
 ]
 KERNEL = "python3"
+KEY_FILE = ".render-key"  # beside the pages: the render_key they were made from
 
 
 def kernel_manager_class() -> type:
@@ -76,6 +80,7 @@ class PartResult:
     seconds_execute: float = 0.0
     seconds_html: float = 0.0
     error: str | None = None
+    kept: bool = False  # unchanged inputs: the last render's page was kept, nothing executed
 
     @property
     def ok(self) -> bool:
@@ -101,6 +106,34 @@ def describe_failure(nb_name: str, exc: BaseException) -> str:
     evalue = getattr(exc, "evalue", str(exc))
     where = f"cell {cell}" if cell is not None else "before execution"
     return f"{nb_name}, {where}: {ename}: {str(evalue).strip().splitlines()[0] if evalue else ''}"
+
+
+def render_key(edition_file: Path | None, parameters: dict, notebooks: list[Path]) -> str | None:
+    """A digest of everything a rendered page depends on: the built edition (its file is named by
+    a digest of the code, registry, raw files and settings), the notebooks, every file of the
+    package (code and templates), the parameters and the libraries that draw and convert.
+
+    Same key, same pages: a run keeps the last render's pages instead of executing the notebooks
+    again, as make would. None without an edition file (the kernels then build it themselves).
+    """
+    if not edition_file:
+        return None
+    h = hashlib.sha256(f"{Path(edition_file).name}|{json.dumps(parameters, sort_keys=True, default=str)}".encode())
+    package = Path(__file__).resolve().parents[1]
+    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for p in [*notebooks, *files]:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    for dist in ("matplotlib", "nbconvert", "pandas", "seaborn", "Jinja2"):
+        h.update(importlib.metadata.version(dist).encode())
+    return h.hexdigest()[:20]
+
+
+def kept_render(folder: Path, key: str | None, pages: list[str]) -> bool:
+    """True when folder holds every page and was rendered from the same key."""
+    marker = folder / KEY_FILE
+    return bool(key) and marker.is_file() and marker.read_text().strip() == key \
+        and all((folder / p).is_file() for p in pages)
 
 
 def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
@@ -180,18 +213,25 @@ def render_edition(edition: str, *, years: int | None = None, data_dir: Path | N
                    reports_dir: Path = REPORTS_DIR, highlight_la: str = "", parts: list[str] | None = None,
                    workers: int = 2, extra: Callable[[Path], None] | None = None,
                    notebooks_dir: Path = NOTEBOOKS_DIR, log: Callable[[str], None] = print,
-                   edition_file: Path | None = None) -> EditionRender:
+                   edition_file: Path | None = None, rerun: bool = False) -> EditionRender:
     """Render one edition into reports_dir/<edition>/, all parts or none.
 
     ``extra(staging_dir)`` writes other outputs (scores, findings) into the same staging folder.
     ``edition_file``: the finished edition (index.build.edition_file), which every kernel reads
-    instead of building or looking it up itself.
+    instead of building or looking it up itself. A full render whose :func:`render_key` matches
+    the last one keeps its pages unless ``rerun``.
     """
     n_years = int(years or run_settings().editions.spec(edition).years)
     params = {"final_year": str(edition), "n_years": n_years,
               "data_dir": str(data_dir) if data_dir else "", "output_dir": ".",
               "highlight_la": str(highlight_la or "")}
     chosen = [(p, t) for p, t in PARTS if not parts or p in parts]
+    key = render_key(edition_file, params, [notebooks_dir / f"{p}.ipynb" for p, _ in PARTS])
+    final = reports_dir / edition
+    if not (rerun or parts) and kept_render(final, key, [f"{p}.html" for p, _ in PARTS]):
+        log(f"  {edition}: edition, notebooks, code and parameters unchanged since the last render; "
+            f"its pages are kept (--rerun executes them again)")
+        return EditionRender(edition, params, [PartResult(p, t, kept=True) for p, t in chosen])
     reports_dir.mkdir(parents=True, exist_ok=True)
     staging = reports_dir / f".staging-{edition}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -220,8 +260,14 @@ def render_edition(edition: str, *, years: int | None = None, data_dir: Path | N
             f"html {r.seconds_html:4.1f}s" + ("" if r.ok else f"  {r.error}"))
         return r
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        result.parts = list(pool.map(run, chosen))
+    home = os.getcwd()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            result.parts = list(pool.map(run, chosen))
+    finally:
+        # papermill changes the process's directory to the staging folder while a notebook runs;
+        # from two threads, one may restore the other's, leaving us in a folder renamed below
+        os.chdir(home)
     if result.ok and extra is not None:
         t0 = time.perf_counter()
         try:
@@ -235,7 +281,11 @@ def render_edition(edition: str, *, years: int | None = None, data_dir: Path | N
         staging.rename(failed)
         msgs = "; ".join(p.error for p in result.parts if p.error)
         raise RenderError(f"edition {edition}: {msgs} (previous report kept; failed run in {failed})")
-    _swap_into_place(staging, reports_dir / edition, parts_only=bool(parts))
+    if parts and final.exists() and not kept_render(final, key, []):
+        (final / KEY_FILE).unlink(missing_ok=True)  # a partial run with other inputs: pages now mixed
+    elif key:
+        (staging / KEY_FILE).write_text(key)
+    _swap_into_place(staging, final, parts_only=bool(parts))
     return result
 
 
