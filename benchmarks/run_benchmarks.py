@@ -8,7 +8,8 @@ no caches) so the ratio is reported. Peak memory is the largest resident set of 
     .venv/bin/python benchmarks/run_benchmarks.py [--quick]
 
 --quick samples 5 LA profiles for the naive baseline instead of 20 (the per-LA figure is
-multiplied by the number of LAs either way; say so when quoting it).
+multiplied by the number of LAs either way; say so when quoting it). --before REF also times
+./run_all.sh cold and warm at an earlier commit, in the same run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -43,10 +45,20 @@ def record(stage: str, value: float, note: str = "", unit: str = "s") -> None:
     print(f"{stage:55s} {value:8.2f} {unit}  {note}", flush=True)
 
 
-def timed_run(cmd: list[str], env: dict) -> float:
+def timed_run(cmd: list[str], env: dict) -> tuple[float, str]:
     t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    out = subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return time.perf_counter() - t0, out
+
+
+def checkout(ref: str) -> Path:
+    """``ref`` in a temporary git worktree sharing this checkout's .venv (its lib is put first on
+    PYTHONPATH, so the kernels import that code)."""
+    dest = Path(tempfile.mkdtemp(prefix="inclusion-before-")) / "repo"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(dest), ref], check=True,
+                   stdout=subprocess.DEVNULL)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    return dest
 
 
 def naive_notebook(part: str, edition: str, data_dir: Path, env: dict) -> float:
@@ -72,6 +84,9 @@ def main() -> int:
                     "project's data/cache and reports/ are left as they are.")
     ap.add_argument("--quick", action="store_true",
                     help="time the naive per-LA profile baseline on 5 LAs per edition instead of 20")
+    ap.add_argument("--before", metavar="REF",
+                    help="also time ./run_all.sh cold and warm at this git commit (e.g. the commit before a "
+                         "change), in the same run on the same machine")
     ap.add_argument("--data-dir", default=os.environ.get("INCLUSION_DATA_DIR", str(ROOT.parent / "shared/data/raw")),
                     help="raw data folder (default: $INCLUSION_DATA_DIR or ../shared/data/raw)")
     args = ap.parse_args()
@@ -93,35 +108,36 @@ def main() -> int:
         build_edition(e, long=long, data_dir=data_dir)
         record(f"build edition {e} (inputs in memory)", time.perf_counter() - t0)
 
-    # cold and warm full run: cold = an empty cache and no reports, in temporary folders so the
-    # project's own cache and reports are untouched
-    run_tmp = Path(tempfile.mkdtemp(prefix="inclusion-bench-"))
-    run_env = {**env, "INCLUSION_CACHE_DIR": str(run_tmp / "cache")}
-    run_cmd = ["./run_all.sh", "--reports-dir", str(run_tmp / "reports")]
-    cold = timed_run(run_cmd, run_env)
-    record("./run_all.sh cold (empty cache, no reports)", cold, f"editions {', '.join(editions)} + profiles")
-    warm = timed_run(run_cmd, run_env)
-    record("./run_all.sh warm", warm)
-    shutil.rmtree(run_tmp, ignore_errors=True)
-
-    # per-notebook and profile timings from a warm render
-    from inclusion_index.report.render import render_edition
-    bench_reports = Path(tempfile.mkdtemp())
-    for e in editions:
-        r = render_edition(e, reports_dir=bench_reports, workers=1, log=lambda s: None)
-        for p in r.parts:
-            record(f"notebook {e} {p.part}: execute / html", p.seconds_execute + p.seconds_html,
-                   f"execute {p.seconds_execute:.2f}s, html {p.seconds_html:.2f}s (one worker)")
-    from inclusion_index.report.profiles import render_profiles
-    n_profiles, prof_total = 0, 0.0
-    for e in editions:
-        ed = load_edition(e, data_dir=data_dir)
-        las = list(zip(ed.geography["la_code"], ed.geography["la_name"], strict=True))
-        pr = render_profiles(e, las, years=len(ed.years), out_dir=bench_reports / e / "la", log=lambda s: None)
-        record(f"LA profiles {e}", pr.seconds, f"{pr.pages} pages, {pr.seconds_per_page:.2f}s per page, 2 workers")
-        n_profiles += pr.pages
-        prof_total += pr.seconds
-    shutil.rmtree(bench_reports, ignore_errors=True)
+    # cold and warm full runs in temporary folders, so the project's own cache and reports are
+    # untouched: cold = empty cache and no reports; warm = nothing changed, so the pages are kept;
+    # warm --rerun = every notebook and profile executed again from the built editions
+    runs = {"after": ROOT}
+    if args.before:
+        runs["before"] = checkout(args.before)
+    n_profiles, prof_total, rerun = 0, 0.0, float("nan")
+    for label, root in runs.items():
+        run_tmp = Path(tempfile.mkdtemp(prefix="inclusion-bench-"))
+        run_env = {**env, "INCLUSION_CACHE_DIR": str(run_tmp / "cache"), "PYTHONPATH": str(root / "lib")}
+        run_cmd = [str(root / "run_all.sh"), "--reports-dir", str(run_tmp / "reports")]
+        tag = "" if label == "after" else f" [before: {args.before}]"
+        record(f"./run_all.sh cold (empty cache, no reports){tag}", timed_run(run_cmd, run_env)[0],
+               f"editions {', '.join(editions)} + profiles")
+        seconds, out = timed_run(run_cmd, run_env)
+        record(f"./run_all.sh warm{tag}", seconds, "nothing changed: pages kept" if label == "after" else "")
+        if label == "after":
+            seconds, out = timed_run([*run_cmd, "--rerun"], run_env)
+            rerun = seconds
+            record("./run_all.sh --rerun warm", seconds, "every notebook and profile executed again")
+            for m in re.finditer(r"ok +(\d+) (\S+) +run +([\d.]+)s html +([\d.]+)s", out):
+                record(f"notebook {m[1]} {m[2]}: execute / html", float(m[3]) + float(m[4]),
+                       f"execute {m[3]}s, html {m[4]}s (2 side by side)")
+            for m in re.finditer(r"(\d+) profiles for (\d+) in ([\d.]+)s \(([\d.]+)s per page", out):
+                record(f"LA profiles {m[2]}", float(m[3]), f"{m[1]} pages, {m[4]}s per page, 2 workers")
+                n_profiles += int(m[1])
+                prof_total += float(m[3])
+        shutil.rmtree(run_tmp, ignore_errors=True)
+    if args.before:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(runs["before"])], check=False)
 
     # naive baseline: one fresh kernel per notebook, no caches; papermill per LA profile
     naive_series = 0.0
@@ -144,7 +160,8 @@ def main() -> int:
            f"{per_profile:.2f}s per page measured on {len(per)} LAs x {n_profiles} pages")
     naive_total = naive_series + naive_profiles
     record("naive: full run (series + profiles)", naive_total)
-    record("ratio naive / warm ./run_all.sh", naive_total / warm, "higher is better", unit="x")
+    record("ratio naive / ./run_all.sh --rerun", naive_total / rerun, "both execute everything; higher is better",
+           unit="x")
     record("ratio naive profiles / fast profiles", naive_profiles / prof_total, "", unit="x")
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
