@@ -40,6 +40,8 @@ def test_render_keeps_strings_hides_code_and_writes_html(two_parts, tmp_path):
     page = (tmp_path / "r" / "201819" / "a.html").read_text()
     assert "typed parameters survived: 201819 001" in page
     assert "assert isinstance" not in page  # code hidden
+    # self-contained: nbconvert's lab template would load require.js and MathJax from a CDN
+    assert "<script src" not in page and "cdnjs" not in page and "<link" not in page
     assert 'href="b.html"' in page and 'href="../index.html"' in page
     assert not (tmp_path / "r" / ".staging-201819").exists()
 

@@ -41,6 +41,7 @@ PARTS: list[tuple[str, str]] = [
     ("06_conclusions", "6. Conclusions"),
 ]
 KERNEL = "python3"
+NBCONVERT_TEMPLATES = Path(__file__).parent / "templates" / "nbconvert"  # the lab page without CDN scripts
 KEY_FILE = ".render-key"  # beside the pages: the render_key they were made from
 
 
@@ -170,7 +171,7 @@ def to_html(nb_path: Path, html_path: Path, title: str, nav: Markup) -> None:
         if "outputs" in cell:
             cell["outputs"] = [_with_alt_text(o) for o in cell["outputs"]
                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="selfcontained", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
