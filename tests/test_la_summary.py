@@ -269,8 +269,10 @@ def test_search_keys_ignore_punctuation_and_include_the_code():
 
     assert search_key("St. Helens", "342") == "st helens 342"
     assert search_key("Brighton & Hove", "846") == "brighton and hove 846"
+    assert search_key("Stoke-on-Trent", "861") == "stoke on trent 861"
+    assert search_key("Saint Helens", "342", ["X-Y"]) == "st helens x y 342"
     box = search_box_html({"201819": [("342", "St. Helens"), ("999", "<b>Evil</b>")]})
-    assert 'data-key="st helens 342"' in box and "edition 2018/19" in box
+    assert 'data-key="st helens 342"' in box and '201819/la/342.html" aria-label="St. Helens, 2018/19 profile"' in box
     assert "<b>Evil</b>" not in box and "&lt;b&gt;Evil&lt;/b&gt;" in box
     assert 'id="la-none"' in box
 

@@ -165,3 +165,30 @@ def test_browser_opens_index_follows_links_and_sees_every_image(reports, tmp_pat
                 shutil.copy(p, shots / p.name)
     finally:
         d.quit()
+
+
+def test_la_finder_matches_ordinary_spellings_and_lists_each_la_once(tmp_path):
+    from inclusion_index.report.profiles import search_box_html
+    from inclusion_index.report.render import write_index
+
+    las = [("882", "Southend-on-Sea"), ("861", "Stoke-on-Trent"), ("839", "Bournemouth, Christchurch and Poole"),
+           ("342", "St. Helens"), ("886", "Kent"), ("810", "Kingston upon Hull, City of"),
+           ("846", "Brighton and Hove")]
+    page = write_index(tmp_path, [], [], {}, extra_sections=search_box_html({"201819": las, "202425": las[1:]}))
+    d = _browser()
+    try:
+        d.get(page.as_uri())
+        assert len(d.find_elements("css selector", "#la-list li")) == len(las)  # once each, both editions
+        kent = d.find_element("css selector", '#la-list li[data-key$=" 886"]')
+        assert [a.text for a in kent.find_elements("tag name", "a")] == ["2018/19", "2024/25"]
+        box = d.find_element("id", "la-search")
+        visible = ("return Array.from(document.querySelectorAll('#la-list li'))"
+                   ".filter(li => li.style.display !== 'none').map(li => li.dataset.key.split(' ').pop())")
+        for query, code in [("Southend on Sea", "882"), ("stoke on trent", "861"), ("BCP", "839"),
+                            ("Saint Helens", "342"), ("st helens", "342"), ("southendonsea", "882"),
+                            ("Hull", "810"), ("Brighton & Hove", "846"), ("886", "886")]:
+            box.clear()
+            box.send_keys(query)
+            assert d.execute_script(visible) == [code], query
+    finally:
+        d.quit()

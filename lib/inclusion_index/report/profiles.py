@@ -31,7 +31,7 @@ from inclusion_index.report.render import (
     render_key,
 )
 from inclusion_index.report.templates import render_template
-from inclusion_index.sources.geography import year_label
+from inclusion_index.sources.geography import la_aliases, year_label
 
 PROFILE_NOTEBOOK = "la_profile"
 
@@ -183,19 +183,31 @@ def profile_index(edition: str, la_table: list[tuple[str, str]]) -> Markup:
                            las=sorted(la_table, key=lambda x: x[1]))
 
 
-def search_key(name: str, code: str) -> str:
-    """What the index page's search matches: the name without punctuation ("St. Helens" is
-    found by "st helens", "&" by "and") and the 3-digit code. The page's script normalises the
-    query the same way."""
-    s = re.sub(r"[^a-z0-9 ]", "", name.lower().replace("&", " and "))
-    return " ".join(s.split()) + f" {code}"
+def search_key(name: str, code: str, aliases: list[str] | tuple[str, ...] = ()) -> str:
+    """What the index page's search matches: the name and its aliases without punctuation ("St.
+    Helens" is found by "st helens" and "saint helens", "&" by "and", "Stoke-on-Trent" by "stoke
+    on trent"), then the 3-digit code. templates/search.js normalises the query the same way and
+    also compares both without spaces ("southend on sea" finds "Southend-on-Sea")."""
+    def norm(s: str) -> str:
+        s = re.sub(r"[^a-z0-9 ]", "", s.lower().replace("&", " and ").replace("-", " "))
+        return " ".join("st" if w == "saint" else w for w in s.split())
+    return " ".join([norm(name), *(norm(a) for a in aliases), code])
 
 
 def search_box_html(editions: dict[str, list[tuple[str, str]]]) -> Markup:
-    """A section for reports/index.html: every LA's profile, filtered by name or code as you type
-    (templates/search.js, inlined so the page stays self-contained)."""
-    las = [{"key": search_key(name, code), "edition": ed, "code": code, "name": name, "label": year_label(ed)}
-           for ed, table in editions.items() for code, name in sorted(table, key=lambda x: x[1])]
+    """A section for reports/index.html: every LA once, with a link to its profile in each edition
+    that has one, filtered by name, alias or code as you type (templates/search.js, inlined so
+    the page stays self-contained)."""
+    aliases = la_aliases()
+    by_code: dict[str, dict] = {}
+    for ed in sorted(editions):
+        for code, name in editions[ed]:
+            la = by_code.setdefault(code, {"code": code, "editions": []})
+            la["name"] = name  # the latest edition's name
+            la["editions"].append({"edition": ed, "label": year_label(ed)})
+    las = sorted(by_code.values(), key=lambda la: la["name"])
+    for la in las:
+        la["key"] = search_key(la["name"], la["code"], aliases.get(la["code"], []))
     return render_template("search.html", las=las)
 
 

@@ -164,6 +164,12 @@ def boundary_reference() -> LAReference:
     return LAReference(table=pd.DataFrame(columns=["la_code"]), changes=boundary_changes())
 
 
+def la_aliases() -> dict[str, list[str]]:
+    """Other names readers search for, per LA code (data/registry/la_aliases.csv: "BCP", "Hull")."""
+    t = pd.read_csv(REGISTRY_DIR / "la_aliases.csv", dtype=str)
+    return {code: list(g["alias"]) for code, g in t.groupby("la_code")}
+
+
 def region_order() -> list[str]:
     regions = pd.read_csv(REGISTRY_DIR / "regions.csv", dtype=str)
     return list(regions.sort_values("order", key=lambda s: s.astype(int))["region_group"])
