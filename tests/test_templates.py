@@ -23,6 +23,10 @@ def _safe(name: str, page: str) -> None:
     assert not re.search(r"<(script|img)[^>]+src=\"(https?:)?//|<link\b|@import|url\(", page), name
 
 
+def page_has_main(page: str) -> bool:
+    return page.count("<main>") == 1 and page.count("</main>") == 1
+
+
 def _comparison_table() -> pd.DataFrame:
     return pd.DataFrame({"edition_from": ["201819"], "edition_to": ["202425"], "method_from": [EVIL],
                          "method_to": ["m"], "note": [""], "overall_score_change": [1.0],
@@ -53,6 +57,8 @@ def test_every_template_escapes_hostile_text(tmp_path):
     assert 'id="la-search"' in index and "addEventListener" in index  # the section and its script, inlined
     assert ESCAPED in render.write_index(tmp_path, [], [], {}, extra_sections=EVIL).read_text()
     assert {p.name for p in TEMPLATES.glob("*.html")} == set(pages)  # a new template needs a case here
+    for name in ("profile.html", "profile_index.html", "index.html", "figures.html"):  # whole pages
+        assert page_has_main(pages[name]), name
     for name, page in pages.items():
         if name == "figures.html":  # file names keep no "/", so the closing tag reads <_script>
             assert "<script" not in page and "&lt;script&gt;" in page

@@ -114,7 +114,8 @@ def _worker(args: tuple) -> tuple[list[tuple[str, str]], list[str], float]:
                 first = str(e).strip().splitlines()
                 failures.append(f"LA {code}, cell {i}: {first[-1] if first else e}")
                 continue
-            page = _page(nb, exporter, f"{names.get(code, code)}: SEND inclusion profile")
+            page = _page(nb, exporter, f"{names.get(code, code)}: SEND inclusion profile, "
+                                       f"{year_label(params['final_year'])} edition")
             dest = Path(out_dir) / f"{code}.html"
             dest.write_text(page, encoding="utf-8")
             written.append((code, str(dest)))
@@ -179,7 +180,8 @@ def render_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int
 
 
 def profile_index(edition: str, la_table: list[tuple[str, str]]) -> Markup:
-    return render_template("profile_index.html", title=f"LA profiles {edition}", edition=edition,
+    return render_template("profile_index.html", title=f"LA profiles, {year_label(edition)} edition",
+                           edition=year_label(edition),
                            las=sorted(la_table, key=lambda x: x[1]))
 
 
