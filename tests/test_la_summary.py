@@ -340,3 +340,23 @@ def test_neighbours_average_is_labelled_plainly_and_weights_explained_only_when_
     bournemouth = S.neighbour_view(ed, "837")
     assert "before the 2019 boundary change" in bournemouth.caption
     assert "Old SNs" not in bournemouth.to_html() and "the file" not in bournemouth.to_html()
+
+
+def test_small_cohorts_and_chance_values_are_never_named_without_a_caution(ed, ed25):
+    # Rutland (857): KS4 from about 11 pupils, KS2 from about 14; permanent exclusions about 1
+    # exclusion, its 95% interval (0.02 to 2.50 per 100) containing the middle LA's rate
+    t = S.indicator_table(ed25, "857")
+    assert t.loc["KS4 Attainment 8", "Small cohort"] and t.loc["Permanent exclusions", "Contains the middle LA"]
+    words = S.strengths_and_weaknesses(ed25, "857")
+    assert "KS4 Attainment 8 (99; caution: from about 11 pupils, fewer than 30)" in words
+    assert "Permanent exclusions (11; caution: its 95% interval includes the middle LA's value)" in words
+    view = S.indicator_view(ed25, "857").to_html()
+    assert "Caution" in view and "fewer than 30" in view
+    for e in (ed, ed25):
+        for code in e.geography["la_code"]:
+            t = S.indicator_table(e, code)
+            words = S.strengths_and_weaknesses(e, code)
+            for name, row in t.dropna(subset=["Score (0-100)"]).iterrows():
+                named = re.findall(rf"{re.escape(str(name))} \(\d+(;[^)]*)?\)", words)
+                risky = row["Small cohort"] or row["Contains the middle LA"]
+                assert all(("caution" in n) == risky for n in named), (e.final_year, code, name, named)

@@ -106,17 +106,26 @@ def _funnels(ed: Edition) -> Fields:
 
 def _profile_intervals(ed: Edition) -> Fields:
     """Per (indicator, LA) of the headline year: pupils behind the value and its exact 95%
-    interval; and England pooled from the LA figures (the funnels' centre line)."""
+    interval, whether it rests on a small cohort, whether the interval contains the middle
+    (median) LA's value; and England pooled from the LA figures (the funnels' centre line).
+    A profile names such an indicator a strength or weakness only with that warning."""
     frames, pooled = [], {}
+    final = ed.values[ed.values["index_year"] == ed.final_year]
+    middle = final.groupby("indicator")["value"].median()
     for i in ed.indicators["indicator"]:
         f = ed.funnels.get((str(i), ed.final_year))
         if not isinstance(f, pd.DataFrame):
             continue
         pooled[str(i)] = float(f.attrs["target"])
-        f = f.assign(estimated=f["denominator_source"].astype(str) != "denominator in source")
-        frames.append(f[["indicator", "la_code", "denominator", "estimated", "value_lower_95", "value_upper_95"]])
+        f = f.assign(estimated=f["denominator_source"].astype(str) != "denominator in source",
+                     small_cohort=f["denominator"] < ed.run.uncertainty.small_cohort,
+                     middle_value=middle.get(i, float("nan")))
+        f["contains_middle"] = (f["value_lower_95"] <= f["middle_value"]) & (f["middle_value"] <= f["value_upper_95"])
+        frames.append(f[["indicator", "la_code", "denominator", "estimated", "value_lower_95", "value_upper_95",
+                         "small_cohort", "middle_value", "contains_middle"]])
     table = (pd.concat(frames, ignore_index=True).set_index(["indicator", "la_code"]) if frames
-             else pd.DataFrame(columns=["denominator", "estimated", "value_lower_95", "value_upper_95"]))
+             else pd.DataFrame(columns=["denominator", "estimated", "value_lower_95", "value_upper_95",
+                                        "small_cohort", "middle_value", "contains_middle"]))
     return {"profile_intervals": table, "pooled_england": pooled}
 
 

@@ -120,6 +120,8 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
             "95% interval high": ci["value_upper_95"].get((ind.indicator, code), np.nan),
             "Pupils": ci["denominator"].get((ind.indicator, code), np.nan),
             "Pupils estimated": bool(ci["estimated"].get((ind.indicator, code), False)),
+            "Small cohort": bool(ci["small_cohort"].get((ind.indicator, code), False)),
+            "Contains the middle LA": bool(ci["contains_middle"].get((ind.indicator, code), False)),
             "England": england,
             "England basis": basis,
             "Unit": ind.unit,
@@ -134,6 +136,18 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     out.attrs["imputed"] = [i.short_name for i in ed.indicators.itertuples()
                             if i.indicator in v.index and pd.notna(v.loc[i.indicator, "imputed_count"])]
     return out
+
+
+def caution(row: pd.Series, small_cohort: int) -> str:
+    """Why an indicator's value could be chance, in words ('' when it is clear): fewer pupils
+    than the small-cohort threshold, or a 95% interval that contains the middle LA's value."""
+    why = []
+    if row["Small cohort"]:
+        why.append(f"from {'about ' if row['Pupils estimated'] else ''}{float(row['Pupils']):,.0f} pupils, "
+                   f"fewer than {small_cohort}")
+    if row["Contains the middle LA"]:
+        why.append("its 95% interval includes the middle LA's value")
+    return "; ".join(why)
 
 
 def _number(x: object, dp: int) -> str:
@@ -156,7 +170,9 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> 
         for lo, hi, i in zip(t["95% interval low"], t["95% interval high"], ids, strict=True)])
     out["Pupils"] = [MISSING if pd.isna(n) else f"{'≈' if est else ''}{float(n):,.0f}"
                      for n, est in zip(t["Pupils"], t["Pupils estimated"], strict=True)]
-    out = out.drop(columns=["95% interval low", "95% interval high", "Pupils estimated", "England basis"])
+    out["Caution"] = [caution(row, ed.run.uncertainty.small_cohort) for _, row in t.iterrows()]
+    out = out.drop(columns=["95% interval low", "95% interval high", "Pupils estimated", "England basis",
+                            "Small cohort", "Contains the middle LA"])
     out["England"] = [_number(x, dps.get(i, 2)) + (f" ({ENGLAND_POOLED})" if b == ENGLAND_POOLED else "")
                       for x, i, b in zip(t["England"], ids, t["England basis"], strict=True)]
     out["Score (0-100)"] = t["Score (0-100)"].astype("float64")
@@ -177,7 +193,9 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> 
         caption += (f" Imputed ({', '.join(imputed)}): DfE published this LA's count only as "
                     f"\"{rule.get('label', 'suppressed')}\", so the value takes {float(rule.get('midpoint', 1.5)):g} "
                     "over the published pupils rather than leave the LA out.")
-    caption += (" 95% interval: the range the value could plausibly take by chance, given the pupils behind it "
+    caption += (" Caution: the value could be chance, because it rests on few pupils or its 95% interval "
+                "includes the middle LA's value; read it as not clearly different from the middle."
+                " 95% interval: the range the value could plausibly take by chance, given the pupils behind it "
                 f"(exact binomial or Poisson; {MISSING} where no pupil count is published). Pupils ≈: not "
                 "published with the value, so taken from a related count (the cohort in the nearest year, or EHC "
                 "plans for the termly exclusion rates), which makes the interval approximate.")

@@ -12,7 +12,7 @@ import pandas as pd
 from inclusion_index.index.edition import Edition
 from inclusion_index.report.notes import change_notes, la_flags
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, reader_note
-from inclusion_index.report.profile.tables import _comparison, indicator_table, trend_table
+from inclusion_index.report.profile.tables import _comparison, caution, indicator_table, trend_table
 from inclusion_index.report.series.adjusted import adjusted_for_words
 from inclusion_index.report.series.text import ordinal
 from inclusion_index.sources.geography import year_label
@@ -184,15 +184,20 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
     if t.empty:
         return "No indicator has a value for this LA."
 
+    small = ed.run.uncertainty.small_cohort
+
     def fmt(d: pd.DataFrame) -> str:
-        return ", ".join(f"{html.escape(str(i))} ({s:.0f})" for i, s in d["Score (0-100)"].items())
+        # an indicator that could be chance is never named without saying so
+        return ", ".join(f"{html.escape(str(i))} ({row['Score (0-100)']:.0f}"
+                         + (f"; caution: {c}" if (c := caution(row, small)) else "") + ")"
+                         for i, row in d.iterrows())
 
     is_mean, mean = _average_is_overall(ed, r, t)
     if not is_mean:
         top = t.sort_values("Score (0-100)", ascending=False).head(k)
         low = t.sort_values("Score (0-100)").head(k)
         return (f"**Strengths** (highest indicator scores): {fmt(top)}.  \n"
-                f"**Weaknesses** (lowest): {fmt(low)}.")
+                f"**Weaknesses** (lowest): {fmt(low)}." + _caution_note(pd.concat([top, low]), small))
     weighted = "weighted " if ed.indicators["weight"].nunique() > 1 else ""
     up = t[t["Score (0-100)"] > mean].sort_values("Score (0-100)", ascending=False).head(k)
     down = t[t["Score (0-100)"] < mean].sort_values("Score (0-100)").head(k)
@@ -202,7 +207,15 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
         text += f"  \n**Pulling up most** (highest scores): {fmt(up)}."
     if len(down):
         text += f"  \n**Pulling down most** (lowest scores): {fmt(down)}."
-    return text
+    return text + _caution_note(pd.concat([up, down]), small)
+
+
+def _caution_note(named: pd.DataFrame, small: int) -> str:
+    if not any(caution(row, small) for _, row in named.iterrows()):
+        return ""
+    return ("  \nAn indicator marked *caution* could be this high or low by chance: it rests on fewer than "
+            f"{small} pupils, or its 95% interval includes the middle LA's value. Read it as not clearly "
+            "different from the middle LA.")
 
 
 # ---------------------------------------------------------------- trend
