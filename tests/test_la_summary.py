@@ -360,3 +360,14 @@ def test_small_cohorts_and_chance_values_are_never_named_without_a_caution(ed, e
                 named = re.findall(rf"{re.escape(str(name))} \(\d+(;[^)]*)?\)", words)
                 risky = row["Small cohort"] or row["Contains the middle LA"]
                 assert all(("caution" in n) == risky for n in named), (e.final_year, code, name, named)
+
+
+def test_profiles_link_the_other_edition_and_name_boundary_changes(ed, ed25):
+    assert S.other_editions_text(ed, "886") == "[This LA in the 2024/25 edition](../../202425/la/886.html)."
+    assert S.other_editions_text(ed, "928") == (
+        "Northamptonshire was replaced by [North Northamptonshire](../../202425/la/940.html) and "
+        "[West Northamptonshire](../../202425/la/941.html) in a boundary change; their profiles are in the "
+        "2024/25 edition.")
+    assert "formed from [Northamptonshire](../../201819/la/928.html)" in S.other_editions_text(ed25, "940")
+    view = S.neighbour_view(ed25, "886").to_html()
+    assert '<a href="881.html">Essex</a>' in view and 'href="886.html"' not in view  # neighbours, not itself

@@ -104,3 +104,11 @@ def test_notes_say_what_is_imputed(pages):
     kc = _text(pages[("201819", "207")])
     assert "This LA has 1 imputed value in 2018/19: Permanent exclusions." in kc
     assert 'imputed as 1.5 (DfE published the count only as "1 or 2 exclusions")' in kc
+
+
+def test_pages_link_neighbours_and_the_other_edition(pages):
+    page = pages[("202425", "940")]  # North Northamptonshire, formed from Northamptonshire
+    assert 'href="../../201819/la/928.html"' in page and "formed from" in page
+    assert len(re.findall(r'<a href="\d{3}\.html">', page)) >= 5  # its statistical neighbours' profiles
+    assert 'href="../../202425/la/837.html"' not in pages[("201819", "837")]  # Bournemouth: now BCP (839)
+    assert 'href="../../202425/la/839.html"' in pages[("201819", "837")]

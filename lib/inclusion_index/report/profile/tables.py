@@ -283,8 +283,13 @@ def neighbour_view(ed: Edition, code: str) -> Styler:
         notes = notes.where([i == 0 or m for i, m in enumerate(is_mean)], "")
     if notes.ne("").any():
         out["Note"] = notes.to_numpy()
-    return _styled(out, caption=caption, right=[c for c in out.columns if "score" in c or "rank" in c],
-                   bold=["Local authority"], uid=f"nb{code}")
+    sty = _styled(out, caption=caption, right=[c for c in out.columns if "score" in c or "rank" in c],
+                  bold=["Local authority"], uid=f"nb{code}")
+    # each neighbour's name links to its own profile (the formatter receives the escaped name)
+    pages = {name: c for name, c in zip(t.index, _comparison(ed, code)["la_code"], strict=True)
+             if c != code and c in set(ed.geography["la_code"])}
+    return sty.format(lambda name: f'<a href="{pages[html.unescape(name)]}.html">{name}</a>'
+                      if html.unescape(name) in pages else name, subset=["Local authority"], escape="html")
 
 
 NEIGHBOURS_AVERAGE = "Neighbours' average"

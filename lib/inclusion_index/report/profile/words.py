@@ -15,7 +15,7 @@ from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, re
 from inclusion_index.report.profile.tables import _comparison, caution, indicator_table, trend_table
 from inclusion_index.report.series.adjusted import adjusted_for_words
 from inclusion_index.report.series.text import ordinal
-from inclusion_index.sources.geography import year_label
+from inclusion_index.sources.geography import boundary_edges, related_in, year_label
 from inclusion_index.sources.registry import load_registry
 
 
@@ -67,6 +67,28 @@ def headline(ed: Edition, code: str) -> str:
     if change:
         lines += ["", change]
     return "\n".join(lines)
+
+
+def other_editions_text(ed: Edition, code: str) -> str:
+    """Links to this LA's profile in the other rendered editions; across a boundary change, to
+    its predecessors or successors there, named as such."""
+    names, out = ed.ref.names(), []
+    for other in (e for e in ed.run.editions.render if e != ed.final_year):
+        there = set(ed.ref.geography_for_year(other)["la_code"])
+        label = year_label(other)
+        if code in there:
+            out.append(f"[This LA in the {label} edition](../../{other}/la/{code}.html).")
+            continue
+        later = other > ed.final_year
+        related = related_in(code, there, boundary_edges(ed.ref.changes, "successor" if later else "predecessor"))
+        if related:
+            links = [f"[{html.escape(names.get(c, c))}](../../{other}/la/{c}.html)" for c in related]
+            joined = " and ".join([", ".join(links[:-1]), links[-1]] if len(links) > 1 else links)
+            own = html.escape(names.get(code, code))
+            out.append(f"{own} was {'replaced by' if later else 'formed from'} {joined} in a boundary change; "
+                       f"{'their' if len(links) > 1 else 'its'} profile{'s are' if len(links) > 1 else ' is'} "
+                       f"in the {label} edition.")
+    return "  \n".join(out)
 
 
 def change_text(ed: Edition, code: str) -> str:
