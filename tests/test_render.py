@@ -139,7 +139,8 @@ def test_figure_alt_text_reaches_the_html(tmp_path):
     cell = nbformat.v4.new_code_cell("fig")
     cell.outputs = [
         nbformat.v4.new_output("display_data", data={"image/png": png},
-                               metadata={"image/png": {"alt": 'Score "by" <LA>, 2024/25'}}),
+                               metadata={"image/png": {"alt": 'Score "by" <LA>, 2024/25',
+                                                       "csv": "figures/a.csv", "svg": "figures/a.svg"}}),
         nbformat.v4.new_output("display_data", data={"image/png": png}),
     ]
     nb.cells = [cell]
@@ -152,6 +153,7 @@ def test_figure_alt_text_reaches_the_html(tmp_path):
     assert ("alt='Score \"by\" &lt;LA&gt;, 2024/25'" in page
             or 'alt="Score &quot;by&quot; &lt;LA&gt;, 2024/25"' in page)
     assert "<LA>" not in page
+    assert 'href="figures/a.csv"' in page and 'href="figures/a.svg"' in page  # the data behind the chart
     assert page.count(f"data:image/png;base64,{png}") == 2
     # an image without alt metadata keeps nbconvert's default
     assert page.count("No description has been provided for this image") == 1

@@ -563,7 +563,8 @@ def test_save_figure_writes_png_svg_csv(tmp_path, parts):
     assert len(back) == len(data) and list(back.columns) == list(data.columns)
     assert saved.png.parent == tmp_path / "figures" and "/" not in saved.png.name
     png, meta = saved._repr_png_()
-    assert saved.alt == "Test chart" and png[:4] == b"\x89PNG" and meta == {"alt": "Test chart"}
+    assert saved.alt == "Test chart" and png[:4] == b"\x89PNG" and meta == {
+        "alt": "Test chart", "csv": "figures/02_test_chart.csv", "svg": "figures/02_test_chart.svg"}
     assert not list((tmp_path / "figures").glob(".*part"))
 
 

@@ -79,6 +79,12 @@ def test_chart_data_and_figures_are_saved_for_article_writers(reports, edition):
     assert len(pngs) >= 6 and len(svgs) >= 6 and len(csvs) >= 6
     for csv in csvs[:5]:
         assert len(pd.read_csv(csv)) > 0
+    # every chart on a part's page links the data behind it, and the link resolves
+    for part, _ in PARTS:
+        page = (reports / edition / f"{part}.html").read_text()
+        links = re.findall(r'href="(figures/[^"]+\.csv)"', page)
+        assert len(links) == page.count("data:image/png;base64,"), part
+        assert all((reports / edition / link).is_file() for link in links), part
 
 
 def test_index_links_every_part_and_profile(reports):

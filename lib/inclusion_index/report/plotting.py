@@ -751,7 +751,9 @@ class SavedFigure:
     def _repr_png_(self) -> tuple[bytes, dict[str, str]]:
         # IPython keeps the metadata with the output and nbconvert writes it as the <img> alt
         # text, so screen readers get the chart's title instead of "No description ..."
-        return self.png.read_bytes(), {"alt": self.alt or f"Chart: {self.png.stem.replace('_', ' ')}"}
+        return self.png.read_bytes(), {"alt": self.alt or f"Chart: {self.png.stem.replace('_', ' ')}",
+                                       "csv": f"{self.csv.parent.name}/{self.csv.name}",
+                                       "svg": f"{self.svg.parent.name}/{self.svg.name}"}
 
     def paths(self) -> list[Path]:
         return [self.png, self.svg, self.csv]

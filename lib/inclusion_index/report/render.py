@@ -185,14 +185,15 @@ def _with_alt_text(output: dict) -> dict:
     <img> with that alt text: nbconvert's lab template ignores the metadata and would write
     "No description has been provided for this image" for screen readers."""
     data = output.get("data") or {}
-    alt = ((output.get("metadata") or {}).get("image/png") or {}).get("alt") or \
-        (output.get("metadata") or {}).get("alt")
-    if "image/png" not in data or not alt or "text/html" in data:
+    meta = (output.get("metadata") or {}).get("image/png") or output.get("metadata") or {}
+    if "image/png" not in data or not meta.get("alt") or "text/html" in data:
         return output
     png = data["image/png"]
     png = "".join(png) if isinstance(png, list) else png
     out = dict(output)
-    out["data"] = {"text/html": str(render_template("img.html", png=png.strip(), alt=str(alt)))}
+    # a saved chart also links the data behind it and its SVG (relative to the part's page)
+    out["data"] = {"text/html": str(render_template("img.html", png=png.strip(), alt=str(meta["alt"]),
+                                                    csv=meta.get("csv"), svg=meta.get("svg")))}
     return out
 
 
