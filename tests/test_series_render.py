@@ -79,6 +79,11 @@ def test_chart_data_and_figures_are_saved_for_article_writers(reports, edition):
     assert len(pngs) >= 6 and len(svgs) >= 6 and len(csvs) >= 6
     for csv in csvs[:5]:
         assert len(pd.read_csv(csv)) > 0
+    # Part 6's table of every scored LA links each LA's profile
+    scores = pd.read_csv(reports / edition / f"scores_{edition}.csv", dtype={"la_code": str})
+    conclusions = (reports / edition / "06_conclusions.html").read_text()
+    linked = set(re.findall(r'href="la/(\d{3})\.html"', conclusions))
+    assert set(scores.loc[scores["overall_rank"].notna(), "la_code"]) <= linked
     # every chart on a part's page links the data behind it, and the link resolves
     for part, _ in PARTS:
         page = (reports / edition / f"{part}.html").read_text()

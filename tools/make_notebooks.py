@@ -43,7 +43,7 @@ from inclusion_index.report import {modules}
 ed = read_edition(edition_file) if edition_file else load_edition(str(final_year), years=int(n_years),
                                                                    data_dir=data_dir or None)
 figures = Path(output_dir) / "figures"
-part = series.{part_fn}(ed, highlight=highlight_la)
+part = series.link_profiles(series.{part_fn}(ed, highlight=highlight_la), ed)
 hl = series.check_highlight(ed, highlight_la)[0]
 display(Markdown(series.edition_header(ed)))
 display(Markdown(part.markdown("highlight")))'''

@@ -43,6 +43,7 @@ from inclusion_index.report.series.edition_facts import (
 from inclusion_index.report.series.findings import findings, findings_markdown, findings_table
 from inclusion_index.report.series.funnels import funnel_frames
 from inclusion_index.report.series.models import MODEL_COLUMNS, effect_text, ols, region_variation, spread
+from inclusion_index.report.series.part import link_profiles
 from inclusion_index.report.series.part_assessment import assessment
 from inclusion_index.report.series.part_attainment import attainment
 from inclusion_index.report.series.part_conclusions import conclusions

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from inclusion_index.config import CHOICES, UncertaintySettings
+from inclusion_index.index.edition import Edition
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.series.context import ContextMeasure
 from inclusion_index.report.series.edition_facts import (
@@ -23,6 +24,7 @@ from inclusion_index.report.series.edition_facts import (
 )
 from inclusion_index.report.series.models import OLSResult, ols
 from inclusion_index.report.series.text import (
+    LA_COLUMN,
     agree,
     and_join,
     dp_for,
@@ -33,6 +35,15 @@ from inclusion_index.report.series.text import (
     unit_level,
     year_label,
 )
+
+
+def link_profiles(part: Part, ed: Edition) -> Part:
+    """Mark every table that names LAs with their profile pages (style_table then links them)."""
+    pages = dict(zip(ed.geography["la_name"], ed.geography["la_code"], strict=True))
+    for t in part.tables.values():
+        if isinstance(t, pd.DataFrame) and LA_COLUMN in t.columns:
+            t.attrs["profiles"] = pages
+    return part
 
 
 @dataclass

@@ -116,6 +116,9 @@ def md(sentences: str | Iterable[str], *, bullets: bool = False, heading: str | 
 _COLUMN_DP = {"p-value": 3, "p_value": 3, "R²": 2, "r2": 2, "F": 1, "Breusch–Pagan p": 3}
 
 
+LA_COLUMN = "Local authority"
+
+
 def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | None = None,
                 hide_index: bool = True):
     """A rounded, HTML-escaped pandas Styler for display (separators, NaN as n/a).
@@ -143,6 +146,10 @@ def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | N
             base = dp if isinstance(dp, int) else 1
             fmts[c] = lambda v, d=base: fmt(v, max(d, 2) if np.isfinite(v) and 0 < abs(v) < 1 else d)
     st = df.style.format(fmts, na_rep=NA, escape="html")
+    pages = df.attrs.get("profiles") or {}
+    if pages and LA_COLUMN in df.columns:  # each LA's name links to its profile (the name arrives escaped)
+        st = st.format(lambda n: f'<a href="la/{pages[html.unescape(n)]}.html">{n}</a>'
+                       if html.unescape(n) in pages else n, subset=[LA_COLUMN], escape="html")
     st = st.format_index(escape="html", axis=1)
     if hide_index:
         st = st.hide(axis="index")
