@@ -44,7 +44,8 @@ def test_headline_states_score_rank_and_its_range(ed):
     assert text.startswith("# Kent")
     assert f"{row['overall_score']:.1f}" in text
     assert f"{int(row['overall_rank'])} of 150" in text
-    assert f"plausible range {int(row['overall_rank_lo'])}–{int(row['overall_rank_hi'])}" in text
+    assert f"90% range {int(row['overall_rank_lo'])}–{int(row['overall_rank_hi'])}" in text
+    assert "the middle LA scores " in text and "average 50" not in text
 
 
 def test_indicator_table_and_strengths(ed):

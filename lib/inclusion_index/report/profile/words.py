@@ -27,12 +27,12 @@ def _rank_cols(r: pd.Series, target: str) -> tuple:
     return r.get(f"{target}_rank"), r.get(f"{target}_rank_lo"), r.get(f"{target}_rank_hi")
 
 
-def _rank_text(rank, lo=None, hi=None, n: int = 150) -> str:
+def _rank_text(rank, lo=None, hi=None, n: int = 150, range_name: str = "90% range") -> str:
     if rank is None or pd.isna(rank):
         return NOT_RANKED
     s = f"{int(rank)} of {n}"
     if lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
-        s += f" (plausible range {int(lo)}–{int(hi)})"
+        s += f" ({range_name} {int(lo)}–{int(hi)})"  # named as on the series pages
     return s
 
 
@@ -59,10 +59,13 @@ def headline(ed: Edition, code: str) -> str:
                           quote=False)
         lines += ["", f"{name} has no overall score in {year_label(ed.final_year)}: {why}."]
         return "\n".join(lines)
+    scores = ed.headline().scores
+    middle = scores.loc[scores["scored"].astype(bool), "overall_score"].median()
+    range_name = f"{ed.monte_carlo_settings().interval:.0%} range"
+    rank = _rank_text(r["overall_rank"], r.get("overall_rank_lo"), r.get("overall_rank_hi"), n, range_name)
     lines += ["",
-              f"Overall inclusion score **{r['overall_score']:.1f}** out of 100 (England's LAs average 50), "
-              f"rank **{_rank_text(r['overall_rank'], r.get('overall_rank_lo'), r.get('overall_rank_hi'), n)}**, "
-              "where 1 is the most inclusive."]
+              f"Overall inclusion score **{r['overall_score']:.1f}** out of 100 (the middle LA scores {middle:.1f}), "
+              f"rank **{rank}**, where 1 is the most inclusive."]
     change = change_text(ed, code)
     if change:
         lines += ["", change]
