@@ -549,8 +549,7 @@ def load_run_settings(registry_dir: Path = REGISTRY_DIR) -> RunSettings:
         placement=parse_placement(d / "placement.yml"),
         known_gaps=parse_known_gaps(d / "known_gaps.yml"),
         middle_bands=parse_profiles(d / "profiles.yml"),
-        registry_dir=d,
-    )
+        registry_dir=d)
 
 
 @lru_cache(maxsize=1)

@@ -124,8 +124,7 @@ def _load_la_reference(data_dir_s: str) -> LAReference:
         "la_name": las["la_name"].str.strip(),
         "region_code": las["parent_geography_code"],
         "start": pd.to_datetime(las["date_of_operation"], format="%d/%m/%Y"),
-        "end": pd.to_datetime(las["date_of_termination"], format="%d/%m/%Y"),
-    })
+        "end": pd.to_datetime(las["date_of_termination"], format="%d/%m/%Y")})
     # Northamptonshire and Cumbria (and others) may be missing from the live list after they end
     # but are in DfE's own list with dates; anything still absent is added from the change table.
     lait_src = reg["la_list_lait"]

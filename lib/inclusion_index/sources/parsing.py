@@ -12,22 +12,10 @@ import pandas as pd
 
 # Code -> reason shown to readers. Matching is case-insensitive, after stripping spaces.
 SUPPRESSION_MARKERS: dict[str, str] = {
-    "c": "suppressed (confidential, c)",
-    "x": "not available (x)",
-    "z": "not applicable (z)",
-    ":": "not available (:)",
-    "-": "not published (-)",
-    "..": "not available (..)",
-    "~": "fewer than 0.5 (~)",
-    "low": "suppressed (low)",
-    "supp": "suppressed (SUPP)",
-    "na": "not available (NA)",
-    "n/a": "not available (n/a)",
-    "nan": "blank",
-    "": "blank",
-    "u": "unreliable (u)",
-    "*": "suppressed (*)",
-}
+    "c": "suppressed (confidential, c)", "x": "not available (x)", "z": "not applicable (z)",
+    ":": "not available (:)", "-": "not published (-)", "..": "not available (..)", "~": "fewer than 0.5 (~)",
+    "low": "suppressed (low)", "supp": "suppressed (SUPP)", "na": "not available (NA)",
+    "n/a": "not available (n/a)", "nan": "blank", "": "blank", "u": "unreliable (u)", "*": "suppressed (*)"}
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*%?$")
@@ -77,11 +65,8 @@ def parse_numeric_column(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     known = lowered.isin(list(SUPPRESSION_MARKERS))
     bad = ~is_num & ~known
     if bad.any():
-        first = text[bad].iloc[0]
-        raise ValueError(
-            f"{int(bad.sum())} cell(s) are neither numbers nor known suppression markers "
-            f"(first: {first!r})"
-        )
+        raise ValueError(f"{int(bad.sum())} cell(s) are neither numbers nor known suppression markers "
+                         f"(first: {text[bad].iloc[0]!r})")
     reason = pd.Series(pd.NA, index=values.index, dtype="string")
     reason[~is_num] = lowered[~is_num].map(SUPPRESSION_MARKERS)
     return out, reason

@@ -44,11 +44,6 @@ class Source:
     format: str | None = None
     published: str | None = None
 
-    def citation(self) -> str:
-        """Short human citation for reports and findings."""
-        derived = " (derived table)" if self.derived else ""
-        return f"{self.publication}, {self.release}: {self.dataset}{derived} [{self.path}]"
-
 
 @dataclass(frozen=True)
 class Registry:
@@ -143,8 +138,7 @@ def resolve(source: Source, data_dir: Path, *, verify: bool = False) -> Path:
             source.path,
             f"file missing from data folder {data_dir}",
             expected=f"the {source.publication} file ({source.release}); run "
-            "`inclusion-index fetch --mirror DIR` or set INCLUSION_DATA_DIR",
-        )
+            "`inclusion-index fetch --mirror DIR` or set INCLUSION_DATA_DIR")
     if verify:
         verify_checksum(source, p)
     return p
@@ -159,8 +153,7 @@ def verify_checksum(source: Source, path: Path, *, digest: str | None = None) ->
             f"checksum mismatch (sha256 {got[:12]}…)",
             expected=f"sha256 {source.sha256[:12]}… as registered; the file has changed: if this is a new "
             "DfE release, register it as a new source (docs/NEW_YEAR.md); to load it once before "
-            "registering it, set INCLUSION_VERIFY_CHECKSUMS=0",
-        )
+            "registering it, set INCLUSION_VERIFY_CHECKSUMS=0")
 
 
 def _copy_atomic(src_open, dest: Path, source: Source) -> None:

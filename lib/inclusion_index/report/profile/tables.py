@@ -63,8 +63,7 @@ def area_table(ed: Edition, code: str) -> pd.DataFrame:
             "Rank": r[f"{a}_rank"],
             "Rank low": r.get(f"{a}_rank_lo"),
             "Rank high": r.get(f"{a}_rank_hi"),
-            "Indicators with a value": r.get(f"{a}_n_indicators"),
-        })
+            "Indicators with a value": r.get(f"{a}_n_indicators")})
     return pd.DataFrame(rows).set_index("Area")
 
 
