@@ -2,10 +2,11 @@
 
 DfE's children's services statistical-neighbour model (the one LAIT uses) names, for every
 LA, ten LAs ranked by similarity with a closeness band. ``statistical_neighbours`` takes the
-model that data/registry/neighbours.yml assigns to an edition (read by
-sources/neighbour_files.py) and moves it onto the edition's geography: a neighbour that is no longer (or not yet) an LA in the edition's January census is
-replaced by its successor or predecessor through the boundary-change table, flagged, and when
-several LAs stand in for one neighbour each takes an equal share of its slot (``weight``).
+model that data/registry/neighbours.yml assigns to an edition (read by sources/neighbour_files.py)
+and moves it onto the edition's geography: a neighbour that is no longer (or not yet) an LA in
+the edition's January census is replaced by its successor or predecessor through the
+boundary-change table, flagged, and when several LAs stand in for one neighbour each takes an
+equal share of its slot (``weight``).
 ``neighbour_comparison`` sets an LA's scores beside its neighbours'.
 """
 
@@ -45,10 +46,6 @@ class NeighbourSet:
     source_id: str
     table: pd.DataFrame  # NEIGHBOUR_COLUMNS; ranks 1-10, several rows per rank where shared
     issues: pd.DataFrame  # la_code, issue: everything dropped, missing or incomplete
-
-    def slots(self) -> pd.Series:
-        """Neighbour slots filled per LA (10 when nothing was dropped)."""
-        return self.table.groupby("la_code")["weight"].sum()
 
 
 # ---------------------------------------------------------------------------------------------

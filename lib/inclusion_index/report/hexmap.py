@@ -80,9 +80,6 @@ class HexLayout:
     def missing(self) -> pd.DataFrame:
         return self.tidy()[self.table["match"].eq("missing")]
 
-    def unused(self) -> pd.DataFrame:
-        return self.tidy()[self.table["match"].eq("unused")]
-
     def notes(self) -> list[str]:
         """Substitutions and gaps worth printing under the map (ONS code changes are not)."""
         t = self.table

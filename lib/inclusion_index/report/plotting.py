@@ -753,9 +753,6 @@ class SavedFigure:
         # text, so screen readers get the chart's title instead of "No description ..."
         return self.png.read_bytes(), {"alt": self.alt or f"Chart: {self.png.stem.replace('_', ' ')}"}
 
-    def paths(self) -> list[Path]:
-        return [self.png, self.svg, self.csv]
-
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 

@@ -56,9 +56,6 @@ class Registry:
                 return s
         raise KeyError(f"source {source_id!r} is not in the registry")
 
-    def ids(self) -> list[str]:
-        return [s.id for s in self.sources]
-
     def for_loader(self, loader: str) -> tuple[Source, ...]:
         """Entries one loader reads, in registry order."""
         return tuple(s for s in self.sources if s.loader == loader)
