@@ -1,6 +1,4 @@
-"""Sensitivity: :func:`sensitivity_table` perturbs one choice at a time, to show which moves
-ranks most.
-"""
+"""Sensitivity: :func:`sensitivity_table` perturbs one choice at a time, to show which moves ranks most."""
 
 from __future__ import annotations
 

@@ -35,9 +35,8 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     ``measures`` adds context measures (a part's ``measures``: ContextMeasure objects, listed
     with the year and files each used, or measure codes, taken for the year
     :func:`context_measure` picks) to the source list; measures the edition has no year of
-    add nothing. Returns a
-    dict of DataFrames (``sources``, ``substitutions``, ``suppression``, ``small_cohorts``)
-    and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
+    add nothing. Returns a dict of DataFrames (``sources``, ``substitutions``, ``suppression``,
+    ``small_cohorts``) and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
     ``reporting.small_cohort``.
     """
     small_cohort = ed.run.uncertainty.small_cohort if small_cohort is None else small_cohort

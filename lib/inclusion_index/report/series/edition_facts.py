@@ -151,9 +151,7 @@ def rank_words(rank: object, lo: object, hi: object, n: int | None = None) -> st
 
 def change_range(lo: object, hi: object) -> str:
     """'-1.7 to +21.2' for a score change's range (n/a without one)."""
-    if _isna(lo) or _isna(hi):
-        return NA
-    return f"{fmt(lo, sign=True)} to {fmt(hi, sign=True)}"
+    return NA if _isna(lo) or _isna(hi) else f"{fmt(lo, sign=True)} to {fmt(hi, sign=True)}"
 
 
 def indicator_meta(ed) -> pd.DataFrame:

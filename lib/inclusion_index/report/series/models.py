@@ -240,11 +240,11 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
     ``estimated`` (a mask aligned to ``values``), LAs whose value is only an estimate (a
     suppressed small count set to its midpoint) are never named as the highest or lowest: the
     range is over the published values, the quartiles over all, and the sentence says so.
-    LAs tied at an end at the precision shown are all counted, and named when 2 or 3
-    ('in 2 LAs (Darlington and Richmond upon Thames)', 'in 51 LAs (including Barnet)'; ``lowest`` / ``highest`` hold
-    the table cell, ``lowest_text`` / ``highest_text`` the words after the figure). With
-    ``cohort`` (pupils behind each value, aligned to ``values``) and ``small``, a named LA whose
-    figure rests on fewer than ``small`` pupils is said to.
+    LAs tied at an end at the precision shown are all counted, and named when 2 or 3 ('in 2 LAs
+    (Darlington and Richmond upon Thames)', 'in 51 LAs (including Barnet)'; ``lowest`` /
+    ``highest`` hold the table cell, ``lowest_text`` / ``highest_text`` the words after the
+    figure). With ``cohort`` (pupils behind each value, aligned to ``values``) and ``small``, a
+    named LA whose figure rests on fewer than ``small`` pupils is said to.
     """
     est = (pd.Series(estimated.to_numpy(dtype=bool), index=names.to_numpy()) if estimated is not None
            else pd.Series(False, index=names.to_numpy()))

@@ -73,12 +73,9 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
         p.say("what", "Some indicators repeat an earlier data year because the expected one is missing: " + "; ".join(
             f"the {y} figures for {and_join(names)} ({why})" for (y, why), names in groups.items()) + ".")
     p.tables["indicators"] = pd.DataFrame({
-        "Area": iy["area"].map(AREA_NAMES),
-        "Indicator": iy["short_name"],
-        "Unit": iy["unit"],
+        "Area": iy["area"].map(AREA_NAMES), "Indicator": iy["short_name"], "Unit": iy["unit"],
         "More inclusive when": np.where(iy["polarity"] < 0, "lower", "higher"),
-        "Data year": iy["data_year"].map(year_label),
-        "LAs with a value": iy["las_with_value"],
+        "Data year": iy["data_year"].map(year_label), "LAs with a value": iy["las_with_value"],
         "England": [ind.england_best(i)[0] for i in iy["indicator"]],
         "England figure": [ind.england_best(i)[1] or "none in the data" for i in iy["indicator"]],
         "Source": [short_citation(ids) or "no LA values in this project's data" for ids in iy["source_ids"]]})
