@@ -42,7 +42,7 @@ from inclusion_index.sources.geography import load_la_reference
 from inclusion_index.sources.harmonise import LoadReport, load_inputs
 from inclusion_index.sources.loaders import ks4, loader_names, neet, sen2
 from inclusion_index.sources.loaders.base import LoadContext, parse_values
-from inclusion_index.sources.parsing import SUPPRESSION_MARKERS, parse_number
+from inclusion_index.sources.parsing import SUPPRESSION_MARKERS, parse_numeric_column
 from inclusion_index.sources.registry import Registry, fetch, load_registry
 
 from .conftest import mirror_with
@@ -642,7 +642,7 @@ def test_script_in_la_name_is_escaped_in_index_and_profile_pages(script_edition,
 
 def _is_bad(s: str) -> bool:
     try:
-        parse_number(s)
+        parse_numeric_column(pd.Series([s]))
     except ValueError:
         return True
     return False

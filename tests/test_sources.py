@@ -21,7 +21,7 @@ SMALL = ["la_list_dfe", "neet_2022"]
 def test_registry_lists_every_file_once_with_required_fields():
     reg = load_registry()
     assert len(reg.sources) >= 20
-    assert len(set(reg.ids())) == len(reg.sources)
+    assert len({s.id for s in reg.sources}) == len(reg.sources)
     assert len({s.path for s in reg.sources}) == len(reg.sources)
     for s in reg.sources:
         assert len(s.sha256) == 64 and s.licence and s.publication

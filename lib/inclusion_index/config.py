@@ -386,11 +386,17 @@ class HexmapSettings:
         raise ConfigError(f"data/registry/hexmaps.yml has no hexmap {source_id!r}")
 
 
+def _entries(path: Path, what: str, key: str) -> tuple[dict, list]:
+    """The file's mapping and its non-empty ``key`` list, or a ConfigError naming the file."""
+    raw = read_yaml_file(path, what)
+    entries = raw.get(key) if isinstance(raw, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: expected a mapping with a non-empty {key!r} list")
+    return raw, entries
+
+
 def parse_hexmaps(path: Path) -> HexmapSettings:
-    raw = read_yaml_file(path, "hex map settings")
-    maps = raw.get("hexmaps") if isinstance(raw, dict) else None
-    if not isinstance(maps, list) or not maps:
-        raise ConfigError(f"{path}: expected a mapping with a non-empty 'hexmaps' list")
+    raw, maps = _entries(path, "hex map settings", "hexmaps")
     out = []
     for m in maps:
         for k in ("source", "format", "attribution"):
@@ -432,12 +438,8 @@ def _label_rules(raw: dict, path: Path) -> LabelRules:
 
 
 def parse_neighbours(path: Path) -> tuple[Covering, ...]:
-    raw = read_yaml_file(path, "statistical-neighbour settings")
-    models = raw.get("models") if isinstance(raw, dict) else None
-    if not isinstance(models, list) or not models:
-        raise ConfigError(f"{path}: expected a mapping with a non-empty 'models' list")
     out = []
-    for m in models:
+    for m in _entries(path, "statistical-neighbour settings", "models")[1]:
         if not m.get("source"):
             raise ConfigError(f"{path}: every model needs a 'source' id")
         out.append(Covering(source=str(m["source"]), **_years(m, path, f"model {m['source']}")))
@@ -549,8 +551,7 @@ def load_run_settings(registry_dir: Path = REGISTRY_DIR) -> RunSettings:
         placement=parse_placement(d / "placement.yml"),
         known_gaps=parse_known_gaps(d / "known_gaps.yml"),
         middle_bands=parse_profiles(d / "profiles.yml"),
-        registry_dir=d,
-    )
+        registry_dir=d)
 
 
 @lru_cache(maxsize=1)

@@ -20,9 +20,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(value: object) -> object:
     """A text value made safe to open in a spreadsheet; anything else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
 
 
 def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:

@@ -15,9 +15,5 @@ NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The data folder: an explicit argument, else $INCLUSION_DATA_DIR, else data/raw."""
-    if explicit:
-        return Path(explicit).expanduser().resolve()
-    env = os.environ.get("INCLUSION_DATA_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    return DEFAULT_DATA_DIR
+    chosen = explicit or os.environ.get("INCLUSION_DATA_DIR")
+    return Path(chosen).expanduser().resolve() if chosen else DEFAULT_DATA_DIR

@@ -55,10 +55,8 @@ class FittedAdjustment:
     result: Any = field(repr=False, default=None)
 
 
-def fit_adjustment(
-    score: pd.Series, context: pd.DataFrame, covariates: list[str], *, cov_type: str = "nonrobust",
-    target: str = "score", min_n: int = 3,
-) -> FittedAdjustment:
+def fit_adjustment(score: pd.Series, context: pd.DataFrame, covariates: list[str], *,
+                   cov_type: str = "nonrobust", target: str = "score", min_n: int = 3) -> FittedAdjustment:
     """OLS of ``score`` on ``context[covariates]`` (plus an intercept) over the rows with all
     values; residual = observed - expected. Raises AdjustmentError with fewer than ``min_n``
     complete rows or a covariate with no variation."""
@@ -90,8 +88,7 @@ def fit_adjustment(
         "ci_upper": ci[1].to_numpy(),
         "p_value": res.pvalues.to_numpy(),
         # change in score for one SD of the covariate: comparable across covariates
-        "coef_per_sd": [np.nan if t == "const" else res.params[t] * sd[t] for t in exog.columns],
-    })
+        "coef_per_sd": [np.nan if t == "const" else res.params[t] * sd[t] for t in exog.columns]})
     try:
         bp = float(het_breuschpagan(res.resid, exog)[1])
     except (ValueError, np.linalg.LinAlgError):
@@ -215,8 +212,7 @@ def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
             "target": t, "n": fit.n, "r2": fit.r2, "adj_r2": fit.adj_r2, "bp_pvalue": fit.bp_pvalue,
             "max_cooks": float(top.iloc[0]) if len(top) else np.nan,
             "top_cooks": "; ".join(f"{names.get(la, la)} ({d:.2f})" for la, d in top.items()),
-            "note": "",
-        })
+            "note": ""})
     for c in ("idaci", "ehcp_pct_pupils", "ehcp_total", "log_ehcp_total"):
         out[c] = ctx[c]
     flags = []

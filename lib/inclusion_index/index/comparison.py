@@ -164,5 +164,4 @@ def comparison_summary(table: pd.DataFrame) -> dict[str, float]:
         "las_via_predecessor": int((~both).sum()),
         "up_beyond_uncertainty": int((beyond & (table["overall_rank_change"] > 0).fillna(False)).sum()),
         "down_beyond_uncertainty": int((beyond & (table["overall_rank_change"] < 0).fillna(False)).sum()),
-        "median_abs_score_change": float(ch.abs().median()) if ch.notna().any() else float("nan"),
-    }
+        "median_abs_score_change": float(ch.abs().median()) if ch.notna().any() else float("nan")}

@@ -168,8 +168,7 @@ def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
         "overall_change_score_to": "Overall score in the headline year re-scored on the same indicators (the end "
                                    "of overall_change; differs from overall_score)",
         "change_indicators_compared": "Number of indicators present in both years that overall_change uses",
-        "change_note": "Where the change's starting values are a predecessor LA's (boundary change)",
-    }
+        "change_note": "Where the change's starting values are a predecessor LA's (boundary change)"}
     rows = []
     for c in table.columns:
         desc = fixed.get(c)

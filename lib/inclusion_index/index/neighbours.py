@@ -2,11 +2,12 @@
 
 DfE's children's services statistical-neighbour model (the one LAIT uses) names, for every
 LA, ten LAs ranked by similarity with a closeness band. ``statistical_neighbours`` takes the
-model that data/registry/neighbours.yml assigns to an edition (read by
-sources/neighbour_files.py) and moves it onto the edition's geography: a neighbour that is no longer (or not yet) an LA in the edition's January census is
-replaced by its successor or predecessor through the boundary-change table, flagged, and when
-several LAs stand in for one neighbour each takes an equal share of its slot (``weight``).
-``neighbour_comparison`` and ``neighbour_summary`` set an LA's scores beside its neighbours'.
+model that data/registry/neighbours.yml assigns to an edition (read by sources/neighbour_files.py)
+and moves it onto the edition's geography: a neighbour that is no longer (or not yet) an LA in
+the edition's January census is replaced by its successor or predecessor through the
+boundary-change table, flagged, and when several LAs stand in for one neighbour each takes an
+equal share of its slot (``weight``).
+``neighbour_comparison`` sets an LA's scores beside its neighbours'.
 """
 
 from __future__ import annotations
@@ -46,27 +47,14 @@ class NeighbourSet:
     table: pd.DataFrame  # NEIGHBOUR_COLUMNS; ranks 1-10, several rows per rank where shared
     issues: pd.DataFrame  # la_code, issue: everything dropped, missing or incomplete
 
-    def slots(self) -> pd.Series:
-        """Neighbour slots filled per LA (10 when nothing was dropped)."""
-        return self.table.groupby("la_code")["weight"].sum()
-
-    def ranks_covered(self) -> pd.Series:
-        return self.table.groupby("la_code")["neighbour_rank"].nunique()
-
 
 # ---------------------------------------------------------------------------------------------
 # the model on an edition's geography
 
 
-def statistical_neighbours(
-    final_year: str,
-    la_codes: list[str] | None = None,
-    *,
-    data_dir: Path | None = None,
-    source_id: str | None = None,
-    ref: LAReference | None = None,
-    registry: Registry | None = None,
-) -> NeighbourSet:
+def statistical_neighbours(final_year: str, la_codes: list[str] | None = None, *, data_dir: Path | None = None,
+                           source_id: str | None = None, ref: LAReference | None = None,
+                           registry: Registry | None = None) -> NeighbourSet:
     """Ten neighbours per LA of the final year's geography (``la_codes``, default: the ranked LAs).
 
     A neighbour outside the geography is replaced by its successors (an old county the model
@@ -220,44 +208,3 @@ def _wmean(values: pd.Series, weights: pd.Series) -> float:
     w = weights[ok]
     return float((values[ok] * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
 
-
-def neighbour_summary(table: pd.DataFrame, ns: NeighbourSet) -> pd.DataFrame:
-    """For every LA: its neighbours' mean score (overall and per area) and its difference from it.
-
-    The mean weights each neighbour by its share of the ten slots and skips neighbours without
-    a score; ``neighbour_slots_scored`` says how many slots it rests on. ``overall_group_position``
-    is the LA's place among itself and its scored neighbours (1 = highest overall score).
-    """
-    scores = _scores(table)
-    nb = ns.table.join(scores[[f"{a}_score" for a in SCORE_COLUMNS]], on="neighbour_code")
-    out = scores[["la_name", "region", "overall_score", "overall_rank"]].copy()
-    out.insert(0, "neighbour_source", ns.source_id)
-    codes = nb.groupby("la_code")["neighbour_code"].agg(lambda s: ", ".join(dict.fromkeys(s)))
-    out["neighbours"] = codes.reindex(out.index).fillna("")
-    scored = nb[nb["overall_score"].notna()]
-    out["neighbour_slots_scored"] = scored.groupby("la_code")["weight"].sum().reindex(out.index).fillna(0.0)
-    for a in SCORE_COLUMNS:
-        col = f"{a}_score"
-        ok = nb[nb[col].notna()]
-        wsum = ok.groupby("la_code")["weight"].sum()
-        mean = (ok[col] * ok["weight"]).groupby(ok["la_code"]).sum() / wsum
-        if a != "overall":
-            out[col] = scores[col]
-        out[f"{a}_neighbours_mean"] = mean.reindex(out.index)
-        out[f"{a}_difference"] = out[col] - out[f"{a}_neighbours_mean"]
-    distinct = scored.drop_duplicates(["la_code", "neighbour_code"])
-    higher = distinct["overall_score"].to_numpy() > out["overall_score"].reindex(distinct["la_code"]).to_numpy()
-    n_higher = pd.Series(higher, index=distinct["la_code"].to_numpy()).groupby(level=0).sum()
-    out["overall_group_position"] = (1 + n_higher.reindex(out.index).fillna(0)).astype("Int64")
-    out.loc[out["overall_score"].isna(), "overall_group_position"] = pd.NA
-    out["group_size"] = (1 + distinct.groupby("la_code").size().reindex(out.index).fillna(0)).astype("Int64")
-    notes = []
-    flag_by_la = ns.table[ns.table["flag"] != ""].groupby("la_code")["flag"].agg(lambda s: "; ".join(dict.fromkeys(s)))
-    unscored = nb[nb["overall_score"].isna()].groupby("la_code")["neighbour_code"].agg(
-        lambda s: "neighbours without an overall score: " + ", ".join(dict.fromkeys(s)))
-    issues = ns.issues.groupby("la_code")["issue"].agg("; ".join)
-    for la in out.index:
-        parts = [x for x in (issues.get(la), flag_by_la.get(la), unscored.get(la)) if isinstance(x, str) and x]
-        notes.append("; ".join(parts))
-    out["flags"] = notes
-    return out.reset_index()

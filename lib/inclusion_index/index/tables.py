@@ -160,6 +160,5 @@ def describe_column(c: str, level: float) -> str | None:
                              "to both years; percentile points)",
         "overall_change_hi": f"{hi_q} quantile of the Monte Carlo overall score change",
         "improvement_significant": f"True if the score rose beyond uncertainty: the {pct} Monte Carlo interval "
-                                   "of the change lies above 0",
-    }
+                                   "of the change lies above 0"}
     return fixed.get(c)

@@ -8,7 +8,7 @@ LAs are joined to hexes on ONS codes (``ed.geography.ons_code``). Where that fai
 tries, in order, the other ONS codes DfE lists for the same LA (Buckinghamshire, North
 Yorkshire and Somerset changed code when they became unitary), then the hexes of the LA's
 successors or predecessors in the boundary-change table; several LAs on one hex share it in
-vertical strips. Every step is recorded in ``hex_layout`` and noted on the figure, and an LA left
+vertical strips. Every step is recorded in the layout's table and noted on the figure, and an LA left
 without a hex is reported (table, warning and figure note), never dropped silently.
 """
 
@@ -32,7 +32,6 @@ from matplotlib.path import Path as MplPath
 
 from inclusion_index.config import LabelRules, run_settings
 from inclusion_index.index.edition import Edition
-from inclusion_index.index.scoring import AREAS
 from inclusion_index.paths import data_dir as default_data_dir
 from inclusion_index.report.plotting import renderer_of, wrap_to_width
 from inclusion_index.sources.geography import (
@@ -42,7 +41,6 @@ from inclusion_index.sources.geography import (
     january_of,
     load_la_reference,
     reachable,
-    year_label,
 )
 from inclusion_index.sources.hexes import Polygon, hexmap_for, load_hexes
 from inclusion_index.sources.registry import Registry
@@ -81,9 +79,6 @@ class HexLayout:
 
     def missing(self) -> pd.DataFrame:
         return self.tidy()[self.table["match"].eq("missing")]
-
-    def unused(self) -> pd.DataFrame:
-        return self.tidy()[self.table["match"].eq("unused")]
 
     def notes(self) -> list[str]:
         """Substitutions and gaps worth printing under the map (ONS code changes are not)."""
@@ -172,15 +167,8 @@ def _with_unranked(geography: pd.DataFrame, ref: LAReference, year: str | None) 
     return pd.concat([geo, extra], ignore_index=True)
 
 
-def layout_for(
-    geography: pd.DataFrame,
-    source_id: str,
-    *,
-    year: str | None = None,
-    data_dir: Path | None = None,
-    ref: LAReference | None = None,
-    registry: Registry | None = None,
-) -> HexLayout:
+def layout_for(geography: pd.DataFrame, source_id: str, *, year: str | None = None, data_dir: Path | None = None,
+               ref: LAReference | None = None, registry: Registry | None = None) -> HexLayout:
     """Place every LA of ``geography`` (la_code, la_name, ons_code) on a cartogram."""
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     ref = ref or load_la_reference(data_dir)
@@ -361,42 +349,15 @@ def best_hexmap(geography: pd.DataFrame, data_dir: Path | None = None) -> str:
     return max(scores)[2]
 
 
-def hex_layout(edition: Edition, *, data_dir: Path | None = None, source_id: str | None = None) -> pd.DataFrame:
-    """Tidy placement of an edition's LAs (plus City of London and Isles of Scilly, not ranked).
-
-    One row per drawn piece (x, y = its centroid in the layout's units), a ``missing`` row for
-    an LA without a hex and an ``unused`` row for a hex without an LA: nothing is left out.
-    """
-    return edition_layout(edition, data_dir=data_dir, source_id=source_id).tidy()
-
-
-def edition_layout(edition: Edition, *, data_dir: Path | None = None, source_id: str | None = None) -> HexLayout:
-    source_id = source_id or hexmap_for(edition.final_year)
-    return layout_for(edition.geography, source_id, year=edition.final_year, data_dir=data_dir)
-
-
 # ---------------------------------------------------------------------------------------------
 # drawing
 
 
-def plot_hexmap(
-    values: pd.Series,
-    geography: pd.DataFrame | Edition,
-    title: str,
-    label: str,
-    highlight_la: str | None = None,
-    cmap: str = "viridis",
-    *,
-    year: str | None = None,
-    hexmap: str | None = None,
-    layout: HexLayout | None = None,
-    data_dir: Path | None = None,
-    vmin: float | None = None,
-    vmax: float | None = None,
-    figsize: tuple[float, float] = (7.0, 8.8),
-    labels: bool = True,
-    label_size: float = LABEL_SIZE,
-) -> Figure:
+def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str, label: str,
+                highlight_la: str | None = None, cmap: str = "viridis", *, year: str | None = None,
+                hexmap: str | None = None, layout: HexLayout | None = None, data_dir: Path | None = None,
+                vmin: float | None = None, vmax: float | None = None, figsize: tuple[float, float] = (7.0, 8.8),
+                labels: bool = True, label_size: float = LABEL_SIZE) -> Figure:
     """A hex map of ``values`` (indexed by 3-digit LA code) with a colour bar and attribution.
 
     ``geography`` is an Edition or a table with la_code, la_name, ons_code. The layout is the
@@ -566,24 +527,3 @@ def _signed_area(ring: np.ndarray) -> float:
     x, y = ring[:, 0], ring[:, 1]
     return float((x * np.roll(y, -1) - np.roll(x, -1) * y).sum() / 2)
 
-
-def plot_edition_hexmaps(
-    edition: Edition,
-    *,
-    data_dir: Path | None = None,
-    highlight_la: str | None = None,
-    cmap: str = "viridis",
-) -> dict[str, Figure]:
-    """Hex maps of the overall score and of each area score that has at least one value."""
-    t = edition.score_table.set_index("la_code")
-    layout = edition_layout(edition, data_dir=data_dir)
-    figs = {}
-    for key in ["overall", *AREAS]:
-        col = f"{key}_score"
-        if col not in t.columns or t[col].notna().sum() == 0:
-            continue
-        name = "Overall score" if key == "overall" else f"{key.title()} area score"
-        figs[key] = plot_hexmap(t[col], edition, f"{name}, {year_label(edition.final_year)}",
-                                f"{name} (0-100, higher = more inclusive)", highlight_la=highlight_la,
-                                cmap=cmap, layout=layout, vmin=0, vmax=100)
-    return figs

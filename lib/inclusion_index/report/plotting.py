@@ -755,9 +755,6 @@ class SavedFigure:
                                        "csv": f"{self.csv.parent.name}/{self.csv.name}",
                                        "svg": f"{self.svg.parent.name}/{self.svg.name}"}
 
-    def paths(self) -> list[Path]:
-        return [self.png, self.svg, self.csv]
-
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 

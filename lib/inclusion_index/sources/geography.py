@@ -119,13 +119,10 @@ def _load_la_reference(data_dir_s: str) -> LAReference:
     # Combined rows ("314 / 318") describe shared services, not LAs; 'x' rows are pre-2009.
     las = las[las["old_la_code"].str.fullmatch(r"\d{3}", na=False)].copy()
     table = pd.DataFrame({
-        "la_code": las["old_la_code"],
-        "ons_code": las["new_la_code"],
-        "la_name": las["la_name"].str.strip(),
+        "la_code": las["old_la_code"], "ons_code": las["new_la_code"], "la_name": las["la_name"].str.strip(),
         "region_code": las["parent_geography_code"],
         "start": pd.to_datetime(las["date_of_operation"], format="%d/%m/%Y"),
-        "end": pd.to_datetime(las["date_of_termination"], format="%d/%m/%Y"),
-    })
+        "end": pd.to_datetime(las["date_of_termination"], format="%d/%m/%Y")})
     # Northamptonshire and Cumbria (and others) may be missing from the live list after they end
     # but are in DfE's own list with dates; anything still absent is added from the change table.
     lait_src = reg["la_list_lait"]

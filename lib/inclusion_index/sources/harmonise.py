@@ -34,22 +34,13 @@ from inclusion_index.sources.geography import (
 from inclusion_index.sources.loaders import base, check_registry, loader_names
 from inclusion_index.sources.registry import Registry, load_registry, sha256_of, verify_checksum
 
-_LONG_SCHEMA = pa.DataFrameSchema(
-    {
-        "level": pa.Column("string", pa.Check.isin(["national", "regional", "la"])),
-        "la_code": pa.Column("string", nullable=False),
-        "la_name": pa.Column("string", nullable=True),
-        "year": pa.Column("string", pa.Check.str_matches(r"^\d{6}$")),
-        "measure": pa.Column("string"),
-        "value": pa.Column("float64", nullable=True),
-        "numerator": pa.Column("float64", nullable=True),
-        "denominator": pa.Column("float64", nullable=True),
-        "missing_reason": pa.Column("string", nullable=True),
-        "source": pa.Column("string"),
-    },
-    strict=True,
-    coerce=False,
-)
+_LONG_SCHEMA = pa.DataFrameSchema({
+    "level": pa.Column("string", pa.Check.isin(["national", "regional", "la"])),
+    "la_code": pa.Column("string", nullable=False), "la_name": pa.Column("string", nullable=True),
+    "year": pa.Column("string", pa.Check.str_matches(r"^\d{6}$")), "measure": pa.Column("string"),
+    "value": pa.Column("float64", nullable=True), "numerator": pa.Column("float64", nullable=True),
+    "denominator": pa.Column("float64", nullable=True), "missing_reason": pa.Column("string", nullable=True),
+    "source": pa.Column("string")}, strict=True, coerce=False)
 
 
 @dataclass
@@ -161,11 +152,9 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
     if len(unknown):
         r = unknown.iloc[0]
         raise UnknownLACodeError(
-            _file_of(r["source"]), f"unknown LA code {r['la_code']!r} ({r['la_name']})",
-            column="la_code", year=r["year"],
-            expected="a 3-digit DfE LA code in la_lookup/las.csv; add boundary changes to "
-            "data/registry/boundary_changes.csv",
-        )
+            _file_of(r["source"]), f"unknown LA code {r['la_code']!r} ({r['la_name']})", column="la_code",
+            year=r["year"], expected="a 3-digit DfE LA code in la_lookup/las.csv; add boundary changes to "
+            "data/registry/boundary_changes.csv")
     _check_la_coverage(la, ref)
     declared = measures.set_index("measure")
     undeclared = sorted(set(df["measure"]) - set(declared.index))
@@ -192,8 +181,7 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
             raise SchemaError(
                 _file_of(r["source"]), f"negative {part} {r[part]:g} for {r['measure']} ({r['la_name']})",
                 column=f"{part} of {r['measure']} (from {declared.loc[r['measure'], 'source_column'] or r['measure']})",
-                year=r["year"], expected="a count of 0 or more",
-            )
+                year=r["year"], expected="a count of 0 or more")
     dups = df.duplicated(["level", "la_code", "year", "measure"], keep=False)
     if dups.any():
         r = df[dups].iloc[0]
@@ -228,11 +216,9 @@ def _check_la_coverage(la: pd.DataFrame, ref: LAReference) -> None:
             shown = ", ".join(f"{c} {names.get(c, '')}".strip() for c in lost[:8])
             raise SchemaError(
                 _file_of(src), f"{len(lost)} {'LAs have' if len(lost) > 1 else 'LA has'} no rows for {m}: "
-                f"{shown}{' …' if len(lost) > 8 else ''}",
-                column="LA code", year=y,
+                f"{shown}{' …' if len(lost) > 8 else ''}", column="LA code", year=y,
                 expected=f"a row for every LA in the January {int(y[:4]) + 1} geography (the file may be cut "
-                "short or rows deleted; re-fetch it)",
-            )
+                "short or rows deleted; re-fetch it)")
 
 
 def _file_of(source_id: str) -> str:
@@ -308,14 +294,11 @@ def coverage(long: pd.DataFrame) -> pd.DataFrame:
     """measure × year × number of LAs with a value (and without, with the commonest reason)."""
     la = long[long["level"] == "la"]
     g = la.groupby(["measure", "year"])
-    out = pd.DataFrame({
-        "las_with_value": g["value"].count(),
-        "las_missing": g["value"].apply(lambda s: int(s.isna().sum())),
-        "top_missing_reason": g["missing_reason"].agg(
-            lambda s: s.dropna().mode().iloc[0] if s.notna().any() else ""),
-        "source": g["source"].agg(lambda s: ", ".join(sorted(set(s)))),
-    }).reset_index()
-    return out
+    return pd.DataFrame({
+        "las_with_value": g["value"].count(), "las_missing": g["value"].apply(lambda s: int(s.isna().sum())),
+        "top_missing_reason": g["missing_reason"].agg(lambda s: s.dropna().mode().iloc[0] if s.notna().any()
+                                                      else ""),
+        "source": g["source"].agg(lambda s: ", ".join(sorted(set(s))))}).reset_index()
 
 
 def coverage_matrix(long: pd.DataFrame) -> pd.DataFrame:

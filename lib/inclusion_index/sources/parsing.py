@@ -12,49 +12,13 @@ import pandas as pd
 
 # Code -> reason shown to readers. Matching is case-insensitive, after stripping spaces.
 SUPPRESSION_MARKERS: dict[str, str] = {
-    "c": "suppressed (confidential, c)",
-    "x": "not available (x)",
-    "z": "not applicable (z)",
-    ":": "not available (:)",
-    "-": "not published (-)",
-    "..": "not available (..)",
-    "~": "fewer than 0.5 (~)",
-    "low": "suppressed (low)",
-    "supp": "suppressed (SUPP)",
-    "na": "not available (NA)",
-    "n/a": "not available (n/a)",
-    "nan": "blank",
-    "": "blank",
-    "u": "unreliable (u)",
-    "*": "suppressed (*)",
-}
+    "c": "suppressed (confidential, c)", "x": "not available (x)", "z": "not applicable (z)",
+    ":": "not available (:)", "-": "not published (-)", "..": "not available (..)", "~": "fewer than 0.5 (~)",
+    "low": "suppressed (low)", "supp": "suppressed (SUPP)", "na": "not available (NA)",
+    "n/a": "not available (n/a)", "nan": "blank", "": "blank", "u": "unreliable (u)", "*": "suppressed (*)"}
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*%?$")
-
-
-def parse_number(cell: object) -> tuple[float, str | None]:
-    """Parse one cell: (value, None) for a number, (nan, reason) for a marker.
-
-    Raises ValueError for text that is neither a number nor a known marker, so an
-    unexpected code is reported instead of being silently treated as missing.
-    """
-    if cell is None:
-        return np.nan, "blank"
-    if isinstance(cell, bool):
-        raise ValueError(f"unexpected boolean {cell!r}")
-    if isinstance(cell, (int, float, np.integer, np.floating)):
-        f = float(cell)
-        return (f, None) if np.isfinite(f) else (np.nan, "blank")
-    text = str(cell).strip()
-    # a comma is a thousands separator only in groups of three ("1,234"); "1,5" is not 15
-    cleaned = (text.replace(",", "") if "," not in text or _THOUSANDS.match(text) else text).replace("%", "").strip()
-    if _NUMBER.match(cleaned):
-        return float(cleaned), None
-    key = text.lower()
-    if key in SUPPRESSION_MARKERS:
-        return np.nan, SUPPRESSION_MARKERS[key]
-    raise ValueError(f"neither a number nor a known suppression marker: {text!r}")
 
 
 def parse_numeric_column(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -68,6 +32,7 @@ def parse_numeric_column(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         reason[out.isna()] = "blank"
         return out, reason
     text = values.astype("string").str.strip()
+    # a comma is a thousands separator only in groups of three ("1,234"); "1,5" is not 15
     grouped = text.str.fullmatch(_THOUSANDS.pattern).fillna(False).astype(bool)
     cleaned = text.where(~grouped, text.str.replace(",", "", regex=False)).str.replace("%", "", regex=False)
     is_num = cleaned.str.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
@@ -77,11 +42,8 @@ def parse_numeric_column(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     known = lowered.isin(list(SUPPRESSION_MARKERS))
     bad = ~is_num & ~known
     if bad.any():
-        first = text[bad].iloc[0]
-        raise ValueError(
-            f"{int(bad.sum())} cell(s) are neither numbers nor known suppression markers "
-            f"(first: {first!r})"
-        )
+        raise ValueError(f"{int(bad.sum())} cell(s) are neither numbers nor known suppression markers "
+                         f"(first: {text[bad].iloc[0]!r})")
     reason = pd.Series(pd.NA, index=values.index, dtype="string")
     reason[~is_num] = lowered[~is_num].map(SUPPRESSION_MARKERS)
     return out, reason

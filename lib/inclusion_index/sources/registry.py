@@ -44,11 +44,6 @@ class Source:
     format: str | None = None
     published: str | None = None
 
-    def citation(self) -> str:
-        """Short human citation for reports and findings."""
-        derived = " (derived table)" if self.derived else ""
-        return f"{self.publication}, {self.release}: {self.dataset}{derived} [{self.path}]"
-
 
 @dataclass(frozen=True)
 class Registry:
@@ -60,9 +55,6 @@ class Registry:
             if s.id == source_id:
                 return s
         raise KeyError(f"source {source_id!r} is not in the registry")
-
-    def ids(self) -> list[str]:
-        return [s.id for s in self.sources]
 
     def for_loader(self, loader: str) -> tuple[Source, ...]:
         """Entries one loader reads, in registry order."""
@@ -143,8 +135,7 @@ def resolve(source: Source, data_dir: Path, *, verify: bool = False) -> Path:
             source.path,
             f"file missing from data folder {data_dir}",
             expected=f"the {source.publication} file ({source.release}); run "
-            "`inclusion-index fetch --mirror DIR` or set INCLUSION_DATA_DIR",
-        )
+            "`inclusion-index fetch --mirror DIR` or set INCLUSION_DATA_DIR")
     if verify:
         verify_checksum(source, p)
     return p
@@ -159,8 +150,7 @@ def verify_checksum(source: Source, path: Path, *, digest: str | None = None) ->
             f"checksum mismatch (sha256 {got[:12]}…)",
             expected=f"sha256 {source.sha256[:12]}… as registered; the file has changed: if this is a new "
             "DfE release, register it as a new source (docs/NEW_YEAR.md); to load it once before "
-            "registering it, set INCLUSION_VERIFY_CHECKSUMS=0",
-        )
+            "registering it, set INCLUSION_VERIFY_CHECKSUMS=0")
 
 
 def _copy_atomic(src_open, dest: Path, source: Source) -> None:

@@ -36,10 +36,9 @@ from inclusion_index.sources.geography import (
 # --------------------------------------------------------------------------- denominators
 
 
-def measure_on_geography(
-    long: pd.DataFrame, measure: str, year: str, codes: Sequence[str], *, field: str = "value",
-    count: bool = False, ref: LAReference | None = None,
-) -> tuple[pd.Series, pd.Series]:
+def measure_on_geography(long: pd.DataFrame, measure: str, year: str, codes: Sequence[str], *,
+                         field: str = "value", count: bool = False,
+                         ref: LAReference | None = None) -> tuple[pd.Series, pd.Series]:
     """One LA-level measure for one year, moved onto the LAs ``codes`` through boundary changes.
 
     ``field`` picks ``value`` or ``denominator``. With ``count=True`` the field is a head
@@ -133,10 +132,9 @@ def _exact_limit(kind: str, p: float, target: float, n: np.ndarray) -> np.ndarra
     return out
 
 
-def funnel_limits(
-    target: float, denominators: Any, kind: str, level: float, *, scale: float = 100.0,
-    pupil_sd: float | None = None, phi: float = 1.0, tau2: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
+def funnel_limits(target: float, denominators: Any, kind: str, level: float, *, scale: float = 100.0,
+                  pupil_sd: float | None = None, phi: float = 1.0,
+                  tau2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper control limits (in the indicator's units) at each denominator.
 
     ``kind`` binomial or poisson: exact limits around the proportion / rate per pupil
@@ -319,7 +317,6 @@ def funnel_table(edition: IndexInputs, indicator: str, index_year: str | None = 
         "target_per_pupil": target, "scale": scale, "pupil_sd": spec.pupil_sd, "phi": phi, "tau2": tau2,
         "overdispersion": od, "levels": list(settings.funnel_levels), "polarity": polarity,
         "england_published": float(pub.iloc[0]) if len(pub) else float("nan"),
-        "name": str(ind.loc[indicator, "name"]),
-    })
+        "name": str(ind.loc[indicator, "name"])})
     return out
 

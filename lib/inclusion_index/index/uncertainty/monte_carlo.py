@@ -155,11 +155,9 @@ def monte_carlo(edition: IndexInputs, settings: UncertaintySettings | None = Non
     plan.engine = _choose_engine(plan, en)
     nominal_ranks, nominal_change, _ = _score_variant(plan, _Variant())
     res = _run_draws(plan, list(range(settings.n_draws)), en, True)
-    result = MonteCarloResult(
+    return MonteCarloResult(
         la_codes=plan.la_codes, ranks=np.stack([r[0] for r in res]), change=np.stack([r[1] for r in res]),
         choices=pd.DataFrame([r[2] for r in res]), scores=np.stack([r[3] for r in res]),
-        nominal_ranks=nominal_ranks, nominal_change=nominal_change,
-        settings=settings, enabled=en, engine=plan.engine, seconds=time.perf_counter() - t0,
-        no_noise=plan.no_noise)
-    return result
+        nominal_ranks=nominal_ranks, nominal_change=nominal_change, settings=settings, enabled=en,
+        engine=plan.engine, seconds=time.perf_counter() - t0, no_noise=plan.no_noise)
 

@@ -217,8 +217,7 @@ def _random_variant(plan: _Plan, d: int, enabled: Iterable[str]) -> tuple[_Varia
         years=unc.years[i_years] if "years" in en and len(plan.years) > 1 else None,
         missing=unc.max_missing_indicators[i_miss] if "missing" in en else None,
         u=u if "sampling" in en else None,
-        impute=_impute_value(unc.imputed_counts[i_imp]) if "imputation" in en else None,
-    )
+        impute=_impute_value(unc.imputed_counts[i_imp]) if "imputation" in en else None)
     choice: dict[str, Any] = {
         "draw": d,
         "normalisation": var.normalisation or plan.scoring.normalisation,
@@ -226,8 +225,7 @@ def _random_variant(plan: _Plan, d: int, enabled: Iterable[str]) -> tuple[_Varia
         "max_missing_indicators": var.missing if var.missing is not None else plan.scoring.max_missing_indicators,
         "sampling": "sampling" in en,
         "imputed_count": (("missing" if unc.imputed_counts[i_imp] is None else unc.imputed_counts[i_imp])
-                          if "imputation" in en else "nominal"),
-    }
+                          if "imputation" in en else "nominal")}
     for name, m in zip(plan.ind["indicator"], mult, strict=True):
         choice[f"w_{name}"] = float(m) if "weights" in en else 1.0
     return var, choice

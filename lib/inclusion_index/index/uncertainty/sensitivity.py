@@ -1,6 +1,4 @@
-"""Sensitivity: :func:`sensitivity_table` perturbs one choice at a time, to show which moves
-ranks most.
-"""
+"""Sensitivity: :func:`sensitivity_table` perturbs one choice at a time, to show which moves ranks most."""
 
 from __future__ import annotations
 
@@ -22,8 +20,7 @@ CHOICE_LABELS = {
     "missing": "(d) missing-data rule: max missing indicators",
     "sampling": "(e) sampling noise in each value given its denominator",
     "imputation": "(f) suppressed small counts: imputed as 1, 1.5 or 2, or left missing",
-    "all": "(a)-(f) together (the Monte Carlo of the score table)",
-}
+    "all": "(a)-(f) together (the Monte Carlo of the score table)"}
 
 
 
@@ -65,8 +62,7 @@ def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None
         "normalisation": [_Variant(normalisation=o) for o in settings.normalisations],
         "years": [_Variant(years=o) for o in settings.years] if len(plan.years) > 1 else [_Variant()],
         "missing": [_Variant(missing=o) for o in settings.max_missing_indicators],
-        "imputation": [_Variant(impute=_impute_value(o)) for o in settings.imputed_counts],
-    }
+        "imputation": [_Variant(impute=_impute_value(o)) for o in settings.imputed_counts]}
     labels = {"normalisation": settings.normalisations, "years": settings.years,
               "missing": [str(x) for x in settings.max_missing_indicators],
               "imputation": ["left missing" if o is None else f"{o:g}" for o in settings.imputed_counts]}

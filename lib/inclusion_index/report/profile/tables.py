@@ -57,14 +57,9 @@ def area_table(ed: Edition, code: str) -> pd.DataFrame:
     r = _row(ed, code)
     rows = []
     for a in AREAS:
-        rows.append({
-            "Area": AREA_NAMES[a],
-            "Score (0-100)": r[f"{a}_score"],
-            "Rank": r[f"{a}_rank"],
-            "Rank low": r.get(f"{a}_rank_lo"),
-            "Rank high": r.get(f"{a}_rank_hi"),
-            "Indicators with a value": r.get(f"{a}_n_indicators"),
-        })
+        rows.append({"Area": AREA_NAMES[a], "Score (0-100)": r[f"{a}_score"], "Rank": r[f"{a}_rank"],
+                     "Rank low": r.get(f"{a}_rank_lo"), "Rank high": r.get(f"{a}_rank_hi"),
+                     "Indicators with a value": r.get(f"{a}_n_indicators")})
     return pd.DataFrame(rows).set_index("Area")
 
 
@@ -113,8 +108,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
             england = pooled.get(ind.indicator, np.nan)
             basis = ENGLAND_POOLED if pd.notna(england) else ""
         rows.append({
-            "Indicator": ind.short_name,
-            "Area": AREA_NAMES[ind.area],
+            "Indicator": ind.short_name, "Area": AREA_NAMES[ind.area],
             "Value": r.get(f"{ind.indicator}_value"),
             "95% interval low": ci["value_lower_95"].get((ind.indicator, code), np.nan),
             "95% interval high": ci["value_upper_95"].get((ind.indicator, code), np.nan),
@@ -122,11 +116,8 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
             "Pupils estimated": bool(ci["estimated"].get((ind.indicator, code), False)),
             "Small cohort": bool(ci["small_cohort"].get((ind.indicator, code), False)),
             "Contains the middle LA": bool(ci["contains_middle"].get((ind.indicator, code), False)),
-            "England": england,
-            "England basis": basis,
-            "Unit": ind.unit,
-            "Better if": "lower" if ind.polarity < 0 else "higher",
-            "Score (0-100)": score,
+            "England": england, "England basis": basis, "Unit": ind.unit,
+            "Better if": "lower" if ind.polarity < 0 else "higher", "Score (0-100)": score,
             "Against the middle LA": bands.label(score),
             "Data year": year_label(v.loc[ind.indicator, "data_year"]) if ind.indicator in v.index else "",
             "Note": reader_note(cell_flag(v.loc[ind.indicator], reader=True)) if ind.indicator in v.index else "",

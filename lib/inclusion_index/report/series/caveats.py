@@ -26,8 +26,7 @@ CAVEAT_TABLES = {
     "sources": "Sources and the years used",
     "substitutions": "Gaps and substitutions by index year",
     "suppression": "Values missing in the source (suppressed or not published by DfE)",
-    "small_cohorts": "Small cohorts",
-}
+    "small_cohorts": "Small cohorts"}
 
 
 def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int | None = None) -> dict:
@@ -36,9 +35,8 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     ``measures`` adds context measures (a part's ``measures``: ContextMeasure objects, listed
     with the year and files each used, or measure codes, taken for the year
     :func:`context_measure` picks) to the source list; measures the edition has no year of
-    add nothing. Returns a
-    dict of DataFrames (``sources``, ``substitutions``, ``suppression``, ``small_cohorts``)
-    and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
+    add nothing. Returns a dict of DataFrames (``sources``, ``substitutions``, ``suppression``,
+    ``small_cohorts``) and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
     ``reporting.small_cohort``.
     """
     small_cohort = ed.run.uncertainty.small_cohort if small_cohort is None else small_cohort
@@ -105,8 +103,7 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
         "data year in this project's data, carried forward from an earlier year, or missing for some LAs).",
         f"{int(supp['LAs'].sum()) if len(supp) else 0} LA values across the edition's years are missing because "
         "the source suppresses or does not publish them; they are never treated as zero.",
-        *measure_caveats(ed),
-    ]
+        *measure_caveats(ed)]
     if len(imp):
         text.append(f"{len(imp)} LA values across the edition's years are small suppressed counts set to the "
                     "midpoint of their possible range (flagged 'imputed').")
@@ -131,8 +128,7 @@ def _gap_note(ed, indicator: str, year: str, note: str) -> str:
 SMALL_COHORT_CHECKS = (
     (("att_ks2_rwm_ehcp", "att_ks2_read_prog_ehcp", "att_ks2_write_prog_ehcp", "att_ks2_maths_prog_ehcp"),
      "KS2 pupils with an EHC plan", "at the end of KS2"),
-    (("att_ks4_a8_ehcp", "att_ks4_p8_ehcp"), "KS4 pupils with an EHC plan", "at the end of KS4"),
-)
+    (("att_ks4_a8_ehcp", "att_ks4_p8_ehcp"), "KS4 pupils with an EHC plan", "at the end of KS4"))
 
 
 def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:

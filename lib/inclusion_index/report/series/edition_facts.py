@@ -37,15 +37,11 @@ MEASURE_NOTES: dict[str, tuple[str, str]] = {
               "excl_perm_rate_termsum_sen_support")
 }
 
-
 # The same in a few words, for a table cell or a quoted finding.
 MEASURE_SHORT_NOTES: dict[str, str] = {m: "sum of three termly rates" for m in MEASURE_NOTES}
 
-
 _EXTENDED_SUFFIXES = ("_rank_lo", "_rank_median", "_rank_hi", "_adjusted_score", "_adjusted_rank",
                       "_adjusted_rank_lo", "_adjusted_rank_hi", "_data_year")
-
-
 _EXTENDED_COLUMNS = ("overall_change_lo", "overall_change_hi", "improvement_significant", "adjustment_flag",
                      "overall_change_score_from", "overall_change_score_to", "change_indicators_compared",
                      "change_note")
@@ -155,9 +151,7 @@ def rank_words(rank: object, lo: object, hi: object, n: int | None = None) -> st
 
 def change_range(lo: object, hi: object) -> str:
     """'-1.7 to +21.2' for a score change's range (n/a without one)."""
-    if _isna(lo) or _isna(hi):
-        return NA
-    return f"{fmt(lo, sign=True)} to {fmt(hi, sign=True)}"
+    return NA if _isna(lo) or _isna(hi) else f"{fmt(lo, sign=True)} to {fmt(hi, sign=True)}"
 
 
 def indicator_meta(ed) -> pd.DataFrame:
@@ -190,23 +184,15 @@ def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
             e = england_value(ed, measure, data_year)
         phrase = measure_phrases.get(measure) or meta.loc[i, "phrase"] or str(meta.loc[i, "name"])
         unit = meta.loc[i, "phrase_unit"] or str(meta.loc[i, "unit"])
-        rows.append({
-            "indicator": i,
-            "short_name": meta.loc[i, "short_name"],
-            "area": meta.loc[i, "area"],
-            "unit": meta.loc[i, "unit"],
-            "polarity": int(meta.loc[i, "polarity"]),
-            "data_year": data_year,
-            "measure": measure,
-            "las_with_value": int(r["las_with_value"]) if r is not None else 0,
-            "las": int(r["las"]) if r is not None else len(ed.geography),
-            "england": e,
-            "source_ids": indicator_source_ids(ed, i, y),
-            "note": label_years(edition_note(r)) if r is not None else "",
-            "carried": r is not None and pd.notna(r["carried_from"]),
-            "phrase": phrase,
-            "phrase_unit": unit,
-        })
+        rows.append({"indicator": i, "short_name": meta.loc[i, "short_name"], "area": meta.loc[i, "area"],
+                     "unit": meta.loc[i, "unit"], "polarity": int(meta.loc[i, "polarity"]),
+                     "data_year": data_year, "measure": measure,
+                     "las_with_value": int(r["las_with_value"]) if r is not None else 0,
+                     "las": int(r["las"]) if r is not None else len(ed.geography), "england": e,
+                     "source_ids": indicator_source_ids(ed, i, y),
+                     "note": label_years(edition_note(r)) if r is not None else "",
+                     "carried": r is not None and pd.notna(r["carried_from"]), "phrase": phrase,
+                     "phrase_unit": unit})
     return pd.DataFrame(rows)
 
 
@@ -219,8 +205,6 @@ def england_value(ed, measure: str, year: str) -> float:
 
 
 _DERIVED = re.compile(r"^derived:\s*(.+)$")
-
-
 _SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
 
 
@@ -249,18 +233,6 @@ def indicator_source_ids(ed, indicator: str, year: str | None = None) -> list[st
             else:
                 ids.add(source_id(part))
     return sorted(ids)
-
-
-def citation(source_ids: Iterable[str]) -> str:
-    """'; '-joined registry citations for source ids (unknown ids are shown as they are)."""
-    reg = load_registry()
-    out = []
-    for sid in sorted(set(source_ids)):
-        try:
-            out.append(reg[sid].citation())
-        except KeyError:
-            out.append(sid)
-    return "; ".join(out)
 
 
 def short_citation(source_ids: Iterable[str]) -> str:
@@ -418,8 +390,7 @@ def data_years_compared(ed, indicators: Iterable[str]) -> list[tuple[list[str], 
 
 
 def la_name(ed, code: str) -> str:
-    g = ed.geography.set_index("la_code")["la_name"]
-    return str(g.get(code, code))
+    return str(ed.geography.set_index("la_code")["la_name"].get(code, code))
 
 
 def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
@@ -467,8 +438,7 @@ class IndicatorFacts:
         """England pooled from the LA figures, as the funnel plot's centre line (NaN without counts)."""
         if i not in self._pooled:
             try:
-                f = self._ed.funnel(i, self._year)
-                self._pooled[i] = float(f.attrs["target"])
+                self._pooled[i] = float(self._ed.funnel(i, self._year).attrs["target"])
             except UncertaintyError:
                 self._pooled[i] = float("nan")
         return self._pooled[i]

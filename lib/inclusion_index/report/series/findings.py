@@ -155,9 +155,7 @@ def findings(ed) -> list[dict]:
 def number_text(x: float) -> str:
     """A finding's number as text: counts without decimals, other figures to sensible places."""
     x = float(x)
-    if np.isfinite(x) and x == round(x):
-        return fmt(x, 0)
-    return fmt(x, max(1, dp_for(x)))
+    return fmt(x, 0) if np.isfinite(x) and x == round(x) else fmt(x, max(1, dp_for(x)))
 
 
 def findings_table(ed, items: list[dict] | None = None) -> pd.DataFrame:

@@ -68,18 +68,11 @@ class OLSResult:
         """Quotable coefficient table: per-step effects with 95% CIs, R² and n."""
         t = self.coefs[self.coefs["term"] != "const"].copy()
         out = pd.DataFrame({
-            "Outcome": _cap(self.labels[self.y]),
-            "Predictor": t["label"].map(_cap),
+            "Outcome": _cap(self.labels[self.y]), "Predictor": t["label"].map(_cap),
             "Taking into account": [_cap(_and([self.labels[o] for o in self.x if o != term]))
                                     or "Nothing else (one predictor)" for term in t["term"]],
-            "Step": t["step"],
-            "Difference per step": t["per_step"],
-            "95% CI low": t["per_step_low"],
-            "95% CI high": t["per_step_high"],
-            "p-value": t["p_value"],
-            "R²": self.r2,
-            "LAs": self.n,
-        })
+            "Step": t["step"], "Difference per step": t["per_step"], "95% CI low": t["per_step_low"],
+            "95% CI high": t["per_step_high"], "p-value": t["p_value"], "R²": self.r2, "LAs": self.n})
         return out.reset_index(drop=True)
 
 
@@ -153,8 +146,7 @@ def ols(data: pd.DataFrame, y: str, x: str | Sequence[str], *, labels: dict[str,
             "term": t, "label": labels.get(t, t), "coef": float(res.params[t]),
             "ci_low": float(ci.loc[t, 0]), "ci_high": float(ci.loc[t, 1]), "p_value": float(res.pvalues[t]),
             "step": step, "per_step": float(res.params[t]) * step,
-            "per_step_low": float(ci.loc[t, 0]) * step, "per_step_high": float(ci.loc[t, 1]) * step,
-        })
+            "per_step_low": float(ci.loc[t, 0]) * step, "per_step_high": float(ci.loc[t, 1]) * step})
     return OLSResult(y=y, x=xs, labels=labels, units=units, n=int(res.nobs), r2=float(res.rsquared),
                      adj_r2=float(res.rsquared_adj), coefs=pd.DataFrame(rows), data=d.reset_index(drop=True),
                      model=res)
@@ -162,9 +154,7 @@ def ols(data: pd.DataFrame, y: str, x: str | Sequence[str], *, labels: dict[str,
 
 def models_table(models: Iterable[OLSResult | None]) -> pd.DataFrame:
     frames = [m.table() for m in models if m is not None]
-    if not frames:
-        return pd.DataFrame(columns=MODEL_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=MODEL_COLUMNS)
 
 
 REGION_TABLE_COLUMNS = {"region": "Region", "n": "LAs", "mean": "Mean", "median": "Median", "min": "Lowest",
@@ -250,11 +240,11 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
     ``estimated`` (a mask aligned to ``values``), LAs whose value is only an estimate (a
     suppressed small count set to its midpoint) are never named as the highest or lowest: the
     range is over the published values, the quartiles over all, and the sentence says so.
-    LAs tied at an end at the precision shown are all counted, and named when 2 or 3
-    ('in 2 LAs (Darlington and Richmond upon Thames)', 'in 51 LAs (including Barnet)'; ``lowest`` / ``highest`` hold
-    the table cell, ``lowest_text`` / ``highest_text`` the words after the figure). With
-    ``cohort`` (pupils behind each value, aligned to ``values``) and ``small``, a named LA whose
-    figure rests on fewer than ``small`` pupils is said to.
+    LAs tied at an end at the precision shown are all counted, and named when 2 or 3 ('in 2 LAs
+    (Darlington and Richmond upon Thames)', 'in 51 LAs (including Barnet)'; ``lowest`` /
+    ``highest`` hold the table cell, ``lowest_text`` / ``highest_text`` the words after the
+    figure). With ``cohort`` (pupils behind each value, aligned to ``values``) and ``small``, a
+    named LA whose figure rests on fewer than ``small`` pupils is said to.
     """
     est = (pd.Series(estimated.to_numpy(dtype=bool), index=names.to_numpy()) if estimated is not None
            else pd.Series(False, index=names.to_numpy()))

@@ -238,8 +238,7 @@ def _choice_phrases(settings: UncertaintySettings) -> dict[str, str]:
         "sampling": "chance in the data (each value redrawn given the number of pupils behind it)",
         "imputation": "the count given to exclusions DfE suppressed as 1 or 2 (" + ", ".join(
             "left missing" if c is None else fmt(c, 1 if c % 1 else 0) for c in settings.imputed_counts) + ")",
-        "all": "all of these together",
-    }
+        "all": "all of these together"}
 
 
 def _places(x: float) -> str:
@@ -367,14 +366,10 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(ed, sens, settings))
     phrases = _choice_phrases(settings)
     p.tables["sensitivity"] = pd.DataFrame({
-        "Choice varied": [sentence_case(phrases[c]) for c in sens["choice"]],
-        "Runs": sens["runs"],
-        "Average move (places)": sens["mean_abs_shift"],
-        "Median move": sens["median_abs_shift"],
-        "90th percentile move": sens["p90_abs_shift"],
-        "Largest move": sens["max_abs_shift"],
-        "Moves of 10+ places (% of LA-runs)": sens["share_moved_10plus"] * 100,
-    })
+        "Choice varied": [sentence_case(phrases[c]) for c in sens["choice"]], "Runs": sens["runs"],
+        "Average move (places)": sens["mean_abs_shift"], "Median move": sens["median_abs_shift"],
+        "90th percentile move": sens["p90_abs_shift"], "Largest move": sens["max_abs_shift"],
+        "Moves of 10+ places (% of LA-runs)": sens["share_moved_10plus"] * 100})
     p.frames["sensitivity"] = sens
     one = sens[sens["choice"] != "all"].set_index("choice")
     most = one["mean_abs_shift"].idxmax()

@@ -118,8 +118,7 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
         f"Change ({rl})": [change_range(a, b) for a, b in zip(i["change_lo"], i["change_hi"], strict=True)],
         "Beyond uncertainty?": i["beyond"],
         rank_col: [_rank_move(a, b) for a, b in zip(i["rank_early"], i["rank_late"], strict=True)],
-        f"Headline score {f}": i["headline_late"],
-    })
+        f"Headline score {f}": i["headline_late"]})
     if headline_same(i):  # the like-for-like scores are the headline ones: no need to show both
         tab = tab.drop(columns=f"Headline score {f}")
     p.tables["improved"] = tab.head(10).reset_index(drop=True)

@@ -35,8 +35,7 @@ LIMITS = [
     "Its starting assumption is that education in a mainstream setting is the inclusive default; "
     "it is not a judgement that mainstream suits every child.",
     "Scores are percentile ranks: a change in score means moving past other LAs, not necessarily "
-    "a change in absolute terms.",
-]
+    "a change in absolute terms."]
 
 
 def introduction(ed, highlight: str | int | None = None) -> Part:
@@ -74,16 +73,12 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
         p.say("what", "Some indicators repeat an earlier data year because the expected one is missing: " + "; ".join(
             f"the {y} figures for {and_join(names)} ({why})" for (y, why), names in groups.items()) + ".")
     p.tables["indicators"] = pd.DataFrame({
-        "Area": iy["area"].map(AREA_NAMES),
-        "Indicator": iy["short_name"],
-        "Unit": iy["unit"],
+        "Area": iy["area"].map(AREA_NAMES), "Indicator": iy["short_name"], "Unit": iy["unit"],
         "More inclusive when": np.where(iy["polarity"] < 0, "lower", "higher"),
-        "Data year": iy["data_year"].map(year_label),
-        "LAs with a value": iy["las_with_value"],
+        "Data year": iy["data_year"].map(year_label), "LAs with a value": iy["las_with_value"],
         "England": [ind.england_best(i)[0] for i in iy["indicator"]],
         "England figure": [ind.england_best(i)[1] or "none in the data" for i in iy["indicator"]],
-        "Source": [short_citation(ids) or "no LA values in this project's data" for ids in iy["source_ids"]],
-    })
+        "Source": [short_citation(ids) or "no LA values in this project's data" for ids in iy["source_ids"]]})
     ranking = ranking_table(t)
     p.tables["top10"] = ranking.head(10)
     p.tables["bottom10"] = ranking.tail(10).reset_index(drop=True)

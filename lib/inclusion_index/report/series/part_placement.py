@@ -62,8 +62,7 @@ BEYOND: dict[str, Beyond] = {
                      "in AP/PRU"),
     "no_school_place": Beyond("sen2_ehcp_no_school_place_pct", "sen2_ehcp_no_school_place",
                               "the share of EHC plans with no school place", "No school place",
-                              "with no school place"),
-}
+                              "with no school place")}
 
 def placement(ed, highlight: str | int | None = None) -> Part:
     """Part 4: special and independent placement; AP/PRU and no school place (context); special-school

@@ -82,9 +82,7 @@ def years_label(years: Sequence[str]) -> str:
     ys = sorted({str(y) for y in years if y})
     if not ys:
         return NA
-    if len(ys) == 1:
-        return year_label(ys[0])
-    return f"{year_label(ys[0])} to {year_label(ys[-1])}"
+    return year_label(ys[0]) if len(ys) == 1 else f"{year_label(ys[0])} to {year_label(ys[-1])}"
 
 
 def iod_label(year: str) -> str:

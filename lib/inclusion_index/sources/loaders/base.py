@@ -22,10 +22,8 @@ from inclusion_index.sources.registry import Registry, Source, load_registry, re
 
 # level: "national" | "regional" | "la"; la_code: 3-digit DfE code for LAs, E92000001 for
 # England, the ONS region code for regions; year: academic-year key such as "201819".
-LONG_COLUMNS = [
-    "level", "la_code", "la_name", "year", "measure",
-    "value", "numerator", "denominator", "missing_reason", "source",
-]
+LONG_COLUMNS = ["level", "la_code", "la_name", "year", "measure", "value", "numerator", "denominator",
+                "missing_reason", "source"]
 
 
 @dataclass(frozen=True)
@@ -155,11 +153,9 @@ def check_complete_rows(text: str, file: str) -> None:
     header = next(reader, [])
     for row in reader:
         if row and len(row) < len(header):
-            raise SchemaError(
-                file, f"line {reader.line_num} has {len(row)} of {len(header)} fields "
-                "(file truncated or a row cut short)", column=header[len(row)].strip(),
-                expected="every row as long as the header; re-fetch the file",
-            )
+            raise SchemaError(file, f"line {reader.line_num} has {len(row)} of {len(header)} fields (file "
+                              "truncated or a row cut short)", column=header[len(row)].strip(),
+                              expected="every row as long as the header; re-fetch the file")
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: str | None = None) -> None:
@@ -224,16 +220,9 @@ def long_frame(*, level: pd.Series | str, la_code: pd.Series, la_name: pd.Series
         return pd.Series(v if v is not None else (np.nan if dtype == "float64" else pd.NA),
                          index=idx, dtype=dtype)
     out = pd.DataFrame({
-        "level": col(level, "string"),
-        "la_code": col(la_code, "string"),
-        "la_name": col(la_name, "string"),
-        "year": col(year, "string"),
-        "measure": col(measure, "string"),
-        "value": col(value, "float64"),
-        "numerator": col(numerator, "float64"),
-        "denominator": col(denominator, "float64"),
-        "missing_reason": col(missing_reason, "string"),
-        "source": col(source, "string"),
-    })
+        "level": col(level, "string"), "la_code": col(la_code, "string"), "la_name": col(la_name, "string"),
+        "year": col(year, "string"), "measure": col(measure, "string"), "value": col(value, "float64"),
+        "numerator": col(numerator, "float64"), "denominator": col(denominator, "float64"),
+        "missing_reason": col(missing_reason, "string"), "source": col(source, "string")})
     out.loc[out["value"].isna() & out["missing_reason"].isna(), "missing_reason"] = "blank"
     return out.reset_index(drop=True)

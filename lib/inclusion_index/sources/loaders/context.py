@@ -116,8 +116,7 @@ _OFSTED_COLUMNS = ["Year", "school_type", "Overall effectiveness", "grand_total_
                    "geographic_level", "la_name", "Measure", "Value"]
 _OFSTED_TYPES = {
     "State-funded special school": "ofsted_state_special_schools",
-    "Non-maintained special school": "ofsted_nmss_schools",
-}
+    "Non-maintained special school": "ofsted_nmss_schools"}
 _COUNT_MEASURE = "Overall effectiveness (number of schools)"
 
 
@@ -184,8 +183,7 @@ def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") 
             level=pd.Series(np.where(is_nat, "national", "la"), index=full.index),
             la_code=full["la_code"], la_name=full["la_name"].where(~is_nat, "England"),
             year=full["year"], measure=full["school_type"].map(_OFSTED_TYPES), value=full["count"],
-            missing_reason=full["count_why"].astype("string"), source=sid,
-        ))
+            missing_reason=full["count_why"].astype("string"), source=sid))
     out = pd.concat(frames, ignore_index=True)
     _check_unique(out, file)
     return out
@@ -254,8 +252,7 @@ def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.D
             level=full["level"], la_code=full["la_code"], la_name=full["la_name"], year=str(y),
             measure="ks2dash_rwm_exp_" + full["group"], value=full["value"],
             numerator=full["num"], denominator=full["den"], missing_reason=why.where(full["value"].isna()),
-            source=sid,
-        ))
+            source=sid))
     out = pd.concat(frames, ignore_index=True)
     _check_unique(out, file)
     return out
@@ -267,8 +264,7 @@ _CENSUS_SHEET = "england"
 _CENSUS_COLUMNS = ["URN", "LA", "SCHOOLTYPE"]
 _CENSUS_TYPES = {
     "State-funded special school": "census_state_special_schools",
-    "Non-maintained special school": "census_nmss_schools",
-}
+    "Non-maintained special school": "census_nmss_schools"}
 # Every other type in the file; a type not listed anywhere is an error rather than schools
 # silently left out of (or a renamed special type missing from) the counts.
 _CENSUS_OTHER_TYPES = {"State-funded primary", "State-funded secondary", "State-funded nursery",
@@ -356,8 +352,7 @@ def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_2023
             level=pd.Series(["national", *["la"] * len(las)]),
             la_code=pd.Series([NATIONAL_CODE, *las]),
             la_name=pd.Series(["England", *[names.get(c, "") for c in las]]),
-            year=year, measure=measure, value=pd.Series([la.sum(), *la.to_numpy()]), source=sid,
-        ))
+            year=year, measure=measure, value=pd.Series([la.sum(), *la.to_numpy()]), source=sid))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -40,8 +40,7 @@ _MEASURES = (
     ("IDACI", "IDACI - Rank of average score", "iod_idaci_rank_avg_score"),
     ("IDACI", "IDACI - Proportion of LSOAs in most deprived 10% nationally", "iod_idaci_prop_lsoa_10pct"),
     ("IMD", "IMD - Average score", "iod_imd_avg_score"),
-    ("IMD", "IMD - Rank of average score", "iod_imd_rank_avg_score"),
-)
+    ("IMD", "IMD - Rank of average score", "iod_imd_rank_avg_score"))
 
 _IDACI_LONG = "Income Deprivation Affecting Children Index (IDACI)"
 
@@ -125,8 +124,7 @@ def load_edition(ctx: LoadContext, source_id: str) -> pd.DataFrame:
             value, why = parse_values(df, col, file, year_column="_year")
             frames.append(long_frame(
                 level="la", la_code=la_code, la_name=names, year=year, measure=measure,
-                value=value, missing_reason=why, source=source_id,
-            ))
+                value=value, missing_reason=why, source=source_id))
     return pd.concat(frames, ignore_index=True)
 
 

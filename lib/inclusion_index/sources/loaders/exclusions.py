@@ -54,16 +54,14 @@ _ZIP_GROUPS = {
     "SEN provision SEN with statement EHC": "ehcp",
     "SEN provision SEN without statement": "sen_support",
     "SEN Provision No SEN": "no_sen",
-    "Total": "all",
-}
+    "Total": "all"}
 
 # (measure prefix, value column, numerator column); the denominator is always the headcount.
 _ZIP_MEASURES = [
     ("excl_fixed_rate", "fixed_excl_rate", "fixed_excl"),
     ("excl_perm_rate", "perm_excl_rate", "perm_excl"),
     ("excl_one_plus_fixed_rate", "one_plus_fixed_rate", "one_plus_fixed"),
-    ("excl_headcount", "headcount", None),
-]
+    ("excl_headcount", "headcount", None)]
 
 _ZIP_LEVELS = {"local authority": "la", "national": "national"}
 
@@ -154,8 +152,7 @@ def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
             missing_reason=reason,
             numerator=parsed[num_col][0] if num_col else None,
             denominator=headcount if num_col else None,
-            source=sid,
-        ))
+            source=sid))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -55,8 +55,7 @@ _ID_201718 = ["time_period", "geographic_level", "old_la_code", "la_name", "vers
               "breakdown"]
 _CHAR_201718 = [
     "characteristic_gender", "characteristic_free_school_meals", "characteristic_disadvantage",
-    "characteristic_first_language", "characteristic_sen_status", "characteristic_ethnic_major",
-]
+    "characteristic_first_language", "characteristic_sen_status", "characteristic_ethnic_major"]
 
 _ID_201819 = _ID_201718
 _CHAR_201819 = ["gender", "ethnic_major", "free_school_meals", "sen_status", "sen_description",
@@ -254,8 +253,7 @@ def _to_long(df: pd.DataFrame, year: str, source: str, file: str) -> pd.DataFram
     specs = (
         ("ks4raw_a8_", "avg_att8", "t_att8", "t_pupils"),
         ("ks4raw_p8_", "avg_p8score", "t_p8score", "t_inp8calc"),
-        ("ks4raw_pupils_", "t_pupils", None, None),
-    )
+        ("ks4raw_pupils_", "t_pupils", None, None))
     for prefix, value_col, num_col, den_col in specs:
         value = full[value_col].astype("float64")
         why = full[value_col + "_why"].astype("string")
@@ -266,8 +264,7 @@ def _to_long(df: pd.DataFrame, year: str, source: str, file: str) -> pd.DataFram
             level=full["level"], la_code=full["la_code"], la_name=full["la_name"], year=year,
             measure=prefix + full["group"], value=value, missing_reason=why.where(value.isna()),
             numerator=full[num_col] if num_col else None,
-            denominator=full[den_col] if den_col else None, source=source,
-        ))
+            denominator=full[den_col] if den_col else None, source=source))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -35,8 +35,7 @@ _LAIT_AREAS = {
     "984": ("regional", "E12000005"), "985": ("regional", "E12000006"),
     "986": ("regional", "E12000007"), "987": ("regional", "E13000001"),
     "988": ("regional", "E13000002"), "989": ("regional", "E12000008"),
-    "990": ("regional", "E12000009"),
-}
+    "990": ("regional", "E12000009")}
 
 
 def academic_year_from_label(label: str) -> str | None:

@@ -45,10 +45,8 @@ _MEASURES = [
     ("neet_nk_no_sen_pct", "NEET_NK_noSEN_percent", "cohort_noSEN_percent"),
     ("neet_nk_all_pct", "NEET_not_known_percent", None),
     ("neet_all_pct", "NEET_percent", None),
-    ("neet_cohort_ehcp_pct", "cohort_EHCP_percent", None),
-]
-_SEND_COLUMNS = sorted({c for _, v, s in _MEASURES for c in (v, s)
-                        if c and ("SEN" in c or "EHCP" in c)})
+    ("neet_cohort_ehcp_pct", "cohort_EHCP_percent", None)]
+_SEND_COLUMNS = sorted({c for _, v, s in _MEASURES for c in (v, s) if c and ("SEN" in c or "EHCP" in c)})
 # Only what this loader uses is required: the files gain and lose other columns between years
 # (2024 onwards have no Age1617_ONS_population, for example).
 _VALUE_COLUMNS = list(dict.fromkeys(c for _, v, s in _MEASURES for c in (v, s) if c))
@@ -112,9 +110,7 @@ def _parse(df: pd.DataFrame, column: str, file: str, year: str) -> tuple[pd.Seri
 
 def _national_send(df: pd.DataFrame) -> tuple[str, ...] | None:
     nat = df[df["level"].eq("national")]
-    if len(nat) != 1:
-        return None
-    return tuple(str(nat[c].iloc[0]).strip() for c in _SEND_COLUMNS)
+    return tuple(str(nat[c].iloc[0]).strip() for c in _SEND_COLUMNS) if len(nat) == 1 else None
 
 
 FORMATS = {"nccis_dashboard": _read_one}
@@ -166,6 +162,5 @@ def load(ctx: LoadContext) -> pd.DataFrame:
             denominator[value.isna()] = np.nan
             frames.append(long_frame(
                 level=df["level"], la_code=df["la_code"], la_name=df["la_name"], year=key,
-                measure=measure, value=value, missing_reason=reason, denominator=denominator, source=sid,
-            ))
+                measure=measure, value=value, missing_reason=reason, denominator=denominator, source=sid))
     return pd.concat(frames, ignore_index=True)
