@@ -24,7 +24,9 @@ COUNTS = ["sen2_ehcp_total", "sen2_ehcp_state_special", "sen2_ehcp_indep_nmss", 
           "sen2_ehcp_no_school_place"]
 PLACEMENT = ["sen2_ehcp_state_special", "sen2_ehcp_indep_nmss", "sen2_ehcp_ap_pru", "sen2_ehcp_no_school_place",
              "sen2_ehcp_state_special_pct", "sen2_ehcp_indep_nmss_pct", "sen2_ehcp_mainstream_pct",
-             "sen2_ehcp_ap_pru_pct", "sen2_ehcp_no_school_place_pct"]
+             "sen2_ehcp_ap_pru_pct", "sen2_ehcp_no_school_place_pct", "sen2_ehcp_placement_unknown",
+             "sen2_ehcp_placement_unknown_pct", "sen2_ehcp_state_special_pct_recorded",
+             "sen2_ehcp_indep_nmss_pct_recorded"]
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +149,7 @@ def test_withheld_placement_is_nan_with_reason(long: pd.DataFrame) -> None:
             assert "(x)" in r["missing_reason"]
     missing = long[long["value"].isna()]
     assert missing["missing_reason"].notna().all()
+    missing = missing[~missing["measure"].str.endswith("_published")]  # DfE's *_pc: x where not collected
     assert len(missing) == 4 * len(PLACEMENT)  # 4 LA-years × the placement measures, nothing else
 
 
@@ -163,17 +166,18 @@ def test_release_overlap(overlap: pd.DataFrame, long: pd.DataFrame) -> None:
     eng = overlap[(overlap["la_code"] == "E92000001") & (overlap["measure"] == "sen2_ehcp_total")]
     assert eng.set_index("year")["value_2022"].to_dict() == {
         "201819": 353_995, "201920": 390_109, "202021": 430_697, "202122": 473_255}
-    la = overlap[overlap["level"] == "la"]
+    # DfE's rounded *_pc shares are read from the 2025 layout only
+    la = overlap[(overlap["level"] == "la") & ~overlap["measure"].str.endswith("_published")]
     assert sorted(la["year"].unique()) == ["201819", "201920", "202021", "202122"]
     assert la[["value_2022", "value_2025"]].notna().all().all()  # same LAs in both
     differs = la["diff"].abs() > 1e-9
     summary = la.assign(differs=differs, abs_diff=la["diff"].abs()).groupby("measure").agg(
         values=("diff", "size"), differ=("differs", "sum"), max_abs_diff=("abs_diff", "max"))
     print("\nSEN2 2022 vs 2025 release, Jan 2019–2022 (LA level):\n", summary.to_string())
-    # 10 measures × (152+151+151+152) LA-years; DfE's 2025 release reproduces the 2022 figures
+    # 14 measures × (152+151+151+152) LA-years; DfE's 2025 release reproduces the 2022 figures
     # exactly once hospital schools are counted with state special (as the 2025 file does), and
     # AP and "no school place" column for column (await_prov_2022 = the six awaiting types).
-    assert len(la) == 10 * 606
+    assert len(la) == 14 * 606
     assert differs.sum() == 0
     # Which is why the output takes 2019–2022 from the 2025 release only.
     assert set(long.loc[long["year"].isin(la["year"]), "source"]) == {"sen2_caseload_2025"}
@@ -243,7 +247,8 @@ def test_placement_families_partition_the_plans(ctx: LoadContext, long: pd.DataF
     rest = ["fe_total", "nm_early_years", "w_settings", "other_schools", "placement_unknown"]
     other = raw[rest].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1)
     other.index = pd.MultiIndex.from_arrays([raw["old_la_code"], raw["time_period"]])
-    la = long[(long["level"] == "la") & (long["source"] == "sen2_caseload_2025")]
+    la = long[(long["level"] == "la") & (long["source"] == "sen2_caseload_2025")
+              & ~long["measure"].str.endswith("_published")]
     wide = la.pivot(index=["la_code", "year"], columns="measure", values="value").dropna()
     fam = ["sen2_ehcp_state_special", "sen2_ehcp_indep_nmss", "sen2_ehcp_ap_pru", "sen2_ehcp_no_school_place"]
     main = (wide["sen2_ehcp_mainstream_pct"] * wide["sen2_ehcp_total"] / 100).round()
@@ -342,3 +347,31 @@ def test_unclassified_educated_elsewhere_type_is_refused(ctx: LoadContext, tmp_p
     with pytest.raises(SchemaError) as e:
         sen2.load_caseload_2022(_broken_ctx(ctx, tmp_path, "sen2_caseload_2022", edit))
     assert "'Flexi-schooling'" in str(e.value) and "year 2020" in str(e.value)
+
+
+def test_placement_shares_over_recorded_plans(long: pd.DataFrame) -> None:
+    """2024/25 (January 2025): Wolverhampton has 824 of its 3,148 plans with placement not
+    recorded (26.2%); its 753 state-special plans are 23.9% of all plans but 32.4% of the 2,324
+    with a recorded placement. England's figures come from DfE's national counts; DfE's own
+    one-decimal shares of all plans are read beside them."""
+    wolv = _value(long, "336", "202425", "sen2_ehcp_placement_unknown_pct")
+    assert (wolv["numerator"], wolv["denominator"]) == (824, 3148)
+    assert round(wolv["value"], 1) == 26.2
+    rec = _value(long, "336", "202425", "sen2_ehcp_state_special_pct_recorded")
+    assert (rec["numerator"], rec["denominator"]) == (753, 3148 - 824)
+    assert round(rec["value"], 1) == 32.4
+    assert round(_value(long, "336", "202425", "sen2_ehcp_state_special_pct")["value"], 1) == 23.9
+    assert round(_value(long, "356", "202425", "sen2_ehcp_placement_unknown_pct")["value"], 1) == 11.3  # Stockport
+    eng = _value(long, "E92000001", "202425", "sen2_ehcp_state_special_pct_recorded")
+    assert (eng["numerator"], eng["denominator"]) == (85_920 + 73_932, 638_745 - 19_339)
+    assert round(eng["value"], 2) == 25.81
+    assert round(_value(long, "E92000001", "202425", "sen2_ehcp_indep_nmss_pct_recorded")["value"], 2) == 6.65
+    assert _value(long, "E92000001", "202425", "sen2_ehcp_special_any_pct_published")["value"] == 30.4
+    assert _value(long, "E92000001", "202425", "sen2_ehcp_placement_unknown_pct_published")["value"] == 3.0
+    # before January 2023 there is no "not recorded" category: the two shares are one
+    early = long[long["year"] <= "202122"]
+    assert early.loc[early["measure"] == "sen2_ehcp_placement_unknown", "value"].eq(0).all()
+    on = ["level", "la_code", "year"]
+    a = early[early["measure"] == "sen2_ehcp_state_special_pct"].set_index(on)["value"]
+    b = early[early["measure"] == "sen2_ehcp_state_special_pct_recorded"].set_index(on)["value"]
+    pd.testing.assert_series_equal(a, b.reindex(a.index), check_names=False)

@@ -19,7 +19,8 @@ LIB = Path(notes.__file__).parents[1]  # the whole package
 def cell(**kw) -> dict:
     """A values row with nothing to say, changed by ``kw``."""
     r = {"carried_from": pd.NA, "expected_year": "202324", "predecessors": "", "combined": "",
-         "imputed_count": np.nan, "imputed_range": "", "missing_reason": "", "missing_marker": ""}
+         "imputed_count": np.nan, "imputed_range": "", "missing_reason": "", "missing_marker": "",
+         "unrecorded_pct_flagged": np.nan}
     assert set(r) == set(NOTE_COLUMNS)
     return {**r, **kw}
 
@@ -39,6 +40,8 @@ def cell(**kw) -> dict:
     (cell(imputed_count=1.5, imputed_range="1 or 2 exclusions"),
      "imputed: 1.5 for a suppressed count (1 or 2 exclusions)",
      'imputed as 1.5 (DfE published the count only as "1 or 2 exclusions")'),
+    (cell(unrecorded_pct_flagged=26.175), "placement not recorded for 26.2% of the LA's EHC plans",
+     "placement not recorded for 26.2% of its EHC plans"),
     (cell(missing_reason="not_in_source"), "missing: not in source", "missing: not in source"),
     (cell(missing_reason="source_marker", missing_marker="placement split not published (x); total plans given"),
      "missing: placement split not published (x); total plans given",

@@ -878,3 +878,36 @@ def test_chart_england_line_is_published_else_pooled_and_says_which(ed, ed25):
     fig = plotting.dot_chart(t, "excl_fixed_ehcp_value", title="x", value_label="per 100", **pooled)
     texts = [a.get_text() for a in fig.axes[0].texts]
     assert any(s.startswith("England (pooled from LAs) 26.0") for s in texts)
+
+
+def test_placement_recording_names_each_england_figure(ed, parts, ed25, placement25):
+    """2024/25: the shares are of the plans whose placement is recorded; Wolverhampton (26.2%) and
+    Stockport (11.3%) flagged; England on the index's definition from DfE's national counts beside
+    DfE's own percentages of all plans (30.4% in special schools of any kind, 3.0% not recorded)."""
+    text = " ".join(placement25.sections["recording"])
+    assert "2 LAs are above 10% and flagged: Wolverhampton (26.2%) and Stockport (11.3%)" in text
+    assert ("England on the index's definition, from DfE's national counts: 25.8% of the 619,406 plans with a "
+            "recorded placement are in state-funded special schools and 6.7% in independent") in text
+    assert ("DfE's own published percentages are of all 638,745 plans: 30.4% in special schools of any kind "
+            "(state-funded, non-maintained and independent) and 3.0% with placement not recorded") in text
+    assert "(Cambridgeshire and North East Lincolnshire) hold 9,990 plans" in text
+    rec = placement25.tables["recording"].set_index("Basis")
+    assert rec.loc["DfE's published percentage (special_total_pc)", "%"] == 30.4
+    assert placement25.numbers["england_sen2_ehcp_state_special_pct_recorded"] == pytest.approx(159_852 / 619_406 * 100)
+    top = placement25.tables["highest_place_state_special"]
+    assert "Placement not recorded (%)" in top.columns
+    # 2018/19: SEN2 had no "not recorded" category, so Part 4 says nothing of it
+    assert "recording" not in parts["placement"].sections and "recording" not in parts["placement"].tables
+
+
+def test_profile_shows_the_unrecorded_share(ed, ed25):
+    from inclusion_index.report.profile.tables import indicator_table, indicator_view
+
+    t = indicator_table(ed25, "336")
+    assert round(t.attrs["unrecorded"], 1) == 26.2
+    assert t.loc["State-funded special schools", "Note"].startswith("Placement not recorded for 26.2% of its EHC plans")
+    assert round(t.loc["State-funded special schools", "Value"], 1) == 32.4
+    caption = indicator_view(ed25, "336").caption
+    assert ("SEN2 records no placement for 26.2% of this LA's EHC plans (England 3.0%); the placement shares are of "
+            "the plans whose placement is recorded.") in caption
+    assert "records no placement" not in indicator_view(ed, "873").caption  # 2018/19: no such category

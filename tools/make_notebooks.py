@@ -249,6 +249,9 @@ decisions are consistent across regions."""),
     ("md", "## Where pupils with EHC plans are placed"),
     ("code", '''display(Markdown(part.markdown("summary")))
 display(series.style_table(part.tables["summary"], caption="Placement of EHC plans (% of the LA's plans)"))
+display(Markdown(part.markdown("recording")))
+if "recording" in part.tables:
+    display(series.style_table(part.tables["recording"], caption="England's placement figures, each named for what it is"))
 placed = [i for i in series.area_indicators(ed, "placement") if f"highest_{i}" in part.tables]
 for i in placed:
     c = f"{i}_value"

@@ -257,6 +257,17 @@ class Method:
     headline: str = "latest"
     deprivation_measure: str = "iod_idaci_avg_score"
     deprivation_year: str = "201920"
+    placement: dict = field(default_factory=dict)
+
+    @property
+    def placement_recorded_only(self) -> bool:
+        """Placement shares over the plans whose placement is recorded (default), else over all plans."""
+        return bool(self.placement.get("recorded_only", True))
+
+    @property
+    def unrecorded_flag_pct(self) -> float:
+        """% of an LA's plans with placement not recorded above which its placement figures are flagged."""
+        return float(self.placement.get("flag_unrecorded_above", 10.0))
 
     @property
     def impute_small_counts(self) -> dict:
@@ -281,6 +292,7 @@ def parse_method(path: Path) -> Method:
                       weights={k: float(v) for k, v in (raw.get("weights") or {}).items()},
                       measures={k: list(v) for k, v in (raw.get("measures") or {}).items()},
                       scoring=dict(raw.get("scoring") or {}), substitution=dict(raw.get("substitution") or {}),
+                      placement=dict(raw.get("placement") or {}),
                       **{k: str(raw[k]) for k in ("headline", "deprivation_measure", "deprivation_year") if k in raw})
     except KeyError as e:
         raise ConfigError(f"{path}: missing key {e}") from e

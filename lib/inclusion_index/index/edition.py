@@ -128,6 +128,8 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
     final = ed.values[ed.values["index_year"] == ed.final_year]
     for ind_code, g in final.groupby("indicator", sort=False):
         t[f"{ind_code}_data_year"] = g.set_index("la_code")["data_year"].reindex(t.index)
+    place = final.dropna(subset=["placement_unrecorded_pct"]).drop_duplicates("la_code").set_index("la_code")
+    t["placement_unrecorded_pct"] = place["placement_unrecorded_pct"].reindex(t.index)
     t = t.reset_index()
     front = ["edition", "index_year", "method", "la_code", "la_name", "ons_code", "region",
              "overall_score", "overall_rank"]
@@ -168,7 +170,12 @@ def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
         "overall_change_score_to": "Overall score in the headline year re-scored on the same indicators (the end "
                                    "of overall_change; differs from overall_score)",
         "change_indicators_compared": "Number of indicators present in both years that overall_change uses",
-        "change_note": "Where the change's starting values are a predecessor LA's (boundary change)"}
+        "change_note": "Where the change's starting values are a predecessor LA's (boundary change)",
+        "placement_unrecorded_pct": "% of the LA's EHC plans whose placement SEN2 does not record, in the placement "
+                                    "indicators' data year (0 before January 2023, when the category did not exist); "
+                                    "the placement indicators leave them out of their denominator unless the method's "
+                                    "placement.recorded_only is off (docs/METHOD.md)",
+    }
     rows = []
     for c in table.columns:
         desc = fixed.get(c)

@@ -48,14 +48,19 @@ def indicator_registry() -> pd.DataFrame:
     return t
 
 
+# A placement share over the plans whose placement is recorded ends so; without the suffix, the same
+# share over all plans (data/registry/measures/sen2.csv). UNRECORDED is each LA's share not recorded.
+RECORDED, UNRECORDED = "_recorded", "sen2_ehcp_placement_unknown_pct"
+
+
 def indicator_table(method: Method) -> pd.DataFrame:
     """The method's indicators with weights and measure lists, in the method's order."""
     reg = indicator_registry().set_index("indicator")
     t = reg.loc[list(method.indicators)].reset_index()
     t["weight"] = [method.weights.get(i, 1.0) for i in t["indicator"]]
-    t["measure_list"] = [
-        method.measures.get(i, m.split("|")) for i, m in zip(t["indicator"], t["measures"], strict=True)
-    ]
+    t["measure_list"] = [[m if method.placement_recorded_only else m.removesuffix(RECORDED)
+                          for m in method.measures.get(i, ms.split("|"))]
+                         for i, ms in zip(t["indicator"], t["measures"], strict=True)]
     return t
 
 
@@ -103,7 +108,7 @@ def impute_small_counts(rows: pd.DataFrame, rule: dict) -> pd.DataFrame:
 # A cell's story as data, worded by notes.py: year carried from and year expected, predecessor LAs
 # and how several were combined, count imputed, why missing (a code, and the source's marker meaning).
 NOTE_COLUMNS = ["carried_from", "expected_year", "predecessors", "combined", "imputed_count", "imputed_range",
-                "missing_reason", "missing_marker"]
+                "missing_reason", "missing_marker", "unrecorded_pct_flagged"]
 
 
 def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target: pd.DataFrame,
@@ -112,8 +117,10 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
 
     Returns (values, england): values has one row per LA × indicator with value, numerator,
     denominator, data_year, measure, source and the NOTE_COLUMNS (why a value is missing,
-    carried forward, imputed or moved across a boundary change); england has the national
-    value per indicator.
+    carried forward, imputed or moved across a boundary change); placement indicators' rows carry
+    the LA's share of plans with placement not recorded (``placement_unrecorded_pct``, that share
+    again in ``unrecorded_pct_flagged`` above the method's flag); england has the national value per
+    indicator.
     """
     codes = list(target["la_code"])
     min_n = method.min_indicator_coverage * len(codes)
@@ -159,12 +166,18 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
         got["missing_marker"] = got["missing_marker"].where(miss, "")
         got["source"] = got["source"].fillna("")
         got.loc[got["imputed_count"].notna(), "source"] += " (imputed)"
+        if ind.area == "placement":
+            u = map_to_geography(_measure_rows(long, UNRECORDED, y)[["la_code", "value"]], codes, ref)
+            got["placement_unrecorded_pct"] = got["la_code"].map(u.set_index("la_code")["value"])
         rows.append(got)
         nat = _measure_rows(long, m, y, level="national")
         eng.append({"indicator": ind.indicator, "index_year": index_year, "data_year": y, "measure": m,
                     "value": nat["value"].iloc[0] if len(nat) else np.nan})
     values = pd.concat(rows, ignore_index=True)
-    text = [c for c in NOTE_COLUMNS if c not in ("carried_from", "imputed_count")]
+    pct = values.get("placement_unrecorded_pct", pd.Series(np.nan, index=values.index)).astype("float64")
+    values["placement_unrecorded_pct"] = pct
+    values["unrecorded_pct_flagged"] = pct.where(pct > method.unrecorded_flag_pct)
+    text = [c for c in NOTE_COLUMNS if c not in ("carried_from", "imputed_count", "unrecorded_pct_flagged")]
     values[text] = values[text].fillna("").astype(str)
     values = values.astype({"carried_from": "string", "imputed_count": "float64"})
     return values, pd.DataFrame(eng)

@@ -27,7 +27,8 @@ def edition_note(r: Mapping) -> str:
 
 def cell_flag(r: Mapping, *, reader: bool = False, shared: bool = True) -> str:
     """One cell's note: 'carried forward from 202223 (…); boundary: from predecessor 909;
-    imputed: 1.5 for a suppressed count (1 or 2 exclusions); missing: not published (-)'.
+    imputed: 1.5 for a suppressed count (1 or 2 exclusions); placement not recorded for 26.2% of
+    the LA's EHC plans; missing: not published (-)'.
 
     ``reader`` gives the profile's wording (year labels, the imputation explained);
     ``shared=False`` leaves out the edition-wide part (edition_note)."""
@@ -37,6 +38,9 @@ def cell_flag(r: Mapping, *, reader: bool = False, shared: bool = True) -> str:
     if pd.notna(r["imputed_count"]):
         parts.append(f'imputed as {r["imputed_count"]:g} (DfE published the count only as "{r["imputed_range"]}")'
                      if reader else f"imputed: {r['imputed_count']:g} for a suppressed count ({r['imputed_range']})")
+    if pd.notna(r["unrecorded_pct_flagged"]):
+        parts.append(f"placement not recorded for {r['unrecorded_pct_flagged']:.1f}% of "
+                     + ("its EHC plans" if reader else "the LA's EHC plans"))
     if r["missing_reason"] in ("not_in_source", "source_marker"):
         parts.append("missing: " + ("not in source" if r["missing_reason"] == "not_in_source"
                                     else str(r["missing_marker"])))

@@ -13,9 +13,11 @@ from pandas.io.formats.style import Styler
 
 from inclusion_index.config import MiddleBands
 from inclusion_index.index.edition import Edition
+from inclusion_index.index.indicators import UNRECORDED
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import cell_flag, neighbour_note
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note
+from inclusion_index.report.series.edition_facts import england_value
 from inclusion_index.report.series.text import dp_for
 from inclusion_index.sources.geography import year_label
 
@@ -123,6 +125,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
             "Note": reader_note(cell_flag(v.loc[ind.indicator], reader=True)) if ind.indicator in v.index else "",
         })
     out = pd.DataFrame(rows).set_index("Indicator")
+    out.attrs["unrecorded"] = v["placement_unrecorded_pct"].dropna().max() if len(v) else np.nan
     # which values are imputed, for the caption (a column test, not a search of the notes' words)
     out.attrs["imputed"] = [i.short_name for i in ed.indicators.itertuples()
                             if i.indicator in v.index and pd.notna(v.loc[i.indicator, "imputed_count"])]
@@ -184,6 +187,13 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> 
         caption += (f" Imputed ({', '.join(imputed)}): DfE published this LA's count only as "
                     f"\"{rule.get('label', 'suppressed')}\", so the value takes {float(rule.get('midpoint', 1.5)):g} "
                     "over the published pupils rather than leave the LA out.")
+    unrecorded = ed.values["placement_unrecorded_pct"]
+    if unrecorded.gt(0).any() and pd.notna(t.attrs["unrecorded"]):
+        england = england_value(ed, UNRECORDED, ed.values.loc[unrecorded.notna(), "data_year"].max())
+        caption += (f" Placement: SEN2 records no placement for {t.attrs['unrecorded']:.1f}% of this LA's EHC plans "
+                    f"(England {england:.1f}%); the placement shares are of "
+                    + ("the plans whose placement is recorded." if ed.method.placement_recorded_only else "all plans.")
+                    + " England's placement figures are computed from DfE's national counts.")
     caption += (" Caution: the value could be chance, because it rests on few pupils or its 95% interval "
                 "includes the middle LA's value; read it as not clearly different from the middle."
                 " 95% interval: the range the value could plausibly take by chance, given the pupils behind it "

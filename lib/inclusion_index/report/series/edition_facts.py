@@ -44,7 +44,7 @@ _EXTENDED_SUFFIXES = ("_rank_lo", "_rank_median", "_rank_hi", "_adjusted_score",
                       "_adjusted_rank_lo", "_adjusted_rank_hi", "_data_year")
 _EXTENDED_COLUMNS = ("overall_change_lo", "overall_change_hi", "improvement_significant", "adjustment_flag",
                      "overall_change_score_from", "overall_change_score_to", "change_indicators_compared",
-                     "change_note")
+                     "change_note", "placement_unrecorded_pct")
 
 
 def la_table(ed, year: str | None = None) -> pd.DataFrame:

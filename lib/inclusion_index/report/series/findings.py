@@ -123,8 +123,8 @@ def findings(ed) -> list[dict]:
             add(m.sentence(), m.term(m.x[0])["per_step"], yl, short_citation(m.source_ids))
     share = pl.numbers.get("place_state_special_between_region_share")
     if share is not None and np.isfinite(share):
-        add(f"Regions account for {fmt(share * 100, 0)}% of the variation between LAs in the share of EHC plans in "
-            f"state-funded special schools ({yl}); the rest lies between LAs of the same region.", share * 100, yl,
+        add(f"Regions account for {fmt(share * 100, 0)}% of the variation between LAs in "
+            f"{ind.phrase('place_state_special')} ({yl}); the rest lies between LAs of the same region.", share * 100, yl,
             short_citation(ind.t.loc["place_state_special", "source_ids"]))
     res = ed.adjustment
     fit = res.fits.get("overall")

@@ -91,8 +91,11 @@ def placement(ed, highlight: str | int | None = None) -> Part:
                      "Lowest LA": s["lowest"], "Lowest": s["min"], "Median": s["median"],
                      "Highest LA": s["highest"], "Highest": s["max"], "LAs": s["n"]})
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
-        p.tables[f"highest_{i}"] = la_list(t, f"{i}_value", ind.axis(i), ascending=False)
+        p.tables[f"highest_{i}"] = la_list(t, f"{i}_value", ind.axis(i), ascending=False, extra={
+            "placement_unrecorded_pct": "Placement not recorded (%)"} if t["placement_unrecorded_pct"].gt(0).any() else None)
     p.tables["summary"] = pd.DataFrame(rows)
+    if inds:
+        recording_section(p, ed, t, ind.year(inds[0]))
     beyond_section(p, ed, t, check_highlight(ed, highlight)[0])
     labels = {f"{i}_value": ind.phrase(i) for i in inds} | {
         "idaci": "the " + dep.label,
@@ -147,6 +150,70 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     adjusted_section(p, ed, t, "placement")
     highlight_section(p, ed, highlight, t, ind, all_inds)
     return p
+
+
+# --------------------------------------------------------------------------- placement not recorded
+
+# England rows of section "recording": (measure, what it is, where it comes from)
+_ENGLAND_PLACEMENT = [
+    ("sen2_ehcp_state_special_pct_recorded", "State-funded special schools, % of the plans with a recorded placement",
+     "the index's definition, from DfE's national counts"),
+    ("sen2_ehcp_indep_nmss_pct_recorded",
+     "Independent or non-maintained schools, % of the plans with a recorded placement",
+     "the index's definition, from DfE's national counts"),
+    ("sen2_ehcp_placement_unknown_pct", "Placement not recorded, % of all plans", "DfE's national counts"),
+    ("sen2_ehcp_special_any_pct_published", "Special schools of any kind (state-funded, non-maintained, "
+     "independent), % of all plans", "DfE's published percentage (special_total_pc)"),
+    ("sen2_ehcp_placement_unknown_pct_published", "Placement not recorded, % of all plans",
+     "DfE's published percentage (placement_unknown_pc)"),
+]
+
+
+def recording_section(p: Part, ed, t: pd.DataFrame, year: str) -> None:
+    """Section "recording": which plans the placement shares are of, each LA's share of plans whose
+    placement SEN2 does not record (flagged above the method's threshold) and England's figures on
+    the index's definition beside DfE's own percentages of all plans. Nothing where no LA has any."""
+    u = t.set_index("la_name")["placement_unrecorded_pct"].dropna()
+    if not u.gt(0).any():
+        return
+    above = u[u > ed.method.unrecorded_flag_pct].sort_values(ascending=False)
+    p.say("recording", "The placement shares are of the EHC plans whose placement SEN2 records: plans whose placement "
+          "is 'not recorded' leave the denominator instead of counting as plans in neither kind of school."
+          if ed.method.placement_recorded_only else "The placement shares are of all EHC plans, including those "
+          "whose placement SEN2 does not record, as DfE's own percentages are.")
+    flagged = (f"{plural(len(above), 'LA')} {agree(len(above), 'is', 'are')} above "
+               f"{fmt(ed.method.unrecorded_flag_pct, 0)}% and flagged: "
+               + and_join([f"{n} ({fmt(x, 1)}%)" for n, x in above.items()]) if len(above)
+               else f"none is above {fmt(ed.method.unrecorded_flag_pct, 0)}%")
+    p.say("recording", f"In {year_label(year)} SEN2 records no placement for a median {fmt(u.median(), 1)}% of an "
+          f"LA's EHC plans (highest {fmt(u.max(), 1)}%); {flagged}.")
+    p.numbers.update(unrecorded_median=float(u.median()), unrecorded_max=float(u.max()),
+                     unrecorded_flagged=len(above))
+    e = pd.concat({m: _england(ed, m, [year]).iloc[0] for m, _, _ in _ENGLAND_PLACEMENT}, axis=1).T
+    if e["value"].isna().all():
+        return
+    p.tables["recording"] = pd.DataFrame({
+        "England figure": [w for _, w, _ in _ENGLAND_PLACEMENT], "Basis": [b for _, _, b in _ENGLAND_PLACEMENT],
+        "%": e["value"].to_numpy(), "Plans": e["numerator"].to_numpy(), "Of plans": e["denominator"].to_numpy()})
+    ss, ind_, unk, any_pub, unk_pub = (e.loc[m] for m, _, _ in _ENGLAND_PLACEMENT)
+    p.say("recording", f"England on the index's definition, from DfE's national counts: {_pct(ss['value'], 1)} of the "
+          f"{fmt_int(ss['denominator'])} plans with a recorded placement are in state-funded special schools and "
+          f"{_pct(ind_['value'], 1)} in independent or non-maintained schools ({year_label(year)}).")
+    if np.isfinite(any_pub["value"]):
+        p.say("recording", f"DfE's own published percentages are of all {fmt_int(unk['denominator'])} plans: "
+              f"{_pct(any_pub['value'], 1)} in special schools of any kind (state-funded, non-maintained and "
+              f"independent) and {_pct(unk_pub['value'], 1)} with placement not recorded.")
+    lg = ed.long
+    la = lg[(lg["level"] == "la") & (lg["year"] == year)]
+    la_unk = la[la["measure"] == "sen2_ehcp_placement_unknown"]
+    withheld = la_unk.loc[la_unk["value"].isna(), "la_code"]
+    plans = la[(la["measure"] == "sen2_ehcp_total") & la["la_code"].isin(withheld)]
+    if unk["numerator"] > la_unk["value"].sum() and len(plans):
+        p.say("recording", f"England's {fmt_int(unk['numerator'])} plans with placement not recorded are "
+              f"{fmt_int(unk['numerator'] - la_unk['value'].sum())} more than the LAs' own figures add up to; the LAs "
+              f"whose placement split DfE withheld ({and_join(sorted(plans['la_name'].astype(str)))}) hold "
+              f"{fmt_int(plans['value'].sum())} plans, so DfE's England share of plans not recorded is partly theirs.")
+    p.numbers.update({f"england_{m}": float(e.loc[m, "value"]) for m, _, _ in _ENGLAND_PLACEMENT})
 
 
 # --------------------------------------------------------------------------- special-school supply

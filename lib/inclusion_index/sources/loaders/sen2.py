@@ -20,7 +20,10 @@ an earlier release still supplies the years only it has. A 2026 release in the 2
 is therefore one registry entry (tests/test_loader_sen2.py compares two vintages).
 
 Denominator of every percentage is all EHC plans (incl. statements before 2018) held by the
-LA, ages 0–25, whatever the placement, as DfE's own ``*_pc`` columns do.
+LA, ages 0–25, whatever the placement, as DfE's own ``*_pc`` columns do, except the
+``*_pct_recorded`` shares: over the plans whose placement is recorded (all plans less "not
+recorded"), the index's placement indicators by default (docs/METHOD.md). All are computed
+from the counts; DfE's rounded ``*_pc`` are read only as ``*_pct_published``, to name beside them.
 
 Placement families (the columns each sums, per release, are listed beside their constants
 below and in data/registry/measures/sen2.csv): state-funded special, independent /
@@ -243,6 +246,10 @@ def _placement_measures(keys: pd.DataFrame, values: pd.DataFrame, reasons: pd.Da
     main, main_r = _sum_components(values, reasons, families["state_mainstream"])
     ap, ap_r = _sum_components(values, reasons, families["ap_pru"])
     none, none_r = _sum_components(values, reasons, families["no_school_place"])
+    # "Not recorded" (2025 release, from January 2023; 0 before: every plan had a placement). The
+    # index's placement shares leave it out of the denominator (methods' placement.recorded_only).
+    unknown, unknown_r = _sum_components(values, reasons, families["placement_unknown"])
+    recorded, recorded_r = total - unknown, total_r.fillna(unknown_r)
     frames = []
 
     def add(measure: str, value, reason, num=None, den=None) -> None:
@@ -257,15 +264,21 @@ def _placement_measures(keys: pd.DataFrame, values: pd.DataFrame, reasons: pd.Da
     add("sen2_ehcp_indep_nmss", indep, indep_r)
     add("sen2_ehcp_ap_pru", ap, ap_r)
     add("sen2_ehcp_no_school_place", none, none_r)
+    add("sen2_ehcp_placement_unknown", unknown, unknown_r)
     for measure, num, num_r in [
         ("sen2_ehcp_state_special_pct", special, special_r),
         ("sen2_ehcp_indep_nmss_pct", indep, indep_r),
         ("sen2_ehcp_mainstream_pct", main, main_r),
         ("sen2_ehcp_ap_pru_pct", ap, ap_r),
         ("sen2_ehcp_no_school_place_pct", none, none_r),
+        ("sen2_ehcp_placement_unknown_pct", unknown, unknown_r),
     ]:
         pct, pct_r = _percent(num, num_r, total, total_r)
         add(measure, pct, pct_r, num=num, den=total)
+    for measure, num, num_r in [("sen2_ehcp_state_special_pct_recorded", special, special_r),
+                                ("sen2_ehcp_indep_nmss_pct_recorded", indep, indep_r)]:
+        pct, pct_r = _percent(num, num_r, recorded, recorded_r)
+        add(measure, pct, pct_r, num=num, den=recorded)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -337,6 +350,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
                 vals[c], why[c] = 0.0, pd.NA
         return out
 
+    vals["unknown"], why["unknown"] = 0.0, pd.NA  # no "not recorded" category in this layout
     families = {
         "total": cols(_TOTAL_2022),
         "state_special": cols(_STATE_SPECIAL_2022),
@@ -344,6 +358,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
         "state_mainstream": cols(_STATE_MAINSTREAM_2022),
         "ap_pru": cols(_AP_PRU_2022),
         "no_school_place": cols(_NO_SCHOOL_PLACE_2022),
+        "placement_unknown": ["unknown"],
     }
     names = df.drop_duplicates(["level", "la_code", "year"]).set_index(["level", "la_code", "year"])["la_name"]
     keys = vals.index.to_frame(index=False)
@@ -404,10 +419,11 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
     file = ctx.source(sid).path
     df = read_csv(ctx, sid)
     placement = [*_TOTAL_2025, *_STATE_SPECIAL_2025, *_INDEP_NMSS_2025, *_STATE_MAINSTREAM_2025,
-                 *_AP_PRU_2025, *_NO_SCHOOL_PLACE_2025]
-    require_columns(df, [*_GEO_COLUMNS, "region_name", *placement, "mainstream_total", "ap_pru_total"],
+                 *_AP_PRU_2025, *_NO_SCHOOL_PLACE_2025, "placement_unknown"]
+    require_columns(df, [*_GEO_COLUMNS, "region_name", *placement, "mainstream_total", "ap_pru_total",
+                         "special_total_pc", "placement_unknown_pc"],
                     file, _span(df))
-    uncollected = _uncollected(df, _NO_SCHOOL_PLACE_2025)
+    uncollected = _uncollected(df, [*_NO_SCHOOL_PLACE_2025, "placement_unknown"])
     df = _all_plans_rows(df, file)
     df["year"] = _academic_years(df, file)
     df = _with_keys(df, file).reset_index(drop=True)
@@ -455,8 +471,15 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
         "state_mainstream": ["state_mainstream"],
         "ap_pru": _AP_PRU_2025,
         "no_school_place": _NO_SCHOOL_PLACE_2025,
+        "placement_unknown": ["placement_unknown"],
     }
-    return _placement_measures(df[_KEYS], vals, why, families, sid)
+    # DfE's own one-decimal shares of all plans, for naming beside the index's figures (never scored)
+    published = []
+    for m, c in (("special_any", "special_total_pc"), ("placement_unknown", "placement_unknown_pc")):
+        pc, pc_r = parse_values(df, c, file, year_column="year")
+        published.append(long_frame(level=df["level"], la_code=df["la_code"], la_name=df["la_name"], year=df["year"],
+                                    measure=f"sen2_ehcp_{m}_pct_published", value=pc, missing_reason=pc_r, source=sid))
+    return pd.concat([_placement_measures(df[_KEYS], vals, why, families, sid), *published], ignore_index=True)
 
 
 def load_needs_2025(ctx: LoadContext, sid: str = "sen2_needs_2025") -> pd.DataFrame:
