@@ -255,6 +255,24 @@ AREA_NAME = {"exclusions": "Exclusions", "assessment": "Assessment", "placement"
              "attainment": "Attainment"}
 
 
+def test_conclusions_give_every_rank_under_any_area_weighting(ed, parts):
+    p = parts["conclusions"]
+    st = ed.score_table[ed.score_table["scored"]]
+    first = st.loc[st["overall_rank_best_weights"] == 1, "la_name"]
+    assert p.numbers["n_first_any_weighting"] == len(first) > 0
+    text = " ".join(p.sections["weightings"])
+    assert f"{len(first)} of the {len(st)} LAs can rank first under some weighting: " in text
+    assert all(name in text for name in first)
+    assert "exclusions 17%, assessment 8%, placement 17% and attainment 58% (each indicator counting equally)" in text
+    width = st["overall_rank_worst_weights"] - st["overall_rank_best_weights"]
+    assert p.numbers["weighting_range_max_width"] == width.max()
+    f = p.frames["weightings"]
+    assert len(f) == len(st) and (f["overall_rank_best_weights"] <= f["overall_rank"]).all()
+    fig = plotting.rank_interval_chart(f, rank="overall_rank", lo="overall_rank_best_weights",
+                                       hi="overall_rank_worst_weights", title="t", note=p.labels["weightings_chart"])
+    assert len(fig.axes[0].collections[0].get_segments()) == len(st)
+
+
 def test_improvement_marks_only_changes_beyond_uncertainty(ed, parts):
     p = parts["conclusions"]
     st = ed.score_table.set_index("la_code")

@@ -376,6 +376,15 @@ display(plotting.save_figure(fig, part.frames["ranking"], figures, "06_overall_r
 series.style_table(part.tables["ranking"], caption=f"Every scored LA: rank with its {series.range_label()}, scores, "
                    "and the context-adjusted score and rank beside them")'''),
     *adjusted(),
+    ("md", "## Under any weighting of the four areas"),
+    ("code", '''display(Markdown(part.markdown("weightings")))
+if "weightings" in part.frames:
+    wf = part.frames["weightings"]
+    fig = plotting.rank_interval_chart(wf, rank="overall_rank", lo="overall_rank_best_weights",
+                                       hi="overall_rank_worst_weights", highlight=hl, note=part.labels["weightings_chart"],
+                                       title=f"Overall rank, best and worst under any weighting of the four areas, "
+                                             f"{series.year_label(ed.final_year)}")
+    display(plotting.save_figure(fig, wf, figures, "06_rank_under_any_weighting"))'''),
     ("md", "## Regions"),
     ("code", '''display(Markdown(part.markdown("regions")))
 fig = plotting.region_chart(part.data, "overall_score", title=f"Overall score by region, {series.year_label(ed.final_year)}",

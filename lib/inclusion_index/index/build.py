@@ -31,6 +31,7 @@ from inclusion_index.index.neighbours import neighbour_comparison, statistical_n
 from inclusion_index.index.scoring import most_improved, score_year
 from inclusion_index.index.tables import enrich_score_table
 from inclusion_index.index.uncertainty import UncertaintyError, funnel_table, monte_carlo, sensitivity_table
+from inclusion_index.index.weightings import headline_area_weights, weighting_columns, weighting_ranks
 from inclusion_index.paths import CACHE_DIR, REGISTRY_DIR
 from inclusion_index.paths import data_dir as default_data_dir
 from inclusion_index.sources.geography import LAReference, check_year_key, load_la_reference, shift_year
@@ -75,6 +76,15 @@ def _improvement(ed: Edition) -> Fields:
 
 def _headline_table(ed: Edition) -> Fields:
     return {"score_table": score_table(ed, extended=False)}
+
+
+def _weightings(ed: Edition) -> Fields:
+    t = ed.score_table.set_index("la_code")
+    t = t[t["overall_score"].notna()]
+    w = weighting_ranks(t, t["overall_rank"], headline_area_weights(ed.indicators, ed.headline().available,
+                                                                    ed.settings.overall_from),
+                        decimals=ed.settings.rank_decimals)
+    return {"weightings": w, "score_table": weighting_columns(ed.score_table, w)}
 
 
 def _monte_carlo(ed: Edition) -> Fields:
@@ -146,6 +156,7 @@ CORE_STEPS: tuple[Step, ...] = (
     Step("scoring", _scoring, _scoring_settings),
     Step("improvement", _improvement, _scoring_settings),
     Step("headline_table", _headline_table, _scoring_settings),
+    Step("weightings", _weightings, _scoring_settings),
 )
 STEPS: tuple[Step, ...] = (
     *CORE_STEPS,

@@ -20,6 +20,7 @@ from inclusion_index.index.neighbours import NeighbourSet
 from inclusion_index.index.scoring import AREAS, ScoredYear, ScoringSettings, rank_desc, regional_summary
 from inclusion_index.index.tables import describe_column, enrich_score_table
 from inclusion_index.index.uncertainty import MonteCarloResult, UncertaintyError
+from inclusion_index.index.weightings import WeightingRanks, describe, weighting_columns
 from inclusion_index.sources.geography import year_label
 
 
@@ -51,6 +52,8 @@ class Edition(IndexInputs):
     # (indicator, index year) -> funnel table, or the reason there is none (no counts or cohort)
     funnels: dict[tuple[str, str], pd.DataFrame | str] = field(default_factory=dict, repr=False)
     score_table: pd.DataFrame | None = None
+    # best and worst overall rank of each LA under any weighting of the four areas
+    weightings: WeightingRanks | None = None
     # per (indicator, LA) of the headline year: pupils behind the value and its exact 95% interval
     profile_intervals: pd.DataFrame | None = None
     # England pooled from the LA figures per indicator (the funnels' centre line, headline year)
@@ -139,6 +142,8 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
     out = t[front + rest]
     for c in [c for c in out.columns if c.endswith("_rank") or c.startswith("overall_rank")]:
         out[c] = out[c].astype("Int64")
+    if ed.weightings is not None:
+        out = weighting_columns(out, ed.weightings)
     if extended:
         out = enrich_score_table(out, ed.monte_carlo, ed.adjustment)
     return out
@@ -176,6 +181,7 @@ def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
                                     "the placement indicators leave them out of their denominator unless the method's "
                                     "placement.recorded_only is off (docs/METHOD.md)",
     }
+    fixed |= describe(ed.weightings.steps) if ed.weightings is not None else {}
     rows = []
     for c in table.columns:
         desc = fixed.get(c)

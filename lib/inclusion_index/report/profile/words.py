@@ -10,11 +10,12 @@ from collections.abc import Sequence
 import pandas as pd
 
 from inclusion_index.index.edition import Edition
+from inclusion_index.index.scoring import AREAS
 from inclusion_index.report.notes import change_notes, la_flags
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, reader_note
 from inclusion_index.report.profile.tables import _comparison, caution, indicator_table, trend_table
 from inclusion_index.report.series.adjusted import adjusted_for_words
-from inclusion_index.report.series.text import ordinal
+from inclusion_index.report.series.text import ordinal, weights_words
 from inclusion_index.sources.geography import boundary_edges, related_in, year_label
 from inclusion_index.sources.registry import load_registry
 
@@ -69,6 +70,9 @@ def headline(ed: Edition, code: str) -> str:
     change = change_text(ed, code)
     if change:
         lines += ["", change]
+    weighting = weighting_text(ed, code)
+    if weighting:
+        lines += ["", weighting]
     return "\n".join(lines)
 
 
@@ -92,6 +96,23 @@ def other_editions_text(ed: Edition, code: str) -> str:
                        f"{'their' if len(links) > 1 else 'its'} profile{'s are' if len(links) > 1 else ' is'} "
                        f"in the {label} edition.")
     return "  \n".join(out)
+
+
+def weighting_text(ed: Edition, code: str) -> str:
+    """Its best and worst overall rank under any weighting of the four areas, and the weights
+    that make it first where some do; empty where it has no such ranks."""
+    w = ed.weightings
+    if w is None or code not in w.ranks.index:
+        return ""
+    r = w.ranks.loc[code]
+    best, worst = int(r["overall_rank_best_weights"]), int(r["overall_rank_worst_weights"])
+    name = html.escape(str(_row(ed, code)["la_name"]))
+    span = f"ranks {ordinal(best)} whatever the weights" if best == worst else \
+        f"ranks between {ordinal(best)} and {ordinal(worst)}"
+    first = (f", and ranks first {weights_words({a: r[f'best_{a}'] for a in AREAS}, w.headline)}" if best == 1 and worst > 1
+             else "")
+    return (f"**Under any weighting of the four areas** (exclusions, assessment, placement and attainment, in "
+            f"{1 / w.steps:.0%} steps), {name} {span}{first}.")
 
 
 def change_text(ed: Edition, code: str) -> str:

@@ -28,6 +28,7 @@ from inclusion_index.report.series.text import (
     fmt,
     level_label,
     lower_first,
+    ordinal,
     plural,
     year_label,
 )
@@ -172,6 +173,38 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
               + ", ".join(ind.short(c) for c in left_out) + ".")
 
 
+def _weightings_section(p: Part, ed, t: pd.DataFrame) -> None:
+    """Each LA's best and worst rank under any weighting of the four areas (the edition's
+    ``weightings``), how many can rank first, the widest range; the chart's frame."""
+    w = ed.weightings
+    if w is None or w.ranks.empty:
+        return
+    cols = ["overall_rank_best_weights", "overall_rank_worst_weights"]
+    f = ranking_frame(t).join(w.ranks[cols], on="la_code")
+    p.frames["weightings"] = f
+    width = (f[cols[1]] - f[cols[0]]).astype("float64")
+    first, widest = f[f[cols[0]] == 1], f.loc[width.idxmax()]
+    p.numbers.update(n_first_any_weighting=len(first), weighting_range_median_width=float(width.median()),
+                     weighting_range_max_width=float(width.max()))
+    step = f"{1 / w.steps:.0%}"
+    equal = " (each indicator counting equally)" if ed.settings.overall_from == "indicators" and \
+        ed.indicators["weight"].nunique() == 1 else ""
+    headline = and_join([f"{a} {s:.0%}" for a, s in zip(AREAS, w.headline, strict=True)])
+    p.labels["weightings_chart"] = (f"Bars: from each LA's best to its worst overall rank under any weighting of "
+                                    f"the four areas ({step} steps); dots: its headline rank.")
+    p.say("weightings",
+          f"The headline weights the four areas {headline}{equal}: a choice, as any other weighting would be. "
+          f"Scored on each weighting of the four areas in {step} steps ({w.n_weightings:,} weightings, with the "
+          "headline's; an LA's score is the weighted mean of the area scores it has), the median LA's rank spans "
+          f"{fmt(width.median(), 0)} places between its best and its worst.",
+          f"{len(first)} of the {len(f)} LAs can rank first under some weighting"
+          + (f": {and_join(list(first['la_name']))}." if len(first) else "."),
+          f"{widest['la_name']} has the widest range, from {ordinal(int(widest[cols[0]]))} to "
+          f"{ordinal(int(widest[cols[1]]))}.",
+          "The chart shows each LA's headline rank with the range from its best to its worst rank under any "
+          "weighting; each profile gives its own, and the weights that make it first where some do.")
+
+
 REGION_COLUMNS = {"region": "Region", "n_las": "LAs", "n_scored": "LAs scored", "overall_score": "Overall score"} | {
     f"{a}_score": f"{AREA_NAMES[a]} score" for a in AREAS}
 
@@ -210,6 +243,7 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
                   f", and, beside the index, its score and rank adjusted for {context} (0 = as expected for its "
                   "context)." if context else "."))
     adjusted_section(p, ed, t, "overall")
+    _weightings_section(p, ed, t)
     p.say("regions", f"By region (the unweighted mean of its LAs' scores), {top['region']} scores highest "
           f"({fmt(top['overall_score'])}) and {bot['region']} lowest ({fmt(bot['overall_score'])}).")
     rv = region_variation(t, "overall_score", label="the overall score")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -234,3 +234,15 @@ def chance_count(share: float, n: int) -> int:
     as round(0.05 * 150) does, not 7.
     """
     return round(round(share, 9) * n)
+
+
+def weights_words(shares: Mapping[str, float], headline: Sequence[float] = ()) -> str:
+    """Area weights (shares of 1) in words: 'when the weights are exclusions 50% and placement
+    50%', 'when attainment alone counts'; NaN shares (the headline method) or the ``headline``'s
+    own: 'under the headline weighting'."""
+    if any(pd.isna(s) for s in shares.values()) or list(np.round(list(shares.values()), 9)) == list(np.round(headline, 9)):
+        return "under the headline weighting"
+    on = {a: float(s) for a, s in shares.items() if s > 0}
+    if len(on) == 1:
+        return f"when {next(iter(on))} alone counts"
+    return "when the weights are " + and_join([f"{a} {s:.0%}" for a, s in on.items()])
