@@ -69,3 +69,15 @@ def editions(data_dir, tmp_path_factory):
 
     long = load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
     return {y: build_edition(y, long=long, data_dir=data_dir, steps=CORE_STEPS) for y in ("201819", "202425")}
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium, quit after the test (see tests/browser.py)."""
+    from .browser import chrome
+
+    d = chrome()
+    try:
+        yield d
+    finally:
+        d.quit()

@@ -16,6 +16,8 @@ import pytest
 from inclusion_index.cli import main
 from inclusion_index.report.render import PARTS
 
+from .browser import chrome
+
 EDITIONS = ["201819", "202425"]
 
 
@@ -105,24 +107,6 @@ def test_index_links_every_part_and_profile(reports):
     assert "inclusion-index" in index  # project version stated
 
 
-def _browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        if os.environ.get("INCLUSION_REQUIRE_BROWSER"):
-            pytest.fail("chromium and chromedriver are required (apt-get install chromium chromium-driver)")
-        pytest.skip("chromium/chromedriver not installed")
-    opts = webdriver.ChromeOptions()
-    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-dev-shm-usage", "--window-size=1280,2000"]:
-        opts.add_argument(a)
-    opts.binary_location = chromium
-    return webdriver.Chrome(service=Service(driver), options=opts)
-
-
 def _check_page(d) -> None:
     body = d.find_element("tag name", "body").text
     assert not re.search(r"Traceback|\w+Error:", body), body[:500]
@@ -132,7 +116,7 @@ def _check_page(d) -> None:
 
 
 def test_browser_opens_index_follows_links_and_sees_every_image(reports, tmp_path):
-    d = _browser()
+    d = chrome()
     try:
         d.get((reports / "index.html").as_uri())
         assert "SEND Inclusion Index" in d.title
@@ -186,7 +170,7 @@ def test_la_finder_matches_ordinary_spellings_and_lists_each_la_once(tmp_path):
            ("342", "St. Helens"), ("886", "Kent"), ("810", "Kingston upon Hull, City of"),
            ("846", "Brighton and Hove")]
     page = write_index(tmp_path, [], [], {}, extra_sections=search_box_html({"201819": las, "202425": las[1:]}))
-    d = _browser()
+    d = chrome()
     try:
         d.get(page.as_uri())
         assert len(d.find_elements("css selector", "#la-list li")) == len(las)  # once each, both editions
