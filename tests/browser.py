@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +31,34 @@ def chrome(*flags: str):
         opts.add_argument(a)
     opts.binary_location = chromium
     return webdriver.Chrome(service=Service(driver), options=opts)
+
+
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+IMPACTS = ["minor", "moderate", "serious", "critical"]
+
+
+def axe_violations(driver, min_impact: str = "moderate") -> list[dict]:
+    """Run axe-core (WCAG 2.0-2.2 A and AA rules, plus best practice) on the page open in `driver`;
+    return the violations whose impact is `min_impact` or worse, each with its rule id, impact,
+    help text and up to three failing selectors."""
+    if not AXE.exists():
+        if os.environ.get("INCLUSION_REQUIRE_BROWSER"):
+            pytest.fail(f"{AXE} is missing: run `npm ci` in the project folder")
+        pytest.skip("axe-core not installed (npm ci)")
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    driver.set_script_timeout(120)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',"
+        " 'wcag22aa', 'best-practice']}, resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))"
+        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
+    floor = IMPACTS.index(min_impact)
+    return [v for v in result if IMPACTS.index(v["impact"] or "minor") >= floor]
+
+
+def network_cut_flags() -> list[str]:
+    """Chromium flags that make every non-file request fail at once, as with the network cut."""
+    return ["--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>"]
