@@ -20,6 +20,8 @@ from inclusion_index.index.comparison import comparison_summary, definition_chan
 from inclusion_index.index.edition import Edition, write_score_table
 from inclusion_index.paths import REPORTS_DIR
 from inclusion_index.paths import data_dir as resolve_data_dir
+from inclusion_index.report.explore import PAGE as EXPLORE_PAGE
+from inclusion_index.report.explore import write_explore
 from inclusion_index.report.notes import score_table_text
 from inclusion_index.report.profiles import ProfileError, render_profiles, search_box_html
 from inclusion_index.report.render import (
@@ -143,6 +145,8 @@ def render(editions: list[str] | None, *, years: int | None, data_dir: str | Non
             failures.append(str(err))
             kept[e] = str(err)
             print(f"error: {err}", file=sys.stderr)
+    for r in renders:  # always, kept pages or not: it is cheap and only needs the built edition
+        print(f"wrote {write_explore(built[r.edition], reports / r.edition / EXPLORE_PAGE)}")
     profiled = _render_profiles(renders, built, files, kernel_data_dir, reports, workers, profiles_limit,
                                 failures, rerun) if profiles else {}
     if renders:

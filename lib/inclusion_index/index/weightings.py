@@ -15,13 +15,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from inclusion_index.index.scoring import AREAS
+from inclusion_index.index.scoring import AREAS, rank_desc
 
+MAX_GRADE = 5  # explore.html's grades run 0-5, as the OECD Better Life Index's
 GRID_STEPS = 20  # 5% steps
 BOUNDS = ("best", "worst")
 HEADLINE = "indicators"  # weights_for_* where the headline method (equal weight per indicator) gives the bound
@@ -115,3 +117,38 @@ def describe(steps: int) -> dict[str, str]:
         f"Area weights giving overall_rank_{b}_weights, as exclusions,assessment,placement,attainment shares "
         "summing to 1 (of several, the nearest the headline's); 'indicators' where only the headline method "
         "(equal weight per indicator) gives it") for b in BOUNDS}
+
+
+Grades = Sequence[int] | Literal["indicators"]
+
+
+def check_grades(grades: Grades) -> tuple[int, ...] | Literal["indicators"]:
+    """``grades`` as explore.html's ``#weights=`` takes them: four whole grades 0-5 in area order,
+    or "indicators" (the headline method); anything else is an error, not a guess."""
+    if isinstance(grades, str):
+        if grades != HEADLINE:
+            raise ValueError(f"weights must be four grades 0-{MAX_GRADE} or {HEADLINE!r}, not {grades!r}")
+        return HEADLINE
+    g = tuple(grades)
+    if len(g) != len(AREAS) or not all(float(x).is_integer() and 0 <= x <= MAX_GRADE for x in g):
+        raise ValueError(f"weights must be {len(AREAS)} whole grades 0-{MAX_GRADE} ({', '.join(AREAS)}), not {g!r}")
+    return tuple(int(x) for x in g)
+
+
+def ranks_for_grades(table: pd.DataFrame, grades: Grades, *, decimals: int | None = 9) -> pd.Series:
+    """Rank of every scored LA (index ``la_code``; ``overall_score`` not NaN) when the reader of
+    explore.html grades the areas ``grades`` (E, A, P, T, each 0-5): an area weighs its grade over
+    the sum of grades, an LA scores the weighted mean of the area scores it has, ties share the
+    best rank. ``"indicators"`` is the headline method, so the ranks are ``overall_score``'s.
+    This is the Python twin of templates/explore.js, and tests/test_explore.py holds the two equal.
+    All grades 0 rank nobody (all NA), as the page shows no rank then."""
+    g = check_grades(grades)
+    t = table.set_index("la_code") if "la_code" in table.columns else table
+    t = t[t["overall_score"].notna()]
+    if g == HEADLINE:
+        return rank_desc(t["overall_score"], "min", decimals=decimals).astype("Int64").rename("rank")
+    w = np.asarray(g, dtype="float64")
+    if w.sum() == 0:
+        return pd.Series(pd.NA, index=t.index, dtype="Int64", name="rank")
+    r = ranks_under((w / w.sum())[None, :], t[[f"{a}_score" for a in AREAS]].to_numpy("float64"), decimals)[0]
+    return pd.Series(pd.array(r, dtype="Float64").astype("Int64"), index=t.index, name="rank")
