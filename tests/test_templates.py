@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 from markupsafe import Markup
 
 from inclusion_index.report import render, templates
+from inclusion_index.report.explore import explore_html
 from inclusion_index.report.profiles import profile_index, search_box_html
 from inclusion_index.report.templates import render_template
 
@@ -33,6 +35,17 @@ def _comparison_table() -> pd.DataFrame:
                          "ranges_overlap": [True], "overall_rank_change": [0]})
 
 
+def _hostile_edition() -> SimpleNamespace:
+    """Just what report.explore reads of an edition, with hostile names."""
+    areas = ("exclusions", "assessment", "placement", "attainment")
+    table = pd.DataFrame({"la_code": ["302", "303"], "la_name": [EVIL, "B"], "region": [EVIL, EVIL],
+                          "overall_score": [60.0, 40.0], "overall_rank": pd.array([1, 2], dtype="Int64"),
+                          **{f"{a}_score": [50.0, 50.0] for a in areas}})
+    ind = pd.DataFrame({"indicator": list(areas), "area": list(areas), "weight": 1.0, "short_name": EVIL})
+    return SimpleNamespace(score_table=table, indicators=ind, final_year="201819",
+                           headline=lambda: SimpleNamespace(available=list(areas)))
+
+
 def test_every_template_escapes_hostile_text(tmp_path):
     pages = {
         "nav.html": render.nav_html(EVIL),
@@ -43,6 +56,7 @@ def test_every_template_escapes_hostile_text(tmp_path):
         "comparison.html": render.comparison_html(_comparison_table(), "c.csv",
                                                   [{"name": EVIL, "from_label": "a", "to_label": "b"}]),
     }
+    pages["explore.html"] = explore_html(_hostile_edition())
     figures = tmp_path / "r" / "201819" / "figures"
     figures.mkdir(parents=True)
     (figures / f"{EVIL.replace('/', '_')}.png").write_bytes(b"x")
@@ -57,7 +71,7 @@ def test_every_template_escapes_hostile_text(tmp_path):
     assert 'id="la-search"' in index and "addEventListener" in index  # the section and its script, inlined
     assert ESCAPED in render.write_index(tmp_path, [], [], {}, extra_sections=EVIL).read_text()
     assert {p.name for p in TEMPLATES.glob("*.html")} == set(pages)  # a new template needs a case here
-    for name in ("profile.html", "profile_index.html", "index.html", "figures.html"):  # whole pages
+    for name in ("profile.html", "profile_index.html", "index.html", "figures.html", "explore.html"):  # whole pages
         assert page_has_main(pages[name]), name
     for name, page in pages.items():
         if name == "figures.html":  # file names keep no "/", so the closing tag reads <_script>
