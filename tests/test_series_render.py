@@ -103,6 +103,9 @@ def test_index_links_every_part_and_profile(reports):
         profiles = sorted((reports / e / "la").glob("[0-9]*.html"))
         assert len(profiles) == 3
         assert f'href="{e}/la/{profiles[0].name}"' in index
+        # "Your own index", written for every rendered edition and linked from the index and every part
+        assert f'href="{e}/explore.html"' in index and (reports / e / "explore.html").exists()
+        assert 'href="explore.html"' in (reports / e / "02_exclusions.html").read_text(encoding="utf-8")
     assert 'id="la-search"' in index
     assert "inclusion-index" in index  # project version stated
 
