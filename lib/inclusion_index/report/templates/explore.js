@@ -64,7 +64,9 @@
   }
 
   function parseFragment(hash) {  // the weights in "#weights=...", or null when there are none
-    var m = /^#?weights=(.*)$/.exec(decodeURIComponent(hash || ''));
+    var text;
+    try { text = decodeURIComponent(hash || ''); } catch (e) { return null; }  // a malformed %-escape
+    var m = /^#?weights=(.*)$/.exec(text);
     if (!m) { return null; }
     if (m[1] === HEADLINE) { return HEADLINE; }
     var parts = m[1].split(',');
