@@ -370,7 +370,8 @@ def _indicator_extremes(ed, t: pd.DataFrame, ind: IndicatorFacts) -> list[Findin
         ok = v.notna() & ~estimated(ed, t, i)
         dp = dp_for(v[ok])
         cohort = t["la_code"].map(indicator_cohorts(ed, i)).astype("float64")
-        e = ind.england(i)
+        e, e_kind = ind.england_best(i)
+        pooled = " (pooled from the council figures; no published England figure)" if e_kind not in ("", "published") else ""
         measure = str(ind.t.loc[i, "measure"])
         kind = (f" A {MEASURE_SHORT_NOTES[measure]}, not comparable with earlier editions' annual rates."
                 if measure in MEASURE_SHORT_NOTES else "")
@@ -389,7 +390,7 @@ def _indicator_extremes(ed, t: pd.DataFrame, ind: IndicatorFacts) -> list[Findin
                 id=f"{i}_{key}", headline=f"{r['la_name']} has England's {word} {what}: {_num(x, dp)}{u}.",
                 number=float(round(x, dp)), unit=unit_words, place=str(r["la_name"]),
                 data_period=_period_words(ed, [i]), dp=dp,
-                england_figure=f"{fmt(e, dp)}{u}" if np.isfinite(e) else "",
+                england_figure=f"{fmt(e, dp)}{u}{pooled}" if np.isfinite(e) else "",
                 caveat=caveat, strength=SMALL if is_small else ROBUST, source_ids=ids, link=link))
     return out
 
@@ -583,8 +584,7 @@ def findings_markdown(ed, items: list[Finding] | None = None) -> str:
     lines = [f"# {f.title}", "", f"Method: {ed.method.name}. Index years {years_label(ed.years)}.", "",
              "## How to describe this index", "", f.describe, "", "## Findings", ""]
     for it in f.items:
-        lines.append(f"- {it.headline} {it.caveat} Data: {it.data_period}. Strength: {it.strength}. "
-                     f"{_cite(f, it)}")
+        lines.append(f"- {it.headline} {it.caveat} _Data: {it.data_period}; strength: {it.strength}._ {_cite(f, it)}")
     lines += ["", "## What not to write", ""] + [f"- {x}" for x in f.dont_write]
     lines += ["", "## Sources", ""]
     lines += [f"{s.ref}. {s.publisher}: {s.title}, {s.release_date}. {s.url}" for s in f.sources]
