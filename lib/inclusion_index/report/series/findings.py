@@ -36,6 +36,7 @@ from inclusion_index.report.series.text import (
     dp_for_step,
     fmt,
     iod_label,
+    nice_step,
     ordinal,
     year_label,
     years_label,
@@ -477,8 +478,6 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
 
 
 def _idaci_step(ed, fit) -> float:
-    from inclusion_index.report.series.text import nice_step
-
     res = ed.adjustment
     return nice_step(float(res.scores.loc[fit.expected.notna(), "idaci"].std()))
 
