@@ -155,8 +155,8 @@ def test_findings_md_is_quotable(built, edition):
     assert statistics.median(len(s.split()) for s in claims) <= 25
     assert "where the IDACI" not in md and "R²" not in md  # no regression-speak
     src = built[edition]["sources"]
-    for url in src["url"]:
-        assert md.count(url) == 1  # each source given once, cited by number
+    for url in src["url"]:  # each source given once, cited by number (two releases may share a page)
+        assert md.count(url) == int((src["url"] == url).sum())
     assert re.search(r"\[\d+\]", body)
     ed = built[edition]["ed"]
     describe = md.split("## How to describe this index")[1].split("##")[0]
