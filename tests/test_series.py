@@ -365,41 +365,36 @@ def test_improvement_states_years_and_indicators(ed, parts):
 
 
 def test_findings_numbers_match_the_edition(ed):
-    found = series.findings(ed)
+    found = {f.id: f for f in series.findings(ed)}
     assert len(found) >= 6
-    for f in found:
-        assert set(f) == {"text", "number", "years", "source"}
-        assert f["text"] and f["years"] and f["source"] and math.isfinite(f["number"])
+    for f in found.values():
+        assert f.headline and f.data_period and f.source_ids and math.isfinite(f.number)
     scores = ed.headline().scores
     best = scores.loc[scores["overall_rank"] == 1].iloc[0]
     name = ed.geography.set_index("la_code").loc[scores.index[scores["overall_rank"] == 1][0], "la_name"]
-    assert math.isclose(found[0]["number"], best["overall_score"])
-    assert name in found[0]["text"] and series.fmt(best["overall_score"]) in found[0]["text"]
+    top = found["overall_top"]
+    assert math.isclose(top.number, best["overall_score"])
+    assert name in top.headline and series.fmt(best["overall_score"]) in top.headline
     worst = scores["overall_score"].min()
-    assert math.isclose(found[1]["number"], worst) and series.fmt(worst) in found[1]["text"]
-    improved = [f for f in found if "most improved" in f["text"]]
-    assert improved and math.isclose(improved[0]["number"], ed.improvement["change"].max())
-    assert improved[0]["years"] == "2016/17 to 2018/19"
+    assert math.isclose(found["overall_bottom"].number, worst) and series.fmt(worst) in found["overall_bottom"].headline
+    assert math.isclose(found["most_improved"].number, round(ed.improvement["change"].max(), 1))
+    assert found["most_improved"].data_period.startswith("index years 2016/17 to 2018/19")
     st = ed.score_table
     # rank uncertainty: the median width of the 90% rank range
     s = st[st["overall_rank"].notna()]
     width = float((s["overall_rank_hi"] - s["overall_rank_lo"]).astype("float64").median())
-    ranks = [f for f in found if "Ranks on the index are uncertain" in f["text"]]
-    assert ranks and math.isclose(ranks[0]["number"], width) and f"spans {series.fmt(width, 0)} places" in ranks[0]["text"]
-    assert "Monte Carlo" in ranks[0]["source"]
-    # the significant improvers: the score table's count, with years and source
+    ranks = found["rank_uncertainty"]
+    assert ranks.number == round(width) and f"spans {series.fmt(width, 0)} places" in ranks.headline
+    assert "runs" in ranks.caveat
+    # the significant improvers: the score table's count
     k = int(st["improvement_significant"].fillna(False).sum())
-    sig = [f for f in found if "improved beyond uncertainty" in f["text"] and "most improved" not in f["text"]]
-    assert sig and sig[0]["number"] == k and sig[0]["text"].startswith(f"{k} of the ")
-    assert sig[0]["years"] == "2016/17 to 2018/19"
-    # deprivation: the IDACI coefficient of the overall score's context model, with its CI
-    fit = ed.adjustment.fits["overall"]
-    c = fit.coefficients.set_index("term").loc["idaci"]
-    dep = [f for f in found if "overall inclusion score" in f["text"] and "IDACI" in f["text"]]
-    assert dep and "95% CI" in dep[0]["text"] and "indices of deprivation" in dep[0]["source"].lower()
-    assert math.isclose(dep[0]["number"] / c["coef"], 0.05)  # one step of 0.05 in the IDACI score
-    md = series.findings_markdown(ed, found)
-    assert md.count("\n- ") == len(found)
+    assert found["improvement_rises"].number == k and found["improvement_rises"].headline.startswith(f"{k} councils")
+    # England's EHC plans: DfE's national count for January 2019
+    lg = ed.long
+    plans = lg[(lg["measure"] == "sen2_ehcp_total") & (lg["level"] == "national") & (lg["year"] == ed.final_year)]
+    assert found["england_ehc_plans"].number == float(plans["value"].iloc[0]) == 353995
+    md = series.findings_markdown(ed, list(found.values()))
+    assert md.count("\n- ") == len(found) + len(series.build_findings(ed).dont_write)
 
 
 def test_data_caveats(ed, parts):
@@ -455,9 +450,8 @@ def test_counts_beyond_uncertainty_say_what_chance_alone_gives(ed, parts):
     k, m = p.numbers["n_improved_significant"], p.numbers["n_declined_significant"]
     chance = f"about {expected} of these {n} rising and {expected} falling, against {k} rises and {m} falls here"
     assert chance in " ".join(p.sections["improved"])
-    counts = [f for f in series.findings(ed) if "improved beyond uncertainty" in f["text"]
-              and "most improved" not in f["text"]]
-    assert counts and chance in counts[0]["text"]
+    counts = next(f for f in series.findings(ed) if f.id == "improvement_rises")
+    assert counts.number == k and f"about {expected} beyond uncertainty in each direction" in counts.caveat
 
 
 def test_most_improved_explains_like_for_like_scores(ed, parts):
@@ -473,26 +467,25 @@ def test_most_improved_explains_like_for_like_scores(ed, parts):
     r = st.loc[top["la_code"]]
     assert f"from {series.fmt(r['overall_change_score_from'])} to {series.fmt(r['overall_change_score_to'])}" in text
     assert f"{series.fmt(r['overall_score'])} in 2018/19" in text  # its headline score, named as such
-    found = next(f for f in series.findings(ed) if "most improved" in f["text"])
-    assert f"only the {n} indicators published in both" in found["text"]
-    assert f"{series.fmt(r['overall_score'])} in 2018/19" in found["text"]
-    # the 2016/17 placement data come from the 2022 SEN2 release, which the sentence's source cites
-    assert "reporting year 2022" in found["source"]
+    found = next(f for f in series.findings(ed) if f.id == "most_improved")
+    assert f"only the {n} indicators published in both" in found.caveat
+    assert f"from {series.fmt(r['overall_change_score_from'])} to {series.fmt(r['overall_change_score_to'])}" in found.caveat
+    # the 2016/17 placement data come from the 2022 SEN2 release, which the finding cites
+    assert "sen2_caseload_2022" in found.source_ids
 
 
 def test_findings_cite_the_inputs_of_each_model(ed, ed25):
-    found = series.findings(ed)
-    supply = next(f for f in found if "special schools per 1,000 EHC plans" in f["text"])
-    assert "Ofsted" in supply["source"] and "indices of deprivation" not in supply["source"].lower()
-    idaci = next(f for f in found if "IDACI" in f["text"] and "state-funded special schools is" in f["text"])
-    assert "indices of deprivation 2015" in idaci["source"].lower() and "Ofsted" not in idaci["source"]
-    idaci25 = next(f for f in series.findings(ed25) if "IDACI" in f["text"] and "state-funded special schools is"
-               in f["text"])
-    assert "indices of deprivation 2019" in idaci25["source"].lower() and "Ofsted" not in idaci25["source"]
+    found = {f.id: f for f in series.findings(ed)}
+    supply = found["special_supply"].source_ids
+    assert "special_schools_ofsted" in supply and not any(s.startswith("iod") for s in supply)
+    assert "iod2015_utla" in found["special_deprivation"].source_ids
+    assert "special_schools_ofsted" not in found["special_deprivation"].source_ids
+    idaci25 = next(f for f in series.findings(ed25) if f.id == "special_deprivation")
+    assert "iod2019_utla" in idaci25.source_ids and "special_schools_ofsted" not in idaci25.source_ids
     # a count shows no decimals in the findings table
-    table = series.findings_table(ed, found).set_index("Finding")
-    counts = [f for f in found if "improved beyond uncertainty" in f["text"] and "most improved" not in f["text"]]
-    assert table.loc[counts[0]["text"], "Number"] == str(int(counts[0]["number"]))
+    table = series.findings_table(ed).set_index("Finding")
+    counts = found["improvement_rises"]
+    assert table.loc[counts.headline, "Number"] == str(int(counts.number))
 
 
 def test_extremes_never_name_an_estimated_value(ed, parts):
@@ -508,11 +501,10 @@ def test_extremes_never_name_an_estimated_value(ed, parts):
         assert row["Estimates (not named)"] == len(est)
         if i == p.numbers["main_indicator"]:  # the tables of highest and lowest LAs are for the main indicator
             assert not (set(p.tables["lowest"]["Local authority"]) | set(p.tables["highest"]["Local authority"])) & est
-    fixed = next(f for f in series.findings(ed) if "fixed-period exclusion rate" in f["text"] and "ranges" in f["text"])
     sub = v[(v["index_year"] == ed.final_year) & (v["indicator"] == "excl_fixed_ehcp")]
-    est = names[sub.loc[sub["imputed_count"].notna(), "la_code"]]
-    assert not any(f" in {n} " in fixed["text"] for n in est)
-    assert "only an estimate from a suppressed count" in fixed["text"]
+    est = set(names[sub.loc[sub["imputed_count"].notna(), "la_code"]])
+    fixed = [f for f in series.findings(ed) if f.id.startswith("excl_fixed_ehcp_")]
+    assert fixed and not {f.place for f in fixed} & est
 
 
 def test_reader_tables_and_text_have_no_codes(ed, parts):
@@ -558,9 +550,8 @@ def test_termly_exclusion_rates_are_explained_and_england_is_pooled(ed25):
     row = p.tables["summary"].iloc[0]
     assert math.isclose(row["England"], pooled) and row["England figure"] == "pooled from LA figures"
     assert any("sum of three termly rates" in s for s in series.data_caveats(ed25)["text"])
-    quoted = next(f["text"] for f in series.findings(ed25) if "fixed-period exclusion rate" in f["text"]
-                  and "ranges" in f["text"])
-    assert "pooled from the LA figures" in quoted and "sum of three termly rates" in quoted
+    quoted = next(f for f in series.findings(ed25) if f.id == "excl_fixed_ehcp_highest")
+    assert "pooled from the council figures" in quoted.england_figure and "sum of three termly rates" in quoted.caveat
     c = series.conclusions(ed25)
     imp = " ".join(c.sections["improved"])
     assert "Cumberland" in imp and "Cumbria" in imp and "before a boundary change" in imp
@@ -823,9 +814,14 @@ def test_small_cohorts_named_as_extremes_say_so_and_ks2_is_in_the_caveat(ed, par
     assert ks2[rut] < k
     rwm = next(x for x in parts["attainment"].sections["summary"] if "KS2 expected standard" in x)
     assert f"in Rutland (from only {series.fmt(ks2[rut], 0)} pupils)" in rwm
-    a8 = next(f["text"] for f in series.findings(ed) if "Attainment 8" in f["text"] and "ranges" in f["text"])
     ks4 = indicator_cohorts(ed, "att_ks4_a8_ehcp")
-    assert f"Rutland, from only {series.fmt(ks4[rut], 0)} pupils" in a8
+    a8 = [f for f in series.findings(ed) if f.id.startswith("att_ks4_a8_ehcp_")]
+    assert a8
+    codes = t.set_index("la_name")["la_code"]
+    for f in a8:  # an extreme from a small cohort is marked and says how few pupils
+        n = ks4[codes[f.place]]
+        assert (f.strength == "small cohort") == (n < k)
+        assert (f"Based on about {series.fmt(n, 0)} pupils" in f.caveat) == (n < k)
     small = series.data_caveats(ed)["small_cohorts"]
     assert {"KS2 pupils with an EHC plan", "KS4 pupils with an EHC plan"} <= set(small.columns)
     assert "Rutland" in set(small["Local authority"])
@@ -869,7 +865,7 @@ def test_two_england_figures_are_told_apart(parts):
 def test_reader_text_has_no_file_paths_or_nested_brackets(ed, parts):
     import re
 
-    texts = [s for p in parts.values() for s in p.text] + [f["text"] + f["source"] for f in series.findings(ed)]
+    texts = [s for p in parts.values() for s in p.text] + [f.headline + " " + f.caveat for f in series.findings(ed)]
     texts += series.data_caveats(ed)["text"]
     for s in texts:
         assert not re.search(r"docs/|\.md\b|\.yml\b|registry/", s), s

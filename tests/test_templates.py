@@ -12,6 +12,7 @@ from markupsafe import Markup
 from inclusion_index.report import render, templates
 from inclusion_index.report.explore import explore_html
 from inclusion_index.report.profiles import profile_index, search_box_html
+from inclusion_index.report.series.findings import Finding, Findings, SourceRef
 from inclusion_index.report.templates import render_template
 
 EVIL = '<script>alert("x")</script>'
@@ -57,6 +58,11 @@ def test_every_template_escapes_hostile_text(tmp_path):
                                                   [{"name": EVIL, "from_label": "a", "to_label": "b"}]),
     }
     pages["explore.html"] = explore_html(_hostile_edition())
+    finding = Finding(id="x", headline=EVIL, number=1.0, unit=EVIL, place=EVIL, data_period=EVIL, england_figure=EVIL,
+                      caveat=EVIL, strength="robust", source_ids=("s",), link=f"01_introduction.html#{EVIL}")
+    pages["findings.html"] = render.findings_html(
+        Findings(edition="201819", items=[finding], sources=[SourceRef(1, "s", EVIL, EVIL, EVIL, EVIL)], describe=EVIL,
+                 dont_write=[EVIL], title=EVIL, refs={"s": 1}), "201819")
     figures = tmp_path / "r" / "201819" / "figures"
     figures.mkdir(parents=True)
     (figures / f"{EVIL.replace('/', '_')}.png").write_bytes(b"x")
@@ -71,7 +77,7 @@ def test_every_template_escapes_hostile_text(tmp_path):
     assert 'id="la-search"' in index and "addEventListener" in index  # the section and its script, inlined
     assert ESCAPED in render.write_index(tmp_path, [], [], {}, extra_sections=EVIL).read_text()
     assert {p.name for p in TEMPLATES.glob("*.html")} == set(pages)  # a new template needs a case here
-    for name in ("profile.html", "profile_index.html", "index.html", "figures.html", "explore.html"):  # whole pages
+    for name in ("profile.html", "profile_index.html", "index.html", "figures.html", "explore.html", "findings.html"):  # whole pages
         assert page_has_main(pages[name]), name
     for name, page in pages.items():
         if name == "figures.html":  # file names keep no "/", so the closing tag reads <_script>

@@ -28,10 +28,11 @@ from inclusion_index.report.render import (
     EditionRender,
     RenderError,
     comparison_html,
+    findings_html,
     render_edition,
     write_index,
 )
-from inclusion_index.report.series import findings_markdown
+from inclusion_index.report.series import build_findings, findings_markdown
 from inclusion_index.sources import harmonise
 from inclusion_index.sources import registry as sources
 
@@ -172,9 +173,14 @@ def _build(editions: list[str], years: int | None, data_dir: Path, workers: int)
 
 
 def write_outputs(ed: Edition, folder: Path) -> None:
-    """The edition's score table (CSV, Parquet, dictionary) and findings.md beside its notebooks."""
+    """The edition's score table (CSV, Parquet, dictionary) and its findings (findings.md, .csv,
+    .html and findings_sources.csv) beside its notebooks."""
     write_score_table(ed, folder / f"scores_{ed.final_year}.csv", score_table_text(ed))
-    (folder / "findings.md").write_text(findings_markdown(ed), encoding="utf-8")
+    f = build_findings(ed)
+    (folder / "findings.md").write_text(findings_markdown(ed, f.items), encoding="utf-8")
+    write_csv(f.frame(), folder / "findings.csv")
+    write_csv(f.sources_frame(), folder / "findings_sources.csv")
+    (folder / "findings.html").write_text(findings_html(f, ed.final_year), encoding="utf-8")
 
 
 def _render_profiles(renders: list[EditionRender], built: dict[str, Edition], files: dict[str, Path],

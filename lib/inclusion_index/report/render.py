@@ -192,8 +192,11 @@ def _with_alt_text(output: dict) -> dict:
     png = "".join(png) if isinstance(png, list) else png
     out = dict(output)
     # a saved chart also links the data behind it and its SVG (relative to the part's page)
+    # the chart's id ("fig-<file stem>") is the anchor findings.csv links to
+    csv = meta.get("csv")
+    anchor = f"fig-{Path(str(csv)).stem}" if csv else ""
     out["data"] = {"text/html": str(render_template("img.html", png=png.strip(), alt=str(meta["alt"]),
-                                                    csv=meta.get("csv"), svg=meta.get("svg")))}
+                                                    csv=csv, svg=meta.get("svg"), anchor=anchor))}
     return out
 
 
@@ -343,6 +346,19 @@ def comparison_html(table, csv_name: str, changes: list[dict[str, str]] | None =
         "comparison.html", s=comparison_summary(table), changes=changes or [], csv_name=csv_name,
         a=year_label(str(table["edition_from"].iloc[0])), b=year_label(str(table["edition_to"].iloc[0])),
         methods=method_names or (str(table["method_from"].iloc[0]), str(table["method_to"].iloc[0])))
+
+
+def findings_html(f, edition: str) -> str:
+    """findings.html: a series.findings.Findings as an accessible, self-contained page."""
+    frame = f.frame()
+    rows = []
+    for item, r in zip(f.items, frame.to_dict("records"), strict=True):
+        part, _, anchor = item.link.partition("#")
+        title = dict(PARTS).get(part.removesuffix(".html"), part)
+        rows.append(r | {"refs": [f.refs[s] for s in item.source_ids],
+                         "link_text": f"{title.split(':')[0]}: {'chart' if anchor.startswith('fig-') else 'table'}"})
+    return str(render_template("findings.html", title=f"{f.title}", f=f, rows=rows, columns=list(frame.columns),
+                               edition_label=year_label(edition), nav=nav_html(edition, "findings")))
 
 
 def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[dict],

@@ -24,6 +24,8 @@ from inclusion_index.config import read_yaml_file
 from inclusion_index.errors import ChecksumError, ConfigError, MissingSourceError
 from inclusion_index.paths import REGISTRY_DIR
 
+# most files are DfE's own; sources.yml names the publisher of the others
+DEFAULT_PUBLISHER = "Department for Education"
 REQUIRED_FIELDS = ("id", "path", "dataset", "publication", "release", "years", "licence", "sha256")
 
 
@@ -43,6 +45,7 @@ class Source:
     loader: str | None = None
     format: str | None = None
     published: str | None = None
+    publisher: str = DEFAULT_PUBLISHER
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ def _load_registry_cached(path: str) -> Registry:
             raise ConfigError(f"{path}: entry {e['id']!r} has unknown field(s) {unknown}")
         fields = {k: e.get(k) for k in Source.__dataclass_fields__}
         fields["published"] = _published(fields["published"], path, e["id"])
+        fields["publisher"] = str(fields["publisher"] or DEFAULT_PUBLISHER)
         out.append(Source(**fields))
         _check_loader(out[-1], path)
     return Registry(tuple(out), origin=path)

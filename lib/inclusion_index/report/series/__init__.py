@@ -40,7 +40,7 @@ from inclusion_index.report.series.edition_facts import (
     rank_column,
     rank_words,
 )
-from inclusion_index.report.series.findings import findings, findings_markdown, findings_table
+from inclusion_index.report.series.findings import build_findings, findings, findings_markdown, findings_table
 from inclusion_index.report.series.funnels import funnel_frames
 from inclusion_index.report.series.models import MODEL_COLUMNS, effect_text, ols, region_variation, spread
 from inclusion_index.report.series.part import link_profiles

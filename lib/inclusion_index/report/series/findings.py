@@ -1,6 +1,16 @@
-"""Quotable headline findings for article drafting (findings.md), from the same computations as the notebooks."""
+"""Quotable findings of an edition: typed rows for findings.csv / findings.html / findings.md.
+
+Each finding is one short headline with exactly one number, the data period in words, a plain
+caveat, a strength derived from the edition's own intervals and cohort sizes, numbered
+references into one sources table, and the anchor of the chart or table on the part page
+that shows it. Everything is read from the built edition: nothing here opens a raw file.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -9,147 +19,544 @@ from inclusion_index.report.series.context import context_measure
 from inclusion_index.report.series.edition_facts import (
     MEASURE_SHORT_NOTES,
     IndicatorFacts,
-    change_range,
     indicator_cohorts,
     indicator_source_ids,
     la_coverage,
     la_table,
     range_label,
-    rank_words,
-    short_citation,
 )
-from inclusion_index.report.series.models import effect_text, spread
-from inclusion_index.report.series.part import estimate_note, estimated, has_values
-from inclusion_index.report.series.part_conclusions import chance_sentence, headline_same, improvement_frame
+from inclusion_index.report.series.models import OLSResult
+from inclusion_index.report.series.part import estimated, has_values
+from inclusion_index.report.series.part_conclusions import improvement_frame
 from inclusion_index.report.series.part_exclusions import exclusions
 from inclusion_index.report.series.part_placement import placement
 from inclusion_index.report.series.text import (
-    agree,
+    chance_count,
     dp_for,
     dp_for_step,
     fmt,
     iod_label,
     nice_step,
-    unit_level,
+    ordinal,
     year_label,
     years_label,
 )
+from inclusion_index.sources.registry import load_registry
+
+ROBUST, WITHIN, SMALL = "robust", "within uncertainty", "small cohort"
+STRENGTHS = (ROBUST, WITHIN, SMALL)
+COLUMNS = ["id", "headline", "number", "unit", "place", "data_period", "england_figure", "caveat", "strength",
+           "sources", "link"]
+SOURCE_COLUMNS = ["ref", "publisher", "title", "release_date", "url"]
+# a headline is a sentence a journalist can lift: at most this many words and one number
+MAX_HEADLINE_WORDS = 20
+# digits with thousands separators and decimals, signs and slashes included ("2024/25" is a number)
+NUMBER = re.compile(r"[-+−]?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
+
+# Part pages the links point into (render.PARTS' file names)
+P1, P2, P3, P4, P5, P6 = ("01_introduction", "02_exclusions", "03_assessment", "04_placement", "05_attainment",
+                          "06_conclusions")
 
 
-def findings(ed) -> list[dict]:
-    """Short quotable sentences for findings.md: dicts of text, number, years and source."""
-    out: list[dict] = []
+@dataclass(frozen=True)
+class Finding:
+    """One quotable finding (a row of findings.csv)."""
+
+    id: str
+    headline: str
+    number: float
+    unit: str
+    place: str
+    data_period: str
+    england_figure: str
+    caveat: str
+    strength: str
+    source_ids: tuple[str, ...]
+    link: str  # "<part>.html#<anchor>"
+    dp: int = 1  # decimals the headline shows the number with
+
+    def __post_init__(self) -> None:
+        if self.strength not in STRENGTHS:
+            raise ValueError(f"finding {self.id}: strength {self.strength!r} is not one of {STRENGTHS}")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """One row of the sources table every finding cites by number."""
+
+    ref: int
+    id: str
+    publisher: str
+    title: str
+    release_date: str
+    url: str
+
+
+@dataclass
+class Findings:
+    """An edition's findings, the sources they cite, and the words around them."""
+
+    edition: str
+    items: list[Finding]
+    sources: list[SourceRef]
+    describe: str
+    dont_write: list[str]
+    title: str
+    refs: dict[str, int] = field(default_factory=dict)
+
+    def frame(self) -> pd.DataFrame:
+        """findings.csv: exactly COLUMNS; ``sources`` as '1; 4' into the sources table."""
+        rows = []
+        for f in self.items:
+            d = asdict(f)
+            d["sources"] = "; ".join(str(self.refs[s]) for s in f.source_ids)
+            rows.append({c: d[c] for c in COLUMNS})
+        out = pd.DataFrame(rows, columns=COLUMNS)
+        # as the headline shows it, without separators: a count never reads 638745.0
+        out["number"] = [f"{f.number:.{f.dp}f}" for f in self.items]
+        return out
+
+    def sources_frame(self) -> pd.DataFrame:
+        """findings_sources.csv: one row per cited source, numbered as the findings cite them."""
+        return pd.DataFrame([{c: getattr(s, c) for c in SOURCE_COLUMNS} for s in self.sources],
+                            columns=SOURCE_COLUMNS)
+
+
+def headline_numbers(text: str) -> list[float]:
+    """The numbers a headline states, as floats ('638,745' -> 638745.0)."""
+    return [float(n.replace(",", "").replace("−", "-")) for n in NUMBER.findall(text)]
+
+
+def _num(x: float, dp: int) -> str:
+    return fmt(x, dp)
+
+
+def _period_words(ed, indicators: Iterable[str]) -> str:
+    """'exclusions 2023/24; January 2025 school census; exam results 2023/24' for indicators' data years."""
+    ind = IndicatorFacts(ed)
+    words: list[str] = []
+    for i in indicators:
+        if i not in ind.t.index or not ind.year(i):
+            continue
+        y = ind.year(i)
+        jan = f"January {int(y[:4]) + 1}"
+        area = str(ind.t.loc[i, "area"])
+        if area == "exclusions":
+            w = f"exclusions {year_label(y)}"
+        elif area == "assessment":
+            w = f"{jan} school census"
+        elif area == "placement":
+            w = f"EHC plans at {jan}"
+        elif "neet" in i:
+            w = f"NEET figures {year_label(y)}"
+        else:
+            w = f"exam results {year_label(y)}"
+        words.append(w)
+    # one kind of data with several years reads "exam results 2022/23 and 2023/24"
+    kinds: dict[str, list[str]] = {}
+    for w in dict.fromkeys(words):
+        head, _, year = w.rpartition(" ") if not w.endswith("census") else (w, "", "")
+        kinds.setdefault(head, []).append(year)
+    return "; ".join(f"{k} {' and '.join(sorted(v))}".strip() for k, v in kinds.items())
+
+
+def _all_period(ed) -> str:
+    return _period_words(ed, ed.method.indicators)
+
+
+def _rank_strength(lo: object, hi: object, target: int) -> str:
+    """Robust when the rank's whole range is the claimed rank, else within uncertainty."""
+    if pd.isna(lo) or pd.isna(hi):
+        return WITHIN
+    return ROBUST if int(lo) == int(hi) == target else WITHIN
+
+
+def _rank_caveat(lo: object, hi: object) -> str:
+    base = "Scores compare councils with each other, not with a standard; 50 is the middle council."
+    if pd.isna(lo) or pd.isna(hi):
+        return base
+    rng = (f"Its rank is {ordinal(int(lo))} in every run." if int(lo) == int(hi)
+           else f"Its rank could be anywhere from {ordinal(int(lo))} to {ordinal(int(hi))} ({range_label()}).")
+    return f"{rng} {base}"
+
+
+def findings(ed) -> list[Finding]:
+    """The edition's quotable findings, in reading order."""
     t = la_table(ed)
     ind = IndicatorFacts(ed)
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
-    all_ids = sorted({sid for ids in ind.t["source_ids"] for sid in ids})
-    index_src = f"SEND inclusion index ({ed.method.name}) from {short_citation(all_ids)}"
-    yl = year_label(ed.final_year)
+    all_ids = tuple(sorted({sid for ids in ind.t["source_ids"] for sid in ids}))
+    period = _all_period(ed)
+    out: list[Finding] = []
+    out += _ranking(ed, scored, all_ids, period)
+    out += _improvement(ed, t, period)
+    out += _national(ed)
+    out += _indicator_extremes(ed, t, ind)
+    out += _associations(ed, ind, all_ids)
+    return out
 
-    def add(text: str, number: float, years: str, source: str) -> None:
-        out.append({"text": text, "number": float(number), "years": years, "source": source})
 
+def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> list[Finding]:
+    out = []
+    n = len(scored)
+    unit = "score (0 to 100; 50 is the middle council)"
     top, bot = scored.iloc[0], scored.iloc[-1]
-    settings = ed.monte_carlo_settings()
-    rl = range_label()
-    cov = la_coverage(ed)
-    of = f"the {len(scored)} LAs ranked" + (f" (of England's {cov['n_england']}: {cov['excluded_short']})"
-                                            if cov["excluded_short"] else "")
-    mc_src = f"{index_src}; rank ranges from {settings.n_draws} Monte Carlo runs"
-    add(f"{top['la_name']} has the highest overall score of {of} on the SEND inclusion index in {yl}, "
-        f"{fmt(top['overall_score'])} out of 100, and ranks "
-        f"{rank_words(top['overall_rank'], top.get('overall_rank_lo'), top.get('overall_rank_hi'))}.",
-        top["overall_score"], yl, mc_src)
-    add(f"{bot['la_name']} has the lowest overall score of the {len(scored)} LAs ranked in {yl}, "
-        f"{fmt(bot['overall_score'])}, and ranks "
-        f"{rank_words(bot['overall_rank'], bot.get('overall_rank_lo'), bot.get('overall_rank_hi'))}.",
-        bot["overall_score"], yl, mc_src)
+    for key, r, word, target in (("top", top, "highest", 1), ("bottom", bot, "lowest", n)):
+        lo, hi = r.get("overall_rank_lo"), r.get("overall_rank_hi")
+        out.append(Finding(
+            id=f"overall_{key}", headline=f"{r['la_name']} has the {word} SEND inclusion score of England's "
+            f"ranked councils: {_num(r['overall_score'], 1)}.", number=float(r["overall_score"]), unit=unit,
+            place=str(r["la_name"]), data_period=period, england_figure="",
+            caveat=_rank_caveat(lo, hi), strength=_rank_strength(lo, hi, target), source_ids=ids,
+            link=f"{P6}.html#fig-06_overall_ranking"))
     if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
-        width = (scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64")
-        overlap = int((scored["overall_rank_lo"] <= 10).sum())
-        add(f"Ranks on the index are uncertain: the typical LA's {rl} spans {fmt(width.median(), 0)} places when "
-            f"the method's choices and chance are varied ({settings.n_draws} runs, {yl}), and {overlap} LAs' ranges "
-            "overlap the top 10.", width.median(), yl, mc_src)
+        width = float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
+        draws = ed.monte_carlo_settings().n_draws
+        out.append(Finding(
+            id="rank_uncertainty", headline=f"A typical council's plausible rank spans {_num(width, 0)} places, "
+            "so small rank differences mean little.", number=round(width), unit="places", place="England",
+            data_period=period, england_figure="", dp=0,
+            caveat=f"The median width of the councils' {range_label()}s over {draws} runs varying the method's "
+                   "choices and chance.", strength=ROBUST, source_ids=ids, link=f"{P1}.html#fig-01_rank_intervals"))
     reg = ed.regional().sort_values("overall_score", ascending=False)
-    add(f"{reg.index[0]} has the highest average overall score of the {len(reg)} regions in {yl} "
-        f"({fmt(reg['overall_score'].iloc[0])}); {reg.index[-1]} has the lowest ({fmt(reg['overall_score'].iloc[-1])}).",
-        reg["overall_score"].iloc[0], yl, index_src)
+    if len(reg) > 1:
+        # strength from the LAs' rank ranges: the top region's LAs' worst plausible ranks against
+        # the next region's best plausible ranks (robust when the ranges do not meet on average)
+        sc = scored.set_index("region")
+        has_ranges = "overall_rank_lo" in sc and sc["overall_rank_lo"].notna().any()
+        for key, a, b, word in (("top", 0, 1, "highest"), ("bottom", -1, -2, "lowest")):
+            name = str(reg.index[a])
+            strength = WITHIN
+            if has_ranges:
+                first, second = sc.loc[[name]], sc.loc[[str(reg.index[b])]]
+                if key == "top":
+                    clear = first["overall_rank_hi"].mean() < second["overall_rank_lo"].mean()
+                else:
+                    clear = first["overall_rank_lo"].mean() > second["overall_rank_hi"].mean()
+                strength = ROBUST if clear else WITHIN
+            out.append(Finding(
+                id=f"region_{key}", headline=f"{name} has the {word} average SEND inclusion score of England's "
+                f"regions: {_num(reg['overall_score'].iloc[a], 1)}.", number=float(reg["overall_score"].iloc[a]),
+                unit="average score of the region's councils (0 to 100)", place=name, data_period=period,
+                england_figure="", caveat="An unweighted average of the region's councils' scores.",
+                strength=strength, source_ids=ids,
+                link=f"{P6}.html#fig-06_overall_by_region"))
+    return out
+
+
+def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
     imp = improvement_frame(ed, t)
-    if len(imp):
-        r = imp.iloc[0]
-        yrs = f"{year_label(ed.first_year)} to {yl}"
-        verdict = ("beyond uncertainty" if r["significant"] else "though within uncertainty")
-        n_ind = int(r["indicators_compared"])
-        compared = list(imp.attrs.get("indicators_compared", []))
-        imp_ids = sorted({sid for y in (ed.first_year, ed.final_year) for i in compared
-                          for sid in indicator_source_ids(ed, i, y)})
-        imp_src = (f"SEND inclusion index ({ed.method.name}) re-scored on the indicators of both years, from "
-                   f"{short_citation(imp_ids)}; change ranges from {settings.n_draws} Monte Carlo runs")
-        same = headline_same(imp)
-        add(f"{r['la_name']} is the most improved LA from {yrs}, up {fmt(r['change'])} points when both years are "
-            f"scored on only the {n_ind} indicators published in both (from {fmt(r['score_early'])} to "
-            f"{fmt(r['score_late'])}; {rl} {change_range(r['change_lo'], r['change_hi'])}, {verdict})"
-            + ("." if same else f"; these like-for-like scores differ from its headline scores "
-               f"({fmt(r['headline_early'])} in {year_label(ed.first_year)}, {fmt(r['headline_late'])} in {yl})."),
-            r["change"], yrs, imp_src)
-        k, m = int(imp["significant"].sum()), int(imp["declined_significant"].sum())
-        chance, _ = chance_sentence(len(imp), k, m, settings)
-        add(f"{k} of the {len(imp)} LAs compared improved beyond uncertainty from {yrs}, and {m} fell beyond "
-            f"uncertainty: the {rl} of their change in overall score, over {settings.n_draws} Monte Carlo runs, lies "
-            f"wholly above (or below) zero. {chance}", k, yrs, imp_src)
-    for i in ("excl_fixed_ehcp", "assess_ehcp_share", "place_indep_nmss", "att_ks4_a8_ehcp"):
+    if not len(imp):
+        return []
+    settings = ed.monte_carlo_settings()
+    compared = list(imp.attrs.get("indicators_compared", []))
+    ids = tuple(sorted({sid for y in (ed.first_year, ed.final_year) for i in compared
+                        for sid in indicator_source_ids(ed, i, y)}))
+    yrs = f"{year_label(ed.first_year)} to {year_label(ed.final_year)}"
+    r = imp.iloc[0]
+    link = f"{P6}.html#fig-06_most_improved"
+    lo, hi = r["change_lo"], r["change_hi"]
+    rng = "" if pd.isna(lo) or pd.isna(hi) else (
+        f" Its {range_label()} of change runs from {fmt(lo, sign=True)} to {fmt(hi, sign=True)} points.")
+    out = [Finding(
+        id="most_improved", headline=f"{r['la_name']} is the most improved council, up {_num(r['change'], 1)} "
+        "points when scored like for like.", number=float(round(r["change"], 1)), unit="points of overall score",
+        place=str(r["la_name"]), data_period=f"index years {yrs} ({period})", england_figure="",
+        caveat=f"Both years scored on only the {int(r['indicators_compared'])} indicators published in both, from "
+               f"{fmt(r['score_early'])} to {fmt(r['score_late'])}.{rng}",
+        strength=ROBUST if bool(r["significant"]) else WITHIN, source_ids=ids, link=link)]
+    expected = chance_count((1 - settings.interval) / 2, len(imp))
+    for key, k, word in (("rises", int(imp["significant"].sum()), "rose"),
+                         ("falls", int(imp["declined_significant"].sum()), "fell")):
+        out.append(Finding(
+            id=f"improvement_{key}", headline=f"{k} councils' inclusion scores {word} beyond uncertainty over the "
+            "edition's years.", number=k, unit="councils", place="England", dp=0,
+            data_period=f"index years {yrs}", england_figure="",
+            caveat=f"Of {len(imp)} councils compared like for like. Chance alone would put about {expected} beyond "
+                   "uncertainty in each direction.",
+            strength=ROBUST if k > 2 * expected else WITHIN, source_ids=ids, link=link))
+    return out
+
+
+def _england_series(ed, measure: str) -> pd.DataFrame:
+    """DfE's England rows of a measure over the edition's years (value, numerator, denominator, source)."""
+    lg = ed.long
+    n = lg[(lg["measure"] == measure) & (lg["level"] == "national") & lg["year"].isin(ed.years) & lg["value"].notna()]
+    return n.drop_duplicates("year").set_index("year").sort_index()
+
+
+def _national(ed) -> list[Finding]:
+    """England's EHC plans and plans with no school place, from DfE's England rows (SEN2)."""
+    out: list[Finding] = []
+    link = f"{P4}.html#T_beyond_england"
+    plans = _england_series(ed, "sen2_ehcp_total")
+    if plans.empty:
+        return out
+    final = plans.index[-1]
+    jan = f"January {int(final[:4]) + 1}"
+    ids = tuple(sorted({str(s).split(" (")[0] for s in plans["source"].dropna()}))
+    total = float(plans["value"].iloc[-1])
+    first = plans.index[0]
+    jan0 = f"January {int(first[:4]) + 1}"
+    out.append(Finding(
+        id="england_ehc_plans", headline=f"Councils in England maintained {fmt(total, 0)} EHC plans.",
+        number=total, unit="EHC plans", place="England", data_period=f"EHC plans at {jan}", dp=0,
+        england_figure=f"{fmt(total, 0)} (DfE, SEN2 return)",
+        caveat=(f"Up from {fmt(plans['value'].iloc[0], 0)} in {jan0}. " if first != final else "")
+        + "Plans for children and young people aged 0 to 25, not only pupils.",
+        strength=ROBUST, source_ids=ids, link=link))
+    if first != final:
+        rise = total - float(plans["value"].iloc[0])
+        out.append(Finding(
+            id="england_ehc_plans_rise", headline=f"The number of EHC plans in England grew by {fmt(rise, 0)} in "
+            "the edition's years.", number=rise, unit="EHC plans", place="England", dp=0,
+            data_period=f"EHC plans at {jan0} and {jan}", england_figure=f"{fmt(total, 0)} in {jan}",
+            caveat=f"From {fmt(plans['value'].iloc[0], 0)} to {fmt(total, 0)}; a count of plans, not of need.",
+            strength=ROBUST, source_ids=ids, link=link))
+    none = _england_series(ed, "sen2_ehcp_no_school_place_pct")
+    if none.empty or final not in none.index:
+        return out
+    brk = ed.run.placement.series_breaks.get("sen2_ehcp_no_school_place_pct")
+    comparable = [y for y in none.index if not (brk and y < brk[0] <= final)]
+    last = none.loc[final]
+    ids = tuple(sorted({str(s).split(" (")[0] for s in none["source"].dropna()}))
+    since = ""
+    if len(comparable) > 1:
+        a = none.loc[comparable[0]]
+        since = (f"Up from {fmt(a['numerator'], 0)} ({fmt(a['value'], 1)}%) in January {int(comparable[0][:4]) + 1}. ")
+    elif brk and first < brk[0] <= final:
+        since = f"Not comparable with years before January {int(brk[0][:4]) + 1}: {brk[1]}. "
+    out.append(Finding(
+        id="england_no_school_place", headline=f"{fmt(last['numerator'], 0)} children and young people with EHC "
+        "plans in England had no school place.", number=float(last["numerator"]), unit="EHC plans", dp=0,
+        place="England", data_period=f"EHC plans at {jan}",
+        england_figure=f"{fmt(last['value'], 1)}% of {fmt(last['denominator'], 0)} plans",
+        caveat=since + "Includes those awaiting provision, home educated and not in education or training.",
+        strength=ROBUST, source_ids=ids, link=link))
+    if len(comparable) > 1:
+        a = none.loc[comparable[0]]
+        rise = float(last["numerator"] - a["numerator"])
+        out.append(Finding(
+            id="england_no_school_place_rise", headline=f"EHC plans with no school place in England rose by "
+            f"{fmt(rise, 0)} in the edition's years.", number=rise, unit="EHC plans", dp=0, place="England",
+            data_period=f"EHC plans at January {int(comparable[0][:4]) + 1} and {jan}",
+            england_figure=f"{fmt(a['value'], 1)}% then, {fmt(last['value'], 1)}% now",
+            caveat=f"From {fmt(a['numerator'], 0)} to {fmt(last['numerator'], 0)} plans, while all plans also rose.",
+            strength=ROBUST, source_ids=ids, link=link))
+    return out
+
+
+# indicator -> (chart anchor, what the figure is in a headline, its unit in a headline)
+_EXTREMES: dict[str, tuple[str, str, str]] = {
+    "excl_fixed_ehcp": (f"{P2}.html#fig-02_exclusion_rate_by_la",
+                        "suspension rate for pupils with EHC plans", " per hundred pupils"),
+    "assess_ehcp_share": (f"{P3}.html#fig-03_ehcp_share_by_la", "share of pupils with SEN who have an EHC plan",
+                          "%"),
+    "place_indep_nmss": (f"{P4}.html#fig-04_place_indep_nmss_by_la",
+                         "share of EHC plans placed in independent or non-maintained schools", "%"),
+    "att_ks4_a8_ehcp": (f"{P5}.html#fig-05_attainment_distributions",
+                        "average GCSE score of pupils with EHC plans", ""),
+}
+
+
+def _indicator_extremes(ed, t: pd.DataFrame, ind: IndicatorFacts) -> list[Finding]:
+    """The highest and lowest LA on four indicators; an LA named only on a published figure,
+    and marked 'small cohort' when its figure rests on fewer pupils than the method's threshold."""
+    out = []
+    small = ed.run.uncertainty.small_cohort
+    for i, (link, what, u) in _EXTREMES.items():
         if i not in ind.t.index or not has_values(t, i):
             continue
-        # an estimate set for a suppressed small count is never named as the lowest or highest
-        s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i), estimated=estimated(ed, t, i),
-                   estimate_note=estimate_note(ed, i), cohort=t["la_code"].map(indicator_cohorts(ed, i)),
-                   small=ed.run.uncertainty.small_cohort)
-        u = unit_level(ind.unit(i))
-        k = s["n_estimated"]
-        among = (f" among the {s['n_published']} LAs with a published figure ({k} more "
-                 f"{agree(k, 'has', 'have')} only an estimate from a suppressed count)" if k else "")
+        v = t[f"{i}_value"].astype("float64")
+        ok = v.notna() & ~estimated(ed, t, i)
+        dp = dp_for(v[ok])
+        cohort = t["la_code"].map(indicator_cohorts(ed, i)).astype("float64")
+        e, e_kind = ind.england_best(i)
+        pooled = " (pooled from the council figures; no published England figure)" if e_kind not in ("", "published") else ""
         measure = str(ind.t.loc[i, "measure"])
-        kind = (f" The rate is a {MEASURE_SHORT_NOTES[measure]}, not directly comparable with the annual rates of "
-                "earlier editions." if measure in MEASURE_SHORT_NOTES else "")
-        add(f"Across LAs, {ind.phrase(i)} ranges from {fmt(s['min'], s['dp'])}{u} {s['lowest_text']} to "
-            f"{fmt(s['max'], s['dp'])}{u} {s['highest_text']}{among} ({year_label(ind.year(i))}; "
-            f"{ind.england_text(i, s['dp'])}).{kind}", s["max"], year_label(ind.year(i)),
-            short_citation(ind.t.loc[i, "source_ids"]))
+        kind = (f" A {MEASURE_SHORT_NOTES[measure]}, not comparable with earlier editions' annual rates."
+                if measure in MEASURE_SHORT_NOTES else "")
+        ids = tuple(ind.t.loc[i, "source_ids"])
+        unit_words = {"%": "%", "": "Attainment 8 score"}.get(u, str(ind.unit(i)))
+        for key, word, x in (("highest", "highest", v[ok].max()), ("lowest", "lowest", v[ok].min())):
+            at = ok & (v.round(dp) == round(float(x), dp))
+            if at.sum() != 1:  # a tie names no single council
+                continue
+            r = t[at].iloc[0]
+            n = float(cohort[at].iloc[0]) if cohort[at].notna().any() else np.nan
+            is_small = bool(np.isfinite(n) and small and n < small)
+            caveat = (f"Based on about {fmt(n, 0)} pupils, too few to rule out chance. " if is_small else "")
+            caveat += (f"One council's published figure; {len(v[ok])} councils have one.{kind}")
+            out.append(Finding(
+                id=f"{i}_{key}", headline=f"{r['la_name']} has England's {word} {what}: {_num(x, dp)}{u}.",
+                number=float(round(x, dp)), unit=unit_words, place=str(r["la_name"]),
+                data_period=_period_words(ed, [i]), dp=dp,
+                england_figure=f"{fmt(e, dp)}{u}{pooled}" if np.isfinite(e) else "",
+                caveat=caveat, strength=SMALL if is_small else ROBUST, source_ids=ids, link=link))
+    return out
+
+
+def _plain_effect(m: OLSResult, term: str) -> tuple[float, float, float, float]:
+    r = m.term(term)
+    return float(r["per_step"]), float(r["per_step_low"]), float(r["per_step_high"]), float(r["step"])
+
+
+def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Finding]:
+    """Associations across LAs in plain words, kept only where the 95% interval excludes no
+    difference (a 'no clear difference' is not a finding); the step goes in the caveat."""
+    out: list[Finding] = []
     pl = placement(ed)
-    for key in ("place_state_special_supply", "place_state_special_idaci"):
-        m = pl.models.get(key)
-        if m:
-            # cite the data this model uses: the indicator and its own predictors only
-            add(m.sentence(), m.term(m.x[0])["per_step"], yl, short_citation(m.source_ids))
+    yl = year_label(ed.final_year)
+    special = "place_state_special"
+    period = _period_words(ed, [special])
+    m = pl.models.get(f"{special}_supply")
+    if m:
+        eff, lo, hi, step = _plain_effect(m, m.x[0])
+        if lo > 0 or hi < 0:
+            out.append(Finding(
+                id="special_supply", headline="Where councils have more state special schools, more children with "
+                f"EHC plans attend them: {_num(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
+                number=round(abs(eff), 1), unit="percentage points of plans in state special schools",
+                place="England", data_period=period, england_figure="",
+                caveat=f"Per {fmt(step, dp_for_step(step))} more special {'school' if step == 1 else 'schools'} "
+                       f"per 1,000 plans (95% CI "
+                       f"{fmt(lo, 1)} to {fmt(hi, 1)}). An association, not proof of cause.",
+                strength=ROBUST, source_ids=tuple(m.source_ids), link=f"{P4}.html#fig-04_{special}_vs_supply"))
+    m = pl.models.get(f"{special}_idaci")
+    if m:
+        eff, lo, hi, step = _plain_effect(m, m.x[0])
+        if lo > 0 or hi < 0:
+            out.append(Finding(
+                id="special_deprivation", headline="Councils with more child poverty place more children with EHC "
+                f"plans in special schools: {_num(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
+                number=round(abs(eff), 1), unit="percentage points of plans in state special schools",
+                place="England", data_period=f"{period}; deprivation {iod_label(ed.method.deprivation_year)}",
+                england_figure="",
+                caveat=f"Per step of {fmt(step, dp_for_step(step))} in the IDACI child poverty score, about one "
+                       f"standard deviation across councils (95% CI {fmt(lo, 1)} to {fmt(hi, 1)}). An association.",
+                strength=ROBUST, source_ids=tuple(m.source_ids), link=f"{P4}.html#fig-04_placement_vs_deprivation"))
     share = pl.numbers.get("place_state_special_between_region_share")
     if share is not None and np.isfinite(share):
-        add(f"Regions account for {fmt(share * 100, 0)}% of the variation between LAs in "
-            f"{ind.phrase('place_state_special')} ({yl}); the rest lies between LAs of the same region.", share * 100, yl,
-            short_citation(ind.t.loc["place_state_special", "source_ids"]))
-    res = ed.adjustment
-    fit = res.fits.get("overall")
+        out.append(Finding(
+            id="special_regions", headline=f"Regions explain {_num(share * 100, 0)}% of the differences between "
+            "councils in special-school placement.", number=round(share * 100), unit="% of the variation", dp=0,
+            place="England", data_period=period, england_figure="",
+            caveat="The rest lies between councils of the same region, so a council's region says little about it.",
+            strength=ROBUST, source_ids=tuple(ind.t.loc[special, "source_ids"]),
+            link=f"{P4}.html#fig-04_{special}_by_region"))
+    fit = ed.adjustment.fits.get("overall")
     if fit is not None and "idaci" in fit.covariates:
         c = fit.coefficients.set_index("term").loc["idaci"]
-        step = nice_step(float(res.scores.loc[fit.expected.notna(), "idaci"].std()))
+        step = _idaci_step(ed, fit)
         eff, lo, hi = (float(c[k]) * step for k in ("coef", "ci_lower", "ci_upper"))
-        dep_ids = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
-        held, plans = "", []
-        if "ehcp_pct_pupils" in fit.covariates:
-            held = " (taking the share of pupils with an EHC plan into account)"
-            plans = context_measure(ed, res.settings.ehcp_rate_measure, year=ed.final_year).source_ids
-        elif "log_ehcp_total" in fit.covariates:
-            held = " (taking the number of EHC plans into account)"
-            plans = context_measure(ed, res.settings.ehcp_measure, year=ed.final_year).source_ids
-        add(f"Across {fit.n} LAs in {yl}, where child deprivation (the IDACI average score, "
-            f"{iod_label(ed.method.deprivation_year)}) is {fmt(step, dp_for_step(step))} higher{held}, "
-            f"the overall inclusion score is on average {effect_text(eff, lo, hi, ' points')}.", eff, yl,
-            short_citation([*all_ids, *dep_ids, *plans]))
+        if lo > 0 or hi < 0:
+            dep = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
+            out.append(Finding(
+                id="overall_deprivation", headline=f"Councils with more child poverty score {_num(abs(eff), 1)} "
+                f"points {'higher' if eff > 0 else 'lower'} on the inclusion index.", number=round(abs(eff), 1),
+                unit="points of overall score", place="England", data_period=f"{yl} index",
+                england_figure="",
+                caveat=f"Per step of {fmt(step, dp_for_step(step))} in the IDACI child poverty score (95% CI "
+                       f"{fmt(lo, 1)} to {fmt(hi, 1)}). An association, not proof of cause.",
+                strength=ROBUST, source_ids=tuple(sorted({*all_ids, *dep})),
+                link=f"{P6}.html#T_adjusted_model"))
     ex = exclusions(ed)
     if "idaci" in ex.models:
         m = ex.models["idaci"]
+        eff, lo, hi, step = _plain_effect(m, "idaci")
         i = m.y.removesuffix("_value")
-        add(m.sentence(), m.term("idaci")["per_step"], year_label(ind.year(i)), short_citation(m.source_ids))
+        if lo > 0 or hi < 0:
+            out.append(Finding(
+                id="exclusions_deprivation", headline=f"Councils with more child poverty suspend pupils with EHC "
+                f"plans {'more' if eff > 0 else 'less'}: {_num(abs(eff), 1)} per 100 pupils.",
+                number=round(abs(eff), 1), unit="per 100 pupils", place="England",
+                data_period=_period_words(ed, [i]), england_figure="",
+                caveat=f"Per step of {fmt(step, dp_for_step(step))} in the IDACI child poverty score (95% CI "
+                       f"{fmt(lo, 1)} to {fmt(hi, 1)}). An association.",
+                strength=ROBUST, source_ids=tuple(m.source_ids), link=f"{P2}.html#fig-02_exclusions_vs_deprivation"))
     return out
+
+
+def _idaci_step(ed, fit) -> float:
+    res = ed.adjustment
+    return nice_step(float(res.scores.loc[fit.expected.notna(), "idaci"].std()))
+
+
+def source_table(items: Sequence[Finding]) -> tuple[list[SourceRef], dict[str, int]]:
+    """Every source the findings cite, numbered in order of first citation."""
+    reg = load_registry()
+    refs: dict[str, int] = {}
+    for f in items:
+        for sid in f.source_ids:
+            refs.setdefault(sid, len(refs) + 1)
+    rows = []
+    for sid, n in refs.items():
+        try:
+            s = reg[sid]
+            rows.append(SourceRef(n, sid, s.publisher, s.publication, _release_date(s.published, s.release),
+                                  s.url or ""))
+        except KeyError:
+            rows.append(SourceRef(n, sid, "", sid, "", ""))
+    return rows, refs
+
+
+def _release_date(published: str | None, release: str) -> str:
+    """'June 2025' from the registry's YYYY-MM[-DD], else its release words ('2026 snapshot')."""
+    if not published:
+        return release
+    return pd.Timestamp(published).strftime("%-d %B %Y" if len(published) > 7 else "%B %Y")
+
+
+def describe_index(ed) -> str:
+    """The pasteable 'How to describe this index' paragraph, from the edition's own facts."""
+    ind = IndicatorFacts(ed)
+    n = len(ed.method.indicators)
+    areas = ind.t.loc[list(ed.method.indicators), "area"].value_counts()
+    att = int(areas.get("attainment", 0))
+    t = la_table(ed)
+    scored = t[t["scored"]]
+    width = ""
+    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
+        w = float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
+        width = (f" Ranks are uncertain: a typical council's {range_label()} of ranks spans {fmt(w, 0)} places, "
+                 "so quote a rank with its range.")
+    cov = la_coverage(ed)
+    return (f"The SEND inclusion index ({year_label(ed.final_year)} edition) compares {len(scored)} of England's "
+            f"{cov['n_england']} councils on {n} published indicators of how pupils with special educational needs "
+            "are included: exclusions, EHC plan assessment, placement, and attainment. Each indicator counts "
+            f"equally, so attainment is {att} of the {n} and weighs {fmt(100 * att / n, 0)}% of the score. "
+            "Scores are percentile ranks from 0 to 100: 50 is the middle council, not a pass mark. "
+            f"Despite the edition's name, its data cover {_all_period(ed)}.{width}")
+
+
+def dont_write(ed) -> list[str]:
+    """The 'What not to write' list, with this edition's figures."""
+    t = la_table(ed)
+    scored = t[t["scored"]]
+    small = ed.run.uncertainty.small_cohort
+    out = ["Rank moves between editions (\"X fell 95 places\"): the editions measure exclusions and NEET "
+           "differently, so their ranks are not like for like.",
+           "Exclusion rates of this edition beside another edition's (\"suspensions rose from 15.9 to 26.0\"): "
+           "the rates are defined differently."]
+    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
+        bottom = scored.sort_values("overall_rank").iloc[-1]
+        out.append(f"\"Worst council\" or \"best council\" where the rank ranges overlap: "
+                   f"{bottom['la_name']}, ranked last, could plausibly be anywhere from "
+                   f"{ordinal(int(bottom['overall_rank_lo']))} to {ordinal(int(bottom['overall_rank_hi']))}.")
+    out.append(f"Extremes from small cohorts: a council's figure from fewer than {small} pupils can be extreme by "
+               "chance; findings marked \"small cohort\" say so.")
+    top = scored.sort_values("overall_rank").iloc[0]
+    out.append(f"\"{top['la_name']} scores {fmt(top['overall_score'], 0)}%\": a score is a percentile rank among "
+               "councils, not a percentage of a standard.")
+    return out
+
+
+def build_findings(ed, items: list[Finding] | None = None) -> Findings:
+    items = items if items is not None else findings(ed)
+    sources, refs = source_table(items)
+    return Findings(edition=ed.final_year, items=items, sources=sources, describe=describe_index(ed),
+                    dont_write=dont_write(ed), refs=refs,
+                    title=f"Findings: SEND inclusion index, {year_label(ed.final_year)} edition")
 
 
 def number_text(x: float) -> str:
@@ -158,20 +565,31 @@ def number_text(x: float) -> str:
     return fmt(x, 0) if np.isfinite(x) and x == round(x) else fmt(x, max(1, dp_for(x)))
 
 
-def findings_table(ed, items: list[dict] | None = None) -> pd.DataFrame:
-    """The findings as a display table (Finding, Number, Years, Source); numbers as text, so a
-    count never shows decimals."""
-    items = items if items is not None else findings(ed)
-    out = pd.DataFrame(items, columns=["text", "number", "years", "source"]).rename(
-        columns={"text": "Finding", "number": "Number", "years": "Years", "source": "Source"})
-    out["Number"] = out["Number"].map(number_text)
-    return out
+def findings_table(ed, items: list[Finding] | None = None) -> pd.DataFrame:
+    """The findings as a display table for Part 6 (numbers as text, so a count shows no decimals)."""
+    f = build_findings(ed, items)
+    out = f.frame()
+    return pd.DataFrame({"Finding": out["headline"], "Number": [number_text(x) for x in out["number"]],
+                         "Data": out["data_period"], "Strength": out["strength"], "Sources": out["sources"]})
 
 
-def findings_markdown(ed, items: list[dict] | None = None) -> str:
-    """findings.md text: one bullet per finding with its years and source."""
-    items = items if items is not None else findings(ed)
-    lines = [f"# Findings: SEND inclusion index, {year_label(ed.final_year)} edition", "",
-             f"Method: {ed.method.name}. Index years {years_label(ed.years)}.", ""]
-    lines += [f"- {f['text']} (Years: {f['years']}. Source: {f['source']}.)" for f in items]
+def _cite(f: Findings, item: Finding) -> str:
+    return "".join(f"[{f.refs[s]}]" for s in item.source_ids)
+
+
+def findings_markdown(ed, items: list[Finding] | None = None) -> str:
+    """findings.md: each finding as a headline and its caveat in short sentences, sources cited by number."""
+    f = build_findings(ed, items)
+    lines = [f"# {f.title}", "", f"Method: {ed.method.name}. Index years {years_label(ed.years)}.", "",
+             "## How to describe this index", "", f.describe, "", "## Findings", ""]
+    for it in f.items:
+        lines.append(f"- {it.headline} {it.caveat} _Data: {it.data_period}; strength: {it.strength}._ {_cite(f, it)}")
+    lines += ["", "## What not to write", ""] + [f"- {x}" for x in f.dont_write]
+    lines += ["", "## Sources", ""]
+    lines += [f"{s.ref}. {s.publisher}: {s.title}, {s.release_date}. {s.url}" for s in f.sources]
     return "\n".join(lines) + "\n"
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of running text (for measuring findings.md): split at . ! ? before a space or end."""
+    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]

@@ -118,12 +118,12 @@ LA_COLUMN = "Local authority"
 
 
 def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | None = None,
-                hide_index: bool = True):
+                hide_index: bool = True, anchor: str | None = None):
     """A rounded, HTML-escaped pandas Styler for display (separators, NaN as n/a).
 
     Whole-number columns show no decimals; p-values three, R² two; other figures ``dp``
     decimals, or two when below 1 in size (so 0.16 does not print as 0.2). Columns named in
-    a ``dp`` dict get exactly that many.
+    a ``dp`` dict get exactly that many. ``anchor`` gives the table the id ``T_<anchor>``.
     """
     fmts = {}
     for c in df.columns:
@@ -153,6 +153,8 @@ def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | N
         st = st.hide(axis="index")
     if caption:
         st = st.set_caption(esc(caption))
+    if anchor:  # the table's id becomes "T_<anchor>", a link target (findings.csv links to it)
+        st = st.set_uuid(anchor)
     return st
 
 
