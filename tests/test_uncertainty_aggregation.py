@@ -138,10 +138,14 @@ def test_ranges_with_the_aggregation_choice_are_at_least_as_wide(runs, editions,
     np.testing.assert_array_equal(mc.ranks[~chose], without.ranks[~chose])
     cols = [c for c in without.choices.columns if c != "aggregation"]
     pd.testing.assert_frame_equal(mc.choices[cols], without.choices[cols])
-    # the widths match the summary's ranges (the score table's columns)
+    # the widths are those of the ranges the score table shows: the published rank kept inside
     s = mc.summary()
-    width = (s["overall_rank_hi"] - s["overall_rank_lo"]).astype("float64").dropna()
-    assert w.median_with == pytest.approx(width.median())
+    nom = pd.Series(mc.nominal_ranks[:, 0], index=s.index)
+    lo, hi = s["overall_rank_lo"].astype("float64"), s["overall_rank_hi"].astype("float64")
+    width = (np.fmax(hi, nom) - np.fmin(lo, nom)).dropna()
+    assert len(width) == w.n_las
+    assert w.median_with == pytest.approx(width.median()) and w.mean_with == pytest.approx(width.mean())
+    assert w.outside_with == int(((nom < lo) | (nom > hi)).sum())
 
 
 def test_sensitivity_table_has_the_aggregation_row(runs, editions, few):
@@ -177,3 +181,40 @@ def test_aggregation_is_drawn_last(editions, few):
             k: v for k, v in cb.items() if k != "aggregation"}
         np.testing.assert_array_equal(a.weights, b.weights)
         np.testing.assert_array_equal(a.u, b.u)
+
+
+# ----------------------------------------------------------------------------- the reports' words
+
+
+@pytest.fixture(scope="module")
+def full(data_dir):
+    from inclusion_index.index.build import build_edition
+
+    return build_edition("201819", data_dir=data_dir)
+
+
+def test_part1_and_part6_state_the_widening_from_the_result(full):
+    from inclusion_index.report import series
+    from inclusion_index.report.series.text import fmt
+
+    w = full.monte_carlo.aggregation_widening
+    assert w is not None
+    p1 = series.introduction(full)
+    text = " ".join(p1.sections["certainty"])
+    assert p1.numbers["aggregation_range_median_with"] == w.median_with
+    assert p1.numbers["aggregation_range_median_without"] == w.median_without
+    # the result's widths are the score table's: Part 1's own median width is the same number
+    assert p1.numbers["rank_interval_median_width"] == pytest.approx(w.median_with)
+    assert f"{w.draws_rescored} of the {full.monte_carlo.ranks.shape[0]} runs use it" in text
+    assert f"would be {fmt(w.median_without, 0)} places wide; with it, {fmt(w.median_with, 0)} places" in text
+    assert f"mean {fmt(w.mean_without)} against {fmt(w.mean_with)} places" in text
+    rho = full.sensitivity.set_index("choice").loc["aggregation", "rank_correlation"]
+    assert f"correlates {fmt(rho, 2)} with the headline" in text
+    assert "equal weight per indicator or equal weight per area" in text  # (g) in the list of choices
+    sens = p1.tables["sensitivity"]
+    assert "Rank correlation with the headline" in sens and len(sens) == len(CHOICES) + 1
+    p6 = series.conclusions(full)
+    text6 = " ".join(p6.sections["ranking"])
+    assert (f"{w.draws_rescored} of those runs weight each area equally instead of each indicator: without that "
+            f"choice the median width would be {fmt(w.median_without, 0)} places rather than "
+            f"{fmt(w.median_with, 0)}.") in text6

@@ -91,9 +91,11 @@ class RangeWidening:
     """How much the aggregation choice (g) widens the overall rank ranges: the same draws
     scored with and without it (without: every draw aggregates as the headline method does).
 
-    Widths are hi - lo of each LA's ``interval`` range, over the ``n_las`` LAs with a range in
-    both runs; ``outside_*`` count LAs whose published (nominal) rank lies outside their own
-    range; ``seconds`` is the time spent re-scoring the ``draws_rescored`` draws that chose the
+    Widths are hi - lo of each LA's ``interval`` range as the score table shows it (the published
+    rank kept inside: lo = min(lo, rank), hi = max(hi, rank), index/tables.py), over the
+    ``n_las`` LAs with a published rank and a range in both runs; ``outside_*`` count the LAs
+    whose published (nominal) rank lies outside the Monte Carlo's own range, before that;
+    ``seconds`` is the time spent re-scoring the ``draws_rescored`` draws that chose the
     alternative aggregation."""
 
     headline: str  # the edition's own aggregation (scoring's overall_from)
@@ -116,9 +118,9 @@ def _range_widening(with_ranks: np.ndarray, without_ranks: np.ndarray, nominal: 
                     headline: str, draws_rescored: int, seconds: float) -> RangeWidening:
     a = (1 - interval) / 2
     q_with, q_without = (_quantiles(r[:, :, 0], [a, 1 - a]) for r in (with_ranks, without_ranks))
-    ok = np.isfinite(q_with).all(axis=0) & np.isfinite(q_without).all(axis=0)
-    w_with, w_without = (q[1, ok] - q[0, ok] for q in (q_with, q_without))
+    ok = np.isfinite(q_with).all(axis=0) & np.isfinite(q_without).all(axis=0) & np.isfinite(nominal[:, 0])
     nom = nominal[ok, 0]
+    w_with, w_without = (np.fmax(q[1, ok], nom) - np.fmin(q[0, ok], nom) for q in (q_with, q_without))
 
     def outside(q: np.ndarray) -> int:
         return int(((nom < q[0, ok]) | (nom > q[1, ok])).sum())
