@@ -346,9 +346,10 @@ def aggregation_widening_sentences(p: Part, ed, sens: pd.DataFrame | None = None
            f"without it, {_places(w.p90_with)} with it). {plural(w.n_wider, 'LA')}' ranges widen and "
            f"{w.n_narrower} narrow."]
     if w.outside_without or w.outside_with:
-        out.append(f"{plural(w.outside_with, 'LA')}' published rank {agree(w.outside_with, 'lies', 'lie')} outside "
-                   f"{agree(w.outside_with, 'its', 'their')} own range ({w.outside_without} without the choice of "
-                   "aggregation): the published rank is the headline method's answer, and the runs move away from it.")
+        out.append(f"For {plural(w.outside_with, 'LA')} the published rank lies outside the middle "
+                   f"{ed.monte_carlo.settings.interval:.0%} of the runs ({w.outside_without} without the choice of "
+                   f"aggregation); the table widens {agree(w.outside_with, 'that range', 'those ranges')} to "
+                   "include it.")
     if sens is not None and "rank_correlation" in sens and "aggregation" in set(sens["choice"]):
         rho = float(sens.set_index("choice").loc["aggregation", "rank_correlation"])
         p.numbers["aggregation_rank_correlation"] = rho
