@@ -34,7 +34,8 @@ def read_yaml_file(path: Path, what: str) -> Any:
 
 # --------------------------------------------------------------------------- uncertainty.yml
 
-CHOICES: tuple[str, ...] = ("weights", "normalisation", "years", "missing", "sampling", "imputation")
+CHOICES: tuple[str, ...] = ("weights", "normalisation", "years", "missing", "sampling", "imputation",
+                            "aggregation")
 _MODELS = ("binomial", "poisson", "normal", "rounding", "none")
 
 
@@ -69,6 +70,9 @@ class UncertaintySettings:
     max_missing_indicators: tuple[int, ...] = (1, 2, 3)
     # (f) the count given to a cell suppressed as "1 or 2"; None leaves the cell missing
     imputed_counts: tuple[float | None, ...] = (1.0, 1.5, 2.0, None)
+    # (g) how the overall score aggregates: equal weight per indicator (scoring's overall_from
+    # "indicators") or per area (the mean of the area scores an LA has)
+    aggregations: tuple[str, ...] = ("indicators", "areas")
     z_to_percentile_scale: float = 100.0 / math.sqrt(12.0)
     sensitivity_draws: int = 200
     engine: str = "auto"
@@ -97,6 +101,8 @@ class UncertaintySettings:
              "max_missing_indicators must be non-negative integers"),
             (not self.imputed_counts or any(c is not None and c <= 0 for c in self.imputed_counts),
              "imputed_counts must be positive counts or null (leave missing)"),
+            (not self.aggregations or bool(set(self.aggregations) - {"indicators", "areas"}),
+             "aggregations must be a non-empty subset of [indicators, areas]"),
             (self.engine not in ("auto", "score_year"), "engine must be auto or score_year"),
             (self.verify_draws < 0, "verify_draws must be >= 0"),
             (self.sampling_draw not in ("jeffreys", "bootstrap"), "sampling.draw must be jeffreys or bootstrap"),
@@ -132,7 +138,7 @@ _MONTE_CARLO = {k: (k, conv) for k, conv in {
     "enabled": bool, "n_draws": int, "seed": int, "n_jobs": int, "mp_context": str, "interval": float,
     "perturb": tuple, "weights_half_width": float, "normalisations": tuple, "years": tuple,
     "max_missing_indicators": lambda xs: tuple(int(x) for x in xs), "imputed_counts": _floats,
-    "z_to_percentile_scale": float, "sensitivity_draws": int, "engine": str, "verify_draws": int}.items()}
+    "aggregations": tuple, "z_to_percentile_scale": float, "sensitivity_draws": int, "engine": str, "verify_draws": int}.items()}
 _SAMPLING = {"draw": ("sampling_draw", str), "default_cohort": ("default_cohort", lambda x: _floats([x])[0])}
 _FUNNEL = {"levels": ("funnel_levels", _floats), "overdispersion": ("funnel_overdispersion", str),
            "winsorise": ("funnel_winsorise", float)}

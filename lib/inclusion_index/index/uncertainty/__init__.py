@@ -17,5 +17,5 @@ from inclusion_index.index.uncertainty.intervals import (
     normal_mean_ci,
     poisson_rate_ci,
 )
-from inclusion_index.index.uncertainty.monte_carlo import MonteCarloResult, monte_carlo
+from inclusion_index.index.uncertainty.monte_carlo import MonteCarloResult, RangeWidening, monte_carlo
 from inclusion_index.index.uncertainty.sensitivity import sensitivity_table

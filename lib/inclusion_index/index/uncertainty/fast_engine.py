@@ -136,6 +136,8 @@ def _score_variant(plan: _Plan, var: _Variant, *, with_change: bool = True,
         changes["normalisation"] = var.normalisation
     if var.missing is not None:
         changes["max_missing_indicators"] = int(var.missing)
+    if var.aggregation is not None:
+        changes["overall_from"] = var.aggregation
     settings = dataclasses.replace(plan.scoring, **changes)
     years_rule = var.years or plan.headline
     values = {y: _values_for(plan, y, var.u, var.impute) for y in plan.years}
@@ -164,8 +166,9 @@ def _same(a: np.ndarray, b: np.ndarray, atol: float = 0.0) -> bool:
 
 
 def _choose_engine(plan: _Plan, enabled: Iterable[str]) -> str:
-    """'fast' if it reproduces score_year on the nominal and the first verify_draws draws
-    (ranks exactly, score changes to 1e-9), else 'score_year' with a warning."""
+    """'fast' if it reproduces score_year on the nominal, each discrete option (the aggregation
+    alone and with each normalisation) and the first verify_draws draws (ranks exactly, score
+    changes to 1e-9), else 'score_year' with a warning."""
     want = plan.unc.engine
     if want == "score_year":
         return "score_year"
@@ -174,6 +177,10 @@ def _choose_engine(plan: _Plan, enabled: Iterable[str]) -> str:
     checks += [_Variant(missing=o) for o in plan.unc.max_missing_indicators
                if o != plan.scoring.max_missing_indicators]
     checks += [_Variant(impute=_impute_value(o)) for o in plan.unc.imputed_counts]
+    # (g): the area aggregation on its own and with each other normalisation, since the area mean
+    # of z-scores or min-max scores takes a different path through both engines than percentiles
+    checks += [_Variant(aggregation=o, normalisation=n) for o in plan.unc.aggregations
+               if o != plan.scoring.overall_from for n in (None, *plan.unc.normalisations)]
     for var in checks:
         r_fast, c_fast, _ = _score_variant(plan, var, engine="fast")
         r_ref, c_ref, _ = _score_variant(plan, var, engine="score_year")

@@ -2,8 +2,12 @@
 
 * :func:`monte_carlo` re-scores the index many times with :func:`scoring.score_year`, each draw
   perturbing (a) the weights, (b) the normalisation, (c) which years make the headline, (d) the
-  missing-data rule and (e) the data themselves (sampling noise given each value's
-  denominator), and summarises each LA's rank by its median and 90% interval.
+  missing-data rule, (e) the data themselves (sampling noise given each value's
+  denominator), (f) the count imputed for suppressed small counts and (g) the aggregation of
+  the overall score (equal weight per indicator or per area), and summarises each LA's rank by
+  its median and 90% interval. With (g) on, the draws that chose the alternative aggregation
+  are re-scored with the headline one, so the result states how much (g) widens the ranges
+  (:class:`RangeWidening`).
 * A rise in score counts as "improvement beyond uncertainty" only if the 90% interval of the
   change over the same draws (each applied to both years) lies above 0.
 """
@@ -82,6 +86,54 @@ def _quantiles(a: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class RangeWidening:
+    """How much the aggregation choice (g) widens the overall rank ranges: the same draws
+    scored with and without it (without: every draw aggregates as the headline method does).
+
+    Widths are hi - lo of each LA's ``interval`` range as the score table shows it (the published
+    rank kept inside: lo = min(lo, rank), hi = max(hi, rank), index/tables.py), over the
+    ``n_las`` LAs with a published rank and a range in both runs; ``outside_*`` count the LAs
+    whose published (nominal) rank lies outside the Monte Carlo's own range, before that;
+    ``seconds`` is the time spent re-scoring the ``draws_rescored`` draws that chose the
+    alternative aggregation."""
+
+    headline: str  # the edition's own aggregation (scoring's overall_from)
+    draws_rescored: int
+    n_las: int
+    median_without: float
+    median_with: float
+    mean_without: float
+    mean_with: float
+    p90_without: float
+    p90_with: float
+    n_wider: int
+    n_narrower: int
+    outside_without: int
+    outside_with: int
+    seconds: float
+
+
+def _range_widening(with_ranks: np.ndarray, without_ranks: np.ndarray, nominal: np.ndarray, interval: float,
+                    headline: str, draws_rescored: int, seconds: float) -> RangeWidening:
+    a = (1 - interval) / 2
+    q_with, q_without = (_quantiles(r[:, :, 0], [a, 1 - a]) for r in (with_ranks, without_ranks))
+    ok = np.isfinite(q_with).all(axis=0) & np.isfinite(q_without).all(axis=0) & np.isfinite(nominal[:, 0])
+    nom = nominal[ok, 0]
+    w_with, w_without = (np.fmax(q[1, ok], nom) - np.fmin(q[0, ok], nom) for q in (q_with, q_without))
+
+    def outside(q: np.ndarray) -> int:
+        return int(((nom < q[0, ok]) | (nom > q[1, ok])).sum())
+
+    return RangeWidening(
+        headline=headline, draws_rescored=draws_rescored, n_las=int(ok.sum()),
+        median_without=float(np.median(w_without)), median_with=float(np.median(w_with)),
+        mean_without=float(w_without.mean()), mean_with=float(w_with.mean()),
+        p90_without=float(np.quantile(w_without, 0.9)), p90_with=float(np.quantile(w_with, 0.9)),
+        n_wider=int((w_with > w_without).sum()), n_narrower=int((w_with < w_without).sum()),
+        outside_without=outside(q_without), outside_with=outside(q_with), seconds=seconds)
+
+
 @dataclass
 class MonteCarloResult:
     """The draws of :func:`monte_carlo`.
@@ -100,6 +152,9 @@ class MonteCarloResult:
         no_noise: cells whose value could not be redrawn (no denominator or cohort size).
         scores: draws x LAs x targets: each draw's scores (on its own normalisation's scale),
             from which context-adjusted ranks get their intervals (extended.py).
+        fixed_aggregation_ranks: with choice (g) on, the ranks of the same draws with the
+            aggregation held at the headline method's (draws x LAs x targets), else None.
+        aggregation_widening: with (g) on, how much it widens the overall rank ranges.
     """
 
     la_codes: list[str]
@@ -114,6 +169,8 @@ class MonteCarloResult:
     seconds: float
     no_noise: pd.DataFrame = field(default_factory=pd.DataFrame)
     scores: np.ndarray | None = None
+    fixed_aggregation_ranks: np.ndarray | None = None
+    aggregation_widening: RangeWidening | None = None
 
     def summary(self) -> pd.DataFrame:
         """Per LA (index la_code): ``<target>_rank_median``, ``_rank_lo``, ``_rank_hi`` (the
@@ -144,7 +201,7 @@ def monte_carlo(edition: IndexInputs, settings: UncertaintySettings | None = Non
     """Rank uncertainty by Monte Carlo: ``settings.n_draws`` re-scorings of the edition, each
     with its own seeded choices (see module docstring).
 
-    ``enabled`` restricts which of the choices (a)-(f) are perturbed (default: settings.perturb).
+    ``enabled`` restricts which of the choices (a)-(g) are perturbed (default: settings.perturb).
     Each draw has its own random stream (``SeedSequence(seed, spawn_key=(d,))``), so results do
     not depend on the engine, on ``n_jobs`` or on which other draws are run.
     """
@@ -155,9 +212,25 @@ def monte_carlo(edition: IndexInputs, settings: UncertaintySettings | None = Non
     plan.engine = _choose_engine(plan, en)
     nominal_ranks, nominal_change, _ = _score_variant(plan, _Variant())
     res = _run_draws(plan, list(range(settings.n_draws)), en, True)
+    ranks = np.stack([r[0] for r in res])
+    choices = pd.DataFrame([r[2] for r in res])
+    fixed, widening = None, None
+    headline = plan.scoring.overall_from
+    if "aggregation" in en and set(settings.aggregations) - {headline}:
+        # Switching (g) off leaves a draw's other choices as they were (plan._random_variant), so
+        # the run without (g) differs only in the draws that chose the alternative: re-score those.
+        t1 = time.perf_counter()
+        alt = [int(d) for d in np.flatnonzero(choices["aggregation"].to_numpy() != headline)]
+        fixed = ranks.copy()
+        for d, r in zip(alt, _run_draws(plan, alt, tuple(c for c in en if c != "aggregation"), False),
+                        strict=True):
+            fixed[d] = r[0]
+        widening = _range_widening(ranks, fixed, nominal_ranks, settings.interval, headline, len(alt),
+                                   time.perf_counter() - t1)
     return MonteCarloResult(
-        la_codes=plan.la_codes, ranks=np.stack([r[0] for r in res]), change=np.stack([r[1] for r in res]),
-        choices=pd.DataFrame([r[2] for r in res]), scores=np.stack([r[3] for r in res]),
+        la_codes=plan.la_codes, ranks=ranks, change=np.stack([r[1] for r in res]),
+        choices=choices, scores=np.stack([r[3] for r in res]),
         nominal_ranks=nominal_ranks, nominal_change=nominal_change, settings=settings, enabled=en,
-        engine=plan.engine, seconds=time.perf_counter() - t0, no_noise=plan.no_noise)
+        engine=plan.engine, seconds=time.perf_counter() - t0, no_noise=plan.no_noise,
+        fixed_aggregation_ranks=fixed, aggregation_widening=widening)
 

@@ -1,6 +1,7 @@
 """The Monte Carlo's plan: an edition laid out as LA x indicator arrays per index year, the
 samplers that redraw each value given its denominator (choice (e)), the cells imputed from a
-suppressed small count (choice (f)), and each draw's seeded choices (a ``_Variant``).
+suppressed small count (choice (f)), and each draw's seeded choices (a ``_Variant``), among them
+the aggregation of the overall score (choice (g)).
 """
 
 from __future__ import annotations
@@ -180,6 +181,7 @@ class _Variant:
     missing: int | None = None
     u: np.ndarray | None = None  # n_keys x n_la x 2 uniforms for sampling noise
     impute: float | None = None  # count for imputed cells; NaN = leave them missing
+    aggregation: str | None = None  # scoring's overall_from: "indicators" or "areas"
 
 
 def _values_for(plan: _Plan, year: str, u: np.ndarray | None, impute: float | None = None) -> np.ndarray:
@@ -209,7 +211,8 @@ def _random_variant(plan: _Plan, d: int, enabled: Iterable[str]) -> tuple[_Varia
     i_years = int(rng.integers(len(unc.years)))
     i_miss = int(rng.integers(len(unc.max_missing_indicators)))
     u = rng.random((plan.n_keys, len(plan.la_codes), 2))
-    i_imp = int(rng.integers(len(unc.imputed_counts)))  # drawn last: earlier draws stay as they were
+    i_imp = int(rng.integers(len(unc.imputed_counts)))  # drawn after the others: they stay as they were
+    i_agg = int(rng.integers(len(unc.aggregations)))  # drawn last, for the same reason
     en = set(enabled)
     var = _Variant(
         weights=mult if "weights" in en else None,
@@ -217,7 +220,8 @@ def _random_variant(plan: _Plan, d: int, enabled: Iterable[str]) -> tuple[_Varia
         years=unc.years[i_years] if "years" in en and len(plan.years) > 1 else None,
         missing=unc.max_missing_indicators[i_miss] if "missing" in en else None,
         u=u if "sampling" in en else None,
-        impute=_impute_value(unc.imputed_counts[i_imp]) if "imputation" in en else None)
+        impute=_impute_value(unc.imputed_counts[i_imp]) if "imputation" in en else None,
+        aggregation=unc.aggregations[i_agg] if "aggregation" in en else None)
     choice: dict[str, Any] = {
         "draw": d,
         "normalisation": var.normalisation or plan.scoring.normalisation,
@@ -225,7 +229,8 @@ def _random_variant(plan: _Plan, d: int, enabled: Iterable[str]) -> tuple[_Varia
         "max_missing_indicators": var.missing if var.missing is not None else plan.scoring.max_missing_indicators,
         "sampling": "sampling" in en,
         "imputed_count": (("missing" if unc.imputed_counts[i_imp] is None else unc.imputed_counts[i_imp])
-                          if "imputation" in en else "nominal")}
+                          if "imputation" in en else "nominal"),
+        "aggregation": var.aggregation or plan.scoring.overall_from}
     for name, m in zip(plan.ind["indicator"], mult, strict=True):
         choice[f"w_{name}"] = float(m) if "weights" in en else 1.0
     return var, choice

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from inclusion_index.config import CHOICES, UncertaintySettings, run_settings
 from inclusion_index.index.inputs import IndexInputs
@@ -20,20 +21,31 @@ CHOICE_LABELS = {
     "missing": "(d) missing-data rule: max missing indicators",
     "sampling": "(e) sampling noise in each value given its denominator",
     "imputation": "(f) suppressed small counts: imputed as 1, 1.5 or 2, or left missing",
-    "all": "(a)-(f) together (the Monte Carlo of the score table)"}
+    "aggregation": "(g) overall score: equal weight per indicator / equal weight per area",
+    "all": "(a)-(g) together (the Monte Carlo of the score table)"}
+
+
+def _nominal_imputed_count(edition: IndexInputs) -> float | None:
+    """The count the edition's method imputed for suppressed small counts (None: none imputed)."""
+    v = edition.values
+    c = v["imputed_count"].dropna() if "imputed_count" in v else pd.Series(dtype="float64")
+    return float(c.iloc[0]) if len(c) else None
 
 
 
 def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None = None, *,
                       target: str = "overall", mc: MonteCarloResult | None = None) -> pd.DataFrame:
-    """How far each choice (a)-(f), perturbed alone, moves ranks from the nominal ranking.
+    """How far each choice (a)-(g), perturbed alone, moves ranks from the nominal ranking.
 
     Discrete choices are enumerated (each option once, the nominal one included, so the mean
     equals the expectation under the Monte Carlo's uniform choice); weights and sampling noise
     use ``settings.sensitivity_draws`` seeded draws. Shifts are |rank - nominal rank| over the
     LAs ranked in both. Rows: choice, label, runs, mean / median / 90th percentile / max
-    absolute shift, share of LA-runs moving 10+ places. ``attrs["by_option"]``: the same per
-    option of the discrete choices. With ``mc`` (the full Monte Carlo on the same settings), a last
+    absolute shift, share of LA-runs moving 10+ places, and ``rank_correlation``: the Spearman
+    correlation of a run's ranking with the nominal one, averaged over the runs whose option
+    differs from the edition's own (for (g): the area-weighted ranking against the headline),
+    or over all runs where none does. ``attrs["by_option"]``: the same per option of the
+    discrete choices. With ``mc`` (the full Monte Carlo on the same settings), a last
     row for it, and its engine is reused (no second check of the fast engine).
     """
     settings = settings or run_settings().uncertainty
@@ -49,34 +61,53 @@ def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None
         out = [np.abs(r[:, j] - nom)[np.isfinite(r[:, j]) & np.isfinite(nom)] for r in ranks]
         return np.concatenate(out) if out else np.array([])
 
-    def row(choice: str, s: np.ndarray, runs: int, option: str = "") -> dict:
+    def spearman(r: np.ndarray) -> float:
+        ok = np.isfinite(r[:, j]) & np.isfinite(nom)
+        return float(stats.spearmanr(r[ok, j], nom[ok]).statistic) if ok.sum() > 2 else np.nan
+
+    def row(choice: str, s: np.ndarray, runs: int, option: str = "", rho: float = np.nan) -> dict:
         return {"choice": choice, "option": option, "label": CHOICE_LABELS[choice], "runs": runs,
                 "mean_abs_shift": float(s.mean()) if len(s) else np.nan,
                 "median_abs_shift": float(np.median(s)) if len(s) else np.nan,
                 "p90_abs_shift": float(np.quantile(s, 0.9)) if len(s) else np.nan,
                 "max_abs_shift": float(s.max()) if len(s) else np.nan,
-                "share_moved_10plus": float((s >= 10).mean()) if len(s) else np.nan}
+                "share_moved_10plus": float((s >= 10).mean()) if len(s) else np.nan,
+                "rank_correlation": rho}
 
     rows, by_option = [], []
     discrete = {
         "normalisation": [_Variant(normalisation=o) for o in settings.normalisations],
         "years": [_Variant(years=o) for o in settings.years] if len(plan.years) > 1 else [_Variant()],
         "missing": [_Variant(missing=o) for o in settings.max_missing_indicators],
-        "imputation": [_Variant(impute=_impute_value(o)) for o in settings.imputed_counts]}
+        "imputation": [_Variant(impute=_impute_value(o)) for o in settings.imputed_counts],
+        "aggregation": [_Variant(aggregation=o) for o in settings.aggregations]}
     labels = {"normalisation": settings.normalisations, "years": settings.years,
               "missing": [str(x) for x in settings.max_missing_indicators],
-              "imputation": ["left missing" if o is None else f"{o:g}" for o in settings.imputed_counts]}
+              "imputation": ["left missing" if o is None else f"{o:g}" for o in settings.imputed_counts],
+              "aggregation": settings.aggregations}
+    # the edition's own option of each discrete choice: its runs reproduce the nominal ranking,
+    # so they are left out of the rank correlation (which would otherwise mix in 1s)
+    own = {"normalisation": [plan.scoring.normalisation], "years": [plan.headline],
+           "missing": [plan.scoring.max_missing_indicators], "aggregation": [plan.scoring.overall_from],
+           "imputation": [_nominal_imputed_count(edition)]}
+    options = {c: list(getattr(settings, a)) for c, a in (
+        ("normalisation", "normalisations"), ("years", "years"), ("missing", "max_missing_indicators"),
+        ("imputation", "imputed_counts"), ("aggregation", "aggregations"))}
     for choice in CHOICES:
         if choice in discrete:
             ranks = [_score_variant(plan, v, with_change=False)[0] for v in discrete[choice]]
-            for lab, r in zip(labels[choice], ranks, strict=False):
-                by_option.append(row(choice, shifts([r]), 1, str(lab)))
-            rows.append(row(choice, shifts(ranks), len(ranks)))
+            rhos = [spearman(r) for r in ranks]
+            for lab, r, rho in zip(labels[choice], ranks, rhos, strict=False):
+                by_option.append(row(choice, shifts([r]), 1, str(lab), rho))
+            other = [rho for o, rho in zip(options[choice], rhos, strict=False) if o not in own[choice]]
+            rows.append(row(choice, shifts(ranks), len(ranks), rho=float(np.mean(other or rhos))))
         else:
             res = _run_draws(plan, list(range(settings.sensitivity_draws)), (choice,), False)
-            rows.append(row(choice, shifts([r[0] for r in res]), len(res)))
+            rows.append(row(choice, shifts([r[0] for r in res]), len(res),
+                            rho=float(np.mean([spearman(r[0]) for r in res]))))
     if mc is not None:
-        rows.append(row("all", shifts(list(mc.ranks)), mc.ranks.shape[0]))
+        rows.append(row("all", shifts(list(mc.ranks)), mc.ranks.shape[0],
+                        rho=float(np.mean([spearman(r) for r in mc.ranks]))))
     out = pd.DataFrame(rows)
     out.attrs["by_option"] = pd.DataFrame(by_option)
     out.attrs["target"] = target

@@ -238,6 +238,9 @@ def _choice_phrases(settings: UncertaintySettings) -> dict[str, str]:
         "sampling": "chance in the data (each value redrawn given the number of pupils behind it)",
         "imputation": "the count given to exclusions DfE suppressed as 1 or 2 (" + ", ".join(
             "left missing" if c is None else fmt(c, 1 if c % 1 else 0) for c in settings.imputed_counts) + ")",
+        "aggregation": "how the overall score combines the indicators (" + " or ".join(
+            {"indicators": "equal weight per indicator", "areas": "equal weight per area"}.get(o, o)
+            for o in settings.aggregations) + ")",
         "all": "all of these together"}
 
 
@@ -322,6 +325,39 @@ def _missing_rule_sentence(ed, sens: pd.DataFrame, settings: UncertaintySettings
             f"places on average, at most {_places(r['max_abs_shift'])}.")
 
 
+def aggregation_widening_sentences(p: Part, ed, sens: pd.DataFrame | None = None) -> list[str]:
+    """How much the aggregation choice widens the rank ranges, and how far the area-weighted
+    ranking is from the headline: numbers from the Monte Carlo result (RangeWidening) and the
+    sensitivity table, none computed here."""
+    w = getattr(ed.monte_carlo, "aggregation_widening", None) if ed.monte_carlo is not None else None
+    if w is None:
+        return []
+    p.numbers.update(aggregation_range_median_without=w.median_without, aggregation_range_median_with=w.median_with,
+                     aggregation_range_mean_without=w.mean_without, aggregation_range_mean_with=w.mean_with,
+                     aggregation_range_p90_without=w.p90_without, aggregation_range_p90_with=w.p90_with,
+                     aggregation_outside_without=w.outside_without, aggregation_outside_with=w.outside_with)
+    headline = "equal weight per area" if w.headline == "areas" else "equal weight per indicator"
+    alternative = "equal weight per indicator" if w.headline == "areas" else "equal weight per area"
+    runs = ed.monte_carlo.ranks.shape[0]
+    out = [f"The headline gives {headline}; giving {alternative} instead is as defensible a choice, so "
+           f"{w.draws_rescored} of the {runs} runs use it. Without that choice the typical LA's {range_label()} would be "
+           f"{_places(w.median_without)} wide; with it, {_places(w.median_with)} (mean {fmt(w.mean_without)} "
+           f"against {fmt(w.mean_with)} places; a tenth of LAs have ranges wider than {_places(w.p90_without)} "
+           f"without it, {_places(w.p90_with)} with it). {plural(w.n_wider, 'LA')}' ranges widen and "
+           f"{w.n_narrower} narrow."]
+    if w.outside_without or w.outside_with:
+        out.append(f"For {plural(w.outside_with, 'LA')} the published rank lies outside the middle "
+                   f"{ed.monte_carlo.settings.interval:.0%} of the runs ({w.outside_without} without the choice of "
+                   f"aggregation); the table widens {agree(w.outside_with, 'that range', 'those ranges')} to "
+                   "include it.")
+    if sens is not None and "rank_correlation" in sens and "aggregation" in set(sens["choice"]):
+        rho = float(sens.set_index("choice").loc["aggregation", "rank_correlation"])
+        p.numbers["aggregation_rank_correlation"] = rho
+        out.append(f"Scored with {alternative} alone, the ranking correlates {fmt(rho, 2)} with the headline "
+                   "(Spearman).")
+    return out
+
+
 def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     """Part 1's "How certain are these ranks?": rank ranges, their overlap with the top and
     bottom 10, and which method choice moves ranks most (uncertainty.sensitivity_table)."""
@@ -363,13 +399,15 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
           f"{plural(sure_top, 'LA')} {agree(sure_top, 'stays', 'stay')} in the top {k} across "
           f"{agree(sure_top, 'its', 'their')} whole range. LAs a few places apart should not be read as different.")
     sens = ed.sensitivity
+    p.say("certainty", *aggregation_widening_sentences(p, ed, sens))
     p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(ed, sens, settings))
     phrases = _choice_phrases(settings)
     p.tables["sensitivity"] = pd.DataFrame({
         "Choice varied": [sentence_case(phrases[c]) for c in sens["choice"]], "Runs": sens["runs"],
         "Average move (places)": sens["mean_abs_shift"], "Median move": sens["median_abs_shift"],
         "90th percentile move": sens["p90_abs_shift"], "Largest move": sens["max_abs_shift"],
-        "Moves of 10+ places (% of LA-runs)": sens["share_moved_10plus"] * 100})
+        "Moves of 10+ places (% of LA-runs)": sens["share_moved_10plus"] * 100,
+        "Rank correlation with the headline": sens["rank_correlation"]})
     p.frames["sensitivity"] = sens
     one = sens[sens["choice"] != "all"].set_index("choice")
     most = one["mean_abs_shift"].idxmax()

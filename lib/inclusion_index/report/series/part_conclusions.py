@@ -242,6 +242,15 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
               f"{fmt(width.median(), 0)} places)" + (
                   f", and, beside the index, its score and rank adjusted for {context} (0 = as expected for its "
                   "context)." if context else "."))
+        w = getattr(ed.monte_carlo, "aggregation_widening", None) if ed.monte_carlo is not None else None
+        if w is not None:
+            # numbers from the Monte Carlo result (RangeWidening), as in Part 1
+            p.numbers.update(aggregation_range_median_without=w.median_without,
+                             aggregation_range_median_with=w.median_with)
+            p.say("ranking", f"{w.draws_rescored} of those runs weight each "
+                  f"{'indicator' if w.headline == 'areas' else 'area'} equally instead of each "
+                  f"{'area' if w.headline == 'areas' else 'indicator'}: without that choice the median width "
+                  f"would be {fmt(w.median_without, 0)} places rather than {fmt(w.median_with, 0)}.")
     adjusted_section(p, ed, t, "overall")
     _weightings_section(p, ed, t)
     p.say("regions", f"By region (the unweighted mean of its LAs' scores), {top['region']} scores highest "
