@@ -781,7 +781,28 @@ def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str]
     finally:
         for p in tmp.values():
             p.unlink(missing_ok=True)
-    return SavedFigure(png=targets["png"], svg=targets["svg"], csv=targets["csv"], alt=meta["Title"])
+    alt = " ".join(x for x in (f"{meta['Title']}." if meta["Title"] else "", _alt_summary(frame, stem)) if x)
+    return SavedFigure(png=targets["png"], svg=targets["svg"], csv=targets["csv"], alt=alt)
+
+
+def _alt_summary(frame: pd.DataFrame, stem: str) -> str:
+    """The chart in words for a reader who cannot see it (WCAG 1.1.1): for a chart of one value
+    per LA (hex maps, bar charts), the three highest and lowest LAs; for any chart, where every
+    plotted value is as text. A title alone ("Overall score, 2024/25") says nothing of the map."""
+    route = f"Every plotted value is in the chart's data ({stem}.csv), linked below the chart."
+    if "la_name" not in frame.columns:
+        return route
+    values = [c for c in frame.select_dtypes("number").columns if c != "la_code"]
+    if len(values) != 1:
+        return route
+    col = values[0]
+    s = frame.dropna(subset=[col]).sort_values(col, ascending=False, kind="stable")
+    if len(s) < 6:
+        return route
+    def name(rows: pd.DataFrame) -> str:
+        return ", ".join(f"{n} {v:.1f}" for n, v in zip(rows["la_name"], rows[col], strict=True))
+    what = col.replace("_", " ")
+    return (f"{len(s)} LAs; highest {what}: {name(s.head(3))}; lowest: {name(s.tail(3).iloc[::-1])}. {route}")
 
 
 def _title_of(fig: Figure) -> str:
