@@ -165,6 +165,16 @@ def test_funnel_footnote_clears_the_x_label_by_a_margin() -> None:
     assert note.x1 <= fig.bbox.x1 - 0.05 * fig.dpi
 
 
+def test_funnel_outliers_differ_in_shape_not_only_colour() -> None:
+    fig = plotting.funnel_plot(_funnel(), value_label="Exclusions (per 100 pupils)")
+    ax = fig.axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    shapes = {lab.rsplit(": ", 1)[-1]: tuple(map(tuple, h.get_paths()[0].vertices.round(3)))
+              for h, lab in zip(handles, labels, strict=True) if "inclusive" in lab}
+    assert set(shapes) == {"more inclusive", "less inclusive"}  # both kinds occur in the fixture
+    assert shapes["more inclusive"] != shapes["less inclusive"]
+
+
 # --------------------------------------------------------------------------- rank chart
 
 

@@ -659,10 +659,13 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
             ax.plot(grid, hi, color=COLORS["region"], lw=lw, ls="--", zorder=1)
     inside = d[flag] == "within" if flag in d else pd.Series(True, index=d.index)
     ax.scatter(d.loc[inside, "denominator"], d.loc[inside, "value"], s=13, color=COLORS["la"], linewidths=0, zorder=2)
-    for what, colour in (("more inclusive", COLORS["up"]), ("less inclusive", COLORS["down"])):
+    # shape as well as colour tells the two apart (WCAG 1.4.1): the green and orange have about the
+    # same luminance and merge for a reader with deuteranopia
+    for what, colour, marker in (("more inclusive", COLORS["up"], "^"), ("less inclusive", COLORS["down"], "v")):
         m = ~inside & (d[direction] == what) if direction in d else ~inside
         if m.any():
-            ax.scatter(d.loc[m, "denominator"], d.loc[m, "value"], s=18, color=colour, linewidths=0, zorder=3,
+            ax.scatter(d.loc[m, "denominator"], d.loc[m, "value"], s=24, color=colour, marker=marker, linewidths=0,
+                       zorder=3,
                        label=f"Outside the {levels[-1]:.1%} limits: {what}" if levels else what)
     ax.axhline(a["target"], color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
     ax.annotate(f"England (pooled) {_fmt(a['target'])}", (grid[-1], a["target"]), xytext=(0, 3),
