@@ -296,3 +296,29 @@ def test_every_local_link_of_the_index_a_part_and_a_profile_resolves(reports):
         d.quit()
     assert followed >= 100
     assert broken == []
+
+
+def test_pages_render_at_once_when_an_outside_server_hangs(reports):
+    """The review's worst case: a CDN that accepts the connection and never answers kept a part page
+    blank for 30 s. With every host sent to such a server, pages still finish loading at once."""
+    import socket
+
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(64)  # the kernel completes handshakes; nothing ever reads or answers
+    port = hang.getsockname()[1]
+    pages = [reports / "index.html", reports / "202425" / "05_attainment.html",
+             sorted((reports / "202425" / "la").glob("[0-9]*.html"))[0]]
+    d = chrome(f"--host-resolver-rules=MAP * 127.0.0.1:{port}", "--proxy-server=direct://")
+    try:
+        d.set_page_load_timeout(20)
+        load_ms = []
+        for page in pages:
+            d.get(page.as_uri())
+            ms, resources = d.execute_script(_TIMING)
+            assert all(r.startswith(("file:", "data:")) for r in resources), page.name
+            load_ms.append(ms)
+    finally:
+        d.quit()
+        hang.close()
+    assert max(load_ms) < 5_000, load_ms
