@@ -165,6 +165,16 @@ def test_funnel_footnote_clears_the_x_label_by_a_margin() -> None:
     assert note.x1 <= fig.bbox.x1 - 0.05 * fig.dpi
 
 
+def test_funnel_outliers_differ_in_shape_not_only_colour() -> None:
+    fig = plotting.funnel_plot(_funnel(), value_label="Exclusions (per 100 pupils)")
+    ax = fig.axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    shapes = {lab.rsplit(": ", 1)[-1]: tuple(map(tuple, h.get_paths()[0].vertices.round(3)))
+              for h, lab in zip(handles, labels, strict=True) if "inclusive" in lab}
+    assert set(shapes) == {"more inclusive", "less inclusive"}  # both kinds occur in the fixture
+    assert shapes["more inclusive"] != shapes["less inclusive"]
+
+
 # --------------------------------------------------------------------------- rank chart
 
 
@@ -332,4 +342,17 @@ def test_saved_alt_text_is_the_unwrapped_title(tmp_path) -> None:
     fig = plotting.region_chart(d, "value", title=title, value_label="Rate")
     assert "\n" in fig.axes[0].get_title(loc="left")
     saved = plotting.save_figure(fig, d, tmp_path, "chart")
-    assert saved.alt == title
+    # the title first, then the words a reader who cannot see the chart needs: its extremes and the data
+    assert saved.alt.startswith(title + ".")
+    assert "chart.csv" in saved.alt
+
+
+def test_alt_text_of_a_one_value_per_la_chart_names_its_extremes(tmp_path) -> None:
+    d = pd.DataFrame({"la_code": [f"{i:03d}" for i in range(301, 311)], "la_name": [f"LA {i}" for i in range(10)],
+                      "region": "London", "overall_score": np.arange(10) * 10.0})
+    fig = Figure()
+    fig.add_subplot().set_title("Overall score, 2024/25")
+    saved = plotting.save_figure(fig, d, tmp_path, "01_overall_score_hexmap")
+    assert saved.alt == ("Overall score, 2024/25. 10 LAs; highest overall score: LA 9 90.0, LA 8 80.0, LA 7 70.0; "
+                         "lowest: LA 0 0.0, LA 1 10.0, LA 2 20.0. Every plotted value is in the chart's data "
+                         "(01_overall_score_hexmap.csv), linked below the chart.")

@@ -1,6 +1,7 @@
 """Rendering mechanics on tiny notebooks: typed parameters, hidden code, failures that keep
 the last good report and name the notebook and cell."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -96,6 +97,23 @@ def test_index_escapes_untrusted_text(tmp_path):
     page = out.read_text()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert "&lt;b&gt;title&lt;/b&gt;" in page and "A &amp; B &lt;i&gt;" in page
+
+
+def test_index_links_the_method_notes_and_coverage_and_says_where_each_source_link_goes(tmp_path):
+    (tmp_path / "coverage.csv").write_text("measure,year,n_las\nx,2024,151\n")
+    out = write_index(tmp_path, [], [{"publication": "Special educational needs in England", "release": "June 2025",
+                                      "years": "y", "path": "p.csv", "licence": "OGL", "url": "https://x/sen"}], {})
+    page = out.read_text()
+    assert '<a href="coverage.csv">' in page and '<a href="method.html">' in page
+    assert ">link<" not in page  # a link's text says where it goes (WCAG 2.4.4)
+    assert '<a href="https://x/sen">Special educational needs in England, June 2025 (DfE release page)</a>' in page
+    # docs/METHOD.md ships as a page of the site, its headings and text intact
+    method = (tmp_path / "method.html").read_text()
+    assert "<main>" in method and '<a href="index.html">All reports</a>' in method
+    assert re.search(r"<h1[^>]*>Method", method) and "Boundary changes" in method and "`" not in method
+    # without a coverage report, no link to one
+    (tmp_path / "coverage.csv").unlink()
+    assert 'href="coverage.csv"' not in write_index(tmp_path, [], [], {}).read_text()
 
 
 def test_index_states_parameters_in_words_version_and_keeps_a_failed_editions_last_report(tmp_path):

@@ -572,8 +572,12 @@ def test_save_figure_writes_png_svg_csv(tmp_path, parts):
     assert len(back) == len(data) and list(back.columns) == list(data.columns)
     assert saved.png.parent == tmp_path / "figures" and "/" not in saved.png.name
     png, meta = saved._repr_png_()
-    assert saved.alt == "Test chart" and png[:4] == b"\x89PNG" and meta == {
-        "alt": "Test chart", "csv": "figures/02_test_chart.csv", "svg": "figures/02_test_chart.svg"}
+    top = data.sort_values("excl_fixed_ehcp_value", ascending=False)["la_name"].iloc[0]
+    assert saved.alt.startswith(f"Test chart. {data['excl_fixed_ehcp_value'].notna().sum()} LAs; highest "
+                                f"excl fixed ehcp value: {top} ")
+    assert saved.alt.endswith("(02_test_chart.csv), linked below the chart.")
+    assert png[:4] == b"\x89PNG" and meta == {
+        "alt": saved.alt, "csv": "figures/02_test_chart.csv", "svg": "figures/02_test_chart.svg"}
     assert not list((tmp_path / "figures").glob(".*part"))
 
 

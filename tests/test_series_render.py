@@ -190,3 +190,138 @@ def test_la_finder_matches_ordinary_spellings_and_lists_each_la_once(tmp_path):
             assert d.execute_script(visible) == [code], query
     finally:
         d.quit()
+
+
+# --- every page kind: accessibility (axe-core), self-contained, loads with the network cut, links resolve
+
+
+def _site_pages(reports: Path) -> list[Path]:
+    """Every HTML page of the rendered site: index, method notes, each edition's six parts, LA
+    profiles, profile index, figure index and any further page (findings, explore) it ships."""
+    return sorted(reports.rglob("*.html"))
+
+
+# an outside resource the browser would fetch: <script src>, <img src>, <link href> (stylesheets,
+# fonts, icons), <iframe>/<source>/<video> src and CSS url()/@import; an <a href> to DfE is a link, not a load
+_OUTSIDE = re.compile(r"""<(?:script|img|iframe|source|video|audio|embed|input)\b[^>]*\ssrc=["']?(?:https?:)?//"""
+                      r"""|<link\b[^>]*\shref=["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import\s+["']?(?:https?:)?//""",
+                      re.IGNORECASE)
+
+
+def test_no_page_loads_anything_from_outside_the_site(reports):
+    pages = _site_pages(reports)
+    assert len(pages) >= 1 + 2 * (len(PARTS) + 3 + 1)
+    outside = {p.relative_to(reports).as_posix(): m.group(0)[:80] for p in pages
+               if (m := _OUTSIDE.search(p.read_text(encoding="utf-8")))}
+    assert outside == {}
+    # the sources are still cited: outside links stay as ordinary hyperlinks
+    assert re.search(r'<a href="https://[^"]+"', (reports / "index.html").read_text(encoding="utf-8"))
+
+
+_TIMING = ("const n = performance.getEntriesByType('navigation')[0];"
+           "return [n.loadEventEnd, performance.getEntriesByType('resource').map(r => r.name)]")
+
+
+def test_every_page_is_accessible_and_self_contained_with_the_network_cut(reports):
+    """axe-core (WCAG 2.2 A/AA and best practice) finds nothing at any impact on any page of
+    either edition, opened in a browser whose every non-file request fails; each page fetches
+    nothing but local files, and its title names its edition (and the LA on a profile)."""
+    from .browser import axe_violations, network_cut_flags
+
+    pages = _site_pages(reports)
+    names = {e: dict(pd.read_csv(reports / e / f"scores_{e}.csv", dtype={"la_code": str})
+                     [["la_code", "la_name"]].itertuples(index=False)) for e in EDITIONS}
+    labels = {e: f"{e[:4]}/{e[4:]}" for e in EDITIONS}
+    found, fetched, titles, load_ms = {}, {}, {}, []
+    d = chrome(*network_cut_flags())
+    try:
+        d.set_page_load_timeout(20)  # a page waiting on an outside server would fail here, not hang
+        for page in pages:
+            rel = page.relative_to(reports).as_posix()
+            d.get(page.as_uri())
+            ms, resources = d.execute_script(_TIMING)
+            load_ms.append(ms)
+            if bad := [r for r in resources if not r.startswith(("file:", "data:"))]:
+                fetched[rel] = bad[:3]
+            if v := axe_violations(d, "minor"):
+                found[rel] = [(x["id"], x["impact"], x["nodes"][:1]) for x in v]
+            edition = rel.split("/")[0]
+            want = [labels[edition]] if edition in labels else ["SEND Inclusion Index"]
+            if edition in labels and re.fullmatch(r"\d{4}/la/\d{3}\.html", rel):
+                want.append(names[edition][rel[-8:-5]])
+            if not all(w in d.title for w in want):
+                titles[rel] = d.title
+    finally:
+        d.quit()
+    kinds = {"index.html", "201819/01_introduction.html", "202425/06_conclusions.html", "202425/la/index.html",
+             "202425/figures/index.html"}
+    assert kinds <= {p.relative_to(reports).as_posix() for p in pages}
+    assert found == {}
+    assert fetched == {}
+    assert titles == {}
+    # each page renders at once: nothing waits on a network that is not there
+    assert max(load_ms) < 10_000, load_ms
+    print(f"\n{len(pages)} pages: axe clean; load with the network cut median "
+          f"{sorted(load_ms)[len(load_ms) // 2]:.0f} ms, max {max(load_ms):.0f} ms")
+
+
+def _local_links(d) -> list[str]:
+    return d.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
+                            ".filter(h => h.startsWith('file:'))")
+
+
+def test_every_local_link_of_the_index_a_part_and_a_profile_resolves(reports):
+    """Follow every link to a local file from the index, one part and one profile. A profile
+    links LAs (its neighbours, its namesake in the other edition) whose pages a full render writes;
+    this render writes three per edition, so a link to an LA not rendered here must at least
+    name an LA of that edition's score table (the full render's page list)."""
+    from urllib.parse import unquote, urlparse
+
+    scored = {e: set(pd.read_csv(reports / e / f"scores_{e}.csv", dtype={"la_code": str})["la_code"])
+              for e in EDITIONS}
+    profile = sorted((reports / "202425" / "la").glob("[0-9]*.html"))[0]
+    starts = [reports / "index.html", reports / "201819" / "06_conclusions.html", profile]
+    broken, followed = [], 0
+    d = chrome()
+    try:
+        for start in starts:
+            d.get(start.as_uri())
+            for href in _local_links(d):
+                target = Path(unquote(urlparse(href).path))
+                followed += 1
+                if target.is_file():
+                    continue
+                rel = target.relative_to(reports).as_posix() if target.is_relative_to(reports) else str(target)
+                m = re.fullmatch(r"(\d{6})/la/(\d{3})\.html", rel)
+                if not (m and m.group(2) in scored.get(m.group(1), set())):
+                    broken.append(f"{start.name}: {rel}")
+    finally:
+        d.quit()
+    assert followed >= 100
+    assert broken == []
+
+
+def test_pages_render_at_once_when_an_outside_server_hangs(reports):
+    """The review's worst case: a CDN that accepts the connection and never answers kept a part page
+    blank for 30 s. With every host sent to such a server, pages still finish loading at once."""
+    import socket
+
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(64)  # the kernel completes handshakes; nothing ever reads or answers
+    port = hang.getsockname()[1]
+    pages = [reports / "index.html", reports / "202425" / "05_attainment.html",
+             sorted((reports / "202425" / "la").glob("[0-9]*.html"))[0]]
+    d = chrome(f"--host-resolver-rules=MAP * 127.0.0.1:{port}", "--proxy-server=direct://")
+    try:
+        d.set_page_load_timeout(20)
+        load_ms = []
+        for page in pages:
+            d.get(page.as_uri())
+            ms, resources = d.execute_script(_TIMING)
+            assert all(r.startswith(("file:", "data:")) for r in resources), page.name
+            load_ms.append(ms)
+    finally:
+        d.quit()
+        hang.close()
+    assert max(load_ms) < 5_000, load_ms

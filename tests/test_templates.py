@@ -53,6 +53,7 @@ def test_every_template_escapes_hostile_text(tmp_path):
         "img.html": render_template("img.html", png="AAAA", alt=EVIL),
         "profile.html": render_template("profile.html", title=EVIL, body=Markup(f"<p>{ESCAPED}</p>")),
         "profile_index.html": profile_index("201819", [("302", EVIL)]),
+        "method.html": render_template("method.html", title=EVIL, body=Markup(f"<p>{ESCAPED}</p>"), version=EVIL),
         "search.html": search_box_html({"201819": [("302", EVIL)]}),
         "comparison.html": render.comparison_html(_comparison_table(), "c.csv",
                                                   [{"name": EVIL, "from_label": "a", "to_label": "b"}]),
@@ -77,7 +78,8 @@ def test_every_template_escapes_hostile_text(tmp_path):
     assert 'id="la-search"' in index and "addEventListener" in index  # the section and its script, inlined
     assert ESCAPED in render.write_index(tmp_path, [], [], {}, extra_sections=EVIL).read_text()
     assert {p.name for p in TEMPLATES.glob("*.html")} == set(pages)  # a new template needs a case here
-    for name in ("profile.html", "profile_index.html", "index.html", "figures.html", "explore.html", "findings.html"):  # whole pages
+    for name in ("profile.html", "profile_index.html", "index.html", "figures.html", "explore.html", "findings.html",
+                 "method.html"):  # whole pages
         assert page_has_main(pages[name]), name
     for name, page in pages.items():
         if name == "figures.html":  # file names keep no "/", so the closing tag reads <_script>

@@ -659,10 +659,13 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
             ax.plot(grid, hi, color=COLORS["region"], lw=lw, ls="--", zorder=1)
     inside = d[flag] == "within" if flag in d else pd.Series(True, index=d.index)
     ax.scatter(d.loc[inside, "denominator"], d.loc[inside, "value"], s=13, color=COLORS["la"], linewidths=0, zorder=2)
-    for what, colour in (("more inclusive", COLORS["up"]), ("less inclusive", COLORS["down"])):
+    # shape as well as colour tells the two apart (WCAG 1.4.1): the green and orange have about the
+    # same luminance and merge for a reader with deuteranopia
+    for what, colour, marker in (("more inclusive", COLORS["up"], "^"), ("less inclusive", COLORS["down"], "v")):
         m = ~inside & (d[direction] == what) if direction in d else ~inside
         if m.any():
-            ax.scatter(d.loc[m, "denominator"], d.loc[m, "value"], s=18, color=colour, linewidths=0, zorder=3,
+            ax.scatter(d.loc[m, "denominator"], d.loc[m, "value"], s=24, color=colour, marker=marker, linewidths=0,
+                       zorder=3,
                        label=f"Outside the {levels[-1]:.1%} limits: {what}" if levels else what)
     ax.axhline(a["target"], color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
     ax.annotate(f"England (pooled) {_fmt(a['target'])}", (grid[-1], a["target"]), xytext=(0, 3),
@@ -781,7 +784,28 @@ def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str]
     finally:
         for p in tmp.values():
             p.unlink(missing_ok=True)
-    return SavedFigure(png=targets["png"], svg=targets["svg"], csv=targets["csv"], alt=meta["Title"])
+    alt = " ".join(x for x in (f"{meta['Title']}." if meta["Title"] else "", _alt_summary(frame, stem)) if x)
+    return SavedFigure(png=targets["png"], svg=targets["svg"], csv=targets["csv"], alt=alt)
+
+
+def _alt_summary(frame: pd.DataFrame, stem: str) -> str:
+    """The chart in words for a reader who cannot see it (WCAG 1.1.1): for a chart of one value
+    per LA (hex maps, bar charts), the three highest and lowest LAs; for any chart, where every
+    plotted value is as text. A title alone ("Overall score, 2024/25") says nothing of the map."""
+    route = f"Every plotted value is in the chart's data ({stem}.csv), linked below the chart."
+    if "la_name" not in frame.columns:
+        return route
+    values = [c for c in frame.select_dtypes("number").columns if c != "la_code"]
+    if len(values) != 1:
+        return route
+    col = values[0]
+    s = frame.dropna(subset=[col]).sort_values(col, ascending=False, kind="stable")
+    if len(s) < 6:
+        return route
+    def name(rows: pd.DataFrame) -> str:
+        return ", ".join(f"{n} {v:.1f}" for n, v in zip(rows["la_name"], rows[col], strict=True))
+    what = col.replace("_", " ")
+    return (f"{len(s)} LAs; highest {what}: {name(s.head(3))}; lowest: {name(s.tail(3).iloc[::-1])}. {route}")
 
 
 def _title_of(fig: Figure) -> str:

@@ -361,6 +361,24 @@ def findings_html(f, edition: str) -> str:
                                edition_label=year_label(edition), nav=nav_html(edition, "findings")))
 
 
+METHOD_MD = PROJECT_DIR / "docs" / "METHOD.md"
+
+
+def write_method_page(reports_dir: Path, source: Path = METHOD_MD) -> Path | None:
+    """reports/method.html: docs/METHOD.md as a page of the site, so the parts' "see the method
+    notes" and the data dictionaries' "see docs/METHOD.md" lead somewhere in a copy of the
+    reports without the repository (nbconvert's Markdown filter, as the part pages use)."""
+    from nbconvert.filters.markdown import markdown2html
+
+    if not source.is_file():
+        return None
+    out = reports_dir / "method.html"
+    out.write_text(render_template("method.html", title="SEND Inclusion Index: method notes",
+                                   body=Markup(markdown2html(source.read_text(encoding="utf-8"))),
+                                   version=code_version()), encoding="utf-8")
+    return out
+
+
 def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[dict],
                 titles: dict[str, str], extra_sections: Markup | str = "", *, run_settings: dict | None = None,
                 kept: dict[str, str] | None = None) -> Path:
@@ -378,7 +396,9 @@ def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[d
         write_figure_index(reports_dir / edition / "figures", f"Figures, edition {year_label(edition)}")
         eds.append({"edition": edition, "title": titles.get(edition, year_label(edition)), "failed": failed,
                     "parameters": parameters, "year": year_label(str(parameters.get("final_year", "")))})
+    method = write_method_page(reports_dir)
     doc = render_template("index.html", title="SEND Inclusion Index: reports", editions=eds, parts=PARTS,
+                          method=method is not None, coverage=(reports_dir / "coverage.csv").is_file(),
                           extra_sections=extra_sections, sources=sources, run_settings=run_settings or {},
                           version=code_version(), now=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
     out = reports_dir / "index.html"
