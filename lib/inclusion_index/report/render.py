@@ -347,8 +347,11 @@ def comparison_html(table, csv_name: str, changes: list[dict[str, str]] | None =
 
 def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[dict],
                 titles: dict[str, str], extra_sections: Markup | str = "", *, run_settings: dict | None = None,
-                kept: dict[str, str] | None = None) -> Path:
+                kept: dict[str, str] | None = None, data_years: dict[str, str] | None = None) -> Path:
     """reports/index.html: every edition and part, the run's parameters, sources and version.
+
+    ``data_years``: per edition, the sentence saying which years of data it rests on
+    (edition_facts.data_years_sentence), shown under its title.
 
     ``extra_sections``: rendered sections (Markup) put after the editions; a plain str is escaped.
     ``kept``: editions whose render failed in this run (edition -> error); the last good report
@@ -361,6 +364,7 @@ def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[d
     for edition, parameters, failed in listed:
         write_figure_index(reports_dir / edition / "figures", f"Figures, edition {year_label(edition)}")
         eds.append({"edition": edition, "title": titles.get(edition, year_label(edition)), "failed": failed,
+                    "data_years": (data_years or {}).get(edition, ""),
                     "parameters": parameters, "year": year_label(str(parameters.get("final_year", "")))})
     doc = render_template("index.html", title="SEND Inclusion Index: reports", editions=eds, parts=PARTS,
                           extra_sections=extra_sections, sources=sources, run_settings=run_settings or {},

@@ -304,16 +304,16 @@ def data_years_sentence(ed, year: str | None = None) -> str:
 
 
 def data_years_text(ed, indicators: Iterable[str], year: str | None = None) -> str:
-    """The data years behind some indicators in words, e.g. '2022/23 to 2024/25 data' or
-    '2023/24 data', for a finding or caption that rests on them (never the edition's name)."""
+    """The data years behind some indicators in words, e.g. '2022/23, 2023/24 and 2024/25' or
+    '2023/24', for a finding or caption that rests on them (never the edition's name)."""
     y = year or ed.final_year
     keep = set(indicators)
     years = sorted({dy for dy, ii in data_years(ed, y) if keep & set(ii)})
     if not years:
         return ""
     if len(years) == 1:
-        return f"{year_label(years[0])} data"
-    return f"{and_join([year_label(x) for x in years])} data"
+        return year_label(years[0])
+    return and_join([year_label(x) for x in years])
 
 
 def la_coverage(ed) -> dict:
