@@ -53,7 +53,7 @@ def test_indicator_table_and_strengths(ed):
     assert len(t) == 12 and set(t["Area"]) == {"Exclusions", "Assessment", "Placement", "Attainment"}
     # year keys become labels, and a year missing here is not called unpublished (indicators.py's
     # wording is rewritten if it still says so)
-    note = t.loc["Fixed-period exclusions", "Note"]
+    note = t.loc["Fixed-period exclusions (annual rate)", "Note"]
     assert note.startswith("Carried forward from 2016/17 (") and "2017/18" in note
     assert "this project" in note and "not published" not in note
     best = t["Score (0-100)"].idxmax()
@@ -196,13 +196,16 @@ def test_missing_england_figure_and_placement_are_explained(ed25):
     data = view.data.set_index("Indicator")
     # no published England exclusion figure: the pooled one, as in the series parts
 
-    for name, code in (("Fixed-period exclusions", "excl_fixed_ehcp"), ("Permanent exclusions", "excl_perm_ehcp")):
+    # named for the 2024/25 measure (sums of termly rates), not the 2018/19 annual rates
+    for name, code in (("Suspensions (sum of termly rates)", "excl_fixed_ehcp"),
+                       ("Permanent exclusions (sum of termly rates)", "excl_perm_ehcp")):
         f = ed25.funnel(code)
         assert np.isnan(f.attrs["england_published"])
         dp = 1 if code == "excl_fixed_ehcp" else 2
         assert data.loc[name, "England"] == f"{f.attrs['target']:.{dp}f} (pooled from LA figures)"
-    assert data.loc["Fixed-period exclusions", "England"] == "26.0 (pooled from LA figures)"  # what the parts say
-    assert "England pooled from LA figures (Fixed-period exclusions, Permanent exclusions)" in view.caption
+    assert data.loc["Suspensions (sum of termly rates)", "England"] == "26.0 (pooled from LA figures)"  # as the parts
+    assert ("England pooled from LA figures (Suspensions (sum of termly rates), Permanent exclusions (sum of termly "
+            "rates))") in view.caption
     assert "published figure is not in this project's data" in view.caption
     table = S.indicator_table(ed25, "812")
     assert table.loc["EHC plan share of SEN pupils", "England basis"] == "published"
@@ -318,13 +321,13 @@ def test_notes_say_what_is_filled_in_and_name_this_las_imputed_values(ed, ed25):
     notes = S.notes_text(ed, "207")
     assert "never filled in" not in notes
     assert 'a count DfE published only as "1 or 2 exclusions" is imputed as 1.5' in notes
-    assert "This LA has 1 imputed value in 2018/19: Permanent exclusions." in notes
+    assert "This LA has 1 imputed value in 2018/19: Permanent exclusions (annual rate)." in notes
     assert "This LA has no imputed value in 2018/19." in S.notes_text(ed, "837")
     assert "No LA's 2024/25 value needed imputing." in S.notes_text(ed25, "812")
     view = S.indicator_view(ed, "207")
-    note = view.data.set_index("Indicator").loc["Permanent exclusions", "Note"]
+    note = view.data.set_index("Indicator").loc["Permanent exclusions (annual rate)", "Note"]
     assert note.endswith('imputed as 1.5 (DfE published the count only as "1 or 2 exclusions")')
-    assert 'Imputed (Permanent exclusions): DfE published this LA\'s count only as "1 or 2 exclusions"' in view.caption
+    assert 'Imputed (Permanent exclusions (annual rate)): DfE published this LA\'s count only as "1 or 2 exclusions"' in view.caption
     assert "Imputed (" not in S.indicator_view(ed, "837").caption
 
 
@@ -347,10 +350,12 @@ def test_small_cohorts_and_chance_values_are_never_named_without_a_caution(ed, e
     # Rutland (857): KS4 from about 11 pupils, KS2 from about 14; permanent exclusions about 1
     # exclusion, its 95% interval (0.02 to 2.50 per 100) containing the middle LA's rate
     t = S.indicator_table(ed25, "857")
-    assert t.loc["KS4 Attainment 8", "Small cohort"] and t.loc["Permanent exclusions", "Contains the middle LA"]
+    assert t.loc["KS4 Attainment 8", "Small cohort"] and t.loc["Permanent exclusions (sum of termly rates)",
+                                                                 "Contains the middle LA"]
     words = S.strengths_and_weaknesses(ed25, "857")
-    assert "KS4 Attainment 8 (99; caution: from about 11 pupils, fewer than 30)" in words
-    assert "Permanent exclusions (11; caution: its 95% interval includes the middle LA's value)" in words
+    assert "KS4 Attainment 8 (99, 2023/24 data; caution: from about 11 pupils, fewer than 30)" in words
+    assert ("Permanent exclusions (sum of termly rates) (11, 2023/24 data; caution: its 95% interval includes the "
+            "middle LA's value)") in words
     view = S.indicator_view(ed25, "857").to_html()
     assert "Caution" in view and "fewer than 30" in view
     for e in (ed, ed25):
@@ -358,7 +363,7 @@ def test_small_cohorts_and_chance_values_are_never_named_without_a_caution(ed, e
             t = S.indicator_table(e, code)
             words = S.strengths_and_weaknesses(e, code)
             for name, row in t.dropna(subset=["Score (0-100)"]).iterrows():
-                named = re.findall(rf"{re.escape(str(name))} \(\d+(;[^)]*)?\)", words)
+                named = re.findall(rf"{re.escape(str(name))} \(\d+(?:, \d{{4}}/\d{{2}} data)?(;[^)]*)?\)", words)
                 risky = row["Small cohort"] or row["Contains the middle LA"]
                 assert all(("caution" in n) == risky for n in named), (e.final_year, code, name, named)
 

@@ -66,7 +66,7 @@ def test_pages_explain_what_is_missing_and_how_the_change_was_made(pages):
     nel = _text(pages[("202425", "812")])
     assert "not ranked" in nel and "Placement: no score or rank" in nel
     assert "England's published figure is not in this project's data" in nel
-    assert re.search(r"Fixed-period exclusions Exclusions [\d.]+ [\d.]+ to [\d.]+ ≈[\d,]+ 26\.0 \(pooled from LA "
+    assert re.search(r"Suspensions \(sum of termly rates\) Exclusions [\d.]+ [\d.]+ to [\d.]+ ≈[\d,]+ 26\.0 \(pooled from LA "
                      r"figures\)", nel)
     assert "same 12 indicators for every LA" in nel and "less certain" in nel
     bournemouth = _text(pages[("201819", "837")])

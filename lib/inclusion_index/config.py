@@ -537,6 +537,39 @@ def parse_profiles(path: Path) -> MiddleBands:
     return MiddleBands(**{k: float(v) for k, v in (raw.get("middle_bands") or {}).items()})
 
 
+# --------------------------------------------------------------------------- measure_labels.csv
+
+
+@dataclass(frozen=True)
+class MeasureLabel:
+    """What an indicator is called while it uses a measure: the same indicator (e.g. 16-17 NEET)
+    means different things under different measures, so its reader labels follow the measure an
+    edition actually used, not the indicator code."""
+
+    measure: str
+    name: str
+    short_name: str
+    note: str
+
+
+def parse_measure_labels(path: Path) -> dict[str, MeasureLabel]:
+    """measure -> label from measure_labels.csv ({} when the file is absent: indicators then keep
+    the names of indicators.csv)."""
+    if not path.exists():
+        return {}
+    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    need = {"measure", "name", "short_name", "note"}
+    if not need <= set(t.columns):
+        raise ConfigError(f"{path}: expected columns {sorted(need)}, got {list(t.columns)}")
+    if t["measure"].duplicated().any():
+        raise ConfigError(f"{path}: measures listed twice: {sorted(set(t.loc[t['measure'].duplicated(), 'measure']))}")
+    blank = t.loc[(t["name"].str.strip() == "") | (t["short_name"].str.strip() == ""), "measure"]
+    if len(blank):
+        raise ConfigError(f"{path}: measures without a name or short_name: {list(blank)}")
+    return {r.measure: MeasureLabel(r.measure, r.name.strip(), r.short_name.strip(), r.note.strip())
+            for r in t.itertuples()}
+
+
 # --------------------------------------------------------------------------- the whole run
 
 
@@ -554,6 +587,8 @@ class RunSettings:
     known_gaps: tuple[KnownGap, ...]
     middle_bands: MiddleBands
     registry_dir: Path = REGISTRY_DIR
+    # measure -> reader labels of an indicator using it (measure_labels.csv)
+    measure_labels: dict[str, MeasureLabel] = field(default_factory=dict)
 
 
 def load_run_settings(registry_dir: Path = REGISTRY_DIR) -> RunSettings:
@@ -569,7 +604,8 @@ def load_run_settings(registry_dir: Path = REGISTRY_DIR) -> RunSettings:
         placement=parse_placement(d / "placement.yml"),
         known_gaps=parse_known_gaps(d / "known_gaps.yml"),
         middle_bands=parse_profiles(d / "profiles.yml"),
-        registry_dir=d)
+        registry_dir=d,
+        measure_labels=parse_measure_labels(d / "measure_labels.csv"))
 
 
 @lru_cache(maxsize=1)

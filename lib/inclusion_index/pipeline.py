@@ -32,7 +32,7 @@ from inclusion_index.report.render import (
     render_edition,
     write_index,
 )
-from inclusion_index.report.series import build_findings, findings_markdown
+from inclusion_index.report.series import build_findings, data_years_sentence, findings_markdown
 from inclusion_index.sources import harmonise
 from inclusion_index.sources import registry as sources
 
@@ -218,8 +218,10 @@ def _index_page(editions: list[str], renders: list[EditionRender], built: dict[s
         table = write_comparison(a, b, reports / name)
         extra = comparison_html(table, name, definition_changes(a, b), (a.method.name, b.method.name)) + extra
     titles = {e: run_settings().editions.spec(e).title or e for e in editions}
+    # an edition's name hides its data years: say under each title which years its indicators use
+    years = {e: data_years_sentence(built[e]) for e in done if e in built}
     return write_index(reports, renders, [vars(s) for s in sources.load_registry().sources], titles,
-                       extra_sections=extra, run_settings=_run_settings(), kept=kept)
+                       extra_sections=extra, run_settings=_run_settings(), kept=kept, data_years=years)
 
 
 def _as_published(ed: Edition, data_dir: Path) -> Edition:

@@ -15,6 +15,7 @@ import pandas as pd
 from inclusion_index.config import Method, UncertaintySettings
 from inclusion_index.csv_export import write_csv
 from inclusion_index.index.adjustment import AdjustmentResult
+from inclusion_index.index.indicators import labelled_for
 from inclusion_index.index.inputs import IndexInputs
 from inclusion_index.index.neighbours import NeighbourSet
 from inclusion_index.index.scoring import AREAS, ScoredYear, ScoringSettings, rank_desc, regional_summary
@@ -150,8 +151,9 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
 
 
 def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
-    """Description of every column of the score table."""
-    ind = ed.indicators.set_index("indicator")
+    """Description of every column of the score table; an indicator's columns are named for the
+    measure, unit and data year the headline year actually used (indicators.labelled_for)."""
+    ind = labelled_for(ed).set_index("indicator")
     fixed = {
         "edition": "Edition: its final index year (academic year key, e.g. 201819 = 2018/19)",
         "index_year": "Index year the headline scores refer to (named by its January census)",
@@ -203,14 +205,19 @@ def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
         if c == f"{a}_n_indicators":
             return f"Number of {a} indicators the LA has"
     for i in ind.index:
+        r = ind.loc[i]
+        data = f"{year_label(r['data_year'])} data" if r["data_year"] else "no data"
         if c == f"{i}_value":
-            r = ind.loc[i]
-            return f"{r['name']} ({r['unit']}); raw value, {'lower' if r['polarity'] < 0 else 'higher'} is more inclusive"
+            note = f" ({r['note']})" if r["note"] else ""
+            return (f"{r['name']}. Unit: {r['unit']}. Data year: {year_label(r['data_year']) or 'none'}. "
+                    f"Measure: {r['measure']}{note}. {'Lower' if r['polarity'] < 0 else 'Higher'} is more inclusive")
         if c == f"{i}_score":
-            return f"{ind.loc[i, 'name']}: percentile score oriented so higher = more inclusive (0-100)"
+            return (f"Score of {i}_value ({r['short_name']}, {data}): its percentile rank across LAs, oriented so "
+                    "higher = more inclusive (0-100)")
         if c == f"{i}_data_year":
-            return (f"{ind.loc[i, 'name']}: academic year of the data behind {i}_value (it can lag the index year, "
-                    "or be carried forward from an earlier year; see docs/METHOD.md)")
+            return (f"Academic year of the data behind {i}_value ({r['short_name']}; {data} in this edition's "
+                    f"headline year {year_label(ed.final_year)}): it can lag the index year, or be carried forward "
+                    "from an earlier year when the expected one is missing")
     y = c.rsplit("_", 1)[1]
     label = year_label(y)
     if c.startswith("overall_score_"):

@@ -181,3 +181,65 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
     values[text] = values[text].fillna("").astype(str)
     values = values.astype({"carried_from": "string", "imputed_count": "float64"})
     return values, pd.DataFrame(eng)
+
+
+# --------------------------------------------------------------------------- labels as used
+
+LABEL_COLUMNS = ["indicator", "area", "unit", "polarity", "measure", "data_year", "name", "short_name", "note"]
+
+
+def _first_clause(text: str) -> str:
+    """A measure description up to its first ';' outside parentheses (its plain definition)."""
+    depth = 0
+    for k, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == ";" and depth == 0:
+            return text[:k].strip()
+    return text.strip()
+
+
+def labelled_for(ed, year: str | None = None) -> pd.DataFrame:
+    """The edition's indicators (method order) named for the measure each one used in an index
+    year (default: the headline year): ``name``, ``short_name`` and ``note`` from
+    measure_labels.csv (config.MeasureLabel), with the measure and its data year.
+
+    The label follows the measure the values table records, never the indicator code: a method
+    or source change that swaps an indicator's measure relabels it with no text edited. A measure
+    without a row keeps the indicator's own names (indicators.csv) and takes its definition from
+    the measures registry as the note.
+    """
+    y = str(year or ed.final_year)
+    run = getattr(ed, "run", None)
+    labels = getattr(run, "measure_labels", None)
+    if labels is None:  # an edition pickled before measure_labels.csv existed
+        labels = run_settings().measure_labels
+    v = ed.values
+    v = v[v["index_year"] == y]
+    first = v.drop_duplicates("indicator").set_index("indicator") if len(v) else pd.DataFrame()
+    desc = (ed.measures.set_index("measure")["description"].to_dict()
+            if getattr(ed, "measures", None) is not None and len(ed.measures) else {})
+    rows = []
+    for r in ed.indicators.itertuples():
+        i = r.indicator
+        measure = str(first.loc[i, "measure"]) if i in first.index else ""
+        data_year = str(first.loc[i, "data_year"]) if i in first.index else ""
+        lab = labels.get(measure)
+        rows.append({"indicator": i, "area": r.area, "unit": r.unit, "polarity": int(r.polarity),
+                     "measure": measure, "data_year": data_year,
+                     "name": lab.name if lab else str(r.name),
+                     "short_name": lab.short_name if lab else str(r.short_name),
+                     "note": lab.note if lab else _first_clause(str(desc.get(measure, "")))})
+    return pd.DataFrame(rows, columns=LABEL_COLUMNS)
+
+
+def data_years(ed, year: str | None = None) -> list[tuple[str, list[str]]]:
+    """[(data year, [indicators])], newest data year first: which years of data an index year
+    (default: the headline year) of the edition rests on, from the values table it was built on."""
+    t = labelled_for(ed, year)
+    t = t[t["data_year"] != ""]
+    groups: dict[str, list[str]] = {}
+    for dy, i in sorted(zip(t["data_year"], t["indicator"], strict=True), key=lambda x: x[0], reverse=True):
+        groups.setdefault(dy, []).append(i)
+    # keep the method's order within a year
+    order = list(ed.indicators["indicator"])
+    return [(dy, sorted(ii, key=order.index)) for dy, ii in groups.items()]

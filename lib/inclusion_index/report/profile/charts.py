@@ -162,17 +162,20 @@ def plot_indicator_scores(ed: Edition, code: str) -> PNGChart:
             ax.text(1, i, "no data", va="center", fontsize=8, color="#555")
     ax.axvline(50, color="#555", lw=1, ls="--")
     ax.text(50, len(t) - 0.4, " middle LA", fontsize=8, color="#555")
-    ax.set_yticks(y, t.index, fontsize=9)
+    # each bar carries its own data year: an edition's indicators rest on different years' data
+    dated = [f"{n} ({d})" if d else str(n) for n, d in zip(t.index, t["Data year"], strict=True)]
+    ax.set_yticks(y, dated, fontsize=9)
     ax.set_xlim(0, 100)
     ax.set_xlabel("Indicator score (percentile among LAs, 100 = most inclusive)")
-    ax.set_title("Indicator scores, coloured by area", fontsize=11, loc="left")
+    ax.set_title("Indicator scores, coloured by area (data year in brackets)", fontsize=11, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     name = str(_row(ed, code)["la_name"])
     by_area = "; ".join(
-        f"{area}: " + ", ".join(f"{i} {_score_words(s)}" for i, s in g["Score (0-100)"].items())
+        f"{area}: " + ", ".join(f"{i} ({d or 'no data'}) {_score_words(s)}"
+                                for i, d, s in zip(g.index, g["Data year"], g["Score (0-100)"], strict=True))
         for area, g in t.iloc[::-1].groupby("Area", sort=False))
-    alt = (f"Bar chart of {name}'s {len(t)} indicator scores in {year_label(ed.final_year)} (0 to 100, the middle "
-           f"LA scores 50), by area. {by_area}.")
+    alt = (f"Bar chart of {name}'s {len(t)} indicator scores in the {year_label(ed.final_year)} edition (0 to 100, "
+           f"the middle LA scores 50), by area, each with its data year. {by_area}.")
     return _chart(fig, alt)
 
 

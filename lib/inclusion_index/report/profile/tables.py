@@ -13,7 +13,7 @@ from pandas.io.formats.style import Styler
 
 from inclusion_index.config import MiddleBands
 from inclusion_index.index.edition import Edition
-from inclusion_index.index.indicators import UNRECORDED
+from inclusion_index.index.indicators import UNRECORDED, labelled_for
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import cell_flag, neighbour_note
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note
@@ -103,6 +103,8 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     pooled = ed.pooled_england
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
     rows = []
+    # named for the measure each indicator uses in the headline year (16-17 NEET differs by method)
+    named = labelled_for(ed).set_index("indicator")
     for ind in ed.indicators.itertuples():
         score = r.get(f"{ind.indicator}_score")
         england, basis = eng.get(ind.indicator, np.nan), "published"
@@ -110,7 +112,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
             england = pooled.get(ind.indicator, np.nan)
             basis = ENGLAND_POOLED if pd.notna(england) else ""
         rows.append({
-            "Indicator": ind.short_name, "Area": AREA_NAMES[ind.area],
+            "Indicator": named.loc[ind.indicator, "short_name"], "Area": AREA_NAMES[ind.area],
             "Value": r.get(f"{ind.indicator}_value"),
             "95% interval low": ci["value_lower_95"].get((ind.indicator, code), np.nan),
             "95% interval high": ci["value_upper_95"].get((ind.indicator, code), np.nan),
@@ -127,7 +129,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     out = pd.DataFrame(rows).set_index("Indicator")
     out.attrs["unrecorded"] = v["placement_unrecorded_pct"].dropna().max() if len(v) else np.nan
     # which values are imputed, for the caption (a column test, not a search of the notes' words)
-    out.attrs["imputed"] = [i.short_name for i in ed.indicators.itertuples()
+    out.attrs["imputed"] = [named.loc[i.indicator, "short_name"] for i in ed.indicators.itertuples()
                             if i.indicator in v.index and pd.notna(v.loc[i.indicator, "imputed_count"])]
     return out
 

@@ -10,11 +10,13 @@ from collections.abc import Sequence
 import pandas as pd
 
 from inclusion_index.index.edition import Edition
+from inclusion_index.index.indicators import labelled_for
 from inclusion_index.index.scoring import AREAS
 from inclusion_index.report.notes import change_notes, la_flags
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, reader_note
 from inclusion_index.report.profile.tables import _comparison, caution, indicator_table, trend_table
 from inclusion_index.report.series.adjusted import adjusted_for_words
+from inclusion_index.report.series.edition_facts import data_years_sentence
 from inclusion_index.report.series.text import ordinal, weights_words
 from inclusion_index.sources.geography import boundary_edges, related_in, year_label
 from inclusion_index.sources.registry import load_registry
@@ -37,9 +39,15 @@ def _rank_text(rank, lo=None, hi=None, n: int = 150, range_name: str = "90% rang
     return s
 
 
+def _short(ed: Edition) -> dict[str, str]:
+    """indicator -> short name for the measure the headline year uses (indicators.labelled_for)."""
+    t = labelled_for(ed)
+    return dict(zip(t["indicator"], t["short_name"], strict=True))
+
+
 def _named(ed: Edition, text: str) -> str:
     """Indicator codes inside a note (from the score table's flags) as their short names."""
-    for code, name in zip(ed.indicators["indicator"], ed.indicators["short_name"], strict=True):
+    for code, name in _short(ed).items():
         text = re.sub(rf"\b{re.escape(str(code))}\b", str(name), text)
     return text
 
@@ -54,7 +62,8 @@ def headline(ed: Edition, code: str) -> str:
     name = html.escape(str(r["la_name"]))
     lines = [f"# {name}", "",
              f"**Region:** {html.escape(str(r['region']))}. **Edition:** {year_label(ed.final_year)} "
-             f"(index years {', '.join(year_label(y) for y in ed.years)}; {html.escape(ed.method.name)})."]
+             f"(index years {', '.join(year_label(y) for y in ed.years)}; {html.escape(ed.method.name)}). "
+             + html.escape(data_years_sentence(ed), quote=False)]
     if not bool(r.get("scored", False)):
         why = html.escape(_named(ed, reader_note(la_flags(ed, code, reader=True))) or "too few indicators with a value",
                           quote=False)
@@ -147,7 +156,7 @@ def change_text(ed: Edition, code: str) -> str:
         why_differs = "This matches the trend table below (up to rounding)."
     else:
         early_av, late_av = list(ed.scored[ed.years[0]].available), list(ed.headline().available)
-        short = ed.indicators.set_index("indicator")["short_name"]
+        short = _short(ed)
         left_out = [str(short.get(x, x)) for x in dict.fromkeys(early_av + late_av) if x not in common]
         aside = f" (leaving out {html.escape(', '.join(left_out), quote=False)})" if left_out else ""
         label = "like for like" if not own else "on the same indicators for every LA"
@@ -187,7 +196,7 @@ def _lacking(ed: Edition, code: str, indicators: Sequence[str], year: str) -> li
     """Short names of ``indicators`` this LA has no value for in ``year``, in method order."""
     v = ed.values
     have = set(v.loc[(v["la_code"] == code) & (v["index_year"] == year) & v["value"].notna(), "indicator"])
-    short = ed.indicators.set_index("indicator")["short_name"]
+    short = _short(ed)
     return [str(short.get(i, i)) for i in indicators if i not in have]
 
 
@@ -215,7 +224,9 @@ def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[boo
     """Whether the overall score is the (weighted) mean of the indicator scores shown."""
     if ed.method.headline != "latest" or ed.settings.overall_from != "indicators" or pd.isna(r["overall_score"]):
         return False, float("nan")
-    w = ed.indicators.set_index("short_name")["weight"].reindex(t.index).astype("float64")
+    names = _short(ed)
+    w = (ed.indicators.assign(short_name=ed.indicators["indicator"].map(names)).set_index("short_name")["weight"]
+         .reindex(t.index).astype("float64"))
     s = t["Score (0-100)"].astype("float64")
     ok = s.notna()
     mean = float((s[ok] * w[ok]).sum() / w[ok].sum())
@@ -234,7 +245,9 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
 
     def fmt(d: pd.DataFrame) -> str:
         # an indicator that could be chance is never named without saying so
+        # the score with its data year: an edition's indicators rest on different years' data
         return ", ".join(f"{html.escape(str(i))} ({row['Score (0-100)']:.0f}"
+                         + (f", {row['Data year']} data" if row.get("Data year") else "")
                          + (f"; caution: {c}" if (c := caution(row, small)) else "") + ")"
                          for i, row in d.iterrows())
 
@@ -353,7 +366,7 @@ def notes_text(ed: Edition, code: str) -> str:
     if rule.get("enabled"):
         v = ed.values[ed.values["index_year"] == ed.final_year]
         flagged = v["imputed_count"].notna()
-        short = ed.indicators.set_index("indicator")["short_name"]
+        short = _short(ed)
         mine = [str(short.get(i, i)) for i in v.loc[flagged & (v["la_code"] == code), "indicator"]]
         year = year_label(ed.final_year)
         if mine:

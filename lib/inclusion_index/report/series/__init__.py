@@ -31,6 +31,7 @@ from inclusion_index.report.series.edition_facts import (
     change_range,
     chart_title,
     check_highlight,
+    data_years_sentence,
     edition_header,
     england,
     england_line,
@@ -39,6 +40,7 @@ from inclusion_index.report.series.edition_facts import (
     rank_cell,
     rank_column,
     rank_words,
+    short_names,
 )
 from inclusion_index.report.series.findings import build_findings, findings, findings_markdown, findings_table
 from inclusion_index.report.series.funnels import funnel_frames

@@ -10,7 +10,7 @@ import pandas as pd
 
 from inclusion_index.config import run_settings
 from inclusion_index.index.edition import Edition
-from inclusion_index.index.indicators import labels_for
+from inclusion_index.index.indicators import data_years, labelled_for, labels_for
 from inclusion_index.index.uncertainty import UncertaintyError
 from inclusion_index.report.notes import edition_note, score_table_text
 from inclusion_index.report.series.text import (
@@ -173,6 +173,7 @@ def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
     sub = sub[sub["index_year"] == y].set_index("indicator")
     eng = ed.england[ed.england["index_year"] == y].set_index("indicator")["value"]
     meta = indicator_meta(ed)
+    named = labelled_for(ed, y).set_index("indicator")
     measure_phrases = labels_for("measure_phrase")
     rows = []
     for i in meta.index:
@@ -184,7 +185,8 @@ def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
             e = england_value(ed, measure, data_year)
         phrase = measure_phrases.get(measure) or meta.loc[i, "phrase"] or str(meta.loc[i, "name"])
         unit = meta.loc[i, "phrase_unit"] or str(meta.loc[i, "unit"])
-        rows.append({"indicator": i, "short_name": meta.loc[i, "short_name"], "area": meta.loc[i, "area"],
+        rows.append({"indicator": i, "short_name": named.loc[i, "short_name"], "name": named.loc[i, "name"],
+                     "measure_note": named.loc[i, "note"], "area": meta.loc[i, "area"],
                      "unit": meta.loc[i, "unit"], "polarity": int(meta.loc[i, "polarity"]),
                      "data_year": data_year, "measure": measure,
                      "las_with_value": int(r["las_with_value"]) if r is not None else 0,
@@ -257,7 +259,7 @@ def england(ed, indicator: str, year: str | None = None) -> float:
 def chart_title(ed, indicator: str, year: str | None = None) -> str:
     """'<indicator name>, <data year>' for a chart title."""
     iy = indicator_years(ed, year).set_index("indicator").loc[indicator]
-    return f"{indicator_meta(ed).loc[indicator, 'name']}, {year_label(iy['data_year'])}"
+    return f"{iy['name']}, {year_label(iy['data_year'])}"
 
 
 def edition_header(ed) -> str:
@@ -265,7 +267,53 @@ def edition_header(ed) -> str:
     cov = la_coverage(ed)
     left = f" ({cov['excluded_short']})" if len(cov["excluded"]) else ""
     return md(f"Edition {year_label(ed.final_year)}: index years {years_label(ed.years)}; method: {ed.method.name}; "
-              f"{len(ed.geography)} of England's {cov['n_england']} local authorities{left}.")
+              f"{len(ed.geography)} of England's {cov['n_england']} local authorities{left}. "
+              f"{data_years_sentence(ed)}")
+
+
+def short_names(ed, year: str | None = None) -> dict[str, str]:
+    """indicator -> short name for the measure it uses in an index year (default: the headline
+    year), e.g. '16-17 NEET or not known (EHC plan)' where the current method uses that measure."""
+    t = labelled_for(ed, year)
+    return dict(zip(t["indicator"], t["short_name"], strict=True))
+
+
+def data_years_sentence(ed, year: str | None = None) -> str:
+    """'2024/25 edition: 4 of its 12 indicators use data from 2024/25 (...), 5 from 2023/24 (...) and
+    3 from 2022/23 (...).' Counted from the values the edition was built on (the headline year, or
+    ``year``), so a new lag, carry-forward or source year changes it with no text edited."""
+    y = year or ed.final_year
+    groups = data_years(ed, y)
+    names = short_names(ed, y)
+    n = sum(len(ii) for _, ii in groups)
+    head = (f"{year_label(ed.final_year)} edition" if y == ed.final_year
+            else f"Index year {year_label(y)} of the {year_label(ed.final_year)} edition")
+    if not groups:
+        return f"{head}: no indicator has data."
+    if len(groups) == 1:
+        dy = groups[0][0]
+        return f"{head}: all {n} of its indicators use data from {year_label(dy)}."
+
+    def names_of(ii: list[str]) -> str:
+        return "; ".join(names[i] for i in ii)
+
+    parts = [f"{len(ii)} from {year_label(dy)} ({names_of(ii)})" for dy, ii in groups]
+    parts[0] = f"{len(groups[0][1])} of its {n} indicators use data from {year_label(groups[0][0])} " \
+               f"({names_of(groups[0][1])})"
+    return f"{head}: {and_join(parts)}."
+
+
+def data_years_text(ed, indicators: Iterable[str], year: str | None = None) -> str:
+    """The data years behind some indicators in words, e.g. '2022/23, 2023/24 and 2024/25' or
+    '2023/24', for a finding or caption that rests on them (never the edition's name)."""
+    y = year or ed.final_year
+    keep = set(indicators)
+    years = sorted({dy for dy, ii in data_years(ed, y) if keep & set(ii)})
+    if not years:
+        return ""
+    if len(years) == 1:
+        return year_label(years[0])
+    return and_join([year_label(x) for x in years])
 
 
 def la_coverage(ed) -> dict:
@@ -317,7 +365,7 @@ def plain_codes(ed, text: object) -> str:
     """Free text (flags, scoring notes) for readers: indicator codes become their short names and
     year keys become '2016/17'."""
     out = label_years(str(text if text is not None and not (isinstance(text, float) and np.isnan(text)) else ""))
-    names = indicator_meta(ed)["short_name"].to_dict()
+    names = short_names(ed)
     for code in sorted(names, key=len, reverse=True):
         out = re.sub(rf"\b{re.escape(code)}\b", str(names[code]), out)
     return out
@@ -378,14 +426,14 @@ def data_years_compared(ed, indicators: Iterable[str]) -> list[tuple[list[str], 
     """For the edition's first and final index years: ([short names], first data year, final
     data year) for the given indicators, grouped by their pair of data years."""
     v = ed.values
-    meta = indicator_meta(ed)
+    names = short_names(ed)
     groups: dict[tuple[str, str], list[str]] = {}
     for i in indicators:
         dy = []
         for y in (ed.first_year, ed.final_year):
             d = v.loc[(v["indicator"] == i) & (v["index_year"] == y), "data_year"].dropna()
             dy.append(str(d.iloc[0]) if len(d) else "")
-        groups.setdefault((dy[0], dy[1]), []).append(str(meta.loc[i, "short_name"]))
+        groups.setdefault((dy[0], dy[1]), []).append(str(names[i]))
     return [(names, a, b) for (a, b), names in groups.items()]
 
 
@@ -460,8 +508,11 @@ class IndicatorFacts:
                                                          "England figure in this project's data")
 
     def axis(self, i: str) -> str:
+        """'KS2 reading progress (points, 2022/23)': chart axes, panel titles and table headers
+        carry the value's own data year, which can be older than the edition's name."""
         u = self.unit(i)
-        return f"{self.short(i)} ({'%' if u == '%' else u})"
+        y = year_label(self.year(i)) if self.year(i) else ""
+        return f"{self.short(i)} ({'%' if u == '%' else u}{', ' + y if y else ''})"
 
 
 def england_line(ed, indicator: str, year: str | None = None) -> dict[str, object]:

@@ -19,6 +19,7 @@ from inclusion_index.report.series.context import context_measure
 from inclusion_index.report.series.edition_facts import (
     MEASURE_SHORT_NOTES,
     IndicatorFacts,
+    data_years_sentence,
     indicator_cohorts,
     indicator_source_ids,
     la_coverage,
@@ -581,7 +582,7 @@ def findings_markdown(ed, items: list[Finding] | None = None) -> str:
     """findings.md: each finding as a headline and its caveat in short sentences, sources cited by number."""
     f = build_findings(ed, items)
     lines = [f"# {f.title}", "", f"Method: {ed.method.name}. Index years {years_label(ed.years)}.", "",
-             "## How to describe this index", "", f.describe, "", "## Findings", ""]
+             data_years_sentence(ed), "", "## How to describe this index", "", f.describe, "", "## Findings", ""]
     for it in f.items:
         lines.append(f"- {it.headline} {it.caveat} _Data: {it.data_period}; strength: {it.strength}._ {_cite(f, it)}")
     lines += ["", "## What not to write", ""] + [f"- {x}" for x in f.dont_write]

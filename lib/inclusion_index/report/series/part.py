@@ -21,6 +21,7 @@ from inclusion_index.report.series.edition_facts import (
     rank_cell,
     rank_column,
     rank_words,
+    short_names,
 )
 from inclusion_index.report.series.models import OLSResult, ols
 from inclusion_index.report.series.text import (
@@ -256,7 +257,7 @@ def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[s
     if "sampling" not in settings.perturb:
         return ["Chance in the data is not varied in this run's settings, so the ranges leave it out."]
     nn = ed.monte_carlo.no_noise
-    short = ed.indicators.set_index("indicator")["short_name"]
+    short = short_names(ed)
     out = []
     p.numbers["cells_not_redrawn"] = len(nn)
     p.numbers["cells_not_redrawn_final_year"] = int((nn["index_year"] == ed.final_year).sum()) if len(nn) else 0

@@ -9,6 +9,7 @@ from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
     carried_note,
+    data_years_sentence,
     la_coverage,
     la_table,
     range_label,
@@ -58,7 +59,8 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
          f"Method: {ed.method.name}. Index years: {years_label(ed.years)}; the headline ranking is for "
          f"{year_label(ed.final_year)}."),
         ("An index year is named by its January school census; exclusions, KS2 and KS4 results come from the "
-         "previous academic year, the latest published by the autumn of the index year."))
+         "previous academic year, the latest published by the autumn of the index year."),
+        data_years_sentence(ed))
     missing = iy[iy["las_with_value"] == 0]
     if len(missing):
         p.say("what", f"No LA values for {year_label(ed.final_year)} in this project's data, so left out of every "
@@ -73,7 +75,8 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
         p.say("what", "Some indicators repeat an earlier data year because the expected one is missing: " + "; ".join(
             f"the {y} figures for {and_join(names)} ({why})" for (y, why), names in groups.items()) + ".")
     p.tables["indicators"] = pd.DataFrame({
-        "Area": iy["area"].map(AREA_NAMES), "Indicator": iy["short_name"], "Unit": iy["unit"],
+        "Area": iy["area"].map(AREA_NAMES), "Indicator": iy["short_name"], "Measure": iy["name"],
+        "Unit": iy["unit"],
         "More inclusive when": np.where(iy["polarity"] < 0, "lower", "higher"),
         "Data year": iy["data_year"].map(year_label), "LAs with a value": iy["las_with_value"],
         "England": [ind.england_best(i)[0] for i in iy["indicator"]],
