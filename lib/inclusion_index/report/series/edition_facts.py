@@ -30,15 +30,23 @@ from inclusion_index.sources.registry import load_registry
 # Measures that change what an indicator means from some year on (labels only, no figures):
 # what the measure is, and the measure it replaces, whose last England figure the caveat quotes.
 MEASURE_NOTES: dict[str, tuple[str, str]] = {
-    m: ("the sum of three termly rates (autumn, spring and summer, each over the January census "
-        "headcount) that Data to Insight derived from DfE's termly data, not an annual rate published by DfE",
-        m.replace("_termsum", ""))
-    for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
-              "excl_perm_rate_termsum_sen_support")
+    **{m: ("the sum of three termly rates (autumn, spring and summer, each over that term's own census "
+           "headcount) that Data to Insight derived from DfE's termly data, not an annual rate published by DfE",
+           m.replace("_termsum", ""))
+       for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
+                 "excl_perm_rate_termsum_sen_support")},
+    # the annual rate rebuilt from the termly file (sources/loaders/exclusions.py): DfE's definition,
+    # but computed by this project, not published by DfE
+    **{m: ("DfE's annual definition (the year's exclusions over the January census headcount), rebuilt from the "
+           "termly rates Data to Insight derived from DfE's termly data by recovering each term's count; a few "
+           "LAs' terms are estimated", m.replace("_annual", ""))
+       for m in ("excl_fixed_rate_annual_ehcp", "excl_perm_rate_annual_ehcp")},
 }
 
 # The same in a few words, for a table cell or a quoted finding.
-MEASURE_SHORT_NOTES: dict[str, str] = {m: "sum of three termly rates" for m in MEASURE_NOTES}
+MEASURE_SHORT_NOTES: dict[str, str] = {
+    m: ("annual rate on the January headcount, rebuilt from termly rates" if "_annual" in m
+        else "sum of three termly rates") for m in MEASURE_NOTES}
 
 _EXTENDED_SUFFIXES = ("_rank_lo", "_rank_median", "_rank_hi", "_adjusted_score", "_adjusted_rank",
                       "_adjusted_rank_lo", "_adjusted_rank_hi", "_data_year")
