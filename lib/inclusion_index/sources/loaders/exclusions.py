@@ -369,10 +369,15 @@ def recover_terms(rates: pd.DataFrame) -> pd.DataFrame:
         else:
             df.at[i, "headcount"] = target   # none in the band: not an integer, and flagged
     df = df.drop(columns=["_cands"], errors="ignore")
+    # a headcount that is one of the candidates (exact, or the nearest of several) has integer
+    # counts reproducing the rates; only the January x ratio estimate keeps rate x headcount
+    candidate = df["headcount"].eq(np.rint(df["headcount"]))
     for m in _ANNUAL_METRICS:
         counts = df[m] * df["headcount"] / 100
-        # exact terms: the integer counts; estimated ones keep rate x estimated headcount
-        df["n_" + m] = np.where(df["exact"], np.rint(counts), counts)
+        candidate &= (np.abs(100 * np.rint(counts) / df["headcount"] - df[m]) <= _RATE_TOLERANCE) | df[m].isna()
+    for m in _ANNUAL_METRICS:
+        counts = df[m] * df["headcount"] / 100
+        df["n_" + m] = np.where(candidate, np.rint(counts), counts)
     return df
 
 
