@@ -80,8 +80,12 @@ def test_annual_rate_recomputed_by_hand_from_the_raw_file(frame: pd.DataFrame, r
 
 def test_herefordshire_every_term_exact(frame: pd.DataFrame) -> None:
     assert _value(frame, "884", "202324", exclusions.APPROX_MEASURE)["value"] == 0
-    # Hackney's January rates (perm 0) also fit 1,799 pupils, within 25% of 1,999: flagged
-    assert _value(frame, "204", "202324", exclusions.APPROX_MEASURE)["value"] == 1
+    # Hackney's January rates (perm 0) alone also fit 1,799 pupils; the school phases' own
+    # headcounts cannot add up to it, so 1,999 is the only fit
+    assert _value(frame, "204", "202324", exclusions.APPROX_MEASURE)["value"] == 0
+    # no exclusion in any term (Isles of Scilly): rate 0, headcount unknown, nothing estimated
+    scilly = _value(frame, "420", "202324", "excl_fixed_rate_annual_ehcp")
+    assert scilly["value"] == 0 and pd.isna(scilly["denominator"])
 
 
 def test_recovered_counts_reproduce_published_term_rates(raw: pd.DataFrame) -> None:
@@ -90,7 +94,7 @@ def test_recovered_counts_reproduce_published_term_rates(raw: pd.DataFrame) -> N
                          values="value", aggfunc="first").astype(float).reset_index()
     terms = exclusions.recover_terms(wide.rename(columns={"new_la_code": "la_code"}))
     exact = terms[terms["exact"] & terms["headcount"].notna()]
-    # measured: 677 of 915 LA-terms (74%) in 2022/23-2023/24 are recovered uniquely
+    # without the school phases' check, 74% of 2022/23-2023/24 LA-terms are unique (97% with it)
     assert len(exact) > 0.7 * len(terms)
     for m in ("susp_rate", "one_plus_susp_rate", "perm_excl_rate"):
         c = exact["n_" + m]

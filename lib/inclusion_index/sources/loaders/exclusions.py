@@ -228,7 +228,15 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
                           f"{r['metric']} {r['time_identifier']}", column="new_la_code", year=r["time_period"],
                           expected="one row per LA, term, SEN group and metric")
     d["v"], d["why"] = parse_values(d, "value", src.path, year_column="time_period")
-    annual = _load_annual(d, sid)
+    # the school phases' rates, only as a check on the Total headcounts (see recover_terms)
+    ph = raw[raw["send_category"].eq(_ANNUAL_GROUP) & raw["metric"].isin(_ANNUAL_METRICS)
+             & ~raw["education_phase"].str.strip().eq("Total")].copy()
+    ph["la_code"] = ph["new_la_code"].str.strip().map(ons_to_la)
+    ph["time_identifier"] = ph["time_identifier"].str.strip()
+    ph["v"] = pd.to_numeric(ph["value"], errors="coerce")
+    phases = ph.pivot_table(index=["time_period", "la_code", "time_identifier", "education_phase"], columns="metric",
+                            values="v", aggfunc="first").reset_index()
+    annual = _load_annual(d, sid, phases)
     d = d[d["metric"].isin(list(_TERMLY_METRICS))]
 
     g = d.groupby(keys, sort=True)
@@ -287,6 +295,7 @@ _RATE_TOLERANCE = 0.00055 + 1e-9
 # uniquely identified LA-years, so these bands hold every identified case with a margin.
 _BANDS = {"Autumn term": (0.80, 1.12), "Summer term": (0.90, 1.25)}
 _TYPICAL = {"Autumn term": 0.962, "Summer term": 1.042}
+_WINDOW = 1.25
 _SPRING = "Spring term"
 
 
@@ -320,29 +329,65 @@ def _misfit(cands: dict[str, np.ndarray], zero: dict[str, bool], spring: int) ->
                for t in _BANDS if not zero[t])
 
 
-def recover_terms(rates: pd.DataFrame) -> pd.DataFrame:
+def _phase_sums(phases: pd.DataFrame, max_headcount: int = _MAX_HEADCOUNT) -> np.ndarray:
+    """Boolean over 0..max: which totals the phases' own candidate headcounts can add up to
+    (primary + secondary + special = Total). A phase not in the file may hold any number."""
+    fft_n = 1 << int(np.ceil(np.log2(2 * max_headcount + 2)))
+    acc = None
+    for _, r in phases.iterrows():
+        rates = {m: r[m] for m in _ANNUAL_METRICS if pd.notna(r[m])}
+        mask = np.zeros(max_headcount + 1)
+        if rates:
+            mask[headcount_candidates(rates, max_headcount)] = 1
+        else:
+            mask[:] = 1
+        if acc is None:
+            acc = mask
+        else:
+            acc = np.fft.irfft(np.fft.rfft(acc, fft_n) * np.fft.rfft(mask, fft_n), fft_n)[:max_headcount + 1]
+            acc = (acc > 0.5).astype(float)
+    if acc is None or len(phases) < 3:
+        # a missing phase could hold any headcount (0 included), so nothing is excluded
+        return np.ones(max_headcount + 1, dtype=bool)
+    return acc > 0.5
+
+
+def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per (time_period, la_code, time_identifier): the recovered headcount and counts.
 
     ``rates``: one row per year, LA and term with a column per metric in _ANNUAL_METRICS
     (education phase Total, pupils with an EHC plan). Returns those rows with ``headcount``,
     ``n_<metric>`` counts, ``exact`` (bool) and ``n_candidates`` (in-band candidates); only
-    LA-years with all three terms and every rate published are resolved.
+    LA-years with all three terms and every rate published are resolved. ``phases``: the same
+    for the three school phases (column ``education_phase``); a Total candidate is kept only if
+    the phases' own candidates can add up to it, which removes most chance fits in large LAs.
     """
     out = []
+    by_phase = dict(iter(phases.groupby(["time_period", "la_code", "time_identifier"]))) if phases is not None else {}
     for (year, la), g in rates.groupby(["time_period", "la_code"], sort=True):
         g = g.set_index("time_identifier")
         if set(g.index) != set(_TERMS) or g[list(_ANNUAL_METRICS)].isna().any().any():
             continue
         cands = {t: headcount_candidates(g.loc[t, list(_ANNUAL_METRICS)].to_dict()) for t in _TERMS}
+        for t in _TERMS:
+            if (year, la, t) in by_phase and cands[t].size < _MAX_HEADCOUNT:
+                cands[t] = cands[t][_phase_sums(by_phase[(year, la, t)])[cands[t]]]
         zero = {t: bool((g.loc[t, list(_ANNUAL_METRICS)] == 0).all()) for t in _TERMS}
+        if zero[_SPRING] and not all(zero.values()):
+            # a January with no exclusions fits any headcount: start from the other terms' smallest
+            floor = min(cands[t][0] / _BANDS[t][1] for t in _BANDS if not zero[t] and cands[t].size)
+            cands[_SPRING] = cands[_SPRING][cands[_SPRING] >= floor]
         feasible = [hs for hs in cands[_SPRING] if all(zero[t] or _in_band(cands[t], hs, t).size for t in _BANDS)]
         # up to twice the smallest: beyond that lie the multiples (same ratios) and chance fits
-        window = [h for h in feasible if h <= 2 * feasible[0]] if feasible else []
+        window = [h for h in feasible if h <= _WINDOW * feasible[0]] if feasible else []
         hs = min(window, key=lambda h: (round(_misfit(cands, zero, h), 9), h)) if window else None
         for t in _TERMS:
-            rec = {"time_period": year, "la_code": la, "time_identifier": t,
+            rec = {"time_period": year, "la_code": la, "time_identifier": t, "all_zero": all(zero.values()),
                    **{m: float(g.loc[t, m]) for m in _ANNUAL_METRICS}}
-            if hs is None:
+            if all(zero.values()):
+                # no exclusion all year (City of London, Isles of Scilly): rate 0, headcount unknown
+                rec.update(spring=np.nan, headcount=np.nan, n_candidates=0, exact=True)
+            elif hs is None:
                 rec.update(spring=np.nan, headcount=np.nan, n_candidates=0, exact=zero[t])
             elif t == _SPRING:
                 rivals = sum(1 for h in feasible if h != hs and abs(np.log(h / hs)) <= np.log(1.25))
@@ -381,7 +426,7 @@ def recover_terms(rates: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _load_annual(d: pd.DataFrame, sid: str) -> pd.DataFrame:
+def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) -> pd.DataFrame:
     """Annual rates per 100 pupils with an EHC plan on the January headcount (see above)."""
     sel = d[d["send_category"].eq(_ANNUAL_GROUP) & d["metric"].isin(_ANNUAL_METRICS)]
     wide = sel.pivot_table(index=["time_period", "la_code", "time_identifier"], columns="metric", values="v",
@@ -390,10 +435,14 @@ def _load_annual(d: pd.DataFrame, sid: str) -> pd.DataFrame:
         if m not in wide.columns:
             wide[m] = np.nan
     names = sel.groupby(["time_period", "la_code"])["la_name"].last()
-    terms = recover_terms(wide)
+    if phases is not None:
+        for m in _ANNUAL_METRICS:
+            if m not in phases.columns:
+                phases[m] = np.nan
+    terms = recover_terms(wide, phases)
     keys = ["time_period", "la_code"]
     per = terms.groupby(keys).agg(
-        spring=("spring", "first"), approx=("exact", lambda s: int((~s).sum())),
+        spring=("spring", "first"), approx=("exact", lambda s: int((~s).sum())), all_zero=("all_zero", "all"),
         **{"n_" + m: ("n_" + m, "sum") for m in _ANNUAL_METRICS}).reset_index()
     # every LA-year in the file, so the ones not formed say why
     allkeys = sel[keys].drop_duplicates().merge(per, on=keys, how="left")
@@ -402,7 +451,8 @@ def _load_annual(d: pd.DataFrame, sid: str) -> pd.DataFrame:
     reason = pd.Series(pd.NA, index=allkeys.index, dtype="string")
     partial = allkeys["n_terms"] < 3
     reason[partial] = "partial year (" + allkeys.loc[partial, "n_terms"].astype(str) + " of 3 terms)"
-    reason[~partial & allkeys["spring"].isna()] = "termly headcounts not recoverable from the published rates"
+    reason[~partial & allkeys["spring"].isna() & ~allkeys["all_zero"].eq(True)] = (
+        "termly headcounts not recoverable from the published rates")
     la_name = pd.Series([names.get((y, c)) for y, c in zip(allkeys["time_period"], allkeys["la_code"], strict=True)],
                         index=allkeys.index)
     frames = []
@@ -410,7 +460,9 @@ def _load_annual(d: pd.DataFrame, sid: str) -> pd.DataFrame:
         num = allkeys["n_" + m]
         frames.append(long_frame(
             level="la", la_code=allkeys["la_code"], la_name=la_name, year=allkeys["time_period"], measure=measure,
-            value=100 * num / allkeys["spring"], numerator=num, denominator=allkeys["spring"],
+            value=pd.Series(np.where(allkeys["all_zero"].eq(True), 0.0, 100 * num / allkeys["spring"]),
+                            index=allkeys.index),
+            numerator=num, denominator=allkeys["spring"],
             missing_reason=reason, source=sid))
     frames.append(long_frame(
         level="la", la_code=allkeys["la_code"], la_name=la_name, year=allkeys["time_period"],
