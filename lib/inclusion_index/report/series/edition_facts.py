@@ -35,18 +35,12 @@ MEASURE_NOTES: dict[str, tuple[str, str]] = {
            m.replace("_termsum", ""))
        for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
                  "excl_perm_rate_termsum_sen_support")},
-    # the annual rate rebuilt from the termly file (sources/loaders/exclusions.py): DfE's definition,
-    # but computed by this project, not published by DfE
-    **{m: ("DfE's annual definition (the year's exclusions over the January census headcount), rebuilt from the "
-           "termly rates Data to Insight derived from DfE's termly data by recovering each term's count; a few "
-           "LAs' terms are estimated", m.replace("_annual", ""))
-       for m in ("excl_fixed_rate_annual_ehcp", "excl_perm_rate_annual_ehcp")},
 }
 
 # The same in a few words, for a table cell or a quoted finding.
-MEASURE_SHORT_NOTES: dict[str, str] = {
-    m: ("annual rate on the January headcount, rebuilt from termly rates" if "_annual" in m
-        else "sum of three termly rates") for m in MEASURE_NOTES}
+# (The annual rates rebuilt on the January headcount, excl_*_rate_annual_ehcp, are DfE's annual
+# definition, so they carry no such caveat; their measure_phrase in labels.csv names them.)
+MEASURE_SHORT_NOTES: dict[str, str] = {m: "sum of three termly rates" for m in MEASURE_NOTES}
 
 _EXTENDED_SUFFIXES = ("_rank_lo", "_rank_median", "_rank_hi", "_adjusted_score", "_adjusted_rank",
                       "_adjusted_rank_lo", "_adjusted_rank_hi", "_data_year")

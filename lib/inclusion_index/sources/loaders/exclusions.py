@@ -398,6 +398,10 @@ def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd
                 rec.update(spring=float(hs), headcount=float(inband[0]) if k == 1 else np.nan,
                            n_candidates=k, exact=zero[t] or k == 1, _cands=inband)
             out.append(rec)
+    cols = ["time_period", "la_code", "time_identifier", "all_zero", *_ANNUAL_METRICS, "spring", "headcount",
+            "n_candidates", "exact"]
+    if not out:   # nothing published in full (every rate a marker): no LA-year to resolve
+        return pd.DataFrame(columns=[*cols, *("n_" + m for m in _ANNUAL_METRICS)])
     df = pd.DataFrame(out)
     # the estimate for the rest: spring headcount x that year's median ratio over the exact LAs
     ident = df[df["exact"] & df["headcount"].notna() & df["time_identifier"].ne(_SPRING)]
@@ -453,6 +457,11 @@ def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) 
     reason[partial] = "partial year (" + allkeys.loc[partial, "n_terms"].astype(str) + " of 3 terms)"
     reason[~partial & allkeys["spring"].isna() & ~allkeys["all_zero"].eq(True)] = (
         "termly headcounts not recoverable from the published rates")
+    # a rate not published (a marker) in any term: say which marker, as the termly sums do
+    why = sel[sel["v"].isna()].groupby(keys)["why"].first()
+    gap = pd.Series([why.get((y, c), pd.NA) for y, c in zip(allkeys["time_period"], allkeys["la_code"], strict=True)],
+                    index=allkeys.index, dtype="string")
+    reason[~partial & gap.notna()] = "a termly rate is missing (" + gap[~partial & gap.notna()] + ")"
     la_name = pd.Series([names.get((y, c)) for y, c in zip(allkeys["time_period"], allkeys["la_code"], strict=True)],
                         index=allkeys.index)
     frames = []
