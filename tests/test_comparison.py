@@ -70,7 +70,7 @@ def test_large_moves_only_when_ranges_do_not_overlap_and_only_las_in_both(table,
     assert (neet["from"], neet["to"]) == ("lait_neet_all_pct", "neet_nk_ehcp_pct")
     assert neet["from_label"] == "% of 16-17 year olds NEET (all young people; December-February average)"
     assert neet["to_label"].startswith("% of 16-17-year-olds with an EHC plan who are NEET or whose activity")
-    assert any(c["indicator"] == "excl_fixed_ehcp" and "termsum" in c["to"] for c in changes)
+    assert any(c["indicator"] == "excl_fixed_ehcp" and "annual" in c["to"] for c in changes)
     page = comparison_html(table, "compare.csv", changes, ("original", "current"))
     assert "2018/19 and 2024/25 editions" in page and "measured differently" in page
     assert "not proven ones" in page and "compare.dictionary.csv" in page

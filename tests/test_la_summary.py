@@ -203,9 +203,9 @@ def test_missing_england_figure_and_placement_are_explained(ed25):
         assert np.isnan(f.attrs["england_published"])
         dp = 1 if code == "excl_fixed_ehcp" else 2
         assert data.loc[name, "England"] == f"{f.attrs['target']:.{dp}f} (pooled from LA figures)"
-    assert data.loc["Suspensions (sum of termly rates)", "England"] == "26.0 (pooled from LA figures)"  # as the parts
-    assert ("England pooled from LA figures (Suspensions (sum of termly rates), Permanent exclusions (sum of termly "
-            "rates))") in view.caption
+    assert data.loc["Suspensions (annual rate)", "England"] == "25.6 (pooled from LA figures)"  # as the parts
+    assert ("England pooled from LA figures (Suspensions (annual rate), Permanent exclusions (annual rate))"
+            in view.caption)
     assert "published figure is not in this project's data" in view.caption
     table = S.indicator_table(ed25, "812")
     assert table.loc["EHC plan share of SEN pupils", "England basis"] == "published"

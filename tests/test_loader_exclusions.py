@@ -101,7 +101,8 @@ def test_termly_la_counts_and_partial_years(frame: pd.DataFrame) -> None:
     assert with_value.to_dict() == {"201920": 151, "202021": 150, "202122": 152, "202223": 152,
                                     "202324": 153, "202425": 0}
     late = t[t["year"] == "202425"]
-    assert len(late) == 153 * 6 and late["value"].isna().all()
+    # 6 termly-sum measures and 3 annual ones (two rates and the estimated-term count)
+    assert len(late) == 153 * 9 and late["value"].isna().all()
     assert (late["missing_reason"] == "partial year (2 of 3 terms)").all()
     # Northamptonshire has no summer 2020/21 term (it was abolished on 1 April 2021)
     n = _one(frame, "928", "202021", "excl_perm_rate_termsum_sen_support")

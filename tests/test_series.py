@@ -543,15 +543,17 @@ def test_sources_list_only_what_the_part_used(ed, ed25, parts):
 def test_termly_exclusion_rates_are_explained_and_england_is_pooled(ed25):
     p = series.exclusions(ed25)
     text = " ".join(p.sections["summary"])
-    assert "sum of three termly rates" in text and "not directly comparable" in text
+    # 2024/25: DfE's annual definition rebuilt from the termly rates (issue 12), named as such
+    assert "annual suspension rate" in text and "January census headcount, rebuilt from termly rates" in text
+    assert "sum of three termly rates" not in text
     assert "no England figure" not in text
     pooled = ed25.funnel("excl_fixed_ehcp").attrs["target"]
     assert f"England {series.fmt(pooled)} per 100 pupils pooled from the LA figures" in text
     row = p.tables["summary"].iloc[0]
     assert math.isclose(row["England"], pooled) and row["England figure"] == "pooled from LA figures"
-    assert any("sum of three termly rates" in s for s in series.data_caveats(ed25)["text"])
+    assert not any("sum of three termly rates" in s for s in series.data_caveats(ed25)["text"])
     quoted = next(f for f in series.findings(ed25) if f.id == "excl_fixed_ehcp_highest")
-    assert "pooled from the council figures" in quoted.england_figure and "sum of three termly rates" in quoted.caveat
+    assert "pooled from the council figures" in quoted.england_figure
     c = series.conclusions(ed25)
     imp = " ".join(c.sections["improved"])
     assert "Cumberland" in imp and "Cumbria" in imp and "before a boundary change" in imp
@@ -895,7 +897,8 @@ def test_chart_england_line_is_published_else_pooled_and_says_which(ed, ed25):
     t = series.la_table(ed25)
     fig = plotting.dot_chart(t, "excl_fixed_ehcp_value", title="x", value_label="per 100", **pooled)
     texts = [a.get_text() for a in fig.axes[0].texts]
-    assert any(s.startswith("England (pooled from LAs) 26.0") for s in texts)
+    # pooled on the recovered January headcounts of pupils (25.6), no longer on SEN2 plans (26.0)
+    assert any(s.startswith("England (pooled from LAs) 25.6") for s in texts)
 
 
 def test_placement_recording_names_each_england_figure(ed, parts, ed25, placement25):

@@ -30,14 +30,16 @@ from inclusion_index.sources.registry import load_registry
 # Measures that change what an indicator means from some year on (labels only, no figures):
 # what the measure is, and the measure it replaces, whose last England figure the caveat quotes.
 MEASURE_NOTES: dict[str, tuple[str, str]] = {
-    m: ("the sum of three termly rates (autumn, spring and summer, each over the January census "
-        "headcount) that Data to Insight derived from DfE's termly data, not an annual rate published by DfE",
-        m.replace("_termsum", ""))
-    for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
-              "excl_perm_rate_termsum_sen_support")
+    **{m: ("the sum of three termly rates (autumn, spring and summer, each over that term's own census "
+           "headcount) that Data to Insight derived from DfE's termly data, not an annual rate published by DfE",
+           m.replace("_termsum", ""))
+       for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
+                 "excl_perm_rate_termsum_sen_support")},
 }
 
 # The same in a few words, for a table cell or a quoted finding.
+# (The annual rates rebuilt on the January headcount, excl_*_rate_annual_ehcp, are DfE's annual
+# definition, so they carry no such caveat; their measure_phrase in labels.csv names them.)
 MEASURE_SHORT_NOTES: dict[str, str] = {m: "sum of three termly rates" for m in MEASURE_NOTES}
 
 _EXTENDED_SUFFIXES = ("_rank_lo", "_rank_median", "_rank_hi", "_adjusted_score", "_adjusted_rank",

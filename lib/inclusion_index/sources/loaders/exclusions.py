@@ -6,8 +6,11 @@ Registry entries with ``loader: exclusions``, read by their ``format``:
   file, with counts (exclusions, pupils with one or more fixed-period exclusions) and the
   January census headcount, so every rate has its numerator and denominator.
 * ``termly_sen_d2i``: ``excl_termly_sen`` (2019/20-2024/25), termly RATES only, derived by
-  Data to Insight from DfE's termly EES release. No counts, no England row. Annual rates are
-  rebuilt as the sum of the three termly rates (see the note above ``_load_termly``).
+  Data to Insight from DfE's termly EES release. No counts, no England row. For pupils with an
+  EHC plan the integer counts and each term's headcount are recovered from the 3-dp rates, and
+  the annual rate is rebuilt on the January (spring-term) headcount, DfE's definition
+  (``excl_*_rate_annual_ehcp``); the older sum of the three termly rates is kept as
+  ``excl_*_rate_termsum_*`` (see the notes above ``_load_termly`` and ``recover_terms``).
 
 Years come from each file's ``time_period``; where two entries hold the same year and
 measure, the later-published wins (:func:`.base.latest_release_wins`).
@@ -175,11 +178,10 @@ _TERMLY_GROUPS = {"EHC plan": "ehcp", "SEN support": "sen_support", "No SEN": "n
 # counted twice, so the sum of termly "one or more" rates is not an annual rate.
 _TERMLY_METRICS = {"susp_rate": "excl_fixed_rate_termsum", "perm_excl_rate": "excl_perm_rate_termsum"}
 
-# Why the sum of termly rates is the annual rate: DfE divides each term's exclusions by the
-# same headcount (pupils on roll at that academic year's January census), and the annual count
-# is the sum of the termly counts, so sum(count_t / H) * 100 = annual count / H * 100. The
-# only error is the rounding of each published termly rate to 3 decimals (at most 0.0015
-# per term). With a term missing the sum would understate the year, so it is not formed.
+# The sum of termly rates ("termsum") is kept as published-rate arithmetic for comparison, but
+# it is NOT DfE's annual rate: each term's rate is on that term's own headcount, so the sum
+# overstates the year where the summer roll is larger than January's (see "annual rates on one
+# headcount" below, which rebuilds the annual rate). With a term missing neither is formed.
 
 
 def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame:
@@ -187,7 +189,7 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
     raw = read_csv(ctx, sid)
     require_columns(raw, _TERMLY_COLUMNS, src.path, year=src.years)
     d = raw[raw["education_phase"].str.strip().eq("Total")
-            & raw["metric"].isin(list(_TERMLY_METRICS))].copy()
+            & raw["metric"].isin([*_TERMLY_METRICS, *_ANNUAL_METRICS])].copy()
     if d.empty:
         raise SchemaError(src.path, "no rows for education_phase 'Total'", column="education_phase",
                           expected="phase 'Total' with metrics " + ", ".join(_TERMLY_METRICS))
@@ -226,6 +228,16 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
                           f"{r['metric']} {r['time_identifier']}", column="new_la_code", year=r["time_period"],
                           expected="one row per LA, term, SEN group and metric")
     d["v"], d["why"] = parse_values(d, "value", src.path, year_column="time_period")
+    # the school phases' rates, only as a check on the Total headcounts (see recover_terms)
+    ph = raw[raw["send_category"].eq(_ANNUAL_GROUP) & raw["metric"].isin(_ANNUAL_METRICS)
+             & ~raw["education_phase"].str.strip().eq("Total")].copy()
+    ph["la_code"] = ph["new_la_code"].str.strip().map(ons_to_la)
+    ph["time_identifier"] = ph["time_identifier"].str.strip()
+    ph["v"] = pd.to_numeric(ph["value"], errors="coerce")
+    phases = ph.pivot_table(index=["time_period", "la_code", "time_identifier", "education_phase"], columns="metric",
+                            values="v", aggfunc="first").reset_index()
+    annual = _load_annual(d, sid, phases)
+    d = d[d["metric"].isin(list(_TERMLY_METRICS))]
 
     g = d.groupby(keys, sort=True)
     out = g.agg(
@@ -240,10 +252,231 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
     gap = ~partial & ~complete
     reason[gap] = ("a termly rate is missing (" + out.loc[gap, "first_reason"].astype("string").fillna("blank")
                    + ")")
-    return long_frame(
+    termsum = long_frame(
         level="la", la_code=out["la_code"], la_name=out["la_name"], year=out["time_period"],
         measure=out["metric"].map(_TERMLY_METRICS) + "_" + out["send_category"].map(_TERMLY_GROUPS),
         value=value, missing_reason=reason, source=sid)
+    return pd.concat([termsum, annual], ignore_index=True)
+
+
+# ---------------------------------------------------------------- annual rates on one headcount
+#
+# The sum of the termly rates is NOT the annual rate: each term's rate is on that term's own
+# census headcount (autumn's is a median 3.8% smaller than January's, summer's 4.3% larger;
+# REVIEW_DATA.md §6.2), so summing them weights the terms unequally. DfE's annual definition is
+# (all the year's exclusions) / (January census headcount) x 100. The file publishes only rates,
+# but each is count / headcount x 100 rounded to 3 dp, and a term's three rates (suspensions,
+# pupils with one or more suspensions, permanent exclusions) share one headcount, so the integer
+# headcounts that reproduce all three rates can be listed; the counts follow. For pupils with an
+# EHC plan the list is short: the true headcount, its divisors where every count shares a factor
+# (harmless: the ratio of terms is the same), and rarely a second value.
+#
+# Per LA and year: the spring (January) headcount is chosen among the candidates for which autumn
+# and summer each have a candidate in a wide band around it (0.80-1.12 and 0.90-1.25 of January):
+# among those up to twice the smallest (every multiple of a solution whose counts share a factor
+# is also a solution, with the same ratios), the one whose autumn and summer candidates sit nearest
+# the typical ratios (0.962 and 1.042, REVIEW_DATA.md). Spring is EXACT when no other such
+# candidate lies within 25% of it; autumn or summer is EXACT when it has exactly one candidate in
+# its band or every rate is 0 (every count 0 whatever the headcount). Otherwise the term is
+# ESTIMATED: with several candidates, the one nearest that year's median ratio over the exact
+# LAs; with none, January x that ratio (not an integer). Its counts are
+# rate x headcount,
+# and the cell records how many terms were estimated (measure excl_annual_approx_terms_ehcp).
+
+_ANNUAL_GROUP = "EHC plan"   # only this group: its headcounts (< 25,000 an LA) keep the search short
+_ANNUAL_METRICS = ("susp_rate", "one_plus_susp_rate", "perm_excl_rate")
+_ANNUAL_MEASURES = {"susp_rate": "excl_fixed_rate_annual_ehcp", "perm_excl_rate": "excl_perm_rate_annual_ehcp"}
+APPROX_MEASURE = "excl_annual_approx_terms_ehcp"
+_MAX_HEADCOUNT = 25_000
+# Half a unit of the 3rd decimal, plus half of the 4th: some published rates were rounded twice
+# (Hartlepool spring 2019/20: 9/437 = 2.05950 -> 2.0595 -> published 2.06).
+_RATE_TOLERANCE = 0.00055 + 1e-9
+# term headcount / January headcount: observed 0.86-1.10 (autumn) and 0.95-1.22 (summer) over the
+# uniquely identified LA-years, so these bands hold every identified case with a margin.
+_BANDS = {"Autumn term": (0.80, 1.12), "Summer term": (0.90, 1.25)}
+_TYPICAL = {"Autumn term": 0.962, "Summer term": 1.042}
+_WINDOW = 1.25
+_SPRING = "Spring term"
+
+
+def headcount_candidates(rates: dict[str, float], max_headcount: int = _MAX_HEADCOUNT) -> np.ndarray:
+    """Every integer headcount (1..max) for which integer counts reproduce all ``rates``
+    (metric -> published rate per 100) to the published precision."""
+    h = np.arange(1, max_headcount + 1, dtype=float)
+    ok = np.ones(h.size, dtype=bool)
+    counts = {}
+    for metric, r in rates.items():
+        c = np.rint(r * h / 100)
+        ok &= np.abs(100 * c / h - r) <= _RATE_TOLERANCE
+        if r > 0:
+            ok &= c > 0
+        counts[metric] = c
+    if "one_plus_susp_rate" in counts and "susp_rate" in counts:
+        # pupils suspended at least once cannot outnumber suspensions
+        ok &= counts["one_plus_susp_rate"] <= counts["susp_rate"]
+    return h[ok].astype(int)
+
+
+def _in_band(cands: np.ndarray, spring: int, term: str) -> np.ndarray:
+    lo, hi = _BANDS[term]
+    return cands[(cands >= lo * spring) & (cands <= hi * spring)]
+
+
+def _misfit(cands: dict[str, np.ndarray], zero: dict[str, bool], spring: int) -> float:
+    """How far the other terms' nearest headcounts sit from the typical ratios to ``spring``
+    (sum of |log ratio - log typical|); terms with every rate 0 do not count."""
+    return sum(float(np.min(np.abs(np.log(_in_band(cands[t], spring, t) / spring) - np.log(_TYPICAL[t]))))
+               for t in _BANDS if not zero[t])
+
+
+def _phase_sums(phases: pd.DataFrame, max_headcount: int = _MAX_HEADCOUNT) -> np.ndarray:
+    """Boolean over 0..max: which totals the phases' own candidate headcounts can add up to
+    (primary + secondary + special = Total). A phase not in the file may hold any number."""
+    fft_n = 1 << int(np.ceil(np.log2(2 * max_headcount + 2)))
+    acc = None
+    for _, r in phases.iterrows():
+        rates = {m: r[m] for m in _ANNUAL_METRICS if pd.notna(r[m])}
+        mask = np.zeros(max_headcount + 1)
+        if rates:
+            mask[headcount_candidates(rates, max_headcount)] = 1
+        else:
+            mask[:] = 1
+        if acc is None:
+            acc = mask
+        else:
+            acc = np.fft.irfft(np.fft.rfft(acc, fft_n) * np.fft.rfft(mask, fft_n), fft_n)[:max_headcount + 1]
+            acc = (acc > 0.5).astype(float)
+    if acc is None or len(phases) < 3:
+        # a missing phase could hold any headcount (0 included), so nothing is excluded
+        return np.ones(max_headcount + 1, dtype=bool)
+    return acc > 0.5
+
+
+def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per (time_period, la_code, time_identifier): the recovered headcount and counts.
+
+    ``rates``: one row per year, LA and term with a column per metric in _ANNUAL_METRICS
+    (education phase Total, pupils with an EHC plan). Returns those rows with ``headcount``,
+    ``n_<metric>`` counts, ``exact`` (bool) and ``n_candidates`` (in-band candidates); only
+    LA-years with all three terms and every rate published are resolved. ``phases``: the same
+    for the three school phases (column ``education_phase``); a Total candidate is kept only if
+    the phases' own candidates can add up to it, which removes most chance fits in large LAs.
+    """
+    out = []
+    by_phase = dict(iter(phases.groupby(["time_period", "la_code", "time_identifier"]))) if phases is not None else {}
+    for (year, la), g in rates.groupby(["time_period", "la_code"], sort=True):
+        g = g.set_index("time_identifier")
+        if set(g.index) != set(_TERMS) or g[list(_ANNUAL_METRICS)].isna().any().any():
+            continue
+        cands = {t: headcount_candidates(g.loc[t, list(_ANNUAL_METRICS)].to_dict()) for t in _TERMS}
+        for t in _TERMS:
+            if (year, la, t) in by_phase and cands[t].size < _MAX_HEADCOUNT:
+                cands[t] = cands[t][_phase_sums(by_phase[(year, la, t)])[cands[t]]]
+        zero = {t: bool((g.loc[t, list(_ANNUAL_METRICS)] == 0).all()) for t in _TERMS}
+        if zero[_SPRING] and not all(zero.values()):
+            # a January with no exclusions fits any headcount: start from the other terms' smallest
+            floor = min(cands[t][0] / _BANDS[t][1] for t in _BANDS if not zero[t] and cands[t].size)
+            cands[_SPRING] = cands[_SPRING][cands[_SPRING] >= floor]
+        feasible = [hs for hs in cands[_SPRING] if all(zero[t] or _in_band(cands[t], hs, t).size for t in _BANDS)]
+        # up to twice the smallest: beyond that lie the multiples (same ratios) and chance fits
+        window = [h for h in feasible if h <= _WINDOW * feasible[0]] if feasible else []
+        hs = min(window, key=lambda h: (round(_misfit(cands, zero, h), 9), h)) if window else None
+        for t in _TERMS:
+            rec = {"time_period": year, "la_code": la, "time_identifier": t, "all_zero": all(zero.values()),
+                   **{m: float(g.loc[t, m]) for m in _ANNUAL_METRICS}}
+            if all(zero.values()):
+                # no exclusion all year (City of London, Isles of Scilly): rate 0, headcount unknown
+                rec.update(spring=np.nan, headcount=np.nan, n_candidates=0, exact=True)
+            elif hs is None:
+                rec.update(spring=np.nan, headcount=np.nan, n_candidates=0, exact=zero[t])
+            elif t == _SPRING:
+                rivals = sum(1 for h in feasible if h != hs and abs(np.log(h / hs)) <= np.log(1.25))
+                rec.update(spring=float(hs), headcount=float(hs), n_candidates=1 + rivals, exact=rivals == 0)
+            else:
+                inband = _in_band(cands[t], hs, t)
+                k = len(inband)
+                rec.update(spring=float(hs), headcount=float(inband[0]) if k == 1 else np.nan,
+                           n_candidates=k, exact=zero[t] or k == 1, _cands=inband)
+            out.append(rec)
+    cols = ["time_period", "la_code", "time_identifier", "all_zero", *_ANNUAL_METRICS, "spring", "headcount",
+            "n_candidates", "exact"]
+    if not out:   # nothing published in full (every rate a marker): no LA-year to resolve
+        return pd.DataFrame(columns=[*cols, *("n_" + m for m in _ANNUAL_METRICS)])
+    df = pd.DataFrame(out)
+    # the estimate for the rest: spring headcount x that year's median ratio over the exact LAs
+    ident = df[df["exact"] & df["headcount"].notna() & df["time_identifier"].ne(_SPRING)]
+    ratio = (ident["headcount"] / ident["spring"]).groupby([ident["time_period"], ident["time_identifier"]]).median()
+    typical = pd.Series([ratio.get((y, t), np.nan) for y, t in zip(df["time_period"], df["time_identifier"],
+                                                                    strict=True)], index=df.index)
+    need = df["headcount"].isna() & df["spring"].notna()
+    for i in df.index[need]:
+        target = typical[i] * df.at[i, "spring"]
+        c = df.at[i, "_cands"] if "_cands" in df.columns else None
+        if isinstance(c, np.ndarray) and len(c) > 1:
+            # several candidates reproduce the rates: take the one nearest the typical ratio
+            df.at[i, "headcount"] = float(c[np.argmin(np.abs(c - target))])
+        else:
+            df.at[i, "headcount"] = target   # none in the band: not an integer, and flagged
+    df = df.drop(columns=["_cands"], errors="ignore")
+    # a headcount that is one of the candidates (exact, or the nearest of several) has integer
+    # counts reproducing the rates; only the January x ratio estimate keeps rate x headcount
+    candidate = df["headcount"].eq(np.rint(df["headcount"]))
+    for m in _ANNUAL_METRICS:
+        counts = df[m] * df["headcount"] / 100
+        candidate &= (np.abs(100 * np.rint(counts) / df["headcount"] - df[m]) <= _RATE_TOLERANCE) | df[m].isna()
+    for m in _ANNUAL_METRICS:
+        counts = df[m] * df["headcount"] / 100
+        df["n_" + m] = np.where(candidate, np.rint(counts), counts)
+    return df
+
+
+def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Annual rates per 100 pupils with an EHC plan on the January headcount (see above)."""
+    sel = d[d["send_category"].eq(_ANNUAL_GROUP) & d["metric"].isin(_ANNUAL_METRICS)]
+    wide = sel.pivot_table(index=["time_period", "la_code", "time_identifier"], columns="metric", values="v",
+                           aggfunc="first").reset_index()
+    for m in _ANNUAL_METRICS:
+        if m not in wide.columns:
+            wide[m] = np.nan
+    names = sel.groupby(["time_period", "la_code"])["la_name"].last()
+    if phases is not None:
+        for m in _ANNUAL_METRICS:
+            if m not in phases.columns:
+                phases[m] = np.nan
+    terms = recover_terms(wide, phases)
+    keys = ["time_period", "la_code"]
+    per = terms.groupby(keys).agg(
+        spring=("spring", "first"), approx=("exact", lambda s: int((~s).sum())), all_zero=("all_zero", "all"),
+        **{"n_" + m: ("n_" + m, "sum") for m in _ANNUAL_METRICS}).reset_index()
+    # every LA-year in the file, so the ones not formed say why
+    allkeys = sel[keys].drop_duplicates().merge(per, on=keys, how="left")
+    n_terms = sel.groupby(keys)["time_identifier"].nunique().rename("n_terms").reset_index()
+    allkeys = allkeys.merge(n_terms, on=keys, how="left")
+    reason = pd.Series(pd.NA, index=allkeys.index, dtype="string")
+    partial = allkeys["n_terms"] < 3
+    reason[partial] = "partial year (" + allkeys.loc[partial, "n_terms"].astype(str) + " of 3 terms)"
+    reason[~partial & allkeys["spring"].isna() & ~allkeys["all_zero"].eq(True)] = (
+        "termly headcounts not recoverable from the published rates")
+    # a rate not published (a marker) in any term: say which marker, as the termly sums do
+    why = sel[sel["v"].isna()].groupby(keys)["why"].first()
+    gap = pd.Series([why.get((y, c), pd.NA) for y, c in zip(allkeys["time_period"], allkeys["la_code"], strict=True)],
+                    index=allkeys.index, dtype="string")
+    reason[~partial & gap.notna()] = "a termly rate is missing (" + gap[~partial & gap.notna()] + ")"
+    la_name = pd.Series([names.get((y, c)) for y, c in zip(allkeys["time_period"], allkeys["la_code"], strict=True)],
+                        index=allkeys.index)
+    frames = []
+    for m, measure in _ANNUAL_MEASURES.items():
+        num = allkeys["n_" + m]
+        frames.append(long_frame(
+            level="la", la_code=allkeys["la_code"], la_name=la_name, year=allkeys["time_period"], measure=measure,
+            value=pd.Series(np.where(allkeys["all_zero"].eq(True), 0.0, 100 * num / allkeys["spring"]),
+                            index=allkeys.index),
+            numerator=num, denominator=allkeys["spring"],
+            missing_reason=reason, source=sid))
+    frames.append(long_frame(
+        level="la", la_code=allkeys["la_code"], la_name=la_name, year=allkeys["time_period"],
+        measure=APPROX_MEASURE, value=allkeys["approx"].astype("float64"), missing_reason=reason, source=sid))
+    return pd.concat(frames, ignore_index=True)
 
 
 FORMATS = {"la_char_zip": _load_zip, "termly_sen_d2i": _load_termly}
