@@ -479,6 +479,36 @@ def parse_placement(path: Path) -> PlacementSettings:
 
 
 @dataclass(frozen=True)
+class NationalCount:
+    """A national count DfE published (data/registry/england_counts.csv) that no raw file holds:
+    England's figure comes from it, not from summing school rows a download may lack."""
+
+    census_january: str
+    measure: str
+    value: float
+    publication: str
+    url: str
+
+
+def parse_england_counts(path: Path) -> tuple[NationalCount, ...]:
+    import csv
+
+    if not path.exists():
+        return ()
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            out.append(NationalCount(str(r["census_january"]).strip(), r["measure"].strip(),
+                                     float(r["value"]), r["publication"].strip(), r["url"].strip()))
+        except (KeyError, ValueError, AttributeError) as e:
+            raise ConfigError(f"{path}: line {i}: expected census_january, measure, numeric value, "
+                              f"publication, url ({e})") from e
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class KnownGap:
     """Years in which DfE published no figure for some measures, and why ({year} in ``why``)."""
 
