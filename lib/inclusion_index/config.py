@@ -50,6 +50,10 @@ class SamplingSpec:
     cohort_measure: str | None = None
     cohort_field: str = "denominator"
     cohort_multiplier: float = 1.0
+    # the cohort measure's years used: within this many years of the data year (None: any)
+    cohort_max_gap: int | None = None
+    # a second cohort (measure, field, multiplier) for LAs the first leaves without a size
+    cohort_fallback: tuple[str, str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,13 +154,21 @@ def parse_uncertainty(path: Path) -> UncertaintySettings:
     for ind, s in (sm.get("indicators") or {}).items():
         s = dict(s or {})
         cohort = dict(s.pop("cohort", None) or {})
+        fallback = dict(s.pop("cohort_fallback", None) or {})
         unknown = set(s) - {"model", "scale", "pupil_sd", "half_unit"}
+        unknown |= {f"cohort.{k}" for k in set(cohort) - {"measure", "field", "multiplier", "max_year_gap"}}
+        unknown |= {f"cohort_fallback.{k}" for k in set(fallback) - {"measure", "field", "multiplier"}}
+        if fallback and "measure" not in fallback:
+            unknown.add("cohort_fallback without a measure")
         if unknown:
             raise ConfigError(f"{path}: sampling.indicators.{ind}: unknown key(s) {sorted(unknown)}")
         specs.append(SamplingSpec(
             str(ind), **{k: str(v) if k == "model" else float(v) for k, v in s.items() if v is not None},
             **{f: conv(cohort[k]) for k, f, conv in (("measure", "cohort_measure", str), ("field", "cohort_field", str),
-                                                     ("multiplier", "cohort_multiplier", float)) if k in cohort}))
+                                                     ("multiplier", "cohort_multiplier", float),
+                                                     ("max_year_gap", "cohort_max_gap", int)) if k in cohort},
+            cohort_fallback=(str(fallback["measure"]), str(fallback.get("field", "denominator")),
+                             float(fallback.get("multiplier", 1.0))) if fallback else None))
     kw = {**_fields(mc, _MONTE_CARLO), **_fields(sm, _SAMPLING), **_fields(fn, _FUNNEL), "sampling": tuple(specs)}
     if "small_cohort" in (raw.get("reporting") or {}):
         kw["small_cohort"] = int(raw["reporting"]["small_cohort"])
