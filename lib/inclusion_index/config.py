@@ -520,6 +520,22 @@ def parse_england_counts(path: Path) -> tuple[NationalCount, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def england_decimals(path: Path = REGISTRY_DIR / "england_decimals.csv") -> dict[str, int]:
+    """Decimal places DfE publishes each indicator's England figure to (england_decimals.csv),
+    so the text quotes England as DfE does (Progress 8 -1.09, not -1.1)."""
+    import csv
+
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    try:
+        return {r["indicator"].strip(): int(r["decimals"]) for r in rows}
+    except (KeyError, ValueError) as e:
+        raise ConfigError(f"{path}: expected columns indicator, decimals (an integer) ({e})") from e
+
+
 @dataclass(frozen=True)
 class KnownGap:
     """Years in which DfE published no figure for some measures, and why ({year} in ``why``)."""
