@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -163,3 +164,13 @@ def test_exclusion_cohorts_from_census_headcounts(long) -> None:
     n25, src25 = cohort_sizes(long, spec, codes, "202425")
     assert src25["886"] == "sen2_ehcp_total 202425"
     assert n25["886"] == pytest.approx(0.7 * cell(long, "886", "202425", "sen2_ehcp_total")["value"])
+
+
+def test_england_quoted_at_dfe_precision_and_named(editions) -> None:
+    from inclusion_index.report.series.edition_facts import IndicatorFacts
+
+    facts = IndicatorFacts(editions["201819"], "201819")
+    p8 = facts.england_text("att_ks4_p8_ehcp", 1)
+    assert re.fullmatch(r"England -\d\.\d\d.*", p8), p8  # DfE: Progress 8 to 2 decimal places
+    share = facts.england_text("assess_ehcp_share", 1)
+    assert share.startswith("England 20.6") and share.endswith("from DfE's national counts"), share
