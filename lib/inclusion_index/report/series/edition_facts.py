@@ -459,9 +459,14 @@ class IndicatorFacts:
         e, kind = self.england_best(i)
         if not kind:
             return "no England figure in the data"
-        # DfE's own precision where the registry gives it (england_decimals.csv), else the LAs'
-        places = england_decimals().get(i, max(dp, dp_for(e)))
-        text = f"England {fmt(e, places)}{unit_level(self.unit(i))}"
+        # DfE's own precision where the registry gives it (england_decimals.csv), else the LAs';
+        # a figure the source holds to fewer places (-3.8 where DfE prints -3.80) is not padded
+        base = max(dp, dp_for(e))
+        number = fmt(e, england_decimals().get(i, base))
+        while "." in number and number.endswith("0") and len(number.split(".")[1]) > base:
+            number = number[:-1]
+        number = number.removesuffix(".")
+        text = f"England {number}{unit_level(self.unit(i))}"
         if kind == "published" and self.t.loc[i, "england_basis"] == "national counts":
             return text + " from DfE's national counts"
         return text if kind == "published" else (text + " pooled from the LA figures, for want of a published "
