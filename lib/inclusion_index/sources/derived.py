@@ -24,7 +24,7 @@ class DerivedMeasure:
     ``input_kind`` (derived.csv column ``inputs``) 'counts': the parts are head counts, so each row records its numerator and
     denominator (and the national row names where England's counts come from); 'percentages':
     published percentages, no counts. ``fallback``: a measure whose value fills a cell this one
-    lacks in a year where it has some values (the cell keeps the fallback's source and no counts).
+    lacks in a year where it has some values (no counts; the measure's source names the fallback).
     ``agree`` (derived.csv ``agree``: ``count/base=published`` pairs joined by ';'): the counts stand
     only where they reproduce DfE's published LA percentage to within ``tolerance`` (its rounding):
     a school missing from a school-level download (Camden, January 2019: an independent school
