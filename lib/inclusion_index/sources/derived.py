@@ -96,11 +96,15 @@ def add_derived_measures(long: pd.DataFrame) -> pd.DataFrame:
         d.loc[d["value"].isna(), "missing_reason"] = "an input is missing"
         d["source"] = "derived: " + " / ".join(parts)
         if counts:
-            # the numerator's source: for England it says whether the counts are DfE's national ones
+            # LA rows: 'derived: <inputs>' (the report resolves it to registry ids), with the
+            # fallback's inputs, which fill the cells without usable counts; England: the
+            # numerator's source, which says whether the counts are DfE's national ones
+            fb = derived_measures().get(spec.fallback)
+            d["source"] = "derived: " + " / ".join([*parts, *(fb.inputs if fb else [])])
             src = sub[sub["measure"] == spec.numerator].drop_duplicates(keys).set_index(keys)["source"]
-            d["source"] = ("derived from counts: " + " / ".join([spec.numerator, *[m for m in spec.denominator
-                           if m != spec.numerator]]) + " (" + src.reindex(pd.MultiIndex.from_frame(d[keys]))
-                           .astype("string").fillna("").to_numpy() + ")")
+            nat = (d["level"] == "national").to_numpy()
+            d.loc[nat, "source"] = ("derived from counts: " + " / ".join(parts) + " (" + src.reindex(
+                pd.MultiIndex.from_frame(d.loc[nat, keys])).astype("string").fillna("").to_numpy() + ")")
         if spec.agree:
             d = _check_agreement(long, d, spec, keys)
         names = sub.drop_duplicates(keys).set_index(keys)["la_name"]
@@ -152,7 +156,6 @@ def _fill_from_fallbacks(long: pd.DataFrame) -> pd.DataFrame:
         fb = long[(long["measure"] == spec.fallback) & long["year"].astype(str).isin(years)
                   & long["value"].notna() & (long["level"] == "la")].drop_duplicates(keys).set_index(keys)
         src = own.groupby(["year", "level"])["source"].first()
-        src = src + f"; cells without usable counts: {spec.fallback}"
         at = pd.MultiIndex.from_frame(long[keys])
         fill = is_own & long["value"].isna() & at.isin(fb.index)
         long = long.copy()

@@ -134,8 +134,10 @@ def _frames(ctx: LoadContext, sid: str, df: pd.DataFrame, year: str, groups: dic
         for col, measure in measures.items():
             nat = published.get(measure) if use_published else None
             nat_value = nat.value if nat else float(part[col].sum(min_count=1))
-            nat_source = (f"{sid}; England: {NATIONAL_SOURCE_COUNTS}, {nat.publication}" if nat
-                          else f"{sid}; England: {NATIONAL_SOURCE_POOLED}")
+            # '<id> (note)' without commas or inner brackets: the report reads the id back
+            publication = nat.publication.split(" (")[0].replace(",", ";") if nat else ""
+            nat_source = (f"{sid} (England: {NATIONAL_SOURCE_COUNTS}; {publication}; all schools)" if nat
+                          else f"{sid} (England: {NATIONAL_SOURCE_POOLED})")
             la = sums[col]
             why = pd.Series(pd.NA, index=range(len(las) + 1), dtype="string")
             why.iloc[1:] = np.where(la.isna().to_numpy(), "no school with a published count", pd.NA)
