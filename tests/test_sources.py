@@ -100,7 +100,7 @@ def test_cli_fetch_and_verify(tmp_path, data_dir, capsys):
 
 # ------------------------------------------------------------------ loader and format
 
-LOADERS = ["context", "deprivation", "exclusions", "ks4", "lait", "neet", "sen2"]
+LOADERS = ["census", "context", "deprivation", "exclusions", "ks4", "lait", "neet", "sen2"]
 
 
 def _registry_file(tmp_path, edit) -> str:
@@ -122,7 +122,7 @@ def test_every_loader_reads_its_files_from_the_registry():
         assert mine, name
         assert all(reg[i].format in module.FORMATS for i in mine)
         # the LA list is read by name wherever the LA reference maps codes or names
-        extra = ("la_list_dfe",) if name in {"context", "deprivation", "exclusions"} else ()
+        extra = ("la_list_dfe",) if name in {"census", "context", "deprivation", "exclusions"} else ()
         assert module.SOURCES == (*mine, *extra) == module.sources(reg)
     # files no loader reads are LA lists, statistical neighbours and hex maps, read by name
     others = [s.id for s in reg.sources if s.loader is None]
@@ -138,7 +138,7 @@ def test_the_latest_sen2_release_is_dated():
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda e: e["neet_2025"].update(loader="neat"),
      r"entry 'neet_2025' names loader 'neat', which is not a module of lib/inclusion_index/loaders/ "
-     r"\(known: context, deprivation"),
+     r"\(known: census, context, deprivation"),
     (lambda e: e["neet_2025"].pop("format"), r"entry 'neet_2025' must give both `loader` and `format`"),
     (lambda e: e["la_list_dfe"].update(loader="base", format="x"), r"entry 'la_list_dfe' names loader 'base'"),
     (lambda e: e["sen2_caseload_2025"].update(published="June 2025"),

@@ -51,6 +51,10 @@ class SamplingSpec:
     cohort_measure: str | None = None
     cohort_field: str = "denominator"
     cohort_multiplier: float = 1.0
+    # the cohort measure's years used: within this many years of the data year (None: any)
+    cohort_max_gap: int | None = None
+    # a second cohort (measure, field, multiplier) for LAs the first leaves without a size
+    cohort_fallback: tuple[str, str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -156,13 +160,21 @@ def parse_uncertainty(path: Path) -> UncertaintySettings:
     for ind, s in (sm.get("indicators") or {}).items():
         s = dict(s or {})
         cohort = dict(s.pop("cohort", None) or {})
+        fallback = dict(s.pop("cohort_fallback", None) or {})
         unknown = set(s) - {"model", "scale", "pupil_sd", "half_unit"}
+        unknown |= {f"cohort.{k}" for k in set(cohort) - {"measure", "field", "multiplier", "max_year_gap"}}
+        unknown |= {f"cohort_fallback.{k}" for k in set(fallback) - {"measure", "field", "multiplier"}}
+        if fallback and "measure" not in fallback:
+            unknown.add("cohort_fallback without a measure")
         if unknown:
             raise ConfigError(f"{path}: sampling.indicators.{ind}: unknown key(s) {sorted(unknown)}")
         specs.append(SamplingSpec(
             str(ind), **{k: str(v) if k == "model" else float(v) for k, v in s.items() if v is not None},
             **{f: conv(cohort[k]) for k, f, conv in (("measure", "cohort_measure", str), ("field", "cohort_field", str),
-                                                     ("multiplier", "cohort_multiplier", float)) if k in cohort}))
+                                                     ("multiplier", "cohort_multiplier", float),
+                                                     ("max_year_gap", "cohort_max_gap", int)) if k in cohort},
+            cohort_fallback=(str(fallback["measure"]), str(fallback.get("field", "denominator")),
+                             float(fallback.get("multiplier", 1.0))) if fallback else None))
     kw = {**_fields(mc, _MONTE_CARLO), **_fields(sm, _SAMPLING), **_fields(fn, _FUNNEL), "sampling": tuple(specs)}
     if "small_cohort" in (raw.get("reporting") or {}):
         kw["small_cohort"] = int(raw["reporting"]["small_cohort"])
@@ -482,6 +494,52 @@ def parse_placement(path: Path) -> PlacementSettings:
     return PlacementSettings(
         {c["measure"]: (c["tag"], " ".join(c["counts"].split())) for c in raw["special_school_counts"]},
         {m: (str(b["year"]), " ".join(b["change"].split())) for m, b in (raw.get("series_breaks") or {}).items()})
+
+
+@dataclass(frozen=True)
+class NationalCount:
+    """A national count DfE published (data/registry/england_counts.csv) that no raw file holds:
+    England's figure comes from it, not from summing school rows a download may lack."""
+
+    census_january: str
+    measure: str
+    value: float
+    publication: str
+    url: str
+
+
+def parse_england_counts(path: Path) -> tuple[NationalCount, ...]:
+    import csv
+
+    if not path.exists():
+        return ()
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            out.append(NationalCount(str(r["census_january"]).strip(), r["measure"].strip(),
+                                     float(r["value"]), r["publication"].strip(), r["url"].strip()))
+        except (KeyError, ValueError, AttributeError) as e:
+            raise ConfigError(f"{path}: line {i}: expected census_january, measure, numeric value, "
+                              f"publication, url ({e})") from e
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def england_decimals(path: Path = REGISTRY_DIR / "england_decimals.csv") -> dict[str, int]:
+    """Decimal places DfE publishes each indicator's England figure to (england_decimals.csv),
+    so the text quotes England as DfE does (Progress 8 -1.09, not -1.1)."""
+    import csv
+
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    try:
+        return {r["indicator"].strip(): int(r["decimals"]) for r in rows}
+    except (KeyError, ValueError) as e:
+        raise ConfigError(f"{path}: expected columns indicator, decimals (an integer) ({e})") from e
 
 
 @dataclass(frozen=True)

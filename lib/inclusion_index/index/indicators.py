@@ -111,6 +111,16 @@ NOTE_COLUMNS = ["carried_from", "expected_year", "predecessors", "combined", "im
                 "missing_reason", "missing_marker", "unrecorded_pct_flagged"]
 
 
+def england_basis(source: str) -> str:
+    """What England's figure is, from its row's source: DfE's published national figure, one
+    computed from DfE's national counts, or one pooled from the LAs' (or schools') counts."""
+    if "England: DfE national count" in source:
+        return "national counts"
+    if "England: pooled" in source:
+        return "pooled from school counts"
+    return "published national"
+
+
 def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target: pd.DataFrame,
                      ref: LAReference) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every indicator's value for every target LA in one index year.
@@ -152,6 +162,7 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
             base["data_year"] = data_year
             base["measure"] = ind.measure_list[0]
             base["source"] = ""
+            base["value_source"] = ""
             # "not in this project's data": DfE may publish it in a file the registry lacks
             rows.append(base.assign(missing_reason="no_la_values"))
             continue
@@ -166,13 +177,20 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
         got["missing_marker"] = got["missing_marker"].where(miss, "")
         got["source"] = got["source"].fillna("")
         got.loc[got["imputed_count"].notna(), "source"] += " (imputed)"
+        # counts: the cell records its numerator and denominator (e.g. census pupil counts);
+        # published: a figure read as published (e.g. LAIT's one-decimal percentages), no counts
+        got["value_source"] = np.where(got["value"].isna(), "", np.where(
+            got["numerator"].notna() & got["denominator"].notna(), "counts", "published"))
         if ind.area == "placement":
             u = map_to_geography(_measure_rows(long, UNRECORDED, y)[["la_code", "value"]], codes, ref)
             got["placement_unrecorded_pct"] = got["la_code"].map(u.set_index("la_code")["value"])
         rows.append(got)
         nat = _measure_rows(long, m, y, level="national")
         eng.append({"indicator": ind.indicator, "index_year": index_year, "data_year": y, "measure": m,
-                    "value": nat["value"].iloc[0] if len(nat) else np.nan})
+                    "value": nat["value"].iloc[0] if len(nat) else np.nan,
+                    "numerator": nat["numerator"].iloc[0] if len(nat) else np.nan,
+                    "denominator": nat["denominator"].iloc[0] if len(nat) else np.nan,
+                    "basis": england_basis(str(nat["source"].iloc[0])) if len(nat) else ""})
     values = pd.concat(rows, ignore_index=True)
     pct = values.get("placement_unrecorded_pct", pd.Series(np.nan, index=values.index)).astype("float64")
     values["placement_unrecorded_pct"] = pct

@@ -15,7 +15,8 @@ SUPPRESSION_MARKERS: dict[str, str] = {
     "c": "suppressed (confidential, c)", "x": "not available (x)", "z": "not applicable (z)",
     ":": "not available (:)", "-": "not published (-)", "..": "not available (..)", "~": "fewer than 0.5 (~)",
     "low": "suppressed (low)", "supp": "suppressed (SUPP)", "na": "not available (NA)",
-    "n/a": "not available (n/a)", "nan": "blank", "": "blank", "u": "unreliable (u)", "*": "suppressed (*)"}
+    "n/a": "not available (n/a)", "nan": "blank", "": "blank", "u": "unreliable (u)", "*": "suppressed (*)",
+    "np": "not published (NP)"}
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*%?$")

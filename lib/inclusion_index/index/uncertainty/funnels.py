@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,7 +84,9 @@ def cohort_sizes(long: pd.DataFrame, spec: SamplingSpec, codes: Sequence[str], d
     """Cohort size per LA for an indicator without its own denominator (spec.cohort_*).
 
     The measure for the data year; else, per LA, its nearest published year (later year on a
-    tie). Returns (n, source) where source names the measure and year used.
+    tie) within ``spec.cohort_max_gap`` years; then, for LAs still without one, the
+    ``spec.cohort_fallback`` measure the same way (e.g. census EHCP headcounts, else 0.7 x SEN2
+    plans). Returns (n, source) where source names the measure and year used.
     """
     codes = [str(c) for c in codes]
     n = pd.Series(np.nan, index=pd.Index(codes, name="la_code"), dtype="float64")
@@ -93,6 +96,8 @@ def cohort_sizes(long: pd.DataFrame, spec: SamplingSpec, codes: Sequence[str], d
     m = long["measure"] == spec.cohort_measure
     years = sorted(set(long.loc[m & (long["level"] == "la"), "year"].astype(str)))
     key = lambda y: (abs(int(y[:4]) - int(data_year[:4])), -int(y[:4]))  # noqa: E731
+    if spec.cohort_max_gap is not None:
+        years = [y for y in years if abs(int(y[:4]) - int(data_year[:4])) <= spec.cohort_max_gap]
     for y in sorted(years, key=key):
         if n.notna().all():
             break
@@ -102,6 +107,13 @@ def cohort_sizes(long: pd.DataFrame, spec: SamplingSpec, codes: Sequence[str], d
         n[fill] = x[fill] * spec.cohort_multiplier
         label = f"{spec.cohort_measure} {y}" + ("" if y == data_year else f" (nearest to {data_year})")
         src[fill] = label
+    if spec.cohort_fallback and n.isna().any():
+        measure, field_, mult = spec.cohort_fallback
+        fb = dataclasses.replace(spec, cohort_measure=measure, cohort_field=field_, cohort_multiplier=mult,
+                                 cohort_max_gap=None, cohort_fallback=None)
+        n2, src2 = cohort_sizes(long, fb, codes, data_year, ref=ref)
+        fill = n.isna() & n2.notna()
+        n[fill], src[fill] = n2[fill], src2[fill]
     return n, src
 
 

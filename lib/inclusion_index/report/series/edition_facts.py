@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from inclusion_index.config import run_settings
+from inclusion_index.config import england_decimals, run_settings
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.indicators import data_years, labelled_for, labels_for
 from inclusion_index.index.uncertainty import UncertaintyError
@@ -173,7 +173,10 @@ def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
     y = year or ed.final_year
     sub = ed.substitutions()
     sub = sub[sub["index_year"] == y].set_index("indicator")
-    eng = ed.england[ed.england["index_year"] == y].set_index("indicator")["value"]
+    eng_rows = ed.england[ed.england["index_year"] == y].set_index("indicator")
+    eng = eng_rows["value"]
+    # what England's figure is (indicators.england_basis): national counts, published, pooled
+    basis = eng_rows["basis"] if "basis" in eng_rows else pd.Series(dtype="object")
     meta = indicator_meta(ed)
     named = labelled_for(ed, y).set_index("indicator")
     measure_phrases = labels_for("measure_phrase")
@@ -193,6 +196,7 @@ def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
                      "data_year": data_year, "measure": measure,
                      "las_with_value": int(r["las_with_value"]) if r is not None else 0,
                      "las": int(r["las"]) if r is not None else len(ed.geography), "england": e,
+                     "england_basis": str(basis.get(i, "") or ""),
                      "source_ids": indicator_source_ids(ed, i, y),
                      "note": label_years(edition_note(r)) if r is not None else "",
                      "carried": r is not None and pd.notna(r["carried_from"]), "phrase": phrase,
@@ -505,7 +509,16 @@ class IndicatorFacts:
         e, kind = self.england_best(i)
         if not kind:
             return "no England figure in the data"
-        text = f"England {fmt(e, max(dp, dp_for(e)))}{unit_level(self.unit(i))}"
+        # DfE's own precision where the registry gives it (england_decimals.csv), else the LAs';
+        # a figure the source holds to fewer places (-3.8 where DfE prints -3.80) is not padded
+        base = max(dp, dp_for(e))
+        number = fmt(e, england_decimals().get(i, base))
+        while "." in number and number.endswith("0") and len(number.split(".")[1]) > base:
+            number = number[:-1]
+        number = number.removesuffix(".")
+        text = f"England {number}{unit_level(self.unit(i))}"
+        if kind == "published" and self.t.loc[i, "england_basis"] == "national counts":
+            return text + " from DfE's national counts"
         return text if kind == "published" else (text + " pooled from the LA figures, for want of a published "
                                                          "England figure in this project's data")
 

@@ -110,7 +110,7 @@ def combine(parts: Sequence[tuple[Source, pd.DataFrame]]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- reading files
 
-def read_csv(ctx: LoadContext, source_id: str, **kwargs) -> pd.DataFrame:
+def read_csv(ctx: LoadContext, source_id: str, *, needed: Sequence[str] | None = None, **kwargs) -> pd.DataFrame:
     """Read a registered CSV (optionally gzipped) as text, tolerating a UTF-8 BOM.
 
     Everything is read as text so that suppression markers survive to be parsed with reasons.
@@ -139,20 +139,25 @@ def read_csv(ctx: LoadContext, source_id: str, **kwargs) -> pd.DataFrame:
     df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
         raise SchemaError(src.path, "file has a header but no rows", expected="data rows")
-    check_complete_rows(text, src.path)
+    check_complete_rows(text, src.path, needed=needed)
     return df
 
 
-def check_complete_rows(text: str, file: str) -> None:
+def check_complete_rows(text: str, file: str, needed: Sequence[str] | None = None) -> None:
     """Refuse a row with fewer fields than the header.
 
     pandas pads a short row with empty cells instead of failing, so a file cut mid-row would
     otherwise load with its last LA's cells read as blanks (or a number cut short).
+    ``needed``: the columns the loader reads; a row need only reach the last of them (DfE's
+    January 2021 school census file ends independent schools' rows before its last two FSM
+    columns); a needed column missing from the header is left to :func:`require_columns`.
     """
     reader = csv.reader(io.StringIO(text))
     header = next(reader, [])
+    names = [h.strip() for h in header]
+    width = len(header) if needed is None else max([names.index(c) + 1 for c in needed if c in names] or [1])
     for row in reader:
-        if row and len(row) < len(header):
+        if row and len(row) < width:
             raise SchemaError(file, f"line {reader.line_num} has {len(row)} of {len(header)} fields (file "
                               "truncated or a row cut short)", column=header[len(row)].strip(),
                               expected="every row as long as the header; re-fetch the file")

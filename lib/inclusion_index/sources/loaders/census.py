@@ -1,0 +1,179 @@
+"""Pupil counts per LA from DfE's school-level census files (performance tables download
+``england_census.csv``, January 2016, 2018, 2019, 2021, 2023): pupils with a statement or EHC
+plan (``TSENELSE``), on SEN support (``TSENELK``) and on roll (``NOR``), summed over schools.
+
+Registry entries with ``loader: census``; the census year is the entry's ``years`` (one
+academic year, '2018/19' = the January 2019 census). Two layouts (``format``):
+
+- ``perf_census_csv`` (January 2019 on): a ``SCHOOLTYPE`` column. Two groups are summed:
+  * ``_all``: every school row of the file (state-funded, independent, non-maintained special,
+    PRU / AP, nursery), the coverage of DfE's "all schools" SEN figures and of LAIT's
+    ``SEN_TotStat`` / ``SEN_TotSENSuP``;
+  * ``_state``: state-funded primary, secondary and special schools, the schools DfE's
+    exclusion rates by SEN provision cover (the headcount behind them).
+- ``perf_census_csv_estab`` (January 2016, 2018): no ``SCHOOLTYPE``. Independent schools carry
+  ``TSENELK`` = 0 in these files (their SEN support was not published), so an all-school SEN
+  support count does not exist and no ``_all`` measure is emitted (the indicator falls back to
+  LAIT's published percentages). ``_state`` is approximated by establishment number: every school
+  outside ESTAB 1000-1199 (nursery schools, PRUs) and 6000-6899 (independent). In the January
+  2019 file this rule keeps all state-funded primary, secondary and special schools plus the 58
+  non-maintained special schools (3,584 pupils with a plan, 1.4% of the state-funded count).
+
+Rows whose ``URN`` is not a number are DfE's national summary rows (``NAT``); they are not
+schools. A school whose count is ``NP`` / ``NA`` / ``SUPP`` is left out of that count's sum
+(never read as 0). England (level ``national``) is DfE's published national count from
+data/registry/england_counts.csv where it lists both the EHC plan and SEN support counts for
+that January and group (the downloads omit some schools: Jan 2019 sums to 269,074 of DfE's
+271,165 pupils with a plan); otherwise the sum over the file's school rows, its ``source``
+saying so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from inclusion_index.config import NationalCount, parse_england_counts
+from inclusion_index.errors import SchemaError
+from inclusion_index.paths import REGISTRY_DIR
+from inclusion_index.sources.geography import NATIONAL_CODE, load_la_reference
+from inclusion_index.sources.loaders.base import (
+    LoadContext,
+    entries,
+    la_code3,
+    long_frame,
+    parse_values,
+    read_csv,
+    require_columns,
+    source_ids,
+)
+from inclusion_index.sources.loaders.context import census_year
+from inclusion_index.sources.registry import Registry
+
+_COUNTS = {"TSENELSE": "census_ehcp_pupils", "TSENELK": "census_sen_support_pupils", "NOR": "census_pupils"}
+_STATE_TYPES = {"State-funded primary", "State-funded secondary", "State-funded special school"}
+_OTHER_TYPES = {"Independent school", "Non-maintained special school", "Pupil referral unit",
+                "State-funded AP school", "State-funded nursery"}
+# ESTAB ranges outside "state-funded" for the files without SCHOOLTYPE (see the module docstring)
+_NOT_STATE_ESTAB = [(1000, 1199), (6000, 6899)]
+
+NATIONAL_SOURCE_COUNTS = "DfE national count"
+NATIONAL_SOURCE_POOLED = "pooled from the file's school rows"
+
+
+def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.DataFrame, str, str]:
+    src = ctx.source(sid)
+    file, year = src.path, census_year(src)
+    cols = ["URN", "LA", "ESTAB", *_COUNTS, *(["SCHOOLTYPE"] if with_type else [])]
+    raw = read_csv(ctx, sid, needed=cols)
+    require_columns(raw, cols, file, year)
+    urn = raw["URN"].str.strip()
+    school = urn.str.fullmatch(r"\d+")
+    odd = ~school & (urn != "NAT")
+    if odd.any():
+        raise SchemaError(file, f"row with URN {urn[odd].iloc[0]!r} is neither a school nor a national row",
+                          column="URN", year=year, expected="a numeric URN, or NAT")
+    # the January 2018 file repeats one school's row (URN 141353) byte for byte: counted once;
+    # two different rows for one URN are an error
+    df = raw[school].drop_duplicates().copy()
+    dup = df["URN"].duplicated()
+    if dup.any():
+        raise SchemaError(file, f"URN {df.loc[dup, 'URN'].iloc[0]} has two different rows", column="URN",
+                          year=year, expected="one row per school")
+    df["la_code"] = la_code3(df["LA"])
+    bad = ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
+    if bad.any():
+        r = df[bad].iloc[0]
+        raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
+                          expected="a 3-digit DfE LA code on every school row")
+    for c in _COUNTS:
+        try:
+            df[c], _ = parse_values(df, c, file, count=True)
+        except SchemaError as e:
+            raise SchemaError(file, e.problem, column=c, year=year, expected=e.expected) from e
+    if with_type:
+        df["SCHOOLTYPE"] = df["SCHOOLTYPE"].str.strip()
+        unknown = ~df["SCHOOLTYPE"].isin([*_STATE_TYPES, *_OTHER_TYPES])
+        if unknown.any():
+            raise SchemaError(file, f"unknown school type {df.loc[unknown, 'SCHOOLTYPE'].iloc[0]!r}",
+                              column="SCHOOLTYPE", year=year,
+                              expected=f"one of {sorted([*_STATE_TYPES, *_OTHER_TYPES])}; classify it in "
+                              "loaders/census.py")
+        df["state"] = df["SCHOOLTYPE"].isin(list(_STATE_TYPES))
+    else:
+        estab = pd.to_numeric(df["ESTAB"], errors="coerce")
+        if estab.isna().any():
+            r = df[estab.isna()].iloc[0]
+            raise SchemaError(file, f"school {r['URN']} has ESTAB {r['ESTAB']!r}", column="ESTAB", year=year,
+                              expected="a 4-digit establishment number on every school row")
+        out = np.zeros(len(df), dtype=bool)
+        for lo, hi in _NOT_STATE_ESTAB:
+            out |= estab.between(lo, hi).to_numpy()
+        df["state"] = ~out
+    return df, file, year
+
+
+def _national_counts(year: str) -> dict[str, NationalCount]:
+    january = str(int(year[:4]) + 1)
+    return {c.measure: c for c in parse_england_counts(REGISTRY_DIR / "england_counts.csv")
+            if c.census_january == january}
+
+
+def _frames(ctx: LoadContext, sid: str, df: pd.DataFrame, year: str, groups: dict[str, pd.Series]) -> pd.DataFrame:
+    names = load_la_reference(ctx.data_dir).names()
+    las = sorted(set(df["la_code"]))
+    frames = []
+    for suffix, keep in groups.items():
+        part = df[keep]
+        sums = part.groupby("la_code")[list(_COUNTS)].sum(min_count=1).reindex(las)
+        published = _national_counts(year)
+        measures = {c: f"{m}_{suffix}" for c, m in _COUNTS.items()}
+        # DfE's national counts only as a pair (plan and SEN support): a share from one published
+        # count and one pooled count would mix two coverages
+        use_published = all(measures[c] in published for c in ("TSENELSE", "TSENELK"))
+        for col, measure in measures.items():
+            nat = published.get(measure) if use_published else None
+            nat_value = nat.value if nat else float(part[col].sum(min_count=1))
+            # '<id> (note)' without commas or inner brackets: the report reads the id back
+            publication = nat.publication.split(" (")[0].replace(",", ";") if nat else ""
+            nat_source = (f"{sid} (England: {NATIONAL_SOURCE_COUNTS}; {publication}; all schools)" if nat
+                          else f"{sid} (England: {NATIONAL_SOURCE_POOLED})")
+            la = sums[col]
+            why = pd.Series(pd.NA, index=range(len(las) + 1), dtype="string")
+            why.iloc[1:] = np.where(la.isna().to_numpy(), "no school with a published count", pd.NA)
+            f = long_frame(
+                level=pd.Series(["national", *["la"] * len(las)]),
+                la_code=pd.Series([NATIONAL_CODE, *las]),
+                la_name=pd.Series(["England", *[names.get(c, "") for c in las]]),
+                year=year, measure=measure, value=pd.Series([nat_value, *la.to_numpy()]),
+                missing_reason=why, source=sid)
+            f.loc[0, "source"] = nat_source
+            frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_perf_census(ctx: LoadContext, sid: str) -> pd.DataFrame:
+    """Format ``perf_census_csv`` (SCHOOLTYPE column): all-school and state-funded counts."""
+    df, _, year = _school_rows(ctx, sid, with_type=True)
+    return _frames(ctx, sid, df, year, {"all": pd.Series(True, index=df.index), "state": df["state"]})
+
+
+def load_perf_census_estab(ctx: LoadContext, sid: str) -> pd.DataFrame:
+    """Format ``perf_census_csv_estab`` (no SCHOOLTYPE): state-funded counts by ESTAB only."""
+    df, _, year = _school_rows(ctx, sid, with_type=False)
+    return _frames(ctx, sid, df, year, {"state": df["state"]})
+
+
+FORMATS = {"perf_census_csv": load_perf_census, "perf_census_csv_estab": load_perf_census_estab}
+
+
+def sources(registry: Registry | None = None) -> tuple[str, ...]:
+    return source_ids("census", registry, also=("la_list_dfe",))
+
+
+SOURCES = sources()
+
+
+def load(ctx: LoadContext) -> pd.DataFrame:
+    found = entries(ctx.registry, "census", FORMATS)
+    return pd.concat([FORMATS[s.format](ctx, s.id) for s in found], ignore_index=True)
