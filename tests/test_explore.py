@@ -119,7 +119,7 @@ def test_equal_area_weights_rank_differently_from_the_headline(editions):
 
 def test_every_page_links_to_it():
     assert 'href="explore.html"' in nav_html("201819", "02_exclusions")
-    assert "<strong>Your own index</strong>" in nav_html("201819", "explore")
+    assert '<strong aria-current="page">Your own index</strong>' in nav_html("201819", "explore")
     index = render_template("index.html", title="t", editions=[{"edition": "202425", "title": "x", "failed": "",
                             "parameters": {}, "year": "2024/25"}], parts=[], extra_sections="", sources=[],
                             run_settings={}, version="v", now="now")
