@@ -104,7 +104,9 @@ def test_hand_computed_overall_scores_2018_19(ed2019, code):
 # LAs with ties averaged, (r-1)/(n-1), mean of the 12 indicator scores x 100: _hand_overall),
 # reproduced to 1e-12 by a reviewer's separate script from the score CSV's raw values. Pinned as
 # literals so that a change in data, method or code that moves them cannot pass unnoticed.
-PINNED_2018_19 = {"213": 85.0671, "302": 78.1879, "202": 64.2897, "873": 57.6063, "919": 53.1320, "886": 44.4631}
+# Re-pinned in December 2026 when the assessment indicator moved to census counts (issue 12; DATA_LOG.md):
+# before, 85.0671, 78.1879, 64.2897, 57.6063, 53.1320, 44.4631.
+PINNED_2018_19 = {"213": 85.0951, "302": 78.2438, "202": 64.2338, "873": 57.4944, "919": 53.1320, "886": 44.4631}
 
 
 def test_pinned_overall_scores_2018_19(ed2019):

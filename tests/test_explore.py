@@ -121,7 +121,7 @@ def test_every_page_links_to_it():
     assert 'href="explore.html"' in nav_html("201819", "02_exclusions")
     assert '<strong aria-current="page">Your own index</strong>' in nav_html("201819", "explore")
     index = render_template("index.html", title="t", editions=[{"edition": "202425", "title": "x", "failed": "",
-                            "parameters": {}, "year": "2024/25"}], parts=[], extra_sections="", sources=[],
+                            "parameters": {}, "year": "2024/25", "data_years": ""}], parts=[], extra_sections="", sources=[], method=None, coverage=None,
                             run_settings={}, version="v", now="now")
     assert 'href="202425/explore.html"' in index
     profile = Path(templates.__file__).with_name("profile.html").read_text(encoding="utf-8")

@@ -197,8 +197,8 @@ def test_missing_england_figure_and_placement_are_explained(ed25):
     # no published England exclusion figure: the pooled one, as in the series parts
 
     # named for the 2024/25 measure (sums of termly rates), not the 2018/19 annual rates
-    for name, code in (("Suspensions (sum of termly rates)", "excl_fixed_ehcp"),
-                       ("Permanent exclusions (sum of termly rates)", "excl_perm_ehcp")):
+    for name, code in (("Suspensions (annual rate)", "excl_fixed_ehcp"),
+                       ("Permanent exclusions (annual rate)", "excl_perm_ehcp")):
         f = ed25.funnel(code)
         assert np.isnan(f.attrs["england_published"])
         dp = 1 if code == "excl_fixed_ehcp" else 2
@@ -304,9 +304,11 @@ def test_indicator_and_trend_charts_carry_alt_text_from_their_data(ed25):
     t = S.indicator_table(ed25, "812")
     chart = S.plot_indicator_scores(ed25, "812")
     assert chart.data.startswith(b"\x89PNG") and 'alt="Bar chart of North East Lincolnshire' in chart._repr_html_()
-    for name, score in t["Score (0-100)"].items():
-        assert f"{name} {'no score' if pd.isna(score) else f'{score:.0f}'}" in chart.alt
-    assert "Placement: State-funded special schools no score" in chart.alt
+    for name, score in t["Score (0-100)"].items():  # each bar names its data year
+        year = t.loc[name, "Data year"] or "no data"
+        assert f"{name} ({year}) {'no score' if pd.isna(score) else f'{score:.0f}'}" in chart.alt
+    year = t.loc["State-funded special schools", "Data year"] or "no data"
+    assert f"Placement: State-funded special schools ({year}) no score" in chart.alt
     trend = S.trend_table(ed25, "812")
     alt = S.plot_trend(ed25, "812").alt
     assert alt.startswith("Line chart of North East Lincolnshire's overall and area scores (0 to 100) in "
@@ -350,12 +352,12 @@ def test_small_cohorts_and_chance_values_are_never_named_without_a_caution(ed, e
     # Rutland (857): KS4 from about 11 pupils, KS2 from about 14; permanent exclusions about 1
     # exclusion, its 95% interval (0.02 to 2.50 per 100) containing the middle LA's rate
     t = S.indicator_table(ed25, "857")
-    assert t.loc["KS4 Attainment 8", "Small cohort"] and t.loc["Permanent exclusions (sum of termly rates)",
+    assert t.loc["KS4 Attainment 8", "Small cohort"] and t.loc["Permanent exclusions (annual rate)",
                                                                  "Contains the middle LA"]
     words = S.strengths_and_weaknesses(ed25, "857")
     assert "KS4 Attainment 8 (99, 2023/24 data; caution: from about 11 pupils, fewer than 30)" in words
-    assert ("Permanent exclusions (sum of termly rates) (11, 2023/24 data; caution: its 95% interval includes the "
-            "middle LA's value)") in words
+    assert re.search(r"Permanent exclusions \(annual rate\) \(\d+, 2023/24 data; caution: its 95% interval includes "
+                     r"the middle LA's value\)", words), words
     view = S.indicator_view(ed25, "857").to_html()
     assert "Caution" in view and "fewer than 30" in view
     for e in (ed, ed25):

@@ -73,12 +73,13 @@ def test_england_from_national_counts(editions, all_plans):
 
 
 def test_ranks_move(editions, all_plans):
-    """Wolverhampton moves from 86th to 103rd overall, Stockport from 41st to 47th."""
+    """Wolverhampton moves from 87th to 103rd overall, Stockport from 41st to 48th (on the annual
+    exclusion rates; before them 86th to 103rd and 41st to 47th)."""
     new, old = editions["202425"].headline().scores, all_plans.headline().scores
-    assert (old.loc[WOLVERHAMPTON, "overall_rank"], new.loc[WOLVERHAMPTON, "overall_rank"]) == (86, 103)
-    assert (old.loc[STOCKPORT, "overall_rank"], new.loc[STOCKPORT, "overall_rank"]) == (41, 47)
+    assert (old.loc[WOLVERHAMPTON, "overall_rank"], new.loc[WOLVERHAMPTON, "overall_rank"]) == (87, 103)
+    assert (old.loc[STOCKPORT, "overall_rank"], new.loc[STOCKPORT, "overall_rank"]) == (41, 48)
     moved = (new["overall_rank"].astype(float) - old["overall_rank"].astype(float)).abs()
-    assert (moved > 0).sum() == 74 and moved.max() == 17
+    assert ((moved > 0).sum(), moved.max()) == (71, 16)
 
 
 def test_2018_19_unaffected(editions, data_dir):

@@ -66,7 +66,7 @@ def test_pages_explain_what_is_missing_and_how_the_change_was_made(pages):
     nel = _text(pages[("202425", "812")])
     assert "not ranked" in nel and "Placement: no score or rank" in nel
     assert "England's published figure is not in this project's data" in nel
-    assert re.search(r"Suspensions \(sum of termly rates\) Exclusions [\d.]+ [\d.]+ to [\d.]+ ≈[\d,]+ 26\.0 \(pooled from LA "
+    assert re.search(r"Suspensions \(annual rate\) Exclusions .{0,80}25\.62? \(pooled from LA "
                      r"figures\)", nel)
     assert "same 12 indicators for every LA" in nel and "less certain" in nel
     bournemouth = _text(pages[("201819", "837")])
@@ -102,7 +102,7 @@ def test_notes_say_what_is_imputed(pages):
         text = _text(page)
         assert "never filled in" not in text and "imputed as 1.5" in text, (edition, code)
     kc = _text(pages[("201819", "207")])
-    assert "This LA has 1 imputed value in 2018/19: Permanent exclusions." in kc
+    assert "This LA has 1 imputed value in 2018/19: Permanent exclusions (annual rate)." in kc
     assert 'imputed as 1.5 (DfE published the count only as "1 or 2 exclusions")' in kc
 
 

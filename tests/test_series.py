@@ -13,6 +13,7 @@ import pytest
 
 from inclusion_index.config import CHOICES
 from inclusion_index.index.build import build_edition
+from inclusion_index.index.indicators import labelled_for
 from inclusion_index.report import plotting, series
 from inclusion_index.report.series.text import dp_for
 from inclusion_index.sources.geography import label_years
@@ -462,7 +463,7 @@ def test_most_improved_explains_like_for_like_scores(ed, parts):
     assert f"both years are scored on only the {n} indicators published in both" in text
     assert "differ from each year's headline score" in text
     # the data years behind the comparison: exclusions 2015/16 (index year 2016/17) against 2016/17
-    assert "fixed-period exclusions and permanent exclusions, 2015/16 against 2016/17" in text
+    assert "fixed-period exclusions (annual rate) and permanent exclusions (annual rate), 2015/16 against 2016/17" in text
     top = p.frames["improvement"].iloc[0]
     r = st.loc[top["la_code"]]
     assert f"from {series.fmt(r['overall_change_score_from'])} to {series.fmt(r['overall_change_score_to'])}" in text
@@ -496,7 +497,7 @@ def test_extremes_never_name_an_estimated_value(ed, parts):
         sub = v[(v["index_year"] == ed.final_year) & (v["indicator"] == i)]
         est = set(names[sub.loc[sub["imputed_count"].notna(), "la_code"]])
         assert est, i
-        row = p.tables["summary"].set_index("Indicator").loc[ed.indicators.set_index("indicator").loc[i, "short_name"]]
+        row = p.tables["summary"].set_index("Indicator").loc[labelled_for(ed).set_index("indicator").loc[i, "short_name"]]
         assert row["Lowest LA"] not in est and row["Highest LA"] not in est
         assert row["Estimates (not named)"] == len(est)
         if i == p.numbers["main_indicator"]:  # the tables of highest and lowest LAs are for the main indicator
@@ -548,7 +549,7 @@ def test_termly_exclusion_rates_are_explained_and_england_is_pooled(ed25):
     assert "sum of three termly rates" not in text
     assert "no England figure" not in text
     pooled = ed25.funnel("excl_fixed_ehcp").attrs["target"]
-    assert f"England {series.fmt(pooled)} per 100 pupils pooled from the LA figures" in text
+    assert f"England {series.fmt(pooled, 2)} per 100 pupils pooled from the LA figures" in text  # DfE publishes 2 dp
     row = p.tables["summary"].iloc[0]
     assert math.isclose(row["England"], pooled) and row["England figure"] == "pooled from LA figures"
     assert not any("sum of three termly rates" in s for s in series.data_caveats(ed25)["text"])
