@@ -91,7 +91,8 @@ def adjusted() -> list[tuple]:
         ("code", '''display(Markdown(part.markdown("adjusted")))
 if "adjusted_model" in part.tables:
     display(series.style_table(part.tables["adjusted_model"],
-                               caption=part.labels.get("adjusted_model_caption", "Context model: OLS across LAs")))
+                               caption=part.labels.get("adjusted_model_caption", "Context model: OLS across LAs"),
+                               anchor="adjusted_model"))
     display(series.style_table(part.tables["adjusted_top"], caption="Furthest above expectation given context"))
     display(series.style_table(part.tables["adjusted_bottom"], caption="Furthest below expectation given context"))'''),
     ]
@@ -275,7 +276,8 @@ if b is not None:
     display(series.style_table(part.tables["beyond_regions"],
                                caption="By region (each region's LAs' plans pooled) and England (DfE's published figure)"))
     display(Markdown(part.markdown("beyond_england")))
-    display(series.style_table(part.tables["beyond_england"], caption="England over this edition's years"))'''),
+    display(series.style_table(part.tables["beyond_england"], caption="England over this edition's years",
+                               anchor="beyond_england"))'''),
     ("md", "## Special-school supply"),
     ("code", '''display(Markdown(part.markdown("supply")))
 for i in placed:
@@ -404,7 +406,7 @@ if "improvement" in part.frames:
     if len(part.tables["significant"]):
         display(series.style_table(part.tables["significant"], caption="Every LA that improved beyond uncertainty"))'''),
     ("md", "## Headline findings"),
-    ("code", '''series.style_table(series.findings_table(ed), caption="Quotable findings, each with its years and source")'''),
+    ("code", '''series.style_table(series.findings_table(ed), caption="Quotable findings: data period, strength and sources as numbered on findings.html")'''),
     ("md", "## What the index cannot see"),
     ("code", '''display(Markdown(part.markdown("limits", bullets=True)))'''),
     *CAVEATS,
