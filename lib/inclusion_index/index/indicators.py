@@ -206,7 +206,7 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
 LABEL_COLUMNS = ["indicator", "area", "unit", "polarity", "measure", "data_year", "name", "short_name", "note"]
 
 
-def _first_clause(text: str) -> str:
+def first_clause(text: str) -> str:
     """A measure description up to its first ';' outside parentheses (its plain definition)."""
     depth = 0
     for k, ch in enumerate(text):
@@ -246,7 +246,7 @@ def labelled_for(ed, year: str | None = None) -> pd.DataFrame:
                      "measure": measure, "data_year": data_year,
                      "name": lab.name if lab else str(r.name),
                      "short_name": lab.short_name if lab else str(r.short_name),
-                     "note": lab.note if lab else _first_clause(str(desc.get(measure, "")))})
+                     "note": lab.note if lab else first_clause(str(desc.get(measure, "")))})
     return pd.DataFrame(rows, columns=LABEL_COLUMNS)
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from inclusion_index.config import england_decimals, run_settings
 from inclusion_index.index.edition import Edition
-from inclusion_index.index.indicators import data_years, labelled_for, labels_for
+from inclusion_index.index.indicators import data_years, first_clause, labelled_for, labels_for
 from inclusion_index.index.uncertainty import UncertaintyError
 from inclusion_index.report.notes import edition_note, score_table_text
 from inclusion_index.report.series.text import (
@@ -380,21 +380,11 @@ def plain_codes(ed, text: object) -> str:
 def measure_name(ed: Edition, measure: str) -> str:
     """A measure's plain name from data/registry/measures (its description's first clause)."""
     desc = ed.measures.set_index("measure")["description"].to_dict()
-    d = _first_clause(str(desc.get(measure, "")))
+    d = first_clause(str(desc.get(measure, "")))
     d = re.sub(r"\s*\((?:numerator|denominator)[^)]*\)\s*$", "", d)
     if not d:
         return measure
     return d + (f", {MEASURE_SHORT_NOTES[measure]}" if measure in MEASURE_SHORT_NOTES else "")
-
-
-def _first_clause(text: str) -> str:
-    """Text up to the first ';' outside parentheses."""
-    depth = 0
-    for k, ch in enumerate(text):
-        depth += (ch == "(") - (ch == ")")
-        if ch == ";" and depth == 0:
-            return text[:k].strip()
-    return text.strip()
 
 
 def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | None = None) -> list[str]:
