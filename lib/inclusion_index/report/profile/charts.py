@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
@@ -22,7 +23,11 @@ from inclusion_index.report.series.text import ordinal
 from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import year_label
 
-AREA_COLOURS = {"Exclusions": "#b91c1c", "Assessment": "#7c3aed", "Placement": "#0369a1", "Attainment": "#15803d"}
+# Areas are not performance: no red or green, and colours a colour-blind reader tells apart by
+# lightness (Paul Tol's colour-blind-safe set, each 3:1 or more on white), with a hatch and a line
+# style per area as well; performance is in the scores and their text, never in a colour alone.
+AREA_COLOURS = {"Exclusions": "#004488", "Assessment": "#997700", "Placement": "#5588bb", "Attainment": "#555555"}
+AREA_MARKS = {"Exclusions": ("", "-"), "Assessment": ("//", "--"), "Placement": ("..", "-."), "Attainment": ("xx", ":")}
 
 
 @dataclass
@@ -81,7 +86,7 @@ def _national_base(ed: Edition) -> _NationalBase:
     ax = fig.add_subplot()
     ax.vlines(np.arange(1, n + 1), 0, s.to_numpy(), color=COLORS["la_light"], lw=2.2)
     ax.axhline(50, color="#555", lw=0.8, ls="--")
-    ax.text(n + 0.5, 51, "50 = average LA", ha="right", va="bottom", fontsize=7.5, color="#555")
+    ax.text(n + 0.5, 51, "50 = middle LA", ha="right", va="bottom", fontsize=7.5, color="#555")
     ax.set_xlim(0.5, n + 0.5)
     ax.set_ylim(0, 115)
     ax.set_yticks([0, 20, 40, 60, 80, 100])
@@ -156,7 +161,8 @@ def plot_indicator_scores(ed: Edition, code: str) -> PNGChart:
     fig = Figure(figsize=(7.5, 0.32 * len(t) + 1.2), dpi=CHART_DPI)
     ax = fig.add_subplot()
     y = np.arange(len(t))
-    ax.barh(y, t["Score (0-100)"].fillna(0), color=[AREA_COLOURS[a] for a in t["Area"]], alpha=0.85)
+    ax.barh(y, t["Score (0-100)"].fillna(0), color=[AREA_COLOURS[a] for a in t["Area"]], edgecolor="white",
+            hatch=[AREA_MARKS[a][0] for a in t["Area"]])
     for i, s in enumerate(t["Score (0-100)"]):
         if pd.isna(s):
             ax.text(1, i, "no data", va="center", fontsize=8, color="#555")
@@ -167,7 +173,9 @@ def plot_indicator_scores(ed: Edition, code: str) -> PNGChart:
     ax.set_yticks(y, dated, fontsize=9)
     ax.set_xlim(0, 100)
     ax.set_xlabel("Indicator score (percentile among LAs, 100 = most inclusive)")
-    ax.set_title("Indicator scores, coloured by area (data year in brackets)", fontsize=11, loc="left")
+    ax.set_title("Indicator scores by area (data year in brackets)", fontsize=11, loc="left")
+    ax.legend(handles=[Patch(facecolor=c, edgecolor="white", hatch=AREA_MARKS[a][0], label=a) for a, c in AREA_COLOURS.items()
+                       if a in set(t["Area"])], fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.spines[["top", "right"]].set_visible(False)
     name = str(_row(ed, code)["la_name"])
     by_area = "; ".join(
@@ -189,8 +197,8 @@ def plot_trend(ed: Edition, code: str) -> PNGChart:
     ax = fig.add_subplot()
     ax.plot(t.index, t["Overall score"], marker="o", color="#111", label="Overall")
     for a in AREAS:
-        ax.plot(t.index, t[f"{AREA_NAMES[a]} score"], marker=".", lw=1, color=AREA_COLOURS[AREA_NAMES[a]],
-                alpha=0.8, label=AREA_NAMES[a])
+        ax.plot(t.index, t[f"{AREA_NAMES[a]} score"], marker=".", lw=1.2, color=AREA_COLOURS[AREA_NAMES[a]],
+                ls=AREA_MARKS[AREA_NAMES[a]][1], label=AREA_NAMES[a])
     ax.set_ylim(0, 100)
     ax.set_ylabel("Score (0-100)")
     ax.set_xlabel("Index year")

@@ -17,7 +17,7 @@ from inclusion_index.index.indicators import UNRECORDED, labelled_for
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import cell_flag, neighbour_note
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note
-from inclusion_index.report.series.edition_facts import england_value
+from inclusion_index.report.series.edition_facts import england_figure, england_value
 from inclusion_index.report.series.text import dp_for
 from inclusion_index.sources.geography import year_label
 
@@ -153,6 +153,13 @@ def _number(x: object, dp: int) -> str:
     return f"{0.0 if v == 0 else v:,.{dp}f}"
 
 
+def england_cell(indicator: str, x: object, basis: str, dps: dict[str, int]) -> str:
+    """England's figure at the series' precision (edition_facts.england_figure), labelled if pooled."""
+    if x is None or pd.isna(x):
+        return MISSING
+    return england_figure(indicator, float(x), dps.get(indicator, 2)) + (f" ({ENGLAND_POOLED})" if basis == ENGLAND_POOLED else "")
+
+
 def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> Styler:
     bands = bands or ed.run.middle_bands
     t = indicator_table(ed, code, bands)
@@ -169,8 +176,7 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> 
     out["Caution"] = [caution(row, ed.run.uncertainty.small_cohort) for _, row in t.iterrows()]
     out = out.drop(columns=["95% interval low", "95% interval high", "Pupils estimated", "England basis",
                             "Small cohort", "Contains the middle LA"])
-    out["England"] = [_number(x, dps.get(i, 2)) + (f" ({ENGLAND_POOLED})" if b == ENGLAND_POOLED else "")
-                      for x, i, b in zip(t["England"], ids, t["England basis"], strict=True)]
+    out["England"] = [england_cell(i, x, b, dps) for x, i, b in zip(t["England"], ids, t["England basis"], strict=True)]
     out["Score (0-100)"] = t["Score (0-100)"].astype("float64")
     no_england = [str(i) for i, e in t["England"].items() if pd.isna(e)]
     pooled = [str(i) for i, b in t["England basis"].items() if b == ENGLAND_POOLED]

@@ -10,14 +10,24 @@ from collections.abc import Sequence
 import pandas as pd
 
 from inclusion_index.index.edition import Edition
-from inclusion_index.index.indicators import labelled_for
-from inclusion_index.index.scoring import AREAS
+from inclusion_index.index.indicators import indicator_values, labelled_for, load_method
+from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import change_notes, la_flags
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, reader_note
-from inclusion_index.report.profile.tables import _comparison, caution, indicator_table, trend_table
+from inclusion_index.report.profile.tables import (
+    _comparison,
+    _number,
+    _value_decimals,
+    caution,
+    england_cell,
+    indicator_table,
+    trend_table,
+)
+from inclusion_index.report.render import PARTS
 from inclusion_index.report.series.adjusted import adjusted_for_words
 from inclusion_index.report.series.edition_facts import data_years_sentence
-from inclusion_index.report.series.text import ordinal, weights_words
+from inclusion_index.report.series.text import fmt, ordinal, weights_words
+from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import boundary_edges, related_in, year_label
 from inclusion_index.sources.registry import load_registry
 
@@ -52,6 +62,11 @@ def _named(ed: Edition, text: str) -> str:
     return text
 
 
+def _say(template: str, **words: object) -> str:
+    """A paragraph from a profile template (templates/profile_*.html) as one Markdown line."""
+    return re.sub(r"\s*\n(?!- )\s*", " ", str(render_template(template, **words)).strip())  # list items keep their line
+
+
 # ---------------------------------------------------------------- headline and change
 
 
@@ -74,8 +89,9 @@ def headline(ed: Edition, code: str) -> str:
     range_name = f"{ed.monte_carlo_settings().interval:.0%} range"
     rank = _rank_text(r["overall_rank"], r.get("overall_rank_lo"), r.get("overall_rank_hi"), n, range_name)
     lines += ["",
-              f"Overall inclusion score **{r['overall_score']:.1f}** out of 100 (the middle LA scores {middle:.1f}), "
-              f"rank **{rank}**, where 1 is the most inclusive."]
+              f"Overall inclusion score **{r['overall_score']:.1f}**, a relative score from 0 to 100 and not a "
+              f"percentage: 50 is the middle LA on each indicator, and the middle LA's overall score is {middle:.1f}. "
+              f"Rank **{rank}**, where 1 is the most inclusive."]
     change = change_text(ed, code)
     if change:
         lines += ["", change]
@@ -92,19 +108,46 @@ def other_editions_text(ed: Edition, code: str) -> str:
     for other in (e for e in ed.run.editions.render if e != ed.final_year):
         there = set(ed.ref.geography_for_year(other)["la_code"])
         label = year_label(other)
-        if code in there:
-            out.append(f"[This LA in the {label} edition](../../{other}/la/{code}.html).")
-            continue
         later = other > ed.final_year
         related = related_in(code, there, boundary_edges(ed.ref.changes, "successor" if later else "predecessor"))
-        if related:
+        if code in there:
+            out.append(f"[This LA in the {label} edition](../../{other}/la/{code}.html).")
+        elif related:
             links = [f"[{html.escape(names.get(c, c))}](../../{other}/la/{c}.html)" for c in related]
             joined = " and ".join([", ".join(links[:-1]), links[-1]] if len(links) > 1 else links)
             own = html.escape(names.get(code, code))
             out.append(f"{own} was {'replaced by' if later else 'formed from'} {joined} in a boundary change; "
                        f"{'their' if len(links) > 1 else 'its'} profile{'s are' if len(links) > 1 else ' is'} "
                        f"in the {label} edition.")
-    return "  \n".join(out)
+        else:
+            continue
+        out.append(_say("profile_editions.html", changes=_changed_measures(ed, other), other=label,
+                        interval=f"{ed.monte_carlo_settings().interval:.0%}"))
+    return "\n\n".join(x for x in out if x)
+
+
+_MEASURES: dict[tuple[str, str], tuple[object, list[dict[str, str]]]] = {}
+
+
+def _changed_measures(ed: Edition, other: str) -> list[dict[str, str]]:
+    """Indicators whose measure has another name in edition ``other``'s final year (NEET's
+    definition, the exclusion rates' basis, the placement denominator), found by choosing that
+    edition's measures from this edition's inputs as its build does; once per edition pair."""
+    kept = _MEASURES.get((ed.final_year, other))
+    if kept is not None and kept[0] is ed:  # checked by identity: an Edition is unhashable
+        return kept[1]
+    method = load_method(ed.run.editions.spec(other).method, ed.run)
+    there, _ = indicator_values(ed.long, method, other, ed.ref.geography_for_year(other), ed.ref)
+    here = ed.values[ed.values["index_year"] == ed.final_year]
+    labels, own = ed.run.measure_labels, ed.indicators.set_index("indicator")["name"]
+    name = {i: {m: labels[m].name if m in labels else own[i] for m in g["measure"].unique()}
+            for i, g in pd.concat([here, there]).groupby("indicator")}
+    first = [v.groupby("indicator")["measure"].first() for v in (there, here)]
+    changes = [{"short": str(_short(ed).get(i, i)), "there": name[i][first[0][i]], "here": name[i][first[1][i]]}
+               for i in ed.indicators["indicator"] if i in first[0] and i in first[1]
+               and name[i][first[0][i]] != name[i][first[1][i]]]
+    _MEASURES[(ed.final_year, other)] = (ed, changes)
+    return changes
 
 
 def weighting_text(ed: Edition, code: str) -> str:
@@ -162,8 +205,13 @@ def change_text(ed: Edition, code: str) -> str:
         label = "like for like" if not own else "on the same indicators for every LA"
         text = (f"**Change since {first}, {label}:** re-scoring {first} and {last} on only the {n_common} "
                 f"indicators available in both years{aside}, {went}.{f' {own}' if own else ''}")
-        why_differs = ("The trend table below scores each year on every indicator available that year, so its "
-                       "scores, and the difference between them, are not the same as these.")
+        t, rank = trend_table(ed, code)["Overall score"], r.get("overall_rank")
+        head = f"{r['overall_score']:.1f}" + (f", {ordinal(int(rank))}" if pd.notna(rank) else "")
+        why_differs = (f"So {last} has two scores on this page: {end:.1f} here, on the {n_common} shared indicators, and "
+                       f"{head} in the headline, on every indicator available in {last}. The trend table below also "
+                       f"scores each year on every indicator available that year ({first} "
+                       f"{_number(t.get(first), 1)}, {last} {_number(t.get(last), 1)}), so its change is "
+                       "not this one.")
     lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
     if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
         verdict = ("a rise beyond the uncertainty" if lo > 0 else "a fall beyond the uncertainty" if hi < 0
@@ -255,8 +303,8 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
     if not is_mean:
         top = t.sort_values("Score (0-100)", ascending=False).head(k)
         low = t.sort_values("Score (0-100)").head(k)
-        return (f"**Strengths** (highest indicator scores): {fmt(top)}.  \n"
-                f"**Weaknesses** (lowest): {fmt(low)}." + _caution_note(pd.concat([top, low]), small))
+        return (f"**Strengths** (highest indicator scores): {fmt(top)}.  \n**Weaknesses** (lowest): {fmt(low)}."
+                + _caution_note(pd.concat([top, low]), small) + direction_text(ed, code, t))
     weighted = "weighted " if ed.indicators["weight"].nunique() > 1 else ""
     up = t[t["Score (0-100)"] > mean].sort_values("Score (0-100)", ascending=False).head(k)
     down = t[t["Score (0-100)"] < mean].sort_values("Score (0-100)").head(k)
@@ -266,7 +314,25 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
         text += f"  \n**Pulling up most** (highest scores): {fmt(up)}."
     if len(down):
         text += f"  \n**Pulling down most** (lowest scores): {fmt(down)}."
-    return text + _caution_note(pd.concat([up, down]), small)
+    return text + _caution_note(pd.concat([up, down]), small) + direction_text(ed, code, t)
+
+
+def direction_text(ed: Edition, code: str, t: pd.DataFrame | None = None) -> str:
+    """Why the assessment indicator is 'better if lower', and that this is contested (Part 3
+    argues it at length); beside the indicator table, which shows only the direction."""
+    t = indicator_table(ed, code) if t is None else t
+    dps, out = _value_decimals(ed), []
+    for i in ed.indicators.loc[(ed.indicators["area"] == "assessment") & (ed.indicators["polarity"] < 0)].itertuples():
+        name = _short(ed)[i.indicator]
+        if name not in t.index:
+            continue
+        row, unit = t.loc[name], "%" if i.unit == "%" else f" {i.unit}"
+        out.append(_say("profile_direction.html", indicator=name, area=AREA_NAMES[i.area], la=_row(ed, code)["la_name"],
+                        value=_number(row["Value"], dps.get(i.indicator, 1)) + unit,
+                        england=england_cell(i.indicator, row["England"], row["England basis"], dps) + unit,
+                        score=_number(row["Score (0-100)"], 0),
+                        part=f"../{next(f for f, _ in PARTS if f.endswith(i.area))}.html"))
+    return "".join(f"\n\n{x}" for x in out)
 
 
 def _caution_note(named: pd.DataFrame, small: int) -> str:
@@ -285,9 +351,13 @@ def trend_text(ed: Edition, code: str) -> str:
     if t.empty:
         return "No index year has a score for this LA."
     text = ("Each year is scored on every indicator available that year; the last column counts those this LA "
-            f"has a value for. Ranks are given only for {year_label(ed.final_year)}, at the top of the page, because "
-            "only the final index year has a Monte Carlo rank range.")
-    if change_text(ed, code) and not _same_indicators(ed):
+            f"has a value for. It shows scores, not ranks: only the {year_label(ed.final_year)} rank, at the top of "
+            "the page, has a Monte Carlo range.")
+    change = change_text(ed, code)
+    if "places, from" in change or "place, from" in change:
+        text += (" The places moved in the change at the top are ranks within that comparison; the range given "
+                 "there is for the change in score.")
+    if change and not _same_indicators(ed):
         n_common = len(ed.improvement.attrs.get("indicators_compared") or [])
         text += (f" The change at the top compares the first and last years on only the {n_common} indicators "
                  "available in both, so it is not the difference between these rows.")
@@ -305,15 +375,14 @@ def context_text(ed: Edition, code: str) -> str:
     if adj is None or pd.isna(adj):
         why = reader_note(r.get("adjustment_flag")) or "context data missing"
         return f"No context-adjusted score: {html.escape(why)}."
-    side = "above" if adj > 0 else "below"
-    # the fitted model's covariates, so the sentence follows data/registry/adjustment.yml
-    allowing = adjusted_for_words(ed, "overall") or "the context model's covariates"
-    return (f"Allowing for {allowing}, the overall score "
-            f"is **{abs(adj):.1f} points {side}** what LAs in a similar position score on average "
-            f"(adjusted rank {_rank_text(*_rank_cols(r, 'overall_adjusted'), n)}; raw rank "
-            f"{_rank_text(*_rank_cols(r, 'overall'), n)}). Adjustment shows what context "
-            "explains statistically; it can also hide real differences in provision, so read it beside the "
-            "raw score, not instead of it.")
+    # the built edition's own fit: its covariates (data/registry/adjustment.yml) and its R², which
+    # readers need to weigh the adjusted figure (2% of the differences in 2024/25)
+    fit = ed.adjustment.fits["overall"]
+    raw_gap = float(r["overall_score"]) - float(fit.expected.mean())  # OLS: mean fitted = mean score
+    return _say("profile_context.html", allowing=adjusted_for_words(ed, "overall"), gap=f"{abs(adj):.1f}",
+                side="above" if adj > 0 else "below", adjusted_rank=_rank_text(*_rank_cols(r, "overall_adjusted"), n),
+                raw_rank=_rank_text(*_rank_cols(r, "overall"), n), r2=fmt(fit.r2 * 100, 0) if fit.r2 >= 0.005 else "less than 1", n=fit.n,
+                raw_gap=_signed(raw_gap), adjusted=_signed(float(adj)))
 
 
 def _model_name(source_id: str) -> str:

@@ -453,6 +453,17 @@ def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
     return code, ""
 
 
+def england_figure(indicator: str, e: float, dp: int) -> str:
+    """England's figure as every page quotes it (parts and profiles alike): DfE's own precision
+    where the registry gives it (england_decimals.csv), else the LAs' ``dp``; a figure the
+    source holds to fewer places (-3.8 where DfE prints -3.80) is not padded."""
+    base = max(dp, dp_for(e))
+    number = fmt(e, england_decimals().get(indicator, base))
+    while "." in number and number.endswith("0") and len(number.split(".")[1]) > base:
+        number = number[:-1]
+    return number.removesuffix(".")
+
+
 class IndicatorFacts:
     """Indicator facts for one index year, looked up once per part."""
 
@@ -499,14 +510,7 @@ class IndicatorFacts:
         e, kind = self.england_best(i)
         if not kind:
             return "no England figure in the data"
-        # DfE's own precision where the registry gives it (england_decimals.csv), else the LAs';
-        # a figure the source holds to fewer places (-3.8 where DfE prints -3.80) is not padded
-        base = max(dp, dp_for(e))
-        number = fmt(e, england_decimals().get(i, base))
-        while "." in number and number.endswith("0") and len(number.split(".")[1]) > base:
-            number = number[:-1]
-        number = number.removesuffix(".")
-        text = f"England {number}{unit_level(self.unit(i))}"
+        text = f"England {england_figure(i, e, dp)}{unit_level(self.unit(i))}"
         if kind == "published" and self.t.loc[i, "england_basis"] == "national counts":
             return text + " from DfE's national counts"
         return text if kind == "published" else (text + " pooled from the LA figures, for want of a published "
