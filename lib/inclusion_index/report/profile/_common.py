@@ -3,9 +3,12 @@ missing value or rank."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from inclusion_index.index.edition import Edition
+from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import label_years
 
 MISSING = "–"
@@ -29,3 +32,9 @@ def reader_note(note: object) -> str:
     in sentence case; '' for none."""
     s = label_years(note) if isinstance(note, str) else ""
     return s[:1].upper() + s[1:]
+
+
+def say(template: str, **words: object) -> str:
+    """A paragraph from a profile template (templates/profile_*.html) on one line; a line that
+    starts "- " (a Markdown list item) keeps its own."""
+    return re.sub(r"\s*\n(?!- )\s*", " ", str(render_template(template, **words)).strip())

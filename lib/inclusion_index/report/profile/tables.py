@@ -16,7 +16,7 @@ from inclusion_index.index.edition import Edition
 from inclusion_index.index.indicators import UNRECORDED, labelled_for
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import cell_flag, neighbour_note
-from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note
+from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note, say
 from inclusion_index.report.series.edition_facts import england_figure, england_value
 from inclusion_index.report.series.text import dp_for
 from inclusion_index.sources.geography import year_label
@@ -178,36 +178,17 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> 
                             "Small cohort", "Contains the middle LA"])
     out["England"] = [england_cell(i, x, b, dps) for x, i, b in zip(t["England"], ids, t["England basis"], strict=True)]
     out["Score (0-100)"] = t["Score (0-100)"].astype("float64")
-    no_england = [str(i) for i, e in t["England"].items() if pd.isna(e)]
-    pooled = [str(i) for i, b in t["England basis"].items() if b == ENGLAND_POOLED]
-    caption = bands.explanation()
-    if pooled:
-        caption += (f" England {ENGLAND_POOLED} ({', '.join(pooled)}): England's published figure is {NOT_IN_DATA}, "
-                    "so it is pooled from the LAs' own figures (their counts added up over their pupils, or a "
-                    "pupil-weighted mean of average scores), as in the series' funnel plots.")
-    if no_england:
-        caption += f" England: {MISSING} where England's figure is {NOT_IN_DATA} ({', '.join(no_england)})."
-    if out["Value"].eq(MISSING).any():
-        caption += f" Value {MISSING}: no value for this LA (the note says why)."
-    imputed = [str(i) for i in t.attrs.get("imputed", [])]
-    rule = ed.method.impute_small_counts
-    if imputed:
-        caption += (f" Imputed ({', '.join(imputed)}): DfE published this LA's count only as "
-                    f"\"{rule.get('label', 'suppressed')}\", so the value takes {float(rule.get('midpoint', 1.5)):g} "
-                    "over the published pupils rather than leave the LA out.")
-    unrecorded = ed.values["placement_unrecorded_pct"]
-    if unrecorded.gt(0).any() and pd.notna(t.attrs["unrecorded"]):
-        england = england_value(ed, UNRECORDED, ed.values.loc[unrecorded.notna(), "data_year"].max())
-        caption += (f" Placement: SEN2 records no placement for {t.attrs['unrecorded']:.1f}% of this LA's EHC plans "
-                    f"(England {england:.1f}%); the placement shares are of "
-                    + ("the plans whose placement is recorded." if ed.method.placement_recorded_only else "all plans.")
-                    + " England's placement figures are computed from DfE's national counts.")
-    caption += (" Caution: the value could be chance, because it rests on few pupils or its 95% interval "
-                "includes the middle LA's value; read it as not clearly different from the middle."
-                " 95% interval: the range the value could plausibly take by chance, given the pupils behind it "
-                f"(exact binomial or Poisson; {MISSING} where no pupil count is published). Pupils ≈: not "
-                "published with the value, so taken from a related count (the cohort in the nearest year, or EHC "
-                "plans for the termly exclusion rates), which makes the interval approximate.")
+    unrecorded, rule = ed.values["placement_unrecorded_pct"], ed.method.impute_small_counts
+    shown = unrecorded.gt(0).any() and pd.notna(t.attrs["unrecorded"])
+    lower = ed.indicators[(ed.indicators["area"] == "assessment") & (ed.indicators["polarity"] < 0)]["indicator"]
+    caption = html.unescape(say("profile_indicator_caption.html", bands=bands.explanation(), missing=MISSING, not_in_data=NOT_IN_DATA,
+                  pooled=[str(i) for i, b in t["England basis"].items() if b == ENGLAND_POOLED],
+                  pooled_label=ENGLAND_POOLED, no_england=[str(i) for i, e in t["England"].items() if pd.isna(e)],
+                  value_missing=out["Value"].eq(MISSING).any(), imputed=[str(i) for i in t.attrs.get("imputed", [])],
+                  rule_label=rule.get("label", "suppressed"), midpoint=float(rule.get("midpoint", 1.5)),
+                  unrecorded=t.attrs["unrecorded"] if shown else None, recorded_only=ed.method.placement_recorded_only,
+                  england_unrecorded=england_value(ed, UNRECORDED, ed.values.loc[unrecorded.notna(), "data_year"].max())
+                  if shown else None, contested=[str(t.index[ids.index(i)]) for i in lower if i in ids]))
     sty = _styled(out, caption=caption, right=["Value", "95% interval", "Pupils", "England", "Score (0-100)"],
                   bold=["Indicator"], uid=f"ind{code}")
     # a pooled England figure carries its label, so that column may wrap

@@ -8,12 +8,13 @@ import re
 from collections.abc import Sequence
 
 import pandas as pd
+from markupsafe import Markup
 
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.indicators import indicator_values, labelled_for, load_method
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import change_notes, la_flags
-from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, reader_note
+from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, reader_note, say
 from inclusion_index.report.profile.tables import (
     _comparison,
     _number,
@@ -27,7 +28,6 @@ from inclusion_index.report.render import PARTS
 from inclusion_index.report.series.adjusted import adjusted_for_words
 from inclusion_index.report.series.edition_facts import data_years_sentence
 from inclusion_index.report.series.text import fmt, ordinal, weights_words
-from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import boundary_edges, related_in, year_label
 from inclusion_index.sources.registry import load_registry
 
@@ -60,11 +60,6 @@ def _named(ed: Edition, text: str) -> str:
     for code, name in _short(ed).items():
         text = re.sub(rf"\b{re.escape(str(code))}\b", str(name), text)
     return text
-
-
-def _say(template: str, **words: object) -> str:
-    """A paragraph from a profile template (templates/profile_*.html) as one Markdown line."""
-    return re.sub(r"\s*\n(?!- )\s*", " ", str(render_template(template, **words)).strip())  # list items keep their line
 
 
 # ---------------------------------------------------------------- headline and change
@@ -121,7 +116,7 @@ def other_editions_text(ed: Edition, code: str) -> str:
                        f"in the {label} edition.")
         else:
             continue
-        out.append(_say("profile_editions.html", changes=_changed_measures(ed, other), other=label,
+        out.append(say("profile_editions.html", changes=_changed_measures(ed, other), other=label,
                         interval=f"{ed.monte_carlo_settings().interval:.0%}"))
     return "\n\n".join(x for x in out if x)
 
@@ -184,43 +179,19 @@ def change_text(ed: Edition, code: str) -> str:
     start = r.get("overall_change_score_from", i["score_early"])
     end = r.get("overall_change_score_to", i["score_late"])
     own = _own_values_differ(ed, code, common) if common else ""
-    direction = "up" if i["change"] > 0 else "down"
-    moved = ""
-    if pd.notna(i["rank_early"]) and pd.notna(i["rank_late"]):
-        places = int(i["rank_change"])
-        n_places = f"{abs(places)} place{'s' if abs(places) != 1 else ''}"
-        how = (f"moved up {n_places}" if places > 0 else f"moved down {n_places}" if places < 0
-               else "kept its place")
-        moved = f", and it {how}, from {ordinal(int(i['rank_early']))} to {ordinal(int(i['rank_late']))}"
-    went = f"its score went {direction} by {abs(i['change']):.1f} points, from {start:.1f} to {end:.1f}{moved}"
-    if _same_indicators(ed):
-        text = (f"**Change since {first}:** {went[:1].upper()}{went[1:]}, with both years scored on the same "
-                f"{n_common} indicators for every LA.{f' {own}' if own else ''}")
-        why_differs = "This matches the trend table below (up to rounding)."
-    else:
-        early_av, late_av = list(ed.scored[ed.years[0]].available), list(ed.headline().available)
-        short = _short(ed)
-        left_out = [str(short.get(x, x)) for x in dict.fromkeys(early_av + late_av) if x not in common]
-        aside = f" (leaving out {html.escape(', '.join(left_out), quote=False)})" if left_out else ""
-        label = "like for like" if not own else "on the same indicators for every LA"
-        text = (f"**Change since {first}, {label}:** re-scoring {first} and {last} on only the {n_common} "
-                f"indicators available in both years{aside}, {went}.{f' {own}' if own else ''}")
-        t, rank = trend_table(ed, code)["Overall score"], r.get("overall_rank")
-        head = f"{r['overall_score']:.1f}" + (f", {ordinal(int(rank))}" if pd.notna(rank) else "")
-        why_differs = (f"So {last} has two scores on this page: {end:.1f} here, on the {n_common} shared indicators, and "
-                       f"{head} in the headline, on every indicator available in {last}. The trend table below also "
-                       f"scores each year on every indicator available that year ({first} "
-                       f"{_number(t.get(first), 1)}, {last} {_number(t.get(last), 1)}), so its change is "
-                       "not this one.")
+    ranked = pd.notna(i["rank_early"]) and pd.notna(i["rank_late"])
     lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
-    if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
-        verdict = ("a rise beyond the uncertainty" if lo > 0 else "a fall beyond the uncertainty" if hi < 0
-                   else "the change is within the uncertainty")
-        text += f" The {ed.monte_carlo_settings().interval:.0%} range of the change is {_signed(lo)} to {_signed(hi)} points: {verdict}."
-    note = change_notes(ed).get(code)
-    if isinstance(note, str) and note:
-        text += f" Note: {html.escape(reader_note(note), quote=False)}."
-    return f"{text} {why_differs}"
+    ok = lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi)
+    avail = dict.fromkeys([*ed.scored[ed.years[0]].available, *ed.headline().available])
+    trend, rank = trend_table(ed, code)["Overall score"], r.get("overall_rank")
+    return say("profile_change.html", first=first, last=last, n_common=n_common, change=float(i["change"]),
+               start=float(start), end=float(end), places=int(i["rank_change"]) if ranked else None,
+               early_rank=ordinal(int(i["rank_early"])) if ranked else "", late_rank=ordinal(int(i["rank_late"]))
+               if ranked else "", same=_same_indicators(ed), own=Markup(own), interval=f"{ed.monte_carlo_settings().interval:.0%}",
+               left_out=[str(_short(ed).get(x, x)) for x in avail if x not in common], lo=_signed(lo) if ok else None,
+               hi=_signed(hi) if ok else None, lo_value=lo, hi_value=hi, note=reader_note(change_notes(ed).get(code)),
+               headline=f"{r['overall_score']:.1f}" + (f", {ordinal(int(rank))}" if pd.notna(rank) else ""),
+               trend_first=_number(trend.get(first), 1), trend_last=_number(trend.get(last), 1))
 
 
 def _signed(x: float) -> str:
@@ -317,17 +288,13 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
     return text + _caution_note(pd.concat([up, down]), small) + direction_text(ed, code, t)
 
 
-def direction_text(ed: Edition, code: str, t: pd.DataFrame | None = None) -> str:
+def direction_text(ed: Edition, code: str, t: pd.DataFrame) -> str:
     """Why the assessment indicator is 'better if lower', and that this is contested (Part 3
-    argues it at length); beside the indicator table, which shows only the direction."""
-    t = indicator_table(ed, code) if t is None else t
-    dps, out = _value_decimals(ed), []
-    for i in ed.indicators.loc[(ed.indicators["area"] == "assessment") & (ed.indicators["polarity"] < 0)].itertuples():
-        name = _short(ed)[i.indicator]
-        if name not in t.index:
-            continue
+    argues it at length), for the indicators of ``t`` (indicator_table); the table shows only the direction."""
+    dps, out, lower = _value_decimals(ed), [], (ed.indicators["area"] == "assessment") & (ed.indicators["polarity"] < 0)
+    for i in (i for i in ed.indicators.loc[lower].itertuples() if (name := _short(ed)[i.indicator]) in t.index):
         row, unit = t.loc[name], "%" if i.unit == "%" else f" {i.unit}"
-        out.append(_say("profile_direction.html", indicator=name, area=AREA_NAMES[i.area], la=_row(ed, code)["la_name"],
+        out.append(say("profile_direction.html", indicator=name, area=AREA_NAMES[i.area], la=_row(ed, code)["la_name"],
                         value=_number(row["Value"], dps.get(i.indicator, 1)) + unit,
                         england=england_cell(i.indicator, row["England"], row["England basis"], dps) + unit,
                         score=_number(row["Score (0-100)"], 0),
@@ -336,32 +303,19 @@ def direction_text(ed: Edition, code: str, t: pd.DataFrame | None = None) -> str
 
 
 def _caution_note(named: pd.DataFrame, small: int) -> str:
-    if not any(caution(row, small) for _, row in named.iterrows()):
-        return ""
-    return ("  \nAn indicator marked *caution* could be this high or low by chance: it rests on fewer than "
-            f"{small} pupils, or its 95% interval includes the middle LA's value. Read it as not clearly "
-            "different from the middle LA.")
+    return "  \n" + say("profile_caution.html", small=small) if any(caution(r, small) for _, r in named.iterrows()) else ""
 
 
 # ---------------------------------------------------------------- trend
 
 
 def trend_text(ed: Edition, code: str) -> str:
-    t = trend_table(ed, code)
-    if t.empty:
+    if trend_table(ed, code).empty:
         return "No index year has a score for this LA."
-    text = ("Each year is scored on every indicator available that year; the last column counts those this LA "
-            f"has a value for. It shows scores, not ranks: only the {year_label(ed.final_year)} rank, at the top of "
-            "the page, has a Monte Carlo range.")
     change = change_text(ed, code)
-    if "places, from" in change or "place, from" in change:
-        text += (" The places moved in the change at the top are ranks within that comparison; the range given "
-                 "there is for the change in score.")
-    if change and not _same_indicators(ed):
-        n_common = len(ed.improvement.attrs.get("indicators_compared") or [])
-        text += (f" The change at the top compares the first and last years on only the {n_common} indicators "
-                 "available in both, so it is not the difference between these rows.")
-    return text
+    return say("profile_trend.html", year=year_label(ed.final_year), places=bool(re.search(r"places?, from", change)),
+                n_common=len(ed.improvement.attrs.get("indicators_compared") or []) if change and not
+                _same_indicators(ed) else 0)
 
 
 # ---------------------------------------------------------------- context and neighbours
@@ -379,7 +333,7 @@ def context_text(ed: Edition, code: str) -> str:
     # readers need to weigh the adjusted figure (2% of the differences in 2024/25)
     fit = ed.adjustment.fits["overall"]
     raw_gap = float(r["overall_score"]) - float(fit.expected.mean())  # OLS: mean fitted = mean score
-    return _say("profile_context.html", allowing=adjusted_for_words(ed, "overall"), gap=f"{abs(adj):.1f}",
+    return say("profile_context.html", allowing=adjusted_for_words(ed, "overall"), gap=f"{abs(adj):.1f}",
                 side="above" if adj > 0 else "below", adjusted_rank=_rank_text(*_rank_cols(r, "overall_adjusted"), n),
                 raw_rank=_rank_text(*_rank_cols(r, "overall"), n), r2=fmt(fit.r2 * 100, 0) if fit.r2 >= 0.005 else "less than 1", n=fit.n,
                 raw_gap=_signed(raw_gap), adjusted=_signed(float(adj)))
@@ -395,17 +349,10 @@ def _model_name(source_id: str) -> str:
 
 def neighbour_text(ed: Edition, code: str) -> str:
     t = _comparison(ed, code)
-    me = t[t["role"] == "la"].iloc[0]
-    mean = t[t["role"] == "neighbour mean"].iloc[0]
-    n = int(t["overall_score"].notna().sum()) - 1  # less the mean row
-    model = html.escape(_model_name(str(t.attrs.get("neighbour_source", ""))), quote=False)
-    if pd.isna(me["overall_score"]):
-        return (f"This LA has no overall score to compare with its statistical neighbours. "
-                f"The neighbours are those named by {model}.")
-    return (f"Among itself and its statistical neighbours (LAs DfE judges most similar), "
-            f"{html.escape(str(me['la_name']))} places **{int(me['overall_group_position'])} of {n}** on the overall "
-            f"score: {me['overall_score']:.1f} against the neighbours' average of {mean['overall_score']:.1f}. "
-            f"The neighbours are those named by {model}.")
+    me, mean = t[t["role"] == "la"].iloc[0], t[t["role"] == "neighbour mean"].iloc[0]
+    return say("profile_neighbours.html", la=me["la_name"], place=me["overall_group_position"], n=int(
+        t["overall_score"].notna().sum()) - 1, score=None if pd.isna(me["overall_score"]) else me["overall_score"],
+        mean=mean["overall_score"], model=_model_name(str(t.attrs.get("neighbour_source", ""))))  # n: less the mean row
 
 
 # ---------------------------------------------------------------- notes
@@ -414,35 +361,11 @@ def neighbour_text(ed: Edition, code: str) -> str:
 def notes_text(ed: Edition, code: str) -> str:
     """How to read the page: relative scores, and exactly what the method fills in where DfE's
     data have a gap (carried-forward years, boundary changes, imputed small counts), with this
-    LA's imputed values named."""
-    text = ("Scores are relative: 50 is the middle LA, not a standard to reach. An indicator score compares this "
-            f"LA's value with every other LA's in the same year. \"{MISSING}\" marks a value that is missing, and "
-            "the notes column says why.")
-    fills = []
-    carry = ed.method.carry_forward_years
-    if carry:
-        back = "the year before" if carry == 1 else f"up to {carry} years before"
-        fills.append(f"a value missing for a year is carried forward from {back}")
-    fills.append("a council created by a boundary change takes its predecessor councils' values")
+    LA's imputed values named (templates/profile_notes.html)."""
     rule = ed.method.impute_small_counts
-    if rule.get("enabled"):
-        fills.append(f"a count DfE published only as \"{rule.get('label', 'suppressed')}\" is imputed as "
-                     f"{float(rule.get('midpoint', 1.5)):g}")
-    listed = fills[0] if len(fills) == 1 else f"{'; '.join(fills[:-1])}; and {fills[-1]}"
-    n = len(fills)
-    text += (f" Otherwise gaps are left as gaps, with {n} exception{'s' if n != 1 else ''}, each named in the "
-             f"notes column where it applies: {listed}.")
-    if rule.get("enabled"):
-        v = ed.values[ed.values["index_year"] == ed.final_year]
-        flagged = v["imputed_count"].notna()
-        short = _short(ed)
-        mine = [str(short.get(i, i)) for i in v.loc[flagged & (v["la_code"] == code), "indicator"]]
-        year = year_label(ed.final_year)
-        if mine:
-            text += (f" This LA has {len(mine)} imputed value{'s' if len(mine) != 1 else ''} in {year}: "
-                     f"{html.escape(', '.join(mine), quote=False)}.")
-        elif flagged.any():
-            text += f" This LA has no imputed value in {year}."
-        else:
-            text += f" No LA's {year} value needed imputing."
-    return text
+    v = ed.values[ed.values["index_year"] == ed.final_year]
+    flagged = v["imputed_count"].notna()
+    mine = [str(_short(ed).get(i, i)) for i in v.loc[flagged & (v["la_code"] == code), "indicator"]]
+    return say("profile_notes.html", missing=MISSING, carry=ed.method.carry_forward_years, mine=mine,
+                rule={"label": rule.get("label", "suppressed"), "midpoint": float(rule.get("midpoint", 1.5))}
+                if rule.get("enabled") else None, any_imputed=bool(flagged.any()), year=year_label(ed.final_year))
