@@ -45,7 +45,9 @@ def test_headline_states_score_rank_and_its_range(ed):
     assert f"{row['overall_score']:.1f}" in text
     assert f"{int(row['overall_rank'])} of 150" in text
     assert f"90% range {int(row['overall_rank_lo'])}–{int(row['overall_rank_hi'])}" in text
-    assert "the middle LA scores " in text and "average 50" not in text
+    # a score, not a percentage, said at first mention; 50 is the middle LA (not an average)
+    assert "not a percentage: 50 is the middle LA on each indicator, and the middle LA's overall score is " in text
+    assert "average 50" not in text and "out of 100" not in text
 
 
 def test_indicator_table_and_strengths(ed):
@@ -155,7 +157,7 @@ def test_ranks_always_carry_their_range_or_are_left_out(ed, data_dir):
     row = ed.score_table.set_index("la_code").loc["207"]
     assert ranks.iloc[0] == f"{int(row['overall_rank'])} ({int(row['overall_rank_lo'])}–{int(row['overall_rank_hi'])})"
     assert not any("rank" in c.lower() for c in S.trend_table(ed, "207").columns)
-    assert "Ranks are given only for 2018/19" in S.trend_text(ed, "207")
+    assert "It shows scores, not ranks: only the 2018/19 rank" in S.trend_text(ed, "207")
 
 
 def test_neighbour_text_names_the_dfe_model_in_words(ed, data_dir):
@@ -201,9 +203,9 @@ def test_missing_england_figure_and_placement_are_explained(ed25):
                        ("Permanent exclusions (annual rate)", "excl_perm_ehcp")):
         f = ed25.funnel(code)
         assert np.isnan(f.attrs["england_published"])
-        dp = 1 if code == "excl_fixed_ehcp" else 2
-        assert data.loc[name, "England"] == f"{f.attrs['target']:.{dp}f} (pooled from LA figures)"
-    assert data.loc["Suspensions (annual rate)", "England"] == "25.6 (pooled from LA figures)"  # as the parts
+        # DfE's 2 dp for exclusion rates (england_decimals.csv), the precision the parts quote
+        assert data.loc[name, "England"] == f"{f.attrs['target']:.2f} (pooled from LA figures)"
+    assert data.loc["Suspensions (annual rate)", "England"] == "25.62 (pooled from LA figures)"  # as the parts
     assert ("England pooled from LA figures (Suspensions (annual rate), Permanent exclusions (annual rate))"
             in view.caption)
     assert "published figure is not in this project's data" in view.caption
@@ -371,11 +373,103 @@ def test_small_cohorts_and_chance_values_are_never_named_without_a_caution(ed, e
 
 
 def test_profiles_link_the_other_edition_and_name_boundary_changes(ed, ed25):
-    assert S.other_editions_text(ed, "886") == "[This LA in the 2024/25 edition](../../202425/la/886.html)."
-    assert S.other_editions_text(ed, "928") == (
+    assert S.other_editions_text(ed, "886").startswith("[This LA in the 2024/25 edition](../../202425/la/886.html).")
+    assert S.other_editions_text(ed, "928").startswith(
         "Northamptonshire was replaced by [North Northamptonshire](../../202425/la/940.html) and "
         "[West Northamptonshire](../../202425/la/941.html) in a boundary change; their profiles are in the "
         "2024/25 edition.")
     assert "formed from [Northamptonshire](../../201819/la/928.html)" in S.other_editions_text(ed25, "940")
     view = S.neighbour_view(ed25, "886").to_html()
     assert '<a href="881.html">Essex</a>' in view and 'href="886.html"' not in view  # neighbours, not itself
+
+
+# ---------------------------------------------------------------- issue 13: the reader review's profile problems
+
+
+def test_assessment_says_why_better_if_lower_and_that_it_is_contested(ed, ed25):
+    # Tower Hamlets ranks 2nd overall with an assessment score of 0: the reason sits beside it
+    words = S.strengths_and_weaknesses(ed25, "211")
+    t = S.indicator_table(ed25, "211").loc["EHC plan share of SEN pupils"]
+    assert t["Better if"] == "lower" and t["Score (0-100)"] == 0
+    assert 'Why "better if lower" for EHC plan share of SEN pupils.' in words
+    assert "counterweight" in words and "contested" in words and "(../03_assessment.html)" in words
+    assert f"The share in Tower Hamlets is {t['Value']:.1f}% (England {t['England']:.1f}%), which scores 0." in words
+    assert "contested" in S.indicator_view(ed25, "211").caption
+    for e, code in ((ed, "857"), (ed25, "857"), (ed, "928")):  # on every profile, whatever the score
+        assert S.strengths_and_weaknesses(e, code).count("counterweight") == 1
+
+
+def test_context_adjustment_quotes_how_little_its_model_explains(ed, ed25):
+    for e in (ed, ed25):
+        fit = e.adjustment.fits["overall"]
+        text = S.context_text(e, "857")
+        pct = round(fit.r2 * 100)
+        assert (f"explains {pct}% of the differences" if pct >= 1 else "explains less than 1% of the differences") in text
+        row = e.score_table.set_index("la_code").loc["857"]
+        gap = row["overall_score"] - fit.expected.mean()
+        assert f"here {S.words._signed(gap)} points against the adjusted {S.words._signed(row['overall_adjusted_score'])}" in text
+    assert "explains 2% of the differences between councils" in S.context_text(ed25, "857")  # Part 6's R² 0.02
+
+
+def test_england_figures_are_quoted_as_the_series_quotes_them(ed, ed25):
+    from inclusion_index.report.series.edition_facts import IndicatorFacts
+
+    for e in (ed, ed25):
+        facts, view = IndicatorFacts(e), S.indicator_view(e, "857").data.set_index("Indicator")
+        for ind, name in S.words._short(e).items():
+            number = view.loc[name, "England"].split(" (")[0]
+            assert f"England {number}" in facts.england_text(ind, S.tables._value_decimals(e).get(ind, 2)), (ind, number)
+    view = S.indicator_view(ed25, "857").data.set_index("Indicator")["England"]
+    assert view["Suspensions (annual rate)"] == "25.62 (pooled from LA figures)" and view["KS2 reading progress"] == "-4.36"
+
+
+def test_trend_and_change_say_which_score_and_rank_is_which(ed, ed25):
+    # Rutland 2024/25: the change names places, so the trend text must not say ranks exist only for 2024/25
+    assert "moved down 5 places, from 18th to 23rd" in S.change_text(ed25, "857")
+    trend = S.trend_text(ed25, "857")
+    assert "Ranks are given only" not in trend and "ranks within that comparison" in trend
+    # Northamptonshire 2018/19: the like-for-like, headline and trend-table scores are each named
+    row, t = ed.score_table.set_index("la_code").loc["928"], S.trend_table(ed, "928")["Overall score"]
+    text = S.change_text(ed, "928")
+    assert (f"So 2018/19 has two scores on this page: {row['overall_change_score_to']:.1f} here, on the 8 shared "
+            f"indicators, and {row['overall_score']:.1f}, {ordinal(int(row['overall_rank']))} in the headline") in text
+    assert f"(2016/17 {t['2016/17']:.1f}, 2018/19 {t['2018/19']:.1f})" in text
+
+
+def test_profiles_name_the_measures_that_changed_between_editions(ed, ed25):
+    later, earlier = S.other_editions_text(ed25, "857"), S.other_editions_text(ed, "928")
+    for text in (later, earlier):
+        assert "5 of the indicators are measured differently" in text
+        assert '"% of 16-17-year-olds not in education, employment or training (all young people)"' in text  # NEET
+        assert '"% of 16-17-year-olds with an EHC plan who are NEET or whose activity is not known"' in text
+        assert "rebuilt from DfE&#39;s termly rates" in text  # exclusion rates' basis
+        assert '"% of EHC plans with a recorded placement that are in state-funded special schools"' in text
+        assert "(all plans maintained by the LA)" in text  # placement denominator
+        assert "EHC plan share" not in text and "KS4" not in text  # unchanged measures are not listed
+    assert "in the 2018/19 edition;" in later and "in the 2024/25 edition;" in earlier
+    assert "West Northamptonshire" in earlier
+
+
+def test_area_colours_are_not_red_or_green_and_stand_out_from_white():
+    import colorsys
+
+    from inclusion_index.report.profile.charts import AREA_COLOURS, AREA_MARKS
+
+    def luminance(hex_: str) -> float:
+        c = [int(hex_[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    for area, colour in AREA_COLOURS.items():
+        h, _lightness, sat = colorsys.rgb_to_hls(*(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)))
+        hue = h * 360
+        assert sat < 0.15 or not (hue < 25 or hue > 335 or 75 < hue < 165), (area, colour)  # no red, no green
+        assert 1.05 / (luminance(colour) + 0.05) >= 3, (area, colour)  # WCAG 1.4.11 against white
+    assert len({m for m in AREA_MARKS.values()}) == len(AREA_MARKS)  # a hatch and line style per area too
+
+
+def test_city_of_london_and_scilly_are_not_scored_so_get_no_profile(ed, ed25):
+    for e in (ed, ed25):
+        assert not {"201", "906"} & set(e.score_table["la_code"])
+        with pytest.raises(KeyError, match="not ranked"):
+            S.headline(e, "201")

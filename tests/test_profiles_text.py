@@ -13,7 +13,7 @@ from inclusion_index.index.build import edition_file, read_edition
 from inclusion_index.report.profiles import render_profiles
 
 # the LAs the reader review named, per edition
-LAS = {"201819": ["207", "837"], "202425": ["812", "873", "940"]}
+LAS = {"201819": ["207", "837"], "202425": ["812", "857", "873", "940"]}
 
 
 def _text(page: str) -> str:
@@ -66,7 +66,7 @@ def test_pages_explain_what_is_missing_and_how_the_change_was_made(pages):
     nel = _text(pages[("202425", "812")])
     assert "not ranked" in nel and "Placement: no score or rank" in nel
     assert "England's published figure is not in this project's data" in nel
-    assert re.search(r"Suspensions \(annual rate\) Exclusions .{0,80}25\.62? \(pooled from LA "
+    assert re.search(r"Suspensions \(annual rate\) Exclusions .{0,80}25\.62 \(pooled from LA "
                      r"figures\)", nel)
     assert "same 12 indicators for every LA" in nel and "less certain" in nel
     bournemouth = _text(pages[("201819", "837")])
@@ -112,3 +112,18 @@ def test_pages_link_neighbours_and_the_other_edition(pages):
     assert len(re.findall(r'<a href="\d{3}\.html">', page)) >= 5  # its statistical neighbours' profiles
     assert 'href="../../202425/la/837.html"' not in pages[("201819", "837")]  # Bournemouth: now BCP (839)
     assert 'href="../../202425/la/839.html"' in pages[("201819", "837")]
+
+
+def test_rutland_page_warns_on_its_small_cohorts_and_explains_its_figures(pages):
+    text = _text(pages[("202425", "857")])
+    assert "KS4 Attainment 8 (99, 2023/24 data; caution: from about 11 pupils, fewer than 30)" in text
+    assert "caution: its 95% interval includes the middle LA's value" in text
+    assert "fewer than 30" in text.split("Trend over")[0]  # the table's caution column, not only the list
+    assert "not a percentage" in text and "out of 100" not in text and "plausible range" not in text
+    assert "Ranks are given only" not in text and "ranks within that comparison" in text
+    assert "explains 2% of the differences between councils" in text
+    assert 'Why "better if lower" for EHC plan share of SEN pupils.' in text and "contested" in text
+    assert "5 of the indicators are measured differently in the 2018/19 edition" in text
+    page = pages[("202425", "857")]
+    assert 'href="../03_assessment.html"' in page and 'href="../../201819/la/857.html"' in page
+    assert re.search(r"<li>16-17 NEET or not known \(EHC plan\): ", page)  # the changed measures as a list
