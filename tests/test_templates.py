@@ -68,6 +68,25 @@ def test_every_template_escapes_hostile_text(tmp_path):
     figures.mkdir(parents=True)
     (figures / f"{EVIL.replace('/', '_')}.png").write_bytes(b"x")
     pages["figures.html"] = render.write_figure_index(figures, EVIL).read_text()
+    # the profile's paragraphs (report/profile/words.py and tables.py): every field from data escaped
+    e = EVIL
+    words = {
+        "caution": {"small": e}, "trend": {"year": e, "places": True, "n_common": e},
+        "change": {"first": e, "last": e, "n_common": e, "change": 1.0, "start": 1.0, "end": 1.0, "places": 1,
+                   "early_rank": e, "late_rank": e, "same": False, "own": e, "interval": e, "left_out": [e], "lo": e,
+                   "hi": e, "lo_value": 1, "hi_value": 2, "note": e, "headline": e, "trend_first": e, "trend_last": e},
+        "context": dict.fromkeys(["allowing", "gap", "side", "adjusted_rank", "raw_rank", "r2", "n", "raw_gap",
+                                  "adjusted"], e),
+        "direction": dict.fromkeys(["indicator", "area", "la", "value", "england", "score", "part"], e),
+        "editions": {"changes": [{"short": e, "there": e, "here": e}], "other": e, "interval": e},
+        "indicator_caption": {"bands": e, "missing": e, "not_in_data": e, "pooled": [e], "pooled_label": e,
+                              "no_england": [e], "value_missing": True, "imputed": [e], "rule_label": e, "midpoint": 1.5,
+                              "unrecorded": 1.0, "recorded_only": True, "england_unrecorded": 1.0, "contested": [e]},
+        "neighbours": {"la": e, "place": 1, "n": e, "score": 1.0, "mean": 1.0, "model": e},
+        "notes": {"missing": e, "carry": 1, "mine": [e], "rule": {"label": e, "midpoint": 1.5}, "any_imputed": True,
+                  "year": e},
+    }
+    pages |= {f"profile_{k}.html": render_template(f"profile_{k}.html", **v) for k, v in words.items()}
     # the index page nests two rendered sections (Markup, kept) and a plain string (escaped)
     ed = render.EditionRender("201819", {"final_year": "201819", "n_years": 3, "data_dir": EVIL,
                                          "highlight_la": EVIL})
