@@ -203,12 +203,10 @@ def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", 
     widest = (per["max"] - per["min"]).idxmax()
     out["widest_region"] = str(widest)
     out["widest_range"] = float(per.loc[widest, "max"] - per.loc[widest, "min"])
-    out["sentence"] = (
-        f"Regions account for {fmt(out['between_share'] * 100, 0)}% of the variation in {lab} between the "
-        f"{out['n']} LAs; the other {fmt(out['within_share'] * 100, 0)}% lies between LAs in the same region. "
-        f"Regional averages run from {fmt(out['region_mean_min'], dp)}{u} ({out['region_min']}) to "
-        f"{fmt(out['region_mean_max'], dp)}{u} ({out['region_max']}); the widest spread inside one region is "
-        f"{fmt(out['widest_range'], dp)}{unit_diff(unit)} in {out['widest_region']}.")
+    out["sentence"] = words("parts/regions.md").regions(out | {
+        "between": fmt(out["between_share"] * 100, 0), "within": fmt(out["within_share"] * 100, 0),
+        "low": f"{fmt(out['region_mean_min'], dp)}{u}", "high": f"{fmt(out['region_mean_max'], dp)}{u}",
+        "widest": f"{fmt(out['widest_range'], dp)}{unit_diff(unit)}"})
     return out
 
 

@@ -36,24 +36,15 @@ def fmt(x: object, dp: int = 1, *, pct: bool = False, sign: bool = False, na: st
 
 
 def fmt_value(x: object, dp: int = 1) -> str:
-    """A figure as text, tables and chart labels all print it: ``dp`` decimals, but at least two
-    below 1 in size, so 0.08 never reads 0.1 in a sentence beside a table that prints 0.08.
-
-    >>> fmt_value(0.08), fmt_value(7.71), fmt_value(0), fmt_value(12, 0)
-    ('0.08', '7.7', '0.0', '12')
-    """
+    """A figure as text, tables and chart labels all print it: ``dp`` decimals, at least two below 1
+    in size (0.08 never reads 0.1 in a sentence beside a table printing 0.08; 7.71 reads 7.7 in both)."""
     v = float(x) if isinstance(x, int | float | np.floating | np.integer) else math.nan
     return fmt(x, max(dp, 2) if math.isfinite(v) and 0 < abs(v) < 1 else dp)
 
 
 def plain_label(label: str) -> str:
-    """A label for reader text: its parentheses dropped ('the IDACI average score (IoD2019)' ->
-    'child deprivation'; the statistics' full labels stay in the technical notes)."""
-    if "IDACI" in label:
-        return "child deprivation"
-    while (short := re.sub(r"\s*\([^()]*\)", "", label)) != label:
-        label = short
-    return label
+    """A label for reader text, its parentheses dropped; the IDACI score is 'child deprivation'."""
+    return "child deprivation" if "IDACI" in label else re.sub(r"\s*\((?:[^()]|\([^()]*\))*\)", "", label)
 
 
 def fmt_int(x: object, na: str = NA) -> str:
@@ -243,16 +234,14 @@ def level_label(level: float) -> str:
 def common_tail(items: Sequence[str]) -> str:
     """Phrases joined with 'or', a tail they share from a preposition on said once:
     'the KS2 reading score or the KS2 maths score of pupils with an EHC plan'."""
-    split = [str(x).split() for x in items]
-    n = 0
-    while all(len(w) > n + 1 for w in split) and len({tuple(w[-n - 1:]) for w in split}) == 1:
+    split, n = [str(x).split() for x in items], 0
+    while len(items) > 1 and all(len(w) > n + 1 for w in split) and len({tuple(w[-n - 1:]) for w in split}) == 1:
         n += 1
-    tail = split[0][len(split[0]) - n:] if len(items) > 1 else []
+    tail = split[0][len(split[0]) - n:]
     while tail and tail[0] not in ("of", "with", "in", "for"):
         tail = tail[1:]
     heads = [" ".join(w[:len(w) - len(tail)]) for w in split]
-    joined = ", ".join(heads[:-1]) + " or " + heads[-1] if len(heads) > 1 else heads[0]
-    return " ".join([joined, *tail])
+    return " ".join([" or ".join([", ".join(heads[:-1]), heads[-1]] if len(heads) > 1 else heads), *tail])
 
 
 def and_join(items: Sequence[str]) -> str:
