@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 from pathlib import Path
 
 import nbformat
@@ -217,7 +218,8 @@ def test_funnel_sentences_count_what_funnel_data_flags(ed, parts, name):
         if ref.attrs["tau2"] > 0:  # overdispersed: the caveat and the count allowing for it
             od = int((ref["od_flag_998"] != "within").sum())
             assert p.numbers[f"{i}_funnel_od_outside"] == od
-            assert f"{series.fmt(ref.attrs['phi'], 1)} times as much as chance" in text
+            assert "more than chance alone would make them" in text  # in words; the statistic in the notes
+            assert f"overdispersion φ {series.fmt(ref.attrs['phi'], 2)}" in " ".join(p.sections["technical"])
             assert f"{series.plural(od, 'LA')} {'stands' if od == 1 else 'stand'} out" in text
 
 
@@ -666,7 +668,8 @@ def _england_value(ed, measure: str, year: str) -> pd.Series:
 
 
 def _pct_text(x: float, dp: int) -> str:
-    return f"{series.fmt(x, 0 if x == 0 else dp)}%"
+    """As the tables print it: one decimal, two below 1 (series.fmt_value)."""
+    return f"{series.fmt_value(x, min(dp, 1)) if x else '0'}%"
 
 
 @pytest.mark.parametrize("which", ["201819", "202425"])
@@ -800,7 +803,8 @@ def test_adjustment_caveat_and_caption_name_each_models_own_covariates(ed, parts
 def test_spread_counts_ties_at_the_precision_shown_and_flags_small_cohorts():
     names = pd.Series(["Ayr", "Bute", "Cork", "Dee", "Eden", "Fife"])
     s = series.spread(pd.Series([0.001, 0.0, 0.004, 0.0, 0.5, 0.9]), names, "the rate", "per 100 pupils", 2)
-    assert "0.00 per 100 pupils in 4 LAs (including Ayr)" in s["sentence"] and s["lowest"] == "4 LAs, including Ayr"
+    # printed as the tables print them (fmt_value): 0 is "0.0", 0.001 "0.00", so only the true zeros tie
+    assert "0.0 per 100 pupils in 2 LAs (Bute and Dee)" in s["sentence"] and s["lowest"] == "Bute and Dee"
     s = series.spread(pd.Series([2.2, 2.4, 5.0, 9.0, 9.0, 7.0]), names, "the share", "%", 0,
                       cohort=pd.Series([6, 300, 300, 11, 300, 300]), small=30)
     # 2.2 and 2.4 both print as 2%; 9% is shared by Dee (11 pupils) and Eden
@@ -933,3 +937,72 @@ def test_profile_shows_the_unrecorded_share(ed, ed25):
     assert ("SEN2 records no placement for 26.2% of this LA's EHC plans (England 3.0%); the placement shares are of "
             "the plans whose placement is recorded.") in caption
     assert "records no placement" not in indicator_view(ed, "873").caption  # 2018/19: no such category
+
+
+# --------------------------------------------------------------------------- plain words (issue 13, problems 10 and 12)
+
+READER_JARGON = ("φ", "overdispersion", "Breusch", "p-value", "p = ", "R²", "95% CI")
+
+
+@pytest.mark.parametrize("name", ["exclusions", "assessment", "placement", "attainment", "conclusions"])
+def test_reader_text_is_plain_and_the_statistics_sit_in_technical_notes(parts, name):
+    p = parts[name]
+    reader = {sec: ss for sec, ss in p.sections.items() if sec != "technical"}
+    text = " ".join(s for ss in reader.values() for s in ss)
+    assert not re.search(r"Across \d+ LAs, where", text)
+    assert [w for w in READER_JARGON if w in text] == []
+    tech = " ".join(p.sections.get("technical", []))
+    assert "R²" in tech and "95% CI" in tech and "p = " in tech
+    # the findings with no clear link are grouped: one sentence per predictor, not one per outcome
+    for sec, ss in reader.items():
+        unclear = [s.split(" shows no clear link")[0] + s.rpartition("comparing")[2] for s in ss if "no clear link" in s]
+        assert len(unclear) == len(set(unclear)), (sec, unclear)
+
+
+def test_attainment_findings_are_short_plain_sentences(ed25):
+    p = series.attainment(ed25)
+    models = p.sections["models"]
+    n_terms = sum(len(m.x) for k, m in p.models.items() if not k.endswith("ks4share"))
+    assert len(models) < n_terms  # 12 model terms, the unclear ones grouped
+    assert any("no clear link" in s for s in models)
+    assert any(s.startswith("Where child deprivation is higher") for s in models + p.sections["adjusted"])
+    assert "IDACI +0.05" in " ".join(models)
+    assert len(p.sections["technical"]) >= n_terms
+
+
+def test_one_formatter_for_a_figure_in_text_and_table():
+    v = pd.Series([0.08, 7.71, 3.0, 4.0])
+    s = series.spread(v, pd.Series(["Newham", "York", "a", "b"]), "the share of plans", "%")
+    html = series.style_table(pd.DataFrame({"Lowest": [0.08], "Highest": [7.71]})).to_html()
+    assert "0.08% in Newham" in s["sentence"] and "7.7% in York" in s["sentence"]
+    assert ">0.08<" in html and ">7.7<" in html
+    # whole-number percentages: "about 13 times", not a false "13.0 times"
+    s = series.spread(pd.Series([2.0, 26.0, 8.0, 9.0]), pd.Series(list("abcd")), "the share", "%")
+    assert "about 13 times the lowest" in s["sentence"]
+
+
+def test_placement_funnel_says_which_england_figure_is_which(placement25):
+    notes = [v for k, v in placement25.labels.items() if k.startswith("funnel_") and k.endswith("_note")]
+    assert notes and all("pooled from these LAs' counts" in n for n in notes)
+    assert any("DfE's published England figure is" in n for n in notes)
+    text = " ".join(placement25.text)
+    assert "for want of" not in text and "this project's data" not in " ".join(placement25.sections["funnels"])
+
+
+def test_part_5_heading_matches_its_navigation_and_technical_notes_follow_the_text():
+    from inclusion_index.report.render import PARTS as NAV
+
+    spec = importlib.util.spec_from_file_location("make_notebooks", REPO / "tools" / "make_notebooks.py")
+    mk = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mk)
+    nav = dict(NAV)
+    for stem, cells in mk.NOTEBOOK_CELLS.items():
+        if stem == "01_introduction":  # Part 1's heading names the index, its nav entry the part
+            continue
+        h1 = cells[0][1].splitlines()[0]
+        assert h1.split(": ", 1)[1] == nav[stem].split(". ", 1)[1], (h1, nav[stem])
+        heads = [c[1] for c in cells if c[0] == "md"]
+        assert "## Technical notes" in heads
+        cut = next(k for k, c in enumerate(cells) if c[0] == "md" and c[1] == "## Technical notes")
+        before = " ".join(c[1] for c in cells[:cut] if c[0] == "code")
+        assert "Ordinary least squares" not in before and "adjusted_model" not in before

@@ -78,6 +78,7 @@ def funnels(prefix: str) -> list[tuple]:
         ("md", "## Which LAs stand out beyond chance?"),
         ("code", f'''display(Markdown(part.markdown("funnels")))
 for i, f in series.funnel_frames(part).items():
+    display(Markdown(series.md(part.labels[f"funnel_{{i}}_note"])))
     fig = plotting.funnel_plot(f, title=f"{{series.chart_title(ed, i)}}: funnel plot",
                                value_label=part.labels[f"funnel_{{i}}"], highlight=hl)
     display(plotting.save_figure(fig, f, figures, f"{prefix}_funnel_{{i}}"))'''),
@@ -89,13 +90,27 @@ def adjusted() -> list[tuple]:
     return [
         ("md", "## Adjusted for context, beside the raw score"),
         ("code", '''display(Markdown(part.markdown("adjusted")))
-if "adjusted_model" in part.tables:
-    display(series.style_table(part.tables["adjusted_model"],
-                               caption=part.labels.get("adjusted_model_caption", "Context model: OLS across LAs"),
-                               anchor="adjusted_model"))
+if "adjusted_top" in part.tables:
     display(series.style_table(part.tables["adjusted_top"], caption="Furthest above expectation given context"))
     display(series.style_table(part.tables["adjusted_bottom"], caption="Furthest below expectation given context"))'''),
     ]
+
+
+def technical(*tables: str) -> list[tuple]:
+    """The part's statistics, one click from the plain words: model sentences and tables, funnel
+    overdispersion and the context model's tests (the reader text above quotes none of them)."""
+    return [
+        ("md", "## Technical notes"),
+        ("code", f'''display(Markdown(part.markdown("technical")))
+for key, caption in {dict(tables)!r}.items():
+    if len(part.tables.get(key, [])):
+        display(series.style_table(part.tables[key], caption=part.labels.get(f"{{key}}_caption", caption),
+                                   anchor=key if key == "adjusted_model" else None))'''),
+    ]
+
+
+MODELS = ("models", "Ordinary least squares across LAs: each outcome against each predictor")
+ADJUSTED_MODEL = ("adjusted_model", "Context model: OLS across LAs of the area score on its context measures")
 
 
 INTRO = [
@@ -176,12 +191,11 @@ for key, x, name in [("idaci", "idaci", "02_exclusions_vs_deprivation"), ("semh"
         fig = plotting.scatter_fit(part.data, x, col, title=f"{part.labels[col]} and {part.labels[x]}",
                                    xlabel=part.labels[x], ylabel=part.labels[col], highlight=hl,
                                    slope_per=part.models[key].step_of(x))
-        display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", x, col]], figures, name))
-if len(part.tables.get("models", [])):
-    display(series.style_table(part.tables["models"], caption="Ordinary least squares across LAs"))'''),
+        display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", x, col]], figures, name))'''),
     *hex_map("02", "exclusions"),
     *funnels("02"),
     *adjusted(),
+    *technical(MODELS, ADJUSTED_MODEL),
     *CAVEATS,
 ]
 
@@ -230,11 +244,11 @@ if panels:
                                    title=f"Outcomes of pupils with an EHC plan against the EHC plan share, "
                                          f"{series.year_label(ed.final_year)}")
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", col, *[p["y"] for p in panels]]],
-                                 figures, "03_outcomes_vs_ehcp_share"))
-    display(series.style_table(part.tables["outcomes"], caption="Ordinary least squares across LAs"))'''),
+                                 figures, "03_outcomes_vs_ehcp_share"))'''),
     *hex_map("03", "assessment"),
     *funnels("03"),
     *adjusted(),
+    *technical(("outcomes", "Ordinary least squares across LAs: each outcome against the EHC plan share, with and without deprivation"), ADJUSTED_MODEL),
     *CAVEATS,
 ]
 
@@ -298,9 +312,7 @@ if panels:
     fig = plotting.small_multiples(part.data, panels, ncols=2, highlight=hl,
                                    title=f"Placement and deprivation, {series.year_label(ed.final_year)}")
     display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", "idaci", *[p["y"] for p in panels]]],
-                                 figures, "04_placement_vs_deprivation"))
-if len(part.tables["models"]):
-    display(series.style_table(part.tables["models"], caption="Ordinary least squares across LAs"))'''),
+                                 figures, "04_placement_vs_deprivation"))'''),
     ("md", "## Consistency across regions"),
     ("code", '''display(Markdown(part.markdown("regions")))
 for i in placed:
@@ -312,11 +324,12 @@ series.style_table(part.tables["consistency"], caption="Variation between and wi
     *hex_map("04", "placement"),
     *funnels("04"),
     *adjusted(),
+    *technical(MODELS, ADJUSTED_MODEL),
     *CAVEATS,
 ]
 
 ATTAINMENT = [
-    ("md", """# Part 5 of 6: Attainment
+    ("md", """# Part 5 of 6: Attainment and NEET
 
 How well do pupils with EHC plans do at the end of primary school (KS2) and secondary school (KS4),
 and how many young people are not in education, employment or training (NEET)? This part asks how
@@ -344,9 +357,7 @@ for x, name in [("ehcp_pct_pupils", "05_attainment_vs_cohort"), ("idaci", "05_at
         fig = plotting.small_multiples(part.data, panels, highlight=hl,
                                        title=f"KS2 and KS4 results against {series.lower_first(part.labels[x])}")
         display(plotting.save_figure(fig, part.data[["la_code", "la_name", "region", x, *[p["y"] for p in panels]]],
-                                     figures, name))
-if len(part.tables["models"]):
-    display(series.style_table(part.tables["models"], caption="Ordinary least squares across LAs"))'''),
+                                     figures, name))'''),
     ("md", "## Young people not in education, employment or training"),
     ("code", '''display(Markdown(part.markdown("neet")))
 for i in [i for i in series.area_indicators(ed, "attainment") if "neet" in i and i in part.models]:
@@ -359,6 +370,7 @@ for i in [i for i in series.area_indicators(ed, "attainment") if "neet" in i and
     *hex_map("05", "attainment"),
     *funnels("05"),
     *adjusted(),
+    *technical(MODELS, ADJUSTED_MODEL),
     *CAVEATS,
 ]
 
@@ -409,6 +421,7 @@ if "improvement" in part.frames:
     ("code", '''series.style_table(series.findings_table(ed), caption="Quotable findings: data period, strength and sources as numbered on findings.html")'''),
     ("md", "## What the index cannot see"),
     ("code", '''display(Markdown(part.markdown("limits", bullets=True)))'''),
+    *technical(ADJUSTED_MODEL),
     *CAVEATS,
 ]
 

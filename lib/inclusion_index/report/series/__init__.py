@@ -57,6 +57,7 @@ from inclusion_index.report.series.text import (
     chance_count,
     fmt,
     fmt_int,
+    fmt_value,
     level_label,
     lower_first,
     md,

@@ -14,16 +14,17 @@ from inclusion_index.report.series.edition_facts import range_label, rank_column
 from inclusion_index.report.series.models import effect_text
 from inclusion_index.report.series.part import Part, rank_cells
 from inclusion_index.report.series.text import (
-    agree,
     and_join,
     dp_for_step,
     fmt,
     iod_label,
     nice_step,
+    plain_label,
     plural,
     sentence_case,
     year_label,
 )
+from inclusion_index.report.templates import words
 
 ADJUSTED_COLUMNS = ["Score", "Predictor", "Step", "Difference per step", "95% CI low", "95% CI high", "p-value", "R²",
                     "LAs", "Breusch–Pagan p"]
@@ -88,20 +89,24 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
            "log_ehcp_total": f"the number of EHC plans it maintains ({year_label(ed.final_year)})"}
     coefs = fit.coefficients.set_index("term")
     rows, effects = [], []
+    t_words = words("parts/links.md")
     for term in fit.covariates:
         c = coefs.loc[term]
         if term == "log_ehcp_total":
             step, step_text = math.log(2), "doubling"
-            lead = "where an LA maintains twice as many EHC plans"
         else:
             step = nice_step(float(ctx.loc[fit.expected.notna(), term].std()))
-            u = units.get(term, "")
-            if step == 1:
-                u = u.replace("points", "point")
+            u = units.get(term, "").replace("points", "point" if step == 1 else "points")
             step_text = f"+{fmt(step, dp_for_step(step))}{u}"
-            lead = f"where {labels.get(term, term)} is {fmt(step, dp_for_step(step))}{u} higher"
         eff, lo, hi = c["coef"] * step, c["ci_lower"] * step, c["ci_upper"] * step
-        effects.append(f"{lead}, the {what} is on average {effect_text(eff, lo, hi, ' points')}")
+        link = {"x": plain_label(labels.get(term, term)), "y": f"the {what}", "up": eff >= 0, "others": "",
+                "clear": not lo < 0 < hi, "size": f"{fmt(abs(eff), 1)} points",
+                "step": ("IDACI " if term == "idaci" else "") + step_text, "n": fit.n,
+                "r2": fmt(fit.r2, 2), "y_full": f"the {what}", "x_full": labels.get(term, term), "others_full":
+                " and ".join(labels.get(o, o) for o in fit.covariates if o != term),
+                "effect": effect_text(eff, lo, hi, " points"), "p": fmt(c["p_value"], 3)}
+        effects.append(link)
+        p.say("technical", t_words.technical(link))
         rows.append({"Score": sentence_case(what), "Predictor": sentence_case(labels.get(term, term).removeprefix("the ")),
                      "Step": step_text, "Difference per step": eff, "95% CI low": lo, "95% CI high": hi,
                      "p-value": c["p_value"], "R²": fit.r2, "LAs": fit.n, "Breusch–Pagan p": fit.bp_pvalue})
@@ -111,23 +116,15 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
     p.labels["adjusted_model_caption"] = (f"Context model: OLS across LAs of the {what} on "
                                           f"{' and '.join(labels_for('covariate').get(c, c) for c in fit.covariates)}")
     bp = fit.bp_pvalue
-    bp_text = ("" if not np.isfinite(bp) else
-               f" The Breusch–Pagan test gives p = {fmt(bp, 3)}: " + (
-                   "the spread around the line changes with context, so the confidence intervals are approximate."
-                   if bp < 0.05 else "no sign that the spread around the line changes with context."))
-    held = " and ".join(its.get(c, c) for c in fit.covariates)
     sc, rk, adj, adj_rk = f"{target}_score", f"{target}_rank", f"{target}_adjusted_score", f"{target}_adjusted_rank"
     d = t[t[adj].notna()].copy()
     rho = float(d[sc].corr(d[adj], method="spearman")) if len(d) > 2 else float("nan")
     moved = int(((d[rk].astype("float64") - d[adj_rk].astype("float64")).abs() >= 20).sum())
-    width = (d[f"{adj_rk}_hi"].astype("float64") - d[f"{adj_rk}_lo"].astype("float64")) if f"{adj_rk}_lo" in d \
-        else pd.Series(dtype="float64")
-    raw_width = (d[f"{rk}_hi"].astype("float64") - d[f"{rk}_lo"].astype("float64")) if f"{rk}_lo" in d \
-        else pd.Series(dtype="float64")
+    width, raw_width = ((d[f"{r}_hi"].astype("float64") - d[f"{r}_lo"].astype("float64")).median() if f"{r}_lo" in d
+                        else np.nan for r in (adj_rk, rk))
     p.numbers.update({f"{target}_adjustment_r2": fit.r2, f"{target}_adjustment_n": fit.n,
                       f"{target}_adjustment_bp_p": bp, f"{target}_adjustment_spearman": rho,
-                      f"{target}_adjustment_moved20": moved,
-                      f"{target}_adjusted_rank_width_median": float(width.median()) if width.notna().any() else np.nan})
+                      f"{target}_adjustment_moved20": moved, f"{target}_adjusted_rank_width_median": float(width)})
     d = d.sort_values([adj, "la_name"], ascending=[False, True])
     # an LA whose score uses an estimate for a suppressed count is never named as an extreme
     est = d["la_code"].isin(estimate_las(ed, target))
@@ -135,40 +132,24 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
     best, worst = sure.iloc[0], sure.iloc[-1]
     above = int(est.iloc[:d.index.get_loc(best.name)].sum()) if len(d) else 0
     below = int(est.iloc[d.index.get_loc(worst.name) + 1:].sum()) if len(d) else 0
-    skipped = and_join([x for x in (
-        f"{plural(above, 'LA')} further above" if above else "",
-        f"{plural(below, 'LA')} further below" if below else "") if x])
-    skipped_text = (f" ({skipped} {agree(above + below, 'is', 'are')} not named: {agree(above + below, 'its', 'their')} "
-                    f"{what} uses an estimate for a suppressed small count, marked in the tables)" if skipped else "")
     p.numbers[f"{target}_adjusted_estimates"] = int(est.sum())
-    aw, rw = float(width.median()) if width.notna().any() else np.nan, float(raw_width.median()) \
-        if raw_width.notna().any() else np.nan
-    if np.isfinite(aw) and np.isfinite(rw):
-        # the verdict from the figures as printed, so the sentence never contradicts its numbers
-        a0, r0 = round(aw), round(rw)
-        verdict = ("more uncertain than raw ones" if a0 > r0 else "as uncertain as raw ones" if a0 == r0 else
-                   "slightly less uncertain than raw ones here" if r0 - a0 <= max(2, 0.1 * r0) else
-                   "less uncertain than raw ones here")
-        width_text = (f"Refitting the model to every Monte Carlo draw, the median LA's adjusted rank could plausibly "
-                      f"lie anywhere in a span of {fmt(aw, 0)} places ({range_label()}), against {fmt(rw, 0)} for "
-                      f"the raw rank: adjusted ranks are {verdict}.")
-    else:
-        width_text = ""
-    p.say("adjusted",
-          f"Adjusted for context, each LA's {what} is compared with the score a straight line fitted across "
-          f"{fit.n} LAs predicts from {held}. The adjusted score is the difference: 0 = as expected, positive = "
-          "more inclusive than LAs in a similar position.",
-          f"Across {fit.n} LAs, " + "; ".join(effects) + f". The model explains {fmt(fit.r2 * 100, 0)}% of "
-          f"the variation in the {what} between LAs (R² {fmt(fit.r2, 2)}).{bp_text}",
-          f"Adjusted for context, {best['la_name']} is furthest above expectation, {fmt(best[adj], sign=True)} "
-          f"points; its unadjusted {what} ranks {rank_words(best[rk], best.get(f'{rk}_lo'), best.get(f'{rk}_hi'))}. "
-          f"{worst['la_name']} is furthest below, {fmt(worst[adj], sign=True)} points; its adjusted rank is "
-          f"{rank_words(worst[adj_rk], worst.get(f'{adj_rk}_lo'), worst.get(f'{adj_rk}_hi'))}{skipped_text}.",
-          f"Raw and adjusted {what}s rank LAs {'very similarly' if rho >= 0.9 else 'similarly' if rho >= 0.7 else 'differently'} "
-          f"(rank correlation {fmt(rho, 2)}); " + (
-              f"{plural(moved, 'LA')} {agree(moved, 'moves', 'move')} 20 or more places." if moved else
-              "no LA moves 20 or more places."),
-          width_text,
+    f = {"what": what, "n": fit.n, "held": " and ".join(its.get(c, c) for c in fit.covariates), "r2": fit.r2,
+         "bp": bp, "rho": rho, "moved": moved, "aw": width, "rw": raw_width, "range": range_label(),
+         "above": above, "below": below, "skipped": and_join([x for x in (
+             f"{plural(above, 'LA')} further above" if above else "",
+             f"{plural(below, 'LA')} further below" if below else "") if x]),
+         "best": best["la_name"], "best_adj": fmt(best[adj], sign=True),
+         "best_rank": rank_words(best[rk], best.get(f"{rk}_lo"), best.get(f"{rk}_hi")),
+         "worst": worst["la_name"], "worst_adj": fmt(worst[adj], sign=True),
+         "worst_rank": rank_words(worst[adj_rk], worst.get(f"{adj_rk}_lo"), worst.get(f"{adj_rk}_hi"))}
+    a_words = words("parts/adjusted.md")
+    p.say("technical", a_words.technical(f) if np.isfinite(bp) else "")
+    p.say("adjusted", a_words.intro(f), t_words.explains(what, fmt(fit.r2 * 100, 0), " and ".join(
+        plain_label(labels.get(c, c)) for c in fit.covariates)))
+    for link in effects:
+        p.say_link("adjusted", link)
+    p.say("adjusted", a_words.extremes(f), a_words.agreement(f),
+          a_words.width(f) if np.isfinite(width) and np.isfinite(raw_width) else "",
           caveat_for(res.caveat, list(fit.covariates)))
     cols = {"la_name": "Local authority", "region": "Region", sc: sentence_case(what)}
     table = d[list(cols)].rename(columns=cols)

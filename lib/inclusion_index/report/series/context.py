@@ -63,12 +63,12 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
         if not inside:
             return ContextMeasure(
                 measure, lab, unit, empty, None, [],
-                f"{lab}: in this project's data by LA only for {', '.join(year_label(y) for y in have)}, "
+                f"{lab}: published by LA only for {', '.join(year_label(y) for y in have)}, "
                 f"so not available for this edition ({years_label([lo, hi])}).")
         year = inside[-1]
     elif year not in have:
         return ContextMeasure(measure, lab, unit, empty, None, [],
-                              f"{lab}: not in this project's data for {year_label(year)} "
+                              f"{lab}: not in the data for {year_label(year)} "
                               f"(available: {', '.join(year_label(y) for y in have)}).")
     lg = ed.long
     sub = lg[(lg["measure"] == measure) & (lg["year"] == year) & (lg["level"] == "la")]

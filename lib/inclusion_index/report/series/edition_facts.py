@@ -513,8 +513,7 @@ class IndicatorFacts:
         text = f"England {england_figure(i, e, dp)}{unit_level(self.unit(i))}"
         if kind == "published" and self.t.loc[i, "england_basis"] == "national counts":
             return text + " from DfE's national counts"
-        return text if kind == "published" else (text + " pooled from the LA figures, for want of a published "
-                                                         "England figure in this project's data")
+        return text if kind == "published" else text + " pooled from the LA figures"
 
     def axis(self, i: str) -> str:
         """'KS2 reading progress (points, 2022/23)': chart axes, panel titles and table headers

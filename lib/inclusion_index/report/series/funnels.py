@@ -14,15 +14,13 @@ from inclusion_index.index.uncertainty import UncertaintyError
 from inclusion_index.report.series.edition_facts import IndicatorFacts
 from inclusion_index.report.series.part import Part
 from inclusion_index.report.series.text import (
-    agree,
     dp_for,
     fmt,
     level_label,
-    plural,
-    sentence_case,
     unit_level,
     year_label,
 )
+from inclusion_index.report.templates import words
 
 _COHORT_SOURCE = re.compile(r"^cohort (\S+) (\d{6})")
 
@@ -74,37 +72,22 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
     more = int((outside[f"direction_{key}"] == "more inclusive").sum())
     less = int((outside[f"direction_{key}"] == "less inclusive").sum())
     expected = n * (1 - top)
-    chance = "fewer than one" if expected < 1 else f"about {fmt(expected, 0)}"
+    od_col = f"od_flag_{key}"
+    od = f[f[od_col] != "within"] if a["tau2"] > 0 and od_col in f else None
     nums = {"n": n, "outside": len(outside), "more": more, "less": less, "phi": float(a["phi"]),
-            "tau2": float(a["tau2"]), "od_outside": np.nan}
+            "tau2": float(a["tau2"]), "od_outside": np.nan if od is None else len(od)}
     edp = max(dp, dp_for(a["target"]))
     published = ind.england(i)
     # two England figures on one page: say which is which when they print differently
-    other = (f"; DfE's published England figure, quoted above, is {fmt(published, edp)}{u}"
-             if np.isfinite(published) and fmt(published, edp) != fmt(a["target"], edp) else "")
-    out = [f"{sentence_case(ind.phrase(i))} ({year_label(f['data_year'].iloc[0])}): {len(outside)} of the {n} LAs "
-           f"{agree(len(outside), 'lies', 'lie')} outside the {level_label(top)} limits around England's figure "
-           f"pooled from these LAs' counts ({fmt(a['target'], edp)}{u}{other}); {more} more and {less} less "
-           f"inclusive than England. Chance alone would put {chance} there."]
-    od_col = f"od_flag_{key}"
-    if a["tau2"] > 0 and od_col in f:
-        od = f[f[od_col] != "within"]
-        nums["od_outside"] = len(od)
-        listed = ""
-        if 0 < len(od) <= 6:
-            listed = ": " + "; ".join(f"{r.la_name} ({getattr(r, f'od_direction_{key}')})" for r in od.itertuples())
-        out.append(f"But LAs vary {fmt(a['phi'], 1)} times as much as chance alone would make them (the "
-                   "overdispersion φ; 1 = chance alone), so a point outside the solid limits is not by itself "
-                   f"unusual. Allowing for that ordinary variation between LAs (dashed limits), "
-                   f"{plural(len(od), 'LA')} {agree(len(od), 'stands', 'stand')} out{listed}.")
-    else:
-        out.append(f"The LAs vary about as much as chance alone would make them (overdispersion φ "
-                   f"{fmt(a['phi'], 2)}, not more than chance allows), so the limits need no widening.")
-    out.append(_denominator_sentence(f, spec))
-    if a["model"] == "normal":
-        out.append(f"For a mean score the limits assume a pupil-level standard deviation of {fmt(a['pupil_sd'], 1)} "
-                   "points, a national all-pupil figure (no figure is published for pupils with an EHC plan by "
-                   "LA), so they are approximate.")
+    shown = fmt(published, edp) != fmt(a["target"], edp) and np.isfinite(published)
+    facts = {"phrase": ind.phrase(i), "year": year_label(f["data_year"].iloc[0]), "n": n, "outside": len(outside),
+             "more": more, "less": less, "level": level_label(top), "target": f"{fmt(a['target'], edp)}{u}",
+             "published": f"{fmt(published, edp)}{u}" if shown else "", "phi": float(a["phi"]),
+             "chance": "fewer than one" if expected < 1 else f"about {fmt(expected, 0)}",
+             "tau2": fmt(a["tau2"], 3), "pupil_sd": fmt(a.get("pupil_sd"), 1),
+             "od": None if od is None else [f"{r.la_name} ({getattr(r, f'od_direction_{key}')})" for r in od.itertuples()]}
+    t = words("parts/funnels.md")
+    out = [t.outside(facts), t.spread(facts), _denominator_sentence(f, spec), t.normal(facts) if a["model"] == "normal" else ""]
     if code:
         r = f[f["la_code"] == code]
         if len(r):
@@ -113,12 +96,13 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
             state = (f"within the {level_label(top)} limits" if where == "within" else
                      f"{where} the {level_label(top)} limits ({r[f'direction_{key}']} than England)")
             od_state = ""
-            if od_col in f and a["tau2"] > 0:
+            if od is not None:
                 w2 = r[od_col]
                 od_state = ("; within the limits allowing for LA-to-LA variation" if w2 == "within" else
                             f"; {w2} even the limits allowing for LA-to-LA variation")
             out.append(f"{names.get(code, code)}: {fmt(r['value'], dp)}{u}, {state}{od_state}.")
-    return out, nums
+    # the statistic behind "vary more than chance" goes to the technical notes, the England note beside the chart
+    return out, nums | {"technical": t.technical(facts), "note": t.note(facts)}
 
 
 def _no_funnel_sentence(ind: IndicatorFacts, i: str, model: str) -> str:
@@ -146,6 +130,8 @@ def funnel_section(p: Part, ed, ind: IndicatorFacts, indicators: Sequence[str], 
         p.labels[f"funnel_{i}"] = ind.axis(i)
         text, nums = _funnel_sentences(f, ind, i, code, names, settings.spec(i))
         p.say("funnels", *text)
+        p.say("technical", nums.pop("technical"))
+        p.labels[f"funnel_{i}_note"] = nums.pop("note")
         p.numbers.update({f"{i}_funnel_{k}": v for k, v in nums.items()})
     if any(k.startswith("funnel_") for k in p.frames):
         p.say("funnels", "A funnel plot sets each LA's figure against the number of pupils behind it: small LAs "

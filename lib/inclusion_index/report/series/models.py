@@ -14,12 +14,15 @@ from inclusion_index.report.series.text import (
     dp_for,
     dp_for_step,
     fmt,
+    fmt_value,
     nice_step,
+    plain_label,
     plural,
     sentence_case,
     unit_diff,
     unit_level,
 )
+from inclusion_index.report.templates import words
 from inclusion_index.sources.geography import region_order
 
 
@@ -48,21 +51,27 @@ class OLSResult:
         annotation to use the same one; None if ``name`` is not in the model."""
         return float(self.term(name)["step"]) if name in set(self.coefs["term"]) else None
 
-    def sentence(self, term: str | None = None) -> str:
-        """'Across 148 LAs, where X is 0.05 higher, Y is on average 1.2 points higher (95% CI ...); R² ...'."""
+    def link(self, term: str | None = None) -> dict:
+        """The typed facts of one term's association, for templates/parts/links.md: plain labels
+        (parentheses dropped) for the reader, full ones and the statistics for the technical notes."""
         term = term or self.x[0]
         r = self.term(term)
         eff, lo, hi = float(r["per_step"]), float(r["per_step_low"]), float(r["per_step_high"])
         yu = unit_diff(self.units.get(self.y, ""))
-        others = [self.labels[t] for t in self.x if t != term]
-        held = f" (taking {' and '.join(others)} into account)" if others else ""
-        step_unit = unit_diff(self.units.get(term, ""))
-        if r["step"] == 1:
-            step_unit = step_unit.replace("points", "point")
-        step = f"{fmt(r['step'], dp_for_step(r['step']))}{step_unit}"
-        return (f"Across {self.n} LAs, where {self.labels[term]} is {step} higher{held}, {self.labels[self.y]} "
-                f"is on average {effect_text(eff, lo, hi, yu)}; the model explains {fmt(self.r2 * 100, 0)}% of the "
-                f"variation between LAs (R² {fmt(self.r2, 2)}).")
+        step_unit = unit_diff(self.units.get(term, "")).replace("points", "point" if r["step"] == 1 else "points")
+        dp = 2 if max(abs(lo), abs(hi), abs(eff)) < 1 else 1
+        others = [t for t in self.x if t != term]
+        return {"x": plain_label(self.labels[term]), "y": plain_label(self.labels[self.y]), "up": eff >= 0,
+                "others": and_join([plain_label(self.labels[t]) for t in others]), "clear": not lo < 0 < hi,
+                "size": f"{_magnitude(eff, dp) or '0'}{yu}", "n": self.n, "r2": fmt(self.r2, 2),
+                "step": ("IDACI " if "IDACI" in self.labels[term] else "") + f"+{fmt(r['step'], dp_for_step(r['step']))}{step_unit}",
+                "y_full": self.labels[self.y], "x_full": self.labels[term],
+                "others_full": " and ".join(self.labels[t] for t in others),
+                "effect": effect_text(eff, lo, hi, yu), "p": fmt(r["p_value"], 3)}
+
+    def technical(self, term: str | None = None) -> str:
+        """The term's statistics for the part's technical notes (coefficient, 95% CI, R², p)."""
+        return words("parts/links.md").technical(self.link(term))
 
     def table(self) -> pd.DataFrame:
         """Quotable coefficient table: per-step effects with 95% CIs, R² and n."""
@@ -194,18 +203,16 @@ def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", 
     widest = (per["max"] - per["min"]).idxmax()
     out["widest_region"] = str(widest)
     out["widest_range"] = float(per.loc[widest, "max"] - per.loc[widest, "min"])
-    out["sentence"] = (
-        f"Regions account for {fmt(out['between_share'] * 100, 0)}% of the variation in {lab} between the "
-        f"{out['n']} LAs; the other {fmt(out['within_share'] * 100, 0)}% lies between LAs in the same region. "
-        f"Regional averages run from {fmt(out['region_mean_min'], dp)}{u} ({out['region_min']}) to "
-        f"{fmt(out['region_mean_max'], dp)}{u} ({out['region_max']}); the widest spread inside one region is "
-        f"{fmt(out['widest_range'], dp)}{unit_diff(unit)} in {out['widest_region']}.")
+    out["sentence"] = words("parts/regions.md").regions(out | {
+        "between": fmt(out["between_share"] * 100, 0), "within": fmt(out["within_share"] * 100, 0),
+        "low": f"{fmt(out['region_mean_min'], dp)}{u}", "high": f"{fmt(out['region_mean_max'], dp)}{u}",
+        "widest": f"{fmt(out['widest_range'], dp)}{unit_diff(unit)}"})
     return out
 
 
 def _range_text(v: pd.Series, dp: int, u: str) -> str:
-    lo, hi = float(v.min()), float(v.max())
-    return f"{fmt(lo, dp)}{u}" if fmt(lo, dp) == fmt(hi, dp) else f"{fmt(lo, dp)}{u} to {fmt(hi, dp)}{u}"
+    lo, hi = fmt_value(v.min(), dp), fmt_value(v.max(), dp)
+    return f"{lo}{u}" if lo == hi else f"{lo}{u} to {hi}{u}"
 
 
 def _who(v: pd.Series, x: float, dp: int, cohort: pd.Series | None, small: int | None,
@@ -213,8 +220,8 @@ def _who(v: pd.Series, x: float, dp: int, cohort: pd.Series | None, small: int |
     """(table cell, words after the figure) for the LAs at the extreme ``x``: every LA whose value
     prints the same is tied ('Hartlepool and Nottingham', '51 LAs, including Greenwich'); a named
     LA whose figure rests on fewer than ``small`` pupils says so ('Rutland (from only 6 pupils)')."""
-    shown = fmt(x, dp)
-    at = sorted({str(n) for n, val in v.items() if fmt(val, dp) == shown})
+    shown = fmt_value(x, dp)
+    at = sorted({str(n) for n, val in v.items() if fmt_value(val, dp) == shown})
 
     def few(n: str) -> str:
         c = cohort.get(n, np.nan) if cohort is not None else np.nan
@@ -256,7 +263,8 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
     v = v_all[~est.to_numpy()]
     if v.empty:
         return {"n": 0, "sentence": f"No LA has a value of {label}."}
-    dp = dp_for(v_all) if dp is None else dp
+    # the decimals the summary tables print (fmt_value: one more place only below 1 in size)
+    dp = min(dp_for(v_all) if dp is None else dp, 1)
     u = unit_level(unit)
     lo_cell, lo_text = _who(v, float(v.min()), dp, coh, small, cohort_noun)
     hi_cell, hi_text = _who(v, float(v.max()), dp, coh, small, cohort_noun)
@@ -265,7 +273,8 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
          "q3": float(v_all.quantile(0.75)), "highest": hi_cell, "lowest": lo_cell, "highest_text": hi_text,
          "lowest_text": lo_text, "dp": dp}
     d["ratio"] = d["max"] / d["min"] if d["min"] > 0 else np.nan
-    times = (f", {fmt(d['ratio'])} times the lowest" if ratio and np.isfinite(d["ratio"]) and d["ratio"] >= 1.5
+    # "about 13 times", not "13.0": the ends are often whole-number percentages
+    times = (f", about {fmt(d['ratio'], 0 if d['ratio'] >= 3 else 1)} times the lowest" if ratio and np.isfinite(d["ratio"]) and d["ratio"] >= 1.5
              and d["min"] >= 10 ** -dp else "")
     among = ""
     if d["n_estimated"]:
@@ -273,7 +282,8 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
                  f"{agree(d['n_estimated'], 'has', 'have')} only an estimate"
                  + (f" from {estimate_note}" if estimate_note else " from a suppressed count") + ": "
                  + _range_text(v_all[est.to_numpy()], dp, u) + ")")
-    d["sentence"] = (f"{sentence_case(label)} ranges from {fmt(d['min'], dp)}{u} {lo_text} to {fmt(d['max'], dp)}{u} "
-                     f"{hi_text}{times}{among}; the middle half of {'all ' if among else 'the '}{d['n']} LAs lie "
-                     f"between {fmt(d['q1'], dp)}{u} and {fmt(d['q3'], dp)}{u} (median {fmt(d['median'], dp)}{u}).")
+    f = {k: f"{fmt_value(d[k], dp)}{u}" for k in ("min", "max", "q1", "q3", "median")}
+    d["sentence"] = (f"{sentence_case(label)} ranges from {f['min']} {lo_text} to {f['max']} {hi_text}{times}{among}; "
+                     f"the middle half of {'all ' if among else 'the '}{d['n']} LAs lie between {f['q1']} and "
+                     f"{f['q3']} (median {f['median']}).")
     return d

@@ -28,6 +28,7 @@ from inclusion_index.report.series.text import (
     LA_COLUMN,
     agree,
     and_join,
+    common_tail,
     dp_for,
     fmt,
     md,
@@ -36,6 +37,7 @@ from inclusion_index.report.series.text import (
     unit_level,
     year_label,
 )
+from inclusion_index.report.templates import words
 
 
 def link_profiles(part: Part, ed: Edition) -> Part:
@@ -58,7 +60,6 @@ class Part:
 
     key: str
     title: str
-    text: list[str] = field(default_factory=list)
     sections: dict[str, list[str]] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     numbers: dict[str, float] = field(default_factory=dict)
@@ -68,11 +69,29 @@ class Part:
     notes: list[str] = field(default_factory=list)
     measures: list[ContextMeasure | str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    # (section, predictor, what it allows for) -> (its "no clear link" sentence's place in the section, the outcomes listed)
+    unclear: dict[tuple[str, str, str], tuple[int, list[str]]] = field(default_factory=dict)
+
+    @property
+    def text(self) -> list[str]:
+        return [s for ss in self.sections.values() for s in ss]
 
     def say(self, section: str, *sentences: str) -> None:
-        ss = [s for s in sentences if s]
-        self.sections.setdefault(section, []).extend(ss)
-        self.text.extend(ss)
+        self.sections.setdefault(section, []).extend(s for s in sentences if s)
+
+    def say_link(self, section: str, link: dict) -> None:
+        """An association in plain words (templates/parts/links.md): a clear one as its own sentence,
+        the ones with no clear link grouped into one sentence per predictor."""
+        t = words("parts/links.md")
+        ss = self.sections.setdefault(section, [])
+        if link["clear"]:
+            ss.append(t.clear(link, len(ss)))
+            return
+        at, ys = self.unclear.get((section, link["x"], link["others"]), (len(ss), []))
+        ys.append(link["y"])
+        self.unclear[(section, link["x"], link["others"])] = (at, ys)
+        sentence = t.unclear(link["x"], common_tail(ys), link["others"])
+        ss[at:at + 1] = [sentence]  # appends the first time, then rewrites it in place
 
     def fit(self, key: str, data: pd.DataFrame, y: str, x: str | Sequence[str], *, sources: Iterable[str],
             labels: dict[str, str] | None = None, units: dict[str, str] | None = None,
@@ -85,8 +104,9 @@ class Part:
             return None
         m.source_ids = list(dict.fromkeys(sources))
         self.models[key] = m
-        if say:
-            self.say(say, *([m.sentence(t) for t in terms] if terms else [m.sentence()]))
+        for t in (terms or m.x[:1]) if say else []:
+            self.say_link(say, m.link(t))
+            self.say("technical", m.technical(t))
         return m
 
     def markdown(self, section: str | None = None, *, bullets: bool = False) -> str:

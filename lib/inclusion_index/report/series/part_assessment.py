@@ -88,8 +88,7 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
     p.tables["models"] = models_table(p.models.values())
     if rows:
         p.say("outcomes", "The outcomes are those the index uses for this index year (KS2, KS4 and exclusions "
-              "from the previous academic year); in the table, the column \"Taking into account\" says which rows "
-              "come from models that also take deprivation into account.")
+              "from the previous academic year); the technical notes give each model, with and without deprivation.")
     funnel_section(p, ed, ind, inds, check_highlight(ed, highlight)[0])
     adjusted_section(p, ed, t, "assessment")
     highlight_section(p, ed, highlight, t, ind, inds)

@@ -21,7 +21,7 @@ from inclusion_index.report.series.text import year_label
 
 def attainment(ed, highlight: str | int | None = None) -> Part:
     """Part 5: KS2/KS4 attainment and progress vs EHC plan cohort size and deprivation; NEET."""
-    p = Part("attainment", "Attainment")
+    p = Part("attainment", "Attainment and NEET")
     t = la_table(ed)
     ind = IndicatorFacts(ed)
     inds, avail = published_indicators(p, ed, t, ind, "attainment")
@@ -61,7 +61,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         p.say("cohort", f"KS4 cohort counts by SEN are not in the data for {year_label(ks4_year)}, so the KS4 models "
               "use the census share only.")
     labels = {f"{i}_value": ind.phrase(i) for i in avail} | {
-        "ehcp_pct_pupils": "the share of pupils with an EHC plan", "idaci": "the " + dep.label,
+        "ehcp_pct_pupils": "the share of all pupils who have an EHC plan", "idaci": "the " + dep.label,
         "ks4_ehcp_share": "the EHC plan share of the KS4 cohort"}
     units = {f"{i}_value": ind.unit(i) for i in avail} | {"ehcp_pct_pupils": "%", "ks4_ehcp_share": "%"}
     xs = [c for c, ctx in (("ehcp_pct_pupils", cohort), ("idaci", dep)) if ctx.available]

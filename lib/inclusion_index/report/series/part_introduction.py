@@ -98,7 +98,8 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
           f"{bottom['la_name']} ({bottom['region']}) has the lowest of {n_scored}, {fmt(bottom['overall_score'])}, "
           f"and ranks {rank_words(bottom['overall_rank'], bottom.get('overall_rank_lo'), bottom.get('overall_rank_hi'))}.",
           f"Overall scores run from {fmt(sc.min())} to {fmt(sc.max())}; half of the LAs score between "
-          f"{fmt(p.numbers['score_q1'])} and {fmt(p.numbers['score_q3'])} (median {fmt(sc.median())}).",
+          f"{fmt(p.numbers['score_q1'])} and {fmt(p.numbers['score_q3'])}. On each indicator the middle LA scores "
+          f"50 by construction; averaged over the indicators, the middle LA's overall score is {fmt(sc.median())}.",
           f"Every rank below comes with its {range_label()}: how far it moves when the method's choices and "
           "chance are varied (see \"How certain are these ranks?\").")
     rank_certainty_section(p, ed, t)

@@ -36,12 +36,14 @@ from inclusion_index.report.series.text import (
     dp_for,
     fmt,
     fmt_int,
+    fmt_value,
     lower_first,
     plural,
     sentence_case,
     year_label,
     years_label,
 )
+from inclusion_index.report.templates import words
 from inclusion_index.sources.geography import region_order
 
 
@@ -177,16 +179,11 @@ def recording_section(p: Part, ed, t: pd.DataFrame, year: str) -> None:
     if not u.gt(0).any():
         return
     above = u[u > ed.method.unrecorded_flag_pct].sort_values(ascending=False)
-    p.say("recording", "The placement shares are of the EHC plans whose placement SEN2 records: plans whose placement "
-          "is 'not recorded' leave the denominator instead of counting as plans in neither kind of school."
-          if ed.method.placement_recorded_only else "The placement shares are of all EHC plans, including those "
-          "whose placement SEN2 does not record, as DfE's own percentages are.")
-    flagged = (f"{plural(len(above), 'LA')} {agree(len(above), 'is', 'are')} above "
-               f"{fmt(ed.method.unrecorded_flag_pct, 0)}% and flagged: "
-               + and_join([f"{n} ({fmt(x, 1)}%)" for n, x in above.items()]) if len(above)
-               else f"none is above {fmt(ed.method.unrecorded_flag_pct, 0)}%")
-    p.say("recording", f"In {year_label(year)} SEN2 records no placement for a median {fmt(u.median(), 1)}% of an "
-          f"LA's EHC plans (highest {fmt(u.max(), 1)}%); {flagged}.")
+    pw = words("parts/placement.md")
+    f = {"recorded_only": ed.method.placement_recorded_only, "year": year_label(year), "median": fmt(u.median(), 1),
+         "max": fmt(u.max(), 1), "flag": fmt(ed.method.unrecorded_flag_pct, 0), "flagged": list(above.index),
+         "flagged_list": and_join([f"{n} ({fmt(x, 1)}%)" for n, x in above.items()])}
+    p.say("recording", pw.basis(f), pw.unrecorded(f))
     p.numbers.update(unrecorded_median=float(u.median()), unrecorded_max=float(u.max()),
                      unrecorded_flagged=len(above))
     e = pd.concat({m: _england(ed, m, [year]).iloc[0] for m, _, _ in _ENGLAND_PLACEMENT}, axis=1).T
@@ -196,23 +193,17 @@ def recording_section(p: Part, ed, t: pd.DataFrame, year: str) -> None:
         "England figure": [w for _, w, _ in _ENGLAND_PLACEMENT], "Basis": [b for _, _, b in _ENGLAND_PLACEMENT],
         "%": e["value"].to_numpy(), "Plans": e["numerator"].to_numpy(), "Of plans": e["denominator"].to_numpy()})
     ss, ind_, unk, any_pub, unk_pub = (e.loc[m] for m, _, _ in _ENGLAND_PLACEMENT)
-    p.say("recording", f"England on the index's definition, from DfE's national counts: {_pct(ss['value'], 1)} of the "
-          f"{fmt_int(ss['denominator'])} plans with a recorded placement are in state-funded special schools and "
-          f"{_pct(ind_['value'], 1)} in independent or non-maintained schools ({year_label(year)}).")
-    if np.isfinite(any_pub["value"]):
-        p.say("recording", f"DfE's own published percentages are of all {fmt_int(unk['denominator'])} plans: "
-              f"{_pct(any_pub['value'], 1)} in special schools of any kind (state-funded, non-maintained and "
-              f"independent) and {_pct(unk_pub['value'], 1)} with placement not recorded.")
     lg = ed.long
     la = lg[(lg["level"] == "la") & (lg["year"] == year)]
     la_unk = la[la["measure"] == "sen2_ehcp_placement_unknown"]
-    withheld = la_unk.loc[la_unk["value"].isna(), "la_code"]
-    plans = la[(la["measure"] == "sen2_ehcp_total") & la["la_code"].isin(withheld)]
-    if unk["numerator"] > la_unk["value"].sum() and len(plans):
-        p.say("recording", f"England's {fmt_int(unk['numerator'])} plans with placement not recorded are "
-              f"{fmt_int(unk['numerator'] - la_unk['value'].sum())} more than the LAs' own figures add up to; the LAs "
-              f"whose placement split DfE withheld ({and_join(sorted(plans['la_name'].astype(str)))}) hold "
-              f"{fmt_int(plans['value'].sum())} plans, so DfE's England share of plans not recorded is partly theirs.")
+    plans = la[(la["measure"] == "sen2_ehcp_total") & la["la_code"].isin(la_unk.loc[la_unk["value"].isna(), "la_code"])]
+    f |= {"special": _pct(ss["value"], 1), "recorded": fmt_int(ss["denominator"]), "independent": _pct(ind_["value"], 1),
+          "all": fmt_int(unk["denominator"]), "any_special": _pct(any_pub["value"], 1),
+          "not_recorded": _pct(unk_pub["value"], 1), "unknown": fmt_int(unk["numerator"]),
+          "extra": fmt_int(unk["numerator"] - la_unk["value"].sum()), "plans": fmt_int(plans["value"].sum()),
+          "las": and_join(sorted(plans["la_name"].astype(str)))}
+    p.say("recording", pw.england(f), pw.published(f) if np.isfinite(any_pub["value"]) else "",
+          pw.withheld(f) if unk["numerator"] > la_unk["value"].sum() and len(plans) else "")
     p.numbers.update({f"england_{m}": float(e.loc[m, "value"]) for m, _, _ in _ENGLAND_PLACEMENT})
 
 
@@ -241,20 +232,11 @@ def _supply_choice_sentence(ed, chosen: ContextMeasure, cands: Sequence[ContextM
     if not chosen.available:
         return " ".join(c.note for c in cands)
     counts = ed.run.placement.supply_counts
-    out = (f"Special-school supply uses {lower_first(chosen.label)} for {year_label(str(chosen.year))}, the count "
-           f"nearest to {year_label(ed.final_year)} in this project's data: {counts[chosen.measure][1]}. "
-           f"{chosen.note}")
-    for c in cands:
-        if c.measure == chosen.measure:
-            continue
-        if c.available:
-            out += (f" {sentence_case(c.label)} are in the data up to {year_label(str(c.year))} within this edition "
-                    f"and count {counts[c.measure][1]}; the two definitions differ, so only one count is used.")
-        else:
-            yrs = measure_years(ed, c.measure)
-            out += (f" {sentence_case(c.label)}, which count {counts[c.measure][1]}, are in this project's data "
-                    f"only for {', '.join(year_label(y) for y in yrs)}, outside this edition." if yrs else "")
-    return out
+    facts = [{"label": lower_first(c.label), "counts": counts[c.measure][1], "final": year_label(ed.final_year),
+              "note": c.note, "year": year_label(str(c.year)) if c.available else "",
+              "years": ", ".join(year_label(y) for y in measure_years(ed, c.measure))} for c in cands]
+    chosen_at = [c.measure for c in cands].index(chosen.measure)
+    return words("parts/placement.md").supply(facts[chosen_at], facts[:chosen_at] + facts[chosen_at + 1:])
 
 
 # --------------------------------------------------------------------------- AP/PRU and no school place
@@ -271,7 +253,7 @@ def _england(ed, measure: str, years: Sequence[str]) -> pd.DataFrame:
 
 
 def _pct(x: float, dp: int) -> str:
-    return f"{fmt(x, 0 if x == 0 else dp)}%"
+    return f"{fmt_value(x, min(dp, 1)) if x else '0'}%"  # as the tables print it
 
 
 def _where(v: pd.Series, names: pd.Series, x: float) -> str:
@@ -291,18 +273,6 @@ def _spread_sentence(v: pd.Series, names: pd.Series, phrase: str, dp: int) -> tu
     return text, s
 
 
-def _change(e: pd.DataFrame, years: Sequence[str], dp: int) -> str:
-    """'rose from 2.1% in 2022/23 to 2.5% in 2024/25 (9,000 to 12,000 plans)' over ``years``."""
-    a, b = e.loc[years[0]], e.loc[years[-1]]
-    ya, yb = year_label(years[0]), year_label(years[-1])
-    if fmt(a["value"], dp) == fmt(b["value"], dp):
-        head = f"stayed at {_pct(b['value'], dp)} from {ya} to {yb}"
-    else:
-        head = (f"{'rose' if b['value'] > a['value'] else 'fell'} from {_pct(a['value'], dp)} in {ya} to "
-                f"{_pct(b['value'], dp)} in {yb}")
-    return f"{head} ({fmt_int(a['numerator'])} to {fmt_int(b['numerator'])} plans)"
-
-
 def _england_change_sentence(ed, key: str, e: pd.DataFrame, dp: int) -> str:
     """England's change over the edition's years, split at a series break inside them."""
     b = BEYOND[key]
@@ -310,23 +280,16 @@ def _england_change_sentence(ed, key: str, e: pd.DataFrame, dp: int) -> str:
     if not years:
         return f"No England figure of {b.phrase} is in the data for {years_label(ed.years)}."
     brk = ed.run.placement.series_breaks.get(b.pct)
-    if brk and years[0] < brk[0] <= years[-1]:
-        before = [y for y in years if y < brk[0]]
-        after = [y for y in years if y >= brk[0]]
-        parts = []
-        for seg, which in ((before, "earlier"), (after, "new")):
-            if len(seg) > 1:
-                parts.append(f"on the {which} definition it {_change(e, seg, dp)}")
-            else:
-                parts.append(f"on the {which} definition it was {_pct(e.loc[seg[0], 'value'], dp)} in "
-                             f"{year_label(seg[0])} ({fmt_int(e.loc[seg[0], 'numerator'])} plans)")
-        # year key 201819 is the January 2019 census
-        return (f"In England, {b.phrase} is not comparable before and after January {_start(brk[0]) + 1}: "
-                f"{brk[1]}, so the series breaks there. {sentence_case('; '.join(parts))}.")
-    if len(years) == 1:
-        return (f"In England, {b.phrase} was {_pct(e.loc[years[0], 'value'], dp)} in {year_label(years[0])}, the "
-                "only year of this edition with a figure.")
-    return f"In England, {b.phrase} {_change(e, years, dp)}."
+    split = brk and years[0] < brk[0] <= years[-1]
+    segs = [([y for y in years if y < brk[0]], "earlier"), ([y for y in years if y >= brk[0]], "new")] if split \
+        else [(years, "")]
+    segments = [{"which": which, "years": [year_label(y) for y in (seg[0], seg[-1])][:len(seg)],
+                 "figs": [_pct(e.loc[y, "value"], dp) for y in (seg[0], seg[-1])][:len(seg)],
+                 "plans": [fmt_int(e.loc[y, "numerator"]) for y in (seg[0], seg[-1])][:len(seg)],
+                 "up": e.loc[seg[-1], "value"] > e.loc[seg[0], "value"]} for seg, which in segs]
+    # year key 201819 is the January 2019 census
+    return words("parts/placement.md").england_change(
+        b.phrase, segments, {"year": _start(brk[0]) + 1, "why": brk[1]} if split else None)
 
 
 def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:

@@ -35,6 +35,18 @@ def fmt(x: object, dp: int = 1, *, pct: bool = False, sign: bool = False, na: st
     return s + ("%" if pct else "")
 
 
+def fmt_value(x: object, dp: int = 1) -> str:
+    """A figure as text, tables and chart labels all print it: ``dp`` decimals, at least two below 1
+    in size (0.08 never reads 0.1 in a sentence beside a table printing 0.08; 7.71 reads 7.7 in both)."""
+    v = float(x) if isinstance(x, int | float | np.floating | np.integer) else math.nan
+    return fmt(x, max(dp, 2) if math.isfinite(v) and 0 < abs(v) < 1 else dp)
+
+
+def plain_label(label: str) -> str:
+    """A label for reader text, its parentheses dropped; the IDACI score is 'child deprivation'."""
+    return "child deprivation" if "IDACI" in label else re.sub(r"\s*\((?:[^()]|\([^()]*\))*\)", "", label)
+
+
 def fmt_int(x: object, na: str = NA) -> str:
     return fmt(x, 0, na=na)
 
@@ -142,7 +154,7 @@ def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | N
             fmts[c] = lambda v: fmt(v, 0)
         else:
             base = dp if isinstance(dp, int) else 1
-            fmts[c] = lambda v, d=base: fmt(v, max(d, 2) if np.isfinite(v) and 0 < abs(v) < 1 else d)
+            fmts[c] = lambda v, d=base: fmt_value(v, d)
     st = df.style.format(fmts, na_rep=NA, escape="html")
     pages = df.attrs.get("profiles") or {}
     if pages and LA_COLUMN in df.columns:  # each LA's name links to its profile (the name arrives escaped)
@@ -217,6 +229,19 @@ def agree(n: int, singular: str, plural_form: str) -> str:
 def level_label(level: float) -> str:
     """A confidence or control level as readers write it: 0.95 -> '95%', 0.998 -> '99.8%'."""
     return f"{round(level * 100, 6):g}%"
+
+
+def common_tail(items: Sequence[str]) -> str:
+    """Phrases joined with 'or', a tail they share from a preposition on said once:
+    'the KS2 reading score or the KS2 maths score of pupils with an EHC plan'."""
+    split, n = [str(x).split() for x in items], 0
+    while len(items) > 1 and all(len(w) > n + 1 for w in split) and len({tuple(w[-n - 1:]) for w in split}) == 1:
+        n += 1
+    tail = split[0][len(split[0]) - n:]
+    while tail and tail[0] not in ("of", "with", "in", "for"):
+        tail = tail[1:]
+    heads = [" ".join(w[:len(w) - len(tail)]) for w in split]
+    return " ".join([" or ".join([", ".join(heads[:-1]), heads[-1]] if len(heads) > 1 else heads), *tail])
 
 
 def and_join(items: Sequence[str]) -> str:

@@ -13,8 +13,17 @@ from markupsafe import Markup
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True, trim_blocks=True,
                    lstrip_blocks=True, undefined=StrictUndefined)
+# plain-text sentences (templates/parts/): not HTML, so no autoescape; the series escapes them as Markdown
+_WORDS = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=False, trim_blocks=True,
+                     lstrip_blocks=True, undefined=StrictUndefined)
+_WORDS.filters["capfirst"] = lambda s: str(s)[:1].upper() + str(s)[1:]
 
 
 def render_template(name: str, **context: object) -> Markup:
     """Template ``name`` filled in; Markup, so a section nests in a page without being escaped again."""
     return Markup(_ENV.get_template(name).render(**context))
+
+
+def words(name: str):
+    """The macros of a plain-text template under parts/ (a part's sentences, filled from typed facts)."""
+    return _WORDS.get_template(name).module
