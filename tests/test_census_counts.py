@@ -174,3 +174,36 @@ def test_england_quoted_at_dfe_precision_and_named(editions) -> None:
     assert re.fullmatch(r"England -\d\.\d\d.*", p8), p8  # DfE: Progress 8 to 2 decimal places
     share = facts.england_text("assess_ehcp_share", 1)
     assert share.startswith("England 20.6") and share.endswith("from DfE's national counts"), share
+
+
+def _data_log_gap_rows() -> list[list[str]]:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "DATA_LOG.md").read_text(encoding="utf-8")
+    section = text.split("## Why an LA's census counts and LAIT differ")[1].split("\n## ")[0]
+    # the first table of the section: from its header to the first line that is not a row
+    table = section.split("\n| LA | January |")[1].split("\n\n")[0]
+    lines = [ln for ln in table.splitlines()[1:] if ln.startswith("| ")]
+    return [[c.strip() for c in ln.strip("|").split("|")] for ln in lines]
+
+
+def test_why_counts_fall_back_per_la(long, data_dir) -> None:
+    """Every LA on LAIT's fallback in a census year, with the cause found in the files, and the
+    table in docs/DATA_LOG.md is this one (sums, gaps and reasons)."""
+    g = census.count_gaps(LoadContext(data_dir=data_dir, registry=load_registry()), long)
+    assert g.groupby("year").size().to_dict() == {"201819": 47, "202223": 5}
+    camden = g[(g["la_code"] == "202") & (g["year"] == "201819")].iloc[0]
+    # URN 135140 (467 pupils, 130 with a plan in January 2018) has no row in January 2019
+    assert (camden["ehcp"], camden["absent_schools"], camden["absent_pupils"], camden["absent_ehcp"]) == (
+        1042, 1, 467, 130)
+    assert camden["share_gap"] == pytest.approx(100 * 1042 / 4952 - 100 * 3.6 / 15.5)
+    # Kensington and Chelsea 2019: 4,401 pupils of absent schools lift its census % above LAIT's
+    kc = g[(g["la_code"] == "207") & (g["year"] == "201819")].iloc[0]
+    assert kc["absent_pupils"] == 4401 and kc["gap_sen_support"] > 1.8
+    assert set(g.loc[g["reason"].str.startswith("no school"), "la_name"]) == {"St. Helens", "Southwark", "Leicester"}
+    rows = _data_log_gap_rows()
+    assert len(rows) == len(g)
+    for doc, r in zip(rows, g.itertuples(), strict=True):
+        assert doc[0] == r.la_name and doc[1] == str(int(r.year[:4]) + 1)
+        assert doc[2] == f"{r.ehcp:,.0f} / {r.sen_support:,.0f} / {r.pupils:,.0f}"
+        assert doc[5] == f"{r.gap_ehcp:+.2f} / {r.gap_sen_support:+.2f}"
+        assert doc[6] == f"{r.share_counts:.2f} / {r.share_lait:.2f} ({r.share_gap:+.2f})"
+        assert doc[7] == r.reason

@@ -47,7 +47,10 @@ from inclusion_index.sources.loaders.base import (
     require_columns,
     source_ids,
 )
-from inclusion_index.sources.loaders.context import census_year
+
+# _read_sheet_columns: the January 2024 school list, read only for which schools were still open
+# a year after January 2023 (count_gaps)
+from inclusion_index.sources.loaders.context import _read_sheet_columns, census_year
 from inclusion_index.sources.registry import Registry
 
 _COUNTS = {"TSENELSE": "census_ehcp_pupils", "TSENELK": "census_sen_support_pupils", "NOR": "census_pupils"}
@@ -177,3 +180,95 @@ SOURCES = sources()
 def load(ctx: LoadContext) -> pd.DataFrame:
     found = entries(ctx.registry, "census", FORMATS)
     return pd.concat([FORMATS[s.format](ctx, s.id) for s in found], ignore_index=True)
+
+
+# ------------------------------------------------------------------ why counts and LAIT differ
+
+# the next January's school list after the last performance-tables file (URNs only)
+_LATER_SCHOOL_LIST = "school_census_202324"
+
+
+def _urns(ctx: LoadContext, sid: str) -> pd.DataFrame:
+    """URN, LA and the three counts (NaN where NA/NP) of every school row of one census file."""
+    src = ctx.source(sid)
+    if src.format in FORMATS:
+        df, _, _ = _school_rows(ctx, sid, with_type=src.format == "perf_census_csv")
+        return df[["URN", "la_code", *_COUNTS]].rename(columns=_COUNTS)
+    raw = _read_sheet_columns(ctx.path(sid), src.path, census_year(src))
+    urn = raw["URN"].str.replace(r"\.0$", "", regex=True)
+    return pd.DataFrame({"URN": urn[urn.str.fullmatch(r"\d+")]})
+
+
+def count_gaps(ctx: LoadContext, long: pd.DataFrame) -> pd.DataFrame:
+    """Every LA whose census counts do not stand for the EHC plan share (``assess_ehcp_share_counts``
+    without a numerator) in a year with all-school counts, with what the file shows for it:
+    its sums, the % they give against LAIT's published %, the share gap, and the reason:
+    schools on roll in the census files a year or two either side but absent from this one
+    (their counts from the earlier file), schools whose counts are ``NA``, or neither.
+
+    ``long`` is the harmonised long table (LAIT's percentages and the derived shares)."""
+    found = sorted(entries(ctx.registry, "census", FORMATS), key=lambda s: census_year(s))
+    years = [census_year(s) for s in found]
+    la = long[long["level"] == "la"]
+
+    def get(measure: str, year: str, col: str = "value") -> pd.Series:
+        r = la[(la["measure"] == measure) & (la["year"] == year)].drop_duplicates("la_code")
+        return r.set_index("la_code")[col]
+
+    rows = []
+    for i, s in enumerate(found):
+        if s.format != "perf_census_csv":  # no all-school SEN support count: no counts share
+            continue
+        year = years[i]
+        share = get("assess_ehcp_share_counts", year, "numerator")
+        off = share[share.isna()].index
+        if off.empty:
+            continue
+        this = _urns(ctx, s.id)
+        before = _urns(ctx, found[i - 1].id) if i > 0 else this.iloc[:0]
+        later = found[i + 1].id if i + 1 < len(found) else _LATER_SCHOOL_LIST
+        nxt = _urns(ctx, later) if any(x.id == later for x in ctx.registry.sources) else this.iloc[:0]
+        after = set(nxt["URN"])
+        # SEN support 0 this January but 5 or more the January before or after (the 2018 file has
+        # no independent school's SEN support, so 2019 leans on 2021): a count not published
+        near_sup = pd.concat([f[["URN", "census_sen_support_pupils"]] for f in (before, nxt)
+                          if "census_sen_support_pupils" in f]).groupby("URN")["census_sen_support_pupils"].max()
+        zero = this[(this["census_sen_support_pupils"] == 0)].assign(
+            near=lambda d, m=near_sup: d["URN"].map(m)).query("near >= 5")
+        # on roll the January before and the January after, yet no row this January
+        gone = before[~before["URN"].isin(set(this["URN"])) & before["URN"].isin(after)]
+        sums = this.groupby("la_code")[list(_COUNTS.values())].sum(min_count=1)
+        na = this[this[list(_COUNTS.values())].isna().any(axis=1)].groupby("la_code").size()
+        lait_e, lait_s = get("lait_ehcp_pct_pupils", year), get("lait_sen_support_pct_pupils", year)
+        names = get("assess_ehcp_share_counts", year, "la_name")
+        for code in off:
+            e, sp, n = (float(sums.at[code, c]) for c in _COUNTS.values())
+            g = gone[gone["la_code"] == code]
+            k = int(na.get(code, 0))
+            why = []
+            if len(g):
+                why.append(f"{len(g)} school{'s' * (len(g) > 1)} absent ({g['census_pupils'].sum():,.0f} pupils, "
+                           f"{g['census_ehcp_pupils'].sum():,.0f} with a plan in January {int(years[i - 1][:4]) + 1})")
+            if k:
+                why.append(f"{k} school{'s' * (k > 1)} with NA counts")
+            z = zero[zero["la_code"] == code]
+            if len(z):
+                why.append(f"{len(z)} school{'s' * (len(z) > 1)} with SEN support 0 ({z['near'].sum():,.0f} a year "
+                           "or two either side)")
+            pe, ps = 100 * e / n, 100 * sp / n
+            le, ls = float(lait_e.get(code, np.nan)), float(lait_s.get(code, np.nan))
+            rows.append({
+                "la_code": code, "la_name": names.get(code, ""), "year": year,
+                "ehcp": e, "sen_support": sp, "pupils": n,
+                "ehcp_pct": pe, "sen_support_pct": ps, "lait_ehcp_pct": le, "lait_sen_support_pct": ls,
+                "gap_ehcp": pe - le, "gap_sen_support": ps - ls,
+                "share_counts": 100 * e / (e + sp), "share_lait": 100 * le / (le + ls),
+                "absent_schools": len(g), "absent_pupils": float(g["census_pupils"].sum()),
+                "absent_ehcp": float(g["census_ehcp_pupils"].sum()), "na_schools": k,
+                "zero_sen_support_schools": len(z), "zero_sen_support_near": float(z["near"].sum()),
+                "reason": "; ".join(why) or "no school absent, NA or 0 in the file: cause not found",
+            })
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["share_gap"] = out["share_counts"] - out["share_lait"]
+    return out
