@@ -11,6 +11,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import Bbox
@@ -173,6 +174,80 @@ def test_funnel_outliers_differ_in_shape_not_only_colour() -> None:
               for h, lab in zip(handles, labels, strict=True) if "inclusive" in lab}
     assert set(shapes) == {"more inclusive", "less inclusive"}  # both kinds occur in the fixture
     assert shapes["more inclusive"] != shapes["less inclusive"]
+
+
+# --------------------------------------------------------------------------- label placement
+
+
+def _assert_labels_clear(fig: Figure, r) -> int:
+    """Every name and line label in the axes, measured on the saved figure: no two overlap, none
+    crosses a plotted line (limits, England, fitted line) or covers a plotted point. Returns
+    how many labels were checked."""
+    checked = 0
+    for ax in fig.axes:
+        labels = [t for t in ax.texts if t.get_text() and t.get_visible() and t.get_gid() != plotting.STATS_GID]
+        boxes = [plotting._text_box(t, r) for t in labels]
+        for (a, ta), (b, tb) in itertools.combinations(zip(boxes, labels, strict=True), 2):
+            assert not a.overlaps(b), (ta.get_text(), tb.get_text())
+        for ln in ax.lines:
+            path = ln.get_path().transformed(ln.get_transform())
+            for b, t in zip(boxes, labels, strict=True):
+                assert not path.intersects_bbox(b, filled=False), (t.get_text(), ln.get_label())
+        for c in ax.collections:
+            if isinstance(c, PathCollection) and len(c.get_offsets()):
+                pts = c.get_offset_transform().transform(np.asarray(c.get_offsets(), dtype="float64"))
+                for b, t in zip(boxes, labels, strict=True):
+                    assert not b.count_contains(pts), t.get_text()
+        checked += len(labels)
+    return checked
+
+
+def _crowded() -> pd.DataFrame:
+    """LAs whose lowest values bunch together, as the exclusion rates of Part 2 do."""
+    d = _las()
+    d["value"] = np.sort(np.concatenate([np.linspace(48, 10, N - 6), [67.1, 56.2, 54.4, 9.2, 8.0, 7.6]]))[::-1]
+    return d
+
+
+def test_dot_chart_names_clear_of_points_lines_and_each_other() -> None:
+    # the review's case: "Hammersmith and Fulham 9.2" printed over the lowest LAs' points
+    for hl in (None, "305", "449"):
+        fig = plotting.dot_chart(_crowded(), "value", title="Suspensions per 100 pupils with an EHC plan, 2023/24",
+                                 value_label="Rate", england=25.6, england_label="England (pooled from LAs)",
+                                 highlight=hl, n_label=3, higher_is_better=False)
+        r = _laid_out(fig)
+        names = {t.get_text() for t in fig.axes[0].texts}
+        assert any(n.endswith(" 9.2") for n in names)
+        assert _assert_labels_clear(fig, r) >= 7
+        # a name moved away from its point is tied to it by a leader line
+        for t in fig.axes[0].texts:
+            if t.get_gid() == plotting.POINT_LABEL_GID:
+                far = np.hypot(*t.xyann) > plotting.LEADER_FROM
+                assert t.arrow_patch.get_visible() == far
+
+
+def test_funnel_names_and_england_label_clear_of_the_limit_lines() -> None:
+    # the review's cases: an LA's name struck through by the 99.8% line; "England (pooled)" on the limits
+    f = _funnel()
+    f.loc[:3, "z"] = [-7.0, -8.0, 7.5, 9.0]
+    f.loc[:3, "value"] = [10.0, 8.0, 40.0, 45.0]
+    for prefix in ("", "od_"):
+        f.loc[:3, f"{prefix}flag_998"] = ["below", "below", "above", "above"]
+        f.loc[:3, f"{prefix}direction_998"] = ["more inclusive"] * 2 + ["less inclusive"] * 2
+    for hl in (None, "310"):
+        fig = plotting.funnel_plot(f, value_label="Exclusions (per 100 pupils)", highlight=hl)
+        r = _laid_out(fig)
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        assert any(t.startswith("England (pooled) 25.0") for t in texts)
+        assert _assert_labels_clear(fig, r) >= 5
+
+
+def test_scatter_and_region_names_clear() -> None:
+    d = _las()
+    figs = [plotting.scatter_fit(d, "idaci", "value", title="t", xlabel="x", ylabel="y", n_label=6, highlight="303"),
+            plotting.region_chart(d, "value", title="t", value_label="Rate", england=25.0, highlight="305")]
+    for fig in figs:
+        assert _assert_labels_clear(fig, _laid_out(fig)) >= 1
 
 
 # --------------------------------------------------------------------------- rank chart

@@ -16,6 +16,7 @@ statistics box goes to the corner of the plot where it hides the fewest LAs.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import textwrap
@@ -31,7 +32,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.text import Text
+from matplotlib.text import Annotation, Text
 
 from inclusion_index.csv_export import write_csv
 from inclusion_index.index.uncertainty import funnel_limits
@@ -188,7 +189,7 @@ def _finish(fig: Figure, note: str | None) -> Figure:
             engine.set(rect=(0, band / (h + band), 1, 1 - band / (h + band)))
     fit_titles(fig, renderer)
     for ax in fig.axes:
-        _separate_point_labels(ax, renderer)
+        place_labels(ax, renderer)
         for t in ax.texts:
             if t.get_gid() == STATS_GID:
                 _place_in_emptiest_corner(ax, t, renderer)
@@ -196,27 +197,107 @@ def _finish(fig: Figure, note: str | None) -> Figure:
 
 
 STATS_GID = "fit-stats"
-POINT_LABEL_GID = "point-label"
-# where a point's name may go, in points from the point, first choice first: right and up, right
-# and down, left and up, left and down, then further up or down
-_LABEL_SPOTS = ((4, 3, "left"), (4, -10, "left"), (-4, 3, "right"), (-4, -10, "right"), (4, 12, "left"),
-                (4, -19, "left"))
+POINT_LABEL_GID = "point-label"  # a point's name: the placer may move it anywhere near its point
+LINE_LABEL_GID = "line-label"  # a horizontal reference line's label: it may slide along its line
+_RADII = (4, 9, 16, 26, 38, 52, 70, 95, 125, 160)  # points from the point, nearest first
+_ANGLES = np.deg2rad([15, -45, 165, -135, 90, -90, 45, 135, -15, -165, 0, 180, 30, -30, 150, -150, 60, -60, 120,
+                      -120, 75, -75, 105, -105])  # first right and a little up, then round the point
+LEADER_FROM = 12  # points: a name further than this from its point is tied to it by a leader line
 
 
-def _separate_point_labels(ax, renderer: RendererBase) -> None:
-    """Move named points' labels (outermost first) to the first nearby spot where they overlap
-    no label already placed; a label with no free spot keeps its first choice."""
-    labels = [t for t in ax.texts if t.get_gid() == POINT_LABEL_GID]
-    placed = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() != POINT_LABEL_GID and t.get_text()
-              and t.get_gid() != STATS_GID]
+def _text_box(t: Text, renderer: RendererBase):
+    """The box of a text's letters only (an annotation's own extent also covers its leader line)."""
+    if isinstance(t, Annotation):
+        t.update_positions(renderer)
+    return Text.get_window_extent(t, renderer)
+
+
+def _obstacles(ax, renderer: RendererBase) -> tuple[np.ndarray, np.ndarray]:
+    """What a label must not cover, in display pixels: the plotted points (x, y, radius) and
+    the plotted lines, as points no more than 2 px apart along each line."""
+    pts = [np.empty((0, 3))]
+    for c in ax.collections:
+        if isinstance(c, PathCollection) and c.get_visible() and len(c.get_offsets()):
+            xy = c.get_offset_transform().transform(np.asarray(c.get_offsets(), dtype="float64"))
+            r = np.broadcast_to(np.sqrt(c.get_sizes()) / 2 * ax.figure.dpi / 72, (len(xy),))
+            pts.append(np.column_stack([xy, r]))
+    lines = [np.empty((0, 2))]
+    for ln in ax.lines:
+        if not ln.get_visible() or ln.get_linestyle() in ("None", "") or len(ln.get_xydata()) < 2:
+            continue
+        xy = ln.get_transform().transform(np.asarray(ln.get_xydata(), dtype="float64"))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        for a, b in itertools.pairwise(xy):
+            n = max(2, int(np.hypot(*(b - a)) / 2) + 1)
+            lines.append(a + np.linspace(0, 1, n)[:, None] * (b - a))
+    return np.vstack(pts), np.vstack(lines)
+
+
+def _clashes(bb, pts: np.ndarray, lines: np.ndarray, boxes: list, frame) -> int:
+    """How badly the box ``bb`` clashes: one per point it covers, five for covering a line, twenty
+    per label it overlaps, and a thousand for leaving the axes."""
+    pad = 1.5
+    x0, y0, x1, y1 = bb.x0 - pad, bb.y0 - pad, bb.x1 + pad, bb.y1 + pad
+    n = int(((pts[:, 0] >= x0 - pts[:, 2]) & (pts[:, 0] <= x1 + pts[:, 2]) & (pts[:, 1] >= y0 - pts[:, 2])
+             & (pts[:, 1] <= y1 + pts[:, 2])).sum())
+    n += 5 * int(((lines[:, 0] >= x0) & (lines[:, 0] <= x1) & (lines[:, 1] >= y0) & (lines[:, 1] <= y1)).any())
+    n += 20 * sum(bb.overlaps(o) for o in boxes)
+    if bb.x0 < frame.x0 or bb.x1 > frame.x1 or bb.y0 < frame.y0 or bb.y1 > frame.y1:
+        n += 1000
+    return n
+
+
+def _candidates(t: Text) -> list[tuple]:
+    """Where a label may go: (xy or None, offset in points, ha, va), first choice first."""
+    if t.get_gid() == LINE_LABEL_GID:
+        y = t.xy[1]
+        return [((fx, y), (0, dy), ha, va) for fx, ha in ((0.99, "right"), (0.01, "left"), (0.75, "center"),
+                                                         (0.25, "center"), (0.5, "center"))
+                for dy, va in ((3, "bottom"), (-3, "top"))]
+    return [(None, (r * np.cos(a), r * np.sin(a)), "left" if np.cos(a) > 0.3 else "right" if np.cos(a) < -0.3
+             else "center", "bottom" if np.sin(a) > 0.3 else "top" if np.sin(a) < -0.3 else "center")
+            for r in _RADII for a in _ANGLES]
+
+
+def place_labels(ax, renderer: RendererBase) -> None:
+    """Put each point's name and each reference line's label where it covers no plotted point,
+    no line and no other text, trying spots ever further from its point (or along its line);
+    a name moved away from its point is tied to it by a leader line. Labels are placed in the
+    order they were drawn (the highlighted LA first), each keeping clear of those before it."""
+    labels = [t for t in ax.texts if t.get_gid() in (POINT_LABEL_GID, LINE_LABEL_GID) and t.get_text()]
+    if not labels:
+        return
+    pts, lines = _obstacles(ax, renderer)
+    frame = ax.get_window_extent(renderer)
+    boxes = [_text_box(t, renderer) for t in ax.texts if t.get_text() and t not in labels
+             and t.get_gid() != STATS_GID]
     for t in labels:
-        for dx, dy, ha in (*_LABEL_SPOTS, _LABEL_SPOTS[0]):  # no free spot: back to the first
-            t.xyann = (dx, dy)
+        best, best_n = None, np.inf
+        for xy, off, ha, va in _candidates(t):
+            if xy is not None:
+                t.xy = xy
+            t.xyann = off
             t.set_ha(ha)
-            bb = t.get_window_extent(renderer)
-            if not any(bb.overlaps(o) for o in placed):
+            t.set_va(va)
+            bb = _text_box(t, renderer)
+            n = _clashes(bb, pts, lines, boxes, frame)
+            if np.hypot(*off) > LEADER_FROM:  # nor may its leader line cross another label
+                start = ax.transData.transform(t.xy)
+                seg = start + np.linspace(0, 1, 30)[:, None] * (np.array([bb.x0 + bb.x1, bb.y0 + bb.y1]) / 2 - start)
+                n += sum(o.count_contains(seg) > 0 for o in boxes)
+            if n < best_n:
+                best, best_n = (xy, off, ha, va), n
+            if n == 0:
                 break
-        placed.append(bb)
+        xy, off, ha, va = best
+        if xy is not None:
+            t.xy = xy
+        t.xyann = off
+        t.set_ha(ha)
+        t.set_va(va)
+        if t.arrow_patch is not None:
+            t.arrow_patch.set_visible(bool(np.hypot(*off) > LEADER_FROM))
+        boxes.append(_text_box(t, renderer))
 
 
 _CORNERS = (("left", "top"), ("right", "top"), ("right", "bottom"), ("left", "bottom"))  # preference order
@@ -255,6 +336,23 @@ def _fmt(v: float, dp: int | None = None) -> str:
     if dp is None:
         dp = 2 if abs(v) < 1 else 1
     return f"{v:,.{dp}f}"
+
+
+def _point_label(ax, text: str, xy: tuple, color: str = "#444444", fontsize: float = FONT["note"] - 0.5,
+                 **kw) -> Annotation:
+    """A name for the point at ``xy``; :func:`place_labels` finds its spot and leader line (inside
+    the axes, so the layout need not make room for it)."""
+    return ax.annotate(text, xy, xytext=(4, 1), textcoords="offset points", color=color, gid=POINT_LABEL_GID,
+                       fontsize=fontsize, in_layout=False, **kw,
+                       arrowprops={"arrowstyle": "-", "color": color, "lw": 0.6, "alpha": 0.6, "shrinkA": 1,
+                                   "shrinkB": 3})
+
+
+def _line_label(ax, text: str, y: float, color: str) -> Annotation:
+    """A label for the horizontal line at ``y``; :func:`place_labels` slides it along the line."""
+    return ax.annotate(text, (0.99, y), xycoords=ax.get_yaxis_transform(), xytext=(0, 3),
+                       textcoords="offset points", ha="right", va="bottom", fontsize=FONT["note"], color=color,
+                       gid=LINE_LABEL_GID, in_layout=False)
 
 
 def _empty(fig: Figure, ax, message: str) -> Figure:
@@ -305,45 +403,27 @@ def dot_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str, l
     yr = float(d[value].max() - d[value].min()) or 1.0
     if england is not None and np.isfinite(england):
         ax.axhline(england, color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
-        ax.annotate(f"{england_label} {_fmt(england)}", (len(d), england), xytext=(0, 3), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=FONT["note"], color=COLORS["england"])
+        _line_label(ax, f"{england_label} {_fmt(england)}", england, COLORS["england"])
     hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
     if len(hl):
         r = hl.iloc[0]
         reg_mean = float(d.loc[d[region] == r[region], value].mean())
         ax.axhline(reg_mean, color=COLORS["region"], linestyle=":", linewidth=1.2, zorder=1)
-        ax.annotate(f"{r[region]} average {_fmt(reg_mean)}", (1, reg_mean), xytext=(0, 3),
-                    textcoords="offset points", ha="left", va="bottom", fontsize=FONT["note"],
-                    color=COLORS["region"])
+        _line_label(ax, f"{r[region]} average {_fmt(reg_mean)}", reg_mean, COLORS["region"])
         ax.scatter([r["pos"]], [r[value]], s=60, color=COLORS["highlight"], zorder=4, edgecolor="white")
-        # the areas above the (falling) line on the right and below it on the left are empty:
-        # a top-half LA is named in the upper right, a bottom-half LA in the lower left
-        top_half = r["pos"] <= len(d) / 2
         place = f"{int(r['pos'])} of {len(d)}"
         if len(extra) == 2 and pd.notna(r[extra[0]]) and pd.notna(r[extra[1]]):
             place += f", {range_label} {int(r[extra[0]])}–{int(r[extra[1]])}"
-        ax.annotate(f"{r[label]} ({_fmt(r[value])}, {place})", (r["pos"], r[value]),
-                    xytext=(0.98, 0.97) if top_half else (0.02, 0.04), textcoords="axes fraction",
-                    ha="right" if top_half else "left", va="top" if top_half else "bottom",
-                    fontsize=FONT["label"], color=COLORS["highlight"], fontweight="bold",
-                    arrowprops={"arrowstyle": "-", "color": COLORS["highlight"], "lw": 0.8})
-    # name the extremes in the empty corners: top LAs to the upper right, bottom LAs to the lower left
+        _point_label(ax, f"{r[label]} ({_fmt(r[value])}, {place})", (r["pos"], r[value]), COLORS["highlight"],
+                     fontsize=FONT["label"], fontweight="bold")
+    # name the extremes, outermost first (the placer keeps them off the points and each other)
     n = min(n_label, len(d) // 2)
     for k in range(n):
-        top = d.iloc[k]
-        bot = d.iloc[len(d) - 1 - k]
-        if highlight and highlight in (top[code], bot[code]):
-            continue  # already named in red
-        ax.annotate(f"{top[label]} {_fmt(top[value])}", (top["pos"], top[value]),
-                    xytext=(0.22 * len(d), d[value].max() - (k + 0.2) * 0.075 * yr), textcoords="data",
-                    fontsize=FONT["note"], ha="left", va="center",
-                    arrowprops={"arrowstyle": "-", "color": COLORS["la_light"], "lw": 0.6})
-        ax.annotate(f"{bot[label]} {_fmt(bot[value])}", (bot["pos"], bot[value]),
-                    xytext=(0.78 * len(d), d[value].min() + (k + 0.2) * 0.075 * yr), textcoords="data",
-                    fontsize=FONT["note"], ha="right", va="center",
-                    arrowprops={"arrowstyle": "-", "color": COLORS["la_light"], "lw": 0.6})
+        for r in (d.iloc[k], d.iloc[len(d) - 1 - k]):
+            if not (highlight and r[code] == highlight):  # already named in red
+                _point_label(ax, f"{r[label]} {_fmt(r[value])}", (r["pos"], r[value]), fontsize=FONT["note"])
     ax.set_xlim(-2, len(d) + 3)
-    ax.set_ylim(d[value].min() - 0.08 * yr, d[value].max() + 0.08 * yr)
+    ax.set_ylim(d[value].min() - 0.16 * yr, d[value].max() + 0.08 * yr)  # room for the lowest LAs' names
     xl = f"LAs ranked from highest to lowest ({len(d)} LAs)"
     if higher_is_better is not None:
         xl += "; " + ("higher is more inclusive" if higher_is_better else "lower is more inclusive")
@@ -385,9 +465,8 @@ def region_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str
             r = hl.iloc[0]
             ypos = regions.index(r[region])
             ax.scatter([r[value]], [ypos], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
-            ax.annotate(f"{r[label]} {_fmt(r[value])}", (r[value], ypos), xytext=(6, -12),
-                        textcoords="offset points", fontsize=FONT["note"], color=COLORS["highlight"],
-                        fontweight="bold")
+            _point_label(ax, f"{r[label]} {_fmt(r[value])}", (r[value], ypos), COLORS["highlight"],
+                         fontsize=FONT["note"], fontweight="bold")
     counts = d.groupby(region).size().reindex(regions).fillna(0).astype(int)
     ax.set_yticks(range(len(regions)), [f"{r} ({counts[r]})" for r in regions])
     ax.set_ylim(len(regions) - 0.5, -0.5)  # first region at the top
@@ -457,18 +536,16 @@ def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str
 
 def _name_points(ax, d: pd.DataFrame, named: pd.DataFrame, x: str, y: str, *, label: str, code: str,
                  highlight: str | None) -> None:
-    """Name the ``named`` points in grey, then mark and name the highlighted LA of ``d`` in red."""
-    for _, r in named.iterrows():
-        if highlight and r[code] == highlight:
-            continue
-        ax.annotate(str(r[label]), (r[x], r[y]), xytext=(4, 3), textcoords="offset points",
-                    fontsize=FONT["note"] - 0.5, color="#444444", gid=POINT_LABEL_GID)
+    """Mark and name the highlighted LA of ``d`` in red, then name the ``named`` points in grey."""
     hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
     if len(hl):
         r = hl.iloc[0]
         ax.scatter([r[x]], [r[y]], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
-        ax.annotate(str(r[label]), (r[x], r[y]), xytext=(6, 6), textcoords="offset points",
-                    fontsize=FONT["label"] - 1, color=COLORS["highlight"], fontweight="bold")
+        _point_label(ax, str(r[label]), (r[x], r[y]), COLORS["highlight"], fontsize=FONT["label"] - 1,
+                     fontweight="bold")
+    for _, r in named.iterrows():
+        if not (highlight and r[code] == highlight):
+            _point_label(ax, str(r[label]), (r[x], r[y]))
 
 
 def scatter_fit(data: pd.DataFrame, x: str, y: str, *, title: str, xlabel: str, ylabel: str,
@@ -668,8 +745,7 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
                        zorder=3,
                        label=f"Outside the {levels[-1]:.1%} limits: {what}" if levels else what)
     ax.axhline(a["target"], color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
-    ax.annotate(f"England (pooled) {_fmt(a['target'])}", (grid[-1], a["target"]), xytext=(0, 3),
-                textcoords="offset points", ha="right", va="bottom", fontsize=FONT["note"], color=COLORS["england"])
+    _line_label(ax, f"England (pooled) {_fmt(a['target'])}", a["target"], COLORS["england"])
     out = d[~inside].assign(_z=d["z"].abs()).sort_values("_z", ascending=False).head(n_label)
     _name_points(ax, d, out, "denominator", "value", label=label, code=code, highlight=highlight)
     ax.set_xscale("log")
