@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import Bbox
@@ -174,6 +175,22 @@ def test_funnel_outliers_differ_in_shape_not_only_colour() -> None:
               for h, lab in zip(handles, labels, strict=True) if "inclusive" in lab}
     assert set(shapes) == {"more inclusive", "less inclusive"}  # both kinds occur in the fixture
     assert shapes["more inclusive"] != shapes["less inclusive"]
+    # and in lightness: the review measured the old green and orange at 1.02:1, one olive for a
+    # reader with deuteranopia; now at least 3:1 apart and each at least 3:1 on white (WCAG 1.4.11)
+    up, down = plotting.COLORS["up"], plotting.COLORS["down"]
+    assert _contrast(up, down) >= 3.0 and _contrast(up, "white") >= 3.0 and _contrast(down, "white") >= 3.0
+    colours = {lab.rsplit(": ", 1)[-1]: to_hex(h.get_facecolor()[0]) for h, lab in zip(handles, labels, strict=True)
+               if "inclusive" in lab}
+    assert colours == {"more inclusive": up, "less inclusive": down}
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(c: str) -> float:
+        rgb = np.asarray(to_rgb(c))
+        return float(np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4) @ [0.2126, 0.7152, 0.0722])
+
+    hi, lo = sorted([lum(a), lum(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 # --------------------------------------------------------------------------- label placement

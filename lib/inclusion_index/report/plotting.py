@@ -47,8 +47,10 @@ COLORS = {
     "england": "#1a1a1a",
     "region": "#1f5fa8",
     "fit": "#1f5fa8",
-    "up": "#1b7f5a",
-    "down": "#b35806",
+    # more / less inclusive: dark green and orange, 3.3:1 apart in luminance (and each at least 3:1
+    # on white), so a reader who cannot tell the hues apart still sees dark against light
+    "up": "#08432f",
+    "down": "#e66100",
     "box": "#e8ebf0",
 }
 FONT = {"title": 12, "label": 10, "tick": 8.5, "note": 8}
@@ -736,8 +738,7 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
             ax.plot(grid, hi, color=COLORS["region"], lw=lw, ls="--", zorder=1)
     inside = d[flag] == "within" if flag in d else pd.Series(True, index=d.index)
     ax.scatter(d.loc[inside, "denominator"], d.loc[inside, "value"], s=13, color=COLORS["la"], linewidths=0, zorder=2)
-    # shape as well as colour tells the two apart (WCAG 1.4.1): the green and orange have about the
-    # same luminance and merge for a reader with deuteranopia
+    # shape and lightness as well as hue tell the two apart (WCAG 1.4.1)
     for what, colour, marker in (("more inclusive", COLORS["up"], "^"), ("less inclusive", COLORS["down"], "v")):
         m = ~inside & (d[direction] == what) if direction in d else ~inside
         if m.any():
