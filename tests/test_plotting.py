@@ -369,39 +369,52 @@ def _improvement(compared: list[str] | None = None) -> pd.DataFrame:
     return d
 
 
-def test_slope_chart_names_have_leader_lines_and_never_overlap() -> None:
+def test_most_improved_chart_ranks_the_largest_rises_and_falls_labelled_at_both_ends() -> None:
+    # the review: 151 tangled grey lines, only the right-hand ends labelled
     imp = _improvement()
+    imp["declined_significant"] = imp["change"] < -9
     fig = plotting.slope_chart(imp, early_label="2022/23", late_label="2024/25", title="Most improved",
-                               significant="significant", top=10)
+                               significant="significant", top=10, highlight="340")
     r = _laid_out(fig)
     ax = fig.axes[0]
-    names = [t for t in ax.texts if t.get_text().endswith(")") and t.get_text() != ""]
-    assert len(names) == 10
-    for t in names:
-        # each name is tied to its line's end (x = 1) by a drawn leader line
-        assert t.arrow_patch is not None and t.arrow_patch.get_visible()
-        assert t.xy[0] == 1 and t.get_position()[0] > 1
-    boxes = [t.get_window_extent(r) for t in names]
+    ranked = imp.sort_values("change", ascending=False)
+    shown = [*ranked["la_code"].head(10), "340", *ranked["la_code"].tail(10)]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    by_code = imp.set_index("la_code")
+    assert names == [f"{by_code.at[c, 'la_name']} ({by_code.at[c, 'change']:+.1f})" for c in shown]
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) and not t.get_text()]
+    assert len(arrows) == 21
+    colour = {plotting.COLORS["up"]: "significant", plotting.COLORS["down"]: "declined_significant"}
+    for c, a in zip(shown, arrows, strict=True):
+        # each arrow runs from the early to the late score, in the colour of its kind of change
+        assert a.xyann == (by_code.at[c, "score_early"], a.xy[1]) and a.xy[0] == by_code.at[c, "score_late"]
+        col = a.arrow_patch.get_edgecolor()
+        kind = colour.get(to_hex(col))
+        if c == "340":
+            assert to_hex(col) == plotting.COLORS["highlight"]
+        elif kind:
+            assert by_code.at[c, kind]
+        else:
+            assert not by_code.at[c, "significant"] and not by_code.at[c, "declined_significant"]
+    # both ends carry their values, and no two texts overlap
+    values = {t.get_text() for t in ax.texts if t.get_text()}
+    for c in shown:
+        assert {f"{by_code.at[c, 'score_early']:.1f}", f"{by_code.at[c, 'score_late']:.1f}"} <= values
+    boxes = [plotting._text_box(t, r) for t in ax.texts if t.get_text()]
     for a, b in itertools.combinations(boxes, 2):
         assert not a.overlaps(b)
-    axbox = ax.get_window_extent(r)
-    assert all(b.y0 >= axbox.y0 and b.y1 <= axbox.y1 for b in boxes)
-    # the named lines are the 10 largest significant rises, drawn thicker than the other green lines
-    green = [ln for ln in ax.lines if ln.get_color() == plotting.COLORS["up"]]
-    assert len(green) == int(imp["significant"].sum())
-    assert sorted({ln.get_linewidth() for ln in green}) == [0.9, 1.9]
 
 
 def test_slope_chart_says_when_scores_are_like_for_like_re_scores() -> None:
     kw = dict(early_label="2016/17", late_label="2018/19", title="t")
     plain = plotting.slope_chart(_improvement(), **kw)
-    assert plain.axes[0].get_ylabel() == "Overall score (0-100)"
+    assert plain.axes[0].get_xlabel() == "Overall score (0-100)"
     fig = plotting.slope_chart(_improvement(["a", "b", "c", "d", "e", "f", "g", "h"]), **kw)
     _laid_out(fig)
-    assert fig.axes[0].get_ylabel().replace("\n", " ") == \
+    assert fig.axes[0].get_xlabel().replace("\n", " ") == \
         "Overall score re-scored on the 8 indicators in both years (0-100)"
     given = plotting.slope_chart(_improvement(["a"]), value_label="My label", **kw)
-    assert given.axes[0].get_ylabel() == "My label"
+    assert given.axes[0].get_xlabel() == "My label"
 
 
 # --------------------------------------------------------------------------- funnel data

@@ -363,21 +363,6 @@ def _empty(fig: Figure, ax, message: str) -> Figure:
     return fig
 
 
-def _spread_positions(y: Sequence[float], min_gap: float) -> np.ndarray:
-    """Nudge label positions apart so that no two are closer than ``min_gap`` (order kept)."""
-    y = np.asarray(y, dtype="float64")
-    order = np.argsort(y)
-    pos = y[order].copy()
-    for k in range(1, len(pos)):
-        pos[k] = max(pos[k], pos[k - 1] + min_gap)
-    # centre the shift so labels do not all drift upwards
-    shift = (pos - y[order]).mean()
-    pos -= shift / 2
-    out = np.empty_like(pos)
-    out[order] = pos
-    return out
-
-
 # --------------------------------------------------------------------------- charts
 
 
@@ -577,71 +562,75 @@ def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str,
                 late: str = "score_late", top: int = 10, significant: str | None = None,
                 highlight: str | None = None, value_label: str | None = None, note: str | None = None,
                 range_label: str = "90% range") -> Figure:
-    """Early → late score for every LA (faint) with the ``top`` most improved drawn and named.
+    """The ``top`` largest rises and ``top`` largest falls, ranked by change: one row per LA, an
+    arrow from its early to its late score, both ends labelled with their values and the row
+    named with the change (a highlighted LA outside them gets a row between, in red).
 
-    With ``significant`` (a boolean column), only the LAs whose rise exceeds its uncertainty
-    are drawn in green (the ``top`` largest of them named, with thicker lines), whatever their
-    place by change. Names sit right of the late year, spread so they never overlap, each tied
-    to its line's end by a leader line. Without ``value_label`` the y axis says "Overall score
-    (0-100)", or, when ``improvement.attrs["indicators_compared"]`` lists the indicators both
-    years were re-scored on (``scoring.most_improved``), that the scores are those re-scores.
+    With ``significant`` (a boolean column: the rise exceeds its uncertainty) and a
+    ``declined_significant`` column, rises beyond uncertainty are dark green, falls beyond it
+    orange and the rest grey; without, every rise is green and every fall orange. Without
+    ``value_label`` the x axis says "Overall score (0-100)", or, when
+    ``improvement.attrs["indicators_compared"]`` lists the indicators both years were re-scored
+    on (``scoring.most_improved``), that the scores are those re-scores. (151 crossing lines of
+    a slope chart hid all but the largest moves, and named only one end.)
     """
-    fig = _figure(5.6)
-    ax = fig.add_subplot()
     d = improvement.dropna(subset=[early, late]).copy()
+    d["change"] = d[late] - d[early]
+    d = d.sort_values("change", ascending=False).reset_index(drop=True)
+    k = min(top, len(d) // 2)
+    shown = pd.concat([d.head(k), d.tail(k)]) if len(d) > 1 else d
+    hl = d[(d[code] == highlight) & ~d[code].isin(shown[code])] if highlight else d.iloc[0:0]
+    rows = pd.concat([d.head(k), hl, d.tail(k)]) if len(d) > 1 else d
+    fig = _figure(0.24 * len(rows) + 1.9)
+    ax = fig.add_subplot()
     if d.empty:
         return _empty(fig, ax, "No LA has a score in both years.")
     if value_label is None:
         compared = improvement.attrs.get("indicators_compared") or []
         value_label = (f"Overall score re-scored on the {len(compared)} indicators in both years (0-100)"
                        if len(compared) else "Overall score (0-100)")
-    d["change"] = d[late] - d[early]
-    d = d.sort_values("change", ascending=False).reset_index(drop=True)
-    if significant is not None:
-        marked = d[significant].fillna(False).astype(bool).to_numpy()
+    rise = (rows[significant].fillna(False).astype(bool) if significant else rows["change"] > 0).to_numpy()
+    fall = (rows["declined_significant"].fillna(False).astype(bool) if significant and "declined_significant"
+            in rows else rows["change"] < 0).to_numpy()
+    # a gap of one row between the rises and the falls (the highlighted LA sits in it)
+    y = np.arange(len(rows)) + (np.arange(len(rows)) >= k) + (np.arange(len(rows)) >= k + len(hl))
+    for (_, r), yy, up, down in zip(rows.iterrows(), y, rise, fall, strict=True):
+        c = COLORS["highlight"] if r[code] == highlight else COLORS["up"] if up else COLORS["down"] if down \
+            else COLORS["la"]
+        ax.annotate("", (r[late], yy), xytext=(r[early], yy),
+                    arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.8, "shrinkA": 0, "shrinkB": 0,
+                                "mutation_scale": 11})
+        ax.scatter([r[early]], [yy], s=22, facecolors="white", edgecolors=c, linewidths=1.4, zorder=3)
+        lo_end, hi_end = sorted([(r[early], "early"), (r[late], "late")])
+        for (v, _), dx, ha in ((lo_end, -6, "right"), (hi_end, 6, "left")):
+            ax.annotate(_fmt(v, 1), (v, yy), xytext=(dx, 0), textcoords="offset points", ha=ha, va="center",
+                        fontsize=FONT["note"], color=c)
+    ax.set_yticks(y, [f"{r[label]} ({r['change']:+.1f})" for _, r in rows.iterrows()])
+    for t, c in zip(ax.get_yticklabels(), rows[code], strict=True):
+        if c == highlight:
+            t.set_color(COLORS["highlight"])
+            t.set_fontweight("bold")
+    if len(d) > 2 * k:
+        ax.text(0.5, k + 0.5 * (not len(hl)),
+                f"{len(d) - 2 * k - len(hl)} other LAs between", transform=ax.get_yaxis_transform(), ha="center",
+                va="center", fontsize=FONT["note"], color="#555555", style="italic")
+    lo_x = float(rows[[early, late]].min().min())
+    hi_x = float(rows[[early, late]].max().max())
+    pad = 0.12 * ((hi_x - lo_x) or 10.0)
+    ax.set_xlim(lo_x - pad, hi_x + pad)
+    ax.set_ylim(y[-1] + 0.7, -0.7)
+    _style(ax, title, value_label, "")
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
+    ax.tick_params(axis="y", length=0)
+    if significant:
+        default = (f"Each arrow runs from an LA's {early_label} score (open circle) to its {late_label} score. "
+                   f"Dark green: a rise beyond uncertainty ({range_label} of the change above 0); orange: a fall "
+                   f"beyond it; grey: within uncertainty. The {k} largest rises and falls of {len(d)} LAs; every "
+                   "LA is in the tables below and the chart's data.")
     else:
-        marked = np.arange(len(d)) < top
-    named = np.zeros(len(d), dtype=bool)
-    named[np.flatnonzero(marked)[:top]] = True
-    for _, r in d[~marked].iterrows():
-        ax.plot([0, 1], [r[early], r[late]], color=COLORS["la_light"], linewidth=0.6, alpha=0.7, zorder=1)
-    for k, r in d[marked].iterrows():
-        # the named lines are drawn thicker, so an unnamed green line is never taken for a named one
-        ax.plot([0, 1], [r[early], r[late]], color=COLORS["up"], linewidth=1.9 if named[k] else 0.9,
-                alpha=1.0 if named[k] else 0.55, zorder=3 if named[k] else 2, marker="o",
-                markersize=3.5 if named[k] else 2.2)
-    best = d[named]
-    span = float(d[[early, late]].max().max() - d[[early, late]].min().min()) or 1.0
-    pos = _spread_positions(best[late].to_numpy(), 0.04 * span)
-    for (_, r), yp in zip(best.iterrows(), pos, strict=True):
-        ax.annotate(f"{r[label]} ({r['change']:+.1f})", (1, r[late]), xytext=(1.12, yp), textcoords="data",
-                    ha="left", va="center", fontsize=FONT["note"], color=COLORS["up"], annotation_clip=False,
-                    arrowprops={"arrowstyle": "-", "color": COLORS["up"], "lw": 0.7, "alpha": 0.8,
-                                "relpos": (0, 0.5), "shrinkA": 1.5, "shrinkB": 2.5})
-    if highlight:
-        hl = d[d[code] == highlight]
-        if len(hl):
-            r = hl.iloc[0]
-            ax.plot([0, 1], [r[early], r[late]], color=COLORS["highlight"], linewidth=2.2, zorder=4, marker="o",
-                    markersize=4.5)
-            ax.annotate(f"{r[label]} ({r['change']:+.1f})", (0, r[early]), xytext=(-0.04, r[early]),
-                        textcoords="data", ha="right", va="center", fontsize=FONT["note"] + 0.5,
-                        color=COLORS["highlight"], fontweight="bold")
-    lo_y = min(float(d[[early, late]].min().min()), float(pos.min()) if len(pos) else np.inf)
-    hi_y = max(float(d[[early, late]].max().max()), float(pos.max()) if len(pos) else -np.inf)
-    ax.set_ylim(lo_y - 0.04 * span, hi_y + 0.04 * span)  # spread names stay inside the axes
-    ax.set_xlim(-0.75 if highlight else -0.3, 1.75)
-    ax.set_xticks([0, 1], [early_label, late_label], fontsize=FONT["label"])
-    _style(ax, title, None, value_label)
-    ax.spines["bottom"].set_visible(False)
-    ax.tick_params(axis="x", length=0)
-    if significant is not None:
-        k = int(marked.sum())
-        default = (f"Green: the {k} LAs whose rise exceeds its uncertainty ({range_label} of the change above 0)"
-                   + (f"; the {top} largest named, drawn thicker" if k > top else "") + "; grey: all other LAs."
-                   if k else "No LA's rise exceeds its uncertainty; grey: every LA.")
-    else:
-        default = f"Green: the {top} most improved LAs; grey: all other LAs."
+        default = (f"Each arrow runs from an LA's {early_label} score (open circle) to its {late_label} score; the "
+                   f"{k} largest rises (green) and falls (orange) of {len(d)} LAs.")
     return _finish(fig, note or default)
 
 
@@ -872,7 +861,9 @@ def _alt_summary(frame: pd.DataFrame, stem: str) -> str:
     route = f"Every plotted value is in the chart's data ({stem}.csv), linked below the chart."
     if "la_name" not in frame.columns:
         return route
-    values = [c for c in frame.select_dtypes("number").columns if c != "la_code"]
+    # a chart of changes (most improved) is summed up by its largest rises and falls
+    values = ["change"] if "change" in frame else [c for c in frame.select_dtypes("number").columns
+                                                   if c != "la_code"]
     if len(values) != 1:
         return route
     col = values[0]
