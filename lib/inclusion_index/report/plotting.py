@@ -21,7 +21,7 @@ import os
 import re
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -816,13 +816,16 @@ class SavedFigure:
     svg: Path
     csv: Path
     alt: str = ""
+    key: list[tuple[str, str]] = field(default_factory=list)  # a hex map's (code, LA name) pairs
 
-    def _repr_png_(self) -> tuple[bytes, dict[str, str]]:
+    def _repr_png_(self) -> tuple[bytes, dict]:
         # IPython keeps the metadata with the output and nbconvert writes it as the <img> alt
-        # text, so screen readers get the chart's title instead of "No description ..."
+        # text, so screen readers get the chart's title instead of "No description ..."; the
+        # page prints a hex map's key below it
         return self.png.read_bytes(), {"alt": self.alt or f"Chart: {self.png.stem.replace('_', ' ')}",
                                        "csv": f"{self.csv.parent.name}/{self.csv.name}",
-                                       "svg": f"{self.svg.parent.name}/{self.svg.name}"}
+                                       "svg": f"{self.svg.parent.name}/{self.svg.name}",
+                                       **({"key": [list(k) for k in self.key]} if self.key else {})}
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -850,8 +853,11 @@ def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str]
     finally:
         for p in tmp.values():
             p.unlink(missing_ok=True)
-    alt = " ".join(x for x in (f"{meta['Title']}." if meta["Title"] else "", _alt_summary(frame, stem)) if x)
-    return SavedFigure(png=targets["png"], svg=targets["svg"], csv=targets["csv"], alt=alt)
+    # a hex map's three-letter codes, each with the LA it stands for (hexmap.py names its labels)
+    key = sorted({(t.get_text(), t.get_label()) for ax in fig.axes for t in ax.texts if t.get_gid() == "hex-label"})
+    keyed = f"The key below the map gives the LA for each of its {len(key)} codes." if key else ""
+    alt = " ".join(x for x in (f"{meta['Title']}." if meta["Title"] else "", _alt_summary(frame, stem), keyed) if x)
+    return SavedFigure(png=targets["png"], svg=targets["svg"], csv=targets["csv"], alt=alt, key=key)
 
 
 def _alt_summary(frame: pd.DataFrame, stem: str) -> str:
