@@ -170,7 +170,7 @@ def test_label_config_refuses_yaml_booleans(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("year,source", [("201819", "hex_odileeds"), ("202425", "hex_hocl")])
 def test_every_la_is_labelled_inside_its_shape_with_contrast(editions, data_dir: Path, year: str,
-                                                             source: str) -> None:
+                                                             source: str, tmp_path: Path) -> None:
     ed = editions[year]
     s = score_table(ed, extended=False).set_index("la_code")["overall_score"]
     fig = plot_hexmap(s, ed, "t", "l", highlight_la="370", data_dir=data_dir, vmin=0, vmax=100)
@@ -193,6 +193,9 @@ def test_every_la_is_labelled_inside_its_shape_with_contrast(editions, data_dir:
         if x is None:
             continue
         assert H.MIN_LABEL_SIZE <= x.get_fontsize() <= H.LABEL_SIZE
+        # readable on the page: at least 9 px high where the chart shows 1050 px wide (the review
+        # measured London's labels at about 7 px)
+        assert x.get_fontsize() / 72 * H.PAGE_PX / fig.get_figwidth() >= 9.0, row["la_name"]
         shape = _path(row["polygons"]).transformed(ax.transData)
         box = x.get_window_extent(r)
         cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
@@ -212,6 +215,20 @@ def test_every_la_is_labelled_inside_its_shape_with_contrast(editions, data_dir:
     probe = np.column_stack([gx.ravel(), gy.ravel()])
     for patch in ax.patches:
         assert not patch.get_path().transformed(patch.get_transform()).contains_points(probe).any()
+    # every code on the map is keyed to its LA, below the map on the page and in the alt text's pointer
+    from inclusion_index.report.plotting import save_figure
+    from inclusion_index.report.render import _with_alt_text
+
+    saved = save_figure(fig, s.reset_index(), tmp_path, "map")
+    names = dict(zip(t["label"], t["la_name"], strict=False))
+    assert saved.key == sorted((code, names[code]) for code in by_label)
+    assert f"The key below the map gives the LA for each of its {len(by_label)} codes." in saved.alt
+    _png, meta = saved._repr_png_()
+    html = _with_alt_text({"output_type": "display_data", "data": {"image/png": "AAAA"}, "metadata": meta})
+    page = html["data"]["text/html"]
+    assert "<details><summary>Key: the local authority for each of the map" in page
+    for code in ("BAR", "BRN"):
+        assert f"<tr><td>{code}</td><td>{names[code]}</td></tr>" in page
     # white on the dark end of the scale, near-black on the light end
     assert H._text_colour((0.267, 0.005, 0.329)) == "#ffffff"
     assert H._text_colour((0.993, 0.906, 0.144)) == H.DARK_TEXT

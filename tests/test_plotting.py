@@ -11,6 +11,8 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import Bbox
@@ -173,6 +175,96 @@ def test_funnel_outliers_differ_in_shape_not_only_colour() -> None:
               for h, lab in zip(handles, labels, strict=True) if "inclusive" in lab}
     assert set(shapes) == {"more inclusive", "less inclusive"}  # both kinds occur in the fixture
     assert shapes["more inclusive"] != shapes["less inclusive"]
+    # and in lightness: the review measured the old green and orange at 1.02:1, one olive for a
+    # reader with deuteranopia; now at least 3:1 apart and each at least 3:1 on white (WCAG 1.4.11)
+    up, down = plotting.COLORS["up"], plotting.COLORS["down"]
+    assert _contrast(up, down) >= 3.0 and _contrast(up, "white") >= 3.0 and _contrast(down, "white") >= 3.0
+    colours = {lab.rsplit(": ", 1)[-1]: to_hex(h.get_facecolor()[0]) for h, lab in zip(handles, labels, strict=True)
+               if "inclusive" in lab}
+    assert colours == {"more inclusive": up, "less inclusive": down}
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(c: str) -> float:
+        rgb = np.asarray(to_rgb(c))
+        return float(np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4) @ [0.2126, 0.7152, 0.0722])
+
+    hi, lo = sorted([lum(a), lum(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+# --------------------------------------------------------------------------- label placement
+
+
+def _assert_labels_clear(fig: Figure, r) -> int:
+    """Every name and line label in the axes, measured on the saved figure: no two overlap, none
+    crosses a plotted line (limits, England, fitted line) or covers a plotted point. Returns
+    how many labels were checked."""
+    checked = 0
+    for ax in fig.axes:
+        labels = [t for t in ax.texts if t.get_text() and t.get_visible() and t.get_gid() != plotting.STATS_GID]
+        boxes = [plotting._text_box(t, r) for t in labels]
+        for (a, ta), (b, tb) in itertools.combinations(zip(boxes, labels, strict=True), 2):
+            assert not a.overlaps(b), (ta.get_text(), tb.get_text())
+        for ln in ax.lines:
+            path = ln.get_path().transformed(ln.get_transform())
+            for b, t in zip(boxes, labels, strict=True):
+                assert not path.intersects_bbox(b, filled=False), (t.get_text(), ln.get_label())
+        for c in ax.collections:
+            if isinstance(c, PathCollection) and len(c.get_offsets()):
+                pts = c.get_offset_transform().transform(np.asarray(c.get_offsets(), dtype="float64"))
+                for b, t in zip(boxes, labels, strict=True):
+                    assert not b.count_contains(pts), t.get_text()
+        checked += len(labels)
+    return checked
+
+
+def _crowded() -> pd.DataFrame:
+    """LAs whose lowest values bunch together, as the exclusion rates of Part 2 do."""
+    d = _las()
+    d["value"] = np.sort(np.concatenate([np.linspace(48, 10, N - 6), [67.1, 56.2, 54.4, 9.2, 8.0, 7.6]]))[::-1]
+    return d
+
+
+def test_dot_chart_names_clear_of_points_lines_and_each_other() -> None:
+    # the review's case: "Hammersmith and Fulham 9.2" printed over the lowest LAs' points
+    for hl in (None, "305", "449"):
+        fig = plotting.dot_chart(_crowded(), "value", title="Suspensions per 100 pupils with an EHC plan, 2023/24",
+                                 value_label="Rate", england=25.6, england_label="England (pooled from LAs)",
+                                 highlight=hl, n_label=3, higher_is_better=False)
+        r = _laid_out(fig)
+        names = {t.get_text() for t in fig.axes[0].texts}
+        assert any(n.endswith(" 9.2") for n in names)
+        assert _assert_labels_clear(fig, r) >= 7
+        # a name moved away from its point is tied to it by a leader line
+        for t in fig.axes[0].texts:
+            if t.get_gid() == plotting.POINT_LABEL_GID:
+                far = np.hypot(*t.xyann) > plotting.LEADER_FROM
+                assert t.arrow_patch.get_visible() == far
+
+
+def test_funnel_names_and_england_label_clear_of_the_limit_lines() -> None:
+    # the review's cases: an LA's name struck through by the 99.8% line; "England (pooled)" on the limits
+    f = _funnel()
+    f.loc[:3, "z"] = [-7.0, -8.0, 7.5, 9.0]
+    f.loc[:3, "value"] = [10.0, 8.0, 40.0, 45.0]
+    for prefix in ("", "od_"):
+        f.loc[:3, f"{prefix}flag_998"] = ["below", "below", "above", "above"]
+        f.loc[:3, f"{prefix}direction_998"] = ["more inclusive"] * 2 + ["less inclusive"] * 2
+    for hl in (None, "310"):
+        fig = plotting.funnel_plot(f, value_label="Exclusions (per 100 pupils)", highlight=hl)
+        r = _laid_out(fig)
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        assert any(t.startswith("England (pooled) 25.0") for t in texts)
+        assert _assert_labels_clear(fig, r) >= 5
+
+
+def test_scatter_and_region_names_clear() -> None:
+    d = _las()
+    figs = [plotting.scatter_fit(d, "idaci", "value", title="t", xlabel="x", ylabel="y", n_label=6, highlight="303"),
+            plotting.region_chart(d, "value", title="t", value_label="Rate", england=25.0, highlight="305")]
+    for fig in figs:
+        assert _assert_labels_clear(fig, _laid_out(fig)) >= 1
 
 
 # --------------------------------------------------------------------------- rank chart
@@ -277,39 +369,52 @@ def _improvement(compared: list[str] | None = None) -> pd.DataFrame:
     return d
 
 
-def test_slope_chart_names_have_leader_lines_and_never_overlap() -> None:
+def test_most_improved_chart_ranks_the_largest_rises_and_falls_labelled_at_both_ends() -> None:
+    # the review: 151 tangled grey lines, only the right-hand ends labelled
     imp = _improvement()
+    imp["declined_significant"] = imp["change"] < -9
     fig = plotting.slope_chart(imp, early_label="2022/23", late_label="2024/25", title="Most improved",
-                               significant="significant", top=10)
+                               significant="significant", top=10, highlight="340")
     r = _laid_out(fig)
     ax = fig.axes[0]
-    names = [t for t in ax.texts if t.get_text().endswith(")") and t.get_text() != ""]
-    assert len(names) == 10
-    for t in names:
-        # each name is tied to its line's end (x = 1) by a drawn leader line
-        assert t.arrow_patch is not None and t.arrow_patch.get_visible()
-        assert t.xy[0] == 1 and t.get_position()[0] > 1
-    boxes = [t.get_window_extent(r) for t in names]
+    ranked = imp.sort_values("change", ascending=False)
+    shown = [*ranked["la_code"].head(10), "340", *ranked["la_code"].tail(10)]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    by_code = imp.set_index("la_code")
+    assert names == [f"{by_code.at[c, 'la_name']} ({by_code.at[c, 'change']:+.1f})" for c in shown]
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) and not t.get_text()]
+    assert len(arrows) == 21
+    colour = {plotting.COLORS["up"]: "significant", plotting.COLORS["down"]: "declined_significant"}
+    for c, a in zip(shown, arrows, strict=True):
+        # each arrow runs from the early to the late score, in the colour of its kind of change
+        assert a.xyann == (by_code.at[c, "score_early"], a.xy[1]) and a.xy[0] == by_code.at[c, "score_late"]
+        col = a.arrow_patch.get_edgecolor()
+        kind = colour.get(to_hex(col))
+        if c == "340":
+            assert to_hex(col) == plotting.COLORS["highlight"]
+        elif kind:
+            assert by_code.at[c, kind]
+        else:
+            assert not by_code.at[c, "significant"] and not by_code.at[c, "declined_significant"]
+    # both ends carry their values, and no two texts overlap
+    values = {t.get_text() for t in ax.texts if t.get_text()}
+    for c in shown:
+        assert {f"{by_code.at[c, 'score_early']:.1f}", f"{by_code.at[c, 'score_late']:.1f}"} <= values
+    boxes = [plotting._text_box(t, r) for t in ax.texts if t.get_text()]
     for a, b in itertools.combinations(boxes, 2):
         assert not a.overlaps(b)
-    axbox = ax.get_window_extent(r)
-    assert all(b.y0 >= axbox.y0 and b.y1 <= axbox.y1 for b in boxes)
-    # the named lines are the 10 largest significant rises, drawn thicker than the other green lines
-    green = [ln for ln in ax.lines if ln.get_color() == plotting.COLORS["up"]]
-    assert len(green) == int(imp["significant"].sum())
-    assert sorted({ln.get_linewidth() for ln in green}) == [0.9, 1.9]
 
 
 def test_slope_chart_says_when_scores_are_like_for_like_re_scores() -> None:
     kw = dict(early_label="2016/17", late_label="2018/19", title="t")
     plain = plotting.slope_chart(_improvement(), **kw)
-    assert plain.axes[0].get_ylabel() == "Overall score (0-100)"
+    assert plain.axes[0].get_xlabel() == "Overall score (0-100)"
     fig = plotting.slope_chart(_improvement(["a", "b", "c", "d", "e", "f", "g", "h"]), **kw)
     _laid_out(fig)
-    assert fig.axes[0].get_ylabel().replace("\n", " ") == \
+    assert fig.axes[0].get_xlabel().replace("\n", " ") == \
         "Overall score re-scored on the 8 indicators in both years (0-100)"
     given = plotting.slope_chart(_improvement(["a"]), value_label="My label", **kw)
-    assert given.axes[0].get_ylabel() == "My label"
+    assert given.axes[0].get_xlabel() == "My label"
 
 
 # --------------------------------------------------------------------------- funnel data

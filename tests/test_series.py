@@ -11,6 +11,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 
 from inclusion_index.config import CHOICES
 from inclusion_index.index.build import build_edition
@@ -602,8 +603,9 @@ def test_every_chart_handles_data_and_no_data(parts):
     fig = plotting.slope_chart(imp, early_label="2016/17", late_label="2018/19", title="t", highlight="873")
     assert fig.axes
     fig = plotting.slope_chart(imp, early_label="2016/17", late_label="2018/19", title="t", significant="significant")
-    green = [ln for ln in fig.axes[0].lines if ln.get_color() == plotting.COLORS["up"]]
-    assert len(green) == int(imp["significant"].sum())
+    green = [t for t in fig.axes[0].texts if getattr(t, "arrow_patch", None)
+             and to_hex(t.arrow_patch.get_edgecolor()) == plotting.COLORS["up"]]
+    assert len(green) == int(imp.sort_values("change", ascending=False)["significant"].head(10).sum())
     ri = parts["introduction"].frames["rank_intervals"]
     for frame in (ri, ri.assign(overall_rank_lo=pd.NA, overall_rank_hi=pd.NA), ri.iloc[0:0]):
         fig = plotting.rank_interval_chart(frame, rank="overall_rank", lo="overall_rank_lo", hi="overall_rank_hi",

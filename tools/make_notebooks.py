@@ -410,8 +410,8 @@ series.style_table(part.tables["regions"], caption="Regional averages (unweighte
 if "improvement" in part.frames:
     fig = plotting.slope_chart(part.frames["improvement"], early_label=series.year_label(ed.first_year),
                                late_label=series.year_label(ed.final_year), highlight=hl, significant="significant",
-                               title=f"Overall score like for like, {series.year_label(ed.first_year)} to "
-                                     f"{series.year_label(ed.final_year)}: LAs that improved beyond uncertainty")
+                               title=f"The 10 largest rises and 10 largest falls in the like-for-like overall score, "
+                                     f"{series.year_label(ed.first_year)} to {series.year_label(ed.final_year)}")
     display(plotting.save_figure(fig, part.frames["improvement"], figures, "06_most_improved"))
     display(series.style_table(part.tables["improved"], caption="The 10 largest rises, with the change's range"))
     display(series.style_table(part.tables["declined"], caption="The 10 largest falls, with the change's range"))

@@ -45,8 +45,13 @@ from inclusion_index.sources.geography import (
 from inclusion_index.sources.hexes import Polygon, hexmap_for, load_hexes
 from inclusion_index.sources.registry import Registry
 
+WIDTH = 7.0  # inches; the map fills the width, and the figure is as tall as the layout needs
+# On a part page in a 1280-px-wide window the chart shows at its full 1050 px (measured in
+# Chromium; 943 px in a 1024-px window), so a label of p points shows p / 72 * 1050 / WIDTH px
+# high there: 4.4 points is 9.2 px
+PAGE_PX = 1050
 LABEL_SIZE = 6.0  # points: the largest LA label
-MIN_LABEL_SIZE = 3.5  # points: below this a label is unreadable, so a smaller shape goes without
+MIN_LABEL_SIZE = 4.4  # points: a shape too small for a label this size goes without one
 CAP_HEIGHT = 0.73  # DejaVu Sans capitals, as a fraction of the font size
 TURN_BELOW = 0.75  # a label that fits only below this share of LABEL_SIZE level may be turned...
 TURNS = (90, 60, -60)  # ...by one of these angles (degrees), along a hex grid's directions
@@ -356,7 +361,7 @@ def best_hexmap(geography: pd.DataFrame, data_dir: Path | None = None) -> str:
 def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str, label: str,
                 highlight_la: str | None = None, cmap: str = "viridis", *, year: str | None = None,
                 hexmap: str | None = None, layout: HexLayout | None = None, data_dir: Path | None = None,
-                vmin: float | None = None, vmax: float | None = None, figsize: tuple[float, float] = (7.0, 8.8),
+                vmin: float | None = None, vmax: float | None = None, width: float = WIDTH,
                 labels: bool = True, label_size: float = LABEL_SIZE) -> Figure:
     """A hex map of ``values`` (indexed by 3-digit LA code) with a colour bar and attribution.
 
@@ -393,9 +398,16 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
     norm = Normalize(lo, hi)
     colormap = plt.get_cmap(cmap)
 
-    fig = Figure(figsize=figsize)
+    # the map fills the figure's width (London's small shapes need all of it), with bands for the
+    # title above and the legend, colour bar and footnote below, in inches
+    rings = np.vstack([ring for polys in layout.table["polygons"] for p in polys for ring in p])
+    (x0, y0), (x1, y1) = rings.min(axis=0), rings.max(axis=0)
+    map_h = (width - 0.1) * (y1 - y0) / (x1 - x0)
+    top, below = 0.55, 2.0
+    height = map_h + top + below
+    fig = Figure(figsize=(width, height))
     renderer = renderer_of(fig)
-    ax = fig.add_axes((0.02, 0.2, 0.96, 0.72))
+    ax = fig.add_axes((0.05 / width, below / height, (width - 0.1) / width, map_h / height))
     ax.set_axis_off()
     ax.set_aspect("equal")
     t = layout.table
@@ -434,7 +446,7 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
         _draw_labels(ax, t, faces, label_size, renderer)
     head = ax.set_title(title, fontsize=12, loc="left")
     head.set_text(wrap_to_width(title, ax.bbox.width, head.get_fontproperties(), renderer))
-    cax = fig.add_axes((0.12, 0.15, 0.76, 0.02))
+    cax = fig.add_axes((0.12, 1.25 / height, 0.76, 0.18 / height))
     cb = fig.colorbar(ScalarMappable(norm=norm, cmap=colormap), cax=cax, orientation="horizontal")
     cb.set_label(label, fontsize=9)
     cb.ax.tick_params(labelsize=8)
@@ -450,9 +462,10 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
         handles.append(Patch(facecolor=NOT_RANKED_COLOUR, edgecolor="none",
                              label="Not ranked (City of London, Isles of Scilly)"))
     if handles:
-        # the lower right corner is below the south-east of both layouts: the legend hides no LA
-        ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
-    foot = fig.text(0.02, 0.01, "\n".join([*layout.notes(), layout.attribution]), fontsize=6.5, ha="left",
+        # below the map, above the colour bar: the legend hides no LA
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.005), ncols=len(handles),
+                  frameon=False, fontsize=8)
+    foot = fig.text(0.02, 0.05 / height, "\n".join([*layout.notes(), layout.attribution]), fontsize=6.5, ha="left",
                     va="bottom", color="#444444", gid="footnote")
     foot.set_text(wrap_to_width(foot.get_text(), 0.96 * fig.bbox.width, foot.get_fontproperties(), renderer))
     return fig
@@ -483,8 +496,10 @@ def _draw_labels(ax, t: pd.DataFrame, faces: dict[int, object], size: float, ren
         fontsize = min(size, fit)
         if fontsize < MIN_LABEL_SIZE:
             continue
+        # the LA's name goes with its label, for the key save_figure makes from the drawn labels
         ax.text(x, y, text, fontsize=fontsize, ha="center", va="center", rotation=rotation,
-                rotation_mode="anchor", color=_text_colour(faces[i]), zorder=6, gid="hex-label")
+                rotation_mode="anchor", color=_text_colour(faces[i]), zorder=6, gid="hex-label",
+                label=r["la_name"])
 
 
 def _turned_spot(polys: list[Polygon], aspect: float, rotation: float) -> tuple[float, float, float, float]:

@@ -16,11 +16,12 @@ statistics box goes to the corner of the plot where it hides the fewest LAs.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.text import Text
+from matplotlib.text import Annotation, Text
 
 from inclusion_index.csv_export import write_csv
 from inclusion_index.index.uncertainty import funnel_limits
@@ -46,8 +47,10 @@ COLORS = {
     "england": "#1a1a1a",
     "region": "#1f5fa8",
     "fit": "#1f5fa8",
-    "up": "#1b7f5a",
-    "down": "#b35806",
+    # more / less inclusive: dark green and orange, 3.3:1 apart in luminance (and each at least 3:1
+    # on white), so a reader who cannot tell the hues apart still sees dark against light
+    "up": "#08432f",
+    "down": "#e66100",
     "box": "#e8ebf0",
 }
 FONT = {"title": 12, "label": 10, "tick": 8.5, "note": 8}
@@ -188,7 +191,7 @@ def _finish(fig: Figure, note: str | None) -> Figure:
             engine.set(rect=(0, band / (h + band), 1, 1 - band / (h + band)))
     fit_titles(fig, renderer)
     for ax in fig.axes:
-        _separate_point_labels(ax, renderer)
+        place_labels(ax, renderer)
         for t in ax.texts:
             if t.get_gid() == STATS_GID:
                 _place_in_emptiest_corner(ax, t, renderer)
@@ -196,27 +199,107 @@ def _finish(fig: Figure, note: str | None) -> Figure:
 
 
 STATS_GID = "fit-stats"
-POINT_LABEL_GID = "point-label"
-# where a point's name may go, in points from the point, first choice first: right and up, right
-# and down, left and up, left and down, then further up or down
-_LABEL_SPOTS = ((4, 3, "left"), (4, -10, "left"), (-4, 3, "right"), (-4, -10, "right"), (4, 12, "left"),
-                (4, -19, "left"))
+POINT_LABEL_GID = "point-label"  # a point's name: the placer may move it anywhere near its point
+LINE_LABEL_GID = "line-label"  # a horizontal reference line's label: it may slide along its line
+_RADII = (4, 9, 16, 26, 38, 52, 70, 95, 125, 160)  # points from the point, nearest first
+_ANGLES = np.deg2rad([15, -45, 165, -135, 90, -90, 45, 135, -15, -165, 0, 180, 30, -30, 150, -150, 60, -60, 120,
+                      -120, 75, -75, 105, -105])  # first right and a little up, then round the point
+LEADER_FROM = 12  # points: a name further than this from its point is tied to it by a leader line
 
 
-def _separate_point_labels(ax, renderer: RendererBase) -> None:
-    """Move named points' labels (outermost first) to the first nearby spot where they overlap
-    no label already placed; a label with no free spot keeps its first choice."""
-    labels = [t for t in ax.texts if t.get_gid() == POINT_LABEL_GID]
-    placed = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() != POINT_LABEL_GID and t.get_text()
-              and t.get_gid() != STATS_GID]
+def _text_box(t: Text, renderer: RendererBase):
+    """The box of a text's letters only (an annotation's own extent also covers its leader line)."""
+    if isinstance(t, Annotation):
+        t.update_positions(renderer)
+    return Text.get_window_extent(t, renderer)
+
+
+def _obstacles(ax, renderer: RendererBase) -> tuple[np.ndarray, np.ndarray]:
+    """What a label must not cover, in display pixels: the plotted points (x, y, radius) and
+    the plotted lines, as points no more than 2 px apart along each line."""
+    pts = [np.empty((0, 3))]
+    for c in ax.collections:
+        if isinstance(c, PathCollection) and c.get_visible() and len(c.get_offsets()):
+            xy = c.get_offset_transform().transform(np.asarray(c.get_offsets(), dtype="float64"))
+            r = np.broadcast_to(np.sqrt(c.get_sizes()) / 2 * ax.figure.dpi / 72, (len(xy),))
+            pts.append(np.column_stack([xy, r]))
+    lines = [np.empty((0, 2))]
+    for ln in ax.lines:
+        if not ln.get_visible() or ln.get_linestyle() in ("None", "") or len(ln.get_xydata()) < 2:
+            continue
+        xy = ln.get_transform().transform(np.asarray(ln.get_xydata(), dtype="float64"))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        for a, b in itertools.pairwise(xy):
+            n = max(2, int(np.hypot(*(b - a)) / 2) + 1)
+            lines.append(a + np.linspace(0, 1, n)[:, None] * (b - a))
+    return np.vstack(pts), np.vstack(lines)
+
+
+def _clashes(bb, pts: np.ndarray, lines: np.ndarray, boxes: list, frame) -> int:
+    """How badly the box ``bb`` clashes: one per point it covers, five for covering a line, twenty
+    per label it overlaps, and a thousand for leaving the axes."""
+    pad = 1.5
+    x0, y0, x1, y1 = bb.x0 - pad, bb.y0 - pad, bb.x1 + pad, bb.y1 + pad
+    n = int(((pts[:, 0] >= x0 - pts[:, 2]) & (pts[:, 0] <= x1 + pts[:, 2]) & (pts[:, 1] >= y0 - pts[:, 2])
+             & (pts[:, 1] <= y1 + pts[:, 2])).sum())
+    n += 5 * int(((lines[:, 0] >= x0) & (lines[:, 0] <= x1) & (lines[:, 1] >= y0) & (lines[:, 1] <= y1)).any())
+    n += 20 * sum(bb.overlaps(o) for o in boxes)
+    if bb.x0 < frame.x0 or bb.x1 > frame.x1 or bb.y0 < frame.y0 or bb.y1 > frame.y1:
+        n += 1000
+    return n
+
+
+def _candidates(t: Text) -> list[tuple]:
+    """Where a label may go: (xy or None, offset in points, ha, va), first choice first."""
+    if t.get_gid() == LINE_LABEL_GID:
+        y = t.xy[1]
+        return [((fx, y), (0, dy), ha, va) for fx, ha in ((0.99, "right"), (0.01, "left"), (0.75, "center"),
+                                                         (0.25, "center"), (0.5, "center"))
+                for dy, va in ((3, "bottom"), (-3, "top"))]
+    return [(None, (r * np.cos(a), r * np.sin(a)), "left" if np.cos(a) > 0.3 else "right" if np.cos(a) < -0.3
+             else "center", "bottom" if np.sin(a) > 0.3 else "top" if np.sin(a) < -0.3 else "center")
+            for r in _RADII for a in _ANGLES]
+
+
+def place_labels(ax, renderer: RendererBase) -> None:
+    """Put each point's name and each reference line's label where it covers no plotted point,
+    no line and no other text, trying spots ever further from its point (or along its line);
+    a name moved away from its point is tied to it by a leader line. Labels are placed in the
+    order they were drawn (the highlighted LA first), each keeping clear of those before it."""
+    labels = [t for t in ax.texts if t.get_gid() in (POINT_LABEL_GID, LINE_LABEL_GID) and t.get_text()]
+    if not labels:
+        return
+    pts, lines = _obstacles(ax, renderer)
+    frame = ax.get_window_extent(renderer)
+    boxes = [_text_box(t, renderer) for t in ax.texts if t.get_text() and t not in labels
+             and t.get_gid() != STATS_GID]
     for t in labels:
-        for dx, dy, ha in (*_LABEL_SPOTS, _LABEL_SPOTS[0]):  # no free spot: back to the first
-            t.xyann = (dx, dy)
+        best, best_n = None, np.inf
+        for xy, off, ha, va in _candidates(t):
+            if xy is not None:
+                t.xy = xy
+            t.xyann = off
             t.set_ha(ha)
-            bb = t.get_window_extent(renderer)
-            if not any(bb.overlaps(o) for o in placed):
+            t.set_va(va)
+            bb = _text_box(t, renderer)
+            n = _clashes(bb, pts, lines, boxes, frame)
+            if np.hypot(*off) > LEADER_FROM:  # nor may its leader line cross another label
+                start = ax.transData.transform(t.xy)
+                seg = start + np.linspace(0, 1, 30)[:, None] * (np.array([bb.x0 + bb.x1, bb.y0 + bb.y1]) / 2 - start)
+                n += sum(o.count_contains(seg) > 0 for o in boxes)
+            if n < best_n:
+                best, best_n = (xy, off, ha, va), n
+            if n == 0:
                 break
-        placed.append(bb)
+        xy, off, ha, va = best
+        if xy is not None:
+            t.xy = xy
+        t.xyann = off
+        t.set_ha(ha)
+        t.set_va(va)
+        if t.arrow_patch is not None:
+            t.arrow_patch.set_visible(bool(np.hypot(*off) > LEADER_FROM))
+        boxes.append(_text_box(t, renderer))
 
 
 _CORNERS = (("left", "top"), ("right", "top"), ("right", "bottom"), ("left", "bottom"))  # preference order
@@ -257,25 +340,27 @@ def _fmt(v: float, dp: int | None = None) -> str:
     return f"{v:,.{dp}f}"
 
 
+def _point_label(ax, text: str, xy: tuple, color: str = "#444444", fontsize: float = FONT["note"] - 0.5,
+                 **kw) -> Annotation:
+    """A name for the point at ``xy``; :func:`place_labels` finds its spot and leader line (inside
+    the axes, so the layout need not make room for it)."""
+    return ax.annotate(text, xy, xytext=(4, 1), textcoords="offset points", color=color, gid=POINT_LABEL_GID,
+                       fontsize=fontsize, in_layout=False, **kw,
+                       arrowprops={"arrowstyle": "-", "color": color, "lw": 0.6, "alpha": 0.6, "shrinkA": 1,
+                                   "shrinkB": 3})
+
+
+def _line_label(ax, text: str, y: float, color: str) -> Annotation:
+    """A label for the horizontal line at ``y``; :func:`place_labels` slides it along the line."""
+    return ax.annotate(text, (0.99, y), xycoords=ax.get_yaxis_transform(), xytext=(0, 3),
+                       textcoords="offset points", ha="right", va="bottom", fontsize=FONT["note"], color=color,
+                       gid=LINE_LABEL_GID, in_layout=False)
+
+
 def _empty(fig: Figure, ax, message: str) -> Figure:
     ax.axis("off")
     ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=FONT["label"], wrap=True, transform=ax.transAxes)
     return fig
-
-
-def _spread_positions(y: Sequence[float], min_gap: float) -> np.ndarray:
-    """Nudge label positions apart so that no two are closer than ``min_gap`` (order kept)."""
-    y = np.asarray(y, dtype="float64")
-    order = np.argsort(y)
-    pos = y[order].copy()
-    for k in range(1, len(pos)):
-        pos[k] = max(pos[k], pos[k - 1] + min_gap)
-    # centre the shift so labels do not all drift upwards
-    shift = (pos - y[order]).mean()
-    pos -= shift / 2
-    out = np.empty_like(pos)
-    out[order] = pos
-    return out
 
 
 # --------------------------------------------------------------------------- charts
@@ -305,45 +390,27 @@ def dot_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str, l
     yr = float(d[value].max() - d[value].min()) or 1.0
     if england is not None and np.isfinite(england):
         ax.axhline(england, color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
-        ax.annotate(f"{england_label} {_fmt(england)}", (len(d), england), xytext=(0, 3), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=FONT["note"], color=COLORS["england"])
+        _line_label(ax, f"{england_label} {_fmt(england)}", england, COLORS["england"])
     hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
     if len(hl):
         r = hl.iloc[0]
         reg_mean = float(d.loc[d[region] == r[region], value].mean())
         ax.axhline(reg_mean, color=COLORS["region"], linestyle=":", linewidth=1.2, zorder=1)
-        ax.annotate(f"{r[region]} average {_fmt(reg_mean)}", (1, reg_mean), xytext=(0, 3),
-                    textcoords="offset points", ha="left", va="bottom", fontsize=FONT["note"],
-                    color=COLORS["region"])
+        _line_label(ax, f"{r[region]} average {_fmt(reg_mean)}", reg_mean, COLORS["region"])
         ax.scatter([r["pos"]], [r[value]], s=60, color=COLORS["highlight"], zorder=4, edgecolor="white")
-        # the areas above the (falling) line on the right and below it on the left are empty:
-        # a top-half LA is named in the upper right, a bottom-half LA in the lower left
-        top_half = r["pos"] <= len(d) / 2
         place = f"{int(r['pos'])} of {len(d)}"
         if len(extra) == 2 and pd.notna(r[extra[0]]) and pd.notna(r[extra[1]]):
             place += f", {range_label} {int(r[extra[0]])}–{int(r[extra[1]])}"
-        ax.annotate(f"{r[label]} ({_fmt(r[value])}, {place})", (r["pos"], r[value]),
-                    xytext=(0.98, 0.97) if top_half else (0.02, 0.04), textcoords="axes fraction",
-                    ha="right" if top_half else "left", va="top" if top_half else "bottom",
-                    fontsize=FONT["label"], color=COLORS["highlight"], fontweight="bold",
-                    arrowprops={"arrowstyle": "-", "color": COLORS["highlight"], "lw": 0.8})
-    # name the extremes in the empty corners: top LAs to the upper right, bottom LAs to the lower left
+        _point_label(ax, f"{r[label]} ({_fmt(r[value])}, {place})", (r["pos"], r[value]), COLORS["highlight"],
+                     fontsize=FONT["label"], fontweight="bold")
+    # name the extremes, outermost first (the placer keeps them off the points and each other)
     n = min(n_label, len(d) // 2)
     for k in range(n):
-        top = d.iloc[k]
-        bot = d.iloc[len(d) - 1 - k]
-        if highlight and highlight in (top[code], bot[code]):
-            continue  # already named in red
-        ax.annotate(f"{top[label]} {_fmt(top[value])}", (top["pos"], top[value]),
-                    xytext=(0.22 * len(d), d[value].max() - (k + 0.2) * 0.075 * yr), textcoords="data",
-                    fontsize=FONT["note"], ha="left", va="center",
-                    arrowprops={"arrowstyle": "-", "color": COLORS["la_light"], "lw": 0.6})
-        ax.annotate(f"{bot[label]} {_fmt(bot[value])}", (bot["pos"], bot[value]),
-                    xytext=(0.78 * len(d), d[value].min() + (k + 0.2) * 0.075 * yr), textcoords="data",
-                    fontsize=FONT["note"], ha="right", va="center",
-                    arrowprops={"arrowstyle": "-", "color": COLORS["la_light"], "lw": 0.6})
+        for r in (d.iloc[k], d.iloc[len(d) - 1 - k]):
+            if not (highlight and r[code] == highlight):  # already named in red
+                _point_label(ax, f"{r[label]} {_fmt(r[value])}", (r["pos"], r[value]), fontsize=FONT["note"])
     ax.set_xlim(-2, len(d) + 3)
-    ax.set_ylim(d[value].min() - 0.08 * yr, d[value].max() + 0.08 * yr)
+    ax.set_ylim(d[value].min() - 0.16 * yr, d[value].max() + 0.08 * yr)  # room for the lowest LAs' names
     xl = f"LAs ranked from highest to lowest ({len(d)} LAs)"
     if higher_is_better is not None:
         xl += "; " + ("higher is more inclusive" if higher_is_better else "lower is more inclusive")
@@ -385,9 +452,8 @@ def region_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str
             r = hl.iloc[0]
             ypos = regions.index(r[region])
             ax.scatter([r[value]], [ypos], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
-            ax.annotate(f"{r[label]} {_fmt(r[value])}", (r[value], ypos), xytext=(6, -12),
-                        textcoords="offset points", fontsize=FONT["note"], color=COLORS["highlight"],
-                        fontweight="bold")
+            _point_label(ax, f"{r[label]} {_fmt(r[value])}", (r[value], ypos), COLORS["highlight"],
+                         fontsize=FONT["note"], fontweight="bold")
     counts = d.groupby(region).size().reindex(regions).fillna(0).astype(int)
     ax.set_yticks(range(len(regions)), [f"{r} ({counts[r]})" for r in regions])
     ax.set_ylim(len(regions) - 0.5, -0.5)  # first region at the top
@@ -457,18 +523,16 @@ def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str
 
 def _name_points(ax, d: pd.DataFrame, named: pd.DataFrame, x: str, y: str, *, label: str, code: str,
                  highlight: str | None) -> None:
-    """Name the ``named`` points in grey, then mark and name the highlighted LA of ``d`` in red."""
-    for _, r in named.iterrows():
-        if highlight and r[code] == highlight:
-            continue
-        ax.annotate(str(r[label]), (r[x], r[y]), xytext=(4, 3), textcoords="offset points",
-                    fontsize=FONT["note"] - 0.5, color="#444444", gid=POINT_LABEL_GID)
+    """Mark and name the highlighted LA of ``d`` in red, then name the ``named`` points in grey."""
     hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
     if len(hl):
         r = hl.iloc[0]
         ax.scatter([r[x]], [r[y]], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
-        ax.annotate(str(r[label]), (r[x], r[y]), xytext=(6, 6), textcoords="offset points",
-                    fontsize=FONT["label"] - 1, color=COLORS["highlight"], fontweight="bold")
+        _point_label(ax, str(r[label]), (r[x], r[y]), COLORS["highlight"], fontsize=FONT["label"] - 1,
+                     fontweight="bold")
+    for _, r in named.iterrows():
+        if not (highlight and r[code] == highlight):
+            _point_label(ax, str(r[label]), (r[x], r[y]))
 
 
 def scatter_fit(data: pd.DataFrame, x: str, y: str, *, title: str, xlabel: str, ylabel: str,
@@ -498,71 +562,75 @@ def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str,
                 late: str = "score_late", top: int = 10, significant: str | None = None,
                 highlight: str | None = None, value_label: str | None = None, note: str | None = None,
                 range_label: str = "90% range") -> Figure:
-    """Early → late score for every LA (faint) with the ``top`` most improved drawn and named.
+    """The ``top`` largest rises and ``top`` largest falls, ranked by change: one row per LA, an
+    arrow from its early to its late score, both ends labelled with their values and the row
+    named with the change (a highlighted LA outside them gets a row between, in red).
 
-    With ``significant`` (a boolean column), only the LAs whose rise exceeds its uncertainty
-    are drawn in green (the ``top`` largest of them named, with thicker lines), whatever their
-    place by change. Names sit right of the late year, spread so they never overlap, each tied
-    to its line's end by a leader line. Without ``value_label`` the y axis says "Overall score
-    (0-100)", or, when ``improvement.attrs["indicators_compared"]`` lists the indicators both
-    years were re-scored on (``scoring.most_improved``), that the scores are those re-scores.
+    With ``significant`` (a boolean column: the rise exceeds its uncertainty) and a
+    ``declined_significant`` column, rises beyond uncertainty are dark green, falls beyond it
+    orange and the rest grey; without, every rise is green and every fall orange. Without
+    ``value_label`` the x axis says "Overall score (0-100)", or, when
+    ``improvement.attrs["indicators_compared"]`` lists the indicators both years were re-scored
+    on (``scoring.most_improved``), that the scores are those re-scores. (151 crossing lines of
+    a slope chart hid all but the largest moves, and named only one end.)
     """
-    fig = _figure(5.6)
-    ax = fig.add_subplot()
     d = improvement.dropna(subset=[early, late]).copy()
+    d["change"] = d[late] - d[early]
+    d = d.sort_values("change", ascending=False).reset_index(drop=True)
+    k = min(top, len(d) // 2)
+    shown = pd.concat([d.head(k), d.tail(k)]) if len(d) > 1 else d
+    hl = d[(d[code] == highlight) & ~d[code].isin(shown[code])] if highlight else d.iloc[0:0]
+    rows = pd.concat([d.head(k), hl, d.tail(k)]) if len(d) > 1 else d
+    fig = _figure(0.24 * len(rows) + 1.9)
+    ax = fig.add_subplot()
     if d.empty:
         return _empty(fig, ax, "No LA has a score in both years.")
     if value_label is None:
         compared = improvement.attrs.get("indicators_compared") or []
         value_label = (f"Overall score re-scored on the {len(compared)} indicators in both years (0-100)"
                        if len(compared) else "Overall score (0-100)")
-    d["change"] = d[late] - d[early]
-    d = d.sort_values("change", ascending=False).reset_index(drop=True)
-    if significant is not None:
-        marked = d[significant].fillna(False).astype(bool).to_numpy()
+    rise = (rows[significant].fillna(False).astype(bool) if significant else rows["change"] > 0).to_numpy()
+    fall = (rows["declined_significant"].fillna(False).astype(bool) if significant and "declined_significant"
+            in rows else rows["change"] < 0).to_numpy()
+    # a gap of one row between the rises and the falls (the highlighted LA sits in it)
+    y = np.arange(len(rows)) + (np.arange(len(rows)) >= k) + (np.arange(len(rows)) >= k + len(hl))
+    for (_, r), yy, up, down in zip(rows.iterrows(), y, rise, fall, strict=True):
+        c = COLORS["highlight"] if r[code] == highlight else COLORS["up"] if up else COLORS["down"] if down \
+            else COLORS["la"]
+        ax.annotate("", (r[late], yy), xytext=(r[early], yy),
+                    arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.8, "shrinkA": 0, "shrinkB": 0,
+                                "mutation_scale": 11})
+        ax.scatter([r[early]], [yy], s=22, facecolors="white", edgecolors=c, linewidths=1.4, zorder=3)
+        lo_end, hi_end = sorted([(r[early], "early"), (r[late], "late")])
+        for (v, _), dx, ha in ((lo_end, -6, "right"), (hi_end, 6, "left")):
+            ax.annotate(_fmt(v, 1), (v, yy), xytext=(dx, 0), textcoords="offset points", ha=ha, va="center",
+                        fontsize=FONT["note"], color=c)
+    ax.set_yticks(y, [f"{r[label]} ({r['change']:+.1f})" for _, r in rows.iterrows()])
+    for t, c in zip(ax.get_yticklabels(), rows[code], strict=True):
+        if c == highlight:
+            t.set_color(COLORS["highlight"])
+            t.set_fontweight("bold")
+    if len(d) > 2 * k:
+        ax.text(0.5, k + 0.5 * (not len(hl)),
+                f"{len(d) - 2 * k - len(hl)} other LAs between", transform=ax.get_yaxis_transform(), ha="center",
+                va="center", fontsize=FONT["note"], color="#555555", style="italic")
+    lo_x = float(rows[[early, late]].min().min())
+    hi_x = float(rows[[early, late]].max().max())
+    pad = 0.12 * ((hi_x - lo_x) or 10.0)
+    ax.set_xlim(lo_x - pad, hi_x + pad)
+    ax.set_ylim(y[-1] + 0.7, -0.7)
+    _style(ax, title, value_label, "")
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
+    ax.tick_params(axis="y", length=0)
+    if significant:
+        default = (f"Each arrow runs from an LA's {early_label} score (open circle) to its {late_label} score. "
+                   f"Dark green: a rise beyond uncertainty ({range_label} of the change above 0); orange: a fall "
+                   f"beyond it; grey: within uncertainty. The {k} largest rises and falls of {len(d)} LAs; every "
+                   "LA is in the tables below and the chart's data.")
     else:
-        marked = np.arange(len(d)) < top
-    named = np.zeros(len(d), dtype=bool)
-    named[np.flatnonzero(marked)[:top]] = True
-    for _, r in d[~marked].iterrows():
-        ax.plot([0, 1], [r[early], r[late]], color=COLORS["la_light"], linewidth=0.6, alpha=0.7, zorder=1)
-    for k, r in d[marked].iterrows():
-        # the named lines are drawn thicker, so an unnamed green line is never taken for a named one
-        ax.plot([0, 1], [r[early], r[late]], color=COLORS["up"], linewidth=1.9 if named[k] else 0.9,
-                alpha=1.0 if named[k] else 0.55, zorder=3 if named[k] else 2, marker="o",
-                markersize=3.5 if named[k] else 2.2)
-    best = d[named]
-    span = float(d[[early, late]].max().max() - d[[early, late]].min().min()) or 1.0
-    pos = _spread_positions(best[late].to_numpy(), 0.04 * span)
-    for (_, r), yp in zip(best.iterrows(), pos, strict=True):
-        ax.annotate(f"{r[label]} ({r['change']:+.1f})", (1, r[late]), xytext=(1.12, yp), textcoords="data",
-                    ha="left", va="center", fontsize=FONT["note"], color=COLORS["up"], annotation_clip=False,
-                    arrowprops={"arrowstyle": "-", "color": COLORS["up"], "lw": 0.7, "alpha": 0.8,
-                                "relpos": (0, 0.5), "shrinkA": 1.5, "shrinkB": 2.5})
-    if highlight:
-        hl = d[d[code] == highlight]
-        if len(hl):
-            r = hl.iloc[0]
-            ax.plot([0, 1], [r[early], r[late]], color=COLORS["highlight"], linewidth=2.2, zorder=4, marker="o",
-                    markersize=4.5)
-            ax.annotate(f"{r[label]} ({r['change']:+.1f})", (0, r[early]), xytext=(-0.04, r[early]),
-                        textcoords="data", ha="right", va="center", fontsize=FONT["note"] + 0.5,
-                        color=COLORS["highlight"], fontweight="bold")
-    lo_y = min(float(d[[early, late]].min().min()), float(pos.min()) if len(pos) else np.inf)
-    hi_y = max(float(d[[early, late]].max().max()), float(pos.max()) if len(pos) else -np.inf)
-    ax.set_ylim(lo_y - 0.04 * span, hi_y + 0.04 * span)  # spread names stay inside the axes
-    ax.set_xlim(-0.75 if highlight else -0.3, 1.75)
-    ax.set_xticks([0, 1], [early_label, late_label], fontsize=FONT["label"])
-    _style(ax, title, None, value_label)
-    ax.spines["bottom"].set_visible(False)
-    ax.tick_params(axis="x", length=0)
-    if significant is not None:
-        k = int(marked.sum())
-        default = (f"Green: the {k} LAs whose rise exceeds its uncertainty ({range_label} of the change above 0)"
-                   + (f"; the {top} largest named, drawn thicker" if k > top else "") + "; grey: all other LAs."
-                   if k else "No LA's rise exceeds its uncertainty; grey: every LA.")
-    else:
-        default = f"Green: the {top} most improved LAs; grey: all other LAs."
+        default = (f"Each arrow runs from an LA's {early_label} score (open circle) to its {late_label} score; the "
+                   f"{k} largest rises (green) and falls (orange) of {len(d)} LAs.")
     return _finish(fig, note or default)
 
 
@@ -659,8 +727,7 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
             ax.plot(grid, hi, color=COLORS["region"], lw=lw, ls="--", zorder=1)
     inside = d[flag] == "within" if flag in d else pd.Series(True, index=d.index)
     ax.scatter(d.loc[inside, "denominator"], d.loc[inside, "value"], s=13, color=COLORS["la"], linewidths=0, zorder=2)
-    # shape as well as colour tells the two apart (WCAG 1.4.1): the green and orange have about the
-    # same luminance and merge for a reader with deuteranopia
+    # shape and lightness as well as hue tell the two apart (WCAG 1.4.1)
     for what, colour, marker in (("more inclusive", COLORS["up"], "^"), ("less inclusive", COLORS["down"], "v")):
         m = ~inside & (d[direction] == what) if direction in d else ~inside
         if m.any():
@@ -668,8 +735,7 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
                        zorder=3,
                        label=f"Outside the {levels[-1]:.1%} limits: {what}" if levels else what)
     ax.axhline(a["target"], color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
-    ax.annotate(f"England (pooled) {_fmt(a['target'])}", (grid[-1], a["target"]), xytext=(0, 3),
-                textcoords="offset points", ha="right", va="bottom", fontsize=FONT["note"], color=COLORS["england"])
+    _line_label(ax, f"England (pooled) {_fmt(a['target'])}", a["target"], COLORS["england"])
     out = d[~inside].assign(_z=d["z"].abs()).sort_values("_z", ascending=False).head(n_label)
     _name_points(ax, d, out, "denominator", "value", label=label, code=code, highlight=highlight)
     ax.set_xscale("log")
@@ -750,13 +816,16 @@ class SavedFigure:
     svg: Path
     csv: Path
     alt: str = ""
+    key: list[tuple[str, str]] = field(default_factory=list)  # a hex map's (code, LA name) pairs
 
-    def _repr_png_(self) -> tuple[bytes, dict[str, str]]:
+    def _repr_png_(self) -> tuple[bytes, dict]:
         # IPython keeps the metadata with the output and nbconvert writes it as the <img> alt
-        # text, so screen readers get the chart's title instead of "No description ..."
+        # text, so screen readers get the chart's title instead of "No description ..."; the
+        # page prints a hex map's key below it
         return self.png.read_bytes(), {"alt": self.alt or f"Chart: {self.png.stem.replace('_', ' ')}",
                                        "csv": f"{self.csv.parent.name}/{self.csv.name}",
-                                       "svg": f"{self.svg.parent.name}/{self.svg.name}"}
+                                       "svg": f"{self.svg.parent.name}/{self.svg.name}",
+                                       **({"key": [list(k) for k in self.key]} if self.key else {})}
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -784,8 +853,11 @@ def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str]
     finally:
         for p in tmp.values():
             p.unlink(missing_ok=True)
-    alt = " ".join(x for x in (f"{meta['Title']}." if meta["Title"] else "", _alt_summary(frame, stem)) if x)
-    return SavedFigure(png=targets["png"], svg=targets["svg"], csv=targets["csv"], alt=alt)
+    # a hex map's three-letter codes, each with the LA it stands for (hexmap.py names its labels)
+    key = sorted({(t.get_text(), t.get_label()) for ax in fig.axes for t in ax.texts if t.get_gid() == "hex-label"})
+    keyed = f"The key below the map gives the LA for each of its {len(key)} codes." if key else ""
+    alt = " ".join(x for x in (f"{meta['Title']}." if meta["Title"] else "", _alt_summary(frame, stem), keyed) if x)
+    return SavedFigure(png=targets["png"], svg=targets["svg"], csv=targets["csv"], alt=alt, key=key)
 
 
 def _alt_summary(frame: pd.DataFrame, stem: str) -> str:
@@ -795,7 +867,9 @@ def _alt_summary(frame: pd.DataFrame, stem: str) -> str:
     route = f"Every plotted value is in the chart's data ({stem}.csv), linked below the chart."
     if "la_name" not in frame.columns:
         return route
-    values = [c for c in frame.select_dtypes("number").columns if c != "la_code"]
+    # a chart of changes (most improved) is summed up by its largest rises and falls
+    values = ["change"] if "change" in frame else [c for c in frame.select_dtypes("number").columns
+                                                   if c != "la_code"]
     if len(values) != 1:
         return route
     col = values[0]

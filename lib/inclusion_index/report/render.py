@@ -196,7 +196,8 @@ def _with_alt_text(output: dict) -> dict:
     csv = meta.get("csv")
     anchor = f"fig-{Path(str(csv)).stem}" if csv else ""
     out["data"] = {"text/html": str(render_template("img.html", png=png.strip(), alt=str(meta["alt"]),
-                                                    csv=csv, svg=meta.get("svg"), anchor=anchor))}
+                                                    csv=csv, svg=meta.get("svg"), anchor=anchor,
+                                                    key=meta.get("key")))}
     return out
 
 
