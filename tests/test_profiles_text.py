@@ -1,4 +1,4 @@
-"""LA profile pages rendered through notebooks/la_profile.ipynb, read as a reader would: no raw
+"""LA profile pages as report/profiles.py renders them, read as a reader would: no raw
 missing values, no internal codes, every rank with its range, and the national chart present."""
 
 from __future__ import annotations
@@ -86,15 +86,19 @@ def test_pages_explain_what_is_missing_and_how_the_change_was_made(pages):
 def test_every_chart_on_every_page_has_alt_text_from_its_data(pages):
     for (edition, code), page in pages.items():
         assert "No description has been provided" not in page, (edition, code)
-        imgs = re.findall(r"<img [^>]*>", page)
-        alts = [html.unescape(re.search(r'alt="([^"]*)"', t).group(1)) for t in imgs]
-        assert len(imgs) == 3 and all('src="data:image/png;base64,' in t for t in imgs), (edition, code)
+        # inline SVG, an image to assistive technology, named by its title, described by its alt text
+        svgs = re.findall(r"<svg [^>]*>.*?</svg>", page, flags=re.S)
+        assert len(svgs) == 3 and "<img" not in page, (edition, code)
+        assert all(re.search(r'role="img" aria-labelledby="([\w-]+)-title" aria-describedby="\1-desc"', s)
+                   for s in svgs), (edition, code)
+        alts = [html.unescape(re.search(r"<desc [^>]*>([^<]*)</desc>", s).group(1)) for s in svgs]
         national, indicators, trend = alts
         assert re.fullmatch(r"Overall scores of all \d+ ranked LAs in \d{4}/\d{2}, highest first, with .+ "
                             r"highlighted: \d+\.\d, \d+(st|nd|rd|th) \(\d+% range \d+(st|nd|rd|th) to "
                             r"\d+(st|nd|rd|th)\)\.", national), national
         assert indicators.startswith("Bar chart of ") and "12 indicator scores" in indicators
         assert trend.startswith("Line chart of ") and re.search(r"Overall \d+\.\d, \d+\.\d, \d+\.\d;", trend)
+        assert len(page) < 120_000, (edition, code, len(page))  # no embedded PNGs: a light page
 
 
 def test_notes_say_what_is_imputed(pages):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,6 +12,7 @@ from markupsafe import Markup
 
 from inclusion_index.report import render, templates
 from inclusion_index.report.explore import explore_html
+from inclusion_index.report.profile.charts import _Canvas
 from inclusion_index.report.profiles import profile_index, search_box_html
 from inclusion_index.report.series.findings import Finding, Findings, SourceRef
 from inclusion_index.report.templates import render_template
@@ -51,7 +53,11 @@ def test_every_template_escapes_hostile_text(tmp_path):
     pages = {
         "nav.html": render.nav_html(EVIL),
         "img.html": render_template("img.html", png="AAAA", alt=EVIL),
-        "profile.html": render_template("profile.html", title=EVIL, body=Markup(f"<p>{ESCAPED}</p>")),
+        "profile.html": render_template("profile.html", title=EVIL,
+                                        p=defaultdict(lambda: Markup(f"<p>{ESCAPED}</p>"))),
+        "chart.html": _Canvas(100, 50, EVIL, texts=[{"x": 1, "y": 2, "s": EVIL, "anchor": "start", "size": 9,
+                                                       "fill": "#111", "rotate": False, "bold": False}]
+                              ).render("c", EVIL).svg,
         "profile_index.html": profile_index("201819", [("302", EVIL)]),
         "method.html": render_template("method.html", title=EVIL, body=Markup(f"<p>{ESCAPED}</p>"), version=EVIL),
         "search.html": search_box_html({"201819": [("302", EVIL)]}),

@@ -198,7 +198,7 @@ def _render_profiles(renders: list[EditionRender], built: dict[str, Edition], fi
         try:
             render_profiles(r.edition, las, years=len(ed.years), data_dir=kernel_data_dir,
                             out_dir=reports / r.edition / "la", workers=workers, edition_file=files[r.edition],
-                            rerun=rerun)
+                            rerun=rerun, ed=ed)  # the edition built here, handed over as it is
             profiled[r.edition] = las
         except ProfileError as err:
             failures.append(str(err))

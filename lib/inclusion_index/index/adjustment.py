@@ -17,9 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.stats.diagnostic import het_breuschpagan
-from statsmodels.stats.outliers_influence import OLSInfluence
 
 from inclusion_index.config import AdjustmentSettings, run_settings
 from inclusion_index.errors import InclusionIndexError
@@ -72,6 +69,12 @@ def fit_adjustment(score: pd.Series, context: pd.DataFrame, covariates: list[str
     flat = [c for c in covariates if x.loc[ok, c].nunique() < 2]
     if flat:
         raise AdjustmentError(f"{target}: covariate(s) {flat} do not vary")
+    # statsmodels late: every notebook kernel and profile worker imports this module to read an
+    # edition, and statsmodels.api alone costs about 0.4 s of CPU in each; only a build fits
+    import statsmodels.api as sm
+    from statsmodels.stats.diagnostic import het_breuschpagan
+    from statsmodels.stats.outliers_influence import OLSInfluence
+
     exog = sm.add_constant(x[ok], has_constant="add")
     res = sm.OLS(y[ok], exog).fit(cov_type=cov_type)
     expected = pd.Series(np.nan, index=y.index, dtype="float64")

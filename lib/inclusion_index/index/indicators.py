@@ -8,6 +8,7 @@ for that data year the method may carry the latest earlier year forward, flagged
 
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache
 
 import numpy as np
@@ -227,6 +228,19 @@ def labelled_for(ed, year: str | None = None) -> pd.DataFrame:
     the measures registry as the note.
     """
     y = str(year or ed.final_year)
+    try:  # a built edition never changes: label it once per index year (profiles ask ~10 times a page)
+        memo = _LABELLED.setdefault(ed, {})
+    except TypeError:  # a stand-in edition without weak references
+        memo = {}
+    if y not in memo:
+        memo[y] = _labelled_for(ed, y)
+    return memo[y].copy()
+
+
+_LABELLED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _labelled_for(ed, y: str) -> pd.DataFrame:
     run = getattr(ed, "run", None)
     labels = getattr(run, "measure_labels", None)
     if labels is None:  # an edition pickled before measure_labels.csv existed

@@ -9,12 +9,12 @@ Ranks come with their uncertainty or not at all: the score table holds Monte Car
 (``<target>_rank_lo`` / ``_hi``) for the edition's final index year only, so earlier years'
 ranks are left out of the trend table rather than shown bare.
 
-Modules: ``tables`` (DataFrames and Stylers), ``words`` (sentences), ``charts`` (PNG charts with
+Modules: ``tables`` (DataFrames and Stylers), ``words`` (sentences), ``charts`` (inline SVG charts with
 alt text), ``_common`` (the LA's score-table row and the missing marks they share).
 """
 
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, reader_note
-from inclusion_index.report.profile.charts import PNGChart, plot_indicator_scores, plot_national, plot_trend
+from inclusion_index.report.profile.charts import SVGChart, plot_indicator_scores, plot_national, plot_trend
 from inclusion_index.report.profile.tables import (
     area_table,
     area_view,
@@ -39,7 +39,7 @@ from inclusion_index.report.profile.words import (
 )
 
 __all__ = [
-    "MISSING", "NOT_RANKED", "PNGChart", "area_table", "area_view", "change_text", "context_text", "headline",
+    "MISSING", "NOT_RANKED", "SVGChart", "area_table", "area_view", "change_text", "context_text", "headline",
     "indicator_table", "indicator_view", "neighbour_table", "neighbour_text", "neighbour_view", "notes_text", "other_editions_text",
     "plot_indicator_scores", "plot_national", "plot_trend", "rank_with_range", "reader_note",
     "strengths_and_weaknesses", "trend_table", "trend_text", "trend_view", "weighting_text"]
