@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from inclusion_index.report.series.caveats import weights_sentence
 from inclusion_index.report.series.context import context_measure
 from inclusion_index.report.series.edition_facts import (
     MEASURE_SHORT_NOTES,
@@ -510,10 +511,6 @@ def _release_date(published: str | None, release: str) -> str:
 
 def describe_index(ed) -> str:
     """The pasteable 'How to describe this index' paragraph, from the edition's own facts."""
-    ind = IndicatorFacts(ed)
-    n = len(ed.method.indicators)
-    areas = ind.t.loc[list(ed.method.indicators), "area"].value_counts()
-    att = int(areas.get("attainment", 0))
     t = la_table(ed)
     scored = t[t["scored"]]
     width = ""
@@ -523,9 +520,8 @@ def describe_index(ed) -> str:
                  "so quote a rank with its range.")
     cov = la_coverage(ed)
     return (f"The SEND inclusion index ({year_label(ed.final_year)} edition) compares {len(scored)} of England's "
-            f"{cov['n_england']} councils on {n} published indicators of how pupils with special educational needs "
-            "are included: exclusions, EHC plan assessment, placement, and attainment. Each indicator counts "
-            f"equally, so attainment is {att} of the {n} and weighs {fmt(100 * att / n, 0)}% of the score. "
+            f"{cov['n_england']} councils on {len(ed.method.indicators)} published indicators of how pupils with special educational needs "
+            f"are included: exclusions, EHC plan assessment, placement, and attainment. {weights_sentence(ed)} "
             "Scores are percentile ranks from 0 to 100: 50 is the middle council, not a pass mark. "
             f"Despite the edition's name, its data cover {_all_period(ed)}.{width}")
 

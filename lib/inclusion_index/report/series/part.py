@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ import pandas as pd
 from inclusion_index.config import CHOICES, UncertaintySettings
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
+from inclusion_index.report.series.caveats import GLOSSARY, METHOD_PAGE
 from inclusion_index.report.series.context import ContextMeasure
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
@@ -68,6 +70,7 @@ class Part:
     notes: list[str] = field(default_factory=list)
     measures: list[ContextMeasure | str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    linked: set[str] = field(default_factory=set)
 
     def say(self, section: str, *sentences: str) -> None:
         ss = [s for s in sentences if s]
@@ -89,9 +92,20 @@ class Part:
             self.say(say, *([m.sentence(t) for t in terms] if terms else [m.sentence()]))
         return m
 
-    def markdown(self, section: str | None = None, *, bullets: bool = False) -> str:
-        """The sentences of a section (or all), HTML-escaped, as Markdown."""
-        return md(self.sections.get(section, []) if section else self.text, bullets=bullets)
+    def markdown(self, section: str | None = None, *, bullets: bool = False, sentences: list[str] | None = None) -> str:
+        """The sentences of a section (or all, or ``sentences``), HTML-escaped, as Markdown. The first
+        use on the page of each glossary term, of "method notes" and of "your own weights" links to
+        its page: the notebook shows the sections in page order, so a term's first call is its first use."""
+        out = md(sentences if sentences is not None else self.sections.get(section, []) if section else self.text,
+                 bullets=bullets)
+        links = {"method notes": (r"method notes", METHOD_PAGE), "explore": (r"your own weights", "explore.html")}
+        for key, (pat, href) in (links | {k: (g, f"{METHOD_PAGE}#glossary-{k}") for k, g in GLOSSARY.items()}).items():
+            m = next((m for m in re.finditer(rf"\b(?:{pat})\b", out) if out.count("[", 0, m.start()) == out.count(
+                "]", 0, m.start())), None) if key not in self.linked else None
+            if m:  # never inside a link already made (markdown's own brackets are escaped as \[)
+                out = f"{out[:m.start()]}[{m.group(0)}]({href}){out[m.end():]}"
+                self.linked.add(key)
+        return out
 
 
 def has_values(t: pd.DataFrame, indicator: str) -> bool:
