@@ -29,7 +29,7 @@ from inclusion_index.sources.geography import boundary_edges, boundary_reference
 def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
     """One row per LA of ``later``: ``<target>_score_from``/``_to``, ``<target>_score_change``,
     ``overall_rank_from``/``_to`` (with their 90% ranges), ``overall_rank_change`` (positive =
-    moved up), ``ranges_overlap`` and ``note`` (boundary mapping); plus the editions' years
+    moved up), ``ranges_overlap``, ``note`` (boundary mapping) and ``measures_changed``; plus the editions' years
     and methods."""
     a = earlier.score_table.set_index("la_code")
     b = later.score_table.set_index("la_code")
@@ -80,6 +80,11 @@ def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
         else:
             note.append("not in the earlier edition")
     out["note"] = note
+    # the LA's indicators whose measure changed between the editions: its moves mix that change with real change
+    v = later.values[(later.values["index_year"] == later.final_year) & later.values["value"].notna()]
+    has, changed = v.groupby("la_code")["indicator"].agg(set), definition_changes(earlier, later)
+    out["measures_changed"] = ["; ".join(d["name"] for d in changed if d["indicator"] in has.get(c, set()))
+                               for c in codes]
     return out.reset_index()
 
 
@@ -95,6 +100,9 @@ def comparison_dictionary(table: pd.DataFrame) -> pd.DataFrame:
         "ranges_overlap": "False if the two 90% Monte Carlo rank ranges do not overlap (a large move; the ranges "
                           "do not cover changes of method or definition between editions)",
         "note": "Where the earlier figures come from a predecessor LA (boundary change); empty if the LA is in both",
+        "measures_changed": "The LA's indicators measured differently in the two editions (definition_changes): its "
+                            "score and rank changes mix the change of measure with any real change; do not quote them "
+                            "as the LA's own change",
     }
     rows = []
     for c in table.columns:
@@ -152,14 +160,18 @@ def definition_changes(earlier: Edition, later: Edition) -> list[dict[str, str]]
             for i in later.indicators["indicator"] if i in a and i in b and a[i] != b[i]]
 
 
-def comparison_summary(table: pd.DataFrame) -> dict[str, float]:
+def comparison_summary(table: pd.DataFrame) -> dict[str, float | str]:
     """Counts a reader can quote, over the LAs present in both editions: compared, moved up /
     down with 90% rank ranges apart, median absolute change in overall score."""
     both = table["note"].fillna("").eq("")
     ch = table.loc[both, "overall_score_change"]
     apart = table["ranges_overlap"].eq(False).fillna(False).astype(bool) & both
     beyond = apart
+    moves = table.loc[both, ["la_name", "overall_rank_change"]].dropna().sort_values("overall_rank_change")
     return {
+        # the largest fall, for the index page's "do not write" example (as the review found it quoted)
+        "largest_fall_la": str(moves["la_name"].iloc[0]) if len(moves) else "",
+        "largest_fall": int(-moves["overall_rank_change"].iloc[0]) if len(moves) else 0,
         "las_compared": int(ch.notna().sum()),
         "las_via_predecessor": int((~both).sum()),
         "up_beyond_uncertainty": int((beyond & (table["overall_rank_change"] > 0).fillna(False)).sum()),

@@ -531,8 +531,9 @@ def dont_write(ed) -> list[str]:
     t = la_table(ed)
     scored = t[t["scored"]]
     small = ed.run.uncertainty.small_cohort
-    out = ["Rank moves between editions (\"X fell 95 places\"): the editions measure exclusions and NEET "
-           "differently, so their ranks are not like for like.",
+    out = ["Rank moves between editions (\"X fell 95 places\"): the editions measure exclusion rates, NEET, the "
+           "placement shares' denominator and the EHC plan share differently, so a move mixes the change of measure "
+           "with real change; the comparison CSV's measures_changed column names the indicators concerned.",
            "Exclusion rates of this edition beside another edition's (\"suspensions rose from 15.9 to 26.0\"): "
            "the rates are defined differently."]
     if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
