@@ -22,6 +22,7 @@ import pandas as pd
 
 from inclusion_index.csv_export import write_csv
 from inclusion_index.index.edition import Edition
+from inclusion_index.index.indicators import first_clause
 from inclusion_index.index.scoring import TARGETS
 from inclusion_index.sources.geography import boundary_edges, boundary_reference, map_to_geography, related_in
 
@@ -134,17 +135,6 @@ def write_comparison(earlier: Edition, later: Edition, out: Path) -> pd.DataFram
     return table
 
 
-def _first_clause(text: str) -> str:
-    """A measure's description up to its first ";" outside brackets: what a reader needs to tell
-    two measures apart, without the technical detail that follows."""
-    depth = 0
-    for k, ch in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == ";" and depth == 0:
-            return text[:k].strip()
-    return text.strip()
-
-
 def definition_changes(earlier: Edition, later: Edition) -> list[dict[str, str]]:
     """Indicators whose source measure differs between the two editions' final index years
     (e.g. NEET of all young people against NEET-or-not-known of those with an EHC plan)."""
@@ -154,7 +144,7 @@ def definition_changes(earlier: Edition, later: Edition) -> list[dict[str, str]]
 
     a, b = measures(earlier), measures(later)
     names = later.indicators.set_index("indicator")["short_name"].to_dict()
-    desc = {m: _first_clause(d) for m, d in later.measures.set_index("measure")["description"].items()}
+    desc = {m: first_clause(d) for m, d in later.measures.set_index("measure")["description"].items()}
     return [{"indicator": i, "name": str(names.get(i, i)), "from": a[i], "to": b[i],
              "from_label": desc.get(a[i], a[i]), "to_label": desc.get(b[i], b[i])}
             for i in later.indicators["indicator"] if i in a and i in b and a[i] != b[i]]

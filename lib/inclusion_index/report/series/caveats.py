@@ -20,7 +20,7 @@ from inclusion_index.report.series.edition_facts import (
     measure_name,
     source_id,
 )
-from inclusion_index.report.series.text import agree, and_join, fmt, iod_label, plural, year_label
+from inclusion_index.report.series.text import and_join, fmt, iod_label, plural, year_label
 from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import label_years
 from inclusion_index.sources.registry import load_registry
@@ -121,37 +121,15 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     imp = v[v["imputed_count"].notna()]
     small = _small_cohorts(ed, ind, small_cohort) if part in (None, "attainment") else pd.DataFrame()
     cov = la_coverage(ed)
-    text = [
-        f"Sources: {len(sources)} files, listed below with the years used.",
-        (f"LAs: {len(ed.geography)} of England's {cov['n_england']}; {cov['excluded_sentence']}."
-         if cov["excluded_sentence"] and edition_wide else ""),
-        f"{len(gaps)} indicator-year cells have a gap or substitution (an indicator with no LA values for its "
-        "data year in this project's data, carried forward from an earlier year, or missing for some LAs)."
-        if len(gaps) or not part else "",
-        f"{int(supp['LAs'].sum()) if len(supp) else 0} LA values across the edition's years are missing because "
-        "the source suppresses or does not publish them; they are never treated as zero." if len(supp) or not part
-        else "",
-        "Suspension rates count suspensions, not pupils: a pupil suspended twice counts twice, so a rate of 10 per 100 "
-        "is not 10% of pupils." if part == "exclusions" else "",
-        *(measure_caveats(ed, indicators=keep) if part in (None, *AREAS) else [])]
-    if part == "placement":
-        text.append("Placement shares depend on how each LA records its EHC plans' placements in SEN2 "
-                    + ("(plans with no recorded placement leave the denominator; see how placements are recorded, "
-                       "above)." if ed.method.placement_recorded_only else "(all plans, as DfE's percentages are)."))
-    if len(imp) and part in (None, "exclusions"):
-        text.append(f"{len(imp)} LA values across the edition's years are small suppressed counts set to the "
-                    "midpoint of their possible range (flagged 'imputed').")
-    text.append(small.attrs.get("sentence", ""))
     moved = v[(v["index_year"] == ed.final_year) & (v["predecessors"] != "")]
-    if len(moved) and edition_wide:
-        k = moved["la_code"].nunique()
-        text.append(f"{plural(k, 'LA')} {agree(k, 'takes', 'take')} values from predecessor authorities across a "
-                    "boundary change in some indicators (flagged in the scores table).")
-    if part:
-        text.append("The caveats that apply to every part (what the index cannot see, how ranks are made and how "
-                    "certain they are) are in the method notes, with a glossary of the terms used.")
+    text = str(render_template(
+        "caveats.md", part=part, edition_wide=edition_wide, n_sources=len(sources), n_las=len(ed.geography),
+        n_england=cov["n_england"], excluded=cov["excluded_sentence"], n_gaps=len(gaps),
+        n_supp=int(supp["LAs"].sum()) if len(supp) else 0, n_imputed=len(imp), n_moved=moved["la_code"].nunique(),
+        measure_notes=measure_caveats(ed, indicators=keep) if part in (None, *AREAS) else [],
+        recorded_only=ed.method.placement_recorded_only, small=small.attrs.get("sentence", ""))).split("\n")
     return {"sources": sources, "substitutions": gaps, "suppression": supp, "small_cohorts": small,
-            "text": [s for s in text if s]}
+            "text": [" ".join(t.split()) for t in text if t.strip()]}
 
 
 def weight_facts(ed) -> dict[str, str | int]:
