@@ -43,6 +43,7 @@ from inclusion_index.report.series.text import (
     year_label,
     years_label,
 )
+from inclusion_index.report.templates import render_template
 from inclusion_index.sources.registry import load_registry
 
 ROBUST, WITHIN, SMALL = "robust", "within uncertainty", "small cohort"
@@ -509,44 +510,30 @@ def _release_date(published: str | None, release: str) -> str:
     return pd.Timestamp(published).strftime("%-d %B %Y" if len(published) > 7 else "%B %Y")
 
 
+def _words(ed, what: str) -> list[str]:
+    """templates/describe.md's paragraphs ('describe' or 'dont'), filled from the edition's facts."""
+    scored = la_table(ed).pipe(lambda t: t[t["scored"]]).sort_values("overall_rank")
+    ranged = "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any()
+    top, bottom = scored.iloc[0], scored.iloc[-1]
+    text = render_template(
+        "describe.md", what=what, year=year_label(ed.final_year), n_scored=len(scored), n=len(ed.method.indicators),
+        n_england=la_coverage(ed)["n_england"], weights=weights_sentence(ed), period=_all_period(ed),
+        range=range_label(), small=ed.run.uncertainty.small_cohort, top=top["la_name"],
+        top_score=fmt(top["overall_score"], 0), bottom=bottom["la_name"] if ranged else "",
+        width=fmt(float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median()), 0)
+        if ranged else "", bottom_lo=ordinal(int(bottom["overall_rank_lo"])) if ranged else "",
+        bottom_hi=ordinal(int(bottom["overall_rank_hi"])) if ranged else "")
+    return [" ".join(p.split()) for p in str(text).split("\n") if p.strip()]
+
+
 def describe_index(ed) -> str:
     """The pasteable 'How to describe this index' paragraph, from the edition's own facts."""
-    t = la_table(ed)
-    scored = t[t["scored"]]
-    width = ""
-    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
-        w = float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
-        width = (f" Ranks are uncertain: a typical council's {range_label()} of ranks spans {fmt(w, 0)} places, "
-                 "so quote a rank with its range.")
-    cov = la_coverage(ed)
-    return (f"The SEND inclusion index ({year_label(ed.final_year)} edition) compares {len(scored)} of England's "
-            f"{cov['n_england']} councils on {len(ed.method.indicators)} published indicators of how pupils with special educational needs "
-            f"are included: exclusions, EHC plan assessment, placement, and attainment. {weights_sentence(ed)} "
-            "Scores are percentile ranks from 0 to 100: 50 is the middle council, not a pass mark. "
-            f"Despite the edition's name, its data cover {_all_period(ed)}.{width}")
+    return _words(ed, "describe")[0]
 
 
 def dont_write(ed) -> list[str]:
     """The 'What not to write' list, with this edition's figures."""
-    t = la_table(ed)
-    scored = t[t["scored"]]
-    small = ed.run.uncertainty.small_cohort
-    out = ["Rank moves between editions (\"X fell 95 places\"): the editions measure exclusion rates, NEET, the "
-           "placement shares' denominator and the EHC plan share differently, so a move mixes the change of measure "
-           "with real change; the comparison CSV's measures_changed column names the indicators concerned.",
-           "Exclusion rates of this edition beside another edition's (\"suspensions rose from 15.9 to 26.0\"): "
-           "the rates are defined differently."]
-    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
-        bottom = scored.sort_values("overall_rank").iloc[-1]
-        out.append(f"\"Worst council\" or \"best council\" where the rank ranges overlap: "
-                   f"{bottom['la_name']}, ranked last, could plausibly be anywhere from "
-                   f"{ordinal(int(bottom['overall_rank_lo']))} to {ordinal(int(bottom['overall_rank_hi']))}.")
-    out.append(f"Extremes from small cohorts: a council's figure from fewer than {small} pupils can be extreme by "
-               "chance; findings marked \"small cohort\" say so.")
-    top = scored.sort_values("overall_rank").iloc[0]
-    out.append(f"\"{top['la_name']} scores {fmt(top['overall_score'], 0)}%\": a score is a percentile rank among "
-               "councils, not a percentage of a standard.")
-    return out
+    return _words(ed, "dont")
 
 
 def build_findings(ed, items: list[Finding] | None = None) -> Findings:
