@@ -54,12 +54,8 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     ``small_cohorts``) and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
     ``reporting.small_cohort``.
 
-    ``part`` (a part's key) keeps only what concerns that part: an area's part (exclusions,
-    assessment, placement, attainment) gets its own indicators' sources, gaps and suppression,
-    its measure caveats, and the caveat proper to it (small cohorts on attainment, placement
-    recording on placement, estimated counts on exclusions); Parts 1 and 6 get the edition-wide
-    ones (LA coverage, boundary changes). Every part ends by pointing to the method notes for the
-    rest. Without ``part``, everything.
+    ``part`` (a part's key) keeps only its own caveats (templates/caveats.md): an area's part its
+    indicators' sources, gaps and measure notes, Parts 1 and 6 the edition-wide ones; without it, all.
     """
     area = part if part in AREAS else None
     keep = set(area_indicators(ed, area)) if area else None
@@ -132,18 +128,14 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
             "text": [" ".join(t.split()) for t in text if t.strip()]}
 
 
-def weight_facts(ed) -> dict[str, str | int]:
-    """Each area's count of the headline's equally weighted indicators, attainment's share, and how
-    far equal area weights are from the headline: the Monte Carlo sensitivity table's Spearman
-    correlation for 'aggregation' (index.uncertainty), never typed in."""
+def weight_facts(ed) -> dict[str, object]:
+    """Each area's count of the headline's equally weighted indicators, and the Spearman correlation
+    of the equal-area ranking with the headline from the Monte Carlo sensitivity table, never typed in."""
     areas = ed.indicators.set_index("indicator").loc[list(ed.method.indicators), "area"].value_counts()
-    n = int(areas.sum())
     s = ed.sensitivity.set_index("choice") if ed.sensitivity is not None else pd.DataFrame()
     rho = s["rank_correlation"].get("aggregation") if "rank_correlation" in s else None
-    return {"n": n, "att": int(areas.get("attainment", 0)), "excl": int(areas.get("exclusions", 0)),
-            "assess": int(areas.get("assessment", 0)), "place": int(areas.get("placement", 0)),
-            "att_pct": fmt(100 * areas.get("attainment", 0) / n, 0), "year": year_label(ed.final_year),
-            "rho": fmt(rho, 2) if rho is not None and pd.notna(rho) else ""}
+    return {"n": int(areas.sum()), **{a: int(areas.get(a, 0)) for a in AREAS}, "year": year_label(ed.final_year),
+            "att_pct": fmt(100 * areas.get("attainment", 0) / areas.sum(), 0), "rho": fmt(rho, 2) if pd.notna(rho) else ""}
 
 
 def weights_sentence(ed) -> str:

@@ -130,10 +130,6 @@ def headline_numbers(text: str) -> list[float]:
     return [float(n.replace(",", "").replace("−", "-")) for n in NUMBER.findall(text)]
 
 
-def _num(x: float, dp: int) -> str:
-    return fmt(x, dp)
-
-
 def _period_words(ed, indicators: Iterable[str]) -> str:
     """'exclusions 2023/24; January 2025 school census; exam results 2023/24' for indicators' data years."""
     ind = IndicatorFacts(ed)
@@ -208,7 +204,7 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
         lo, hi = r.get("overall_rank_lo"), r.get("overall_rank_hi")
         out.append(Finding(
             id=f"overall_{key}", headline=f"{r['la_name']} has the {word} SEND inclusion score of England's "
-            f"ranked councils: {_num(r['overall_score'], 1)}.", number=float(r["overall_score"]), unit=unit,
+            f"ranked councils: {fmt(r['overall_score'], 1)}.", number=float(r["overall_score"]), unit=unit,
             place=str(r["la_name"]), data_period=period, england_figure="",
             caveat=_rank_caveat(lo, hi), strength=_rank_strength(lo, hi, target), source_ids=ids,
             link=f"{P6}.html#fig-06_overall_ranking"))
@@ -216,7 +212,7 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
         width = float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
         draws = ed.monte_carlo_settings().n_draws
         out.append(Finding(
-            id="rank_uncertainty", headline=f"A typical council's plausible rank spans {_num(width, 0)} places, "
+            id="rank_uncertainty", headline=f"A typical council's plausible rank spans {fmt(width, 0)} places, "
             "so small rank differences mean little.", number=round(width), unit="places", place="England",
             data_period=period, england_figure="", dp=0,
             caveat=f"The median width of the councils' {range_label()}s over {draws} runs varying the method's "
@@ -239,7 +235,7 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
                 strength = ROBUST if clear else WITHIN
             out.append(Finding(
                 id=f"region_{key}", headline=f"{name} has the {word} average SEND inclusion score of England's "
-                f"regions: {_num(reg['overall_score'].iloc[a], 1)}.", number=float(reg["overall_score"].iloc[a]),
+                f"regions: {fmt(reg['overall_score'].iloc[a], 1)}.", number=float(reg["overall_score"].iloc[a]),
                 unit="average score of the region's councils (0 to 100)", place=name, data_period=period,
                 england_figure="", caveat="An unweighted average of the region's councils' scores.",
                 strength=strength, source_ids=ids,
@@ -262,7 +258,7 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
     rng = "" if pd.isna(lo) or pd.isna(hi) else (
         f" Its {range_label()} of change runs from {fmt(lo, sign=True)} to {fmt(hi, sign=True)} points.")
     out = [Finding(
-        id="most_improved", headline=f"{r['la_name']} is the most improved council, up {_num(r['change'], 1)} "
+        id="most_improved", headline=f"{r['la_name']} is the most improved council, up {fmt(r['change'], 1)} "
         "points when scored like for like.", number=float(round(r["change"], 1)), unit="points of overall score",
         place=str(r["la_name"]), data_period=f"index years {yrs} ({period})", england_figure="",
         caveat=f"Both years scored on only the {int(r['indicators_compared'])} indicators published in both, from "
@@ -391,7 +387,7 @@ def _indicator_extremes(ed, t: pd.DataFrame, ind: IndicatorFacts) -> list[Findin
             caveat = (f"Based on about {fmt(n, 0)} pupils, too few to rule out chance. " if is_small else "")
             caveat += (f"One council's published figure; {len(v[ok])} councils have one.{kind}")
             out.append(Finding(
-                id=f"{i}_{key}", headline=f"{r['la_name']} has England's {word} {what}: {_num(x, dp)}{u}.",
+                id=f"{i}_{key}", headline=f"{r['la_name']} has England's {word} {what}: {fmt(x, dp)}{u}.",
                 number=float(round(x, dp)), unit=unit_words, place=str(r["la_name"]),
                 data_period=_period_words(ed, [i]), dp=dp,
                 england_figure=f"{fmt(e, dp)}{u}{pooled}" if np.isfinite(e) else "",
@@ -418,7 +414,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
         if lo > 0 or hi < 0:
             out.append(Finding(
                 id="special_supply", headline="Where councils have more state special schools, more children with "
-                f"EHC plans attend them: {_num(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
+                f"EHC plans attend them: {fmt(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
                 number=round(abs(eff), 1), unit="percentage points of plans in state special schools",
                 place="England", data_period=period, england_figure="",
                 caveat=f"Per {fmt(step, dp_for_step(step))} more special {'school' if step == 1 else 'schools'} "
@@ -431,7 +427,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
         if lo > 0 or hi < 0:
             out.append(Finding(
                 id="special_deprivation", headline="Councils with more child poverty place more children with EHC "
-                f"plans in special schools: {_num(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
+                f"plans in special schools: {fmt(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
                 number=round(abs(eff), 1), unit="percentage points of plans in state special schools",
                 place="England", data_period=f"{period}; deprivation {iod_label(ed.method.deprivation_year)}",
                 england_figure="",
@@ -441,7 +437,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
     share = pl.numbers.get("place_state_special_between_region_share")
     if share is not None and np.isfinite(share):
         out.append(Finding(
-            id="special_regions", headline=f"Regions explain {_num(share * 100, 0)}% of the differences between "
+            id="special_regions", headline=f"Regions explain {fmt(share * 100, 0)}% of the differences between "
             "councils in special-school placement.", number=round(share * 100), unit="% of the variation", dp=0,
             place="England", data_period=period, england_figure="",
             caveat="The rest lies between councils of the same region, so a council's region says little about it.",
@@ -455,7 +451,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
         if lo > 0 or hi < 0:
             dep = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
             out.append(Finding(
-                id="overall_deprivation", headline=f"Councils with more child poverty score {_num(abs(eff), 1)} "
+                id="overall_deprivation", headline=f"Councils with more child poverty score {fmt(abs(eff), 1)} "
                 f"points {'higher' if eff > 0 else 'lower'} on the inclusion index.", number=round(abs(eff), 1),
                 unit="points of overall score", place="England", data_period=f"{yl} index",
                 england_figure="",
@@ -471,7 +467,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
         if lo > 0 or hi < 0:
             out.append(Finding(
                 id="exclusions_deprivation", headline=f"Councils with more child poverty suspend pupils with EHC "
-                f"plans {'more' if eff > 0 else 'less'}: {_num(abs(eff), 1)} per 100 pupils.",
+                f"plans {'more' if eff > 0 else 'less'}: {fmt(abs(eff), 1)} per 100 pupils.",
                 number=round(abs(eff), 1), unit="per 100 pupils", place="England",
                 data_period=_period_words(ed, [i]), england_figure="",
                 caveat=f"Per step of {fmt(step, dp_for_step(step))} in the IDACI child poverty score (95% CI "
