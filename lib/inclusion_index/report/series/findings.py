@@ -138,19 +138,10 @@ def _period_words(ed, indicators: Iterable[str]) -> str:
         if i not in ind.t.index or not ind.year(i):
             continue
         y = ind.year(i)
-        jan = f"January {int(y[:4]) + 1}"
-        area = str(ind.t.loc[i, "area"])
-        if area == "exclusions":
-            w = f"exclusions {year_label(y)}"
-        elif area == "assessment":
-            w = f"{jan} school census"
-        elif area == "placement":
-            w = f"EHC plans at {jan}"
-        elif "neet" in i:
-            w = f"NEET figures {year_label(y)}"
-        else:
-            w = f"exam results {year_label(y)}"
-        words.append(w)
+        jan, area = f"January {int(y[:4]) + 1}", "neet" if "neet" in i else str(ind.t.loc[i, "area"])
+        words.append({"exclusions": f"exclusions {year_label(y)}", "assessment": f"{jan} school census",
+                      "placement": f"EHC plans at {jan}", "neet": f"NEET figures {year_label(y)}"}.get(
+                          area, f"exam results {year_label(y)}"))
     # one kind of data with several years reads "exam results 2022/23 and 2023/24"
     kinds: dict[str, list[str]] = {}
     for w in dict.fromkeys(words):
@@ -186,13 +177,8 @@ def findings(ed) -> list[Finding]:
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
     all_ids = tuple(sorted({sid for ids in ind.t["source_ids"] for sid in ids}))
     period = _all_period(ed)
-    out: list[Finding] = []
-    out += _ranking(ed, scored, all_ids, period)
-    out += _improvement(ed, t, period)
-    out += _national(ed)
-    out += _indicator_extremes(ed, t, ind)
-    out += _associations(ed, ind, all_ids)
-    return out
+    return [*_ranking(ed, scored, all_ids, period), *_improvement(ed, t, period), *_national(ed),
+            *_indicator_extremes(ed, t, ind), *_associations(ed, ind, all_ids)]
 
 
 def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> list[Finding]:
