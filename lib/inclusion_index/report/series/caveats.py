@@ -41,6 +41,8 @@ GLOSSARY = {"attainment-8": r"Attainment 8", "progress-8": r"Progress 8",
             "special-school": r"special schools?", "independent-school": r"[Ii]ndependent (?:and|or) non-maintained",
             "idaci": r"IDACI", "90-range": r"90% ranges?", "score": r"(?:overall|area) scores?"}
 METHOD_PAGE = "../method.html"  # from a part page (reports/<edition>/) to the site's method notes
+PAGE_LINKS = {"method notes": METHOD_PAGE, "your own weights": "explore.html",
+              **{pat: f"{METHOD_PAGE}#glossary-{slug}" for slug, pat in GLOSSARY.items()}}
 
 
 def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int | None = None,

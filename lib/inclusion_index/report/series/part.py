@@ -12,7 +12,7 @@ import pandas as pd
 from inclusion_index.config import CHOICES, UncertaintySettings
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
-from inclusion_index.report.series.caveats import GLOSSARY, METHOD_PAGE
+from inclusion_index.report.series.caveats import PAGE_LINKS
 from inclusion_index.report.series.context import ContextMeasure
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
@@ -98,13 +98,12 @@ class Part:
         its page: the notebook shows the sections in page order, so a term's first call is its first use."""
         out = md(sentences if sentences is not None else self.sections.get(section, []) if section else self.text,
                  bullets=bullets)
-        links = {"method notes": (r"method notes", METHOD_PAGE), "explore": (r"your own weights", "explore.html")}
-        for key, (pat, href) in (links | {k: (g, f"{METHOD_PAGE}#glossary-{k}") for k, g in GLOSSARY.items()}).items():
-            m = next((m for m in re.finditer(rf"\b(?:{pat})\b", out) if out.count("[", 0, m.start()) == out.count(
-                "]", 0, m.start())), None) if key not in self.linked else None
-            if m:  # never inside a link already made (markdown's own brackets are escaped as \[)
+        for pat, href in (m for m in PAGE_LINKS.items() if m[0] not in self.linked):
+            m = next((m for m in re.finditer(rf"\b(?:{pat})\b", out)  # never inside a link made already
+                      if out.count("[", 0, m.start()) == out.count("]", 0, m.start())), None)
+            if m:
                 out = f"{out[:m.start()]}[{m.group(0)}]({href}){out[m.end():]}"
-                self.linked.add(key)
+                self.linked.add(pat)
         return out
 
 
