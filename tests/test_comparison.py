@@ -111,3 +111,18 @@ def test_render_loads_each_edition_once_and_compares_them_on_the_index(table, ed
     assert "Between the 2018/19 and 2024/25 editions" in page and 'href="compare_201819_202425.csv"' in page
     assert 'id="la-search"' in page and "&lt;boom&gt;" not in page  # no last good report of 209900 to keep
     assert (tmp_path / "compare_201819_202425.csv").exists()
+    # what the score weighs sits under each edition, and quoting across the editions is warned against
+    assert page.count("about 58% of the headline score is exam results and NEET") == 2
+    assert 'id="quoting-across-editions"' in page and "measures_changed" in page
+
+
+def test_measures_changed_marks_every_move_across_a_change_of_measure(table, editions):
+    changed = {c["name"] for c in definition_changes(editions["201819"], editions["202425"])}
+    # the review's list: exclusion rates, NEET, the placement denominator, census counts
+    assert {"Fixed-period exclusions", "Permanent exclusions", "16-17 NEET", "State-funded special schools",
+            "EHC plan share of SEN pupils"} <= changed
+    marked = table["measures_changed"].str.split("; ")
+    assert marked.map(lambda m: set(m) <= changed).all()
+    assert (marked.str.len() >= 4).all()  # every LA has values on at least the exclusion, assessment, NEET changes
+    # the existing columns are contracts: still there, in their order, with the new one after them
+    assert list(table.columns[-2:]) == ["note", "measures_changed"]

@@ -412,6 +412,50 @@ def test_data_caveats(ed, parts):
     assert {"sources", "substitutions", "suppression", "small_cohorts"} == set(series.CAVEAT_TABLES)
 
 
+def test_each_part_keeps_only_its_own_caveats(ed, parts):
+    """Issue 13 problem 10: not the same block on all six parts; each points to the method notes."""
+    every = series.data_caveats(ed, parts["placement"].measures)
+    cav = {k: series.data_caveats(ed, p.measures, part=k) for k, p in parts.items()}
+    text = {k: " ".join(c["text"]) for k, c in cav.items()}
+    small, excl = "Fewer than 30 pupils with an EHC plan", "Suspension rates count suspensions, not pupils"
+    assert small in text["attainment"] and excl in text["exclusions"] and "records" in text["placement"]
+    assert all(small not in t for k, t in text.items() if k != "attainment")
+    assert all(excl not in t for k, t in text.items() if k != "exclusions")
+    assert all(len(c["small_cohorts"]) == 0 for k, c in cav.items() if k != "attainment")
+    assert all("City of London" not in t for k, t in text.items() if k not in ("introduction", "conclusions"))
+    assert all(c["text"][-1].startswith("The caveats that apply to every part") for c in cav.values())
+    # the area parts list only their own indicators' sources and gaps, and say less than the whole block
+    names = {"exclusions": "exclusions", "attainment": "Attainment 8"}
+    assert not cav["exclusions"]["sources"]["Used for"].str.contains(names["attainment"]).any()
+    assert set(cav["attainment"]["substitutions"]["Indicator"]) <= set(every["substitutions"]["Indicator"])
+    full = len(" ".join(every["text"]).split())
+    assert all(len(t.split()) < full for k, t in text.items() if k in series.AREAS), (full, text)
+
+
+def test_glossary_terms_link_to_the_method_page(ed, parts, tmp_path):
+    from inclusion_index.report.render import write_method_page
+    from inclusion_index.report.series.caveats import GLOSSARY, METHOD_PAGE
+
+    page = write_method_page(tmp_path).read_text()
+    for slug in GLOSSARY:
+        assert f'id="glossary-{slug}"' in page, slug
+    p = series.attainment(ed)
+    text = p.markdown("summary") + "".join(p.markdown(s) for s in p.sections)
+    for slug in ("attainment-8", "progress-8", "ehc-plan", "neet"):
+        link = f"({METHOD_PAGE}#glossary-{slug})"
+        assert text.count(link) == 1, slug  # the first use only
+    assert "](../method.html)" in series.introduction(ed).markdown("what")  # "see the method notes" is a link
+
+
+def test_part_1_says_what_the_headline_weighs(ed, parts):
+    what = " ".join(parts["introduction"].sections["what"])
+    rho = float(ed.sensitivity.set_index("choice").loc["aggregation", "rank_correlation"])
+    assert "7 of the 12 indicators are attainment" in what and "about 58% of the headline score" in what
+    assert f"correlates only {series.fmt(rho, 2)} with the headline" in what and 0.6 < rho < 0.8
+    assert "your own weights" in what
+    assert "about 58% of the headline score" in series.findings_markdown(ed)
+
+
 # --------------------------------------------------------------------------- reviewers' defects
 
 

@@ -35,7 +35,7 @@ def page_has_main(page: str) -> bool:
 def _comparison_table() -> pd.DataFrame:
     return pd.DataFrame({"edition_from": ["201819"], "edition_to": ["202425"], "method_from": [EVIL],
                          "method_to": ["m"], "note": [""], "overall_score_change": [1.0],
-                         "ranges_overlap": [True], "overall_rank_change": [0]})
+                         "ranges_overlap": [True], "overall_rank_change": [-60], "la_name": [EVIL]})
 
 
 def _hostile_edition() -> SimpleNamespace:
@@ -64,6 +64,8 @@ def test_every_template_escapes_hostile_text(tmp_path):
         "comparison.html": render.comparison_html(_comparison_table(), "c.csv",
                                                   [{"name": EVIL, "from_label": "a", "to_label": "b"}]),
     }
+    pages["glossary.html"] = pages["method.html"]  # the glossary is part of the method page
+    assert 'id="glossary-attainment-8"' in pages["method.html"]
     pages["explore.html"] = explore_html(_hostile_edition())
     finding = Finding(id="x", headline=EVIL, number=1.0, unit=EVIL, place=EVIL, data_period=EVIL, england_figure=EVIL,
                       caveat=EVIL, strength="robust", source_ids=("s",), link=f"01_introduction.html#{EVIL}")
@@ -98,7 +100,8 @@ def test_every_template_escapes_hostile_text(tmp_path):
                                          "highlight_la": EVIL})
     source = {k: EVIL for k in ("publication", "release", "years", "path", "licence", "url")}
     index = render.write_index(tmp_path / "r", [ed], [source], {"201819": EVIL},
-                               extra_sections=pages["search.html"], run_settings={EVIL: EVIL}).read_text()
+                               extra_sections=pages["search.html"], run_settings={EVIL: EVIL},
+                               weights={"201819": EVIL}).read_text()
     pages["index.html"] = pages["base.html"] = index
     assert 'id="la-search"' in index and "addEventListener" in index  # the section and its script, inlined
     assert ESCAPED in render.write_index(tmp_path, [], [], {}, extra_sections=EVIL).read_text()

@@ -51,8 +51,8 @@ display(Markdown(part.markdown("highlight")))'''
 
 CAVEATS = [
     ("md", "## Data and caveats"),
-    ("code", '''cav = series.data_caveats(ed, part.measures)
-display(Markdown(series.md(cav["text"] + part.notes, bullets=True)))
+    ("code", '''cav = series.data_caveats(ed, part.measures, part=part.key)  # only this part's caveats
+display(Markdown(part.markdown(sentences=cav["text"] + part.notes, bullets=True)))
 for key, caption in series.CAVEAT_TABLES.items():
     if len(cav[key]):
         display(series.style_table(cav[key], caption=caption))'''),

@@ -33,6 +33,7 @@ from inclusion_index.report.render import (
     write_index,
 )
 from inclusion_index.report.series import build_findings, data_years_sentence, findings_markdown
+from inclusion_index.report.series.caveats import weights_sentence
 from inclusion_index.sources import harmonise
 from inclusion_index.sources import registry as sources
 
@@ -221,7 +222,8 @@ def _index_page(editions: list[str], renders: list[EditionRender], built: dict[s
     # an edition's name hides its data years: say under each title which years its indicators use
     years = {e: data_years_sentence(built[e]) for e in done if e in built}
     return write_index(reports, renders, [vars(s) for s in sources.load_registry().sources], titles,
-                       extra_sections=extra, run_settings=_run_settings(), kept=kept, data_years=years)
+                       extra_sections=extra, run_settings=_run_settings(), kept=kept, data_years=years,
+                       weights={e: weights_sentence(built[e]) for e in done if e in built})
 
 
 def _as_published(ed: Edition, data_dir: Path) -> Edition:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from inclusion_index.csv_export import write_csv
 from inclusion_index.index.edition import Edition
+from inclusion_index.index.indicators import first_clause
 from inclusion_index.index.scoring import TARGETS
 from inclusion_index.sources.geography import boundary_edges, boundary_reference, map_to_geography, related_in
 
@@ -29,7 +30,7 @@ from inclusion_index.sources.geography import boundary_edges, boundary_reference
 def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
     """One row per LA of ``later``: ``<target>_score_from``/``_to``, ``<target>_score_change``,
     ``overall_rank_from``/``_to`` (with their 90% ranges), ``overall_rank_change`` (positive =
-    moved up), ``ranges_overlap`` and ``note`` (boundary mapping); plus the editions' years
+    moved up), ``ranges_overlap``, ``note`` (boundary mapping) and ``measures_changed``; plus the editions' years
     and methods."""
     a = earlier.score_table.set_index("la_code")
     b = later.score_table.set_index("la_code")
@@ -80,6 +81,11 @@ def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
         else:
             note.append("not in the earlier edition")
     out["note"] = note
+    # the LA's indicators whose measure changed between the editions: its moves mix that change with real change
+    v = later.values[(later.values["index_year"] == later.final_year) & later.values["value"].notna()]
+    has, changed = v.groupby("la_code")["indicator"].agg(set), definition_changes(earlier, later)
+    out["measures_changed"] = ["; ".join(d["name"] for d in changed if d["indicator"] in has.get(c, set()))
+                               for c in codes]
     return out.reset_index()
 
 
@@ -95,6 +101,9 @@ def comparison_dictionary(table: pd.DataFrame) -> pd.DataFrame:
         "ranges_overlap": "False if the two 90% Monte Carlo rank ranges do not overlap (a large move; the ranges "
                           "do not cover changes of method or definition between editions)",
         "note": "Where the earlier figures come from a predecessor LA (boundary change); empty if the LA is in both",
+        "measures_changed": "The LA's indicators measured differently in the two editions (definition_changes): its "
+                            "score and rank changes mix the change of measure with any real change; do not quote them "
+                            "as the LA's own change",
     }
     rows = []
     for c in table.columns:
@@ -126,17 +135,6 @@ def write_comparison(earlier: Edition, later: Edition, out: Path) -> pd.DataFram
     return table
 
 
-def _first_clause(text: str) -> str:
-    """A measure's description up to its first ";" outside brackets: what a reader needs to tell
-    two measures apart, without the technical detail that follows."""
-    depth = 0
-    for k, ch in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == ";" and depth == 0:
-            return text[:k].strip()
-    return text.strip()
-
-
 def definition_changes(earlier: Edition, later: Edition) -> list[dict[str, str]]:
     """Indicators whose source measure differs between the two editions' final index years
     (e.g. NEET of all young people against NEET-or-not-known of those with an EHC plan)."""
@@ -146,20 +144,24 @@ def definition_changes(earlier: Edition, later: Edition) -> list[dict[str, str]]
 
     a, b = measures(earlier), measures(later)
     names = later.indicators.set_index("indicator")["short_name"].to_dict()
-    desc = {m: _first_clause(d) for m, d in later.measures.set_index("measure")["description"].items()}
+    desc = {m: first_clause(d) for m, d in later.measures.set_index("measure")["description"].items()}
     return [{"indicator": i, "name": str(names.get(i, i)), "from": a[i], "to": b[i],
              "from_label": desc.get(a[i], a[i]), "to_label": desc.get(b[i], b[i])}
             for i in later.indicators["indicator"] if i in a and i in b and a[i] != b[i]]
 
 
-def comparison_summary(table: pd.DataFrame) -> dict[str, float]:
+def comparison_summary(table: pd.DataFrame) -> dict[str, float | str]:
     """Counts a reader can quote, over the LAs present in both editions: compared, moved up /
     down with 90% rank ranges apart, median absolute change in overall score."""
     both = table["note"].fillna("").eq("")
     ch = table.loc[both, "overall_score_change"]
     apart = table["ranges_overlap"].eq(False).fillna(False).astype(bool) & both
     beyond = apart
+    moves = table.loc[both, ["la_name", "overall_rank_change"]].dropna().sort_values("overall_rank_change")
     return {
+        # the largest fall, for the index page's "do not write" example (as the review found it quoted)
+        "largest_fall_la": str(moves["la_name"].iloc[0]) if len(moves) else "",
+        "largest_fall": int(-moves["overall_rank_change"].iloc[0]) if len(moves) else 0,
         "las_compared": int(ch.notna().sum()),
         "las_via_predecessor": int((~both).sum()),
         "up_beyond_uncertainty": int((beyond & (table["overall_rank_change"] > 0).fillna(False)).sum()),

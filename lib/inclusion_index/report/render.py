@@ -382,11 +382,13 @@ def write_method_page(reports_dir: Path, source: Path = METHOD_MD) -> Path | Non
 
 def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[dict],
                 titles: dict[str, str], extra_sections: Markup | str = "", *, run_settings: dict | None = None,
-                kept: dict[str, str] | None = None, data_years: dict[str, str] | None = None) -> Path:
+                kept: dict[str, str] | None = None, data_years: dict[str, str] | None = None,
+                weights: dict[str, str] | None = None) -> Path:
     """reports/index.html: every edition and part, the run's parameters, sources and version.
 
     ``data_years``: per edition, the sentence saying which years of data it rests on
-    (edition_facts.data_years_sentence), shown under its title.
+    (edition_facts.data_years_sentence), shown under its title; ``weights``: what its headline
+    weighs (caveats.weights_sentence).
 
     ``extra_sections``: rendered sections (Markup) put after the editions; a plain str is escaped.
     ``kept``: editions whose render failed in this run (edition -> error); the last good report
@@ -399,7 +401,7 @@ def write_index(reports_dir: Path, renders: list[EditionRender], sources: list[d
     for edition, parameters, failed in listed:
         write_figure_index(reports_dir / edition / "figures", f"Figures, edition {year_label(edition)}")
         eds.append({"edition": edition, "title": titles.get(edition, year_label(edition)), "failed": failed,
-                    "data_years": (data_years or {}).get(edition, ""),
+                    "data_years": (data_years or {}).get(edition, ""), "weights": (weights or {}).get(edition, ""),
                     "parameters": parameters, "year": year_label(str(parameters.get("final_year", "")))})
     method = write_method_page(reports_dir)
     doc = render_template("index.html", title="SEND Inclusion Index: reports", editions=eds, parts=PARTS,

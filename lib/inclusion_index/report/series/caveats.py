@@ -6,10 +6,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from inclusion_index.index.scoring import AREAS
 from inclusion_index.report.notes import edition_note
 from inclusion_index.report.series.context import ContextMeasure, context_measure
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
+    area_indicators,
     carried_note,
     indicator_cohorts,
     indicator_source_ids,
@@ -18,7 +20,8 @@ from inclusion_index.report.series.edition_facts import (
     measure_name,
     source_id,
 )
-from inclusion_index.report.series.text import agree, and_join, iod_label, plural, year_label
+from inclusion_index.report.series.text import and_join, fmt, iod_label, plural, year_label
+from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import label_years
 from inclusion_index.sources.registry import load_registry
 
@@ -29,7 +32,21 @@ CAVEAT_TABLES = {
     "small_cohorts": "Small cohorts"}
 
 
-def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int | None = None) -> dict:
+# The glossary's terms (templates/glossary.html, on the method page as #glossary-<slug>) as they
+# are written in the parts' sentences; Part.markdown links the first use of each on a page.
+GLOSSARY = {"attainment-8": r"Attainment 8", "progress-8": r"Progress 8",
+            "ks2-progress": r"KS2 (?:reading|writing|maths) progress(?: scores?)?|KS2 progress(?: scores?)?",
+            "ehc-plan": r"EHC plans?", "sen-support": r"SEN support", "neet": r"NEET",
+            "suspension": r"[Ss]uspensions?|[Ff]ixed-period exclusions?", "permanent-exclusion": r"[Pp]ermanent exclusions?",
+            "special-school": r"special schools?", "independent-school": r"[Ii]ndependent (?:and|or) non-maintained",
+            "idaci": r"IDACI", "90-range": r"90% ranges?", "score": r"(?:overall|area) scores?"}
+METHOD_PAGE = "../method.html"  # from a part page (reports/<edition>/) to the site's method notes
+PAGE_LINKS = {"method notes": METHOD_PAGE, "your own weights": "explore.html",
+              **{pat: f"{METHOD_PAGE}#glossary-{slug}" for slug, pat in GLOSSARY.items()}}
+
+
+def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int | None = None,
+                 part: str | None = None) -> dict:
     """Sources with years, substitutions and gaps, suppression counts and small-cohort LAs.
 
     ``measures`` adds context measures (a part's ``measures``: ContextMeasure objects, listed
@@ -38,15 +55,21 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     add nothing. Returns a dict of DataFrames (``sources``, ``substitutions``, ``suppression``,
     ``small_cohorts``) and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
     ``reporting.small_cohort``.
+
+    ``part`` (a part's key) keeps only its own caveats (templates/caveats.md): an area's part its
+    indicators' sources, gaps and measure notes, Parts 1 and 6 the edition-wide ones; without it, all.
     """
+    area = part if part in AREAS else None
+    keep = set(area_indicators(ed, area)) if area else None
+    edition_wide = part in (None, "introduction", "conclusions")
     small_cohort = ed.run.uncertainty.small_cohort if small_cohort is None else small_cohort
     reg = load_registry()
     ind = IndicatorFacts(ed)
     used: dict[str, set[str]] = {}
     years: dict[str, set[str]] = {}
-    v = ed.values
+    v = ed.values if keep is None else ed.values[ed.values["indicator"].isin(keep)]
     for y in ed.years:
-        for i in ind.t.index:
+        for i in [i for i in ind.t.index if keep is None or i in keep]:
             dy = v.loc[(v["indicator"] == i) & (v["index_year"] == y), "data_year"]
             for sid in indicator_source_ids(ed, i, y):
                 used.setdefault(sid, set()).add(ind.short(i))
@@ -77,7 +100,8 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     sources = pd.DataFrame(rows)
     sub = ed.substitutions()
     sub["note"] = [edition_note(r) for r in sub.to_dict("records")]
-    gaps = sub[(sub["note"] != "") | (sub["las_with_value"] < sub["las"])].copy()
+    gaps = sub[((sub["note"] != "") | (sub["las_with_value"] < sub["las"]))
+               & (sub["indicator"].isin(keep) if keep else True)].copy()
     gaps = pd.DataFrame({
         "Index year": gaps["index_year"].map(year_label),
         "Indicator": gaps["indicator"].map(ind.short),
@@ -93,28 +117,32 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     supp = pd.DataFrame({"Index year": supp["index_year"].map(year_label), "Indicator": supp["indicator"].map(ind.short),
                          "Reason": supp["reason"], "LAs": supp["LAs"]})
     imp = v[v["imputed_count"].notna()]
-    small = _small_cohorts(ed, ind, small_cohort)
+    small = _small_cohorts(ed, ind, small_cohort) if part in (None, "attainment") else pd.DataFrame()
     cov = la_coverage(ed)
-    text = [
-        f"Sources: {len(sources)} files, listed below with the years used.",
-        (f"LAs: {len(ed.geography)} of England's {cov['n_england']}; {cov['excluded_sentence']}."
-         if cov["excluded_sentence"] else ""),
-        f"{len(gaps)} indicator-year cells have a gap or substitution (an indicator with no LA values for its "
-        "data year in this project's data, carried forward from an earlier year, or missing for some LAs).",
-        f"{int(supp['LAs'].sum()) if len(supp) else 0} LA values across the edition's years are missing because "
-        "the source suppresses or does not publish them; they are never treated as zero.",
-        *measure_caveats(ed)]
-    if len(imp):
-        text.append(f"{len(imp)} LA values across the edition's years are small suppressed counts set to the "
-                    "midpoint of their possible range (flagged 'imputed').")
-    text.append(small.attrs.get("sentence", ""))
     moved = v[(v["index_year"] == ed.final_year) & (v["predecessors"] != "")]
-    if len(moved):
-        k = moved["la_code"].nunique()
-        text.append(f"{plural(k, 'LA')} {agree(k, 'takes', 'take')} values from predecessor authorities across a "
-                    "boundary change in some indicators (flagged in the scores table).")
+    text = str(render_template(
+        "caveats.md", part=part, edition_wide=edition_wide, n_sources=len(sources), n_las=len(ed.geography),
+        n_england=cov["n_england"], excluded=cov["excluded_sentence"], n_gaps=len(gaps),
+        n_supp=int(supp["LAs"].sum()) if len(supp) else 0, n_imputed=len(imp), n_moved=moved["la_code"].nunique(),
+        measure_notes=measure_caveats(ed, indicators=keep) if part in (None, *AREAS) else [],
+        recorded_only=ed.method.placement_recorded_only, small=small.attrs.get("sentence", ""))).split("\n")
     return {"sources": sources, "substitutions": gaps, "suppression": supp, "small_cohorts": small,
-            "text": [s for s in text if s]}
+            "text": [" ".join(t.split()) for t in text if t.strip()]}
+
+
+def weight_facts(ed) -> dict[str, object]:
+    """Each area's count of the headline's equally weighted indicators, and the Spearman correlation
+    of the equal-area ranking with the headline from the Monte Carlo sensitivity table, never typed in."""
+    areas = ed.indicators.set_index("indicator").loc[list(ed.method.indicators), "area"].value_counts()
+    s = ed.sensitivity.set_index("choice") if ed.sensitivity is not None else pd.DataFrame()
+    rho = s["rank_correlation"].get("aggregation") if "rank_correlation" in s else None
+    return {"n": int(areas.sum()), **{a: int(areas.get(a, 0)) for a in AREAS}, "year": year_label(ed.final_year),
+            "att_pct": fmt(100 * areas.get("attainment", 0) / areas.sum(), 0), "rho": fmt(rho, 2) if pd.notna(rho) else ""}
+
+
+def weights_sentence(ed) -> str:
+    """What the headline weighs, in plain words (templates/weights.md), one line of text."""
+    return " ".join(str(render_template("weights.md", f=weight_facts(ed))).split())
 
 
 def _gap_note(ed, indicator: str, year: str, note: str) -> str:

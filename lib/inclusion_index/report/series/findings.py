@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from inclusion_index.report.series.caveats import weights_sentence
 from inclusion_index.report.series.context import context_measure
 from inclusion_index.report.series.edition_facts import (
     MEASURE_SHORT_NOTES,
@@ -42,6 +43,7 @@ from inclusion_index.report.series.text import (
     year_label,
     years_label,
 )
+from inclusion_index.report.templates import render_template
 from inclusion_index.sources.registry import load_registry
 
 ROBUST, WITHIN, SMALL = "robust", "within uncertainty", "small cohort"
@@ -128,10 +130,6 @@ def headline_numbers(text: str) -> list[float]:
     return [float(n.replace(",", "").replace("−", "-")) for n in NUMBER.findall(text)]
 
 
-def _num(x: float, dp: int) -> str:
-    return fmt(x, dp)
-
-
 def _period_words(ed, indicators: Iterable[str]) -> str:
     """'exclusions 2023/24; January 2025 school census; exam results 2023/24' for indicators' data years."""
     ind = IndicatorFacts(ed)
@@ -140,19 +138,10 @@ def _period_words(ed, indicators: Iterable[str]) -> str:
         if i not in ind.t.index or not ind.year(i):
             continue
         y = ind.year(i)
-        jan = f"January {int(y[:4]) + 1}"
-        area = str(ind.t.loc[i, "area"])
-        if area == "exclusions":
-            w = f"exclusions {year_label(y)}"
-        elif area == "assessment":
-            w = f"{jan} school census"
-        elif area == "placement":
-            w = f"EHC plans at {jan}"
-        elif "neet" in i:
-            w = f"NEET figures {year_label(y)}"
-        else:
-            w = f"exam results {year_label(y)}"
-        words.append(w)
+        jan, area = f"January {int(y[:4]) + 1}", "neet" if "neet" in i else str(ind.t.loc[i, "area"])
+        words.append({"exclusions": f"exclusions {year_label(y)}", "assessment": f"{jan} school census",
+                      "placement": f"EHC plans at {jan}", "neet": f"NEET figures {year_label(y)}"}.get(
+                          area, f"exam results {year_label(y)}"))
     # one kind of data with several years reads "exam results 2022/23 and 2023/24"
     kinds: dict[str, list[str]] = {}
     for w in dict.fromkeys(words):
@@ -188,13 +177,8 @@ def findings(ed) -> list[Finding]:
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
     all_ids = tuple(sorted({sid for ids in ind.t["source_ids"] for sid in ids}))
     period = _all_period(ed)
-    out: list[Finding] = []
-    out += _ranking(ed, scored, all_ids, period)
-    out += _improvement(ed, t, period)
-    out += _national(ed)
-    out += _indicator_extremes(ed, t, ind)
-    out += _associations(ed, ind, all_ids)
-    return out
+    return [*_ranking(ed, scored, all_ids, period), *_improvement(ed, t, period), *_national(ed),
+            *_indicator_extremes(ed, t, ind), *_associations(ed, ind, all_ids)]
 
 
 def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> list[Finding]:
@@ -206,7 +190,7 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
         lo, hi = r.get("overall_rank_lo"), r.get("overall_rank_hi")
         out.append(Finding(
             id=f"overall_{key}", headline=f"{r['la_name']} has the {word} SEND inclusion score of England's "
-            f"ranked councils: {_num(r['overall_score'], 1)}.", number=float(r["overall_score"]), unit=unit,
+            f"ranked councils: {fmt(r['overall_score'], 1)}.", number=float(r["overall_score"]), unit=unit,
             place=str(r["la_name"]), data_period=period, england_figure="",
             caveat=_rank_caveat(lo, hi), strength=_rank_strength(lo, hi, target), source_ids=ids,
             link=f"{P6}.html#fig-06_overall_ranking"))
@@ -214,7 +198,7 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
         width = float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
         draws = ed.monte_carlo_settings().n_draws
         out.append(Finding(
-            id="rank_uncertainty", headline=f"A typical council's plausible rank spans {_num(width, 0)} places, "
+            id="rank_uncertainty", headline=f"A typical council's plausible rank spans {fmt(width, 0)} places, "
             "so small rank differences mean little.", number=round(width), unit="places", place="England",
             data_period=period, england_figure="", dp=0,
             caveat=f"The median width of the councils' {range_label()}s over {draws} runs varying the method's "
@@ -237,7 +221,7 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
                 strength = ROBUST if clear else WITHIN
             out.append(Finding(
                 id=f"region_{key}", headline=f"{name} has the {word} average SEND inclusion score of England's "
-                f"regions: {_num(reg['overall_score'].iloc[a], 1)}.", number=float(reg["overall_score"].iloc[a]),
+                f"regions: {fmt(reg['overall_score'].iloc[a], 1)}.", number=float(reg["overall_score"].iloc[a]),
                 unit="average score of the region's councils (0 to 100)", place=name, data_period=period,
                 england_figure="", caveat="An unweighted average of the region's councils' scores.",
                 strength=strength, source_ids=ids,
@@ -260,7 +244,7 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
     rng = "" if pd.isna(lo) or pd.isna(hi) else (
         f" Its {range_label()} of change runs from {fmt(lo, sign=True)} to {fmt(hi, sign=True)} points.")
     out = [Finding(
-        id="most_improved", headline=f"{r['la_name']} is the most improved council, up {_num(r['change'], 1)} "
+        id="most_improved", headline=f"{r['la_name']} is the most improved council, up {fmt(r['change'], 1)} "
         "points when scored like for like.", number=float(round(r["change"], 1)), unit="points of overall score",
         place=str(r["la_name"]), data_period=f"index years {yrs} ({period})", england_figure="",
         caveat=f"Both years scored on only the {int(r['indicators_compared'])} indicators published in both, from "
@@ -389,7 +373,7 @@ def _indicator_extremes(ed, t: pd.DataFrame, ind: IndicatorFacts) -> list[Findin
             caveat = (f"Based on about {fmt(n, 0)} pupils, too few to rule out chance. " if is_small else "")
             caveat += (f"One council's published figure; {len(v[ok])} councils have one.{kind}")
             out.append(Finding(
-                id=f"{i}_{key}", headline=f"{r['la_name']} has England's {word} {what}: {_num(x, dp)}{u}.",
+                id=f"{i}_{key}", headline=f"{r['la_name']} has England's {word} {what}: {fmt(x, dp)}{u}.",
                 number=float(round(x, dp)), unit=unit_words, place=str(r["la_name"]),
                 data_period=_period_words(ed, [i]), dp=dp,
                 england_figure=f"{fmt(e, dp)}{u}{pooled}" if np.isfinite(e) else "",
@@ -416,7 +400,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
         if lo > 0 or hi < 0:
             out.append(Finding(
                 id="special_supply", headline="Where councils have more state special schools, more children with "
-                f"EHC plans attend them: {_num(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
+                f"EHC plans attend them: {fmt(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
                 number=round(abs(eff), 1), unit="percentage points of plans in state special schools",
                 place="England", data_period=period, england_figure="",
                 caveat=f"Per {fmt(step, dp_for_step(step))} more special {'school' if step == 1 else 'schools'} "
@@ -429,7 +413,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
         if lo > 0 or hi < 0:
             out.append(Finding(
                 id="special_deprivation", headline="Councils with more child poverty place more children with EHC "
-                f"plans in special schools: {_num(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
+                f"plans in special schools: {fmt(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
                 number=round(abs(eff), 1), unit="percentage points of plans in state special schools",
                 place="England", data_period=f"{period}; deprivation {iod_label(ed.method.deprivation_year)}",
                 england_figure="",
@@ -439,7 +423,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
     share = pl.numbers.get("place_state_special_between_region_share")
     if share is not None and np.isfinite(share):
         out.append(Finding(
-            id="special_regions", headline=f"Regions explain {_num(share * 100, 0)}% of the differences between "
+            id="special_regions", headline=f"Regions explain {fmt(share * 100, 0)}% of the differences between "
             "councils in special-school placement.", number=round(share * 100), unit="% of the variation", dp=0,
             place="England", data_period=period, england_figure="",
             caveat="The rest lies between councils of the same region, so a council's region says little about it.",
@@ -453,7 +437,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
         if lo > 0 or hi < 0:
             dep = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
             out.append(Finding(
-                id="overall_deprivation", headline=f"Councils with more child poverty score {_num(abs(eff), 1)} "
+                id="overall_deprivation", headline=f"Councils with more child poverty score {fmt(abs(eff), 1)} "
                 f"points {'higher' if eff > 0 else 'lower'} on the inclusion index.", number=round(abs(eff), 1),
                 unit="points of overall score", place="England", data_period=f"{yl} index",
                 england_figure="",
@@ -469,7 +453,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
         if lo > 0 or hi < 0:
             out.append(Finding(
                 id="exclusions_deprivation", headline=f"Councils with more child poverty suspend pupils with EHC "
-                f"plans {'more' if eff > 0 else 'less'}: {_num(abs(eff), 1)} per 100 pupils.",
+                f"plans {'more' if eff > 0 else 'less'}: {fmt(abs(eff), 1)} per 100 pupils.",
                 number=round(abs(eff), 1), unit="per 100 pupils", place="England",
                 data_period=_period_words(ed, [i]), england_figure="",
                 caveat=f"Per step of {fmt(step, dp_for_step(step))} in the IDACI child poverty score (95% CI "
@@ -508,48 +492,30 @@ def _release_date(published: str | None, release: str) -> str:
     return pd.Timestamp(published).strftime("%-d %B %Y" if len(published) > 7 else "%B %Y")
 
 
+def _words(ed, what: str) -> list[str]:
+    """templates/describe.md's paragraphs ('describe' or 'dont'), filled from the edition's facts."""
+    scored = la_table(ed).pipe(lambda t: t[t["scored"]]).sort_values("overall_rank")
+    ranged = "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any()
+    top, bottom = scored.iloc[0], scored.iloc[-1]
+    text = render_template(
+        "describe.md", what=what, year=year_label(ed.final_year), n_scored=len(scored), n=len(ed.method.indicators),
+        n_england=la_coverage(ed)["n_england"], weights=weights_sentence(ed), period=_all_period(ed),
+        range=range_label(), small=ed.run.uncertainty.small_cohort, top=top["la_name"],
+        top_score=fmt(top["overall_score"], 0), bottom=bottom["la_name"] if ranged else "",
+        width=fmt(float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median()), 0)
+        if ranged else "", bottom_lo=ordinal(int(bottom["overall_rank_lo"])) if ranged else "",
+        bottom_hi=ordinal(int(bottom["overall_rank_hi"])) if ranged else "")
+    return [" ".join(p.split()) for p in str(text).split("\n") if p.strip()]
+
+
 def describe_index(ed) -> str:
     """The pasteable 'How to describe this index' paragraph, from the edition's own facts."""
-    ind = IndicatorFacts(ed)
-    n = len(ed.method.indicators)
-    areas = ind.t.loc[list(ed.method.indicators), "area"].value_counts()
-    att = int(areas.get("attainment", 0))
-    t = la_table(ed)
-    scored = t[t["scored"]]
-    width = ""
-    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
-        w = float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
-        width = (f" Ranks are uncertain: a typical council's {range_label()} of ranks spans {fmt(w, 0)} places, "
-                 "so quote a rank with its range.")
-    cov = la_coverage(ed)
-    return (f"The SEND inclusion index ({year_label(ed.final_year)} edition) compares {len(scored)} of England's "
-            f"{cov['n_england']} councils on {n} published indicators of how pupils with special educational needs "
-            "are included: exclusions, EHC plan assessment, placement, and attainment. Each indicator counts "
-            f"equally, so attainment is {att} of the {n} and weighs {fmt(100 * att / n, 0)}% of the score. "
-            "Scores are percentile ranks from 0 to 100: 50 is the middle council, not a pass mark. "
-            f"Despite the edition's name, its data cover {_all_period(ed)}.{width}")
+    return _words(ed, "describe")[0]
 
 
 def dont_write(ed) -> list[str]:
     """The 'What not to write' list, with this edition's figures."""
-    t = la_table(ed)
-    scored = t[t["scored"]]
-    small = ed.run.uncertainty.small_cohort
-    out = ["Rank moves between editions (\"X fell 95 places\"): the editions measure exclusions and NEET "
-           "differently, so their ranks are not like for like.",
-           "Exclusion rates of this edition beside another edition's (\"suspensions rose from 15.9 to 26.0\"): "
-           "the rates are defined differently."]
-    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
-        bottom = scored.sort_values("overall_rank").iloc[-1]
-        out.append(f"\"Worst council\" or \"best council\" where the rank ranges overlap: "
-                   f"{bottom['la_name']}, ranked last, could plausibly be anywhere from "
-                   f"{ordinal(int(bottom['overall_rank_lo']))} to {ordinal(int(bottom['overall_rank_hi']))}.")
-    out.append(f"Extremes from small cohorts: a council's figure from fewer than {small} pupils can be extreme by "
-               "chance; findings marked \"small cohort\" say so.")
-    top = scored.sort_values("overall_rank").iloc[0]
-    out.append(f"\"{top['la_name']} scores {fmt(top['overall_score'], 0)}%\": a score is a percentile rank among "
-               "councils, not a percentage of a standard.")
-    return out
+    return _words(ed, "dont")
 
 
 def build_findings(ed, items: list[Finding] | None = None) -> Findings:

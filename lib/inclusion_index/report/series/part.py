@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ import pandas as pd
 from inclusion_index.config import CHOICES, UncertaintySettings
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
+from inclusion_index.report.series.caveats import PAGE_LINKS
 from inclusion_index.report.series.context import ContextMeasure
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
@@ -69,6 +71,7 @@ class Part:
     notes: list[str] = field(default_factory=list)
     measures: list[ContextMeasure | str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    linked: set[str] = field(default_factory=set)
     # (section, predictor, what it allows for) -> (its "no clear link" sentence's place in the section, the outcomes listed)
     unclear: dict[tuple[str, str, str], tuple[int, list[str]]] = field(default_factory=dict)
 
@@ -109,9 +112,19 @@ class Part:
             self.say("technical", m.technical(t))
         return m
 
-    def markdown(self, section: str | None = None, *, bullets: bool = False) -> str:
-        """The sentences of a section (or all), HTML-escaped, as Markdown."""
-        return md(self.sections.get(section, []) if section else self.text, bullets=bullets)
+    def markdown(self, section: str | None = None, *, bullets: bool = False, sentences: list[str] | None = None) -> str:
+        """The sentences of a section (or all, or ``sentences``), HTML-escaped, as Markdown. The first
+        use on the page of each glossary term, of "method notes" and of "your own weights" links to
+        its page: the notebook shows the sections in page order, so a term's first call is its first use."""
+        out = md(sentences if sentences is not None else self.sections.get(section, []) if section else self.text,
+                 bullets=bullets)
+        for pat, href in (m for m in PAGE_LINKS.items() if m[0] not in self.linked):
+            m = next((m for m in re.finditer(rf"\b(?:{pat})\b", out)  # never inside a link made already
+                      if out.count("[", 0, m.start()) == out.count("]", 0, m.start())), None)
+            if m:
+                out = f"{out[:m.start()]}[{m.group(0)}]({href}){out[m.end():]}"
+                self.linked.add(pat)
+        return out
 
 
 def has_values(t: pd.DataFrame, indicator: str) -> bool:

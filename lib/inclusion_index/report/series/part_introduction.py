@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
+from inclusion_index.report.series.caveats import weights_sentence
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
     carried_note,
@@ -58,6 +59,7 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
          f"overall score is the mean of its available indicator scores, so each indicator counts equally. "
          f"Method: {ed.method.name}. Index years: {years_label(ed.years)}; the headline ranking is for "
          f"{year_label(ed.final_year)}."),
+        weights_sentence(ed) + " Choose your own weights for the four areas and see every LA re-ranked.",
         ("An index year is named by its January school census; exclusions, KS2 and KS4 results come from the "
          "previous academic year, the latest published by the autumn of the index year."),
         data_years_sentence(ed))
