@@ -50,8 +50,6 @@ def test_adjusted_score_in_part_6_sits_beside_the_share_the_model_explains(ed25)
     assert re.search(r"The model explains \d+% of the variation", adjusted), adjusted
 
 
-@pytest.mark.xfail(strict=False, reason="profile words are branch 'profwords' (issue 13 problem 7): the profile's "
-                   "'In context' must give the share of variation the model explains")
 def test_profile_adjusted_score_gives_the_share_the_model_explains(ed25):
     text = words.context_text(ed25, RUTLAND)
     assert "points above" in text
