@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import pickle
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,7 +30,7 @@ from inclusion_index.index.scoring import most_improved, score_year
 from inclusion_index.index.tables import enrich_score_table
 from inclusion_index.index.uncertainty import UncertaintyError, funnel_table, monte_carlo, sensitivity_table
 from inclusion_index.index.weightings import headline_area_weights, weighting_columns, weighting_ranks
-from inclusion_index.paths import CACHE_DIR, REGISTRY_DIR
+from inclusion_index.paths import CACHE_DIR, REGISTRY_DIR, write_atomic
 from inclusion_index.paths import data_dir as default_data_dir
 from inclusion_index.sources.geography import LAReference, check_year_key, load_la_reference, shift_year
 from inclusion_index.sources.harmonise import _file_digest, load_inputs, measures_table
@@ -275,14 +273,11 @@ def edition_file(
     if path.exists():
         return path
     ed = build_edition(final_year, years=years, method=method, data_dir=data_dir, run=run)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
             pickle.dump(ed, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(path, write)
     return path
 
 

@@ -1,16 +1,8 @@
-"""Two editions compared: each LA's overall and area scores and ranks in an earlier edition
-against a later one (e.g. 2018/19 against 2024/25).
-
-The earlier edition's scores are moved onto the later edition's LAs through the boundary-change
-table (geography.map_to_geography): a split LA takes its predecessor's score, a merged LA the
-unweighted mean of its predecessors', both flagged, and a merged LA has no earlier rank. Scores
-are percentile-based, so a change means moving past other LAs; the two editions may use
-different methods and definitions (data/registry/editions.yml), which the output names
-(`definition_changes`). The two 90% Monte Carlo rank ranges are compared (``ranges_overlap``),
-but those ranges cover each edition's own choices and chance, not a change of definition, so a
-move with ranges apart is "larger than each edition's own uncertainty", not proof of change.
-Summary counts use only LAs present in both editions: an LA compared with a predecessor's
-figures is in the table, flagged, but not counted.
+"""Two editions compared: each LA's scores and ranks in an earlier edition against a later one,
+the earlier moved onto the later LAs through boundary changes (flagged; a merged LA has no
+earlier rank). Non-overlapping 90% rank ranges mean a move larger than each edition's own
+uncertainty, not proof of change: they do not cover a change of definition, which the output
+names. Summary counts use only LAs present in both editions.
 """
 
 from __future__ import annotations
@@ -22,6 +14,7 @@ import pandas as pd
 
 from inclusion_index.csv_export import write_csv
 from inclusion_index.index.edition import Edition
+from inclusion_index.index.indicators import first_clause
 from inclusion_index.index.scoring import TARGETS
 from inclusion_index.sources.geography import boundary_edges, boundary_reference, map_to_geography, related_in
 
@@ -126,17 +119,6 @@ def write_comparison(earlier: Edition, later: Edition, out: Path) -> pd.DataFram
     return table
 
 
-def _first_clause(text: str) -> str:
-    """A measure's description up to its first ";" outside brackets: what a reader needs to tell
-    two measures apart, without the technical detail that follows."""
-    depth = 0
-    for k, ch in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == ";" and depth == 0:
-            return text[:k].strip()
-    return text.strip()
-
-
 def definition_changes(earlier: Edition, later: Edition) -> list[dict[str, str]]:
     """Indicators whose source measure differs between the two editions' final index years
     (e.g. NEET of all young people against NEET-or-not-known of those with an EHC plan)."""
@@ -146,7 +128,7 @@ def definition_changes(earlier: Edition, later: Edition) -> list[dict[str, str]]
 
     a, b = measures(earlier), measures(later)
     names = later.indicators.set_index("indicator")["short_name"].to_dict()
-    desc = {m: _first_clause(d) for m, d in later.measures.set_index("measure")["description"].items()}
+    desc = {m: first_clause(d) for m, d in later.measures.set_index("measure")["description"].items()}
     return [{"indicator": i, "name": str(names.get(i, i)), "from": a[i], "to": b[i],
              "from_label": desc.get(a[i], a[i]), "to_label": desc.get(b[i], b[i])}
             for i in later.indicators["indicator"] if i in a and i in b and a[i] != b[i]]
