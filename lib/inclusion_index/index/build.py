@@ -1,12 +1,7 @@
 """Build an edition: assemble its inputs, then run a named list of steps (COINr's coin and
-``Regen``; NHS RAP's one call per stage).
-
-Each step reads the edition built so far and the settings it declares, and fills one or more
-typed fields of :class:`~inclusion_index.index.edition.Edition`; :func:`build_edition` records a
-:class:`~inclusion_index.index.edition.StepRecord` per step (step, settings digest, seconds, rows).
-Nothing is computed later on demand: parts, profiles and writers read the finished object, and
-:func:`load_edition` caches it on disk so every notebook kernel and profile worker reads the
-same build.
+``Regen``; NHS RAP's one call per stage), each filling typed fields of the Edition and logging a
+StepRecord. Nothing is computed later on demand, and :func:`load_edition` caches the finished
+object so every notebook kernel and profile worker reads the same build (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

@@ -250,18 +250,10 @@ def funnel_table(edition: IndexInputs, indicator: str, index_year: str | None = 
             f"no funnel for {indicator} in {year}: no LA has both a value and a denominator or cohort size")
     geo = edition.geography.set_index("la_code")
     meta = v.iloc[0]
-    out = pd.DataFrame(index=c.index)
-    out["la_name"] = geo["la_name"].reindex(c.index)
-    out["region"] = geo["region"].reindex(c.index)
-    out["indicator"] = indicator
-    out["index_year"] = year
-    out["data_year"] = meta["data_year"]
-    out["measure"] = meta["measure"]
-    out["model"] = kind
-    out["numerator"] = c["k"]
-    out["denominator"] = c["n"]
-    out["denominator_source"] = c["n_source"]
-    out["value"] = c["value"]
+    out = pd.DataFrame({"la_name": geo["la_name"].reindex(c.index), "region": geo["region"].reindex(c.index),
+                        "indicator": indicator, "index_year": year, "data_year": meta["data_year"],
+                        "measure": meta["measure"], "model": kind, "numerator": c["k"], "denominator": c["n"],
+                        "denominator_source": c["n_source"], "value": c["value"]}, index=c.index)
     n = c["n"].to_numpy()
     if kind == "normal":
         y = c["value"].to_numpy()
@@ -295,10 +287,8 @@ def funnel_table(edition: IndexInputs, indicator: str, index_year: str | None = 
             variants.append(("od_", phi if tau2 > 0 else 1.0, 0.0))
         elif od == "additive":
             variants.append(("od_", 1.0, tau2))
-        for prefix, ph, t2 in variants:
-            t2_units = t2  # tau2 is on the per-pupil (or score) scale of s2
-            lo, hi = funnel_limits(target, n, kind, level, scale=scale, pupil_sd=spec.pupil_sd,
-                                   phi=ph, tau2=t2_units)
+        for prefix, ph, t2 in variants:  # tau2 is on the per-pupil (or score) scale of s2
+            lo, hi = funnel_limits(target, n, kind, level, scale=scale, pupil_sd=spec.pupil_sd, phi=ph, tau2=t2)
             out[f"{prefix}lower_{lab}"] = lo
             out[f"{prefix}upper_{lab}"] = hi
             flag = np.where(out["value"] > hi, "above", np.where(out["value"] < lo, "below", "within"))
