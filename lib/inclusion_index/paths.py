@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 PROJECT_DIR = Path(os.environ.get("INCLUSION_PROJECT_DIR", Path(__file__).resolve().parents[2]))
@@ -11,6 +13,19 @@ DEFAULT_DATA_DIR = PROJECT_DIR / "data" / "raw"
 CACHE_DIR = Path(os.environ.get("INCLUSION_CACHE_DIR", PROJECT_DIR / "data" / "cache"))
 REPORTS_DIR = PROJECT_DIR / "reports"
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+
+
+def write_atomic(dest: Path, write: Callable[[Path], None], prefix: str = ".") -> None:
+    """``write(tmp)`` to a temporary file beside ``dest``, then move it into place, so a reader (a
+    worker, a rerun) never sees half a file and a failed or refused write leaves nothing behind."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=prefix, suffix=".part")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, dest)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -1,13 +1,8 @@
 """Context-adjusted scores: how inclusive is an LA compared with LAs in a similar position?
 
-For the overall score and each area score, an OLS across LAs of the score on the LA's child
-deprivation (IDACI average score) and, by default, the log of its number of EHC plans
-(statsmodels). The adjusted score is the residual, observed minus expected, so it averages
-0 by construction; its rank (1 = most inclusive given context) is reported beside the
-index, never instead of it (see the caveat in data/registry/adjustment.yml).
-
-:func:`fit_adjustment` is the pure part (a score and a context table in, a fitted model
-out); :func:`adjust_scores` applies it to an edition.
+OLS residuals of each score on child deprivation and EHC plans (docs/UNCERTAINTY.md "Context
+adjustment"), ranked beside the index, never instead of it. :func:`fit_adjustment` is the pure
+part; :func:`adjust_scores` applies it to an edition.
 """
 
 from __future__ import annotations
@@ -156,17 +151,8 @@ def context_table(edition: IndexInputs, settings: AdjustmentSettings | None = No
 
 @dataclass
 class AdjustmentResult:
-    """Adjusted scores for an edition.
-
-    Attributes:
-        scores: per LA (index la_code): ``<target>_expected``, ``<target>_adjusted_score``,
-            ``<target>_adjusted_rank`` for each target, the context columns, and
-            ``adjustment_flag`` (why an LA is unadjusted, or where its context came from).
-        coefficients: target, term, coef, std_err, ci_lower, ci_upper (95%), p_value, coef_per_sd.
-        models: per target: n, r2, adj_r2, bp_pvalue (Breusch–Pagan), max_cooks,
-            top_cooks ("LA name (D)" for the largest Cook's distances), note.
-        caveat: what adjustment can hide.
-    """
+    """Adjusted scores for an edition: per-LA scores (with ``adjustment_flag``: why unadjusted, or
+    where the context came from), coefficients with 95% intervals, and per-target model checks."""
 
     scores: pd.DataFrame
     coefficients: pd.DataFrame

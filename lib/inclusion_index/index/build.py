@@ -1,21 +1,14 @@
 """Build an edition: assemble its inputs, then run a named list of steps (COINr's coin and
-``Regen``; NHS RAP's one call per stage).
-
-Each step reads the edition built so far and the settings it declares, and fills one or more
-typed fields of :class:`~inclusion_index.index.edition.Edition`; :func:`build_edition` records a
-:class:`~inclusion_index.index.edition.StepRecord` per step (step, settings digest, seconds, rows).
-Nothing is computed later on demand: parts, profiles and writers read the finished object, and
-:func:`load_edition` caches it on disk so every notebook kernel and profile worker reads the
-same build.
+``Regen``; NHS RAP's one call per stage), each filling typed fields of the Edition and logging a
+StepRecord. Nothing is computed later on demand, and :func:`load_edition` caches the finished
+object so every notebook kernel and profile worker reads the same build (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import pickle
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,7 +25,7 @@ from inclusion_index.index.scoring import most_improved, score_year
 from inclusion_index.index.tables import enrich_score_table
 from inclusion_index.index.uncertainty import UncertaintyError, funnel_table, monte_carlo, sensitivity_table
 from inclusion_index.index.weightings import headline_area_weights, weighting_columns, weighting_ranks
-from inclusion_index.paths import CACHE_DIR, REGISTRY_DIR
+from inclusion_index.paths import CACHE_DIR, REGISTRY_DIR, write_atomic
 from inclusion_index.paths import data_dir as default_data_dir
 from inclusion_index.sources.geography import LAReference, check_year_key, load_la_reference, shift_year
 from inclusion_index.sources.harmonise import _file_digest, load_inputs, measures_table
@@ -275,14 +268,11 @@ def edition_file(
     if path.exists():
         return path
     ed = build_edition(final_year, years=years, method=method, data_dir=data_dir, run=run)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
             pickle.dump(ed, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(path, write)
     return path
 
 

@@ -1,16 +1,8 @@
-"""Two editions compared: each LA's overall and area scores and ranks in an earlier edition
-against a later one (e.g. 2018/19 against 2024/25).
-
-The earlier edition's scores are moved onto the later edition's LAs through the boundary-change
-table (geography.map_to_geography): a split LA takes its predecessor's score, a merged LA the
-unweighted mean of its predecessors', both flagged, and a merged LA has no earlier rank. Scores
-are percentile-based, so a change means moving past other LAs; the two editions may use
-different methods and definitions (data/registry/editions.yml), which the output names
-(`definition_changes`). The two 90% Monte Carlo rank ranges are compared (``ranges_overlap``),
-but those ranges cover each edition's own choices and chance, not a change of definition, so a
-move with ranges apart is "larger than each edition's own uncertainty", not proof of change.
-Summary counts use only LAs present in both editions: an LA compared with a predecessor's
-figures is in the table, flagged, but not counted.
+"""Two editions compared: each LA's scores and ranks in an earlier edition against a later one,
+the earlier moved onto the later LAs through boundary changes (flagged; a merged LA has no
+earlier rank). Non-overlapping 90% rank ranges mean a move larger than each edition's own
+uncertainty, not proof of change: they do not cover a change of definition, which the output
+names. Summary counts use only LAs present in both editions.
 """
 
 from __future__ import annotations

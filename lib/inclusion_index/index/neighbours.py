@@ -1,13 +1,6 @@
-"""DfE statistical neighbours: each LA's ten most similar LAs, on an edition's geography.
-
-DfE's children's services statistical-neighbour model (the one LAIT uses) names, for every
-LA, ten LAs ranked by similarity with a closeness band. ``statistical_neighbours`` takes the
-model that data/registry/neighbours.yml assigns to an edition (read by sources/neighbour_files.py)
-and moves it onto the edition's geography: a neighbour that is no longer (or not yet) an LA in
-the edition's January census is replaced by its successor or predecessor through the
-boundary-change table, flagged, and when several LAs stand in for one neighbour each takes an
-equal share of its slot (``weight``).
-``neighbour_comparison`` sets an LA's scores beside its neighbours'.
+"""DfE statistical neighbours (the children's services model LAIT uses): each LA's ten most similar
+LAs, moved onto an edition's geography through boundary changes (flagged; LAs standing in for
+one neighbour share its slot), and each LA's scores beside its neighbours'.
 """
 
 from __future__ import annotations
@@ -55,14 +48,9 @@ class NeighbourSet:
 def statistical_neighbours(final_year: str, la_codes: list[str] | None = None, *, data_dir: Path | None = None,
                            source_id: str | None = None, ref: LAReference | None = None,
                            registry: Registry | None = None) -> NeighbourSet:
-    """Ten neighbours per LA of the final year's geography (``la_codes``, default: the ranked LAs).
-
-    A neighbour outside the geography is replaced by its successors (an old county the model
-    still names) or predecessors (a new unitary in a geography before it existed) that are in it,
-    each with an equal share of the slot; with neither it is dropped. Every replacement or drop is
-    flagged in ``table.flag``, rows not the LA's own current ones in ``from_old_model`` and
-    ``borrowed_from``, and every drop or shortfall is listed in ``issues``.
-    """
+    """Ten neighbours per LA of the final year's geography (``la_codes``, default: the ranked LAs);
+    a neighbour outside it is replaced by its successors or predecessors in it, sharing the slot,
+    else dropped; each replacement is flagged and each drop or shortfall listed in ``issues``."""
     check_year_key(final_year)
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     ref = ref or load_la_reference(data_dir)

@@ -1,32 +1,10 @@
-"""Turn one index year's indicator values into the inclusion index (METHOD.md "Scoring").
+"""One index year's indicator values -> the inclusion index (the steps: METHOD.md "Scoring").
 
-Everything here is pure: tidy tables in, tables out, no file I/O. The defaults of
-:class:`ScoringSettings` reproduce the reconstructed "2019 method":
-
-1. Each indicator is oriented so that higher = more inclusive (``polarity`` -1 flips it).
-2. Each indicator is normalised across the LAs present in the year by its **percentile
-   rank**, ``(r - 1) / (n - 1)`` where ``r`` is the ascending rank with ties given the
-   average of the ranks they span and ``n`` the number of LAs with a value. This is the
-   reading of "percentile rank 0–1, ties averaged" whose range really is 0–1: the lowest
-   LA gets 0, the highest 1, and the mean over LAs is exactly 0.5 (for distinct values it
-   equals Excel's ``PERCENTRANK.INC``). ``r / n`` (pandas' ``rank(pct=True)``) and the Hazen
-   ``(r - 0.5) / n`` are available through ``percentile_formula``.
-3. The overall score is the weighted mean of the LA's available indicator scores x 100
-   (weights default to 1, so each indicator counts equally and attainment, with most
-   indicators, weighs most). ``overall_from="areas"`` instead averages the area scores.
-4. Area scores are the weighted mean of the area's indicator scores; they are reported
-   alongside the overall score, not fed into it (unless ``overall_from="areas"``).
-5. An LA is scored only if it misses at most ``max_missing_indicators`` of the indicators
-   *available* that year, and has at least ``min_indicators_per_area`` indicator(s) in
-   every area that has an available indicator. An indicator is available when at least
-   ``min_indicator_coverage`` of the LAs have it, so an indicator DfE did not publish that
-   year penalises nobody. LAs that fail keep their row, with NaN scores and ranks and a
-   text flag saying why: nobody is dropped.
-
-Percentile ranks depend only on order, so they are unchanged by any increasing
-transformation of an indicator; min–max and z-scores are unchanged only by positive affine
-ones. With ``normalisation="zscore"`` the indicator scores are plain z-scores (not
-multiplied by ``scale``), and area and overall scores are (weighted) means of z-scores.
+Pure: tidy tables in, tables out, no file I/O; :class:`ScoringSettings`' defaults are the
+"2019 method". The default percentile rank ``(r - 1) / (n - 1)`` is the reading of "percentile
+rank 0-1, ties averaged" whose range really is 0-1 (mean exactly 0.5; Excel's PERCENTRANK.INC
+for distinct values). Percentile ranks survive any increasing transformation of an indicator,
+min-max and z-scores only positive affine ones; z-scores are not multiplied by ``scale``.
 """
 
 from __future__ import annotations
@@ -62,30 +40,12 @@ class ScoringInputError(InclusionIndexError, ValueError):
 
 @dataclass(frozen=True)
 class ScoringSettings:
-    """Every choice the reconstruction had to make; defaults = the "2019 method".
+    """Every choice the reconstruction had to make; defaults = the "2019 method" (METHOD.md).
 
-    Attributes:
-        normalisation: "percentile" (default), "zscore" or "minmax".
-        percentile_formula: how an average rank ``r`` among ``n`` LAs becomes 0–1:
-            "inclusive" ``(r-1)/(n-1)`` (default; 0 for the lowest, 1 for the highest),
-            "rank_over_n" ``r/n`` (pandas ``rank(pct=True)``), "hazen" ``(r-0.5)/n``.
-        zscore_ddof: degrees of freedom for the z-score standard deviation (1 = sample SD,
-            as R's ``sd()`` and COINr use).
-        overall_from: "indicators" (weighted mean of indicator scores, default) or "areas"
-            (unweighted mean of the available area scores, i.e. equal weight per area).
-        max_missing_indicators: an LA may miss at most this many available indicators.
-        min_indicator_coverage: share of LAs that must have an indicator for it to count
-            as available that year (an indicator nobody has is never available).
-        min_indicators_per_area: an LA needs at least this many indicators in every area
-            that has an available indicator; 0 switches the area rule off.
-        scale: multiplier for percentile and min–max scores (100 = percentages). Not
-            applied to z-scores.
-        tie_method: how tied scores are ranked ("min" gives 1, 2, 2, 4).
-        rank_decimals: scores are rounded to this many decimals before ranking, so that
-            means that are equal in exact arithmetic but differ in the last floating-point
-            bit tie as they should. ``None`` ranks the raw floats.
-        area_scores_for_unscored: keep area scores (and area ranks) for LAs that fail the
-            overall missing-data rule. Off by default: an unscored LA shows NaN throughout.
+    ``zscore_ddof`` 1 is the sample SD, as R's ``sd()`` and COINr use. ``rank_decimals``: scores
+    are rounded before ranking so that means equal in exact arithmetic but not in the last bit
+    tie as they should (None ranks the raw floats). ``area_scores_for_unscored`` keeps area
+    scores for LAs failing the overall missing-data rule (off: an unscored LA is NaN throughout).
     """
 
     normalisation: Normalisation = "percentile"
@@ -124,23 +84,10 @@ DEFAULT_SETTINGS = ScoringSettings()
 class ScoredYear:
     """The index for one year.
 
-    Attributes:
-        scores: one row per LA (index ``la_code``): ``overall_score``, ``overall_rank``,
-            ``scored``, ``n_indicators`` (available indicators the LA has),
-            ``n_indicators_available`` (available that year), ``flags`` ("; "-joined, empty
-            when none: "too few indicators (8 of 11)", "area missing: exclusions",
-            "too few indicators in area attainment (1 of 7, need 2)", "no indicator
-            values"; read it as ``scores["flags"]``, since ``.flags`` is a pandas
-            attribute); per area
-            ``<area>_score``, ``<area>_rank``, ``<area>_n_indicators``; per indicator
-            ``<indicator>_value`` (raw) and ``<indicator>_score`` (normalised, oriented).
-        long: tidy normalised values, one row per (LA, indicator): ``la_code``,
-            ``indicator``, ``area``, ``polarity``, ``weight``, ``value``, ``score``,
-            ``available`` (indicator available that year), ``used`` (counted for the LA).
-        settings: the settings used.
-        coverage: share of LAs with a value, per indicator.
-        available: indicators available that year, in indicator-table order.
-        notes: year-level remarks (indicators or areas not available that year).
+    ``scores``: a row per LA (index ``la_code``), overall, per-area and per-indicator columns, and
+    ``flags`` (read it as ``scores["flags"]``: ``.flags`` is a pandas attribute) saying why an LA
+    is unscored or an area missing. ``long``: one row per (LA, indicator) with ``available``
+    (that year) and ``used`` (counted for the LA). ``notes``: indicators or areas not available.
     """
 
     scores: pd.DataFrame
@@ -155,13 +102,8 @@ class ScoredYear:
 
 
 def rank_desc(series: pd.Series, tie_method: str = "min", *, decimals: int | None = 9) -> pd.Series:
-    """Rank so that the highest value is 1; NaN stays missing and takes no rank.
-
-    ``tie_method`` follows pandas: "min" (1, 2, 2, 4, the usual league-table ranking),
-    "max", "average", "first", "dense". Values are rounded to ``decimals`` first so that
-    floating-point noise does not break real ties. Returns nullable ``Int64`` for every
-    method except "average", which can give halves and returns ``float64``.
-    """
+    """Rank so that the highest value is 1 (NaN takes no rank), after rounding to ``decimals`` so
+    floating-point noise does not break real ties; Int64, but float for "average" (halves)."""
     if tie_method not in _TIE_METHODS:
         raise ScoringInputError(f"tie_method must be one of {_TIE_METHODS}, got {tie_method!r}")
     s = pd.to_numeric(series, errors="raise").astype("float64")
@@ -174,12 +116,7 @@ def rank_desc(series: pd.Series, tie_method: str = "min", *, decimals: int | Non
 
 
 def percentile_rank(series: pd.Series, formula: str = "inclusive") -> pd.Series:
-    """Percentile rank in 0–1 among the non-missing values, ties averaged (higher value = higher rank).
-
-    With ``r`` the ascending average rank and ``n`` the number of non-missing values:
-    "inclusive" ``(r-1)/(n-1)`` (a single value gets 0.5), "rank_over_n" ``r/n``,
-    "hazen" ``(r-0.5)/n``. Missing values stay missing.
-    """
+    """Percentile rank in 0–1 among the non-missing values, ties averaged (a lone value gets 0.5)."""
     if formula not in _PERCENTILE_FORMULAS:
         raise ScoringInputError(f"percentile_formula must be one of {_PERCENTILE_FORMULAS}, got {formula!r}")
     s = series.astype("float64")
@@ -195,14 +132,8 @@ def percentile_rank(series: pd.Series, formula: str = "inclusive") -> pd.Series:
 
 
 def normalise(series: pd.Series, polarity: int, settings: ScoringSettings = DEFAULT_SETTINGS) -> pd.Series:
-    """Normalise one indicator across LAs, oriented so that higher = more inclusive.
-
-    * percentile: :func:`percentile_rank` of ``polarity * x``, times ``scale``.
-    * minmax: ``(x - min) / (max - min)`` (or ``(max - x) / (max - min)`` when lower is
-      more inclusive), times ``scale``; if every LA has the same value all get the middle.
-    * zscore: ``polarity * (x - mean) / sd`` with ``sd`` using ``zscore_ddof``; not scaled;
-      all 0 if the SD is 0 or undefined.
-    """
+    """Normalise one indicator across LAs, oriented so that higher = more inclusive; where all
+    LAs have one value, min-max gives them the middle and z-scores 0."""
     if polarity not in (1, -1):
         raise ScoringInputError(f"polarity must be +1 or -1, got {polarity!r}")
     x = polarity * series.astype("float64")
@@ -292,21 +223,10 @@ def _check_values(values: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
 
 def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: ScoringSettings = DEFAULT_SETTINGS,
                *, la_codes: Iterable[str] | None = None) -> ScoredYear:
-    """Score every LA for one index year.
+    """Score every LA for one index year; nobody is dropped (an unscored LA keeps its row, with why).
 
-    Args:
-        values: tidy ``la_code``, ``indicator``, ``value`` (NaN = missing) for one year.
-            Pass only the LAs to be ranked (e.g. the 150): normalisation is across the LAs
-            present, and coverage is the share of them with a value.
-        indicators: ``indicator``, ``area`` (one of :data:`AREAS`), ``polarity`` (+1 higher
-            is more inclusive, -1 lower is), optional ``weight`` (default 1).
-        settings: see :class:`ScoringSettings`.
-        la_codes: LAs that must appear even if ``values`` has no row for them (they get a
-            row, flagged, and count in the coverage denominator).
-
-    Returns:
-        A :class:`ScoredYear`. Rows of LAs that fail the missing-data rule are kept with
-        NaN scores and ranks and a reason in ``flags``.
+    Pass in ``values`` only the LAs to be ranked: normalisation and coverage are over the LAs
+    present. ``la_codes``: LAs that get a row (and count for coverage) even without values.
     """
     ind = _check_indicators(indicators)
     vals = _check_values(values, ind["indicator"])
@@ -428,20 +348,9 @@ def _long_table(
 
 
 def regional_summary(scores: pd.DataFrame, regions: pd.Series | Mapping[str, str]) -> pd.DataFrame:
-    """Unweighted mean of LA scores per region (METHOD.md step 7).
-
-    Each LA counts once whatever its size: the region figure describes its LAs' decisions,
-    not its pupils. Unscored LAs (NaN) are left out of the means but counted in ``n_las``.
-
-    Args:
-        scores: ``ScoredYear.scores`` (index ``la_code``), or any frame with ``la_code``
-            index and ``<area>_score`` / ``overall_score`` columns.
-        regions: ``la_code -> region``; every LA in ``scores`` must have one.
-
-    Returns:
-        One row per region (index ``region``, sorted): ``n_las``, ``n_scored``,
-        ``<area>_score`` for each area, ``overall_score``.
-    """
+    """Unweighted mean of LA scores per region (METHOD.md step 9): each LA counts once whatever
+    its size, as the figure describes its LAs' decisions, not its pupils. Unscored LAs count
+    in ``n_las`` only."""
     reg = pd.Series(regions, dtype="object") if isinstance(regions, Mapping) else regions
     reg = reg.copy()
     reg.index = reg.index.astype(str)
@@ -474,21 +383,9 @@ def common_indicators(values_early: pd.DataFrame, values_late: pd.DataFrame, ind
 def most_improved(values_early: pd.DataFrame, values_late: pd.DataFrame, indicators: pd.DataFrame,
                   settings: ScoringSettings = DEFAULT_SETTINGS, *,
                   la_codes: Iterable[str] | None = None) -> pd.DataFrame:
-    """Change in overall score and rank between two index years, like for like.
-
-    METHOD.md step 6 compares the years "over indicators present in both years": both years
-    are re-scored with the indicator table restricted to the indicators available in both
-    (so a new or discontinued indicator cannot move anyone), with the same settings. Note
-    that percentile scores are relative: a change means moving past other LAs, not
-    necessarily improving in absolute terms.
-
-    Returns:
-        One row per LA seen in either year (index ``la_code``): ``score_early``,
-        ``score_late``, ``change`` (late - early), ``rank_early``, ``rank_late``,
-        ``rank_change`` (early - late, positive = moved up), ``improvement_rank`` (1 = largest
-        rise in score), ``indicators_compared`` (number of common indicators), sorted by
-        ``improvement_rank``. ``attrs["indicators_compared"]`` lists them.
-    """
+    """Change in overall score and rank between two index years, both re-scored over the
+    indicators available in both (METHOD.md step 8), so a new or discontinued indicator cannot
+    move anyone; ``rank_change`` > 0 = moved up, ``attrs["indicators_compared"]`` lists them."""
     ind = _check_indicators(indicators)
     common = common_indicators(values_early, values_late, ind, settings)
     if not common:

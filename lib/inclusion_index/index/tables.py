@@ -27,15 +27,9 @@ def extended_columns() -> list[str]:
 
 
 def adjusted_rank_intervals(mc: MonteCarloResult, adj: AdjustmentResult) -> pd.DataFrame:
-    """Monte Carlo intervals for the context-adjusted ranks.
-
-    An adjusted rank inherits every uncertainty of the score it adjusts, plus the model's:
-    so the adjustment model is refitted (same covariates, same LAs) to each draw's scores and
-    the residuals ranked. Residual ranks do not depend on a draw's normalisation scale (OLS
-    residuals scale with y), so percentile, z-score and min-max draws mix. Returns, per LA
-    (index la_code), ``<target>_adjusted_rank_lo`` / ``_hi``: the interval quantiles of the
-    draws' adjusted ranks (an LA unscored in a draw takes no rank in it).
-    """
+    """Monte Carlo intervals for the context-adjusted ranks: the model refitted to each draw's scores
+    and its residuals ranked, so they carry the score's uncertainty and the model's (residual
+    ranks do not depend on a draw's normalisation scale, so the draws mix)."""
     codes = pd.Index(mc.la_codes, name="la_code")
     out = pd.DataFrame(index=codes)
     a = (1 - mc.settings.interval) / 2
@@ -68,14 +62,9 @@ def adjusted_rank_intervals(mc: MonteCarloResult, adj: AdjustmentResult) -> pd.D
 
 
 def _add_interval(out: pd.DataFrame, rank_col: str, source: pd.DataFrame | None, parts: tuple[str, ...]) -> None:
-    """Add ``<rank_col>_<part>`` columns from ``source`` (aligned to ``out``), blank where the
-    LA has no nominal rank.
-
-    The published rank is kept inside its own interval (lo = min(lo, rank), hi = max(hi,
-    rank)): a handful of LAs rank differently under the edition's own settings from almost
-    every perturbed draw (e.g. when the draws average the edition's years), and a table
-    reading "150 (138-149)" would contradict itself. docs/UNCERTAINTY.md records this.
-    """
+    """Add ``<rank_col>_<part>`` interval columns, blank where the LA has no nominal rank, with the
+    published rank kept inside its own interval: "150 (138-149)" would contradict itself
+    (docs/UNCERTAINTY.md records how often that widens a range)."""
     rank = pd.array(out[rank_col].to_numpy(), dtype="Float64") if rank_col in out else pd.array(
         [pd.NA] * len(out), dtype="Float64")
     has = ~pd.isna(rank)
@@ -94,13 +83,8 @@ def _add_interval(out: pd.DataFrame, rank_col: str, source: pd.DataFrame | None,
 
 def enrich_score_table(table: pd.DataFrame, mc: MonteCarloResult | None, adjustment: AdjustmentResult | None
                        ) -> pd.DataFrame:
-    """Add adjusted scores and ranks, Monte Carlo rank intervals and improvement significance.
-
-    Existing columns and their order are kept; the new ones (:func:`extended_columns`) follow.
-    Rank intervals are shown only where the LA has the nominal rank (an LA the index leaves
-    unscored gets none, even if some draws score it). With the Monte Carlo switched off in
-    uncertainty.yml (``mc`` None) the columns are present and blank.
-    """
+    """Add adjusted scores and ranks, Monte Carlo rank intervals and improvement significance after
+    the existing columns; with the Monte Carlo switched off (``mc`` None) they are blank."""
     out = table.copy()
     la = out["la_code"].astype(str)
     adj = adjustment.scores.reindex(la) if adjustment is not None else pd.DataFrame(index=la)

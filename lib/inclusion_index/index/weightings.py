@@ -1,13 +1,8 @@
-"""Best and worst overall rank of every LA under any weighting of the four areas (issue 14;
-Lorenz, Brauer and Lorenz 2016, "rank-optimal weighting").
-
-Under area weights ``w`` an LA's score is the weighted mean of its area scores over the areas it
-has (the weights renormalised over them; no score if they all weigh 0), ranked with ties sharing
-the best rank (``min``). The weights run over every point of the simplex in ``1/steps`` steps (5%:
-1,771 weightings) plus the headline's own area weights; of the weightings giving an LA its best
-(worst) rank, the one nearest the headline's is reported. The headline score of an LA missing an
-indicator is not its score under any one of these weightings, so the bounds are widened to
-contain the published rank; where that moves a bound, the headline method is what achieves it.
+"""Best and worst overall rank of every LA under any weighting of the four areas (Lorenz, Brauer
+and Lorenz 2016, "rank-optimal weighting"), over the simplex in ``1/steps`` steps plus the
+headline's own area weights; of the weightings giving an LA its best (worst) rank, the one
+nearest the headline's is reported. The headline score of an LA missing an indicator is no
+weighting's, so the bounds are widened to contain the published rank.
 """
 
 from __future__ import annotations

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ import pandera.pandas as pa
 
 from inclusion_index.config import verify_checksums
 from inclusion_index.errors import SchemaError, UnknownLACodeError
-from inclusion_index.paths import CACHE_DIR, REGISTRY_DIR
+from inclusion_index.paths import CACHE_DIR, REGISTRY_DIR, write_atomic
 from inclusion_index.sources import parsing
 from inclusion_index.sources.derived import add_derived_measures
 from inclusion_index.sources.geography import (
@@ -104,14 +102,7 @@ def _file_digest(path: Path) -> str:
 
 
 def _write_atomic(df: pd.DataFrame, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".parquet.part")
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, dest)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(dest, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def cache_path(name: str, ctx: base.LoadContext, cache_dir: Path | None = None) -> Path:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from inclusion_index.config import covering, run_settings
@@ -124,19 +125,10 @@ def _find_header(raw: pd.DataFrame, file: str, year: str) -> int:
     got = [raw.iat[h, j] if j < raw.shape[1] else None for j in range(len(HEADERS))]
     for j, (want, have) in enumerate(zip(HEADERS, got, strict=True)):
         if not (isinstance(have, str) and have.lower() == want.lower()):
-            raise SchemaError(file, f"header row {h + 1} has {have!r} in spreadsheet column {_letter(j)} of "
+            raise SchemaError(file, f"header row {h + 1} has {have!r} in spreadsheet column {get_column_letter(j + 1)} of "
                               f"sheet {SHEET!r}", column=want, year=year,
                               expected="header " + ", ".join(HEADERS[:7]) + ", …, SN10, SNP")
     return h
-
-
-def _letter(j: int) -> str:
-    s = ""
-    j += 1
-    while j:
-        j, rem = divmod(j - 1, 26)
-        s = chr(65 + rem) + s
-    return s
 
 
 def _closeness(band: object) -> str | None:

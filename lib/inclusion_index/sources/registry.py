@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import re
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from inclusion_index.config import read_yaml_file
 from inclusion_index.errors import ChecksumError, ConfigError, MissingSourceError
-from inclusion_index.paths import REGISTRY_DIR
+from inclusion_index.paths import REGISTRY_DIR, write_atomic
 
 # most files are DfE's own; sources.yml names the publisher of the others
 DEFAULT_PUBLISHER = "Department for Education"
@@ -158,17 +157,12 @@ def verify_checksum(source: Source, path: Path, *, digest: str | None = None) ->
 
 
 def _copy_atomic(src_open, dest: Path, source: Source) -> None:
-    """Write to a temporary file beside dest, check it, then move it into place."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".fetch-", suffix=".part")
-    tmp_path = Path(tmp)
-    try:
-        with src_open() as fin, open(fd, "wb") as fout:
+    """Copy, then check the copy before it takes dest's place."""
+    def write(tmp: Path) -> None:
+        with src_open() as fin, tmp.open("wb") as fout:
             shutil.copyfileobj(fin, fout)
-        verify_checksum(source, tmp_path)
-        tmp_path.replace(dest)
-    finally:
-        tmp_path.unlink(missing_ok=True)
+        verify_checksum(source, tmp)
+    write_atomic(dest, write, prefix=".fetch-")
 
 
 def fetch(data_dir: Path, *, mirror: Path | None = None, base_url: str | None = None,

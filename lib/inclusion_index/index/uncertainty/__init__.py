@@ -1,9 +1,5 @@
-"""How sure can we be of an LA's place? Exact intervals (``intervals``), funnel plots
-(``funnels``), Monte Carlo rank intervals and improvement beyond uncertainty (``plan``,
-``fast_engine``, ``monte_carlo``), and sensitivity of ranks to each method choice (``sensitivity``).
-
-Settings live in ``data/registry/uncertainty.yml`` (parsed by :mod:`inclusion_index.config`).
-"""
+"""How sure can we be of an LA's place? Intervals, funnels, Monte Carlo and sensitivity
+(docs/UNCERTAINTY.md); settings in data/registry/uncertainty.yml."""
 
 from inclusion_index.index.uncertainty.funnels import (
     cohort_sizes,

@@ -1,11 +1,5 @@
-"""Funnel plots, and the denominators they and the Monte Carlo need.
-
-* :func:`funnel_table` lays out a funnel plot (Spiegelhalter 2005, *Statistics in Medicine*
-  24:1185): each LA's rate against its denominator, with exact 95% and 99.8% control limits
-  around the pooled England rate, and each LA flagged above, below or within them.
-* :func:`measure_on_geography` and :func:`cohort_sizes` find each LA's denominator or cohort
-  size through boundary changes.
-"""
+"""Funnel plots (Spiegelhalter 2005; docs/UNCERTAINTY.md), and each LA's denominator or cohort size
+through boundary changes, which the funnels and the Monte Carlo need."""
 
 from __future__ import annotations
 
@@ -230,19 +224,10 @@ def _indicator_counts(v: pd.DataFrame, long: pd.DataFrame, spec: SamplingSpec, c
 
 def funnel_table(edition: IndexInputs, indicator: str, index_year: str | None = None,
                  settings: UncertaintySettings | None = None) -> pd.DataFrame:
-    """Tidy funnel-plot table for one indicator and index year (default: the headline year).
-
-    One row per LA with a value and a denominator: ``numerator``, ``denominator`` (and where it
-    came from), ``value``, its own exact 95% interval, the pooled England ``target``, the
-    z-score, control limits ``lower_<L>`` / ``upper_<L>`` for each level (``95``, ``998``) and
-    ``flag_<L>`` = above / below / within; with overdispersion, ``od_lower_<L>``,
-    ``od_upper_<L>``, ``od_flag_<L>`` too. ``direction_<L>`` says whether an LA outside the
-    limits is more or less inclusive than England (polarity-aware).
-
-    The target is pooled over the LAs plotted (sum of numerators / sum of denominators, or
-    the cohort-weighted mean score), so the plot is self-consistent;
-    ``attrs["england_published"]`` holds DfE's England figure for comparison.
-    """
+    """Funnel table for one indicator and index year (default: the headline year): a row per LA
+    with a value and a denominator, its exact 95% interval, z-score, limits and flags per level
+    (``od_`` with overdispersion; ``direction_`` says more or less inclusive). The target is pooled
+    over the LAs plotted, so the plot is self-consistent; DfE's England figure is in attrs."""
     settings = settings or run_settings().uncertainty
     year = str(index_year or edition.final_year)
     if year not in edition.years:
@@ -265,18 +250,10 @@ def funnel_table(edition: IndexInputs, indicator: str, index_year: str | None = 
             f"no funnel for {indicator} in {year}: no LA has both a value and a denominator or cohort size")
     geo = edition.geography.set_index("la_code")
     meta = v.iloc[0]
-    out = pd.DataFrame(index=c.index)
-    out["la_name"] = geo["la_name"].reindex(c.index)
-    out["region"] = geo["region"].reindex(c.index)
-    out["indicator"] = indicator
-    out["index_year"] = year
-    out["data_year"] = meta["data_year"]
-    out["measure"] = meta["measure"]
-    out["model"] = kind
-    out["numerator"] = c["k"]
-    out["denominator"] = c["n"]
-    out["denominator_source"] = c["n_source"]
-    out["value"] = c["value"]
+    out = pd.DataFrame({"la_name": geo["la_name"].reindex(c.index), "region": geo["region"].reindex(c.index),
+                        "indicator": indicator, "index_year": year, "data_year": meta["data_year"],
+                        "measure": meta["measure"], "model": kind, "numerator": c["k"], "denominator": c["n"],
+                        "denominator_source": c["n_source"], "value": c["value"]}, index=c.index)
     n = c["n"].to_numpy()
     if kind == "normal":
         y = c["value"].to_numpy()
@@ -310,10 +287,8 @@ def funnel_table(edition: IndexInputs, indicator: str, index_year: str | None = 
             variants.append(("od_", phi if tau2 > 0 else 1.0, 0.0))
         elif od == "additive":
             variants.append(("od_", 1.0, tau2))
-        for prefix, ph, t2 in variants:
-            t2_units = t2  # tau2 is on the per-pupil (or score) scale of s2
-            lo, hi = funnel_limits(target, n, kind, level, scale=scale, pupil_sd=spec.pupil_sd,
-                                   phi=ph, tau2=t2_units)
+        for prefix, ph, t2 in variants:  # tau2 is on the per-pupil (or score) scale of s2
+            lo, hi = funnel_limits(target, n, kind, level, scale=scale, pupil_sd=spec.pupil_sd, phi=ph, tau2=t2)
             out[f"{prefix}lower_{lab}"] = lo
             out[f"{prefix}upper_{lab}"] = hi
             flag = np.where(out["value"] > hi, "above", np.where(out["value"] < lo, "below", "within"))

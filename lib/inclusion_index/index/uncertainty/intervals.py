@@ -30,14 +30,8 @@ def _check_level(level: float) -> float:
 
 
 def binomial_ci(k: Any, n: Any, level: float = 0.95, *, scale: float = 1.0) -> pd.DataFrame:
-    """Exact (Clopper–Pearson) interval for the proportion ``k / n``, vectorised.
-
-    ``lower = Beta(a/2; k, n-k+1)`` (0 when k = 0), ``upper = Beta(1-a/2; k+1, n-k)`` (1 when
-    k = n). Non-integer counts (derived from a rounded percentage) are allowed: the beta form
-    extends smoothly. NaN or ``n <= 0`` gives NaN. Multiply by ``scale`` (100 for percent).
-
-    Returns a frame with ``estimate``, ``lower``, ``upper`` (index of ``k`` when it is a Series).
-    """
+    """Clopper–Pearson interval for ``k / n`` x ``scale``; non-integer counts (from a rounded
+    percentage) are allowed, as the beta form extends smoothly."""
     level = _check_level(level)
     kk, idx = _vector(k)
     nn, idx_n = _vector(n)
@@ -62,14 +56,8 @@ def binomial_ci(k: Any, n: Any, level: float = 0.95, *, scale: float = 1.0) -> p
 
 
 def poisson_rate_ci(events: Any, exposure: Any, level: float = 0.95, *, per: float = 100.0) -> pd.DataFrame:
-    """Exact interval for a rate ``events / exposure x per`` (events Poisson), vectorised.
-
-    Garwood's interval from the chi-square distribution: ``lower = chi2(a/2; 2k) / 2`` (0 when
-    k = 0), ``upper = chi2(1-a/2; 2k+2) / 2``, each divided by the exposure. Suits exclusions
-    per 100 pupils, where one pupil can be excluded several times.
-
-    Returns ``rate``, ``lower``, ``upper`` (index of ``events`` when it is a Series).
-    """
+    """Garwood's exact interval for a rate ``events / exposure x per``: Poisson, because one pupil
+    can be excluded several times."""
     level = _check_level(level)
     kk, idx = _vector(events)
     ee, idx_e = _vector(exposure)

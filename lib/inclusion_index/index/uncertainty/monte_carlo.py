@@ -1,16 +1,5 @@
-"""Monte Carlo rank intervals, and improvement beyond uncertainty.
-
-* :func:`monte_carlo` re-scores the index many times with :func:`scoring.score_year`, each draw
-  perturbing (a) the weights, (b) the normalisation, (c) which years make the headline, (d) the
-  missing-data rule, (e) the data themselves (sampling noise given each value's
-  denominator), (f) the count imputed for suppressed small counts and (g) the aggregation of
-  the overall score (equal weight per indicator or per area), and summarises each LA's rank by
-  its median and 90% interval. With (g) on, the draws that chose the alternative aggregation
-  are re-scored with the headline one, so the result states how much (g) widens the ranges
-  (:class:`RangeWidening`).
-* A rise in score counts as "improvement beyond uncertainty" only if the 90% interval of the
-  change over the same draws (each applied to both years) lies above 0.
-"""
+"""Monte Carlo rank intervals over choices (a)-(g), and improvement beyond uncertainty (the 90%
+interval of the change above 0); docs/UNCERTAINTY.md describes each choice and what (g) adds."""
 
 from __future__ import annotations
 
@@ -88,15 +77,9 @@ def _quantiles(a: np.ndarray, qs: Sequence[float]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RangeWidening:
-    """How much the aggregation choice (g) widens the overall rank ranges: the same draws
-    scored with and without it (without: every draw aggregates as the headline method does).
-
-    Widths are hi - lo of each LA's ``interval`` range as the score table shows it (the published
-    rank kept inside: lo = min(lo, rank), hi = max(hi, rank), index/tables.py), over the
-    ``n_las`` LAs with a published rank and a range in both runs; ``outside_*`` count the LAs
-    whose published (nominal) rank lies outside the Monte Carlo's own range, before that;
-    ``seconds`` is the time spent re-scoring the ``draws_rescored`` draws that chose the
-    alternative aggregation."""
+    """How much choice (g) widens the overall rank ranges: the same draws scored with and without
+    it, widths as the score table shows them (published rank kept inside, index/tables.py);
+    ``outside_*`` count published ranks outside the Monte Carlo's own range before that."""
 
     headline: str  # the edition's own aggregation (scoring's overall_from)
     draws_rescored: int
@@ -136,26 +119,9 @@ def _range_widening(with_ranks: np.ndarray, without_ranks: np.ndarray, nominal: 
 
 @dataclass
 class MonteCarloResult:
-    """The draws of :func:`monte_carlo`.
-
-    Attributes:
-        la_codes: LAs, in the order of the arrays.
-        ranks: draws x LAs x targets (``TARGETS``: overall then the areas); NaN where the LA
-            was not scored in that draw.
-        change: draws x LAs: overall score change, final minus first index year, over the
-            indicators present in both (percentile points; z-score draws rescaled).
-        choices: one row per draw: what it chose.
-        nominal_ranks: LAs x targets under the edition's own settings (no perturbation).
-        nominal_change: LAs.
-        settings: the settings used; ``enabled``: the choices perturbed; ``engine``: fast
-            (verified against score_year) or score_year; ``seconds``: run time.
-        no_noise: cells whose value could not be redrawn (no denominator or cohort size).
-        scores: draws x LAs x targets: each draw's scores (on its own normalisation's scale),
-            from which context-adjusted ranks get their intervals (extended.py).
-        fixed_aggregation_ranks: with choice (g) on, the ranks of the same draws with the
-            aggregation held at the headline method's (draws x LAs x targets), else None.
-        aggregation_widening: with (g) on, how much it widens the overall rank ranges.
-    """
+    """The draws of :func:`monte_carlo`: ``ranks`` and ``scores`` are draws x LAs x ``TARGETS`` (NaN
+    where unscored), ``change`` draws x LAs (final minus first index year, common indicators);
+    ``fixed_aggregation_ranks`` the same draws with (g) held at the headline method."""
 
     la_codes: list[str]
     ranks: np.ndarray
@@ -173,9 +139,8 @@ class MonteCarloResult:
     aggregation_widening: RangeWidening | None = None
 
     def summary(self) -> pd.DataFrame:
-        """Per LA (index la_code): ``<target>_rank_median``, ``_rank_lo``, ``_rank_hi`` (the
-        ``interval`` of the draws, e.g. 5th-95th percentile), ``<target>_share_scored``,
-        ``overall_change_lo`` / ``_hi`` and ``improvement_significant`` (lo > 0)."""
+        """Per LA: each target's median rank and interval, share of draws scored, the interval of
+        the overall change and ``improvement_significant`` (its lower end above 0)."""
         a = (1 - self.settings.interval) / 2
         q = _quantiles(self.ranks, [a, 0.5, 1 - a])
         out = pd.DataFrame(index=pd.Index(self.la_codes, name="la_code"))
@@ -198,13 +163,9 @@ def _enabled(settings: UncertaintySettings) -> tuple[str, ...]:
 
 def monte_carlo(edition: IndexInputs, settings: UncertaintySettings | None = None, *,
                 enabled: Iterable[str] | None = None) -> MonteCarloResult:
-    """Rank uncertainty by Monte Carlo: ``settings.n_draws`` re-scorings of the edition, each
-    with its own seeded choices (see module docstring).
-
-    ``enabled`` restricts which of the choices (a)-(g) are perturbed (default: settings.perturb).
-    Each draw has its own random stream (``SeedSequence(seed, spawn_key=(d,))``), so results do
-    not depend on the engine, on ``n_jobs`` or on which other draws are run.
-    """
+    """``settings.n_draws`` seeded re-scorings of the edition, perturbing ``enabled`` (default
+    settings.perturb). Each draw has its own stream (``SeedSequence(seed, spawn_key=(d,))``), so
+    results do not depend on the engine, ``n_jobs`` or which other draws run."""
     settings = settings or run_settings().uncertainty
     en = tuple(c for c in CHOICES if c in set(enabled if enabled is not None else _enabled(settings)))
     t0 = time.perf_counter()

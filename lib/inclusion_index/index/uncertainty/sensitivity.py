@@ -35,19 +35,10 @@ def _nominal_imputed_count(edition: IndexInputs) -> float | None:
 
 def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None = None, *,
                       target: str = "overall", mc: MonteCarloResult | None = None) -> pd.DataFrame:
-    """How far each choice (a)-(g), perturbed alone, moves ranks from the nominal ranking.
-
-    Discrete choices are enumerated (each option once, the nominal one included, so the mean
-    equals the expectation under the Monte Carlo's uniform choice); weights and sampling noise
-    use ``settings.sensitivity_draws`` seeded draws. Shifts are |rank - nominal rank| over the
-    LAs ranked in both. Rows: choice, label, runs, mean / median / 90th percentile / max
-    absolute shift, share of LA-runs moving 10+ places, and ``rank_correlation``: the Spearman
-    correlation of a run's ranking with the nominal one, averaged over the runs whose option
-    differs from the edition's own (for (g): the area-weighted ranking against the headline),
-    or over all runs where none does. ``attrs["by_option"]``: the same per option of the
-    discrete choices. With ``mc`` (the full Monte Carlo on the same settings), a last
-    row for it, and its engine is reused (no second check of the fast engine).
-    """
+    """How far each choice (a)-(g), perturbed alone, moves ranks from the nominal ranking
+    (docs/UNCERTAINTY.md "Sensitivity"): discrete choices enumerated, each option once, so the mean
+    is the Monte Carlo's expectation; ``attrs["by_option"]`` per option. ``mc``: the full Monte
+    Carlo on the same settings, as a last row, its engine reused (no second fast-engine check)."""
     settings = settings or run_settings().uncertainty
     if target not in TARGETS:
         raise UncertaintyError(f"target must be one of {TARGETS}")

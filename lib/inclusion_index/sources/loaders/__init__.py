@@ -5,9 +5,8 @@ Each loader module exposes:
 * ``FORMATS``: format name -> reader ``(ctx, source_id) -> DataFrame``. The registry entries
   with ``loader: <module>`` are dispatched by their ``format``; a format is code, a new year
   of it is only a registry entry.
-* ``SOURCES``: the registry ids it reads (from the project registry; harmonise hashes them for
-  its cache key and checks their checksums), and ``sources(registry)`` for another registry.
-* ``load(ctx) -> DataFrame``: every registered file of the loader, combined.
+* ``sources(registry)`` (harmonise hashes and checksums those files), ``SOURCES`` for the project
+  registry, and ``load(ctx) -> DataFrame``; ``base.family`` makes the first and last.
 
 Measures each loader emits are declared in ``data/registry/measures/<module>.csv``.
 

@@ -9,7 +9,7 @@ import gzip
 import io
 import itertools
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from inclusion_index.errors import ConfigError, SchemaError
+from inclusion_index.sources.geography import check_year_key
 from inclusion_index.sources.parsing import parse_numeric_column
 from inclusion_index.sources.registry import Registry, Source, load_registry, resolve
 
@@ -106,6 +107,22 @@ def latest_release_wins(parts: Sequence[tuple[Source, pd.DataFrame]],
 def combine(parts: Sequence[tuple[Source, pd.DataFrame]]) -> pd.DataFrame:
     """One loader's frames, later releases replacing earlier ones (:func:`latest_release_wins`)."""
     return pd.concat(latest_release_wins(parts), ignore_index=True)
+
+
+Reader = Callable[[LoadContext, str], pd.DataFrame]
+
+
+def family(loader: str, formats: Mapping[str, Reader], *, also: Sequence[str] = ()
+           ) -> tuple[Callable[..., tuple[str, ...]], Callable[[LoadContext], pd.DataFrame]]:
+    """A loader module's ``sources(registry=None)`` (the ids it reads, plus ``also``) and ``load(ctx)``
+    (each registered file read by its format, the later release winning where two overlap)."""
+    def sources(registry: Registry | None = None) -> tuple[str, ...]:
+        return source_ids(loader, registry, also=also)
+
+    def load(ctx: LoadContext) -> pd.DataFrame:
+        return combine([(s, formats[s.format](ctx, s.id)) for s in entries(ctx.registry, loader, formats)])
+
+    return sources, load
 
 
 # --------------------------------------------------------------------------- reading files
@@ -204,6 +221,50 @@ def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | No
         raise SchemaError(file, f"negative count {values.iloc[i]:g}" + (f" ({where})" if where else ""),
                           column=column, year=year, expected="a count of 0 or more")
     return values, reasons
+
+
+def check_year_keys(df: pd.DataFrame, file: str, column: str = "time_period") -> pd.Series:
+    """The column stripped, refused unless every value is an academic-year key such as '201819'."""
+    s = df[column].str.strip()
+    for y in s.unique():
+        try:
+            check_year_key(str(y))
+        except ValueError as e:
+            raise SchemaError(file, f"unexpected {column} {y!r}", column=column, year=str(y),
+                              expected="an academic-year key such as '201819'") from e
+    return s
+
+
+def check_la_codes(df: pd.DataFrame, is_la: pd.Series, file: str, year: str | None = None) -> None:
+    """Refuse an LA row whose ``la_code`` is not 3 digits: it would join no other source.
+    ``df`` keeps the row's own ``la_name`` (and ``time_period``, the year when ``year`` is None)."""
+    bad = is_la & ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
+    if bad.any():
+        r = df[bad].iloc[0]
+        raise SchemaError(file, f"LA row without a 3-digit old_la_code ({r['la_name']!r})", column="old_la_code",
+                          year=year if year is not None else str(r["time_period"]),
+                          expected="a 3-digit DfE LA code on every Local authority row")
+
+
+GEO_LEVELS = ("National", "Regional", "Local authority")
+
+
+def check_levels(geo: pd.Series, file: str, year: str | None = None) -> None:
+    """Refuse a geographic_level DfE does not use: its rows would otherwise drop out unseen."""
+    bad = ~geo.isin(GEO_LEVELS)
+    if bad.any():
+        raise SchemaError(file, f"unknown geographic levels {sorted(set(geo[bad]))}", column="geographic_level",
+                          year=year, expected="National, Regional or Local authority")
+
+
+def one_academic_year(source: Source, what: str) -> str:
+    """A registry entry's ``years`` '2018/19' -> '201819', for files holding one academic year."""
+    y = str(source.years).strip()
+    if not (len(y) == 7 and y[4] == "/" and y[:4].isdigit() and y[5:].isdigit()
+            and int(y[5:]) == (int(y[:4]) + 1) % 100):
+        raise ConfigError(f"registry entry {source.id!r} ({source.path}): {what} entry's years must be "
+                          f"one academic year like '2023/24', got {source.years!r}")
+    return y[:4] + y[5:]
 
 
 def la_code3(codes: pd.Series) -> pd.Series:

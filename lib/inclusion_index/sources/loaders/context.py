@@ -1,35 +1,18 @@
-"""Context tables: special schools per LA and KS2 by SEN from DfE's SEND & AP dashboard
-(which name LAs but carry no LA codes), and special schools counted in a school-level census file.
+"""Context tables: special schools per LA and KS2 by SEN from DfE's SEND & AP dashboard (which
+names LAs but carries no LA codes), and special schools counted in a school-level census file.
 
-Registry entries with ``loader: context``, read by their ``format`` (``dashboard_ofsted``,
-``dashboard_ks2``, ``census_school_xlsx``); the dashboard tables' years come from the tables
-themselves, so a refreshed table covering more years is a new registry entry (the
-later-published wins where two hold the same year); a census file's year is its entry's
-``years`` (one academic year, '2023/24' = the January 2024 census).
+- ``dashboard_ofsted``: state-funded schools with an Ofsted grade at 31 August of ``Year`` (so
+  Year 2019 -> "201819"), by type and LA. The count is ``grand_total_schools``, checked against
+  the sum of the grade rows. An LA listed that Year but absent for a type has none of it (0), so
+  the LAs add up to England exactly. Never-inspected schools are not counted: a lower bound.
+- ``dashboard_ks2``: KS2 % reaching the expected standard in RWM by SEN group, from the counts.
+- ``census_school_xlsx``: one row per school with its LA and ``SCHOOLTYPE`` (January census,
+  ``years`` '2023/24' = January 2024): every special school with pupils, inspected or not, and
+  no hospital schools, so separate measures from the Ofsted counts.
 
-- ``special_schools_ofsted`` (``dashboard_ofsted``): state-funded schools with an Ofsted overall-effectiveness grade
-  at 31 August of ``Year``, by school type and LA. 31 August 2019 closes academic year
-  2018/19, so Year 2019 -> "201819". The count is ``grand_total_schools`` (one value per
-  Year × type × LA, repeated on every grade row); the loader checks that it equals the sum
-  of the "number of schools" rows over grades. The table has no rows for a type an LA has
-  none of: an LA listed that Year (for any school type) but absent for a type gets 0; the
-  LA sums then equal the England row exactly. Schools never inspected (e.g. new free
-  schools) are not counted, so this is a lower bound on the number of schools.
-- ``ks2_sen_dashboard`` (``dashboard_ks2``): KS2 % reaching the expected standard in reading, writing and maths
-  by SEN group, rebuilt from the counts (t_rwm_met_expected_standard / t_rwm_eligible_pupils).
-- ``school_census_202324`` (``census_school_xlsx``): DfE's school-level census file from the
-  "Compare school and college performance" download (January 2024): one row per school with
-  its 3-digit LA code and ``SCHOOLTYPE``. The number of state-funded and of non-maintained
-  special schools per LA is the number of such rows (every school with pupils in the census,
-  inspected or not). Not the same definition as the Ofsted counts above, so separate
-  measures: January rather than 31 August, never-inspected schools included, and hospital
-  schools (not in this file) excluded.
-
-LA names are matched to the DfE LA reference after normalising case, '&'/'and', full stops,
-hyphens, ', City of' / ', County of' and spaces, choosing the LA in operation on the
-table's reference date (so "Dorset" is 835 before April 2019 and 838 after). A name that
-matches no LA raises an error naming the file, the la_name column and the year; it is never
-dropped.
+LA names are matched to the LA reference after normalising case, '&'/'and', punctuation and
+', City of', choosing the LA in operation on the table's date (Dorset is 835 before April 2019,
+838 after). A name matching no LA is an error naming file, column and year, never dropped.
 """
 
 from __future__ import annotations
@@ -41,26 +24,26 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from inclusion_index.errors import ConfigError, SchemaError, UnknownLACodeError
+from inclusion_index.errors import SchemaError, UnknownLACodeError
 from inclusion_index.sources.geography import (
     NATIONAL_CODE,
     LAReference,
-    check_year_key,
     load_la_reference,
     year_key,
 )
 from inclusion_index.sources.loaders.base import (
     LoadContext,
-    combine,
-    entries,
+    check_levels,
+    check_year_keys,
+    family,
     la_code3,
     long_frame,
+    one_academic_year,
     parse_values,
     read_csv,
     require_columns,
-    source_ids,
 )
-from inclusion_index.sources.registry import Registry, Source
+from inclusion_index.sources.registry import Source
 
 NO_ROW = "no row in source for this group"
 ZERO_DENOMINATOR = "no eligible pupils (denominator 0)"
@@ -106,10 +89,6 @@ def match_la_names(names: pd.Series, when: date, ref: LAReference, *, file: str,
     return names.astype("string").map(out)
 
 
-def load(ctx: LoadContext) -> pd.DataFrame:
-    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "context", FORMATS)])
-
-
 # --- special schools (Ofsted) -------------------------------------------------------------
 
 _OFSTED_COLUMNS = ["Year", "school_type", "Overall effectiveness", "grand_total_schools",
@@ -139,9 +118,7 @@ def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") 
             raise SchemaError(file, f"no {_COUNT_MEASURE!r} rows for {sorted(set(_OFSTED_TYPES) - found)}",
                               column="school_type", year=str(y), expected=f"rows for {sorted(_OFSTED_TYPES)}")
     geo = df["geographic_level"]
-    if not geo.isin(["National", "Regional", "Local authority"]).all():
-        raise SchemaError(file, f"unknown geographic levels {sorted(set(geo))}", column="geographic_level",
-                          expected="National, Regional or Local authority")
+    check_levels(geo, file)
     df = df[geo != "Regional"].copy()
     df["count"], df["count_why"] = parse_values(df, "grand_total_schools", file, year_column="year", count=True)
     df["by_grade"], _ = parse_values(df, "Value", file, year_column="year")
@@ -202,21 +179,14 @@ def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.D
     require_columns(raw, _KS2_COLUMNS, file, _years_in(raw, "time_period"))
     for c in ["time_period", "geographic_level", "la_name", "characteristic"]:
         raw[c] = raw[c].str.strip()
-    for y in raw["time_period"].unique():
-        try:
-            check_year_key(str(y))
-        except ValueError as e:
-            raise SchemaError(file, str(e), column="time_period", year=str(y),
-                              expected="an academic-year key such as 201819") from e
+    check_year_keys(raw, file)
     unknown = ~raw["characteristic"].isin(list(_KS2_GROUPS))
     if unknown.any():
         r = raw[unknown].iloc[0]
         raise SchemaError(file, f"unknown characteristic {r['characteristic']!r}", column="characteristic",
                           year=r["time_period"], expected=f"one of {sorted(_KS2_GROUPS)}")
     geo = raw["geographic_level"]
-    if not geo.isin(["National", "Regional", "Local authority"]).all():
-        raise SchemaError(file, f"unknown geographic levels {sorted(set(geo))}", column="geographic_level",
-                          expected="National, Regional or Local authority")
+    check_levels(geo, file)
     df = raw[geo != "Regional"].copy()  # regions mix 'London' with Inner/Outer London
     num, num_why = parse_values(df, "t_rwm_met_expected_standard", file, year_column="time_period", count=True)
     den, den_why = parse_values(df, "t_rwm_eligible_pupils", file, year_column="time_period", count=True)
@@ -275,14 +245,7 @@ _CENSUS_SUMMARY_URNS = {"NAT"}
 
 def census_year(source: Source) -> str:
     """The registry's ``years`` '2023/24' -> '202324' (one January census per file)."""
-    y = str(source.years).strip()
-    try:
-        if len(y) == 7 and y[4] == "/":
-            return check_year_key(y[:4] + y[5:])
-    except ValueError:
-        pass
-    raise ConfigError(f"registry entry {source.id!r} ({source.path}): a school census entry's years "
-                      f"must be one academic year like '2023/24', got {source.years!r}")
+    return one_academic_year(source, "a school census")
 
 
 def _read_sheet_columns(path, file: str, year: str) -> pd.DataFrame:
@@ -379,9 +342,6 @@ FORMATS = {"dashboard_ofsted": load_special_schools, "dashboard_ks2": load_ks2_d
            "census_school_xlsx": load_census_special_schools}
 
 
-def sources(registry: Registry | None = None) -> tuple[str, ...]:
-    # LA names are matched through the LA list, so a new one must invalidate the cache
-    return source_ids("context", registry, also=("la_list_dfe",))
-
-
+# LA names are matched through the LA list, so a new one must invalidate the cache
+sources, load = family("context", FORMATS, also=("la_list_dfe",))
 SOURCES = sources()

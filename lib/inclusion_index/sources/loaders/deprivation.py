@@ -1,17 +1,9 @@
-"""English Indices of Deprivation, upper-tier LA summaries: IoD2015 and IoD2019.
+"""English Indices of Deprivation, upper-tier LA summaries (IoD2015, IoD2019).
 
-Both files key areas by ONS code: IoD2015 uses 2013 codes (Dorset county E10000009,
-Bournemouth E06000028, Poole E06000029), IoD2019 uses 2019 codes (Bournemouth, Christchurch
-and Poole E06000058, Dorset E06000059). Each ONS code maps to exactly one 3-digit DfE code in
-the LA reference, so old and new Dorset areas keep their own DfE codes (835/836/837 vs
-838/839). City of London and Isles of Scilly have their own rows in both editions (they are
-not merged with Hackney or Cornwall in these summaries).
-
-Each edition is a registry entry with ``loader: deprivation`` and ``format: iod_utla``, whose
-``years`` is the publication year: IoD2015 (September 2015) -> "201516", IoD2019 (September
-2019) -> "201920", so a new edition in the same layout is a registry entry. The year of the
-ONS codes is read from the file's header ("... code (2019)"). Ranks are 1 = most deprived.
-There is no England row.
+Each edition keys areas by the ONS codes of its year (read from the header, "... code (2019)"),
+and each ONS code maps to one DfE code, so old and new Dorset areas keep their own (835-837 vs
+838-839). ``years`` is the publication year (IoD2019, September 2019 -> "201920"). Ranks are
+1 = most deprived; City of London and Isles of Scilly have their own rows; there is no England row.
 """
 
 from __future__ import annotations
@@ -24,13 +16,11 @@ from inclusion_index.errors import ConfigError, SchemaError, UnknownLACodeError
 from inclusion_index.sources.geography import load_la_reference, year_key
 from inclusion_index.sources.loaders.base import (
     LoadContext,
-    combine,
-    entries,
+    family,
     long_frame,
     parse_values,
-    source_ids,
 )
-from inclusion_index.sources.registry import Registry, Source
+from inclusion_index.sources.registry import Source
 
 _CODE_COLUMN = re.compile(r"Upper Tier Local Authority District code \((\d{4})\)")
 
@@ -52,10 +42,6 @@ def normalise_header(text: object) -> str:
     """
     s = re.sub(r"\s+", " ", str(text)).strip()
     return s.replace(_IDACI_LONG, "IDACI")
-
-
-def load(ctx: LoadContext) -> pd.DataFrame:
-    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "deprivation", FORMATS)])
 
 
 def edition_year(source: Source) -> str:
@@ -131,9 +117,6 @@ def load_edition(ctx: LoadContext, source_id: str) -> pd.DataFrame:
 FORMATS = {"iod_utla": load_edition}
 
 
-def sources(registry: Registry | None = None) -> tuple[str, ...]:
-    # the LA list maps ONS codes to DfE codes here, so a new one must invalidate the cache
-    return source_ids("deprivation", registry, also=("la_list_dfe",))
-
-
+# the LA list maps ONS codes to DfE codes here, so a new one must invalidate the cache
+sources, load = family("deprivation", FORMATS, also=("la_list_dfe",))
 SOURCES = sources()

@@ -1,23 +1,14 @@
 """Exclusions of pupils by SEN provision, by LA: two sources for two periods.
 
-Registry entries with ``loader: exclusions``, read by their ``format``:
+* ``la_char_zip`` (2011/12-2016/17): DfE's LA x characteristic file, with counts and the January
+  headcount, so every rate has its numerator and denominator.
+* ``termly_sen_d2i`` (2019/20-2024/25): termly RATES only (Data to Insight, from DfE's termly
+  release), no England row. For pupils with an EHC plan the counts and each term's headcount are
+  recovered from the 3-dp rates and the annual rate rebuilt on the January headcount, DfE's
+  definition; the sum of the termly rates is kept as ``excl_*_rate_termsum_*`` (notes below).
 
-* ``la_char_zip``: ``excl_la_char_zip`` (2011/12-2016/17), DfE's LA × pupil characteristic
-  file, with counts (exclusions, pupils with one or more fixed-period exclusions) and the
-  January census headcount, so every rate has its numerator and denominator.
-* ``termly_sen_d2i``: ``excl_termly_sen`` (2019/20-2024/25), termly RATES only, derived by
-  Data to Insight from DfE's termly EES release. No counts, no England row. For pupils with an
-  EHC plan the integer counts and each term's headcount are recovered from the 3-dp rates, and
-  the annual rate is rebuilt on the January (spring-term) headcount, DfE's definition
-  (``excl_*_rate_annual_ehcp``); the older sum of the three termly rates is kept as
-  ``excl_*_rate_termsum_*`` (see the notes above ``_load_termly`` and ``recover_terms``).
-
-Years come from each file's ``time_period``; where two entries hold the same year and
-measure, the later-published wins (:func:`.base.latest_release_wins`).
-
-Nothing covers 2017/18 and 2018/19 by SEN provision and LA: that gap is real, not a bug.
-Fixed-period exclusions were renamed "suspensions" by DfE from 2021/22; the measure codes keep
-"fixed" because it is the same event.
+Nothing covers 2017/18 and 2018/19 by SEN provision and LA: that gap is real. DfE renamed
+fixed-period exclusions "suspensions" from 2021/22; the codes keep "fixed" (the same event).
 """
 
 from __future__ import annotations
@@ -29,19 +20,18 @@ import numpy as np
 import pandas as pd
 
 from inclusion_index.errors import SchemaError, UnknownLACodeError
-from inclusion_index.sources.geography import NATIONAL_CODE, check_year_key, load_la_reference
+from inclusion_index.sources.geography import NATIONAL_CODE, load_la_reference
 from inclusion_index.sources.loaders.base import (
     LoadContext,
-    combine,
-    entries,
+    check_la_codes,
+    check_year_keys,
+    family,
     la_code3,
     long_frame,
     parse_values,
     read_csv,
     require_columns,
-    source_ids,
 )
-from inclusion_index.sources.registry import Registry
 
 # ---------------------------------------------------------------- 2011/12-2016/17 (counts)
 
@@ -123,10 +113,7 @@ def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
         if absent:
             raise SchemaError(file, "SEN provision group(s) missing", column="characteristic", year=str(y),
                               expected=f"rows for {sorted(absent)}")
-    bad_years = [y for y in sel["time_period"].unique() if not _is_year_key(y)]
-    if bad_years:
-        raise SchemaError(file, f"unrecognised time_period {bad_years[0]!r}", column="time_period",
-                          expected="an academic-year key such as '201617'")
+    check_year_keys(sel, file)
     levels = sel["geographic_level"].str.strip().str.lower()
     unknown = sorted(set(levels) - set(_ZIP_LEVELS))
     if unknown:
@@ -135,11 +122,7 @@ def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
     sel["level"] = levels.map(_ZIP_LEVELS)
     sel["la_code"] = la_code3(sel["old_la_code"]).where(sel["level"].eq("la"), NATIONAL_CODE)
     sel["la_name"] = sel["la_name"].where(sel["level"].eq("la"), "England")
-    bad_code = sel["level"].eq("la") & ~sel["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if bad_code.any():
-        r = sel[bad_code].iloc[0]
-        raise SchemaError(file, f"LA row without a 3-digit old_la_code ({r['la_name']!r})",
-                          column="old_la_code", year=r["time_period"], expected="a DfE LA number")
+    check_la_codes(sel, sel["level"].eq("la"), file)
     group = sel["characteristic"].map(_ZIP_GROUPS)
 
     parsed = {c: parse_values(sel, c, file, year_column="time_period", count=not c.endswith("_rate"))
@@ -157,14 +140,6 @@ def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
             denominator=headcount if num_col else None,
             source=sid))
     return pd.concat(frames, ignore_index=True)
-
-
-def _is_year_key(y: str) -> bool:
-    try:
-        check_year_key(str(y))
-    except ValueError:
-        return False
-    return True
 
 
 # ---------------------------------------------------------------- 2019/20-2024/25 (termly rates)
@@ -193,10 +168,7 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
     if d.empty:
         raise SchemaError(src.path, "no rows for education_phase 'Total'", column="education_phase",
                           expected="phase 'Total' with metrics " + ", ".join(_TERMLY_METRICS))
-    bad_years = [y for y in d["time_period"].unique() if not _is_year_key(y)]
-    if bad_years:
-        raise SchemaError(src.path, f"unrecognised time_period {bad_years[0]!r}", column="time_period",
-                          expected="an academic-year key such as '202223'")
+    check_year_keys(d, src.path)
     d["time_identifier"] = d["time_identifier"].str.strip()
     odd_terms = sorted(set(d["time_identifier"]) - set(_TERMS))
     if odd_terms:
@@ -482,14 +454,7 @@ def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) 
 FORMATS = {"la_char_zip": _load_zip, "termly_sen_d2i": _load_termly}
 
 
-def sources(registry: Registry | None = None) -> tuple[str, ...]:
-    # la_list_dfe is read (through the LA reference) to turn the termly file's ONS codes into
-    # DfE's 3-digit codes, so a change to it must invalidate the cache as well.
-    return source_ids("exclusions", registry, also=("la_list_dfe",))
-
-
+# la_list_dfe (through the LA reference) turns the termly file's ONS codes into DfE's
+# 3-digit codes, so a change to it must invalidate the cache as well
+sources, load = family("exclusions", FORMATS, also=("la_list_dfe",))
 SOURCES = sources()
-
-
-def load(ctx: LoadContext) -> pd.DataFrame:
-    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "exclusions", FORMATS)])

@@ -1,24 +1,14 @@
-"""Raw DfE KS4 performance files by LA and pupil characteristic (2017/18 and 2018/19).
+"""Raw DfE KS4 performance files by LA and pupil characteristic (2017/18 and 2018/19): the files
+behind LAIT's KS4-by-SEN figures, adding the pupil counts and score totals LAIT lacks, so averages
+can be re-weighted (e.g. across boundary changes). One academic year a file (``years``).
 
-These are the files LAIT's KS4-by-SEN figures come from; they add the pupil counts and score
-totals LAIT lacks, so averages can be re-weighted (e.g. across boundary changes).
+- ``char_totals_csv`` (2017/18): totals only, so A8 = t_att8 / t_pupils and P8 = t_p8score /
+  t_inp8calc (not rounded); no national or "all pupils" row: all pupils are the two disadvantage
+  groups, which partition the cohort (on 2018/19 their sum equals the published total exactly).
+- ``char_xlsx`` (2018/19): published averages (A8 1 dp, P8 2 dp) with the same totals.
 
-Files are registry entries with ``loader: ks4``, one academic year each (``years``, e.g.
-``2018/19``, which the file's ``time_period`` must match), read by their ``format``:
-
-- ``char_totals_csv``, first seen in 2017/18 (``ks4_la_char_201718``, EES test-data copy of
-  the revised release): totals only.
-  Averages are rebuilt as A8 = t_att8 / t_pupils and P8 = t_p8score / t_inp8calc (not
-  rounded). There is no national row and no "all pupils" row: all pupils are the sum of the
-  two disadvantage groups (disadvantaged + all other), which partition the cohort (checked
-  on 2018/19, where the sum equals the published total exactly in every area).
-- ``char_xlsx``, first seen in 2018/19 (``ks4_la_char_201819``, revised release, Sheet1):
-  published averages avg_att8
-  (1 dp) and avg_p8score (2 dp) with the same totals; "all pupils" is breakdown "Total".
-
-Both files are state-funded schools (LA) only, with no suppression: small cohorts are
-published as they are. An LA present in a file but missing a SEN group (Isles of Scilly has
-no EHCP row in either year) gets an explicit missing row, never a silent gap.
+State-funded schools (LA) only, unsuppressed. An LA lacking a SEN group (Isles of Scilly has no
+EHCP row) gets an explicit missing row, never a silent gap.
 """
 
 from __future__ import annotations
@@ -27,20 +17,20 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from inclusion_index.errors import ConfigError, SchemaError
+from inclusion_index.errors import SchemaError
 from inclusion_index.sources.geography import NATIONAL_CODE
 from inclusion_index.sources.loaders.base import (
     LoadContext,
-    combine,
-    entries,
+    check_la_codes,
+    check_levels,
+    family,
     la_code3,
     long_frame,
+    one_academic_year,
     parse_values,
     read_csv,
     require_columns,
-    source_ids,
 )
-from inclusion_index.sources.registry import Registry, Source
 
 GROUPS = ("ehcp", "sen_support", "no_sen", "all")
 
@@ -66,20 +56,6 @@ NO_ROW = "no row in source for this group"
 ZERO_DENOMINATOR = "no pupils in the measure (denominator 0)"
 
 
-def load(ctx: LoadContext) -> pd.DataFrame:
-    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "ks4", FORMATS)])
-
-
-def academic_year(source: Source) -> str:
-    """The registry's ``years`` '2018/19' -> '201819' (one academic year per KS4 file)."""
-    y = str(source.years).strip()
-    if not (len(y) == 7 and y[4] == "/" and y[:4].isdigit() and y[5:].isdigit()
-            and int(y[5:]) == (int(y[:4]) + 1) % 100):
-        raise ConfigError(f"registry entry {source.id!r} ({source.path}): a KS4 entry's years must be "
-                          f"one academic year like '2018/19', got {source.years!r}")
-    return y[:4] + y[5:]
-
-
 def _check_single(df: pd.DataFrame, column: str, expected: str, file: str, year: str) -> None:
     found = sorted(set(df[column].astype("string").str.strip().dropna()))
     if found != [expected]:
@@ -98,20 +74,13 @@ def _area_columns(df: pd.DataFrame, file: str, year: str) -> pd.DataFrame:
     """level, la_code, la_name for national and LA rows; regional rows are dropped because
     both London halves share one region code."""
     geo = df["geographic_level"].astype("string").str.strip()
-    known = geo.isin(["National", "Regional", "Local authority"])
-    if not known.all():
-        raise SchemaError(file, f"unknown geographic levels {sorted(set(geo[~known]))}",
-                          column="geographic_level", year=year,
-                          expected="National, Regional or Local authority")
+    check_levels(geo, file, year)
     out = df[geo != "Regional"].copy()
     is_nat = geo[out.index] == "National"
     out["level"] = np.where(is_nat, "national", "la")
     out["la_code"] = la_code3(out["old_la_code"]).where(~is_nat, NATIONAL_CODE)
     out["la_name"] = out["la_name"].astype("string").str.strip().where(~is_nat, "England")
-    bad = (out["level"] == "la") & ~out["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if bad.any():
-        raise SchemaError(file, f"LA row without a 3-digit LA code ({out.loc[bad, 'la_name'].iloc[0]})",
-                          column="old_la_code", year=year, expected="a 3-digit DfE LA code")
+    check_la_codes(out, out["level"] == "la", file, year)
     return out
 
 
@@ -127,7 +96,7 @@ def _totals_only_filter(df: pd.DataFrame, columns: list[str], keep: str) -> pd.S
 def load_201718(ctx: LoadContext, sid: str = "ks4_la_char_201718") -> pd.DataFrame:
     """Format ``char_totals_csv``: the EES CSV with totals only."""
     file = ctx.source(sid).path
-    year = academic_year(ctx.source(sid))
+    year = one_academic_year(ctx.source(sid), "a KS4")
     raw = read_csv(ctx, sid)
     require_columns(raw, _ID_201718 + _CHAR_201718 + _TOTALS, file, year)
     _check_year(raw, file, year)
@@ -207,7 +176,7 @@ def _read_xlsx_columns(path, sheet: str, columns: list[str], file: str, year: st
 def load_201819(ctx: LoadContext, sid: str = "ks4_la_char_201819") -> pd.DataFrame:
     """Format ``char_xlsx``: the revised workbook's Sheet1, with published averages."""
     file = ctx.source(sid).path
-    year = academic_year(ctx.source(sid))
+    year = one_academic_year(ctx.source(sid), "a KS4")
     raw = _read_xlsx_columns(ctx.path(sid), "Sheet1", _ID_201819 + _CHAR_201819 + _TOTALS + _AVG_201819,
                              file, year)
     for c in _ID_201819 + _CHAR_201819:
@@ -271,8 +240,5 @@ def _to_long(df: pd.DataFrame, year: str, source: str, file: str) -> pd.DataFram
 FORMATS = {"char_totals_csv": load_201718, "char_xlsx": load_201819}
 
 
-def sources(registry: Registry | None = None) -> tuple[str, ...]:
-    return source_ids("ks4", registry)
-
-
+sources, load = family("ks4", FORMATS)
 SOURCES = sources()

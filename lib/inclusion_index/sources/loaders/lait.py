@@ -15,15 +15,12 @@ from inclusion_index.errors import SchemaError
 from inclusion_index.paths import REGISTRY_DIR
 from inclusion_index.sources.loaders.base import (
     LoadContext,
-    combine,
-    entries,
+    family,
     la_code3,
     long_frame,
     parse_values,
     require_columns,
-    source_ids,
 )
-from inclusion_index.sources.registry import Registry
 
 _COLUMNS = ["Short Desc", "Years", "LA and Regions", "Values", "LA Number"]
 
@@ -51,10 +48,6 @@ def academic_year_from_label(label: str) -> str | None:
     if len(s) == 7 and s[4] == "/" and s[:4].isdigit() and s[5:].isdigit():
         return s[:4] + s[5:]
     return None
-
-
-def load(ctx: LoadContext) -> pd.DataFrame:
-    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "lait", FORMATS)])
 
 
 def load_bds(ctx: LoadContext, sid: str = "lait_bds") -> pd.DataFrame:
@@ -91,8 +84,5 @@ def load_bds(ctx: LoadContext, sid: str = "lait_bds") -> pd.DataFrame:
 FORMATS = {"lait_bds_long": load_bds}
 
 
-def sources(registry: Registry | None = None) -> tuple[str, ...]:
-    return source_ids("lait", registry)
-
-
+sources, load = family("lait", FORMATS)
 SOURCES = sources()

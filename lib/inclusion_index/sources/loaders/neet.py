@@ -1,18 +1,11 @@
 """16-17-year-olds NEET or activity not known, by LA and SEND (DfE NCCIS LA dashboard files).
 
-One file per year, each a registry entry with ``loader: neet``, ``format: nccis_dashboard``
-and ``release`` the year DfE names the file by: a new year is a new entry. The file named
-"2022" is the December 2021-February 2022 average, which falls in academic year 2021/22, so
-it gets the key "202122"; its ``time_period`` must say 2022. SEND splits are "NEET **or not
-known**" as a % of each group's 16-17 cohort; only the all-young-people figures split NEET from
-not known. LAs' SEND columns are blank in the 2021 file (DfE published them for LAs from 2022).
-
-Denominators are derived, not published: Cohort_DJFavg (the Dec-Feb average cohort) times the
-group's cohort share (e.g. cohort_EHCP_percent / 100). The shares are rounded to 0.1 point, so
-a derived group cohort is approximate (±0.05% of the whole cohort); numerators are left empty
-because rebuilding them from two rounded percentages would look more exact than it is.
-
-City of London and Isles of Scilly have no rows: NCCIS reports them with Hackney and Cornwall.
+One file a year, its ``release`` the year DfE names it by: "2022" is the December 2021-February
+2022 average, academic year "202122". SEND splits are "NEET or not known" as a % of each group's
+cohort; LAs' SEND columns are blank in the 2021 file. Denominators are derived: the Dec-Feb
+cohort times the group's share, rounded to 0.1 point, so approximate; numerators are left empty,
+as rebuilding them from two rounded percentages would look more exact than it is. City of London
+and Isles of Scilly are reported with Hackney and Cornwall.
 """
 
 from __future__ import annotations
@@ -26,16 +19,17 @@ from inclusion_index.errors import ConfigError, SchemaError
 from inclusion_index.sources.geography import NATIONAL_CODE, year_key
 from inclusion_index.sources.loaders.base import (
     LoadContext,
+    check_la_codes,
     entries,
+    family,
     la_code3,
     latest_release_wins,
     long_frame,
     parse_values,
     read_csv,
     require_columns,
-    source_ids,
 )
-from inclusion_index.sources.registry import Registry, Source
+from inclusion_index.sources.registry import Source
 
 _COHORT = "Cohort_DJFavg"
 # (measure, value column, cohort-share column giving the denominator; None = whole cohort)
@@ -90,11 +84,7 @@ def _read_one(ctx: LoadContext, source_id: str) -> pd.DataFrame:
     df = df[df["level"].notna() & ~demo].copy()
     is_la = df["level"].eq("la")
     df["la_code"] = la_code3(df["old_la_code"]).where(is_la, NATIONAL_CODE)
-    bad = is_la & ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if bad.any():
-        r = df[bad].iloc[0]
-        raise SchemaError(src.path, f"LA row without a 3-digit old_la_code ({r['la_name']!r})",
-                          column="old_la_code", year=key, expected="a DfE LA number")
+    check_la_codes(df, is_la, src.path, key)
     df["la_name"] = df["la_name"].str.strip().where(is_la, "England")
     df["year"] = key
     df["label"] = label
@@ -116,10 +106,8 @@ def _national_send(df: pd.DataFrame) -> tuple[str, ...] | None:
 FORMATS = {"nccis_dashboard": _read_one}
 
 
-def sources(registry: Registry | None = None) -> tuple[str, ...]:
-    return source_ids("neet", registry)
-
-
+# load is its own: two files for one year keep the later one, and a copied England row is dropped
+sources, _ = family("neet", FORMATS)
 SOURCES = sources()
 
 

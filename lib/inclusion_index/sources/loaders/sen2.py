@@ -1,37 +1,18 @@
 """EHC plans (SEN2 return): where plans are held (placement) and SEMH primary need.
 
-DfE's "Education, health and care plans" files on Explore Education Statistics, found in
-the registry by ``loader: sen2`` and read according to their ``format``:
+DfE's "Education, health and care plans" releases, read by format: ``caseload_ees2022`` (January
+2010-2022 by establishment type, ``time_period`` the calendar year of the January count),
+``caseload_ees2025`` (January 2019-2025, one column per placement, academic ``time_period``) and
+``needs_ees2025`` (primary need, January 2025 only). Releases overlap; the latest published wins
+for every year it covers, keeping one definition across the years the index uses most, so a
+2026 release in the 2025 layout is one registry entry (tests/test_loader_sen2.py).
 
-* ``caseload_ees2022`` (``sen2_caseload_2022``, 2022 release): plans at January 2010–2022 by
-  establishment type, one row per area × year × (establishment_group, establishment_type).
-  ``time_period`` is the calendar year of the January count (2019 = January 2019 = 2018/19).
-* ``caseload_ees2025`` (``sen2_caseload_2025``, 2025 release): plans at January 2019–2025,
-  one row per area × year × breakdown, one column per placement. ``time_period`` is already
-  academic (201819).
-* ``needs_ees2025`` (``sen2_needs_2025``, 2025 release): primary need of every plan, January
-  2025 only.
-
-Each release is a time series, so releases overlap (2022 and 2025 for January 2019–2022).
-The latest release (by the registry's ``published``) wins for every year and measure it
-covers, whatever its format: it is DfE's later vintage (revisions included), and taking the
-2025 release for 2019 onward keeps one definition across the years the index uses most;
-an earlier release still supplies the years only it has. A 2026 release in the 2025 layout
-is therefore one registry entry (tests/test_loader_sen2.py compares two vintages).
-
-Denominator of every percentage is all EHC plans (incl. statements before 2018) held by the
-LA, ages 0–25, whatever the placement, as DfE's own ``*_pc`` columns do, except the
-``*_pct_recorded`` shares: over the plans whose placement is recorded (all plans less "not
-recorded"), the index's placement indicators by default (docs/METHOD.md). All are computed
-from the counts; DfE's rounded ``*_pc`` are read only as ``*_pct_published``, to name beside them.
-
-Placement families (the columns each sums, per release, are listed beside their constants
-below and in data/registry/measures/sen2.csv): state-funded special, independent /
-non-maintained, state mainstream, alternative provision / PRU, and "no school place"
-(educated elsewhere, awaiting provision, NEET, other arrangements). In both releases the
-placement columns partition every LA's plans (with further education, early years and, from
-2023, "not recorded"), and for January 2019–2022 every column the families use is identical
-in the two releases.
+Shares are computed from the counts over all plans held by the LA (ages 0-25), as DfE's ``*_pc``
+are, except the ``*_pct_recorded`` shares, over the plans whose placement is recorded: the
+placement indicators by default (docs/METHOD.md). DfE's rounded ``*_pc`` are read only as
+``*_pct_published``. The placement families (below, and data/registry/measures/sen2.csv)
+partition every LA's plans with FE, early years and, from 2023, "not recorded", and for January
+2019-2022 every column they use is identical in the two releases.
 """
 
 from __future__ import annotations
@@ -40,19 +21,18 @@ import numpy as np
 import pandas as pd
 
 from inclusion_index.errors import SchemaError
-from inclusion_index.sources.geography import NATIONAL_CODE, check_year_key, year_key
+from inclusion_index.sources.geography import NATIONAL_CODE, year_key
 from inclusion_index.sources.loaders.base import (
     LoadContext,
-    combine,
-    entries,
+    check_la_codes,
+    check_year_keys,
+    family,
     la_code3,
     long_frame,
     parse_values,
     read_csv,
     require_columns,
-    source_ids,
 )
-from inclusion_index.sources.registry import Registry
 
 _LEVELS = {"National": "national", "Regional": "regional", "Local authority": "la"}
 _KEYS = ["level", "la_code", "la_name", "year"]
@@ -188,12 +168,7 @@ def _area_keys(df: pd.DataFrame, file: str) -> pd.DataFrame:
     name = name.where(level != "regional", df["region_name"].str.strip() if "region_name" in df else name)
     name = name.where(level != "national", "England")
     out = pd.DataFrame({"level": level, "la_code": code, "la_name": name}, index=df.index)
-    empty = out["level"].eq("la") & ~out["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if empty.any():
-        r = df[empty].iloc[0]
-        raise SchemaError(file, f"LA row without a 3-digit old_la_code ({r['la_name']!r})",
-                          column="old_la_code", year=str(r["time_period"]),
-                          expected="a 3-digit DfE LA code on every Local authority row")
+    check_la_codes(df.assign(la_code=code), out["level"].eq("la"), file)
     return out
 
 
@@ -380,14 +355,7 @@ def _all_plans_rows(df: pd.DataFrame, file: str) -> pd.DataFrame:
 
 def _academic_years(df: pd.DataFrame, file: str) -> pd.Series:
     _check_time(df, file, "Academic year")
-    tp = df["time_period"].str.strip()
-    for y in tp.unique():
-        try:
-            check_year_key(y)
-        except ValueError as e:
-            raise SchemaError(file, f"unexpected time_period {y!r}", column="time_period", year=y,
-                              expected="an academic-year key like 201819") from e
-    return tp
+    return check_year_keys(df, file)
 
 
 def _check_unique(df: pd.DataFrame, file: str) -> None:
@@ -510,13 +478,5 @@ FORMATS = {
 }
 
 
-def sources(registry: Registry | None = None) -> tuple[str, ...]:
-    return source_ids("sen2", registry)
-
-
+sources, load = family("sen2", FORMATS)
 SOURCES = sources()
-
-
-def load(ctx: LoadContext) -> pd.DataFrame:
-    # The later release wins wherever two cover a January (see module docstring).
-    return combine([(s, FORMATS[s.format](ctx, s.id)) for s in entries(ctx.registry, "sen2", FORMATS)])
