@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 
 from inclusion_index.errors import ConfigError, SchemaError
@@ -178,6 +179,30 @@ def check_complete_rows(text: str, file: str, needed: Sequence[str] | None = Non
             raise SchemaError(file, f"line {reader.line_num} has {len(row)} of {len(header)} fields (file "
                               "truncated or a row cut short)", column=header[len(row)].strip(),
                               expected="every row as long as the header; re-fetch the file")
+
+
+def read_sheet_columns(path: Path, file: str, year: str, sheet: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Only ``columns`` of one workbook sheet, as text, streamed (a school census sheet has ~24k
+    rows); a missing sheet or column, or no rows, names file, column and year."""
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises several types for a broken workbook
+        raise SchemaError(file, f"cannot open workbook ({e})", year=year, expected="an .xlsx workbook") from e
+    try:
+        if sheet not in wb.sheetnames:
+            raise SchemaError(file, f"sheet {sheet!r} not found (sheets: {wb.sheetnames})", year=year,
+                              expected=f"a sheet named {sheet!r}")
+        rows = wb[sheet].iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+        require_columns(pd.DataFrame(columns=header), columns, file, year)
+        idx = [header.index(c) for c in columns]
+        data = [["" if i >= len(r) or r[i] is None else str(r[i]).strip() for i in idx]
+                for r in rows if any(v is not None for v in r)]
+    finally:
+        wb.close()
+    if not data:
+        raise SchemaError(file, f"sheet {sheet!r} has a header but no rows", year=year, expected="one row per school")
+    return pd.DataFrame(data, columns=list(columns), dtype="string")
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: str | None = None) -> None:

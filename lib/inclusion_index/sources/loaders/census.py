@@ -44,13 +44,11 @@ from inclusion_index.sources.loaders.base import (
     long_frame,
     parse_values,
     read_csv,
+    read_sheet_columns,
     require_columns,
     source_ids,
 )
-
-# _read_sheet_columns: the January 2024 school list, read only for which schools were still open
-# a year after January 2023 (count_gaps)
-from inclusion_index.sources.loaders.context import _read_sheet_columns, census_year
+from inclusion_index.sources.loaders.context import census_year
 from inclusion_index.sources.registry import Registry
 
 _COUNTS = {"TSENELSE": "census_ehcp_pupils", "TSENELK": "census_sen_support_pupils", "NOR": "census_pupils"}
@@ -194,7 +192,7 @@ def _urns(ctx: LoadContext, sid: str) -> pd.DataFrame:
     if src.format in FORMATS:
         df, _, _ = _school_rows(ctx, sid, with_type=src.format == "perf_census_csv")
         return df[["URN", "la_code", *_COUNTS]].rename(columns=_COUNTS)
-    raw = _read_sheet_columns(ctx.path(sid), src.path, census_year(src))
+    raw = read_sheet_columns(ctx.path(sid), src.path, census_year(src), "england", ["URN"])
     urn = raw["URN"].str.replace(r"\.0$", "", regex=True)
     return pd.DataFrame({"URN": urn[urn.str.fullmatch(r"\d+")]})
 

@@ -21,7 +21,6 @@ import re
 from datetime import date
 
 import numpy as np
-import openpyxl
 import pandas as pd
 
 from inclusion_index.errors import SchemaError, UnknownLACodeError
@@ -41,6 +40,7 @@ from inclusion_index.sources.loaders.base import (
     one_academic_year,
     parse_values,
     read_csv,
+    read_sheet_columns,
     require_columns,
 )
 from inclusion_index.sources.registry import Source
@@ -248,36 +248,11 @@ def census_year(source: Source) -> str:
     return one_academic_year(source, "a school census")
 
 
-def _read_sheet_columns(path, file: str, year: str) -> pd.DataFrame:
-    """Only the columns needed, streamed (the sheet has ~24k rows × 23 columns)."""
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises several types for a broken workbook
-        raise SchemaError(file, f"cannot open workbook ({e})", year=year, expected="an .xlsx workbook") from e
-    try:
-        if _CENSUS_SHEET not in wb.sheetnames:
-            raise SchemaError(file, f"sheet {_CENSUS_SHEET!r} not found (sheets: {wb.sheetnames})", year=year,
-                              expected=f"a sheet named {_CENSUS_SHEET!r}")
-        rows = wb[_CENSUS_SHEET].iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
-        raw = pd.DataFrame(columns=header)
-        require_columns(raw, _CENSUS_COLUMNS, file, year)
-        idx = [header.index(c) for c in _CENSUS_COLUMNS]
-        data = [["" if i >= len(r) or r[i] is None else str(r[i]).strip() for i in idx]
-                for r in rows if any(v is not None for v in r)]
-    finally:
-        wb.close()
-    if not data:
-        raise SchemaError(file, f"sheet {_CENSUS_SHEET!r} has a header but no rows", year=year,
-                          expected="one row per school")
-    return pd.DataFrame(data, columns=_CENSUS_COLUMNS, dtype="string")
-
-
 def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_202324") -> pd.DataFrame:
     """Format ``census_school_xlsx``: state-funded and non-maintained special schools per LA."""
     src = ctx.source(sid)
     file, year = src.path, census_year(src)
-    raw = _read_sheet_columns(ctx.path(sid), file, year)
+    raw = read_sheet_columns(ctx.path(sid), file, year, _CENSUS_SHEET, _CENSUS_COLUMNS)
     urn = raw["URN"].str.replace(r"\.0$", "", regex=True)
     school = urn.str.fullmatch(r"\d+")
     odd = ~school & ~urn.isin(list(_CENSUS_SUMMARY_URNS))
