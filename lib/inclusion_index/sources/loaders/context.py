@@ -9,6 +9,7 @@ names LAs but carries no LA codes), and special schools counted in a school-leve
 - ``census_school_xlsx``: one row per school with its LA and ``SCHOOLTYPE`` (January census,
   ``years`` '2023/24' = January 2024): every special school with pupils, inspected or not, and
   no hospital schools, so separate measures from the Ofsted counts.
+- ``dashboard_pct_pupils``: % of all pupils with an EHC plan / on SEN support, two decimals.
 
 LA names are matched to the LA reference after normalising case, '&'/'and', punctuation and
 ', City of', choosing the LA in operation on the table's date (Dorset is 835 before April 2019,
@@ -27,6 +28,7 @@ from inclusion_index.errors import SchemaError, UnknownLACodeError
 from inclusion_index.sources.geography import (
     NATIONAL_CODE,
     LAReference,
+    january_of,
     load_la_reference,
     year_key,
 )
@@ -294,6 +296,47 @@ def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_2023
     return pd.concat(frames, ignore_index=True)
 
 
+# --- % of pupils with an EHC plan / on SEN support (dashboard, two decimals) ----------------
+
+_PCT_COLUMNS = ["time_period", "geographic_level", "la_name", "new_la_code", "SEN provision", "% of pupils"]
+_PCT_GROUPS = {"EHC plan": "dash_ehcp_pct_pupils", "SEN support": "dash_sen_support_pct_pupils"}
+
+
+def load_dashboard_pct_pupils(ctx: LoadContext, sid: str = "dashboard_pct_pupils_ehcp") -> pd.DataFrame:
+    """Format ``dashboard_pct_pupils``: DfE's two-decimal % of all pupils with an EHC plan and on
+    SEN support per LA and January (``time_period`` '201819.0' = January 2019). LAs are mapped by
+    ``new_la_code`` where the LA list gives it one old code, else by name on the census date."""
+    file = ctx.source(sid).path
+    raw = read_csv(ctx, sid)
+    require_columns(raw, _PCT_COLUMNS, file, _years_in(raw, "time_period"))
+    for c in _PCT_COLUMNS:
+        raw[c] = raw[c].str.strip()
+    raw["time_period"] = raw["time_period"].str.replace(r"\.0$", "", regex=True)
+    check_year_keys(raw, file)
+    check_levels(raw["geographic_level"], file)
+    df = raw[raw["geographic_level"] != "Regional"].copy()
+    unknown = ~df["SEN provision"].isin(list(_PCT_GROUPS))
+    if unknown.any():
+        r = df[unknown].iloc[0]
+        raise SchemaError(file, f"unknown SEN provision {r['SEN provision']!r}", column="SEN provision",
+                          year=r["time_period"], expected=f"one of {sorted(_PCT_GROUPS)}")
+    df["value"], df["why"] = parse_values(df, "% of pupils", file, year_column="time_period")
+    ref = load_la_reference(ctx.data_dir)
+    codes = ref.table.groupby("ons_code")["la_code"].unique()
+    one = codes[codes.map(len) == 1].map(lambda c: c[0])
+    is_la = df["geographic_level"] == "Local authority"
+    df["la_code"] = df["new_la_code"].map(one).where(is_la, NATIONAL_CODE)
+    for y, part in df[is_la & df["la_code"].isna()].groupby("time_period"):
+        df.loc[part.index, "la_code"] = match_la_names(part["la_name"], january_of(str(y)), ref, file=file,
+                                                       column="la_name", year=str(y)).to_numpy()
+    out = long_frame(
+        level=pd.Series(np.where(is_la, "la", "national"), index=df.index), la_code=df["la_code"],
+        la_name=df["la_name"].where(is_la, "England"), year=df["time_period"],
+        measure=df["SEN provision"].map(_PCT_GROUPS), value=df["value"], missing_reason=df["why"], source=sid)
+    _check_unique(out, file)
+    return out
+
+
 def _years_in(raw: pd.DataFrame, column: str, *, calendar: bool = False) -> str | None:
     """The academic years a file covers, for errors about the whole file (e.g. a lost column)."""
     if column not in raw.columns:
@@ -314,7 +357,7 @@ def _check_unique(out: pd.DataFrame, file: str) -> None:
 
 
 FORMATS = {"dashboard_ofsted": load_special_schools, "dashboard_ks2": load_ks2_dashboard,
-           "census_school_xlsx": load_census_special_schools}
+           "census_school_xlsx": load_census_special_schools, "dashboard_pct_pupils": load_dashboard_pct_pupils}
 
 
 # LA names are matched through the LA list, so a new one must invalidate the cache
