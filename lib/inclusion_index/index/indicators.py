@@ -18,6 +18,7 @@ from inclusion_index.config import Method, RunSettings, run_settings
 from inclusion_index.errors import ConfigError
 from inclusion_index.index.scoring import AREAS
 from inclusion_index.paths import REGISTRY_DIR
+from inclusion_index.sources.derived import derived_measures
 from inclusion_index.sources.geography import LAReference, map_to_geography, shift_year
 
 
@@ -175,13 +176,16 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
         miss = got["value"].isna()
         got["missing_reason"] = np.where(miss, np.where(got["missing_marker"].isna(), "not_in_source",
                                                          "source_marker"), "")
+        # counts: the cell records its numerator and denominator (e.g. census pupil counts); else
+        # what the derived measure it is says (published_2dp: DfE's two-decimal %), by default
+        # published (a figure read as published, e.g. LAIT's one decimal); a fallback cell names it
+        fell = got["missing_marker"].fillna("").str.extract(r"^fallback (\S+):", expand=False).fillna(m)
+        kind = fell.map({k: d.value_source for k, d in derived_measures().items()}).fillna("published")
+        got["value_source"] = np.where(got["value"].isna(), "", np.where(
+            got["numerator"].notna() & got["denominator"].notna(), "counts", kind))
         got["missing_marker"] = got["missing_marker"].where(miss, "")
         got["source"] = got["source"].fillna("")
         got.loc[got["imputed_count"].notna(), "source"] += " (imputed)"
-        # counts: the cell records its numerator and denominator (e.g. census pupil counts);
-        # published: a figure read as published (e.g. LAIT's one-decimal percentages), no counts
-        got["value_source"] = np.where(got["value"].isna(), "", np.where(
-            got["numerator"].notna() & got["denominator"].notna(), "counts", "published"))
         if ind.area == "placement":
             u = map_to_geography(_measure_rows(long, UNRECORDED, y)[["la_code", "value"]], codes, ref)
             got["placement_unrecorded_pct"] = got["la_code"].map(u.set_index("la_code")["value"])

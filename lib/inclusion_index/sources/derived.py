@@ -21,14 +21,17 @@ from inclusion_index.paths import REGISTRY_DIR
 class DerivedMeasure:
     """``combine`` 'ratio': numerator / sum(denominator parts) * scale, per LA and year.
 
-    ``input_kind`` (derived.csv column ``inputs``) 'counts': the parts are head counts, so each row records its numerator and
-    denominator (and the national row names where England's counts come from); 'percentages':
-    published percentages, no counts. ``fallback``: a measure whose value fills a cell this one
-    lacks in a year where it has some values (no counts; the measure's source names the fallback).
-    ``agree`` (derived.csv ``agree``: ``count/base=published`` pairs joined by ';'): the counts stand
-    only where they reproduce DfE's published LA percentage to within ``tolerance`` (its rounding):
-    a school missing from a school-level download (Camden, January 2019: an independent school
-    with 130 pupils with a plan a year earlier) otherwise passes an incomplete count off as exact."""
+    ``input_kind`` (derived.csv ``inputs``) 'counts': the parts are head counts, so each row records
+    its numerator and denominator (and the national row names where England's counts come from);
+    'percentages': published percentages, no counts. ``fallback``: measures ('|', in order) whose
+    value fills a cell this one lacks in a year where it has some values; the cell's
+    ``missing_reason`` then reads 'fallback <measure>: <why>' (its ``value_source``).
+    ``agree`` (``count/other=pub/pub2`` alternatives joined by '|', ``tolerance`` one per
+    alternative): the counts stand only where their share count / (count + other) lies within the
+    shares the first published pair present allows, each % moved by up to ``tolerance`` (its
+    rounding): a school missing from a download otherwise passes an incomplete count off as exact.
+    ``value_source``: what a cell from this measure is (counts / published / published_2dp);
+    ``half_unit``: the rounding of its published inputs, for the uncertainty model."""
 
     measure: str
     numerator: str
@@ -36,11 +39,11 @@ class DerivedMeasure:
     scale: float
     description: str
     input_kind: str = "percentages"
-    fallback: str = ""
-    # (count measure, base count measure, published % measure): the counts are used for an LA
-    # only where count / base x 100 is within ``tolerance`` of the published percentage
-    agree: tuple[tuple[str, str, str], ...] = ()
-    tolerance: float = 0.0
+    fallback: tuple[str, ...] = ()
+    # (count, other count, ((published, published other, tolerance), ...)): first pair present decides
+    agree: tuple[tuple[str, str, tuple[tuple[str, str, float], ...]], ...] = ()
+    value_source: str = "published"
+    half_unit: float = float("nan")  # blank: the indicator's half_unit in uncertainty.yml
 
     @property
     def inputs(self) -> list[str]:
@@ -54,21 +57,24 @@ def derived_measures() -> dict[str, DerivedMeasure]:
     for r in pd.read_csv(path, dtype=str, keep_default_na=False).itertuples():
         if r.combine != "ratio":  # the only rule the noise model (uncertainty._rounding_sampler) knows
             raise ConfigError(f"{path}: {r.measure} has combine {r.combine!r}; expected 'ratio'")
-        inputs = getattr(r, "inputs", "") or "percentages"
+        inputs = r.inputs or "percentages"
         if inputs not in ("counts", "percentages"):
             raise ConfigError(f"{path}: {r.measure} has inputs {inputs!r}; expected counts or percentages")
         agree = []
-        for pair in filter(None, (getattr(r, "agree", "") or "").split(";")):
+        if r.agree:
             try:
-                ratio, published = pair.split("=")
-                count, base = ratio.split("/")
-            except ValueError as e:
-                raise ConfigError(f"{path}: {r.measure} agree {pair!r}: expected count/base=published") from e
-            agree.append((count.strip(), base.strip(), published.strip()))
-        tol = getattr(r, "tolerance", "") or "0"
-        out[r.measure] = DerivedMeasure(r.measure, r.numerator, tuple(r.denominator.split("|")),
-                                        float(r.scale), r.description, inputs, getattr(r, "fallback", "") or "",
-                                        tuple(agree), float(tol))
+                counts, published = r.agree.split("=")
+                count, other = counts.split("/")
+                tols = [float(t) for t in r.tolerance.split("|")]
+                pubs = [tuple(p.strip() for p in pair.split("/")) for pair in published.split("|")]
+                assert len(tols) == len(pubs) and all(len(p) == 2 for p in pubs)
+            except (ValueError, AssertionError) as e:
+                raise ConfigError(f"{path}: {r.measure} agree {r.agree!r} / tolerance {r.tolerance!r}: expected "
+                                  "count/other=pub/pub2|pub/pub2 with one tolerance per pair") from e
+            agree.append((count.strip(), other.strip(), tuple((p, q, t) for (p, q), t in zip(pubs, tols, strict=True))))
+        out[r.measure] = DerivedMeasure(r.measure, r.numerator, tuple(r.denominator.split("|")), float(r.scale),
+                                        r.description, inputs, tuple(filter(None, r.fallback.split("|"))),
+                                        tuple(agree), r.value_source or "published", float(r.half_unit or "nan"))
     return out
 
 
@@ -99,8 +105,8 @@ def add_derived_measures(long: pd.DataFrame) -> pd.DataFrame:
             # LA rows: 'derived: <inputs>' (the report resolves it to registry ids), with the
             # fallback's inputs, which fill the cells without usable counts; England: the
             # numerator's source, which says whether the counts are DfE's national ones
-            fb = derived_measures().get(spec.fallback)
-            d["source"] = "derived: " + " / ".join([*parts, *(fb.inputs if fb else [])])
+            fb = [i for f in spec.fallback for i in derived_measures()[f].inputs]
+            d["source"] = "derived: " + " / ".join(dict.fromkeys([*parts, *fb]))
             src = sub[sub["measure"] == spec.numerator].drop_duplicates(keys).set_index(keys)["source"]
             nat = (d["level"] == "national").to_numpy()
             d.loc[nat, "source"] = ("derived from counts: " + " / ".join(parts) + " (" + src.reindex(
@@ -118,19 +124,28 @@ def add_derived_measures(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_agreement(long: pd.DataFrame, d: pd.DataFrame, spec: DerivedMeasure, keys: list[str]) -> pd.DataFrame:
-    """Blank (with the reason) each LA row whose counts do not reproduce a published percentage;
-    England rows are kept (national counts are checked against DfE's publication, not LAIT)."""
+    """Blank (with the reason) each LA row whose count share lies outside the shares the published
+    percentages allow; England rows are kept (national counts are DfE's own, not an LA sum)."""
     idx = pd.MultiIndex.from_frame(d[keys])
     def get(m: str) -> pd.Series:
         r = long[long["measure"] == m].drop_duplicates(keys).set_index(keys)["value"]
         return pd.Series(r.reindex(idx).to_numpy(dtype="float64"), index=d.index)
     why = pd.Series(pd.NA, index=d.index, dtype="string")
-    for count, base, published in spec.agree:
-        pct = 100 * get(count) / get(base).replace(0, np.nan)
-        gap = (pct - get(published)).abs()
-        off = (gap > spec.tolerance) & (d["level"] == "la") & why.isna()
-        why[off] = (f"counts not used: {count} is " + pct[off].round(2).astype(str) + f"% of {base}, "
-                    + f"{published} published " + get(published)[off].astype(str) + "%")
+    la = d["level"] == "la"
+    for count, other, published in spec.agree:
+        c, o = get(count), get(other)
+        share = 100 * c / (c + o).replace(0, np.nan)
+        decided = pd.Series(False, index=d.index)
+        for p, q, tol in published:
+            pp, qq = get(p), get(q)
+            have = pp.notna() & qq.notna() & ~decided & la
+            lo, hi = 100 * (pp - tol) / (pp + qq), 100 * (pp + tol) / (pp + qq)
+            off = have & ((share < lo) | (share > hi))
+            why[off] = (f"counts not used: {count} / ({count} + {other}) = " + share[off].round(3).astype(str)
+                        + "%, outside the " + lo[off].round(3).astype(str) + "-" + hi[off].round(3).astype(str)
+                        + f"% that {p} " + pp[off].astype(str) + f" and {q} " + qq[off].astype(str)
+                        + f" allow (+-{tol})")
+            decided |= have
     bad = why.notna() & d["value"].notna()
     d.loc[bad, ["value", "numerator", "denominator"]] = np.nan
     d.loc[bad, "missing_reason"] = why[bad]
@@ -138,33 +153,39 @@ def _check_agreement(long: pd.DataFrame, d: pd.DataFrame, spec: DerivedMeasure, 
 
 
 def _fill_from_fallbacks(long: pd.DataFrame) -> pd.DataFrame:
-    """A derived measure with a ``fallback``: in each year it has any value, its missing cells (and
-    LAs it lacks) take the fallback measure's value, with no numerator or denominator, so that one
-    indicator does not switch measure by year alone and each cell shows whether it rests on counts.
-    The rows keep the measure's source for that year (one source per measure and year, as the LA
-    coverage check expects), which names the fallback."""
+    """A derived measure with ``fallback``s: in each year it has any value, its missing LA cells (and
+    LAs it lacks) take the first fallback's value that exists, with no numerator or denominator and
+    ``missing_reason`` 'fallback <measure>: <why>' naming the measure the value is (a fallback's own
+    fallback passes through), so that one indicator does not switch measure by year alone. The rows
+    keep the measure's source for that year (one source per measure and year, as the LA coverage
+    check expects), which names the fallbacks' inputs."""
     keys = ["level", "la_code", "year"]
     for name, spec in derived_measures().items():
-        if not spec.fallback:
-            continue
-        is_own = long["measure"] == name
-        own = long[is_own]
+        own = long[long["measure"] == name]
         years = sorted(set(own.loc[own["value"].notna(), "year"].astype(str)))
-        if not years:
+        if not spec.fallback or not years:
             continue
-        # LA cells only: England (and any region) is the measure's own figure or nothing
-        fb = long[(long["measure"] == spec.fallback) & long["year"].astype(str).isin(years)
-                  & long["value"].notna() & (long["level"] == "la")].drop_duplicates(keys).set_index(keys)
         src = own.groupby(["year", "level"])["source"].first()
-        at = pd.MultiIndex.from_frame(long[keys])
-        fill = is_own & long["value"].isna() & at.isin(fb.index)
-        long = long.copy()
-        long.loc[fill, "value"] = fb["value"].reindex(at[fill]).to_numpy()
-        long.loc[fill, ["numerator", "denominator"]] = np.nan
-        long.loc[fill, "missing_reason"] = pd.NA
-        new = fb[~fb.index.isin(pd.MultiIndex.from_frame(own[keys]))].reset_index()
-        new = new.assign(measure=name, numerator=np.nan, denominator=np.nan, missing_reason=pd.NA)
-        long = pd.concat([long, new[long.columns.intersection(new.columns)]], ignore_index=True)
+        for f in spec.fallback:
+            # LA cells only: England (and any region) is the measure's own figure or nothing
+            fb = long[(long["measure"] == f) & long["year"].astype(str).isin(years)
+                      & long["value"].notna() & (long["level"] == "la")].drop_duplicates(keys).set_index(keys)
+            is_own = long["measure"] == name
+            at = pd.MultiIndex.from_frame(long[keys])
+            fill = is_own & long["value"].isna() & at.isin(fb.index)
+            # a fallback's own fallback passes through: the marker names the measure the value is
+            chained = fb["missing_reason"].where(fb["missing_reason"].str.startswith("fallback ", na=False))
+            marker = chained.reindex(at[fill]).to_numpy()
+            marker = np.where(pd.isna(marker), (f"fallback {f}: " + long.loc[fill, "missing_reason"].fillna(
+                "no value")).to_numpy(), marker)
+            long = long.copy()
+            long.loc[fill, "value"] = fb["value"].reindex(at[fill]).to_numpy()
+            long.loc[fill, ["numerator", "denominator"]] = np.nan
+            long.loc[fill, "missing_reason"] = marker
+            new = fb[~fb.index.isin(pd.MultiIndex.from_frame(long.loc[is_own, keys]))]
+            new = new.assign(measure=name, numerator=np.nan, denominator=np.nan,
+                             missing_reason=chained.reindex(new.index).fillna(f"fallback {f}: no row")).reset_index()
+            long = pd.concat([long, new[long.columns.intersection(new.columns)]], ignore_index=True)
         m = (long["measure"] == name) & long["year"].astype(str).isin(years)
         sy = pd.MultiIndex.from_frame(long.loc[m, ["year", "level"]])
         long.loc[m, "source"] = src.reindex(sy).to_numpy()

@@ -284,6 +284,8 @@ def attach_geography(long: pd.DataFrame, ref: LAReference) -> pd.DataFrame:
 def coverage(long: pd.DataFrame) -> pd.DataFrame:
     """measure × year × number of LAs with a value (and without, with the commonest reason)."""
     la = long[long["level"] == "la"]
+    # a filled cell's reason ('fallback <measure>: ...') says where its value is from, not why it is missing
+    la = la.assign(missing_reason=la["missing_reason"].where(la["value"].isna()))
     g = la.groupby(["measure", "year"])
     return pd.DataFrame({
         "las_with_value": g["value"].count(), "las_missing": g["value"].apply(lambda s: int(s.isna().sum())),

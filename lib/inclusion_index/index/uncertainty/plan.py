@@ -34,7 +34,7 @@ class _Sampler:
     k: np.ndarray
     scale: float
     sd: float = 0.0
-    half_unit: float = 0.05
+    half_unit: float | np.ndarray = 0.05  # rounding: per cell, the rounding of its inputs
     inputs: np.ndarray | None = None  # rounding: numerator input, then the other inputs
 
 
@@ -126,22 +126,30 @@ def _long_values(codes: list[str], names: list[str], x: np.ndarray) -> pd.DataFr
 
 def _rounding_sampler(edition: IndexInputs, sub: pd.DataFrame, j: int, pos: dict, key: int,
                       spec: SamplingSpec) -> _Sampler | None:
-    measure = str(sub["measure"].iloc[0])
-    derived = derived_measures().get(measure)
+    measures = derived_measures()
+    derived = measures.get(str(sub["measure"].iloc[0]))
     if derived is None:
         return None
     year = str(sub["data_year"].iloc[0])
     las = [str(x) for x in sub["la_code"]]
-    # the numerator is also a denominator part: keep it once, first, then the others
-    others = [m for m in derived.denominator if m != derived.numerator]
-    cols = [measure_on_geography(edition.long, m, year, las)[0].to_numpy() for m in [derived.numerator, *others]]
-    inputs = np.vstack(cols)
+    # each cell is redrawn from the inputs and rounding of the measure its value is: a cell filled
+    # from a fallback (value_source published / published_2dp) is not the counts it replaced
+    inputs, half = None, np.full(len(las), np.nan)
+    kinds = sub["value_source"].to_numpy() if "value_source" in sub else np.full(len(las), derived.value_source)
+    for d in [derived, *(measures[f] for f in derived.fallback)]:
+        here = (kinds == d.value_source) & np.isnan(half)
+        # the numerator is also a denominator part: keep it once, first, then the others
+        others = [m for m in d.denominator if m != d.numerator]
+        cols = np.vstack([measure_on_geography(edition.long, m, year, las)[0].to_numpy()
+                          for m in [d.numerator, *others]])
+        inputs = np.where(here, cols, np.nan if inputs is None else inputs)
+        half[here] = spec.half_unit if np.isnan(d.half_unit) else d.half_unit
     ok = np.isfinite(inputs).all(axis=0) & sub["value"].notna().to_numpy()
     if not ok.any():
         return None
     return _Sampler(la_pos=np.array([pos[c] for c in np.array(las)[ok]]), ind_pos=j, key=key,
                     model="rounding", value=sub["value"].to_numpy()[ok], n=np.full(ok.sum(), np.nan),
-                    k=np.full(ok.sum(), np.nan), scale=derived.scale, half_unit=spec.half_unit,
+                    k=np.full(ok.sum(), np.nan), scale=derived.scale, half_unit=half[ok],
                     inputs=inputs[:, ok])
 
 

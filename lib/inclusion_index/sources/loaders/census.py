@@ -36,6 +36,7 @@ import pandas as pd
 from inclusion_index.config import NationalCount, parse_england_counts
 from inclusion_index.errors import SchemaError
 from inclusion_index.paths import REGISTRY_DIR
+from inclusion_index.sources.derived import derived_measures
 from inclusion_index.sources.geography import NATIONAL_CODE, load_la_reference
 from inclusion_index.sources.loaders.base import (
     LoadContext,
@@ -65,9 +66,13 @@ NATIONAL_SOURCE_POOLED = "pooled from the file's school rows"
 def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.DataFrame, str, str]:
     src = ctx.source(sid)
     file, year = src.path, census_year(src)
-    cols = ["URN", "LA", "ESTAB", *_COUNTS, *(["SCHOOLTYPE"] if with_type else [])]
-    raw = read_csv(ctx, sid, needed=cols)
-    require_columns(raw, cols, file, year)
+    if src.format == "census_school_xlsx":  # January 2024: the workbook, read by name (see load)
+        raw = read_sheet_columns(ctx.path(sid), file, year, "england", ["URN", "LA", "SCHOOLTYPE", *_COUNTS])
+        raw["URN"] = raw["URN"].str.replace(r"\.0$", "", regex=True)
+    else:
+        cols = ["URN", "LA", "ESTAB", *_COUNTS, *(["SCHOOLTYPE"] if with_type else [])]
+        raw = read_csv(ctx, sid, needed=cols)
+        require_columns(raw, cols, file, year)
     urn = raw["URN"].str.strip()
     school = urn.str.fullmatch(r"\d+")
     odd = ~school & (urn != "NAT")
@@ -166,6 +171,8 @@ def load_perf_census_estab(ctx: LoadContext, sid: str) -> pd.DataFrame:
 
 
 FORMATS = {"perf_census_csv": load_perf_census, "perf_census_csv_estab": load_perf_census_estab}
+# the next January's school list after the last performance-tables file (count_gaps)
+_LATER_SCHOOL_LIST = "school_census_202324"
 
 
 def sources(registry: Registry | None = None) -> tuple[str, ...]:
@@ -182,32 +189,28 @@ def load(ctx: LoadContext) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ why counts and LAIT differ
 
-# the next January's school list after the last performance-tables file (URNs only)
-_LATER_SCHOOL_LIST = "school_census_202324"
-
 
 def _urns(ctx: LoadContext, sid: str) -> pd.DataFrame:
     """URN, LA and the three counts (NaN where NA/NP) of every school row of one census file."""
-    src = ctx.source(sid)
-    if src.format in FORMATS:
-        df, _, _ = _school_rows(ctx, sid, with_type=src.format == "perf_census_csv")
-        return df[["URN", "la_code", *_COUNTS]].rename(columns=_COUNTS)
-    raw = read_sheet_columns(ctx.path(sid), src.path, census_year(src), "england", ["URN"])
-    urn = raw["URN"].str.replace(r"\.0$", "", regex=True)
-    return pd.DataFrame({"URN": urn[urn.str.fullmatch(r"\d+")]})
+    df, _, _ = _school_rows(ctx, sid, with_type=ctx.source(sid).format != "perf_census_csv_estab")
+    return df[["URN", "la_code", *_COUNTS]].rename(columns=_COUNTS)
 
 
 def count_gaps(ctx: LoadContext, long: pd.DataFrame) -> pd.DataFrame:
     """Every LA whose census counts do not stand for the EHC plan share (``assess_ehcp_share_counts``
-    without a numerator) in a year with all-school counts, with what the file shows for it:
-    its sums, the % they give against LAIT's published %, the share gap, and the reason:
-    schools on roll in the census files a year or two either side but absent from this one
-    (their counts from the earlier file), schools whose counts are ``NA``, or neither.
+    without a numerator) in a year with all-school counts, with what the file shows for it: its
+    sums, the % they give against the published % the rule checked them with (DfE's two decimals,
+    else LAIT's one), the share gap, and the reason: schools on roll in the census files a year
+    either side but absent from this one (their counts from the earlier file), schools whose
+    counts are ``NA`` or whose SEN support is 0 against 5 or more either side, or none of these.
 
-    ``long`` is the harmonised long table (LAIT's percentages and the derived shares)."""
-    found = sorted(entries(ctx.registry, "census", FORMATS), key=lambda s: census_year(s))
+    ``long`` is the harmonised long table (the published percentages and the derived shares)."""
+    found = [*entries(ctx.registry, "census", FORMATS),
+             *(x for x in ctx.registry.sources if x.id == _LATER_SCHOOL_LIST)]
+    found = sorted(found, key=census_year)
     years = [census_year(s) for s in found]
     la = long[long["level"] == "la"]
+    (_, _, published), = derived_measures()["assess_ehcp_share_counts"].agree
 
     def get(measure: str, year: str, col: str = "value") -> pd.Series:
         r = la[(la["measure"] == measure) & (la["year"] == year)].drop_duplicates("la_code")
@@ -215,7 +218,7 @@ def count_gaps(ctx: LoadContext, long: pd.DataFrame) -> pd.DataFrame:
 
     rows = []
     for i, s in enumerate(found):
-        if s.format != "perf_census_csv":  # no all-school SEN support count: no counts share
+        if s.format == "perf_census_csv_estab":  # no all-school SEN support count: no counts share
             continue
         year = years[i]
         share = get("assess_ehcp_share_counts", year, "numerator")
@@ -224,20 +227,19 @@ def count_gaps(ctx: LoadContext, long: pd.DataFrame) -> pd.DataFrame:
             continue
         this = _urns(ctx, s.id)
         before = _urns(ctx, found[i - 1].id) if i > 0 else this.iloc[:0]
-        later = found[i + 1].id if i + 1 < len(found) else _LATER_SCHOOL_LIST
-        nxt = _urns(ctx, later) if any(x.id == later for x in ctx.registry.sources) else this.iloc[:0]
+        nxt = _urns(ctx, found[i + 1].id) if i + 1 < len(found) else this.iloc[:0]
         after = set(nxt["URN"])
         # SEN support 0 this January but 5 or more the January before or after (the 2018 file has
         # no independent school's SEN support, so 2019 leans on 2021): a count not published
-        near_sup = pd.concat([f[["URN", "census_sen_support_pupils"]] for f in (before, nxt)
-                          if "census_sen_support_pupils" in f]).groupby("URN")["census_sen_support_pupils"].max()
+        near_sup = pd.concat([f[["URN", "census_sen_support_pupils"]] for f in (before, nxt)]
+                             ).groupby("URN")["census_sen_support_pupils"].max()
         zero = this[(this["census_sen_support_pupils"] == 0)].assign(
             near=lambda d, m=near_sup: d["URN"].map(m)).query("near >= 5")
         # on roll the January before and the January after, yet no row this January
         gone = before[~before["URN"].isin(set(this["URN"])) & before["URN"].isin(after)]
         sums = this.groupby("la_code")[list(_COUNTS.values())].sum(min_count=1)
         na = this[this[list(_COUNTS.values())].isna().any(axis=1)].groupby("la_code").size()
-        lait_e, lait_s = get("lait_ehcp_pct_pupils", year), get("lait_sen_support_pct_pupils", year)
+        pub = [(p, q, get(p, year), get(q, year)) for p, q, _ in published]
         names = get("assess_ehcp_share_counts", year, "la_name")
         for code in off:
             e, sp, n = (float(sums.at[code, c]) for c in _COUNTS.values())
@@ -253,14 +255,16 @@ def count_gaps(ctx: LoadContext, long: pd.DataFrame) -> pd.DataFrame:
             if len(z):
                 why.append(f"{len(z)} school{'s' * (len(z) > 1)} with SEN support 0 ({z['near'].sum():,.0f} a year "
                            "or two either side)")
+            # the published pair the rule checked this LA against: the first one present
+            p, _, pe_, ps_ = next(x for x in pub if code in x[2].index and code in x[3].index)
+            le, ls = float(pe_[code]), float(ps_[code])
             pe, ps = 100 * e / n, 100 * sp / n
-            le, ls = float(lait_e.get(code, np.nan)), float(lait_s.get(code, np.nan))
             rows.append({
-                "la_code": code, "la_name": names.get(code, ""), "year": year,
+                "la_code": code, "la_name": names.get(code, ""), "year": year, "published": p,
                 "ehcp": e, "sen_support": sp, "pupils": n,
-                "ehcp_pct": pe, "sen_support_pct": ps, "lait_ehcp_pct": le, "lait_sen_support_pct": ls,
+                "ehcp_pct": pe, "sen_support_pct": ps, "pub_ehcp_pct": le, "pub_sen_support_pct": ls,
                 "gap_ehcp": pe - le, "gap_sen_support": ps - ls,
-                "share_counts": 100 * e / (e + sp), "share_lait": 100 * le / (le + ls),
+                "share_counts": 100 * e / (e + sp), "share_published": 100 * le / (le + ls),
                 "absent_schools": len(g), "absent_pupils": float(g["census_pupils"].sum()),
                 "absent_ehcp": float(g["census_ehcp_pupils"].sum()), "na_schools": k,
                 "zero_sen_support_schools": len(z), "zero_sen_support_near": float(z["near"].sum()),
@@ -268,5 +272,5 @@ def count_gaps(ctx: LoadContext, long: pd.DataFrame) -> pd.DataFrame:
             })
     out = pd.DataFrame(rows)
     if len(out):
-        out["share_gap"] = out["share_counts"] - out["share_lait"]
+        out["share_gap"] = out["share_counts"] - out["share_published"]
     return out
