@@ -452,10 +452,11 @@ def test_missing_year_is_carried_forward_or_unpublished_never_invented(data_dir,
     assert not ((long["source"] == "lait_bds") & (long["year"] == "201718")).any()
     ed = build_edition("201819", long=long, data_dir=d)
     sub = ed.substitutions().set_index(["index_year", "indicator"])
-    # census-year indicator from LAIT (index year 2017/18 = its data year)
-    r = sub.loc[("201718", "assess_ehcp_share")]
-    assert (r["data_year"], r["carried_from"], r["expected_year"]) == ("201617", "201617", "201718")
-    assert edition_note(r) == "carried forward from 201617 (no 201718 data in this project)"
+    # census-year indicator: January 2018 has a second source (DfE's two-decimal %), used as it is
+    v = ed.values.set_index(["index_year", "indicator"]).sort_index()
+    r = v.loc[("201718", "assess_ehcp_share")]
+    assert set(r["measure"]) == {"assess_ehcp_share_2dp"} and set(r["data_year"]) == {"201718"}
+    assert r["carried_from"].isna().all()
     # exam indicators lag a year: index year 2018/19 reads 2017/18
     for ind in ["att_ks2_rwm_ehcp", "att_ks2_read_prog_ehcp", "att_ks2_write_prog_ehcp", "att_ks2_maths_prog_ehcp"]:
         r = sub.loc[("201819", ind)]

@@ -24,7 +24,11 @@ from inclusion_index.sources.registry import load_registry
 from .conftest import mirror_with
 
 JAN2019 = "school_level_census_perf_tables/jan2019_2018-19/england_census.csv"
-CENSUS_YEARS = ("201819", "202021", "202223")
+JAN2021 = "school_level_census_perf_tables/jan2021_2020-21/england_census.csv"
+JAN2024 = "school_level_census_2023_24/england_census.xlsx"
+DASH = "send_ap_dashboard_tables/percent_pupils_ehcp.csv"
+CENSUS_YEARS = ("201819", "202021", "202223", "202324")
+DASH_ONLY_YEARS = ("201718", "201920", "202122")  # two-decimal % without counts
 
 
 @pytest.fixture(scope="module")
@@ -50,24 +54,100 @@ def hand_sums(path: Path, la: str) -> tuple[int, int]:
     return ehcp, sen
 
 
-@pytest.mark.parametrize(("la", "rel", "year", "ehcp", "sen_support"), [
-    ("302", JAN2019, "201819", 1981, 7117),                                               # Barnet
-    ("330", JAN2019, "201819", 6822, 29064),                                              # Birmingham
-    ("886", "school_level_census_perf_tables/jan2021_2020-21/england_census.csv", "202021", 11073, 28114),  # Kent
+def dash_share(path: Path, la_name: str, year: str) -> float:
+    """The share from DfE's two-decimal % in the dashboard CSV, read here with the csv module."""
+    pct = {}
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["la_name"] == la_name and r["time_period"] == f"{year}.0":
+                pct[r["SEN provision"]] = float(r["% of pupils"])
+    return 100 * pct["EHC plan"] / (pct["EHC plan"] + pct["SEN support"])
+
+
+@pytest.mark.parametrize(("la", "name", "rel", "year", "ehcp", "sen_support"), [
+    ("881", "Essex", JAN2019, "201819", 7486, 22484),
+    ("383", "Leeds", JAN2019, "201819", 2680, 16258),
+    ("886", "Kent", JAN2021, "202021", 11073, 28114),
 ])
-def test_three_las_pinned_to_hand_sums(long, data_dir, la, rel, year, ehcp, sen_support) -> None:
+def test_three_las_pinned_to_hand_sums(long, data_dir, la, name, rel, year, ehcp, sen_support) -> None:
     assert hand_sums(data_dir / rel, la) == (ehcp, sen_support)
     r = cell(long, la, year, "assess_ehcp_share_counts")
     assert (r["numerator"], r["denominator"]) == (ehcp, ehcp + sen_support)
     assert r["value"] == pytest.approx(100 * ehcp / (ehcp + sen_support), abs=1e-12)
-    # the published route gives a different figure from the same census (one-decimal rounding)
-    assert r["value"] != pytest.approx(cell(long, la, year, "assess_ehcp_share_send")["value"], abs=1e-6)
+    # the counts stand: their share is within what DfE's two-decimal % allow (+-0.0055 each)
+    assert abs(r["value"] - dash_share(data_dir / DASH, name, year)) < 0.05
 
 
-def test_barnet_2019_value(long) -> None:
-    # 1,981 / (1,981 + 7,117) = 21.774%; LAIT's 3.0% and 10.7% give 21.898%
-    assert cell(long, "302", "201819", "assess_ehcp_share_counts")["value"] == pytest.approx(21.7740162, abs=1e-6)
+def test_january_2024_counts_from_the_workbook(long, data_dir) -> None:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(data_dir / JAN2024, read_only=True)
+    rows = wb["england"].iter_rows(values_only=True)
+    h = next(rows)
+    ehcp = sen = 0
+    for r in rows:
+        if isinstance(r[h.index("URN")], int) and r[h.index("LA")] == 886:  # Kent
+            ehcp += int(r[h.index("TSENELSE")])
+            sen += int(r[h.index("TSENELK")])
+    wb.close()
+    assert (ehcp, sen) == (14579, 34112)
+    r = cell(long, "886", "202324", "assess_ehcp_share_counts")
+    assert (r["numerator"], r["denominator"]) == (ehcp, ehcp + sen)
+
+
+def test_january_2024_counts_match_dfe_la_counts(long, data_dir) -> None:
+    """Cross-check (not an input): the third party's copy of DfE's LA counts for January 2024."""
+    from datetime import date
+
+    from inclusion_index.sources.geography import load_la_reference
+    from inclusion_index.sources.loaders.context import match_la_names
+
+    t = pd.read_excel(data_dir / "sen_la_totals_thirdparty/EHCPvsSEN_2023_24.xlsx")
+    t["la_code"] = match_la_names(t["la_name"].astype("string"), date(2024, 1, 1), load_la_reference(data_dir),
+                                  file="EHCPvsSEN_2023_24.xlsx", column="la_name", year="202324").to_numpy()
+    t = t.set_index("la_code")
+    c = long[(long["measure"] == "assess_ehcp_share_counts") & (long["year"] == "202324")
+             & (long["level"] == "la")].set_index("la_code")
+    on = c[c["numerator"].notna()]
+    same = (on["numerator"] == t["ehc_plan"].reindex(on.index)) & (
+        on["denominator"] == (t["ehc_plan"] + t["sen_support"]).reindex(on.index))
+    assert (len(on), int(same.sum())) == (148, 147)  # Wirral: SEN support differs, share by 0.01
+    off = c[c["numerator"].isna()]
+    dfe = 100 * t["ehc_plan"] / (t["ehc_plan"] + t["sen_support"])
+    # the 5 LAs the rule sends to LAIT: their file counts are 0.3-0.9 points off DfE's share
+    file_share = (100 * cell_values(long, "census_ehcp_pupils_all", "202324")
+                  / (cell_values(long, "census_ehcp_pupils_all", "202324")
+                     + cell_values(long, "census_sen_support_pupils_all", "202324")))
+    assert ((file_share - dfe).reindex(off.index).abs() > 0.25).all()
+
+
+def cell_values(long: pd.DataFrame, measure: str, year: str) -> pd.Series:
+    r = long[(long["measure"] == measure) & (long["year"] == year) & (long["level"] == "la")]
+    return r.set_index("la_code")["value"]
+
+
+def test_two_decimal_fallback_barnet_2019(long, data_dir, editions) -> None:
+    # Barnet's file counts 1,981 / (1,981 + 7,117) = 21.774% are outside the 21.98-22.03% that
+    # DfE's 3.18% and 11.27% allow: the cell is the two-decimal share, hand-computed from the CSV
+    hand = dash_share(data_dir / DASH, "Barnet", "201819")
+    r = cell(long, "302", "201819", "assess_ehcp_share_counts")
+    assert np.isnan(r["numerator"]) and r["value"] == pytest.approx(hand, abs=1e-12)
+    assert r["missing_reason"].startswith("fallback assess_ehcp_share_2dp: counts not used")
     assert cell(long, "302", "201819", "assess_ehcp_share_send")["value"] == pytest.approx(21.8978102, abs=1e-6)
+    v = editions["201819"].values
+    b = v[(v["la_code"] == "302") & (v["indicator"] == "assess_ehcp_share") & (v["index_year"] == "201819")].iloc[0]
+    assert b["value_source"] == "published_2dp" and b["value"] == pytest.approx(hand, abs=1e-12)
+
+
+def test_lait_fallback_where_no_two_decimal_table(long, editions) -> None:
+    # January 2024: no dashboard table; Camden's file share 20.39% is outside the 21.32-21.92%
+    # that LAIT's 4.0% and 14.5% allow, so the cell is LAIT's one-decimal share
+    r = cell(long, "202", "202324", "assess_ehcp_share_counts")
+    assert np.isnan(r["numerator"]) and r["value"] == pytest.approx(100 * 4.0 / 18.5, abs=1e-12)
+    assert r["missing_reason"].startswith("fallback assess_ehcp_share_send: counts not used")
+    v = editions["202425"].values
+    c = v[(v["la_code"] == "202") & (v["indicator"] == "assess_ehcp_share") & (v["index_year"] == "202324")].iloc[0]
+    assert c["value_source"] == "published"
 
 
 def test_england_2019_reads_20_6_from_national_counts(long, editions) -> None:
@@ -86,35 +166,44 @@ def test_england_2019_reads_20_6_from_national_counts(long, editions) -> None:
 
 
 def test_la_shares_in_census_years_are_count_over_count(long, editions) -> None:
+    seen = set()
     for ed in editions.values():
         v = ed.values[(ed.values["indicator"] == "assess_ehcp_share") & ed.values["value"].notna()]
         census_years = v[v["data_year"].isin(CENSUS_YEARS)]
-        other = v[~v["data_year"].isin(CENSUS_YEARS)]
+        dash = v[v["data_year"].isin(DASH_ONLY_YEARS)]
+        other = v[~v["data_year"].isin([*CENSUS_YEARS, *DASH_ONLY_YEARS])]
+        assert (dash["value_source"] == "published_2dp").all() and dash["numerator"].isna().all()
         assert (other["value_source"] == "published").all() and other["numerator"].isna().all()
+        assert set(census_years["value_source"]) <= {"counts", "published_2dp", "published"}
         counts = census_years[census_years["value_source"] == "counts"]
-        assert len(counts) > 0
+        seen |= set(counts["data_year"]) | set(dash["data_year"])
         assert np.allclose(counts["value"], 100 * counts["numerator"] / counts["denominator"], rtol=0, atol=1e-12)
         # numerator and denominator are the loader's LA sums of the school rows
         for r in counts.head(40).itertuples():
             assert r.numerator == cell(long, r.la_code, r.data_year, "census_ehcp_pupils_all")["value"]
             assert r.denominator == r.numerator + cell(long, r.la_code, r.data_year,
                                                        "census_sen_support_pupils_all")["value"]
+    assert {"201718", "201819", "202223", "202324"} <= seen
 
 
 def test_counts_used_only_where_they_reproduce_published_percentages(long) -> None:
     la = long[long["level"] == "la"]
-    for year, n_counts, n_published in [("201819", 105, 47), ("202021", 151, 0), ("202223", 147, 5)]:
+    for year, n_counts, n_2dp, n_lait in [("201819", 78, 74, 0), ("202021", 151, 0, 0), ("202223", 147, 5, 0),
+                                          ("202324", 148, 0, 5)]:
         s = la[(la["measure"] == "assess_ehcp_share_counts") & (la["year"] == year)]
-        assert (s["numerator"].notna().sum(), s["numerator"].isna().sum()) == (n_counts, n_published)
-        lait = la[(la["measure"] == "assess_ehcp_share_send") & (la["year"] == year)].set_index("la_code")["value"]
-        fell_back = s[s["numerator"].isna()].set_index("la_code")["value"]
-        assert (fell_back == lait.reindex(fell_back.index)).all()
+        fell = s["missing_reason"].str.extract(r"^fallback (\S+):", expand=False)
+        assert (s["numerator"].notna().sum(), (fell == "assess_ehcp_share_2dp").sum(),
+                (fell == "assess_ehcp_share_send").sum()) == (n_counts, n_2dp, n_lait)
+        for m in ("assess_ehcp_share_2dp", "assess_ehcp_share_send"):
+            ref = la[(la["measure"] == m) & (la["year"] == year)].set_index("la_code")["value"]
+            got = s[fell == m].set_index("la_code")["value"]
+            assert (got == ref.reindex(got.index)).all()
     # Camden, January 2019: an independent school with 130 pupils with a plan in January 2018
-    # (URN 135140) is missing from the download, so the file's 3.23% with a plan is below LAIT's
-    # 3.6% and its count share (1,042 / 4,952 = 21.04%) 2.18 points below LAIT's 23.23%
+    # (URN 135140) is missing from the download, so the file's share (1,042 / 4,952 = 21.04%) is
+    # 2.04 points below DfE's two-decimal share 3.58 / (3.58 + 11.93) = 23.08%
     camden = cell(long, "202", "201819", "assess_ehcp_share_counts")
     assert np.isnan(camden["numerator"])
-    assert camden["value"] == pytest.approx(100 * 3.6 / (3.6 + 11.9))
+    assert camden["value"] == pytest.approx(100 * 3.58 / (3.58 + 11.93))
     assert cell(long, "202", "201819", "census_ehcp_pupils_all")["value"] == 1042
 
 
@@ -127,6 +216,9 @@ def test_loader_totals_and_groups(data_dir) -> None:
     assert not d[d["year"].isin(["201516", "201718"]) & d["measure"].str.endswith("_all")].shape[0]
     # state-funded primary, secondary and special schools, Barnet January 2019
     assert cell(d, "302", "201819", "census_ehcp_pupils_state")["value"] == 1821
+    # January 2024 from the workbook: no national pair registered, so England is the school rows pooled
+    assert nat[("202324", "census_ehcp_pupils_all")] == 433954
+    assert nat[("202324", "census_sen_support_pupils_all")] == 1238715
 
 
 def test_renamed_column_names_file_column_and_year(data_dir, tmp_path) -> None:
@@ -158,12 +250,12 @@ def test_exclusion_cohorts_from_census_headcounts(long) -> None:
     n, src = cohort_sizes(long, spec, codes, "202223")
     assert n["302"] == cell(long, "302", "202223", "census_ehcp_pupils_state")["value"]
     assert src["302"] == "census_ehcp_pupils_state 202223"
-    # 2023/24: the January 2023 census, one year off; 2024/25: no census within a year, 0.7 x plans
-    _, src24 = cohort_sizes(long, spec, codes, "202324")
-    assert src24["886"] == "census_ehcp_pupils_state 202223 (nearest to 202324)"
-    n25, src25 = cohort_sizes(long, spec, codes, "202425")
-    assert src25["886"] == "sen2_ehcp_total 202425"
-    assert n25["886"] == pytest.approx(0.7 * cell(long, "886", "202425", "sen2_ehcp_total")["value"])
+    # 2023/24: the January 2024 census; 2024/25: January 2024, one year off
+    n24, src24 = cohort_sizes(long, spec, codes, "202324")
+    assert src24["886"] == "census_ehcp_pupils_state 202324"
+    assert n24["886"] == cell(long, "886", "202324", "census_ehcp_pupils_state")["value"]
+    _, src25 = cohort_sizes(long, spec, codes, "202425")
+    assert src25["886"] == "census_ehcp_pupils_state 202324 (nearest to 202425)"
 
 
 def test_england_quoted_at_dfe_precision_and_named(editions) -> None:
@@ -186,24 +278,45 @@ def _data_log_gap_rows() -> list[list[str]]:
 
 
 def test_why_counts_fall_back_per_la(long, data_dir) -> None:
-    """Every LA on LAIT's fallback in a census year, with the cause found in the files, and the
-    table in docs/DATA_LOG.md is this one (sums, gaps and reasons)."""
+    """Every LA off counts in a census year, with the cause found in the files, and the table in
+    docs/DATA_LOG.md is this one (sums, gaps and reasons)."""
     g = census.count_gaps(LoadContext(data_dir=data_dir, registry=load_registry()), long)
-    assert g.groupby("year").size().to_dict() == {"201819": 47, "202223": 5}
+    assert g.groupby("year").size().to_dict() == {"201819": 74, "202223": 5, "202324": 5}
+    assert set(g.loc[g["year"] == "202324", "published"]) == {"lait_ehcp_pct_pupils"}
     camden = g[(g["la_code"] == "202") & (g["year"] == "201819")].iloc[0]
     # URN 135140 (467 pupils, 130 with a plan in January 2018) has no row in January 2019
     assert (camden["ehcp"], camden["absent_schools"], camden["absent_pupils"], camden["absent_ehcp"]) == (
         1042, 1, 467, 130)
-    assert camden["share_gap"] == pytest.approx(100 * 1042 / 4952 - 100 * 3.6 / 15.5)
-    # Kensington and Chelsea 2019: 4,401 pupils of absent schools lift its census % above LAIT's
+    assert camden["share_gap"] == pytest.approx(100 * 1042 / 4952 - 100 * 3.58 / 15.51)
+    # Kensington and Chelsea 2019: 4,401 pupils of absent schools lift its census % above DfE's
     kc = g[(g["la_code"] == "207") & (g["year"] == "201819")].iloc[0]
     assert kc["absent_pupils"] == 4401 and kc["gap_sen_support"] > 1.8
-    assert set(g.loc[g["reason"].str.startswith("no school"), "la_name"]) == {"St. Helens", "Southwark", "Leicester"}
     rows = _data_log_gap_rows()
     assert len(rows) == len(g)
     for doc, r in zip(rows, g.itertuples(), strict=True):
         assert doc[0] == r.la_name and doc[1] == str(int(r.year[:4]) + 1)
         assert doc[2] == f"{r.ehcp:,.0f} / {r.sen_support:,.0f} / {r.pupils:,.0f}"
+        assert doc[4] == f"{r.pub_ehcp_pct:g} / {r.pub_sen_support_pct:g}"
         assert doc[5] == f"{r.gap_ehcp:+.2f} / {r.gap_sen_support:+.2f}"
-        assert doc[6] == f"{r.share_counts:.2f} / {r.share_lait:.2f} ({r.share_gap:+.2f})"
+        assert doc[6] == f"{r.share_counts:.2f} / {r.share_published:.2f} ({r.share_gap:+.2f})"
         assert doc[7] == r.reason
+
+
+def test_dashboard_table_errors_name_file_column_and_year(data_dir, tmp_path) -> None:
+    from inclusion_index.errors import UnknownLACodeError
+    from inclusion_index.sources.loaders import context
+
+    text = (data_dir / DASH).read_bytes().decode("utf-8-sig")
+    bad = text.replace("Trafford,E08000009,EHC plan,4.52", "Trafford,E08000009,EHC plan,lots", 1)
+    assert bad != text
+    d = mirror_with(data_dir, tmp_path / "bad", {DASH: bad.encode()})
+    with pytest.raises(SchemaError) as e:
+        context.load_dashboard_pct_pupils(LoadContext(data_dir=d, registry=load_registry()))
+    assert (e.value.file, e.value.column, e.value.year) == (DASH, "% of pupils", "202223")
+    # an LA neither its code nor its name maps is an error, never dropped
+    lost = text.replace("Trafford,E08000009", "Atlantis,E99999999")
+    d = mirror_with(data_dir, tmp_path / "lost", {DASH: lost.encode()})
+    with pytest.raises(UnknownLACodeError) as e:
+        context.load_dashboard_pct_pupils(LoadContext(data_dir=d, registry=load_registry()))
+    assert (e.value.file, e.value.column, e.value.year) == (DASH, "la_name", "201718")
+    assert "Atlantis" in str(e.value)

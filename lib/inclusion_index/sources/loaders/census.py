@@ -1,5 +1,6 @@
 """Pupil counts per LA from DfE's school-level census files (performance tables download
-``england_census.csv``, January 2016, 2018, 2019, 2021, 2023): pupils with a statement or EHC
+``england_census.csv``, January 2016, 2018, 2019, 2021, 2023; the January 2024 workbook
+``school_census_202324``, read by name like ``perf_census_csv``): pupils with a statement or EHC
 plan (``TSENELSE``), on SEN support (``TSENELK``) and on roll (``NOR``), summed over schools.
 
 Registry entries with ``loader: census``; the census year is the entry's ``years`` (one
@@ -171,12 +172,13 @@ def load_perf_census_estab(ctx: LoadContext, sid: str) -> pd.DataFrame:
 
 
 FORMATS = {"perf_census_csv": load_perf_census, "perf_census_csv_estab": load_perf_census_estab}
-# the next January's school list after the last performance-tables file (count_gaps)
+# The January 2024 school-level workbook: its registry entry belongs to loaders/context.py (special
+# schools), so it is read here by name, with the same school rows and groups as perf_census_csv.
 _LATER_SCHOOL_LIST = "school_census_202324"
 
 
 def sources(registry: Registry | None = None) -> tuple[str, ...]:
-    return source_ids("census", registry, also=("la_list_dfe",))
+    return source_ids("census", registry, also=("la_list_dfe", _LATER_SCHOOL_LIST))
 
 
 SOURCES = sources()
@@ -184,7 +186,10 @@ SOURCES = sources()
 
 def load(ctx: LoadContext) -> pd.DataFrame:
     found = entries(ctx.registry, "census", FORMATS)
-    return pd.concat([FORMATS[s.format](ctx, s.id) for s in found], ignore_index=True)
+    frames = [FORMATS[s.format](ctx, s.id) for s in found]
+    if any(s.id == _LATER_SCHOOL_LIST for s in ctx.registry.sources):
+        frames.append(load_perf_census(ctx, _LATER_SCHOOL_LIST))
+    return pd.concat(frames, ignore_index=True)
 
 
 # ------------------------------------------------------------------ why counts and LAIT differ
