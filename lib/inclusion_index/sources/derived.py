@@ -21,17 +21,12 @@ from inclusion_index.paths import REGISTRY_DIR
 class DerivedMeasure:
     """``combine`` 'ratio': numerator / sum(denominator parts) * scale, per LA and year.
 
-    ``input_kind`` (derived.csv ``inputs``) 'counts': the parts are head counts, so each row records
-    its numerator and denominator (and the national row names where England's counts come from);
-    'percentages': published percentages, no counts. ``fallback``: measures ('|', in order) whose
-    value fills a cell this one lacks in a year where it has some values; the cell's
-    ``missing_reason`` then reads 'fallback <measure>: <why>' (its ``value_source``).
-    ``agree`` (``count/other=pub/pub2`` alternatives joined by '|', ``tolerance`` one per
-    alternative): the counts stand only where their share count / (count + other) lies within the
-    shares the first published pair present allows, each % moved by up to ``tolerance`` (its
-    rounding): a school missing from a download otherwise passes an incomplete count off as exact.
-    ``value_source``: what a cell from this measure is (counts / published / published_2dp);
-    ``half_unit``: the rounding of its published inputs, for the uncertainty model."""
+    ``input_kind`` (``inputs``) 'counts': each row records numerator and denominator; 'percentages':
+    published %, no counts. ``fallback``: measures ('|', in order) filling the LA cells this one
+    lacks in a year it has values (``missing_reason`` 'fallback <measure>: <why>'). ``agree``
+    ``count/other=pub/pub2|...`` with one ``tolerance`` each: counts stand only where their share
+    lies within the shares the first published pair present allows, each % moved by its tolerance
+    (a school missing from a download otherwise passes an incomplete count off as exact)."""
 
     measure: str
     numerator: str
@@ -65,13 +60,14 @@ def derived_measures() -> dict[str, DerivedMeasure]:
             try:
                 counts, published = r.agree.split("=")
                 count, other = counts.split("/")
-                tols = [float(t) for t in r.tolerance.split("|")]
-                pubs = [tuple(p.strip() for p in pair.split("/")) for pair in published.split("|")]
-                assert len(tols) == len(pubs) and all(len(p) == 2 for p in pubs)
-            except (ValueError, AssertionError) as e:
+                pubs = [(*pair.split("/"), float(t)) for pair, t in
+                        zip(published.split("|"), r.tolerance.split("|"), strict=True)]
+                if any(len(p) != 3 for p in pubs):
+                    raise ValueError(pubs)
+            except ValueError as e:
                 raise ConfigError(f"{path}: {r.measure} agree {r.agree!r} / tolerance {r.tolerance!r}: expected "
                                   "count/other=pub/pub2|pub/pub2 with one tolerance per pair") from e
-            agree.append((count.strip(), other.strip(), tuple((p, q, t) for (p, q), t in zip(pubs, tols, strict=True))))
+            agree.append((count, other, tuple(pubs)))
         out[r.measure] = DerivedMeasure(r.measure, r.numerator, tuple(r.denominator.split("|")), float(r.scale),
                                         r.description, inputs, tuple(filter(None, r.fallback.split("|"))),
                                         tuple(agree), r.value_source or "published", float(r.half_unit or "nan"))
