@@ -290,7 +290,7 @@ def test_why_counts_fall_back_per_la(long, data_dir) -> None:
     assert camden["share_gap"] == pytest.approx(100 * 1042 / 4952 - 100 * 3.58 / 15.51)
     # Kensington and Chelsea 2019: 4,401 pupils of absent schools lift its census % above DfE's
     kc = g[(g["la_code"] == "207") & (g["year"] == "201819")].iloc[0]
-    assert kc["absent_pupils"] == 4401 and kc["gap_sen_support"] > 1.8
+    assert kc["absent_pupils"] == 4401 and kc["gap_sen_support"] > 1.7
     rows = _data_log_gap_rows()
     assert len(rows) == len(g)
     for doc, r in zip(rows, g.itertuples(), strict=True):
