@@ -14,6 +14,7 @@ from inclusion_index.index.uncertainty import UncertaintyError
 from inclusion_index.report.series.edition_facts import IndicatorFacts
 from inclusion_index.report.series.part import Part
 from inclusion_index.report.series.text import (
+    and_join,
     dp_for,
     fmt,
     level_label,
@@ -105,10 +106,17 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
     return out, nums | {"technical": t.technical(facts), "note": t.note(facts)}
 
 
-def _no_funnel_sentence(ind: IndicatorFacts, i: str, model: str) -> str:
-    if model == "rounding":
+def _no_funnel_sentence(ind: IndicatorFacts, i: str, model: str, values: pd.DataFrame) -> str:
+    v = values[(values["indicator"] == i) & (values["data_year"] == ind.year(i))].drop_duplicates("la_code")
+    n = v["value_source"].value_counts()
+    if model == "rounding" and n.get("published", 0) == n.sum():
         why = ("it is derived from two percentages published to one decimal place, with no counts to set limits "
                "from")
+    elif model == "rounding":  # name what each cell rests on (value_source)
+        kinds = {"counts": "census counts for {} LAs", "published_2dp": "DfE's two-decimal percentages for {}",
+                 "published": "LAIT's one-decimal percentages for {}"}
+        why = (f"it rests on {and_join([w.format(n[k]) for k, w in kinds.items() if n.get(k, 0)])}, and a share "
+               "from published percentages has no counts to set limits from")
     elif model == "none":
         why = "no count or cohort size is available for it"
     else:
@@ -124,7 +132,7 @@ def funnel_section(p: Part, ed, ind: IndicatorFacts, indicators: Sequence[str], 
         try:
             f = ed.funnel(i)
         except UncertaintyError:
-            p.say("funnels", _no_funnel_sentence(ind, i, settings.spec(i).model))
+            p.say("funnels", _no_funnel_sentence(ind, i, settings.spec(i).model, ed.values))
             continue
         p.frames[f"funnel_{i}"] = f
         p.labels[f"funnel_{i}"] = ind.axis(i)
