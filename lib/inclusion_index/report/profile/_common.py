@@ -21,14 +21,19 @@ NOT_RANKED = "not ranked"
 _INDEXED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _scores(ed: Edition) -> pd.DataFrame:
+def memo(ed: Edition) -> dict:
+    """The edition's store of what its profile pages would otherwise each work out again."""
     try:
-        memo = _INDEXED.setdefault(ed, {})
+        return _INDEXED.setdefault(ed, {})
     except TypeError:  # a stand-in without weak references (tests)
-        memo = {}
-    if "table" not in memo:
-        memo["table"], memo["rows"] = ed.score_table.set_index("la_code"), {}
-    return memo["table"]
+        return {}
+
+
+def _scores(ed: Edition) -> pd.DataFrame:
+    memo_ = memo(ed)
+    if "table" not in memo_:
+        memo_["table"], memo_["rows"] = ed.score_table.set_index("la_code"), {}
+    return memo_["table"]
 
 
 def _row(ed: Edition, code: str) -> pd.Series:

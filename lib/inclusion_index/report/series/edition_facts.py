@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable
 
 import numpy as np
@@ -165,12 +166,25 @@ def area_indicators(ed, area: str) -> list[str]:
     return list(ind.loc[ind["area"] == area, "indicator"])
 
 
+_YEARS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per finished edition, by index year
+
+
 def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
     """Per indicator for an index year: data year, measure, sources, coverage, England value, note.
 
     ``phrase`` and ``unit`` say how the indicator reads in a sentence.
     """
     y = year or ed.final_year
+    try:  # a part asks for it a dozen times (titles, England lines, notes)
+        memo = _YEARS.setdefault(ed, {})
+    except TypeError:  # a stand-in without weak references (tests)
+        memo = {}
+    if y not in memo:
+        memo[y] = _indicator_years(ed, y)
+    return memo[y].copy()
+
+
+def _indicator_years(ed, y: str) -> pd.DataFrame:
     sub = ed.substitutions()
     sub = sub[sub["index_year"] == y].set_index("indicator")
     eng_rows = ed.england[ed.england["index_year"] == y].set_index("indicator")
