@@ -150,7 +150,7 @@ def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path
     pm.execute_notebook(
         str(src), str(out), parameters=parameters, kernel_name=KERNEL, language="python",
         cwd=str(out_dir), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        kernel_manager_class=kernel_manager_class(), **({"km": km} if km is not None else {}))
+        kernel_manager_class=kernel_manager_class(), km=km)
     return out
 
 
@@ -279,14 +279,12 @@ def render_editions(edition_files: dict[str, Path | None], *, years: int | None 
                     parts: list[str] | None = None, workers: int = 2,
                     extras: dict[str, Callable[[Path], None]] | None = None, notebooks_dir: Path = NOTEBOOKS_DIR,
                     log: Callable[[str], None] = print, rerun: bool = False) -> dict[str, EditionRender | RenderError]:
-    """Render each edition into reports_dir/<edition>/, all parts or none; returns its render or
-    the RenderError that kept its previous report.
+    """Render each edition into reports_dir/<edition>/, all parts or none (else the RenderError
+    that kept its last report), every notebook in one pool of ``workers`` kept kernels.
 
-    Every edition's notebooks run in one pool of ``workers`` kept kernels. ``edition_files``: each
-    edition's finished edition (index.build.edition_file), which every kernel reads instead of
-    building or looking it up itself. ``extras[edition](staging_dir)`` writes other outputs
-    (scores, findings) into the same staging folder. A full render whose :func:`render_key`
-    matches the last one keeps its pages unless ``rerun``.
+    ``edition_files``: each finished edition (index.build.edition_file), which the kernels only
+    read. ``extras[edition](staging)`` writes other outputs (scores, findings) beside the pages.
+    A full render whose :func:`render_key` matches the last one keeps its pages unless ``rerun``.
     """
     done: dict[str, EditionRender | RenderError] = {}
     todo: list[tuple[EditionRender, Path, str | None, dict]] = []
