@@ -166,7 +166,16 @@ def area_indicators(ed, area: str) -> list[str]:
     return list(ind.loc[ind["area"] == area, "indicator"])
 
 
-_YEARS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per finished edition, by index year
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def memo(ed) -> dict:
+    """What the readers of a finished edition (a part, a profile page) would each work out again,
+    kept per edition (weakly held, so a dropped edition takes it with it)."""
+    try:
+        return _MEMO.setdefault(ed, {})
+    except TypeError:  # a stand-in without weak references (tests)
+        return {}
 
 
 def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
@@ -174,14 +183,10 @@ def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
 
     ``phrase`` and ``unit`` say how the indicator reads in a sentence.
     """
-    y = year or ed.final_year
-    try:  # a part asks for it a dozen times (titles, England lines, notes)
-        memo = _YEARS.setdefault(ed, {})
-    except TypeError:  # a stand-in without weak references (tests)
-        memo = {}
-    if y not in memo:
-        memo[y] = _indicator_years(ed, y)
-    return memo[y].copy()
+    key, store = ("indicator_years", year or ed.final_year), memo(ed)  # a part asks a dozen times
+    if key not in store:
+        store[key] = _indicator_years(ed, key[1])
+    return store[key].copy()
 
 
 def _indicator_years(ed, y: str) -> pd.DataFrame:
