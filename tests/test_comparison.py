@@ -91,16 +91,18 @@ def test_cli_compare_writes_the_csv(tmp_path, data_dir, capsys, monkeypatch):
 def test_render_loads_each_edition_once_and_compares_them_on_the_index(table, editions, tmp_path, monkeypatch):
     loads, extras, profiled = [], [], []
 
-    def fake_render(e, *, extra, reports_dir, **kw):
-        extras.append(extra)  # the edition's score table and findings, written by the pipeline
-        (reports_dir / e).mkdir(parents=True, exist_ok=True)
-        if e == "209900":
-            raise render.RenderError(f"edition {e}: 02_exclusions, cell 3: <boom>")
-        return render.EditionRender(e, {"final_year": e, "n_years": 3})
+    def fake_render(files, *, reports_dir, **kw):
+        out = {}
+        for e in files:  # every edition in one call, as the pipeline renders them side by side
+            extras.append(kw["extras"][e])  # the edition's score table and findings, written by the pipeline
+            (reports_dir / e).mkdir(parents=True, exist_ok=True)
+            out[e] = (render.RenderError(f"edition {e}: 02_exclusions, cell 3: <boom>") if e == "209900"
+                      else render.EditionRender(e, {"final_year": e, "n_years": 3}))
+        return out
 
     monkeypatch.setattr(pipeline, "edition_file", lambda e, **kw: loads.append(e) or Path(e))
     monkeypatch.setattr(pipeline, "read_edition", lambda p: editions.get(str(p), editions["201819"]))
-    monkeypatch.setattr(pipeline, "render_edition", fake_render)
+    monkeypatch.setattr(pipeline, "render_editions", fake_render)
     monkeypatch.setattr(pipeline, "render_profiles", lambda e, las, **kw: profiled.append((e, len(las))))
     rc = pipeline.render(["201819", "202425", "209900"], years=None, data_dir=None, reports_dir=str(tmp_path),
                          highlight_la="", parts=None, workers=1, profiles=True, profiles_limit=2)

@@ -29,7 +29,7 @@ from inclusion_index.report.render import (
     RenderError,
     comparison_html,
     findings_html,
-    render_edition,
+    render_editions,
     write_index,
 )
 from inclusion_index.report.series import build_findings, data_years_sentence, findings_markdown
@@ -129,24 +129,23 @@ def render(editions: list[str] | None, *, years: int | None, data_dir: str | Non
     kernel_data_dir = dest if data_dir else None  # the kernels resolve the default themselves
     editions = editions or list(run_settings().editions.render)
     reports = Path(reports_dir) if reports_dir else REPORTS_DIR
-    built: dict[str, Edition] = {}
     renders: list[EditionRender] = []
     failures: list[str] = []
     kept: dict[str, str] = {}
     t_all = time.perf_counter()
     files = _build(editions, years, dest, workers)
-    for e in editions:
-        print(f"== edition {e}")
-        built[e] = read_edition(files[e])
-        try:
-            renders.append(render_edition(e, years=years, data_dir=kernel_data_dir, reports_dir=reports,
-                                          highlight_la=highlight_la, parts=parts, workers=workers,
-                                          extra=lambda staging, ed=built[e]: write_outputs(ed, staging),
-                                          edition_file=files[e], rerun=rerun))
-        except RenderError as err:
-            failures.append(str(err))
-            kept[e] = str(err)
-            print(f"error: {err}", file=sys.stderr)
+    built = {e: read_edition(files[e]) for e in editions}
+    print(f"== series of edition(s) {', '.join(editions)}")
+    done = render_editions(files, years=years, data_dir=kernel_data_dir, reports_dir=reports,
+                           highlight_la=highlight_la, parts=parts, workers=workers, rerun=rerun,
+                           extras={e: lambda staging, ed=ed: write_outputs(ed, staging) for e, ed in built.items()})
+    for e, r in done.items():
+        if isinstance(r, RenderError):
+            failures.append(str(r))
+            kept[e] = str(r)
+            print(f"error: {r}", file=sys.stderr)
+        else:
+            renders.append(r)
     for r in renders:  # always, kept pages or not: it is cheap and only needs the built edition
         print(f"wrote {write_explore(built[r.edition], reports / r.edition / EXPLORE_PAGE)}")
     profiled = _render_profiles(renders, built, files, kernel_data_dir, reports, workers, profiles_limit,

@@ -845,7 +845,12 @@ def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str]
     meta = {"Title": _title_of(fig)}
     try:
         fig.savefig(tmp["png"], format="png", dpi=DPI, metadata={**meta, "Software": "inclusion-index"})
+        engine = fig.get_layout_engine()
+        if engine is not None:  # the SVG as laid out for the PNG, not laid out a third time
+            fig.set_layout_engine("none")
         fig.savefig(tmp["svg"], format="svg", metadata={**meta, "Date": None})
+        if engine is not None:
+            fig.set_layout_engine(engine)
         frame = data.reset_index() if data.index.name or isinstance(data.index, pd.MultiIndex) else data
         write_csv(frame, tmp["csv"])
         for k in targets:

@@ -24,7 +24,7 @@ from inclusion_index.index.build import load_edition, read_edition
 from inclusion_index.index.edition import Edition
 from inclusion_index.paths import REPORTS_DIR
 from inclusion_index.report import profile as S
-from inclusion_index.report.render import KEY_FILE, kept_render, render_key
+from inclusion_index.report.render import KEY_FILE, _swap_into_place, kept_render, render_key
 from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import la_aliases, year_label
 
@@ -137,12 +137,7 @@ def render_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int
     if res.failures:
         raise ProfileError(f"edition {edition}: {len(res.failures)} profile(s) failed, e.g. {res.failures[0]} "
                            "(previous profiles kept)")
-    old = final.with_name(f".old-la-{edition}")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    _swap_into_place(staging, final, parts_only=False)
     log(f"  {res.pages} profiles for {edition} in {res.seconds:.1f}s "
         f"({res.seconds_per_page:.3f}s per page, {workers} worker(s))")
     return res

@@ -16,7 +16,7 @@ from inclusion_index.index.edition import Edition
 from inclusion_index.index.indicators import UNRECORDED, labelled_for
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import cell_flag, neighbour_note
-from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note, say
+from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, memo, reader_note, say
 from inclusion_index.report.series.edition_facts import england_figure, england_value
 from inclusion_index.report.series.text import dp_for
 from inclusion_index.sources.geography import year_label
@@ -86,8 +86,11 @@ def area_view(ed: Edition, code: str) -> Styler:
 
 def _value_decimals(ed: Edition) -> dict[str, int]:
     """Decimals per indicator from all LAs' values (whole numbers stay whole, rates below 1 get 2)."""
-    v = ed.values[ed.values["index_year"] == ed.final_year]
-    return {str(k): dp_for(g["value"]) for k, g in v.groupby("indicator", sort=False)}
+    store = memo(ed)
+    if "decimals" not in store:  # the same for every page
+        v = ed.values[ed.values["index_year"] == ed.final_year]
+        store["decimals"] = {str(k): dp_for(g["value"]) for k, g in v.groupby("indicator", sort=False)}
+    return store["decimals"]
 
 
 def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) -> pd.DataFrame:
@@ -97,6 +100,14 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     England is DfE's published figure, else (``England basis`` = ENGLAND_POOLED) the LA figures
     pooled as in the series parts, else NaN."""
     bands = bands or ed.run.middle_bands
+    key = ("indicator_table", code, bands)  # three sections of a page ask for it
+    store = memo(ed)
+    if key not in store:
+        store[key] = _indicator_table(ed, code, bands)
+    return store[key].copy()
+
+
+def _indicator_table(ed: Edition, code: str, bands: MiddleBands) -> pd.DataFrame:
     r = _row(ed, code)
     ci = ed.profile_intervals
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]

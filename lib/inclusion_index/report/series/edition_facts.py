@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable
 
 import numpy as np
@@ -165,12 +166,30 @@ def area_indicators(ed, area: str) -> list[str]:
     return list(ind.loc[ind["area"] == area, "indicator"])
 
 
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def memo(ed) -> dict:
+    """What the readers of a finished edition (a part, a profile page) would each work out again,
+    kept per edition (weakly held, so a dropped edition takes it with it)."""
+    try:
+        return _MEMO.setdefault(ed, {})
+    except TypeError:  # a stand-in without weak references (tests)
+        return {}
+
+
 def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
     """Per indicator for an index year: data year, measure, sources, coverage, England value, note.
 
     ``phrase`` and ``unit`` say how the indicator reads in a sentence.
     """
-    y = year or ed.final_year
+    key, store = ("indicator_years", year or ed.final_year), memo(ed)  # a part asks a dozen times
+    if key not in store:
+        store[key] = _indicator_years(ed, key[1])
+    return store[key].copy()
+
+
+def _indicator_years(ed, y: str) -> pd.DataFrame:
     sub = ed.substitutions()
     sub = sub[sub["index_year"] == y].set_index("indicator")
     eng_rows = ed.england[ed.england["index_year"] == y].set_index("indicator")
