@@ -692,6 +692,21 @@ def test_notebooks_match_their_source_and_are_stripped():
         assert any(c["cell_type"] == "markdown" and c["source"] == "## Data and caveats" for c in nb["cells"])
 
 
+def test_notebook_markdown_links_glossary_terms_once():
+    from inclusion_index.report.series.caveats import METHOD_PAGE
+
+    nb = nbformat.read(REPO / "notebooks" / "04_placement.ipynb", as_version=4)
+    intro, setup = nb["cells"][0]["source"], next(c["source"] for c in nb["cells"] if "link_profiles(" in c["source"])
+    # the first use of each term in the fixed markdown links to the method page's glossary, once
+    for term, slug in (("EHC plans", "ehc-plan"), ("special schools", "special-school")):
+        assert intro.count(f"[{term}]({METHOD_PAGE}#glossary-{slug})") == 1
+        assert intro.count(f"#glossary-{slug}") == 1
+    # and the part's own sentences then leave those terms unlinked (Part.markdown reads part.linked)
+    assert "part.linked.update(['EHC plans?', 'special schools?'" in setup
+    assert not any("glossary" in line for c in nb["cells"] if c["cell_type"] == "markdown"
+                   for line in c["source"].splitlines() if line.startswith("#"))
+
+
 # --------------------------------------------------------------------------- placement beyond the index
 
 
