@@ -592,7 +592,9 @@ def test_termly_exclusion_rates_are_explained_and_england_is_pooled(ed25):
     p = series.exclusions(ed25)
     text = " ".join(p.sections["summary"])
     # 2024/25: DfE's annual definition rebuilt from the termly rates (issue 12), named as such
-    assert "annual suspension rate" in text and "January census headcount, rebuilt from termly rates" in text
+    assert "annual suspension rate" in text  # in plain words; the definition is the part's caveat
+    cav = " ".join(series.data_caveats(ed25, p.measures, part=p.key)["text"])
+    assert "spring-term (January census) headcount" in cav and "recovered from DfE's termly rates" in cav
     assert "sum of three termly rates" not in text
     assert "no England figure" not in text
     pooled = ed25.funnel("excl_fixed_ehcp").attrs["target"]
@@ -930,7 +932,7 @@ def test_ks2_progress_gap_is_dfes_and_the_values_feed_two_index_years(ed25):
 def test_two_england_figures_are_told_apart(parts):
     p = parts["exclusions"]
     perm = next(s for s in p.sections["funnels"] if s.startswith("The permanent exclusion rate"))
-    assert "pooled from these LAs' counts (0.17 per 100 pupils; DfE's published England figure" in perm
+    assert "(0.17 per 100 pupils, pooled from these LAs' counts; DfE publishes 0.16" in perm
     assert "0.16 per 100 pupils" in perm
 
 
