@@ -507,7 +507,7 @@ def test_most_improved_explains_like_for_like_scores(ed, parts):
     st = ed.score_table.set_index("la_code")
     n = int(st["change_indicators_compared"].dropna().iloc[0])
     text = " ".join(p.sections["improved"])
-    assert f"both years are scored on only the {n} indicators published in both" in text
+    assert f"Both years are scored on only the {n} indicators published in both" in text
     assert "differ from each year's headline score" in text
     # the data years behind the comparison: exclusions 2015/16 (index year 2016/17) against 2016/17
     assert "fixed-period exclusions (annual rate) and permanent exclusions (annual rate), 2015/16 against 2016/17" in text
@@ -592,7 +592,11 @@ def test_termly_exclusion_rates_are_explained_and_england_is_pooled(ed25):
     p = series.exclusions(ed25)
     text = " ".join(p.sections["summary"])
     # 2024/25: DfE's annual definition rebuilt from the termly rates (issue 12), named as such
-    assert "annual suspension rate" in text and "January census headcount, rebuilt from termly rates" in text
+    assert "annual suspension rate" in text  # in plain words; the full name, in the tables, defines it
+    from inclusion_index.report.series.edition_facts import indicator_years
+
+    names = " ".join(indicator_years(ed25)["name"])
+    assert "annual rate on the January census headcount, rebuilt from DfE's termly rates" in names
     assert "sum of three termly rates" not in text
     assert "no England figure" not in text
     pooled = ed25.funnel("excl_fixed_ehcp").attrs["target"]
@@ -690,6 +694,21 @@ def test_notebooks_match_their_source_and_are_stripped():
                 assert c["outputs"] == [] and c["execution_count"] is None
                 assert "def " not in c["source"]
         assert any(c["cell_type"] == "markdown" and c["source"] == "## Data and caveats" for c in nb["cells"])
+
+
+def test_notebook_markdown_links_glossary_terms_once():
+    from inclusion_index.report.series.caveats import METHOD_PAGE
+
+    nb = nbformat.read(REPO / "notebooks" / "04_placement.ipynb", as_version=4)
+    intro, setup = nb["cells"][0]["source"], next(c["source"] for c in nb["cells"] if "link_profiles(" in c["source"])
+    # the first use of each term in the fixed markdown links to the method page's glossary, once
+    for term, slug in (("EHC plans", "ehc-plan"), ("special schools", "special-school")):
+        assert intro.count(f"[{term}]({METHOD_PAGE}#glossary-{slug})") == 1
+        assert intro.count(f"#glossary-{slug}") == 1
+    # and the part's own sentences then leave those terms unlinked (Part.markdown reads part.linked)
+    assert "part.linked.update(['EHC plans?', 'special schools?'" in setup
+    assert not any("glossary" in line for c in nb["cells"] if c["cell_type"] == "markdown"
+                   for line in c["source"].splitlines() if line.startswith("#"))
 
 
 # --------------------------------------------------------------------------- placement beyond the index
@@ -915,7 +934,7 @@ def test_ks2_progress_gap_is_dfes_and_the_values_feed_two_index_years(ed25):
 def test_two_england_figures_are_told_apart(parts):
     p = parts["exclusions"]
     perm = next(s for s in p.sections["funnels"] if s.startswith("The permanent exclusion rate"))
-    assert "pooled from these LAs' counts (0.17 per 100 pupils; DfE's published England figure" in perm
+    assert "(0.17 per 100 pupils, pooled from these LAs' counts; DfE publishes 0.16" in perm
     assert "0.16 per 100 pupils" in perm
 
 

@@ -15,11 +15,14 @@ The notebooks stay thin: every number, sentence and table comes from
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from inclusion_index.report.series.caveats import GLOSSARY, METHOD_PAGE
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -435,13 +438,37 @@ NOTEBOOK_CELLS = {
 }
 
 
+def glossary_links(cells: list[tuple]) -> list[tuple]:
+    """The first use of each glossary term in a part's fixed markdown (headings aside) linked to the
+    method page's glossary; the setup cell then marks those terms linked, so the part's sentences
+    (Part.markdown) link only the terms the markdown did not use."""
+    linked, out = [], []
+    for spec in cells:
+        if spec[0] == "md":
+            lines = spec[1].split("\n")
+            for k, line in enumerate(lines):
+                for slug, pat in GLOSSARY.items():
+                    m = None if line.startswith("#") or pat in linked else re.search(rf"\b(?:{pat})\b", line)
+                    if m and line.count("[", 0, m.start()) == line.count("]", 0, m.start()):
+                        line = f"{line[:m.start()]}[{m.group(0)}]({METHOD_PAGE}#glossary-{slug}){line[m.end():]}"
+                        linked.append(pat)
+                lines[k] = line
+            spec = ("md", "\n".join(lines))
+        elif spec[0] == "code" and "series.link_profiles(" in spec[1] and linked:
+            code = re.sub(r"(\npart = series\.link_profiles\(.*)", rf"\1\npart.linked.update({linked!r})  # linked above",
+                          spec[1])
+            spec = ("code", code)
+        out.append(spec)
+    return out
+
+
 def build(stem: str, cells: list[tuple]) -> nbformat.NotebookNode:
     nb = new_notebook()
     nb.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
     }
-    for k, spec in enumerate(cells):
+    for k, spec in enumerate(glossary_links(cells)):
         kind = spec[0]
         cid = f"{stem.split('_')[0]}-{k:02d}"  # fixed ids: rewriting never changes an unchanged notebook
         if kind == "md":

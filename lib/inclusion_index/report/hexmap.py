@@ -1,15 +1,8 @@
-"""Hex maps of England's local authorities.
+"""Hex maps of England's LAs on the cartograms of data/registry/hexmaps.yml (read by sources/hexes.py).
 
-Two cartograms are registered (data/registry/hexmaps.yml): ODI Leeds' hexjson of the 2019-20
-upper-tier LAs and the House of Commons Library's GeoPackage of April 2023 upper-tier LAs, read
-into polygons by sources/hexes.py; this module places LAs on them and draws.
-
-LAs are joined to hexes on ONS codes (``ed.geography.ons_code``). Where that fails the layout
-tries, in order, the other ONS codes DfE lists for the same LA (Buckinghamshire, North
-Yorkshire and Somerset changed code when they became unitary), then the hexes of the LA's
-successors or predecessors in the boundary-change table; several LAs on one hex share it in
-vertical strips. Every step is recorded in the layout's table and noted on the figure, and an LA left
-without a hex is reported (table, warning and figure note), never dropped silently.
+LAs join hexes on ONS codes, else on another ONS code DfE lists for the LA, else on the hexes of
+its successors or predecessors (several LAs on one hex share it in vertical strips). Every step is
+recorded in the layout's table and noted on the figure; an LA left without a hex is reported, never dropped.
 """
 
 from __future__ import annotations
@@ -55,6 +48,7 @@ MIN_LABEL_SIZE = 4.4  # points: a shape too small for a label this size goes wit
 CAP_HEIGHT = 0.73  # DejaVu Sans capitals, as a fraction of the font size
 TURN_BELOW = 0.75  # a label that fits only below this share of LABEL_SIZE level may be turned...
 TURNS = (90, 60, -60)  # ...by one of these angles (degrees), along a hex grid's directions
+INSET_SCALE = (1.5, 2.0)  # London's inset: 1.5 to 2 times the map, as its labels need to reach LABEL_SIZE
 DARK_TEXT = "#1a1a1a"
 NO_SCORE_COLOUR = "#b3b3b3"
 NOT_RANKED_COLOUR = "#e3e3e3"
@@ -96,20 +90,13 @@ class HexLayout:
             how = "strips (west to east) of" if g["n_parts"].iloc[0] > 1 else "the hex of"
             whose = "their" if g["la_code"].nunique() > 1 else "its"
             out.append(f"{las} drawn in {how} {g['hex_name'].iloc[0]} ({hex_code}), {whose} {g['match'].iloc[0]}.")
-        miss = t[t["match"].eq("missing")]
-        if not miss.empty:
-            out.append("No hex in this layout, not drawn: "
-                       + ", ".join(f"{n} ({c})" for n, c in zip(miss["la_name"], miss["la_code"], strict=True)) + ".")
-        unused = t[t["match"].eq("unused")]
-        if not unused.empty:
-            out.append("Hexes with no LA in this geography (blank): "
-                       + ", ".join(f"{n} ({c})" for n, c in zip(unused["hex_name"], unused["hex_code"], strict=True))
-                       + ".")
+        for match, key, head in (("missing", "la", "No hex in this layout, not drawn: "),
+                                 ("unused", "hex", "Hexes with no LA in this geography (blank): ")):
+            g = t[t["match"].eq(match)]
+            if not g.empty:
+                out.append(head + ", ".join(f"{n} ({c})" for n, c in zip(g[f"{key}_name"], g[f"{key}_code"], strict=True)) + ".")
         return out
 
-
-# ---------------------------------------------------------------------------------------------
-# configuration
 
 
 def _label_candidates(name: str, cfg: LabelRules) -> list[str]:
@@ -141,11 +128,8 @@ def _label_candidates(name: str, cfg: LabelRules) -> list[str]:
 
 
 def la_labels(names: dict[str, str], cfg: LabelRules | None = None) -> dict[str, str]:
-    """A short label per LA code, unique among ``names`` (LA code -> name).
-
-    Overrides from hexmaps.yml are taken first; then LAs in code order each take their first
-    candidate not yet used, so an LA's label does not depend on LAs with higher codes.
-    """
+    """A short label per LA code, unique among ``names`` (LA code -> name): hexmaps.yml's overrides, then
+    each LA in code order its first candidate not yet used (so no label depends on higher codes)."""
     cfg = cfg or run_settings().hexmaps.labels
     out = {c: cfg.overrides[c] for c in names if c in cfg.overrides}
     used = set(out.values())
@@ -157,9 +141,6 @@ def la_labels(names: dict[str, str], cfg: LabelRules | None = None) -> dict[str,
         used.add(label)
     return out
 
-
-# ---------------------------------------------------------------------------------------------
-# placing a geography on a cartogram
 
 
 def _with_unranked(geography: pd.DataFrame, ref: LAReference, year: str | None) -> pd.DataFrame:
@@ -298,13 +279,9 @@ def _centroid(polys: list[Polygon]) -> tuple[float, float]:
 
 
 def _label_spot(polys: list[Polygon], aspect: float, steps: int = 20) -> tuple[float, float, float]:
-    """Where a label fits best in a shape: a point and the largest half-height ``h`` such that
-    the box of half-width ``aspect * h`` and half-height ``h`` around it lies inside the shape.
-
-    The centroid wins unless a point of a grid over the shape (refined around the best) has
-    clearly more room: the House of Commons Library's LAs are clusters of small hexes, some
-    long and thin, some ring-shaped around a city, so the centroid may have no room at all.
-    """
+    """Where a label fits best in a shape: a point and the largest half-height ``h`` of a box (half-width
+    ``aspect * h``) inside the shape there. The centroid wins unless a grid point has clearly more room
+    (the House of Commons Library's LAs may be long and thin or ring-shaped, leaving the centroid none)."""
     path = _path(polys)
     rings = [ring for p in polys for ring in p]
     lo = np.min([r.min(axis=0) for r in rings], axis=0)
@@ -354,27 +331,18 @@ def best_hexmap(geography: pd.DataFrame, data_dir: Path | None = None) -> str:
     return max(scores)[2]
 
 
-# ---------------------------------------------------------------------------------------------
-# drawing
-
 
 def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str, label: str,
                 highlight_la: str | None = None, cmap: str = "viridis", *, year: str | None = None,
                 hexmap: str | None = None, layout: HexLayout | None = None, data_dir: Path | None = None,
                 vmin: float | None = None, vmax: float | None = None, width: float = WIDTH,
                 labels: bool = True, label_size: float = LABEL_SIZE) -> Figure:
-    """A hex map of ``values`` (indexed by 3-digit LA code) with a colour bar and attribution.
+    """A hex map of ``values`` (by 3-digit LA code; others are an error) with a colour bar and attribution.
 
-    ``geography`` is an Edition or a table with la_code, la_name, ons_code. The layout is the
-    one hexmaps.yml gives the edition's (or ``year``'s) final year, else the registered layout
-    that holds most of the geography's ONS codes. LAs without a value are grey ("no score"),
-    City of London and Isles of Scilly lighter grey ("not ranked"). Values for LAs outside the
-    geography are an error, not ignored.
-
-    With ``labels`` every LA is labelled with its short label (``layout.table["label"]``) at
-    up to ``label_size`` points, smaller where its shape is small, in white or near-black,
-    whichever contrasts more with its fill; a shape too small for even a
-    ``MIN_LABEL_SIZE``-point label is left unlabelled.
+    ``geography``: an Edition or a table with la_code, la_name, ons_code; the layout is hexmaps.yml's
+    for the final year, else the one holding most ONS codes. No value: grey; City of London and Isles
+    of Scilly: lighter grey. With ``labels`` each LA's short label, up to ``label_size`` points, in
+    white or near-black, whichever contrasts more with its fill.
     """
     if hasattr(geography, "final_year") and hasattr(geography, "geography"):
         year = year or geography.final_year
@@ -398,39 +366,38 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
     norm = Normalize(lo, hi)
     colormap = plt.get_cmap(cmap)
 
-    # the map fills the figure's width (London's small shapes need all of it), with bands for the
-    # title above and the legend, colour bar and footnote below, in inches
-    rings = np.vstack([ring for polys in layout.table["polygons"] for p in polys for ring in p])
+    # the map fills the figure's width, with bands for the title above and the legend, colour bar and
+    # footnote below, in inches; London, where its shapes are too small for full-size labels, is drawn
+    # again enlarged in a band of its own between the legend and the colour bar
+    t = layout.table
+    rings = np.vstack([ring for polys in t["polygons"] for p in polys for ring in p])
     (x0, y0), (x1, y1) = rings.min(axis=0), rings.max(axis=0)
-    map_h = (width - 0.1) * (y1 - y0) / (x1 - x0)
-    top, below = 0.55, 2.0
+    inch = (width - 0.1) / (x1 - x0)  # inches per map unit
+    map_h = inch * (y1 - y0)
+    renderer = renderer_of(Figure())
+    london = t["hex_code"].astype("string").str.startswith("E09").fillna(False) & t["polygons"].map(bool)
+    # (City of London, unranked and too small for any label, does not set the scale)
+    small = min([f[2] for f in _label_fits(t[london & t["in_index"]], inch * 72, label_size, renderer)]
+                if labels and london.any() else [label_size])
+    scale = min(max(INSET_SCALE[0], label_size / small), INSET_SCALE[1], 0.9 * width / (inch * _extent(t[london])[0])) \
+        if small < label_size else 0.0
+    inset_h = scale * inch * _extent(t[london])[1] + 0.75 if scale else 0.0
+    top, below = 0.55, 2.0 + inset_h
     height = map_h + top + below
     fig = Figure(figsize=(width, height))
     renderer = renderer_of(fig)
     ax = fig.add_axes((0.05 / width, below / height, (width - 0.1) / width, map_h / height))
     ax.set_axis_off()
     ax.set_aspect("equal")
-    t = layout.table
-    has_no_score = has_not_ranked = False
     faces: dict[int, object] = {}
     for i, r in zip(t.index, t.itertuples(index=False), strict=True):
-        if not r.polygons:
-            continue
-        if r.match == "unused":
-            face, edge = UNUSED_COLOUR, NO_SCORE_COLOUR
-        elif not r.in_index:
-            face, edge = NOT_RANKED_COLOUR, EDGE_COLOUR
-            has_not_ranked = True
-        else:
-            v = values.get(r.la_code, np.nan)
-            if np.isfinite(v):
-                face = colormap(norm(v))
-            else:
-                face = NO_SCORE_COLOUR
-                has_no_score = True
-            edge = EDGE_COLOUR
-        faces[i] = face
-        ax.add_patch(PathPatch(_path(r.polygons), facecolor=face, edgecolor=edge, linewidth=0.6))
+        if r.polygons:
+            v = values.get(r.la_code, np.nan) if r.in_index else np.nan
+            faces[i] = (UNUSED_COLOUR if r.match == "unused" else NOT_RANKED_COLOUR if not r.in_index else
+                        colormap(norm(v)) if np.isfinite(v) else NO_SCORE_COLOUR)
+            ax.add_patch(PathPatch(_path(r.polygons), facecolor=faces[i], linewidth=0.6,
+                                   edgecolor=NO_SCORE_COLOUR if r.match == "unused" else EDGE_COLOUR))
+    has_no_score, has_not_ranked = NO_SCORE_COLOUR in faces.values(), NOT_RANKED_COLOUR in faces.values()
     drawn = t.iloc[0:0]
     if highlight_la is not None:
         hl = t[t["la_code"].eq(highlight_la)]
@@ -443,7 +410,12 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
         drawn = hl[hl["x"].notna()]
     ax.autoscale_view()
     if labels:
-        _draw_labels(ax, t, faces, label_size, renderer)
+        _draw_labels(ax, t[~london] if scale else t, faces, label_size, renderer)
+    if scale:
+        _london_inset(fig, t[london], faces, scale, inch, inset_h, label_size, highlight_la, renderer)
+        (lx0, ly0), (lx1, ly1) = _bounds(t[london])
+        ax.add_patch(PathPatch(MplPath([(lx0, ly0), (lx1, ly0), (lx1, ly1), (lx0, ly1), (lx0, ly0)]), fill=False,
+                               edgecolor=DARK_TEXT, linewidth=0.8, linestyle="--", zorder=5))
     head = ax.set_title(title, fontsize=12, loc="left")
     head.set_text(wrap_to_width(title, ax.bbox.width, head.get_fontproperties(), renderer))
     cax = fig.add_axes((0.12, 1.25 / height, 0.76, 0.18 / height))
@@ -471,20 +443,43 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
     return fig
 
 
-def _draw_labels(ax, t: pd.DataFrame, faces: dict[int, object], size: float, renderer) -> None:
-    """Each LA's short label in its piece(s), as large as the piece has room for (up to ``size``)."""
-    ax.apply_aspect()  # the equal aspect fixes the data-to-points scale only once applied
-    fig = ax.get_figure()
-    origin, unit = ax.transData.transform([(0.0, 0.0), (1.0, 0.0)])
-    pt_per_unit = abs(unit[0] - origin[0]) * 72 / fig.dpi
+def _bounds(t: pd.DataFrame) -> np.ndarray:
+    rings = np.vstack([ring for polys in t["polygons"] for p in polys for ring in p])
+    return np.array([rings.min(axis=0), rings.max(axis=0)])
+
+
+def _extent(t: pd.DataFrame) -> np.ndarray:
+    return np.diff(_bounds(t), axis=0)[0]
+
+
+def _london_inset(fig: Figure, t: pd.DataFrame, faces: dict[int, object], scale: float, inch: float,
+                  inset_h: float, size: float, highlight_la: str | None, renderer) -> None:
+    """London's LAs again, ``scale`` times larger, centred in the band below the legend."""
+    w, h = scale * inch * _extent(t)
+    fw, fh = fig.get_size_inches()
+    ax = fig.add_axes(((fw - w) / 2 / fw, 2.05 / fh, w / fw, h / fh))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    for i, r in t.iterrows():
+        ax.add_patch(PathPatch(_path(r["polygons"]), facecolor=faces[i], edgecolor=EDGE_COLOUR, linewidth=0.6))
+        if r["la_code"] == highlight_la:
+            ax.add_patch(PathPatch(_path(r["polygons"]), facecolor="none", edgecolor="black", linewidth=2.2, zorder=5))
+    ax.autoscale_view()
+    ax.set_title("London (dashed box above), enlarged", fontsize=9, loc="left")
+    _draw_labels(ax, t, faces, size, renderer)
+
+
+def _label_fits(t: pd.DataFrame, pt_per_unit: float, size: float, renderer) -> list[tuple]:
+    """(row index, label, font size, x, y, rotation) for each labelled piece: as large as the piece
+    has room for at ``pt_per_unit`` points per map unit, up to ``size``."""
     prop = FontProperties(size=10)
     half_h = CAP_HEIGHT / 2  # per point of font size
-    for i, r in t.loc[list(faces)].iterrows():
+    out = []
+    for i, r in t.iterrows():
         if pd.isna(r["label"]):
             continue
         text = str(r["label"])
-        half_w = renderer.get_text_width_height_descent(text, prop, ismath=False)[0] * 72 / fig.dpi / 20
-        aspect = half_w / half_h
+        aspect = renderer.get_text_width_height_descent(text, prop, ismath=False)[0] * 72 / renderer.dpi / 20 / half_h
         h, x, y, rotation = _turned_spot(r["polygons"], aspect, 0)
         if h * pt_per_unit / half_h < TURN_BELOW * size:
             # a long thin shape (a strip of a shared hex, a diagonal chain of small hexes) may
@@ -492,14 +487,20 @@ def _draw_labels(ax, t: pd.DataFrame, faces: dict[int, object], size: float, ren
             turned = max(_turned_spot(r["polygons"], aspect, a) for a in TURNS)
             if turned[0] > 1.25 * h:
                 h, x, y, rotation = turned
-        fit = 0.95 * h * pt_per_unit / half_h
-        fontsize = min(size, fit)
-        if fontsize < MIN_LABEL_SIZE:
-            continue
-        # the LA's name goes with its label, for the key save_figure makes from the drawn labels
-        ax.text(x, y, text, fontsize=fontsize, ha="center", va="center", rotation=rotation,
-                rotation_mode="anchor", color=_text_colour(faces[i]), zorder=6, gid="hex-label",
-                label=r["la_name"])
+        out.append((i, text, min(size, 0.95 * h * pt_per_unit / half_h), x, y, rotation))
+    return out
+
+
+def _draw_labels(ax, t: pd.DataFrame, faces: dict[int, object], size: float, renderer) -> None:
+    """Each LA's short label in its piece(s); a shape too small for MIN_LABEL_SIZE goes without."""
+    ax.apply_aspect()  # the equal aspect fixes the data-to-points scale only once applied
+    origin, unit = ax.transData.transform([(0.0, 0.0), (1.0, 0.0)])
+    names = t["la_name"]
+    for i, text, fontsize, x, y, rotation in _label_fits(t.loc[[k for k in t.index if k in faces]],
+                                                          abs(unit[0] - origin[0]) * 72 / ax.figure.dpi, size, renderer):
+        if fontsize >= MIN_LABEL_SIZE:  # the LA's name goes with its label, for the key save_figure makes
+            ax.text(x, y, text, fontsize=fontsize, ha="center", va="center", rotation=rotation,
+                    rotation_mode="anchor", color=_text_colour(faces[i]), zorder=6, gid="hex-label", label=names[i])
 
 
 def _turned_spot(polys: list[Polygon], aspect: float, rotation: float) -> tuple[float, float, float, float]:

@@ -786,8 +786,8 @@ def small_multiples(data: pd.DataFrame, panels: Sequence[Panel | dict], *, title
                     ax.axvline(float(hl.iloc[0][p.y]), color=COLORS["highlight"], linewidth=1.8)
             _style(ax, None, p.ylabel, "LAs")
         else:
-            _scatter_panel(ax, d, p.x, p.y, label=label, code=code, highlight=highlight, point_size=9,
-                           annotate="short")
+            # no R² in a panel: it is one predictor's, where the text quotes the model's (review, section 5)
+            _scatter_panel(ax, d, p.x, p.y, label=label, code=code, highlight=highlight, point_size=9, annotate=False)
             if p.reference is not None and np.isfinite(p.reference):
                 ax.axhline(p.reference, color=COLORS["england"], linestyle="--", linewidth=0.8)
             _style(ax, None, p.xlabel, p.ylabel)

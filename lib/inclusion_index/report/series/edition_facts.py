@@ -375,7 +375,7 @@ def la_coverage(ed) -> dict:
                       f"{years_label(years)}" if len(excluded) > 1 else
                       f": {fmt(excluded['ehc_plans'].iloc[0], 0)} EHC plans in {year_label(years[0])}")
         short = f"{names} {'are' if len(excluded) > 1 else 'is'} too small to score"
-        sentence = (f"{short}{counts}, too few pupils for rates that mean anything, so the method leaves "
+        sentence = (f"{short}{counts}. That is too few pupils for rates that mean anything, so the method leaves "
                     f"{'them' if len(excluded) > 1 else 'it'} out (see the method notes)")
     t = ed.headline().scores
     geo = ed.geography.set_index("la_code")

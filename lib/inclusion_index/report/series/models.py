@@ -277,13 +277,12 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
     times = (f", about {fmt(d['ratio'], 0 if d['ratio'] >= 3 else 1)} times the lowest" if ratio and np.isfinite(d["ratio"]) and d["ratio"] >= 1.5
              and d["min"] >= 10 ** -dp else "")
     among = ""
-    if d["n_estimated"]:
-        among = (f" among the {d['n_published']} LAs with a published figure ({plural(d['n_estimated'], 'LA')} "
-                 f"{agree(d['n_estimated'], 'has', 'have')} only an estimate"
-                 + (f" from {estimate_note}" if estimate_note else " from a suppressed count") + ": "
-                 + _range_text(v_all[est.to_numpy()], dp, u) + ")")
+    if d["n_estimated"]:  # one point a sentence: the range, the estimates, the middle half
+        among = (f" among the {d['n_published']} LAs with a published figure. {plural(d['n_estimated'], 'LA')} "
+                 f"{agree(d['n_estimated'], 'has', 'have')} only an estimate from {estimate_note or 'a suppressed count'}"
+                 f" ({_range_text(v_all[est.to_numpy()], dp, u)})")
     f = {k: f"{fmt_value(d[k], dp)}{u}" for k in ("min", "max", "q1", "q3", "median")}
-    d["sentence"] = (f"{sentence_case(label)} ranges from {f['min']} {lo_text} to {f['max']} {hi_text}{times}{among}; "
-                     f"the middle half of {'all ' if among else 'the '}{d['n']} LAs lie between {f['q1']} and "
+    d["sentence"] = (f"{sentence_case(label)} ranges from {f['min']} {lo_text} to {f['max']} {hi_text}{times}{among}. "
+                     f"The middle half of {'all ' if among else 'the '}{d['n']} LAs lie between {f['q1']} and "
                      f"{f['q3']} (median {f['median']}).")
     return d

@@ -300,10 +300,9 @@ def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[s
             per = g.groupby("indicator", sort=False)["la_code"].nunique()
             parts.append(f"in {year_label(str(y))}, " + ", ".join(
                 f"{short.get(i, i)} ({plural(n, 'LA')})" for i, n in per.items()))
-        out.append(f"The chance in the data could not be redrawn for {plural(len(nn), 'value')}, which have no "
-                   "published count of pupils or cohort size to redraw them from: " + "; ".join(parts) + ". They "
-                   "keep their published value in every run, so the ranges of the LAs concerned leave out the "
-                   "chance in those values.")
+        out.append(f"The chance in the data could not be redrawn for {plural(len(nn), 'value')}: they have no "
+                   "published count of pupils or cohort size. They keep their published value in every run, so the "
+                   "ranges of the LAs concerned leave out that chance. By year: " + "; ".join(parts) + ".")
     else:
         out.append("Every value with LA figures had a count of pupils or a cohort size to redraw it from, so no "
                    "value was left out of the chance in the data.")
@@ -372,18 +371,13 @@ def aggregation_widening_sentences(p: Part, ed, sens: pd.DataFrame | None = None
                      aggregation_outside_without=w.outside_without, aggregation_outside_with=w.outside_with)
     headline = "equal weight per area" if w.headline == "areas" else "equal weight per indicator"
     alternative = "equal weight per indicator" if w.headline == "areas" else "equal weight per area"
-    runs = ed.monte_carlo.ranks.shape[0]
-    out = [f"The headline gives {headline}; giving {alternative} instead is as defensible a choice, so "
-           f"{w.draws_rescored} of the {runs} runs use it. Without that choice the typical LA's {range_label()} would be "
-           f"{_places(w.median_without)} wide; with it, {_places(w.median_with)} (mean {fmt(w.mean_without)} "
-           f"against {fmt(w.mean_with)} places; a tenth of LAs have ranges wider than {_places(w.p90_without)} "
-           f"without it, {_places(w.p90_with)} with it). {plural(w.n_wider, 'LA')}' ranges widen and "
-           f"{w.n_narrower} narrow."]
-    if w.outside_without or w.outside_with:
-        out.append(f"For {plural(w.outside_with, 'LA')} the published rank lies outside the middle "
-                   f"{ed.monte_carlo.settings.interval:.0%} of the runs ({w.outside_without} without the choice of "
-                   f"aggregation); the table widens {agree(w.outside_with, 'that range', 'those ranges')} to "
-                   "include it.")
+    t = words("parts/certainty.md")
+    f = {"headline": headline, "alternative": alternative, "draws": w.draws_rescored, "range": range_label(),
+         "runs": ed.monte_carlo.ranks.shape[0], "mean_without": fmt(w.mean_without), "mean_with": fmt(w.mean_with),
+         "wider": w.n_wider, "narrower": w.n_narrower, "outside_with": w.outside_with,
+         "outside_without": w.outside_without, "interval": f"{ed.monte_carlo.settings.interval:.0%}"} | {
+        k: round(float(getattr(w, k))) for k in ("median_without", "median_with", "p90_without", "p90_with")}
+    out = [t.aggregation(f), t.outside(f) if w.outside_without or w.outside_with else ""]
     if sens is not None and "rank_correlation" in sens and "aggregation" in set(sens["choice"]):
         rho = float(sens.set_index("choice").loc["aggregation", "rank_correlation"])
         p.numbers["aggregation_rank_correlation"] = rho
@@ -417,21 +411,15 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     narrow, wide = width.idxmin(), width.idxmax()
     best = s.sort_values(["overall_rank", "la_name"]).iloc[0]
     worst = s.sort_values(["overall_rank", "la_name"]).iloc[-1]
-    p.say("certainty",
-          f"A rank depends on choices made in building the index and on chance: each LA's figures rest on a "
-          f"limited number of pupils. To see how much that matters, the index was recomputed {settings.n_draws} "
-          "times, each time varying at random " + "; ".join(
-              ("and " if k == len(CHOICES) - 1 else "") + _choice_phrases(settings)[c] for k, c in enumerate(CHOICES))
-          + " (see the method notes). An LA's " + range_label() + " is where its rank fell in the middle "
-          f"{settings.interval:.0%} of those runs.",
-          f"The typical LA's {range_label()} is {_places(width.median())} wide (median over {n} LAs); the "
-          f"narrowest is {_places(width[narrow])} ({names[narrow]}), the widest {_places(width[wide])} "
-          f"({names[wide]}).",
+    w = words("parts/certainty.md")
+    f = {"n_draws": settings.n_draws, "choices": CHOICES, "range": range_label(), "interval": f"{settings.interval:.0%}",
+         "median": round(float(width.median())), "n": n, "narrowest": round(float(width[narrow])),
+         "narrow_la": names[narrow], "widest": round(float(width[wide])), "wide_la": names[wide],
+         "top": overlap_top, "bottom": overlap_bottom, "sure": sure_top, "k": k}
+    p.say("certainty", w.how(f), w.widths(f),
           f"{best['la_name']} ranks {rank_words(best['overall_rank'], best['overall_rank_lo'], best['overall_rank_hi'])}; "
           f"{worst['la_name']} ranks {rank_words(worst['overall_rank'], worst['overall_rank_lo'], worst['overall_rank_hi'])}.",
-          f"{plural(overlap_top, 'LA')}' ranges overlap the top {k}, and {overlap_bottom} overlap the bottom {k}; "
-          f"{plural(sure_top, 'LA')} {agree(sure_top, 'stays', 'stay')} in the top {k} across "
-          f"{agree(sure_top, 'its', 'their')} whole range. LAs a few places apart should not be read as different.")
+          w.overlap(f))
     sens = ed.sensitivity
     p.say("certainty", *aggregation_widening_sentences(p, ed, sens))
     p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(ed, sens, settings))
@@ -449,13 +437,10 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     others = one.drop(index=[c for c in ("missing", most) if c in one.index])
     least = others["mean_abs_shift"].idxmin() if len(others) else one["mean_abs_shift"].idxmin()
     p.numbers.update(sensitivity_most=most, sensitivity_most_mean=float(one.loc[most, "mean_abs_shift"]))  # type: ignore[dict-item]
-    lowest = least == one["mean_abs_shift"].idxmin()
-    least_text = (f"{phrases[least]} moves no LA in this edition" if one.loc[least, "mean_abs_shift"] == 0 else
-                  f"{'' if lowest else 'apart from the missing-data rule (above), '}{phrases[least]} moves them "
-                  f"least ({fmt(one.loc[least, 'mean_abs_shift'])} places on average)")
-    text = [f"Which choice moves ranks most? Varied on its own, {phrases[most]} moves an LA "
-            f"{fmt(one.loc[most, 'mean_abs_shift'])} places on average, and in a typical run "
-            f"{fmt(one.loc[most, 'share_moved_10plus'] * 100, 0)}% of LAs move 10 places or more; {least_text}."]
+    text = [w.most({"most": most, "most_mean": fmt(one.loc[most, "mean_abs_shift"]), "least": least,
+                    "most_share": fmt(one.loc[most, "share_moved_10plus"] * 100, 0),
+                    "least_zero": one.loc[least, "mean_abs_shift"] == 0, "least_mean": fmt(one.loc[least, "mean_abs_shift"]),
+                    "lowest": least == one["mean_abs_shift"].idxmin()})]
     if "all" in set(sens["choice"]):
         a = sens.set_index("choice").loc["all"]
         text.append(f"With everything varied together the average move is {fmt(a['mean_abs_shift'])} places, and "

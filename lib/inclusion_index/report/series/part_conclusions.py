@@ -136,7 +136,7 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
                       for names, a, b in data_years_compared(ed, compared))
     same = headline_same(i)
     p.say("improved",
-          f"Most improved compares {e} with {f} like for like: both years are scored on only the {n_ind} "
+          f"Most improved compares {e} with {f} like for like. Both years are scored on only the {n_ind} "
           f"indicators published in both ({', '.join(ind.short(c) for c in compared)})" + (
               ", which here are all the index's indicators, so these scores are each year's headline scores."
               if same else ", so these start and end scores differ from each year's headline score, which uses "

@@ -306,11 +306,11 @@ def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
         p.say("beyond", *(c.note for c in shares.values()))
         return
     p.say("beyond", "Beyond the two placement indicators, the SEN2 return (DfE's annual count of EHC plans from "
-          "each LA, published as 'Education, health and care plans') records the plans in alternative provision or pupil "
-          "referral units (AP/PRU) and the plans of children and young people with no school place: awaiting "
-          "provision, electively home educated, in other arrangements made by the LA or parents, permanently "
-          "excluded, not in education, employment or training (NEET), or in other placements. These two shares "
-          "are context, not index indicators: they enter no score.")
+          "each LA, published as 'Education, health and care plans') records two more kinds of plan. Some are in "
+          "alternative provision or pupil referral units (AP/PRU). Others are of children and young people with no "
+          "school place: awaiting provision, electively home educated, in other arrangements made by the LA or "
+          "parents, permanently excluded, NEET, or in other placements. These two shares are context, not index "
+          "indicators: they enter no score.")
     eng = pd.DataFrame({"Year": [year_label(y) for y in ed.years]})
     summary = []
     dps: dict[str, int] = {}
