@@ -16,7 +16,6 @@ import pytest
 from inclusion_index.config import run_settings
 from inclusion_index.errors import SchemaError
 from inclusion_index.index.uncertainty.funnels import cohort_sizes
-from inclusion_index.sources.harmonise import load_inputs
 from inclusion_index.sources.loaders import census
 from inclusion_index.sources.loaders.base import LoadContext
 from inclusion_index.sources.registry import load_registry
@@ -25,11 +24,6 @@ from .conftest import mirror_with
 
 JAN2019 = "school_level_census_perf_tables/jan2019_2018-19/england_census.csv"
 CENSUS_YEARS = ("201819", "202021", "202223")
-
-
-@pytest.fixture(scope="module")
-def long(data_dir: Path, tmp_path_factory) -> pd.DataFrame:
-    return load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
 
 
 def cell(long: pd.DataFrame, code: str, year: str, measure: str) -> pd.Series:

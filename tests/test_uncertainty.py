@@ -11,12 +11,14 @@ from scipy import stats
 from inclusion_index.config import CHOICES, SamplingSpec, load_run_settings, run_settings
 from inclusion_index.errors import ConfigError
 from inclusion_index.index import uncertainty as U
-from inclusion_index.index.build import STEPS, build_edition
+from inclusion_index.index.build import STEPS
 from inclusion_index.index.edition import data_dictionary, score_table
 from inclusion_index.index.scoring import TARGETS
 from inclusion_index.index.tables import extended_columns
 from inclusion_index.index.uncertainty.funnels import _overdispersion
 from inclusion_index.index.uncertainty.plan import _build_plan, _values_for
+
+from .conftest import full_edition
 
 # ----------------------------------------------------------------------------- exact intervals
 
@@ -124,7 +126,7 @@ def test_overdispersion_none_when_data_are_binomial():
 
 @pytest.fixture(scope="module")
 def ed(data_dir):
-    return build_edition("201819", data_dir=data_dir)
+    return full_edition("201819", data_dir)
 
 
 @pytest.fixture(scope="module")
