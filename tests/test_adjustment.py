@@ -15,8 +15,8 @@ from inclusion_index.index.adjustment import (
     context_table,
     fit_adjustment,
 )
-from inclusion_index.index.build import build_edition
-from inclusion_index.sources.harmonise import load_inputs
+
+from .conftest import full_edition
 
 
 def synthetic(n: int = 150, seed: int = 3) -> tuple[pd.Series, pd.DataFrame]:
@@ -81,13 +81,8 @@ def test_unknown_leave_out_covariate_is_refused(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def long(data_dir):
-    return load_inputs(data_dir)
-
-
-@pytest.fixture(scope="module")
-def editions(long, data_dir):
-    return {y: build_edition(y, long=long, data_dir=data_dir) for y in ("201819", "202425")}
+def editions(data_dir):
+    return {y: full_edition(y, data_dir) for y in ("201819", "202425")}
 
 
 @pytest.mark.parametrize("year", ["201819", "202425"])

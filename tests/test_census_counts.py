@@ -16,7 +16,6 @@ import pytest
 from inclusion_index.config import run_settings
 from inclusion_index.errors import SchemaError
 from inclusion_index.index.uncertainty.funnels import cohort_sizes
-from inclusion_index.sources.harmonise import load_inputs
 from inclusion_index.sources.loaders import census
 from inclusion_index.sources.loaders.base import LoadContext
 from inclusion_index.sources.registry import load_registry
@@ -29,11 +28,6 @@ JAN2024 = "school_level_census_2023_24/england_census.xlsx"
 DASH = "send_ap_dashboard_tables/percent_pupils_ehcp.csv"
 CENSUS_YEARS = ("201819", "202021", "202223", "202324")
 DASH_ONLY_YEARS = ("201718", "201920", "202122")  # two-decimal % without counts
-
-
-@pytest.fixture(scope="module")
-def long(data_dir: Path, tmp_path_factory) -> pd.DataFrame:
-    return load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
 
 
 def cell(long: pd.DataFrame, code: str, year: str, measure: str) -> pd.Series:

@@ -13,6 +13,8 @@ from inclusion_index.index.comparison import compare_editions, comparison_summar
 from inclusion_index.report import render
 from inclusion_index.report.render import comparison_html
 
+from .conftest import edition_path
+
 
 @pytest.fixture(scope="module")
 def table(editions):
@@ -76,8 +78,10 @@ def test_large_moves_only_when_ranges_do_not_overlap_and_only_las_in_both(table,
     assert "not proven ones" in page and "compare.dictionary.csv" in page
 
 
-def test_cli_compare_writes_the_csv(tmp_path, data_dir, capsys, monkeypatch):
-    monkeypatch.setenv("INCLUSION_UNCERTAINTY_DRAWS", "20")
+def test_cli_compare_writes_the_csv(tmp_path, data_dir, capsys):
+    # the CLI loads both finished editions from the cache: the run's shared ones (built once, locked)
+    for e in ("201819", "202425"):
+        edition_path(e, data_dir)
     out = tmp_path / "c.csv"
     assert main(["compare", "--from", "201819", "--to", "202425", "--data-dir", str(data_dir), "--out", str(out)]) == 0
     t = pd.read_csv(out, dtype={"la_code": str})

@@ -6,25 +6,20 @@ import pytest
 from scipy.stats import rankdata
 
 from inclusion_index.cli import main
-from inclusion_index.index.build import build_edition
 from inclusion_index.index.edition import score_table
 from inclusion_index.index.scoring import AREAS
-from inclusion_index.sources.harmonise import load_inputs
+
+from .conftest import full_edition
 
 
 @pytest.fixture(scope="module")
-def long(data_dir, tmp_path_factory):
-    return load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
+def ed2019(data_dir):
+    return full_edition("201819", data_dir)
 
 
 @pytest.fixture(scope="module")
-def ed2019(long, data_dir):
-    return build_edition("201819", long=long, data_dir=data_dir)
-
-
-@pytest.fixture(scope="module")
-def ed_latest(long, data_dir):
-    return build_edition("202425", long=long, data_dir=data_dir)
+def ed_latest(data_dir):
+    return full_edition("202425", data_dir)
 
 
 @pytest.mark.parametrize("which,n_las", [("ed2019", 150), ("ed_latest", 151)])

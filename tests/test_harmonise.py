@@ -23,8 +23,8 @@ def parsers_see_broken_copies():
 
 
 @pytest.fixture(scope="module")
-def lait_long(data_dir, tmp_path_factory):
-    return load_inputs(data_dir, families=["lait"], cache_dir=tmp_path_factory.mktemp("c"))
+def lait_long(data_dir, cache_dir):
+    return load_inputs(data_dir, families=["lait"], cache_dir=cache_dir)  # the run's shared cache
 
 
 def _value(long, measure, year, code):

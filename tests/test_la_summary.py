@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from inclusion_index.config import MiddleBands
-from inclusion_index.index.build import load_edition
 from inclusion_index.report import profile as S
 from inclusion_index.report.series.text import ordinal
+
+from .conftest import full_edition
 
 # LAs the reader review named (missing England figures, a missing placement split, City of
 # London as a neighbour, a change on a different basis from the trend) and a few ordinary ones
@@ -18,13 +19,13 @@ RAW_MISSING = re.compile(r"\b[Nn][Aa][Nn]\b|<NA>|&lt;NA&gt;|\bNone\b|\bNaT\b")
 
 
 @pytest.fixture(scope="module")
-def ed(data_dir, cache_dir):
-    return load_edition("201819", data_dir=data_dir, cache_dir=cache_dir)
+def ed(data_dir):
+    return full_edition("201819", data_dir)
 
 
 @pytest.fixture(scope="module")
-def ed25(data_dir, cache_dir):
-    return load_edition("202425", data_dir=data_dir, cache_dir=cache_dir)
+def ed25(data_dir):
+    return full_edition("202425", data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -299,7 +300,7 @@ def test_indicator_values_carry_their_exact_interval_and_pupils(ed2019_for_ci):
 
 @pytest.fixture(scope="module")
 def ed2019_for_ci(data_dir):
-    return load_edition("201819", data_dir=data_dir)
+    return full_edition("201819", data_dir)
 
 
 def test_indicator_and_trend_charts_carry_alt_text_from_their_data(ed25):

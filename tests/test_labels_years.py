@@ -19,31 +19,22 @@ from inclusion_index.errors import ConfigError
 from inclusion_index.index.indicators import data_years, labelled_for
 from inclusion_index.sources.geography import year_label
 
+from .conftest import full_edition
+
 NEET_NK = "% of 16-17-year-olds with an EHC plan who are NEET or whose activity is not known"
 NEET_NK_SHORT = "16-17 NEET or not known (EHC plan)"
 YEAR = re.compile(r"\b\d{4}/\d{2}\b")
 
 
 @pytest.fixture(scope="module")
-def long(data_dir, tmp_path_factory):
-    from inclusion_index.sources.harmonise import load_inputs
-
-    return load_inputs(data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
-
-
-@pytest.fixture(scope="module")
-def ed(long, data_dir):
+def ed(data_dir):
     """The full 2024/25 edition (Monte Carlo, funnels, profiles' intervals): findings need them."""
-    from inclusion_index.index.build import build_edition
-
-    return build_edition("202425", long=long, data_dir=data_dir)
+    return full_edition("202425", data_dir)
 
 
 @pytest.fixture(scope="module")
-def ed_2019(long, data_dir):
-    from inclusion_index.index.build import CORE_STEPS, build_edition
-
-    return build_edition("201819", long=long, data_dir=data_dir, steps=CORE_STEPS)
+def ed_2019(editions):
+    return editions["201819"]
 
 
 # ---------------------------------------------------------------- the registry

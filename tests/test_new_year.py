@@ -56,9 +56,8 @@ def _indexed(df: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def real_long(data_dir: Path, tmp_path_factory) -> pd.DataFrame:
-    return load_inputs(data_dir, families=["neet", "sen2", "deprivation"],
-                       cache_dir=tmp_path_factory.mktemp("cache"))
+def real_long(data_dir: Path, cache_dir: Path) -> pd.DataFrame:
+    return load_inputs(data_dir, families=["neet", "sen2", "deprivation"], cache_dir=cache_dir)  # the run's shared cache
 
 
 def _same_except(new: pd.DataFrame, real: pd.DataFrame, drop: pd.Series) -> None:

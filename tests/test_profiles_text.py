@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from inclusion_index.index.build import edition_file, read_edition
+from inclusion_index.index.build import read_edition
 from inclusion_index.report.profiles import render_profiles
+
+from .conftest import edition_path
 
 # the LAs the reader review named, per edition
 LAS = {"201819": ["207", "837"], "202425": ["812", "857", "873", "940"]}
@@ -29,7 +31,7 @@ def pages(data_dir, cache_dir, tmp_path_factory) -> dict[tuple[str, str], str]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("INCLUSION_CACHE_DIR", str(cache_dir))  # the kernels find the editions built here
         for edition, codes in LAS.items():
-            file = edition_file(edition, data_dir=data_dir, cache_dir=cache_dir)  # as the pipeline hands it over
+            file = edition_path(edition, data_dir)  # edition_file's, as the pipeline hands it over
             ed = read_edition(file)
             names = dict(zip(ed.geography["la_code"], ed.geography["la_name"], strict=True))
             dest = tmp_path_factory.mktemp(f"la{edition}")

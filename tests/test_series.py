@@ -14,11 +14,12 @@ import pytest
 from matplotlib.colors import to_hex
 
 from inclusion_index.config import CHOICES
-from inclusion_index.index.build import build_edition
 from inclusion_index.index.indicators import labelled_for
 from inclusion_index.report import plotting, series
 from inclusion_index.report.series.text import dp_for
 from inclusion_index.sources.geography import label_years
+
+from .conftest import full_edition
 
 REPO = Path(__file__).resolve().parents[1]
 PARTS = ["introduction", "exclusions", "assessment", "placement", "attainment", "conclusions"]
@@ -26,7 +27,7 @@ PARTS = ["introduction", "exclusions", "assessment", "placement", "attainment", 
 
 @pytest.fixture(scope="module")
 def ed(data_dir):
-    return build_edition("201819", data_dir=data_dir)
+    return full_edition("201819", data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def parts(ed):
 @pytest.fixture(scope="module")
 def ed25(data_dir):
     """The 2024/25 edition: termly exclusion rates, boundary changes (Cumbria's successors)."""
-    return build_edition("202425", data_dir=data_dir)
+    return full_edition("202425", data_dir)
 
 
 # --------------------------------------------------------------------------- formatting
@@ -824,18 +825,14 @@ def test_supply_uses_the_count_nearest_the_final_year(ed, ed25, parts, placement
     assert not src["Used for"].str.contains("Ofsted-graded").any()
 
 
-def test_no_school_place_chart_csv_in_the_render(tmp_path, data_dir, placement25):
-    from inclusion_index.report.render import render_edition
-
-    render_edition("202425", data_dir=data_dir, reports_dir=tmp_path, highlight_la="873", parts=["04_placement"],
-                   workers=1, log=lambda s: None)
-    fig = tmp_path / "202425" / "figures"
+def test_no_school_place_chart_csv_in_the_render(site, placement25):
+    fig = site / "202425" / "figures"
     assert (fig / "04_no_school_place_by_la.png").stat().st_size > 0
     csv = pd.read_csv(fig / "04_no_school_place_by_la.csv", dtype={"la_code": str}).set_index("la_code")
     b = placement25.frames["beyond"].set_index("la_code")
     assert {"no_school_place_pct", "ap_pru_pct", "ehc_plans"} <= set(csv.columns)
     assert np.allclose(csv["no_school_place_pct"], b["no_school_place_pct"].reindex(csv.index), equal_nan=True)
-    page = (tmp_path / "202425" / "04_placement.html").read_text()
+    page = (site / "202425" / "04_placement.html").read_text()
     assert "Beyond the index" in page and "January school census" in page
 
 

@@ -1,6 +1,6 @@
 """The six-part series on real data: every notebook executed through `inclusion-index render`
-with small parameters (2 index years, 3 LA profiles), outputs checked, then read in a real
-headless browser."""
+(each edition's 3 index years, 3 LA profiles: conftest's `site`, rendered once per run), outputs
+checked, then read in a real headless browser."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import nbformat
 import pandas as pd
 import pytest
 
-from inclusion_index.cli import main
 from inclusion_index.report.render import PARTS
 
 from .browser import chrome
@@ -22,12 +21,8 @@ EDITIONS = ["201819", "202425"]
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory, data_dir) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    rc = main(["render", "--data-dir", str(data_dir), "--reports-dir", str(out), "--years", "2",
-               "--profiles-limit", "3", "--edition", *EDITIONS])
-    assert rc == 0
-    return out
+def reports(site) -> Path:
+    return site
 
 
 def _outputs_text(nb) -> str:

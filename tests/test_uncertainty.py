@@ -11,12 +11,14 @@ from scipy import stats
 from inclusion_index.config import CHOICES, SamplingSpec, load_run_settings, run_settings
 from inclusion_index.errors import ConfigError
 from inclusion_index.index import uncertainty as U
-from inclusion_index.index.build import STEPS, build_edition
+from inclusion_index.index.build import STEPS
 from inclusion_index.index.edition import data_dictionary, score_table
 from inclusion_index.index.scoring import TARGETS
 from inclusion_index.index.tables import extended_columns
 from inclusion_index.index.uncertainty.funnels import _overdispersion
 from inclusion_index.index.uncertainty.plan import _build_plan, _values_for
+
+from .conftest import full_edition
 
 # ----------------------------------------------------------------------------- exact intervals
 
@@ -124,7 +126,7 @@ def test_overdispersion_none_when_data_are_binomial():
 
 @pytest.fixture(scope="module")
 def ed(data_dir):
-    return build_edition("201819", data_dir=data_dir)
+    return full_edition("201819", data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -183,8 +185,14 @@ def test_funnel_plot_draws(ed, small):
     assert ax.get_xscale() == "log" and len(ax.lines) >= 8
 
 
-def test_monte_carlo_reproducible_and_seed_dependent(ed, small):
-    a = U.monte_carlo(ed, small)
+@pytest.fixture(scope="module")
+def mc(ed, small):
+    """One 40-draw Monte Carlo for the tests that only read it (the next test checks a rerun equals it)."""
+    return U.monte_carlo(ed, small)
+
+
+def test_monte_carlo_reproducible_and_seed_dependent(ed, small, mc):
+    a = mc
     b = U.monte_carlo(ed, small)
     np.testing.assert_array_equal(a.ranks, b.ranks)
     np.testing.assert_array_equal(a.change, b.change)
@@ -202,8 +210,7 @@ def test_fast_engine_equals_score_year(ed, small):
     np.testing.assert_allclose(fast.change, ref.change, atol=1e-9)
 
 
-def test_monte_carlo_nominal_is_the_index_and_intervals_are_sane(ed, small):
-    mc = U.monte_carlo(ed, small)
+def test_monte_carlo_nominal_is_the_index_and_intervals_are_sane(ed, mc):
     t = score_table(ed, extended=False).set_index("la_code").reindex(mc.la_codes)
     for j, target in enumerate(TARGETS):
         nominal = t[f"{target}_rank"].astype("float64").to_numpy()
@@ -255,8 +262,8 @@ def test_imputation_choice_reimputes_only_the_suppressed_small_counts(ed, small)
     assert set(b.choices["imputed_count"]) <= {1.0, 1.5, 2.0, "missing"}
 
 
-def test_sensitivity_table(ed, small):
-    t = U.sensitivity_table(ed, small, mc=U.monte_carlo(ed, small))
+def test_sensitivity_table(ed, small, mc):
+    t = U.sensitivity_table(ed, small, mc=mc)
     assert list(t["choice"]) == [*CHOICES, "all"]
     assert list(U.sensitivity_table(ed, small)["choice"]) == list(CHOICES)  # no Monte Carlo, no "all" row
     assert (t["mean_abs_shift"] >= 0).all() and (t["max_abs_shift"] >= t["mean_abs_shift"]).all()

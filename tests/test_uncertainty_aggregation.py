@@ -188,9 +188,9 @@ def test_aggregation_is_drawn_last(editions, few):
 
 @pytest.fixture(scope="module")
 def full(data_dir):
-    from inclusion_index.index.build import build_edition
+    from .conftest import full_edition
 
-    return build_edition("201819", data_dir=data_dir)
+    return full_edition("201819", data_dir)
 
 
 def test_part1_and_part6_state_the_widening_from_the_result(full):

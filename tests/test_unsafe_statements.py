@@ -17,18 +17,19 @@ import re
 
 import pytest
 
-from inclusion_index.index.build import CORE_STEPS, build_edition
 from inclusion_index.index.comparison import compare_editions, definition_changes
 from inclusion_index.report import series
 from inclusion_index.report.profile import words
 from inclusion_index.report.render import comparison_html, findings_html
+
+from .conftest import core_editions, full_edition
 
 RUTLAND = "857"
 
 
 @pytest.fixture(scope="module")
 def ed25(data_dir):
-    return build_edition("202425", data_dir=data_dir)
+    return full_edition("202425", data_dir)
 
 
 def test_small_cohort_strengths_carry_their_caution(ed25):
@@ -58,7 +59,7 @@ def test_profile_adjusted_score_gives_the_share_the_model_explains(ed25):
 
 
 def test_cross_edition_rank_moves_carry_the_change_of_measures(data_dir, ed25):
-    a = build_edition("201819", data_dir=data_dir, steps=CORE_STEPS)  # scores and ranks are all it needs
+    a = core_editions(data_dir)["201819"]  # scores and ranks are all it needs
     table = compare_editions(a, ed25)
     changes = definition_changes(a, ed25)
     assert {"16-17 NEET", "Permanent exclusions"} <= {c["name"] for c in changes}

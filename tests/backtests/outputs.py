@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 os.environ["INCLUSION_UNCERTAINTY_DRAWS"] = "50"
 
@@ -20,18 +22,19 @@ EDITIONS = ("201819", "202425")
 PARTS = ("introduction", "exclusions", "assessment", "placement", "attainment", "conclusions")
 
 
-def outputs(data_dir: Path, cache_dir: Path) -> dict[str, pd.DataFrame | str]:
-    """Every frozen output by file name: score tables, cell values, part numbers and sentences, findings."""
+def outputs(data_dir: Path, cache_dir: Path, editions: Mapping[str, Any] | None = None) -> dict[str, pd.DataFrame | str]:
+    """Every frozen output by file name: score tables, cell values, part numbers and sentences, findings.
+    ``editions``: both editions already built with every step (the tests' shared ones), else built here."""
     from inclusion_index.index.build import build_edition
     from inclusion_index.report.notes import score_table_text, values_csv
     from inclusion_index.report.series import PARTS as PART_FUNCS
     from inclusion_index.report.series import findings_markdown
     from inclusion_index.sources.harmonise import load_inputs
 
-    long = load_inputs(data_dir, cache_dir=cache_dir)
+    long = None if editions else load_inputs(data_dir, cache_dir=cache_dir)
     out: dict[str, pd.DataFrame | str] = {}
     for e in EDITIONS:
-        ed = build_edition(e, long=long, data_dir=data_dir)
+        ed = editions[e] if editions else build_edition(e, long=long, data_dir=data_dir)
         out[f"scores_{e}.csv"] = score_table_text(ed)  # what write_score_table writes
         out[f"values_{e}.csv"] = values_csv(ed.values)
         numbers, sentences = [], []

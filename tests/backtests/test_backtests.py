@@ -11,13 +11,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from .outputs import GROUND_TRUTH, outputs, read_frame, write
+from ..conftest import full_edition
+from .outputs import EDITIONS, GROUND_TRUTH, outputs, read_frame, write
 
 
 @pytest.fixture(scope="module")
-def fresh(data_dir, tmp_path_factory):
+def fresh(data_dir, cache_dir, tmp_path_factory):
+    # both editions as build_edition makes them (edition_file's, built once for the whole run)
     folder = tmp_path_factory.mktemp("backtest")
-    write(outputs(data_dir, tmp_path_factory.mktemp("cache")), folder)
+    write(outputs(data_dir, cache_dir, {e: full_edition(e, data_dir) for e in EDITIONS}), folder)
     return folder
 
 
