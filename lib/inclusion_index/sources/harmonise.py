@@ -115,7 +115,9 @@ def cache_path(name: str, ctx: base.LoadContext, cache_dir: Path | None = None) 
 
 
 def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = True,
-                       cache_dir: Path | None = None, write_cache: bool = True) -> tuple[pd.DataFrame, bool]:
+                       cache_dir: Path | None = None) -> tuple[pd.DataFrame, bool]:
+    """One family's table and whether it came from the cache (load_inputs writes the cache once the
+    whole table is validated)."""
     module = importlib.import_module(f"inclusion_index.sources.loaders.{name}")
     if verify_checksums():
         # the cache key hashes every file anyway, so checking it against the registry is free:
@@ -129,10 +131,7 @@ def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = Tr
             return pd.read_parquet(path), True
         except Exception:  # a damaged cache entry is a miss: the raw files are the truth
             pass
-    df = module.load(ctx)
-    if use_cache and write_cache:
-        _write_atomic(df, path)
-    return df, False
+    return module.load(ctx), False
 
 
 def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) -> pd.DataFrame:
@@ -281,7 +280,7 @@ def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | Non
     frames, to_cache = [], []
     for name in families:
         t0 = time.perf_counter()
-        df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir, write_cache=False)
+        df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir)
         if report is not None:
             report.seconds[name] = time.perf_counter() - t0
             report.cached[name] = hit
