@@ -25,11 +25,10 @@ from inclusion_index.index.scoring import most_improved, score_year
 from inclusion_index.index.tables import enrich_score_table
 from inclusion_index.index.uncertainty import UncertaintyError, funnel_table, monte_carlo, sensitivity_table
 from inclusion_index.index.weightings import headline_area_weights, weighting_columns, weighting_ranks
-from inclusion_index.paths import CACHE_DIR, REGISTRY_DIR, write_atomic
+from inclusion_index.paths import CACHE_DIR, write_atomic
 from inclusion_index.paths import data_dir as default_data_dir
 from inclusion_index.sources.geography import LAReference, check_year_key, load_la_reference, shift_year
-from inclusion_index.sources.harmonise import _file_digest, load_inputs, measures_table
-from inclusion_index.sources.registry import load_registry
+from inclusion_index.sources.harmonise import code_and_data_digest, load_inputs, measures_table
 
 Fields = dict[str, object]
 
@@ -228,20 +227,6 @@ def build_edition(
     return ed
 
 
-def _fingerprint(data_dir: Path) -> str:
-    """Changes whenever the code, the registry or any registered raw file changes."""
-    h = hashlib.sha256()
-    pkg = Path(__file__).resolve().parents[1]  # the whole package, not just index/
-    for p in sorted([*pkg.rglob("*.py"), *REGISTRY_DIR.rglob("*")]):
-        if p.is_file():
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-    for s in load_registry().sources:
-        p = data_dir / s.path
-        h.update(_file_digest(p).encode() if p.exists() else b"missing")
-    return h.hexdigest()[:20]
-
-
 def edition_file(
     final_year: str,
     *,
@@ -262,7 +247,7 @@ def edition_file(
     # the settings are in the key: INCLUSION_UNCERTAINTY_DRAWS (tests use 50) must not hand a
     # 50-draw build to a 500-draw report, or the reverse
     key = hashlib.sha256(
-        f"{final_year}|{years}|{method}|{run.uncertainty!r}|{run.adjustment!r}|{_fingerprint(data_dir)}".encode()
+        f"{final_year}|{years}|{method}|{run.uncertainty!r}|{run.adjustment!r}|{code_and_data_digest(data_dir)}".encode()
     ).hexdigest()[:20]
     path = (cache_dir or CACHE_DIR) / "editions" / f"{final_year}-{key}.pkl"
     if path.exists():

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
 from inclusion_index.config import verify_checksums
 from inclusion_index.errors import SchemaError, UnknownLACodeError
@@ -31,14 +30,6 @@ from inclusion_index.sources.geography import (
 )
 from inclusion_index.sources.loaders import base, check_registry, loader_names
 from inclusion_index.sources.registry import Registry, load_registry, sha256_of, verify_checksum
-
-_LONG_SCHEMA = pa.DataFrameSchema({
-    "level": pa.Column("string", pa.Check.isin(["national", "regional", "la"])),
-    "la_code": pa.Column("string", nullable=False), "la_name": pa.Column("string", nullable=True),
-    "year": pa.Column("string", pa.Check.str_matches(r"^\d{6}$")), "measure": pa.Column("string"),
-    "value": pa.Column("float64", nullable=True), "numerator": pa.Column("float64", nullable=True),
-    "denominator": pa.Column("float64", nullable=True), "missing_reason": pa.Column("string", nullable=True),
-    "source": pa.Column("string")}, strict=True, coerce=False)
 
 
 @dataclass
@@ -101,6 +92,19 @@ def _file_digest(path: Path) -> str:
     return _DIGESTS[k]
 
 
+def code_and_data_digest(data_dir: Path, registry: Registry | None = None) -> str:
+    """Changes whenever the package's code, the registry or any registered raw file changes."""
+    h = hashlib.sha256()
+    for p in sorted([*Path(__file__).resolve().parents[1].rglob("*.py"), *REGISTRY_DIR.rglob("*")]):
+        if p.is_file():
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    for s in (registry or load_registry()).sources:
+        p = Path(data_dir) / s.path
+        h.update(_file_digest(p).encode() if p.exists() else b"missing")
+    return h.hexdigest()[:20]
+
+
 def _write_atomic(df: pd.DataFrame, dest: Path) -> None:
     write_atomic(dest, lambda tmp: df.to_parquet(tmp, index=False))
 
@@ -111,7 +115,9 @@ def cache_path(name: str, ctx: base.LoadContext, cache_dir: Path | None = None) 
 
 
 def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = True,
-                       cache_dir: Path | None = None, write_cache: bool = True) -> tuple[pd.DataFrame, bool]:
+                       cache_dir: Path | None = None) -> tuple[pd.DataFrame, bool]:
+    """One family's table and whether it came from the cache (load_inputs writes the cache once the
+    whole table is validated)."""
     module = importlib.import_module(f"inclusion_index.sources.loaders.{name}")
     if verify_checksums():
         # the cache key hashes every file anyway, so checking it against the registry is free:
@@ -125,16 +131,22 @@ def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = Tr
             return pd.read_parquet(path), True
         except Exception:  # a damaged cache entry is a miss: the raw files are the truth
             pass
-    df = module.load(ctx)
-    if use_cache and write_cache:
-        _write_atomic(df, path)
-    return df, False
+    return module.load(ctx), False
 
 
 def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) -> pd.DataFrame:
     """Schema, known LA codes, declared measures, ranges, unique keys, England consistency."""
+    import pandera.pandas as pa  # 1.5 s of imports (hypothesis): only when a table is validated
+
+    schema = pa.DataFrameSchema({
+        "level": pa.Column("string", pa.Check.isin(["national", "regional", "la"])),
+        "la_code": pa.Column("string", nullable=False), "la_name": pa.Column("string", nullable=True),
+        "year": pa.Column("string", pa.Check.str_matches(r"^\d{6}$")), "measure": pa.Column("string"),
+        "value": pa.Column("float64", nullable=True), "numerator": pa.Column("float64", nullable=True),
+        "denominator": pa.Column("float64", nullable=True), "missing_reason": pa.Column("string", nullable=True),
+        "source": pa.Column("string")}, strict=True, coerce=False)
     try:
-        _LONG_SCHEMA.validate(df, lazy=False)
+        schema.validate(df, lazy=False)
     except pa.errors.SchemaError as e:
         src = df["source"].iloc[0] if len(df) else "?"
         raise SchemaError(src, f"long table fails its schema: {e}") from e
@@ -247,11 +259,28 @@ def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | Non
     ctx = base.LoadContext(data_dir=Path(data_dir), registry=registry)
     ref = load_la_reference(Path(data_dir))
     families = families or loader_names()
+    # the finished table too, so a warm run neither re-reads each family nor re-validates; the
+    # key holds every file's sha256 and the registry's checksums, hence no separate check on a hit
+    key = hashlib.sha256(repr((code_and_data_digest(data_dir, registry), registry.sources, families,
+                               verify_checksums())).encode()).hexdigest()[:20]
+    whole = (cache_dir or CACHE_DIR) / "harmonised" / f"long-{key}.parquet"
+    if use_cache and whole.exists():
+        try:
+            long = pd.read_parquet(whole)
+        except Exception:  # a damaged entry is a miss, as for a family
+            pass
+        else:
+            if report is not None:
+                report.seconds.update(dict.fromkeys(families, 0.0))
+                report.cached.update(dict.fromkeys(families, True))
+            if log:
+                log(f"{'all sources':18s} {len(long):8,d} rows  cache (validated)")
+            return long
     measures = measures_table([*families, "derived"])
     frames, to_cache = [], []
     for name in families:
         t0 = time.perf_counter()
-        df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir, write_cache=False)
+        df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir)
         if report is not None:
             report.seconds[name] = time.perf_counter() - t0
             report.cached[name] = hit
@@ -266,7 +295,10 @@ def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | Non
     # cached only once validated: a file that fails validation leaves no cache entry behind
     for df, path in to_cache:
         _write_atomic(df, path)
-    return attach_geography(long, ref)
+    long = attach_geography(long, ref)
+    if use_cache:
+        _write_atomic(long, whole)
+    return long
 
 
 def attach_geography(long: pd.DataFrame, ref: LAReference) -> pd.DataFrame:

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from inclusion_index.index.scoring import AREAS, TARGETS, ScoringSettings, score_year
 from inclusion_index.index.uncertainty.plan import (
@@ -27,6 +26,23 @@ from inclusion_index.index.uncertainty.plan import (
 )
 
 
+def _rankdata(v: np.ndarray, method: str) -> np.ndarray:
+    """scipy.stats.rankdata's numbers for a 1-D array without NaN, as its _rankdata computes them,
+    minus the per-call overhead that was a third of each draw."""
+    order = np.argsort(v, kind="stable")
+    ranks = np.arange(1, v.size + 1, dtype="float64")
+    if method != "ordinal":
+        y = v[order]
+        first = np.flatnonzero(np.r_[True, y[:-1] != y[1:]])
+        counts = np.diff(first, append=v.size)
+        ranks = np.repeat({"min": ranks[first], "max": ranks[first] + counts - 1,
+                           "average": ranks[first] + (counts - 1.0) / 2,
+                           "dense": np.arange(1, first.size + 1, dtype="float64")}[method], counts)
+    out = np.empty(v.size)
+    out[order] = ranks
+    return out
+
+
 def _rank_desc_np(x: np.ndarray, tie: str, decimals: int | None) -> np.ndarray:
     out = np.full(x.shape, np.nan)
     ok = np.isfinite(x)
@@ -34,7 +50,7 @@ def _rank_desc_np(x: np.ndarray, tie: str, decimals: int | None) -> np.ndarray:
         return out
     v = np.round(x[ok], decimals) if decimals is not None else x[ok]
     method = {"first": "ordinal"}.get(tie, tie)
-    out[ok] = stats.rankdata(-v, method=method)
+    out[ok] = _rankdata(-v, method)
     return out
 
 
@@ -47,7 +63,7 @@ def _normalise_np(x: np.ndarray, polarity: int, s: ScoringSettings) -> np.ndarra
         return out
     v = x[ok]
     if s.normalisation == "percentile":
-        r = stats.rankdata(v, method="average")
+        r = _rankdata(v, "average")
         if s.percentile_formula == "inclusive":
             p = np.full(n, 0.5) if n == 1 else (r - 1.0) / (n - 1)
         elif s.percentile_formula == "rank_over_n":
@@ -113,11 +129,17 @@ def _fast_scores(x: np.ndarray, polarity: np.ndarray, weights: np.ndarray, areas
 
 
 def _year_scores(plan: _Plan, x: np.ndarray, ind: pd.DataFrame, settings: ScoringSettings,
-                 engine: str) -> np.ndarray:
-    """LAs x TARGETS scores of one year's LA x indicator matrix ``x`` (columns = ``ind``)."""
+                 engine: str, cols: np.ndarray | None = None) -> np.ndarray:
+    """LAs x TARGETS scores of one year's LA x indicator matrix ``x`` (columns = ``ind``, or its
+    positions ``cols``)."""
+    if cols is not None:
+        x = x[:, cols]
     if engine == "fast":
-        return _fast_scores(x, ind["polarity"].to_numpy(), ind["weight"].to_numpy(dtype="float64"),
-                            ind["area"].to_numpy(), settings)
+        pick = slice(None) if cols is None else cols
+        return _fast_scores(x, ind["polarity"].to_numpy()[pick], ind["weight"].to_numpy(dtype="float64")[pick],
+                            ind["area"].to_numpy()[pick], settings)
+    if cols is not None:
+        ind = ind.iloc[cols].reset_index(drop=True)
     v = _long_values(plan.la_codes, list(ind["indicator"]), x)
     s = score_year(v, ind, settings, la_codes=plan.la_codes).scores.reindex(pd.Index(plan.la_codes))
     return np.column_stack([s[f"{t}_score"].to_numpy(dtype="float64", na_value=np.nan) for t in TARGETS])
@@ -128,9 +150,9 @@ def _score_variant(plan: _Plan, var: _Variant, *, with_change: bool = True,
     """Ranks (LAs x targets), overall score change (LAs) and scores (LAs x targets) for one
     set of choices; a None choice keeps the edition's own setting."""
     engine = engine or plan.engine
-    ind = plan.ind.copy()
+    ind = plan.ind
     if var.weights is not None:
-        ind["weight"] = ind["weight"].to_numpy(dtype="float64") * var.weights
+        ind = ind.assign(weight=ind["weight"].to_numpy(dtype="float64") * var.weights)
     changes: dict[str, Any] = {}
     if var.normalisation is not None:
         changes["normalisation"] = var.normalisation
@@ -140,20 +162,25 @@ def _score_variant(plan: _Plan, var: _Variant, *, with_change: bool = True,
         changes["overall_from"] = var.aggregation
     settings = dataclasses.replace(plan.scoring, **changes)
     years_rule = var.years or plan.headline
-    values = {y: _values_for(plan, y, var.u, var.impute) for y in plan.years}
+    values: dict[str, np.ndarray] = {}
+
+    def year_values(y: str) -> np.ndarray:  # only the years this variant scores are redrawn
+        if y not in values:
+            values[y] = _values_for(plan, y, var.u, var.impute)
+        return values[y]
+
     if years_rule == "mean" and len(plan.years) > 1:
-        scores = sum(_year_scores(plan, values[y], ind, settings, engine) for y in plan.years) / len(plan.years)
+        scores = sum(_year_scores(plan, year_values(y), ind, settings, engine) for y in plan.years) / len(plan.years)
     else:
-        scores = _year_scores(plan, values[plan.final_year], ind, settings, engine)
+        scores = _year_scores(plan, year_values(plan.final_year), ind, settings, engine)
     ranks = np.column_stack([_rank_desc_np(scores[:, j], settings.tie_method, settings.rank_decimals)
                              for j in range(len(TARGETS))])
     change = np.full(len(plan.la_codes), np.nan)
     if with_change and plan.common:
         cols = np.flatnonzero(ind["indicator"].isin(plan.common).to_numpy())
-        ind_c = ind.iloc[cols].reset_index(drop=True)
         first, last = plan.years[0], plan.years[-1]
-        late = _year_scores(plan, values[last][:, cols], ind_c, settings, engine)[:, 0]
-        early = _year_scores(plan, values[first][:, cols], ind_c, settings, engine)[:, 0]
+        late = _year_scores(plan, year_values(last), ind, settings, engine, cols)[:, 0]
+        early = _year_scores(plan, year_values(first), ind, settings, engine, cols)[:, 0]
         change = late - early
         if settings.normalisation == "zscore":
             change = change * plan.unc.z_to_percentile_scale
@@ -180,7 +207,8 @@ def _choose_engine(plan: _Plan, enabled: Iterable[str]) -> str:
     # (g): the area aggregation on its own and with each other normalisation, since the area mean
     # of z-scores or min-max scores takes a different path through both engines than percentiles
     checks += [_Variant(aggregation=o, normalisation=n) for o in plan.unc.aggregations
-               if o != plan.scoring.overall_from for n in (None, *plan.unc.normalisations)]
+               if o != plan.scoring.overall_from
+               for n in (None, *(n for n in plan.unc.normalisations if n != plan.scoring.normalisation))]
     for var in checks:
         r_fast, c_fast, _ = _score_variant(plan, var, engine="fast")
         r_ref, c_ref, _ = _score_variant(plan, var, engine="score_year")

@@ -26,14 +26,14 @@ class _Sampler:
     """Noise for one indicator in one index year, vectorised over its LAs."""
 
     la_pos: np.ndarray  # rows of the year's LA x indicator matrix (positions in plan.la_codes)
-    ind_pos: int  # column of the matrix
-    key: int  # which block of uniforms (shared by every index year fed by the same data)
+    ind_pos: int | np.ndarray  # column of the matrix (per cell once merged, see _merged)
+    key: int | np.ndarray  # which block of uniforms (shared by every index year fed by the same data)
     model: str
     value: np.ndarray
     n: np.ndarray
     k: np.ndarray
-    scale: float
-    sd: float = 0.0
+    scale: float | np.ndarray
+    sd: float | np.ndarray = 0.0
     half_unit: float | np.ndarray = 0.05  # rounding: per cell, the rounding of its inputs
     inputs: np.ndarray | None = None  # rounding: numerator input, then the other inputs
 
@@ -93,6 +93,7 @@ def _build_plan(edition: IndexInputs, unc: UncertaintySettings) -> _Plan:
                 la_pos=np.array([pos[c_] for c_ in c.index[ok]]), ind_pos=j, key=key, model=spec.model,
                 value=c["value"].to_numpy()[ok], n=c["n"].to_numpy()[ok], k=c["k"].to_numpy()[ok],
                 scale=spec.scale, sd=float(spec.pupil_sd or 0.0)))
+    samplers = {y: _merged(ss) for y, ss in samplers.items()}
     common: tuple[str, ...] = ()
     if len(edition.years) > 1:
         # the indicators most_improved compares: available (coverage rule) in both years
@@ -103,6 +104,18 @@ def _build_plan(edition: IndexInputs, unc: UncertaintySettings) -> _Plan:
                  samplers=samplers, n_keys=max(1, len(keys)), common=common, unc=unc,
                  no_noise=pd.DataFrame(skipped, columns=["index_year", "indicator", "la_code", "reason"]),
                  imputed=_imputed_cells(edition, codes, names))
+
+
+def _merged(samplers: list[_Sampler]) -> list[_Sampler]:
+    """One sampler per model (rounding ones apart), so a draw calls each inverse CDF once a year
+    rather than once an indicator; every cell gets the same value as from its own sampler."""
+    out = [s for s in samplers if s.model == "rounding"]
+    for model in dict.fromkeys(s.model for s in samplers if s.model != "rounding"):
+        g = [s for s in samplers if s.model == model]
+        cat = {f: np.concatenate([np.broadcast_to(getattr(s, f), s.la_pos.shape) for s in g])
+               for f in ("la_pos", "ind_pos", "key", "value", "n", "k", "scale", "sd")}
+        out.append(_Sampler(model=model, **cat))
+    return out
 
 
 def _imputed_cells(edition: IndexInputs, codes: list[str], names: list[str]

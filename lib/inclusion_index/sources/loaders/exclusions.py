@@ -275,18 +275,15 @@ def headcount_candidates(rates: dict[str, float], max_headcount: int = _MAX_HEAD
     """Every integer headcount (1..max) for which integer counts reproduce all ``rates``
     (metric -> published rate per 100) to the published precision."""
     h = np.arange(1, max_headcount + 1, dtype=float)
-    ok = np.ones(h.size, dtype=bool)
-    counts = {}
-    for metric, r in rates.items():
+    counts: dict[str, np.ndarray] = {}
+    for metric, r in rates.items():  # each metric tests only the headcounts the others left
         c = np.rint(r * h / 100)
-        ok &= np.abs(100 * c / h - r) <= _RATE_TOLERANCE
-        if r > 0:
-            ok &= c > 0
-        counts[metric] = c
+        ok = (np.abs(100 * c / h - r) <= _RATE_TOLERANCE) & ((c > 0) if r > 0 else True)
+        h, counts = h[ok], {m: v[ok] for m, v in [*counts.items(), (metric, c)]}
     if "one_plus_susp_rate" in counts and "susp_rate" in counts:
         # pupils suspended at least once cannot outnumber suspensions
-        ok &= counts["one_plus_susp_rate"] <= counts["susp_rate"]
-    return h[ok].astype(int)
+        h = h[counts["one_plus_susp_rate"] <= counts["susp_rate"]]
+    return h.astype(int)
 
 
 def _in_band(cands: np.ndarray, spring: int, term: str) -> np.ndarray:
@@ -306,8 +303,8 @@ def _phase_sums(phases: pd.DataFrame, max_headcount: int = _MAX_HEADCOUNT) -> np
     (primary + secondary + special = Total). A phase not in the file may hold any number."""
     fft_n = 1 << int(np.ceil(np.log2(2 * max_headcount + 2)))
     acc = None
-    for _, r in phases.iterrows():
-        rates = {m: r[m] for m in _ANNUAL_METRICS if pd.notna(r[m])}
+    for row in phases[list(_ANNUAL_METRICS)].to_numpy(dtype=float):
+        rates = {m: v for m, v in zip(_ANNUAL_METRICS, row, strict=True) if not np.isnan(v)}
         mask = np.zeros(max_headcount + 1)
         if rates:
             mask[headcount_candidates(rates, max_headcount)] = 1
@@ -324,6 +321,16 @@ def _phase_sums(phases: pd.DataFrame, max_headcount: int = _MAX_HEADCOUNT) -> np
     return acc > 0.5
 
 
+def _feasible(cands: dict[str, np.ndarray], zero: dict[str, bool]) -> np.ndarray:
+    """The January candidates with a candidate of every other term (unless all 0) in its band."""
+    spring = cands[_SPRING]
+    fits = np.ones(spring.size, dtype=bool)
+    for t, (lo, hi) in _BANDS.items():
+        if not zero[t]:
+            fits &= np.searchsorted(cands[t], hi * spring, "right") > np.searchsorted(cands[t], lo * spring)
+    return spring[fits]
+
+
 def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per (time_period, la_code, time_identifier): the recovered headcount and counts.
 
@@ -337,25 +344,37 @@ def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd
     out = []
     by_phase = dict(iter(phases.groupby(["time_period", "la_code", "time_identifier"]))) if phases is not None else {}
     for (year, la), g in rates.groupby(["time_period", "la_code"], sort=True):
-        g = g.set_index("time_identifier")
-        if set(g.index) != set(_TERMS) or g[list(_ANNUAL_METRICS)].isna().any().any():
+        r = {t: dict(zip(_ANNUAL_METRICS, v, strict=True))
+             for t, v in zip(g["time_identifier"], g[list(_ANNUAL_METRICS)].to_numpy(dtype=float), strict=True)}
+        if set(r) != set(_TERMS) or np.isnan(g[list(_ANNUAL_METRICS)].to_numpy(dtype=float)).any():
             continue
-        cands = {t: headcount_candidates(g.loc[t, list(_ANNUAL_METRICS)].to_dict()) for t in _TERMS}
-        for t in _TERMS:
-            if (year, la, t) in by_phase and cands[t].size < _MAX_HEADCOUNT:
-                cands[t] = cands[t][_phase_sums(by_phase[(year, la, t)])[cands[t]]]
-        zero = {t: bool((g.loc[t, list(_ANNUAL_METRICS)] == 0).all()) for t in _TERMS}
-        if zero[_SPRING] and not all(zero.values()):
-            # a January with no exclusions fits any headcount: start from the other terms' smallest
-            floor = min(cands[t][0] / _BANDS[t][1] for t in _BANDS if not zero[t] and cands[t].size)
-            cands[_SPRING] = cands[_SPRING][cands[_SPRING] >= floor]
-        feasible = [hs for hs in cands[_SPRING] if all(zero[t] or _in_band(cands[t], hs, t).size for t in _BANDS)]
+        full = {t: headcount_candidates(r[t]) for t in _TERMS}
+        zero = {t: all(v == 0 for v in r[t].values()) for t in _TERMS}
+        # The phases' sums are convolved only up to ``upto``. The choice below looks at candidates
+        # up to 1.96 x the smallest feasible January (window 1.25, rivals 1.25, band 1.25), so a
+        # bound of twice that gives the same result as the full range, which is the fallback.
+        first = _feasible(full, zero)
+        for upto in (min(2 ** int(np.log2(5 * first[0] + 2048)) - 1, _MAX_HEADCOUNT) if first.size
+                     else _MAX_HEADCOUNT, _MAX_HEADCOUNT):
+            cands = {t: c[c <= upto] for t, c in full.items()}
+            for t in _TERMS:
+                if (year, la, t) in by_phase and full[t].size < _MAX_HEADCOUNT and cands[t].size:
+                    cands[t] = cands[t][_phase_sums(by_phase[(year, la, t)], upto)[cands[t]]]
+            if zero[_SPRING] and not all(zero.values()):
+                # a January with no exclusions fits any headcount: start from the other terms' smallest
+                floor = min((cands[t][0] / _BANDS[t][1] for t in _BANDS if not zero[t] and cands[t].size),
+                            default=np.inf)
+                cands[_SPRING] = cands[_SPRING][cands[_SPRING] >= floor]
+            feasible = list(_feasible(cands, zero))
+            if upto == _MAX_HEADCOUNT or (feasible and 2 * feasible[0] <= upto
+                                          and all(zero[t] or cands[t].size for t in _BANDS)):
+                break
         # up to twice the smallest: beyond that lie the multiples (same ratios) and chance fits
         window = [h for h in feasible if h <= _WINDOW * feasible[0]] if feasible else []
         hs = min(window, key=lambda h: (round(_misfit(cands, zero, h), 9), h)) if window else None
         for t in _TERMS:
             rec = {"time_period": year, "la_code": la, "time_identifier": t, "all_zero": all(zero.values()),
-                   **{m: float(g.loc[t, m]) for m in _ANNUAL_METRICS}}
+                   **{m: float(r[t][m]) for m in _ANNUAL_METRICS}}
             if all(zero.values()):
                 # no exclusion all year (City of London, Isles of Scilly): rate 0, headcount unknown
                 rec.update(spring=np.nan, headcount=np.nan, n_candidates=0, exact=True)

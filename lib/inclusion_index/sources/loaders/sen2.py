@@ -199,7 +199,10 @@ def _sum_components(values: pd.DataFrame, reasons: pd.DataFrame, cols: list[str]
     """Sum placement columns; unknown if any part is unknown (with that part's reason)."""
     v = values[cols].sum(axis=1, min_count=len(cols))
     v = v.where(values[cols].notna().all(axis=1))
-    r = reasons[cols].bfill(axis=1).iloc[:, 0].astype("string")
+    r = reasons[cols[0]]
+    for c in cols[1:]:  # the first part's reason that is known (a row-wise bfill, without transposing)
+        r = r.fillna(reasons[c])
+    r = r.astype("string")
     return v, r.where(v.isna())
 
 
