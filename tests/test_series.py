@@ -228,7 +228,10 @@ def test_funnel_sentences_count_what_funnel_data_flags(ed, parts, name):
 def test_assessment_says_why_it_has_no_funnel(parts):
     p = parts["assessment"]
     assert not series.funnel_frames(p)
-    assert any("No funnel plot" in s and "one decimal place" in s for s in p.sections["funnels"])
+    # the sentence names what the share rests on (census counts, DfE's two decimals, LAIT's one)
+    why = [s for s in p.sections["funnels"] if s.startswith("No funnel plot for")]
+    assert len(why) == 1 and "no counts to set limits from" in why[0]
+    assert "census counts for" in why[0] or "one decimal place" in why[0]
 
 
 @pytest.mark.parametrize("area", ["exclusions", "assessment", "placement", "attainment"])
