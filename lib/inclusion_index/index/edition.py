@@ -62,6 +62,8 @@ class Edition(IndexInputs):
     neighbours: NeighbourSet | None = None
     # per LA: itself, its statistical neighbours and their mean, with scores and ranks
     neighbour_comparisons: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    # index year -> its indicators named for the measures they used (indicators.label_table)
+    labels: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     log: tuple[StepRecord, ...] = ()
 
     def monte_carlo_settings(self) -> UncertaintySettings:

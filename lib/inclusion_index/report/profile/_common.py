@@ -4,7 +4,6 @@ missing value or rank."""
 from __future__ import annotations
 
 import re
-import weakref
 
 import pandas as pd
 
@@ -16,19 +15,8 @@ MISSING = "–"
 NOT_RANKED = "not ranked"
 
 
-# a finished edition never changes, and a profile page asks for its score table by LA a dozen
-# times: index it once per edition (weakly held, so a dropped edition takes its index with it)
-_INDEXED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _scores(ed: Edition) -> pd.DataFrame:
-    try:
-        memo = _INDEXED.setdefault(ed, {})
-    except TypeError:  # a stand-in without weak references (tests)
-        memo = {}
-    if "table" not in memo:
-        memo["table"], memo["rows"] = ed.score_table.set_index("la_code"), {}
-    return memo["table"]
+    return ed.score_table.set_index("la_code")
 
 
 def _row(ed: Edition, code: str) -> pd.Series:
@@ -36,12 +24,7 @@ def _row(ed: Edition, code: str) -> pd.Series:
     if code not in t.index:
         raise KeyError(f"LA {code!r} is not in edition {ed.final_year} "
                        f"(it has {len(t)} LAs; City of London and Isles of Scilly are not ranked)")
-    rows = _INDEXED.get(ed, {}).get("rows") if isinstance(ed, Edition) else None
-    if rows is None:
-        return t.loc[code]
-    if code not in rows:
-        rows[code] = t.loc[code]
-    return rows[code].copy()  # a copy: a caller's change stays its own
+    return t.loc[code]
 
 
 def reader_note(note: object) -> str:
