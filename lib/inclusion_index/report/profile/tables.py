@@ -91,11 +91,8 @@ def _value_decimals(ed: Edition) -> dict[str, int]:
 
 
 def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) -> pd.DataFrame:
-    """Each indicator: the LA's value with its exact 95% interval and the pupils behind it,
-    England's, its score, and where that score sits against the middle LA (``bands``).
-
-    England is DfE's published figure, else (``England basis`` = ENGLAND_POOLED) the LA figures
-    pooled as in the series parts, else NaN."""
+    """Each indicator: the LA's value with its exact 95% interval and pupils, England's (published,
+    else pooled: ``England basis``), its score and where it sits against the middle LA (``bands``)."""
     bands = bands or ed.run.middle_bands
     r = _row(ed, code)
     ci = ed.profile_intervals

@@ -47,18 +47,9 @@ PAGE_LINKS = {"method notes": METHOD_PAGE, "your own weights": "explore.html",
 
 def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int | None = None,
                  part: str | None = None) -> dict:
-    """Sources with years, substitutions and gaps, suppression counts and small-cohort LAs.
-
-    ``measures`` adds context measures (a part's ``measures``: ContextMeasure objects, listed
-    with the year and files each used, or measure codes, taken for the year
-    :func:`context_measure` picks) to the source list; measures the edition has no year of
-    add nothing. Returns a dict of DataFrames (``sources``, ``substitutions``, ``suppression``,
-    ``small_cohorts``) and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
-    ``reporting.small_cohort``.
-
-    ``part`` (a part's key) keeps only its own caveats (templates/caveats.md): an area's part its
-    indicators' sources, gaps and measure notes, Parts 1 and 6 the edition-wide ones; without it, all.
-    """
+    """Sources with years, substitutions and gaps, suppression counts and small-cohort LAs (DataFrames)
+    and ``text``; ``measures`` adds a part's context measures to the sources; ``part`` keeps only its
+    own caveats (templates/caveats.md)."""
     area = part if part in AREAS else None
     keep = set(area_indicators(ed, area)) if area else None
     edition_wide = part in (None, "introduction", "conclusions")

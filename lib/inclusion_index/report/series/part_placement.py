@@ -1,8 +1,5 @@
-"""Part 4: placement of EHC plan pupils in special and independent schools, against special-school supply and deprivation.
-
-Beside the two index indicators it describes, as context that is never scored, the plans in
-alternative provision or pupil referral units and those with no school place.
-"""
+"""Part 4: placement of EHC plan pupils against special-school supply and deprivation; AP/PRU and
+no school place as context, never scored."""
 
 from __future__ import annotations
 
