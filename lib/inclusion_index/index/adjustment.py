@@ -96,10 +96,8 @@ def fit_adjustment(score: pd.Series, context: pd.DataFrame, covariates: list[str
 
 
 def context_table(edition: IndexInputs, settings: AdjustmentSettings | None = None) -> pd.DataFrame:
-    """Per LA of the edition (index la_code): ``idaci`` (method's deprivation measure and year),
-    ``ehcp_pct_pupils`` (% of pupils with an EHC plan, final index year), ``ehcp_total`` (EHC
-    plans, final index year), ``log_ehcp_total``, ``context_note`` (value moved across a
-    boundary change, or missing)."""
+    """Per LA (index la_code): ``idaci``, ``ehcp_pct_pupils``, ``ehcp_total``, ``log_ehcp_total`` and
+    ``context_note`` (a value moved across a boundary change, or missing)."""
     settings = settings or run_settings().adjustment
     codes = [str(c) for c in edition.geography["la_code"]]
     long = edition.long
@@ -148,11 +146,8 @@ class AdjustmentResult:
 
 def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
                   settings: AdjustmentSettings | None = None) -> AdjustmentResult:
-    """Context-adjusted overall and area scores of an edition's headline table.
-
-    ``table`` is the score table (``la_code``, ``<target>_score``). LAs without a score keep NaN; LAs with a score but no context keep NaN and
-    a flag. Targets with too few LAs (e.g. an area nobody has) get no model, noted.
-    """
+    """Context-adjusted overall and area scores of the score ``table``; an LA without a score or
+    context keeps NaN (flagged), a target with too few LAs gets no model (noted)."""
     settings = settings or run_settings().adjustment
     scores = table.set_index("la_code") if "la_code" in table.columns else table
     ctx = context_table(edition, settings)

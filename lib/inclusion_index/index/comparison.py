@@ -20,10 +20,8 @@ from inclusion_index.sources.geography import boundary_edges, boundary_reference
 
 
 def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
-    """One row per LA of ``later``: ``<target>_score_from``/``_to``, ``<target>_score_change``,
-    ``overall_rank_from``/``_to`` (with their 90% ranges), ``overall_rank_change`` (positive =
-    moved up), ``ranges_overlap``, ``note`` (boundary mapping) and ``measures_changed``; plus the editions' years
-    and methods."""
+    """One row per LA of ``later``: scores from / to / change per target, overall ranks with their 90%
+    ranges, ``ranges_overlap``, boundary ``note`` and ``measures_changed``, with both editions' years and methods."""
     a = earlier.score_table.set_index("la_code")
     b = later.score_table.set_index("la_code")
     codes = [str(c) for c in later.geography["la_code"]]

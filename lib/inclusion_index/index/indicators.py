@@ -85,12 +85,8 @@ def _measure_rows(long: pd.DataFrame, measure: str, year: str, level: str = "la"
 
 
 def impute_small_counts(rows: pd.DataFrame, rule: dict) -> pd.DataFrame:
-    """Cells suppressed because the count was tiny (e.g. DfE's 'x' = 1 or 2 exclusions) are
-    not unknown: the rate lies between 1/denominator and 2/denominator. Leaving them out would
-    drop the LAs with the fewest exclusions from the exclusions area, so the method can set
-    them to the midpoint count over the published denominator. Returns the rows with
-    ``imputed_count`` (the count used, NaN where nothing was done) and ``imputed_range`` (the
-    marker's meaning, e.g. '1 or 2 exclusions')."""
+    """A cell suppressed as a tiny count (DfE's 'x' = 1 or 2) set to the method's midpoint count over its
+    denominator, so the LAs with the fewest exclusions stay in (docs/METHOD.md); adds ``imputed_count``, ``imputed_range``."""
     out = rows.copy()
     out["imputed_count"], out["imputed_range"] = np.nan, ""
     prefix = rule.get("reason_prefix")
@@ -123,15 +119,8 @@ def england_basis(source: str) -> str:
 
 def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target: pd.DataFrame,
                      ref: LAReference) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every indicator's value for every target LA in one index year.
-
-    Returns (values, england): values has one row per LA × indicator with value, numerator,
-    denominator, data_year, measure, source and the NOTE_COLUMNS (why a value is missing,
-    carried forward, imputed or moved across a boundary change); placement indicators' rows carry
-    the LA's share of plans with placement not recorded (``placement_unrecorded_pct``, that share
-    again in ``unrecorded_pct_flagged`` above the method's flag); england has the national value per
-    indicator.
-    """
+    """(values, england) of one index year: a row per LA × indicator with value, counts, data year, measure,
+    source, the NOTE_COLUMNS and, for placement, ``placement_unrecorded_pct``; England's value per indicator."""
     codes = list(target["la_code"])
     min_n = method.min_indicator_coverage * len(codes)
     rows, eng = [], []

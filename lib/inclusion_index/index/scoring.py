@@ -82,13 +82,8 @@ DEFAULT_SETTINGS = ScoringSettings()
 
 @dataclass(frozen=True)
 class ScoredYear:
-    """The index for one year.
-
-    ``scores``: a row per LA (index ``la_code``), overall, per-area and per-indicator columns, and
-    ``flags`` (read it as ``scores["flags"]``: ``.flags`` is a pandas attribute) saying why an LA
-    is unscored or an area missing. ``long``: one row per (LA, indicator) with ``available``
-    (that year) and ``used`` (counted for the LA). ``notes``: indicators or areas not available.
-    """
+    """The index for one year: ``scores`` per LA (read ``scores["flags"]``: ``.flags`` is a pandas
+    attribute), ``long`` per (LA, indicator) with ``available`` and ``used``, ``notes`` on what is missing."""
 
     scores: pd.DataFrame
     long: pd.DataFrame
@@ -145,10 +140,7 @@ def normalise(series: pd.Series, polarity: int, settings: ScoringSettings = DEFA
         if hi == lo:
             return x.where(x.isna(), 0.5 * settings.scale)
         return (x - lo) / (hi - lo) * settings.scale
-    # zscore
-    if len(valid) <= settings.zscore_ddof:
-        return x.where(x.isna(), 0.0)
-    sd = float(valid.std(ddof=settings.zscore_ddof))
+    sd = float(valid.std(ddof=settings.zscore_ddof))  # zscore; NaN with no more values than ddof
     if not np.isfinite(sd) or sd == 0.0:
         return x.where(x.isna(), 0.0)
     return (x - valid.mean()) / sd
@@ -208,11 +200,8 @@ def _check_values(values: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
 
 def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: ScoringSettings = DEFAULT_SETTINGS,
                *, la_codes: Iterable[str] | None = None) -> ScoredYear:
-    """Score every LA for one index year; nobody is dropped (an unscored LA keeps its row, with why).
-
-    Pass in ``values`` only the LAs to be ranked: normalisation and coverage are over the LAs
-    present. ``la_codes``: LAs that get a row (and count for coverage) even without values.
-    """
+    """Score every LA for one index year over the LAs in ``values`` (plus ``la_codes``, which get a row
+    even without values); nobody is dropped: an unscored LA keeps its row, with why."""
     ind = _check_indicators(indicators)
     vals = _check_values(values, ind["indicator"])
     universe = sorted(set(vals["la_code"]) | {str(c) for c in (la_codes or [])})
@@ -236,9 +225,7 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
     for name in available:
         norm[name] = normalise(wide[name], polarity[name], settings)
 
-    notes: list[str] = [
-        f"indicator not available: {i} (coverage {coverage[i]:.0%})" for i in names if not is_available[i]
-    ]
+    notes = [f"indicator not available: {i} (coverage {coverage[i]:.0%})" for i in names if not is_available[i]]
     has = wide[available].notna()
     n_used = has.sum(axis=1).astype(int)
     n_avail = len(available)
@@ -272,13 +259,8 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
         for la in index[(n_in_area == 0) & ~short]:
             flags[la].append(f"area missing: {area} (overall score kept)")
         for la in index[short]:
-            if n_in_area[la] == 0:
-                flags[la].append(f"area missing: {area}")
-            else:
-                flags[la].append(
-                    f"too few indicators in area {area} ({n_in_area[la]} of {len(members)}, "
-                    f"need {settings.min_indicators_per_area})"
-                )
+            flags[la].append(f"area missing: {area}" if n_in_area[la] == 0 else f"too few indicators in area {area} "
+                             f"({n_in_area[la]} of {len(members)}, need {settings.min_indicators_per_area})")
         ok &= ~short
 
     if settings.overall_from == "indicators":

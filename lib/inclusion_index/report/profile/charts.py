@@ -1,11 +1,6 @@
-"""The profile's charts as small inline SVG with alt text: every LA's overall score with this one
-highlighted, its indicator scores by area, and its scores over the edition's years.
-
-Each chart is a few dozen shapes placed here from the numbers and written by templates/chart.html
-(role="img", a <title> and the alt text as <desc>). Drawing them with matplotlib and encoding
-PNGs cost about 0.5 s of a profile's 0.6 s; this takes a millisecond or two, and the page stays
-self-contained and sharp at any zoom.
-"""
+"""The profile's charts as small inline SVG with alt text (templates/chart.html, role="img"): every
+LA's overall score, this LA's indicator scores by area and its scores over the years. A millisecond
+each where matplotlib PNGs cost 0.5 s of a profile's 0.6 s, and sharp at any zoom."""
 
 from __future__ import annotations
 

@@ -49,6 +49,9 @@ def _rank_text(rank, lo=None, hi=None, n: int = 150, range_name: str = "90% rang
     return s
 
 
+_short = short_names  # indicator -> its short name in the headline year (tests read it under this name)
+
+
 # ---------------------------------------------------------------- headline and change
 
 
@@ -74,12 +77,7 @@ def headline(ed: Edition, code: str) -> str:
               f"Overall inclusion score **{r['overall_score']:.1f}**, a relative score from 0 to 100 and not a "
               f"percentage: 50 is the middle LA on each indicator, and the middle LA's overall score is {middle:.1f}. "
               f"Rank **{rank}**, where 1 is the most inclusive."]
-    change = change_text(ed, code)
-    if change:
-        lines += ["", change]
-    weighting = weighting_text(ed, code)
-    if weighting:
-        lines += ["", weighting]
+    lines += [x for text in (change_text(ed, code), weighting_text(ed, code)) if text for x in ("", text)]
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from inclusion_index.report.series.edition_facts import (
     source_id,
 )
 from inclusion_index.report.series.text import and_join, fmt, iod_label, plural, year_label
-from inclusion_index.report.templates import render_template
+from inclusion_index.report.templates import render_template, words
 from inclusion_index.sources.geography import label_years
 from inclusion_index.sources.registry import load_registry
 
@@ -172,9 +172,7 @@ def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
         small = small.loc[small.min(axis=1).sort_values(kind="stable").index]
         out = pd.DataFrame({"Local authority": names.reindex(small.index).to_numpy(),
                             **{h: small[h].to_numpy() for h in cols}})
-        out.attrs["sentence"] = (
-            f"Fewer than {threshold} pupils with an EHC plan: {and_join(said)}. Their attainment figures move a lot "
-            "with a few pupils, and the text says so wherever it names one of them as the lowest or highest.")
+        out.attrs["sentence"] = words("parts/cohorts.md").small(threshold, and_join(said))
         return out
     plans = context_measure(ed, "sen2_ehcp_total", year=ed.final_year)
     if not plans.available:
@@ -183,7 +181,5 @@ def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
         return out
     few = plans.values.dropna().sort_values().head(10)
     out = pd.DataFrame({"Local authority": names.reindex(few.index).to_numpy(), "EHC plans": few.to_numpy()})
-    out.attrs["sentence"] = (
-        f"KS2 and KS4 cohort counts by SEN are not in the data for this edition; the table lists the 10 LAs with "
-        f"the fewest EHC plans in {year_label(ed.final_year)}, whose rates and averages rest on the fewest pupils.")
+    out.attrs["sentence"] = words("parts/cohorts.md").fewest(year_label(ed.final_year))
     return out

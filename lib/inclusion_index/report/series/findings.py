@@ -1,10 +1,5 @@
-"""Quotable findings of an edition: typed rows for findings.csv / findings.html / findings.md.
-
-Each finding is one short headline with exactly one number, the data period in words, a plain
-caveat, a strength derived from the edition's own intervals and cohort sizes, numbered
-references into one sources table, and the anchor of the chart or table on the part page
-that shows it. Everything is read from the built edition: nothing here opens a raw file.
-"""
+"""Quotable findings of an edition (findings.csv / .html / .md): one headline with one number each,
+its data period, caveat, strength from the edition's intervals and cohorts, numbered sources and a link."""
 
 from __future__ import annotations
 
@@ -109,12 +104,8 @@ class Findings:
 
     def frame(self) -> pd.DataFrame:
         """findings.csv: exactly COLUMNS; ``sources`` as '1; 4' into the sources table."""
-        rows = []
-        for f in self.items:
-            d = asdict(f)
-            d["sources"] = "; ".join(str(self.refs[s]) for s in f.source_ids)
-            rows.append({c: d[c] for c in COLUMNS})
-        out = pd.DataFrame(rows, columns=COLUMNS)
+        out = pd.DataFrame([asdict(f) | {"sources": "; ".join(str(self.refs[s]) for s in f.source_ids)}
+                            for f in self.items], columns=COLUMNS)
         # as the headline shows it, without separators: a count never reads 638745.0
         out["number"] = [f"{f.number:.{f.dp}f}" for f in self.items]
         return out

@@ -204,29 +204,23 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
                      top_score=float(scored["overall_score"].iloc[0]),
                      bottom_score=float(scored["overall_score"].iloc[-1]))
     first, last = scored.iloc[0], scored.iloc[-1]
-    n = len(scored)
-    p.say("ranking", f"{first['la_name']} has the highest score of {n} LAs in {year_label(ed.final_year)}, "
-          f"{fmt(first['overall_score'])}, and ranks {rank_words(1, first.get('overall_rank_lo'), first.get('overall_rank_hi'))}; "
-          f"{last['la_name']} has the lowest, {fmt(last['overall_score'])}, and ranks "
-          f"{rank_words(last['overall_rank'], last.get('overall_rank_lo'), last.get('overall_rank_hi'))}.")
+    cw = words("parts/conclusions.md")
+    p.say("ranking", cw.ranking({
+        "first": first["la_name"], "n": len(scored), "year": year_label(ed.final_year),
+        "first_score": fmt(first["overall_score"]), "last": last["la_name"], "last_score": fmt(last["overall_score"]),
+        "first_rank": rank_words(1, first.get("overall_rank_lo"), first.get("overall_rank_hi")),
+        "last_rank": rank_words(last["overall_rank"], last.get("overall_rank_lo"), last.get("overall_rank_hi"))}))
     if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
         width = (scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64")
         p.numbers["rank_interval_median_width"] = float(width.median())
-        context = adjusted_for_words(ed, "overall")
-        p.say("ranking", f"Ranks carry uncertainty: the table gives each LA's {range_label()} over "
-              f"{settings.n_draws} runs that vary the method's choices and redraw the data (median width "
-              f"{fmt(width.median(), 0)} places)" + (
-                  f", and, beside the index, its score and rank adjusted for {context} (0 = as expected for its "
-                  "context)." if context else "."))
+        p.say("ranking", cw.uncertain({"range": range_label(), "draws": settings.n_draws, "width": fmt(width.median(), 0),
+                                       "context": adjusted_for_words(ed, "overall")}))
         w = getattr(ed.monte_carlo, "aggregation_widening", None) if ed.monte_carlo is not None else None
         if w is not None:
             # numbers from the Monte Carlo result (RangeWidening), as in Part 1
             p.numbers.update(aggregation_range_median_without=w.median_without,
                              aggregation_range_median_with=w.median_with)
-            p.say("ranking", f"{w.draws_rescored} of those runs weight each "
-                  f"{'indicator' if w.headline == 'areas' else 'area'} equally instead of each "
-                  f"{'area' if w.headline == 'areas' else 'indicator'}: without that choice the median width "
-                  f"would be {fmt(w.median_without, 0)} places rather than {fmt(w.median_with, 0)}.")
+            p.say("ranking", cw.widening(w, fmt(w.median_without, 0), fmt(w.median_with, 0)))
     adjusted_section(p, ed, t, "overall")
     _weightings_section(p, ed, t)
     p.say("regions", f"By region (the unweighted mean of its LAs' scores), {top['region']} scores highest "
