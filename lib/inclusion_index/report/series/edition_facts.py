@@ -24,6 +24,7 @@ from inclusion_index.report.series.text import (
     year_label,
     years_label,
 )
+from inclusion_index.report.templates import words
 from inclusion_index.sources.geography import EXCLUDED_FROM_RANKING, label_years
 from inclusion_index.sources.registry import load_registry
 
@@ -356,20 +357,11 @@ def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | Non
                  & (lg["year"] <= str(r.data_year))].sort_values("year")
         last = (str(nat["year"].iloc[-1]), float(nat["value"].iloc[-1])) if len(nat) else None
         groups.setdefault((what, str(r.data_year), last[0] if last else ""), []).append((r, last))
-    out = []
-    for (what, data_year, last_year), rows in groups.items():
-        one = len(rows) == 1
-        names = and_join([r.phrase for r, _ in rows])
-        head = f"{names[:1].upper()}{names[1:]} ({year_label(data_year)}) {'is' if one else 'are each'} {what}"
-        if not last_year:
-            out.append(head + ".")
-            continue
-        figures = and_join([f"{fmt(v, 2 if abs(v) < 1 else 1)}" for _, (_, v) in rows])
-        out.append(f"{head}, so {'it is' if one else 'they are'} not directly comparable with the annual rates in "
-                   f"this project's data, which end in {year_label(last_year)} (England {figures}"
-                   f"{unit_level(rows[0][0].phrase_unit)} that year): a difference between the two mixes the "
-                   "change of measure with any real change.")
-    return out
+    return [words("parts/measures.md").caveat({
+        "names": and_join([r.phrase for r, _ in rows]), "one": len(rows) == 1, "what": what,
+        "year": year_label(data_year), "last_year": year_label(last_year) if last_year else "",
+        "figures": and_join([fmt(v, 2 if abs(v) < 1 else 1) for _, (_, v) in rows]) if last_year else "",
+        "unit": unit_level(rows[0][0].phrase_unit)}) for (what, data_year, last_year), rows in groups.items()]
 
 
 def data_years_compared(ed, indicators: Iterable[str]) -> list[tuple[list[str], str, str]]:
