@@ -255,7 +255,7 @@ def test_an_unscored_la_reads_in_words(ed):
     v = ed.values.copy()
     cell = (v["index_year"] == ed.final_year) & (v["la_code"] == "302") & (v["indicator"] == "place_state_special")
     v.loc[cell, ["value", "missing_reason"]] = [np.nan, "not_in_source"]
-    fake = dataclasses.replace(ed, score_table=t.reset_index(), values=v, scored={
+    fake = dataclasses.replace(ed, score_table=t.reset_index(), scores_by_la=t, values=v, scored={
         **ed.scored, ed.final_year: dataclasses.replace(ed.headline(), scores=scores)})
     text = S.headline(fake, "302")
     assert "Barnet has no overall score in 2018/19: Too few indicators (8 of 11); State-funded special schools" \

@@ -124,10 +124,7 @@ class UncertaintySettings:
             raise ConfigError("uncertainty settings: " + "; ".join(problems))
 
     def spec(self, indicator: str) -> SamplingSpec:
-        for s in self.sampling:
-            if s.indicator == indicator:
-                return s
-        return SamplingSpec(indicator=indicator)
+        return next((s for s in self.sampling if s.indicator == indicator), SamplingSpec(indicator=indicator))
 
     def replace(self, **changes: Any) -> UncertaintySettings:
         return dataclasses.replace(self, **changes)
@@ -410,9 +407,8 @@ class HexmapSettings:
     labels: LabelRules
 
     def get(self, source_id: str) -> Hexmap:
-        for m in self.maps:
-            if m.source == source_id:
-                return m
+        if m := next((m for m in self.maps if m.source == source_id), None):
+            return m
         raise ConfigError(f"data/registry/hexmaps.yml has no hexmap {source_id!r}")
 
 
@@ -530,14 +526,9 @@ def parse_england_counts(path: Path) -> tuple[NationalCount, ...]:
 def england_decimals(path: Path = REGISTRY_DIR / "england_decimals.csv") -> dict[str, int]:
     """Decimal places DfE publishes each indicator's England figure to (england_decimals.csv),
     so the text quotes England as DfE does (Progress 8 -1.09, not -1.1)."""
-    import csv
-
-    if not path.exists():
-        return {}
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
     try:
-        return {r["indicator"].strip(): int(r["decimals"]) for r in rows}
+        t = pd.read_csv(path, dtype=str) if path.exists() else pd.DataFrame(columns=["indicator", "decimals"])
+        return {i.strip(): int(d) for i, d in zip(t["indicator"], t["decimals"], strict=True)}
     except (KeyError, ValueError) as e:
         raise ConfigError(f"{path}: expected columns indicator, decimals (an integer) ({e})") from e
 
@@ -576,11 +567,7 @@ class MiddleBands:
     def label(self, score: float | None) -> str:
         if score is None or pd.isna(score):
             return "–"  # la_summary.MISSING
-        if score >= self.above:
-            return "above the middle"
-        if score <= self.below:
-            return "below the middle"
-        return "near the middle"
+        return f"{'above' if score >= self.above else 'below' if score <= self.below else 'near'} the middle"
 
     def explanation(self) -> str:
         return (f"\"Against the middle LA\" compares each indicator score with {self.middle:g}, the middle LA's: "

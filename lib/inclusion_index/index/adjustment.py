@@ -78,13 +78,8 @@ def fit_adjustment(score: pd.Series, context: pd.DataFrame, covariates: list[str
     ci = res.conf_int(alpha=0.05)
     sd = x[ok].std(ddof=1)
     coefs = pd.DataFrame({
-        "target": target,
-        "term": list(exog.columns),
-        "coef": res.params.to_numpy(),
-        "std_err": res.bse.to_numpy(),
-        "ci_lower": ci[0].to_numpy(),
-        "ci_upper": ci[1].to_numpy(),
-        "p_value": res.pvalues.to_numpy(),
+        "target": target, "term": list(exog.columns), "coef": res.params.to_numpy(), "std_err": res.bse.to_numpy(),
+        "ci_lower": ci[0].to_numpy(), "ci_upper": ci[1].to_numpy(), "p_value": res.pvalues.to_numpy(),
         # change in score for one SD of the covariate: comparable across covariates
         "coef_per_sd": [np.nan if t == "const" else res.params[t] * sd[t] for t in exog.columns]})
     try:
@@ -101,10 +96,8 @@ def fit_adjustment(score: pd.Series, context: pd.DataFrame, covariates: list[str
 
 
 def context_table(edition: IndexInputs, settings: AdjustmentSettings | None = None) -> pd.DataFrame:
-    """Per LA of the edition (index la_code): ``idaci`` (method's deprivation measure and year),
-    ``ehcp_pct_pupils`` (% of pupils with an EHC plan, final index year), ``ehcp_total`` (EHC
-    plans, final index year), ``log_ehcp_total``, ``context_note`` (value moved across a
-    boundary change, or missing)."""
+    """Per LA (index la_code): ``idaci``, ``ehcp_pct_pupils``, ``ehcp_total``, ``log_ehcp_total`` and
+    ``context_note`` (a value moved across a boundary change, or missing)."""
     settings = settings or run_settings().adjustment
     codes = [str(c) for c in edition.geography["la_code"]]
     long = edition.long
@@ -112,8 +105,7 @@ def context_table(edition: IndexInputs, settings: AdjustmentSettings | None = No
         def direct(measure: str, year: str) -> tuple[pd.Series, pd.Series]:
             m = (long["measure"] == measure) & (long["year"] == year) & (long["level"] == "la")
             s = long.loc[m].drop_duplicates("la_code").set_index("la_code")["value"].astype("float64")
-            s = s.reindex(codes)
-            s.index.name = "la_code"
+            s = s.reindex(pd.Index(codes, name="la_code"))
             return s, pd.Series("", index=s.index, dtype="object")
         idaci, n1 = direct(edition.method.deprivation_measure, edition.method.deprivation_year)
         ehcp, n2 = direct(settings.ehcp_measure, edition.final_year)
@@ -129,23 +121,13 @@ def context_table(edition: IndexInputs, settings: AdjustmentSettings | None = No
     out["ehcp_total"] = ehcp
     with np.errstate(divide="ignore", invalid="ignore"):
         out["log_ehcp_total"] = np.log(ehcp.where(ehcp > 0))
-    notes = []
-    for la in codes:
-        parts = []
-        if n1[la]:
-            parts.append(f"IDACI {n1[la]}")
-        if n2[la]:
-            parts.append(f"EHC plans {n2[la]}")
-        if n3[la]:
-            parts.append(f"EHC plan rate {n3[la]}")
-        if settings.deprivation and pd.isna(out.at[la, "idaci"]):
-            parts.append(f"no {edition.method.deprivation_measure} for {edition.method.deprivation_year}")
-        if settings.ehcp_rate and pd.isna(out.at[la, "ehcp_pct_pupils"]):
-            parts.append(f"no {settings.ehcp_rate_measure} for {edition.final_year}")
-        if settings.log_ehcp_total and pd.isna(out.at[la, "log_ehcp_total"]):
-            parts.append(f"no {settings.ehcp_measure} for {edition.final_year}")
-        notes.append("; ".join(parts))
-    out["context_note"] = notes
+    moved = (("IDACI", n1), ("EHC plans", n2), ("EHC plan rate", n3))
+    gaps = ((settings.deprivation, "idaci", f"no {edition.method.deprivation_measure} for "
+             f"{edition.method.deprivation_year}"),
+            (settings.ehcp_rate, "ehcp_pct_pupils", f"no {settings.ehcp_rate_measure} for {edition.final_year}"),
+            (settings.log_ehcp_total, "log_ehcp_total", f"no {settings.ehcp_measure} for {edition.final_year}"))
+    out["context_note"] = ["; ".join([*(f"{w} {n[la]}" for w, n in moved if n[la]),
+                                      *(msg for on, c, msg in gaps if on and pd.isna(out.at[la, c]))]) for la in codes]
     return out
 
 
@@ -164,11 +146,8 @@ class AdjustmentResult:
 
 def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
                   settings: AdjustmentSettings | None = None) -> AdjustmentResult:
-    """Context-adjusted overall and area scores of an edition's headline table.
-
-    ``table`` is the score table (``la_code``, ``<target>_score``). LAs without a score keep NaN; LAs with a score but no context keep NaN and
-    a flag. Targets with too few LAs (e.g. an area nobody has) get no model, noted.
-    """
+    """Context-adjusted overall and area scores of the score ``table``; an LA without a score or
+    context keeps NaN (flagged), a target with too few LAs gets no model (noted)."""
     settings = settings or run_settings().adjustment
     scores = table.set_index("la_code") if "la_code" in table.columns else table
     ctx = context_table(edition, settings)
@@ -204,17 +183,12 @@ def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
             "note": ""})
     for c in ("idaci", "ehcp_pct_pupils", "ehcp_total", "log_ehcp_total"):
         out[c] = ctx[c]
+    scored = scores[[f"{t}_score" for t in settings.targets if f"{t}_score" in scores.columns]].notna().any(axis=1)
     flags = []
     for la in ctx.index:
-        parts = []
-        has_score = any(pd.notna(scores[f"{t}_score"].get(la, np.nan)) for t in settings.targets
-                        if f"{t}_score" in scores.columns)
-        lacks = [c for c in covs if pd.isna(ctx.at[la, c])]
-        if has_score and lacks:
-            parts.append("not adjusted: no context (" + ", ".join(lacks) + ")")
-        if ctx.at[la, "context_note"]:
-            parts.append("context: " + ctx.at[la, "context_note"])
-        flags.append("; ".join(parts))
+        lacks, note = [c for c in covs if pd.isna(ctx.at[la, c])], ctx.at[la, "context_note"]
+        flags.append("; ".join([*([f"not adjusted: no context ({', '.join(lacks)})"] if scored.get(la, False) and lacks
+                                  else []), *([f"context: {note}"] if note else [])]))
     out["adjustment_flag"] = flags
     coefficients = pd.concat(coef_rows, ignore_index=True) if coef_rows else pd.DataFrame(
         columns=["target", "term", "coef", "std_err", "ci_lower", "ci_upper", "p_value", "coef_per_sd"])

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from inclusion_index.config import RunSettings, run_settings
+from inclusion_index.config import Method, RunSettings, run_settings
 from inclusion_index.index.adjustment import adjust_scores
 from inclusion_index.index.edition import Edition, StepRecord, score_table, settings_from
-from inclusion_index.index.indicators import Method, indicator_table, indicator_values, load_method
+from inclusion_index.index.indicators import indicator_table, indicator_values, label_table, load_method
 from inclusion_index.index.neighbours import neighbour_comparison, statistical_neighbours
 from inclusion_index.index.scoring import most_improved, score_year
 from inclusion_index.index.tables import enrich_score_table
@@ -47,7 +47,9 @@ def _indicator_values(ed: Edition) -> Fields:
         v, e = indicator_values(ed.long, ed.method, y, ed.geography, ed.ref)
         values.append(v)
         england.append(e)
-    return {"values": pd.concat(values, ignore_index=True), "england": pd.concat(england, ignore_index=True)}
+    v = pd.concat(values, ignore_index=True)
+    return {"values": v, "england": pd.concat(england, ignore_index=True), "labels": {
+        y: label_table(v, ed.indicators, ed.measures, ed.run.measure_labels, y) for y in ed.years}}
 
 
 def _scoring(ed: Edition) -> Fields:
@@ -92,7 +94,8 @@ def _adjustment(ed: Edition) -> Fields:
 
 
 def _enrich(ed: Edition) -> Fields:
-    return {"score_table": enrich_score_table(ed.score_table, ed.monte_carlo, ed.adjustment)}
+    t = enrich_score_table(ed.score_table, ed.monte_carlo, ed.adjustment)
+    return {"score_table": t, "scores_by_la": t.set_index("la_code")}
 
 
 def _funnels(ed: Edition) -> Fields:

@@ -20,10 +20,8 @@ from inclusion_index.sources.geography import boundary_edges, boundary_reference
 
 
 def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
-    """One row per LA of ``later``: ``<target>_score_from``/``_to``, ``<target>_score_change``,
-    ``overall_rank_from``/``_to`` (with their 90% ranges), ``overall_rank_change`` (positive =
-    moved up), ``ranges_overlap``, ``note`` (boundary mapping) and ``measures_changed``; plus the editions' years
-    and methods."""
+    """One row per LA of ``later``: scores from / to / change per target, overall ranks with their 90%
+    ranges, ``ranges_overlap``, boundary ``note`` and ``measures_changed``, with both editions' years and methods."""
     a = earlier.score_table.set_index("la_code")
     b = later.score_table.set_index("la_code")
     codes = [str(c) for c in later.geography["la_code"]]
@@ -97,28 +95,21 @@ def comparison_dictionary(table: pd.DataFrame) -> pd.DataFrame:
                             "score and rank changes mix the change of measure with any real change; do not quote them "
                             "as the LA's own change",
     }
-    rows = []
-    for c in table.columns:
-        d = fixed.get(c, "")
-        for t in TARGETS:
-            what = "overall score" if t == "overall" else f"{t} area score"
-            d = d or {f"{t}_score_from": f"Earlier edition's {what} (0-100; a merged LA's is the mean of its "
-                                         "predecessors')",
-                      f"{t}_score_to": f"Later edition's {what} (0-100)",
-                      f"{t}_score_change": f"Later minus earlier {what} (percentile points: relative to other LAs)",
-                      }.get(c, "")
-        for part, words in (("", "rank"), ("_lo", "best end of the 90% rank range"),
-                            ("_hi", "worst end of the 90% rank range")):
-            d = d or {f"overall_rank_from{part}": f"Earlier edition's overall {words} (a split LA takes its "
-                                                  "predecessor's; a merged LA has none)",
-                      f"overall_rank_to{part}": f"Later edition's overall {words}"}.get(c, "")
-        rows.append({"column": c, "description": d})
-    return pd.DataFrame(rows)
+    for t in TARGETS:
+        what = "overall score" if t == "overall" else f"{t} area score"
+        fixed |= {f"{t}_score_from": f"Earlier edition's {what} (0-100; a merged LA's is the mean of its predecessors')",
+                  f"{t}_score_to": f"Later edition's {what} (0-100)",
+                  f"{t}_score_change": f"Later minus earlier {what} (percentile points: relative to other LAs)"}
+    for part, words in (("", "rank"), ("_lo", "best end of the 90% rank range"),
+                        ("_hi", "worst end of the 90% rank range")):
+        fixed |= {f"overall_rank_from{part}": f"Earlier edition's overall {words} (a split LA takes its "
+                                              "predecessor's; a merged LA has none)",
+                  f"overall_rank_to{part}": f"Later edition's overall {words}"}
+    return pd.DataFrame({"column": table.columns, "description": [fixed.get(c, "") for c in table.columns]})
 
 
 def write_comparison(earlier: Edition, later: Edition, out: Path) -> pd.DataFrame:
     """The comparison as CSV at ``out`` with its data dictionary beside it; returns the table."""
-
     table = compare_editions(earlier, later)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -147,8 +138,7 @@ def comparison_summary(table: pd.DataFrame) -> dict[str, float | str]:
     down with 90% rank ranges apart, median absolute change in overall score."""
     both = table["note"].fillna("").eq("")
     ch = table.loc[both, "overall_score_change"]
-    apart = table["ranges_overlap"].eq(False).fillna(False).astype(bool) & both
-    beyond = apart
+    beyond = table["ranges_overlap"].eq(False).fillna(False).astype(bool) & both
     moves = table.loc[both, ["la_name", "overall_rank_change"]].dropna().sort_values("overall_rank_change")
     return {
         # the largest fall, for the index page's "do not write" example (as the review found it quoted)

@@ -53,6 +53,8 @@ class Edition(IndexInputs):
     # (indicator, index year) -> funnel table, or the reason there is none (no counts or cohort)
     funnels: dict[tuple[str, str], pd.DataFrame | str] = field(default_factory=dict, repr=False)
     score_table: pd.DataFrame | None = None
+    # the finished score table indexed by LA code: a profile page looks its LA up a dozen times
+    scores_by_la: pd.DataFrame | None = field(default=None, repr=False)
     # best and worst overall rank of each LA under any weighting of the four areas
     weightings: WeightingRanks | None = None
     # per (indicator, LA) of the headline year: pupils behind the value and its exact 95% interval
@@ -62,6 +64,8 @@ class Edition(IndexInputs):
     neighbours: NeighbourSet | None = None
     # per LA: itself, its statistical neighbours and their mean, with scores and ranks
     neighbour_comparisons: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    # index year -> its indicators named for the measures they used (indicators.label_table)
+    labels: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     log: tuple[StepRecord, ...] = ()
 
     def monte_carlo_settings(self) -> UncertaintySettings:

@@ -8,7 +8,6 @@ for that data year the method may carry the latest earlier year forward, flagged
 
 from __future__ import annotations
 
-import weakref
 from functools import lru_cache
 
 import numpy as np
@@ -87,12 +86,8 @@ def _measure_rows(long: pd.DataFrame, measure: str, year: str, level: str = "la"
 
 
 def impute_small_counts(rows: pd.DataFrame, rule: dict) -> pd.DataFrame:
-    """Cells suppressed because the count was tiny (e.g. DfE's 'x' = 1 or 2 exclusions) are
-    not unknown: the rate lies between 1/denominator and 2/denominator. Leaving them out would
-    drop the LAs with the fewest exclusions from the exclusions area, so the method can set
-    them to the midpoint count over the published denominator. Returns the rows with
-    ``imputed_count`` (the count used, NaN where nothing was done) and ``imputed_range`` (the
-    marker's meaning, e.g. '1 or 2 exclusions')."""
+    """A cell suppressed as a tiny count (DfE's 'x' = 1 or 2) set to the method's midpoint count over its
+    denominator, so the LAs with the fewest exclusions stay in (docs/METHOD.md); adds ``imputed_count``, ``imputed_range``."""
     out = rows.copy()
     out["imputed_count"], out["imputed_range"] = np.nan, ""
     prefix = rule.get("reason_prefix")
@@ -125,15 +120,8 @@ def england_basis(source: str) -> str:
 
 def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target: pd.DataFrame,
                      ref: LAReference) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every indicator's value for every target LA in one index year.
-
-    Returns (values, england): values has one row per LA × indicator with value, numerator,
-    denominator, data_year, measure, source and the NOTE_COLUMNS (why a value is missing,
-    carried forward, imputed or moved across a boundary change); placement indicators' rows carry
-    the LA's share of plans with placement not recorded (``placement_unrecorded_pct``, that share
-    again in ``unrecorded_pct_flagged`` above the method's flag); england has the national value per
-    indicator.
-    """
+    """(values, england) of one index year: a row per LA × indicator with value, counts, data year, measure,
+    source, the NOTE_COLUMNS and, for placement, ``placement_unrecorded_pct``; England's value per indicator."""
     codes = list(target["la_code"])
     min_n = method.min_indicator_coverage * len(codes)
     rows, eng = [], []
@@ -222,46 +210,29 @@ def first_clause(text: str) -> str:
 
 
 def labelled_for(ed, year: str | None = None) -> pd.DataFrame:
-    """The edition's indicators (method order) named for the measure each one used in an index
-    year (default: the headline year): ``name``, ``short_name`` and ``note`` from
-    measure_labels.csv (config.MeasureLabel), with the measure and its data year.
-
-    The label follows the measure the values table records, never the indicator code: a method
-    or source change that swaps an indicator's measure relabels it with no text edited. A measure
-    without a row keeps the indicator's own names (indicators.csv) and takes its definition from
-    the measures registry as the note.
-    """
+    """The edition's indicators named for the measure each used in an index year (default: the
+    headline year): the build's ``ed.labels`` (see :func:`label_table`); a copy."""
     y = str(year or ed.final_year)
-    try:  # a built edition never changes: label it once per index year (profiles ask ~10 times a page)
-        memo = _LABELLED.setdefault(ed, {})
-    except TypeError:  # a stand-in edition without weak references
-        memo = {}
-    if y not in memo:
-        memo[y] = _labelled_for(ed, y)
-    return memo[y].copy()
+    t = getattr(ed, "labels", {}).get(y)
+    return (label_table(ed.values, ed.indicators, ed.measures, ed.run.measure_labels, y) if t is None else t).copy()
 
 
-_LABELLED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _labelled_for(ed, y: str) -> pd.DataFrame:
-    run = getattr(ed, "run", None)
-    labels = getattr(run, "measure_labels", None)
-    if labels is None:  # an edition pickled before measure_labels.csv existed
-        labels = run_settings().measure_labels
-    v = ed.values
-    v = v[v["index_year"] == y]
+def label_table(values: pd.DataFrame, indicators: pd.DataFrame, measures: pd.DataFrame | None,
+                labels: dict, y: str) -> pd.DataFrame:
+    """Indicators (method order) with ``name``, ``short_name`` and ``note`` from measure_labels.csv
+    for the measure the values table records in index year ``y``, never the indicator code: a
+    measure swap relabels with no text edited. A measure without a row keeps indicators.csv's
+    names and takes its definition from the measures registry as the note."""
+    v = values[values["index_year"] == y]
     first = v.drop_duplicates("indicator").set_index("indicator") if len(v) else pd.DataFrame()
-    desc = (ed.measures.set_index("measure")["description"].to_dict()
-            if getattr(ed, "measures", None) is not None and len(ed.measures) else {})
+    desc = measures.set_index("measure")["description"].to_dict() if measures is not None and len(measures) else {}
     rows = []
-    for r in ed.indicators.itertuples():
+    for r in indicators.itertuples():
         i = r.indicator
         measure = str(first.loc[i, "measure"]) if i in first.index else ""
-        data_year = str(first.loc[i, "data_year"]) if i in first.index else ""
         lab = labels.get(measure)
         rows.append({"indicator": i, "area": r.area, "unit": r.unit, "polarity": int(r.polarity),
-                     "measure": measure, "data_year": data_year,
+                     "measure": measure, "data_year": str(first.loc[i, "data_year"]) if i in first.index else "",
                      "name": lab.name if lab else str(r.name),
                      "short_name": lab.short_name if lab else str(r.short_name),
                      "note": lab.note if lab else first_clause(str(desc.get(measure, "")))})
@@ -269,13 +240,7 @@ def _labelled_for(ed, y: str) -> pd.DataFrame:
 
 
 def data_years(ed, year: str | None = None) -> list[tuple[str, list[str]]]:
-    """[(data year, [indicators])], newest data year first: which years of data an index year
-    (default: the headline year) of the edition rests on, from the values table it was built on."""
+    """[(data year, [indicators in method order])], newest data year first: which years of data an
+    index year (default: the headline year) rests on, from the values table it was built on."""
     t = labelled_for(ed, year)
-    t = t[t["data_year"] != ""]
-    groups: dict[str, list[str]] = {}
-    for dy, i in sorted(zip(t["data_year"], t["indicator"], strict=True), key=lambda x: x[0], reverse=True):
-        groups.setdefault(dy, []).append(i)
-    # keep the method's order within a year
-    order = list(ed.indicators["indicator"])
-    return [(dy, sorted(ii, key=order.index)) for dy, ii in groups.items()]
+    return [(str(dy), list(g["indicator"])) for dy, g in reversed(list(t[t["data_year"] != ""].groupby("data_year")))]

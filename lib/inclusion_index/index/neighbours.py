@@ -82,13 +82,9 @@ def statistical_neighbours(final_year: str, la_codes: list[str] | None = None, *
         for r in rows.itertuples(index=False):
             n = r.neighbour_code
             flags = []
-            if n in target:
-                stand_in, how = [n], ""
-            else:
-                stand_in = related_in(n, target, succ)
-                how = "successor"
-                if not stand_in:
-                    stand_in, how = related_in(n, target, pred), "predecessor"
+            stand_in, how = ([n], "") if n in target else (related_in(n, target, succ), "successor")
+            if not stand_in:
+                stand_in, how = related_in(n, target, pred), "predecessor"
             if not stand_in:
                 issues.append({"la_code": la, "issue": f"neighbour {r.neighbour_rank} {nm(n)} is not an LA in "
                                f"{final_year} and has no successor or predecessor that is; dropped"})
@@ -138,20 +134,11 @@ def _own_rows(la: str, sections: dict, by_la: dict, succ: dict,
 # comparisons with scores
 
 
-def _scores(table: pd.DataFrame) -> pd.DataFrame:
-    t = table.set_index("la_code")
-    cols = ["la_name", "region"] + [f"{a}_{k}" for a in SCORE_COLUMNS for k in ("score", "rank")]
-    return t[cols]
-
-
 def neighbour_comparison(table: pd.DataFrame, la_code: str, ns: NeighbourSet, names: dict[str, str]) -> pd.DataFrame:
-    """The LA, its neighbours (one row each) and the neighbours' mean, with scores and ranks.
-
-    ``weight`` is the share of the ten slots a neighbour fills (2 where two slots map to one LA,
-    0.5 where two LAs share a slot); the group mean weights by it over neighbours with a score.
-    ``*_group_position`` is the place within the LA and its neighbours, 1 = highest score.
-    """
-    scores = _scores(table)
+    """The LA, its neighbours and their mean weighted by ``weight`` (the share of the ten slots each
+    fills), with scores, ranks and ``*_group_position`` (1 = highest in the group)."""
+    scores = table.set_index("la_code")[["la_name", "region"] + [f"{a}_{k}" for a in SCORE_COLUMNS
+                                                                 for k in ("score", "rank")]]
     if la_code not in scores.index:
         raise ValueError(f"LA {la_code!r} is not in the {ns.final_year} edition")
     nb = ns.table[ns.table["la_code"] == la_code]
@@ -172,19 +159,15 @@ def neighbour_comparison(table: pd.DataFrame, la_code: str, ns: NeighbourSet, na
     t["la_name"] = [scores["la_name"].get(c, names.get(c, "")) for c in t["la_code"]]
     t = t.join(scores.drop(columns=["la_name"]), on="la_code")
     for a in SCORE_COLUMNS:
-        s = t[f"{a}_score"]
-        t[f"{a}_group_position"] = s.rank(ascending=False, method="min").astype("Int64")
+        t[f"{a}_group_position"] = t[f"{a}_score"].rank(ascending=False, method="min").astype("Int64")
     is_nb = t["role"].eq("neighbour")
     mean = {"role": "neighbour mean", "la_code": "", "la_name": "Neighbours' mean (weighted by slot)",
             "neighbour_rank": pd.NA, "closeness": "", "weight": float(t.loc[is_nb, "weight"].sum()), "flag": "",
-            "region": ""}
-    for a in SCORE_COLUMNS:
-        mean[f"{a}_score"] = _wmean(t.loc[is_nb, f"{a}_score"], t.loc[is_nb, "weight"])
+            "region": "", **{f"{a}_score": _wmean(t.loc[is_nb, f"{a}_score"], t.loc[is_nb, "weight"]) for a in SCORE_COLUMNS}}
     t = pd.concat([t, pd.DataFrame([mean])], ignore_index=True)
     front = ["role", "la_code", "la_name", "region", "neighbour_rank", "closeness", "weight"]
     cols = front + [f"{a}_{k}" for a in SCORE_COLUMNS for k in ("score", "rank", "group_position")] + ["flag"]
     t = t[cols]
-    t["neighbour_rank"] = t["neighbour_rank"].astype("Int64")
     for c in [c for c in cols if c.endswith(("_rank", "_group_position"))]:
         t[c] = t[c].astype("Int64")
     t.attrs["neighbour_source"] = ns.source_id

@@ -82,13 +82,8 @@ DEFAULT_SETTINGS = ScoringSettings()
 
 @dataclass(frozen=True)
 class ScoredYear:
-    """The index for one year.
-
-    ``scores``: a row per LA (index ``la_code``), overall, per-area and per-indicator columns, and
-    ``flags`` (read it as ``scores["flags"]``: ``.flags`` is a pandas attribute) saying why an LA
-    is unscored or an area missing. ``long``: one row per (LA, indicator) with ``available``
-    (that year) and ``used`` (counted for the LA). ``notes``: indicators or areas not available.
-    """
+    """The index for one year: ``scores`` per LA (read ``scores["flags"]``: ``.flags`` is a pandas
+    attribute), ``long`` per (LA, indicator) with ``available`` and ``used``, ``notes`` on what is missing."""
 
     scores: pd.DataFrame
     long: pd.DataFrame
@@ -110,9 +105,7 @@ def rank_desc(series: pd.Series, tie_method: str = "min", *, decimals: int | Non
     if decimals is not None:
         s = s.round(decimals)
     ranks = s.rank(ascending=False, method=tie_method, na_option="keep")
-    if tie_method == "average":
-        return ranks
-    return ranks.astype("Int64")
+    return ranks if tie_method == "average" else ranks.astype("Int64")
 
 
 def percentile_rank(series: pd.Series, formula: str = "inclusive") -> pd.Series:
@@ -147,10 +140,7 @@ def normalise(series: pd.Series, polarity: int, settings: ScoringSettings = DEFA
         if hi == lo:
             return x.where(x.isna(), 0.5 * settings.scale)
         return (x - lo) / (hi - lo) * settings.scale
-    # zscore
-    if len(valid) <= settings.zscore_ddof:
-        return x.where(x.isna(), 0.0)
-    sd = float(valid.std(ddof=settings.zscore_ddof))
+    sd = float(valid.std(ddof=settings.zscore_ddof))  # zscore; NaN with no more values than ddof
     if not np.isfinite(sd) or sd == 0.0:
         return x.where(x.isna(), 0.0)
     return (x - valid.mean()) / sd
@@ -171,29 +161,18 @@ def _check_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("indicator", "area", "polarity") if c not in indicators.columns]
     if missing:
         raise ScoringInputError(f"indicator table lacks column(s) {missing}")
-    ind = indicators.copy()
-    if "weight" not in ind.columns:
-        ind["weight"] = 1.0
-    ind = ind[["indicator", "area", "polarity", "weight"]].reset_index(drop=True)
-    ind["indicator"] = ind["indicator"].astype(str)
-    ind["area"] = ind["area"].astype(str)
+    ind = indicators.assign(weight=indicators.get("weight", 1.0))[["indicator", "area", "polarity", "weight"]]
+    ind = ind.reset_index(drop=True).astype({"indicator": str, "area": str})
     ind["weight"] = pd.to_numeric(ind["weight"]).astype("float64").fillna(1.0)
-    problems: list[str] = []
     dup = ind["indicator"][ind["indicator"].duplicated()].tolist()
-    if dup:
-        problems.append(f"duplicated indicator(s) {dup}")
     bad_area = sorted(set(ind["area"]) - set(AREAS))
-    if bad_area:
-        problems.append(f"unknown area(s) {bad_area}; expected one of {list(AREAS)}")
     bad_pol = ind.loc[~ind["polarity"].isin([1, -1]), "indicator"].tolist()
-    if bad_pol:
-        problems.append(f"polarity must be +1 or -1 for {bad_pol}")
     bad_w = ind.loc[~(ind["weight"] > 0), "indicator"].tolist()
-    if bad_w:
-        problems.append(f"weight must be > 0 for {bad_w}")
     reserved = sorted(set(ind["indicator"]) & _RESERVED_NAMES)
-    if reserved:
-        problems.append(f"indicator name(s) {reserved} clash with area/overall column names")
+    problems = [msg for bad, msg in (
+        (dup, f"duplicated indicator(s) {dup}"), (bad_area, f"unknown area(s) {bad_area}; expected one of {list(AREAS)}"),
+        (bad_pol, f"polarity must be +1 or -1 for {bad_pol}"), (bad_w, f"weight must be > 0 for {bad_w}"),
+        (reserved, f"indicator name(s) {reserved} clash with area/overall column names")) if bad]
     if problems:
         raise ScoringInputError("indicator table: " + "; ".join(problems))
     ind["polarity"] = ind["polarity"].astype(int)
@@ -204,9 +183,7 @@ def _check_values(values: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
     missing = [c for c in ("la_code", "indicator", "value") if c not in values.columns]
     if missing:
         raise ScoringInputError(f"values table lacks column(s) {missing}")
-    v = values[["la_code", "indicator", "value"]].copy()
-    v["la_code"] = v["la_code"].astype(str)
-    v["indicator"] = v["indicator"].astype(str)
+    v = values[["la_code", "indicator", "value"]].astype({"la_code": str, "indicator": str})
     v["value"] = pd.to_numeric(v["value"], errors="raise").astype("float64")
     unknown = sorted(set(v["indicator"]) - set(known))
     if unknown:
@@ -223,11 +200,8 @@ def _check_values(values: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
 
 def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: ScoringSettings = DEFAULT_SETTINGS,
                *, la_codes: Iterable[str] | None = None) -> ScoredYear:
-    """Score every LA for one index year; nobody is dropped (an unscored LA keeps its row, with why).
-
-    Pass in ``values`` only the LAs to be ranked: normalisation and coverage are over the LAs
-    present. ``la_codes``: LAs that get a row (and count for coverage) even without values.
-    """
+    """Score every LA for one index year over the LAs in ``values`` (plus ``la_codes``, which get a row
+    even without values); nobody is dropped: an unscored LA keeps its row, with why."""
     ind = _check_indicators(indicators)
     vals = _check_values(values, ind["indicator"])
     universe = sorted(set(vals["la_code"]) | {str(c) for c in (la_codes or [])})
@@ -236,11 +210,8 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
     names = ind["indicator"].tolist()
     index = pd.Index(universe, name="la_code", dtype="str")
 
-    wide = (
-        vals.pivot(index="la_code", columns="indicator", values="value")
-        .reindex(index=index, columns=names)
-        .astype("float64")
-    )
+    wide = vals.pivot(index="la_code", columns="indicator", values="value").reindex(index=index, columns=names)
+    wide = wide.astype("float64")
     wide.columns.name = None
     coverage = wide.notna().mean(axis=0)
     coverage.index.name = "indicator"
@@ -254,9 +225,7 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
     for name in available:
         norm[name] = normalise(wide[name], polarity[name], settings)
 
-    notes: list[str] = [
-        f"indicator not available: {i} (coverage {coverage[i]:.0%})" for i in names if not is_available[i]
-    ]
+    notes = [f"indicator not available: {i} (coverage {coverage[i]:.0%})" for i in names if not is_available[i]]
     has = wide[available].notna()
     n_used = has.sum(axis=1).astype(int)
     n_avail = len(available)
@@ -278,10 +247,7 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
     for area in AREAS:
         members = [i for i in available if area_of[i] == area]
         if not members:
-            if any(area_of[i] == area for i in names):
-                notes.append(f"area not available: {area}")
-            else:
-                notes.append(f"area has no indicators: {area}")
+            notes.append(f"area {'not available' if area in area_of.values() else 'has no indicators'}: {area}")
             area_scores[area] = pd.Series(np.nan, index=index, dtype="float64")
             area_n[area] = pd.Series(0, index=index, dtype=int)
             continue
@@ -293,13 +259,8 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
         for la in index[(n_in_area == 0) & ~short]:
             flags[la].append(f"area missing: {area} (overall score kept)")
         for la in index[short]:
-            if n_in_area[la] == 0:
-                flags[la].append(f"area missing: {area}")
-            else:
-                flags[la].append(
-                    f"too few indicators in area {area} ({n_in_area[la]} of {len(members)}, "
-                    f"need {settings.min_indicators_per_area})"
-                )
+            flags[la].append(f"area missing: {area}" if n_in_area[la] == 0 else f"too few indicators in area {area} "
+                             f"({n_in_area[la]} of {len(members)}, need {settings.min_indicators_per_area})")
         ok &= ~short
 
     if settings.overall_from == "indicators":
@@ -331,9 +292,7 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
                       notes=tuple(notes))
 
 
-def _long_table(
-    wide: pd.DataFrame, norm: pd.DataFrame, ind: pd.DataFrame, is_available: pd.Series
-) -> pd.DataFrame:
+def _long_table(wide: pd.DataFrame, norm: pd.DataFrame, ind: pd.DataFrame, is_available: pd.Series) -> pd.DataFrame:
     value = wide.melt(ignore_index=False, var_name="indicator", value_name="value").reset_index()
     score = norm.melt(ignore_index=False, var_name="indicator", value_name="score").reset_index()
     long = value.merge(score, on=["la_code", "indicator"], how="left", validate="one_to_one")

@@ -8,7 +8,6 @@ import re
 import pandas as pd
 
 from inclusion_index.index.edition import Edition
-from inclusion_index.report.series.edition_facts import memo
 from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import label_years
 
@@ -17,11 +16,8 @@ NOT_RANKED = "not ranked"
 
 
 def _scores(ed: Edition) -> pd.DataFrame:
-    # a profile page asks for its score table by LA a dozen times: index it once per edition
-    memo_ = memo(ed)
-    if "table" not in memo_:
-        memo_["table"], memo_["rows"] = ed.score_table.set_index("la_code"), {}
-    return memo_["table"]
+    by_la = getattr(ed, "scores_by_la", None)  # None on an edition a test rebuilt by hand
+    return ed.score_table.set_index("la_code") if by_la is None else by_la
 
 
 def _row(ed: Edition, code: str) -> pd.Series:
@@ -29,12 +25,7 @@ def _row(ed: Edition, code: str) -> pd.Series:
     if code not in t.index:
         raise KeyError(f"LA {code!r} is not in edition {ed.final_year} "
                        f"(it has {len(t)} LAs; City of London and Isles of Scilly are not ranked)")
-    rows = memo(ed).get("rows") if isinstance(ed, Edition) else None
-    if rows is None:
-        return t.loc[code]
-    if code not in rows:
-        rows[code] = t.loc[code]
-    return rows[code].copy()  # a copy: a caller's change stays its own
+    return t.loc[code]
 
 
 def reader_note(note: object) -> str:

@@ -1,11 +1,6 @@
-"""The profile's charts as small inline SVG with alt text: every LA's overall score with this one
-highlighted, its indicator scores by area, and its scores over the edition's years.
-
-Each chart is a few dozen shapes placed here from the numbers and written by templates/chart.html
-(role="img", a <title> and the alt text as <desc>). Drawing them with matplotlib and encoding
-PNGs cost about 0.5 s of a profile's 0.6 s; this takes a millisecond or two, and the page stays
-self-contained and sharp at any zoom.
-"""
+"""The profile's charts as small inline SVG with alt text (templates/chart.html, role="img"): every
+LA's overall score, this LA's indicator scores by area and its scores over the years. A millisecond
+each where matplotlib PNGs cost 0.5 s of a profile's 0.6 s, and sharp at any zoom."""
 
 from __future__ import annotations
 
@@ -73,12 +68,11 @@ class _Canvas:
         return SVGChart(render_template("chart.html", c=self, id=chart_id, alt=alt), alt)
 
 
-def _y_axis(c: _Canvas, left: float, top: float, bottom: float, label: str) -> None:
-    """A 0-100 score axis: ticks every 20, the label turned along it."""
+def _y_axis(c: _Canvas, left: float, top: float, bottom: float, label: str, y) -> None:
+    """A 0-100 score axis at ``y(score)``: ticks every 20, the label turned along it."""
     for v in range(0, 101, 20):
-        y = bottom - (bottom - top) * v / 100
-        c.line(left - 4, y, left, y)
-        c.text(left - 7, y + 4, str(v), anchor="end", size=10)
+        c.line(left - 4, y(v), left, y(v))
+        c.text(left - 7, y(v) + 4, str(v), anchor="end", size=10)
     c.line(left, top, left, bottom)
     c.text(14, (top + bottom) / 2, label, anchor="middle", size=11, rotate=True)
 
@@ -109,12 +103,8 @@ def plot_national(ed: Edition, code: str) -> SVGChart:
         c.rect(left + i * step + step * 0.15, y(v), step * (1.6 if i + 1 == pos else 0.7), bottom - y(v), colour)
     c.line(left, y(50), right, y(50), dash="4 3")
     c.text(right, y(50) - 4, "50 = middle LA", anchor="end", size=10, fill=GREY)
-    for v in range(0, 101, 20):
-        c.line(left - 4, y(v), left, y(v))
-        c.text(left - 7, y(v) + 4, str(v), anchor="end", size=10)
-    c.line(left, top, left, bottom)
+    _y_axis(c, left, top, bottom, "Overall score (0–100)", y)
     c.line(left, bottom, right, bottom)
-    c.text(14, (top + bottom) / 2, "Overall score (0–100)", anchor="middle", size=11, rotate=True)
     c.text((left + right) / 2, bottom + 36, f"Rank among the {n} LAs with an overall score (1 = most inclusive)",
            anchor="middle", size=11)
     for r in [1, *range(25, n + 1, 25)]:
@@ -193,7 +183,7 @@ def plot_trend(ed: Edition, code: str) -> SVGChart:
     c = _Canvas(620, 300, "Scores over the edition's years")
     left, right, top, bottom = 52, 470, 36, 250
     y = lambda v: bottom - (bottom - top) * float(v) / 100  # noqa: E731
-    _y_axis(c, left, top, bottom, "Score (0-100)")
+    _y_axis(c, left, top, bottom, "Score (0-100)", y)
     c.line(left, bottom, right, bottom)
     xs = [left + (right - left) * (k + 0.5) / max(len(t), 1) for k in range(len(t))]
     for xk, label in zip(xs, t.index, strict=True):

@@ -57,12 +57,9 @@ def _styled(df: pd.DataFrame, *, caption: str = "", right: Sequence[str] = (), b
 def area_table(ed: Edition, code: str) -> pd.DataFrame:
     """Each area's score, rank and Monte Carlo rank range, and how many indicators it rests on."""
     r = _row(ed, code)
-    rows = []
-    for a in AREAS:
-        rows.append({"Area": AREA_NAMES[a], "Score (0-100)": r[f"{a}_score"], "Rank": r[f"{a}_rank"],
-                     "Rank low": r.get(f"{a}_rank_lo"), "Rank high": r.get(f"{a}_rank_hi"),
-                     "Indicators with a value": r.get(f"{a}_n_indicators")})
-    return pd.DataFrame(rows).set_index("Area")
+    return pd.DataFrame([{"Area": AREA_NAMES[a], "Score (0-100)": r[f"{a}_score"], "Rank": r[f"{a}_rank"],
+                          "Rank low": r.get(f"{a}_rank_lo"), "Rank high": r.get(f"{a}_rank_hi"),
+                          "Indicators with a value": r.get(f"{a}_n_indicators")} for a in AREAS]).set_index("Area")
 
 
 def area_view(ed: Edition, code: str) -> Styler:
@@ -74,10 +71,8 @@ def area_view(ed: Edition, code: str) -> Styler:
         "Indicators with a value": t["Indicators with a value"].astype("Int64"),
     }, index=t.index)
     missing = [a for a, s in t["Score (0-100)"].items() if pd.isna(s)]
-    caption = ""
-    if missing:
-        caption = (f"{', '.join(missing)}: no score or rank, because none of the area's indicators has a value "
-                   "for this LA (see the notes in the indicator table).")
+    caption = (f"{', '.join(missing)}: no score or rank, because none of the area's indicators has a value "
+               "for this LA (see the notes in the indicator table).") if missing else ""
     return _styled(out, caption=caption, right=list(out.columns), bold=["Area"], uid=f"area{code}")
 
 
@@ -94,11 +89,8 @@ def _value_decimals(ed: Edition) -> dict[str, int]:
 
 
 def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) -> pd.DataFrame:
-    """Each indicator: the LA's value with its exact 95% interval and the pupils behind it,
-    England's, its score, and where that score sits against the middle LA (``bands``).
-
-    England is DfE's published figure, else (``England basis`` = ENGLAND_POOLED) the LA figures
-    pooled as in the series parts, else NaN."""
+    """Each indicator: the LA's value with its exact 95% interval and pupils, England's (published,
+    else pooled: ``England basis``), its score and where it sits against the middle LA (``bands``)."""
     bands = bands or ed.run.middle_bands
     key = ("indicator_table", code, bands)  # three sections of a page ask for it
     store = memo(ed)

@@ -11,7 +11,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from inclusion_index.index.edition import Edition
-from inclusion_index.index.indicators import indicator_values, labelled_for, load_method
+from inclusion_index.index.indicators import indicator_values, load_method
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import change_notes, la_flags
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, reader_note, say
@@ -26,7 +26,7 @@ from inclusion_index.report.profile.tables import (
 )
 from inclusion_index.report.render import PARTS
 from inclusion_index.report.series.adjusted import adjusted_for_words
-from inclusion_index.report.series.edition_facts import data_years_sentence
+from inclusion_index.report.series.edition_facts import data_years_sentence, plain_codes, short_names
 from inclusion_index.report.series.text import fmt, ordinal, weights_words
 from inclusion_index.sources.geography import boundary_edges, related_in, year_label
 from inclusion_index.sources.registry import load_registry
@@ -49,17 +49,7 @@ def _rank_text(rank, lo=None, hi=None, n: int = 150, range_name: str = "90% rang
     return s
 
 
-def _short(ed: Edition) -> dict[str, str]:
-    """indicator -> short name for the measure the headline year uses (indicators.labelled_for)."""
-    t = labelled_for(ed)
-    return dict(zip(t["indicator"], t["short_name"], strict=True))
-
-
-def _named(ed: Edition, text: str) -> str:
-    """Indicator codes inside a note (from the score table's flags) as their short names."""
-    for code, name in _short(ed).items():
-        text = re.sub(rf"\b{re.escape(str(code))}\b", str(name), text)
-    return text
+_short = short_names  # indicator -> its short name in the headline year (tests read it under this name)
 
 
 # ---------------------------------------------------------------- headline and change
@@ -75,7 +65,7 @@ def headline(ed: Edition, code: str) -> str:
              f"(index years {', '.join(year_label(y) for y in ed.years)}; {html.escape(ed.method.name)}). "
              + html.escape(data_years_sentence(ed), quote=False)]
     if not bool(r.get("scored", False)):
-        why = html.escape(_named(ed, reader_note(la_flags(ed, code, reader=True))) or "too few indicators with a value",
+        why = html.escape(plain_codes(ed, reader_note(la_flags(ed, code, reader=True))) or "too few indicators with a value",
                           quote=False)
         lines += ["", f"{name} has no overall score in {year_label(ed.final_year)}: {why}."]
         return "\n".join(lines)
@@ -87,12 +77,7 @@ def headline(ed: Edition, code: str) -> str:
               f"Overall inclusion score **{r['overall_score']:.1f}**, a relative score from 0 to 100 and not a "
               f"percentage: 50 is the middle LA on each indicator, and the middle LA's overall score is {middle:.1f}. "
               f"Rank **{rank}**, where 1 is the most inclusive."]
-    change = change_text(ed, code)
-    if change:
-        lines += ["", change]
-    weighting = weighting_text(ed, code)
-    if weighting:
-        lines += ["", weighting]
+    lines += [x for text in (change_text(ed, code), weighting_text(ed, code)) if text for x in ("", text)]
     return "\n".join(lines)
 
 
@@ -138,7 +123,7 @@ def _changed_measures(ed: Edition, other: str) -> list[dict[str, str]]:
     name = {i: {m: labels[m].name if m in labels else own[i] for m in g["measure"].unique()}
             for i, g in pd.concat([here, there]).groupby("indicator")}
     first = [v.groupby("indicator")["measure"].first() for v in (there, here)]
-    changes = [{"short": str(_short(ed).get(i, i)), "there": name[i][first[0][i]], "here": name[i][first[1][i]]}
+    changes = [{"short": str(short_names(ed).get(i, i)), "there": name[i][first[0][i]], "here": name[i][first[1][i]]}
                for i in ed.indicators["indicator"] if i in first[0] and i in first[1]
                and name[i][first[0][i]] != name[i][first[1][i]]]
     _MEASURES[(ed.final_year, other)] = (ed, changes)
@@ -163,12 +148,8 @@ def weighting_text(ed: Edition, code: str) -> str:
 
 
 def change_text(ed: Edition, code: str) -> str:
-    """The like-for-like change since the edition's first index year, with its basis in words.
-
-    It is the score table's ``overall_change``: both years re-scored on only the indicators
-    available in both (scoring.most_improved), so it can differ from the trend table, which
-    scores each year on everything available that year. Empty for a one-year edition.
-    """
+    """The like-for-like change since the first index year (the score table's ``overall_change``,
+    scoring.most_improved), which can differ from the trend table; empty for a one-year edition."""
     imp = ed.improvement
     if imp.empty or code not in imp.index or pd.isna(imp.at[code, "change"]):
         return ""
@@ -188,7 +169,7 @@ def change_text(ed: Edition, code: str) -> str:
                start=float(start), end=float(end), places=int(i["rank_change"]) if ranked else None,
                early_rank=ordinal(int(i["rank_early"])) if ranked else "", late_rank=ordinal(int(i["rank_late"]))
                if ranked else "", same=_same_indicators(ed), own=Markup(own), interval=f"{ed.monte_carlo_settings().interval:.0%}",
-               left_out=[str(_short(ed).get(x, x)) for x in avail if x not in common], lo=_signed(lo) if ok else None,
+               left_out=[str(short_names(ed).get(x, x)) for x in avail if x not in common], lo=_signed(lo) if ok else None,
                hi=_signed(hi) if ok else None, lo_value=lo, hi_value=hi, note=reader_note(change_notes(ed).get(code)),
                headline=f"{r['overall_score']:.1f}" + (f", {ordinal(int(rank))}" if pd.notna(rank) else ""),
                trend_first=_number(trend.get(first), 1), trend_last=_number(trend.get(last), 1))
@@ -215,7 +196,7 @@ def _lacking(ed: Edition, code: str, indicators: Sequence[str], year: str) -> li
     """Short names of ``indicators`` this LA has no value for in ``year``, in method order."""
     v = ed.values
     have = set(v.loc[(v["la_code"] == code) & (v["index_year"] == year) & v["value"].notna(), "indicator"])
-    short = _short(ed)
+    short = short_names(ed)
     return [str(short.get(i, i)) for i in indicators if i not in have]
 
 
@@ -243,7 +224,7 @@ def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[boo
     """Whether the overall score is the (weighted) mean of the indicator scores shown."""
     if ed.method.headline != "latest" or ed.settings.overall_from != "indicators" or pd.isna(r["overall_score"]):
         return False, float("nan")
-    names = _short(ed)
+    names = short_names(ed)
     w = (ed.indicators.assign(short_name=ed.indicators["indicator"].map(names)).set_index("short_name")["weight"]
          .reindex(t.index).astype("float64"))
     s = t["Score (0-100)"].astype("float64")
@@ -292,7 +273,7 @@ def direction_text(ed: Edition, code: str, t: pd.DataFrame) -> str:
     """Why the assessment indicator is 'better if lower', and that this is contested (Part 3
     argues it at length), for the indicators of ``t`` (indicator_table); the table shows only the direction."""
     dps, out, lower = _value_decimals(ed), [], (ed.indicators["area"] == "assessment") & (ed.indicators["polarity"] < 0)
-    for i in (i for i in ed.indicators.loc[lower].itertuples() if (name := _short(ed)[i.indicator]) in t.index):
+    for i in (i for i in ed.indicators.loc[lower].itertuples() if (name := short_names(ed)[i.indicator]) in t.index):
         row, unit = t.loc[name], "%" if i.unit == "%" else f" {i.unit}"
         out.append(say("profile_direction.html", indicator=name, area=AREA_NAMES[i.area], la=_row(ed, code)["la_name"],
                         value=_number(row["Value"], dps.get(i.indicator, 1)) + unit,
@@ -365,7 +346,7 @@ def notes_text(ed: Edition, code: str) -> str:
     rule = ed.method.impute_small_counts
     v = ed.values[ed.values["index_year"] == ed.final_year]
     flagged = v["imputed_count"].notna()
-    mine = [str(_short(ed).get(i, i)) for i in v.loc[flagged & (v["la_code"] == code), "indicator"]]
+    mine = [str(short_names(ed).get(i, i)) for i in v.loc[flagged & (v["la_code"] == code), "indicator"]]
     return say("profile_notes.html", missing=MISSING, carry=ed.method.carry_forward_years, mine=mine,
                 rule={"label": rule.get("label", "suppressed"), "midpoint": float(rule.get("midpoint", 1.5))}
                 if rule.get("enabled") else None, any_imputed=bool(flagged.any()), year=year_label(ed.final_year))

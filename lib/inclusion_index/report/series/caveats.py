@@ -21,7 +21,7 @@ from inclusion_index.report.series.edition_facts import (
     source_id,
 )
 from inclusion_index.report.series.text import and_join, fmt, iod_label, plural, year_label
-from inclusion_index.report.templates import render_template
+from inclusion_index.report.templates import render_template, words
 from inclusion_index.sources.geography import label_years
 from inclusion_index.sources.registry import load_registry
 
@@ -47,18 +47,9 @@ PAGE_LINKS = {"method notes": METHOD_PAGE, "your own weights": "explore.html",
 
 def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int | None = None,
                  part: str | None = None) -> dict:
-    """Sources with years, substitutions and gaps, suppression counts and small-cohort LAs.
-
-    ``measures`` adds context measures (a part's ``measures``: ContextMeasure objects, listed
-    with the year and files each used, or measure codes, taken for the year
-    :func:`context_measure` picks) to the source list; measures the edition has no year of
-    add nothing. Returns a dict of DataFrames (``sources``, ``substitutions``, ``suppression``,
-    ``small_cohorts``) and ``text`` (sentences). ``small_cohort`` defaults to uncertainty.yml's
-    ``reporting.small_cohort``.
-
-    ``part`` (a part's key) keeps only its own caveats (templates/caveats.md): an area's part its
-    indicators' sources, gaps and measure notes, Parts 1 and 6 the edition-wide ones; without it, all.
-    """
+    """Sources with years, substitutions and gaps, suppression counts and small-cohort LAs (DataFrames)
+    and ``text``; ``measures`` adds a part's context measures to the sources; ``part`` keeps only its
+    own caveats (templates/caveats.md)."""
     area = part if part in AREAS else None
     keep = set(area_indicators(ed, area)) if area else None
     edition_wide = part in (None, "introduction", "conclusions")
@@ -181,9 +172,7 @@ def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
         small = small.loc[small.min(axis=1).sort_values(kind="stable").index]
         out = pd.DataFrame({"Local authority": names.reindex(small.index).to_numpy(),
                             **{h: small[h].to_numpy() for h in cols}})
-        out.attrs["sentence"] = (
-            f"Fewer than {threshold} pupils with an EHC plan: {and_join(said)}. Their attainment figures move a lot "
-            "with a few pupils, and the text says so wherever it names one of them as the lowest or highest.")
+        out.attrs["sentence"] = words("parts/cohorts.md").small(threshold, and_join(said))
         return out
     plans = context_measure(ed, "sen2_ehcp_total", year=ed.final_year)
     if not plans.available:
@@ -192,7 +181,5 @@ def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
         return out
     few = plans.values.dropna().sort_values().head(10)
     out = pd.DataFrame({"Local authority": names.reindex(few.index).to_numpy(), "EHC plans": few.to_numpy()})
-    out.attrs["sentence"] = (
-        f"KS2 and KS4 cohort counts by SEN are not in the data for this edition; the table lists the 10 LAs with "
-        f"the fewest EHC plans in {year_label(ed.final_year)}, whose rates and averages rest on the fewest pupils.")
+    out.attrs["sentence"] = words("parts/cohorts.md").fewest(year_label(ed.final_year))
     return out

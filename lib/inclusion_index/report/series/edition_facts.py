@@ -25,6 +25,7 @@ from inclusion_index.report.series.text import (
     year_label,
     years_label,
 )
+from inclusion_index.report.templates import words
 from inclusion_index.sources.geography import EXCLUDED_FROM_RANKING, label_years
 from inclusion_index.sources.registry import load_registry
 
@@ -51,12 +52,8 @@ _EXTENDED_COLUMNS = ("overall_change_lo", "overall_change_hi", "improvement_sign
 
 
 def la_table(ed, year: str | None = None) -> pd.DataFrame:
-    """One row per LA of the edition for an index year: identity, scores, indicator values.
-
-    For the headline year, the score table's Monte Carlo rank ranges (``<target>_rank_lo``,
-    ``_median``, ``_hi``), change ranges, ``improvement_significant`` and context-adjusted
-    scores and ranks are joined on.
-    """
+    """One row per LA for an index year: identity, scores, indicator values; for the headline year
+    also the score table's rank and change ranges and context-adjusted scores."""
     y = year or ed.final_year
     s = ed.scored[y].scores
     t = ed.geography.set_index("la_code")[["la_name", "region"]].join(s, how="left")
@@ -80,29 +77,18 @@ def indicator_cohorts(ed, indicator: str, year: str | None = None) -> pd.Series:
     return f.set_index("la_code")["denominator"].astype("float64")
 
 
-def known_gap(ed, measure: str, year: str) -> str:
-    """Why DfE published no ``measure`` for ``year`` (data/registry/known_gaps.yml), '' if no
-    gap is recorded."""
-    for g in ed.run.known_gaps:
-        if measure in g.measures and str(year) in g.years:
-            return g.why.format(year=year_label(year))
-    return ""
-
-
 def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str] | None:
-    """(data year used, why) for an indicator carried forward in an index year, else None.
-
-    The why is the registry's known gap when DfE published nothing for the expected year
-    (known_gaps.yml), else that the year is not in this project's data; either way it adds
-    the other index years of the edition that use the same data year.
-    """
+    """(data year used, why) for an indicator carried forward in an index year, else None: the
+    known gap (known_gaps.yml) or "not in this project's data", and other index years sharing it."""
     y = year or ed.final_year
     sub = ed.substitutions()
     r = sub[(sub["index_year"] == y) & (sub["indicator"] == indicator)]
     if r.empty or pd.isna(r["carried_from"].iloc[0]):
         return None
     used, expected = str(r["data_year"].iloc[0]), str(r["expected_year"].iloc[0])
-    why = known_gap(ed, str(r["measure"].iloc[0]), expected) or f"{year_label(expected)} is not in this project's data"
+    why = next((g.why.format(year=year_label(expected)) for g in ed.run.known_gaps
+                if str(r["measure"].iloc[0]) in g.measures and expected in g.years), "") \
+        or f"{year_label(expected)} is not in this project's data"
     same = sorted(set(sub.loc[(sub["indicator"] == indicator) & (sub["data_year"] == used)
                               & (sub["index_year"] != y), "index_year"]))
     if same:
@@ -125,11 +111,7 @@ def _isna(x: object) -> bool:
 
 
 def rank_cell(rank: object, lo: object, hi: object) -> str:
-    """'3 (1–12)': a rank and its range for a table cell ('3' when there is no range).
-
-    >>> rank_cell(3, 1, 12), rank_cell(3, None, None), rank_cell(None, 1, 2)
-    ('3 (1–12)', '3', 'n/a')
-    """
+    """'3 (1–12)': a rank and its range for a table cell ('3' without a range, 'n/a' without a rank)."""
     if _isna(rank):
         return NA
     r = str(int(rank))  # type: ignore[call-overload]
@@ -137,10 +119,7 @@ def rank_cell(rank: object, lo: object, hi: object) -> str:
 
 
 def rank_words(rank: object, lo: object, hi: object, n: int | None = None) -> str:
-    """A rank with its range: '3rd of 150, plausibly anywhere from 1st to 12th (90% range)'.
-
-    Without a range (Monte Carlo switched off) only the rank is given.
-    """
+    """'3rd of 150, plausibly anywhere from 1st to 12th (90% range)'; the rank alone without a range."""
     if _isna(rank):
         return "not ranked"
     head = ordinal(int(rank)) + (f" of {n}" if n else "")  # type: ignore[call-overload]
@@ -155,10 +134,6 @@ def rank_words(rank: object, lo: object, hi: object, n: int | None = None) -> st
 def change_range(lo: object, hi: object) -> str:
     """'-1.7 to +21.2' for a score change's range (n/a without one)."""
     return NA if _isna(lo) or _isna(hi) else f"{fmt(lo, sign=True)} to {fmt(hi, sign=True)}"
-
-
-def indicator_meta(ed) -> pd.DataFrame:
-    return ed.indicators.set_index("indicator")
 
 
 def area_indicators(ed, area: str) -> list[str]:
@@ -179,10 +154,8 @@ def memo(ed) -> dict:
 
 
 def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
-    """Per indicator for an index year: data year, measure, sources, coverage, England value, note.
-
-    ``phrase`` and ``unit`` say how the indicator reads in a sentence.
-    """
+    """Per indicator for an index year: data year, measure, sources, coverage, England value, note
+    and how it reads in a sentence (``phrase``, ``phrase_unit``)."""
     key, store = ("indicator_years", year or ed.final_year), memo(ed)  # a part asks a dozen times
     if key not in store:
         store[key] = _indicator_years(ed, key[1])
@@ -196,7 +169,7 @@ def _indicator_years(ed, y: str) -> pd.DataFrame:
     eng = eng_rows["value"]
     # what England's figure is (indicators.england_basis): national counts, published, pooled
     basis = eng_rows["basis"] if "basis" in eng_rows else pd.Series(dtype="object")
-    meta = indicator_meta(ed)
+    meta = ed.indicators.set_index("indicator")
     named = labelled_for(ed, y).set_index("indicator")
     measure_phrases = labels_for("measure_phrase")
     rows = []
@@ -328,28 +301,10 @@ def data_years_sentence(ed, year: str | None = None) -> str:
     return f"{head}: {and_join(parts)}."
 
 
-def data_years_text(ed, indicators: Iterable[str], year: str | None = None) -> str:
-    """The data years behind some indicators in words, e.g. '2022/23, 2023/24 and 2024/25' or
-    '2023/24', for a finding or caption that rests on them (never the edition's name)."""
-    y = year or ed.final_year
-    keep = set(indicators)
-    years = sorted({dy for dy, ii in data_years(ed, y) if keep & set(ii)})
-    if not years:
-        return ""
-    if len(years) == 1:
-        return year_label(years[0])
-    return and_join([year_label(x) for x in years])
-
-
 def la_coverage(ed) -> dict:
-    """England's LAs in the final index year and the ones the edition leaves out.
-
-    ``n_england``: LAs in operation at the final year's January census, City of London and
-    Isles of Scilly included; ``excluded``: rows (la_code, la_name, ehc_plans, plans_year) for
-    the LAs the method keeps out of the ranking (geography.EXCLUDED_FROM_RANKING) with their
-    latest count of EHC plans up to that year; ``excluded_sentence``: why, in words;
-    ``excluded_short`` the same without the counts; ``unscored``: the edition's LAs without an overall score (la_code, la_name, flags).
-    """
+    """England's LAs at the final year's census (``n_england``), those the method leaves out
+    (``excluded`` with their latest EHC plans, ``excluded_sentence``, ``excluded_short``) and the
+    edition's LAs without an overall score (``unscored``)."""
     if ed.ref is not None:
         every = ed.ref.geography_for_year(ed.final_year, include_excluded=True)
         gone = every[~every["la_code"].isin(ed.geography["la_code"])]
@@ -421,20 +376,11 @@ def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | Non
                  & (lg["year"] <= str(r.data_year))].sort_values("year")
         last = (str(nat["year"].iloc[-1]), float(nat["value"].iloc[-1])) if len(nat) else None
         groups.setdefault((what, str(r.data_year), last[0] if last else ""), []).append((r, last))
-    out = []
-    for (what, data_year, last_year), rows in groups.items():
-        one = len(rows) == 1
-        names = and_join([r.phrase for r, _ in rows])
-        head = f"{names[:1].upper()}{names[1:]} ({year_label(data_year)}) {'is' if one else 'are each'} {what}"
-        if not last_year:
-            out.append(head + ".")
-            continue
-        figures = and_join([f"{fmt(v, 2 if abs(v) < 1 else 1)}" for _, (_, v) in rows])
-        out.append(f"{head}, so {'it is' if one else 'they are'} not directly comparable with the annual rates in "
-                   f"this project's data, which end in {year_label(last_year)} (England {figures}"
-                   f"{unit_level(rows[0][0].phrase_unit)} that year): a difference between the two mixes the "
-                   "change of measure with any real change.")
-    return out
+    return [words("parts/measures.md").caveat({
+        "names": and_join([r.phrase for r, _ in rows]), "one": len(rows) == 1, "what": what,
+        "year": year_label(data_year), "last_year": year_label(last_year) if last_year else "",
+        "figures": and_join([fmt(v, 2 if abs(v) < 1 else 1) for _, (_, v) in rows]) if last_year else "",
+        "unit": unit_level(rows[0][0].phrase_unit)}) for (what, data_year, last_year), rows in groups.items()]
 
 
 def data_years_compared(ed, indicators: Iterable[str]) -> list[tuple[list[str], str, str]]:
@@ -457,10 +403,7 @@ def la_name(ed, code: str) -> str:
 
 
 def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
-    """(code or None, sentence). An unknown code is reported, never an error.
-
-    Accepts an int too (papermill's ``-p highlight_la 873`` arrives as one).
-    """
+    """(code or None, sentence): an unknown code is reported, never an error (papermill passes ints)."""
     code = str(la_code if la_code is not None else "").strip()
     if not code:
         return None, ""

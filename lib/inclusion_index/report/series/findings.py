@@ -1,10 +1,5 @@
-"""Quotable findings of an edition: typed rows for findings.csv / findings.html / findings.md.
-
-Each finding is one short headline with exactly one number, the data period in words, a plain
-caveat, a strength derived from the edition's own intervals and cohort sizes, numbered
-references into one sources table, and the anchor of the chart or table on the part page
-that shows it. Everything is read from the built edition: nothing here opens a raw file.
-"""
+"""Quotable findings of an edition (findings.csv / .html / .md): one headline with one number each,
+its data period, caveat, strength from the edition's intervals and cohorts, numbered sources and a link."""
 
 from __future__ import annotations
 
@@ -69,13 +64,13 @@ class Finding:
     headline: str
     number: float
     unit: str
-    place: str
     data_period: str
-    england_figure: str
     caveat: str
-    strength: str
     source_ids: tuple[str, ...]
     link: str  # "<part>.html#<anchor>"
+    place: str = "England"
+    england_figure: str = ""
+    strength: str = ROBUST
     dp: int = 1  # decimals the headline shows the number with
 
     def __post_init__(self) -> None:
@@ -109,12 +104,8 @@ class Findings:
 
     def frame(self) -> pd.DataFrame:
         """findings.csv: exactly COLUMNS; ``sources`` as '1; 4' into the sources table."""
-        rows = []
-        for f in self.items:
-            d = asdict(f)
-            d["sources"] = "; ".join(str(self.refs[s]) for s in f.source_ids)
-            rows.append({c: d[c] for c in COLUMNS})
-        out = pd.DataFrame(rows, columns=COLUMNS)
+        out = pd.DataFrame([asdict(f) | {"sources": "; ".join(str(self.refs[s]) for s in f.source_ids)}
+                            for f in self.items], columns=COLUMNS)
         # as the headline shows it, without separators: a count never reads 638745.0
         out["number"] = [f"{f.number:.{f.dp}f}" for f in self.items]
         return out
@@ -191,18 +182,16 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
         out.append(Finding(
             id=f"overall_{key}", headline=f"{r['la_name']} has the {word} SEND inclusion score of England's "
             f"ranked councils: {fmt(r['overall_score'], 1)}.", number=float(r["overall_score"]), unit=unit,
-            place=str(r["la_name"]), data_period=period, england_figure="",
-            caveat=_rank_caveat(lo, hi), strength=_rank_strength(lo, hi, target), source_ids=ids,
-            link=f"{P6}.html#fig-06_overall_ranking"))
+            place=str(r["la_name"]), data_period=period, caveat=_rank_caveat(lo, hi),
+            strength=_rank_strength(lo, hi, target), source_ids=ids, link=f"{P6}.html#fig-06_overall_ranking"))
     if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
         width = float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
         draws = ed.monte_carlo_settings().n_draws
         out.append(Finding(
             id="rank_uncertainty", headline=f"A typical council's plausible rank spans {fmt(width, 0)} places, "
-            "so small rank differences mean little.", number=round(width), unit="places", place="England",
-            data_period=period, england_figure="", dp=0,
+            "so small rank differences mean little.", number=round(width), unit="places", data_period=period, dp=0,
             caveat=f"The median width of the councils' {range_label()}s over {draws} runs varying the method's "
-                   "choices and chance.", strength=ROBUST, source_ids=ids, link=f"{P1}.html#fig-01_rank_intervals"))
+                   "choices and chance.", source_ids=ids, link=f"{P1}.html#fig-01_rank_intervals"))
     reg = ed.regional().sort_values("overall_score", ascending=False)
     if len(reg) > 1:
         # strength from the LAs' rank ranges: the top region's LAs' worst plausible ranks against
@@ -211,21 +200,15 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
         has_ranges = "overall_rank_lo" in sc and sc["overall_rank_lo"].notna().any()
         for key, a, b, word in (("top", 0, 1, "highest"), ("bottom", -1, -2, "lowest")):
             name = str(reg.index[a])
-            strength = WITHIN
-            if has_ranges:
-                first, second = sc.loc[[name]], sc.loc[[str(reg.index[b])]]
-                if key == "top":
-                    clear = first["overall_rank_hi"].mean() < second["overall_rank_lo"].mean()
-                else:
-                    clear = first["overall_rank_lo"].mean() > second["overall_rank_hi"].mean()
-                strength = ROBUST if clear else WITHIN
+            first, second = sc.loc[[name]], sc.loc[[str(reg.index[b])]]
+            clear = has_ranges and (first["overall_rank_hi"].mean() < second["overall_rank_lo"].mean() if key == "top"
+                                    else first["overall_rank_lo"].mean() > second["overall_rank_hi"].mean())
             out.append(Finding(
                 id=f"region_{key}", headline=f"{name} has the {word} average SEND inclusion score of England's "
                 f"regions: {fmt(reg['overall_score'].iloc[a], 1)}.", number=float(reg["overall_score"].iloc[a]),
                 unit="average score of the region's councils (0 to 100)", place=name, data_period=period,
-                england_figure="", caveat="An unweighted average of the region's councils' scores.",
-                strength=strength, source_ids=ids,
-                link=f"{P6}.html#fig-06_overall_by_region"))
+                caveat="An unweighted average of the region's councils' scores.",
+                strength=ROBUST if clear else WITHIN, source_ids=ids, link=f"{P6}.html#fig-06_overall_by_region"))
     return out
 
 
@@ -246,7 +229,7 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
     out = [Finding(
         id="most_improved", headline=f"{r['la_name']} is the most improved council, up {fmt(r['change'], 1)} "
         "points when scored like for like.", number=float(round(r["change"], 1)), unit="points of overall score",
-        place=str(r["la_name"]), data_period=f"index years {yrs} ({period})", england_figure="",
+        place=str(r["la_name"]), data_period=f"index years {yrs} ({period})",
         caveat=f"Both years scored on only the {int(r['indicators_compared'])} indicators published in both, from "
                f"{fmt(r['score_early'])} to {fmt(r['score_late'])}.{rng}",
         strength=ROBUST if bool(r["significant"]) else WITHIN, source_ids=ids, link=link)]
@@ -255,8 +238,7 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
                          ("falls", int(imp["declined_significant"].sum()), "fell")):
         out.append(Finding(
             id=f"improvement_{key}", headline=f"{k} councils' inclusion scores {word} beyond uncertainty over the "
-            "edition's years.", number=k, unit="councils", place="England", dp=0,
-            data_period=f"index years {yrs}", england_figure="",
+            "edition's years.", number=k, unit="councils", dp=0, data_period=f"index years {yrs}",
             caveat=f"Of {len(imp)} councils compared like for like. Chance alone would put about {expected} beyond "
                    "uncertainty in each direction.",
             strength=ROBUST if k > 2 * expected else WITHIN, source_ids=ids, link=link))
@@ -285,19 +267,18 @@ def _national(ed) -> list[Finding]:
     jan0 = f"January {int(first[:4]) + 1}"
     out.append(Finding(
         id="england_ehc_plans", headline=f"Councils in England maintained {fmt(total, 0)} EHC plans.",
-        number=total, unit="EHC plans", place="England", data_period=f"EHC plans at {jan}", dp=0,
+        number=total, unit="EHC plans", data_period=f"EHC plans at {jan}", dp=0,
         england_figure=f"{fmt(total, 0)} (DfE, SEN2 return)",
         caveat=(f"Up from {fmt(plans['value'].iloc[0], 0)} in {jan0}. " if first != final else "")
-        + "Plans for children and young people aged 0 to 25, not only pupils.",
-        strength=ROBUST, source_ids=ids, link=link))
+        + "Plans for children and young people aged 0 to 25, not only pupils.", source_ids=ids, link=link))
     if first != final:
         rise = total - float(plans["value"].iloc[0])
         out.append(Finding(
             id="england_ehc_plans_rise", headline=f"The number of EHC plans in England grew by {fmt(rise, 0)} in "
-            "the edition's years.", number=rise, unit="EHC plans", place="England", dp=0,
+            "the edition's years.", number=rise, unit="EHC plans", dp=0,
             data_period=f"EHC plans at {jan0} and {jan}", england_figure=f"{fmt(total, 0)} in {jan}",
             caveat=f"From {fmt(plans['value'].iloc[0], 0)} to {fmt(total, 0)}; a count of plans, not of need.",
-            strength=ROBUST, source_ids=ids, link=link))
+            source_ids=ids, link=link))
     none = _england_series(ed, "sen2_ehcp_no_school_place_pct")
     if none.empty or final not in none.index:
         return out
@@ -314,20 +295,20 @@ def _national(ed) -> list[Finding]:
     out.append(Finding(
         id="england_no_school_place", headline=f"{fmt(last['numerator'], 0)} children and young people with EHC "
         "plans in England had no school place.", number=float(last["numerator"]), unit="EHC plans", dp=0,
-        place="England", data_period=f"EHC plans at {jan}",
+        data_period=f"EHC plans at {jan}",
         england_figure=f"{fmt(last['value'], 1)}% of {fmt(last['denominator'], 0)} plans",
         caveat=since + "Includes those awaiting provision, home educated and not in education or training.",
-        strength=ROBUST, source_ids=ids, link=link))
+        source_ids=ids, link=link))
     if len(comparable) > 1:
         a = none.loc[comparable[0]]
         rise = float(last["numerator"] - a["numerator"])
         out.append(Finding(
             id="england_no_school_place_rise", headline=f"EHC plans with no school place in England rose by "
-            f"{fmt(rise, 0)} in the edition's years.", number=rise, unit="EHC plans", dp=0, place="England",
+            f"{fmt(rise, 0)} in the edition's years.", number=rise, unit="EHC plans", dp=0,
             data_period=f"EHC plans at January {int(comparable[0][:4]) + 1} and {jan}",
             england_figure=f"{fmt(a['value'], 1)}% then, {fmt(last['value'], 1)}% now",
             caveat=f"From {fmt(a['numerator'], 0)} to {fmt(last['numerator'], 0)} plans, while all plans also rose.",
-            strength=ROBUST, source_ids=ids, link=link))
+            source_ids=ids, link=link))
     return out
 
 
@@ -386,85 +367,68 @@ def _plain_effect(m: OLSResult, term: str) -> tuple[float, float, float, float]:
     return float(r["per_step"]), float(r["per_step_low"]), float(r["per_step_high"]), float(r["step"])
 
 
+_IDACI = "Per step of {step} in the IDACI child poverty score"
+_PLACED = "percentage points of plans in state special schools"
+
+
+def _association(id_: str, est: tuple[float, float, float, float], headline: str, words: tuple[str, str],
+                 unit: str, period: str, per: str, tail: str, ids: Sequence[str], link: str) -> list[Finding]:
+    """An association across LAs as a finding, only where its 95% interval excludes no difference
+    (a 'no clear difference' is not a finding); the step goes in the caveat."""
+    eff, lo, hi, step = est
+    if not (lo > 0 or hi < 0):  # NaN bounds too
+        return []
+    per = per.format(step=fmt(step, dp_for_step(step)), school="school" if step == 1 else "schools")
+    return [Finding(id=id_, headline=headline.format(x=fmt(abs(eff), 1), d=words[0 if eff > 0 else 1]),
+                    number=round(abs(eff), 1), unit=unit, data_period=period, source_ids=tuple(ids), link=link,
+                    caveat=f"{per} (95% CI {fmt(lo, 1)} to {fmt(hi, 1)}). An association{tail}.")]
+
+
 def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Finding]:
-    """Associations across LAs in plain words, kept only where the 95% interval excludes no
-    difference (a 'no clear difference' is not a finding); the step goes in the caveat."""
+    """Associations across LAs in plain words: special-school placement against supply, deprivation
+    and region; the overall score and suspensions against deprivation."""
     out: list[Finding] = []
     pl = placement(ed)
-    yl = year_label(ed.final_year)
     special = "place_state_special"
     period = _period_words(ed, [special])
-    m = pl.models.get(f"{special}_supply")
-    if m:
-        eff, lo, hi, step = _plain_effect(m, m.x[0])
-        if lo > 0 or hi < 0:
-            out.append(Finding(
-                id="special_supply", headline="Where councils have more state special schools, more children with "
-                f"EHC plans attend them: {fmt(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
-                number=round(abs(eff), 1), unit="percentage points of plans in state special schools",
-                place="England", data_period=period, england_figure="",
-                caveat=f"Per {fmt(step, dp_for_step(step))} more special {'school' if step == 1 else 'schools'} "
-                       f"per 1,000 plans (95% CI "
-                       f"{fmt(lo, 1)} to {fmt(hi, 1)}). An association, not proof of cause.",
-                strength=ROBUST, source_ids=tuple(m.source_ids), link=f"{P4}.html#fig-04_{special}_vs_supply"))
-    m = pl.models.get(f"{special}_idaci")
-    if m:
-        eff, lo, hi, step = _plain_effect(m, m.x[0])
-        if lo > 0 or hi < 0:
-            out.append(Finding(
-                id="special_deprivation", headline="Councils with more child poverty place more children with EHC "
-                f"plans in special schools: {fmt(abs(eff), 1)} points {'more' if eff > 0 else 'fewer'}.",
-                number=round(abs(eff), 1), unit="percentage points of plans in state special schools",
-                place="England", data_period=f"{period}; deprivation {iod_label(ed.method.deprivation_year)}",
-                england_figure="",
-                caveat=f"Per step of {fmt(step, dp_for_step(step))} in the IDACI child poverty score, about one "
-                       f"standard deviation across councils (95% CI {fmt(lo, 1)} to {fmt(hi, 1)}). An association.",
-                strength=ROBUST, source_ids=tuple(m.source_ids), link=f"{P4}.html#fig-04_placement_vs_deprivation"))
+    if m := pl.models.get(f"{special}_supply"):
+        out += _association(
+            "special_supply", _plain_effect(m, m.x[0]), "Where councils have more state special schools, more "
+            "children with EHC plans attend them: {x} points {d}.", ("more", "fewer"), _PLACED, period,
+            "Per {step} more special {school} per 1,000 plans", ", not proof of cause", m.source_ids,
+            f"{P4}.html#fig-04_{special}_vs_supply")
+    if m := pl.models.get(f"{special}_idaci"):
+        out += _association(
+            "special_deprivation", _plain_effect(m, m.x[0]), "Councils with more child poverty place more children "
+            "with EHC plans in special schools: {x} points {d}.", ("more", "fewer"), _PLACED,
+            f"{period}; deprivation {iod_label(ed.method.deprivation_year)}",
+            _IDACI + ", about one standard deviation across councils", "", m.source_ids,
+            f"{P4}.html#fig-04_placement_vs_deprivation")
     share = pl.numbers.get("place_state_special_between_region_share")
     if share is not None and np.isfinite(share):
         out.append(Finding(
             id="special_regions", headline=f"Regions explain {fmt(share * 100, 0)}% of the differences between "
             "councils in special-school placement.", number=round(share * 100), unit="% of the variation", dp=0,
-            place="England", data_period=period, england_figure="",
+            data_period=period, source_ids=tuple(ind.t.loc[special, "source_ids"]),
             caveat="The rest lies between councils of the same region, so a council's region says little about it.",
-            strength=ROBUST, source_ids=tuple(ind.t.loc[special, "source_ids"]),
             link=f"{P4}.html#fig-04_{special}_by_region"))
     fit = ed.adjustment.fits.get("overall")
     if fit is not None and "idaci" in fit.covariates:
         c = fit.coefficients.set_index("term").loc["idaci"]
-        step = _idaci_step(ed, fit)
-        eff, lo, hi = (float(c[k]) * step for k in ("coef", "ci_lower", "ci_upper"))
-        if lo > 0 or hi < 0:
-            dep = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
-            out.append(Finding(
-                id="overall_deprivation", headline=f"Councils with more child poverty score {fmt(abs(eff), 1)} "
-                f"points {'higher' if eff > 0 else 'lower'} on the inclusion index.", number=round(abs(eff), 1),
-                unit="points of overall score", place="England", data_period=f"{yl} index",
-                england_figure="",
-                caveat=f"Per step of {fmt(step, dp_for_step(step))} in the IDACI child poverty score (95% CI "
-                       f"{fmt(lo, 1)} to {fmt(hi, 1)}). An association, not proof of cause.",
-                strength=ROBUST, source_ids=tuple(sorted({*all_ids, *dep})),
-                link=f"{P6}.html#T_adjusted_model"))
-    ex = exclusions(ed)
-    if "idaci" in ex.models:
-        m = ex.models["idaci"]
-        eff, lo, hi, step = _plain_effect(m, "idaci")
-        i = m.y.removesuffix("_value")
-        if lo > 0 or hi < 0:
-            out.append(Finding(
-                id="exclusions_deprivation", headline=f"Councils with more child poverty suspend pupils with EHC "
-                f"plans {'more' if eff > 0 else 'less'}: {fmt(abs(eff), 1)} per 100 pupils.",
-                number=round(abs(eff), 1), unit="per 100 pupils", place="England",
-                data_period=_period_words(ed, [i]), england_figure="",
-                caveat=f"Per step of {fmt(step, dp_for_step(step))} in the IDACI child poverty score (95% CI "
-                       f"{fmt(lo, 1)} to {fmt(hi, 1)}). An association.",
-                strength=ROBUST, source_ids=tuple(m.source_ids), link=f"{P2}.html#fig-02_exclusions_vs_deprivation"))
+        step = nice_step(float(ed.adjustment.scores.loc[fit.expected.notna(), "idaci"].std()))
+        dep = context_measure(ed, ed.method.deprivation_measure, year=ed.method.deprivation_year).source_ids
+        out += _association(
+            "overall_deprivation", (*(float(c[k]) * step for k in ("coef", "ci_lower", "ci_upper")), step),
+            "Councils with more child poverty score {x} points {d} on the inclusion index.", ("higher", "lower"),
+            "points of overall score", f"{year_label(ed.final_year)} index", _IDACI, ", not proof of cause",
+            sorted({*all_ids, *dep}), f"{P6}.html#T_adjusted_model")
+    if m := exclusions(ed).models.get("idaci"):
+        out += _association(
+            "exclusions_deprivation", _plain_effect(m, "idaci"), "Councils with more child poverty suspend pupils "
+            "with EHC plans {d}: {x} per 100 pupils.", ("more", "less"), "per 100 pupils",
+            _period_words(ed, [m.y.removesuffix("_value")]), _IDACI, "", m.source_ids,
+            f"{P2}.html#fig-02_exclusions_vs_deprivation")
     return out
-
-
-def _idaci_step(ed, fit) -> float:
-    res = ed.adjustment
-    return nice_step(float(res.scores.loc[fit.expected.notna(), "idaci"].std()))
 
 
 def source_table(items: Sequence[Finding]) -> tuple[list[SourceRef], dict[str, int]]:
@@ -540,17 +504,14 @@ def findings_table(ed, items: list[Finding] | None = None) -> pd.DataFrame:
                          "Data": out["data_period"], "Strength": out["strength"], "Sources": out["sources"]})
 
 
-def _cite(f: Findings, item: Finding) -> str:
-    return "".join(f"[{f.refs[s]}]" for s in item.source_ids)
-
-
 def findings_markdown(ed, items: list[Finding] | None = None) -> str:
     """findings.md: each finding as a headline and its caveat in short sentences, sources cited by number."""
     f = build_findings(ed, items)
     lines = [f"# {f.title}", "", f"Method: {ed.method.name}. Index years {years_label(ed.years)}.", "",
              data_years_sentence(ed), "", "## How to describe this index", "", f.describe, "", "## Findings", ""]
     for it in f.items:
-        lines.append(f"- {it.headline} {it.caveat} _Data: {it.data_period}; strength: {it.strength}._ {_cite(f, it)}")
+        lines.append(f"- {it.headline} {it.caveat} _Data: {it.data_period}; strength: {it.strength}._ "
+                     + "".join(f"[{f.refs[s]}]" for s in it.source_ids))
     lines += ["", "## What not to write", ""] + [f"- {x}" for x in f.dont_write]
     lines += ["", "## Sources", ""]
     lines += [f"{s.ref}. {s.publisher}: {s.title}, {s.release_date}. {s.url}" for s in f.sources]

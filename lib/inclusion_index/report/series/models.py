@@ -94,11 +94,8 @@ def _magnitude(v: float, dp: int) -> str | None:
 
 
 def effect_text(eff: float, lo: float, hi: float, unit: str = "") -> str:
-    """'1.2 points higher (95% CI 0.4 to 2.0 points higher)', saying when the CI spans 0.
-
-    ``unit`` is a difference suffix (:func:`unit_diff`). A figure that rounds to zero gets more
-    decimals, never '0.00 points lower'.
-    """
+    """"1.2 points higher (95% CI 0.4 to 2.0 points higher)", saying when the CI spans 0; a figure
+    that rounds to zero gets more decimals, never "0.00 points lower"."""
     dp = 2 if max(abs(lo), abs(hi), abs(eff)) < 1 else 1
 
     def word(v: float) -> str:
@@ -172,13 +169,8 @@ REGION_TABLE_COLUMNS = {"region": "Region", "n": "LAs", "mean": "Mean", "median"
 
 def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", label: str | None = None,
                      unit: str = "") -> dict:
-    """How much of the variation between LAs lies between regions (one-way ANOVA).
-
-    Returns numbers (``between_share`` = R² of value ~ region, i.e. eta squared;
-    ``within_share``; F test ``f`` and ``p_value``; ``n``; ``n_regions``; SDs), a per-region
-    display ``table`` (Region, LAs, Mean, Median, Lowest, Highest, Standard deviation, in region
-    order) and a ``sentence``.
-    """
+    """How much of the variation between LAs lies between regions (one-way ANOVA): shares, F test,
+    SDs, a per-region ``table`` in region order and a ``sentence``."""
     import statsmodels.formula.api as smf
 
     d = data[[region, value]].dropna(subset=[value]).rename(columns={value: "v", region: "g"})
@@ -217,9 +209,8 @@ def _range_text(v: pd.Series, dp: int, u: str) -> str:
 
 def _who(v: pd.Series, x: float, dp: int, cohort: pd.Series | None, small: int | None,
          cohort_noun: str) -> tuple[str, str]:
-    """(table cell, words after the figure) for the LAs at the extreme ``x``: every LA whose value
-    prints the same is tied ('Hartlepool and Nottingham', '51 LAs, including Greenwich'); a named
-    LA whose figure rests on fewer than ``small`` pupils says so ('Rutland (from only 6 pupils)')."""
+    """(table cell, words after the figure) for every LA at the extreme ``x`` as printed, with
+    "(from only 6 pupils)" for a named LA under ``small`` pupils."""
     shown = fmt_value(x, dp)
     at = sorted({str(n) for n, val in v.items() if fmt_value(val, dp) == shown})
 
@@ -241,18 +232,9 @@ def _who(v: pd.Series, x: float, dp: int, cohort: pd.Series | None, small: int |
 def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: int | None = None, *,
            ratio: bool = True, estimated: pd.Series | None = None, estimate_note: str = "",
            cohort: pd.Series | None = None, small: int | None = None, cohort_noun: str = "pupils") -> dict:
-    """Range across LAs with the highest and lowest LA, quartiles and a sentence.
-
-    ``label`` is a noun phrase ("the share of ..."), ``unit`` as in :func:`unit_level`. With
-    ``estimated`` (a mask aligned to ``values``), LAs whose value is only an estimate (a
-    suppressed small count set to its midpoint) are never named as the highest or lowest: the
-    range is over the published values, the quartiles over all, and the sentence says so.
-    LAs tied at an end at the precision shown are all counted, and named when 2 or 3 ('in 2 LAs
-    (Darlington and Richmond upon Thames)', 'in 51 LAs (including Barnet)'; ``lowest`` /
-    ``highest`` hold the table cell, ``lowest_text`` / ``highest_text`` the words after the
-    figure). With ``cohort`` (pupils behind each value, aligned to ``values``) and ``small``, a
-    named LA whose figure rests on fewer than ``small`` pupils is said to.
-    """
+    """Range across LAs with the highest and lowest LA (ties at the precision shown counted, and named
+    when 2 or 3), quartiles and a sentence. LAs ``estimated`` (a suppressed small count) are never
+    named at an end; a named LA with fewer than ``small`` pupils in ``cohort`` is said to be."""
     est = (pd.Series(estimated.to_numpy(dtype=bool), index=names.to_numpy()) if estimated is not None
            else pd.Series(False, index=names.to_numpy()))
     coh = (pd.Series(pd.to_numeric(cohort, errors="coerce").to_numpy(dtype="float64"), index=names.to_numpy())

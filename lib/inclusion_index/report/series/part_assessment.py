@@ -21,6 +21,9 @@ from inclusion_index.report.series.part import (
     unpublished_sentence,
 )
 from inclusion_index.report.series.text import year_label
+from inclusion_index.report.templates import words
+
+_WORDS = words("parts/assessment.md")
 
 
 def assessment(ed, highlight: str | int | None = None) -> Part:
@@ -45,8 +48,7 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
     s = spread(t[col], t["la_name"], ind.phrase(a), "%", 1)
     p.numbers.update(share_min=s["min"], share_max=s["max"], share_median=s["median"], share_england=ind.england(a))
     p.say("summary", f"{s['sentence']} {ind.england_text(a, 1)} (January census {year_label(ind.year(a))}).",
-          "A higher share scores as less inclusive: the original series used this indicator as a counterweight, "
-          "because LAs that issue more plans tend to show better outcomes for a wider, abler EHC plan cohort.")
+          _WORDS.direction())
     if ehcp_pct.available:
         e = spread(d["ehcp_pct_pupils"], d["la_name"], "the share of all pupils with an EHC plan", "%", 1)
         p.say("summary", e["sentence"])
@@ -87,8 +89,7 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
     p.tables["outcomes"] = models_table(rows)
     p.tables["models"] = models_table(p.models.values())
     if rows:
-        p.say("outcomes", "The outcomes are those the index uses for this index year (KS2, KS4 and exclusions "
-              "from the previous academic year); the technical notes give each model, with and without deprivation.")
+        p.say("outcomes", _WORDS.outcomes())
     funnel_section(p, ed, ind, inds, check_highlight(ed, highlight)[0])
     adjusted_section(p, ed, t, "assessment")
     highlight_section(p, ed, highlight, t, ind, inds)

@@ -17,6 +17,9 @@ from inclusion_index.report.series.funnels import funnel_section
 from inclusion_index.report.series.models import models_table, spread
 from inclusion_index.report.series.part import Part, context_frame, highlight_section, published_indicators
 from inclusion_index.report.series.text import year_label
+from inclusion_index.report.templates import words
+
+_WORDS = words("parts/attainment.md")
 
 
 def attainment(ed, highlight: str | int | None = None) -> Part:
@@ -53,13 +56,9 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
                    cohort=t["la_code"].map(indicator_cohorts(ed, i)), small=ed.run.uncertainty.small_cohort)
         p.say("summary", f"{s['sentence']} {ind.england_text(i, s['dp'])} ({year_label(ind.year(i))}).")
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
-    p.say("cohort", f"EHC plan cohort size is measured as the share of pupils with an EHC plan in the January census "
-          f"of the exam year ({year_label(data_year)}); deprivation as the {dep.label}.", cohort.note, dep.note)
-    if ks4_share.available:
-        p.say("cohort", ks4_share.note)
-    else:
-        p.say("cohort", f"KS4 cohort counts by SEN are not in the data for {year_label(ks4_year)}, so the KS4 models "
-              "use the census share only.")
+    f = {"year": year_label(data_year), "dep": dep.label, "ks4_year": year_label(ks4_year)}
+    p.say("cohort", _WORDS.cohort(f), cohort.note, dep.note)
+    p.say("cohort", ks4_share.note if ks4_share.available else _WORDS.no_ks4(f))
     labels = {f"{i}_value": ind.phrase(i) for i in avail} | {
         "ehcp_pct_pupils": "the share of all pupils who have an EHC plan", "idaci": "the " + dep.label,
         "ks4_ehcp_share": "the EHC plan share of the KS4 cohort"}
@@ -81,8 +80,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), "%", 1)
         p.say("neet", f"{s['sentence']} {ind.england_text(i, 1)} ({year_label(ind.year(i))}).")
         if ind.t.loc[i, "measure"] == "lait_neet_all_pct":
-            p.say("neet", "This NEET measure covers all young people, not only those with SEND: a SEND-specific "
-                  "figure by LA is published only from 2022.")
+            p.say("neet", _WORDS.neet_all())
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"]})
         if dep.available:
             p.fit(i, d, f"{i}_value", "idaci", sources=[*ind.t.loc[i, "source_ids"], *dep.source_ids],

@@ -32,15 +32,12 @@ from inclusion_index.report.series.text import (
     plural,
     year_label,
 )
+from inclusion_index.report.templates import words
 
 
 def improvement_frame(ed, t: pd.DataFrame | None = None) -> pd.DataFrame:
-    """ed.improvement per LA with its name, region, the change's Monte Carlo range
-    (``change_lo``, ``change_hi``), ``significant`` (a rise beyond uncertainty),
-    ``declined_significant``, ``beyond`` ('yes, a rise' / 'yes, a fall' / 'no' / 'no range'),
-    the headline scores of both years (``headline_early``, ``headline_late``) and
-    ``change_note`` (starting values from a predecessor LA), ordered by change; empty for a
-    single-year edition."""
+    """ed.improvement per LA with name, region, the change's range, ``significant`` /
+    ``declined_significant`` / ``beyond``, both years' headline scores and ``change_note``, by change."""
     imp = ed.improvement
     if imp is None or imp.empty:
         return pd.DataFrame()
@@ -72,9 +69,7 @@ def headline_same(i: pd.DataFrame) -> bool:
 
 
 def chance_sentence(n: int, rises: int, falls: int, settings) -> tuple[str, int]:
-    """What chance alone would give: with a 90% range, about 5% of the ``n`` LAs beyond
-    uncertainty in each direction even if none had really changed. Returns (sentence, count
-    expected each way)."""
+    """What chance alone would give each way with the interval's tails; (sentence, count expected)."""
     tail = (1 - settings.interval) / 2
     k = chance_count(tail, n)
     return (f"A {level_label(settings.interval)} range is not a test: even if no LA had really changed, chance "
@@ -134,37 +129,21 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
                      n_improved_significant=k, n_declined_significant=m, n_expected_by_chance=expected)
     years = "; ".join(f"{and_join([lower_first(x) for x in names])}, {year_label(a)} against {year_label(b)}"
                       for names, a, b in data_years_compared(ed, compared))
-    same = headline_same(i)
-    p.say("improved",
-          f"Most improved compares {e} with {f} like for like. Both years are scored on only the {n_ind} "
-          f"indicators published in both ({', '.join(ind.short(c) for c in compared)})" + (
-              ", which here are all the index's indicators, so these scores are each year's headline scores."
-              if same else ", so these start and end scores differ from each year's headline score, which uses "
-              "every indicator of its year."),
-          f"The data years compared are: {years}.")
-    beyond = (f"; the whole {rl} is above zero, so the rise exceeds its uncertainty" if top_i["significant"]
-              else f"; the {rl} includes no change, so the rise is within its uncertainty")
-    headline = ("" if same else f" Its headline scores, on every indicator of each year, are "
-                f"{fmt(top_i['headline_early'])} in {e} and {fmt(top_i['headline_late'])} in {f}.")
-    p.say("improved",
-          f"{top_i['la_name']} rose most on these indicators, from {fmt(top_i['score_early'])} to "
-          f"{fmt(top_i['score_late'])} ({fmt(top_i['change'], sign=True)} points, {rl} "
-          f"{change_range(top_i['change_lo'], top_i['change_hi'])}){beyond if pd.notna(top_i['change_lo']) else ''}."
-          + headline,
-          f"{k} of the {len(i)} LAs compared improved beyond uncertainty: the {rl} of their change, over "
-          f"{settings.n_draws} runs that vary the method's choices and redraw the data (the same run applied to "
-          f"both years), lies above zero. {m} fell beyond uncertainty; for the other {len(i) - k - m} the change "
-          "is within its uncertainty.",
-          chance)
+    cw = words("parts/conclusions.md")
+    facts = {"e": e, "f": f, "n_ind": n_ind, "compared": ", ".join(ind.short(c) for c in compared), "rl": rl,
+             "same": headline_same(i), "top": top_i["la_name"], "early": fmt(top_i["score_early"]),
+             "late": fmt(top_i["score_late"]), "change": fmt(top_i["change"], sign=True),
+             "range": change_range(top_i["change_lo"], top_i["change_hi"]), "ranged": pd.notna(top_i["change_lo"]),
+             "significant": top_i["significant"], "headline_early": fmt(top_i["headline_early"]),
+             "headline_late": fmt(top_i["headline_late"]), "k": k, "m": m, "n": len(i), "draws": settings.n_draws,
+             "k_las": plural(k, "LA")}
+    p.say("improved", cw.improved(facts), f"The data years compared are: {years}.")
+    p.say("improved", cw.top(facts), cw.beyond(facts), chance)
     if k and not top_i["significant"]:
         b = sig.iloc[0]
         p.say("improved", f"Of the LAs that improved beyond uncertainty, {b['la_name']} rose most "
               f"({fmt(b['change'], sign=True)} points, {rl} {change_range(b['change_lo'], b['change_hi'])}).")
-    p.say("improved",
-          _predecessor_sentence(ed, i),
-          f"The chart draws in colour the {plural(k, 'LA')} whose rise exceeds its uncertainty and names the largest "
-          "of them; the table of the 10 largest rises says for each whether its rise is beyond uncertainty, and the "
-          "last table lists every LA whose rise is. Ranks in the tables are on the indicators of both years.",
+    p.say("improved", _predecessor_sentence(ed, i), cw.chart(facts),
           "Because scores are percentile ranks, a rise means overtaking other LAs on these indicators, not "
           "necessarily better outcomes in absolute terms.")
     left_out = [c for c in ind.t.index if c not in compared]
@@ -189,16 +168,13 @@ def _weightings_section(p: Part, ed, t: pd.DataFrame) -> None:
     step = f"{1 / w.steps:.0%}"
     equal = " (each indicator counting equally)" if ed.settings.overall_from == "indicators" and \
         ed.indicators["weight"].nunique() == 1 else ""
-    headline = and_join([f"{a} {s:.0%}" for a, s in zip(AREAS, w.headline, strict=True)])
+    facts = {"headline": and_join([f"{a} {s:.0%}" for a, s in zip(AREAS, w.headline, strict=True)]), "step": step,
+             "equal": equal, "n_weightings": f"{w.n_weightings:,}", "median": fmt(width.median(), 0),
+             "n_first": len(first), "n": len(f), "first": and_join(list(first["la_name"]))}
     p.labels["weightings_chart"] = (f"Bars: from each LA's best to its worst overall rank under any weighting of "
                                     f"the four areas ({step} steps); dots: its headline rank.")
-    p.say("weightings",
-          f"The headline weights the four areas {headline}{equal}: a choice, as any other weighting would be. "
-          f"Scored on each weighting of the four areas in {step} steps ({w.n_weightings:,} weightings, with the "
-          "headline's; an LA's score is the weighted mean of the area scores it has), the median LA's rank spans "
-          f"{fmt(width.median(), 0)} places between its best and its worst.",
-          f"{len(first)} of the {len(f)} LAs can rank first under some weighting"
-          + (f": {and_join(list(first['la_name']))}." if len(first) else "."),
+    cw = words("parts/conclusions.md")
+    p.say("weightings", cw.weightings(facts), cw.first(facts),
           f"{widest['la_name']} has the widest range, from {ordinal(int(widest[cols[0]]))} to "
           f"{ordinal(int(widest[cols[1]]))}.",
           "The chart shows each LA's headline rank with the range from its best to its worst rank under any "
@@ -228,29 +204,23 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
                      top_score=float(scored["overall_score"].iloc[0]),
                      bottom_score=float(scored["overall_score"].iloc[-1]))
     first, last = scored.iloc[0], scored.iloc[-1]
-    n = len(scored)
-    p.say("ranking", f"{first['la_name']} has the highest score of {n} LAs in {year_label(ed.final_year)}, "
-          f"{fmt(first['overall_score'])}, and ranks {rank_words(1, first.get('overall_rank_lo'), first.get('overall_rank_hi'))}; "
-          f"{last['la_name']} has the lowest, {fmt(last['overall_score'])}, and ranks "
-          f"{rank_words(last['overall_rank'], last.get('overall_rank_lo'), last.get('overall_rank_hi'))}.")
+    cw = words("parts/conclusions.md")
+    p.say("ranking", cw.ranking({
+        "first": first["la_name"], "n": len(scored), "year": year_label(ed.final_year),
+        "first_score": fmt(first["overall_score"]), "last": last["la_name"], "last_score": fmt(last["overall_score"]),
+        "first_rank": rank_words(1, first.get("overall_rank_lo"), first.get("overall_rank_hi")),
+        "last_rank": rank_words(last["overall_rank"], last.get("overall_rank_lo"), last.get("overall_rank_hi"))}))
     if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
         width = (scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64")
         p.numbers["rank_interval_median_width"] = float(width.median())
-        context = adjusted_for_words(ed, "overall")
-        p.say("ranking", f"Ranks carry uncertainty: the table gives each LA's {range_label()} over "
-              f"{settings.n_draws} runs that vary the method's choices and redraw the data (median width "
-              f"{fmt(width.median(), 0)} places)" + (
-                  f", and, beside the index, its score and rank adjusted for {context} (0 = as expected for its "
-                  "context)." if context else "."))
+        p.say("ranking", cw.uncertain({"range": range_label(), "draws": settings.n_draws, "width": fmt(width.median(), 0),
+                                       "context": adjusted_for_words(ed, "overall")}))
         w = getattr(ed.monte_carlo, "aggregation_widening", None) if ed.monte_carlo is not None else None
         if w is not None:
             # numbers from the Monte Carlo result (RangeWidening), as in Part 1
             p.numbers.update(aggregation_range_median_without=w.median_without,
                              aggregation_range_median_with=w.median_with)
-            p.say("ranking", f"{w.draws_rescored} of those runs weight each "
-                  f"{'indicator' if w.headline == 'areas' else 'area'} equally instead of each "
-                  f"{'area' if w.headline == 'areas' else 'indicator'}: without that choice the median width "
-                  f"would be {fmt(w.median_without, 0)} places rather than {fmt(w.median_with, 0)}.")
+            p.say("ranking", cw.widening(w, fmt(w.median_without, 0), fmt(w.median_with, 0)))
     adjusted_section(p, ed, t, "overall")
     _weightings_section(p, ed, t)
     p.say("regions", f"By region (the unweighted mean of its LAs' scores), {top['region']} scores highest "

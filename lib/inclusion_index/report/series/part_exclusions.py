@@ -26,6 +26,9 @@ from inclusion_index.report.series.part import (
     published_indicators,
 )
 from inclusion_index.report.series.text import iod_label, year_label
+from inclusion_index.report.templates import words
+
+_WORDS = words("parts/exclusions.md")
 
 
 def exclusions(ed, highlight: str | int | None = None) -> Part:
@@ -64,17 +67,12 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
     imputed = ed.values[(ed.values["index_year"] == ed.final_year) & ed.values["indicator"].isin(avail)
                         & ed.values["imputed_count"].notna()]
     if len(imputed):
-        p.say("summary", f"{len(imputed)} LA values are small suppressed counts set to the midpoint of their "
-              "possible range (flagged in the scores table), so the LAs with the fewest exclusions stay in the "
-              "index; they are never named as the lowest or highest.")
+        p.say("summary", _WORDS.imputed(len(imputed)))
     p.tables["summary"] = pd.DataFrame(rows)
-    p.say("context", dep.note, semh.note, "" if semh.available else (
-        "So the relation between exclusions and the share of pupils with SEMH needs cannot be examined for this "
-        "edition."))
+    p.say("context", dep.note, semh.note, "" if semh.available else _WORDS.no_semh())
     if not avail:
         p.notes.append("No exclusion indicator is published for this index year.")
-        p.say("summary", "With no exclusion rates for pupils with an EHC plan this year, the regional and context "
-              "analyses of this part cannot be made.")
+        p.say("summary", _WORDS.no_rates())
         highlight_section(p, ed, highlight, t, ind, inds)
         return p
     main = avail[0]

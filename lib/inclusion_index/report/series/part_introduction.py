@@ -27,17 +27,10 @@ from inclusion_index.report.series.text import (
     year_label,
     years_label,
 )
+from inclusion_index.report.templates import words
 
-LIMITS = [
-    "The index uses public data only; it cannot see what happens inside schools or families.",
-    "It has no measure of social and emotional outcomes or wellbeing.",
-    "Off-rolling (pupils removed from a school's roll without a formal exclusion) is not measured; "
-    "it is invisible in public data.",
-    "It is an EHC-plan view: pupils on SEN support appear only through the assessment indicator.",
-    "Its starting assumption is that education in a mainstream setting is the inclusive default; "
-    "it is not a judgement that mainstream suits every child.",
-    "Scores are percentile ranks: a change in score means moving past other LAs, not necessarily "
-    "a change in absolute terms."]
+_WORDS = words("parts/introduction.md")
+LIMITS = str(_WORDS.limits()).split("\n")
 
 
 def introduction(ed, highlight: str | int | None = None) -> Part:
@@ -49,20 +42,14 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
     n_scored = int(t["scored"].sum())
     cov = la_coverage(ed)
     areas_n = iy.groupby("area").size().reindex(AREAS).fillna(0).astype(int)
-    p.say("what", (
-        f"The index ranks {n_scored} of England's {cov['n_england']} local authorities (LAs) on how inclusive "
-        f"education is for pupils with special educational needs and disabilities (SEND), using {len(iy)} "
-        f"indicators in {len(AREAS)} areas: " + ", ".join(f"{AREA_NAMES[a].lower()} ({areas_n[a]})" for a in AREAS)
-        + "."),
-        cov["excluded_sentence"] + "." if cov["excluded_sentence"] else "",
-        (f"Each indicator becomes a percentile rank across LAs (0 = least, 100 = most inclusive), and an LA's "
-         f"overall score is the mean of its available indicator scores, so each indicator counts equally. "
-         f"Method: {ed.method.name}. Index years: {years_label(ed.years)}; the headline ranking is for "
-         f"{year_label(ed.final_year)}."),
-        weights_sentence(ed) + " Choose your own weights for the four areas and see every LA re-ranked.",
-        ("An index year is named by its January school census; exclusions, KS2 and KS4 results come from the "
-         "previous academic year, the latest published by the autumn of the index year."),
-        data_years_sentence(ed))
+    f = {"n_scored": n_scored, "n_england": cov["n_england"], "n": len(iy), "n_areas": len(AREAS),
+         "areas": ", ".join(f"{AREA_NAMES[a].lower()} ({areas_n[a]})" for a in AREAS), "method": ed.method.name,
+         "years": years_label(ed.years), "year": year_label(ed.final_year)}
+    p.say("what", _WORDS.what(f), cov["excluded_sentence"] + "." if cov["excluded_sentence"] else "",
+          _WORDS.method(f), weights_sentence(ed) + " Choose your own weights for the four areas and see every LA "
+          "re-ranked.", "An index year is named by its January school census; exclusions, KS2 and KS4 results come "
+          "from the previous academic year, the latest published by the autumn of the index year.",
+          data_years_sentence(ed))
     missing = iy[iy["las_with_value"] == 0]
     if len(missing):
         p.say("what", f"No LA values for {year_label(ed.final_year)} in this project's data, so left out of every "

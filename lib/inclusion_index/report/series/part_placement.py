@@ -1,8 +1,5 @@
-"""Part 4: placement of EHC plan pupils in special and independent schools, against special-school supply and deprivation.
-
-Beside the two index indicators it describes, as context that is never scored, the plans in
-alternative provision or pupil referral units and those with no school place.
-"""
+"""Part 4: placement of EHC plan pupils against special-school supply and deprivation; AP/PRU and
+no school place as context, never scored."""
 
 from __future__ import annotations
 
@@ -31,7 +28,6 @@ from inclusion_index.report.series.part import (
     published_indicators,
 )
 from inclusion_index.report.series.text import (
-    agree,
     and_join,
     dp_for,
     fmt,
@@ -45,6 +41,8 @@ from inclusion_index.report.series.text import (
 )
 from inclusion_index.report.templates import words
 from inclusion_index.sources.geography import region_order
+
+_WORDS = words("parts/beyond.md")
 
 
 class Beyond(NamedTuple):
@@ -111,12 +109,10 @@ def placement(ed, highlight: str | int | None = None) -> Part:
         p.numbers.update(supply_min=s["min"], supply_max=s["max"], supply_median=s["median"])
         gap = _start(ed.final_year) - _start(str(schools.year))
         if gap:
-            p.say("supply", f"The placement shares are for {year_label(ed.final_year)}, {plural(gap, 'year')} after "
-                  "the special-school count.")
+            p.say("supply", _WORDS.supply_gap(year_label(ed.final_year), plural(gap, "year")))
     else:
         p.notes.append(supply.note)
-        p.say("supply", "The relation between placement and the supply of special schools cannot be examined "
-              "for this edition.")
+        p.say("supply", _WORDS.no_supply())
     p.say("deprivation", dep.note)
     for i in inds:
         y = f"{i}_value"
@@ -144,10 +140,7 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     p.tables["consistency"] = pd.DataFrame(reg_rows)
     if reg_rows:
         within = [r["Within regions (%)"] for r in reg_rows]
-        p.say("regions", f"Between {fmt(min(within), 0)}% and {fmt(max(within), 0)}% of the variation in placement "
-              "lies between LAs of the same region: the placement shares vary more between LAs of one region than "
-              "between regions." if min(within) > 50 else "A large part of the variation in placement follows "
-              "regional lines.")
+        p.say("regions", _WORDS.within(fmt(min(within), 0), fmt(max(within), 0), min(within) > 50))
     funnel_section(p, ed, ind, inds, check_highlight(ed, highlight)[0])
     adjusted_section(p, ed, t, "placement")
     highlight_section(p, ed, highlight, t, ind, all_inds)
@@ -305,12 +298,7 @@ def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
     if not any(c.available for c in shares.values()):
         p.say("beyond", *(c.note for c in shares.values()))
         return
-    p.say("beyond", "Beyond the two placement indicators, the SEN2 return (DfE's annual count of EHC plans from "
-          "each LA, published as 'Education, health and care plans') records two more kinds of plan. Some are in "
-          "alternative provision or pupil referral units (AP/PRU). Others are of children and young people with no "
-          "school place: awaiting provision, electively home educated, in other arrangements made by the LA or "
-          "parents, permanently excluded, NEET, or in other placements. These two shares are context, not index "
-          "indicators: they enter no score.")
+    p.say("beyond", _WORDS.intro())
     eng = pd.DataFrame({"Year": [year_label(y) for y in ed.years]})
     summary = []
     dps: dict[str, int] = {}
@@ -362,12 +350,9 @@ def _missing_sentences(missing: dict[str, list[str]], year: str) -> list[str]:
     lists = [m for m in missing.values() if m]
     if not lists:
         return []
-    if len(lists) == len(missing) and all(m == lists[0] for m in lists):
-        n = len(lists[0])
-        return [f"{and_join(lists[0])} {agree(n, 'has', 'have')} no placement figures for {year_label(year)} in the "
-                f"source and {agree(n, 'is', 'are')} left out of both shares."]
-    return [f"{and_join(m)} {agree(len(m), 'has', 'have')} no figure for {BEYOND[k].phrase} in {year_label(year)} and "
-            f"{agree(len(m), 'is', 'are')} left out of it." for k, m in missing.items() if m]
+    both = len(lists) == len(missing) and all(m == lists[0] for m in lists)
+    return [_WORDS.missing(and_join(m), len(m), year_label(year), "" if both else BEYOND[k].phrase)
+            for k, m in missing.items() if m][:1 if both else None]
 
 
 def _region_table(frame: pd.DataFrame, dps: dict[str, int], p: Part) -> pd.DataFrame:
