@@ -90,7 +90,7 @@ def test_january_2024_counts_from_the_workbook(long, data_dir) -> None:
 
 
 def test_january_2024_counts_match_dfe_la_counts(long, data_dir) -> None:
-    """Cross-check (not an input): the third party's copy of DfE's LA counts for January 2024."""
+    """The third party's copy of DfE's LA counts for January 2024 against the school-level sums."""
     from datetime import date
 
     from inclusion_index.sources.geography import load_la_reference
@@ -108,7 +108,7 @@ def test_january_2024_counts_match_dfe_la_counts(long, data_dir) -> None:
     assert (len(on), int(same.sum())) == (148, 147)  # Wirral: SEN support differs, share by 0.01
     off = c[c["numerator"].isna()]
     dfe = 100 * t["ehc_plan"] / (t["ehc_plan"] + t["sen_support"])
-    # the 5 LAs the rule sends to LAIT: their file counts are 0.3-0.9 points off DfE's share
+    # the 5 LAs the rule sends to DfE's published LA counts: their file counts are 0.3-0.9 points off
     file_share = (100 * cell_values(long, "census_ehcp_pupils_all", "202324")
                   / (cell_values(long, "census_ehcp_pupils_all", "202324")
                      + cell_values(long, "census_sen_support_pupils_all", "202324")))
@@ -133,15 +133,38 @@ def test_two_decimal_fallback_barnet_2019(long, data_dir, editions) -> None:
     assert b["value_source"] == "published_2dp" and b["value"] == pytest.approx(hand, abs=1e-12)
 
 
-def test_lait_fallback_where_no_two_decimal_table(long, editions) -> None:
-    # January 2024: no dashboard table; Camden's file share 20.39% is outside the 21.32-21.92%
-    # that LAIT's 4.0% and 14.5% allow, so the cell is LAIT's one-decimal share
+def test_published_la_counts_fallback_camden_2024(long, editions) -> None:
+    # January 2024: Camden's school-level share 20.39% is outside the 21.32-21.92% that LAIT's 4.0%
+    # and 14.5% allow, so the cell is DfE's published LA counts, hand-read from Sheet1 of
+    # EHCPvsSEN_2023_24.xlsx (row 84: ehc_plan 1219, sen_support 4438)
     r = cell(long, "202", "202324", "assess_ehcp_share_counts")
-    assert np.isnan(r["numerator"]) and r["value"] == pytest.approx(100 * 4.0 / 18.5, abs=1e-12)
-    assert r["missing_reason"].startswith("fallback assess_ehcp_share_send: counts not used")
+    assert np.isnan(r["numerator"]) and r["value"] == pytest.approx(100 * 1219 / (1219 + 4438), abs=1e-12)
+    assert r["missing_reason"].startswith("fallback assess_ehcp_share_la_counts: counts not used")
+    assert (cell(long, "202", "202324", "la_ehcp_pupils_all")["value"],
+            cell(long, "202", "202324", "la_sen_support_pupils_all")["value"]) == (1219, 4438)
     v = editions["202425"].values
     c = v[(v["la_code"] == "202") & (v["indicator"] == "assess_ehcp_share") & (v["index_year"] == "202324")].iloc[0]
-    assert c["value_source"] == "published"
+    assert c["value_source"] == "published_counts"
+    assert c["value"] == pytest.approx(100 * 1219 / 5657, abs=1e-12)
+
+
+def test_unmappable_la_name_in_published_counts(data_dir, tmp_path) -> None:
+    import openpyxl
+
+    from inclusion_index.errors import UnknownLACodeError
+    from inclusion_index.sources.loaders import context
+
+    rel = "sen_la_totals_thirdparty/EHCPvsSEN_2023_24.xlsx"
+    wb = openpyxl.load_workbook(data_dir / rel)
+    ws = wb["Sheet1"]
+    ws.cell(row=84, column=2).value = "Atlantis"  # Camden's row
+    buf = io.BytesIO()
+    wb.save(buf)
+    d = mirror_with(data_dir, tmp_path / "lost", {rel: buf.getvalue()})
+    with pytest.raises(UnknownLACodeError) as e:
+        context.load_sen_la_totals(LoadContext(data_dir=d, registry=load_registry()), "sen_la_totals_202324")
+    assert (e.value.file, e.value.column, e.value.year) == (rel, "la_name", "202324")
+    assert "Atlantis" in str(e.value)
 
 
 def test_england_2019_reads_20_6_from_national_counts(long, editions) -> None:
@@ -168,7 +191,7 @@ def test_la_shares_in_census_years_are_count_over_count(long, editions) -> None:
         other = v[~v["data_year"].isin([*CENSUS_YEARS, *DASH_ONLY_YEARS])]
         assert (dash["value_source"] == "published_2dp").all() and dash["numerator"].isna().all()
         assert (other["value_source"] == "published").all() and other["numerator"].isna().all()
-        assert set(census_years["value_source"]) <= {"counts", "published_2dp", "published"}
+        assert set(census_years["value_source"]) <= {"counts", "published_counts", "published_2dp", "published"}
         counts = census_years[census_years["value_source"] == "counts"]
         seen |= set(counts["data_year"]) | set(dash["data_year"])
         assert np.allclose(counts["value"], 100 * counts["numerator"] / counts["denominator"], rtol=0, atol=1e-12)
@@ -182,13 +205,14 @@ def test_la_shares_in_census_years_are_count_over_count(long, editions) -> None:
 
 def test_counts_used_only_where_they_reproduce_published_percentages(long) -> None:
     la = long[long["level"] == "la"]
-    for year, n_counts, n_2dp, n_lait in [("201819", 78, 74, 0), ("202021", 151, 0, 0), ("202223", 147, 5, 0),
-                                          ("202324", 148, 0, 5)]:
+    for year, n_counts, n_pub, n_2dp, n_lait in [("201819", 78, 0, 74, 0), ("202021", 151, 0, 0, 0),
+                                                 ("202223", 147, 0, 5, 0), ("202324", 148, 5, 0, 0)]:
         s = la[(la["measure"] == "assess_ehcp_share_counts") & (la["year"] == year)]
         fell = s["missing_reason"].str.extract(r"^fallback (\S+):", expand=False)
-        assert (s["numerator"].notna().sum(), (fell == "assess_ehcp_share_2dp").sum(),
-                (fell == "assess_ehcp_share_send").sum()) == (n_counts, n_2dp, n_lait)
-        for m in ("assess_ehcp_share_2dp", "assess_ehcp_share_send"):
+        assert (s["numerator"].notna().sum(), (fell == "assess_ehcp_share_la_counts").sum(),
+                (fell == "assess_ehcp_share_2dp").sum(), (fell == "assess_ehcp_share_send").sum()
+                ) == (n_counts, n_pub, n_2dp, n_lait)
+        for m in ("assess_ehcp_share_la_counts", "assess_ehcp_share_2dp", "assess_ehcp_share_send"):
             ref = la[(la["measure"] == m) & (la["year"] == year)].set_index("la_code")["value"]
             got = s[fell == m].set_index("la_code")["value"]
             assert (got == ref.reindex(got.index)).all()
@@ -210,9 +234,12 @@ def test_loader_totals_and_groups(data_dir) -> None:
     assert not d[d["year"].isin(["201516", "201718"]) & d["measure"].str.endswith("_all")].shape[0]
     # state-funded primary, secondary and special schools, Barnet January 2019
     assert cell(d, "302", "201819", "census_ehcp_pupils_state")["value"] == 1821
-    # January 2024 from the workbook: no national pair registered, so England is the school rows pooled
-    assert nat[("202324", "census_ehcp_pupils_all")] == 433954
-    assert nat[("202324", "census_sen_support_pupils_all")] == 1238715
+    # January 2024: DfE's national pair (the published LA counts sum to it), not the workbook's
+    # school rows (433,954 / 1,238,715)
+    assert nat[("202324", "census_ehcp_pupils_all")] == 434354
+    assert nat[("202324", "census_sen_support_pupils_all")] == 1238851
+    school = d[(d["year"] == "202324") & (d["level"] == "la") & (d["measure"] == "census_ehcp_pupils_all")]
+    assert school["value"].sum() == 433954
 
 
 def test_renamed_column_names_file_column_and_year(data_dir, tmp_path) -> None:

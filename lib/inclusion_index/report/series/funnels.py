@@ -113,7 +113,8 @@ def _no_funnel_sentence(ind: IndicatorFacts, i: str, model: str, values: pd.Data
         why = ("it is derived from two percentages published to one decimal place, with no counts to set limits "
                "from")
     elif model == "rounding":  # name what each cell rests on (value_source)
-        kinds = {"counts": "census counts for {} LAs", "published_2dp": "DfE's two-decimal percentages for {}",
+        kinds = {"counts": "census counts for {} LAs", "published_counts": "DfE's published LA counts for {}",
+                 "published_2dp": "DfE's two-decimal percentages for {}",
                  "published": "LAIT's one-decimal percentages for {}"}
         why = (f"it rests on {and_join([w.format(n[k]) for k, w in kinds.items() if n.get(k, 0)])}, and a share "
                "from published percentages has no counts to set limits from")

@@ -10,6 +10,8 @@ names LAs but carries no LA codes), and special schools counted in a school-leve
   ``years`` '2023/24' = January 2024): every special school with pupils, inspected or not, and
   no hospital schools, so separate measures from the Ofsted counts.
 - ``dashboard_pct_pupils``: % of all pupils with an EHC plan / on SEN support, two decimals.
+- ``sen_la_totals_xlsx``: all-school LA counts (plan, SEN support, pupils; a third party's extract
+  of DfE's EES ``sen_phase_type`` Total rows), England the sum of the LAs.
 
 LA names are matched to the LA reference after normalising case, '&'/'and', punctuation and
 ', City of', choosing the LA in operation on the table's date (Dorset is 835 before April 2019,
@@ -337,6 +339,30 @@ def load_dashboard_pct_pupils(ctx: LoadContext, sid: str = "dashboard_pct_pupils
     return out
 
 
+_TOTALS = {"ehc_plan": "la_ehcp_pupils_all", "sen_support": "la_sen_support_pupils_all",
+           "total_pupils": "la_pupils_all"}
+
+
+def load_sen_la_totals(ctx: LoadContext, sid: str) -> pd.DataFrame:
+    """Format ``sen_la_totals_xlsx``: one row per LA by name (sheet ``Sheet1``), one January."""
+    src = ctx.source(sid)
+    file, year = src.path, census_year(src)
+    df = read_sheet_columns(ctx.path(sid), file, year, "Sheet1", ["la_name", *_TOTALS])
+    codes = match_la_names(df["la_name"], january_of(year), load_la_reference(ctx.data_dir), file=file,
+                           column="la_name", year=year)
+    frames = []
+    for col, measure in _TOTALS.items():
+        v, why = parse_values(df.assign(year=year), col, file, year_column="year", count=True)
+        frames.append(long_frame(
+            level=pd.Series(["national", *["la"] * len(df)]), la_code=pd.Series([NATIONAL_CODE, *codes]),
+            la_name=pd.Series(["England", *df["la_name"]]), year=year, measure=measure,
+            value=pd.Series([v.sum(min_count=len(v)), *v]), missing_reason=pd.Series([pd.NA, *why], dtype="string"),
+            source=sid))
+    out = pd.concat(frames, ignore_index=True)
+    _check_unique(out, file)
+    return out
+
+
 def _years_in(raw: pd.DataFrame, column: str, *, calendar: bool = False) -> str | None:
     """The academic years a file covers, for errors about the whole file (e.g. a lost column)."""
     if column not in raw.columns:
@@ -357,7 +383,8 @@ def _check_unique(out: pd.DataFrame, file: str) -> None:
 
 
 FORMATS = {"dashboard_ofsted": load_special_schools, "dashboard_ks2": load_ks2_dashboard,
-           "census_school_xlsx": load_census_special_schools, "dashboard_pct_pupils": load_dashboard_pct_pupils}
+           "census_school_xlsx": load_census_special_schools, "dashboard_pct_pupils": load_dashboard_pct_pupils,
+           "sen_la_totals_xlsx": load_sen_la_totals}
 
 
 # LA names are matched through the LA list, so a new one must invalidate the cache
