@@ -16,8 +16,8 @@ from inclusion_index.index.edition import Edition
 from inclusion_index.index.indicators import UNRECORDED, labelled_for
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import cell_flag, neighbour_note
-from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, memo, reader_note, say
-from inclusion_index.report.series.edition_facts import england_figure, england_value
+from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note, say
+from inclusion_index.report.series.edition_facts import england_figure, england_value, memo
 from inclusion_index.report.series.text import dp_for
 from inclusion_index.sources.geography import year_label
 
