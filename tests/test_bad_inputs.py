@@ -68,6 +68,19 @@ def real_text(data_dir: Path, sid: str) -> bytes:
     return gzip.decompress(b) if b[:2] == b"\x1f\x8b" else b
 
 
+def xlsx_renamed(data_dir: Path, sid: str, old: str, new: str) -> bytes:
+    """The workbook with every cell reading ``old`` set to ``new`` (a workbook is zipped: no byte swap)."""
+    wb = openpyxl.load_workbook(io.BytesIO(real_bytes(data_dir, sid)))
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value == old:
+                    c.value = new
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def gz(b: bytes) -> bytes:
     return gzip.compress(b, mtime=0)
 
@@ -599,6 +612,7 @@ def script_edition(data_dir, warm, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("script")
     swap = {sid: real_text(data_dir, sid).replace(b"Barnet", SCRIPT.encode())
             for sid in ("la_list_dfe", "ks2_sen_dashboard", "special_schools_ofsted")}
+    swap["sen_la_totals_202324"] = xlsx_renamed(data_dir, "sen_la_totals_202324", "Barnet", SCRIPT)
     d = broken(data_dir, tmp, swap)
     cache = warm[0]
     mp = pytest.MonkeyPatch()
