@@ -1071,3 +1071,15 @@ def test_part_5_heading_matches_its_navigation_and_technical_notes_follow_the_te
         cut = next(k for k, c in enumerate(cells) if c[0] == "md" and c[1] == "## Technical notes")
         before = " ".join(c[1] for c in cells[:cut] if c[0] == "code")
         assert "Ordinary least squares" not in before and "adjusted_model" not in before
+
+
+def test_an_la_lowest_on_three_placement_shares_is_flagged_as_a_possible_recording_pattern(placement25, parts):
+    # REVIEW_READERS 5: Newham is the lowest LA on both placement indicators and on plans with no school
+    # place in 2024/25; a reporter should ask whether that is how it records placements
+    b = placement25.frames["beyond"]
+    assert b.loc[b["no_school_place_pct"].idxmin(), "la_name"] == "Newham"
+    said = [s for s in placement25.sections["beyond"] if "lowest figure of any LA" in s]
+    assert len(said) == 1 and said[0].startswith("Newham has the lowest figure of any LA on ")
+    assert "records placements in its SEN2 return" in said[0] and "ask the LA" in said[0]
+    # 2018/19: no LA is alone at the bottom of three shares, so no such sentence
+    assert not [s for s in parts["placement"].sections.get("beyond", []) if "lowest figure of any LA" in s]

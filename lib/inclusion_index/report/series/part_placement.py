@@ -97,6 +97,10 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     if inds:
         recording_section(p, ed, t, ind.year(inds[0]))
     beyond_section(p, ed, t, check_highlight(ed, highlight)[0])
+    lowest = {ind.phrase(i): t[f"{i}_value"] for i in inds}
+    if "beyond" in p.frames:
+        lowest |= {BEYOND[k].phrase: p.frames["beyond"][f"{k}_pct"] for k in BEYOND if f"{k}_pct" in p.frames["beyond"]}
+    p.say("beyond", *_lowest_on_several(lowest, t["la_name"].reset_index(drop=True)))
     labels = {f"{i}_value": ind.phrase(i) for i in inds} | {
         "idaci": "the " + dep.label,
         "schools_per_1000_plans": "the number of state-funded special schools per 1,000 EHC plans"}
@@ -343,6 +347,17 @@ def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
     p.frames["beyond"] = frame
     p.labels |= {f"{k}_pct": f"{BEYOND[k].short} (% of the LA's EHC plans)" for k in dps}
     p.say("beyond", *_highlight_beyond(frame, highlight, dps, final))
+
+
+def _lowest_on_several(shares: dict[str, pd.Series], names: pd.Series) -> list[str]:
+    """A reporter's question (REVIEW_READERS 5): an LA alone at the bottom of three or more placement
+    shares at once may be recording its plans differently, not placing children differently."""
+    alone = {}
+    for phrase, v in shares.items():
+        v = v.reset_index(drop=True)
+        if v.notna().any() and (v == v.min()).sum() == 1:
+            alone.setdefault(str(names[v.idxmin()]), []).append(phrase)
+    return [_WORDS.lowest_on_several(la, and_join(ps)) for la, ps in alone.items() if len(ps) >= 3]
 
 
 def _missing_sentences(missing: dict[str, list[str]], year: str) -> list[str]:
