@@ -100,6 +100,8 @@ def naive_seconds_per_profile(edition: str, la_code: str, *, years: int, data_di
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NAIVE_PROFILE_CELLS])
     nb.cells[0].metadata["tags"] = ["parameters"]
+    # papermill needs the language; the notebook this stands for had it in its kernelspec
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "la_profile.ipynb", Path(tmp) / "p.ipynb"
         nbformat.write(nb, src)

@@ -148,7 +148,7 @@ def core_editions(data_dir: Path) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def site(data_dir) -> Path:
     """Both editions' reports as `inclusion-index render` writes them (six parts, scores, findings,
-    explore, the index, three LA profiles each), rendered once per run for every test that reads
+    explore, the index, five LA profiles each, so axe-core checks ten), rendered once per run for every test that reads
     them (test_series_render, test_findings_table, test_series). Read it; never write into it."""
     from inclusion_index.cli import main
 
@@ -159,7 +159,7 @@ def site(data_dir) -> Path:
         if not done.exists():  # a render cut short leaves no mark: start again
             shutil.rmtree(out, ignore_errors=True)
             rc = main(["render", "--data-dir", str(data_dir), "--reports-dir", str(out), "--years", "3",
-                       "--profiles-limit", "3", "--edition", *EDITIONS])
+                       "--profiles-limit", "5", "--edition", *EDITIONS])
             assert rc == 0
             done.touch()
     return out

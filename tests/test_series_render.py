@@ -1,5 +1,5 @@
 """The six-part series on real data: every notebook executed through `inclusion-index render`
-(each edition's 3 index years, 3 LA profiles: conftest's `site`, rendered once per run), outputs
+(each edition's 3 index years, 5 LA profiles: conftest's `site`, rendered once per run), outputs
 checked, then read in a real headless browser."""
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def test_index_links_every_part_and_profile(reports):
             assert f'href="{e}/{part}.html"' in index
             assert (reports / e / f"{part}.html").exists()
         profiles = sorted((reports / e / "la").glob("[0-9]*.html"))
-        assert len(profiles) == 3
+        assert len(profiles) == 5
         assert f'href="{e}/la/{profiles[0].name}"' in index
         # "Your own index", written for every rendered edition and linked from the index and every part
         assert f'href="{e}/explore.html"' in index and (reports / e / "explore.html").exists()
