@@ -9,6 +9,8 @@ import hashlib
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -150,17 +152,19 @@ def site(data_dir) -> Path:
     """Both editions' reports as `inclusion-index render` writes them (six parts, scores, findings,
     explore, the index, five LA profiles each, so axe-core checks ten), rendered once per run for every test that reads
     them (test_series_render, test_findings_table, test_series). Read it; never write into it."""
-    from inclusion_index.cli import main
-
     out, done = SHARED / "site", SHARED / "site.ok"
     for e in EDITIONS:
         edition_path(e, data_dir)
     with locked("site"):
         if not done.exists():  # a render cut short leaves no mark: start again
             shutil.rmtree(out, ignore_errors=True)
-            rc = main(["render", "--data-dir", str(data_dir), "--reports-dir", str(out), "--years", "3",
-                       "--profiles-limit", "5", "--edition", *EDITIONS])
-            assert rc == 0
+            # in a process of its own: a render moves the process's working directory while
+            # notebooks run (papermill), which must not leak into the tests that run after it here
+            cli = "import sys; from inclusion_index.cli import main; sys.exit(main(sys.argv[1:]))"
+            r = subprocess.run([sys.executable, "-c", cli, "render", "--data-dir", str(data_dir), "--reports-dir",
+                                str(out), "--years", "3", "--profiles-limit", "5", "--edition", *EDITIONS],
+                               cwd=REPO, capture_output=True, text=True)
+            assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
             done.touch()
     return out
 
