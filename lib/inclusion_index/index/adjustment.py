@@ -19,14 +19,9 @@ from inclusion_index.index.inputs import IndexInputs
 from inclusion_index.index.scoring import rank_desc
 from inclusion_index.index.uncertainty import measure_on_geography
 
-COVARIATE_COLUMNS = {"deprivation": "idaci", "ehcp_rate": "ehcp_pct_pupils", "log_ehcp_total": "log_ehcp_total"}
-
 
 class AdjustmentError(InclusionIndexError, ValueError):
     """The adjustment cannot be fitted as asked."""
-
-
-# --------------------------------------------------------------------------- the model
 
 
 @dataclass
@@ -92,29 +87,24 @@ def fit_adjustment(score: pd.Series, context: pd.DataFrame, covariates: list[str
                             adj_r2=float(res.rsquared_adj), bp_pvalue=bp, cooks=cooks, result=res)
 
 
-# --------------------------------------------------------------------------- editions
-
-
 def context_table(edition: IndexInputs, settings: AdjustmentSettings | None = None) -> pd.DataFrame:
     """Per LA (index la_code): ``idaci``, ``ehcp_pct_pupils``, ``ehcp_total``, ``log_ehcp_total`` and
     ``context_note`` (a value moved across a boundary change, or missing)."""
     settings = settings or run_settings().adjustment
     codes = [str(c) for c in edition.geography["la_code"]]
     long = edition.long
-    if not settings.map_boundary_changes:
-        def direct(measure: str, year: str) -> tuple[pd.Series, pd.Series]:
-            m = (long["measure"] == measure) & (long["year"] == year) & (long["level"] == "la")
-            s = long.loc[m].drop_duplicates("la_code").set_index("la_code")["value"].astype("float64")
-            s = s.reindex(pd.Index(codes, name="la_code"))
-            return s, pd.Series("", index=s.index, dtype="object")
-        idaci, n1 = direct(edition.method.deprivation_measure, edition.method.deprivation_year)
-        ehcp, n2 = direct(settings.ehcp_measure, edition.final_year)
-        rate, n3 = direct(settings.ehcp_rate_measure, edition.final_year)
-    else:
-        idaci, n1 = measure_on_geography(long, edition.method.deprivation_measure,
-                                         edition.method.deprivation_year, codes)
-        ehcp, n2 = measure_on_geography(long, settings.ehcp_measure, edition.final_year, codes, count=True)
-        rate, n3 = measure_on_geography(long, settings.ehcp_rate_measure, edition.final_year, codes)
+
+    def get(measure: str, year: str, count: bool = False) -> tuple[pd.Series, pd.Series]:
+        if settings.map_boundary_changes:
+            return measure_on_geography(long, measure, year, codes, count=count)
+        m = (long["measure"] == measure) & (long["year"] == year) & (long["level"] == "la")
+        s = long.loc[m].drop_duplicates("la_code").set_index("la_code")["value"].astype("float64")
+        s = s.reindex(pd.Index(codes, name="la_code"))
+        return s, pd.Series("", index=s.index, dtype="object")
+
+    idaci, n1 = get(edition.method.deprivation_measure, edition.method.deprivation_year)
+    ehcp, n2 = get(settings.ehcp_measure, edition.final_year, count=True)
+    rate, n3 = get(settings.ehcp_rate_measure, edition.final_year)
     out = pd.DataFrame(index=pd.Index(codes, name="la_code"))
     out["idaci"] = idaci
     out["ehcp_pct_pupils"] = rate
@@ -152,19 +142,16 @@ def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
     scores = table.set_index("la_code") if "la_code" in table.columns else table
     ctx = context_table(edition, settings)
     names = edition.geography.set_index("la_code")["la_name"]
-    covs = settings.covariates
     out = pd.DataFrame(index=ctx.index)
     coef_rows, model_rows, fits = [], [], {}
     for t in settings.targets:
-        col = f"{t}_score"
-        y = (scores[col] if col in scores.columns else pd.Series(np.nan, index=scores.index)).reindex(ctx.index)
+        y = scores.get(f"{t}_score", pd.Series(np.nan, index=scores.index)).reindex(ctx.index)
         y = pd.to_numeric(y, errors="coerce").astype("float64")
         try:
             fit = fit_adjustment(y, ctx, settings.covariates_for(t), cov_type=settings.cov_type, target=t,
                                  min_n=settings.min_n)
         except AdjustmentError as e:
-            out[f"{t}_expected"] = np.nan
-            out[f"{t}_adjusted_score"] = np.nan
+            out[[f"{t}_expected", f"{t}_adjusted_score"]] = np.nan
             out[f"{t}_adjusted_rank"] = pd.array([pd.NA] * len(out), dtype="Int64")
             model_rows.append({"target": t, "n": int(y.notna().sum()), "r2": np.nan, "adj_r2": np.nan,
                                "bp_pvalue": np.nan, "max_cooks": np.nan, "top_cooks": "", "note": str(e)})
@@ -172,8 +159,7 @@ def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
         fits[t] = fit
         out[f"{t}_expected"] = fit.expected
         out[f"{t}_adjusted_score"] = fit.adjusted
-        tie = getattr(edition.settings, "tie_method", "min")
-        out[f"{t}_adjusted_rank"] = rank_desc(fit.adjusted, tie).astype("Int64")
+        out[f"{t}_adjusted_rank"] = rank_desc(fit.adjusted, edition.settings.tie_method).astype("Int64")
         coef_rows.append(fit.coefficients)
         top = fit.cooks.head(settings.cooks_top)
         model_rows.append({
@@ -181,12 +167,11 @@ def adjust_scores(edition: IndexInputs, table: pd.DataFrame,
             "max_cooks": float(top.iloc[0]) if len(top) else np.nan,
             "top_cooks": "; ".join(f"{names.get(la, la)} ({d:.2f})" for la, d in top.items()),
             "note": ""})
-    for c in ("idaci", "ehcp_pct_pupils", "ehcp_total", "log_ehcp_total"):
-        out[c] = ctx[c]
+    out = out.join(ctx[["idaci", "ehcp_pct_pupils", "ehcp_total", "log_ehcp_total"]])
     scored = scores[[f"{t}_score" for t in settings.targets if f"{t}_score" in scores.columns]].notna().any(axis=1)
     flags = []
     for la in ctx.index:
-        lacks, note = [c for c in covs if pd.isna(ctx.at[la, c])], ctx.at[la, "context_note"]
+        lacks, note = [c for c in settings.covariates if pd.isna(ctx.at[la, c])], ctx.at[la, "context_note"]
         flags.append("; ".join([*([f"not adjusted: no context ({', '.join(lacks)})"] if scored.get(la, False) and lacks
                                   else []), *([f"context: {note}"] if note else [])]))
     out["adjustment_flag"] = flags

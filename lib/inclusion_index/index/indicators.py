@@ -142,19 +142,13 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
                     break
             if chosen:
                 break
-        base = pd.DataFrame({"la_code": codes})
-        base["indicator"] = ind.indicator
-        base["index_year"] = index_year
-        base["expected_year"] = data_year
+        base = pd.DataFrame({"la_code": codes, "indicator": ind.indicator, "index_year": index_year,
+                             "expected_year": data_year})
         if chosen is None:
-            base["value"] = np.nan
-            base[["numerator", "denominator"]] = np.nan
-            base["data_year"] = data_year
-            base["measure"] = ind.measure_list[0]
-            base["source"] = ""
-            base["value_source"] = ""
             # "not in this project's data": DfE may publish it in a file the registry lacks
-            rows.append(base.assign(missing_reason="no_la_values"))
+            rows.append(base.assign(value=np.nan, numerator=np.nan, denominator=np.nan, data_year=data_year,
+                                    measure=ind.measure_list[0], source="", value_source="",
+                                    missing_reason="no_la_values"))
             continue
         m, y, back, mapped = chosen
         got = base.merge(mapped.rename(columns={"missing_reason": "missing_marker"}), on="la_code", how="left")
@@ -180,9 +174,7 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
         rows.append(got)
         nat = _measure_rows(long, m, y, level="national")
         eng.append({"indicator": ind.indicator, "index_year": index_year, "data_year": y, "measure": m,
-                    "value": nat["value"].iloc[0] if len(nat) else np.nan,
-                    "numerator": nat["numerator"].iloc[0] if len(nat) else np.nan,
-                    "denominator": nat["denominator"].iloc[0] if len(nat) else np.nan,
+                    **{c: nat[c].iloc[0] if len(nat) else np.nan for c in ("value", "numerator", "denominator")},
                     "basis": england_basis(str(nat["source"].iloc[0])) if len(nat) else ""})
     values = pd.concat(rows, ignore_index=True)
     pct = values.get("placement_unrecorded_pct", pd.Series(np.nan, index=values.index)).astype("float64")

@@ -1,17 +1,14 @@
-"""One index year's indicator values -> the inclusion index (the steps: METHOD.md "Scoring").
+"""One index year's indicator values -> the inclusion index: pure, the steps of docs/METHOD.md "Scoring".
 
-Pure: tidy tables in, tables out, no file I/O; :class:`ScoringSettings`' defaults are the
-"2019 method". The default percentile rank ``(r - 1) / (n - 1)`` is the reading of "percentile
-rank 0-1, ties averaged" whose range really is 0-1 (mean exactly 0.5; Excel's PERCENTRANK.INC
-for distinct values). Percentile ranks survive any increasing transformation of an indicator,
-min-max and z-scores only positive affine ones; z-scores are not multiplied by ``scale``.
+The default percentile rank ``(r - 1) / (n - 1)`` is the reading of "0-1, ties averaged" whose range
+really is 0-1 (Excel's PERCENTRANK.INC); z-scores are not multiplied by ``scale``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -26,16 +23,16 @@ Normalisation = Literal["percentile", "zscore", "minmax"]
 PercentileFormula = Literal["inclusive", "rank_over_n", "hazen"]
 OverallFrom = Literal["indicators", "areas"]
 TieMethod = Literal["min", "max", "average", "first", "dense"]
-
-_NORMALISATIONS = ("percentile", "zscore", "minmax")
-_PERCENTILE_FORMULAS = ("inclusive", "rank_over_n", "hazen")
-_OVERALL_FROM = ("indicators", "areas")
-_TIE_METHODS = ("min", "max", "average", "first", "dense")
 _RESERVED_NAMES = frozenset(AREAS) | {"overall"}
 
 
 class ScoringInputError(InclusionIndexError, ValueError):
     """The values, indicator table or settings handed to the scorer are malformed."""
+
+
+def _one_of(value: object, choices: object, name: str) -> None:
+    if value not in get_args(choices):
+        raise ScoringInputError(f"{name} must be one of {get_args(choices)}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -61,12 +58,10 @@ class ScoringSettings:
     area_scores_for_unscored: bool = False
 
     def __post_init__(self) -> None:
+        for name, choices in (("normalisation", Normalisation), ("percentile_formula", PercentileFormula),
+                              ("overall_from", OverallFrom), ("tie_method", TieMethod)):
+            _one_of(getattr(self, name), choices, f"ScoringSettings: {name}")
         checks = [
-            (self.normalisation in _NORMALISATIONS, f"normalisation must be one of {_NORMALISATIONS}"),
-            (self.percentile_formula in _PERCENTILE_FORMULAS,
-             f"percentile_formula must be one of {_PERCENTILE_FORMULAS}"),
-            (self.overall_from in _OVERALL_FROM, f"overall_from must be one of {_OVERALL_FROM}"),
-            (self.tie_method in _TIE_METHODS, f"tie_method must be one of {_TIE_METHODS}"),
             (self.max_missing_indicators >= 0, "max_missing_indicators must be >= 0"),
             (0.0 <= self.min_indicator_coverage <= 1.0, "min_indicator_coverage must be in [0, 1]"),
             (self.min_indicators_per_area >= 0, "min_indicators_per_area must be >= 0"),
@@ -93,14 +88,10 @@ class ScoredYear:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-# --------------------------------------------------------------------------- helpers
-
-
 def rank_desc(series: pd.Series, tie_method: str = "min", *, decimals: int | None = 9) -> pd.Series:
     """Rank so that the highest value is 1 (NaN takes no rank), after rounding to ``decimals`` so
     floating-point noise does not break real ties; Int64, but float for "average" (halves)."""
-    if tie_method not in _TIE_METHODS:
-        raise ScoringInputError(f"tie_method must be one of {_TIE_METHODS}, got {tie_method!r}")
+    _one_of(tie_method, TieMethod, "tie_method")
     s = pd.to_numeric(series, errors="raise").astype("float64")
     if decimals is not None:
         s = s.round(decimals)
@@ -110,18 +101,12 @@ def rank_desc(series: pd.Series, tie_method: str = "min", *, decimals: int | Non
 
 def percentile_rank(series: pd.Series, formula: str = "inclusive") -> pd.Series:
     """Percentile rank in 0–1 among the non-missing values, ties averaged (a lone value gets 0.5)."""
-    if formula not in _PERCENTILE_FORMULAS:
-        raise ScoringInputError(f"percentile_formula must be one of {_PERCENTILE_FORMULAS}, got {formula!r}")
-    s = series.astype("float64")
-    r = s.rank(method="average", ascending=True, na_option="keep")
-    n = int(s.notna().sum())
+    _one_of(formula, PercentileFormula, "percentile_formula")
+    r = series.astype("float64").rank(method="average", ascending=True, na_option="keep")
+    n = max(int(r.notna().sum()), 1)  # with no value r is all NaN whatever it is divided by
     if formula == "inclusive":
-        if n == 1:
-            return r.where(r.isna(), 0.5)
-        return (r - 1.0) / (n - 1) if n > 1 else r
-    if formula == "rank_over_n":
-        return r / n if n else r
-    return (r - 0.5) / n if n else r
+        return r.where(r.isna(), 0.5) if n == 1 else (r - 1.0) / (n - 1)
+    return r / n if formula == "rank_over_n" else (r - 0.5) / n
 
 
 def normalise(series: pd.Series, polarity: int, settings: ScoringSettings = DEFAULT_SETTINGS) -> pd.Series:
@@ -157,10 +142,14 @@ def _weighted_mean(scores: pd.DataFrame, weights: pd.Series) -> pd.Series:
     return (num / den).where(den > 0)
 
 
+def _require(table: pd.DataFrame, what: str, columns: list[str]) -> pd.DataFrame:
+    if missing := [c for c in columns if c not in table.columns]:
+        raise ScoringInputError(f"{what} table lacks column(s) {missing}")
+    return table[columns]
+
+
 def _check_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in ("indicator", "area", "polarity") if c not in indicators.columns]
-    if missing:
-        raise ScoringInputError(f"indicator table lacks column(s) {missing}")
+    _require(indicators, "indicator", ["indicator", "area", "polarity"])
     ind = indicators.assign(weight=indicators.get("weight", 1.0))[["indicator", "area", "polarity", "weight"]]
     ind = ind.reset_index(drop=True).astype({"indicator": str, "area": str})
     ind["weight"] = pd.to_numeric(ind["weight"]).astype("float64").fillna(1.0)
@@ -180,10 +169,7 @@ def _check_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_values(values: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
-    missing = [c for c in ("la_code", "indicator", "value") if c not in values.columns]
-    if missing:
-        raise ScoringInputError(f"values table lacks column(s) {missing}")
-    v = values[["la_code", "indicator", "value"]].astype({"la_code": str, "indicator": str})
+    v = _require(values, "values", ["la_code", "indicator", "value"]).astype({"la_code": str, "indicator": str})
     v["value"] = pd.to_numeric(v["value"], errors="raise").astype("float64")
     unknown = sorted(set(v["indicator"]) - set(known))
     if unknown:
@@ -193,9 +179,6 @@ def _check_values(values: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
         pairs = dup[["la_code", "indicator"]].drop_duplicates().head(5).to_numpy().tolist()
         raise ScoringInputError(f"values table has duplicated (la_code, indicator) pairs, e.g. {pairs}")
     return v
-
-
-# --------------------------------------------------------------------------- scoring
 
 
 def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: ScoringSettings = DEFAULT_SETTINGS,
@@ -303,15 +286,11 @@ def _long_table(wide: pd.DataFrame, norm: pd.DataFrame, ind: pd.DataFrame, is_av
     return long[cols].reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------- summaries
-
-
 def regional_summary(scores: pd.DataFrame, regions: pd.Series | Mapping[str, str]) -> pd.DataFrame:
     """Unweighted mean of LA scores per region (METHOD.md step 9): each LA counts once whatever
     its size, as the figure describes its LAs' decisions, not its pupils. Unscored LAs count
     in ``n_las`` only."""
-    reg = pd.Series(regions, dtype="object") if isinstance(regions, Mapping) else regions
-    reg = reg.copy()
+    reg = pd.Series(regions, dtype="object")  # a new Series: relabelling it leaves the caller's alone
     reg.index = reg.index.astype(str)
     la = scores.index.astype(str)
     region_of = reg.reindex(la)
