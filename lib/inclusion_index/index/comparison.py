@@ -42,35 +42,25 @@ def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
     # where each later LA's earlier figures come from: itself, one predecessor (a split or a
     # recode: its rank carries over, flagged) or several (a merge: no earlier rank)
     pred = boundary_edges(ref.changes, "predecessor")
-    names = {**a["la_name"].astype(str).to_dict()}
+    names = a["la_name"].astype(str).to_dict()
     origin = {c: [c] if c in a.index else related_in(c, set(a.index), pred) for c in codes}
-    single = pd.Series({c: o[0] if len(o) == 1 else None for c, o in origin.items()})
+    single = [o[0] if len(o) == 1 else None for o in origin.values()]
+
+    def ranks(t: pd.DataFrame, col: str, at: list) -> pd.api.extensions.ExtensionArray:
+        r = pd.to_numeric(t.get(col, pd.Series(np.nan, index=t.index)), errors="coerce").reindex(at)
+        return pd.array(r.to_numpy(dtype="float64", na_value=np.nan), dtype="Float64").round().astype("Int64")
+
     for part in ("", "_lo", "_hi"):
-        col = f"overall_rank{part}"
-        ra = pd.to_numeric(a[col], errors="coerce") if col in a else pd.Series(np.nan, index=a.index)
-        rb = pd.to_numeric(b[col], errors="coerce") if col in b else pd.Series(np.nan, index=b.index)
-        out[f"overall_rank_from{part}"] = pd.array(
-            [ra.get(s, np.nan) if s is not None else np.nan for s in single.reindex(codes)],
-            dtype="Float64").round().astype("Int64")
-        out[f"overall_rank_to{part}"] = pd.array(rb.reindex(codes).to_numpy(dtype="float64", na_value=np.nan),
-                                                 dtype="Float64").round().astype("Int64")
+        out[f"overall_rank_from{part}"] = ranks(a, f"overall_rank{part}", single)
+        out[f"overall_rank_to{part}"] = ranks(b, f"overall_rank{part}", codes)
     out["overall_rank_change"] = out["overall_rank_from"] - out["overall_rank_to"]
     lo_a, hi_a = out["overall_rank_from_lo"].astype("Float64"), out["overall_rank_from_hi"].astype("Float64")
     lo_b, hi_b = out["overall_rank_to_lo"].astype("Float64"), out["overall_rank_to_hi"].astype("Float64")
     out["ranges_overlap"] = ((lo_a <= hi_b) & (lo_b <= hi_a)).astype("boolean")
-    note = []
-    for c in codes:
-        o = origin[c]
-        if o == [c]:
-            note.append("")
-        elif len(o) == 1:
-            note.append(f"earlier figures are {names.get(o[0], o[0])}'s ({o[0]}; boundary change)")
-        elif o:
-            note.append("merged: earlier score is the unweighted mean of " +
-                        ", ".join(f"{names.get(x, x)} ({x})" for x in o) + "; no earlier rank")
-        else:
-            note.append("not in the earlier edition")
-    out["note"] = note
+    out["note"] = ["" if o == [c] else f"earlier figures are {names.get(o[0], o[0])}'s ({o[0]}; boundary change)"
+                   if len(o) == 1 else "merged: earlier score is the unweighted mean of " + ", ".join(
+                       f"{names.get(x, x)} ({x})" for x in o) + "; no earlier rank" if o else
+                   "not in the earlier edition" for c, o in origin.items()]
     # the LA's indicators whose measure changed between the editions: its moves mix that change with real change
     v = later.values[(later.values["index_year"] == later.final_year) & later.values["value"].notna()]
     has, changed = v.groupby("la_code")["indicator"].agg(set), definition_changes(earlier, later)

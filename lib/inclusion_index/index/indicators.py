@@ -111,11 +111,9 @@ NOTE_COLUMNS = ["carried_from", "expected_year", "predecessors", "combined", "im
 def england_basis(source: str) -> str:
     """What England's figure is, from its row's source: DfE's published national figure, one
     computed from DfE's national counts, or one pooled from the LAs' (or schools') counts."""
-    if "England: DfE national count" in source:
-        return "national counts"
-    if "England: pooled" in source:
-        return "pooled from school counts"
-    return "published national"
+    return next((basis for mark, basis in (("England: DfE national count", "national counts"),
+                                           ("England: pooled", "pooled from school counts")) if mark in source),
+                "published national")
 
 
 def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target: pd.DataFrame,

@@ -1,9 +1,5 @@
-"""What the index engines read: an edition's assembled tables and settings, before any result.
-
-Scoring, the Monte Carlo, the sensitivity table, funnels and the context adjustment take this
-(not the finished :class:`~inclusion_index.index.edition.Edition`, which holds their results), so
-an engine can never depend on another engine's output by reaching into the edition.
-"""
+"""What the index engines read: an edition's tables and settings before any result, so no engine
+can depend on another's output by reaching into the finished Edition."""
 
 from __future__ import annotations
 

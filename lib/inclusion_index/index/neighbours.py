@@ -41,10 +41,6 @@ class NeighbourSet:
     issues: pd.DataFrame  # la_code, issue: everything dropped, missing or incomplete
 
 
-# ---------------------------------------------------------------------------------------------
-# the model on an edition's geography
-
-
 def statistical_neighbours(final_year: str, la_codes: list[str] | None = None, *, data_dir: Path | None = None,
                            source_id: str | None = None, ref: LAReference | None = None,
                            registry: Registry | None = None) -> NeighbourSet:
@@ -81,7 +77,6 @@ def statistical_neighbours(final_year: str, la_codes: list[str] | None = None, *
             continue
         for r in rows.itertuples(index=False):
             n = r.neighbour_code
-            flags = []
             stand_in, how = ([n], "") if n in target else (related_in(n, target, succ), "successor")
             if not stand_in:
                 stand_in, how = related_in(n, target, pred), "predecessor"
@@ -89,11 +84,10 @@ def statistical_neighbours(final_year: str, la_codes: list[str] | None = None, *
                 issues.append({"la_code": la, "issue": f"neighbour {r.neighbour_rank} {nm(n)} is not an LA in "
                                f"{final_year} and has no successor or predecessor that is; dropped"})
                 continue
-            if how:
-                share = " with an equal share of the slot" if len(stand_in) > 1 else ""
-                flags.append(f"neighbour {nm(n)} is not an LA in {final_year}; its {how}"
-                             f"{'s' if len(stand_in) > 1 else ''} {', '.join(nm(s) for s in stand_in)} "
-                             f"stand{'' if len(stand_in) > 1 else 's'} in{share}")
+            many = len(stand_in) > 1
+            flag = (f"neighbour {nm(n)} is not an LA in {final_year}; its {how}{'s' if many else ''} "
+                    f"{', '.join(nm(s) for s in stand_in)} stand{'' if many else 's'} in"
+                    f"{' with an equal share of the slot' if many else ''}") if how else ""
             for s in stand_in:
                 if s == la:
                     issues.append({"la_code": la, "issue": f"neighbour {r.neighbour_rank} {nm(n)} maps onto the "
@@ -102,12 +96,11 @@ def statistical_neighbours(final_year: str, la_codes: list[str] | None = None, *
                 out.append({"la_code": la, "neighbour_rank": int(r.neighbour_rank), "neighbour_code": s,
                             "closeness": r.closeness, "weight": 1.0 / len(stand_in), "file_code": n,
                             "from_old_model": old, "borrowed_from": borrowed, "borrowed_how": how_borrowed,
-                            "flag": "; ".join(flags)})
+                            "flag": flag})
     table = pd.DataFrame(out, columns=NEIGHBOUR_COLUMNS)
     slots = table.groupby("la_code")["weight"].sum()
-    for la in la_codes:
-        got = float(slots.get(la, 0.0))
-        if la in slots.index and not np.isclose(got, N_NEIGHBOURS):
+    for la, got in slots.reindex(la_codes).dropna().items():
+        if not np.isclose(got, N_NEIGHBOURS):
             issues.append({"la_code": la, "issue": f"only {got:g} of {N_NEIGHBOURS} neighbour slots filled"})
     return NeighbourSet(final_year=final_year, source_id=source_id, table=table,
                         issues=pd.DataFrame(issues, columns=["la_code", "issue"]))
@@ -128,10 +121,6 @@ def _own_rows(la: str, sections: dict, by_la: dict, succ: dict,
             sec = "current" if "current" in sections[rel[0]] else "old"
             return by_la[(rel[0], sec)], sec == "old", rel[0], how
     return None, False, "", ""
-
-
-# ---------------------------------------------------------------------------------------------
-# comparisons with scores
 
 
 def neighbour_comparison(table: pd.DataFrame, la_code: str, ns: NeighbourSet, names: dict[str, str]) -> pd.DataFrame:
@@ -175,7 +164,6 @@ def neighbour_comparison(table: pd.DataFrame, la_code: str, ns: NeighbourSet, na
 
 
 def _wmean(values: pd.Series, weights: pd.Series) -> float:
-    ok = values.notna()
-    w = weights[ok]
-    return float((values[ok] * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
+    w = weights[values.notna()]
+    return float((values * weights).sum() / w.sum()) if w.sum() > 0 else float("nan")
 

@@ -252,13 +252,10 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
         overall = pd.DataFrame(area_scores).mean(axis=1, skipna=True)
     overall = overall.where(ok)
 
-    out = pd.DataFrame(index=index)
-    out["overall_score"] = overall
-    out["overall_rank"] = rank_desc(overall, settings.tie_method, decimals=settings.rank_decimals)
-    out["scored"] = ok.astype(bool)
-    out["n_indicators"] = n_used
-    out["n_indicators_available"] = n_avail
-    out["flags"] = pd.Series({la: "; ".join(f) for la, f in flags.items()}, dtype="str").reindex(index)
+    out = pd.DataFrame({
+        "overall_score": overall, "overall_rank": rank_desc(overall, settings.tie_method, decimals=settings.rank_decimals),
+        "scored": ok.astype(bool), "n_indicators": n_used, "n_indicators_available": n_avail,
+        "flags": pd.Series({la: "; ".join(f) for la, f in flags.items()}, dtype="str").reindex(index)}, index=index)
     for area in AREAS:
         a = area_scores[area]
         if not settings.area_scores_for_unscored:
@@ -340,13 +337,10 @@ def most_improved(values_early: pd.DataFrame, values_late: pd.DataFrame, indicat
         return score_year(v, ind_c, settings, la_codes=wanted).scores.reindex(index)
 
     early, late = restricted(values_early), restricted(values_late)
-    out = pd.DataFrame(index=index)
-    out["score_early"] = early["overall_score"]
-    out["score_late"] = late["overall_score"]
-    out["change"] = out["score_late"] - out["score_early"]
-    out["rank_early"] = early["overall_rank"]
-    out["rank_late"] = late["overall_rank"]
-    out["rank_change"] = out["rank_early"] - out["rank_late"]
+    out = pd.DataFrame({"score_early": early["overall_score"], "score_late": late["overall_score"],
+                        "change": late["overall_score"] - early["overall_score"],
+                        "rank_early": early["overall_rank"], "rank_late": late["overall_rank"],
+                        "rank_change": early["overall_rank"] - late["overall_rank"]}, index=index)
     out["improvement_rank"] = rank_desc(out["change"], settings.tie_method, decimals=settings.rank_decimals)
     out["indicators_compared"] = len(common)
     out = out.sort_values(["improvement_rank", "score_late"], ascending=[True, False], na_position="last")

@@ -1,9 +1,6 @@
-"""Best and worst overall rank of every LA under any weighting of the four areas (Lorenz, Brauer
-and Lorenz 2016, "rank-optimal weighting"), over the simplex in ``1/steps`` steps plus the
-headline's own area weights; of the weightings giving an LA its best (worst) rank, the one
-nearest the headline's is reported. The headline score of an LA missing an indicator is no
-weighting's, so the bounds are widened to contain the published rank.
-"""
+"""Best and worst overall rank of every LA under any weighting of the four areas (Lorenz, Brauer and
+Lorenz 2016, "rank-optimal weighting") on a grid, and the ranks explore.html computes from a reader's
+grades: docs/METHOD.md "Rank under any weighting of the areas" and "Your own index" give the method."""
 
 from __future__ import annotations
 
@@ -26,10 +23,8 @@ HEADLINE = "indicators"  # weights_for_* where the headline method (equal weight
 
 @dataclass(frozen=True)
 class WeightingRanks:
-    """``ranks``, per scored LA (index ``la_code``): ``overall_rank_best_weights`` and
-    ``overall_rank_worst_weights``, and the area shares giving each (``best_<area>``,
-    ``worst_<area>``; NaN where the headline method gives it); the grid's ``steps`` and the
-    number of weightings tried, and the headline's area weights (:func:`headline_area_weights`)."""
+    """``ranks`` per scored LA: ``overall_rank_best_weights``, ``overall_rank_worst_weights`` and the
+    shares giving each (``best_<area>``, ``worst_<area>``; NaN where the headline method gives it)."""
 
     ranks: pd.DataFrame
     steps: int
@@ -117,27 +112,16 @@ def describe(steps: int) -> dict[str, str]:
 Grades = Sequence[int] | Literal["indicators"]
 
 
-def check_grades(grades: Grades) -> tuple[int, ...] | Literal["indicators"]:
-    """``grades`` as explore.html's ``#weights=`` takes them: four whole grades 0-5 in area order,
-    or "indicators" (the headline method); anything else is an error, not a guess."""
-    if isinstance(grades, str):
-        if grades != HEADLINE:
-            raise ValueError(f"weights must be four grades 0-{MAX_GRADE} or {HEADLINE!r}, not {grades!r}")
-        return HEADLINE
-    g = tuple(grades)
-    if len(g) != len(AREAS) or not all(float(x).is_integer() and 0 <= x <= MAX_GRADE for x in g):
-        raise ValueError(f"weights must be {len(AREAS)} whole grades 0-{MAX_GRADE} ({', '.join(AREAS)}), not {g!r}")
-    return tuple(int(x) for x in g)
-
-
 def ranks_for_grades(table: pd.DataFrame, grades: Grades, *, decimals: int | None = 9) -> pd.Series:
-    """Rank of every scored LA (index ``la_code``; ``overall_score`` not NaN) when the reader of
-    explore.html grades the areas ``grades`` (E, A, P, T, each 0-5): an area weighs its grade over
-    the sum of grades, an LA scores the weighted mean of the area scores it has, ties share the
-    best rank. ``"indicators"`` is the headline method, so the ranks are ``overall_score``'s.
-    This is the Python twin of templates/explore.js, and tests/test_explore.py holds the two equal.
-    All grades 0 rank nobody (all NA), as the page shows no rank then."""
-    g = check_grades(grades)
+    """Rank of every scored LA (index ``la_code``; ``overall_score`` not NaN) under explore.html's
+    ``#weights=`` grades: four whole grades 0-5 in area order (all 0 rank nobody) or "indicators",
+    the headline's ranks; anything else is an error, not a guess. The Python twin of
+    templates/explore.js: tests/test_explore.py holds the two equal."""
+    g = grades if isinstance(grades, str) else tuple(grades)
+    if g != HEADLINE and (isinstance(g, str) or len(g) != len(AREAS)
+                          or not all(float(x).is_integer() and 0 <= x <= MAX_GRADE for x in g)):
+        raise ValueError(f"weights must be {len(AREAS)} whole grades 0-{MAX_GRADE} ({', '.join(AREAS)}) "
+                         f"or {HEADLINE!r}, not {grades!r}")
     t = table.set_index("la_code") if "la_code" in table.columns else table
     t = t[t["overall_score"].notna()]
     if g == HEADLINE:
