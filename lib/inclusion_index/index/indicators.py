@@ -71,10 +71,8 @@ def _label_table() -> pd.DataFrame:
 
 
 def labels_for(use: str, column: str = "label") -> dict[str, str]:
-    """Reader labels by key from data/registry/labels.csv (an indicator's own are columns of
-    indicators.csv). ``use``: context (a context measure's label; ``column="unit"`` its unit),
-    covariate / covariate_similar (a context-model term in a sentence / after "LAs of"),
-    measure_phrase (an indicator's phrase while it uses that measure), cohort_phrase."""
+    """Reader labels by key from data/registry/labels.csv for one ``use``: context (``column="unit"``: its
+    unit), covariate / covariate_similar (after "LAs of"), measure_phrase, cohort_phrase."""
     t = _label_table()
     t = t[t["use"] == use]
     return dict(zip(t["key"], t[column], strict=True))
@@ -123,23 +121,23 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
     codes = list(target["la_code"])
     min_n = method.min_indicator_coverage * len(codes)
     rows, eng = [], []
+
+    def usable(m: str, y: str) -> pd.DataFrame | None:
+        """Measure ``m`` of year ``y`` on the geography, if enough LAs have it."""
+        sub = _measure_rows(long, m, y)
+        if sub["value"].isna().all():
+            return None
+        sub = impute_small_counts(sub, method.impute_small_counts)
+        mapped = map_to_geography(sub[["la_code", "value", "numerator", "denominator", "missing_reason",
+                                       "source", "imputed_count", "imputed_range"]], codes, ref)
+        return mapped if mapped["value"].notna().sum() >= min_n else None
+
     for ind in indicator_table(method).itertuples():
         data_year = shift_year(index_year, -ind.lag_years)
-        chosen = None
-        for back in range(method.carry_forward_years + 1):
-            y = shift_year(data_year, -back)
-            for m in ind.measure_list:
-                sub = _measure_rows(long, m, y)
-                if sub["value"].notna().sum() == 0:
-                    continue
-                sub = impute_small_counts(sub, method.impute_small_counts)
-                mapped = map_to_geography(sub[["la_code", "value", "numerator", "denominator", "missing_reason",
-                                               "source", "imputed_count", "imputed_range"]], codes, ref)
-                if mapped["value"].notna().sum() >= min_n:
-                    chosen = (m, y, back, mapped)
-                    break
-            if chosen:
-                break
+        # the first measure (method order) of the data year, else of up to carry_forward_years before it
+        chosen = next(((m, y, back, mapped) for back in range(method.carry_forward_years + 1)
+                       for y in [shift_year(data_year, -back)] for m in ind.measure_list
+                       if (mapped := usable(m, y)) is not None), None)
         base = pd.DataFrame({"la_code": codes, "indicator": ind.indicator, "index_year": index_year,
                              "expected_year": data_year})
         if chosen is None:
@@ -150,9 +148,7 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
             continue
         m, y, back, mapped = chosen
         got = base.merge(mapped.rename(columns={"missing_reason": "missing_marker"}), on="la_code", how="left")
-        got["data_year"] = y
-        got["measure"] = m
-        got["carried_from"] = y if back else pd.NA
+        got = got.assign(data_year=y, measure=m, carried_from=y if back else pd.NA)
         miss = got["value"].isna()
         got["missing_reason"] = np.where(miss, np.where(got["missing_marker"].isna(), "not_in_source",
                                                          "source_marker"), "")
@@ -182,9 +178,6 @@ def indicator_values(long: pd.DataFrame, method: Method, index_year: str, target
     values[text] = values[text].fillna("").astype(str)
     values = values.astype({"carried_from": "string", "imputed_count": "float64"})
     return values, pd.DataFrame(eng)
-
-
-# --------------------------------------------------------------------------- labels as used
 
 LABEL_COLUMNS = ["indicator", "area", "unit", "polarity", "measure", "data_year", "name", "short_name", "note"]
 

@@ -194,19 +194,16 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
     index = pd.Index(universe, name="la_code", dtype="str")
 
     wide = vals.pivot(index="la_code", columns="indicator", values="value").reindex(index=index, columns=names)
-    wide = wide.astype("float64")
-    wide.columns.name = None
-    coverage = wide.notna().mean(axis=0)
-    coverage.index.name = "indicator"
+    wide = wide.astype("float64").rename_axis(columns=None)
+    coverage = wide.notna().mean(axis=0).rename_axis("indicator")
     is_available = (coverage >= settings.min_indicator_coverage) & (coverage > 0)
     available = [i for i in names if is_available[i]]
-    polarity = dict(zip(ind["indicator"], ind["polarity"], strict=True))
-    weights = pd.Series(ind["weight"].to_numpy(), index=ind["indicator"])
-    area_of = dict(zip(ind["indicator"], ind["area"], strict=True))
+    meta = ind.set_index("indicator")
+    weights, area_of = meta["weight"], meta["area"]
 
     norm = pd.DataFrame(np.nan, index=index, columns=names, dtype="float64")
     for name in available:
-        norm[name] = normalise(wide[name], polarity[name], settings)
+        norm[name] = normalise(wide[name], meta.at[name, "polarity"], settings)
 
     notes = [f"indicator not available: {i} (coverage {coverage[i]:.0%})" for i in names if not is_available[i]]
     has = wide[available].notna()
@@ -230,7 +227,7 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
     for area in AREAS:
         members = [i for i in available if area_of[i] == area]
         if not members:
-            notes.append(f"area {'not available' if area in area_of.values() else 'has no indicators'}: {area}")
+            notes.append(f"area {'not available' if area in set(area_of) else 'has no indicators'}: {area}")
             area_scores[area] = pd.Series(np.nan, index=index, dtype="float64")
             area_n[area] = pd.Series(0, index=index, dtype=int)
             continue
@@ -246,20 +243,15 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
                              f"({n_in_area[la]} of {len(members)}, need {settings.min_indicators_per_area})")
         ok &= ~short
 
-    if settings.overall_from == "indicators":
-        overall = _weighted_mean(norm[available], weights)
-    else:
-        overall = pd.DataFrame(area_scores).mean(axis=1, skipna=True)
-    overall = overall.where(ok)
+    overall = (_weighted_mean(norm[available], weights) if settings.overall_from == "indicators"
+               else pd.DataFrame(area_scores).mean(axis=1, skipna=True)).where(ok)
 
     out = pd.DataFrame({
         "overall_score": overall, "overall_rank": rank_desc(overall, settings.tie_method, decimals=settings.rank_decimals),
         "scored": ok.astype(bool), "n_indicators": n_used, "n_indicators_available": n_avail,
         "flags": pd.Series({la: "; ".join(f) for la, f in flags.items()}, dtype="str").reindex(index)}, index=index)
     for area in AREAS:
-        a = area_scores[area]
-        if not settings.area_scores_for_unscored:
-            a = a.where(ok)
+        a = area_scores[area] if settings.area_scores_for_unscored else area_scores[area].where(ok)
         out[f"{area}_score"] = a
         out[f"{area}_rank"] = rank_desc(a, settings.tie_method, decimals=settings.rank_decimals)
         out[f"{area}_n_indicators"] = area_n[area]
@@ -273,9 +265,8 @@ def score_year(values: pd.DataFrame, indicators: pd.DataFrame, settings: Scoring
 
 
 def _long_table(wide: pd.DataFrame, norm: pd.DataFrame, ind: pd.DataFrame, is_available: pd.Series) -> pd.DataFrame:
-    value = wide.melt(ignore_index=False, var_name="indicator", value_name="value").reset_index()
-    score = norm.melt(ignore_index=False, var_name="indicator", value_name="score").reset_index()
-    long = value.merge(score, on=["la_code", "indicator"], how="left", validate="one_to_one")
+    long = wide.melt(ignore_index=False, var_name="indicator", value_name="value").reset_index()
+    long["score"] = norm.to_numpy().ravel(order="F")  # melt's order: one indicator's LAs after another's
     long = long.merge(ind, on="indicator", how="left", validate="many_to_one")
     long["available"] = long["indicator"].map(is_available).astype(bool)
     long["used"] = long["available"] & long["value"].notna()
@@ -289,21 +280,16 @@ def regional_summary(scores: pd.DataFrame, regions: pd.Series | Mapping[str, str
     in ``n_las`` only."""
     reg = pd.Series(regions, dtype="object")  # a new Series: relabelling it leaves the caller's alone
     reg.index = reg.index.astype(str)
-    la = scores.index.astype(str)
-    region_of = reg.reindex(la)
-    lacking = sorted(la[region_of.isna().to_numpy()])
-    if lacking:
+    region_of = reg.reindex(scores.index.astype(str))
+    if lacking := sorted(region_of.index[region_of.isna()]):
         raise ScoringInputError(f"no region for LA(s) {lacking[:10]}{' ...' if len(lacking) > 10 else ''}")
     cols = [f"{a}_score" for a in AREAS if f"{a}_score" in scores.columns] + ["overall_score"]
     if "overall_score" not in scores.columns:
         raise ScoringInputError("scores table lacks overall_score")
-    frame = scores[cols].astype("float64").copy()
-    frame["region"] = region_of.astype(str).to_numpy()
-    grouped = frame.groupby("region", sort=True)
+    grouped = scores[cols].astype("float64").assign(region=region_of.astype(str).to_numpy()).groupby("region")
     out = grouped[cols].mean()
     out.insert(0, "n_scored", grouped["overall_score"].count().astype(int))
     out.insert(0, "n_las", grouped.size().astype(int))
-    out.index.name = "region"
     return out
 
 
