@@ -1,9 +1,6 @@
-"""Context-adjusted scores: how inclusive is an LA compared with LAs in a similar position?
-
-OLS residuals of each score on child deprivation and EHC plans (docs/UNCERTAINTY.md "Context
-adjustment"), ranked beside the index, never instead of it. :func:`fit_adjustment` is the pure
-part; :func:`adjust_scores` applies it to an edition.
-"""
+"""Context-adjusted scores: how inclusive is an LA compared with LAs in a similar position? OLS
+residuals of each score on child deprivation and EHC plans, ranked beside the index, never instead
+of it (docs/UNCERTAINTY.md "Context adjustment")."""
 
 from __future__ import annotations
 
@@ -47,8 +44,7 @@ def fit_adjustment(score: pd.Series, context: pd.DataFrame, covariates: list[str
     """OLS of ``score`` on ``context[covariates]`` (plus an intercept) over the rows with all
     values; residual = observed - expected. Raises AdjustmentError with fewer than ``min_n``
     complete rows or a covariate with no variation."""
-    missing = [c for c in covariates if c not in context.columns]
-    if missing:
+    if missing := [c for c in covariates if c not in context.columns]:
         raise AdjustmentError(f"context lacks covariate column(s) {missing}")
     y = pd.to_numeric(score, errors="coerce").astype("float64")
     x = context.reindex(y.index)[covariates].astype("float64")
@@ -56,8 +52,7 @@ def fit_adjustment(score: pd.Series, context: pd.DataFrame, covariates: list[str
     n = int(ok.sum())
     if n < max(min_n, len(covariates) + 2):
         raise AdjustmentError(f"{target}: only {n} LAs have a score and every covariate (need {min_n})")
-    flat = [c for c in covariates if x.loc[ok, c].nunique() < 2]
-    if flat:
+    if flat := [c for c in covariates if x.loc[ok, c].nunique() < 2]:
         raise AdjustmentError(f"{target}: covariate(s) {flat} do not vary")
     # statsmodels late: every notebook kernel and profile worker imports this module to read an
     # edition, and statsmodels.api alone costs about 0.4 s of CPU in each; only a build fits

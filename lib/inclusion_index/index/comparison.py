@@ -1,9 +1,6 @@
-"""Two editions compared: each LA's scores and ranks in an earlier edition against a later one,
-the earlier moved onto the later LAs through boundary changes (flagged; a merged LA has no
-earlier rank). Non-overlapping 90% rank ranges mean a move larger than each edition's own
-uncertainty, not proof of change: they do not cover a change of definition, which the output
-names. Summary counts use only LAs present in both editions.
-"""
+"""Two editions compared LA by LA, the earlier moved onto the later LAs through boundary changes.
+Rank ranges apart mean a move larger than each edition's own uncertainty, not proof of change: they
+do not cover a change of definition, which the output names."""
 
 from __future__ import annotations
 
@@ -26,16 +23,12 @@ def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
     b = later.score_table.set_index("la_code")
     codes = [str(c) for c in later.geography["la_code"]]
     ref = later.ref if later.ref is not None else boundary_reference()
-    out = pd.DataFrame(index=pd.Index(codes, name="la_code"))
-    out["la_name"] = b["la_name"].reindex(codes)
-    out["region"] = b["region"].reindex(codes)
+    out = b[["la_name", "region"]].reindex(pd.Index(codes, name="la_code"))
     out["edition_from"], out["edition_to"] = earlier.final_year, later.final_year
     out["method_from"], out["method_to"] = earlier.method.key, later.method.key
     for t in TARGETS:
         col = f"{t}_score"
-        src = a[[col]].rename(columns={col: "value"}).reset_index()
-        src = src[src["value"].notna()]
-        moved = map_to_geography(src, codes, ref).drop_duplicates("la_code").set_index("la_code")
+        moved = map_to_geography(a[col].dropna().rename("value").reset_index(), codes, ref).drop_duplicates("la_code").set_index("la_code")
         out[f"{t}_score_from"] = moved["value"].reindex(codes).astype("float64")
         out[f"{t}_score_to"] = pd.to_numeric(b[col].reindex(codes), errors="coerce").astype("float64")
         out[f"{t}_score_change"] = out[f"{t}_score_to"] - out[f"{t}_score_from"]

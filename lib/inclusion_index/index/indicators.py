@@ -1,10 +1,5 @@
-"""The indicator registry (data/registry/indicators.csv), methods (data/registry/methods/*.yml)
-and the values each indicator takes for an index year.
-
-Which data year feeds an index year is data: ``lag_years`` per indicator (KS2, KS4 and
-exclusions lag the January census by one academic year). When a measure is unpublished
-for that data year the method may carry the latest earlier year forward, flagged.
-"""
+"""The indicator registry (data/registry/indicators.csv), methods (data/registry/methods/*.yml) and
+the values each indicator takes for an index year (data years, carry-forward: docs/METHOD.md)."""
 
 from __future__ import annotations
 

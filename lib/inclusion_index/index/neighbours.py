@@ -53,16 +53,13 @@ def statistical_neighbours(final_year: str, la_codes: list[str] | None = None, *
     registry = registry or load_registry()
     source_id = source_id or model_for(final_year)
     sn = read_sn_file(LoadContext(data_dir=data_dir, registry=registry), source_id, ref.known_codes())
-    geo = ref.geography_for_year(final_year, include_excluded=True)
-    target = set(geo["la_code"])
+    target = set(ref.geography_for_year(final_year, include_excluded=True)["la_code"])
     if la_codes is None:
         la_codes = list(ref.geography_for_year(final_year)["la_code"])
     names = ref.names()
     succ, pred = boundary_edges(ref.changes, "successor"), boundary_edges(ref.changes, "predecessor")
-    with_rows = sn.listed[sn.listed["has_neighbours"]]
-    by_la = {k: g for k, g in sn.neighbours.groupby(["la_code", "section"], sort=False)}
-    sections = with_rows.groupby("la_code")["section"].agg(set).to_dict()
-
+    by_la = dict(list(sn.neighbours.groupby(["la_code", "section"], sort=False)))
+    sections = sn.listed[sn.listed["has_neighbours"]].groupby("la_code")["section"].agg(set).to_dict()
     out: list[dict] = []
     issues: list[dict] = []
 
@@ -110,11 +107,9 @@ def _own_rows(la: str, sections: dict, by_la: dict, succ: dict,
               pred: dict) -> tuple[pd.DataFrame | None, bool, str, str]:
     """The LA's own neighbour row (current section first), else a single predecessor's or
     successor's: (rows, from the 'Old SNs' section, whose rows they are if not the LA's, how related)."""
-    have = sections.get(la, set())
-    if "current" in have:
-        return by_la[(la, "current")], False, "", ""
-    if "old" in have:
-        return by_la[(la, "old")], True, "", ""
+    for sec in ("current", "old"):
+        if sec in sections.get(la, set()):
+            return by_la[(la, sec)], sec == "old", "", ""
     for edges, how in ((pred, "predecessor"), (succ, "successor")):
         rel = [c for c in edges.get(la, []) if c in sections]
         if len(rel) == 1:

@@ -1,7 +1,5 @@
-"""Columns beyond the original index, added to the score table: context-adjusted scores
-(adjustment.py) and Monte Carlo rank intervals and improvement beyond uncertainty
-(uncertainty.py), from the results the edition's build steps hold.
-"""
+"""The score table's columns beyond the original index, from the build's results: context-adjusted
+scores (adjustment.py), Monte Carlo rank intervals and improvement beyond uncertainty (uncertainty/)."""
 
 from __future__ import annotations
 
