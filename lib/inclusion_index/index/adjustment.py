@@ -100,12 +100,9 @@ def context_table(edition: IndexInputs, settings: AdjustmentSettings | None = No
     idaci, n1 = get(edition.method.deprivation_measure, edition.method.deprivation_year)
     ehcp, n2 = get(settings.ehcp_measure, edition.final_year, count=True)
     rate, n3 = get(settings.ehcp_rate_measure, edition.final_year)
-    out = pd.DataFrame(index=pd.Index(codes, name="la_code"))
-    out["idaci"] = idaci
-    out["ehcp_pct_pupils"] = rate
-    out["ehcp_total"] = ehcp
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["log_ehcp_total"] = np.log(ehcp.where(ehcp > 0))
+    # no plans (or none recorded) is no log: NaN, not -inf
+    out = pd.DataFrame({"idaci": idaci, "ehcp_pct_pupils": rate, "ehcp_total": ehcp,
+                        "log_ehcp_total": np.log(ehcp.where(ehcp > 0))}, index=pd.Index(codes, name="la_code"))
     moved = (("IDACI", n1), ("EHC plans", n2), ("EHC plan rate", n3))
     gaps = ((settings.deprivation, "idaci", f"no {edition.method.deprivation_measure} for "
              f"{edition.method.deprivation_year}"),

@@ -4,6 +4,7 @@ the values each indicator takes for an index year (data years, carry-forward: do
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import accumulate
 
 import numpy as np
 import pandas as pd
@@ -25,8 +26,7 @@ def load_method(key: str, run: RunSettings | None = None) -> Method:
         raise ConfigError(f"method {key!r} not found: expected {path} (have {sorted(run.methods)})")
     m = run.methods[key]
     known = set(indicator_registry()["indicator"])
-    unknown = [i for i in m.indicators if i not in known]
-    if unknown:
+    if unknown := [i for i in m.indicators if i not in known]:
         raise ConfigError(f"{path}: unknown indicators {unknown}; see data/registry/indicators.csv")
     return m
 
@@ -36,8 +36,7 @@ def indicator_registry() -> pd.DataFrame:
     t = pd.read_csv(REGISTRY_DIR / "indicators.csv", dtype=str, keep_default_na=False)
     t["polarity"] = t["polarity"].astype(int)
     t["lag_years"] = t["lag_years"].astype(int)
-    bad = set(t["area"]) - set(AREAS)
-    if bad:
+    if bad := set(t["area"]) - set(AREAS):
         raise ConfigError(f"indicators.csv: unknown areas {sorted(bad)}")
     if not t["polarity"].isin([-1, 1]).all():
         raise ConfigError("indicators.csv: polarity must be 1 or -1")
@@ -179,12 +178,9 @@ LABEL_COLUMNS = ["indicator", "area", "unit", "polarity", "measure", "data_year"
 
 def first_clause(text: str) -> str:
     """A measure description up to its first ';' outside parentheses (its plain definition)."""
-    depth = 0
-    for k, ch in enumerate(text):
-        depth += (ch == "(") - (ch == ")")
-        if ch == ";" and depth == 0:
-            return text[:k].strip()
-    return text.strip()
+    depth = accumulate((ch == "(") - (ch == ")") for ch in text)
+    end = next((k for k, (ch, d) in enumerate(zip(text, depth, strict=True)) if ch == ";" and d == 0), len(text))
+    return text[:end].strip()
 
 
 def labelled_for(ed, year: str | None = None) -> pd.DataFrame:

@@ -151,9 +151,7 @@ def neighbour_comparison(table: pd.DataFrame, la_code: str, ns: NeighbourSet, na
     t = pd.concat([t, pd.DataFrame([mean])], ignore_index=True)
     front = ["role", "la_code", "la_name", "region", "neighbour_rank", "closeness", "weight"]
     cols = front + [f"{a}_{k}" for a in SCORE_COLUMNS for k in ("score", "rank", "group_position")] + ["flag"]
-    t = t[cols]
-    for c in [c for c in cols if c.endswith(("_rank", "_group_position"))]:
-        t[c] = t[c].astype("Int64")
+    t = t[cols].astype({c: "Int64" for c in cols if c.endswith(("_rank", "_group_position"))})
     t.attrs["neighbour_source"] = ns.source_id
     return t
 

@@ -61,14 +61,10 @@ class ScoringSettings:
         for name, choices in (("normalisation", Normalisation), ("percentile_formula", PercentileFormula),
                               ("overall_from", OverallFrom), ("tie_method", TieMethod)):
             _one_of(getattr(self, name), choices, f"ScoringSettings: {name}")
-        checks = [
-            (self.max_missing_indicators >= 0, "max_missing_indicators must be >= 0"),
-            (0.0 <= self.min_indicator_coverage <= 1.0, "min_indicator_coverage must be in [0, 1]"),
-            (self.min_indicators_per_area >= 0, "min_indicators_per_area must be >= 0"),
-            (self.scale > 0, "scale must be > 0"),
-            (self.zscore_ddof >= 0, "zscore_ddof must be >= 0"),
-        ]
-        for ok, message in checks:
+        for ok, message in ((self.max_missing_indicators >= 0, "max_missing_indicators must be >= 0"),
+                            (0.0 <= self.min_indicator_coverage <= 1.0, "min_indicator_coverage must be in [0, 1]"),
+                            (self.min_indicators_per_area >= 0, "min_indicators_per_area must be >= 0"),
+                            (self.scale > 0, "scale must be > 0"), (self.zscore_ddof >= 0, "zscore_ddof must be >= 0")):
             if not ok:
                 raise ScoringInputError(f"ScoringSettings: {message}")
 
@@ -118,9 +114,7 @@ def normalise(series: pd.Series, polarity: int, settings: ScoringSettings = DEFA
     valid = x.dropna()
     if settings.normalisation == "percentile":
         return percentile_rank(x, settings.percentile_formula) * settings.scale
-    if settings.normalisation == "minmax":
-        if valid.empty:
-            return x
+    if settings.normalisation == "minmax":  # with no value lo and hi are NaN, and so is every result
         lo, hi = valid.min(), valid.max()
         if hi == lo:
             return x.where(x.isna(), 0.5 * settings.scale)
@@ -132,13 +126,10 @@ def normalise(series: pd.Series, polarity: int, settings: ScoringSettings = DEFA
 
 
 def _weighted_mean(scores: pd.DataFrame, weights: pd.Series) -> pd.Series:
-    """Row-wise weighted mean over the non-missing cells; NaN where a row has none."""
-    if scores.shape[1] == 0:
-        return pd.Series(np.nan, index=scores.index, dtype="float64")
+    """Row-wise weighted mean over the non-missing cells; NaN where a row has none (or no column)."""
     w = weights.reindex(scores.columns).astype("float64")
-    present = scores.notna()
     num = scores.fillna(0.0).mul(w, axis=1).sum(axis=1)
-    den = present.astype("float64").mul(w, axis=1).sum(axis=1)
+    den = scores.notna().astype("float64").mul(w, axis=1).sum(axis=1)
     return (num / den).where(den > 0)
 
 
@@ -158,11 +149,10 @@ def _check_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
     bad_pol = ind.loc[~ind["polarity"].isin([1, -1]), "indicator"].tolist()
     bad_w = ind.loc[~(ind["weight"] > 0), "indicator"].tolist()
     reserved = sorted(set(ind["indicator"]) & _RESERVED_NAMES)
-    problems = [msg for bad, msg in (
+    if problems := [msg for bad, msg in (
         (dup, f"duplicated indicator(s) {dup}"), (bad_area, f"unknown area(s) {bad_area}; expected one of {list(AREAS)}"),
         (bad_pol, f"polarity must be +1 or -1 for {bad_pol}"), (bad_w, f"weight must be > 0 for {bad_w}"),
-        (reserved, f"indicator name(s) {reserved} clash with area/overall column names")) if bad]
-    if problems:
+        (reserved, f"indicator name(s) {reserved} clash with area/overall column names")) if bad]:
         raise ScoringInputError("indicator table: " + "; ".join(problems))
     ind["polarity"] = ind["polarity"].astype(int)
     return ind
@@ -171,8 +161,7 @@ def _check_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
 def _check_values(values: pd.DataFrame, known: Iterable[str]) -> pd.DataFrame:
     v = _require(values, "values", ["la_code", "indicator", "value"]).astype({"la_code": str, "indicator": str})
     v["value"] = pd.to_numeric(v["value"], errors="raise").astype("float64")
-    unknown = sorted(set(v["indicator"]) - set(known))
-    if unknown:
+    if unknown := sorted(set(v["indicator"]) - set(known)):
         raise ScoringInputError(f"values table has indicator(s) not in the indicator table: {unknown}")
     dup = v[v.duplicated(["la_code", "indicator"], keep=False)]
     if not dup.empty:

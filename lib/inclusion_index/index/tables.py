@@ -29,11 +29,10 @@ def adjusted_rank_intervals(mc: MonteCarloResult, adj: AdjustmentResult) -> pd.D
     and its residuals ranked, so they carry the score's uncertainty and the model's (residual
     ranks do not depend on a draw's normalisation scale, so the draws mix)."""
     codes = pd.Index(mc.la_codes, name="la_code")
-    out = pd.DataFrame(index=codes)
+    out = pd.DataFrame({f"{t}_adjusted_rank_{end}": pd.array([pd.NA] * len(codes), dtype="Int64")
+                        for t in TARGETS for end in ("lo", "hi")}, index=codes)
     a = (1 - mc.settings.interval) / 2
     for t in TARGETS:
-        for end in ("lo", "hi"):
-            out[f"{t}_adjusted_rank_{end}"] = pd.array([pd.NA] * len(codes), dtype="Int64")
         fit = adj.fits.get(t)
         if mc.scores is None or fit is None or fit.result is None:
             continue
