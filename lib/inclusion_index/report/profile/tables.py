@@ -13,12 +13,12 @@ from pandas.io.formats.style import Styler
 
 from inclusion_index.config import MiddleBands
 from inclusion_index.index.edition import Edition
+from inclusion_index.index.indicator_facts import england_value
 from inclusion_index.index.indicators import UNRECORDED, labelled_for
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import cell_flag, neighbour_note
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note, say
-from inclusion_index.report.series.edition_facts import england_figure, england_value, memo
-from inclusion_index.report.series.text import dp_for
+from inclusion_index.report.series.edition_facts import england_figure
 from inclusion_index.sources.geography import year_label
 
 NOT_IN_DATA = "not in this project's data"
@@ -80,26 +80,13 @@ def area_view(ed: Edition, code: str) -> Styler:
 
 
 def _value_decimals(ed: Edition) -> dict[str, int]:
-    """Decimals per indicator from all LAs' values (whole numbers stay whole, rates below 1 get 2)."""
-    store = memo(ed)
-    if "decimals" not in store:  # the same for every page
-        v = ed.values[ed.values["index_year"] == ed.final_year]
-        store["decimals"] = {str(k): dp_for(g["value"]) for k, g in v.groupby("indicator", sort=False)}
-    return store["decimals"]
+    return ed.value_decimals
 
 
 def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) -> pd.DataFrame:
     """Each indicator: the LA's value with its exact 95% interval and pupils, England's (published,
     else pooled: ``England basis``), its score and where it sits against the middle LA (``bands``)."""
     bands = bands or ed.run.middle_bands
-    key = ("indicator_table", code, bands)  # three sections of a page ask for it
-    store = memo(ed)
-    if key not in store:
-        store[key] = _indicator_table(ed, code, bands)
-    return store[key].copy()
-
-
-def _indicator_table(ed: Edition, code: str, bands: MiddleBands) -> pd.DataFrame:
     r = _row(ed, code)
     ci = ed.profile_intervals
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]

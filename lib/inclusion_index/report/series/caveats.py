@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from inclusion_index.index.indicator_facts import source_id
 from inclusion_index.index.scoring import AREAS
 from inclusion_index.report.notes import edition_note
 from inclusion_index.report.series.context import ContextMeasure, context_measure
@@ -14,11 +15,9 @@ from inclusion_index.report.series.edition_facts import (
     area_indicators,
     carried_note,
     indicator_cohorts,
-    indicator_source_ids,
     la_coverage,
     measure_caveats,
     measure_name,
-    source_id,
 )
 from inclusion_index.report.series.text import and_join, fmt, iod_label, plural, year_label
 from inclusion_index.report.templates import render_template, words
@@ -60,9 +59,10 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     years: dict[str, set[str]] = {}
     v = ed.values if keep is None else ed.values[ed.values["indicator"].isin(keep)]
     for y in ed.years:
+        ids = ed.indicator_years[y].set_index("indicator")["source_ids"]
         for i in [i for i in ind.t.index if keep is None or i in keep]:
             dy = v.loc[(v["indicator"] == i) & (v["index_year"] == y), "data_year"]
-            for sid in indicator_source_ids(ed, i, y):
+            for sid in ids[i]:
                 used.setdefault(sid, set()).add(ind.short(i))
                 years.setdefault(sid, set()).update(dy.dropna())
     seen: set[tuple[str, str | None]] = set()

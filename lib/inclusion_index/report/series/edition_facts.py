@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterable
 
 import numpy as np
@@ -11,7 +10,8 @@ import pandas as pd
 
 from inclusion_index.config import england_decimals, run_settings
 from inclusion_index.index.edition import Edition
-from inclusion_index.index.indicators import data_years, first_clause, labelled_for, labels_for
+from inclusion_index.index.indicator_facts import NOTE_INPUTS
+from inclusion_index.index.indicators import data_years, first_clause, labelled_for
 from inclusion_index.index.uncertainty import UncertaintyError
 from inclusion_index.report.notes import edition_note, score_table_text
 from inclusion_index.report.series.text import (
@@ -141,98 +141,11 @@ def area_indicators(ed, area: str) -> list[str]:
     return list(ind.loc[ind["area"] == area, "indicator"])
 
 
-_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def memo(ed) -> dict:
-    """What the readers of a finished edition (a part, a profile page) would each work out again,
-    kept per edition (weakly held, so a dropped edition takes it with it)."""
-    try:
-        return _MEMO.setdefault(ed, {})
-    except TypeError:  # a stand-in without weak references (tests)
-        return {}
-
-
 def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
-    """Per indicator for an index year: data year, measure, sources, coverage, England value, note
-    and how it reads in a sentence (``phrase``, ``phrase_unit``)."""
-    key, store = ("indicator_years", year or ed.final_year), memo(ed)  # a part asks a dozen times
-    if key not in store:
-        store[key] = _indicator_years(ed, key[1])
-    return store[key].copy()
-
-
-def _indicator_years(ed, y: str) -> pd.DataFrame:
-    sub = ed.substitutions()
-    sub = sub[sub["index_year"] == y].set_index("indicator")
-    eng_rows = ed.england[ed.england["index_year"] == y].set_index("indicator")
-    eng = eng_rows["value"]
-    # what England's figure is (indicators.england_basis): national counts, published, pooled
-    basis = eng_rows["basis"] if "basis" in eng_rows else pd.Series(dtype="object")
-    meta = ed.indicators.set_index("indicator")
-    named = labelled_for(ed, y).set_index("indicator")
-    measure_phrases = labels_for("measure_phrase")
-    rows = []
-    for i in meta.index:
-        r = sub.loc[i] if i in sub.index else None
-        measure = str(r["measure"]) if r is not None else ""
-        data_year = str(r["data_year"]) if r is not None else ""
-        e = float(eng.get(i, np.nan))
-        if not np.isfinite(e) and r is not None and int(r["las_with_value"]) > 0:
-            e = england_value(ed, measure, data_year)
-        phrase = measure_phrases.get(measure) or meta.loc[i, "phrase"] or str(meta.loc[i, "name"])
-        unit = meta.loc[i, "phrase_unit"] or str(meta.loc[i, "unit"])
-        rows.append({"indicator": i, "short_name": named.loc[i, "short_name"], "name": named.loc[i, "name"],
-                     "measure_note": named.loc[i, "note"], "area": meta.loc[i, "area"],
-                     "unit": meta.loc[i, "unit"], "polarity": int(meta.loc[i, "polarity"]),
-                     "data_year": data_year, "measure": measure,
-                     "las_with_value": int(r["las_with_value"]) if r is not None else 0,
-                     "las": int(r["las"]) if r is not None else len(ed.geography), "england": e,
-                     "england_basis": str(basis.get(i, "") or ""),
-                     "source_ids": indicator_source_ids(ed, i, y),
-                     "note": label_years(edition_note(r)) if r is not None else "",
-                     "carried": r is not None and pd.notna(r["carried_from"]), "phrase": phrase,
-                     "phrase_unit": unit})
-    return pd.DataFrame(rows)
-
-
-def england_value(ed, measure: str, year: str) -> float:
-    """The first non-missing England row of a measure and year in the long table (NaN if none)."""
-    lg = ed.long
-    m = (lg["measure"] == measure) & (lg["year"] == year) & (lg["level"] == "national") & lg["value"].notna()
-    v = lg.loc[m, "value"]
-    return float(v.iloc[0]) if len(v) else float("nan")
-
-
-_DERIVED = re.compile(r"^derived:\s*(.+)$")
-_SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
-
-
-def source_id(text: str) -> str:
-    """Registry id from a values ``source`` cell ('excl_la_char_zip (imputed)' -> 'excl_la_char_zip')."""
-    return _SUFFIX.sub("", str(text)).strip()
-
-
-def indicator_source_ids(ed, indicator: str, year: str | None = None) -> list[str]:
-    """Registry ids behind an indicator's values (derived measures resolved to their inputs)."""
-    y = year or ed.final_year
-    v = ed.values[(ed.values["indicator"] == indicator) & (ed.values["index_year"] == y)]
-    ids: set[str] = set()
-    data_years = set(v["data_year"])
-    for s in set(v["source"].dropna()):
-        for part in str(s).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            m = _DERIVED.match(part)
-            if m:
-                inputs = [x.strip() for x in m.group(1).split("/")]
-                lg = ed.long
-                src = lg.loc[lg["measure"].isin(inputs) & lg["year"].isin(data_years), "source"]
-                ids |= {source_id(x) for x in src.dropna().unique()}
-            else:
-                ids.add(source_id(part))
-    return sorted(ids)
+    """Per indicator for an index year (the build's ``ed.indicator_years``), with its ``note``."""
+    t = ed.indicator_years[year or ed.final_year].copy()
+    t["note"] = [label_years(edition_note(r)) for r in t[NOTE_INPUTS].to_dict("records")]
+    return t.drop(columns=NOTE_INPUTS)
 
 
 def short_citation(source_ids: Iterable[str]) -> str:

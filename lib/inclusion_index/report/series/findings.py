@@ -17,7 +17,6 @@ from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
     data_years_sentence,
     indicator_cohorts,
-    indicator_source_ids,
     la_coverage,
     la_table,
     range_label,
@@ -219,7 +218,7 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
     settings = ed.monte_carlo_settings()
     compared = list(imp.attrs.get("indicators_compared", []))
     ids = tuple(sorted({sid for y in (ed.first_year, ed.final_year) for i in compared
-                        for sid in indicator_source_ids(ed, i, y)}))
+                        for sid in ed.indicator_years[y].set_index("indicator").at[i, "source_ids"]}))
     yrs = f"{year_label(ed.first_year)} to {year_label(ed.final_year)}"
     r = imp.iloc[0]
     link = f"{P6}.html#fig-06_most_improved"

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from inclusion_index.index.indicator_facts import dp_for as dp_for  # re-exported: the parts' decimals
 from inclusion_index.sources.geography import year_label
 
 NA = "n/a"
@@ -71,17 +72,6 @@ def unit_diff(unit: str) -> str:
     if u in ("", "score 0-1", "index", "rank"):
         return ""
     return f" {u}"
-
-
-def dp_for(values: Iterable[float] | float) -> int:
-    """Decimals for a set of figures: 0 for whole numbers, 2 when typically below 1, else 1."""
-    arr = np.atleast_1d(np.asarray(values, dtype="float64"))
-    arr = arr[np.isfinite(arr)]
-    if not arr.size:
-        return 1
-    if np.allclose(arr, arr.round(0)):
-        return 0
-    return 2 if np.median(np.abs(arr)) < 1 else 1
 
 
 def ordinal(n: int) -> str:
