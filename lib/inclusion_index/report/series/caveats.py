@@ -13,7 +13,7 @@ from inclusion_index.report.series.context import ContextMeasure, context_measur
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
     area_indicators,
-    carried_note,
+    carried_words,
     indicator_cohorts,
     la_coverage,
     measure_caveats,
@@ -46,9 +46,8 @@ PAGE_LINKS = {"method notes": METHOD_PAGE, "your own weights": "explore.html",
 
 def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int | None = None,
                  part: str | None = None) -> dict:
-    """Sources with years, substitutions and gaps, suppression counts and small-cohort LAs (DataFrames)
-    and ``text``; ``measures`` adds a part's context measures to the sources; ``part`` keeps only its
-    own caveats (templates/caveats.md)."""
+    """CAVEAT_TABLES' tables and ``text`` (templates/caveats.md) for an edition or one ``part``, with its
+    context ``measures`` among the sources."""
     area = part if part in AREAS else None
     keep = set(area_indicators(ed, area)) if area else None
     edition_wide = part in (None, "introduction", "conclusions")
@@ -99,8 +98,8 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
         "Data year": gaps["data_year"].map(year_label),
         "Measure": gaps["measure"].map(lambda m: measure_name(ed, m)),
         "LAs without a value": gaps["las"] - gaps["las_with_value"],
-        "Note": [_gap_note(ed, i, y, n) for i, y, n in zip(gaps["indicator"], gaps["index_year"],
-                                                         gaps["note"], strict=True)],
+        "Note": [carried_words(ed, i, y, label_years(n)) for i, y, n in zip(gaps["indicator"], gaps["index_year"],
+                                                                           gaps["note"], strict=True)],
     }).reset_index(drop=True)
     miss = v[v["missing_reason"].isin(["not_in_source", "source_marker"])].copy()
     miss["reason"] = miss["missing_marker"].where(miss["missing_reason"] == "source_marker", "not in source")
@@ -134,12 +133,6 @@ def weight_facts(ed) -> dict[str, object]:
 def weights_sentence(ed) -> str:
     """What the headline weighs, in plain words (templates/weights.md), one line of text."""
     return " ".join(str(render_template("weights.md", f=weight_facts(ed))).split())
-
-
-def _gap_note(ed, indicator: str, year: str, note: str) -> str:
-    """A substitution's note for readers: a carried-forward value says why (known gaps)."""
-    c = carried_note(ed, indicator, year)
-    return f"carried forward from {c[0]} ({c[1]})" if c else label_years(note)
 
 
 # Cohorts checked for small numbers: (indicators whose funnel denominators give the cohort, first

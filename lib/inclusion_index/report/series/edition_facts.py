@@ -32,12 +32,11 @@ from inclusion_index.sources.registry import load_registry
 # Measures that change what an indicator means from some year on (labels only, no figures):
 # what the measure is, and the measure it replaces, whose last England figure the caveat quotes.
 MEASURE_NOTES: dict[str, tuple[str, str]] = {
-    **{m: ("the sum of three termly rates (autumn, spring and summer, each over that term's own census "
-           "headcount) that Data to Insight derived from DfE's termly data, not an annual rate published by DfE",
-           m.replace("_termsum", ""))
-       for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
-                 "excl_perm_rate_termsum_sen_support")},
-}
+    m: ("the sum of three termly rates (autumn, spring and summer, each over that term's own census headcount) "
+        "that Data to Insight derived from DfE's termly data, not an annual rate published by DfE",
+        m.replace("_termsum", ""))
+    for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
+              "excl_perm_rate_termsum_sen_support")}
 
 # The same in a few words, for a table cell or a quoted finding.
 # (The annual rates rebuilt on the January headcount, excl_*_rate_annual_ehcp, are DfE's annual
@@ -52,8 +51,8 @@ _EXTENDED_COLUMNS = ("overall_change_lo", "overall_change_hi", "improvement_sign
 
 
 def la_table(ed, year: str | None = None) -> pd.DataFrame:
-    """One row per LA for an index year: identity, scores, indicator values; for the headline year
-    also the score table's rank and change ranges and context-adjusted scores."""
+    """One row per LA for an index year: identity, scores, values; for the headline year also the
+    score table's ranges and adjusted scores."""
     y = year or ed.final_year
     s = ed.scored[y].scores
     t = ed.geography.set_index("la_code")[["la_name", "region"]].join(s, how="left")
@@ -67,9 +66,7 @@ def la_table(ed, year: str | None = None) -> pd.DataFrame:
 
 
 def indicator_cohorts(ed, indicator: str, year: str | None = None) -> pd.Series:
-    """Pupils (or plans) behind each LA's value of an indicator, by la_code: the funnel plot's
-    denominators (the source's count, or the cohort size uncertainty.yml names); empty when the
-    indicator has none."""
+    """The funnel plot's denominators (pupils or plans behind each value) by la_code; empty if none."""
     try:
         f = ed.funnel(indicator, year)
     except UncertaintyError:
@@ -78,8 +75,8 @@ def indicator_cohorts(ed, indicator: str, year: str | None = None) -> pd.Series:
 
 
 def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str] | None:
-    """(data year used, why) for an indicator carried forward in an index year, else None: the
-    known gap (known_gaps.yml) or "not in this project's data", and other index years sharing it."""
+    """(data year used, why: known_gaps.yml, else "not in this project's data") for an indicator
+    carried forward in an index year, else None."""
     y = year or ed.final_year
     sub = ed.substitutions()
     r = sub[(sub["index_year"] == y) & (sub["indicator"] == indicator)]
@@ -95,6 +92,12 @@ def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str]
         why += (f"; the same {year_label(used)} values also feed index year "
                 f"{and_join([year_label(x) for x in same])}")
     return year_label(used), why
+
+def carried_words(ed, indicator: str, year: str | None = None, note: str = "") -> str:
+    """A note for readers: a carried-forward value says why (:func:`carried_note`), else ``note``."""
+    c = carried_note(ed, indicator, year)
+    return f"carried forward from {c[0]} ({c[1]})" if c else note
+
 
 def range_label() -> str:
     """'90% range' (the interval of this run's uncertainty settings)."""
@@ -183,16 +186,14 @@ def edition_header(ed) -> str:
 
 
 def short_names(ed, year: str | None = None) -> dict[str, str]:
-    """indicator -> short name for the measure it uses in an index year (default: the headline
-    year), e.g. '16-17 NEET or not known (EHC plan)' where the current method uses that measure."""
+    """indicator -> short name for the measure it uses in an index year (default: the headline year)."""
     t = labelled_for(ed, year)
     return dict(zip(t["indicator"], t["short_name"], strict=True))
 
 
 def data_years_sentence(ed, year: str | None = None) -> str:
-    """'2024/25 edition: 4 of its 12 indicators use data from 2024/25 (...), 5 from 2023/24 (...) and
-    3 from 2022/23 (...).' Counted from the values the edition was built on (the headline year, or
-    ``year``), so a new lag, carry-forward or source year changes it with no text edited."""
+    """'2024/25 edition: 4 of its 12 indicators use data from 2024/25 (...), 5 from 2023/24 (...)...',
+    counted from the values of the headline year (or ``year``)."""
     y = year or ed.final_year
     groups = data_years(ed, y)
     names = short_names(ed, y)
@@ -215,9 +216,8 @@ def data_years_sentence(ed, year: str | None = None) -> str:
 
 
 def la_coverage(ed) -> dict:
-    """England's LAs at the final year's census (``n_england``), those the method leaves out
-    (``excluded`` with their latest EHC plans, ``excluded_sentence``, ``excluded_short``) and the
-    edition's LAs without an overall score (``unscored``)."""
+    """England's LAs (``n_england``), those the method leaves out (``excluded``, with words) and
+    those without an overall score (``unscored``)."""
     if ed.ref is not None:
         every = ed.ref.geography_for_year(ed.final_year, include_excluded=True)
         gone = every[~every["la_code"].isin(ed.geography["la_code"])]
@@ -255,8 +255,7 @@ def la_coverage(ed) -> dict:
 
 
 def plain_codes(ed, text: object) -> str:
-    """Free text (flags, scoring notes) for readers: indicator codes become their short names and
-    year keys become '2016/17'."""
+    """Free text (flags, notes) for readers: indicator codes become short names, year keys '2016/17'."""
     out = label_years(str(text if text is not None and not (isinstance(text, float) and np.isnan(text)) else ""))
     names = short_names(ed)
     for code in sorted(names, key=len, reverse=True):
@@ -275,9 +274,7 @@ def measure_name(ed: Edition, measure: str) -> str:
 
 
 def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | None = None) -> list[str]:
-    """Sentences for the indicators whose measure this year is in MEASURE_NOTES: what the
-    measure is and that it does not compare with the measure it replaced (with that measure's
-    last England figures). Indicators sharing a note share a sentence."""
+    """A sentence per MEASURE_NOTES note of the year's measures (templates/parts/measures.md)."""
     lg = ed.long
     keep = set(indicators) if indicators is not None else None
     groups: dict[tuple[str, str, str], list] = {}
@@ -297,17 +294,14 @@ def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | Non
 
 
 def data_years_compared(ed, indicators: Iterable[str]) -> list[tuple[list[str], str, str]]:
-    """For the edition's first and final index years: ([short names], first data year, final
-    data year) for the given indicators, grouped by their pair of data years."""
-    v = ed.values
+    """([short names], first data year, final data year) of the first and final index years, by pair."""
+    dy = ed.values.dropna(subset=["data_year"]).drop_duplicates(["indicator", "index_year"]).set_index(
+        ["indicator", "index_year"])["data_year"]
     names = short_names(ed)
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[tuple[str, ...], list[str]] = {}
     for i in indicators:
-        dy = []
-        for y in (ed.first_year, ed.final_year):
-            d = v.loc[(v["indicator"] == i) & (v["index_year"] == y), "data_year"].dropna()
-            dy.append(str(d.iloc[0]) if len(d) else "")
-        groups.setdefault((dy[0], dy[1]), []).append(str(names[i]))
+        groups.setdefault(tuple(str(dy.get((i, y), "")) for y in (ed.first_year, ed.final_year)), []).append(
+            str(names[i]))
     return [(names, a, b) for (a, b), names in groups.items()]
 
 
@@ -329,9 +323,8 @@ def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
 
 
 def england_figure(indicator: str, e: float, dp: int) -> str:
-    """England's figure as every page quotes it (parts and profiles alike): DfE's own precision
-    where the registry gives it (england_decimals.csv), else the LAs' ``dp``; a figure the
-    source holds to fewer places (-3.8 where DfE prints -3.80) is not padded."""
+    """England's figure as every page quotes it: DfE's precision (england_decimals.csv), else the
+    LAs' ``dp``, never padded past the source's places (-3.8, not -3.80)."""
     base = max(dp, dp_for(e))
     number = fmt(e, england_decimals().get(indicator, base))
     while "." in number and number.endswith("0") and len(number.split(".")[1]) > base:
@@ -346,7 +339,6 @@ class IndicatorFacts:
         self.t = indicator_years(ed, year).set_index("indicator")
         self._ed = ed
         self._year = year or ed.final_year
-        self._pooled: dict[str, float] = {}
 
     def phrase(self, i: str) -> str:
         return str(self.t.loc[i, "phrase"])
@@ -364,22 +356,15 @@ class IndicatorFacts:
         """The published England figure (NaN when none is in the data)."""
         return float(self.t.loc[i, "england"])
 
-    def england_pooled(self, i: str) -> float:
-        """England pooled from the LA figures, as the funnel plot's centre line (NaN without counts)."""
-        if i not in self._pooled:
-            try:
-                self._pooled[i] = float(self._ed.funnel(i, self._year).attrs["target"])
-            except UncertaintyError:
-                self._pooled[i] = float("nan")
-        return self._pooled[i]
-
     def england_best(self, i: str) -> tuple[float, str]:
-        """(England figure, 'published' | 'pooled from LA figures' | ''): the published one, else the pooled one."""
+        """(England figure, 'published' | 'pooled from LA figures' | ''): the published one, else the
+        one pooled from the LA figures, as the funnel plot's centre line."""
         e = self.england(i)
         if np.isfinite(e):
             return e, "published"
-        p = self.england_pooled(i)
-        return (p, "pooled from LA figures") if np.isfinite(p) else (float("nan"), "")
+        f = self._ed.funnels.get((i, self._year))
+        return (float(f.attrs["target"]), "pooled from LA figures") if isinstance(f, pd.DataFrame) and np.isfinite(
+            f.attrs["target"]) else (float("nan"), "")
 
     def england_text(self, i: str, dp: int) -> str:
         e, kind = self.england_best(i)
@@ -399,8 +384,7 @@ class IndicatorFacts:
 
 
 def england_line(ed, indicator: str, year: str | None = None) -> dict[str, object]:
-    """Keyword arguments for a chart's England line: DfE's published figure, else the figure
-    pooled from the LAs' counts (as the funnel plots and the text use), labelled as such."""
+    """Keyword arguments for a chart's England line (IndicatorFacts.england_best), labelled."""
     value, kind = IndicatorFacts(ed, year).england_best(indicator)
     return {"england": value if kind else None,
             "england_label": "England" if kind == "published" else "England (pooled from LAs)"}

@@ -8,7 +8,7 @@ from inclusion_index.report.series.adjusted import adjusted_section
 from inclusion_index.report.series.context import context_measure, deprivation, ratio_measure
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
-    carried_note,
+    carried_words,
     check_highlight,
     indicator_cohorts,
     la_table,
@@ -49,7 +49,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         v = t[f"{i}_value"]
         rows.append({"Indicator": ind.short(i), "Unit": ind.unit(i), "Data year": year_label(ind.year(i)),
                      "England": ind.england(i), "Lowest": v.min(), "Median": v.median(), "Highest": v.max(),
-                     "LAs": int(v.notna().sum()), "Note": _note(ed, ind, i)})
+                     "LAs": int(v.notna().sum()), "Note": carried_words(ed, i, note=str(ind.t.loc[i, "note"]))})
     p.tables["summary"] = pd.DataFrame(rows)
     for i in ks:
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i),
@@ -90,9 +90,3 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
     adjusted_section(p, ed, t, "attainment")
     highlight_section(p, ed, highlight, t, ind, inds)
     return p
-
-
-def _note(ed, ind: IndicatorFacts, i: str) -> str:
-    """The summary table's note: why a carried-forward indicator repeats an earlier year."""
-    c = carried_note(ed, i)
-    return f"carried forward from {c[0]} ({c[1]})" if c else str(ind.t.loc[i, "note"])

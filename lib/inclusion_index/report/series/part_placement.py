@@ -169,9 +169,8 @@ _ENGLAND_PLACEMENT = [
 
 
 def recording_section(p: Part, ed, t: pd.DataFrame, year: str) -> None:
-    """Section "recording": which plans the placement shares are of, each LA's share of plans whose
-    placement SEN2 does not record (flagged above the method's threshold) and England's figures on
-    the index's definition beside DfE's own percentages of all plans. Nothing where no LA has any."""
+    """Section "recording": the plans the shares are of, LAs' unrecorded placements (flagged above the
+    method's threshold) and England's figures beside DfE's own (docs/METHOD.md, placement denominators)."""
     u = t.set_index("la_name")["placement_unrecorded_pct"].dropna()
     if not u.gt(0).any():
         return
@@ -212,9 +211,8 @@ def _start(year: str) -> int:
 
 
 def supply_count(ed) -> tuple[ContextMeasure, list[ContextMeasure]]:
-    """(the special-school count the supply measure uses, every candidate count) by the
-    placement.yml rule; when none has a year in the edition's window, the first candidate,
-    unavailable, with its note."""
+    """(the special-school count the supply measure uses by the placement.yml rule, or the first
+    candidate, unavailable; every candidate)."""
     cands = [context_measure(ed, m) for m in ed.run.placement.supply_counts]
     have = [c for c in cands if c.available]
     if not have:
@@ -290,9 +288,8 @@ def _england_change_sentence(ed, key: str, e: pd.DataFrame, dp: int) -> str:
 
 
 def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
-    """Section "beyond": plans in AP/PRU and with no school place in the final index year, as
-    context beside the two placement indicators (never scored): spread across LAs with England,
-    a regional table, England over the edition's years and the highlighted LA."""
+    """Section "beyond": plans in AP/PRU and with no school place (context, never scored) across LAs,
+    regions and England's years."""
     final = ed.final_year
     names = t["la_name"].reset_index(drop=True)
     frame = t[["la_code", "la_name", "region"]].reset_index(drop=True)
