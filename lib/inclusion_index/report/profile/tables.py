@@ -88,14 +88,17 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     else pooled: ``England basis``), its score and where it sits against the middle LA (``bands``)."""
     bands = bands or ed.run.middle_bands
     r = _row(ed, code)
-    ci = ed.profile_intervals
+    ci = ed.profile_intervals  # this LA's rows as dicts: a page asks for the table three times
+    ci = ci.xs(code, level="la_code").to_dict("index") if code in ci.index.get_level_values(-1) else {}
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
     pooled = ed.pooled_england
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
+    vr = v.to_dict("index")
     rows = []
     # named for the measure each indicator uses in the headline year (16-17 NEET differs by method)
     named = labelled_for(ed).set_index("indicator")
     for ind in ed.indicators.itertuples():
+        c = ci.get(ind.indicator, {})
         score = r.get(f"{ind.indicator}_score")
         england, basis = eng.get(ind.indicator, np.nan), "published"
         if pd.isna(england):
@@ -104,23 +107,21 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
         rows.append({
             "Indicator": named.loc[ind.indicator, "short_name"], "Area": AREA_NAMES[ind.area],
             "Value": r.get(f"{ind.indicator}_value"),
-            "95% interval low": ci["value_lower_95"].get((ind.indicator, code), np.nan),
-            "95% interval high": ci["value_upper_95"].get((ind.indicator, code), np.nan),
-            "Pupils": ci["denominator"].get((ind.indicator, code), np.nan),
-            "Pupils estimated": bool(ci["estimated"].get((ind.indicator, code), False)),
-            "Small cohort": bool(ci["small_cohort"].get((ind.indicator, code), False)),
-            "Contains the middle LA": bool(ci["contains_middle"].get((ind.indicator, code), False)),
+            "95% interval low": c.get("value_lower_95", np.nan), "95% interval high": c.get("value_upper_95", np.nan),
+            "Pupils": c.get("denominator", np.nan), "Pupils estimated": bool(c.get("estimated", False)),
+            "Small cohort": bool(c.get("small_cohort", False)),
+            "Contains the middle LA": bool(c.get("contains_middle", False)),
             "England": england, "England basis": basis, "Unit": ind.unit,
             "Better if": "lower" if ind.polarity < 0 else "higher", "Score (0-100)": score,
             "Against the middle LA": bands.label(score),
-            "Data year": year_label(v.loc[ind.indicator, "data_year"]) if ind.indicator in v.index else "",
-            "Note": reader_note(cell_flag(v.loc[ind.indicator], reader=True)) if ind.indicator in v.index else "",
+            "Data year": year_label(vr[ind.indicator]["data_year"]) if ind.indicator in vr else "",
+            "Note": reader_note(cell_flag(vr[ind.indicator], reader=True)) if ind.indicator in vr else "",
         })
     out = pd.DataFrame(rows).set_index("Indicator")
     out.attrs["unrecorded"] = v["placement_unrecorded_pct"].dropna().max() if len(v) else np.nan
     # which values are imputed, for the caption (a column test, not a search of the notes' words)
-    out.attrs["imputed"] = [named.loc[i.indicator, "short_name"] for i in ed.indicators.itertuples()
-                            if i.indicator in v.index and pd.notna(v.loc[i.indicator, "imputed_count"])]
+    out.attrs["imputed"] = [named.loc[i, "short_name"] for i in ed.indicators["indicator"]
+                            if i in vr and pd.notna(vr[i]["imputed_count"])]
     return out
 
 

@@ -203,15 +203,9 @@ def data_years_sentence(ed, year: str | None = None) -> str:
     if not groups:
         return f"{head}: no indicator has data."
     if len(groups) == 1:
-        dy = groups[0][0]
-        return f"{head}: all {n} of its indicators use data from {year_label(dy)}."
-
-    def names_of(ii: list[str]) -> str:
-        return "; ".join(names[i] for i in ii)
-
-    parts = [f"{len(ii)} from {year_label(dy)} ({names_of(ii)})" for dy, ii in groups]
-    parts[0] = f"{len(groups[0][1])} of its {n} indicators use data from {year_label(groups[0][0])} " \
-               f"({names_of(groups[0][1])})"
+        return f"{head}: all {n} of its indicators use data from {year_label(groups[0][0])}."
+    parts = [f"{len(ii)} from {year_label(dy)} ({'; '.join(names[i] for i in ii)})" for dy, ii in groups]
+    parts[0] = parts[0].replace(" from ", f" of its {n} indicators use data from ", 1)  # "4 of its 12 ... use data from"
     return f"{head}: {and_join(parts)}."
 
 

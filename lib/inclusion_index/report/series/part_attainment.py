@@ -63,14 +63,11 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         "ehcp_pct_pupils": "the share of all pupils who have an EHC plan", "idaci": "the " + dep.label,
         "ks4_ehcp_share": "the EHC plan share of the KS4 cohort"}
     units = {f"{i}_value": ind.unit(i) for i in avail} | {"ehcp_pct_pupils": "%", "ks4_ehcp_share": "%"}
-    xs = [c for c, ctx in (("ehcp_pct_pupils", cohort), ("idaci", dep)) if ctx.available]
-    for i in ks:
-        if not xs:
-            break
-        used = [c for c, ctx in (("ehcp_pct_pupils", cohort), ("idaci", dep)) if c in xs]
-        p.fit(i, d, f"{i}_value", xs, sources=[*ind.t.loc[i, "source_ids"], *(s for c in used for s in (
-              cohort if c == "ehcp_pct_pupils" else dep).source_ids)], labels=labels, units=units, say="models",
-              terms=xs)
+    ctx = {c: m for c, m in (("ehcp_pct_pupils", cohort), ("idaci", dep)) if m.available}
+    xs = list(ctx)
+    for i in ks if xs else []:
+        p.fit(i, d, f"{i}_value", xs, sources=[*ind.t.loc[i, "source_ids"], *(s for m in ctx.values()
+              for s in m.source_ids)], labels=labels, units=units, say="models", terms=xs)
         if i.startswith("att_ks4") and ks4_share.available:
             xs4 = ["ks4_ehcp_share"] + (["idaci"] if dep.available else [])
             p.fit(f"{i}_ks4share", d, f"{i}_value", xs4, sources=[*ind.t.loc[i, "source_ids"],

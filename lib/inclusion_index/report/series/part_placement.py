@@ -118,18 +118,13 @@ def placement(ed, highlight: str | int | None = None) -> Part:
         p.notes.append(supply.note)
         p.say("supply", _WORDS.no_supply())
     p.say("deprivation", dep.note)
+    fits = (("supply", "schools_per_1000_plans", [supply], "supply"), ("idaci", "idaci", [dep], "deprivation"),
+            ("supply_idaci", ["schools_per_1000_plans", "idaci"], [supply, dep], None))
     for i in inds:
-        y = f"{i}_value"
-        if supply.available:
-            p.fit(f"{i}_supply", d, y, "schools_per_1000_plans", sources=[*ind.t.loc[i, "source_ids"],
-                  *supply.source_ids], labels=labels, units=units, say="supply")
-        if dep.available:
-            p.fit(f"{i}_idaci", d, y, "idaci", sources=[*ind.t.loc[i, "source_ids"], *dep.source_ids],
-                  labels=labels, units=units, say="deprivation")
-        if supply.available and dep.available:
-            p.fit(f"{i}_supply_idaci", d, y, ["schools_per_1000_plans", "idaci"],
-                  sources=[*ind.t.loc[i, "source_ids"], *supply.source_ids, *dep.source_ids],
-                  labels=labels, units=units)
+        for key, x, ctx, say in fits:
+            if all(c.available for c in ctx):
+                p.fit(f"{i}_{key}", d, f"{i}_value", x, sources=[*ind.t.loc[i, "source_ids"], *(
+                      s for c in ctx for s in c.source_ids)], labels=labels, units=units, say=say)
     p.tables["models"] = models_table(p.models.values())
     reg_rows = []
     for i in inds:

@@ -17,11 +17,7 @@ NA = "n/a"
 
 
 def fmt(x: object, dp: int = 1, *, pct: bool = False, sign: bool = False, na: str = NA) -> str:
-    """A number for text and tables: thousands separators, ``dp`` decimals, optional % and sign.
-
-    >>> fmt(12345.678), fmt(0.5, pct=True), fmt(2, 0, sign=True), fmt(float("nan"))
-    ('12,345.7', '0.5%', '+2', 'n/a')
-    """
+    """A number for text and tables: '12,345.7', '0.5%' (``pct``), '+2' (``sign``), 'n/a' for NaN."""
     if x is None or isinstance(x, str):
         return na if x is None else x
     try:
@@ -170,11 +166,7 @@ def sentence_case(phrase: str) -> str:
 
 
 def lower_first(label: str) -> str:
-    """A label for use inside a sentence: its first word lower-cased unless it is an acronym.
-
-    >>> lower_first("IDACI average score (IoD2015)"), lower_first("Pupils with an EHC plan")
-    ('IDACI average score (IoD2015)', 'pupils with an EHC plan')
-    """
+    """A label inside a sentence: its first word lower-cased unless an acronym ('IDACI ...' stays)."""
     first, _, rest = str(label).partition(" ")
     letters = [c for c in first if c.isalpha()]  # an acronym: two capitals, or one with a digit (Q4)
     if sum(c.isupper() for c in letters) > 1 or (len(letters) == 1 and letters[0].isupper()
