@@ -35,8 +35,7 @@ _CAVEAT_LEAD = "Adjusted scores compare each LA with LAs of"
 
 
 def caveat_for(caveat: str, covariates: list[str]) -> str:
-    """The adjustment caveat with its first sentence naming the target's own covariates (the
-    assessment model has deprivation only)."""
+    """The adjustment caveat, its first sentence naming the target's own covariates."""
     text = " ".join(str(caveat).split())
     if text.startswith(_CAVEAT_LEAD):
         text = text.split(". ", 1)[1] if ". " in text else ""
@@ -54,15 +53,13 @@ def estimate_las(ed, target: str, year: str | None = None) -> set[str]:
 
 
 def adjusted_for_words(ed, target: str = "overall") -> str:
-    """'child deprivation and the share of pupils with an EHC plan': what the target's context
-    model adjusts for ('' when it has no model)."""
+    """What the target's context model adjusts for, in words ('' without a model)."""
     fit = ed.adjustment.fits.get(target)
     return " and ".join(labels_for("covariate").get(c, c) for c in fit.covariates) if fit is not None else ""
 
 
 def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
-    """The target's context-adjusted score beside the raw one: model summary, top and bottom
-    LAs by adjusted score, how far the two rankings agree, and the caveat."""
+    """The target's context-adjusted score beside the raw one: model, extremes, agreement, caveat."""
     res = ed.adjustment
     what = "overall score" if target == "overall" else f"{AREA_NAMES[target].lower()} score"
     models = res.models.set_index("target")

@@ -144,8 +144,7 @@ SMALL_COHORT_CHECKS = (
 
 
 def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
-    """LAs whose KS2 or KS4 EHC plan cohort (the pupils behind the attainment figures) is under
-    ``threshold`` pupils, or (no cohort counts) the fewest plans."""
+    """LAs whose KS2 or KS4 EHC plan cohort is under ``threshold`` (without counts: the fewest plans)."""
     names = ed.geography.set_index("la_code")["la_name"]
     cols: dict[str, pd.Series] = {}
     said = []

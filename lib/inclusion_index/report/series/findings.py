@@ -373,8 +373,7 @@ def _association(id_: str, est: tuple[float, float, float, float], headline: str
 
 
 def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Finding]:
-    """Associations across LAs in plain words: special-school placement against supply, deprivation
-    and region; the overall score and suspensions against deprivation."""
+    """Associations across LAs: placement, overall score and suspensions against their context."""
     out: list[Finding] = []
     pl = placement(ed)
     special = "place_state_special"

@@ -157,8 +157,7 @@ REGION_TABLE_COLUMNS = {"region": "Region", "n": "LAs", "mean": "Mean", "median"
 
 def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", label: str | None = None,
                      unit: str = "") -> dict:
-    """How much of the variation between LAs lies between regions (one-way ANOVA): shares, F test,
-    SDs, a per-region ``table`` in region order and a ``sentence``."""
+    """The share of LA variation between regions (one-way ANOVA), a region ``table`` and a ``sentence``."""
     import statsmodels.formula.api as smf
 
     d = data[[region, value]].dropna(subset=[value]).rename(columns={value: "v", region: "g"})

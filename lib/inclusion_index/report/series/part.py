@@ -229,8 +229,7 @@ def rank_cells(d: pd.DataFrame, target: str) -> list[str]:
 
 
 def ranking_table(t: pd.DataFrame, *, adjusted: bool = False) -> pd.DataFrame:
-    """Display table: rank with its range, LA, region, overall and area scores (and the
-    context-adjusted score and rank beside them)."""
+    """Display table: rank with its range, LA, region, overall, area (and ``adjusted``) scores."""
     f = ranking_frame(t)
     out = pd.DataFrame({rank_column(): rank_cells(f, "overall"), "Local authority": f["la_name"],
                         "Region": f["region"], "Overall score": f["overall_score"]})
@@ -255,8 +254,7 @@ def _choice_options(settings: UncertaintySettings) -> dict[str, object]:
 
 
 def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[str]:
-    """Which values the Monte Carlo could not redraw (no denominator or cohort size), by
-    indicator and index year, and which indicators it never redraws (sampling model 'none')."""
+    """The values the Monte Carlo could not redraw, and the indicators it never redraws."""
     if "sampling" not in settings.perturb:
         return ["Chance in the data is not varied in this run's settings, so the ranges leave it out."]
     nn = ed.monte_carlo.no_noise
@@ -331,8 +329,7 @@ def aggregation_widening_sentences(p: Part, ed, sens: pd.DataFrame | None = None
 
 
 def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
-    """Part 1's "How certain are these ranks?": rank ranges, their overlap with the top and
-    bottom 10, and which method choice moves ranks most (uncertainty.sensitivity_table)."""
+    """Part 1's "How certain are these ranks?" and which method choice moves ranks most."""
     settings = ed.monte_carlo_settings()
     s = t[t["scored"].fillna(False).astype(bool)]
     n = len(s)

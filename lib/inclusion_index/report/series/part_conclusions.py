@@ -145,8 +145,7 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
 
 
 def _weightings_section(p: Part, ed, t: pd.DataFrame) -> None:
-    """Each LA's best and worst rank under any weighting of the four areas (the edition's
-    ``weightings``), how many can rank first, the widest range; the chart's frame."""
+    """Each LA's best and worst rank under any area weighting (``ed.weightings``), in words and a frame."""
     w = ed.weightings
     if w is None or w.ranks.empty:
         return
@@ -176,8 +175,7 @@ REGION_COLUMNS = {"region": "Region", "n_las": "LAs", "n_scored": "LAs scored", 
 
 
 def conclusions(ed, highlight: str | int | None = None) -> Part:
-    """Part 6: overall ranking with rank ranges and adjusted ranks, regional summary, most
-    improved with the change's range and which rises exceed their uncertainty, limits."""
+    """Part 6: the overall ranking, regions, most improved beyond uncertainty, weightings, limits."""
     p = Part("conclusions", "Conclusions")
     t = la_table(ed)
     ind = IndicatorFacts(ed)

@@ -65,8 +65,7 @@ BEYOND: dict[str, Beyond] = {
                               "with no school place")}
 
 def placement(ed, highlight: str | int | None = None) -> Part:
-    """Part 4: special and independent placement; AP/PRU and no school place (context); special-school
-    supply; deprivation; regions."""
+    """Part 4: placement, AP/PRU and no school place (context), special-school supply, deprivation."""
     p = Part("placement", "Placement")
     t = la_table(ed)
     ind = IndicatorFacts(ed)
