@@ -19,6 +19,7 @@ import pandas as pd
 from inclusion_index.config import Method, RunSettings, run_settings
 from inclusion_index.index.adjustment import adjust_scores
 from inclusion_index.index.edition import Edition, StepRecord, score_table, settings_from
+from inclusion_index.index.indicator_facts import indicator_years, value_decimals
 from inclusion_index.index.indicators import indicator_table, indicator_values, label_table, load_method
 from inclusion_index.index.neighbours import neighbour_comparison, statistical_neighbours
 from inclusion_index.index.scoring import most_improved, score_year
@@ -50,6 +51,10 @@ def _indicator_values(ed: Edition) -> Fields:
     v = pd.concat(values, ignore_index=True)
     return {"values": v, "england": pd.concat(england, ignore_index=True), "labels": {
         y: label_table(v, ed.indicators, ed.measures, ed.run.measure_labels, y) for y in ed.years}}
+
+
+def _indicator_years(ed: Edition) -> Fields:
+    return {"indicator_years": indicator_years(ed), "value_decimals": value_decimals(ed)}
 
 
 def _scoring(ed: Edition) -> Fields:
@@ -148,6 +153,7 @@ def _scoring_settings(ed: Edition) -> object:
 
 CORE_STEPS: tuple[Step, ...] = (
     Step("indicator_values", _indicator_values, lambda ed: (ed.method.key, ed.years)),
+    Step("indicator_years", _indicator_years, lambda ed: (ed.method.key, ed.years)),
     Step("scoring", _scoring, _scoring_settings),
     Step("improvement", _improvement, _scoring_settings),
     Step("headline_table", _headline_table, _scoring_settings),

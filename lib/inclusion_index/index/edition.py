@@ -66,6 +66,10 @@ class Edition(IndexInputs):
     neighbour_comparisons: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     # index year -> its indicators named for the measures they used (indicators.label_table)
     labels: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    # index year -> what each indicator rests on (indicator_facts.indicator_years)
+    indicator_years: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    # indicator -> decimals of the LAs' headline-year values
+    value_decimals: dict[str, int] = field(default_factory=dict)
     log: tuple[StepRecord, ...] = ()
 
     def monte_carlo_settings(self) -> UncertaintySettings:

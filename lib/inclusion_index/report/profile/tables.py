@@ -13,12 +13,12 @@ from pandas.io.formats.style import Styler
 
 from inclusion_index.config import MiddleBands
 from inclusion_index.index.edition import Edition
+from inclusion_index.index.indicator_facts import england_value
 from inclusion_index.index.indicators import UNRECORDED, labelled_for
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import cell_flag, neighbour_note
 from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note, say
-from inclusion_index.report.series.edition_facts import england_figure, england_value, memo
-from inclusion_index.report.series.text import dp_for
+from inclusion_index.report.series.edition_facts import england_figure
 from inclusion_index.sources.geography import year_label
 
 NOT_IN_DATA = "not in this project's data"
@@ -80,35 +80,25 @@ def area_view(ed: Edition, code: str) -> Styler:
 
 
 def _value_decimals(ed: Edition) -> dict[str, int]:
-    """Decimals per indicator from all LAs' values (whole numbers stay whole, rates below 1 get 2)."""
-    store = memo(ed)
-    if "decimals" not in store:  # the same for every page
-        v = ed.values[ed.values["index_year"] == ed.final_year]
-        store["decimals"] = {str(k): dp_for(g["value"]) for k, g in v.groupby("indicator", sort=False)}
-    return store["decimals"]
+    return ed.value_decimals
 
 
 def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) -> pd.DataFrame:
     """Each indicator: the LA's value with its exact 95% interval and pupils, England's (published,
     else pooled: ``England basis``), its score and where it sits against the middle LA (``bands``)."""
     bands = bands or ed.run.middle_bands
-    key = ("indicator_table", code, bands)  # three sections of a page ask for it
-    store = memo(ed)
-    if key not in store:
-        store[key] = _indicator_table(ed, code, bands)
-    return store[key].copy()
-
-
-def _indicator_table(ed: Edition, code: str, bands: MiddleBands) -> pd.DataFrame:
     r = _row(ed, code)
-    ci = ed.profile_intervals
+    ci = ed.profile_intervals  # this LA's rows as dicts: a page asks for the table three times
+    ci = ci.xs(code, level="la_code").to_dict("index") if code in ci.index.get_level_values(-1) else {}
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
     pooled = ed.pooled_england
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
+    vr = v.to_dict("index")
     rows = []
     # named for the measure each indicator uses in the headline year (16-17 NEET differs by method)
     named = labelled_for(ed).set_index("indicator")
     for ind in ed.indicators.itertuples():
+        c = ci.get(ind.indicator, {})
         score = r.get(f"{ind.indicator}_score")
         england, basis = eng.get(ind.indicator, np.nan), "published"
         if pd.isna(england):
@@ -117,23 +107,21 @@ def _indicator_table(ed: Edition, code: str, bands: MiddleBands) -> pd.DataFrame
         rows.append({
             "Indicator": named.loc[ind.indicator, "short_name"], "Area": AREA_NAMES[ind.area],
             "Value": r.get(f"{ind.indicator}_value"),
-            "95% interval low": ci["value_lower_95"].get((ind.indicator, code), np.nan),
-            "95% interval high": ci["value_upper_95"].get((ind.indicator, code), np.nan),
-            "Pupils": ci["denominator"].get((ind.indicator, code), np.nan),
-            "Pupils estimated": bool(ci["estimated"].get((ind.indicator, code), False)),
-            "Small cohort": bool(ci["small_cohort"].get((ind.indicator, code), False)),
-            "Contains the middle LA": bool(ci["contains_middle"].get((ind.indicator, code), False)),
+            "95% interval low": c.get("value_lower_95", np.nan), "95% interval high": c.get("value_upper_95", np.nan),
+            "Pupils": c.get("denominator", np.nan), "Pupils estimated": bool(c.get("estimated", False)),
+            "Small cohort": bool(c.get("small_cohort", False)),
+            "Contains the middle LA": bool(c.get("contains_middle", False)),
             "England": england, "England basis": basis, "Unit": ind.unit,
             "Better if": "lower" if ind.polarity < 0 else "higher", "Score (0-100)": score,
             "Against the middle LA": bands.label(score),
-            "Data year": year_label(v.loc[ind.indicator, "data_year"]) if ind.indicator in v.index else "",
-            "Note": reader_note(cell_flag(v.loc[ind.indicator], reader=True)) if ind.indicator in v.index else "",
+            "Data year": year_label(vr[ind.indicator]["data_year"]) if ind.indicator in vr else "",
+            "Note": reader_note(cell_flag(vr[ind.indicator], reader=True)) if ind.indicator in vr else "",
         })
     out = pd.DataFrame(rows).set_index("Indicator")
     out.attrs["unrecorded"] = v["placement_unrecorded_pct"].dropna().max() if len(v) else np.nan
     # which values are imputed, for the caption (a column test, not a search of the notes' words)
-    out.attrs["imputed"] = [named.loc[i.indicator, "short_name"] for i in ed.indicators.itertuples()
-                            if i.indicator in v.index and pd.notna(v.loc[i.indicator, "imputed_count"])]
+    out.attrs["imputed"] = [named.loc[i, "short_name"] for i in ed.indicators["indicator"]
+                            if i in vr and pd.notna(vr[i]["imputed_count"])]
     return out
 
 

@@ -1,24 +1,6 @@
-"""Analyses behind the six-part series (METHOD.md "What each part of the series examined").
-
-Every function takes an :class:`~inclusion_index.index.edition.Edition` and returns plain
-results: DataFrames, dicts of numbers and short plain-English sentences built from those
-numbers (no figure is ever typed into a sentence). The notebooks only call these functions
-and :mod:`inclusion_index.report.plotting`, so the same numbers feed the reports, the figures' CSVs
-and ``findings.md``.
-
-Context measures (deprivation, SEMH share, special-school counts, EHC plan totals, KS4
-cohorts) come from ``edition.long``. Where a measure does not exist for the edition's years
-the part says so in its text and notes; context values are never imputed.
-
-Associations are ordinary least squares across LAs (statsmodels) with conventional standard
-errors: they describe how LA figures move together, not what causes what.
-
-Ranks are never shown bare: every rank comes with its Monte Carlo 90% range from the score
-table (``<target>_rank_lo`` / ``_hi``, docs/UNCERTAINTY.md), context-adjusted scores sit beside
-the raw ones, and funnel plots show which LAs stand out beyond chance.
-
-Modules: ``text``, ``edition_facts``, ``context``, ``models``, ``part``, ``funnels``, ``adjusted``, ``part_introduction``, ``part_exclusions``, ``part_assessment``, ``part_placement``, ``part_attainment``, ``part_conclusions``, ``caveats``, ``findings``.
-"""
+"""Analyses behind the six-part series (docs/METHOD.md "What each part of the series examined"):
+functions of an Edition returning DataFrames, numbers and sentences built from them (no figure is
+typed into a sentence); the notebooks call only these and report.plotting (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from inclusion_index.index.scoring import AREA_NAMES
 from inclusion_index.report.series.context import context_measure, deprivation
 from inclusion_index.report.series.edition_facts import range_label, rank_column, rank_words
 from inclusion_index.report.series.models import effect_text
-from inclusion_index.report.series.part import Part, rank_cells
+from inclusion_index.report.series.part import Part, imputed_rows, rank_cells
 from inclusion_index.report.series.text import (
     and_join,
     dp_for_step,
@@ -35,8 +35,7 @@ _CAVEAT_LEAD = "Adjusted scores compare each LA with LAs of"
 
 
 def caveat_for(caveat: str, covariates: list[str]) -> str:
-    """The adjustment caveat with its first sentence naming the target's own covariates (the
-    assessment model has deprivation only)."""
+    """The adjustment caveat, its first sentence naming the target's own covariates."""
     text = " ".join(str(caveat).split())
     if text.startswith(_CAVEAT_LEAD):
         text = text.split(". ", 1)[1] if ". " in text else ""
@@ -46,25 +45,21 @@ def caveat_for(caveat: str, covariates: list[str]) -> str:
 
 def estimate_las(ed, target: str, year: str | None = None) -> set[str]:
     """LAs whose ``target`` score (an area, or overall) uses a value estimated for a suppressed
-    small count (the values table's ``imputed_count``) in the index year."""
-    v = ed.values
-    y = year or ed.final_year
-    inds = set(ed.indicators["indicator"]) if target == "overall" else set(
-        ed.indicators.loc[ed.indicators["area"] == target, "indicator"])
-    sub = v[(v["index_year"] == y) & v["indicator"].isin(inds) & v["value"].notna()]
-    return set(sub.loc[sub["imputed_count"].notna(), "la_code"])
+    small count in the index year."""
+    ind = ed.indicators
+    rows = imputed_rows(ed, ind["indicator"] if target == "overall" else ind.loc[ind["area"] == target, "indicator"],
+                        year)
+    return set(rows.loc[rows["value"].notna(), "la_code"])
 
 
 def adjusted_for_words(ed, target: str = "overall") -> str:
-    """'child deprivation and the share of pupils with an EHC plan': what the target's context
-    model adjusts for ('' when it has no model)."""
+    """What the target's context model adjusts for, in words ('' without a model)."""
     fit = ed.adjustment.fits.get(target)
     return " and ".join(labels_for("covariate").get(c, c) for c in fit.covariates) if fit is not None else ""
 
 
 def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
-    """The target's context-adjusted score beside the raw one: model summary, top and bottom
-    LAs by adjusted score, how far the two rankings agree, and the caveat."""
+    """The target's context-adjusted score beside the raw one: model, extremes, agreement, caveat."""
     res = ed.adjustment
     what = "overall score" if target == "overall" else f"{AREA_NAMES[target].lower()} score"
     models = res.models.set_index("target")

@@ -6,19 +6,18 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from inclusion_index.index.indicator_facts import source_id
 from inclusion_index.index.scoring import AREAS
 from inclusion_index.report.notes import edition_note
 from inclusion_index.report.series.context import ContextMeasure, context_measure
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
     area_indicators,
-    carried_note,
+    carried_words,
     indicator_cohorts,
-    indicator_source_ids,
     la_coverage,
     measure_caveats,
     measure_name,
-    source_id,
 )
 from inclusion_index.report.series.text import and_join, fmt, iod_label, plural, year_label
 from inclusion_index.report.templates import render_template, words
@@ -47,9 +46,8 @@ PAGE_LINKS = {"method notes": METHOD_PAGE, "your own weights": "explore.html",
 
 def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_cohort: int | None = None,
                  part: str | None = None) -> dict:
-    """Sources with years, substitutions and gaps, suppression counts and small-cohort LAs (DataFrames)
-    and ``text``; ``measures`` adds a part's context measures to the sources; ``part`` keeps only its
-    own caveats (templates/caveats.md)."""
+    """CAVEAT_TABLES' tables and ``text`` (templates/caveats.md) for an edition or one ``part``, with its
+    context ``measures`` among the sources."""
     area = part if part in AREAS else None
     keep = set(area_indicators(ed, area)) if area else None
     edition_wide = part in (None, "introduction", "conclusions")
@@ -60,9 +58,10 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     years: dict[str, set[str]] = {}
     v = ed.values if keep is None else ed.values[ed.values["indicator"].isin(keep)]
     for y in ed.years:
+        ids = ed.indicator_years[y].set_index("indicator")["source_ids"]
         for i in [i for i in ind.t.index if keep is None or i in keep]:
             dy = v.loc[(v["indicator"] == i) & (v["index_year"] == y), "data_year"]
-            for sid in indicator_source_ids(ed, i, y):
+            for sid in ids[i]:
                 used.setdefault(sid, set()).add(ind.short(i))
                 years.setdefault(sid, set()).update(dy.dropna())
     seen: set[tuple[str, str | None]] = set()
@@ -99,8 +98,8 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
         "Data year": gaps["data_year"].map(year_label),
         "Measure": gaps["measure"].map(lambda m: measure_name(ed, m)),
         "LAs without a value": gaps["las"] - gaps["las_with_value"],
-        "Note": [_gap_note(ed, i, y, n) for i, y, n in zip(gaps["indicator"], gaps["index_year"],
-                                                         gaps["note"], strict=True)],
+        "Note": [carried_words(ed, i, y, label_years(n)) for i, y, n in zip(gaps["indicator"], gaps["index_year"],
+                                                                           gaps["note"], strict=True)],
     }).reset_index(drop=True)
     miss = v[v["missing_reason"].isin(["not_in_source", "source_marker"])].copy()
     miss["reason"] = miss["missing_marker"].where(miss["missing_reason"] == "source_marker", "not in source")
@@ -136,12 +135,6 @@ def weights_sentence(ed) -> str:
     return " ".join(str(render_template("weights.md", f=weight_facts(ed))).split())
 
 
-def _gap_note(ed, indicator: str, year: str, note: str) -> str:
-    """A substitution's note for readers: a carried-forward value says why (known gaps)."""
-    c = carried_note(ed, indicator, year)
-    return f"carried forward from {c[0]} ({c[1]})" if c else label_years(note)
-
-
 # Cohorts checked for small numbers: (indicators whose funnel denominators give the cohort, first
 # with values wins; column heading; words for the sentence).
 SMALL_COHORT_CHECKS = (
@@ -151,8 +144,7 @@ SMALL_COHORT_CHECKS = (
 
 
 def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
-    """LAs whose KS2 or KS4 EHC plan cohort (the pupils behind the attainment figures) is under
-    ``threshold`` pupils, or (no cohort counts) the fewest plans."""
+    """LAs whose KS2 or KS4 EHC plan cohort is under ``threshold`` (without counts: the fewest plans)."""
     names = ed.geography.set_index("la_code")["la_name"]
     cols: dict[str, pd.Series] = {}
     said = []

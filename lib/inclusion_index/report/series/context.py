@@ -42,34 +42,29 @@ def measure_years(ed, measure: str) -> list[str]:
 
 def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[str, str] | None = None,
                     label: str | None = None) -> ContextMeasure:
-    """A context measure for the edition's LAs.
-
-    ``year`` picks an exact year; otherwise the latest year inside ``window`` (default: from
-    the year before the edition's first index year, so lagged data years count, to its final
-    year). Outside that window the measure is reported as unavailable, with the years it
-    does exist for. Values move across boundary changes as the indicators do.
-    """
+    """A context measure on the edition's LAs: ``year``, else the latest inside ``window`` (default:
+    the year before the first index year, for lagged data, to the final one); never imputed."""
     lab, unit = labels_for("context").get(measure, measure), labels_for("context", "unit").get(measure, "")
     lab = label or lab
     codes = list(ed.geography["la_code"])
-    empty = pd.Series(np.nan, index=pd.Index(codes, name="la_code"), dtype="float64")
     have = measure_years(ed, measure)
+
+    def unavailable(why: str) -> ContextMeasure:
+        empty = pd.Series(np.nan, index=pd.Index(codes, name="la_code"), dtype="float64")
+        return ContextMeasure(measure, lab, unit, empty, None, [], f"{lab}: {why}.")
+
     if not have:
-        return ContextMeasure(measure, lab, unit, empty, None, [],
-                              f"{lab}: not in the loaded data for any year.")
+        return unavailable("not in the loaded data for any year")
     if year is None:
         lo, hi = window or (shift_year(ed.first_year, -1), ed.final_year)
         inside = [y for y in have if lo <= y <= hi]
         if not inside:
-            return ContextMeasure(
-                measure, lab, unit, empty, None, [],
-                f"{lab}: published by LA only for {', '.join(year_label(y) for y in have)}, "
-                f"so not available for this edition ({years_label([lo, hi])}).")
+            return unavailable(f"published by LA only for {', '.join(year_label(y) for y in have)}, "
+                               f"so not available for this edition ({years_label([lo, hi])})")
         year = inside[-1]
     elif year not in have:
-        return ContextMeasure(measure, lab, unit, empty, None, [],
-                              f"{lab}: not in the data for {year_label(year)} "
-                              f"(available: {', '.join(year_label(y) for y in have)}).")
+        return unavailable(f"not in the data for {year_label(year)} (available: "
+                           f"{', '.join(year_label(y) for y in have)})")
     lg = ed.long
     sub = lg[(lg["measure"] == measure) & (lg["year"] == year) & (lg["level"] == "la")]
     cols = [c for c in ("la_code", "value", "numerator", "denominator", "missing_reason", "source") if c in sub]
@@ -104,12 +99,8 @@ def deprivation(ed) -> ContextMeasure:
 
 def ratio_measure(num: ContextMeasure, den: ContextMeasure, scale: float, label: str, unit: str,
                   names: dict[str, str] | None = None) -> ContextMeasure:
-    """num / den x scale, LA by LA, when both exist for the same year.
-
-    An LA whose numerator or denominator (not both) comes from a predecessor across a
-    boundary change gets no ratio: a split LA's own count over its predecessor's total (or the
-    reverse) would be wrong.
-    """
+    """num / den x scale, LA by LA, for the same year; none where only one of the two is a
+    predecessor's across a boundary change (a split LA's count over its predecessor's total)."""
     name = f"{num.measure}_per_{den.measure}"
     if not (num.available and den.available):
         why = num.note if not num.available else den.note

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterable
 
 import numpy as np
@@ -11,7 +10,8 @@ import pandas as pd
 
 from inclusion_index.config import england_decimals, run_settings
 from inclusion_index.index.edition import Edition
-from inclusion_index.index.indicators import data_years, first_clause, labelled_for, labels_for
+from inclusion_index.index.indicator_facts import NOTE_INPUTS
+from inclusion_index.index.indicators import data_years, first_clause, labelled_for
 from inclusion_index.index.uncertainty import UncertaintyError
 from inclusion_index.report.notes import edition_note, score_table_text
 from inclusion_index.report.series.text import (
@@ -32,12 +32,11 @@ from inclusion_index.sources.registry import load_registry
 # Measures that change what an indicator means from some year on (labels only, no figures):
 # what the measure is, and the measure it replaces, whose last England figure the caveat quotes.
 MEASURE_NOTES: dict[str, tuple[str, str]] = {
-    **{m: ("the sum of three termly rates (autumn, spring and summer, each over that term's own census "
-           "headcount) that Data to Insight derived from DfE's termly data, not an annual rate published by DfE",
-           m.replace("_termsum", ""))
-       for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
-                 "excl_perm_rate_termsum_sen_support")},
-}
+    m: ("the sum of three termly rates (autumn, spring and summer, each over that term's own census headcount) "
+        "that Data to Insight derived from DfE's termly data, not an annual rate published by DfE",
+        m.replace("_termsum", ""))
+    for m in ("excl_fixed_rate_termsum_ehcp", "excl_perm_rate_termsum_ehcp", "excl_fixed_rate_termsum_sen_support",
+              "excl_perm_rate_termsum_sen_support")}
 
 # The same in a few words, for a table cell or a quoted finding.
 # (The annual rates rebuilt on the January headcount, excl_*_rate_annual_ehcp, are DfE's annual
@@ -52,8 +51,8 @@ _EXTENDED_COLUMNS = ("overall_change_lo", "overall_change_hi", "improvement_sign
 
 
 def la_table(ed, year: str | None = None) -> pd.DataFrame:
-    """One row per LA for an index year: identity, scores, indicator values; for the headline year
-    also the score table's rank and change ranges and context-adjusted scores."""
+    """One row per LA for an index year: identity, scores, values; for the headline year also the
+    score table's ranges and adjusted scores."""
     y = year or ed.final_year
     s = ed.scored[y].scores
     t = ed.geography.set_index("la_code")[["la_name", "region"]].join(s, how="left")
@@ -67,9 +66,7 @@ def la_table(ed, year: str | None = None) -> pd.DataFrame:
 
 
 def indicator_cohorts(ed, indicator: str, year: str | None = None) -> pd.Series:
-    """Pupils (or plans) behind each LA's value of an indicator, by la_code: the funnel plot's
-    denominators (the source's count, or the cohort size uncertainty.yml names); empty when the
-    indicator has none."""
+    """The funnel plot's denominators (pupils or plans behind each value) by la_code; empty if none."""
     try:
         f = ed.funnel(indicator, year)
     except UncertaintyError:
@@ -78,8 +75,8 @@ def indicator_cohorts(ed, indicator: str, year: str | None = None) -> pd.Series:
 
 
 def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str] | None:
-    """(data year used, why) for an indicator carried forward in an index year, else None: the
-    known gap (known_gaps.yml) or "not in this project's data", and other index years sharing it."""
+    """(data year used, why: known_gaps.yml, else "not in this project's data") for an indicator
+    carried forward in an index year, else None."""
     y = year or ed.final_year
     sub = ed.substitutions()
     r = sub[(sub["index_year"] == y) & (sub["indicator"] == indicator)]
@@ -95,6 +92,12 @@ def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str]
         why += (f"; the same {year_label(used)} values also feed index year "
                 f"{and_join([year_label(x) for x in same])}")
     return year_label(used), why
+
+def carried_words(ed, indicator: str, year: str | None = None, note: str = "") -> str:
+    """A note for readers: a carried-forward value says why (:func:`carried_note`), else ``note``."""
+    c = carried_note(ed, indicator, year)
+    return f"carried forward from {c[0]} ({c[1]})" if c else note
+
 
 def range_label() -> str:
     """'90% range' (the interval of this run's uncertainty settings)."""
@@ -141,98 +144,11 @@ def area_indicators(ed, area: str) -> list[str]:
     return list(ind.loc[ind["area"] == area, "indicator"])
 
 
-_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def memo(ed) -> dict:
-    """What the readers of a finished edition (a part, a profile page) would each work out again,
-    kept per edition (weakly held, so a dropped edition takes it with it)."""
-    try:
-        return _MEMO.setdefault(ed, {})
-    except TypeError:  # a stand-in without weak references (tests)
-        return {}
-
-
 def indicator_years(ed, year: str | None = None) -> pd.DataFrame:
-    """Per indicator for an index year: data year, measure, sources, coverage, England value, note
-    and how it reads in a sentence (``phrase``, ``phrase_unit``)."""
-    key, store = ("indicator_years", year or ed.final_year), memo(ed)  # a part asks a dozen times
-    if key not in store:
-        store[key] = _indicator_years(ed, key[1])
-    return store[key].copy()
-
-
-def _indicator_years(ed, y: str) -> pd.DataFrame:
-    sub = ed.substitutions()
-    sub = sub[sub["index_year"] == y].set_index("indicator")
-    eng_rows = ed.england[ed.england["index_year"] == y].set_index("indicator")
-    eng = eng_rows["value"]
-    # what England's figure is (indicators.england_basis): national counts, published, pooled
-    basis = eng_rows["basis"] if "basis" in eng_rows else pd.Series(dtype="object")
-    meta = ed.indicators.set_index("indicator")
-    named = labelled_for(ed, y).set_index("indicator")
-    measure_phrases = labels_for("measure_phrase")
-    rows = []
-    for i in meta.index:
-        r = sub.loc[i] if i in sub.index else None
-        measure = str(r["measure"]) if r is not None else ""
-        data_year = str(r["data_year"]) if r is not None else ""
-        e = float(eng.get(i, np.nan))
-        if not np.isfinite(e) and r is not None and int(r["las_with_value"]) > 0:
-            e = england_value(ed, measure, data_year)
-        phrase = measure_phrases.get(measure) or meta.loc[i, "phrase"] or str(meta.loc[i, "name"])
-        unit = meta.loc[i, "phrase_unit"] or str(meta.loc[i, "unit"])
-        rows.append({"indicator": i, "short_name": named.loc[i, "short_name"], "name": named.loc[i, "name"],
-                     "measure_note": named.loc[i, "note"], "area": meta.loc[i, "area"],
-                     "unit": meta.loc[i, "unit"], "polarity": int(meta.loc[i, "polarity"]),
-                     "data_year": data_year, "measure": measure,
-                     "las_with_value": int(r["las_with_value"]) if r is not None else 0,
-                     "las": int(r["las"]) if r is not None else len(ed.geography), "england": e,
-                     "england_basis": str(basis.get(i, "") or ""),
-                     "source_ids": indicator_source_ids(ed, i, y),
-                     "note": label_years(edition_note(r)) if r is not None else "",
-                     "carried": r is not None and pd.notna(r["carried_from"]), "phrase": phrase,
-                     "phrase_unit": unit})
-    return pd.DataFrame(rows)
-
-
-def england_value(ed, measure: str, year: str) -> float:
-    """The first non-missing England row of a measure and year in the long table (NaN if none)."""
-    lg = ed.long
-    m = (lg["measure"] == measure) & (lg["year"] == year) & (lg["level"] == "national") & lg["value"].notna()
-    v = lg.loc[m, "value"]
-    return float(v.iloc[0]) if len(v) else float("nan")
-
-
-_DERIVED = re.compile(r"^derived:\s*(.+)$")
-_SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
-
-
-def source_id(text: str) -> str:
-    """Registry id from a values ``source`` cell ('excl_la_char_zip (imputed)' -> 'excl_la_char_zip')."""
-    return _SUFFIX.sub("", str(text)).strip()
-
-
-def indicator_source_ids(ed, indicator: str, year: str | None = None) -> list[str]:
-    """Registry ids behind an indicator's values (derived measures resolved to their inputs)."""
-    y = year or ed.final_year
-    v = ed.values[(ed.values["indicator"] == indicator) & (ed.values["index_year"] == y)]
-    ids: set[str] = set()
-    data_years = set(v["data_year"])
-    for s in set(v["source"].dropna()):
-        for part in str(s).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            m = _DERIVED.match(part)
-            if m:
-                inputs = [x.strip() for x in m.group(1).split("/")]
-                lg = ed.long
-                src = lg.loc[lg["measure"].isin(inputs) & lg["year"].isin(data_years), "source"]
-                ids |= {source_id(x) for x in src.dropna().unique()}
-            else:
-                ids.add(source_id(part))
-    return sorted(ids)
+    """Per indicator for an index year (the build's ``ed.indicator_years``), with its ``note``."""
+    t = ed.indicator_years[year or ed.final_year].copy()
+    t["note"] = [label_years(edition_note(r)) for r in t[NOTE_INPUTS].to_dict("records")]
+    return t.drop(columns=NOTE_INPUTS)
 
 
 def short_citation(source_ids: Iterable[str]) -> str:
@@ -270,16 +186,14 @@ def edition_header(ed) -> str:
 
 
 def short_names(ed, year: str | None = None) -> dict[str, str]:
-    """indicator -> short name for the measure it uses in an index year (default: the headline
-    year), e.g. '16-17 NEET or not known (EHC plan)' where the current method uses that measure."""
+    """indicator -> short name for the measure it uses in an index year (default: the headline year)."""
     t = labelled_for(ed, year)
     return dict(zip(t["indicator"], t["short_name"], strict=True))
 
 
 def data_years_sentence(ed, year: str | None = None) -> str:
-    """'2024/25 edition: 4 of its 12 indicators use data from 2024/25 (...), 5 from 2023/24 (...) and
-    3 from 2022/23 (...).' Counted from the values the edition was built on (the headline year, or
-    ``year``), so a new lag, carry-forward or source year changes it with no text edited."""
+    """'2024/25 edition: 4 of its 12 indicators use data from 2024/25 (...), 5 from 2023/24 (...)...',
+    counted from the values of the headline year (or ``year``)."""
     y = year or ed.final_year
     groups = data_years(ed, y)
     names = short_names(ed, y)
@@ -289,22 +203,15 @@ def data_years_sentence(ed, year: str | None = None) -> str:
     if not groups:
         return f"{head}: no indicator has data."
     if len(groups) == 1:
-        dy = groups[0][0]
-        return f"{head}: all {n} of its indicators use data from {year_label(dy)}."
-
-    def names_of(ii: list[str]) -> str:
-        return "; ".join(names[i] for i in ii)
-
-    parts = [f"{len(ii)} from {year_label(dy)} ({names_of(ii)})" for dy, ii in groups]
-    parts[0] = f"{len(groups[0][1])} of its {n} indicators use data from {year_label(groups[0][0])} " \
-               f"({names_of(groups[0][1])})"
+        return f"{head}: all {n} of its indicators use data from {year_label(groups[0][0])}."
+    parts = [f"{len(ii)} from {year_label(dy)} ({'; '.join(names[i] for i in ii)})" for dy, ii in groups]
+    parts[0] = parts[0].replace(" from ", f" of its {n} indicators use data from ", 1)  # "4 of its 12 ... use data from"
     return f"{head}: {and_join(parts)}."
 
 
 def la_coverage(ed) -> dict:
-    """England's LAs at the final year's census (``n_england``), those the method leaves out
-    (``excluded`` with their latest EHC plans, ``excluded_sentence``, ``excluded_short``) and the
-    edition's LAs without an overall score (``unscored``)."""
+    """England's LAs (``n_england``), those the method leaves out (``excluded``, with words) and
+    those without an overall score (``unscored``)."""
     if ed.ref is not None:
         every = ed.ref.geography_for_year(ed.final_year, include_excluded=True)
         gone = every[~every["la_code"].isin(ed.geography["la_code"])]
@@ -342,8 +249,7 @@ def la_coverage(ed) -> dict:
 
 
 def plain_codes(ed, text: object) -> str:
-    """Free text (flags, scoring notes) for readers: indicator codes become their short names and
-    year keys become '2016/17'."""
+    """Free text (flags, notes) for readers: indicator codes become short names, year keys '2016/17'."""
     out = label_years(str(text if text is not None and not (isinstance(text, float) and np.isnan(text)) else ""))
     names = short_names(ed)
     for code in sorted(names, key=len, reverse=True):
@@ -362,9 +268,7 @@ def measure_name(ed: Edition, measure: str) -> str:
 
 
 def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | None = None) -> list[str]:
-    """Sentences for the indicators whose measure this year is in MEASURE_NOTES: what the
-    measure is and that it does not compare with the measure it replaced (with that measure's
-    last England figures). Indicators sharing a note share a sentence."""
+    """A sentence per MEASURE_NOTES note of the year's measures (templates/parts/measures.md)."""
     lg = ed.long
     keep = set(indicators) if indicators is not None else None
     groups: dict[tuple[str, str, str], list] = {}
@@ -384,17 +288,14 @@ def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | Non
 
 
 def data_years_compared(ed, indicators: Iterable[str]) -> list[tuple[list[str], str, str]]:
-    """For the edition's first and final index years: ([short names], first data year, final
-    data year) for the given indicators, grouped by their pair of data years."""
-    v = ed.values
+    """([short names], first data year, final data year) of the first and final index years, by pair."""
+    dy = ed.values.dropna(subset=["data_year"]).drop_duplicates(["indicator", "index_year"]).set_index(
+        ["indicator", "index_year"])["data_year"]
     names = short_names(ed)
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[tuple[str, ...], list[str]] = {}
     for i in indicators:
-        dy = []
-        for y in (ed.first_year, ed.final_year):
-            d = v.loc[(v["indicator"] == i) & (v["index_year"] == y), "data_year"].dropna()
-            dy.append(str(d.iloc[0]) if len(d) else "")
-        groups.setdefault((dy[0], dy[1]), []).append(str(names[i]))
+        groups.setdefault(tuple(str(dy.get((i, y), "")) for y in (ed.first_year, ed.final_year)), []).append(
+            str(names[i]))
     return [(names, a, b) for (a, b), names in groups.items()]
 
 
@@ -416,9 +317,8 @@ def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
 
 
 def england_figure(indicator: str, e: float, dp: int) -> str:
-    """England's figure as every page quotes it (parts and profiles alike): DfE's own precision
-    where the registry gives it (england_decimals.csv), else the LAs' ``dp``; a figure the
-    source holds to fewer places (-3.8 where DfE prints -3.80) is not padded."""
+    """England's figure as every page quotes it: DfE's precision (england_decimals.csv), else the
+    LAs' ``dp``, never padded past the source's places (-3.8, not -3.80)."""
     base = max(dp, dp_for(e))
     number = fmt(e, england_decimals().get(indicator, base))
     while "." in number and number.endswith("0") and len(number.split(".")[1]) > base:
@@ -433,7 +333,6 @@ class IndicatorFacts:
         self.t = indicator_years(ed, year).set_index("indicator")
         self._ed = ed
         self._year = year or ed.final_year
-        self._pooled: dict[str, float] = {}
 
     def phrase(self, i: str) -> str:
         return str(self.t.loc[i, "phrase"])
@@ -451,22 +350,15 @@ class IndicatorFacts:
         """The published England figure (NaN when none is in the data)."""
         return float(self.t.loc[i, "england"])
 
-    def england_pooled(self, i: str) -> float:
-        """England pooled from the LA figures, as the funnel plot's centre line (NaN without counts)."""
-        if i not in self._pooled:
-            try:
-                self._pooled[i] = float(self._ed.funnel(i, self._year).attrs["target"])
-            except UncertaintyError:
-                self._pooled[i] = float("nan")
-        return self._pooled[i]
-
     def england_best(self, i: str) -> tuple[float, str]:
-        """(England figure, 'published' | 'pooled from LA figures' | ''): the published one, else the pooled one."""
+        """(England figure, 'published' | 'pooled from LA figures' | ''): the published one, else the
+        one pooled from the LA figures, as the funnel plot's centre line."""
         e = self.england(i)
         if np.isfinite(e):
             return e, "published"
-        p = self.england_pooled(i)
-        return (p, "pooled from LA figures") if np.isfinite(p) else (float("nan"), "")
+        f = self._ed.funnels.get((i, self._year))
+        return (float(f.attrs["target"]), "pooled from LA figures") if isinstance(f, pd.DataFrame) and np.isfinite(
+            f.attrs["target"]) else (float("nan"), "")
 
     def england_text(self, i: str, dp: int) -> str:
         e, kind = self.england_best(i)
@@ -486,8 +378,7 @@ class IndicatorFacts:
 
 
 def england_line(ed, indicator: str, year: str | None = None) -> dict[str, object]:
-    """Keyword arguments for a chart's England line: DfE's published figure, else the figure
-    pooled from the LAs' counts (as the funnel plots and the text use), labelled as such."""
+    """Keyword arguments for a chart's England line (IndicatorFacts.england_best), labelled."""
     value, kind = IndicatorFacts(ed, year).england_best(indicator)
     return {"england": value if kind else None,
             "england_label": "England" if kind == "published" else "England (pooled from LAs)"}

@@ -17,7 +17,6 @@ from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
     data_years_sentence,
     indicator_cohorts,
-    indicator_source_ids,
     la_coverage,
     la_table,
     range_label,
@@ -129,7 +128,7 @@ def _period_words(ed, indicators: Iterable[str]) -> str:
         if i not in ind.t.index or not ind.year(i):
             continue
         y = ind.year(i)
-        jan, area = f"January {int(y[:4]) + 1}", "neet" if "neet" in i else str(ind.t.loc[i, "area"])
+        jan, area = _jan(y), "neet" if "neet" in i else str(ind.t.loc[i, "area"])
         words.append({"exclusions": f"exclusions {year_label(y)}", "assessment": f"{jan} school census",
                       "placement": f"EHC plans at {jan}", "neet": f"NEET figures {year_label(y)}"}.get(
                           area, f"exam results {year_label(y)}"))
@@ -141,15 +140,9 @@ def _period_words(ed, indicators: Iterable[str]) -> str:
     return "; ".join(f"{k} {' and '.join(sorted(v))}".strip() for k, v in kinds.items())
 
 
-def _all_period(ed) -> str:
-    return _period_words(ed, ed.method.indicators)
-
-
 def _rank_strength(lo: object, hi: object, target: int) -> str:
     """Robust when the rank's whole range is the claimed rank, else within uncertainty."""
-    if pd.isna(lo) or pd.isna(hi):
-        return WITHIN
-    return ROBUST if int(lo) == int(hi) == target else WITHIN
+    return ROBUST if pd.notna(lo) and pd.notna(hi) and int(lo) == int(hi) == target else WITHIN
 
 
 def _rank_caveat(lo: object, hi: object) -> str:
@@ -167,7 +160,7 @@ def findings(ed) -> list[Finding]:
     ind = IndicatorFacts(ed)
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
     all_ids = tuple(sorted({sid for ids in ind.t["source_ids"] for sid in ids}))
-    period = _all_period(ed)
+    period = _period_words(ed, ed.method.indicators)
     return [*_ranking(ed, scored, all_ids, period), *_improvement(ed, t, period), *_national(ed),
             *_indicator_extremes(ed, t, ind), *_associations(ed, ind, all_ids)]
 
@@ -219,7 +212,7 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
     settings = ed.monte_carlo_settings()
     compared = list(imp.attrs.get("indicators_compared", []))
     ids = tuple(sorted({sid for y in (ed.first_year, ed.final_year) for i in compared
-                        for sid in indicator_source_ids(ed, i, y)}))
+                        for sid in ed.indicator_years[y].set_index("indicator").at[i, "source_ids"]}))
     yrs = f"{year_label(ed.first_year)} to {year_label(ed.final_year)}"
     r = imp.iloc[0]
     link = f"{P6}.html#fig-06_most_improved"
@@ -245,53 +238,49 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
     return out
 
 
-def _england_series(ed, measure: str) -> pd.DataFrame:
-    """DfE's England rows of a measure over the edition's years (value, numerator, denominator, source)."""
+def _england_series(ed, measure: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """DfE's England rows of a measure over the edition's years (value, numerator, denominator) and
+    the registry ids of their sources."""
     lg = ed.long
     n = lg[(lg["measure"] == measure) & (lg["level"] == "national") & lg["year"].isin(ed.years) & lg["value"].notna()]
-    return n.drop_duplicates("year").set_index("year").sort_index()
+    n = n.drop_duplicates("year").set_index("year").sort_index()
+    return n, tuple(sorted({str(s).split(" (")[0] for s in n["source"].dropna()}))
+
+
+def _jan(year: str) -> str:
+    return f"January {int(year[:4]) + 1}"  # year key 202425 is the January 2025 census
 
 
 def _national(ed) -> list[Finding]:
     """England's EHC plans and plans with no school place, from DfE's England rows (SEN2)."""
-    out: list[Finding] = []
     link = f"{P4}.html#T_beyond_england"
-    plans = _england_series(ed, "sen2_ehcp_total")
+    plans, ids = _england_series(ed, "sen2_ehcp_total")
     if plans.empty:
-        return out
-    final = plans.index[-1]
-    jan = f"January {int(final[:4]) + 1}"
-    ids = tuple(sorted({str(s).split(" (")[0] for s in plans["source"].dropna()}))
-    total = float(plans["value"].iloc[-1])
-    first = plans.index[0]
-    jan0 = f"January {int(first[:4]) + 1}"
-    out.append(Finding(
+        return []
+    first, final = plans.index[0], plans.index[-1]
+    jan0, jan, start, total = _jan(first), _jan(final), float(plans["value"].iloc[0]), float(plans["value"].iloc[-1])
+    out = [Finding(
         id="england_ehc_plans", headline=f"Councils in England maintained {fmt(total, 0)} EHC plans.",
         number=total, unit="EHC plans", data_period=f"EHC plans at {jan}", dp=0,
         england_figure=f"{fmt(total, 0)} (DfE, SEN2 return)",
-        caveat=(f"Up from {fmt(plans['value'].iloc[0], 0)} in {jan0}. " if first != final else "")
-        + "Plans for children and young people aged 0 to 25, not only pupils.", source_ids=ids, link=link))
+        caveat=(f"Up from {fmt(start, 0)} in {jan0}. " if first != final else "")
+        + "Plans for children and young people aged 0 to 25, not only pupils.", source_ids=ids, link=link)]
     if first != final:
-        rise = total - float(plans["value"].iloc[0])
         out.append(Finding(
-            id="england_ehc_plans_rise", headline=f"The number of EHC plans in England grew by {fmt(rise, 0)} in "
-            "the edition's years.", number=rise, unit="EHC plans", dp=0,
+            id="england_ehc_plans_rise", headline=f"The number of EHC plans in England grew by {fmt(total - start, 0)} "
+            "in the edition's years.", number=total - start, unit="EHC plans", dp=0,
             data_period=f"EHC plans at {jan0} and {jan}", england_figure=f"{fmt(total, 0)} in {jan}",
-            caveat=f"From {fmt(plans['value'].iloc[0], 0)} to {fmt(total, 0)}; a count of plans, not of need.",
+            caveat=f"From {fmt(start, 0)} to {fmt(total, 0)}; a count of plans, not of need.",
             source_ids=ids, link=link))
-    none = _england_series(ed, "sen2_ehcp_no_school_place_pct")
+    none, ids = _england_series(ed, "sen2_ehcp_no_school_place_pct")
     if none.empty or final not in none.index:
         return out
     brk = ed.run.placement.series_breaks.get("sen2_ehcp_no_school_place_pct")
     comparable = [y for y in none.index if not (brk and y < brk[0] <= final)]
-    last = none.loc[final]
-    ids = tuple(sorted({str(s).split(" (")[0] for s in none["source"].dropna()}))
-    since = ""
-    if len(comparable) > 1:
-        a = none.loc[comparable[0]]
-        since = (f"Up from {fmt(a['numerator'], 0)} ({fmt(a['value'], 1)}%) in January {int(comparable[0][:4]) + 1}. ")
-    elif brk and first < brk[0] <= final:
-        since = f"Not comparable with years before January {int(brk[0][:4]) + 1}: {brk[1]}. "
+    last, a = none.loc[final], none.loc[comparable[0]]
+    since = (f"Up from {fmt(a['numerator'], 0)} ({fmt(a['value'], 1)}%) in {_jan(comparable[0])}. "
+             if len(comparable) > 1 else f"Not comparable with years before {_jan(brk[0])}: {brk[1]}. "
+             if brk and first < brk[0] <= final else "")
     out.append(Finding(
         id="england_no_school_place", headline=f"{fmt(last['numerator'], 0)} children and young people with EHC "
         "plans in England had no school place.", number=float(last["numerator"]), unit="EHC plans", dp=0,
@@ -300,12 +289,11 @@ def _national(ed) -> list[Finding]:
         caveat=since + "Includes those awaiting provision, home educated and not in education or training.",
         source_ids=ids, link=link))
     if len(comparable) > 1:
-        a = none.loc[comparable[0]]
         rise = float(last["numerator"] - a["numerator"])
         out.append(Finding(
             id="england_no_school_place_rise", headline=f"EHC plans with no school place in England rose by "
             f"{fmt(rise, 0)} in the edition's years.", number=rise, unit="EHC plans", dp=0,
-            data_period=f"EHC plans at January {int(comparable[0][:4]) + 1} and {jan}",
+            data_period=f"EHC plans at {_jan(comparable[0])} and {jan}",
             england_figure=f"{fmt(a['value'], 1)}% then, {fmt(last['value'], 1)}% now",
             caveat=f"From {fmt(a['numerator'], 0)} to {fmt(last['numerator'], 0)} plans, while all plans also rose.",
             source_ids=ids, link=link))
@@ -385,8 +373,7 @@ def _association(id_: str, est: tuple[float, float, float, float], headline: str
 
 
 def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Finding]:
-    """Associations across LAs in plain words: special-school placement against supply, deprivation
-    and region; the overall score and suspensions against deprivation."""
+    """Associations across LAs: placement, overall score and suspensions against their context."""
     out: list[Finding] = []
     pl = placement(ed)
     special = "place_state_special"
@@ -442,18 +429,13 @@ def source_table(items: Sequence[Finding]) -> tuple[list[SourceRef], dict[str, i
     for sid, n in refs.items():
         try:
             s = reg[sid]
-            rows.append(SourceRef(n, sid, s.publisher, s.publication, _release_date(s.published, s.release),
-                                  s.url or ""))
+            # 'June 2025' from the registry's YYYY-MM[-DD], else its release words ('2026 snapshot')
+            date = pd.Timestamp(s.published).strftime("%-d %B %Y" if len(s.published) > 7 else "%B %Y") \
+                if s.published else s.release
+            rows.append(SourceRef(n, sid, s.publisher, s.publication, date, s.url or ""))
         except KeyError:
             rows.append(SourceRef(n, sid, "", sid, "", ""))
     return rows, refs
-
-
-def _release_date(published: str | None, release: str) -> str:
-    """'June 2025' from the registry's YYYY-MM[-DD], else its release words ('2026 snapshot')."""
-    if not published:
-        return release
-    return pd.Timestamp(published).strftime("%-d %B %Y" if len(published) > 7 else "%B %Y")
 
 
 def _words(ed, what: str) -> list[str]:
@@ -463,7 +445,7 @@ def _words(ed, what: str) -> list[str]:
     top, bottom = scored.iloc[0], scored.iloc[-1]
     text = render_template(
         "describe.md", what=what, year=year_label(ed.final_year), n_scored=len(scored), n=len(ed.method.indicators),
-        n_england=la_coverage(ed)["n_england"], weights=weights_sentence(ed), period=_all_period(ed),
+        n_england=la_coverage(ed)["n_england"], weights=weights_sentence(ed), period=_period_words(ed, ed.method.indicators),
         range=range_label(), small=ed.run.uncertainty.small_cohort, top=top["la_name"],
         top_score=fmt(top["overall_score"], 0), bottom=bottom["la_name"] if ranged else "",
         width=fmt(float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median()), 0)

@@ -26,10 +26,6 @@ from inclusion_index.report.templates import words
 _COHORT_SOURCE = re.compile(r"^cohort (\S+) (\d{6})")
 
 
-def _level_key(level: float) -> str:
-    return f"{level * 100:g}".replace(".", "")
-
-
 def funnel_frames(p: Part) -> dict[str, pd.DataFrame]:
     """A part's funnel tables (the edition's funnels step), by indicator."""
     return {k.removeprefix("funnel_"): f for k, f in p.frames.items() if k.startswith("funnel_")}
@@ -65,7 +61,7 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
     a = f.attrs
     levels = sorted(a["levels"])
     top = levels[-1]
-    key = _level_key(top)
+    key = f"{top * 100:g}".replace(".", "")
     n = len(f)
     dp = dp_for(f["value"])
     u = unit_level(ind.unit(i))
@@ -143,6 +139,4 @@ def funnel_section(p: Part, ed, ind: IndicatorFacts, indicators: Sequence[str], 
         p.labels[f"funnel_{i}_note"] = nums.pop("note")
         p.numbers.update({f"{i}_funnel_{k}": v for k, v in nums.items()})
     if any(k.startswith("funnel_") for k in p.frames):
-        p.say("funnels", "A funnel plot sets each LA's figure against the number of pupils behind it: small LAs "
-              "scatter more by chance, so the limits narrow as LAs get bigger. An LA outside them differs from "
-              "England by more than chance; it does not say why.")
+        p.say("funnels", words("parts/funnels.md").how())

@@ -46,11 +46,6 @@ class OLSResult:
     def term(self, name: str) -> pd.Series:
         return self.coefs.set_index("term").loc[name]
 
-    def step_of(self, name: str) -> float | None:
-        """The step the text reports ``name``'s effect per (e.g. 0.05 of IDACI), for the chart
-        annotation to use the same one; None if ``name`` is not in the model."""
-        return float(self.term(name)["step"]) if name in set(self.coefs["term"]) else None
-
     def link(self, term: str | None = None) -> dict:
         """The typed facts of one term's association, for templates/parts/links.md: plain labels
         (parentheses dropped) for the reader, full ones and the statistics for the technical notes."""
@@ -78,7 +73,7 @@ class OLSResult:
         t = self.coefs[self.coefs["term"] != "const"].copy()
         out = pd.DataFrame({
             "Outcome": _cap(self.labels[self.y]), "Predictor": t["label"].map(_cap),
-            "Taking into account": [_cap(_and([self.labels[o] for o in self.x if o != term]))
+            "Taking into account": [_cap(" and ".join(self.labels[o].removeprefix("the ") for o in self.x if o != term))
                                     or "Nothing else (one predictor)" for term in t["term"]],
             "Step": t["step"], "Difference per step": t["per_step"], "95% CI low": t["per_step_low"],
             "95% CI high": t["per_step_high"], "p-value": t["p_value"], "R²": self.r2, "LAs": self.n})
@@ -115,10 +110,6 @@ MODEL_COLUMNS = ["Outcome", "Predictor", "Taking into account", "Step", "Differe
                  "R²", "LAs"]
 
 
-def _and(labels: list[str]) -> str:
-    return " and ".join(str(x).removeprefix("the ") for x in labels)
-
-
 def _cap(phrase: str) -> str:
     p = str(phrase).removeprefix("the ")
     return p[:1].upper() + p[1:]
@@ -145,17 +136,14 @@ def ols(data: pd.DataFrame, y: str, x: str | Sequence[str], *, labels: dict[str,
     ci = res.conf_int(alpha=0.05)
     labels = {c: c for c in cols} | (labels or {})
     units = units or {}
-    rows = []
-    for t in ["const", *xs]:
-        step = 1.0 if t == "const" else nice_step(float(d[t].std()))
-        rows.append({
-            "term": t, "label": labels.get(t, t), "coef": float(res.params[t]),
-            "ci_low": float(ci.loc[t, 0]), "ci_high": float(ci.loc[t, 1]), "p_value": float(res.pvalues[t]),
-            "step": step, "per_step": float(res.params[t]) * step,
-            "per_step_low": float(ci.loc[t, 0]) * step, "per_step_high": float(ci.loc[t, 1]) * step})
+    terms = ["const", *xs]
+    step = np.array([1.0] + [nice_step(float(d[t].std())) for t in xs])
+    coef, lo, hi = (np.asarray(x, dtype="float64") for x in (res.params[terms], ci.loc[terms, 0], ci.loc[terms, 1]))
+    coefs = pd.DataFrame({"term": terms, "label": [labels.get(t, t) for t in terms], "coef": coef, "ci_low": lo,
+                          "ci_high": hi, "p_value": np.asarray(res.pvalues[terms], dtype="float64"), "step": step,
+                          "per_step": coef * step, "per_step_low": lo * step, "per_step_high": hi * step})
     return OLSResult(y=y, x=xs, labels=labels, units=units, n=int(res.nobs), r2=float(res.rsquared),
-                     adj_r2=float(res.rsquared_adj), coefs=pd.DataFrame(rows), data=d.reset_index(drop=True),
-                     model=res)
+                     adj_r2=float(res.rsquared_adj), coefs=coefs, data=d.reset_index(drop=True), model=res)
 
 
 def models_table(models: Iterable[OLSResult | None]) -> pd.DataFrame:
@@ -169,8 +157,7 @@ REGION_TABLE_COLUMNS = {"region": "Region", "n": "LAs", "mean": "Mean", "median"
 
 def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", label: str | None = None,
                      unit: str = "") -> dict:
-    """How much of the variation between LAs lies between regions (one-way ANOVA): shares, F test,
-    SDs, a per-region ``table`` in region order and a ``sentence``."""
+    """The share of LA variation between regions (one-way ANOVA), a region ``table`` and a ``sentence``."""
     import statsmodels.formula.api as smf
 
     d = data[[region, value]].dropna(subset=[value]).rename(columns={value: "v", region: "g"})
@@ -232,9 +219,8 @@ def _who(v: pd.Series, x: float, dp: int, cohort: pd.Series | None, small: int |
 def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: int | None = None, *,
            ratio: bool = True, estimated: pd.Series | None = None, estimate_note: str = "",
            cohort: pd.Series | None = None, small: int | None = None, cohort_noun: str = "pupils") -> dict:
-    """Range across LAs with the highest and lowest LA (ties at the precision shown counted, and named
-    when 2 or 3), quartiles and a sentence. LAs ``estimated`` (a suppressed small count) are never
-    named at an end; a named LA with fewer than ``small`` pupils in ``cohort`` is said to be."""
+    """Range across LAs, its ends' LAs (ties named when 2 or 3, never an ``estimated`` one, a ``cohort``
+    under ``small`` said), quartiles and a sentence."""
     est = (pd.Series(estimated.to_numpy(dtype=bool), index=names.to_numpy()) if estimated is not None
            else pd.Series(False, index=names.to_numpy()))
     coh = (pd.Series(pd.to_numeric(cohort, errors="coerce").to_numpy(dtype="float64"), index=names.to_numpy())

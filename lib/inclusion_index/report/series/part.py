@@ -28,7 +28,6 @@ from inclusion_index.report.series.edition_facts import (
 from inclusion_index.report.series.models import OLSResult, ols
 from inclusion_index.report.series.text import (
     LA_COLUMN,
-    agree,
     and_join,
     common_tail,
     dp_for,
@@ -53,12 +52,8 @@ def link_profiles(part: Part, ed: Edition) -> Part:
 
 @dataclass
 class Part:
-    """What one part of the series found: sentences by section, tables, numbers, models, chart data.
-
-    ``data`` has one row per LA with the values the part's charts use; ``frames`` holds
-    other chart data; ``measures`` lists the context measures used, as ContextMeasure objects
-    (with the year each used) or measure codes (for ``data_caveats``).
-    """
+    """What one part found: sentences by section, tables, numbers, models; chart data per LA (``data``)
+    and other (``frames``); the context measures used (``measures``, for ``data_caveats``)."""
 
     key: str
     title: str
@@ -99,9 +94,8 @@ class Part:
     def fit(self, key: str, data: pd.DataFrame, y: str, x: str | Sequence[str], *, sources: Iterable[str],
             labels: dict[str, str] | None = None, units: dict[str, str] | None = None,
             say: str | None = None, terms: Sequence[str] | None = None) -> OLSResult | None:
-        """Fit an OLS across LAs, keep it as ``models[key]`` with the registry ids of its inputs
-        (findings cite them), and add its sentence (one per term in ``terms``) to section ``say``.
-        None when too few LAs have every variable."""
+        """OLS across LAs kept as ``models[key]`` with its sources, a sentence per ``terms`` in section
+        ``say``; None when too few LAs have every variable."""
         m = ols(data, y, x, labels=labels, units=units)
         if m is None:
             return None
@@ -113,9 +107,8 @@ class Part:
         return m
 
     def markdown(self, section: str | None = None, *, bullets: bool = False, sentences: list[str] | None = None) -> str:
-        """The sentences of a section (or all, or ``sentences``), HTML-escaped, as Markdown. The first
-        use on the page of each glossary term, of "method notes" and of "your own weights" links to
-        its page: the notebook shows the sections in page order, so a term's first call is its first use."""
+        """A section's sentences (or all, or ``sentences``) as escaped Markdown, each PAGE_LINKS term's
+        first use on the page linked (the notebook shows sections in page order)."""
         out = md(sentences if sentences is not None else self.sections.get(section, []) if section else self.text,
                  bullets=bullets)
         for pat, href in (m for m in PAGE_LINKS.items() if m[0] not in self.linked):
@@ -132,21 +125,22 @@ def has_values(t: pd.DataFrame, indicator: str) -> bool:
     return col in t.columns and bool(t[col].notna().any())
 
 
-def estimated(ed, t: pd.DataFrame, indicator: str, year: str | None = None) -> pd.Series:
-    """Per row of ``t``: True where the indicator's value is an estimate set for a suppressed
+def imputed_rows(ed, indicators: Iterable[str], year: str | None = None) -> pd.DataFrame:
+    """The values rows of ``indicators`` in an index year that are estimates set for a suppressed
     small count (the values table's ``imputed_count``)."""
     v = ed.values
-    y = year or ed.final_year
-    sub = v[(v["index_year"] == y) & (v["indicator"] == indicator)]
-    codes = set(sub.loc[sub["imputed_count"].notna(), "la_code"])
-    return t["la_code"].isin(codes).set_axis(t.index)
+    return v[(v["index_year"] == (year or ed.final_year)) & v["indicator"].isin(list(indicators))
+             & v["imputed_count"].notna()]
+
+
+def estimated(ed, t: pd.DataFrame, indicator: str, year: str | None = None) -> pd.Series:
+    """Per row of ``t``: True where the indicator's value is an estimate (:func:`imputed_rows`)."""
+    return t["la_code"].isin(set(imputed_rows(ed, [indicator], year)["la_code"])).set_axis(t.index)
 
 
 def estimate_note(ed, indicator: str, year: str | None = None) -> str:
     """'a suppressed count of 1 or 2 exclusions' from the values' ``imputed_range`` ('' if none)."""
-    v = ed.values
-    y = year or ed.final_year
-    ranges = v.loc[(v["index_year"] == y) & (v["indicator"] == indicator) & v["imputed_count"].notna(), "imputed_range"]
+    ranges = imputed_rows(ed, [indicator], year)["imputed_range"]
     return f"a suppressed count of {ranges.iloc[0]}" if len(ranges) else ""
 
 
@@ -160,17 +154,12 @@ def published_indicators(p: Part, ed, t: pd.DataFrame, ind: IndicatorFacts, area
     """(all the area's indicators, those with LA values this year); says which are left out."""
     inds = area_indicators(ed, area)
     avail = [i for i in inds if has_values(t, i)]
-    for i in inds:
-        if i not in avail:
-            p.say("summary", unpublished_sentence(ind, i, ed.final_year))
+    p.say("summary", *(unpublished_sentence(ind, i, ed.final_year) for i in inds if i not in avail))
     return inds, avail
 
 
 def context_frame(t: pd.DataFrame, contexts: dict[str, ContextMeasure]) -> pd.DataFrame:
-    d = t.copy()
-    for col, c in contexts.items():
-        d[col] = d["la_code"].map(c.values)
-    return d
+    return t.assign(**{col: t["la_code"].map(c.values) for col, c in contexts.items()})
 
 
 def la_list(t: pd.DataFrame, col: str, label: str, *, ascending: bool, n: int = 10,
@@ -235,15 +224,12 @@ def ranking_frame(t: pd.DataFrame) -> pd.DataFrame:
 
 
 def rank_cells(d: pd.DataFrame, target: str) -> list[str]:
-    lo, hi = d.get(f"{target}_rank_lo"), d.get(f"{target}_rank_hi")
-    return [rank_cell(r, a, b) for r, a, b in zip(
-        d[f"{target}_rank"], lo if lo is not None else [None] * len(d), hi if hi is not None else [None] * len(d),
-        strict=True)]
+    return [rank_cell(*x) for x in zip(*(d.get(f"{target}_rank{s}", [None] * len(d)) for s in ("", "_lo", "_hi")),
+                                       strict=True)]
 
 
 def ranking_table(t: pd.DataFrame, *, adjusted: bool = False) -> pd.DataFrame:
-    """Display table: rank with its range, LA, region, overall and area scores (and the
-    context-adjusted score and rank beside them)."""
+    """Display table: rank with its range, LA, region, overall, area (and ``adjusted``) scores."""
     f = ranking_frame(t)
     out = pd.DataFrame({rank_column(): rank_cells(f, "overall"), "Local authority": f["la_name"],
                         "Region": f["region"], "Overall score": f["overall_score"]})
@@ -256,69 +242,36 @@ def ranking_table(t: pd.DataFrame, *, adjusted: bool = False) -> pd.DataFrame:
     return out.dropna(axis=1, how="all").reset_index(drop=True)
 
 
-def _choice_phrases(settings: UncertaintySettings) -> dict[str, str]:
-    """Plain words for each Monte Carlo choice, with its options from the settings."""
-    w = settings.weights_half_width
-    miss = settings.max_missing_indicators
-    return {
-        "weights": f"the weight of each indicator (multiplied by a random factor from {fmt(1 - w, 2)} to "
-                   f"{fmt(1 + w, 2)})",
-        "normalisation": "how values become scores (" + ", ".join(
-            {"percentile": "percentile ranks", "zscore": "z-scores", "minmax": "min-max scaling"}.get(o, o)
-            for o in settings.normalisations) + ")",
-        "years": "which years make the headline (the final index year, or the mean of the edition's years)",
-        "missing": "how many indicators an LA may miss and still be scored (" + ", ".join(
-            str(m) for m in miss[:-1]) + (" or " if len(miss) > 1 else "") + str(miss[-1]) + ")",
-        "sampling": "chance in the data (each value redrawn given the number of pupils behind it)",
-        "imputation": "the count given to exclusions DfE suppressed as 1 or 2 (" + ", ".join(
-            "left missing" if c is None else fmt(c, 1 if c % 1 else 0) for c in settings.imputed_counts) + ")",
-        "aggregation": "how the overall score combines the indicators (" + " or ".join(
-            {"indicators": "equal weight per indicator", "areas": "equal weight per area"}.get(o, o)
-            for o in settings.aggregations) + ")",
-        "all": "all of these together"}
-
-
-def _places(x: float) -> str:
-    if round(float(x)) == 0:  # a range from a rank to itself
-        return "a single place"
-    return f"{fmt(x, 0)} place{'' if round(float(x)) == 1 else 's'}"
+def _choice_options(settings: UncertaintySettings) -> dict[str, object]:
+    """The options of each Monte Carlo choice in words (templates/parts/certainty.md's ``option``)."""
+    w, miss = settings.weights_half_width, [str(m) for m in settings.max_missing_indicators]
+    return {"lo": fmt(1 - w, 2), "hi": fmt(1 + w, 2), "missing": ", ".join(miss[:-1]) + (" or " if len(miss) > 1 else "")
+            + miss[-1], "normalisations": [{"percentile": "percentile ranks", "zscore": "z-scores",
+                                            "minmax": "min-max scaling"}.get(o, o) for o in settings.normalisations],
+            "imputed": ["left missing" if c is None else fmt(c, 1 if c % 1 else 0) for c in settings.imputed_counts],
+            "aggregations": [{"indicators": "equal weight per indicator", "areas": "equal weight per area"}.get(o, o)
+                             for o in settings.aggregations]}
 
 
 def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[str]:
-    """Which values the Monte Carlo could not redraw (no denominator or cohort size), by
-    indicator and index year, and which indicators it never redraws (sampling model 'none')."""
+    """The values the Monte Carlo could not redraw, and the indicators it never redraws."""
     if "sampling" not in settings.perturb:
         return ["Chance in the data is not varied in this run's settings, so the ranges leave it out."]
     nn = ed.monte_carlo.no_noise
     short = short_names(ed)
-    out = []
     p.numbers["cells_not_redrawn"] = len(nn)
     p.numbers["cells_not_redrawn_final_year"] = int((nn["index_year"] == ed.final_year).sum()) if len(nn) else 0
-    if len(nn):
-        parts = []
-        for y, g in nn.groupby("index_year", sort=True):
-            per = g.groupby("indicator", sort=False)["la_code"].nunique()
-            parts.append(f"in {year_label(str(y))}, " + ", ".join(
-                f"{short.get(i, i)} ({plural(n, 'LA')})" for i, n in per.items()))
-        out.append(f"The chance in the data could not be redrawn for {plural(len(nn), 'value')}: they have no "
-                   "published count of pupils or cohort size. They keep their published value in every run, so the "
-                   "ranges of the LAs concerned leave out that chance. By year: " + "; ".join(parts) + ".")
-    else:
-        out.append("Every value with LA figures had a count of pupils or a cohort size to redraw it from, so no "
-                   "value was left out of the chance in the data.")
-    never = [i for i in ed.indicators["indicator"] if settings.spec(i).model == "none"]
-    if never:
-        out.append(f"{and_join([str(short.get(i, i)) for i in never])} {agree(len(never), 'is', 'are')} never "
-                   "redrawn: no count or cohort size exists for "
-                   f"{agree(len(never), 'it', 'them')}.")
-    return out
+    by_year = [f"in {year_label(str(y))}, " + ", ".join(f"{short.get(i, i)} ({plural(n, 'LA')})" for i, n in
+                                                        g.groupby("indicator", sort=False)["la_code"].nunique().items())
+               for y, g in nn.groupby("index_year", sort=True)] if len(nn) else []
+    never = [str(short.get(i, i)) for i in ed.indicators["indicator"] if settings.spec(i).model == "none"]
+    w = words("parts/certainty.md")
+    return [w.not_redrawn(plural(len(nn), "value"), by_year), w.never(and_join(never), len(never)) if never else ""]
 
 
 def missing_rule_facts(ed) -> dict:
-    """The missing-data rule as applied: missing indicators are counted against those published
-    (with any LA value) that index year, not all the method's indicators. Returns ``rule`` (the
-    method's maximum), ``n`` (the method's indicators), ``published`` {index year: count} and
-    ``most_missing`` {index year: the most published indicators any LA misses}."""
+    """The missing-data rule as applied (counted against the indicators published that year): ``rule``,
+    ``n`` indicators, ``published`` and ``most_missing`` (the most any LA misses) by index year."""
     v = ed.values[ed.values["la_code"].isin(ed.geography["la_code"])]
     published: dict[str, int] = {}
     most: dict[str, int] = {}
@@ -339,36 +292,25 @@ def _missing_rule_sentence(ed, sens: pd.DataFrame, settings: UncertaintySettings
     if "missing" not in s.index:
         return ""
     f = missing_rule_facts(ed)
-    fewer = {y: k for y, k in f["published"].items() if k < f["n"]}
-    counted = (f"An LA is scored when it misses at most {f['rule']} of the indicators published that year, counted "
-               "against those published, not all " + str(f["n"]) + (
-                   " (" + "; ".join(f"{k} of {f['n']} in {year_label(y)}" for y, k in fewer.items()) + ")"
-                   if fewer else "") + ".")
-    r = s.loc["missing"]
-    rules = ", ".join(str(m) for m in settings.max_missing_indicators)
-    if float(r["max_abs_shift"]) == 0:
-        most = f["most_missing"]
-        final = most.get(ed.final_year, 0)
-        head = (f"no LA misses any published indicator in {year_label(ed.final_year)}" if final == 0 else
-                f"no LA misses more than {plural(final, 'published indicator')} in {year_label(ed.final_year)}")
-        earlier = [m for y, m in most.items() if y != ed.final_year]
-        tail = f" (at most {max(earlier)} in the edition's earlier index years)" if earlier else ""
-        return f"{counted} Varying that maximum ({rules}) moved no LA in this edition: {head}{tail}."
-    return (f"{counted} Varying that maximum ({rules}) moves an LA {fmt(r['mean_abs_shift'], 2)} "
-            f"places on average, at most {_places(r['max_abs_shift'])}.")
+    most, r = f["most_missing"], s.loc["missing"]
+    earlier = [m for y, m in most.items() if y != ed.final_year]
+    return words("parts/certainty.md").missing_rule(f | {
+        "fewer": [f"{k} of {f['n']} in {year_label(y)}" for y, k in f["published"].items() if k < f["n"]],
+        "rules": ", ".join(str(m) for m in settings.max_missing_indicators), "year": year_label(ed.final_year),
+        "moved_none": float(r["max_abs_shift"]) == 0, "final": most.get(ed.final_year, 0),
+        "final_n": plural(most.get(ed.final_year, 0), "published indicator"),
+        "earlier": max(earlier) if earlier else None, "mean": fmt(r["mean_abs_shift"], 2),
+        "max": round(float(r["max_abs_shift"]))})
 
 
 def aggregation_widening_sentences(p: Part, ed, sens: pd.DataFrame | None = None) -> list[str]:
-    """How much the aggregation choice widens the rank ranges, and how far the area-weighted
-    ranking is from the headline: numbers from the Monte Carlo result (RangeWidening) and the
-    sensitivity table, none computed here."""
+    """How much the aggregation choice widens the rank ranges (the Monte Carlo's RangeWidening) and
+    the area-weighted ranking's correlation with the headline (the sensitivity table)."""
     w = getattr(ed.monte_carlo, "aggregation_widening", None) if ed.monte_carlo is not None else None
     if w is None:
         return []
-    p.numbers.update(aggregation_range_median_without=w.median_without, aggregation_range_median_with=w.median_with,
-                     aggregation_range_mean_without=w.mean_without, aggregation_range_mean_with=w.mean_with,
-                     aggregation_range_p90_without=w.p90_without, aggregation_range_p90_with=w.p90_with,
-                     aggregation_outside_without=w.outside_without, aggregation_outside_with=w.outside_with)
+    p.numbers.update({f"aggregation_{'' if k.startswith('outside') else 'range_'}{k}_{x}": getattr(w, f"{k}_{x}")
+                      for k in ("median", "mean", "p90", "outside") for x in ("without", "with")})
     headline = "equal weight per area" if w.headline == "areas" else "equal weight per indicator"
     alternative = "equal weight per indicator" if w.headline == "areas" else "equal weight per area"
     t = words("parts/certainty.md")
@@ -387,15 +329,13 @@ def aggregation_widening_sentences(p: Part, ed, sens: pd.DataFrame | None = None
 
 
 def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
-    """Part 1's "How certain are these ranks?": rank ranges, their overlap with the top and
-    bottom 10, and which method choice moves ranks most (uncertainty.sensitivity_table)."""
+    """Part 1's "How certain are these ranks?" and which method choice moves ranks most."""
     settings = ed.monte_carlo_settings()
     s = t[t["scored"].fillna(False).astype(bool)]
     n = len(s)
     p.frames["rank_intervals"] = ranking_frame(t)
     if "overall_rank_lo" not in s or s["overall_rank_lo"].isna().all():
-        p.say("certainty", "The Monte Carlo of rank uncertainty is switched off in this run's settings, "
-              "so no rank ranges are shown: read every rank as uncertain.")
+        p.say("certainty", words("parts/certainty.md").switched_off())
         return
     lo = s["overall_rank_lo"].astype("float64")
     hi = s["overall_rank_hi"].astype("float64")
@@ -423,9 +363,9 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     sens = ed.sensitivity
     p.say("certainty", *aggregation_widening_sentences(p, ed, sens))
     p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(ed, sens, settings))
-    phrases = _choice_phrases(settings)
+    options = _choice_options(settings)
     p.tables["sensitivity"] = pd.DataFrame({
-        "Choice varied": [sentence_case(phrases[c]) for c in sens["choice"]], "Runs": sens["runs"],
+        "Choice varied": [sentence_case(w.option(c, options)) for c in sens["choice"]], "Runs": sens["runs"],
         "Average move (places)": sens["mean_abs_shift"], "Median move": sens["median_abs_shift"],
         "90th percentile move": sens["p90_abs_shift"], "Largest move": sens["max_abs_shift"],
         "Moves of 10+ places (% of LA-runs)": sens["share_moved_10plus"] * 100,
@@ -443,8 +383,5 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
                     "lowest": least == one["mean_abs_shift"].idxmin()})]
     if "all" in set(sens["choice"]):
         a = sens.set_index("choice").loc["all"]
-        text.append(f"With everything varied together the average move is {fmt(a['mean_abs_shift'])} places, and "
-                    f"{fmt(a['share_moved_10plus'] * 100, 0)}% of LA-runs move 10 places or more.")
-    if len(ed.years) == 1:
-        text.append("This edition has a single index year, so the choice of headline years changes nothing.")
-    p.say("sensitivity", *text)
+        text.append(w.together(fmt(a["mean_abs_shift"]), fmt(a["share_moved_10plus"] * 100, 0)))
+    p.say("sensitivity", *text, w.single_year() if len(ed.years) == 1 else "")

@@ -8,7 +8,7 @@ from inclusion_index.report.series.adjusted import adjusted_section
 from inclusion_index.report.series.context import context_measure, deprivation, ratio_measure
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
-    carried_note,
+    carried_words,
     check_highlight,
     indicator_cohorts,
     la_table,
@@ -49,7 +49,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         v = t[f"{i}_value"]
         rows.append({"Indicator": ind.short(i), "Unit": ind.unit(i), "Data year": year_label(ind.year(i)),
                      "England": ind.england(i), "Lowest": v.min(), "Median": v.median(), "Highest": v.max(),
-                     "LAs": int(v.notna().sum()), "Note": _note(ed, ind, i)})
+                     "LAs": int(v.notna().sum()), "Note": carried_words(ed, i, note=str(ind.t.loc[i, "note"]))})
     p.tables["summary"] = pd.DataFrame(rows)
     for i in ks:
         s = spread(t[f"{i}_value"], t["la_name"], ind.phrase(i), ind.unit(i),
@@ -63,14 +63,11 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         "ehcp_pct_pupils": "the share of all pupils who have an EHC plan", "idaci": "the " + dep.label,
         "ks4_ehcp_share": "the EHC plan share of the KS4 cohort"}
     units = {f"{i}_value": ind.unit(i) for i in avail} | {"ehcp_pct_pupils": "%", "ks4_ehcp_share": "%"}
-    xs = [c for c, ctx in (("ehcp_pct_pupils", cohort), ("idaci", dep)) if ctx.available]
-    for i in ks:
-        if not xs:
-            break
-        used = [c for c, ctx in (("ehcp_pct_pupils", cohort), ("idaci", dep)) if c in xs]
-        p.fit(i, d, f"{i}_value", xs, sources=[*ind.t.loc[i, "source_ids"], *(s for c in used for s in (
-              cohort if c == "ehcp_pct_pupils" else dep).source_ids)], labels=labels, units=units, say="models",
-              terms=xs)
+    ctx = {c: m for c, m in (("ehcp_pct_pupils", cohort), ("idaci", dep)) if m.available}
+    xs = list(ctx)
+    for i in ks if xs else []:
+        p.fit(i, d, f"{i}_value", xs, sources=[*ind.t.loc[i, "source_ids"], *(s for m in ctx.values()
+              for s in m.source_ids)], labels=labels, units=units, say="models", terms=xs)
         if i.startswith("att_ks4") and ks4_share.available:
             xs4 = ["ks4_ehcp_share"] + (["idaci"] if dep.available else [])
             p.fit(f"{i}_ks4share", d, f"{i}_value", xs4, sources=[*ind.t.loc[i, "source_ids"],
@@ -90,9 +87,3 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
     adjusted_section(p, ed, t, "attainment")
     highlight_section(p, ed, highlight, t, ind, inds)
     return p
-
-
-def _note(ed, ind: IndicatorFacts, i: str) -> str:
-    """The summary table's note: why a carried-forward indicator repeats an earlier year."""
-    c = carried_note(ed, i)
-    return f"carried forward from {c[0]} ({c[1]})" if c else str(ind.t.loc[i, "note"])

@@ -47,10 +47,8 @@ def improvement_frame(ed, t: pd.DataFrame | None = None) -> pd.DataFrame:
     i = i.dropna(subset=["change"]).sort_values(["improvement_rank", "score_late"], ascending=[True, False])
     for col, src in (("change_lo", "overall_change_lo"), ("change_hi", "overall_change_hi")):
         i[col] = i["la_code"].map(ext[src]).astype("float64") if src in ext else np.nan
-    if "improvement_significant" in ext:
-        i["significant"] = i["la_code"].map(ext["improvement_significant"]).astype("boolean").fillna(False).astype(bool)
-    else:
-        i["significant"] = False
+    i["significant"] = (i["la_code"].map(ext["improvement_significant"]).astype("boolean").fillna(False).astype(bool)
+                        if "improvement_significant" in ext else False)
     i["declined_significant"] = i["change_hi"] < 0
     i["beyond"] = np.select([i["significant"], i["declined_significant"], i["change_lo"].isna()],
                             ["yes, a rise", "yes, a fall", "no range"], "no")
@@ -77,10 +75,6 @@ def chance_sentence(n: int, rises: int, falls: int, settings) -> tuple[str, int]
             f"about {k} of these {n} rising and {k} falling, against {rises} rises and {falls} falls here.", k)
 
 
-def _rank_move(a: object, b: object) -> str:
-    return f"{int(a)} → {int(b)}" if pd.notna(a) and pd.notna(b) else NA
-
-
 def _predecessor_sentence(ed, i: pd.DataFrame) -> str:
     """LAs whose starting values are a predecessor's (boundary change), with that predecessor."""
     noted = i[i["change_note"].astype(str) != ""]
@@ -98,8 +92,7 @@ def _predecessor_sentence(ed, i: pd.DataFrame) -> str:
 def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, settings) -> None:
     i = improvement_frame(ed, t)
     if i.empty:
-        p.say("improved", f"This edition has a single index year ({year_label(ed.final_year)}), so there is no "
-              "most-improved comparison.")
+        p.say("improved", words("parts/conclusions.md").single_year(year_label(ed.final_year)))
         return
     compared = list(i.attrs.get("indicators_compared", []))
     n_ind = (int(t["change_indicators_compared"].dropna().iloc[0]) if "change_indicators_compared" in t
@@ -113,7 +106,8 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
         f"Like-for-like score {f}": i["score_late"], "Change": i["change"],
         f"Change ({rl})": [change_range(a, b) for a, b in zip(i["change_lo"], i["change_hi"], strict=True)],
         "Beyond uncertainty?": i["beyond"],
-        rank_col: [_rank_move(a, b) for a, b in zip(i["rank_early"], i["rank_late"], strict=True)],
+        rank_col: [f"{int(a)} → {int(b)}" if pd.notna(a) and pd.notna(b) else NA
+                   for a, b in zip(i["rank_early"], i["rank_late"], strict=True)],
         f"Headline score {f}": i["headline_late"]})
     if headline_same(i):  # the like-for-like scores are the headline ones: no need to show both
         tab = tab.drop(columns=f"Headline score {f}")
@@ -143,9 +137,7 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
         b = sig.iloc[0]
         p.say("improved", f"Of the LAs that improved beyond uncertainty, {b['la_name']} rose most "
               f"({fmt(b['change'], sign=True)} points, {rl} {change_range(b['change_lo'], b['change_hi'])}).")
-    p.say("improved", _predecessor_sentence(ed, i), cw.chart(facts),
-          "Because scores are percentile ranks, a rise means overtaking other LAs on these indicators, not "
-          "necessarily better outcomes in absolute terms.")
+    p.say("improved", _predecessor_sentence(ed, i), cw.chart(facts), cw.percentile())
     left_out = [c for c in ind.t.index if c not in compared]
     if left_out:
         p.say("improved", "Left out of the comparison because they are missing in one of the two years: "
@@ -153,8 +145,7 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
 
 
 def _weightings_section(p: Part, ed, t: pd.DataFrame) -> None:
-    """Each LA's best and worst rank under any weighting of the four areas (the edition's
-    ``weightings``), how many can rank first, the widest range; the chart's frame."""
+    """Each LA's best and worst rank under any area weighting (``ed.weightings``), in words and a frame."""
     w = ed.weightings
     if w is None or w.ranks.empty:
         return
@@ -176,9 +167,7 @@ def _weightings_section(p: Part, ed, t: pd.DataFrame) -> None:
     cw = words("parts/conclusions.md")
     p.say("weightings", cw.weightings(facts), cw.first(facts),
           f"{widest['la_name']} has the widest range, from {ordinal(int(widest[cols[0]]))} to "
-          f"{ordinal(int(widest[cols[1]]))}.",
-          "The chart shows each LA's headline rank with the range from its best to its worst rank under any "
-          "weighting; each profile gives its own, and the weights that make it first where some do.")
+          f"{ordinal(int(widest[cols[1]]))}.", cw.weightings_chart())
 
 
 REGION_COLUMNS = {"region": "Region", "n_las": "LAs", "n_scored": "LAs scored", "overall_score": "Overall score"} | {
@@ -186,8 +175,7 @@ REGION_COLUMNS = {"region": "Region", "n_las": "LAs", "n_scored": "LAs scored", 
 
 
 def conclusions(ed, highlight: str | int | None = None) -> Part:
-    """Part 6: overall ranking with rank ranges and adjusted ranks, regional summary, most
-    improved with the change's range and which rises exceed their uncertainty, limits."""
+    """Part 6: the overall ranking, regions, most improved beyond uncertainty, weightings, limits."""
     p = Part("conclusions", "Conclusions")
     t = la_table(ed)
     ind = IndicatorFacts(ed)

@@ -47,9 +47,7 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
          "years": years_label(ed.years), "year": year_label(ed.final_year)}
     p.say("what", _WORDS.what(f), cov["excluded_sentence"] + "." if cov["excluded_sentence"] else "",
           _WORDS.method(f), weights_sentence(ed) + " Choose your own weights for the four areas and see every LA "
-          "re-ranked.", "An index year is named by its January school census; exclusions, KS2 and KS4 results come "
-          "from the previous academic year, the latest published by the autumn of the index year.",
-          data_years_sentence(ed))
+          "re-ranked.", _WORDS.index_years(), data_years_sentence(ed))
     missing = iy[iy["las_with_value"] == 0]
     if len(missing):
         p.say("what", f"No LA values for {year_label(ed.final_year)} in this project's data, so left out of every "
@@ -86,11 +84,8 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
           f"{rank_words(top['overall_rank'], top.get('overall_rank_lo'), top.get('overall_rank_hi'))}; "
           f"{bottom['la_name']} ({bottom['region']}) has the lowest of {n_scored}, {fmt(bottom['overall_score'])}, "
           f"and ranks {rank_words(bottom['overall_rank'], bottom.get('overall_rank_lo'), bottom.get('overall_rank_hi'))}.",
-          f"Overall scores run from {fmt(sc.min())} to {fmt(sc.max())}; half of the LAs score between "
-          f"{fmt(p.numbers['score_q1'])} and {fmt(p.numbers['score_q3'])}. On each indicator the middle LA scores "
-          f"50 by construction; averaged over the indicators, the middle LA's overall score is {fmt(sc.median())}.",
-          f"Every rank below comes with its {range_label()}: how far it moves when the method's choices and "
-          "chance are varied (see \"How certain are these ranks?\").")
+          _WORDS.scores({k: fmt(p.numbers[f"score_{k}"]) for k in ("min", "max", "q1", "q3", "median")}),
+          _WORDS.ranges(range_label()))
     rank_certainty_section(p, ed, t)
     unscored = cov["unscored"]
     if len(unscored):

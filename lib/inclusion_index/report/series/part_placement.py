@@ -65,8 +65,7 @@ BEYOND: dict[str, Beyond] = {
                               "with no school place")}
 
 def placement(ed, highlight: str | int | None = None) -> Part:
-    """Part 4: special and independent placement; AP/PRU and no school place (context); special-school
-    supply; deprivation; regions."""
+    """Part 4: placement, AP/PRU and no school place (context), special-school supply, deprivation."""
     p = Part("placement", "Placement")
     t = la_table(ed)
     ind = IndicatorFacts(ed)
@@ -118,18 +117,13 @@ def placement(ed, highlight: str | int | None = None) -> Part:
         p.notes.append(supply.note)
         p.say("supply", _WORDS.no_supply())
     p.say("deprivation", dep.note)
+    fits = (("supply", "schools_per_1000_plans", [supply], "supply"), ("idaci", "idaci", [dep], "deprivation"),
+            ("supply_idaci", ["schools_per_1000_plans", "idaci"], [supply, dep], None))
     for i in inds:
-        y = f"{i}_value"
-        if supply.available:
-            p.fit(f"{i}_supply", d, y, "schools_per_1000_plans", sources=[*ind.t.loc[i, "source_ids"],
-                  *supply.source_ids], labels=labels, units=units, say="supply")
-        if dep.available:
-            p.fit(f"{i}_idaci", d, y, "idaci", sources=[*ind.t.loc[i, "source_ids"], *dep.source_ids],
-                  labels=labels, units=units, say="deprivation")
-        if supply.available and dep.available:
-            p.fit(f"{i}_supply_idaci", d, y, ["schools_per_1000_plans", "idaci"],
-                  sources=[*ind.t.loc[i, "source_ids"], *supply.source_ids, *dep.source_ids],
-                  labels=labels, units=units)
+        for key, x, ctx, say in fits:
+            if all(c.available for c in ctx):
+                p.fit(f"{i}_{key}", d, f"{i}_value", x, sources=[*ind.t.loc[i, "source_ids"], *(
+                      s for c in ctx for s in c.source_ids)], labels=labels, units=units, say=say)
     p.tables["models"] = models_table(p.models.values())
     reg_rows = []
     for i in inds:
@@ -169,9 +163,8 @@ _ENGLAND_PLACEMENT = [
 
 
 def recording_section(p: Part, ed, t: pd.DataFrame, year: str) -> None:
-    """Section "recording": which plans the placement shares are of, each LA's share of plans whose
-    placement SEN2 does not record (flagged above the method's threshold) and England's figures on
-    the index's definition beside DfE's own percentages of all plans. Nothing where no LA has any."""
+    """Section "recording": the plans the shares are of, LAs' unrecorded placements (flagged above the
+    method's threshold) and England's figures beside DfE's own (docs/METHOD.md, placement denominators)."""
     u = t.set_index("la_name")["placement_unrecorded_pct"].dropna()
     if not u.gt(0).any():
         return
@@ -212,9 +205,8 @@ def _start(year: str) -> int:
 
 
 def supply_count(ed) -> tuple[ContextMeasure, list[ContextMeasure]]:
-    """(the special-school count the supply measure uses, every candidate count) by the
-    placement.yml rule; when none has a year in the edition's window, the first candidate,
-    unavailable, with its note."""
+    """(the special-school count the supply measure uses by the placement.yml rule, or the first
+    candidate, unavailable; every candidate)."""
     cands = [context_measure(ed, m) for m in ed.run.placement.supply_counts]
     have = [c for c in cands if c.available]
     if not have:
@@ -290,9 +282,8 @@ def _england_change_sentence(ed, key: str, e: pd.DataFrame, dp: int) -> str:
 
 
 def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
-    """Section "beyond": plans in AP/PRU and with no school place in the final index year, as
-    context beside the two placement indicators (never scored): spread across LAs with England,
-    a regional table, England over the edition's years and the highlighted LA."""
+    """Section "beyond": plans in AP/PRU and with no school place (context, never scored) across LAs,
+    regions and England's years."""
     final = ed.final_year
     names = t["la_name"].reset_index(drop=True)
     frame = t[["la_code", "la_name", "region"]].reset_index(drop=True)

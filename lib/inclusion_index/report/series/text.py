@@ -10,17 +10,14 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from inclusion_index.index.indicator_facts import dp_for as dp_for  # re-exported: the parts' decimals
 from inclusion_index.sources.geography import year_label
 
 NA = "n/a"
 
 
 def fmt(x: object, dp: int = 1, *, pct: bool = False, sign: bool = False, na: str = NA) -> str:
-    """A number for text and tables: thousands separators, ``dp`` decimals, optional % and sign.
-
-    >>> fmt(12345.678), fmt(0.5, pct=True), fmt(2, 0, sign=True), fmt(float("nan"))
-    ('12,345.7', '0.5%', '+2', 'n/a')
-    """
+    """A number for text and tables: '12,345.7', '0.5%' (``pct``), '+2' (``sign``), 'n/a' for NaN."""
     if x is None or isinstance(x, str):
         return na if x is None else x
     try:
@@ -51,37 +48,23 @@ def fmt_int(x: object, na: str = NA) -> str:
     return fmt(x, 0, na=na)
 
 
-def unit_level(unit: str) -> str:
-    """Suffix for a level: '%' sticks to the number, scores take none, rates read in words."""
+def _unit(unit: str, pct: str, points: str) -> str:
     u = (unit or "").strip()
     if u == "%" or u.startswith("% of"):
-        return "%"
-    if u in ("", "score", "points", "score 0-1", "index", "rank"):
-        return ""
-    return f" {u}"
+        return pct
+    if u in ("score", "points"):
+        return points
+    return "" if u in ("", "score 0-1", "index", "rank") else f" {u}"
+
+
+def unit_level(unit: str) -> str:
+    """Suffix for a level: '%' sticks to the number, scores take none, rates read in words."""
+    return _unit(unit, "%", "")
 
 
 def unit_diff(unit: str) -> str:
     """Suffix for a difference: percentages become percentage points."""
-    u = (unit or "").strip()
-    if u == "%" or u.startswith("% of"):
-        return " percentage points"
-    if u in ("score", "points"):
-        return " points"
-    if u in ("", "score 0-1", "index", "rank"):
-        return ""
-    return f" {u}"
-
-
-def dp_for(values: Iterable[float] | float) -> int:
-    """Decimals for a set of figures: 0 for whole numbers, 2 when typically below 1, else 1."""
-    arr = np.atleast_1d(np.asarray(values, dtype="float64"))
-    arr = arr[np.isfinite(arr)]
-    if not arr.size:
-        return 1
-    if np.allclose(arr, arr.round(0)):
-        return 0
-    return 2 if np.median(np.abs(arr)) < 1 else 1
+    return _unit(unit, " percentage points", " points")
 
 
 def ordinal(n: int) -> str:
@@ -100,11 +83,6 @@ def years_label(years: Sequence[str]) -> str:
 def iod_label(year: str) -> str:
     """Deprivation year key -> the release name ('201516' -> 'IoD2015')."""
     return f"IoD{str(year)[:4]}"
-
-
-def esc(text: object) -> str:
-    """HTML-escape untrusted text (LA names) for HTML output."""
-    return html.escape(str(text), quote=True)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
@@ -131,23 +109,17 @@ LA_COLUMN = "Local authority"
 
 def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | None = None,
                 hide_index: bool = True, anchor: str | None = None):
-    """A rounded, HTML-escaped pandas Styler for display (separators, NaN as n/a).
-
-    Whole-number columns show no decimals; p-values three, R² two; other figures ``dp``
-    decimals, or two when below 1 in size (so 0.16 does not print as 0.2). Columns named in
-    a ``dp`` dict get exactly that many. ``anchor`` gives the table the id ``T_<anchor>``.
-    """
-    fmts = {}
+    """A rounded, HTML-escaped Styler: whole numbers without decimals, _COLUMN_DP's columns, a ``dp``
+    dict's exactly, others ``dp`` (two below 1 in size: fmt_value); ``anchor``: the id ``T_<anchor>``."""
+    fmts, exact = {}, _COLUMN_DP | (dp if isinstance(dp, dict) else {})
     for c in df.columns:
         col = df[c]
         if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
             continue
         vals = pd.to_numeric(col, errors="coerce").astype("float64")
         finite = vals[np.isfinite(vals)]
-        if isinstance(dp, dict) and c in dp:
-            fmts[c] = lambda v, d=dp[c]: fmt(v, d)
-        elif c in _COLUMN_DP:
-            fmts[c] = lambda v, d=_COLUMN_DP[c]: fmt(v, d)
+        if c in exact:
+            fmts[c] = lambda v, d=exact[c]: fmt(v, d)
         elif c in AUTO_DP_COLUMNS:
             fmts[c] = lambda v: fmt(v, dp_for_step(abs(v)) if np.isfinite(v) and v != 0 else 1)
         elif pd.api.types.is_integer_dtype(col) or (len(finite) and np.allclose(finite, finite.round(0))):
@@ -164,7 +136,7 @@ def style_table(df: pd.DataFrame, dp: int | dict[str, int] = 1, caption: str | N
     if hide_index:
         st = st.hide(axis="index")
     if caption:
-        st = st.set_caption(esc(caption))
+        st = st.set_caption(html.escape(str(caption), quote=True))
     if anchor:  # the table's id becomes "T_<anchor>", a link target (findings.csv links to it)
         st = st.set_uuid(anchor)
     return st
@@ -193,30 +165,18 @@ def sentence_case(phrase: str) -> str:
     return phrase[:1].upper() + phrase[1:]
 
 
-def _is_acronym(word: str) -> bool:
-    letters = [c for c in word if c.isalpha()]
-    return sum(c.isupper() for c in letters) > 1 or (len(letters) == 1 and letters[0].isupper()
-                                                     and any(c.isdigit() for c in word))
-
-
 def lower_first(label: str) -> str:
-    """A label for use inside a sentence: its first word lower-cased unless it is an acronym.
-
-    >>> lower_first("IDACI average score (IoD2015)"), lower_first("Pupils with an EHC plan")
-    ('IDACI average score (IoD2015)', 'pupils with an EHC plan')
-    """
+    """A label inside a sentence: its first word lower-cased unless an acronym ('IDACI ...' stays)."""
     first, _, rest = str(label).partition(" ")
-    if _is_acronym(first):
+    letters = [c for c in first if c.isalpha()]  # an acronym: two capitals, or one with a digit (Q4)
+    if sum(c.isupper() for c in letters) > 1 or (len(letters) == 1 and letters[0].isupper()
+                                                 and any(c.isdigit() for c in first)):
         return str(label)
     return first[:1].lower() + first[1:] + (" " + rest if rest else "")
 
 
 def plural(n: int, noun: str, nouns: str | None = None) -> str:
-    """'1 LA', '5 LAs', '0 LAs' (``nouns`` for irregular plurals).
-
-    >>> plural(1, "LA"), plural(3, "LA"), plural(2, "place")
-    ('1 LA', '3 LAs', '2 places')
-    """
+    """'1 LA', '5 LAs', '0 LAs' (``nouns`` for irregular plurals)."""
     n = int(n)
     return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
 
@@ -255,11 +215,7 @@ def and_join(items: Sequence[str]) -> str:
 
 
 def chance_count(share: float, n: int) -> int:
-    """How many of ``n`` LAs a ``share`` would give by chance alone, rounded as printed.
-
-    The share is rounded first, so 0.05 from ``(1 - 0.9) / 2`` (0.04999...) gives 8 of 150
-    as round(0.05 * 150) does, not 7.
-    """
+    """How many of ``n`` LAs a ``share`` gives by chance, the share rounded first (0.04999... is 0.05)."""
     return round(round(share, 9) * n)
 
 
