@@ -160,10 +160,8 @@ def _indicator_counts(v: pd.DataFrame, long: pd.DataFrame, spec: SamplingSpec, c
     """Per LA (index la_code): value, n (denominator or cohort), k (events/successes where the
     model has them), n_source. ``v`` = one year's rows of Edition.values for one indicator."""
     v = v.set_index("la_code").reindex(list(codes))
-    out = pd.DataFrame(index=v.index)
-    out["value"] = v["value"].astype("float64")
     den = v["denominator"].astype("float64")
-    out["n"] = den.where(den > 0)
+    out = pd.DataFrame({"value": v["value"].astype("float64"), "n": den.where(den > 0)}, index=v.index)
     out["n_source"] = np.where(out["n"].notna(), "denominator in source", "")
     data_year = str(v["data_year"].dropna().iloc[0]) if v["data_year"].notna().any() else ""
     need = out["n"].isna() & out["value"].notna()

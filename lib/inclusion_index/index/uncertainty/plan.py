@@ -169,16 +169,14 @@ def _noisy(s: _Sampler, u: np.ndarray, how: str) -> np.ndarray:
     u0 = np.clip(u[:, 0], 1e-12, 1 - 1e-12)
     if s.model == "normal":
         return s.value + stats.norm.ppf(u0) * s.sd / np.sqrt(s.n)
-    if s.model == "binomial":
-        k = np.clip(s.k, 0, s.n)
-        if how == "jeffreys":
-            return stats.beta.ppf(u0, k + 0.5, s.n - k + 0.5) * s.scale
-        return stats.binom.ppf(u0, np.rint(s.n), k / s.n) / np.rint(s.n) * s.scale
-    if s.model == "poisson":
-        k = np.clip(s.k, 0, None)
-        if how == "jeffreys":
-            return stats.gamma.ppf(u0, k + 0.5) / s.n * s.scale
-        return stats.poisson.ppf(u0, k) / s.n * s.scale
+    if s.model in ("binomial", "poisson"):
+        k, n = np.clip(s.k, 0, s.n if s.model == "binomial" else None), np.rint(s.n)
+        if how == "jeffreys":  # Jeffreys posteriors, so a 0 / n cell still varies
+            q = (stats.beta.ppf(u0, k + 0.5, s.n - k + 0.5) if s.model == "binomial"
+                 else stats.gamma.ppf(u0, k + 0.5) / s.n)
+        else:
+            q = stats.binom.ppf(u0, n, k / s.n) / n if s.model == "binomial" else stats.poisson.ppf(u0, k) / s.n
+        return q * s.scale
     if s.model == "rounding":
         assert s.inputs is not None
         # each published input is somewhere within +-half_unit of its rounded value
