@@ -3,7 +3,6 @@ through boundary changes, which the funnels and the Monte Carlo need."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,13 +33,9 @@ from inclusion_index.sources.geography import (
 def measure_on_geography(long: pd.DataFrame, measure: str, year: str, codes: Sequence[str], *,
                          field: str = "value", count: bool = False,
                          ref: LAReference | None = None) -> tuple[pd.Series, pd.Series]:
-    """One LA-level measure for one year, moved onto the LAs ``codes`` through boundary changes.
-
-    ``field`` picks ``value`` or ``denominator``. With ``count=True`` the field is a head
-    count: merged predecessors are summed and a split county's count is shared equally among
-    its successors (pupil-level data would be needed to do better). Returns (values, note),
-    indexed by ``codes``; note says where a value came from a predecessor.
-    """
+    """(values, note) of one LA-level measure ``field`` for one year, moved onto ``codes`` through
+    boundary changes; note names any predecessor. ``count=True``: a head count, summed over merged
+    predecessors and a split county's shared equally (pupil-level data would be needed to do better)."""
     ref = ref or boundary_reference()
     codes = [str(c) for c in codes]
     m = (long["measure"] == measure) & (long["year"] == year) & (long["level"] == "la")
@@ -75,47 +70,32 @@ def measure_on_geography(long: pd.DataFrame, measure: str, year: str, codes: Seq
 
 def cohort_sizes(long: pd.DataFrame, spec: SamplingSpec, codes: Sequence[str], data_year: str,
                  *, ref: LAReference | None = None) -> tuple[pd.Series, pd.Series]:
-    """Cohort size per LA for an indicator without its own denominator (spec.cohort_*).
-
-    The measure for the data year; else, per LA, its nearest published year (later year on a
-    tie) within ``spec.cohort_max_gap`` years; then, for LAs still without one, the
-    ``spec.cohort_fallback`` measure the same way (e.g. census EHCP headcounts, else 0.7 x SEN2
-    plans). Returns (n, source) where source names the measure and year used.
-    """
+    """(n, source) per LA for an indicator without its own denominator: ``spec.cohort_measure`` in
+    the data year, else the nearest year within ``cohort_max_gap`` (later on a tie), then
+    ``cohort_fallback`` the same way (e.g. census EHCP headcounts, else 0.7 x SEN2 plans)."""
     codes = [str(c) for c in codes]
     n = pd.Series(np.nan, index=pd.Index(codes, name="la_code"), dtype="float64")
     src = pd.Series("", index=n.index, dtype="object")
-    if not spec.cohort_measure:
-        return n, src
-    m = long["measure"] == spec.cohort_measure
-    years = sorted(set(long.loc[m & (long["level"] == "la"), "year"].astype(str)))
-    key = lambda y: (abs(int(y[:4]) - int(data_year[:4])), -int(y[:4]))  # noqa: E731
-    if spec.cohort_max_gap is not None:
-        years = [y for y in years if abs(int(y[:4]) - int(data_year[:4])) <= spec.cohort_max_gap]
-    for y in sorted(years, key=key):
-        if n.notna().all():
+    tiers = [(spec.cohort_measure, spec.cohort_field, spec.cohort_multiplier, spec.cohort_max_gap)]
+    if spec.cohort_measure and spec.cohort_fallback:
+        tiers.append((*spec.cohort_fallback, None))
+    gap = lambda y: abs(int(y[:4]) - int(data_year[:4]))  # noqa: E731
+    for measure, field_, mult, max_gap in tiers:
+        if not measure:
             break
-        x, _ = measure_on_geography(long, spec.cohort_measure, y, codes, field=spec.cohort_field,
-                                    count=True, ref=ref)
-        fill = n.isna() & x.notna() & (x > 0)
-        n[fill] = x[fill] * spec.cohort_multiplier
-        label = f"{spec.cohort_measure} {y}" + ("" if y == data_year else f" (nearest to {data_year})")
-        src[fill] = label
-    if spec.cohort_fallback and n.isna().any():
-        measure, field_, mult = spec.cohort_fallback
-        fb = dataclasses.replace(spec, cohort_measure=measure, cohort_field=field_, cohort_multiplier=mult,
-                                 cohort_max_gap=None, cohort_fallback=None)
-        n2, src2 = cohort_sizes(long, fb, codes, data_year, ref=ref)
-        fill = n.isna() & n2.notna()
-        n[fill], src[fill] = n2[fill], src2[fill]
+        years = sorted(set(long.loc[(long["measure"] == measure) & (long["level"] == "la"), "year"].astype(str)))
+        years = [y for y in years if max_gap is None or gap(y) <= max_gap]
+        for y in sorted(years, key=lambda y: (gap(y), -int(y[:4]))):  # the later year on a tie
+            if n.notna().all():
+                break
+            x, _ = measure_on_geography(long, measure, y, codes, field=field_, count=True, ref=ref)
+            fill = n.isna() & x.notna() & (x > 0)
+            n[fill] = x[fill] * mult
+            src[fill] = f"{measure} {y}" + ("" if y == data_year else f" (nearest to {data_year})")
     return n, src
 
 
 # --------------------------------------------------------------------------- funnel plots
-
-
-def _level_label(level: float) -> str:
-    return f"{level * 100:g}".replace(".", "")
 
 
 def _exact_limit(kind: str, p: float, target: float, n: np.ndarray) -> np.ndarray:
@@ -123,15 +103,10 @@ def _exact_limit(kind: str, p: float, target: float, n: np.ndarray) -> np.ndarra
     n = np.asarray(n, dtype="float64")
     out = np.full(n.shape, np.nan)
     ok = np.isfinite(n) & (n > 0)
-    if kind == "binomial":
-        nn = np.rint(n[ok])
-        dist = stats.binom(nn, target)
-    else:
-        nn = n[ok]
-        dist = stats.poisson(nn * target)
+    nn = np.rint(n[ok]) if kind == "binomial" else n[ok]
+    dist = stats.binom(nn, target) if kind == "binomial" else stats.poisson(nn * target)
     r = dist.ppf(p)
-    f_r = dist.cdf(r)
-    f_r1 = dist.cdf(r - 1)
+    f_r, f_r1 = dist.cdf(r), dist.cdf(r - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         alpha = np.where(f_r > f_r1, (f_r - p) / (f_r - f_r1), 0.0)
     out[ok] = np.clip((r - alpha) / nn, 0.0, None)
@@ -141,49 +116,37 @@ def _exact_limit(kind: str, p: float, target: float, n: np.ndarray) -> np.ndarra
 def funnel_limits(target: float, denominators: Any, kind: str, level: float, *, scale: float = 100.0,
                   pupil_sd: float | None = None, phi: float = 1.0,
                   tau2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper control limits (in the indicator's units) at each denominator.
-
-    ``kind`` binomial or poisson: exact limits around the proportion / rate per pupil
-    ``target`` (Spiegelhalter's interpolation), unless ``phi != 1`` or ``tau2 > 0``, when
-    the overdispersed normal limits ``target +- z sqrt(phi V / n + tau2)`` are returned.
-    ``kind`` normal: ``target +- z sqrt(phi pupil_sd^2 / n + tau2)`` (target in score units).
-    """
+    """Lower and upper control limits (in the indicator's units) at each denominator: exact ones
+    around a binomial / poisson ``target`` per pupil (Spiegelhalter's interpolation), else (a normal
+    ``kind``, ``phi != 1`` or ``tau2 > 0``) ``target +- z sqrt(phi V / n + tau2)``."""
     level = _check_level(level)
     n = np.asarray(denominators, dtype="float64")
     p_lo, p_hi = (1 - level) / 2, 1 - (1 - level) / 2
-    z = stats.norm.ppf(p_hi)
-    if kind == "normal":
-        if not pupil_sd:
-            raise UncertaintyError("a normal funnel needs pupil_sd")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            half = z * np.sqrt(phi * pupil_sd**2 / n + tau2)
-        return target - half, target + half
-    if kind not in ("binomial", "poisson"):
+    if kind not in ("binomial", "poisson", "normal"):
         raise UncertaintyError(f"funnel kind must be binomial, poisson or normal, got {kind!r}")
-    if phi != 1.0 or tau2 > 0:
-        var = target * (1 - target) if kind == "binomial" else target
+    if kind == "normal" and not pupil_sd:
+        raise UncertaintyError("a normal funnel needs pupil_sd")
+    if kind == "normal" or phi != 1.0 or tau2 > 0:
+        var = pupil_sd**2 if kind == "normal" else target * (1 - target) if kind == "binomial" else target
         with np.errstate(divide="ignore", invalid="ignore"):
-            half = z * np.sqrt(phi * var / n + tau2)
-        lo = np.clip(target - half, 0.0, None)
+            half = stats.norm.ppf(p_hi) * np.sqrt(phi * var / n + tau2)
+        if kind == "normal":  # target in score units
+            return target - half, target + half
         hi = target + half
-        if kind == "binomial":
-            hi = np.clip(hi, None, 1.0)
-        return lo * scale, hi * scale
+        hi = np.clip(hi, None, 1.0) if kind == "binomial" else hi
+        return np.clip(target - half, 0.0, None) * scale, hi * scale
     return _exact_limit(kind, p_lo, target, n) * scale, _exact_limit(kind, p_hi, target, n) * scale
 
 
 def _overdispersion(z: np.ndarray, s2: np.ndarray, winsorise: float) -> tuple[float, float]:
-    """Spiegelhalter's phi (mean of squared winsorised z) and additive tau^2 (DerSimonian–Laird
-    form). When I x phi does not exceed the 95th percentile of chi-square on I-1 degrees of
-    freedom there is no evidence of overdispersion: phi is reported but tau^2 is 0 (and the
-    multiplicative limits use phi = 1), so the exact limits stand."""
+    """Spiegelhalter's phi and the DerSimonian–Laird tau^2 (docs/UNCERTAINTY.md); tau^2 is 0 (and
+    the multiplicative limits use phi = 1) when chi-square finds no overdispersion."""
     z = z[np.isfinite(z)]
     if len(z) < 3:
         return 1.0, 0.0
     lo, hi = np.quantile(z, [winsorise, 1 - winsorise])
     zw = np.clip(z, lo, hi)
-    n_la = len(zw)
-    phi = float(np.mean(zw**2))
+    n_la, phi = len(zw), float(np.mean(zw**2))
     if n_la * phi <= stats.chi2.ppf(0.95, n_la - 1):
         return phi, 0.0
     w = 1.0 / s2[np.isfinite(s2) & (s2 > 0)]
@@ -197,10 +160,8 @@ def _indicator_counts(v: pd.DataFrame, long: pd.DataFrame, spec: SamplingSpec, c
     """Per LA (index la_code): value, n (denominator or cohort), k (events/successes where the
     model has them), n_source. ``v`` = one year's rows of Edition.values for one indicator."""
     v = v.set_index("la_code").reindex(list(codes))
-    out = pd.DataFrame(index=v.index)
-    out["value"] = v["value"].astype("float64")
     den = v["denominator"].astype("float64")
-    out["n"] = den.where(den > 0)
+    out = pd.DataFrame({"value": v["value"].astype("float64"), "n": den.where(den > 0)}, index=v.index)
     out["n_source"] = np.where(out["n"].notna(), "denominator in source", "")
     data_year = str(v["data_year"].dropna().iloc[0]) if v["data_year"].notna().any() else ""
     need = out["n"].isna() & out["value"].notna()
@@ -214,20 +175,15 @@ def _indicator_counts(v: pd.DataFrame, long: pd.DataFrame, spec: SamplingSpec, c
         out.loc[fill, "n"] = float(default_cohort)
         out.loc[fill, "n_source"] = "default cohort (setting)"
     num = v["numerator"].astype("float64")
-    if spec.model in ("binomial", "poisson"):
-        out["k"] = num.where(num.notna() & out["n_source"].eq("denominator in source"),
-                             out["value"] / spec.scale * out["n"])
-    else:
-        out["k"] = np.nan
+    out["k"] = num.where(num.notna() & out["n_source"].eq("denominator in source"),
+                         out["value"] / spec.scale * out["n"]) if spec.model in ("binomial", "poisson") else np.nan
     return out
 
 
 def funnel_table(edition: IndexInputs, indicator: str, index_year: str | None = None,
                  settings: UncertaintySettings | None = None) -> pd.DataFrame:
-    """Funnel table for one indicator and index year (default: the headline year): a row per LA
-    with a value and a denominator, its exact 95% interval, z-score, limits and flags per level
-    (``od_`` with overdispersion; ``direction_`` says more or less inclusive). The target is pooled
-    over the LAs plotted, so the plot is self-consistent; DfE's England figure is in attrs."""
+    """A row per LA with a value and a denominator for one indicator and index year (default: the
+    final one): its exact 95% interval, z-score, limits and flags per level (docs/UNCERTAINTY.md)."""
     settings = settings or run_settings().uncertainty
     year = str(index_year or edition.final_year)
     if year not in edition.years:
@@ -255,50 +211,37 @@ def funnel_table(edition: IndexInputs, indicator: str, index_year: str | None = 
                         "measure": meta["measure"], "model": kind, "numerator": c["k"], "denominator": c["n"],
                         "denominator_source": c["n_source"], "value": c["value"]}, index=c.index)
     n = c["n"].to_numpy()
+    # the target is pooled over the LAs plotted, so the plot is self-consistent
     if kind == "normal":
-        y = c["value"].to_numpy()
-        target = float(np.sum(n * y) / np.sum(n))
-        own = normal_mean_ci(y, spec.pupil_sd, n, 0.95)
-        s2 = spec.pupil_sd**2 / n
-        scale = 1.0
-        out["target"] = target
-        z = (y - target) / np.sqrt(s2)
+        est = c["value"].to_numpy()
+        target = float(np.sum(n * est) / np.sum(n))
+        own = normal_mean_ci(est, spec.pupil_sd, n, 0.95)
+        s2, scale = spec.pupil_sd**2 / n, 1.0
     else:
         k = c["k"].to_numpy()
-        p0 = float(np.sum(k) / np.sum(n))
-        own = binomial_ci(k, n, 0.95, scale=spec.scale) if kind == "binomial" else poisson_rate_ci(
-            k, n, 0.95, per=spec.scale)
-        var = p0 * (1 - p0) if kind == "binomial" else p0
-        s2 = var / n
-        scale = spec.scale
-        target = p0
-        out["target"] = p0 * scale
-        z = (k / n - p0) / np.sqrt(s2)
-    out["value_lower_95"] = own["lower"].to_numpy()
-    out["value_upper_95"] = own["upper"].to_numpy()
-    out["z"] = z
+        est, target, scale = k / n, float(np.sum(k) / np.sum(n)), spec.scale
+        own = binomial_ci(k, n, 0.95, scale=scale) if kind == "binomial" else poisson_rate_ci(k, n, 0.95, per=scale)
+        s2 = (target * (1 - target) if kind == "binomial" else target) / n
+    z = (est - target) / np.sqrt(s2)
+    out["target"] = target * scale
+    out["value_lower_95"], out["value_upper_95"], out["z"] = own["lower"].to_numpy(), own["upper"].to_numpy(), z
     polarity = int(ind.loc[indicator, "polarity"])
     phi, tau2 = _overdispersion(np.asarray(z), np.asarray(s2), settings.funnel_winsorise)
     od = settings.funnel_overdispersion
+    od_limits = {"multiplicative": (phi if tau2 > 0 else 1.0, 0.0), "additive": (1.0, tau2)}
+    variants = [("", 1.0, 0.0)] + ([("od_", *od_limits[od])] if od in od_limits else [])
     for level in settings.funnel_levels:
-        lab = _level_label(level)
-        variants = [("", 1.0, 0.0)]
-        if od == "multiplicative":
-            variants.append(("od_", phi if tau2 > 0 else 1.0, 0.0))
-        elif od == "additive":
-            variants.append(("od_", 1.0, tau2))
+        lab = f"{level * 100:g}".replace(".", "")
         for prefix, ph, t2 in variants:  # tau2 is on the per-pupil (or score) scale of s2
             lo, hi = funnel_limits(target, n, kind, level, scale=scale, pupil_sd=spec.pupil_sd, phi=ph, tau2=t2)
-            out[f"{prefix}lower_{lab}"] = lo
-            out[f"{prefix}upper_{lab}"] = hi
+            out[f"{prefix}lower_{lab}"], out[f"{prefix}upper_{lab}"] = lo, hi
             flag = np.where(out["value"] > hi, "above", np.where(out["value"] < lo, "below", "within"))
             out[f"{prefix}flag_{lab}"] = flag
-            more = (flag == "above") if polarity > 0 else (flag == "below")
-            out[f"{prefix}direction_{lab}"] = np.where(flag == "within", "",
-                                                       np.where(more, "more inclusive", "less inclusive"))
+            out[f"{prefix}direction_{lab}"] = np.select(
+                [flag == "within", flag == ("above" if polarity > 0 else "below")], ["", "more inclusive"],
+                "less inclusive")
     out = out.reset_index()
-    eng = edition.england
-    pub = eng[(eng["indicator"] == indicator) & (eng["index_year"] == year)]["value"]
+    pub = edition.england.loc[lambda e: (e["indicator"] == indicator) & (e["index_year"] == year), "value"]
     out.attrs.update({
         "indicator": indicator, "index_year": year, "model": kind, "target": float(out["target"].iloc[0]),
         "target_per_pupil": target, "scale": scale, "pupil_sd": spec.pupil_sd, "phi": phi, "tau2": tau2,

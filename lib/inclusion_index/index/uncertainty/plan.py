@@ -84,9 +84,8 @@ def _build_plan(edition: IndexInputs, unc: UncertaintySettings) -> _Plan:
                 continue
             c = _indicator_counts(sub, edition.long, spec, codes, unc.default_cohort)
             ok = (c["value"].notna() & c["n"].notna()).to_numpy()
-            for la in c.index[c["value"].notna() & c["n"].isna()]:
-                skipped.append({"index_year": y, "indicator": name, "la_code": la,
-                                "reason": "no denominator or cohort size"})
+            skipped += [{"index_year": y, "indicator": name, "la_code": la, "reason": "no denominator or cohort size"}
+                        for la in c.index[c["value"].notna() & c["n"].isna()]]
             if not ok.any():
                 continue
             samplers[y].append(_Sampler(
@@ -140,11 +139,9 @@ def _long_values(codes: list[str], names: list[str], x: np.ndarray) -> pd.DataFr
 def _rounding_sampler(edition: IndexInputs, sub: pd.DataFrame, j: int, pos: dict, key: int,
                       spec: SamplingSpec) -> _Sampler | None:
     measures = derived_measures()
-    derived = measures.get(str(sub["measure"].iloc[0]))
-    if derived is None:
+    if (derived := measures.get(str(sub["measure"].iloc[0]))) is None:
         return None
-    year = str(sub["data_year"].iloc[0])
-    las = [str(x) for x in sub["la_code"]]
+    year, las = str(sub["data_year"].iloc[0]), [str(x) for x in sub["la_code"]]
     # each cell is redrawn from the inputs and rounding of the measure its value is: a cell filled
     # from a fallback (value_source published / published_2dp) is not the counts it replaced
     inputs, half = None, np.full(len(las), np.nan)
@@ -172,16 +169,14 @@ def _noisy(s: _Sampler, u: np.ndarray, how: str) -> np.ndarray:
     u0 = np.clip(u[:, 0], 1e-12, 1 - 1e-12)
     if s.model == "normal":
         return s.value + stats.norm.ppf(u0) * s.sd / np.sqrt(s.n)
-    if s.model == "binomial":
-        k = np.clip(s.k, 0, s.n)
-        if how == "jeffreys":
-            return stats.beta.ppf(u0, k + 0.5, s.n - k + 0.5) * s.scale
-        return stats.binom.ppf(u0, np.rint(s.n), k / s.n) / np.rint(s.n) * s.scale
-    if s.model == "poisson":
-        k = np.clip(s.k, 0, None)
-        if how == "jeffreys":
-            return stats.gamma.ppf(u0, k + 0.5) / s.n * s.scale
-        return stats.poisson.ppf(u0, k) / s.n * s.scale
+    if s.model in ("binomial", "poisson"):
+        k, n = np.clip(s.k, 0, s.n if s.model == "binomial" else None), np.rint(s.n)
+        if how == "jeffreys":  # Jeffreys posteriors, so a 0 / n cell still varies
+            q = (stats.beta.ppf(u0, k + 0.5, s.n - k + 0.5) if s.model == "binomial"
+                 else stats.gamma.ppf(u0, k + 0.5) / s.n)
+        else:
+            q = stats.binom.ppf(u0, n, k / s.n) / n if s.model == "binomial" else stats.poisson.ppf(u0, k) / s.n
+        return q * s.scale
     if s.model == "rounding":
         assert s.inputs is not None
         # each published input is somewhere within +-half_unit of its rounded value
@@ -252,8 +247,8 @@ def _random_variant(plan: _Plan, d: int, enabled: Iterable[str]) -> tuple[_Varia
         "imputed_count": (("missing" if unc.imputed_counts[i_imp] is None else unc.imputed_counts[i_imp])
                           if "imputation" in en else "nominal"),
         "aggregation": var.aggregation or plan.scoring.overall_from}
-    for name, m in zip(plan.ind["indicator"], mult, strict=True):
-        choice[f"w_{name}"] = float(m) if "weights" in en else 1.0
+    choice.update({f"w_{name}": float(m) if "weights" in en else 1.0
+                   for name, m in zip(plan.ind["indicator"], mult, strict=True)})
     return var, choice
 
 

@@ -25,12 +25,13 @@ CHOICE_LABELS = {
     "all": "(a)-(g) together (the Monte Carlo of the score table)"}
 
 
-def _nominal_imputed_count(edition: IndexInputs) -> float | None:
-    """The count the edition's method imputed for suppressed small counts (None: none imputed)."""
-    v = edition.values
-    c = v["imputed_count"].dropna() if "imputed_count" in v else pd.Series(dtype="float64")
-    return float(c.iloc[0]) if len(c) else None
-
+# discrete choice -> (its options in UncertaintySettings, the _Variant field it sets)
+_DISCRETE = {"normalisation": ("normalisations", "normalisation"), "years": ("years", "years"),
+             "missing": ("max_missing_indicators", "missing"), "imputation": ("imputed_counts", "impute"),
+             "aggregation": ("aggregations", "aggregation")}
+_STATS = {"mean_abs_shift": np.mean, "median_abs_shift": np.median,
+          "p90_abs_shift": lambda s: np.quantile(s, 0.9), "max_abs_shift": np.max,
+          "share_moved_10plus": lambda s: (s >= 10).mean()}
 
 
 def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None = None, *,
@@ -45,8 +46,7 @@ def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None
     j = TARGETS.index(target)
     plan = _build_plan(edition, settings)
     plan.engine = mc.engine if mc is not None else _choose_engine(plan, _enabled(settings))
-    nominal = _score_variant(plan, _Variant(), with_change=False)[0]
-    nom = nominal[:, j]
+    nom = _score_variant(plan, _Variant(), with_change=False)[0][:, j]
 
     def shifts(ranks: list[np.ndarray]) -> np.ndarray:
         out = [np.abs(r[:, j] - nom)[np.isfinite(r[:, j]) & np.isfinite(nom)] for r in ranks]
@@ -56,49 +56,37 @@ def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None
         ok = np.isfinite(r[:, j]) & np.isfinite(nom)
         return float(stats.spearmanr(r[ok, j], nom[ok]).statistic) if ok.sum() > 2 else np.nan
 
-    def row(choice: str, s: np.ndarray, runs: int, option: str = "", rho: float = np.nan) -> dict:
-        return {"choice": choice, "option": option, "label": CHOICE_LABELS[choice], "runs": runs,
-                "mean_abs_shift": float(s.mean()) if len(s) else np.nan,
-                "median_abs_shift": float(np.median(s)) if len(s) else np.nan,
-                "p90_abs_shift": float(np.quantile(s, 0.9)) if len(s) else np.nan,
-                "max_abs_shift": float(s.max()) if len(s) else np.nan,
-                "share_moved_10plus": float((s >= 10).mean()) if len(s) else np.nan,
-                "rank_correlation": rho}
+    def row(choice: str, ranks: list[np.ndarray], option: str = "", rho: float | None = None) -> dict:
+        s = shifts(ranks)
+        return {"choice": choice, "option": option, "label": CHOICE_LABELS[choice], "runs": len(ranks),
+                **{k: float(f(s)) if len(s) else np.nan for k, f in _STATS.items()},
+                "rank_correlation": float(np.mean([spearman(r) for r in ranks])) if rho is None else rho}
 
-    rows, by_option = [], []
-    discrete = {
-        "normalisation": [_Variant(normalisation=o) for o in settings.normalisations],
-        "years": [_Variant(years=o) for o in settings.years] if len(plan.years) > 1 else [_Variant()],
-        "missing": [_Variant(missing=o) for o in settings.max_missing_indicators],
-        "imputation": [_Variant(impute=_impute_value(o)) for o in settings.imputed_counts],
-        "aggregation": [_Variant(aggregation=o) for o in settings.aggregations]}
-    labels = {"normalisation": settings.normalisations, "years": settings.years,
-              "missing": [str(x) for x in settings.max_missing_indicators],
-              "imputation": ["left missing" if o is None else f"{o:g}" for o in settings.imputed_counts],
-              "aggregation": settings.aggregations}
     # the edition's own option of each discrete choice: its runs reproduce the nominal ranking,
     # so they are left out of the rank correlation (which would otherwise mix in 1s)
-    own = {"normalisation": [plan.scoring.normalisation], "years": [plan.headline],
-           "missing": [plan.scoring.max_missing_indicators], "aggregation": [plan.scoring.overall_from],
-           "imputation": [_nominal_imputed_count(edition)]}
-    options = {c: list(getattr(settings, a)) for c, a in (
-        ("normalisation", "normalisations"), ("years", "years"), ("missing", "max_missing_indicators"),
-        ("imputation", "imputed_counts"), ("aggregation", "aggregations"))}
+    c = edition.values["imputed_count"].dropna() if "imputed_count" in edition.values else []
+    own = {"normalisation": plan.scoring.normalisation, "years": plan.headline,
+           "missing": plan.scoring.max_missing_indicators, "aggregation": plan.scoring.overall_from,
+           "imputation": float(c.iloc[0]) if len(c) else None}
+    rows, by_option = [], []
     for choice in CHOICES:
-        if choice in discrete:
-            ranks = [_score_variant(plan, v, with_change=False)[0] for v in discrete[choice]]
-            rhos = [spearman(r) for r in ranks]
-            for lab, r, rho in zip(labels[choice], ranks, rhos, strict=False):
-                by_option.append(row(choice, shifts([r]), 1, str(lab), rho))
-            other = [rho for o, rho in zip(options[choice], rhos, strict=False) if o not in own[choice]]
-            rows.append(row(choice, shifts(ranks), len(ranks), rho=float(np.mean(other or rhos))))
-        else:
-            res = _run_draws(plan, list(range(settings.sensitivity_draws)), (choice,), False)
-            rows.append(row(choice, shifts([r[0] for r in res]), len(res),
-                            rho=float(np.mean([spearman(r[0]) for r in res]))))
+        if choice not in _DISCRETE:
+            rows.append(row(choice, [r[0] for r in _run_draws(
+                plan, list(range(settings.sensitivity_draws)), (choice,), False)]))
+            continue
+        attr, fld = _DISCRETE[choice]
+        options = list(getattr(settings, attr))
+        variants = [_Variant(**{fld: _impute_value(o) if fld == "impute" else o}) for o in options]
+        if choice == "years" and len(plan.years) < 2:
+            variants = [_Variant()]
+        ranks = [_score_variant(plan, v, with_change=False)[0] for v in variants]
+        rhos = [spearman(r) for r in ranks]
+        labels = ["left missing" if o is None else f"{o:g}" for o in options] if fld == "impute" else options
+        by_option += [row(choice, [r], str(lab), rho) for lab, r, rho in zip(labels, ranks, rhos, strict=False)]
+        other = [rho for o, rho in zip(options, rhos, strict=False) if o != own[choice]]
+        rows.append(row(choice, ranks, rho=float(np.mean(other or rhos))))
     if mc is not None:
-        rows.append(row("all", shifts(list(mc.ranks)), mc.ranks.shape[0],
-                        rho=float(np.mean([spearman(r) for r in mc.ranks]))))
+        rows.append(row("all", list(mc.ranks)))
     out = pd.DataFrame(rows)
     out.attrs["by_option"] = pd.DataFrame(by_option)
     out.attrs["target"] = target
