@@ -194,18 +194,19 @@ def read_sheet_columns(path: Path, file: str, year: str, sheet: str, columns: Se
                               expected=f"a sheet named {sheet!r}")
         rows = wb[sheet].iter_rows(values_only=True)
         header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
-        require_columns(pd.DataFrame(columns=header), columns, file, year)
+        require_columns(pd.DataFrame(columns=header), columns, file, year, sheet=sheet)
         idx = [header.index(c) for c in columns]
         data = [["" if i >= len(r) or r[i] is None else str(r[i]).strip() for i in idx]
                 for r in rows if any(v is not None for v in r)]
     finally:
         wb.close()
     if not data:
-        raise SchemaError(file, f"sheet {sheet!r} has a header but no rows", year=year, expected="one row per school")
+        raise SchemaError(file, f"sheet {sheet!r} has a header but no rows", year=year, expected="data rows")
     return pd.DataFrame(data, columns=list(columns), dtype="string")
 
 
-def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: str | None = None) -> None:
+def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: str | None = None,
+                    sheet: str | None = None) -> None:
     columns = list(columns)
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -213,9 +214,10 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: s
         spare = [str(c) for c in df.columns if c not in columns]
         similar = {m: difflib.get_close_matches(m, spare, n=1, cutoff=0.8) for m in missing}
         hint = "; ".join(f"found {s[0]!r}, renamed?" for s in similar.values() if s)
-        raise SchemaError(
-            file, "required column missing" + (f" ({hint})" if hint else ""), column=", ".join(missing),
-            year=year, expected=f"columns {columns} (found {list(df.columns)[:12]}…)")
+        where = f" in sheet {sheet!r}" if sheet else f" ({hint})" if hint else ""
+        raise SchemaError(file, "required column missing" + where, column=", ".join(missing), year=year,
+                          expected=f"columns {columns} (found {list(df.columns)[:12]}…)"
+                          + (f"; {hint}" if sheet and hint else ""))
 
 
 def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | None = None, *,

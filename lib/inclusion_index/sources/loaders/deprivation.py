@@ -19,6 +19,7 @@ from inclusion_index.sources.loaders.base import (
     family,
     long_frame,
     parse_values,
+    require_columns,
 )
 from inclusion_index.sources.registry import Source
 
@@ -86,11 +87,7 @@ def load_edition(ctx: LoadContext, source_id: str) -> pd.DataFrame:
         code_col = f"Upper Tier Local Authority District code ({code_year})"
         name_col = f"Upper Tier Local Authority District name ({code_year})"
         wanted = [c for s, c, _ in _MEASURES if s == sheet]
-        missing = [c for c in [code_col, name_col, *wanted] if c not in df.columns]
-        if missing:
-            raise SchemaError(file, f"required column missing in sheet {sheet!r}", column=", ".join(missing),
-                              year=year, expected=f"columns {[code_col, name_col, *wanted]} "
-                              f"(found {list(df.columns)})")
+        require_columns(df, [code_col, name_col, *wanted], file, year, sheet=sheet)
         df = df[df[code_col].notna()].copy()
         ons = df[code_col].astype("string").str.strip()
         if ons.duplicated().any():

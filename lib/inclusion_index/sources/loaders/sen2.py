@@ -57,77 +57,46 @@ ROW_MISSING = "no row in source for this establishment type"
 # left out (as the 2025 release keeps them under FE).
 # State mainstream = LA maintained, academy and free schools including their resourced
 # provision and SEN units (units are part of a mainstream school), but not independent.
-_STATE_SPECIAL_2022 = [
-    ("Special school", "Special - LA maintained"),
-    ("Special school", "Special - Academy"),
-    ("Special school", "Special - Free school"),
-    ("Special school", "Special - Academy/free"),
-    ("Special school", "Hospital School"),
-]
-_INDEP_NMSS_2022 = [
-    ("Special school", "Special - Non-maintained"),
-    ("Special school", "Special - Independent"),
-    ("Mainstream school", "Mainstream - Independent"),
-]
-_STATE_MAINSTREAM_2022 = [
-    ("Mainstream school", "Mainstream - LA maintained"),
-    ("Mainstream school", "Mainstream - LA maintained - Resourced provision"),
-    ("Mainstream school", "Mainstream - LA maintained - SEN unit"),
-    ("Mainstream school", "Mainstream - Academy"),
-    ("Mainstream school", "Mainstream - Academy - Resourced Provision"),
-    ("Mainstream school", "Mainstream - Academy - SEN unit"),
-    ("Mainstream school", "Mainstream - Free school"),
-    ("Mainstream school", "Mainstream - Free school - Resourced provision"),
-    ("Mainstream school", "Mainstream - Free school - SEN unit"),
-]
+_STATE_SPECIAL_2022 = [("Special school", f"Special - {t}") for t in (
+    "LA maintained", "Academy", "Free school", "Academy/free")] + [("Special school", "Hospital School")]
+_INDEP_NMSS_2022 = [("Special school", "Special - Non-maintained"), ("Special school", "Special - Independent"),
+                    ("Mainstream school", "Mainstream - Independent")]
+_STATE_MAINSTREAM_2022 = [("Mainstream school", f"Mainstream - {t}") for t in (
+    "LA maintained", "LA maintained - Resourced provision", "LA maintained - SEN unit", "Academy",
+    "Academy - Resourced Provision", "Academy - SEN unit", "Free school", "Free school - Resourced provision",
+    "Free school - SEN unit")]
 _AP_GROUP = "Alternative provision/Pupil referral unit"
-_AP_PRU_2022 = [
-    (_AP_GROUP, "AP/PRU - LA maintained"),
-    (_AP_GROUP, "AP/PRU - Academy"),
-    (_AP_GROUP, "AP/PRU - Free school"),
-]
+_AP_PRU_2022 = [(_AP_GROUP, f"AP/PRU - {t}") for t in ("LA maintained", "Academy", "Free school")]
 # No school place = the "Educated elsewhere" group (awaiting provision, elective home
 # education, other arrangements made by the LA or by parents, permanently excluded) plus the
 # NEET and Other groups, i.e. every plan not in a school, college or early-years setting.
 # NEET and Other are groups from January 2019 only (the file has no such rows before), so the
-# series steps up at 2018/19. Elective home
-# education is a type from January 2020 (earlier inside "Other arrangements by parents").
+# series steps up at 2018/19. Elective home education is a type from January 2020 (earlier
+# inside "Other arrangements by parents").
 # "Awaiting provision" is one type to January 2018 and six (by age, in/not in education) from
 # January 2019. Further education, early years and the 2015-16 "Unknown" work-based
 # placements are not counted.
 _EDUCATED_ELSEWHERE = "Educated elsewhere"
-_NO_SCHOOL_PLACE_2022 = [
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - total"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - above compulsory school age and in education"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - above compulsory school age and not in education"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - below compulsory school age and in education"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - below compulsory school age and not in education"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - compulsory school age and in education"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - compulsory school age and not in education"),
-    (_EDUCATED_ELSEWHERE, "Elective home education"),
-    (_EDUCATED_ELSEWHERE, "Other arrangements by local authority"),
-    (_EDUCATED_ELSEWHERE, "Other arrangements by parents"),
-    (_EDUCATED_ELSEWHERE, "Permanently excluded"),
-    ("NEET", "NEET"),
-    ("Other", "Other"),
-]
+_NO_SCHOOL_PLACE_2022 = [(_EDUCATED_ELSEWHERE, t) for t in (
+    "Awaiting provision - total", *(f"Awaiting provision - {age} and {edu}" for age in (
+        "above compulsory school age", "below compulsory school age", "compulsory school age")
+        for edu in ("in education", "not in education")),
+    "Elective home education", "Other arrangements by local authority", "Other arrangements by parents",
+    "Permanently excluded")] + [("NEET", "NEET"), ("Other", "Other")]
 _TOTAL_2022 = [("Total", "Total")]
 # Types in the groups we split must all be classified: a type DfE adds later would
 # otherwise fall silently out of (or into) a placement share.
 _CLASSIFIED_GROUPS = {"Special school", "Mainstream school", _AP_GROUP, _EDUCATED_ELSEWHERE, "NEET", "Other"}
 _GROUP_SUBTOTAL = "Total"
+_FAMILIES = ("total", "state_special", "indep_nmss", "state_mainstream", "ap_pru", "no_school_place",
+             "placement_unknown")
 
 # 2025 release: one column per placement; same families as above (hospital schools are
 # inside special_la_maintained there).
 _STATE_SPECIAL_2025 = ["special_la_maintained", "special_academy_free"]
 _INDEP_NMSS_2025 = ["special_non_maintained", "special_independent", "mainstream_independent"]
-_STATE_MAINSTREAM_2025 = [
-    "mainstream_la_maintained", "mainstream_la_maintained_resourced_provision",
-    "mainstream_la_maintained_senunit", "mainstream_academy",
-    "mainstream_academy_resourced_provision", "mainstream_academy_senunit",
-    "mainstream_free_school", "mainstream_free_school_resourced_provision",
-    "mainstream_free_school_senunit",
-]
+_STATE_MAINSTREAM_2025 = [f"mainstream_{k}{part}" for k in ("la_maintained", "academy", "free_school")
+                          for part in ("", "_resourced_provision", "_senunit")]
 _AP_PRU_2025 = ["ap_pru_la_maintained", "ap_pru_academy", "ap_pru_free_school"]
 # The same "no school place" as the 2022 release: for January 2019-2022 these columns equal
 # the 2022 release's types one for one (await_prov_2022 = the six "Awaiting provision" types,
@@ -217,46 +186,27 @@ def _percent(num: pd.Series, num_reason: pd.Series, den: pd.Series, den_reason: 
 
 def _placement_measures(keys: pd.DataFrame, values: pd.DataFrame, reasons: pd.DataFrame,
                         families: dict[str, list[str]], source: str) -> pd.DataFrame:
-    """Counts and shares for one release, from placement columns grouped into families."""
-    total, total_r = _sum_components(values, reasons, families["total"])
-    special, special_r = _sum_components(values, reasons, families["state_special"])
-    indep, indep_r = _sum_components(values, reasons, families["indep_nmss"])
-    main, main_r = _sum_components(values, reasons, families["state_mainstream"])
-    ap, ap_r = _sum_components(values, reasons, families["ap_pru"])
-    none, none_r = _sum_components(values, reasons, families["no_school_place"])
+    """Counts and shares for one release, from placement columns grouped into families (_FAMILIES)."""
+    fam = {k: _sum_components(values, reasons, cols) for k, cols in families.items()}
+    total, total_r = fam["total"]
     # "Not recorded" (2025 release, from January 2023; 0 before: every plan had a placement). The
     # index's placement shares leave it out of the denominator (methods' placement.recorded_only).
-    unknown, unknown_r = _sum_components(values, reasons, families["placement_unknown"])
+    unknown, unknown_r = fam["placement_unknown"]
     recorded, recorded_r = total - unknown, total_r.fillna(unknown_r)
     frames = []
 
     def add(measure: str, value, reason, num=None, den=None) -> None:
-        frames.append(long_frame(
-            level=keys["level"], la_code=keys["la_code"], la_name=keys["la_name"], year=keys["year"],
-            measure=measure, value=value, missing_reason=reason, numerator=num, denominator=den,
-            source=source,
-        ))
+        frames.append(long_frame(level=keys["level"], la_code=keys["la_code"], la_name=keys["la_name"],
+                                 year=keys["year"], measure="sen2_ehcp_" + measure, value=value,
+                                 missing_reason=reason, numerator=num, denominator=den, source=source))
 
-    add("sen2_ehcp_total", total, total_r)
-    add("sen2_ehcp_state_special", special, special_r)
-    add("sen2_ehcp_indep_nmss", indep, indep_r)
-    add("sen2_ehcp_ap_pru", ap, ap_r)
-    add("sen2_ehcp_no_school_place", none, none_r)
-    add("sen2_ehcp_placement_unknown", unknown, unknown_r)
-    for measure, num, num_r in [
-        ("sen2_ehcp_state_special_pct", special, special_r),
-        ("sen2_ehcp_indep_nmss_pct", indep, indep_r),
-        ("sen2_ehcp_mainstream_pct", main, main_r),
-        ("sen2_ehcp_ap_pru_pct", ap, ap_r),
-        ("sen2_ehcp_no_school_place_pct", none, none_r),
-        ("sen2_ehcp_placement_unknown_pct", unknown, unknown_r),
-    ]:
-        pct, pct_r = _percent(num, num_r, total, total_r)
-        add(measure, pct, pct_r, num=num, den=total)
-    for measure, num, num_r in [("sen2_ehcp_state_special_pct_recorded", special, special_r),
-                                ("sen2_ehcp_indep_nmss_pct_recorded", indep, indep_r)]:
-        pct, pct_r = _percent(num, num_r, recorded, recorded_r)
-        add(measure, pct, pct_r, num=num, den=recorded)
+    for k in ("total", "state_special", "indep_nmss", "ap_pru", "no_school_place", "placement_unknown"):
+        add(k, *fam[k])
+    for k in ("state_special", "indep_nmss", "state_mainstream", "ap_pru", "no_school_place", "placement_unknown"):
+        add(("mainstream" if k == "state_mainstream" else k) + "_pct",
+            *_percent(*fam[k], total, total_r), num=fam[k][0], den=total)
+    for k in ("state_special", "indep_nmss"):
+        add(k + "_pct_recorded", *_percent(*fam[k], recorded, recorded_r), num=fam[k][0], den=recorded)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -329,15 +279,9 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
         return out
 
     vals["unknown"], why["unknown"] = 0.0, pd.NA  # no "not recorded" category in this layout
-    families = {
-        "total": cols(_TOTAL_2022),
-        "state_special": cols(_STATE_SPECIAL_2022),
-        "indep_nmss": cols(_INDEP_NMSS_2022),
-        "state_mainstream": cols(_STATE_MAINSTREAM_2022),
-        "ap_pru": cols(_AP_PRU_2022),
-        "no_school_place": cols(_NO_SCHOOL_PLACE_2022),
-        "placement_unknown": ["unknown"],
-    }
+    families = dict(zip(_FAMILIES, [*map(cols, (_TOTAL_2022, _STATE_SPECIAL_2022, _INDEP_NMSS_2022,
+                                                 _STATE_MAINSTREAM_2022, _AP_PRU_2022, _NO_SCHOOL_PLACE_2022)),
+                                     ["unknown"]], strict=True))
     names = df.drop_duplicates(["level", "la_code", "year"]).set_index(["level", "la_code", "year"])["la_name"]
     keys = vals.index.to_frame(index=False)
     keys["la_name"] = names.reindex(vals.index).to_numpy()
@@ -435,15 +379,8 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
         raise SchemaError(file, f"AP/PRU columns add up to {ap[off].iloc[0]:g} but ap_pru_total is "
                           f"{vals.loc[off, 'ap_pru_total'].iloc[0]:g} ({r['la_name']})", column="ap_pru_total",
                           year=r["year"], expected="ap_pru_total = " + " + ".join(_AP_PRU_2025))
-    families = {
-        "total": _TOTAL_2025,
-        "state_special": _STATE_SPECIAL_2025,
-        "indep_nmss": _INDEP_NMSS_2025,
-        "state_mainstream": ["state_mainstream"],
-        "ap_pru": _AP_PRU_2025,
-        "no_school_place": _NO_SCHOOL_PLACE_2025,
-        "placement_unknown": ["placement_unknown"],
-    }
+    families = dict(zip(_FAMILIES, (_TOTAL_2025, _STATE_SPECIAL_2025, _INDEP_NMSS_2025, ["state_mainstream"],
+                                    _AP_PRU_2025, _NO_SCHOOL_PLACE_2025, ["placement_unknown"]), strict=True))
     # DfE's own one-decimal shares of all plans, for naming beside the index's figures (never scored)
     published = []
     for m, c in (("special_any", "special_total_pc"), ("placement_unknown", "placement_unknown_pc")):
