@@ -1,32 +1,11 @@
-"""Pupil counts per LA from DfE's school-level census files (performance tables download
-``england_census.csv``, January 2016, 2018, 2019, 2021, 2023; the January 2024 workbook
-``school_census_202324``, read by name like ``perf_census_csv``): pupils with a statement or EHC
-plan (``TSENELSE``), on SEN support (``TSENELK``) and on roll (``NOR``), summed over schools.
-
-Registry entries with ``loader: census``; the census year is the entry's ``years`` (one
-academic year, '2018/19' = the January 2019 census). Two layouts (``format``):
-
-- ``perf_census_csv`` (January 2019 on): a ``SCHOOLTYPE`` column. Two groups are summed:
-  * ``_all``: every school row of the file (state-funded, independent, non-maintained special,
-    PRU / AP, nursery), the coverage of DfE's "all schools" SEN figures and of LAIT's
-    ``SEN_TotStat`` / ``SEN_TotSENSuP``;
-  * ``_state``: state-funded primary, secondary and special schools, the schools DfE's
-    exclusion rates by SEN provision cover (the headcount behind them).
-- ``perf_census_csv_estab`` (January 2016, 2018): no ``SCHOOLTYPE``. Independent schools carry
-  ``TSENELK`` = 0 in these files (their SEN support was not published), so an all-school SEN
-  support count does not exist and no ``_all`` measure is emitted (the indicator falls back to
-  LAIT's published percentages). ``_state`` is approximated by establishment number: every school
-  outside ESTAB 1000-1199 (nursery schools, PRUs) and 6000-6899 (independent). In the January
-  2019 file this rule keeps all state-funded primary, secondary and special schools plus the 58
-  non-maintained special schools (3,584 pupils with a plan, 1.4% of the state-funded count).
-
-Rows whose ``URN`` is not a number are DfE's national summary rows (``NAT``); they are not
-schools. A school whose count is ``NP`` / ``NA`` / ``SUPP`` is left out of that count's sum
-(never read as 0). England (level ``national``) is DfE's published national count from
-data/registry/england_counts.csv where it lists both the EHC plan and SEN support counts for
-that January and group (the downloads omit some schools: Jan 2019 sums to 269,074 of DfE's
-271,165 pupils with a plan); otherwise the sum over the file's school rows, its ``source``
-saying so.
+"""Pupil counts per LA from DfE's school-level census files (``england_census.csv``, January 2016,
+2018, 2019, 2021, 2023; the January 2024 workbook ``school_census_202324`` read by name): pupils with
+a statement or EHC plan (``TSENELSE``), on SEN support (``TSENELK``) and on roll (``NOR``), summed
+over schools (numeric ``URN``; ``NP``/``NA`` cells left out of a sum, never 0). ``_all``: every
+school row (``perf_census_csv`` only); ``_state``: state-funded primary, secondary and special, by
+``SCHOOLTYPE`` or, in ``perf_census_csv_estab`` files, by ESTAB range. England is DfE's published
+pair of counts (england_counts.csv) where listed, else the school rows pooled, its ``source``
+saying which. docs/DATA_LOG.md ("Census counts over rounded shares") has the details and figures.
 """
 
 from __future__ import annotations
@@ -57,7 +36,7 @@ _COUNTS = {"TSENELSE": "census_ehcp_pupils", "TSENELK": "census_sen_support_pupi
 _STATE_TYPES = {"State-funded primary", "State-funded secondary", "State-funded special school"}
 _OTHER_TYPES = {"Independent school", "Non-maintained special school", "Pupil referral unit",
                 "State-funded AP school", "State-funded nursery"}
-# ESTAB ranges outside "state-funded" for the files without SCHOOLTYPE (see the module docstring)
+# ESTAB ranges outside "state-funded" for the files without SCHOOLTYPE (docs/DATA_LOG.md)
 _NOT_STATE_ESTAB = [(1000, 1199), (6000, 6899)]
 
 NATIONAL_SOURCE_COUNTS = "DfE national count"

@@ -153,10 +153,9 @@ _TERMLY_GROUPS = {"EHC plan": "ehcp", "SEN support": "sen_support", "No SEN": "n
 # counted twice, so the sum of termly "one or more" rates is not an annual rate.
 _TERMLY_METRICS = {"susp_rate": "excl_fixed_rate_termsum", "perm_excl_rate": "excl_perm_rate_termsum"}
 
-# The sum of termly rates ("termsum") is kept as published-rate arithmetic for comparison, but
-# it is NOT DfE's annual rate: each term's rate is on that term's own headcount, so the sum
-# overstates the year where the summer roll is larger than January's (see "annual rates on one
-# headcount" below, which rebuilds the annual rate). With a term missing neither is formed.
+# The sum of termly rates ("termsum") is kept for comparison, but it is NOT DfE's annual rate (each
+# term's rate is on its own headcount: see "annual rates on one headcount" below). With a term
+# missing neither is formed.
 
 
 def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame:
@@ -231,29 +230,18 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
     return pd.concat([termsum, annual], ignore_index=True)
 
 
-# ---------------------------------------------------------------- annual rates on one headcount
+# ------------------------------------------ annual rates on one headcount (docs/DATA_LOG.md)
 #
-# The sum of the termly rates is NOT the annual rate: each term's rate is on that term's own
-# census headcount (autumn's is a median 3.8% smaller than January's, summer's 4.3% larger;
-# REVIEW_DATA.md §6.2), so summing them weights the terms unequally. DfE's annual definition is
-# (all the year's exclusions) / (January census headcount) x 100. The file publishes only rates,
-# but each is count / headcount x 100 rounded to 3 dp, and a term's three rates (suspensions,
-# pupils with one or more suspensions, permanent exclusions) share one headcount, so the integer
-# headcounts that reproduce all three rates can be listed; the counts follow. For pupils with an
-# EHC plan the list is short: the true headcount, its divisors where every count shares a factor
-# (harmless: the ratio of terms is the same), and rarely a second value.
-#
-# Per LA and year: the spring (January) headcount is chosen among the candidates for which autumn
-# and summer each have a candidate in a wide band around it (0.80-1.12 and 0.90-1.25 of January):
-# among those up to twice the smallest (every multiple of a solution whose counts share a factor
-# is also a solution, with the same ratios), the one whose autumn and summer candidates sit nearest
-# the typical ratios (0.962 and 1.042, REVIEW_DATA.md). Spring is EXACT when no other such
-# candidate lies within 25% of it; autumn or summer is EXACT when it has exactly one candidate in
-# its band or every rate is 0 (every count 0 whatever the headcount). Otherwise the term is
-# ESTIMATED: with several candidates, the one nearest that year's median ratio over the exact
-# LAs; with none, January x that ratio (not an integer). Its counts are
-# rate x headcount,
-# and the cell records how many terms were estimated (measure excl_annual_approx_terms_ehcp).
+# DfE's annual rate is (the year's exclusions) / (January headcount) x 100; the file has only
+# termly rates, each count / that term's headcount x 100 to 3 dp. A term's three rates share one
+# headcount, so the integer headcounts reproducing all three can be listed (the true one, divisors
+# where every count shares a factor, which keep the terms' ratios, and rarely another); the counts
+# follow. January is chosen among the candidates whose autumn and summer have one in _BANDS: of
+# those within _WINDOW of the smallest, the one whose other terms sit nearest _TYPICAL. January is
+# exact when no rival lies within 25% of it; autumn or summer when one candidate is in its band or
+# every rate is 0. An estimated term takes the candidate nearest that year's median ratio over the
+# exact LAs, or with none January x that ratio (not an integer; counts rate x headcount);
+# excl_annual_approx_terms_ehcp counts the estimated terms.
 
 _ANNUAL_GROUP = "EHC plan"   # only this group: its headcounts (< 25,000 an LA) keep the search short
 _ANNUAL_METRICS = ("susp_rate", "one_plus_susp_rate", "perm_excl_rate")
