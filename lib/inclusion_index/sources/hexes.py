@@ -41,18 +41,9 @@ def hexmap_for(final_year: str) -> str:
     return covering(run_settings().hexmaps.maps, check_year_key(final_year), "hexmaps.yml", "hexmaps")
 
 
-# ---------------------------------------------------------------------------------------------
-# reading the files
-
-
 def load_hexes(source_id: str, data_dir: Path | None = None, registry: Registry | None = None) -> HexShapes:
     """Polygons per area code of a registered cartogram (hexjson or GeoPackage)."""
-    data_dir = Path(data_dir) if data_dir else default_data_dir()
-    ctx = LoadContext(data_dir=data_dir, registry=registry or load_registry())
-    return _load_hexes(ctx, source_id)
-
-
-def _load_hexes(ctx: LoadContext, source_id: str) -> HexShapes:
+    ctx = LoadContext(data_dir=Path(data_dir) if data_dir else default_data_dir(), registry=registry or load_registry())
     cfg = run_settings().hexmaps.get(source_id)
     src = ctx.source(source_id)
     path = ctx.path(source_id)

@@ -71,16 +71,10 @@ def source_ids(loader: str, registry: Registry | None = None, *, also: Sequence[
 
 def latest_release_wins(parts: Sequence[tuple[Source, pd.DataFrame]],
                         keys: Sequence[str] = ("year", "measure")) -> list[pd.DataFrame]:
-    """Where several releases hold the same ``keys`` (by default a measure in a year), keep
-    only the rows of the latest, by the registry's ``published``.
-
-    DfE's time series republish earlier years with revisions (the SEN2 2025 release covers
-    January 2019-2025, the 2022 one 2010-2022), so the later vintage is the one to cite for
-    every year it covers, and an earlier release still supplies the years only it has. Two
-    overlapping entries without distinct ``published`` dates cannot be ordered: that is an
-    error naming both. Frames come back in the order given, emptied of what a later release
-    replaces.
-    """
+    """Where several releases hold the same ``keys`` (by default a measure in a year), only the rows
+    of the latest by ``published``; an earlier release keeps the years only it has, and overlapping
+    entries without distinct dates are refused (docs/DATA_LOG.md, "overlapping releases"). Frames
+    come back in the order given."""
     def covered(df: pd.DataFrame) -> set[tuple]:
         return set(df[list(keys)].drop_duplicates().itertuples(index=False, name=None))
 
@@ -105,11 +99,6 @@ def latest_release_wins(parts: Sequence[tuple[Source, pd.DataFrame]],
     return out
 
 
-def combine(parts: Sequence[tuple[Source, pd.DataFrame]]) -> pd.DataFrame:
-    """One loader's frames, later releases replacing earlier ones (:func:`latest_release_wins`)."""
-    return pd.concat(latest_release_wins(parts), ignore_index=True)
-
-
 Reader = Callable[[LoadContext, str], pd.DataFrame]
 
 
@@ -121,7 +110,8 @@ def family(loader: str, formats: Mapping[str, Reader], *, also: Sequence[str] = 
         return source_ids(loader, registry, also=also)
 
     def load(ctx: LoadContext) -> pd.DataFrame:
-        return combine([(s, formats[s.format](ctx, s.id)) for s in entries(ctx.registry, loader, formats)])
+        found = entries(ctx.registry, loader, formats)
+        return pd.concat(latest_release_wins([(s, formats[s.format](ctx, s.id)) for s in found]), ignore_index=True)
 
     return sources, load
 

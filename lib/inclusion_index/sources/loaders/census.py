@@ -16,7 +16,6 @@ import pandas as pd
 from inclusion_index.config import NationalCount, parse_england_counts
 from inclusion_index.errors import SchemaError
 from inclusion_index.paths import REGISTRY_DIR
-from inclusion_index.sources.derived import derived_measures
 from inclusion_index.sources.geography import NATIONAL_CODE, load_la_reference
 from inclusion_index.sources.loaders.base import (
     LoadContext,
@@ -72,11 +71,9 @@ def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.Dat
         r = df[bad].iloc[0]
         raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
                           expected="a 3-digit DfE LA code on every school row")
+    df["year"] = year  # so that a bad cell's error names it
     for c in _COUNTS:
-        try:
-            df[c], _ = parse_values(df, c, file, count=True)
-        except SchemaError as e:
-            raise SchemaError(file, e.problem, column=c, year=year, expected=e.expected) from e
+        df[c], _ = parse_values(df, c, file, year_column="year", count=True)
     if with_type:
         df["SCHOOLTYPE"] = df["SCHOOLTYPE"].str.strip()
         unknown = ~df["SCHOOLTYPE"].isin([*_STATE_TYPES, *_OTHER_TYPES])
@@ -169,92 +166,3 @@ def load(ctx: LoadContext) -> pd.DataFrame:
     if any(s.id == _LATER_SCHOOL_LIST for s in ctx.registry.sources):
         frames.append(load_perf_census(ctx, _LATER_SCHOOL_LIST))
     return pd.concat(frames, ignore_index=True)
-
-
-# ------------------------------------------------------------------ why counts and LAIT differ
-
-
-def _urns(ctx: LoadContext, sid: str) -> pd.DataFrame:
-    """URN, LA and the three counts (NaN where NA/NP) of every school row of one census file."""
-    df, _, _ = _school_rows(ctx, sid, with_type=ctx.source(sid).format != "perf_census_csv_estab")
-    return df[["URN", "la_code", *_COUNTS]].rename(columns=_COUNTS)
-
-
-def count_gaps(ctx: LoadContext, long: pd.DataFrame) -> pd.DataFrame:
-    """Every LA whose census counts do not stand for the EHC plan share (``assess_ehcp_share_counts``
-    without a numerator) in a year with all-school counts, with what the file shows for it: its
-    sums, the % they give against the published % the rule checked them with (DfE's two decimals,
-    else LAIT's one), the share gap, and the reason: schools on roll in the census files a year
-    either side but absent from this one (their counts from the earlier file), schools whose
-    counts are ``NA`` or whose SEN support is 0 against 5 or more either side, or none of these.
-
-    ``long`` is the harmonised long table (the published percentages and the derived shares)."""
-    found = [*entries(ctx.registry, "census", FORMATS),
-             *(x for x in ctx.registry.sources if x.id == _LATER_SCHOOL_LIST)]
-    found = sorted(found, key=census_year)
-    years = [census_year(s) for s in found]
-    la = long[long["level"] == "la"]
-    (_, _, published), = derived_measures()["assess_ehcp_share_counts"].agree
-
-    def get(measure: str, year: str, col: str = "value") -> pd.Series:
-        r = la[(la["measure"] == measure) & (la["year"] == year)].drop_duplicates("la_code")
-        return r.set_index("la_code")[col]
-
-    rows = []
-    for i, s in enumerate(found):
-        if s.format == "perf_census_csv_estab":  # no all-school SEN support count: no counts share
-            continue
-        year = years[i]
-        share = get("assess_ehcp_share_counts", year, "numerator")
-        off = share[share.isna()].index
-        if off.empty:
-            continue
-        this = _urns(ctx, s.id)
-        before = _urns(ctx, found[i - 1].id) if i > 0 else this.iloc[:0]
-        nxt = _urns(ctx, found[i + 1].id) if i + 1 < len(found) else this.iloc[:0]
-        after = set(nxt["URN"])
-        # SEN support 0 this January but 5 or more the January before or after (the 2018 file has
-        # no independent school's SEN support, so 2019 leans on 2021): a count not published
-        near_sup = pd.concat([f[["URN", "census_sen_support_pupils"]] for f in (before, nxt)]
-                             ).groupby("URN")["census_sen_support_pupils"].max()
-        zero = this[(this["census_sen_support_pupils"] == 0)].assign(
-            near=lambda d, m=near_sup: d["URN"].map(m)).query("near >= 5")
-        # on roll the January before and the January after, yet no row this January
-        gone = before[~before["URN"].isin(set(this["URN"])) & before["URN"].isin(after)]
-        sums = this.groupby("la_code")[list(_COUNTS.values())].sum(min_count=1)
-        na = this[this[list(_COUNTS.values())].isna().any(axis=1)].groupby("la_code").size()
-        pub = [(p, q, get(p, year), get(q, year)) for p, q, _ in published]
-        names = get("assess_ehcp_share_counts", year, "la_name")
-        for code in off:
-            e, sp, n = (float(sums.at[code, c]) for c in _COUNTS.values())
-            g = gone[gone["la_code"] == code]
-            k = int(na.get(code, 0))
-            why = []
-            if len(g):
-                why.append(f"{len(g)} school{'s' * (len(g) > 1)} absent ({g['census_pupils'].sum():,.0f} pupils, "
-                           f"{g['census_ehcp_pupils'].sum():,.0f} with a plan in January {int(years[i - 1][:4]) + 1})")
-            if k:
-                why.append(f"{k} school{'s' * (k > 1)} with NA counts")
-            z = zero[zero["la_code"] == code]
-            if len(z):
-                why.append(f"{len(z)} school{'s' * (len(z) > 1)} with SEN support 0 ({z['near'].sum():,.0f} a year "
-                           "or two either side)")
-            # the published pair the rule checked this LA against: the first one present
-            p, _, pe_, ps_ = next(x for x in pub if code in x[2].index and code in x[3].index)
-            le, ls = float(pe_[code]), float(ps_[code])
-            pe, ps = 100 * e / n, 100 * sp / n
-            rows.append({
-                "la_code": code, "la_name": names.get(code, ""), "year": year, "published": p,
-                "ehcp": e, "sen_support": sp, "pupils": n,
-                "ehcp_pct": pe, "sen_support_pct": ps, "pub_ehcp_pct": le, "pub_sen_support_pct": ls,
-                "gap_ehcp": pe - le, "gap_sen_support": ps - ls,
-                "share_counts": 100 * e / (e + sp), "share_published": 100 * le / (le + ls),
-                "absent_schools": len(g), "absent_pupils": float(g["census_pupils"].sum()),
-                "absent_ehcp": float(g["census_ehcp_pupils"].sum()), "na_schools": k,
-                "zero_sen_support_schools": len(z), "zero_sen_support_near": float(z["near"].sum()),
-                "reason": "; ".join(why) or "no school absent, NA or 0 in the file: cause not found",
-            })
-    out = pd.DataFrame(rows)
-    if len(out):
-        out["share_gap"] = out["share_counts"] - out["share_published"]
-    return out
