@@ -45,7 +45,7 @@ def _convert(tp: Any, v: Any) -> Any:
     if origin in (tuple, list):
         return origin(_convert(args[0], x) for x in v)
     if origin is dict:
-        return {k: _convert(args[1], x) for k, x in (v or {}).items()}
+        return {k: _convert(args[1], x) for k, x in v.items()}
     return tp(v)
 
 
@@ -424,11 +424,8 @@ def parse_hexmaps(path: Path) -> HexmapSettings:
             raise ConfigError(f"{path}: hexmap {m['source']}: format must be hexjson or gpkg")
         if m["format"] == "gpkg" and not all(m.get(k) for k in ("layer", "code_field", "name_field")):
             raise ConfigError(f"{path}: gpkg hexmap {m['source']} needs layer, code_field and name_field")
-        unknown = sorted(set(m) - set(Hexmap.__dataclass_fields__))
-        if unknown:
-            raise ConfigError(f"{path}: hexmap {m['source']} has unknown key(s) {unknown}")
-        out.append(Hexmap(**{**m, **_years(m, path, f"hexmap {m['source']}"),
-                             "code_prefix": m.get("code_prefix") or ""}))
+        where = f"hexmap {m['source']}"
+        out.append(Hexmap(**_typed(Hexmap, {**m, **_years(m, path, where)}, f"{path}: {where}")))
     order = {str(code): (i, j) for i, group in enumerate(raw.get("strip_order") or [])
              for j, code in enumerate(group)}
     return HexmapSettings(tuple(out), order, _label_rules(raw.get("labels") or {}, path))

@@ -414,14 +414,10 @@ def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) 
     sel = d[d["send_category"].eq(_ANNUAL_GROUP) & d["metric"].isin(_ANNUAL_METRICS)]
     wide = sel.pivot_table(index=["time_period", "la_code", "time_identifier"], columns="metric", values="v",
                            aggfunc="first").reset_index()
-    for m in _ANNUAL_METRICS:
-        if m not in wide.columns:
-            wide[m] = np.nan
+    wide = wide.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in wide.columns})
     names = sel.groupby(["time_period", "la_code"])["la_name"].last()
     if phases is not None:
-        for m in _ANNUAL_METRICS:
-            if m not in phases.columns:
-                phases[m] = np.nan
+        phases = phases.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in phases.columns})
     terms = recover_terms(wide, phases)
     keys = ["time_period", "la_code"]
     per = terms.groupby(keys).agg(
