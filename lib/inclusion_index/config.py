@@ -302,7 +302,7 @@ def parse_method(path: Path) -> Method:
     raw = read_yaml_file(path, "method")
     if missing := [k for k in ("name", "indicators") if k not in raw]:
         raise ConfigError(f"{path}: missing key {missing[0]!r}")
-    return Method(key=path.stem, **_typed(Method, raw, path, description=lambda x: str(x).strip()))
+    return Method(key=path.stem, **_typed(Method, {"description": "", **raw}, path, description=lambda x: str(x).strip()))
 
 
 # --------------------------------------------------------------------------- editions.yml

@@ -1,21 +1,13 @@
-"""Context tables: special schools per LA and KS2 by SEN from DfE's SEND & AP dashboard (which
-names LAs but carries no LA codes), and special schools counted in a school-level census file.
-
-- ``dashboard_ofsted``: state-funded schools with an Ofsted grade at 31 August of ``Year`` (so
-  Year 2019 -> "201819"), by type and LA. The count is ``grand_total_schools``, checked against
-  the sum of the grade rows. An LA listed that Year but absent for a type has none of it (0), so
-  the LAs add up to England exactly. Never-inspected schools are not counted: a lower bound.
-- ``dashboard_ks2``: KS2 % reaching the expected standard in RWM by SEN group, from the counts.
-- ``census_school_xlsx``: one row per school with its LA and ``SCHOOLTYPE`` (January census,
-  ``years`` '2023/24' = January 2024): every special school with pupils, inspected or not, and
-  no hospital schools, so separate measures from the Ofsted counts.
-- ``dashboard_pct_pupils``: % of all pupils with an EHC plan / on SEN support, two decimals.
-- ``sen_la_totals_xlsx``: all-school LA counts (plan, SEN support, pupils; a third party's extract
-  of DfE's EES ``sen_phase_type`` Total rows), England the sum of the LAs.
-
-LA names are matched to the LA reference after normalising case, '&'/'and', punctuation and
-', City of', choosing the LA in operation on the table's date (Dorset is 835 before April 2019,
-838 after). A name matching no LA is an error naming file, column and year, never dropped.
+"""Context tables, by format: from DfE's SEND & AP dashboard (LA names, no codes)
+``dashboard_ofsted`` (state-funded and non-maintained special schools with an Ofsted grade at 31
+August of ``Year``, Year 2019 -> "201819"; an LA listed that Year without a type has none of it, so
+LAs add up to England; never-inspected schools are not counted), ``dashboard_ks2`` (KS2 RWM expected
+standard by SEN group, from the counts) and ``dashboard_pct_pupils`` (% of pupils with an EHC plan /
+on SEN support, two decimals); ``census_school_xlsx`` (every special school with pupils in one
+January census, no hospital schools) and ``sen_la_totals_xlsx`` (all-school LA counts, England
+their sum). LA names match the LA reference after normalising case, '&'/'and', punctuation and
+', City of', taking the LA in operation on the table's date (Dorset 835 before April 2019, 838
+after); a name matching no LA is an error naming file, column and year, never dropped.
 """
 
 from __future__ import annotations

@@ -67,11 +67,11 @@ _ZIP_X_REASON = "suppressed (x: 1 or 2 exclusions or pupils)"
 _UNREADABLE = (zipfile.BadZipFile, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError)
 
 
-def _read_zip_csv(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
+def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
     src = ctx.source(sid)
-    path = ctx.path(sid)
+    file = f"{src.path}!{_ZIP_MEMBER}"
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(ctx.path(sid))
     except zipfile.BadZipFile as e:
         raise SchemaError(src.path, f"not a readable zip ({e})", expected=f"a zip holding {_ZIP_MEMBER}") from e
     with zf:
@@ -79,28 +79,16 @@ def _read_zip_csv(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFra
             raise SchemaError(src.path, f"zip lacks {_ZIP_MEMBER}", expected=f"members {zf.namelist()} to include it")
         try:
             with zf.open(_ZIP_MEMBER) as fh:
-                header = pd.read_csv(fh, nrows=0, encoding="utf-8-sig")
-        except (*_UNREADABLE, pd.errors.EmptyDataError) as e:
-            raise SchemaError(f"{src.path}!{_ZIP_MEMBER}", f"cannot read ({type(e).__name__}: {e})",
-                              expected="a complete zip holding a UTF-8 CSV with a header row") from e
-        header.columns = [str(c).strip() for c in header.columns]
-        # year: the whole span, since a header problem affects every year in the file
-        require_columns(header, _ZIP_KEYS + _ZIP_VALUES, f"{src.path}!{_ZIP_MEMBER}", year=src.years)
-        try:
+                header = pd.read_csv(fh, nrows=0, encoding="utf-8-sig").rename(columns=lambda c: str(c).strip())
+            # year: the whole span, since a header problem affects every year in the file
+            require_columns(header, _ZIP_KEYS + _ZIP_VALUES, file, year=src.years)
             with zf.open(_ZIP_MEMBER) as fh:
                 # The file is 34 MB and ~199k rows; only 14 of its columns matter here.
-                df = pd.read_csv(fh, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                 usecols=lambda c: c.strip() in _ZIP_KEYS + _ZIP_VALUES)
-        except _UNREADABLE as e:
-            raise SchemaError(f"{src.path}!{_ZIP_MEMBER}", f"cannot read ({type(e).__name__}: {e})",
-                              expected="a complete zip holding a UTF-8 CSV; re-fetch it") from e
-    return df
-
-
-def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
-    src = ctx.source(sid)
-    file = f"{src.path}!{_ZIP_MEMBER}"
-    raw = _read_zip_csv(ctx, sid)
+                raw = pd.read_csv(fh, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                  usecols=lambda c: c.strip() in _ZIP_KEYS + _ZIP_VALUES)
+        except (*_UNREADABLE, pd.errors.EmptyDataError) as e:
+            raise SchemaError(file, f"cannot read ({type(e).__name__}: {e})",
+                              expected="a complete zip holding a UTF-8 CSV with a header row; re-fetch it") from e
     raw.columns = [c.strip() for c in raw.columns]
     sel = raw[raw["characteristic and group"].isin(["SEN provision", "Total"])
               & raw["school_type"].eq("Total")

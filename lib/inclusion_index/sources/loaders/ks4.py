@@ -69,9 +69,13 @@ def _check_year(df: pd.DataFrame, file: str, year: str) -> None:
                           expected=f"only {year}")
 
 
-def _area_columns(df: pd.DataFrame, file: str, year: str) -> pd.DataFrame:
-    """level, la_code, la_name for national and LA rows; regional rows are dropped because
-    both London halves share one region code."""
+def _area_columns(df: pd.DataFrame, file: str, year: str, values: list[str]) -> pd.DataFrame:
+    """The revised state-funded rows of the year, checked, with level, la_code, la_name for national
+    and LA rows (regional rows are dropped: both London halves share one region code) and ``values``
+    parsed (``<column>_why`` the reason a cell is not a number)."""
+    _check_year(df, file, year)
+    _check_single(df, "version", "Revised", file, year)
+    _check_single(df, "school_characteristic", "State-funded schools (LA)", file, year)
     geo = df["geographic_level"].astype("string").str.strip()
     check_levels(geo, file, year)
     out = df[geo != "Regional"].copy()
@@ -80,6 +84,8 @@ def _area_columns(df: pd.DataFrame, file: str, year: str) -> pd.DataFrame:
     out["la_code"] = la_code3(out["old_la_code"]).where(~is_nat, NATIONAL_CODE)
     out["la_name"] = out["la_name"].astype("string").str.strip().where(~is_nat, "England")
     check_la_codes(out, out["level"] == "la", file, year)
+    for c in values:
+        out[c], out[c + "_why"] = parse_values(out, c, file, year_column="time_period", count=c in _COUNTS)
     return out
 
 
@@ -98,12 +104,7 @@ def load_201718(ctx: LoadContext, sid: str = "ks4_la_char_201718") -> pd.DataFra
     year = one_academic_year(ctx.source(sid), "a KS4")
     raw = read_csv(ctx, sid)
     require_columns(raw, _ID + _CHAR_201718 + _TOTALS, file, year)
-    _check_year(raw, file, year)
-    _check_single(raw, "version", "Revised", file, year)
-    _check_single(raw, "school_characteristic", "State-funded schools (LA)", file, year)
-    df = _area_columns(raw, file, year)
-    for c in _TOTALS:
-        df[c], df[c + "_why"] = parse_values(df, c, file, year_column="time_period", count=c in _COUNTS)
+    df = _area_columns(raw, file, year, _TOTALS)
 
     sen = df[(df["breakdown"].str.strip() == "SEN_status")
              & _totals_only_filter(df, _CHAR_201718, "characteristic_sen_status")].copy()
@@ -149,12 +150,7 @@ def load_201819(ctx: LoadContext, sid: str = "ks4_la_char_201819") -> pd.DataFra
     file = ctx.source(sid).path
     year = one_academic_year(ctx.source(sid), "a KS4")
     raw = read_sheet_columns(ctx.path(sid), file, year, "Sheet1", _ID + _CHAR_201819 + _TOTALS + _AVG_201819)
-    _check_year(raw, file, year)
-    _check_single(raw, "version", "Revised", file, year)
-    _check_single(raw, "school_characteristic", "State-funded schools (LA)", file, year)
-    df = _area_columns(raw, file, year)
-    for c in _TOTALS + _AVG_201819:
-        df[c], df[c + "_why"] = parse_values(df, c, file, year_column="time_period", count=c in _COUNTS)
+    df = _area_columns(raw, file, year, _TOTALS + _AVG_201819)
 
     sen = df[(df["breakdown"] == "SEN status") & _totals_only_filter(df, _CHAR_201819, "sen_status")].copy()
     sen["group"] = sen["sen_status"].map(_SEN_201819)

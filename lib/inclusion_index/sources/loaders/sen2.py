@@ -1,18 +1,13 @@
 """EHC plans (SEN2 return): where plans are held (placement) and SEMH primary need.
 
-DfE's "Education, health and care plans" releases, read by format: ``caseload_ees2022`` (January
+DfE's "Education, health and care plans" releases, by format: ``caseload_ees2022`` (January
 2010-2022 by establishment type, ``time_period`` the calendar year of the January count),
-``caseload_ees2025`` (January 2019-2025, one column per placement, academic ``time_period``) and
-``needs_ees2025`` (primary need, January 2025 only). Releases overlap; the latest published wins
-for every year it covers, keeping one definition across the years the index uses most, so a
-2026 release in the 2025 layout is one registry entry (tests/test_loader_sen2.py).
-
-Shares are computed from the counts over all plans held by the LA (ages 0-25), as DfE's ``*_pc``
-are, except the ``*_pct_recorded`` shares, over the plans whose placement is recorded: the
-placement indicators by default (docs/METHOD.md). DfE's rounded ``*_pc`` are read only as
-``*_pct_published``. The placement families (below, and data/registry/measures/sen2.csv)
-partition every LA's plans with FE, early years and, from 2023, "not recorded", and for January
-2019-2022 every column they use is identical in the two releases.
+``caseload_ees2025`` (January 2019-2025, one column per placement) and ``needs_ees2025`` (primary
+need, January 2025). The latest published release wins for every year it covers. Shares are
+computed from the counts over all plans (ages 0-25), except ``*_pct_recorded``, over the plans
+whose placement is recorded (the placement indicators by default, docs/METHOD.md); DfE's rounded
+``*_pc`` are only ``*_pct_published``. The families (data/registry/measures/sen2.csv,
+docs/DATA_LOG.md) partition every LA's plans with FE, early years and, from 2023, "not recorded".
 """
 
 from __future__ import annotations
@@ -67,15 +62,9 @@ _STATE_MAINSTREAM_2022 = [("Mainstream school", f"Mainstream - {t}") for t in (
     "Free school - SEN unit")]
 _AP_GROUP = "Alternative provision/Pupil referral unit"
 _AP_PRU_2022 = [(_AP_GROUP, f"AP/PRU - {t}") for t in ("LA maintained", "Academy", "Free school")]
-# No school place = the "Educated elsewhere" group (awaiting provision, elective home
-# education, other arrangements made by the LA or by parents, permanently excluded) plus the
-# NEET and Other groups, i.e. every plan not in a school, college or early-years setting.
-# NEET and Other are groups from January 2019 only (the file has no such rows before), so the
-# series steps up at 2018/19. Elective home education is a type from January 2020 (earlier
-# inside "Other arrangements by parents").
-# "Awaiting provision" is one type to January 2018 and six (by age, in/not in education) from
-# January 2019. Further education, early years and the 2015-16 "Unknown" work-based
-# placements are not counted.
+# No school place = Educated elsewhere + NEET + Other: every plan not in a school, college or
+# early-years setting (docs/DATA_LOG.md, "SEN2 alternative provision and 'no school place'", has
+# the types by year; NEET and Other are rows from January 2019, so the series steps up there).
 _EDUCATED_ELSEWHERE = "Educated elsewhere"
 _NO_SCHOOL_PLACE_2022 = [(_EDUCATED_ELSEWHERE, t) for t in (
     "Awaiting provision - total", *(f"Awaiting provision - {age} and {edu}" for age in (
@@ -98,17 +87,9 @@ _INDEP_NMSS_2025 = ["special_non_maintained", "special_independent", "mainstream
 _STATE_MAINSTREAM_2025 = [f"mainstream_{k}{part}" for k in ("la_maintained", "academy", "free_school")
                           for part in ("", "_resourced_provision", "_senunit")]
 _AP_PRU_2025 = ["ap_pru_la_maintained", "ap_pru_academy", "ap_pru_free_school"]
-# The same "no school place" as the 2022 release: for January 2019-2022 these columns equal
-# the 2022 release's types one for one (await_prov_2022 = the six "Awaiting provision" types,
-# neet = NEET, other_placement_settings = Other). From January 2023 (person-level SEN2) NEET
-# is split into neet plus three "not in education or training" columns that do not overlap
-# it, and online providers are a placement from January 2025. Left out: w_settings (Welsh
-# schools) and other_schools (service children's, secure, overseas schools), which are school
-# places although DfE files them under "educated elsewhere", and placement_unknown (not
-# recorded). DfE's own ed_elsewhere total is not used: it is not the sum of its parts (from
-# January 2024 it also holds neet, which the file lists as a placement of its own, so the
-# placement totals overshoot ehcplans; for 2019-2023 it is off its parts by -882 to +679
-# plans in an LA with no listed column to account for it).
+# The same "no school place" as the 2022 release, column for type for January 2019-2022 (DATA_LOG
+# has the columns added since). Left out: w_settings and other_schools (school places DfE files under
+# "educated elsewhere"), placement_unknown, and DfE's ed_elsewhere total, not the sum of its parts.
 _NO_SCHOOL_PLACE_2025 = [
     "elective_home_education", "other_arrangements_la", "other_arrangements_parents",
     "online_provider", "other_placement_settings", "await_prov_2022", "perm_ex_2022",
