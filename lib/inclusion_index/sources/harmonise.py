@@ -168,8 +168,7 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
     lo = df["measure"].map(declared["min"])
     hi = df["measure"].map(declared["max"])
     bad = (df["value"] < lo) | (df["value"] > hi)
-    if bad.any():
-        r = df[bad].iloc[0]
+    if (r := base.first_row(df, bad)) is not None:
         raise SchemaError(
             _file_of(r["source"]), f"value {r['value']:g} out of range for {r['measure']} ({r['la_name']})",
             column=declared.loc[r["measure"], "source_column"] or r["measure"], year=r["year"],
@@ -179,15 +178,13 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
     counted = df["measure"].map(declared["unit"]).isin(["percent", "rate", "count"])
     for part in ("numerator", "denominator"):
         neg = (df[part] < 0) & (counted if part == "numerator" else True)
-        if neg.any():
-            r = df[neg].iloc[0]
+        if (r := base.first_row(df, neg)) is not None:
             raise SchemaError(
                 _file_of(r["source"]), f"negative {part} {r[part]:g} for {r['measure']} ({r['la_name']})",
                 column=f"{part} of {r['measure']} (from {declared.loc[r['measure'], 'source_column'] or r['measure']})",
                 year=r["year"], expected="a count of 0 or more")
     dups = df.duplicated(["level", "la_code", "year", "measure"], keep=False)
-    if dups.any():
-        r = df[dups].iloc[0]
+    if (r := base.first_row(df, dups)) is not None:
         raise SchemaError(
             _file_of(r["source"]), f"duplicate rows for LA {r['la_code']} ({r['la_name']}), {r['measure']}",
             column="la_code", year=r["year"], expected="one row per LA, year and measure")

@@ -240,6 +240,11 @@ def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | No
     return values, reasons
 
 
+def first_row(df: pd.DataFrame, bad: pd.Series) -> pd.Series | None:
+    """The first row of ``df`` where ``bad`` holds (the one an error names), or None."""
+    return df[bad].iloc[0] if bad.any() else None
+
+
 def check_year_keys(df: pd.DataFrame, file: str, column: str = "time_period") -> pd.Series:
     """The column stripped, refused unless every value is an academic-year key such as '201819'."""
     s = df[column].str.strip()
@@ -256,8 +261,7 @@ def check_la_codes(df: pd.DataFrame, is_la: pd.Series, file: str, year: str | No
     """Refuse an LA row whose ``la_code`` is not 3 digits: it would join no other source.
     ``df`` keeps the row's own ``la_name`` (and ``time_period``, the year when ``year`` is None)."""
     bad = is_la & ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if bad.any():
-        r = df[bad].iloc[0]
+    if (r := first_row(df, bad)) is not None:
         raise SchemaError(file, f"LA row without a 3-digit old_la_code ({r['la_name']!r})", column="old_la_code",
                           year=year if year is not None else str(r["time_period"]),
                           expected="a 3-digit DfE LA code on every Local authority row")

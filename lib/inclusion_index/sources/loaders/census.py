@@ -20,6 +20,7 @@ from inclusion_index.sources.geography import NATIONAL_CODE, load_la_reference
 from inclusion_index.sources.loaders.base import (
     LoadContext,
     entries,
+    first_row,
     la_code3,
     long_frame,
     parse_values,
@@ -67,8 +68,7 @@ def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.Dat
                           year=year, expected="one row per school")
     df["la_code"] = la_code3(df["LA"])
     bad = ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if bad.any():
-        r = df[bad].iloc[0]
+    if (r := first_row(df, bad)) is not None:
         raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
                           expected="a 3-digit DfE LA code on every school row")
     df["year"] = year  # so that a bad cell's error names it
@@ -85,8 +85,7 @@ def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.Dat
         df["state"] = df["SCHOOLTYPE"].isin(list(_STATE_TYPES))
     else:
         estab = pd.to_numeric(df["ESTAB"], errors="coerce")
-        if estab.isna().any():
-            r = df[estab.isna()].iloc[0]
+        if (r := first_row(df, estab.isna())) is not None:
             raise SchemaError(file, f"school {r['URN']} has ESTAB {r['ESTAB']!r}", column="ESTAB", year=year,
                               expected="a 4-digit establishment number on every school row")
         out = np.zeros(len(df), dtype=bool)

@@ -31,6 +31,7 @@ from inclusion_index.sources.loaders.base import (
     check_levels,
     check_year_keys,
     family,
+    first_row,
     la_code3,
     long_frame,
     one_academic_year,
@@ -124,13 +125,11 @@ def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") 
     per = g.agg(count=("count", "first"), n_counts=("count", "nunique"),
                 by_grade=("by_grade", "sum"), count_why=("count_why", "first")).reset_index()
     clash = per["n_counts"] > 1
-    if clash.any():
-        r = per[clash].iloc[0]
+    if (r := first_row(per, clash)) is not None:
         raise SchemaError(file, f"grand_total_schools differs between grade rows for {r['la_name'] or 'England'}",
                           column="grand_total_schools", year=r["year"], expected="one total per LA and type")
     off = per["count"].notna() & (per["count"] != per["by_grade"])
-    if off.any():
-        r = per[off].iloc[0]
+    if (r := first_row(per, off)) is not None:
         raise SchemaError(file, f"grand_total_schools {r['count']:g} but grades add up to {r['by_grade']:g} "
                           f"for {r['la_name'] or 'England'}, {r['school_type']}",
                           column="grand_total_schools", year=r["year"], expected="the sum over grades")
@@ -177,8 +176,7 @@ def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.D
         raw[c] = raw[c].str.strip()
     check_year_keys(raw, file)
     unknown = ~raw["characteristic"].isin(list(_KS2_GROUPS))
-    if unknown.any():
-        r = raw[unknown].iloc[0]
+    if (r := first_row(raw, unknown)) is not None:
         raise SchemaError(file, f"unknown characteristic {r['characteristic']!r}", column="characteristic",
                           year=r["time_period"], expected=f"one of {sorted(_KS2_GROUPS)}")
     geo = raw["geographic_level"]
@@ -205,8 +203,7 @@ def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.D
         part["level"] = np.where(is_la, "la", "national")
         part.loc[~is_la, "la_name"] = "England"
         dup = part.duplicated(["level", "la_code", "group"], keep=False)
-        if dup.any():
-            r = part[dup].iloc[0]
+        if (r := first_row(part, dup)) is not None:
             raise SchemaError(file, f"several rows for {r['la_name']}, {r['characteristic']}", column="la_name",
                               year=str(y), expected="one row per LA and SEN group")
         areas = part[["level", "la_code", "la_name"]].drop_duplicates(["level", "la_code"])
@@ -269,8 +266,7 @@ def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_2023
                           "classify a new type in loaders/context.py")
     df["la_code"] = la_code3(df["LA"])
     bad = ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if bad.any():
-        r = df[bad].iloc[0]
+    if (r := first_row(df, bad)) is not None:
         raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
                           expected="a 3-digit DfE LA code on every school row")
     # Every LA with a school of any type is listed; one with no special school counts 0, so
@@ -310,8 +306,7 @@ def load_dashboard_pct_pupils(ctx: LoadContext, sid: str = "dashboard_pct_pupils
     check_levels(raw["geographic_level"], file)
     df = raw[raw["geographic_level"] != "Regional"].copy()
     unknown = ~df["SEN provision"].isin(list(_PCT_GROUPS))
-    if unknown.any():
-        r = df[unknown].iloc[0]
+    if (r := first_row(df, unknown)) is not None:
         raise SchemaError(file, f"unknown SEN provision {r['SEN provision']!r}", column="SEN provision",
                           year=r["time_period"], expected=f"one of {sorted(_PCT_GROUPS)}")
     df["value"], df["why"] = parse_values(df, "% of pupils", file, year_column="time_period")
@@ -368,8 +363,7 @@ def _years_in(raw: pd.DataFrame, column: str, *, calendar: bool = False) -> str 
 def _check_unique(out: pd.DataFrame, file: str) -> None:
     """Two names that normalise to the same LA would otherwise give duplicate rows."""
     dup = out.duplicated(["level", "la_code", "year", "measure"], keep=False)
-    if dup.any():
-        r = out[dup].iloc[0]
+    if (r := first_row(out, dup)) is not None:
         raise SchemaError(file, f"two rows map to LA {r['la_code']} ({r['la_name']}) for {r['measure']}",
                           column="la_name", year=r["year"], expected="one row per LA, year and measure")
 

@@ -26,6 +26,7 @@ from inclusion_index.sources.loaders.base import (
     check_la_codes,
     check_year_keys,
     family,
+    first_row,
     la_code3,
     long_frame,
     parse_values,
@@ -181,8 +182,7 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
                                  expected="an ONS code listed in la_lookup/las.csv")
     keys = ["time_period", "la_code", "send_category", "metric"]
     dup = d.duplicated([*keys, "time_identifier"], keep=False)
-    if dup.any():
-        r = d[dup].iloc[0]
+    if (r := first_row(d, dup)) is not None:
         raise SchemaError(src.path, f"two rows for LA {r['la_code']} ({r['la_name']}) {r['send_category']} "
                           f"{r['metric']} {r['time_identifier']}", column="new_la_code", year=r["time_period"],
                           expected="one row per LA, term, SEN group and metric")

@@ -16,6 +16,7 @@ from inclusion_index.paths import REGISTRY_DIR
 from inclusion_index.sources.loaders.base import (
     LoadContext,
     family,
+    first_row,
     la_code3,
     long_frame,
     parse_values,
@@ -68,8 +69,7 @@ def load_bds(ctx: LoadContext, sid: str = "lait_bds") -> pd.DataFrame:
     df = raw[raw["Short Desc"].isin(list(wanted))].copy()
     df["year"] = df["Years"].map(academic_year_from_label)
     bad_year = df["year"].isna()
-    if bad_year.any():
-        r = df[bad_year].iloc[0]
+    if (r := first_row(df, bad_year)) is not None:
         raise SchemaError(src.path, f"unrecognised year label {r['Years']!r} for {r['Short Desc']}",
                           column="Years", expected="'YYYY' or 'YYYY/YY'")
     df["code"] = la_code3(df["LA Number"])

@@ -22,6 +22,7 @@ from inclusion_index.sources.loaders.base import (
     check_la_codes,
     check_year_keys,
     family,
+    first_row,
     la_code3,
     long_frame,
     parse_values,
@@ -231,8 +232,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
     df["value"], df["reason"] = values, reasons
     df["pair"] = df["group"] + "|" + df["type"]
     dup = df.duplicated([*_KEYS[:2], "year", "pair"], keep=False)
-    if dup.any():
-        r = df[dup].iloc[0]
+    if (r := first_row(df, dup)) is not None:
         raise SchemaError(file, f"{r['la_name']} has more than one {r['pair']!r} row",
                           column="establishment_type", year=str(r["time_period"]),
                           expected="one row per area, year and establishment type")
@@ -288,8 +288,7 @@ def _academic_years(df: pd.DataFrame, file: str) -> pd.Series:
 
 def _check_unique(df: pd.DataFrame, file: str) -> None:
     dup = df.duplicated(["level", "la_code", "year"], keep=False)
-    if dup.any():
-        r = df[dup].iloc[0]
+    if (r := first_row(df, dup)) is not None:
         raise SchemaError(file, f"more than one {_ALL_PLANS!r} row for {r['la_name']}",
                           column="old_la_code", year=r["year"], expected="one row per area and year")
 
@@ -344,8 +343,7 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
         vals.assign(neg_indep=-vals["mainstream_independent"]),
         why.assign(neg_indep=why["mainstream_independent"]), ["mainstream_total", "neg_indep"])
     off = parts.notna() & state_main.notna() & (parts - state_main).abs().gt(0.5)
-    if off.any():
-        r = df[off].iloc[0]
+    if (r := first_row(df, off)) is not None:
         raise SchemaError(file, f"state mainstream parts add up to {parts[off].iloc[0]:g} but "
                           f"mainstream_total − mainstream_independent = {state_main[off].iloc[0]:g} "
                           f"({r['la_name']})", column="mainstream_total", year=r["year"],
@@ -355,8 +353,7 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
     # AP is summed from its three columns; ap_pru_total must agree wherever both are published.
     ap, _ = _sum_components(vals, why, _AP_PRU_2025)
     off = ap.notna() & vals["ap_pru_total"].notna() & (ap - vals["ap_pru_total"]).abs().gt(0.5)
-    if off.any():
-        r = df[off].iloc[0]
+    if (r := first_row(df, off)) is not None:
         raise SchemaError(file, f"AP/PRU columns add up to {ap[off].iloc[0]:g} but ap_pru_total is "
                           f"{vals.loc[off, 'ap_pru_total'].iloc[0]:g} ({r['la_name']})", column="ap_pru_total",
                           year=r["year"], expected="ap_pru_total = " + " + ".join(_AP_PRU_2025))
