@@ -167,8 +167,7 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
                           column="measure", expected="an entry in data/registry/measures/")
     lo = df["measure"].map(declared["min"])
     hi = df["measure"].map(declared["max"])
-    bad = (df["value"] < lo) | (df["value"] > hi)
-    if (r := base.first_row(df, bad)) is not None:
+    if (r := base.first_row(df, (df["value"] < lo) | (df["value"] > hi))) is not None:
         raise SchemaError(
             _file_of(r["source"]), f"value {r['value']:g} out of range for {r['measure']} ({r['la_name']})",
             column=declared.loc[r["measure"], "source_column"] or r["measure"], year=r["year"],
@@ -177,8 +176,7 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
     # numerator is a total of scores that can be negative (Progress 8)
     counted = df["measure"].map(declared["unit"]).isin(["percent", "rate", "count"])
     for part in ("numerator", "denominator"):
-        neg = (df[part] < 0) & (counted if part == "numerator" else True)
-        if (r := base.first_row(df, neg)) is not None:
+        if (r := base.first_row(df, (df[part] < 0) & (counted if part == "numerator" else True))) is not None:
             raise SchemaError(
                 _file_of(r["source"]), f"negative {part} {r[part]:g} for {r['measure']} ({r['la_name']})",
                 column=f"{part} of {r['measure']} (from {declared.loc[r['measure'], 'source_column'] or r['measure']})",

@@ -124,12 +124,10 @@ def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") 
     g = df.groupby(keys, sort=False)
     per = g.agg(count=("count", "first"), n_counts=("count", "nunique"),
                 by_grade=("by_grade", "sum"), count_why=("count_why", "first")).reset_index()
-    clash = per["n_counts"] > 1
-    if (r := first_row(per, clash)) is not None:
+    if (r := first_row(per, per["n_counts"] > 1)) is not None:
         raise SchemaError(file, f"grand_total_schools differs between grade rows for {r['la_name'] or 'England'}",
                           column="grand_total_schools", year=r["year"], expected="one total per LA and type")
-    off = per["count"].notna() & (per["count"] != per["by_grade"])
-    if (r := first_row(per, off)) is not None:
+    if (r := first_row(per, per["count"].notna() & (per["count"] != per["by_grade"]))) is not None:
         raise SchemaError(file, f"grand_total_schools {r['count']:g} but grades add up to {r['by_grade']:g} "
                           f"for {r['la_name'] or 'England'}, {r['school_type']}",
                           column="grand_total_schools", year=r["year"], expected="the sum over grades")
@@ -202,8 +200,7 @@ def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.D
                                                     column="la_name", year=str(y)).to_numpy()
         part["level"] = np.where(is_la, "la", "national")
         part.loc[~is_la, "la_name"] = "England"
-        dup = part.duplicated(["level", "la_code", "group"], keep=False)
-        if (r := first_row(part, dup)) is not None:
+        if (r := first_row(part, part.duplicated(["level", "la_code", "group"], keep=False))) is not None:
             raise SchemaError(file, f"several rows for {r['la_name']}, {r['characteristic']}", column="la_name",
                               year=str(y), expected="one row per LA and SEN group")
         areas = part[["level", "la_code", "la_name"]].drop_duplicates(["level", "la_code"])
@@ -265,8 +262,7 @@ def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_2023
                           expected=f"one of {sorted([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES])}; "
                           "classify a new type in loaders/context.py")
     df["la_code"] = la_code3(df["LA"])
-    bad = ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if (r := first_row(df, bad)) is not None:
+    if (r := first_row(df, ~df["la_code"].str.fullmatch(r"\d{3}", na=False))) is not None:
         raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
                           expected="a 3-digit DfE LA code on every school row")
     # Every LA with a school of any type is listed; one with no special school counts 0, so
@@ -362,8 +358,7 @@ def _years_in(raw: pd.DataFrame, column: str, *, calendar: bool = False) -> str 
 
 def _check_unique(out: pd.DataFrame, file: str) -> None:
     """Two names that normalise to the same LA would otherwise give duplicate rows."""
-    dup = out.duplicated(["level", "la_code", "year", "measure"], keep=False)
-    if (r := first_row(out, dup)) is not None:
+    if (r := first_row(out, out.duplicated(["level", "la_code", "year", "measure"], keep=False))) is not None:
         raise SchemaError(file, f"two rows map to LA {r['la_code']} ({r['la_name']}) for {r['measure']}",
                           column="la_name", year=r["year"], expected="one row per LA, year and measure")
 

@@ -181,8 +181,7 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
                                  column="new_la_code", year=r["time_period"],
                                  expected="an ONS code listed in la_lookup/las.csv")
     keys = ["time_period", "la_code", "send_category", "metric"]
-    dup = d.duplicated([*keys, "time_identifier"], keep=False)
-    if (r := first_row(d, dup)) is not None:
+    if (r := first_row(d, d.duplicated([*keys, "time_identifier"], keep=False))) is not None:
         raise SchemaError(src.path, f"two rows for LA {r['la_code']} ({r['la_name']}) {r['send_category']} "
                           f"{r['metric']} {r['time_identifier']}", column="new_la_code", year=r["time_period"],
                           expected="one row per LA, term, SEN group and metric")
@@ -345,7 +344,7 @@ def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd
             if upto == _MAX_HEADCOUNT or (feasible and 2 * feasible[0] <= upto
                                           and all(zero[t] or cands[t].size for t in _BANDS)):
                 break
-        # up to twice the smallest: beyond that lie the multiples (same ratios) and chance fits
+        # within _WINDOW of the smallest: beyond lie the multiples (same ratios) and chance fits
         window = [h for h in feasible if h <= _WINDOW * feasible[0]] if feasible else []
         hs = min(window, key=lambda h: (round(_misfit(cands, zero, h), 9), h)) if window else None
         for t in _TERMS:

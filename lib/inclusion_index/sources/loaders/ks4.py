@@ -172,8 +172,7 @@ def load_201819(ctx: LoadContext, sid: str = "ks4_la_char_201819") -> pd.DataFra
 
 def _to_long(df: pd.DataFrame, year: str, source: str, file: str) -> pd.DataFrame:
     """One row per area × group × measure; absent groups of a present area become missing rows."""
-    dup = df.duplicated(["level", "la_code", "group"], keep=False)
-    if (r := first_row(df, dup)) is not None:
+    if (r := first_row(df, df.duplicated(["level", "la_code", "group"], keep=False))) is not None:
         raise SchemaError(file, f"several rows for {r['la_name']} ({r['la_code']}), group {r['group']}",
                           column="la_code", year=year, expected="one row per area and SEN group")
     areas = df[["level", "la_code", "la_name"]].drop_duplicates(["level", "la_code"])

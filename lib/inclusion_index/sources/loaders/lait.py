@@ -68,8 +68,7 @@ def load_bds(ctx: LoadContext, sid: str = "lait_bds") -> pd.DataFrame:
                           expected=f"rows for {missing}")
     df = raw[raw["Short Desc"].isin(list(wanted))].copy()
     df["year"] = df["Years"].map(academic_year_from_label)
-    bad_year = df["year"].isna()
-    if (r := first_row(df, bad_year)) is not None:
+    if (r := first_row(df, df["year"].isna())) is not None:
         raise SchemaError(src.path, f"unrecognised year label {r['Years']!r} for {r['Short Desc']}",
                           column="Years", expected="'YYYY' or 'YYYY/YY'")
     df["code"] = la_code3(df["LA Number"])

@@ -231,8 +231,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
     df = _with_keys(df, file)
     df["value"], df["reason"] = values, reasons
     df["pair"] = df["group"] + "|" + df["type"]
-    dup = df.duplicated([*_KEYS[:2], "year", "pair"], keep=False)
-    if (r := first_row(df, dup)) is not None:
+    if (r := first_row(df, df.duplicated([*_KEYS[:2], "year", "pair"], keep=False))) is not None:
         raise SchemaError(file, f"{r['la_name']} has more than one {r['pair']!r} row",
                           column="establishment_type", year=str(r["time_period"]),
                           expected="one row per area, year and establishment type")
@@ -287,8 +286,7 @@ def _academic_years(df: pd.DataFrame, file: str) -> pd.Series:
 
 
 def _check_unique(df: pd.DataFrame, file: str) -> None:
-    dup = df.duplicated(["level", "la_code", "year"], keep=False)
-    if (r := first_row(df, dup)) is not None:
+    if (r := first_row(df, df.duplicated(["level", "la_code", "year"], keep=False))) is not None:
         raise SchemaError(file, f"more than one {_ALL_PLANS!r} row for {r['la_name']}",
                           column="old_la_code", year=r["year"], expected="one row per area and year")
 
