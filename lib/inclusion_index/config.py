@@ -539,10 +539,8 @@ def parse_known_gaps(path: Path) -> tuple[KnownGap, ...]:
 
 @dataclass(frozen=True)
 class MiddleBands:
-    """How a profile describes an indicator score (a percentile rank x 100) against the middle
-    LA's, ``middle``: ``above`` or more is above the middle, ``below`` or less below it, anything
-    between near it (60/40: the middle fifth of LAs; profiles.yml explains). The profile states
-    the rule next to the table."""
+    """How a profile places an indicator score (a percentile rank x 100) against the middle LA's:
+    ``above`` or more, ``below`` or less, or near it between (profiles.yml explains 60/40)."""
 
     middle: float = 50.0
     above: float = 60.0

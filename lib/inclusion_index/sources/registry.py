@@ -1,10 +1,6 @@
-"""The source registry (data/registry/sources.yml): what each raw file is, and fetching it.
-
-An entry a loader reads names that loader (``loader``: a module of ``inclusion_index.sources.loaders``)
-and which of its readers parses the file (``format``), so the loaders find their files here
-and a new year of an existing format is a registry entry, not a code change. ``published``
-(``YYYY-MM`` or ``YYYY-MM-DD``) orders releases that cover the same years: the latest wins
-(:func:`inclusion_index.sources.loaders.base.latest_release_wins`).
+"""The source registry (data/registry/sources.yml): what each raw file is, and fetching it. An entry
+names the ``loader`` module and ``format`` reading it, and ``published`` orders releases covering the
+same years (docs/DATA_LOG.md, "Which loader reads which file").
 """
 
 from __future__ import annotations

@@ -133,28 +133,21 @@ def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") 
                           column="grand_total_schools", year=r["year"], expected="the sum over grades")
 
     ref = load_la_reference(ctx.data_dir)
-    frames = []
+    areas = []
     for y, part in raw.groupby("year", sort=True):
-        la_names = sorted(set(part.loc[part["geographic_level"] == "Local authority", "la_name"]))
-        when = date(int(y[:4]) + 1, 8, 31)
-        codes = match_la_names(pd.Series(la_names, dtype="string"), when, ref, file=file, column="la_name",
-                               year=str(y))
-        areas = pd.DataFrame({"geographic_level": "Local authority", "la_name": la_names,
-                              "la_code": codes.to_numpy()})
-        nat = pd.DataFrame({"geographic_level": ["National"], "la_name": [""], "la_code": [NATIONAL_CODE]})
-        areas = pd.concat([nat, areas], ignore_index=True)
-        grid = areas.merge(pd.DataFrame({"school_type": list(_OFSTED_TYPES)}), how="cross")
-        grid["year"] = y
-        full = grid.merge(per, on=["year", "school_type", "geographic_level", "la_name"], how="left")
-        absent = full["count"].isna() & full["count_why"].isna()
-        full.loc[absent, "count"] = 0.0  # no row = no graded school of that type in the LA
-        is_nat = full["geographic_level"] == "National"
-        frames.append(long_frame(
-            level=pd.Series(np.where(is_nat, "national", "la"), index=full.index),
-            la_code=full["la_code"], la_name=full["la_name"].where(~is_nat, "England"),
-            year=full["year"], measure=full["school_type"].map(_OFSTED_TYPES), value=full["count"],
-            missing_reason=full["count_why"].astype("string"), source=sid))
-    out = pd.concat(frames, ignore_index=True)
+        names = sorted(set(part.loc[part["geographic_level"] == "Local authority", "la_name"]))
+        codes = match_la_names(pd.Series(names, dtype="string"), date(int(y[:4]) + 1, 8, 31), ref, file=file,
+                               column="la_name", year=str(y))
+        areas.append(pd.DataFrame({"geographic_level": ["National", *["Local authority"] * len(names)],
+                                   "la_name": ["", *names], "la_code": [NATIONAL_CODE, *codes], "year": y}))
+    grid = pd.concat(areas, ignore_index=True).merge(pd.DataFrame({"school_type": list(_OFSTED_TYPES)}), how="cross")
+    full = grid.merge(per, on=["year", "school_type", "geographic_level", "la_name"], how="left")
+    full.loc[full["count"].isna() & full["count_why"].isna(), "count"] = 0.0  # no row: no graded school of the type
+    is_nat = full["geographic_level"] == "National"
+    out = long_frame(level=pd.Series(np.where(is_nat, "national", "la"), index=full.index), la_code=full["la_code"],
+                     la_name=full["la_name"].where(~is_nat, "England"), year=full["year"],
+                     measure=full["school_type"].map(_OFSTED_TYPES), value=full["count"],
+                     missing_reason=full["count_why"].astype("string"), source=sid)
     _check_unique(out, file)
     return out
 
@@ -189,31 +182,27 @@ def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.D
     df["group"] = df["characteristic"].map(_KS2_GROUPS)
 
     ref = load_la_reference(ctx.data_dir)
-    frames = []
-    for y, part in df.groupby("time_period", sort=True):
-        part = part.copy()
-        is_la = part["geographic_level"] == "Local authority"
+    df = df.sort_values("time_period", kind="stable")
+    is_la = df["geographic_level"] == "Local authority"
+    df["la_code"] = NATIONAL_CODE
+    for y, part in df[is_la].groupby("time_period"):
         # the revised KS2 release uses the LAs in operation at the end of the academic year
-        when = date(int(y[:4]) + 1, 8, 31)
-        part["la_code"] = NATIONAL_CODE
-        part.loc[is_la, "la_code"] = match_la_names(part.loc[is_la, "la_name"], when, ref, file=file,
-                                                    column="la_name", year=str(y)).to_numpy()
-        part["level"] = np.where(is_la, "la", "national")
-        part.loc[~is_la, "la_name"] = "England"
-        if (r := first_row(part, part.duplicated(["level", "la_code", "group"], keep=False))) is not None:
-            raise SchemaError(file, f"several rows for {r['la_name']}, {r['characteristic']}", column="la_name",
-                              year=str(y), expected="one row per LA and SEN group")
-        areas = part[["level", "la_code", "la_name"]].drop_duplicates(["level", "la_code"])
-        grid = areas.merge(pd.DataFrame({"group": list(_KS2_GROUPS.values())}), how="cross")
-        full = grid.merge(part.drop(columns=["la_name", "level"]), on=["la_code", "group"], how="left",
-                          indicator=True)
-        why = full["why"].astype("string").where(full["_merge"] == "both", NO_ROW)
-        frames.append(long_frame(
-            level=full["level"], la_code=full["la_code"], la_name=full["la_name"], year=str(y),
-            measure="ks2dash_rwm_exp_" + full["group"], value=full["value"],
-            numerator=full["num"], denominator=full["den"], missing_reason=why.where(full["value"].isna()),
-            source=sid))
-    out = pd.concat(frames, ignore_index=True)
+        df.loc[part.index, "la_code"] = match_la_names(part["la_name"], date(int(y[:4]) + 1, 8, 31), ref, file=file,
+                                                       column="la_name", year=str(y)).to_numpy()
+    df["level"] = np.where(is_la, "la", "national")
+    df.loc[~is_la, "la_name"] = "England"
+    keys = ["time_period", "level", "la_code"]
+    if (r := first_row(df, df.duplicated([*keys, "group"], keep=False))) is not None:
+        raise SchemaError(file, f"several rows for {r['la_name']}, {r['characteristic']}", column="la_name",
+                          year=r["time_period"], expected="one row per LA and SEN group")
+    grid = df[[*keys, "la_name"]].drop_duplicates(keys).merge(pd.DataFrame({"group": list(_KS2_GROUPS.values())}),
+                                                              how="cross")
+    full = grid.merge(df.drop(columns=["la_name", "level"]), on=["time_period", "la_code", "group"], how="left",
+                      indicator=True)
+    why = full["why"].astype("string").where(full["_merge"] == "both", NO_ROW)
+    out = long_frame(level=full["level"], la_code=full["la_code"], la_name=full["la_name"], year=full["time_period"],
+                     measure="ks2dash_rwm_exp_" + full["group"], value=full["value"], numerator=full["num"],
+                     denominator=full["den"], missing_reason=why.where(full["value"].isna()), source=sid)
     _check_unique(out, file)
     return out
 

@@ -104,25 +104,6 @@ _GEO_COLUMNS = ["time_period", "time_identifier", "geographic_level", "region_co
 
 # --------------------------------------------------------------------------- shared helpers
 
-def _area_keys(df: pd.DataFrame, file: str) -> pd.DataFrame:
-    """level / la_code / la_name for EES rows (England, region, LA)."""
-    level = df["geographic_level"].str.strip().map(_LEVELS)
-    if level.isna().any():
-        bad = df.loc[level.isna(), "geographic_level"].iloc[0]
-        raise SchemaError(file, f"unknown geographic_level {bad!r}", column="geographic_level",
-                          year=str(df.loc[level.isna(), "time_period"].iloc[0]),
-                          expected=f"one of {list(_LEVELS)}")
-    code = la_code3(df["old_la_code"])
-    code = code.where(level != "regional", df["region_code"].str.strip())
-    code = code.where(level != "national", NATIONAL_CODE)
-    name = df["la_name"].str.strip()
-    name = name.where(level != "regional", df["region_name"].str.strip() if "region_name" in df else name)
-    name = name.where(level != "national", "England")
-    out = pd.DataFrame({"level": level, "la_code": code, "la_name": name}, index=df.index)
-    check_la_codes(df.assign(la_code=code), out["level"].eq("la"), file)
-    return out
-
-
 def _span(df: pd.DataFrame) -> str | None:
     """Years a file covers, for messages about a column missing from all of them."""
     if "time_period" not in df.columns:
@@ -132,8 +113,20 @@ def _span(df: pd.DataFrame) -> str | None:
 
 
 def _with_keys(df: pd.DataFrame, file: str) -> pd.DataFrame:
-    keys = _area_keys(df, file)
-    return pd.concat([df.drop(columns=["la_name"]), keys], axis=1)
+    """``df`` with level / la_code / la_name for EES rows (England, region, LA)."""
+    level = df["geographic_level"].str.strip().map(_LEVELS)
+    if (r := first_row(df, level.isna())) is not None:
+        raise SchemaError(file, f"unknown geographic_level {r['geographic_level']!r}", column="geographic_level",
+                          year=str(r["time_period"]), expected=f"one of {list(_LEVELS)}")
+    code = la_code3(df["old_la_code"])
+    code = code.where(level != "regional", df["region_code"].str.strip())
+    code = code.where(level != "national", NATIONAL_CODE)
+    name = df["la_name"].str.strip()
+    name = name.where(level != "regional", df["region_name"].str.strip() if "region_name" in df else name)
+    name = name.where(level != "national", "England")
+    check_la_codes(df.assign(la_code=code), level.eq("la"), file)
+    return pd.concat([df.drop(columns=["la_name"]),
+                      pd.DataFrame({"level": level, "la_code": code, "la_name": name}, index=df.index)], axis=1)
 
 
 def _check_time(df: pd.DataFrame, file: str, identifier: str) -> None:
@@ -272,23 +265,19 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
 # --------------------------------------------------------------------------- 2025 release
 
 def _all_plans_rows(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    """The totals rows of a 2025-layout release, one per area and academic year, with its keys."""
     require_columns(df, ["breakdown_topic", "breakdown"], file, _span(df))
-    rows = df[df["breakdown_topic"].str.strip().eq(_ALL_PLANS) & df["breakdown"].str.strip().eq(_ALL_PLANS)]
+    rows = df[df["breakdown_topic"].str.strip().eq(_ALL_PLANS) & df["breakdown"].str.strip().eq(_ALL_PLANS)].copy()
     if rows.empty:
         raise SchemaError(file, f"no {_ALL_PLANS!r} rows", column="breakdown_topic",
                           expected=f"breakdown_topic == breakdown == {_ALL_PLANS!r} for totals")
-    return rows.copy()
-
-
-def _academic_years(df: pd.DataFrame, file: str) -> pd.Series:
-    _check_time(df, file, "Academic year")
-    return check_year_keys(df, file)
-
-
-def _check_unique(df: pd.DataFrame, file: str) -> None:
-    if (r := first_row(df, df.duplicated(["level", "la_code", "year"], keep=False))) is not None:
+    _check_time(rows, file, "Academic year")
+    rows["year"] = check_year_keys(rows, file)
+    rows = _with_keys(rows, file).reset_index(drop=True)
+    if (r := first_row(rows, rows.duplicated(["level", "la_code", "year"], keep=False))) is not None:
         raise SchemaError(file, f"more than one {_ALL_PLANS!r} row for {r['la_name']}",
                           column="old_la_code", year=r["year"], expected="one row per area and year")
+    return rows
 
 
 def _uncollected(df: pd.DataFrame, columns: list[str]) -> dict[str, set[str]]:
@@ -318,9 +307,6 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
                     file, _span(df))
     uncollected = _uncollected(df, [*_NO_SCHOOL_PLACE_2025, "placement_unknown"])
     df = _all_plans_rows(df, file)
-    df["year"] = _academic_years(df, file)
-    df = _with_keys(df, file).reset_index(drop=True)
-    _check_unique(df, file)
     vals, why = {}, {}
     for c in [*placement, "mainstream_total", "ap_pru_total"]:
         # x here means DfE could not publish the placement split for that LA-year (e.g.
@@ -373,9 +359,6 @@ def load_needs_2025(ctx: LoadContext, sid: str = "sen2_needs_2025") -> pd.DataFr
     df = read_csv(ctx, sid)
     require_columns(df, [*_GEO_COLUMNS, "region_name", "ehc_plans", "number_semh"], file, _span(df))
     df = _all_plans_rows(df, file)
-    df["year"] = _academic_years(df, file)
-    df = _with_keys(df, file).reset_index(drop=True)
-    _check_unique(df, file)
     num, num_r = parse_values(df, "number_semh", file, year_column="year", count=True)
     den, den_r = parse_values(df, "ehc_plans", file, year_column="year", count=True)
     # Computed from the counts: DfE's semh_pc is rounded to one decimal place.
