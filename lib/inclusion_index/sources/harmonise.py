@@ -105,10 +105,6 @@ def code_and_data_digest(data_dir: Path, registry: Registry | None = None) -> st
     return h.hexdigest()[:20]
 
 
-def _write_atomic(df: pd.DataFrame, dest: Path) -> None:
-    write_atomic(dest, lambda tmp: df.to_parquet(tmp, index=False))
-
-
 def cache_path(name: str, ctx: base.LoadContext, cache_dir: Path | None = None) -> Path:
     module = importlib.import_module(f"inclusion_index.sources.loaders.{name}")
     return (cache_dir or CACHE_DIR) / "harmonised" / f"{name}-{_cache_key(module, ctx)}.parquet"
@@ -289,10 +285,10 @@ def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | Non
     validate_long(long, ref, measures)
     # cached only once validated: a file that fails validation leaves no cache entry behind
     for df, path in to_cache:
-        _write_atomic(df, path)
+        write_atomic(path, lambda tmp, df=df: df.to_parquet(tmp, index=False))
     long = attach_geography(long, ref)
     if use_cache:
-        _write_atomic(long, whole)
+        write_atomic(whole, lambda tmp: long.to_parquet(tmp, index=False))
     return long
 
 

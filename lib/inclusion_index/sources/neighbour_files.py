@@ -42,10 +42,6 @@ class SNFile:
     neighbours: pd.DataFrame  # la_code, section, neighbour_rank, neighbour_code, closeness
 
 
-# ---------------------------------------------------------------------------------------------
-# reading the workbook
-
-
 def read_sn_file(ctx: LoadContext, source_id: str, known_codes: set[str] | None = None) -> SNFile:
     """Parse sheet 'LA SN Groups': find the header row, check it, read LA rows in both sections.
 
@@ -53,10 +49,9 @@ def read_sn_file(ctx: LoadContext, source_id: str, known_codes: set[str] | None 
     below an 'Old SNs:' line the rows of LAs that no longer exist (section 'old').
     """
     src = ctx.source(source_id)
-    path = ctx.path(source_id)
     year = src.years
     try:
-        raw = pd.read_excel(path, sheet_name=SHEET, header=None, dtype=str)
+        raw = pd.read_excel(ctx.path(source_id), sheet_name=SHEET, header=None, dtype=str)
     except (ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as e:
         raise SchemaError(src.path, f"cannot read sheet {SHEET!r} ({e})", year=year,
                           expected=f"an .xlsx workbook with a sheet {SHEET!r}") from e

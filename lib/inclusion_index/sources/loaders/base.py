@@ -240,8 +240,8 @@ def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | No
     return values, reasons
 
 
-def first_row(df: pd.DataFrame, bad: pd.Series) -> pd.Series | None:
-    """The first row of ``df`` where ``bad`` holds (the one an error names), or None."""
+def first_row(df: pd.DataFrame | pd.Series, bad: pd.Series) -> pd.Series | object | None:
+    """The first row (value) of ``df`` where ``bad`` holds (the one an error names), or None."""
     return df[bad].iloc[0] if bad.any() else None
 
 

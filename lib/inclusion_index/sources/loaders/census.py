@@ -19,7 +19,7 @@ from inclusion_index.paths import REGISTRY_DIR
 from inclusion_index.sources.geography import NATIONAL_CODE, load_la_reference
 from inclusion_index.sources.loaders.base import (
     LoadContext,
-    entries,
+    family,
     first_row,
     la_code3,
     long_frame,
@@ -27,10 +27,8 @@ from inclusion_index.sources.loaders.base import (
     read_csv,
     read_sheet_columns,
     require_columns,
-    source_ids,
 )
 from inclusion_index.sources.loaders.context import census_year
-from inclusion_index.sources.registry import Registry
 
 _COUNTS = {"TSENELSE": "census_ehcp_pupils", "TSENELK": "census_sen_support_pupils", "NOR": "census_pupils"}
 _STATE_TYPES = {"State-funded primary", "State-funded secondary", "State-funded special school"}
@@ -152,16 +150,11 @@ FORMATS = {"perf_census_csv": load_perf_census, "perf_census_csv_estab": load_pe
 _LATER_SCHOOL_LIST = "school_census_202324"
 
 
-def sources(registry: Registry | None = None) -> tuple[str, ...]:
-    return source_ids("census", registry, also=("la_list_dfe", _LATER_SCHOOL_LIST))
-
-
+sources, _load_registered = family("census", FORMATS, also=("la_list_dfe", _LATER_SCHOOL_LIST))
 SOURCES = sources()
 
 
 def load(ctx: LoadContext) -> pd.DataFrame:
-    found = entries(ctx.registry, "census", FORMATS)
-    frames = [FORMATS[s.format](ctx, s.id) for s in found]
-    if any(s.id == _LATER_SCHOOL_LIST for s in ctx.registry.sources):
-        frames.append(load_perf_census(ctx, _LATER_SCHOOL_LIST))
-    return pd.concat(frames, ignore_index=True)
+    later = any(s.id == _LATER_SCHOOL_LIST for s in ctx.registry.sources)
+    return pd.concat([_load_registered(ctx), *([load_perf_census(ctx, _LATER_SCHOOL_LIST)] if later else [])],
+                     ignore_index=True)

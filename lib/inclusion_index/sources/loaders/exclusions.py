@@ -307,14 +307,10 @@ def _feasible(cands: dict[str, np.ndarray], zero: dict[str, bool]) -> np.ndarray
 
 
 def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per (time_period, la_code, time_identifier): the recovered headcount and counts.
-
-    ``rates``: one row per year, LA and term with a column per metric in _ANNUAL_METRICS
-    (education phase Total, pupils with an EHC plan). Returns those rows with ``headcount``,
-    ``n_<metric>`` counts, ``exact`` (bool) and ``n_candidates`` (in-band candidates); only
-    LA-years with all three terms and every rate published are resolved. ``phases``: the same
-    for the three school phases (column ``education_phase``); a Total candidate is kept only if
-    the phases' own candidates can add up to it, which removes most chance fits in large LAs.
+    """``rates`` (one row per year, LA and term, a column per _ANNUAL_METRICS; phase Total, pupils with
+    an EHC plan) with ``headcount``, ``n_<metric>`` counts, ``exact`` and ``n_candidates`` (in band),
+    for LA-years with all three terms' rates published. ``phases``: the same per school phase; a Total
+    candidate the phases' own candidates cannot add up to is dropped (most chance fits in large LAs).
     """
     out = []
     by_phase = dict(iter(phases.groupby(["time_period", "la_code", "time_identifier"]))) if phases is not None else {}
@@ -421,11 +417,10 @@ def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) 
         "termly headcounts not recoverable from the published rates")
     # a rate not published (a marker) in any term: say which marker, as the termly sums do
     why = sel[sel["v"].isna()].groupby(keys)["why"].first()
-    gap = pd.Series([why.get((y, c), pd.NA) for y, c in zip(allkeys["time_period"], allkeys["la_code"], strict=True)],
-                    index=allkeys.index, dtype="string")
+    at = pd.MultiIndex.from_frame(allkeys[keys])
+    gap = pd.Series(why.reindex(at).to_numpy(), index=allkeys.index, dtype="string")
     reason[~partial & gap.notna()] = "a termly rate is missing (" + gap[~partial & gap.notna()] + ")"
-    la_name = pd.Series([names.get((y, c)) for y, c in zip(allkeys["time_period"], allkeys["la_code"], strict=True)],
-                        index=allkeys.index)
+    la_name = pd.Series(names.reindex(at).to_numpy(), index=allkeys.index)
     frames = []
     for m, measure in _ANNUAL_MEASURES.items():
         num = allkeys["n_" + m]

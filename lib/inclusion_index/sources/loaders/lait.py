@@ -1,10 +1,6 @@
-"""DfE Local Authority Interactive Tool (LAIT) big data set: many DfE releases in one long file.
-
-LAIT keeps its latest vintage only: revised figures, today's LA list and a 3-digit LA
-number (no ONS code). Which LAIT measure feeds which project measure is data, in
-data/registry/measures/lait.csv (`source_column` = LAIT `Short Desc`). The file is the
-registry entry with ``loader: lait``, ``format: lait_bds_long``; a refreshed snapshot replaces
-it (new sha256), or, registered beside it, wins by its later ``published`` date.
+"""DfE Local Authority Interactive Tool (LAIT) big data set: many DfE releases in one long file, in
+its latest vintage only (revised figures, today's LA list, 3-digit LA numbers). Which LAIT measure
+feeds which project measure is data/registry/measures/lait.csv (`source_column` = `Short Desc`).
 """
 
 from __future__ import annotations

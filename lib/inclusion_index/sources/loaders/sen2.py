@@ -196,8 +196,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
                          "Total_all"], file, _span(df))
     _check_time(df, file, "Calendar year")
     tp = df["time_period"].str.strip()
-    if not tp.str.fullmatch(r"\d{4}").all():
-        bad = tp[~tp.str.fullmatch(r"\d{4}")].iloc[0]
+    if (bad := first_row(tp, ~tp.str.fullmatch(r"\d{4}"))) is not None:
         raise SchemaError(file, f"unexpected time_period {bad!r}", column="time_period", year=bad,
                           expected="a 4-digit calendar year naming the January count (e.g. 2019)")
     # January 2019 belongs to academic year 2018/19.
@@ -206,8 +205,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
     df["type"] = df["establishment_type"].str.strip()
 
     known = {t for fam in (_STATE_SPECIAL_2022, _INDEP_NMSS_2022, _STATE_MAINSTREAM_2022, _AP_PRU_2022,
-                           _NO_SCHOOL_PLACE_2022)
-             for t in fam} | {(g, _GROUP_SUBTOTAL) for g in _CLASSIFIED_GROUPS}
+                           _NO_SCHOOL_PLACE_2022) for t in fam} | {(g, _GROUP_SUBTOTAL) for g in _CLASSIFIED_GROUPS}
     pairs = set(zip(df["group"], df["type"], strict=True))
     unclassified = sorted(p for p in pairs if p[0] in _CLASSIFIED_GROUPS and p not in known)
     if unclassified:
