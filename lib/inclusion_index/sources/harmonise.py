@@ -147,18 +147,14 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
         src = df["source"].iloc[0] if len(df) else "?"
         raise SchemaError(src, f"long table fails its schema: {e}") from e
     la = df[df["level"] == "la"]
-    unknown = la[~la["la_code"].isin(ref.known_codes())]
-    if len(unknown):
-        r = unknown.iloc[0]
+    if (r := base.first_row(la, ~la["la_code"].isin(ref.known_codes()))) is not None:
         raise UnknownLACodeError(
             _file_of(r["source"]), f"unknown LA code {r['la_code']!r} ({r['la_name']})", column="la_code",
             year=r["year"], expected="a 3-digit DfE LA code in la_lookup/las.csv; add boundary changes to "
             "data/registry/boundary_changes.csv")
     _check_la_coverage(la, ref)
     declared = measures.set_index("measure")
-    undeclared = sorted(set(df["measure"]) - set(declared.index))
-    if undeclared:
-        r = df[df["measure"].isin(undeclared)].iloc[0]
+    if (r := base.first_row(df, ~df["measure"].isin(declared.index))) is not None:
         raise SchemaError(_file_of(r["source"]), f"measure {r['measure']!r} is not declared",
                           column="measure", expected="an entry in data/registry/measures/")
     lo = df["measure"].map(declared["min"])
@@ -187,13 +183,10 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
 
 
 def _check_la_coverage(la: pd.DataFrame, ref: LAReference) -> None:
-    """Every LA of a year's geography must appear in each (source, year, measure) the source
-    publishes, so that a file cut on a row boundary or an LA's deleted rows cannot pass as
-    "not in source". An LA counts as present when a boundary relative of it is (a source may
-    use the geography of the year it was published: Bournemouth, Christchurch and Poole for
-    Bournemouth + Poole + Dorset). City of London and the Isles of Scilly, which the index
-    does not rank, may be absent (several sources leave them out).
-    """
+    """Every LA of a year's geography appears in each (source, year, measure), so a file cut on a row
+    boundary cannot pass as "not in source"; a boundary relative stands in for an LA (a source may use
+    its publication's geography: BCP for Bournemouth + Poole + Dorset). City of London and the Isles
+    of Scilly, which the index does not rank, may be absent."""
     succ, pred = boundary_edges(ref.changes, "successor"), boundary_edges(ref.changes, "predecessor")
     expected_by_year = {y: set(ref.geography_for_year(y)["la_code"]) for y in la["year"].unique()}
     relatives: dict[str, set[str]] = {}

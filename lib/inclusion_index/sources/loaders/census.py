@@ -60,13 +60,11 @@ def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.Dat
     # the January 2018 file repeats one school's row (URN 141353) byte for byte: counted once;
     # two different rows for one URN are an error
     df = raw[school].drop_duplicates().copy()
-    dup = df["URN"].duplicated()
-    if dup.any():
-        raise SchemaError(file, f"URN {df.loc[dup, 'URN'].iloc[0]} has two different rows", column="URN",
+    if (r := first_row(df, df["URN"].duplicated())) is not None:
+        raise SchemaError(file, f"URN {r['URN']} has two different rows", column="URN",
                           year=year, expected="one row per school")
     df["la_code"] = la_code3(df["LA"])
-    bad = ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if (r := first_row(df, bad)) is not None:
+    if (r := first_row(df, ~df["la_code"].str.fullmatch(r"\d{3}", na=False))) is not None:
         raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
                           expected="a 3-digit DfE LA code on every school row")
     df["year"] = year  # so that a bad cell's error names it
@@ -74,9 +72,8 @@ def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.Dat
         df[c], _ = parse_values(df, c, file, year_column="year", count=True)
     if with_type:
         df["SCHOOLTYPE"] = df["SCHOOLTYPE"].str.strip()
-        unknown = ~df["SCHOOLTYPE"].isin([*_STATE_TYPES, *_OTHER_TYPES])
-        if unknown.any():
-            raise SchemaError(file, f"unknown school type {df.loc[unknown, 'SCHOOLTYPE'].iloc[0]!r}",
+        if (r := first_row(df, ~df["SCHOOLTYPE"].isin([*_STATE_TYPES, *_OTHER_TYPES]))) is not None:
+            raise SchemaError(file, f"unknown school type {r['SCHOOLTYPE']!r}",
                               column="SCHOOLTYPE", year=year,
                               expected=f"one of {sorted([*_STATE_TYPES, *_OTHER_TYPES])}; classify it in "
                               "loaders/census.py")

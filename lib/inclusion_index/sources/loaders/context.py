@@ -102,9 +102,8 @@ def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") 
     require_columns(raw, _OFSTED_COLUMNS, file, _years_in(raw, "Year", calendar=True))
     for c in _OFSTED_COLUMNS:
         raw[c] = raw[c].str.strip()
-    bad_year = ~raw["Year"].str.fullmatch(r"20\d\d")
-    if bad_year.any():
-        raise SchemaError(file, f"unrecognised Year {raw.loc[bad_year, 'Year'].iloc[0]!r}", column="Year",
+    if (r := first_row(raw, ~raw["Year"].str.fullmatch(r"20\d\d"))) is not None:
+        raise SchemaError(file, f"unrecognised Year {r['Year']!r}", column="Year",
                           expected="a calendar year YYYY (inspections as at 31 August)")
     # 31 August of Year is the last day of the academic year that started the year before.
     raw["year"] = raw["Year"].astype(int).map(lambda y: year_key(y - 1))
@@ -240,13 +239,11 @@ def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_2023
                           column="URN", year=year,
                           expected=f"a numeric URN, or one of {sorted(_CENSUS_SUMMARY_URNS)}")
     df = raw[school].assign(URN=urn[school])
-    dup = df["URN"].duplicated()
-    if dup.any():
-        raise SchemaError(file, f"URN {df.loc[dup, 'URN'].iloc[0]} appears more than once", column="URN",
+    if (r := first_row(df, df["URN"].duplicated())) is not None:
+        raise SchemaError(file, f"URN {r['URN']} appears more than once", column="URN",
                           year=year, expected="one row per school")
-    unknown = ~df["SCHOOLTYPE"].isin([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES])
-    if unknown.any():
-        raise SchemaError(file, f"unknown school type {df.loc[unknown, 'SCHOOLTYPE'].iloc[0]!r}",
+    if (r := first_row(df, ~df["SCHOOLTYPE"].isin([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES]))) is not None:
+        raise SchemaError(file, f"unknown school type {r['SCHOOLTYPE']!r}",
                           column="SCHOOLTYPE", year=year,
                           expected=f"one of {sorted([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES])}; "
                           "classify a new type in loaders/context.py")

@@ -174,9 +174,7 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
     ref = load_la_reference(ctx.data_dir)
     ons_to_la = dict(zip(ref.table["ons_code"], ref.table["la_code"], strict=False))
     d["la_code"] = d["new_la_code"].str.strip().map(ons_to_la)
-    unknown = d[d["la_code"].isna()]
-    if len(unknown):
-        r = unknown.iloc[0]
+    if (r := first_row(d, d["la_code"].isna())) is not None:
         raise UnknownLACodeError(src.path, f"ONS code {r['new_la_code']!r} ({r['la_name']}) not in DfE's LA list",
                                  column="new_la_code", year=r["time_period"],
                                  expected="an ONS code listed in la_lookup/las.csv")

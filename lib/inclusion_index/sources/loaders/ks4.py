@@ -110,9 +110,8 @@ def load_201718(ctx: LoadContext, sid: str = "ks4_la_char_201718") -> pd.DataFra
     sen = df[(df["breakdown"].str.strip() == "SEN_status")
              & _totals_only_filter(df, _CHAR_201718, "characteristic_sen_status")].copy()
     sen["group"] = sen["characteristic_sen_status"].str.strip().map(_SEN_201718)
-    unknown = sen["group"].isna() & (sen["characteristic_sen_status"].str.strip() != "Total")
-    if unknown.any():
-        raise SchemaError(file, f"unknown SEN status {sen.loc[unknown, 'characteristic_sen_status'].iloc[0]!r}",
+    if (r := first_row(sen, sen["group"].isna() & (sen["characteristic_sen_status"].str.strip() != "Total"))) is not None:
+        raise SchemaError(file, f"unknown SEN status {r['characteristic_sen_status']!r}",
                           column="characteristic_sen_status", year=year,
                           expected=f"one of {sorted(_SEN_201718)}")
     sen = sen[sen["group"].notna()]
@@ -155,9 +154,8 @@ def load_201819(ctx: LoadContext, sid: str = "ks4_la_char_201819") -> pd.DataFra
 
     sen = df[(df["breakdown"] == "SEN status") & _totals_only_filter(df, _CHAR_201819, "sen_status")].copy()
     sen["group"] = sen["sen_status"].map(_SEN_201819)
-    unknown = sen["group"].isna()
-    if unknown.any():
-        raise SchemaError(file, f"unknown SEN status {sen.loc[unknown, 'sen_status'].iloc[0]!r}",
+    if (r := first_row(sen, sen["group"].isna())) is not None:
+        raise SchemaError(file, f"unknown SEN status {r['sen_status']!r}",
                           column="sen_status", year=year, expected=f"one of {sorted(_SEN_201819)}")
     allp = df[(df["breakdown"] == "Total") & _totals_only_filter(df, _CHAR_201819, "")].copy()
     allp["group"] = "all"

@@ -131,8 +131,7 @@ def _with_keys(df: pd.DataFrame, file: str) -> pd.DataFrame:
 
 def _check_time(df: pd.DataFrame, file: str, identifier: str) -> None:
     ident = df["time_identifier"].str.strip()
-    if not ident.eq(identifier).all():
-        r = df[~ident.eq(identifier)].iloc[0]
+    if (r := first_row(df, ~ident.eq(identifier))) is not None:
         raise SchemaError(file, f"unexpected time_identifier {r['time_identifier']!r}",
                           column="time_identifier", year=str(r["time_period"]),
                           expected=f"{identifier!r} on every row")
