@@ -23,12 +23,13 @@ from inclusion_index.sources.loaders.base import (
     first_row,
     la_code3,
     long_frame,
+    one_academic_year,
     parse_values,
     read_csv,
     read_sheet_columns,
     require_columns,
 )
-from inclusion_index.sources.loaders.context import census_year
+from inclusion_index.sources.registry import Source
 
 _COUNTS = {"TSENELSE": "census_ehcp_pupils", "TSENELK": "census_sen_support_pupils", "NOR": "census_pupils"}
 _STATE_TYPES = {"State-funded primary", "State-funded secondary", "State-funded special school"}
@@ -41,42 +42,53 @@ NATIONAL_SOURCE_COUNTS = "DfE national count"
 NATIONAL_SOURCE_POOLED = "pooled from the file's school rows"
 
 
+def census_year(source: Source) -> str:
+    """The registry's ``years`` '2023/24' -> '202324' (one January census per file)."""
+    return one_academic_year(source, "a school census")
+
+
+def school_rows(raw: pd.DataFrame, file: str, year: str, types: list[str], where: str, *,
+                identical_once: bool = False) -> pd.DataFrame:
+    """The school rows of a census file (numeric URN; "NAT" rows are DfE's summaries) with ``la_code``,
+    refused on a URN twice (an identical repeat counts once if ``identical_once``), a ``SCHOOLTYPE``
+    (where read) not in ``types`` (``where`` classifies them) or an LA that is not 3 digits."""
+    urn = raw["URN"].str.strip().str.replace(r"\.0$", "", regex=True)
+    school = urn.str.fullmatch(r"\d+")
+    if (odd := first_row(urn, ~school & (urn != "NAT"))) is not None:
+        raise SchemaError(file, f"row with URN {odd!r} is neither a school nor a summary row", column="URN",
+                          year=year, expected="a numeric URN, or one of ['NAT']")
+    df = raw[school].assign(URN=urn[school])
+    # the January 2018 file repeats one school's row (URN 141353) byte for byte: counted once
+    df = df.drop_duplicates() if identical_once else df
+    if (r := first_row(df, df["URN"].duplicated())) is not None:
+        raise SchemaError(file, f"URN {r['URN']} appears more than once", column="URN", year=year,
+                          expected="one row per school")
+    if "SCHOOLTYPE" in df:
+        df["SCHOOLTYPE"] = df["SCHOOLTYPE"].str.strip()
+        if (r := first_row(df, ~df["SCHOOLTYPE"].isin(types))) is not None:
+            raise SchemaError(file, f"unknown school type {r['SCHOOLTYPE']!r}", column="SCHOOLTYPE", year=year,
+                              expected=f"one of {sorted(types)}; classify it in {where}")
+    df["la_code"] = la_code3(df["LA"])
+    if (r := first_row(df, ~df["la_code"].str.fullmatch(r"\d{3}", na=False))) is not None:
+        raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
+                          expected="a 3-digit DfE LA code on every school row")
+    return df
+
+
 def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.DataFrame, str, str]:
     src = ctx.source(sid)
     file, year = src.path, census_year(src)
     if src.format == "census_school_xlsx":  # January 2024: the workbook, read by name (see load)
         raw = read_sheet_columns(ctx.path(sid), file, year, "england", ["URN", "LA", "SCHOOLTYPE", *_COUNTS])
-        raw["URN"] = raw["URN"].str.replace(r"\.0$", "", regex=True)
     else:
         cols = ["URN", "LA", "ESTAB", *_COUNTS, *(["SCHOOLTYPE"] if with_type else [])]
         raw = read_csv(ctx, sid, needed=cols)
         require_columns(raw, cols, file, year)
-    urn = raw["URN"].str.strip()
-    school = urn.str.fullmatch(r"\d+")
-    odd = ~school & (urn != "NAT")
-    if odd.any():
-        raise SchemaError(file, f"row with URN {urn[odd].iloc[0]!r} is neither a school nor a national row",
-                          column="URN", year=year, expected="a numeric URN, or NAT")
-    # the January 2018 file repeats one school's row (URN 141353) byte for byte: counted once;
-    # two different rows for one URN are an error
-    df = raw[school].drop_duplicates().copy()
-    if (r := first_row(df, df["URN"].duplicated())) is not None:
-        raise SchemaError(file, f"URN {r['URN']} has two different rows", column="URN",
-                          year=year, expected="one row per school")
-    df["la_code"] = la_code3(df["LA"])
-    if (r := first_row(df, ~df["la_code"].str.fullmatch(r"\d{3}", na=False))) is not None:
-        raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
-                          expected="a 3-digit DfE LA code on every school row")
+    df = school_rows(raw, file, year, [*_STATE_TYPES, *_OTHER_TYPES], "loaders/census.py", identical_once=True)
     df["year"] = year  # so that a bad cell's error names it
     for c in _COUNTS:
         df[c], _ = parse_values(df, c, file, year_column="year", count=True)
     if with_type:
-        df["SCHOOLTYPE"] = df["SCHOOLTYPE"].str.strip()
-        if (r := first_row(df, ~df["SCHOOLTYPE"].isin([*_STATE_TYPES, *_OTHER_TYPES]))) is not None:
-            raise SchemaError(file, f"unknown school type {r['SCHOOLTYPE']!r}",
-                              column="SCHOOLTYPE", year=year,
-                              expected=f"one of {sorted([*_STATE_TYPES, *_OTHER_TYPES])}; classify it in "
-                              "loaders/census.py")
         df["state"] = df["SCHOOLTYPE"].isin(list(_STATE_TYPES))
     else:
         estab = pd.to_numeric(df["ESTAB"], errors="coerce")

@@ -32,15 +32,13 @@ from inclusion_index.sources.loaders.base import (
     check_year_keys,
     family,
     first_row,
-    la_code3,
     long_frame,
-    one_academic_year,
     parse_values,
     read_csv,
     read_sheet_columns,
     require_columns,
 )
-from inclusion_index.sources.registry import Source
+from inclusion_index.sources.loaders.census import census_year, school_rows
 
 NO_ROW = "no row in source for this group"
 ZERO_DENOMINATOR = "no eligible pupils (denominator 0)"
@@ -217,13 +215,6 @@ _CENSUS_TYPES = {
 # silently left out of (or a renamed special type missing from) the counts.
 _CENSUS_OTHER_TYPES = {"State-funded primary", "State-funded secondary", "State-funded nursery",
                        "State-funded AP school", "Independent school"}
-# Summary rows (pupil totals by phase, URN "NAT"), not schools.
-_CENSUS_SUMMARY_URNS = {"NAT"}
-
-
-def census_year(source: Source) -> str:
-    """The registry's ``years`` '2023/24' -> '202324' (one January census per file)."""
-    return one_academic_year(source, "a school census")
 
 
 def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_202324") -> pd.DataFrame:
@@ -231,26 +222,7 @@ def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_2023
     src = ctx.source(sid)
     file, year = src.path, census_year(src)
     raw = read_sheet_columns(ctx.path(sid), file, year, _CENSUS_SHEET, _CENSUS_COLUMNS)
-    urn = raw["URN"].str.replace(r"\.0$", "", regex=True)
-    school = urn.str.fullmatch(r"\d+")
-    odd = ~school & ~urn.isin(list(_CENSUS_SUMMARY_URNS))
-    if odd.any():
-        raise SchemaError(file, f"row with URN {urn[odd].iloc[0]!r} is neither a school nor a summary row",
-                          column="URN", year=year,
-                          expected=f"a numeric URN, or one of {sorted(_CENSUS_SUMMARY_URNS)}")
-    df = raw[school].assign(URN=urn[school])
-    if (r := first_row(df, df["URN"].duplicated())) is not None:
-        raise SchemaError(file, f"URN {r['URN']} appears more than once", column="URN",
-                          year=year, expected="one row per school")
-    if (r := first_row(df, ~df["SCHOOLTYPE"].isin([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES]))) is not None:
-        raise SchemaError(file, f"unknown school type {r['SCHOOLTYPE']!r}",
-                          column="SCHOOLTYPE", year=year,
-                          expected=f"one of {sorted([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES])}; "
-                          "classify a new type in loaders/context.py")
-    df["la_code"] = la_code3(df["LA"])
-    if (r := first_row(df, ~df["la_code"].str.fullmatch(r"\d{3}", na=False))) is not None:
-        raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
-                          expected="a 3-digit DfE LA code on every school row")
+    df = school_rows(raw, file, year, [*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES], "loaders/context.py")
     # Every LA with a school of any type is listed; one with no special school counts 0, so
     # the LA rows add up to England exactly.
     las = sorted(set(df["la_code"]))

@@ -179,14 +179,11 @@ def _to_long(df: pd.DataFrame, year: str, source: str, file: str) -> pd.DataFram
                       indicator=True)
     absent = full["_merge"] == "left_only"
     frames = []
-    specs = (
-        ("ks4raw_a8_", "avg_att8", "t_att8", "t_pupils"),
-        ("ks4raw_p8_", "avg_p8score", "t_p8score", "t_inp8calc"),
-        ("ks4raw_pupils_", "t_pupils", None, None))
-    for prefix, value_col, num_col, den_col in specs:
+    for prefix, value_col, num_col, den_col in (("ks4raw_a8_", "avg_att8", "t_att8", "t_pupils"),
+                                                ("ks4raw_p8_", "avg_p8score", "t_p8score", "t_inp8calc"),
+                                                ("ks4raw_pupils_", "t_pupils", None, None)):
         value = full[value_col].astype("float64")
-        why = full[value_col + "_why"].astype("string")
-        why = why.where(~absent, NO_ROW)
+        why = full[value_col + "_why"].astype("string").where(~absent, NO_ROW)
         if den_col is not None:
             why = why.where(~(value.isna() & why.isna() & (full[den_col] == 0)), ZERO_DENOMINATOR)
         frames.append(long_frame(
