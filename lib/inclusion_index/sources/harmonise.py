@@ -243,6 +243,7 @@ def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | Non
     ctx = base.LoadContext(data_dir=Path(data_dir), registry=registry)
     ref = load_la_reference(Path(data_dir))
     families = families or loader_names()
+    report, log = report if report is not None else LoadReport(), log or (lambda _: None)
     # the finished table too, so a warm run neither re-reads each family nor re-validates; the
     # key holds every file's sha256 and the registry's checksums, hence no separate check on a hit
     key = hashlib.sha256(repr((code_and_data_digest(data_dir, registry), registry.sources, families,
@@ -254,22 +255,17 @@ def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | Non
         except Exception:  # a damaged entry is a miss, as for a family
             pass
         else:
-            if report is not None:
-                report.seconds.update(dict.fromkeys(families, 0.0))
-                report.cached.update(dict.fromkeys(families, True))
-            if log:
-                log(f"{'all sources':18s} {len(long):8,d} rows  cache (validated)")
+            report.seconds.update(dict.fromkeys(families, 0.0))
+            report.cached.update(dict.fromkeys(families, True))
+            log(f"{'all sources':18s} {len(long):8,d} rows  cache (validated)")
             return long
     measures = measures_table([*families, "derived"])
     frames, to_cache = [], []
     for name in families:
         t0 = time.perf_counter()
         df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir)
-        if report is not None:
-            report.seconds[name] = time.perf_counter() - t0
-            report.cached[name] = hit
-        if log:
-            log(f"{name:18s} {len(df):8,d} rows  {'cache' if hit else 'parsed'}")
+        report.seconds[name], report.cached[name] = time.perf_counter() - t0, hit
+        log(f"{name:18s} {len(df):8,d} rows  {'cache' if hit else 'parsed'}")
         frames.append(df)
         if use_cache and not hit:
             to_cache.append((df, cache_path(name, ctx, cache_dir)))

@@ -396,7 +396,6 @@ def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) 
     wide = sel.pivot_table(index=["time_period", "la_code", "time_identifier"], columns="metric", values="v",
                            aggfunc="first").reset_index()
     wide = wide.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in wide.columns})
-    names = sel.groupby(["time_period", "la_code"])["la_name"].last()
     if phases is not None:
         phases = phases.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in phases.columns})
     terms = recover_terms(wide, phases)
@@ -405,9 +404,8 @@ def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) 
         spring=("spring", "first"), approx=("exact", lambda s: int((~s).sum())), all_zero=("all_zero", "all"),
         **{"n_" + m: ("n_" + m, "sum") for m in _ANNUAL_METRICS}).reset_index()
     # every LA-year in the file, so the ones not formed say why
-    allkeys = sel[keys].drop_duplicates().merge(per, on=keys, how="left")
-    n_terms = sel.groupby(keys)["time_identifier"].nunique().rename("n_terms").reset_index()
-    allkeys = allkeys.merge(n_terms, on=keys, how="left")
+    allkeys = (sel.groupby(keys, sort=False).agg(n_terms=("time_identifier", "nunique"), la_name=("la_name", "last"))
+               .reset_index().merge(per, on=keys, how="left"))
     reason = pd.Series(pd.NA, index=allkeys.index, dtype="string")
     partial = allkeys["n_terms"] < 3
     reason[partial] = "partial year (" + allkeys.loc[partial, "n_terms"].astype(str) + " of 3 terms)"
@@ -418,7 +416,7 @@ def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) 
     at = pd.MultiIndex.from_frame(allkeys[keys])
     gap = pd.Series(why.reindex(at).to_numpy(), index=allkeys.index, dtype="string")
     reason[~partial & gap.notna()] = "a termly rate is missing (" + gap[~partial & gap.notna()] + ")"
-    la_name = pd.Series(names.reindex(at).to_numpy(), index=allkeys.index)
+    la_name = allkeys["la_name"]
     frames = []
     for m, measure in _ANNUAL_MEASURES.items():
         num = allkeys["n_" + m]
