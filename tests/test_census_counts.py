@@ -16,8 +16,10 @@ import pytest
 from inclusion_index.config import run_settings
 from inclusion_index.errors import SchemaError
 from inclusion_index.index.uncertainty.funnels import cohort_sizes
+from inclusion_index.sources.derived import derived_measures
 from inclusion_index.sources.loaders import census
-from inclusion_index.sources.loaders.base import LoadContext
+from inclusion_index.sources.loaders.base import LoadContext, entries
+from inclusion_index.sources.loaders.context import census_year
 from inclusion_index.sources.registry import load_registry
 
 from .conftest import mirror_with
@@ -289,6 +291,96 @@ def test_england_quoted_at_dfe_precision_and_named(editions) -> None:
     assert share.startswith("England 20.6") and share.endswith("from DfE's national counts"), share
 
 
+# ------------------------------------------------------------------ why counts and LAIT differ
+# (the table of docs/DATA_LOG.md; only this test uses it, so it lives here, not in the package)
+
+
+def _urns(ctx: LoadContext, sid: str) -> pd.DataFrame:
+    """URN, LA and the three counts (NaN where NA/NP) of every school row of one census file."""
+    df, _, _ = census._school_rows(ctx, sid, with_type=ctx.source(sid).format != "perf_census_csv_estab")
+    return df[["URN", "la_code", *census._COUNTS]].rename(columns=census._COUNTS)
+
+
+def count_gaps(ctx: LoadContext, long: pd.DataFrame) -> pd.DataFrame:
+    """Every LA whose census counts do not stand for the EHC plan share (``assess_ehcp_share_counts``
+    without a numerator) in a year with all-school counts, with what the file shows for it: its
+    sums, the % they give against the published % the rule checked them with (DfE's two decimals,
+    else LAIT's one), the share gap, and the reason: schools on roll in the census files a year
+    either side but absent from this one (their counts from the earlier file), schools whose
+    counts are ``NA`` or whose SEN support is 0 against 5 or more either side, or none of these.
+
+    ``long`` is the harmonised long table (the published percentages and the derived shares)."""
+    found = [*entries(ctx.registry, "census", census.FORMATS),
+             *(x for x in ctx.registry.sources if x.id == census._LATER_SCHOOL_LIST)]
+    found = sorted(found, key=census_year)
+    years = [census_year(s) for s in found]
+    la = long[long["level"] == "la"]
+    (_, _, published), = derived_measures()["assess_ehcp_share_counts"].agree
+
+    def get(measure: str, year: str, col: str = "value") -> pd.Series:
+        r = la[(la["measure"] == measure) & (la["year"] == year)].drop_duplicates("la_code")
+        return r.set_index("la_code")[col]
+
+    rows = []
+    for i, s in enumerate(found):
+        if s.format == "perf_census_csv_estab":  # no all-school SEN support count: no counts share
+            continue
+        year = years[i]
+        share = get("assess_ehcp_share_counts", year, "numerator")
+        off = share[share.isna()].index
+        if off.empty:
+            continue
+        this = _urns(ctx, s.id)
+        before = _urns(ctx, found[i - 1].id) if i > 0 else this.iloc[:0]
+        nxt = _urns(ctx, found[i + 1].id) if i + 1 < len(found) else this.iloc[:0]
+        after = set(nxt["URN"])
+        # SEN support 0 this January but 5 or more the January before or after (the 2018 file has
+        # no independent school's SEN support, so 2019 leans on 2021): a count not published
+        near_sup = pd.concat([f[["URN", "census_sen_support_pupils"]] for f in (before, nxt)]
+                             ).groupby("URN")["census_sen_support_pupils"].max()
+        zero = this[(this["census_sen_support_pupils"] == 0)].assign(
+            near=lambda d, m=near_sup: d["URN"].map(m)).query("near >= 5")
+        # on roll the January before and the January after, yet no row this January
+        gone = before[~before["URN"].isin(set(this["URN"])) & before["URN"].isin(after)]
+        sums = this.groupby("la_code")[list(census._COUNTS.values())].sum(min_count=1)
+        na = this[this[list(census._COUNTS.values())].isna().any(axis=1)].groupby("la_code").size()
+        pub = [(p, q, get(p, year), get(q, year)) for p, q, _ in published]
+        names = get("assess_ehcp_share_counts", year, "la_name")
+        for code in off:
+            e, sp, n = (float(sums.at[code, c]) for c in census._COUNTS.values())
+            g = gone[gone["la_code"] == code]
+            k = int(na.get(code, 0))
+            why = []
+            if len(g):
+                why.append(f"{len(g)} school{'s' * (len(g) > 1)} absent ({g['census_pupils'].sum():,.0f} pupils, "
+                           f"{g['census_ehcp_pupils'].sum():,.0f} with a plan in January {int(years[i - 1][:4]) + 1})")
+            if k:
+                why.append(f"{k} school{'s' * (k > 1)} with NA counts")
+            z = zero[zero["la_code"] == code]
+            if len(z):
+                why.append(f"{len(z)} school{'s' * (len(z) > 1)} with SEN support 0 ({z['near'].sum():,.0f} a year "
+                           "or two either side)")
+            # the published pair the rule checked this LA against: the first one present
+            p, _, pe_, ps_ = next(x for x in pub if code in x[2].index and code in x[3].index)
+            le, ls = float(pe_[code]), float(ps_[code])
+            pe, ps = 100 * e / n, 100 * sp / n
+            rows.append({
+                "la_code": code, "la_name": names.get(code, ""), "year": year, "published": p,
+                "ehcp": e, "sen_support": sp, "pupils": n,
+                "ehcp_pct": pe, "sen_support_pct": ps, "pub_ehcp_pct": le, "pub_sen_support_pct": ls,
+                "gap_ehcp": pe - le, "gap_sen_support": ps - ls,
+                "share_counts": 100 * e / (e + sp), "share_published": 100 * le / (le + ls),
+                "absent_schools": len(g), "absent_pupils": float(g["census_pupils"].sum()),
+                "absent_ehcp": float(g["census_ehcp_pupils"].sum()), "na_schools": k,
+                "zero_sen_support_schools": len(z), "zero_sen_support_near": float(z["near"].sum()),
+                "reason": "; ".join(why) or "no school absent, NA or 0 in the file: cause not found",
+            })
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["share_gap"] = out["share_counts"] - out["share_published"]
+    return out
+
+
 def _data_log_gap_rows() -> list[list[str]]:
     text = (Path(__file__).resolve().parents[1] / "docs" / "DATA_LOG.md").read_text(encoding="utf-8")
     section = text.split("## Why an LA's census counts and DfE's percentages differ")[1].split("\n## ")[0]
@@ -301,7 +393,7 @@ def _data_log_gap_rows() -> list[list[str]]:
 def test_why_counts_fall_back_per_la(long, data_dir) -> None:
     """Every LA off counts in a census year, with the cause found in the files, and the table in
     docs/DATA_LOG.md is this one (sums, gaps and reasons)."""
-    g = census.count_gaps(LoadContext(data_dir=data_dir, registry=load_registry()), long)
+    g = count_gaps(LoadContext(data_dir=data_dir, registry=load_registry()), long)
     assert g.groupby("year").size().to_dict() == {"201819": 74, "202223": 5, "202324": 5}
     assert set(g.loc[g["year"] == "202324", "published"]) == {"lait_ehcp_pct_pupils"}
     camden = g[(g["la_code"] == "202") & (g["year"] == "201819")].iloc[0]

@@ -116,7 +116,7 @@ def test_xlsx_missing_column_names_file_column_year(tmp_path: Path, ctx: LoadCon
     dest = tmp_path / rel
     dest.parent.mkdir(parents=True)
     # a small workbook with the real header minus avg_p8score stands in for a renamed column
-    header = [c for c in ks4._ID_201819 + ks4._CHAR_201819 + ks4._TOTALS + ks4._AVG_201819 if c != "avg_p8score"]
+    header = [c for c in ks4._ID + ks4._CHAR_201819 + ks4._TOTALS + ks4._AVG_201819 if c != "avg_p8score"]
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Sheet1"

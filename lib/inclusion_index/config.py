@@ -11,6 +11,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +33,30 @@ def read_yaml_file(path: Path, what: str) -> Any:
         return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"{path}: cannot read {what} ({e})") from e
+
+
+def _convert(tp: Any, v: Any) -> Any:
+    """``v`` as a field of type ``tp``: bool, int, float, str, optionals, tuples, lists and dicts of them."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if v is None:
+        return None
+    if isinstance(tp, types.UnionType):
+        return _convert(next(a for a in args if a is not type(None)), v)
+    if origin in (tuple, list):
+        return origin(_convert(args[0], x) for x in v)
+    if origin is dict:
+        return {k: _convert(args[1], x) for k, x in v.items()}
+    return tp(v)
+
+
+def _typed(cls: type, raw: dict, where: object, **special: Callable[[Any], Any]) -> dict[str, Any]:
+    """``raw`` as keyword arguments of ``cls``, each converted to its field's type (or by ``special``);
+    a key that is not a field is refused, naming ``where``; a null keeps the field's default."""
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(raw) - set(hints))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}")
+    return {k: special[k](v) if k in special else _convert(hints[k], v) for k, v in raw.items() if v is not None}
 
 
 # --------------------------------------------------------------------------- uncertainty.yml
@@ -130,31 +157,12 @@ class UncertaintySettings:
         return dataclasses.replace(self, **changes)
 
 
-def _floats(xs: Any) -> tuple[float | None, ...]:
-    return tuple(None if x is None else float(x) for x in xs)
-
-
-# file key -> (field, conversion); a key the file leaves out keeps the dataclass default
-_MONTE_CARLO = {k: (k, conv) for k, conv in {
-    "enabled": bool, "n_draws": int, "seed": int, "n_jobs": int, "mp_context": str, "interval": float,
-    "perturb": tuple, "weights_half_width": float, "normalisations": tuple, "years": tuple,
-    "max_missing_indicators": lambda xs: tuple(int(x) for x in xs), "imputed_counts": _floats,
-    "aggregations": tuple, "z_to_percentile_scale": float, "sensitivity_draws": int, "engine": str, "verify_draws": int}.items()}
-_SAMPLING = {"draw": ("sampling_draw", str), "default_cohort": ("default_cohort", lambda x: _floats([x])[0])}
-_FUNNEL = {"levels": ("funnel_levels", _floats), "overdispersion": ("funnel_overdispersion", str),
-           "winsorise": ("funnel_winsorise", float)}
-
-
-def _fields(raw: dict, keys: dict[str, tuple[str, Any]]) -> dict[str, Any]:
-    return {f: conv(raw[k]) for k, (f, conv) in keys.items() if k in raw}
-
-
 def parse_uncertainty(path: Path) -> UncertaintySettings:
     """uncertainty.yml as settings (without the environment's overrides: see :func:`_with_env`)."""
     raw = read_yaml_file(path, "uncertainty settings")
-    mc, sm, fn = (raw.get(k) or {} for k in ("monte_carlo", "sampling", "funnel"))
+    mc, sm, fn, rep = (dict(raw.get(k) or {}) for k in ("monte_carlo", "sampling", "funnel", "reporting"))
     specs = []
-    for ind, s in (sm.get("indicators") or {}).items():
+    for ind, s in (sm.pop("indicators", None) or {}).items():
         s = dict(s or {})
         cohort = dict(s.pop("cohort", None) or {})
         fallback = dict(s.pop("cohort_fallback", None) or {})
@@ -165,17 +173,13 @@ def parse_uncertainty(path: Path) -> UncertaintySettings:
             unknown.add("cohort_fallback without a measure")
         if unknown:
             raise ConfigError(f"{path}: sampling.indicators.{ind}: unknown key(s) {sorted(unknown)}")
-        specs.append(SamplingSpec(
-            str(ind), **{k: str(v) if k == "model" else float(v) for k, v in s.items() if v is not None},
-            **{f: conv(cohort[k]) for k, f, conv in (("measure", "cohort_measure", str), ("field", "cohort_field", str),
-                                                     ("multiplier", "cohort_multiplier", float),
-                                                     ("max_year_gap", "cohort_max_gap", int)) if k in cohort},
-            cohort_fallback=(str(fallback["measure"]), str(fallback.get("field", "denominator")),
-                             float(fallback.get("multiplier", 1.0))) if fallback else None))
-    kw = {**_fields(mc, _MONTE_CARLO), **_fields(sm, _SAMPLING), **_fields(fn, _FUNNEL), "sampling": tuple(specs)}
-    if "small_cohort" in (raw.get("reporting") or {}):
-        kw["small_cohort"] = int(raw["reporting"]["small_cohort"])
-    return UncertaintySettings(**kw)
+        cohort = {("cohort_max_gap" if k == "max_year_gap" else f"cohort_{k}"): v for k, v in cohort.items()}
+        specs.append(SamplingSpec(str(ind), **_typed(SamplingSpec, {**s, **cohort}, path), cohort_fallback=(
+            str(fallback["measure"]), str(fallback.get("field", "denominator")),
+            float(fallback.get("multiplier", 1.0))) if fallback else None))
+    flat = {**mc, **{("sampling_draw" if k == "draw" else k): v for k, v in sm.items()},
+            **{f"funnel_{k}": v for k, v in fn.items()}, **rep}
+    return UncertaintySettings(**_typed(UncertaintySettings, flat, path), sampling=tuple(specs))
 
 
 def _with_env(unc: UncertaintySettings) -> UncertaintySettings:
@@ -236,19 +240,14 @@ class AdjustmentSettings:
         return dataclasses.replace(self, **changes)
 
 
-_ADJUSTMENT = {k: (k, conv) for k, conv in {
-    "ehcp_measure": str, "ehcp_rate_measure": str, "targets": tuple, "map_boundary_changes": bool,
-    "cov_type": str, "min_n": int, "cooks_top": int, "caveat": lambda x: " ".join(str(x).split()),
-    "leave_out": lambda d: tuple((str(k), tuple(str(c) for c in (v or ()))) for k, v in (d or {}).items())}.items()}
-
-
 def parse_adjustment(path: Path) -> AdjustmentSettings:
-    raw = read_yaml_file(path, "adjustment settings")
-    cov = raw.get("covariates") or {}
+    raw = dict(read_yaml_file(path, "adjustment settings"))
+    cov = raw.pop("covariates", None) or {}
     unknown = set(cov) - set(COVARIATE_COLUMNS)
     if unknown:
         raise ConfigError(f"{path}: unknown covariate(s) {sorted(unknown)}; expected {list(COVARIATE_COLUMNS)}")
-    kw = {**{k: bool(v) for k, v in cov.items()}, **_fields(raw, _ADJUSTMENT)}
+    kw = _typed(AdjustmentSettings, {**cov, **raw}, path, caveat=lambda x: " ".join(str(x).split()),
+                leave_out=lambda d: tuple((str(k), tuple(str(c) for c in (v or ()))) for k, v in d.items()))
     bad = {c for _, cs in kw.get("leave_out", ()) for c in cs} - set(COVARIATE_COLUMNS)
     if bad:
         raise ConfigError(f"{path}: leave_out names unknown covariate(s) {sorted(bad)}; expected "
@@ -301,16 +300,9 @@ def parse_method(path: Path) -> Method:
     """One method file (its key is the file's stem); indicators.load_method checks its
     indicators against indicators.csv."""
     raw = read_yaml_file(path, "method")
-    try:
-        return Method(key=path.stem, name=raw["name"], description=str(raw.get("description", "")).strip(),
-                      indicators=tuple(raw["indicators"]),
-                      weights={k: float(v) for k, v in (raw.get("weights") or {}).items()},
-                      measures={k: list(v) for k, v in (raw.get("measures") or {}).items()},
-                      scoring=dict(raw.get("scoring") or {}), substitution=dict(raw.get("substitution") or {}),
-                      placement=dict(raw.get("placement") or {}),
-                      **{k: str(raw[k]) for k in ("headline", "deprivation_measure", "deprivation_year") if k in raw})
-    except KeyError as e:
-        raise ConfigError(f"{path}: missing key {e}") from e
+    if missing := [k for k in ("name", "indicators") if k not in raw]:
+        raise ConfigError(f"{path}: missing key {missing[0]!r}")
+    return Method(key=path.stem, **_typed(Method, {"description": "", **raw}, path, description=lambda x: str(x).strip()))
 
 
 # --------------------------------------------------------------------------- editions.yml
@@ -432,11 +424,8 @@ def parse_hexmaps(path: Path) -> HexmapSettings:
             raise ConfigError(f"{path}: hexmap {m['source']}: format must be hexjson or gpkg")
         if m["format"] == "gpkg" and not all(m.get(k) for k in ("layer", "code_field", "name_field")):
             raise ConfigError(f"{path}: gpkg hexmap {m['source']} needs layer, code_field and name_field")
-        unknown = sorted(set(m) - set(Hexmap.__dataclass_fields__))
-        if unknown:
-            raise ConfigError(f"{path}: hexmap {m['source']} has unknown key(s) {unknown}")
-        out.append(Hexmap(**{**m, **_years(m, path, f"hexmap {m['source']}"),
-                             "code_prefix": m.get("code_prefix") or ""}))
+        where = f"hexmap {m['source']}"
+        out.append(Hexmap(**_typed(Hexmap, {**m, **_years(m, path, where)}, f"{path}: {where}")))
     order = {str(code): (i, j) for i, group in enumerate(raw.get("strip_order") or [])
              for j, code in enumerate(group)}
     return HexmapSettings(tuple(out), order, _label_rules(raw.get("labels") or {}, path))
@@ -550,10 +539,8 @@ def parse_known_gaps(path: Path) -> tuple[KnownGap, ...]:
 
 @dataclass(frozen=True)
 class MiddleBands:
-    """How a profile describes an indicator score (a percentile rank x 100) against the middle
-    LA's, ``middle``: ``above`` or more is above the middle, ``below`` or less below it, anything
-    between near it (60/40: the middle fifth of LAs; profiles.yml explains). The profile states
-    the rule next to the table."""
+    """How a profile places an indicator score (a percentile rank x 100) against the middle LA's:
+    ``above`` or more, ``below`` or less, or near it between (profiles.yml explains 60/40)."""
 
     middle: float = 50.0
     above: float = 60.0

@@ -94,8 +94,7 @@ def add_derived_measures(long: pd.DataFrame) -> pd.DataFrame:
         counts = spec.input_kind == "counts"
         d["numerator"] = wide[spec.numerator].to_numpy() if counts else np.nan
         d["denominator"] = den.to_numpy() if counts else np.nan
-        d["missing_reason"] = pd.Series(pd.NA, index=d.index, dtype="string")
-        d.loc[d["value"].isna(), "missing_reason"] = "an input is missing"
+        d["missing_reason"] = pd.Series("an input is missing", index=d.index, dtype="string").where(d["value"].isna())
         d["source"] = "derived: " + " / ".join(parts)
         if counts:
             # LA rows: 'derived: <inputs>' (the report resolves it to registry ids), with the

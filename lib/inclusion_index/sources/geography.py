@@ -95,13 +95,9 @@ def shift_year(year: str, by: int) -> str:
     return year_key(int(check_year_key(year)[:4]) + by)
 
 
-def load_la_reference(data_dir: Path) -> LAReference:
-    return _load_la_reference(str(data_dir))
-
-
 @lru_cache(maxsize=4)
-def _load_la_reference(data_dir_s: str) -> LAReference:
-    data_dir = Path(data_dir_s)
+def load_la_reference(data_dir: Path) -> LAReference:
+    data_dir = Path(data_dir)
     reg = load_registry()
     las_src = reg["la_list_dfe"]
     try:

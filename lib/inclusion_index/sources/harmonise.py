@@ -105,10 +105,6 @@ def code_and_data_digest(data_dir: Path, registry: Registry | None = None) -> st
     return h.hexdigest()[:20]
 
 
-def _write_atomic(df: pd.DataFrame, dest: Path) -> None:
-    write_atomic(dest, lambda tmp: df.to_parquet(tmp, index=False))
-
-
 def cache_path(name: str, ctx: base.LoadContext, cache_dir: Path | None = None) -> Path:
     module = importlib.import_module(f"inclusion_index.sources.loaders.{name}")
     return (cache_dir or CACHE_DIR) / "harmonised" / f"{name}-{_cache_key(module, ctx)}.parquet"
@@ -151,25 +147,19 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
         src = df["source"].iloc[0] if len(df) else "?"
         raise SchemaError(src, f"long table fails its schema: {e}") from e
     la = df[df["level"] == "la"]
-    unknown = la[~la["la_code"].isin(ref.known_codes())]
-    if len(unknown):
-        r = unknown.iloc[0]
+    if (r := base.first_row(la, ~la["la_code"].isin(ref.known_codes()))) is not None:
         raise UnknownLACodeError(
             _file_of(r["source"]), f"unknown LA code {r['la_code']!r} ({r['la_name']})", column="la_code",
             year=r["year"], expected="a 3-digit DfE LA code in la_lookup/las.csv; add boundary changes to "
             "data/registry/boundary_changes.csv")
     _check_la_coverage(la, ref)
     declared = measures.set_index("measure")
-    undeclared = sorted(set(df["measure"]) - set(declared.index))
-    if undeclared:
-        r = df[df["measure"].isin(undeclared)].iloc[0]
+    if (r := base.first_row(df, ~df["measure"].isin(declared.index))) is not None:
         raise SchemaError(_file_of(r["source"]), f"measure {r['measure']!r} is not declared",
                           column="measure", expected="an entry in data/registry/measures/")
     lo = df["measure"].map(declared["min"])
     hi = df["measure"].map(declared["max"])
-    bad = (df["value"] < lo) | (df["value"] > hi)
-    if bad.any():
-        r = df[bad].iloc[0]
+    if (r := base.first_row(df, (df["value"] < lo) | (df["value"] > hi))) is not None:
         raise SchemaError(
             _file_of(r["source"]), f"value {r['value']:g} out of range for {r['measure']} ({r['la_name']})",
             column=declared.loc[r["measure"], "source_column"] or r["measure"], year=r["year"],
@@ -178,16 +168,13 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
     # numerator is a total of scores that can be negative (Progress 8)
     counted = df["measure"].map(declared["unit"]).isin(["percent", "rate", "count"])
     for part in ("numerator", "denominator"):
-        neg = (df[part] < 0) & (counted if part == "numerator" else True)
-        if neg.any():
-            r = df[neg].iloc[0]
+        if (r := base.first_row(df, (df[part] < 0) & (counted if part == "numerator" else True))) is not None:
             raise SchemaError(
                 _file_of(r["source"]), f"negative {part} {r[part]:g} for {r['measure']} ({r['la_name']})",
                 column=f"{part} of {r['measure']} (from {declared.loc[r['measure'], 'source_column'] or r['measure']})",
                 year=r["year"], expected="a count of 0 or more")
     dups = df.duplicated(["level", "la_code", "year", "measure"], keep=False)
-    if dups.any():
-        r = df[dups].iloc[0]
+    if (r := base.first_row(df, dups)) is not None:
         raise SchemaError(
             _file_of(r["source"]), f"duplicate rows for LA {r['la_code']} ({r['la_name']}), {r['measure']}",
             column="la_code", year=r["year"], expected="one row per LA, year and measure")
@@ -196,13 +183,10 @@ def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) ->
 
 
 def _check_la_coverage(la: pd.DataFrame, ref: LAReference) -> None:
-    """Every LA of a year's geography must appear in each (source, year, measure) the source
-    publishes, so that a file cut on a row boundary or an LA's deleted rows cannot pass as
-    "not in source". An LA counts as present when a boundary relative of it is (a source may
-    use the geography of the year it was published: Bournemouth, Christchurch and Poole for
-    Bournemouth + Poole + Dorset). City of London and the Isles of Scilly, which the index
-    does not rank, may be absent (several sources leave them out).
-    """
+    """Every LA of a year's geography appears in each (source, year, measure), so a file cut on a row
+    boundary cannot pass as "not in source"; a boundary relative stands in for an LA (a source may use
+    its publication's geography: BCP for Bournemouth + Poole + Dorset). City of London and the Isles
+    of Scilly, which the index does not rank, may be absent."""
     succ, pred = boundary_edges(ref.changes, "successor"), boundary_edges(ref.changes, "predecessor")
     expected_by_year = {y: set(ref.geography_for_year(y)["la_code"]) for y in la["year"].unique()}
     relatives: dict[str, set[str]] = {}
@@ -259,6 +243,7 @@ def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | Non
     ctx = base.LoadContext(data_dir=Path(data_dir), registry=registry)
     ref = load_la_reference(Path(data_dir))
     families = families or loader_names()
+    report, log = report if report is not None else LoadReport(), log or (lambda _: None)
     # the finished table too, so a warm run neither re-reads each family nor re-validates; the
     # key holds every file's sha256 and the registry's checksums, hence no separate check on a hit
     key = hashlib.sha256(repr((code_and_data_digest(data_dir, registry), registry.sources, families,
@@ -270,22 +255,17 @@ def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | Non
         except Exception:  # a damaged entry is a miss, as for a family
             pass
         else:
-            if report is not None:
-                report.seconds.update(dict.fromkeys(families, 0.0))
-                report.cached.update(dict.fromkeys(families, True))
-            if log:
-                log(f"{'all sources':18s} {len(long):8,d} rows  cache (validated)")
+            report.seconds.update(dict.fromkeys(families, 0.0))
+            report.cached.update(dict.fromkeys(families, True))
+            log(f"{'all sources':18s} {len(long):8,d} rows  cache (validated)")
             return long
     measures = measures_table([*families, "derived"])
     frames, to_cache = [], []
     for name in families:
         t0 = time.perf_counter()
         df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir)
-        if report is not None:
-            report.seconds[name] = time.perf_counter() - t0
-            report.cached[name] = hit
-        if log:
-            log(f"{name:18s} {len(df):8,d} rows  {'cache' if hit else 'parsed'}")
+        report.seconds[name], report.cached[name] = time.perf_counter() - t0, hit
+        log(f"{name:18s} {len(df):8,d} rows  {'cache' if hit else 'parsed'}")
         frames.append(df)
         if use_cache and not hit:
             to_cache.append((df, cache_path(name, ctx, cache_dir)))
@@ -294,10 +274,10 @@ def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | Non
     validate_long(long, ref, measures)
     # cached only once validated: a file that fails validation leaves no cache entry behind
     for df, path in to_cache:
-        _write_atomic(df, path)
+        write_atomic(path, lambda tmp, df=df: df.to_parquet(tmp, index=False))
     long = attach_geography(long, ref)
     if use_cache:
-        _write_atomic(long, whole)
+        write_atomic(whole, lambda tmp: long.to_parquet(tmp, index=False))
     return long
 
 

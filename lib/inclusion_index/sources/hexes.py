@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import struct
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,18 +42,9 @@ def hexmap_for(final_year: str) -> str:
     return covering(run_settings().hexmaps.maps, check_year_key(final_year), "hexmaps.yml", "hexmaps")
 
 
-# ---------------------------------------------------------------------------------------------
-# reading the files
-
-
 def load_hexes(source_id: str, data_dir: Path | None = None, registry: Registry | None = None) -> HexShapes:
     """Polygons per area code of a registered cartogram (hexjson or GeoPackage)."""
-    data_dir = Path(data_dir) if data_dir else default_data_dir()
-    ctx = LoadContext(data_dir=data_dir, registry=registry or load_registry())
-    return _load_hexes(ctx, source_id)
-
-
-def _load_hexes(ctx: LoadContext, source_id: str) -> HexShapes:
+    ctx = LoadContext(data_dir=Path(data_dir) if data_dir else default_data_dir(), registry=registry or load_registry())
     cfg = run_settings().hexmaps.get(source_id)
     src = ctx.source(source_id)
     path = ctx.path(source_id)
@@ -108,8 +100,7 @@ def _read_gpkg(path: Path, file: str, layer: str, code_field: str, name_field: s
     # immutable: the data folder is read-only and nothing else writes to it while we read
     uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
     try:
-        con = sqlite3.connect(uri, uri=True)
-        try:
+        with closing(sqlite3.connect(uri, uri=True)) as con:
             layers = [r[0] for r in con.execute("SELECT table_name FROM gpkg_geometry_columns")]
             row = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
                               (layer,)).fetchone()
@@ -122,8 +113,6 @@ def _read_gpkg(path: Path, file: str, layer: str, code_field: str, name_field: s
                     raise SchemaError(file, f"layer {layer!r} lacks a field", column=c,
                                       expected=f"fields {code_field!r} and {name_field!r} (found {cols})")
             rows = con.execute(f'SELECT "{code_field}", "{name_field}", "{geom_col}" FROM "{layer}"').fetchall()
-        finally:
-            con.close()
     except sqlite3.DatabaseError as e:
         raise SchemaError(file, f"not a readable GeoPackage ({e})", expected="an SQLite GeoPackage") from e
     shapes: dict[str, list[Polygon]] = {}

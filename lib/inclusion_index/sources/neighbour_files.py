@@ -27,6 +27,7 @@ ID_HEADERS = ("LA num", "LA Name", "LA number", "GOInd", "GOReg")
 HEADERS = ID_HEADERS + tuple(h for k in range(1, N_NEIGHBOURS + 1) for h in (f"SN{k}", "SNP"))
 # DfE writes the bands in two capitalisations ("Very Close" in 2021, "Very close" in 2025)
 CLOSENESS = ("Extremely close", "Very close", "Close", "Somewhat close", "Not close")
+_BANDS = {c.lower(): c for c in CLOSENESS}
 NO_NEIGHBOURS = "-"  # placeholder DfE puts in every SN cell of an LA the model does not cover
 HEADER_SEARCH_ROWS = 10
 
@@ -41,10 +42,6 @@ class SNFile:
     neighbours: pd.DataFrame  # la_code, section, neighbour_rank, neighbour_code, closeness
 
 
-# ---------------------------------------------------------------------------------------------
-# reading the workbook
-
-
 def read_sn_file(ctx: LoadContext, source_id: str, known_codes: set[str] | None = None) -> SNFile:
     """Parse sheet 'LA SN Groups': find the header row, check it, read LA rows in both sections.
 
@@ -52,10 +49,9 @@ def read_sn_file(ctx: LoadContext, source_id: str, known_codes: set[str] | None 
     below an 'Old SNs:' line the rows of LAs that no longer exist (section 'old').
     """
     src = ctx.source(source_id)
-    path = ctx.path(source_id)
     year = src.years
     try:
-        raw = pd.read_excel(path, sheet_name=SHEET, header=None, dtype=str)
+        raw = pd.read_excel(ctx.path(source_id), sheet_name=SHEET, header=None, dtype=str)
     except (ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as e:
         raise SchemaError(src.path, f"cannot read sheet {SHEET!r} ({e})", year=year,
                           expected=f"an .xlsx workbook with a sheet {SHEET!r}") from e
@@ -90,7 +86,7 @@ def read_sn_file(ctx: LoadContext, source_id: str, known_codes: set[str] | None 
             if pd.isna(code) or not re.fullmatch(r"\d{3}", code):
                 raise SchemaError(src.path, f"row {excel_row} (LA {la}): neighbour {code!r} is not a 3-digit LA number",
                                   column=f"SN{k}", year=year, expected="ten neighbour LA numbers per LA")
-            band_norm = _closeness(band)
+            band_norm = _BANDS.get(" ".join(band.split()).lower()) if isinstance(band, str) else None
             if band_norm is None:
                 raise SchemaError(src.path, f"row {excel_row} (LA {la}): closeness {band!r} is not a known band",
                                   column=f"SNP (after SN{k})", year=year, expected=f"one of {list(CLOSENESS)}")
@@ -129,16 +125,6 @@ def _find_header(raw: pd.DataFrame, file: str, year: str) -> int:
                               f"sheet {SHEET!r}", column=want, year=year,
                               expected="header " + ", ".join(HEADERS[:7]) + ", …, SN10, SNP")
     return h
-
-
-def _closeness(band: object) -> str | None:
-    if not isinstance(band, str):
-        return None
-    b = " ".join(band.split()).lower()
-    for c in CLOSENESS:
-        if b == c.lower():
-            return c
-    return None
 
 
 def model_for(final_year: str) -> str:

@@ -1,10 +1,6 @@
-"""The source registry (data/registry/sources.yml): what each raw file is, and fetching it.
-
-An entry a loader reads names that loader (``loader``: a module of ``inclusion_index.sources.loaders``)
-and which of its readers parses the file (``format``), so the loaders find their files here
-and a new year of an existing format is a registry entry, not a code change. ``published``
-(``YYYY-MM`` or ``YYYY-MM-DD``) orders releases that cover the same years: the latest wins
-(:func:`inclusion_index.sources.loaders.base.latest_release_wins`).
+"""The source registry (data/registry/sources.yml): what each raw file is, and fetching it. An entry
+names the ``loader`` module and ``format`` reading it, and ``published`` orders releases covering the
+same years (docs/DATA_LOG.md, "Which loader reads which file").
 """
 
 from __future__ import annotations
@@ -109,15 +105,10 @@ def _published(value: object, path: str, source_id: str) -> str | None:
 
 
 def _check_loader(s: Source, path: str) -> None:
-    """loader and format come together.
-
-    Whether ``loader`` names a loader module and ``format`` is one it reads is checked by
-    :func:`inclusion_index.sources.loaders.check_registry` (harmonise and ``verify`` call it): the
-    registry does not import the loaders, which read the registry.
-    """
-    if s.loader is None and s.format is None:
-        return
-    if not (isinstance(s.loader, str) and s.loader and isinstance(s.format, str) and s.format):
+    """loader and format come together (whether they exist is loaders.check_registry's question: the
+    registry does not import the loaders, which read it)."""
+    if (s.loader is not None or s.format is not None) and not (
+            isinstance(s.loader, str) and s.loader and isinstance(s.format, str) and s.format):
         raise ConfigError(f"{path}: entry {s.id!r} must give both `loader` and `format` as names "
                           f"(got loader={s.loader!r}, format={s.format!r})")
 

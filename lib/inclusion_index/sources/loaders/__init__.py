@@ -1,17 +1,8 @@
-"""One module per source family, in the long layout of :data:`inclusion_index.sources.loaders.base.LONG_COLUMNS`.
-
-Each loader module exposes:
-
-* ``FORMATS``: format name -> reader ``(ctx, source_id) -> DataFrame``. The registry entries
-  with ``loader: <module>`` are dispatched by their ``format``; a format is code, a new year
-  of it is only a registry entry.
-* ``sources(registry)`` (harmonise hashes and checksums those files), ``SOURCES`` for the project
-  registry, and ``load(ctx) -> DataFrame``; ``base.family`` makes the first and last.
-
-Measures each loader emits are declared in ``data/registry/measures/<module>.csv``.
-
-The registry (``sources.py``) does not import this package; :func:`check_registry` checks its
-``loader`` and ``format`` names against the loaders here.
+"""One module per source family, in the long layout of :data:`.base.LONG_COLUMNS`: ``FORMATS``
+(format name -> reader ``(ctx, source_id) -> DataFrame``, dispatched by each registry entry's
+``format``), ``sources(registry)`` and ``SOURCES`` (the files harmonise hashes and checksums) and
+``load(ctx)``; ``base.family`` makes the last two. docs/NEW_YEAR.md says how a new year or layout
+is added; measures are declared in ``data/registry/measures/<module>.csv``.
 """
 
 from __future__ import annotations

@@ -71,16 +71,10 @@ def source_ids(loader: str, registry: Registry | None = None, *, also: Sequence[
 
 def latest_release_wins(parts: Sequence[tuple[Source, pd.DataFrame]],
                         keys: Sequence[str] = ("year", "measure")) -> list[pd.DataFrame]:
-    """Where several releases hold the same ``keys`` (by default a measure in a year), keep
-    only the rows of the latest, by the registry's ``published``.
-
-    DfE's time series republish earlier years with revisions (the SEN2 2025 release covers
-    January 2019-2025, the 2022 one 2010-2022), so the later vintage is the one to cite for
-    every year it covers, and an earlier release still supplies the years only it has. Two
-    overlapping entries without distinct ``published`` dates cannot be ordered: that is an
-    error naming both. Frames come back in the order given, emptied of what a later release
-    replaces.
-    """
+    """Where several releases hold the same ``keys`` (by default a measure in a year), only the rows
+    of the latest by ``published``; an earlier release keeps the years only it has, and overlapping
+    entries without distinct dates are refused (docs/DATA_LOG.md, "overlapping releases"). Frames
+    come back in the order given."""
     def covered(df: pd.DataFrame) -> set[tuple]:
         return set(df[list(keys)].drop_duplicates().itertuples(index=False, name=None))
 
@@ -105,11 +99,6 @@ def latest_release_wins(parts: Sequence[tuple[Source, pd.DataFrame]],
     return out
 
 
-def combine(parts: Sequence[tuple[Source, pd.DataFrame]]) -> pd.DataFrame:
-    """One loader's frames, later releases replacing earlier ones (:func:`latest_release_wins`)."""
-    return pd.concat(latest_release_wins(parts), ignore_index=True)
-
-
 Reader = Callable[[LoadContext, str], pd.DataFrame]
 
 
@@ -121,7 +110,8 @@ def family(loader: str, formats: Mapping[str, Reader], *, also: Sequence[str] = 
         return source_ids(loader, registry, also=also)
 
     def load(ctx: LoadContext) -> pd.DataFrame:
-        return combine([(s, formats[s.format](ctx, s.id)) for s in entries(ctx.registry, loader, formats)])
+        found = entries(ctx.registry, loader, formats)
+        return pd.concat(latest_release_wins([(s, formats[s.format](ctx, s.id)) for s in found]), ignore_index=True)
 
     return sources, load
 
@@ -194,18 +184,19 @@ def read_sheet_columns(path: Path, file: str, year: str, sheet: str, columns: Se
                               expected=f"a sheet named {sheet!r}")
         rows = wb[sheet].iter_rows(values_only=True)
         header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
-        require_columns(pd.DataFrame(columns=header), columns, file, year)
+        require_columns(pd.DataFrame(columns=header), columns, file, year, sheet=sheet)
         idx = [header.index(c) for c in columns]
         data = [["" if i >= len(r) or r[i] is None else str(r[i]).strip() for i in idx]
                 for r in rows if any(v is not None for v in r)]
     finally:
         wb.close()
     if not data:
-        raise SchemaError(file, f"sheet {sheet!r} has a header but no rows", year=year, expected="one row per school")
+        raise SchemaError(file, f"sheet {sheet!r} has a header but no rows", year=year, expected="data rows")
     return pd.DataFrame(data, columns=list(columns), dtype="string")
 
 
-def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: str | None = None) -> None:
+def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: str | None = None,
+                    sheet: str | None = None) -> None:
     columns = list(columns)
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -213,9 +204,10 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], file: str, year: s
         spare = [str(c) for c in df.columns if c not in columns]
         similar = {m: difflib.get_close_matches(m, spare, n=1, cutoff=0.8) for m in missing}
         hint = "; ".join(f"found {s[0]!r}, renamed?" for s in similar.values() if s)
-        raise SchemaError(
-            file, "required column missing" + (f" ({hint})" if hint else ""), column=", ".join(missing),
-            year=year, expected=f"columns {columns} (found {list(df.columns)[:12]}…)")
+        where = f" in sheet {sheet!r}" if sheet else f" ({hint})" if hint else ""
+        raise SchemaError(file, "required column missing" + where, column=", ".join(missing), year=year,
+                          expected=f"columns {columns} (found {list(df.columns)[:12]}…)"
+                          + (f"; {hint}" if sheet and hint else ""))
 
 
 def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | None = None, *,
@@ -248,6 +240,11 @@ def parse_values(df: pd.DataFrame, column: str, file: str, year_column: str | No
     return values, reasons
 
 
+def first_row(df: pd.DataFrame | pd.Series, bad: pd.Series) -> pd.Series | object | None:
+    """The first row (value) of ``df`` where ``bad`` holds (the one an error names), or None."""
+    return df[bad].iloc[0] if bad.any() else None
+
+
 def check_year_keys(df: pd.DataFrame, file: str, column: str = "time_period") -> pd.Series:
     """The column stripped, refused unless every value is an academic-year key such as '201819'."""
     s = df[column].str.strip()
@@ -264,8 +261,7 @@ def check_la_codes(df: pd.DataFrame, is_la: pd.Series, file: str, year: str | No
     """Refuse an LA row whose ``la_code`` is not 3 digits: it would join no other source.
     ``df`` keeps the row's own ``la_name`` (and ``time_period``, the year when ``year`` is None)."""
     bad = is_la & ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if bad.any():
-        r = df[bad].iloc[0]
+    if (r := first_row(df, bad)) is not None:
         raise SchemaError(file, f"LA row without a 3-digit old_la_code ({r['la_name']!r})", column="old_la_code",
                           year=year if year is not None else str(r["time_period"]),
                           expected="a 3-digit DfE LA code on every Local authority row")

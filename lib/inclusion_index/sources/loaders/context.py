@@ -1,21 +1,13 @@
-"""Context tables: special schools per LA and KS2 by SEN from DfE's SEND & AP dashboard (which
-names LAs but carries no LA codes), and special schools counted in a school-level census file.
-
-- ``dashboard_ofsted``: state-funded schools with an Ofsted grade at 31 August of ``Year`` (so
-  Year 2019 -> "201819"), by type and LA. The count is ``grand_total_schools``, checked against
-  the sum of the grade rows. An LA listed that Year but absent for a type has none of it (0), so
-  the LAs add up to England exactly. Never-inspected schools are not counted: a lower bound.
-- ``dashboard_ks2``: KS2 % reaching the expected standard in RWM by SEN group, from the counts.
-- ``census_school_xlsx``: one row per school with its LA and ``SCHOOLTYPE`` (January census,
-  ``years`` '2023/24' = January 2024): every special school with pupils, inspected or not, and
-  no hospital schools, so separate measures from the Ofsted counts.
-- ``dashboard_pct_pupils``: % of all pupils with an EHC plan / on SEN support, two decimals.
-- ``sen_la_totals_xlsx``: all-school LA counts (plan, SEN support, pupils; a third party's extract
-  of DfE's EES ``sen_phase_type`` Total rows), England the sum of the LAs.
-
-LA names are matched to the LA reference after normalising case, '&'/'and', punctuation and
-', City of', choosing the LA in operation on the table's date (Dorset is 835 before April 2019,
-838 after). A name matching no LA is an error naming file, column and year, never dropped.
+"""Context tables, by format: from DfE's SEND & AP dashboard (LA names, no codes)
+``dashboard_ofsted`` (state-funded and non-maintained special schools with an Ofsted grade at 31
+August of ``Year``, Year 2019 -> "201819"; an LA listed that Year without a type has none of it, so
+LAs add up to England; never-inspected schools are not counted), ``dashboard_ks2`` (KS2 RWM expected
+standard by SEN group, from the counts) and ``dashboard_pct_pupils`` (% of pupils with an EHC plan /
+on SEN support, two decimals); ``census_school_xlsx`` (every special school with pupils in one
+January census, no hospital schools) and ``sen_la_totals_xlsx`` (all-school LA counts, England
+their sum). LA names match the LA reference after normalising case, '&'/'and', punctuation and
+', City of', taking the LA in operation on the table's date (Dorset 835 before April 2019, 838
+after); a name matching no LA is an error naming file, column and year, never dropped.
 """
 
 from __future__ import annotations
@@ -39,15 +31,14 @@ from inclusion_index.sources.loaders.base import (
     check_levels,
     check_year_keys,
     family,
-    la_code3,
+    first_row,
     long_frame,
-    one_academic_year,
     parse_values,
     read_csv,
     read_sheet_columns,
     require_columns,
 )
-from inclusion_index.sources.registry import Source
+from inclusion_index.sources.loaders.census import census_year, school_rows
 
 NO_ROW = "no row in source for this group"
 ZERO_DENOMINATOR = "no eligible pupils (denominator 0)"
@@ -109,9 +100,8 @@ def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") 
     require_columns(raw, _OFSTED_COLUMNS, file, _years_in(raw, "Year", calendar=True))
     for c in _OFSTED_COLUMNS:
         raw[c] = raw[c].str.strip()
-    bad_year = ~raw["Year"].str.fullmatch(r"20\d\d")
-    if bad_year.any():
-        raise SchemaError(file, f"unrecognised Year {raw.loc[bad_year, 'Year'].iloc[0]!r}", column="Year",
+    if (r := first_row(raw, ~raw["Year"].str.fullmatch(r"20\d\d"))) is not None:
+        raise SchemaError(file, f"unrecognised Year {r['Year']!r}", column="Year",
                           expected="a calendar year YYYY (inspections as at 31 August)")
     # 31 August of Year is the last day of the academic year that started the year before.
     raw["year"] = raw["Year"].astype(int).map(lambda y: year_key(y - 1))
@@ -131,41 +121,30 @@ def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") 
     g = df.groupby(keys, sort=False)
     per = g.agg(count=("count", "first"), n_counts=("count", "nunique"),
                 by_grade=("by_grade", "sum"), count_why=("count_why", "first")).reset_index()
-    clash = per["n_counts"] > 1
-    if clash.any():
-        r = per[clash].iloc[0]
+    if (r := first_row(per, per["n_counts"] > 1)) is not None:
         raise SchemaError(file, f"grand_total_schools differs between grade rows for {r['la_name'] or 'England'}",
                           column="grand_total_schools", year=r["year"], expected="one total per LA and type")
-    off = per["count"].notna() & (per["count"] != per["by_grade"])
-    if off.any():
-        r = per[off].iloc[0]
+    if (r := first_row(per, per["count"].notna() & (per["count"] != per["by_grade"]))) is not None:
         raise SchemaError(file, f"grand_total_schools {r['count']:g} but grades add up to {r['by_grade']:g} "
                           f"for {r['la_name'] or 'England'}, {r['school_type']}",
                           column="grand_total_schools", year=r["year"], expected="the sum over grades")
 
     ref = load_la_reference(ctx.data_dir)
-    frames = []
+    areas = []
     for y, part in raw.groupby("year", sort=True):
-        la_names = sorted(set(part.loc[part["geographic_level"] == "Local authority", "la_name"]))
-        when = date(int(y[:4]) + 1, 8, 31)
-        codes = match_la_names(pd.Series(la_names, dtype="string"), when, ref, file=file, column="la_name",
-                               year=str(y))
-        areas = pd.DataFrame({"geographic_level": "Local authority", "la_name": la_names,
-                              "la_code": codes.to_numpy()})
-        nat = pd.DataFrame({"geographic_level": ["National"], "la_name": [""], "la_code": [NATIONAL_CODE]})
-        areas = pd.concat([nat, areas], ignore_index=True)
-        grid = areas.merge(pd.DataFrame({"school_type": list(_OFSTED_TYPES)}), how="cross")
-        grid["year"] = y
-        full = grid.merge(per, on=["year", "school_type", "geographic_level", "la_name"], how="left")
-        absent = full["count"].isna() & full["count_why"].isna()
-        full.loc[absent, "count"] = 0.0  # no row = no graded school of that type in the LA
-        is_nat = full["geographic_level"] == "National"
-        frames.append(long_frame(
-            level=pd.Series(np.where(is_nat, "national", "la"), index=full.index),
-            la_code=full["la_code"], la_name=full["la_name"].where(~is_nat, "England"),
-            year=full["year"], measure=full["school_type"].map(_OFSTED_TYPES), value=full["count"],
-            missing_reason=full["count_why"].astype("string"), source=sid))
-    out = pd.concat(frames, ignore_index=True)
+        names = sorted(set(part.loc[part["geographic_level"] == "Local authority", "la_name"]))
+        codes = match_la_names(pd.Series(names, dtype="string"), date(int(y[:4]) + 1, 8, 31), ref, file=file,
+                               column="la_name", year=str(y))
+        areas.append(pd.DataFrame({"geographic_level": ["National", *["Local authority"] * len(names)],
+                                   "la_name": ["", *names], "la_code": [NATIONAL_CODE, *codes], "year": y}))
+    grid = pd.concat(areas, ignore_index=True).merge(pd.DataFrame({"school_type": list(_OFSTED_TYPES)}), how="cross")
+    full = grid.merge(per, on=["year", "school_type", "geographic_level", "la_name"], how="left")
+    full.loc[full["count"].isna() & full["count_why"].isna(), "count"] = 0.0  # no row: no graded school of the type
+    is_nat = full["geographic_level"] == "National"
+    out = long_frame(level=pd.Series(np.where(is_nat, "national", "la"), index=full.index), la_code=full["la_code"],
+                     la_name=full["la_name"].where(~is_nat, "England"), year=full["year"],
+                     measure=full["school_type"].map(_OFSTED_TYPES), value=full["count"],
+                     missing_reason=full["count_why"].astype("string"), source=sid)
     _check_unique(out, file)
     return out
 
@@ -185,8 +164,7 @@ def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.D
         raw[c] = raw[c].str.strip()
     check_year_keys(raw, file)
     unknown = ~raw["characteristic"].isin(list(_KS2_GROUPS))
-    if unknown.any():
-        r = raw[unknown].iloc[0]
+    if (r := first_row(raw, unknown)) is not None:
         raise SchemaError(file, f"unknown characteristic {r['characteristic']!r}", column="characteristic",
                           year=r["time_period"], expected=f"one of {sorted(_KS2_GROUPS)}")
     geo = raw["geographic_level"]
@@ -201,33 +179,27 @@ def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.D
     df["group"] = df["characteristic"].map(_KS2_GROUPS)
 
     ref = load_la_reference(ctx.data_dir)
-    frames = []
-    for y, part in df.groupby("time_period", sort=True):
-        part = part.copy()
-        is_la = part["geographic_level"] == "Local authority"
+    df = df.sort_values("time_period", kind="stable")
+    is_la = df["geographic_level"] == "Local authority"
+    df["la_code"] = NATIONAL_CODE
+    for y, part in df[is_la].groupby("time_period"):
         # the revised KS2 release uses the LAs in operation at the end of the academic year
-        when = date(int(y[:4]) + 1, 8, 31)
-        part["la_code"] = NATIONAL_CODE
-        part.loc[is_la, "la_code"] = match_la_names(part.loc[is_la, "la_name"], when, ref, file=file,
-                                                    column="la_name", year=str(y)).to_numpy()
-        part["level"] = np.where(is_la, "la", "national")
-        part.loc[~is_la, "la_name"] = "England"
-        dup = part.duplicated(["level", "la_code", "group"], keep=False)
-        if dup.any():
-            r = part[dup].iloc[0]
-            raise SchemaError(file, f"several rows for {r['la_name']}, {r['characteristic']}", column="la_name",
-                              year=str(y), expected="one row per LA and SEN group")
-        areas = part[["level", "la_code", "la_name"]].drop_duplicates(["level", "la_code"])
-        grid = areas.merge(pd.DataFrame({"group": list(_KS2_GROUPS.values())}), how="cross")
-        full = grid.merge(part.drop(columns=["la_name", "level"]), on=["la_code", "group"], how="left",
-                          indicator=True)
-        why = full["why"].astype("string").where(full["_merge"] == "both", NO_ROW)
-        frames.append(long_frame(
-            level=full["level"], la_code=full["la_code"], la_name=full["la_name"], year=str(y),
-            measure="ks2dash_rwm_exp_" + full["group"], value=full["value"],
-            numerator=full["num"], denominator=full["den"], missing_reason=why.where(full["value"].isna()),
-            source=sid))
-    out = pd.concat(frames, ignore_index=True)
+        df.loc[part.index, "la_code"] = match_la_names(part["la_name"], date(int(y[:4]) + 1, 8, 31), ref, file=file,
+                                                       column="la_name", year=str(y)).to_numpy()
+    df["level"] = np.where(is_la, "la", "national")
+    df.loc[~is_la, "la_name"] = "England"
+    keys = ["time_period", "level", "la_code"]
+    if (r := first_row(df, df.duplicated([*keys, "group"], keep=False))) is not None:
+        raise SchemaError(file, f"several rows for {r['la_name']}, {r['characteristic']}", column="la_name",
+                          year=r["time_period"], expected="one row per LA and SEN group")
+    grid = df[[*keys, "la_name"]].drop_duplicates(keys).merge(pd.DataFrame({"group": list(_KS2_GROUPS.values())}),
+                                                              how="cross")
+    full = grid.merge(df.drop(columns=["la_name", "level"]), on=["time_period", "la_code", "group"], how="left",
+                      indicator=True)
+    why = full["why"].astype("string").where(full["_merge"] == "both", NO_ROW)
+    out = long_frame(level=full["level"], la_code=full["la_code"], la_name=full["la_name"], year=full["time_period"],
+                     measure="ks2dash_rwm_exp_" + full["group"], value=full["value"], numerator=full["num"],
+                     denominator=full["den"], missing_reason=why.where(full["value"].isna()), source=sid)
     _check_unique(out, file)
     return out
 
@@ -243,13 +215,6 @@ _CENSUS_TYPES = {
 # silently left out of (or a renamed special type missing from) the counts.
 _CENSUS_OTHER_TYPES = {"State-funded primary", "State-funded secondary", "State-funded nursery",
                        "State-funded AP school", "Independent school"}
-# Summary rows (pupil totals by phase, URN "NAT"), not schools.
-_CENSUS_SUMMARY_URNS = {"NAT"}
-
-
-def census_year(source: Source) -> str:
-    """The registry's ``years`` '2023/24' -> '202324' (one January census per file)."""
-    return one_academic_year(source, "a school census")
 
 
 def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_202324") -> pd.DataFrame:
@@ -257,30 +222,7 @@ def load_census_special_schools(ctx: LoadContext, sid: str = "school_census_2023
     src = ctx.source(sid)
     file, year = src.path, census_year(src)
     raw = read_sheet_columns(ctx.path(sid), file, year, _CENSUS_SHEET, _CENSUS_COLUMNS)
-    urn = raw["URN"].str.replace(r"\.0$", "", regex=True)
-    school = urn.str.fullmatch(r"\d+")
-    odd = ~school & ~urn.isin(list(_CENSUS_SUMMARY_URNS))
-    if odd.any():
-        raise SchemaError(file, f"row with URN {urn[odd].iloc[0]!r} is neither a school nor a summary row",
-                          column="URN", year=year,
-                          expected=f"a numeric URN, or one of {sorted(_CENSUS_SUMMARY_URNS)}")
-    df = raw[school].assign(URN=urn[school])
-    dup = df["URN"].duplicated()
-    if dup.any():
-        raise SchemaError(file, f"URN {df.loc[dup, 'URN'].iloc[0]} appears more than once", column="URN",
-                          year=year, expected="one row per school")
-    unknown = ~df["SCHOOLTYPE"].isin([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES])
-    if unknown.any():
-        raise SchemaError(file, f"unknown school type {df.loc[unknown, 'SCHOOLTYPE'].iloc[0]!r}",
-                          column="SCHOOLTYPE", year=year,
-                          expected=f"one of {sorted([*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES])}; "
-                          "classify a new type in loaders/context.py")
-    df["la_code"] = la_code3(df["LA"])
-    bad = ~df["la_code"].str.fullmatch(r"\d{3}", na=False)
-    if bad.any():
-        r = df[bad].iloc[0]
-        raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
-                          expected="a 3-digit DfE LA code on every school row")
+    df = school_rows(raw, file, year, [*_CENSUS_TYPES, *_CENSUS_OTHER_TYPES], "loaders/context.py")
     # Every LA with a school of any type is listed; one with no special school counts 0, so
     # the LA rows add up to England exactly.
     las = sorted(set(df["la_code"]))
@@ -318,8 +260,7 @@ def load_dashboard_pct_pupils(ctx: LoadContext, sid: str = "dashboard_pct_pupils
     check_levels(raw["geographic_level"], file)
     df = raw[raw["geographic_level"] != "Regional"].copy()
     unknown = ~df["SEN provision"].isin(list(_PCT_GROUPS))
-    if unknown.any():
-        r = df[unknown].iloc[0]
+    if (r := first_row(df, unknown)) is not None:
         raise SchemaError(file, f"unknown SEN provision {r['SEN provision']!r}", column="SEN provision",
                           year=r["time_period"], expected=f"one of {sorted(_PCT_GROUPS)}")
     df["value"], df["why"] = parse_values(df, "% of pupils", file, year_column="time_period")
@@ -375,9 +316,7 @@ def _years_in(raw: pd.DataFrame, column: str, *, calendar: bool = False) -> str 
 
 def _check_unique(out: pd.DataFrame, file: str) -> None:
     """Two names that normalise to the same LA would otherwise give duplicate rows."""
-    dup = out.duplicated(["level", "la_code", "year", "measure"], keep=False)
-    if dup.any():
-        r = out[dup].iloc[0]
+    if (r := first_row(out, out.duplicated(["level", "la_code", "year", "measure"], keep=False))) is not None:
         raise SchemaError(file, f"two rows map to LA {r['la_code']} ({r['la_name']}) for {r['measure']}",
                           column="la_name", year=r["year"], expected="one row per LA, year and measure")
 

@@ -19,6 +19,7 @@ from inclusion_index.sources.loaders.base import (
     family,
     long_frame,
     parse_values,
+    require_columns,
 )
 from inclusion_index.sources.registry import Source
 
@@ -85,12 +86,8 @@ def load_edition(ctx: LoadContext, source_id: str) -> pd.DataFrame:
         code_year = _code_year([str(c) for c in df.columns], file, sheet, year)
         code_col = f"Upper Tier Local Authority District code ({code_year})"
         name_col = f"Upper Tier Local Authority District name ({code_year})"
-        wanted = [c for s, c, _ in _MEASURES if s == sheet]
-        missing = [c for c in [code_col, name_col, *wanted] if c not in df.columns]
-        if missing:
-            raise SchemaError(file, f"required column missing in sheet {sheet!r}", column=", ".join(missing),
-                              year=year, expected=f"columns {[code_col, name_col, *wanted]} "
-                              f"(found {list(df.columns)})")
+        wanted = {c: m for s, c, m in _MEASURES if s == sheet}
+        require_columns(df, [code_col, name_col, *wanted], file, year, sheet=sheet)
         df = df[df[code_col].notna()].copy()
         ons = df[code_col].astype("string").str.strip()
         if ons.duplicated().any():
@@ -104,9 +101,7 @@ def load_edition(ctx: LoadContext, source_id: str) -> pd.DataFrame:
                 column=code_col, year=year, expected="an upper-tier ONS code listed in la_lookup/las.csv")
         names = df[name_col].astype("string").str.strip()
         df["_year"] = year  # so a bad cell's error names the edition's year
-        for s, col, measure in _MEASURES:
-            if s != sheet:
-                continue
+        for col, measure in wanted.items():
             value, why = parse_values(df, col, file, year_column="_year")
             frames.append(long_frame(
                 level="la", la_code=la_code, la_name=names, year=year, measure=measure,

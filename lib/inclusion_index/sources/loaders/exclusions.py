@@ -26,6 +26,7 @@ from inclusion_index.sources.loaders.base import (
     check_la_codes,
     check_year_keys,
     family,
+    first_row,
     la_code3,
     long_frame,
     parse_values,
@@ -67,11 +68,11 @@ _ZIP_X_REASON = "suppressed (x: 1 or 2 exclusions or pupils)"
 _UNREADABLE = (zipfile.BadZipFile, EOFError, zlib.error, UnicodeDecodeError, pd.errors.ParserError)
 
 
-def _read_zip_csv(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
+def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
     src = ctx.source(sid)
-    path = ctx.path(sid)
+    file = f"{src.path}!{_ZIP_MEMBER}"
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(ctx.path(sid))
     except zipfile.BadZipFile as e:
         raise SchemaError(src.path, f"not a readable zip ({e})", expected=f"a zip holding {_ZIP_MEMBER}") from e
     with zf:
@@ -79,28 +80,16 @@ def _read_zip_csv(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFra
             raise SchemaError(src.path, f"zip lacks {_ZIP_MEMBER}", expected=f"members {zf.namelist()} to include it")
         try:
             with zf.open(_ZIP_MEMBER) as fh:
-                header = pd.read_csv(fh, nrows=0, encoding="utf-8-sig")
-        except (*_UNREADABLE, pd.errors.EmptyDataError) as e:
-            raise SchemaError(f"{src.path}!{_ZIP_MEMBER}", f"cannot read ({type(e).__name__}: {e})",
-                              expected="a complete zip holding a UTF-8 CSV with a header row") from e
-        header.columns = [str(c).strip() for c in header.columns]
-        # year: the whole span, since a header problem affects every year in the file
-        require_columns(header, _ZIP_KEYS + _ZIP_VALUES, f"{src.path}!{_ZIP_MEMBER}", year=src.years)
-        try:
+                header = pd.read_csv(fh, nrows=0, encoding="utf-8-sig").rename(columns=lambda c: str(c).strip())
+            # year: the whole span, since a header problem affects every year in the file
+            require_columns(header, _ZIP_KEYS + _ZIP_VALUES, file, year=src.years)
             with zf.open(_ZIP_MEMBER) as fh:
                 # The file is 34 MB and ~199k rows; only 14 of its columns matter here.
-                df = pd.read_csv(fh, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                 usecols=lambda c: c.strip() in _ZIP_KEYS + _ZIP_VALUES)
-        except _UNREADABLE as e:
-            raise SchemaError(f"{src.path}!{_ZIP_MEMBER}", f"cannot read ({type(e).__name__}: {e})",
-                              expected="a complete zip holding a UTF-8 CSV; re-fetch it") from e
-    return df
-
-
-def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
-    src = ctx.source(sid)
-    file = f"{src.path}!{_ZIP_MEMBER}"
-    raw = _read_zip_csv(ctx, sid)
+                raw = pd.read_csv(fh, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                  usecols=lambda c: c.strip() in _ZIP_KEYS + _ZIP_VALUES)
+        except (*_UNREADABLE, pd.errors.EmptyDataError) as e:
+            raise SchemaError(file, f"cannot read ({type(e).__name__}: {e})",
+                              expected="a complete zip holding a UTF-8 CSV with a header row; re-fetch it") from e
     raw.columns = [c.strip() for c in raw.columns]
     sel = raw[raw["characteristic and group"].isin(["SEN provision", "Total"])
               & raw["school_type"].eq("Total")
@@ -153,10 +142,9 @@ _TERMLY_GROUPS = {"EHC plan": "ehcp", "SEN support": "sen_support", "No SEN": "n
 # counted twice, so the sum of termly "one or more" rates is not an annual rate.
 _TERMLY_METRICS = {"susp_rate": "excl_fixed_rate_termsum", "perm_excl_rate": "excl_perm_rate_termsum"}
 
-# The sum of termly rates ("termsum") is kept as published-rate arithmetic for comparison, but
-# it is NOT DfE's annual rate: each term's rate is on that term's own headcount, so the sum
-# overstates the year where the summer roll is larger than January's (see "annual rates on one
-# headcount" below, which rebuilds the annual rate). With a term missing neither is formed.
+# The sum of termly rates ("termsum") is kept for comparison, but it is NOT DfE's annual rate (each
+# term's rate is on its own headcount: see "annual rates on one headcount" below). With a term
+# missing neither is formed.
 
 
 def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame:
@@ -186,16 +174,12 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
     ref = load_la_reference(ctx.data_dir)
     ons_to_la = dict(zip(ref.table["ons_code"], ref.table["la_code"], strict=False))
     d["la_code"] = d["new_la_code"].str.strip().map(ons_to_la)
-    unknown = d[d["la_code"].isna()]
-    if len(unknown):
-        r = unknown.iloc[0]
+    if (r := first_row(d, d["la_code"].isna())) is not None:
         raise UnknownLACodeError(src.path, f"ONS code {r['new_la_code']!r} ({r['la_name']}) not in DfE's LA list",
                                  column="new_la_code", year=r["time_period"],
                                  expected="an ONS code listed in la_lookup/las.csv")
     keys = ["time_period", "la_code", "send_category", "metric"]
-    dup = d.duplicated([*keys, "time_identifier"], keep=False)
-    if dup.any():
-        r = d[dup].iloc[0]
+    if (r := first_row(d, d.duplicated([*keys, "time_identifier"], keep=False))) is not None:
         raise SchemaError(src.path, f"two rows for LA {r['la_code']} ({r['la_name']}) {r['send_category']} "
                           f"{r['metric']} {r['time_identifier']}", column="new_la_code", year=r["time_period"],
                           expected="one row per LA, term, SEN group and metric")
@@ -231,29 +215,18 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
     return pd.concat([termsum, annual], ignore_index=True)
 
 
-# ---------------------------------------------------------------- annual rates on one headcount
+# ------------------------------------------ annual rates on one headcount (docs/DATA_LOG.md)
 #
-# The sum of the termly rates is NOT the annual rate: each term's rate is on that term's own
-# census headcount (autumn's is a median 3.8% smaller than January's, summer's 4.3% larger;
-# REVIEW_DATA.md §6.2), so summing them weights the terms unequally. DfE's annual definition is
-# (all the year's exclusions) / (January census headcount) x 100. The file publishes only rates,
-# but each is count / headcount x 100 rounded to 3 dp, and a term's three rates (suspensions,
-# pupils with one or more suspensions, permanent exclusions) share one headcount, so the integer
-# headcounts that reproduce all three rates can be listed; the counts follow. For pupils with an
-# EHC plan the list is short: the true headcount, its divisors where every count shares a factor
-# (harmless: the ratio of terms is the same), and rarely a second value.
-#
-# Per LA and year: the spring (January) headcount is chosen among the candidates for which autumn
-# and summer each have a candidate in a wide band around it (0.80-1.12 and 0.90-1.25 of January):
-# among those up to twice the smallest (every multiple of a solution whose counts share a factor
-# is also a solution, with the same ratios), the one whose autumn and summer candidates sit nearest
-# the typical ratios (0.962 and 1.042, REVIEW_DATA.md). Spring is EXACT when no other such
-# candidate lies within 25% of it; autumn or summer is EXACT when it has exactly one candidate in
-# its band or every rate is 0 (every count 0 whatever the headcount). Otherwise the term is
-# ESTIMATED: with several candidates, the one nearest that year's median ratio over the exact
-# LAs; with none, January x that ratio (not an integer). Its counts are
-# rate x headcount,
-# and the cell records how many terms were estimated (measure excl_annual_approx_terms_ehcp).
+# DfE's annual rate is (the year's exclusions) / (January headcount) x 100; the file has only
+# termly rates, each count / that term's headcount x 100 to 3 dp. A term's three rates share one
+# headcount, so the integer headcounts reproducing all three can be listed (the true one, divisors
+# where every count shares a factor, which keep the terms' ratios, and rarely another); the counts
+# follow. January is chosen among the candidates whose autumn and summer have one in _BANDS: of
+# those within _WINDOW of the smallest, the one whose other terms sit nearest _TYPICAL. January is
+# exact when no rival lies within 25% of it; autumn or summer when one candidate is in its band or
+# every rate is 0. An estimated term takes the candidate nearest that year's median ratio over the
+# exact LAs, or with none January x that ratio (not an integer; counts rate x headcount);
+# excl_annual_approx_terms_ehcp counts the estimated terms.
 
 _ANNUAL_GROUP = "EHC plan"   # only this group: its headcounts (< 25,000 an LA) keep the search short
 _ANNUAL_METRICS = ("susp_rate", "one_plus_susp_rate", "perm_excl_rate")
@@ -332,14 +305,10 @@ def _feasible(cands: dict[str, np.ndarray], zero: dict[str, bool]) -> np.ndarray
 
 
 def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per (time_period, la_code, time_identifier): the recovered headcount and counts.
-
-    ``rates``: one row per year, LA and term with a column per metric in _ANNUAL_METRICS
-    (education phase Total, pupils with an EHC plan). Returns those rows with ``headcount``,
-    ``n_<metric>`` counts, ``exact`` (bool) and ``n_candidates`` (in-band candidates); only
-    LA-years with all three terms and every rate published are resolved. ``phases``: the same
-    for the three school phases (column ``education_phase``); a Total candidate is kept only if
-    the phases' own candidates can add up to it, which removes most chance fits in large LAs.
+    """``rates`` (one row per year, LA and term, a column per _ANNUAL_METRICS; phase Total, pupils with
+    an EHC plan) with ``headcount``, ``n_<metric>`` counts, ``exact`` and ``n_candidates`` (in band),
+    for LA-years with all three terms' rates published. ``phases``: the same per school phase; a Total
+    candidate the phases' own candidates cannot add up to is dropped (most chance fits in large LAs).
     """
     out = []
     by_phase = dict(iter(phases.groupby(["time_period", "la_code", "time_identifier"]))) if phases is not None else {}
@@ -369,7 +338,7 @@ def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd
             if upto == _MAX_HEADCOUNT or (feasible and 2 * feasible[0] <= upto
                                           and all(zero[t] or cands[t].size for t in _BANDS)):
                 break
-        # up to twice the smallest: beyond that lie the multiples (same ratios) and chance fits
+        # within _WINDOW of the smallest: beyond lie the multiples (same ratios) and chance fits
         window = [h for h in feasible if h <= _WINDOW * feasible[0]] if feasible else []
         hs = min(window, key=lambda h: (round(_misfit(cands, zero, h), 9), h)) if window else None
         for t in _TERMS:
@@ -426,23 +395,17 @@ def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) 
     sel = d[d["send_category"].eq(_ANNUAL_GROUP) & d["metric"].isin(_ANNUAL_METRICS)]
     wide = sel.pivot_table(index=["time_period", "la_code", "time_identifier"], columns="metric", values="v",
                            aggfunc="first").reset_index()
-    for m in _ANNUAL_METRICS:
-        if m not in wide.columns:
-            wide[m] = np.nan
-    names = sel.groupby(["time_period", "la_code"])["la_name"].last()
+    wide = wide.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in wide.columns})
     if phases is not None:
-        for m in _ANNUAL_METRICS:
-            if m not in phases.columns:
-                phases[m] = np.nan
+        phases = phases.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in phases.columns})
     terms = recover_terms(wide, phases)
     keys = ["time_period", "la_code"]
     per = terms.groupby(keys).agg(
         spring=("spring", "first"), approx=("exact", lambda s: int((~s).sum())), all_zero=("all_zero", "all"),
         **{"n_" + m: ("n_" + m, "sum") for m in _ANNUAL_METRICS}).reset_index()
     # every LA-year in the file, so the ones not formed say why
-    allkeys = sel[keys].drop_duplicates().merge(per, on=keys, how="left")
-    n_terms = sel.groupby(keys)["time_identifier"].nunique().rename("n_terms").reset_index()
-    allkeys = allkeys.merge(n_terms, on=keys, how="left")
+    allkeys = (sel.groupby(keys, sort=False).agg(n_terms=("time_identifier", "nunique"), la_name=("la_name", "last"))
+               .reset_index().merge(per, on=keys, how="left"))
     reason = pd.Series(pd.NA, index=allkeys.index, dtype="string")
     partial = allkeys["n_terms"] < 3
     reason[partial] = "partial year (" + allkeys.loc[partial, "n_terms"].astype(str) + " of 3 terms)"
@@ -450,11 +413,10 @@ def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) 
         "termly headcounts not recoverable from the published rates")
     # a rate not published (a marker) in any term: say which marker, as the termly sums do
     why = sel[sel["v"].isna()].groupby(keys)["why"].first()
-    gap = pd.Series([why.get((y, c), pd.NA) for y, c in zip(allkeys["time_period"], allkeys["la_code"], strict=True)],
-                    index=allkeys.index, dtype="string")
+    at = pd.MultiIndex.from_frame(allkeys[keys])
+    gap = pd.Series(why.reindex(at).to_numpy(), index=allkeys.index, dtype="string")
     reason[~partial & gap.notna()] = "a termly rate is missing (" + gap[~partial & gap.notna()] + ")"
-    la_name = pd.Series([names.get((y, c)) for y, c in zip(allkeys["time_period"], allkeys["la_code"], strict=True)],
-                        index=allkeys.index)
+    la_name = allkeys["la_name"]
     frames = []
     for m, measure in _ANNUAL_MEASURES.items():
         num = allkeys["n_" + m]

@@ -1,10 +1,6 @@
-"""DfE Local Authority Interactive Tool (LAIT) big data set: many DfE releases in one long file.
-
-LAIT keeps its latest vintage only: revised figures, today's LA list and a 3-digit LA
-number (no ONS code). Which LAIT measure feeds which project measure is data, in
-data/registry/measures/lait.csv (`source_column` = LAIT `Short Desc`). The file is the
-registry entry with ``loader: lait``, ``format: lait_bds_long``; a refreshed snapshot replaces
-it (new sha256), or, registered beside it, wins by its later ``published`` date.
+"""DfE Local Authority Interactive Tool (LAIT) big data set: many DfE releases in one long file, in
+its latest vintage only (revised figures, today's LA list, 3-digit LA numbers). Which LAIT measure
+feeds which project measure is data/registry/measures/lait.csv (`source_column` = `Short Desc`).
 """
 
 from __future__ import annotations
@@ -16,6 +12,7 @@ from inclusion_index.paths import REGISTRY_DIR
 from inclusion_index.sources.loaders.base import (
     LoadContext,
     family,
+    first_row,
     la_code3,
     long_frame,
     parse_values,
@@ -67,9 +64,7 @@ def load_bds(ctx: LoadContext, sid: str = "lait_bds") -> pd.DataFrame:
                           expected=f"rows for {missing}")
     df = raw[raw["Short Desc"].isin(list(wanted))].copy()
     df["year"] = df["Years"].map(academic_year_from_label)
-    bad_year = df["year"].isna()
-    if bad_year.any():
-        r = df[bad_year].iloc[0]
+    if (r := first_row(df, df["year"].isna())) is not None:
         raise SchemaError(src.path, f"unrecognised year label {r['Years']!r} for {r['Short Desc']}",
                           column="Years", expected="'YYYY' or 'YYYY/YY'")
     df["code"] = la_code3(df["LA Number"])

@@ -91,13 +91,6 @@ def _read_one(ctx: LoadContext, source_id: str) -> pd.DataFrame:
     return df
 
 
-def _parse(df: pd.DataFrame, column: str, file: str, year: str) -> tuple[pd.Series, pd.Series]:
-    try:
-        return parse_values(df, column, file)
-    except SchemaError as e:
-        raise SchemaError(file, e.problem, column=column, year=year, expected=e.expected) from e
-
-
 def _national_send(df: pd.DataFrame) -> tuple[str, ...] | None:
     nat = df[df["level"].eq("national")]
     return tuple(str(nat[c].iloc[0]).strip() for c in _SEND_COLUMNS) if len(nat) == 1 else None
@@ -133,8 +126,8 @@ def load(ctx: LoadContext) -> pd.DataFrame:
         file = ctx.source(sid).path
         label, key = labels[sid], df["year"].iloc[0]
         is_la = df["level"].eq("la")
-        cohort, _ = _parse(df, _COHORT, file, key)
-        parsed = {c: _parse(df, c, file, key) for c in _VALUE_COLUMNS}
+        cohort, _ = parse_values(df, _COHORT, file, year_column="year")
+        parsed = {c: parse_values(df, c, file, year_column="year") for c in _VALUE_COLUMNS}
         for measure, col, share_col in _MEASURES:
             value, reason = parsed[col]
             value, reason = value.copy(), reason.copy()

@@ -1,18 +1,13 @@
 """EHC plans (SEN2 return): where plans are held (placement) and SEMH primary need.
 
-DfE's "Education, health and care plans" releases, read by format: ``caseload_ees2022`` (January
+DfE's "Education, health and care plans" releases, by format: ``caseload_ees2022`` (January
 2010-2022 by establishment type, ``time_period`` the calendar year of the January count),
-``caseload_ees2025`` (January 2019-2025, one column per placement, academic ``time_period``) and
-``needs_ees2025`` (primary need, January 2025 only). Releases overlap; the latest published wins
-for every year it covers, keeping one definition across the years the index uses most, so a
-2026 release in the 2025 layout is one registry entry (tests/test_loader_sen2.py).
-
-Shares are computed from the counts over all plans held by the LA (ages 0-25), as DfE's ``*_pc``
-are, except the ``*_pct_recorded`` shares, over the plans whose placement is recorded: the
-placement indicators by default (docs/METHOD.md). DfE's rounded ``*_pc`` are read only as
-``*_pct_published``. The placement families (below, and data/registry/measures/sen2.csv)
-partition every LA's plans with FE, early years and, from 2023, "not recorded", and for January
-2019-2022 every column they use is identical in the two releases.
+``caseload_ees2025`` (January 2019-2025, one column per placement) and ``needs_ees2025`` (primary
+need, January 2025). The latest published release wins for every year it covers. Shares are
+computed from the counts over all plans (ages 0-25), except ``*_pct_recorded``, over the plans
+whose placement is recorded (the placement indicators by default, docs/METHOD.md); DfE's rounded
+``*_pc`` are only ``*_pct_published``. The families (data/registry/measures/sen2.csv,
+docs/DATA_LOG.md) partition every LA's plans with FE, early years and, from 2023, "not recorded".
 """
 
 from __future__ import annotations
@@ -27,6 +22,7 @@ from inclusion_index.sources.loaders.base import (
     check_la_codes,
     check_year_keys,
     family,
+    first_row,
     la_code3,
     long_frame,
     parse_values,
@@ -57,89 +53,44 @@ ROW_MISSING = "no row in source for this establishment type"
 # left out (as the 2025 release keeps them under FE).
 # State mainstream = LA maintained, academy and free schools including their resourced
 # provision and SEN units (units are part of a mainstream school), but not independent.
-_STATE_SPECIAL_2022 = [
-    ("Special school", "Special - LA maintained"),
-    ("Special school", "Special - Academy"),
-    ("Special school", "Special - Free school"),
-    ("Special school", "Special - Academy/free"),
-    ("Special school", "Hospital School"),
-]
-_INDEP_NMSS_2022 = [
-    ("Special school", "Special - Non-maintained"),
-    ("Special school", "Special - Independent"),
-    ("Mainstream school", "Mainstream - Independent"),
-]
-_STATE_MAINSTREAM_2022 = [
-    ("Mainstream school", "Mainstream - LA maintained"),
-    ("Mainstream school", "Mainstream - LA maintained - Resourced provision"),
-    ("Mainstream school", "Mainstream - LA maintained - SEN unit"),
-    ("Mainstream school", "Mainstream - Academy"),
-    ("Mainstream school", "Mainstream - Academy - Resourced Provision"),
-    ("Mainstream school", "Mainstream - Academy - SEN unit"),
-    ("Mainstream school", "Mainstream - Free school"),
-    ("Mainstream school", "Mainstream - Free school - Resourced provision"),
-    ("Mainstream school", "Mainstream - Free school - SEN unit"),
-]
+_STATE_SPECIAL_2022 = [("Special school", f"Special - {t}") for t in (
+    "LA maintained", "Academy", "Free school", "Academy/free")] + [("Special school", "Hospital School")]
+_INDEP_NMSS_2022 = [("Special school", "Special - Non-maintained"), ("Special school", "Special - Independent"),
+                    ("Mainstream school", "Mainstream - Independent")]
+_STATE_MAINSTREAM_2022 = [("Mainstream school", f"Mainstream - {t}") for t in (
+    "LA maintained", "LA maintained - Resourced provision", "LA maintained - SEN unit", "Academy",
+    "Academy - Resourced Provision", "Academy - SEN unit", "Free school", "Free school - Resourced provision",
+    "Free school - SEN unit")]
 _AP_GROUP = "Alternative provision/Pupil referral unit"
-_AP_PRU_2022 = [
-    (_AP_GROUP, "AP/PRU - LA maintained"),
-    (_AP_GROUP, "AP/PRU - Academy"),
-    (_AP_GROUP, "AP/PRU - Free school"),
-]
-# No school place = the "Educated elsewhere" group (awaiting provision, elective home
-# education, other arrangements made by the LA or by parents, permanently excluded) plus the
-# NEET and Other groups, i.e. every plan not in a school, college or early-years setting.
-# NEET and Other are groups from January 2019 only (the file has no such rows before), so the
-# series steps up at 2018/19. Elective home
-# education is a type from January 2020 (earlier inside "Other arrangements by parents").
-# "Awaiting provision" is one type to January 2018 and six (by age, in/not in education) from
-# January 2019. Further education, early years and the 2015-16 "Unknown" work-based
-# placements are not counted.
+_AP_PRU_2022 = [(_AP_GROUP, f"AP/PRU - {t}") for t in ("LA maintained", "Academy", "Free school")]
+# No school place = Educated elsewhere + NEET + Other: every plan not in a school, college or
+# early-years setting (docs/DATA_LOG.md, "SEN2 alternative provision and 'no school place'", has
+# the types by year; NEET and Other are rows from January 2019, so the series steps up there).
 _EDUCATED_ELSEWHERE = "Educated elsewhere"
-_NO_SCHOOL_PLACE_2022 = [
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - total"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - above compulsory school age and in education"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - above compulsory school age and not in education"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - below compulsory school age and in education"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - below compulsory school age and not in education"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - compulsory school age and in education"),
-    (_EDUCATED_ELSEWHERE, "Awaiting provision - compulsory school age and not in education"),
-    (_EDUCATED_ELSEWHERE, "Elective home education"),
-    (_EDUCATED_ELSEWHERE, "Other arrangements by local authority"),
-    (_EDUCATED_ELSEWHERE, "Other arrangements by parents"),
-    (_EDUCATED_ELSEWHERE, "Permanently excluded"),
-    ("NEET", "NEET"),
-    ("Other", "Other"),
-]
+_NO_SCHOOL_PLACE_2022 = [(_EDUCATED_ELSEWHERE, t) for t in (
+    "Awaiting provision - total", *(f"Awaiting provision - {age} and {edu}" for age in (
+        "above compulsory school age", "below compulsory school age", "compulsory school age")
+        for edu in ("in education", "not in education")),
+    "Elective home education", "Other arrangements by local authority", "Other arrangements by parents",
+    "Permanently excluded")] + [("NEET", "NEET"), ("Other", "Other")]
 _TOTAL_2022 = [("Total", "Total")]
 # Types in the groups we split must all be classified: a type DfE adds later would
 # otherwise fall silently out of (or into) a placement share.
 _CLASSIFIED_GROUPS = {"Special school", "Mainstream school", _AP_GROUP, _EDUCATED_ELSEWHERE, "NEET", "Other"}
 _GROUP_SUBTOTAL = "Total"
+_FAMILIES = ("total", "state_special", "indep_nmss", "state_mainstream", "ap_pru", "no_school_place",
+             "placement_unknown")
 
 # 2025 release: one column per placement; same families as above (hospital schools are
 # inside special_la_maintained there).
 _STATE_SPECIAL_2025 = ["special_la_maintained", "special_academy_free"]
 _INDEP_NMSS_2025 = ["special_non_maintained", "special_independent", "mainstream_independent"]
-_STATE_MAINSTREAM_2025 = [
-    "mainstream_la_maintained", "mainstream_la_maintained_resourced_provision",
-    "mainstream_la_maintained_senunit", "mainstream_academy",
-    "mainstream_academy_resourced_provision", "mainstream_academy_senunit",
-    "mainstream_free_school", "mainstream_free_school_resourced_provision",
-    "mainstream_free_school_senunit",
-]
+_STATE_MAINSTREAM_2025 = [f"mainstream_{k}{part}" for k in ("la_maintained", "academy", "free_school")
+                          for part in ("", "_resourced_provision", "_senunit")]
 _AP_PRU_2025 = ["ap_pru_la_maintained", "ap_pru_academy", "ap_pru_free_school"]
-# The same "no school place" as the 2022 release: for January 2019-2022 these columns equal
-# the 2022 release's types one for one (await_prov_2022 = the six "Awaiting provision" types,
-# neet = NEET, other_placement_settings = Other). From January 2023 (person-level SEN2) NEET
-# is split into neet plus three "not in education or training" columns that do not overlap
-# it, and online providers are a placement from January 2025. Left out: w_settings (Welsh
-# schools) and other_schools (service children's, secure, overseas schools), which are school
-# places although DfE files them under "educated elsewhere", and placement_unknown (not
-# recorded). DfE's own ed_elsewhere total is not used: it is not the sum of its parts (from
-# January 2024 it also holds neet, which the file lists as a placement of its own, so the
-# placement totals overshoot ehcplans; for 2019-2023 it is off its parts by -882 to +679
-# plans in an LA with no listed column to account for it).
+# The same "no school place" as the 2022 release, column for type for January 2019-2022 (DATA_LOG
+# has the columns added since). Left out: w_settings and other_schools (school places DfE files under
+# "educated elsewhere"), placement_unknown, and DfE's ed_elsewhere total, not the sum of its parts.
 _NO_SCHOOL_PLACE_2025 = [
     "elective_home_education", "other_arrangements_la", "other_arrangements_parents",
     "online_provider", "other_placement_settings", "await_prov_2022", "perm_ex_2022",
@@ -153,25 +104,6 @@ _GEO_COLUMNS = ["time_period", "time_identifier", "geographic_level", "region_co
 
 # --------------------------------------------------------------------------- shared helpers
 
-def _area_keys(df: pd.DataFrame, file: str) -> pd.DataFrame:
-    """level / la_code / la_name for EES rows (England, region, LA)."""
-    level = df["geographic_level"].str.strip().map(_LEVELS)
-    if level.isna().any():
-        bad = df.loc[level.isna(), "geographic_level"].iloc[0]
-        raise SchemaError(file, f"unknown geographic_level {bad!r}", column="geographic_level",
-                          year=str(df.loc[level.isna(), "time_period"].iloc[0]),
-                          expected=f"one of {list(_LEVELS)}")
-    code = la_code3(df["old_la_code"])
-    code = code.where(level != "regional", df["region_code"].str.strip())
-    code = code.where(level != "national", NATIONAL_CODE)
-    name = df["la_name"].str.strip()
-    name = name.where(level != "regional", df["region_name"].str.strip() if "region_name" in df else name)
-    name = name.where(level != "national", "England")
-    out = pd.DataFrame({"level": level, "la_code": code, "la_name": name}, index=df.index)
-    check_la_codes(df.assign(la_code=code), out["level"].eq("la"), file)
-    return out
-
-
 def _span(df: pd.DataFrame) -> str | None:
     """Years a file covers, for messages about a column missing from all of them."""
     if "time_period" not in df.columns:
@@ -181,14 +113,25 @@ def _span(df: pd.DataFrame) -> str | None:
 
 
 def _with_keys(df: pd.DataFrame, file: str) -> pd.DataFrame:
-    keys = _area_keys(df, file)
-    return pd.concat([df.drop(columns=["la_name"]), keys], axis=1)
+    """``df`` with level / la_code / la_name for EES rows (England, region, LA)."""
+    level = df["geographic_level"].str.strip().map(_LEVELS)
+    if (r := first_row(df, level.isna())) is not None:
+        raise SchemaError(file, f"unknown geographic_level {r['geographic_level']!r}", column="geographic_level",
+                          year=str(r["time_period"]), expected=f"one of {list(_LEVELS)}")
+    code = la_code3(df["old_la_code"])
+    code = code.where(level != "regional", df["region_code"].str.strip())
+    code = code.where(level != "national", NATIONAL_CODE)
+    name = df["la_name"].str.strip()
+    name = name.where(level != "regional", df["region_name"].str.strip() if "region_name" in df else name)
+    name = name.where(level != "national", "England")
+    check_la_codes(df.assign(la_code=code), level.eq("la"), file)
+    return pd.concat([df.drop(columns=["la_name"]),
+                      pd.DataFrame({"level": level, "la_code": code, "la_name": name}, index=df.index)], axis=1)
 
 
 def _check_time(df: pd.DataFrame, file: str, identifier: str) -> None:
     ident = df["time_identifier"].str.strip()
-    if not ident.eq(identifier).all():
-        r = df[~ident.eq(identifier)].iloc[0]
+    if (r := first_row(df, ~ident.eq(identifier))) is not None:
         raise SchemaError(file, f"unexpected time_identifier {r['time_identifier']!r}",
                           column="time_identifier", year=str(r["time_period"]),
                           expected=f"{identifier!r} on every row")
@@ -217,46 +160,27 @@ def _percent(num: pd.Series, num_reason: pd.Series, den: pd.Series, den_reason: 
 
 def _placement_measures(keys: pd.DataFrame, values: pd.DataFrame, reasons: pd.DataFrame,
                         families: dict[str, list[str]], source: str) -> pd.DataFrame:
-    """Counts and shares for one release, from placement columns grouped into families."""
-    total, total_r = _sum_components(values, reasons, families["total"])
-    special, special_r = _sum_components(values, reasons, families["state_special"])
-    indep, indep_r = _sum_components(values, reasons, families["indep_nmss"])
-    main, main_r = _sum_components(values, reasons, families["state_mainstream"])
-    ap, ap_r = _sum_components(values, reasons, families["ap_pru"])
-    none, none_r = _sum_components(values, reasons, families["no_school_place"])
+    """Counts and shares for one release, from placement columns grouped into families (_FAMILIES)."""
+    fam = {k: _sum_components(values, reasons, cols) for k, cols in families.items()}
+    total, total_r = fam["total"]
     # "Not recorded" (2025 release, from January 2023; 0 before: every plan had a placement). The
     # index's placement shares leave it out of the denominator (methods' placement.recorded_only).
-    unknown, unknown_r = _sum_components(values, reasons, families["placement_unknown"])
+    unknown, unknown_r = fam["placement_unknown"]
     recorded, recorded_r = total - unknown, total_r.fillna(unknown_r)
     frames = []
 
     def add(measure: str, value, reason, num=None, den=None) -> None:
-        frames.append(long_frame(
-            level=keys["level"], la_code=keys["la_code"], la_name=keys["la_name"], year=keys["year"],
-            measure=measure, value=value, missing_reason=reason, numerator=num, denominator=den,
-            source=source,
-        ))
+        frames.append(long_frame(level=keys["level"], la_code=keys["la_code"], la_name=keys["la_name"],
+                                 year=keys["year"], measure="sen2_ehcp_" + measure, value=value,
+                                 missing_reason=reason, numerator=num, denominator=den, source=source))
 
-    add("sen2_ehcp_total", total, total_r)
-    add("sen2_ehcp_state_special", special, special_r)
-    add("sen2_ehcp_indep_nmss", indep, indep_r)
-    add("sen2_ehcp_ap_pru", ap, ap_r)
-    add("sen2_ehcp_no_school_place", none, none_r)
-    add("sen2_ehcp_placement_unknown", unknown, unknown_r)
-    for measure, num, num_r in [
-        ("sen2_ehcp_state_special_pct", special, special_r),
-        ("sen2_ehcp_indep_nmss_pct", indep, indep_r),
-        ("sen2_ehcp_mainstream_pct", main, main_r),
-        ("sen2_ehcp_ap_pru_pct", ap, ap_r),
-        ("sen2_ehcp_no_school_place_pct", none, none_r),
-        ("sen2_ehcp_placement_unknown_pct", unknown, unknown_r),
-    ]:
-        pct, pct_r = _percent(num, num_r, total, total_r)
-        add(measure, pct, pct_r, num=num, den=total)
-    for measure, num, num_r in [("sen2_ehcp_state_special_pct_recorded", special, special_r),
-                                ("sen2_ehcp_indep_nmss_pct_recorded", indep, indep_r)]:
-        pct, pct_r = _percent(num, num_r, recorded, recorded_r)
-        add(measure, pct, pct_r, num=num, den=recorded)
+    for k in ("total", "state_special", "indep_nmss", "ap_pru", "no_school_place", "placement_unknown"):
+        add(k, *fam[k])
+    for k in ("state_special", "indep_nmss", "state_mainstream", "ap_pru", "no_school_place", "placement_unknown"):
+        add(("mainstream" if k == "state_mainstream" else k) + "_pct",
+            *_percent(*fam[k], total, total_r), num=fam[k][0], den=total)
+    for k in ("state_special", "indep_nmss"):
+        add(k + "_pct_recorded", *_percent(*fam[k], recorded, recorded_r), num=fam[k][0], den=recorded)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -271,8 +195,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
                          "Total_all"], file, _span(df))
     _check_time(df, file, "Calendar year")
     tp = df["time_period"].str.strip()
-    if not tp.str.fullmatch(r"\d{4}").all():
-        bad = tp[~tp.str.fullmatch(r"\d{4}")].iloc[0]
+    if (bad := first_row(tp, ~tp.str.fullmatch(r"\d{4}"))) is not None:
         raise SchemaError(file, f"unexpected time_period {bad!r}", column="time_period", year=bad,
                           expected="a 4-digit calendar year naming the January count (e.g. 2019)")
     # January 2019 belongs to academic year 2018/19.
@@ -281,8 +204,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
     df["type"] = df["establishment_type"].str.strip()
 
     known = {t for fam in (_STATE_SPECIAL_2022, _INDEP_NMSS_2022, _STATE_MAINSTREAM_2022, _AP_PRU_2022,
-                           _NO_SCHOOL_PLACE_2022)
-             for t in fam} | {(g, _GROUP_SUBTOTAL) for g in _CLASSIFIED_GROUPS}
+                           _NO_SCHOOL_PLACE_2022) for t in fam} | {(g, _GROUP_SUBTOTAL) for g in _CLASSIFIED_GROUPS}
     pairs = set(zip(df["group"], df["type"], strict=True))
     unclassified = sorted(p for p in pairs if p[0] in _CLASSIFIED_GROUPS and p not in known)
     if unclassified:
@@ -299,9 +221,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
     df = _with_keys(df, file)
     df["value"], df["reason"] = values, reasons
     df["pair"] = df["group"] + "|" + df["type"]
-    dup = df.duplicated([*_KEYS[:2], "year", "pair"], keep=False)
-    if dup.any():
-        r = df[dup].iloc[0]
+    if (r := first_row(df, df.duplicated([*_KEYS[:2], "year", "pair"], keep=False))) is not None:
         raise SchemaError(file, f"{r['la_name']} has more than one {r['pair']!r} row",
                           column="establishment_type", year=str(r["time_period"]),
                           expected="one row per area, year and establishment type")
@@ -329,15 +249,9 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
         return out
 
     vals["unknown"], why["unknown"] = 0.0, pd.NA  # no "not recorded" category in this layout
-    families = {
-        "total": cols(_TOTAL_2022),
-        "state_special": cols(_STATE_SPECIAL_2022),
-        "indep_nmss": cols(_INDEP_NMSS_2022),
-        "state_mainstream": cols(_STATE_MAINSTREAM_2022),
-        "ap_pru": cols(_AP_PRU_2022),
-        "no_school_place": cols(_NO_SCHOOL_PLACE_2022),
-        "placement_unknown": ["unknown"],
-    }
+    families = dict(zip(_FAMILIES, [*map(cols, (_TOTAL_2022, _STATE_SPECIAL_2022, _INDEP_NMSS_2022,
+                                                 _STATE_MAINSTREAM_2022, _AP_PRU_2022, _NO_SCHOOL_PLACE_2022)),
+                                     ["unknown"]], strict=True))
     names = df.drop_duplicates(["level", "la_code", "year"]).set_index(["level", "la_code", "year"])["la_name"]
     keys = vals.index.to_frame(index=False)
     keys["la_name"] = names.reindex(vals.index).to_numpy()
@@ -348,25 +262,19 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
 # --------------------------------------------------------------------------- 2025 release
 
 def _all_plans_rows(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    """The totals rows of a 2025-layout release, one per area and academic year, with its keys."""
     require_columns(df, ["breakdown_topic", "breakdown"], file, _span(df))
-    rows = df[df["breakdown_topic"].str.strip().eq(_ALL_PLANS) & df["breakdown"].str.strip().eq(_ALL_PLANS)]
+    rows = df[df["breakdown_topic"].str.strip().eq(_ALL_PLANS) & df["breakdown"].str.strip().eq(_ALL_PLANS)].copy()
     if rows.empty:
         raise SchemaError(file, f"no {_ALL_PLANS!r} rows", column="breakdown_topic",
                           expected=f"breakdown_topic == breakdown == {_ALL_PLANS!r} for totals")
-    return rows.copy()
-
-
-def _academic_years(df: pd.DataFrame, file: str) -> pd.Series:
-    _check_time(df, file, "Academic year")
-    return check_year_keys(df, file)
-
-
-def _check_unique(df: pd.DataFrame, file: str) -> None:
-    dup = df.duplicated(["level", "la_code", "year"], keep=False)
-    if dup.any():
-        r = df[dup].iloc[0]
+    _check_time(rows, file, "Academic year")
+    rows["year"] = check_year_keys(rows, file)
+    rows = _with_keys(rows, file).reset_index(drop=True)
+    if (r := first_row(rows, rows.duplicated(["level", "la_code", "year"], keep=False))) is not None:
         raise SchemaError(file, f"more than one {_ALL_PLANS!r} row for {r['la_name']}",
                           column="old_la_code", year=r["year"], expected="one row per area and year")
+    return rows
 
 
 def _uncollected(df: pd.DataFrame, columns: list[str]) -> dict[str, set[str]]:
@@ -396,9 +304,6 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
                     file, _span(df))
     uncollected = _uncollected(df, [*_NO_SCHOOL_PLACE_2025, "placement_unknown"])
     df = _all_plans_rows(df, file)
-    df["year"] = _academic_years(df, file)
-    df = _with_keys(df, file).reset_index(drop=True)
-    _check_unique(df, file)
     vals, why = {}, {}
     for c in [*placement, "mainstream_total", "ap_pru_total"]:
         # x here means DfE could not publish the placement split for that LA-year (e.g.
@@ -419,8 +324,7 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
         vals.assign(neg_indep=-vals["mainstream_independent"]),
         why.assign(neg_indep=why["mainstream_independent"]), ["mainstream_total", "neg_indep"])
     off = parts.notna() & state_main.notna() & (parts - state_main).abs().gt(0.5)
-    if off.any():
-        r = df[off].iloc[0]
+    if (r := first_row(df, off)) is not None:
         raise SchemaError(file, f"state mainstream parts add up to {parts[off].iloc[0]:g} but "
                           f"mainstream_total − mainstream_independent = {state_main[off].iloc[0]:g} "
                           f"({r['la_name']})", column="mainstream_total", year=r["year"],
@@ -430,20 +334,12 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
     # AP is summed from its three columns; ap_pru_total must agree wherever both are published.
     ap, _ = _sum_components(vals, why, _AP_PRU_2025)
     off = ap.notna() & vals["ap_pru_total"].notna() & (ap - vals["ap_pru_total"]).abs().gt(0.5)
-    if off.any():
-        r = df[off].iloc[0]
+    if (r := first_row(df, off)) is not None:
         raise SchemaError(file, f"AP/PRU columns add up to {ap[off].iloc[0]:g} but ap_pru_total is "
                           f"{vals.loc[off, 'ap_pru_total'].iloc[0]:g} ({r['la_name']})", column="ap_pru_total",
                           year=r["year"], expected="ap_pru_total = " + " + ".join(_AP_PRU_2025))
-    families = {
-        "total": _TOTAL_2025,
-        "state_special": _STATE_SPECIAL_2025,
-        "indep_nmss": _INDEP_NMSS_2025,
-        "state_mainstream": ["state_mainstream"],
-        "ap_pru": _AP_PRU_2025,
-        "no_school_place": _NO_SCHOOL_PLACE_2025,
-        "placement_unknown": ["placement_unknown"],
-    }
+    families = dict(zip(_FAMILIES, (_TOTAL_2025, _STATE_SPECIAL_2025, _INDEP_NMSS_2025, ["state_mainstream"],
+                                    _AP_PRU_2025, _NO_SCHOOL_PLACE_2025, ["placement_unknown"]), strict=True))
     # DfE's own one-decimal shares of all plans, for naming beside the index's figures (never scored)
     published = []
     for m, c in (("special_any", "special_total_pc"), ("placement_unknown", "placement_unknown_pc")):
@@ -460,9 +356,6 @@ def load_needs_2025(ctx: LoadContext, sid: str = "sen2_needs_2025") -> pd.DataFr
     df = read_csv(ctx, sid)
     require_columns(df, [*_GEO_COLUMNS, "region_name", "ehc_plans", "number_semh"], file, _span(df))
     df = _all_plans_rows(df, file)
-    df["year"] = _academic_years(df, file)
-    df = _with_keys(df, file).reset_index(drop=True)
-    _check_unique(df, file)
     num, num_r = parse_values(df, "number_semh", file, year_column="year", count=True)
     den, den_r = parse_values(df, "ehc_plans", file, year_column="year", count=True)
     # Computed from the counts: DfE's semh_pc is rounded to one decimal place.
