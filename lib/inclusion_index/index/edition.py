@@ -7,6 +7,7 @@ step); ``score_table`` is the tidy per-LA table the CLI writes and the notebooks
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,13 +16,20 @@ import pandas as pd
 from inclusion_index.config import Method, UncertaintySettings
 from inclusion_index.csv_export import write_csv
 from inclusion_index.index.adjustment import AdjustmentResult
-from inclusion_index.index.indicators import labelled_for
+from inclusion_index.index.indicators import labelled_for, score_column_texts
 from inclusion_index.index.inputs import IndexInputs
 from inclusion_index.index.neighbours import NeighbourSet
-from inclusion_index.index.scoring import AREAS, ScoredYear, ScoringSettings, rank_desc, regional_summary
-from inclusion_index.index.tables import describe_column, enrich_score_table
+from inclusion_index.index.scoring import (
+    AREAS,
+    TARGETS,
+    ScoredYear,
+    ScoringSettings,
+    rank_desc,
+    regional_summary,
+)
+from inclusion_index.index.tables import enrich_score_table
 from inclusion_index.index.uncertainty import MonteCarloResult, UncertaintyError
-from inclusion_index.index.weightings import WeightingRanks, describe, weighting_columns
+from inclusion_index.index.weightings import BOUNDS, WeightingRanks, weighting_columns
 from inclusion_index.sources.geography import year_label
 
 
@@ -159,80 +167,49 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
 
 
 def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
-    """Description of every column of the score table; an indicator's columns are named for the
-    measure, unit and data year the headline year actually used (indicators.labelled_for)."""
+    """Description of every column of the score table, from data/registry/score_columns.csv (its
+    first matching pattern); an indicator's columns are named for the measure, unit and data year
+    the headline year actually used (indicators.labelled_for)."""
     ind = labelled_for(ed).set_index("indicator")
-    fixed = {
-        "edition": "Edition: its final index year (academic year key, e.g. 201819 = 2018/19)",
-        "index_year": "Index year the headline scores refer to (named by its January census)",
-        "method": "Method file in data/registry/methods/ used",
-        "la_code": "3-digit DfE local authority code",
-        "la_name": "Local authority name",
-        "ons_code": "ONS code of the LA (current spell)",
-        "region": "Region (London split into Inner and Outer London)",
-        "overall_score": "Overall score: weighted mean of available indicator scores (0-100, higher = more inclusive)",
-        "overall_rank": "Rank of overall_score, 1 = most inclusive; ties share the best rank",
-        "n_indicators": "Number of indicators the LA has among those published that year",
-        "n_indicators_available": "Number of indicators published for the index year",
-        "scored": "Whether the LA met the missing-data rule and received an overall score",
-        "flags": "Why a score is missing, and cells that were missing or moved across a boundary change",
-        "improvement_from": "First index year of the most-improved comparison",
-        "overall_change": "Change in overall score from improvement_from to the headline year, over indicators present in both",
-        "overall_rank_change": "Places moved up (positive) between those years",
-        "improvement_rank": "1 = largest rise in overall score",
-        "overall_change_score_from": "Overall score in improvement_from re-scored on only the indicators present in "
-                                     "both years (the start of overall_change; differs from overall_score_<year>)",
-        "overall_change_score_to": "Overall score in the headline year re-scored on the same indicators (the end "
-                                   "of overall_change; differs from overall_score)",
-        "change_indicators_compared": "Number of indicators present in both years that overall_change uses",
-        "change_note": "Where the change's starting values are a predecessor LA's (boundary change)",
-        "placement_unrecorded_pct": "% of the LA's EHC plans whose placement SEN2 does not record, in the placement "
-                                    "indicators' data year (0 before January 2023, when the category did not exist); "
-                                    "the placement indicators leave them out of their denominator unless the method's "
-                                    "placement.recorded_only is off (docs/METHOD.md)",
-    }
-    fixed |= describe(ed.weightings.steps) if ed.weightings is not None else {}
-    rows = []
-    for c in table.columns:
-        desc = fixed.get(c)
-        if desc is None:
-            desc = _describe_column(c, ind, ed)
-        rows.append({"column": c, "description": desc, "dtype": str(table[c].dtype)})
-    return pd.DataFrame(rows)
+    level = ed.monte_carlo_settings().interval
+    steps = ed.weightings.steps if ed.weightings is not None else 1
+    slots = {"bound": BOUNDS, "end": ("lo", "hi"), "target": TARGETS, "area": AREAS, "indicator": tuple(ind.index),
+             "year": (r"\d{6}",)}
+    patterns = [(re.compile(re.sub(r"\\{(\w+)\\}", lambda m: f"(?P<{m[1]}>{'|'.join(slots[m[1]])})",
+                                   re.escape(c))), d) for c, d in score_column_texts()]
+    fixed = {"pct": f"{level:.0%}", "lo_q": f"{(1 - level) / 2:.0%}", "hi_q": f"{1 - (1 - level) / 2:.0%}",
+             "step": f"{1 / steps:.0%}", "final_year": year_label(ed.final_year)}
+
+    def describe(c: str) -> str:
+        for pattern, text in patterns:
+            if m := pattern.fullmatch(c):
+                return text.format(**fixed, **_slot_words(m.groupdict(), ind, fixed))
+        return ""
+
+    return pd.DataFrame([{"column": c, "description": describe(c), "dtype": str(table[c].dtype)}
+                         for c in table.columns])
 
 
-def _describe_column(c: str, ind: pd.DataFrame, ed: Edition) -> str:
-    extra = describe_column(c, ed.monte_carlo_settings().interval)
-    if extra:
-        return extra
-    for a in AREAS:
-        if c == f"{a}_score":
-            return f"{a.title()} area score: mean of its indicator scores (0-100)"
-        if c == f"{a}_rank":
-            return f"Rank of the {a} area score, 1 = most inclusive"
-        if c == f"{a}_n_indicators":
-            return f"Number of {a} indicators the LA has"
-    for i in ind.index:
-        r = ind.loc[i]
-        data = f"{year_label(r['data_year'])} data" if r["data_year"] else "no data"
-        if c == f"{i}_value":
-            note = f" ({r['note']})" if r["note"] else ""
-            return (f"{r['name']}. Unit: {r['unit']}. Data year: {year_label(r['data_year']) or 'none'}. "
-                    f"Measure: {r['measure']}{note}. {'Lower' if r['polarity'] < 0 else 'Higher'} is more inclusive")
-        if c == f"{i}_score":
-            return (f"Score of {i}_value ({r['short_name']}, {data}): its percentile rank across LAs, oriented so "
-                    "higher = more inclusive (0-100)")
-        if c == f"{i}_data_year":
-            return (f"Academic year of the data behind {i}_value ({r['short_name']}; {data} in this edition's "
-                    f"headline year {year_label(ed.final_year)}): it can lag the index year, or be carried forward "
-                    "from an earlier year when the expected one is missing")
-    y = c.rsplit("_", 1)[1]
-    label = year_label(y)
-    if c.startswith("overall_score_"):
-        return f"Overall score in index year {label} (every indicator of that year; no rank range)"
-    if c.startswith("overall_rank_"):
-        return f"Overall rank in index year {label} (no Monte Carlo range: only the headline year has one)"
-    return ""
+def _slot_words(g: dict[str, str], ind: pd.DataFrame, fixed: dict[str, str]) -> dict[str, object]:
+    """The words a matched column pattern's description names (its area, bound, interval end, ...)."""
+    out: dict[str, object] = dict(g)
+    if "bound" in g:
+        out["Bound"] = g["bound"].title()
+    if "area" in g:
+        out["Area"] = g["area"].title()
+    if "target" in g:
+        out["what"] = "overall score" if g["target"] == "overall" else f"{g['target']} area score"
+    if "end" in g:
+        out |= {"word": "Best", "q": fixed["lo_q"]} if g["end"] == "lo" else {"word": "Worst", "q": fixed["hi_q"]}
+    if "year" in g:
+        out["year_label"] = year_label(g["year"])
+    if "indicator" in g:
+        r = ind.loc[g["indicator"]]
+        out |= {"name": r["name"], "unit": r["unit"], "measure": r["measure"], "short_name": r["short_name"],
+                "data_year_label": year_label(r["data_year"]) or "none",
+                "data": f"{year_label(r['data_year'])} data" if r["data_year"] else "no data",
+                "note": f" ({r['note']})" if r["note"] else "", "better": "Lower" if r["polarity"] < 0 else "Higher"}
+    return out
 
 
 def write_score_table(ed: Edition, out: Path, table: pd.DataFrame) -> list[Path]:

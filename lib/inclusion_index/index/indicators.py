@@ -64,6 +64,13 @@ def _label_table() -> pd.DataFrame:
     return pd.read_csv(REGISTRY_DIR / "labels.csv", dtype=str, keep_default_na=False)
 
 
+@lru_cache(maxsize=1)
+def score_column_texts() -> tuple[tuple[str, str], ...]:
+    """(column pattern, description) of the score table's data dictionary, in matching order."""
+    t = pd.read_csv(REGISTRY_DIR / "score_columns.csv", dtype=str, keep_default_na=False)
+    return tuple(zip(t["column"], t["description"], strict=True))
+
+
 def labels_for(use: str, column: str = "label") -> dict[str, str]:
     """Reader labels by key from data/registry/labels.csv for one ``use``: context (``column="unit"``: its
     unit), covariate / covariate_similar (after "LAs of"), measure_phrase, cohort_phrase."""

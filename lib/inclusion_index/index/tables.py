@@ -90,34 +90,3 @@ def enrich_score_table(table: pd.DataFrame, mc: MonteCarloResult | None, adjustm
     out["improvement_significant"] = _column(summ, "improvement_significant", len(out), "boolean")
     ext = extended_columns()
     return out[[*(c for c in table.columns if c not in ext), *ext]]
-
-
-def describe_column(c: str, level: float) -> str | None:
-    """Data-dictionary text for a column added here (None for any other column); ``level``: the
-    interval of the Monte Carlo behind the table."""
-    pct, lo_q, hi_q = f"{level:.0%}", f"{(1 - level) / 2:.0%}", f"{1 - (1 - level) / 2:.0%}"
-    texts = {
-        "adjustment_flag": "Why an LA has no adjusted score, or where its context values came from "
-                           "(boundary changes)",
-        "overall_change_lo": f"{lo_q} quantile of the Monte Carlo overall score change (same draws applied "
-                             "to both years; percentile points)",
-        "overall_change_hi": f"{hi_q} quantile of the Monte Carlo overall score change",
-        "improvement_significant": f"True if the score rose beyond uncertainty: the {pct} Monte Carlo interval "
-                                   "of the change lies above 0"}
-    for t in TARGETS:
-        what = "overall score" if t == "overall" else f"{t} area score"
-        texts[f"{t}_adjusted_score"] = (
-            f"Context-adjusted {what}: observed minus expected from an OLS across LAs on child "
-            "deprivation (IDACI) and log EHC plans (data/registry/adjustment.yml); 0 = as expected, "
-            "positive = more inclusive than LAs in a similar position. Shown beside, not instead of, the score")
-        texts[f"{t}_adjusted_rank"] = f"Rank of {t}_adjusted_score, 1 = most inclusive given its context"
-        texts[f"{t}_rank_median"] = (
-            f"Median {what} rank over the Monte Carlo draws (weights, normalisation, years, "
-            "missing-data rule, sampling noise and imputed small counts perturbed; data/registry/uncertainty.yml)")
-        for end, word, q in (("lo", "Best", lo_q), ("hi", "Worst", hi_q)):
-            texts[f"{t}_adjusted_rank_{end}"] = (f"{word} end of the {pct} Monte Carlo interval of the adjusted "
-                                                 f"{what} rank ({q} quantile): the adjustment model refitted to "
-                                                 "every draw's scores")
-            texts[f"{t}_rank_{end}"] = (f"{word} end of the {pct} Monte Carlo interval of the {what} rank ({q} "
-                                        "quantile of the draws)")
-    return texts.get(c)

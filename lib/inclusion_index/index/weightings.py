@@ -97,18 +97,6 @@ def weighting_columns(table: pd.DataFrame, w: WeightingRanks) -> pd.DataFrame:
     return out
 
 
-def describe(steps: int) -> dict[str, str]:
-    """Data-dictionary text for the columns :func:`weighting_columns` adds."""
-    grid = f"every weighting of the four areas in {1 / steps:.0%} steps plus the headline's own area weights"
-    out = {f"overall_rank_{b}_weights": (
-        f"{b.title()} overall rank under any weighting of the areas: {grid}; an LA's score is the weighted mean "
-        "of the area scores it has, ties share the best rank; widened to contain overall_rank") for b in BOUNDS}
-    return out | {f"weights_for_{b}_rank": (
-        f"Area weights giving overall_rank_{b}_weights, as exclusions,assessment,placement,attainment shares "
-        "summing to 1 (of several, the nearest the headline's); 'indicators' where only the headline method "
-        "(equal weight per indicator) gives it") for b in BOUNDS}
-
-
 Grades = Sequence[int] | Literal["indicators"]
 
 
