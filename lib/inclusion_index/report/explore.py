@@ -1,10 +1,6 @@
 """reports/<edition>/explore.html, "Your own index" (issue 14): the reader grades the four areas
-0-5 (or picks the headline method) and the table of LAs re-ranks at once in the browser.
-
-The page is self-contained: its data (the finished edition's score table: area and overall
-scores, region, best and worst rank under any weighting) is embedded as JSON, its script
-(templates/explore.js) inlined. The ranking itself is computed in the browser by explore.js,
-the twin of index.weightings.ranks_for_grades; nothing here ranks anything.
+0-5 and the LAs re-rank in the browser (templates/explore.js, the twin of
+index.weightings.ranks_for_grades, inlined with the score table as JSON); nothing here ranks.
 """
 
 from __future__ import annotations
@@ -53,11 +49,6 @@ def _headline_areas(ed: Edition) -> list[dict[str, object]]:
     return out
 
 
-def _ticks(lo: float, hi: float) -> list[float]:
-    step = (hi - lo) / 4
-    return [lo + i * step for i in range(5)]
-
-
 def explore_context(ed: Edition) -> dict[str, object]:
     """Everything explore.html shows, from the finished edition's score table."""
     t = ed.score_table.copy()
@@ -102,7 +93,7 @@ def explore_context(ed: Edition) -> dict[str, object]:
     chart = {**CHART, "height": CHART["top"] + CHART["row"] * len(regions) + 30, "lo": lo, "hi": hi,
              "regions": [(reg, CHART["top"] + CHART["row"] * i + CHART["row"] / 2) for i, reg in enumerate(regions)],
              "ticks": [(f"{v:g}", f"{CHART['left'] + (v - lo) * CHART['width'] / (hi - lo):.1f}")
-                       for v in _ticks(lo, hi)], "dots": dots}
+                       for v in (lo + i * ((hi - lo) / 4) for i in range(5))], "dots": dots}
     top = max(areas, key=lambda a: float(a["share"]))
     return {"edition": ed.final_year, "edition_label": year_label(ed.final_year), "areas": areas,
             "rows": rows, "data": data, "chart": chart, "n_scored": int(t["overall_score"].notna().sum()),
@@ -111,15 +102,13 @@ def explore_context(ed: Edition) -> dict[str, object]:
 
 
 def explore_html(ed: Edition) -> str:
-    """The page, as text."""
     ctx = explore_context(ed)
     return str(render_template("explore.html", title=f"Your own index: choose the weights ({ctx['edition_label']})",
                                nav=nav_html(ed.final_year, "explore"), **ctx))
 
 
 def write_explore(ed: Edition, out: Path) -> Path:
-    """explore.html at ``out`` (written whole, then moved into place)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)  # written whole, then moved into place
     tmp = out.with_suffix(".html.part")
     tmp.write_text(explore_html(ed), encoding="utf-8")
     tmp.replace(out)

@@ -12,8 +12,7 @@ from markupsafe import Markup
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.plotting import COLORS
-from inclusion_index.report.profile._common import _row, _scores
-from inclusion_index.report.profile.tables import indicator_table, trend_table
+from inclusion_index.report.profile.tables import _row, _scores, indicator_table, trend_table
 from inclusion_index.report.series.text import ordinal
 from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import year_label
@@ -77,9 +76,6 @@ def _y_axis(c: _Canvas, left: float, top: float, bottom: float, label: str, y) -
     c.text(14, (top + bottom) / 2, label, anchor="middle", size=11, rotate=True)
 
 
-# ---------------------------------------------------------------- national picture
-
-
 def plot_national(ed: Edition, code: str) -> SVGChart:
     """Every LA's overall score as a bar, highest first, with this LA's bar in red, its rank range
     shaded and its score and rank labelled above the bars."""
@@ -130,9 +126,6 @@ def plot_national(ed: Edition, code: str) -> SVGChart:
     return c.render("chart-national", alt + ".")
 
 
-# ---------------------------------------------------------------- indicators
-
-
 def _score_words(x: object) -> str:
     return "no score" if x is None or pd.isna(x) else f"{float(x):.0f}"
 
@@ -172,9 +165,6 @@ def plot_indicator_scores(ed: Edition, code: str) -> SVGChart:
     alt = (f"Bar chart of {name}'s {len(t)} indicator scores in the {year_label(ed.final_year)} edition (0 to 100, "
            f"the middle LA scores 50), by area, each with its data year. {by_area}.")
     return c.render("chart-indicators", alt)
-
-
-# ---------------------------------------------------------------- trend
 
 
 def plot_trend(ed: Edition, code: str) -> SVGChart:

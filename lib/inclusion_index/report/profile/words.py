@@ -14,14 +14,18 @@ from inclusion_index.index.edition import Edition
 from inclusion_index.index.indicators import indicator_values, load_method
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import change_notes, la_flags
-from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, reader_note, say
 from inclusion_index.report.profile.tables import (
+    MISSING,
+    NOT_RANKED,
     _comparison,
     _number,
+    _row,
     _value_decimals,
     caution,
     england_cell,
     indicator_table,
+    reader_note,
+    say,
     trend_table,
 )
 from inclusion_index.report.render import PARTS
@@ -47,12 +51,6 @@ def _rank_text(rank, lo=None, hi=None, n: int = 150, range_name: str = "90% rang
     if lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
         s += f" ({range_name} {int(lo)}–{int(hi)})"  # named as on the series pages
     return s
-
-
-_short = short_names  # indicator -> its short name in the headline year (tests read it under this name)
-
-
-# ---------------------------------------------------------------- headline and change
 
 
 def headline(ed: Edition, code: str) -> str:
@@ -217,9 +215,6 @@ def _own_values_differ(ed: Edition, code: str, common: Sequence[str]) -> str:
             "That makes its change less certain than if it had values for the same indicators in both years.")
 
 
-# ---------------------------------------------------------------- indicators
-
-
 def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[bool, float]:
     """Whether the overall score is the (weighted) mean of the indicator scores shown."""
     if ed.method.headline != "latest" or ed.settings.overall_from != "indicators" or pd.isna(r["overall_score"]):
@@ -287,9 +282,6 @@ def _caution_note(named: pd.DataFrame, small: int) -> str:
     return "  \n" + say("profile_caution.html", small=small) if any(caution(r, small) for _, r in named.iterrows()) else ""
 
 
-# ---------------------------------------------------------------- trend
-
-
 def trend_text(ed: Edition, code: str) -> str:
     if trend_table(ed, code).empty:
         return "No index year has a score for this LA."
@@ -297,9 +289,6 @@ def trend_text(ed: Edition, code: str) -> str:
     return say("profile_trend.html", year=year_label(ed.final_year), places=bool(re.search(r"places?, from", change)),
                 n_common=len(ed.improvement.attrs.get("indicators_compared") or []) if change and not
                 _same_indicators(ed) else 0)
-
-
-# ---------------------------------------------------------------- context and neighbours
 
 
 def context_text(ed: Edition, code: str) -> str:
@@ -334,9 +323,6 @@ def neighbour_text(ed: Edition, code: str) -> str:
     return say("profile_neighbours.html", la=me["la_name"], place=me["overall_group_position"], n=int(
         t["overall_score"].notna().sum()) - 1, score=None if pd.isna(me["overall_score"]) else me["overall_score"],
         mean=mean["overall_score"], model=_model_name(str(t.attrs.get("neighbour_source", ""))))  # n: less the mean row
-
-
-# ---------------------------------------------------------------- notes
 
 
 def notes_text(ed: Edition, code: str) -> str:
