@@ -64,7 +64,7 @@ def _figure(height: float, width: float = WIDTH, **kw) -> Figure:
     return fig
 
 
-def _style(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
+def _style(ax, title: str | None, xlabel: str | None, ylabel: str | None, grid: str = "y") -> None:
     if title:
         ax.set_title(title, fontsize=FONT["title"], loc="left")
     if xlabel is not None:
@@ -72,9 +72,8 @@ def _style(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> Non
     if ylabel is not None:
         ax.set_ylabel(ylabel, fontsize=FONT["label"])
     ax.tick_params(labelsize=FONT["tick"])
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.grid(axis="y", color="#eeeeee", linewidth=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis=grid, color="#eeeeee", linewidth=0.8)
     ax.set_axisbelow(True)
 
 PAD = 0.08  # inches kept clear at the figure's edges and between neighbouring titles
@@ -423,9 +422,7 @@ def region_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str
     counts = d.groupby(region).size().reindex(regions).fillna(0).astype(int)
     ax.set_yticks(range(len(regions)), [f"{r} ({counts[r]})" for r in regions])
     ax.set_ylim(len(regions) - 0.5, -0.5)  # first region at the top
-    _style(ax, title, value_label, "")
-    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
-    ax.grid(axis="y", visible=False)
+    _style(ax, title, value_label, "", grid="x")
     fig.legend(fontsize=FONT["note"], frameon=False, loc="outside upper right", ncols=2)
     return _finish(fig, note or "Region labels show the number of LAs with a value. Boxes span the middle half of each "
           "region's LAs; whiskers the full range.")
@@ -566,14 +563,11 @@ def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str,
         ax.text(0.5, k + 0.5 * (not len(hl)),
                 f"{len(d) - 2 * k - len(hl)} other LAs between", transform=ax.get_yaxis_transform(), ha="center",
                 va="center", fontsize=FONT["note"], color="#555555", style="italic")
-    lo_x = float(rows[[early, late]].min().min())
-    hi_x = float(rows[[early, late]].max().max())
+    lo_x, hi_x = float(rows[[early, late]].min().min()), float(rows[[early, late]].max().max())
     pad = 0.12 * ((hi_x - lo_x) or 10.0)
     ax.set_xlim(lo_x - pad, hi_x + pad)
     ax.set_ylim(y[-1] + 0.7, -0.7)
-    _style(ax, title, value_label, "")
-    ax.grid(axis="y", visible=False)
-    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
+    _style(ax, title, value_label, "", grid="x")
     ax.tick_params(axis="y", length=0)
     if significant:
         default = (f"Each arrow runs from an LA's {early_label} score (open circle) to its {late_label} score. "
@@ -627,10 +621,8 @@ def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, titl
             ax.scatter([rank_v[k]], [k], s=30, color=COLORS["highlight"], zorder=5)
     ax.set_ylim(len(d) - 0.5, -0.5)
     ax.set_xlim(0, len(d) + 1)
-    _style(ax, title, rank_label, "")
+    _style(ax, title, rank_label, "", grid="x")
     ax.tick_params(axis="y", labelsize=name_size)  # _style sets every tick label's size
-    ax.grid(axis="y", visible=False)
-    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
     ax.xaxis.set_ticks_position("both")
     ax.tick_params(axis="x", labeltop=True)
     ax.legend(fontsize=FONT["note"], frameon=False, loc="upper right")

@@ -4,6 +4,7 @@ each where matplotlib PNGs cost 0.5 s of a profile's 0.6 s, and sharp at any zoo
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -185,17 +186,12 @@ def plot_trend(ed: Edition, code: str) -> SVGChart:
         for a in AREAS]
     for k, (label, col, colour, width, dash) in enumerate(series):
         pts = [(xk, y(v)) if pd.notna(v) else None for xk, v in zip(xs, t[col], strict=True)]
-        run: list[tuple[float, float]] = []
-        for p in [*pts, None]:  # a missing year breaks the line
-            if p is None:
-                if len(run) > 1:
-                    c.polylines.append({"points": " ".join(f"{a:.1f},{b:.1f}" for a, b in run),
-                                        "stroke": colour, "width": width, "dash": dash})
-                run = []
-            else:
-                run.append(p)
-                c.dots.append({"x": round(p[0], 1), "y": round(p[1], 1), "r": 3.5 if k == 0 else 2.5,
-                               "fill": colour})
+        for has, run in itertools.groupby(pts, key=bool):  # a missing year breaks the line
+            if has and len(run := list(run)) > 1:
+                c.polylines.append({"points": " ".join(f"{a:.1f},{b:.1f}" for a, b in run),
+                                    "stroke": colour, "width": width, "dash": dash})
+        c.dots += [{"x": round(p[0], 1), "y": round(p[1], 1), "r": 3.5 if k == 0 else 2.5, "fill": colour}
+                   for p in pts if p]
         c.line(right + 16, top + 10 + 20 * k, right + 36, top + 10 + 20 * k, stroke=colour, width=width)
         c.text(right + 42, top + 14 + 20 * k, label, size=11)
     name = str(_row(ed, code)["la_name"])

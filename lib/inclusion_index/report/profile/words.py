@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 
 import pandas as pd
-from markupsafe import Markup
 
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.indicators import indicator_values, load_method
@@ -157,7 +156,8 @@ def change_text(ed: Edition, code: str) -> str:
     n_common = len(common) or int(r.get("change_indicators_compared", i["indicators_compared"]))
     start = r.get("overall_change_score_from", i["score_early"])
     end = r.get("overall_change_score_to", i["score_late"])
-    own = _own_values_differ(ed, code, common) if common else ""
+    # an LA missing some shared indicators in one year has its score rest on fewer then
+    own = [(year_label(y), _lacking(ed, code, common, y)) for y in (ed.years[0], ed.final_year)]
     ranked = pd.notna(i["rank_early"]) and pd.notna(i["rank_late"])
     lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
     ok = lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi)
@@ -166,7 +166,7 @@ def change_text(ed: Edition, code: str) -> str:
     return say("profile_change.html", first=first, last=last, n_common=n_common, change=float(i["change"]),
                start=float(start), end=float(end), places=int(i["rank_change"]) if ranked else None,
                early_rank=ordinal(int(i["rank_early"])) if ranked else "", late_rank=ordinal(int(i["rank_late"]))
-               if ranked else "", same=_same_indicators(ed), own=Markup(own), interval=f"{ed.monte_carlo_settings().interval:.0%}",
+               if ranked else "", same=_same_indicators(ed), own=own if any(m for _, m in own) else [], interval=f"{ed.monte_carlo_settings().interval:.0%}",
                left_out=[str(short_names(ed).get(x, x)) for x in avail if x not in common], lo=_signed(lo) if ok else None,
                hi=_signed(hi) if ok else None, lo_value=lo, hi_value=hi, note=reader_note(change_notes(ed).get(code)),
                headline=f"{r['overall_score']:.1f}" + (f", {ordinal(int(rank))}" if pd.notna(rank) else ""),
@@ -196,23 +196,6 @@ def _lacking(ed: Edition, code: str, indicators: Sequence[str], year: str) -> li
     have = set(v.loc[(v["la_code"] == code) & (v["index_year"] == year) & v["value"].notna(), "indicator"])
     short = short_names(ed)
     return [str(short.get(i, i)) for i in indicators if i not in have]
-
-
-def _own_values_differ(ed: Edition, code: str, common: Sequence[str]) -> str:
-    """The comparison scores both years on the same indicators for every LA, but an LA missing
-    some of them in one year has its score rest on fewer then: say which, and what it means."""
-    years = (ed.years[0], ed.final_year)
-    lacks = {y: _lacking(ed, code, common, y) for y in years}
-    if not any(lacks.values()):
-        return ""
-    n = len(common)
-    parts = [f"{len(miss)} of them in {year_label(y)} ({html.escape(', '.join(miss), quote=False)})"
-             for y, miss in lacks.items() if miss]
-    rests = " and ".join(f"{n - len(miss)} in {year_label(y)}" for y, miss in lacks.items())
-    when = "in that year" if len(parts) == 1 else "in each year"
-    return (f"This LA's own values differ between the two years, though: it has no value for "
-            f"{' and '.join(parts)}, so its score rests on fewer indicators {when} ({rests}, of {n}). "
-            "That makes its change less certain than if it had values for the same indicators in both years.")
 
 
 def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[bool, float]:
