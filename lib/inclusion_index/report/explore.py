@@ -40,19 +40,15 @@ def _headline_areas(ed: Edition) -> list[dict[str, object]]:
     of the indicator weights (so of the headline score)."""
     ind = ed.indicators[ed.indicators["indicator"].isin(ed.headline().available)]
     total = float(ind["weight"].sum()) if "weight" in ind else float(len(ind))
-    out = []
-    for a in AREAS:
-        mine = ind[ind["area"] == a]
-        weight = float(mine["weight"].sum()) if "weight" in mine else float(len(mine))
-        out.append({"key": a, "name": AREA_NAMES[a], "n": len(mine), "share": weight / total if total else 0.0,
-                    "indicators": ", ".join(mine["short_name"]) if "short_name" in mine else ""})
-    return out
+    return [{"key": a, "name": AREA_NAMES[a], "n": len(mine), "share": (float(mine["weight"].sum()) if "weight" in mine
+             else float(len(mine))) / total if total else 0.0,
+             "indicators": ", ".join(mine["short_name"]) if "short_name" in mine else ""}
+            for a, mine in ((a, ind[ind["area"] == a]) for a in AREAS)]
 
 
 def explore_context(ed: Edition) -> dict[str, object]:
     """Everything explore.html shows, from the finished edition's score table."""
-    t = ed.score_table.copy()
-    t = t.sort_values(["overall_rank", "la_name"], na_position="last", kind="stable")
+    t = ed.score_table.sort_values(["overall_rank", "la_name"], na_position="last", kind="stable")
     aliases = la_aliases()
     areas = _headline_areas(ed)
     regions = sorted(t["region"].dropna().astype(str).unique())

@@ -105,8 +105,7 @@ def _label_candidates(name: str, cfg: LabelRules) -> list[str]:
     for suffix in cfg.drop_suffixes:
         if name.endswith(suffix):
             name = name[: -len(suffix)]
-    words = [re.sub(r"[^A-Za-z]", "", w) for w in re.split(r"[\s\-,.]+", name)]
-    words = [w for w in words if w]
+    words = [w for w in (re.sub(r"[^A-Za-z]", "", w) for w in re.split(r"[\s\-,.]+", name)) if w]
     sig = [w for w in words if w.lower() not in cfg.skip_words] or words
     if not sig:
         return []
@@ -133,12 +132,9 @@ def la_labels(names: dict[str, str], cfg: LabelRules | None = None) -> dict[str,
     cfg = cfg or run_settings().hexmaps.labels
     out = {c: cfg.overrides[c] for c in names if c in cfg.overrides}
     used = set(out.values())
-    for code in sorted(names):
-        if code in out:
-            continue
-        label = next((c for c in _label_candidates(str(names[code]), cfg) if c not in used), code)
-        out[code] = label
-        used.add(label)
+    for code in (c for c in sorted(names) if c not in out):
+        out[code] = next((c for c in _label_candidates(str(names[code]), cfg) if c not in used), code)
+        used.add(out[code])
     return out
 
 
@@ -318,13 +314,9 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
                 hexmap: str | None = None, layout: HexLayout | None = None, data_dir: Path | None = None,
                 vmin: float | None = None, vmax: float | None = None, width: float = WIDTH,
                 labels: bool = True, label_size: float = LABEL_SIZE) -> Figure:
-    """A hex map of ``values`` (by 3-digit LA code; others are an error) with a colour bar and attribution.
-
-    ``geography``: an Edition or a table with la_code, la_name, ons_code; the layout is hexmaps.yml's
-    for the final year, else the one holding most ONS codes. No value: grey; City of London and Isles
-    of Scilly: lighter grey. With ``labels`` each LA's short label, up to ``label_size`` points, in
-    white or near-black, whichever contrasts more with its fill.
-    """
+    """A hex map of ``values`` (by 3-digit LA code; others are an error) with a colour bar and attribution,
+    on hexmaps.yml's layout for the final year of ``geography`` (an Edition, or la_code, la_name, ons_code),
+    else the one holding most ONS codes; with ``labels`` each LA's short label, in its best contrast."""
     if hasattr(geography, "final_year") and hasattr(geography, "geography"):
         year = year or geography.final_year
         geography = geography.geography
@@ -333,9 +325,7 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
         layout = layout_for(geography, source_id, year=year, data_dir=data_dir)
     values = pd.Series(values, dtype=float)
     values.index = values.index.astype(str)
-    known = set(layout.table["la_code"].dropna())
-    stray = sorted(set(values.index) - known)
-    if stray:
+    if stray := sorted(set(values.index) - set(layout.table["la_code"].dropna())):
         raise ValueError(f"values for LA codes not in the geography: {stray}")
     if not layout.missing().empty:
         warnings.warn("LAs without a hex, not drawn: " + ", ".join(layout.missing()["la_code"]), stacklevel=2)
@@ -377,16 +367,12 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
                         colormap(norm(v)) if np.isfinite(v) else NO_SCORE_COLOUR)
             ax.add_patch(PathPatch(_path(r.polygons), facecolor=faces[i], linewidth=0.6,
                                    edgecolor=NO_SCORE_COLOUR if r.match == "unused" else EDGE_COLOUR))
-    drawn = t.iloc[0:0]
-    if highlight_la is not None:
-        hl = t[t["la_code"].eq(highlight_la)]
-        if hl.empty:
-            raise ValueError(f"highlight_la {highlight_la!r} is not in the geography")
-        for r in hl.itertuples(index=False):
-            if r.polygons:
-                ax.add_patch(PathPatch(_path(r.polygons), facecolor="none", edgecolor="black", linewidth=2.2,
-                                       zorder=5))
-        drawn = hl[hl["x"].notna()]
+    hl = t[t["la_code"].eq(highlight_la)]
+    if highlight_la is not None and hl.empty:
+        raise ValueError(f"highlight_la {highlight_la!r} is not in the geography")
+    for polys in filter(None, hl["polygons"]):
+        ax.add_patch(PathPatch(_path(polys), facecolor="none", edgecolor="black", linewidth=2.2, zorder=5))
+    drawn = hl[hl["x"].notna()]
     ax.autoscale_view()
     if labels:
         _draw_labels(ax, t[~london] if scale else t, faces, label_size, renderer)

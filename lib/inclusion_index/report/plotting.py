@@ -27,6 +27,7 @@ from matplotlib.text import Annotation, Text
 
 from inclusion_index.csv_export import write_csv
 from inclusion_index.index.uncertainty import funnel_limits
+from inclusion_index.report.templates import words
 from inclusion_index.sources.geography import region_order
 
 WIDTH = 8.0  # inches; 1200 px at 150 dpi
@@ -45,6 +46,7 @@ COLORS = {
     "box": "#e8ebf0",
 }
 FONT = {"title": 12, "label": 10, "tick": 8.5, "note": 8}
+_NOTES = words("parts/charts.md")  # the charts' default footnotes
 
 
 class _ChartLayout(ConstrainedLayoutEngine):
@@ -376,9 +378,8 @@ def dot_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str, l
                 _point_label(ax, f"{r[label]} {_fmt(r[value])}", (r["pos"], r[value]), fontsize=FONT["note"])
     ax.set_xlim(-2, len(d) + 3)
     ax.set_ylim(d[value].min() - 0.16 * yr, d[value].max() + 0.08 * yr)  # room for the lowest LAs' names
-    xl = f"LAs ranked from highest to lowest ({len(d)} LAs)"
-    if higher_is_better is not None:
-        xl += "; " + ("higher is more inclusive" if higher_is_better else "lower is more inclusive")
+    xl = f"LAs ranked from highest to lowest ({len(d)} LAs)" + (
+        "" if higher_is_better is None else f"; {'higher' if higher_is_better else 'lower'} is more inclusive")
     _style(ax, title, xl, value_label)
     ax.set_xticks([1, *range(25, len(d) + 1, 25)])
     return _finish(fig, note)
@@ -424,8 +425,7 @@ def region_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str
     ax.set_ylim(len(regions) - 0.5, -0.5)  # first region at the top
     _style(ax, title, value_label, "", grid="x")
     fig.legend(fontsize=FONT["note"], frameon=False, loc="outside upper right", ncols=2)
-    return _finish(fig, note or "Region labels show the number of LAs with a value. Boxes span the middle half of each "
-          "region's LAs; whiskers the full range.")
+    return _finish(fig, note or _NOTES.region())
 
 
 def _fit_band(x: pd.Series, y: pd.Series) -> tuple[pd.DataFrame, object]:
@@ -510,8 +510,7 @@ def scatter_fit(data: pd.DataFrame, x: str, y: str, *, title: str, xlabel: str, 
     _scatter_panel(ax, d, x, y, label=label, code=code, highlight=highlight, n_label=n_label, annotate=annotate,
                    slope_per=slope_per, slope_unit=slope_unit)
     _style(ax, title, xlabel, ylabel)
-    return _finish(fig, note or "Line: ordinary least squares fit with 95% confidence band. An association across "
-                   "LAs, not a cause.")
+    return _finish(fig, note or _NOTES.scatter())
 
 
 def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str, title: str,
@@ -557,8 +556,7 @@ def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str,
     ax.set_yticks(y, [f"{r[label]} ({r['change']:+.1f})" for _, r in rows.iterrows()])
     for t, c in zip(ax.get_yticklabels(), rows[code], strict=True):
         if c == highlight:
-            t.set_color(COLORS["highlight"])
-            t.set_fontweight("bold")
+            t.set(color=COLORS["highlight"], fontweight="bold")
     if len(d) > 2 * k:
         ax.text(0.5, k + 0.5 * (not len(hl)),
                 f"{len(d) - 2 * k - len(hl)} other LAs between", transform=ax.get_yaxis_transform(), ha="center",
@@ -569,15 +567,7 @@ def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str,
     ax.set_ylim(y[-1] + 0.7, -0.7)
     _style(ax, title, value_label, "", grid="x")
     ax.tick_params(axis="y", length=0)
-    if significant:
-        default = (f"Each arrow runs from an LA's {early_label} score (open circle) to its {late_label} score. "
-                   f"Dark green: a rise beyond uncertainty ({range_label} of the change above 0); orange: a fall "
-                   f"beyond it; grey: within uncertainty. The {k} largest rises and falls of {len(d)} LAs; every "
-                   "LA is in the tables below and the chart's data.")
-    else:
-        default = (f"Each arrow runs from an LA's {early_label} score (open circle) to its {late_label} score; the "
-                   f"{k} largest rises (green) and falls (orange) of {len(d)} LAs.")
-    return _finish(fig, note or default)
+    return _finish(fig, note or _NOTES.slope(early_label, late_label, k, len(d), range_label, bool(significant)))
 
 
 def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, title: str,
@@ -608,10 +598,9 @@ def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, titl
     ax.axvline(top + 0.5, color=COLORS["region"], linestyle=":", linewidth=1, zorder=1)
     ax.annotate(f"top {top}", (top + 0.5, 0), xytext=(3, 0), textcoords="offset points", fontsize=FONT["note"],
                 color=COLORS["region"], va="top")
-    tick_colors = [COLORS["highlight"] if highlight and c == highlight else "#333333" for c in d[code]]
     ax.set_yticks(y, [str(v) for v in d[label]])
-    for t, c in zip(ax.get_yticklabels(), tick_colors, strict=True):
-        t.set_color(c)
+    for t, c in zip(ax.get_yticklabels(), d[code], strict=True):
+        t.set_color(COLORS["highlight"] if highlight and c == highlight else "#333333")
     if highlight:
         hl = d.index[d[code] == highlight]
         if len(hl):
@@ -626,7 +615,7 @@ def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, titl
     ax.xaxis.set_ticks_position("both")
     ax.tick_params(axis="x", labeltop=True)
     ax.legend(fontsize=FONT["note"], frameon=False, loc="upper right")
-    return _finish(fig, note or f"Bars: the {range_label} of each LA's rank over the Monte Carlo draws; dots: its rank.")
+    return _finish(fig, note or _NOTES.ranks(range_label))
 
 
 def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: str | None = None,
@@ -676,10 +665,7 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
     _style(ax, textwrap.fill(title or f"{a.get('name', '')}: funnel plot", 80), denominator_label,
            value_label or a.get("name", ""))
     fig.legend(fontsize=FONT["note"] - 0.5, frameon=False, loc="outside upper right", ncols=2)
-    return _finish(fig, note or ("Each dot is an LA. Solid lines: where 95% and 99.8% of LAs would lie if they differed "
-                        "only by chance; dashed: the same allowing for ordinary variation between LAs."
-                        if use_od else "Each dot is an LA. Lines: where 95% and 99.8% of LAs would lie if they "
-                        "differed only by chance."))
+    return _finish(fig, note or _NOTES.funnel(bool(use_od)))
 
 
 @dataclass

@@ -28,9 +28,3 @@ from inclusion_index.report.profile.words import (
     trend_text,
     weighting_text,
 )
-
-__all__ = [
-    "MISSING", "NOT_RANKED", "SVGChart", "area_table", "area_view", "change_text", "context_text", "headline",
-    "indicator_table", "indicator_view", "neighbour_table", "neighbour_text", "neighbour_view", "notes_text", "other_editions_text",
-    "plot_indicator_scores", "plot_national", "plot_trend", "rank_with_range", "reader_note",
-    "strengths_and_weaknesses", "trend_table", "trend_text", "trend_view", "weighting_text"]

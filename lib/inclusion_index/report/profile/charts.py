@@ -127,10 +127,6 @@ def plot_national(ed: Edition, code: str) -> SVGChart:
     return c.render("chart-national", alt + ".")
 
 
-def _score_words(x: object) -> str:
-    return "no score" if x is None or pd.isna(x) else f"{float(x):.0f}"
-
-
 def plot_indicator_scores(ed: Edition, code: str) -> SVGChart:
     """Each indicator's score as a bar coloured by area (named in a key), the middle LA's 50 marked."""
     t = indicator_table(ed, code)
@@ -160,7 +156,7 @@ def plot_indicator_scores(ed: Edition, code: str) -> SVGChart:
            anchor="middle", size=11)
     name = str(_row(ed, code)["la_name"])
     by_area = "; ".join(
-        f"{area}: " + ", ".join(f"{i} ({d or 'no data'}) {_score_words(s)}"
+        f"{area}: " + ", ".join(f"{i} ({d or 'no data'}) {'no score' if pd.isna(s) else f'{float(s):.0f}'}"
                                 for i, d, s in zip(g.index, g["Data year"], g["Score (0-100)"], strict=True))
         for area, g in t.groupby("Area", sort=False))
     alt = (f"Bar chart of {name}'s {len(t)} indicator scores in the {year_label(ed.final_year)} edition (0 to 100, "

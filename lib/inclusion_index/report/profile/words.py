@@ -55,7 +55,6 @@ def _rank_text(rank, lo=None, hi=None, n: int = 150, range_name: str = "90% rang
 def headline(ed: Edition, code: str) -> str:
     """Markdown: the LA's name, region, overall score and rank, and its like-for-like change."""
     r = _row(ed, code)
-    n = _n_ranked(ed)
     name = html.escape(str(r["la_name"]))
     lines = [f"# {name}", "",
              f"**Region:** {html.escape(str(r['region']))}. **Edition:** {year_label(ed.final_year)} "
@@ -69,7 +68,7 @@ def headline(ed: Edition, code: str) -> str:
     scores = ed.headline().scores
     middle = scores.loc[scores["scored"].astype(bool), "overall_score"].median()
     range_name = f"{ed.monte_carlo_settings().interval:.0%} range"
-    rank = _rank_text(r["overall_rank"], r.get("overall_rank_lo"), r.get("overall_rank_hi"), n, range_name)
+    rank = _rank_text(r["overall_rank"], r.get("overall_rank_lo"), r.get("overall_rank_hi"), _n_ranked(ed), range_name)
     lines += ["",
               f"Overall inclusion score **{r['overall_score']:.1f}**, a relative score from 0 to 100 and not a "
               f"percentage: 50 is the middle LA on each indicator, and the middle LA's overall score is {middle:.1f}. "
@@ -90,12 +89,8 @@ def other_editions_text(ed: Edition, code: str) -> str:
         if code in there:
             out.append(f"[This LA in the {label} edition](../../{other}/la/{code}.html).")
         elif related:
-            links = [f"[{html.escape(names.get(c, c))}](../../{other}/la/{c}.html)" for c in related]
-            joined = " and ".join([", ".join(links[:-1]), links[-1]] if len(links) > 1 else links)
-            own = html.escape(names.get(code, code))
-            out.append(f"{own} was {'replaced by' if later else 'formed from'} {joined} in a boundary change; "
-                       f"{'their' if len(links) > 1 else 'its'} profile{'s are' if len(links) > 1 else ' is'} "
-                       f"in the {label} edition.")
+            out.append(say("profile_boundary.html", own=names.get(code, code), later=later, other=other, label=label,
+                           related=[(c, names.get(c, c)) for c in related]))
         else:
             continue
         out.append(say("profile_editions.html", changes=_changed_measures(ed, other), other=label,
@@ -135,13 +130,9 @@ def weighting_text(ed: Edition, code: str) -> str:
         return ""
     r = w.ranks.loc[code]
     best, worst = int(r["overall_rank_best_weights"]), int(r["overall_rank_worst_weights"])
-    name = html.escape(str(_row(ed, code)["la_name"]))
-    span = f"ranks {ordinal(best)} whatever the weights" if best == worst else \
-        f"ranks between {ordinal(best)} and {ordinal(worst)}"
-    first = (f", and ranks first {weights_words({a: r[f'best_{a}'] for a in AREAS}, w.headline)}" if best == 1 and worst > 1
-             else "")
-    return (f"**Under any weighting of the four areas** (exclusions, assessment, placement and attainment, in "
-            f"{1 / w.steps:.0%} steps), {name} {span}{first}.")
+    return say("profile_weighting.html", step=f"{1 / w.steps:.0%}", la=_row(ed, code)["la_name"], best=ordinal(best),
+               worst=ordinal(worst), first=weights_words({a: r[f"best_{a}"] for a in AREAS}, w.headline)
+               if best == 1 and worst > 1 else "")
 
 
 def change_text(ed: Edition, code: str) -> str:
@@ -157,7 +148,8 @@ def change_text(ed: Edition, code: str) -> str:
     start = r.get("overall_change_score_from", i["score_early"])
     end = r.get("overall_change_score_to", i["score_late"])
     # an LA missing some shared indicators in one year has its score rest on fewer then
-    own = [(year_label(y), _lacking(ed, code, common, y)) for y in (ed.years[0], ed.final_year)]
+    own = [(year_label(y), (m := _lacking(ed, code, common, y)), len(common) - len(m))
+           for y in (ed.years[0], ed.final_year)]
     ranked = pd.notna(i["rank_early"]) and pd.notna(i["rank_late"])
     lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
     ok = lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi)
@@ -166,7 +158,7 @@ def change_text(ed: Edition, code: str) -> str:
     return say("profile_change.html", first=first, last=last, n_common=n_common, change=float(i["change"]),
                start=float(start), end=float(end), places=int(i["rank_change"]) if ranked else None,
                early_rank=ordinal(int(i["rank_early"])) if ranked else "", late_rank=ordinal(int(i["rank_late"]))
-               if ranked else "", same=_same_indicators(ed), own=own if any(m for _, m in own) else [], interval=f"{ed.monte_carlo_settings().interval:.0%}",
+               if ranked else "", same=_same_indicators(ed), own=own if any(m for _, m, _ in own) else [], interval=f"{ed.monte_carlo_settings().interval:.0%}",
                left_out=[str(short_names(ed).get(x, x)) for x in avail if x not in common], lo=_signed(lo) if ok else None,
                hi=_signed(hi) if ok else None, lo_value=lo, hi_value=hi, note=reader_note(change_notes(ed).get(code)),
                headline=f"{r['overall_score']:.1f}" + (f", {ordinal(int(rank))}" if pd.notna(rank) else ""),
@@ -230,20 +222,15 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
                          for i, row in d.iterrows())
 
     is_mean, mean = _average_is_overall(ed, r, t)
-    if not is_mean:
-        top = t.sort_values("Score (0-100)", ascending=False).head(k)
-        low = t.sort_values("Score (0-100)").head(k)
-        return (f"**Strengths** (highest indicator scores): {fmt(top)}.  \n**Weaknesses** (lowest): {fmt(low)}."
-                + _caution_note(pd.concat([top, low]), small) + direction_text(ed, code, t))
+    s = t["Score (0-100)"]
+    up, down = (t[s > mean], t[s < mean]) if is_mean else (t, t)
+    up, down = up.sort_values("Score (0-100)", ascending=False).head(k), down.sort_values("Score (0-100)").head(k)
     weighted = "weighted " if ed.indicators["weight"].nunique() > 1 else ""
-    up = t[t["Score (0-100)"] > mean].sort_values("Score (0-100)", ascending=False).head(k)
-    down = t[t["Score (0-100)"] < mean].sort_values("Score (0-100)").head(k)
-    text = (f"The overall score ({mean:.1f}) is the {weighted}average of this LA's {len(t)} indicator scores, "
-            "so an indicator scoring above it pulls the overall score up and one below it pulls it down.")
-    if len(up):
-        text += f"  \n**Pulling up most** (highest scores): {fmt(up)}."
-    if len(down):
-        text += f"  \n**Pulling down most** (lowest scores): {fmt(down)}."
+    head = [(f"The overall score ({mean:.1f}) is the {weighted}average of this LA's {len(t)} indicator scores, so an "
+             "indicator scoring above it pulls the overall score up and one below it pulls it down.")] if is_mean else []
+    names = ("**Pulling up most** (highest scores)", "**Pulling down most** (lowest scores)") if is_mean else (
+        "**Strengths** (highest indicator scores)", "**Weaknesses** (lowest)")
+    text = "  \n".join(head + [f"{n}: {fmt(d)}." for n, d in zip(names, (up, down), strict=True) if len(d)])
     return text + _caution_note(pd.concat([up, down]), small) + direction_text(ed, code, t)
 
 
