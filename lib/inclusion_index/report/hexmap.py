@@ -1,9 +1,6 @@
-"""Hex maps of England's LAs on the cartograms of data/registry/hexmaps.yml (read by sources/hexes.py).
-
-LAs join hexes on ONS codes, else on another ONS code DfE lists for the LA, else on the hexes of
-its successors or predecessors (several LAs on one hex share it in vertical strips). Every step is
-recorded in the layout's table and noted on the figure; an LA left without a hex is reported, never dropped.
-"""
+"""Hex maps of England's LAs on data/registry/hexmaps.yml's cartograms: LAs join hexes on ONS codes,
+else on their successors' or predecessors' hexes (in vertical strips); every step is recorded and
+noted on the figure, and an LA left without a hex is reported, never dropped."""
 
 from __future__ import annotations
 
@@ -62,13 +59,9 @@ LAYOUT_COLUMNS = ["la_code", "la_name", "ons_code", "in_index", "hex_code", "hex
 
 @dataclass(frozen=True)
 class HexLayout:
-    """A geography placed on a cartogram: one row per drawn piece, plus missing and unused rows.
-
-    ``match``: ons (own ONS code), ons_other_spell (another ONS code DfE lists for the same LA),
-    successor / predecessor (drawn on the hex of an LA it became or came from), missing (no hex:
-    not drawn), unused (a hex no LA of the geography claims). ``label`` is the LA's short label
-    (:func:`la_labels`), printed in its piece(s) by :func:`plot_hexmap`.
-    """
+    """A geography on a cartogram: a row per drawn piece, plus missing and unused rows. ``match``: ons,
+    ons_other_spell (another ONS code DfE lists for the LA), successor / predecessor (on the hex of an LA
+    it became or came from), missing (not drawn) or unused (a hex no LA claims)."""
 
     source_id: str
     attribution: str

@@ -240,10 +240,8 @@ def _candidates(t: Text) -> list[tuple]:
 
 
 def place_labels(ax, renderer: RendererBase) -> None:
-    """Put each point's name and each reference line's label where it covers no plotted point,
-    no line and no other text, trying spots ever further from its point (or along its line);
-    a name moved away from its point is tied to it by a leader line. Labels are placed in the
-    order they were drawn (the highlighted LA first), each keeping clear of those before it."""
+    """Put each point's name and reference line's label, in drawing order (the highlighted LA first),
+    at the nearest spot clear of points, lines and text; a name moved away gets a leader line."""
     labels = [t for t in ax.texts if t.get_gid() in (POINT_LABEL_GID, LINE_LABEL_GID) and t.get_text()]
     if not labels:
         return
@@ -780,9 +778,8 @@ def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str]
 
 
 def _alt_summary(frame: pd.DataFrame, stem: str) -> str:
-    """The chart in words for a reader who cannot see it (WCAG 1.1.1): for a chart of one value
-    per LA (hex maps, bar charts), the three highest and lowest LAs; for any chart, where every
-    plotted value is as text. A title alone ("Overall score, 2024/25") says nothing of the map."""
+    """The chart in words (WCAG 1.1.1): for one value per LA the three highest and lowest LAs; for
+    any chart, where every plotted value is as text (a title alone says nothing of a map)."""
     route = f"Every plotted value is in the chart's data ({stem}.csv), linked below the chart."
     if "la_name" not in frame.columns:
         return route

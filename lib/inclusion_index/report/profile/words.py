@@ -102,9 +102,8 @@ _MEASURES: dict[tuple[str, str], tuple[object, list[dict[str, str]]]] = {}
 
 
 def _changed_measures(ed: Edition, other: str) -> list[dict[str, str]]:
-    """Indicators whose measure has another name in edition ``other``'s final year (NEET's
-    definition, the exclusion rates' basis, the placement denominator), found by choosing that
-    edition's measures from this edition's inputs as its build does; once per edition pair."""
+    """Indicators whose measure has another name in edition ``other``'s final year, chosen from this
+    edition's inputs as its build does; once per edition pair."""
     kept = _MEASURES.get((ed.final_year, other))
     if kept is not None and kept[0] is ed:  # checked by identity: an Edition is unhashable
         return kept[1]
@@ -296,9 +295,7 @@ def neighbour_text(ed: Edition, code: str) -> str:
 
 
 def notes_text(ed: Edition, code: str) -> str:
-    """How to read the page: relative scores, and exactly what the method fills in where DfE's
-    data have a gap (carried-forward years, boundary changes, imputed small counts), with this
-    LA's imputed values named (templates/profile_notes.html)."""
+    """How to read the page: relative scores, and what the method fills in (templates/profile_notes.html)."""
     rule = ed.method.impute_small_counts
     v = ed.values[ed.values["index_year"] == ed.final_year]
     flagged = v["imputed_count"].notna()
