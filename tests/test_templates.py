@@ -90,6 +90,7 @@ def test_every_template_escapes_hostile_text(tmp_path):
         "indicator_caption": {"bands": e, "missing": e, "not_in_data": e, "pooled": [e], "pooled_label": e,
                               "no_england": [e], "value_missing": True, "imputed": [e], "rule_label": e, "midpoint": 1.5,
                               "unrecorded": 1.0, "recorded_only": True, "england_unrecorded": 1.0, "contested": [e]},
+        "weights": {"average": e, "odd": {e: 2.0}},
         "weighting": {"step": e, "la": e, "best": e, "worst": e, "first": e},
         "boundary": {"own": e, "later": True, "other": e, "label": e, "related": [("301", e), ("302", e)]},
         "neighbours": {"la": e, "place": 1, "n": e, "score": 1.0, "mean": 1.0, "model": e},

@@ -312,12 +312,6 @@ def _neighbour_note(ed: Edition, code: str, note: str, neighbour: bool) -> str:
 
 
 def _weights_caption(weights: dict[str, float]) -> str:
-    """Explain the average's weights only where one differs from 1 (a neighbour filling two of
-    the ten slots, or successors sharing one after a boundary change; neighbours.py)."""
+    """Explain the average's weights only where one differs from 1 (plain text: _styled escapes it)."""
     odd = {n: w for n, w in weights.items() if not np.isclose(w, 1.0)}
-    if not odd:
-        return ""
-    each = ", ".join(f"{n} {w:g}" for n, w in odd.items())  # plain text: _styled escapes the caption
-    return (f"{NEIGHBOURS_AVERAGE}: each neighbour counts by its share of DfE's ten neighbour slots, 1 for all "
-            f"but {each} (a neighbour that fills two slots counts 2; councils that share a slot after a "
-            "boundary change count a share each).")
+    return html.unescape(say("profile_weights.html", average=NEIGHBOURS_AVERAGE, odd=odd)) if odd else ""
