@@ -81,7 +81,7 @@ def test_every_template_escapes_hostile_text(tmp_path):
     words = {
         "caution": {"small": e}, "trend": {"year": e, "places": True, "n_common": e},
         "change": {"first": e, "last": e, "n_common": e, "change": 1.0, "start": 1.0, "end": 1.0, "places": 1,
-                   "early_rank": e, "late_rank": e, "same": False, "own": e, "interval": e, "left_out": [e], "lo": e,
+                   "early_rank": e, "late_rank": e, "same": False, "own": [(e, [e], 1), (e, [], 2)], "interval": e, "left_out": [e], "lo": e,
                    "hi": e, "lo_value": 1, "hi_value": 2, "note": e, "headline": e, "trend_first": e, "trend_last": e},
         "context": dict.fromkeys(["allowing", "gap", "side", "adjusted_rank", "raw_rank", "r2", "n", "raw_gap",
                                   "adjusted"], e),
@@ -90,6 +90,9 @@ def test_every_template_escapes_hostile_text(tmp_path):
         "indicator_caption": {"bands": e, "missing": e, "not_in_data": e, "pooled": [e], "pooled_label": e,
                               "no_england": [e], "value_missing": True, "imputed": [e], "rule_label": e, "midpoint": 1.5,
                               "unrecorded": 1.0, "recorded_only": True, "england_unrecorded": 1.0, "contested": [e]},
+        "weights": {"average": e, "odd": {e: 2.0}},
+        "weighting": {"step": e, "la": e, "best": e, "worst": e, "first": e},
+        "boundary": {"own": e, "later": True, "other": e, "label": e, "related": [("301", e), ("302", e)]},
         "neighbours": {"la": e, "place": 1, "n": e, "score": 1.0, "mean": 1.0, "model": e},
         "notes": {"missing": e, "carry": 1, "mine": [e], "rule": {"label": e, "midpoint": 1.5}, "any_imputed": True,
                   "year": e},

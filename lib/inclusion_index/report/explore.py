@@ -1,10 +1,6 @@
 """reports/<edition>/explore.html, "Your own index" (issue 14): the reader grades the four areas
-0-5 (or picks the headline method) and the table of LAs re-ranks at once in the browser.
-
-The page is self-contained: its data (the finished edition's score table: area and overall
-scores, region, best and worst rank under any weighting) is embedded as JSON, its script
-(templates/explore.js) inlined. The ranking itself is computed in the browser by explore.js,
-the twin of index.weightings.ranks_for_grades; nothing here ranks anything.
+0-5 and the LAs re-rank in the browser (templates/explore.js, the twin of
+index.weightings.ranks_for_grades, inlined with the score table as JSON); nothing here ranks.
 """
 
 from __future__ import annotations
@@ -44,24 +40,15 @@ def _headline_areas(ed: Edition) -> list[dict[str, object]]:
     of the indicator weights (so of the headline score)."""
     ind = ed.indicators[ed.indicators["indicator"].isin(ed.headline().available)]
     total = float(ind["weight"].sum()) if "weight" in ind else float(len(ind))
-    out = []
-    for a in AREAS:
-        mine = ind[ind["area"] == a]
-        weight = float(mine["weight"].sum()) if "weight" in mine else float(len(mine))
-        out.append({"key": a, "name": AREA_NAMES[a], "n": len(mine), "share": weight / total if total else 0.0,
-                    "indicators": ", ".join(mine["short_name"]) if "short_name" in mine else ""})
-    return out
-
-
-def _ticks(lo: float, hi: float) -> list[float]:
-    step = (hi - lo) / 4
-    return [lo + i * step for i in range(5)]
+    return [{"key": a, "name": AREA_NAMES[a], "n": len(mine), "share": (float(mine["weight"].sum()) if "weight" in mine
+             else float(len(mine))) / total if total else 0.0,
+             "indicators": ", ".join(mine["short_name"]) if "short_name" in mine else ""}
+            for a, mine in ((a, ind[ind["area"] == a]) for a in AREAS)]
 
 
 def explore_context(ed: Edition) -> dict[str, object]:
     """Everything explore.html shows, from the finished edition's score table."""
-    t = ed.score_table.copy()
-    t = t.sort_values(["overall_rank", "la_name"], na_position="last", kind="stable")
+    t = ed.score_table.sort_values(["overall_rank", "la_name"], na_position="last", kind="stable")
     aliases = la_aliases()
     areas = _headline_areas(ed)
     regions = sorted(t["region"].dropna().astype(str).unique())
@@ -102,7 +89,7 @@ def explore_context(ed: Edition) -> dict[str, object]:
     chart = {**CHART, "height": CHART["top"] + CHART["row"] * len(regions) + 30, "lo": lo, "hi": hi,
              "regions": [(reg, CHART["top"] + CHART["row"] * i + CHART["row"] / 2) for i, reg in enumerate(regions)],
              "ticks": [(f"{v:g}", f"{CHART['left'] + (v - lo) * CHART['width'] / (hi - lo):.1f}")
-                       for v in _ticks(lo, hi)], "dots": dots}
+                       for v in (lo + i * ((hi - lo) / 4) for i in range(5))], "dots": dots}
     top = max(areas, key=lambda a: float(a["share"]))
     return {"edition": ed.final_year, "edition_label": year_label(ed.final_year), "areas": areas,
             "rows": rows, "data": data, "chart": chart, "n_scored": int(t["overall_score"].notna().sum()),
@@ -111,15 +98,13 @@ def explore_context(ed: Edition) -> dict[str, object]:
 
 
 def explore_html(ed: Edition) -> str:
-    """The page, as text."""
     ctx = explore_context(ed)
     return str(render_template("explore.html", title=f"Your own index: choose the weights ({ctx['edition_label']})",
                                nav=nav_html(ed.final_year, "explore"), **ctx))
 
 
 def write_explore(ed: Edition, out: Path) -> Path:
-    """explore.html at ``out`` (written whole, then moved into place)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)  # written whole, then moved into place
     tmp = out.with_suffix(".html.part")
     tmp.write_text(explore_html(ed), encoding="utf-8")
     tmp.replace(out)

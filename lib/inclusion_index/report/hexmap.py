@@ -1,15 +1,13 @@
-"""Hex maps of England's LAs on the cartograms of data/registry/hexmaps.yml (read by sources/hexes.py).
-
-LAs join hexes on ONS codes, else on another ONS code DfE lists for the LA, else on the hexes of
-its successors or predecessors (several LAs on one hex share it in vertical strips). Every step is
-recorded in the layout's table and noted on the figure; an LA left without a hex is reported, never dropped.
-"""
+"""Hex maps of England's LAs on data/registry/hexmaps.yml's cartograms: LAs join hexes on ONS codes,
+else on their successors' or predecessors' hexes (in vertical strips); every step is recorded and
+noted on the figure, and an LA left without a hex is reported, never dropped."""
 
 from __future__ import annotations
 
 import itertools
 import re
 import warnings
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,13 +59,9 @@ LAYOUT_COLUMNS = ["la_code", "la_name", "ons_code", "in_index", "hex_code", "hex
 
 @dataclass(frozen=True)
 class HexLayout:
-    """A geography placed on a cartogram: one row per drawn piece, plus missing and unused rows.
-
-    ``match``: ons (own ONS code), ons_other_spell (another ONS code DfE lists for the same LA),
-    successor / predecessor (drawn on the hex of an LA it became or came from), missing (no hex:
-    not drawn), unused (a hex no LA of the geography claims). ``label`` is the LA's short label
-    (:func:`la_labels`), printed in its piece(s) by :func:`plot_hexmap`.
-    """
+    """A geography on a cartogram: a row per drawn piece, plus missing and unused rows. ``match``: ons,
+    ons_other_spell (another ONS code DfE lists for the LA), successor / predecessor (on the hex of an LA
+    it became or came from), missing (not drawn) or unused (a hex no LA claims)."""
 
     source_id: str
     attribution: str
@@ -98,15 +92,13 @@ class HexLayout:
         return out
 
 
-
 def _label_candidates(name: str, cfg: LabelRules) -> list[str]:
     """Possible labels for one name, best first (see hexmaps.yml ``labels``)."""
     n = cfg.length
     for suffix in cfg.drop_suffixes:
         if name.endswith(suffix):
             name = name[: -len(suffix)]
-    words = [re.sub(r"[^A-Za-z]", "", w) for w in re.split(r"[\s\-,.]+", name)]
-    words = [w for w in words if w]
+    words = [w for w in (re.sub(r"[^A-Za-z]", "", w) for w in re.split(r"[\s\-,.]+", name)) if w]
     sig = [w for w in words if w.lower() not in cfg.skip_words] or words
     if not sig:
         return []
@@ -133,14 +125,10 @@ def la_labels(names: dict[str, str], cfg: LabelRules | None = None) -> dict[str,
     cfg = cfg or run_settings().hexmaps.labels
     out = {c: cfg.overrides[c] for c in names if c in cfg.overrides}
     used = set(out.values())
-    for code in sorted(names):
-        if code in out:
-            continue
-        label = next((c for c in _label_candidates(str(names[code]), cfg) if c not in used), code)
-        out[code] = label
-        used.add(label)
+    for code in (c for c in sorted(names) if c not in out):
+        out[code] = next((c for c in _label_candidates(str(names[code]), cfg) if c not in used), code)
+        used.add(out[code])
     return out
-
 
 
 def _with_unranked(geography: pd.DataFrame, ref: LAReference, year: str | None) -> pd.DataFrame:
@@ -162,67 +150,50 @@ def layout_for(geography: pd.DataFrame, source_id: str, *, year: str | None = No
     geo = _with_unranked(geography, ref, year)
     hex_codes = set(hexes.shapes)
     ons_by_la = ref.table.groupby("la_code")["ons_code"].agg(lambda s: list(dict.fromkeys(s.dropna())))
-    claims: dict[str, list[tuple[str, str, str]]] = {}  # hex -> [(la_code, match, note)]
+    claims: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # hex -> [(la_code, match, note)]
     missing = []
     own: dict[str, str] = {}
     for r in geo.itertuples(index=False):
+        others = [o for o in ons_by_la.get(r.la_code, []) if o in hex_codes]
         if r.ons_code in hex_codes:
             own[r.la_code] = r.ons_code
-            claims.setdefault(r.ons_code, []).append((r.la_code, "ons", ""))
-            continue
-        others = [o for o in ons_by_la.get(r.la_code, []) if o in hex_codes]
-        if others:
-            h = others[-1]
-            own[r.la_code] = h
-            claims.setdefault(h, []).append((r.la_code, "ons_other_spell",
-                                             f"joined on {h}, another ONS code DfE lists for LA {r.la_code} "
-                                             f"(the geography gives {r.ons_code})"))
+            claims[r.ons_code].append((r.la_code, "ons", ""))
+        elif others:
+            own[r.la_code] = h = others[-1]
+            claims[h].append((r.la_code, "ons_other_spell", f"joined on {h}, another ONS code DfE lists for LA "
+                              f"{r.la_code} (the geography gives {r.ons_code})"))
     taken = set(own.values())
     succ, pred = boundary_edges(ref.changes, "successor"), boundary_edges(ref.changes, "predecessor")
-    for r in geo.itertuples(index=False):
-        if r.la_code in own:
-            continue
-        placed = False
+    for r in (r for r in geo.itertuples(index=False) if r.la_code not in own):
         for edges, how in ((succ, "successor"), (pred, "predecessor")):
             found = [(c, h) for c in reachable(r.la_code, edges) for h in ons_by_la.get(c, [])
                      if h in hex_codes and h not in taken]
+            for c, h in dict.fromkeys(found):
+                claims[h].append((r.la_code, how, f"no hex of its own; drawn on the hex of its {how} {c} ({h})"))
             if found:
-                for c, h in dict.fromkeys(found):
-                    claims.setdefault(h, []).append((r.la_code, how, f"no hex of its own; drawn on the hex of its "
-                                                     f"{how} {c} ({h})"))
-                placed = True
                 break
-        if not placed:
+        else:
             missing.append(r)
     rows = []
     info = geo.set_index("la_code")
     order = run_settings().hexmaps.strip_order
     for h, cl in claims.items():
         cl = sorted(cl, key=lambda c: (order.get(c[0], (len(order), 0)), c[0]))
-        polys = hexes.shapes[h]
-        strips = _strips(polys, len(cl)) if len(cl) > 1 else [polys]
+        strips = _strips(hexes.shapes[h], len(cl)) if len(cl) > 1 else [hexes.shapes[h]]
         for part, ((la, match, note), piece) in enumerate(zip(cl, strips, strict=True), start=1):
-            x, y = _centroid(piece)
             if len(cl) > 1:
                 note = "; ".join(x for x in (note, f"shares the hex with {len(cl) - 1} other LA(s), strip {part} of "
                                              f"{len(cl)} from the west") if x)
-            rows.append({"la_code": la, "la_name": info.at[la, "la_name"], "ons_code": info.at[la, "ons_code"],
-                         "in_index": bool(info.at[la, "in_index"]), "hex_code": h, "hex_name": hexes.names[h],
-                         "match": match, "part": part, "n_parts": len(cl), "x": x, "y": y, "note": note,
-                         "polygons": piece})
-    for r in missing:
-        rows.append({"la_code": r.la_code, "la_name": r.la_name, "ons_code": r.ons_code, "in_index": r.in_index,
-                     "hex_code": pd.NA, "hex_name": pd.NA, "match": "missing", "part": 0, "n_parts": 0,
-                     "x": np.nan, "y": np.nan, "note": f"no hex for ONS code {r.ons_code}, any other ONS code of "
-                     f"LA {r.la_code}, or its successors or predecessors", "polygons": []})
-    for h in sorted(hex_codes - set(claims)):
-        x, y = _centroid(hexes.shapes[h])
-        rows.append({"la_code": pd.NA, "la_name": pd.NA, "ons_code": pd.NA, "in_index": False, "hex_code": h,
-                     "hex_name": hexes.names[h], "match": "unused", "part": 1, "n_parts": 1, "x": x, "y": y,
-                     "note": "no LA of this geography claims the hex", "polygons": hexes.shapes[h]})
+            rows.append((la, info.at[la, "la_name"], info.at[la, "ons_code"], bool(info.at[la, "in_index"]), h,
+                         hexes.names[h], match, part, len(cl), *_centroid(piece), note, piece))
+    rows += [(r.la_code, r.la_name, r.ons_code, r.in_index, pd.NA, pd.NA, "missing", 0, 0, np.nan, np.nan,
+              f"no hex for ONS code {r.ons_code}, any other ONS code of LA {r.la_code}, or its successors or "
+              "predecessors", []) for r in missing]
+    rows += [(pd.NA, pd.NA, pd.NA, False, h, hexes.names[h], "unused", 1, 1, *_centroid(hexes.shapes[h]),
+              "no LA of this geography claims the hex", hexes.shapes[h]) for h in sorted(hex_codes - set(claims))]
     labels = la_labels(dict(zip(info.index, info["la_name"], strict=True)))
-    table = pd.DataFrame(rows, columns=[*LAYOUT_COLUMNS, "polygons"])
-    table["label"] = table["la_code"].map(labels).astype("string")
+    table = pd.DataFrame(rows, columns=[*LAYOUT_COLUMNS[:-1], "polygons"])
+    table.insert(len(LAYOUT_COLUMNS) - 1, "label", table["la_code"].map(labels).astype("string"))
     table = table.sort_values(["la_code", "part"], na_position="last").reset_index(drop=True)
     return HexLayout(source_id=source_id, attribution=" ".join(run_settings().hexmaps.get(source_id).attribution.split()),
                      table=table)
@@ -331,19 +302,14 @@ def best_hexmap(geography: pd.DataFrame, data_dir: Path | None = None) -> str:
     return max(scores)[2]
 
 
-
 def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str, label: str,
                 highlight_la: str | None = None, cmap: str = "viridis", *, year: str | None = None,
                 hexmap: str | None = None, layout: HexLayout | None = None, data_dir: Path | None = None,
                 vmin: float | None = None, vmax: float | None = None, width: float = WIDTH,
                 labels: bool = True, label_size: float = LABEL_SIZE) -> Figure:
-    """A hex map of ``values`` (by 3-digit LA code; others are an error) with a colour bar and attribution.
-
-    ``geography``: an Edition or a table with la_code, la_name, ons_code; the layout is hexmaps.yml's
-    for the final year, else the one holding most ONS codes. No value: grey; City of London and Isles
-    of Scilly: lighter grey. With ``labels`` each LA's short label, up to ``label_size`` points, in
-    white or near-black, whichever contrasts more with its fill.
-    """
+    """A hex map of ``values`` (by 3-digit LA code; others are an error) with a colour bar and attribution,
+    on hexmaps.yml's layout for the final year of ``geography`` (an Edition, or la_code, la_name, ons_code),
+    else the one holding most ONS codes; with ``labels`` each LA's short label, in its best contrast."""
     if hasattr(geography, "final_year") and hasattr(geography, "geography"):
         year = year or geography.final_year
         geography = geography.geography
@@ -352,9 +318,7 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
         layout = layout_for(geography, source_id, year=year, data_dir=data_dir)
     values = pd.Series(values, dtype=float)
     values.index = values.index.astype(str)
-    known = set(layout.table["la_code"].dropna())
-    stray = sorted(set(values.index) - known)
-    if stray:
+    if stray := sorted(set(values.index) - set(layout.table["la_code"].dropna())):
         raise ValueError(f"values for LA codes not in the geography: {stray}")
     if not layout.missing().empty:
         warnings.warn("LAs without a hex, not drawn: " + ", ".join(layout.missing()["la_code"]), stacklevel=2)
@@ -370,8 +334,7 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
     # footnote below, in inches; London, where its shapes are too small for full-size labels, is drawn
     # again enlarged in a band of its own between the legend and the colour bar
     t = layout.table
-    rings = np.vstack([ring for polys in t["polygons"] for p in polys for ring in p])
-    (x0, y0), (x1, y1) = rings.min(axis=0), rings.max(axis=0)
+    (x0, y0), (x1, y1) = _bounds(t)
     inch = (width - 0.1) / (x1 - x0)  # inches per map unit
     map_h = inch * (y1 - y0)
     renderer = renderer_of(Figure())
@@ -397,17 +360,12 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
                         colormap(norm(v)) if np.isfinite(v) else NO_SCORE_COLOUR)
             ax.add_patch(PathPatch(_path(r.polygons), facecolor=faces[i], linewidth=0.6,
                                    edgecolor=NO_SCORE_COLOUR if r.match == "unused" else EDGE_COLOUR))
-    has_no_score, has_not_ranked = NO_SCORE_COLOUR in faces.values(), NOT_RANKED_COLOUR in faces.values()
-    drawn = t.iloc[0:0]
-    if highlight_la is not None:
-        hl = t[t["la_code"].eq(highlight_la)]
-        if hl.empty:
-            raise ValueError(f"highlight_la {highlight_la!r} is not in the geography")
-        for r in hl.itertuples(index=False):
-            if r.polygons:
-                ax.add_patch(PathPatch(_path(r.polygons), facecolor="none", edgecolor="black", linewidth=2.2,
-                                       zorder=5))
-        drawn = hl[hl["x"].notna()]
+    hl = t[t["la_code"].eq(highlight_la)]
+    if highlight_la is not None and hl.empty:
+        raise ValueError(f"highlight_la {highlight_la!r} is not in the geography")
+    for polys in filter(None, hl["polygons"]):
+        ax.add_patch(PathPatch(_path(polys), facecolor="none", edgecolor="black", linewidth=2.2, zorder=5))
+    drawn = hl[hl["x"].notna()]
     ax.autoscale_view()
     if labels:
         _draw_labels(ax, t[~london] if scale else t, faces, label_size, renderer)
@@ -422,17 +380,12 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
     cb = fig.colorbar(ScalarMappable(norm=norm, cmap=colormap), cax=cax, orientation="horizontal")
     cb.set_label(label, fontsize=9)
     cb.ax.tick_params(labelsize=8)
-    handles = []
-    if not drawn.empty:
-        # named in the legend, not on the map, where a name would hide its neighbours' labels
-        first = drawn.iloc[0]
-        handles.append(Patch(facecolor="none", edgecolor="black", linewidth=2.2,
-                             label=f"{first['la_name']} ({first['label']}), outlined"))
-    if has_no_score:
-        handles.append(Patch(facecolor=NO_SCORE_COLOUR, edgecolor="none", label="No score"))
-    if has_not_ranked:
-        handles.append(Patch(facecolor=NOT_RANKED_COLOUR, edgecolor="none",
-                             label="Not ranked (City of London, Isles of Scilly)"))
+    # the highlighted LA is named in the legend, not on the map, where it would hide its neighbours' labels
+    handles = [Patch(facecolor="none", edgecolor="black", linewidth=2.2,
+                     label=f"{r['la_name']} ({r['label']}), outlined") for _, r in drawn.head(1).iterrows()]
+    handles += [Patch(facecolor=c, edgecolor="none", label=text) for c, text in (
+        (NO_SCORE_COLOUR, "No score"), (NOT_RANKED_COLOUR, "Not ranked (City of London, Isles of Scilly)"))
+        if c in faces.values()]
     if handles:
         # below the map, above the colour bar: the legend hides no LA
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.005), ncols=len(handles),

@@ -1,8 +1,5 @@
 """The one place a cell's story becomes words: indicator_values records it as columns
-(indicators.NOTE_COLUMNS), code tests those, and readers get sentences from here (the values
-CSV's ``flag``, the score table's ``flags`` and ``change_note``, the profile's notes, the
-edition-wide note, where an LA's statistical neighbours come from). Computing modules never import this; it moves to report/ in the package cut.
-"""
+(indicators.NOTE_COLUMNS), code tests those, and readers get sentences from here."""
 
 from __future__ import annotations
 
@@ -26,12 +23,8 @@ def edition_note(r: Mapping) -> str:
 
 
 def cell_flag(r: Mapping, *, reader: bool = False, shared: bool = True) -> str:
-    """One cell's note: 'carried forward from 202223 (…); boundary: from predecessor 909;
-    imputed: 1.5 for a suppressed count (1 or 2 exclusions); placement not recorded for 26.2% of
-    the LA's EHC plans; missing: not published (-)'.
-
-    ``reader`` gives the profile's wording (year labels, the imputation explained);
-    ``shared=False`` leaves out the edition-wide part (edition_note)."""
+    """One cell's note: 'carried forward from 202223 (…); boundary: from predecessor 909; imputed: …'.
+    ``reader``: the profile's wording; ``shared=False``: without the edition-wide part (edition_note)."""
     parts = [edition_note(r)] if shared else []
     if r["predecessors"]:
         parts.append("boundary: " + boundary_words(r["predecessors"], r["combined"]))
@@ -49,16 +42,12 @@ def cell_flag(r: Mapping, *, reader: bool = False, shared: bool = True) -> str:
 
 
 def neighbour_note(r: Mapping, names: Mapping[str, str], *, reader: bool = False) -> str:
-    """Where an LA's neighbours come from when not its own current row of DfE's file (a row of
-    the neighbour table: ``from_old_model``, ``borrowed_from``, ``borrowed_how``); '' otherwise.
-    ``reader`` gives the profile's wording: what the rows are, not the file's layout."""
-    def nm(c: str) -> str:
-        return f"{c} ({names.get(c, '?')})"
-
-    la = r["la_code"]
-    if r["borrowed_from"]:
+    """Where an LA's neighbours come from when not its own current row of DfE's file (a neighbour
+    table row); '' otherwise. ``reader``: what the rows are, not the file's layout."""
+    la, b = r["la_code"], r["borrowed_from"]
+    if b:
         head = "DfE's model lists no neighbours for" if reader else "the file gives no neighbours for"
-        return f"{head} {nm(la)}; those of its {r['borrowed_how']} {nm(r['borrowed_from'])}"
+        return f"{head} {la} ({names.get(la, '?')}); those of its {r['borrowed_how']} {b} ({names.get(b, '?')})"
     if not r["from_old_model"]:
         return ""
     if not reader:
@@ -87,8 +76,7 @@ def la_cell_notes(ed: Edition, *, reader: bool = False) -> pd.Series:
 
 
 def change_notes(ed: Edition) -> pd.Series:
-    """Per LA: where the change's starting values belong to a predecessor LA (a boundary
-    change), so "change since" compares the new LA with the old one's figures."""
+    """Per LA whose starting values are a predecessor's (a boundary change): say so."""
     v = ed.values
     first = v[(v["index_year"] == ed.years[0]) & (v["predecessors"] != "")]
     names = ed.ref.names() if ed.ref is not None else {}
@@ -102,8 +90,8 @@ def change_notes(ed: Edition) -> pd.Series:
 
 
 def score_table_text(ed: Edition) -> pd.DataFrame:
-    """The score table as the CSV and readers see it: ``flags`` gains each LA's cell notes and,
-    for an edition of several years, ``change_note`` follows ``change_indicators_compared``."""
+    """The score table as published: ``flags`` gains the cell notes, ``change_note`` follows
+    ``change_indicators_compared``."""
     t = ed.score_table.copy()
     cells = t["la_code"].map(la_cell_notes(ed))
     t["flags"] = ["; ".join(x for x in (a, b) if isinstance(x, str) and x)
@@ -115,8 +103,7 @@ def score_table_text(ed: Edition) -> pd.DataFrame:
 
 
 def la_flags(ed: Edition, code: str, *, reader: bool = False) -> str:
-    """The score table's ``flags`` for one LA: the scoring's reasons, then its cells' notes
-    (``reader``: year labels and the profile's wording of the cells)."""
+    """The score table's ``flags`` for one LA: the scoring's reasons, then its cells' notes."""
     scoring = ed.headline().scores["flags"].get(code, "")
     scoring = label_years(scoring) if reader and isinstance(scoring, str) else scoring
     cells = la_cell_notes(ed, reader=reader).get(code, "")

@@ -1,17 +1,8 @@
-"""Charts for the series: matplotlib/seaborn Figures readable at page width for ~150 LAs.
+"""Charts for the series: matplotlib Figures (no pyplot state) readable at page width for ~150 LAs.
 
-Every function returns a :class:`matplotlib.figure.Figure` built without pyplot's global
-state (so nothing is shown or leaked by accident) and takes a tidy frame with one row per LA.
-:func:`save_figure` writes PNG, SVG and the chart's data as CSV for article writers; the object
-it returns displays as the PNG in a notebook.
-
-One palette throughout: LAs in grey, the highlighted LA in red, England in black (dashed),
-the highlighted LA's region in blue (dotted), fitted lines in blue with a light band.
-
-Every chart is finished the same way (:func:`_finish`): the footnote gets its own band below
-the lowest axis label, titles and axis labels are wrapped to the room they have once laid out
-(measured, never cut, never re-cased), named points' labels are kept apart, and a fitted line's
-statistics box goes to the corner of the plot where it hides the fewest LAs.
+One palette: LAs grey, the highlighted LA red, England black (dashed), its region blue (dotted),
+fits blue with a light band. :func:`_finish` lays every chart out alike; :func:`save_figure`
+writes PNG, SVG and the chart's data as CSV, and displays as the PNG in a notebook.
 """
 
 from __future__ import annotations
@@ -36,6 +27,7 @@ from matplotlib.text import Annotation, Text
 
 from inclusion_index.csv_export import write_csv
 from inclusion_index.index.uncertainty import funnel_limits
+from inclusion_index.report.templates import words
 from inclusion_index.sources.geography import region_order
 
 WIDTH = 8.0  # inches; 1200 px at 150 dpi
@@ -54,15 +46,12 @@ COLORS = {
     "box": "#e8ebf0",
 }
 FONT = {"title": 12, "label": 10, "tick": 8.5, "note": 8}
+_NOTES = words("parts/charts.md")  # the charts' default footnotes
 
 
 class _ChartLayout(ConstrainedLayoutEngine):
-    """Constrained layout that leaves the footnote band below ``rect`` clear.
-
-    Constrained layout keeps axes, titles and axis labels inside ``rect`` but pins a figure's
-    shared x label (``supxlabel``) to the figure's bottom edge, where the footnote goes, while
-    reserving its room at the bottom of ``rect``: move it up into that room.
-    """
+    """Constrained layout that pins the shared x label (``supxlabel``) in the room it reserves at the
+    bottom of ``rect``, not at the figure's bottom edge, where the footnote goes."""
 
     def execute(self, fig: Figure) -> None:
         super().execute(fig)
@@ -77,7 +66,7 @@ def _figure(height: float, width: float = WIDTH, **kw) -> Figure:
     return fig
 
 
-def _style(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
+def _style(ax, title: str | None, xlabel: str | None, ylabel: str | None, grid: str = "y") -> None:
     if title:
         ax.set_title(title, fontsize=FONT["title"], loc="left")
     if xlabel is not None:
@@ -85,13 +74,9 @@ def _style(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> Non
     if ylabel is not None:
         ax.set_ylabel(ylabel, fontsize=FONT["label"])
     ax.tick_params(labelsize=FONT["tick"])
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.grid(axis="y", color="#eeeeee", linewidth=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis=grid, color="#eeeeee", linewidth=0.8)
     ax.set_axisbelow(True)
-
-
-# --------------------------------------------------------------------------- layout
 
 PAD = 0.08  # inches kept clear at the figure's edges and between neighbouring titles
 NOTE_GAP = 0.08  # inches between the lowest axis label and a footnote
@@ -105,12 +90,8 @@ def renderer_of(fig: Figure) -> RendererBase:
 
 
 def wrap_to_width(text: str, width_px: float, fontproperties: FontProperties, renderer: RendererBase) -> str:
-    """``text`` re-broken at spaces so that no line is wider than ``width_px`` when drawn.
-
-    Lines are measured with the renderer rather than counted in characters, so the result fits
-    whatever the font and letters; existing line breaks are kept, and a single word wider than
-    the room is left whole rather than cut.
-    """
+    """``text`` re-broken at spaces so that no line is wider than ``width_px`` as measured by the
+    renderer (not counted in characters); line breaks are kept, a word wider than the room is not cut."""
     def width(s: str) -> float:
         return renderer.get_text_width_height_descent(s, fontproperties, ismath=False)[0]
 
@@ -139,12 +120,8 @@ def _fit(t: Text | None, width_px: float, renderer: RendererBase) -> bool:
 
 
 def fit_titles(fig: Figure, renderer: RendererBase | None = None) -> None:
-    """Wrap the suptitle, every axes title and every axis label to the room it has once laid out.
-
-    A left-aligned axes title may run on to the figure's right edge or to where the next axes'
-    title in the same row starts, whichever is nearer; a centred one keeps to its axes. Axis
-    labels keep (nearly) to their axes, the shared x label of small multiples to the figure.
-    """
+    """Wrap the suptitle, every axes title and axis label to its room once laid out: a left-aligned
+    title up to the figure's edge or the next title in its row, a centred one and labels to their axes."""
     renderer = renderer or renderer_of(fig)
     engine = fig.get_layout_engine()
     if engine is not None:
@@ -238,15 +215,16 @@ def _obstacles(ax, renderer: RendererBase) -> tuple[np.ndarray, np.ndarray]:
 def _clashes(bb, pts: np.ndarray, lines: np.ndarray, boxes: list, frame) -> int:
     """How badly the box ``bb`` clashes: one per point it covers, five for covering a line, twenty
     per label it overlaps, and a thousand for leaving the axes."""
-    pad = 1.5
-    x0, y0, x1, y1 = bb.x0 - pad, bb.y0 - pad, bb.x1 + pad, bb.y1 + pad
-    n = int(((pts[:, 0] >= x0 - pts[:, 2]) & (pts[:, 0] <= x1 + pts[:, 2]) & (pts[:, 1] >= y0 - pts[:, 2])
-             & (pts[:, 1] <= y1 + pts[:, 2])).sum())
-    n += 5 * int(((lines[:, 0] >= x0) & (lines[:, 0] <= x1) & (lines[:, 1] >= y0) & (lines[:, 1] <= y1)).any())
-    n += 20 * sum(bb.overlaps(o) for o in boxes)
+    box = (bb.x0 - 1.5, bb.y0 - 1.5, bb.x1 + 1.5, bb.y1 + 1.5)
+    n = _n_in(pts, *box, pts[:, 2]) + 5 * (_n_in(lines, *box) > 0) + 20 * sum(bb.overlaps(o) for o in boxes)
     if bb.x0 < frame.x0 or bb.x1 > frame.x1 or bb.y0 < frame.y0 or bb.y1 > frame.y1:
         n += 1000
     return n
+
+
+def _n_in(xy: np.ndarray, x0: float, y0: float, x1: float, y1: float, r: np.ndarray | float = 0.0) -> int:
+    """How many points (x, y first in each row) lie within ``r`` of the box."""
+    return int(((xy[:, 0] >= x0 - r) & (xy[:, 0] <= x1 + r) & (xy[:, 1] >= y0 - r) & (xy[:, 1] <= y1 + r)).sum())
 
 
 def _candidates(t: Text) -> list[tuple]:
@@ -262,10 +240,8 @@ def _candidates(t: Text) -> list[tuple]:
 
 
 def place_labels(ax, renderer: RendererBase) -> None:
-    """Put each point's name and each reference line's label where it covers no plotted point,
-    no line and no other text, trying spots ever further from its point (or along its line);
-    a name moved away from its point is tied to it by a leader line. Labels are placed in the
-    order they were drawn (the highlighted LA first), each keeping clear of those before it."""
+    """Put each point's name and reference line's label, in drawing order (the highlighted LA first),
+    at the nearest spot clear of points, lines and text; a name moved away gets a leader line."""
     labels = [t for t in ax.texts if t.get_gid() in (POINT_LABEL_GID, LINE_LABEL_GID) and t.get_text()]
     if not labels:
         return
@@ -279,8 +255,7 @@ def place_labels(ax, renderer: RendererBase) -> None:
             if xy is not None:
                 t.xy = xy
             t.xyann = off
-            t.set_ha(ha)
-            t.set_va(va)
+            t.set(ha=ha, va=va)
             bb = _text_box(t, renderer)
             n = _clashes(bb, pts, lines, boxes, frame)
             if np.hypot(*off) > LEADER_FROM:  # nor may its leader line cross another label
@@ -295,8 +270,7 @@ def place_labels(ax, renderer: RendererBase) -> None:
         if xy is not None:
             t.xy = xy
         t.xyann = off
-        t.set_ha(ha)
-        t.set_va(va)
+        t.set(ha=ha, va=va)
         if t.arrow_patch is not None:
             t.arrow_patch.set_visible(bool(np.hypot(*off) > LEADER_FROM))
         boxes.append(_text_box(t, renderer))
@@ -323,10 +297,8 @@ def _place_in_emptiest_corner(ax, box: Text, renderer: RendererBase) -> None:
     for ha, va in _CORNERS:
         put(ha, va)
         bb = box.get_window_extent(renderer).expanded(1.1, 1.2)
-        inside = ((pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) & (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1)).sum()
-        on_line = ((line_pts[:, 0] >= bb.x0) & (line_pts[:, 0] <= bb.x1) & (line_pts[:, 1] >= bb.y0)
-                   & (line_pts[:, 1] <= bb.y1)).sum()
-        score = 3 * inside + 5 * sum(bb.overlaps(lb) for lb in labels) + 0.2 * on_line
+        score = (3 * _n_in(pts, *bb.extents) + 5 * sum(bb.overlaps(lb) for lb in labels)
+                 + 0.2 * _n_in(line_pts, *bb.extents))
         if score < best_score:
             best, best_score = (ha, va), score
     put(*best)
@@ -363,21 +335,14 @@ def _empty(fig: Figure, ax, message: str) -> Figure:
     return fig
 
 
-# --------------------------------------------------------------------------- charts
-
-
 def dot_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str, label: str = "la_name",
               region: str = "region", england: float | None = None, england_label: str = "England",
               highlight: str | None = None, code: str = "la_code", n_label: int = 3,
               higher_is_better: bool | None = None, interval: tuple[str, str] | None = None,
               range_label: str = "90% range", note: str | None = None) -> Figure:
-    """LAs sorted by ``value`` (rank on x, value on y) with England and regional reference lines.
-
-    The highest and lowest ``n_label`` LAs are named; a highlighted LA (by ``code``) is marked in
-    red and named, with a dotted line at its region's average (unweighted mean of its LAs).
-    ``interval`` names the columns of the highlighted LA's rank range (e.g. the Monte Carlo
-    ``overall_rank_lo``, ``overall_rank_hi``), added to its label so its place is never bare.
-    """
+    """LAs sorted by ``value`` (rank on x) with England's line; the ``n_label`` highest and lowest
+    named. A highlighted LA is red and named, with its region's mean of LAs dotted and its rank
+    range (``interval``: the columns of e.g. ``overall_rank_lo`` and ``_hi``) in its label."""
     fig = _figure(4.2)
     ax = fig.add_subplot()
     extra = [c for c in (interval or ()) if c in data.columns]
@@ -411,9 +376,8 @@ def dot_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str, l
                 _point_label(ax, f"{r[label]} {_fmt(r[value])}", (r["pos"], r[value]), fontsize=FONT["note"])
     ax.set_xlim(-2, len(d) + 3)
     ax.set_ylim(d[value].min() - 0.16 * yr, d[value].max() + 0.08 * yr)  # room for the lowest LAs' names
-    xl = f"LAs ranked from highest to lowest ({len(d)} LAs)"
-    if higher_is_better is not None:
-        xl += "; " + ("higher is more inclusive" if higher_is_better else "lower is more inclusive")
+    xl = f"LAs ranked from highest to lowest ({len(d)} LAs)" + (
+        "" if higher_is_better is None else f"; {'higher' if higher_is_better else 'lower'} is more inclusive")
     _style(ax, title, xl, value_label)
     ax.set_xticks([1, *range(25, len(d) + 1, 25)])
     return _finish(fig, note)
@@ -457,21 +421,16 @@ def region_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str
     counts = d.groupby(region).size().reindex(regions).fillna(0).astype(int)
     ax.set_yticks(range(len(regions)), [f"{r} ({counts[r]})" for r in regions])
     ax.set_ylim(len(regions) - 0.5, -0.5)  # first region at the top
-    _style(ax, title, value_label, "")
-    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
-    ax.grid(axis="y", visible=False)
+    _style(ax, title, value_label, "", grid="x")
     fig.legend(fontsize=FONT["note"], frameon=False, loc="outside upper right", ncols=2)
-    return _finish(fig, note or "Region labels show the number of LAs with a value. Boxes span the middle half of each "
-          "region's LAs; whiskers the full range.")
+    return _finish(fig, note or _NOTES.region())
 
 
-def _fit_band(x: pd.Series, y: pd.Series, model=None) -> tuple[pd.DataFrame, object]:
+def _fit_band(x: pd.Series, y: pd.Series) -> tuple[pd.DataFrame, object]:
     """Fitted line and 95% CI band (for the mean) over the range of x, from statsmodels OLS."""
     import statsmodels.api as sm
 
-    if model is None:
-        exog = sm.add_constant(x.to_numpy(dtype="float64"), has_constant="add")
-        model = sm.OLS(y.to_numpy(dtype="float64"), exog).fit()
+    model = sm.OLS(y.to_numpy(dtype="float64"), sm.add_constant(x.to_numpy(dtype="float64"), has_constant="add")).fit()
     grid = np.linspace(float(x.min()), float(x.max()), 60)
     pr = model.get_prediction(sm.add_constant(grid, has_constant="add")).summary_frame(alpha=0.05)
     return pd.DataFrame({"x": grid, "fit": pr["mean"].to_numpy(), "lo": pr["mean_ci_lower"].to_numpy(),
@@ -539,12 +498,8 @@ def scatter_fit(data: pd.DataFrame, x: str, y: str, *, title: str, xlabel: str, 
                 label: str = "la_name", code: str = "la_code", highlight: str | None = None, n_label: int = 4,
                 note: str | None = None, slope_per: float | None = None, slope_unit: str | None = None,
                 annotate: str = "full") -> Figure:
-    """One dot per LA with the OLS line and its 95% confidence band; slope, R² and n in a corner.
-
-    The slope is per 1 unit of ``x`` unless ``slope_per`` gives the step the text uses (e.g.
-    0.05 for IDACI), with ``slope_unit`` naming its unit. ``annotate="short"`` prints R² and n
-    only, ``""`` nothing. The box goes to the corner of the plot that hides the fewest LAs.
-    """
+    """One dot per LA with the OLS line and its 95% band; slope (per ``slope_per`` ``slope_unit`` of
+    ``x``, e.g. 0.05 of IDACI), R² and n in the emptiest corner (``annotate="short"``: R² and n only)."""
     fig = _figure(4.8)
     ax = fig.add_subplot()
     d = data.dropna(subset=[x, y])
@@ -553,8 +508,7 @@ def scatter_fit(data: pd.DataFrame, x: str, y: str, *, title: str, xlabel: str, 
     _scatter_panel(ax, d, x, y, label=label, code=code, highlight=highlight, n_label=n_label, annotate=annotate,
                    slope_per=slope_per, slope_unit=slope_unit)
     _style(ax, title, xlabel, ylabel)
-    return _finish(fig, note or "Line: ordinary least squares fit with 95% confidence band. An association across "
-                   "LAs, not a cause.")
+    return _finish(fig, note or _NOTES.scatter())
 
 
 def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str, title: str,
@@ -562,18 +516,10 @@ def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str,
                 late: str = "score_late", top: int = 10, significant: str | None = None,
                 highlight: str | None = None, value_label: str | None = None, note: str | None = None,
                 range_label: str = "90% range") -> Figure:
-    """The ``top`` largest rises and ``top`` largest falls, ranked by change: one row per LA, an
-    arrow from its early to its late score, both ends labelled with their values and the row
-    named with the change (a highlighted LA outside them gets a row between, in red).
-
-    With ``significant`` (a boolean column: the rise exceeds its uncertainty) and a
-    ``declined_significant`` column, rises beyond uncertainty are dark green, falls beyond it
-    orange and the rest grey; without, every rise is green and every fall orange. Without
-    ``value_label`` the x axis says "Overall score (0-100)", or, when
-    ``improvement.attrs["indicators_compared"]`` lists the indicators both years were re-scored
-    on (``scoring.most_improved``), that the scores are those re-scores. (151 crossing lines of
-    a slope chart hid all but the largest moves, and named only one end.)
-    """
+    """The ``top`` largest rises and falls: a row per LA, an arrow from its early to its late score,
+    both ends' values shown (a highlighted LA outside them gets a row between, in red). With
+    ``significant`` (and ``declined_significant``) only moves beyond uncertainty are green or orange.
+    (151 crossing lines of a slope chart hid all but the largest moves.)"""
     d = improvement.dropna(subset=[early, late]).copy()
     d["change"] = d[late] - d[early]
     d = d.sort_values("change", ascending=False).reset_index(drop=True)
@@ -608,30 +554,18 @@ def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str,
     ax.set_yticks(y, [f"{r[label]} ({r['change']:+.1f})" for _, r in rows.iterrows()])
     for t, c in zip(ax.get_yticklabels(), rows[code], strict=True):
         if c == highlight:
-            t.set_color(COLORS["highlight"])
-            t.set_fontweight("bold")
+            t.set(color=COLORS["highlight"], fontweight="bold")
     if len(d) > 2 * k:
         ax.text(0.5, k + 0.5 * (not len(hl)),
                 f"{len(d) - 2 * k - len(hl)} other LAs between", transform=ax.get_yaxis_transform(), ha="center",
                 va="center", fontsize=FONT["note"], color="#555555", style="italic")
-    lo_x = float(rows[[early, late]].min().min())
-    hi_x = float(rows[[early, late]].max().max())
+    lo_x, hi_x = float(rows[[early, late]].min().min()), float(rows[[early, late]].max().max())
     pad = 0.12 * ((hi_x - lo_x) or 10.0)
     ax.set_xlim(lo_x - pad, hi_x + pad)
     ax.set_ylim(y[-1] + 0.7, -0.7)
-    _style(ax, title, value_label, "")
-    ax.grid(axis="y", visible=False)
-    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
+    _style(ax, title, value_label, "", grid="x")
     ax.tick_params(axis="y", length=0)
-    if significant:
-        default = (f"Each arrow runs from an LA's {early_label} score (open circle) to its {late_label} score. "
-                   f"Dark green: a rise beyond uncertainty ({range_label} of the change above 0); orange: a fall "
-                   f"beyond it; grey: within uncertainty. The {k} largest rises and falls of {len(d)} LAs; every "
-                   "LA is in the tables below and the chart's data.")
-    else:
-        default = (f"Each arrow runs from an LA's {early_label} score (open circle) to its {late_label} score; the "
-                   f"{k} largest rises (green) and falls (orange) of {len(d)} LAs.")
-    return _finish(fig, note or default)
+    return _finish(fig, note or _NOTES.slope(early_label, late_label, k, len(d), range_label, bool(significant)))
 
 
 def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, title: str,
@@ -639,13 +573,9 @@ def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, titl
                         highlight: str | None = None, top: int = 10,
                         rank_label: str = "Rank (1 = most inclusive)", range_label: str = "90% range",
                         note: str | None = None, row_height: float = 0.16, name_size: float = 7.0) -> Figure:
-    """Every ranked LA, best first, with its rank as a dot and its uncertainty interval as a
-    horizontal bar; a dotted line marks the top ``top`` places. Every LA is named so readers
-    can find their own; a highlighted LA is drawn in red.
-
-    Each LA gets ``row_height`` inches, about 1.6 times the ``name_size``-point names, so that
-    neighbouring names never touch.
-    """
+    """Every ranked LA, named and best first: its rank a dot, its interval a bar, the top ``top``
+    places marked. ``row_height`` inches is about 1.6 times the ``name_size``-point names, so
+    neighbouring names never touch."""
     cols = [c for c in (code, label, rank, lo, hi, median) if c]
     d = data[cols].dropna(subset=[rank]).sort_values([rank, label]).reset_index(drop=True)
     fig = _figure(row_height * max(len(d), 20) + 1.5)
@@ -666,10 +596,9 @@ def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, titl
     ax.axvline(top + 0.5, color=COLORS["region"], linestyle=":", linewidth=1, zorder=1)
     ax.annotate(f"top {top}", (top + 0.5, 0), xytext=(3, 0), textcoords="offset points", fontsize=FONT["note"],
                 color=COLORS["region"], va="top")
-    tick_colors = [COLORS["highlight"] if highlight and c == highlight else "#333333" for c in d[code]]
     ax.set_yticks(y, [str(v) for v in d[label]])
-    for t, c in zip(ax.get_yticklabels(), tick_colors, strict=True):
-        t.set_color(c)
+    for t, c in zip(ax.get_yticklabels(), d[code], strict=True):
+        t.set_color(COLORS["highlight"] if highlight and c == highlight else "#333333")
     if highlight:
         hl = d.index[d[code] == highlight]
         if len(hl):
@@ -679,25 +608,21 @@ def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, titl
             ax.scatter([rank_v[k]], [k], s=30, color=COLORS["highlight"], zorder=5)
     ax.set_ylim(len(d) - 0.5, -0.5)
     ax.set_xlim(0, len(d) + 1)
-    _style(ax, title, rank_label, "")
+    _style(ax, title, rank_label, "", grid="x")
     ax.tick_params(axis="y", labelsize=name_size)  # _style sets every tick label's size
-    ax.grid(axis="y", visible=False)
-    ax.grid(axis="x", color="#eeeeee", linewidth=0.8)
     ax.xaxis.set_ticks_position("both")
     ax.tick_params(axis="x", labeltop=True)
     ax.legend(fontsize=FONT["note"], frameon=False, loc="upper right")
-    return _finish(fig, note or f"Bars: the {range_label} of each LA's rank over the Monte Carlo draws; dots: its rank.")
+    return _finish(fig, note or _NOTES.ranks(range_label))
 
 
 def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: str | None = None,
                 denominator_label: str = "Pupils behind the value (log scale)", label: str = "la_name",
                 code: str = "la_code", highlight: str | None = None, overdispersed: bool = True,
                 n_label: int = 6, note: str | None = None) -> Figure:
-    """A funnel plot from :func:`inclusion_index.index.uncertainty.funnel_table`: each LA's value
-    against its denominator (log scale), the pooled England value, exact control limits (solid)
-    and, when the LAs vary beyond chance, limits allowing for that (dashed). LAs outside the
-    widest limits are coloured by direction (green more, orange less inclusive than England)
-    and the ``n_label`` furthest out are named."""
+    """A funnel plot of :func:`inclusion_index.index.uncertainty.funnel_table` (docs/METHOD.md):
+    exact limits solid, limits allowing for overdispersion dashed; LAs outside coloured by
+    direction, the ``n_label`` furthest out named."""
 
     fig = _figure(5.3)
     ax = fig.add_subplot()
@@ -712,19 +637,15 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
     direction = f"od_direction_{lab}" if use_od else f"direction_{lab}"
     n = d["denominator"].to_numpy(dtype="float64")
     grid = np.geomspace(max(1.0, float(np.nanmin(n)) * 0.8), float(np.nanmax(n)) * 1.15, 200)
-    widths = [0.9, 1.4, 1.8]
-    for level, lw in zip(levels, widths, strict=False):
-        lo, hi = funnel_limits(a["target_per_pupil"], grid, a["model"], level, scale=a["scale"], pupil_sd=a["pupil_sd"])
-        ax.plot(grid, lo, color="#6b7785", lw=lw, zorder=1, label=f"{level:.1%} limits, chance alone")
-        ax.plot(grid, hi, color="#6b7785", lw=lw, zorder=1)
-        if use_od:
-            ph = a["phi"] if a.get("overdispersion") == "multiplicative" else 1.0
-            t2 = a["tau2"] if a.get("overdispersion") == "additive" else 0.0
+    od = {"phi": a["phi"] if a.get("overdispersion") == "multiplicative" else 1.0,
+          "tau2": a["tau2"] if a.get("overdispersion") == "additive" else 0.0}
+    kinds = [({}, "#6b7785", "-", "chance alone"), (od, COLORS["region"], "--", "allowing for LA-to-LA variation")]
+    for level, lw in zip(levels, [0.9, 1.4, 1.8], strict=False):
+        for extra, colour, ls, what in kinds[:1 + use_od]:
             lo, hi = funnel_limits(a["target_per_pupil"], grid, a["model"], level, scale=a["scale"],
-                                   pupil_sd=a["pupil_sd"], phi=ph, tau2=t2)
-            ax.plot(grid, lo, color=COLORS["region"], lw=lw, ls="--", zorder=1,
-                    label=f"{level:.1%} limits, allowing for LA-to-LA variation")
-            ax.plot(grid, hi, color=COLORS["region"], lw=lw, ls="--", zorder=1)
+                                   pupil_sd=a["pupil_sd"], **extra)
+            ax.plot(grid, lo, color=colour, lw=lw, ls=ls, zorder=1, label=f"{level:.1%} limits, {what}")
+            ax.plot(grid, hi, color=colour, lw=lw, ls=ls, zorder=1)
     inside = d[flag] == "within" if flag in d else pd.Series(True, index=d.index)
     ax.scatter(d.loc[inside, "denominator"], d.loc[inside, "value"], s=13, color=COLORS["la"], linewidths=0, zorder=2)
     # shape and lightness as well as hue tell the two apart (WCAG 1.4.1)
@@ -742,10 +663,7 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
     _style(ax, textwrap.fill(title or f"{a.get('name', '')}: funnel plot", 80), denominator_label,
            value_label or a.get("name", ""))
     fig.legend(fontsize=FONT["note"] - 0.5, frameon=False, loc="outside upper right", ncols=2)
-    return _finish(fig, note or ("Each dot is an LA. Solid lines: where 95% and 99.8% of LAs would lie if they differed "
-                        "only by chance; dashed: the same allowing for ordinary variation between LAs."
-                        if use_od else "Each dot is an LA. Lines: where 95% and 99.8% of LAs would lie if they "
-                        "differed only by chance."))
+    return _finish(fig, note or _NOTES.funnel(bool(use_od)))
 
 
 @dataclass
@@ -805,9 +723,6 @@ def small_multiples(data: pd.DataFrame, panels: Sequence[Panel | dict], *, title
     return _finish(fig, note)
 
 
-# --------------------------------------------------------------------------- saving
-
-
 @dataclass
 class SavedFigure:
     """Paths of a saved chart; displays as its PNG in a notebook."""
@@ -832,11 +747,8 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str], name: str) -> SavedFigure:
-    """Write ``name``.png, ``name``.svg and the chart's data as ``name``.csv into ``out_dir``.
-
-    Files are written to temporary names and moved into place, so a failure never leaves a
-    half-written chart. The figure's title becomes the returned object's alt text.
-    """
+    """Write ``name``.png, .svg and the chart's data as .csv into ``out_dir`` (each to a temporary
+    name, then moved into place); the alt text starts with the figure's title."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = _SAFE.sub("_", name).strip("_") or "figure"
@@ -866,9 +778,8 @@ def save_figure(fig: Figure, data: pd.DataFrame, out_dir: str | os.PathLike[str]
 
 
 def _alt_summary(frame: pd.DataFrame, stem: str) -> str:
-    """The chart in words for a reader who cannot see it (WCAG 1.1.1): for a chart of one value
-    per LA (hex maps, bar charts), the three highest and lowest LAs; for any chart, where every
-    plotted value is as text. A title alone ("Overall score, 2024/25") says nothing of the map."""
+    """The chart in words (WCAG 1.1.1): for one value per LA the three highest and lowest LAs; for
+    any chart, where every plotted value is as text (a title alone says nothing of a map)."""
     route = f"Every plotted value is in the chart's data ({stem}.csv), linked below the chart."
     if "la_name" not in frame.columns:
         return route

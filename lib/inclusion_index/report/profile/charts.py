@@ -4,6 +4,7 @@ each where matplotlib PNGs cost 0.5 s of a profile's 0.6 s, and sharp at any zoo
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -12,8 +13,7 @@ from markupsafe import Markup
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.plotting import COLORS
-from inclusion_index.report.profile._common import _row, _scores
-from inclusion_index.report.profile.tables import indicator_table, trend_table
+from inclusion_index.report.profile.tables import _row, _scores, indicator_table, trend_table
 from inclusion_index.report.series.text import ordinal
 from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import year_label
@@ -77,9 +77,6 @@ def _y_axis(c: _Canvas, left: float, top: float, bottom: float, label: str, y) -
     c.text(14, (top + bottom) / 2, label, anchor="middle", size=11, rotate=True)
 
 
-# ---------------------------------------------------------------- national picture
-
-
 def plot_national(ed: Edition, code: str) -> SVGChart:
     """Every LA's overall score as a bar, highest first, with this LA's bar in red, its rank range
     shaded and its score and rank labelled above the bars."""
@@ -130,13 +127,6 @@ def plot_national(ed: Edition, code: str) -> SVGChart:
     return c.render("chart-national", alt + ".")
 
 
-# ---------------------------------------------------------------- indicators
-
-
-def _score_words(x: object) -> str:
-    return "no score" if x is None or pd.isna(x) else f"{float(x):.0f}"
-
-
 def plot_indicator_scores(ed: Edition, code: str) -> SVGChart:
     """Each indicator's score as a bar coloured by area (named in a key), the middle LA's 50 marked."""
     t = indicator_table(ed, code)
@@ -166,15 +156,12 @@ def plot_indicator_scores(ed: Edition, code: str) -> SVGChart:
            anchor="middle", size=11)
     name = str(_row(ed, code)["la_name"])
     by_area = "; ".join(
-        f"{area}: " + ", ".join(f"{i} ({d or 'no data'}) {_score_words(s)}"
+        f"{area}: " + ", ".join(f"{i} ({d or 'no data'}) {'no score' if pd.isna(s) else f'{float(s):.0f}'}"
                                 for i, d, s in zip(g.index, g["Data year"], g["Score (0-100)"], strict=True))
         for area, g in t.groupby("Area", sort=False))
     alt = (f"Bar chart of {name}'s {len(t)} indicator scores in the {year_label(ed.final_year)} edition (0 to 100, "
            f"the middle LA scores 50), by area, each with its data year. {by_area}.")
     return c.render("chart-indicators", alt)
-
-
-# ---------------------------------------------------------------- trend
 
 
 def plot_trend(ed: Edition, code: str) -> SVGChart:
@@ -195,17 +182,12 @@ def plot_trend(ed: Edition, code: str) -> SVGChart:
         for a in AREAS]
     for k, (label, col, colour, width, dash) in enumerate(series):
         pts = [(xk, y(v)) if pd.notna(v) else None for xk, v in zip(xs, t[col], strict=True)]
-        run: list[tuple[float, float]] = []
-        for p in [*pts, None]:  # a missing year breaks the line
-            if p is None:
-                if len(run) > 1:
-                    c.polylines.append({"points": " ".join(f"{a:.1f},{b:.1f}" for a, b in run),
-                                        "stroke": colour, "width": width, "dash": dash})
-                run = []
-            else:
-                run.append(p)
-                c.dots.append({"x": round(p[0], 1), "y": round(p[1], 1), "r": 3.5 if k == 0 else 2.5,
-                               "fill": colour})
+        for has, run in itertools.groupby(pts, key=bool):  # a missing year breaks the line
+            if has and len(run := list(run)) > 1:
+                c.polylines.append({"points": " ".join(f"{a:.1f},{b:.1f}" for a, b in run),
+                                    "stroke": colour, "width": width, "dash": dash})
+        c.dots += [{"x": round(p[0], 1), "y": round(p[1], 1), "r": 3.5 if k == 0 else 2.5, "fill": colour}
+                   for p in pts if p]
         c.line(right + 16, top + 10 + 20 * k, right + 36, top + 10 + 20 * k, stroke=colour, width=width)
         c.text(right + 42, top + 14 + 20 * k, label, size=11)
     name = str(_row(ed, code)["la_name"])

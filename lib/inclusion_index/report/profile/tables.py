@@ -1,10 +1,11 @@
 """The profile's tables: ``*_table`` returns the numbers as a DataFrame (missing = NaN, for tests
-and reuse) and ``*_view`` the same table styled for readers (a pandas Styler), with the number
-formatting they share."""
+and reuse) and ``*_view`` the same table styled for readers (a pandas Styler); and what every part
+of a profile shares: the LA's score-table row, the marks for a missing value or rank."""
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,12 +18,39 @@ from inclusion_index.index.indicator_facts import england_value
 from inclusion_index.index.indicators import UNRECORDED, labelled_for
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import cell_flag, neighbour_note
-from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, _scores, reader_note, say
 from inclusion_index.report.series.edition_facts import england_figure
-from inclusion_index.sources.geography import year_label
+from inclusion_index.report.templates import render_template
+from inclusion_index.sources.geography import label_years, year_label
 
+MISSING = "–"
+NOT_RANKED = "not ranked"
 NOT_IN_DATA = "not in this project's data"
 ENGLAND_POOLED = "pooled from LA figures"
+
+
+def _scores(ed: Edition) -> pd.DataFrame:
+    by_la = getattr(ed, "scores_by_la", None)  # None on an edition a test rebuilt by hand
+    return ed.score_table.set_index("la_code") if by_la is None else by_la
+
+
+def _row(ed: Edition, code: str) -> pd.Series:
+    t = _scores(ed)
+    if code not in t.index:
+        raise KeyError(f"LA {code!r} is not in edition {ed.final_year} "
+                       f"(it has {len(t)} LAs; City of London and Isles of Scilly are not ranked)")
+    return t.loc[code]
+
+
+def reader_note(note: object) -> str:
+    """A note in a reader's words (e.g. from notes.py) with years as '2022/23', in sentence case; '' for none."""
+    s = label_years(note) if isinstance(note, str) else ""
+    return s[:1].upper() + s[1:]
+
+
+def say(template: str, **words: object) -> str:
+    """A paragraph from a profile template (templates/profile_*.html) on one line; a line that
+    starts "- " (a Markdown list item) keeps its own."""
+    return re.sub(r"\s*\n(?!- )\s*", " ", str(render_template(template, **words)).strip())
 
 
 def rank_with_range(rank, lo=None, hi=None) -> str:
@@ -51,9 +79,6 @@ def _styled(df: pd.DataFrame, *, caption: str = "", right: Sequence[str] = (), b
     return sty
 
 
-# ---------------------------------------------------------------- areas
-
-
 def area_table(ed: Edition, code: str) -> pd.DataFrame:
     """Each area's score, rank and Monte Carlo rank range, and how many indicators it rests on."""
     r = _row(ed, code)
@@ -74,9 +99,6 @@ def area_view(ed: Edition, code: str) -> Styler:
     caption = (f"{', '.join(missing)}: no score or rank, because none of the area's indicators has a value "
                "for this LA (see the notes in the indicator table).") if missing else ""
     return _styled(out, caption=caption, right=list(out.columns), bold=["Area"], uid=f"area{code}")
-
-
-# ---------------------------------------------------------------- indicators
 
 
 def _value_decimals(ed: Edition) -> dict[str, int]:
@@ -188,9 +210,6 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> 
                                 overwrite=False)
 
 
-# ---------------------------------------------------------------- trend
-
-
 def trend_table(ed: Edition, code: str) -> pd.DataFrame:
     """Scores in each index year, each on every indicator available that year. No ranks: only
     the final year's rank has a Monte Carlo range (it is in the headline)."""
@@ -211,9 +230,6 @@ def trend_view(ed: Edition, code: str) -> Styler:
     out = t.astype({c: "float64" for c in t.columns if c.endswith("score")})
     out["Indicators with a value"] = t["Indicators with a value"].astype("Int64")
     return _styled(out, right=list(out.columns), bold=["Index year"], uid=f"trend{code}")
-
-
-# ---------------------------------------------------------------- neighbours
 
 
 def _comparison(ed: Edition, code: str) -> pd.DataFrame:
@@ -284,12 +300,6 @@ def _neighbour_note(ed: Edition, code: str, note: str, neighbour: bool) -> str:
 
 
 def _weights_caption(weights: dict[str, float]) -> str:
-    """Explain the average's weights only where one differs from 1 (a neighbour filling two of
-    the ten slots, or successors sharing one after a boundary change; neighbours.py)."""
+    """Explain the average's weights only where one differs from 1 (plain text: _styled escapes it)."""
     odd = {n: w for n, w in weights.items() if not np.isclose(w, 1.0)}
-    if not odd:
-        return ""
-    each = ", ".join(f"{n} {w:g}" for n, w in odd.items())  # plain text: _styled escapes the caption
-    return (f"{NEIGHBOURS_AVERAGE}: each neighbour counts by its share of DfE's ten neighbour slots, 1 for all "
-            f"but {each} (a neighbour that fills two slots counts 2; councils that share a slot after a "
-            "boundary change count a share each).")
+    return html.unescape(say("profile_weights.html", average=NEIGHBOURS_AVERAGE, odd=odd)) if odd else ""

@@ -8,20 +8,23 @@ import re
 from collections.abc import Sequence
 
 import pandas as pd
-from markupsafe import Markup
 
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.indicators import indicator_values, load_method
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import change_notes, la_flags
-from inclusion_index.report.profile._common import MISSING, NOT_RANKED, _row, reader_note, say
 from inclusion_index.report.profile.tables import (
+    MISSING,
+    NOT_RANKED,
     _comparison,
     _number,
+    _row,
     _value_decimals,
     caution,
     england_cell,
     indicator_table,
+    reader_note,
+    say,
     trend_table,
 )
 from inclusion_index.report.render import PARTS
@@ -49,16 +52,9 @@ def _rank_text(rank, lo=None, hi=None, n: int = 150, range_name: str = "90% rang
     return s
 
 
-_short = short_names  # indicator -> its short name in the headline year (tests read it under this name)
-
-
-# ---------------------------------------------------------------- headline and change
-
-
 def headline(ed: Edition, code: str) -> str:
     """Markdown: the LA's name, region, overall score and rank, and its like-for-like change."""
     r = _row(ed, code)
-    n = _n_ranked(ed)
     name = html.escape(str(r["la_name"]))
     lines = [f"# {name}", "",
              f"**Region:** {html.escape(str(r['region']))}. **Edition:** {year_label(ed.final_year)} "
@@ -72,7 +68,7 @@ def headline(ed: Edition, code: str) -> str:
     scores = ed.headline().scores
     middle = scores.loc[scores["scored"].astype(bool), "overall_score"].median()
     range_name = f"{ed.monte_carlo_settings().interval:.0%} range"
-    rank = _rank_text(r["overall_rank"], r.get("overall_rank_lo"), r.get("overall_rank_hi"), n, range_name)
+    rank = _rank_text(r["overall_rank"], r.get("overall_rank_lo"), r.get("overall_rank_hi"), _n_ranked(ed), range_name)
     lines += ["",
               f"Overall inclusion score **{r['overall_score']:.1f}**, a relative score from 0 to 100 and not a "
               f"percentage: 50 is the middle LA on each indicator, and the middle LA's overall score is {middle:.1f}. "
@@ -93,12 +89,8 @@ def other_editions_text(ed: Edition, code: str) -> str:
         if code in there:
             out.append(f"[This LA in the {label} edition](../../{other}/la/{code}.html).")
         elif related:
-            links = [f"[{html.escape(names.get(c, c))}](../../{other}/la/{c}.html)" for c in related]
-            joined = " and ".join([", ".join(links[:-1]), links[-1]] if len(links) > 1 else links)
-            own = html.escape(names.get(code, code))
-            out.append(f"{own} was {'replaced by' if later else 'formed from'} {joined} in a boundary change; "
-                       f"{'their' if len(links) > 1 else 'its'} profile{'s are' if len(links) > 1 else ' is'} "
-                       f"in the {label} edition.")
+            out.append(say("profile_boundary.html", own=names.get(code, code), later=later, other=other, label=label,
+                           related=[(c, names.get(c, c)) for c in related]))
         else:
             continue
         out.append(say("profile_editions.html", changes=_changed_measures(ed, other), other=label,
@@ -110,9 +102,8 @@ _MEASURES: dict[tuple[str, str], tuple[object, list[dict[str, str]]]] = {}
 
 
 def _changed_measures(ed: Edition, other: str) -> list[dict[str, str]]:
-    """Indicators whose measure has another name in edition ``other``'s final year (NEET's
-    definition, the exclusion rates' basis, the placement denominator), found by choosing that
-    edition's measures from this edition's inputs as its build does; once per edition pair."""
+    """Indicators whose measure has another name in edition ``other``'s final year, chosen from this
+    edition's inputs as its build does; once per edition pair."""
     kept = _MEASURES.get((ed.final_year, other))
     if kept is not None and kept[0] is ed:  # checked by identity: an Edition is unhashable
         return kept[1]
@@ -138,13 +129,9 @@ def weighting_text(ed: Edition, code: str) -> str:
         return ""
     r = w.ranks.loc[code]
     best, worst = int(r["overall_rank_best_weights"]), int(r["overall_rank_worst_weights"])
-    name = html.escape(str(_row(ed, code)["la_name"]))
-    span = f"ranks {ordinal(best)} whatever the weights" if best == worst else \
-        f"ranks between {ordinal(best)} and {ordinal(worst)}"
-    first = (f", and ranks first {weights_words({a: r[f'best_{a}'] for a in AREAS}, w.headline)}" if best == 1 and worst > 1
-             else "")
-    return (f"**Under any weighting of the four areas** (exclusions, assessment, placement and attainment, in "
-            f"{1 / w.steps:.0%} steps), {name} {span}{first}.")
+    return say("profile_weighting.html", step=f"{1 / w.steps:.0%}", la=_row(ed, code)["la_name"], best=ordinal(best),
+               worst=ordinal(worst), first=weights_words({a: r[f"best_{a}"] for a in AREAS}, w.headline)
+               if best == 1 and worst > 1 else "")
 
 
 def change_text(ed: Edition, code: str) -> str:
@@ -159,7 +146,9 @@ def change_text(ed: Edition, code: str) -> str:
     n_common = len(common) or int(r.get("change_indicators_compared", i["indicators_compared"]))
     start = r.get("overall_change_score_from", i["score_early"])
     end = r.get("overall_change_score_to", i["score_late"])
-    own = _own_values_differ(ed, code, common) if common else ""
+    # an LA missing some shared indicators in one year has its score rest on fewer then
+    own = [(year_label(y), (m := _lacking(ed, code, common, y)), len(common) - len(m))
+           for y in (ed.years[0], ed.final_year)]
     ranked = pd.notna(i["rank_early"]) and pd.notna(i["rank_late"])
     lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
     ok = lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi)
@@ -168,7 +157,7 @@ def change_text(ed: Edition, code: str) -> str:
     return say("profile_change.html", first=first, last=last, n_common=n_common, change=float(i["change"]),
                start=float(start), end=float(end), places=int(i["rank_change"]) if ranked else None,
                early_rank=ordinal(int(i["rank_early"])) if ranked else "", late_rank=ordinal(int(i["rank_late"]))
-               if ranked else "", same=_same_indicators(ed), own=Markup(own), interval=f"{ed.monte_carlo_settings().interval:.0%}",
+               if ranked else "", same=_same_indicators(ed), own=own if any(m for _, m, _ in own) else [], interval=f"{ed.monte_carlo_settings().interval:.0%}",
                left_out=[str(short_names(ed).get(x, x)) for x in avail if x not in common], lo=_signed(lo) if ok else None,
                hi=_signed(hi) if ok else None, lo_value=lo, hi_value=hi, note=reader_note(change_notes(ed).get(code)),
                headline=f"{r['overall_score']:.1f}" + (f", {ordinal(int(rank))}" if pd.notna(rank) else ""),
@@ -198,26 +187,6 @@ def _lacking(ed: Edition, code: str, indicators: Sequence[str], year: str) -> li
     have = set(v.loc[(v["la_code"] == code) & (v["index_year"] == year) & v["value"].notna(), "indicator"])
     short = short_names(ed)
     return [str(short.get(i, i)) for i in indicators if i not in have]
-
-
-def _own_values_differ(ed: Edition, code: str, common: Sequence[str]) -> str:
-    """The comparison scores both years on the same indicators for every LA, but an LA missing
-    some of them in one year has its score rest on fewer then: say which, and what it means."""
-    years = (ed.years[0], ed.final_year)
-    lacks = {y: _lacking(ed, code, common, y) for y in years}
-    if not any(lacks.values()):
-        return ""
-    n = len(common)
-    parts = [f"{len(miss)} of them in {year_label(y)} ({html.escape(', '.join(miss), quote=False)})"
-             for y, miss in lacks.items() if miss]
-    rests = " and ".join(f"{n - len(miss)} in {year_label(y)}" for y, miss in lacks.items())
-    when = "in that year" if len(parts) == 1 else "in each year"
-    return (f"This LA's own values differ between the two years, though: it has no value for "
-            f"{' and '.join(parts)}, so its score rests on fewer indicators {when} ({rests}, of {n}). "
-            "That makes its change less certain than if it had values for the same indicators in both years.")
-
-
-# ---------------------------------------------------------------- indicators
 
 
 def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[bool, float]:
@@ -252,20 +221,15 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
                          for i, row in d.iterrows())
 
     is_mean, mean = _average_is_overall(ed, r, t)
-    if not is_mean:
-        top = t.sort_values("Score (0-100)", ascending=False).head(k)
-        low = t.sort_values("Score (0-100)").head(k)
-        return (f"**Strengths** (highest indicator scores): {fmt(top)}.  \n**Weaknesses** (lowest): {fmt(low)}."
-                + _caution_note(pd.concat([top, low]), small) + direction_text(ed, code, t))
+    s = t["Score (0-100)"]
+    up, down = (t[s > mean], t[s < mean]) if is_mean else (t, t)
+    up, down = up.sort_values("Score (0-100)", ascending=False).head(k), down.sort_values("Score (0-100)").head(k)
     weighted = "weighted " if ed.indicators["weight"].nunique() > 1 else ""
-    up = t[t["Score (0-100)"] > mean].sort_values("Score (0-100)", ascending=False).head(k)
-    down = t[t["Score (0-100)"] < mean].sort_values("Score (0-100)").head(k)
-    text = (f"The overall score ({mean:.1f}) is the {weighted}average of this LA's {len(t)} indicator scores, "
-            "so an indicator scoring above it pulls the overall score up and one below it pulls it down.")
-    if len(up):
-        text += f"  \n**Pulling up most** (highest scores): {fmt(up)}."
-    if len(down):
-        text += f"  \n**Pulling down most** (lowest scores): {fmt(down)}."
+    head = [(f"The overall score ({mean:.1f}) is the {weighted}average of this LA's {len(t)} indicator scores, so an "
+             "indicator scoring above it pulls the overall score up and one below it pulls it down.")] if is_mean else []
+    names = ("**Pulling up most** (highest scores)", "**Pulling down most** (lowest scores)") if is_mean else (
+        "**Strengths** (highest indicator scores)", "**Weaknesses** (lowest)")
+    text = "  \n".join(head + [f"{n}: {fmt(d)}." for n, d in zip(names, (up, down), strict=True) if len(d)])
     return text + _caution_note(pd.concat([up, down]), small) + direction_text(ed, code, t)
 
 
@@ -287,9 +251,6 @@ def _caution_note(named: pd.DataFrame, small: int) -> str:
     return "  \n" + say("profile_caution.html", small=small) if any(caution(r, small) for _, r in named.iterrows()) else ""
 
 
-# ---------------------------------------------------------------- trend
-
-
 def trend_text(ed: Edition, code: str) -> str:
     if trend_table(ed, code).empty:
         return "No index year has a score for this LA."
@@ -297,9 +258,6 @@ def trend_text(ed: Edition, code: str) -> str:
     return say("profile_trend.html", year=year_label(ed.final_year), places=bool(re.search(r"places?, from", change)),
                 n_common=len(ed.improvement.attrs.get("indicators_compared") or []) if change and not
                 _same_indicators(ed) else 0)
-
-
-# ---------------------------------------------------------------- context and neighbours
 
 
 def context_text(ed: Edition, code: str) -> str:
@@ -336,13 +294,8 @@ def neighbour_text(ed: Edition, code: str) -> str:
         mean=mean["overall_score"], model=_model_name(str(t.attrs.get("neighbour_source", ""))))  # n: less the mean row
 
 
-# ---------------------------------------------------------------- notes
-
-
 def notes_text(ed: Edition, code: str) -> str:
-    """How to read the page: relative scores, and exactly what the method fills in where DfE's
-    data have a gap (carried-forward years, boundary changes, imputed small counts), with this
-    LA's imputed values named (templates/profile_notes.html)."""
+    """How to read the page: relative scores, and what the method fills in (templates/profile_notes.html)."""
     rule = ed.method.impute_small_counts
     v = ed.values[ed.values["index_year"] == ed.final_year]
     flagged = v["imputed_count"].notna()

@@ -11,11 +11,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-_ENV = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True, trim_blocks=True,
-                   lstrip_blocks=True, undefined=StrictUndefined)
+_OPTIONS = {"trim_blocks": True, "lstrip_blocks": True, "undefined": StrictUndefined}
+_ENV = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True, **_OPTIONS)
 # plain-text sentences (templates/parts/): not HTML, so no autoescape; the series escapes them as Markdown
-_WORDS = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=False, trim_blocks=True,
-                     lstrip_blocks=True, undefined=StrictUndefined)
+_WORDS = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=False, **_OPTIONS)
 _WORDS.filters["capfirst"] = lambda s: str(s)[:1].upper() + str(s)[1:]
 
 
