@@ -4,7 +4,6 @@ trend, neighbours and how to read the page, with the rank wording they share."""
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -254,10 +253,12 @@ def _caution_note(named: pd.DataFrame, small: int) -> str:
 def trend_text(ed: Edition, code: str) -> str:
     if trend_table(ed, code).empty:
         return "No index year has a score for this LA."
-    change = change_text(ed, code)
-    return say("profile_trend.html", year=year_label(ed.final_year), places=bool(re.search(r"places?, from", change)),
-                n_common=len(ed.improvement.attrs.get("indicators_compared") or []) if change and not
-                _same_indicators(ed) else 0)
+    imp = ed.improvement
+    # the facts behind change_text's sentence: is there a change, and does it name places moved
+    change = not imp.empty and code in imp.index and pd.notna(imp.at[code, "change"])
+    places = change and pd.notna(imp.at[code, "rank_early"]) and pd.notna(imp.at[code, "rank_late"])
+    return say("profile_trend.html", year=year_label(ed.final_year), places=bool(places),
+               n_common=len(imp.attrs.get("indicators_compared") or []) if change and not _same_indicators(ed) else 0)
 
 
 def context_text(ed: Edition, code: str) -> str:
