@@ -118,7 +118,8 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     vr = v.to_dict("index")
     rows = []
     # named for the measure each indicator uses in the headline year (16-17 NEET differs by method)
-    named = labelled_for(ed).set_index("indicator")
+    lab = labelled_for(ed)
+    named = dict(zip(lab["indicator"], lab["short_name"], strict=True))
     for ind in ed.indicators.itertuples():
         c = ci.get(ind.indicator, {})
         score = r.get(f"{ind.indicator}_score")
@@ -127,7 +128,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
             england = pooled.get(ind.indicator, np.nan)
             basis = ENGLAND_POOLED if pd.notna(england) else ""
         rows.append({
-            "Indicator": named.loc[ind.indicator, "short_name"], "Area": AREA_NAMES[ind.area],
+            "Indicator": named[ind.indicator], "Area": AREA_NAMES[ind.area],
             "Value": r.get(f"{ind.indicator}_value"),
             "95% interval low": c.get("value_lower_95", np.nan), "95% interval high": c.get("value_upper_95", np.nan),
             "Pupils": c.get("denominator", np.nan), "Pupils estimated": bool(c.get("estimated", False)),
@@ -142,7 +143,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     out = pd.DataFrame(rows).set_index("Indicator")
     out.attrs["unrecorded"] = v["placement_unrecorded_pct"].dropna().max() if len(v) else np.nan
     # which values are imputed, for the caption (a column test, not a search of the notes' words)
-    out.attrs["imputed"] = [named.loc[i, "short_name"] for i in ed.indicators["indicator"]
+    out.attrs["imputed"] = [named[i] for i in ed.indicators["indicator"]
                             if i in vr and pd.notna(vr[i]["imputed_count"])]
     return out
 
