@@ -59,7 +59,7 @@ def load(data_dir: str | None, *, out: str | None, coverage: str | None, use_cac
     """The harmonised long table, optionally written (.csv or .parquet) with its coverage report."""
     rep = harmonise.LoadReport()
     t0 = time.perf_counter()
-    long = harmonise.load_inputs(resolve_data_dir(data_dir), use_cache=use_cache, report=rep, log=print)
+    long = harmonise.load_inputs(resolve_data_dir(data_dir), use_cache=use_cache, report=rep, log=print, jobs=2)
     print(f"{len(long):,d} rows, {long['measure'].nunique()} measures in {time.perf_counter() - t0:.2f}s")
     if out:
         path = Path(out)
@@ -117,14 +117,17 @@ def compare(from_edition: str, to_edition: str, *, data_dir: str | None, out: st
 
 def render(editions: list[str] | None, *, years: int | None, data_dir: str | None, reports_dir: str | None,
            highlight_la: str, parts: list[str] | None, workers: int, profiles: bool,
-           profiles_limit: int, rerun: bool = False) -> int:
+           profiles_limit: int, rerun: bool = False, coverage: str | None = None) -> int:
     """Every edition's series (notebooks, scores, findings), its LA profiles and reports/index.html.
 
     Each edition is loaded once here and the same object feeds its score table, findings,
     profile list and the comparison. Pages whose inputs are unchanged since the last render are
     kept unless ``rerun``. A failed edition keeps its last good report; the run then ends with
-    exit code 1.
+    exit code 1. ``coverage``: load first, as :func:`load` (run_all.sh: one process, imports once).
     """
+    if coverage:
+        load(data_dir, out=None, coverage=coverage, use_cache=True)
+        print("== rendering the series")
     dest = resolve_data_dir(data_dir)
     kernel_data_dir = dest if data_dir else None  # the kernels resolve the default themselves
     editions = editions or list(run_settings().editions.render)
@@ -161,7 +164,7 @@ def _build(editions: list[str], years: int | None, data_dir: Path, workers: int)
     """Build each edition once, here, side by side (or find it in the cache): every notebook
     kernel and profile worker is handed its file and only reads it."""
     t0 = time.perf_counter()
-    harmonise.load_inputs(data_dir)  # parsed and validated once, here, so errors name their file
+    harmonise.load_inputs(data_dir, jobs=workers)  # parsed and validated once, here, so errors name their file
     if workers < 2 or len(editions) < 2:
         files = {e: edition_file(e, years=years, data_dir=data_dir) for e in editions}
     else:

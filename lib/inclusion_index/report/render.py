@@ -139,18 +139,25 @@ def kept_render(folder: Path, key: str | None, pages: list[str]) -> bool:
 
 def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR,
                  km: object | None = None) -> Path:
-    """Run one notebook with typed parameters (the Python API keeps '201819' a string), in a
-    fresh kernel or in ``km``'s, which :func:`_fresh_kernel` has cleared for it."""
+    """Run one notebook with typed parameters (the Python API keeps '201819' a string) in ``km``'s
+    kernel, which :func:`_fresh_kernel` has cleared and put in out_dir (else in a kernel of its own).
+    Only the kernel changes directory: papermill's ``cwd=`` would chdir this whole process, which
+    two renders in threads (render_editions) would then fight over."""
     import papermill as pm
+    from jupyter_core.utils import run_sync
 
     src = notebooks_dir / f"{part}.ipynb"
     nb_dir = out_dir / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     out = nb_dir / f"{part}.ipynb"
-    pm.execute_notebook(
-        str(src), str(out), parameters=parameters, kernel_name=KERNEL, language="python",
-        cwd=str(out_dir), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        kernel_manager_class=kernel_manager_class(), km=km)
+    own = km is None
+    km = km or _fresh_kernel(None, out_dir)
+    try:
+        pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL, language="python",
+                            progress_bar=False, log_output=False, request_save_on_cell_execute=False, km=km)
+    finally:
+        if own:
+            run_sync(km.shutdown_kernel)(now=True)
     return out
 
 
@@ -160,9 +167,13 @@ def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path
 _RESET = "get_ipython().reset(new_session=True)\n__import__('os').chdir({cwd!r})\nget_ipython().execution_count = 1"
 
 
+_SLOWEST_FIRST = ("05_attainment", "02_exclusions", "06_conclusions", "04_placement", "01_introduction",
+                  "03_assessment")
+
+
 def _fresh_kernel(km: object | None, cwd: Path) -> object:
-    """``km`` with its kernel cleared for the next notebook, or a new manager (its kernel started
-    by papermill) when there is none or the old kernel died."""
+    """``km`` with its kernel cleared for the next notebook, or a new manager with its kernel
+    started in ``cwd`` when there is none or the old kernel died."""
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
 
@@ -173,7 +184,9 @@ def _fresh_kernel(km: object | None, cwd: Path) -> object:
             return km
         except Exception:  # a dead or stuck kernel: replace it
             run_sync(km.shutdown_kernel)(now=True)
-    return kernel_manager_class()(kernel_name=KERNEL)
+    km = kernel_manager_class()(kernel_name=KERNEL)
+    run_sync(km.start_kernel)(cwd=str(cwd))
+    return km
 
 
 def _run_in_kernels(tasks: list, run: Callable[[object, object | None], object], workers: int) -> None:
@@ -327,13 +340,10 @@ def render_editions(edition_files: dict[str, Path | None], *, years: int | None 
             f"html {r.seconds_html:4.1f}s" + ("" if r.ok else f"  {r.error}"))
         return km
 
-    home = os.getcwd()
-    try:
-        _run_in_kernels([(res, st, r, kp) for res, st, _, kp in todo for r in res.parts], run, workers)
-    finally:
-        # papermill changes the process's directory to the staging folder while a notebook runs;
-        # from two threads, one may restore the other's, leaving us in a folder renamed below
-        os.chdir(home)
+    tasks = [(res, st, r, kp) for res, st, _, kp in todo for r in res.parts]
+    # slowest parts first (measured): a long notebook started last leaves the other core idle
+    _run_in_kernels(sorted(tasks, key=lambda t: _SLOWEST_FIRST.index(t[2].part)
+                           if t[2].part in _SLOWEST_FIRST else 0), run, workers)
     for result, staging, key, _ in todo:
         try:
             done[result.edition] = _complete(result, staging, key, reports_dir, parts, (extras or {}).get(result.edition))
