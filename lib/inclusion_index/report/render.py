@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -225,20 +227,23 @@ def notebook_errors(nb: nbformat.NotebookNode) -> list[str]:
     return errs
 
 
-def to_html(nb_path: Path, html_path: Path, title: str, nav: Markup) -> None:
-    """HTML with code hidden; stderr streams (warnings) dropped from the page."""
+@functools.cache
+def _exporter(_thread: int) -> object:
+    """One HTML exporter per thread, reused: a new one compiles its templates again (~0.1 s)."""
     from nbconvert import HTMLExporter
 
+    return HTMLExporter(template_name="selfcontained", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def to_html(nb_path: Path, html_path: Path, title: str, nav: Markup) -> None:
+    """HTML with code hidden; stderr streams (warnings) dropped from the page."""
     nb = nbformat.read(nb_path, as_version=4)
     for cell in nb.cells:
         if "outputs" in cell:
             cell["outputs"] = [_with_alt_text(o) for o in cell["outputs"]
                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    exporter = HTMLExporter(template_name="selfcontained", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)])
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = _exporter(threading.get_ident()).from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = _insert_after_body(body, str(nav))
     html_path.write_text(body, encoding="utf-8")
 
