@@ -211,9 +211,8 @@ def _las(ed: Edition, limit: int) -> list[tuple[str, str]]:
 def _render_profiles(renders: list[EditionRender], built: dict[str, Edition], files: dict[str, Path],
                      kernel_data_dir: Path | None, reports: Path, workers: int, limit: int,
                      failures: list[str], rerun: bool, pending: dict) -> dict[str, list[tuple[str, str]]]:
-    """Each rendered edition's LA profile pages (waited for if ``pending``: start_profiles);
-    returns the LAs profiled per edition and adds any failure to ``failures`` (the edition's
-    previous profiles are kept, as are those of an edition whose series failed)."""
+    """Each rendered edition's LA profiles (waited for if ``pending``); returns the LAs profiled per
+    edition; a failure goes to ``failures`` and keeps the edition's previous profiles."""
     profiled: dict[str, list[tuple[str, str]]] = {}
     for r in renders:
         ed, las = built[r.edition], _las(built[r.edition], limit)

@@ -101,13 +101,7 @@ def render_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int
                     data_dir: Path | None = None, out_dir: Path | None = None, workers: int = 2,
                     log: Callable[[str], None] = print, edition_file: Path | None = None,
                     rerun: bool = False, ed: Edition | None = None) -> ProfileRender:
-    """Render reports/<edition>/la/<la_code>.html for every (code, name) in la_table.
-
-    ``ed``: the built edition (else read from ``edition_file``, else looked up or built). Pages
-    are written to a staging folder and moved into place only if every LA succeeded. When the
-    render key (the edition, code, parameters and LAs) matches the last render's, its pages are
-    kept unless ``rerun``.
-    """
+    """Render reports/<edition>/la/<la_code>.html for every (code, name) in la_table (:func:`start_profiles`)."""
     return start_profiles(edition, la_table, years=years, data_dir=data_dir, out_dir=out_dir, workers=workers,
                           log=log, edition_file=edition_file, rerun=rerun, ed=ed)()
 
@@ -116,9 +110,11 @@ def start_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int,
                    out_dir: Path | None = None, workers: int = 2, log: Callable[[str], None] = print,
                    edition_file: Path | None = None, rerun: bool = False, ed: Edition | None = None,
                    pool: ProcessPoolExecutor | None = None) -> Callable[..., ProfileRender]:
-    """:func:`render_profiles`, its pages queued in ``pool`` (:func:`profile_pool` of ``workers``,
-    holding ``ed`` under ``edition``) or a pool of its own; returns the function that waits for
-    them and puts them in place (``keep=False``: throws them away, e.g. when the series failed)."""
+    """Queue the pages in ``pool`` (:func:`profile_pool`, holding ``ed`` as ``edition``) or a pool of
+    its own; returns the function that waits for them and swaps them into place (``keep=False``:
+    throws them away). ``ed``: the built edition (else read from ``edition_file``, else looked up).
+    The pages are kept, not rendered, when the render key (edition, code, parameters, LAs) matches
+    the last render's, unless ``rerun``; they are swapped in only if every LA succeeded."""
     final = Path(out_dir) if out_dir else REPORTS_DIR / edition / "la"
     key = render_key(edition_file, {"edition": edition, "years": years, "data_dir": str(data_dir or ""),
                                     "las": la_table}, [])
