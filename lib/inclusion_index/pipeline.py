@@ -150,7 +150,8 @@ def render(editions: list[str] | None, *, years: int | None, data_dir: str | Non
     try:
         pending = {e: start_profiles(e, _las(built[e], profiles_limit), years=len(built[e].years),
                                      data_dir=kernel_data_dir, out_dir=reports / e / "la", workers=workers,
-                                     edition_file=files[e], rerun=rerun, ed=built[e], pool=pool)
+                                     edition_file=files[e], rerun=rerun, ed=built[e], pool=pool,
+                                     staging=reports / f".staging-la-{e}")  # not in reports/<e>: swapped
                    for e in editions} if pool else {}
         print(f"== series of edition(s) {', '.join(editions)}")
         done = render_editions(files, years=years, data_dir=kernel_data_dir, reports_dir=reports,

@@ -109,12 +109,13 @@ def render_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int
 def start_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int, data_dir: Path | None = None,
                    out_dir: Path | None = None, workers: int = 2, log: Callable[[str], None] = print,
                    edition_file: Path | None = None, rerun: bool = False, ed: Edition | None = None,
-                   pool: ProcessPoolExecutor | None = None) -> Callable[..., ProfileRender]:
+                   pool: ProcessPoolExecutor | None = None, staging: Path | None = None) -> Callable[..., ProfileRender]:
     """Queue the pages in ``pool`` (:func:`profile_pool`, holding ``ed`` as ``edition``) or a pool of
     its own; returns the function that waits for them and swaps them into place (``keep=False``:
     throws them away). ``ed``: the built edition (else read from ``edition_file``, else looked up).
     The pages are kept, not rendered, when the render key (edition, code, parameters, LAs) matches
-    the last render's, unless ``rerun``; they are swapped in only if every LA succeeded."""
+    the last render's, unless ``rerun``; they are swapped in only if every LA succeeded. ``staging``:
+    where they are written meanwhile (default beside out_dir)."""
     final = Path(out_dir) if out_dir else REPORTS_DIR / edition / "la"
     key = render_key(edition_file, {"edition": edition, "years": years, "data_dir": str(data_dir or ""),
                                     "las": la_table}, [])
@@ -123,7 +124,7 @@ def start_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int,
                                      "render: kept") or ProfileRender(edition, pages=len(la_table), kept=True)
     if ed is None:
         ed = read_edition(edition_file) if edition_file else load_edition(edition, years=years, data_dir=data_dir)
-    staging = final.with_name(f".staging-la-{edition}")
+    staging = staging or final.with_name(f".staging-la-{edition}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     names = dict(la_table)
@@ -155,6 +156,7 @@ def start_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int,
         if res.failures:
             raise ProfileError(f"edition {edition}: {len(res.failures)} profile(s) failed, e.g. {res.failures[0]} "
                                "(previous profiles kept)")
+        final.parent.mkdir(parents=True, exist_ok=True)
         _swap_into_place(staging, final, parts_only=False)
         log(f"  {res.pages} profiles for {edition} in {res.seconds:.1f}s "
             f"({res.seconds_per_page:.3f}s per page, {workers} worker(s))")

@@ -397,6 +397,8 @@ def _swap_into_place(staging: Path, final: Path, *, parts_only: bool) -> None:
     if final.exists():
         final.rename(old)
     staging.rename(final)
+    if (old / "la").is_dir() and not (final / "la").exists():  # the LA profiles are swapped on their own
+        (old / "la").rename(final / "la")
     shutil.rmtree(old, ignore_errors=True)
 
 
