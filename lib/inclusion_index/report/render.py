@@ -142,9 +142,8 @@ def kept_render(folder: Path, key: str | None, pages: list[str]) -> bool:
 def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR,
                  km: object | None = None) -> Path:
     """Run one notebook with typed parameters (the Python API keeps '201819' a string) in ``km``'s
-    kernel, which :func:`_fresh_kernel` has cleared and put in out_dir (else in a kernel of its own).
-    Only the kernel changes directory: papermill's ``cwd=`` would chdir this whole process, which
-    two renders in threads (render_editions) would then fight over."""
+    kernel, cleared and put in out_dir by :func:`_fresh_kernel` (else in one of its own). Only the
+    kernel changes directory: papermill's ``cwd=`` would chdir this process, under other threads."""
     import papermill as pm
     from jupyter_core.utils import run_sync
 
@@ -169,8 +168,7 @@ def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path
 _RESET = "get_ipython().reset(new_session=True)\n__import__('os').chdir({cwd!r})\nget_ipython().execution_count = 1"
 
 
-_SLOWEST_FIRST = ("05_attainment", "02_exclusions", "06_conclusions", "04_placement", "01_introduction",
-                  "03_assessment")
+_SLOWEST_FIRST = ("05_attainment", "02_exclusions", "06_conclusions", "04_placement", "01_introduction", "03_assessment")
 
 
 def _fresh_kernel(km: object | None, cwd: Path) -> object:
@@ -347,8 +345,7 @@ def render_editions(edition_files: dict[str, Path | None], *, years: int | None 
 
     tasks = [(res, st, r, kp) for res, st, _, kp in todo for r in res.parts]
     # slowest parts first (measured): a long notebook started last leaves the other core idle
-    _run_in_kernels(sorted(tasks, key=lambda t: _SLOWEST_FIRST.index(t[2].part)
-                           if t[2].part in _SLOWEST_FIRST else 0), run, workers)
+    _run_in_kernels(sorted(tasks, key=lambda t: _SLOWEST_FIRST.index(t[2].part)), run, workers)
     for result, staging, key, _ in todo:
         try:
             done[result.edition] = _complete(result, staging, key, reports_dir, parts, (extras or {}).get(result.edition))
