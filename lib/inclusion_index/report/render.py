@@ -345,7 +345,7 @@ def render_editions(edition_files: dict[str, Path | None], *, years: int | None 
 
     tasks = [(res, st, r, kp) for res, st, _, kp in todo for r in res.parts]
     # slowest parts first (measured): a long notebook started last leaves the other core idle
-    _run_in_kernels(sorted(tasks, key=lambda t: _SLOWEST_FIRST.index(t[2].part)), run, workers)
+    _run_in_kernels(sorted(tasks, key=lambda t: (*_SLOWEST_FIRST, t[2].part).index(t[2].part)), run, workers)
     for result, staging, key, _ in todo:
         try:
             done[result.edition] = _complete(result, staging, key, reports_dir, parts, (extras or {}).get(result.edition))
