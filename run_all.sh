@@ -17,8 +17,9 @@ if [ -z "${INCLUSION_DATA_DIR:-}" ]; then
   fi
 fi
 echo "== loading and validating every source"
-"$CLI" load --coverage "$ROOT/reports/coverage.csv"
 if compgen -G "$ROOT/notebooks/*.ipynb" >/dev/null; then
-  echo "== rendering the series"
-  "$CLI" render "$@"
+  # one process loads, then prints "== rendering the series" and renders (imports paid once)
+  "$CLI" render --coverage "$ROOT/reports/coverage.csv" "$@"
+else
+  "$CLI" load --coverage "$ROOT/reports/coverage.csv"
 fi

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from inclusion_index.index.build import read_edition
-from inclusion_index.report.profiles import render_profiles
+from inclusion_index.report.profiles import profile_pool, render_profiles, start_profiles
 
 from .conftest import edition_path
 
@@ -45,6 +45,27 @@ def pages(data_dir, cache_dir, tmp_path_factory) -> dict[tuple[str, str], str]:
             for c in codes:
                 out[(edition, c)] = (Path(dest) / f"{c}.html").read_text(encoding="utf-8")
     return out
+
+
+def test_pages_queued_in_a_shared_pool_are_the_same_and_can_be_thrown_away(pages, data_dir, tmp_path):
+    # the pipeline queues the pages in a pool forked before the notebook kernels start
+    file = edition_path("202425", data_dir)
+    ed = read_edition(file)
+    names = dict(zip(ed.geography["la_code"], ed.geography["la_name"], strict=True))
+    las = [(c, names[c]) for c in LAS["202425"]]
+    kw = {"years": len(ed.years), "data_dir": data_dir, "workers": 2, "log": lambda s: None, "edition_file": file,
+          "ed": ed, "rerun": True}
+    pool = profile_pool({"202425": ed}, 2)
+    try:
+        res = start_profiles("202425", las, out_dir=tmp_path / "e" / "la", pool=pool, staging=tmp_path / ".s1", **kw)()
+        dropped = start_profiles("202425", las, out_dir=tmp_path / "x" / "la", pool=pool, staging=tmp_path / ".s2",
+                                 **kw)(keep=False)
+    finally:
+        pool.shutdown()
+    assert res.pages == dropped.pages == len(las) and not res.failures
+    for c, _ in las:
+        assert (tmp_path / "e" / "la" / f"{c}.html").read_text(encoding="utf-8") == pages[("202425", c)]
+    assert not any((tmp_path / d).exists() for d in (".s1", ".s2", "x"))
 
 
 def test_no_raw_missing_value_or_code_on_any_page(pages):

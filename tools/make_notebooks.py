@@ -43,7 +43,7 @@ from IPython.display import Markdown, display
 from inclusion_index.index.build import load_edition, read_edition
 from inclusion_index.report import {modules}
 
-ed = read_edition(edition_file) if edition_file else load_edition(str(final_year), years=int(n_years),
+ed = read_edition(edition_file, keep=True) if edition_file else load_edition(str(final_year), years=int(n_years),
                                                                    data_dir=data_dir or None)
 figures = Path(output_dir) / "figures"
 part = series.link_profiles(series.{part_fn}(ed, highlight=highlight_la), ed)

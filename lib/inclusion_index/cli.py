@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--parts", nargs="*", metavar="PART", help="notebook names, e.g. 02_exclusions (default: all)")
     r.add_argument("--workers", type=int, default=2, help="notebooks run side by side (default 2)")
     r.add_argument("--reports-dir", metavar="DIR", help="output folder (default reports/)")
+    r.add_argument("--coverage", metavar="FILE", help="first load every source, as `load --coverage FILE` does")
     r.add_argument("--no-profiles", dest="profiles", action="store_false", help="skip the LA profile pages")
     r.add_argument("--profiles-limit", type=int, default=0, metavar="N",
                    help="render only the first N LA profiles (quick checks)")

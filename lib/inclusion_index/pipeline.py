@@ -23,7 +23,13 @@ from inclusion_index.paths import data_dir as resolve_data_dir
 from inclusion_index.report.explore import PAGE as EXPLORE_PAGE
 from inclusion_index.report.explore import write_explore
 from inclusion_index.report.notes import score_table_text
-from inclusion_index.report.profiles import ProfileError, render_profiles, search_box_html
+from inclusion_index.report.profiles import (
+    ProfileError,
+    profile_pool,
+    render_profiles,
+    search_box_html,
+    start_profiles,
+)
 from inclusion_index.report.render import (
     EditionRender,
     RenderError,
@@ -59,7 +65,7 @@ def load(data_dir: str | None, *, out: str | None, coverage: str | None, use_cac
     """The harmonised long table, optionally written (.csv or .parquet) with its coverage report."""
     rep = harmonise.LoadReport()
     t0 = time.perf_counter()
-    long = harmonise.load_inputs(resolve_data_dir(data_dir), use_cache=use_cache, report=rep, log=print)
+    long = harmonise.load_inputs(resolve_data_dir(data_dir), use_cache=use_cache, report=rep, log=print, jobs=2)
     print(f"{len(long):,d} rows, {long['measure'].nunique()} measures in {time.perf_counter() - t0:.2f}s")
     if out:
         path = Path(out)
@@ -117,14 +123,17 @@ def compare(from_edition: str, to_edition: str, *, data_dir: str | None, out: st
 
 def render(editions: list[str] | None, *, years: int | None, data_dir: str | None, reports_dir: str | None,
            highlight_la: str, parts: list[str] | None, workers: int, profiles: bool,
-           profiles_limit: int, rerun: bool = False) -> int:
+           profiles_limit: int, rerun: bool = False, coverage: str | None = None) -> int:
     """Every edition's series (notebooks, scores, findings), its LA profiles and reports/index.html.
 
     Each edition is loaded once here and the same object feeds its score table, findings,
     profile list and the comparison. Pages whose inputs are unchanged since the last render are
     kept unless ``rerun``. A failed edition keeps its last good report; the run then ends with
-    exit code 1.
+    exit code 1. ``coverage``: load first, as :func:`load` (run_all.sh: one process, imports once).
     """
+    if coverage:
+        load(data_dir, out=None, coverage=coverage, use_cache=True)
+        print("== rendering the series")
     dest = resolve_data_dir(data_dir)
     kernel_data_dir = dest if data_dir else None  # the kernels resolve the default themselves
     editions = editions or list(run_settings().editions.render)
@@ -135,21 +144,33 @@ def render(editions: list[str] | None, *, years: int | None, data_dir: str | Non
     t_all = time.perf_counter()
     files = _build(editions, years, dest, workers)
     built = {e: read_edition(files[e]) for e in editions}
-    print(f"== series of edition(s) {', '.join(editions)}")
-    done = render_editions(files, years=years, data_dir=kernel_data_dir, reports_dir=reports,
-                           highlight_la=highlight_la, parts=parts, workers=workers, rerun=rerun,
-                           extras={e: lambda staging, ed=ed: write_outputs(ed, staging) for e, ed in built.items()})
-    for e, r in done.items():
-        if isinstance(r, RenderError):
-            failures.append(str(r))
-            kept[e] = str(r)
-            print(f"error: {r}", file=sys.stderr)
-        else:
-            renders.append(r)
-    for r in renders:  # always, kept pages or not: it is cheap and only needs the built edition
-        print(f"wrote {write_explore(built[r.edition], reports / r.edition / EXPLORE_PAGE)}")
-    profiled = _render_profiles(renders, built, files, kernel_data_dir, reports, workers, profiles_limit,
-                                failures, rerun) if profiles else {}
+    # the profile pages share the cores with the notebook kernels instead of waiting for them:
+    # queued first, in workers forked before any kernel or thread starts
+    pool = profile_pool(built, workers) if profiles and workers > 1 else None
+    try:
+        pending = {e: start_profiles(e, _las(built[e], profiles_limit), years=len(built[e].years),
+                                     data_dir=kernel_data_dir, out_dir=reports / e / "la", workers=workers,
+                                     edition_file=files[e], rerun=rerun, ed=built[e], pool=pool,
+                                     staging=reports / f".staging-la-{e}")  # not in reports/<e>: swapped
+                   for e in editions} if pool else {}
+        print(f"== series of edition(s) {', '.join(editions)}")
+        done = render_editions(files, years=years, data_dir=kernel_data_dir, reports_dir=reports,
+                               highlight_la=highlight_la, parts=parts, workers=workers, rerun=rerun,
+                               extras={e: lambda staging, ed=ed: write_outputs(ed, staging) for e, ed in built.items()})
+        for e, r in done.items():
+            if isinstance(r, RenderError):
+                failures.append(str(r))
+                kept[e] = str(r)
+                print(f"error: {r}", file=sys.stderr)
+            else:
+                renders.append(r)
+        for r in renders:  # always, kept pages or not: it is cheap and only needs the built edition
+            print(f"wrote {write_explore(built[r.edition], reports / r.edition / EXPLORE_PAGE)}")
+        profiled = _render_profiles(renders, built, files, kernel_data_dir, reports, workers, profiles_limit,
+                                    failures, rerun, pending) if profiles else {}
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
     if renders:
         index = _index_page(editions, renders, built, profiled, kept, reports, dest)
         print(f"wrote {index}")
@@ -161,7 +182,7 @@ def _build(editions: list[str], years: int | None, data_dir: Path, workers: int)
     """Build each edition once, here, side by side (or find it in the cache): every notebook
     kernel and profile worker is handed its file and only reads it."""
     t0 = time.perf_counter()
-    harmonise.load_inputs(data_dir)  # parsed and validated once, here, so errors name their file
+    harmonise.load_inputs(data_dir, jobs=workers)  # parsed and validated once, here, so errors name their file
     if workers < 2 or len(editions) < 2:
         files = {e: edition_file(e, years=years, data_dir=data_dir) for e in editions}
     else:
@@ -183,26 +204,33 @@ def write_outputs(ed: Edition, folder: Path) -> None:
     (folder / "findings.html").write_text(findings_html(f, ed.final_year), encoding="utf-8")
 
 
+def _las(ed: Edition, limit: int) -> list[tuple[str, str]]:
+    las = list(zip(ed.geography["la_code"], ed.geography["la_name"], strict=True))
+    return las[:limit] if limit else las
+
+
 def _render_profiles(renders: list[EditionRender], built: dict[str, Edition], files: dict[str, Path],
                      kernel_data_dir: Path | None, reports: Path, workers: int, limit: int,
-                     failures: list[str], rerun: bool) -> dict[str, list[tuple[str, str]]]:
-    """Each rendered edition's LA profile pages; returns the LAs profiled per edition and adds
-    any failure to ``failures`` (the edition's previous profiles are kept)."""
+                     failures: list[str], rerun: bool, pending: dict) -> dict[str, list[tuple[str, str]]]:
+    """Each rendered edition's LA profiles (waited for if ``pending``); returns the LAs profiled per
+    edition; a failure goes to ``failures`` and keeps the edition's previous profiles."""
     profiled: dict[str, list[tuple[str, str]]] = {}
     for r in renders:
-        ed = built[r.edition]
-        las = list(zip(ed.geography["la_code"], ed.geography["la_name"], strict=True))
-        if limit:
-            las = las[:limit]
+        ed, las = built[r.edition], _las(built[r.edition], limit)
         print(f"== LA profiles {r.edition}")
         try:
-            render_profiles(r.edition, las, years=len(ed.years), data_dir=kernel_data_dir,
-                            out_dir=reports / r.edition / "la", workers=workers, edition_file=files[r.edition],
-                            rerun=rerun, ed=ed)  # the edition built here, handed over as it is
+            if r.edition in pending:
+                pending.pop(r.edition)()
+            else:  # the edition built here, handed over as it is
+                render_profiles(r.edition, las, years=len(ed.years), data_dir=kernel_data_dir, ed=ed,
+                                out_dir=reports / r.edition / "la", workers=workers, edition_file=files[r.edition],
+                                rerun=rerun)
             profiled[r.edition] = las
         except ProfileError as err:
             failures.append(str(err))
             print(f"error: {err}", file=sys.stderr)
+    for finish in pending.values():
+        finish(keep=False)
     return profiled
 
 

@@ -66,19 +66,25 @@ def profile_page(ed: Edition, code: str, name: str) -> str:
     return str(render_template("profile.html", title=title, p=p))
 
 
-_EDITION: Edition | None = None  # a worker's edition, set by _init from the parent's
+_EDITIONS: dict[str, Edition] = {}  # a worker's editions, set by _init from the parent's
 
 
-def _init(ed: Edition) -> None:
-    global _EDITION
-    _EDITION = ed
+def _init(editions: dict[str, Edition]) -> None:
+    _EDITIONS.update(editions)
+
+
+def profile_pool(editions: dict[str, Edition], workers: int) -> ProcessPoolExecutor:
+    """Workers for :func:`start_profiles`, forked now (before any thread or kernel starts), so
+    they share the parent's editions as they are; elsewhere each is pickled once per worker."""
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=_init, initargs=(editions,))
 
 
 def _write_pages(codes: list[str], names: dict[str, str], out_dir: str,
-                 ed: Edition | None = None) -> tuple[int, list[str]]:
-    """Write out_dir/<code>.html for each LA; returns (pages written, failures)."""
-    ed = ed or _EDITION
-    assert ed is not None, "no edition: _init sets it in each worker"
+                 ed: Edition | str) -> tuple[int, list[str], float]:
+    """Write out_dir/<code>.html for each LA; returns (pages written, failures, seconds)."""
+    t0 = time.perf_counter()
+    ed = _EDITIONS[ed] if isinstance(ed, str) else ed
     written, failures = 0, []
     for code in codes:
         try:
@@ -88,59 +94,74 @@ def _write_pages(codes: list[str], names: dict[str, str], out_dir: str,
             continue
         (Path(out_dir) / f"{code}.html").write_text(page, encoding="utf-8")
         written += 1
-    return written, failures
+    return written, failures, time.perf_counter() - t0
 
 
 def render_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int,
                     data_dir: Path | None = None, out_dir: Path | None = None, workers: int = 2,
                     log: Callable[[str], None] = print, edition_file: Path | None = None,
                     rerun: bool = False, ed: Edition | None = None) -> ProfileRender:
-    """Render reports/<edition>/la/<la_code>.html for every (code, name) in la_table.
+    """Render reports/<edition>/la/<la_code>.html for every (code, name) in la_table (:func:`start_profiles`)."""
+    return start_profiles(edition, la_table, years=years, data_dir=data_dir, out_dir=out_dir, workers=workers,
+                          log=log, edition_file=edition_file, rerun=rerun, ed=ed)()
 
-    ``ed``: the built edition (else read from ``edition_file``, else looked up or built). Pages
-    are written to a staging folder and moved into place only if every LA succeeded. When the
-    render key (the edition, code, parameters and LAs) matches the last render's, its pages are
-    kept unless ``rerun``.
-    """
+
+def start_profiles(edition: str, la_table: list[tuple[str, str]], *, years: int, data_dir: Path | None = None,
+                   out_dir: Path | None = None, workers: int = 2, log: Callable[[str], None] = print,
+                   edition_file: Path | None = None, rerun: bool = False, ed: Edition | None = None,
+                   pool: ProcessPoolExecutor | None = None, staging: Path | None = None) -> Callable[..., ProfileRender]:
+    """Queue the pages in ``pool`` (:func:`profile_pool`, holding ``ed`` as ``edition``) or a pool of
+    its own; returns the function that waits for them and swaps them into place (``keep=False``:
+    throws them away). ``ed``: the built edition (else read from ``edition_file``, else looked up).
+    The pages are kept, not rendered, when the render key (edition, code, parameters, LAs) matches
+    the last render's, unless ``rerun``; they are swapped in only if every LA succeeded. ``staging``:
+    where they are written meanwhile (default beside out_dir)."""
     final = Path(out_dir) if out_dir else REPORTS_DIR / edition / "la"
     key = render_key(edition_file, {"edition": edition, "years": years, "data_dir": str(data_dir or ""),
                                     "las": la_table}, [])
     if not rerun and kept_render(final, key, [f"{c}.html" for c, _ in la_table]):
-        log(f"  {len(la_table)} profiles for {edition} unchanged since the last render: kept")
-        return ProfileRender(edition, pages=len(la_table), kept=True)
+        return lambda keep=True: log(f"  {len(la_table)} profiles for {edition} unchanged since the last "
+                                     "render: kept") or ProfileRender(edition, pages=len(la_table), kept=True)
     if ed is None:
         ed = read_edition(edition_file) if edition_file else load_edition(edition, years=years, data_dir=data_dir)
-    staging = final.with_name(f".staging-la-{edition}")
+    staging = staging or final.with_name(f".staging-la-{edition}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     names = dict(la_table)
     codes = [c for c, _ in la_table]
     workers = max(1, min(workers, len(codes)))
-    res = ProfileRender(edition)
-    t0 = time.perf_counter()
-    if workers == 1:
-        outs = [_write_pages(codes, names, str(staging), ed)]
-    else:
-        # forked workers share the parent's edition as it is; elsewhere it is pickled once each
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init, initargs=(ed,)) as pool:
-            outs = list(pool.map(_write_pages, [codes[i::workers] for i in range(workers)],
-                                 [names] * workers, [str(staging)] * workers))
-    for written, failures in outs:
-        res.pages += written
-        res.failures += failures
-    res.seconds = time.perf_counter() - t0
-    (staging / "index.html").write_text(profile_index(edition, la_table), encoding="utf-8")
-    if key:
-        (staging / KEY_FILE).write_text(key)
-    if res.failures:
-        raise ProfileError(f"edition {edition}: {len(res.failures)} profile(s) failed, e.g. {res.failures[0]} "
-                           "(previous profiles kept)")
-    _swap_into_place(staging, final, parts_only=False)
-    log(f"  {res.pages} profiles for {edition} in {res.seconds:.1f}s "
-        f"({res.seconds_per_page:.3f}s per page, {workers} worker(s))")
-    return res
+    own = pool is None and workers > 1
+    pool = profile_pool({edition: ed}, workers) if own else pool
+    # chunks of 10 pages, so workers that share the cores with notebook kernels stay balanced
+    futures = [pool.submit(_write_pages, codes[i:i + 10], names, str(staging), edition)
+               for i in range(0, len(codes), 10)] if pool else []
+
+    def finish(keep: bool = True) -> ProfileRender:
+        res = ProfileRender(edition)
+        try:
+            outs = [f.result() for f in futures] if pool else [_write_pages(codes, names, str(staging), ed)]
+        finally:
+            if own:
+                pool.shutdown()
+        for written, failures, seconds in outs:
+            res.pages += written
+            res.failures += failures
+            res.seconds += seconds / workers
+        if not keep:
+            shutil.rmtree(staging, ignore_errors=True)
+            return res
+        (staging / "index.html").write_text(profile_index(edition, la_table), encoding="utf-8")
+        if key:
+            (staging / KEY_FILE).write_text(key)
+        if res.failures:
+            raise ProfileError(f"edition {edition}: {len(res.failures)} profile(s) failed, e.g. {res.failures[0]} "
+                               "(previous profiles kept)")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _swap_into_place(staging, final, parts_only=False)
+        log(f"  {res.pages} profiles for {edition} in {res.seconds:.1f}s "
+            f"({res.seconds_per_page:.3f}s per page, {workers} worker(s))")
+        return res
+    return finish
 
 
 def profile_index(edition: str, la_table: list[tuple[str, str]]) -> Markup:

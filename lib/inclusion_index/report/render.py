@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -139,18 +141,24 @@ def kept_render(folder: Path, key: str | None, pages: list[str]) -> bool:
 
 def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR,
                  km: object | None = None) -> Path:
-    """Run one notebook with typed parameters (the Python API keeps '201819' a string), in a
-    fresh kernel or in ``km``'s, which :func:`_fresh_kernel` has cleared for it."""
+    """Run one notebook with typed parameters (the Python API keeps '201819' a string) in ``km``'s
+    kernel, cleared and put in out_dir by :func:`_fresh_kernel` (else in one of its own). Only the
+    kernel changes directory: papermill's ``cwd=`` would chdir this process, under other threads."""
     import papermill as pm
+    from jupyter_core.utils import run_sync
 
     src = notebooks_dir / f"{part}.ipynb"
     nb_dir = out_dir / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     out = nb_dir / f"{part}.ipynb"
-    pm.execute_notebook(
-        str(src), str(out), parameters=parameters, kernel_name=KERNEL, language="python",
-        cwd=str(out_dir), progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        kernel_manager_class=kernel_manager_class(), km=km)
+    own = km is None
+    km = km or _fresh_kernel(None, out_dir)
+    try:
+        pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL, language="python",
+                            progress_bar=False, log_output=False, request_save_on_cell_execute=False, km=km)
+    finally:
+        if own:
+            run_sync(km.shutdown_kernel)(now=True)
     return out
 
 
@@ -160,9 +168,12 @@ def execute_part(part: str, parameters: dict, out_dir: Path, notebooks_dir: Path
 _RESET = "get_ipython().reset(new_session=True)\n__import__('os').chdir({cwd!r})\nget_ipython().execution_count = 1"
 
 
+_SLOWEST_FIRST = ("05_attainment", "02_exclusions", "06_conclusions", "04_placement", "01_introduction", "03_assessment")
+
+
 def _fresh_kernel(km: object | None, cwd: Path) -> object:
-    """``km`` with its kernel cleared for the next notebook, or a new manager (its kernel started
-    by papermill) when there is none or the old kernel died."""
+    """``km`` with its kernel cleared for the next notebook, or a new manager with its kernel
+    started in ``cwd`` when there is none or the old kernel died."""
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
 
@@ -173,7 +184,9 @@ def _fresh_kernel(km: object | None, cwd: Path) -> object:
             return km
         except Exception:  # a dead or stuck kernel: replace it
             run_sync(km.shutdown_kernel)(now=True)
-    return kernel_manager_class()(kernel_name=KERNEL)
+    km = kernel_manager_class()(kernel_name=KERNEL)
+    run_sync(km.start_kernel)(cwd=str(cwd))
+    return km
 
 
 def _run_in_kernels(tasks: list, run: Callable[[object, object | None], object], workers: int) -> None:
@@ -212,20 +225,23 @@ def notebook_errors(nb: nbformat.NotebookNode) -> list[str]:
     return errs
 
 
-def to_html(nb_path: Path, html_path: Path, title: str, nav: Markup) -> None:
-    """HTML with code hidden; stderr streams (warnings) dropped from the page."""
+@functools.cache
+def _exporter(_thread: int) -> object:
+    """One HTML exporter per thread, reused: a new one compiles its templates again (~0.1 s)."""
     from nbconvert import HTMLExporter
 
+    return HTMLExporter(template_name="selfcontained", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def to_html(nb_path: Path, html_path: Path, title: str, nav: Markup) -> None:
+    """HTML with code hidden; stderr streams (warnings) dropped from the page."""
     nb = nbformat.read(nb_path, as_version=4)
     for cell in nb.cells:
         if "outputs" in cell:
             cell["outputs"] = [_with_alt_text(o) for o in cell["outputs"]
                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    exporter = HTMLExporter(template_name="selfcontained", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)])
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = _exporter(threading.get_ident()).from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = _insert_after_body(body, str(nav))
     html_path.write_text(body, encoding="utf-8")
 
@@ -327,13 +343,9 @@ def render_editions(edition_files: dict[str, Path | None], *, years: int | None 
             f"html {r.seconds_html:4.1f}s" + ("" if r.ok else f"  {r.error}"))
         return km
 
-    home = os.getcwd()
-    try:
-        _run_in_kernels([(res, st, r, kp) for res, st, _, kp in todo for r in res.parts], run, workers)
-    finally:
-        # papermill changes the process's directory to the staging folder while a notebook runs;
-        # from two threads, one may restore the other's, leaving us in a folder renamed below
-        os.chdir(home)
+    tasks = [(res, st, r, kp) for res, st, _, kp in todo for r in res.parts]
+    # slowest parts first (measured): a long notebook started last leaves the other core idle
+    _run_in_kernels(sorted(tasks, key=lambda t: (*_SLOWEST_FIRST, t[2].part).index(t[2].part)), run, workers)
     for result, staging, key, _ in todo:
         try:
             done[result.edition] = _complete(result, staging, key, reports_dir, parts, (extras or {}).get(result.edition))
@@ -382,6 +394,8 @@ def _swap_into_place(staging: Path, final: Path, *, parts_only: bool) -> None:
     if final.exists():
         final.rename(old)
     staging.rename(final)
+    if (old / "la").is_dir() and not (final / "la").exists():  # the LA profiles are swapped on their own
+        (old / "la").rename(final / "la")
     shutil.rmtree(old, ignore_errors=True)
 
 

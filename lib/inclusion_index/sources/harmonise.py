@@ -9,9 +9,12 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -130,6 +133,12 @@ def load_source_family(name: str, ctx: base.LoadContext, *, use_cache: bool = Tr
     return module.load(ctx), False
 
 
+def _timed_family(name: str, ctx: base.LoadContext, use_cache: bool,
+                  cache_dir: Path | None) -> tuple[pd.DataFrame, bool, float]:
+    t0 = time.perf_counter()
+    return (*load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir), time.perf_counter() - t0)
+
+
 def validate_long(df: pd.DataFrame, ref: LAReference, measures: pd.DataFrame) -> pd.DataFrame:
     """Schema, known LA codes, declared measures, ranges, unique keys, England consistency."""
     import pandera.pandas as pa  # 1.5 s of imports (hypothesis): only when a table is validated
@@ -236,8 +245,10 @@ def _check_england_totals(df: pd.DataFrame, declared: pd.DataFrame, tolerance: f
 
 def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | None = None,
                 families: list[str] | None = None, registry: Registry | None = None,
-                report: LoadReport | None = None, log: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """The harmonised long table with LA ONS code and region attached, validated."""
+                report: LoadReport | None = None, log: Callable[[str], None] | None = None,
+                jobs: int = 1) -> pd.DataFrame:
+    """The harmonised long table with LA ONS code and region attached, validated; ``jobs`` forked
+    processes read the families (they are independent: a cold read then uses both cores)."""
     registry = registry or load_registry()
     check_registry(registry)
     ctx = base.LoadContext(data_dir=Path(data_dir), registry=registry)
@@ -261,10 +272,14 @@ def load_inputs(data_dir: Path, *, use_cache: bool = True, cache_dir: Path | Non
             return long
     measures = measures_table([*families, "derived"])
     frames, to_cache = [], []
-    for name in families:
-        t0 = time.perf_counter()
-        df, hit = load_source_family(name, ctx, use_cache=use_cache, cache_dir=cache_dir)
-        report.seconds[name], report.cached[name] = time.perf_counter() - t0, hit
+    read = partial(_timed_family, ctx=ctx, use_cache=use_cache, cache_dir=cache_dir)
+    if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(read, families))
+    else:
+        results = map(read, families)
+    for name, (df, hit, seconds) in zip(families, results, strict=True):
+        report.seconds[name], report.cached[name] = seconds, hit
         log(f"{name:18s} {len(df):8,d} rows  {'cache' if hit else 'parsed'}")
         frames.append(df)
         if use_cache and not hit:
