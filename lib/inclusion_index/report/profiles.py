@@ -53,13 +53,14 @@ def _md(text: str) -> Markup:
 
 def profile_page(ed: Edition, code: str, name: str) -> str:
     """One LA's profile page (templates/profile.html) from the profile functions."""
+    t = S.indicator_table(ed, code)  # three sections show it: built once per page
     p = {"headline": _md(S.headline(ed, code)), "other_editions": _md(S.other_editions_text(ed, code)),
          "national": S.plot_national(ed, code).svg, "areas": Markup(S.area_view(ed, code).to_html()),
          "context": _md(S.context_text(ed, code)), "neighbour_text": _md(S.neighbour_text(ed, code)),
          "neighbours": Markup(S.neighbour_view(ed, code).to_html()),
-         "strengths": _md(S.strengths_and_weaknesses(ed, code)),
-         "indicator_chart": S.plot_indicator_scores(ed, code).svg,
-         "indicators": Markup(S.indicator_view(ed, code).to_html()), "trend_text": _md(S.trend_text(ed, code)),
+         "strengths": _md(S.strengths_and_weaknesses(ed, code, table=t)),
+         "indicator_chart": S.plot_indicator_scores(ed, code, table=t).svg,
+         "indicators": Markup(S.indicator_view(ed, code, table=t).to_html()), "trend_text": _md(S.trend_text(ed, code)),
          "trend_chart": S.plot_trend(ed, code).svg, "trend": Markup(S.trend_view(ed, code).to_html()),
          "notes": _md(S.notes_text(ed, code))}
     title = f"{name}: SEND inclusion profile, {year_label(ed.final_year)} edition"

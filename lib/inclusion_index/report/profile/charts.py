@@ -127,9 +127,9 @@ def plot_national(ed: Edition, code: str) -> SVGChart:
     return c.render("chart-national", alt + ".")
 
 
-def plot_indicator_scores(ed: Edition, code: str) -> SVGChart:
+def plot_indicator_scores(ed: Edition, code: str, table: pd.DataFrame | None = None) -> SVGChart:
     """Each indicator's score as a bar coloured by area (named in a key), the middle LA's 50 marked."""
-    t = indicator_table(ed, code)
+    t = indicator_table(ed, code) if table is None else table
     row_h, left, right, top = 24, 330, 760, 58
     bottom = top + row_h * len(t)
     c = _Canvas(780, bottom + 44, "Indicator scores, coloured by area (data year in brackets)")

@@ -174,9 +174,9 @@ def england_cell(indicator: str, x: object, basis: str, dps: dict[str, int]) -> 
     return england_figure(indicator, float(x), dps.get(indicator, 2)) + (f" ({ENGLAND_POOLED})" if basis == ENGLAND_POOLED else "")
 
 
-def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> Styler:
+def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None, table: pd.DataFrame | None = None) -> Styler:
     bands = bands or ed.run.middle_bands
-    t = indicator_table(ed, code, bands)
+    t = indicator_table(ed, code, bands) if table is None else table
     dps = _value_decimals(ed)
     ids = list(ed.indicators["indicator"])
     out = t.copy()
@@ -272,8 +272,11 @@ def neighbour_view(ed: Edition, code: str) -> Styler:
                          for m, x in zip(is_mean, zip(t["Overall rank"], t["Rank low"], t["Rank high"],
                                                       strict=True), strict=True)]
     roles = _comparison(ed, code)["role"].to_numpy()
-    notes = pd.Series([_neighbour_note(ed, code, x, role == "neighbour")
-                       for x, role in zip(t["Note"].fillna(""), roles, strict=True)], index=t.index)
+    # where the LA's neighbours come from (notes.py) leads each neighbour's note: one sentence per page
+    own = ed.neighbours.table[ed.neighbours.table["la_code"] == code]
+    where = neighbour_note(own.iloc[0], ed.ref.names(), reader=True) if len(own) else ""
+    notes = pd.Series([reader_note("; ".join(x for x in (where if role == "neighbour" else "", note) if x))
+                       for note, role in zip(t["Note"].fillna(""), roles, strict=True)], index=t.index)
     caption = _weights_caption(t.attrs.get("weights", {}))
     shared = notes[[not m for m in is_mean]].iloc[1:]
     if len(shared) and shared.nunique() == 1 and shared.iloc[0]:
@@ -291,13 +294,6 @@ def neighbour_view(ed: Edition, code: str) -> Styler:
 
 
 NEIGHBOURS_AVERAGE = "Neighbours' average"
-
-
-def _neighbour_note(ed: Edition, code: str, note: str, neighbour: bool) -> str:
-    """A row's note; a neighbour's first says where the LA's neighbours come from (notes.py)."""
-    own = ed.neighbours.table[ed.neighbours.table["la_code"] == code] if neighbour else pd.DataFrame()
-    where = neighbour_note(own.iloc[0], ed.ref.names(), reader=True) if len(own) else ""
-    return reader_note("; ".join(x for x in (where, note) if x))
 
 
 def _weights_caption(weights: dict[str, float]) -> str:

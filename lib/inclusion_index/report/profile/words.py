@@ -201,11 +201,11 @@ def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[boo
     return abs(mean - float(r["overall_score"])) < 0.05, mean
 
 
-def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
+def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3, table: pd.DataFrame | None = None) -> str:
     """The highest and lowest indicator scores; where the overall score is their average, which
     of them pull it up (above the LA's own average) and which pull it down."""
     r = _row(ed, code)
-    t = indicator_table(ed, code).dropna(subset=["Score (0-100)"])
+    t = (indicator_table(ed, code) if table is None else table).dropna(subset=["Score (0-100)"])
     if t.empty:
         return "No indicator has a value for this LA."
 
