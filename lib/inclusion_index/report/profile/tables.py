@@ -101,10 +101,6 @@ def area_view(ed: Edition, code: str) -> Styler:
     return _styled(out, caption=caption, right=list(out.columns), bold=["Area"], uid=f"area{code}")
 
 
-def _value_decimals(ed: Edition) -> dict[str, int]:
-    return ed.value_decimals
-
-
 def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) -> pd.DataFrame:
     """Each indicator: the LA's value with its exact 95% interval and pupils, England's (published,
     else pooled: ``England basis``), its score and where it sits against the middle LA (``bands``)."""
@@ -177,7 +173,7 @@ def england_cell(indicator: str, x: object, basis: str, dps: dict[str, int]) -> 
 def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None) -> Styler:
     bands = bands or ed.run.middle_bands
     t = indicator_table(ed, code, bands)
-    dps = _value_decimals(ed)
+    dps = ed.value_decimals
     ids = list(ed.indicators["indicator"])
     out = t.copy()
     out["Value"] = [_number(x, dps.get(i, 2)) for x, i in zip(t["Value"], ids, strict=True)]

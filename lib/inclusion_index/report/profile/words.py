@@ -18,7 +18,6 @@ from inclusion_index.report.profile.tables import (
     _comparison,
     _number,
     _row,
-    _value_decimals,
     caution,
     england_cell,
     indicator_table,
@@ -235,7 +234,7 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3) -> str:
 def direction_text(ed: Edition, code: str, t: pd.DataFrame) -> str:
     """Why the assessment indicator is 'better if lower', and that this is contested (Part 3
     argues it at length), for the indicators of ``t`` (indicator_table); the table shows only the direction."""
-    dps, out, lower = _value_decimals(ed), [], (ed.indicators["area"] == "assessment") & (ed.indicators["polarity"] < 0)
+    dps, out, lower = ed.value_decimals, [], (ed.indicators["area"] == "assessment") & (ed.indicators["polarity"] < 0)
     for i in (i for i in ed.indicators.loc[lower].itertuples() if (name := short_names(ed)[i.indicator]) in t.index):
         row, unit = t.loc[name], "%" if i.unit == "%" else f" {i.unit}"
         out.append(say("profile_direction.html", indicator=name, area=AREA_NAMES[i.area], la=_row(ed, code)["la_name"],
