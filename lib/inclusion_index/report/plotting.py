@@ -357,9 +357,7 @@ def dot_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str, l
     yr = float(d[value].max() - d[value].min()) or 1.0
     if england is not None and np.isfinite(england):
         _line_label(ax, f"{england_label} {_fmt(england)}", england, COLORS["england"])
-    hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
-    if len(hl):
-        r = hl.iloc[0]
+    for _, r in d[d[code] == highlight].head(1).iterrows():
         reg_mean = float(d.loc[d[region] == r[region], value].mean())
         _line_label(ax, f"{r[region]} average {_fmt(reg_mean)}", reg_mean, COLORS["region"], ":", 1.2)
         ax.scatter([r["pos"]], [r[value]], s=60, color=COLORS["highlight"], zorder=4, edgecolor="white")
@@ -409,14 +407,11 @@ def region_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str
     if england is not None and np.isfinite(england):
         ax.axvline(england, color=COLORS["england"], linestyle="--", linewidth=1,
                    label=f"{england_label} {_fmt(england)}")
-    if highlight:
-        hl = d[d[code] == highlight]
-        if len(hl):
-            r = hl.iloc[0]
-            ypos = regions.index(r[region])
-            ax.scatter([r[value]], [ypos], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
-            _point_label(ax, f"{r[label]} {_fmt(r[value])}", (r[value], ypos), COLORS["highlight"],
-                         fontsize=FONT["note"], fontweight="bold")
+    for _, r in d[d[code] == highlight].head(1).iterrows():
+        ypos = regions.index(r[region])
+        ax.scatter([r[value]], [ypos], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
+        _point_label(ax, f"{r[label]} {_fmt(r[value])}", (r[value], ypos), COLORS["highlight"],
+                     fontsize=FONT["note"], fontweight="bold")
     counts = d.groupby(region).size().reindex(regions).fillna(0).astype(int)
     ax.set_yticks(range(len(regions)), [f"{r} ({counts[r]})" for r in regions])
     ax.set_ylim(len(regions) - 0.5, -0.5)  # first region at the top
@@ -479,9 +474,7 @@ def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str
 def _name_points(ax, d: pd.DataFrame, named: pd.DataFrame, x: str, y: str, *, label: str, code: str,
                  highlight: str | None) -> None:
     """Mark and name the highlighted LA of ``d`` in red, then name the ``named`` points in grey."""
-    hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
-    if len(hl):
-        r = hl.iloc[0]
+    for _, r in d[d[code] == highlight].head(1).iterrows():
         ax.scatter([r[x]], [r[y]], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
         _point_label(ax, str(r[label]), (r[x], r[y]), COLORS["highlight"], fontsize=FONT["label"] - 1,
                      fontweight="bold")
@@ -688,10 +681,8 @@ def small_multiples(data: pd.DataFrame, panels: Sequence[Panel | dict], *, title
             ax.hist(vals, bins=min(20, max(5, len(vals) // 6)), color=COLORS["la"], edgecolor="white", linewidth=0.5)
             if p.reference is not None and np.isfinite(p.reference):
                 ax.axvline(p.reference, color=COLORS["england"], linestyle="--", linewidth=1)
-            if highlight:
-                hl = d[d[code] == highlight]
-                if len(hl):
-                    ax.axvline(float(hl.iloc[0][p.y]), color=COLORS["highlight"], linewidth=1.8)
+            for v in d.loc[d[code] == highlight, p.y].head(1):
+                ax.axvline(float(v), color=COLORS["highlight"], linewidth=1.8)
             _style(ax, None, p.ylabel, "LAs")
         else:
             # no R² in a panel: it is one predictor's, where the text quotes the model's (review, section 5)

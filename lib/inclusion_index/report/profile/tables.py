@@ -109,7 +109,6 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     ci = ed.profile_intervals  # this LA's rows as dicts: a page asks for the table three times
     ci = ci.xs(code, level="la_code").to_dict("index") if code in ci.index.get_level_values(-1) else {}
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
-    pooled = ed.pooled_england
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
     vr = v.to_dict("index")
     rows = []
@@ -121,7 +120,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
         score = r.get(f"{ind.indicator}_score")
         england, basis = eng.get(ind.indicator, np.nan), "published"
         if pd.isna(england):
-            england = pooled.get(ind.indicator, np.nan)
+            england = ed.pooled_england.get(ind.indicator, np.nan)
             basis = ENGLAND_POOLED if pd.notna(england) else ""
         rows.append({
             "Indicator": named[ind.indicator], "Area": AREA_NAMES[ind.area],

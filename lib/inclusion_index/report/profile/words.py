@@ -84,13 +84,11 @@ def other_editions_text(ed: Edition, code: str) -> str:
         label = year_label(other)
         later = other > ed.final_year
         related = related_in(code, there, boundary_edges(ed.ref.changes, "successor" if later else "predecessor"))
-        if code in there:
-            out.append(f"[This LA in the {label} edition](../../{other}/la/{code}.html).")
-        elif related:
-            out.append(say("profile_boundary.html", own=names.get(code, code), later=later, other=other, label=label,
-                           related=[(c, names.get(c, c)) for c in related]))
-        else:
+        if code not in there and not related:
             continue
+        out.append(f"[This LA in the {label} edition](../../{other}/la/{code}.html)." if code in there else
+                   say("profile_boundary.html", own=names.get(code, code), later=later, other=other, label=label,
+                       related=[(c, names.get(c, c)) for c in related]))
         out.append(say("profile_editions.html", changes=_changed_measures(ed, other), other=label,
                         interval=f"{ed.monte_carlo_settings().interval:.0%}"))
     return "\n\n".join(x for x in out if x)
