@@ -99,9 +99,8 @@ def wrap_to_width(text: str, width_px: float, fontproperties: FontProperties, re
 
     out = []
     for para in text.split("\n"):
-        words = para.split(" ")
-        line = words[0]
-        for w in words[1:]:
+        line, *rest = para.split(" ")
+        for w in rest:
             if width(f"{line} {w}") <= width_px:
                 line = f"{line} {w}"
             else:
@@ -292,8 +291,7 @@ def _place_in_emptiest_corner(ax, box: Text, renderer: RendererBase) -> None:
 
     def put(ha: str, va: str) -> None:
         box.set_position((0.02 if ha == "left" else 0.98, 0.98 if va == "top" else 0.02))
-        box.set_ha(ha)
-        box.set_va(va)
+        box.set(ha=ha, va=va)
 
     best, best_score = _CORNERS[0], np.inf
     for ha, va in _CORNERS:
@@ -585,13 +583,10 @@ def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, titl
     ax.set_yticks(y, [str(v) for v in d[label]])
     for t, c in zip(ax.get_yticklabels(), d[code], strict=True):
         t.set_color(COLORS["highlight"] if highlight and c == highlight else "#333333")
-    if highlight:
-        hl = d.index[d[code] == highlight]
-        if len(hl):
-            k = int(hl[0])
-            if has[k]:
-                ax.hlines([k], [lo_v[k]], [hi_v[k]], color=COLORS["highlight"], linewidth=2.6, zorder=4)
-            ax.scatter([rank_v[k]], [k], s=30, color=COLORS["highlight"], zorder=5)
+    for k in d.index[d[code] == highlight][:1]:
+        if has[k]:
+            ax.hlines([k], [lo_v[k]], [hi_v[k]], color=COLORS["highlight"], linewidth=2.6, zorder=4)
+        ax.scatter([rank_v[k]], [k], s=30, color=COLORS["highlight"], zorder=5)
     ax.set_ylim(len(d) - 0.5, -0.5)
     ax.set_xlim(0, len(d) + 1)
     _style(ax, title, rank_label, "", grid="x")
@@ -609,7 +604,6 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
     """A funnel plot of :func:`inclusion_index.index.uncertainty.funnel_table` (docs/METHOD.md):
     exact limits solid, limits allowing for overdispersion dashed; LAs outside coloured by
     direction, the ``n_label`` furthest out named."""
-
     fig, ax = _figure(5.3)
     a = data.attrs
     d = data.dropna(subset=["denominator", "value"])

@@ -263,9 +263,8 @@ def neighbour_view(ed: Edition, code: str) -> Styler:
     for c in [c for c in t.columns if c.endswith("score")]:
         out[c] = t[c].astype("float64")
         if c == "Overall score":
-            out[rank] = [MISSING if m else rank_with_range(*x)
-                         for m, x in zip(is_mean, zip(t["Overall rank"], t["Rank low"], t["Rank high"],
-                                                      strict=True), strict=True)]
+            out[rank] = [MISSING if m else rank_with_range(a, lo, hi) for m, a, lo, hi
+                         in zip(is_mean, t["Overall rank"], t["Rank low"], t["Rank high"], strict=True)]
     roles = _comparison(ed, code)["role"].to_numpy()
     notes = pd.Series([_neighbour_note(ed, code, x, role == "neighbour")
                        for x, role in zip(t["Note"].fillna(""), roles, strict=True)], index=t.index)
