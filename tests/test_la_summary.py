@@ -419,7 +419,7 @@ def test_england_figures_are_quoted_as_the_series_quotes_them(ed, ed25):
         facts, view = IndicatorFacts(e), S.indicator_view(e, "857").data.set_index("Indicator")
         for ind, name in S.words.short_names(e).items():
             number = view.loc[name, "England"].split(" (")[0]
-            assert f"England {number}" in facts.england_text(ind, S.tables._value_decimals(e).get(ind, 2)), (ind, number)
+            assert f"England {number}" in facts.england_text(ind, e.value_decimals.get(ind, 2)), (ind, number)
     view = S.indicator_view(ed25, "857").data.set_index("Indicator")["England"]
     assert view["Suspensions (annual rate)"] == "25.62 (pooled from LA figures)" and view["KS2 reading progress"] == "-4.36"
 

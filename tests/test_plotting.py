@@ -90,7 +90,7 @@ def _assert_titles_fit(fig: Figure, renderer) -> None:
 
 
 def test_wrap_to_width_measures_lines_and_keeps_every_word() -> None:
-    fig = plotting._figure(2)
+    fig, _ = plotting._figure(2)
     r = plotting.renderer_of(fig)
     prop = FontProperties(size=12)
     text = "Fixed-period exclusions (suspensions) per 100 pupils with an EHC plan, 2023/24, by region"

@@ -113,8 +113,6 @@ class Edition(IndexInputs):
         return out.reset_index()
 
 
-
-
 def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
     """One row per LA: identity, headline scores and ranks, indicators, history, flags; then
     (``extended``) context-adjusted scores, Monte Carlo rank intervals and improvement
@@ -127,34 +125,26 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
         t["overall_score"] = pd.concat([ed.scored[y].scores["overall_score"] for y in ed.years], axis=1).mean(
             axis=1, skipna=False)
         t["overall_rank"] = rank_desc(t["overall_score"], ed.settings.tie_method)
-    t.insert(0, "edition", ed.final_year)
-    t.insert(1, "index_year", ed.final_year)
-    t.insert(2, "method", ed.method.key)
+    for k, (col, v) in enumerate((("edition", ed.final_year), ("index_year", ed.final_year), ("method", ed.method.key))):
+        t.insert(k, col, v)
     for y in ed.years[:-1]:
-        prev = ed.scored[y].scores
-        t[f"overall_score_{y}"] = prev["overall_score"]
-        t[f"overall_rank_{y}"] = prev["overall_rank"]
+        t[f"overall_score_{y}"], t[f"overall_rank_{y}"] = ed.scored[y].scores["overall_score"], ed.scored[y].scores["overall_rank"]
     if not ed.improvement.empty:
-        imp = ed.improvement
         t["improvement_from"] = ed.years[0]
-        t["overall_change"] = imp["change"]
-        t["overall_rank_change"] = imp["rank_change"]
-        t["improvement_rank"] = imp["improvement_rank"]
         # the change re-scores both years on the indicators present in both, so its start and end
-        # scores differ from the headline ones; publish them so the two are never confused
-        t["overall_change_score_from"] = imp["score_early"]
-        t["overall_change_score_to"] = imp["score_late"]
-        t["change_indicators_compared"] = imp["indicators_compared"]
+        # scores (..._from, ..._to) differ from the headline ones; publish them so the two are never confused
+        for col, src in (("overall_change", "change"), ("overall_rank_change", "rank_change"),
+                         ("improvement_rank", "improvement_rank"), ("overall_change_score_from", "score_early"),
+                         ("overall_change_score_to", "score_late"), ("change_indicators_compared", "indicators_compared")):
+            t[col] = ed.improvement[src]
     final = ed.values[ed.values["index_year"] == ed.final_year]
     for ind_code, g in final.groupby("indicator", sort=False):
         t[f"{ind_code}_data_year"] = g.set_index("la_code")["data_year"].reindex(t.index)
     place = final.dropna(subset=["placement_unrecorded_pct"]).drop_duplicates("la_code").set_index("la_code")
     t["placement_unrecorded_pct"] = place["placement_unrecorded_pct"].reindex(t.index)
     t = t.reset_index()
-    front = ["edition", "index_year", "method", "la_code", "la_name", "ons_code", "region",
-             "overall_score", "overall_rank"]
-    for a in AREAS:
-        front += [f"{a}_score", f"{a}_rank"]
+    front = ["edition", "index_year", "method", "la_code", "la_name", "ons_code", "region", "overall_score",
+             "overall_rank", *(f"{a}_{x}" for a in AREAS for x in ("score", "rank"))]
     rest = [c for c in t.columns if c not in front]
     out = t[front + rest]
     for c in [c for c in out.columns if c.endswith("_rank") or c.startswith("overall_rank")]:
@@ -192,11 +182,7 @@ def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
 
 def _slot_words(g: dict[str, str], ind: pd.DataFrame, fixed: dict[str, str]) -> dict[str, object]:
     """The words a matched column pattern's description names (its area, bound, interval end, ...)."""
-    out: dict[str, object] = dict(g)
-    if "bound" in g:
-        out["Bound"] = g["bound"].title()
-    if "area" in g:
-        out["Area"] = g["area"].title()
+    out: dict[str, object] = {**g, **{k.title(): g[k].title() for k in ("bound", "area") if k in g}}
     if "target" in g:
         out["what"] = "overall score" if g["target"] == "overall" else f"{g['target']} area score"
     if "end" in g:
@@ -217,9 +203,8 @@ def write_score_table(ed: Edition, out: Path, table: pd.DataFrame) -> list[Path]
     `out`, Parquet beside it, and the data dictionary as <stem>.dictionary.csv."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    pq, dic = out.with_suffix(".parquet"), out.with_name(out.stem + ".dictionary.csv")
     write_csv(table, out)
-    pq = out.with_suffix(".parquet")
     table.to_parquet(pq, index=False)
-    dic = out.with_name(out.stem + ".dictionary.csv")
     write_csv(data_dictionary(table, ed), dic)
     return [out, pq, dic]

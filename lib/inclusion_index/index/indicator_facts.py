@@ -68,8 +68,7 @@ def _year_table(ed, y: str) -> pd.DataFrame:
     rows = []
     for i in meta.index:
         r = sub.loc[i] if i in sub.index else None
-        measure = str(r["measure"]) if r is not None else ""
-        data_year = str(r["data_year"]) if r is not None else ""
+        measure, data_year = (str(r["measure"]), str(r["data_year"])) if r is not None else ("", "")
         e = float(eng_rows["value"].get(i, np.nan))
         if not np.isfinite(e) and r is not None and int(r["las_with_value"]) > 0:
             e = england_value(ed, measure, data_year)

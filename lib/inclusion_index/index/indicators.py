@@ -80,8 +80,7 @@ def labels_for(use: str, column: str = "label") -> dict[str, str]:
 
 
 def _measure_rows(long: pd.DataFrame, measure: str, year: str, level: str = "la") -> pd.DataFrame:
-    m = (long["measure"] == measure) & (long["year"] == year) & (long["level"] == level)
-    return long.loc[m]
+    return long.loc[(long["measure"] == measure) & (long["year"] == year) & (long["level"] == level)]
 
 
 def impute_small_counts(rows: pd.DataFrame, rule: dict) -> pd.DataFrame:

@@ -66,13 +66,12 @@ def explore_context(ed: Edition) -> dict[str, object]:
         scores = [_num(getattr(r, c)) for c in cols]
         las.append({"code": code, "name": name, "key": search_key(name, code, aliases.get(code, [])),
                     "overall": overall, "areas": scores})
-        best = worst = None
-        if has_bounds and pd.notna(r.overall_rank_best_weights):
-            best, worst = int(r.overall_rank_best_weights), int(r.overall_rank_worst_weights)
+        bounds = has_bounds and pd.notna(r.overall_rank_best_weights)
         rows.append({"code": code, "name": name, "region": region,
                      "rank": "–" if pd.isna(r.overall_rank) else str(int(r.overall_rank)),
                      "overall": _one(overall), "areas": [_one(s) for s in scores],
-                     "range": "–" if best is None else f"{best}–{worst}"})
+                     "range": f"{int(r.overall_rank_best_weights)}–{int(r.overall_rank_worst_weights)}"
+                     if bounds else "–"})
         if overall is not None and region in regions:
             k = per_region[region] = per_region.get(region, -1) + 1
             # three lanes per region row, so that LAs with close scores do not hide each other

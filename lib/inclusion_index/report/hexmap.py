@@ -484,15 +484,10 @@ def _path(polys: list[Polygon]) -> MplPath:
     for p in polys:
         for i, ring in enumerate(p):
             # exterior anticlockwise, holes clockwise, so the non-zero fill rule leaves holes open
-            if (_signed_area(ring) > 0) != (i == 0):
+            if ((ring[:, 0] * np.roll(ring[:, 1], -1) - np.roll(ring[:, 0], -1) * ring[:, 1]).sum() > 0) != (i == 0):
                 ring = ring[::-1]
             verts.extend(ring.tolist())
             verts.append(ring[0].tolist())
             codes.extend([MplPath.MOVETO] + [MplPath.LINETO] * (len(ring) - 1) + [MplPath.CLOSEPOLY])
     return MplPath(np.asarray(verts), codes)
-
-
-def _signed_area(ring: np.ndarray) -> float:
-    x, y = ring[:, 0], ring[:, 1]
-    return float((x * np.roll(y, -1) - np.roll(x, -1) * y).sum() / 2)
 

@@ -14,6 +14,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,10 +61,11 @@ class _ChartLayout(ConstrainedLayoutEngine):
             lab.set_y(self._params["rect"][1] + self._params["h_pad"] / fig.get_figheight())
 
 
-def _figure(height: float, width: float = WIDTH, **kw) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI, layout=_ChartLayout(), **kw)
+def _figure(height: float, nrows: int = 0, ncols: int = 1) -> tuple[Figure, Any]:
+    """A chart ``height`` inches tall with one axes, or (``nrows``) a grid of them."""
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI, layout=_ChartLayout())
     FigureCanvasAgg(fig)  # a renderer to measure text with while the chart is laid out
-    return fig
+    return fig, fig.subplots(nrows, ncols, squeeze=False) if nrows else fig.add_subplot()
 
 
 def _style(ax, title: str | None, xlabel: str | None, ylabel: str | None, grid: str = "y") -> None:
@@ -97,9 +99,8 @@ def wrap_to_width(text: str, width_px: float, fontproperties: FontProperties, re
 
     out = []
     for para in text.split("\n"):
-        words = para.split(" ")
-        line = words[0]
-        for w in words[1:]:
+        line, *rest = para.split(" ")
+        for w in rest:
             if width(f"{line} {w}") <= width_px:
                 line = f"{line} {w}"
             else:
@@ -290,8 +291,7 @@ def _place_in_emptiest_corner(ax, box: Text, renderer: RendererBase) -> None:
 
     def put(ha: str, va: str) -> None:
         box.set_position((0.02 if ha == "left" else 0.98, 0.98 if va == "top" else 0.02))
-        box.set_ha(ha)
-        box.set_va(va)
+        box.set(ha=ha, va=va)
 
     best, best_score = _CORNERS[0], np.inf
     for ha, va in _CORNERS:
@@ -322,8 +322,9 @@ def _point_label(ax, text: str, xy: tuple, color: str = "#444444", fontsize: flo
                                    "shrinkB": 3})
 
 
-def _line_label(ax, text: str, y: float, color: str) -> Annotation:
-    """A label for the horizontal line at ``y``; :func:`place_labels` slides it along the line."""
+def _line_label(ax, text: str, y: float, color: str, linestyle: str = "--", linewidth: float = 1) -> Annotation:
+    """A horizontal line at ``y`` and its label, which :func:`place_labels` slides along the line."""
+    ax.axhline(y, color=color, linestyle=linestyle, linewidth=linewidth, zorder=1)
     return ax.annotate(text, (0.99, y), xycoords=ax.get_yaxis_transform(), xytext=(0, 3),
                        textcoords="offset points", ha="right", va="bottom", fontsize=FONT["note"], color=color,
                        gid=LINE_LABEL_GID, in_layout=False)
@@ -343,8 +344,7 @@ def dot_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str, l
     """LAs sorted by ``value`` (rank on x) with England's line; the ``n_label`` highest and lowest
     named. A highlighted LA is red and named, with its region's mean of LAs dotted and its rank
     range (``interval``: the columns of e.g. ``overall_rank_lo`` and ``_hi``) in its label."""
-    fig = _figure(4.2)
-    ax = fig.add_subplot()
+    fig, ax = _figure(4.2)
     extra = [c for c in (interval or ()) if c in data.columns]
     d = data[[code, label, region, value, *extra]].dropna(subset=[value]).sort_values(value, ascending=False)
     d = d.reset_index(drop=True)
@@ -354,14 +354,10 @@ def dot_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str, l
     ax.scatter(d["pos"], d[value], s=14, color=COLORS["la"], zorder=2, linewidths=0)
     yr = float(d[value].max() - d[value].min()) or 1.0
     if england is not None and np.isfinite(england):
-        ax.axhline(england, color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
         _line_label(ax, f"{england_label} {_fmt(england)}", england, COLORS["england"])
-    hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
-    if len(hl):
-        r = hl.iloc[0]
+    for _, r in d[d[code] == highlight].head(1).iterrows():
         reg_mean = float(d.loc[d[region] == r[region], value].mean())
-        ax.axhline(reg_mean, color=COLORS["region"], linestyle=":", linewidth=1.2, zorder=1)
-        _line_label(ax, f"{r[region]} average {_fmt(reg_mean)}", reg_mean, COLORS["region"])
+        _line_label(ax, f"{r[region]} average {_fmt(reg_mean)}", reg_mean, COLORS["region"], ":", 1.2)
         ax.scatter([r["pos"]], [r[value]], s=60, color=COLORS["highlight"], zorder=4, edgecolor="white")
         place = f"{int(r['pos'])} of {len(d)}"
         if len(extra) == 2 and pd.notna(r[extra[0]]) and pd.notna(r[extra[1]]):
@@ -391,8 +387,7 @@ def region_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str
     d = data[[code, label, region, value]].dropna(subset=[value])
     regions = list(order) if order else [r for r in region_order() if r in set(d[region])]
     regions += [r for r in sorted(set(d[region])) if r not in regions]
-    fig = _figure(0.42 * max(len(regions), 3) + 1.3)
-    ax = fig.add_subplot()
+    fig, ax = _figure(0.42 * max(len(regions), 3) + 1.3)
     if d.empty:
         return _empty(fig, ax, f"No LA has a value for {value_label}.")
     groups = [d.loc[d[region] == r, value].to_numpy(dtype="float64") for r in regions]
@@ -410,14 +405,11 @@ def region_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str
     if england is not None and np.isfinite(england):
         ax.axvline(england, color=COLORS["england"], linestyle="--", linewidth=1,
                    label=f"{england_label} {_fmt(england)}")
-    if highlight:
-        hl = d[d[code] == highlight]
-        if len(hl):
-            r = hl.iloc[0]
-            ypos = regions.index(r[region])
-            ax.scatter([r[value]], [ypos], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
-            _point_label(ax, f"{r[label]} {_fmt(r[value])}", (r[value], ypos), COLORS["highlight"],
-                         fontsize=FONT["note"], fontweight="bold")
+    for _, r in d[d[code] == highlight].head(1).iterrows():
+        ypos = regions.index(r[region])
+        ax.scatter([r[value]], [ypos], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
+        _point_label(ax, f"{r[label]} {_fmt(r[value])}", (r[value], ypos), COLORS["highlight"],
+                     fontsize=FONT["note"], fontweight="bold")
     counts = d.groupby(region).size().reindex(regions).fillna(0).astype(int)
     ax.set_yticks(range(len(regions)), [f"{r} ({counts[r]})" for r in regions])
     ax.set_ylim(len(regions) - 0.5, -0.5)  # first region at the top
@@ -462,14 +454,11 @@ def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str
         ci = model.conf_int(alpha=0.05)[1]
         out.update(slope=float(model.params[1]), lo=float(ci[0]), hi=float(ci[1]), r2=float(model.rsquared))
         # the box starts in the upper left; _finish moves it to the corner it hides least in
-        if annotate == "short":
-            ax.text(0.02, 0.98, f"R² {out['r2']:.2f}, n = {len(d)}", transform=ax.transAxes, va="top", ha="left",
-                    fontsize=FONT["note"] - 0.5, gid=STATS_GID, zorder=6,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0})
-        elif annotate:
-            ax.text(0.02, 0.98, _slope_text(out, len(d), slope_per, slope_unit), transform=ax.transAxes,
-                    va="top", ha="left", fontsize=FONT["note"], gid=STATS_GID, zorder=6,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
+        if annotate:
+            short = annotate == "short"
+            ax.text(0.02, 0.98, f"R² {out['r2']:.2f}, n = {len(d)}" if short else _slope_text(out, len(d), slope_per, slope_unit),
+                    transform=ax.transAxes, va="top", ha="left", fontsize=FONT["note"] - 0.5 * short, gid=STATS_GID,
+                    zorder=6, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5 - 0.5 * short})
     if n_label:
         # name the LAs furthest from the line (or from the centre) so outliers can be found
         resid = d[y] - (np.poly1d(np.polyfit(d[x], d[y], 1))(d[x]) if len(d) > 2 else d[y].mean())
@@ -483,9 +472,7 @@ def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str
 def _name_points(ax, d: pd.DataFrame, named: pd.DataFrame, x: str, y: str, *, label: str, code: str,
                  highlight: str | None) -> None:
     """Mark and name the highlighted LA of ``d`` in red, then name the ``named`` points in grey."""
-    hl = d[d[code] == highlight] if highlight else d.iloc[0:0]
-    if len(hl):
-        r = hl.iloc[0]
+    for _, r in d[d[code] == highlight].head(1).iterrows():
         ax.scatter([r[x]], [r[y]], s=60, color=COLORS["highlight"], zorder=5, edgecolor="white")
         _point_label(ax, str(r[label]), (r[x], r[y]), COLORS["highlight"], fontsize=FONT["label"] - 1,
                      fontweight="bold")
@@ -500,8 +487,7 @@ def scatter_fit(data: pd.DataFrame, x: str, y: str, *, title: str, xlabel: str, 
                 annotate: str = "full") -> Figure:
     """One dot per LA with the OLS line and its 95% band; slope (per ``slope_per`` ``slope_unit`` of
     ``x``, e.g. 0.05 of IDACI), R² and n in the emptiest corner (``annotate="short"``: R² and n only)."""
-    fig = _figure(4.8)
-    ax = fig.add_subplot()
+    fig, ax = _figure(4.8)
     d = data.dropna(subset=[x, y])
     if len(d) < 3:
         return _empty(fig, ax, f"Too few LAs have both {xlabel} and {ylabel}.")
@@ -527,8 +513,7 @@ def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str,
     shown = pd.concat([d.head(k), d.tail(k)]) if len(d) > 1 else d
     hl = d[(d[code] == highlight) & ~d[code].isin(shown[code])] if highlight else d.iloc[0:0]
     rows = pd.concat([d.head(k), hl, d.tail(k)]) if len(d) > 1 else d
-    fig = _figure(0.24 * len(rows) + 1.9)
-    ax = fig.add_subplot()
+    fig, ax = _figure(0.24 * len(rows) + 1.9)
     if d.empty:
         return _empty(fig, ax, "No LA has a score in both years.")
     if value_label is None:
@@ -578,8 +563,7 @@ def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, titl
     neighbouring names never touch."""
     cols = [c for c in (code, label, rank, lo, hi, median) if c]
     d = data[cols].dropna(subset=[rank]).sort_values([rank, label]).reset_index(drop=True)
-    fig = _figure(row_height * max(len(d), 20) + 1.5)
-    ax = fig.add_subplot()
+    fig, ax = _figure(row_height * max(len(d), 20) + 1.5)
     if d.empty:
         return _empty(fig, ax, "No LA is ranked.")
     y = np.arange(len(d))
@@ -599,13 +583,10 @@ def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, titl
     ax.set_yticks(y, [str(v) for v in d[label]])
     for t, c in zip(ax.get_yticklabels(), d[code], strict=True):
         t.set_color(COLORS["highlight"] if highlight and c == highlight else "#333333")
-    if highlight:
-        hl = d.index[d[code] == highlight]
-        if len(hl):
-            k = int(hl[0])
-            if has[k]:
-                ax.hlines([k], [lo_v[k]], [hi_v[k]], color=COLORS["highlight"], linewidth=2.6, zorder=4)
-            ax.scatter([rank_v[k]], [k], s=30, color=COLORS["highlight"], zorder=5)
+    for k in d.index[d[code] == highlight][:1]:
+        if has[k]:
+            ax.hlines([k], [lo_v[k]], [hi_v[k]], color=COLORS["highlight"], linewidth=2.6, zorder=4)
+        ax.scatter([rank_v[k]], [k], s=30, color=COLORS["highlight"], zorder=5)
     ax.set_ylim(len(d) - 0.5, -0.5)
     ax.set_xlim(0, len(d) + 1)
     _style(ax, title, rank_label, "", grid="x")
@@ -623,9 +604,7 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
     """A funnel plot of :func:`inclusion_index.index.uncertainty.funnel_table` (docs/METHOD.md):
     exact limits solid, limits allowing for overdispersion dashed; LAs outside coloured by
     direction, the ``n_label`` furthest out named."""
-
-    fig = _figure(5.3)
-    ax = fig.add_subplot()
+    fig, ax = _figure(5.3)
     a = data.attrs
     d = data.dropna(subset=["denominator", "value"])
     if d.empty or not a:
@@ -655,7 +634,6 @@ def funnel_plot(data: pd.DataFrame, *, title: str | None = None, value_label: st
             ax.scatter(d.loc[m, "denominator"], d.loc[m, "value"], s=24, color=colour, marker=marker, linewidths=0,
                        zorder=3,
                        label=f"Outside the {levels[-1]:.1%} limits: {what}" if levels else what)
-    ax.axhline(a["target"], color=COLORS["england"], linestyle="--", linewidth=1, zorder=1)
     _line_label(ax, f"England (pooled) {_fmt(a['target'])}", a["target"], COLORS["england"])
     out = d[~inside].assign(_z=d["z"].abs()).sort_values("_z", ascending=False).head(n_label)
     _name_points(ax, d, out, "denominator", "value", label=label, code=code, highlight=highlight)
@@ -685,9 +663,8 @@ def small_multiples(data: pd.DataFrame, panels: Sequence[Panel | dict], *, title
     ps = [p if isinstance(p, Panel) else Panel(**p) for p in panels]
     ncols = max(1, min(ncols, len(ps) or 1))
     nrows = max(1, int(np.ceil(len(ps) / ncols)))
-    fig = _figure(2.55 * nrows + 0.7)
+    fig, axes = _figure(2.55 * nrows + 0.7, nrows, ncols)
     fig.suptitle(title, fontsize=FONT["title"], x=0.01, ha="left")
-    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax, p in zip(axes.flat, ps, strict=False):
         d = data.dropna(subset=[c for c in (p.x, p.y) if c])
         if d.empty:
@@ -698,10 +675,8 @@ def small_multiples(data: pd.DataFrame, panels: Sequence[Panel | dict], *, title
             ax.hist(vals, bins=min(20, max(5, len(vals) // 6)), color=COLORS["la"], edgecolor="white", linewidth=0.5)
             if p.reference is not None and np.isfinite(p.reference):
                 ax.axvline(p.reference, color=COLORS["england"], linestyle="--", linewidth=1)
-            if highlight:
-                hl = d[d[code] == highlight]
-                if len(hl):
-                    ax.axvline(float(hl.iloc[0][p.y]), color=COLORS["highlight"], linewidth=1.8)
+            for v in d.loc[d[code] == highlight, p.y].head(1):
+                ax.axvline(float(v), color=COLORS["highlight"], linewidth=1.8)
             _style(ax, None, p.ylabel, "LAs")
         else:
             # no R² in a panel: it is one predictor's, where the text quotes the model's (review, section 5)

@@ -101,10 +101,6 @@ def area_view(ed: Edition, code: str) -> Styler:
     return _styled(out, caption=caption, right=list(out.columns), bold=["Area"], uid=f"area{code}")
 
 
-def _value_decimals(ed: Edition) -> dict[str, int]:
-    return ed.value_decimals
-
-
 def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) -> pd.DataFrame:
     """Each indicator: the LA's value with its exact 95% interval and pupils, England's (published,
     else pooled: ``England basis``), its score and where it sits against the middle LA (``bands``)."""
@@ -113,7 +109,6 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     ci = ed.profile_intervals  # this LA's rows as dicts: a page asks for the table three times
     ci = ci.xs(code, level="la_code").to_dict("index") if code in ci.index.get_level_values(-1) else {}
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
-    pooled = ed.pooled_england
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
     vr = v.to_dict("index")
     rows = []
@@ -125,7 +120,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
         score = r.get(f"{ind.indicator}_score")
         england, basis = eng.get(ind.indicator, np.nan), "published"
         if pd.isna(england):
-            england = pooled.get(ind.indicator, np.nan)
+            england = ed.pooled_england.get(ind.indicator, np.nan)
             basis = ENGLAND_POOLED if pd.notna(england) else ""
         rows.append({
             "Indicator": named[ind.indicator], "Area": AREA_NAMES[ind.area],
@@ -177,7 +172,7 @@ def england_cell(indicator: str, x: object, basis: str, dps: dict[str, int]) -> 
 def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None, table: pd.DataFrame | None = None) -> Styler:
     bands = bands or ed.run.middle_bands
     t = indicator_table(ed, code, bands) if table is None else table
-    dps = _value_decimals(ed)
+    dps = ed.value_decimals
     ids = list(ed.indicators["indicator"])
     out = t.copy()
     out["Value"] = [_number(x, dps.get(i, 2)) for x, i in zip(t["Value"], ids, strict=True)]
@@ -268,9 +263,8 @@ def neighbour_view(ed: Edition, code: str) -> Styler:
     for c in [c for c in t.columns if c.endswith("score")]:
         out[c] = t[c].astype("float64")
         if c == "Overall score":
-            out[rank] = [MISSING if m else rank_with_range(*x)
-                         for m, x in zip(is_mean, zip(t["Overall rank"], t["Rank low"], t["Rank high"],
-                                                      strict=True), strict=True)]
+            out[rank] = [MISSING if m else rank_with_range(a, lo, hi) for m, a, lo, hi
+                         in zip(is_mean, t["Overall rank"], t["Rank low"], t["Rank high"], strict=True)]
     roles = _comparison(ed, code)["role"].to_numpy()
     # where the LA's neighbours come from (notes.py) leads each neighbour's note: one sentence per page
     own = ed.neighbours.table[ed.neighbours.table["la_code"] == code]

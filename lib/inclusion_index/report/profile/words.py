@@ -18,7 +18,6 @@ from inclusion_index.report.profile.tables import (
     _comparison,
     _number,
     _row,
-    _value_decimals,
     caution,
     england_cell,
     indicator_table,
@@ -85,13 +84,11 @@ def other_editions_text(ed: Edition, code: str) -> str:
         label = year_label(other)
         later = other > ed.final_year
         related = related_in(code, there, boundary_edges(ed.ref.changes, "successor" if later else "predecessor"))
-        if code in there:
-            out.append(f"[This LA in the {label} edition](../../{other}/la/{code}.html).")
-        elif related:
-            out.append(say("profile_boundary.html", own=names.get(code, code), later=later, other=other, label=label,
-                           related=[(c, names.get(c, c)) for c in related]))
-        else:
+        if code not in there and not related:
             continue
+        out.append(f"[This LA in the {label} edition](../../{other}/la/{code}.html)." if code in there else
+                   say("profile_boundary.html", own=names.get(code, code), later=later, other=other, label=label,
+                       related=[(c, names.get(c, c)) for c in related]))
         out.append(say("profile_editions.html", changes=_changed_measures(ed, other), other=label,
                         interval=f"{ed.monte_carlo_settings().interval:.0%}"))
     return "\n\n".join(x for x in out if x)
@@ -235,7 +232,7 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3, table: pd.DataF
 def direction_text(ed: Edition, code: str, t: pd.DataFrame) -> str:
     """Why the assessment indicator is 'better if lower', and that this is contested (Part 3
     argues it at length), for the indicators of ``t`` (indicator_table); the table shows only the direction."""
-    dps, out, lower = _value_decimals(ed), [], (ed.indicators["area"] == "assessment") & (ed.indicators["polarity"] < 0)
+    dps, out, lower = ed.value_decimals, [], (ed.indicators["area"] == "assessment") & (ed.indicators["polarity"] < 0)
     for i in (i for i in ed.indicators.loc[lower].itertuples() if (name := short_names(ed)[i.indicator]) in t.index):
         row, unit = t.loc[name], "%" if i.unit == "%" else f" {i.unit}"
         out.append(say("profile_direction.html", indicator=name, area=AREA_NAMES[i.area], la=_row(ed, code)["la_name"],
