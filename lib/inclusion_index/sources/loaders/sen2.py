@@ -1,13 +1,8 @@
-"""EHC plans (SEN2 return): where plans are held (placement) and SEMH primary need.
-
-DfE's "Education, health and care plans" releases, by format: ``caseload_ees2022`` (January
-2010-2022 by establishment type, ``time_period`` the calendar year of the January count),
-``caseload_ees2025`` (January 2019-2025, one column per placement) and ``needs_ees2025`` (primary
-need, January 2025). The latest published release wins for every year it covers. Shares are
-computed from the counts over all plans (ages 0-25), except ``*_pct_recorded``, over the plans
-whose placement is recorded (the placement indicators by default, docs/METHOD.md); DfE's rounded
-``*_pc`` are only ``*_pct_published``. The families (data/registry/measures/sen2.csv,
-docs/DATA_LOG.md) partition every LA's plans with FE, early years and, from 2023, "not recorded".
+"""EHC plans (SEN2 return): where plans are held (placement) and SEMH primary need, from DfE's
+releases in three formats (``caseload_ees2022``, ``caseload_ees2025``, ``needs_ees2025``); the latest
+release wins for every year it covers. Shares are over all plans from the counts, except
+``*_pct_recorded``, over the plans whose placement is recorded (docs/METHOD.md); DfE's rounded ``*_pc``
+are only ``*_pct_published``. The families: data/registry/measures/sen2.csv and docs/DATA_LOG.md.
 """
 
 from __future__ import annotations
