@@ -1,13 +1,10 @@
-"""Context tables, by format: from DfE's SEND & AP dashboard (LA names, no codes)
-``dashboard_ofsted`` (state-funded and non-maintained special schools with an Ofsted grade at 31
-August of ``Year``, Year 2019 -> "201819"; an LA listed that Year without a type has none of it, so
-LAs add up to England; never-inspected schools are not counted), ``dashboard_ks2`` (KS2 RWM expected
-standard by SEN group, from the counts) and ``dashboard_pct_pupils`` (% of pupils with an EHC plan /
-on SEN support, two decimals); ``census_school_xlsx`` (every special school with pupils in one
-January census, no hospital schools) and ``sen_la_totals_xlsx`` (all-school LA counts, England
-their sum). LA names match the LA reference after normalising case, '&'/'and', punctuation and
-', City of', taking the LA in operation on the table's date (Dorset 835 before April 2019, 838
-after); a name matching no LA is an error naming file, column and year, never dropped.
+"""Context tables, mostly by LA name (matched after normalising case, '&'/'and', punctuation and ', City
+of', to the LA in operation on the table's date: Dorset 835 before April 2019, 838 after; a name matching
+no LA is an error naming file, column and year, never dropped). DfE's SEND & AP dashboard:
+``dashboard_ofsted`` (special schools with an Ofsted grade at 31 August of ``Year``, 2019 -> "201819"; an
+LA listed that Year without a type has none of it, so LAs add up to England), ``dashboard_ks2`` (KS2 RWM
+by SEN group, from the counts), ``dashboard_pct_pupils``; the census's ``census_school_xlsx`` and
+``sen_la_totals_xlsx`` (docs/DATA_LOG.md, "Special schools").
 """
 
 from __future__ import annotations
