@@ -23,7 +23,6 @@ from inclusion_index.sources.loaders.base import (
     parse_values,
     read_csv,
     read_sheet_columns,
-    require_columns,
 )
 from inclusion_index.sources.registry import Source
 
@@ -78,8 +77,7 @@ def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.Dat
         raw = read_sheet_columns(ctx.path(sid), file, year, "england", ["URN", "LA", "SCHOOLTYPE", *_COUNTS])
     else:
         cols = ["URN", "LA", "ESTAB", *_COUNTS, *(["SCHOOLTYPE"] if with_type else [])]
-        raw = read_csv(ctx, sid, needed=cols)
-        require_columns(raw, cols, file, year)
+        raw = read_csv(ctx, sid, needed=cols, required=cols, year=year)
     df = school_rows(raw, file, year, [*_STATE_TYPES, *_OTHER_TYPES], "loaders/census.py", identical_once=True)
     df["year"] = year  # so that a bad cell's error names it
     for c in _COUNTS:

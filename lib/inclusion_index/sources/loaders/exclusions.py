@@ -140,8 +140,7 @@ _TERMLY_METRICS = {"susp_rate": "excl_fixed_rate_termsum", "perm_excl_rate": "ex
 
 def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame:
     src = ctx.source(sid)
-    raw = read_csv(ctx, sid)
-    require_columns(raw, _TERMLY_COLUMNS, src.path, year=src.years)
+    raw = read_csv(ctx, sid, required=_TERMLY_COLUMNS, year=src.years)
     d = raw[raw["education_phase"].str.strip().eq("Total")
             & raw["metric"].isin([*_TERMLY_METRICS, *_ANNUAL_METRICS])].copy()
     if d.empty:

@@ -24,7 +24,6 @@ from inclusion_index.sources.loaders.base import (
     parse_values,
     read_csv,
     read_sheet_columns,
-    require_columns,
 )
 
 GROUPS = ("ehcp", "sen_support", "no_sen", "all")
@@ -97,8 +96,7 @@ def load_201718(ctx: LoadContext, sid: str = "ks4_la_char_201718") -> pd.DataFra
     """Format ``char_totals_csv``: the EES CSV with totals only."""
     file = ctx.source(sid).path
     year = one_academic_year(ctx.source(sid), "a KS4")
-    raw = read_csv(ctx, sid)
-    require_columns(raw, _ID + _CHAR_201718 + _TOTALS, file, year)
+    raw = read_csv(ctx, sid, required=_ID + _CHAR_201718 + _TOTALS, year=year)
     df = _area_columns(raw, file, year, _TOTALS)
 
     sen = df[(df["breakdown"].str.strip() == "SEN_status")

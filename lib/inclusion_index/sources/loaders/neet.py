@@ -23,7 +23,6 @@ from inclusion_index.sources.loaders.base import (
     long_frame,
     parse_values,
     read_csv,
-    require_columns,
 )
 from inclusion_index.sources.registry import Source
 
@@ -62,8 +61,7 @@ def _read_one(ctx: LoadContext, source_id: str) -> pd.DataFrame:
     src = ctx.source(source_id)
     label = file_label(src)
     key = academic_year(label)
-    raw = read_csv(ctx, source_id)
-    require_columns(raw, _REQUIRED, src.path, year=key)
+    raw = read_csv(ctx, source_id, required=_REQUIRED, year=key)
     periods = sorted(set(raw["time_period"].str.strip()))
     if periods != [label]:
         raise SchemaError(src.path, f"time_period is {periods}, not the file's year", column="time_period",

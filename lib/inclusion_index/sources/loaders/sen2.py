@@ -185,9 +185,8 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
     """All measures from a release in the 2022 layout (format ``caseload_ees2022``), every
     year it has (January 2010–2022 in the 2022 release)."""
     file = ctx.source(sid).path
-    df = read_csv(ctx, sid)
-    require_columns(df, [*_GEO_COLUMNS, "region_name", "establishment_group", "establishment_type",
-                         "Total_all"], file, _span(df))
+    df = read_csv(ctx, sid, required=[*_GEO_COLUMNS, "region_name", "establishment_group", "establishment_type",
+                                      "Total_all"], year=_span)
     _check_time(df, file, "Calendar year")
     tp = df["time_period"].str.strip()
     if (bad := first_row(tp, ~tp.str.fullmatch(r"\d{4}"))) is not None:
@@ -291,12 +290,10 @@ def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.
     """All measures from a release in the 2025 layout (format ``caseload_ees2025``), every
     year it has (January 2019–2025 in the 2025 release)."""
     file = ctx.source(sid).path
-    df = read_csv(ctx, sid)
     placement = [*_TOTAL_2025, *_STATE_SPECIAL_2025, *_INDEP_NMSS_2025, *_STATE_MAINSTREAM_2025,
                  *_AP_PRU_2025, *_NO_SCHOOL_PLACE_2025, "placement_unknown"]
-    require_columns(df, [*_GEO_COLUMNS, "region_name", *placement, "mainstream_total", "ap_pru_total",
-                         "special_total_pc", "placement_unknown_pc"],
-                    file, _span(df))
+    df = read_csv(ctx, sid, required=[*_GEO_COLUMNS, "region_name", *placement, "mainstream_total", "ap_pru_total",
+                                      "special_total_pc", "placement_unknown_pc"], year=_span)
     uncollected = _uncollected(df, [*_NO_SCHOOL_PLACE_2025, "placement_unknown"])
     df = _all_plans_rows(df, file)
     vals, why = {}, {}
@@ -348,8 +345,7 @@ def load_needs_2025(ctx: LoadContext, sid: str = "sen2_needs_2025") -> pd.DataFr
     """% of EHC plans whose primary need is SEMH (format ``needs_ees2025``; January 2025 in
     the 2025 release, the only LA-level SEMH data)."""
     file = ctx.source(sid).path
-    df = read_csv(ctx, sid)
-    require_columns(df, [*_GEO_COLUMNS, "region_name", "ehc_plans", "number_semh"], file, _span(df))
+    df = read_csv(ctx, sid, required=[*_GEO_COLUMNS, "region_name", "ehc_plans", "number_semh"], year=_span)
     df = _all_plans_rows(df, file)
     num, num_r = parse_values(df, "number_semh", file, year_column="year", count=True)
     den, den_r = parse_values(df, "ehc_plans", file, year_column="year", count=True)
