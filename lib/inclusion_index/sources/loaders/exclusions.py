@@ -258,16 +258,13 @@ def _phase_sums(phases: pd.DataFrame, max_headcount: int = _MAX_HEADCOUNT) -> np
     acc = None
     for row in phases[list(_ANNUAL_METRICS)].to_numpy(dtype=float):
         rates = {m: v for m, v in zip(_ANNUAL_METRICS, row, strict=True) if not np.isnan(v)}
-        mask = np.zeros(max_headcount + 1)
+        mask = np.ones(max_headcount + 1)
         if rates:
+            mask[:] = 0
             mask[headcount_candidates(rates, max_headcount)] = 1
-        else:
-            mask[:] = 1
-        if acc is None:
-            acc = mask
-        else:
-            acc = np.fft.irfft(np.fft.rfft(acc, fft_n) * np.fft.rfft(mask, fft_n), fft_n)[:max_headcount + 1]
-            acc = (acc > 0.5).astype(float)
+        if acc is not None:
+            mask = np.fft.irfft(np.fft.rfft(acc, fft_n) * np.fft.rfft(mask, fft_n), fft_n)[:max_headcount + 1] > 0.5
+        acc = mask.astype(float)
     if acc is None or len(phases) < 3:
         # a missing phase could hold any headcount (0 included), so nothing is excluded
         return np.ones(max_headcount + 1, dtype=bool)
@@ -361,12 +358,11 @@ def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd
     # a headcount that is one of the candidates (exact, or the nearest of several) has integer
     # counts reproducing the rates; only the January x ratio estimate keeps rate x headcount
     candidate = df["headcount"].eq(np.rint(df["headcount"]))
-    for m in _ANNUAL_METRICS:
-        counts = df[m] * df["headcount"] / 100
-        candidate &= (np.abs(100 * np.rint(counts) / df["headcount"] - df[m]) <= _RATE_TOLERANCE) | df[m].isna()
-    for m in _ANNUAL_METRICS:
-        counts = df[m] * df["headcount"] / 100
-        df["n_" + m] = np.where(candidate, np.rint(counts), counts)
+    counts = {m: df[m] * df["headcount"] / 100 for m in _ANNUAL_METRICS}
+    for m, c in counts.items():
+        candidate &= (np.abs(100 * np.rint(c) / df["headcount"] - df[m]) <= _RATE_TOLERANCE) | df[m].isna()
+    for m, c in counts.items():
+        df["n_" + m] = np.where(candidate, np.rint(c), c)
     return df
 
 

@@ -276,14 +276,8 @@ def _uncollected(df: pd.DataFrame, columns: list[str]) -> dict[str, set[str]]:
     (England, regions, LAs, every breakdown), e.g. ``await_prov_2022`` from 2022/23 or
     ``online_provider`` before 2024/25. Such a column adds 0 to a family that year. An ``x``
     on only some rows is a withheld value and stays unknown."""
-    tp = df["time_period"].str.strip()
-    out: dict[str, set[str]] = {}
-    for c in columns:
-        is_x = df[c].str.strip().eq("x")
-        years = {str(y) for y, all_x in is_x.groupby(tp).all().items() if all_x}
-        if years:
-            out[c] = years
-    return out
+    all_x = df[columns].apply(lambda s: s.str.strip().eq("x")).groupby(df["time_period"].str.strip()).all()
+    return {c: {str(y) for y in all_x.index[all_x[c]]} for c in columns if all_x[c].any()}
 
 
 def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.DataFrame:
