@@ -140,13 +140,10 @@ class UncertaintySettings:
             (self.funnel_overdispersion not in ("none", "multiplicative", "additive"),
              "funnel.overdispersion must be none, multiplicative or additive"),
         ) if failed]
-        for s in self.sampling:
-            if s.model not in _MODELS:
-                problems.append(f"sampling {s.indicator}: model must be one of {_MODELS}")
-            if s.model == "normal" and not (s.pupil_sd and s.pupil_sd > 0):
-                problems.append(f"sampling {s.indicator}: a normal model needs pupil_sd > 0")
-            if s.cohort_field not in ("value", "denominator"):
-                problems.append(f"sampling {s.indicator}: cohort field must be value or denominator")
+        problems += [f"sampling {s.indicator}: {msg}" for s in self.sampling for failed, msg in (
+            (s.model not in _MODELS, f"model must be one of {_MODELS}"),
+            (s.model == "normal" and not (s.pupil_sd and s.pupil_sd > 0), "a normal model needs pupil_sd > 0"),
+            (s.cohort_field not in ("value", "denominator"), "cohort field must be value or denominator")) if failed]
         if problems:
             raise ConfigError("uncertainty settings: " + "; ".join(problems))
 

@@ -12,19 +12,9 @@ class SourceError(InclusionIndexError):
 
     def __init__(self, file: str, problem: str, *, column: str | None = None, year: str | None = None,
                  expected: str | None = None) -> None:
-        self.file = file
-        self.column = column
-        self.year = year
-        self.problem = problem
-        self.expected = expected
-        parts = [f"{file}: {problem}"]
-        if column is not None:
-            parts.append(f"column {column!r}")
-        if year is not None:
-            parts.append(f"year {year}")
-        if expected is not None:
-            parts.append(f"expected {expected}")
-        super().__init__("; ".join(parts))
+        self.file, self.problem, self.column, self.year, self.expected = file, problem, column, year, expected
+        where = {"column": None if column is None else repr(column), "year": year, "expected": expected}
+        super().__init__("; ".join([f"{file}: {problem}", *(f"{k} {v}" for k, v in where.items() if v is not None)]))
 
     def __reduce__(self) -> tuple:
         # rebuilt from its fields when it crosses from a worker process to the parent

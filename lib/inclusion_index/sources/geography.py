@@ -219,28 +219,22 @@ def boundary_edges(changes: pd.DataFrame, direction: str = "successor") -> dict[
     return out
 
 
-def reachable(code: str, edges: dict[str, list[str]]) -> list[str]:
-    """Every LA reached from code along the edges, nearest first."""
+def reachable(code: str, edges: dict[str, list[str]], stop: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Every LA reached from code along the edges, nearest first, not going on from an LA in ``stop``."""
     seen, frontier, out = {code}, [code], []
     while frontier:
         for n in edges.get(frontier.pop(), []):
             if n not in seen:
                 seen.add(n)
                 out.append(n)
-                frontier.append(n)
+                if n not in stop:
+                    frontier.append(n)
     return out
 
 
 def related_in(code: str, target: set[str], edges: dict[str, list[str]]) -> list[str]:
     """LAs in the target reached from code, following chains through LAs outside it."""
-    seen, frontier, found = {code}, [code], []
-    while frontier:
-        for n in edges.get(frontier.pop(), []):
-            if n in seen:
-                continue
-            seen.add(n)
-            (found if n in target else frontier).append(n)
-    return sorted(set(found))
+    return sorted(n for n in reachable(code, edges, target) if n in target)
 
 
 def boundary_words(predecessors: str, combined: str) -> str:

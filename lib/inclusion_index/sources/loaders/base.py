@@ -118,8 +118,10 @@ def family(loader: str, formats: Mapping[str, Reader], *, also: Sequence[str] = 
 
 # --------------------------------------------------------------------------- reading files
 
-def read_csv(ctx: LoadContext, source_id: str, *, needed: Sequence[str] | None = None, **kwargs) -> pd.DataFrame:
-    """Read a registered CSV (optionally gzipped) as text, tolerating a UTF-8 BOM.
+def read_csv(ctx: LoadContext, source_id: str, *, needed: Sequence[str] | None = None, required: Sequence[str] = (),
+             year: str | Callable[[pd.DataFrame], str | None] | None = None, **kwargs) -> pd.DataFrame:
+    """Read a registered CSV (optionally gzipped) as text, tolerating a UTF-8 BOM, with the columns
+    ``required`` (a missing one is reported in ``year``, or ``year(table)``).
 
     Everything is read as text so that suppression markers survive to be parsed with reasons.
     The bytes are decompressed and decoded here rather than by pandas so that a cut .gz, a
@@ -148,6 +150,7 @@ def read_csv(ctx: LoadContext, source_id: str, *, needed: Sequence[str] | None =
     if df.empty:
         raise SchemaError(src.path, "file has a header but no rows", expected="data rows")
     check_complete_rows(text, src.path, needed=needed)
+    require_columns(df, required, src.path, year(df) if callable(year) else year)
     return df
 
 

@@ -1,11 +1,7 @@
-"""Pupil counts per LA from DfE's school-level census files (``england_census.csv``, January 2016,
-2018, 2019, 2021, 2023; the January 2024 workbook ``school_census_202324`` read by name): pupils with
-a statement or EHC plan (``TSENELSE``), on SEN support (``TSENELK``) and on roll (``NOR``), summed
-over schools (numeric ``URN``; ``NP``/``NA`` cells left out of a sum, never 0). ``_all``: every
-school row (``perf_census_csv`` only); ``_state``: state-funded primary, secondary and special, by
-``SCHOOLTYPE`` or, in ``perf_census_csv_estab`` files, by ESTAB range. England is DfE's published
-pair of counts (england_counts.csv) where listed, else the school rows pooled, its ``source``
-saying which. docs/DATA_LOG.md ("Census counts over rounded shares") has the details and figures.
+"""Pupil counts per LA (pupils with a statement or EHC plan, on SEN support, on roll) summed over the
+schools of DfE's school-level census files: ``_all`` every school row, ``_state`` state-funded primary,
+secondary and special (by ``SCHOOLTYPE`` or, without it, by ESTAB range). England is DfE's published
+pair of counts where listed, else the rows pooled (docs/DATA_LOG.md, "Census counts over rounded shares").
 """
 
 from __future__ import annotations
@@ -27,7 +23,6 @@ from inclusion_index.sources.loaders.base import (
     parse_values,
     read_csv,
     read_sheet_columns,
-    require_columns,
 )
 from inclusion_index.sources.registry import Source
 
@@ -82,8 +77,7 @@ def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.Dat
         raw = read_sheet_columns(ctx.path(sid), file, year, "england", ["URN", "LA", "SCHOOLTYPE", *_COUNTS])
     else:
         cols = ["URN", "LA", "ESTAB", *_COUNTS, *(["SCHOOLTYPE"] if with_type else [])]
-        raw = read_csv(ctx, sid, needed=cols)
-        require_columns(raw, cols, file, year)
+        raw = read_csv(ctx, sid, needed=cols, required=cols, year=year)
     df = school_rows(raw, file, year, [*_STATE_TYPES, *_OTHER_TYPES], "loaders/census.py", identical_once=True)
     df["year"] = year  # so that a bad cell's error names it
     for c in _COUNTS:

@@ -1,13 +1,10 @@
-"""Context tables, by format: from DfE's SEND & AP dashboard (LA names, no codes)
-``dashboard_ofsted`` (state-funded and non-maintained special schools with an Ofsted grade at 31
-August of ``Year``, Year 2019 -> "201819"; an LA listed that Year without a type has none of it, so
-LAs add up to England; never-inspected schools are not counted), ``dashboard_ks2`` (KS2 RWM expected
-standard by SEN group, from the counts) and ``dashboard_pct_pupils`` (% of pupils with an EHC plan /
-on SEN support, two decimals); ``census_school_xlsx`` (every special school with pupils in one
-January census, no hospital schools) and ``sen_la_totals_xlsx`` (all-school LA counts, England
-their sum). LA names match the LA reference after normalising case, '&'/'and', punctuation and
-', City of', taking the LA in operation on the table's date (Dorset 835 before April 2019, 838
-after); a name matching no LA is an error naming file, column and year, never dropped.
+"""Context tables, mostly by LA name (matched after normalising case, '&'/'and', punctuation and ', City
+of', to the LA in operation on the table's date: Dorset 835 before April 2019, 838 after; a name matching
+no LA is an error naming file, column and year, never dropped). DfE's SEND & AP dashboard:
+``dashboard_ofsted`` (special schools with an Ofsted grade at 31 August of ``Year``, 2019 -> "201819"; an
+LA listed that Year without a type has none of it, so LAs add up to England), ``dashboard_ks2`` (KS2 RWM
+by SEN group, from the counts), ``dashboard_pct_pupils``; the census's ``census_school_xlsx`` and
+``sen_la_totals_xlsx`` (docs/DATA_LOG.md, "Special schools").
 """
 
 from __future__ import annotations
@@ -95,11 +92,7 @@ _COUNT_MEASURE = "Overall effectiveness (number of schools)"
 
 
 def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") -> pd.DataFrame:
-    file = ctx.source(sid).path
-    raw = read_csv(ctx, sid)
-    require_columns(raw, _OFSTED_COLUMNS, file, _years_in(raw, "Year", calendar=True))
-    for c in _OFSTED_COLUMNS:
-        raw[c] = raw[c].str.strip()
+    file, raw = _read_table(ctx, sid, _OFSTED_COLUMNS, "Year", calendar=True)
     if (r := first_row(raw, ~raw["Year"].str.fullmatch(r"20\d\d"))) is not None:
         raise SchemaError(file, f"unrecognised Year {r['Year']!r}", column="Year",
                           expected="a calendar year YYYY (inspections as at 31 August)")
@@ -157,11 +150,7 @@ _KS2_GROUPS = {"EHC plan": "ehcp", "SEN support": "sen_support", "No SEN": "no_s
 
 
 def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.DataFrame:
-    file = ctx.source(sid).path
-    raw = read_csv(ctx, sid)
-    require_columns(raw, _KS2_COLUMNS, file, _years_in(raw, "time_period"))
-    for c in ["time_period", "geographic_level", "la_name", "characteristic"]:
-        raw[c] = raw[c].str.strip()
+    file, raw = _read_table(ctx, sid, _KS2_COLUMNS, "time_period")
     check_year_keys(raw, file)
     unknown = ~raw["characteristic"].isin(list(_KS2_GROUPS))
     if (r := first_row(raw, unknown)) is not None:
@@ -250,11 +239,7 @@ def load_dashboard_pct_pupils(ctx: LoadContext, sid: str = "dashboard_pct_pupils
     """Format ``dashboard_pct_pupils``: DfE's two-decimal % of all pupils with an EHC plan and on
     SEN support per LA and January (``time_period`` '201819.0' = January 2019). LAs are mapped by
     ``new_la_code`` where the LA list gives it one old code, else by name on the census date."""
-    file = ctx.source(sid).path
-    raw = read_csv(ctx, sid)
-    require_columns(raw, _PCT_COLUMNS, file, _years_in(raw, "time_period"))
-    for c in _PCT_COLUMNS:
-        raw[c] = raw[c].str.strip()
+    file, raw = _read_table(ctx, sid, _PCT_COLUMNS, "time_period")
     raw["time_period"] = raw["time_period"].str.replace(r"\.0$", "", regex=True)
     check_year_keys(raw, file)
     check_levels(raw["geographic_level"], file)
@@ -304,14 +289,15 @@ def load_sen_la_totals(ctx: LoadContext, sid: str) -> pd.DataFrame:
     return out
 
 
-def _years_in(raw: pd.DataFrame, column: str, *, calendar: bool = False) -> str | None:
-    """The academic years a file covers, for errors about the whole file (e.g. a lost column)."""
-    if column not in raw.columns:
-        return None
-    vals = sorted(set(raw[column].str.strip()))
-    if calendar:
-        vals = [year_key(int(v) - 1) if v.isdigit() else v for v in vals]
-    return ", ".join(vals)
+def _read_table(ctx: LoadContext, sid: str, columns: list[str], year_column: str, *,
+                calendar: bool = False) -> tuple[str, pd.DataFrame]:
+    """A dashboard CSV with ``columns`` stripped; a lost column names the academic years the file covers."""
+    file, raw = ctx.source(sid).path, read_csv(ctx, sid)
+    years = sorted(set(raw[year_column].str.strip())) if year_column in raw.columns else None
+    if calendar and years:
+        years = [year_key(int(v) - 1) if v.isdigit() else v for v in years]
+    require_columns(raw, columns, file, None if years is None else ", ".join(years))
+    return file, raw.assign(**{c: raw[c].str.strip() for c in columns})
 
 
 def _check_unique(out: pd.DataFrame, file: str) -> None:

@@ -1,14 +1,9 @@
-"""Exclusions of pupils by SEN provision, by LA: two sources for two periods.
-
-* ``la_char_zip`` (2011/12-2016/17): DfE's LA x characteristic file, with counts and the January
-  headcount, so every rate has its numerator and denominator.
-* ``termly_sen_d2i`` (2019/20-2024/25): termly RATES only (Data to Insight, from DfE's termly
-  release), no England row. For pupils with an EHC plan the counts and each term's headcount are
-  recovered from the 3-dp rates and the annual rate rebuilt on the January headcount, DfE's
-  definition; the sum of the termly rates is kept as ``excl_*_rate_termsum_*`` (notes below).
-
-Nothing covers 2017/18 and 2018/19 by SEN provision and LA: that gap is real. DfE renamed
-fixed-period exclusions "suspensions" from 2021/22; the codes keep "fixed" (the same event).
+"""Exclusions of pupils by SEN provision, by LA: ``la_char_zip`` (2011/12-2016/17, DfE's LA x
+characteristic file, counts with the January headcount) and ``termly_sen_d2i`` (2019/20-2024/25,
+Data to Insight's termly RATES, no England row). For pupils with an EHC plan the annual rate is
+rebuilt on the January headcount (docs/DATA_LOG.md, "Annual exclusion rates from the termly file");
+the sum of the termly rates is kept as ``excl_*_rate_termsum_*``. Nothing covers 2017/18-2018/19 by
+SEN and LA. DfE renamed fixed-period exclusions "suspensions" from 2021/22; codes keep "fixed".
 """
 
 from __future__ import annotations
@@ -142,15 +137,10 @@ _TERMLY_GROUPS = {"EHC plan": "ehcp", "SEN support": "sen_support", "No SEN": "n
 # counted twice, so the sum of termly "one or more" rates is not an annual rate.
 _TERMLY_METRICS = {"susp_rate": "excl_fixed_rate_termsum", "perm_excl_rate": "excl_perm_rate_termsum"}
 
-# The sum of termly rates ("termsum") is kept for comparison, but it is NOT DfE's annual rate (each
-# term's rate is on its own headcount: see "annual rates on one headcount" below). With a term
-# missing neither is formed.
-
 
 def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame:
     src = ctx.source(sid)
-    raw = read_csv(ctx, sid)
-    require_columns(raw, _TERMLY_COLUMNS, src.path, year=src.years)
+    raw = read_csv(ctx, sid, required=_TERMLY_COLUMNS, year=src.years)
     d = raw[raw["education_phase"].str.strip().eq("Total")
             & raw["metric"].isin([*_TERMLY_METRICS, *_ANNUAL_METRICS])].copy()
     if d.empty:
@@ -202,12 +192,7 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
         first_reason=("why", lambda s: s.dropna().iloc[0] if s.notna().any() else pd.NA)).reset_index()
     complete = out["n_terms"].eq(3) & out["n_values"].eq(3)
     value = out["total"].where(complete, np.nan)
-    reason = pd.Series(pd.NA, index=out.index, dtype="string")
-    partial = out["n_terms"] < 3
-    reason[partial] = "partial year (" + out.loc[partial, "n_terms"].astype(str) + " of 3 terms)"
-    gap = ~partial & ~complete
-    reason[gap] = ("a termly rate is missing (" + out.loc[gap, "first_reason"].astype("string").fillna("blank")
-                   + ")")
+    reason = _year_reason(out["n_terms"], out["first_reason"].astype("string").fillna("blank").where(~complete))
     termsum = long_frame(
         level="la", la_code=out["la_code"], la_name=out["la_name"], year=out["time_period"],
         measure=out["metric"].map(_TERMLY_METRICS) + "_" + out["send_category"].map(_TERMLY_GROUPS),
@@ -217,16 +202,11 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
 
 # ------------------------------------------ annual rates on one headcount (docs/DATA_LOG.md)
 #
-# DfE's annual rate is (the year's exclusions) / (January headcount) x 100; the file has only
-# termly rates, each count / that term's headcount x 100 to 3 dp. A term's three rates share one
-# headcount, so the integer headcounts reproducing all three can be listed (the true one, divisors
-# where every count shares a factor, which keep the terms' ratios, and rarely another); the counts
-# follow. January is chosen among the candidates whose autumn and summer have one in _BANDS: of
-# those within _WINDOW of the smallest, the one whose other terms sit nearest _TYPICAL. January is
-# exact when no rival lies within 25% of it; autumn or summer when one candidate is in its band or
-# every rate is 0. An estimated term takes the candidate nearest that year's median ratio over the
-# exact LAs, or with none January x that ratio (not an integer; counts rate x headcount);
-# excl_annual_approx_terms_ehcp counts the estimated terms.
+# A term's three rates (count / that term's headcount x 100, 3 dp) share one headcount, so the integer
+# headcounts reproducing all three are listed. January is the candidate, within _WINDOW of the smallest
+# whose autumn and summer have one in _BANDS, with the other terms nearest _TYPICAL; exact when no rival
+# lies within 25%. Another term is exact when one candidate is in its band (or every rate is 0), else
+# it takes the candidate nearest that year's median ratio over the exact LAs, or January x that ratio.
 
 _ANNUAL_GROUP = "EHC plan"   # only this group: its headcounts (< 25,000 an LA) keep the search short
 _ANNUAL_METRICS = ("susp_rate", "one_plus_susp_rate", "perm_excl_rate")
@@ -278,16 +258,13 @@ def _phase_sums(phases: pd.DataFrame, max_headcount: int = _MAX_HEADCOUNT) -> np
     acc = None
     for row in phases[list(_ANNUAL_METRICS)].to_numpy(dtype=float):
         rates = {m: v for m, v in zip(_ANNUAL_METRICS, row, strict=True) if not np.isnan(v)}
-        mask = np.zeros(max_headcount + 1)
+        mask = np.ones(max_headcount + 1)
         if rates:
+            mask[:] = 0
             mask[headcount_candidates(rates, max_headcount)] = 1
-        else:
-            mask[:] = 1
-        if acc is None:
-            acc = mask
-        else:
-            acc = np.fft.irfft(np.fft.rfft(acc, fft_n) * np.fft.rfft(mask, fft_n), fft_n)[:max_headcount + 1]
-            acc = (acc > 0.5).astype(float)
+        if acc is not None:
+            mask = np.fft.irfft(np.fft.rfft(acc, fft_n) * np.fft.rfft(mask, fft_n), fft_n)[:max_headcount + 1] > 0.5
+        acc = mask.astype(float)
     if acc is None or len(phases) < 3:
         # a missing phase could hold any headcount (0 included), so nothing is excluded
         return np.ones(max_headcount + 1, dtype=bool)
@@ -381,13 +358,19 @@ def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd
     # a headcount that is one of the candidates (exact, or the nearest of several) has integer
     # counts reproducing the rates; only the January x ratio estimate keeps rate x headcount
     candidate = df["headcount"].eq(np.rint(df["headcount"]))
-    for m in _ANNUAL_METRICS:
-        counts = df[m] * df["headcount"] / 100
-        candidate &= (np.abs(100 * np.rint(counts) / df["headcount"] - df[m]) <= _RATE_TOLERANCE) | df[m].isna()
-    for m in _ANNUAL_METRICS:
-        counts = df[m] * df["headcount"] / 100
-        df["n_" + m] = np.where(candidate, np.rint(counts), counts)
+    counts = {m: df[m] * df["headcount"] / 100 for m in _ANNUAL_METRICS}
+    for m, c in counts.items():
+        candidate &= (np.abs(100 * np.rint(c) / df["headcount"] - df[m]) <= _RATE_TOLERANCE) | df[m].isna()
+    for m, c in counts.items():
+        df["n_" + m] = np.where(candidate, np.rint(c), c)
     return df
+
+
+def _year_reason(n_terms: pd.Series, missing: pd.Series, otherwise: pd.Series | None = None) -> pd.Series:
+    """Why an LA-year has no figure: a partial year, else the marker of a missing termly rate, else ``otherwise``."""
+    reason = "a termly rate is missing (" + missing.astype("string") + ")"
+    reason = reason if otherwise is None else reason.fillna(otherwise)
+    return reason.mask(n_terms < 3, "partial year (" + n_terms.astype(str) + " of 3 terms)")
 
 
 def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -406,16 +389,12 @@ def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) 
     # every LA-year in the file, so the ones not formed say why
     allkeys = (sel.groupby(keys, sort=False).agg(n_terms=("time_identifier", "nunique"), la_name=("la_name", "last"))
                .reset_index().merge(per, on=keys, how="left"))
-    reason = pd.Series(pd.NA, index=allkeys.index, dtype="string")
-    partial = allkeys["n_terms"] < 3
-    reason[partial] = "partial year (" + allkeys.loc[partial, "n_terms"].astype(str) + " of 3 terms)"
-    reason[~partial & allkeys["spring"].isna() & ~allkeys["all_zero"].eq(True)] = (
-        "termly headcounts not recoverable from the published rates")
     # a rate not published (a marker) in any term: say which marker, as the termly sums do
     why = sel[sel["v"].isna()].groupby(keys)["why"].first()
-    at = pd.MultiIndex.from_frame(allkeys[keys])
-    gap = pd.Series(why.reindex(at).to_numpy(), index=allkeys.index, dtype="string")
-    reason[~partial & gap.notna()] = "a termly rate is missing (" + gap[~partial & gap.notna()] + ")"
+    gap = pd.Series(why.reindex(pd.MultiIndex.from_frame(allkeys[keys])).to_numpy(), index=allkeys.index)
+    lost = pd.Series("termly headcounts not recoverable from the published rates", index=allkeys.index,
+                     dtype="string").where(allkeys["spring"].isna() & ~allkeys["all_zero"].eq(True))
+    reason = _year_reason(allkeys["n_terms"], gap, lost)
     la_name = allkeys["la_name"]
     frames = []
     for m, measure in _ANNUAL_MEASURES.items():

@@ -1,14 +1,8 @@
-"""Raw DfE KS4 performance files by LA and pupil characteristic (2017/18 and 2018/19): the files
-behind LAIT's KS4-by-SEN figures, adding the pupil counts and score totals LAIT lacks, so averages
-can be re-weighted (e.g. across boundary changes). One academic year a file (``years``).
-
-- ``char_totals_csv`` (2017/18): totals only, so A8 = t_att8 / t_pupils and P8 = t_p8score /
-  t_inp8calc (not rounded); no national or "all pupils" row: all pupils are the two disadvantage
-  groups, which partition the cohort (on 2018/19 their sum equals the published total exactly).
-- ``char_xlsx`` (2018/19): published averages (A8 1 dp, P8 2 dp) with the same totals.
-
-State-funded schools (LA) only, unsuppressed. An LA lacking a SEN group (Isles of Scilly has no
-EHCP row) gets an explicit missing row, never a silent gap.
+"""Raw DfE KS4 performance files by LA and pupil characteristic, one academic year a file (2017/18
+``char_totals_csv``: totals only, so A8 = t_att8 / t_pupils and P8 = t_p8score / t_inp8calc, not rounded;
+2018/19 ``char_xlsx``: published averages, A8 1 dp and P8 2 dp, with the same totals): LAIT's KS4-by-SEN
+figures with the pupil counts and score totals it lacks, so averages can be re-weighted. State-funded
+schools (LA) only; an LA lacking a SEN group (Isles of Scilly: no EHCP row) gets an explicit missing row.
 """
 
 from __future__ import annotations
@@ -30,7 +24,6 @@ from inclusion_index.sources.loaders.base import (
     parse_values,
     read_csv,
     read_sheet_columns,
-    require_columns,
 )
 
 GROUPS = ("ehcp", "sen_support", "no_sen", "all")
@@ -103,8 +96,7 @@ def load_201718(ctx: LoadContext, sid: str = "ks4_la_char_201718") -> pd.DataFra
     """Format ``char_totals_csv``: the EES CSV with totals only."""
     file = ctx.source(sid).path
     year = one_academic_year(ctx.source(sid), "a KS4")
-    raw = read_csv(ctx, sid)
-    require_columns(raw, _ID + _CHAR_201718 + _TOTALS, file, year)
+    raw = read_csv(ctx, sid, required=_ID + _CHAR_201718 + _TOTALS, year=year)
     df = _area_columns(raw, file, year, _TOTALS)
 
     sen = df[(df["breakdown"].str.strip() == "SEN_status")
@@ -116,7 +108,8 @@ def load_201718(ctx: LoadContext, sid: str = "ks4_la_char_201718") -> pd.DataFra
                           expected=f"one of {sorted(_SEN_201718)}")
     sen = sen[sen["group"].notna()]
 
-    # No "all pupils" row in this file: the two disadvantage groups partition the cohort.
+    # No national or "all pupils" row in this file: the two disadvantage groups partition the cohort
+    # (in 2018/19 their sum is the published total exactly).
     dis = df[(df["breakdown"].str.strip() == "Disadvantage")
              & _totals_only_filter(df, _CHAR_201718, "characteristic_disadvantage")]
     if dis.empty:

@@ -22,14 +22,9 @@ from inclusion_index.sources.loaders.base import (
 _COLUMNS = ["Short Desc", "Years", "LA and Regions", "Values", "LA Number"]
 
 # LAIT numbers its England and region rows; map them to ONS codes so they join other sources.
-_LAIT_AREAS = {
-    "970": ("national", "E92000001"),
-    "980": ("regional", "E12000001"), "981": ("regional", "E12000002"),
-    "982": ("regional", "E12000003"), "983": ("regional", "E12000004"),
-    "984": ("regional", "E12000005"), "985": ("regional", "E12000006"),
-    "986": ("regional", "E12000007"), "987": ("regional", "E13000001"),
-    "988": ("regional", "E13000002"), "989": ("regional", "E12000008"),
-    "990": ("regional", "E12000009")}
+_LAIT_AREAS = {"970": ("national", "E92000001"), **{str(n): ("regional", code) for n, code in zip(range(980, 991), (
+    "E12000001", "E12000002", "E12000003", "E12000004", "E12000005", "E12000006", "E12000007", "E13000001",
+    "E13000002", "E12000008", "E12000009"), strict=True)}}
 
 
 def academic_year_from_label(label: str) -> str | None:

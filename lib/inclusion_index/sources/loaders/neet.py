@@ -1,11 +1,7 @@
-"""16-17-year-olds NEET or activity not known, by LA and SEND (DfE NCCIS LA dashboard files).
-
-One file a year, its ``release`` the year DfE names it by: "2022" is the December 2021-February
-2022 average, academic year "202122". SEND splits are "NEET or not known" as a % of each group's
-cohort; LAs' SEND columns are blank in the 2021 file. Denominators are derived: the Dec-Feb
-cohort times the group's share, rounded to 0.1 point, so approximate; numerators are left empty,
-as rebuilding them from two rounded percentages would look more exact than it is. City of London
-and Isles of Scilly are reported with Hackney and Cornwall.
+"""16-17-year-olds NEET or activity not known, by LA and SEND (DfE NCCIS LA dashboard files), one a
+year named by its ``release`` ("2022": the December 2021-February 2022 average, academic year "202122").
+SEND splits are % of each group's cohort; denominators are the cohort times the group's rounded share
+(approximate), numerators left empty. docs/DATA_LOG.md ("NEET") has the gaps and the copied England row.
 """
 
 from __future__ import annotations
@@ -27,7 +23,6 @@ from inclusion_index.sources.loaders.base import (
     long_frame,
     parse_values,
     read_csv,
-    require_columns,
 )
 from inclusion_index.sources.registry import Source
 
@@ -66,8 +61,7 @@ def _read_one(ctx: LoadContext, source_id: str) -> pd.DataFrame:
     src = ctx.source(source_id)
     label = file_label(src)
     key = academic_year(label)
-    raw = read_csv(ctx, source_id)
-    require_columns(raw, _REQUIRED, src.path, year=key)
+    raw = read_csv(ctx, source_id, required=_REQUIRED, year=key)
     periods = sorted(set(raw["time_period"].str.strip()))
     if periods != [label]:
         raise SchemaError(src.path, f"time_period is {periods}, not the file's year", column="time_period",

@@ -1,13 +1,8 @@
-"""EHC plans (SEN2 return): where plans are held (placement) and SEMH primary need.
-
-DfE's "Education, health and care plans" releases, by format: ``caseload_ees2022`` (January
-2010-2022 by establishment type, ``time_period`` the calendar year of the January count),
-``caseload_ees2025`` (January 2019-2025, one column per placement) and ``needs_ees2025`` (primary
-need, January 2025). The latest published release wins for every year it covers. Shares are
-computed from the counts over all plans (ages 0-25), except ``*_pct_recorded``, over the plans
-whose placement is recorded (the placement indicators by default, docs/METHOD.md); DfE's rounded
-``*_pc`` are only ``*_pct_published``. The families (data/registry/measures/sen2.csv,
-docs/DATA_LOG.md) partition every LA's plans with FE, early years and, from 2023, "not recorded".
+"""EHC plans (SEN2 return): where plans are held (placement) and SEMH primary need, from DfE's
+releases in three formats (``caseload_ees2022``, ``caseload_ees2025``, ``needs_ees2025``); the latest
+release wins for every year it covers. Shares are over all plans from the counts, except
+``*_pct_recorded``, over the plans whose placement is recorded (docs/METHOD.md); DfE's rounded ``*_pc``
+are only ``*_pct_published``. The families: data/registry/measures/sen2.csv and docs/DATA_LOG.md.
 """
 
 from __future__ import annotations
@@ -190,9 +185,8 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
     """All measures from a release in the 2022 layout (format ``caseload_ees2022``), every
     year it has (January 2010–2022 in the 2022 release)."""
     file = ctx.source(sid).path
-    df = read_csv(ctx, sid)
-    require_columns(df, [*_GEO_COLUMNS, "region_name", "establishment_group", "establishment_type",
-                         "Total_all"], file, _span(df))
+    df = read_csv(ctx, sid, required=[*_GEO_COLUMNS, "region_name", "establishment_group", "establishment_type",
+                                      "Total_all"], year=_span)
     _check_time(df, file, "Calendar year")
     tp = df["time_period"].str.strip()
     if (bad := first_row(tp, ~tp.str.fullmatch(r"\d{4}"))) is not None:
@@ -282,26 +276,18 @@ def _uncollected(df: pd.DataFrame, columns: list[str]) -> dict[str, set[str]]:
     (England, regions, LAs, every breakdown), e.g. ``await_prov_2022`` from 2022/23 or
     ``online_provider`` before 2024/25. Such a column adds 0 to a family that year. An ``x``
     on only some rows is a withheld value and stays unknown."""
-    tp = df["time_period"].str.strip()
-    out: dict[str, set[str]] = {}
-    for c in columns:
-        is_x = df[c].str.strip().eq("x")
-        years = {str(y) for y, all_x in is_x.groupby(tp).all().items() if all_x}
-        if years:
-            out[c] = years
-    return out
+    all_x = df[columns].apply(lambda s: s.str.strip().eq("x")).groupby(df["time_period"].str.strip()).all()
+    return {c: {str(y) for y in all_x.index[all_x[c]]} for c in columns if all_x[c].any()}
 
 
 def load_caseload_2025(ctx: LoadContext, sid: str = "sen2_caseload_2025") -> pd.DataFrame:
     """All measures from a release in the 2025 layout (format ``caseload_ees2025``), every
     year it has (January 2019–2025 in the 2025 release)."""
     file = ctx.source(sid).path
-    df = read_csv(ctx, sid)
     placement = [*_TOTAL_2025, *_STATE_SPECIAL_2025, *_INDEP_NMSS_2025, *_STATE_MAINSTREAM_2025,
                  *_AP_PRU_2025, *_NO_SCHOOL_PLACE_2025, "placement_unknown"]
-    require_columns(df, [*_GEO_COLUMNS, "region_name", *placement, "mainstream_total", "ap_pru_total",
-                         "special_total_pc", "placement_unknown_pc"],
-                    file, _span(df))
+    df = read_csv(ctx, sid, required=[*_GEO_COLUMNS, "region_name", *placement, "mainstream_total", "ap_pru_total",
+                                      "special_total_pc", "placement_unknown_pc"], year=_span)
     uncollected = _uncollected(df, [*_NO_SCHOOL_PLACE_2025, "placement_unknown"])
     df = _all_plans_rows(df, file)
     vals, why = {}, {}
@@ -353,8 +339,7 @@ def load_needs_2025(ctx: LoadContext, sid: str = "sen2_needs_2025") -> pd.DataFr
     """% of EHC plans whose primary need is SEMH (format ``needs_ees2025``; January 2025 in
     the 2025 release, the only LA-level SEMH data)."""
     file = ctx.source(sid).path
-    df = read_csv(ctx, sid)
-    require_columns(df, [*_GEO_COLUMNS, "region_name", "ehc_plans", "number_semh"], file, _span(df))
+    df = read_csv(ctx, sid, required=[*_GEO_COLUMNS, "region_name", "ehc_plans", "number_semh"], year=_span)
     df = _all_plans_rows(df, file)
     num, num_r = parse_values(df, "number_semh", file, year_column="year", count=True)
     den, den_r = parse_values(df, "ehc_plans", file, year_column="year", count=True)
