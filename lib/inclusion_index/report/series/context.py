@@ -44,8 +44,7 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
                     label: str | None = None) -> ContextMeasure:
     """A context measure on the edition's LAs: ``year``, else the latest inside ``window`` (default:
     the year before the first index year, for lagged data, to the final one); never imputed."""
-    lab, unit = labels_for("context").get(measure, measure), labels_for("context", "unit").get(measure, "")
-    lab = label or lab
+    lab, unit = label or labels_for("context").get(measure, measure), labels_for("context", "unit").get(measure, "")
     codes = list(ed.geography["la_code"])
     have = measure_years(ed, measure)
 
@@ -70,7 +69,6 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
     cols = [c for c in ("la_code", "value", "numerator", "denominator", "missing_reason", "source") if c in sub]
     mapped = map_to_geography(sub[cols], codes, boundary_reference())
     vals = mapped.drop_duplicates("la_code").set_index("la_code")["value"].astype("float64").reindex(codes)
-    vals.index.name = "la_code"
     moved = mapped.loc[mapped["predecessors"] != "", "la_code"].tolist()
     missing = len(codes) - int(vals.notna().sum())
     # deprivation is named by its release (IoD2015), not by the academic year it is keyed to

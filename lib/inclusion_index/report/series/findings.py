@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -154,6 +155,13 @@ def _rank_caveat(lo: object, hi: object) -> str:
     return f"{rng} {base}"
 
 
+def _rank_width(scored: pd.DataFrame) -> float | None:
+    """The median width of the scored LAs' rank ranges (None without ranges)."""
+    if "overall_rank_lo" not in scored or scored["overall_rank_lo"].isna().all():
+        return None
+    return float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
+
+
 def findings(ed) -> list[Finding]:
     """The edition's quotable findings, in reading order."""
     t = la_table(ed)
@@ -177,8 +185,8 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
             f"ranked councils: {fmt(r['overall_score'], 1)}.", number=float(r["overall_score"]), unit=unit,
             place=str(r["la_name"]), data_period=period, caveat=_rank_caveat(lo, hi),
             strength=_rank_strength(lo, hi, target), source_ids=ids, link=f"{P6}.html#fig-06_overall_ranking"))
-    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
-        width = float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
+    width = _rank_width(scored)
+    if width is not None:
         draws = ed.monte_carlo_settings().n_draws
         out.append(Finding(
             id="rank_uncertainty", headline=f"A typical council's plausible rank spans {fmt(width, 0)} places, "
@@ -190,11 +198,10 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
         # strength from the LAs' rank ranges: the top region's LAs' worst plausible ranks against
         # the next region's best plausible ranks (robust when the ranges do not meet on average)
         sc = scored.set_index("region")
-        has_ranges = "overall_rank_lo" in sc and sc["overall_rank_lo"].notna().any()
         for key, a, b, word in (("top", 0, 1, "highest"), ("bottom", -1, -2, "lowest")):
             name = str(reg.index[a])
             first, second = sc.loc[[name]], sc.loc[[str(reg.index[b])]]
-            clear = has_ranges and (first["overall_rank_hi"].mean() < second["overall_rank_lo"].mean() if key == "top"
+            clear = width is not None and (first["overall_rank_hi"].mean() < second["overall_rank_lo"].mean() if key == "top"
                                     else first["overall_rank_lo"].mean() > second["overall_rank_hi"].mean())
             out.append(Finding(
                 id=f"region_{key}", headline=f"{name} has the {word} average SEND inclusion score of England's "
@@ -253,25 +260,22 @@ def _jan(year: str) -> str:
 
 def _national(ed) -> list[Finding]:
     """England's EHC plans and plans with no school place, from DfE's England rows (SEN2)."""
-    link = f"{P4}.html#T_beyond_england"
     plans, ids = _england_series(ed, "sen2_ehcp_total")
     if plans.empty:
         return []
     first, final = plans.index[0], plans.index[-1]
     jan0, jan, start, total = _jan(first), _jan(final), float(plans["value"].iloc[0]), float(plans["value"].iloc[-1])
-    out = [Finding(
-        id="england_ehc_plans", headline=f"Councils in England maintained {fmt(total, 0)} EHC plans.",
-        number=total, unit="EHC plans", data_period=f"EHC plans at {jan}", dp=0,
-        england_figure=f"{fmt(total, 0)} (DfE, SEN2 return)",
-        caveat=(f"Up from {fmt(start, 0)} in {jan0}. " if first != final else "")
-        + "Plans for children and young people aged 0 to 25, not only pupils.", source_ids=ids, link=link)]
+    plan = partial(Finding, unit="EHC plans", dp=0, link=f"{P4}.html#T_beyond_england")
+    out = [plan(id="england_ehc_plans", headline=f"Councils in England maintained {fmt(total, 0)} EHC plans.",
+                number=total, data_period=f"EHC plans at {jan}", england_figure=f"{fmt(total, 0)} (DfE, SEN2 return)",
+                caveat=(f"Up from {fmt(start, 0)} in {jan0}. " if first != final else "")
+                + "Plans for children and young people aged 0 to 25, not only pupils.", source_ids=ids)]
     if first != final:
-        out.append(Finding(
+        out.append(plan(
             id="england_ehc_plans_rise", headline=f"The number of EHC plans in England grew by {fmt(total - start, 0)} "
-            "in the edition's years.", number=total - start, unit="EHC plans", dp=0,
-            data_period=f"EHC plans at {jan0} and {jan}", england_figure=f"{fmt(total, 0)} in {jan}",
-            caveat=f"From {fmt(start, 0)} to {fmt(total, 0)}; a count of plans, not of need.",
-            source_ids=ids, link=link))
+            "in the edition's years.", number=total - start, data_period=f"EHC plans at {jan0} and {jan}",
+            england_figure=f"{fmt(total, 0)} in {jan}", source_ids=ids,
+            caveat=f"From {fmt(start, 0)} to {fmt(total, 0)}; a count of plans, not of need."))
     none, ids = _england_series(ed, "sen2_ehcp_no_school_place_pct")
     if none.empty or final not in none.index:
         return out
@@ -281,22 +285,18 @@ def _national(ed) -> list[Finding]:
     since = (f"Up from {fmt(a['numerator'], 0)} ({fmt(a['value'], 1)}%) in {_jan(comparable[0])}. "
              if len(comparable) > 1 else f"Not comparable with years before {_jan(brk[0])}: {brk[1]}. "
              if brk and first < brk[0] <= final else "")
-    out.append(Finding(
+    out.append(plan(
         id="england_no_school_place", headline=f"{fmt(last['numerator'], 0)} children and young people with EHC "
-        "plans in England had no school place.", number=float(last["numerator"]), unit="EHC plans", dp=0,
-        data_period=f"EHC plans at {jan}",
-        england_figure=f"{fmt(last['value'], 1)}% of {fmt(last['denominator'], 0)} plans",
-        caveat=since + "Includes those awaiting provision, home educated and not in education or training.",
-        source_ids=ids, link=link))
+        "plans in England had no school place.", number=float(last["numerator"]), data_period=f"EHC plans at {jan}",
+        england_figure=f"{fmt(last['value'], 1)}% of {fmt(last['denominator'], 0)} plans", source_ids=ids,
+        caveat=since + "Includes those awaiting provision, home educated and not in education or training."))
     if len(comparable) > 1:
-        rise = float(last["numerator"] - a["numerator"])
-        out.append(Finding(
+        out.append(plan(
             id="england_no_school_place_rise", headline=f"EHC plans with no school place in England rose by "
-            f"{fmt(rise, 0)} in the edition's years.", number=rise, unit="EHC plans", dp=0,
-            data_period=f"EHC plans at {_jan(comparable[0])} and {jan}",
-            england_figure=f"{fmt(a['value'], 1)}% then, {fmt(last['value'], 1)}% now",
-            caveat=f"From {fmt(a['numerator'], 0)} to {fmt(last['numerator'], 0)} plans, while all plans also rose.",
-            source_ids=ids, link=link))
+            f"{fmt(float(last['numerator'] - a['numerator']), 0)} in the edition's years.",
+            number=float(last["numerator"] - a["numerator"]), data_period=f"EHC plans at {_jan(comparable[0])} and {jan}",
+            england_figure=f"{fmt(a['value'], 1)}% then, {fmt(last['value'], 1)}% now", source_ids=ids,
+            caveat=f"From {fmt(a['numerator'], 0)} to {fmt(last['numerator'], 0)} plans, while all plans also rose."))
     return out
 
 
@@ -441,15 +441,15 @@ def source_table(items: Sequence[Finding]) -> tuple[list[SourceRef], dict[str, i
 def _words(ed, what: str) -> list[str]:
     """templates/describe.md's paragraphs ('describe' or 'dont'), filled from the edition's facts."""
     scored = la_table(ed).pipe(lambda t: t[t["scored"]]).sort_values("overall_rank")
-    ranged = "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any()
+    width = _rank_width(scored)
+    ranged = width is not None
     top, bottom = scored.iloc[0], scored.iloc[-1]
     text = render_template(
         "describe.md", what=what, year=year_label(ed.final_year), n_scored=len(scored), n=len(ed.method.indicators),
         n_england=la_coverage(ed)["n_england"], weights=weights_sentence(ed), period=_period_words(ed, ed.method.indicators),
         range=range_label(), small=ed.run.uncertainty.small_cohort, top=top["la_name"],
         top_score=fmt(top["overall_score"], 0), bottom=bottom["la_name"] if ranged else "",
-        width=fmt(float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median()), 0)
-        if ranged else "", bottom_lo=ordinal(int(bottom["overall_rank_lo"])) if ranged else "",
+        width=fmt(width, 0) if ranged else "", bottom_lo=ordinal(int(bottom["overall_rank_lo"])) if ranged else "",
         bottom_hi=ordinal(int(bottom["overall_rank_hi"])) if ranged else "")
     return [" ".join(p.split()) for p in str(text).split("\n") if p.strip()]
 

@@ -337,20 +337,14 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     if "overall_rank_lo" not in s or s["overall_rank_lo"].isna().all():
         p.say("certainty", words("parts/certainty.md").switched_off())
         return
-    lo = s["overall_rank_lo"].astype("float64")
-    hi = s["overall_rank_hi"].astype("float64")
-    width = hi - lo
-    names = s["la_name"]
-    k = 10
-    overlap_top = int((lo <= k).sum())
-    overlap_bottom = int((hi > n - k).sum())
-    sure_top = int((hi <= k).sum())
+    lo, hi = (s[f"overall_rank_{x}"].astype("float64") for x in ("lo", "hi"))
+    width, names, k = hi - lo, s["la_name"], 10
+    overlap_top, overlap_bottom, sure_top = int((lo <= k).sum()), int((hi > n - k).sum()), int((hi <= k).sum())
     p.numbers.update(rank_interval_median_width=float(width.median()), rank_interval_min_width=float(width.min()),
                      rank_interval_max_width=float(width.max()), overlap_top10=overlap_top,
                      overlap_bottom10=overlap_bottom, always_top10=sure_top, n_draws=settings.n_draws)
     narrow, wide = width.idxmin(), width.idxmax()
-    best = s.sort_values(["overall_rank", "la_name"]).iloc[0]
-    worst = s.sort_values(["overall_rank", "la_name"]).iloc[-1]
+    best, worst = (s.sort_values(["overall_rank", "la_name"]).iloc[j] for j in (0, -1))
     w = words("parts/certainty.md")
     f = {"n_draws": settings.n_draws, "choices": CHOICES, "range": range_label(), "interval": f"{settings.interval:.0%}",
          "median": round(float(width.median())), "n": n, "narrowest": round(float(width[narrow])),

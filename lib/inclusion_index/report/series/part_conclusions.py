@@ -187,11 +187,9 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
     reg = ed.regional().reset_index().sort_values("overall_score", ascending=False).reset_index(drop=True)
     p.tables["regions"] = reg.rename(columns=REGION_COLUMNS)
-    top, bot = reg.iloc[0], reg.iloc[-1]
+    top, bot, first, last = reg.iloc[0], reg.iloc[-1], scored.iloc[0], scored.iloc[-1]
     p.numbers.update(region_top_score=float(top["overall_score"]), region_bottom_score=float(bot["overall_score"]),
-                     top_score=float(scored["overall_score"].iloc[0]),
-                     bottom_score=float(scored["overall_score"].iloc[-1]))
-    first, last = scored.iloc[0], scored.iloc[-1]
+                     top_score=float(first["overall_score"]), bottom_score=float(last["overall_score"]))
     cw = words("parts/conclusions.md")
     p.say("ranking", cw.ranking({
         "first": first["la_name"], "n": len(scored), "year": year_label(ed.final_year),

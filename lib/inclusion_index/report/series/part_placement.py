@@ -145,8 +145,6 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     return p
 
 
-# --------------------------------------------------------------------------- placement not recorded
-
 # England rows of section "recording": (measure, what it is, where it comes from)
 _ENGLAND_PLACEMENT = [
     ("sen2_ehcp_state_special_pct_recorded", "State-funded special schools, % of the plans with a recorded placement",
@@ -197,9 +195,6 @@ def recording_section(p: Part, ed, t: pd.DataFrame, year: str) -> None:
     p.numbers.update({f"england_{m}": float(e.loc[m, "value"]) for m, _, _ in _ENGLAND_PLACEMENT})
 
 
-# --------------------------------------------------------------------------- special-school supply
-
-
 def _start(year: str) -> int:
     return int(str(year)[:4])
 
@@ -228,17 +223,12 @@ def _supply_choice_sentence(ed, chosen: ContextMeasure, cands: Sequence[ContextM
     return words("parts/placement.md").supply(facts[chosen_at], facts[:chosen_at] + facts[chosen_at + 1:])
 
 
-# --------------------------------------------------------------------------- AP/PRU and no school place
-
-
 def _england(ed, measure: str, years: Sequence[str]) -> pd.DataFrame:
     """DfE's published England figure of a measure by year: value, numerator, denominator."""
     lg = ed.long
     n = lg[(lg["measure"] == measure) & (lg["level"] == "national") & lg["year"].isin(list(years))]
-    cols = ["value", "numerator", "denominator"]
-    out = n.drop_duplicates("year").set_index("year")[cols].astype("float64").reindex(list(years))
-    out.index.name = "year"
-    return out
+    return n.drop_duplicates("year").set_index("year")[["value", "numerator", "denominator"]].astype(
+        "float64").reindex(list(years))
 
 
 def _pct(x: float, dp: int) -> str:
