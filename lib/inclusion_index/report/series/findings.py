@@ -487,17 +487,9 @@ def findings_table(ed, items: list[Finding] | None = None) -> pd.DataFrame:
 
 
 def findings_markdown(ed, items: list[Finding] | None = None) -> str:
-    """findings.md: each finding as a headline and its caveat in short sentences, sources cited by number."""
-    f = build_findings(ed, items)
-    lines = [f"# {f.title}", "", f"Method: {ed.method.name}. Index years {years_label(ed.years)}.", "",
-             data_years_sentence(ed), "", "## How to describe this index", "", f.describe, "", "## Findings", ""]
-    for it in f.items:
-        lines.append(f"- {it.headline} {it.caveat} _Data: {it.data_period}; strength: {it.strength}._ "
-                     + "".join(f"[{f.refs[s]}]" for s in it.source_ids))
-    lines += ["", "## What not to write", ""] + [f"- {x}" for x in f.dont_write]
-    lines += ["", "## Sources", ""]
-    lines += [f"{s.ref}. {s.publisher}: {s.title}, {s.release_date}. {s.url}" for s in f.sources]
-    return "\n".join(lines) + "\n"
+    """findings.md (templates/findings.md): each finding as a headline and its caveat, sources cited by number."""
+    return str(render_template("findings.md", f=build_findings(ed, items), method=ed.method.name,
+                               years=years_label(ed.years), data_years=data_years_sentence(ed)))
 
 
 def sentences(text: str) -> list[str]:

@@ -355,21 +355,17 @@ def _region_table(frame: pd.DataFrame, dps: dict[str, int], p: Part) -> pd.DataF
     """Per region (and England, DfE's published figure): the LAs' plans pooled, and the LA median."""
     present = set(frame["region"].dropna())
     regions = [r for r in region_order() if r in present] + sorted(present - set(region_order()))
-    rows = []
-    for r in regions:
-        g = frame[frame["region"] == r]
-        row: dict[str, object] = {"Region": r, "LAs": int(g[[f"{k}_pct" for k in dps]].notna().any(axis=1).sum())}
+
+    def row(name: str, g: pd.DataFrame, england: bool = False) -> dict[str, object]:
+        out: dict[str, object] = {"Region": name, "LAs": int(g[[f"{k}_pct" for k in dps]].notna().any(axis=1).sum())}
         for k in dps:
             ok = g[f"{k}_pct"].notna() & g["ehc_plans"].gt(0) & g[k].notna()
-            row[f"{BEYOND[k].short} (% of the region's plans)"] = (
+            out[f"{BEYOND[k].short} (% of the region's plans)"] = p.numbers[f"{k}_england"] if england else (
                 float(g.loc[ok, k].sum() / g.loc[ok, "ehc_plans"].sum() * 100) if ok.any() else np.nan)
-            row[f"{BEYOND[k].short}: LA median (%)"] = float(g[f"{k}_pct"].median())
-        rows.append(row)
-    row = {"Region": "England (published)", "LAs": int(frame[[f"{k}_pct" for k in dps]].notna().any(axis=1).sum())}
-    for k in dps:
-        row[f"{BEYOND[k].short} (% of the region's plans)"] = p.numbers[f"{k}_england"]
-        row[f"{BEYOND[k].short}: LA median (%)"] = p.numbers[f"{k}_median"]
-    out = pd.DataFrame([*rows, row])
+            out[f"{BEYOND[k].short}: LA median (%)"] = float(g[f"{k}_pct"].median())
+        return out
+
+    out = pd.DataFrame([*(row(r, frame[frame["region"] == r]) for r in regions), row("England (published)", frame, True)])
     for k, dp in dps.items():
         col = f"{BEYOND[k].short} (% of the region's plans)"
         reg = out.iloc[:-1].dropna(subset=[col])
