@@ -85,9 +85,8 @@ class Part:
         if link["clear"]:
             ss.append(t.clear(link, len(ss)))
             return
-        at, ys = self.unclear.get((section, link["x"], link["others"]), (len(ss), []))
+        at, ys = self.unclear.setdefault((section, link["x"], link["others"]), (len(ss), []))
         ys.append(link["y"])
-        self.unclear[(section, link["x"], link["others"])] = (at, ys)
         sentence = t.unclear(link["x"], common_tail(ys), link["others"])
         ss[at:at + 1] = [sentence]  # appends the first time, then rewrites it in place
 
@@ -169,14 +168,10 @@ def la_list(t: pd.DataFrame, col: str, label: str, *, ascending: bool, n: int = 
     values) the estimates are left out, and the table's attrs say how many were."""
     cols = {"la_name": "Local authority", "region": "Region", col: label} | (extra or {})
     d = t.dropna(subset=[col])
-    skipped = 0
-    if estimate is not None:
-        mask = estimate.reindex(d.index).fillna(False).astype(bool)
-        skipped = int(mask.sum())
-        d = d[~mask]
-    d = d.sort_values([col, "la_name"], ascending=[ascending, True])
+    mask = estimate.reindex(d.index).fillna(False).astype(bool) if estimate is not None else d[col].isna()
+    d = d[~mask].sort_values([col, "la_name"], ascending=[ascending, True])
     out = d[list(cols)].rename(columns=cols).head(n).reset_index(drop=True)
-    out.attrs["estimates_left_out"] = skipped
+    out.attrs["estimates_left_out"] = int(mask.sum())
     return out
 
 
@@ -311,8 +306,7 @@ def aggregation_widening_sentences(p: Part, ed, sens: pd.DataFrame | None = None
         return []
     p.numbers.update({f"aggregation_{'' if k.startswith('outside') else 'range_'}{k}_{x}": getattr(w, f"{k}_{x}")
                       for k in ("median", "mean", "p90", "outside") for x in ("without", "with")})
-    headline = "equal weight per area" if w.headline == "areas" else "equal weight per indicator"
-    alternative = "equal weight per indicator" if w.headline == "areas" else "equal weight per area"
+    headline, alternative = ("equal weight per area", "equal weight per indicator")[::1 if w.headline == "areas" else -1]
     t = words("parts/certainty.md")
     f = {"headline": headline, "alternative": alternative, "draws": w.draws_rescored, "range": range_label(),
          "runs": ed.monte_carlo.ranks.shape[0], "mean_without": fmt(w.mean_without), "mean_with": fmt(w.mean_with),
