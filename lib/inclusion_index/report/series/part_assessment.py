@@ -29,9 +29,7 @@ _WORDS = words("parts/assessment.md")
 def assessment(ed, highlight: str | int | None = None) -> Part:
     """Part 3: the EHC plan share of SEN pupils; its relation to deprivation and to EHCP outcomes."""
     p = Part("assessment", "Assessment")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
-    dep = deprivation(ed)
+    t, ind, dep = la_table(ed), IndicatorFacts(ed), deprivation(ed)
     ehcp_pct = context_measure(ed, "lait_ehcp_pct_pupils", year=ed.final_year)
     p.measures = [dep, ehcp_pct]
     d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": ehcp_pct})

@@ -25,8 +25,7 @@ _WORDS = words("parts/attainment.md")
 def attainment(ed, highlight: str | int | None = None) -> Part:
     """Part 5: KS2/KS4 attainment and progress vs EHC plan cohort size and deprivation; NEET."""
     p = Part("attainment", "Attainment and NEET")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
+    t, ind = la_table(ed), IndicatorFacts(ed)
     inds, avail = published_indicators(p, ed, t, ind, "attainment")
     dep = deprivation(ed)
     ks = [i for i in avail if i.startswith(("att_ks2", "att_ks4"))]

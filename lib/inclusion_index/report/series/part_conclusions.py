@@ -52,8 +52,8 @@ def improvement_frame(ed, t: pd.DataFrame | None = None) -> pd.DataFrame:
     i["declined_significant"] = i["change_hi"] < 0
     i["beyond"] = np.select([i["significant"], i["declined_significant"], i["change_lo"].isna()],
                             ["yes, a rise", "yes, a fall", "no range"], "no")
-    i["headline_early"] = i["la_code"].map(ed.scored[ed.first_year].scores["overall_score"]).astype("float64")
-    i["headline_late"] = i["la_code"].map(ed.scored[ed.final_year].scores["overall_score"]).astype("float64")
+    for k, y in (("early", ed.first_year), ("late", ed.final_year)):
+        i[f"headline_{k}"] = i["la_code"].map(ed.scored[y].scores["overall_score"]).astype("float64")
     i["change_note"] = i["la_code"].map(ext["change_note"]).fillna("") if "change_note" in ext else ""
     i.attrs.update(imp.attrs)
     return i.reset_index(drop=True)
@@ -98,15 +98,13 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
     n_ind = (int(t["change_indicators_compared"].dropna().iloc[0]) if "change_indicators_compared" in t
              and t["change_indicators_compared"].notna().any() else len(compared))
     p.frames["improvement"] = i
-    e, f = year_label(ed.first_year), year_label(ed.final_year)
-    rl = range_label()
-    rank_col = f"Rank on these indicators, {e} → {f}"
+    e, f, rl = year_label(ed.first_year), year_label(ed.final_year), range_label()
     tab = pd.DataFrame({
         "Local authority": i["la_name"], "Region": i["region"], f"Like-for-like score {e}": i["score_early"],
         f"Like-for-like score {f}": i["score_late"], "Change": i["change"],
         f"Change ({rl})": [change_range(a, b) for a, b in zip(i["change_lo"], i["change_hi"], strict=True)],
         "Beyond uncertainty?": i["beyond"],
-        rank_col: [f"{int(a)} → {int(b)}" if pd.notna(a) and pd.notna(b) else NA
+        f"Rank on these indicators, {e} → {f}": [f"{int(a)} → {int(b)}" if pd.notna(a) and pd.notna(b) else NA
                    for a, b in zip(i["rank_early"], i["rank_late"], strict=True)],
         f"Headline score {f}": i["headline_late"]})
     if headline_same(i):  # the like-for-like scores are the headline ones: no need to show both
@@ -116,8 +114,7 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
     sig = i[i["significant"]]
     p.tables["significant"] = tab.loc[i["significant"].to_numpy()].drop(columns=["Beyond uncertainty?"]).reset_index(
         drop=True)
-    top_i = i.iloc[0]
-    k, m = int(i["significant"].sum()), int(i["declined_significant"].sum())
+    top_i, k, m = i.iloc[0], int(i["significant"].sum()), int(i["declined_significant"].sum())
     chance, expected = chance_sentence(len(i), k, m, settings)
     p.numbers.update(improved_change=float(top_i["change"]), n_compared=n_ind, n_changed=len(i),
                      n_improved_significant=k, n_declined_significant=m, n_expected_by_chance=expected)
@@ -138,10 +135,8 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
         p.say("improved", f"Of the LAs that improved beyond uncertainty, {b['la_name']} rose most "
               f"({fmt(b['change'], sign=True)} points, {rl} {change_range(b['change_lo'], b['change_hi'])}).")
     p.say("improved", _predecessor_sentence(ed, i), cw.chart(facts), cw.percentile())
-    left_out = [c for c in ind.t.index if c not in compared]
-    if left_out:
-        p.say("improved", "Left out of the comparison because they are missing in one of the two years: "
-              + ", ".join(ind.short(c) for c in left_out) + ".")
+    if left_out := [ind.short(c) for c in ind.t.index if c not in compared]:
+        p.say("improved", f"Left out of the comparison because they are missing in one of the two years: {', '.join(left_out)}.")
 
 
 def _weightings_section(p: Part, ed, t: pd.DataFrame) -> None:
@@ -153,10 +148,9 @@ def _weightings_section(p: Part, ed, t: pd.DataFrame) -> None:
     f = ranking_frame(t).join(w.ranks[cols], on="la_code")
     p.frames["weightings"] = f
     width = (f[cols[1]] - f[cols[0]]).astype("float64")
-    first, widest = f[f[cols[0]] == 1], f.loc[width.idxmax()]
+    first, widest, step = f[f[cols[0]] == 1], f.loc[width.idxmax()], f"{1 / w.steps:.0%}"
     p.numbers.update(n_first_any_weighting=len(first), weighting_range_median_width=float(width.median()),
                      weighting_range_max_width=float(width.max()))
-    step = f"{1 / w.steps:.0%}"
     equal = " (each indicator counting equally)" if ed.settings.overall_from == "indicators" and \
         ed.indicators["weight"].nunique() == 1 else ""
     facts = {"headline": and_join([f"{a} {s:.0%}" for a, s in zip(AREAS, w.headline, strict=True)]), "step": step,
@@ -177,10 +171,8 @@ REGION_COLUMNS = {"region": "Region", "n_las": "LAs", "n_scored": "LAs scored", 
 def conclusions(ed, highlight: str | int | None = None) -> Part:
     """Part 6: the overall ranking, regions, most improved beyond uncertainty, weightings, limits."""
     p = Part("conclusions", "Conclusions")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
-    settings = ed.monte_carlo_settings()
-    p.data = t
+    p.data = t = la_table(ed)
+    ind, settings = IndicatorFacts(ed), ed.monte_carlo_settings()
     p.labels = {"overall_score": "Overall score (0-100, higher = more inclusive)"}
     p.tables["ranking"] = ranking_table(t, adjusted=True)
     p.frames["ranking"] = ranking_frame(t)

@@ -34,8 +34,7 @@ _WORDS = words("parts/exclusions.md")
 def exclusions(ed, highlight: str | int | None = None) -> Part:
     """Part 2: exclusion rates of pupils with an EHC plan; regions; SEMH share and deprivation."""
     p = Part("exclusions", "Exclusions")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
+    t, ind = la_table(ed), IndicatorFacts(ed)
     inds, avail = published_indicators(p, ed, t, ind, "exclusions")
     dep = deprivation(ed)
     semh = context_measure(ed, "sen2_semh_pct_ehcp")
@@ -60,8 +59,7 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
                      "Estimates (not named)": s["n_estimated"]})
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"],
                           f"{i}_n_estimated": s["n_estimated"]})
-        c = carried_note(ed, i)
-        if c:
+        if c := carried_note(ed, i):
             p.say("summary", f"{ind.short(i)}: the {c[0]} figures are used, carried forward ({c[1]}).")
     p.say("summary", *measure_caveats(ed, indicators=avail))
     imputed = ed.values[(ed.values["index_year"] == ed.final_year) & ed.values["indicator"].isin(avail)
@@ -76,9 +74,8 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
         highlight_section(p, ed, highlight, t, ind, inds)
         return p
     main = avail[0]
-    col = f"{main}_value"
+    col, est = f"{main}_value", estimated(ed, t, main)
     p.numbers["main_indicator"] = main  # type: ignore[assignment]
-    est = estimated(ed, t, main)
     p.tables["highest"] = la_list(t, col, ind.axis(main), ascending=False, estimate=est)
     p.tables["lowest"] = la_list(t, col, ind.axis(main), ascending=True, estimate=est)
     rv = region_variation(t, col, label=ind.phrase(main), unit=ind.unit(main))

@@ -67,8 +67,7 @@ BEYOND: dict[str, Beyond] = {
 def placement(ed, highlight: str | int | None = None) -> Part:
     """Part 4: placement, AP/PRU and no school place (context), special-school supply, deprivation."""
     p = Part("placement", "Placement")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
+    t, ind = la_table(ed), IndicatorFacts(ed)
     all_inds, inds = published_indicators(p, ed, t, ind, "placement")
     dep = deprivation(ed)
     schools, candidates = supply_count(ed)
@@ -96,9 +95,9 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     if inds:
         recording_section(p, ed, t, ind.year(inds[0]))
     beyond_section(p, ed, t, check_highlight(ed, highlight)[0])
-    lowest = {ind.phrase(i): t[f"{i}_value"] for i in inds}
-    if "beyond" in p.frames:
-        lowest |= {BEYOND[k].phrase: p.frames["beyond"][f"{k}_pct"] for k in BEYOND if f"{k}_pct" in p.frames["beyond"]}
+    beyond = p.frames.get("beyond", pd.DataFrame())
+    lowest = {ind.phrase(i): t[f"{i}_value"] for i in inds} | {
+        BEYOND[k].phrase: beyond[f"{k}_pct"] for k in BEYOND if f"{k}_pct" in beyond}
     p.say("beyond", *_lowest_on_several(lowest, t["la_name"].reset_index(drop=True)))
     labels = {f"{i}_value": ind.phrase(i) for i in inds} | {
         "idaci": "the " + dep.label,
