@@ -350,21 +350,20 @@ def _indicator_extremes(ed, t: pd.DataFrame, ind: IndicatorFacts) -> list[Findin
     return out
 
 
-def _plain_effect(m: OLSResult, term: str) -> tuple[float, float, float, float]:
-    r = m.term(term)
-    return float(r["per_step"]), float(r["per_step_low"]), float(r["per_step_high"]), float(r["step"])
-
-
 _IDACI = "Per step of {step} in the IDACI child poverty score"
 _PLACED = "percentage points of plans in state special schools"
 
 
-def _association(id_: str, est: tuple[float, float, float, float], headline: str, words: tuple[str, str],
-                 unit: str, period: str, per: str, tail: str, ids: Sequence[str], link: str) -> list[Finding]:
-    """An association across LAs as a finding, only where its 95% interval excludes no difference
-    (a 'no clear difference' is not a finding); the step goes in the caveat."""
-    eff, lo, hi, step = est
-    if not (lo > 0 or hi < 0):  # NaN bounds too
+def _association(id_: str, m: OLSResult | tuple[float, ...] | None, headline: str, words: tuple[str, str],
+                 unit: str, period: str, per: str, tail: str, link: str, ids: Sequence[str] = ()) -> list[Finding]:
+    """An association across LAs (``m``: a fit's first term, or effect, low, high, step) as a finding, only
+    where its 95% interval excludes no difference (a 'no clear difference' is not a finding); the step goes in
+    the caveat."""
+    if isinstance(m, OLSResult):
+        r, ids = m.term(m.x[0]), m.source_ids
+        m = tuple(float(r[k]) for k in ("per_step", "per_step_low", "per_step_high", "step"))
+    eff, lo, hi, step = m or (np.nan,) * 4
+    if not (lo > 0 or hi < 0):  # NaN bounds (or no fit) too
         return []
     per = per.format(step=fmt(step, dp_for_step(step)), school="school" if step == 1 else "schools")
     return [Finding(id=id_, headline=headline.format(x=fmt(abs(eff), 1), d=words[0 if eff > 0 else 1]),
@@ -374,23 +373,17 @@ def _association(id_: str, est: tuple[float, float, float, float], headline: str
 
 def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Finding]:
     """Associations across LAs: placement, overall score and suspensions against their context."""
-    out: list[Finding] = []
-    pl = placement(ed)
-    special = "place_state_special"
+    pl, special = placement(ed), "place_state_special"
     period = _period_words(ed, [special])
-    if m := pl.models.get(f"{special}_supply"):
-        out += _association(
-            "special_supply", _plain_effect(m, m.x[0]), "Where councils have more state special schools, more "
-            "children with EHC plans attend them: {x} points {d}.", ("more", "fewer"), _PLACED, period,
-            "Per {step} more special {school} per 1,000 plans", ", not proof of cause", m.source_ids,
-            f"{P4}.html#fig-04_{special}_vs_supply")
-    if m := pl.models.get(f"{special}_idaci"):
-        out += _association(
-            "special_deprivation", _plain_effect(m, m.x[0]), "Councils with more child poverty place more children "
-            "with EHC plans in special schools: {x} points {d}.", ("more", "fewer"), _PLACED,
-            f"{period}; deprivation {iod_label(ed.method.deprivation_year)}",
-            _IDACI + ", about one standard deviation across councils", "", m.source_ids,
-            f"{P4}.html#fig-04_placement_vs_deprivation")
+    out = _association(
+        "special_supply", pl.models.get(f"{special}_supply"), "Where councils have more state special schools, more "
+        "children with EHC plans attend them: {x} points {d}.", ("more", "fewer"), _PLACED, period,
+        "Per {step} more special {school} per 1,000 plans", ", not proof of cause", f"{P4}.html#fig-04_{special}_vs_supply")
+    out += _association(
+        "special_deprivation", pl.models.get(f"{special}_idaci"), "Councils with more child poverty place more "
+        "children with EHC plans in special schools: {x} points {d}.", ("more", "fewer"), _PLACED,
+        f"{period}; deprivation {iod_label(ed.method.deprivation_year)}",
+        _IDACI + ", about one standard deviation across councils", "", f"{P4}.html#fig-04_placement_vs_deprivation")
     share = pl.numbers.get("place_state_special_between_region_share")
     if share is not None and np.isfinite(share):
         out.append(Finding(
@@ -408,13 +401,12 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
             "overall_deprivation", (*(float(c[k]) * step for k in ("coef", "ci_lower", "ci_upper")), step),
             "Councils with more child poverty score {x} points {d} on the inclusion index.", ("higher", "lower"),
             "points of overall score", f"{year_label(ed.final_year)} index", _IDACI, ", not proof of cause",
-            sorted({*all_ids, *dep}), f"{P6}.html#T_adjusted_model")
+            f"{P6}.html#T_adjusted_model", sorted({*all_ids, *dep}))
     if m := exclusions(ed).models.get("idaci"):
         out += _association(
-            "exclusions_deprivation", _plain_effect(m, "idaci"), "Councils with more child poverty suspend pupils "
-            "with EHC plans {d}: {x} per 100 pupils.", ("more", "less"), "per 100 pupils",
-            _period_words(ed, [m.y.removesuffix("_value")]), _IDACI, "", m.source_ids,
-            f"{P2}.html#fig-02_exclusions_vs_deprivation")
+            "exclusions_deprivation", m, "Councils with more child poverty suspend pupils with EHC plans {d}: {x} per "
+            "100 pupils.", ("more", "less"), "per 100 pupils", _period_words(ed, [m.y.removesuffix("_value")]),
+            _IDACI, "", f"{P2}.html#fig-02_exclusions_vs_deprivation")
     return out
 
 
