@@ -32,8 +32,7 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
     t, ind, dep = la_table(ed), IndicatorFacts(ed), deprivation(ed)
     ehcp_pct = context_measure(ed, "lait_ehcp_pct_pupils", year=ed.final_year)
     p.measures = [dep, ehcp_pct]
-    d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": ehcp_pct})
-    p.data = d
+    p.data = d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": ehcp_pct})
     inds = area_indicators(ed, "assessment")
     a = inds[0] if inds else None
     if a is None or not has_values(t, a):

@@ -37,9 +37,8 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
     ks4_share = ratio_measure(ks4_e, ks4_all, 100.0, "Pupils with an EHC plan as % of the KS4 cohort", "%",
                               names=dict(zip(t["la_code"], t["la_name"], strict=True)))
     p.measures = [dep, cohort, ks4_e, ks4_all]
-    d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": cohort, "ks4_ehcp_pupils": ks4_e,
+    p.data = d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": cohort, "ks4_ehcp_pupils": ks4_e,
                            "ks4_ehcp_share": ks4_share})
-    p.data = d
     p.labels = {f"{i}_value": ind.axis(i) for i in inds} | {
         "idaci": dep.label, "ehcp_pct_pupils": f"Pupils with an EHC plan, % of all pupils ({year_label(data_year)})",
         "ks4_ehcp_share": "Pupils with an EHC plan, % of the KS4 cohort"}

@@ -39,8 +39,7 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
     dep = deprivation(ed)
     semh = context_measure(ed, "sen2_semh_pct_ehcp")
     p.measures = [dep, semh]
-    d = context_frame(t, {"idaci": dep, "semh_pct": semh})
-    p.data = d
+    p.data = d = context_frame(t, {"idaci": dep, "semh_pct": semh})
     p.labels = {f"{i}_value": ind.axis(i) for i in inds} | {"idaci": dep.label,
                                                             "semh_pct": "EHC plans with SEMH as primary need (%)"}
     rows = []

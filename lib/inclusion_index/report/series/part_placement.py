@@ -75,9 +75,8 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     supply = ratio_measure(schools, plans, 1000.0, "State-funded special schools per 1,000 EHC plans",
                            "per 1,000 plans", names=dict(zip(t["la_code"], t["la_name"], strict=True)))
     p.measures = [dep, schools, plans]
-    d = context_frame(t, {"idaci": dep, "special_schools": schools, "ehc_plans": plans,
+    p.data = d = context_frame(t, {"idaci": dep, "special_schools": schools, "ehc_plans": plans,
                            "schools_per_1000_plans": supply})
-    p.data = d
     p.labels = {f"{i}_value": ind.axis(i) for i in all_inds} | {
         "idaci": dep.label, "schools_per_1000_plans": "State-funded special schools per 1,000 EHC plans" + (
             f" ({ed.run.placement.supply_counts[schools.measure][0]}, {year_label(str(schools.year))})" if supply.available else "")}
@@ -276,8 +275,7 @@ def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
     final = ed.final_year
     names = t["la_name"].reset_index(drop=True)
     frame = t[["la_code", "la_name", "region"]].reset_index(drop=True)
-    plans = context_measure(ed, "sen2_ehcp_total", year=final)
-    frame["ehc_plans"] = frame["la_code"].map(plans.values)
+    frame["ehc_plans"] = frame["la_code"].map(context_measure(ed, "sen2_ehcp_total", year=final).values)
     shares = {k: context_measure(ed, b.pct, year=final) for k, b in BEYOND.items()}
     if not any(c.available for c in shares.values()):
         p.say("beyond", *(c.note for c in shares.values()))
@@ -310,9 +308,7 @@ def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
                           f"{k}_england": float(ef["value"])})
         summary.append({"Placement": b.short, "Year": year_label(final), "England (%)": float(ef["value"]),
                         "Lowest (%)": s["min"], "Median (%)": s["median"], "Highest (%)": s["max"], "LAs": s["n"]})
-        eng[f"{b.short} (%)"] = e["value"].to_numpy()
-        eng[f"{b.short} (plans)"] = e["numerator"].to_numpy()
-        eng["All EHC plans"] = e["denominator"].to_numpy()
+        eng[[f"{b.short} (%)", f"{b.short} (plans)", "All EHC plans"]] = e[["value", "numerator", "denominator"]].to_numpy()
         p.say("beyond_england", _england_change_sentence(ed, k, e, dp))
     if not summary:
         return
@@ -321,9 +317,7 @@ def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
     left_out = [f"{n} (highlighted)" if n == marked else n for n in missing.get("no_school_place", [])]
     p.labels["no_school_place_note"] = (f"Not shown, no figure in the source: {and_join(left_out)}."
                                         if left_out else "")
-    p.tables["beyond_summary"] = pd.DataFrame(summary)
-    p.tables["beyond_regions"] = _region_table(frame, dps, p)
-    p.tables["beyond_england"] = eng
+    p.tables.update(beyond_summary=pd.DataFrame(summary), beyond_regions=_region_table(frame, dps, p), beyond_england=eng)
     p.frames["beyond"] = frame
     p.labels |= {f"{k}_pct": f"{BEYOND[k].short} (% of the LA's EHC plans)" for k in dps}
     p.say("beyond", *_highlight_beyond(frame, highlight, dps, final))
