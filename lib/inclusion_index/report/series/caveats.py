@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 
 import pandas as pd
 
@@ -48,8 +49,7 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
                  part: str | None = None) -> dict:
     """CAVEAT_TABLES' tables and ``text`` (templates/caveats.md) for an edition or one ``part``, with its
     context ``measures`` among the sources."""
-    area = part if part in AREAS else None
-    keep = set(area_indicators(ed, area)) if area else None
+    keep = set(area_indicators(ed, part)) if part in AREAS else None
     edition_wide = part in (None, "introduction", "conclusions")
     small_cohort = ed.run.uncertainty.small_cohort if small_cohort is None else small_cohort
     reg = load_registry()
@@ -80,12 +80,10 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
         row = {"Source": sid, "Release": "", "Dataset": "", "Years used": ", ".join(
             label(y) for y in sorted(years[sid])), "Used for": "; ".join(sorted(used[sid])), "File": "",
             "Licence": "", "Derived table": ""}
-        try:
+        with suppress(KeyError):  # a source missing from the registry keeps its id
             s = reg[sid]
             row.update({"Source": s.publication, "Release": s.release, "Dataset": s.dataset, "File": s.path,
                         "Licence": s.licence, "Derived table": "yes" if s.derived else "no"})
-        except KeyError:
-            pass
         rows.append(row)
     sources = pd.DataFrame(rows)
     sub = ed.substitutions()

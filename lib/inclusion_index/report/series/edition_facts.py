@@ -229,9 +229,8 @@ def la_coverage(ed) -> dict:
     sentence = short = ""
     if len(excluded):
         names = and_join(list(excluded["la_name"]))
-        known = excluded["ehc_plans"].notna()
         counts = ""
-        if known.all():
+        if excluded["ehc_plans"].notna().all():
             years = sorted(set(excluded["plans_year"]))
             counts = (f": {and_join([fmt(v, 0) for v in excluded['ehc_plans']])} EHC plans respectively in "
                       f"{years_label(years)}" if len(excluded) > 1 else

@@ -228,9 +228,7 @@ def ranking_table(t: pd.DataFrame, *, adjusted: bool = False) -> pd.DataFrame:
     f = ranking_frame(t)
     out = pd.DataFrame({rank_column(): rank_cells(f, "overall"), "Local authority": f["la_name"],
                         "Region": f["region"], "Overall score": f["overall_score"]})
-    for a in AREAS:
-        if f"{a}_score" in f:
-            out[AREA_NAMES[a]] = f[f"{a}_score"]
+    out = out.assign(**{AREA_NAMES[a]: f[f"{a}_score"] for a in AREAS if f"{a}_score" in f})
     if adjusted and "overall_adjusted_score" in f:
         out["Adjusted score"] = f["overall_adjusted_score"]
         out["Adjusted rank"] = rank_cells(f, "overall_adjusted")
