@@ -16,6 +16,7 @@ from inclusion_index.report.series.context import context_measure
 from inclusion_index.report.series.edition_facts import (
     MEASURE_SHORT_NOTES,
     IndicatorFacts,
+    change_range,
     data_years_sentence,
     indicator_cohorts,
     la_coverage,
@@ -216,16 +217,13 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
     imp = improvement_frame(ed, t)
     if not len(imp):
         return []
-    settings = ed.monte_carlo_settings()
     compared = list(imp.attrs.get("indicators_compared", []))
     ids = tuple(sorted({sid for y in (ed.first_year, ed.final_year) for i in compared
                         for sid in ed.indicator_years[y].set_index("indicator").at[i, "source_ids"]}))
     yrs = f"{year_label(ed.first_year)} to {year_label(ed.final_year)}"
-    r = imp.iloc[0]
-    link = f"{P6}.html#fig-06_most_improved"
-    lo, hi = r["change_lo"], r["change_hi"]
-    rng = "" if pd.isna(lo) or pd.isna(hi) else (
-        f" Its {range_label()} of change runs from {fmt(lo, sign=True)} to {fmt(hi, sign=True)} points.")
+    r, link = imp.iloc[0], f"{P6}.html#fig-06_most_improved"
+    rng = "" if pd.isna(r["change_lo"]) or pd.isna(r["change_hi"]) else (
+        f" Its {range_label()} of change runs from {change_range(r['change_lo'], r['change_hi'])} points.")
     out = [Finding(
         id="most_improved", headline=f"{r['la_name']} is the most improved council, up {fmt(r['change'], 1)} "
         "points when scored like for like.", number=float(round(r["change"], 1)), unit="points of overall score",
@@ -233,7 +231,7 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
         caveat=f"Both years scored on only the {int(r['indicators_compared'])} indicators published in both, from "
                f"{fmt(r['score_early'])} to {fmt(r['score_late'])}.{rng}",
         strength=ROBUST if bool(r["significant"]) else WITHIN, source_ids=ids, link=link)]
-    expected = chance_count((1 - settings.interval) / 2, len(imp))
+    expected = chance_count((1 - ed.monte_carlo_settings().interval) / 2, len(imp))
     for key, k, word in (("rises", int(imp["significant"].sum()), "rose"),
                          ("falls", int(imp["declined_significant"].sum()), "fell")):
         out.append(Finding(

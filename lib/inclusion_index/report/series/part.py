@@ -269,8 +269,7 @@ def missing_rule_facts(ed) -> dict:
     published: dict[str, int] = {}
     most: dict[str, int] = {}
     for y, g in v.groupby("index_year", sort=True):
-        have = g.groupby("indicator")["value"].apply(lambda x: bool(x.notna().any()))
-        pub = list(have[have].index)
+        pub = set(g.loc[g["value"].notna(), "indicator"])
         published[str(y)] = len(pub)
         per_la = g[g["indicator"].isin(pub)].groupby("la_code")["value"].apply(lambda x: int(x.isna().sum()))
         most[str(y)] = int(per_la.max()) if len(per_la) else 0
@@ -347,8 +346,8 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
           f"{worst['la_name']} ranks {rank_words(worst['overall_rank'], worst['overall_rank_lo'], worst['overall_rank_hi'])}.",
           w.overlap(f))
     sens = ed.sensitivity
-    p.say("certainty", *aggregation_widening_sentences(p, ed, sens))
-    p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(ed, sens, settings))
+    p.say("certainty", *aggregation_widening_sentences(p, ed, sens), *_not_redrawn_sentences(p, ed, settings),
+          _missing_rule_sentence(ed, sens, settings))
     options = _choice_options(settings)
     p.tables["sensitivity"] = pd.DataFrame({
         "Choice varied": [sentence_case(w.option(c, options)) for c in sens["choice"]], "Runs": sens["runs"],

@@ -204,9 +204,8 @@ def supply_count(ed) -> tuple[ContextMeasure, list[ContextMeasure]]:
     have = [c for c in cands if c.available]
     if not have:
         return cands[0], cands
-    final = _start(ed.final_year)
-    order = {m: k for k, m in enumerate(ed.run.placement.supply_counts)}
-    return min(have, key=lambda c: (abs(final - _start(str(c.year))), order[c.measure])), cands
+    # the nearest year to the edition's; of equally near counts, the first listed (min keeps the first)
+    return min(have, key=lambda c: abs(_start(ed.final_year) - _start(str(c.year)))), cands
 
 
 def _supply_choice_sentence(ed, chosen: ContextMeasure, cands: Sequence[ContextMeasure]) -> str:
