@@ -411,10 +411,7 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
 def source_table(items: Sequence[Finding]) -> tuple[list[SourceRef], dict[str, int]]:
     """Every source the findings cite, numbered in order of first citation."""
     reg = load_registry()
-    refs: dict[str, int] = {}
-    for f in items:
-        for sid in f.source_ids:
-            refs.setdefault(sid, len(refs) + 1)
+    refs = {sid: n for n, sid in enumerate(dict.fromkeys(s for f in items for s in f.source_ids), start=1)}
     rows = []
     for sid, n in refs.items():
         try:

@@ -38,7 +38,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
                               names=dict(zip(t["la_code"], t["la_name"], strict=True)))
     p.measures = [dep, cohort, ks4_e, ks4_all]
     p.data = d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": cohort, "ks4_ehcp_pupils": ks4_e,
-                           "ks4_ehcp_share": ks4_share})
+                                   "ks4_ehcp_share": ks4_share})
     p.labels = {f"{i}_value": ind.axis(i) for i in inds} | {
         "idaci": dep.label, "ehcp_pct_pupils": f"Pupils with an EHC plan, % of all pupils ({year_label(data_year)})",
         "ks4_ehcp_share": "Pupils with an EHC plan, % of the KS4 cohort"}
@@ -55,8 +55,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         p.say("summary", f"{s['sentence']} {ind.england_text(i, s['dp'])} ({year_label(ind.year(i))}).")
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
     f = {"year": year_label(data_year), "dep": dep.label, "ks4_year": year_label(ks4_year)}
-    p.say("cohort", _WORDS.cohort(f), cohort.note, dep.note)
-    p.say("cohort", ks4_share.note if ks4_share.available else _WORDS.no_ks4(f))
+    p.say("cohort", _WORDS.cohort(f), cohort.note, dep.note, ks4_share.note if ks4_share.available else _WORDS.no_ks4(f))
     labels = {f"{i}_value": ind.phrase(i) for i in avail} | {
         "ehcp_pct_pupils": "the share of all pupils who have an EHC plan", "idaci": "the " + dep.label,
         "ks4_ehcp_share": "the EHC plan share of the KS4 cohort"}

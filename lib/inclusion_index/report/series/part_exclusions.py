@@ -22,6 +22,7 @@ from inclusion_index.report.series.part import (
     estimate_note,
     estimated,
     highlight_section,
+    imputed_rows,
     la_list,
     published_indicators,
 )
@@ -61,9 +62,7 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
         if c := carried_note(ed, i):
             p.say("summary", f"{ind.short(i)}: the {c[0]} figures are used, carried forward ({c[1]}).")
     p.say("summary", *measure_caveats(ed, indicators=avail))
-    imputed = ed.values[(ed.values["index_year"] == ed.final_year) & ed.values["indicator"].isin(avail)
-                        & ed.values["imputed_count"].notna()]
-    if len(imputed):
+    if len(imputed := imputed_rows(ed, avail)):
         p.say("summary", _WORDS.imputed(len(imputed)))
     p.tables["summary"] = pd.DataFrame(rows)
     p.say("context", dep.note, semh.note, "" if semh.available else _WORDS.no_semh())

@@ -76,7 +76,7 @@ def placement(ed, highlight: str | int | None = None) -> Part:
                            "per 1,000 plans", names=dict(zip(t["la_code"], t["la_name"], strict=True)))
     p.measures = [dep, schools, plans]
     p.data = d = context_frame(t, {"idaci": dep, "special_schools": schools, "ehc_plans": plans,
-                           "schools_per_1000_plans": supply})
+                                   "schools_per_1000_plans": supply})
     p.labels = {f"{i}_value": ind.axis(i) for i in all_inds} | {
         "idaci": dep.label, "schools_per_1000_plans": "State-funded special schools per 1,000 EHC plans" + (
             f" ({ed.run.placement.supply_counts[schools.measure][0]}, {year_label(str(schools.year))})" if supply.available else "")}
