@@ -337,14 +337,14 @@ def _indicator_extremes(ed, t: pd.DataFrame, ind: IndicatorFacts) -> list[Findin
             r = t[at].iloc[0]
             n = float(cohort[at].iloc[0]) if cohort[at].notna().any() else np.nan
             is_small = bool(np.isfinite(n) and small and n < small)
-            caveat = (f"Based on about {fmt(n, 0)} pupils, too few to rule out chance. " if is_small else "")
-            caveat += (f"One council's published figure; {len(v[ok])} councils have one.{kind}")
             out.append(Finding(
                 id=f"{i}_{key}", headline=f"{r['la_name']} has England's {word} {what}: {fmt(x, dp)}{u}.",
                 number=float(round(x, dp)), unit=unit_words, place=str(r["la_name"]),
                 data_period=_period_words(ed, [i]), dp=dp,
                 england_figure=f"{fmt(e, dp)}{u}{pooled}" if np.isfinite(e) else "",
-                caveat=caveat, strength=SMALL if is_small else ROBUST, source_ids=ids, link=link))
+                caveat=(f"Based on about {fmt(n, 0)} pupils, too few to rule out chance. " if is_small else "")
+                + f"One council's published figure; {len(v[ok])} councils have one.{kind}",
+                strength=SMALL if is_small else ROBUST, source_ids=ids, link=link))
     return out
 
 

@@ -70,14 +70,13 @@ class OLSResult:
 
     def table(self) -> pd.DataFrame:
         """Quotable coefficient table: per-step effects with 95% CIs, R² and n."""
-        t = self.coefs[self.coefs["term"] != "const"].copy()
-        out = pd.DataFrame({
+        t = self.coefs[self.coefs["term"] != "const"]
+        return pd.DataFrame({
             "Outcome": _cap(self.labels[self.y]), "Predictor": t["label"].map(_cap),
             "Taking into account": [_cap(" and ".join(self.labels[o].removeprefix("the ") for o in self.x if o != term))
                                     or "Nothing else (one predictor)" for term in t["term"]],
             "Step": t["step"], "Difference per step": t["per_step"], "95% CI low": t["per_step_low"],
-            "95% CI high": t["per_step_high"], "p-value": t["p_value"], "R²": self.r2, "LAs": self.n})
-        return out.reset_index(drop=True)
+            "95% CI high": t["per_step_high"], "p-value": t["p_value"], "R²": self.r2, "LAs": self.n}).reset_index(drop=True)
 
 
 def _magnitude(v: float, dp: int) -> str | None:
@@ -159,8 +158,7 @@ def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", 
     out: dict = {"label": lab, "n": len(d), "n_regions": int(d["g"].nunique())}
     per = d.groupby("g")["v"].agg(n="count", mean="mean", median="median", min="min", max="max", sd="std")
     order = [r for r in region_order() if r in per.index] + [r for r in per.index if r not in region_order()]
-    per = per.reindex(order)
-    per.index.name = "region"
+    per = per.reindex(order).rename_axis("region")
     out["table"] = per.reset_index().rename(columns=REGION_TABLE_COLUMNS)
     if len(d) < 10 or out["n_regions"] < 2:
         out.update(between_share=np.nan, within_share=np.nan, f=np.nan, p_value=np.nan,

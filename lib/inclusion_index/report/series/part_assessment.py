@@ -78,11 +78,9 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
             continue
         rows.append(m)
         p.labels[f"{o}_value"] = ind.axis(o)
-        if dep.available:
-            m2 = p.fit(f"outcome_{o}_idaci", d, f"{o}_value", [col, "idaci"],
-                       sources=[*m.source_ids, *dep.source_ids], labels=lab, units=u)
-            if m2:
-                rows.append(m2)
+        if dep.available and (m2 := p.fit(f"outcome_{o}_idaci", d, f"{o}_value", [col, "idaci"],
+                                          sources=[*m.source_ids, *dep.source_ids], labels=lab, units=u)):
+            rows.append(m2)
     p.tables["outcomes"] = models_table(rows)
     p.tables["models"] = models_table(p.models.values())
     if rows:

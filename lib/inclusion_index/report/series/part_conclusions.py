@@ -209,8 +209,7 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
     _improved_section(p, ed, ind, t, settings)
     i = p.frames.get("improvement", pd.DataFrame())
     p.say("limits", *LIMITS)
-    unpub = ind.t[ind.t["las_with_value"] == 0]
-    if len(unpub):
+    if len(unpub := ind.t[ind.t["las_with_value"] == 0]):
         p.say("limits", f"In {year_label(ed.final_year)} the index rests on {len(ind.t) - len(unpub)} of its "
               f"{len(ind.t)} indicators: {', '.join(unpub['short_name'])} "
               f"{agree(len(unpub), 'has', 'have')} no LA values for the data year in this project's data.")
