@@ -54,14 +54,12 @@ def la_table(ed, year: str | None = None) -> pd.DataFrame:
     """One row per LA for an index year: identity, scores, values; for the headline year also the
     score table's ranges and adjusted scores."""
     y = year or ed.final_year
-    s = ed.scored[y].scores
-    t = ed.geography.set_index("la_code")[["la_name", "region"]].join(s, how="left")
+    t = ed.geography.set_index("la_code")[["la_name", "region"]].join(ed.scored[y].scores, how="left")
     if y == ed.final_year:
         ext = score_table_text(ed).set_index("la_code")  # with change_note
         cols = [c for c in ext.columns if (c.endswith(_EXTENDED_SUFFIXES) or c in _EXTENDED_COLUMNS)
                 and c not in t.columns]
         t = t.join(ext[cols], how="left")
-    t.index.name = "la_code"
     return t.reset_index()
 
 

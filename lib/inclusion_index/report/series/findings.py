@@ -165,8 +165,7 @@ def _rank_width(scored: pd.DataFrame) -> float | None:
 
 def findings(ed) -> list[Finding]:
     """The edition's quotable findings, in reading order."""
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
+    t, ind = la_table(ed), IndicatorFacts(ed)
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
     all_ids = tuple(sorted({sid for ids in ind.t["source_ids"] for sid in ids}))
     period = _period_words(ed, ed.method.indicators)
@@ -176,18 +175,15 @@ def findings(ed) -> list[Finding]:
 
 def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> list[Finding]:
     out = []
-    n = len(scored)
-    unit = "score (0 to 100; 50 is the middle council)"
-    top, bot = scored.iloc[0], scored.iloc[-1]
-    for key, r, word, target in (("top", top, "highest", 1), ("bottom", bot, "lowest", n)):
+    for key, r, word, target in (("top", scored.iloc[0], "highest", 1), ("bottom", scored.iloc[-1], "lowest", len(scored))):
         lo, hi = r.get("overall_rank_lo"), r.get("overall_rank_hi")
         out.append(Finding(
             id=f"overall_{key}", headline=f"{r['la_name']} has the {word} SEND inclusion score of England's "
-            f"ranked councils: {fmt(r['overall_score'], 1)}.", number=float(r["overall_score"]), unit=unit,
+            f"ranked councils: {fmt(r['overall_score'], 1)}.", number=float(r["overall_score"]),
+            unit="score (0 to 100; 50 is the middle council)",
             place=str(r["la_name"]), data_period=period, caveat=_rank_caveat(lo, hi),
             strength=_rank_strength(lo, hi, target), source_ids=ids, link=f"{P6}.html#fig-06_overall_ranking"))
-    width = _rank_width(scored)
-    if width is not None:
+    if (width := _rank_width(scored)) is not None:
         draws = ed.monte_carlo_settings().n_draws
         out.append(Finding(
             id="rank_uncertainty", headline=f"A typical council's plausible rank spans {fmt(width, 0)} places, "

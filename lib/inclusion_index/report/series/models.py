@@ -46,6 +46,10 @@ class OLSResult:
     def term(self, name: str) -> pd.Series:
         return self.coefs.set_index("term").loc[name]
 
+    def step_of(self, name: str) -> float | None:
+        """The step the text reports ``name``'s effect per, for the notebooks' chart annotation (None if absent)."""
+        return float(self.term(name)["step"]) if name in set(self.coefs["term"]) else None
+
     def link(self, term: str | None = None) -> dict:
         """The typed facts of one term's association, for templates/parts/links.md: plain labels
         (parentheses dropped) for the reader, full ones and the statistics for the technical notes."""

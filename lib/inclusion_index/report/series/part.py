@@ -252,8 +252,8 @@ def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[s
         return ["Chance in the data is not varied in this run's settings, so the ranges leave it out."]
     nn = ed.monte_carlo.no_noise
     short = short_names(ed)
-    p.numbers["cells_not_redrawn"] = len(nn)
-    p.numbers["cells_not_redrawn_final_year"] = int((nn["index_year"] == ed.final_year).sum()) if len(nn) else 0
+    p.numbers.update(cells_not_redrawn=len(nn), cells_not_redrawn_final_year=int(
+        (nn["index_year"] == ed.final_year).sum()) if len(nn) else 0)
     by_year = [f"in {year_label(str(y))}, " + ", ".join(f"{short.get(i, i)} ({plural(n, 'LA')})" for i, n in
                                                         g.groupby("indicator", sort=False)["la_code"].nunique().items())
                for y, g in nn.groupby("index_year", sort=True)] if len(nn) else []
