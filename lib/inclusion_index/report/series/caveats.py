@@ -104,14 +104,13 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     supp = miss.groupby(["index_year", "indicator", "reason"]).size().rename("LAs").reset_index()
     supp = pd.DataFrame({"Index year": supp["index_year"].map(year_label), "Indicator": supp["indicator"].map(ind.short),
                          "Reason": supp["reason"], "LAs": supp["LAs"]})
-    imp = v[v["imputed_count"].notna()]
     small = _small_cohorts(ed, ind, small_cohort) if part in (None, "attainment") else pd.DataFrame()
     cov = la_coverage(ed)
     moved = v[(v["index_year"] == ed.final_year) & (v["predecessors"] != "")]
     text = str(render_template(
         "caveats.md", part=part, edition_wide=edition_wide, n_sources=len(sources), n_las=len(ed.geography),
         n_england=cov["n_england"], excluded=cov["excluded_sentence"], n_gaps=len(gaps),
-        n_supp=int(supp["LAs"].sum()) if len(supp) else 0, n_imputed=len(imp), n_moved=moved["la_code"].nunique(),
+        n_supp=int(supp["LAs"].sum()) if len(supp) else 0, n_imputed=int(v["imputed_count"].notna().sum()), n_moved=moved["la_code"].nunique(),
         measure_notes=measure_caveats(ed, indicators=keep) if part in (None, *AREAS) else [],
         recorded_only=ed.method.placement_recorded_only, small=small.attrs.get("sentence", ""))).split("\n")
     return {"sources": sources, "substitutions": gaps, "suppression": supp, "small_cohorts": small,

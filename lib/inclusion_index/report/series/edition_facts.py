@@ -305,8 +305,7 @@ def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
     code = str(la_code if la_code is not None else "").strip()
     if not code:
         return None, ""
-    if code.isdigit() and len(code) < 3:
-        code = code.zfill(3)
+    code = code.zfill(3) if code.isdigit() else code  # papermill's 202 or 2 -> "202", "002"
     if code not in set(ed.geography["la_code"]):
         return None, (f"LA code {code} is not one of the {len(ed.geography)} LAs of this edition, "
                       "so nothing is highlighted.")

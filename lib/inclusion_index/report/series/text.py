@@ -142,11 +142,8 @@ def nice_step(sd: float) -> float:
     """A round step (1, 2 or 5 x 10^k) near one standard deviation, for readable slopes."""
     if not np.isfinite(sd) or sd <= 0:
         return 1.0
-    k = math.floor(math.log10(sd))
-    for m in (1, 2, 5, 10):
-        if m * 10**k >= sd * 0.7:
-            return float(m * 10**k)
-    return float(10 ** (k + 1))
+    k = math.floor(math.log10(sd))  # 10 x 10^k always exceeds sd, so next() always finds one
+    return float(next(m * 10**k for m in (1, 2, 5, 10) if m * 10**k >= sd * 0.7))
 
 
 def dp_for_step(step: float) -> int:
