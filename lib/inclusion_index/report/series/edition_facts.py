@@ -127,9 +127,8 @@ def rank_words(rank: object, lo: object, hi: object, n: int | None = None) -> st
     if _isna(lo) or _isna(hi):
         return head
     lo_, hi_ = int(lo), int(hi)  # type: ignore[call-overload]
-    if lo_ == hi_:
-        return f"{head} ({range_label()}: {ordinal(lo_)} only)"
-    return f"{head}, plausibly anywhere from {ordinal(lo_)} to {ordinal(hi_)} ({range_label()})"
+    return (f"{head} ({range_label()}: {ordinal(lo_)} only)" if lo_ == hi_
+            else f"{head}, plausibly anywhere from {ordinal(lo_)} to {ordinal(hi_)} ({range_label()})")
 
 
 def change_range(lo: object, hi: object) -> str:

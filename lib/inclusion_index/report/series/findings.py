@@ -424,8 +424,7 @@ def source_table(items: Sequence[Finding]) -> tuple[list[SourceRef], dict[str, i
 def _words(ed, what: str) -> list[str]:
     """templates/describe.md's paragraphs ('describe' or 'dont'), filled from the edition's facts."""
     scored = la_table(ed).pipe(lambda t: t[t["scored"]]).sort_values("overall_rank")
-    width = _rank_width(scored)
-    ranged = width is not None
+    ranged = (width := _rank_width(scored)) is not None
     top, bottom = scored.iloc[0], scored.iloc[-1]
     text = render_template(
         "describe.md", what=what, year=year_label(ed.final_year), n_scored=len(scored), n=len(ed.method.indicators),
@@ -463,8 +462,7 @@ def number_text(x: float) -> str:
 
 def findings_table(ed, items: list[Finding] | None = None) -> pd.DataFrame:
     """The findings as a display table for Part 6 (numbers as text, so a count shows no decimals)."""
-    f = build_findings(ed, items)
-    out = f.frame()
+    out = build_findings(ed, items).frame()
     return pd.DataFrame({"Finding": out["headline"], "Number": [number_text(x) for x in out["number"]],
                          "Data": out["data_period"], "Strength": out["strength"], "Sources": out["sources"]})
 

@@ -108,8 +108,7 @@ def placement(ed, highlight: str | int | None = None) -> Part:
         s = spread(d["schools_per_1000_plans"], d["la_name"], "special-school supply", "per 1,000 EHC plans", 1)
         p.say("supply", s["sentence"])
         p.numbers.update(supply_min=s["min"], supply_max=s["max"], supply_median=s["median"])
-        gap = _start(ed.final_year) - _start(str(schools.year))
-        if gap:
+        if gap := _start(ed.final_year) - _start(str(schools.year)):
             p.say("supply", _WORDS.supply_gap(year_label(ed.final_year), plural(gap, "year")))
     else:
         p.notes.append(supply.note)
@@ -335,9 +334,7 @@ def _lowest_on_several(shares: dict[str, pd.Series], names: pd.Series) -> list[s
 
 def _missing_sentences(missing: dict[str, list[str]], year: str) -> list[str]:
     """The LAs left out of each share (one sentence when the same LAs miss both)."""
-    lists = [m for m in missing.values() if m]
-    if not lists:
-        return []
+    lists = [m for m in missing.values() if m]  # none missing: the list below is empty
     both = len(lists) == len(missing) and all(m == lists[0] for m in lists)
     return [_WORDS.missing(and_join(m), len(m), year_label(year), "" if both else BEYOND[k].phrase)
             for k, m in missing.items() if m][:1 if both else None]
