@@ -256,11 +256,8 @@ def plain_codes(ed, text: object) -> str:
 def measure_name(ed: Edition, measure: str) -> str:
     """A measure's plain name from data/registry/measures (its description's first clause)."""
     desc = ed.measures.set_index("measure")["description"].to_dict()
-    d = first_clause(str(desc.get(measure, "")))
-    d = re.sub(r"\s*\((?:numerator|denominator)[^)]*\)\s*$", "", d)
-    if not d:
-        return measure
-    return d + (f", {MEASURE_SHORT_NOTES[measure]}" if measure in MEASURE_SHORT_NOTES else "")
+    d = re.sub(r"\s*\((?:numerator|denominator)[^)]*\)\s*$", "", first_clause(str(desc.get(measure, ""))))
+    return d + (f", {MEASURE_SHORT_NOTES[measure]}" if measure in MEASURE_SHORT_NOTES else "") if d else measure
 
 
 def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | None = None) -> list[str]:

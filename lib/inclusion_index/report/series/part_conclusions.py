@@ -41,8 +41,7 @@ def improvement_frame(ed, t: pd.DataFrame | None = None) -> pd.DataFrame:
     imp = ed.improvement
     if imp is None or imp.empty:
         return pd.DataFrame()
-    t = la_table(ed) if t is None else t
-    ext = t.set_index("la_code")
+    ext = (la_table(ed) if t is None else t).set_index("la_code")
     i = imp.reset_index().merge(ed.geography[["la_code", "la_name", "region"]], on="la_code", how="left")
     i = i.dropna(subset=["change"]).sort_values(["improvement_rank", "score_late"], ascending=[True, False])
     for col, src in (("change_lo", "overall_change_lo"), ("change_hi", "overall_change_hi")):

@@ -83,12 +83,10 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
     labels = {col: ind.phrase(main), "idaci": "the " + dep.label,
               "semh_pct": "the share of EHC plans for social, emotional and mental health (SEMH) needs"}
     units = {col: ind.unit(main), "semh_pct": "%"}
-    if dep.available:
-        m = p.fit("idaci", d, col, "idaci", sources=[*ind.t.loc[main, "source_ids"], *dep.source_ids],
-                  labels=labels, units=units, say="context")
-        if m and dep.year != ind.year(main):
-            p.say("context", f"Deprivation is from {iod_label(dep.year)}; the exclusion rates are for "
-                  f"{year_label(ind.year(main))}.")
+    if dep.available and p.fit("idaci", d, col, "idaci", sources=[*ind.t.loc[main, "source_ids"], *dep.source_ids],
+                               labels=labels, units=units, say="context") and dep.year != ind.year(main):
+        p.say("context", f"Deprivation is from {iod_label(dep.year)}; the exclusion rates are for "
+              f"{year_label(ind.year(main))}.")
     if semh.available:
         m = p.fit("semh", d, col, "semh_pct", sources=[*ind.t.loc[main, "source_ids"], *semh.source_ids],
                   labels=labels, units=units, say="context")
