@@ -68,7 +68,6 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
         p.say("adjusted", f"No context-adjusted {what}: {why}.")
         return
     fit = res.fits[target]
-    ctx = res.scores
     # the part's context inputs, listed in its sources table with the year each used
     dep = deprivation(ed)
     rate = context_measure(ed, res.settings.ehcp_rate_measure, year=ed.final_year)
@@ -89,7 +88,7 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
         if term == "log_ehcp_total":
             step, step_text = math.log(2), "doubling"
         else:
-            step = nice_step(float(ctx.loc[fit.expected.notna(), term].std()))
+            step = nice_step(float(res.scores.loc[fit.expected.notna(), term].std()))
             u = f" percentage point{'' if step == 1 else 's'}" if term == "ehcp_pct_pupils" else ""
             step_text = f"+{fmt(step, dp_for_step(step))}{u}"
         eff, lo, hi = c["coef"] * step, c["ci_lower"] * step, c["ci_upper"] * step

@@ -232,8 +232,7 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
     d = {"n": len(v_all), "n_published": len(v), "n_estimated": int(est.sum()), "min": float(v.min()),
          "max": float(v.max()), "median": float(v_all.median()), "q1": float(v_all.quantile(0.25)),
          "q3": float(v_all.quantile(0.75)), "highest": hi_cell, "lowest": lo_cell, "highest_text": hi_text,
-         "lowest_text": lo_text, "dp": dp}
-    d["ratio"] = d["max"] / d["min"] if d["min"] > 0 else np.nan
+         "lowest_text": lo_text, "dp": dp, "ratio": float(v.max()) / float(v.min()) if v.min() > 0 else np.nan}
     # "about 13 times", not "13.0": the ends are often whole-number percentages
     times = (f", about {fmt(d['ratio'], 0 if d['ratio'] >= 3 else 1)} times the lowest" if ratio and np.isfinite(d["ratio"]) and d["ratio"] >= 1.5
              and d["min"] >= 10 ** -dp else "")
