@@ -93,8 +93,7 @@ def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str]
 
 def carried_words(ed, indicator: str, year: str | None = None, note: str = "") -> str:
     """A note for readers: a carried-forward value says why (:func:`carried_note`), else ``note``."""
-    c = carried_note(ed, indicator, year)
-    return f"carried forward from {c[0]} ({c[1]})" if c else note
+    return f"carried forward from {c[0]} ({c[1]})" if (c := carried_note(ed, indicator, year)) else note
 
 
 def range_label() -> str:

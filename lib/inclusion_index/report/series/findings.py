@@ -105,11 +105,9 @@ class Findings:
 
     def frame(self) -> pd.DataFrame:
         """findings.csv: exactly COLUMNS; ``sources`` as '1; 4' into the sources table."""
-        out = pd.DataFrame([asdict(f) | {"sources": "; ".join(str(self.refs[s]) for s in f.source_ids)}
-                            for f in self.items], columns=COLUMNS)
-        # as the headline shows it, without separators: a count never reads 638745.0
-        out["number"] = [f"{f.number:.{f.dp}f}" for f in self.items]
-        return out
+        # number as the headline shows it, without separators: a count never reads 638745.0
+        return pd.DataFrame([asdict(f) | {"sources": "; ".join(str(self.refs[s]) for s in f.source_ids)}
+                             for f in self.items], columns=COLUMNS).assign(number=[f"{f.number:.{f.dp}f}" for f in self.items])
 
     def sources_frame(self) -> pd.DataFrame:
         """findings_sources.csv: one row per cited source, numbered as the findings cite them."""
