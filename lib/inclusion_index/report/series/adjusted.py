@@ -68,14 +68,12 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
         p.say("adjusted", f"No context-adjusted {what}: {why}.")
         return
     fit = res.fits[target]
-    ctx = res.scores
     # the part's context inputs, listed in its sources table with the year each used
     dep = deprivation(ed)
     rate = context_measure(ed, res.settings.ehcp_rate_measure, year=ed.final_year)
     plans = context_measure(ed, res.settings.ehcp_measure, year=ed.final_year)
     p.measures.extend(c for term, c in (("idaci", dep), ("ehcp_pct_pupils", rate), ("log_ehcp_total", plans))
                       if term in fit.covariates)
-    units = {"ehcp_pct_pupils": " percentage points"}
     labels = {"idaci": f"the IDACI average score ({iod_label(ed.method.deprivation_year)})",
               "ehcp_pct_pupils": f"the share of pupils with an EHC plan ({year_label(ed.final_year)})",
               "log_ehcp_total": f"the number of EHC plans the LA maintains ({year_label(ed.final_year)})"}
@@ -90,8 +88,8 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
         if term == "log_ehcp_total":
             step, step_text = math.log(2), "doubling"
         else:
-            step = nice_step(float(ctx.loc[fit.expected.notna(), term].std()))
-            u = units.get(term, "").replace("points", "point" if step == 1 else "points")
+            step = nice_step(float(res.scores.loc[fit.expected.notna(), term].std()))
+            u = f" percentage point{'' if step == 1 else 's'}" if term == "ehcp_pct_pupils" else ""
             step_text = f"+{fmt(step, dp_for_step(step))}{u}"
         eff, lo, hi = c["coef"] * step, c["ci_lower"] * step, c["ci_upper"] * step
         link = {"x": plain_label(labels.get(term, term)), "y": f"the {what}", "up": eff >= 0, "others": "",
@@ -146,11 +144,9 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
     p.say("adjusted", a_words.extremes(f), a_words.agreement(f),
           a_words.width(f) if np.isfinite(width) and np.isfinite(raw_width) else "",
           caveat_for(res.caveat, list(fit.covariates)))
-    cols = {"la_name": "Local authority", "region": "Region", sc: sentence_case(what)}
-    table = d[list(cols)].rename(columns=cols)
-    table.insert(3, rank_column(), rank_cells(d, target))
-    table["Adjusted score"] = d[adj].to_numpy()
-    table[f"Adjusted rank ({range_label()})"] = rank_cells(d, f"{target}_adjusted")
+    table = pd.DataFrame({"Local authority": d["la_name"], "Region": d["region"], sentence_case(what): d[sc],
+                          rank_column(): rank_cells(d, target), "Adjusted score": d[adj],
+                          f"Adjusted rank ({range_label()})": rank_cells(d, f"{target}_adjusted")})
     if est.any():
         table["Uses an estimate"] = np.where(est.to_numpy(), "yes: a suppressed small count", "")
     p.tables["adjusted_top"] = table.head(10).reset_index(drop=True)

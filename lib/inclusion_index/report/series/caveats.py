@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 
 import pandas as pd
 
@@ -48,8 +49,7 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
                  part: str | None = None) -> dict:
     """CAVEAT_TABLES' tables and ``text`` (templates/caveats.md) for an edition or one ``part``, with its
     context ``measures`` among the sources."""
-    area = part if part in AREAS else None
-    keep = set(area_indicators(ed, area)) if area else None
+    keep = set(area_indicators(ed, part)) if part in AREAS else None
     edition_wide = part in (None, "introduction", "conclusions")
     small_cohort = ed.run.uncertainty.small_cohort if small_cohort is None else small_cohort
     reg = load_registry()
@@ -80,12 +80,10 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
         row = {"Source": sid, "Release": "", "Dataset": "", "Years used": ", ".join(
             label(y) for y in sorted(years[sid])), "Used for": "; ".join(sorted(used[sid])), "File": "",
             "Licence": "", "Derived table": ""}
-        try:
+        with suppress(KeyError):  # a source missing from the registry keeps its id
             s = reg[sid]
             row.update({"Source": s.publication, "Release": s.release, "Dataset": s.dataset, "File": s.path,
                         "Licence": s.licence, "Derived table": "yes" if s.derived else "no"})
-        except KeyError:
-            pass
         rows.append(row)
     sources = pd.DataFrame(rows)
     sub = ed.substitutions()
@@ -106,14 +104,13 @@ def data_caveats(ed, measures: Sequence[ContextMeasure | str] = (), *, small_coh
     supp = miss.groupby(["index_year", "indicator", "reason"]).size().rename("LAs").reset_index()
     supp = pd.DataFrame({"Index year": supp["index_year"].map(year_label), "Indicator": supp["indicator"].map(ind.short),
                          "Reason": supp["reason"], "LAs": supp["LAs"]})
-    imp = v[v["imputed_count"].notna()]
     small = _small_cohorts(ed, ind, small_cohort) if part in (None, "attainment") else pd.DataFrame()
     cov = la_coverage(ed)
     moved = v[(v["index_year"] == ed.final_year) & (v["predecessors"] != "")]
     text = str(render_template(
         "caveats.md", part=part, edition_wide=edition_wide, n_sources=len(sources), n_las=len(ed.geography),
         n_england=cov["n_england"], excluded=cov["excluded_sentence"], n_gaps=len(gaps),
-        n_supp=int(supp["LAs"].sum()) if len(supp) else 0, n_imputed=len(imp), n_moved=moved["la_code"].nunique(),
+        n_supp=int(supp["LAs"].sum()) if len(supp) else 0, n_imputed=int(v["imputed_count"].notna().sum()), n_moved=moved["la_code"].nunique(),
         measure_notes=measure_caveats(ed, indicators=keep) if part in (None, *AREAS) else [],
         recorded_only=ed.method.placement_recorded_only, small=small.attrs.get("sentence", ""))).split("\n")
     return {"sources": sources, "substitutions": gaps, "suppression": supp, "small_cohorts": small,

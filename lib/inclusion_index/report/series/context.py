@@ -44,8 +44,7 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
                     label: str | None = None) -> ContextMeasure:
     """A context measure on the edition's LAs: ``year``, else the latest inside ``window`` (default:
     the year before the first index year, for lagged data, to the final one); never imputed."""
-    lab, unit = labels_for("context").get(measure, measure), labels_for("context", "unit").get(measure, "")
-    lab = label or lab
+    lab, unit = label or labels_for("context").get(measure, measure), labels_for("context", "unit").get(measure, "")
     codes = list(ed.geography["la_code"])
     have = measure_years(ed, measure)
 
@@ -70,14 +69,12 @@ def context_measure(ed, measure: str, *, year: str | None = None, window: tuple[
     cols = [c for c in ("la_code", "value", "numerator", "denominator", "missing_reason", "source") if c in sub]
     mapped = map_to_geography(sub[cols], codes, boundary_reference())
     vals = mapped.drop_duplicates("la_code").set_index("la_code")["value"].astype("float64").reindex(codes)
-    vals.index.name = "la_code"
     moved = mapped.loc[mapped["predecessors"] != "", "la_code"].tolist()
     missing = len(codes) - int(vals.notna().sum())
     # deprivation is named by its release (IoD2015), not by the academic year it is keyed to
     when = iod_label(year) if measure.startswith("iod_") else year_label(year)
-    note = f"{lab}: {when}, {int(vals.notna().sum())} of {len(codes)} LAs"
-    if missing:
-        note += f" ({missing} without a value)"
+    note = f"{lab}: {when}, {int(vals.notna().sum())} of {len(codes)} LAs" + (
+        f" ({missing} without a value)" if missing else "")
     if moved:
         note += (f"; {plural(len(moved), 'LA')} {agree(len(moved), 'takes', 'take')} a predecessor's value across a "
                  "boundary change")
@@ -103,8 +100,7 @@ def ratio_measure(num: ContextMeasure, den: ContextMeasure, scale: float, label:
     predecessor's across a boundary change (a split LA's count over its predecessor's total)."""
     name = f"{num.measure}_per_{den.measure}"
     if not (num.available and den.available):
-        why = num.note if not num.available else den.note
-        return ContextMeasure(name, label, unit, num.values * np.nan, None, [], why)
+        return ContextMeasure(name, label, unit, num.values * np.nan, None, [], den.note if num.available else num.note)
     if num.year != den.year:
         return ContextMeasure(name, label, unit, num.values * np.nan, None, [],
                               f"{label}: {num.label} ({year_label(num.year)}) and {den.label} "

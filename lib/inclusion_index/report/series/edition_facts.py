@@ -54,14 +54,12 @@ def la_table(ed, year: str | None = None) -> pd.DataFrame:
     """One row per LA for an index year: identity, scores, values; for the headline year also the
     score table's ranges and adjusted scores."""
     y = year or ed.final_year
-    s = ed.scored[y].scores
-    t = ed.geography.set_index("la_code")[["la_name", "region"]].join(s, how="left")
+    t = ed.geography.set_index("la_code")[["la_name", "region"]].join(ed.scored[y].scores, how="left")
     if y == ed.final_year:
         ext = score_table_text(ed).set_index("la_code")  # with change_note
         cols = [c for c in ext.columns if (c.endswith(_EXTENDED_SUFFIXES) or c in _EXTENDED_COLUMNS)
                 and c not in t.columns]
         t = t.join(ext[cols], how="left")
-    t.index.name = "la_code"
     return t.reset_index()
 
 
@@ -95,8 +93,7 @@ def carried_note(ed, indicator: str, year: str | None = None) -> tuple[str, str]
 
 def carried_words(ed, indicator: str, year: str | None = None, note: str = "") -> str:
     """A note for readers: a carried-forward value says why (:func:`carried_note`), else ``note``."""
-    c = carried_note(ed, indicator, year)
-    return f"carried forward from {c[0]} ({c[1]})" if c else note
+    return f"carried forward from {c[0]} ({c[1]})" if (c := carried_note(ed, indicator, year)) else note
 
 
 def range_label() -> str:
@@ -129,9 +126,8 @@ def rank_words(rank: object, lo: object, hi: object, n: int | None = None) -> st
     if _isna(lo) or _isna(hi):
         return head
     lo_, hi_ = int(lo), int(hi)  # type: ignore[call-overload]
-    if lo_ == hi_:
-        return f"{head} ({range_label()}: {ordinal(lo_)} only)"
-    return f"{head}, plausibly anywhere from {ordinal(lo_)} to {ordinal(hi_)} ({range_label()})"
+    return (f"{head} ({range_label()}: {ordinal(lo_)} only)" if lo_ == hi_
+            else f"{head}, plausibly anywhere from {ordinal(lo_)} to {ordinal(hi_)} ({range_label()})")
 
 
 def change_range(lo: object, hi: object) -> str:
@@ -229,9 +225,8 @@ def la_coverage(ed) -> dict:
     sentence = short = ""
     if len(excluded):
         names = and_join(list(excluded["la_name"]))
-        known = excluded["ehc_plans"].notna()
         counts = ""
-        if known.all():
+        if excluded["ehc_plans"].notna().all():
             years = sorted(set(excluded["plans_year"]))
             counts = (f": {and_join([fmt(v, 0) for v in excluded['ehc_plans']])} EHC plans respectively in "
                       f"{years_label(years)}" if len(excluded) > 1 else
@@ -260,11 +255,8 @@ def plain_codes(ed, text: object) -> str:
 def measure_name(ed: Edition, measure: str) -> str:
     """A measure's plain name from data/registry/measures (its description's first clause)."""
     desc = ed.measures.set_index("measure")["description"].to_dict()
-    d = first_clause(str(desc.get(measure, "")))
-    d = re.sub(r"\s*\((?:numerator|denominator)[^)]*\)\s*$", "", d)
-    if not d:
-        return measure
-    return d + (f", {MEASURE_SHORT_NOTES[measure]}" if measure in MEASURE_SHORT_NOTES else "")
+    d = re.sub(r"\s*\((?:numerator|denominator)[^)]*\)\s*$", "", first_clause(str(desc.get(measure, ""))))
+    return d + (f", {MEASURE_SHORT_NOTES[measure]}" if measure in MEASURE_SHORT_NOTES else "") if d else measure
 
 
 def measure_caveats(ed, year: str | None = None, indicators: Iterable[str] | None = None) -> list[str]:
@@ -308,8 +300,7 @@ def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
     code = str(la_code if la_code is not None else "").strip()
     if not code:
         return None, ""
-    if code.isdigit() and len(code) < 3:
-        code = code.zfill(3)
+    code = code.zfill(3) if code.isdigit() else code  # papermill's 202 or 2 -> "202", "002"
     if code not in set(ed.geography["la_code"]):
         return None, (f"LA code {code} is not one of the {len(ed.geography)} LAs of this edition, "
                       "so nothing is highlighted.")

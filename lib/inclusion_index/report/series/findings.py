@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from inclusion_index.report.series.context import context_measure
 from inclusion_index.report.series.edition_facts import (
     MEASURE_SHORT_NOTES,
     IndicatorFacts,
+    change_range,
     data_years_sentence,
     indicator_cohorts,
     la_coverage,
@@ -103,11 +105,9 @@ class Findings:
 
     def frame(self) -> pd.DataFrame:
         """findings.csv: exactly COLUMNS; ``sources`` as '1; 4' into the sources table."""
-        out = pd.DataFrame([asdict(f) | {"sources": "; ".join(str(self.refs[s]) for s in f.source_ids)}
-                            for f in self.items], columns=COLUMNS)
-        # as the headline shows it, without separators: a count never reads 638745.0
-        out["number"] = [f"{f.number:.{f.dp}f}" for f in self.items]
-        return out
+        # number as the headline shows it, without separators: a count never reads 638745.0
+        return pd.DataFrame([asdict(f) | {"sources": "; ".join(str(self.refs[s]) for s in f.source_ids)}
+                             for f in self.items], columns=COLUMNS).assign(number=[f"{f.number:.{f.dp}f}" for f in self.items])
 
     def sources_frame(self) -> pd.DataFrame:
         """findings_sources.csv: one row per cited source, numbered as the findings cite them."""
@@ -154,10 +154,16 @@ def _rank_caveat(lo: object, hi: object) -> str:
     return f"{rng} {base}"
 
 
+def _rank_width(scored: pd.DataFrame) -> float | None:
+    """The median width of the scored LAs' rank ranges (None without ranges)."""
+    if "overall_rank_lo" not in scored or scored["overall_rank_lo"].isna().all():
+        return None
+    return float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
+
+
 def findings(ed) -> list[Finding]:
     """The edition's quotable findings, in reading order."""
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
+    t, ind = la_table(ed), IndicatorFacts(ed)
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
     all_ids = tuple(sorted({sid for ids in ind.t["source_ids"] for sid in ids}))
     period = _period_words(ed, ed.method.indicators)
@@ -167,18 +173,15 @@ def findings(ed) -> list[Finding]:
 
 def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> list[Finding]:
     out = []
-    n = len(scored)
-    unit = "score (0 to 100; 50 is the middle council)"
-    top, bot = scored.iloc[0], scored.iloc[-1]
-    for key, r, word, target in (("top", top, "highest", 1), ("bottom", bot, "lowest", n)):
+    for key, r, word, target in (("top", scored.iloc[0], "highest", 1), ("bottom", scored.iloc[-1], "lowest", len(scored))):
         lo, hi = r.get("overall_rank_lo"), r.get("overall_rank_hi")
         out.append(Finding(
             id=f"overall_{key}", headline=f"{r['la_name']} has the {word} SEND inclusion score of England's "
-            f"ranked councils: {fmt(r['overall_score'], 1)}.", number=float(r["overall_score"]), unit=unit,
+            f"ranked councils: {fmt(r['overall_score'], 1)}.", number=float(r["overall_score"]),
+            unit="score (0 to 100; 50 is the middle council)",
             place=str(r["la_name"]), data_period=period, caveat=_rank_caveat(lo, hi),
             strength=_rank_strength(lo, hi, target), source_ids=ids, link=f"{P6}.html#fig-06_overall_ranking"))
-    if "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any():
-        width = float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median())
+    if (width := _rank_width(scored)) is not None:
         draws = ed.monte_carlo_settings().n_draws
         out.append(Finding(
             id="rank_uncertainty", headline=f"A typical council's plausible rank spans {fmt(width, 0)} places, "
@@ -190,11 +193,10 @@ def _ranking(ed, scored: pd.DataFrame, ids: tuple[str, ...], period: str) -> lis
         # strength from the LAs' rank ranges: the top region's LAs' worst plausible ranks against
         # the next region's best plausible ranks (robust when the ranges do not meet on average)
         sc = scored.set_index("region")
-        has_ranges = "overall_rank_lo" in sc and sc["overall_rank_lo"].notna().any()
         for key, a, b, word in (("top", 0, 1, "highest"), ("bottom", -1, -2, "lowest")):
             name = str(reg.index[a])
             first, second = sc.loc[[name]], sc.loc[[str(reg.index[b])]]
-            clear = has_ranges and (first["overall_rank_hi"].mean() < second["overall_rank_lo"].mean() if key == "top"
+            clear = width is not None and (first["overall_rank_hi"].mean() < second["overall_rank_lo"].mean() if key == "top"
                                     else first["overall_rank_lo"].mean() > second["overall_rank_hi"].mean())
             out.append(Finding(
                 id=f"region_{key}", headline=f"{name} has the {word} average SEND inclusion score of England's "
@@ -209,16 +211,13 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
     imp = improvement_frame(ed, t)
     if not len(imp):
         return []
-    settings = ed.monte_carlo_settings()
     compared = list(imp.attrs.get("indicators_compared", []))
     ids = tuple(sorted({sid for y in (ed.first_year, ed.final_year) for i in compared
                         for sid in ed.indicator_years[y].set_index("indicator").at[i, "source_ids"]}))
     yrs = f"{year_label(ed.first_year)} to {year_label(ed.final_year)}"
-    r = imp.iloc[0]
-    link = f"{P6}.html#fig-06_most_improved"
-    lo, hi = r["change_lo"], r["change_hi"]
-    rng = "" if pd.isna(lo) or pd.isna(hi) else (
-        f" Its {range_label()} of change runs from {fmt(lo, sign=True)} to {fmt(hi, sign=True)} points.")
+    r, link = imp.iloc[0], f"{P6}.html#fig-06_most_improved"
+    rng = "" if pd.isna(r["change_lo"]) or pd.isna(r["change_hi"]) else (
+        f" Its {range_label()} of change runs from {change_range(r['change_lo'], r['change_hi'])} points.")
     out = [Finding(
         id="most_improved", headline=f"{r['la_name']} is the most improved council, up {fmt(r['change'], 1)} "
         "points when scored like for like.", number=float(round(r["change"], 1)), unit="points of overall score",
@@ -226,7 +225,7 @@ def _improvement(ed, t: pd.DataFrame, period: str) -> list[Finding]:
         caveat=f"Both years scored on only the {int(r['indicators_compared'])} indicators published in both, from "
                f"{fmt(r['score_early'])} to {fmt(r['score_late'])}.{rng}",
         strength=ROBUST if bool(r["significant"]) else WITHIN, source_ids=ids, link=link)]
-    expected = chance_count((1 - settings.interval) / 2, len(imp))
+    expected = chance_count((1 - ed.monte_carlo_settings().interval) / 2, len(imp))
     for key, k, word in (("rises", int(imp["significant"].sum()), "rose"),
                          ("falls", int(imp["declined_significant"].sum()), "fell")):
         out.append(Finding(
@@ -253,25 +252,22 @@ def _jan(year: str) -> str:
 
 def _national(ed) -> list[Finding]:
     """England's EHC plans and plans with no school place, from DfE's England rows (SEN2)."""
-    link = f"{P4}.html#T_beyond_england"
     plans, ids = _england_series(ed, "sen2_ehcp_total")
     if plans.empty:
         return []
     first, final = plans.index[0], plans.index[-1]
     jan0, jan, start, total = _jan(first), _jan(final), float(plans["value"].iloc[0]), float(plans["value"].iloc[-1])
-    out = [Finding(
-        id="england_ehc_plans", headline=f"Councils in England maintained {fmt(total, 0)} EHC plans.",
-        number=total, unit="EHC plans", data_period=f"EHC plans at {jan}", dp=0,
-        england_figure=f"{fmt(total, 0)} (DfE, SEN2 return)",
-        caveat=(f"Up from {fmt(start, 0)} in {jan0}. " if first != final else "")
-        + "Plans for children and young people aged 0 to 25, not only pupils.", source_ids=ids, link=link)]
+    plan = partial(Finding, unit="EHC plans", dp=0, link=f"{P4}.html#T_beyond_england")
+    out = [plan(id="england_ehc_plans", headline=f"Councils in England maintained {fmt(total, 0)} EHC plans.",
+                number=total, data_period=f"EHC plans at {jan}", england_figure=f"{fmt(total, 0)} (DfE, SEN2 return)",
+                caveat=(f"Up from {fmt(start, 0)} in {jan0}. " if first != final else "")
+                + "Plans for children and young people aged 0 to 25, not only pupils.", source_ids=ids)]
     if first != final:
-        out.append(Finding(
+        out.append(plan(
             id="england_ehc_plans_rise", headline=f"The number of EHC plans in England grew by {fmt(total - start, 0)} "
-            "in the edition's years.", number=total - start, unit="EHC plans", dp=0,
-            data_period=f"EHC plans at {jan0} and {jan}", england_figure=f"{fmt(total, 0)} in {jan}",
-            caveat=f"From {fmt(start, 0)} to {fmt(total, 0)}; a count of plans, not of need.",
-            source_ids=ids, link=link))
+            "in the edition's years.", number=total - start, data_period=f"EHC plans at {jan0} and {jan}",
+            england_figure=f"{fmt(total, 0)} in {jan}", source_ids=ids,
+            caveat=f"From {fmt(start, 0)} to {fmt(total, 0)}; a count of plans, not of need."))
     none, ids = _england_series(ed, "sen2_ehcp_no_school_place_pct")
     if none.empty or final not in none.index:
         return out
@@ -281,22 +277,18 @@ def _national(ed) -> list[Finding]:
     since = (f"Up from {fmt(a['numerator'], 0)} ({fmt(a['value'], 1)}%) in {_jan(comparable[0])}. "
              if len(comparable) > 1 else f"Not comparable with years before {_jan(brk[0])}: {brk[1]}. "
              if brk and first < brk[0] <= final else "")
-    out.append(Finding(
+    out.append(plan(
         id="england_no_school_place", headline=f"{fmt(last['numerator'], 0)} children and young people with EHC "
-        "plans in England had no school place.", number=float(last["numerator"]), unit="EHC plans", dp=0,
-        data_period=f"EHC plans at {jan}",
-        england_figure=f"{fmt(last['value'], 1)}% of {fmt(last['denominator'], 0)} plans",
-        caveat=since + "Includes those awaiting provision, home educated and not in education or training.",
-        source_ids=ids, link=link))
+        "plans in England had no school place.", number=float(last["numerator"]), data_period=f"EHC plans at {jan}",
+        england_figure=f"{fmt(last['value'], 1)}% of {fmt(last['denominator'], 0)} plans", source_ids=ids,
+        caveat=since + "Includes those awaiting provision, home educated and not in education or training."))
     if len(comparable) > 1:
-        rise = float(last["numerator"] - a["numerator"])
-        out.append(Finding(
+        out.append(plan(
             id="england_no_school_place_rise", headline=f"EHC plans with no school place in England rose by "
-            f"{fmt(rise, 0)} in the edition's years.", number=rise, unit="EHC plans", dp=0,
-            data_period=f"EHC plans at {_jan(comparable[0])} and {jan}",
-            england_figure=f"{fmt(a['value'], 1)}% then, {fmt(last['value'], 1)}% now",
-            caveat=f"From {fmt(a['numerator'], 0)} to {fmt(last['numerator'], 0)} plans, while all plans also rose.",
-            source_ids=ids, link=link))
+            f"{fmt(float(last['numerator'] - a['numerator']), 0)} in the edition's years.",
+            number=float(last["numerator"] - a["numerator"]), data_period=f"EHC plans at {_jan(comparable[0])} and {jan}",
+            england_figure=f"{fmt(a['value'], 1)}% then, {fmt(last['value'], 1)}% now", source_ids=ids,
+            caveat=f"From {fmt(a['numerator'], 0)} to {fmt(last['numerator'], 0)} plans, while all plans also rose."))
     return out
 
 
@@ -339,32 +331,31 @@ def _indicator_extremes(ed, t: pd.DataFrame, ind: IndicatorFacts) -> list[Findin
             r = t[at].iloc[0]
             n = float(cohort[at].iloc[0]) if cohort[at].notna().any() else np.nan
             is_small = bool(np.isfinite(n) and small and n < small)
-            caveat = (f"Based on about {fmt(n, 0)} pupils, too few to rule out chance. " if is_small else "")
-            caveat += (f"One council's published figure; {len(v[ok])} councils have one.{kind}")
             out.append(Finding(
                 id=f"{i}_{key}", headline=f"{r['la_name']} has England's {word} {what}: {fmt(x, dp)}{u}.",
                 number=float(round(x, dp)), unit=unit_words, place=str(r["la_name"]),
                 data_period=_period_words(ed, [i]), dp=dp,
                 england_figure=f"{fmt(e, dp)}{u}{pooled}" if np.isfinite(e) else "",
-                caveat=caveat, strength=SMALL if is_small else ROBUST, source_ids=ids, link=link))
+                caveat=(f"Based on about {fmt(n, 0)} pupils, too few to rule out chance. " if is_small else "")
+                + f"One council's published figure; {len(v[ok])} councils have one.{kind}",
+                strength=SMALL if is_small else ROBUST, source_ids=ids, link=link))
     return out
-
-
-def _plain_effect(m: OLSResult, term: str) -> tuple[float, float, float, float]:
-    r = m.term(term)
-    return float(r["per_step"]), float(r["per_step_low"]), float(r["per_step_high"]), float(r["step"])
 
 
 _IDACI = "Per step of {step} in the IDACI child poverty score"
 _PLACED = "percentage points of plans in state special schools"
 
 
-def _association(id_: str, est: tuple[float, float, float, float], headline: str, words: tuple[str, str],
-                 unit: str, period: str, per: str, tail: str, ids: Sequence[str], link: str) -> list[Finding]:
-    """An association across LAs as a finding, only where its 95% interval excludes no difference
-    (a 'no clear difference' is not a finding); the step goes in the caveat."""
-    eff, lo, hi, step = est
-    if not (lo > 0 or hi < 0):  # NaN bounds too
+def _association(id_: str, m: OLSResult | tuple[float, ...] | None, headline: str, words: tuple[str, str],
+                 unit: str, period: str, per: str, tail: str, link: str, ids: Sequence[str] = ()) -> list[Finding]:
+    """An association across LAs (``m``: a fit's first term, or effect, low, high, step) as a finding, only
+    where its 95% interval excludes no difference (a 'no clear difference' is not a finding); the step goes in
+    the caveat."""
+    if isinstance(m, OLSResult):
+        r, ids = m.term(m.x[0]), m.source_ids
+        m = tuple(float(r[k]) for k in ("per_step", "per_step_low", "per_step_high", "step"))
+    eff, lo, hi, step = m or (np.nan,) * 4
+    if not (lo > 0 or hi < 0):  # NaN bounds (or no fit) too
         return []
     per = per.format(step=fmt(step, dp_for_step(step)), school="school" if step == 1 else "schools")
     return [Finding(id=id_, headline=headline.format(x=fmt(abs(eff), 1), d=words[0 if eff > 0 else 1]),
@@ -374,23 +365,17 @@ def _association(id_: str, est: tuple[float, float, float, float], headline: str
 
 def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Finding]:
     """Associations across LAs: placement, overall score and suspensions against their context."""
-    out: list[Finding] = []
-    pl = placement(ed)
-    special = "place_state_special"
+    pl, special = placement(ed), "place_state_special"
     period = _period_words(ed, [special])
-    if m := pl.models.get(f"{special}_supply"):
-        out += _association(
-            "special_supply", _plain_effect(m, m.x[0]), "Where councils have more state special schools, more "
-            "children with EHC plans attend them: {x} points {d}.", ("more", "fewer"), _PLACED, period,
-            "Per {step} more special {school} per 1,000 plans", ", not proof of cause", m.source_ids,
-            f"{P4}.html#fig-04_{special}_vs_supply")
-    if m := pl.models.get(f"{special}_idaci"):
-        out += _association(
-            "special_deprivation", _plain_effect(m, m.x[0]), "Councils with more child poverty place more children "
-            "with EHC plans in special schools: {x} points {d}.", ("more", "fewer"), _PLACED,
-            f"{period}; deprivation {iod_label(ed.method.deprivation_year)}",
-            _IDACI + ", about one standard deviation across councils", "", m.source_ids,
-            f"{P4}.html#fig-04_placement_vs_deprivation")
+    out = _association(
+        "special_supply", pl.models.get(f"{special}_supply"), "Where councils have more state special schools, more "
+        "children with EHC plans attend them: {x} points {d}.", ("more", "fewer"), _PLACED, period,
+        "Per {step} more special {school} per 1,000 plans", ", not proof of cause", f"{P4}.html#fig-04_{special}_vs_supply")
+    out += _association(
+        "special_deprivation", pl.models.get(f"{special}_idaci"), "Councils with more child poverty place more "
+        "children with EHC plans in special schools: {x} points {d}.", ("more", "fewer"), _PLACED,
+        f"{period}; deprivation {iod_label(ed.method.deprivation_year)}",
+        _IDACI + ", about one standard deviation across councils", "", f"{P4}.html#fig-04_placement_vs_deprivation")
     share = pl.numbers.get("place_state_special_between_region_share")
     if share is not None and np.isfinite(share):
         out.append(Finding(
@@ -408,23 +393,19 @@ def _associations(ed, ind: IndicatorFacts, all_ids: tuple[str, ...]) -> list[Fin
             "overall_deprivation", (*(float(c[k]) * step for k in ("coef", "ci_lower", "ci_upper")), step),
             "Councils with more child poverty score {x} points {d} on the inclusion index.", ("higher", "lower"),
             "points of overall score", f"{year_label(ed.final_year)} index", _IDACI, ", not proof of cause",
-            sorted({*all_ids, *dep}), f"{P6}.html#T_adjusted_model")
+            f"{P6}.html#T_adjusted_model", sorted({*all_ids, *dep}))
     if m := exclusions(ed).models.get("idaci"):
         out += _association(
-            "exclusions_deprivation", _plain_effect(m, "idaci"), "Councils with more child poverty suspend pupils "
-            "with EHC plans {d}: {x} per 100 pupils.", ("more", "less"), "per 100 pupils",
-            _period_words(ed, [m.y.removesuffix("_value")]), _IDACI, "", m.source_ids,
-            f"{P2}.html#fig-02_exclusions_vs_deprivation")
+            "exclusions_deprivation", m, "Councils with more child poverty suspend pupils with EHC plans {d}: {x} per "
+            "100 pupils.", ("more", "less"), "per 100 pupils", _period_words(ed, [m.y.removesuffix("_value")]),
+            _IDACI, "", f"{P2}.html#fig-02_exclusions_vs_deprivation")
     return out
 
 
 def source_table(items: Sequence[Finding]) -> tuple[list[SourceRef], dict[str, int]]:
     """Every source the findings cite, numbered in order of first citation."""
     reg = load_registry()
-    refs: dict[str, int] = {}
-    for f in items:
-        for sid in f.source_ids:
-            refs.setdefault(sid, len(refs) + 1)
+    refs = {sid: n for n, sid in enumerate(dict.fromkeys(s for f in items for s in f.source_ids), start=1)}
     rows = []
     for sid, n in refs.items():
         try:
@@ -441,15 +422,14 @@ def source_table(items: Sequence[Finding]) -> tuple[list[SourceRef], dict[str, i
 def _words(ed, what: str) -> list[str]:
     """templates/describe.md's paragraphs ('describe' or 'dont'), filled from the edition's facts."""
     scored = la_table(ed).pipe(lambda t: t[t["scored"]]).sort_values("overall_rank")
-    ranged = "overall_rank_lo" in scored and scored["overall_rank_lo"].notna().any()
+    ranged = (width := _rank_width(scored)) is not None
     top, bottom = scored.iloc[0], scored.iloc[-1]
     text = render_template(
         "describe.md", what=what, year=year_label(ed.final_year), n_scored=len(scored), n=len(ed.method.indicators),
         n_england=la_coverage(ed)["n_england"], weights=weights_sentence(ed), period=_period_words(ed, ed.method.indicators),
         range=range_label(), small=ed.run.uncertainty.small_cohort, top=top["la_name"],
         top_score=fmt(top["overall_score"], 0), bottom=bottom["la_name"] if ranged else "",
-        width=fmt(float((scored["overall_rank_hi"] - scored["overall_rank_lo"]).astype("float64").median()), 0)
-        if ranged else "", bottom_lo=ordinal(int(bottom["overall_rank_lo"])) if ranged else "",
+        width=fmt(width, 0) if ranged else "", bottom_lo=ordinal(int(bottom["overall_rank_lo"])) if ranged else "",
         bottom_hi=ordinal(int(bottom["overall_rank_hi"])) if ranged else "")
     return [" ".join(p.split()) for p in str(text).split("\n") if p.strip()]
 
@@ -480,24 +460,15 @@ def number_text(x: float) -> str:
 
 def findings_table(ed, items: list[Finding] | None = None) -> pd.DataFrame:
     """The findings as a display table for Part 6 (numbers as text, so a count shows no decimals)."""
-    f = build_findings(ed, items)
-    out = f.frame()
+    out = build_findings(ed, items).frame()
     return pd.DataFrame({"Finding": out["headline"], "Number": [number_text(x) for x in out["number"]],
                          "Data": out["data_period"], "Strength": out["strength"], "Sources": out["sources"]})
 
 
 def findings_markdown(ed, items: list[Finding] | None = None) -> str:
-    """findings.md: each finding as a headline and its caveat in short sentences, sources cited by number."""
-    f = build_findings(ed, items)
-    lines = [f"# {f.title}", "", f"Method: {ed.method.name}. Index years {years_label(ed.years)}.", "",
-             data_years_sentence(ed), "", "## How to describe this index", "", f.describe, "", "## Findings", ""]
-    for it in f.items:
-        lines.append(f"- {it.headline} {it.caveat} _Data: {it.data_period}; strength: {it.strength}._ "
-                     + "".join(f"[{f.refs[s]}]" for s in it.source_ids))
-    lines += ["", "## What not to write", ""] + [f"- {x}" for x in f.dont_write]
-    lines += ["", "## Sources", ""]
-    lines += [f"{s.ref}. {s.publisher}: {s.title}, {s.release_date}. {s.url}" for s in f.sources]
-    return "\n".join(lines) + "\n"
+    """findings.md (templates/findings.md): each finding as a headline and its caveat, sources cited by number."""
+    return str(render_template("findings.md", f=build_findings(ed, items), method=ed.method.name,
+                               years=years_label(ed.years), data_years=data_years_sentence(ed)))
 
 
 def sentences(text: str) -> list[str]:

@@ -58,13 +58,8 @@ def _denominator_sentence(f: pd.DataFrame, spec) -> str:
 
 def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | None, names: pd.Series,
                       spec: SamplingSpec) -> tuple[list[str], dict]:
-    a = f.attrs
-    levels = sorted(a["levels"])
-    top = levels[-1]
-    key = f"{top * 100:g}".replace(".", "")
-    n = len(f)
-    dp = dp_for(f["value"])
-    u = unit_level(ind.unit(i))
+    a, top = f.attrs, max(f.attrs["levels"])
+    key, n, dp, u = f"{top * 100:g}".replace(".", ""), len(f), dp_for(f["value"]), unit_level(ind.unit(i))
     outside = f[f[f"flag_{key}"] != "within"]
     more = int((outside[f"direction_{key}"] == "more inclusive").sum())
     less = int((outside[f"direction_{key}"] == "less inclusive").sum())
@@ -85,19 +80,14 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
              "od": None if od is None else [f"{r.la_name} ({getattr(r, f'od_direction_{key}')})" for r in od.itertuples()]}
     t = words("parts/funnels.md")
     out = [t.outside(facts), t.spread(facts), _denominator_sentence(f, spec), t.normal(facts) if a["model"] == "normal" else ""]
-    if code:
-        r = f[f["la_code"] == code]
-        if len(r):
-            r = r.iloc[0]
-            where = r[f"flag_{key}"]
-            state = (f"within the {level_label(top)} limits" if where == "within" else
-                     f"{where} the {level_label(top)} limits ({r[f'direction_{key}']} than England)")
-            od_state = ""
-            if od is not None:
-                w2 = r[od_col]
-                od_state = ("; within the limits allowing for LA-to-LA variation" if w2 == "within" else
-                            f"; {w2} even the limits allowing for LA-to-LA variation")
-            out.append(f"{names.get(code, code)}: {fmt(r['value'], dp)}{u}, {state}{od_state}.")
+    if code and len(r := f[f["la_code"] == code]):
+        r = r.iloc[0]
+        where = r[f"flag_{key}"]
+        state = (f"within the {level_label(top)} limits" if where == "within" else
+                 f"{where} the {level_label(top)} limits ({r[f'direction_{key}']} than England)")
+        od_state = "" if od is None else ("; within the limits allowing for LA-to-LA variation" if r[od_col] ==
+                                          "within" else f"; {r[od_col]} even the limits allowing for LA-to-LA variation")
+        out.append(f"{names.get(code, code)}: {fmt(r['value'], dp)}{u}, {state}{od_state}.")
     # the statistic behind "vary more than chance" goes to the technical notes, the England note beside the chart
     return out, nums | {"technical": t.technical(facts), "note": t.note(facts)}
 

@@ -46,6 +46,10 @@ class OLSResult:
     def term(self, name: str) -> pd.Series:
         return self.coefs.set_index("term").loc[name]
 
+    def step_of(self, name: str) -> float | None:
+        """The step the text reports ``name``'s effect per, for the notebooks' chart annotation (None if absent)."""
+        return float(self.term(name)["step"]) if name in set(self.coefs["term"]) else None
+
     def link(self, term: str | None = None) -> dict:
         """The typed facts of one term's association, for templates/parts/links.md: plain labels
         (parentheses dropped) for the reader, full ones and the statistics for the technical notes."""
@@ -70,14 +74,13 @@ class OLSResult:
 
     def table(self) -> pd.DataFrame:
         """Quotable coefficient table: per-step effects with 95% CIs, R² and n."""
-        t = self.coefs[self.coefs["term"] != "const"].copy()
-        out = pd.DataFrame({
+        t = self.coefs[self.coefs["term"] != "const"]
+        return pd.DataFrame({
             "Outcome": _cap(self.labels[self.y]), "Predictor": t["label"].map(_cap),
             "Taking into account": [_cap(" and ".join(self.labels[o].removeprefix("the ") for o in self.x if o != term))
                                     or "Nothing else (one predictor)" for term in t["term"]],
             "Step": t["step"], "Difference per step": t["per_step"], "95% CI low": t["per_step_low"],
-            "95% CI high": t["per_step_high"], "p-value": t["p_value"], "R²": self.r2, "LAs": self.n})
-        return out.reset_index(drop=True)
+            "95% CI high": t["per_step_high"], "p-value": t["p_value"], "R²": self.r2, "LAs": self.n}).reset_index(drop=True)
 
 
 def _magnitude(v: float, dp: int) -> str | None:
@@ -122,27 +125,21 @@ def ols(data: pd.DataFrame, y: str, x: str | Sequence[str], *, labels: dict[str,
 
     xs = [x] if isinstance(x, str) else list(x)
     cols = [y, *xs]
-    keep = [c for c in ("la_code", "la_name", "region") if c in data.columns]
-    d = data[keep + cols].copy()
-    for c in cols:
-        d[c] = pd.to_numeric(d[c], errors="coerce").astype("float64")
+    d = data[[c for c in ("la_code", "la_name", "region") if c in data.columns] + cols].copy()
+    d[cols] = d[cols].apply(pd.to_numeric, errors="coerce").astype("float64")
     d = d.dropna(subset=cols)
-    if len(d) < max(min_n, len(xs) + 3):
-        return None
-    if any(d[c].std() == 0 for c in xs):
+    if len(d) < max(min_n, len(xs) + 3) or any(d[c].std() == 0 for c in xs):
         return None
     exog = sm.add_constant(d[xs], has_constant="add")
     res = sm.OLS(d[y], exog).fit()
     ci = res.conf_int(alpha=0.05)
-    labels = {c: c for c in cols} | (labels or {})
-    units = units or {}
-    terms = ["const", *xs]
+    labels, terms = {c: c for c in cols} | (labels or {}), ["const", *xs]
     step = np.array([1.0] + [nice_step(float(d[t].std())) for t in xs])
     coef, lo, hi = (np.asarray(x, dtype="float64") for x in (res.params[terms], ci.loc[terms, 0], ci.loc[terms, 1]))
     coefs = pd.DataFrame({"term": terms, "label": [labels.get(t, t) for t in terms], "coef": coef, "ci_low": lo,
                           "ci_high": hi, "p_value": np.asarray(res.pvalues[terms], dtype="float64"), "step": step,
                           "per_step": coef * step, "per_step_low": lo * step, "per_step_high": hi * step})
-    return OLSResult(y=y, x=xs, labels=labels, units=units, n=int(res.nobs), r2=float(res.rsquared),
+    return OLSResult(y=y, x=xs, labels=labels, units=units or {}, n=int(res.nobs), r2=float(res.rsquared),
                      adj_r2=float(res.rsquared_adj), coefs=coefs, data=d.reset_index(drop=True), model=res)
 
 
@@ -161,13 +158,11 @@ def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", 
     import statsmodels.formula.api as smf
 
     d = data[[region, value]].dropna(subset=[value]).rename(columns={value: "v", region: "g"})
-    lab = label or value
-    u = unit_level(unit)
+    lab, u = label or value, unit_level(unit)
     out: dict = {"label": lab, "n": len(d), "n_regions": int(d["g"].nunique())}
     per = d.groupby("g")["v"].agg(n="count", mean="mean", median="median", min="min", max="max", sd="std")
     order = [r for r in region_order() if r in per.index] + [r for r in per.index if r not in region_order()]
-    per = per.reindex(order)
-    per.index.name = "region"
+    per = per.reindex(order).rename_axis("region")
     out["table"] = per.reset_index().rename(columns=REGION_TABLE_COLUMNS)
     if len(d) < 10 or out["n_regions"] < 2:
         out.update(between_share=np.nan, within_share=np.nan, f=np.nan, p_value=np.nan,
@@ -180,8 +175,7 @@ def region_variation(data: pd.DataFrame, value: str, *, region: str = "region", 
                region_mean_min=float(per["mean"].min()), region_mean_max=float(per["mean"].max()),
                region_min=str(per["mean"].idxmin()), region_max=str(per["mean"].idxmax()))
     widest = (per["max"] - per["min"]).idxmax()
-    out["widest_region"] = str(widest)
-    out["widest_range"] = float(per.loc[widest, "max"] - per.loc[widest, "min"])
+    out.update(widest_region=str(widest), widest_range=float(per.loc[widest, "max"] - per.loc[widest, "min"]))
     out["sentence"] = words("parts/regions.md").regions(out | {
         "between": fmt(out["between_share"] * 100, 0), "within": fmt(out["within_share"] * 100, 0),
         "low": f"{fmt(out['region_mean_min'], dp)}{u}", "high": f"{fmt(out['region_mean_max'], dp)}{u}",
@@ -221,8 +215,7 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
            cohort: pd.Series | None = None, small: int | None = None, cohort_noun: str = "pupils") -> dict:
     """Range across LAs, its ends' LAs (ties named when 2 or 3, never an ``estimated`` one, a ``cohort``
     under ``small`` said), quartiles and a sentence."""
-    est = (pd.Series(estimated.to_numpy(dtype=bool), index=names.to_numpy()) if estimated is not None
-           else pd.Series(False, index=names.to_numpy()))
+    est = pd.Series(False if estimated is None else estimated.to_numpy(dtype=bool), index=names.to_numpy())
     coh = (pd.Series(pd.to_numeric(cohort, errors="coerce").to_numpy(dtype="float64"), index=names.to_numpy())
            if cohort is not None else None)
     v_all = pd.Series(values.to_numpy(dtype="float64"), index=names.to_numpy())
@@ -239,8 +232,7 @@ def spread(values: pd.Series, names: pd.Series, label: str, unit: str = "", dp: 
     d = {"n": len(v_all), "n_published": len(v), "n_estimated": int(est.sum()), "min": float(v.min()),
          "max": float(v.max()), "median": float(v_all.median()), "q1": float(v_all.quantile(0.25)),
          "q3": float(v_all.quantile(0.75)), "highest": hi_cell, "lowest": lo_cell, "highest_text": hi_text,
-         "lowest_text": lo_text, "dp": dp}
-    d["ratio"] = d["max"] / d["min"] if d["min"] > 0 else np.nan
+         "lowest_text": lo_text, "dp": dp, "ratio": float(v.max()) / float(v.min()) if v.min() > 0 else np.nan}
     # "about 13 times", not "13.0": the ends are often whole-number percentages
     times = (f", about {fmt(d['ratio'], 0 if d['ratio'] >= 3 else 1)} times the lowest" if ratio and np.isfinite(d["ratio"]) and d["ratio"] >= 1.5
              and d["min"] >= 10 ** -dp else "")

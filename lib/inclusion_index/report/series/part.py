@@ -85,9 +85,8 @@ class Part:
         if link["clear"]:
             ss.append(t.clear(link, len(ss)))
             return
-        at, ys = self.unclear.get((section, link["x"], link["others"]), (len(ss), []))
+        at, ys = self.unclear.setdefault((section, link["x"], link["others"]), (len(ss), []))
         ys.append(link["y"])
-        self.unclear[(section, link["x"], link["others"])] = (at, ys)
         sentence = t.unclear(link["x"], common_tail(ys), link["others"])
         ss[at:at + 1] = [sentence]  # appends the first time, then rewrites it in place
 
@@ -169,14 +168,10 @@ def la_list(t: pd.DataFrame, col: str, label: str, *, ascending: bool, n: int = 
     values) the estimates are left out, and the table's attrs say how many were."""
     cols = {"la_name": "Local authority", "region": "Region", col: label} | (extra or {})
     d = t.dropna(subset=[col])
-    skipped = 0
-    if estimate is not None:
-        mask = estimate.reindex(d.index).fillna(False).astype(bool)
-        skipped = int(mask.sum())
-        d = d[~mask]
-    d = d.sort_values([col, "la_name"], ascending=[ascending, True])
+    mask = estimate.reindex(d.index).fillna(False).astype(bool) if estimate is not None else d[col].isna()
+    d = d[~mask].sort_values([col, "la_name"], ascending=[ascending, True])
     out = d[list(cols)].rename(columns=cols).head(n).reset_index(drop=True)
-    out.attrs["estimates_left_out"] = skipped
+    out.attrs["estimates_left_out"] = int(mask.sum())
     return out
 
 
@@ -233,9 +228,7 @@ def ranking_table(t: pd.DataFrame, *, adjusted: bool = False) -> pd.DataFrame:
     f = ranking_frame(t)
     out = pd.DataFrame({rank_column(): rank_cells(f, "overall"), "Local authority": f["la_name"],
                         "Region": f["region"], "Overall score": f["overall_score"]})
-    for a in AREAS:
-        if f"{a}_score" in f:
-            out[AREA_NAMES[a]] = f[f"{a}_score"]
+    out = out.assign(**{AREA_NAMES[a]: f[f"{a}_score"] for a in AREAS if f"{a}_score" in f})
     if adjusted and "overall_adjusted_score" in f:
         out["Adjusted score"] = f["overall_adjusted_score"]
         out["Adjusted rank"] = rank_cells(f, "overall_adjusted")
@@ -259,8 +252,8 @@ def _not_redrawn_sentences(p: Part, ed, settings: UncertaintySettings) -> list[s
         return ["Chance in the data is not varied in this run's settings, so the ranges leave it out."]
     nn = ed.monte_carlo.no_noise
     short = short_names(ed)
-    p.numbers["cells_not_redrawn"] = len(nn)
-    p.numbers["cells_not_redrawn_final_year"] = int((nn["index_year"] == ed.final_year).sum()) if len(nn) else 0
+    p.numbers.update(cells_not_redrawn=len(nn), cells_not_redrawn_final_year=int(
+        (nn["index_year"] == ed.final_year).sum()) if len(nn) else 0)
     by_year = [f"in {year_label(str(y))}, " + ", ".join(f"{short.get(i, i)} ({plural(n, 'LA')})" for i, n in
                                                         g.groupby("indicator", sort=False)["la_code"].nunique().items())
                for y, g in nn.groupby("index_year", sort=True)] if len(nn) else []
@@ -276,8 +269,7 @@ def missing_rule_facts(ed) -> dict:
     published: dict[str, int] = {}
     most: dict[str, int] = {}
     for y, g in v.groupby("index_year", sort=True):
-        have = g.groupby("indicator")["value"].apply(lambda x: bool(x.notna().any()))
-        pub = list(have[have].index)
+        pub = set(g.loc[g["value"].notna(), "indicator"])
         published[str(y)] = len(pub)
         per_la = g[g["indicator"].isin(pub)].groupby("la_code")["value"].apply(lambda x: int(x.isna().sum()))
         most[str(y)] = int(per_la.max()) if len(per_la) else 0
@@ -311,8 +303,7 @@ def aggregation_widening_sentences(p: Part, ed, sens: pd.DataFrame | None = None
         return []
     p.numbers.update({f"aggregation_{'' if k.startswith('outside') else 'range_'}{k}_{x}": getattr(w, f"{k}_{x}")
                       for k in ("median", "mean", "p90", "outside") for x in ("without", "with")})
-    headline = "equal weight per area" if w.headline == "areas" else "equal weight per indicator"
-    alternative = "equal weight per indicator" if w.headline == "areas" else "equal weight per area"
+    headline, alternative = ("equal weight per area", "equal weight per indicator")[::1 if w.headline == "areas" else -1]
     t = words("parts/certainty.md")
     f = {"headline": headline, "alternative": alternative, "draws": w.draws_rescored, "range": range_label(),
          "runs": ed.monte_carlo.ranks.shape[0], "mean_without": fmt(w.mean_without), "mean_with": fmt(w.mean_with),
@@ -337,20 +328,14 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
     if "overall_rank_lo" not in s or s["overall_rank_lo"].isna().all():
         p.say("certainty", words("parts/certainty.md").switched_off())
         return
-    lo = s["overall_rank_lo"].astype("float64")
-    hi = s["overall_rank_hi"].astype("float64")
-    width = hi - lo
-    names = s["la_name"]
-    k = 10
-    overlap_top = int((lo <= k).sum())
-    overlap_bottom = int((hi > n - k).sum())
-    sure_top = int((hi <= k).sum())
+    lo, hi = (s[f"overall_rank_{x}"].astype("float64") for x in ("lo", "hi"))
+    width, names, k = hi - lo, s["la_name"], 10
+    overlap_top, overlap_bottom, sure_top = int((lo <= k).sum()), int((hi > n - k).sum()), int((hi <= k).sum())
     p.numbers.update(rank_interval_median_width=float(width.median()), rank_interval_min_width=float(width.min()),
                      rank_interval_max_width=float(width.max()), overlap_top10=overlap_top,
                      overlap_bottom10=overlap_bottom, always_top10=sure_top, n_draws=settings.n_draws)
     narrow, wide = width.idxmin(), width.idxmax()
-    best = s.sort_values(["overall_rank", "la_name"]).iloc[0]
-    worst = s.sort_values(["overall_rank", "la_name"]).iloc[-1]
+    best, worst = (s.sort_values(["overall_rank", "la_name"]).iloc[j] for j in (0, -1))
     w = words("parts/certainty.md")
     f = {"n_draws": settings.n_draws, "choices": CHOICES, "range": range_label(), "interval": f"{settings.interval:.0%}",
          "median": round(float(width.median())), "n": n, "narrowest": round(float(width[narrow])),
@@ -361,8 +346,8 @@ def rank_certainty_section(p: Part, ed, t: pd.DataFrame) -> None:
           f"{worst['la_name']} ranks {rank_words(worst['overall_rank'], worst['overall_rank_lo'], worst['overall_rank_hi'])}.",
           w.overlap(f))
     sens = ed.sensitivity
-    p.say("certainty", *aggregation_widening_sentences(p, ed, sens))
-    p.say("certainty", *_not_redrawn_sentences(p, ed, settings), _missing_rule_sentence(ed, sens, settings))
+    p.say("certainty", *aggregation_widening_sentences(p, ed, sens), *_not_redrawn_sentences(p, ed, settings),
+          _missing_rule_sentence(ed, sens, settings))
     options = _choice_options(settings)
     p.tables["sensitivity"] = pd.DataFrame({
         "Choice varied": [sentence_case(w.option(c, options)) for c in sens["choice"]], "Runs": sens["runs"],

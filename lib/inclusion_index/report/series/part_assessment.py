@@ -29,13 +29,10 @@ _WORDS = words("parts/assessment.md")
 def assessment(ed, highlight: str | int | None = None) -> Part:
     """Part 3: the EHC plan share of SEN pupils; its relation to deprivation and to EHCP outcomes."""
     p = Part("assessment", "Assessment")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
-    dep = deprivation(ed)
+    t, ind, dep = la_table(ed), IndicatorFacts(ed), deprivation(ed)
     ehcp_pct = context_measure(ed, "lait_ehcp_pct_pupils", year=ed.final_year)
     p.measures = [dep, ehcp_pct]
-    d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": ehcp_pct})
-    p.data = d
+    p.data = d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": ehcp_pct})
     inds = area_indicators(ed, "assessment")
     a = inds[0] if inds else None
     if a is None or not has_values(t, a):
@@ -81,11 +78,9 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
             continue
         rows.append(m)
         p.labels[f"{o}_value"] = ind.axis(o)
-        if dep.available:
-            m2 = p.fit(f"outcome_{o}_idaci", d, f"{o}_value", [col, "idaci"],
-                       sources=[*m.source_ids, *dep.source_ids], labels=lab, units=u)
-            if m2:
-                rows.append(m2)
+        if dep.available and (m2 := p.fit(f"outcome_{o}_idaci", d, f"{o}_value", [col, "idaci"],
+                                          sources=[*m.source_ids, *dep.source_ids], labels=lab, units=u)):
+            rows.append(m2)
     p.tables["outcomes"] = models_table(rows)
     p.tables["models"] = models_table(p.models.values())
     if rows:

@@ -25,8 +25,7 @@ _WORDS = words("parts/attainment.md")
 def attainment(ed, highlight: str | int | None = None) -> Part:
     """Part 5: KS2/KS4 attainment and progress vs EHC plan cohort size and deprivation; NEET."""
     p = Part("attainment", "Attainment and NEET")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
+    t, ind = la_table(ed), IndicatorFacts(ed)
     inds, avail = published_indicators(p, ed, t, ind, "attainment")
     dep = deprivation(ed)
     ks = [i for i in avail if i.startswith(("att_ks2", "att_ks4"))]
@@ -38,9 +37,8 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
     ks4_share = ratio_measure(ks4_e, ks4_all, 100.0, "Pupils with an EHC plan as % of the KS4 cohort", "%",
                               names=dict(zip(t["la_code"], t["la_name"], strict=True)))
     p.measures = [dep, cohort, ks4_e, ks4_all]
-    d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": cohort, "ks4_ehcp_pupils": ks4_e,
-                           "ks4_ehcp_share": ks4_share})
-    p.data = d
+    p.data = d = context_frame(t, {"idaci": dep, "ehcp_pct_pupils": cohort, "ks4_ehcp_pupils": ks4_e,
+                                   "ks4_ehcp_share": ks4_share})
     p.labels = {f"{i}_value": ind.axis(i) for i in inds} | {
         "idaci": dep.label, "ehcp_pct_pupils": f"Pupils with an EHC plan, % of all pupils ({year_label(data_year)})",
         "ks4_ehcp_share": "Pupils with an EHC plan, % of the KS4 cohort"}
@@ -57,8 +55,7 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         p.say("summary", f"{s['sentence']} {ind.england_text(i, s['dp'])} ({year_label(ind.year(i))}).")
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"]})
     f = {"year": year_label(data_year), "dep": dep.label, "ks4_year": year_label(ks4_year)}
-    p.say("cohort", _WORDS.cohort(f), cohort.note, dep.note)
-    p.say("cohort", ks4_share.note if ks4_share.available else _WORDS.no_ks4(f))
+    p.say("cohort", _WORDS.cohort(f), cohort.note, dep.note, ks4_share.note if ks4_share.available else _WORDS.no_ks4(f))
     labels = {f"{i}_value": ind.phrase(i) for i in avail} | {
         "ehcp_pct_pupils": "the share of all pupils who have an EHC plan", "idaci": "the " + dep.label,
         "ks4_ehcp_share": "the EHC plan share of the KS4 cohort"}

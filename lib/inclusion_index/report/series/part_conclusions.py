@@ -41,8 +41,7 @@ def improvement_frame(ed, t: pd.DataFrame | None = None) -> pd.DataFrame:
     imp = ed.improvement
     if imp is None or imp.empty:
         return pd.DataFrame()
-    t = la_table(ed) if t is None else t
-    ext = t.set_index("la_code")
+    ext = (la_table(ed) if t is None else t).set_index("la_code")
     i = imp.reset_index().merge(ed.geography[["la_code", "la_name", "region"]], on="la_code", how="left")
     i = i.dropna(subset=["change"]).sort_values(["improvement_rank", "score_late"], ascending=[True, False])
     for col, src in (("change_lo", "overall_change_lo"), ("change_hi", "overall_change_hi")):
@@ -52,8 +51,8 @@ def improvement_frame(ed, t: pd.DataFrame | None = None) -> pd.DataFrame:
     i["declined_significant"] = i["change_hi"] < 0
     i["beyond"] = np.select([i["significant"], i["declined_significant"], i["change_lo"].isna()],
                             ["yes, a rise", "yes, a fall", "no range"], "no")
-    i["headline_early"] = i["la_code"].map(ed.scored[ed.first_year].scores["overall_score"]).astype("float64")
-    i["headline_late"] = i["la_code"].map(ed.scored[ed.final_year].scores["overall_score"]).astype("float64")
+    for k, y in (("early", ed.first_year), ("late", ed.final_year)):
+        i[f"headline_{k}"] = i["la_code"].map(ed.scored[y].scores["overall_score"]).astype("float64")
     i["change_note"] = i["la_code"].map(ext["change_note"]).fillna("") if "change_note" in ext else ""
     i.attrs.update(imp.attrs)
     return i.reset_index(drop=True)
@@ -98,15 +97,13 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
     n_ind = (int(t["change_indicators_compared"].dropna().iloc[0]) if "change_indicators_compared" in t
              and t["change_indicators_compared"].notna().any() else len(compared))
     p.frames["improvement"] = i
-    e, f = year_label(ed.first_year), year_label(ed.final_year)
-    rl = range_label()
-    rank_col = f"Rank on these indicators, {e} → {f}"
+    e, f, rl = year_label(ed.first_year), year_label(ed.final_year), range_label()
     tab = pd.DataFrame({
         "Local authority": i["la_name"], "Region": i["region"], f"Like-for-like score {e}": i["score_early"],
         f"Like-for-like score {f}": i["score_late"], "Change": i["change"],
         f"Change ({rl})": [change_range(a, b) for a, b in zip(i["change_lo"], i["change_hi"], strict=True)],
         "Beyond uncertainty?": i["beyond"],
-        rank_col: [f"{int(a)} → {int(b)}" if pd.notna(a) and pd.notna(b) else NA
+        f"Rank on these indicators, {e} → {f}": [f"{int(a)} → {int(b)}" if pd.notna(a) and pd.notna(b) else NA
                    for a, b in zip(i["rank_early"], i["rank_late"], strict=True)],
         f"Headline score {f}": i["headline_late"]})
     if headline_same(i):  # the like-for-like scores are the headline ones: no need to show both
@@ -116,8 +113,7 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
     sig = i[i["significant"]]
     p.tables["significant"] = tab.loc[i["significant"].to_numpy()].drop(columns=["Beyond uncertainty?"]).reset_index(
         drop=True)
-    top_i = i.iloc[0]
-    k, m = int(i["significant"].sum()), int(i["declined_significant"].sum())
+    top_i, k, m = i.iloc[0], int(i["significant"].sum()), int(i["declined_significant"].sum())
     chance, expected = chance_sentence(len(i), k, m, settings)
     p.numbers.update(improved_change=float(top_i["change"]), n_compared=n_ind, n_changed=len(i),
                      n_improved_significant=k, n_declined_significant=m, n_expected_by_chance=expected)
@@ -138,10 +134,8 @@ def _improved_section(p: Part, ed, ind: IndicatorFacts, t: pd.DataFrame, setting
         p.say("improved", f"Of the LAs that improved beyond uncertainty, {b['la_name']} rose most "
               f"({fmt(b['change'], sign=True)} points, {rl} {change_range(b['change_lo'], b['change_hi'])}).")
     p.say("improved", _predecessor_sentence(ed, i), cw.chart(facts), cw.percentile())
-    left_out = [c for c in ind.t.index if c not in compared]
-    if left_out:
-        p.say("improved", "Left out of the comparison because they are missing in one of the two years: "
-              + ", ".join(ind.short(c) for c in left_out) + ".")
+    if left_out := [ind.short(c) for c in ind.t.index if c not in compared]:
+        p.say("improved", f"Left out of the comparison because they are missing in one of the two years: {', '.join(left_out)}.")
 
 
 def _weightings_section(p: Part, ed, t: pd.DataFrame) -> None:
@@ -153,10 +147,9 @@ def _weightings_section(p: Part, ed, t: pd.DataFrame) -> None:
     f = ranking_frame(t).join(w.ranks[cols], on="la_code")
     p.frames["weightings"] = f
     width = (f[cols[1]] - f[cols[0]]).astype("float64")
-    first, widest = f[f[cols[0]] == 1], f.loc[width.idxmax()]
+    first, widest, step = f[f[cols[0]] == 1], f.loc[width.idxmax()], f"{1 / w.steps:.0%}"
     p.numbers.update(n_first_any_weighting=len(first), weighting_range_median_width=float(width.median()),
                      weighting_range_max_width=float(width.max()))
-    step = f"{1 / w.steps:.0%}"
     equal = " (each indicator counting equally)" if ed.settings.overall_from == "indicators" and \
         ed.indicators["weight"].nunique() == 1 else ""
     facts = {"headline": and_join([f"{a} {s:.0%}" for a, s in zip(AREAS, w.headline, strict=True)]), "step": step,
@@ -177,21 +170,17 @@ REGION_COLUMNS = {"region": "Region", "n_las": "LAs", "n_scored": "LAs scored", 
 def conclusions(ed, highlight: str | int | None = None) -> Part:
     """Part 6: the overall ranking, regions, most improved beyond uncertainty, weightings, limits."""
     p = Part("conclusions", "Conclusions")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
-    settings = ed.monte_carlo_settings()
-    p.data = t
+    p.data = t = la_table(ed)
+    ind, settings = IndicatorFacts(ed), ed.monte_carlo_settings()
     p.labels = {"overall_score": "Overall score (0-100, higher = more inclusive)"}
     p.tables["ranking"] = ranking_table(t, adjusted=True)
     p.frames["ranking"] = ranking_frame(t)
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
     reg = ed.regional().reset_index().sort_values("overall_score", ascending=False).reset_index(drop=True)
     p.tables["regions"] = reg.rename(columns=REGION_COLUMNS)
-    top, bot = reg.iloc[0], reg.iloc[-1]
+    top, bot, first, last = reg.iloc[0], reg.iloc[-1], scored.iloc[0], scored.iloc[-1]
     p.numbers.update(region_top_score=float(top["overall_score"]), region_bottom_score=float(bot["overall_score"]),
-                     top_score=float(scored["overall_score"].iloc[0]),
-                     bottom_score=float(scored["overall_score"].iloc[-1]))
-    first, last = scored.iloc[0], scored.iloc[-1]
+                     top_score=float(first["overall_score"]), bottom_score=float(last["overall_score"]))
     cw = words("parts/conclusions.md")
     p.say("ranking", cw.ranking({
         "first": first["la_name"], "n": len(scored), "year": year_label(ed.final_year),
@@ -219,8 +208,7 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
     _improved_section(p, ed, ind, t, settings)
     i = p.frames.get("improvement", pd.DataFrame())
     p.say("limits", *LIMITS)
-    unpub = ind.t[ind.t["las_with_value"] == 0]
-    if len(unpub):
+    if len(unpub := ind.t[ind.t["las_with_value"] == 0]):
         p.say("limits", f"In {year_label(ed.final_year)} the index rests on {len(ind.t) - len(unpub)} of its "
               f"{len(ind.t)} indicators: {', '.join(unpub['short_name'])} "
               f"{agree(len(unpub), 'has', 'have')} no LA values for the data year in this project's data.")

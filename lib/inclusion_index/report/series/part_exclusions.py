@@ -22,6 +22,7 @@ from inclusion_index.report.series.part import (
     estimate_note,
     estimated,
     highlight_section,
+    imputed_rows,
     la_list,
     published_indicators,
 )
@@ -34,14 +35,12 @@ _WORDS = words("parts/exclusions.md")
 def exclusions(ed, highlight: str | int | None = None) -> Part:
     """Part 2: exclusion rates of pupils with an EHC plan; regions; SEMH share and deprivation."""
     p = Part("exclusions", "Exclusions")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
+    t, ind = la_table(ed), IndicatorFacts(ed)
     inds, avail = published_indicators(p, ed, t, ind, "exclusions")
     dep = deprivation(ed)
     semh = context_measure(ed, "sen2_semh_pct_ehcp")
     p.measures = [dep, semh]
-    d = context_frame(t, {"idaci": dep, "semh_pct": semh})
-    p.data = d
+    p.data = d = context_frame(t, {"idaci": dep, "semh_pct": semh})
     p.labels = {f"{i}_value": ind.axis(i) for i in inds} | {"idaci": dep.label,
                                                             "semh_pct": "EHC plans with SEMH as primary need (%)"}
     rows = []
@@ -60,13 +59,10 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
                      "Estimates (not named)": s["n_estimated"]})
         p.numbers.update({f"{i}_min": s["min"], f"{i}_max": s["max"], f"{i}_median": s["median"],
                           f"{i}_n_estimated": s["n_estimated"]})
-        c = carried_note(ed, i)
-        if c:
+        if c := carried_note(ed, i):
             p.say("summary", f"{ind.short(i)}: the {c[0]} figures are used, carried forward ({c[1]}).")
     p.say("summary", *measure_caveats(ed, indicators=avail))
-    imputed = ed.values[(ed.values["index_year"] == ed.final_year) & ed.values["indicator"].isin(avail)
-                        & ed.values["imputed_count"].notna()]
-    if len(imputed):
+    if len(imputed := imputed_rows(ed, avail)):
         p.say("summary", _WORDS.imputed(len(imputed)))
     p.tables["summary"] = pd.DataFrame(rows)
     p.say("context", dep.note, semh.note, "" if semh.available else _WORDS.no_semh())
@@ -76,9 +72,8 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
         highlight_section(p, ed, highlight, t, ind, inds)
         return p
     main = avail[0]
-    col = f"{main}_value"
+    col, est = f"{main}_value", estimated(ed, t, main)
     p.numbers["main_indicator"] = main  # type: ignore[assignment]
-    est = estimated(ed, t, main)
     p.tables["highest"] = la_list(t, col, ind.axis(main), ascending=False, estimate=est)
     p.tables["lowest"] = la_list(t, col, ind.axis(main), ascending=True, estimate=est)
     rv = region_variation(t, col, label=ind.phrase(main), unit=ind.unit(main))
@@ -88,12 +83,10 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
     labels = {col: ind.phrase(main), "idaci": "the " + dep.label,
               "semh_pct": "the share of EHC plans for social, emotional and mental health (SEMH) needs"}
     units = {col: ind.unit(main), "semh_pct": "%"}
-    if dep.available:
-        m = p.fit("idaci", d, col, "idaci", sources=[*ind.t.loc[main, "source_ids"], *dep.source_ids],
-                  labels=labels, units=units, say="context")
-        if m and dep.year != ind.year(main):
-            p.say("context", f"Deprivation is from {iod_label(dep.year)}; the exclusion rates are for "
-                  f"{year_label(ind.year(main))}.")
+    if dep.available and p.fit("idaci", d, col, "idaci", sources=[*ind.t.loc[main, "source_ids"], *dep.source_ids],
+                               labels=labels, units=units, say="context") and dep.year != ind.year(main):
+        p.say("context", f"Deprivation is from {iod_label(dep.year)}; the exclusion rates are for "
+              f"{year_label(ind.year(main))}.")
     if semh.available:
         m = p.fit("semh", d, col, "semh_pct", sources=[*ind.t.loc[main, "source_ids"], *semh.source_ids],
                   labels=labels, units=units, say="context")

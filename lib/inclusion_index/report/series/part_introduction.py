@@ -36,11 +36,8 @@ LIMITS = str(_WORDS.limits()).split("\n")
 def introduction(ed, highlight: str | int | None = None) -> Part:
     """Part 1: what the index is, its indicators with sources and data years, the headline ranking."""
     p = Part("introduction", "The SEND inclusion index")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
-    iy = ind.t.reset_index()
-    n_scored = int(t["scored"].sum())
-    cov = la_coverage(ed)
+    t, ind, cov = la_table(ed), IndicatorFacts(ed), la_coverage(ed)
+    iy, n_scored = ind.t.reset_index(), int(t["scored"].sum())
     areas_n = iy.groupby("area").size().reindex(AREAS).fillna(0).astype(int)
     f = {"n_scored": n_scored, "n_england": cov["n_england"], "n": len(iy), "n_areas": len(AREAS),
          "areas": ", ".join(f"{AREA_NAMES[a].lower()} ({areas_n[a]})" for a in AREAS), "method": ed.method.name,
@@ -48,13 +45,11 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
     p.say("what", _WORDS.what(f), cov["excluded_sentence"] + "." if cov["excluded_sentence"] else "",
           _WORDS.method(f), weights_sentence(ed) + " Choose your own weights for the four areas and see every LA "
           "re-ranked.", _WORDS.index_years(), data_years_sentence(ed))
-    missing = iy[iy["las_with_value"] == 0]
-    if len(missing):
+    if len(missing := iy[iy["las_with_value"] == 0]):
         p.say("what", f"No LA values for {year_label(ed.final_year)} in this project's data, so left out of every "
               "score that year: " + "; ".join(f"{r.short_name} ({r.note or 'no LA values'})"
                                               for r in missing.itertuples()) + ".")
-    carried = iy[iy["carried"] & (iy["las_with_value"] > 0)]
-    if len(carried):
+    if len(carried := iy[iy["carried"] & (iy["las_with_value"] > 0)]):
         groups: dict[tuple[str, str], list[str]] = {}
         for r in carried.itertuples():
             c = carried_note(ed, r.indicator) or (year_label(r.data_year), r.note)
@@ -70,8 +65,7 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
         "England figure": [ind.england_best(i)[1] or "none in the data" for i in iy["indicator"]],
         "Source": [short_citation(ids) or "no LA values in this project's data" for ids in iy["source_ids"]]})
     ranking = ranking_table(t)
-    p.tables["top10"] = ranking.head(10)
-    p.tables["bottom10"] = ranking.tail(10).reset_index(drop=True)
+    p.tables.update(top10=ranking.head(10), bottom10=ranking.tail(10).reset_index(drop=True))
     scored = t[t["scored"]].sort_values(["overall_rank", "la_name"])
     sc = scored["overall_score"]
     p.numbers.update(n_las=len(t), n_scored=n_scored, score_min=float(sc.min()), score_max=float(sc.max()),
@@ -87,14 +81,12 @@ def introduction(ed, highlight: str | int | None = None) -> Part:
           _WORDS.scores({k: fmt(p.numbers[f"score_{k}"]) for k in ("min", "max", "q1", "q3", "median")}),
           _WORDS.ranges(range_label()))
     rank_certainty_section(p, ed, t)
-    unscored = cov["unscored"]
-    if len(unscored):
+    if len(unscored := cov["unscored"]):
         p.say("headline", f"{plural(len(unscored), 'LA')} of the edition {agree(len(unscored), 'has', 'have')} too "
               "few indicators to be scored: " + "; ".join(
                   f"{r.la_name} ({r.flags})" for r in unscored.itertuples()) + ".")
-    for a in AREAS:
-        p.labels[f"{a}_score"] = f"{AREA_NAMES[a]} score (0-100)"
-    p.labels["overall_score"] = "Overall score (0-100, higher = more inclusive)"
+    p.labels |= {f"{a}_score": f"{AREA_NAMES[a]} score (0-100)" for a in AREAS} | {
+        "overall_score": "Overall score (0-100, higher = more inclusive)"}
     highlight_section(p, ed, highlight, t, ind, [])
     p.data = t
     return p

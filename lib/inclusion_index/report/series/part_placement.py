@@ -67,8 +67,7 @@ BEYOND: dict[str, Beyond] = {
 def placement(ed, highlight: str | int | None = None) -> Part:
     """Part 4: placement, AP/PRU and no school place (context), special-school supply, deprivation."""
     p = Part("placement", "Placement")
-    t = la_table(ed)
-    ind = IndicatorFacts(ed)
+    t, ind = la_table(ed), IndicatorFacts(ed)
     all_inds, inds = published_indicators(p, ed, t, ind, "placement")
     dep = deprivation(ed)
     schools, candidates = supply_count(ed)
@@ -76,9 +75,8 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     supply = ratio_measure(schools, plans, 1000.0, "State-funded special schools per 1,000 EHC plans",
                            "per 1,000 plans", names=dict(zip(t["la_code"], t["la_name"], strict=True)))
     p.measures = [dep, schools, plans]
-    d = context_frame(t, {"idaci": dep, "special_schools": schools, "ehc_plans": plans,
-                           "schools_per_1000_plans": supply})
-    p.data = d
+    p.data = d = context_frame(t, {"idaci": dep, "special_schools": schools, "ehc_plans": plans,
+                                   "schools_per_1000_plans": supply})
     p.labels = {f"{i}_value": ind.axis(i) for i in all_inds} | {
         "idaci": dep.label, "schools_per_1000_plans": "State-funded special schools per 1,000 EHC plans" + (
             f" ({ed.run.placement.supply_counts[schools.measure][0]}, {year_label(str(schools.year))})" if supply.available else "")}
@@ -96,9 +94,9 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     if inds:
         recording_section(p, ed, t, ind.year(inds[0]))
     beyond_section(p, ed, t, check_highlight(ed, highlight)[0])
-    lowest = {ind.phrase(i): t[f"{i}_value"] for i in inds}
-    if "beyond" in p.frames:
-        lowest |= {BEYOND[k].phrase: p.frames["beyond"][f"{k}_pct"] for k in BEYOND if f"{k}_pct" in p.frames["beyond"]}
+    beyond = p.frames.get("beyond", pd.DataFrame())
+    lowest = {ind.phrase(i): t[f"{i}_value"] for i in inds} | {
+        BEYOND[k].phrase: beyond[f"{k}_pct"] for k in BEYOND if f"{k}_pct" in beyond}
     p.say("beyond", *_lowest_on_several(lowest, t["la_name"].reset_index(drop=True)))
     labels = {f"{i}_value": ind.phrase(i) for i in inds} | {
         "idaci": "the " + dep.label,
@@ -110,8 +108,7 @@ def placement(ed, highlight: str | int | None = None) -> Part:
         s = spread(d["schools_per_1000_plans"], d["la_name"], "special-school supply", "per 1,000 EHC plans", 1)
         p.say("supply", s["sentence"])
         p.numbers.update(supply_min=s["min"], supply_max=s["max"], supply_median=s["median"])
-        gap = _start(ed.final_year) - _start(str(schools.year))
-        if gap:
+        if gap := _start(ed.final_year) - _start(str(schools.year)):
             p.say("supply", _WORDS.supply_gap(year_label(ed.final_year), plural(gap, "year")))
     else:
         p.notes.append(supply.note)
@@ -144,8 +141,6 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     highlight_section(p, ed, highlight, t, ind, all_inds)
     return p
 
-
-# --------------------------------------------------------------------------- placement not recorded
 
 # England rows of section "recording": (measure, what it is, where it comes from)
 _ENGLAND_PLACEMENT = [
@@ -197,9 +192,6 @@ def recording_section(p: Part, ed, t: pd.DataFrame, year: str) -> None:
     p.numbers.update({f"england_{m}": float(e.loc[m, "value"]) for m, _, _ in _ENGLAND_PLACEMENT})
 
 
-# --------------------------------------------------------------------------- special-school supply
-
-
 def _start(year: str) -> int:
     return int(str(year)[:4])
 
@@ -211,9 +203,8 @@ def supply_count(ed) -> tuple[ContextMeasure, list[ContextMeasure]]:
     have = [c for c in cands if c.available]
     if not have:
         return cands[0], cands
-    final = _start(ed.final_year)
-    order = {m: k for k, m in enumerate(ed.run.placement.supply_counts)}
-    return min(have, key=lambda c: (abs(final - _start(str(c.year))), order[c.measure])), cands
+    # the nearest year to the edition's; of equally near counts, the first listed (min keeps the first)
+    return min(have, key=lambda c: abs(_start(ed.final_year) - _start(str(c.year)))), cands
 
 
 def _supply_choice_sentence(ed, chosen: ContextMeasure, cands: Sequence[ContextMeasure]) -> str:
@@ -228,17 +219,12 @@ def _supply_choice_sentence(ed, chosen: ContextMeasure, cands: Sequence[ContextM
     return words("parts/placement.md").supply(facts[chosen_at], facts[:chosen_at] + facts[chosen_at + 1:])
 
 
-# --------------------------------------------------------------------------- AP/PRU and no school place
-
-
 def _england(ed, measure: str, years: Sequence[str]) -> pd.DataFrame:
     """DfE's published England figure of a measure by year: value, numerator, denominator."""
     lg = ed.long
     n = lg[(lg["measure"] == measure) & (lg["level"] == "national") & lg["year"].isin(list(years))]
-    cols = ["value", "numerator", "denominator"]
-    out = n.drop_duplicates("year").set_index("year")[cols].astype("float64").reindex(list(years))
-    out.index.name = "year"
-    return out
+    return n.drop_duplicates("year").set_index("year")[["value", "numerator", "denominator"]].astype(
+        "float64").reindex(list(years))
 
 
 def _pct(x: float, dp: int) -> str:
@@ -287,8 +273,7 @@ def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
     final = ed.final_year
     names = t["la_name"].reset_index(drop=True)
     frame = t[["la_code", "la_name", "region"]].reset_index(drop=True)
-    plans = context_measure(ed, "sen2_ehcp_total", year=final)
-    frame["ehc_plans"] = frame["la_code"].map(plans.values)
+    frame["ehc_plans"] = frame["la_code"].map(context_measure(ed, "sen2_ehcp_total", year=final).values)
     shares = {k: context_measure(ed, b.pct, year=final) for k, b in BEYOND.items()}
     if not any(c.available for c in shares.values()):
         p.say("beyond", *(c.note for c in shares.values()))
@@ -321,9 +306,7 @@ def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
                           f"{k}_england": float(ef["value"])})
         summary.append({"Placement": b.short, "Year": year_label(final), "England (%)": float(ef["value"]),
                         "Lowest (%)": s["min"], "Median (%)": s["median"], "Highest (%)": s["max"], "LAs": s["n"]})
-        eng[f"{b.short} (%)"] = e["value"].to_numpy()
-        eng[f"{b.short} (plans)"] = e["numerator"].to_numpy()
-        eng["All EHC plans"] = e["denominator"].to_numpy()
+        eng[[f"{b.short} (%)", f"{b.short} (plans)", "All EHC plans"]] = e[["value", "numerator", "denominator"]].to_numpy()
         p.say("beyond_england", _england_change_sentence(ed, k, e, dp))
     if not summary:
         return
@@ -332,9 +315,7 @@ def beyond_section(p: Part, ed, t: pd.DataFrame, highlight: str | None) -> None:
     left_out = [f"{n} (highlighted)" if n == marked else n for n in missing.get("no_school_place", [])]
     p.labels["no_school_place_note"] = (f"Not shown, no figure in the source: {and_join(left_out)}."
                                         if left_out else "")
-    p.tables["beyond_summary"] = pd.DataFrame(summary)
-    p.tables["beyond_regions"] = _region_table(frame, dps, p)
-    p.tables["beyond_england"] = eng
+    p.tables.update(beyond_summary=pd.DataFrame(summary), beyond_regions=_region_table(frame, dps, p), beyond_england=eng)
     p.frames["beyond"] = frame
     p.labels |= {f"{k}_pct": f"{BEYOND[k].short} (% of the LA's EHC plans)" for k in dps}
     p.say("beyond", *_highlight_beyond(frame, highlight, dps, final))
@@ -353,9 +334,7 @@ def _lowest_on_several(shares: dict[str, pd.Series], names: pd.Series) -> list[s
 
 def _missing_sentences(missing: dict[str, list[str]], year: str) -> list[str]:
     """The LAs left out of each share (one sentence when the same LAs miss both)."""
-    lists = [m for m in missing.values() if m]
-    if not lists:
-        return []
+    lists = [m for m in missing.values() if m]  # none missing: the list below is empty
     both = len(lists) == len(missing) and all(m == lists[0] for m in lists)
     return [_WORDS.missing(and_join(m), len(m), year_label(year), "" if both else BEYOND[k].phrase)
             for k, m in missing.items() if m][:1 if both else None]
@@ -365,21 +344,17 @@ def _region_table(frame: pd.DataFrame, dps: dict[str, int], p: Part) -> pd.DataF
     """Per region (and England, DfE's published figure): the LAs' plans pooled, and the LA median."""
     present = set(frame["region"].dropna())
     regions = [r for r in region_order() if r in present] + sorted(present - set(region_order()))
-    rows = []
-    for r in regions:
-        g = frame[frame["region"] == r]
-        row: dict[str, object] = {"Region": r, "LAs": int(g[[f"{k}_pct" for k in dps]].notna().any(axis=1).sum())}
+
+    def row(name: str, g: pd.DataFrame, england: bool = False) -> dict[str, object]:
+        out: dict[str, object] = {"Region": name, "LAs": int(g[[f"{k}_pct" for k in dps]].notna().any(axis=1).sum())}
         for k in dps:
             ok = g[f"{k}_pct"].notna() & g["ehc_plans"].gt(0) & g[k].notna()
-            row[f"{BEYOND[k].short} (% of the region's plans)"] = (
+            out[f"{BEYOND[k].short} (% of the region's plans)"] = p.numbers[f"{k}_england"] if england else (
                 float(g.loc[ok, k].sum() / g.loc[ok, "ehc_plans"].sum() * 100) if ok.any() else np.nan)
-            row[f"{BEYOND[k].short}: LA median (%)"] = float(g[f"{k}_pct"].median())
-        rows.append(row)
-    row = {"Region": "England (published)", "LAs": int(frame[[f"{k}_pct" for k in dps]].notna().any(axis=1).sum())}
-    for k in dps:
-        row[f"{BEYOND[k].short} (% of the region's plans)"] = p.numbers[f"{k}_england"]
-        row[f"{BEYOND[k].short}: LA median (%)"] = p.numbers[f"{k}_median"]
-    out = pd.DataFrame([*rows, row])
+            out[f"{BEYOND[k].short}: LA median (%)"] = float(g[f"{k}_pct"].median())
+        return out
+
+    out = pd.DataFrame([*(row(r, frame[frame["region"] == r]) for r in regions), row("England (published)", frame, True)])
     for k, dp in dps.items():
         col = f"{BEYOND[k].short} (% of the region's plans)"
         reg = out.iloc[:-1].dropna(subset=[col])

@@ -26,10 +26,8 @@ def fmt(x: object, dp: int = 1, *, pct: bool = False, sign: bool = False, na: st
         return na
     if not math.isfinite(v):
         return na
-    if round(v, dp) == 0:
-        v = 0.0  # no "-0.0"
-    s = f"{v:{'+' if sign else ''},.{dp}f}"
-    return s + ("%" if pct else "")
+    v = 0.0 if round(v, dp) == 0 else v  # no "-0.0"
+    return f"{v:{'+' if sign else ''},.{dp}f}" + ("%" if pct else "")
 
 
 def fmt_value(x: object, dp: int = 1) -> str:
@@ -75,9 +73,7 @@ def ordinal(n: int) -> str:
 
 def years_label(years: Sequence[str]) -> str:
     ys = sorted({str(y) for y in years if y})
-    if not ys:
-        return NA
-    return year_label(ys[0]) if len(ys) == 1 else f"{year_label(ys[0])} to {year_label(ys[-1])}"
+    return NA if not ys else year_label(ys[0]) if len(ys) == 1 else f"{year_label(ys[0])} to {year_label(ys[-1])}"
 
 
 def iod_label(year: str) -> str:
@@ -146,11 +142,8 @@ def nice_step(sd: float) -> float:
     """A round step (1, 2 or 5 x 10^k) near one standard deviation, for readable slopes."""
     if not np.isfinite(sd) or sd <= 0:
         return 1.0
-    k = math.floor(math.log10(sd))
-    for m in (1, 2, 5, 10):
-        if m * 10**k >= sd * 0.7:
-            return float(m * 10**k)
-    return float(10 ** (k + 1))
+    k = math.floor(math.log10(sd))  # 10 x 10^k always exceeds sd, so next() always finds one
+    return float(next(m * 10**k for m in (1, 2, 5, 10) if m * 10**k >= sd * 0.7))
 
 
 def dp_for_step(step: float) -> int:
