@@ -15,6 +15,7 @@ multiplied by the number of LAs either way; say so when quoting it). --before RE
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import re
@@ -57,6 +58,10 @@ def checkout(ref: str) -> Path:
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(dest), ref], check=True,
                    stdout=subprocess.DEVNULL)
     (dest / ".venv").symlink_to(ROOT / ".venv")
+    # mark the shared venv installed for the old pyproject too: else tools/setup.sh would reinstall
+    # the package from this temporary checkout, and the venv would point at a deleted folder
+    digest = hashlib.sha256((dest / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    (ROOT / ".venv" / f".installed-{digest}").touch()
     return dest
 
 
@@ -178,6 +183,10 @@ def main() -> int:
         shutil.rmtree(run_tmp, ignore_errors=True)
     if args.before:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(runs["before"])], check=False)
+        own = ".installed-" + hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+        for stamp in (ROOT / ".venv").glob(".installed-*"):  # checkout()'s mark for the old pyproject
+            if stamp.name != own:
+                stamp.unlink()
 
     if args.skip_naive:
         return write_results()
