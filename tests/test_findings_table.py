@@ -17,14 +17,24 @@ from inclusion_index.report.series.findings import (
     MAX_HEADLINE_WORDS,
     SOURCE_COLUMNS,
     STRENGTHS,
-    headline_numbers,
-    sentences,
 )
 
 from .browser import axe_violations
 from .conftest import edition_path
 
 EDITIONS = ("201819", "202425")
+NUMBER = re.compile(r"[-+−]?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
+
+
+def headline_numbers(text: str) -> list[float]:
+    """The numbers a headline states, as floats ('638,745' -> 638745.0): the test reads the words
+    back; the findings code never does (it writes them from typed facts)."""
+    return [float(n.replace(",", "").replace("−", "-")) for n in NUMBER.findall(text)]
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of running text (for measuring findings.md): split at . ! ? before a space or end."""
+    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
 
 
 @pytest.fixture(scope="module")

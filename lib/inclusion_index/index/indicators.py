@@ -12,9 +12,9 @@ import pandas as pd
 from inclusion_index.config import Method, RunSettings, run_settings
 from inclusion_index.errors import ConfigError
 from inclusion_index.index.scoring import AREAS
-from inclusion_index.paths import REGISTRY_DIR
 from inclusion_index.sources.derived import derived_measures
 from inclusion_index.sources.geography import LAReference, map_to_geography, shift_year
+from inclusion_index.sources.registry import registry_table
 
 
 def load_method(key: str, run: RunSettings | None = None) -> Method:
@@ -33,7 +33,7 @@ def load_method(key: str, run: RunSettings | None = None) -> Method:
 
 @lru_cache(maxsize=1)
 def indicator_registry() -> pd.DataFrame:
-    t = pd.read_csv(REGISTRY_DIR / "indicators.csv", dtype=str, keep_default_na=False)
+    t = registry_table("indicators.csv").copy()
     t["polarity"] = t["polarity"].astype(int)
     t["lag_years"] = t["lag_years"].astype(int)
     if bad := set(t["area"]) - set(AREAS):
@@ -59,22 +59,16 @@ def indicator_table(method: Method) -> pd.DataFrame:
     return t
 
 
-@lru_cache(maxsize=1)
-def _label_table() -> pd.DataFrame:
-    return pd.read_csv(REGISTRY_DIR / "labels.csv", dtype=str, keep_default_na=False)
-
-
-@lru_cache(maxsize=1)
 def score_column_texts() -> tuple[tuple[str, str], ...]:
     """(column pattern, description) of the score table's data dictionary, in matching order."""
-    t = pd.read_csv(REGISTRY_DIR / "score_columns.csv", dtype=str, keep_default_na=False)
+    t = registry_table("score_columns.csv")
     return tuple(zip(t["column"], t["description"], strict=True))
 
 
 def labels_for(use: str, column: str = "label") -> dict[str, str]:
     """Reader labels by key from data/registry/labels.csv for one ``use``: context (``column="unit"``: its
     unit), covariate / covariate_similar (after "LAs of"), measure_phrase, cohort_phrase."""
-    t = _label_table()
+    t = registry_table("labels.csv")
     t = t[t["use"] == use]
     return dict(zip(t["key"], t[column], strict=True))
 

@@ -217,12 +217,8 @@ def _run_in_kernels(tasks: list, run: Callable[[object, object | None], object],
 
 def notebook_errors(nb: nbformat.NotebookNode) -> list[str]:
     """Error outputs left in an executed notebook (there should be none)."""
-    errs = []
-    for i, cell in enumerate(nb.cells):
-        for o in cell.get("outputs", []):
-            if o.get("output_type") == "error":
-                errs.append(f"cell {i}: {o.get('ename')}: {o.get('evalue')}")
-    return errs
+    return [f"cell {i}: {o.get('ename')}: {o.get('evalue')}" for i, cell in enumerate(nb.cells)
+            for o in cell.get("outputs", []) if o.get("output_type") == "error"]
 
 
 @functools.cache

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
+
 from inclusion_index.config import read_yaml_file
 from inclusion_index.errors import ChecksumError, ConfigError, MissingSourceError
 from inclusion_index.paths import REGISTRY_DIR, write_atomic
@@ -57,6 +59,12 @@ class Registry:
     def for_loader(self, loader: str) -> tuple[Source, ...]:
         """Entries one loader reads, in registry order."""
         return tuple(s for s in self.sources if s.loader == loader)
+
+
+@lru_cache(maxsize=8)
+def registry_table(name: str) -> pd.DataFrame:
+    """data/registry/<name>, a CSV of the project's own settings, as text (callers convert and copy)."""
+    return pd.read_csv(REGISTRY_DIR / name, dtype=str, keep_default_na=False)
 
 
 def load_registry(path: Path | None = None) -> Registry:

@@ -3,7 +3,6 @@ its data period, caveat, strength from the edition's intervals and cohorts, numb
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -50,7 +49,6 @@ SOURCE_COLUMNS = ["ref", "publisher", "title", "release_date", "url"]
 # a headline is a sentence a journalist can lift: at most this many words and one number
 MAX_HEADLINE_WORDS = 20
 # digits with thousands separators and decimals, signs and slashes included ("2024/25" is a number)
-NUMBER = re.compile(r"[-+−]?\d[\d,]*(?:\.\d+)?(?:/\d+)?")
 
 # Part pages the links point into (render.PARTS' file names)
 P1, P2, P3, P4, P5, P6 = ("01_introduction", "02_exclusions", "03_assessment", "04_placement", "05_attainment",
@@ -113,11 +111,6 @@ class Findings:
         """findings_sources.csv: one row per cited source, numbered as the findings cite them."""
         return pd.DataFrame([{c: getattr(s, c) for c in SOURCE_COLUMNS} for s in self.sources],
                             columns=SOURCE_COLUMNS)
-
-
-def headline_numbers(text: str) -> list[float]:
-    """The numbers a headline states, as floats ('638,745' -> 638745.0)."""
-    return [float(n.replace(",", "").replace("−", "-")) for n in NUMBER.findall(text)]
 
 
 def _period_words(ed, indicators: Iterable[str]) -> str:
@@ -469,8 +462,3 @@ def findings_markdown(ed, items: list[Finding] | None = None) -> str:
     """findings.md (templates/findings.md): each finding as a headline and its caveat, sources cited by number."""
     return str(render_template("findings.md", f=build_findings(ed, items), method=ed.method.name,
                                years=years_label(ed.years), data_years=data_years_sentence(ed)))
-
-
-def sentences(text: str) -> list[str]:
-    """Sentences of running text (for measuring findings.md): split at . ! ? before a space or end."""
-    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
