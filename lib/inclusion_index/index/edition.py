@@ -163,7 +163,7 @@ def data_dictionary(table: pd.DataFrame, ed: Edition) -> pd.DataFrame:
     ind = labelled_for(ed).set_index("indicator")
     level = ed.monte_carlo_settings().interval
     steps = ed.weightings.steps if ed.weightings is not None else 1
-    slots = {"bound": BOUNDS, "end": ("lo", "hi"), "target": TARGETS, "area": AREAS, "indicator": tuple(ind.index),
+    slots = {"bound": BOUNDS, "end": ("lo", "hi"), "target": TARGETS, "area": AREAS, "indicator": tuple(map(re.escape, ind.index)),
              "year": (r"\d{6}",)}
     patterns = [(re.compile(re.sub(r"\\{(\w+)\\}", lambda m: f"(?P<{m[1]}>{'|'.join(slots[m[1]])})",
                                    re.escape(c))), d) for c, d in score_column_texts()]

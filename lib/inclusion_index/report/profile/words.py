@@ -134,9 +134,10 @@ def change_text(ed: Edition, code: str) -> str:
     """The like-for-like change since the first index year (the score table's ``overall_change``,
     scoring.most_improved), which can differ from the trend table; empty for a one-year edition."""
     imp = ed.improvement
-    if imp.empty or code not in imp.index or pd.isna(imp.at[code, "change"]):
+    i, ranked = _change_of(ed, code)
+    if i is None:
         return ""
-    r, i = _row(ed, code), imp.loc[code]
+    r = _row(ed, code)
     first, last = year_label(ed.years[0]), year_label(ed.final_year)
     common = [str(x) for x in imp.attrs.get("indicators_compared") or []]
     n_common = len(common) or int(r.get("change_indicators_compared", i["indicators_compared"]))
@@ -145,7 +146,6 @@ def change_text(ed: Edition, code: str) -> str:
     # an LA missing some shared indicators in one year has its score rest on fewer then
     own = [(year_label(y), (m := _lacking(ed, code, common, y)), len(common) - len(m))
            for y in (ed.years[0], ed.final_year)]
-    ranked = pd.notna(i["rank_early"]) and pd.notna(i["rank_late"])
     lo, hi = r.get("overall_change_lo"), r.get("overall_change_hi")
     ok = lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi)
     avail = dict.fromkeys([*ed.scored[ed.years[0]].available, *ed.headline().available])
@@ -158,6 +158,16 @@ def change_text(ed: Edition, code: str) -> str:
                hi=_signed(hi) if ok else None, lo_value=lo, hi_value=hi, note=reader_note(change_notes(ed).get(code)),
                headline=f"{r['overall_score']:.1f}" + (f", {ordinal(int(rank))}" if pd.notna(rank) else ""),
                trend_first=_number(trend.get(first), 1), trend_last=_number(trend.get(last), 1))
+
+
+def _change_of(ed: Edition, code: str) -> tuple[pd.Series | None, bool]:
+    """The LA's like-for-like change (None: there is none to tell) and whether both its ranks exist:
+    the facts change_text words and trend_text refers to."""
+    imp = ed.improvement
+    if imp.empty or code not in imp.index or pd.isna(imp.at[code, "change"]):
+        return None, False
+    i = imp.loc[code]
+    return i, bool(pd.notna(i["rank_early"]) and pd.notna(i["rank_late"]))
 
 
 def _signed(x: float) -> str:
@@ -250,12 +260,10 @@ def _caution_note(named: pd.DataFrame, small: int) -> str:
 def trend_text(ed: Edition, code: str) -> str:
     if trend_table(ed, code).empty:
         return "No index year has a score for this LA."
-    imp = ed.improvement
-    # the facts behind change_text's sentence: is there a change, and does it name places moved
-    change = not imp.empty and code in imp.index and pd.notna(imp.at[code, "change"])
-    places = change and pd.notna(imp.at[code, "rank_early"]) and pd.notna(imp.at[code, "rank_late"])
-    return say("profile_trend.html", year=year_label(ed.final_year), places=bool(places),
-               n_common=len(imp.attrs.get("indicators_compared") or []) if change and not _same_indicators(ed) else 0)
+    i, places = _change_of(ed, code)  # what the change at the top of the page says
+    return say("profile_trend.html", year=year_label(ed.final_year), places=places,
+               n_common=len(ed.improvement.attrs.get("indicators_compared") or [])
+               if i is not None and not _same_indicators(ed) else 0)
 
 
 def context_text(ed: Edition, code: str) -> str:
