@@ -95,7 +95,6 @@ class EditionRender:
     edition: str
     parameters: dict
     parts: list[PartResult] = field(default_factory=list)
-    extra_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -237,8 +236,8 @@ def to_html(nb_path: Path, html_path: Path, title: str, nav: Markup) -> None:
         if "outputs" in cell:
             cell["outputs"] = [_with_alt_text(o) for o in cell["outputs"]
                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    body, _ = _exporter(threading.get_ident()).from_notebook_node(nb, resources={"metadata": {"name": title}})
-    body = _insert_after_body(body, str(nav))
+    # the nbconvert template puts resources["nav"] at the top of <body>
+    body, _ = _exporter(threading.get_ident()).from_notebook_node(nb, resources={"metadata": {"name": title}, "nav": nav})
     html_path.write_text(body, encoding="utf-8")
 
 
@@ -261,14 +260,6 @@ def _with_alt_text(output: dict) -> dict:
                                                     csv=csv, svg=meta.get("svg"), anchor=anchor,
                                                     key=meta.get("key")))}
     return out
-
-
-def _insert_after_body(doc: str, snippet: str) -> str:
-    i = doc.find("<body")
-    if i < 0:
-        return snippet + doc
-    j = doc.find(">", i)
-    return doc[: j + 1] + snippet + doc[j + 1:]
 
 
 def nav_html(edition: str, current: str | None = None) -> Markup:
@@ -355,12 +346,10 @@ def _complete(result: EditionRender, staging: Path, key: str | None, reports_dir
     """Write the extra outputs and swap the staging folder into place, or keep the last report."""
     edition, final = result.edition, reports_dir / result.edition
     if result.ok and extra is not None:
-        t0 = time.perf_counter()
         try:
             extra(staging)
         except Exception as e:
             result.parts.append(PartResult("extra outputs", "scores and findings", error=describe_failure("extra", e)))
-        result.extra_seconds = time.perf_counter() - t0
     if not result.ok:
         failed = reports_dir / f".failed-{edition}"
         shutil.rmtree(failed, ignore_errors=True)
