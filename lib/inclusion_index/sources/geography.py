@@ -189,8 +189,7 @@ def map_to_geography(values: pd.DataFrame, target_codes: list[str] | set[str],
     outside = out[~out["la_code"].isin(target) & out["value"].notna()]
     if outside.empty:
         return inside
-    ch = ref.changes[ref.changes["use_for_values"]]
-    succ = _successors_in(target, ch)
+    succ = _successors_in(target, ref.changes)
     # a successor that reports its own value keeps it
     own = set(inside.loc[inside["value"].notna(), "la_code"])
     moved = []

@@ -200,13 +200,10 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
     return pd.concat([termsum, annual], ignore_index=True)
 
 
-# ------------------------------------------ annual rates on one headcount (docs/DATA_LOG.md)
+# ------------------------------------------ annual rates on one headcount
 #
-# A term's three rates (count / that term's headcount x 100, 3 dp) share one headcount, so the integer
-# headcounts reproducing all three are listed. January is the candidate, within _WINDOW of the smallest
-# whose autumn and summer have one in _BANDS, with the other terms nearest _TYPICAL; exact when no rival
-# lies within 25%. Another term is exact when one candidate is in its band (or every rate is 0), else
-# it takes the candidate nearest that year's median ratio over the exact LAs, or January x that ratio.
+# How the headcounts are recovered: docs/DATA_LOG.md, "Annual exclusion rates from the termly file".
+# January is exact when no rival lies within 25%, another term when one candidate is in its band.
 
 _ANNUAL_GROUP = "EHC plan"   # only this group: its headcounts (< 25,000 an LA) keep the search short
 _ANNUAL_METRICS = ("susp_rate", "one_plus_susp_rate", "perm_excl_rate")
@@ -321,10 +318,8 @@ def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd
         for t in _TERMS:
             rec = {"time_period": year, "la_code": la, "time_identifier": t, "all_zero": all(zero.values()),
                    **{m: float(r[t][m]) for m in _ANNUAL_METRICS}}
-            if all(zero.values()):
-                # no exclusion all year (City of London, Isles of Scilly): rate 0, headcount unknown
-                rec.update(spring=np.nan, headcount=np.nan, n_candidates=0, exact=True)
-            elif hs is None:
+            if all(zero.values()) or hs is None:
+                # no exclusion all year (City of London, Isles of Scilly: rate 0) or no fit: headcount unknown
                 rec.update(spring=np.nan, headcount=np.nan, n_candidates=0, exact=zero[t])
             elif t == _SPRING:
                 rivals = sum(1 for h in feasible if h != hs and abs(np.log(h / hs)) <= np.log(1.25))

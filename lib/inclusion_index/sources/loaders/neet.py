@@ -123,8 +123,7 @@ def load(ctx: LoadContext) -> pd.DataFrame:
         cohort, _ = parse_values(df, _COHORT, file, year_column="year")
         parsed = {c: parse_values(df, c, file, year_column="year") for c in _VALUE_COLUMNS}
         for measure, col, share_col in _MEASURES:
-            value, reason = parsed[col]
-            value, reason = value.copy(), reason.copy()
+            value, reason = (s.copy() for s in parsed[col])
             if col in _SEND_COLUMNS:
                 la_blank = is_la & reason.eq("blank")
                 if la_blank.any() and la_blank.sum() == is_la.sum():

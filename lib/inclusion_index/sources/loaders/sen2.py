@@ -135,8 +135,7 @@ def _check_time(df: pd.DataFrame, file: str, identifier: str) -> None:
 def _sum_components(values: pd.DataFrame, reasons: pd.DataFrame, cols: list[str]
                     ) -> tuple[pd.Series, pd.Series]:
     """Sum placement columns; unknown if any part is unknown (with that part's reason)."""
-    v = values[cols].sum(axis=1, min_count=len(cols))
-    v = v.where(values[cols].notna().all(axis=1))
+    v = values[cols].sum(axis=1, min_count=len(cols))  # NaN unless every part is known
     r = reasons[cols[0]]
     for c in cols[1:]:  # the first part's reason that is known (a row-wise bfill, without transposing)
         r = r.fillna(reasons[c])
