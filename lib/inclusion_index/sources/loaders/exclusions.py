@@ -93,14 +93,12 @@ def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
         raise SchemaError(file, "no rows for school_type 'Total' and SEN provision / Total",
                           column="characteristic", expected=f"characteristics {list(_ZIP_GROUPS)}")
     for y, part in sel.groupby("time_period"):
-        absent = set(_ZIP_GROUPS) - set(part["characteristic"])
-        if absent:
+        if absent := set(_ZIP_GROUPS) - set(part["characteristic"]):
             raise SchemaError(file, "SEN provision group(s) missing", column="characteristic", year=str(y),
                               expected=f"rows for {sorted(absent)}")
     check_year_keys(sel, file)
     levels = sel["geographic_level"].str.strip().str.lower()
-    unknown = sorted(set(levels) - set(_ZIP_LEVELS))
-    if unknown:
+    if unknown := sorted(set(levels) - set(_ZIP_LEVELS)):
         raise SchemaError(file, f"unexpected geographic_level {unknown}", column="geographic_level",
                           expected=f"one of {sorted(_ZIP_LEVELS)}")
     sel["level"] = levels.map(_ZIP_LEVELS)
@@ -148,13 +146,11 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
                           expected="phase 'Total' with metrics " + ", ".join(_TERMLY_METRICS))
     check_year_keys(d, src.path)
     d["time_identifier"] = d["time_identifier"].str.strip()
-    odd_terms = sorted(set(d["time_identifier"]) - set(_TERMS))
-    if odd_terms:
+    if odd_terms := sorted(set(d["time_identifier"]) - set(_TERMS)):
         y = d.loc[~d["time_identifier"].isin(_TERMS), "time_period"].iloc[0]
         raise SchemaError(src.path, f"unexpected time_identifier {odd_terms}", column="time_identifier",
                           year=y, expected=f"one of {list(_TERMS)}")
-    odd_groups = sorted(set(d["send_category"]) - set(_TERMLY_GROUPS))
-    if odd_groups:
+    if odd_groups := sorted(set(d["send_category"]) - set(_TERMLY_GROUPS)):
         raise SchemaError(src.path, f"unexpected send_category {odd_groups}", column="send_category",
                           expected=f"one of {list(_TERMLY_GROUPS)}")
 
@@ -368,15 +364,14 @@ def _year_reason(n_terms: pd.Series, missing: pd.Series, otherwise: pd.Series | 
     return reason.mask(n_terms < 3, "partial year (" + n_terms.astype(str) + " of 3 terms)")
 
 
-def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) -> pd.DataFrame:
+def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame) -> pd.DataFrame:
     """Annual rates per 100 pupils with an EHC plan on the January headcount (see above)."""
     sel = d[d["send_category"].eq(_ANNUAL_GROUP) & d["metric"].isin(_ANNUAL_METRICS)]
     wide = sel.pivot_table(index=["time_period", "la_code", "time_identifier"], columns="metric", values="v",
                            aggfunc="first").reset_index()
-    wide = wide.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in wide.columns})
-    if phases is not None:
-        phases = phases.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in phases.columns})
-    terms = recover_terms(wide, phases)
+    # a metric with no number anywhere gets no pivot column: an empty one keeps recover_terms' layout
+    terms = recover_terms(*(t.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in t.columns})
+                            for t in (wide, phases)))
     keys = ["time_period", "la_code"]
     per = terms.groupby(keys).agg(
         spring=("spring", "first"), approx=("exact", lambda s: int((~s).sum())), all_zero=("all_zero", "all"),

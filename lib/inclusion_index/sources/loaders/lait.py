@@ -53,8 +53,7 @@ def load_bds(ctx: LoadContext, sid: str = "lait_bds") -> pd.DataFrame:
     require_columns(raw, _COLUMNS, src.path)
     spec = pd.read_csv(REGISTRY_DIR / "measures" / "lait.csv", dtype=str)
     wanted = dict(zip(spec["source_column"], spec["measure"], strict=True))
-    missing = sorted(set(wanted) - set(raw["Short Desc"].unique()))
-    if missing:
+    if missing := sorted(set(wanted) - set(raw["Short Desc"].unique())):
         raise SchemaError(src.path, "LAIT measure(s) not found", column="Short Desc",
                           expected=f"rows for {missing}")
     df = raw[raw["Short Desc"].isin(list(wanted))].copy()

@@ -199,8 +199,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
     known = {t for fam in (_STATE_SPECIAL_2022, _INDEP_NMSS_2022, _STATE_MAINSTREAM_2022, _AP_PRU_2022,
                            _NO_SCHOOL_PLACE_2022) for t in fam} | {(g, _GROUP_SUBTOTAL) for g in _CLASSIFIED_GROUPS}
     pairs = set(zip(df["group"], df["type"], strict=True))
-    unclassified = sorted(p for p in pairs if p[0] in _CLASSIFIED_GROUPS and p not in known)
-    if unclassified:
+    if unclassified := sorted(p for p in pairs if p[0] in _CLASSIFIED_GROUPS and p not in known):
         g, t = unclassified[0]
         yr = df.loc[(df["group"] == g) & (df["type"] == t), "time_period"].iloc[0]
         raise SchemaError(file, f"establishment type {t!r} in group {g!r} is not classified",
