@@ -53,8 +53,7 @@ def _typed(cls: type, raw: dict, where: object, **special: Callable[[Any], Any])
     """``raw`` as keyword arguments of ``cls``, each converted to its field's type (or by ``special``);
     a key that is not a field is refused, naming ``where``; a null keeps the field's default."""
     hints = typing.get_type_hints(cls)
-    unknown = sorted(set(raw) - set(hints))
-    if unknown:
+    if unknown := sorted(set(raw) - set(hints)):
         raise ConfigError(f"{where}: unknown key(s) {unknown}")
     return {k: special[k](v) if k in special else _convert(hints[k], v) for k, v in raw.items() if v is not None}
 
@@ -216,8 +215,7 @@ class AdjustmentSettings:
     leave_out: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
-        bad = set(self.targets) - set(_TARGETS)
-        if bad:
+        if bad := set(self.targets) - set(_TARGETS):
             raise ConfigError(f"adjustment settings: unknown target(s) {sorted(bad)}; expected {list(_TARGETS)}")
         if not (self.deprivation or self.ehcp_rate or self.log_ehcp_total):
             raise ConfigError("adjustment settings: at least one covariate must be switched on")
@@ -240,13 +238,11 @@ class AdjustmentSettings:
 def parse_adjustment(path: Path) -> AdjustmentSettings:
     raw = dict(read_yaml_file(path, "adjustment settings"))
     cov = raw.pop("covariates", None) or {}
-    unknown = set(cov) - set(COVARIATE_COLUMNS)
-    if unknown:
+    if unknown := set(cov) - set(COVARIATE_COLUMNS):
         raise ConfigError(f"{path}: unknown covariate(s) {sorted(unknown)}; expected {list(COVARIATE_COLUMNS)}")
     kw = _typed(AdjustmentSettings, {**cov, **raw}, path, caveat=lambda x: " ".join(str(x).split()),
                 leave_out=lambda d: tuple((str(k), tuple(str(c) for c in (v or ()))) for k, v in d.items()))
-    bad = {c for _, cs in kw.get("leave_out", ()) for c in cs} - set(COVARIATE_COLUMNS)
-    if bad:
+    if bad := {c for _, cs in kw.get("leave_out", ()) for c in cs} - set(COVARIATE_COLUMNS):
         raise ConfigError(f"{path}: leave_out names unknown covariate(s) {sorted(bad)}; expected "
                           f"{list(COVARIATE_COLUMNS)}")
     return AdjustmentSettings(**kw)

@@ -95,13 +95,12 @@ def add_derived_measures(long: pd.DataFrame) -> pd.DataFrame:
         d["numerator"] = wide[spec.numerator].to_numpy() if counts else np.nan
         d["denominator"] = den.to_numpy() if counts else np.nan
         d["missing_reason"] = pd.Series("an input is missing", index=d.index, dtype="string").where(d["value"].isna())
-        d["source"] = "derived: " + " / ".join(parts)
+        # LA rows: 'derived: <inputs>' (the report resolves it to registry ids), from counts with the
+        # fallback's inputs, which fill the cells without usable counts; England from counts: the
+        # numerator's source, which says whether the counts are DfE's national ones
+        fb = [i for f in spec.fallback for i in derived_measures()[f].inputs] if counts else []
+        d["source"] = "derived: " + " / ".join(dict.fromkeys([*parts, *fb]))
         if counts:
-            # LA rows: 'derived: <inputs>' (the report resolves it to registry ids), with the
-            # fallback's inputs, which fill the cells without usable counts; England: the
-            # numerator's source, which says whether the counts are DfE's national ones
-            fb = [i for f in spec.fallback for i in derived_measures()[f].inputs]
-            d["source"] = "derived: " + " / ".join(dict.fromkeys([*parts, *fb]))
             src = sub[sub["measure"] == spec.numerator].drop_duplicates(keys).set_index(keys)["source"]
             nat = (d["level"] == "national").to_numpy()
             d.loc[nat, "source"] = ("derived from counts: " + " / ".join(parts) + " (" + src.reindex(

@@ -108,8 +108,7 @@ def load_la_reference(data_dir: Path) -> LAReference:
                           expected="DfE las.csv layout, UTF-8") from e
     needed = {"new_la_code", "la_name", "date_of_operation", "date_of_termination",
               "parent_geography_code", "old_la_code"}
-    missing = needed - set(las.columns)
-    if missing:
+    if missing := needed - set(las.columns):
         raise SchemaError(las_src.path, "LA list lacks columns", column=", ".join(sorted(missing)),
                           expected="DfE las.csv layout")
     # Combined rows ("314 / 318") describe shared services, not LAs; 'x' rows are pre-2009.
@@ -134,8 +133,7 @@ def load_la_reference(data_dir: Path) -> LAReference:
     region_name = dict(zip(regions["region_code"], regions["region"], strict=False))
     table["region"] = table["region_code"].map(region_name)
     table["region_group"] = table["region_group"].fillna(table["region"])
-    unknown_groups = set(table["region_group"].dropna()) - set(regions["region_group"])
-    if unknown_groups:
+    if unknown_groups := set(table["region_group"].dropna()) - set(regions["region_group"]):
         raise SchemaError(lait_src.path, "unknown region names", column="Region",
                           expected=f"one of {sorted(regions['region_group'])}, got {sorted(unknown_groups)}")
     table = table.sort_values(["la_code", "start"]).reset_index(drop=True)
@@ -189,8 +187,7 @@ def map_to_geography(values: pd.DataFrame, target_codes: list[str] | set[str],
     outside = out[~out["la_code"].isin(target) & out["value"].notna()]
     if outside.empty:
         return inside
-    ch = ref.changes[ref.changes["use_for_values"]]
-    succ = _successors_in(target, ch)
+    succ = _successors_in(target, ref.changes)
     # a successor that reports its own value keeps it
     own = set(inside.loc[inside["value"].notna(), "la_code"])
     moved = []

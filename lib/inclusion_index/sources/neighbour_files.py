@@ -101,12 +101,10 @@ def read_sn_file(ctx: LoadContext, source_id: str, known_codes: set[str] | None 
         raise SchemaError(src.path, f"LA listed twice in one section (rows {list(dup['row'])})",
                           column="LA num", year=year, expected="one row per LA")
     nb = pd.DataFrame(rows, columns=["la_code", "section", "neighbour_rank", "neighbour_code", "closeness"])
-    if known_codes is not None:
-        unknown = sorted((set(listed_df["la_code"]) | set(nb["neighbour_code"])) - known_codes)
-        if unknown:
-            raise UnknownLACodeError(src.path, f"LA numbers not in DfE's LA list: {unknown}",
-                                     column="LA num / SN1-SN10", year=year,
-                                     expected="codes from la_lookup/las.csv")
+    if known_codes is not None and (
+            unknown := sorted((set(listed_df["la_code"]) | set(nb["neighbour_code"])) - known_codes)):
+        raise UnknownLACodeError(src.path, f"LA numbers not in DfE's LA list: {unknown}",
+                                 column="LA num / SN1-SN10", year=year, expected="codes from la_lookup/las.csv")
     return SNFile(source_id=source_id, path=src.path, listed=listed_df.drop(columns="row"), neighbours=nb)
 
 

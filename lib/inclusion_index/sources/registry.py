@@ -79,16 +79,12 @@ def _load_registry_cached(path: str) -> Registry:
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected a mapping with a 'sources' list")
     out = []
-    seen: set[str] = set()
     for i, e in enumerate(entries):
-        missing = [f for f in REQUIRED_FIELDS if not e.get(f)]
-        if missing:
+        if missing := [f for f in REQUIRED_FIELDS if not e.get(f)]:
             raise ConfigError(f"{path}: entry {i} ({e.get('id', '?')}) lacks {missing}")
-        if e["id"] in seen:
+        if any(s.id == e["id"] for s in out):
             raise ConfigError(f"{path}: duplicate source id {e['id']!r}")
-        seen.add(e["id"])
-        unknown = sorted(set(e) - set(Source.__dataclass_fields__))
-        if unknown:
+        if unknown := sorted(set(e) - set(Source.__dataclass_fields__)):
             raise ConfigError(f"{path}: entry {e['id']!r} has unknown field(s) {unknown}")
         fields = {k: e.get(k) for k in Source.__dataclass_fields__}
         fields["published"] = _published(fields["published"], path, e["id"])

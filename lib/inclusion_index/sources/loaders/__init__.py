@@ -14,14 +14,10 @@ from inclusion_index.errors import ConfigError
 from inclusion_index.sources.loaders.base import entries
 from inclusion_index.sources.registry import Registry
 
-# modules of this package that are helpers, not loaders
-_HELPERS = frozenset({"base"})
-
 
 def loader_names() -> list[str]:
-    """Names a registry entry's ``loader`` may take: the loader modules of this package."""
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _HELPERS
-                  and not m.name.startswith("_"))
+    """Names a registry entry's ``loader`` may take: the modules of this package but base (helpers)."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name != "base" and not m.name.startswith("_"))
 
 
 def check_registry(registry: Registry) -> None:

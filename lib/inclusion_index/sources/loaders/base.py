@@ -75,10 +75,7 @@ def latest_release_wins(parts: Sequence[tuple[Source, pd.DataFrame]],
     of the latest by ``published``; an earlier release keeps the years only it has, and overlapping
     entries without distinct dates are refused (docs/DATA_LOG.md, "overlapping releases"). Frames
     come back in the order given."""
-    def covered(df: pd.DataFrame) -> set[tuple]:
-        return set(df[list(keys)].drop_duplicates().itertuples(index=False, name=None))
-
-    cover = [covered(df) for _, df in parts]
+    cover = [set(df[list(keys)].drop_duplicates().itertuples(index=False, name=None)) for _, df in parts]
     for (i, (a, _)), (j, (b, _)) in itertools.combinations(enumerate(parts), 2):
         shared = cover[i] & cover[j]
         if shared and (not a.published or not b.published or a.published == b.published):
@@ -293,8 +290,7 @@ def one_academic_year(source: Source, what: str) -> str:
 
 def la_code3(codes: pd.Series) -> pd.Series:
     """'302', 302, 302.0 -> '302'; anything else is kept as text for the unknown-code check."""
-    s = codes.astype("string").str.strip()
-    s = s.str.replace(r"\.0$", "", regex=True)
+    s = codes.astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
     return s.where(~s.str.fullmatch(r"\d{1,3}", na=False), s.str.zfill(3))
 
 

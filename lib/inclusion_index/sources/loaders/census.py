@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inclusion_index.config import NationalCount, parse_england_counts
+from inclusion_index.config import parse_england_counts
 from inclusion_index.errors import SchemaError
 from inclusion_index.paths import REGISTRY_DIR
 from inclusion_index.sources.geography import NATIONAL_CODE, load_la_reference
@@ -89,27 +89,19 @@ def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.Dat
         if (r := first_row(df, estab.isna())) is not None:
             raise SchemaError(file, f"school {r['URN']} has ESTAB {r['ESTAB']!r}", column="ESTAB", year=year,
                               expected="a 4-digit establishment number on every school row")
-        out = np.zeros(len(df), dtype=bool)
-        for lo, hi in _NOT_STATE_ESTAB:
-            out |= estab.between(lo, hi).to_numpy()
-        df["state"] = ~out
+        df["state"] = ~np.any([estab.between(lo, hi).to_numpy() for lo, hi in _NOT_STATE_ESTAB], axis=0)
     return df, file, year
-
-
-def _national_counts(year: str) -> dict[str, NationalCount]:
-    january = str(int(year[:4]) + 1)
-    return {c.measure: c for c in parse_england_counts(REGISTRY_DIR / "england_counts.csv")
-            if c.census_january == january}
 
 
 def _frames(ctx: LoadContext, sid: str, df: pd.DataFrame, year: str, groups: dict[str, pd.Series]) -> pd.DataFrame:
     names = load_la_reference(ctx.data_dir).names()
     las = sorted(set(df["la_code"]))
+    published = {c.measure: c for c in parse_england_counts(REGISTRY_DIR / "england_counts.csv")
+                 if c.census_january == str(int(year[:4]) + 1)}
     frames = []
     for suffix, keep in groups.items():
         part = df[keep]
         sums = part.groupby("la_code")[list(_COUNTS)].sum(min_count=1).reindex(las)
-        published = _national_counts(year)
         measures = {c: f"{m}_{suffix}" for c, m in _COUNTS.items()}
         # DfE's national counts only as a pair (plan and SEN support): a share from one published
         # count and one pooled count would mix two coverages
@@ -122,8 +114,7 @@ def _frames(ctx: LoadContext, sid: str, df: pd.DataFrame, year: str, groups: dic
             nat_source = (f"{sid} (England: {NATIONAL_SOURCE_COUNTS}; {publication}; all schools)" if nat
                           else f"{sid} (England: {NATIONAL_SOURCE_POOLED})")
             la = sums[col]
-            why = pd.Series(pd.NA, index=range(len(las) + 1), dtype="string")
-            why.iloc[1:] = np.where(la.isna().to_numpy(), "no school with a published count", pd.NA)
+            why = pd.Series([pd.NA, *np.where(la.isna(), "no school with a published count", pd.NA)], dtype="string")
             f = long_frame(
                 level=pd.Series(["national", *["la"] * len(las)]),
                 la_code=pd.Series([NATIONAL_CODE, *las]),

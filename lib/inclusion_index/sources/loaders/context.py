@@ -134,12 +134,11 @@ def load_special_schools(ctx: LoadContext, sid: str = "special_schools_ofsted") 
     full = grid.merge(per, on=["year", "school_type", "geographic_level", "la_name"], how="left")
     full.loc[full["count"].isna() & full["count_why"].isna(), "count"] = 0.0  # no row: no graded school of the type
     is_nat = full["geographic_level"] == "National"
-    out = long_frame(level=pd.Series(np.where(is_nat, "national", "la"), index=full.index), la_code=full["la_code"],
-                     la_name=full["la_name"].where(~is_nat, "England"), year=full["year"],
-                     measure=full["school_type"].map(_OFSTED_TYPES), value=full["count"],
-                     missing_reason=full["count_why"].astype("string"), source=sid)
-    _check_unique(out, file)
-    return out
+    return _check_unique(long_frame(
+        level=pd.Series(np.where(is_nat, "national", "la"), index=full.index), la_code=full["la_code"],
+        la_name=full["la_name"].where(~is_nat, "England"), year=full["year"],
+        measure=full["school_type"].map(_OFSTED_TYPES), value=full["count"],
+        missing_reason=full["count_why"].astype("string"), source=sid), file)
 
 
 # --- KS2 by SEN (dashboard) ---------------------------------------------------------------
@@ -186,11 +185,10 @@ def load_ks2_dashboard(ctx: LoadContext, sid: str = "ks2_sen_dashboard") -> pd.D
     full = grid.merge(df.drop(columns=["la_name", "level"]), on=["time_period", "la_code", "group"], how="left",
                       indicator=True)
     why = full["why"].astype("string").where(full["_merge"] == "both", NO_ROW)
-    out = long_frame(level=full["level"], la_code=full["la_code"], la_name=full["la_name"], year=full["time_period"],
-                     measure="ks2dash_rwm_exp_" + full["group"], value=full["value"], numerator=full["num"],
-                     denominator=full["den"], missing_reason=why.where(full["value"].isna()), source=sid)
-    _check_unique(out, file)
-    return out
+    return _check_unique(long_frame(
+        level=full["level"], la_code=full["la_code"], la_name=full["la_name"], year=full["time_period"],
+        measure="ks2dash_rwm_exp_" + full["group"], value=full["value"], numerator=full["num"],
+        denominator=full["den"], missing_reason=why.where(full["value"].isna()), source=sid), file)
 
 
 # --- special schools counted in the school-level census ------------------------------------
@@ -257,12 +255,10 @@ def load_dashboard_pct_pupils(ctx: LoadContext, sid: str = "dashboard_pct_pupils
     for y, part in df[is_la & df["la_code"].isna()].groupby("time_period"):
         df.loc[part.index, "la_code"] = match_la_names(part["la_name"], january_of(str(y)), ref, file=file,
                                                        column="la_name", year=str(y)).to_numpy()
-    out = long_frame(
+    return _check_unique(long_frame(
         level=pd.Series(np.where(is_la, "la", "national"), index=df.index), la_code=df["la_code"],
         la_name=df["la_name"].where(is_la, "England"), year=df["time_period"],
-        measure=df["SEN provision"].map(_PCT_GROUPS), value=df["value"], missing_reason=df["why"], source=sid)
-    _check_unique(out, file)
-    return out
+        measure=df["SEN provision"].map(_PCT_GROUPS), value=df["value"], missing_reason=df["why"], source=sid), file)
 
 
 _TOTALS = {"ehc_plan": "la_ehcp_pupils_all", "sen_support": "la_sen_support_pupils_all",
@@ -284,9 +280,7 @@ def load_sen_la_totals(ctx: LoadContext, sid: str) -> pd.DataFrame:
             la_name=pd.Series(["England", *df["la_name"]]), year=year, measure=measure,
             value=pd.Series([v.sum(min_count=len(v)), *v]), missing_reason=pd.Series([pd.NA, *why], dtype="string"),
             source=sid))
-    out = pd.concat(frames, ignore_index=True)
-    _check_unique(out, file)
-    return out
+    return _check_unique(pd.concat(frames, ignore_index=True), file)
 
 
 def _read_table(ctx: LoadContext, sid: str, columns: list[str], year_column: str, *,
@@ -300,11 +294,12 @@ def _read_table(ctx: LoadContext, sid: str, columns: list[str], year_column: str
     return file, raw.assign(**{c: raw[c].str.strip() for c in columns})
 
 
-def _check_unique(out: pd.DataFrame, file: str) -> None:
-    """Two names that normalise to the same LA would otherwise give duplicate rows."""
+def _check_unique(out: pd.DataFrame, file: str) -> pd.DataFrame:
+    """``out``, refused if two names normalised to the same LA (they would give duplicate rows)."""
     if (r := first_row(out, out.duplicated(["level", "la_code", "year", "measure"], keep=False))) is not None:
         raise SchemaError(file, f"two rows map to LA {r['la_code']} ({r['la_name']}) for {r['measure']}",
                           column="la_name", year=r["year"], expected="one row per LA, year and measure")
+    return out
 
 
 FORMATS = {"dashboard_ofsted": load_special_schools, "dashboard_ks2": load_ks2_dashboard,

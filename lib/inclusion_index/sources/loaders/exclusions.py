@@ -93,14 +93,12 @@ def _load_zip(ctx: LoadContext, sid: str = "excl_la_char_zip") -> pd.DataFrame:
         raise SchemaError(file, "no rows for school_type 'Total' and SEN provision / Total",
                           column="characteristic", expected=f"characteristics {list(_ZIP_GROUPS)}")
     for y, part in sel.groupby("time_period"):
-        absent = set(_ZIP_GROUPS) - set(part["characteristic"])
-        if absent:
+        if absent := set(_ZIP_GROUPS) - set(part["characteristic"]):
             raise SchemaError(file, "SEN provision group(s) missing", column="characteristic", year=str(y),
                               expected=f"rows for {sorted(absent)}")
     check_year_keys(sel, file)
     levels = sel["geographic_level"].str.strip().str.lower()
-    unknown = sorted(set(levels) - set(_ZIP_LEVELS))
-    if unknown:
+    if unknown := sorted(set(levels) - set(_ZIP_LEVELS)):
         raise SchemaError(file, f"unexpected geographic_level {unknown}", column="geographic_level",
                           expected=f"one of {sorted(_ZIP_LEVELS)}")
     sel["level"] = levels.map(_ZIP_LEVELS)
@@ -148,13 +146,11 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
                           expected="phase 'Total' with metrics " + ", ".join(_TERMLY_METRICS))
     check_year_keys(d, src.path)
     d["time_identifier"] = d["time_identifier"].str.strip()
-    odd_terms = sorted(set(d["time_identifier"]) - set(_TERMS))
-    if odd_terms:
+    if odd_terms := sorted(set(d["time_identifier"]) - set(_TERMS)):
         y = d.loc[~d["time_identifier"].isin(_TERMS), "time_period"].iloc[0]
         raise SchemaError(src.path, f"unexpected time_identifier {odd_terms}", column="time_identifier",
                           year=y, expected=f"one of {list(_TERMS)}")
-    odd_groups = sorted(set(d["send_category"]) - set(_TERMLY_GROUPS))
-    if odd_groups:
+    if odd_groups := sorted(set(d["send_category"]) - set(_TERMLY_GROUPS)):
         raise SchemaError(src.path, f"unexpected send_category {odd_groups}", column="send_category",
                           expected=f"one of {list(_TERMLY_GROUPS)}")
 
@@ -200,13 +196,10 @@ def _load_termly(ctx: LoadContext, sid: str = "excl_termly_sen") -> pd.DataFrame
     return pd.concat([termsum, annual], ignore_index=True)
 
 
-# ------------------------------------------ annual rates on one headcount (docs/DATA_LOG.md)
+# ------------------------------------------ annual rates on one headcount
 #
-# A term's three rates (count / that term's headcount x 100, 3 dp) share one headcount, so the integer
-# headcounts reproducing all three are listed. January is the candidate, within _WINDOW of the smallest
-# whose autumn and summer have one in _BANDS, with the other terms nearest _TYPICAL; exact when no rival
-# lies within 25%. Another term is exact when one candidate is in its band (or every rate is 0), else
-# it takes the candidate nearest that year's median ratio over the exact LAs, or January x that ratio.
+# How the headcounts are recovered: docs/DATA_LOG.md, "Annual exclusion rates from the termly file".
+# January is exact when no rival lies within 25%, another term when one candidate is in its band.
 
 _ANNUAL_GROUP = "EHC plan"   # only this group: its headcounts (< 25,000 an LA) keep the search short
 _ANNUAL_METRICS = ("susp_rate", "one_plus_susp_rate", "perm_excl_rate")
@@ -321,10 +314,8 @@ def recover_terms(rates: pd.DataFrame, phases: pd.DataFrame | None = None) -> pd
         for t in _TERMS:
             rec = {"time_period": year, "la_code": la, "time_identifier": t, "all_zero": all(zero.values()),
                    **{m: float(r[t][m]) for m in _ANNUAL_METRICS}}
-            if all(zero.values()):
-                # no exclusion all year (City of London, Isles of Scilly): rate 0, headcount unknown
-                rec.update(spring=np.nan, headcount=np.nan, n_candidates=0, exact=True)
-            elif hs is None:
+            if all(zero.values()) or hs is None:
+                # no exclusion all year (City of London, Isles of Scilly: rate 0) or no fit: headcount unknown
                 rec.update(spring=np.nan, headcount=np.nan, n_candidates=0, exact=zero[t])
             elif t == _SPRING:
                 rivals = sum(1 for h in feasible if h != hs and abs(np.log(h / hs)) <= np.log(1.25))
@@ -373,15 +364,14 @@ def _year_reason(n_terms: pd.Series, missing: pd.Series, otherwise: pd.Series | 
     return reason.mask(n_terms < 3, "partial year (" + n_terms.astype(str) + " of 3 terms)")
 
 
-def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame | None = None) -> pd.DataFrame:
+def _load_annual(d: pd.DataFrame, sid: str, phases: pd.DataFrame) -> pd.DataFrame:
     """Annual rates per 100 pupils with an EHC plan on the January headcount (see above)."""
     sel = d[d["send_category"].eq(_ANNUAL_GROUP) & d["metric"].isin(_ANNUAL_METRICS)]
     wide = sel.pivot_table(index=["time_period", "la_code", "time_identifier"], columns="metric", values="v",
                            aggfunc="first").reset_index()
-    wide = wide.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in wide.columns})
-    if phases is not None:
-        phases = phases.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in phases.columns})
-    terms = recover_terms(wide, phases)
+    # a metric with no number anywhere gets no pivot column: an empty one keeps recover_terms' layout
+    terms = recover_terms(*(t.assign(**{m: np.nan for m in _ANNUAL_METRICS if m not in t.columns})
+                            for t in (wide, phases)))
     keys = ["time_period", "la_code"]
     per = terms.groupby(keys).agg(
         spring=("spring", "first"), approx=("exact", lambda s: int((~s).sum())), all_zero=("all_zero", "all"),

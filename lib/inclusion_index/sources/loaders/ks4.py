@@ -50,24 +50,18 @@ ZERO_DENOMINATOR = "no pupils in the measure (denominator 0)"
 
 
 def _check_single(df: pd.DataFrame, column: str, expected: str, file: str, year: str) -> None:
-    found = sorted(set(df[column].astype("string").str.strip().dropna()))
+    # a workbook's time_period may come back as 201819.0
+    found = sorted(set(df[column].astype("string").str.strip().str.replace(r"\.0$", "", regex=True).dropna()))
     if found != [expected]:
         raise SchemaError(file, f"unexpected values {found}", column=column, year=year,
                           expected=f"only {expected!r}")
-
-
-def _check_year(df: pd.DataFrame, file: str, year: str) -> None:
-    found = sorted(set(df["time_period"].astype("string").str.strip().str.replace(r"\.0$", "", regex=True)))
-    if found != [year]:
-        raise SchemaError(file, f"time_period values {found}", column="time_period", year=year,
-                          expected=f"only {year}")
 
 
 def _area_columns(df: pd.DataFrame, file: str, year: str, values: list[str]) -> pd.DataFrame:
     """The revised state-funded rows of the year, checked, with level, la_code, la_name for national
     and LA rows (regional rows are dropped: both London halves share one region code) and ``values``
     parsed (``<column>_why`` the reason a cell is not a number)."""
-    _check_year(df, file, year)
+    _check_single(df, "time_period", year, file, year)
     _check_single(df, "version", "Revised", file, year)
     _check_single(df, "school_characteristic", "State-funded schools (LA)", file, year)
     geo = df["geographic_level"].astype("string").str.strip()
@@ -85,11 +79,7 @@ def _area_columns(df: pd.DataFrame, file: str, year: str, values: list[str]) -> 
 
 def _totals_only_filter(df: pd.DataFrame, columns: list[str], keep: str) -> pd.Series:
     """Rows where every characteristic column except ``keep`` is 'Total'."""
-    mask = pd.Series(True, index=df.index)
-    for c in columns:
-        if c != keep:
-            mask &= df[c].astype("string").str.strip() == "Total"
-    return mask
+    return df[[c for c in columns if c != keep]].apply(lambda s: s.astype("string").str.strip().eq("Total")).all(axis=1)
 
 
 def load_201718(ctx: LoadContext, sid: str = "ks4_la_char_201718") -> pd.DataFrame:

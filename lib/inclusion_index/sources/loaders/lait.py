@@ -53,8 +53,7 @@ def load_bds(ctx: LoadContext, sid: str = "lait_bds") -> pd.DataFrame:
     require_columns(raw, _COLUMNS, src.path)
     spec = pd.read_csv(REGISTRY_DIR / "measures" / "lait.csv", dtype=str)
     wanted = dict(zip(spec["source_column"], spec["measure"], strict=True))
-    missing = sorted(set(wanted) - set(raw["Short Desc"].unique()))
-    if missing:
+    if missing := sorted(set(wanted) - set(raw["Short Desc"].unique())):
         raise SchemaError(src.path, "LAIT measure(s) not found", column="Short Desc",
                           expected=f"rows for {missing}")
     df = raw[raw["Short Desc"].isin(list(wanted))].copy()
@@ -63,8 +62,7 @@ def load_bds(ctx: LoadContext, sid: str = "lait_bds") -> pd.DataFrame:
         raise SchemaError(src.path, f"unrecognised year label {r['Years']!r} for {r['Short Desc']}",
                           column="Years", expected="'YYYY' or 'YYYY/YY'")
     df["code"] = la_code3(df["LA Number"])
-    df["level"] = df["code"].map(lambda c: _LAIT_AREAS.get(c, ("la", c))[0])
-    df["la_code"] = df["code"].map(lambda c: _LAIT_AREAS.get(c, ("la", c))[1])
+    df["level"], df["la_code"] = zip(*df["code"].map(lambda c: _LAIT_AREAS.get(c, ("la", c))), strict=True)
     values, reason = parse_values(df, "Values", src.path, year_column="year")
     return long_frame(level=df["level"], la_code=df["la_code"], la_name=df["LA and Regions"].str.strip(),
                       year=df["year"], measure=df["Short Desc"].map(wanted), value=values,

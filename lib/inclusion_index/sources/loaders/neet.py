@@ -67,8 +67,7 @@ def _read_one(ctx: LoadContext, source_id: str) -> pd.DataFrame:
         raise SchemaError(src.path, f"time_period is {periods}, not the file's year", column="time_period",
                           year=key, expected=f"'{label}' (Dec {int(label) - 1}-Feb {label} average)")
     level_text = raw["geographic_level"].str.strip().str.lower()
-    unknown = sorted(set(level_text) - set(_LEVELS))
-    if unknown:
+    if unknown := sorted(set(level_text) - set(_LEVELS)):
         raise SchemaError(src.path, f"unexpected geographic_level {unknown}", column="geographic_level",
                           year=key, expected="National, Regional or Local authority")
     df = raw.assign(level=level_text.map(_LEVELS))
@@ -123,8 +122,7 @@ def load(ctx: LoadContext) -> pd.DataFrame:
         cohort, _ = parse_values(df, _COHORT, file, year_column="year")
         parsed = {c: parse_values(df, c, file, year_column="year") for c in _VALUE_COLUMNS}
         for measure, col, share_col in _MEASURES:
-            value, reason = parsed[col]
-            value, reason = value.copy(), reason.copy()
+            value, reason = (s.copy() for s in parsed[col])
             if col in _SEND_COLUMNS:
                 la_blank = is_la & reason.eq("blank")
                 if la_blank.any() and la_blank.sum() == is_la.sum():

@@ -135,8 +135,7 @@ def _check_time(df: pd.DataFrame, file: str, identifier: str) -> None:
 def _sum_components(values: pd.DataFrame, reasons: pd.DataFrame, cols: list[str]
                     ) -> tuple[pd.Series, pd.Series]:
     """Sum placement columns; unknown if any part is unknown (with that part's reason)."""
-    v = values[cols].sum(axis=1, min_count=len(cols))
-    v = v.where(values[cols].notna().all(axis=1))
+    v = values[cols].sum(axis=1, min_count=len(cols))  # NaN unless every part is known
     r = reasons[cols[0]]
     for c in cols[1:]:  # the first part's reason that is known (a row-wise bfill, without transposing)
         r = r.fillna(reasons[c])
@@ -200,8 +199,7 @@ def load_caseload_2022(ctx: LoadContext, sid: str = "sen2_caseload_2022") -> pd.
     known = {t for fam in (_STATE_SPECIAL_2022, _INDEP_NMSS_2022, _STATE_MAINSTREAM_2022, _AP_PRU_2022,
                            _NO_SCHOOL_PLACE_2022) for t in fam} | {(g, _GROUP_SUBTOTAL) for g in _CLASSIFIED_GROUPS}
     pairs = set(zip(df["group"], df["type"], strict=True))
-    unclassified = sorted(p for p in pairs if p[0] in _CLASSIFIED_GROUPS and p not in known)
-    if unclassified:
+    if unclassified := sorted(p for p in pairs if p[0] in _CLASSIFIED_GROUPS and p not in known):
         g, t = unclassified[0]
         yr = df.loc[(df["group"] == g) & (df["type"] == t), "time_period"].iloc[0]
         raise SchemaError(file, f"establishment type {t!r} in group {g!r} is not classified",
