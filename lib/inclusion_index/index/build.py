@@ -267,8 +267,7 @@ def read_edition(path: Path | str, *, keep: bool = False) -> Edition:
     (~40 MB, ~0.4 s CPU) once, not once per notebook. Readers never change an edition."""
     key = (str(Path(path).resolve()), Path(path).stat().st_mtime_ns)
     if not (keep and key in _KEPT):
-        with Path(path).open("rb") as fh:
-            ed = pickle.load(fh)
+        ed = pickle.loads(Path(path).read_bytes())
         if not isinstance(ed, Edition):
             raise TypeError(f"{path}: not an edition file")
         _KEPT.update({key: ed} if keep else {})
