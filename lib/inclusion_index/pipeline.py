@@ -63,9 +63,8 @@ def verify(data_dir: str | None) -> int:
 
 def load(data_dir: str | None, *, out: str | None, coverage: str | None, use_cache: bool) -> int:
     """The harmonised long table, optionally written (.csv or .parquet) with its coverage report."""
-    rep = harmonise.LoadReport()
     t0 = time.perf_counter()
-    long = harmonise.load_inputs(resolve_data_dir(data_dir), use_cache=use_cache, report=rep, log=print, jobs=2)
+    long = harmonise.load_inputs(resolve_data_dir(data_dir), use_cache=use_cache, log=print, jobs=2)
     print(f"{len(long):,d} rows, {long['measure'].nunique()} measures in {time.perf_counter() - t0:.2f}s")
     if out:
         path = Path(out)

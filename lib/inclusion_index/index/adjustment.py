@@ -62,8 +62,7 @@ def fit_adjustment(score: pd.Series, context: pd.DataFrame, covariates: list[str
 
     exog = sm.add_constant(x[ok], has_constant="add")
     res = sm.OLS(y[ok], exog).fit(cov_type=cov_type)
-    expected = pd.Series(np.nan, index=y.index, dtype="float64")
-    expected[ok] = res.fittedvalues
+    expected = res.fittedvalues.reindex(y.index)
     adjusted = (y - expected).where(ok)
     ci = res.conf_int(alpha=0.05)
     sd = x[ok].std(ddof=1)

@@ -43,11 +43,8 @@ class Step:
 
 
 def _indicator_values(ed: Edition) -> Fields:
-    values, england = [], []
-    for y in ed.years:
-        v, e = indicator_values(ed.long, ed.method, y, ed.geography, ed.ref)
-        values.append(v)
-        england.append(e)
+    values, england = zip(*(indicator_values(ed.long, ed.method, y, ed.geography, ed.ref) for y in ed.years),
+                          strict=True)
     v = pd.concat(values, ignore_index=True)
     return {"values": v, "england": pd.concat(england, ignore_index=True), "labels": {
         y: label_table(v, ed.indicators, ed.measures, ed.run.measure_labels, y) for y in ed.years}}
@@ -66,9 +63,8 @@ def _scoring(ed: Edition) -> Fields:
 def _improvement(ed: Edition) -> Fields:
     if len(ed.years) < 2:
         return {"improvement": pd.DataFrame()}
-    cols = ["la_code", "indicator", "value"]
-    early = ed.values.loc[ed.values["index_year"] == ed.years[0], cols]
-    late = ed.values.loc[ed.values["index_year"] == ed.years[-1], cols]
+    early, late = (ed.values.loc[ed.values["index_year"] == y, ["la_code", "indicator", "value"]]
+                   for y in (ed.years[0], ed.years[-1]))
     return {"improvement": most_improved(early, late, ed.indicators, ed.settings,
                                          la_codes=list(ed.geography["la_code"]))}
 
@@ -120,6 +116,8 @@ def _profile_intervals(ed: Edition) -> Fields:
     (median) LA's value; and England pooled from the LA figures (the funnels' centre line).
     A profile names such an indicator a strength or weakness only with that warning."""
     frames, pooled = [], {}
+    cols = ["denominator", "estimated", "value_lower_95", "value_upper_95", "small_cohort", "middle_value",
+            "contains_middle"]
     final = ed.values[ed.values["index_year"] == ed.final_year]
     middle = final.groupby("indicator")["value"].median()
     for i in ed.indicators["indicator"]:
@@ -131,11 +129,9 @@ def _profile_intervals(ed: Edition) -> Fields:
                      small_cohort=f["denominator"] < ed.run.uncertainty.small_cohort,
                      middle_value=middle.get(i, float("nan")))
         f["contains_middle"] = (f["value_lower_95"] <= f["middle_value"]) & (f["middle_value"] <= f["value_upper_95"])
-        frames.append(f[["indicator", "la_code", "denominator", "estimated", "value_lower_95", "value_upper_95",
-                         "small_cohort", "middle_value", "contains_middle"]])
+        frames.append(f[["indicator", "la_code", *cols]])
     table = (pd.concat(frames, ignore_index=True).set_index(["indicator", "la_code"]) if frames
-             else pd.DataFrame(columns=["denominator", "estimated", "value_lower_95", "value_upper_95",
-                                        "small_cohort", "middle_value", "contains_middle"]))
+             else pd.DataFrame(columns=cols))
     return {"profile_intervals": table, "pooled_england": pooled}
 
 
@@ -176,14 +172,10 @@ def _digest(obj: object) -> str:
 
 
 def _rows(fields: Fields) -> int:
-    """A size for the log: rows of the tables a step filled (draws for the Monte Carlo)."""
-    n = 0
-    for v in fields.values():
-        if isinstance(v, pd.DataFrame | dict):
-            n += len(v)
-        elif v is not None and hasattr(v, "ranks"):
-            n += int(v.ranks.shape[0])
-    return n
+    """A size for the log: rows of the tables a step filled (draws for the Monte Carlo, LAs for
+    the weightings: the length of their ``ranks``)."""
+    return sum(len(v) if isinstance(v, pd.DataFrame | dict) else len(v.ranks) for v in fields.values()
+               if isinstance(v, pd.DataFrame | dict) or hasattr(v, "ranks"))
 
 
 def run_step(step: Step, ed: Edition) -> Edition:
@@ -262,11 +254,7 @@ def edition_file(
     if path.exists():
         return path
     ed = build_edition(final_year, years=years, method=method, data_dir=data_dir, run=run)
-
-    def write(tmp: Path) -> None:
-        with tmp.open("wb") as fh:
-            pickle.dump(ed, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    write_atomic(path, write)
+    write_atomic(path, lambda tmp: tmp.write_bytes(pickle.dumps(ed, protocol=pickle.HIGHEST_PROTOCOL)))
     return path
 
 
@@ -279,8 +267,7 @@ def read_edition(path: Path | str, *, keep: bool = False) -> Edition:
     (~40 MB, ~0.4 s CPU) once, not once per notebook. Readers never change an edition."""
     key = (str(Path(path).resolve()), Path(path).stat().st_mtime_ns)
     if not (keep and key in _KEPT):
-        with Path(path).open("rb") as fh:
-            ed = pickle.load(fh)
+        ed = pickle.loads(Path(path).read_bytes())
         if not isinstance(ed, Edition):
             raise TypeError(f"{path}: not an edition file")
         _KEPT.update({key: ed} if keep else {})

@@ -47,9 +47,8 @@ def compare_editions(earlier: Edition, later: Edition) -> pd.DataFrame:
         out[f"overall_rank_from{part}"] = ranks(a, f"overall_rank{part}", single)
         out[f"overall_rank_to{part}"] = ranks(b, f"overall_rank{part}", codes)
     out["overall_rank_change"] = out["overall_rank_from"] - out["overall_rank_to"]
-    lo_a, hi_a = out["overall_rank_from_lo"].astype("Float64"), out["overall_rank_from_hi"].astype("Float64")
-    lo_b, hi_b = out["overall_rank_to_lo"].astype("Float64"), out["overall_rank_to_hi"].astype("Float64")
-    out["ranges_overlap"] = ((lo_a <= hi_b) & (lo_b <= hi_a)).astype("boolean")
+    out["ranges_overlap"] = ((out["overall_rank_from_lo"] <= out["overall_rank_to_hi"])
+                             & (out["overall_rank_to_lo"] <= out["overall_rank_from_hi"])).astype("boolean")
     out["note"] = ["" if o == [c] else f"earlier figures are {names.get(o[0], o[0])}'s ({o[0]}; boundary change)"
                    if len(o) == 1 else "merged: earlier score is the unweighted mean of " + ", ".join(
                        f"{names.get(x, x)} ({x})" for x in o) + "; no earlier rank" if o else

@@ -89,7 +89,7 @@ class Edition(IndexInputs):
         return self.scored[self.final_year]
 
     def regional(self, year: str | None = None) -> pd.DataFrame:
-        return regional_summary(self.scored[year or self.final_year].scores, self.regions())
+        return regional_summary(self.scored[year or self.final_year].scores, self.geography.set_index("la_code")["region"])
 
     def funnel(self, indicator: str, index_year: str | None = None) -> pd.DataFrame:
         """The funnel table of one indicator and index year (a copy, with ``attrs``); raises
@@ -146,9 +146,8 @@ def score_table(ed: Edition, *, extended: bool = True) -> pd.DataFrame:
     front = ["edition", "index_year", "method", "la_code", "la_name", "ons_code", "region", "overall_score",
              "overall_rank", *(f"{a}_{x}" for a in AREAS for x in ("score", "rank"))]
     rest = [c for c in t.columns if c not in front]
-    out = t[front + rest]
-    for c in [c for c in out.columns if c.endswith("_rank") or c.startswith("overall_rank")]:
-        out[c] = out[c].astype("Int64")
+    out = t[front + rest].astype({c: "Int64" for c in t.columns
+                                  if c.endswith("_rank") or c.startswith("overall_rank")})
     if ed.weightings is not None:
         out = weighting_columns(out, ed.weightings)
     if extended:

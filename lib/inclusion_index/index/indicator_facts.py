@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from inclusion_index.index.indicators import labelled_for, labels_for
+from inclusion_index.index.indicators import _measure_rows, labelled_for, labels_for
 
 _DERIVED = re.compile(r"^derived:\s*(.+)$")
 _SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
@@ -30,9 +30,7 @@ def dp_for(values: Iterable[float] | float) -> int:
 
 def england_value(ed, measure: str, year: str) -> float:
     """The first non-missing England row of a measure and year in the long table (NaN if none)."""
-    lg = ed.long
-    m = (lg["measure"] == measure) & (lg["year"] == year) & (lg["level"] == "national") & lg["value"].notna()
-    v = lg.loc[m, "value"]
+    v = _measure_rows(ed.long, measure, year, level="national")["value"].dropna()
     return float(v.iloc[0]) if len(v) else float("nan")
 
 

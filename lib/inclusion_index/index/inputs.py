@@ -40,6 +40,3 @@ class IndexInputs:
     @property
     def first_year(self) -> str:
         return self.years[0]
-
-    def regions(self) -> pd.Series:
-        return self.geography.set_index("la_code")["region"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inclusion_index.index.scoring import AREAS
+from inclusion_index.index.scoring import TARGETS
 from inclusion_index.paths import data_dir as default_data_dir
 from inclusion_index.sources.geography import (
     LAReference,
@@ -28,7 +28,6 @@ from inclusion_index.sources.registry import Registry, load_registry
 # the file's 'Old SNs' rows, or those of its one predecessor or successor (borrowed_how) the file has
 NEIGHBOUR_COLUMNS = ["la_code", "neighbour_rank", "neighbour_code", "closeness", "weight", "file_code",
                      "from_old_model", "borrowed_from", "borrowed_how", "flag"]
-SCORE_COLUMNS = ["overall", *AREAS]
 
 
 @dataclass(frozen=True)
@@ -121,8 +120,8 @@ def _own_rows(la: str, sections: dict, by_la: dict, succ: dict,
 def neighbour_comparison(table: pd.DataFrame, la_code: str, ns: NeighbourSet, names: dict[str, str]) -> pd.DataFrame:
     """The LA, its neighbours and their mean weighted by ``weight`` (the share of the ten slots each
     fills), with scores, ranks and ``*_group_position`` (1 = highest in the group)."""
-    scores = table.set_index("la_code")[["la_name", "region"] + [f"{a}_{k}" for a in SCORE_COLUMNS
-                                                                 for k in ("score", "rank")]]
+    scores = table.set_index("la_code")[["la_name", "region"] + [f"{a}_{k}" for a in TARGETS
+                                                           for k in ("score", "rank")]]
     if la_code not in scores.index:
         raise ValueError(f"LA {la_code!r} is not in the {ns.final_year} edition")
     nb = ns.table[ns.table["la_code"] == la_code]
@@ -142,15 +141,15 @@ def neighbour_comparison(table: pd.DataFrame, la_code: str, ns: NeighbourSet, na
     t = pd.DataFrame([la_row, *sorted(grouped, key=lambda r: (r["neighbour_rank"], r["la_code"]))])
     t["la_name"] = [scores["la_name"].get(c, names.get(c, "")) for c in t["la_code"]]
     t = t.join(scores.drop(columns=["la_name"]), on="la_code")
-    for a in SCORE_COLUMNS:
+    for a in TARGETS:
         t[f"{a}_group_position"] = t[f"{a}_score"].rank(ascending=False, method="min").astype("Int64")
     is_nb = t["role"].eq("neighbour")
     mean = {"role": "neighbour mean", "la_code": "", "la_name": "Neighbours' mean (weighted by slot)",
             "neighbour_rank": pd.NA, "closeness": "", "weight": float(t.loc[is_nb, "weight"].sum()), "flag": "",
-            "region": "", **{f"{a}_score": _wmean(t.loc[is_nb, f"{a}_score"], t.loc[is_nb, "weight"]) for a in SCORE_COLUMNS}}
+            "region": "", **{f"{a}_score": _wmean(t.loc[is_nb, f"{a}_score"], t.loc[is_nb, "weight"]) for a in TARGETS}}
     t = pd.concat([t, pd.DataFrame([mean])], ignore_index=True)
     front = ["role", "la_code", "la_name", "region", "neighbour_rank", "closeness", "weight"]
-    cols = front + [f"{a}_{k}" for a in SCORE_COLUMNS for k in ("score", "rank", "group_position")] + ["flag"]
+    cols = front + [f"{a}_{k}" for a in TARGETS for k in ("score", "rank", "group_position")] + ["flag"]
     t = t[cols].astype({c: "Int64" for c in cols if c.endswith(("_rank", "_group_position"))})
     t.attrs["neighbour_source"] = ns.source_id
     return t

@@ -10,6 +10,7 @@ from scipy import stats
 from inclusion_index.index.adjustment import AdjustmentResult
 from inclusion_index.index.scoring import TARGETS
 from inclusion_index.index.uncertainty import MonteCarloResult
+from inclusion_index.index.uncertainty.monte_carlo import _quantiles
 
 
 def extended_columns() -> list[str]:
@@ -48,9 +49,7 @@ def adjusted_rank_intervals(mc: MonteCarloResult, adj: AdjustmentResult) -> pd.D
                 continue
             beta, *_ = np.linalg.lstsq(X[ok], y[ok], rcond=None)
             ranks[d, ok] = stats.rankdata(-(y[ok] - X[ok] @ beta), method="min")
-        for end, q in (("lo", a), ("hi", 1 - a)):
-            v = [np.quantile(c[np.isfinite(c)], q, method="inverted_cdf") if np.isfinite(c).any() else np.nan
-                 for c in ranks.T]
+        for end, v in zip(("lo", "hi"), _quantiles(ranks, [a, 1 - a]), strict=True):
             out.loc[rows[keep], f"{t}_adjusted_rank_{end}"] = pd.array(v, dtype="Float64").round().astype("Int64")
     return out
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,8 +48,7 @@ def _rank_desc_np(x: np.ndarray, tie: str, decimals: int | None) -> np.ndarray:
     if not ok.any():
         return out
     v = np.round(x[ok], decimals) if decimals is not None else x[ok]
-    method = {"first": "ordinal"}.get(tie, tie)
-    out[ok] = _rankdata(-v, method)
+    out[ok] = _rankdata(-v, {"first": "ordinal"}.get(tie, tie))
     return out
 
 
@@ -74,18 +72,14 @@ def _normalise_np(x: np.ndarray, polarity: int, s: ScoringSettings) -> np.ndarra
     elif s.normalisation == "minmax":
         lo, hi = v.min(), v.max()
         out[ok] = 0.5 * s.scale if hi == lo else (v - lo) / (hi - lo) * s.scale
-    else:
-        if n <= s.zscore_ddof:
-            out[ok] = 0.0
-            return out
-        sd = float(np.std(v, ddof=s.zscore_ddof))
+    else:  # no more values than ddof: no SD, so every LA gets 0 (as normalise)
+        sd = float(np.std(v, ddof=s.zscore_ddof)) if n > s.zscore_ddof else 0.0
         out[ok] = 0.0 if (not np.isfinite(sd) or sd == 0.0) else (v - v.mean()) / sd
     return out
 
 
 def _wmean_np(scores: np.ndarray, w: np.ndarray) -> np.ndarray:
-    if scores.shape[1] == 0:
-        return np.full(scores.shape[0], np.nan)
+    """Row-wise weighted mean over the finite cells; NaN where a row has none (or no column)."""
     present = np.isfinite(scores)
     num = (np.where(present, scores, 0.0) * w).sum(axis=1)
     den = (present * w).sum(axis=1)
@@ -105,7 +99,7 @@ def _fast_scores(x: np.ndarray, polarity: np.ndarray, weights: np.ndarray, areas
     has = np.isfinite(x[:, avail])
     n_used = has.sum(axis=1)
     too_few = (int(avail.sum()) - n_used) > s.max_missing_indicators
-    ok = ~too_few & ~((n_used == 0) & ~too_few)
+    ok = ~too_few & (n_used > 0)  # as score_year: a score needs at least one value
     area_scores = np.full((n_la, len(AREAS)), np.nan)
     for a, area in enumerate(AREAS):
         members = avail & (areas == area)
@@ -121,10 +115,7 @@ def _fast_scores(x: np.ndarray, polarity: np.ndarray, weights: np.ndarray, areas
             warnings.simplefilter("ignore", RuntimeWarning)
             overall = np.nanmean(area_scores, axis=1)
     out = np.column_stack([overall, area_scores])
-    if s.area_scores_for_unscored:
-        out[~ok, 0] = np.nan
-    else:
-        out[~ok, :] = np.nan
+    out[~ok, 0 if s.area_scores_for_unscored else slice(None)] = np.nan
     return out
 
 
@@ -153,14 +144,9 @@ def _score_variant(plan: _Plan, var: _Variant, *, with_change: bool = True,
     ind = plan.ind
     if var.weights is not None:
         ind = ind.assign(weight=ind["weight"].to_numpy(dtype="float64") * var.weights)
-    changes: dict[str, Any] = {}
-    if var.normalisation is not None:
-        changes["normalisation"] = var.normalisation
-    if var.missing is not None:
-        changes["max_missing_indicators"] = int(var.missing)
-    if var.aggregation is not None:
-        changes["overall_from"] = var.aggregation
-    settings = dataclasses.replace(plan.scoring, **changes)
+    changes = (("normalisation", var.normalisation), ("max_missing_indicators", var.missing),
+               ("overall_from", var.aggregation))
+    settings = dataclasses.replace(plan.scoring, **{k: v for k, v in changes if v is not None})
     years_rule = var.years or plan.headline
     values: dict[str, np.ndarray] = {}
 

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,12 +34,9 @@ def _run_chunk(args: tuple[list[int], tuple[str, ...], bool]) -> list[tuple[np.n
 
 
 def _run_serial(plan: _Plan, draws: Sequence[int], enabled: Iterable[str], with_change: bool):
-    out = []
-    for d in draws:
-        var, choice = _random_variant(plan, d, enabled)
-        ranks, change, scores = _score_variant(plan, var, with_change=with_change)
-        out.append((ranks, change, choice, scores))
-    return out
+    """Per draw: its ranks, score change and scores (_score_variant), then its choices."""
+    return [(*_score_variant(plan, var, with_change=with_change), choice)
+            for var, choice in (_random_variant(plan, d, enabled) for d in draws)]
 
 
 def _run_draws(plan: _Plan, draws: Sequence[int], enabled: Iterable[str], with_change: bool):
@@ -53,12 +49,10 @@ def _run_draws(plan: _Plan, draws: Sequence[int], enabled: Iterable[str], with_c
     if method not in get_all_start_methods():
         method = "spawn"
     chunks = [list(draws[i::jobs * 4]) for i in range(jobs * 4)]
-    results: dict[int, Any] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context(method),
                              initializer=_init_worker, initargs=(plan,)) as pool:
-        for chunk, res in zip(chunks, pool.map(_run_chunk, [(c, enabled, with_change) for c in chunks]),
-                              strict=True):
-            results.update(dict(zip(chunk, res, strict=True)))
+        done = zip(chunks, pool.map(_run_chunk, [(c, enabled, with_change) for c in chunks]), strict=True)
+        results = {d: r for chunk, res in done for d, r in zip(chunk, res, strict=True)}
     return [results[d] for d in draws]
 
 
@@ -143,17 +137,10 @@ class MonteCarloResult:
             for i, part in enumerate(("lo", "median", "hi")):
                 out[f"{t}_rank_{part}"] = pd.array(q[i, :, j], dtype="Float64").round().astype("Int64")
             out[f"{t}_share_scored"] = np.isfinite(self.ranks[:, :, j]).mean(axis=0)
-        qc = _quantiles(self.change, [a, 1 - a])
-        out["overall_change_lo"] = qc[0]
-        out["overall_change_hi"] = qc[1]
-        sig = pd.array(qc[0] > 0, dtype="boolean")
-        sig[~np.isfinite(qc[0])] = pd.NA
-        out["improvement_significant"] = sig
+        out["overall_change_lo"], out["overall_change_hi"] = _quantiles(self.change, [a, 1 - a])
+        # NA where the change has no interval (a NaN quantile is NA as Float64)
+        out["improvement_significant"] = pd.array(out["overall_change_lo"], dtype="Float64") > 0
         return out
-
-
-def _enabled(settings: UncertaintySettings) -> tuple[str, ...]:
-    return tuple(c for c in CHOICES if c in settings.perturb)
 
 
 def monte_carlo(edition: IndexInputs, settings: UncertaintySettings | None = None, *,
@@ -162,14 +149,14 @@ def monte_carlo(edition: IndexInputs, settings: UncertaintySettings | None = Non
     settings.perturb). Each draw has its own stream (``SeedSequence(seed, spawn_key=(d,))``), so
     results do not depend on the engine, ``n_jobs`` or which other draws run."""
     settings = settings or run_settings().uncertainty
-    en = tuple(c for c in CHOICES if c in set(enabled if enabled is not None else _enabled(settings)))
+    en = tuple(c for c in CHOICES if c in set(settings.perturb if enabled is None else enabled))
     t0 = time.perf_counter()
     plan = _build_plan(edition, settings)
     plan.engine = _choose_engine(plan, en)
     nominal_ranks, nominal_change, _ = _score_variant(plan, _Variant())
-    res = _run_draws(plan, list(range(settings.n_draws)), en, True)
-    ranks = np.stack([r[0] for r in res])
-    choices = pd.DataFrame([r[2] for r in res])
+    *drawn, chosen = zip(*_run_draws(plan, list(range(settings.n_draws)), en, True), strict=True)
+    ranks, change, scores = map(np.stack, drawn)
+    choices = pd.DataFrame(list(chosen))
     fixed, widening = None, None
     headline = plan.scoring.overall_from
     if "aggregation" in en and set(settings.aggregations) - {headline}:
@@ -184,8 +171,7 @@ def monte_carlo(edition: IndexInputs, settings: UncertaintySettings | None = Non
         widening = _range_widening(ranks, fixed, nominal_ranks, settings.interval, headline, len(alt),
                                    time.perf_counter() - t1)
     return MonteCarloResult(
-        la_codes=plan.la_codes, ranks=ranks, change=np.stack([r[1] for r in res]),
-        choices=choices, scores=np.stack([r[3] for r in res]),
+        la_codes=plan.la_codes, ranks=ranks, change=change, choices=choices, scores=scores,
         nominal_ranks=nominal_ranks, nominal_change=nominal_change, settings=settings, enabled=en,
         engine=plan.engine, seconds=time.perf_counter() - t0, no_noise=plan.no_noise,
         fixed_aggregation_ranks=fixed, aggregation_widening=widening)

@@ -11,7 +11,7 @@ from inclusion_index.index.inputs import IndexInputs
 from inclusion_index.index.scoring import TARGETS
 from inclusion_index.index.uncertainty.fast_engine import _choose_engine, _score_variant
 from inclusion_index.index.uncertainty.intervals import UncertaintyError
-from inclusion_index.index.uncertainty.monte_carlo import MonteCarloResult, _enabled, _run_draws
+from inclusion_index.index.uncertainty.monte_carlo import MonteCarloResult, _run_draws
 from inclusion_index.index.uncertainty.plan import _build_plan, _impute_value, _Variant
 
 CHOICE_LABELS = {
@@ -45,7 +45,7 @@ def sensitivity_table(edition: IndexInputs, settings: UncertaintySettings | None
         raise UncertaintyError(f"target must be one of {TARGETS}")
     j = TARGETS.index(target)
     plan = _build_plan(edition, settings)
-    plan.engine = mc.engine if mc is not None else _choose_engine(plan, _enabled(settings))
+    plan.engine = mc.engine if mc is not None else _choose_engine(plan, settings.perturb)
     nom = _score_variant(plan, _Variant(), with_change=False)[0][:, j]
 
     def shifts(ranks: list[np.ndarray]) -> np.ndarray:
