@@ -26,6 +26,7 @@ MISSING = "–"
 NOT_RANKED = "not ranked"
 NOT_IN_DATA = "not in this project's data"
 ENGLAND_POOLED = "pooled from LA figures"
+NEIGHBOURS_AVERAGE = "Neighbours' average"
 
 
 def _scores(ed: Edition) -> pd.DataFrame:
@@ -280,7 +281,3 @@ def neighbour_view(ed: Edition, code: str) -> Styler:
              if c != code and c in set(ed.geography["la_code"])}
     return sty.format(lambda name: f'<a href="{pages[html.unescape(name)]}.html">{name}</a>'
                       if html.unescape(name) in pages else name, subset=["Local authority"], escape="html")
-
-
-NEIGHBOURS_AVERAGE = "Neighbours' average"
-

@@ -199,9 +199,8 @@ def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[boo
     """Whether the overall score is the (weighted) mean of the indicator scores shown."""
     if ed.method.headline != "latest" or ed.settings.overall_from != "indicators" or pd.isna(r["overall_score"]):
         return False, float("nan")
-    names = short_names(ed)
-    w = (ed.indicators.assign(short_name=ed.indicators["indicator"].map(names)).set_index("short_name")["weight"]
-         .reindex(t.index).astype("float64"))
+    w = ed.indicators.set_index(ed.indicators["indicator"].map(short_names(ed)))["weight"]
+    w = w.reindex(t.index).astype("float64")
     s = t["Score (0-100)"].astype("float64")
     ok = s.notna()
     mean = float((s[ok] * w[ok]).sum() / w[ok].sum())
