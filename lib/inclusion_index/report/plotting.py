@@ -217,10 +217,9 @@ def _clashes(bb, pts: np.ndarray, lines: np.ndarray, boxes: list, frame) -> int:
     """How badly the box ``bb`` clashes: one per point it covers, five for covering a line, twenty
     per label it overlaps, and a thousand for leaving the axes."""
     box = (bb.x0 - 1.5, bb.y0 - 1.5, bb.x1 + 1.5, bb.y1 + 1.5)
-    n = _n_in(pts, *box, pts[:, 2]) + 5 * (_n_in(lines, *box) > 0) + 20 * sum(bb.overlaps(o) for o in boxes)
-    if bb.x0 < frame.x0 or bb.x1 > frame.x1 or bb.y0 < frame.y0 or bb.y1 > frame.y1:
-        n += 1000
-    return n
+    outside = bb.x0 < frame.x0 or bb.x1 > frame.x1 or bb.y0 < frame.y0 or bb.y1 > frame.y1
+    return (_n_in(pts, *box, pts[:, 2]) + 5 * (_n_in(lines, *box) > 0) + 20 * sum(bb.overlaps(o) for o in boxes)
+            + 1000 * outside)
 
 
 def _n_in(xy: np.ndarray, x0: float, y0: float, x1: float, y1: float, r: np.ndarray | float = 0.0) -> int:
@@ -291,15 +290,13 @@ def _place_in_emptiest_corner(ax, box: Text, renderer: RendererBase) -> None:
         box.set_position((0.02 if ha == "left" else 0.98, 0.98 if va == "top" else 0.02))
         box.set(ha=ha, va=va)
 
-    best, best_score = _CORNERS[0], np.inf
-    for ha, va in _CORNERS:
-        put(ha, va)
+    def score(corner: tuple[str, str]) -> float:
+        put(*corner)
         bb = box.get_window_extent(renderer).expanded(1.1, 1.2)
-        score = (3 * _n_in(pts, *bb.extents) + 5 * sum(bb.overlaps(lb) for lb in labels)
-                 + 0.2 * _n_in(line_pts, *bb.extents))
-        if score < best_score:
-            best, best_score = (ha, va), score
-    put(*best)
+        return (3 * _n_in(pts, *bb.extents) + 5 * sum(bb.overlaps(lb) for lb in labels)
+                + 0.2 * _n_in(line_pts, *bb.extents))
+
+    put(*min(_CORNERS, key=score))  # the first of equally good corners
 
 
 def _fmt(v: float, dp: int | None = None) -> str:
