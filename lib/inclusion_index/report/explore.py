@@ -39,10 +39,9 @@ def _headline_areas(ed: Edition) -> list[dict[str, object]]:
     """Per area: its name, the short names of the headline's indicators in it, and their share
     of the indicator weights (so of the headline score)."""
     ind = ed.indicators[ed.indicators["indicator"].isin(ed.headline().available)]
-    total = float(ind["weight"].sum()) if "weight" in ind else float(len(ind))
-    return [{"key": a, "name": AREA_NAMES[a], "n": len(mine), "share": (float(mine["weight"].sum()) if "weight" in mine
-             else float(len(mine))) / total if total else 0.0,
-             "indicators": ", ".join(mine["short_name"]) if "short_name" in mine else ""}
+    total = float(ind["weight"].sum())
+    return [{"key": a, "name": AREA_NAMES[a], "n": len(mine), "share": float(mine["weight"].sum()) / total if total
+             else 0.0, "indicators": ", ".join(mine["short_name"])}
             for a, mine in ((a, ind[ind["area"] == a]) for a in AREAS)]
 
 

@@ -8,6 +8,7 @@ import itertools
 import re
 import warnings
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from matplotlib.path import Path as MplPath
 from inclusion_index.config import LabelRules, run_settings
 from inclusion_index.index.edition import Edition
 from inclusion_index.paths import data_dir as default_data_dir
-from inclusion_index.report.plotting import renderer_of, wrap_to_width
+from inclusion_index.report.plotting import fit_text, renderer_of
 from inclusion_index.sources.geography import (
     EXCLUDED_FROM_RANKING,
     LAReference,
@@ -96,8 +97,7 @@ def _label_candidates(name: str, cfg: LabelRules) -> list[str]:
     """Possible labels for one name, best first (see hexmaps.yml ``labels``)."""
     n = cfg.length
     for suffix in cfg.drop_suffixes:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
+        name = name.removesuffix(suffix)
     words = [w for w in (re.sub(r"[^A-Za-z]", "", w) for w in re.split(r"[\s\-,.]+", name)) if w]
     sig = [w for w in words if w.lower() not in cfg.skip_words] or words
     if not sig:
@@ -201,11 +201,8 @@ def layout_for(geography: pd.DataFrame, source_id: str, *, year: str | None = No
 
 def _strips(polys: list[Polygon], k: int) -> list[list[Polygon]]:
     """Cut a shape into k vertical strips of equal width, west to east."""
-    xs = np.concatenate([ring[:, 0] for p in polys for ring in p])
-    lo, hi = float(xs.min()), float(xs.max())
-    edges = np.linspace(lo, hi, k + 1)
     out = []
-    for a, b in itertools.pairwise(edges):
+    for a, b in itertools.pairwise(np.linspace(*_bounds(polys)[:, 0], k + 1)):
         piece = []
         for p in polys:
             rings = [_clip(_clip(ring, a, +1), b, -1) for ring in p]
@@ -255,8 +252,7 @@ def _label_spot(polys: list[Polygon], aspect: float, steps: int = 20) -> tuple[f
     (the House of Commons Library's LAs may be long and thin or ring-shaped, leaving the centroid none)."""
     path = _path(polys)
     rings = [ring for p in polys for ring in p]
-    lo = np.min([r.min(axis=0) for r in rings], axis=0)
-    hi = np.max([r.max(axis=0) for r in rings], axis=0)
+    lo, hi = _bounds(polys)
     step = float(max(hi - lo)) / 80
     edge = np.vstack([_densify(r, step) for r in rings])
 
@@ -325,16 +321,14 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
     finite = values[np.isfinite(values)]
     lo = vmin if vmin is not None else (float(finite.min()) if len(finite) else 0.0)
     hi = vmax if vmax is not None else (float(finite.max()) if len(finite) else 1.0)
-    if hi <= lo:
-        hi = lo + 1.0
-    norm = Normalize(lo, hi)
+    norm = Normalize(lo, hi if hi > lo else lo + 1.0)
     colormap = plt.get_cmap(cmap)
 
     # the map fills the figure's width, with bands for the title above and the legend, colour bar and
     # footnote below, in inches; London, where its shapes are too small for full-size labels, is drawn
     # again enlarged in a band of its own between the legend and the colour bar
     t = layout.table
-    (x0, y0), (x1, y1) = _bounds(t)
+    (x0, y0), (x1, y1) = _bounds(itertools.chain.from_iterable(t["polygons"]))
     inch = (width - 0.1) / (x1 - x0)  # inches per map unit
     map_h = inch * (y1 - y0)
     renderer = renderer_of(Figure())
@@ -349,9 +343,8 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
     height = map_h + top + below
     fig = Figure(figsize=(width, height))
     renderer = renderer_of(fig)
-    ax = fig.add_axes((0.05 / width, below / height, (width - 0.1) / width, map_h / height))
+    ax = fig.add_axes((0.05 / width, below / height, (width - 0.1) / width, map_h / height), aspect="equal")
     ax.set_axis_off()
-    ax.set_aspect("equal")
     faces: dict[int, object] = {}
     for i, r in zip(t.index, t.itertuples(index=False), strict=True):
         if r.polygons:
@@ -371,11 +364,10 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
         _draw_labels(ax, t[~london] if scale else t, faces, label_size, renderer)
     if scale:
         _london_inset(fig, t[london], faces, scale, inch, inset_h, label_size, highlight_la, renderer)
-        (lx0, ly0), (lx1, ly1) = _bounds(t[london])
+        (lx0, ly0), (lx1, ly1) = _bounds(itertools.chain.from_iterable(t.loc[london, "polygons"]))
         ax.add_patch(PathPatch(MplPath([(lx0, ly0), (lx1, ly0), (lx1, ly1), (lx0, ly1), (lx0, ly0)]), fill=False,
                                edgecolor=DARK_TEXT, linewidth=0.8, linestyle="--", zorder=5))
-    head = ax.set_title(title, fontsize=12, loc="left")
-    head.set_text(wrap_to_width(title, ax.bbox.width, head.get_fontproperties(), renderer))
+    fit_text(ax.set_title(title, fontsize=12, loc="left"), ax.bbox.width, renderer)
     cax = fig.add_axes((0.12, 1.25 / height, 0.76, 0.18 / height))
     cb = fig.colorbar(ScalarMappable(norm=norm, cmap=colormap), cax=cax, orientation="horizontal")
     cb.set_label(label, fontsize=9)
@@ -390,19 +382,18 @@ def plot_hexmap(values: pd.Series, geography: pd.DataFrame | Edition, title: str
         # below the map, above the colour bar: the legend hides no LA
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.005), ncols=len(handles),
                   frameon=False, fontsize=8)
-    foot = fig.text(0.02, 0.05 / height, "\n".join([*layout.notes(), layout.attribution]), fontsize=6.5, ha="left",
-                    va="bottom", color="#444444", gid="footnote")
-    foot.set_text(wrap_to_width(foot.get_text(), 0.96 * fig.bbox.width, foot.get_fontproperties(), renderer))
+    fit_text(fig.text(0.02, 0.05 / height, "\n".join([*layout.notes(), layout.attribution]), fontsize=6.5, ha="left",
+                      va="bottom", color="#444444", gid="footnote"), 0.96 * fig.bbox.width, renderer)
     return fig
 
 
-def _bounds(t: pd.DataFrame) -> np.ndarray:
-    rings = np.vstack([ring for polys in t["polygons"] for p in polys for ring in p])
+def _bounds(polys: Iterable[Polygon]) -> np.ndarray:
+    rings = np.vstack([ring for p in polys for ring in p])
     return np.array([rings.min(axis=0), rings.max(axis=0)])
 
 
 def _extent(t: pd.DataFrame) -> np.ndarray:
-    return np.diff(_bounds(t), axis=0)[0]
+    return np.diff(_bounds(itertools.chain.from_iterable(t["polygons"])), axis=0)[0]
 
 
 def _london_inset(fig: Figure, t: pd.DataFrame, faces: dict[int, object], scale: float, inch: float,
@@ -410,9 +401,8 @@ def _london_inset(fig: Figure, t: pd.DataFrame, faces: dict[int, object], scale:
     """London's LAs again, ``scale`` times larger, centred in the band below the legend."""
     w, h = scale * inch * _extent(t)
     fw, fh = fig.get_size_inches()
-    ax = fig.add_axes(((fw - w) / 2 / fw, 2.05 / fh, w / fw, h / fh))
+    ax = fig.add_axes(((fw - w) / 2 / fw, 2.05 / fh, w / fw, h / fh), aspect="equal")
     ax.set_axis_off()
-    ax.set_aspect("equal")
     for i, r in t.iterrows():
         ax.add_patch(PathPatch(_path(r["polygons"]), facecolor=faces[i], edgecolor=EDGE_COLOUR, linewidth=0.6))
         if r["la_code"] == highlight_la:
@@ -428,9 +418,7 @@ def _label_fits(t: pd.DataFrame, pt_per_unit: float, size: float, renderer) -> l
     prop = FontProperties(size=10)
     half_h = CAP_HEIGHT / 2  # per point of font size
     out = []
-    for i, r in t.iterrows():
-        if pd.isna(r["label"]):
-            continue
+    for i, r in t[t["label"].notna()].iterrows():
         text = str(r["label"])
         aspect = renderer.get_text_width_height_descent(text, prop, ismath=False)[0] * 72 / renderer.dpi / 20 / half_h
         h, x, y, rotation = _turned_spot(r["polygons"], aspect, 0)

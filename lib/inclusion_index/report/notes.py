@@ -70,8 +70,6 @@ def la_cell_notes(ed: Edition, *, reader: bool = False) -> pd.Series:
     v = ed.values[ed.values["index_year"] == ed.final_year]
     notes = [(la, f"{i}: {n}") for la, i, r in zip(v["la_code"], v["indicator"], v[NOTE_COLUMNS].to_dict("records"),
                                                     strict=True) if (n := cell_flag(r, reader=reader, shared=False))]
-    if not notes:
-        return pd.Series(dtype="object")
     return pd.DataFrame(notes, columns=["la_code", "note"]).groupby("la_code")["note"].agg("; ".join)
 
 

@@ -110,7 +110,7 @@ def wrap_to_width(text: str, width_px: float, fontproperties: FontProperties, re
     return "\n".join(out)
 
 
-def _fit(t: Text | None, width_px: float, renderer: RendererBase) -> bool:
+def fit_text(t: Text | None, width_px: float, renderer: RendererBase) -> bool:
     """Wrap a text artist to ``width_px``; True if its text changed."""
     if t is None or not t.get_visible() or not t.get_text() or width_px <= 0:
         return False
@@ -133,7 +133,7 @@ def fit_titles(fig: Figure, renderer: RendererBase | None = None) -> None:
     for t in (fig._suptitle, fig._supxlabel):  # no public getter for the Text artists
         if t is not None and t.get_text():
             left = t.get_window_extent(renderer).x0 if t.get_ha() == "left" else pad
-            changed |= _fit(t, right - max(left, pad), renderer)
+            changed |= fit_text(t, right - max(left, pad), renderer)
     axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
     boxes = {ax: ax.get_position().transformed(fig.transFigure) for ax in axes}
     for ax, box in boxes.items():
@@ -141,11 +141,11 @@ def fit_titles(fig: Figure, renderer: RendererBase | None = None) -> None:
         for other, ob in boxes.items():
             if other is not ax and ob.y1 > box.y0 and ob.y0 < box.y1 and ob.x0 > box.x0:
                 limit = min(limit, ob.x0 - pad)  # the next title in the row starts there
-        changed |= _fit(ax._left_title, limit - box.x0, renderer)  # no public getter either
-        changed |= _fit(ax.title, box.width, renderer)
+        changed |= fit_text(ax._left_title, limit - box.x0, renderer)  # no public getter either
+        changed |= fit_text(ax.title, box.width, renderer)
         # an axis label may overhang its axes a little before it needs a second line
-        changed |= _fit(ax.xaxis.label, 1.1 * box.width, renderer)
-        changed |= _fit(ax.yaxis.label, 1.2 * box.height, renderer)
+        changed |= fit_text(ax.xaxis.label, 1.1 * box.width, renderer)
+        changed |= fit_text(ax.yaxis.label, 1.2 * box.height, renderer)
     if changed and engine is not None:
         engine.execute(fig)  # wrapped titles are taller: lay out again
 
@@ -217,10 +217,9 @@ def _clashes(bb, pts: np.ndarray, lines: np.ndarray, boxes: list, frame) -> int:
     """How badly the box ``bb`` clashes: one per point it covers, five for covering a line, twenty
     per label it overlaps, and a thousand for leaving the axes."""
     box = (bb.x0 - 1.5, bb.y0 - 1.5, bb.x1 + 1.5, bb.y1 + 1.5)
-    n = _n_in(pts, *box, pts[:, 2]) + 5 * (_n_in(lines, *box) > 0) + 20 * sum(bb.overlaps(o) for o in boxes)
-    if bb.x0 < frame.x0 or bb.x1 > frame.x1 or bb.y0 < frame.y0 or bb.y1 > frame.y1:
-        n += 1000
-    return n
+    outside = bb.x0 < frame.x0 or bb.x1 > frame.x1 or bb.y0 < frame.y0 or bb.y1 > frame.y1
+    return (_n_in(pts, *box, pts[:, 2]) + 5 * (_n_in(lines, *box) > 0) + 20 * sum(bb.overlaps(o) for o in boxes)
+            + 1000 * outside)
 
 
 def _n_in(xy: np.ndarray, x0: float, y0: float, x1: float, y1: float, r: np.ndarray | float = 0.0) -> int:
@@ -229,13 +228,13 @@ def _n_in(xy: np.ndarray, x0: float, y0: float, x1: float, y1: float, r: np.ndar
 
 
 def _candidates(t: Text) -> list[tuple]:
-    """Where a label may go: (xy or None, offset in points, ha, va), first choice first."""
+    """Where a label may go: (xy, offset in points, ha, va), first choice first."""
     if t.get_gid() == LINE_LABEL_GID:
         y = t.xy[1]
         return [((fx, y), (0, dy), ha, va) for fx, ha in ((0.99, "right"), (0.01, "left"), (0.75, "center"),
                                                          (0.25, "center"), (0.5, "center"))
                 for dy, va in ((3, "bottom"), (-3, "top"))]
-    return [(None, (r * np.cos(a), r * np.sin(a)), "left" if np.cos(a) > 0.3 else "right" if np.cos(a) < -0.3
+    return [(t.xy, (r * np.cos(a), r * np.sin(a)), "left" if np.cos(a) > 0.3 else "right" if np.cos(a) < -0.3
              else "center", "bottom" if np.sin(a) > 0.3 else "top" if np.sin(a) < -0.3 else "center")
             for r in _RADII for a in _ANGLES]
 
@@ -253,8 +252,7 @@ def place_labels(ax, renderer: RendererBase) -> None:
     for t in labels:
         best, best_n = None, np.inf
         for xy, off, ha, va in _candidates(t):
-            if xy is not None:
-                t.xy = xy
+            t.xy = xy
             t.xyann = off
             t.set(ha=ha, va=va)
             bb = _text_box(t, renderer)
@@ -268,8 +266,7 @@ def place_labels(ax, renderer: RendererBase) -> None:
             if n == 0:
                 break
         xy, off, ha, va = best
-        if xy is not None:
-            t.xy = xy
+        t.xy = xy
         t.xyann = off
         t.set(ha=ha, va=va)
         if t.arrow_patch is not None:
@@ -293,15 +290,13 @@ def _place_in_emptiest_corner(ax, box: Text, renderer: RendererBase) -> None:
         box.set_position((0.02 if ha == "left" else 0.98, 0.98 if va == "top" else 0.02))
         box.set(ha=ha, va=va)
 
-    best, best_score = _CORNERS[0], np.inf
-    for ha, va in _CORNERS:
-        put(ha, va)
+    def score(corner: tuple[str, str]) -> float:
+        put(*corner)
         bb = box.get_window_extent(renderer).expanded(1.1, 1.2)
-        score = (3 * _n_in(pts, *bb.extents) + 5 * sum(bb.overlaps(lb) for lb in labels)
-                 + 0.2 * _n_in(line_pts, *bb.extents))
-        if score < best_score:
-            best, best_score = (ha, va), score
-    put(*best)
+        return (3 * _n_in(pts, *bb.extents) + 5 * sum(bb.overlaps(lb) for lb in labels)
+                + 0.2 * _n_in(line_pts, *bb.extents))
+
+    put(*min(_CORNERS, key=score))  # the first of equally good corners
 
 
 def _fmt(v: float, dp: int | None = None) -> str:
@@ -418,17 +413,6 @@ def region_chart(data: pd.DataFrame, value: str, *, title: str, value_label: str
     return _finish(fig, note or _NOTES.region())
 
 
-def _fit_band(x: pd.Series, y: pd.Series) -> tuple[pd.DataFrame, object]:
-    """Fitted line and 95% CI band (for the mean) over the range of x, from statsmodels OLS."""
-    import statsmodels.api as sm
-
-    model = sm.OLS(y.to_numpy(dtype="float64"), sm.add_constant(x.to_numpy(dtype="float64"), has_constant="add")).fit()
-    grid = np.linspace(float(x.min()), float(x.max()), 60)
-    pr = model.get_prediction(sm.add_constant(grid, has_constant="add")).summary_frame(alpha=0.05)
-    return pd.DataFrame({"x": grid, "fit": pr["mean"].to_numpy(), "lo": pr["mean_ci_lower"].to_numpy(),
-                         "hi": pr["mean_ci_upper"].to_numpy()}), model
-
-
 def _slope_text(out: dict, n: int, per: float | None, unit: str | None) -> str:
     """'slope … (95% CI …)' per ``per`` units of x (1 when not given), then R² and n."""
     k = 1.0 if per is None else float(per)
@@ -448,9 +432,16 @@ def _scatter_panel(ax, d: pd.DataFrame, x: str, y: str, *, label: str, code: str
     out: dict = {"n": len(d)}
     ax.scatter(d[x], d[y], s=point_size, color=COLORS["la"], alpha=0.85, linewidths=0, zorder=2)
     if fit and len(d) >= 10 and d[x].std() > 0:
-        band, model = _fit_band(d[x], d[y])
-        ax.fill_between(band["x"], band["lo"], band["hi"], color=COLORS["fit"], alpha=0.15, linewidth=0, zorder=1)
-        ax.plot(band["x"], band["fit"], color=COLORS["fit"], linewidth=1.6, zorder=3)
+        import statsmodels.api as sm
+
+        # the OLS line and its 95% CI band (for the mean) over the range of x
+        model = sm.OLS(d[y].to_numpy(dtype="float64"),
+                       sm.add_constant(d[x].to_numpy(dtype="float64"), has_constant="add")).fit()
+        grid = np.linspace(float(d[x].min()), float(d[x].max()), 60)
+        band = model.get_prediction(sm.add_constant(grid, has_constant="add")).summary_frame(alpha=0.05)
+        ax.fill_between(grid, band["mean_ci_lower"], band["mean_ci_upper"], color=COLORS["fit"], alpha=0.15,
+                        linewidth=0, zorder=1)
+        ax.plot(grid, band["mean"], color=COLORS["fit"], linewidth=1.6, zorder=3)
         ci = model.conf_int(alpha=0.05)[1]
         out.update(slope=float(model.params[1]), lo=float(ci[0]), hi=float(ci[1]), r2=float(model.rsquared))
         # the box starts in the upper left; _finish moves it to the corner it hides least in
@@ -506,9 +497,8 @@ def slope_chart(improvement: pd.DataFrame, *, early_label: str, late_label: str,
     both ends' values shown (a highlighted LA outside them gets a row between, in red). With
     ``significant`` (and ``declined_significant``) only moves beyond uncertainty are green or orange.
     (151 crossing lines of a slope chart hid all but the largest moves.)"""
-    d = improvement.dropna(subset=[early, late]).copy()
-    d["change"] = d[late] - d[early]
-    d = d.sort_values("change", ascending=False).reset_index(drop=True)
+    d = improvement.dropna(subset=[early, late])
+    d = d.assign(change=d[late] - d[early]).sort_values("change", ascending=False, ignore_index=True)
     k = min(top, len(d) // 2)
     shown = pd.concat([d.head(k), d.tail(k)]) if len(d) > 1 else d
     hl = d[(d[code] == highlight) & ~d[code].isin(shown[code])] if highlight else d.iloc[0:0]
@@ -591,8 +581,7 @@ def rank_interval_chart(data: pd.DataFrame, *, rank: str, lo: str, hi: str, titl
     ax.set_xlim(0, len(d) + 1)
     _style(ax, title, rank_label, "", grid="x")
     ax.tick_params(axis="y", labelsize=name_size)  # _style sets every tick label's size
-    ax.xaxis.set_ticks_position("both")
-    ax.tick_params(axis="x", labeltop=True)
+    ax.tick_params(axis="x", which="both", top=True, bottom=True, labeltop=True)
     ax.legend(fontsize=FONT["note"], frameon=False, loc="upper right")
     return _finish(fig, note or _NOTES.ranks(range_label))
 
@@ -775,10 +764,5 @@ def _alt_summary(frame: pd.DataFrame, stem: str) -> str:
 
 def _title_of(fig: Figure) -> str:
     # titles are wrapped to the figure by replacing spaces with line breaks: undo that for alt text
-    if fig.get_suptitle():
-        return " ".join(fig.get_suptitle().split())
-    for ax in fig.axes:
-        t = ax.get_title(loc="left") or ax.get_title()
-        if t:
-            return " ".join(t.split())
-    return ""
+    titles = (fig.get_suptitle(), *(ax.get_title(loc="left") or ax.get_title() for ax in fig.axes))
+    return " ".join(next((t for t in titles if t), "").split())

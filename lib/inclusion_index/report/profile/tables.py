@@ -15,10 +15,10 @@ from pandas.io.formats.style import Styler
 from inclusion_index.config import MiddleBands
 from inclusion_index.index.edition import Edition
 from inclusion_index.index.indicator_facts import england_value
-from inclusion_index.index.indicators import UNRECORDED, labelled_for
+from inclusion_index.index.indicators import UNRECORDED
 from inclusion_index.index.scoring import AREA_NAMES, AREAS
 from inclusion_index.report.notes import cell_flag, neighbour_note
-from inclusion_index.report.series.edition_facts import england_figure
+from inclusion_index.report.series.edition_facts import england_figure, short_names
 from inclusion_index.report.templates import render_template
 from inclusion_index.sources.geography import label_years, year_label
 
@@ -26,6 +26,7 @@ MISSING = "–"
 NOT_RANKED = "not ranked"
 NOT_IN_DATA = "not in this project's data"
 ENGLAND_POOLED = "pooled from LA figures"
+NEIGHBOURS_AVERAGE = "Neighbours' average"
 
 
 def _scores(ed: Edition) -> pd.DataFrame:
@@ -113,8 +114,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     vr = v.to_dict("index")
     rows = []
     # named for the measure each indicator uses in the headline year (16-17 NEET differs by method)
-    lab = labelled_for(ed)
-    named = dict(zip(lab["indicator"], lab["short_name"], strict=True))
+    named = short_names(ed)
     for ind in ed.indicators.itertuples():
         c = ci.get(ind.indicator, {})
         score = r.get(f"{ind.indicator}_score")
@@ -209,16 +209,11 @@ def indicator_view(ed: Edition, code: str, bands: MiddleBands | None = None, tab
 def trend_table(ed: Edition, code: str) -> pd.DataFrame:
     """Scores in each index year, each on every indicator available that year. No ranks: only
     the final year's rank has a Monte Carlo range (it is in the headline)."""
-    rows = []
-    for y in ed.years:
-        s = ed.scored[y].scores
-        if code not in s.index:
-            continue
-        r = s.loc[code]
-        rows.append({"Index year": year_label(y), "Overall score": r["overall_score"],
-                     **{f"{AREA_NAMES[a]} score": r[f"{a}_score"] for a in AREAS},
-                     "Indicators with a value": r["n_indicators"]})
-    return pd.DataFrame(rows).set_index("Index year")
+    scored = [(y, ed.scored[y].scores) for y in ed.years]
+    return pd.DataFrame([{"Index year": year_label(y), "Overall score": s.at[code, "overall_score"],
+                          **{f"{AREA_NAMES[a]} score": s.at[code, f"{a}_score"] for a in AREAS},
+                          "Indicators with a value": s.at[code, "n_indicators"]}
+                         for y, s in scored if code in s.index]).set_index("Index year")
 
 
 def trend_view(ed: Edition, code: str) -> Styler:
@@ -249,8 +244,7 @@ def neighbour_table(ed: Edition, code: str) -> pd.DataFrame:
     is_mean = t["role"] == "neighbour mean"
     out.loc[is_mean, "Local authority"] = NEIGHBOURS_AVERAGE
     out.attrs["mean_row"] = list(is_mean)
-    out.attrs["weights"] = dict(zip(t.loc[t["role"] == "neighbour", "la_name"],
-                                    t.loc[t["role"] == "neighbour", "weight"].astype("float64"), strict=True))
+    out.attrs["weights"] = t[t["role"] == "neighbour"].set_index("la_name")["weight"].astype("float64").to_dict()
     return out.set_index("Local authority")
 
 
@@ -271,7 +265,9 @@ def neighbour_view(ed: Edition, code: str) -> Styler:
     where = neighbour_note(own.iloc[0], ed.ref.names(), reader=True) if len(own) else ""
     notes = pd.Series([reader_note("; ".join(x for x in (where if role == "neighbour" else "", note) if x))
                        for note, role in zip(t["Note"].fillna(""), roles, strict=True)], index=t.index)
-    caption = _weights_caption(t.attrs.get("weights", {}))
+    # the average's weights are explained only where one differs from 1 (plain text: _styled escapes it)
+    odd = {n: w for n, w in t.attrs.get("weights", {}).items() if not np.isclose(w, 1.0)}
+    caption = html.unescape(say("profile_weights.html", average=NEIGHBOURS_AVERAGE, odd=odd)) if odd else ""
     shared = notes[[not m for m in is_mean]].iloc[1:]
     if len(shared) and shared.nunique() == 1 and shared.iloc[0]:
         caption = f"{caption} Note for every neighbour: {shared.iloc[0]}.".strip()
@@ -285,12 +281,3 @@ def neighbour_view(ed: Edition, code: str) -> Styler:
              if c != code and c in set(ed.geography["la_code"])}
     return sty.format(lambda name: f'<a href="{pages[html.unescape(name)]}.html">{name}</a>'
                       if html.unescape(name) in pages else name, subset=["Local authority"], escape="html")
-
-
-NEIGHBOURS_AVERAGE = "Neighbours' average"
-
-
-def _weights_caption(weights: dict[str, float]) -> str:
-    """Explain the average's weights only where one differs from 1 (plain text: _styled escapes it)."""
-    odd = {n: w for n, w in weights.items() if not np.isclose(w, 1.0)}
-    return html.unescape(say("profile_weights.html", average=NEIGHBOURS_AVERAGE, odd=odd)) if odd else ""

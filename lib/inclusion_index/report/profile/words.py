@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from contextlib import suppress
 
 import pandas as pd
 
@@ -66,7 +67,7 @@ def headline(ed: Edition, code: str) -> str:
     scores = ed.headline().scores
     middle = scores.loc[scores["scored"].astype(bool), "overall_score"].median()
     range_name = f"{ed.monte_carlo_settings().interval:.0%} range"
-    rank = _rank_text(r["overall_rank"], r.get("overall_rank_lo"), r.get("overall_rank_hi"), _n_ranked(ed), range_name)
+    rank = _rank_text(*_rank_cols(r, "overall"), _n_ranked(ed), range_name)
     lines += ["",
               f"Overall inclusion score **{r['overall_score']:.1f}**, a relative score from 0 to 100 and not a "
               f"percentage: 50 is the middle LA on each indicator, and the middle LA's overall score is {middle:.1f}. "
@@ -133,13 +134,12 @@ def weighting_text(ed: Edition, code: str) -> str:
 def change_text(ed: Edition, code: str) -> str:
     """The like-for-like change since the first index year (the score table's ``overall_change``,
     scoring.most_improved), which can differ from the trend table; empty for a one-year edition."""
-    imp = ed.improvement
     i, ranked = _change_of(ed, code)
     if i is None:
         return ""
     r = _row(ed, code)
     first, last = year_label(ed.years[0]), year_label(ed.final_year)
-    common = [str(x) for x in imp.attrs.get("indicators_compared") or []]
+    common = [str(x) for x in ed.improvement.attrs.get("indicators_compared") or []]
     n_common = len(common) or int(r.get("change_indicators_compared", i["indicators_compared"]))
     start = r.get("overall_change_score_from", i["score_early"])
     end = r.get("overall_change_score_to", i["score_late"])
@@ -199,9 +199,8 @@ def _average_is_overall(ed: Edition, r: pd.Series, t: pd.DataFrame) -> tuple[boo
     """Whether the overall score is the (weighted) mean of the indicator scores shown."""
     if ed.method.headline != "latest" or ed.settings.overall_from != "indicators" or pd.isna(r["overall_score"]):
         return False, float("nan")
-    names = short_names(ed)
-    w = (ed.indicators.assign(short_name=ed.indicators["indicator"].map(names)).set_index("short_name")["weight"]
-         .reindex(t.index).astype("float64"))
+    w = ed.indicators.set_index(ed.indicators["indicator"].map(short_names(ed)))["weight"]
+    w = w.reindex(t.index).astype("float64")
     s = t["Score (0-100)"].astype("float64")
     ok = s.notna()
     mean = float((s[ok] * w[ok]).sum() / w[ok].sum())
@@ -236,7 +235,9 @@ def strengths_and_weaknesses(ed: Edition, code: str, k: int = 3, table: pd.DataF
     names = ("**Pulling up most** (highest scores)", "**Pulling down most** (lowest scores)") if is_mean else (
         "**Strengths** (highest indicator scores)", "**Weaknesses** (lowest)")
     text = "  \n".join(head + [f"{n}: {fmt(d)}." for n, d in zip(names, (up, down), strict=True) if len(d)])
-    return text + _caution_note(pd.concat([up, down]), small) + direction_text(ed, code, t)
+    if any(caution(r, small) for _, r in pd.concat([up, down]).iterrows()):
+        text += "  \n" + say("profile_caution.html", small=small)
+    return text + direction_text(ed, code, t)
 
 
 def direction_text(ed: Edition, code: str, t: pd.DataFrame) -> str:
@@ -251,10 +252,6 @@ def direction_text(ed: Edition, code: str, t: pd.DataFrame) -> str:
                         score=_number(row["Score (0-100)"], 0),
                         part=f"../{next(f for f, _ in PARTS if f.endswith(i.area))}.html"))
     return "".join(f"\n\n{x}" for x in out)
-
-
-def _caution_note(named: pd.DataFrame, small: int) -> str:
-    return "  \n" + say("profile_caution.html", small=small) if any(caution(r, small) for _, r in named.iterrows()) else ""
 
 
 def trend_text(ed: Edition, code: str) -> str:
@@ -284,20 +281,15 @@ def context_text(ed: Edition, code: str) -> str:
                 raw_gap=_signed(raw_gap), adjusted=_signed(float(adj)))
 
 
-def _model_name(source_id: str) -> str:
-    try:
-        release = f", {load_registry()[source_id].release} release"
-    except KeyError:
-        release = ""
-    return f"DfE's children's services statistical neighbour model{release}"
-
-
 def neighbour_text(ed: Edition, code: str) -> str:
     t = _comparison(ed, code)
     me, mean = t[t["role"] == "la"].iloc[0], t[t["role"] == "neighbour mean"].iloc[0]
+    release = ""
+    with suppress(KeyError):
+        release = f", {load_registry()[str(t.attrs.get('neighbour_source', ''))].release} release"
     return say("profile_neighbours.html", la=me["la_name"], place=me["overall_group_position"], n=int(
         t["overall_score"].notna().sum()) - 1, score=None if pd.isna(me["overall_score"]) else me["overall_score"],
-        mean=mean["overall_score"], model=_model_name(str(t.attrs.get("neighbour_source", ""))))  # n: less the mean row
+        mean=mean["overall_score"], model=f"DfE's children's services statistical neighbour model{release}")  # n: less the mean row
 
 
 def notes_text(ed: Edition, code: str) -> str:
