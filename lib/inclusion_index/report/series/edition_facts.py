@@ -363,9 +363,8 @@ class IndicatorFacts:
     def axis(self, i: str) -> str:
         """'KS2 reading progress (points, 2022/23)': chart axes, panel titles and table headers
         carry the value's own data year, which can be older than the edition's name."""
-        u = self.unit(i)
         y = year_label(self.year(i)) if self.year(i) else ""
-        return f"{self.short(i)} ({'%' if u == '%' else u}{', ' + y if y else ''})"
+        return f"{self.short(i)} ({self.unit(i)}{', ' + y if y else ''})"
 
 
 def england_line(ed, indicator: str, year: str | None = None) -> dict[str, object]:

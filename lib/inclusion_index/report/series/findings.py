@@ -109,8 +109,7 @@ class Findings:
 
     def sources_frame(self) -> pd.DataFrame:
         """findings_sources.csv: one row per cited source, numbered as the findings cite them."""
-        return pd.DataFrame([{c: getattr(s, c) for c in SOURCE_COLUMNS} for s in self.sources],
-                            columns=SOURCE_COLUMNS)
+        return pd.DataFrame([asdict(s) for s in self.sources], columns=SOURCE_COLUMNS)
 
 
 def _period_words(ed, indicators: Iterable[str]) -> str:

@@ -298,8 +298,7 @@ def _missing_rule_sentence(ed, sens: pd.DataFrame, settings: UncertaintySettings
 def aggregation_widening_sentences(p: Part, ed, sens: pd.DataFrame | None = None) -> list[str]:
     """How much the aggregation choice widens the rank ranges (the Monte Carlo's RangeWidening) and
     the area-weighted ranking's correlation with the headline (the sensitivity table)."""
-    w = getattr(ed.monte_carlo, "aggregation_widening", None) if ed.monte_carlo is not None else None
-    if w is None:
+    if (w := getattr(ed.monte_carlo, "aggregation_widening", None)) is None:  # None without a Monte Carlo too
         return []
     p.numbers.update({f"aggregation_{'' if k.startswith('outside') else 'range_'}{k}_{x}": getattr(w, f"{k}_{x}")
                       for k in ("median", "mean", "p90", "outside") for x in ("without", "with")})

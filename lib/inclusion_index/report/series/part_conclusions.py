@@ -192,8 +192,7 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
         p.numbers["rank_interval_median_width"] = float(width.median())
         p.say("ranking", cw.uncertain({"range": range_label(), "draws": settings.n_draws, "width": fmt(width.median(), 0),
                                        "context": adjusted_for_words(ed, "overall")}))
-        w = getattr(ed.monte_carlo, "aggregation_widening", None) if ed.monte_carlo is not None else None
-        if w is not None:
+        if (w := getattr(ed.monte_carlo, "aggregation_widening", None)) is not None:
             # numbers from the Monte Carlo result (RangeWidening), as in Part 1
             p.numbers.update(aggregation_range_median_without=w.median_without,
                              aggregation_range_median_with=w.median_with)
