@@ -291,10 +291,6 @@ def data_years_compared(ed, indicators: Iterable[str]) -> list[tuple[list[str], 
     return [(names, a, b) for (a, b), names in groups.items()]
 
 
-def la_name(ed, code: str) -> str:
-    return str(ed.geography.set_index("la_code")["la_name"].get(code, code))
-
-
 def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
     """(code or None, sentence): an unknown code is reported, never an error (papermill passes ints)."""
     code = str(la_code if la_code is not None else "").strip()

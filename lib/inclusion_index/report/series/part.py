@@ -95,8 +95,7 @@ class Part:
             say: str | None = None, terms: Sequence[str] | None = None) -> OLSResult | None:
         """OLS across LAs kept as ``models[key]`` with its sources, a sentence per ``terms`` in section
         ``say``; None when too few LAs have every variable."""
-        m = ols(data, y, x, labels=labels, units=units)
-        if m is None:
+        if (m := ols(data, y, x, labels=labels, units=units)) is None:
             return None
         m.source_ids = list(dict.fromkeys(sources))
         self.models[key] = m
