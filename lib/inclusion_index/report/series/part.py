@@ -265,15 +265,13 @@ def missing_rule_facts(ed) -> dict:
     """The missing-data rule as applied (counted against the indicators published that year): ``rule``,
     ``n`` indicators, ``published`` and ``most_missing`` (the most any LA misses) by index year."""
     v = ed.values[ed.values["la_code"].isin(ed.geography["la_code"])]
-    published: dict[str, int] = {}
-    most: dict[str, int] = {}
-    for y, g in v.groupby("index_year", sort=True):
-        pub = set(g.loc[g["value"].notna(), "indicator"])
-        published[str(y)] = len(pub)
-        per_la = g[g["indicator"].isin(pub)].groupby("la_code")["value"].apply(lambda x: int(x.isna().sum()))
-        most[str(y)] = int(per_la.max()) if len(per_la) else 0
+    pub = v[v.groupby(["index_year", "indicator"])["value"].transform("count") > 0]  # some LA has a value
+    published = pub.groupby("index_year")["indicator"].nunique()
+    most = pub["value"].isna().groupby([pub["index_year"], pub["la_code"]]).sum().groupby(level=0).max()
+    years = sorted(set(v["index_year"].astype(str)))
     return {"rule": int(ed.method.scoring.get("max_missing_indicators", 2)), "n": len(ed.indicators),
-            "published": published, "most_missing": most}
+            "published": {y: int(published.get(y, 0)) for y in years},
+            "most_missing": {y: int(most.get(y, 0)) for y in years}}
 
 
 def _missing_rule_sentence(ed, sens: pd.DataFrame, settings: UncertaintySettings) -> str:
