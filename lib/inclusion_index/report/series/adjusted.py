@@ -106,8 +106,7 @@ def adjusted_section(p: Part, ed, t: pd.DataFrame, target: str) -> None:
         p.numbers[f"{target}_adjustment_{term}_effect"] = float(eff)
     p.tables["adjusted_model"] = pd.DataFrame(rows, columns=ADJUSTED_COLUMNS)
     # the model table's caption, from the target's own covariates (the notebook's caption is generic)
-    p.labels["adjusted_model_caption"] = (f"Context model: OLS across LAs of the {what} on "
-                                          f"{' and '.join(labels_for('covariate').get(c, c) for c in fit.covariates)}")
+    p.labels["adjusted_model_caption"] = f"Context model: OLS across LAs of the {what} on {adjusted_for_words(ed, target)}"
     bp = fit.bp_pvalue
     sc, rk, adj, adj_rk = f"{target}_score", f"{target}_rank", f"{target}_adjusted_score", f"{target}_adjusted_rank"
     d = t[t[adj].notna()].copy()

@@ -161,14 +161,12 @@ def _small_cohorts(ed, ind: IndicatorFacts, threshold: int) -> pd.DataFrame:
         small = small.loc[small.min(axis=1).sort_values(kind="stable").index]
         out = pd.DataFrame({"Local authority": names.reindex(small.index).to_numpy(),
                             **{h: small[h].to_numpy() for h in cols}})
-        out.attrs["sentence"] = words("parts/cohorts.md").small(threshold, and_join(said))
-        return out
-    plans = context_measure(ed, "sen2_ehcp_total", year=ed.final_year)
-    if not plans.available:
-        out = pd.DataFrame(columns=["Local authority"])
-        out.attrs["sentence"] = "No cohort counts are in the data for this edition's years."
-        return out
-    few = plans.values.dropna().sort_values().head(10)
-    out = pd.DataFrame({"Local authority": names.reindex(few.index).to_numpy(), "EHC plans": few.to_numpy()})
-    out.attrs["sentence"] = words("parts/cohorts.md").fewest(year_label(ed.final_year))
+        sentence = words("parts/cohorts.md").small(threshold, and_join(said))
+    elif (plans := context_measure(ed, "sen2_ehcp_total", year=ed.final_year)).available:
+        few = plans.values.dropna().sort_values().head(10)
+        out = pd.DataFrame({"Local authority": names.reindex(few.index).to_numpy(), "EHC plans": few.to_numpy()})
+        sentence = words("parts/cohorts.md").fewest(year_label(ed.final_year))
+    else:
+        out, sentence = pd.DataFrame(columns=["Local authority"]), "No cohort counts are in the data for this edition's years."
+    out.attrs["sentence"] = sentence
     return out

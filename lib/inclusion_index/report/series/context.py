@@ -29,10 +29,6 @@ class ContextMeasure:
     def available(self) -> bool:
         return self.year is not None and bool(self.values.notna().any())
 
-    @property
-    def n(self) -> int:
-        return int(self.values.notna().sum())
-
 
 def measure_years(ed, measure: str) -> list[str]:
     lg = ed.long

@@ -106,24 +106,20 @@ def rank_column() -> str:
     return f"Rank ({range_label()})"
 
 
-def _isna(x: object) -> bool:
-    return x is None or bool(pd.isna(x))
-
-
 def rank_cell(rank: object, lo: object, hi: object) -> str:
     """'3 (1–12)': a rank and its range for a table cell ('3' without a range, 'n/a' without a rank)."""
-    if _isna(rank):
+    if pd.isna(rank):
         return NA
     r = str(int(rank))  # type: ignore[call-overload]
-    return r if _isna(lo) or _isna(hi) else f"{r} ({int(lo)}–{int(hi)})"  # type: ignore[call-overload]
+    return r if pd.isna(lo) or pd.isna(hi) else f"{r} ({int(lo)}–{int(hi)})"  # type: ignore[call-overload]
 
 
 def rank_words(rank: object, lo: object, hi: object, n: int | None = None) -> str:
     """'3rd of 150, plausibly anywhere from 1st to 12th (90% range)'; the rank alone without a range."""
-    if _isna(rank):
+    if pd.isna(rank):
         return "not ranked"
     head = ordinal(int(rank)) + (f" of {n}" if n else "")  # type: ignore[call-overload]
-    if _isna(lo) or _isna(hi):
+    if pd.isna(lo) or pd.isna(hi):
         return head
     lo_, hi_ = int(lo), int(hi)  # type: ignore[call-overload]
     return (f"{head} ({range_label()}: {ordinal(lo_)} only)" if lo_ == hi_
@@ -132,7 +128,7 @@ def rank_words(rank: object, lo: object, hi: object, n: int | None = None) -> st
 
 def change_range(lo: object, hi: object) -> str:
     """'-1.7 to +21.2' for a score change's range (n/a without one)."""
-    return NA if _isna(lo) or _isna(hi) else f"{fmt(lo, sign=True)} to {fmt(hi, sign=True)}"
+    return NA if pd.isna(lo) or pd.isna(hi) else f"{fmt(lo, sign=True)} to {fmt(hi, sign=True)}"
 
 
 def area_indicators(ed, area: str) -> list[str]:
@@ -291,10 +287,6 @@ def data_years_compared(ed, indicators: Iterable[str]) -> list[tuple[list[str], 
     return [(names, a, b) for (a, b), names in groups.items()]
 
 
-def la_name(ed, code: str) -> str:
-    return str(ed.geography.set_index("la_code")["la_name"].get(code, code))
-
-
 def check_highlight(ed, la_code: str | int | None) -> tuple[str | None, str]:
     """(code or None, sentence): an unknown code is reported, never an error (papermill passes ints)."""
     code = str(la_code if la_code is not None else "").strip()
@@ -363,9 +355,8 @@ class IndicatorFacts:
     def axis(self, i: str) -> str:
         """'KS2 reading progress (points, 2022/23)': chart axes, panel titles and table headers
         carry the value's own data year, which can be older than the edition's name."""
-        u = self.unit(i)
         y = year_label(self.year(i)) if self.year(i) else ""
-        return f"{self.short(i)} ({'%' if u == '%' else u}{', ' + y if y else ''})"
+        return f"{self.short(i)} ({self.unit(i)}{', ' + y if y else ''})"
 
 
 def england_line(ed, indicator: str, year: str | None = None) -> dict[str, object]:

@@ -109,22 +109,16 @@ class Findings:
 
     def sources_frame(self) -> pd.DataFrame:
         """findings_sources.csv: one row per cited source, numbered as the findings cite them."""
-        return pd.DataFrame([{c: getattr(s, c) for c in SOURCE_COLUMNS} for s in self.sources],
-                            columns=SOURCE_COLUMNS)
+        return pd.DataFrame([asdict(s) for s in self.sources], columns=SOURCE_COLUMNS)
 
 
 def _period_words(ed, indicators: Iterable[str]) -> str:
     """'exclusions 2023/24; January 2025 school census; exam results 2023/24' for indicators' data years."""
     ind = IndicatorFacts(ed)
-    words: list[str] = []
-    for i in indicators:
-        if i not in ind.t.index or not ind.year(i):
-            continue
-        y = ind.year(i)
-        jan, area = _jan(y), "neet" if "neet" in i else str(ind.t.loc[i, "area"])
-        words.append({"exclusions": f"exclusions {year_label(y)}", "assessment": f"{jan} school census",
-                      "placement": f"EHC plans at {jan}", "neet": f"NEET figures {year_label(y)}"}.get(
-                          area, f"exam results {year_label(y)}"))
+    words = [{"exclusions": f"exclusions {year_label(y)}", "assessment": f"{_jan(y)} school census",
+              "placement": f"EHC plans at {_jan(y)}", "neet": f"NEET figures {year_label(y)}"}.get(
+                  "neet" if "neet" in i else str(ind.t.loc[i, "area"]), f"exam results {year_label(y)}")
+             for i in indicators if i in ind.t.index and (y := ind.year(i))]
     # one kind of data with several years reads "exam results 2022/23 and 2023/24"
     kinds: dict[str, list[str]] = {}
     for w in dict.fromkeys(words):

@@ -1,4 +1,4 @@
-"""Funnel-plot sections: which LAs differ from England beyond chance for each indicator."""
+"""Funnel-plot sections (which LAs differ from England beyond chance) and the sections every area part closes with."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pandas as pd
 from inclusion_index.config import SamplingSpec
 from inclusion_index.index.indicators import labels_for
 from inclusion_index.index.uncertainty import UncertaintyError
-from inclusion_index.report.series.edition_facts import IndicatorFacts
-from inclusion_index.report.series.part import Part
+from inclusion_index.report.series.adjusted import adjusted_section
+from inclusion_index.report.series.edition_facts import IndicatorFacts, check_highlight
+from inclusion_index.report.series.models import models_table
+from inclusion_index.report.series.part import Part, highlight_section
 from inclusion_index.report.series.text import (
     and_join,
     dp_for,
@@ -72,12 +74,11 @@ def _funnel_sentences(f: pd.DataFrame, ind: IndicatorFacts, i: str, code: str | 
     published = ind.england(i)
     # two England figures on one page: say which is which when they print differently
     shown = fmt(published, edp) != fmt(a["target"], edp) and np.isfinite(published)
-    facts = {"phrase": ind.phrase(i), "year": year_label(f["data_year"].iloc[0]), "n": n, "outside": len(outside),
-             "more": more, "less": less, "level": level_label(top), "target": f"{fmt(a['target'], edp)}{u}",
-             "published": f"{fmt(published, edp)}{u}" if shown else "", "phi": float(a["phi"]),
-             "chance": "fewer than one" if expected < 1 else f"about {fmt(expected, 0)}",
-             "tau2": fmt(a["tau2"], 3), "pupil_sd": fmt(a.get("pupil_sd"), 1),
-             "od": None if od is None else [f"{r.la_name} ({getattr(r, f'od_direction_{key}')})" for r in od.itertuples()]}
+    facts = nums | {"phrase": ind.phrase(i), "year": year_label(f["data_year"].iloc[0]), "level": level_label(top),
+                    "target": f"{fmt(a['target'], edp)}{u}", "published": f"{fmt(published, edp)}{u}" if shown else "",
+                    "chance": "fewer than one" if expected < 1 else f"about {fmt(expected, 0)}",
+                    "tau2": fmt(a["tau2"], 3), "pupil_sd": fmt(a.get("pupil_sd"), 1),
+                    "od": None if od is None else [f"{r.la_name} ({getattr(r, f'od_direction_{key}')})" for r in od.itertuples()]}
     t = words("parts/funnels.md")
     out = [t.outside(facts), t.spread(facts), _denominator_sentence(f, spec), t.normal(facts) if a["model"] == "normal" else ""]
     if code and len(r := f[f["la_code"] == code]):
@@ -130,3 +131,14 @@ def funnel_section(p: Part, ed, ind: IndicatorFacts, indicators: Sequence[str], 
         p.numbers.update({f"{i}_funnel_{k}": v for k, v in nums.items()})
     if any(k.startswith("funnel_") for k in p.frames):
         p.say("funnels", words("parts/funnels.md").how())
+
+
+def closing_sections(p: Part, ed, t: pd.DataFrame, ind: IndicatorFacts, indicators: Sequence[str],
+                     highlight: str | int | None, shown: Sequence[str]) -> Part:
+    """An area part's last sections: its models table, funnels for its published ``indicators``, its
+    context-adjusted score and the highlighted LA on ``shown``."""
+    p.tables["models"] = models_table(p.models.values())
+    funnel_section(p, ed, ind, indicators, check_highlight(ed, highlight)[0])
+    adjusted_section(p, ed, t, p.key)
+    highlight_section(p, ed, highlight, t, ind, shown)
+    return p

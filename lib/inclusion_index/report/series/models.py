@@ -36,10 +36,8 @@ class OLSResult:
     units: dict[str, str]
     n: int
     r2: float
-    adj_r2: float
     coefs: pd.DataFrame  # term, label, coef, ci_low, ci_high, p_value, step, per_step, per_step_low, per_step_high
     data: pd.DataFrame
-    model: object = field(repr=False, default=None)
     # registry ids of the data behind y and every x, set by the part that fits it (findings cite them)
     source_ids: list[str] = field(default_factory=list)
 
@@ -100,12 +98,9 @@ def effect_text(eff: float, lo: float, hi: float, unit: str = "") -> str:
         m = _magnitude(v, dp)
         return f"{m}{unit} {'higher' if v >= 0 else 'lower'}" if m else "no different"
 
-    if lo < 0 < hi:
-        ci = f"95% CI from {word(lo)} to {word(hi)}: no clear difference"
-    elif hi <= 0:
-        ci = f"95% CI {_magnitude(hi, dp) or '0'} to {_magnitude(lo, dp) or '0'}{unit} lower"
-    else:
-        ci = f"95% CI {_magnitude(lo, dp) or '0'} to {_magnitude(hi, dp) or '0'}{unit} higher"
+    near, far, side = (hi, lo, "lower") if hi <= 0 else (lo, hi, "higher")  # the bound nearer 0 first
+    ci = (f"95% CI from {word(lo)} to {word(hi)}: no clear difference" if lo < 0 < hi else
+          f"95% CI {_magnitude(near, dp) or '0'} to {_magnitude(far, dp) or '0'}{unit} {side}")
     return f"{word(eff)} ({ci})"
 
 
@@ -140,7 +135,7 @@ def ols(data: pd.DataFrame, y: str, x: str | Sequence[str], *, labels: dict[str,
                           "ci_high": hi, "p_value": np.asarray(res.pvalues[terms], dtype="float64"), "step": step,
                           "per_step": coef * step, "per_step_low": lo * step, "per_step_high": hi * step})
     return OLSResult(y=y, x=xs, labels=labels, units=units or {}, n=int(res.nobs), r2=float(res.rsquared),
-                     adj_r2=float(res.rsquared_adj), coefs=coefs, data=d.reset_index(drop=True), model=res)
+                     coefs=coefs, data=d.reset_index(drop=True))
 
 
 def models_table(models: Iterable[OLSResult | None]) -> pd.DataFrame:

@@ -95,8 +95,7 @@ class Part:
             say: str | None = None, terms: Sequence[str] | None = None) -> OLSResult | None:
         """OLS across LAs kept as ``models[key]`` with its sources, a sentence per ``terms`` in section
         ``say``; None when too few LAs have every variable."""
-        m = ols(data, y, x, labels=labels, units=units)
-        if m is None:
+        if (m := ols(data, y, x, labels=labels, units=units)) is None:
             return None
         m.source_ids = list(dict.fromkeys(sources))
         self.models[key] = m
@@ -266,15 +265,13 @@ def missing_rule_facts(ed) -> dict:
     """The missing-data rule as applied (counted against the indicators published that year): ``rule``,
     ``n`` indicators, ``published`` and ``most_missing`` (the most any LA misses) by index year."""
     v = ed.values[ed.values["la_code"].isin(ed.geography["la_code"])]
-    published: dict[str, int] = {}
-    most: dict[str, int] = {}
-    for y, g in v.groupby("index_year", sort=True):
-        pub = set(g.loc[g["value"].notna(), "indicator"])
-        published[str(y)] = len(pub)
-        per_la = g[g["indicator"].isin(pub)].groupby("la_code")["value"].apply(lambda x: int(x.isna().sum()))
-        most[str(y)] = int(per_la.max()) if len(per_la) else 0
+    pub = v[v.groupby(["index_year", "indicator"])["value"].transform("count") > 0]  # some LA has a value
+    published = pub.groupby("index_year")["indicator"].nunique()
+    most = pub["value"].isna().groupby([pub["index_year"], pub["la_code"]]).sum().groupby(level=0).max()
+    years = sorted(set(v["index_year"].astype(str)))
     return {"rule": int(ed.method.scoring.get("max_missing_indicators", 2)), "n": len(ed.indicators),
-            "published": published, "most_missing": most}
+            "published": {y: int(published.get(y, 0)) for y in years},
+            "most_missing": {y: int(most.get(y, 0)) for y in years}}
 
 
 def _missing_rule_sentence(ed, sens: pd.DataFrame, settings: UncertaintySettings) -> str:
@@ -298,8 +295,7 @@ def _missing_rule_sentence(ed, sens: pd.DataFrame, settings: UncertaintySettings
 def aggregation_widening_sentences(p: Part, ed, sens: pd.DataFrame | None = None) -> list[str]:
     """How much the aggregation choice widens the rank ranges (the Monte Carlo's RangeWidening) and
     the area-weighted ranking's correlation with the headline (the sensitivity table)."""
-    w = getattr(ed.monte_carlo, "aggregation_widening", None) if ed.monte_carlo is not None else None
-    if w is None:
+    if (w := getattr(ed.monte_carlo, "aggregation_widening", None)) is None:  # None without a Monte Carlo too
         return []
     p.numbers.update({f"aggregation_{'' if k.startswith('outside') else 'range_'}{k}_{x}": getattr(w, f"{k}_{x}")
                       for k in ("median", "mean", "p90", "outside") for x in ("without", "with")})

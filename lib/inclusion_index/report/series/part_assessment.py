@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from inclusion_index.report.series.adjusted import adjusted_section
 from inclusion_index.report.series.context import context_measure, deprivation
-from inclusion_index.report.series.edition_facts import (
-    IndicatorFacts,
-    area_indicators,
-    check_highlight,
-    la_table,
-)
-from inclusion_index.report.series.funnels import funnel_section
+from inclusion_index.report.series.edition_facts import IndicatorFacts, area_indicators, la_table
+from inclusion_index.report.series.funnels import closing_sections
 from inclusion_index.report.series.models import models_table, region_variation, spread
 from inclusion_index.report.series.part import (
     Part,
@@ -82,10 +76,6 @@ def assessment(ed, highlight: str | int | None = None) -> Part:
                                           sources=[*m.source_ids, *dep.source_ids], labels=lab, units=u)):
             rows.append(m2)
     p.tables["outcomes"] = models_table(rows)
-    p.tables["models"] = models_table(p.models.values())
     if rows:
         p.say("outcomes", _WORDS.outcomes())
-    funnel_section(p, ed, ind, inds, check_highlight(ed, highlight)[0])
-    adjusted_section(p, ed, t, "assessment")
-    highlight_section(p, ed, highlight, t, ind, inds)
-    return p
+    return closing_sections(p, ed, t, ind, inds, highlight, inds)

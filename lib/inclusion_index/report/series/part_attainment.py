@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from inclusion_index.report.series.adjusted import adjusted_section
 from inclusion_index.report.series.context import context_measure, deprivation, ratio_measure
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
     carried_words,
-    check_highlight,
     indicator_cohorts,
     la_table,
 )
-from inclusion_index.report.series.funnels import funnel_section
-from inclusion_index.report.series.models import models_table, spread
-from inclusion_index.report.series.part import Part, context_frame, highlight_section, published_indicators
+from inclusion_index.report.series.funnels import closing_sections
+from inclusion_index.report.series.models import spread
+from inclusion_index.report.series.part import Part, context_frame, published_indicators
 from inclusion_index.report.series.text import year_label
 from inclusion_index.report.templates import words
 
@@ -79,8 +77,4 @@ def attainment(ed, highlight: str | int | None = None) -> Part:
         if dep.available:
             p.fit(i, d, f"{i}_value", "idaci", sources=[*ind.t.loc[i, "source_ids"], *dep.source_ids],
                   labels=labels, units=units, say="neet")
-    p.tables["models"] = models_table(p.models.values())
-    funnel_section(p, ed, ind, avail, check_highlight(ed, highlight)[0])
-    adjusted_section(p, ed, t, "attainment")
-    highlight_section(p, ed, highlight, t, ind, inds)
-    return p
+    return closing_sections(p, ed, t, ind, avail, highlight, inds)

@@ -11,7 +11,6 @@ from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
     change_range,
     data_years_compared,
-    la_name,
     la_table,
     plain_codes,
     range_label,
@@ -192,8 +191,7 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
         p.numbers["rank_interval_median_width"] = float(width.median())
         p.say("ranking", cw.uncertain({"range": range_label(), "draws": settings.n_draws, "width": fmt(width.median(), 0),
                                        "context": adjusted_for_words(ed, "overall")}))
-        w = getattr(ed.monte_carlo, "aggregation_widening", None) if ed.monte_carlo is not None else None
-        if w is not None:
+        if (w := getattr(ed.monte_carlo, "aggregation_widening", None)) is not None:
             # numbers from the Monte Carlo result (RangeWidening), as in Part 1
             p.numbers.update(aggregation_range_median_without=w.median_without,
                              aggregation_range_median_with=w.median_with)
@@ -219,7 +217,7 @@ def conclusions(ed, highlight: str | int | None = None) -> Part:
         r = i.set_index("la_code").loc[code]
         verdict = ("a rise beyond uncertainty" if r["significant"] else "a fall beyond uncertainty"
                    if r["declined_significant"] else "within its uncertainty")
-        p.say("highlight", f"{la_name(ed, code)} moved {fmt(r['change'], sign=True)} points between "
+        p.say("highlight", f"{r['la_name']} moved {fmt(r['change'], sign=True)} points between "
               f"{year_label(ed.first_year)} and {year_label(ed.final_year)} on the indicators published in both "
               f"years ({range_label()} {change_range(r['change_lo'], r['change_hi'])}: {verdict}).")
     return p

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from inclusion_index.report.series.adjusted import adjusted_section
 from inclusion_index.report.series.context import context_measure, deprivation
 from inclusion_index.report.series.edition_facts import (
     IndicatorFacts,
     carried_note,
-    check_highlight,
     indicator_cohorts,
     la_table,
     measure_caveats,
 )
-from inclusion_index.report.series.funnels import funnel_section
-from inclusion_index.report.series.models import models_table, region_variation, spread
+from inclusion_index.report.series.funnels import closing_sections
+from inclusion_index.report.series.models import region_variation, spread
 from inclusion_index.report.series.part import (
     Part,
     context_frame,
@@ -99,8 +97,4 @@ def exclusions(ed, highlight: str | int | None = None) -> Part:
                   labels=labels, units=units, say="context", terms=["semh_pct"])
     else:
         p.notes.append(semh.note)
-    p.tables["models"] = models_table(p.models.values())
-    funnel_section(p, ed, ind, avail, check_highlight(ed, highlight)[0])
-    adjusted_section(p, ed, t, "exclusions")
-    highlight_section(p, ed, highlight, t, ind, inds)
-    return p
+    return closing_sections(p, ed, t, ind, avail, highlight, inds)

@@ -9,7 +9,6 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from inclusion_index.report.series.adjusted import adjusted_section
 from inclusion_index.report.series.context import (
     ContextMeasure,
     context_measure,
@@ -18,15 +17,9 @@ from inclusion_index.report.series.context import (
     ratio_measure,
 )
 from inclusion_index.report.series.edition_facts import IndicatorFacts, check_highlight, la_table
-from inclusion_index.report.series.funnels import funnel_section
-from inclusion_index.report.series.models import models_table, region_variation, spread
-from inclusion_index.report.series.part import (
-    Part,
-    context_frame,
-    highlight_section,
-    la_list,
-    published_indicators,
-)
+from inclusion_index.report.series.funnels import closing_sections
+from inclusion_index.report.series.models import region_variation, spread
+from inclusion_index.report.series.part import Part, context_frame, la_list, published_indicators
 from inclusion_index.report.series.text import (
     and_join,
     dp_for,
@@ -121,7 +114,6 @@ def placement(ed, highlight: str | int | None = None) -> Part:
             if all(c.available for c in ctx):
                 p.fit(f"{i}_{key}", d, f"{i}_value", x, sources=[*ind.t.loc[i, "source_ids"], *(
                       s for c in ctx for s in c.source_ids)], labels=labels, units=units, say=say)
-    p.tables["models"] = models_table(p.models.values())
     reg_rows = []
     for i in inds:
         rv = region_variation(t, f"{i}_value", label=ind.phrase(i), unit="%")
@@ -136,10 +128,7 @@ def placement(ed, highlight: str | int | None = None) -> Part:
     if reg_rows:
         within = [r["Within regions (%)"] for r in reg_rows]
         p.say("regions", _WORDS.within(fmt(min(within), 0), fmt(max(within), 0), min(within) > 50))
-    funnel_section(p, ed, ind, inds, check_highlight(ed, highlight)[0])
-    adjusted_section(p, ed, t, "placement")
-    highlight_section(p, ed, highlight, t, ind, all_inds)
-    return p
+    return closing_sections(p, ed, t, ind, inds, highlight, all_inds)
 
 
 # England rows of section "recording": (measure, what it is, where it comes from)
@@ -240,10 +229,8 @@ def _where(v: pd.Series, names: pd.Series, x: float) -> str:
 def _spread_sentence(v: pd.Series, names: pd.Series, phrase: str, dp: int) -> tuple[str, dict]:
     """The range across LAs, naming every LA tied at an end (many LAs have no AP/PRU plans)."""
     s = spread(v, names, phrase, "%", dp)
-    ok = v.notna()
-    lo, hi = float(v[ok].min()), float(v[ok].max())
-    text = (f"{sentence_case(phrase)} ranges from {_pct(lo, dp)} {_where(v[ok], names[ok], lo)} to {_pct(hi, dp)} "
-            f"{_where(v[ok], names[ok], hi)}; the middle half of the {s['n']} LAs lie between {_pct(s['q1'], dp)} "
+    text = (f"{sentence_case(phrase)} ranges from {_pct(s['min'], dp)} {_where(v, names, s['min'])} to "
+            f"{_pct(s['max'], dp)} {_where(v, names, s['max'])}; the middle half of the {s['n']} LAs lie between {_pct(s['q1'], dp)} "
             f"and {_pct(s['q3'], dp)} (median {_pct(s['median'], dp)}).")
     return text, s
 
