@@ -30,17 +30,10 @@ ADJUSTED_COLUMNS = ["Score", "Predictor", "Step", "Difference per step", "95% CI
                     "LAs", "Breusch–Pagan p"]
 
 
-# adjustment.yml's caveat opens with what the model compares; each target's own covariates say it here
-_CAVEAT_LEAD = "Adjusted scores compare each LA with LAs of"
-
-
 def caveat_for(caveat: str, covariates: list[str]) -> str:
-    """The adjustment caveat, its first sentence naming the target's own covariates."""
-    text = " ".join(str(caveat).split())
-    if text.startswith(_CAVEAT_LEAD):
-        text = text.split(". ", 1)[1] if ". " in text else ""
-    lead = f"{_CAVEAT_LEAD} {' and '.join(labels_for('covariate_similar').get(c, c) for c in covariates)}."
-    return f"{lead} {text}".strip()
+    """adjustment.yml's caveat after a first sentence naming the target's own covariates."""
+    names = " and ".join(labels_for("covariate_similar").get(c, c) for c in covariates)
+    return f"Adjusted scores compare each LA with LAs of {names}. {' '.join(str(caveat).split())}".strip()
 
 
 def estimate_las(ed, target: str, year: str | None = None) -> set[str]:
