@@ -115,15 +115,15 @@ class Findings:
 def _period_words(ed, indicators: Iterable[str]) -> str:
     """'exclusions 2023/24; January 2025 school census; exam results 2023/24' for indicators' data years."""
     ind = IndicatorFacts(ed)
-    words = [{"exclusions": f"exclusions {year_label(y)}", "assessment": f"{_jan(y)} school census",
-              "placement": f"EHC plans at {_jan(y)}", "neet": f"NEET figures {year_label(y)}"}.get(
-                  "neet" if "neet" in i else str(ind.t.loc[i, "area"]), f"exam results {year_label(y)}")
-             for i in indicators if i in ind.t.index and (y := ind.year(i))]
+    kinds: dict[str, list[str]] = {}  # kind of data -> its years, so a kind is named once
+    for i in indicators:
+        if i in ind.t.index and (y := ind.year(i)):
+            kind, year = {"exclusions": ("exclusions", year_label(y)), "assessment": (f"{_jan(y)} school census", ""),
+                          "placement": ("EHC plans at", _jan(y)), "neet": ("NEET figures", year_label(y))}.get(
+                              "neet" if "neet" in i else str(ind.t.loc[i, "area"]), ("exam results", year_label(y)))
+            if year not in kinds.setdefault(kind, []):
+                kinds[kind].append(year)
     # one kind of data with several years reads "exam results 2022/23 and 2023/24"
-    kinds: dict[str, list[str]] = {}
-    for w in dict.fromkeys(words):
-        head, _, year = w.rpartition(" ") if not w.endswith("census") else (w, "", "")
-        kinds.setdefault(head, []).append(year)
     return "; ".join(f"{k} {' and '.join(sorted(v))}".strip() for k, v in kinds.items())
 
 
