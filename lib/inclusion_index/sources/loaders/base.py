@@ -294,6 +294,41 @@ def la_code3(codes: pd.Series) -> pd.Series:
     return s.where(~s.str.fullmatch(r"\d{1,3}", na=False), s.str.zfill(3))
 
 
+# census_year and school_rows serve the census and context families, so they live here, in the module
+# every family's cache key covers (harmonise._code_fingerprint), not in either family's own module
+def census_year(source: Source) -> str:
+    """The registry's ``years`` '2023/24' -> '202324' (one January census per file)."""
+    return one_academic_year(source, "a school census")
+
+
+def school_rows(raw: pd.DataFrame, file: str, year: str, types: list[str], where: str, *,
+                identical_once: bool = False) -> pd.DataFrame:
+    """The school rows of a census file (numeric URN; "NAT" rows are DfE's summaries) with ``la_code``,
+    refused on a URN twice (an identical repeat counts once if ``identical_once``), a ``SCHOOLTYPE``
+    (where read) not in ``types`` (``where`` classifies them) or an LA that is not 3 digits."""
+    urn = raw["URN"].str.strip().str.replace(r"\.0$", "", regex=True)
+    school = urn.str.fullmatch(r"\d+")
+    if (odd := first_row(urn, ~school & (urn != "NAT"))) is not None:
+        raise SchemaError(file, f"row with URN {odd!r} is neither a school nor a summary row", column="URN",
+                          year=year, expected="a numeric URN, or one of ['NAT']")
+    df = raw[school].assign(URN=urn[school])
+    # the January 2018 file repeats one school's row (URN 141353) byte for byte: counted once
+    df = df.drop_duplicates() if identical_once else df
+    if (r := first_row(df, df["URN"].duplicated())) is not None:
+        raise SchemaError(file, f"URN {r['URN']} appears more than once", column="URN", year=year,
+                          expected="one row per school")
+    if "SCHOOLTYPE" in df:
+        df["SCHOOLTYPE"] = df["SCHOOLTYPE"].str.strip()
+        if (r := first_row(df, ~df["SCHOOLTYPE"].isin(types))) is not None:
+            raise SchemaError(file, f"unknown school type {r['SCHOOLTYPE']!r}", column="SCHOOLTYPE", year=year,
+                              expected=f"one of {sorted(types)}; classify it in {where}")
+    df["la_code"] = la_code3(df["LA"])
+    if (r := first_row(df, ~df["la_code"].str.fullmatch(r"\d{3}", na=False))) is not None:
+        raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
+                          expected="a 3-digit DfE LA code on every school row")
+    return df
+
+
 def long_frame(*, level: pd.Series | str, la_code: pd.Series, la_name: pd.Series, year: pd.Series | str,
                measure: pd.Series | str, value: pd.Series, source: str,
                missing_reason: pd.Series | None = None, numerator: pd.Series | None = None,

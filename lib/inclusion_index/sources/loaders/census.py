@@ -15,16 +15,15 @@ from inclusion_index.paths import REGISTRY_DIR
 from inclusion_index.sources.geography import NATIONAL_CODE, load_la_reference
 from inclusion_index.sources.loaders.base import (
     LoadContext,
+    census_year,
     family,
     first_row,
-    la_code3,
     long_frame,
-    one_academic_year,
     parse_values,
     read_csv,
     read_sheet_columns,
+    school_rows,
 )
-from inclusion_index.sources.registry import Source
 
 _COUNTS = {"TSENELSE": "census_ehcp_pupils", "TSENELK": "census_sen_support_pupils", "NOR": "census_pupils"}
 _STATE_TYPES = {"State-funded primary", "State-funded secondary", "State-funded special school"}
@@ -35,39 +34,6 @@ _NOT_STATE_ESTAB = [(1000, 1199), (6000, 6899)]
 
 NATIONAL_SOURCE_COUNTS = "DfE national count"
 NATIONAL_SOURCE_POOLED = "pooled from the file's school rows"
-
-
-def census_year(source: Source) -> str:
-    """The registry's ``years`` '2023/24' -> '202324' (one January census per file)."""
-    return one_academic_year(source, "a school census")
-
-
-def school_rows(raw: pd.DataFrame, file: str, year: str, types: list[str], where: str, *,
-                identical_once: bool = False) -> pd.DataFrame:
-    """The school rows of a census file (numeric URN; "NAT" rows are DfE's summaries) with ``la_code``,
-    refused on a URN twice (an identical repeat counts once if ``identical_once``), a ``SCHOOLTYPE``
-    (where read) not in ``types`` (``where`` classifies them) or an LA that is not 3 digits."""
-    urn = raw["URN"].str.strip().str.replace(r"\.0$", "", regex=True)
-    school = urn.str.fullmatch(r"\d+")
-    if (odd := first_row(urn, ~school & (urn != "NAT"))) is not None:
-        raise SchemaError(file, f"row with URN {odd!r} is neither a school nor a summary row", column="URN",
-                          year=year, expected="a numeric URN, or one of ['NAT']")
-    df = raw[school].assign(URN=urn[school])
-    # the January 2018 file repeats one school's row (URN 141353) byte for byte: counted once
-    df = df.drop_duplicates() if identical_once else df
-    if (r := first_row(df, df["URN"].duplicated())) is not None:
-        raise SchemaError(file, f"URN {r['URN']} appears more than once", column="URN", year=year,
-                          expected="one row per school")
-    if "SCHOOLTYPE" in df:
-        df["SCHOOLTYPE"] = df["SCHOOLTYPE"].str.strip()
-        if (r := first_row(df, ~df["SCHOOLTYPE"].isin(types))) is not None:
-            raise SchemaError(file, f"unknown school type {r['SCHOOLTYPE']!r}", column="SCHOOLTYPE", year=year,
-                              expected=f"one of {sorted(types)}; classify it in {where}")
-    df["la_code"] = la_code3(df["LA"])
-    if (r := first_row(df, ~df["la_code"].str.fullmatch(r"\d{3}", na=False))) is not None:
-        raise SchemaError(file, f"school {r['URN']} has LA {r['LA']!r}", column="LA", year=year,
-                          expected="a 3-digit DfE LA code on every school row")
-    return df
 
 
 def _school_rows(ctx: LoadContext, sid: str, *, with_type: bool) -> tuple[pd.DataFrame, str, str]:

@@ -25,6 +25,7 @@ from inclusion_index.sources.geography import (
 )
 from inclusion_index.sources.loaders.base import (
     LoadContext,
+    census_year,
     check_levels,
     check_year_keys,
     family,
@@ -33,9 +34,8 @@ from inclusion_index.sources.loaders.base import (
     parse_values,
     read_csv,
     read_sheet_columns,
-    require_columns,
+    school_rows,
 )
-from inclusion_index.sources.loaders.census import census_year, school_rows
 
 NO_ROW = "no row in source for this group"
 ZERO_DENOMINATOR = "no eligible pupils (denominator 0)"
@@ -286,12 +286,14 @@ def load_sen_la_totals(ctx: LoadContext, sid: str) -> pd.DataFrame:
 def _read_table(ctx: LoadContext, sid: str, columns: list[str], year_column: str, *,
                 calendar: bool = False) -> tuple[str, pd.DataFrame]:
     """A dashboard CSV with ``columns`` stripped; a lost column names the academic years the file covers."""
-    file, raw = ctx.source(sid).path, read_csv(ctx, sid)
-    years = sorted(set(raw[year_column].str.strip())) if year_column in raw.columns else None
-    if calendar and years:
-        years = [year_key(int(v) - 1) if v.isdigit() else v for v in years]
-    require_columns(raw, columns, file, None if years is None else ", ".join(years))
-    return file, raw.assign(**{c: raw[c].str.strip() for c in columns})
+    def covered(raw: pd.DataFrame) -> str | None:
+        if year_column not in raw.columns:
+            return None
+        return ", ".join(year_key(int(v) - 1) if calendar and v.isdigit() else v
+                         for v in sorted(set(raw[year_column].str.strip())))
+
+    raw = read_csv(ctx, sid, required=columns, year=covered)
+    return ctx.source(sid).path, raw.assign(**{c: raw[c].str.strip() for c in columns})
 
 
 def _check_unique(out: pd.DataFrame, file: str) -> pd.DataFrame:
