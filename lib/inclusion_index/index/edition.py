@@ -99,6 +99,12 @@ class Edition(IndexInputs):
             raise UncertaintyError(f)
         return f.copy()
 
+    def funnel_target(self, indicator: str, index_year: str | None = None) -> float:
+        """The funnel's centre line, England pooled from the LA figures, without copying the
+        funnel table; NaN where the indicator has no funnel."""
+        f = self.funnels.get((indicator, str(index_year or self.final_year)))
+        return float(f.attrs["target"]) if isinstance(f, pd.DataFrame) else float("nan")
+
     def substitutions(self) -> pd.DataFrame:
         """Edition-wide gaps and substitutions: which measure and data year fed each cell, the
         year carried forward from (``carried_from``) instead of ``expected_year``, and

@@ -196,8 +196,9 @@ def data_years_sentence(ed, year: str | None = None) -> str:
         return f"{head}: no indicator has data."
     if len(groups) == 1:
         return f"{head}: all {n} of its indicators use data from {year_label(groups[0][0])}."
-    parts = [f"{len(ii)} from {year_label(dy)} ({'; '.join(names[i] for i in ii)})" for dy, ii in groups]
-    parts[0] = parts[0].replace(" from ", f" of its {n} indicators use data from ", 1)  # "4 of its 12 ... use data from"
+    # "4 of its 12 indicators use data from 2024/25 (...), 5 from 2023/24 (...)"
+    parts = [f"{len(ii)}{f' of its {n} indicators use data' if k == 0 else ''} from {year_label(dy)} "
+             f"({'; '.join(names[i] for i in ii)})" for k, (dy, ii) in enumerate(groups)]
     return f"{head}: {and_join(parts)}."
 
 
@@ -339,9 +340,8 @@ class IndicatorFacts:
         e = self.england(i)
         if np.isfinite(e):
             return e, "published"
-        f = self._ed.funnels.get((i, self._year))
-        return (float(f.attrs["target"]), "pooled from LA figures") if isinstance(f, pd.DataFrame) and np.isfinite(
-            f.attrs["target"]) else (float("nan"), "")
+        p = self._ed.funnel_target(i, self._year)
+        return (p, "pooled from LA figures") if np.isfinite(p) else (float("nan"), "")
 
     def england_text(self, i: str, dp: int) -> str:
         e, kind = self.england_best(i)

@@ -10,6 +10,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from inclusion_index.index.indicator_facts import source_id
 from inclusion_index.report.series.caveats import weights_sentence
 from inclusion_index.report.series.context import context_measure
 from inclusion_index.report.series.edition_facts import (
@@ -39,6 +40,7 @@ from inclusion_index.report.series.text import (
     years_label,
 )
 from inclusion_index.report.templates import render_template
+from inclusion_index.sources.geography import january_of
 from inclusion_index.sources.registry import load_registry
 
 ROBUST, WITHIN, SMALL = "robust", "within uncertainty", "small cohort"
@@ -230,11 +232,11 @@ def _england_series(ed, measure: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
     lg = ed.long
     n = lg[(lg["measure"] == measure) & (lg["level"] == "national") & lg["year"].isin(ed.years) & lg["value"].notna()]
     n = n.drop_duplicates("year").set_index("year").sort_index()
-    return n, tuple(sorted({str(s).split(" (")[0] for s in n["source"].dropna()}))
+    return n, tuple(sorted({source_id(s) for s in n["source"].dropna()}))
 
 
 def _jan(year: str) -> str:
-    return f"January {int(year[:4]) + 1}"  # year key 202425 is the January 2025 census
+    return f"January {january_of(year).year}"  # the census that names the year key
 
 
 def _national(ed) -> list[Finding]:
