@@ -54,9 +54,8 @@ def indicator_source_ids(ed, indicator: str, year: str) -> list[str]:
     return sorted(ids)
 
 
-def _year_table(ed, y: str) -> pd.DataFrame:
-    sub = ed.substitutions()
-    sub = sub[sub["index_year"] == y].set_index("indicator")
+def _year_table(ed, y: str, substitutions: pd.DataFrame) -> pd.DataFrame:
+    sub = substitutions[substitutions["index_year"] == y].set_index("indicator")
     eng_rows = ed.england[ed.england["index_year"] == y].set_index("indicator")
     # what England's figure is (indicators.england_basis): national counts, published, pooled
     basis = eng_rows["basis"] if "basis" in eng_rows else pd.Series(dtype="object")
@@ -87,7 +86,8 @@ def _year_table(ed, y: str) -> pd.DataFrame:
 
 def indicator_years(ed) -> dict[str, pd.DataFrame]:
     """Index year -> one row per indicator (method order); ``note`` is left for the report to word."""
-    return {y: _year_table(ed, y) for y in ed.years}
+    sub = ed.substitutions()  # every year's, grouped once
+    return {y: _year_table(ed, y, sub) for y in ed.years}
 
 
 def value_decimals(ed) -> dict[str, int]:

@@ -158,7 +158,7 @@ def _finish(fig: Figure, note: str | None) -> Figure:
         w, h = fig.get_size_inches()
         t = fig.text(PAD / w, 0, note, fontsize=FONT["note"], color="#555555", ha="left", va="bottom",
                      gid="footnote")
-        t.set_text(wrap_to_width(note, (w - 2 * PAD) * fig.dpi, t.get_fontproperties(), renderer))
+        fit_text(t, (w - 2 * PAD) * fig.dpi, renderer)
         # the figure grows by the note's band, so the chart keeps its size, and the layout
         # engine keeps every axis label above that band
         band = t.get_window_extent(renderer).height / fig.dpi + NOTE_GAP + PAD

@@ -107,7 +107,7 @@ def indicator_table(ed: Edition, code: str, bands: MiddleBands | None = None) ->
     else pooled: ``England basis``), its score and where it sits against the middle LA (``bands``)."""
     bands = bands or ed.run.middle_bands
     r = _row(ed, code)
-    ci = ed.profile_intervals  # this LA's rows as dicts: a page asks for the table three times
+    ci = ed.profile_intervals  # this LA's rows as dicts, read once (profile_page shares the table it builds)
     ci = ci.xs(code, level="la_code").to_dict("index") if code in ci.index.get_level_values(-1) else {}
     eng = ed.england[ed.england["index_year"] == ed.final_year].set_index("indicator")["value"]
     v = ed.values[(ed.values["index_year"] == ed.final_year) & (ed.values["la_code"] == code)].set_index("indicator")
